@@ -1,0 +1,44 @@
+"""The ``modelpact`` command line: thin shells over the core.
+
+Each command module parses and validates its arguments, calls one core function with keyword-only
+arguments, and renders the result. Domain errors (:class:`modelpact.errors.ModelpactError`) become
+one line on stderr, ``error: <what was wrong>; <how to fix it>``, and exit code 2; nothing else is
+caught, so a bug still shows its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from modelpact.cli._app import app
+from modelpact.errors import ModelpactError
+
+# Command modules register themselves on `app` when imported. One line each, in any order.
+from modelpact.cli import solve as _solve  # noqa: F401  isort: skip
+
+__all__ = ["app", "main"]
+
+EXIT_USER_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``modelpact`` console script; returns the process exit code.
+
+    Usage errors are left to click (usage line, exit 2); domain errors become one line.
+    """
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="modelpact")
+    except ModelpactError as error:
+        typer.echo(f"error: {error.one_line()}", err=True)
+        return EXIT_USER_ERROR
+    except SystemExit as done:
+        code = done.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
