@@ -1,0 +1,660 @@
+"""The audit's chain rules: pure checks over a :class:`~modelpact.audit.snapshot.RoundSnapshot`.
+
+Each public ``check_*`` function takes plain values and returns one
+:class:`~modelpact.audit.report.Finding` with a stable id. Nothing here talks to a node, so every
+rule is tested on hand-built snapshots (honest ones pass, doctored ones fail with that rule's id).
+
+The three keccak preimages below are recomputed independently from the header of
+``IModelpactRound.sol`` (abi.encode, not packed) on purpose: an auditor should not have to trust
+the coordinator's software for them. ``tests/unit/test_audit_rules.py`` pins them against
+``modelpact.encoding`` so the two implementations cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from eth_abi.abi import encode as abi_encode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from modelpact.audit.report import Evidence, Finding, make_finding, skipped
+from modelpact.audit.snapshot import (
+    ZERO32,
+    OptionRecord,
+    RoundSnapshot,
+    TierRecord,
+)
+
+__all__ = [
+    "PHASES",
+    "WAD",
+    "assign_rung",
+    "chain_checks",
+    "check_assignments",
+    "check_balance",
+    "check_coordinator_reveal",
+    "check_default_refunds",
+    "check_draw_seeds",
+    "check_joins_bond",
+    "check_joins_menu",
+    "check_joins_sequence",
+    "check_menu_well_formed",
+    "check_penalties",
+    "check_predicted_accuracy",
+    "check_reveal_commitments",
+    "check_storage_matches_events",
+    "check_tiers_budget",
+    "coordinator_commitment",
+    "draw_seed",
+    "participant_commitment",
+    "rungs",
+]
+
+WAD = 10**18
+PHASES = ("Join", "Post", "Reveal", "Claim", "Closed", "Aborted")
+_ABORTED = 5
+# Tolerance on ratio_wad versus promised/budget: the three are rounded independently to WAD.
+RATIO_TOLERANCE_WAD = 10**9
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _who(address: str, index: int | None = None) -> str:
+    return address if index is None else f"#{index} {address}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Recomputations (preimages from IModelpactRound.sol)
+# ---------------------------------------------------------------------------------------------
+
+
+def participant_commitment(
+    secret: bytes, participant: str, round_address: str, chain_id: int
+) -> bytes:
+    """keccak256(abi.encode(bytes32 secret, address participant, address round, chainid))."""
+    return keccak(
+        abi_encode(
+            ["bytes32", "address", "address", "uint256"],
+            [
+                secret,
+                to_checksum_address(participant),
+                to_checksum_address(round_address),
+                chain_id,
+            ],
+        )
+    )
+
+
+def coordinator_commitment(
+    secret: bytes, coordinator: str, scenario_hash: bytes, chain_id: int
+) -> bytes:
+    """keccak256(abi.encode(bytes32 secret, address coordinator, bytes32 scenarioHash, uint256))."""
+    return keccak(
+        abi_encode(
+            ["bytes32", "address", "bytes32", "uint256"],
+            [secret, to_checksum_address(coordinator), scenario_hash, chain_id],
+        )
+    )
+
+
+def draw_seed(
+    coordinator_secret: bytes, participant_secret: bytes, round_address: str, index: int
+) -> bytes:
+    """keccak256(abi.encode(coordinatorSecret, participantSecret, address round, index))."""
+    return keccak(
+        abi_encode(
+            ["bytes32", "bytes32", "address", "uint256"],
+            [coordinator_secret, participant_secret, to_checksum_address(round_address), index],
+        )
+    )
+
+
+def rungs(collective: TierRecord, tiers: Sequence[TierRecord]) -> list[TierRecord]:
+    """Rung 0 = no model, rungs 1..L = posted tiers, rung L+1 = the collective model."""
+    return [TierRecord(ZERO32, 0), *tiers, collective]
+
+
+def assign_rung(
+    ratio_wad: int, collective: TierRecord, tiers: Sequence[TierRecord], seed: bytes
+) -> tuple[int, int]:
+    """(rung, target) the interface's assignment rule gives; see the header of the interface.
+
+    target = ratio * collective // WAD; lo/hi are the rungs around the target; the participant gets
+    hi iff uint256(seed) % (acc_hi - acc_lo) < target - acc_lo.
+    """
+    ladder = rungs(collective, tiers)
+    target = ratio_wad * collective.accuracy_wad // WAD
+    lo = max(i for i, r in enumerate(ladder) if r.accuracy_wad <= target)
+    if ladder[lo].accuracy_wad == target:
+        return lo, target
+    hi = lo + 1
+    span = ladder[hi].accuracy_wad - ladder[lo].accuracy_wad
+    gets_hi = int.from_bytes(seed, "big") % span < target - ladder[lo].accuracy_wad
+    return (hi if gets_hi else lo), target
+
+
+# ---------------------------------------------------------------------------------------------
+# Menu and storage
+# ---------------------------------------------------------------------------------------------
+
+
+def check_storage_matches_events(s: RoundSnapshot) -> Finding:
+    """``storage.matches_events``: views agree with the published events (immutable menu)."""
+    title = "Storage views agree with the events"
+    failures: list[Evidence] = []
+    checked = 0
+    pairs: list[tuple[str, object, object]] = [
+        ("menu", s.menu, s.storage_menu),
+        ("config", s.config, s.storage_config),
+    ]
+    if s.models is not None:
+        pairs.append(("tiers", s.models.tiers, s.storage_tiers))
+        collective = TierRecord(s.models.collective_model_hash, s.models.collective_accuracy_wad)
+        pairs.append(("collective model", collective, s.storage_collective))
+    for name, event_value, view_value in pairs:
+        if view_value is None:
+            continue
+        checked += 1
+        if event_value != view_value:
+            failures.append(Evidence(name, repr(event_value), repr(view_value), "event vs view"))
+    for join in s.joins:
+        state = s.states.get(join.participant)
+        checked += 1
+        if state is None:
+            failures.append(Evidence(_who(join.participant, join.index), "a stored entry", "none"))
+            continue
+        want = (join.index, join.option_id, join.commitment)
+        got = (state.index, state.option_id, state.commitment)
+        if want != got:
+            failures.append(
+                Evidence(
+                    _who(join.participant, join.index), repr(want), repr(got), "Joined vs view"
+                )
+            )
+    return make_finding(
+        "storage.matches_events",
+        title,
+        checked=checked,
+        failures=failures,
+        detail_pass=f"{checked} stored records equal their events",
+    )
+
+
+def check_menu_well_formed(s: RoundSnapshot) -> Finding:
+    """``menu.well_formed``: sorted, ratio <= 1, rows > 0, ratio = t / t_bar."""
+    failures: list[Evidence] = []
+    menu = s.menu
+    if not menu:
+        failures.append(Evidence("menu", "at least one option", "empty"))
+    for i, opt in enumerate(menu):
+        subject = f"option {i}"
+        if opt.data_count <= 0:
+            failures.append(Evidence(subject, "dataCount > 0", str(opt.data_count)))
+        if opt.ratio_wad > WAD:
+            failures.append(Evidence(subject, f"ratio <= {WAD}", str(opt.ratio_wad)))
+        if opt.promised_value_wad > opt.budget_value_wad:
+            failures.append(
+                Evidence(
+                    subject, f"t <= t_bar = {opt.budget_value_wad}", str(opt.promised_value_wad)
+                )
+            )
+        if opt.budget_value_wad > 0:
+            implied = opt.promised_value_wad * WAD // opt.budget_value_wad
+            if abs(implied - opt.ratio_wad) > RATIO_TOLERANCE_WAD:
+                failures.append(
+                    Evidence(subject, f"ratio = t*WAD/t_bar = {implied}", str(opt.ratio_wad))
+                )
+        if i > 0 and (menu[i - 1].data_count, menu[i - 1].ratio_wad) > (
+            opt.data_count,
+            opt.ratio_wad,
+        ):
+            failures.append(Evidence(subject, "sorted by (dataCount, ratio)", "out of order"))
+    return make_finding(
+        "menu.well_formed",
+        "On-chain menu is well formed",
+        checked=len(menu),
+        failures=failures,
+        detail_pass=f"{len(menu)} options sorted, ratios <= 1 and equal to t/t_bar",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Joins
+# ---------------------------------------------------------------------------------------------
+
+
+def check_joins_menu(s: RoundSnapshot) -> Finding:
+    """``join.menu``: every join names an existing option and commits exactly its row count."""
+    failures: list[Evidence] = []
+    for j in s.joins:
+        who = _who(j.participant, j.index)
+        if j.option_id >= len(s.menu):
+            failures.append(Evidence(who, f"option < {len(s.menu)}", str(j.option_id)))
+            continue
+        need = s.menu[j.option_id].data_count
+        if j.row_count != need:
+            failures.append(Evidence(who, f"{need} rows (option {j.option_id})", str(j.row_count)))
+        if j.data_root == ZERO32 or j.commitment == ZERO32:
+            failures.append(Evidence(who, "non-zero data root and commitment", "zero"))
+    return make_finding(
+        "join.menu",
+        "Joins match the menu (option, row count)",
+        checked=len(s.joins),
+        failures=failures,
+        detail_pass=f"{len(s.joins)} joins name a menu option and commit its row count",
+    )
+
+
+def check_joins_bond(s: RoundSnapshot) -> Finding:
+    """``join.bond``: every join posted exactly the participant bond."""
+    bond = s.config.participant_bond
+    failures = [
+        Evidence(_who(j.participant, j.index), f"{bond} wei", f"{j.bond} wei")
+        for j in s.joins
+        if j.bond != bond
+    ]
+    return make_finding(
+        "join.bond",
+        "Joins posted the participant bond",
+        checked=len(s.joins),
+        failures=failures,
+        detail_pass=f"{len(s.joins)} bonds of {bond} wei",
+    )
+
+
+def check_joins_sequence(s: RoundSnapshot) -> Finding:
+    """``join.sequence``: indices 0..n-1, one entry per address, capacity, running total."""
+    failures: list[Evidence] = []
+    running = 0
+    seen: Counter[str] = Counter(j.participant for j in s.joins)
+    for pos, j in enumerate(s.joins):
+        who = _who(j.participant, j.index)
+        if j.index != pos:
+            failures.append(Evidence(who, f"index {pos}", str(j.index)))
+        if j.option_id < len(s.menu):
+            running += s.menu[j.option_id].data_count
+        if j.total_data != running:
+            failures.append(Evidence(who, f"totalData {running}", str(j.total_data)))
+    for address, count in seen.items():
+        if count > 1:
+            failures.append(Evidence(address, "one join", f"{count} joins"))
+    if len(s.joins) > s.config.capacity:
+        failures.append(Evidence("capacity", f"<= {s.config.capacity}", str(len(s.joins))))
+    return make_finding(
+        "join.sequence",
+        "Join order, uniqueness, capacity and running data total",
+        checked=len(s.joins),
+        failures=failures,
+        detail_pass=f"{len(s.joins)} joins of {s.config.capacity}, total {running} rows",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Randomness
+# ---------------------------------------------------------------------------------------------
+
+
+def check_coordinator_reveal(s: RoundSnapshot) -> Finding:
+    """``coordinator.reveal``: the revealed secret opens the published commitment."""
+    title = "Coordinator's secret opens its commitment"
+    if s.coordinator_secret is None:
+        return skipped("coordinator.reveal", title, "the coordinator has not revealed")
+    computed = coordinator_commitment(
+        s.coordinator_secret, s.coordinator, s.config.scenario_hash, s.chain_id
+    )
+    ev = Evidence("coordinator", _hex(s.config.coordinator_commitment), _hex(computed))
+    return make_finding(
+        "coordinator.reveal",
+        title,
+        checked=1,
+        failures=[ev] if computed != s.config.coordinator_commitment else [],
+        detail_pass="keccak(secret, coordinator, scenarioHash, chainid) equals the commitment",
+        evidence=[ev],
+    )
+
+
+def _joins_by_address(s: RoundSnapshot) -> dict[str, int]:
+    return {j.participant: pos for pos, j in enumerate(s.joins)}
+
+
+def check_reveal_commitments(s: RoundSnapshot) -> Finding:
+    """``reveal.commitment``: every reveal opens its joiner's commitment, once."""
+    title = "Reveals match their commitments"
+    if not s.reveals:
+        return skipped("reveal.commitment", title, "no participant has revealed")
+    joined = _joins_by_address(s)
+    failures: list[Evidence] = []
+    count: Counter[str] = Counter(r.participant for r in s.reveals)
+    for r in s.reveals:
+        who = _who(r.participant, r.index)
+        pos = joined.get(r.participant)
+        if pos is None:
+            failures.append(Evidence(who, "a joined participant", "never joined"))
+            continue
+        join = s.joins[pos]
+        if r.index != join.index:
+            failures.append(Evidence(who, f"index {join.index}", str(r.index)))
+        computed = participant_commitment(r.secret, r.participant, s.address, s.chain_id)
+        if computed != join.commitment:
+            failures.append(Evidence(who, _hex(join.commitment), _hex(computed), "commitment"))
+        if count[r.participant] > 1:
+            failures.append(Evidence(who, "one reveal", f"{count[r.participant]} reveals"))
+    for address, pos in joined.items():
+        state = s.states.get(address)
+        if state is not None and state.revealed != (address in count):
+            failures.append(
+                Evidence(_who(address, pos), f"revealed={address in count}", f"{state.revealed}")
+            )
+    return make_finding(
+        "reveal.commitment",
+        title,
+        checked=len(s.reveals),
+        failures=failures,
+        detail_pass=f"{len(s.reveals)} of {len(s.joins)} participants revealed valid secrets",
+    )
+
+
+def check_draw_seeds(s: RoundSnapshot) -> Finding:
+    """``draw.recomputes``: every draw seed is keccak(coordinator secret, secret, round, index)."""
+    title = "Draw seeds recompute from the revealed secrets"
+    if not s.reveals:
+        return skipped("draw.recomputes", title, "no participant has revealed")
+    if s.coordinator_secret is None:
+        return make_finding(
+            "draw.recomputes",
+            title,
+            checked=len(s.reveals),
+            failures=[Evidence("coordinator", "a revealed secret before any draw", "none")],
+            detail_pass="",
+        )
+    failures: list[Evidence] = []
+    for r in s.reveals:
+        want = draw_seed(s.coordinator_secret, r.secret, s.address, r.index)
+        if want != r.draw_seed:
+            failures.append(Evidence(_who(r.participant, r.index), _hex(want), _hex(r.draw_seed)))
+        state = s.states.get(r.participant)
+        if state is not None and state.draw_seed != want:
+            failures.append(
+                Evidence(_who(r.participant, r.index), _hex(want), _hex(state.draw_seed), "storage")
+            )
+    return make_finding(
+        "draw.recomputes",
+        title,
+        checked=len(s.reveals),
+        failures=failures,
+        detail_pass=f"{len(s.reveals)} seeds recomputed",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Models and assignments
+# ---------------------------------------------------------------------------------------------
+
+
+def check_tiers_budget(s: RoundSnapshot) -> Finding:
+    """``tiers.budget``: tiers strictly ascending, non-zero, strictly below the collective model."""
+    title = "Reward tiers within the budget (below the collective model)"
+    if s.models is None:
+        return skipped("tiers.budget", title, "models not posted")
+    m = s.models
+    failures: list[Evidence] = []
+    if not 0 < m.collective_accuracy_wad <= WAD:
+        failures.append(
+            Evidence("collective", f"0 < accuracy <= {WAD}", str(m.collective_accuracy_wad))
+        )
+    previous = 0
+    for i, t in enumerate(m.tiers):
+        subject = f"tier {i}"
+        if t.accuracy_wad >= m.collective_accuracy_wad:
+            failures.append(
+                Evidence(subject, f"< collective {m.collective_accuracy_wad}", str(t.accuracy_wad))
+            )
+        if t.accuracy_wad <= previous:
+            failures.append(Evidence(subject, f"> previous {previous}", str(t.accuracy_wad)))
+        if t.model_hash == ZERO32:
+            failures.append(Evidence(subject, "a model hash", "zero"))
+        previous = t.accuracy_wad
+    joined_total = s.joins[-1].total_data if s.joins else 0
+    if m.total_data != joined_total:
+        failures.append(Evidence("totalData", str(joined_total), str(m.total_data), "ModelsPosted"))
+    return make_finding(
+        "tiers.budget",
+        title,
+        checked=len(m.tiers) + 1,
+        failures=failures,
+        detail_pass=f"{len(m.tiers)} tiers strictly below the collective accuracy "
+        f"{m.collective_accuracy_wad / WAD:.6f}",
+    )
+
+
+def check_predicted_accuracy(
+    s: RoundSnapshot, predict: Callable[[Sequence[tuple[int, int]], int], int] | None
+) -> Finding:
+    """``models.predicted``: the posted prediction is the committed curve at the total data."""
+    title = "Predicted accuracy recomputes from the committed curve"
+    if s.models is None:
+        return skipped("models.predicted", title, "models not posted")
+    if predict is None:
+        return skipped("models.predicted", title, "no curve predictor available")
+    knots = [(k.data_count, k.accuracy_wad) for k in s.curve]
+    want = predict(knots, s.models.total_data)
+    ev = Evidence("predictedAccuracyWad", str(want), str(s.models.predicted_accuracy_wad))
+    return make_finding(
+        "models.predicted",
+        title,
+        checked=1,
+        failures=[ev] if want != s.models.predicted_accuracy_wad else [],
+        detail_pass=f"curve({s.models.total_data}) = {want}",
+        evidence=[ev],
+    )
+
+
+def check_assignments(s: RoundSnapshot) -> Finding:
+    """``assignment.recomputes``: every claim's target, rung, accuracy and model hash recompute."""
+    title = "Every assignment recomputes from its seed and the menu"
+    if not s.claims:
+        return skipped("assignment.recomputes", title, "no claims yet")
+    failures: list[Evidence] = []
+    if s.models is None:
+        return make_finding(
+            "assignment.recomputes",
+            title,
+            checked=len(s.claims),
+            failures=[Evidence("models", "posted before any claim", "not posted")],
+            detail_pass="",
+        )
+    collective = TierRecord(s.models.collective_model_hash, s.models.collective_accuracy_wad)
+    ladder = rungs(collective, s.models.tiers)
+    joined = _joins_by_address(s)
+    seeds = {r.participant: r.draw_seed for r in s.reveals}
+    claimed: Counter[str] = Counter(c.participant for c in s.claims)
+    for c in s.claims:
+        who = _who(c.participant, c.index)
+        pos = joined.get(c.participant)
+        seed = seeds.get(c.participant)
+        if pos is None or seed is None:
+            failures.append(Evidence(who, "a joined, revealed participant", "not revealed"))
+            continue
+        join = s.joins[pos]
+        if (c.index, c.option_id) != (join.index, join.option_id):
+            failures.append(
+                Evidence(
+                    who, f"index {join.index} option {join.option_id}", f"{c.index} {c.option_id}"
+                )
+            )
+        if join.option_id >= len(s.menu):
+            continue
+        option: OptionRecord = s.menu[join.option_id]
+        rung, target = assign_rung(option.ratio_wad, collective, s.models.tiers, seed)
+        if c.target_accuracy_wad != target:
+            failures.append(Evidence(who, f"target {target}", str(c.target_accuracy_wad)))
+        if c.rung != rung:
+            failures.append(
+                Evidence(who, f"rung {rung}", f"rung {c.rung}", "draw gives another rung")
+            )
+        elif (c.accuracy_wad, c.model_hash) != (ladder[rung].accuracy_wad, ladder[rung].model_hash):
+            failures.append(
+                Evidence(
+                    who,
+                    f"{ladder[rung].accuracy_wad} {_hex(ladder[rung].model_hash)}",
+                    f"{c.accuracy_wad} {_hex(c.model_hash)}",
+                    "model of the rung",
+                )
+            )
+        if claimed[c.participant] > 1:
+            failures.append(Evidence(who, "one claim", f"{claimed[c.participant]} claims"))
+    return make_finding(
+        "assignment.recomputes",
+        title,
+        checked=len(s.claims),
+        failures=failures,
+        detail_pass=f"{len(s.claims)} claims recomputed (target, rung, model)",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Money
+# ---------------------------------------------------------------------------------------------
+
+
+def expected_slash_share(s: RoundSnapshot) -> int:
+    """Equal share of the forfeited bonds for each revealer (floor; the dust is swept)."""
+    revealed = len({r.participant for r in s.reveals})
+    if revealed == 0:
+        return 0
+    forfeited = (len(s.joins) - revealed) * s.config.participant_bond
+    return forfeited // revealed
+
+
+def check_penalties(s: RoundSnapshot) -> Finding:
+    """``reveal.penalty``: non-revealers get nothing; revealers get bond + equal slash share."""
+    title = "Non-revealers penalised, revealers repaid per the rules"
+    if not s.claims and s.phase < 3:
+        return skipped("reveal.penalty", title, "claim phase not reached")
+    failures: list[Evidence] = []
+    revealed = {r.participant for r in s.reveals}
+    share = expected_slash_share(s)
+    bond = s.config.participant_bond
+    for c in s.claims:
+        who = _who(c.participant, c.index)
+        if c.participant not in revealed:
+            failures.append(Evidence(who, "no claim (did not reveal)", "claimed"))
+            continue
+        if c.bond_refund != bond or c.slash_share != share:
+            failures.append(
+                Evidence(
+                    who,
+                    f"bond {bond} + share {share}",
+                    f"bond {c.bond_refund} + share {c.slash_share}",
+                )
+            )
+    for ref in s.refunds:
+        if ref.participant not in revealed and s.phase != _ABORTED:
+            failures.append(Evidence(ref.participant, "no refund (did not reveal)", "refunded"))
+    for j in s.joins:
+        state = s.states.get(j.participant)
+        if (
+            j.participant not in revealed
+            and state is not None
+            and state.claimed
+            and s.phase != _ABORTED
+        ):
+            failures.append(Evidence(_who(j.participant, j.index), "claimed=false", "claimed=true"))
+    forfeiting = len(s.joins) - len(revealed)
+    return make_finding(
+        "reveal.penalty",
+        title,
+        checked=len(s.joins),
+        failures=failures,
+        detail_pass=f"{forfeiting} non-revealers forfeited {forfeiting * bond} wei; "
+        f"each revealer's share is {share} wei",
+    )
+
+
+def check_default_refunds(s: RoundSnapshot) -> Finding:
+    """``refund.default``: only after a default: bond + equal share of the coordinator bond."""
+    title = "Default refunds follow the rules"
+    if not s.refunds:
+        return skipped("refund.default", title, "no default refunds")
+    failures: list[Evidence] = []
+    if s.models is not None:
+        failures.append(Evidence("round", "no refunds once models are posted", "refunds"))
+    joined = _joins_by_address(s)
+    comp = s.coordinator_bond // len(s.joins) if s.joins else 0
+    counts: Counter[str] = Counter(r.participant for r in s.refunds)
+    for ref in s.refunds:
+        if ref.participant not in joined:
+            failures.append(Evidence(ref.participant, "a participant", "never joined"))
+            continue
+        if (ref.bond, ref.compensation) != (s.config.participant_bond, comp):
+            failures.append(
+                Evidence(
+                    ref.participant,
+                    f"bond {s.config.participant_bond} + compensation {comp}",
+                    f"{ref.bond} + {ref.compensation}",
+                )
+            )
+        if counts[ref.participant] > 1:
+            failures.append(Evidence(ref.participant, "one refund", f"{counts[ref.participant]}"))
+    return make_finding(
+        "refund.default",
+        title,
+        checked=len(s.refunds),
+        failures=failures,
+        detail_pass=f"{len(s.refunds)} refunds of bond + {comp} wei compensation",
+    )
+
+
+def check_balance(s: RoundSnapshot) -> Finding:
+    """``balance.reconciles``: bonds in minus claims, refunds and sweeps out equals the balance."""
+    inflow = s.coordinator_bond + sum(j.bond for j in s.joins)
+    claims = sum(c.bond_refund + c.slash_share for c in s.claims)
+    refunds = sum(r.bond + r.compensation for r in s.refunds)
+    swept = sum(w.amount for w in s.sweeps)
+    expected = inflow - claims - refunds - swept
+    ev = Evidence(
+        "balance",
+        f"{expected} wei",
+        f"{s.balance_wei} wei",
+        f"in {inflow} (coordinator {s.coordinator_bond}); out: claims {claims}, "
+        f"refunds {refunds}, sweeps {swept}",
+    )
+    failures = [ev] if expected != s.balance_wei else []
+    if expected < 0:
+        failures.append(Evidence("outflow", f"<= {inflow} wei", f"{claims + refunds + swept} wei"))
+    return make_finding(
+        "balance.reconciles",
+        "Every wei accounted for; the balance reconciles",
+        checked=1,
+        failures=failures,
+        detail_pass=f"balance {s.balance_wei} wei = in {inflow} - out {claims + refunds + swept}",
+        evidence=[ev],
+    )
+
+
+def chain_checks(
+    s: RoundSnapshot,
+    *,
+    predict: Callable[[Sequence[tuple[int, int]], int], int] | None = None,
+) -> list[Finding]:
+    """Every chain-only rule, in report order."""
+    return [
+        check_storage_matches_events(s),
+        check_menu_well_formed(s),
+        check_joins_menu(s),
+        check_joins_bond(s),
+        check_joins_sequence(s),
+        check_coordinator_reveal(s),
+        check_reveal_commitments(s),
+        check_draw_seeds(s),
+        check_tiers_budget(s),
+        check_predicted_accuracy(s, predict),
+        check_assignments(s),
+        check_penalties(s),
+        check_default_refunds(s),
+        check_balance(s),
+    ]

@@ -1,0 +1,301 @@
+"""Unit tests of the pure audit rules on hand-built round snapshots.
+
+Every rule passes on an honest snapshot and fails, with its own id and evidence, on a snapshot
+doctored in exactly the way the rule exists to catch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
+
+from modelpact.audit import rules
+from modelpact.audit.report import Status
+from modelpact.audit.snapshot import (
+    ClaimRecord,
+    ConfigRecord,
+    CurveKnotRecord,
+    DeadlinesRecord,
+    DefaultRefundRecord,
+    JoinRecord,
+    ModelsPostedRecord,
+    OptionRecord,
+    ParticipantState,
+    RevealRecord,
+    RoundSnapshot,
+    SweepRecord,
+    TierRecord,
+)
+
+WAD = 10**18
+ROUND = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+COORD = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+PEOPLE = [
+    "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+    "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+    "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+    "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+]
+CHAIN = 31337
+BOND = 10**16
+COORD_BOND = 5 * 10**16
+SCENARIO_HASH = bytes.fromhex("ab" * 32)
+COORD_SECRET = bytes.fromhex("11" * 32)
+
+
+def _secret(i: int) -> bytes:
+    return bytes([i + 1]) * 32
+
+
+def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
+    menu = (
+        OptionRecord(100, WAD // 2, 40 * WAD // 100, 80 * WAD // 100),
+        OptionRecord(300, WAD, 90 * WAD // 100, 90 * WAD // 100),
+    )
+    config = ConfigRecord(
+        capacity=10,
+        participant_bond=BOND,
+        scenario_hash=SCENARIO_HASH,
+        test_set_commitment=bytes.fromhex("cd" * 32),
+        coordinator_commitment=rules.coordinator_commitment(
+            COORD_SECRET, COORD, SCENARIO_HASH, CHAIN
+        ),
+        deadlines=DeadlinesRecord(100, 200, 300, 400),
+    )
+    options = [0, 1, 0, 1]
+    joins = []
+    total = 0
+    for i, who in enumerate(PEOPLE):
+        total += menu[options[i]].data_count
+        joins.append(
+            JoinRecord(
+                participant=who,
+                index=i,
+                option_id=options[i],
+                data_root=bytes([0x40 + i]) * 32,
+                row_count=menu[options[i]].data_count,
+                commitment=rules.participant_commitment(_secret(i), who, ROUND, CHAIN),
+                bond=BOND,
+                total_data=total,
+            )
+        )
+    tiers = (TierRecord(b"\x01" * 32, 3 * WAD // 10), TierRecord(b"\x02" * 32, 6 * WAD // 10))
+    models = ModelsPostedRecord(b"\x03" * 32, 9 * WAD // 10, tiers, total, 88 * WAD // 100)
+    reveals = tuple(
+        RevealRecord(PEOPLE[i], i, _secret(i), rules.draw_seed(COORD_SECRET, _secret(i), ROUND, i))
+        for i in range(revealers)
+    )
+    collective = TierRecord(models.collective_model_hash, models.collective_accuracy_wad)
+    ladder = rules.rungs(collective, tiers)
+    forfeited = (len(PEOPLE) - revealers) * BOND
+    share = forfeited // revealers if revealers else 0
+    claims = []
+    for r in reveals[:claimers]:
+        opt = options[r.index]
+        rung, target = rules.assign_rung(menu[opt].ratio_wad, collective, tiers, r.draw_seed)
+        claims.append(
+            ClaimRecord(
+                r.participant,
+                r.index,
+                opt,
+                target,
+                rung,
+                ladder[rung].accuracy_wad,
+                ladder[rung].model_hash,
+                BOND,
+                share,
+            )
+        )
+    states = {
+        j.participant: ParticipantState(
+            j.index,
+            j.option_id,
+            j.index < revealers,
+            j.index < claimers,
+            j.commitment,
+            reveals[j.index].draw_seed if j.index < revealers else b"\x00" * 32,
+        )
+        for j in joins
+    }
+    balance = COORD_BOND + len(PEOPLE) * BOND - sum(c.bond_refund + c.slash_share for c in claims)
+    return RoundSnapshot(
+        chain_id=CHAIN,
+        address=ROUND,
+        coordinator=COORD,
+        menu=menu,
+        config=config,
+        curve=(CurveKnotRecord(100, WAD // 2), CurveKnotRecord(1000, 9 * WAD // 10)),
+        coordinator_bond=COORD_BOND,
+        joins=tuple(joins),
+        coordinator_secret=COORD_SECRET,
+        models=models,
+        reveals=reveals,
+        claims=tuple(claims),
+        refunds=(),
+        sweeps=(),
+        balance_wei=balance,
+        block_number=50,
+        timestamp=350,
+        phase=3,
+        states=states,
+        storage_menu=menu,
+        storage_config=config,
+        storage_tiers=tiers,
+        storage_collective=collective,
+    )
+
+
+def _ids_failed(s: RoundSnapshot) -> set[str]:
+    return {f.id for f in rules.chain_checks(s) if f.status is Status.FAIL}
+
+
+def test_honest_snapshot_passes_every_rule() -> None:
+    """An honest round (one non-revealer, claims, slash shares) fails no chain rule."""
+    s = _honest()
+    findings = rules.chain_checks(s)
+    assert [f.id for f in findings if f.status is Status.FAIL] == []
+    ran = {f.id for f in findings if f.status is Status.PASS}
+    assert {"join.bond", "reveal.commitment", "draw.recomputes", "assignment.recomputes"} <= ran
+    assert {"balance.reconciles", "reveal.penalty", "tiers.budget", "coordinator.reveal"} <= ran
+
+
+def test_preimages_match_interface_header() -> None:
+    """The commitment and seed preimages are abi.encode of the fields the interface names."""
+    got = rules.participant_commitment(_secret(0), PEOPLE[0], ROUND, CHAIN)
+    want = keccak(
+        encode(["bytes32", "address", "address", "uint256"], [_secret(0), PEOPLE[0], ROUND, CHAIN])
+    )
+    assert got == want
+    assert rules.draw_seed(COORD_SECRET, _secret(1), ROUND, 7) == keccak(
+        b"\x11" * 32 + b"\x02" * 32 + bytes(12) + bytes.fromhex(ROUND[2:]) + (7).to_bytes(32, "big")
+    )
+
+
+def test_preimages_agree_with_encoding_module() -> None:
+    """The audit's independent hashes equal modelpact.encoding's (single source of truth)."""
+    encoding = pytest.importorskip("modelpact.encoding")
+    if not hasattr(encoding, "draw_seed"):
+        pytest.skip("modelpact.encoding has no draw_seed yet")
+    assert bytes(encoding.draw_seed(COORD_SECRET, _secret(2), ROUND, 3)) == rules.draw_seed(
+        COORD_SECRET, _secret(2), ROUND, 3
+    )
+
+
+def test_assign_rung_exact_and_interpolated() -> None:
+    """A rung sitting at the target is deterministic; otherwise the draw picks lo or hi and the
+    integer probability (target - lo) / (hi - lo) holds over all seeds modulo the span."""
+    collective = TierRecord(b"\x03" * 32, 8 * WAD // 10)
+    tiers = [TierRecord(b"\x01" * 32, 4 * WAD // 10)]
+    assert rules.assign_rung(WAD // 2, collective, tiers, b"\xff" * 32) == (1, 4 * WAD // 10)
+    assert rules.assign_rung(WAD, collective, tiers, b"\x00" * 32) == (2, 8 * WAD // 10)
+    small = TierRecord(b"\x03" * 32, 10)
+    lows = [
+        rules.assign_rung(WAD * 3 // 10, small, [], s.to_bytes(32, "big"))[0] for s in range(10)
+    ]
+    assert lows.count(1) == 3  # target 3 of 10: exactly 3 seeds in 10 get the model
+
+
+@pytest.mark.parametrize(
+    ("doctor", "finding"),
+    [
+        (lambda s: replace(s, storage_menu=(s.menu[1], s.menu[1])), "storage.matches_events"),
+        (
+            lambda s: replace(s, menu=(replace(s.menu[0], ratio_wad=WAD + 1), s.menu[1])),
+            "menu.well_formed",
+        ),
+        (lambda s: replace(s, menu=(s.menu[1], s.menu[0]), storage_menu=None), "menu.well_formed"),
+        (
+            lambda s: replace(s, joins=(replace(s.joins[0], row_count=99), *s.joins[1:])),
+            "join.menu",
+        ),
+        (lambda s: replace(s, joins=(replace(s.joins[0], bond=1), *s.joins[1:])), "join.bond"),
+        (
+            lambda s: replace(s, joins=(s.joins[0], replace(s.joins[1], index=5), *s.joins[2:])),
+            "join.sequence",
+        ),
+        (
+            lambda s: replace(s, joins=(*s.joins[:3], replace(s.joins[3], total_data=1))),
+            "join.sequence",
+        ),
+        (lambda s: replace(s, coordinator_secret=b"\x22" * 32), "coordinator.reveal"),
+        (
+            lambda s: replace(
+                s, reveals=(replace(s.reveals[0], secret=b"\x09" * 32), *s.reveals[1:])
+            ),
+            "reveal.commitment",
+        ),
+        (
+            lambda s: replace(
+                s, reveals=(replace(s.reveals[0], draw_seed=b"\x09" * 32), *s.reveals[1:])
+            ),
+            "draw.recomputes",
+        ),
+        (
+            lambda s: replace(s, models=replace(s.models, tiers=(TierRecord(b"\x01" * 32, WAD),))),
+            "tiers.budget",
+        ),
+        (
+            lambda s: replace(
+                s, claims=(replace(s.claims[0], rung=(s.claims[0].rung + 1) % 4), *s.claims[1:])
+            ),
+            "assignment.recomputes",
+        ),
+        (
+            lambda s: replace(
+                s, claims=(replace(s.claims[0], target_accuracy_wad=1), *s.claims[1:])
+            ),
+            "assignment.recomputes",
+        ),
+        (
+            lambda s: replace(s, claims=(replace(s.claims[0], slash_share=0), *s.claims[1:])),
+            "reveal.penalty",
+        ),
+        (lambda s: replace(s, balance_wei=s.balance_wei - 1), "balance.reconciles"),
+        (
+            lambda s: replace(s, sweeps=(SweepRecord(COORD, 5),)),
+            "balance.reconciles",
+        ),
+        (
+            lambda s: replace(s, refunds=(DefaultRefundRecord(PEOPLE[3], BOND, 0),)),
+            "refund.default",
+        ),
+    ],
+)
+def test_doctored_snapshot_fails_its_rule(doctor, finding: str) -> None:
+    """Each doctored snapshot fails the rule that exists to catch that lie, with evidence."""
+    s = doctor(_honest())
+    failed = {f.id: f for f in rules.chain_checks(s) if f.status is Status.FAIL}
+    assert finding in failed
+    assert failed[finding].failures, "a failed finding carries its evidence"
+    assert all(e.expected != e.found for e in failed[finding].failures)
+
+
+def test_non_revealer_claim_is_a_penalty_finding() -> None:
+    """A claim by a participant who never revealed is caught (it must forfeit its reward)."""
+    s = _honest(revealers=3, claimers=3)
+    fake = replace(s.claims[0], participant=PEOPLE[3], index=3)
+    assert "reveal.penalty" in _ids_failed(replace(s, claims=(*s.claims, fake)))
+
+
+def test_predicted_accuracy_rule_uses_given_curve() -> None:
+    """The posted prediction must equal the predictor applied to the committed curve."""
+    s = _honest()
+    assert rules.check_predicted_accuracy(s, lambda knots, n: 88 * WAD // 100).status is Status.PASS
+    bad = rules.check_predicted_accuracy(s, lambda knots, n: 1)
+    assert bad.status is Status.FAIL
+    assert bad.id == "models.predicted"
+
+
+def test_rules_skip_phases_not_reached() -> None:
+    """Before reveals, claims and posts, those rules are skipped rather than passed or failed."""
+    s = replace(
+        _honest(revealers=0, claimers=0), models=None, coordinator_secret=None, phase=0, claims=()
+    )
+    by_id = {f.id: f.status for f in rules.chain_checks(s)}
+    assert by_id["reveal.commitment"] is Status.SKIP
+    assert by_id["assignment.recomputes"] is Status.SKIP
+    assert by_id["tiers.budget"] is Status.SKIP
+    assert by_id["balance.reconciles"] is Status.PASS
