@@ -1,0 +1,365 @@
+"""Learn the accuracy function a(x) from data: measured learning curve plus a power-law fit.
+
+For each training size x (rows) the pool is subsampled ``repeats`` times with different seeds, a
+model is trained on each subsample (:func:`modelpact.ml.models.train_model`) and measured on the
+fixed public test set. The mean accuracies are fitted with the concave power law
+
+    a(x) = a_max - b * x ** (-alpha),   0 < a_max <= 1, b > 0, alpha > 0
+
+by weighted non-linear least squares (``scipy.optimize.curve_fit``, weights from the spread over
+repeats), which gives the parameters' covariance (standard errors) and the fit quality (R^2 and
+RMSE over the mean accuracies). The result is written as a scenario ``[accuracy]`` section
+(``kind = "power"``) with the measured points as comments, and as a JSON record.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from modelpact.errors import ModelpactError
+from modelpact.ml.datasets import Rows, Split, split_test
+from modelpact.ml.models import correct_count, train_model
+
+__all__ = [
+    "CurveError",
+    "CurvePoint",
+    "LearnedCurve",
+    "PowerLawFit",
+    "accuracy_toml",
+    "curve_record",
+    "default_sizes",
+    "fit_power_law",
+    "learn_curve",
+    "measure_curve",
+    "plot_curve",
+    "power_law",
+]
+
+
+class CurveError(ModelpactError, ValueError):
+    """A learning curve cannot be measured or fitted from the given sizes and data."""
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """Test accuracies of models trained on ``size`` rows, one per repeat (seeded subsample)."""
+
+    size: int
+    accuracies: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        """Mean test accuracy over repeats."""
+        return float(np.mean(self.accuracies))
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation over repeats (0 for a single repeat)."""
+        n = len(self.accuracies)
+        return float(np.std(self.accuracies, ddof=1)) if n > 1 else 0.0
+
+
+@dataclass(frozen=True)
+class PowerLawFit:
+    """a(x) = a_max - b x^(-alpha) with its uncertainty and fit quality.
+
+    ``covariance`` is the 3x3 covariance of (a_max, b, alpha) from ``curve_fit`` (residual
+    variance scaled); ``stderr`` its square-rooted diagonal. ``r2`` and ``rmse`` compare the fit
+    with the mean measured accuracies (unweighted).
+    """
+
+    a_max: float
+    b: float
+    alpha: float
+    covariance: tuple[tuple[float, float, float], ...]
+    stderr: tuple[float, float, float]
+    r2: float
+    rmse: float
+
+    def predict(self, rows: NDArray[np.float64] | float) -> NDArray[np.float64]:
+        """Predicted accuracy at ``rows`` training rows (not clipped)."""
+        return power_law(np.asarray(rows, dtype=np.float64), self.a_max, self.b, self.alpha)
+
+
+@dataclass(frozen=True)
+class LearnedCurve:
+    """A measured learning curve on one dataset and its power-law fit."""
+
+    dataset: str
+    test_rows: int
+    pool_rows: int
+    repeats: int
+    seed: int
+    points: tuple[CurvePoint, ...]
+    fit: PowerLawFit
+    models_trained: int
+    seconds: float
+
+
+def power_law(x: NDArray[np.float64], a_max: float, b: float, alpha: float) -> NDArray[np.float64]:
+    """a(x) = a_max - b * x^(-alpha), elementwise; ``x`` in rows (> 0)."""
+    result: NDArray[np.float64] = a_max - b * np.power(x, -alpha)
+    return result
+
+
+def default_sizes(pool_rows: int, *, smallest: int = 20, count: int = 8) -> tuple[int, ...]:
+    """``count`` geometrically spaced training sizes from ``smallest`` to ``pool_rows``."""
+    if pool_rows < smallest:
+        raise CurveError(
+            f"the pool has {pool_rows} rows, fewer than the smallest size {smallest}",
+            hint="use a larger dataset or give --sizes explicitly",
+        )
+    sizes = np.unique(np.round(np.geomspace(smallest, pool_rows, count)).astype(np.int64))
+    return tuple(int(s) for s in sizes)
+
+
+def measure_curve(
+    pool: Rows, test: Rows, sizes: Sequence[int], *, repeats: int, seed: int
+) -> tuple[CurvePoint, ...]:
+    """Test accuracy at each size, ``repeats`` times, on seeded subsamples of ``pool``.
+
+    Repeat ``r`` at size ``s`` draws ``s`` rows without replacement with
+    ``numpy.random.default_rng([seed, s, r])`` and trains with seed ``seed + r``.
+    """
+    checked = _check_sizes(sizes, pool.shape[0])
+    if repeats < 1:
+        raise CurveError(f"repeats must be at least 1, got {repeats}", hint="use --repeats 3")
+    points = []
+    for size in checked:
+        accs = []
+        for r in range(repeats):
+            rng = np.random.default_rng([seed, size, r])
+            pick = np.sort(rng.choice(pool.shape[0], size=size, replace=False))
+            model = train_model(pool[pick], seed=seed + r)
+            accs.append(correct_count(model, test) / test.shape[0])
+        points.append(CurvePoint(size=size, accuracies=tuple(accs)))
+    return tuple(points)
+
+
+def _check_sizes(sizes: Sequence[int], pool_rows: int) -> tuple[int, ...]:
+    values = [int(s) for s in sizes]
+    if len(values) < 3:
+        raise CurveError(
+            f"need at least 3 training sizes to fit 3 parameters, got {len(values)}",
+            hint="give more --sizes",
+        )
+    if any(b <= a for a, b in itertools.pairwise(values)):
+        raise CurveError(f"sizes must be strictly increasing, got {values}", hint="sort them")
+    if values[0] < 2:
+        raise CurveError(
+            f"the smallest size must be at least 2 rows, got {values[0]}",
+            hint="start --sizes at 2 rows or more",
+        )
+    if values[-1] > pool_rows:
+        raise CurveError(
+            f"size {values[-1]} exceeds the {pool_rows} rows available for training",
+            hint=f"use sizes up to {pool_rows} or a smaller test set",
+        )
+    return tuple(values)
+
+
+def fit_power_law(points: Sequence[CurvePoint]) -> PowerLawFit:
+    """Fit a(x) = a_max - b x^(-alpha) to the mean accuracies of ``points``.
+
+    Weighted least squares with sigma = max(std / sqrt(repeats), 0.002) per point (the floor
+    keeps a point measured without spread from dominating), bounds 0 < a_max <= 1, b > 0,
+    0 < alpha <= 5. Raises :class:`CurveError` when the optimiser fails or the covariance is
+    not finite.
+    """
+    if len(points) < 3:
+        raise CurveError(f"need at least 3 points to fit, got {len(points)}", hint="add sizes")
+    from scipy.optimize import OptimizeWarning, curve_fit
+
+    x = np.array([p.size for p in points], dtype=np.float64)
+    y = np.array([p.mean for p in points], dtype=np.float64)
+    sigma = np.array(
+        [max(p.std / math.sqrt(len(p.accuracies)), 0.002) for p in points], dtype=np.float64
+    )
+    a0 = min(1.0, float(y.max()) + 0.01)
+    alpha0 = 0.5
+    b0 = max(1e-6, float((a0 - y[0]) * x[0] ** alpha0))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)
+            params, cov = curve_fit(
+                power_law,
+                x,
+                y,
+                p0=(a0, b0, alpha0),
+                sigma=sigma,
+                absolute_sigma=False,
+                bounds=((1e-9, 1e-12, 1e-6), (1.0, np.inf, 5.0)),
+                maxfev=20000,
+            )
+    except (RuntimeError, ValueError) as exc:
+        raise CurveError(
+            f"the power-law fit did not converge ({exc})",
+            hint="measure more sizes or more repeats",
+        ) from None
+    cov_arr = np.asarray(cov, dtype=np.float64)
+    if not np.all(np.isfinite(cov_arr)):
+        raise CurveError(
+            "the power-law fit is not identified (infinite parameter covariance)",
+            hint="measure more distinct sizes, spanning small and large training sets",
+        )
+    a_max, b, alpha = (float(v) for v in params)
+    resid = y - power_law(x, a_max, b, alpha)
+    ss_res = float(np.sum(resid**2))
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
+    rows = tuple((float(r[0]), float(r[1]), float(r[2])) for r in cov_arr.tolist())
+    err = np.sqrt(np.clip(np.diag(cov_arr), 0.0, None))
+    return PowerLawFit(
+        a_max=a_max,
+        b=b,
+        alpha=alpha,
+        covariance=rows,
+        stderr=(float(err[0]), float(err[1]), float(err[2])),
+        r2=r2,
+        rmse=math.sqrt(ss_res / len(points)),
+    )
+
+
+def learn_curve(
+    rows: Rows,
+    *,
+    dataset: str,
+    sizes: Sequence[int] | None = None,
+    repeats: int = 5,
+    seed: int = 0,
+    test_size: int | None = None,
+    split: Split | None = None,
+) -> LearnedCurve:
+    """Split ``rows`` (or use ``split``), measure the curve and fit it.
+
+    ``test_size`` defaults to 20% of the rows; ``sizes`` to :func:`default_sizes` of the pool.
+    """
+    started = time.perf_counter()
+    if split is None:
+        n_test = test_size if test_size is not None else max(1, rows.shape[0] // 5)
+        split = split_test(rows, test_size=n_test, seed=seed)
+    chosen = tuple(sizes) if sizes is not None else default_sizes(split.pool.shape[0])
+    points = measure_curve(split.pool, split.test, chosen, repeats=repeats, seed=seed)
+    fit = fit_power_law(points)
+    return LearnedCurve(
+        dataset=dataset,
+        test_rows=int(split.test.shape[0]),
+        pool_rows=int(split.pool.shape[0]),
+        repeats=repeats,
+        seed=seed,
+        points=points,
+        fit=fit,
+        models_trained=len(points) * repeats,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def accuracy_toml(curve: LearnedCurve) -> str:
+    """The scenario ``[accuracy]`` section for ``curve``, measured points as comments."""
+    f = curve.fit
+    lines = [
+        "# Learned accuracy curve a(x) = a_max - b * x^(-alpha), x = training rows",
+        f"# dataset {curve.dataset}: {curve.pool_rows} pool rows, {curve.test_rows} test rows, "
+        f"{curve.repeats} repeats per size, seed {curve.seed}",
+        f"# fit: R^2 = {f.r2:.4f}, RMSE = {f.rmse:.4f}; standard errors: "
+        f"a_max {f.stderr[0]:.4f}, b {f.stderr[1]:.4f}, alpha {f.stderr[2]:.4f}",
+        "# measured: rows, mean test accuracy, std over repeats, fitted",
+    ]
+    for p in curve.points:
+        fitted = float(f.predict(float(p.size)))
+        lines.append(f"#   {p.size:>6d}  {p.mean:.4f}  {p.std:.4f}  {fitted:.4f}")
+    lines += [
+        "[accuracy]",
+        'kind = "power"',
+        f"a_max = {f.a_max!r}",
+        f"b = {f.b!r}",
+        f"alpha = {f.alpha!r}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def curve_record(curve: LearnedCurve) -> dict[str, Any]:
+    """A JSON-ready record of ``curve``: setup, every measured accuracy, fit and quality."""
+    f = curve.fit
+    return {
+        "dataset": curve.dataset,
+        "test_rows": curve.test_rows,
+        "pool_rows": curve.pool_rows,
+        "repeats": curve.repeats,
+        "seed": curve.seed,
+        "models_trained": curve.models_trained,
+        "seconds": round(curve.seconds, 3),
+        "points": [
+            {"size": p.size, "mean": p.mean, "std": p.std, "accuracies": list(p.accuracies)}
+            for p in curve.points
+        ],
+        "fit": {
+            "kind": "power",
+            "a_max": f.a_max,
+            "b": f.b,
+            "alpha": f.alpha,
+            "stderr": {"a_max": f.stderr[0], "b": f.stderr[1], "alpha": f.stderr[2]},
+            "covariance": [list(r) for r in f.covariance],
+            "r2": f.r2,
+            "rmse": f.rmse,
+        },
+    }
+
+
+def plot_curve(curve: LearnedCurve, path: Path | str) -> Path:
+    """Plot measured points (mean +- std, every repeat faint) and the fit to a PNG at ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    target = Path(path)
+    f = curve.fit
+    sizes = np.array([p.size for p in curve.points], dtype=np.float64)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    try:
+        for p in curve.points:
+            ax.scatter([p.size] * len(p.accuracies), p.accuracies, s=8, color="0.7", zorder=1)
+        ax.errorbar(
+            sizes,
+            [p.mean for p in curve.points],
+            yerr=[p.std for p in curve.points],
+            fmt="o",
+            color="C0",
+            capsize=3,
+            label=f"measured (mean ± std, {curve.repeats} repeats)",
+            zorder=3,
+        )
+        grid = np.geomspace(sizes.min(), sizes.max(), 200)
+        ax.plot(
+            grid,
+            f.predict(grid),
+            color="C1",
+            label=(
+                f"fit {f.a_max:.3f} - {f.b:.3f} x^-{f.alpha:.3f}"
+                f"  (R² {f.r2:.3f}, RMSE {f.rmse:.4f})"
+            ),
+            zorder=2,
+        )
+        ax.set_xscale("log")
+        ax.set_xlabel("training rows x")
+        ax.set_ylabel("test accuracy")
+        ax.set_title(f"Learning curve: {curve.dataset} ({curve.test_rows} test rows)")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8)
+        fig.tight_layout()
+        fig.savefig(target, dpi=120, metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    return target
