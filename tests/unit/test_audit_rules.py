@@ -83,7 +83,9 @@ def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
             )
         )
     tiers = (TierRecord(b"\x01" * 32, 3 * WAD // 10), TierRecord(b"\x02" * 32, 6 * WAD // 10))
-    models = ModelsPostedRecord(b"\x03" * 32, 9 * WAD // 10, tiers, total, 88 * WAD // 100)
+    curve = (CurveKnotRecord(100, WAD // 2), CurveKnotRecord(1000, 9 * WAD // 10))
+    predicted = rules.curve_accuracy([(k.data_count, k.accuracy_wad) for k in curve], total)
+    models = ModelsPostedRecord(b"\x03" * 32, 9 * WAD // 10, tiers, total, predicted)
     reveals = tuple(
         RevealRecord(PEOPLE[i], i, _secret(i), rules.draw_seed(COORD_SECRET, _secret(i), ROUND, i))
         for i in range(revealers)
@@ -115,7 +117,7 @@ def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
             j.option_id,
             j.index < revealers,
             j.index < claimers,
-            j.commitment,
+            b"\x00" * 32 if j.index < revealers else j.commitment,
             reveals[j.index].draw_seed if j.index < revealers else b"\x00" * 32,
         )
         for j in joins
@@ -127,7 +129,7 @@ def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
         coordinator=COORD,
         menu=menu,
         config=config,
-        curve=(CurveKnotRecord(100, WAD // 2), CurveKnotRecord(1000, 9 * WAD // 10)),
+        curve=curve,
         coordinator_bond=COORD_BOND,
         joins=tuple(joins),
         coordinator_secret=COORD_SECRET,
@@ -283,7 +285,9 @@ def test_non_revealer_claim_is_a_penalty_finding() -> None:
 def test_predicted_accuracy_rule_uses_given_curve() -> None:
     """The posted prediction must equal the predictor applied to the committed curve."""
     s = _honest()
-    assert rules.check_predicted_accuracy(s, lambda knots, n: 88 * WAD // 100).status is Status.PASS
+    assert rules.check_predicted_accuracy(s).status is Status.PASS
+    assert s.models is not None
+    assert s.models.predicted_accuracy_wad == WAD // 2 + (4 * WAD // 10) * 700 // 900
     bad = rules.check_predicted_accuracy(s, lambda knots, n: 1)
     assert bad.status is Status.FAIL
     assert bad.id == "models.predicted"
@@ -299,3 +303,24 @@ def test_rules_skip_phases_not_reached() -> None:
     assert by_id["assignment.recomputes"] is Status.SKIP
     assert by_id["tiers.budget"] is Status.SKIP
     assert by_id["balance.reconciles"] is Status.PASS
+
+
+def test_curve_accuracy_interpolates_from_origin_and_is_flat_after() -> None:
+    """The curve starts at (0, 0), interpolates with floor toward the left knot, and is flat
+    beyond the last knot; with no knots it predicts 0 (as RoundMath/predictedAccuracy do)."""
+    knots = [(100, 500), (200, 400)]
+    assert rules.curve_accuracy(knots, 50) == 250
+    assert rules.curve_accuracy(knots, 100) == 500
+    assert rules.curve_accuracy(knots, 150) == 450
+    assert rules.curve_accuracy(knots, 133) == 500 - (100 * 33) // 100
+    assert rules.curve_accuracy(knots, 10_000) == 400
+    assert rules.curve_accuracy([], 5) == 0
+
+
+def test_storage_commitment_shown_only_before_reveal() -> None:
+    """A stored commitment that disagrees with the Joined event is a storage finding."""
+    s = _honest()
+    who = PEOPLE[3]
+    doctored = dict(s.states)
+    doctored[who] = replace(s.states[who], commitment=b"\x07" * 32)
+    assert "storage.matches_events" in _ids_failed(replace(s, states=doctored))

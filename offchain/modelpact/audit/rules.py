@@ -47,6 +47,7 @@ __all__ = [
     "check_storage_matches_events",
     "check_tiers_budget",
     "coordinator_commitment",
+    "curve_accuracy",
     "draw_seed",
     "participant_commitment",
     "rungs",
@@ -167,7 +168,9 @@ def check_storage_matches_events(s: RoundSnapshot) -> Finding:
         if state is None:
             failures.append(Evidence(_who(join.participant, join.index), "a stored entry", "none"))
             continue
-        want = (join.index, join.option_id, join.commitment)
+        # The contract keeps one word per participant: the commitment until the reveal, the draw
+        # seed afterwards (checked by draw.recomputes), so the view shows the commitment only then.
+        want = (join.index, join.option_id, ZERO32 if state.revealed else join.commitment)
         got = (state.index, state.option_id, state.commitment)
         if want != got:
             failures.append(
@@ -431,8 +434,25 @@ def check_tiers_budget(s: RoundSnapshot) -> Finding:
     )
 
 
+def curve_accuracy(knots: Sequence[tuple[int, int]], data_count: int) -> int:
+    """The committed curve at ``data_count`` (RoundMath.interpolate from (0, 0), flat after).
+
+    Between knots the change is scaled by (x - x0) / (x1 - x0) with its magnitude floored, so the
+    result rounds toward the left knot; beyond the last knot the curve is flat; no knots gives 0.
+    """
+    x0, y0 = 0, 0
+    for x1, y1 in knots:
+        if data_count < x1:
+            if y1 >= y0:
+                return y0 + (y1 - y0) * (data_count - x0) // (x1 - x0)
+            return y0 - (y0 - y1) * (data_count - x0) // (x1 - x0)
+        x0, y0 = x1, y1
+    return y0
+
+
 def check_predicted_accuracy(
-    s: RoundSnapshot, predict: Callable[[Sequence[tuple[int, int]], int], int] | None
+    s: RoundSnapshot,
+    predict: Callable[[Sequence[tuple[int, int]], int], int] | None = curve_accuracy,
 ) -> Finding:
     """``models.predicted``: the posted prediction is the committed curve at the total data."""
     title = "Predicted accuracy recomputes from the committed curve"
@@ -639,7 +659,7 @@ def check_balance(s: RoundSnapshot) -> Finding:
 def chain_checks(
     s: RoundSnapshot,
     *,
-    predict: Callable[[Sequence[tuple[int, int]], int], int] | None = None,
+    predict: Callable[[Sequence[tuple[int, int]], int], int] | None = curve_accuracy,
 ) -> list[Finding]:
     """Every chain-only rule, in report order."""
     return [
