@@ -18,6 +18,7 @@ from modelpact.errors import ModelpactError
 
 # Command modules register themselves on `app` when imported. One line each, in any order.
 from modelpact.cli import solve as _solve  # noqa: F401  isort: skip
+from modelpact.cli import curve as _curve  # noqa: F401  isort: skip
 from modelpact.cli import participant as _participant  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]

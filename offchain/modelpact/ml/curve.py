@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from modelpact.errors import ModelpactError
-from modelpact.ml.datasets import Rows, Split, split_test
+from modelpact.ml.datasets import Rows, Split, load_dataset, split_test
 from modelpact.ml.models import correct_count, train_model
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "default_sizes",
     "fit_power_law",
     "learn_curve",
+    "learn_dataset_curve",
     "measure_curve",
     "plot_curve",
     "power_law",
@@ -363,3 +364,38 @@ def plot_curve(curve: LearnedCurve, path: Path | str) -> Path:
     finally:
         plt.close(fig)
     return target
+
+
+def learn_dataset_curve(
+    dataset: str,
+    *,
+    sizes: Sequence[int] | None = None,
+    repeats: int = 5,
+    seed: int = 0,
+    test_size: int | None = None,
+    toml_path: Path | str | None = None,
+    json_path: Path | str | None = None,
+    plot_path: Path | str | None = None,
+) -> LearnedCurve:
+    """Learn the curve of a built-in dataset (``digits``, ``generated``) or a ``.csv``/``.npy``
+    file and write the requested outputs: the ``[accuracy]`` TOML section, the JSON record
+    (sorted keys) and the PNG plot."""
+    import json
+
+    rows = load_dataset(dataset, seed=seed)
+    if rows.shape[1] < 2 or int(rows[:, -1].min()) < 0:
+        raise CurveError(
+            f"{dataset} needs features and a non-negative integer label in the last column",
+            hint="store one row per sample, label last",
+        )
+    curve = learn_curve(
+        rows, dataset=dataset, sizes=sizes, repeats=repeats, seed=seed, test_size=test_size
+    )
+    if toml_path is not None:
+        Path(toml_path).write_text(accuracy_toml(curve), encoding="utf-8")
+    if json_path is not None:
+        text = json.dumps(curve_record(curve), indent=2, sort_keys=True)
+        Path(json_path).write_text(text + "\n", encoding="utf-8")
+    if plot_path is not None:
+        plot_curve(curve, plot_path)
+    return curve
