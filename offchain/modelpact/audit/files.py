@@ -1,0 +1,348 @@
+"""The audit's file rules: delivered datasets, model files and the test set against the chain.
+
+Pure functions over a :class:`~modelpact.audit.snapshot.RoundSnapshot` and files on disk (no
+node). The dataset and test-set commitments are OpenZeppelin ``StandardMerkleTree`` roots over
+leaves ``("uint256", "int256[]")`` = (row index, row values, label last), recomputed here from the
+published spec (the interface header) so the auditor does not depend on the coordinator's code;
+``tests/unit/test_audit_files.py`` pins it against ``modelpact.encoding``.
+
+Delivered data layout (``--data DIR``): one file per participant, ``.npy`` or ``.csv`` as
+:func:`modelpact.ml.datasets.load_rows` reads them, named after the participant's address
+(``<address>.npy``, any case) or its join index (``<index>.npy`` / ``participant-<index>.npy``),
+anywhere below ``DIR``. Model files (``--models DIR``): any files below ``DIR``; each posted model
+hash must be the keccak256 of one of them (``modelpact.ml.models.store_model`` names them by hash).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
+
+from modelpact.audit.report import Evidence, Finding, make_finding, skipped
+from modelpact.audit.rules import WAD
+from modelpact.audit.snapshot import ZERO32, JoinRecord, RoundSnapshot
+from modelpact.ml.datasets import (
+    DIGITS_SPEC,
+    DatasetError,
+    DatasetSpec,
+    Rows,
+    generated_spec,
+    load_rows,
+    validate_rows,
+)
+from modelpact.ml.models import ModelError, accuracy
+
+__all__ = [
+    "DEFAULT_ACCURACY_TOLERANCE",
+    "DEFAULT_SAMPLE_ROWS",
+    "check_data",
+    "check_models",
+    "check_test_set",
+    "find_dataset_files",
+    "infer_spec",
+    "sample_indices",
+    "standard_merkle_root",
+]
+
+DEFAULT_ACCURACY_TOLERANCE = 1e-6
+"""Re-measured minus posted accuracy, absolute. Models are deterministic, so the only slack
+needed is the WAD floor of the posted value (1e-18); 1e-6 also covers a last-digit float
+difference across platforms while catching any overstatement by a single test row of 1e6."""
+
+DEFAULT_SAMPLE_ROWS = 32
+"""Rows of each delivered dataset drawn for rule validation (all rows when fewer)."""
+
+_DATA_SUFFIXES = (".npy", ".csv")
+
+
+def _leaf(index: int, row: Sequence[int]) -> bytes:
+    return keccak(keccak(abi_encode(["uint256", "int256[]"], [index, [int(v) for v in row]])))
+
+
+def standard_merkle_root(rows: Rows) -> bytes:
+    """OpenZeppelin StandardMerkleTree root over leaves (row index, row values).
+
+    Leaves are double-keccak'd abi encodings, sorted ascending; the tree is the complete binary
+    tree of ``@openzeppelin/merkle-tree`` (``tree[2n-2-i] = leaf i``; each parent hashes its two
+    children in sorted order). A single leaf is its own root.
+    """
+    arr = np.asarray(rows)
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise DatasetError("cannot commit to an empty dataset", hint="give at least one row")
+    leaves = sorted(_leaf(i, row) for i, row in enumerate(arr.tolist()))
+    n = len(leaves)
+    tree: list[bytes] = [b""] * (2 * n - 1)
+    for i, leaf in enumerate(leaves):
+        tree[len(tree) - 1 - i] = leaf
+    for i in range(len(tree) - 1 - n, -1, -1):
+        a, b = tree[2 * i + 1], tree[2 * i + 2]
+        tree[i] = keccak(a + b if a <= b else b + a)
+    return tree[0]
+
+
+def infer_spec(rows: Rows, name: str | None = None) -> DatasetSpec:
+    """The validation rules for ``rows``: the named dataset's, else digits for 65 columns, else
+    the generated dataset's with as many features."""
+    if name == "digits" or (name is None and rows.shape[1] == DIGITS_SPEC.n_columns):
+        return DIGITS_SPEC
+    return generated_spec(n_features=int(rows.shape[1]) - 1)
+
+
+def sample_indices(data_root: bytes, salt: bytes, n_rows: int, k: int) -> list[int]:
+    """Seed-derived sample of ``min(k, n_rows)`` distinct row indices, ascending.
+
+    Seed = keccak256(dataRoot || salt) with salt = the coordinator's revealed secret (zero before
+    the reveal): fixed by the chain, unknown to the participant when it committed its data.
+    """
+    seed = int.from_bytes(keccak(data_root + salt), "big")
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(n_rows, size=min(k, n_rows), replace=False)
+    return sorted(int(i) for i in picked)
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+_INDEX_NAME = re.compile(r"^(?:participant[-_]?)?(\d+)$")
+
+
+def find_dataset_files(data_dir: Path, joins: Sequence[JoinRecord]) -> dict[str, Path]:
+    """Map each participant address to its delivered file (by address, else by join index)."""
+    by_address = {j.participant.lower(): j.participant for j in joins}
+    by_index = {j.index: j.participant for j in joins}
+    found: dict[str, Path] = {}
+    for path in sorted(data_dir.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in _DATA_SUFFIXES:
+            continue
+        stem = path.stem.lower()
+        owner = by_address.get(stem)
+        if owner is None:
+            match = _INDEX_NAME.match(stem)
+            owner = by_index.get(int(match.group(1))) if match else None
+        if owner is not None and owner not in found:
+            found[owner] = path
+    return found
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    join: JoinRecord
+    path: Path
+    rows: Rows | None
+    error: str | None
+
+
+def check_data(
+    s: RoundSnapshot,
+    data_dir: Path | None,
+    *,
+    dataset: str | None = None,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
+) -> list[Finding]:
+    """``data.delivered``, ``data.root``, ``data.count``, ``data.sample``.
+
+    Every revealed participant's dataset must be delivered; every delivered dataset must hash to
+    its committed root, have exactly the committed row count, and a seed-derived sample of its
+    rows must pass the dataset's validation rules (:func:`modelpact.ml.datasets.validate_rows`).
+    """
+    ids = (
+        ("data.delivered", "Delivered datasets present for every revealed participant"),
+        ("data.root", "Delivered datasets match their committed Merkle roots"),
+        ("data.count", "Delivered datasets have the committed row count"),
+        ("data.sample", "A seed-derived sample of each dataset's rows passes validation"),
+    )
+    if data_dir is None:
+        return [skipped(i, t, "no --data given") for i, t in ids]
+    if not s.joins:
+        return [skipped(i, t, "nobody joined") for i, t in ids]
+    files = find_dataset_files(data_dir, s.joins)
+    revealed = {r.participant for r in s.reveals}
+    must = [j for j in s.joins if j.participant in revealed] if s.reveals else list(s.joins)
+    missing = [
+        Evidence(f"#{j.index} {j.participant}", "a delivered dataset file", f"none in {data_dir}")
+        for j in must
+        if j.participant not in files
+    ]
+    loaded: list[_Loaded] = []
+    for j in s.joins:
+        path = files.get(j.participant)
+        if path is None:
+            continue
+        try:
+            loaded.append(_Loaded(j, path, load_rows(path), None))
+        except DatasetError as error:
+            loaded.append(_Loaded(j, path, None, error.one_line()))
+    root_fail: list[Evidence] = []
+    count_fail: list[Evidence] = []
+    sample_fail: list[Evidence] = []
+    salt = s.coordinator_secret or ZERO32
+    for item in loaded:
+        who = f"#{item.join.index} {item.join.participant} ({item.path.name})"
+        if item.rows is None:
+            root_fail.append(
+                Evidence(who, _hex(item.join.data_root), "unreadable", item.error or "")
+            )
+            continue
+        rows = item.rows
+        if rows.shape[0] != item.join.row_count:
+            count_fail.append(Evidence(who, f"{item.join.row_count} rows", f"{rows.shape[0]} rows"))
+        root = standard_merkle_root(rows)
+        if root != item.join.data_root:
+            root_fail.append(Evidence(who, _hex(item.join.data_root), _hex(root)))
+        picks = sample_indices(item.join.data_root, salt, int(rows.shape[0]), sample_rows)
+        try:
+            validate_rows(rows[picks], infer_spec(rows, dataset))
+        except DatasetError as error:
+            sample_fail.append(
+                Evidence(who, "sampled rows pass validation", "invalid", error.one_line())
+            )
+    n = len(loaded)
+    return [
+        make_finding(
+            ids[0][0],
+            ids[0][1],
+            checked=len(must),
+            failures=missing,
+            detail_pass=f"{len(must)} revealed participants' datasets found",
+        ),
+        make_finding(
+            ids[1][0], ids[1][1], checked=n, failures=root_fail, detail_pass=f"{n} roots recomputed"
+        ),
+        make_finding(
+            ids[2][0], ids[2][1], checked=n, failures=count_fail, detail_pass=f"{n} row counts"
+        ),
+        make_finding(
+            ids[3][0],
+            ids[3][1],
+            checked=n,
+            failures=sample_fail,
+            detail_pass=f"up to {sample_rows} sampled rows of {n} datasets valid",
+        ),
+    ]
+
+
+def check_test_set(s: RoundSnapshot, test_set: Path | None) -> tuple[Finding, Rows | None]:
+    """``testset.root``: the test set file hashes to the committed test-set root."""
+    title = "Test set matches its on-chain commitment"
+    if test_set is None:
+        return skipped("testset.root", title, "no test set given"), None
+    try:
+        rows = load_rows(test_set)
+    except DatasetError as error:
+        ev = Evidence(
+            str(test_set), _hex(s.config.test_set_commitment), "unreadable", error.one_line()
+        )
+        return make_finding("testset.root", title, checked=1, failures=[ev], detail_pass=""), None
+    root = standard_merkle_root(rows)
+    ev = Evidence(test_set.name, _hex(s.config.test_set_commitment), _hex(root))
+    ok = root == s.config.test_set_commitment
+    finding = make_finding(
+        "testset.root",
+        title,
+        checked=1,
+        failures=[] if ok else [ev],
+        detail_pass=f"{rows.shape[0]} rows, root recomputed",
+        evidence=[ev],
+    )
+    return finding, rows if ok else None
+
+
+def _model_files(models_dir: Path) -> dict[bytes, Path]:
+    return {keccak(p.read_bytes()): p for p in sorted(models_dir.rglob("*")) if p.is_file()}
+
+
+def _named_like(models_dir: Path, model_hash: bytes) -> Path | None:
+    wanted = {model_hash.hex(), "0x" + model_hash.hex()}
+    for p in sorted(models_dir.rglob("*")):
+        if p.is_file() and p.stem.lower() in wanted:
+            return p
+    return None
+
+
+def check_models(
+    s: RoundSnapshot,
+    models_dir: Path | None,
+    test_rows: Rows | None,
+    *,
+    tolerance: float = DEFAULT_ACCURACY_TOLERANCE,
+) -> list[Finding]:
+    """``model.hash`` and ``model.accuracy`` for the collective model and every tier.
+
+    Each posted hash must be the keccak256 of a file under ``models_dir``; each such model,
+    re-measured on the committed test set, must score within ``tolerance`` of its posted accuracy.
+    """
+    hash_title = "Posted model hashes match the model files"
+    acc_title = f"Re-measured accuracies match the posted ones (tolerance {tolerance:g})"
+    if models_dir is None:
+        return [
+            skipped("model.hash", hash_title, "no --models given"),
+            skipped("model.accuracy", acc_title, "no --models given"),
+        ]
+    if s.models is None:
+        return [
+            skipped("model.hash", hash_title, "models not posted"),
+            skipped("model.accuracy", acc_title, "models not posted"),
+        ]
+    posted = [("collective", s.models.collective_model_hash, s.models.collective_accuracy_wad)]
+    posted += [(f"tier {i}", t.model_hash, t.accuracy_wad) for i, t in enumerate(s.models.tiers)]
+    files = _model_files(models_dir)
+    hash_fail: list[Evidence] = []
+    acc_fail: list[Evidence] = []
+    measured = 0
+    attempted = 0
+    for name, model_hash, acc_wad in posted:
+        path = files.get(model_hash)
+        if path is None:
+            impostor = _named_like(models_dir, model_hash)
+            found = (
+                f"{impostor.name} hashes to {_hex(keccak(impostor.read_bytes()))}"
+                if impostor is not None
+                else f"no file with this hash under {models_dir}"
+            )
+            hash_fail.append(Evidence(name, _hex(model_hash), found))
+            continue
+        if test_rows is None:
+            continue
+        attempted += 1
+        try:
+            got = accuracy(path.read_bytes(), test_rows)
+        except ModelError as error:
+            acc_fail.append(Evidence(name, f"{acc_wad / WAD:.6f}", "unloadable", error.one_line()))
+            continue
+        measured += 1
+        if abs(got - acc_wad / WAD) > tolerance:
+            acc_fail.append(
+                Evidence(
+                    f"{name} ({path.name})",
+                    f"posted {acc_wad / WAD:.6f}",
+                    f"measured {got:.6f}",
+                    f"difference {acc_wad / WAD - got:+.6f} exceeds {tolerance:g}",
+                )
+            )
+    hash_finding = make_finding(
+        "model.hash",
+        hash_title,
+        checked=len(posted),
+        failures=hash_fail,
+        detail_pass=f"{len(posted)} posted models found by keccak256",
+    )
+    if test_rows is None:
+        acc_finding = skipped(
+            "model.accuracy", acc_title, "no test set matching the commitment to measure on"
+        )
+    else:
+        acc_finding = make_finding(
+            "model.accuracy",
+            acc_title,
+            checked=attempted,
+            failures=acc_fail,
+            detail_pass=f"{measured} models re-measured on {test_rows.shape[0]} test rows",
+        )
+    return [hash_finding, acc_finding]

@@ -1,0 +1,178 @@
+"""Unit tests of the audit's file rules: datasets, model files and the test set against a
+hand-built snapshot. Honest files pass; each doctored file fails with its own finding id."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_audit_rules import _honest
+
+from modelpact.audit import files
+from modelpact.audit.report import Status
+from modelpact.audit.snapshot import ModelsPostedRecord, RoundSnapshot, TierRecord
+from modelpact.ml.datasets import digits_rows, save_rows
+from modelpact.ml.models import accuracy, store_model, train_model_bytes
+
+WAD = 10**18
+
+
+@pytest.fixture(scope="module")
+def digits() -> np.ndarray:
+    return digits_rows()
+
+
+def _with_data(tmp_path: Path, digits: np.ndarray) -> tuple[RoundSnapshot, Path]:
+    """The honest snapshot with real data roots for files written under tmp_path/data."""
+    s = _honest()
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    joins = []
+    start = 0
+    for j in s.joins:
+        rows = digits[start : start + j.row_count]
+        start += j.row_count
+        name = f"{j.participant.lower()}.npy" if j.index % 2 else f"participant-{j.index}.csv"
+        save_rows(data_dir / name, rows)
+        joins.append(replace(j, data_root=files.standard_merkle_root(rows)))
+    return replace(s, joins=tuple(joins)), data_dir
+
+
+def _status(findings, check_id: str) -> Status:
+    return {f.id: f.status for f in findings}[check_id]
+
+
+def test_merkle_root_matches_encoding_module(digits) -> None:
+    """The auditor's independent StandardMerkleTree root equals modelpact.encoding's for 1..7 rows,
+    including negative values."""
+    encoding = pytest.importorskip("modelpact.encoding")
+    for n in range(1, 8):
+        rows = digits[:n].copy()
+        rows[0, 0] = -5
+        assert files.standard_merkle_root(rows) == encoding.dataset_merkle_root(rows.tolist())
+
+
+def test_honest_data_passes(tmp_path, digits) -> None:
+    """Delivered datasets named by address or index, matching roots and counts, pass all four
+    data checks."""
+    s, data_dir = _with_data(tmp_path, digits)
+    found = files.check_data(s, data_dir)
+    assert [f.status for f in found] == [Status.PASS] * 4
+
+
+def test_tampered_row_fails_data_root(tmp_path, digits) -> None:
+    """One changed pixel in a delivered dataset breaks its committed root."""
+    s, data_dir = _with_data(tmp_path, digits)
+    path = data_dir / f"{s.joins[1].participant.lower()}.npy"
+    rows = np.load(path)
+    rows[3, 10] = (rows[3, 10] + 1) % 17
+    save_rows(path, rows)
+    found = files.check_data(s, data_dir)
+    assert _status(found, "data.root") is Status.FAIL
+    assert _status(found, "data.count") is Status.PASS
+
+
+def test_short_dataset_fails_data_count(tmp_path, digits) -> None:
+    """A dataset with fewer rows than committed fails data.count."""
+    s, data_dir = _with_data(tmp_path, digits)
+    path = data_dir / f"{s.joins[1].participant.lower()}.npy"
+    save_rows(path, np.load(path)[:-1])
+    assert _status(files.check_data(s, data_dir), "data.count") is Status.FAIL
+
+
+def test_invalid_rows_fail_sample(tmp_path, digits) -> None:
+    """Rows outside the dataset's rules (pixel 99 in digits), committed honestly, fail the
+    seed-derived sample validation."""
+    s, data_dir = _with_data(tmp_path, digits)
+    path = data_dir / f"{s.joins[1].participant.lower()}.npy"
+    rows = np.load(path)
+    rows[:, 5] = 99
+    save_rows(path, rows)
+    joins = list(s.joins)
+    joins[1] = replace(joins[1], data_root=files.standard_merkle_root(rows))
+    found = files.check_data(replace(s, joins=tuple(joins)), data_dir, dataset="digits")
+    assert _status(found, "data.sample") is Status.FAIL
+    assert _status(found, "data.root") is Status.PASS
+
+
+def test_missing_dataset_fails_delivered(tmp_path, digits) -> None:
+    """A revealed participant's dataset missing from --data fails data.delivered."""
+    s, data_dir = _with_data(tmp_path, digits)
+    (data_dir / f"{s.joins[1].participant.lower()}.npy").unlink()
+    assert _status(files.check_data(s, data_dir), "data.delivered") is Status.FAIL
+
+
+def test_sample_is_seed_derived() -> None:
+    """The sample depends only on (root, salt): same inputs, same rows; another salt, other rows."""
+    a = files.sample_indices(b"\x01" * 32, b"\x02" * 32, 1000, 16)
+    assert a == files.sample_indices(b"\x01" * 32, b"\x02" * 32, 1000, 16)
+    assert a != files.sample_indices(b"\x01" * 32, b"\x03" * 32, 1000, 16)
+    assert files.sample_indices(b"\x01" * 32, b"\x02" * 32, 5, 16) == [0, 1, 2, 3, 4]
+
+
+@pytest.fixture(scope="module")
+def trained(digits, tmp_path_factory):
+    """A real collective model and a real tier model, stored by hash, and the test set."""
+    test = digits[1500:]
+    full = train_model_bytes(digits[:600], seed=0)
+    tier = train_model_bytes(digits[:60], seed=0)
+    models_dir = tmp_path_factory.mktemp("models")
+    store_model(models_dir, full)
+    store_model(models_dir, tier)
+    test_file = tmp_path_factory.mktemp("test") / "test.npy"
+    save_rows(test_file, test)
+    return full, tier, models_dir, test, test_file
+
+
+def _posted(full: bytes, tier: bytes, test: np.ndarray) -> ModelsPostedRecord:
+    from eth_utils.crypto import keccak
+
+    acc_full = int(accuracy(full, test) * WAD)
+    acc_tier = int(accuracy(tier, test) * WAD)
+    return ModelsPostedRecord(keccak(full), acc_full, (TierRecord(keccak(tier), acc_tier),), 800, 0)
+
+
+def test_honest_models_pass(trained) -> None:
+    """Posted hashes of real model files and their measured accuracies pass both model checks,
+    and the test set file matches its committed root."""
+    full, tier, models_dir, test, test_file = trained
+    s = replace(_honest(), models=_posted(full, tier, test))
+    s = replace(s, config=replace(s.config, test_set_commitment=files.standard_merkle_root(test)))
+    test_finding, rows = files.check_test_set(s, test_file)
+    assert test_finding.status is Status.PASS
+    found = files.check_models(s, models_dir, rows)
+    assert [f.status for f in found] == [Status.PASS, Status.PASS]
+
+
+def test_overstated_accuracy_fails(trained) -> None:
+    """A collective accuracy posted 0.01 above what the model scores fails model.accuracy."""
+    full, tier, models_dir, test, _ = trained
+    posted = _posted(full, tier, test)
+    posted = replace(posted, collective_accuracy_wad=posted.collective_accuracy_wad + WAD // 100)
+    found = files.check_models(replace(_honest(), models=posted), models_dir, test)
+    assert _status(found, "model.accuracy") is Status.FAIL
+    assert _status(found, "model.hash") is Status.PASS
+
+
+def test_modified_model_file_fails_hash(trained, tmp_path) -> None:
+    """A model file whose bytes differ from the posted hash fails model.hash, naming the file."""
+    full, tier, _models_dir, test, _ = trained
+    posted = _posted(full, tier, test)
+    bad_dir = tmp_path / "models"
+    bad_dir.mkdir()
+    (bad_dir / f"0x{posted.collective_model_hash.hex()}.json").write_bytes(full + b" ")
+    store_model(bad_dir, tier)
+    found = files.check_models(replace(_honest(), models=posted), bad_dir, test)
+    finding = next(f for f in found if f.id == "model.hash")
+    assert finding.status is Status.FAIL
+    assert "hashes to" in finding.failures[0].found
+
+
+def test_wrong_test_set_fails_root(trained) -> None:
+    """A test set that is not the committed one fails testset.root and is not measured on."""
+    _, _, _, _, test_file = trained
+    finding, rows = files.check_test_set(_honest(), test_file)
+    assert finding.status is Status.FAIL
+    assert rows is None
