@@ -1,0 +1,176 @@
+"""A deployed round as the workflows see it: web3 contract bound to a record, phase names,
+revert decoding into the contract's named errors.
+
+Custom errors are decoded from the record's ABI (selector -> name and arguments), so every revert
+becomes :class:`RoundRevertError` with ``error_name`` and ``args``; the workflows turn the ones a
+user can provoke into one-line messages with a fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_abi.abi import decode as abi_decode
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from modelpact.errors import ModelpactError
+from modelpact.round.records import DeploymentRecord
+
+__all__ = [
+    "ChainMismatchError",
+    "Phase",
+    "RoundHandle",
+    "RoundRevertError",
+    "decode_revert",
+]
+
+
+class Phase(IntEnum):
+    """``IModelpactRound.Phase``."""
+
+    JOIN = 0
+    POST = 1
+    REVEAL = 2
+    CLAIM = 3
+    CLOSED = 4
+    ABORTED = 5
+
+
+class RoundRevertError(ModelpactError, RuntimeError):
+    """The contract reverted; ``error_name`` and ``args`` are the decoded custom error."""
+
+    def __init__(
+        self, message: str, *, error_name: str, args: tuple[Any, ...], hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.error_name = error_name
+        self.error_args = args
+
+
+class ChainMismatchError(ModelpactError, ValueError):
+    """The node is not the chain the deployment record names, or has no code at the address."""
+
+
+def _error_table(abi: list[dict[str, Any]]) -> dict[bytes, tuple[str, list[str]]]:
+    table: dict[bytes, tuple[str, list[str]]] = {}
+    for item in abi:
+        if item.get("type") != "error":
+            continue
+        types = [_abi_type(arg) for arg in item.get("inputs", [])]
+        signature = f"{item['name']}({','.join(types)})"
+        table[keccak(text=signature)[:4]] = (item["name"], types)
+    return table
+
+
+def _abi_type(arg: dict[str, Any]) -> str:
+    kind = str(arg["type"])
+    if kind.startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in arg.get("components", []))
+        return f"({inner}){kind[5:]}"
+    return kind
+
+
+def decode_revert(
+    error: Exception, abi: list[dict[str, Any]]
+) -> tuple[str, tuple[Any, ...]] | None:
+    """(name, args) of a custom-error revert, or None if ``error`` carries no known selector."""
+    data: Any = getattr(error, "data", None)
+    if data is None and error.args:
+        data = error.args[-1]
+    if isinstance(data, dict):
+        data = data.get("data")
+    if not isinstance(data, str | bytes) or not data:
+        return None
+    raw = (
+        bytes.fromhex(data[2:] if isinstance(data, str) and data.startswith("0x") else str(data))
+        if isinstance(data, str)
+        else bytes(data)
+    )
+    if len(raw) < 4:
+        return None
+    entry = _error_table(abi).get(raw[:4])
+    if entry is None:
+        return None
+    name, types = entry
+    return name, tuple(abi_decode(types, raw[4:])) if types else ()
+
+
+@dataclass(frozen=True)
+class RoundHandle:
+    """A deployed round on a connected node."""
+
+    w3: Web3
+    record: DeploymentRecord
+    contract: Contract
+
+    @classmethod
+    def open(cls, w3: Web3, record: DeploymentRecord) -> RoundHandle:
+        """Bind ``record`` to ``w3``; check the chain id and that code exists at the address."""
+        chain_id = int(w3.eth.chain_id)
+        if chain_id != record.chain_id:
+            raise ChainMismatchError(
+                f"the node is chain {chain_id} but the deployment is on chain {record.chain_id}",
+                hint="connect to the chain named in the deployment record (--rpc / --chain)",
+            )
+        if not w3.eth.get_code(record.address):
+            raise ChainMismatchError(
+                f"no contract at {record.address} on chain {chain_id}",
+                hint="the node was restarted without its state; use --chain anvil with the same "
+                "--state-dir, or redeploy",
+            )
+        contract = w3.eth.contract(address=record.address, abi=record.abi)
+        return cls(w3=w3, record=record, contract=contract)
+
+    @property
+    def address(self) -> str:
+        """The round's checksummed address."""
+        return str(self.record.address)
+
+    def phase(self) -> Phase:
+        """The current phase (as the contract derives it from the last block)."""
+        return Phase(int(self.contract.functions.phase().call()))
+
+    def view(self, name: str, *args: Any) -> Any:
+        """Call a view function, decoding a revert into :class:`RoundRevertError`."""
+        try:
+            return getattr(self.contract.functions, name)(*args).call()
+        except (ContractCustomError, ContractLogicError) as error:
+            raise self.revert_error(error, action=name) from error
+
+    def revert_error(self, error: Exception, *, action: str) -> RoundRevertError:
+        """Turn a web3 revert into :class:`RoundRevertError` with the decoded custom error."""
+        decoded = decode_revert(error, self.record.abi)
+        if decoded is None:
+            return RoundRevertError(
+                f"{action} reverted: {error}",
+                error_name="Unknown",
+                args=(),
+                hint="see the node log",
+            )
+        name, args = decoded
+        return RoundRevertError(
+            f"{action} reverted with {name}{args}",
+            error_name=name,
+            args=args,
+            hint="check the round's phase and your inputs with `status`",
+        )
+
+    def is_participant(self, account: str) -> bool:
+        """Whether ``account`` has joined."""
+        try:
+            self.contract.functions.participant(account).call()
+        except (ContractCustomError, ContractLogicError) as error:
+            decoded = decode_revert(error, self.record.abi)
+            if decoded is not None and decoded[0] == "NotParticipant":
+                return False
+            raise self.revert_error(error, action="participant") from error
+        return True
+
+    def latest_timestamp(self) -> int:
+        """Timestamp of the latest block."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
