@@ -173,7 +173,8 @@ def fit_power_law(points: Sequence[CurvePoint]) -> PowerLawFit:
     """Fit a(x) = a_max - b x^(-alpha) to the mean accuracies of ``points``.
 
     Weighted least squares with sigma = max(std / sqrt(repeats), 0.002) per point (the floor
-    keeps a point measured without spread from dominating), bounds 0 < a_max <= 1, b > 0,
+    keeps a point measured without spread from dominating); the covariance is scaled by the
+    residual variance when there are more than 3 points. Bounds 0 < a_max <= 1, b > 0,
     0 < alpha <= 5. Raises :class:`CurveError` when the optimiser fails or the covariance is
     not finite.
     """
@@ -198,7 +199,9 @@ def fit_power_law(points: Sequence[CurvePoint]) -> PowerLawFit:
                 y,
                 p0=(a0, b0, alpha0),
                 sigma=sigma,
-                absolute_sigma=False,
+                # With spare degrees of freedom the covariance is scaled by the residual
+                # variance; with exactly 3 points it rests on the measured spread alone.
+                absolute_sigma=len(points) <= 3,
                 bounds=((1e-9, 1e-12, 1e-6), (1.0, np.inf, 5.0)),
                 maxfev=20000,
             )

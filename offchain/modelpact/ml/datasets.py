@@ -371,8 +371,8 @@ def _read_csv(source: Path) -> Rows:
     """Parse a CSV of integers strictly; the first line may be a header of names."""
     with source.open(newline="", encoding="utf-8") as handle:
         lines = [row for row in csv.reader(handle) if row and any(c.strip() for c in row)]
-    if lines and not all(_is_int(c) for c in lines[0]):
-        lines = lines[1:]  # header
+    if lines and not any(_is_number(c) for c in lines[0]):
+        lines = lines[1:]  # a header: names only, no number at all
     if not lines:
         raise DatasetError(f"dataset file {source} has no rows", hint="give at least one row")
     width = len(lines[0])
@@ -396,6 +396,14 @@ def _read_csv(source: Path) -> Rows:
         raise DatasetError(
             f"{source.name} has values beyond int64", hint="use smaller integers"
         ) from None
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_int(cell: str) -> bool:
