@@ -87,8 +87,8 @@ interface IModelpactRound {
         uint8 optionId;
         bool revealed;
         bool claimed; // also set by a default refund
-        bytes32 commitment; // randomness commitment
-        bytes32 drawSeed; // set at reveal
+        bytes32 commitment; // randomness commitment; 0 once revealed (kept in the Joined event)
+        bytes32 drawSeed; // set at reveal (stored in the commitment's slot: a reveal costs 20k gas less)
     }
 
     enum Phase {
@@ -120,6 +120,8 @@ interface IModelpactRound {
     error DeadlinesInconsistent(uint64 join, uint64 post, uint64 reveal, uint64 claim);
     /// @dev Curve knots must be strictly ascending in dataCount and have accuracy <= 1e18.
     error CurveNotAscending(uint256 knotIndex);
+    /// @dev More curve knots than the contract accepts.
+    error CurveTooLong(uint256 knotCount, uint256 maxKnots);
     /// @dev The caller is not the coordinator.
     error NotCoordinator(address caller);
     /// @dev The action belongs to another phase.
@@ -152,6 +154,8 @@ interface IModelpactRound {
     error TierAboveCollective(uint256 tierIndex, uint256 tierAccuracyWad, uint256 collectiveAccuracyWad);
     /// @dev Tiers must be strictly ascending in accuracy, with non-zero accuracy and hash.
     error TiersNotAscending(uint256 tierIndex);
+    /// @dev The tier index does not exist.
+    error TierOutOfRange(uint256 tierIndex, uint256 tierCount);
     /// @dev The address never joined.
     error NotParticipant(address account);
     /// @dev The participant already revealed.
@@ -257,6 +261,12 @@ interface IModelpactRound {
     // ------------------------------------------------------------------------------------------
 
     function coordinator() external view returns (address);
+    /// @notice The wei the coordinator posted at deployment.
+    function coordinatorBond() external view returns (uint256);
+    /// @notice The coordinator's revealed randomness secret (0 before `revealCoordinator`).
+    function coordinatorSecret() external view returns (bytes32);
+    /// @notice Each revealer's equal share of the non-revealers' bonds, paid at claim (floor).
+    function slashShare() external view returns (uint256);
     function phase() external view returns (Phase);
     function optionCount() external view returns (uint256);
     function option(uint256 optionId) external view returns (Option memory);

@@ -1,0 +1,88 @@
+"""Regenerate the golden vectors shared by Foundry and pytest from `modelpact.encoding`.
+
+Run: .venv/bin/python contracts/test/vectors/generate.py   (writes encoding.json next to it)
+
+Every input is derived deterministically from labels, so re-running gives the same file; a diff
+after a change to encoding.py means the Python side no longer matches what Foundry checks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from modelpact import encoding as enc
+
+OUT = Path(__file__).with_name("encoding.json")
+
+
+def h(label: str) -> bytes:
+    return enc.keccak256(label.encode())
+
+
+def addr(label: str) -> str:
+    return "0x" + h(label)[-20:].hex()
+
+
+def hx(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def build() -> dict[str, object]:
+    commitments = []
+    for i in range(3):
+        secret, who, rnd, chain = h(f"p-secret-{i}"), addr(f"p-{i}"), addr(f"round-{i}"), [1, 31337, 131277322940537][i]
+        commitments.append({"secret": hx(secret), "participant": who, "round": rnd, "chainId": str(chain),
+                            "commitment": hx(enc.participant_commitment(secret, who, rnd, chain))})
+    coord = []
+    for i in range(3):
+        secret, who, scen, chain = h(f"c-secret-{i}"), addr(f"c-{i}"), h(f"scenario-{i}"), [1, 31337, 5][i]
+        coord.append({"secret": hx(secret), "coordinator": who, "scenarioHash": hx(scen), "chainId": str(chain),
+                      "commitment": hx(enc.coordinator_commitment(secret, who, scen, chain))})
+    seeds = []
+    for i, index in enumerate([0, 1, 999, 2**32 - 1]):
+        cs, ps, rnd = h(f"cs-{i}"), h(f"ps-{i}"), addr(f"round-seed-{i}")
+        seeds.append({"coordinatorSecret": hx(cs), "participantSecret": hx(ps), "round": rnd, "index": str(index),
+                      "seed": hx(enc.draw_seed(cs, ps, rnd, index))})
+    rows = [[i, -3 * i + 7, 2**200 if i == 5 else i * i, -(2**255) if i == 2 else i % 3] for i in range(13)]
+    tree = enc.StandardMerkleTree.of(rows)
+    leaves = [{"index": str(i), "values": [str(v) for v in row], "leaf": hx(enc.leaf_hash(i, row))} for i, row in enumerate(rows[:4])]
+    merkle = {"rowCount": str(len(rows)), "root": hx(tree.root),
+              "rows": [{"index": str(i), "values": [str(v) for v in row], "proof": [hx(p) for p in tree.proof(i)]}
+                       for i, row in enumerate(rows)]}
+    single = [[42, 1, 2]]
+    merkle_single = {"root": hx(enc.dataset_merkle_root(single)), "index": "0", "values": ["42", "1", "2"]}
+    wad = [{"text": t, "wad": str(enc.to_wad(float(t)))} for t in ["0", "0.1", "0.25", "0.3333333333333333", "0.9999999999999999", "1", "1e-18", "0.7"]]
+    targets = []
+    for ratio, coll in [(10**18, 9 * 10**17), (333333333333333333, 912345678901234567), (1, 1), (10**18 - 1, 10**18), (5 * 10**17, 1)]:
+        targets.append({"ratioWad": str(ratio), "collectiveWad": str(coll), "targetWad": str(enc.target_accuracy(ratio, coll))})
+    draws = []
+    cases = [
+        (6 * 10**17, 9 * 10**17, [2 * 10**17, 5 * 10**17, 6 * 10**17]),
+        (6 * 10**17, 9 * 10**17, [2 * 10**17, 54 * 10**16]),
+        (10**18, 9 * 10**17, [3 * 10**17]),
+        (10**17, 8 * 10**17, [5 * 10**17]),
+        (0, 8 * 10**17, [5 * 10**17]),
+        (777777777777777777, 876543210987654321, [10**17 * k + 12345 for k in range(1, 9)]),
+        (5 * 10**17, 10**18, []),
+        (999999999999999999, 10**18, [10**18 - 2]),
+    ]
+    for i, (ratio, coll, tiers) in enumerate(cases):
+        for j in range(3):
+            seed = h(f"draw-{i}-{j}")
+            a = enc.assign_rung(ratio, coll, tiers, seed)
+            p = enc.hi_probability(ratio, coll, tiers)
+            draws.append({"ratioWad": str(ratio), "collectiveWad": str(coll), "tiers": [str(t) for t in tiers],
+                          "seed": hx(seed), "rung": str(a.rung), "accuracyWad": str(a.accuracy_wad),
+                          "targetWad": str(a.target_wad), "hiProbNum": str(p.numerator), "hiProbDen": str(p.denominator)})
+    knots = [(100, 2 * 10**17), (1000, 7 * 10**17), (5000, 65 * 10**16), (20000, 9 * 10**17)]
+    curve = {"dataCounts": [str(x) for x, _ in knots], "accuracies": [str(y) for _, y in knots],
+             "queries": [{"dataCount": str(q), "accuracyWad": str(enc.predicted_accuracy(knots, q))}
+                         for q in [0, 1, 37, 100, 101, 999, 1000, 1234, 4999, 5000, 7777, 20000, 10**9]]}
+    return {"commitments": commitments, "coordinatorCommitments": coord, "drawSeeds": seeds, "leaves": leaves,
+            "merkle": merkle, "merkleSingle": merkle_single, "wad": wad, "targets": targets, "draws": draws, "curve": curve}
+
+
+if __name__ == "__main__":
+    OUT.write_text(json.dumps(build(), indent=1) + "\n")
+    print(f"wrote {OUT}")
