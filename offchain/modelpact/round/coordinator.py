@@ -1,0 +1,452 @@
+"""The coordinator's side of a round: plan (solve, integerize, check), deploy with commitments,
+watch, reveal, ingest delivered data, train and post models, sweep.
+
+The coordinator's secret and private files live in a :class:`~modelpact.round.state.JsonState`
+under the state directory; the published files (scenario, menu, public test set, model store)
+live next to the deployment record, because an auditor needs them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from numpy.typing import NDArray
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from modelpact.errors import ModelpactError
+from modelpact.round import _protocol
+from modelpact.round.handle import Phase, RoundHandle, RoundRevertError
+from modelpact.round.records import DeploymentRecord
+from modelpact.round.state import JsonState
+from modelpact.round.txs import pending_receipt, send_recorded
+
+__all__ = [
+    "CoordinatorError",
+    "Delivery",
+    "PostResult",
+    "RoundStatus",
+    "TierPlan",
+    "coordinator_state",
+    "curve_knots",
+    "ingest",
+    "onchain_menu",
+    "reveal_coordinator",
+    "round_status",
+    "sweep",
+    "train_and_post",
+]
+
+Rows = NDArray[np.int64]
+
+
+class CoordinatorError(ModelpactError, ValueError):
+    """A coordinator step cannot run with these inputs or in this phase."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One participant's delivered dataset, verified against its on-chain root and row count."""
+
+    participant: str
+    index: int
+    option_id: int
+    row_count: int
+    data_root: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class TierPlan:
+    """A reward model: its file in the store, hash and accuracy (WAD)."""
+
+    path: Path
+    model_hash: str
+    accuracy_wad: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """What train-and-post produced and posted."""
+
+    collective: TierPlan
+    tiers: tuple[TierPlan, ...]
+    total_rows: int
+    tx_hash: str | None
+    gas_used: int
+    already_done: bool
+
+
+@dataclass(frozen=True)
+class RoundStatus:
+    """A snapshot of the round for ``coordinator status``."""
+
+    address: str
+    chain_id: int
+    phase: Phase
+    timestamp: int
+    capacity: int
+    joined: int
+    revealed: int
+    total_data: int
+    deadlines: tuple[int, int, int, int]
+    option_joins: tuple[int, ...]
+    coordinator_revealed: bool
+    models_posted: bool
+    collective_accuracy_wad: int
+    balance_wei: int
+
+
+def coordinator_state(state_dir: Path, record: DeploymentRecord) -> JsonState:
+    """The coordinator's private state for the round of ``record``."""
+    path = state_dir / "coordinator" / f"{record.chain_id}-{record.address}.json"
+    return JsonState(path, identity=(("deployment", str(record.address)),))
+
+
+def onchain_menu(menu: Any) -> list[tuple[int, int, int, int]]:
+    """``Option`` tuples (dataCount, ratioWad, promisedValueWad, budgetValueWad) of the offered
+    options of an integer menu. Ratios and values are floored to WAD (never promise more)."""
+    from modelpact.encoding import to_wad
+
+    options = []
+    for option in menu.offered:
+        m = round(option.m)
+        if abs(option.m - m) > 1e-9 or m <= 0:
+            raise CoordinatorError(
+                f"option of type {option.type} asks for {option.m} rows, not a positive integer",
+                hint="integerize the menu (optimizer.integerize_menu) before deploying",
+            )
+        options.append((m, to_wad(min(option.ratio, 1.0)), to_wad(option.t), to_wad(option.t_bar)))
+    return options
+
+
+def curve_knots(accuracy: Any, *, max_rows: int, count: int = 24) -> list[tuple[int, int]]:
+    """Knots (dataCount, accuracyWad) of the scenario's accuracy function, log-spaced up to
+    ``max_rows`` (the most data the round can collect); accuracy floored to WAD."""
+    from modelpact.encoding import to_wad
+
+    xs = np.unique(np.round(np.geomspace(8, max(max_rows, 16), count)).astype(np.int64))
+    values = np.asarray(accuracy(xs.astype(np.float64)), dtype=np.float64)
+    knots = []
+    for x, a in zip(xs.tolist(), values.tolist(), strict=True):
+        knots.append((int(x), to_wad(min(max(float(a), 0.0), 1.0))))
+    return knots
+
+
+def round_status(handle: RoundHandle) -> RoundStatus:
+    """Read the round's phase, counts, deadlines and balances."""
+    config = handle.view("config")
+    count = int(handle.view("optionCount"))
+    collective = handle.view("collectiveModel")
+    secret = bytes(handle.view("coordinatorSecret"))
+    return RoundStatus(
+        address=handle.address,
+        chain_id=handle.record.chain_id,
+        phase=handle.phase(),
+        timestamp=handle.latest_timestamp(),
+        capacity=int(config[0]),
+        joined=int(handle.view("joinedCount")),
+        revealed=int(handle.view("revealedCount")),
+        total_data=int(handle.view("totalData")),
+        deadlines=tuple(int(d) for d in config[5]),  # type: ignore[arg-type]
+        option_joins=tuple(int(handle.view("optionJoinCount", i)) for i in range(count)),
+        coordinator_revealed=any(secret),
+        models_posted=int(collective[1]) > 0,
+        collective_accuracy_wad=int(collective[1]),
+        balance_wei=int(handle.w3.eth.get_balance(handle.record.address)),
+    )
+
+
+def _send(
+    handle: RoundHandle,
+    state: JsonState,
+    key: str,
+    fn: str,
+    args: tuple[Any, ...],
+    *,
+    sender: LocalAccount | str,
+) -> Any:
+    call = getattr(handle.contract.functions, fn)(*args)
+    try:
+        receipt = send_recorded(
+            handle.w3, call, sender=sender, record=lambda tx: state.update(**{key: tx})
+        )
+    except (ContractCustomError, ContractLogicError) as error:
+        raise handle.revert_error(error, action=fn) from error
+    if int(receipt["status"]) != 1:
+        raise RoundRevertError(
+            f"{fn} failed on chain", error_name="Unknown", args=(), hint="check `status`"
+        )
+    return receipt
+
+
+def reveal_coordinator(
+    handle: RoundHandle, state: JsonState, *, sender: LocalAccount | str
+) -> tuple[str | None, bool]:
+    """Reveal the coordinator's secret (Post phase). Returns (tx hash, already done)."""
+    current = state.load()
+    if any(bytes(handle.view("coordinatorSecret"))):
+        return current.get("reveal_tx"), True
+    done = pending_receipt(handle.w3, current.get("reveal_tx"))
+    if done is not None and int(done["status"]) == 1:
+        return current["reveal_tx"], True
+    phase = handle.phase()
+    if phase != Phase.POST:
+        raise CoordinatorError(
+            f"the round is in phase {phase.name.lower()}; the coordinator reveals in phase post",
+            hint="wait until joining closes (deadline or capacity); see `coordinator status`",
+        )
+    if "secret" not in current:
+        raise CoordinatorError(
+            "the coordinator's secret is not in the local state",
+            hint="run with the --state-dir used for deploy",
+        )
+    _send(
+        handle,
+        state,
+        "reveal_tx",
+        "revealCoordinator",
+        (bytes(HexBytes(current["secret"])),),
+        sender=sender,
+    )
+    return state.get("reveal_tx"), False
+
+
+def joined_events(handle: RoundHandle) -> list[dict[str, Any]]:
+    """Every ``Joined`` event of the round, in join order."""
+    logs = handle.contract.events.Joined().get_logs(from_block=handle.record.block_number)
+    events = [dict(log["args"]) for log in logs]
+    return sorted(events, key=lambda e: int(e["index"]))
+
+
+def ingest(
+    handle: RoundHandle,
+    *,
+    files: Mapping[str, Path],
+    delivered_dir: Path,
+    spec_name: str,
+) -> list[Delivery]:
+    """Verify each participant's delivered file against its on-chain root and row count; copy the
+    verified rows to ``delivered_dir/<index>-<address>.npy``. ``files`` maps address -> file."""
+    from modelpact.ml.datasets import builtin_spec, load_rows, save_rows
+
+    by_address = {k.lower(): v for k, v in files.items()}
+    deliveries = []
+    spec = builtin_spec(spec_name)
+    for event in joined_events(handle):
+        address = str(event["participant"])
+        source = by_address.get(address.lower())
+        if source is None:
+            raise CoordinatorError(
+                f"participant #{event['index']} {address} delivered no data",
+                hint="ask for its file (named <address>.npy or .csv in the inbox)",
+            )
+        rows = load_rows(source, spec)
+        root = _protocol.data_root(rows)
+        if rows.shape[0] != int(event["rowCount"]):
+            raise CoordinatorError(
+                f"{address} delivered {rows.shape[0]} rows but committed {event['rowCount']}",
+                hint="ask the participant for the dataset it committed to",
+            )
+        if root != bytes(event["dataRoot"]):
+            raise CoordinatorError(
+                f"{address}'s delivered data does not match its committed Merkle root",
+                hint="ask the participant for the dataset it committed to",
+            )
+        target = delivered_dir / f"{int(event['index']):05d}-{address}.npy"
+        save_rows(target, rows)
+        deliveries.append(
+            Delivery(
+                participant=address,
+                index=int(event["index"]),
+                option_id=int(event["optionId"]),
+                row_count=int(rows.shape[0]),
+                data_root="0x" + root.hex(),
+                path=target,
+            )
+        )
+    return deliveries
+
+
+def inbox_files(inbox: Path) -> dict[str, Path]:
+    """Files named ``<address>.npy`` or ``<address>.csv`` in ``inbox``, by address."""
+    found: dict[str, Path] = {}
+    if not inbox.is_dir():
+        raise CoordinatorError(f"inbox {inbox} does not exist", hint="pass the right --inbox")
+    for path in sorted(inbox.iterdir()):
+        if path.suffix in (".npy", ".csv") and path.stem.startswith("0x"):
+            found[path.stem] = path
+    return found
+
+
+def _store_trained(rows: Rows, *, seed: int, test_rows: Rows, models_dir: Path) -> TierPlan:
+    from modelpact.ml.models import correct_count, store_model, train_model_bytes
+
+    data = train_model_bytes(rows, seed=seed)
+    path = store_model(models_dir, data)
+    accuracy = _protocol.accuracy_wad(correct_count(data, test_rows), int(test_rows.shape[0]))
+    return TierPlan(
+        path=path,
+        model_hash="0x" + _protocol.model_hash(data).hex(),
+        accuracy_wad=accuracy,
+        rows=int(rows.shape[0]),
+    )
+
+
+def build_reward_tiers(
+    rows: Rows,
+    *,
+    collective: TierPlan,
+    targets_wad: Sequence[int],
+    test_rows: Rows,
+    models_dir: Path,
+    seed: int,
+) -> list[TierPlan]:
+    """Reward models for the given target accuracies, each trained on a prefix of a seeded
+    shuffle of the collective rows, sized by bisection so its measured accuracy lands at (or just
+    below) the target. Only tiers strictly below the collective model and strictly ascending are
+    kept (the contract's rule); the draw between neighbouring rungs keeps every expectation exact
+    whatever the tiers' accuracies are."""
+    order = np.random.default_rng(seed).permutation(rows.shape[0])
+    shuffled = rows[order]
+    found: dict[int, TierPlan] = {}
+    cache: dict[int, TierPlan] = {}
+
+    def trained(n: int) -> TierPlan:
+        if n not in cache:
+            cache[n] = _store_trained(
+                shuffled[:n], seed=seed, test_rows=test_rows, models_dir=models_dir
+            )
+        return cache[n]
+
+    classes = len(np.unique(rows[:, -1]))
+    for target in sorted(set(int(t) for t in targets_wad)):
+        if target <= 0 or target >= collective.accuracy_wad:
+            continue
+        lo, hi = max(classes, 2), rows.shape[0] - 1
+        best: TierPlan | None = None
+        for _ in range(7):  # bisection on the row count: ~7 trainings per tier
+            if lo > hi:
+                break
+            mid = (lo + hi) // 2
+            plan = trained(mid)
+            if plan.accuracy_wad <= target:
+                best = plan if best is None or plan.accuracy_wad > best.accuracy_wad else best
+                lo = mid + 1
+            else:
+                hi = mid - 1
+        if best is not None and 0 < best.accuracy_wad < collective.accuracy_wad:
+            found[best.accuracy_wad] = best
+    ascending = [found[k] for k in sorted(found)]
+    return ascending[:32]
+
+
+def train_and_post(
+    handle: RoundHandle,
+    state: JsonState,
+    *,
+    deliveries: Sequence[Delivery],
+    test_rows: Rows,
+    models_dir: Path,
+    sender: LocalAccount | str,
+    seed: int,
+) -> PostResult:
+    """Train the collective model on every delivered row (join order), measure it on the committed
+    test set, build reward tiers at the menu's targets, store every model by keccak256 and post
+    them (the contract's budget check rejects any tier at or above the collective model)."""
+    from modelpact.ml.datasets import load_rows
+
+    current = state.load()
+    if not any(bytes(handle.view("coordinatorSecret"))):
+        raise CoordinatorError(
+            "the coordinator has not revealed its secret yet",
+            hint="run `coordinator reveal` first (models are posted after the reveal)",
+        )
+    joined = int(handle.view("joinedCount"))
+    if len(deliveries) != joined:
+        raise CoordinatorError(
+            f"{len(deliveries)} verified deliveries for {joined} participants",
+            hint="run `coordinator ingest` with every participant's file",
+        )
+    rows = np.concatenate([load_rows(d.path) for d in sorted(deliveries, key=lambda d: d.index)])
+    collective = _store_trained(rows, seed=seed, test_rows=test_rows, models_dir=models_dir)
+    count = int(handle.view("optionCount"))
+    ratios = [int(handle.view("option", i)[1]) for i in range(count)]
+    used = {d.option_id for d in deliveries}
+    from modelpact.encoding import target_accuracy
+
+    targets = [target_accuracy(ratios[i], collective.accuracy_wad) for i in sorted(used)]
+    tiers = build_reward_tiers(
+        rows,
+        collective=collective,
+        targets_wad=targets,
+        test_rows=test_rows,
+        models_dir=models_dir,
+        seed=seed,
+    )
+    posted = handle.view("collectiveModel")
+    if int(posted[1]) > 0:
+        done = pending_receipt(handle.w3, current.get("post_tx"))
+        return PostResult(
+            collective,
+            tuple(tiers),
+            int(rows.shape[0]),
+            current.get("post_tx"),
+            int(done["gasUsed"]) if done is not None else 0,
+            True,
+        )
+    phase = handle.phase()
+    if phase != Phase.POST:
+        raise CoordinatorError(
+            f"the round is in phase {phase.name.lower()}; models are posted in phase post",
+            hint="the post deadline may have passed: participants can then withdraw with "
+            "compensation",
+        )
+    receipt = _send(
+        handle,
+        state,
+        "post_tx",
+        "postModels",
+        (
+            bytes(HexBytes(collective.model_hash)),
+            collective.accuracy_wad,
+            [(bytes(HexBytes(t.model_hash)), t.accuracy_wad) for t in tiers],
+        ),
+        sender=sender,
+    )
+    state.update(
+        collective_model=collective.model_hash,
+        tiers=[t.model_hash for t in tiers],
+    )
+    return PostResult(
+        collective,
+        tuple(tiers),
+        int(rows.shape[0]),
+        state.get("post_tx"),
+        int(receipt["gasUsed"]),
+        False,
+    )
+
+
+def sweep(handle: RoundHandle, state: JsonState, *, sender: LocalAccount | str) -> tuple[str, int]:
+    """Send what is left to the coordinator after the claim deadline; returns (tx, amount)."""
+    receipt = _send(handle, state, "sweep_tx", "sweep", (), sender=sender)
+    events = handle.contract.events.Swept().process_receipt(receipt)
+    amount = int(events[0]["args"]["amount"]) if events else 0
+    return str(state.get("sweep_tx")), amount
+
+
+def copy_into(source: Path, target_dir: Path, name: str | None = None) -> Path:
+    """Copy ``source`` into ``target_dir`` (keeping its name unless ``name``); return the copy."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / (name or source.name)
+    if source.resolve() != target.resolve():
+        shutil.copyfile(source, target)
+    return target
