@@ -1,0 +1,445 @@
+"""Accuracy functions, valuations and reservation utilities (pure numpy, no chain code).
+
+Every accuracy function maps data units ``x >= 0`` (float array, any shape) to an accuracy in
+``[0, 1]`` and gives its first and second derivatives, vectorised. Each one also knows its
+*concave majorant* (``envelope=True``): the curves here are 0 (clipped) up to some data size and
+concave beyond a tangent point ``x_t``; the majorant replaces ``[0, x_t]`` by the chord from the
+origin. The optimizer solves with the true curve and certifies an upper bound with the majorant,
+which is valid everywhere (a relaxation) and equal to the curve wherever the optimum lives.
+
+Units: data in "units" (rows), accuracy as a fraction, value in the valuation's money units.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import brentq, minimize_scalar
+
+__all__ = [
+    "AccuracyFunction",
+    "ExponentialValuation",
+    "LinearValuation",
+    "PowerAccuracy",
+    "SgbAccuracy",
+    "TableAccuracy",
+    "Valuation",
+    "best_option",
+    "composite",
+    "reservation_utilities",
+    "reservation_utility",
+]
+
+FloatArray = NDArray[np.float64]
+
+
+@runtime_checkable
+class AccuracyFunction(Protocol):
+    """An increasing accuracy curve a(x), concave beyond ``tangent_point``."""
+
+    kind: str
+
+    def __call__(self, x: ArrayLike) -> FloatArray:
+        """Accuracy at ``x`` data units (same shape as ``x``)."""
+        ...
+
+    def evaluate(
+        self, x: ArrayLike, *, envelope: bool = False
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(a, a', a'') at ``x``; with ``envelope`` those of the concave majorant."""
+        ...
+
+    @property
+    def tangent_point(self) -> float:
+        """Where the concave majorant leaves the chord from the origin and meets a(x)."""
+        ...
+
+    @property
+    def supremum(self) -> float:
+        """sup_x a(x), an upper bound on every accuracy this curve can give."""
+        ...
+
+    def params(self) -> dict[str, object]:
+        """The validated parameters, as written in a scenario file (for canonical encoding)."""
+        ...
+
+
+def _as_array(x: ArrayLike) -> FloatArray:
+    return np.asarray(x, dtype=np.float64)
+
+
+def _tangent_from_origin(evaluate: _Evaluator, lo: float, hi: float) -> float:
+    """The x where a(x) = x a'(x): the chord from (0, 0) touches the concave part of the curve."""
+
+    def gap(x: float) -> float:
+        a, a1, _ = evaluate(np.array([x]))
+        return float(a[0] - x * a1[0])
+
+    while gap(hi) <= 0.0:
+        hi *= 2.0
+    return float(brentq(gap, lo, hi, xtol=1e-12, rtol=1e-14))
+
+
+class _Evaluator(Protocol):
+    def __call__(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]: ...
+
+
+def _with_envelope(
+    raw: _Evaluator, x: FloatArray, tangent: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Replace the curve below ``tangent`` by its chord from the origin."""
+    a, a1, a2 = raw(x)
+    if tangent <= 0.0:
+        return a, a1, a2
+    at, _, _ = raw(np.array([tangent]))
+    slope = float(at[0]) / tangent
+    below = x < tangent
+    a = np.where(below, slope * x, a)
+    a1 = np.where(below, slope, a1)
+    a2 = np.where(below, 0.0, a2)
+    return a, a1, a2
+
+
+@dataclass(frozen=True)
+class SgbAccuracy:
+    """The paper's standard generalisation bound, clipped at 0.
+
+    a(x) = a_opt - (sqrt(2 k (2 + ln(x/k))) + 4) / sqrt(x), and 0 where that is negative or
+    where ln(x/k) < -2. For k = 1 it is 0 up to x ~ 55.8.
+    """
+
+    a_opt: float = 1.0
+    k: float = 1.0
+    kind: Literal["sgb"] = "sgb"
+    _tangent: float = field(default=0.0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        zero = self.zero_point()
+        object.__setattr__(self, "_tangent", _tangent_from_origin(self._raw, zero, 4.0 * zero))
+
+    def zero_point(self) -> float:
+        """Largest x where the unclipped bound is still <= 0 (accuracy starts rising here)."""
+        lo = self.k * math.exp(-2.0) * (1.0 + 1e-12)
+
+        def unclipped(x: float) -> float:
+            g = math.sqrt(2.0 * self.k * (2.0 + math.log(x / self.k)))
+            return self.a_opt - (g + 4.0) / math.sqrt(x)
+
+        hi = max(2.0 * lo, 1.0)
+        while unclipped(hi) <= 0.0:
+            hi *= 2.0
+        if unclipped(lo) > 0.0:  # pragma: no cover - only for a_opt huge relative to k
+            return lo
+        return float(brentq(unclipped, lo, hi, xtol=1e-12, rtol=1e-14))
+
+    def _raw(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        k = self.k
+        valid = x > k * math.exp(-2.0)
+        xs = np.where(valid, x, 1.0)
+        inner = np.maximum(2.0 + np.log(xs / k), 1e-300)
+        g = np.sqrt(2.0 * k * inner)
+        g1 = k / (g * xs)
+        g2 = -k * (g + xs * g1) / (g * xs) ** 2
+        rs = xs**-0.5
+        h = (g + 4.0) * rs
+        h1 = g1 * rs - 0.5 * (g + 4.0) * rs**3
+        h2 = g2 * rs - g1 * rs**3 + 0.75 * (g + 4.0) * rs**5
+        a = self.a_opt - h
+        positive = valid & (a > 0.0)
+        return (
+            np.where(positive, a, 0.0),
+            np.where(positive, -h1, 0.0),
+            np.where(positive, -h2, 0.0),
+        )
+
+    def __call__(self, x: ArrayLike) -> FloatArray:
+        return self._raw(_as_array(x))[0]
+
+    def evaluate(
+        self, x: ArrayLike, *, envelope: bool = False
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        xs = _as_array(x)
+        return _with_envelope(self._raw, xs, self._tangent) if envelope else self._raw(xs)
+
+    @property
+    def tangent_point(self) -> float:
+        return self._tangent
+
+    @property
+    def supremum(self) -> float:
+        return self.a_opt
+
+    def params(self) -> dict[str, object]:
+        return {"kind": "sgb", "a_opt": self.a_opt, "k": self.k}
+
+
+@dataclass(frozen=True)
+class PowerAccuracy:
+    """A fitted learning curve a(x) = a_max - b x^(-alpha), clipped at 0."""
+
+    a_max: float
+    b: float
+    alpha: float
+    kind: Literal["power"] = "power"
+    _tangent: float = field(default=0.0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        zero = (self.b / self.a_max) ** (1.0 / self.alpha)
+        object.__setattr__(
+            self, "_tangent", _tangent_from_origin(self._raw, zero, 4.0 * zero + 1e-9)
+        )
+
+    def _raw(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        xs = np.where(x > 0.0, x, 1.0)
+        p = self.b * xs**-self.alpha
+        a = self.a_max - p
+        positive = (x > 0.0) & (a > 0.0)
+        return (
+            np.where(positive, a, 0.0),
+            np.where(positive, self.alpha * p / xs, 0.0),
+            np.where(positive, -self.alpha * (self.alpha + 1.0) * p / xs**2, 0.0),
+        )
+
+    def __call__(self, x: ArrayLike) -> FloatArray:
+        return self._raw(_as_array(x))[0]
+
+    def evaluate(
+        self, x: ArrayLike, *, envelope: bool = False
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        xs = _as_array(x)
+        return _with_envelope(self._raw, xs, self._tangent) if envelope else self._raw(xs)
+
+    @property
+    def tangent_point(self) -> float:
+        return self._tangent
+
+    @property
+    def supremum(self) -> float:
+        return self.a_max
+
+    def params(self) -> dict[str, object]:
+        return {"kind": "power", "a_max": self.a_max, "b": self.b, "alpha": self.alpha}
+
+
+@dataclass(frozen=True)
+class TableAccuracy:
+    """Measured (data, accuracy) points, interpolated concavely and smoothly.
+
+    The interpolant is the least concave majorant of the points and the origin (piecewise
+    linear, flat after the last point), with every kink rounded by a concave quadratic arc over a
+    window of a quarter of the shorter adjacent segment so that a' is continuous (the solver
+    uses second derivatives). The arc lies below a hull vertex by (slope drop) * window / 4.
+    """
+
+    data: tuple[float, ...]
+    accuracy: tuple[float, ...]
+    kind: Literal["table"] = "table"
+    _knots: tuple[tuple[float, float], ...] = field(default=(), init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        points = sorted(zip(self.data, self.accuracy, strict=True))
+        hull: list[tuple[float, float]] = [(0.0, 0.0)]
+        for x, y in points:
+            if x <= hull[-1][0]:
+                if x == hull[-1][0] and y > hull[-1][1]:
+                    hull[-1] = (x, y)
+                continue
+            hull.append((x, y))
+            while len(hull) >= 3:
+                (x0, y0), (x1, y1), (x2, y2) = hull[-3], hull[-2], hull[-1]
+                if (y1 - y0) * (x2 - x1) <= (y2 - y1) * (x1 - x0):  # middle not above chord
+                    del hull[-2]
+                else:
+                    break
+        # drop a decreasing tail: the majorant is flat after the highest point
+        top = max(range(len(hull)), key=lambda j: hull[j][1])
+        object.__setattr__(self, "_knots", tuple(hull[: top + 1]))
+
+    def _raw(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        xs = np.array([p[0] for p in self._knots])
+        ys = np.array([p[1] for p in self._knots])
+        n = len(xs)
+        slopes = np.append(np.diff(ys) / np.diff(xs), 0.0)  # slope after each knot
+        a = np.interp(x, xs, ys)
+        seg = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, n - 1)
+        a1 = slopes[seg]
+        a2 = np.zeros_like(x)
+        lengths = np.diff(xs)
+        for j in range(1, n):
+            left = lengths[j - 1]
+            right = lengths[j] if j < n - 1 else left
+            w = 0.25 * min(left, right)
+            s_l, s_r = slopes[j - 1], slopes[j]
+            if s_l - s_r <= 0.0 or w <= 0.0:
+                continue
+            inside = np.abs(x - xs[j]) < w
+            if not inside.any():
+                continue
+            u = x - (xs[j] - w)
+            curv = (s_r - s_l) / (4.0 * w)
+            line_l = ys[j] + s_l * (x - xs[j])
+            a = np.where(inside, line_l + curv * u**2, a)
+            a1 = np.where(inside, s_l + 2.0 * curv * u, a1)
+            a2 = np.where(inside, 2.0 * curv, a2)
+        a = np.where(x > 0.0, a, 0.0)
+        return a, a1, a2
+
+    def __call__(self, x: ArrayLike) -> FloatArray:
+        return self._raw(_as_array(x))[0]
+
+    def evaluate(
+        self, x: ArrayLike, *, envelope: bool = False
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        return self._raw(_as_array(x))  # concave already: it is its own majorant
+
+    @property
+    def tangent_point(self) -> float:
+        return 0.0
+
+    @property
+    def supremum(self) -> float:
+        return max(p[1] for p in self._knots)
+
+    def params(self) -> dict[str, object]:
+        return {"kind": "table", "data": list(self.data), "accuracy": list(self.accuracy)}
+
+
+class Valuation(Protocol):
+    """Money-equivalent value v(r) of a model with accuracy r: increasing, concave, v(0) = 0."""
+
+    kind: str
+
+    def evaluate(self, r: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(v, v', v'') at accuracies ``r``."""
+        ...
+
+    def __call__(self, r: ArrayLike) -> FloatArray:
+        """v(r)."""
+        ...
+
+    def params(self) -> dict[str, object]:
+        """The validated parameters, as written in a scenario file."""
+        ...
+
+
+@dataclass(frozen=True)
+class LinearValuation:
+    """v(r) = scale * r (the paper: scale = 100). The only valuation the chain accepts."""
+
+    scale: float = 100.0
+    kind: Literal["linear"] = "linear"
+
+    def evaluate(self, r: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        return self.scale * r, np.full_like(r, self.scale), np.zeros_like(r)
+
+    def __call__(self, r: ArrayLike) -> FloatArray:
+        return self.scale * _as_array(r)
+
+    def params(self) -> dict[str, object]:
+        return {"kind": "linear", "scale": self.scale}
+
+
+@dataclass(frozen=True)
+class ExponentialValuation:
+    """Concave alternative: v(r) = scale * (1 - exp(-rate r)) / (1 - exp(-rate)), v(1) = scale."""
+
+    scale: float = 100.0
+    rate: float = 1.0
+    kind: Literal["exponential"] = "exponential"
+
+    def evaluate(self, r: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        norm = self.scale / -math.expm1(-self.rate)
+        e = np.exp(-self.rate * r)
+        return norm * (1.0 - e), norm * self.rate * e, -norm * self.rate**2 * e
+
+    def __call__(self, r: ArrayLike) -> FloatArray:
+        return self.evaluate(_as_array(r))[0]
+
+    def params(self) -> dict[str, object]:
+        return {"kind": "exponential", "scale": self.scale, "rate": self.rate}
+
+
+def composite(
+    accuracy: AccuracyFunction, valuation: Valuation, x: FloatArray, *, envelope: bool = False
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(u, u', u'') of u(x) = v(a(x)) by the chain rule."""
+    a, a1, a2 = accuracy.evaluate(x, envelope=envelope)
+    v, v1, v2 = valuation.evaluate(a)
+    return v, v1 * a1, v2 * a1**2 + v1 * a2
+
+
+def reservation_utility(
+    accuracy: AccuracyFunction, valuation: Valuation, cost: float
+) -> tuple[float, float]:
+    """(f, m*): f = max(0, max_m v(a(m)) - cost m) and the data size that attains it (0 if f = 0).
+
+    A log-spaced grid over (0, v_max / cost] brackets the maximum (the curve is flat near 0, so a
+    gradient method started there would stall), then a bounded Brent search refines it.
+    """
+    v_sup = float(valuation(np.array([accuracy.supremum]))[0])
+    hi = v_sup / cost
+    if not math.isfinite(hi) or hi <= 0.0:
+        return 0.0, 0.0
+    grid = np.geomspace(hi * 1e-9, hi, 2001)
+    values = valuation(accuracy(grid)) - cost * grid
+    j = int(np.argmax(values))
+    if values[j] <= 0.0:
+        return 0.0, 0.0
+    lo_x = grid[max(j - 1, 0)]
+    hi_x = grid[min(j + 1, len(grid) - 1)]
+
+    def negative(x: float) -> float:
+        return -float(valuation(accuracy(np.array([x])))[0] - cost * x)
+
+    found = minimize_scalar(negative, bounds=(lo_x, hi_x), method="bounded",
+                            options={"xatol": 1e-10 * hi_x})
+    best_x, best = float(found.x), -float(found.fun)
+    if best < values[j]:
+        best_x, best = float(grid[j]), float(values[j])
+    if best <= 0.0:
+        return 0.0, 0.0
+    return best, best_x
+
+
+def reservation_utilities(
+    accuracy: AccuracyFunction, valuation: Valuation, costs: ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """Vectors (f_i, m_i) of :func:`reservation_utility` for every cost."""
+    pairs = [reservation_utility(accuracy, valuation, float(c)) for c in _as_array(costs)]
+    return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+
+
+class _MenuLike(Protocol):
+    @property
+    def offered(self) -> tuple[_OptionLike, ...]: ...
+
+
+class _OptionLike(Protocol):
+    @property
+    def m(self) -> float: ...
+
+    @property
+    def t(self) -> float: ...
+
+
+def best_option(menu: _MenuLike, cost: float) -> tuple[int, FloatArray]:
+    """The option a participant with private ``cost`` picks, and its utility for every option.
+
+    Options are those of ``menu.offered`` (the served options, i.e. the on-chain option ids, in
+    order). Utility of option j is t_j - cost * m_j; the argmax breaks ties by the lowest index.
+    The outside option is worth 0 (not joining) or the reservation utility (training alone,
+    :func:`reservation_utility`): the caller compares ``utilities[index]`` with either.
+    """
+    offered = menu.offered
+    if not offered:
+        from modelpact.errors import ModelpactError
+
+        raise ModelpactError("the menu offers no option", hint="solve a scenario that serves a type")
+    m = np.array([o.m for o in offered], dtype=np.float64)
+    t = np.array([o.t for o in offered], dtype=np.float64)
+    utilities = t - cost * m
+    return int(np.argmax(utilities)), utilities

@@ -1,0 +1,383 @@
+"""TOML scenarios: parse, validate strictly, and encode canonically (the chain stores the sha256).
+
+Shape (more keys are rejected so typos do not pass silently)::
+
+    participants = 10
+    [[types]]              # one table per type, highest cost first
+    cost = 0.2
+    probability = 0.2
+    [accuracy]
+    kind = "sgb"           # a_opt, k | "power": a_max, b, alpha | "table": data, accuracy
+    [valuation]
+    kind = "linear"        # scale | "exponential": scale, rate
+    [solver]
+    belief = "bayes"       # or "paper"
+    expectation = "exact"  # or "sampled" (samples, seed, confidence)
+    serve = "all"          # or "optimal", or a list of served type numbers (1-based)
+
+The canonical encoding is compact JSON with sorted keys of the *validated* values (floats as
+Python's shortest round-trip repr), prefixed by a format tag; it does not depend on comments,
+key order, or how a number was written (``0.2`` and ``2e-1`` encode the same).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from modelpact.economics import (
+    AccuracyFunction,
+    ExponentialValuation,
+    LinearValuation,
+    PowerAccuracy,
+    SgbAccuracy,
+    TableAccuracy,
+    Valuation,
+)
+from modelpact.errors import ScenarioError
+
+__all__ = [
+    "CANONICAL_FORMAT",
+    "Scenario",
+    "SolverOptions",
+    "TypeSpec",
+    "canonical_bytes",
+    "load_scenario",
+    "parse_scenario",
+    "scenario_sha256",
+]
+
+CANONICAL_FORMAT = "modelpact-scenario/1"
+Belief = Literal["bayes", "paper"]
+Expectation = Literal["exact", "sampled"]
+_PROBABILITY_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class TypeSpec:
+    """One participant type: marginal cost per data unit and prior probability."""
+
+    cost: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """How to solve: belief model, expectation, type selection.
+
+    ``serve`` is ``"all"``, ``"optimal"`` or a tuple of served type numbers (1-based, sorted).
+    """
+
+    belief: Belief = "bayes"
+    expectation: Expectation = "exact"
+    samples: int = 20000
+    seed: int = 7
+    confidence: float = 0.99
+    serve: Literal["all", "optimal"] | tuple[int, ...] = "all"
+
+    def params(self) -> dict[str, object]:
+        """Validated values for the canonical encoding."""
+        return {
+            "belief": self.belief,
+            "expectation": self.expectation,
+            "samples": self.samples,
+            "seed": self.seed,
+            "confidence": self.confidence,
+            "serve": self.serve if isinstance(self.serve, str) else list(self.serve),
+        }
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated economy: N participants, K types (type 1 = highest cost), curves, solver."""
+
+    participants: int
+    types: tuple[TypeSpec, ...]
+    accuracy: AccuracyFunction
+    valuation: Valuation
+    solver: SolverOptions
+    source: str = "<string>"
+
+    @property
+    def n_types(self) -> int:
+        """K, the number of types."""
+        return len(self.types)
+
+    @property
+    def costs(self) -> NDArray[np.float64]:
+        """c, shape (K,), strictly decreasing."""
+        return np.array([t.cost for t in self.types], dtype=np.float64)
+
+    @property
+    def probabilities(self) -> NDArray[np.float64]:
+        """p, shape (K,), positive, summing to 1."""
+        return np.array([t.probability for t in self.types], dtype=np.float64)
+
+    def with_solver(self, **changes: object) -> Scenario:
+        """A copy with some solver options replaced (values are validated again)."""
+        merged = {**self.solver.params(), **{k: v for k, v in changes.items() if v is not None}}
+        return replace(self, solver=_solver(merged, self.source))
+
+
+def _fail(source: str, what: str, hint: str) -> ScenarioError:
+    return ScenarioError(f"{source}: {what}", hint=hint)
+
+
+def _number(table: Mapping[str, object], key: str, where: str, source: str) -> float:
+    if key not in table:
+        raise _fail(source, f"missing field {where}.{key}".replace("..", "."), f"add `{key} = ...`")
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(source, f"{where}.{key} must be a number, got {value!r}", "write a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise _fail(source, f"{where}.{key} must be finite, got {value!r}", "write a finite number")
+    return number
+
+
+def _positive(table: Mapping[str, object], key: str, where: str, source: str) -> float:
+    value = _number(table, key, where, source)
+    if value <= 0.0:
+        word = "negative" if value < 0 else "zero"
+        raise _fail(source, f"{where}.{key} must be > 0, got {word} {value!r}", "use a positive value")
+    return value
+
+
+def _table(data: Mapping[str, object], key: str, source: str) -> Mapping[str, object]:
+    if key not in data:
+        raise _fail(source, f"missing table [{key}]", f"add a [{key}] table (see the example scenarios)")
+    value = data[key]
+    if not isinstance(value, dict):
+        raise _fail(source, f"{key} must be a table", f"write it as [{key}]")
+    return cast(Mapping[str, object], value)
+
+
+def _only(table: Mapping[str, object], allowed: set[str], where: str, source: str) -> None:
+    extra = sorted(set(table) - allowed)
+    if extra:
+        raise _fail(
+            source,
+            f"unknown field {where}.{extra[0]}".replace("..", "."),
+            f"allowed fields here: {', '.join(sorted(allowed))}",
+        )
+
+
+def _accuracy(table: Mapping[str, object], source: str) -> AccuracyFunction:
+    kind = table.get("kind")
+    if kind == "sgb":
+        _only(table, {"kind", "a_opt", "k"}, "accuracy", source)
+        a_opt = _positive(table, "a_opt", "accuracy", source) if "a_opt" in table else 1.0
+        k = _positive(table, "k", "accuracy", source) if "k" in table else 1.0
+        if a_opt > 1.0:
+            raise _fail(source, f"accuracy.a_opt must be <= 1, got {a_opt!r}", "accuracy is a fraction")
+        return SgbAccuracy(a_opt=a_opt, k=k)
+    if kind == "power":
+        _only(table, {"kind", "a_max", "b", "alpha"}, "accuracy", source)
+        a_max = _positive(table, "a_max", "accuracy", source)
+        if a_max > 1.0:
+            raise _fail(source, f"accuracy.a_max must be <= 1, got {a_max!r}", "accuracy is a fraction")
+        return PowerAccuracy(
+            a_max=a_max,
+            b=_positive(table, "b", "accuracy", source),
+            alpha=_positive(table, "alpha", "accuracy", source),
+        )
+    if kind == "table":
+        _only(table, {"kind", "data", "accuracy"}, "accuracy", source)
+        xs = _numbers(table, "data", source)
+        ys = _numbers(table, "accuracy", source)
+        if len(xs) != len(ys) or not xs:
+            raise _fail(
+                source,
+                f"accuracy.data and accuracy.accuracy must be non-empty and of equal length "
+                f"(got {len(xs)} and {len(ys)})",
+                "give one accuracy per data size",
+            )
+        if any(x <= 0 for x in xs) or any(not 0 <= y <= 1 for y in ys):
+            raise _fail(
+                source,
+                "accuracy.data must be > 0 and accuracy.accuracy within [0, 1]",
+                "use positive data sizes and accuracies as fractions",
+            )
+        if len(set(xs)) != len(xs):
+            raise _fail(source, "accuracy.data has duplicate sizes", "give each size once")
+        return TableAccuracy(data=tuple(xs), accuracy=tuple(ys))
+    if "kind" not in table:
+        raise _fail(source, "missing field accuracy.kind", 'add kind = "sgb", "power" or "table"')
+    raise _fail(
+        source, f"unknown accuracy kind {kind!r}", 'use kind = "sgb", "power" or "table"'
+    )
+
+
+def _numbers(table: Mapping[str, object], key: str, source: str) -> list[float]:
+    if key not in table:
+        raise _fail(source, f"missing field accuracy.{key}", f"add `{key} = [...]`")
+    value = table[key]
+    if not isinstance(value, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
+    ):
+        raise _fail(source, f"accuracy.{key} must be a list of numbers", "write [1.0, 2.0, ...]")
+    return [float(v) for v in value]
+
+
+def _valuation(table: Mapping[str, object], source: str) -> Valuation:
+    kind = table.get("kind", "linear")
+    if kind == "linear":
+        _only(table, {"kind", "scale"}, "valuation", source)
+        return LinearValuation(scale=_positive(table, "scale", "valuation", source))
+    if kind == "exponential":
+        _only(table, {"kind", "scale", "rate"}, "valuation", source)
+        return ExponentialValuation(
+            scale=_positive(table, "scale", "valuation", source),
+            rate=_positive(table, "rate", "valuation", source),
+        )
+    raise _fail(source, f"unknown valuation kind {kind!r}", 'use kind = "linear" or "exponential"')
+
+
+def _solver(table: Mapping[str, object], source: str) -> SolverOptions:
+    _only(table, {"belief", "expectation", "samples", "seed", "confidence", "serve"}, "solver", source)
+    belief = table.get("belief", "bayes")
+    if belief not in ("bayes", "paper"):
+        raise _fail(source, f"unknown solver.belief {belief!r}", 'use "bayes" or "paper"')
+    expectation = table.get("expectation", "exact")
+    if expectation not in ("exact", "sampled"):
+        raise _fail(source, f"unknown solver.expectation {expectation!r}", 'use "exact" or "sampled"')
+    samples = table.get("samples", 20000)
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 100:
+        raise _fail(source, f"solver.samples must be an integer >= 100, got {samples!r}", "e.g. 20000")
+    seed = table.get("seed", 7)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise _fail(source, f"solver.seed must be a non-negative integer, got {seed!r}", "e.g. 7")
+    confidence = table.get("confidence", 0.99)
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, int | float)
+        or not 0.5 <= float(confidence) < 1.0
+    ):
+        raise _fail(source, f"solver.confidence must be in [0.5, 1), got {confidence!r}", "e.g. 0.99")
+    serve_raw = table.get("serve", "all")
+    serve: Literal["all", "optimal"] | tuple[int, ...]
+    if serve_raw in ("all", "optimal"):
+        serve = cast(Literal["all", "optimal"], serve_raw)
+    elif isinstance(serve_raw, list | tuple) and serve_raw and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in serve_raw
+    ):
+        serve = tuple(sorted(set(cast(list[int], list(serve_raw)))))
+    else:
+        raise _fail(
+            source,
+            f"solver.serve must be \"all\", \"optimal\" or a list of type numbers, got {serve_raw!r}",
+            'e.g. serve = "all"',
+        )
+    return SolverOptions(
+        belief=cast(Belief, belief),
+        expectation=cast(Expectation, expectation),
+        samples=samples,
+        seed=seed,
+        confidence=float(confidence),
+        serve=serve,
+    )
+
+
+def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
+    """Parse and validate TOML ``text``; errors name ``source`` and the offending field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise _fail(source, f"not valid TOML ({error})", "fix the TOML syntax") from error
+    _only(data, {"participants", "types", "accuracy", "valuation", "solver", "name", "description"},
+          "", source)
+    if "participants" not in data:
+        raise _fail(source, "missing field participants", "add `participants = N` (N >= 1)")
+    n = data["participants"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise _fail(source, f"participants must be an integer >= 1, got {n!r}", "e.g. participants = 10")
+    raw_types = data.get("types")
+    if not isinstance(raw_types, list) or not raw_types:
+        raise _fail(source, "missing [[types]]", "add one [[types]] table (cost, probability) per type")
+    types: list[TypeSpec] = []
+    for index, entry in enumerate(raw_types, start=1):
+        if not isinstance(entry, dict):
+            raise _fail(source, f"types[{index}] must be a table", "write it as [[types]]")
+        where = f"types[{index}]"
+        _only(entry, {"cost", "probability", "name"}, where, source)
+        types.append(
+            TypeSpec(
+                cost=_positive(entry, "cost", where, source),
+                probability=_positive(entry, "probability", where, source),
+            )
+        )
+    for index in range(1, len(types)):
+        if not types[index].cost < types[index - 1].cost:
+            raise _fail(
+                source,
+                f"type costs must be strictly decreasing (type 1 = highest cost), but "
+                f"types[{index + 1}].cost = {types[index].cost!r} >= "
+                f"types[{index}].cost = {types[index - 1].cost!r}",
+                "list the [[types]] from the highest cost to the lowest",
+            )
+    total = math.fsum(t.probability for t in types)
+    if abs(total - 1.0) > _PROBABILITY_TOLERANCE:
+        raise _fail(
+            source,
+            f"type probabilities sum to {total!r}, not 1",
+            "make the probability fields of [[types]] add up to 1",
+        )
+    accuracy = _accuracy(_table(data, "accuracy", source), source)
+    valuation = _valuation(_table(data, "valuation", source), source)
+    solver_table = data.get("solver", {})
+    if not isinstance(solver_table, dict):
+        raise _fail(source, "solver must be a table", "write it as [solver]")
+    solver = _solver(solver_table, source)
+    if isinstance(solver.serve, tuple) and not all(1 <= s <= len(types) for s in solver.serve):
+        raise _fail(
+            source,
+            f"solver.serve lists a type outside 1..{len(types)}: {list(solver.serve)}",
+            "name served types by their 1-based position in [[types]]",
+        )
+    return Scenario(
+        participants=n,
+        types=tuple(types),
+        accuracy=accuracy,
+        valuation=valuation,
+        solver=solver,
+        source=source,
+    )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate the TOML scenario at ``path``."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise ScenarioError(f"{p}: no such scenario file", hint="check the path") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError(f"{p}: cannot read ({error})", hint="pass a UTF-8 TOML file") from error
+    return parse_scenario(text, source=str(p))
+
+
+def canonical_bytes(scenario: Scenario) -> bytes:
+    """Deterministic encoding of the validated scenario: compact sorted-key JSON, UTF-8."""
+    document = {
+        "format": CANONICAL_FORMAT,
+        "participants": scenario.participants,
+        "types": [{"cost": t.cost, "probability": t.probability} for t in scenario.types],
+        "accuracy": scenario.accuracy.params(),
+        "valuation": scenario.valuation.params(),
+        "solver": scenario.solver.params(),
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def scenario_sha256(scenario: Scenario) -> str:
+    """Hex sha256 of :func:`canonical_bytes` (64 lowercase hex digits; bytes32 on chain)."""
+    return hashlib.sha256(canonical_bytes(scenario)).hexdigest()
