@@ -15,10 +15,12 @@ The scenario and optimizer modules are core modules (no web3), so these rules ar
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from modelpact.audit.report import Evidence, Finding, make_finding, skipped
 from modelpact.audit.rules import WAD
@@ -27,7 +29,10 @@ from modelpact.errors import ModelpactError
 
 if TYPE_CHECKING:
     from modelpact.audit import Tolerances
+    from modelpact.menu import Menu
     from modelpact.scenario import Scenario
+
+FloatArray = NDArray[np.float64]
 
 __all__ = ["CURVE_TOLERANCE", "check_curve", "check_scenario_hash", "menu_checks"]
 
@@ -101,5 +106,232 @@ def menu_checks(s: RoundSnapshot, scenario_path: Path | None, tol: Tolerances) -
     return out
 
 
+@dataclass(frozen=True)
+class _Economy:
+    """The on-chain menu in value units and the scenario's types, ready for the constraints."""
+
+    m: FloatArray  # (J,) rows per on-chain option
+    t: FloatArray  # (J,) promised value
+    tbar_posted: FloatArray  # (J,) posted t_bar
+    ratio: FloatArray  # (J,)
+    costs: FloatArray  # (K,)
+    reservation: FloatArray  # (K,)
+    intended: list[int | None]  # type k -> on-chain option it is meant to pick (None: excluded)
+    tol: float  # absolute slack in value units
+
+
+def _onchain_expected(menu: Menu) -> list[tuple[int, int, int, int]]:
+    from modelpact.encoding import to_wad
+
+    return [
+        (round(o.m), to_wad(min(o.ratio, 1.0)), to_wad(o.t), to_wad(o.t_bar)) for o in menu.offered
+    ]
+
+
 def _resolve_checks(s: RoundSnapshot, scenario: Scenario, tol: Tolerances) -> list[Finding]:
-    return [skipped(i, t, "optimizer not available") for i, t in _MENU_IDS]
+    from modelpact.economics import reservation_utility
+    from modelpact.optimizer import conditional_values, integerize_menu, solve
+
+    try:
+        continuous = solve(scenario, benchmarks=False)
+        resolved = integerize_menu(scenario, continuous)
+    except ModelpactError as error:
+        ev = Evidence("scenario", "a solvable scenario", "solver failed", error.one_line())
+        return [make_finding(i, t, checked=1, failures=[ev], detail_pass="") for i, t in _MENU_IDS]
+    expected = _onchain_expected(resolved)
+    onchain = [
+        (o.data_count, o.ratio_wad, o.promised_value_wad, o.budget_value_wad) for o in s.menu
+    ]
+    scale = max((o.t_bar for o in resolved.offered), default=1.0) or 1.0
+    out = [_compare_menus(expected, onchain, scale, tol)]
+
+    k = scenario.n_types
+    costs = scenario.costs
+    reservation = np.array(
+        [reservation_utility(scenario.accuracy, scenario.valuation, float(c))[0] for c in costs]
+    )
+    served_types = [o.type - 1 for o in resolved.offered]
+    if len(served_types) == len(s.menu):
+        intended: list[int | None] = [None] * k
+        for j, typ in enumerate(served_types):
+            intended[typ] = j
+        mapping = "option j is meant for the j-th served type of the re-solved menu"
+    else:
+        intended = [None] * k  # filled by self-selection below
+        mapping = "types mapped by self-selection (the menu's size differs from the re-solve)"
+    econ = _Economy(
+        m=np.array([o.data_count for o in s.menu], dtype=np.float64),
+        t=np.array([o.promised_value_wad / WAD for o in s.menu]),
+        tbar_posted=np.array([o.budget_value_wad / WAD for o in s.menu]),
+        ratio=np.array([o.ratio_wad / WAD for o in s.menu]),
+        costs=costs,
+        reservation=reservation,
+        intended=intended,
+        tol=tol.constraint * max(1.0, scale),
+    )
+    if not s.menu:
+        ev = Evidence("menu", "at least one option", "empty")
+        return out + [
+            make_finding(i, t, checked=1, failures=[ev], detail_pass="") for i, t in _MENU_IDS[1:]
+        ]
+    if len(served_types) != len(s.menu):
+        econ = replace(econ, intended=_self_select(econ))
+    picks = econ.intended
+    m_vec = np.array([econ.m[j] if j is not None else 0.0 for j in picks])
+    belief = scenario.solver.belief
+    tbar_true, accuracy_onchain, _ = conditional_values(scenario, m_vec, belief=belief)
+    out.append(_check_ir(econ, mapping))
+    out.append(_check_ic(econ, mapping))
+    out.append(_check_budget(econ, tbar_true, belief))
+    gap = resolved.expected_accuracy - float(accuracy_onchain)
+    ev = Evidence(
+        "expected accuracy",
+        f">= {resolved.expected_accuracy:.6f} - {tol.optimality:g} (re-solved integer menu; "
+        f"continuous optimum {continuous.expected_accuracy:.6f})",
+        f"{float(accuracy_onchain):.6f}",
+        f"gap {gap:+.6f}",
+    )
+    out.append(
+        make_finding(
+            "menu.optimal",
+            _MENU_IDS[4][1],
+            checked=1,
+            failures=[ev] if gap > tol.optimality else [],
+            detail_pass=f"expected accuracy {float(accuracy_onchain):.6f}, gap to the re-solve "
+            f"{gap:+.2e} (tolerance {tol.optimality:g})",
+            evidence=[ev],
+        )
+    )
+    return out
+
+
+def _compare_menus(
+    expected: list[tuple[int, int, int, int]],
+    onchain: list[tuple[int, int, int, int]],
+    scale: float,
+    tol: Tolerances,
+) -> Finding:
+    failures: list[Evidence] = []
+    if len(expected) != len(onchain):
+        failures.append(Evidence("options", f"{len(expected)} options", f"{len(onchain)} options"))
+    for j, (want, got) in enumerate(zip(expected, onchain, strict=False)):
+        subject = f"option {j}"
+        if abs(want[0] - got[0]) > max(1.0, tol.menu_rows * want[0]):
+            failures.append(Evidence(subject, f"dataCount {want[0]}", f"{got[0]}"))
+        for name, a, b, unit in (
+            ("ratio", want[1], got[1], 1.0),
+            ("t", want[2], got[2], scale),
+            ("t_bar", want[3], got[3], scale),
+        ):
+            if abs(a - b) / WAD > tol.menu_value * unit:
+                failures.append(Evidence(subject, f"{name} {a / WAD:.6f}", f"{b / WAD:.6f}"))
+    return make_finding(
+        "menu.resolve",
+        _MENU_IDS[0][1],
+        checked=len(expected),
+        failures=failures,
+        detail_pass=f"{len(expected)} options equal the re-solve (rows within "
+        f"max(1, {tol.menu_rows:g} m), values within {tol.menu_value:g} of t_bar_K)",
+    )
+
+
+def _self_select(econ: _Economy) -> list[int | None]:
+    """Each type's best option (ties within tolerance go to the larger contribution), or None
+    when its outside option is better."""
+    picks: list[int | None] = []
+    for c, f in zip(econ.costs.tolist(), econ.reservation.tolist(), strict=True):
+        u = econ.t - c * econ.m
+        best = float(u.max())
+        if best < f - econ.tol:
+            picks.append(None)
+            continue
+        near = [j for j in range(len(u)) if u[j] >= best - econ.tol]
+        picks.append(max(near, key=lambda j: (econ.m[j], j)))
+    return picks
+
+
+def _check_ir(econ: _Economy, mapping: str) -> Finding:
+    failures: list[Evidence] = []
+    served = [(k, j) for k, j in enumerate(econ.intended) if j is not None]
+    for k, j in served:
+        u = float(econ.t[j] - econ.costs[k] * econ.m[j])
+        if u < econ.reservation[k] - econ.tol:
+            failures.append(
+                Evidence(
+                    f"type {k + 1} (option {j})",
+                    f"utility >= f = {econ.reservation[k]:.6f}",
+                    f"{u:.6f}",
+                    f"t - c m = {econ.t[j]:.6f} - {econ.costs[k]:g} x {econ.m[j]:g}",
+                )
+            )
+    return make_finding(
+        "menu.ir",
+        _MENU_IDS[1][1],
+        checked=len(served),
+        failures=failures,
+        detail_pass=f"{len(served)} served types get their reservation utility or more ({mapping})",
+    )
+
+
+def _check_ic(econ: _Economy, mapping: str) -> Finding:
+    failures: list[Evidence] = []
+    checked = 0
+    for k, own in enumerate(econ.intended):
+        c = float(econ.costs[k])
+        mine = float(econ.t[own] - c * econ.m[own]) if own is not None else econ.reservation[k]
+        own_name = f"option {own}" if own is not None else "outside option"
+        for j in range(len(econ.m)):
+            if j == own:
+                continue
+            checked += 1
+            other = float(econ.t[j] - c * econ.m[j])
+            if other > mine + econ.tol:
+                failures.append(
+                    Evidence(
+                        f"type {k + 1}: {own_name} vs option {j}",
+                        f"utility of option {j} <= {mine:.6f}",
+                        f"{other:.6f}",
+                        "the type prefers another option (IC violated)",
+                    )
+                )
+    return make_finding(
+        "menu.ic",
+        _MENU_IDS[2][1],
+        checked=checked,
+        failures=failures,
+        detail_pass=f"{checked} pairwise IC constraints hold ({mapping})",
+    )
+
+
+def _check_budget(econ: _Economy, tbar_true: FloatArray, belief: str) -> Finding:
+    failures: list[Evidence] = []
+    served = [(k, j) for k, j in enumerate(econ.intended) if j is not None]
+    for k, j in served:
+        tb = float(tbar_true[k])
+        subject = f"type {k + 1} (option {j})"
+        if econ.t[j] > tb + econ.tol:
+            failures.append(
+                Evidence(subject, f"t <= t_bar = {tb:.6f} ({belief})", f"t = {econ.t[j]:.6f}")
+            )
+        if abs(econ.tbar_posted[j] - tb) > max(econ.tol, 1e-6 * tb):
+            failures.append(
+                Evidence(subject, f"posted t_bar = {tb:.6f}", f"{econ.tbar_posted[j]:.6f}", belief)
+            )
+        delivered = float(econ.ratio[j]) * tb
+        if delivered < econ.t[j] - econ.tol:
+            failures.append(
+                Evidence(
+                    subject,
+                    f"ratio x t_bar >= t = {econ.t[j]:.6f}",
+                    f"{delivered:.6f}",
+                    "the on-chain ratio delivers less than the promise",
+                )
+            )
+    return make_finding(
+        "menu.budget",
+        _MENU_IDS[3][1],
+        checked=len(served),
+        failures=failures,
+        detail_pass=f"{len(served)} promises within t_bar under the {belief} belief; ratios "
+        "deliver them",
+    )

@@ -1,0 +1,115 @@
+"""Unit tests of the scenario and menu rules: the digits demo scenario re-solved for real.
+
+An on-chain menu equal to the honest re-solve passes every rule; a menu violating IC, a
+feasible but suboptimal menu (a type left out), an inflated promise, an edited scenario and a
+made-up accuracy curve each fail their own rule."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_audit_rules import _honest
+
+from modelpact.audit import Tolerances
+from modelpact.audit.menu import menu_checks
+from modelpact.audit.report import Status
+from modelpact.audit.snapshot import CurveKnotRecord, OptionRecord, RoundSnapshot
+from modelpact.encoding import to_wad
+from modelpact.optimizer import integerize_menu, solve
+from modelpact.scenario import load_scenario, scenario_sha256
+
+WAD = 10**18
+SCENARIO = Path(__file__).parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
+
+
+def _onchain(menu) -> tuple[OptionRecord, ...]:
+    return tuple(
+        OptionRecord(round(o.m), to_wad(min(o.ratio, 1.0)), to_wad(o.t), to_wad(o.t_bar))
+        for o in menu.offered
+    )
+
+
+@pytest.fixture(scope="module")
+def honest() -> RoundSnapshot:
+    scenario = load_scenario(SCENARIO)
+    menu = integerize_menu(scenario, solve(scenario, benchmarks=False))
+    xs = [8, 50, 200, 600]
+    curve = tuple(
+        CurveKnotRecord(x, to_wad(float(np.clip(scenario.accuracy(np.array([float(x)]))[0], 0, 1))))
+        for x in xs
+    )
+    s = _honest()
+    config = replace(s.config, scenario_hash=bytes.fromhex(scenario_sha256(scenario)))
+    return replace(s, menu=_onchain(menu), config=config, curve=curve)
+
+
+def _run(s: RoundSnapshot, path: Path = SCENARIO) -> dict[str, object]:
+    return {f.id: f for f in menu_checks(s, path, Tolerances())}
+
+
+def test_honest_menu_passes(honest) -> None:
+    """The integerized re-solve, published as is, passes hash, curve, resolve, IR, IC, budget
+    and optimality."""
+    found = _run(honest)
+    assert {k: f.status for k, f in found.items()} == dict.fromkeys(found, Status.PASS)
+    assert len(found) == 7
+
+
+def test_ic_violation_is_caught(honest) -> None:
+    """Raising the promise of the cheapest option until type 2 prefers it fails menu.ic."""
+    scenario = load_scenario(SCENARIO)
+    c2 = scenario.costs[1]
+    o0, o1, o2 = honest.menu
+    lure = (o1.promised_value_wad / WAD) - c2 * (o1.data_count - o0.data_count) + 1.0
+    doctored = replace(o0, promised_value_wad=to_wad(float(lure)))
+    found = _run(replace(honest, menu=(doctored, o1, o2)))
+    assert found["menu.ic"].status is Status.FAIL
+    assert found["menu.resolve"].status is Status.FAIL
+
+
+def test_suboptimal_menu_is_caught(honest, tmp_path) -> None:
+    """A feasible menu that serves only the cheapest type (solved for real with serve=(3,))
+    passes IR, IC and the budget but fails menu.optimal and menu.resolve."""
+    scenario = load_scenario(SCENARIO)
+    narrow = integerize_menu(scenario, solve(scenario, serve=(3,), benchmarks=False))
+    found = _run(replace(honest, menu=_onchain(narrow)))
+    assert found["menu.optimal"].status is Status.FAIL
+    assert found["menu.resolve"].status is Status.FAIL
+    for rule in ("menu.ir", "menu.ic", "menu.budget"):
+        assert found[rule].status is Status.PASS, found[rule]
+
+
+def test_inflated_budget_is_caught(honest) -> None:
+    """Posting t_bar 10% above the true conditional expectation fails menu.budget."""
+    o = honest.menu[-1]
+    doctored = replace(o, budget_value_wad=o.budget_value_wad * 11 // 10)
+    found = _run(replace(honest, menu=(*honest.menu[:-1], doctored)))
+    assert found["menu.budget"].status is Status.FAIL
+
+
+def test_edited_scenario_fails_hash(honest, tmp_path) -> None:
+    """A scenario file whose cost was edited after deployment fails scenario.hash."""
+    text = SCENARIO.read_text()
+    edited = tmp_path / "edited.toml"
+    import re
+
+    edited.write_text(
+        re.sub(r"cost = ([0-9.]+)", lambda m: f"cost = {float(m[1]) * 1.01}", text, count=1)
+    )
+    assert _run(honest, edited)["scenario.hash"].status is Status.FAIL
+
+
+def test_made_up_curve_fails(honest) -> None:
+    """A committed knot above the scenario's accuracy function fails curve.matches_scenario."""
+    k = honest.curve[-1]
+    curve = (*honest.curve[:-1], replace(k, accuracy_wad=min(WAD, k.accuracy_wad + WAD // 50)))
+    assert _run(replace(honest, curve=curve))["curve.matches_scenario"].status is Status.FAIL
+
+
+def test_no_scenario_skips(honest) -> None:
+    """Without a scenario file every scenario/menu rule is skipped, none passes silently."""
+    found = {f.id: f.status for f in menu_checks(honest, None, Tolerances())}
+    assert set(found.values()) == {Status.SKIP}
