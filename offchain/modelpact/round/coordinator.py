@@ -18,11 +18,10 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from numpy.typing import NDArray
-from web3.exceptions import ContractCustomError, ContractLogicError
 
 from modelpact.errors import ModelpactError
 from modelpact.round import _protocol
-from modelpact.round.handle import Phase, RoundHandle, RoundRevertError
+from modelpact.round.handle import REVERTS, Phase, RoundHandle, RoundRevertError
 from modelpact.round.records import DeploymentRecord
 from modelpact.round.state import JsonState
 from modelpact.round.txs import pending_receipt, send_recorded
@@ -178,7 +177,7 @@ def _send(
         receipt = send_recorded(
             handle.w3, call, sender=sender, record=lambda tx: state.update(**{key: tx})
         )
-    except (ContractCustomError, ContractLogicError) as error:
+    except REVERTS as error:
         raise handle.revert_error(error, action=fn) from error
     if int(receipt["status"]) != 1:
         raise RoundRevertError(
@@ -238,6 +237,7 @@ def ingest(
     from modelpact.ml.datasets import builtin_spec, load_rows, save_rows
 
     by_address = {k.lower(): v for k, v in files.items()}
+    delivered_dir.mkdir(parents=True, exist_ok=True)
     deliveries = []
     spec = builtin_spec(spec_name)
     for event in joined_events(handle):
@@ -286,66 +286,15 @@ def inbox_files(inbox: Path) -> dict[str, Path]:
     return found
 
 
-def _store_trained(rows: Rows, *, seed: int, test_rows: Rows, models_dir: Path) -> TierPlan:
-    from modelpact.ml.models import correct_count, store_model, train_model_bytes
+def _store(data: bytes, correct: int, test_count: int, rows: int, models_dir: Path) -> TierPlan:
+    from modelpact.ml.models import store_model
 
-    data = train_model_bytes(rows, seed=seed)
-    path = store_model(models_dir, data)
-    accuracy = _protocol.accuracy_wad(correct_count(data, test_rows), int(test_rows.shape[0]))
     return TierPlan(
-        path=path,
+        path=store_model(models_dir, data),
         model_hash="0x" + _protocol.model_hash(data).hex(),
-        accuracy_wad=accuracy,
-        rows=int(rows.shape[0]),
+        accuracy_wad=_protocol.accuracy_wad(correct, test_count),
+        rows=rows,
     )
-
-
-def build_reward_tiers(
-    rows: Rows,
-    *,
-    collective: TierPlan,
-    targets_wad: Sequence[int],
-    test_rows: Rows,
-    models_dir: Path,
-    seed: int,
-) -> list[TierPlan]:
-    """Reward models for the given target accuracies, each trained on a prefix of a seeded
-    shuffle of the collective rows, sized by bisection so its measured accuracy lands at (or just
-    below) the target. Only tiers strictly below the collective model and strictly ascending are
-    kept (the contract's rule); the draw between neighbouring rungs keeps every expectation exact
-    whatever the tiers' accuracies are."""
-    order = np.random.default_rng(seed).permutation(rows.shape[0])
-    shuffled = rows[order]
-    found: dict[int, TierPlan] = {}
-    cache: dict[int, TierPlan] = {}
-
-    def trained(n: int) -> TierPlan:
-        if n not in cache:
-            cache[n] = _store_trained(
-                shuffled[:n], seed=seed, test_rows=test_rows, models_dir=models_dir
-            )
-        return cache[n]
-
-    classes = len(np.unique(rows[:, -1]))
-    for target in sorted(set(int(t) for t in targets_wad)):
-        if target <= 0 or target >= collective.accuracy_wad:
-            continue
-        lo, hi = max(classes, 2), rows.shape[0] - 1
-        best: TierPlan | None = None
-        for _ in range(7):  # bisection on the row count: ~7 trainings per tier
-            if lo > hi:
-                break
-            mid = (lo + hi) // 2
-            plan = trained(mid)
-            if plan.accuracy_wad <= target:
-                best = plan if best is None or plan.accuracy_wad > best.accuracy_wad else best
-                lo = mid + 1
-            else:
-                hi = mid - 1
-        if best is not None and 0 < best.accuracy_wad < collective.accuracy_wad:
-            found[best.accuracy_wad] = best
-    ascending = [found[k] for k in sorted(found)]
-    return ascending[:32]
 
 
 def train_and_post(
@@ -375,22 +324,23 @@ def train_and_post(
             f"{len(deliveries)} verified deliveries for {joined} participants",
             hint="run `coordinator ingest` with every participant's file",
         )
+    from modelpact.encoding import target_accuracy
+    from modelpact.ml.rewards import build_tiers
+
     rows = np.concatenate([load_rows(d.path) for d in sorted(deliveries, key=lambda d: d.index)])
-    collective = _store_trained(rows, seed=seed, test_rows=test_rows, models_dir=models_dir)
     count = int(handle.view("optionCount"))
     ratios = [int(handle.view("option", i)[1]) for i in range(count)]
-    used = {d.option_id for d in deliveries}
-    from modelpact.encoding import target_accuracy
-
-    targets = [target_accuracy(ratios[i], collective.accuracy_wad) for i in sorted(used)]
-    tiers = build_reward_tiers(
-        rows,
-        collective=collective,
-        targets_wad=targets,
-        test_rows=test_rows,
-        models_dir=models_dir,
-        seed=seed,
+    used = sorted({d.option_id for d in deliveries})
+    n_test = int(test_rows.shape[0])
+    # Targets depend on the collective accuracy: first the collective model, then the tiers.
+    first = build_tiers(rows, test_rows, [], seed=seed)
+    collective_wad = _protocol.accuracy_wad(first.collective.correct, n_test)
+    targets = [target_accuracy(ratios[i], collective_wad) / _protocol.WAD for i in used]
+    plan = build_tiers(rows, test_rows, targets, seed=seed)
+    collective = _store(
+        plan.collective.model, plan.collective.correct, n_test, plan.collective.rows, models_dir
     )
+    tiers = [_store(t.model, t.correct, n_test, t.rows, models_dir) for t in plan.tiers]
     posted = handle.view("collectiveModel")
     if int(posted[1]) > 0:
         done = pending_receipt(handle.w3, current.get("post_tx"))
@@ -450,3 +400,145 @@ def copy_into(source: Path, target_dir: Path, name: str | None = None) -> Path:
     if source.resolve() != target.resolve():
         shutil.copyfile(source, target)
     return target
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Seconds from deployment to each phase deadline."""
+
+    join: int = 3600
+    post: int = 7200
+    reveal: int = 10800
+    claim: int = 14400
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A deployed round: its record and where the record was written."""
+
+    record: DeploymentRecord
+    record_path: Path
+    gas_used: int
+
+
+def deploy(
+    w3: Any,
+    *,
+    scenario: Any,
+    scenario_path: Path,
+    scenario_hash: bytes,
+    menu: Any,
+    menu_path: Path,
+    test_rows: Rows,
+    test_path: Path,
+    sender: LocalAccount | str,
+    participant_bond_wei: int,
+    coordinator_bond_wei: int,
+    record_dir: Path,
+    record_name: str | None,
+    state_dir: Path,
+    deadlines: Deadlines = Deadlines(),
+    extra: Mapping[str, Any] | None = None,
+) -> Deployed:
+    """Compile, commit (test set root, randomness, curve), deploy with the bond, write the record.
+
+    The coordinator's secret is written to its state (keyed by the contract address, which is
+    known before sending: it follows from the sender and its nonce) BEFORE the deployment is sent.
+    The published files are copied next to the record (``record_dir/files-<address>/`` for
+    ``deploy/``, or kept in place when they already live in ``record_dir``).
+    """
+    from eth_utils.crypto import keccak
+    from web3.utils.address import get_create_address
+
+    from modelpact.compiler import compile_round
+    from modelpact.round.records import file_sha256, record_filename, write_record
+
+    compiled = compile_round()
+    sender_address = sender if isinstance(sender, str) else sender.address
+    chain_id = int(w3.eth.chain_id)
+    nonce = int(w3.eth.get_transaction_count(sender_address, "pending"))
+    address = get_create_address(sender_address, nonce)  # type: ignore[arg-type]
+    state = JsonState(
+        state_dir / "coordinator" / f"{chain_id}-{address}.json",
+        identity=(("deployment", str(address)),),
+    )
+    current = state.load()
+    secret_hex = current.get("secret") or "0x" + _protocol.new_secret().hex()
+    state.update(secret=secret_hex, test_set_file=str(test_path.resolve()))
+    commitment = _protocol.coordinator_commitment(
+        bytes(HexBytes(secret_hex)), sender_address, scenario_hash, chain_id
+    )
+    options = onchain_menu(menu)
+    capacity = int(scenario.participants)
+    max_rows = capacity * max(o[0] for o in options)
+    knots = curve_knots(scenario.accuracy, max_rows=max_rows)
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    config = (
+        capacity,
+        participant_bond_wei,
+        scenario_hash,
+        _protocol.data_root(test_rows),
+        commitment,
+        (now + deadlines.join, now + deadlines.post, now + deadlines.reveal, now + deadlines.claim),
+    )
+    factory = w3.eth.contract(abi=compiled.abi, bytecode=compiled.bytecode)
+    call = factory.constructor(options, config, knots)
+    try:
+        receipt = send_recorded(
+            w3,
+            call,
+            sender=sender,
+            value=coordinator_bond_wei,
+            record=lambda tx: state.update(deploy_tx=tx),
+        )
+    except REVERTS as error:
+        from modelpact.round.handle import decode_revert
+
+        decoded = decode_revert(error, compiled.abi)
+        raise CoordinatorError(
+            f"deployment reverted: {decoded or error}",
+            hint="the menu, curve or deadlines break a contract rule (see the error name)",
+        ) from error
+    if int(receipt["status"]) != 1 or receipt["contractAddress"] != address:
+        raise CoordinatorError(
+            f"deployment transaction {receipt['transactionHash'].hex()} failed",
+            hint="check the node log; nothing was recorded as deployed",
+        )
+    record_dir.mkdir(parents=True, exist_ok=True)
+    name = record_name or record_filename(chain_id, address)
+    record_path = record_dir / name
+    files_dir = record_dir if record_name else record_dir / f"files-{chain_id}-{address}"
+    published = {
+        "scenario": copy_into(scenario_path, files_dir, "scenario.toml"),
+        "menu": copy_into(menu_path, files_dir, "menu.json"),
+        "test_set": copy_into(test_path, files_dir, "test_set.npy"),
+    }
+    runtime = bytes(w3.eth.get_code(address))
+    record = DeploymentRecord(
+        chain_id=chain_id,
+        address=address,
+        tx_hash=str(state.get("deploy_tx")),
+        block_number=int(receipt["blockNumber"]),
+        coordinator=sender_address,  # type: ignore[arg-type]
+        compiler_version=compiled.compiler_version,
+        compiler_settings=dict(compiled.settings),
+        abi=list(compiled.abi),
+        runtime_bytecode_sha3="0x" + keccak(runtime).hex(),
+        scenario_file=str(published["scenario"].relative_to(record_dir)),
+        scenario_sha256=file_sha256(published["scenario"]),
+        menu_file=str(published["menu"].relative_to(record_dir)),
+        menu_sha256=file_sha256(published["menu"]),
+        scenario_hash_onchain="0x" + scenario_hash.hex(),
+        test_set_file=str(published["test_set"].relative_to(record_dir)),
+        test_set_root="0x" + bytes(config[3]).hex(),
+        extra={
+            "curve": [list(k) for k in knots],
+            "participant_bond_wei": participant_bond_wei,
+            "coordinator_bond_wei": coordinator_bond_wei,
+            "files_dir": str(files_dir.relative_to(record_dir)) if files_dir != record_dir else ".",
+            **dict(extra or {}),
+        },
+    )
+    write_record(record, record_path)
+    state.update(record_path=str(record_path.resolve()))
+    return Deployed(record=record, record_path=record_path, gas_used=int(receipt["gasUsed"]))

@@ -8,11 +8,13 @@ user can provoke into one-line messages with a fix.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
+from eth_tester.exceptions import TransactionFailed
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
@@ -22,12 +24,17 @@ from modelpact.errors import ModelpactError
 from modelpact.round.records import DeploymentRecord
 
 __all__ = [
+    "REVERTS",
     "ChainMismatchError",
     "Phase",
     "RoundHandle",
     "RoundRevertError",
     "decode_revert",
 ]
+
+
+REVERTS = (ContractCustomError, ContractLogicError, TransactionFailed)
+"""Exceptions a revert surfaces as (web3 on a node, eth-tester in process)."""
 
 
 class Phase(IntEnum):
@@ -75,23 +82,37 @@ def _abi_type(arg: dict[str, Any]) -> str:
     return kind
 
 
+def _revert_data(error: Exception) -> bytes | None:
+    """The raw revert data a web3 or eth-tester exception carries, if any."""
+    data: Any = getattr(error, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, bytes) and data:
+        return data
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes.fromhex(data[2:])
+    # eth-tester: TransactionFailed("execution reverted: b'...'") carries the bytes' repr.
+    text = str(error.args[0]) if error.args else ""
+    marker = "execution reverted: "
+    if text.startswith(marker):
+        literal = text[len(marker) :]
+        if literal.startswith(("b'", 'b"')):
+            try:
+                value = ast.literal_eval(literal)
+            except (ValueError, SyntaxError):
+                return None
+            return value if isinstance(value, bytes) else None
+        if literal.startswith("0x"):
+            return bytes.fromhex(literal[2:])
+    return None
+
+
 def decode_revert(
     error: Exception, abi: list[dict[str, Any]]
 ) -> tuple[str, tuple[Any, ...]] | None:
     """(name, args) of a custom-error revert, or None if ``error`` carries no known selector."""
-    data: Any = getattr(error, "data", None)
-    if data is None and error.args:
-        data = error.args[-1]
-    if isinstance(data, dict):
-        data = data.get("data")
-    if not isinstance(data, str | bytes) or not data:
-        return None
-    raw = (
-        bytes.fromhex(data[2:] if isinstance(data, str) and data.startswith("0x") else str(data))
-        if isinstance(data, str)
-        else bytes(data)
-    )
-    if len(raw) < 4:
+    raw = _revert_data(error)
+    if raw is None or len(raw) < 4:
         return None
     entry = _error_table(abi).get(raw[:4])
     if entry is None:
@@ -139,7 +160,7 @@ class RoundHandle:
         """Call a view function, decoding a revert into :class:`RoundRevertError`."""
         try:
             return getattr(self.contract.functions, name)(*args).call()
-        except (ContractCustomError, ContractLogicError) as error:
+        except REVERTS as error:
             raise self.revert_error(error, action=name) from error
 
     def revert_error(self, error: Exception, *, action: str) -> RoundRevertError:
@@ -164,7 +185,7 @@ class RoundHandle:
         """Whether ``account`` has joined."""
         try:
             self.contract.functions.participant(account).call()
-        except (ContractCustomError, ContractLogicError) as error:
+        except REVERTS as error:
             decoded = decode_revert(error, self.record.abi)
             if decoded is not None and decoded[0] == "NotParticipant":
                 return False

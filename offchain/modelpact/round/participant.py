@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
-from web3.exceptions import ContractCustomError, ContractLogicError
 
 from modelpact.errors import ModelpactError
 from modelpact.round import _protocol
-from modelpact.round.handle import Phase, RoundHandle, RoundRevertError
+from modelpact.round.handle import REVERTS, Phase, RoundHandle, RoundRevertError
 from modelpact.round.records import DeploymentRecord, file_sha256
 from modelpact.round.state import JsonState
 from modelpact.round.txs import pending_receipt, send_recorded
@@ -190,6 +189,7 @@ def commit_dataset(
             hint="keep the committed dataset; a round accepts one dataset per account",
         )
     copy = state.path.with_suffix(".rows.npy")
+    copy.parent.mkdir(parents=True, exist_ok=True)
     save_rows(copy, rows)
     state.update(
         data_root="0x" + root.hex(),
@@ -225,7 +225,7 @@ def _send(
             value=value,
             record=lambda tx: state.update(**{key: tx}),
         )
-    except (ContractCustomError, ContractLogicError) as error:
+    except REVERTS as error:
         raise handle.revert_error(error, action=fn) from error
     if int(receipt["status"]) != 1:
         raise RoundRevertError(
