@@ -76,11 +76,12 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     }
 
     /// @dev A participant as stored: slot 0 = packed entry; slot 1 = commitment, then draw seed.
-    ///      A participant has joined iff `commitmentOrSeed != 0` (join rejects a zero commitment;
-    ///      a zero keccak output is not a practical concern).
+    ///      `joined` keeps slot 0 non-zero for every participant (also #0 with option 0), so the
+    ///      reveal and claim flag writes are cheap non-zero to non-zero updates.
     struct Entry {
         uint32 index;
         uint8 optionId;
+        bool joined;
         bool revealed;
         bool claimed;
         bytes32 commitmentOrSeed;
@@ -170,7 +171,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
             revert JoinClosed(block.timestamp, _joinDeadline, s.joined, s.capacity);
         }
         Entry storage entry = _entries[msg.sender];
-        if (entry.commitmentOrSeed != 0) revert AlreadyJoined(msg.sender);
+        if (entry.joined) revert AlreadyJoined(msg.sender);
         if (optionId >= _options.length) revert UnknownOption(optionId, _options.length);
         StoredOption storage o = _options[optionId];
         uint64 required = o.dataCount;
@@ -189,6 +190,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         _state.totalData = newTotal;
         entry.index = index;
         entry.optionId = optionId;
+        entry.joined = true;
         entry.commitmentOrSeed = commitment;
 
         emit Joined(msg.sender, index, optionId, dataRoot, rowCount, commitment, msg.value, newTotal);
@@ -252,9 +254,9 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     function reveal(bytes32 secret) external override {
         _requirePhase(Phase.Reveal);
         Entry storage entry = _entries[msg.sender];
-        bytes32 committed = entry.commitmentOrSeed;
-        if (committed == 0) revert NotParticipant(msg.sender);
+        if (!entry.joined) revert NotParticipant(msg.sender);
         if (entry.revealed) revert AlreadyRevealed(msg.sender);
+        bytes32 committed = entry.commitmentOrSeed;
         bytes32 computed = keccak256(abi.encode(secret, msg.sender, address(this), block.chainid));
         if (computed != committed) revert RevealMismatch(msg.sender, committed, computed);
 
@@ -274,7 +276,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     function claim() external override nonReentrant {
         _requirePhase(Phase.Claim);
         Entry storage entry = _entries[msg.sender];
-        if (entry.commitmentOrSeed == 0) revert NotParticipant(msg.sender);
+        if (!entry.joined) revert NotParticipant(msg.sender);
         if (!entry.revealed) revert NotRevealed(msg.sender);
         if (entry.claimed) revert AlreadyClaimed(msg.sender);
 
@@ -295,7 +297,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     function withdrawAfterDefault() external override nonReentrant {
         _requirePhase(Phase.Aborted);
         Entry storage entry = _entries[msg.sender];
-        if (entry.commitmentOrSeed == 0) revert NotParticipant(msg.sender);
+        if (!entry.joined) revert NotParticipant(msg.sender);
         if (entry.claimed) revert AlreadyClaimed(msg.sender);
 
         entry.claimed = true;
@@ -355,7 +357,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     /// @inheritdoc IModelpactRound
     function participant(address account) external view override returns (Participant memory p) {
         Entry storage entry = _entries[account];
-        if (entry.commitmentOrSeed == 0) revert NotParticipant(account);
+        if (!entry.joined) revert NotParticipant(account);
         p.index = entry.index;
         p.optionId = entry.optionId;
         p.revealed = entry.revealed;
@@ -422,7 +424,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         State memory s = _state;
         if (!s.modelsPosted) revert WrongPhase(_phase(s), Phase.Reveal);
         Entry storage entry = _entries[account];
-        if (entry.commitmentOrSeed == 0) revert NotParticipant(account);
+        if (!entry.joined) revert NotParticipant(account);
         if (!entry.revealed) revert NotRevealed(account);
         return _assign(s, _options[entry.optionId].ratioWad, entry.commitmentOrSeed);
     }

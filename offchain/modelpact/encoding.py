@@ -26,6 +26,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import IntEnum
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -40,8 +41,15 @@ __all__ = [
     "WAD",
     "Assignment",
     "Bracket",
+    "CurveKnot",
+    "Deadlines",
     "EncodingError",
+    "OnchainOption",
+    "ParticipantState",
+    "Phase",
+    "RoundConfig",
     "StandardMerkleTree",
+    "Tier",
     "assign_rung",
     "bracket",
     "coordinator_commitment",
@@ -432,3 +440,105 @@ def quantise_rows(float_rows: Sequence[Sequence[float]]) -> tuple[tuple[int, ...
     for row in float_rows:
         out.append(tuple(math.floor(_exact(float(x)) * QUANTISATION_SCALE) for x in row))
     return tuple(out)
+
+
+# ------------------------------------------------------------------------------------------
+# The contract's structs, as plain values (what deploy_round takes and the views return)
+# ------------------------------------------------------------------------------------------
+
+
+class Phase(IntEnum):
+    """``IModelpactRound.Phase``, in declaration order."""
+
+    JOIN = 0
+    POST = 1
+    REVEAL = 2
+    CLAIM = 3
+    CLOSED = 4
+    ABORTED = 5
+
+
+@dataclass(frozen=True)
+class OnchainOption:
+    """``IModelpactRound.Option``: rows to contribute and the promised share (WAD units)."""
+
+    data_count: int
+    ratio_wad: int
+    promised_value_wad: int = 0
+    budget_value_wad: int = 0
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        """ABI tuple order."""
+        return (self.data_count, self.ratio_wad, self.promised_value_wad, self.budget_value_wad)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """``IModelpactRound.Deadlines``, unix seconds, now < join < post < reveal < claim."""
+
+    join: int
+    post: int
+    reveal: int
+    claim: int
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        """ABI tuple order."""
+        return (self.join, self.post, self.reveal, self.claim)
+
+    @classmethod
+    def after(cls, now: int, *, join: int, post: int, reveal: int, claim: int) -> Deadlines:
+        """Deadlines from phase durations in seconds, starting at ``now``."""
+        j = now + join
+        return cls(j, j + post, j + post + reveal, j + post + reveal + claim)
+
+
+@dataclass(frozen=True)
+class RoundConfig:
+    """``IModelpactRound.Config``: capacity, bond (wei), commitments (32 bytes) and deadlines."""
+
+    capacity: int
+    participant_bond: int
+    scenario_hash: bytes
+    test_set_commitment: bytes
+    coordinator_commitment: bytes
+    deadlines: Deadlines
+
+    def as_tuple(self) -> tuple[int, int, bytes, bytes, bytes, tuple[int, int, int, int]]:
+        """ABI tuple order."""
+        return (
+            self.capacity,
+            self.participant_bond,
+            _bytes32(self.scenario_hash, "scenario_hash"),
+            _bytes32(self.test_set_commitment, "test_set_commitment"),
+            _bytes32(self.coordinator_commitment, "coordinator_commitment"),
+            self.deadlines.as_tuple(),
+        )
+
+
+@dataclass(frozen=True)
+class CurveKnot:
+    """``IModelpactRound.CurveKnot``: predicted accuracy (WAD) at ``data_count`` rows."""
+
+    data_count: int
+    accuracy_wad: int
+
+
+@dataclass(frozen=True)
+class Tier:
+    """``IModelpactRound.Tier``: a model file's keccak256 and its accuracy (WAD)."""
+
+    model_hash: bytes
+    accuracy_wad: int
+
+
+@dataclass(frozen=True)
+class ParticipantState:
+    """``IModelpactRound.Participant``. ``commitment`` is zero once revealed (the slot then holds
+    ``draw_seed``; the commitment stays in the ``Joined`` event)."""
+
+    index: int
+    option_id: int
+    revealed: bool
+    claimed: bool
+    commitment: bytes
+    draw_seed: bytes
