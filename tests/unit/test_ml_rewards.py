@@ -1,0 +1,109 @@
+"""Reward models on target: close to the target from below, never above the collective model."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelpact.ml import datasets as ds
+from modelpact.ml import models as md
+from modelpact.ml import rewards as rw
+
+TOLERANCE = 0.01  # stated tolerance on digits with a 360-row test set and 3 orderings
+
+
+@pytest.fixture(scope="module")
+def round_data() -> tuple[ds.Rows, ds.Rows]:
+    split = ds.split_test(ds.digits_rows(), test_size=360, seed=0)
+    collective = ds.shard_pool(split.pool, [900], seed=0)[0]
+    return collective, split.test
+
+
+@pytest.fixture(scope="module")
+def plan(round_data: tuple[ds.Rows, ds.Rows]) -> rw.TierPlan:
+    collective, test = round_data
+    return rw.build_tiers(collective, test, [0.5, 0.71, 0.8, 0.88, 0.93, 1.0], seed=0)
+
+
+def test_tiers_hit_targets_from_below_within_tolerance(plan: rw.TierPlan) -> None:
+    """Each deterministic tier's measured accuracy is at most its target and within 0.01 of it."""
+    assert plan.mode == "deterministic"
+    assert plan.unreachable == ()
+    assert [t.target for t in plan.tiers] == [0.5, 0.71, 0.8, 0.88, 0.93]
+    for tier in plan.tiers:
+        assert tier.accuracy <= tier.target
+        assert -TOLERANCE <= tier.miss <= 0.0, tier
+    assert plan.max_abs_miss <= TOLERANCE
+
+
+def test_tiers_pass_the_contract_budget_check(
+    plan: rw.TierPlan, round_data: tuple[ds.Rows, ds.Rows]
+) -> None:
+    """Tier accuracies, re-measured from the model files, are strictly ascending and strictly
+    below the collective model's; the collective file is the model of all delivered rows."""
+    collective_rows, test = round_data
+    measured = [md.correct_count(t.model, test) for t in plan.tiers]
+    assert measured == [t.correct for t in plan.tiers]
+    top = md.correct_count(plan.collective.model, test)
+    assert all(a < b for a, b in zip(measured, [*measured[1:], top], strict=True))
+    assert plan.collective.model == md.train_model_bytes(collective_rows, seed=0)
+    assert all(t.rows < collective_rows.shape[0] for t in plan.tiers)
+
+
+def test_targets_at_or_above_the_collective_need_no_tier(
+    round_data: tuple[ds.Rows, ds.Rows],
+) -> None:
+    """A target >= the collective accuracy adds no tier; reward_for_target refuses it."""
+    collective, test = round_data
+    with pytest.raises(rw.RewardError, match="not strictly between 0 and the collective"):
+        rw.reward_for_target(collective[:300], test, 0.999, seed=0)
+    plan = rw.build_tiers(collective[:300], test, [0.999, 1.0], seed=0)
+    assert plan.tiers == ()
+    assert plan.models_trained == 1  # only the collective model
+
+
+def test_lottery_uses_a_small_grid_and_costs_fewer_models(
+    round_data: tuple[ds.Rows, ds.Rows],
+) -> None:
+    """Lottery mode builds at most `lottery_tiers` tiers spanning the targets, each below its
+    grid target and below the collective model, with fewer models than one tier per target."""
+    collective, test = round_data
+    targets = [0.6 + 0.04 * i for i in range(8)]
+    lottery = rw.build_tiers(collective, test, targets, mode="lottery", lottery_tiers=3, seed=0)
+    full = rw.build_tiers(collective, test, targets, mode="deterministic", seed=0)
+    assert lottery.mode == "lottery"
+    assert len(lottery.tiers) <= 3
+    assert lottery.targets == pytest.approx([0.6, 0.74, 0.88])
+    assert lottery.models_trained < full.models_trained
+    for tier in lottery.tiers:
+        assert tier.accuracy <= tier.target
+        assert tier.correct < lottery.collective.correct
+
+
+def test_reward_for_target_is_deterministic(round_data: tuple[ds.Rows, ds.Rows]) -> None:
+    """The same rows, target and seed give the same model file bytes."""
+    collective, test = round_data
+    a = rw.reward_for_target(collective[:300], test, 0.8, seed=4)
+    b = rw.reward_for_target(collective[:300], test, 0.8, seed=4)
+    assert a.model == b.model
+    assert a.accuracy <= 0.8
+
+
+def test_unreachable_low_targets_are_reported(round_data: tuple[ds.Rows, ds.Rows]) -> None:
+    """A target below what a one-row model scores is listed as unreachable, not faked."""
+    collective, test = round_data
+    plan = rw.build_tiers(collective[:200], test, [0.001, 0.8], seed=0)
+    assert plan.unreachable == (0.001,)
+    assert [t.target for t in plan.tiers] == [0.8]
+    with pytest.raises(rw.RewardError, match="no model reaches as low as"):
+        rw.reward_for_target(collective[:200], test, 0.001, seed=0)
+
+
+def test_bad_inputs_are_refused(round_data: tuple[ds.Rows, ds.Rows]) -> None:
+    """Unknown modes, negative targets and a one-row collective raise RewardError."""
+    collective, test = round_data
+    with pytest.raises(rw.RewardError, match="unknown tier mode"):
+        rw.build_tiers(collective, test, [0.5], mode="random")  # type: ignore[arg-type]
+    with pytest.raises(rw.RewardError, match="finite accuracies"):
+        rw.build_tiers(collective, test, [-0.1])
+    with pytest.raises(rw.RewardError, match="at least 2 training rows"):
+        rw.build_tiers(collective[:1], test, [0.5])
