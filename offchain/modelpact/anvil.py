@@ -1,0 +1,189 @@
+"""Start and stop the pinned anvil node (npm ``@foundry-rs/anvil-linux-amd64``).
+
+``AnvilNode`` runs anvil on a free local port, optionally with ``--state FILE`` (loaded at start,
+dumped on a clean shutdown), and waits until the node answers JSON-RPC. Restarting a node on the
+same state file continues the same chain (contracts, balances, block height).
+
+    with AnvilNode(state_file=tmp / "state.json") as node:
+        chain = modelpact.chain.connect(chain="anvil", rpc_url=node.rpc_url)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from modelpact.errors import ModelpactError
+
+__all__ = ["ANVIL_VERSION", "AnvilError", "AnvilNode", "anvil_binary", "free_port"]
+
+ANVIL_VERSION = "1.7.1"
+"""The anvil version package.json pins."""
+
+
+class AnvilError(ModelpactError, RuntimeError):
+    """The anvil binary is missing, or the node did not start or stop."""
+
+
+def anvil_binary() -> Path:
+    """The pinned anvil binary: ``$MODELPACT_ANVIL`` or the npm package in this checkout."""
+    env = os.environ.get("MODELPACT_ANVIL")
+    if env:
+        path = Path(env)
+    else:
+        root = Path(__file__).resolve().parents[2]
+        path = root / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+    if not path.is_file():
+        raise AnvilError(
+            f"anvil is not installed at {path}",
+            hint="run ./scripts/bootstrap (installs the pinned npm tools) or set MODELPACT_ANVIL",
+        )
+    return path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _chain_id(url: str) -> int | None:
+    request = urllib.request.Request(
+        url,
+        data=b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=1) as response:
+            return int(json.loads(response.read())["result"], 16)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class AnvilNode:
+    """A running anvil process (context manager). Not thread-safe; one node per instance.
+
+    ``state_file``: ``--state`` persistence (load at start, dump at stop).
+    ``port``: fixed port, else a free one (retried if another process grabs it first).
+    ``chain_id``: ``--chain-id``. ``extra_args``: further anvil flags.
+    """
+
+    def __init__(
+        self,
+        *,
+        state_file: Path | None = None,
+        port: int | None = None,
+        chain_id: int = 31337,
+        extra_args: tuple[str, ...] = (),
+        startup_timeout: float = 20.0,
+        log_file: Path | None = None,
+    ) -> None:
+        self.state_file = state_file
+        self.port = port
+        self.chain_id = chain_id
+        self.extra_args = extra_args
+        self.startup_timeout = startup_timeout
+        self.log_file = log_file
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def rpc_url(self) -> str:
+        """``http://127.0.0.1:<port>`` of the running node."""
+        if self._process is None or self.port is None:
+            raise AnvilError("the anvil node is not running", hint="call start() or use `with`")
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        """Whether the process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> AnvilNode:
+        """Start anvil and wait until it answers ``eth_chainId``; returns self."""
+        if self.running:
+            return self
+        fixed = self.port is not None
+        for _attempt in range(1 if fixed else 3):
+            port = self.port if fixed and self.port is not None else free_port()
+            if self._launch(port):
+                return self
+        raise AnvilError(
+            f"anvil did not answer within {self.startup_timeout:.0f}s",
+            hint=(
+                f"see {self.log_file}" if self.log_file else "pass log_file= to see anvil's output"
+            )
+            + "; a corrupt --state file can be moved away to start fresh",
+        )
+
+    def _launch(self, port: int) -> bool:
+        command = [
+            str(anvil_binary()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--chain-id",
+            str(self.chain_id),
+            *self.extra_args,
+        ]
+        if self.state_file is not None:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            command += ["--state", str(self.state_file)]
+        if self.log_file is not None:
+            with open(self.log_file, "ab") as log:
+                process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        else:
+            process = subprocess.Popen(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                return False  # exited: port taken or bad state file
+            if _chain_id(url) == self.chain_id:
+                self._process = process
+                self.port = port
+                return True
+            time.sleep(0.05)
+        process.kill()
+        process.wait()
+        return False
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop the node cleanly (SIGINT: anvil dumps ``--state``); kill it if it hangs."""
+        process = self._process
+        if process is None:
+            return
+        self._process = None
+        if process.poll() is not None:
+            return
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise AnvilError(
+                f"anvil (pid {process.pid}) did not stop within {timeout:.0f}s and was killed",
+                hint="its --state file may not have been written",
+            ) from None
+
+    def __enter__(self) -> AnvilNode:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
