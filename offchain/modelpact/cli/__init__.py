@@ -20,6 +20,7 @@ from modelpact.errors import ModelpactError
 from modelpact.cli import solve as _solve  # noqa: F401  isort: skip
 from modelpact.cli import curve as _curve  # noqa: F401  isort: skip
 from modelpact.cli import participant as _participant  # noqa: F401  isort: skip
+from modelpact.cli import demo as _demo  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 

@@ -260,7 +260,7 @@ def ingest(
                 f"{address}'s delivered data does not match its committed Merkle root",
                 hint="ask the participant for the dataset it committed to",
             )
-        target = delivered_dir / f"{int(event['index']):05d}-{address}.npy"
+        target = delivered_dir / f"{address}.npy"
         save_rows(target, rows)
         deliveries.append(
             Delivery(

@@ -24,7 +24,6 @@ __all__ = [
     "ChainKind",
     "ChainSettings",
     "ChainSettingsError",
-    "NodeNotRunningError",
     "open_chain",
 ]
 
@@ -84,80 +83,62 @@ class ChainSettings:
         return self.rpc_url if self.kind == "rpc" and self.rpc_url else self.kind
 
 
-class NodeNotRunningError(ModelpactError, ConnectionError):
-    """No EVM node answers at the configured URL."""
-
-
 @dataclass
 class ChainConnection:
-    """An open chain: web3, the node's funded (unlocked) accounts, and time control."""
+    """An open chain (:class:`modelpact.chain.Chain`): web3, funded accounts, time control."""
 
-    w3: Any
+    chain: Any
     settings: ChainSettings
-    funded_accounts: list[str]
-    rpc_url: str | None = None
+
+    @property
+    def w3(self) -> Any:
+        """The web3 handle."""
+        return self.chain.w3
+
+    @property
+    def funded_accounts(self) -> list[str]:
+        """The node's funded dev accounts."""
+        return list(self.chain.accounts)
+
+    @property
+    def rpc_url(self) -> str | None:
+        """The node URL (None for the embedded chain)."""
+        return None if self.chain.kind == "embedded" else str(self.chain.url)
 
     def audit_chain(self) -> Any:
-        """The connection the independent audit reads from (None: it connects to ``rpc_url``)."""
-        return None
+        """The connection the independent audit reads from."""
+        return self.chain
 
     def advance_time_to(self, timestamp: int) -> None:
-        """Mine a block with a timestamp >= ``timestamp`` (embedded and local nodes only)."""
-        latest = int(self.w3.eth.get_block("latest")["timestamp"])
-        if latest >= timestamp:
-            return
-        if self.settings.kind == "embedded":
-            self.w3.provider.ethereum_tester.time_travel(timestamp)
-            self.w3.provider.ethereum_tester.mine_blocks(1)
-            return
-        self.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
-        self.w3.provider.make_request("evm_mine", [])
+        """Mine a block with a timestamp >= ``timestamp`` (embedded and local dev nodes only)."""
+        from modelpact.chain import advance_time, chain_time
 
-
-def _embedded() -> Any:
-    from eth_tester import EthereumTester, PyEVMBackend
-    from web3 import EthereumTesterProvider, Web3
-
-    backend = PyEVMBackend(
-        genesis_parameters=PyEVMBackend.generate_genesis_params(overrides={"gas_limit": 60_000_000})
-    )
-    return Web3(EthereumTesterProvider(EthereumTester(backend)))
-
-
-def _http(url: str, settings: ChainSettings) -> Any:
-    from web3 import Web3
-
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
-    try:
-        chain_id = int(w3.eth.chain_id)
-    except Exception as error:  # requests raises several kinds; all mean "no node here"
-        raise NodeNotRunningError(
-            f"no EVM node answers at {url}",
-            hint="start the node (e.g. anvil) or pass the right --rpc URL; nothing was sent",
-        ) from error
-    if settings.chain_id is not None and settings.chain_id != chain_id:
-        raise ChainSettingsError(
-            f"the node at {url} is chain {chain_id}, not --chain-id {settings.chain_id}",
-            hint="connect to the intended chain or drop --chain-id",
-        )
-    return w3
+        latest = chain_time(self.chain)
+        if latest < timestamp:
+            advance_time(self.chain, timestamp - latest)
 
 
 @contextmanager
 def open_chain(settings: ChainSettings) -> Iterator[ChainConnection]:
-    """Connect as ``settings`` says; for ``anvil`` start the node (state file) and stop it after."""
+    """Connect as ``settings`` says; for ``anvil`` start the node (state file) and stop it after.
+
+    Raises :class:`modelpact.chain.NodeUnavailableError` when no node answers at ``--rpc``.
+    """
+    from modelpact.chain import connect
+
     if settings.kind == "embedded":
-        w3 = _embedded()
-        yield ChainConnection(w3, settings, list(w3.eth.accounts))
+        yield ChainConnection(connect(chain="embedded"), settings)
         return
     if settings.kind == "rpc":
         assert settings.rpc_url is not None
-        w3 = _http(settings.rpc_url, settings)
-        yield ChainConnection(w3, settings, list(w3.eth.accounts), settings.rpc_url)
+        yield ChainConnection(
+            connect(rpc_url=settings.rpc_url, expected_chain_id=settings.chain_id), settings
+        )
         return
     from modelpact.round._anvil import managed_anvil
 
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     with managed_anvil(settings.anvil_state_file, chain_id=settings.chain_id) as url:
-        w3 = _http(url, settings)
-        yield ChainConnection(w3, settings, list(w3.eth.accounts), url)
+        yield ChainConnection(
+            connect(chain="anvil", rpc_url=url, expected_chain_id=settings.chain_id), settings
+        )

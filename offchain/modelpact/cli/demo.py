@@ -1,0 +1,131 @@
+"""``modelpact demo``: a whole round in one process, with progress, a summary table and a report.
+
+Exit code 0 only if every check passed (menu checker, deliveries, model verification, budget,
+balances, independent audit); 1 if a check failed; 2 for a usage or domain error.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from modelpact.cli._app import app
+from modelpact.cli.chain_options import (
+    DEFAULT_CHAIN,
+    DEFAULT_STATE,
+    ChainIdOpt,
+    ChainOpt,
+    RpcOpt,
+    StateDirOpt,
+    chain_settings,
+)
+from modelpact.round.demo import DEFAULT_SCENARIO, DemoConfig, DemoResult, run_demo
+
+__all__ = ["demo"]
+
+
+def _summary(console: Console, result: DemoResult) -> None:
+    report = result.report
+    table = Table(
+        title=f"round {report.address} on {report.chain} (chain id {report.chain_id})",
+        caption="t: promised expected value; target/got: accuracy; value = v(got); "
+        "util = value - cost x rows",
+    )
+    for column in (
+        "#",
+        "type",
+        "cost",
+        "option",
+        "rows",
+        "promised t",
+        "target acc",
+        "received acc",
+        "value",
+        "utility",
+        "verified",
+    ):
+        table.add_column(column, justify="right")
+    for o in report.outcomes:
+        table.add_row(
+            str(o.index),
+            str(o.type_index),
+            f"{o.cost:g}",
+            str(o.option_id),
+            str(o.data_count),
+            f"{o.promised_value:.2f}",
+            f"{o.target_accuracy:.4f}",
+            f"{o.received_accuracy:.4f}",
+            f"{o.received_value:.2f}",
+            f"{o.utility:.2f}",
+            "yes" if o.verified else "NO",
+        )
+    console.print(table)
+    console.print(
+        f"collective model: accuracy {report.collective_accuracy:.4f} (value "
+        f"{report.collective_value:.2f}) on {report.total_data} rows; curve predicted "
+        f"{report.predicted_accuracy:.4f}; total gas {report.total_gas:,}; "
+        f"{report.wall_seconds:.1f} s"
+    )
+    checks = Table(title="checks")
+    checks.add_column("check")
+    checks.add_column("result")
+    checks.add_column("detail")
+    for check in report.checks:
+        checks.add_row(
+            check.name, "[green]pass[/]" if check.passed else "[red]FAIL[/]", check.detail
+        )
+    console.print(checks)
+    console.print(
+        f"everything an auditor needs is in {result.out_dir} "
+        f"(deployment.json, report.json, menu.png, rewards.png, promised.png)"
+    )
+
+
+@app.command("demo")
+def demo(
+    participants: Annotated[
+        int, typer.Option("--participants", min=1, help="Simulated participants N.")
+    ] = 10,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of types, shards and training.")] = 0,
+    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced).")] = Path(
+        "runs/demo"
+    ),
+    scenario: Annotated[Path, typer.Option("--scenario", help="Scenario TOML.")] = DEFAULT_SCENARIO,
+    test_size: Annotated[
+        int, typer.Option("--test-size", help="Rows of the public test set.")
+    ] = 360,
+    chain: ChainOpt = DEFAULT_CHAIN,
+    rpc: RpcOpt = None,
+    chain_id: ChainIdOpt = None,
+    state_dir: StateDirOpt = DEFAULT_STATE,
+) -> None:
+    """Run a complete round with simulated participants, then audit it and write a report."""
+    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
+    console = Console(width=max(Console().width, 100))
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        console.print(f"[dim]{time.perf_counter() - started:6.1f}s[/] {message}")
+
+    with console.status("running the round", spinner="dots"):
+        result = run_demo(
+            DemoConfig(
+                participants=participants,
+                seed=seed,
+                out_dir=out,
+                settings=settings,
+                scenario=scenario,
+                test_size=test_size,
+            ),
+            progress=progress,
+        )
+    _summary(console, result)
+    if not result.report.passed:
+        console.print("[red]some checks failed[/]")
+        raise typer.Exit(1)
+    console.print("[green]all checks passed[/]")
