@@ -135,10 +135,16 @@ def open_chain(settings: ChainSettings) -> Iterator[ChainConnection]:
             connect(rpc_url=settings.rpc_url, expected_chain_id=settings.chain_id), settings
         )
         return
-    from modelpact.round._anvil import managed_anvil
+    from modelpact.anvil import AnvilNode
 
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    with managed_anvil(settings.anvil_state_file, chain_id=settings.chain_id) as url:
+    node = AnvilNode(
+        state_file=settings.anvil_state_file,
+        chain_id=settings.chain_id or 31337,
+        log_file=settings.state_dir / "anvil.log",
+    )
+    with node:
         yield ChainConnection(
-            connect(chain="anvil", rpc_url=url, expected_chain_id=settings.chain_id), settings
+            connect(chain="anvil", rpc_url=node.rpc_url, expected_chain_id=settings.chain_id),
+            settings,
         )
