@@ -1,0 +1,106 @@
+"""Fixtures for chain integration tests: provider -> chain -> accounts -> deployed round.
+
+``any_chain`` runs a test on BOTH the embedded eth-tester chain (fresh per test) and a real anvil
+node (one per test session and xdist worker, on a free port, with a state file in tmp).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from modelpact import chain as ch
+from modelpact import encoding as enc
+from modelpact.anvil import AnvilNode
+from modelpact.compiler import CompiledContract, compile_round
+
+
+@pytest.fixture(scope="session")
+def compiled_round() -> CompiledContract:
+    return compile_round()
+
+
+@pytest.fixture(scope="session")
+def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
+    state = tmp_path_factory.mktemp("anvil") / "state.json"
+    with AnvilNode(state_file=state) as node:
+        yield node
+
+
+@pytest.fixture(params=["embedded", "anvil"])
+def any_chain(request: pytest.FixtureRequest) -> ch.Chain:
+    if request.param == "embedded":
+        return ch.connect(chain="embedded")
+    node: AnvilNode = request.getfixturevalue("anvil_node")
+    return ch.connect(chain="anvil", rpc_url=node.rpc_url)
+
+
+@dataclass(frozen=True)
+class RoundSetup:
+    """A deployed round and everything needed to drive it."""
+
+    chain: ch.Chain
+    round: ch.RoundContract
+    coordinator: ch.Sender
+    coordinator_secret: bytes
+    menu: tuple[enc.OnchainOption, ...]
+    config: enc.RoundConfig
+    participants: tuple[ch.Sender, ...]
+
+
+MENU = (
+    enc.OnchainOption(100, 3 * 10**17, 20 * 10**18, 60 * 10**18),
+    enc.OnchainOption(200, 6 * 10**17, 45 * 10**18, 75 * 10**18),
+    enc.OnchainOption(400, 10**18, 80 * 10**18, 80 * 10**18),
+)
+BOND = 10**17
+COORDINATOR_BOND = 10**18
+PHASE_SECONDS = 1000
+
+
+def deploy(chain: ch.Chain, compiled: CompiledContract, *, capacity: int = 4) -> RoundSetup:
+    coordinator = chain.local_account(0)
+    secret = enc.random_secret()
+    scenario = enc.keccak256(b"scenario")
+    config = enc.RoundConfig(
+        capacity=capacity,
+        participant_bond=BOND,
+        scenario_hash=scenario,
+        test_set_commitment=enc.dataset_merkle_root([[0, 1], [1, 0]]),
+        coordinator_commitment=enc.coordinator_commitment(
+            secret, coordinator.address, scenario, chain.chain_id
+        ),
+        deadlines=enc.Deadlines.after(
+            ch.chain_time(chain),
+            join=PHASE_SECONDS,
+            post=PHASE_SECONDS,
+            reveal=PHASE_SECONDS,
+            claim=PHASE_SECONDS,
+        ),
+    )
+    rc = ch.deploy_round(
+        chain,
+        sender=coordinator,
+        menu_options=MENU,
+        config=config,
+        curve=[enc.CurveKnot(100, 2 * 10**17), enc.CurveKnot(1000, 8 * 10**17)],
+        coordinator_bond=COORDINATOR_BOND,
+        compiled=compiled,
+    )
+    # Participants: local accounts (keys known) and one node-unlocked address.
+    participants: list[ch.Sender] = [chain.local_account(i) for i in range(1, 4)]
+    participants.append(chain.accounts[4])
+    return RoundSetup(chain, rc, coordinator, secret, MENU, config, tuple(participants))
+
+
+@pytest.fixture
+def round_setup(any_chain: ch.Chain, compiled_round: CompiledContract) -> RoundSetup:
+    return deploy(any_chain, compiled_round)
+
+
+@pytest.fixture
+def deploy_setup(compiled_round: CompiledContract) -> Callable[[ch.Chain], RoundSetup]:
+    """Deploy another round on a given chain (e.g. for constructor or restart tests)."""
+    return lambda chain: deploy(chain, compiled_round)
