@@ -21,6 +21,7 @@ from modelpact.cli import solve as _solve  # noqa: F401  isort: skip
 from modelpact.cli import curve as _curve  # noqa: F401  isort: skip
 from modelpact.cli import participant as _participant  # noqa: F401  isort: skip
 from modelpact.cli import demo as _demo  # noqa: F401  isort: skip
+from modelpact.cli import audit as _audit  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 

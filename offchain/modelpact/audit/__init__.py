@@ -1,0 +1,319 @@
+"""Audit a modelpact round from chain data alone, plus the published files.
+
+:func:`run_audit` rebuilds a :class:`~modelpact.audit.snapshot.RoundSnapshot` from the chain
+(events, storage views, balance, runtime code; :mod:`modelpact.audit.fetch`), then runs every
+named check and returns an :class:`~modelpact.audit.report.AuditReport`:
+
+- ``bytecode.matches_source``: the deployed code is the repository's source compiled with the
+  recorded settings (:mod:`modelpact.audit.bytecode`);
+- ``scenario.hash``, ``menu.resolve``, ``menu.ir``, ``menu.ic``, ``menu.budget``,
+  ``menu.optimal``: the published scenario and what re-solving it gives
+  (:mod:`modelpact.audit.menu`);
+- the chain rules of :mod:`modelpact.audit.rules` (joins, reveals, seeds, penalties, tiers,
+  assignments, refunds, balance);
+- with files, the rules of :mod:`modelpact.audit.files` (datasets, models, test set).
+
+The pure rule modules never import web3; only :mod:`modelpact.audit.fetch` talks to a node, and
+only through :mod:`modelpact.chain`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modelpact.audit.files import (
+    DEFAULT_ACCURACY_TOLERANCE,
+    DEFAULT_SAMPLE_ROWS,
+    check_data,
+    check_models,
+    check_test_set,
+)
+from modelpact.audit.report import AuditReport, Evidence, Finding, Status, skipped
+from modelpact.audit.rules import PHASES, chain_checks
+from modelpact.audit.snapshot import RoundSnapshot
+from modelpact.errors import ModelpactError
+
+__all__ = [
+    "AuditError",
+    "AuditReport",
+    "Evidence",
+    "Finding",
+    "RoundSnapshot",
+    "Status",
+    "Tolerances",
+    "audit_snapshot",
+    "run_audit",
+]
+
+
+class AuditError(ModelpactError, ValueError):
+    """The audit cannot start: contradictory or missing inputs, or nothing to audit."""
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """The stated tolerances of the audit.
+
+    ``accuracy``: |re-measured - posted| model accuracy (absolute, in [0, 1]).
+    ``menu_rows``: on-chain dataCount versus the re-solved integer menu, relative (rows differ by
+    at most max(1, menu_rows * m)).
+    ``menu_value``: on-chain t, t_bar and ratio versus the re-solve, relative to t_bar_K.
+    ``optimality``: the optimum's expected accuracy minus the on-chain menu's, absolute.
+    ``constraint``: IR / IC / budget slack allowed, in value units (WAD rounding of the menu).
+    """
+
+    accuracy: float = DEFAULT_ACCURACY_TOLERANCE
+    menu_rows: float = 1e-3
+    menu_value: float = 1e-4
+    optimality: float = 1e-4
+    constraint: float = 1e-6
+
+    def to_dict(self) -> dict[str, float]:
+        """JSON-ready form."""
+        return {
+            "accuracy": self.accuracy,
+            "menu_rows": self.menu_rows,
+            "menu_value": self.menu_value,
+            "optimality": self.optimality,
+            "constraint": self.constraint,
+        }
+
+
+@dataclass(frozen=True)
+class _Files:
+    scenario: Path | None
+    data_dir: Path | None
+    models_dir: Path | None
+    test_set: Path | None
+    compiler_settings: dict[str, Any] | None
+    recorded_sha3: str | None
+    dataset: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def audit_snapshot(
+    snapshot: RoundSnapshot,
+    *,
+    scenario: Path | None = None,
+    data_dir: Path | None = None,
+    models_dir: Path | None = None,
+    test_set: Path | None = None,
+    dataset: str | None = None,
+    compiler_settings: dict[str, Any] | None = None,
+    recorded_sha3: str | None = None,
+    check_source: bool = True,
+    tolerances: Tolerances | None = None,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
+) -> AuditReport:
+    """Run every check on an already fetched ``snapshot`` (no node needed)."""
+    started = time.perf_counter()
+    tol = tolerances or Tolerances()
+    findings: list[Finding] = []
+    if check_source:
+        findings.append(
+            _guard(
+                "bytecode.matches_source",
+                "Deployed bytecode equals the source compiled with the recorded settings",
+                _bytecode(snapshot, compiler_settings, recorded_sha3),
+            )
+        )
+    else:
+        findings.append(skipped("bytecode.matches_source", "Deployed bytecode", "disabled"))
+    findings.extend(_menu(snapshot, scenario, tol))
+    findings.extend(chain_checks(snapshot))
+    findings.extend(check_data(snapshot, data_dir, dataset=dataset, sample_rows=sample_rows))
+    test_finding, test_rows = check_test_set(snapshot, test_set)
+    findings.append(test_finding)
+    findings.extend(check_models(snapshot, models_dir, test_rows, tolerance=tol.accuracy))
+    return AuditReport(
+        chain_id=snapshot.chain_id,
+        address=snapshot.address,
+        block_number=snapshot.block_number,
+        phase=PHASES[snapshot.phase] if 0 <= snapshot.phase < len(PHASES) else str(snapshot.phase),
+        findings=tuple(findings),
+        tolerances=tol.to_dict(),
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+def _guard(check_id: str, title: str, thunk: Callable[[], Finding]) -> Finding:
+    """Run one check; a domain error while checking is that check's failure, with evidence."""
+    try:
+        return thunk()
+    except ModelpactError as error:
+        return _error_finding(check_id, title, error)
+
+
+def _bytecode(
+    snapshot: RoundSnapshot, settings: dict[str, Any] | None, recorded_sha3: str | None
+) -> Callable[[], Finding]:
+    def run() -> Finding:
+        from modelpact.audit.bytecode import check_bytecode
+        from modelpact.audit.source import rebuild_runtime
+
+        compiled, refs, label = rebuild_runtime(settings)
+        return check_bytecode(
+            snapshot.runtime_code, compiled, refs, compiler=label, recorded_sha3=recorded_sha3
+        )
+
+    return run
+
+
+def _menu(snapshot: RoundSnapshot, scenario: Path | None, tol: Tolerances) -> list[Finding]:
+    from modelpact.audit.menu import menu_checks
+
+    return menu_checks(snapshot, scenario, tol)
+
+
+def run_audit(
+    *,
+    deployment: Path | None = None,
+    rpc_url: str | None = None,
+    address: str | None = None,
+    chain: Any | None = None,
+    scenario: Path | None = None,
+    data_dir: Path | None = None,
+    models_dir: Path | None = None,
+    test_set: Path | None = None,
+    dataset: str | None = None,
+    check_source: bool = True,
+    tolerances: Tolerances | None = None,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
+) -> AuditReport:
+    """Audit one round: ``deployment`` (a record file) or ``address``, on ``rpc_url`` or an
+    already connected ``chain`` (a :mod:`modelpact.chain` connection, e.g. the embedded chain a
+    demo runs on).
+
+    With a record, the scenario, test set and compiler settings default to the ones it names.
+    Raises :class:`AuditError` for missing or contradictory inputs, and the chain adapter's
+    errors for a node that is down or an address without this contract.
+    """
+    from modelpact.audit.fetch import fetch_snapshot
+
+    started = time.perf_counter()
+    files = _resolve_inputs(
+        deployment=deployment,
+        address=address,
+        scenario=scenario,
+        data_dir=data_dir,
+        models_dir=models_dir,
+        test_set=test_set,
+        dataset=dataset,
+    )
+    target = address if address is not None else files.extra.get("address")
+    if target is None:
+        raise AuditError(
+            "nothing to audit: no --address and no --deployment",
+            hint="pass --deployment RECORD, or --rpc URL --address ADDR",
+        )
+    url = rpc_url if rpc_url is not None else files.extra.get("rpc_url")
+    if chain is None and url is None:
+        raise AuditError(
+            "no node to read the round from",
+            hint="pass --rpc URL (e.g. http://127.0.0.1:8545) of the chain the round lives on",
+        )
+    snapshot = fetch_snapshot(
+        chain=chain,
+        rpc_url=url,
+        address=str(target),
+        abi=files.extra.get("abi"),
+        from_block=int(files.extra.get("block_number", 0)),
+        expected_chain_id=files.extra.get("chain_id"),
+    )
+    report = audit_snapshot(
+        snapshot,
+        scenario=files.scenario,
+        data_dir=files.data_dir,
+        models_dir=files.models_dir,
+        test_set=files.test_set,
+        dataset=files.dataset,
+        compiler_settings=files.compiler_settings,
+        recorded_sha3=files.recorded_sha3,
+        check_source=check_source,
+        tolerances=tolerances,
+        sample_rows=sample_rows,
+    )
+    return AuditReport(
+        chain_id=report.chain_id,
+        address=report.address,
+        block_number=report.block_number,
+        phase=report.phase,
+        findings=report.findings,
+        tolerances=report.tolerances,
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+def _existing(path: Path | None, what: str, option: str) -> Path | None:
+    if path is not None and not path.exists():
+        raise AuditError(f"{what} {path} does not exist", hint=f"check the {option} path")
+    return path
+
+
+def _resolve_inputs(
+    *,
+    deployment: Path | None,
+    address: str | None,
+    scenario: Path | None,
+    data_dir: Path | None,
+    models_dir: Path | None,
+    test_set: Path | None,
+    dataset: str | None,
+) -> _Files:
+    extra: dict[str, Any] = {}
+    settings: dict[str, Any] | None = None
+    recorded_sha3: str | None = None
+    if deployment is not None:
+        from modelpact.round.records import read_record
+
+        record = read_record(deployment)
+        base = deployment.resolve().parent
+        if address is not None and address.lower() != str(record.address).lower():
+            raise AuditError(
+                f"--address {address} is not the recorded round {record.address}",
+                hint="pass either --deployment or --address, or the matching pair",
+            )
+        extra = {
+            "address": str(record.address),
+            "abi": record.abi,
+            "block_number": record.block_number,
+            "chain_id": record.chain_id,
+            "rpc_url": record.extra.get("rpc_url"),
+        }
+        settings = {"version": record.compiler_version, "settings": record.compiler_settings}
+        recorded_sha3 = record.runtime_bytecode_sha3 or None
+        if scenario is None and record.scenario_file:
+            scenario = record.scenario_path(base)
+        if test_set is None and record.test_set_file:
+            test_set = (base / record.test_set_file).resolve()
+    return _Files(
+        scenario=_existing(scenario, "scenario file", "--scenario"),
+        data_dir=_existing(data_dir, "data directory", "--data"),
+        models_dir=_existing(models_dir, "models directory", "--models"),
+        test_set=_existing(test_set, "test set file", "--test-set"),
+        compiler_settings=settings,
+        recorded_sha3=recorded_sha3,
+        dataset=dataset,
+        extra=extra,
+    )
+
+
+def _error_finding(check_id: str, title: str, error: Exception) -> Finding:
+    """A check that could not run is a failure, with the error as its evidence."""
+    text = (
+        error.one_line()
+        if isinstance(error, ModelpactError)
+        else f"{type(error).__name__}: {error}"
+    )
+    return Finding(
+        check_id,
+        title,
+        Status.FAIL,
+        "could not be checked",
+        1,
+        (Evidence(check_id, "the check runs", text),),
+    )

@@ -1,0 +1,154 @@
+"""Read one round from the chain into a :class:`~modelpact.audit.snapshot.RoundSnapshot`.
+
+Talks to the node only through :mod:`modelpact.chain`: the round's decoded events (from the
+deployment block on), its storage views, its balance and its runtime code. Nothing here
+interprets the values; the rules do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from modelpact.audit import decode
+from modelpact.audit.snapshot import (
+    ConfigRecord,
+    DeadlinesRecord,
+    OptionRecord,
+    ParticipantState,
+    RoundSnapshot,
+    TierRecord,
+)
+from modelpact.chain import (
+    Chain,
+    RoundContract,
+    RoundEvent,
+    chain_time,
+    connect,
+    round_at,
+    round_events,
+)
+from modelpact.errors import ModelpactError
+
+__all__ = ["NotARoundError", "fetch_snapshot", "open_round", "snapshot_of"]
+
+
+class NotARoundError(ModelpactError, ValueError):
+    """The address holds a contract, but not a modelpact round (no ``RoundPublished`` event)."""
+
+
+def open_round(
+    *,
+    chain: Chain | None,
+    rpc_url: str | None,
+    address: str,
+    abi: Sequence[Mapping[str, Any]] | None = None,
+    expected_chain_id: int | None = None,
+) -> RoundContract:
+    """Connect (unless ``chain`` is given) and bind the round at ``address``.
+
+    Raises :class:`modelpact.chain.NodeUnavailableError` when the node does not answer and
+    :class:`modelpact.chain.ChainError` when there is no contract at ``address``.
+    """
+    if chain is None:
+        chain = connect(rpc_url=rpc_url, expected_chain_id=expected_chain_id)
+    elif expected_chain_id is not None and chain.chain_id != expected_chain_id:
+        from modelpact.chain import ChainError
+
+        raise ChainError(
+            f"connected to chain {chain.chain_id}, the deployment is on chain {expected_chain_id}",
+            hint="connect to the chain named in the deployment record",
+        )
+    return round_at(chain, address, abi)
+
+
+def fetch_snapshot(
+    *,
+    chain: Chain | None = None,
+    rpc_url: str | None = None,
+    address: str,
+    abi: Sequence[Mapping[str, Any]] | None = None,
+    from_block: int = 0,
+    expected_chain_id: int | None = None,
+) -> RoundSnapshot:
+    """The round at ``address`` as a snapshot (see :func:`snapshot_of`)."""
+    rc = open_round(
+        chain=chain, rpc_url=rpc_url, address=address, abi=abi, expected_chain_id=expected_chain_id
+    )
+    return snapshot_of(rc, from_block=from_block)
+
+
+def _one(events: list[RoundEvent], name: str) -> RoundEvent | None:
+    found = [e for e in events if e.name == name]
+    return found[0] if found else None
+
+
+def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
+    """Events, storage views, balance and code of ``rc`` as plain records."""
+    events = round_events(rc, from_block=from_block)
+    published = _one(events, "RoundPublished")
+    if published is None:
+        raise NotARoundError(
+            f"{rc.address} on chain {rc.chain.chain_id} emitted no RoundPublished event "
+            f"since block {from_block}: not a modelpact round",
+            hint="check the address (or the deployment record's block number)",
+        )
+    pa = published.args
+    by_name: dict[str, list[Mapping[str, Any]]] = {}
+    for e in events:
+        by_name.setdefault(e.name, []).append(e.args)
+    joins = tuple(decode.join(a) for a in by_name.get("Joined", []))
+    posted = by_name.get("ModelsPosted", [])
+    coord = by_name.get("CoordinatorRevealed", [])
+    states: dict[str, ParticipantState] = {}
+    for j in joins:
+        p = rc.participant(j.participant)
+        states[j.participant] = ParticipantState(
+            p.index, p.option_id, p.revealed, p.claimed, p.commitment, p.draw_seed
+        )
+    cfg = rc.config()
+    storage_config = ConfigRecord(
+        cfg.capacity,
+        cfg.participant_bond,
+        cfg.scenario_hash,
+        cfg.test_set_commitment,
+        cfg.coordinator_commitment,
+        DeadlinesRecord(*cfg.deadlines.as_tuple()),
+    )
+    collective = rc.collective_model()
+    models = decode.models_posted(posted[0]) if posted else None
+    last_block = max((e.block_number for e in events), default=from_block)
+    return RoundSnapshot(
+        chain_id=rc.chain.chain_id,
+        address=str(rc.address),
+        coordinator=str(pa["coordinator"]),
+        menu=tuple(decode.option(o) for o in pa["menu"]),
+        config=decode.config(pa["config"]),
+        curve=tuple(decode.knot(k) for k in pa["curve"]),
+        coordinator_bond=int(pa["coordinatorBond"]),
+        joins=joins,
+        coordinator_secret=decode.as_bytes32(coord[0]["secret"]) if coord else None,
+        models=models,
+        reveals=tuple(decode.reveal(a) for a in by_name.get("Revealed", [])),
+        claims=tuple(decode.claim(a) for a in by_name.get("Claimed", [])),
+        refunds=tuple(decode.default_refund(a) for a in by_name.get("DefaultRefunded", [])),
+        sweeps=tuple(decode.sweep(a) for a in by_name.get("Swept", [])),
+        balance_wei=rc.balance(),
+        block_number=last_block,
+        timestamp=chain_time(rc.chain),
+        phase=int(rc.phase()),
+        states=states,
+        storage_menu=tuple(
+            OptionRecord(o.data_count, o.ratio_wad, o.promised_value_wad, o.budget_value_wad)
+            for o in rc.options()
+        ),
+        storage_config=storage_config,
+        storage_tiers=tuple(TierRecord(t.model_hash, t.accuracy_wad) for t in rc.tiers())
+        if models is not None
+        else None,
+        storage_collective=TierRecord(collective.model_hash, collective.accuracy_wad)
+        if models is not None
+        else None,
+        runtime_code=rc.runtime_code(),
+        deploy_tx_hash=published.tx_hash,
+    )

@@ -1,0 +1,140 @@
+"""``modelpact audit``: replay a round from the chain and check every step, or name what broke.
+
+Parses the options, calls :func:`modelpact.audit.run_audit` once, renders the findings with rich
+and writes the JSON report. Exit 0 only when no check failed, 1 when some check failed, 2 for a
+user error (bad options, node down, unknown address) printed on one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from modelpact.audit import AuditReport, Status, Tolerances, run_audit
+from modelpact.cli._app import app
+
+__all__ = ["audit", "render_report"]
+
+EXIT_FINDINGS = 1
+
+_STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.SKIP: "dim"}
+
+
+def render_report(report: AuditReport, console: Console, *, max_evidence: int = 5) -> None:
+    """Print the findings table, the evidence of every failure and the verdict."""
+    console.print(
+        f"[bold]modelpact audit[/] of {report.address} on chain {report.chain_id} "
+        f"at block {report.block_number} (phase {report.phase}, {report.elapsed_s:.2f} s)"
+    )
+    table = Table(show_header=True, header_style="bold", expand=False)
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("checked", justify="right")
+    table.add_column("detail", overflow="fold")
+    for f in report.findings:
+        table.add_row(
+            f.id,
+            Text(f.status.value.upper(), style=_STYLE[f.status]),
+            str(f.checked) if f.checked else "",
+            f.detail,
+        )
+    console.print(table)
+    for f in report.failed:
+        console.print(f"[bold red]FAIL {f.id}[/]: {f.title}")
+        for e in f.failures[:max_evidence]:
+            note = f" ({e.note})" if e.note else ""
+            console.print(
+                f"  {e.subject}: expected {e.expected}, found {e.found}{note}", markup=False
+            )
+        if len(f.failures) > max_evidence:
+            console.print(f"  ... and {len(f.failures) - max_evidence} more (see --json)")
+    counts = {s: sum(f.status is s for f in report.findings) for s in Status}
+    verdict = "[bold green]CLEAN[/]" if report.ok else "[bold red]FINDINGS[/]"
+    console.print(
+        f"{verdict}: {counts[Status.PASS]} passed, {counts[Status.FAIL]} failed, "
+        f"{counts[Status.SKIP]} skipped"
+    )
+
+
+@app.command("audit")
+def audit(
+    deployment: Annotated[
+        Path | None,
+        typer.Option(
+            "--deployment",
+            help="Deployment record (deploy/*.json or a demo's "
+            "deployment.json); names the address, scenario, test set and compiler settings.",
+        ),
+    ] = None,
+    rpc: Annotated[
+        str | None,
+        typer.Option(
+            "--rpc", help="JSON-RPC URL of the node holding the round.", envvar="MODELPACT_RPC"
+        ),
+    ] = None,
+    address: Annotated[str | None, typer.Option("--address", help="The round's address.")] = None,
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="The published scenario file (TOML).")
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Delivered datasets: <address>.npy|csv or <index>.npy|csv."),
+    ] = None,
+    models: Annotated[
+        Path | None, typer.Option("--models", help="Model files (any names; matched by keccak256).")
+    ] = None,
+    test_set: Annotated[
+        Path | None, typer.Option("--test-set", help="The committed test set (.npy or .csv).")
+    ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            help="Validation rules for delivered rows: digits or generated "
+            "(default: inferred from the column count).",
+        ),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the full report as JSON here.")
+    ] = None,
+    accuracy_tolerance: Annotated[
+        float, typer.Option(help="Allowed |re-measured - posted| model accuracy.")
+    ] = Tolerances.accuracy,
+    optimality_tolerance: Annotated[
+        float, typer.Option(help="Allowed expected-accuracy gap to the re-solved optimum.")
+    ] = Tolerances.optimality,
+    no_source: Annotated[
+        bool, typer.Option("--no-source", help="Skip rebuilding the contract from source.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the verdict line.")] = False,
+) -> None:
+    """Rebuild a round from chain data alone and check every step; exit 0 only if all pass."""
+    if deployment is None and address is None:
+        raise typer.BadParameter("give --deployment RECORD, or --rpc URL --address ADDR")
+    report = run_audit(
+        deployment=deployment,
+        rpc_url=rpc,
+        address=address,
+        scenario=scenario,
+        data_dir=data,
+        models_dir=models,
+        test_set=test_set,
+        dataset=dataset,
+        check_source=not no_source,
+        tolerances=Tolerances(accuracy=accuracy_tolerance, optimality=optimality_tolerance),
+    )
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(report.to_json() + "\n", encoding="utf-8")
+    console = Console(highlight=False)
+    if quiet:
+        state = "clean" if report.ok else f"FAILED: {', '.join(sorted(report.failed_ids()))}"
+        console.print(f"audit {report.address}: {state}", markup=False)
+    else:
+        render_report(report, console)
+    raise typer.Exit(0 if report.ok else EXIT_FINDINGS)

@@ -1,0 +1,308 @@
+"""Integration: real rounds on the embedded chain (eth-tester) and on anvil, audited from the chain.
+
+``execute_round`` is a small coordinator + participants script driving the real contract through
+``modelpact.chain`` with real data (digits), real training and real files; its ``Lies`` switch on
+dishonest behaviour for the tamper suite (``test_tamper_suite.py``). An honest execution must
+audit clean, at every phase, from the chain alone plus the published files.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from modelpact.audit import AuditReport, Status, run_audit
+from modelpact.chain import Chain, RoundContract, advance_time, chain_time, connect, deploy_round
+from modelpact.compiler import CompiledContract
+from modelpact.encoding import (
+    CurveKnot,
+    Deadlines,
+    OnchainOption,
+    RoundConfig,
+    Tier,
+    coordinator_commitment,
+    dataset_merkle_root,
+    model_hash,
+    participant_commitment,
+    to_wad,
+)
+from modelpact.ml.datasets import digits_rows, save_rows, shard_pool, split_test
+from modelpact.ml.models import correct_count, store_model, train_model_bytes
+from modelpact.optimizer import integerize_menu, solve
+from modelpact.scenario import load_scenario, scenario_sha256
+
+ROOT = Path(__file__).parents[2]
+SCENARIO = ROOT / "offchain/modelpact/data/scenarios/digits_demo.toml"
+WAD = 10**18
+BOND = 10**16
+COORD_BOND = 6 * 10**16
+# The type of each participant (0-based, type 1 = highest cost), cycling.
+TYPES = (0, 1, 2, 2, 1, 2, 0, 2, 1)
+
+
+@dataclass(frozen=True)
+class Lies:
+    """What a dishonest coordinator does (all off = an honest round)."""
+
+    menu: Sequence[OnchainOption] | None = None  # deploy this menu instead of the re-solve
+    contract: CompiledContract | None = None  # deploy this (modified) contract
+    overstate_accuracy_wad: int = 0  # added to the measured collective accuracy when posting
+    curve_boost_wad: int = 0  # added to every committed curve knot
+    no_reveal: frozenset[int] = frozenset()  # participants (by position) who never reveal
+    stop_after: str = "sweep"  # "join", "post", "reveal", "claim" or "sweep"
+
+
+@dataclass(frozen=True)
+class Executed:
+    """A finished execution: where the round is and the files an auditor would be given."""
+
+    chain: Chain
+    round: RoundContract
+    out: Path
+    scenario: Path
+    data: Path
+    models: Path
+    test_set: Path
+
+    def audit(self, **overrides: object) -> AuditReport:
+        """Audit with every published file, from the chain alone (no coordinator state)."""
+        kwargs: dict[str, object] = {
+            "chain": self.chain,
+            "address": str(self.round.address),
+            "scenario": self.scenario,
+            "data_dir": self.data,
+            "models_dir": self.models if self.models.exists() else None,
+            "test_set": self.test_set,
+        }
+        kwargs.update(overrides)
+        return run_audit(**kwargs)  # type: ignore[arg-type]
+
+
+_CACHE: dict[str, object] = {}
+
+
+def honest_menu() -> list[OnchainOption]:
+    """The integerized re-solve of the digits scenario as on-chain options."""
+    if "menu" not in _CACHE:
+        scenario = load_scenario(SCENARIO)
+        menu = integerize_menu(scenario, solve(scenario, benchmarks=False))
+        _CACHE["menu"] = [
+            OnchainOption(round(o.m), to_wad(min(o.ratio, 1.0)), to_wad(o.t), to_wad(o.t_bar))
+            for o in menu.offered
+        ]
+    return list(_CACHE["menu"])  # type: ignore[call-overload]
+
+
+def _best(options: Sequence[OnchainOption], cost: float) -> int:
+    utilities = [o.promised_value_wad / WAD - cost * o.data_count for o in options]
+    return int(np.argmax(utilities))
+
+
+def _pass(chain: Chain, deadline: int) -> None:
+    """Move the chain's clock just past ``deadline``."""
+    advance_time(chain, max(0, deadline - chain_time(chain) + 1))
+
+
+def execute_round(
+    chain: Chain,
+    out: Path,
+    *,
+    participants: int = 6,
+    lies: Lies = Lies(),
+    dataset: tuple[np.ndarray, np.ndarray] | None = None,
+    scenario_path: Path = SCENARIO,
+    trainer: Callable[[np.ndarray], bytes] | None = None,
+) -> Executed:
+    """Run one round for real: deploy, join, reveal, train, post, reveal, claim, sweep."""
+    scenario = load_scenario(scenario_path)
+    out.mkdir(parents=True, exist_ok=True)
+    published = out / "scenario.toml"
+    shutil.copyfile(scenario_path, published)
+    if dataset is None:
+        split = split_test(digits_rows(), test_size=360, seed=0)
+        test, pool = split.test, split.pool
+    else:
+        test, pool = dataset
+    test_file = save_rows(out / "test.npy", test)
+    coord = chain.accounts[0]
+    people = list(chain.accounts[1 : participants + 1])
+    assert len(people) == participants, "not enough funded accounts"
+    menu = list(lies.menu) if lies.menu is not None else honest_menu()
+    costs = scenario.costs
+    picks = [_best(menu, float(costs[TYPES[i % len(TYPES)]])) for i in range(participants)]
+    shards = shard_pool(pool, [menu[p].data_count for p in picks], seed=1)
+    data_dir = out / "data"
+    data_dir.mkdir(exist_ok=True)
+    for who, rows in zip(people, shards, strict=True):
+        save_rows(data_dir / f"{who}.npy", rows)
+
+    secret = bytes(range(1, 33))
+    scenario_hash = bytes.fromhex(scenario_sha256(scenario))
+    now = chain_time(chain)
+    config = RoundConfig(
+        capacity=scenario.participants,
+        participant_bond=BOND,
+        scenario_hash=scenario_hash,
+        test_set_commitment=dataset_merkle_root(test.tolist()),
+        coordinator_commitment=coordinator_commitment(secret, coord, scenario_hash, chain.chain_id),
+        deadlines=Deadlines(now + 1000, now + 2000, now + 3000, now + 4000),
+    )
+    xs = [8, 16, 32, 64, 128, 256, 512, 1024, 1437]
+    accs = np.clip(scenario.accuracy(np.array(xs, dtype=np.float64)), 0.0, 1.0)
+    curve = [
+        CurveKnot(x, min(WAD, to_wad(float(a)) + lies.curve_boost_wad))
+        for x, a in zip(xs, accs.tolist(), strict=True)
+    ]
+    rc = deploy_round(
+        chain,
+        sender=coord,
+        menu_options=menu,
+        config=config,
+        curve=curve,
+        coordinator_bond=COORD_BOND,
+        compiled=lies.contract,
+    )
+    secrets = [bytes([i + 7]) * 32 for i in range(participants)]
+    for i, who in enumerate(people):
+        rc.join(
+            who,
+            option_id=picks[i],
+            data_root=dataset_merkle_root(shards[i].tolist()),
+            row_count=int(shards[i].shape[0]),
+            commitment=participant_commitment(secrets[i], who, rc.address, chain.chain_id),
+        )
+    done = Executed(chain, rc, out, published, data_dir, out / "models", test_file)
+    if lies.stop_after == "join":
+        return done
+    _pass(chain, config.deadlines.join)
+    rc.reveal_coordinator(coord, secret)
+    train = trainer or (lambda rows: train_model_bytes(rows, seed=0))
+    everything = np.concatenate(shards)
+    collective = train(everything)
+    store_model(done.models, collective)
+    total = int(test.shape[0])
+    acc = correct_count(collective, test) * WAD // total
+    tiers: list[Tier] = []
+    for n in (40, 120):
+        model = train(everything[:n])
+        tier_acc = correct_count(model, test) * WAD // total
+        if tier_acc < acc and all(t.accuracy_wad < tier_acc for t in tiers):
+            store_model(done.models, model)
+            tiers.append(Tier(model_hash(model), tier_acc))
+    rc.post_models(
+        coord,
+        collective_model_hash=model_hash(collective),
+        collective_accuracy_wad=min(WAD, acc + lies.overstate_accuracy_wad),
+        tiers=tiers,
+    )
+    if lies.stop_after == "post":
+        return done
+    for i, who in enumerate(people):
+        if i not in lies.no_reveal:
+            rc.reveal(who, secrets[i])
+    if lies.stop_after == "reveal":
+        return done
+    if lies.no_reveal:
+        _pass(chain, config.deadlines.reveal)
+    for i, who in enumerate(people):
+        if i not in lies.no_reveal:
+            rc.claim(who)
+    if lies.stop_after == "claim":
+        return done
+    _pass(chain, config.deadlines.claim)
+    rc.sweep(coord)
+    return done
+
+
+@pytest.fixture(scope="module")
+def embedded_round(tmp_path_factory) -> Executed:
+    """One honest round with a non-revealer, executed to the end on eth-tester."""
+    chain = connect(chain="embedded")
+    return execute_round(
+        chain, tmp_path_factory.mktemp("honest"), lies=Lies(no_reveal=frozenset({4}))
+    )
+
+
+def test_honest_embedded_round_audits_clean(embedded_round) -> None:
+    """An honest round (with a non-revealer whose bond is slashed) passes every check, and every
+    file and menu check actually ran (none skipped)."""
+    report = embedded_round.audit()
+    assert report.ok, [(f.id, f.failures[:2]) for f in report.failed]
+    ran = {f.id for f in report.findings if f.status is Status.PASS}
+    must = {
+        "bytecode.matches_source",
+        "scenario.hash",
+        "curve.matches_scenario",
+        "menu.resolve",
+        "menu.ir",
+        "menu.ic",
+        "menu.budget",
+        "menu.optimal",
+        "join.menu",
+        "join.bond",
+        "coordinator.reveal",
+        "reveal.commitment",
+        "draw.recomputes",
+        "reveal.penalty",
+        "tiers.budget",
+        "models.predicted",
+        "assignment.recomputes",
+        "balance.reconciles",
+        "data.root",
+        "data.count",
+        "data.sample",
+        "model.hash",
+        "model.accuracy",
+        "testset.root",
+    }
+    assert must <= ran, must - ran
+    assert report.finding("balance.reconciles").evidence[0].found == "0 wei"
+
+
+@pytest.mark.parametrize("stop", ["join", "post", "reveal", "claim"])
+def test_honest_round_audits_clean_at_every_phase(tmp_path, stop) -> None:
+    """Mid-round, an honest execution audits clean; checks of phases not reached are skipped."""
+    chain = connect(chain="embedded")
+    done = execute_round(chain, tmp_path, participants=3, lies=Lies(stop_after=stop))
+    report = done.audit()
+    assert report.ok, [(f.id, f.failures[:2]) for f in report.failed]
+    assert report.finding("balance.reconciles").status is Status.PASS
+
+
+def test_audit_json_round_trips(embedded_round, tmp_path) -> None:
+    """The JSON report names every finding with its status and the stated tolerances."""
+    import json
+
+    report = embedded_round.audit()
+    data = json.loads(report.to_json())
+    assert data["ok"] is True
+    assert {f["id"] for f in data["findings"]} == {f.id for f in report.findings}
+    assert data["tolerances"]["accuracy"] > 0
+
+
+def test_not_a_round_is_one_clear_error(embedded_round) -> None:
+    """Auditing an address without code, or a coordinator wallet, is a clear ModelpactError."""
+    from modelpact.errors import ModelpactError
+
+    with pytest.raises(ModelpactError, match="no contract"):
+        run_audit(chain=embedded_round.chain, address=embedded_round.chain.accounts[5])
+
+
+def test_cli_entry_point_is_registered() -> None:
+    """`modelpact audit --help` lists the documented options."""
+    done = subprocess.run(
+        [sys.executable, "-m", "modelpact", "audit", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for option in ("--deployment", "--rpc", "--address", "--scenario", "--data", "--models"):
+        assert option in done.stdout
