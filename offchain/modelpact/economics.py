@@ -79,6 +79,7 @@ def _tangent_from_origin(evaluate: _Evaluator, lo: float, hi: float) -> float:
         a, a1, _ = evaluate(np.array([x]))
         return float(a[0] - x * a1[0])
 
+    lo *= 1.0 + 1e-9  # just past the zero point, where the clipped derivative is positive
     while gap(hi) <= 0.0:
         hi *= 2.0
     return float(brentq(gap, lo, hi, xtol=1e-12, rtol=1e-14))

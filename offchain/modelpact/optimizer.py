@@ -280,6 +280,25 @@ def _greatest_t(
     return np.where(served, t, 0.0)
 
 
+def _least_t(econ: _Economy, served: BoolArray, m: FloatArray, ic: bool) -> FloatArray:
+    """Componentwise least t with IR and IC among served types (a longest-path computation)."""
+    c = econ.costs
+    t = np.where(served, c * m + econ.reservation, 0.0)
+    idx = [i for i in range(len(m)) if served[i]]
+    if ic:
+        for _ in range(len(idx) + 1):  # t_i >= t_j + c_i (m_i - m_j)
+            changed = False
+            for i in idx:
+                for j in idx:
+                    bound = t[j] + c[i] * (m[i] - m[j])
+                    if i != j and bound > t[i] + 1e-15 * max(1.0, abs(t[i])):
+                        t[i] = bound
+                        changed = True
+            if not changed:
+                break
+    return t
+
+
 def _ir_violation(econ: _Economy, served: BoolArray, m: FloatArray, t: FloatArray) -> float:
     slack = t - econ.costs * m - econ.reservation
     worst = float(np.max(np.where(served, -slack, -np.inf)))
@@ -431,7 +450,7 @@ def _sqp(
     sigma = econ.v_sup  # objective in value units
     vals = _evaluate(scenario, model, m)
     budget = vals.tbar - econ.margin
-    t = _greatest_t(econ, served, m, budget, ic)
+    t = _least_t(econ, served, m, ic)  # meets IR and IC, so the merit only measures BC
     rho = 10.0 * sigma
     radius = 0.5
     lam = np.zeros(len(served))
@@ -461,7 +480,7 @@ def _sqp(
                 continue
             raise InfeasibleScenarioError(
                 f"{scenario.source}: no menu satisfies IR, IC and exclusion for served types "
-                f"{[i + 1 for i in np.flatnonzero(served)]} (subproblem {status})",
+                f"{[int(i) + 1 for i in np.flatnonzero(served)]} (subproblem {status})",
                 hint='serve other types (e.g. serve = "optimal") or change costs',
             )
         y_new = np.asarray(sub.m.value, dtype=np.float64)
@@ -515,7 +534,7 @@ def _sqp(
     if violation > _FEASIBILITY_TOL * max(1.0, econ.v_sup):
         raise InfeasibleScenarioError(
             f"{scenario.source}: no feasible menu serves types "
-            f"{[i + 1 for i in np.flatnonzero(served)]} (IR short by {violation:.3g})",
+            f"{[int(i) + 1 for i in np.flatnonzero(served)]} (IR short by {violation:.3g})",
             hint='serve other types (serve = "optimal") or check costs and the accuracy curve',
         )
     upper = _upper_bound(econ, served, ic, m, lam, duals_y, sigma, sub)

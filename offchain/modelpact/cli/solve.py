@@ -1,8 +1,20 @@
-"""``modelpact solve``: placeholder registration, replaced by the optimizer work (issue 2)."""
+"""``modelpact solve``: solve a scenario into its optimal menu; ``modelpact version``."""
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
 from modelpact.cli._app import app
+from modelpact.menu import Menu, menu_to_json, write_menu_json
+
+__all__ = ["solve_command", "version"]
 
 
 @app.command("version")
@@ -11,3 +23,97 @@ def version() -> None:
     from modelpact import __version__
 
     print(__version__)
+
+
+def _render(menu: Menu, console: Console) -> None:
+    title = (
+        f"{'integer ' if menu.integer else ''}menu ({menu.belief} belief, {menu.expectation}, "
+        f"N={menu.participants})"
+    )
+    table = Table(title=title)
+    for name in ("type", "cost", "p", "served", "m", "t", "t_bar", "ratio", "f_i", "utility"):
+        table.add_column(name, justify="right")
+    for o in menu.options:
+        table.add_row(
+            str(o.type),
+            f"{o.cost:.6g}",
+            f"{o.probability:.4g}",
+            "yes" if o.served else "no",
+            f"{o.m:.6g}",
+            f"{o.t:.6g}",
+            f"{o.t_bar:.6g}",
+            f"{o.ratio:.6f}",
+            f"{o.reservation_utility:.6g}",
+            f"{o.utility:.6g}",
+        )
+    console.print(table)
+    console.print(
+        f"expected accuracy {menu.expected_accuracy:.10f}  upper bound {menu.upper_bound:.10f}  "
+        f"gap {menu.gap:.2e}  expected value {menu.expected_value:.6g}"
+    )
+    if menu.accuracy_ci is not None:
+        lo, hi = menu.accuracy_ci
+        console.print(f"confidence interval on expected accuracy [{lo:.8f}, {hi:.8f}]")
+    console.print(f"type selection: {menu.method}; solved in {menu.solve_seconds:.3f} s")
+    if menu.benchmarks is not None:
+        b = menu.benchmarks
+        ci = (
+            "n/a"
+            if math.isnan(b.complete_information_accuracy)
+            else f"{b.complete_information_accuracy:.8f}"
+        )
+        console.print(
+            f"benchmarks: complete information {ci}, "
+            f"no collaboration {b.no_collaboration_accuracy:.8f} (expected accuracy)"
+        )
+    console.print(f"scenario sha256 {menu.scenario_sha256}")
+
+
+@app.command("solve")
+def solve_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    belief: Annotated[
+        str | None, typer.Option(help="bayes (default, correct) or paper (published numbers).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the menu JSON here.")] = None,
+    integer: Annotated[
+        bool, typer.Option("--integer", help="Round m to rows and re-solve t (on-chain menu).")
+    ] = False,
+    serve: Annotated[
+        str | None, typer.Option(help="all, optimal, or served type numbers like 1,3,5.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the menu JSON.")] = False,
+) -> None:
+    """Solve SCENARIO into its optimal menu, print a table and optionally write JSON."""
+    from modelpact.errors import ScenarioError
+    from modelpact.optimizer import integerize_menu, solve
+    from modelpact.scenario import load_scenario
+
+    if belief is not None and belief not in ("bayes", "paper"):
+        raise ScenarioError(f"unknown belief {belief!r}", hint="use --belief bayes or --belief paper")
+    serve_value: Literal["all", "optimal"] | tuple[int, ...] | None
+    if serve is None or serve in ("all", "optimal"):
+        serve_value = serve  # type: ignore[assignment]
+    else:
+        try:
+            serve_value = tuple(sorted({int(x) for x in serve.split(",")}))
+        except ValueError as error:
+            raise ScenarioError(
+                f"--serve {serve!r} is not all, optimal or a list of type numbers",
+                hint="e.g. --serve 1,2,3",
+            ) from error
+    loaded = load_scenario(scenario)
+    chosen: Literal["bayes", "paper"] | None = belief  # type: ignore[assignment]
+    if isinstance(serve_value, tuple) and not all(1 <= s <= loaded.n_types for s in serve_value):
+        raise ScenarioError(
+            f"--serve names a type outside 1..{loaded.n_types}", hint="use 1-based type numbers"
+        )
+    menu = solve(loaded, belief=chosen, serve=serve_value)
+    if integer:
+        menu = integerize_menu(loaded, menu)
+    if as_json:
+        print(json.dumps(menu_to_json(menu), indent=2))
+    else:
+        _render(menu, Console(width=max(Console().width, 120)))
+    if out is not None:
+        write_menu_json(menu, out)

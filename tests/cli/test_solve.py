@@ -1,0 +1,76 @@
+"""`modelpact solve` end to end through the real entry point (subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "offchain" / "modelpact" / "data" / "scenarios"
+CASE1 = (SCENARIOS / "paper_case1.toml").read_text()
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "modelpact", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_solve_prints_table_and_writes_json(tmp_path: Path) -> None:
+    """solve --belief paper --out writes a menu JSON with the issue's field names and exits 0."""
+    out = tmp_path / "menu.json"
+    done = _run("solve", str(SCENARIOS / "paper_case1.toml"), "--belief", "paper", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "expected accuracy" in done.stdout
+    doc = json.loads(out.read_text())
+    for key in ("expected_accuracy", "expected_value", "upper_bound", "belief", "expectation",
+                "scenario_sha256", "solve_seconds", "benchmarks"):
+        assert key in doc
+    assert doc["belief"] == "paper"
+    assert set(doc["options"][0]) >= {"type", "cost", "probability", "served", "m", "t", "t_bar",
+                                      "ratio", "reservation_utility", "utility"}
+    assert doc["expected_accuracy"] > 0.8647827
+
+
+def test_solve_integer_writes_whole_rows(tmp_path: Path) -> None:
+    """--integer writes an integer menu (whole rows) flagged integer=true."""
+    out = tmp_path / "menu.json"
+    done = _run("solve", str(SCENARIOS / "paper_case2.toml"), "--integer", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(out.read_text())
+    assert doc["integer"] is True
+    assert all(float(o["m"]).is_integer() for o in doc["options"])
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle"),
+    [
+        (lambda t: t.replace("participants = 10\n", ""), "missing field participants"),
+        (lambda t: t.replace("cost = 0.16", "cost = 0.3"), "strictly decreasing"),
+        (lambda t: t.replace("probability = 0.2\n\n[[types]]\ncost = 0.16", "probability = 0.3\n\n[[types]]\ncost = 0.16"), "sum to"),
+        (lambda t: t.replace("cost = 0.04", "cost = -0.04"), "must be > 0"),
+        (lambda t: t.replace('kind = "sgb"', 'kind = "logistic"'), "unknown accuracy kind"),
+        (lambda t: t.replace('serve = "all"', "serve = [1, 5]"), "no feasible menu"),
+    ],
+    ids=["missing", "unsorted", "probabilities", "negative", "kind", "infeasible"],
+)
+def test_bad_scenarios_exit_nonzero_with_one_line(tmp_path: Path, edit, needle: str) -> None:
+    """Each bad scenario file gives exactly one clear error line on stderr and exit code 2."""
+    path = tmp_path / "bad.toml"
+    path.write_text(edit(CASE1))
+    done = _run("solve", str(path))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ") and needle in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_belief_is_rejected() -> None:
+    """--belief must be bayes or paper."""
+    done = _run("solve", str(SCENARIOS / "paper_case1.toml"), "--belief", "naive")
+    assert done.returncode == 2
+    assert "unknown belief" in done.stderr

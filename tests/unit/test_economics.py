@@ -1,0 +1,131 @@
+"""Accuracy curves, valuations, reservation utilities and the wallet's option choice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from modelpact.economics import (
+    ExponentialValuation,
+    LinearValuation,
+    PowerAccuracy,
+    SgbAccuracy,
+    TableAccuracy,
+    best_option,
+    composite,
+    reservation_utilities,
+)
+from modelpact.menu import Menu, MenuOption
+
+REFERENCE = json.loads(Path("/work/shared/reference/paper_sec6_2.json").read_text()) if Path(
+    "/work/shared/reference/paper_sec6_2.json"
+).exists() else None
+
+CURVES = [
+    SgbAccuracy(),
+    SgbAccuracy(a_opt=0.95, k=2.0),
+    PowerAccuracy(a_max=0.9, b=5.0, alpha=0.5),
+    TableAccuracy(data=(50.0, 100.0, 200.0, 400.0, 800.0), accuracy=(0.3, 0.5, 0.6, 0.68, 0.7)),
+]
+
+
+@pytest.mark.parametrize("curve", CURVES, ids=lambda c: c.kind)
+def test_derivatives_match_finite_differences(curve) -> None:
+    """a' and a'' agree with central finite differences of a and a' (the paper's sgb a'' is wrong)."""
+    x = np.array([60.0, 90.0, 130.0, 300.0, 1234.5, 5000.0])
+    h = 1e-5 * x
+    a, a1, a2 = curve.evaluate(x)
+    fd1 = (curve(x + h) - curve(x - h)) / (2 * h)
+    fd2 = (curve.evaluate(x + h)[1] - curve.evaluate(x - h)[1]) / (2 * h)
+    np.testing.assert_allclose(a1, fd1, rtol=1e-5, atol=1e-12)
+    np.testing.assert_allclose(a2, fd2, rtol=1e-4, atol=1e-12)
+
+
+def test_sgb_is_flat_then_rises() -> None:
+    """sgb (k=1) is exactly 0 up to ~55.8 and positive just beyond."""
+    sgb = SgbAccuracy()
+    assert sgb.zero_point() == pytest.approx(55.807, abs=1e-3)
+    assert np.all(sgb(np.array([0.0, 0.1, 1.0, 10.0, 55.0])) == 0.0)
+    assert sgb(np.array([56.5]))[0] > 0.0
+
+
+@pytest.mark.parametrize("curve", CURVES, ids=lambda c: c.kind)
+def test_envelope_is_concave_majorant(curve) -> None:
+    """The envelope is >= the curve everywhere, equal beyond the tangent point, and concave."""
+    x = np.linspace(0.0, 4000.0, 20001)
+    a = curve(x)
+    e, _, e2 = curve.evaluate(x, envelope=True)
+    assert np.all(e >= a - 1e-12)
+    beyond = x > curve.tangent_point * 1.0001
+    np.testing.assert_allclose(e[beyond], a[beyond], atol=1e-14)
+    assert np.all(np.diff(e, 2) <= 1e-12)
+    assert np.all(e2 <= 1e-15)
+
+
+def test_table_is_concave_and_monotone() -> None:
+    """The table interpolant is non-decreasing and concave even when points are not."""
+    t = TableAccuracy(data=(10.0, 20.0, 30.0, 40.0), accuracy=(0.1, 0.5, 0.45, 0.6))
+    x = np.linspace(0, 60, 6001)
+    a = t(x)
+    assert np.all(np.diff(a) >= -1e-15)
+    assert np.all(np.diff(a, 2) <= 1e-12)
+
+
+@pytest.mark.skipif(REFERENCE is None, reason="reference file not available")
+@pytest.mark.parametrize("case", ["case1", "case2"])
+def test_reservation_utilities_match_paper(case: str) -> None:
+    """f_i of the paper's two scenarios match the published reservation utilities to 1e-6."""
+    ref = REFERENCE["scenarios"][case]
+    f, m = reservation_utilities(SgbAccuracy(), LinearValuation(100.0), ref["c"])
+    np.testing.assert_allclose(f, ref["reserv_u"], atol=1e-6)
+    assert np.all((f > 0) == (m > 0))
+
+
+def test_reservation_utility_is_zero_when_alone_is_too_costly() -> None:
+    """With cost 1 per unit and v = 100 a, training alone never pays: f = 0 and m = 0."""
+    f, m = reservation_utilities(SgbAccuracy(), LinearValuation(100.0), [1.0])
+    assert f[0] == 0.0
+    assert m[0] == 0.0
+
+
+def test_composite_chain_rule_with_concave_valuation() -> None:
+    """u = v(a(x)) derivatives match finite differences for the exponential valuation."""
+    curve, val = PowerAccuracy(0.9, 5.0, 0.5), ExponentialValuation(100.0, 2.0)
+    x = np.array([100.0, 500.0, 2000.0])
+    h = 1e-5 * x
+    u, u1, u2 = composite(curve, val, x)
+    up, dn = composite(curve, val, x + h), composite(curve, val, x - h)
+    np.testing.assert_allclose(u1, (up[0] - dn[0]) / (2 * h), rtol=1e-5)
+    np.testing.assert_allclose(u2, (up[1] - dn[1]) / (2 * h), rtol=1e-4)
+    assert float(val(np.array([1.0]))[0]) == pytest.approx(100.0)
+
+
+def _menu(ms: list[float], ts: list[float], served: list[bool] | None = None) -> Menu:
+    served = served or [True] * len(ms)
+    opts = tuple(
+        MenuOption(i + 1, 1.0 / (i + 1), 1 / len(ms), s, m, t, t, 1.0, 0.0, 0.0)
+        for i, (m, t, s) in enumerate(zip(ms, ts, served, strict=True))
+    )
+    return Menu(opts, 0.5, 50.0, 0.5, "bayes", "exact", "00" * 32, 0.0, participants=3)
+
+
+def test_best_option_argmax_and_ties() -> None:
+    """best_option returns every utility, the argmax, and the lowest index on ties."""
+    menu = _menu([10.0, 20.0, 30.0], [5.0, 8.0, 11.0])
+    index, utilities = best_option(menu, 0.3)
+    np.testing.assert_allclose(utilities, [2.0, 2.0, 2.0])
+    assert index == 0
+    index, utilities = best_option(menu, 0.1)
+    assert index == 2
+    np.testing.assert_allclose(utilities, [4.0, 6.0, 8.0])
+
+
+def test_best_option_indexes_offered_options_only() -> None:
+    """Unserved options are not on chain: indices refer to the offered (served) options."""
+    menu = _menu([10.0, 20.0, 30.0], [5.0, 8.0, 11.0], [False, True, True])
+    index, utilities = best_option(menu, 0.1)
+    assert len(utilities) == 2
+    assert index == 1
