@@ -133,7 +133,9 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
     rng = np.random.default_rng(config.seed)
     types = rng.choice(scenario.n_types, size=config.participants, p=scenario.probabilities)
     offered = menu.offered
-    choices = [best_option(menu, float(scenario.costs[k]))[0] for k in types]
+    choices = [
+        part.pick_option(best_option(menu, float(scenario.costs[k]))[1].tolist()) for k in types
+    ]
     counts = [round(offered[j].m) for j in choices]
     shards = shard_pool(split.pool, counts, seed=config.seed)
 

@@ -10,6 +10,7 @@ never forgets a secret it has committed to.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,14 @@ __all__ = [
     "StepResult",
     "VerifyResult",
     "WrongRowCountError",
+    "best_option_id",
     "claim",
     "commit_dataset",
     "fetch_model",
     "join",
     "menu_view",
     "participant_state",
+    "pick_option",
     "reveal",
     "verify_model",
 ]
@@ -158,12 +161,26 @@ def menu_view(handle: RoundHandle, *, cost: float | None) -> list[OptionView]:
     return views
 
 
-def best_option_id(options: list[OptionView]) -> int | None:
-    """The option with the highest utility (lowest id on ties), None without utilities."""
-    scored = [(o.utility, -o.option_id) for o in options if o.utility is not None]
-    if not scored:
+TIE_TOLERANCE = 1e-6
+"""Utilities within this many value units of the best count as ties (IC constraints bind)."""
+
+
+def pick_option(utilities: Sequence[float], *, tolerance: float = TIE_TOLERANCE) -> int:
+    """The option a utility maximiser picks: the best utility, ties (within ``tolerance``) broken
+    toward the larger contribution (the highest option id), as in the paper's convention that an
+    indifferent agent takes the option designed for its type (downward ICs bind at the optimum,
+    so floating-point noise must not push a type onto the option of the type above it)."""
+    if not utilities:
+        raise ParticipantError("the menu has no options", hint="check the deployment")
+    best = max(utilities)
+    return max(i for i, u in enumerate(utilities) if u >= best - tolerance)
+
+
+def best_option_id(options: Sequence[OptionView]) -> int | None:
+    """:func:`pick_option` over the options' utilities, None when no cost was given."""
+    if any(o.utility is None for o in options) or not options:
         return None
-    return -max(scored)[1]
+    return pick_option([float(o.utility) for o in options if o.utility is not None])
 
 
 def commit_dataset(
