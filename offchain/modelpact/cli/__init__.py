@@ -19,6 +19,7 @@ from modelpact.errors import ModelpactError
 # Command modules register themselves on `app` when imported. One line each, in any order.
 from modelpact.cli import solve as _solve  # noqa: F401  isort: skip
 from modelpact.cli import curve as _curve  # noqa: F401  isort: skip
+from modelpact.cli import simulate as _simulate  # noqa: F401  isort: skip
 from modelpact.cli import participant as _participant  # noqa: F401  isort: skip
 from modelpact.cli import demo as _demo  # noqa: F401  isort: skip
 from modelpact.cli import audit as _audit  # noqa: F401  isort: skip

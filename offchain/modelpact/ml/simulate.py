@@ -44,10 +44,12 @@ __all__ = [
     "BeliefGap",
     "SimulationError",
     "SimulationResult",
+    "SimulationRun",
     "TierRule",
     "TypeStats",
     "belief_gap",
     "plot_rewards",
+    "run_simulation",
     "simulate",
     "simulation_record",
 ]
@@ -82,7 +84,7 @@ class TypeStats:
     @property
     def within_ci(self) -> bool:
         """Whether the promised t lies inside the confidence interval of the mean."""
-        return self.ci_low <= self.promised_t <= self.ci_high
+        return bool(self.ci_low <= self.promised_t <= self.ci_high)
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,7 @@ def simulate(
     stats = []
     for i in range(k):
         j = choice[i]
-        total = counts[:, i].sum()
+        total = float(counts[:, i].sum())
         promised = offered[j].t if j is not None else 0.0
         if total == 0:
             mean = low = high = 0.0
@@ -385,3 +387,83 @@ def plot_rewards(result: SimulationResult, path: Path | str) -> Path:
     finally:
         plt.close(fig)
     return target
+
+
+@dataclass(frozen=True)
+class SimulationRun:
+    """What ``modelpact simulate`` computed: the menu used, the simulation, the belief gap."""
+
+    menu: Menu
+    result: SimulationResult
+    gaps: tuple[BeliefGap, ...]
+
+
+def run_simulation(
+    scenario_path: Path | str,
+    *,
+    menu_path: Path | str | None = None,
+    belief: Literal["bayes", "paper"] | None = None,
+    integer: bool = True,
+    rounds: int = 2000,
+    seed: int = 0,
+    tiers: TierRule = "lottery",
+    lottery_tiers: int = 3,
+    confidence: float = 0.99,
+    json_path: Path | str | None = None,
+    plot_path: Path | str | None = None,
+) -> SimulationRun:
+    """Load the scenario, take the menu from ``menu_path`` or solve it (``belief`` overrides
+    the scenario's; ``integer`` rounds m to rows as the chain publishes it), simulate, compute
+    the exact Bayesian belief gap, and write the JSON report and the plot if asked."""
+    import json
+
+    from modelpact.menu import menu_from_json
+    from modelpact.scenario import load_scenario
+
+    scenario = load_scenario(scenario_path)
+    if menu_path is not None:
+        source = Path(menu_path)
+        try:
+            document = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SimulationError(
+                f"cannot read menu {source}: {exc}", hint="pass a menu written by `solve --out`"
+            ) from None
+        menu = menu_from_json(document, source=str(source))
+    else:
+        from modelpact.optimizer import integerize_menu, solve
+
+        menu = solve(scenario, belief=belief, benchmarks=False)
+        if integer:
+            menu = integerize_menu(scenario, menu)
+    result = simulate(
+        scenario,
+        menu,
+        rounds=rounds,
+        seed=seed,
+        tiers=tiers,
+        lottery_tiers=lottery_tiers,
+        confidence=confidence,
+    )
+    gaps = belief_gap(scenario, menu) if all(o.served for o in menu.options) else ()
+    if json_path is not None:
+        record = simulation_record(result)
+        record["menu_belief"] = menu.belief
+        record["menu_integer"] = menu.integer
+        record["belief_gap"] = [
+            {
+                "type": g.type,
+                "promised_t": g.promised_t,
+                "bayes_expected_value": g.bayes_expected_value,
+                "predicted_gap": g.predicted_gap,
+                "bayes_utility": g.bayes_utility,
+                "reservation_utility": g.reservation_utility,
+                "shortfall": g.shortfall,
+            }
+            for g in gaps
+        ]
+        text = json.dumps(record, indent=2, sort_keys=True)
+        Path(json_path).write_text(text + "\n", encoding="utf-8")
+    if plot_path is not None:
+        plot_rewards(result, plot_path)
+    return SimulationRun(menu=menu, result=result, gaps=gaps)
