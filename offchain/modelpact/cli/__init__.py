@@ -22,6 +22,7 @@ from modelpact.cli import curve as _curve  # noqa: F401  isort: skip
 from modelpact.cli import simulate as _simulate  # noqa: F401  isort: skip
 from modelpact.cli import participant as _participant  # noqa: F401  isort: skip
 from modelpact.cli import demo as _demo  # noqa: F401  isort: skip
+from modelpact.cli import coordinator as _coordinator  # noqa: F401  isort: skip
 from modelpact.cli import audit as _audit  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]

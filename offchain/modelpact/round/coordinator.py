@@ -542,3 +542,108 @@ def deploy(
     write_record(record, record_path)
     state.update(record_path=str(record_path.resolve()))
     return Deployed(record=record, record_path=record_path, gas_used=int(receipt["gasUsed"]))
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A solved, integerized and checked menu for a scenario, with its published files."""
+
+    scenario: Any
+    scenario_hash: bytes
+    menu: Any
+    menu_path: Path
+    test_rows: Rows
+    test_path: Path
+    pool_rows: Rows
+
+
+def plan_round(
+    *, scenario_path: Path, work_dir: Path, dataset: str, test_size: int, seed: int
+) -> Planned:
+    """Solve the scenario, integerize the menu to rows, check it (IR, IC, budget; refused if it
+    fails), and split the dataset into the public test set and the participants' pool."""
+    from modelpact.checker import check_menu
+    from modelpact.menu import write_menu_json
+    from modelpact.ml.datasets import load_dataset, save_rows, split_test
+    from modelpact.optimizer import integerize_menu, solve
+    from modelpact.scenario import load_scenario, scenario_sha256
+
+    scenario = load_scenario(scenario_path)
+    if getattr(scenario.valuation, "kind", None) != "linear":
+        raise CoordinatorError(
+            f"the scenario's valuation is {getattr(scenario.valuation, 'kind', '?')}, but the "
+            "contract assigns in accuracy units, which equal value units only for v(r) = scale r",
+            hint='use [valuation] kind = "linear" for a round on chain',
+        )
+    menu = integerize_menu(scenario, solve(scenario))
+    report = check_menu(scenario, menu)
+    if not report.ok:
+        raise CoordinatorError(
+            f"the integer menu fails the checker (worst violation {report.worst:.3g})",
+            hint="re-solve with another scenario; a menu that breaks IR/IC/budget is not deployed",
+        )
+    work_dir.mkdir(parents=True, exist_ok=True)
+    menu_path = work_dir / "menu.json"
+    write_menu_json(menu, menu_path)
+    rows = load_dataset(dataset, seed=seed)
+    split = split_test(rows, test_size=test_size, seed=seed)
+    test_path = save_rows(work_dir / "test_set.npy", split.test)
+    return Planned(
+        scenario=scenario,
+        scenario_hash=bytes.fromhex(scenario_sha256(scenario)),
+        menu=menu,
+        menu_path=menu_path,
+        test_rows=split.test,
+        test_path=test_path,
+        pool_rows=split.pool,
+    )
+
+
+def deploy_scenario(
+    w3: Any,
+    *,
+    scenario_path: Path,
+    sender: LocalAccount | str,
+    deploy_dir: Path,
+    state_dir: Path,
+    dataset: str = "digits",
+    test_size: int = 360,
+    seed: int = 0,
+    participant_bond_wei: int = 10**16,
+    coordinator_bond_wei: int = 10**17,
+    deadlines: Deadlines = Deadlines(),
+) -> Deployed:
+    """Plan the round (:func:`plan_round`) and deploy it; the record goes to ``deploy_dir``."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="modelpact-plan-") as tmp:
+        planned = plan_round(
+            scenario_path=scenario_path,
+            work_dir=Path(tmp),
+            dataset=dataset,
+            test_size=test_size,
+            seed=seed,
+        )
+        return deploy(
+            w3,
+            scenario=planned.scenario,
+            scenario_path=scenario_path,
+            scenario_hash=planned.scenario_hash,
+            menu=planned.menu,
+            menu_path=planned.menu_path,
+            test_rows=planned.test_rows,
+            test_path=planned.test_path,
+            sender=sender,
+            participant_bond_wei=participant_bond_wei,
+            coordinator_bond_wei=coordinator_bond_wei,
+            record_dir=deploy_dir,
+            record_name=None,
+            state_dir=state_dir,
+            deadlines=deadlines,
+            extra={
+                "dataset": dataset,
+                "test_size": test_size,
+                "seed": seed,
+                "models_dir": "models",
+            },
+        )

@@ -24,7 +24,9 @@ __all__ = [
     "ChainKind",
     "ChainSettings",
     "ChainSettingsError",
+    "OpenRound",
     "open_chain",
+    "open_round",
 ]
 
 ChainKind = Literal["embedded", "anvil", "rpc"]
@@ -148,3 +150,39 @@ def open_chain(settings: ChainSettings) -> Iterator[ChainConnection]:
             connect(chain="anvil", rpc_url=node.rpc_url, expected_chain_id=settings.chain_id),
             settings,
         )
+
+
+@dataclass(frozen=True)
+class OpenRound:
+    """A deployment record bound to an open chain."""
+
+    connection: ChainConnection
+    handle: Any  # modelpact.round.handle.RoundHandle
+    record: Any  # modelpact.round.records.DeploymentRecord
+    record_path: Path
+
+    @property
+    def files_dir(self) -> Path:
+        """Directory of the published files (scenario, menu, test set, models, delivered data)."""
+        return (self.record_path.parent / str(self.record.extra.get("files_dir", "."))).resolve()
+
+
+@contextmanager
+def open_round(
+    settings: ChainSettings, *, deployment: str, deploy_dir: Path
+) -> Iterator[OpenRound]:
+    """Find the deployment record (path, address or ``latest``), open the chain, bind the round."""
+    from modelpact.round.handle import RoundHandle
+    from modelpact.round.records import find_record
+
+    if settings.kind == "embedded":
+        raise ChainSettingsError(
+            "the embedded chain lives inside one process, so this command cannot reach a round "
+            "deployed by another command",
+            hint="use --chain anvil (a node kept in --state-dir) or --rpc URL; "
+            "`modelpact demo` runs a whole round on the embedded chain",
+        )
+    record, record_path = find_record(deployment, deploy_dir=deploy_dir)
+    with open_chain(settings) as connection:
+        handle = RoundHandle.open(connection.w3, record)
+        yield OpenRound(connection, handle, record, record_path)

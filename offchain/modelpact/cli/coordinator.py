@@ -1,0 +1,274 @@
+"""``modelpact coordinator ...``: solve and deploy a scenario, watch the round, reveal, ingest
+participants' data, train and post the models, sweep after the deadlines.
+
+Each command parses its options, opens the chain and the round, calls one function of
+:mod:`modelpact.round.coordinator`, and prints the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from eth_account.signers.local import LocalAccount
+
+from modelpact.cli._app import app
+from modelpact.cli.chain_options import (
+    DEFAULT_CHAIN,
+    DEFAULT_STATE,
+    ChainIdOpt,
+    ChainOpt,
+    RpcOpt,
+    StateDirOpt,
+    chain_settings,
+)
+from modelpact.errors import ModelpactError
+from modelpact.round import coordinator as core
+from modelpact.round.session import ChainConnection, open_chain, open_round
+from modelpact.round.wallet import PASSWORD_ENV, load_account
+
+__all__ = ["coordinator_app"]
+
+coordinator_app = typer.Typer(
+    name="coordinator",
+    help="Coordinator: deploy a scenario, watch, reveal, ingest data, train and post, sweep.",
+    no_args_is_help=True,
+)
+app.add_typer(coordinator_app)
+
+DeploymentOpt = Annotated[
+    str,
+    typer.Option(
+        "--deployment",
+        help="Deployment record (deploy/*.json), a recorded round address, or 'latest'.",
+    ),
+]
+DeployDirOpt = Annotated[
+    Path, typer.Option("--deploy-dir", help="Directory of deployment records.")
+]
+KeystoreOpt = Annotated[
+    Path | None,
+    typer.Option("--keystore", help="Coordinator keystore (password: MODELPACT_PASSWORD/prompt)."),
+]
+DevAccountOpt = Annotated[
+    int | None,
+    typer.Option("--dev-account", help="Use the node's funded dev account #N (anvil, embedded)."),
+]
+
+
+class SenderError(ModelpactError, ValueError):
+    """No (or two) ways to sign the coordinator's transactions were given."""
+
+
+def _sender(
+    connection: ChainConnection, keystore: Path | None, dev_account: int | None
+) -> LocalAccount:
+    if (keystore is None) == (dev_account is None):
+        raise SenderError(
+            "say who signs: exactly one of --keystore FILE or --dev-account N",
+            hint="e.g. --dev-account 0 on anvil, or --keystore coordinator.json",
+        )
+    if keystore is not None:
+        password = os.environ.get(PASSWORD_ENV)
+        if password is None:
+            password = typer.prompt("keystore password", hide_input=True)
+        return load_account(keystore, password=password)
+    assert dev_account is not None
+    account: LocalAccount = connection.chain.local_account(dev_account)
+    return account
+
+
+def _when(timestamp: int) -> str:
+    return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@coordinator_app.command("deploy")
+def deploy(
+    scenario: Annotated[Path, typer.Option("--scenario", help="Scenario TOML to solve.")],
+    keystore: KeystoreOpt = None,
+    dev_account: DevAccountOpt = None,
+    dataset: Annotated[str, typer.Option("--dataset", help="Built-in dataset.")] = "digits",
+    test_size: Annotated[int, typer.Option("--test-size", help="Public test set rows.")] = 360,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the test-set split.")] = 0,
+    participant_bond: Annotated[int, typer.Option("--participant-bond", help="Wei.")] = 10**16,
+    coordinator_bond: Annotated[int, typer.Option("--coordinator-bond", help="Wei.")] = 10**17,
+    join_seconds: Annotated[int, typer.Option("--join-seconds", min=1)] = 3600,
+    post_seconds: Annotated[int, typer.Option("--post-seconds", min=2)] = 7200,
+    reveal_seconds: Annotated[int, typer.Option("--reveal-seconds", min=3)] = 10800,
+    claim_seconds: Annotated[int, typer.Option("--claim-seconds", min=4)] = 14400,
+    deploy_dir: DeployDirOpt = Path("deploy"),
+    chain: ChainOpt = DEFAULT_CHAIN,
+    rpc: RpcOpt = None,
+    chain_id: ChainIdOpt = None,
+    state_dir: StateDirOpt = DEFAULT_STATE,
+) -> None:
+    """Solve the scenario, integerize and check the menu, commit the test set, the randomness and
+    the accuracy curve, deploy with the bond, and write the deployment record."""
+    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
+    if settings.kind == "embedded":
+        raise SenderError(
+            "a round deployed on the embedded chain vanishes when this command exits",
+            hint="deploy with --chain anvil or --rpc URL (or run `modelpact demo`)",
+        )
+    with open_chain(settings) as connection:
+        deployed = core.deploy_scenario(
+            connection.w3,
+            scenario_path=scenario,
+            sender=_sender(connection, keystore, dev_account),
+            deploy_dir=deploy_dir,
+            state_dir=state_dir,
+            dataset=dataset,
+            test_size=test_size,
+            seed=seed,
+            participant_bond_wei=participant_bond,
+            coordinator_bond_wei=coordinator_bond,
+            deadlines=core.Deadlines(join_seconds, post_seconds, reveal_seconds, claim_seconds),
+        )
+    record = deployed.record
+    typer.echo(f"deployed round {record.address} on chain {record.chain_id} (tx {record.tx_hash})")
+    typer.echo(f"record: {deployed.record_path}")
+
+
+@coordinator_app.command("status")
+def status(
+    deployment: DeploymentOpt = "latest",
+    deploy_dir: DeployDirOpt = Path("deploy"),
+    chain: ChainOpt = DEFAULT_CHAIN,
+    rpc: RpcOpt = None,
+    chain_id: ChainIdOpt = None,
+    state_dir: StateDirOpt = DEFAULT_STATE,
+) -> None:
+    """Show the round's phase, participants, deadlines and balance."""
+    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
+    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
+        st = core.round_status(opened.handle)
+    typer.echo(f"round {st.address} on chain {st.chain_id}: phase {st.phase.name.lower()}")
+    typer.echo(
+        f"participants {st.joined}/{st.capacity}, revealed {st.revealed}, rows {st.total_data}"
+    )
+    typer.echo(f"joins per option: {list(st.option_joins)}")
+    names = ("join", "post", "reveal", "claim")
+    for name, when in zip(names, st.deadlines, strict=True):
+        mark = "passed" if when < st.timestamp else "open"
+        typer.echo(f"  {name:7s} deadline {_when(when)} ({mark})")
+    posted = (
+        f"yes (collective accuracy {st.collective_accuracy_wad / 1e18:.4f})"
+        if st.models_posted
+        else "no"
+    )
+    revealed = "yes" if st.coordinator_revealed else "no"
+    typer.echo(f"coordinator revealed: {revealed}; models posted: {posted}")
+    typer.echo(f"contract balance: {st.balance_wei} wei")
+
+
+@coordinator_app.command("reveal")
+def reveal(
+    keystore: KeystoreOpt = None,
+    dev_account: DevAccountOpt = None,
+    deployment: DeploymentOpt = "latest",
+    deploy_dir: DeployDirOpt = Path("deploy"),
+    chain: ChainOpt = DEFAULT_CHAIN,
+    rpc: RpcOpt = None,
+    chain_id: ChainIdOpt = None,
+    state_dir: StateDirOpt = DEFAULT_STATE,
+) -> None:
+    """Reveal the coordinator's randomness secret (after joining closed). Safe to re-run."""
+    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
+    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
+        sender = _sender(opened.connection, keystore, dev_account)
+        state = core.coordinator_state(state_dir, opened.record)
+        tx, already = core.reveal_coordinator(opened.handle, state, sender=sender)
+    typer.echo(("already revealed" if already else "revealed") + (f" (tx {tx})" if tx else ""))
+
+
+@coordinator_app.command("ingest")
+def ingest(
+    inbox: Annotated[Path, typer.Option("--inbox", help="Directory of <address>.npy/.csv files.")],
+    deployment: DeploymentOpt = "latest",
+    deploy_dir: DeployDirOpt = Path("deploy"),
+    chain: ChainOpt = DEFAULT_CHAIN,
+    rpc: RpcOpt = None,
+    chain_id: ChainIdOpt = None,
+    state_dir: StateDirOpt = DEFAULT_STATE,
+) -> None:
+    """Verify every participant's delivered dataset against its committed root and row count."""
+    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
+    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
+        deliveries = core.ingest(
+            opened.handle,
+            files=core.inbox_files(inbox),
+            delivered_dir=opened.files_dir / "delivered",
+            spec_name=str(opened.record.extra.get("dataset", "digits")),
+        )
+    for d in deliveries:
+        typer.echo(f"#{d.index} {d.participant}: {d.row_count} rows, root {d.data_root} verified")
+    typer.echo(f"{len(deliveries)} deliveries verified")
+
+
+@coordinator_app.command("train-and-post")
+def train_and_post(
+    keystore: KeystoreOpt = None,
+    dev_account: DevAccountOpt = None,
+    seed: Annotated[int, typer.Option("--seed", help="Training seed.")] = 0,
+    deployment: DeploymentOpt = "latest",
+    deploy_dir: DeployDirOpt = Path("deploy"),
+    chain: ChainOpt = DEFAULT_CHAIN,
+    rpc: RpcOpt = None,
+    chain_id: ChainIdOpt = None,
+    state_dir: StateDirOpt = DEFAULT_STATE,
+) -> None:
+    """Train the collective model on the verified deliveries, measure it on the committed test
+    set, build the reward tiers, store every model by keccak256, and post them. Safe to re-run."""
+    from modelpact.ml.datasets import load_rows
+
+    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
+    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
+        sender = _sender(opened.connection, keystore, dev_account)
+        files = opened.files_dir
+        deliveries = core.ingest(
+            opened.handle,
+            files=core.inbox_files(files / "delivered"),
+            delivered_dir=files / "delivered",
+            spec_name=str(opened.record.extra.get("dataset", "digits")),
+        )
+        result = core.train_and_post(
+            opened.handle,
+            core.coordinator_state(state_dir, opened.record),
+            deliveries=deliveries,
+            test_rows=load_rows(opened.record_path.parent / opened.record.test_set_file),
+            models_dir=files / str(opened.record.extra.get("models_dir", "models")),
+            sender=sender,
+            seed=seed,
+        )
+    c = result.collective
+    typer.echo(
+        f"collective model {c.model_hash}: accuracy {c.accuracy_wad / 1e18:.4f} "
+        f"on {result.total_rows} rows"
+    )
+    for t in result.tiers:
+        typer.echo(f"tier {t.model_hash}: accuracy {t.accuracy_wad / 1e18:.4f} ({t.rows} rows)")
+    typer.echo(("already posted" if result.already_done else "posted") + f" (tx {result.tx_hash})")
+
+
+@coordinator_app.command("sweep")
+def sweep(
+    keystore: KeystoreOpt = None,
+    dev_account: DevAccountOpt = None,
+    deployment: DeploymentOpt = "latest",
+    deploy_dir: DeployDirOpt = Path("deploy"),
+    chain: ChainOpt = DEFAULT_CHAIN,
+    rpc: RpcOpt = None,
+    chain_id: ChainIdOpt = None,
+    state_dir: StateDirOpt = DEFAULT_STATE,
+) -> None:
+    """After the claim deadline, send what is left in the contract to the coordinator."""
+    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
+    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
+        sender = _sender(opened.connection, keystore, dev_account)
+        tx, amount = core.sweep(
+            opened.handle, core.coordinator_state(state_dir, opened.record), sender=sender
+        )
+    typer.echo(f"swept {amount} wei to the coordinator (tx {tx})")
