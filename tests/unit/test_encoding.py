@@ -1,0 +1,270 @@
+"""modelpact.encoding: fixed point, commitments, the draw rule, the curve and Merkle trees."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modelpact import encoding as enc
+
+ROOT = Path(__file__).resolve().parents[2]
+VECTORS = ROOT / "contracts" / "test" / "vectors" / "encoding.json"
+WAD = enc.WAD
+
+
+# ------------------------------------------------------------------------------------------
+# Golden vectors (the same file Foundry checks)
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def vectors() -> dict:
+    return json.loads(VECTORS.read_text())
+
+
+def _b(x: str) -> bytes:
+    return bytes.fromhex(x[2:])
+
+
+def test_vectors_commitments_and_seeds(vectors) -> None:
+    """Python reproduces every committed commitment and draw seed (Foundry checks the same file)."""
+    for v in vectors["commitments"]:
+        got = enc.participant_commitment(
+            _b(v["secret"]), v["participant"], v["round"], int(v["chainId"])
+        )
+        assert got == _b(v["commitment"])
+    for v in vectors["coordinatorCommitments"]:
+        got = enc.coordinator_commitment(
+            _b(v["secret"]), v["coordinator"], _b(v["scenarioHash"]), int(v["chainId"])
+        )
+        assert got == _b(v["commitment"])
+    for v in vectors["drawSeeds"]:
+        got = enc.draw_seed(
+            _b(v["coordinatorSecret"]), _b(v["participantSecret"]), v["round"], int(v["index"])
+        )
+        assert got == _b(v["seed"])
+
+
+def test_vectors_merkle(vectors) -> None:
+    """Leaves, root and every proof in the vectors come out of the Python tree and verify."""
+    for v in vectors["leaves"]:
+        assert enc.leaf_hash(int(v["index"]), [int(x) for x in v["values"]]) == _b(v["leaf"])
+    rows = [[int(x) for x in r["values"]] for r in vectors["merkle"]["rows"]]
+    root = _b(vectors["merkle"]["root"])
+    assert enc.dataset_merkle_root(rows) == root
+    for i, r in enumerate(vectors["merkle"]["rows"]):
+        proof = [_b(p) for p in r["proof"]]
+        assert enc.merkle_proof(rows, i) == proof
+        assert enc.verify_proof(root, i, rows[i], proof)
+        assert not enc.verify_proof(root, i, [*rows[i][:-1], rows[i][-1] + 1], proof)
+
+
+def test_vectors_wad_targets_draws_curve(vectors) -> None:
+    """WAD conversions, targets, draws (rung, accuracy, exact probability) and the curve."""
+    for v in vectors["wad"]:
+        assert enc.to_wad(float(v["text"])) == int(v["wad"])
+    for v in vectors["targets"]:
+        assert enc.target_accuracy(int(v["ratioWad"]), int(v["collectiveWad"])) == int(
+            v["targetWad"]
+        )
+    for v in vectors["draws"]:
+        tiers = [int(t) for t in v["tiers"]]
+        args = (int(v["ratioWad"]), int(v["collectiveWad"]), tiers)
+        a = enc.assign_rung(*args, _b(v["seed"]))
+        assert (a.rung, a.accuracy_wad, a.target_wad) == (
+            int(v["rung"]),
+            int(v["accuracyWad"]),
+            int(v["targetWad"]),
+        )
+        assert enc.hi_probability(*args) == Fraction(int(v["hiProbNum"]), int(v["hiProbDen"]))
+    knots = list(
+        zip(
+            map(int, vectors["curve"]["dataCounts"]),
+            map(int, vectors["curve"]["accuracies"]),
+            strict=True,
+        )
+    )
+    for q in vectors["curve"]["queries"]:
+        assert enc.predicted_accuracy(knots, int(q["dataCount"])) == int(q["accuracyWad"])
+
+
+def test_vectors_file_is_what_the_generator_writes(vectors) -> None:
+    """The committed vectors equal a fresh run of contracts/test/vectors/generate.py."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen", VECTORS.with_name("generate.py"))
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.build() == vectors
+
+
+# ------------------------------------------------------------------------------------------
+# Fixed point
+# ------------------------------------------------------------------------------------------
+
+
+def test_to_wad_reads_floats_as_their_decimal_and_floors() -> None:
+    """0.1 is exactly 1e17 (not the binary float's 1e17 + 5); values floor to 1e-18."""
+    assert enc.to_wad(0.1) == 10**17
+    assert enc.to_wad(1) == WAD
+    assert enc.to_wad(Fraction(1, 3)) == 333333333333333333
+    assert enc.to_wad("0.0000000000000000019") == 1
+    assert enc.from_wad(enc.to_wad(0.75)) == 0.75
+    assert enc.from_wad_exact(5 * 10**17) == Fraction(1, 2)
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf"), True, "x"])
+def test_to_wad_rejects_what_the_contract_cannot_hold(bad) -> None:
+    """Negative, non-finite and non-numeric inputs raise EncodingError with a hint."""
+    with pytest.raises(enc.EncodingError) as info:
+        enc.to_wad(bad)
+    assert info.value.hint
+
+
+@given(st.floats(min_value=0, max_value=1e6, allow_nan=False))
+def test_to_wad_round_trips_within_one_unit(x: float) -> None:
+    """from_wad(to_wad(x)) is within 1e-18 of x (relative to the float's own precision)."""
+    n = enc.to_wad(x)
+    assert Fraction(repr(x)) - Fraction(1, WAD) < enc.from_wad_exact(n) <= Fraction(repr(x))
+
+
+# ------------------------------------------------------------------------------------------
+# The draw
+# ------------------------------------------------------------------------------------------
+
+tier_lists = st.lists(st.integers(1, WAD - 1), max_size=8, unique=True).map(sorted)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ratio=st.integers(0, WAD),
+    collective=st.integers(1, WAD),
+    tiers=tier_lists,
+    seed=st.binary(min_size=32, max_size=32),
+)
+def test_draw_expectation_is_exactly_the_target(ratio, collective, tiers, seed) -> None:
+    """lo <= target <= hi are neighbouring rungs, the drawn rung is one of them, and
+    lo + (hi - lo) * P(hi) == target exactly; nobody gets more than the collective model."""
+    tiers = [t for t in tiers if t < collective]
+    b = enc.bracket(ratio, collective, tiers)
+    rungs = [0, *tiers, collective]
+    assert b.lo_accuracy_wad <= b.target_wad <= b.hi_accuracy_wad <= collective
+    if b.target_wad:
+        assert b.hi_rung == b.lo_rung + 1
+        assert rungs[b.hi_rung] == b.hi_accuracy_wad
+        assert rungs[b.lo_rung] == b.lo_accuracy_wad
+    p = enc.hi_probability(ratio, collective, tiers)
+    assert 0 <= p <= 1
+    expected = b.lo_accuracy_wad + (b.hi_accuracy_wad - b.lo_accuracy_wad) * p
+    assert expected == b.target_wad
+    a = enc.assign_rung(ratio, collective, tiers, seed)
+    assert a.accuracy_wad in (b.lo_accuracy_wad, b.hi_accuracy_wad)
+    assert a.accuracy_wad <= collective
+
+
+def test_draw_frequency_follows_the_residue_rule() -> None:
+    """Over all residues r in [0, hi - lo), exactly target - lo of them pick the upper rung."""
+    tiers = [3, 10]
+    hits = 0
+    for r in range(10 - 3):
+        seed = r.to_bytes(32, "big")
+        hits += enc.assign_rung(WAD // 2, 14, tiers, seed).rung == 2
+    assert hits == 7 - 3  # target = 7, lo = 3
+
+
+def test_bracket_rejects_tiers_the_contract_would_reject() -> None:
+    """A tier at the collective accuracy, or out of order, is an EncodingError."""
+    with pytest.raises(enc.EncodingError):
+        enc.bracket(WAD, 10, [10])
+    with pytest.raises(enc.EncodingError):
+        enc.bracket(WAD, 10, [5, 4])
+    with pytest.raises(enc.EncodingError):
+        enc.bracket(WAD + 1, 10, [])
+
+
+# ------------------------------------------------------------------------------------------
+# Curve
+# ------------------------------------------------------------------------------------------
+
+
+def test_predicted_accuracy_shape() -> None:
+    """0 without knots, linear from (0,0) to the first knot, flat beyond the last."""
+    assert enc.predicted_accuracy([], 123) == 0
+    knots = [(100, 5 * 10**17), (200, 4 * 10**17)]
+    assert enc.predicted_accuracy(knots, 50) == 25 * 10**16
+    assert enc.predicted_accuracy(knots, 150) == 45 * 10**16
+    assert enc.predicted_accuracy(knots, 10**9) == 4 * 10**17
+    # falling segment rounds toward the left knot: 0.5 - floor(0.1 * 1/3) in WAD
+    assert enc.predicted_accuracy(knots, 100 + 1) == 5 * 10**17 - 10**17 // 100
+
+
+# ------------------------------------------------------------------------------------------
+# Merkle trees against @openzeppelin/merkle-tree (node)
+# ------------------------------------------------------------------------------------------
+
+_JS = """
+const { StandardMerkleTree } = require(process.argv[1]);
+const rows = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const values = rows.map((r, i) => [String(i), r.map(String)]);
+const tree = StandardMerkleTree.of(values, ["uint256", "int256[]"]);
+const proofs = rows.map((_, i) => tree.getProof(i));
+process.stdout.write(JSON.stringify({ root: tree.root, proofs }));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 16, 33])
+def test_merkle_tree_matches_openzeppelin_js(n: int) -> None:
+    """Root and every proof equal those of @openzeppelin/merkle-tree's StandardMerkleTree."""
+    rows = [[i * 7 - 20, -(2**255) if i == 1 else i, 2**255 - 1 - i] for i in range(n)]
+    package = ROOT / "node_modules" / "@openzeppelin" / "merkle-tree"
+    out = subprocess.run(
+        ["node", "-e", _JS, str(package)],
+        input=json.dumps([[str(v) for v in r] for r in rows]),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    js = json.loads(out.stdout)
+    tree = enc.StandardMerkleTree.of(rows)
+    assert "0x" + tree.root.hex() == js["root"]
+    for i in range(n):
+        assert ["0x" + p.hex() for p in tree.proof(i)] == js["proofs"][i]
+
+
+def test_merkle_rejects_bad_input() -> None:
+    """Empty datasets, non-integer values and out-of-range rows are EncodingErrors."""
+    with pytest.raises(enc.EncodingError):
+        enc.dataset_merkle_root([])
+    with pytest.raises(enc.EncodingError):
+        enc.dataset_merkle_root([[0.5]])  # type: ignore[list-item]
+    with pytest.raises(enc.EncodingError):
+        enc.merkle_proof([[1]], 1)
+
+
+def test_quantise_rows_floors_at_1e6() -> None:
+    """Floats become floor(x * 1e6), read from their decimal repr."""
+    assert enc.quantise_rows([[0.1, -0.5, 1.0000004, -1e-7]]) == ((100000, -500000, 1000000, -1),)
+
+
+def test_secrets_and_hashes() -> None:
+    """random_secret gives distinct non-zero 32-byte values; model_hash is keccak256."""
+    a, b = enc.random_secret(), enc.random_secret()
+    assert len(a) == 32
+    assert a != b
+    assert any(a)
+    assert enc.model_hash(b"").hex() == (
+        "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+    )
+    with pytest.raises(enc.EncodingError):
+        enc.participant_commitment(b"short", "0x" + "11" * 20, "0x" + "22" * 20, 1)
