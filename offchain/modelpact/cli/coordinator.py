@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from eth_account.signers.local import LocalAccount
 
 from modelpact.cli._app import app
 from modelpact.cli.chain_options import (
@@ -26,9 +25,17 @@ from modelpact.cli.chain_options import (
     chain_settings,
 )
 from modelpact.errors import ModelpactError
-from modelpact.round import coordinator as core
 from modelpact.round.session import ChainConnection, open_chain, open_round
-from modelpact.round.wallet import PASSWORD_ENV, load_account
+
+PASSWORD_ENV = "MODELPACT_PASSWORD"  # = modelpact.round.wallet.PASSWORD_ENV (kept import-light)
+
+
+def _core() -> Any:
+    """The coordinator workflow module (imported lazily: web3 is slow to import)."""
+    from modelpact.round import coordinator
+
+    return coordinator
+
 
 __all__ = ["coordinator_app"]
 
@@ -63,9 +70,7 @@ class SenderError(ModelpactError, ValueError):
     """No (or two) ways to sign the coordinator's transactions were given."""
 
 
-def _sender(
-    connection: ChainConnection, keystore: Path | None, dev_account: int | None
-) -> LocalAccount:
+def _sender(connection: ChainConnection, keystore: Path | None, dev_account: int | None) -> Any:
     if (keystore is None) == (dev_account is None):
         raise SenderError(
             "say who signs: exactly one of --keystore FILE or --dev-account N",
@@ -75,10 +80,11 @@ def _sender(
         password = os.environ.get(PASSWORD_ENV)
         if password is None:
             password = typer.prompt("keystore password", hide_input=True)
+        from modelpact.round.wallet import load_account
+
         return load_account(keystore, password=password)
     assert dev_account is not None
-    account: LocalAccount = connection.chain.local_account(dev_account)
-    return account
+    return connection.chain.local_account(dev_account)
 
 
 def _when(timestamp: int) -> str:
@@ -114,7 +120,7 @@ def deploy(
             hint="deploy with --chain anvil or --rpc URL (or run `modelpact demo`)",
         )
     with open_chain(settings) as connection:
-        deployed = core.deploy_scenario(
+        deployed = _core().deploy_scenario(
             connection.w3,
             scenario_path=scenario,
             sender=_sender(connection, keystore, dev_account),
@@ -125,7 +131,7 @@ def deploy(
             seed=seed,
             participant_bond_wei=participant_bond,
             coordinator_bond_wei=coordinator_bond,
-            deadlines=core.Deadlines(join_seconds, post_seconds, reveal_seconds, claim_seconds),
+            deadlines=_core().Deadlines(join_seconds, post_seconds, reveal_seconds, claim_seconds),
         )
     record = deployed.record
     typer.echo(f"deployed round {record.address} on chain {record.chain_id} (tx {record.tx_hash})")
@@ -144,7 +150,7 @@ def status(
     """Show the round's phase, participants, deadlines and balance."""
     settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
     with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
-        st = core.round_status(opened.handle)
+        st = _core().round_status(opened.handle)
     typer.echo(f"round {st.address} on chain {st.chain_id}: phase {st.phase.name.lower()}")
     typer.echo(
         f"participants {st.joined}/{st.capacity}, revealed {st.revealed}, rows {st.total_data}"
@@ -179,8 +185,8 @@ def reveal(
     settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
     with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
         sender = _sender(opened.connection, keystore, dev_account)
-        state = core.coordinator_state(state_dir, opened.record)
-        tx, already = core.reveal_coordinator(opened.handle, state, sender=sender)
+        state = _core().coordinator_state(state_dir, opened.record)
+        tx, already = _core().reveal_coordinator(opened.handle, state, sender=sender)
     typer.echo(("already revealed" if already else "revealed") + (f" (tx {tx})" if tx else ""))
 
 
@@ -197,9 +203,9 @@ def ingest(
     """Verify every participant's delivered dataset against its committed root and row count."""
     settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
     with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
-        deliveries = core.ingest(
+        deliveries = _core().ingest(
             opened.handle,
-            files=core.inbox_files(inbox),
+            files=_core().inbox_files(inbox),
             delivered_dir=opened.files_dir / "delivered",
             spec_name=str(opened.record.extra.get("dataset", "digits")),
         )
@@ -228,15 +234,15 @@ def train_and_post(
     with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
         sender = _sender(opened.connection, keystore, dev_account)
         files = opened.files_dir
-        deliveries = core.ingest(
+        deliveries = _core().ingest(
             opened.handle,
-            files=core.inbox_files(files / "delivered"),
+            files=_core().inbox_files(files / "delivered"),
             delivered_dir=files / "delivered",
             spec_name=str(opened.record.extra.get("dataset", "digits")),
         )
-        result = core.train_and_post(
+        result = _core().train_and_post(
             opened.handle,
-            core.coordinator_state(state_dir, opened.record),
+            _core().coordinator_state(state_dir, opened.record),
             deliveries=deliveries,
             test_rows=load_rows(opened.record_path.parent / opened.record.test_set_file),
             models_dir=files / str(opened.record.extra.get("models_dir", "models")),
@@ -268,7 +274,7 @@ def sweep(
     settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
     with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
         sender = _sender(opened.connection, keystore, dev_account)
-        tx, amount = core.sweep(
-            opened.handle, core.coordinator_state(state_dir, opened.record), sender=sender
+        tx, amount = _core().sweep(
+            opened.handle, _core().coordinator_state(state_dir, opened.record), sender=sender
         )
     typer.echo(f"swept {amount} wei to the coordinator (tx {tx})")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,7 +24,13 @@ from modelpact.cli.chain_options import (
     StateDirOpt,
     chain_settings,
 )
-from modelpact.round.demo import DEFAULT_SCENARIO, DemoConfig, DemoResult, run_demo
+
+if TYPE_CHECKING:
+    from modelpact.round.demo import DemoResult
+
+DEFAULT_SCENARIO = (
+    Path(__file__).resolve().parent.parent / "data" / "scenarios" / "digits_demo.toml"
+)  # = modelpact.round.demo.DEFAULT_SCENARIO (kept import-light)
 
 __all__ = ["demo"]
 
@@ -111,6 +117,8 @@ def demo(
 
     def progress(message: str) -> None:
         console.print(f"[dim]{time.perf_counter() - started:6.1f}s[/] {message}")
+
+    from modelpact.round.demo import DemoConfig, run_demo
 
     with console.status("running the round", spinner="dots"):
         result = run_demo(

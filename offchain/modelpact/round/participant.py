@@ -40,6 +40,8 @@ __all__ = [
     "best_option_id",
     "claim",
     "commit_dataset",
+    "default_models_dir",
+    "deliver",
     "fetch_model",
     "join",
     "menu_view",
@@ -449,3 +451,20 @@ def verify_model(
     )
     state.update(verified=result.ok)
     return result
+
+
+def deliver(state: JsonState, *, inbox: Path, address: str) -> Path:
+    """Copy the committed rows to ``inbox/<address>.npy`` for the coordinator (off chain)."""
+    current = state.load()
+    if "rows_file" not in current:
+        raise ParticipantError("no dataset committed", hint="run `participant commit` first")
+    inbox.mkdir(parents=True, exist_ok=True)
+    target = inbox / f"{address}.npy"
+    shutil.copyfile(current["rows_file"], target)
+    return target
+
+
+def default_models_dir(record: DeploymentRecord, record_path: Path) -> Path:
+    """The coordinator's model store next to a deployment record."""
+    files = record_path.parent / str(record.extra.get("files_dir", "."))
+    return (files / str(record.extra.get("models_dir", "models"))).resolve()
