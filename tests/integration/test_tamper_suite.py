@@ -1,0 +1,316 @@
+"""The tamper suite: deliberately dishonest executions, done for real, each caught by the audit.
+
+Every case below is a real execution on a real chain (anvil): a lying coordinator script driving
+the real contract through ``modelpact.chain``, a modified contract compiled from modified source
+and deployed, or a published file modified after the fact. Each is audited through the real
+``modelpact audit`` command (its entry point, with ``--rpc``/``--address`` and the published
+files) and must exit non-zero with its own named finding failed.
+
+On the rung assignment: the genuine contract computes every rung itself from the revealed seeds,
+so a coordinator cannot hand a participant a rung its draw does not give. The only way to do it
+is to deploy a different contract; ``test_rigged_draw_contract`` does exactly that (draws always
+go to the lower rung) and the audit catches it twice: the bytecode differs from the source, and
+the recorded assignments do not recompute from the seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_audit_round import (
+    ROOT,
+    SCENARIO,
+    WAD,
+    Executed,
+    Lies,
+    execute_round,
+    honest_menu,
+)
+
+from modelpact.anvil import AnvilNode
+from modelpact.chain import connect
+from modelpact.cli import main
+from modelpact.compiler import CompiledContract, compile_contracts, find_solc
+from modelpact.encoding import OnchainOption, to_wad
+from modelpact.ml.datasets import save_rows
+from modelpact.ml.models import train_model_bytes
+from modelpact.optimizer import integerize_menu, solve
+from modelpact.scenario import load_scenario
+
+pytestmark = pytest.mark.anvil
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    with AnvilNode(log_file=tmp_path_factory.mktemp("anvil") / "anvil.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def chain(node):
+    return connect(rpc_url=node.rpc_url)
+
+
+@pytest.fixture(scope="module")
+def honest(chain, tmp_path_factory) -> Executed:
+    """One honest round, run to the end; file tampers start from copies of its files."""
+    return execute_round(chain, tmp_path_factory.mktemp("honest"))
+
+
+def cli_audit(done: Executed, tmp_path: Path, **files: Path) -> tuple[int, dict]:
+    """Run `modelpact audit` (its real entry point) and return (exit code, JSON report)."""
+    paths = {
+        "scenario": done.scenario,
+        "data": done.data,
+        "models": done.models,
+        "test_set": done.test_set,
+    }
+    paths.update(files)
+    out = tmp_path / "audit.json"
+    argv = ["audit", "--rpc", done.chain.url, "--address", str(done.round.address)]
+    argv += ["--scenario", str(paths["scenario"]), "--data", str(paths["data"])]
+    argv += ["--models", str(paths["models"]), "--test-set", str(paths["test_set"])]
+    argv += ["--json", str(out), "--quiet"]
+    code = main(argv)
+    return code, json.loads(out.read_text())
+
+
+def failed(report: dict) -> set[str]:
+    return {f["id"] for f in report["findings"] if f["status"] == "fail"}
+
+
+def evidence(report: dict, check_id: str) -> list[dict]:
+    return next(f["failures"] for f in report["findings"] if f["id"] == check_id)
+
+
+def copy_files(done: Executed, target: Path) -> Executed:
+    """The published files of ``done`` copied under ``target`` (to be tampered with)."""
+    shutil.copytree(done.out, target)
+    return replace(
+        done,
+        out=target,
+        scenario=target / done.scenario.name,
+        data=target / "data",
+        models=target / "models",
+        test_set=target / done.test_set.name,
+    )
+
+
+def modified_contract(tmp: Path, patch) -> CompiledContract:
+    """ModelpactRound compiled from a modified copy of contracts/src (OpenZeppelin as is)."""
+    root = tmp / "checkout"
+    shutil.copytree(ROOT / "contracts" / "src", root / "contracts" / "src")
+    (root / "node_modules").symlink_to(ROOT / "node_modules")
+    patch(root / "contracts" / "src")
+    return compile_contracts(root=root, solc_binary=find_solc())["ModelpactRound"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The honest baseline
+# ---------------------------------------------------------------------------------------------
+
+
+def test_honest_anvil_round_audits_clean_through_cli(honest, tmp_path) -> None:
+    """The honest anvil round, audited by the CLI from the chain and the files, exits 0."""
+    code, report = cli_audit(honest, tmp_path)
+    assert code == 0, failed(report)
+    assert report["ok"] is True
+
+
+def test_cli_subprocess_exit_codes(honest, tmp_path) -> None:
+    """As a separate process: clean round -> 0; node down -> exit 2 with one line; unknown
+    address -> exit 2 with one line."""
+    base = [sys.executable, "-m", "modelpact", "audit", "--no-source", "--quiet"]
+    ok = subprocess.run(
+        [*base, "--rpc", honest.chain.url, "--address", str(honest.round.address)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    down = subprocess.run(
+        [*base, "--rpc", "http://127.0.0.1:9", "--address", str(honest.round.address)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert down.returncode == 2
+    assert down.stderr.count("\n") == 1
+    assert "error:" in down.stderr
+    unknown = subprocess.run(
+        [*base, "--rpc", honest.chain.url, "--address", "0x" + "12" * 20],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert unknown.returncode == 2
+    assert unknown.stderr.count("\n") == 1
+    assert "no contract" in unknown.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Lying coordinator scripts on the genuine contract
+# ---------------------------------------------------------------------------------------------
+
+
+def test_menu_violating_ic(chain, tmp_path) -> None:
+    """The coordinator deploys a menu whose cheapest option lures type 2 away (IC broken)."""
+    scenario = load_scenario(SCENARIO)
+    o0, o1, o2 = honest_menu()
+    lure = o1.promised_value_wad / WAD - float(scenario.costs[1]) * (o1.data_count - o0.data_count)
+    bad = replace(o0, promised_value_wad=to_wad(float(lure) + 2.0))
+    bad = replace(bad, ratio_wad=bad.promised_value_wad * WAD // bad.budget_value_wad)
+    done = execute_round(chain, tmp_path / "r", lies=Lies(menu=[bad, o1, o2]))
+    code, report = cli_audit(done, tmp_path)
+    assert code == 1
+    assert "menu.ic" in failed(report)
+    assert any("IC" in e.get("note", "") for e in evidence(report, "menu.ic"))
+
+
+def test_feasible_but_suboptimal_menu(chain, tmp_path) -> None:
+    """The coordinator deploys a real, feasible menu that serves only the cheapest type: IR, IC
+    and budget hold, but expected accuracy is below the optimum."""
+    scenario = load_scenario(SCENARIO)
+    narrow = integerize_menu(scenario, solve(scenario, serve=(3,), benchmarks=False))
+    menu = [
+        OnchainOption(round(o.m), to_wad(min(o.ratio, 1.0)), to_wad(o.t), to_wad(o.t_bar))
+        for o in narrow.offered
+    ]
+    done = execute_round(chain, tmp_path / "r", participants=3, lies=Lies(menu=menu))
+    code, report = cli_audit(done, tmp_path)
+    assert code == 1
+    assert "menu.optimal" in failed(report)
+    assert not {"menu.ir", "menu.ic", "menu.budget"} & failed(report)
+
+
+def test_overstated_collective_accuracy(chain, tmp_path) -> None:
+    """The coordinator posts the collective model 0.02 better than it measures."""
+    done = execute_round(chain, tmp_path / "r", lies=Lies(overstate_accuracy_wad=2 * WAD // 100))
+    code, report = cli_audit(done, tmp_path)
+    assert code == 1
+    assert "model.accuracy" in failed(report)
+    assert evidence(report, "model.accuracy")[0]["subject"].startswith("collective")
+
+
+def test_inflated_accuracy_curve(chain, tmp_path) -> None:
+    """The coordinator commits a curve 0.05 above the scenario's accuracy function."""
+    done = execute_round(chain, tmp_path / "r", lies=Lies(curve_boost_wad=5 * WAD // 100))
+    code, report = cli_audit(done, tmp_path)
+    assert code == 1
+    assert failed(report) == {"curve.matches_scenario"}
+
+
+# ---------------------------------------------------------------------------------------------
+# A different contract deployed
+# ---------------------------------------------------------------------------------------------
+
+
+def test_rigged_draw_contract(chain, tmp_path) -> None:
+    """A contract whose draws always give the lower rung: participants are assigned rungs their
+    seeds do not give. Caught as differing bytecode AND as assignments that do not recompute."""
+
+    def rig(src: Path) -> None:
+        lib = src / "libraries" / "RoundMath.sol"
+        text = lib.read_text()
+        honest_line = (
+            "return uint256(seed) % (hiAccuracy - loAccuracy) < targetAccuracy - loAccuracy;"
+        )
+        assert honest_line in text
+        lib.write_text(text.replace(honest_line, "return seed == bytes32(0);"))
+
+    evil = modified_contract(tmp_path, rig)
+    done = execute_round(chain, tmp_path / "r", lies=Lies(contract=evil))
+    code, report = cli_audit(done, tmp_path)
+    assert code == 1
+    assert {"bytecode.matches_source", "assignment.recomputes"} <= failed(report)
+    notes = [e.get("note", "") for e in evidence(report, "assignment.recomputes")]
+    assert any("draw gives another rung" in n for n in notes)
+
+
+def test_contract_from_other_source(chain, tmp_path) -> None:
+    """A contract built from a source that differs from the repository by one comment: same
+    behaviour, different metadata hash, so the deployed code is not the published source."""
+
+    def touch(src: Path) -> None:
+        path = src / "ModelpactRound.sol"
+        path.write_text(path.read_text() + "\n// built from an unpublished fork\n")
+
+    done = execute_round(
+        chain,
+        tmp_path / "r",
+        participants=2,
+        lies=Lies(contract=modified_contract(tmp_path, touch)),
+    )
+    code, report = cli_audit(done, tmp_path)
+    assert code == 1
+    assert failed(report) == {"bytecode.matches_source"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Published files modified after the fact
+# ---------------------------------------------------------------------------------------------
+
+
+def test_scenario_edited_after_deployment(honest, tmp_path) -> None:
+    """The published scenario's first cost is edited after deployment."""
+    files = copy_files(honest, tmp_path / "f")
+    text = files.scenario.read_text()
+    files.scenario.write_text(re.sub(r"cost = 1\.0", "cost = 1.05", text, count=1))
+    code, report = cli_audit(files, tmp_path)
+    assert code == 1
+    assert "scenario.hash" in failed(report)
+
+
+def test_model_file_not_matching_hash(honest, tmp_path) -> None:
+    """The delivered collective model file is replaced by another real model under its name."""
+    files = copy_files(honest, tmp_path / "f")
+    biggest = max(files.models.iterdir(), key=lambda p: p.stat().st_size)
+    rows = np.concatenate([np.load(p) for p in sorted(files.data.iterdir())])
+    victim = sorted(files.models.iterdir())[0]
+    victim.write_bytes(train_model_bytes(rows[:25], seed=1))
+    assert biggest.exists()
+    code, report = cli_audit(files, tmp_path)
+    assert code == 1
+    assert "model.hash" in failed(report)
+    assert "hashes to" in evidence(report, "model.hash")[0]["found"]
+
+
+def test_dataset_not_matching_root(honest, tmp_path) -> None:
+    """One pixel of one delivered dataset is changed after the participant committed."""
+    files = copy_files(honest, tmp_path / "f")
+    path = sorted(files.data.iterdir())[0]
+    rows = np.load(path)
+    rows[0, 20] = (rows[0, 20] + 3) % 17
+    save_rows(path, rows)
+    code, report = cli_audit(files, tmp_path)
+    assert code == 1
+    assert failed(report) == {"data.root"}
+
+
+def test_dataset_with_fewer_rows(honest, tmp_path) -> None:
+    """A delivered dataset has one row fewer than its committed count."""
+    files = copy_files(honest, tmp_path / "f")
+    path = sorted(files.data.iterdir())[1]
+    save_rows(path, np.load(path)[:-1])
+    code, report = cli_audit(files, tmp_path)
+    assert code == 1
+    assert {"data.count", "data.root"} <= failed(report)
+
+
+def test_test_set_swapped(honest, tmp_path) -> None:
+    """The coordinator publishes an easier test set (the training rows) instead of the committed
+    one: its root does not match, and accuracy is not measured on it."""
+    files = copy_files(honest, tmp_path / "f")
+    rows = np.concatenate([np.load(p) for p in sorted(files.data.iterdir())])
+    save_rows(files.test_set, rows[:360])
+    code, report = cli_audit(files, tmp_path)
+    assert code == 1
+    assert "testset.root" in failed(report)
