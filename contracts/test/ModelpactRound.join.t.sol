@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IModelpactRound} from "../src/interfaces/IModelpactRound.sol";
+import {RoundFixture} from "./ModelpactRound.base.t.sol";
+
+contract ModelpactRoundJoinTest is RoundFixture {
+    event Joined(
+        address indexed participant,
+        uint256 indexed index,
+        uint256 optionId,
+        bytes32 dataRoot,
+        uint256 rowCount,
+        bytes32 commitment,
+        uint256 bond,
+        uint256 totalData
+    );
+
+    function test_join_recordsEntryCountsAndBond() public {
+        address a = _actor(1);
+        address b = _actor(2);
+        _join(a, 2);
+        _join(b, 0);
+        IModelpactRound.Participant memory p = round.participant(b);
+        assertEq(p.index, 1);
+        assertEq(p.optionId, 0);
+        assertFalse(p.revealed);
+        assertFalse(p.claimed);
+        assertEq(p.commitment, _commitment(b));
+        assertEq(p.drawSeed, bytes32(0));
+        assertEq(round.joinedCount(), 2);
+        assertEq(round.totalData(), 500);
+        assertEq(round.optionJoinCount(0), 1);
+        assertEq(round.optionJoinCount(1), 0);
+        assertEq(round.optionJoinCount(2), 1);
+        assertEq(address(round).balance, COORD_BOND + 2 * BOND);
+    }
+
+    function test_join_emitsJoinedWithDataRoot() public {
+        address a = _actor(1);
+        vm.expectEmit(true, true, false, true, address(round));
+        emit Joined(a, 0, 1, _dataRoot(a), 200, _commitment(a), BOND, 200);
+        _join(a, 1);
+    }
+
+    function test_join_revertsAfterDeadline() public {
+        address a = _actor(1);
+        vm.warp(joinAt + 1);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.JoinClosed.selector, joinAt + 1, joinAt, 0, 5));
+        vm.prank(a);
+        round.join{value: BOND}(0, _dataRoot(a), 100, _commitment(a));
+    }
+
+    function test_join_revertsWhenFull() public {
+        _joinMany(5);
+        address a = _actor(99);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.JoinClosed.selector, block.timestamp, joinAt, 5, 5));
+        vm.prank(a);
+        round.join{value: BOND}(0, _dataRoot(a), 100, _commitment(a));
+        assertEq(uint8(round.phase()), uint8(IModelpactRound.Phase.Post));
+    }
+
+    function test_join_revertsOnSecondEntry() public {
+        address a = _actor(1);
+        _join(a, 0);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AlreadyJoined.selector, a));
+        vm.prank(a);
+        round.join{value: BOND}(1, _dataRoot(a), 200, _commitment(a));
+    }
+
+    function test_join_revertsOnUnknownOption() public {
+        address a = _actor(1);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.UnknownOption.selector, 3, 3));
+        vm.prank(a);
+        round.join{value: BOND}(3, _dataRoot(a), 100, _commitment(a));
+    }
+
+    function test_join_revertsOnWrongRowCount() public {
+        address a = _actor(1);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.WrongRowCount.selector, 1, 200, 199));
+        vm.prank(a);
+        round.join{value: BOND}(1, _dataRoot(a), 199, _commitment(a));
+    }
+
+    function test_join_revertsOnWrongBond() public {
+        address a = _actor(1);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.WrongBond.selector, BOND, BOND - 1));
+        vm.prank(a);
+        round.join{value: BOND - 1}(0, _dataRoot(a), 100, _commitment(a));
+    }
+
+    function test_join_revertsOnZeroDataRoot() public {
+        address a = _actor(1);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.ZeroCommitment.selector));
+        vm.prank(a);
+        round.join{value: BOND}(0, bytes32(0), 100, _commitment(a));
+    }
+
+    function test_join_revertsOnZeroCommitment() public {
+        address a = _actor(1);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.ZeroCommitment.selector));
+        vm.prank(a);
+        round.join{value: BOND}(0, _dataRoot(a), 100, bytes32(0));
+    }
+
+    function test_join_copiedCommitmentIsUseless() public {
+        // b copies a's commitment: b cannot open it (the preimage binds a's address).
+        address a = _actor(1);
+        address b = _actor(2);
+        _join(a, 0);
+        vm.prank(b);
+        round.join{value: BOND}(0, _dataRoot(b), 100, _commitment(a));
+        _toPost();
+        _revealCoordinator();
+        _post();
+        bytes32 computed = keccak256(abi.encode(_secret(a), b, address(round), block.chainid));
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.RevealMismatch.selector, b, _commitment(a), computed));
+        vm.prank(b);
+        round.reveal(_secret(a));
+    }
+}
