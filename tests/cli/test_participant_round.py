@@ -1,0 +1,189 @@
+"""A whole round through the real entry point (``python -m modelpact``), one process per step,
+on one anvil node: coordinator and two participants, every step re-run once, and the bad inputs
+a user can type. Each failure must be one line on stderr and exit code 2, with nothing lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.anvil
+
+SCENARIO = (
+    Path(__file__).resolve().parents[2]
+    / "offchain"
+    / "modelpact"
+    / "data"
+    / "scenarios"
+    / "digits_demo.toml"
+)
+# anvil's well-known dev keys #1 and #2 (funded by the node); #0 is the coordinator.
+ALICE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+BOB_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
+
+
+@pytest.fixture(scope="module")
+def node() -> Iterator[str]:
+    from modelpact.anvil import AnvilNode
+
+    with AnvilNode() as anvil:
+        yield anvil.rpc_url
+
+
+class Runner:
+    def __init__(self, root: Path, rpc: str) -> None:
+        self.root = root
+        self.rpc = rpc
+        self.env = {**os.environ, "MODELPACT_PASSWORD": "correct horse"}
+
+    def __call__(self, *args: str, chain: bool = True, password: str | None = None):
+        argv = [sys.executable, "-m", "modelpact", *args]
+        if chain:
+            argv += ["--rpc", self.rpc]
+        env = dict(self.env)
+        if password is not None:
+            env["MODELPACT_PASSWORD"] = password
+        return subprocess.run(
+            argv, cwd=self.root, capture_output=True, text=True, env=env, check=False, timeout=300
+        )
+
+    def ok(self, *args: str, chain: bool = True) -> str:
+        done = self(*args, chain=chain)
+        assert done.returncode == 0, done.stderr + done.stdout
+        return done.stdout
+
+    def fails(self, *args: str, match: str, chain: bool = True, password: str | None = None):
+        done = self(*args, chain=chain, password=password)
+        assert done.returncode == 2, done.stdout + done.stderr
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, done.stderr
+        assert lines[0].startswith("error: "), lines
+        assert match in lines[0], lines[0]
+        assert "Traceback" not in done.stderr
+        return lines[0]
+
+
+def advance(rpc: str, seconds: int) -> None:
+    from web3 import Web3
+
+    w3 = Web3(Web3.HTTPProvider(rpc))
+    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def balance(rpc: str, address: str) -> int:
+    from web3 import Web3
+
+    return int(Web3(Web3.HTTPProvider(rpc)).eth.get_balance(address))
+
+
+def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str) -> None:
+    """Deploy, two participants join (re-run join: no second join, no second bond), bad inputs
+    are refused with one line, the coordinator reveals/ingests/posts (re-runs are no-ops),
+    participants reveal, claim (a second claim is refused), fetch and verify their models."""
+    import numpy as np
+
+    from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
+
+    run = Runner(tmp_path, node)
+    deploy_out = run.ok("coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account", "0")
+    assert "deployed round" in deploy_out
+    record_path = next((tmp_path / "deploy").glob("*.json"))
+    record = json.loads(record_path.read_text())
+    assert record["chain_id"] == 31337
+
+    # Wallets: import the funded dev keys into encrypted keystores.
+    for name, key in (("alice", ALICE_KEY), ("bob", BOB_KEY)):
+        (tmp_path / f"{name}.key").write_text(key)
+        run.ok("participant", "import-account", "--keystore", f"{name}.json",
+               "--private-key-file", f"{name}.key", chain=False)
+    run.fails("participant", "join", "--keystore", "nobody.json", "--option", "0",
+              match="no keystore")
+
+    menu_out = run.ok("participant", "menu", "--cost", "0.2")
+    assert "best option for cost 0.2: 2" in menu_out
+    options = [line.split() for line in menu_out.splitlines() if line.strip()[:1].isdigit()]
+    rows_needed = [int(o[1]) for o in options]
+
+    # Data: shards of the pool, one of the wrong size for a bad-input check.
+    split = split_test(load_dataset("digits", seed=0), test_size=360, seed=0)
+    alice_rows, bob_rows = shard_pool(split.pool, [rows_needed[2], rows_needed[0]], seed=1)
+    save_rows(tmp_path / "alice.csv", alice_rows)
+    save_rows(tmp_path / "bob.npy", bob_rows)
+
+    run.ok("participant", "commit", "--keystore", "bob.json", "--data", "bob.npy", chain=False)
+    run.fails("participant", "join", "--keystore", "bob.json", "--option", "7",
+              match="option 7 does not exist")
+    run.fails("participant", "join", "--keystore", "bob.json", "--option", "2",
+              match=f"requires exactly {rows_needed[2]}")
+    run.fails("participant", "join", "--keystore", "bob.json", "--option", "0",
+              password="wrong", match="wrong password")
+    before = balance(node, record["address"])
+    out = run.ok("participant", "join", "--keystore", "bob.json", "--option", "0",
+                 "--inbox", "inbox")
+    assert "joined with option 0" in out
+    assert balance(node, record["address"]) == before + 10**16
+    rerun = run.ok("participant", "join", "--keystore", "bob.json", "--option", "0")
+    assert "already joined" in rerun
+    assert balance(node, record["address"]) == before + 10**16  # no second bond
+
+    run.ok("participant", "commit", "--keystore", "alice.json", "--data", "alice.csv",
+           chain=False)
+    run.ok("participant", "join", "--keystore", "alice.json", "--option", "2",
+           "--inbox", "inbox")
+
+    status = run.ok("coordinator", "status")
+    assert "participants 2/10" in status
+    assert "phase join" in status
+
+    # Joining closes at the deadline: a late participant is refused before anything is sent.
+    advance(node, 3700)
+    (tmp_path / "carol.key").write_text("0x" + "7c" * 32)
+    run.ok("participant", "import-account", "--keystore", "carol.json",
+           "--private-key-file", "carol.key", chain=False)
+    save_rows(tmp_path / "carol.npy", np.asarray(split.pool[: rows_needed[0]]))
+    run.ok("participant", "commit", "--keystore", "carol.json", "--data", "carol.npy",
+           chain=False)
+    run.fails("participant", "join", "--keystore", "carol.json", "--option", "0",
+              match="joining is closed")
+
+    assert "revealed" in run.ok("coordinator", "reveal", "--dev-account", "0")
+    assert "already revealed" in run.ok("coordinator", "reveal", "--dev-account", "0")
+    assert "2 deliveries verified" in run.ok("coordinator", "ingest", "--inbox", "inbox")
+    posted = run.ok("coordinator", "train-and-post", "--dev-account", "0")
+    assert "posted (tx" in posted
+    assert "already posted" in run.ok("coordinator", "train-and-post", "--dev-account", "0")
+
+    for name in ("alice", "bob"):
+        assert "revealed (tx" in run.ok("participant", "reveal", "--keystore", f"{name}.json")
+        assert "already revealed" in run.ok("participant", "reveal", "--keystore",
+                                            f"{name}.json")
+    for name in ("alice", "bob"):
+        claimed = run.ok("participant", "claim", "--keystore", f"{name}.json")
+        assert "claimed rung" in claimed
+        run.fails("participant", "claim", "--keystore", f"{name}.json", match="already claimed")
+        if "rung 0:" not in claimed:
+            run.ok("participant", "fetch", "--keystore", f"{name}.json", "--out",
+                   f"{name}-model.json", chain=False)
+            verified = run.ok("participant", "verify", "--keystore", f"{name}.json", chain=False)
+            assert verified.count(": ok") == 3, verified
+    assert balance(node, record["address"]) == 10**17  # bonds back; coordinator bond remains
+
+
+def test_unknown_deployment_and_node_not_running(tmp_path: Path) -> None:
+    """An unknown deployment and a node that does not answer are one line each, exit 2."""
+    from modelpact.anvil import free_port
+
+    run = Runner(tmp_path, f"http://127.0.0.1:{free_port()}")
+    run.fails("participant", "menu", "--deployment", "0x" + "12" * 20,
+              match="unknown deployment")
+    line = run.fails("coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account", "0",
+                     match="127.0.0.1")
+    assert "node" in line.lower()
+    run.fails("participant", "menu", chain=False, match="embedded chain")
