@@ -314,3 +314,71 @@ def test_test_set_swapped(honest, tmp_path) -> None:
     code, report = cli_audit(files, tmp_path)
     assert code == 1
     assert "testset.root" in failed(report)
+
+
+# ---------------------------------------------------------------------------------------------
+# Auditing from a deployment record
+# ---------------------------------------------------------------------------------------------
+
+
+def write_record(done: Executed, path: Path, **changes: object) -> Path:
+    """A deployment record (modelpact.round.records format) for ``done``, published files
+    relative to it, optionally with fields changed."""
+    from eth_utils.crypto import keccak
+
+    from modelpact.compiler import compile_round
+    from modelpact.round.records import DeploymentRecord, file_sha256
+    from modelpact.round.records import write_record as write
+
+    compiled = compile_round()
+    menu_file = path.parent / "menu.json"
+    menu_file.write_text("{}")
+    record = DeploymentRecord(
+        chain_id=done.chain.chain_id,
+        address=done.round.address,
+        tx_hash=str(done.round.deploy_tx_hash),
+        block_number=int(done.round.deploy_block or 0),
+        coordinator=done.chain.accounts[0],
+        compiler_version=compiled.compiler_version,
+        compiler_settings=dict(compiled.settings),
+        abi=list(compiled.abi),
+        runtime_bytecode_sha3="0x" + keccak(done.round.runtime_code()).hex(),
+        scenario_file=str(done.scenario.relative_to(path.parent)),
+        scenario_sha256=file_sha256(done.scenario),
+        menu_file="menu.json",
+        menu_sha256=file_sha256(menu_file),
+        test_set_file=str(done.test_set.relative_to(path.parent)),
+    )
+    return write(replace(record, **changes), path)  # type: ignore[arg-type]
+
+
+def record_audit(record: Path, done: Executed, tmp_path: Path) -> tuple[int, dict]:
+    out = tmp_path / "audit.json"
+    argv = ["audit", "--deployment", str(record), "--rpc", done.chain.url]
+    argv += ["--data", str(done.data), "--models", str(done.models), "--json", str(out)]
+    return main(argv), json.loads(out.read_text())
+
+
+def test_deployment_record_audits_clean(honest, tmp_path) -> None:
+    """With a deployment record the scenario, test set, ABI, deployment block and compiler
+    settings come from the record; the honest round audits clean (exit 0), nothing skipped but
+    default refunds."""
+    files = copy_files(honest, tmp_path / "f")
+    code, report = record_audit(write_record(files, files.out / "deployment.json"), files, tmp_path)
+    assert code == 0, failed(report)
+    skipped = {f["id"] for f in report["findings"] if f["status"] == "skip"}
+    assert skipped == {"refund.default"}
+
+
+def test_record_with_other_compiler_settings(honest, tmp_path) -> None:
+    """A record claiming other compiler settings (optimizer runs 1000) than the deployed code was
+    built with: rebuilding with the recorded settings does not give the deployed bytecode."""
+    files = copy_files(honest, tmp_path / "f")
+    from modelpact.compiler import settings
+
+    other = settings()
+    other["optimizer"] = {"enabled": True, "runs": 1000}
+    path = write_record(files, files.out / "deployment.json", compiler_settings=other)
+    code, report = record_audit(path, files, tmp_path)
+    assert code == 1
+    assert failed(report) == {"bytecode.matches_source"}
