@@ -206,12 +206,14 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
             gas.append(part.reveal(handle, state, account=account).gas_used)
         outcomes: list[ParticipantOutcome] = []
         verifications: list[bool] = []
+        received_wads: list[int] = []
         value_scale = float(scenario.valuation(np.array([1.0]))[0])
         test_root = bytes(handle.view("config")[3])
         for i, account in enumerate(accounts):
             state = part.participant_state(out / "state", record, account.address)
             claimed = part.claim(handle, state, account=account)
             gas.append(claimed.gas_used)
+            received_wads.append(claimed.accuracy_wad)
             verified = True
             if claimed.rung > 0:
                 model_file = part.fetch_model(
@@ -278,9 +280,7 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
             ),
             Check(
                 "no reward above the collective model (budget constraint)",
-                all(
-                    o.received_accuracy * 10**18 <= posted.collective.accuracy_wad for o in outcomes
-                ),
+                all(wad <= posted.collective.accuracy_wad for wad in received_wads),
                 f"collective accuracy {posted.collective.accuracy_wad / 10**18:.4f}",
             ),
             Check(

@@ -1,0 +1,118 @@
+"""Round workflows in process on the embedded chain (eth-tester): the demo end to end, and the
+crash-safety of a participant's join (hash recorded before waiting; a re-run never joins twice)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from modelpact.round.session import ChainSettings
+
+
+def _embedded(tmp_path: Path) -> ChainSettings:
+    return ChainSettings.build(chain="embedded", rpc_url=None, chain_id=None, state_dir=tmp_path)
+
+
+def test_demo_round_passes_every_check_and_writes_the_audit_files(tmp_path: Path) -> None:
+    """A 4-participant demo round on the embedded chain passes every check (including the
+    independent audit), each participant receives a model whose hash and accuracy verify, no
+    reward exceeds the collective model, and DIR holds the record, files and report."""
+    from modelpact.round.demo import DemoConfig, run_demo
+
+    out = tmp_path / "out"
+    result = run_demo(
+        DemoConfig(participants=4, seed=3, out_dir=out, settings=_embedded(tmp_path / "s"))
+    )
+    report = result.report
+    assert report.passed, [c for c in report.checks if not c.passed]
+    assert len(report.outcomes) == 4
+    for outcome in report.outcomes:
+        assert outcome.received_accuracy <= report.collective_accuracy
+        assert outcome.verified
+    for name in (
+        "deployment.json",
+        "scenario.toml",
+        "menu.json",
+        "test_set.npy",
+        "report.json",
+        "menu.png",
+        "rewards.png",
+        "promised.png",
+        "audit.json",
+    ):
+        assert (out / name).is_file(), name
+    assert len(list((out / "delivered").glob("0x*.npy"))) == 4
+    record = json.loads((out / "deployment.json").read_text())
+    assert record["address"] == report.address
+    assert json.loads((out / "report.json").read_text())["passed"] is True
+
+
+class _Crash(Exception):
+    pass
+
+
+def test_join_rerun_after_crash_between_send_and_receipt(tmp_path: Path) -> None:
+    """A participant process that dies right after sending its join (hash recorded, receipt not
+    seen) re-runs join: it finds the recorded transaction, sends nothing, and the bond is paid
+    once. Its secret survives in the state, so it can still reveal."""
+    from eth_account import Account
+
+    from modelpact.ml.datasets import load_dataset, save_rows, split_test
+    from modelpact.round import coordinator as coord
+    from modelpact.round import participant as part
+    from modelpact.round import txs
+    from modelpact.round.handle import RoundHandle
+    from modelpact.round.session import open_chain
+
+    scenario = (
+        Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
+    )
+    with open_chain(_embedded(tmp_path)) as chain:
+        w3 = chain.w3
+        deployed = coord.deploy_scenario(
+            w3,
+            scenario_path=scenario,
+            sender=chain.funded_accounts[0],
+            deploy_dir=tmp_path / "deploy",
+            state_dir=tmp_path / "state",
+        )
+        handle = RoundHandle.open(w3, deployed.record)
+        account = Account.from_key("0x" + "42" * 32)
+        w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_transaction(
+                {"from": chain.funded_accounts[1], "to": account.address, "value": 10**18}
+            )
+        )
+        m = int(handle.view("option", 0)[0])
+        rows = split_test(load_dataset("digits"), test_size=360, seed=0).pool[:m]
+        state = part.participant_state(tmp_path / "state", deployed.record, account.address)
+        part.commit_dataset(state, dataset=save_rows(tmp_path / "d.npy", rows), spec_name="digits")
+
+        original = txs.send_recorded
+
+        def crash_after_send(w3_, call, *, sender, value=0, record=None, timeout=120.0):
+            def record_then_die(tx_hash: str) -> None:
+                assert record is not None
+                record(tx_hash)
+                raise _Crash(tx_hash)
+
+            return original(w3_, call, sender=sender, value=value, record=record_then_die)
+
+        part_send = part.send_recorded
+        part.send_recorded = crash_after_send  # type: ignore[assignment]
+        try:
+            with pytest.raises(_Crash):
+                part.join(handle, state, account=account, option_id=0)
+        finally:
+            part.send_recorded = part_send  # type: ignore[assignment]
+        recorded = state.get("join_tx")
+        assert recorded
+        balance_after_first = w3.eth.get_balance(account.address)
+        again = part.join(handle, state, account=account, option_id=0)
+        assert again.already_done
+        assert again.tx_hash == recorded
+        assert w3.eth.get_balance(account.address) == balance_after_first
+        assert int(handle.view("joinedCount")) == 1
+        assert state.get("secret")
