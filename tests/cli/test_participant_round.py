@@ -101,10 +101,18 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     # Wallets: import the funded dev keys into encrypted keystores.
     for name, key in (("alice", ALICE_KEY), ("bob", BOB_KEY)):
         (tmp_path / f"{name}.key").write_text(key)
-        run.ok("participant", "import-account", "--keystore", f"{name}.json",
-               "--private-key-file", f"{name}.key", chain=False)
-    run.fails("participant", "join", "--keystore", "nobody.json", "--option", "0",
-              match="no keystore")
+        run.ok(
+            "participant",
+            "import-account",
+            "--keystore",
+            f"{name}.json",
+            "--private-key-file",
+            f"{name}.key",
+            chain=False,
+        )
+    run.fails(
+        "participant", "join", "--keystore", "nobody.json", "--option", "0", match="no keystore"
+    )
 
     menu_out = run.ok("participant", "menu", "--cost", "0.2")
     assert "best option for cost 0.2: 2" in menu_out
@@ -118,25 +126,46 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     save_rows(tmp_path / "bob.npy", bob_rows)
 
     run.ok("participant", "commit", "--keystore", "bob.json", "--data", "bob.npy", chain=False)
-    run.fails("participant", "join", "--keystore", "bob.json", "--option", "7",
-              match="option 7 does not exist")
-    run.fails("participant", "join", "--keystore", "bob.json", "--option", "2",
-              match=f"requires exactly {rows_needed[2]}")
-    run.fails("participant", "join", "--keystore", "bob.json", "--option", "0",
-              password="wrong", match="wrong password")
+    run.fails(
+        "participant",
+        "join",
+        "--keystore",
+        "bob.json",
+        "--option",
+        "7",
+        match="option 7 does not exist",
+    )
+    run.fails(
+        "participant",
+        "join",
+        "--keystore",
+        "bob.json",
+        "--option",
+        "2",
+        match=f"requires exactly {rows_needed[2]}",
+    )
+    run.fails(
+        "participant",
+        "join",
+        "--keystore",
+        "bob.json",
+        "--option",
+        "0",
+        password="wrong",
+        match="wrong password",
+    )
     before = balance(node, record["address"])
-    out = run.ok("participant", "join", "--keystore", "bob.json", "--option", "0",
-                 "--inbox", "inbox")
+    out = run.ok(
+        "participant", "join", "--keystore", "bob.json", "--option", "0", "--inbox", "inbox"
+    )
     assert "joined with option 0" in out
     assert balance(node, record["address"]) == before + 10**16
     rerun = run.ok("participant", "join", "--keystore", "bob.json", "--option", "0")
     assert "already joined" in rerun
     assert balance(node, record["address"]) == before + 10**16  # no second bond
 
-    run.ok("participant", "commit", "--keystore", "alice.json", "--data", "alice.csv",
-           chain=False)
-    run.ok("participant", "join", "--keystore", "alice.json", "--option", "2",
-           "--inbox", "inbox")
+    run.ok("participant", "commit", "--keystore", "alice.json", "--data", "alice.csv", chain=False)
+    run.ok("participant", "join", "--keystore", "alice.json", "--option", "2", "--inbox", "inbox")
 
     status = run.ok("coordinator", "status")
     assert "participants 2/10" in status
@@ -145,13 +174,26 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     # Joining closes at the deadline: a late participant is refused before anything is sent.
     advance(node, 3700)
     (tmp_path / "carol.key").write_text("0x" + "7c" * 32)
-    run.ok("participant", "import-account", "--keystore", "carol.json",
-           "--private-key-file", "carol.key", chain=False)
+    run.ok(
+        "participant",
+        "import-account",
+        "--keystore",
+        "carol.json",
+        "--private-key-file",
+        "carol.key",
+        chain=False,
+    )
     save_rows(tmp_path / "carol.npy", np.asarray(split.pool[: rows_needed[0]]))
-    run.ok("participant", "commit", "--keystore", "carol.json", "--data", "carol.npy",
-           chain=False)
-    run.fails("participant", "join", "--keystore", "carol.json", "--option", "0",
-              match="joining is closed")
+    run.ok("participant", "commit", "--keystore", "carol.json", "--data", "carol.npy", chain=False)
+    run.fails(
+        "participant",
+        "join",
+        "--keystore",
+        "carol.json",
+        "--option",
+        "0",
+        match="joining is closed",
+    )
 
     assert "revealed" in run.ok("coordinator", "reveal", "--dev-account", "0")
     assert "already revealed" in run.ok("coordinator", "reveal", "--dev-account", "0")
@@ -162,15 +204,21 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
 
     for name in ("alice", "bob"):
         assert "revealed (tx" in run.ok("participant", "reveal", "--keystore", f"{name}.json")
-        assert "already revealed" in run.ok("participant", "reveal", "--keystore",
-                                            f"{name}.json")
+        assert "already revealed" in run.ok("participant", "reveal", "--keystore", f"{name}.json")
     for name in ("alice", "bob"):
         claimed = run.ok("participant", "claim", "--keystore", f"{name}.json")
         assert "claimed rung" in claimed
         run.fails("participant", "claim", "--keystore", f"{name}.json", match="already claimed")
         if "rung 0:" not in claimed:
-            run.ok("participant", "fetch", "--keystore", f"{name}.json", "--out",
-                   f"{name}-model.json", chain=False)
+            run.ok(
+                "participant",
+                "fetch",
+                "--keystore",
+                f"{name}.json",
+                "--out",
+                f"{name}-model.json",
+                chain=False,
+            )
             verified = run.ok("participant", "verify", "--keystore", f"{name}.json", chain=False)
             assert verified.count(": ok") == 3, verified
     assert balance(node, record["address"]) == 10**17  # bonds back; coordinator bond remains
@@ -181,9 +229,15 @@ def test_unknown_deployment_and_node_not_running(tmp_path: Path) -> None:
     from modelpact.anvil import free_port
 
     run = Runner(tmp_path, f"http://127.0.0.1:{free_port()}")
-    run.fails("participant", "menu", "--deployment", "0x" + "12" * 20,
-              match="unknown deployment")
-    line = run.fails("coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account", "0",
-                     match="127.0.0.1")
+    run.fails("participant", "menu", "--deployment", "0x" + "12" * 20, match="unknown deployment")
+    line = run.fails(
+        "coordinator",
+        "deploy",
+        "--scenario",
+        str(SCENARIO),
+        "--dev-account",
+        "0",
+        match="127.0.0.1",
+    )
     assert "node" in line.lower()
     run.fails("participant", "menu", chain=False, match="embedded chain")

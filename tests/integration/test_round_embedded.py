@@ -49,7 +49,7 @@ def test_demo_round_passes_every_check_and_writes_the_audit_files(tmp_path: Path
     assert json.loads((out / "report.json").read_text())["passed"] is True
 
 
-class _Crash(Exception):
+class _CrashError(Exception):
     pass
 
 
@@ -96,14 +96,14 @@ def test_join_rerun_after_crash_between_send_and_receipt(tmp_path: Path) -> None
             def record_then_die(tx_hash: str) -> None:
                 assert record is not None
                 record(tx_hash)
-                raise _Crash(tx_hash)
+                raise _CrashError(tx_hash)
 
             return original(w3_, call, sender=sender, value=value, record=record_then_die)
 
         part_send = part.send_recorded
         part.send_recorded = crash_after_send  # type: ignore[assignment]
         try:
-            with pytest.raises(_Crash):
+            with pytest.raises(_CrashError):
                 part.join(handle, state, account=account, option_id=0)
         finally:
             part.send_recorded = part_send  # type: ignore[assignment]
