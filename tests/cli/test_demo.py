@@ -1,0 +1,74 @@
+"""``modelpact demo`` through the real entry point, on a managed anvil node."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.anvil
+def test_demo_on_anvil_exits_zero_with_all_checks_and_report(tmp_path: Path) -> None:
+    """`python -m modelpact demo --chain anvil` starts its own anvil (state in --state-dir), runs
+    a whole 3-participant round, prints the summary table and passing checks, exits 0, and leaves
+    the anvil state file plus the auditor's files and report in --out."""
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelpact",
+            "demo",
+            "--participants",
+            "3",
+            "--seed",
+            "1",
+            "--chain",
+            "anvil",
+            "--state-dir",
+            str(tmp_path / "state"),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "all checks passed" in done.stdout
+    assert "independent audit" in done.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["passed"] is True
+    assert report["chain_id"] == 31337
+    assert len(report["outcomes"]) == 3
+    assert (tmp_path / "state" / "anvil-state.json").is_file()
+    record = json.loads((out / "deployment.json").read_text())
+    assert record["runtime_bytecode_sha3"].startswith("0x")
+
+
+def test_demo_rejects_bad_chain_option(tmp_path: Path) -> None:
+    """An unknown --chain value is one line on stderr naming the fix, exit 2."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelpact",
+            "demo",
+            "--chain",
+            "mainnet",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert "unknown --chain 'mainnet'" in done.stderr
+    assert "Traceback" not in done.stderr
