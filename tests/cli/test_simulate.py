@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCENARIOS = Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios"
 
 
@@ -29,16 +31,19 @@ def test_simulate_reports_promises_and_writes_outputs(tmp_path: Path) -> None:
     assert (tmp_path / "sim.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_simulate_bad_options_are_one_line_errors(tmp_path: Path) -> None:
-    """An unknown tier rule or a missing scenario gives one error line and exit code 2."""
+def test_simulate_bad_options_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown tier rule or a missing scenario gives one error line and exit code 2
+    (through `modelpact.cli.main`, the console script's function, in process for speed)."""
+    from modelpact.cli import main
+
     for args in (
         [str(SCENARIOS / "digits_demo.toml"), "--tiers", "best"],
         [str(tmp_path / "missing.toml")],
     ):
-        done = subprocess.run(
-            [sys.executable, "-m", "modelpact", "simulate", *args],
-            capture_output=True, text=True, check=False, cwd=tmp_path,
-        )  # fmt: skip
-        assert done.returncode == 2, done.stderr
-        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
-        assert done.stderr.startswith("error: ")
+        code = main(["simulate", *args])
+        err = capsys.readouterr().err
+        assert code == 2, err
+        assert len(err.strip().splitlines()) == 1, err
+        assert err.startswith("error: ")

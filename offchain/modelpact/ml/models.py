@@ -129,9 +129,12 @@ def train_model(rows: Rows, *, seed: int) -> Model:
         return build("constant", (int(classes[0]),), np.zeros((1, d)), np.zeros(1))
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     clf = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
-    with warnings.catch_warnings():
+    # One BLAS thread: these problems are small, and multi-threaded BLAS on a shared 2-core
+    # machine (pytest -n 2, other jobs) spins and slows training by an order of magnitude.
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit((x - mean) / scale, y)
     coef = np.asarray(clf.coef_, dtype=np.float64)
