@@ -51,11 +51,11 @@ def _run(s: RoundSnapshot, path: Path = SCENARIO) -> dict[str, object]:
 
 
 def test_honest_menu_passes(honest) -> None:
-    """The integerized re-solve, published as is, passes hash, curve, resolve, IR, IC, budget
-    and optimality."""
+    """The integerized re-solve, published as is, passes hash, capacity, curve, resolve, IR, IC,
+    budget and optimality."""
     found = _run(honest)
     assert {k: f.status for k, f in found.items()} == dict.fromkeys(found, Status.PASS)
-    assert len(found) == 7
+    assert len(found) == 8
 
 
 def test_ic_violation_is_caught(honest) -> None:
@@ -113,3 +113,9 @@ def test_no_scenario_skips(honest) -> None:
     """Without a scenario file every scenario/menu rule is skipped, none passes silently."""
     found = {f.id: f.status for f in menu_checks(honest, None, Tolerances())}
     assert set(found.values()) == {Status.SKIP}
+
+
+def test_capacity_other_than_scenario_fails(honest) -> None:
+    """A round admitting more participants than the scenario's N fails config.capacity."""
+    s = replace(honest, config=replace(honest.config, capacity=11))
+    assert _run(s)["config.capacity"].status is Status.FAIL

@@ -11,6 +11,8 @@ from dataclasses import replace
 import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelpact.audit import rules
 from modelpact.audit.report import Status
@@ -324,3 +326,37 @@ def test_storage_commitment_shown_only_before_reveal() -> None:
     doctored = dict(s.states)
     doctored[who] = replace(s.states[who], commitment=b"\x07" * 32)
     assert "storage.matches_events" in _ids_failed(replace(s, states=doctored))
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    ratio=st.integers(0, WAD),
+    collective=st.integers(1, WAD),
+    cuts=st.lists(st.integers(1, 10**6 - 1), max_size=6, unique=True),
+    seed=st.binary(min_size=32, max_size=32),
+)
+def test_assign_rung_agrees_with_encoding(ratio, collective, cuts, seed) -> None:
+    """The audit's independent rung rule equals modelpact.encoding.assign_rung (the mirror of
+    the contract, pinned by golden vectors) for any ratio, ladder and seed."""
+    from modelpact.encoding import assign_rung as mirror
+
+    tiers = sorted({collective * c // 10**6 for c in cuts} - {0, collective})
+    ladder = [TierRecord(bytes([i + 1]) * 32, a) for i, a in enumerate(tiers)]
+    want = mirror(ratio, collective, tiers, seed)
+    rung, target = rules.assign_rung(ratio, TierRecord(b"\x09" * 32, collective), ladder, seed)
+    assert (rung, target) == (want.rung, want.target_wad)
+
+
+def test_commitments_agree_with_encoding() -> None:
+    """Participant and coordinator commitments equal modelpact.encoding's."""
+    from modelpact import encoding
+
+    assert rules.participant_commitment(_secret(1), PEOPLE[1], ROUND, CHAIN) == bytes(
+        encoding.participant_commitment(_secret(1), PEOPLE[1], ROUND, CHAIN)
+    )
+    assert rules.coordinator_commitment(COORD_SECRET, COORD, SCENARIO_HASH, CHAIN) == bytes(
+        encoding.coordinator_commitment(COORD_SECRET, COORD, SCENARIO_HASH, CHAIN)
+    )
+    knots = [(100, 5 * 10**17), (400, 9 * 10**17), (800, 8 * 10**17)]
+    for n in (0, 50, 100, 250, 600, 5000):
+        assert rules.curve_accuracy(knots, n) == encoding.predicted_accuracy(knots, n)

@@ -321,8 +321,8 @@ def check_models(
             acc_fail.append(
                 Evidence(
                     f"{name} ({path.name})",
-                    f"posted {acc_wad / WAD:.6f}",
-                    f"measured {got:.6f}",
+                    f"{acc_wad / WAD:.6f} (posted on chain)",
+                    f"{got:.6f} (re-measured on the committed test set)",
                     f"difference {acc_wad / WAD - got:+.6f} exceeds {tolerance:g}",
                 )
             )

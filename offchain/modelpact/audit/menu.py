@@ -34,7 +34,13 @@ if TYPE_CHECKING:
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["CURVE_TOLERANCE", "check_curve", "check_scenario_hash", "menu_checks"]
+__all__ = [
+    "CURVE_TOLERANCE",
+    "check_capacity",
+    "check_curve",
+    "check_scenario_hash",
+    "menu_checks",
+]
 
 CURVE_TOLERANCE = 1e-9
 """|knot accuracy - a(x)|, absolute: the knots are floored to WAD from the same float."""
@@ -65,6 +71,23 @@ def check_scenario_hash(s: RoundSnapshot, scenario: Scenario) -> Finding:
     )
 
 
+def check_capacity(s: RoundSnapshot, scenario: Scenario) -> Finding:
+    """``config.capacity``: the round admits the N participants the menu was solved for.
+
+    The menu's expectations (t_bar, expected accuracy) assume N participants; a round with
+    another capacity would promise values computed for a different economy.
+    """
+    ev = Evidence("capacity", f"{scenario.participants} (scenario N)", str(s.config.capacity))
+    return make_finding(
+        "config.capacity",
+        "Capacity is the scenario's number of participants",
+        checked=1,
+        failures=[] if s.config.capacity == scenario.participants else [ev],
+        detail_pass=f"N = {scenario.participants}",
+        evidence=[ev],
+    )
+
+
 def check_curve(s: RoundSnapshot, scenario: Scenario) -> Finding:
     """``curve.matches_scenario``: committed knots lie on the scenario's accuracy function."""
     title = "Committed accuracy curve is the scenario's"
@@ -89,6 +112,7 @@ def check_curve(s: RoundSnapshot, scenario: Scenario) -> Finding:
 def menu_checks(s: RoundSnapshot, scenario_path: Path | None, tol: Tolerances) -> list[Finding]:
     """Every scenario and menu rule, in report order."""
     ids = [("scenario.hash", "Scenario file hashes to the on-chain scenario hash")]
+    ids += [("config.capacity", "Capacity is the scenario's number of participants")]
     ids += [("curve.matches_scenario", "Committed accuracy curve is the scenario's")]
     ids += list(_MENU_IDS)
     if scenario_path is None:
@@ -101,7 +125,7 @@ def menu_checks(s: RoundSnapshot, scenario_path: Path | None, tol: Tolerances) -
         ev = Evidence(str(scenario_path), "a valid scenario file", "invalid", error.one_line())
         failed = make_finding(ids[0][0], ids[0][1], checked=1, failures=[ev], detail_pass="")
         return [failed] + [skipped(i, t, "scenario file invalid") for i, t in ids[1:]]
-    out = [check_scenario_hash(s, scenario), check_curve(s, scenario)]
+    out = [check_scenario_hash(s, scenario), check_capacity(s, scenario), check_curve(s, scenario)]
     out.extend(_resolve_checks(s, scenario, tol))
     return out
 

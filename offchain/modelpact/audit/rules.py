@@ -468,7 +468,7 @@ def check_predicted_accuracy(
         title,
         checked=1,
         failures=[ev] if want != s.models.predicted_accuracy_wad else [],
-        detail_pass=f"curve({s.models.total_data}) = {want}",
+        detail_pass=f"curve({s.models.total_data} rows) = {want / WAD:.6f} as posted",
         evidence=[ev],
     )
 
