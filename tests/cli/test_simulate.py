@@ -47,3 +47,23 @@ def test_simulate_bad_options_are_one_line_errors(
         assert code == 2, err
         assert len(err.strip().splitlines()) == 1, err
         assert err.startswith("error: ")
+
+
+def test_simulate_real_rounds_train_real_models(tmp_path: Path) -> None:
+    """`--dataset digits` runs real rounds: collective models trained on digits shards, with
+    measured collective accuracy near the learned curve's prediction (within 0.03)."""
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "modelpact", "simulate", str(SCENARIOS / "digits_demo.toml"),
+            "--rounds", "4", "--dataset", "digits", "--out", "real.json",
+        ],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "real.json").read_text())
+    assert report["accuracy"] == "real"
+    from modelpact.scenario import load_scenario
+
+    scenario = load_scenario(SCENARIOS / "digits_demo.toml")
+    predicted = float(scenario.accuracy([report["mean_pooled_data"]])[0])
+    assert abs(report["mean_collective_accuracy"] - predicted) < 0.03

@@ -89,3 +89,14 @@ def test_digits_demo_scenario_solves_to_a_separating_menu_that_fits_the_pool() -
     result = sm.simulate(scenario, menu, rounds=400, seed=0, tiers="lottery")
     assert [s.option for s in result.types] == [0, 1, 2]
     assert result.promises_kept
+
+
+def test_real_rounds_refuse_menus_that_do_not_fit_the_data(case1) -> None:
+    """Real rounds need whole-row options whose worst case fits the pool; Scenario 1's
+    continuous menu on a tiny pool is refused with a SimulationError."""
+    from modelpact.ml import datasets as ds
+
+    menu = solve(case1, belief="bayes", benchmarks=False)
+    split = ds.split_test(ds.digits_rows()[:300], test_size=100, seed=0)
+    with pytest.raises(sm.SimulationError, match="fits the pool"):
+        sm.simulate(case1, menu, rounds=5, data=split)

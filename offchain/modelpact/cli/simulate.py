@@ -36,6 +36,15 @@ def simulate(
     ] = "lottery",
     lottery_tiers: Annotated[int, typer.Option(help="Tiers in lottery mode.")] = 3,
     confidence: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.99,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            help="Real rounds: train every round's models on this dataset (digits, generated, "
+            "or a .csv/.npy path) instead of using the accuracy curve. Slow: use few rounds."
+        ),
+    ] = None,
+    test_size: Annotated[int, typer.Option(help="Test rows of the real dataset split.")] = 360,
+    split_seed: Annotated[int, typer.Option(help="Seed of the real dataset split.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
     plot: Annotated[
         Path | None, typer.Option(help="Plot reward distributions per type against t (PNG).")
@@ -62,11 +71,19 @@ def simulate(
         confidence=confidence,
         json_path=out,
         plot_path=plot,
+        dataset=dataset,
+        test_size=test_size,
+        split_seed=split_seed,
     )
     result = run.result
     typer.echo(
         f"{result.rounds} rounds of {result.participants} participants, menu belief "
-        f"{run.menu.belief}, tiers {result.tiers}, {result.seconds:.1f} s"
+        f"{run.menu.belief}, tiers {result.tiers}, {result.accuracy} accuracy, "
+        f"{result.seconds:.1f} s"
+    )
+    typer.echo(
+        f"mean pooled data {result.mean_pooled_data:.1f}, mean collective accuracy "
+        f"{result.mean_collective_accuracy:.4f} ({result.accuracy})"
     )
     level = f"{100 * result.confidence:g}% CI"
     typer.echo(

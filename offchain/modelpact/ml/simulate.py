@@ -38,6 +38,7 @@ from modelpact.economics import best_option, reservation_utilities
 from modelpact.encoding import WAD, assign_rung, draw_seed, target_accuracy, to_wad
 from modelpact.errors import ModelpactError
 from modelpact.menu import Menu
+from modelpact.ml.datasets import Split
 from modelpact.scenario import Scenario
 
 __all__ = [
@@ -143,6 +144,37 @@ def _tiers_for(
     return sorted({lo + (hi - lo) * j // (count - 1) for j in range(count)})
 
 
+def _real_round(
+    data: Split,
+    counts: list[int],
+    ratios_wad: list[int],
+    rule: TierRule,
+    lottery_tiers: int,
+    *,
+    seed: int,
+) -> tuple[int, list[int]]:
+    """Train one real round: (collective accuracy WAD, posted tier accuracies WAD)."""
+    from modelpact.ml.datasets import shard_pool
+    from modelpact.ml.rewards import RewardSearch
+
+    if sum(counts) < 2:
+        return 0, []
+    rows = np.concatenate(shard_pool(data.pool, counts, seed))
+    search = RewardSearch(rows, data.test, seed=seed, orderings=1)
+    total = search.test_rows
+    collective = search.collective.correct * WAD // total
+    if collective == 0:
+        return 0, []
+    targets = [target_accuracy(r, collective) for r in ratios_wad]
+    wanted = _tiers_for(rule, targets, collective, lottery_tiers)
+    posted = set()
+    for target in wanted:
+        found = search.below(target / WAD)
+        if found is not None and found.correct > 0:
+            posted.add(found.correct * WAD // total)
+    return collective, sorted(posted)
+
+
 def _pick(menu: Menu, type_number: int, cost: float, reservation: float, tol: float) -> int | None:
     """The offered option a participant of ``type_number`` picks, or None to stay out.
 
@@ -169,8 +201,17 @@ def simulate(
     lottery_tiers: int = 3,
     confidence: float = 0.99,
     join_tolerance: float = 1e-6,
+    data: Split | None = None,
 ) -> SimulationResult:
-    """Run ``rounds`` rounds of ``menu`` in ``scenario`` (curve-predicted accuracy).
+    """Run ``rounds`` rounds of ``menu`` in ``scenario``.
+
+    Without ``data`` the collective accuracy is the scenario's curve at the pooled data
+    (``accuracy = "curve"``). With ``data`` (a test set and a pool of integer rows, e.g. the
+    digits split) every round is real (``accuracy = "real"``): the joined participants' shards
+    (``m`` rows each, so m must be whole rows) are drawn from the pool, the collective model is
+    trained and measured on the test set, and the tiers are real reward models
+    (:class:`modelpact.ml.rewards.RewardSearch`, one ordering) measured the same way. Real
+    rounds cost one training per model: use tens of rounds, not thousands.
 
     Raises :class:`SimulationError` for a non-linear valuation (the chain assigns in accuracy
     units), a menu for another number of participants, or bad options.
@@ -207,6 +248,15 @@ def simulate(
     m = np.array([offered[j].m if j is not None else 0.0 for j in choice])
     ratio_wad = [to_wad(min(offered[j].ratio, 1.0)) if j is not None else 0 for j in choice]
 
+    if data is not None:
+        need = scenario.participants * float(m.max(initial=0.0))
+        if any(not float(v).is_integer() for v in m) or need > data.pool.shape[0]:
+            raise SimulationError(
+                f"real rounds need whole-row options whose worst case ({need:g} rows) fits the "
+                f"pool of {data.pool.shape[0]} rows",
+                hint="simulate the integer menu (--integer) of a scenario sized for the data",
+            )
+
     rng = np.random.default_rng(seed)
     sums = np.zeros((rounds, k))
     counts = np.zeros((rounds, k))
@@ -219,13 +269,20 @@ def simulate(
         types = rng.choice(k, size=n, p=scenario.probabilities)
         s = float(m[types].sum())
         pooled[r] = s
-        collective = to_wad(float(scenario.accuracy(np.array([s]))[0])) if s > 0 else 0
+        joined = [int(i) for i in types if choice[int(i)] is not None]
+        if data is None:
+            collective = to_wad(float(scenario.accuracy(np.array([s]))[0])) if s > 0 else 0
+            targets = [target_accuracy(ratio_wad[i], collective) for i in set(joined)]
+            posted = _tiers_for(tiers, targets, collective, lottery_tiers)
+        else:
+            counts_rows = [int(m[i]) for i in joined]
+            collective, posted = _real_round(
+                data, counts_rows, [ratio_wad[i] for i in set(joined)], tiers, lottery_tiers,
+                seed=int(rng.integers(2**31)),
+            )  # fmt: skip
         collective_acc[r] = collective / WAD
         if collective == 0:
             continue  # nobody joined or no data: no round
-        joined = [int(i) for i in types if choice[int(i)] is not None]
-        targets = [target_accuracy(ratio_wad[i], collective) for i in set(joined)]
-        posted = _tiers_for(tiers, targets, collective, lottery_tiers)
         coordinator_secret = rng.bytes(32)
         top = len(posted) + 1
         any_top = False
@@ -278,7 +335,7 @@ def simulate(
         tiers=tiers,
         lottery_tiers=lottery_tiers,
         confidence=confidence,
-        accuracy="curve",
+        accuracy="curve" if data is None else "real",
         types=tuple(stats),
         tight_fraction=tight / rounds,
         mean_collective_accuracy=float(collective_acc.mean()),
@@ -411,10 +468,17 @@ def run_simulation(
     confidence: float = 0.99,
     json_path: Path | str | None = None,
     plot_path: Path | str | None = None,
+    dataset: str | None = None,
+    test_size: int = 360,
+    split_seed: int = 0,
 ) -> SimulationRun:
     """Load the scenario, take the menu from ``menu_path`` or solve it (``belief`` overrides
     the scenario's; ``integer`` rounds m to rows as the chain publishes it), simulate, compute
-    the exact Bayesian belief gap, and write the JSON report and the plot if asked."""
+    the exact Bayesian belief gap, and write the JSON report and the plot if asked.
+
+    With ``dataset`` (``digits``, ``generated`` or a file) rounds are real: the dataset is split
+    with ``split_test(test_size=test_size, seed=split_seed)`` and every round trains real
+    models (see :func:`simulate`)."""
     import json
 
     from modelpact.menu import menu_from_json
@@ -436,9 +500,15 @@ def run_simulation(
         menu = solve(scenario, belief=belief, benchmarks=False)
         if integer:
             menu = integerize_menu(scenario, menu)
+    data = None
+    if dataset is not None:
+        from modelpact.ml.datasets import load_dataset, split_test
+
+        data = split_test(load_dataset(dataset), test_size=test_size, seed=split_seed)
     result = simulate(
         scenario,
         menu,
+        data=data,
         rounds=rounds,
         seed=seed,
         tiers=tiers,
