@@ -102,6 +102,10 @@ def demo(
         "runs/demo"
     ),
     scenario: Annotated[Path, typer.Option("--scenario", help="Scenario TOML.")] = DEFAULT_SCENARIO,
+    dataset: Annotated[
+        str,
+        typer.Option("--dataset", help="digits (real, 1,797 rows) or generated (any size)."),
+    ] = "digits",
     test_size: Annotated[
         int, typer.Option("--test-size", help="Rows of the public test set.")
     ] = 360,
@@ -129,6 +133,7 @@ def demo(
                 settings=settings,
                 scenario=scenario,
                 test_size=test_size,
+                dataset=dataset,
             ),
             progress=progress,
         )

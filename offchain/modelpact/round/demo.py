@@ -125,11 +125,6 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
     menu_path = out / "menu.json"
     write_menu_json(menu, menu_path)
 
-    progress("splitting the dataset into a public test set and participant shards")
-    rows = load_dataset(config.dataset, seed=config.seed)
-    split = split_test(rows, test_size=config.test_size, seed=config.seed)
-    test_path = save_rows(out / "test_set.npy", split.test)
-
     rng = np.random.default_rng(config.seed)
     types = rng.choice(scenario.n_types, size=config.participants, p=scenario.probabilities)
     offered = menu.offered
@@ -137,6 +132,12 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
         part.pick_option(best_option(menu, float(scenario.costs[k]))[1].tolist()) for k in types
     ]
     counts = [round(offered[j].m) for j in choices]
+
+    progress("splitting the dataset into a public test set and participant shards")
+    size = config.test_size + sum(counts) + 64  # only used by the generated dataset
+    rows = load_dataset(config.dataset, generated_size=size, seed=config.seed)
+    split = split_test(rows, test_size=config.test_size, seed=config.seed)
+    test_path = save_rows(out / "test_set.npy", split.test)
     shards = shard_pool(split.pool, counts, seed=config.seed)
 
     with open_chain(config.settings) as chain:

@@ -1,0 +1,75 @@
+"""Whole-round wall time and gas, printed as JSON (one object).
+
+Run: .venv/bin/python bench/round.py [--cases embedded:10,anvil:10,anvil:50,anvil:200]
+
+Each case is `modelpact demo` in process (solve, deploy, N participants fund/commit/join with
+their own keys, coordinator reveal, delivery checks, real training and reward tiers, post, N
+reveals and claims with model fetch + verification, time travel and sweep, the independent
+audit, report). Rounds larger than the digits data allows (N > 10) use the generated dataset of
+`modelpact.ml.datasets`. Targets (issue 4, 2-core machine): embedded:10 <= 60 s, anvil:10 <= 20 s,
+anvil:200 <= 300 s. `total_gas` sums every round transaction (deploy, joins, reveals, post,
+claims, sweep), not the demo's funding transfers. The machine's load average is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from modelpact.round.demo import DemoConfig, run_demo
+from modelpact.round.session import ChainSettings
+
+
+def run_case(kind: str, participants: int, seed: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="modelpact-bench-") as tmp:
+        base = Path(tmp)
+        settings = ChainSettings.build(
+            chain=kind, rpc_url=None, chain_id=None, state_dir=base / "state"
+        )
+        load_before = os.getloadavg()[0]
+        started = time.perf_counter()
+        result = run_demo(
+            DemoConfig(
+                participants=participants,
+                seed=seed,
+                out_dir=base / "out",
+                settings=settings,
+                dataset="digits" if participants <= 10 else "generated",
+            )
+        )
+        wall = time.perf_counter() - started
+        report = result.report
+        return {
+            "chain": kind,
+            "participants": participants,
+            "dataset": "digits" if participants <= 10 else "generated",
+            "wall_seconds": round(wall, 2),
+            "total_gas": report.total_gas,
+            "gas_per_participant": round(report.total_gas / participants),
+            "total_rows": report.total_data,
+            "collective_accuracy": report.collective_accuracy,
+            "all_checks_passed": report.passed,
+            "failed_checks": [f"{c.name}: {c.detail}" for c in report.checks if not c.passed],
+            "load_avg_1m_before": round(load_before, 2),
+            "load_avg_1m_after": round(os.getloadavg()[0], 2),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="embedded:10,anvil:10,anvil:50,anvil:200")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    results = []
+    for case in args.cases.split(","):
+        kind, n = case.split(":")
+        results.append(run_case(kind, int(n), args.seed))
+    print(json.dumps({"bench": "round", "cpus": os.cpu_count(), "cases": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
