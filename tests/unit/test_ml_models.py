@@ -129,3 +129,20 @@ def test_prediction_checks_feature_count(split: ds.Split) -> None:
     model = md.train_model(split.pool[:100], seed=0)
     with pytest.raises(md.ModelError, match="expects"):
         md.predict(model, split.test)  # label column left in
+
+
+def test_model_bytes_are_identical_across_processes(split: ds.Split) -> None:
+    """A fresh interpreter (other hash seed, other BLAS thread setting) trains the same bytes."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from modelpact.ml import datasets as ds, models as md\n"
+        "sp = ds.split_test(ds.digits_rows(), test_size=360, seed=0)\n"
+        "sys.stdout.buffer.write(md.train_model_bytes(sp.pool[:250], seed=5))\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "123", "OPENBLAS_NUM_THREADS": "2"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, env=env)
+    assert done.stdout == md.train_model_bytes(split.pool[:250], seed=5)
