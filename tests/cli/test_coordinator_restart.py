@@ -1,0 +1,49 @@
+"""``--chain anvil``: the project starts and stops anvil itself, with a state file, so a round
+deployed by one command is still there for the next command (a node restart)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCENARIO = (
+    Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
+)
+
+
+def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "modelpact", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.mark.anvil
+def test_round_survives_node_restart_and_lost_state_is_one_line(tmp_path: Path) -> None:
+    """Deploy with --chain anvil, then `status` in a new process (new anvil, same state file)
+    sees the round in phase join with the coordinator's bond; without the state file the
+    command says in one line that no contract is there and how to fix it (exit 2)."""
+    chain = ["--chain", "anvil", "--state-dir", "st"]
+    done = _run(
+        tmp_path, "coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account", "0", *chain
+    )
+    assert done.returncode == 0, done.stderr
+    status = _run(tmp_path, "coordinator", "status", *chain)
+    assert status.returncode == 0, status.stderr
+    assert "phase join" in status.stdout
+    assert "participants 0/10" in status.stdout
+    assert "contract balance: 100000000000000000 wei" in status.stdout
+
+    (tmp_path / "st" / "anvil-state.json").rename(tmp_path / "lost.json")
+    lost = _run(tmp_path, "coordinator", "status", *chain)
+    assert lost.returncode == 2
+    assert lost.stderr.count("\n") == 1
+    assert "no contract at" in lost.stderr
+    assert "--state-dir" in lost.stderr
