@@ -306,3 +306,36 @@ def test_cli_entry_point_is_registered() -> None:
     assert done.returncode == 0, done.stderr
     for option in ("--deployment", "--rpc", "--address", "--scenario", "--data", "--models"):
         assert option in done.stdout
+
+
+@pytest.mark.anvil
+def test_demo_round_audits_clean_after_the_fact(tmp_path) -> None:
+    """The auditor's workflow on the demo's anvil round: after `modelpact demo --chain anvil`
+    stopped its node, restart anvil from the saved state and audit through the CLI with only the
+    deployment record, the delivered data and the model files: exit 0, nothing failed."""
+    import json
+
+    from modelpact.anvil import AnvilNode
+    from modelpact.cli import main
+
+    out, state = tmp_path / "out", tmp_path / "state"
+    command = [sys.executable, "-m", "modelpact", "demo", "--participants", "3"]
+    command += ["--chain", "anvil", "--state-dir", str(state), "--out", str(out)]
+    demo = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    with AnvilNode(state_file=state / "anvil-state.json") as node:
+        argv = ["audit", "--deployment", str(out / "deployment.json"), "--rpc", node.rpc_url]
+        argv += ["--data", str(out / "delivered"), "--models", str(out / "models")]
+        argv += ["--json", str(tmp_path / "audit.json"), "--quiet"]
+        code = main(argv)
+    report = json.loads((tmp_path / "audit.json").read_text())
+    assert code == 0, [f["id"] for f in report["findings"] if f["status"] == "fail"]
+    assert report["counts"]["fail"] == 0
+    assert report["counts"]["pass"] >= 28
