@@ -1,0 +1,78 @@
+"""ML timings and quality, printed as JSON (one object). Run: .venv/bin/python bench/ml.py
+
+Cases: learning the digits curve (default sizes, 5 repeats); training the collective model of a
+10-participant digits round (1,310 rows); reward tiers for the demo menu's targets in both modes
+(with the largest miss); 2,000 simulated rounds of the paper's Scenario 1 (curve accuracy); a
+few real simulated rounds of the digits demo. Wall-clock seconds, with the machine's load
+average before and after, since the machine is shared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from modelpact.ml import curve, datasets, models, rewards, simulate
+from modelpact.optimizer import integerize_menu, solve
+from modelpact.scenario import load_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "offchain/modelpact/data/scenarios"
+
+
+def main() -> None:
+    load_before = os.getloadavg()
+    out: dict[str, object] = {"cpus": os.cpu_count(), "load_before": load_before}
+    rows = datasets.digits_rows()
+    split = datasets.split_test(rows, test_size=360, seed=0)
+
+    start = time.perf_counter()
+    learned = curve.learn_curve(rows, dataset="digits", repeats=5, seed=0, test_size=360)
+    out["curve_digits"] = {
+        "seconds": time.perf_counter() - start,
+        "models": learned.models_trained,
+        "r2": learned.fit.r2,
+        "rmse": learned.fit.rmse,
+    }
+
+    collective = datasets.shard_pool(split.pool, [1310], seed=0)[0]
+    start = time.perf_counter()
+    model = models.train_model_bytes(collective, seed=0)
+    out["train_collective_1310_rows"] = {
+        "seconds": time.perf_counter() - start,
+        "accuracy": models.accuracy(model, split.test),
+        "file_bytes": len(model),
+    }
+
+    demo = load_scenario(SCENARIOS / "digits_demo.toml")
+    menu = integerize_menu(demo, solve(demo, benchmarks=False))
+    top = models.accuracy(model, split.test)
+    targets = [min(o.ratio, 1.0) * top for o in menu.offered]
+    for mode in ("deterministic", "lottery"):
+        plan = rewards.build_tiers(collective, split.test, targets, mode=mode, seed=0)
+        out[f"tiers_{mode}"] = {
+            "seconds": plan.seconds,
+            "models_trained": plan.models_trained,
+            "tiers": len(plan.tiers),
+            "max_abs_miss": plan.max_abs_miss,
+        }
+
+    case1 = load_scenario(SCENARIOS / "paper_case1.toml")
+    result = simulate.simulate(case1, solve(case1, benchmarks=False), rounds=2000, seed=0)
+    out["simulate_case1_2000_rounds"] = {
+        "seconds": result.seconds,
+        "promises_kept": result.promises_kept,
+    }
+    real = simulate.simulate(demo, menu, rounds=10, seed=0, data=split)
+    out["simulate_digits_real_10_rounds"] = {
+        "seconds": real.seconds,
+        "mean_collective_accuracy": real.mean_collective_accuracy,
+        "curve_prediction": float(demo.accuracy([real.mean_pooled_data])[0]),
+    }
+    out["load_after"] = os.getloadavg()
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
