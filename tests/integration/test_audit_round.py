@@ -339,3 +339,20 @@ def test_demo_round_audits_clean_after_the_fact(tmp_path) -> None:
     assert code == 0, [f["id"] for f in report["findings"] if f["status"] == "fail"]
     assert report["counts"]["fail"] == 0
     assert report["counts"]["pass"] >= 28
+
+
+def test_coordinator_default_round_audits_clean(tmp_path) -> None:
+    """A coordinator who never posts: after the post deadline participants withdraw bond plus an
+    equal share of the coordinator's bond; the audit checks the refunds and the balance."""
+    chain = connect(chain="embedded")
+    done = execute_round(chain, tmp_path, participants=3, lies=Lies(stop_after="join"))
+    config = done.round.config()
+    _pass(chain, config.deadlines.post)
+    for who in chain.accounts[1:3]:  # the third participant has not withdrawn yet
+        done.round.withdraw_after_default(who)
+    report = done.audit()
+    assert report.ok, [(f.id, f.failures[:2]) for f in report.failed]
+    assert report.phase == "Aborted"
+    assert report.finding("refund.default").status is Status.PASS
+    assert report.finding("refund.default").checked == 2
+    assert report.finding("balance.reconciles").status is Status.PASS
