@@ -119,3 +119,13 @@ def test_capacity_other_than_scenario_fails(honest) -> None:
     """A round admitting more participants than the scenario's N fails config.capacity."""
     s = replace(honest, config=replace(honest.config, capacity=11))
     assert _run(s)["config.capacity"].status is Status.FAIL
+
+
+def test_ir_violation_is_caught(honest) -> None:
+    """Cutting the promise of type 1's option to 1.0 value unit leaves type 1 below its
+    reservation utility: menu.ir fails for type 1."""
+    o0 = honest.menu[0]
+    cut = replace(o0, promised_value_wad=WAD, ratio_wad=WAD * WAD // o0.budget_value_wad)
+    found = _run(replace(honest, menu=(cut, *honest.menu[1:])))
+    assert found["menu.ir"].status is Status.FAIL
+    assert found["menu.ir"].failures[0].subject.startswith("type 1")
