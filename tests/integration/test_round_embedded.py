@@ -116,3 +116,51 @@ def test_join_rerun_after_crash_between_send_and_receipt(tmp_path: Path) -> None
         assert w3.eth.get_balance(account.address) == balance_after_first
         assert int(handle.view("joinedCount")) == 1
         assert state.get("secret")
+
+
+def test_coordinator_default_refunds_bond_plus_compensation_once(tmp_path: Path) -> None:
+    """If the coordinator never posts models, after the post deadline the round is aborted and a
+    participant withdraws its bond plus the whole coordinator bond (sole participant); a second
+    withdrawal and a claim are refused with clear errors."""
+    from eth_account import Account
+
+    from modelpact.ml.datasets import load_dataset, save_rows, split_test
+    from modelpact.round import coordinator as coord
+    from modelpact.round import participant as part
+    from modelpact.round.handle import Phase, RoundHandle
+    from modelpact.round.session import open_chain
+
+    scenario = (
+        Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
+    )
+    with open_chain(_embedded(tmp_path)) as chain:
+        w3 = chain.w3
+        deployed = coord.deploy_scenario(
+            w3,
+            scenario_path=scenario,
+            sender=chain.funded_accounts[0],
+            deploy_dir=tmp_path / "deploy",
+            state_dir=tmp_path / "state",
+        )
+        handle = RoundHandle.open(w3, deployed.record)
+        account = Account.from_key("0x" + "43" * 32)
+        w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_transaction(
+                {"from": chain.funded_accounts[1], "to": account.address, "value": 10**18}
+            )
+        )
+        m = int(handle.view("option", 1)[0])
+        rows = split_test(load_dataset("digits"), test_size=360, seed=0).pool[:m]
+        state = part.participant_state(tmp_path / "state", deployed.record, account.address)
+        part.commit_dataset(state, dataset=save_rows(tmp_path / "d.npy", rows), spec_name="digits")
+        part.join(handle, state, account=account, option_id=1)
+        post_deadline = int(handle.view("config")[5][1])
+        chain.advance_time_to(post_deadline + 1)
+        assert handle.phase() == Phase.ABORTED
+        with pytest.raises(part.ParticipantError, match="phase aborted"):
+            part.claim(handle, state, account=account)
+        refund = part.withdraw_after_default(handle, state, account=account)
+        assert refund.bond == 10**16
+        assert refund.compensation == 10**17
+        with pytest.raises(part.AlreadyClaimedError, match="already paid out"):
+            part.withdraw_after_default(handle, state, account=account)

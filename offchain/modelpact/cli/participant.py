@@ -291,3 +291,25 @@ def verify(
     )
     if not result.ok:
         raise typer.Exit(1)
+
+
+@participant_app.command("withdraw")
+def withdraw(
+    keystore: KeystoreOpt,
+    deployment: DeploymentOpt = "latest",
+    deploy_dir: DeployDirOpt = Path("deploy"),
+    chain: ChainOpt = DEFAULT_CHAIN,
+    rpc: RpcOpt = None,
+    chain_id: ChainIdOpt = None,
+    state_dir: StateDirOpt = DEFAULT_STATE,
+) -> None:
+    """After the coordinator missed the post deadline: take back your bond plus compensation."""
+    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
+    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
+        account = _wallet().load_account(keystore, password=_password())
+        state = _core().participant_state(state_dir, opened.record, account.address)
+        result = _core().withdraw_after_default(opened.handle, state, account=account)
+    typer.echo(
+        f"refunded bond {result.bond} wei + compensation {result.compensation} wei "
+        f"(tx {result.tx_hash})"
+    )

@@ -36,6 +36,7 @@ __all__ = [
     "ParticipantError",
     "StepResult",
     "VerifyResult",
+    "WithdrawResult",
     "WrongRowCountError",
     "best_option_id",
     "claim",
@@ -49,6 +50,7 @@ __all__ = [
     "pick_option",
     "reveal",
     "verify_model",
+    "withdraw_after_default",
 ]
 
 
@@ -468,3 +470,45 @@ def default_models_dir(record: DeploymentRecord, record_path: Path) -> Path:
     """The coordinator's model store next to a deployment record."""
     files = record_path.parent / str(record.extra.get("files_dir", "."))
     return (files / str(record.extra.get("models_dir", "models"))).resolve()
+
+
+@dataclass(frozen=True)
+class WithdrawResult:
+    """A refund after the coordinator defaulted: bond plus a share of the coordinator's bond."""
+
+    tx_hash: str
+    bond: int
+    compensation: int
+    gas_used: int
+
+
+def withdraw_after_default(
+    handle: RoundHandle, state: JsonState, *, account: LocalAccount
+) -> WithdrawResult:
+    """After the coordinator missed the post deadline (phase aborted), take back the bond plus an
+    equal share of the coordinator's bond. A second withdrawal is an error."""
+    if not handle.is_participant(account.address):
+        raise ParticipantError(
+            f"{account.address} has not joined this round", hint="only participants are refunded"
+        )
+    if bool(handle.view("participant", account.address)[3]):
+        raise AlreadyClaimedError(
+            f"{account.address} was already paid out (claim or refund)",
+            hint="nothing to do; see `coordinator status`",
+        )
+    phase = handle.phase()
+    if phase != Phase.ABORTED:
+        raise ParticipantError(
+            f"the round is in phase {phase.name.lower()}, refunds happen only after the "
+            "coordinator missed the post deadline (phase aborted)",
+            hint="wait for the post deadline; if models were posted, reveal and claim instead",
+        )
+    receipt = _send(handle, state, "withdraw_tx", "withdrawAfterDefault", (), sender=account)
+    events = handle.contract.events.DefaultRefunded().process_receipt(receipt)
+    args = dict(events[0]["args"]) if events else {"bond": 0, "compensation": 0}
+    return WithdrawResult(
+        tx_hash=str(state.get("withdraw_tx")),
+        bond=int(args["bond"]),
+        compensation=int(args["compensation"]),
+        gas_used=_receipt_gas(receipt),
+    )
