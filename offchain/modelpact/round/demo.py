@@ -351,17 +351,6 @@ def _audit(chain: Any, out: Path, dataset: str, progress: Progress) -> list[Chec
     from modelpact.audit import run_audit
 
     progress("running the independent audit")
-    try:
-        from modelpact.audit import fetch  # noqa: F401  (the audit's chain reader, issue 5)
-    except ImportError:
-        progress("the independent audit cannot read the chain yet (modelpact.audit.fetch)")
-        return [
-            Check(
-                "independent audit",
-                True,
-                "PENDING: modelpact.audit.fetch is not available; participant-side checks only",
-            )
-        ]
     result = run_audit(
         deployment=out / "deployment.json",
         chain=chain.audit_chain(),
