@@ -132,3 +132,23 @@ def test_shipped_demo_curve_is_reproduced_from_the_data() -> None:
     assert shipped["alpha"] == pytest.approx(learned.fit.alpha, rel=1e-9)
     record = json.loads((scenarios / "digits_curve.json").read_text())
     assert [p["size"] for p in record["points"]] == [p.size for p in learned.points]
+
+
+def test_prediction_stderr_matches_finite_differences(digits_curve: cv.LearnedCurve) -> None:
+    """The delta-method standard error uses the right gradient: it equals the one computed
+    from finite-difference gradients of the power law and the same covariance."""
+    fit = digits_curve.fit
+    x = np.array([30.0, 300.0, 3000.0])
+    params = np.array([fit.a_max, fit.b, fit.alpha])
+    grads = []
+    for j in range(3):
+        h = np.zeros(3)
+        h[j] = 1e-6 * max(1.0, abs(params[j]))
+        up = cv.power_law(x, *(params + h))
+        down = cv.power_law(x, *(params - h))
+        grads.append((up - down) / (2 * h[j]))
+    g = np.stack(grads, axis=-1)
+    cov = np.asarray(fit.covariance)
+    expected = np.sqrt(np.einsum("ni,ij,nj->n", g, cov, g))
+    assert fit.predict_stderr(x) == pytest.approx(expected, rel=1e-5)
+    assert np.all(fit.predict_stderr(x) > 0)

@@ -91,6 +91,17 @@ class PowerLawFit:
         """Predicted accuracy at ``rows`` training rows (not clipped)."""
         return power_law(np.asarray(rows, dtype=np.float64), self.a_max, self.b, self.alpha)
 
+    def predict_stderr(self, rows: NDArray[np.float64] | float) -> NDArray[np.float64]:
+        """Standard error of the fitted curve at ``rows`` (delta method on the covariance)."""
+        x = np.asarray(rows, dtype=np.float64)
+        p = np.power(x, -self.alpha)
+        # gradient of a_max - b x^-alpha with respect to (a_max, b, alpha)
+        grad = np.stack([np.ones_like(x), -p, self.b * p * np.log(x)], axis=-1)
+        cov = np.asarray(self.covariance, dtype=np.float64)
+        var = np.einsum("...i,ij,...j->...", grad, cov, grad)
+        result: NDArray[np.float64] = np.sqrt(np.clip(var, 0.0, None))
+        return result
+
 
 @dataclass(frozen=True)
 class LearnedCurve:
@@ -346,6 +357,16 @@ def plot_curve(curve: LearnedCurve, path: Path | str) -> Path:
             zorder=3,
         )
         grid = np.geomspace(sizes.min(), sizes.max(), 200)
+        band = 1.96 * f.predict_stderr(grid)
+        ax.fill_between(
+            grid,
+            f.predict(grid) - band,
+            f.predict(grid) + band,
+            color="C1",
+            alpha=0.2,
+            label="fit ± 1.96 standard errors",
+            zorder=1,
+        )
         ax.plot(
             grid,
             f.predict(grid),
