@@ -224,8 +224,8 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         uint256 n = tiers.length;
         if (n > MAX_TIERS) revert TooManyTiers(n, MAX_TIERS);
 
-        uint256 word;
-        uint256 previous;
+        uint256 word = 0;
+        uint256 previous = 0;
         for (uint256 i = 0; i < n; ++i) {
             uint64 acc = tiers[i].accuracyWad;
             if (acc >= collectiveAccuracyWad) revert TierAboveCollective(i, acc, collectiveAccuracyWad);
@@ -290,7 +290,9 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
 
         emit Claimed(msg.sender, entry.index, optionId, targetAccuracy, rung, accuracy, _rungModelHash(s, rung), bond, share);
 
-        _send(msg.sender, bond + share);
+        // Interaction last: the caller takes back its own bond (+ share).
+        (bool ok,) = payable(msg.sender).call{value: bond + share}("");
+        if (!ok) revert TransferFailed(msg.sender, bond + share);
     }
 
     /// @inheritdoc IModelpactRound
@@ -307,7 +309,8 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
 
         emit DefaultRefunded(msg.sender, bond, compensation);
 
-        _send(msg.sender, bond + compensation);
+        (bool ok,) = payable(msg.sender).call{value: bond + compensation}("");
+        if (!ok) revert TransferFailed(msg.sender, bond + compensation);
     }
 
     /// @inheritdoc IModelpactRound
@@ -318,7 +321,8 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
 
         emit Swept(coordinator, amount);
 
-        _send(coordinator, amount);
+        (bool ok,) = payable(coordinator).call{value: amount}("");
+        if (!ok) revert TransferFailed(coordinator, amount);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -432,8 +436,8 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     /// @inheritdoc IModelpactRound
     function predictedAccuracy(uint256 dataCount) public view override returns (uint256 accuracyWad) {
         uint256 n = _curve.length;
-        uint256 x0;
-        uint256 y0;
+        uint256 x0 = 0;
+        uint256 y0 = 0;
         for (uint256 i = 0; i < n; ++i) {
             CurveKnot memory k = _curve[i];
             if (dataCount < k.dataCount) return RoundMath.interpolate(x0, y0, k.dataCount, k.accuracyWad, dataCount);
@@ -503,10 +507,10 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         targetAccuracy = RoundMath.target(ratioWad, s.collectiveAccuracyWad);
         if (targetAccuracy == 0) return (0, 0, 0);
         uint256 n = s.tierCount;
-        uint256 loAccuracy;
+        uint256 loAccuracy = 0;
         uint256 hi = n + 1;
         uint256 hiAccuracy = s.collectiveAccuracyWad;
-        uint256 word;
+        uint256 word = 0;
         for (uint256 i = 0; i < n; ++i) {
             if (i & 3 == 0) word = _tierAccuracyWords[i >> 2];
             // forge-lint: disable-next-line(unsafe-typecast)
@@ -534,9 +538,4 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         }
     }
 
-    function _send(address to, uint256 amount) internal {
-        if (amount == 0) return;
-        (bool ok,) = payable(to).call{value: amount}("");
-        if (!ok) revert TransferFailed(to, amount);
-    }
 }
