@@ -59,12 +59,13 @@ def test_honest_menu_passes(honest) -> None:
 
 
 def test_ic_violation_is_caught(honest) -> None:
-    """Raising the promise of the cheapest option until type 2 prefers it fails menu.ic."""
+    """Raising the promise (and ratio) of type 1's option until type 2 prefers it fails menu.ic."""
     scenario = load_scenario(SCENARIO)
     c2 = scenario.costs[1]
     o0, o1, o2 = honest.menu
     lure = (o1.promised_value_wad / WAD) - c2 * (o1.data_count - o0.data_count) + 1.0
     doctored = replace(o0, promised_value_wad=to_wad(float(lure)))
+    doctored = replace(doctored, ratio_wad=doctored.promised_value_wad * WAD // o0.budget_value_wad)
     found = _run(replace(honest, menu=(doctored, o1, o2)))
     assert found["menu.ic"].status is Status.FAIL
     assert found["menu.resolve"].status is Status.FAIL

@@ -5,9 +5,10 @@
   that row count (floored to WAD), so the posted prediction cannot be inflated by a made-up curve;
 - ``menu.resolve``: re-solving the scenario (and integerizing it for the chain) gives the
   on-chain menu within the stated tolerance;
-- ``menu.ir`` / ``menu.ic`` / ``menu.budget``: the on-chain menu, each type picking its best
-  option, passes individual rationality, incentive compatibility and the budget constraint under
-  the scenario's declared belief (:func:`modelpact.checker.check_menu`);
+- ``menu.ir`` / ``menu.ic`` / ``menu.budget``: the on-chain menu, each type on the option it is
+  meant for, passes individual rationality, incentive compatibility (and exclusion) and the budget
+  constraint under the scenario's declared belief, on the values the chain delivers
+  (ratio x t_bar; :func:`modelpact.checker.check_menu`), and its posted t_bar are the true ones;
 - ``menu.optimal``: its expected collective accuracy is within tolerance of the optimum.
 
 The scenario and optimizer modules are core modules (no web3), so these rules are pure too.
@@ -29,6 +30,7 @@ from modelpact.errors import ModelpactError
 
 if TYPE_CHECKING:
     from modelpact.audit import Tolerances
+    from modelpact.checker import CheckReport
     from modelpact.menu import Menu
     from modelpact.scenario import Scenario
 
@@ -153,6 +155,7 @@ def _onchain_expected(menu: Menu) -> list[tuple[int, int, int, int]]:
 
 
 def _resolve_checks(s: RoundSnapshot, scenario: Scenario, tol: Tolerances) -> list[Finding]:
+    from modelpact.checker import check_menu
     from modelpact.economics import reservation_utility
     from modelpact.optimizer import conditional_values, integerize_menu, solve
 
@@ -203,10 +206,9 @@ def _resolve_checks(s: RoundSnapshot, scenario: Scenario, tol: Tolerances) -> li
     picks = econ.intended
     m_vec = np.array([econ.m[j] if j is not None else 0.0 for j in picks])
     belief = scenario.solver.belief
-    tbar_true, accuracy_onchain, _ = conditional_values(scenario, m_vec, belief=belief)
-    out.append(_check_ir(econ, mapping))
-    out.append(_check_ic(econ, mapping))
-    out.append(_check_budget(econ, tbar_true, belief))
+    _, accuracy_onchain, _ = conditional_values(scenario, m_vec, belief=belief)
+    report = check_menu(scenario, _as_menu(econ, scenario), belief=belief, tolerance=econ.tol)
+    out.extend(_constraint_findings(econ, report, mapping))
     gap = resolved.expected_accuracy - float(accuracy_onchain)
     ev = Evidence(
         "expected accuracy",
@@ -274,88 +276,91 @@ def _self_select(econ: _Economy) -> list[int | None]:
     return picks
 
 
-def _check_ir(econ: _Economy, mapping: str) -> Finding:
-    failures: list[Evidence] = []
+def _as_menu(econ: _Economy, scenario: Scenario) -> Menu:
+    """The on-chain menu as a per-type :class:`~modelpact.menu.Menu` (each type on the option it
+    is meant to pick; unserved types with zeros) for :func:`modelpact.checker.check_menu`."""
+    from modelpact.menu import Menu, MenuOption
+
+    options = []
+    for k, j in enumerate(econ.intended):
+        c, p, f = float(econ.costs[k]), float(scenario.probabilities[k]), float(econ.reservation[k])
+        if j is None:
+            options.append(MenuOption(k + 1, c, p, False, 0.0, 0.0, 0.0, 0.0, f, 0.0))
+            continue
+        m, t = float(econ.m[j]), float(econ.t[j])
+        tb, ratio = float(econ.tbar_posted[j]), float(econ.ratio[j])
+        options.append(MenuOption(k + 1, c, p, True, m, t, tb, ratio, f, t - c * m))
+    return Menu(
+        options=tuple(options),
+        expected_accuracy=0.0,
+        expected_value=0.0,
+        upper_bound=0.0,
+        belief=scenario.solver.belief,
+        expectation=scenario.solver.expectation,
+        scenario_sha256="",
+        solve_seconds=0.0,
+        participants=scenario.participants,
+        integer=True,
+    )
+
+
+def _constraint_findings(econ: _Economy, report: CheckReport, mapping: str) -> list[Finding]:
+    """menu.ir / menu.ic / menu.budget from the checker's violations (delivered values
+    ratio x t_bar under the declared belief), plus the posted t_bar against the recomputed one."""
     served = [(k, j) for k, j in enumerate(econ.intended) if j is not None]
+    unserved = len(econ.intended) - len(served)
+    groups: dict[str, list[Evidence]] = {"menu.ir": [], "menu.ic": [], "menu.budget": []}
+    where = {"IR": "menu.ir", "IC": "menu.ic", "EX": "menu.ic"}
+    for v in report.above_tolerance():
+        check_id = where.get(v.kind, "menu.budget")
+        j = econ.intended[v.i - 1]
+        subject = f"type {v.i}" + (f" (option {j})" if j is not None else " (not served)")
+        if v.j is not None:
+            subject += f" vs type {v.j}'s option {econ.intended[v.j - 1]}"
+        note = {
+            "IR": "gets less than its reservation utility",
+            "IC": "prefers another type's option (IC violated)",
+            "EX": "an excluded type prefers a served option (IC violated)",
+            "BC": "promise above t_bar (budget violated)",
+        }.get(v.kind, v.kind)
+        groups[check_id].append(
+            Evidence(subject, f"{v.kind} violation <= {econ.tol:.1e}", f"{v.size:.6g}", note)
+        )
+    rel = 1e-6 if report.exact else 2e-2  # sampled: the checker's t_bar is an estimate
     for k, j in served:
-        u = float(econ.t[j] - econ.costs[k] * econ.m[j])
-        if u < econ.reservation[k] - econ.tol:
-            failures.append(
+        tb = report.t_bar[k]
+        if abs(econ.tbar_posted[j] - tb) > max(econ.tol, rel * tb):
+            groups["menu.budget"].append(
                 Evidence(
                     f"type {k + 1} (option {j})",
-                    f"utility >= f = {econ.reservation[k]:.6f}",
-                    f"{u:.6f}",
-                    f"t - c m = {econ.t[j]:.6f} - {econ.costs[k]:g} x {econ.m[j]:g}",
+                    f"posted t_bar = {tb:.6f} ({report.belief})",
+                    f"{econ.tbar_posted[j]:.6f}",
+                    "budgetValueWad is not the conditional expectation",
                 )
             )
-    return make_finding(
-        "menu.ir",
-        _MENU_IDS[1][1],
-        checked=len(served),
-        failures=failures,
-        detail_pass=f"{len(served)} served types get their reservation utility or more ({mapping})",
-    )
-
-
-def _check_ic(econ: _Economy, mapping: str) -> Finding:
-    failures: list[Evidence] = []
-    checked = 0
-    for k, own in enumerate(econ.intended):
-        c = float(econ.costs[k])
-        mine = float(econ.t[own] - c * econ.m[own]) if own is not None else econ.reservation[k]
-        own_name = f"option {own}" if own is not None else "outside option"
-        for j in range(len(econ.m)):
-            if j == own:
-                continue
-            checked += 1
-            other = float(econ.t[j] - c * econ.m[j])
-            if other > mine + econ.tol:
-                failures.append(
-                    Evidence(
-                        f"type {k + 1}: {own_name} vs option {j}",
-                        f"utility of option {j} <= {mine:.6f}",
-                        f"{other:.6f}",
-                        "the type prefers another option (IC violated)",
-                    )
-                )
-    return make_finding(
-        "menu.ic",
-        _MENU_IDS[2][1],
-        checked=checked,
-        failures=failures,
-        detail_pass=f"{checked} pairwise IC constraints hold ({mapping})",
-    )
-
-
-def _check_budget(econ: _Economy, tbar_true: FloatArray, belief: str) -> Finding:
-    failures: list[Evidence] = []
-    served = [(k, j) for k, j in enumerate(econ.intended) if j is not None]
-    for k, j in served:
-        tb = float(tbar_true[k])
-        subject = f"type {k + 1} (option {j})"
-        if econ.t[j] > tb + econ.tol:
-            failures.append(
-                Evidence(subject, f"t <= t_bar = {tb:.6f} ({belief})", f"t = {econ.t[j]:.6f}")
-            )
-        if abs(econ.tbar_posted[j] - tb) > max(econ.tol, 1e-6 * tb):
-            failures.append(
-                Evidence(subject, f"posted t_bar = {tb:.6f}", f"{econ.tbar_posted[j]:.6f}", belief)
-            )
-        delivered = float(econ.ratio[j]) * tb
-        if delivered < econ.t[j] - econ.tol:
-            failures.append(
-                Evidence(
-                    subject,
-                    f"ratio x t_bar >= t = {econ.t[j]:.6f}",
-                    f"{delivered:.6f}",
-                    "the on-chain ratio delivers less than the promise",
-                )
-            )
-    return make_finding(
-        "menu.budget",
-        _MENU_IDS[3][1],
-        checked=len(served),
-        failures=failures,
-        detail_pass=f"{len(served)} promises within t_bar under the {belief} belief; ratios "
-        "deliver them",
-    )
+    ic_pairs = len(served) * (len(served) - 1) + unserved * len(served)
+    return [
+        make_finding(
+            "menu.ir",
+            _MENU_IDS[1][1],
+            checked=len(served),
+            failures=groups["menu.ir"],
+            detail_pass=f"{len(served)} served types get their reservation utility or more "
+            f"({mapping})",
+        ),
+        make_finding(
+            "menu.ic",
+            _MENU_IDS[2][1],
+            checked=ic_pairs,
+            failures=groups["menu.ic"],
+            detail_pass=f"{ic_pairs} IC / exclusion constraints hold ({mapping})",
+        ),
+        make_finding(
+            "menu.budget",
+            _MENU_IDS[3][1],
+            checked=len(served),
+            failures=groups["menu.budget"],
+            detail_pass=f"{len(served)} promises within t_bar under the {report.belief} belief"
+            + ("" if report.exact else " (sampled estimate)"),
+        ),
+    ]
