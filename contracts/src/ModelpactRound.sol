@@ -17,7 +17,7 @@ import {RoundMath} from "./libraries/RoundMath.sol";
 ///             stays in the `Joined` event; a fresh third slot would cost 20k gas per reveal);
 ///           - the data root is NOT stored: it only has to be auditable, so it lives in `Joined`;
 ///           - per-option join counts share the option's first slot (read at join anyway);
-///           - tier accuracies are packed four to a slot, so a claim scans at most 8 slots.
+///           - tier accuracies are packed four to a slot and a claim binary-searches them.
 ///         Every per-participant action is O(1); loops run only over the menu (<= 64 options), the
 ///         tiers (<= 32) and the curve knots (<= 64).
 ///         Interactions (ETH transfers) happen last, behind OpenZeppelin's transient reentrancy
@@ -494,6 +494,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     }
 
     function _tierAccuracy(uint256 i) internal view returns (uint256) {
+        // forge-lint: disable-next-line(unsafe-typecast)
         return uint64(_tierAccuracyWords[i >> 2] >> ((i & 3) * 64));
     }
 
@@ -506,22 +507,23 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     {
         targetAccuracy = RoundMath.target(ratioWad, s.collectiveAccuracyWad);
         if (targetAccuracy == 0) return (0, 0, 0);
-        uint256 n = s.tierCount;
-        uint256 loAccuracy = 0;
-        uint256 hi = n + 1;
-        uint256 hiAccuracy = s.collectiveAccuracyWad;
-        uint256 word = 0;
-        for (uint256 i = 0; i < n; ++i) {
-            if (i & 3 == 0) word = _tierAccuracyWords[i >> 2];
-            // forge-lint: disable-next-line(unsafe-typecast)
-            uint256 acc = uint64(word >> ((i & 3) * 64));
-            if (acc >= targetAccuracy) {
-                hi = i + 1;
-                hiAccuracy = acc;
-                break;
+        // Binary search for the first tier at or above the target (tiers ascend strictly): at most
+        // 6 probes touching at most 4 packed slots, so a claim stays O(log tiers) in storage reads.
+        uint256 first = 0;
+        uint256 end = s.tierCount;
+        while (first < end) {
+            uint256 mid;
+            // unchecked: first < end <= MAX_TIERS = 32, the sum cannot overflow.
+            unchecked {
+                mid = (first + end) >> 1;
             }
-            loAccuracy = acc;
+            if (_tierAccuracy(mid) >= targetAccuracy) end = mid;
+            else first = mid + 1;
         }
+        // Rung first + 1 is the tier found (or the collective model when first == tierCount).
+        uint256 hi = first + 1;
+        uint256 hiAccuracy = first < s.tierCount ? _tierAccuracy(first) : s.collectiveAccuracyWad;
+        uint256 loAccuracy = first == 0 ? 0 : _tierAccuracy(first - 1);
         if (RoundMath.drawsHigh(seed, loAccuracy, hiAccuracy, targetAccuracy)) return (hi, hiAccuracy, targetAccuracy);
         // unchecked: hi >= 1 (rung 0 has accuracy 0 < target, so hi is never rung 0).
         unchecked {

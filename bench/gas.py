@@ -1,0 +1,239 @@
+"""Gas per ModelpactRound action, measured on the pinned anvil node; prints JSON.
+
+    .venv/bin/python bench/gas.py                      # rounds of 10 and 1,000 participants
+    .venv/bin/python bench/gas.py --sizes 10,100       # quicker
+
+Reports, from mined receipts (gasUsed, so independent of the gas limit sent):
+- per action: join, revealCoordinator, postModels (0..32 tiers, with the per-tier slope), reveal,
+  claim (with 2 and 32 tiers, best and worst rung position), withdrawAfterDefault, sweep;
+- per-participant join / reveal / claim gas (min, mean, max) for each round size, to show the
+  cost does not grow with the number of participants (every per-participant action is O(1));
+- the issue's targets and whether each is met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from modelpact import chain as ch
+from modelpact import encoding as enc
+from modelpact.anvil import AnvilNode
+
+BOND = 10**16
+COORDINATOR_BOND = 10**18
+COLLECTIVE = 9 * 10**17
+MENU = (
+    enc.OnchainOption(100, 3 * 10**17, 20 * 10**18, 60 * 10**18),
+    enc.OnchainOption(200, 6 * 10**17, 45 * 10**18, 75 * 10**18),
+    enc.OnchainOption(400, 10**18, 80 * 10**18, 80 * 10**18),
+)
+TARGETS = {"join": 100_000, "reveal": 50_000, "claim": 65_000}
+
+
+def _tiers(n: int) -> list[enc.Tier]:
+    step = COLLECTIVE // (n + 1)
+    return [enc.Tier(enc.model_hash(f"tier-{i}".encode()), step * (i + 1)) for i in range(n)]
+
+
+class Bench:
+    def __init__(self, chain: ch.Chain) -> None:
+        self.chain = chain
+        self.coordinator = chain.accounts[0]
+
+    def deploy(self, capacity: int, menu: tuple[enc.OnchainOption, ...] = MENU) -> tuple:
+        secret = enc.random_secret()
+        scenario = enc.keccak256(b"bench")
+        config = enc.RoundConfig(
+            capacity=capacity,
+            participant_bond=BOND,
+            scenario_hash=scenario,
+            test_set_commitment=enc.keccak256(b"test-set"),
+            coordinator_commitment=enc.coordinator_commitment(
+                secret, self.coordinator, scenario, self.chain.chain_id
+            ),
+            deadlines=enc.Deadlines.after(
+                ch.chain_time(self.chain), join=10**6, post=10**6, reveal=10**6, claim=10**6
+            ),
+        )
+        curve = [enc.CurveKnot(100 * (i + 1), 10**17 * (i + 1)) for i in range(8)]
+        rc = ch.deploy_round(
+            self.chain,
+            sender=self.coordinator,
+            menu_options=menu,
+            config=config,
+            curve=curve,
+            coordinator_bond=COORDINATOR_BOND,
+        )
+        return rc, secret, config
+
+    def to(self, deadline: int) -> None:
+        now = ch.chain_time(self.chain)
+        if deadline >= now:
+            ch.advance_time(self.chain, deadline - now + 1)
+
+    def join_all(self, rc: ch.RoundContract, members: list[str], option: int | None = None):
+        secrets, gas = {}, []
+        for i, who in enumerate(members):
+            s = enc.random_secret()
+            secrets[who] = s
+            o = i % len(MENU) if option is None else option
+            commitment = enc.participant_commitment(s, who, rc.address, self.chain.chain_id)
+            res = rc.join(
+                who,
+                option_id=o,
+                data_root=enc.keccak256(who.encode()),
+                row_count=rc_option_rows(o),
+                commitment=commitment,
+                value=BOND,
+            )
+            gas.append(res.gas_used)
+        return secrets, gas
+
+
+def rc_option_rows(option: int) -> int:
+    return MENU[option].data_count
+
+
+def _stats(values: list[int]) -> dict[str, float | int]:
+    return {
+        "n": len(values),
+        "min": min(values),
+        "mean": round(statistics.fmean(values), 1),
+        "max": max(values),
+    }
+
+
+def full_round(bench: Bench, size: int, tiers: int) -> dict[str, object]:
+    """A round of ``size`` participants (all reveal, all claim); per-action gas lists."""
+    members = list(bench.chain.accounts[1 : size + 1])
+    rc, secret, config = bench.deploy(size)
+    secrets, join_gas = bench.join_all(rc, members)
+    coord_reveal = rc.reveal_coordinator(bench.coordinator, secret).gas_used
+    post = rc.post_models(
+        bench.coordinator,
+        collective_model_hash=enc.model_hash(b"collective"),
+        collective_accuracy_wad=COLLECTIVE,
+        tiers=_tiers(tiers),
+    ).gas_used
+    reveal_gas = [rc.reveal(who, secrets[who]).gas_used for who in members]
+    claim_gas = [rc.claim(who).gas_used for who in members]
+    bench.to(config.deadlines.claim)
+    sweep = rc.sweep(bench.coordinator).gas_used
+    return {
+        "participants": size,
+        "tiers": tiers,
+        "join": _stats(join_gas),
+        "reveal": _stats(reveal_gas),
+        "claim": _stats(claim_gas),
+        "revealCoordinator": coord_reveal,
+        "postModels": post,
+        "sweep": sweep,
+    }
+
+
+def post_models_by_tiers(bench: Bench, counts: list[int]) -> dict[str, int]:
+    out = {}
+    for n in counts:
+        rc, secret, _ = bench.deploy(1)
+        bench.join_all(rc, [bench.chain.accounts[1]])
+        rc.reveal_coordinator(bench.coordinator, secret)
+        out[str(n)] = rc.post_models(
+            bench.coordinator,
+            collective_model_hash=enc.model_hash(b"collective"),
+            collective_accuracy_wad=COLLECTIVE,
+            tiers=_tiers(n),
+        ).gas_used
+    return out
+
+
+def claim_worst_case(bench: Bench, tiers: int) -> dict[str, int]:
+    """Claim gas when the target sits above every tier (full scan) vs below the first."""
+    menu = (enc.OnchainOption(10, 10**16), enc.OnchainOption(10, 10**18 - 1))
+    out = {}
+    for label, option in (("target_below_first_tier", 0), ("target_above_all_tiers", 1)):
+        rc, secret, _config = bench.deploy(1, menu)
+        who = bench.chain.accounts[1]
+        s = enc.random_secret()
+        rc.join(
+            who,
+            option_id=option,
+            data_root=enc.keccak256(b"r"),
+            row_count=10,
+            commitment=enc.participant_commitment(s, who, rc.address, bench.chain.chain_id),
+            value=BOND,
+        )
+        rc.reveal_coordinator(bench.coordinator, secret)
+        rc.post_models(
+            bench.coordinator,
+            collective_model_hash=enc.model_hash(b"collective"),
+            collective_accuracy_wad=COLLECTIVE,
+            tiers=_tiers(tiers),
+        )
+        rc.reveal(who, s)
+        out[label] = rc.claim(who).gas_used
+    return out
+
+
+def default_path(bench: Bench) -> dict[str, int]:
+    rc, _, config = bench.deploy(3)
+    members = list(bench.chain.accounts[1:4])
+    bench.join_all(rc, members)
+    bench.to(config.deadlines.post)
+    gas = [rc.withdraw_after_default(who).gas_used for who in members]
+    return {"withdrawAfterDefault": max(gas)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,1000", help="round sizes, comma-separated")
+    parser.add_argument("--tiers", type=int, default=4, help="tiers posted in the full rounds")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    started = time.perf_counter()
+    with AnvilNode(extra_args=("--accounts", str(max(sizes) + 2), "--balance", "1000")) as node:
+        chain = ch.connect(chain="anvil", rpc_url=node.rpc_url)
+        bench = Bench(chain)
+        rounds = [full_round(bench, n, args.tiers) for n in sizes]
+        posts = post_models_by_tiers(bench, [0, 1, 4, 8, 16, 32])
+        claims = {str(n): claim_worst_case(bench, n) for n in (2, 32)}
+        default = default_path(bench)
+    per_tier = round((posts["32"] - posts["0"]) / 32, 1)
+    worst_claim = max(v for c in claims.values() for v in c.values())
+    worst = {
+        "join": max(r["join"]["max"] for r in rounds),  # type: ignore[index]
+        "reveal": max(r["reveal"]["max"] for r in rounds),  # type: ignore[index]
+        "claim": max(worst_claim, *(r["claim"]["max"] for r in rounds)),  # type: ignore[index]
+    }
+    result = {
+        "node": "anvil 1.7.1 (pinned npm binary), gas from mined receipts",
+        "machine_load_1min": os.getloadavg()[0],
+        "seconds": round(time.perf_counter() - started, 1),
+        "rounds": rounds,
+        "postModels_by_tier_count": posts,
+        "postModels_gas_per_tier": per_tier,
+        "claim_by_rung_position": claims,
+        "default": default,
+        "targets": {
+            "join<=100k": worst["join"] <= TARGETS["join"],
+            "reveal<=50k": worst["reveal"] <= TARGETS["reveal"],
+            "claim<=65k": worst["claim"] <= TARGETS["claim"],
+            "postModels<=150k+30k*tiers": all(
+                g <= 150_000 + 30_000 * int(n) for n, g in posts.items()
+            ),
+            "postModels_per_tier<=30k": per_tier <= 30_000,
+        },
+        "worst": worst,
+    }
+    json.dump(result, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "offchain"))
+    main()
