@@ -4,6 +4,8 @@ protocol steps."""
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -22,9 +24,25 @@ __all__ = [
 WAD = 10**18
 
 
+_ROOTS: dict[tuple[tuple[int, ...], bytes], bytes] = {}
+_ROOTS_MAX = 4096
+
+
 def data_root(rows: NDArray[np.int64]) -> bytes:
-    """StandardMerkleTree root of integer rows (leaf = (row index, row values))."""
-    return bytes(encoding.dataset_merkle_root(rows.tolist()))
+    """StandardMerkleTree root of integer rows (leaf = (row index, row values)).
+
+    Memoised by the rows' shape and sha256 (the same rows always have the same root), because a
+    round hashes the same public test set for every participant's verification.
+    """
+    arr = np.ascontiguousarray(rows, dtype="<i8")
+    key = (tuple(arr.shape), hashlib.sha256(arr.tobytes()).digest())
+    root = _ROOTS.get(key)
+    if root is None:
+        root = bytes(encoding.dataset_merkle_root(arr.tolist()))
+        if len(_ROOTS) >= _ROOTS_MAX:
+            _ROOTS.clear()
+        _ROOTS[key] = root
+    return root
 
 
 def participant_commitment(

@@ -111,9 +111,7 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
 
     started = time.perf_counter()
     out = config.out_dir.resolve()
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    _clear_output(out)
     gas: list[int] = []
 
     progress("solving the scenario")
@@ -332,6 +330,25 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
         )
     paths = write_report(out, report)
     return DemoResult(report=report, record=record, out_dir=out, paths=paths)
+
+
+def _clear_output(out: Path) -> None:
+    """Make ``out`` an empty directory; only a previous demo output (or an empty directory) is
+    ever deleted, never an unrelated directory passed by mistake."""
+    if out.exists() and not out.is_dir():
+        raise DemoError(f"--out {out} is a file", hint="pass a directory path")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / _MARKER).is_file():
+            raise DemoError(
+                f"--out {out} exists and is not a previous demo output",
+                hint="pass a new or empty directory; nothing was deleted",
+            )
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / _MARKER).write_text("modelpact demo output; the next demo run may replace it\n")
+
+
+_MARKER = ".modelpact-demo"
 
 
 def _fund(w3: Any, funder: str, to: str, amount: int) -> None:
