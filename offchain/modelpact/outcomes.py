@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -104,6 +105,12 @@ class BeliefModel:
     def size(self) -> int:
         """M, the number of outcomes."""
         return int(self.base.shape[0])
+
+    @cached_property
+    def outer(self) -> FloatArray:
+        """(M, K*K) outer products base_o base_o', so sum_o d_o x_o x_o' is one matmul."""
+        m, k = self.base.shape
+        return (self.base[:, :, None] * self.base[:, None, :]).reshape(m, k * k)
 
     def pooled(self, m: FloatArray) -> FloatArray:
         """S, shape (M, K): pooled data of each outcome as seen by each type."""

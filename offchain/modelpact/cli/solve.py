@@ -86,7 +86,6 @@ def solve_command(
 ) -> None:
     """Solve SCENARIO into its optimal menu, print a table and optionally write JSON."""
     from modelpact.errors import ScenarioError
-    from modelpact.optimizer import integerize_menu, solve
     from modelpact.scenario import load_scenario
 
     if belief is not None and belief not in ("bayes", "paper"):
@@ -108,6 +107,8 @@ def solve_command(
         raise ScenarioError(
             f"--serve names a type outside 1..{loaded.n_types}", hint="use 1-based type numbers"
         )
+    from modelpact.optimizer import integerize_menu, solve  # cvxpy: import only when solving
+
     menu = solve(loaded, belief=chosen, serve=serve_value)
     if integer:
         menu = integerize_menu(loaded, menu)
