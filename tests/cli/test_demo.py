@@ -72,3 +72,21 @@ def test_demo_rejects_bad_chain_option(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "unknown --chain 'mainnet'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_demo_refuses_to_replace_an_unrelated_directory(tmp_path: Path) -> None:
+    """--out pointing at a non-empty directory that is not a previous demo output is refused in
+    one line (exit 2) and nothing in it is deleted."""
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.tex").write_text("do not delete")
+    done = subprocess.run(
+        [sys.executable, "-m", "modelpact", "demo", "--out", str(precious)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "is not a previous demo output" in done.stderr
+    assert (precious / "chapter1.tex").read_text() == "do not delete"
