@@ -348,6 +348,8 @@ def write_record(done: Executed, path: Path, **changes: object) -> Path:
         menu_file="menu.json",
         menu_sha256=file_sha256(menu_file),
         test_set_file=str(done.test_set.relative_to(path.parent)),
+        scenario_hash_onchain="0x" + done.round.config().scenario_hash.hex(),
+        test_set_root="0x" + done.round.config().test_set_commitment.hex(),
     )
     return write(replace(record, **changes), path)  # type: ignore[arg-type]
 
@@ -368,6 +370,7 @@ def test_deployment_record_audits_clean(honest, tmp_path) -> None:
     assert code == 0, failed(report)
     skipped = {f["id"] for f in report["findings"] if f["status"] == "skip"}
     assert skipped == {"refund.default"}
+    assert next(f for f in report["findings"] if f["id"] == "record.matches_chain")["checked"] == 4
 
 
 def test_record_with_other_compiler_settings(honest, tmp_path) -> None:
@@ -382,3 +385,18 @@ def test_record_with_other_compiler_settings(honest, tmp_path) -> None:
     code, report = record_audit(path, files, tmp_path)
     assert code == 1
     assert failed(report) == {"bytecode.matches_source"}
+
+
+def test_record_claiming_another_test_set(honest, tmp_path) -> None:
+    """A deployment record naming a test-set root other than the one committed on chain (and
+    that root's file): the record disagrees with the chain, and the file with the commitment."""
+    files = copy_files(honest, tmp_path / "f")
+    rows = np.concatenate([np.load(p) for p in sorted(files.data.iterdir())])[:360]
+    save_rows(files.test_set, rows)
+    from modelpact.encoding import dataset_merkle_root
+
+    root = "0x" + dataset_merkle_root(rows.tolist()).hex()
+    path = write_record(files, files.out / "deployment.json", test_set_root=root)
+    code, report = record_audit(path, files, tmp_path)
+    assert code == 1
+    assert {"record.matches_chain", "testset.root"} <= failed(report)

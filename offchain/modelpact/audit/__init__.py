@@ -32,7 +32,7 @@ from modelpact.audit.files import (
     check_models,
     check_test_set,
 )
-from modelpact.audit.report import AuditReport, Evidence, Finding, Status, skipped
+from modelpact.audit.report import AuditReport, Evidence, Finding, Status, make_finding, skipped
 from modelpact.audit.rules import PHASES, chain_checks
 from modelpact.audit.snapshot import RoundSnapshot
 from modelpact.errors import ModelpactError
@@ -46,6 +46,7 @@ __all__ = [
     "Status",
     "Tolerances",
     "audit_snapshot",
+    "check_record",
     "run_audit",
 ]
 
@@ -108,8 +109,13 @@ def audit_snapshot(
     check_source: bool = True,
     tolerances: Tolerances | None = None,
     sample_rows: int = DEFAULT_SAMPLE_ROWS,
+    record_claims: dict[str, str] | None = None,
 ) -> AuditReport:
-    """Run every check on an already fetched ``snapshot`` (no node needed)."""
+    """Run every check on an already fetched ``snapshot`` (no node needed).
+
+    ``record_claims`` (from a deployment record: coordinator, scenario hash, test-set root,
+    deployment transaction) are compared with the chain as ``record.matches_chain``.
+    """
     started = time.perf_counter()
     tol = tolerances or Tolerances()
     findings: list[Finding] = []
@@ -123,6 +129,8 @@ def audit_snapshot(
         )
     else:
         findings.append(skipped("bytecode.matches_source", "Deployed bytecode", "disabled"))
+    if record_claims is not None:
+        findings.append(check_record(snapshot, record_claims))
     findings.extend(_menu(snapshot, scenario, tol))
     findings.extend(chain_checks(snapshot))
     findings.extend(check_data(snapshot, data_dir, dataset=dataset, sample_rows=sample_rows))
@@ -137,6 +145,30 @@ def audit_snapshot(
         findings=tuple(findings),
         tolerances=tol.to_dict(),
         elapsed_s=time.perf_counter() - started,
+    )
+
+
+def check_record(snapshot: RoundSnapshot, claims: dict[str, str]) -> Finding:
+    """``record.matches_chain``: what the deployment record says equals what the chain says
+    (empty record fields are not compared)."""
+    found = {
+        "coordinator": snapshot.coordinator,
+        "scenario_hash": "0x" + snapshot.config.scenario_hash.hex(),
+        "test_set_root": "0x" + snapshot.config.test_set_commitment.hex(),
+        "deploy_tx": snapshot.deploy_tx_hash or "",
+    }
+    failures = [
+        Evidence(name, claimed, found[name], "deployment record vs chain")
+        for name, claimed in claims.items()
+        if claimed and name in found and claimed.lower() != found[name].lower()
+    ]
+    compared = sum(1 for name, claimed in claims.items() if claimed and name in found)
+    return make_finding(
+        "record.matches_chain",
+        "Deployment record agrees with the chain",
+        checked=compared,
+        failures=failures,
+        detail_pass=f"{compared} recorded fields equal the chain's",
     )
 
 
@@ -236,6 +268,7 @@ def run_audit(
         check_source=check_source,
         tolerances=tolerances,
         sample_rows=sample_rows,
+        record_claims=files.extra.get("claims"),
     )
     return AuditReport(
         chain_id=report.chain_id,
@@ -283,6 +316,12 @@ def _resolve_inputs(
             "block_number": record.block_number,
             "chain_id": record.chain_id,
             "rpc_url": record.extra.get("rpc_url"),
+            "claims": {
+                "coordinator": str(record.coordinator),
+                "scenario_hash": record.scenario_hash_onchain,
+                "test_set_root": record.test_set_root,
+                "deploy_tx": record.tx_hash,
+            },
         }
         settings = {"version": record.compiler_version, "settings": record.compiler_settings}
         recorded_sha3 = record.runtime_bytecode_sha3 or None
