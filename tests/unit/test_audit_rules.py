@@ -360,3 +360,36 @@ def test_commitments_agree_with_encoding() -> None:
     knots = [(100, 5 * 10**17), (400, 9 * 10**17), (800, 8 * 10**17)]
     for n in (0, 50, 100, 250, 600, 5000):
         assert rules.curve_accuracy(knots, n) == encoding.predicted_accuracy(knots, n)
+
+
+def test_record_claims_compared_with_chain() -> None:
+    """A deployment record agreeing with the chain passes record.matches_chain; one naming
+    another coordinator fails it; empty record fields are not compared."""
+    from modelpact.audit import check_record
+
+    s = _honest()
+    claims = {
+        "coordinator": COORD.lower(),
+        "scenario_hash": "0x" + SCENARIO_HASH.hex(),
+        "test_set_root": "",
+    }
+    ok = check_record(s, claims)
+    assert ok.status is Status.PASS
+    assert ok.checked == 2
+    bad = check_record(s, {**claims, "coordinator": PEOPLE[0]})
+    assert bad.status is Status.FAIL
+    assert bad.failures[0].subject == "coordinator"
+
+
+def test_audit_snapshot_without_chain_or_files() -> None:
+    """audit_snapshot runs every rule on a plain snapshot: the honest one is ok, with the file
+    and scenario checks skipped (not passed) for lack of input, and a doctored balance fails."""
+    from modelpact.audit import audit_snapshot
+
+    report = audit_snapshot(_honest(), check_source=False)
+    assert report.ok
+    assert report.finding("data.root").status is Status.SKIP
+    assert report.finding("menu.optimal").status is Status.SKIP
+    doctored = audit_snapshot(replace(_honest(), balance_wei=0), check_source=False)
+    assert not doctored.ok
+    assert doctored.failed_ids() == {"balance.reconciles"}
