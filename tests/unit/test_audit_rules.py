@@ -149,6 +149,7 @@ def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
         storage_config=config,
         storage_tiers=tiers,
         storage_collective=collective,
+        storage_counts=(len(joins), revealers, total),
     )
 
 
@@ -206,6 +207,7 @@ def test_assign_rung_exact_and_interpolated() -> None:
     ("doctor", "finding"),
     [
         (lambda s: replace(s, storage_menu=(s.menu[1], s.menu[1])), "storage.matches_events"),
+        (lambda s: replace(s, storage_counts=(4, 4, 800)), "storage.matches_events"),
         (
             lambda s: replace(s, menu=(replace(s.menu[0], ratio_wad=WAD + 1), s.menu[1])),
             "menu.well_formed",

@@ -149,6 +149,7 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
         storage_collective=TierRecord(collective.model_hash, collective.accuracy_wad)
         if models is not None
         else None,
+        storage_counts=(rc.joined_count(), rc.revealed_count(), rc.total_data()),
         runtime_code=rc.runtime_code(),
         deploy_tx_hash=published.tx_hash,
     )

@@ -162,6 +162,22 @@ def check_storage_matches_events(s: RoundSnapshot) -> Finding:
         checked += 1
         if event_value != view_value:
             failures.append(Evidence(name, repr(event_value), repr(view_value), "event vs view"))
+    if s.storage_counts is not None:
+        checked += 1
+        events = (
+            len(s.joins),
+            len({r.participant for r in s.reveals}),
+            s.joins[-1].total_data if s.joins else 0,
+        )
+        if events != s.storage_counts:
+            failures.append(
+                Evidence(
+                    "joinedCount, revealedCount, totalData",
+                    repr(events),
+                    repr(s.storage_counts),
+                    "events vs views",
+                )
+            )
     for join in s.joins:
         state = s.states.get(join.participant)
         checked += 1

@@ -191,5 +191,6 @@ class RoundSnapshot:
     storage_config: ConfigRecord | None = None
     storage_tiers: tuple[TierRecord, ...] | None = None
     storage_collective: TierRecord | None = None
+    storage_counts: tuple[int, int, int] | None = None  # joinedCount, revealedCount, totalData
     runtime_code: bytes = b""
     deploy_tx_hash: str | None = None
