@@ -245,15 +245,18 @@ def compile_contracts(
             pass  # a corrupt cache entry is rebuilt below
     contracts = _compile(base, sources, compile_settings, digest, solc_binary)
     if use_cache:
-        cache.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "format": _CACHE_FORMAT,
             "contracts": {k: v.to_json() for k, v in contracts.items()},
         }
-        fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(payload, fh)
-        os.replace(tmp, cache)  # atomic: parallel test workers never read half a file
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
+            with os.fdopen(fd, "w") as fh:
+                json.dump(payload, fh)
+            os.replace(tmp, cache)  # atomic: parallel test workers never read half a file
+        except OSError:
+            pass  # the cache is an optimisation (e.g. `forge clean` removed the directory)
     return contracts
 
 
