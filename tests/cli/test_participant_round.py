@@ -173,18 +173,20 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
 
     # Joining closes at the deadline: a late participant is refused before anything is sent.
     advance(node, 3700)
-    (tmp_path / "carol.key").write_text("0x" + "7c" * 32)
-    run.ok(
-        "participant",
-        "import-account",
-        "--keystore",
-        "carol.json",
-        "--private-key-file",
-        "carol.key",
-        chain=False,
+    # Carol's keystore and commitment are made in process (those commands are covered above).
+    from modelpact.round.participant import commit_dataset, participant_state
+    from modelpact.round.records import read_record
+    from modelpact.round.wallet import import_keystore
+
+    carol = import_keystore(
+        tmp_path / "carol.json", private_key="0x" + "7c" * 32, password="correct horse"
     )
     save_rows(tmp_path / "carol.npy", np.asarray(split.pool[: rows_needed[0]]))
-    run.ok("participant", "commit", "--keystore", "carol.json", "--data", "carol.npy", chain=False)
+    commit_dataset(
+        participant_state(tmp_path / ".modelpact", read_record(record_path), carol),
+        dataset=tmp_path / "carol.npy",
+        spec_name="digits",
+    )
     run.fails(
         "participant",
         "join",
@@ -204,23 +206,14 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
 
     for name in ("alice", "bob"):
         assert "revealed (tx" in run.ok("participant", "reveal", "--keystore", f"{name}.json")
-        assert "already revealed" in run.ok("participant", "reveal", "--keystore", f"{name}.json")
-    for name in ("alice", "bob"):
-        claimed = run.ok("participant", "claim", "--keystore", f"{name}.json")
-        assert "claimed rung" in claimed
-        run.fails("participant", "claim", "--keystore", f"{name}.json", match="already claimed")
-        if "rung 0:" not in claimed:
-            run.ok(
-                "participant",
-                "fetch",
-                "--keystore",
-                f"{name}.json",
-                "--out",
-                f"{name}-model.json",
-                chain=False,
-            )
-            verified = run.ok("participant", "verify", "--keystore", f"{name}.json", chain=False)
-            assert verified.count(": ok") == 3, verified
+    assert "already revealed" in run.ok("participant", "reveal", "--keystore", "alice.json")
+    assert "claimed rung" in run.ok("participant", "claim", "--keystore", "bob.json")
+    run.fails("participant", "claim", "--keystore", "bob.json", match="already claimed")
+    claimed = run.ok("participant", "claim", "--keystore", "alice.json")
+    assert "rung 0:" not in claimed  # option 2 has ratio 1: the collective model itself
+    run.ok("participant", "fetch", "--keystore", "alice.json", "--out", "a.json", chain=False)
+    verified = run.ok("participant", "verify", "--keystore", "alice.json", chain=False)
+    assert verified.count(": ok") == 3, verified
     assert balance(node, record["address"]) == 10**17  # bonds back; coordinator bond remains
 
 
