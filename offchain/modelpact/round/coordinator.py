@@ -318,6 +318,29 @@ def train_and_post(
             "the coordinator has not revealed its secret yet",
             hint="run `coordinator reveal` first (models are posted after the reveal)",
         )
+    posted = handle.view("collectiveModel")
+    if int(posted[1]) > 0:  # a re-run: report what is on chain, train nothing
+
+        def on_chain(model_hash: bytes, accuracy_wad: int) -> TierPlan:
+            name = "0x" + bytes(model_hash).hex()
+            return TierPlan(models_dir / f"{name}.json", name, int(accuracy_wad), 0)
+
+        done = pending_receipt(handle.w3, current.get("post_tx"))
+        return PostResult(
+            on_chain(posted[0], posted[1]),
+            tuple(on_chain(*handle.view("tier", i)) for i in range(int(handle.view("tierCount")))),
+            int(handle.view("totalData")),
+            current.get("post_tx"),
+            int(done["gasUsed"]) if done is not None else 0,
+            True,
+        )
+    phase = handle.phase()
+    if phase != Phase.POST:
+        raise CoordinatorError(
+            f"the round is in phase {phase.name.lower()}; models are posted in phase post",
+            hint="the post deadline may have passed: participants can then withdraw with "
+            "compensation",
+        )
     joined = int(handle.view("joinedCount"))
     if len(deliveries) != joined:
         raise CoordinatorError(
@@ -341,24 +364,6 @@ def train_and_post(
         plan.collective.model, plan.collective.correct, n_test, plan.collective.rows, models_dir
     )
     tiers = [_store(t.model, t.correct, n_test, t.rows, models_dir) for t in plan.tiers]
-    posted = handle.view("collectiveModel")
-    if int(posted[1]) > 0:
-        done = pending_receipt(handle.w3, current.get("post_tx"))
-        return PostResult(
-            collective,
-            tuple(tiers),
-            int(rows.shape[0]),
-            current.get("post_tx"),
-            int(done["gasUsed"]) if done is not None else 0,
-            True,
-        )
-    phase = handle.phase()
-    if phase != Phase.POST:
-        raise CoordinatorError(
-            f"the round is in phase {phase.name.lower()}; models are posted in phase post",
-            hint="the post deadline may have passed: participants can then withdraw with "
-            "compensation",
-        )
     receipt = _send(
         handle,
         state,
