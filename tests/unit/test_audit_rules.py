@@ -395,3 +395,18 @@ def test_audit_snapshot_without_chain_or_files() -> None:
     doctored = audit_snapshot(replace(_honest(), balance_wei=0), check_source=False)
     assert not doctored.ok
     assert doctored.failed_ids() == {"balance.reconciles"}
+
+
+def test_audit_core_imports_neither_web3_nor_cli_libraries() -> None:
+    """The audit's rule modules are pure core: importing them loads no web3, typer or rich
+    (only modelpact.audit.fetch talks to a node, through modelpact.chain)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, modelpact.audit, modelpact.audit.rules, modelpact.audit.menu, "
+        "modelpact.audit.files, modelpact.audit.bytecode, modelpact.audit.decode; "
+        "print(sorted(m for m in ('web3', 'typer', 'rich') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
