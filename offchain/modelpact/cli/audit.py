@@ -17,6 +17,7 @@ from rich.text import Text
 
 from modelpact.audit import AuditReport, Status, Tolerances, run_audit
 from modelpact.cli._app import app
+from modelpact.ml.datasets import BUILTIN_DATASETS
 
 __all__ = ["audit", "render_report"]
 
@@ -44,6 +45,8 @@ def render_report(report: AuditReport, console: Console, *, max_evidence: int = 
             f.detail,
         )
     console.print(table)
+    tolerances = ", ".join(f"{k} {v:g}" for k, v in report.tolerances.items())
+    console.print(f"stated tolerances: {tolerances}", markup=False)
     for f in report.failed:
         console.print(f"[bold red]FAIL {f.id}[/]: {f.title}")
         for e in f.failures[:max_evidence]:
@@ -116,6 +119,8 @@ def audit(
     """Rebuild a round from chain data alone and check every step; exit 0 only if all pass."""
     if deployment is None and address is None:
         raise typer.BadParameter("give --deployment RECORD, or --rpc URL --address ADDR")
+    if dataset is not None and dataset not in BUILTIN_DATASETS:
+        raise typer.BadParameter(f"--dataset must be one of {', '.join(BUILTIN_DATASETS)}")
     report = run_audit(
         deployment=deployment,
         rpc_url=rpc,
