@@ -75,6 +75,7 @@ def main() -> None:
                 "data_dir": done.data,
                 "models_dir": done.models,
                 "test_set": done.test_set,
+                "dataset": "generated",
             }
             started = time.perf_counter()
             report = run_audit(rpc_url=node.rpc_url, address=str(done.round.address), **files)

@@ -176,3 +176,16 @@ def test_wrong_test_set_fails_root(trained) -> None:
     finding, rows = files.check_test_set(_honest(), test_file)
     assert finding.status is Status.FAIL
     assert rows is None
+
+
+def test_infer_spec_by_name_and_shape(digits) -> None:
+    """Named datasets get their own rules; unnamed 65-column rows are digits; other rows get
+    structural rules only (so foreign data is not judged by another dataset's ranges)."""
+    assert files.infer_spec(digits[:3]).name == "digits"
+    wide = np.zeros((3, 21), dtype=np.int64)
+    assert files.infer_spec(wide, "generated").name == "generated"
+    assert files.infer_spec(wide).name == "unknown"
+    wide[0, 0] = 5000  # outside the generated range, valid structurally
+    from modelpact.ml.datasets import validate_rows
+
+    validate_rows(wide, files.infer_spec(wide))

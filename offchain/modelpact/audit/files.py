@@ -87,11 +87,15 @@ def standard_merkle_root(rows: Rows) -> bytes:
 
 
 def infer_spec(rows: Rows, name: str | None = None) -> DatasetSpec:
-    """The validation rules for ``rows``: the named dataset's, else digits for 65 columns, else
-    the generated dataset's with as many features."""
+    """The validation rules for ``rows``: the named built-in dataset's (``digits``,
+    ``generated``); unnamed 65-column rows are digits; anything else gets structural rules only
+    (integer features, a non-negative integer label)."""
     if name == "digits" or (name is None and rows.shape[1] == DIGITS_SPEC.n_columns):
         return DIGITS_SPEC
-    return generated_spec(n_features=int(rows.shape[1]) - 1)
+    if name == "generated":
+        return generated_spec(n_features=int(rows.shape[1]) - 1)
+    limit = 2**62
+    return DatasetSpec("unknown", int(rows.shape[1]) - 1, -limit, limit, limit)
 
 
 def sample_indices(data_root: bytes, salt: bytes, n_rows: int, k: int) -> list[int]:
