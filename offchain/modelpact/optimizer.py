@@ -50,6 +50,7 @@ __all__ = [
     "conditional_values",
     "economy_model",
     "integerize_menu",
+    "menu_for_m",
     "solve",
 ]
 
@@ -339,6 +340,7 @@ def _sqrt_nsd(h: FloatArray) -> FloatArray:
 
 _CLARABEL_SETTINGS: dict[str, float] = {}  # defaults: tighter settings gave worse duals here
 _INACTIVE = 1e6  # right-hand side of a switched-off linear row (scaled units; never binds)
+_MAX_PENALTY = 1e5  # l1 merit weight cap (x objective scale): beyond it Clarabel loses accuracy
 
 
 @dataclass
@@ -565,7 +567,7 @@ def _sqp(
         actual = sigma * (new_vals.objective - vals.objective) + rho * (viol_now - viol_new)
         step = float(np.max(np.abs(d))) if len(d) else 0.0
         if np.max(lam_sub, initial=0.0) > 0.5 * rho * sub.t_scale:
-            rho *= 10.0
+            rho = min(10.0 * rho, _MAX_PENALTY * sigma)
         if pred <= tol * sigma and viol_now <= 1e-10 * sigma:
             converged = True
             lam, duals_y = lam_sub, y_sub
@@ -579,15 +581,25 @@ def _sqp(
                 radius = min(2.0 * radius, 1e6)
         else:
             radius = max(0.25 * step, 1e-12)
-            if radius <= 1e-12:
-                break
-    if not converged and iterations >= max_iter:
+            if radius <= 1e-9:
+                break  # stagnated: judged by feasibility below
+    t_final = _greatest_t(econ, served, m, budget, ic)
+    violation = _ir_violation(econ, served, m, t_final)
+    if violation > _FEASIBILITY_TOL * max(1.0, econ.v_sup) and np.all(
+        econ.reservation[served] <= 0.0
+    ):
+        # Stuck at an infeasible point while nobody could train alone: the menu m = t = 0 is
+        # feasible (collaboration does not pay for these types). Publish it with the valid,
+        # possibly loose, weak-duality bound from the multipliers at hand.
+        m = np.zeros(len(served))
+        vals = _evaluate(scenario, model, m)
+        t_final = np.zeros(len(served))
+        violation = 0.0
+    elif not converged and iterations >= max_iter:
         raise SolverError(
             f"{scenario.source}: SQP did not converge in {max_iter} iterations",
             hint="report this scenario; try the other belief or fewer types",
         )
-    t_final = _greatest_t(econ, served, m, budget, ic)
-    violation = _ir_violation(econ, served, m, t_final)
     if violation > _FEASIBILITY_TOL * max(1.0, econ.v_sup):
         raise InfeasibleScenarioError(
             f"{scenario.source}: no feasible menu serves types "
@@ -977,4 +989,39 @@ def integerize_menu(scenario: Scenario, menu: Menu) -> Menu:
         integer=True,
         solve_seconds=menu.solve_seconds + (time.perf_counter() - started),
         extra={**menu.extra, "continuous_m": [float(x) for x in m_cont]},
+    )
+
+
+def menu_for_m(
+    scenario: Scenario,
+    m: FloatArray,
+    *,
+    belief: Belief | None = None,
+    served: BoolArray | None = None,
+) -> Menu:
+    """The menu with data vector ``m`` and the greatest t meeting BC, IC and exclusion.
+
+    IR is not enforced (check the result with :func:`modelpact.checker.check_menu`): this is the
+    t-re-solve used by :func:`integerize_menu`, exposed for auditors and property tests. Exact
+    expectations only (a sampled scenario is evaluated on its solve sample).
+    """
+    chosen: Belief = belief if belief is not None else scenario.solver.belief
+    effective = scenario.with_solver(belief=chosen)
+    econ = _economy(effective, chosen)
+    k = effective.n_types
+    mask = np.ones(k, dtype=bool) if served is None else np.asarray(served, dtype=bool)
+    m_arr = np.where(mask, np.asarray(m, dtype=np.float64), 0.0)
+    vals = _evaluate(effective, econ.model, m_arr, hessians=False)
+    t = _greatest_t(econ, mask, m_arr, vals.tbar, True)
+    return Menu(
+        options=_options(econ, mask, m_arr, t, vals.tbar),
+        expected_accuracy=vals.objective,
+        expected_value=vals.value,
+        upper_bound=math.nan,
+        belief=chosen,
+        expectation=effective.solver.expectation,
+        scenario_sha256=scenario_sha256(effective),
+        solve_seconds=0.0,
+        participants=effective.participants,
+        method="t re-solved for a given m",
     )
