@@ -21,10 +21,12 @@ from modelpact.scenario import parse_scenario
 
 
 def scenario_text(n: int, costs: list[float], probs: list[float], solver: str) -> str:
-    types = "".join(f"[[types]]\ncost = {c!r}\nprobability = {p!r}\n" for c, p in zip(costs, probs, strict=True))
+    types = "".join(
+        f"[[types]]\ncost = {c!r}\nprobability = {p!r}\n" for c, p in zip(costs, probs, strict=True)
+    )
     return (
-        f"participants = {n}\n{types}[accuracy]\nkind = \"sgb\"\na_opt = 1.0\nk = 1.0\n"
-        f"[valuation]\nkind = \"linear\"\nscale = 100.0\n[solver]\n{solver}\n"
+        f'participants = {n}\n{types}[accuracy]\nkind = "sgb"\na_opt = 1.0\nk = 1.0\n'
+        f'[valuation]\nkind = "linear"\nscale = 100.0\n[solver]\n{solver}\n'
     )
 
 

@@ -41,7 +41,10 @@ FloatArray = NDArray[np.float64]
 class AccuracyFunction(Protocol):
     """An increasing accuracy curve a(x), concave beyond ``tangent_point``."""
 
-    kind: str
+    @property
+    def kind(self) -> str:
+        """``"sgb"``, ``"power"`` or ``"table"``."""
+        ...
 
     def __call__(self, x: ArrayLike) -> FloatArray:
         """Accuracy at ``x`` data units (same shape as ``x``)."""
@@ -312,7 +315,10 @@ class TableAccuracy:
 class Valuation(Protocol):
     """Money-equivalent value v(r) of a model with accuracy r: increasing, concave, v(0) = 0."""
 
-    kind: str
+    @property
+    def kind(self) -> str:
+        """``"linear"`` or ``"exponential"``."""
+        ...
 
     def evaluate(self, r: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """(v, v', v'') at accuracies ``r``."""
@@ -396,8 +402,9 @@ def reservation_utility(
     def negative(x: float) -> float:
         return -float(valuation(accuracy(np.array([x])))[0] - cost * x)
 
-    found = minimize_scalar(negative, bounds=(lo_x, hi_x), method="bounded",
-                            options={"xatol": 1e-10 * hi_x})
+    found = minimize_scalar(
+        negative, bounds=(lo_x, hi_x), method="bounded", options={"xatol": 1e-10 * hi_x}
+    )
     best_x, best = float(found.x), -float(found.fun)
     if best < values[j]:
         best_x, best = float(grid[j]), float(values[j])
@@ -439,7 +446,9 @@ def best_option(menu: _MenuLike, cost: float) -> tuple[int, FloatArray]:
     if not offered:
         from modelpact.errors import ModelpactError
 
-        raise ModelpactError("the menu offers no option", hint="solve a scenario that serves a type")
+        raise ModelpactError(
+            "the menu offers no option", hint="solve a scenario that serves a type"
+        )
     m = np.array([o.m for o in offered], dtype=np.float64)
     t = np.array([o.t for o in offered], dtype=np.float64)
     utilities = t - cost * m

@@ -139,7 +139,9 @@ def _get(document: dict[str, Any], key: str, kind: type | tuple[type, ...], wher
 def menu_from_json(document: dict[str, Any], *, source: str = "<menu>") -> Menu:
     """Parse a document produced by :func:`menu_to_json` (strict about the documented fields)."""
     if not isinstance(document, dict):
-        raise MenuError(f"{source}: a menu must be a JSON object", hint="write it with write_menu_json")
+        raise MenuError(
+            f"{source}: a menu must be a JSON object", hint="write it with write_menu_json"
+        )
     num = (int, float)
     options = []
     raw_options = _get(document, "options", list, source)
@@ -209,5 +211,7 @@ def read_menu_json(path: str | Path) -> Menu:
     except FileNotFoundError as error:
         raise MenuError(f"{p}: no such menu file", hint="check the path") from error
     except (OSError, ValueError) as error:
-        raise MenuError(f"{p}: not a JSON menu ({error})", hint="write it with write_menu_json") from error
+        raise MenuError(
+            f"{p}: not a JSON menu ({error})", hint="write it with write_menu_json"
+        ) from error
     return menu_from_json(document, source=str(p))

@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import norm
 
-from modelpact.economics import composite, reservation_utilities
+from modelpact.economics import reservation_utilities
 from modelpact.errors import InfeasibleScenarioError, ScenarioError, SolverError
 from modelpact.menu import Benchmarks, Menu, MenuOption
 from modelpact.outcomes import BeliefModel, belief_model, count_outcomes
@@ -180,9 +180,7 @@ class _Economy:
     cache: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
-def economy_model(
-    scenario: Scenario, *, belief: Belief, stream: int = 0
-) -> BeliefModel:
+def economy_model(scenario: Scenario, *, belief: Belief, stream: int = 0) -> BeliefModel:
     """The outcome model the solver and checker use for ``scenario`` under ``belief``.
 
     Exact enumeration when ``scenario.solver.expectation == "exact"`` (refused beyond
@@ -335,7 +333,8 @@ def _ir_violation(econ: _Economy, served: BoolArray, m: FloatArray, t: FloatArra
 def _sqrt_nsd(h: FloatArray) -> FloatArray:
     """L with L'L = -proj_NSD(h): the concave part of a symmetric matrix, as a square root."""
     w, vecs = np.linalg.eigh(0.5 * (h + h.T))
-    return (np.sqrt(np.maximum(-w, 0.0))[:, None] * vecs.T).astype(np.float64)
+    root: FloatArray = np.sqrt(np.maximum(-w, 0.0))[:, None] * vecs.T
+    return root
 
 
 _CLARABEL_SETTINGS: dict[str, float] = {}  # defaults: tighter settings gave worse duals here
@@ -422,7 +421,9 @@ def _build(econ: _Economy, ic: bool, m_scale: float) -> _Subproblem:
     bound_t = cp.Parameter(k, nonneg=True)
     budget_rows = [
         tau[i]
-        <= const_t[i] + grad_t[i] @ y - 0.5 * cp.sum_squares(roots_t[i] @ y - shifts_t[i])
+        <= const_t[i]
+        + grad_t[i] @ y
+        - 0.5 * cp.sum_squares(roots_t[i] @ y - shifts_t[i])  # type: ignore[attr-defined]
         + slack[i]
         for i in range(k)
     ]
@@ -435,14 +436,35 @@ def _build(econ: _Economy, ic: bool, m_scale: float) -> _Subproblem:
         y <= bound_m,
         tau >= 0,
         tau <= bound_t,
-        cp.abs(y - center) <= radius,
+        cp.abs(y - center) <= radius,  # type: ignore[attr-defined]
     ]
-    objective = grad_f @ y - 0.5 * cp.sum_squares(root_f @ y - shift_f) - penalty * cp.sum(slack)
+    objective = grad_f @ y - 0.5 * cp.sum_squares(root_f @ y - shift_f) - penalty * cp.sum(slack)  # type: ignore[attr-defined]
     problem = cp.Problem(cp.Maximize(objective), constraints)
     return _Subproblem(
-        problem, y, tau, slack, grad_f, root_f, shift_f, grad_t, roots_t, shifts_t, const_t,
-        center, radius, penalty, rhs, bound_m, bound_t, budget_rows, linear, a_mat, b_vec,
-        m_scale, t_scale, ic,
+        problem,
+        y,
+        tau,
+        slack,
+        grad_f,
+        root_f,
+        shift_f,
+        grad_t,
+        roots_t,
+        shifts_t,
+        const_t,
+        center,
+        radius,
+        penalty,
+        rhs,
+        bound_m,
+        bound_t,
+        budget_rows,
+        linear,
+        a_mat,
+        b_vec,
+        m_scale,
+        t_scale,
+        ic,
     )
 
 
@@ -450,7 +472,7 @@ def _solve_sub(sub: _Subproblem) -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # inaccurate status is gated below
-            sub.problem.solve(solver=cp.CLARABEL, warm_start=True, **_CLARABEL_SETTINGS)
+            sub.problem.solve(solver=cp.CLARABEL, warm_start=True, **_CLARABEL_SETTINGS)  # type: ignore[no-untyped-call]
     except cp.error.SolverError:
         return "solver_error"
     return str(sub.problem.status)
@@ -511,7 +533,8 @@ def _sqp(
     iterations = 0
     converged = False
     for iterations in range(1, max_iter + 1):  # noqa: B007
-        assert vals.objective_hess is not None and vals.tbar_hess is not None
+        assert vals.objective_hess is not None
+        assert vals.tbar_hess is not None
         sub.center.value = m / m_scale
         sub.radius.value = radius
         sub.penalty.value = rho * sub.t_scale  # per unit of slack in tau
@@ -521,9 +544,7 @@ def _sqp(
         sub.shift_f.value = root @ (m / m_scale)
         # unserved rows: tau_j = 0 <= 1, a model that never binds
         sub.grad_t.value = np.where(served[:, None], vals.tbar_grad * m_scale / sub.t_scale, 0.0)
-        sub.const_t.value = np.where(
-            served, (budget - vals.tbar_grad @ m) / sub.t_scale, 1.0
-        )
+        sub.const_t.value = np.where(served, (budget - vals.tbar_grad @ m) / sub.t_scale, 1.0)
         for i in range(len(served)):
             r_i = (
                 _sqrt_nsd(vals.tbar_hess[i]) * m_scale / math.sqrt(sub.t_scale)
@@ -555,10 +576,7 @@ def _sqp(
             sub.active, np.maximum(np.asarray(sub.linear.dual_value, dtype=np.float64), 0.0), 0.0
         )
         d = (m_new - m) / m_scale
-        model_gain = float(
-            sub.grad_f.value @ d
-            - 0.5 * np.sum((root @ d) ** 2)
-        )
+        model_gain = float(sub.grad_f.value @ d - 0.5 * np.sum((root @ d) ** 2))
         viol_now = _merit_violation(t, budget, served)
         pred = model_gain + rho * viol_now - rho * float(slack_val.sum()) * sub.t_scale
         new_vals = _evaluate(scenario, model, m_new)
@@ -636,7 +654,8 @@ def _upper_bound(
 ) -> float:
     """Weak-duality bound on F using the subproblem's duals (converted to original units)."""
     k = len(served)
-    # scaled problem: sigma*F - lam_s*(tau - tbar/ts) - y_s*(A D z - b)  ==  sigma*(F - lam*(t - tbar)
+    # scaled problem: sigma*F - lam_s*(tau - tbar/ts) - y_s*(A D z - b)
+    #   == sigma*(F - lam*(t - tbar)
     # - y*(A x - b)) with lam = lam_s/(sigma*ts), y = y_s/sigma.
     lam = lam_scaled / (sigma * sub.t_scale)
     y = y_scaled / sigma
@@ -655,7 +674,8 @@ def _upper_bound(
 
     def h(m: FloatArray) -> tuple[float, FloatArray, FloatArray]:
         vals = _evaluate(econ.scenario, econ.model, m, envelope=True)
-        assert vals.objective_hess is not None and vals.tbar_hess is not None
+        assert vals.objective_hess is not None
+        assert vals.tbar_hess is not None
         value = vals.objective + float(lam @ (vals.tbar - margin)) - float(lin_m @ m)
         grad = vals.objective_grad + lam @ vals.tbar_grad - lin_m
         hess = vals.objective_hess + np.einsum("i,ijk->jk", lam, vals.tbar_hess)
@@ -695,7 +715,9 @@ def _upper_bound(
             alpha *= 0.5
         if not improved or decrement < 1e-24:
             break
-    tangent = float(np.sum(np.where(served, np.maximum(grad * (lower - m), grad * (upper - m)), 0.0)))
+    tangent = float(
+        np.sum(np.where(served, np.maximum(grad * (lower - m), grad * (upper - m)), 0.0))
+    )
     return value + tangent + t_part + const
 
 
@@ -754,12 +776,12 @@ def _select(
             for combo in itertools.combinations(range(k), size):
                 served = np.zeros(k, dtype=bool)
                 served[list(combo)] = True
-                sol = attempt(served)
-                if sol is None:
+                found = attempt(served)
+                if found is None:
                     continue
-                bound = max(bound, sol.upper_bound)
-                if best is None or sol.objective > best.objective:
-                    best = sol
+                bound = max(bound, found.upper_bound)
+                if best is None or found.objective > best.objective:
+                    best = found
         if best is None:
             raise InfeasibleScenarioError(
                 f"{econ.scenario.source}: no set of served types admits a feasible menu",
@@ -777,11 +799,13 @@ def _select(
             trial[j] = not trial[j]
             if not trial.any():
                 continue
-            sol = attempt(trial)
+            found = attempt(trial)
             evaluated += 1
-            if sol is not None:
-                candidates.append(sol)
-        better = [s for s in candidates if current is None or s.objective > current.objective + 1e-12]
+            if found is not None:
+                candidates.append(found)
+        better = [
+            s for s in candidates if current is None or s.objective > current.objective + 1e-12
+        ]
         if not better:
             break
         current = max(better, key=lambda s: s.objective)
@@ -791,8 +815,10 @@ def _select(
             f"{econ.scenario.source}: greedy type selection found no feasible served set",
             hint="check costs, probabilities and the accuracy curve",
         )
-    return current, f"greedy add/drop heuristic ({evaluated} sets; bound for chosen set only)", (
-        current.upper_bound
+    return (
+        current,
+        f"greedy add/drop heuristic ({evaluated} sets; bound for chosen set only)",
+        (current.upper_bound),
     )
 
 
@@ -873,9 +899,7 @@ def solve(
 
 def _certify(
     econ: _Economy, sol: _Solution, ic: bool, bound: float
-) -> tuple[
-    _Solution, FloatArray, FloatArray, float, float, tuple[float, float], str, float
-]:
+) -> tuple[_Solution, FloatArray, FloatArray, float, float, tuple[float, float], str, float]:
     """Sampled expectations: shade the budget, re-solve, and certify BC on a fresh sample.
 
     The solve sample A gives m; the budget is shaded by 2 z se_i (z one-sided with a Bonferroni

@@ -148,13 +148,17 @@ def _positive(table: Mapping[str, object], key: str, where: str, source: str) ->
     value = _number(table, key, where, source)
     if value <= 0.0:
         word = "negative" if value < 0 else "zero"
-        raise _fail(source, f"{where}.{key} must be > 0, got {word} {value!r}", "use a positive value")
+        raise _fail(
+            source, f"{where}.{key} must be > 0, got {word} {value!r}", "use a positive value"
+        )
     return value
 
 
 def _table(data: Mapping[str, object], key: str, source: str) -> Mapping[str, object]:
     if key not in data:
-        raise _fail(source, f"missing table [{key}]", f"add a [{key}] table (see the example scenarios)")
+        raise _fail(
+            source, f"missing table [{key}]", f"add a [{key}] table (see the example scenarios)"
+        )
     value = data[key]
     if not isinstance(value, dict):
         raise _fail(source, f"{key} must be a table", f"write it as [{key}]")
@@ -178,13 +182,17 @@ def _accuracy(table: Mapping[str, object], source: str) -> AccuracyFunction:
         a_opt = _positive(table, "a_opt", "accuracy", source) if "a_opt" in table else 1.0
         k = _positive(table, "k", "accuracy", source) if "k" in table else 1.0
         if a_opt > 1.0:
-            raise _fail(source, f"accuracy.a_opt must be <= 1, got {a_opt!r}", "accuracy is a fraction")
+            raise _fail(
+                source, f"accuracy.a_opt must be <= 1, got {a_opt!r}", "accuracy is a fraction"
+            )
         return SgbAccuracy(a_opt=a_opt, k=k)
     if kind == "power":
         _only(table, {"kind", "a_max", "b", "alpha"}, "accuracy", source)
         a_max = _positive(table, "a_max", "accuracy", source)
         if a_max > 1.0:
-            raise _fail(source, f"accuracy.a_max must be <= 1, got {a_max!r}", "accuracy is a fraction")
+            raise _fail(
+                source, f"accuracy.a_max must be <= 1, got {a_max!r}", "accuracy is a fraction"
+            )
         return PowerAccuracy(
             a_max=a_max,
             b=_positive(table, "b", "accuracy", source),
@@ -212,9 +220,7 @@ def _accuracy(table: Mapping[str, object], source: str) -> AccuracyFunction:
         return TableAccuracy(data=tuple(xs), accuracy=tuple(ys))
     if "kind" not in table:
         raise _fail(source, "missing field accuracy.kind", 'add kind = "sgb", "power" or "table"')
-    raise _fail(
-        source, f"unknown accuracy kind {kind!r}", 'use kind = "sgb", "power" or "table"'
-    )
+    raise _fail(source, f"unknown accuracy kind {kind!r}", 'use kind = "sgb", "power" or "table"')
 
 
 def _numbers(table: Mapping[str, object], key: str, source: str) -> list[float]:
@@ -243,16 +249,22 @@ def _valuation(table: Mapping[str, object], source: str) -> Valuation:
 
 
 def _solver(table: Mapping[str, object], source: str) -> SolverOptions:
-    _only(table, {"belief", "expectation", "samples", "seed", "confidence", "serve"}, "solver", source)
+    _only(
+        table, {"belief", "expectation", "samples", "seed", "confidence", "serve"}, "solver", source
+    )
     belief = table.get("belief", "bayes")
     if belief not in ("bayes", "paper"):
         raise _fail(source, f"unknown solver.belief {belief!r}", 'use "bayes" or "paper"')
     expectation = table.get("expectation", "exact")
     if expectation not in ("exact", "sampled"):
-        raise _fail(source, f"unknown solver.expectation {expectation!r}", 'use "exact" or "sampled"')
+        raise _fail(
+            source, f"unknown solver.expectation {expectation!r}", 'use "exact" or "sampled"'
+        )
     samples = table.get("samples", 20000)
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 100:
-        raise _fail(source, f"solver.samples must be an integer >= 100, got {samples!r}", "e.g. 20000")
+        raise _fail(
+            source, f"solver.samples must be an integer >= 100, got {samples!r}", "e.g. 20000"
+        )
     seed = table.get("seed", 7)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise _fail(source, f"solver.seed must be a non-negative integer, got {seed!r}", "e.g. 7")
@@ -262,24 +274,28 @@ def _solver(table: Mapping[str, object], source: str) -> SolverOptions:
         or not isinstance(confidence, int | float)
         or not 0.5 <= float(confidence) < 1.0
     ):
-        raise _fail(source, f"solver.confidence must be in [0.5, 1), got {confidence!r}", "e.g. 0.99")
+        raise _fail(
+            source, f"solver.confidence must be in [0.5, 1), got {confidence!r}", "e.g. 0.99"
+        )
     serve_raw = table.get("serve", "all")
     serve: Literal["all", "optimal"] | tuple[int, ...]
     if serve_raw in ("all", "optimal"):
-        serve = cast(Literal["all", "optimal"], serve_raw)
-    elif isinstance(serve_raw, list | tuple) and serve_raw and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in serve_raw
+        serve = serve_raw
+    elif (
+        isinstance(serve_raw, list | tuple)
+        and serve_raw
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in serve_raw)
     ):
         serve = tuple(sorted(set(cast(list[int], list(serve_raw)))))
     else:
         raise _fail(
             source,
-            f"solver.serve must be \"all\", \"optimal\" or a list of type numbers, got {serve_raw!r}",
+            f'solver.serve must be "all", "optimal" or a list of type numbers, got {serve_raw!r}',
             'e.g. serve = "all"',
         )
     return SolverOptions(
-        belief=cast(Belief, belief),
-        expectation=cast(Expectation, expectation),
+        belief=belief,
+        expectation=expectation,
         samples=samples,
         seed=seed,
         confidence=float(confidence),
@@ -293,16 +309,24 @@ def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _fail(source, f"not valid TOML ({error})", "fix the TOML syntax") from error
-    _only(data, {"participants", "types", "accuracy", "valuation", "solver", "name", "description"},
-          "", source)
+    _only(
+        data,
+        {"participants", "types", "accuracy", "valuation", "solver", "name", "description"},
+        "",
+        source,
+    )
     if "participants" not in data:
         raise _fail(source, "missing field participants", "add `participants = N` (N >= 1)")
     n = data["participants"]
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise _fail(source, f"participants must be an integer >= 1, got {n!r}", "e.g. participants = 10")
+        raise _fail(
+            source, f"participants must be an integer >= 1, got {n!r}", "e.g. participants = 10"
+        )
     raw_types = data.get("types")
     if not isinstance(raw_types, list) or not raw_types:
-        raise _fail(source, "missing [[types]]", "add one [[types]] table (cost, probability) per type")
+        raise _fail(
+            source, "missing [[types]]", "add one [[types]] table (cost, probability) per type"
+        )
     types: list[TypeSpec] = []
     for index, entry in enumerate(raw_types, start=1):
         if not isinstance(entry, dict):

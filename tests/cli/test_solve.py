@@ -22,16 +22,36 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_solve_prints_table_and_writes_json(tmp_path: Path) -> None:
     """solve --belief paper --out writes a menu JSON with the issue's field names and exits 0."""
     out = tmp_path / "menu.json"
-    done = _run("solve", str(SCENARIOS / "paper_case1.toml"), "--belief", "paper", "--out", str(out))
+    done = _run(
+        "solve", str(SCENARIOS / "paper_case1.toml"), "--belief", "paper", "--out", str(out)
+    )
     assert done.returncode == 0, done.stderr
     assert "expected accuracy" in done.stdout
     doc = json.loads(out.read_text())
-    for key in ("expected_accuracy", "expected_value", "upper_bound", "belief", "expectation",
-                "scenario_sha256", "solve_seconds", "benchmarks"):
+    for key in (
+        "expected_accuracy",
+        "expected_value",
+        "upper_bound",
+        "belief",
+        "expectation",
+        "scenario_sha256",
+        "solve_seconds",
+        "benchmarks",
+    ):
         assert key in doc
     assert doc["belief"] == "paper"
-    assert set(doc["options"][0]) >= {"type", "cost", "probability", "served", "m", "t", "t_bar",
-                                      "ratio", "reservation_utility", "utility"}
+    assert set(doc["options"][0]) >= {
+        "type",
+        "cost",
+        "probability",
+        "served",
+        "m",
+        "t",
+        "t_bar",
+        "ratio",
+        "reservation_utility",
+        "utility",
+    }
     assert doc["expected_accuracy"] > 0.8647827
 
 
@@ -50,7 +70,13 @@ def test_solve_integer_writes_whole_rows(tmp_path: Path) -> None:
     [
         (lambda t: t.replace("participants = 10\n", ""), "missing field participants"),
         (lambda t: t.replace("cost = 0.16", "cost = 0.3"), "strictly decreasing"),
-        (lambda t: t.replace("probability = 0.2\n\n[[types]]\ncost = 0.16", "probability = 0.3\n\n[[types]]\ncost = 0.16"), "sum to"),
+        (
+            lambda t: t.replace(
+                "probability = 0.2\n\n[[types]]\ncost = 0.16",
+                "probability = 0.3\n\n[[types]]\ncost = 0.16",
+            ),
+            "sum to",
+        ),
         (lambda t: t.replace("cost = 0.04", "cost = -0.04"), "must be > 0"),
         (lambda t: t.replace('kind = "sgb"', 'kind = "logistic"'), "unknown accuracy kind"),
         (lambda t: t.replace('serve = "all"', "serve = [1, 5]"), "no feasible menu"),
@@ -65,7 +91,8 @@ def test_bad_scenarios_exit_nonzero_with_one_line(tmp_path: Path, edit, needle: 
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("error: ") and needle in lines[0]
+    assert lines[0].startswith("error: ")
+    assert needle in lines[0]
     assert "Traceback" not in done.stderr
 
 

@@ -20,9 +20,11 @@ from modelpact.economics import (
 )
 from modelpact.menu import Menu, MenuOption
 
-REFERENCE = json.loads(Path("/work/shared/reference/paper_sec6_2.json").read_text()) if Path(
-    "/work/shared/reference/paper_sec6_2.json"
-).exists() else None
+REFERENCE = (
+    json.loads(Path("/work/shared/reference/paper_sec6_2.json").read_text())
+    if Path("/work/shared/reference/paper_sec6_2.json").exists()
+    else None
+)
 
 CURVES = [
     SgbAccuracy(),
@@ -34,10 +36,10 @@ CURVES = [
 
 @pytest.mark.parametrize("curve", CURVES, ids=lambda c: c.kind)
 def test_derivatives_match_finite_differences(curve) -> None:
-    """a' and a'' agree with central finite differences of a and a' (the paper's sgb a'' is wrong)."""
+    """a' and a'' match central finite differences (the paper's own sgb a'' is wrong)."""
     x = np.array([60.0, 90.0, 130.0, 300.0, 1234.5, 5000.0])
     h = 1e-5 * x
-    a, a1, a2 = curve.evaluate(x)
+    _a, a1, a2 = curve.evaluate(x)
     fd1 = (curve(x + h) - curve(x - h)) / (2 * h)
     fd2 = (curve.evaluate(x + h)[1] - curve.evaluate(x - h)[1]) / (2 * h)
     np.testing.assert_allclose(a1, fd1, rtol=1e-5, atol=1e-12)
@@ -96,7 +98,7 @@ def test_composite_chain_rule_with_concave_valuation() -> None:
     curve, val = PowerAccuracy(0.9, 5.0, 0.5), ExponentialValuation(100.0, 2.0)
     x = np.array([100.0, 500.0, 2000.0])
     h = 1e-5 * x
-    u, u1, u2 = composite(curve, val, x)
+    _u, u1, u2 = composite(curve, val, x)
     up, dn = composite(curve, val, x + h), composite(curve, val, x - h)
     np.testing.assert_allclose(u1, (up[0] - dn[0]) / (2 * h), rtol=1e-5)
     np.testing.assert_allclose(u2, (up[1] - dn[1]) / (2 * h), rtol=1e-4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -54,7 +55,9 @@ def test_paper_belief_reproduces_section_6_2(case: str, case1, case2) -> None:
     rtol = 2.5e-3 if case == "case1" else 5e-5
     np.testing.assert_allclose(m, cert["m"], rtol=rtol)
     np.testing.assert_allclose(t, cert["t"], rtol=rtol)
-    np.testing.assert_allclose([o.reservation_utility for o in menu.options], ref["reserv_u"], atol=1e-6)
+    np.testing.assert_allclose(
+        [o.reservation_utility for o in menu.options], ref["reserv_u"], atol=1e-6
+    )
     assert check_menu(scenario, menu, belief="paper").ok
 
 
@@ -71,12 +74,22 @@ def test_bayes_menu_is_checker_clean(name: str) -> None:
 
 @needs_reference
 def test_paper_menu_violates_ir_under_bayes(case1) -> None:
-    """Scenario 1: the published (paper-belief) menu, executed by ratio, is not IR for a Bayesian."""
+    """Scenario 1: the published paper-belief menu, executed by ratio, is not IR for a Bayesian."""
     ref = REFERENCE["scenarios"]["case1"]
     base = solve(case1, belief="paper", benchmarks=False)
     options = tuple(
-        MenuOption(i + 1, ref["c"][i], 0.2, True, ref["m"][i], ref["t"][i], ref["t_bar"][i],
-                   ref["t"][i] / ref["t_bar"][i], ref["reserv_u"][i], 0.0)
+        MenuOption(
+            i + 1,
+            ref["c"][i],
+            0.2,
+            True,
+            ref["m"][i],
+            ref["t"][i],
+            ref["t_bar"][i],
+            ref["t"][i] / ref["t_bar"][i],
+            ref["reserv_u"][i],
+            0.0,
+        )
         for i in range(5)
     )
     from dataclasses import replace
@@ -95,7 +108,8 @@ def test_structure_monotone_and_full_model_to_cheapest(case1) -> None:
     menu = solve(case1, benchmarks=False)
     m = np.array([o.m for o in menu.options])
     t = np.array([o.t for o in menu.options])
-    assert np.all(np.diff(m) >= -1e-9) and np.all(np.diff(t) >= -1e-9)
+    assert np.all(np.diff(m) >= -1e-9)
+    assert np.all(np.diff(t) >= -1e-9)
     assert menu.options[-1].ratio == pytest.approx(1.0, abs=1e-9)
     assert all(o.ratio <= 1.0 for o in menu.options)
 
@@ -117,13 +131,19 @@ def test_infeasible_served_set_raises(case1) -> None:
 
 def test_type_selection_is_at_least_serve_all() -> None:
     """serve=optimal is exact for small K, never worse than serving everyone, and checker clean."""
-    text = (SCENARIOS / "paper_case1.toml").read_text().replace("participants = 10", "participants = 3")
+    text = (
+        (SCENARIOS / "paper_case1.toml")
+        .read_text()
+        .replace("participants = 10", "participants = 3")
+    )
     scenario = parse_scenario(text)
     k3 = parse_scenario(
         text.replace("[[types]]\ncost = 0.12000000000000001\nprobability = 0.2\n\n", "")
         .replace("[[types]]\ncost = 0.08000000000000002\nprobability = 0.2\n\n", "")
-        .replace("probability = 0.2\n\n[[types]]\ncost = 0.04\nprobability = 0.2",
-                 "probability = 0.2\n\n[[types]]\ncost = 0.04\nprobability = 0.6")
+        .replace(
+            "probability = 0.2\n\n[[types]]\ncost = 0.04\nprobability = 0.2",
+            "probability = 0.2\n\n[[types]]\ncost = 0.04\nprobability = 0.6",
+        )
     )
     assert k3.n_types == 3
     best = solve(k3, serve="optimal", benchmarks=False)
@@ -142,13 +162,13 @@ def test_integer_menu_passes_checker(case1, belief: str) -> None:
     m = [o.m for o in integer.options]
     assert integer.integer
     assert all(float(x).is_integer() and x >= 1 for x in m)
-    assert all(a <= b for a, b in zip(m, m[1:], strict=False))
+    assert all(a <= b for a, b in itertools.pairwise(m))
     assert check_menu(case1, integer, belief=belief).ok
     assert integer.expected_accuracy >= menu.expected_accuracy - 1e-5
 
 
 def test_sampled_expectation_certifies_budget_out_of_sample(case1) -> None:
-    """Sampled solve: CI reported, and BC holds under exact expectations (not just on the sample)."""
+    """Sampled solve: CI reported; BC holds under exact expectations, not just on the sample."""
     sampled = case1.with_solver(expectation="sampled", samples=4000, seed=11)
     menu = solve(sampled, benchmarks=False)
     assert menu.accuracy_ci is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,7 +24,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     costs = sorted(
         draw(st.lists(st.floats(0.02, 1.0), min_size=k, max_size=k, unique=True)), reverse=True
     )
-    if min(a - b for a, b in zip(costs, costs[1:], strict=False)) < 1e-3:
+    if min(a - b for a, b in itertools.pairwise(costs)) < 1e-3:
         costs = [costs[0] * (1.0 - 0.2 * i) for i in range(k)]
     weights = draw(st.lists(st.integers(1, 5), min_size=k, max_size=k))
     probs = [w / sum(weights) for w in weights]
@@ -34,7 +36,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         b = draw(st.floats(1.0, 8.0))
         alpha = draw(st.floats(0.3, 0.8))
         accuracy = f'kind = "power"\na_max = 0.95\nb = {b!r}\nalpha = {alpha!r}'
-    types = "".join(f"[[types]]\ncost = {c!r}\nprobability = {p!r}\n" for c, p in zip(costs, probs, strict=True))
+    types = "".join(
+        f"[[types]]\ncost = {c!r}\nprobability = {p!r}\n" for c, p in zip(costs, probs, strict=True)
+    )
     text = (
         f"participants = {n}\n{types}[accuracy]\n{accuracy}\n"
         f'[valuation]\nkind = "linear"\nscale = 100.0\n[solver]\nbelief = "{belief}"\n'
@@ -88,7 +92,9 @@ def test_perturbation_check_is_not_vacuous() -> None:
 
     from modelpact.scenario import load_scenario
 
-    path = Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/paper_case1.toml"
+    path = (
+        Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/paper_case1.toml"
+    )
     scenario = load_scenario(path)
     menu = solve(scenario, benchmarks=False)
     m = np.array([o.m for o in menu.options])

@@ -18,7 +18,8 @@ def test_enumeration_counts_and_probabilities() -> None:
     assert len({tuple(r) for r in out.counts}) == len(out.counts)
     assert out.weights.sum() == np.float64(1.0) or abs(out.weights.sum() - 1) < 1e-12
     np.testing.assert_allclose(out.weights @ out.counts, 7 * p)
-    assert count_outcomes(10, 5) == 1001 and count_outcomes(40, 5) == 135751
+    assert count_outcomes(10, 5) == 1001
+    assert count_outcomes(40, 5) == 135751
 
 
 def test_sampling_is_seeded_and_unbiased() -> None:
@@ -34,8 +35,11 @@ def test_beliefs_differ_as_design_says() -> None:
     """N=2, p=(1/2,1/2): paper weights a type-1 participant's outcomes 1/3, 2/3; bayes 1/2, 1/2."""
     p = np.array([0.5, 0.5])
     paper = belief_model("paper", 2, p)
-    rows = {tuple(int(x) for x in r): w for r, w in zip(paper.base, paper.tbar_weights[0], strict=True)}
-    assert abs(rows[(2, 0)] - 1 / 3) < 1e-12 and abs(rows[(1, 1)] - 2 / 3) < 1e-12
+    rows = {
+        tuple(int(x) for x in r): w for r, w in zip(paper.base, paper.tbar_weights[0], strict=True)
+    }
+    assert abs(rows[(2, 0)] - 1 / 3) < 1e-12
+    assert abs(rows[(1, 1)] - 2 / 3) < 1e-12
     assert rows[(0, 2)] == 0.0
     bayes = belief_model("bayes", 2, p)
     m = np.array([1.0, 10.0])

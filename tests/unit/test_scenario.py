@@ -58,16 +58,19 @@ def test_shipped_paper_scenarios_load() -> None:
 
 def test_power_and_table_kinds() -> None:
     """power and table accuracy kinds build the matching curve objects."""
-    power = GOOD.replace('kind = "sgb"\na_opt = 1.0\nk = 1.0', 'kind = "power"\na_max = 0.9\nb = 5.0\nalpha = 0.5')
+    power = GOOD.replace(
+        'kind = "sgb"\na_opt = 1.0\nk = 1.0', 'kind = "power"\na_max = 0.9\nb = 5.0\nalpha = 0.5'
+    )
     assert isinstance(parse_scenario(power).accuracy, PowerAccuracy)
     table = GOOD.replace(
-        'kind = "sgb"\na_opt = 1.0\nk = 1.0', 'kind = "table"\ndata = [50, 100]\naccuracy = [0.3, 0.5]'
+        'kind = "sgb"\na_opt = 1.0\nk = 1.0',
+        'kind = "table"\ndata = [50, 100]\naccuracy = [0.3, 0.5]',
     )
     assert isinstance(parse_scenario(table).accuracy, TableAccuracy)
 
 
 def test_hash_ignores_formatting_but_not_values() -> None:
-    """The canonical hash is stable under comments, key order and number spelling; values change it."""
+    """The hash ignores comments, key order and number spelling; values change it."""
     a = parse_scenario(GOOD)
     b = parse_scenario("# comment\n" + GOOD.replace("cost = 0.2", "cost = 2e-1"))
     assert canonical_bytes(a) == canonical_bytes(b)
@@ -92,7 +95,10 @@ GOLDEN_CASE1 = "75e0a42cac12eae7345bbc604707d5484d453705408ac40f6be78c4aaed44765
     [
         (lambda t: t.replace("participants = 10\n", ""), "missing field participants"),
         (lambda t: t.replace("cost = 0.1", "cost = 0.3"), "strictly decreasing"),
-        (lambda t: t.replace("probability = 0.5\n[[types]]", "probability = 0.6\n[[types]]"), "sum to"),
+        (
+            lambda t: t.replace("probability = 0.5\n[[types]]", "probability = 0.6\n[[types]]"),
+            "sum to",
+        ),
         (lambda t: t.replace("cost = 0.1", "cost = -0.1"), "must be > 0"),
         (lambda t: t.replace('kind = "sgb"', 'kind = "cubic"'), "unknown accuracy kind"),
         (lambda t: t.replace('belief = "paper"', 'belief = "naive"'), "solver.belief"),

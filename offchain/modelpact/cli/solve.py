@@ -89,7 +89,9 @@ def solve_command(
     from modelpact.scenario import load_scenario
 
     if belief is not None and belief not in ("bayes", "paper"):
-        raise ScenarioError(f"unknown belief {belief!r}", hint="use --belief bayes or --belief paper")
+        raise ScenarioError(
+            f"unknown belief {belief!r}", hint="use --belief bayes or --belief paper"
+        )
     serve_value: Literal["all", "optimal"] | tuple[int, ...] | None
     if serve is None or serve in ("all", "optimal"):
         serve_value = serve  # type: ignore[assignment]
