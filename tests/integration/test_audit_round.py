@@ -261,6 +261,9 @@ def test_honest_embedded_round_audits_clean(embedded_round) -> None:
         "model.hash",
         "model.accuracy",
         "testset.root",
+        "events.order",
+        "storage.matches_events",
+        "config.capacity",
     }
     assert must <= ran, must - ran
     assert report.finding("balance.reconciles").evidence[0].found == "0 wei"

@@ -150,6 +150,14 @@ def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
         storage_tiers=tiers,
         storage_collective=collective,
         storage_counts=(len(joins), revealers, total),
+        event_order=(
+            "RoundPublished",
+            *["Joined"] * len(joins),
+            "CoordinatorRevealed",
+            "ModelsPosted",
+            *["Revealed"] * revealers,
+            *["Claimed"] * claimers,
+        ),
     )
 
 
@@ -165,6 +173,7 @@ def test_honest_snapshot_passes_every_rule() -> None:
     ran = {f.id for f in findings if f.status is Status.PASS}
     assert {"join.bond", "reveal.commitment", "draw.recomputes", "assignment.recomputes"} <= ran
     assert {"balance.reconciles", "reveal.penalty", "tiers.budget", "coordinator.reveal"} <= ran
+    assert "events.order" in ran
 
 
 def test_preimages_match_interface_header() -> None:
@@ -260,6 +269,20 @@ def test_assign_rung_exact_and_interpolated() -> None:
             "reveal.penalty",
         ),
         (lambda s: replace(s, balance_wei=s.balance_wei - 1), "balance.reconciles"),
+        (
+            lambda s: replace(
+                s,
+                event_order=(
+                    "RoundPublished",
+                    "Joined",
+                    "CoordinatorRevealed",
+                    "Revealed",
+                    "ModelsPosted",
+                ),
+            ),
+            "events.order",
+        ),
+        (lambda s: replace(s, event_order=("Joined", "RoundPublished")), "events.order"),
         (
             lambda s: replace(s, sweeps=(SweepRecord(COORD, 5),)),
             "balance.reconciles",

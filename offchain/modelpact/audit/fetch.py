@@ -150,6 +150,7 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
         if models is not None
         else None,
         storage_counts=(rc.joined_count(), rc.revealed_count(), rc.total_data()),
+        event_order=tuple(e.name for e in events),
         runtime_code=rc.runtime_code(),
         deploy_tx_hash=published.tx_hash,
     )

@@ -37,6 +37,7 @@ __all__ = [
     "check_coordinator_reveal",
     "check_default_refunds",
     "check_draw_seeds",
+    "check_event_order",
     "check_joins_bond",
     "check_joins_menu",
     "check_joins_sequence",
@@ -645,6 +646,53 @@ def check_default_refunds(s: RoundSnapshot) -> Finding:
     )
 
 
+def check_event_order(s: RoundSnapshot) -> Finding:
+    """``events.order``: the protocol's sequence held on chain.
+
+    Published first; every join before the coordinator's reveal; the reveal before the models;
+    the models before any participant reveal (so tiers could not be chosen after seeing draws);
+    claims after the models; no default refund once models are posted; sweeps last.
+    """
+    title = "Events follow the protocol's order"
+    order = s.event_order
+    if not order:
+        return skipped("events.order", title, "event order not recorded")
+    failures: list[Evidence] = []
+
+    def first(name: str) -> int | None:
+        return order.index(name) if name in order else None
+
+    def last(name: str) -> int | None:
+        return len(order) - 1 - order[::-1].index(name) if name in order else None
+
+    if order[0] != "RoundPublished":
+        failures.append(Evidence("first event", "RoundPublished", order[0]))
+    rules_ = [
+        ("Joined", "last", "CoordinatorRevealed", "every join before the coordinator's reveal"),
+        ("CoordinatorRevealed", "first", "ModelsPosted", "coordinator reveals before posting"),
+        ("ModelsPosted", "first", "Revealed", "models posted before any participant reveals"),
+        ("ModelsPosted", "first", "Claimed", "models posted before any claim"),
+        ("Claimed", "last", "Swept", "sweeps after claims"),
+        ("DefaultRefunded", "last", "Swept", "sweeps after refunds"),
+    ]
+    for before, which, after, meaning in rules_:
+        b = last(before) if which == "last" else first(before)
+        a = first(after)
+        if b is not None and a is not None and b > a:
+            failures.append(
+                Evidence(f"{before} / {after}", meaning, f"{after} at #{a}, {before} at #{b}")
+            )
+    if "ModelsPosted" in order and "DefaultRefunded" in order:
+        failures.append(Evidence("DefaultRefunded", "no refund once models are posted", "both"))
+    return make_finding(
+        "events.order",
+        title,
+        checked=len(order),
+        failures=failures,
+        detail_pass=f"{len(order)} events in protocol order (models before participant reveals)",
+    )
+
+
 def check_balance(s: RoundSnapshot) -> Finding:
     """``balance.reconciles``: bonds in minus claims, refunds and sweeps out equals the balance."""
     inflow = s.coordinator_bond + sum(j.bond for j in s.joins)
@@ -687,6 +735,7 @@ def chain_checks(
         check_coordinator_reveal(s),
         check_reveal_commitments(s),
         check_draw_seeds(s),
+        check_event_order(s),
         check_tiers_budget(s),
         check_predicted_accuracy(s, predict),
         check_assignments(s),

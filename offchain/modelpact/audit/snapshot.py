@@ -192,5 +192,6 @@ class RoundSnapshot:
     storage_tiers: tuple[TierRecord, ...] | None = None
     storage_collective: TierRecord | None = None
     storage_counts: tuple[int, int, int] | None = None  # joinedCount, revealedCount, totalData
+    event_order: tuple[str, ...] = ()  # event names in chain order (empty: not recorded)
     runtime_code: bytes = b""
     deploy_tx_hash: str | None = None
