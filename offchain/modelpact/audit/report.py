@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["AuditReport", "Evidence", "Finding", "Status"]
+__all__ = ["AuditReport", "Evidence", "Finding", "Status", "make_finding", "skipped"]
 
 
 class Status(StrEnum):
