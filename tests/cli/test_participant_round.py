@@ -116,6 +116,8 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
 
     menu_out = run.ok("participant", "menu", "--cost", "0.2")
     assert "best option for cost 0.2: 2" in menu_out
+    assert "training alone (the published scenario's curve) is worth 69.6" in menu_out
+    assert "joining pays" in menu_out
     options = [line.split() for line in menu_out.splitlines() if line.strip()[:1].isdigit()]
     rows_needed = [int(o[1]) for o in options]
 

@@ -131,8 +131,14 @@ def menu(
         if o.utility is not None:
             line += f" {o.utility:>9.3f}" + ("  <- best" if o.option_id == best else "")
         typer.echo(line)
-    if best is not None:
+    if best is not None and cost is not None:
         typer.echo(f"best option for cost {cost:g}: {best}")
+        alone = _core().outside_option(opened.record, opened.record_path, cost=cost)
+        utility = options[best].utility
+        verdict = "joining pays" if utility is not None and utility >= alone else "stay out"
+        typer.echo(
+            f"training alone (the published scenario's curve) is worth {alone:.3f}: {verdict}"
+        )
 
 
 @participant_app.command("commit")

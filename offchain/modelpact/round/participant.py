@@ -46,6 +46,7 @@ __all__ = [
     "fetch_model",
     "join",
     "menu_view",
+    "outside_option",
     "participant_state",
     "pick_option",
     "reveal",
@@ -512,3 +513,16 @@ def withdraw_after_default(
         compensation=int(args["compensation"]),
         gas_used=_receipt_gas(receipt),
     )
+
+
+def outside_option(record: DeploymentRecord, record_path: Path, *, cost: float) -> float:
+    """The reservation utility f = max(0, max_m v(a(m)) - cost m) under the published scenario:
+    what a participant with this cost gets by training alone (0 if that does not pay)."""
+    from modelpact.economics import reservation_utility
+    from modelpact.scenario import load_scenario
+
+    scenario = load_scenario(record.scenario_path(record_path.parent))
+    if cost <= 0.0:  # free data: training alone reaches the curve's supremum
+        return float(scenario.valuation(np.array([scenario.accuracy.supremum]))[0])
+    value, _ = reservation_utility(scenario.accuracy, scenario.valuation, cost)
+    return float(value)
