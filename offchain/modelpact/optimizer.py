@@ -368,28 +368,50 @@ class _Subproblem:
     m_scale: float
     t_scale: float
     ic: bool
+    matrix_m: cp.Parameter | None
+    matrix_t: cp.Parameter | None
     active: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     served: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     upper_m: FloatArray = field(default_factory=lambda: np.zeros(0))
     upper_t: FloatArray = field(default_factory=lambda: np.zeros(0))
 
 
-def _subproblem(econ: _Economy, served: BoolArray, ic: bool) -> _Subproblem:
-    """The compiled subproblem for ``econ`` (built once, cached), configured for ``served``.
+_SHARED_MAX_K = 10  # up to here one compiled problem per (K, IC) serves every economy
+_SHARED: dict[tuple[int, bool], _Subproblem] = {}
 
-    Scaled variables: m = m_scale * y, t = t_scale * tau; objective in value units.
+
+def _subproblem(econ: _Economy, served: BoolArray, ic: bool) -> _Subproblem:
+    """The compiled subproblem, configured for ``econ`` and ``served``.
+
+    Scaled variables: m = m_scale * y, t = t_scale * tau; objective in value units. For
+    K <= 10 the linear constraint matrix is a Parameter too, so a single compiled problem per
+    (K, IC) is reused by every solve in the process (compiling dominates small solves); beyond,
+    the problem is compiled once per economy with a constant matrix (a parameter matrix with
+    thousands of entries compiles slowly). Not thread-safe: solve from one thread at a time.
     """
-    key = ("subproblem", ic)
-    sub = econ.cache.get(key)
-    if sub is None:
-        k = len(served)
-        m_scale = float(max(np.max(_pooled_start(econ, np.ones(k, dtype=bool))), 1.0))
-        sub = _build(econ, ic, m_scale)
-        econ.cache[key] = sub
-    _, _, active = _linear_constraints(econ, served, ic)
+    k = econ.scenario.n_types
+    shared = k <= _SHARED_MAX_K
+    if "m_scale" not in econ.cache:
+        start = _pooled_start(econ, np.ones(k, dtype=bool))
+        econ.cache["m_scale"] = float(max(np.max(start), 1.0))
+    m_scale = float(econ.cache["m_scale"])
+    cached = _SHARED.get((k, ic)) if shared else econ.cache.get(("subproblem", ic))
+    if cached is None:
+        cached = _build(econ, ic, m_scale, shared=shared)
+        if shared:
+            _SHARED[(k, ic)] = cached
+        else:
+            econ.cache[("subproblem", ic)] = cached
+    sub = cached
+    a_mat, b_vec, active = _linear_constraints(econ, served, ic)
+    sub.m_scale, sub.t_scale = m_scale, econ.v_sup
+    sub.a_matrix, sub.b_vector = a_mat, b_vec
+    if sub.matrix_m is not None and sub.matrix_t is not None:
+        sub.matrix_m.value = a_mat[:, :k] * m_scale
+        sub.matrix_t.value = a_mat[:, k:] * sub.t_scale
     sub.active = active
     sub.served = served.copy()
-    sub.rhs.value = np.where(active, sub.b_vector, _INACTIVE)
+    sub.rhs.value = np.where(active, b_vec, _INACTIVE)
     sub.upper_m = np.where(
         served, np.maximum((econ.v_sup - econ.reservation) / econ.costs, 0.0), 0.0
     )
@@ -399,7 +421,7 @@ def _subproblem(econ: _Economy, served: BoolArray, ic: bool) -> _Subproblem:
     return sub
 
 
-def _build(econ: _Economy, ic: bool, m_scale: float) -> _Subproblem:
+def _build(econ: _Economy, ic: bool, m_scale: float, *, shared: bool) -> _Subproblem:
     k = econ.scenario.n_types
     t_scale = econ.v_sup
     a_mat, b_vec, _ = _linear_constraints(econ, np.ones(k, dtype=bool), ic)
@@ -427,8 +449,13 @@ def _build(econ: _Economy, ic: bool, m_scale: float) -> _Subproblem:
         + slack[i]
         for i in range(k)
     ]
-    scaled_a = a_mat * np.concatenate([np.full(k, m_scale), np.full(k, t_scale)])[None, :]
-    linear = scaled_a[:, :k] @ y + scaled_a[:, k:] @ tau <= rhs
+    matrix_m = matrix_t = None
+    if shared:
+        matrix_m = cp.Parameter(a_mat[:, :k].shape)
+        matrix_t = cp.Parameter(a_mat[:, k:].shape)
+        linear = matrix_m @ y + matrix_t @ tau <= rhs
+    else:
+        linear = (a_mat[:, :k] * m_scale) @ y + (a_mat[:, k:] * t_scale) @ tau <= rhs
     constraints: list[cp.Constraint] = [
         *budget_rows,
         linear,
@@ -465,6 +492,8 @@ def _build(econ: _Economy, ic: bool, m_scale: float) -> _Subproblem:
         m_scale,
         t_scale,
         ic,
+        matrix_m,
+        matrix_t,
     )
 
 
