@@ -24,11 +24,13 @@ __all__ = [
     "AccuracyFunction",
     "ExponentialValuation",
     "LinearValuation",
+    "OptionChoice",
     "PowerAccuracy",
     "SgbAccuracy",
     "TableAccuracy",
     "Valuation",
     "best_option",
+    "choose_option",
     "composite",
     "reservation_utilities",
     "reservation_utility",
@@ -453,3 +455,39 @@ def best_option(menu: _MenuLike, cost: float) -> tuple[int, FloatArray]:
     t = np.array([o.t for o in offered], dtype=np.float64)
     utilities = t - cost * m
     return int(np.argmax(utilities)), utilities
+
+
+@dataclass(frozen=True)
+class OptionChoice:
+    """A participant's decision: best offered option and both outside options.
+
+    ``index`` is into ``menu.offered`` (the on-chain option id). ``joins`` is True when the best
+    option's utility is at least the reservation utility (training alone) and at least 0 (not
+    joining at all); a participant who would rather train alone should not join.
+    """
+
+    index: int
+    utilities: FloatArray
+    best_utility: float
+    outside_utility: float  # 0: stay out and train nothing
+    reservation_utility: float  # f: train alone on the data size that is best alone
+    reservation_data: float
+    joins: bool
+
+
+def choose_option(
+    menu: _MenuLike, cost: float, accuracy: AccuracyFunction, valuation: Valuation
+) -> OptionChoice:
+    """:func:`best_option` plus the comparison with not joining (0) and training alone (f)."""
+    index, utilities = best_option(menu, cost)
+    f, m_alone = reservation_utility(accuracy, valuation, cost)
+    best = float(utilities[index])
+    return OptionChoice(
+        index=index,
+        utilities=utilities,
+        best_utility=best,
+        outside_utility=0.0,
+        reservation_utility=f,
+        reservation_data=m_alone,
+        joins=best >= max(f, 0.0),
+    )

@@ -125,7 +125,16 @@ class Scenario:
     def with_solver(self, **changes: object) -> Scenario:
         """A copy with some solver options replaced (values are validated again)."""
         merged = {**self.solver.params(), **{k: v for k, v in changes.items() if v is not None}}
-        return replace(self, solver=_solver(merged, self.source))
+        solver = _solver(merged, self.source)
+        if isinstance(solver.serve, tuple) and not all(
+            1 <= s <= self.n_types for s in solver.serve
+        ):
+            raise _fail(
+                self.source,
+                f"serve lists a type outside 1..{self.n_types}: {list(solver.serve)}",
+                "name served types by their 1-based position in [[types]]",
+            )
+        return replace(self, solver=solver)
 
 
 def _fail(source: str, what: str, hint: str) -> ScenarioError:

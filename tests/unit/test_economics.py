@@ -131,3 +131,23 @@ def test_best_option_indexes_offered_options_only() -> None:
     index, utilities = best_option(menu, 0.1)
     assert len(utilities) == 2
     assert index == 1
+
+
+def test_choose_option_reports_both_outside_options() -> None:
+    """choose_option gives the argmax, 0 for staying out, f for training alone, and joins iff
+    the best utility beats both."""
+    from modelpact.economics import choose_option
+
+    menu = _menu([100.0, 200.0], [60.0, 80.0])
+    sgb, linear = SgbAccuracy(), LinearValuation(100.0)
+    cheap = choose_option(menu, 0.04, sgb, linear)
+    f, _ = reservation_utilities(sgb, linear, [0.04])
+    assert cheap.index == 1
+    assert cheap.outside_utility == 0.0
+    assert cheap.reservation_utility == pytest.approx(f[0])
+    assert cheap.joins == (cheap.best_utility >= f[0])
+    assert cheap.joins  # 80 - 0.04 * 200 = 72 >= f(0.04) ~ 44.16
+    stingy = choose_option(_menu([100.0, 200.0], [10.0, 12.0]), 0.04, sgb, linear)
+    assert stingy.index == 0
+    assert stingy.best_utility == pytest.approx(6.0)
+    assert not stingy.joins  # 6 > 0 but training alone gives ~44.16
