@@ -59,6 +59,23 @@ class RoundRevertError(ModelpactError, RuntimeError):
         self.error_args = args
 
 
+_HINTS: dict[str, str] = {
+    "JoinClosed": "joining is over (deadline passed or round full); nothing was paid",
+    "AlreadyJoined": "this account already joined; re-running join is safe and sends nothing",
+    "UnknownOption": "pick an option id shown by `participant menu`",
+    "WrongRowCount": "commit a dataset with exactly the option's row count",
+    "WrongBond": "the bond must equal the round's participant bond (see `participant menu`)",
+    "AlreadyClaimed": "nothing to do: fetch your model with `participant fetch`",
+    "NotRevealed": "a participant that did not reveal forfeits its bond and reward",
+    "RevealMismatch": "reveal with the --state-dir used for join (it holds your secret)",
+    "WrongPhase": "wait for the right phase; `coordinator status` shows the current one",
+    "NotCoordinator": "sign with the account that deployed the round",
+    "TierAboveCollective": "the budget check: every tier must be below the collective model",
+    "SweepTooEarly": "sweeping opens after the claim deadline",
+}
+"""One-line fixes for the reverts a user can provoke (IModelpactRound's custom errors)."""
+
+
 class ChainMismatchError(ModelpactError, ValueError):
     """The node is not the chain the deployment record names, or has no code at the address."""
 
@@ -174,11 +191,9 @@ class RoundHandle:
                 hint="see the node log",
             )
         name, args = decoded
+        hint = _HINTS.get(name, "check the round's phase and your inputs with `coordinator status`")
         return RoundRevertError(
-            f"{action} reverted with {name}{args}",
-            error_name=name,
-            args=args,
-            hint="check the round's phase and your inputs with `status`",
+            f"{action} reverted with {name}{args}", error_name=name, args=args, hint=hint
         )
 
     def is_participant(self, account: str) -> bool:
