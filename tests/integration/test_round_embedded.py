@@ -164,3 +164,88 @@ def test_coordinator_default_refunds_bond_plus_compensation_once(tmp_path: Path)
         assert refund.compensation == 10**17
         with pytest.raises(part.AlreadyClaimedError, match="already paid out"):
             part.withdraw_after_default(handle, state, account=account)
+
+
+def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path: Path) -> None:
+    """The coordinator cannot reveal while joining is open or post before revealing; ingest
+    refuses a missing delivery, a delivery with another row count, and a delivery whose rows do
+    not hash to the committed Merkle root (one changed pixel), and accepts the committed rows."""
+    import numpy as np
+    from eth_account import Account
+
+    from modelpact.ml.datasets import load_dataset, save_rows, split_test
+    from modelpact.round import coordinator as coord
+    from modelpact.round import participant as part
+    from modelpact.round.handle import RoundHandle
+    from modelpact.round.session import open_chain
+
+    scenario = (
+        Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
+    )
+    with open_chain(_embedded(tmp_path)) as chain:
+        w3 = chain.w3
+        coordinator = chain.funded_accounts[0]
+        deployed = coord.deploy_scenario(
+            w3,
+            scenario_path=scenario,
+            sender=coordinator,
+            deploy_dir=tmp_path / "deploy",
+            state_dir=tmp_path / "state",
+        )
+        handle = RoundHandle.open(w3, deployed.record)
+        cstate = coord.coordinator_state(tmp_path / "state", deployed.record)
+        account = Account.from_key("0x" + "44" * 32)
+        w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_transaction(
+                {"from": chain.funded_accounts[1], "to": account.address, "value": 10**18}
+            )
+        )
+        m = int(handle.view("option", 0)[0])
+        rows = split_test(load_dataset("digits"), test_size=360, seed=0).pool[:m]
+        state = part.participant_state(tmp_path / "state", deployed.record, account.address)
+        part.commit_dataset(state, dataset=save_rows(tmp_path / "d.npy", rows), spec_name="digits")
+        part.join(handle, state, account=account, option_id=0)
+
+        with pytest.raises(coord.CoordinatorError, match="phase join"):
+            coord.reveal_coordinator(handle, cstate, sender=coordinator)
+        chain.advance_time_to(int(handle.view("config")[5][0]) + 1)
+        with pytest.raises(coord.CoordinatorError, match="not revealed its secret"):
+            coord.train_and_post(
+                handle,
+                cstate,
+                deliveries=[],
+                test_rows=rows,
+                models_dir=tmp_path / "m",
+                sender=coordinator,
+                seed=0,
+            )
+        inbox = tmp_path / "inbox"
+        inbox.mkdir()
+        with pytest.raises(coord.CoordinatorError, match="delivered no data"):
+            coord.ingest(handle, files={}, delivered_dir=tmp_path / "dd", spec_name="digits")
+        short = save_rows(inbox / f"{account.address}.npy", rows[:-1])
+        with pytest.raises(coord.CoordinatorError, match="committed"):
+            coord.ingest(
+                handle,
+                files={account.address: short},
+                delivered_dir=tmp_path / "dd",
+                spec_name="digits",
+            )
+        tampered = np.array(rows, copy=True)
+        tampered[0, 0] = (tampered[0, 0] + 1) % 17
+        bad = save_rows(inbox / f"{account.address}.npy", tampered)
+        with pytest.raises(coord.CoordinatorError, match="does not match its committed Merkle"):
+            coord.ingest(
+                handle,
+                files={account.address: bad},
+                delivered_dir=tmp_path / "dd",
+                spec_name="digits",
+            )
+        good = save_rows(inbox / f"{account.address}.npy", rows)
+        deliveries = coord.ingest(
+            handle,
+            files={account.address: good},
+            delivered_dir=tmp_path / "dd",
+            spec_name="digits",
+        )
+        assert [d.row_count for d in deliveries] == [m]
