@@ -167,7 +167,9 @@ def test_coordinator_default_refunds_bond_plus_compensation_once(tmp_path: Path)
 
 
 def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path: Path) -> None:
-    """The coordinator cannot reveal while joining is open or post before revealing; ingest
+    """The coordinator cannot reveal while joining is open, another account's reveal reverts
+    with the contract's named error (NotCoordinator), models cannot be posted before the reveal;
+    ingest
     refuses a missing delivery, a delivery with another row count, and a delivery whose rows do
     not hash to the committed Merkle root (one changed pixel), and accepts the committed rows."""
     import numpy as np
@@ -209,6 +211,12 @@ def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path
         with pytest.raises(coord.CoordinatorError, match="phase join"):
             coord.reveal_coordinator(handle, cstate, sender=coordinator)
         chain.advance_time_to(int(handle.view("config")[5][0]) + 1)
+        from modelpact.chain import ContractRevertError
+
+        with pytest.raises(ContractRevertError, match="NotCoordinator") as reverted:
+            coord.reveal_coordinator(handle, cstate, sender=chain.funded_accounts[2])
+        assert reverted.value.error_name == "NotCoordinator"
+        assert reverted.value.hint
         with pytest.raises(coord.CoordinatorError, match="not revealed its secret"):
             coord.train_and_post(
                 handle,

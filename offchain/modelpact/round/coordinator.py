@@ -186,7 +186,7 @@ def _send(
         receipt = send_recorded(
             handle.w3, call, sender=sender, record=lambda tx: state.update(**{key: tx})
         )
-    except REVERTS as error:
+    except (*REVERTS, OSError) as error:
         raise handle.revert_error(error, action=fn) from error
     if int(receipt["status"]) != 1:
         raise RoundRevertError(
@@ -505,7 +505,7 @@ def deploy(
             value=coordinator_bond_wei,
             record=lambda tx: state.update(deploy_tx=tx),
         )
-    except REVERTS as error:
+    except (*REVERTS, OSError) as error:
         from modelpact.round.handle import decode_revert
 
         decoded = decode_revert(error, compiled.abi)

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
 from eth_tester.exceptions import TransactionFailed
-from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
@@ -59,44 +57,14 @@ class RoundRevertError(ModelpactError, RuntimeError):
         self.error_args = args
 
 
-_HINTS: dict[str, str] = {
-    "JoinClosed": "joining is over (deadline passed or round full); nothing was paid",
-    "AlreadyJoined": "this account already joined; re-running join is safe and sends nothing",
-    "UnknownOption": "pick an option id shown by `participant menu`",
-    "WrongRowCount": "commit a dataset with exactly the option's row count",
-    "WrongBond": "the bond must equal the round's participant bond (see `participant menu`)",
-    "AlreadyClaimed": "nothing to do: fetch your model with `participant fetch`",
-    "NotRevealed": "a participant that did not reveal forfeits its bond and reward",
-    "RevealMismatch": "reveal with the --state-dir used for join (it holds your secret)",
-    "WrongPhase": "wait for the right phase; `coordinator status` shows the current one",
-    "NotCoordinator": "sign with the account that deployed the round",
-    "TierAboveCollective": "the budget check: every tier must be below the collective model",
-    "SweepTooEarly": "sweeping opens after the claim deadline",
-}
-"""One-line fixes for the reverts a user can provoke (IModelpactRound's custom errors)."""
-
-
 class ChainMismatchError(ModelpactError, ValueError):
     """The node is not the chain the deployment record names, or has no code at the address."""
 
 
-def _error_table(abi: list[dict[str, Any]]) -> dict[bytes, tuple[str, list[str]]]:
-    table: dict[bytes, tuple[str, list[str]]] = {}
-    for item in abi:
-        if item.get("type") != "error":
-            continue
-        types = [_abi_type(arg) for arg in item.get("inputs", [])]
-        signature = f"{item['name']}({','.join(types)})"
-        table[keccak(text=signature)[:4]] = (item["name"], types)
-    return table
+def _is_connection_error(error: BaseException) -> bool:
+    import requests
 
-
-def _abi_type(arg: dict[str, Any]) -> str:
-    kind = str(arg["type"])
-    if kind.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in arg.get("components", []))
-        return f"({inner}){kind[5:]}"
-    return kind
+    return isinstance(error, ConnectionError | requests.exceptions.ConnectionError | TimeoutError)
 
 
 def _revert_data(error: Exception) -> bytes | None:
@@ -127,15 +95,18 @@ def _revert_data(error: Exception) -> bytes | None:
 def decode_revert(
     error: Exception, abi: list[dict[str, Any]]
 ) -> tuple[str, tuple[Any, ...]] | None:
-    """(name, args) of a custom-error revert, or None if ``error`` carries no known selector."""
+    """(name, args) of a custom-error revert, or None if ``error`` carries no known selector.
+
+    Decoding itself is :func:`modelpact.chain.decode_revert` (the project's one decoder)."""
+    from modelpact.chain import decode_revert as chain_decode
+
     raw = _revert_data(error)
     if raw is None or len(raw) < 4:
         return None
-    entry = _error_table(abi).get(raw[:4])
-    if entry is None:
+    decoded = chain_decode(abi, raw)
+    if decoded.error_name == "UnknownError":
         return None
-    name, types = entry
-    return name, tuple(abi_decode(types, raw[4:])) if types else ()
+    return decoded.error_name, tuple(decoded.args)
 
 
 @dataclass(frozen=True)
@@ -177,30 +148,37 @@ class RoundHandle:
         """Call a view function, decoding a revert into :class:`RoundRevertError`."""
         try:
             return getattr(self.contract.functions, name)(*args).call()
-        except REVERTS as error:
+        except (*REVERTS, OSError) as error:
             raise self.revert_error(error, action=name) from error
 
-    def revert_error(self, error: Exception, *, action: str) -> RoundRevertError:
-        """Turn a web3 revert into :class:`RoundRevertError` with the decoded custom error."""
-        decoded = decode_revert(error, self.record.abi)
-        if decoded is None:
+    def revert_error(self, error: Exception, *, action: str) -> ModelpactError:
+        """Turn a web3 / eth-tester revert into :class:`modelpact.chain.ContractRevertError`
+        (named custom error, decoded arguments, one-line fix), or a dropped connection into
+        :class:`modelpact.chain.NodeUnavailableError`."""
+        from modelpact.chain import NodeUnavailableError
+        from modelpact.chain import decode_revert as chain_decode
+
+        if _is_connection_error(error):
+            return NodeUnavailableError(
+                f"the node stopped answering during {action}",
+                hint="restart it (same --state-dir for --chain anvil) and re-run the step; "
+                "a sent transaction's hash is kept in the local state",
+            )
+        raw = _revert_data(error)
+        if raw is None or len(raw) < 4:
             return RoundRevertError(
                 f"{action} reverted: {error}",
                 error_name="Unknown",
                 args=(),
                 hint="see the node log",
             )
-        name, args = decoded
-        hint = _HINTS.get(name, "check the round's phase and your inputs with `coordinator status`")
-        return RoundRevertError(
-            f"{action} reverted with {name}{args}", error_name=name, args=args, hint=hint
-        )
+        return chain_decode(self.record.abi, raw, action=action)
 
     def is_participant(self, account: str) -> bool:
         """Whether ``account`` has joined."""
         try:
             self.contract.functions.participant(account).call()
-        except REVERTS as error:
+        except (*REVERTS, OSError) as error:
             decoded = decode_revert(error, self.record.abi)
             if decoded is not None and decoded[0] == "NotParticipant":
                 return False

@@ -247,7 +247,7 @@ def _send(
             value=value,
             record=lambda tx: state.update(**{key: tx}),
         )
-    except REVERTS as error:
+    except (*REVERTS, OSError) as error:
         raise handle.revert_error(error, action=fn) from error
     if int(receipt["status"]) != 1:
         raise RoundRevertError(
