@@ -27,17 +27,20 @@ bind, as in the paper; then IR is checked.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import norm
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from modelpact.economics import reservation_utilities
 from modelpact.errors import InfeasibleScenarioError, ScenarioError, SolverError
@@ -61,6 +64,22 @@ Belief = Literal["bayes", "paper"]
 EXACT_LIMIT = 3_000_000  # outcomes; beyond this exact enumeration is refused
 _EXACT_SEARCH_MAX_K = 8  # type selection: exhaustive up to this many types, greedy beyond
 _FEASIBILITY_TOL = 1e-7
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _single_blas_thread(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run with one BLAS thread: our matrices are thin (K or K*K columns), and multithreaded
+    OpenBLAS on them was measured up to 6x slower on a busy 2-core machine."""
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 # ------------------------------------------------------------------------------------------
@@ -219,6 +238,7 @@ def _economy(scenario: Scenario, belief: Belief, model: BeliefModel | None = Non
     )
 
 
+@_single_blas_thread
 def conditional_values(
     scenario: Scenario, m: FloatArray, *, belief: Belief, model: BeliefModel | None = None
 ) -> tuple[FloatArray, float, float]:
@@ -868,6 +888,7 @@ def _benchmarks(econ: _Economy, start: FloatArray) -> Benchmarks:
     )
 
 
+@_single_blas_thread
 def solve(
     scenario: Scenario,
     *,
@@ -978,6 +999,7 @@ def _certify(
     )
 
 
+@_single_blas_thread
 def integerize_menu(scenario: Scenario, menu: Menu) -> Menu:
     """Round m to integer rows (monotone, >= 1 for served) and re-solve t for those rows.
 
@@ -1045,6 +1067,7 @@ def integerize_menu(scenario: Scenario, menu: Menu) -> Menu:
     )
 
 
+@_single_blas_thread
 def menu_for_m(
     scenario: Scenario,
     m: FloatArray,

@@ -123,3 +123,11 @@ def test_missing_file_is_a_scenario_error(tmp_path: Path) -> None:
     """A missing file is a ScenarioError (and a FileNotFoundError-free message), not a traceback."""
     with pytest.raises(ScenarioError, match="no such scenario file"):
         load_scenario(tmp_path / "nope.toml")
+
+
+def test_every_shipped_example_scenario_parses() -> None:
+    """Every scenario file shipped in data/scenarios parses (the examples stay valid)."""
+    paths = sorted(SCENARIOS.glob("*.toml"))
+    assert len(paths) >= 4
+    for path in paths:
+        assert load_scenario(path).n_types >= 1
