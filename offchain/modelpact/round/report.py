@@ -172,11 +172,20 @@ def plot_promised(path: Path, *, outcomes: Sequence[ParticipantOutcome]) -> Path
     fig, ax = plt.subplots(figsize=(5.2, 5.0))
     xs = [o.promised_value for o in outcomes]
     ys = [o.received_value for o in outcomes]
-    ax.scatter(xs, ys, c=[o.type_index for o in outcomes], cmap="viridis", zorder=3)
-    top = max([*xs, *ys, 1.0]) * 1.05
+    for kind in sorted({o.type_index for o in outcomes}):
+        mine = [o for o in outcomes if o.type_index == kind]
+        ax.scatter(
+            [o.promised_value for o in mine],
+            [o.received_value for o in mine],
+            zorder=3,
+            alpha=0.7,
+            label=f"type {kind} ({len(mine)})",
+        )
+    top = max([*xs, *ys, 1.0]) * 1.03
+    bottom = min([*xs, *ys, top]) * 0.9
     ax.plot([0, top], [0, top], color="grey", linestyle="--", linewidth=1, label="received = t")
-    ax.set_xlim(0, top)
-    ax.set_ylim(0, top)
+    ax.set_xlim(bottom, top)
+    ax.set_ylim(0 if min([*ys, 1.0]) == 0 else bottom, top)
     ax.set_xlabel("promised expected value t")
     ax.set_ylabel("received model value")
     ax.set_title("Promised versus received")
