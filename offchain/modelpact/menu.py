@@ -118,7 +118,12 @@ def menu_to_json(menu: Menu) -> dict[str, Any]:
         "integer": menu.integer,
         "accuracy_ci": list(menu.accuracy_ci) if menu.accuracy_ci is not None else None,
         "certification": menu.certification,
-        "benchmarks": asdict(menu.benchmarks) if menu.benchmarks is not None else None,
+        "benchmarks": {  # a benchmark that could not be computed is null
+            k: (None if isinstance(v, float) and math.isnan(v) else v)
+            for k, v in asdict(menu.benchmarks).items()
+        }
+        if menu.benchmarks is not None
+        else None,
     }
     if menu.extra:
         document["extra"] = menu.extra
@@ -180,7 +185,7 @@ def menu_from_json(document: dict[str, Any], *, source: str = "<menu>") -> Menu:
         integer=bool(document.get("integer", False)),
         accuracy_ci=(float(ci[0]), float(ci[1])) if isinstance(ci, list) and len(ci) == 2 else None,
         certification=str(document.get("certification", "")),
-        benchmarks=Benchmarks(**{k: float(v) for k, v in bench.items()})
+        benchmarks=Benchmarks(**{k: math.nan if v is None else float(v) for k, v in bench.items()})
         if isinstance(bench, dict)
         else None,
         extra=dict(document.get("extra", {})),

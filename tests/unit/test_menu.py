@@ -93,3 +93,17 @@ def test_not_json_is_a_menu_error(tmp_path: Path) -> None:
         read_menu_json(path)
     with pytest.raises(MenuError, match="no such menu file"):
         read_menu_json(tmp_path / "missing.json")
+
+
+def test_missing_benchmark_is_null(tmp_path: Path) -> None:
+    """A benchmark that could not be computed (NaN) is written as null and read back as NaN."""
+    import math
+    from dataclasses import replace
+
+    menu = replace(_menu(), benchmarks=Benchmarks(math.nan, math.nan, 0.47, 47.0))
+    path = tmp_path / "menu.json"
+    write_menu_json(menu, path)
+    assert json.loads(path.read_text())["benchmarks"]["complete_information_accuracy"] is None
+    back = read_menu_json(path)
+    assert back.benchmarks is not None
+    assert math.isnan(back.benchmarks.complete_information_accuracy)
