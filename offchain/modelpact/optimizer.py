@@ -39,6 +39,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
+from scipy.optimize import nnls
 from scipy.stats import norm
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
@@ -521,7 +522,7 @@ def _solve_sub(sub: _Subproblem) -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # inaccurate status is gated below
-            sub.problem.solve(solver=cp.CLARABEL, warm_start=True, **_CLARABEL_SETTINGS)  # type: ignore[no-untyped-call]
+            sub.problem.solve(solver=cp.CLARABEL, warm_start=False, **_CLARABEL_SETTINGS)  # type: ignore[no-untyped-call]
     except cp.error.SolverError:
         return "solver_error"
     return str(sub.problem.status)
@@ -566,6 +567,7 @@ def _sqp(
     start: FloatArray | None = None,
     tol: float = 1e-12,
     max_iter: int = 200,
+    restart: bool = True,
 ) -> _Solution:
     scenario, model = econ.scenario, econ.model
     m = _pooled_start(econ, served) if start is None else np.where(served, start, 0.0)
@@ -652,6 +654,16 @@ def _sqp(
                 break  # stagnated: judged by feasibility below
     t_final = _greatest_t(econ, served, m, budget, ic)
     violation = _ir_violation(econ, served, m, t_final)
+    alone = np.where(served, econ.reservation_m, 0.0)
+    failed = violation > _FEASIBILITY_TOL * max(1.0, econ.v_sup) or not converged
+    if failed and restart and np.any(alone > 0):
+        # The SQP can stall at an infeasible point (the curve is flat near 0, so the model
+        # sees no way back). Restart where every type contributes what it would train on
+        # alone, which is often feasible: under bayes tbar_i there is at least v(a(r_i)).
+        try:
+            return _sqp(econ, served, ic, start=alone, tol=tol, max_iter=max_iter, restart=False)
+        except (InfeasibleScenarioError, SolverError):
+            pass
     if violation > _FEASIBILITY_TOL * max(1.0, econ.v_sup) and np.all(
         econ.reservation[served] <= 0.0
     ):
@@ -660,6 +672,7 @@ def _sqp(
         # possibly loose, weak-duality bound from the multipliers at hand.
         m = np.zeros(len(served))
         vals = _evaluate(scenario, model, m)
+        budget = vals.tbar - econ.margin
         t_final = np.zeros(len(served))
         violation = 0.0
     elif not converged and iterations >= max_iter:
@@ -674,6 +687,11 @@ def _sqp(
             hint='serve other types (serve = "optimal") or check costs and the accuracy curve',
         )
     upper = _upper_bound(econ, served, ic, m, lam, duals_y, sigma, sub)
+    refined = _kkt_multipliers(econ, served, m, t_final, vals, budget, sub)
+    if refined is not None:  # any multipliers give a valid bound: keep the tighter one
+        lam_r, y_r = refined
+        upper = min(upper, _upper_bound(econ, served, ic, m, lam_r, y_r, sigma, sub))
+    upper = min(upper, scenario.accuracy.supremum)
     return _Solution(
         served=served,
         m=m,
@@ -689,6 +707,55 @@ def _sqp(
 # ------------------------------------------------------------------------------------------
 # Certified upper bound by weak duality (see module doc)
 # ------------------------------------------------------------------------------------------
+
+
+def _kkt_multipliers(
+    econ: _Economy,
+    served: BoolArray,
+    m: FloatArray,
+    t: FloatArray,
+    vals: _Values,
+    budget: FloatArray,
+    sub: _Subproblem,
+) -> tuple[FloatArray, FloatArray] | None:
+    """Small nonnegative multipliers for the constraints active at (m, t), by regularised NNLS
+    on the stationarity conditions, returned in the subproblem's scaled units.
+
+    When constraints are degenerate (e.g. IR and BC of one type both bind) the solver's
+    multipliers can be huge along a direction that cancels at the optimum but not in the
+    Lagrangian's sup over the box; minimal multipliers give a much tighter bound.
+    """
+    k = len(served)
+    sigma, ts = econ.v_sup, sub.t_scale
+    x = np.concatenate([m, t])
+    a_mat, b_vec = sub.a_matrix, sub.b_vector
+    scale = max(1.0, econ.v_sup)
+    rows_on = sub.active & (a_mat @ x >= b_vec - 1e-7 * scale)
+    bc_on = served & (t >= budget - 1e-7 * scale)
+    free_m = served & (m > 1e-9 * max(1.0, float(m.max(initial=0.0))))
+    free_t = served & (t > 1e-9 * scale) & (t < sub.upper_t - 1e-9 * scale)
+    a_on = a_mat[rows_on]
+    lam_idx = np.flatnonzero(bc_on)
+    # unknowns z = [lambda (active BC), y (active rows)] >= 0, original units:
+    #   grad F + sum lambda_i grad tbar_i - A_m' y = 0   (free m)
+    #   -lambda - A_t' y = 0                             (free t)
+    cols_lam_m = vals.tbar_grad[lam_idx].T  # (K, n_lam)
+    cols_lam_t = -np.eye(k)[:, lam_idx]
+    mat_m = np.hstack([cols_lam_m, -a_on[:, :k].T])[free_m]
+    mat_t = np.hstack([cols_lam_t, -a_on[:, k:].T])[free_t]
+    matrix = np.vstack([mat_m, mat_t])
+    rhs = np.concatenate([-vals.objective_grad[free_m], np.zeros(int(free_t.sum()))])
+    n = matrix.shape[1]
+    if n == 0 or matrix.shape[0] == 0:
+        return None
+    reg = 1e-9 * max(1.0, float(np.abs(matrix).max()))
+    z, _ = nnls(np.vstack([matrix, reg * np.eye(n)]), np.concatenate([rhs, np.zeros(n)]))
+    lam = np.zeros(k)
+    lam[lam_idx] = z[: len(lam_idx)]
+    y = np.zeros(len(b_vec))
+    y[np.flatnonzero(rows_on)] = z[len(lam_idx) :]
+    # back to the scaled units _upper_bound expects (lam_s = lam * sigma * ts, y_s = y * sigma)
+    return lam * sigma * ts, y * sigma
 
 
 def _upper_bound(

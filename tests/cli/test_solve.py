@@ -79,9 +79,12 @@ def test_solve_integer_writes_whole_rows(tmp_path: Path) -> None:
         ),
         (lambda t: t.replace("cost = 0.04", "cost = -0.04"), "must be > 0"),
         (lambda t: t.replace('kind = "sgb"', 'kind = "logistic"'), "unknown accuracy kind"),
-        (lambda t: t.replace('serve = "all"', "serve = [1, 5]"), "no feasible menu"),
+        (
+            lambda t: t.replace("participants = 10", "participants = 1000"),
+            "exact expectation needs",
+        ),
     ],
-    ids=["missing", "unsorted", "probabilities", "negative", "kind", "infeasible"],
+    ids=["missing", "unsorted", "probabilities", "negative", "kind", "impossible-exact"],
 )
 def test_bad_scenarios_exit_nonzero_with_one_line(tmp_path: Path, edit, needle: str) -> None:
     """Each bad scenario file gives exactly one clear error line on stderr and exit code 2."""

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from modelpact.checker import check_menu
-from modelpact.errors import InfeasibleScenarioError
 from modelpact.menu import MenuOption
 from modelpact.optimizer import integerize_menu, solve
 from modelpact.scenario import load_scenario, parse_scenario, scenario_sha256
@@ -123,10 +122,29 @@ def test_benchmarks_bracket_the_menu(case1) -> None:
     assert menu.expected_accuracy >= b.no_collaboration_accuracy
 
 
-def test_infeasible_served_set_raises(case1) -> None:
-    """Serving types 1 and 5 only is infeasible (type 2 would take option 5): a named error."""
-    with pytest.raises(InfeasibleScenarioError, match="no feasible menu"):
-        solve(case1, serve=(1, 5), benchmarks=False)
+def test_excluded_types_prefer_their_outside_option(case1) -> None:
+    """Serving types 1 and 5 only: the excluded types 2-4 must not want either option, which
+    forces type 5 to contribute a lot; the menu is checker clean (EX included)."""
+    menu = solve(case1, serve=(1, 5), benchmarks=False)
+    assert [o.served for o in menu.options] == [True, False, False, False, True]
+    report = check_menu(case1, menu)
+    assert report.ok, [v.describe() for v in report.above_tolerance()]
+    for j in (1, 2, 3):  # 0-based excluded types
+        o = menu.options[j]
+        for i in (0, 4):
+            offered = menu.options[i]
+            assert offered.t - o.cost * offered.m <= o.reservation_utility + 1e-7
+
+
+def test_impossible_exact_request_is_refused(case1) -> None:
+    """Exact expectations beyond the enumeration limit are refused with a ScenarioError."""
+    big = case1.with_solver(expectation="exact")
+    from dataclasses import replace
+
+    from modelpact.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="exact expectation needs"):
+        solve(replace(big, participants=1000), benchmarks=False)
 
 
 def test_type_selection_is_at_least_serve_all() -> None:

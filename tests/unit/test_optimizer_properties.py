@@ -13,16 +13,27 @@ from modelpact.optimizer import menu_for_m, solve
 from modelpact.scenario import Scenario, parse_scenario
 
 PROPERTY_SETTINGS = settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
+    """Random small economies that are "concave where it matters": every type would train alone
+    (f_i > 0), so pooled data sizes sit on the concave part of the curve and the optimum is
+    certifiable. (Economies where collaboration barely pays are covered in test_optimizer.)"""
     k = draw(st.integers(2, 3))
     n = draw(st.integers(2, 6))
+    if draw(st.booleans()):
+        accuracy = 'kind = "sgb"\na_opt = 1.0\nk = 1.0'
+        top = 0.2
+    else:
+        b = draw(st.floats(1.0, 4.0))
+        alpha = draw(st.floats(0.5, 0.8))
+        accuracy = f'kind = "power"\na_max = 0.95\nb = {b!r}\nalpha = {alpha!r}'
+        top = 0.25
     costs = sorted(
-        draw(st.lists(st.floats(0.02, 1.0), min_size=k, max_size=k, unique=True)), reverse=True
+        draw(st.lists(st.floats(0.02, top), min_size=k, max_size=k, unique=True)), reverse=True
     )
     if min(a - b for a, b in itertools.pairwise(costs)) < 1e-3:
         costs = [costs[0] * (1.0 - 0.2 * i) for i in range(k)]
@@ -30,12 +41,6 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     probs = [w / sum(weights) for w in weights]
     probs[-1] = 1.0 - sum(probs[:-1])
     belief = draw(st.sampled_from(["bayes", "paper"]))
-    if draw(st.booleans()):
-        accuracy = 'kind = "sgb"\na_opt = 1.0\nk = 1.0'
-    else:
-        b = draw(st.floats(1.0, 8.0))
-        alpha = draw(st.floats(0.3, 0.8))
-        accuracy = f'kind = "power"\na_max = 0.95\nb = {b!r}\nalpha = {alpha!r}'
     types = "".join(
         f"[[types]]\ncost = {c!r}\nprobability = {p!r}\n" for c, p in zip(costs, probs, strict=True)
     )
@@ -59,7 +64,7 @@ def test_optimal_menu_is_monotone_clean_and_certified(scenario: Scenario) -> Non
     report = check_menu(scenario, menu)
     assert report.ok, [v.describe() for v in report.above_tolerance()]
     assert menu.upper_bound >= menu.expected_accuracy
-    assert menu.upper_bound - menu.expected_accuracy < 1e-6
+    assert menu.upper_bound - menu.expected_accuracy < 1e-8
 
 
 def _feasible_perturbations(scenario: Scenario, menu_m: np.ndarray, extra: list[np.ndarray]):
