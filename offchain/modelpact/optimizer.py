@@ -987,6 +987,11 @@ def solve(
         sol, tbar_pub, t_pub, objective, value, accuracy_ci, certification, bound = _certify(
             econ, sol, ic, bound
         )
+    if max(bound, objective) - objective > 1e-6:
+        certification += (
+            f"; WARNING gap {max(bound, objective) - objective:.2g} > 1e-6: optimum not certified "
+            "(the curve is not concave over the pooled data sizes in play)"
+        )
     options = _options(econ, sol.served, sol.m, t_pub, tbar_pub)
     bench = _benchmarks(econ, sol.m) if benchmarks else None
     serve_text = (

@@ -196,3 +196,20 @@ def test_sampled_expectation_certifies_budget_out_of_sample(case1) -> None:
     report = check_menu(case1, menu, belief="bayes")  # exact expectations
     assert not [v for v in report.violations if v.kind == "BC" and v.size > 1e-9]
     assert "certified" in menu.certification
+
+
+def test_collaboration_that_cannot_pay_gives_the_empty_menu() -> None:
+    """N=2, costs 1 and 0.5 per row, sgb: no data size pays for itself even pooled, so the
+    optimum asks nothing and promises nothing, and the bound certifies it (upper bound 0)."""
+    text = (SCENARIOS / "paper_case1.toml").read_text()
+    head, _, _ = text.partition("[[types]]")
+    types = (
+        "[[types]]\ncost = 1.0\nprobability = 0.5\n\n[[types]]\ncost = 0.5\nprobability = 0.5\n\n"
+    )
+    tail = text[text.index("[accuracy]") :]
+    scenario = parse_scenario(head.replace("participants = 10", "participants = 2") + types + tail)
+    menu = solve(scenario, benchmarks=False)
+    assert all(o.m == 0.0 and o.t == 0.0 for o in menu.options)
+    assert menu.expected_accuracy == 0.0
+    assert menu.upper_bound <= 1e-9
+    assert check_menu(scenario, menu).ok
