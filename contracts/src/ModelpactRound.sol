@@ -470,7 +470,8 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         if (!s.modelsPosted) {
             if (block.timestamp <= _joinDeadline && s.joined < s.capacity) return Phase.Join;
             if (block.timestamp <= _postDeadline) return Phase.Post;
-            return Phase.Aborted;
+            // Refunds after a default close with the claim window; then only the sweep is left.
+            return block.timestamp <= _claimDeadline ? Phase.Aborted : Phase.Closed;
         }
         if (block.timestamp <= _revealDeadline && s.revealed < s.joined) return Phase.Reveal;
         if (block.timestamp <= _claimDeadline) return Phase.Claim;

@@ -195,6 +195,19 @@ contract ModelpactRoundClaimTest is RoundFixture {
         round.withdrawAfterDefault();
     }
 
+    function test_default_refundWindowClosesAtClaimDeadline() public {
+        actors = _joinMany(2);
+        vm.warp(claimAt + 1);
+        assertEq(uint8(round.phase()), uint8(IModelpactRound.Phase.Closed));
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Closed, IModelpactRound.Phase.Aborted)
+        );
+        vm.prank(actors[0]);
+        round.withdrawAfterDefault();
+        round.sweep();
+        assertEq(address(round).balance, 0);
+    }
+
     function test_default_revertsForNonParticipantAndTwice() public {
         actors = _joinMany(2);
         vm.warp(postAt + 1);

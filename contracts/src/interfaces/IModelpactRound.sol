@@ -13,8 +13,8 @@ pragma solidity 0.8.28;
 ///           Reveal  after models are posted, until `deadlines.reveal`: participants reveal.
 ///           Claim   after Reveal (or once everyone revealed), until `deadlines.claim`.
 ///           Closed  after `deadlines.claim`: `sweep()` moves what is left to the coordinator.
-///           Aborted the coordinator missed `deadlines.post`: participants take back their bond
-///                   plus an equal share of the coordinator's bond.
+///           Aborted the coordinator missed `deadlines.post`: until `deadlines.claim` participants
+///                   take back their bond plus an equal share of the coordinator's bond (then Closed).
 ///         Models are posted BEFORE participants reveal, so the coordinator cannot pick tiers that
 ///         steer draws it already knows. Each participant's draw depends only on the coordinator's
 ///         secret and its own, so withholding a reveal changes nobody's outcome but one's own.
