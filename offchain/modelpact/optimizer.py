@@ -1127,8 +1127,14 @@ def integerize_menu(scenario: Scenario, menu: Menu) -> Menu:
             hint="scale the data unit so that m is larger than a few rows",
         )
     objective, m, t, tbar, value = best
+    accuracy_ci = menu.accuracy_ci
+    if sampled:
+        _, se_f = _tbar_spread(effective, model, m)
+        half = float(norm.ppf(0.5 + effective.solver.confidence / 2.0)) * se_f
+        accuracy_ci = (objective - half, objective + half)
     return replace(
         menu,
+        accuracy_ci=accuracy_ci,
         options=_options(econ, served, m, t, tbar),
         expected_accuracy=objective,
         expected_value=value,
