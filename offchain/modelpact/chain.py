@@ -65,9 +65,12 @@ __all__ = [
     "connect",
     "decode_revert",
     "deploy_round",
+    "revert_from_exception",
     "round_at",
     "round_events",
     "send_transaction",
+    "transaction_known",
+    "transfer",
     "wait_for_receipt",
 ]
 
@@ -758,11 +761,15 @@ def deploy_round(
     curve: Sequence[CurveKnot] = (),
     coordinator_bond: int = 0,
     compiled: CompiledContract | None = None,
+    on_sent: Callable[[str], object] | None = None,
 ) -> RoundContract:
     """Deploy a ``ModelpactRound`` from ``sender`` (the coordinator) with its bond as value.
 
     Constructor reverts (empty or unsorted menu, bad deadlines, ...) raise
-    :class:`ContractRevertError`.
+    :class:`ContractRevertError`. ``on_sent(tx_hash)`` runs after broadcasting and before waiting
+    for the receipt (a caller records the hash there, so a re-run after a crash finds the
+    deployment with :func:`transaction_known` and :func:`wait_for_receipt` instead of deploying
+    twice).
     """
     art = compile_round() if compiled is None else compiled
     factory = chain.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
@@ -774,6 +781,8 @@ def deploy_round(
     tx_hash = send_transaction(
         chain, ctor, sender, value=coordinator_bond, abi=art.abi, action="deploy"
     )
+    if on_sent is not None:
+        on_sent(tx_hash)
     result = wait_for_receipt(chain, tx_hash, action="deploy")
     if result.contract_address is None:
         raise ChainError(f"deployment {tx_hash} created no contract", hint="check the node logs")
@@ -809,3 +818,61 @@ def round_events(round_contract: RoundContract, from_block: int = 0) -> list[Rou
     logs = _guard(chain, (), "getLogs", fetch)
     events = _decode_logs(round_contract.contract, logs)
     return sorted(events, key=lambda e: (e.block_number, e.log_index))
+
+
+# ------------------------------------------------------------------------------------------
+# Recorded transactions and plain transfers (used by the round workflows)
+# ------------------------------------------------------------------------------------------
+
+
+def transaction_known(chain: Chain, tx_hash: str | None) -> bool:
+    """Whether the node knows ``tx_hash`` (pending or mined); False for None or an unknown hash.
+
+    A workflow that recorded a hash before a crash asks this first: a known transaction is waited
+    for (:func:`wait_for_receipt`), an unknown one (dropped, or a node restarted without its
+    state) may be sent again.
+    """
+    if not tx_hash:
+        return False
+    from web3.exceptions import TransactionNotFound
+
+    def lookup() -> bool:
+        try:
+            chain.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+        return True
+
+    return _guard(chain, (), "getTransaction", lookup)
+
+
+def transfer(chain: Chain, sender: Sender, to: str, value: int) -> str:
+    """Send ``value`` wei from ``sender`` to ``to`` (a plain ETH transfer); returns the tx hash.
+
+    Wait with :func:`wait_for_receipt`. Used to fund demo wallets from a dev account.
+    """
+    address = _address_of(sender)
+    target = to_checksum_address(to)
+
+    def broadcast() -> str:
+        tx: dict[str, Any] = {"from": address, "to": target, "value": int(value)}
+        if isinstance(sender, str):
+            return "0x" + bytes(chain.w3.eth.send_transaction(tx)).hex()
+        tx["nonce"] = chain.w3.eth.get_transaction_count(address, "pending")
+        tx["chainId"] = chain.chain_id
+        tx["gas"] = 21_000
+        tx["gasPrice"] = chain.w3.eth.gas_price
+        signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
+        return "0x" + bytes(chain.w3.eth.send_raw_transaction(signed.raw_transaction)).hex()
+
+    return _guard(chain, (), "transfer", broadcast)
+
+
+def revert_from_exception(
+    abi: Sequence[Mapping[str, Any]], exc: BaseException, *, action: str = ""
+) -> ContractRevertError | None:
+    """The decoded revert a web3 or eth-tester exception carries, or None if it carries none."""
+    data = _revert_data(exc)
+    if data is None or len(data) < 4:
+        return None
+    return decode_revert(abi, data, action=action)
