@@ -857,12 +857,12 @@ def transfer(chain: Chain, sender: Sender, to: str, value: int) -> str:
     def broadcast() -> str:
         tx: dict[str, Any] = {"from": address, "to": target, "value": int(value)}
         if isinstance(sender, str):
-            return "0x" + bytes(chain.w3.eth.send_transaction(tx)).hex()
+            return "0x" + bytes(chain.w3.eth.send_transaction(tx)).hex()  # type: ignore[arg-type]
         tx["nonce"] = chain.w3.eth.get_transaction_count(address, "pending")
         tx["chainId"] = chain.chain_id
         tx["gas"] = 21_000
         tx["gasPrice"] = chain.w3.eth.gas_price
-        signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
+        signed = sender.sign_transaction(tx)
         return "0x" + bytes(chain.w3.eth.send_raw_transaction(signed.raw_transaction)).hex()
 
     return _guard(chain, (), "transfer", broadcast)
