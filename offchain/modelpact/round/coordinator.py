@@ -483,6 +483,7 @@ def deploy(
         bytes(HexBytes(secret_hex)), sender_address, scenario_hash, chain_id
     )
     options = onchain_menu(menu)
+    _warn_if_bond_low(participant_bond_wei, options, scenario)  # SECURITY.md, issue 7
     capacity = int(scenario.participants)
     max_rows = capacity * max(o[0] for o in options)
     knots = curve_knots(scenario.accuracy, max_rows=max_rows)
@@ -611,6 +612,21 @@ def plan_round(
         test_path=test_path,
         pool_rows=split.pool,
     )
+
+
+def _warn_if_bond_low(participant_bond_wei: int, options: Sequence[Any], scenario: Any) -> None:
+    """One stderr line when the bond is below ``security.minimum_participant_bond`` (no failure)."""
+    import sys
+
+    from modelpact.security import bond_warning
+
+    line = bond_warning(
+        participant_bond_wei,
+        [int(o[1]) for o in options],
+        max_model_value=float(getattr(scenario.valuation, "scale", 0.0)),
+    )
+    if line is not None:
+        sys.stderr.write(line + "\n")
 
 
 def deploy_scenario(
