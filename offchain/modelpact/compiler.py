@@ -224,17 +224,27 @@ def find_solc(root: Path | None = None) -> Path:
 
 
 def compile_contracts(
-    *, root: Path | None = None, use_cache: bool = True, solc_binary: Path | None = None
+    *,
+    root: Path | None = None,
+    use_cache: bool = True,
+    solc_binary: Path | None = None,
+    compile_settings: Mapping[str, Any] | None = None,
 ) -> dict[str, CompiledContract]:
     """Compile every contract under ``contracts/src``; returns them by contract name.
 
+    ``compile_settings`` replaces the project's :func:`settings` (e.g. the settings a deployment
+    record names, for an auditor's rebuild); its ``outputSelection`` is always the project's.
     Reads from / writes to the cache ``contracts/out/modelpact/<digest>.json`` unless
     ``use_cache`` is false. Raises :class:`CompilerError` with solc's messages on failure.
     """
     base = project_root() if root is None else root
     sources = collect_sources(base)
-    compile_settings = settings()
-    digest = source_digest(sources, compile_settings)
+    chosen = (
+        settings()
+        if compile_settings is None
+        else {**compile_settings, "outputSelection": settings()["outputSelection"]}
+    )
+    digest = source_digest(sources, chosen)
     cache = base / "contracts" / "out" / "modelpact" / f"{digest}.json"
     if use_cache and cache.exists():
         try:
@@ -243,7 +253,7 @@ def compile_contracts(
                 return {k: CompiledContract.from_json(v) for k, v in data["contracts"].items()}
         except (json.JSONDecodeError, KeyError, TypeError):
             pass  # a corrupt cache entry is rebuilt below
-    contracts = _compile(base, sources, compile_settings, digest, solc_binary)
+    contracts = _compile(base, sources, chosen, digest, solc_binary)
     if use_cache:
         payload = {
             "format": _CACHE_FORMAT,
@@ -313,6 +323,13 @@ def _compile(
     return out
 
 
-def compile_round(*, root: Path | None = None, use_cache: bool = True) -> CompiledContract:
-    """The compiled ``ModelpactRound`` (cached)."""
-    return compile_contracts(root=root, use_cache=use_cache)[ROUND_CONTRACT]
+def compile_round(
+    *,
+    root: Path | None = None,
+    use_cache: bool = True,
+    compile_settings: Mapping[str, Any] | None = None,
+) -> CompiledContract:
+    """The compiled ``ModelpactRound`` (cached), with the project's or the given settings."""
+    return compile_contracts(root=root, use_cache=use_cache, compile_settings=compile_settings)[
+        ROUND_CONTRACT
+    ]

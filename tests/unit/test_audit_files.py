@@ -44,16 +44,6 @@ def _status(findings, check_id: str) -> Status:
     return {f.id: f.status for f in findings}[check_id]
 
 
-def test_merkle_root_matches_encoding_module(digits) -> None:
-    """The auditor's independent StandardMerkleTree root equals modelpact.encoding's for 1..7 rows,
-    including negative values."""
-    encoding = pytest.importorskip("modelpact.encoding")
-    for n in range(1, 8):
-        rows = digits[:n].copy()
-        rows[0, 0] = -5
-        assert files.standard_merkle_root(rows) == encoding.dataset_merkle_root(rows.tolist())
-
-
 def test_honest_data_passes(tmp_path, digits) -> None:
     """Delivered datasets named by address or index, matching roots and counts, pass all four
     data checks."""

@@ -9,10 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from eth_abi.abi import encode
-from eth_utils.crypto import keccak
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from modelpact.audit import rules
 from modelpact.audit.report import Status
@@ -30,6 +26,13 @@ from modelpact.audit.snapshot import (
     RoundSnapshot,
     SweepRecord,
     TierRecord,
+)
+from modelpact.encoding import (
+    assign_rung,
+    coordinator_commitment,
+    draw_seed,
+    participant_commitment,
+    predicted_accuracy,
 )
 
 WAD = 10**18
@@ -62,9 +65,7 @@ def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
         participant_bond=BOND,
         scenario_hash=SCENARIO_HASH,
         test_set_commitment=bytes.fromhex("cd" * 32),
-        coordinator_commitment=rules.coordinator_commitment(
-            COORD_SECRET, COORD, SCENARIO_HASH, CHAIN
-        ),
+        coordinator_commitment=coordinator_commitment(COORD_SECRET, COORD, SCENARIO_HASH, CHAIN),
         deadlines=DeadlinesRecord(100, 200, 300, 400),
     )
     options = [0, 1, 0, 1]
@@ -79,17 +80,17 @@ def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
                 option_id=options[i],
                 data_root=bytes([0x40 + i]) * 32,
                 row_count=menu[options[i]].data_count,
-                commitment=rules.participant_commitment(_secret(i), who, ROUND, CHAIN),
+                commitment=participant_commitment(_secret(i), who, ROUND, CHAIN),
                 bond=BOND,
                 total_data=total,
             )
         )
     tiers = (TierRecord(b"\x01" * 32, 3 * WAD // 10), TierRecord(b"\x02" * 32, 6 * WAD // 10))
     curve = (CurveKnotRecord(100, WAD // 2), CurveKnotRecord(1000, 9 * WAD // 10))
-    predicted = rules.curve_accuracy([(k.data_count, k.accuracy_wad) for k in curve], total)
+    predicted = predicted_accuracy([(k.data_count, k.accuracy_wad) for k in curve], total)
     models = ModelsPostedRecord(b"\x03" * 32, 9 * WAD // 10, tiers, total, predicted)
     reveals = tuple(
-        RevealRecord(PEOPLE[i], i, _secret(i), rules.draw_seed(COORD_SECRET, _secret(i), ROUND, i))
+        RevealRecord(PEOPLE[i], i, _secret(i), draw_seed(COORD_SECRET, _secret(i), ROUND, i))
         for i in range(revealers)
     )
     collective = TierRecord(models.collective_model_hash, models.collective_accuracy_wad)
@@ -99,7 +100,12 @@ def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
     claims = []
     for r in reveals[:claimers]:
         opt = options[r.index]
-        rung, target = rules.assign_rung(menu[opt].ratio_wad, collective, tiers, r.draw_seed)
+        rung, _, target = assign_rung(
+            menu[opt].ratio_wad,
+            collective.accuracy_wad,
+            [t.accuracy_wad for t in tiers],
+            r.draw_seed,
+        )
         claims.append(
             ClaimRecord(
                 r.participant,
@@ -174,42 +180,6 @@ def test_honest_snapshot_passes_every_rule() -> None:
     assert {"join.bond", "reveal.commitment", "draw.recomputes", "assignment.recomputes"} <= ran
     assert {"balance.reconciles", "reveal.penalty", "tiers.budget", "coordinator.reveal"} <= ran
     assert "events.order" in ran
-
-
-def test_preimages_match_interface_header() -> None:
-    """The commitment and seed preimages are abi.encode of the fields the interface names."""
-    got = rules.participant_commitment(_secret(0), PEOPLE[0], ROUND, CHAIN)
-    want = keccak(
-        encode(["bytes32", "address", "address", "uint256"], [_secret(0), PEOPLE[0], ROUND, CHAIN])
-    )
-    assert got == want
-    assert rules.draw_seed(COORD_SECRET, _secret(1), ROUND, 7) == keccak(
-        b"\x11" * 32 + b"\x02" * 32 + bytes(12) + bytes.fromhex(ROUND[2:]) + (7).to_bytes(32, "big")
-    )
-
-
-def test_preimages_agree_with_encoding_module() -> None:
-    """The audit's independent hashes equal modelpact.encoding's (single source of truth)."""
-    encoding = pytest.importorskip("modelpact.encoding")
-    if not hasattr(encoding, "draw_seed"):
-        pytest.skip("modelpact.encoding has no draw_seed yet")
-    assert bytes(encoding.draw_seed(COORD_SECRET, _secret(2), ROUND, 3)) == rules.draw_seed(
-        COORD_SECRET, _secret(2), ROUND, 3
-    )
-
-
-def test_assign_rung_exact_and_interpolated() -> None:
-    """A rung sitting at the target is deterministic; otherwise the draw picks lo or hi and the
-    integer probability (target - lo) / (hi - lo) holds over all seeds modulo the span."""
-    collective = TierRecord(b"\x03" * 32, 8 * WAD // 10)
-    tiers = [TierRecord(b"\x01" * 32, 4 * WAD // 10)]
-    assert rules.assign_rung(WAD // 2, collective, tiers, b"\xff" * 32) == (1, 4 * WAD // 10)
-    assert rules.assign_rung(WAD, collective, tiers, b"\x00" * 32) == (2, 8 * WAD // 10)
-    small = TierRecord(b"\x03" * 32, 10)
-    lows = [
-        rules.assign_rung(WAD * 3 // 10, small, [], s.to_bytes(32, "big"))[0] for s in range(10)
-    ]
-    assert lows.count(1) == 3  # target 3 of 10: exactly 3 seeds in 10 get the model
 
 
 @pytest.mark.parametrize(
@@ -332,18 +302,6 @@ def test_rules_skip_phases_not_reached() -> None:
     assert by_id["balance.reconciles"] is Status.PASS
 
 
-def test_curve_accuracy_interpolates_from_origin_and_is_flat_after() -> None:
-    """The curve starts at (0, 0), interpolates with floor toward the left knot, and is flat
-    beyond the last knot; with no knots it predicts 0 (as RoundMath/predictedAccuracy do)."""
-    knots = [(100, 500), (200, 400)]
-    assert rules.curve_accuracy(knots, 50) == 250
-    assert rules.curve_accuracy(knots, 100) == 500
-    assert rules.curve_accuracy(knots, 150) == 450
-    assert rules.curve_accuracy(knots, 133) == 500 - (100 * 33) // 100
-    assert rules.curve_accuracy(knots, 10_000) == 400
-    assert rules.curve_accuracy([], 5) == 0
-
-
 def test_storage_commitment_shown_only_before_reveal() -> None:
     """A stored commitment that disagrees with the Joined event is a storage finding."""
     s = _honest()
@@ -351,40 +309,6 @@ def test_storage_commitment_shown_only_before_reveal() -> None:
     doctored = dict(s.states)
     doctored[who] = replace(s.states[who], commitment=b"\x07" * 32)
     assert "storage.matches_events" in _ids_failed(replace(s, states=doctored))
-
-
-@settings(deadline=None, max_examples=300)
-@given(
-    ratio=st.integers(0, WAD),
-    collective=st.integers(1, WAD),
-    cuts=st.lists(st.integers(1, 10**6 - 1), max_size=6, unique=True),
-    seed=st.binary(min_size=32, max_size=32),
-)
-def test_assign_rung_agrees_with_encoding(ratio, collective, cuts, seed) -> None:
-    """The audit's independent rung rule equals modelpact.encoding.assign_rung (the mirror of
-    the contract, pinned by golden vectors) for any ratio, ladder and seed."""
-    from modelpact.encoding import assign_rung as mirror
-
-    tiers = sorted({collective * c // 10**6 for c in cuts} - {0, collective})
-    ladder = [TierRecord(bytes([i + 1]) * 32, a) for i, a in enumerate(tiers)]
-    want = mirror(ratio, collective, tiers, seed)
-    rung, target = rules.assign_rung(ratio, TierRecord(b"\x09" * 32, collective), ladder, seed)
-    assert (rung, target) == (want.rung, want.target_wad)
-
-
-def test_commitments_agree_with_encoding() -> None:
-    """Participant and coordinator commitments equal modelpact.encoding's."""
-    from modelpact import encoding
-
-    assert rules.participant_commitment(_secret(1), PEOPLE[1], ROUND, CHAIN) == bytes(
-        encoding.participant_commitment(_secret(1), PEOPLE[1], ROUND, CHAIN)
-    )
-    assert rules.coordinator_commitment(COORD_SECRET, COORD, SCENARIO_HASH, CHAIN) == bytes(
-        encoding.coordinator_commitment(COORD_SECRET, COORD, SCENARIO_HASH, CHAIN)
-    )
-    knots = [(100, 5 * 10**17), (400, 9 * 10**17), (800, 8 * 10**17)]
-    for n in (0, 50, 100, 250, 600, 5000):
-        assert rules.curve_accuracy(knots, n) == encoding.predicted_accuracy(knots, n)
 
 
 def test_record_claims_compared_with_chain() -> None:
@@ -433,3 +357,57 @@ def test_audit_core_imports_neither_web3_nor_cli_libraries() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def _defaulted(*, timestamp: int, phase: int) -> RoundSnapshot:
+    """Everyone joined, the coordinator never posted, and every participant took its refund."""
+    s = _honest(revealers=0, claimers=0)
+    comp = COORD_BOND // len(PEOPLE)
+    refunds = tuple(DefaultRefundRecord(who, BOND, comp) for who in PEOPLE)
+    return replace(
+        s,
+        models=None,
+        coordinator_secret=None,
+        reveals=(),
+        claims=(),
+        refunds=refunds,
+        balance_wei=COORD_BOND + len(PEOPLE) * BOND - len(PEOPLE) * (BOND + comp),
+        timestamp=timestamp,
+        phase=phase,
+        states={a: replace(st_, claimed=True) for a, st_ in s.states.items()},
+        storage_tiers=None,
+        storage_collective=None,
+        storage_counts=(len(PEOPLE), 0, s.storage_counts[2] if s.storage_counts else 0),
+        event_order=("RoundPublished", *["Joined"] * len(PEOPLE), *["DefaultRefunded"] * 4),
+    )
+
+
+@pytest.mark.parametrize(("timestamp", "phase"), [(250, 5), (450, 4)])
+def test_default_refunds_pass_in_aborted_and_after_the_claim_deadline(timestamp, phase) -> None:
+    """A coordinator default is recognised by the contract's rule (no ModelsPosted, post deadline
+    passed), so refunded non-revealers are no penalty finding both while the round is Aborted and
+    once it reads Closed after the claim deadline."""
+    s = _defaulted(timestamp=timestamp, phase=phase)
+    assert rules.coordinator_defaulted(s)
+    assert _ids_failed(s) == set()
+    assert rules.check_default_refunds(s).status is Status.PASS
+
+
+def test_default_needs_no_models_and_a_passed_post_deadline() -> None:
+    """Without refunds, a round is defaulted only once the post deadline passed without models;
+    a round whose models were posted never is."""
+    s = replace(_defaulted(timestamp=150, phase=1), refunds=())
+    assert not rules.coordinator_defaulted(s)
+    assert rules.coordinator_defaulted(replace(s, timestamp=201))
+    assert not rules.coordinator_defaulted(replace(_honest(), timestamp=10_000))
+
+
+def test_claimed_state_of_non_revealer_without_default_is_a_penalty_finding() -> None:
+    """A non-revealer stored as claimed in a round whose models were posted is caught even when
+    the round is audited after its claim deadline (phase Closed)."""
+    s = _honest()
+    who = PEOPLE[3]
+    doctored = dict(s.states)
+    doctored[who] = replace(s.states[who], claimed=True)
+    closed = replace(s, states=doctored, timestamp=10_000, phase=4)
+    assert "reveal.penalty" in _ids_failed(closed)

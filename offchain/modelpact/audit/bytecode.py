@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from eth_utils.crypto import keccak
-
 from modelpact.audit.report import Evidence, Finding, make_finding
+from modelpact.encoding import keccak256 as keccak
 
 __all__ = ["ImmutableRefs", "check_bytecode", "first_difference", "mask_immutables"]
 

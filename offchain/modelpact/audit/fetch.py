@@ -11,14 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modelpact.audit import decode
-from modelpact.audit.snapshot import (
-    ConfigRecord,
-    DeadlinesRecord,
-    OptionRecord,
-    ParticipantState,
-    RoundSnapshot,
-    TierRecord,
-)
+from modelpact.audit.snapshot import RoundSnapshot
 from modelpact.chain import (
     Chain,
     RoundContract,
@@ -100,21 +93,7 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
     joins = tuple(decode.join(a) for a in by_name.get("Joined", []))
     posted = by_name.get("ModelsPosted", [])
     coord = by_name.get("CoordinatorRevealed", [])
-    states: dict[str, ParticipantState] = {}
-    for j in joins:
-        p = rc.participant(j.participant)
-        states[j.participant] = ParticipantState(
-            p.index, p.option_id, p.revealed, p.claimed, p.commitment, p.draw_seed
-        )
-    cfg = rc.config()
-    storage_config = ConfigRecord(
-        cfg.capacity,
-        cfg.participant_bond,
-        cfg.scenario_hash,
-        cfg.test_set_commitment,
-        cfg.coordinator_commitment,
-        DeadlinesRecord(*cfg.deadlines.as_tuple()),
-    )
+    states = {j.participant: rc.participant(j.participant) for j in joins}
     collective = rc.collective_model()
     models = decode.models_posted(posted[0]) if posted else None
     last_block = max((e.block_number for e in events), default=from_block)
@@ -138,17 +117,10 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
         timestamp=chain_time(rc.chain),
         phase=int(rc.phase()),
         states=states,
-        storage_menu=tuple(
-            OptionRecord(o.data_count, o.ratio_wad, o.promised_value_wad, o.budget_value_wad)
-            for o in rc.options()
-        ),
-        storage_config=storage_config,
-        storage_tiers=tuple(TierRecord(t.model_hash, t.accuracy_wad) for t in rc.tiers())
-        if models is not None
-        else None,
-        storage_collective=TierRecord(collective.model_hash, collective.accuracy_wad)
-        if models is not None
-        else None,
+        storage_menu=rc.options(),
+        storage_config=rc.config(),
+        storage_tiers=rc.tiers() if models is not None else None,
+        storage_collective=collective if models is not None else None,
         storage_counts=(rc.joined_count(), rc.revealed_count(), rc.total_data()),
         event_order=tuple(e.name for e in events),
         runtime_code=rc.runtime_code(),

@@ -2,9 +2,9 @@
 
 Pure functions over a :class:`~modelpact.audit.snapshot.RoundSnapshot` and files on disk (no
 node). The dataset and test-set commitments are OpenZeppelin ``StandardMerkleTree`` roots over
-leaves ``("uint256", "int256[]")`` = (row index, row values, label last), recomputed here from the
-published spec (the interface header) so the auditor does not depend on the coordinator's code;
-``tests/unit/test_audit_files.py`` pins it against ``modelpact.encoding``.
+leaves ``("uint256", "int256[]")`` = (row index, row values, label last), recomputed with
+:mod:`modelpact.encoding` (the single source of truth, checked against the contract's
+``MerkleProof`` by golden vectors in Foundry).
 
 Delivered data layout (``--data DIR``): one file per participant, ``.npy`` or ``.csv`` as
 :func:`modelpact.ml.datasets.load_rows` reads them, named after the participant's address
@@ -21,12 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from eth_abi.abi import encode as abi_encode
-from eth_utils.crypto import keccak
 
 from modelpact.audit.report import Evidence, Finding, make_finding, skipped
-from modelpact.audit.rules import WAD
 from modelpact.audit.snapshot import ZERO32, JoinRecord, RoundSnapshot
+from modelpact.encoding import WAD, dataset_merkle_root, keccak256, model_hash
 from modelpact.ml.datasets import (
     DIGITS_SPEC,
     DatasetError,
@@ -61,29 +59,13 @@ DEFAULT_SAMPLE_ROWS = 32
 _DATA_SUFFIXES = (".npy", ".csv")
 
 
-def _leaf(index: int, row: Sequence[int]) -> bytes:
-    return keccak(keccak(abi_encode(["uint256", "int256[]"], [index, [int(v) for v in row]])))
-
-
 def standard_merkle_root(rows: Rows) -> bytes:
-    """OpenZeppelin StandardMerkleTree root over leaves (row index, row values).
-
-    Leaves are double-keccak'd abi encodings, sorted ascending; the tree is the complete binary
-    tree of ``@openzeppelin/merkle-tree`` (``tree[2n-2-i] = leaf i``; each parent hashes its two
-    children in sorted order). A single leaf is its own root.
-    """
+    """The StandardMerkleTree root of ``rows`` as committed on chain
+    (:func:`modelpact.encoding.dataset_merkle_root` of the integer rows)."""
     arr = np.asarray(rows)
     if arr.ndim != 2 or arr.shape[0] == 0:
         raise DatasetError("cannot commit to an empty dataset", hint="give at least one row")
-    leaves = sorted(_leaf(i, row) for i, row in enumerate(arr.tolist()))
-    n = len(leaves)
-    tree: list[bytes] = [b""] * (2 * n - 1)
-    for i, leaf in enumerate(leaves):
-        tree[len(tree) - 1 - i] = leaf
-    for i in range(len(tree) - 1 - n, -1, -1):
-        a, b = tree[2 * i + 1], tree[2 * i + 2]
-        tree[i] = keccak(a + b if a <= b else b + a)
-    return tree[0]
+    return dataset_merkle_root(arr.tolist())
 
 
 def infer_spec(rows: Rows, name: str | None = None) -> DatasetSpec:
@@ -104,7 +86,7 @@ def sample_indices(data_root: bytes, salt: bytes, n_rows: int, k: int) -> list[i
     Seed = keccak256(dataRoot || salt) with salt = the coordinator's revealed secret (zero before
     the reveal): fixed by the chain, unknown to the participant when it committed its data.
     """
-    seed = int.from_bytes(keccak(data_root + salt), "big")
+    seed = int.from_bytes(keccak256(data_root + salt), "big")
     rng = np.random.default_rng(seed)
     picked = rng.choice(n_rows, size=min(k, n_rows), replace=False)
     return sorted(int(i) for i in picked)
@@ -259,7 +241,7 @@ def check_test_set(s: RoundSnapshot, test_set: Path | None) -> tuple[Finding, Ro
 
 
 def _model_files(models_dir: Path) -> dict[bytes, Path]:
-    return {keccak(p.read_bytes()): p for p in sorted(models_dir.rglob("*")) if p.is_file()}
+    return {model_hash(p.read_bytes()): p for p in sorted(models_dir.rglob("*")) if p.is_file()}
 
 
 def _named_like(models_dir: Path, model_hash: bytes) -> Path | None:
@@ -301,16 +283,16 @@ def check_models(
     acc_fail: list[Evidence] = []
     measured = 0
     attempted = 0
-    for name, model_hash, acc_wad in posted:
-        path = files.get(model_hash)
+    for name, posted_hash, acc_wad in posted:
+        path = files.get(posted_hash)
         if path is None:
-            impostor = _named_like(models_dir, model_hash)
+            impostor = _named_like(models_dir, posted_hash)
             found = (
-                f"{impostor.name} hashes to {_hex(keccak(impostor.read_bytes()))}"
+                f"{impostor.name} hashes to {_hex(model_hash(impostor.read_bytes()))}"
                 if impostor is not None
                 else f"no file with this hash under {models_dir}"
             )
-            hash_fail.append(Evidence(name, _hex(model_hash), found))
+            hash_fail.append(Evidence(name, _hex(posted_hash), found))
             continue
         if test_rows is None:
             continue

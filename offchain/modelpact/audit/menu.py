@@ -24,8 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from modelpact.audit.report import Evidence, Finding, make_finding, skipped
-from modelpact.audit.rules import WAD
 from modelpact.audit.snapshot import RoundSnapshot
+from modelpact.encoding import WAD
 from modelpact.errors import ModelpactError
 
 if TYPE_CHECKING:

@@ -4,20 +4,16 @@ Each public ``check_*`` function takes plain values and returns one
 :class:`~modelpact.audit.report.Finding` with a stable id. Nothing here talks to a node, so every
 rule is tested on hand-built snapshots (honest ones pass, doctored ones fail with that rule's id).
 
-The three keccak preimages below are recomputed independently from the header of
-``IModelpactRound.sol`` (abi.encode, not packed) on purpose: an auditor should not have to trust
-the coordinator's software for them. ``tests/unit/test_audit_rules.py`` pins them against
-``modelpact.encoding`` so the two implementations cannot drift apart silently.
+Every value shared with Solidity (commitments, draw seeds, the rung rule, the curve) is
+recomputed with :mod:`modelpact.encoding`, the project's single source of truth, whose golden
+vectors Foundry checks against the real contract: the auditor's recomputation is exactly the
+contract's rule, not a second copy that could drift from it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-
-from eth_abi.abi import encode as abi_encode
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
 from modelpact.audit.report import Evidence, Finding, make_finding, skipped
 from modelpact.audit.snapshot import (
@@ -26,11 +22,19 @@ from modelpact.audit.snapshot import (
     RoundSnapshot,
     TierRecord,
 )
+from modelpact.encoding import (
+    WAD,
+    EncodingError,
+    Phase,
+    assign_rung,
+    coordinator_commitment,
+    draw_seed,
+    participant_commitment,
+    predicted_accuracy,
+)
 
 __all__ = [
     "PHASES",
-    "WAD",
-    "assign_rung",
     "chain_checks",
     "check_assignments",
     "check_balance",
@@ -47,16 +51,12 @@ __all__ = [
     "check_reveal_commitments",
     "check_storage_matches_events",
     "check_tiers_budget",
-    "coordinator_commitment",
-    "curve_accuracy",
-    "draw_seed",
-    "participant_commitment",
+    "coordinator_defaulted",
     "rungs",
 ]
 
-WAD = 10**18
-PHASES = ("Join", "Post", "Reveal", "Claim", "Closed", "Aborted")
-_ABORTED = 5
+PHASES = tuple(p.name.title() for p in Phase)
+"""Phase names in ``IModelpactRound.Phase`` order (Join, Post, Reveal, Claim, Closed, Aborted)."""
 # Tolerance on ratio_wad versus promised/budget: the three are rounded independently to WAD.
 RATIO_TOLERANCE_WAD = 10**9
 
@@ -70,49 +70,8 @@ def _who(address: str, index: int | None = None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Recomputations (preimages from IModelpactRound.sol)
+# The rung ladder and the round's default
 # ---------------------------------------------------------------------------------------------
-
-
-def participant_commitment(
-    secret: bytes, participant: str, round_address: str, chain_id: int
-) -> bytes:
-    """keccak256(abi.encode(bytes32 secret, address participant, address round, chainid))."""
-    return keccak(
-        abi_encode(
-            ["bytes32", "address", "address", "uint256"],
-            [
-                secret,
-                to_checksum_address(participant),
-                to_checksum_address(round_address),
-                chain_id,
-            ],
-        )
-    )
-
-
-def coordinator_commitment(
-    secret: bytes, coordinator: str, scenario_hash: bytes, chain_id: int
-) -> bytes:
-    """keccak256(abi.encode(bytes32 secret, address coordinator, bytes32 scenarioHash, uint256))."""
-    return keccak(
-        abi_encode(
-            ["bytes32", "address", "bytes32", "uint256"],
-            [secret, to_checksum_address(coordinator), scenario_hash, chain_id],
-        )
-    )
-
-
-def draw_seed(
-    coordinator_secret: bytes, participant_secret: bytes, round_address: str, index: int
-) -> bytes:
-    """keccak256(abi.encode(coordinatorSecret, participantSecret, address round, index))."""
-    return keccak(
-        abi_encode(
-            ["bytes32", "bytes32", "address", "uint256"],
-            [coordinator_secret, participant_secret, to_checksum_address(round_address), index],
-        )
-    )
 
 
 def rungs(collective: TierRecord, tiers: Sequence[TierRecord]) -> list[TierRecord]:
@@ -120,23 +79,15 @@ def rungs(collective: TierRecord, tiers: Sequence[TierRecord]) -> list[TierRecor
     return [TierRecord(ZERO32, 0), *tiers, collective]
 
 
-def assign_rung(
-    ratio_wad: int, collective: TierRecord, tiers: Sequence[TierRecord], seed: bytes
-) -> tuple[int, int]:
-    """(rung, target) the interface's assignment rule gives; see the header of the interface.
+def coordinator_defaulted(s: RoundSnapshot) -> bool:
+    """Whether the coordinator defaulted: no ``ModelsPosted`` and the post deadline has passed.
 
-    target = ratio * collective // WAD; lo/hi are the rungs around the target; the participant gets
-    hi iff uint256(seed) % (acc_hi - acc_lo) < target - acc_lo.
+    This is the contract's own rule (``_phase``: without posted models, a time after
+    ``deadlines.post`` is Aborted until the claim deadline, then Closed), so it holds in both of
+    those phases; ``phase == Aborted`` alone misses a refunded round audited after its claim
+    deadline. A ``DefaultRefunded`` event proves the default too (the contract only refunds then).
     """
-    ladder = rungs(collective, tiers)
-    target = ratio_wad * collective.accuracy_wad // WAD
-    lo = max(i for i, r in enumerate(ladder) if r.accuracy_wad <= target)
-    if ladder[lo].accuracy_wad == target:
-        return lo, target
-    hi = lo + 1
-    span = ladder[hi].accuracy_wad - ladder[lo].accuracy_wad
-    gets_hi = int.from_bytes(seed, "big") % span < target - ladder[lo].accuracy_wad
-    return (hi if gets_hi else lo), target
+    return s.models is None and (s.timestamp > s.config.deadlines.post or bool(s.refunds))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,25 +402,9 @@ def check_tiers_budget(s: RoundSnapshot) -> Finding:
     )
 
 
-def curve_accuracy(knots: Sequence[tuple[int, int]], data_count: int) -> int:
-    """The committed curve at ``data_count`` (RoundMath.interpolate from (0, 0), flat after).
-
-    Between knots the change is scaled by (x - x0) / (x1 - x0) with its magnitude floored, so the
-    result rounds toward the left knot; beyond the last knot the curve is flat; no knots gives 0.
-    """
-    x0, y0 = 0, 0
-    for x1, y1 in knots:
-        if data_count < x1:
-            if y1 >= y0:
-                return y0 + (y1 - y0) * (data_count - x0) // (x1 - x0)
-            return y0 - (y0 - y1) * (data_count - x0) // (x1 - x0)
-        x0, y0 = x1, y1
-    return y0
-
-
 def check_predicted_accuracy(
     s: RoundSnapshot,
-    predict: Callable[[Sequence[tuple[int, int]], int], int] | None = curve_accuracy,
+    predict: Callable[[Sequence[tuple[int, int]], int], int] | None = predicted_accuracy,
 ) -> Finding:
     """``models.predicted``: the posted prediction is the committed curve at the total data."""
     title = "Predicted accuracy recomputes from the committed curve"
@@ -506,6 +441,7 @@ def check_assignments(s: RoundSnapshot) -> Finding:
         )
     collective = TierRecord(s.models.collective_model_hash, s.models.collective_accuracy_wad)
     ladder = rungs(collective, s.models.tiers)
+    accs = [t.accuracy_wad for t in s.models.tiers]
     joined = _joins_by_address(s)
     seeds = {r.participant: r.draw_seed for r in s.reveals}
     claimed: Counter[str] = Counter(c.participant for c in s.claims)
@@ -526,7 +462,11 @@ def check_assignments(s: RoundSnapshot) -> Finding:
         if join.option_id >= len(s.menu):
             continue
         option: OptionRecord = s.menu[join.option_id]
-        rung, target = assign_rung(option.ratio_wad, collective, s.models.tiers, seed)
+        try:
+            rung, _, target = assign_rung(option.ratio_wad, collective.accuracy_wad, accs, seed)
+        except EncodingError as error:  # tiers or ratio the contract would have refused
+            failures.append(Evidence(who, "a valid rung ladder", "none", error.one_line()))
+            continue
         if c.target_accuracy_wad != target:
             failures.append(Evidence(who, f"target {target}", str(c.target_accuracy_wad)))
         if c.rung != rung:
@@ -570,7 +510,7 @@ def expected_slash_share(s: RoundSnapshot) -> int:
 def check_penalties(s: RoundSnapshot) -> Finding:
     """``reveal.penalty``: non-revealers get nothing; revealers get bond + equal slash share."""
     title = "Non-revealers penalised, revealers repaid per the rules"
-    if not s.claims and s.phase < 3:
+    if not s.claims and s.phase < Phase.CLAIM:
         return skipped("reveal.penalty", title, "claim phase not reached")
     failures: list[Evidence] = []
     revealed = {r.participant for r in s.reveals}
@@ -589,17 +529,13 @@ def check_penalties(s: RoundSnapshot) -> Finding:
                     f"bond {c.bond_refund} + share {c.slash_share}",
                 )
             )
+    defaulted = coordinator_defaulted(s)
     for ref in s.refunds:
-        if ref.participant not in revealed and s.phase != _ABORTED:
+        if ref.participant not in revealed and not defaulted:
             failures.append(Evidence(ref.participant, "no refund (did not reveal)", "refunded"))
     for j in s.joins:
         state = s.states.get(j.participant)
-        if (
-            j.participant not in revealed
-            and state is not None
-            and state.claimed
-            and s.phase != _ABORTED
-        ):
+        if j.participant not in revealed and state is not None and state.claimed and not defaulted:
             failures.append(Evidence(_who(j.participant, j.index), "claimed=false", "claimed=true"))
     forfeiting = len(s.joins) - len(revealed)
     return make_finding(
@@ -723,7 +659,7 @@ def check_balance(s: RoundSnapshot) -> Finding:
 def chain_checks(
     s: RoundSnapshot,
     *,
-    predict: Callable[[Sequence[tuple[int, int]], int], int] | None = curve_accuracy,
+    predict: Callable[[Sequence[tuple[int, int]], int], int] | None = predicted_accuracy,
 ) -> list[Finding]:
     """Every chain-only rule, in report order."""
     return [

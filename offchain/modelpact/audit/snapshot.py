@@ -12,6 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from modelpact.encoding import (
+    CurveKnot,
+    Deadlines,
+    OnchainOption,
+    ParticipantState,
+    RoundConfig,
+    Tier,
+)
+
 __all__ = [
     "ClaimRecord",
     "ConfigRecord",
@@ -30,53 +39,18 @@ __all__ = [
 
 ZERO32 = b"\x00" * 32
 
-
-@dataclass(frozen=True)
-class OptionRecord:
-    """One on-chain menu option (``IModelpactRound.Option``)."""
-
-    data_count: int
-    ratio_wad: int
-    promised_value_wad: int
-    budget_value_wad: int
-
-
-@dataclass(frozen=True)
-class DeadlinesRecord:
-    """Phase deadlines in unix seconds."""
-
-    join: int
-    post: int
-    reveal: int
-    claim: int
-
-
-@dataclass(frozen=True)
-class ConfigRecord:
-    """``IModelpactRound.Config`` as published at deployment."""
-
-    capacity: int
-    participant_bond: int
-    scenario_hash: bytes
-    test_set_commitment: bytes
-    coordinator_commitment: bytes
-    deadlines: DeadlinesRecord
-
-
-@dataclass(frozen=True)
-class CurveKnotRecord:
-    """A point of the committed accuracy curve."""
-
-    data_count: int
-    accuracy_wad: int
-
-
-@dataclass(frozen=True)
-class TierRecord:
-    """A reward model: keccak256 of its file and its accuracy (WAD)."""
-
-    model_hash: bytes
-    accuracy_wad: int
+# The contract's structs are modelpact.encoding's values (the single source of truth); the audit
+# names them as records of what the chain published.
+OptionRecord = OnchainOption
+"""One on-chain menu option (``IModelpactRound.Option``)."""
+DeadlinesRecord = Deadlines
+"""Phase deadlines in unix seconds."""
+ConfigRecord = RoundConfig
+"""``IModelpactRound.Config`` as published at deployment."""
+CurveKnotRecord = CurveKnot
+"""A point of the committed accuracy curve."""
+TierRecord = Tier
+"""A reward model: keccak256 of its file and its accuracy (WAD)."""
 
 
 @dataclass(frozen=True)
@@ -144,18 +118,6 @@ class SweepRecord:
 
     to: str
     amount: int
-
-
-@dataclass(frozen=True)
-class ParticipantState:
-    """``participant(address)`` as the contract's storage reports it now."""
-
-    index: int
-    option_id: int
-    revealed: bool
-    claimed: bool
-    commitment: bytes
-    draw_seed: bytes
 
 
 @dataclass(frozen=True)
