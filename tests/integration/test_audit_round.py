@@ -359,3 +359,22 @@ def test_coordinator_default_round_audits_clean(tmp_path) -> None:
     assert report.finding("refund.default").status is Status.PASS
     assert report.finding("refund.default").checked == 2
     assert report.finding("balance.reconciles").status is Status.PASS
+
+
+def test_coordinator_default_audited_after_claim_deadline(tmp_path) -> None:
+    """A refunded default audited after the claim deadline (the contract then reads Closed, not
+    Aborted) still audits clean: the default is recognised by "no ModelsPosted and the post
+    deadline passed", so refunded participants are not taken for rule-breaking non-revealers."""
+    chain = connect(chain="embedded")
+    done = execute_round(chain, tmp_path, participants=3, lies=Lies(stop_after="join"))
+    config = done.round.config()
+    _pass(chain, config.deadlines.post)
+    for who in chain.accounts[1:4]:
+        done.round.withdraw_after_default(who)
+    _pass(chain, config.deadlines.claim)
+    report = done.audit()
+    assert report.phase == "Closed"
+    assert report.ok, [(f.id, f.failures[:2]) for f in report.failed]
+    assert report.finding("refund.default").checked == 3
+    assert report.finding("reveal.penalty").status is Status.PASS
+    assert report.finding("balance.reconciles").status is Status.PASS

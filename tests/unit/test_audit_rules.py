@@ -411,3 +411,26 @@ def test_claimed_state_of_non_revealer_without_default_is_a_penalty_finding() ->
     doctored[who] = replace(s.states[who], claimed=True)
     closed = replace(s, states=doctored, timestamp=10_000, phase=4)
     assert "reveal.penalty" in _ids_failed(closed)
+
+
+def test_cli_start_does_not_load_the_audit_machinery() -> None:
+    """Every `modelpact` command imports the CLI package; that must not load the audit's rule
+    modules (numpy, eth-abi, the ML stack, the chain adapter): they load when `audit` runs."""
+    import subprocess
+    import sys
+
+    heavy = (
+        "modelpact.audit.files",
+        "modelpact.audit.rules",
+        "modelpact.audit.snapshot",
+        "modelpact.audit.fetch",
+        "modelpact.audit.menu",
+        "modelpact.audit.source",
+    )
+    code = f"import sys, modelpact.cli; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    from modelpact.audit import RoundSnapshot as LazySnapshot
+    from modelpact.audit.snapshot import RoundSnapshot
+
+    assert LazySnapshot is RoundSnapshot

@@ -23,19 +23,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelpact.audit.files import (
-    DEFAULT_ACCURACY_TOLERANCE,
-    DEFAULT_SAMPLE_ROWS,
-    check_data,
-    check_models,
-    check_test_set,
-)
 from modelpact.audit.report import AuditReport, Evidence, Finding, Status, make_finding, skipped
-from modelpact.audit.rules import PHASES, chain_checks
-from modelpact.audit.snapshot import RoundSnapshot
+from modelpact.audit.tolerances import DEFAULT_SAMPLE_ROWS, Tolerances
 from modelpact.errors import ModelpactError
+
+# The rule modules load numpy, eth-abi and the ML stack; they are imported where the audit runs,
+# so importing this package (as every CLI start does) stays cheap.
+if TYPE_CHECKING:
+    from modelpact.audit.snapshot import RoundSnapshot
+
+
+def __getattr__(name: str) -> Any:
+    """``RoundSnapshot`` is re-exported lazily (it pulls in :mod:`modelpact.encoding`)."""
+    if name == "RoundSnapshot":
+        from modelpact.audit.snapshot import RoundSnapshot
+
+        return RoundSnapshot
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AuditError",
@@ -53,35 +60,6 @@ __all__ = [
 
 class AuditError(ModelpactError, ValueError):
     """The audit cannot start: contradictory or missing inputs, or nothing to audit."""
-
-
-@dataclass(frozen=True)
-class Tolerances:
-    """The stated tolerances of the audit.
-
-    ``accuracy``: |re-measured - posted| model accuracy (absolute, in [0, 1]).
-    ``menu_rows``: on-chain dataCount versus the re-solved integer menu, relative (rows differ by
-    at most max(1, menu_rows * m)).
-    ``menu_value``: on-chain t, t_bar and ratio versus the re-solve, relative to t_bar_K.
-    ``optimality``: the optimum's expected accuracy minus the on-chain menu's, absolute.
-    ``constraint``: IR / IC / budget slack allowed, in value units (WAD rounding of the menu).
-    """
-
-    accuracy: float = DEFAULT_ACCURACY_TOLERANCE
-    menu_rows: float = 1e-3
-    menu_value: float = 1e-4
-    optimality: float = 1e-4
-    constraint: float = 1e-6
-
-    def to_dict(self) -> dict[str, float]:
-        """JSON-ready form."""
-        return {
-            "accuracy": self.accuracy,
-            "menu_rows": self.menu_rows,
-            "menu_value": self.menu_value,
-            "optimality": self.optimality,
-            "constraint": self.constraint,
-        }
 
 
 @dataclass(frozen=True)
@@ -116,6 +94,9 @@ def audit_snapshot(
     ``record_claims`` (from a deployment record: coordinator, scenario hash, test-set root,
     deployment transaction) are compared with the chain as ``record.matches_chain``.
     """
+    from modelpact.audit.files import check_data, check_models, check_test_set
+    from modelpact.audit.rules import PHASES, chain_checks
+
     started = time.perf_counter()
     tol = tolerances or Tolerances()
     findings: list[Finding] = []

@@ -24,6 +24,7 @@ import numpy as np
 
 from modelpact.audit.report import Evidence, Finding, make_finding, skipped
 from modelpact.audit.snapshot import ZERO32, JoinRecord, RoundSnapshot
+from modelpact.audit.tolerances import DEFAULT_ACCURACY_TOLERANCE, DEFAULT_SAMPLE_ROWS
 from modelpact.encoding import WAD, dataset_merkle_root, keccak256, model_hash
 from modelpact.ml.datasets import (
     DIGITS_SPEC,
@@ -47,14 +48,6 @@ __all__ = [
     "sample_indices",
     "standard_merkle_root",
 ]
-
-DEFAULT_ACCURACY_TOLERANCE = 1e-6
-"""Re-measured minus posted accuracy, absolute. Models are deterministic, so the only slack
-needed is the WAD floor of the posted value (1e-18); 1e-6 also covers a last-digit float
-difference across platforms while catching any overstatement by a single test row of 1e6."""
-
-DEFAULT_SAMPLE_ROWS = 32
-"""Rows of each delivered dataset drawn for rule validation (all rows when fewer)."""
 
 _DATA_SUFFIXES = (".npy", ".csv")
 

@@ -8,26 +8,34 @@ user error (bad options, node down, unknown address) printed on one line.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from modelpact.audit import AuditReport, Status, Tolerances, run_audit
+from modelpact.audit.tolerances import Tolerances
 from modelpact.cli._app import app
-from modelpact.ml.datasets import BUILTIN_DATASETS
+
+# Every CLI start imports this module to register the command: what the audit itself needs
+# (numpy, eth-abi, web3, the ML stack, rich) is imported inside the functions that use it.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from modelpact.audit.report import AuditReport
 
 __all__ = ["audit", "render_report"]
 
 EXIT_FINDINGS = 1
 
-_STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.SKIP: "dim"}
+_STYLE = {"pass": "green", "fail": "bold red", "skip": "dim"}
 
 
 def render_report(report: AuditReport, console: Console, *, max_evidence: int = 5) -> None:
     """Print the findings table, the evidence of every failure and the verdict."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from modelpact.audit.report import Status
+
     console.print(
         f"[bold]modelpact audit[/] of {report.address} on chain {report.chain_id} "
         f"at block {report.block_number} (phase {report.phase}, {report.elapsed_s:.2f} s)"
@@ -40,7 +48,7 @@ def render_report(report: AuditReport, console: Console, *, max_evidence: int = 
     for f in report.findings:
         table.add_row(
             f.id,
-            Text(f.status.value.upper(), style=_STYLE[f.status]),
+            Text(f.status.value.upper(), style=_STYLE[f.status.value]),
             str(f.checked) if f.checked else "",
             f.detail,
         )
@@ -117,6 +125,11 @@ def audit(
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the verdict line.")] = False,
 ) -> None:
     """Rebuild a round from chain data alone and check every step; exit 0 only if all pass."""
+    from rich.console import Console
+
+    from modelpact.audit import run_audit
+    from modelpact.ml.datasets import BUILTIN_DATASETS
+
     if deployment is None and address is None:
         raise typer.BadParameter("give --deployment RECORD, or --rpc URL --address ADDR")
     if dataset is not None and dataset not in BUILTIN_DATASETS:
