@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from modelpact.chain import transfer, wait_for_receipt
 from modelpact.round.session import ChainSettings
 
 
@@ -53,7 +54,9 @@ class _CrashError(Exception):
     pass
 
 
-def test_join_rerun_after_crash_between_send_and_receipt(tmp_path: Path) -> None:
+def test_join_rerun_after_crash_between_send_and_receipt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A participant process that dies right after sending its join (hash recorded, receipt not
     seen) re-runs join: it finds the recorded transaction, sends nothing, and the bond is paid
     once. Its secret survives in the state, so it can still reveal."""
@@ -62,7 +65,6 @@ def test_join_rerun_after_crash_between_send_and_receipt(tmp_path: Path) -> None
     from modelpact.ml.datasets import load_dataset, save_rows, split_test
     from modelpact.round import coordinator as coord
     from modelpact.round import participant as part
-    from modelpact.round import txs
     from modelpact.round.handle import RoundHandle
     from modelpact.round.session import open_chain
 
@@ -70,51 +72,43 @@ def test_join_rerun_after_crash_between_send_and_receipt(tmp_path: Path) -> None
         Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
     )
     with open_chain(_embedded(tmp_path)) as chain:
-        w3 = chain.w3
+        node = chain.chain
         deployed = coord.deploy_scenario(
-            w3,
+            node,
             scenario_path=scenario,
             sender=chain.funded_accounts[0],
             deploy_dir=tmp_path / "deploy",
             state_dir=tmp_path / "state",
         )
-        handle = RoundHandle.open(w3, deployed.record)
+        handle = RoundHandle.open(node, deployed.record)
         account = Account.from_key("0x" + "42" * 32)
-        w3.eth.wait_for_transaction_receipt(
-            w3.eth.send_transaction(
-                {"from": chain.funded_accounts[1], "to": account.address, "value": 10**18}
-            )
-        )
-        m = int(handle.view("option", 0)[0])
+        wait_for_receipt(node, transfer(node, chain.funded_accounts[1], account.address, 10**18))
+        m = handle.round.option(0).data_count
         rows = split_test(load_dataset("digits"), test_size=360, seed=0).pool[:m]
         state = part.participant_state(tmp_path / "state", deployed.record, account.address)
         part.commit_dataset(state, dataset=save_rows(tmp_path / "d.npy", rows), spec_name="digits")
 
-        original = txs.send_recorded
+        original = RoundHandle.send_recorded
 
-        def crash_after_send(w3_, call, *, sender, value=0, record=None, timeout=120.0):
+        def crash_after_send(self, action, sender, *args, value=0, record):  # type: ignore[no-untyped-def]
             def record_then_die(tx_hash: str) -> None:
-                assert record is not None
                 record(tx_hash)
                 raise _CrashError(tx_hash)
 
-            return original(w3_, call, sender=sender, value=value, record=record_then_die)
+            return original(self, action, sender, *args, value=value, record=record_then_die)
 
-        part_send = part.send_recorded
-        part.send_recorded = crash_after_send  # type: ignore[assignment]
-        try:
-            with pytest.raises(_CrashError):
-                part.join(handle, state, account=account, option_id=0)
-        finally:
-            part.send_recorded = part_send  # type: ignore[assignment]
+        monkeypatch.setattr(RoundHandle, "send_recorded", crash_after_send)
+        with pytest.raises(_CrashError):
+            part.join(handle, state, account=account, option_id=0)
+        monkeypatch.undo()
         recorded = state.get("join_tx")
         assert recorded
-        balance_after_first = w3.eth.get_balance(account.address)
+        balance_after_first = node.balance(account.address)
         again = part.join(handle, state, account=account, option_id=0)
         assert again.already_done
         assert again.tx_hash == recorded
-        assert w3.eth.get_balance(account.address) == balance_after_first
-        assert int(handle.view("joinedCount")) == 1
+        assert node.balance(account.address) == balance_after_first
+        assert handle.round.joined_count() == 1
         assert state.get("secret")
 
 
@@ -124,37 +118,34 @@ def test_coordinator_default_refunds_bond_plus_compensation_once(tmp_path: Path)
     withdrawal and a claim are refused with clear errors."""
     from eth_account import Account
 
+    from modelpact.encoding import Phase
     from modelpact.ml.datasets import load_dataset, save_rows, split_test
     from modelpact.round import coordinator as coord
     from modelpact.round import participant as part
-    from modelpact.round.handle import Phase, RoundHandle
+    from modelpact.round.handle import RoundHandle
     from modelpact.round.session import open_chain
 
     scenario = (
         Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
     )
     with open_chain(_embedded(tmp_path)) as chain:
-        w3 = chain.w3
+        node = chain.chain
         deployed = coord.deploy_scenario(
-            w3,
+            node,
             scenario_path=scenario,
             sender=chain.funded_accounts[0],
             deploy_dir=tmp_path / "deploy",
             state_dir=tmp_path / "state",
         )
-        handle = RoundHandle.open(w3, deployed.record)
+        handle = RoundHandle.open(node, deployed.record)
         account = Account.from_key("0x" + "43" * 32)
-        w3.eth.wait_for_transaction_receipt(
-            w3.eth.send_transaction(
-                {"from": chain.funded_accounts[1], "to": account.address, "value": 10**18}
-            )
-        )
-        m = int(handle.view("option", 1)[0])
+        wait_for_receipt(node, transfer(node, chain.funded_accounts[1], account.address, 10**18))
+        m = handle.round.option(1).data_count
         rows = split_test(load_dataset("digits"), test_size=360, seed=0).pool[:m]
         state = part.participant_state(tmp_path / "state", deployed.record, account.address)
         part.commit_dataset(state, dataset=save_rows(tmp_path / "d.npy", rows), spec_name="digits")
         part.join(handle, state, account=account, option_id=1)
-        post_deadline = int(handle.view("config")[5][1])
+        post_deadline = handle.round.config().deadlines.post
         chain.advance_time_to(post_deadline + 1)
         assert handle.phase() == Phase.ABORTED
         with pytest.raises(part.ParticipantError, match="phase aborted"):
@@ -185,24 +176,20 @@ def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path
         Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
     )
     with open_chain(_embedded(tmp_path)) as chain:
-        w3 = chain.w3
+        node = chain.chain
         coordinator = chain.funded_accounts[0]
         deployed = coord.deploy_scenario(
-            w3,
+            node,
             scenario_path=scenario,
             sender=coordinator,
             deploy_dir=tmp_path / "deploy",
             state_dir=tmp_path / "state",
         )
-        handle = RoundHandle.open(w3, deployed.record)
+        handle = RoundHandle.open(node, deployed.record)
         cstate = coord.coordinator_state(tmp_path / "state", deployed.record)
         account = Account.from_key("0x" + "44" * 32)
-        w3.eth.wait_for_transaction_receipt(
-            w3.eth.send_transaction(
-                {"from": chain.funded_accounts[1], "to": account.address, "value": 10**18}
-            )
-        )
-        m = int(handle.view("option", 0)[0])
+        wait_for_receipt(node, transfer(node, chain.funded_accounts[1], account.address, 10**18))
+        m = handle.round.option(0).data_count
         rows = split_test(load_dataset("digits"), test_size=360, seed=0).pool[:m]
         state = part.participant_state(tmp_path / "state", deployed.record, account.address)
         part.commit_dataset(state, dataset=save_rows(tmp_path / "d.npy", rows), spec_name="digits")
@@ -210,7 +197,7 @@ def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path
 
         with pytest.raises(coord.CoordinatorError, match="phase join"):
             coord.reveal_coordinator(handle, cstate, sender=coordinator)
-        chain.advance_time_to(int(handle.view("config")[5][0]) + 1)
+        chain.advance_time_to(handle.round.config().deadlines.join + 1)
         from modelpact.chain import ContractRevertError
 
         with pytest.raises(ContractRevertError, match="NotCoordinator") as reverted:

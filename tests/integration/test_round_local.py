@@ -164,21 +164,29 @@ def test_report_writes_json_and_pngs(tmp_path: Path) -> None:
 
 def test_revert_decoding_from_web3_and_eth_tester_errors() -> None:
     """A custom-error revert decodes to its name and arguments whether web3 (hex data) or
-    eth-tester (bytes repr in the message) raised it; unknown selectors decode to None."""
+    eth-tester (bytes repr in the message) raised it; an unknown selector decodes to
+    UnknownError and an exception without revert data to None."""
     from eth_abi.abi import encode
     from eth_tester.exceptions import TransactionFailed
     from eth_utils.crypto import keccak
     from web3.exceptions import ContractCustomError
 
+    from modelpact.chain import revert_from_exception
     from modelpact.compiler import compile_round
-    from modelpact.round.handle import decode_revert
 
     abi = compile_round().abi
     raw = keccak(text="JoinClosed(uint256,uint256,uint256,uint256)")[:4] + encode(
         ["uint256"] * 4, [5, 4, 3, 2]
     )
-    web3_error = ContractCustomError("reverted", data="0x" + raw.hex())
-    assert decode_revert(web3_error, abi) == ("JoinClosed", (5, 4, 3, 2))
-    tester_error = TransactionFailed(f"execution reverted: {raw!r}")
-    assert decode_revert(tester_error, abi) == ("JoinClosed", (5, 4, 3, 2))
-    assert decode_revert(ContractCustomError("x", data="0xdeadbeef"), abi) is None
+    for error in (
+        ContractCustomError("reverted", data="0x" + raw.hex()),
+        TransactionFailed(f"execution reverted: {raw!r}"),
+    ):
+        decoded = revert_from_exception(abi, error, action="join")
+        assert decoded is not None
+        assert (decoded.error_name, decoded.args) == ("JoinClosed", (5, 4, 3, 2))
+        assert decoded.hint
+    unknown = revert_from_exception(abi, ContractCustomError("x", data="0xdeadbeef"))
+    assert unknown is not None
+    assert unknown.error_name == "UnknownError"
+    assert revert_from_exception(abi, ValueError("not a revert")) is None

@@ -1,16 +1,49 @@
-"""The chain options every chain-touching command takes (``--chain``, ``--rpc``, ``--chain-id``,
-``--state-dir``), declared once as annotated types so each command lists them the same way."""
+"""What the chain-touching commands share, declared once: the chain options (``--chain``,
+``--rpc``, ``--chain-id``, ``--state-dir``), the deployment options (``--deployment``,
+``--deploy-dir``), the keystore password, and who signs a transaction (``--keystore`` or
+``--dev-account``).
+
+Import-light on purpose (typer and the standard library only): ``modelpact --help`` imports every
+CLI module, and web3 is imported only inside the commands that need it.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from modelpact.round.session import DEFAULT_STATE_DIR, ChainSettings
+from modelpact.errors import ModelpactError
+from modelpact.round.session import DEFAULT_STATE_DIR, ChainConnection, ChainSettings
 
-__all__ = ["ChainIdOpt", "ChainOpt", "RpcOpt", "StateDirOpt", "chain_settings"]
+if TYPE_CHECKING:
+    from modelpact.chain import Sender
+
+__all__ = [
+    "DEFAULT_CHAIN",
+    "DEFAULT_STATE",
+    "PASSWORD_ENV",
+    "TIER_MODES",
+    "ChainIdOpt",
+    "ChainOpt",
+    "DeployDirOpt",
+    "DeploymentOpt",
+    "DevAccountOpt",
+    "RpcOpt",
+    "SenderError",
+    "SignerKeystoreOpt",
+    "StateDirOpt",
+    "TiersOpt",
+    "chain_settings",
+    "password",
+    "sender",
+    "tier_mode",
+]
+
+PASSWORD_ENV = "MODELPACT_PASSWORD"  # = modelpact.round.wallet.PASSWORD_ENV (kept import-light)
+TIER_MODES = ("deterministic", "lottery")  # = modelpact.round.coordinator.TIER_MODES
 
 ChainOpt = Annotated[
     str,
@@ -41,6 +74,41 @@ StateDirOpt = Annotated[
         envvar="MODELPACT_STATE_DIR",
     ),
 ]
+DeploymentOpt = Annotated[
+    str,
+    typer.Option(
+        "--deployment",
+        help="Deployment record (deploy/*.json), a recorded round address, or 'latest'.",
+    ),
+]
+DeployDirOpt = Annotated[
+    Path, typer.Option("--deploy-dir", help="Directory of deployment records.")
+]
+SignerKeystoreOpt = Annotated[
+    Path | None,
+    typer.Option("--keystore", help="Signer's keystore (password: MODELPACT_PASSWORD/prompt)."),
+]
+DevAccountOpt = Annotated[
+    int | None,
+    typer.Option("--dev-account", help="Use the node's funded dev account #N (anvil, embedded)."),
+]
+TiersOpt = Annotated[
+    str,
+    typer.Option(
+        "--tiers",
+        help="Reward tiers: deterministic (one model per distinct target: more models trained, "
+        "draws nearly deterministic) or lottery (a few evenly spaced models: fewer trained, "
+        "the contract's lottery spreads the rest).",
+        case_sensitive=False,
+    ),
+]
+
+DEFAULT_CHAIN = "embedded"
+DEFAULT_STATE = DEFAULT_STATE_DIR
+
+
+class SenderError(ModelpactError, ValueError):
+    """No (or two) ways to sign the transactions were given."""
 
 
 def chain_settings(
@@ -50,5 +118,35 @@ def chain_settings(
     return ChainSettings.build(chain=chain, rpc_url=rpc, chain_id=chain_id, state_dir=state_dir)
 
 
-DEFAULT_CHAIN = "embedded"
-DEFAULT_STATE = DEFAULT_STATE_DIR
+def tier_mode(value: str) -> str:
+    """Validate ``--tiers``."""
+    mode = value.lower()
+    if mode not in TIER_MODES:
+        raise typer.BadParameter(
+            f"{value!r} is not one of {', '.join(TIER_MODES)}", param_hint="--tiers"
+        )
+    return mode
+
+
+def password(*, confirm: bool = False) -> str:
+    """The keystore password from MODELPACT_PASSWORD, else a hidden prompt."""
+    value = os.environ.get(PASSWORD_ENV)
+    if value is not None:
+        return value
+    entered: str = typer.prompt("keystore password", hide_input=True, confirmation_prompt=confirm)
+    return entered
+
+
+def sender(connection: ChainConnection, keystore: Path | None, dev_account: int | None) -> Sender:
+    """Who signs: the account in ``keystore`` or the node's dev account #``dev_account``."""
+    if (keystore is None) == (dev_account is None):
+        raise SenderError(
+            "say who signs: exactly one of --keystore FILE or --dev-account N",
+            hint="e.g. --dev-account 0 on anvil, or --keystore coordinator.json",
+        )
+    if keystore is not None:
+        from modelpact.round.wallet import load_account
+
+        return load_account(keystore, password=password())
+    assert dev_account is not None
+    return connection.chain.local_account(dev_account)

@@ -8,7 +8,6 @@ Each command parses its options, opens the chain and the round, calls one functi
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,14 +19,19 @@ from modelpact.cli.chain_options import (
     DEFAULT_STATE,
     ChainIdOpt,
     ChainOpt,
+    DeployDirOpt,
+    DeploymentOpt,
+    DevAccountOpt,
     RpcOpt,
+    SenderError,
     StateDirOpt,
+    TiersOpt,
     chain_settings,
+    tier_mode,
 )
-from modelpact.errors import ModelpactError
-from modelpact.round.session import ChainConnection, open_chain, open_round
-
-PASSWORD_ENV = "MODELPACT_PASSWORD"  # = modelpact.round.wallet.PASSWORD_ENV (kept import-light)
+from modelpact.cli.chain_options import SignerKeystoreOpt as KeystoreOpt
+from modelpact.cli.chain_options import sender as _sender
+from modelpact.round.session import open_chain, open_round
 
 
 def _core() -> Any:
@@ -45,46 +49,6 @@ coordinator_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(coordinator_app)
-
-DeploymentOpt = Annotated[
-    str,
-    typer.Option(
-        "--deployment",
-        help="Deployment record (deploy/*.json), a recorded round address, or 'latest'.",
-    ),
-]
-DeployDirOpt = Annotated[
-    Path, typer.Option("--deploy-dir", help="Directory of deployment records.")
-]
-KeystoreOpt = Annotated[
-    Path | None,
-    typer.Option("--keystore", help="Coordinator keystore (password: MODELPACT_PASSWORD/prompt)."),
-]
-DevAccountOpt = Annotated[
-    int | None,
-    typer.Option("--dev-account", help="Use the node's funded dev account #N (anvil, embedded)."),
-]
-
-
-class SenderError(ModelpactError, ValueError):
-    """No (or two) ways to sign the coordinator's transactions were given."""
-
-
-def _sender(connection: ChainConnection, keystore: Path | None, dev_account: int | None) -> Any:
-    if (keystore is None) == (dev_account is None):
-        raise SenderError(
-            "say who signs: exactly one of --keystore FILE or --dev-account N",
-            hint="e.g. --dev-account 0 on anvil, or --keystore coordinator.json",
-        )
-    if keystore is not None:
-        password = os.environ.get(PASSWORD_ENV)
-        if password is None:
-            password = typer.prompt("keystore password", hide_input=True)
-        from modelpact.round.wallet import load_account
-
-        return load_account(keystore, password=password)
-    assert dev_account is not None
-    return connection.chain.local_account(dev_account)
 
 
 def _when(timestamp: int) -> str:
@@ -105,6 +69,14 @@ def deploy(
     post_seconds: Annotated[int, typer.Option("--post-seconds", min=2)] = 7200,
     reveal_seconds: Annotated[int, typer.Option("--reveal-seconds", min=3)] = 10800,
     claim_seconds: Annotated[int, typer.Option("--claim-seconds", min=4)] = 14400,
+    new_round: Annotated[
+        bool,
+        typer.Option(
+            "--new-round",
+            help="Deploy another round even if this scenario was already deployed from this "
+            "account (without it a re-run reuses the recorded deployment).",
+        ),
+    ] = False,
     deploy_dir: DeployDirOpt = Path("deploy"),
     chain: ChainOpt = DEFAULT_CHAIN,
     rpc: RpcOpt = None,
@@ -112,7 +84,9 @@ def deploy(
     state_dir: StateDirOpt = DEFAULT_STATE,
 ) -> None:
     """Solve the scenario, integerize and check the menu, commit the test set, the randomness and
-    the accuracy curve, deploy with the bond, and write the deployment record."""
+    the accuracy curve, deploy with the bond, and write the deployment record. Safe to re-run:
+    the deploy transaction is recorded before waiting, so a re-run after a crash (or a plain
+    re-run) finishes or reports the same deployment instead of deploying twice."""
     settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
     if settings.kind == "embedded":
         raise SenderError(
@@ -121,7 +95,7 @@ def deploy(
         )
     with open_chain(settings) as connection:
         deployed = _core().deploy_scenario(
-            connection.w3,
+            connection.chain,
             scenario_path=scenario,
             sender=_sender(connection, keystore, dev_account),
             deploy_dir=deploy_dir,
@@ -132,9 +106,13 @@ def deploy(
             participant_bond_wei=participant_bond,
             coordinator_bond_wei=coordinator_bond,
             deadlines=_core().Deadlines(join_seconds, post_seconds, reveal_seconds, claim_seconds),
+            new_round=new_round,
         )
     record = deployed.record
-    typer.echo(f"deployed round {record.address} on chain {record.chain_id} (tx {record.tx_hash})")
+    verb = "already deployed" if deployed.already_done else "deployed"
+    typer.echo(f"{verb} round {record.address} on chain {record.chain_id} (tx {record.tx_hash})")
+    if deployed.already_done:
+        typer.echo("nothing sent (pass --new-round to deploy another round of this scenario)")
     typer.echo(f"record: {deployed.record_path}")
 
 
@@ -219,6 +197,7 @@ def train_and_post(
     keystore: KeystoreOpt = None,
     dev_account: DevAccountOpt = None,
     seed: Annotated[int, typer.Option("--seed", help="Training seed.")] = 0,
+    tiers: TiersOpt = "deterministic",
     deployment: DeploymentOpt = "latest",
     deploy_dir: DeployDirOpt = Path("deploy"),
     chain: ChainOpt = DEFAULT_CHAIN,
@@ -230,6 +209,7 @@ def train_and_post(
     set, build the reward tiers, store every model by keccak256, and post them. Safe to re-run."""
     from modelpact.ml.datasets import load_rows
 
+    mode = tier_mode(tiers)
     settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
     with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
         sender = _sender(opened.connection, keystore, dev_account)
@@ -248,6 +228,7 @@ def train_and_post(
             models_dir=files / str(opened.record.extra.get("models_dir", "models")),
             sender=sender,
             seed=seed,
+            tier_mode=mode,
         )
     c = result.collective
     typer.echo(
@@ -256,6 +237,8 @@ def train_and_post(
     )
     for t in result.tiers:
         typer.echo(f"tier {t.model_hash}: accuracy {t.accuracy_wad / 1e18:.4f} ({t.rows} rows)")
+    trained = f", {result.models_trained} models trained" if not result.already_done else ""
+    typer.echo(f"tiers: {result.tier_mode} ({len(result.tiers)} reward models{trained})")
     typer.echo(("already posted" if result.already_done else "posted") + f" (tx {result.tx_hash})")
 
 
@@ -274,7 +257,7 @@ def sweep(
     settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
     with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
         sender = _sender(opened.connection, keystore, dev_account)
-        tx, amount = _core().sweep(
+        tx, amount, _ = _core().sweep(
             opened.handle, _core().coordinator_state(state_dir, opened.record), sender=sender
         )
     typer.echo(f"swept {amount} wei to the coordinator (tx {tx})")

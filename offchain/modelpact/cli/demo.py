@@ -22,7 +22,9 @@ from modelpact.cli.chain_options import (
     ChainOpt,
     RpcOpt,
     StateDirOpt,
+    TiersOpt,
     chain_settings,
+    tier_mode,
 )
 
 if TYPE_CHECKING:
@@ -71,10 +73,20 @@ def _summary(console: Console, result: DemoResult) -> None:
             "yes" if o.verified else "NO",
         )
     console.print(table)
+    scenario_curve = (
+        f"{report.scenario_predicted_accuracy:.4f}"
+        if report.scenario_predicted_accuracy is not None
+        else "n/a"
+    )
     console.print(
-        f"collective model: accuracy {report.collective_accuracy:.4f} (value "
-        f"{report.collective_value:.2f}) on {report.total_data} rows; curve predicted "
-        f"{report.predicted_accuracy:.4f}; total gas {report.total_gas:,}; "
+        f"collective model: measured accuracy {report.collective_accuracy:.4f} (value "
+        f"{report.collective_value:.2f}) on {report.total_data} rows; predicted "
+        f"{scenario_curve} by the scenario's curve, {report.predicted_accuracy:.4f} by the "
+        f"contract's committed curve (predictedAccuracy)"
+    )
+    console.print(
+        f"reward tiers: {report.tier_mode}, {report.tiers_posted} models below the collective "
+        f"one, {report.models_trained} models trained; total gas {report.total_gas:,}; "
         f"{report.wall_seconds:.1f} s"
     )
     checks = Table(title="checks")
@@ -109,6 +121,7 @@ def demo(
     test_size: Annotated[
         int, typer.Option("--test-size", help="Rows of the public test set.")
     ] = 360,
+    tiers: TiersOpt = "deterministic",
     chain: ChainOpt = DEFAULT_CHAIN,
     rpc: RpcOpt = None,
     chain_id: ChainIdOpt = None,
@@ -116,6 +129,7 @@ def demo(
 ) -> None:
     """Run a complete round with simulated participants, then audit it and write a report."""
     settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
+    mode = tier_mode(tiers)
     console = Console(width=max(Console().width, 100))
     started = time.perf_counter()
 
@@ -134,6 +148,7 @@ def demo(
                 scenario=scenario,
                 test_size=test_size,
                 dataset=dataset,
+                tiers=mode,
             ),
             progress=progress,
         )

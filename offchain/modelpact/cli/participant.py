@@ -7,7 +7,6 @@ prompt, never from the command line.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,13 +18,14 @@ from modelpact.cli.chain_options import (
     DEFAULT_STATE,
     ChainIdOpt,
     ChainOpt,
+    DeployDirOpt,
+    DeploymentOpt,
     RpcOpt,
     StateDirOpt,
     chain_settings,
 )
+from modelpact.cli.chain_options import password as _password
 from modelpact.round.session import open_round
-
-PASSWORD_ENV = "MODELPACT_PASSWORD"  # = modelpact.round.wallet.PASSWORD_ENV (kept import-light)
 
 __all__ = ["participant_app"]
 
@@ -56,15 +56,6 @@ def _wallet() -> Any:
     return wallet
 
 
-def _password(*, confirm: bool = False) -> str:
-    """The keystore password from MODELPACT_PASSWORD, else a hidden prompt."""
-    value = os.environ.get(PASSWORD_ENV)
-    if value is not None:
-        return value
-    entered: str = typer.prompt("keystore password", hide_input=True, confirmation_prompt=confirm)
-    return entered
-
-
 @participant_app.command("new-account")
 def new_account(keystore: KeystoreOpt) -> None:
     """Create a fresh account in an encrypted keystore (password from MODELPACT_PASSWORD or a
@@ -87,18 +78,6 @@ def import_account(
     typer.echo(f"imported account {address} into {keystore}")
 
 
-DeploymentOpt = Annotated[
-    str,
-    typer.Option(
-        "--deployment",
-        help="Deployment record (deploy/*.json), a recorded round address, or 'latest'.",
-    ),
-]
-DeployDirOpt = Annotated[
-    Path, typer.Option("--deploy-dir", help="Directory of deployment records.")
-]
-
-
 @participant_app.command("menu")
 def menu(
     cost: Annotated[
@@ -118,7 +97,7 @@ def menu(
     settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
     with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
         options = _core().menu_view(opened.handle, cost=cost)
-        bond = int(opened.handle.view("config")[1])
+        bond = opened.handle.round.config().participant_bond
     best = _core().best_option_id(options)
     typer.echo(f"round {opened.record.address}: bond {bond} wei")
     header = f"{'option':>6} {'rows m':>7} {'ratio':>7} {'t':>9} {'t_bar':>9}"

@@ -15,18 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from numpy.typing import NDArray
 
+from modelpact.chain import Chain, RoundContract, Sender, TxResult
+from modelpact.encoding import Phase, Tier
 from modelpact.errors import ModelpactError
 from modelpact.round import _protocol
-from modelpact.round.handle import REVERTS, Phase, RoundHandle, RoundRevertError
+from modelpact.round.handle import RoundHandle
 from modelpact.round.records import DeploymentRecord
 from modelpact.round.state import JsonState
-from modelpact.round.txs import pending_receipt, send_recorded
 
 __all__ = [
+    "TIER_MODES",
     "CoordinatorError",
     "Deadlines",
     "Delivery",
@@ -52,6 +53,10 @@ __all__ = [
 ]
 
 Rows = NDArray[np.int64]
+
+TIER_MODES: tuple[str, ...] = ("deterministic", "lottery")
+"""Reward tier strategies (:func:`modelpact.ml.rewards.build_tiers` ``mode``): one tier per
+distinct target, or a few evenly spaced tiers the contract's lottery draws between."""
 
 
 class CoordinatorError(ModelpactError, ValueError):
@@ -90,6 +95,8 @@ class PostResult:
     tx_hash: str | None
     gas_used: int
     already_done: bool
+    tier_mode: str = "deterministic"
+    models_trained: int = 0
 
 
 @dataclass(frozen=True)
@@ -150,60 +157,43 @@ def curve_knots(accuracy: Any, *, max_rows: int, count: int = 24) -> list[tuple[
 
 def round_status(handle: RoundHandle) -> RoundStatus:
     """Read the round's phase, counts, deadlines and balances."""
-    config = handle.view("config")
-    count = int(handle.view("optionCount"))
-    collective = handle.view("collectiveModel")
-    secret = bytes(handle.view("coordinatorSecret"))
+    rc = handle.round
+    config = rc.config()
+    collective = rc.collective_model()
+    d = config.deadlines
     return RoundStatus(
         address=handle.address,
         chain_id=handle.record.chain_id,
-        phase=handle.phase(),
+        phase=rc.phase(),
         timestamp=handle.latest_timestamp(),
-        capacity=int(config[0]),
-        joined=int(handle.view("joinedCount")),
-        revealed=int(handle.view("revealedCount")),
-        total_data=int(handle.view("totalData")),
-        deadlines=tuple(int(d) for d in config[5]),  # type: ignore[arg-type]
-        option_joins=tuple(int(handle.view("optionJoinCount", i)) for i in range(count)),
-        coordinator_revealed=any(secret),
-        models_posted=int(collective[1]) > 0,
-        collective_accuracy_wad=int(collective[1]),
-        balance_wei=int(handle.w3.eth.get_balance(handle.record.address)),
+        capacity=config.capacity,
+        joined=rc.joined_count(),
+        revealed=rc.revealed_count(),
+        total_data=rc.total_data(),
+        deadlines=(d.join, d.post, d.reveal, d.claim),
+        option_joins=tuple(rc.option_join_count(i) for i in range(rc.option_count())),
+        coordinator_revealed=any(rc.coordinator_secret()),
+        models_posted=collective.accuracy_wad > 0,
+        collective_accuracy_wad=collective.accuracy_wad,
+        balance_wei=rc.balance(),
     )
 
 
 def _send(
-    handle: RoundHandle,
-    state: JsonState,
-    key: str,
-    fn: str,
-    args: tuple[Any, ...],
-    *,
-    sender: LocalAccount | str,
-) -> Any:
-    call = getattr(handle.contract.functions, fn)(*args)
-    try:
-        receipt = send_recorded(
-            handle.w3, call, sender=sender, record=lambda tx: state.update(**{key: tx})
-        )
-    except (*REVERTS, OSError) as error:
-        raise handle.revert_error(error, action=fn) from error
-    if int(receipt["status"]) != 1:
-        raise RoundRevertError(
-            f"{fn} failed on chain", error_name="Unknown", args=(), hint="check `status`"
-        )
-    return receipt
+    handle: RoundHandle, state: JsonState, key: str, fn: str, *args: Any, sender: Sender
+) -> TxResult:
+    """Send ``fn(*args)``, recording the hash under ``key`` before waiting."""
+    return handle.send_recorded(fn, sender, *args, record=lambda tx: state.update(**{key: tx}))
 
 
 def reveal_coordinator(
-    handle: RoundHandle, state: JsonState, *, sender: LocalAccount | str
+    handle: RoundHandle, state: JsonState, *, sender: Sender
 ) -> tuple[str | None, bool]:
     """Reveal the coordinator's secret (Post phase). Returns (tx hash, already done)."""
     current = state.load()
-    if any(bytes(handle.view("coordinatorSecret"))):
+    if any(handle.round.coordinator_secret()):
         return current.get("reveal_tx"), True
-    done = pending_receipt(handle.w3, current.get("reveal_tx"))
-    if done is not None and int(done["status"]) == 1:
+    if handle.recorded(current.get("reveal_tx"), action="revealCoordinator") is not None:
         return current["reveal_tx"], True
     phase = handle.phase()
     if phase != Phase.POST:
@@ -216,21 +206,14 @@ def reveal_coordinator(
             "the coordinator's secret is not in the local state",
             hint="run with the --state-dir used for deploy",
         )
-    _send(
-        handle,
-        state,
-        "reveal_tx",
-        "revealCoordinator",
-        (bytes(HexBytes(current["secret"])),),
-        sender=sender,
-    )
+    secret = bytes(HexBytes(current["secret"]))
+    _send(handle, state, "reveal_tx", "revealCoordinator", secret, sender=sender)
     return state.get("reveal_tx"), False
 
 
 def joined_events(handle: RoundHandle) -> list[dict[str, Any]]:
     """Every ``Joined`` event of the round, in join order."""
-    logs = handle.contract.events.Joined().get_logs(from_block=handle.record.block_number)
-    events = [dict(log["args"]) for log in logs]
+    events = [dict(e.args) for e in handle.events("Joined")]
     return sorted(events, key=lambda e: int(e["index"]))
 
 
@@ -313,35 +296,48 @@ def train_and_post(
     deliveries: Sequence[Delivery],
     test_rows: Rows,
     models_dir: Path,
-    sender: LocalAccount | str,
+    sender: Sender,
     seed: int,
+    tier_mode: str = "deterministic",
 ) -> PostResult:
     """Train the collective model on every delivered row (join order), measure it on the committed
     test set, build reward tiers at the menu's targets, store every model by keccak256 and post
-    them (the contract's budget check rejects any tier at or above the collective model)."""
+    them (the contract's budget check rejects any tier at or above the collective model).
+
+    ``tier_mode`` (:data:`TIER_MODES`): ``deterministic`` trains one tier per distinct target
+    (each participant's draw is between the tier at its target and the next rung: almost
+    deterministic), ``lottery`` a few evenly spaced tiers (fewer models to train and deliver,
+    more variance per participant). The result says how many models were trained."""
     from modelpact.ml.datasets import load_rows
 
+    if tier_mode not in TIER_MODES:
+        raise CoordinatorError(
+            f"unknown tier mode {tier_mode!r}", hint="use --tiers deterministic or --tiers lottery"
+        )
     current = state.load()
-    if not any(bytes(handle.view("coordinatorSecret"))):
+    rc = handle.round
+    if not any(rc.coordinator_secret()):
         raise CoordinatorError(
             "the coordinator has not revealed its secret yet",
             hint="run `coordinator reveal` first (models are posted after the reveal)",
         )
-    posted = handle.view("collectiveModel")
-    if int(posted[1]) > 0:  # a re-run: report what is on chain, train nothing
+    posted = rc.collective_model()
+    if posted.accuracy_wad > 0:  # a re-run: report what is on chain, train nothing
 
-        def on_chain(model_hash: bytes, accuracy_wad: int) -> TierPlan:
-            name = "0x" + bytes(model_hash).hex()
-            return TierPlan(models_dir / f"{name}.json", name, int(accuracy_wad), 0)
+        def on_chain(tier: Tier) -> TierPlan:
+            name = "0x" + tier.model_hash.hex()
+            return TierPlan(models_dir / f"{name}.json", name, tier.accuracy_wad, 0)
 
-        done = pending_receipt(handle.w3, current.get("post_tx"))
+        done = handle.recorded(current.get("post_tx"), action="postModels")
         return PostResult(
-            on_chain(posted[0], posted[1]),
-            tuple(on_chain(*handle.view("tier", i)) for i in range(int(handle.view("tierCount")))),
-            int(handle.view("totalData")),
+            on_chain(posted),
+            tuple(on_chain(t) for t in rc.tiers()),
+            rc.total_data(),
             current.get("post_tx"),
-            int(done["gasUsed"]) if done is not None else 0,
+            done.gas_used if done is not None else 0,
             True,
+            str(current.get("tier_mode", tier_mode)),
+            int(current.get("models_trained", 0)),
         )
     phase = handle.phase()
     if phase != Phase.POST:
@@ -350,7 +346,7 @@ def train_and_post(
             hint="the post deadline may have passed: participants can then withdraw with "
             "compensation",
         )
-    joined = int(handle.view("joinedCount"))
+    joined = rc.joined_count()
     if len(deliveries) != joined:
         raise CoordinatorError(
             f"{len(deliveries)} verified deliveries for {joined} participants",
@@ -360,29 +356,28 @@ def train_and_post(
     from modelpact.ml.rewards import build_tiers
 
     rows = np.concatenate([load_rows(d.path) for d in sorted(deliveries, key=lambda d: d.index)])
-    count = int(handle.view("optionCount"))
-    ratios = [int(handle.view("option", i)[1]) for i in range(count)]
+    ratios = [o.ratio_wad for o in rc.options()]
     used = sorted({d.option_id for d in deliveries})
     n_test = int(test_rows.shape[0])
     # Targets depend on the collective accuracy: first the collective model, then the tiers.
     first = build_tiers(rows, test_rows, [], seed=seed)
     collective_wad = _protocol.accuracy_wad(first.collective.correct, n_test)
     targets = [target_accuracy(ratios[i], collective_wad) / _protocol.WAD for i in used]
-    plan = build_tiers(rows, test_rows, targets, seed=seed)
+    plan = build_tiers(rows, test_rows, targets, seed=seed, mode=tier_mode)  # type: ignore[arg-type]
+    models_trained = first.models_trained + plan.models_trained
     collective = _store(
         plan.collective.model, plan.collective.correct, n_test, plan.collective.rows, models_dir
     )
     tiers = [_store(t.model, t.correct, n_test, t.rows, models_dir) for t in plan.tiers]
-    receipt = _send(
+    state.update(tier_mode=tier_mode, models_trained=models_trained)
+    result = _send(
         handle,
         state,
         "post_tx",
         "postModels",
-        (
-            bytes(HexBytes(collective.model_hash)),
-            collective.accuracy_wad,
-            [(bytes(HexBytes(t.model_hash)), t.accuracy_wad) for t in tiers],
-        ),
+        bytes(HexBytes(collective.model_hash)),
+        collective.accuracy_wad,
+        [(bytes(HexBytes(t.model_hash)), t.accuracy_wad) for t in tiers],
         sender=sender,
     )
     state.update(
@@ -393,18 +388,21 @@ def train_and_post(
         collective,
         tuple(tiers),
         int(rows.shape[0]),
-        state.get("post_tx"),
-        int(receipt["gasUsed"]),
+        result.tx_hash,
+        result.gas_used,
         False,
+        tier_mode,
+        models_trained,
     )
 
 
-def sweep(handle: RoundHandle, state: JsonState, *, sender: LocalAccount | str) -> tuple[str, int]:
-    """Send what is left to the coordinator after the claim deadline; returns (tx, amount)."""
-    receipt = _send(handle, state, "sweep_tx", "sweep", (), sender=sender)
-    events = handle.contract.events.Swept().process_receipt(receipt)
-    amount = int(events[0]["args"]["amount"]) if events else 0
-    return str(state.get("sweep_tx")), amount
+def sweep(handle: RoundHandle, state: JsonState, *, sender: Sender) -> tuple[str, int, int]:
+    """Send what is left to the coordinator after the claim deadline; returns
+    (tx, amount, gas used)."""
+    result = _send(handle, state, "sweep_tx", "sweep", sender=sender)
+    swept = [e for e in result.events if e.name == "Swept"]
+    amount = int(swept[0].args["amount"]) if swept else 0
+    return result.tx_hash, amount, result.gas_used
 
 
 def copy_into(source: Path, target_dir: Path, name: str | None = None) -> Path:
@@ -433,10 +431,47 @@ class Deployed:
     record: DeploymentRecord
     record_path: Path
     gas_used: int
+    already_done: bool = False
+
+
+def _deploy_state(state_dir: Path, chain_id: int, sender: str, scenario_hash: bytes) -> JsonState:
+    """The coordinator's record of a deployment in progress (or done) of one scenario from one
+    account on one chain: the randomness secret and the deploy tx hash, written BEFORE waiting."""
+    name = f"deploy-{chain_id}-{sender}-{scenario_hash.hex()[:16]}.json"
+    return JsonState(
+        state_dir / "coordinator" / name,
+        identity=(("sender", sender), ("scenario_hash", "0x" + scenario_hash.hex())),
+    )
+
+
+def _find_deployment(
+    handle_chain: Chain, tx_hash: str | None, abi: list[dict[str, Any]]
+) -> RoundContract | None:
+    """The round a recorded deploy transaction created (waits while it is pending), or None if
+    the node never saw it or it failed (then deploying again is safe: nothing was created)."""
+    from modelpact.chain import (
+        ChainError,
+        NodeUnavailableError,
+        transaction_known,
+        wait_for_receipt,
+    )
+
+    if not transaction_known(handle_chain, tx_hash):
+        return None
+    assert tx_hash is not None
+    try:
+        result = wait_for_receipt(handle_chain, tx_hash, action="deploy")
+    except NodeUnavailableError:
+        raise
+    except ChainError:
+        return None
+    if result.contract_address is None:
+        return None
+    return RoundContract(handle_chain, result.contract_address, abi, tx_hash, result.block_number)
 
 
 def deploy(
-    w3: Any,
+    chain: Chain,
     *,
     scenario: Any,
     scenario_path: Path,
@@ -445,7 +480,7 @@ def deploy(
     menu_path: Path,
     test_rows: Rows,
     test_path: Path,
-    sender: LocalAccount | str,
+    sender: Sender,
     participant_bond_wei: int,
     coordinator_bond_wei: int,
     record_dir: Path,
@@ -453,72 +488,85 @@ def deploy(
     state_dir: Path,
     deadlines: Deadlines = Deadlines(),
     extra: Mapping[str, Any] | None = None,
+    new_round: bool = False,
 ) -> Deployed:
     """Compile, commit (test set root, randomness, curve), deploy with the bond, write the record.
 
-    The coordinator's secret is written to its state (keyed by the contract address, which is
-    known before sending: it follows from the sender and its nonce) BEFORE the deployment is sent.
+    Idempotent: the coordinator's secret and then the deploy transaction's hash are written to its
+    local state (one file per chain, sender and scenario) BEFORE waiting for the receipt. A re-run
+    after a crash between sending and the receipt finds the recorded transaction and finishes
+    that deployment; a plain re-run returns the recorded deployment (``already_done``) instead of
+    deploying a second round, unless ``new_round`` (then a finished deployment is kept on record
+    and a new round is deployed; a pending one is still finished first, never duplicated).
     The published files are copied next to the record (``record_dir/files-<address>/`` for
     ``deploy/``, or kept in place when they already live in ``record_dir``).
     """
     from eth_utils.crypto import keccak
-    from web3.utils.address import get_create_address
 
+    from modelpact.chain import chain_time, deploy_round
     from modelpact.compiler import compile_round
-    from modelpact.round.records import file_sha256, record_filename, write_record
+    from modelpact.encoding import CurveKnot, OnchainOption, RoundConfig
+    from modelpact.encoding import Deadlines as OnchainDeadlines
+    from modelpact.round.records import file_sha256, read_record, record_filename, write_record
 
     compiled = compile_round()
-    sender_address = sender if isinstance(sender, str) else sender.address
-    chain_id = int(w3.eth.chain_id)
-    nonce = int(w3.eth.get_transaction_count(sender_address, "pending"))
-    address = get_create_address(sender_address, nonce)  # type: ignore[arg-type]
-    state = JsonState(
-        state_dir / "coordinator" / f"{chain_id}-{address}.json",
-        identity=(("deployment", str(address)),),
-    )
-    current = state.load()
-    secret_hex = current.get("secret") or "0x" + _protocol.new_secret().hex()
-    state.update(secret=secret_hex, test_set_file=str(test_path.resolve()))
+    sender_address = str(sender if isinstance(sender, str) else sender.address)
+    chain_id = chain.chain_id
+    intent = _deploy_state(state_dir, chain_id, sender_address, scenario_hash)
+    current = intent.load()
+    done_path = current.get("record_path")
+    if done_path and not new_round and Path(done_path).is_file():
+        return Deployed(read_record(Path(done_path)), Path(done_path), 0, already_done=True)
+    found = None
+    if not (done_path and new_round):
+        found = _find_deployment(chain, current.get("deploy_tx"), list(compiled.abi))
+    if found is None and (done_path or not current.get("secret")):
+        current = intent.update(
+            secret="0x" + _protocol.new_secret().hex(), deploy_tx=None, record_path=None
+        )
+    secret_hex = str(current["secret"])
     commitment = _protocol.coordinator_commitment(
         bytes(HexBytes(secret_hex)), sender_address, scenario_hash, chain_id
     )
     options = onchain_menu(menu)
-    _warn_if_bond_low(participant_bond_wei, options, scenario)  # SECURITY.md, issue 7
     capacity = int(scenario.participants)
     max_rows = capacity * max(o[0] for o in options)
     knots = curve_knots(scenario.accuracy, max_rows=max_rows)
-    now = int(w3.eth.get_block("latest")["timestamp"])
-    config = (
-        capacity,
-        participant_bond_wei,
-        scenario_hash,
-        _protocol.data_root(test_rows),
-        commitment,
-        (now + deadlines.join, now + deadlines.post, now + deadlines.reveal, now + deadlines.claim),
-    )
-    factory = w3.eth.contract(abi=compiled.abi, bytecode=compiled.bytecode)
-    call = factory.constructor(options, config, knots)
-    try:
-        receipt = send_recorded(
-            w3,
-            call,
+    test_root = _protocol.data_root(test_rows)
+    if found is None:
+        now = chain_time(chain)
+        config = RoundConfig(
+            capacity,
+            participant_bond_wei,
+            scenario_hash,
+            test_root,
+            commitment,
+            OnchainDeadlines(
+                now + deadlines.join,
+                now + deadlines.post,
+                now + deadlines.reveal,
+                now + deadlines.claim,
+            ),
+        )
+        found = deploy_round(
+            chain,
             sender=sender,
-            value=coordinator_bond_wei,
-            record=lambda tx: state.update(deploy_tx=tx),
+            menu_options=[OnchainOption(*o) for o in options],
+            config=config,
+            curve=[CurveKnot(*k) for k in knots],
+            coordinator_bond=coordinator_bond_wei,
+            compiled=compiled,
+            on_sent=lambda tx: intent.update(deploy_tx=tx),
         )
-    except (*REVERTS, OSError) as error:
-        from modelpact.round.handle import decode_revert
-
-        decoded = decode_revert(error, compiled.abi)
-        raise CoordinatorError(
-            f"deployment reverted: {decoded or error}",
-            hint="the menu, curve or deadlines break a contract rule (see the error name)",
-        ) from error
-    if int(receipt["status"]) != 1 or receipt["contractAddress"] != address:
-        raise CoordinatorError(
-            f"deployment transaction {receipt['transactionHash'].hex()} failed",
-            hint="check the node log; nothing was recorded as deployed",
-        )
+    address = found.address
+    state = JsonState(
+        state_dir / "coordinator" / f"{chain_id}-{address}.json",
+        identity=(("deployment", str(address)),),
+    )
+    state.update(
+        secret=secret_hex, deploy_tx=found.deploy_tx_hash, test_set_file=str(test_path.resolve())
+    )
+    gas_used = _deploy_gas(chain, found.deploy_tx_hash)
     record_dir.mkdir(parents=True, exist_ok=True)
     name = record_name or record_filename(chain_id, address)
     record_path = record_dir / name
@@ -528,13 +576,13 @@ def deploy(
         "menu": copy_into(menu_path, files_dir, "menu.json"),
         "test_set": copy_into(test_path, files_dir, "test_set.npy"),
     }
-    runtime = bytes(w3.eth.get_code(address))
+    runtime = found.runtime_code()
     record = DeploymentRecord(
         chain_id=chain_id,
         address=address,
-        tx_hash=str(state.get("deploy_tx")),
-        block_number=int(receipt["blockNumber"]),
-        coordinator=sender_address,  # type: ignore[arg-type]
+        tx_hash=str(found.deploy_tx_hash),
+        block_number=int(found.deploy_block or 0),
+        coordinator=found.coordinator(),
         compiler_version=compiled.compiler_version,
         compiler_settings=dict(compiled.settings),
         abi=list(compiled.abi),
@@ -545,18 +593,25 @@ def deploy(
         menu_sha256=file_sha256(published["menu"]),
         scenario_hash_onchain="0x" + scenario_hash.hex(),
         test_set_file=str(published["test_set"].relative_to(record_dir)),
-        test_set_root="0x" + bytes(config[3]).hex(),
+        test_set_root="0x" + found.config().test_set_commitment.hex(),
         extra={
             "curve": [list(k) for k in knots],
-            "participant_bond_wei": participant_bond_wei,
-            "coordinator_bond_wei": coordinator_bond_wei,
+            "participant_bond_wei": found.config().participant_bond,
+            "coordinator_bond_wei": found.coordinator_bond(),
             "files_dir": str(files_dir.relative_to(record_dir)) if files_dir != record_dir else ".",
             **dict(extra or {}),
         },
     )
     write_record(record, record_path)
     state.update(record_path=str(record_path.resolve()))
-    return Deployed(record=record, record_path=record_path, gas_used=int(receipt["gasUsed"]))
+    intent.update(record_path=str(record_path.resolve()), address=str(address))
+    return Deployed(record=record, record_path=record_path, gas_used=gas_used)
+
+
+def _deploy_gas(chain: Chain, tx_hash: str | None) -> int:
+    from modelpact.chain import wait_for_receipt
+
+    return wait_for_receipt(chain, tx_hash, action="deploy").gas_used if tx_hash else 0
 
 
 @dataclass(frozen=True)
@@ -630,10 +685,10 @@ def _warn_if_bond_low(participant_bond_wei: int, options: Sequence[Any], scenari
 
 
 def deploy_scenario(
-    w3: Any,
+    chain: Chain,
     *,
     scenario_path: Path,
-    sender: LocalAccount | str,
+    sender: Sender,
     deploy_dir: Path,
     state_dir: Path,
     dataset: str = "digits",
@@ -642,8 +697,10 @@ def deploy_scenario(
     participant_bond_wei: int = 10**16,
     coordinator_bond_wei: int = 10**17,
     deadlines: Deadlines = Deadlines(),
+    new_round: bool = False,
 ) -> Deployed:
-    """Plan the round (:func:`plan_round`) and deploy it; the record goes to ``deploy_dir``."""
+    """Plan the round (:func:`plan_round`) and deploy it; the record goes to ``deploy_dir``.
+    Idempotent like :func:`deploy` (``new_round`` deploys another round of the same scenario)."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="modelpact-plan-") as tmp:
@@ -655,7 +712,7 @@ def deploy_scenario(
             seed=seed,
         )
         return deploy(
-            w3,
+            chain,
             scenario=planned.scenario,
             scenario_path=scenario_path,
             scenario_hash=planned.scenario_hash,
@@ -670,6 +727,7 @@ def deploy_scenario(
             record_name=None,
             state_dir=state_dir,
             deadlines=deadlines,
+            new_round=new_round,
             extra={
                 "dataset": dataset,
                 "test_size": test_size,

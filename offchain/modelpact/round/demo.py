@@ -22,10 +22,12 @@ import numpy as np
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from modelpact.chain import Chain, Sender
+from modelpact.encoding import Phase
 from modelpact.errors import ModelpactError
 from modelpact.round import coordinator as coord
 from modelpact.round import participant as part
-from modelpact.round.handle import Phase, RoundHandle
+from modelpact.round.handle import RoundHandle
 from modelpact.round.records import DeploymentRecord
 from modelpact.round.report import Check, ParticipantOutcome, RoundReport, TypeInfo, write_report
 from modelpact.round.session import ChainSettings
@@ -55,6 +57,7 @@ class DemoConfig:
     participant_bond_wei: int = 10**16
     coordinator_bond_wei: int = 10**17
     sweep: bool = True
+    tiers: str = "deterministic"
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,10 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
     from modelpact.round.session import open_chain
     from modelpact.scenario import load_scenario, scenario_sha256
 
+    if config.tiers not in coord.TIER_MODES:
+        raise DemoError(
+            f"unknown tier mode {config.tiers!r}", hint="use --tiers deterministic or lottery"
+        )
     started = time.perf_counter()
     out = config.out_dir.resolve()
     _clear_output(out)
@@ -139,14 +146,14 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
     shards = shard_pool(split.pool, counts, seed=config.seed)
 
     with open_chain(config.settings) as chain:
-        w3 = chain.w3
+        node = chain.chain
         funder = chain.funded_accounts[0]
         coordinator_account = _participant_key(config.seed, 10**6)
-        _fund(w3, funder, coordinator_account.address, config.coordinator_bond_wei + 10**18)
+        _fund(node, funder, coordinator_account.address, config.coordinator_bond_wei + 10**18)
 
-        progress(f"deploying on {config.settings.label} (chain id {w3.eth.chain_id})")
+        progress(f"deploying on {config.settings.label} (chain id {node.chain_id})")
         deployed = coord.deploy(
-            w3,
+            node,
             scenario=scenario,
             scenario_path=scenario_path,
             scenario_hash=bytes.fromhex(scenario_sha256(scenario)),
@@ -164,7 +171,7 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
         )
         record = deployed.record
         gas.append(deployed.gas_used)
-        handle = RoundHandle.open(w3, record)
+        handle = RoundHandle.open(node, record)
         cstate = coord.coordinator_state(out / "state", record)
 
         accounts = [_participant_key(config.seed, i) for i in range(config.participants)]
@@ -172,7 +179,7 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
         inbox.mkdir(parents=True, exist_ok=True)
         progress(f"{config.participants} participants commit their data and join")
         for i, account in enumerate(accounts):
-            _fund(w3, funder, account.address, config.participant_bond_wei + 10**17)
+            _fund(node, funder, account.address, config.participant_bond_wei + 10**17)
             state = part.participant_state(out / "state", record, account.address)
             data_file = save_rows(inbox / f"{account.address}.npy", shards[i])
             part.commit_dataset(state, dataset=data_file, spec_name=config.dataset)
@@ -181,7 +188,7 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
 
         progress("coordinator reveals, verifies deliveries, trains and posts the models")
         coord.reveal_coordinator(handle, cstate, sender=coordinator_account)
-        gas.append(_last_gas(w3, cstate.get("reveal_tx")))
+        gas.append(_last_gas(handle, cstate.get("reveal_tx"), "revealCoordinator"))
         deliveries = coord.ingest(
             handle,
             files=coord.inbox_files(inbox),
@@ -196,8 +203,13 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
             models_dir=out / "models",
             sender=coordinator_account,
             seed=config.seed,
+            tier_mode=config.tiers,
         )
         gas.append(posted.gas_used)
+        progress(
+            f"{config.tiers} tiers: {len(posted.tiers)} reward models below the collective one, "
+            f"{posted.models_trained} models trained"
+        )
 
         progress("participants reveal, claim, fetch and verify their models")
         for account in accounts:
@@ -207,7 +219,7 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
         verifications: list[bool] = []
         received_wads: list[int] = []
         value_scale = float(scenario.valuation(np.array([1.0]))[0])
-        test_root = bytes(handle.view("config")[3])
+        test_root = handle.round.config().test_set_commitment
         for i, account in enumerate(accounts):
             state = part.participant_state(out / "state", record, account.address)
             claimed = part.claim(handle, state, account=account)
@@ -255,11 +267,11 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
         swept = 0
         if config.settings.kind != "rpc" and config.sweep:
             progress("after the claim deadline: sweep what is left to the coordinator")
-            claim_deadline = int(handle.view("config")[5][3])
+            claim_deadline = handle.round.config().deadlines.claim
             chain.advance_time_to(claim_deadline + 1)
             if handle.phase() == Phase.CLOSED:
-                _, swept = coord.sweep(handle, cstate, sender=coordinator_account)
-                gas.append(_last_gas(w3, cstate.get("sweep_tx")))
+                _, swept, sweep_gas = coord.sweep(handle, cstate, sender=coordinator_account)
+                gas.append(sweep_gas)
 
         checks = [
             Check(
@@ -284,9 +296,7 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
             ),
             Check(
                 "contract balance is zero after the sweep",
-                not config.sweep
-                or config.settings.kind == "rpc"
-                or int(w3.eth.get_balance(record.address)) == 0,
+                not config.sweep or config.settings.kind == "rpc" or handle.round.balance() == 0,
                 f"swept {swept} wei"
                 if config.sweep and config.settings.kind != "rpc"
                 else "not checked: no sweep (a --rpc node's clock cannot be advanced)",
@@ -311,7 +321,11 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
             seed=config.seed,
             collective_accuracy=posted.collective.accuracy_wad / 10**18,
             collective_value=value_scale * posted.collective.accuracy_wad / 10**18,
-            predicted_accuracy=int(handle.view("predictedAccuracy", posted.total_rows)) / 10**18,
+            predicted_accuracy=handle.round.predicted_accuracy(posted.total_rows) / 10**18,
+            scenario_predicted_accuracy=_curve_accuracy(scenario, posted.total_rows),
+            tier_mode=posted.tier_mode,
+            tiers_posted=len(posted.tiers),
+            models_trained=posted.models_trained,
             total_data=status.total_data,
             total_gas=sum(gas),
             wall_seconds=time.perf_counter() - started,
@@ -353,15 +367,20 @@ def _clear_output(out: Path) -> None:
 _MARKER = ".modelpact-demo"
 
 
-def _fund(w3: Any, funder: str, to: str, amount: int) -> None:
-    tx = w3.eth.send_transaction({"from": funder, "to": to, "value": amount})
-    w3.eth.wait_for_transaction_receipt(tx)
+def _fund(chain: Chain, funder: Sender, to: str, amount: int) -> None:
+    from modelpact.chain import transfer, wait_for_receipt
+
+    wait_for_receipt(chain, transfer(chain, funder, to, amount), action="fund")
 
 
-def _last_gas(w3: Any, tx_hash: str | None) -> int:
-    if not tx_hash:
-        return 0
-    return int(w3.eth.get_transaction_receipt(tx_hash)["gasUsed"])
+def _last_gas(handle: RoundHandle, tx_hash: str | None, action: str) -> int:
+    result = handle.recorded(tx_hash, action=action)
+    return result.gas_used if result is not None else 0
+
+
+def _curve_accuracy(scenario: Any, rows: int) -> float:
+    """The scenario's accuracy function a(x) at ``rows`` (what the economics predicted)."""
+    return float(np.asarray(scenario.accuracy(np.array([float(rows)])), dtype=np.float64)[0])
 
 
 def _audit(chain: Any, out: Path, dataset: str, progress: Progress) -> list[Check]:

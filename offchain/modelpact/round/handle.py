@@ -1,139 +1,74 @@
-"""A deployed round as the workflows see it: web3 contract bound to a record, phase names,
-revert decoding into the contract's named errors.
+"""A deployed round as the workflows see it: the deployment record bound to a
+:class:`modelpact.chain.RoundContract` on a connected :class:`modelpact.chain.Chain`.
 
-Custom errors are decoded from the record's ABI (selector -> name and arguments), so every revert
-becomes :class:`RoundRevertError` with ``error_name`` and ``args``; the workflows turn the ones a
-user can provoke into one-line messages with a fix.
+Everything that talks to the node -- views, transactions, receipts, revert decoding -- goes
+through :mod:`modelpact.chain`; this module adds only what a crash-safe workflow step needs on top:
+send a transaction, record its hash in the local state BEFORE waiting, and on a re-run look at the
+recorded transaction first (:meth:`RoundHandle.send_recorded`, :meth:`RoundHandle.recorded`).
 """
 
 from __future__ import annotations
 
-import ast
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
-from eth_tester.exceptions import TransactionFailed
-from web3 import Web3
-from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError
-
+from modelpact.chain import (
+    Chain,
+    ChainError,
+    NodeUnavailableError,
+    RoundContract,
+    RoundEvent,
+    Sender,
+    TxResult,
+    chain_time,
+    round_at,
+    round_events,
+    transaction_known,
+)
+from modelpact.encoding import Phase
 from modelpact.errors import ModelpactError
 from modelpact.round.records import DeploymentRecord
 
-__all__ = [
-    "REVERTS",
-    "ChainMismatchError",
-    "Phase",
-    "RoundHandle",
-    "RoundRevertError",
-    "decode_revert",
-]
-
-
-REVERTS = (ContractCustomError, ContractLogicError, TransactionFailed)
-"""Exceptions a revert surfaces as (web3 on a node, eth-tester in process)."""
-
-
-class Phase(IntEnum):
-    """``IModelpactRound.Phase``."""
-
-    JOIN = 0
-    POST = 1
-    REVEAL = 2
-    CLAIM = 3
-    CLOSED = 4
-    ABORTED = 5
-
-
-class RoundRevertError(ModelpactError, RuntimeError):
-    """The contract reverted; ``error_name`` and ``args`` are the decoded custom error."""
-
-    def __init__(
-        self, message: str, *, error_name: str, args: tuple[Any, ...], hint: str | None = None
-    ) -> None:
-        super().__init__(message, hint=hint)
-        self.error_name = error_name
-        self.error_args = args
+__all__ = ["ChainMismatchError", "Phase", "RoundHandle"]
 
 
 class ChainMismatchError(ModelpactError, ValueError):
     """The node is not the chain the deployment record names, or has no code at the address."""
 
 
-def _is_connection_error(error: BaseException) -> bool:
-    import requests
-
-    return isinstance(error, ConnectionError | requests.exceptions.ConnectionError | TimeoutError)
-
-
-def _revert_data(error: Exception) -> bytes | None:
-    """The raw revert data a web3 or eth-tester exception carries, if any."""
-    data: Any = getattr(error, "data", None)
-    if isinstance(data, dict):
-        data = data.get("data")
-    if isinstance(data, bytes) and data:
-        return data
-    if isinstance(data, str) and data.startswith("0x"):
-        return bytes.fromhex(data[2:])
-    # eth-tester: TransactionFailed("execution reverted: b'...'") carries the bytes' repr.
-    text = str(error.args[0]) if error.args else ""
-    marker = "execution reverted: "
-    if text.startswith(marker):
-        literal = text[len(marker) :]
-        if literal.startswith(("b'", 'b"')):
-            try:
-                value = ast.literal_eval(literal)
-            except (ValueError, SyntaxError):
-                return None
-            return value if isinstance(value, bytes) else None
-        if literal.startswith("0x"):
-            return bytes.fromhex(literal[2:])
-    return None
-
-
-def decode_revert(
-    error: Exception, abi: list[dict[str, Any]]
-) -> tuple[str, tuple[Any, ...]] | None:
-    """(name, args) of a custom-error revert, or None if ``error`` carries no known selector.
-
-    Decoding itself is :func:`modelpact.chain.decode_revert` (the project's one decoder)."""
-    from modelpact.chain import decode_revert as chain_decode
-
-    raw = _revert_data(error)
-    if raw is None or len(raw) < 4:
-        return None
-    decoded = chain_decode(abi, raw)
-    if decoded.error_name == "UnknownError":
-        return None
-    return decoded.error_name, tuple(decoded.args)
-
-
 @dataclass(frozen=True)
 class RoundHandle:
-    """A deployed round on a connected node."""
+    """A deployed round on a connected chain: ``round`` for typed views and actions, ``record``
+    for what was published at deployment."""
 
-    w3: Web3
+    chain: Chain
     record: DeploymentRecord
-    contract: Contract
+    round: RoundContract
 
     @classmethod
-    def open(cls, w3: Web3, record: DeploymentRecord) -> RoundHandle:
-        """Bind ``record`` to ``w3``; check the chain id and that code exists at the address."""
-        chain_id = int(w3.eth.chain_id)
-        if chain_id != record.chain_id:
+    def open(cls, chain: Chain, record: DeploymentRecord) -> RoundHandle:
+        """Bind ``record`` to ``chain``; check the chain id and that code exists at the address."""
+        if chain.chain_id != record.chain_id:
             raise ChainMismatchError(
-                f"the node is chain {chain_id} but the deployment is on chain {record.chain_id}",
+                f"the node is chain {chain.chain_id} but the deployment is on chain "
+                f"{record.chain_id}",
                 hint="connect to the chain named in the deployment record (--rpc / --chain)",
             )
-        if not w3.eth.get_code(record.address):
+        try:
+            contract = round_at(chain, record.address, record.abi)
+        except NodeUnavailableError:
+            raise
+        except ChainError as error:
             raise ChainMismatchError(
-                f"no contract at {record.address} on chain {chain_id}",
+                f"no contract at {record.address} on chain {chain.chain_id}",
                 hint="the node was restarted without its state; use --chain anvil with the same "
                 "--state-dir, or redeploy",
-            )
-        contract = w3.eth.contract(address=record.address, abi=record.abi)
-        return cls(w3=w3, record=record, contract=contract)
+            ) from error
+        bound = RoundContract(
+            chain, contract.address, contract.abi, record.tx_hash or None, record.block_number
+        )
+        return cls(chain=chain, record=record, round=bound)
 
     @property
     def address(self) -> str:
@@ -142,49 +77,55 @@ class RoundHandle:
 
     def phase(self) -> Phase:
         """The current phase (as the contract derives it from the last block)."""
-        return Phase(int(self.contract.functions.phase().call()))
-
-    def view(self, name: str, *args: Any) -> Any:
-        """Call a view function, decoding a revert into :class:`RoundRevertError`."""
-        try:
-            return getattr(self.contract.functions, name)(*args).call()
-        except (*REVERTS, OSError) as error:
-            raise self.revert_error(error, action=name) from error
-
-    def revert_error(self, error: Exception, *, action: str) -> ModelpactError:
-        """Turn a web3 / eth-tester revert into :class:`modelpact.chain.ContractRevertError`
-        (named custom error, decoded arguments, one-line fix), or a dropped connection into
-        :class:`modelpact.chain.NodeUnavailableError`."""
-        from modelpact.chain import NodeUnavailableError
-        from modelpact.chain import decode_revert as chain_decode
-
-        if _is_connection_error(error):
-            return NodeUnavailableError(
-                f"the node stopped answering during {action}",
-                hint="restart it (same --state-dir for --chain anvil) and re-run the step; "
-                "a sent transaction's hash is kept in the local state",
-            )
-        raw = _revert_data(error)
-        if raw is None or len(raw) < 4:
-            return RoundRevertError(
-                f"{action} reverted: {error}",
-                error_name="Unknown",
-                args=(),
-                hint="see the node log",
-            )
-        return chain_decode(self.record.abi, raw, action=action)
+        return self.round.phase()
 
     def is_participant(self, account: str) -> bool:
-        """Whether ``account`` has joined."""
+        """Whether ``account`` has joined (``NotParticipant`` reverts mean no)."""
+        from modelpact.chain import ContractRevertError
+
         try:
-            self.contract.functions.participant(account).call()
-        except (*REVERTS, OSError) as error:
-            decoded = decode_revert(error, self.record.abi)
-            if decoded is not None and decoded[0] == "NotParticipant":
+            self.round.participant(account)
+        except ContractRevertError as error:
+            if error.error_name == "NotParticipant":
                 return False
-            raise self.revert_error(error, action="participant") from error
+            raise
         return True
 
     def latest_timestamp(self) -> int:
         """Timestamp of the latest block."""
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        return chain_time(self.chain)
+
+    def events(self, name: str) -> list[RoundEvent]:
+        """Every event called ``name`` since the deployment block, in chain order."""
+        return [e for e in round_events(self.round, self.record.block_number) if e.name == name]
+
+    def send_recorded(
+        self,
+        action: str,
+        sender: Sender,
+        *args: Any,
+        value: int = 0,
+        record: Callable[[str], object],
+    ) -> TxResult:
+        """Send ``action(*args)``; call ``record(tx_hash)`` before waiting; return the result.
+
+        Reverts (at gas estimation or in the receipt) raise
+        :class:`modelpact.chain.ContractRevertError` with the contract's named error.
+        """
+        tx_hash = self.round.send(action, sender, *args, value=value)
+        record(tx_hash)
+        return self.round.wait(tx_hash, action=action)
+
+    def recorded(self, tx_hash: str | None, *, action: str) -> TxResult | None:
+        """The result of a recorded transaction if the node knows it and it succeeded (waits
+        while it is pending); None if there is no hash, the node never saw it, or it failed
+        (then the step may be sent again: the chain state decides what happens)."""
+        if not transaction_known(self.chain, tx_hash):
+            return None
+        assert tx_hash is not None
+        try:
+            return self.round.wait(tx_hash, action=action)
+        except NodeUnavailableError:
+            raise
+        except ChainError:
+            return None

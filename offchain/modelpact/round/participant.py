@@ -19,12 +19,13 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
+from modelpact.chain import RoundEvent, TxResult
+from modelpact.encoding import Phase
 from modelpact.errors import ModelpactError
 from modelpact.round import _protocol
-from modelpact.round.handle import REVERTS, Phase, RoundHandle, RoundRevertError
+from modelpact.round.handle import RoundHandle
 from modelpact.round.records import DeploymentRecord, file_sha256
 from modelpact.round.state import JsonState
-from modelpact.round.txs import pending_receipt, send_recorded
 
 __all__ = [
     "AlreadyClaimedError",
@@ -147,20 +148,18 @@ def participant_state(state_dir: Path, record: DeploymentRecord, account: str) -
 
 def menu_view(handle: RoundHandle, *, cost: float | None) -> list[OptionView]:
     """The on-chain menu, with the utility t - cost * m of each option when ``cost`` is given."""
-    count = int(handle.view("optionCount"))
     wad = _protocol.WAD
     views = []
-    for option_id in range(count):
-        data_count, ratio_wad, promised_wad, budget_wad = handle.view("option", option_id)
-        promised = promised_wad / wad
+    for option_id, option in enumerate(handle.round.options()):
+        promised = option.promised_value_wad / wad
         views.append(
             OptionView(
                 option_id=option_id,
-                data_count=int(data_count),
-                ratio=ratio_wad / wad,
+                data_count=option.data_count,
+                ratio=option.ratio_wad / wad,
                 promised_value=promised,
-                budget_value=budget_wad / wad,
-                utility=None if cost is None else promised - cost * int(data_count),
+                budget_value=option.budget_value_wad / wad,
+                utility=None if cost is None else promised - cost * option.data_count,
             )
         )
     return views
@@ -223,8 +222,8 @@ def commit_dataset(
     return CommitResult(data_root="0x" + root.hex(), row_count=int(rows.shape[0]), rows_file=copy)
 
 
-def _receipt_gas(receipt: Any) -> int:
-    return int(receipt["gasUsed"]) if receipt is not None else 0
+def _receipt_gas(result: TxResult | None) -> int:
+    return result.gas_used if result is not None else 0
 
 
 def _send(
@@ -232,31 +231,15 @@ def _send(
     state: JsonState,
     key: str,
     fn: str,
-    args: tuple[Any, ...],
-    *,
+    *args: Any,
     sender: LocalAccount,
     value: int = 0,
-) -> Any:
-    """Send ``fn(*args)``, recording the hash under ``key`` before waiting; decode reverts."""
-    call = getattr(handle.contract.functions, fn)(*args)
-    try:
-        receipt = send_recorded(
-            handle.w3,
-            call,
-            sender=sender,
-            value=value,
-            record=lambda tx: state.update(**{key: tx}),
-        )
-    except (*REVERTS, OSError) as error:
-        raise handle.revert_error(error, action=fn) from error
-    if int(receipt["status"]) != 1:
-        raise RoundRevertError(
-            f"{fn} transaction {receipt['transactionHash'].hex()} failed on chain",
-            error_name="Unknown",
-            args=(),
-            hint="check `status`; re-running the step is safe",
-        )
-    return receipt
+) -> TxResult:
+    """Send ``fn(*args)``, recording the hash under ``key`` before waiting; reverts raise
+    :class:`modelpact.chain.ContractRevertError` with the contract's named error."""
+    return handle.send_recorded(
+        fn, sender, *args, value=value, record=lambda tx: state.update(**{key: tx})
+    )
 
 
 def join(
@@ -264,12 +247,13 @@ def join(
 ) -> StepResult:
     """Join with ``option_id`` and the committed dataset, posting the bond. Safe to re-run."""
     current = state.load()
-    done = pending_receipt(handle.w3, current.get("join_tx"))
-    if done is not None and int(done["status"]) == 1:
+    done = handle.recorded(current.get("join_tx"), action="join")
+    if done is not None:
         return StepResult(current["join_tx"], True, _receipt_gas(done))
     if handle.is_participant(account.address):
         return StepResult(current.get("join_tx"), True, 0)
-    count = int(handle.view("optionCount"))
+    rc = handle.round
+    count = rc.option_count()
     if not 0 <= option_id < count:
         raise OptionOutOfRangeError(
             f"option {option_id} does not exist: the menu has options 0..{count - 1}",
@@ -279,7 +263,7 @@ def join(
         raise ParticipantError(
             "no dataset committed for this round", hint="run `participant commit --data FILE` first"
         )
-    required = int(handle.view("option", option_id)[0])
+    required = rc.option(option_id).data_count
     if int(current["row_count"]) != required:
         raise WrongRowCountError(
             f"the committed dataset has {current['row_count']} rows but option {option_id} "
@@ -287,12 +271,11 @@ def join(
             hint=f"commit a dataset of {required} rows or pick the option that matches",
         )
     phase = handle.phase()
-    config = handle.view("config")
+    config = rc.config()
     if phase != Phase.JOIN:
-        deadline = int(config[5][0])
         raise JoinClosedError(
-            f"joining is closed (phase {phase.name.lower()}, join deadline {deadline}, "
-            f"{handle.view('joinedCount')}/{config[0]} joined)",
+            f"joining is closed (phase {phase.name.lower()}, join deadline "
+            f"{config.deadlines.join}, {rc.joined_count()}/{config.capacity} joined)",
             hint="this round no longer accepts participants; nothing was sent",
         )
     secret_hex = current.get("secret")
@@ -303,29 +286,32 @@ def join(
         bytes(HexBytes(secret_hex)), account.address, handle.address, handle.record.chain_id
     )
     state.update(option_id=option_id, commitment="0x" + commitment.hex())
-    receipt = _send(
+    result = _send(
         handle,
         state,
         "join_tx",
         "join",
-        (option_id, bytes(HexBytes(current["data_root"])), required, commitment),
+        option_id,
+        bytes(HexBytes(current["data_root"])),
+        required,
+        commitment,
         sender=account,
-        value=int(config[1]),
+        value=config.participant_bond,
     )
-    return StepResult(state.get("join_tx"), False, _receipt_gas(receipt))
+    return StepResult(result.tx_hash, False, result.gas_used)
 
 
 def reveal(handle: RoundHandle, state: JsonState, *, account: LocalAccount) -> StepResult:
     """Reveal the committed secret (Reveal phase). Safe to re-run."""
     current = state.load()
-    done = pending_receipt(handle.w3, current.get("reveal_tx"))
-    if done is not None and int(done["status"]) == 1:
+    done = handle.recorded(current.get("reveal_tx"), action="reveal")
+    if done is not None:
         return StepResult(current["reveal_tx"], True, _receipt_gas(done))
     if not handle.is_participant(account.address):
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="join first (`participant join`)"
         )
-    if bool(handle.view("participant", account.address)[2]):
+    if handle.round.participant(account.address).revealed:
         return StepResult(current.get("reveal_tx"), True, 0)
     if "secret" not in current:
         raise ParticipantError(
@@ -338,31 +324,35 @@ def reveal(handle: RoundHandle, state: JsonState, *, account: LocalAccount) -> S
             f"the round is in phase {phase.name.lower()}, reveals happen in phase reveal",
             hint="wait until the coordinator posted the models (`coordinator status`)",
         )
-    receipt = _send(
-        handle, state, "reveal_tx", "reveal", (bytes(HexBytes(current["secret"])),), sender=account
+    result = _send(
+        handle, state, "reveal_tx", "reveal", bytes(HexBytes(current["secret"])), sender=account
     )
-    return StepResult(state.get("reveal_tx"), False, _receipt_gas(receipt))
+    return StepResult(result.tx_hash, False, result.gas_used)
 
 
-def _claimed_event(handle: RoundHandle, receipt: Any) -> dict[str, Any]:
-    events = handle.contract.events.Claimed().process_receipt(receipt)
-    if not events:
+def _event(result: TxResult, name: str) -> RoundEvent | None:
+    return next((e for e in result.events if e.name == name), None)
+
+
+def _claimed_event(result: TxResult) -> dict[str, Any]:
+    event = _event(result, "Claimed")
+    if event is None:
         raise ParticipantError("the claim transaction has no Claimed event", hint="report a bug")
-    return dict(events[0]["args"])
+    return dict(event.args)
 
 
 def claim(handle: RoundHandle, state: JsonState, *, account: LocalAccount) -> ClaimResult:
     """Claim: record the assigned rung and take back the bond. A second claim is an error."""
     current = state.load()
-    done = pending_receipt(handle.w3, current.get("claim_tx"))
-    if done is not None and int(done["status"]) == 1 and "claim_rung" not in current:
-        _store_claim(state, _claimed_event(handle, done))  # crashed between send and bookkeeping
+    done = handle.recorded(current.get("claim_tx"), action="claim")
+    if done is not None and "claim_rung" not in current:
+        _store_claim(state, _claimed_event(done))  # crashed between send and bookkeeping
         return _claim_result(state.load(), done)
     if not handle.is_participant(account.address):
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="join first (`participant join`)"
         )
-    if bool(handle.view("participant", account.address)[3]):
+    if handle.round.participant(account.address).claimed:
         raise AlreadyClaimedError(
             f"{account.address} already claimed"
             + (f" (tx {current['claim_tx']})" if current.get("claim_tx") else ""),
@@ -374,9 +364,9 @@ def claim(handle: RoundHandle, state: JsonState, *, account: LocalAccount) -> Cl
             f"the round is in phase {phase.name.lower()}, claims happen in phase claim",
             hint="wait for every reveal or the reveal deadline (`coordinator status`)",
         )
-    receipt = _send(handle, state, "claim_tx", "claim", (), sender=account)
-    _store_claim(state, _claimed_event(handle, receipt))
-    return _claim_result(state.load(), receipt)
+    result = _send(handle, state, "claim_tx", "claim", sender=account)
+    _store_claim(state, _claimed_event(result))
+    return _claim_result(state.load(), result)
 
 
 def _store_claim(state: JsonState, event: dict[str, Any]) -> None:
@@ -390,7 +380,7 @@ def _store_claim(state: JsonState, event: dict[str, Any]) -> None:
     )
 
 
-def _claim_result(current: dict[str, Any], receipt: Any) -> ClaimResult:
+def _claim_result(current: dict[str, Any], receipt: TxResult | None) -> ClaimResult:
     return ClaimResult(
         tx_hash=str(current["claim_tx"]),
         rung=int(current["claim_rung"]),
@@ -492,7 +482,7 @@ def withdraw_after_default(
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="only participants are refunded"
         )
-    if bool(handle.view("participant", account.address)[3]):
+    if handle.round.participant(account.address).claimed:
         raise AlreadyClaimedError(
             f"{account.address} was already paid out (claim or refund)",
             hint="nothing to do; see `coordinator status`",
@@ -504,14 +494,14 @@ def withdraw_after_default(
             "coordinator missed the post deadline (phase aborted)",
             hint="wait for the post deadline; if models were posted, reveal and claim instead",
         )
-    receipt = _send(handle, state, "withdraw_tx", "withdrawAfterDefault", (), sender=account)
-    events = handle.contract.events.DefaultRefunded().process_receipt(receipt)
-    args = dict(events[0]["args"]) if events else {"bond": 0, "compensation": 0}
+    result = _send(handle, state, "withdraw_tx", "withdrawAfterDefault", sender=account)
+    event = _event(result, "DefaultRefunded")
+    args = dict(event.args) if event is not None else {"bond": 0, "compensation": 0}
     return WithdrawResult(
-        tx_hash=str(state.get("withdraw_tx")),
+        tx_hash=result.tx_hash,
         bond=int(args["bond"]),
         compensation=int(args["compensation"]),
-        gas_used=_receipt_gas(receipt),
+        gas_used=result.gas_used,
     )
 
 

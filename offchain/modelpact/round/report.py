@@ -79,7 +79,7 @@ class RoundReport:
     seed: int
     collective_accuracy: float
     collective_value: float
-    predicted_accuracy: float
+    predicted_accuracy: float  # the contract's committed curve (predictedAccuracy) at total_data
     total_data: int
     total_gas: int
     wall_seconds: float
@@ -87,6 +87,10 @@ class RoundReport:
     types: list[TypeInfo]
     outcomes: list[ParticipantOutcome]
     checks: list[Check]
+    scenario_predicted_accuracy: float | None = None  # the scenario's a(x) at total_data
+    tier_mode: str = "deterministic"  # reward tiers: deterministic or lottery
+    tiers_posted: int = 0  # reward models below the collective model
+    models_trained: int = 0  # every model fitted to build them (the tiers' cost)
 
     @property
     def passed(self) -> bool:

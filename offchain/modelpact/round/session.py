@@ -13,9 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from modelpact.errors import ModelpactError
+
+if TYPE_CHECKING:  # web3 is slow to import: the CLI imports this module at start-up
+    from modelpact.chain import Chain
+    from modelpact.round.handle import RoundHandle
+    from modelpact.round.records import DeploymentRecord
 
 __all__ = [
     "CHAIN_KINDS",
@@ -87,15 +92,10 @@ class ChainSettings:
 
 @dataclass
 class ChainConnection:
-    """An open chain (:class:`modelpact.chain.Chain`): web3, funded accounts, time control."""
+    """An open chain (:class:`modelpact.chain.Chain`): funded accounts, time control."""
 
-    chain: Any
+    chain: Chain
     settings: ChainSettings
-
-    @property
-    def w3(self) -> Any:
-        """The web3 handle."""
-        return self.chain.w3
 
     @property
     def funded_accounts(self) -> list[str]:
@@ -107,7 +107,7 @@ class ChainConnection:
         """The node URL (None for the embedded chain)."""
         return None if self.chain.kind == "embedded" else str(self.chain.url)
 
-    def audit_chain(self) -> Any:
+    def audit_chain(self) -> Chain:
         """The connection the independent audit reads from."""
         return self.chain
 
@@ -157,8 +157,8 @@ class OpenRound:
     """A deployment record bound to an open chain."""
 
     connection: ChainConnection
-    handle: Any  # modelpact.round.handle.RoundHandle
-    record: Any  # modelpact.round.records.DeploymentRecord
+    handle: RoundHandle
+    record: DeploymentRecord
     record_path: Path
 
     @property
@@ -184,5 +184,5 @@ def open_round(
         )
     record, record_path = find_record(deployment, deploy_dir=deploy_dir)
     with open_chain(settings) as connection:
-        handle = RoundHandle.open(connection.w3, record)
+        handle = RoundHandle.open(connection.chain, record)
         yield OpenRound(connection, handle, record, record_path)
