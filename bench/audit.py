@@ -1,15 +1,17 @@
 """Audit timing of a 200-participant round on anvil, printed as JSON (one object).
 
-Run: .venv/bin/python bench/audit.py [--participants 200]
+Run: .venv/bin/python bench/audit.py [--participants 200] [--seed 0]
 
-Sets up for real (not timed): an anvil node with enough funded accounts, the digits-demo economy
-scaled to N participants (exact expectations), a generated integer dataset large enough for every
-participant's shard, and a complete honest round driven through ``modelpact.chain`` by the same
-coordinator/participant script the tamper suite uses (tests/integration/test_audit_round.py).
-Timed: ``run_audit`` from a fresh RPC connection with every published file (scenario re-solve,
-bytecode rebuild from the compiler cache, all chain rules, every dataset's Merkle root and sample,
-every model re-measured), and its two halves (fetching the snapshot; running the checks).
-Issue 5 target: the whole audit under 30 s on the 2-core machine. The load average is recorded.
+Sets up for real (not timed): ``modelpact demo`` in process (:func:`modelpact.round.demo.run_demo`)
+on an anvil node it starts with a state file: the scenario solved for N participants, deployment,
+N participants with their own keys committing generated-data shards (digits for N <= 10), real
+training, reward tiers, reveals, claims and the sweep. The demo stops its node; the bench restarts
+anvil from the saved state, as an auditor would after the fact.
+Timed: ``run_audit`` from the deployment record over a fresh RPC connection with every published
+file (scenario re-solve, bytecode rebuild from the compiler cache, all chain rules, every
+dataset's Merkle root and sample, every model re-measured), and its two halves (fetching the
+snapshot; running the checks). Issue 5 target: the whole audit under 30 s on the 2-core machine.
+The load average is recorded.
 """
 
 from __future__ import annotations
@@ -17,74 +19,72 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-# The round driver lives with the integration tests; the bench reuses it rather than a copy.
-sys.path.insert(0, str(ROOT / "tests" / "integration"))
-
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     n = args.participants
-
-    from test_audit_round import SCENARIO, Lies, execute_round
 
     from modelpact.anvil import AnvilNode
     from modelpact.audit import audit_snapshot, run_audit
     from modelpact.audit.fetch import fetch_snapshot
-    from modelpact.chain import connect
-    from modelpact.encoding import OnchainOption, to_wad
-    from modelpact.ml.datasets import generated_rows, split_test
-    from modelpact.optimizer import integerize_menu, solve
-    from modelpact.scenario import load_scenario
+    from modelpact.round.demo import DemoConfig, run_demo
+    from modelpact.round.records import read_record
+    from modelpact.round.session import ChainSettings
 
+    dataset = "digits" if n <= 10 else "generated"
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp_name:
+    with tempfile.TemporaryDirectory(prefix="modelpact-bench-audit-") as tmp_name:
         tmp = Path(tmp_name)
-        scenario_path = tmp / "scenario.toml"
-        text = SCENARIO.read_text().replace("participants = 10", f"participants = {n}")
-        scenario_path.write_text(text)
-        scenario = load_scenario(scenario_path)
-        menu = integerize_menu(scenario, solve(scenario, benchmarks=False))
-        options = [
-            OnchainOption(round(o.m), to_wad(min(o.ratio, 1.0)), to_wad(o.t), to_wad(o.t_bar))
-            for o in menu.offered
-        ]
-        rows_needed = n * max(o.data_count for o in options) + 2000
-        split = split_test(generated_rows(rows_needed, seed=0), test_size=2000, seed=0)
+        state, out = tmp / "state", tmp / "out"
+        settings = ChainSettings.build(chain="anvil", rpc_url=None, chain_id=None, state_dir=state)
         setup_started = time.perf_counter()
-        with AnvilNode(extra_args=("--accounts", str(n + 1))) as node:
-            chain = connect(rpc_url=node.rpc_url)
-            done = execute_round(
-                chain,
-                tmp / "round",
-                participants=n,
-                lies=Lies(menu=options, no_reveal=frozenset({n - 1})),
-                dataset=(split.test, split.pool),
-                scenario_path=scenario_path,
+        demo = run_demo(
+            DemoConfig(
+                participants=n, seed=args.seed, out_dir=out, settings=settings, dataset=dataset
             )
-            setup_s = time.perf_counter() - setup_started
-            files = {
-                "scenario": done.scenario,
-                "data_dir": done.data,
-                "models_dir": done.models,
-                "test_set": done.test_set,
-                "dataset": "generated",
-            }
+        )
+        setup_s = time.perf_counter() - setup_started
+        record_path = out / "deployment.json"
+        record = read_record(record_path)
+        data_dir, models_dir = out / "delivered", out / "models"
+        with AnvilNode(state_file=state / "anvil-state.json") as node:
             started = time.perf_counter()
-            report = run_audit(rpc_url=node.rpc_url, address=str(done.round.address), **files)
+            report = run_audit(
+                deployment=record_path,
+                rpc_url=node.rpc_url,
+                data_dir=data_dir,
+                models_dir=models_dir,
+                dataset=dataset,
+            )
             total_s = time.perf_counter() - started
             started = time.perf_counter()
-            snapshot = fetch_snapshot(rpc_url=node.rpc_url, address=str(done.round.address))
+            snapshot = fetch_snapshot(
+                rpc_url=node.rpc_url,
+                address=str(record.address),
+                from_block=record.block_number,
+            )
             fetch_s = time.perf_counter() - started
             started = time.perf_counter()
-            audit_snapshot(snapshot, **files)
+            audit_snapshot(
+                snapshot,
+                scenario=record.scenario_path(out),
+                test_set=(out / record.test_set_file) if record.test_set_file else None,
+                compiler_settings={
+                    "version": record.compiler_version,
+                    "settings": record.compiler_settings,
+                },
+                recorded_sha3=record.runtime_bytecode_sha3 or None,
+                data_dir=data_dir,
+                models_dir=models_dir,
+                dataset=dataset,
+            )
             checks_s = time.perf_counter() - started
     print(
         json.dumps(
@@ -92,6 +92,7 @@ def main() -> None:
                 "bench": "audit",
                 "chain": "anvil",
                 "participants": n,
+                "dataset": dataset,
                 "joined": len(snapshot.joins),
                 "revealed": len(snapshot.reveals),
                 "claims": len(snapshot.claims),
@@ -103,6 +104,7 @@ def main() -> None:
                 "within_target": total_s < 30,
                 "audit_ok": report.ok,
                 "failed": sorted(report.failed_ids()),
+                "demo_checks_passed": demo.report.passed,
                 "round_setup_seconds": round(setup_s, 1),
                 "cpu_count": os.cpu_count(),
                 "loadavg_before": [round(x, 2) for x in load_before],

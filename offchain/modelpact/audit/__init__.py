@@ -225,10 +225,7 @@ def run_audit(
         )
     url = rpc_url if rpc_url is not None else files.extra.get("rpc_url")
     if chain is None and url is None:
-        raise AuditError(
-            "no node to read the round from",
-            hint="pass --rpc URL (e.g. http://127.0.0.1:8545) of the chain the round lives on",
-        )
+        raise _no_node_error(deployment, files.extra.get("chain_id"))
     snapshot = fetch_snapshot(
         chain=chain,
         rpc_url=url,
@@ -260,6 +257,29 @@ def run_audit(
         tolerances=report.tolerances,
         elapsed_s=time.perf_counter() - started,
     )
+
+
+def _no_node_error(deployment: Path | None, chain_id: int | None) -> AuditError:
+    """What to say when neither ``--rpc`` nor the record names a node."""
+    example = "http://127.0.0.1:8545"
+    if deployment is None:
+        return AuditError(
+            "no node to read the round from: --address needs --rpc",
+            hint=f"pass --rpc URL of the chain the round lives on (e.g. {example})",
+        )
+    return AuditError(
+        f"the deployment record {deployment} names no RPC URL (chain {chain_id}), so auditing "
+        "--deployment on a node (anvil or any JSON-RPC chain) needs --rpc URL",
+        hint=f"pass --rpc URL of that chain (e.g. {example} for anvil) or set MODELPACT_RPC; "
+        "an embedded (eth-tester) chain lives only inside the process that ran it",
+    )
+
+
+def _recorded_rpc_url(record: Any) -> str | None:
+    """The node URL a deployment record names, if any (a top-level ``rpc_url`` field, or
+    ``extra["rpc_url"]``); empty values count as none."""
+    url = getattr(record, "rpc_url", None) or record.extra.get("rpc_url")
+    return str(url) if url else None
 
 
 def _existing(path: Path | None, what: str, option: str) -> Path | None:
@@ -296,7 +316,7 @@ def _resolve_inputs(
             "abi": record.abi,
             "block_number": record.block_number,
             "chain_id": record.chain_id,
-            "rpc_url": record.extra.get("rpc_url"),
+            "rpc_url": _recorded_rpc_url(record),
             "claims": {
                 "coordinator": str(record.coordinator),
                 "scenario_hash": record.scenario_hash_onchain,
