@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -248,15 +248,7 @@ def run_audit(
         sample_rows=sample_rows,
         record_claims=files.extra.get("claims"),
     )
-    return AuditReport(
-        chain_id=report.chain_id,
-        address=report.address,
-        block_number=report.block_number,
-        phase=report.phase,
-        findings=report.findings,
-        tolerances=report.tolerances,
-        elapsed_s=time.perf_counter() - started,
-    )
+    return replace(report, elapsed_s=time.perf_counter() - started)
 
 
 def _no_node_error(deployment: Path | None, chain_id: int | None) -> AuditError:
