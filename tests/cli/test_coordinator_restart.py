@@ -27,14 +27,20 @@ def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.anvil
 def test_round_survives_node_restart_and_lost_state_is_one_line(tmp_path: Path) -> None:
-    """Deploy with --chain anvil, then `status` in a new process (new anvil, same state file)
-    sees the round in phase join with the coordinator's bond; without the state file the
-    command says in one line that no contract is there and how to fix it (exit 2)."""
+    """Deploy with --chain anvil; a plain re-run of the same deploy (new process, new anvil, same
+    state file) reports the same round and sends nothing, so exactly one record exists; then
+    `status` in a new process sees the round in phase join with the coordinator's bond; without
+    the state file the command says in one line that no contract is there and how to fix it
+    (exit 2)."""
     chain = ["--chain", "anvil", "--state-dir", "st"]
-    done = _run(
-        tmp_path, "coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account", "0", *chain
-    )
+    deploy = ("coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account", "0", *chain)
+    done = _run(tmp_path, *deploy)
     assert done.returncode == 0, done.stderr
+    address = done.stdout.split("deployed round ", 1)[1].split()[0]
+    again = _run(tmp_path, *deploy)
+    assert again.returncode == 0, again.stderr
+    assert f"already deployed round {address}" in again.stdout
+    assert len(list((tmp_path / "deploy").glob("*.json"))) == 1
     status = _run(tmp_path, "coordinator", "status", *chain)
     assert status.returncode == 0, status.stderr
     assert "phase join" in status.stdout

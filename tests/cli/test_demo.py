@@ -12,9 +12,11 @@ import pytest
 
 @pytest.mark.anvil
 def test_demo_on_anvil_exits_zero_with_all_checks_and_report(tmp_path: Path) -> None:
-    """`python -m modelpact demo --chain anvil` starts its own anvil (state in --state-dir), runs
-    a whole 3-participant round, prints the summary table and passing checks, exits 0, and leaves
-    the anvil state file plus the auditor's files and report in --out."""
+    """`python -m modelpact demo --chain anvil --tiers lottery` starts its own anvil (state in
+    --state-dir), runs a whole 3-participant round with lottery reward tiers, prints the summary
+    table, the predicted-versus-measured collective accuracy and the tier mode with the models it
+    cost, passes every check (audit included), exits 0, and leaves the anvil state file plus the
+    auditor's files and report (tier mode, models trained, both predictions) in --out."""
     out = tmp_path / "out"
     done = subprocess.run(
         [
@@ -32,6 +34,8 @@ def test_demo_on_anvil_exits_zero_with_all_checks_and_report(tmp_path: Path) -> 
             str(tmp_path / "state"),
             "--out",
             str(out),
+            "--tiers",
+            "lottery",
         ],
         capture_output=True,
         text=True,
@@ -45,6 +49,12 @@ def test_demo_on_anvil_exits_zero_with_all_checks_and_report(tmp_path: Path) -> 
     report = json.loads((out / "report.json").read_text())
     assert report["passed"] is True
     assert report["chain_id"] == 31337
+    assert report["tier_mode"] == "lottery"
+    assert report["models_trained"] >= 2  # at least the collective model, trained for the targets
+    assert 0.0 <= report["scenario_predicted_accuracy"] <= 1.0
+    assert 0.0 <= report["predicted_accuracy"] <= 1.0
+    assert "reward tiers: lottery" in done.stdout
+    assert "by the scenario's curve" in done.stdout
     assert len(report["outcomes"]) == 3
     assert (tmp_path / "state" / "anvil-state.json").is_file()
     record = json.loads((out / "deployment.json").read_text())

@@ -244,3 +244,65 @@ def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path
             spec_name="digits",
         )
         assert [d.row_count for d in deliveries] == [m]
+
+
+def test_deploy_rerun_after_crash_or_plain_rerun_deploys_exactly_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A coordinator deploy that dies between sending the deployment and seeing its receipt
+    (hash recorded) is finished by a re-run without a second deployment; a plain re-run after
+    success reports the same round and sends nothing; only ``new_round`` deploys another round.
+    The coordinator's nonce counts the deployments actually sent."""
+    import modelpact.chain as chain_mod
+    from modelpact.round import coordinator as coord
+    from modelpact.round.session import open_chain
+
+    scenario = (
+        Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
+    )
+    with open_chain(_embedded(tmp_path)) as chain:
+        node = chain.chain
+        sender = node.accounts[0]
+
+        def sent() -> int:
+            return int(node.w3.eth.get_transaction_count(sender))
+
+        def deploy(*, new_round: bool = False) -> coord.Deployed:
+            return coord.deploy_scenario(
+                node,
+                scenario_path=scenario,
+                sender=sender,
+                deploy_dir=tmp_path / "deploy",
+                state_dir=tmp_path / "state",
+                new_round=new_round,
+            )
+
+        before = sent()
+
+        def crash(*args: object, **kwargs: object) -> None:
+            raise _CrashError("died before the receipt")
+
+        monkeypatch.setattr(chain_mod, "wait_for_receipt", crash)
+        with pytest.raises(_CrashError):
+            deploy()
+        monkeypatch.undo()
+        assert sent() == before + 1
+        assert not list((tmp_path / "deploy").glob("*.json"))
+
+        finished = deploy()
+        assert not finished.already_done
+        assert sent() == before + 1
+        assert finished.record.block_number > 0
+        assert list((tmp_path / "deploy").glob("*.json")) == [finished.record_path]
+        cstate = coord.coordinator_state(tmp_path / "state", finished.record)
+        assert cstate.get("secret")
+        assert cstate.get("deploy_tx") == finished.record.tx_hash
+
+        again = deploy()
+        assert again.already_done
+        assert again.record.address == finished.record.address
+        assert sent() == before + 1
+
+        other = deploy(new_round=True)
+        assert other.record.address != finished.record.address
+        assert sent() == before + 2
