@@ -1,221 +1,419 @@
-"""Stateful test (titanoboa style): a Python model of the round checked against the contract.
+"""Stateful protocol fuzzing (titanoboa style): a Python model of the round rules against the
+real contract on the embedded chain, with honest and malicious participants and coordinators.
 
-Random sequences of joins, reveals, claims, refunds, time jumps and the coordinator's actions run
-on the embedded chain; after every step the contract's phase, counts, balance and each payment
-must equal what the model (built on modelpact.encoding) predicts, and every revert must be one
-the model expects.
+Participants join (honestly, twice, with wrong row counts, wrong bonds, unknown options, zero or
+copied commitments, commitments made for another round or another chain), reveal (honestly, with
+a wrong secret, with another participant's secret) or withhold, claim (twice, without revealing),
+refund after a default; the coordinator reveals (wrong secret, twice, as someone else), posts
+tiers at or above the collective model or honestly; anybody sweeps; time jumps past each deadline.
+Every call must succeed or revert exactly as the model says (with the model's error name), and
+after every step: the contract's balance and every payment reconcile to the wei, no posted tier is
+at or above the collective model, nobody is paid twice, the phase only moves forward, and every
+slash share follows the rule (forfeited bonds split equally among revealers, floor).
+
+The round is deployed once per test run and each example starts from an ``evm_snapshot`` of that
+deployment (eth-tester ``take_snapshot``/``revert_to_snapshot``), so examples are cheap. CI runs
+500 examples; ``MODELPACT_STATEFUL_EXAMPLES=5000`` (and optionally ``MODELPACT_STATEFUL_STEPS``)
+runs a longer profile by hand (see SECURITY.md for the numbers run).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 import pytest
+from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
 from modelpact.compiler import compile_round
 
 BOND = 10**16
-COORD_BOND = 10**18 + 1
+COORD_BOND = 10**18 + 1  # odd: default compensation leaves dust for the sweep
 PHASE = 1000
 MENU = (enc.OnchainOption(10, 3 * 10**17), enc.OnchainOption(20, 10**18))
 TIERS = (enc.Tier(enc.model_hash(b"t1"), 2 * 10**17), enc.Tier(enc.model_hash(b"t2"), 6 * 10**17))
 COLLECTIVE = 8 * 10**17
 ACTORS = 5
+CAPACITY = 4
+EXAMPLES = int(os.environ.get("MODELPACT_STATEFUL_EXAMPLES", "500"))
+STEPS = int(os.environ.get("MODELPACT_STATEFUL_STEPS", "14"))
+OTHER_ROUND = "0x000000000000000000000000000000000000dEaD"
+
+P = enc.Phase
+# Phases only move forward along Join -> Post -> (Reveal -> Claim | Aborted) -> Closed.
+_RANK = {P.JOIN: 0, P.POST: 1, P.REVEAL: 2, P.ABORTED: 2, P.CLAIM: 3, P.CLOSED: 4}
+_ALLOWED_NEXT = {
+    P.JOIN: {P.JOIN, P.POST, P.ABORTED, P.CLOSED},
+    P.POST: {P.POST, P.REVEAL, P.CLAIM, P.ABORTED, P.CLOSED},
+    P.REVEAL: {P.REVEAL, P.CLAIM, P.CLOSED},
+    P.CLAIM: {P.CLAIM, P.CLOSED},
+    P.ABORTED: {P.ABORTED, P.CLOSED},
+    P.CLOSED: {P.CLOSED},
+}
+
+
+class _Deployment:
+    """One deployment per test process; every example reverts to its snapshot."""
+
+    chain: ch.Chain
+    rc: ch.RoundContract
+    coordinator: LocalAccount
+    secret: bytes
+    config: enc.RoundConfig
+    snapshot: Any
+
+    @classmethod
+    def get(cls) -> type[_Deployment]:
+        if not hasattr(cls, "snapshot"):
+            cls.chain = ch.connect(chain="embedded")
+            cls.coordinator = cls.chain.local_account(0)
+            cls.secret = enc.random_secret()
+            scenario = enc.keccak256(b"stateful")
+            cls.config = enc.RoundConfig(
+                capacity=CAPACITY,
+                participant_bond=BOND,
+                scenario_hash=scenario,
+                test_set_commitment=enc.keccak256(b"t"),
+                coordinator_commitment=enc.coordinator_commitment(
+                    cls.secret, cls.coordinator.address, scenario, cls.chain.chain_id
+                ),
+                deadlines=enc.Deadlines.after(
+                    ch.chain_time(cls.chain), join=PHASE, post=PHASE, reveal=PHASE, claim=PHASE
+                ),
+            )
+            cls.rc = ch.deploy_round(
+                cls.chain,
+                sender=cls.coordinator,
+                menu_options=MENU,
+                config=cls.config,
+                coordinator_bond=COORD_BOND,
+                compiled=compile_round(),
+            )
+            cls.snapshot = cls.chain.w3.provider.ethereum_tester.take_snapshot()  # type: ignore[attr-defined]
+        else:
+            cls.chain.w3.provider.ethereum_tester.revert_to_snapshot(cls.snapshot)  # type: ignore[attr-defined]
+        return cls
 
 
 class RoundMachine(RuleBasedStateMachine):
+    deployments: ClassVar[int] = 0
+
     @initialize()
     def deploy(self) -> None:
-        self.chain = ch.connect(chain="embedded")
-        self.coordinator = self.chain.local_account(0)
-        self.secret = enc.random_secret()
-        scenario = enc.keccak256(b"stateful")
-        self.config = enc.RoundConfig(
-            capacity=4,
-            participant_bond=BOND,
-            scenario_hash=scenario,
-            test_set_commitment=enc.keccak256(b"t"),
-            coordinator_commitment=enc.coordinator_commitment(
-                self.secret, self.coordinator.address, scenario, self.chain.chain_id
-            ),
-            deadlines=enc.Deadlines.after(
-                ch.chain_time(self.chain), join=PHASE, post=PHASE, reveal=PHASE, claim=PHASE
-            ),
-        )
-        self.rc = ch.deploy_round(
-            self.chain,
-            sender=self.coordinator,
-            menu_options=MENU,
-            config=self.config,
-            coordinator_bond=COORD_BOND,
-            compiled=compile_round(),
-        )
+        d = _Deployment.get()
+        self.chain, self.rc, self.config = d.chain, d.rc, d.config
+        self.coordinator, self.secret = d.coordinator, d.secret
+        assert self.rc.balance() == COORD_BOND
+        assert self.rc.joined_count() == 0
         self.actors = [self.chain.local_account(i) for i in range(1, ACTORS + 1)]
-        self.secrets = {a.address: enc.random_secret() for a in self.actors}
+        self.secrets: dict[str, bytes] = {a.address: enc.random_secret() for a in self.actors}
         self.joined: dict[str, int] = {}  # address -> option
+        self.commitment_kind: dict[str, str] = {}  # address -> own / copied / other_round / ...
+        self.commitments: dict[str, bytes] = {}
         self.revealed: set[str] = set()
         self.paid: set[str] = set()
         self.coordinator_revealed = False
         self.posted = False
+        self.swept = False
         self.expected_balance = COORD_BOND
+        self.last_phase = P.JOIN
+        self.dirty = True  # the views are re-read only after a step that could change them
 
     # ------------------------------------------------------------------ model
 
-    def phase(self) -> enc.Phase:
-        now = ch.chain_time(self.chain)
+    def now(self) -> int:
+        return ch.chain_time(self.chain)
+
+    def phase_at(self, t: int) -> enc.Phase:
         d = self.config.deadlines
         if not self.posted:
-            if now <= d.join and len(self.joined) < self.config.capacity:
-                return enc.Phase.JOIN
-            if now <= d.post:
-                return enc.Phase.POST
-            return enc.Phase.ABORTED if now <= d.claim else enc.Phase.CLOSED
-        if now <= d.reveal and len(self.revealed) < len(self.joined):
-            return enc.Phase.REVEAL
-        return enc.Phase.CLAIM if now <= d.claim else enc.Phase.CLOSED
+            if t <= d.join and len(self.joined) < self.config.capacity:
+                return P.JOIN
+            if t <= d.post:
+                return P.POST
+            return P.ABORTED if t <= d.claim else P.CLOSED
+        if t <= d.reveal and len(self.revealed) < len(self.joined):
+            return P.REVEAL
+        return P.CLAIM if t <= d.claim else P.CLOSED
 
-    def expect(self, ok: bool, action, error: str | None = None) -> object:
-        """Run ``action``; it must succeed iff ``ok`` (else revert, with ``error`` if given)."""
-        if ok:
+    def pending_time(self) -> int:
+        """The timestamp the next transaction runs at (eth-tester's pending block: latest + 1 s,
+        or the wall clock when that is later, e.g. after reverting to the snapshot)."""
+        tester = self.chain.w3.provider.ethereum_tester  # type: ignore[attr-defined]
+        return int(tester.get_block_by_number("pending")["timestamp"])
+
+    def tx_phase(self) -> enc.Phase:
+        """The phase the next transaction sees."""
+        return self.phase_at(self.pending_time())
+
+    def advance(self, seconds: int) -> None:
+        """Move the chain clock forward by at least ``seconds`` (never behind the pending block)."""
+        now = self.now()
+        ch.advance_time(self.chain, max(seconds, self.pending_time() - now))
+        self.dirty = True
+
+    def expect(self, error: str | None, action: Callable[[], Any]) -> Any:
+        """Run ``action``: it must succeed iff ``error`` is None, else revert with ``error``."""
+        if error is None:
+            self.dirty = True
             return action()
         with pytest.raises(ch.ContractRevertError) as info:
             action()
-        if error is not None:
-            assert info.value.error_name == error
+        assert info.value.error_name == error, (error, str(info.value))
         return None
 
-    # ------------------------------------------------------------------ rules
+    def paid_exactly(self, who: str, amount: int, action: Callable[[], ch.TxResult]) -> ch.TxResult:
+        """Run ``action`` sent by ``who``; its balance must change by ``amount`` minus the fee."""
+        before = self.chain.balance(who)
+        self.dirty = True
+        result = action()
+        receipt = self.chain.w3.eth.get_transaction_receipt(result.tx_hash)  # type: ignore[arg-type]
+        fee = int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
+        assert self.chain.balance(who) - before == amount - fee
+        return result
 
-    @rule(seconds=st.sampled_from([1, PHASE // 2]))
-    def wait(self, seconds: int) -> None:
-        ch.advance_time(self.chain, seconds)
-
-    @rule()
-    def wait_past_next_deadline(self) -> None:
-        now = ch.chain_time(self.chain)
-        upcoming = [t for t in self.config.deadlines.as_tuple() if t >= now]
-        if upcoming:
-            ch.advance_time(self.chain, upcoming[0] - now + 1)
-
-    def _member(self, i: int):  # a joined actor when there is one (most attempts are meaningful)
+    def _member(self, i: int) -> LocalAccount:
+        """A joined actor when there is one (most attempts are meaningful), else any actor."""
         joined = [a for a in self.actors if a.address in self.joined]
         return joined[i % len(joined)] if joined and i < 4 else self.actors[i % ACTORS]
 
-    @rule(i=st.integers(0, ACTORS - 1), option=st.integers(0, 1))
-    @precondition(lambda self: self.phase() is enc.Phase.JOIN)
-    def join(self, i: int, option: int) -> None:
+    def _commitment(self, a: LocalAccount, kind: str) -> bytes:
+        own = self.secrets[a.address]
+        if kind == "own":
+            return enc.participant_commitment(own, a.address, self.rc.address, self.chain.chain_id)
+        if kind == "copied":  # the latest commitment another participant published in Joined
+            others = [c for addr, c in self.commitments.items() if addr != a.address]
+            if others:
+                return others[-1]
+            return enc.participant_commitment(own, self.actors[0].address, self.rc.address, 1)
+        if kind == "other_round":
+            return enc.participant_commitment(own, a.address, OTHER_ROUND, self.chain.chain_id)
+        if kind == "other_chain":
+            return enc.participant_commitment(
+                own, a.address, self.rc.address, 1 + self.chain.chain_id
+            )
+        assert kind == "zero"
+        return b"\x00" * 32
+
+    # ------------------------------------------------------------------ time
+
+    @rule(seconds=st.sampled_from([1, PHASE // 3]))
+    def wait(self, seconds: int) -> None:
+        self.advance(seconds)
+
+    @rule()
+    def wait_past_next_deadline(self) -> None:
+        now = self.now()
+        upcoming = [t for t in self.config.deadlines.as_tuple() if t >= now]
+        if upcoming:
+            self.advance(upcoming[0] - now + 1)
+
+    # ------------------------------------------------------------------ participants
+
+    @rule(
+        i=st.integers(0, ACTORS - 1),
+        option=st.integers(0, 2),
+        rows_off=st.sampled_from([0, 0, 0, 1, -1]),
+        bond_off=st.sampled_from([0, 0, 0, 1, -1, -BOND]),
+        kind=st.sampled_from(["own", "own", "own", "copied", "other_round", "other_chain", "zero"]),
+    )
+    def join(self, i: int, option: int, rows_off: int, bond_off: int, kind: str) -> None:
+        """Honest and malicious joins; duplicates happen when ``i`` repeats."""
         a = self.actors[i]
-        ok = self.phase() is enc.Phase.JOIN and a.address not in self.joined
-        commitment = enc.participant_commitment(
-            self.secrets[a.address], a.address, self.rc.address, self.chain.chain_id
-        )
+        rows = (MENU[option].data_count if option < len(MENU) else 10) + rows_off
+        value = BOND + bond_off
+        commitment = self._commitment(a, kind)
+        error: str | None = None
+        if self.tx_phase() is not P.JOIN:
+            error = "JoinClosed"
+        elif a.address in self.joined:
+            error = "AlreadyJoined"
+        elif option >= len(MENU):
+            error = "UnknownOption"
+        elif rows != MENU[option].data_count:
+            error = "WrongRowCount"
+        elif value != BOND:
+            error = "WrongBond"
+        elif kind == "zero":
+            error = "ZeroCommitment"
         self.expect(
-            ok,
+            error,
             lambda: self.rc.join(
                 a,
                 option_id=option,
                 data_root=enc.keccak256(a.address.encode()),
-                row_count=MENU[option].data_count,
+                row_count=rows,
                 commitment=commitment,
+                value=value,
             ),
         )
-        if ok:
+        if error is None:
             self.joined[a.address] = option
+            self.commitment_kind[a.address] = kind
+            self.commitments[a.address] = commitment
             self.expected_balance += BOND
 
-    @rule()
-    @precondition(lambda self: self.phase() is enc.Phase.POST)
-    def coordinator_reveals_and_posts(self) -> None:
-        ok = self.phase() is enc.Phase.POST
-        self.expect(ok, lambda: self.rc.reveal_coordinator(self.coordinator, self.secret))
-        if ok:
-            self.rc.post_models(
-                self.coordinator,
-                collective_model_hash=enc.model_hash(b"c"),
-                collective_accuracy_wad=COLLECTIVE,
-                tiers=TIERS,
-            )
-            self.posted = True
-
-    @rule(i=st.integers(0, ACTORS - 1))
-    @precondition(lambda self: self.phase() is enc.Phase.REVEAL)
-    def reveal(self, i: int) -> None:
+    @rule(i=st.integers(0, ACTORS - 1), how=st.sampled_from(["own", "own", "wrong", "stolen"]))
+    def reveal(self, i: int, how: str) -> None:
+        """Honest reveals, wrong secrets, and a copier replaying another participant's secret."""
         a = self._member(i)
-        ok = (
-            self.phase() is enc.Phase.REVEAL
-            and a.address in self.joined
-            and a.address not in self.revealed
-        )
-        self.expect(ok, lambda: self.rc.reveal(a, self.secrets[a.address]))
-        if ok:
+        if how == "own":
+            secret = self.secrets[a.address]
+        elif how == "wrong":
+            secret = enc.keccak256(b"wrong" + self.secrets[a.address])
+        else:
+            victims = [x for x in self.revealed if x != a.address] or [self.actors[0].address]
+            secret = self.secrets[victims[0]]
+        error: str | None = None
+        if self.tx_phase() is not P.REVEAL:
+            error = "WrongPhase"
+        elif a.address not in self.joined:
+            error = "NotParticipant"
+        elif a.address in self.revealed:
+            error = "AlreadyRevealed"
+        elif how != "own" or self.commitment_kind[a.address] != "own":
+            # A copied commitment or one made for another round/chain cannot be opened, not even
+            # with the secret its owner revealed: the preimage binds address, round and chain.
+            error = "RevealMismatch"
+        self.expect(error, lambda: self.rc.reveal(a, secret))
+        if error is None:
             self.revealed.add(a.address)
 
     @rule(i=st.integers(0, ACTORS - 1))
-    @precondition(lambda self: self.phase() is enc.Phase.CLAIM)
     def claim(self, i: int) -> None:
         a = self._member(i)
-        ok = (
-            self.phase() is enc.Phase.CLAIM
-            and a.address in self.revealed
-            and a.address not in self.paid
+        error: str | None = None
+        if self.tx_phase() is not P.CLAIM:
+            error = "WrongPhase"
+        elif a.address not in self.joined:
+            error = "NotParticipant"
+        elif a.address not in self.revealed:
+            error = "NotRevealed"
+        elif a.address in self.paid:
+            error = "AlreadyClaimed"
+        if error is not None:
+            self.expect(error, lambda: self.rc.claim(a))
+            return
+        share = (len(self.joined) - len(self.revealed)) * BOND // len(self.revealed)
+        result = self.paid_exactly(a.address, BOND + share, lambda: self.rc.claim(a))
+        (event,) = result.events
+        index = self.rc.participant(a.address).index
+        seed = enc.draw_seed(self.secret, self.secrets[a.address], self.rc.address, index)
+        expected = enc.assign_rung(
+            MENU[self.joined[a.address]].ratio_wad,
+            COLLECTIVE,
+            [t.accuracy_wad for t in TIERS],
+            seed,
         )
-        result = self.expect(ok, lambda: self.rc.claim(a))
-        if ok:
-            assert isinstance(result, ch.TxResult)
-            (event,) = result.events
-            index = self.rc.participant(a.address).index
-            seed = enc.draw_seed(self.secret, self.secrets[a.address], self.rc.address, index)
-            expected = enc.assign_rung(
-                MENU[self.joined[a.address]].ratio_wad,
-                COLLECTIVE,
-                [t.accuracy_wad for t in TIERS],
-                seed,
-            )
-            assert (event.args["rung"], event.args["accuracyWad"]) == expected[:2]
-            share = (len(self.joined) - len(self.revealed)) * BOND // len(self.revealed)
-            assert event.args["slashShare"] == share
-            self.paid.add(a.address)
-            self.expected_balance -= BOND + share
+        assert (event.args["rung"], event.args["accuracyWad"]) == expected[:2]
+        assert event.args["slashShare"] == share == self.rc.slash_share()
+        assert event.args["bondRefund"] == BOND
+        self.paid.add(a.address)
+        self.expected_balance -= BOND + share
 
     @rule(i=st.integers(0, ACTORS - 1))
-    @precondition(lambda self: self.phase() is enc.Phase.ABORTED)
-    def withdraw(self, i: int) -> None:
+    def withdraw_after_default(self, i: int) -> None:
         a = self._member(i)
-        ok = (
-            self.phase() is enc.Phase.ABORTED
-            and a.address in self.joined
-            and a.address not in self.paid
+        error: str | None = None
+        if self.tx_phase() is not P.ABORTED:
+            error = "WrongPhase"
+        elif a.address not in self.joined:
+            error = "NotParticipant"
+        elif a.address in self.paid:
+            error = "AlreadyClaimed"
+        if error is not None:
+            self.expect(error, lambda: self.rc.withdraw_after_default(a))
+            return
+        compensation = COORD_BOND // len(self.joined)
+        self.paid_exactly(a.address, BOND + compensation, lambda: self.rc.withdraw_after_default(a))
+        self.paid.add(a.address)
+        self.expected_balance -= BOND + compensation
+
+    # ------------------------------------------------------------------ coordinator
+
+    @rule(how=st.sampled_from(["honest", "honest", "wrong_secret", "not_coordinator"]))
+    def coordinator_reveal(self, how: str) -> None:
+        sender = self.actors[0] if how == "not_coordinator" else self.coordinator
+        secret = self.secret if how != "wrong_secret" else enc.keccak256(self.secret)
+        error: str | None = None
+        if how == "not_coordinator":
+            error = "NotCoordinator"
+        elif self.coordinator_revealed:
+            error = "CoordinatorAlreadyRevealed"
+        elif self.tx_phase() is not P.POST:
+            error = "WrongPhase"
+        elif how == "wrong_secret":
+            error = "CoordinatorRevealMismatch"
+        self.expect(error, lambda: self.rc.reveal_coordinator(sender, secret))
+        if error is None:
+            self.coordinator_revealed = True
+            assert self.rc.coordinator_secret() == self.secret
+
+    @rule(how=st.sampled_from(["honest", "honest", "tier_at", "tier_above", "not_coordinator"]))
+    def coordinator_post(self, how: str) -> None:
+        tiers = list(TIERS)
+        if how == "tier_at":
+            tiers.append(enc.Tier(enc.model_hash(b"t3"), COLLECTIVE))
+        elif how == "tier_above":
+            tiers.append(enc.Tier(enc.model_hash(b"t3"), COLLECTIVE + 1))
+        sender = self.actors[1] if how == "not_coordinator" else self.coordinator
+        error: str | None = None
+        if how == "not_coordinator":
+            error = "NotCoordinator"
+        elif self.posted:
+            error = "ModelsAlreadyPosted"
+        elif self.tx_phase() is not P.POST:
+            error = "WrongPhase"
+        elif not self.coordinator_revealed:
+            error = "CoordinatorNotRevealed"
+        elif how in ("tier_at", "tier_above"):
+            error = "TierAboveCollective"
+        self.expect(
+            error,
+            lambda: self.rc.post_models(
+                sender,
+                collective_model_hash=enc.model_hash(b"c"),
+                collective_accuracy_wad=COLLECTIVE,
+                tiers=tiers,
+            ),
         )
-        self.expect(ok, lambda: self.rc.withdraw_after_default(a))
-        if ok:
-            self.paid.add(a.address)
-            self.expected_balance -= BOND + COORD_BOND // len(self.joined)
+        if error is None:
+            self.posted = True
+            collective = self.rc.collective_model().accuracy_wad
+            assert collective == COLLECTIVE
+            assert all(t.accuracy_wad < collective for t in self.rc.tiers())
 
-    @rule(
-        action=st.sampled_from(["join", "coordinator", "reveal", "claim", "withdraw"]),
-        i=st.integers(0, ACTORS - 1),
-    )
-    def out_of_phase_attempt(self, action: str, i: int) -> None:
-        """Any action at any time: the contract must accept or refuse exactly as the model says."""
-        if action == "join":
-            self.join(i, i % 2)
-        elif action == "coordinator":
-            self.coordinator_reveals_and_posts()
-        else:
-            getattr(self, action)(i)
+    # ------------------------------------------------------------------ anybody
 
-    @rule()
-    def sweep(self) -> None:
-        now = ch.chain_time(self.chain)
+    @rule(by_participant=st.booleans())
+    def sweep(self, by_participant: bool) -> None:
         d = self.config.deadlines
         opens = d.join if not self.joined else d.claim
-        ok = now > opens
-        self.expect(ok, lambda: self.rc.sweep(self.coordinator), "SweepTooEarly")
-        if ok:
-            self.expected_balance = 0
+        error = None if self.pending_time() > opens else "SweepTooEarly"
+        sender = self.actors[2] if by_participant else self.coordinator
+        if error is not None:
+            self.expect(error, lambda: self.rc.sweep(sender))
+            return
+        coordinator = self.coordinator.address
+        before = self.chain.balance(coordinator)
+        self.dirty = True
+        result = self.rc.sweep(sender)
+        fee = 0
+        if sender.address == coordinator:
+            receipt = self.chain.w3.eth.get_transaction_receipt(result.tx_hash)  # type: ignore[arg-type]
+            fee = int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
+        # Everything left goes to the coordinator, never to the caller.
+        assert self.chain.balance(coordinator) - before == self.expected_balance - fee
+        (event,) = result.events
+        assert event.args["amount"] == self.expected_balance
+        self.expected_balance = 0
+        self.swept = True
 
     # ------------------------------------------------------------------ invariants
 
@@ -223,16 +421,26 @@ class RoundMachine(RuleBasedStateMachine):
     def chain_matches_model(self) -> None:
         if not hasattr(self, "rc"):
             return
-        assert self.rc.phase() is self.phase()
+        # Balances reconcile to the wei after EVERY step (a refused call must move nothing):
+        # coordinator bond + bonds in - payments out - sweeps.
+        assert self.rc.balance() == self.expected_balance
+        assert self.expected_balance >= 0
+        if not self.dirty:  # a reverted call: no state, time or phase change to re-read
+            return
+        self.dirty = False
+        phase = self.rc.phase()
+        assert phase is self.phase_at(self.now())
+        assert phase in _ALLOWED_NEXT[self.last_phase], (self.last_phase, phase)
+        assert _RANK[phase] >= _RANK[self.last_phase]
+        self.last_phase = phase
         assert self.rc.joined_count() == len(self.joined)
         assert self.rc.revealed_count() == len(self.revealed)
-        assert self.rc.balance() == self.expected_balance
 
 
 RoundMachine.TestCase.settings = settings(
-    max_examples=8,
-    stateful_step_count=30,
+    max_examples=EXAMPLES,
+    stateful_step_count=STEPS,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 test_round_state_machine = RoundMachine.TestCase
