@@ -53,8 +53,10 @@ def test_demo_on_anvil_exits_zero_with_all_checks_and_report(tmp_path: Path) -> 
     assert report["models_trained"] >= 2  # at least the collective model, trained for the targets
     assert 0.0 <= report["scenario_predicted_accuracy"] <= 1.0
     assert 0.0 <= report["predicted_accuracy"] <= 1.0
-    assert "reward tiers: lottery" in done.stdout
-    assert "by the scenario's curve" in done.stdout
+    printed = " ".join(done.stdout.split())  # rich wraps long lines
+    assert "reward tiers: lottery" in printed
+    assert "by the scenario's curve" in printed
+    assert "contract's committed curve" in printed
     assert len(report["outcomes"]) == 3
     assert (tmp_path / "state" / "anvil-state.json").is_file()
     record = json.loads((out / "deployment.json").read_text())
