@@ -534,6 +534,7 @@ def deploy(
     knots = curve_knots(scenario.accuracy, max_rows=max_rows)
     test_root = _protocol.data_root(test_rows)
     if found is None:
+        _warn_if_bond_low(participant_bond_wei, options, scenario)  # SECURITY.md, issue 7
         now = chain_time(chain)
         config = RoundConfig(
             capacity,
