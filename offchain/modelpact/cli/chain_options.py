@@ -10,13 +10,21 @@ CLI module, and web3 is imported only inside the commands that need it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from modelpact.errors import ModelpactError
-from modelpact.round.session import DEFAULT_STATE_DIR, ChainConnection, ChainSettings
+from modelpact.round.session import (
+    DEFAULT_STATE_DIR,
+    ChainConnection,
+    ChainSettings,
+    OpenRound,
+    open_round,
+)
 
 if TYPE_CHECKING:
     from modelpact.chain import Sender
@@ -37,6 +45,7 @@ __all__ = [
     "StateDirOpt",
     "TiersOpt",
     "chain_settings",
+    "open_deployment",
     "password",
     "sender",
     "tier_mode",
@@ -116,6 +125,21 @@ def chain_settings(
 ) -> ChainSettings:
     """Turn the raw option values into validated :class:`ChainSettings`."""
     return ChainSettings.build(chain=chain, rpc_url=rpc, chain_id=chain_id, state_dir=state_dir)
+
+
+@contextmanager
+def open_deployment(
+    deployment: str,
+    deploy_dir: Path,
+    chain: str,
+    rpc: str | None,
+    chain_id: int | None,
+    state_dir: Path,
+) -> Iterator[OpenRound]:
+    """The shared chain and deployment options -> the recorded round on its open chain."""
+    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
+    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
+        yield opened
 
 
 def tier_mode(value: str) -> str:

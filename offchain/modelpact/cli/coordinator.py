@@ -27,11 +27,12 @@ from modelpact.cli.chain_options import (
     StateDirOpt,
     TiersOpt,
     chain_settings,
+    open_deployment,
     tier_mode,
 )
 from modelpact.cli.chain_options import SignerKeystoreOpt as KeystoreOpt
 from modelpact.cli.chain_options import sender as _sender
-from modelpact.round.session import open_chain, open_round
+from modelpact.round.session import open_chain
 
 
 def _core() -> Any:
@@ -126,8 +127,8 @@ def status(
     state_dir: StateDirOpt = DEFAULT_STATE,
 ) -> None:
     """Show the round's phase, participants, deadlines and balance."""
-    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
-    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
+    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
+    with open_deployment(*where) as opened:
         st = _core().round_status(opened.handle)
     typer.echo(f"round {st.address} on chain {st.chain_id}: phase {st.phase.name.lower()}")
     typer.echo(
@@ -160,8 +161,8 @@ def reveal(
     state_dir: StateDirOpt = DEFAULT_STATE,
 ) -> None:
     """Reveal the coordinator's randomness secret (after joining closed). Safe to re-run."""
-    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
-    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
+    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
+    with open_deployment(*where) as opened:
         sender = _sender(opened.connection, keystore, dev_account)
         state = _core().coordinator_state(state_dir, opened.record)
         tx, already = _core().reveal_coordinator(opened.handle, state, sender=sender)
@@ -179,8 +180,8 @@ def ingest(
     state_dir: StateDirOpt = DEFAULT_STATE,
 ) -> None:
     """Verify every participant's delivered dataset against its committed root and row count."""
-    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
-    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
+    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
+    with open_deployment(*where) as opened:
         deliveries = _core().ingest(
             opened.handle,
             files=_core().inbox_files(inbox),
@@ -210,8 +211,8 @@ def train_and_post(
     from modelpact.ml.datasets import load_rows
 
     mode = tier_mode(tiers)
-    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
-    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
+    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
+    with open_deployment(*where) as opened:
         sender = _sender(opened.connection, keystore, dev_account)
         files = opened.files_dir
         deliveries = _core().ingest(
@@ -254,8 +255,8 @@ def sweep(
     state_dir: StateDirOpt = DEFAULT_STATE,
 ) -> None:
     """After the claim deadline, send what is left in the contract to the coordinator."""
-    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
-    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
+    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
+    with open_deployment(*where) as opened:
         sender = _sender(opened.connection, keystore, dev_account)
         tx, amount, _ = _core().sweep(
             opened.handle, _core().coordinator_state(state_dir, opened.record), sender=sender

@@ -7,8 +7,10 @@ prompt, never from the command line.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,10 +24,15 @@ from modelpact.cli.chain_options import (
     DeploymentOpt,
     RpcOpt,
     StateDirOpt,
-    chain_settings,
+    open_deployment,
 )
 from modelpact.cli.chain_options import password as _password
-from modelpact.round.session import open_round
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from modelpact.round.session import OpenRound
+    from modelpact.round.state import JsonState
 
 __all__ = ["participant_app"]
 
@@ -54,6 +61,22 @@ def _wallet() -> Any:
     from modelpact.round import wallet
 
     return wallet
+
+
+@contextmanager
+def _wallet_round(
+    keystore: Path,
+    deployment: str,
+    deploy_dir: Path,
+    chain: str,
+    rpc: str | None,
+    chain_id: int | None,
+    state_dir: Path,
+) -> Iterator[tuple[OpenRound, LocalAccount, JsonState]]:
+    """The recorded round on its open chain, the decrypted account and its local state."""
+    with open_deployment(deployment, deploy_dir, chain, rpc, chain_id, state_dir) as opened:
+        account = _wallet().load_account(keystore, password=_password())
+        yield opened, account, _core().participant_state(state_dir, opened.record, account.address)
 
 
 @participant_app.command("new-account")
@@ -94,8 +117,8 @@ def menu(
     """Show the round's menu; with --cost, the utility t - cost x m of every option and the best."""
     if cost is not None and cost < 0:
         raise typer.BadParameter("the cost per row must be >= 0", param_hint="--cost")
-    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
-    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
+    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
+    with open_deployment(*where) as opened:
         options = _core().menu_view(opened.handle, cost=cost)
         bond = opened.handle.round.config().participant_bond
     best = _core().best_option_id(options)
@@ -156,10 +179,8 @@ def join(
     state_dir: StateDirOpt = DEFAULT_STATE,
 ) -> None:
     """Join with the option and the committed dataset, posting the bond. Safe to re-run."""
-    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
-    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
-        account = _wallet().load_account(keystore, password=_password())
-        state = _core().participant_state(state_dir, opened.record, account.address)
+    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
+    with _wallet_round(keystore, *where) as (opened, account, state):
         result = _core().join(opened.handle, state, account=account, option_id=option)
     if result.already_done:
         typer.echo(
@@ -183,10 +204,8 @@ def reveal(
     state_dir: StateDirOpt = DEFAULT_STATE,
 ) -> None:
     """Reveal your randomness secret (after the models are posted). Safe to re-run."""
-    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
-    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
-        account = _wallet().load_account(keystore, password=_password())
-        state = _core().participant_state(state_dir, opened.record, account.address)
+    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
+    with _wallet_round(keystore, *where) as (opened, account, state):
         result = _core().reveal(opened.handle, state, account=account)
     if result.already_done:
         typer.echo("already revealed: nothing sent")
@@ -205,10 +224,8 @@ def claim(
     state_dir: StateDirOpt = DEFAULT_STATE,
 ) -> None:
     """Claim: record your assigned model and take back your bond."""
-    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
-    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
-        account = _wallet().load_account(keystore, password=_password())
-        state = _core().participant_state(state_dir, opened.record, account.address)
+    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
+    with _wallet_round(keystore, *where) as (opened, account, state):
         result = _core().claim(opened.handle, state, account=account)
     typer.echo(
         f"claimed rung {result.rung}: model {result.model_hash} with accuracy "
@@ -289,10 +306,8 @@ def withdraw(
     state_dir: StateDirOpt = DEFAULT_STATE,
 ) -> None:
     """After the coordinator missed the post deadline: take back your bond plus compensation."""
-    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
-    with open_round(settings, deployment=deployment, deploy_dir=deploy_dir) as opened:
-        account = _wallet().load_account(keystore, password=_password())
-        state = _core().participant_state(state_dir, opened.record, account.address)
+    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
+    with _wallet_round(keystore, *where) as (opened, account, state):
         result = _core().withdraw_after_default(opened.handle, state, account=account)
     typer.echo(
         f"refunded bond {result.bond} wei + compensation {result.compensation} wei "
