@@ -1,6 +1,7 @@
 """Whole-round wall time and gas, printed as JSON (one object).
 
 Run: .venv/bin/python bench/round.py [--cases embedded:10,anvil:10,anvil:50,anvil:200]
+     [--tiers deterministic,lottery]
 
 Each case is `modelpact demo` in process (solve, deploy, N participants fund/commit/join with
 their own keys, coordinator reveal, delivery checks, real training and reward tiers, post, N
@@ -9,6 +10,8 @@ audit, report). Rounds larger than the digits data allows (N > 10) use the gener
 `modelpact.ml.datasets`. Targets (issue 4, 2-core machine): embedded:10 <= 60 s, anvil:10 <= 20 s,
 anvil:200 <= 300 s. `total_gas` sums every round transaction (deploy, joins, reveals, post,
 claims, sweep), not the demo's funding transfers. The machine's load average is recorded.
+Each case runs once per tier mode (``--tiers``): ``models_trained`` is what the reward tiers
+cost, next to the collective accuracy the scenario's curve and the contract's curve predicted.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from modelpact.round.demo import DemoConfig, run_demo
 from modelpact.round.session import ChainSettings
 
 
-def run_case(kind: str, participants: int, seed: int) -> dict[str, object]:
+def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="modelpact-bench-") as tmp:
         base = Path(tmp)
         settings = ChainSettings.build(
@@ -39,6 +42,7 @@ def run_case(kind: str, participants: int, seed: int) -> dict[str, object]:
                 out_dir=base / "out",
                 settings=settings,
                 dataset="digits" if participants <= 10 else "generated",
+                tiers=tiers,
             )
         )
         wall = time.perf_counter() - started
@@ -52,6 +56,11 @@ def run_case(kind: str, participants: int, seed: int) -> dict[str, object]:
             "gas_per_participant": round(report.total_gas / participants),
             "total_rows": report.total_data,
             "collective_accuracy": report.collective_accuracy,
+            "predicted_accuracy_scenario_curve": report.scenario_predicted_accuracy,
+            "predicted_accuracy_contract_curve": report.predicted_accuracy,
+            "tier_mode": report.tier_mode,
+            "tiers_posted": report.tiers_posted,
+            "models_trained": report.models_trained,
             "all_checks_passed": report.passed,
             "failed_checks": [f"{c.name}: {c.detail}" for c in report.checks if not c.passed],
             "load_avg_1m_before": round(load_before, 2),
@@ -63,11 +72,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default="embedded:10,anvil:10,anvil:50,anvil:200")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tiers", default="deterministic", help="comma-separated tier modes")
     args = parser.parse_args()
     results = []
     for case in args.cases.split(","):
         kind, n = case.split(":")
-        results.append(run_case(kind, int(n), args.seed))
+        for mode in args.tiers.split(","):
+            results.append(run_case(kind, int(n), args.seed, mode))
     print(json.dumps({"bench": "round", "cpus": os.cpu_count(), "cases": results}, indent=2))
 
 

@@ -50,6 +50,7 @@ def test_demo_on_anvil_exits_zero_with_all_checks_and_report(tmp_path: Path) -> 
     assert report["passed"] is True
     assert report["chain_id"] == 31337
     assert report["tier_mode"] == "lottery"
+    assert report["tiers_posted"] <= 1  # default --lottery-tiers 1
     assert report["models_trained"] >= 2  # at least the collective model, trained for the targets
     assert 0.0 <= report["scenario_predicted_accuracy"] <= 1.0
     assert 0.0 <= report["predicted_accuracy"] <= 1.0

@@ -39,6 +39,7 @@ __all__ = [
     "DeployDirOpt",
     "DeploymentOpt",
     "DevAccountOpt",
+    "LotteryTiersOpt",
     "RpcOpt",
     "SenderError",
     "SignerKeystoreOpt",
@@ -106,9 +107,19 @@ TiersOpt = Annotated[
     typer.Option(
         "--tiers",
         help="Reward tiers: deterministic (one model per distinct target: more models trained, "
-        "draws nearly deterministic) or lottery (a few evenly spaced models: fewer trained, "
-        "the contract's lottery spreads the rest).",
+        "draws nearly deterministic) or lottery (--lottery-tiers evenly spaced models: fewer "
+        "trained, the contract's lottery spreads the rest at the same expected value).",
         case_sensitive=False,
+    ),
+]
+
+LotteryTiersOpt = Annotated[
+    int,
+    typer.Option(
+        "--lottery-tiers",
+        min=1,
+        help="Tiers a --tiers lottery trains (from the lowest "
+        "target up; 1 = one tier, the rest draw up to the collective model).",
     ),
 ]
 

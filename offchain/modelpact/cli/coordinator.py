@@ -22,6 +22,7 @@ from modelpact.cli.chain_options import (
     DeployDirOpt,
     DeploymentOpt,
     DevAccountOpt,
+    LotteryTiersOpt,
     RpcOpt,
     SenderError,
     StateDirOpt,
@@ -199,6 +200,7 @@ def train_and_post(
     dev_account: DevAccountOpt = None,
     seed: Annotated[int, typer.Option("--seed", help="Training seed.")] = 0,
     tiers: TiersOpt = "deterministic",
+    lottery_tiers: LotteryTiersOpt = 1,
     deployment: DeploymentOpt = "latest",
     deploy_dir: DeployDirOpt = Path("deploy"),
     chain: ChainOpt = DEFAULT_CHAIN,
@@ -230,6 +232,7 @@ def train_and_post(
             sender=sender,
             seed=seed,
             tier_mode=mode,
+            lottery_tiers=lottery_tiers,
         )
     c = result.collective
     typer.echo(

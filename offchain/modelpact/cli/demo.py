@@ -20,6 +20,7 @@ from modelpact.cli.chain_options import (
     DEFAULT_STATE,
     ChainIdOpt,
     ChainOpt,
+    LotteryTiersOpt,
     RpcOpt,
     StateDirOpt,
     TiersOpt,
@@ -122,6 +123,7 @@ def demo(
         int, typer.Option("--test-size", help="Rows of the public test set.")
     ] = 360,
     tiers: TiersOpt = "deterministic",
+    lottery_tiers: LotteryTiersOpt = 1,
     chain: ChainOpt = DEFAULT_CHAIN,
     rpc: RpcOpt = None,
     chain_id: ChainIdOpt = None,
@@ -149,6 +151,7 @@ def demo(
                 test_size=test_size,
                 dataset=dataset,
                 tiers=mode,
+                lottery_tiers=lottery_tiers,
             ),
             progress=progress,
         )

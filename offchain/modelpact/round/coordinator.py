@@ -299,6 +299,7 @@ def train_and_post(
     sender: Sender,
     seed: int,
     tier_mode: str = "deterministic",
+    lottery_tiers: int = 1,
 ) -> PostResult:
     """Train the collective model on every delivered row (join order), measure it on the committed
     test set, build reward tiers at the menu's targets, store every model by keccak256 and post
@@ -306,13 +307,19 @@ def train_and_post(
 
     ``tier_mode`` (:data:`TIER_MODES`): ``deterministic`` trains one tier per distinct target
     (each participant's draw is between the tier at its target and the next rung: almost
-    deterministic), ``lottery`` a few evenly spaced tiers (fewer models to train and deliver,
-    more variance per participant). The result says how many models were trained."""
+    deterministic), ``lottery`` ``lottery_tiers`` evenly spaced tiers from the lowest target up
+    (default 1: one tier at the lowest target, every higher target draws between the tiers and
+    the collective model; fewer models to train and deliver, more variance per participant, the
+    same expected value). The result says how many models were trained."""
     from modelpact.ml.datasets import load_rows
 
     if tier_mode not in TIER_MODES:
         raise CoordinatorError(
             f"unknown tier mode {tier_mode!r}", hint="use --tiers deterministic or --tiers lottery"
+        )
+    if lottery_tiers < 1:
+        raise CoordinatorError(
+            f"a lottery needs at least one tier, got {lottery_tiers}", hint="pass --lottery-tiers 1"
         )
     current = state.load()
     rc = handle.round
@@ -363,7 +370,14 @@ def train_and_post(
     first = build_tiers(rows, test_rows, [], seed=seed)
     collective_wad = _protocol.accuracy_wad(first.collective.correct, n_test)
     targets = [target_accuracy(ratios[i], collective_wad) / _protocol.WAD for i in used]
-    plan = build_tiers(rows, test_rows, targets, seed=seed, mode=tier_mode)  # type: ignore[arg-type]
+    plan = build_tiers(
+        rows,
+        test_rows,
+        targets,
+        seed=seed,
+        mode=tier_mode,  # type: ignore[arg-type]
+        lottery_tiers=lottery_tiers,
+    )
     models_trained = first.models_trained + plan.models_trained
     collective = _store(
         plan.collective.model, plan.collective.correct, n_test, plan.collective.rows, models_dir

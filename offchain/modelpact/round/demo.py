@@ -58,6 +58,7 @@ class DemoConfig:
     coordinator_bond_wei: int = 10**17
     sweep: bool = True
     tiers: str = "deterministic"
+    lottery_tiers: int = 1
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
             sender=coordinator_account,
             seed=config.seed,
             tier_mode=config.tiers,
+            lottery_tiers=config.lottery_tiers,
         )
         gas.append(posted.gas_used)
         progress(
