@@ -103,3 +103,32 @@ def test_demo_refuses_to_replace_an_unrelated_directory(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stdout + done.stderr
     assert "is not a previous demo output" in done.stderr
     assert (precious / "chapter1.tex").read_text() == "do not delete"
+
+
+def test_demo_rejects_unknown_tier_mode_before_any_work(tmp_path: Path) -> None:
+    """`--tiers` accepts only deterministic or lottery: anything else exits 2 naming the option,
+    before a chain is opened or an output directory is written."""
+    done = subprocess.run(
+        [sys.executable, "-m", "modelpact", "demo", "--tiers", "raffle", "--out", "o"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert "--tiers" in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_modules_import_no_heavy_library() -> None:
+    """Importing the participant, coordinator and demo CLI modules (what `modelpact --help` does)
+    loads none of web3, sklearn, cvxpy or matplotlib: they are imported inside the commands."""
+    code = (
+        "import sys, modelpact.cli.participant, modelpact.cli.coordinator, modelpact.cli.demo; "
+        "print(sorted(m for m in ('web3', 'sklearn', 'cvxpy', 'matplotlib') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "[]", done.stdout
