@@ -53,6 +53,8 @@ from modelpact.errors import ModelpactError
 
 __all__ = [
     "ANVIL_MNEMONIC",
+    "RPC_ATTEMPTS",
+    "RPC_BACKOFF_SECONDS",
     "Chain",
     "ChainError",
     "ContractRevertError",
@@ -69,6 +71,7 @@ __all__ = [
     "revert_from_exception",
     "round_at",
     "round_events",
+    "send_raw_once",
     "send_transaction",
     "transaction_known",
     "transfer",
@@ -271,6 +274,54 @@ def _unavailable(url: str, exc: BaseException | None = None) -> NodeUnavailableE
 
 
 # ------------------------------------------------------------------------------------------
+# Retries (idempotent calls only)
+# ------------------------------------------------------------------------------------------
+
+#: Attempts per idempotent JSON-RPC call (reads, estimates, re-sending the SAME signed raw
+#: transaction) when the endpoint fails (connection error, HTTP error, timeout), with backoff
+#: ``RPC_BACKOFF_SECONDS * 2**attempt`` between attempts (0.125 + 0.25 + 0.5 + 1 s at most).
+#: ``eth_sendTransaction`` (the node signs a NEW transaction) is never retried.
+RPC_ATTEMPTS = 5
+RPC_BACKOFF_SECONDS = 0.125
+_ALREADY_SENT = ("already known", "known transaction", "nonce too low", "already imported")
+
+
+def _retry_configuration() -> Any:
+    """web3's own bounded retry (HTTPProvider ``exception_retry_configuration``) restricted to
+    idempotent methods: web3's allowlist minus anything that makes the node sign."""
+    import requests
+    from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
+
+    allow = [m for m in REQUEST_RETRY_ALLOWLIST if m not in ("eth_sign", "eth_signTypedData")]
+    return ExceptionRetryConfiguration(
+        errors=(ConnectionError, requests.HTTPError, requests.Timeout),
+        retries=RPC_ATTEMPTS,
+        backoff_factor=RPC_BACKOFF_SECONDS,
+        method_allowlist=allow,
+    )
+
+
+def send_raw_once(chain: Chain, raw: bytes) -> str:
+    """Broadcast a signed raw transaction; safe to call again with the same bytes.
+
+    The hash is keccak256(raw), known before sending. When a retried (or re-run) broadcast finds
+    the node already has it ("already known", "nonce too low" after it was mined), the transaction
+    is looked up by that hash and its hash returned: one transaction, never a second one.
+    """
+    tx_hash = "0x" + bytes(keccak(raw)).hex()
+    try:
+        return "0x" + bytes(chain.w3.eth.send_raw_transaction(raw)).hex()
+    except Exception as exc:
+        if not any(s in str(exc).lower() for s in _ALREADY_SENT):
+            raise
+        try:
+            chain.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        except Exception:
+            raise exc from None
+        return tx_hash
+
+
+# ------------------------------------------------------------------------------------------
 # Connecting
 # ------------------------------------------------------------------------------------------
 
@@ -355,7 +406,13 @@ def connect(
         if chain not in (None, "anvil"):
             raise ChainError(f"unknown chain kind {chain!r}", hint="use 'embedded' or 'anvil'")
         url = rpc_url or os.environ.get("MODELPACT_RPC_URL") or "http://127.0.0.1:8545"
-        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+        w3 = Web3(
+            Web3.HTTPProvider(
+                url,
+                request_kwargs={"timeout": timeout},
+                exception_retry_configuration=_retry_configuration(),
+            )
+        )
         try:
             chain_id = int(w3.eth.chain_id)
             accounts = tuple(to_checksum_address(a) for a in w3.eth.accounts)
@@ -476,7 +533,7 @@ def send_transaction(
         if isinstance(sender, str):
             return "0x" + bytes(chain.w3.eth.send_transaction(tx)).hex()
         signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
-        return "0x" + bytes(chain.w3.eth.send_raw_transaction(signed.raw_transaction)).hex()
+        return send_raw_once(chain, bytes(signed.raw_transaction))
 
     return _guard(chain, abi, action, broadcast)
 
@@ -866,7 +923,7 @@ def transfer(chain: Chain, sender: Sender, to: str, value: int) -> str:
         tx["gas"] = 21_000
         tx["gasPrice"] = chain.w3.eth.gas_price
         signed = sender.sign_transaction(tx)
-        return "0x" + bytes(chain.w3.eth.send_raw_transaction(signed.raw_transaction)).hex()
+        return send_raw_once(chain, bytes(signed.raw_transaction))
 
     return _guard(chain, (), "transfer", broadcast)
 

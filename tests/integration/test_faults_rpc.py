@@ -1,0 +1,174 @@
+"""Faults: an RPC endpoint that errors, stalls or loses responses is retried safely.
+
+A tiny HTTP proxy on 127.0.0.1 (random port) sits in front of a real anvil node and fails, stalls
+or swallows the response of chosen requests. modelpact.chain retries only idempotent calls
+(reads, estimates, re-sending the SAME signed raw transaction) with bounded backoff; a node-signed
+``eth_sendTransaction`` is never retried.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from modelpact import chain as ch
+from modelpact import encoding as enc
+from modelpact.anvil import AnvilNode
+
+pytestmark = pytest.mark.anvil
+
+
+class FaultyProxy:
+    """Forwards JSON-RPC to ``upstream``; ``plan(method, n)`` says what to do with the n-th
+    request of that method (1-based): "pass", "error" (HTTP 502, not forwarded), "stall" (sleep,
+    then close, not forwarded) or "lose" (forwarded, but the client gets HTTP 502)."""
+
+    def __init__(self, upstream: str, plan: Callable[[str, int], str], stall: float = 2.0) -> None:
+        self.upstream, self.plan, self.stall = upstream, plan, stall
+        self.seen: dict[str, int] = {}
+        self.faults = 0
+        lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                method = str(json.loads(body).get("method", "?"))
+                with lock:
+                    proxy.seen[method] = proxy.seen.get(method, 0) + 1
+                    action = proxy.plan(method, proxy.seen[method])
+                    if action != "pass":
+                        proxy.faults += 1
+                if action == "stall":
+                    time.sleep(proxy.stall)
+                    self.close_connection = True
+                    return
+                if action == "error":
+                    self.send_error(502)
+                    return
+                request = urllib.request.Request(
+                    proxy.upstream, data=body, headers={"Content-Type": "application/json"}
+                )
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    answer = response.read()
+                if action == "lose":
+                    self.send_error(502)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def proxy_factory(anvil_node: AnvilNode) -> Iterator[Callable[..., FaultyProxy]]:
+    made: list[FaultyProxy] = []
+
+    def make(plan: Callable[[str, int], str], stall: float = 2.0) -> FaultyProxy:
+        p = FaultyProxy(anvil_node.rpc_url, plan, stall)
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.close()
+
+
+def _join(setup: Any, rc: ch.RoundContract, who: Any) -> ch.TxResult:
+    secret = enc.random_secret()
+    return rc.join(
+        who,
+        option_id=0,
+        data_root=enc.keccak256(who.address.encode()),
+        row_count=setup.menu[0].data_count,
+        commitment=enc.participant_commitment(
+            secret, who.address, rc.address, setup.chain.chain_id
+        ),
+    )
+
+
+def _through(proxy: FaultyProxy, setup: Any, timeout: float = 30.0) -> ch.RoundContract:
+    chain = ch.connect(chain="anvil", rpc_url=proxy.url, timeout=timeout)
+    return ch.round_at(chain, setup.round.address, setup.round.abi)
+
+
+@pytest.mark.parametrize("fault", ["error", "stall"])
+def test_failing_endpoint_is_retried_for_reads_and_signed_sends(
+    anvil_node: AnvilNode, deploy_setup: Any, proxy_factory: Any, fault: str
+) -> None:
+    """The first 3 requests of every method fail (HTTP 502) or stall past the client timeout:
+    connecting, reading and a signed join still succeed, with exactly one Joined on chain and the
+    sender's nonce up by exactly one."""
+    setup = deploy_setup(ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url))
+    proxy = proxy_factory(lambda method, n: fault if n <= 3 else "pass", stall=1.5)
+    rc = _through(proxy, setup, timeout=0.5)
+    who = rc.chain.local_account(5)
+    nonce = rc.chain.w3.eth.get_transaction_count(who.address)
+    result = _join(setup, rc, who)
+    assert proxy.faults >= 3
+    assert setup.round.joined_count() == 1
+    assert len([e for e in result.events if e.name == "Joined"]) == 1
+    assert setup.chain.w3.eth.get_transaction_count(who.address) == nonce + 1
+
+
+def test_lost_broadcast_response_is_resent_not_resigned(
+    anvil_node: AnvilNode, deploy_setup: Any, proxy_factory: Any
+) -> None:
+    """The node receives a signed join but its answer is lost twice: the SAME raw bytes are sent
+    again (the node answers "already known" / "nonce too low") and the hash is recovered; one
+    join, one nonce, one bond on chain."""
+    setup = deploy_setup(ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url))
+    proxy = proxy_factory(
+        lambda m, n: "lose" if m == "eth_sendRawTransaction" and n <= 2 else "pass"
+    )
+    rc = _through(proxy, setup)
+    who = rc.chain.local_account(6)
+    nonce = rc.chain.w3.eth.get_transaction_count(who.address)
+    balance = setup.round.balance()
+    _join(setup, rc, who)
+    assert proxy.seen["eth_sendRawTransaction"] >= 2
+    assert setup.round.joined_count() == 1
+    assert setup.chain.w3.eth.get_transaction_count(who.address) == nonce + 1
+    assert setup.round.balance() == balance + setup.config.participant_bond
+
+
+def test_node_signed_send_is_never_retried(
+    anvil_node: AnvilNode, deploy_setup: Any, proxy_factory: Any
+) -> None:
+    """A failing ``eth_sendTransaction`` (the node would sign a NEW transaction) is not retried:
+    the caller gets one error, the proxy saw exactly one such request, nothing was sent."""
+    setup = deploy_setup(ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url))
+    proxy = proxy_factory(lambda m, n: "error" if m == "eth_sendTransaction" else "pass")
+    rc = _through(proxy, setup)
+    who = rc.chain.accounts[7]  # node-unlocked: the node signs
+    nonce = rc.chain.w3.eth.get_transaction_count(who)
+    with pytest.raises(Exception):  # noqa: B017, PT011 (web3's HTTPError or NodeUnavailableError)
+        rc.join(
+            who,
+            option_id=0,
+            data_root=enc.keccak256(b"x"),
+            row_count=setup.menu[0].data_count,
+            commitment=enc.keccak256(b"c"),
+        )
+    assert proxy.seen["eth_sendTransaction"] == 1
+    assert setup.round.joined_count() == 0
+    assert setup.chain.w3.eth.get_transaction_count(who) == nonce
