@@ -20,12 +20,14 @@ runs a longer profile by hand (see SECURITY.md for the numbers run).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, settings
+from hypothesis import event as count_event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -42,7 +44,7 @@ COLLECTIVE = 8 * 10**17
 ACTORS = 5
 CAPACITY = 4
 EXAMPLES = int(os.environ.get("MODELPACT_STATEFUL_EXAMPLES", "500"))
-STEPS = int(os.environ.get("MODELPACT_STATEFUL_STEPS", "14"))
+STEPS = int(os.environ.get("MODELPACT_STATEFUL_STEPS", "12"))
 OTHER_ROUND = "0x000000000000000000000000000000000000dEaD"
 
 P = enc.Phase
@@ -56,24 +58,50 @@ _ALLOWED_NEXT = {
     P.ABORTED: {P.ABORTED, P.CLOSED},
     P.CLOSED: {P.CLOSED},
 }
+for _ in range(len(_ALLOWED_NEXT)):  # reflexive-transitive closure: several moves per step
+    for _p, _next in _ALLOWED_NEXT.items():
+        _next |= set().union(*(_ALLOWED_NEXT[q] for q in _next))
+
+
+_MODEL_FIELDS = (
+    "joined",
+    "commitment_kind",
+    "commitments",
+    "revealed",
+    "paid",
+    "coordinator_revealed",
+    "posted",
+    "swept",
+    "expected_balance",
+    "last_phase",
+)
 
 
 class _Deployment:
-    """One deployment per test process; every example reverts to its snapshot."""
+    """One deployment per test process; every example reverts to a snapshot of it, taken either
+    right after deployment (stage 0) or after an honest prefix of the round (stages 1-4, built
+    once by the machine's own rules so the model and the chain agree)."""
 
     chain: ch.Chain
     rc: ch.RoundContract
     coordinator: LocalAccount
     secret: bytes
     config: enc.RoundConfig
-    snapshot: Any
+    secrets: dict[str, bytes]
+    stages: dict[int, tuple[Any, dict[str, Any]]]
+    base: Any
+    born: float = 0.0
 
     @classmethod
     def get(cls) -> type[_Deployment]:
-        if not hasattr(cls, "snapshot"):
+        # eth-tester's pending block follows the wall clock after a revert: redeploy before the
+        # wall clock could reach the join deadline (matters for the long profile only).
+        if time.monotonic() - cls.born > PHASE / 4:
+            cls.born = time.monotonic()
             cls.chain = ch.connect(chain="embedded")
             cls.coordinator = cls.chain.local_account(0)
             cls.secret = enc.random_secret()
+            cls.secrets = {cls.chain.accounts[i]: enc.random_secret() for i in range(1, 1 + ACTORS)}
             scenario = enc.keccak256(b"stateful")
             cls.config = enc.RoundConfig(
                 capacity=CAPACITY,
@@ -95,24 +123,35 @@ class _Deployment:
                 coordinator_bond=COORD_BOND,
                 compiled=compile_round(),
             )
-            cls.snapshot = cls.chain.w3.provider.ethereum_tester.take_snapshot()  # type: ignore[attr-defined]
-        else:
-            cls.chain.w3.provider.ethereum_tester.revert_to_snapshot(cls.snapshot)  # type: ignore[attr-defined]
+            cls.stages = {}
+            cls.base = cls.tester().take_snapshot()
         return cls
+
+    @classmethod
+    def tester(cls) -> Any:
+        return cls.chain.w3.provider.ethereum_tester  # type: ignore[attr-defined]
 
 
 class RoundMachine(RuleBasedStateMachine):
-    deployments: ClassVar[int] = 0
-
-    @initialize()
-    def deploy(self) -> None:
+    @initialize(stage=st.integers(0, 4))
+    def deploy(self, stage: int) -> None:
+        """Start from the deployment or from an honest prefix: 3 joins; a full round whose 4th
+        member copied the 1st one's commitment; models posted; two reveals and the reveal
+        deadline passed (one honest withholder, one copier who cannot reveal)."""
         d = _Deployment.get()
         self.chain, self.rc, self.config = d.chain, d.rc, d.config
         self.coordinator, self.secret = d.coordinator, d.secret
-        assert self.rc.balance() == COORD_BOND
-        assert self.rc.joined_count() == 0
         self.actors = [self.chain.local_account(i) for i in range(1, ACTORS + 1)]
-        self.secrets: dict[str, bytes] = {a.address: enc.random_secret() for a in self.actors}
+        self.secrets: dict[str, bytes] = d.secrets
+        self.dirty = True  # the views are re-read only after a step that could change them
+        if stage in d.stages:
+            snapshot, model = d.stages[stage]
+            d.tester().revert_to_snapshot(snapshot)
+            for name in _MODEL_FIELDS:
+                value = model[name]
+                setattr(self, name, value.copy() if hasattr(value, "copy") else value)
+            return
+        d.tester().revert_to_snapshot(d.base)
         self.joined: dict[str, int] = {}  # address -> option
         self.commitment_kind: dict[str, str] = {}  # address -> own / copied / other_round / ...
         self.commitments: dict[str, bytes] = {}
@@ -123,7 +162,26 @@ class RoundMachine(RuleBasedStateMachine):
         self.swept = False
         self.expected_balance = COORD_BOND
         self.last_phase = P.JOIN
-        self.dirty = True  # the views are re-read only after a step that could change them
+        assert self.rc.balance() == COORD_BOND
+        assert self.rc.joined_count() == 0
+        if stage >= 1:
+            for i, option in ((0, 0), (1, 1), (2, 0)):
+                self.join(i, option, 0, 0, "own")
+        if stage >= 2:
+            self.join(3, 1, 0, 0, "copied")
+        if stage >= 3:
+            self.coordinator_reveal("honest")
+            self.coordinator_post("honest")
+        if stage >= 4:
+            self.reveal(0, "own")
+            self.reveal(1, "own")
+            self.advance(self.config.deadlines.reveal - self.now() + 1)
+        self.chain_matches_model()
+        model = {name: getattr(self, name) for name in _MODEL_FIELDS}
+        d.stages[stage] = (
+            d.tester().take_snapshot(),
+            {k: v.copy() if hasattr(v, "copy") else v for k, v in model.items()},
+        )
 
     # ------------------------------------------------------------------ model
 
@@ -213,6 +271,37 @@ class RoundMachine(RuleBasedStateMachine):
         upcoming = [t for t in self.config.deadlines.as_tuple() if t >= now]
         if upcoming:
             self.advance(upcoming[0] - now + 1)
+
+    # ------------------------------------------------------------------ honest progress
+
+    def _progress(self, i: int) -> None:
+        """The honest next move of the current phase (so examples reach claims and refunds)."""
+        phase = self.tx_phase()
+        free = [k for k, a in enumerate(self.actors) if a.address not in self.joined]
+        if phase is P.JOIN and free:
+            self.join(free[i % len(free)], i % len(MENU), 0, 0, "own")
+        elif phase is P.POST and i == ACTORS - 1:  # the coordinator disappears: it defaults
+            self.advance(self.config.deadlines.post - self.now() + 1)
+        elif phase is P.POST and not self.coordinator_revealed:
+            self.coordinator_reveal("honest")
+        elif phase is P.POST:
+            self.coordinator_post("honest")
+        elif phase is P.REVEAL:
+            self.reveal(i % 4, "own")
+        elif phase is P.CLAIM:
+            self.claim(i % 4)
+        elif phase is P.ABORTED:
+            self.withdraw_after_default(i % 4)
+        else:
+            self.sweep(by_participant=bool(i % 2))
+
+    @rule(i=st.integers(0, ACTORS - 1))
+    def progress(self, i: int) -> None:
+        self._progress(i)
+
+    @rule(i=st.integers(0, ACTORS - 1))
+    def progress_again(self, i: int) -> None:
+        self._progress(i)
 
     # ------------------------------------------------------------------ participants
 
@@ -316,6 +405,7 @@ class RoundMachine(RuleBasedStateMachine):
         assert event.args["bondRefund"] == BOND
         self.paid.add(a.address)
         self.expected_balance -= BOND + share
+        count_event("claim paid" + (" with a slash share" if share else ""))
 
     @rule(i=st.integers(0, ACTORS - 1))
     def withdraw_after_default(self, i: int) -> None:
@@ -334,6 +424,7 @@ class RoundMachine(RuleBasedStateMachine):
         self.paid_exactly(a.address, BOND + compensation, lambda: self.rc.withdraw_after_default(a))
         self.paid.add(a.address)
         self.expected_balance -= BOND + compensation
+        count_event("refund after default")
 
     # ------------------------------------------------------------------ coordinator
 
@@ -414,6 +505,7 @@ class RoundMachine(RuleBasedStateMachine):
         assert event.args["amount"] == self.expected_balance
         self.expected_balance = 0
         self.swept = True
+        count_event("swept")
 
     # ------------------------------------------------------------------ invariants
 
