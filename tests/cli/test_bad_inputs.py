@@ -176,6 +176,11 @@ CLI_CASES: tuple[BadInput, ...] = (
              "error: the private key is not a 32-byte hex string; pass the key as 0x followed by "
              "64 hex digits",
              {"key.txt": "0x1234\n"}),
+    BadInput("keystore-missing-key-file", "keystore", "`import-account` with a missing key file",
+             ("participant", "import-account", "--keystore", "k.json", "--private-key-file",
+              "nokey.txt"),
+             "error: cannot read private key file nokey.txt: No such file or directory; pass "
+             "--private-key-file with the path of a file holding the hex key"),
     BadInput("keystore-exists", "keystore", "`new-account` over an existing keystore",
              ("participant", "new-account", "--keystore", "k.json"),
              "error: keystore k.json already exists; choose another --keystore path or delete the "

@@ -96,7 +96,13 @@ def import_account(
     ],
 ) -> None:
     """Encrypt an existing private key into a keystore and print its address."""
-    key = private_key_file.read_text().strip()
+    try:
+        key = private_key_file.read_text().strip()
+    except OSError as exc:  # a missing/unreadable file is bad input, not a crash (issue 7)
+        raise _wallet().KeystoreError(
+            f"cannot read private key file {private_key_file}: {exc.strerror}",
+            hint="pass --private-key-file with the path of a file holding the hex key",
+        ) from None
     address = _wallet().import_keystore(keystore, private_key=key, password=_password(confirm=True))
     typer.echo(f"imported account {address} into {keystore}")
 
