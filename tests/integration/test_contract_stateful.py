@@ -357,7 +357,8 @@ class RoundMachine(RuleBasedStateMachine):
         elif how == "wrong":
             secret = enc.keccak256(b"wrong" + self.secrets[a.address])
         else:
-            victims = [x for x in self.revealed if x != a.address] or [self.actors[0].address]
+            others = [x.address for x in self.actors if x.address != a.address]
+            victims = [x for x in self.revealed if x != a.address] or others
             secret = self.secrets[victims[0]]
         error: str | None = None
         if self.tx_phase() is not P.REVEAL:
