@@ -116,8 +116,8 @@ def test_failing_endpoint_is_retried_for_reads_and_signed_sends(
     anvil_node: AnvilNode, deploy_setup: Any, proxy_factory: Any, fault: str
 ) -> None:
     """The first 3 requests of every method fail (HTTP 502), or the first 2 stall past the client
-    timeout: connecting, reading and a signed join still succeed, with exactly one Joined on chain and the
-    sender's nonce up by exactly one."""
+    timeout: connecting, reading and a signed join still succeed, with exactly one Joined on chain
+    and the sender's nonce up by exactly one."""
     setup = deploy_setup(ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url))
     failures = 3 if fault == "error" else 2  # stalls cost a client timeout each: keep it short
     proxy = proxy_factory(lambda method, n: fault if n <= failures else "pass", stall=1.0)
