@@ -110,8 +110,30 @@ def _with_envelope(
     return a, a1, a2
 
 
+class _ParametricCurve:
+    """What the parametric curves share: evaluation through ``_raw`` and the origin tangent."""
+
+    _tangent: float
+
+    def _raw(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        raise NotImplementedError
+
+    def __call__(self, x: ArrayLike) -> FloatArray:
+        return self._raw(_as_array(x))[0]
+
+    def evaluate(
+        self, x: ArrayLike, *, envelope: bool = False
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        xs = _as_array(x)
+        return _with_envelope(self._raw, xs, self._tangent) if envelope else self._raw(xs)
+
+    @property
+    def tangent_point(self) -> float:
+        return self._tangent
+
+
 @dataclass(frozen=True)
-class SgbAccuracy:
+class SgbAccuracy(_ParametricCurve):
     """The paper's standard generalisation bound, clipped at 0.
 
     a(x) = a_opt - (sqrt(2 k (2 + ln(x/k))) + 4) / sqrt(x), and 0 where that is negative or
@@ -167,19 +189,6 @@ class SgbAccuracy:
         h2[~positive] = 0.0
         return a, -h1, -h2
 
-    def __call__(self, x: ArrayLike) -> FloatArray:
-        return self._raw(_as_array(x))[0]
-
-    def evaluate(
-        self, x: ArrayLike, *, envelope: bool = False
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        xs = _as_array(x)
-        return _with_envelope(self._raw, xs, self._tangent) if envelope else self._raw(xs)
-
-    @property
-    def tangent_point(self) -> float:
-        return self._tangent
-
     @property
     def supremum(self) -> float:
         return self.a_opt
@@ -189,7 +198,7 @@ class SgbAccuracy:
 
 
 @dataclass(frozen=True)
-class PowerAccuracy:
+class PowerAccuracy(_ParametricCurve):
     """A fitted learning curve a(x) = a_max - b x^(-alpha), clipped at 0."""
 
     a_max: float
@@ -214,19 +223,6 @@ class PowerAccuracy:
             np.where(positive, self.alpha * p / xs, 0.0),
             np.where(positive, -self.alpha * (self.alpha + 1.0) * p / xs**2, 0.0),
         )
-
-    def __call__(self, x: ArrayLike) -> FloatArray:
-        return self._raw(_as_array(x))[0]
-
-    def evaluate(
-        self, x: ArrayLike, *, envelope: bool = False
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        xs = _as_array(x)
-        return _with_envelope(self._raw, xs, self._tangent) if envelope else self._raw(xs)
-
-    @property
-    def tangent_point(self) -> float:
-        return self._tangent
 
     @property
     def supremum(self) -> float:
