@@ -122,14 +122,16 @@ def test_default_sizes_span_the_pool() -> None:
 
 def test_shipped_demo_curve_is_reproduced_from_the_data() -> None:
     """The digits demo scenario's [accuracy] section is exactly what learning the curve with
-    its documented settings (test 360 rows, seed 0, 8 repeats, default sizes) gives today."""
+    its documented settings (test 360 rows, seed 0, 8 repeats, default sizes) gives today, to
+    1e-7 relative: the least-squares fit lands on the same optimum, but its last digits move
+    with the machine's BLAS and CPU (1.3e-9 relative seen between two x86_64 machines)."""
     scenarios = Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios"
     shipped = tomllib.loads((scenarios / "digits_demo.toml").read_text())["accuracy"]
     learned = cv.learn_curve(ds.digits_rows(), dataset="digits", repeats=8, seed=0, test_size=360)
     assert shipped["kind"] == "power"
-    assert shipped["a_max"] == pytest.approx(learned.fit.a_max, rel=1e-9)
-    assert shipped["b"] == pytest.approx(learned.fit.b, rel=1e-9)
-    assert shipped["alpha"] == pytest.approx(learned.fit.alpha, rel=1e-9)
+    assert shipped["a_max"] == pytest.approx(learned.fit.a_max, rel=1e-7)
+    assert shipped["b"] == pytest.approx(learned.fit.b, rel=1e-7)
+    assert shipped["alpha"] == pytest.approx(learned.fit.alpha, rel=1e-7)
     record = json.loads((scenarios / "digits_curve.json").read_text())
     assert [p["size"] for p in record["points"]] == [p.size for p in learned.points]
 
