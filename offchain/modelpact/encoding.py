@@ -37,6 +37,9 @@ from eth_utils.address import is_address, to_checksum_address
 from modelpact.errors import ModelpactError
 
 __all__ = [
+    "BN128_FIELD_MODULUS",
+    "FRAUD_REWARD_BPS",
+    "MIN_WINDOW_SECONDS",
     "QUANTISATION_SCALE",
     "WAD",
     "Assignment",
@@ -50,25 +53,40 @@ __all__ = [
     "RoundConfig",
     "StandardMerkleTree",
     "Tier",
+    "accuracy_of_count",
+    "allot",
     "assign_rung",
     "bracket",
     "coordinator_commitment",
+    "count_of_accuracy",
+    "curve_compensation",
+    "curve_shortfall",
     "dataset_merkle_root",
     "draw_seed",
+    "forfeit_share",
+    "fraud_reward",
     "from_wad",
     "from_wad_exact",
     "hi_probability",
+    "is_on_bn128",
     "keccak256",
     "leaf_hash",
     "merkle_proof",
     "model_hash",
     "node_hash",
+    "option_ratio_wad",
     "participant_commitment",
+    "participant_commitment_with_key",
+    "participant_dataset_root",
+    "participant_leaf_hash",
+    "participant_merkle_proof",
     "predicted_accuracy",
+    "promise_consistent",
     "quantise_rows",
     "random_secret",
     "target_accuracy",
     "to_wad",
+    "verify_participant_proof",
     "verify_proof",
 ]
 
@@ -78,8 +96,18 @@ WAD = 10**18
 QUANTISATION_SCALE = 10**6
 """Real-valued features are committed as ``floor(x * 1e6)``."""
 
+MIN_WINDOW_SECONDS = 3600
+"""ModelpactRound v2: shortest reveal, delivery and claim window (``MIN_WINDOW``)."""
+
+FRAUD_REWARD_BPS = 1000
+"""ModelpactRound v2: share of the coordinator's bond paid to a successful challenger (10%)."""
+
+BN128_FIELD_MODULUS = 0x30644E72E131A029B85045B68181585D97816A916871CA8D3C208C16D87CFD47
+"""Field modulus p of alt_bn128, the curve of the EVM's ecAdd/ecMul precompiles (delivery keys)."""
+
 _UINT256_MAX = 2**256 - 1
 _LEAF_TYPES = ("uint256", "int256[]")
+_PARTICIPANT_LEAF_TYPES = ("address", "uint256", "int256[]")
 
 
 class EncodingError(ModelpactError, ValueError):
@@ -180,6 +208,44 @@ def participant_commitment(
             ],
         )
     )
+
+
+def participant_commitment_with_key(
+    secret: bytes,
+    delivery_key_x: int,
+    delivery_key_y: int,
+    participant: str,
+    round_address: str,
+    chain_id: int,
+) -> bytes:
+    """ModelpactRound v2: keccak256(abi.encode(bytes32 secret, uint256 deliveryKeyX,
+    uint256 deliveryKeyY, address participant, address round, uint256 chainid)).
+
+    Registers the participant's alt_bn128 delivery public key inside the commitment made at join
+    (published at reveal) and binds it, with the secret, to its owner, this round and this chain.
+    """
+    return keccak(
+        abi_encode(
+            ["bytes32", "uint256", "uint256", "address", "address", "uint256"],
+            [
+                _bytes32(secret, "secret"),
+                _uint(delivery_key_x, "delivery_key_x"),
+                _uint(delivery_key_y, "delivery_key_y"),
+                _address(participant, "participant"),
+                _address(round_address, "round_address"),
+                _uint(chain_id, "chain_id"),
+            ],
+        )
+    )
+
+
+def is_on_bn128(x: int, y: int) -> bool:
+    """Whether (x, y) is an affine point of alt_bn128 (y^2 = x^3 + 3 mod p, not (0, 0)), as the
+    v2 contract checks a delivery key at reveal."""
+    p = BN128_FIELD_MODULUS
+    if not (0 <= x < p and 0 <= y < p) or (x == 0 and y == 0):
+        return False
+    return (y * y - x * x * x - 3) % p == 0
 
 
 def coordinator_commitment(
@@ -341,6 +407,83 @@ def predicted_accuracy(knots: Sequence[tuple[int, int]], data_count: int) -> int
 
 
 # ------------------------------------------------------------------------------------------
+# ModelpactRound v2: exact-count accuracies, promises and money rules (RoundMath)
+# ------------------------------------------------------------------------------------------
+
+
+def accuracy_of_count(correct_count: int, test_row_count: int) -> int:
+    """``floor(count * 1e18 / T)``: the only accuracy v2's postModels accepts for ``count``."""
+    rows = _uint(test_row_count, "test_row_count")
+    if not 0 < rows <= WAD:
+        raise EncodingError(f"test row count {rows} outside [1, 1e18]", hint="commit 1..1e18 rows")
+    count = _uint(correct_count, "correct_count")
+    if count > rows:
+        raise EncodingError(f"{count} correct of {rows} rows", hint="count at most the test rows")
+    return count * WAD // rows
+
+
+def count_of_accuracy(accuracy_wad: int, test_row_count: int) -> int:
+    """The unique count with ``accuracy_of_count(count, T) == accuracy`` (``ceil(acc * T / 1e18)``),
+    as the contract's views recover it; raises if no count gives ``accuracy_wad``."""
+    rows = _uint(test_row_count, "test_row_count")
+    count = -(-_uint(accuracy_wad, "accuracy_wad") * rows // WAD)
+    if count > rows or accuracy_of_count(count, rows) != accuracy_wad:
+        raise EncodingError(
+            f"accuracy {accuracy_wad} is no count over {rows} rows",
+            hint="post floor(count * 1e18 / T)",
+        )
+    return count
+
+
+def option_ratio_wad(promised_value_wad: int, budget_value_wad: int) -> int:
+    """``floor(t * 1e18 / t_bar)`` (0 when t_bar is 0): the ratio v2's constructor expects."""
+    t = _uint(promised_value_wad, "promised_value_wad")
+    t_bar = _uint(budget_value_wad, "budget_value_wad")
+    return 0 if t_bar == 0 else t * WAD // t_bar
+
+
+def promise_consistent(ratio_wad: int, promised_value_wad: int, budget_value_wad: int) -> bool:
+    """v2's constructor check: t <= t_bar and ratio within one unit of ``option_ratio_wad``
+    (t_bar = 0 only with t = 0 and ratio = 0)."""
+    if budget_value_wad == 0:
+        return promised_value_wad == 0 and ratio_wad == 0
+    if promised_value_wad > budget_value_wad:
+        return False
+    return abs(ratio_wad - option_ratio_wad(promised_value_wad, budget_value_wad)) <= 1
+
+
+def forfeit_share(forfeited: int, bond: int, recipients: int) -> int:
+    """Each recipient's equal share of ``forfeited`` bonds of ``bond`` wei (floor; 0 for none).
+
+    Claim: ``forfeit_share(J - r, b, r)``; after a cancel: ``forfeit_share(J - d, b, d)``."""
+    return 0 if recipients == 0 else forfeited * bond // recipients
+
+
+def fraud_reward(coordinator_bond: int) -> int:
+    """``floor(B * FRAUD_REWARD_BPS / 10000)``: what a successful challenger is paid."""
+    return _uint(coordinator_bond, "coordinator_bond") * FRAUD_REWARD_BPS // 10_000
+
+
+def allot(coordinator_bond: int, delivered: int) -> int:
+    """``floor((B - fraud_reward(B)) / d)``: each deliverer's allot of the coordinator's bond (what
+    fraud or a failed delivery pays it, and the cap of its curve compensation)."""
+    if delivered <= 0:
+        raise EncodingError("no deliverers", hint="a posted round has at least quorum >= 1")
+    return (coordinator_bond - fraud_reward(coordinator_bond)) // delivered
+
+
+def curve_shortfall(predicted_wad: int, measured_wad: int, tolerance_wad: int) -> int:
+    """``max(0, predicted - tolerance - measured)`` (WAD), the v2 curve check at post."""
+    return max(0, predicted_wad - tolerance_wad - measured_wad)
+
+
+def curve_compensation(ratio_wad: int, shortfall_wad: int, wei_per_wad: int, cap: int) -> int:
+    """``min(cap, floor(ratio * shortfall * rho / 1e36))`` wei: a deliverer's curve compensation
+    (``cap`` is its allot)."""
+    return min(cap, ratio_wad * shortfall_wad * _uint(wei_per_wad, "wei_per_wad") // (WAD * WAD))
+
+
+# ------------------------------------------------------------------------------------------
 # Merkle trees (OpenZeppelin StandardMerkleTree, leaves ("uint256", "int256[]"))
 # ------------------------------------------------------------------------------------------
 
@@ -359,6 +502,16 @@ def _row(values: Sequence[int], i: int) -> list[int]:
 def leaf_hash(index: int, values: Sequence[int]) -> bytes:
     """keccak256(bytes.concat(keccak256(abi.encode(uint256 index, int256[] values))))."""
     encoded = abi_encode(list(_LEAF_TYPES), [_uint(index, "row index"), _row(values, index)])
+    return keccak(keccak(encoded))
+
+
+def participant_leaf_hash(participant: str, index: int, values: Sequence[int]) -> bytes:
+    """ModelpactRound v2 data-root leaf, bound to its contributor: keccak256(bytes.concat(
+    keccak256(abi.encode(address participant, uint256 index, int256[] values))))."""
+    encoded = abi_encode(
+        list(_PARTICIPANT_LEAF_TYPES),
+        [_address(participant, "participant"), _uint(index, "row index"), _row(values, index)],
+    )
     return keccak(keccak(encoded))
 
 
@@ -383,7 +536,21 @@ class StandardMerkleTree:
         """Build the tree of ``rows`` (each an integer row, label last)."""
         if len(rows) == 0:
             raise EncodingError("a dataset needs at least one row", hint="commit non-empty data")
-        hashes = [leaf_hash(i, row) for i, row in enumerate(rows)]
+        return cls._of_leaves([leaf_hash(i, row) for i, row in enumerate(rows)])
+
+    @classmethod
+    def of_participant(cls, participant: str, rows: Sequence[Sequence[int]]) -> StandardMerkleTree:
+        """ModelpactRound v2: the tree of ``participant``'s ``rows`` over leaves
+        ("address", "uint256", "int256[]"), so a copy of another participant's rows has another
+        root."""
+        if len(rows) == 0:
+            raise EncodingError("a dataset needs at least one row", hint="commit non-empty data")
+        return cls._of_leaves(
+            [participant_leaf_hash(participant, i, r) for i, r in enumerate(rows)]
+        )
+
+    @classmethod
+    def _of_leaves(cls, hashes: list[bytes]) -> StandardMerkleTree:
         order = sorted(range(len(hashes)), key=lambda i: hashes[i])
         size = 2 * len(hashes) - 1
         tree: list[bytes] = [b""] * size
@@ -429,6 +596,28 @@ def merkle_proof(rows: Sequence[Sequence[int]], i: int) -> list[bytes]:
 def verify_proof(root: bytes, index: int, values: Sequence[int], proof: Sequence[bytes]) -> bool:
     """Whether row ``(index, values)`` is in the tree with ``root`` (as ``MerkleProof.verify``)."""
     node = leaf_hash(index, values)
+    for sibling in proof:
+        node = node_hash(node, _bytes32(sibling, "proof element"))
+    return node == _bytes32(root, "root")
+
+
+def participant_dataset_root(participant: str, rows: Sequence[Sequence[int]]) -> bytes:
+    """ModelpactRound v2: the data root ``participant`` commits at join for ``rows``."""
+    return StandardMerkleTree.of_participant(participant, rows).root
+
+
+def participant_merkle_proof(
+    participant: str, rows: Sequence[Sequence[int]], i: int
+) -> list[bytes]:
+    """ModelpactRound v2: the proof of row ``i`` in ``participant``'s tree."""
+    return StandardMerkleTree.of_participant(participant, rows).proof(i)
+
+
+def verify_participant_proof(
+    root: bytes, participant: str, index: int, values: Sequence[int], proof: Sequence[bytes]
+) -> bool:
+    """Whether ``participant``'s row ``(index, values)`` is in the v2 tree with ``root``."""
+    node = participant_leaf_hash(participant, index, values)
     for sibling in proof:
         node = node_hash(node, _bytes32(sibling, "proof element"))
     return node == _bytes32(root, "root")
