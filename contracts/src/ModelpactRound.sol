@@ -11,17 +11,18 @@ import {RoundMath} from "./libraries/RoundMath.sol";
 /// @dev    Gas layout (targets: join <= 100k, reveal <= 50k, claim <= 65k, postModels <= 150k +
 ///         30k per tier + 25k per posted model):
 ///           - the counters and flags every per-participant action reads live in ONE packed slot
-///             (`_state`), made non-zero at deployment (`live`) so the first join does not pay a
+///             (`_state`), made non-zero at deployment (`unswept`) so the first join does not pay a
 ///             fresh-slot write;
 ///           - each participant uses two slots: its entry keyed by address (flags and what it was
 ///             paid out of the coordinator's bond) and its randomness commitment keyed by its DATA
 ///             ROOT. Keying the commitment by the root refuses a duplicate root for free (the
 ///             slot is written anyway) and never needs overwriting: no draw seed is stored, reveal
 ///             and claim recompute it from the secret;
-///           - the curve compensation of each option is fixed at post and stored in the option's
-///             first slot next to its ratio (read at claim anyway), so a claim needs no division;
-///           - rung accuracies are packed four to a slot, the collective model's first, and a claim
-///             binary-searches them.
+///           - each option's target accuracy and upper rung (its bracket) are fixed at post and
+///             stored in the option's first slot, read by a claim anyway: a claim reads the two
+///             rungs it draws between, never searches, and needs no multiplication;
+///           - an option's curve compensation is read only when the curve check found a shortfall
+///             (a flag in `_state`); rung accuracies are packed four to a slot.
 ///         Every per-participant action is O(1); loops run only over the menu (<= 64 options), the
 ///         tiers (<= 32), the curve knots (<= 64) and, at post or cancel, the undelivered list.
 ///         Configuration is read through internal getters (`_participantBond()`, ...) so that
@@ -76,28 +77,30 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         uint64 totalData;
         uint40 postedAt;
         uint8 tierCount;
-        bool live;
+        bool unswept; // true from deployment until the sweep (keeps this slot non-zero)
         bool coordinatorRevealed;
         bool posted;
         bool cancelled;
         bool fraudProven;
-        bool swept;
+        bool hasShortfall; // the curve check found a shortfall: options' compensations are set
     }
 
-    /// @dev What the post fixed about the coordinator's bond, one slot (written at post).
+    /// @dev What the post fixed about the coordinator's bond, one slot (B < 2^96).
     struct Outcome {
         uint96 allot; // each deliverer's allot (RoundMath.allot)
         uint96 liability; // sum of entitlements (ignored once fraud is proven: then all of B)
         uint64 shortfallWad; // curve check result
     }
 
-    /// @dev An option as stored: slot 0 = (dataCount, ratioWad, joinCount, compensation), slot 1 =
-    ///      (t, t_bar). `compensation` is the option's curve compensation in wei, set at post.
+    /// @dev An option as stored: slot 0 = (dataCount, ratioWad, joinCount, targetWad, hiRung),
+    ///      slot 1 = (t, t_bar). The target (ratio x collective accuracy) and the lowest rung at or
+    ///      above it are set at post.
     struct StoredOption {
         uint64 dataCount;
         uint64 ratioWad;
         uint32 joinCount;
-        uint96 compensation;
+        uint64 targetWad;
+        uint8 hiRung;
         uint128 promisedValueWad;
         uint128 budgetValueWad;
     }
@@ -118,9 +121,12 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     State private _state;
     Outcome private _outcome;
     StoredOption[] private _options;
-    CurveKnot[] private _curve;
+    /// @dev Knot i = (dataCount << 64) | accuracyWad; uint128 elements pack two to a slot.
+    uint128[] private _curve;
     mapping(address participant => Entry) private _entries;
     mapping(bytes32 dataRoot => bytes32 commitment) private _commitments;
+    /// @dev Curve compensation in wei per deliverer of an option (only when `hasShortfall`).
+    mapping(uint256 optionId => uint256 compensation) private _compensation;
     bytes32 private _coordinatorSecret;
     /// @dev Indexed by rung: 1..L tiers, L + 1 the collective model (index 0 unused).
     bytes32[MAX_TIERS + 2] private _modelHashByRung;
@@ -169,7 +175,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         _REVEAL_WINDOW = config_.schedule.revealWindow;
         _DELIVERY_WINDOW = config_.schedule.deliveryWindow;
         _CLAIM_WINDOW = config_.schedule.claimWindow;
-        _state.live = true;
+        _state.unswept = true;
 
         emit RoundPublished(msg.sender, config_.scenarioHash, menu_, config_, curve_, msg.value);
     }
@@ -195,29 +201,24 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         if (_commitments[dataRoot] != 0) revert DuplicateDataRoot(dataRoot);
 
         uint32 index = s.joined;
+        uint64 newTotal;
         // unchecked: index < capacity <= type(uint32).max; joinCount <= joined < capacity; and the
         // constructor checked capacity * (largest dataCount) <= type(uint64).max, so the total of
         // at most `capacity` row counts cannot overflow.
         unchecked {
-            s.joined = index + 1;
-            s.delivered = index + 1;
-            s.totalData += required;
+            newTotal = s.totalData + required;
+            _state.joined = index + 1;
+            _state.delivered = index + 1;
             o.joinCount += 1;
         }
-        _state = s;
-        _entries[msg.sender] = Entry({
-            index: index,
-            optionId: optionId,
-            joined: true,
-            revealed: false,
-            claimed: false,
-            undelivered: false,
-            deliveryFailed: false,
-            paidFromBond: 0
-        });
+        // Field by field: a whole-struct copy would write every member (one SSTORE each).
+        _state.totalData = newTotal;
+        entry.index = index;
+        entry.optionId = optionId;
+        entry.joined = true;
         _commitments[dataRoot] = commitment;
 
-        emit Joined(msg.sender, index, optionId, dataRoot, rowCount, commitment, msg.value, s.totalData);
+        emit Joined(msg.sender, index, optionId, dataRoot, rowCount, commitment, msg.value, newTotal);
     }
 
     /// @inheritdoc IModelpactRound
@@ -255,10 +256,10 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         // n <= MAX_TIERS = 32 fits a uint8.
         // forge-lint: disable-next-line(unsafe-typecast)
         s.tierCount = uint8(n);
+        s.hasShortfall = _checkCurve(s, collective.accuracyWad, lostByOption);
         _state = s;
 
         emit ModelsPosted(collective, tiers, s.delivered, s.totalData, block.timestamp + _revealWindow());
-        _checkCurve(s, collective.accuracyWad, lostByOption);
     }
 
     /// @inheritdoc IModelpactRound
@@ -313,8 +314,8 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
 
         StoredOption storage o = _options[entry.optionId];
         (uint256 rung, uint256 accuracy, uint256 targetAccuracy) =
-            _assign(s, o.ratioWad, _drawSeed(secret, entry.index));
-        uint256 owedFromBond = _entitlement(entry, o.compensation, s.fraudProven);
+            _draw(s, o.targetWad, o.hiRung, _drawSeed(secret, entry.index));
+        uint256 owedFromBond = _entitlement(s, entry);
         // unchecked: paidFromBond only ever grows to a value of `_entitlement`, which never
         // decreases (compensation is fixed at post; allot >= compensation; flags only turn on).
         uint256 compensation;
@@ -324,11 +325,11 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         uint256 share = RoundMath.share(s.joined - s.revealed, _participantBond(), s.revealed);
         uint256 bond = _participantBond();
 
-        entry.claimed = true;
+        Entry storage stored = _entries[msg.sender];
+        stored.claimed = true;
         // owedFromBond <= allot <= coordinator bond < 2^96 (checked in the constructor).
         // forge-lint: disable-next-line(unsafe-typecast)
-        entry.paidFromBond = uint96(owedFromBond);
-        _entries[msg.sender] = entry;
+        stored.paidFromBond = uint96(owedFromBond);
 
         emit Claimed(
             msg.sender,
@@ -354,7 +355,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         Entry memory entry = _entries[msg.sender];
         if (!entry.joined) revert NotParticipant(msg.sender);
         if (entry.undelivered) revert ParticipantUndelivered(msg.sender);
-        uint256 owedFromBond = _entitlement(entry, _options[entry.optionId].compensation, s.fraudProven);
+        uint256 owedFromBond = _entitlement(s, entry);
         if (owedFromBond <= entry.paidFromBond) revert NothingOwed(msg.sender);
         uint256 amount;
         // unchecked: owedFromBond > paidFromBond (checked just above).
@@ -410,11 +411,11 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     /// @inheritdoc IModelpactRound
     function sweep() external override nonReentrant {
         State memory s = _state;
-        if (s.swept) revert AlreadySwept();
+        if (!s.unswept) revert AlreadySwept();
         (bool open, uint256 amount, uint256 owedToParticipants, uint256 opensAt) = _sweepable(s);
         if (!open) revert SweepTooEarly(block.timestamp, opensAt);
 
-        _state.swept = true;
+        _state.unswept = false;
 
         emit Swept(_coordinator(), amount, owedToParticipants);
 
@@ -545,7 +546,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     /// @inheritdoc IModelpactRound
     function collectiveModel() external view override returns (PostedModel memory) {
         State memory s = _state;
-        if (!s.posted) return PostedModel(0, 0, 0, 0);
+        if (!s.posted) return PostedModel(0, 0, 0);
         return _postedModel(uint256(s.tierCount) + 1, _accuracyAt(0));
     }
 
@@ -568,7 +569,8 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         Entry memory entry = _entries[account];
         if (!entry.joined) revert NotParticipant(account);
         if (entry.undelivered) revert ParticipantUndelivered(account);
-        return _assign(s, _options[entry.optionId].ratioWad, _drawSeed(secret, entry.index));
+        StoredOption storage o = _options[entry.optionId];
+        return _draw(s, o.targetWad, o.hiRung, _drawSeed(secret, entry.index));
     }
 
     /// @inheritdoc IModelpactRound
@@ -577,10 +579,13 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         uint256 x0 = 0;
         uint256 y0 = 0;
         for (uint256 i = 0; i < n; ++i) {
-            CurveKnot memory k = _curve[i];
-            if (dataCount < k.dataCount) return RoundMath.interpolate(x0, y0, k.dataCount, k.accuracyWad, dataCount);
-            x0 = k.dataCount;
-            y0 = k.accuracyWad;
+            uint256 knot = _curve[i];
+            uint256 x1 = knot >> 64;
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint256 y1 = uint64(knot);
+            if (dataCount < x1) return RoundMath.interpolate(x0, y0, x1, y1, dataCount);
+            x0 = x1;
+            y0 = y1;
         }
         // Flat beyond the last knot; 0 without knots.
         return y0;
@@ -597,7 +602,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         State memory s = _state;
         Entry memory entry = _entries[account];
         if (!s.posted || !entry.joined) return (0, entry.paidFromBond);
-        return (_entitlement(entry, _options[entry.optionId].compensation, s.fraudProven), entry.paidFromBond);
+        return (_entitlement(s, entry), entry.paidFromBond);
     }
 
     /// @inheritdoc IModelpactRound
@@ -613,8 +618,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         if (p == Phase.Cancelled) {
             return entry.claimed ? 0 : b + RoundMath.share(s.joined - s.delivered, b, s.delivered);
         }
-        uint256 fromBond =
-            _entitlement(entry, _options[entry.optionId].compensation, s.fraudProven) - entry.paidFromBond;
+        uint256 fromBond = _entitlement(s, entry) - entry.paidFromBond;
         // A revealer is owed its bond and its forfeit share as it stands (it only shrinks if more
         // deliverers reveal); a deliverer that has not revealed, only its entitlement.
         if (!entry.revealed || entry.claimed) return fromBond;
@@ -634,7 +638,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
 
     /// @inheritdoc IModelpactRound
     function swept() external view override returns (bool) {
-        return _state.swept;
+        return !_state.unswept;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -725,7 +729,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
                     revert OptionsNotSorted(i);
                 }
             }
-            _options.push(StoredOption(o.dataCount, o.ratioWad, 0, 0, o.promisedValueWad, o.budgetValueWad));
+            _options.push(StoredOption(o.dataCount, o.ratioWad, 0, 0, 0, o.promisedValueWad, o.budgetValueWad));
         }
         return menu_[optionCount_ - 1].dataCount;
     }
@@ -771,7 +775,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
             if (k.accuracyWad > _WAD || (i > 0 && curve_[i - 1].dataCount >= k.dataCount)) {
                 revert CurveNotAscending(i);
             }
-            _curve.push(k);
+            _curve.push((uint128(k.dataCount) << 64) | k.accuracyWad);
         }
     }
 
@@ -781,15 +785,19 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
 
     /// @dev Budget check (tiers strictly ascending, non-zero, strictly below the collective model),
     ///      exact-count accuracies, non-zero and pairwise distinct hashes; stores hashes, log roots
-    ///      and packed accuracies by rung.
+    ///      and packed accuracies by rung, then each option's bracket.
     function _storeModels(PostedModel calldata collective, PostedModel[] calldata tiers) internal {
         uint256 n = tiers.length;
         uint256 collectiveAccuracy = collective.accuracyWad;
         _checkModel(n + 1, collective);
-        if (collectiveAccuracy == 0) revert AccuracyNotCount(n + 1, 0, collective.correctCount, _testRowCount());
 
         uint256[(MAX_TIERS + 4) / 4] memory words;
         words[0] = collectiveAccuracy;
+        bytes32[] memory hashes = new bytes32[](n + 1);
+        hashes[n] = collective.modelHash;
+        // A 256-bit filter on each hash's low byte: only a filter hit pays the O(n) scan, so an
+        // honest post checks distinctness in O(n) (a coordinator crafting hits pays its own gas).
+        uint256 seen = 1 << uint8(uint256(collective.modelHash));
         uint256 previous = 0;
         for (uint256 i = 0; i < n; ++i) {
             PostedModel calldata t = tiers[i];
@@ -799,12 +807,12 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
             if (acc >= collectiveAccuracy) revert TierAboveCollective(i, acc, collectiveAccuracy);
             if (acc <= previous) revert TiersNotAscending(i);
             previous = acc;
-            // Distinct from the collective model and from every earlier tier (O(n^2), n <= 32).
-            if (t.modelHash == collective.modelHash) revert DuplicateModelHash(rung, t.modelHash);
-            for (uint256 j = 0; j < i; ++j) {
-                if (tiers[j].modelHash == t.modelHash) revert DuplicateModelHash(rung, t.modelHash);
-            }
-            _modelHashByRung[rung] = t.modelHash;
+            bytes32 h = t.modelHash;
+            uint256 bit = 1 << uint8(uint256(h));
+            if (seen & bit != 0) _checkDistinct(hashes, i, h);
+            seen |= bit;
+            hashes[i] = h;
+            _modelHashByRung[rung] = h;
             _logRootByRung[rung] = t.logRoot;
             words[rung >> 2] |= acc << ((rung & 3) * 64);
         }
@@ -813,14 +821,44 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         for (uint256 w = 0; w <= n >> 2; ++w) {
             _accuracyWords[w] = words[w];
         }
+        _storeBrackets(collectiveAccuracy, n);
     }
 
-    /// @dev A posted model: non-zero hash and log root, accuracy = floor(count * 1e18 / T), count <= T.
+    /// @dev `h` (tier i's hash) differs from the collective model's (last) and tiers 0..i-1.
+    function _checkDistinct(bytes32[] memory hashes, uint256 i, bytes32 h) internal pure {
+        if (h == hashes[hashes.length - 1]) revert DuplicateModelHash(i + 1, h);
+        for (uint256 j = 0; j < i; ++j) {
+            if (hashes[j] == h) revert DuplicateModelHash(i + 1, h);
+        }
+    }
+
+    /// @dev Each option's target (ratio x collective accuracy, floor) and the lowest rung at or
+    ///      above it (rung 0 for a zero target), so a claim never searches. O(options x log tiers)
+    ///      warm reads of the words just written.
+    function _storeBrackets(uint256 collectiveAccuracy, uint256 tierCount_) internal {
+        uint256 optionCount_ = _options.length;
+        for (uint256 i = 0; i < optionCount_; ++i) {
+            StoredOption storage o = _options[i];
+            uint256 targetAccuracy = RoundMath.target(o.ratioWad, collectiveAccuracy);
+            // target <= collective <= 1e18 < 2^64; the rung <= MAX_TIERS + 1 fits a uint8.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            o.targetWad = uint64(targetAccuracy);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            o.hiRung = uint8(_upperRung(targetAccuracy, tierCount_));
+        }
+    }
+
+    /// @dev A posted model: non-zero hash and log root, and an accuracy that is an exact count over
+    ///      the T test rows: with c = ceil(acc * T / 1e18), 1 <= c <= T and floor(c * 1e18 / T) == acc
+    ///      (the only count that can give acc, since T <= 1e18 makes the map injective).
     function _checkModel(uint256 rung, PostedModel calldata m) internal view {
         if (m.modelHash == 0 || m.logRoot == 0) revert ZeroCommitment();
         uint256 rows = _testRowCount();
-        if (m.correctCount > rows || m.accuracyWad != RoundMath.accuracyOfCount(m.correctCount, rows)) {
-            revert AccuracyNotCount(rung, m.accuracyWad, m.correctCount, rows);
+        uint256 acc = m.accuracyWad;
+        // acc < 2^64 and rows <= 1e18: the product fits.
+        uint256 count = (acc * rows + _WAD - 1) / _WAD;
+        if (count == 0 || count > rows || RoundMath.accuracyOfCount(count, rows) != acc) {
+            revert AccuracyNotCount(rung, acc, rows);
         }
     }
 
@@ -859,7 +897,8 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
 
     /// @dev Issue 13: the measured collective accuracy against the curve's prediction for the
     ///      delivered rows; fixes the allot, each option's curve compensation and the liability.
-    function _checkCurve(State memory s, uint256 measured, uint256[] memory lostByOption) internal {
+    ///      Returns whether there is a shortfall (then compensations are set).
+    function _checkCurve(State memory s, uint256 measured, uint256[] memory lostByOption) internal returns (bool) {
         uint256 predicted = predictedAccuracy(s.totalData);
         uint256 tolerance = _curveToleranceWad();
         uint256 shortfallWad = RoundMath.shortfall(predicted, measured, tolerance);
@@ -873,18 +912,17 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
                 if (deliverers == 0) continue;
                 uint256 comp = RoundMath.curveCompensation(o.ratioWad, shortfallWad, _shortfallWeiPerWad(), allot);
                 if (comp == 0) continue;
-                // comp <= allot < 2^96.
-                // forge-lint: disable-next-line(unsafe-typecast)
-                o.compensation = uint96(comp);
+                _compensation[i] = comp;
                 total += deliverers * comp;
             }
         }
-        // allot, total <= coordinator bond < 2^96 (sum over deliverers of at most allot each);
+        // allot and total <= coordinator bond < 2^96 (at most one allot per deliverer);
         // shortfall <= predicted <= 1e18 < 2^64.
         // forge-lint: disable-next-line(unsafe-typecast)
         _outcome = Outcome(uint96(allot), uint96(total), uint64(shortfallWad));
 
         emit CurveChecked(s.totalData, predicted, measured, tolerance, shortfallWad, allot, total);
+        return shortfallWad > 0;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -909,8 +947,9 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     function _failDelivery(DeliveryFailure reason) internal {
         Entry memory entry = _entries[msg.sender];
         Outcome memory out = _outcome;
-        if (!_state.fraudProven) {
-            uint256 comp = _options[entry.optionId].compensation;
+        State memory s = _state;
+        if (!s.fraudProven) {
+            uint256 comp = _compensationOf(s, entry.optionId);
             // unchecked: comp <= allot, and the liability counts at most one allot per deliverer,
             // so liability + (allot - comp) <= delivered * allot <= coordinator bond < 2^96.
             unchecked {
@@ -919,9 +958,9 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
             }
         }
         uint256 amount = out.allot - entry.paidFromBond;
-        entry.deliveryFailed = true;
-        entry.paidFromBond = out.allot;
-        _entries[msg.sender] = entry;
+        Entry storage stored = _entries[msg.sender];
+        stored.deliveryFailed = true;
+        stored.paidFromBond = out.allot;
 
         emit DeliveryFailed(msg.sender, reason, out.allot);
 
@@ -1017,10 +1056,15 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     }
 
     /// @dev What `entry` is owed out of the coordinator's bond in total (0 before the post).
-    function _entitlement(Entry memory entry, uint256 compensation, bool fraud) internal view returns (uint256) {
+    function _entitlement(State memory s, Entry memory entry) internal view returns (uint256) {
         if (entry.undelivered) return 0;
-        if (fraud || entry.deliveryFailed) return _outcome.allot;
-        return compensation;
+        if (s.fraudProven || entry.deliveryFailed) return _outcome.allot;
+        return _compensationOf(s, entry.optionId);
+    }
+
+    /// @dev An option's curve compensation per deliverer (read only when there is a shortfall).
+    function _compensationOf(State memory s, uint256 optionId) internal view returns (uint256) {
+        return s.hasShortfall ? _compensation[optionId] : 0;
     }
 
     /// @dev Sends `amount` to the caller (its own claim, refund or compensation).
@@ -1036,28 +1080,18 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     }
 
     function _postedModel(uint256 rung, uint256 accuracy) internal view returns (PostedModel memory) {
-        uint256 rows = _testRowCount();
-        // The count is the unique c with floor(c * 1e18 / T) == accuracy: c = ceil(accuracy * T / 1e18).
-        uint256 count = (accuracy * rows + _WAD - 1) / _WAD;
-        // accuracy <= 1e18 and count <= T <= 1e18 fit uint64.
+        // accuracy <= 1e18 fits uint64.
         // forge-lint: disable-next-line(unsafe-typecast)
-        return PostedModel(_modelHashByRung[rung], uint64(accuracy), uint64(count), _logRootByRung[rung]);
+        return PostedModel(_modelHashByRung[rung], uint64(accuracy), _logRootByRung[rung]);
     }
 
     /// @dev Rung 0 = no model (accuracy 0), rungs 1..L = tiers, rung L+1 = the collective model.
-    ///      Finds the lowest rung `hi` with accuracy >= target; lo = hi - 1; draws between them.
-    function _assign(State memory s, uint256 ratioWad, bytes32 seed)
-        internal
-        view
-        returns (uint256 rung, uint256 accuracy, uint256 targetAccuracy)
-    {
-        uint256 collectiveAccuracy = _accuracyAt(0);
-        targetAccuracy = RoundMath.target(ratioWad, collectiveAccuracy);
-        if (targetAccuracy == 0) return (0, 0, 0);
-        // Binary search over rungs 1..L for the first tier at or above the target (tiers ascend
-        // strictly): at most 6 probes touching at most 4 packed slots, O(log tiers) reads.
+    ///      The lowest rung with accuracy >= target (0 for a zero target): a binary search over
+    ///      the tiers (they ascend strictly), at most 6 probes.
+    function _upperRung(uint256 targetAccuracy, uint256 tierCount_) internal view returns (uint256) {
+        if (targetAccuracy == 0) return 0;
         uint256 first = 1;
-        uint256 end = uint256(s.tierCount) + 1;
+        uint256 end = tierCount_ + 1;
         while (first < end) {
             uint256 mid;
             // unchecked: first < end <= MAX_TIERS + 1, the sum cannot overflow.
@@ -1068,17 +1102,37 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
             else first = mid + 1;
         }
         // `first` is the tier rung found, or L + 1 (the collective model) when none is high enough.
-        uint256 hiAccuracy = first <= s.tierCount ? _accuracyAt(first) : collectiveAccuracy;
-        // unchecked: first >= 1.
+        return first;
+    }
+
+    /// @dev The draw between `hiRung` and the rung below it for `targetAccuracy` (see the header).
+    function _draw(State memory s, uint256 targetAccuracy, uint256 hiRung, bytes32 seed)
+        internal
+        view
+        returns (uint256 rung, uint256 accuracy, uint256 target_)
+    {
+        if (targetAccuracy == 0) return (0, 0, 0);
+        uint256 hiAccuracy = hiRung > s.tierCount ? _accuracyAt(0) : _accuracyAt(hiRung);
         uint256 lo;
+        // unchecked: hiRung >= 1 for a non-zero target.
         unchecked {
-            lo = first - 1;
+            lo = hiRung - 1;
         }
         uint256 loAccuracy = lo == 0 ? 0 : _accuracyAt(lo);
         if (RoundMath.drawsHigh(seed, loAccuracy, hiAccuracy, targetAccuracy)) {
-            return (first, hiAccuracy, targetAccuracy);
+            return (hiRung, hiAccuracy, targetAccuracy);
         }
         return (lo, loAccuracy, targetAccuracy);
+    }
+
+    /// @dev The assignment for any ratio (the option's bracket computed on the spot).
+    function _assign(State memory s, uint256 ratioWad, bytes32 seed)
+        internal
+        view
+        returns (uint256 rung, uint256 accuracy, uint256 targetAccuracy)
+    {
+        targetAccuracy = RoundMath.target(ratioWad, _accuracyAt(0));
+        return _draw(s, targetAccuracy, _upperRung(targetAccuracy, s.tierCount), seed);
     }
 
     function _rungModelHash(uint256 rung) internal view returns (bytes32) {

@@ -93,10 +93,7 @@ abstract contract RoundFixture is Test {
     /// @dev A posted model scoring `count` of the TEST_ROWS rows.
     function _model(string memory label, uint64 count) internal pure returns (IModelpactRound.PostedModel memory) {
         return IModelpactRound.PostedModel(
-            keccak256(bytes(label)),
-            uint64(uint256(count) * WAD / TEST_ROWS),
-            count,
-            keccak256(abi.encode("log", label))
+            keccak256(bytes(label)), uint64(uint256(count) * WAD / TEST_ROWS), keccak256(abi.encode("log", label))
         );
     }
 

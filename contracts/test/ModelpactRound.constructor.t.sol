@@ -237,7 +237,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.ToleranceOutOfRange.selector, 1e18 + 1), cfg);
     }
 
-    function test_constructor_revertsOnBondsAbove96Bits() public {
+    function test_constructor_revertsOnBondsTooLargeToAccount() public {
         IModelpactRound.Config memory cfg = _config(5);
         cfg.participantBond = uint256(type(uint96).max) + 1;
         _expectConfigRevert(

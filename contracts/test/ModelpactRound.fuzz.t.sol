@@ -35,11 +35,9 @@ contract ModelpactRoundFuzzTest is RoundFixture {
             uint256 step = 1 + uint256(keccak256(abi.encode(tierSeed, i))) % spread;
             prev += step;
             accs[i] = prev;
-            tiers[i] = IModelpactRound.PostedModel(keccak256(abi.encode(i)), uint64(prev), uint64(prev), bytes32(i + 1));
+            tiers[i] = IModelpactRound.PostedModel(keccak256(abi.encode(i)), uint64(prev), bytes32(i + 1));
         }
-        r.postModels(
-            IModelpactRound.PostedModel(keccak256("c"), collective, collective, keccak256("l")), tiers, new address[](0)
-        );
+        r.postModels(IModelpactRound.PostedModel(keccak256("c"), collective, keccak256("l")), tiers, new address[](0));
         vm.stopPrank();
     }
 

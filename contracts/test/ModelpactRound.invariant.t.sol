@@ -157,8 +157,8 @@ contract RoundHandler is Test {
         IModelpactRound.PostedModel[] memory tiers = new IModelpactRound.PostedModel[](n);
         for (uint256 i = 0; i < n; ++i) {
             uint64 count = uint64((uint256(c) * (i + 1)) / (n + 1));
-            if (i > 0 && count <= tiers[i - 1].correctCount) count = tiers[i - 1].correctCount + 1;
-            tiers[i] = IModelpactRound.PostedModel(keccak256(abi.encode("t", i)), count * 1e15, count, bytes32(i + 1));
+            if (i > 0 && count * 1e15 <= tiers[i - 1].accuracyWad) count = uint64(tiers[i - 1].accuracyWad / 1e15) + 1;
+            tiers[i] = IModelpactRound.PostedModel(keccak256(abi.encode("t", i)), count * 1e15, bytes32(i + 1));
         }
         address[] memory lost = _joinedActors(lostMask); // before the prank: it calls the round
         vm.prank(coordinator);
@@ -166,7 +166,7 @@ contract RoundHandler is Test {
             ++reached["revealCoordinator"];
         } catch {} // an honest coordinator reveals first (a hostile one may post without it: refused)
         vm.prank(coordinator);
-        try round.postModels(IModelpactRound.PostedModel(keccak256("c"), c * 1e15, c, keccak256("log")), tiers, lost) {
+        try round.postModels(IModelpactRound.PostedModel(keccak256("c"), c * 1e15, keccak256("log")), tiers, lost) {
             ++reached["post"];
             (uint256 s,) = round.shortfall();
             if (s > 0) ++reached["post with shortfall"];

@@ -90,10 +90,10 @@ contract ModelpactRoundPostTest is RoundFixture {
         _revealCoordinator();
         uint256 allot = (COORD_BOND - COORD_BOND / 10) / 3;
         vm.expectEmit(false, false, false, true, address(round));
-        emit ModelsPosted(_collective(), _tiers(), 3, 700, block.timestamp + WINDOW);
-        vm.expectEmit(false, false, false, true, address(round));
         // 700 rows: the curve predicts 0.2 + 0.6 * 600 / 900 = 0.6; measured 0.9: no shortfall.
         emit CurveChecked(700, 6e17, 9e17, TOLERANCE, 0, allot, 0);
+        vm.expectEmit(false, false, false, true, address(round));
+        emit ModelsPosted(_collective(), _tiers(), 3, 700, block.timestamp + WINDOW);
         _post();
         assertEq(round.tierCount(), 2);
         assertEq(abi.encode(round.tier(1)), abi.encode(_model("tier-2", 500)));
@@ -153,8 +153,8 @@ contract ModelpactRoundPostTest is RoundFixture {
     function test_postModels_revertsOnZeroAccuracyTier() public {
         _revealCoordinator();
         IModelpactRound.PostedModel[] memory tiers = _tiers();
-        tiers[0] = _model("tier-1", 0);
-        _expectPostRevert(abi.encodeWithSelector(IModelpactRound.TiersNotAscending.selector, 0), tiers);
+        tiers[0] = _model("tier-1", 0); // no correct row: not a posted model
+        _expectPostRevert(abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 1, 0, TEST_ROWS), tiers);
     }
 
     function test_postModels_revertsOnZeroHashOrLogRoot() public {
@@ -171,30 +171,20 @@ contract ModelpactRoundPostTest is RoundFixture {
         _postWith(c, new address[](0));
     }
 
-    /// Issue 14: a posted accuracy is floor(count * 1e18 / T) for its count, exactly.
+    /// Issue 14: a posted accuracy is floor(count * 1e18 / T) for some count 1..T, exactly.
     function test_postModels_revertsOnAccuracyThatIsNotACount() public {
         _revealCoordinator();
         IModelpactRound.PostedModel[] memory tiers = _tiers();
         tiers[1].accuracyWad += 1; // 500 / 1000 + 1 wei: no count gives it
         _expectPostRevert(
-            abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 2, 5e17 + 1, 500, TEST_ROWS), tiers
-        );
-        tiers = _tiers();
-        tiers[0].correctCount = 201; // count and accuracy disagree
-        _expectPostRevert(
-            abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 1, 2e17, 201, TEST_ROWS), tiers
+            abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 2, 5e17 + 1, TEST_ROWS), tiers
         );
         IModelpactRound.PostedModel memory c = _collective();
-        c.correctCount = TEST_ROWS + 1;
-        c.accuracyWad = 1e18 + 1e15;
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IModelpactRound.AccuracyNotCount.selector, 3, c.accuracyWad, TEST_ROWS + 1, TEST_ROWS
-            )
-        );
+        c.accuracyWad = 1e18 + 1e15; // 1001 of 1000 rows
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 3, c.accuracyWad, TEST_ROWS));
         _postWith(c, new address[](0));
         c = _model("collective", 0);
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 3, 0, 0, TEST_ROWS));
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 3, 0, TEST_ROWS));
         _postWith(c, new address[](0));
     }
 
@@ -208,13 +198,22 @@ contract ModelpactRoundPostTest is RoundFixture {
         _toPost();
         _revealCoordinator();
         IModelpactRound.PostedModel[] memory tiers = new IModelpactRound.PostedModel[](1);
-        tiers[0] = IModelpactRound.PostedModel(keccak256("t"), 428571428571428571, 3, keccak256("l"));
+        tiers[0] = IModelpactRound.PostedModel(keccak256("t"), 428571428571428571, keccak256("l"));
+        IModelpactRound.PostedModel memory c =
+            IModelpactRound.PostedModel(keccak256("c"), 857142857142857142, keccak256("lc"));
+        // One wei more or less is no count of 7.
+        c.accuracyWad += 1;
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 2, c.accuracyWad, 7));
         vm.prank(coordinatorAddr);
-        round.postModels(
-            IModelpactRound.PostedModel(keccak256("c"), 857142857142857142, 6, keccak256("lc")), tiers, new address[](0)
-        );
-        assertEq(round.tier(0).correctCount, 3, "the count is recovered from the accuracy");
-        assertEq(round.collectiveModel().correctCount, 6);
+        round.postModels(c, tiers, new address[](0));
+        c.accuracyWad -= 2;
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 2, c.accuracyWad, 7));
+        vm.prank(coordinatorAddr);
+        round.postModels(c, tiers, new address[](0));
+        c.accuracyWad += 1;
+        vm.prank(coordinatorAddr);
+        round.postModels(c, tiers, new address[](0));
+        assertEq(round.collectiveModel().accuracyWad, 857142857142857142);
     }
 
     /// Issue 11.7: every posted model hash is distinct.

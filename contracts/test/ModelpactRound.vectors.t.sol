@@ -143,14 +143,9 @@ contract ModelpactRoundVectorsTest is RoundFixture {
         r.revealCoordinator(COORD_SECRET);
         IModelpactRound.PostedModel[] memory tiers = new IModelpactRound.PostedModel[](accs.length);
         for (uint256 j = 0; j < accs.length; ++j) {
-            tiers[j] =
-                IModelpactRound.PostedModel(keccak256(abi.encode(j)), uint64(accs[j]), uint64(accs[j]), bytes32(j + 1));
+            tiers[j] = IModelpactRound.PostedModel(keccak256(abi.encode(j)), uint64(accs[j]), bytes32(j + 1));
         }
-        r.postModels(
-            IModelpactRound.PostedModel(keccak256("c"), uint64(coll), uint64(coll), keccak256("l")),
-            tiers,
-            new address[](0)
-        );
+        r.postModels(IModelpactRound.PostedModel(keccak256("c"), uint64(coll), keccak256("l")), tiers, new address[](0));
         vm.stopPrank();
     }
 

@@ -37,7 +37,8 @@ pragma solidity 0.8.28;
 ///           WAD = 1e18. `ratioWad`, accuracies, `curveToleranceWad` and the shortfall are
 ///           fractions times 1e18 (<= 1e18). `promisedValueWad` (t) and `budgetValueWad` (t_bar)
 ///           are model values times 1e18. `shortfallWeiPerWad` (rho) is wei per 1.0 of
-///           ratio-weighted accuracy shortfall. Bonds are wei (< 2^96).
+///           ratio-weighted accuracy shortfall. Bonds are wei, below 2^96 (8e10 ether: more than
+///           all ether in existence, and what lets the bond's accounting pack into one slot).
 ///           A posted accuracy is an exact count over the T = `testRowCount` committed test rows:
 ///           accuracyWad == floor(correctCount * 1e18 / T) (injective in the count for T <= 1e18).
 ///         HASH PREIMAGES (abi.encode, never packed):
@@ -146,8 +147,7 @@ interface IModelpactRound {
     /// @notice A model the coordinator posts (a reward tier or the collective model).
     struct PostedModel {
         bytes32 modelHash; // keccak256 of the model's bytes
-        uint64 accuracyWad; // floor(correctCount * 1e18 / testRowCount)
-        uint64 correctCount; // test rows it predicts correctly (the evaluation log's last count)
+        uint64 accuracyWad; // floor(correctCount * 1e18 / testRowCount) for the log's final count
         bytes32 logRoot; // positional Merkle root of its evaluation log (issue 14)
     }
 
@@ -257,14 +257,14 @@ interface IModelpactRound {
     error CoordinatorNotRevealed();
     /// @dev Post at most MAX_TIERS reward tiers.
     error TooManyTiers(uint256 tierCount, uint256 maxTiers);
-    /// @dev Post accuracies in (0, 1e18], each equal to floor(correctCount * 1e18 / testRowCount) with correctCount <= testRowCount.
-    error AccuracyNotCount(uint256 modelIndex, uint256 accuracyWad, uint256 correctCount, uint256 testRowCount);
+    /// @dev Post each accuracy as floor(correctCount * 1e18 / testRowCount) for a count of 1 to testRowCount (rung = tier index + 1; the collective model is tierCount + 1).
+    error AccuracyNotCount(uint256 rung, uint256 accuracyWad, uint256 testRowCount);
     /// @dev Make every tier strictly worse than the collective model (the budget constraint).
     error TierAboveCollective(uint256 tierIndex, uint256 tierAccuracyWad, uint256 collectiveAccuracyWad);
     /// @dev Post tiers strictly ascending in accuracy with non-zero accuracy.
     error TiersNotAscending(uint256 tierIndex);
     /// @dev Post each model once: every model hash must differ from the others.
-    error DuplicateModelHash(uint256 modelIndex, bytes32 modelHash);
+    error DuplicateModelHash(uint256 rung, bytes32 modelHash);
     /// @dev List undelivered participants once each, as joined addresses in strictly ascending order.
     error UndeliveredListInvalid(uint256 position, address account);
     /// @dev Fewer than quorum participants delivered: call cancelBelowQuorum instead of postModels.

@@ -50,7 +50,8 @@ library RoundMath {
     /// @notice The accuracy of `correctCount` right answers out of `testRowCount`: floor(c * WAD / T).
     /// @dev    Injective in the count for T <= WAD (consecutive counts differ by WAD / T >= 1).
     function accuracyOfCount(uint256 correctCount, uint256 testRowCount) internal pure returns (uint256) {
-        return Math.mulDiv(correctCount, WAD, testRowCount);
+        // Counts are at most T <= 1e18 (and any uint64): the product fits 256 bits.
+        return (correctCount * WAD) / testRowCount;
     }
 
     /// @notice Equal share of `forfeited` bonds of `bond` wei among `recipients` (floor; 0 for none).
