@@ -739,7 +739,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     function _checkPromise(uint256 i, Option memory o) internal pure {
         uint256 t = o.promisedValueWad;
         uint256 tBar = o.budgetValueWad;
-        bool ok;
+        bool ok = false;
         if (tBar == 0) {
             ok = t == 0 && o.ratioWad == 0;
         } else if (t <= tBar) {
@@ -911,9 +911,10 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
                 uint256 deliverers = o.joinCount - lostByOption[i];
                 if (deliverers == 0) continue;
                 uint256 comp = RoundMath.curveCompensation(o.ratioWad, shortfallWad, _shortfallWeiPerWad(), allot);
-                if (comp == 0) continue;
-                _compensation[i] = comp;
-                total += deliverers * comp;
+                if (comp > 0) {
+                    _compensation[i] = comp;
+                    total += deliverers * comp;
+                }
             }
         }
         // allot and total <= coordinator bond < 2^96 (at most one allot per deliverer);
@@ -1027,10 +1028,9 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         uint256 bond = _coordinatorBond();
         if (p == Phase.Cancelled) return (true, bond, 0, 0);
         if (p == Phase.Aborted) {
-            // Every joiner is owed floor(B / J); the rounding dust is the coordinator's (the
-            // division before the multiplication is the rule, not a precision loss).
-            // forge-lint: disable-next-line(divide-before-multiply)
-            owedToParticipants = (bond / s.joined) * s.joined;
+            // Every joiner is owed floor(B / J): J * floor(B / J) = B - B % J; the rounding dust
+            // (B % J) is the coordinator's.
+            owedToParticipants = bond - (bond % s.joined);
             return (true, bond - owedToParticipants, owedToParticipants, 0);
         }
         if (p == Phase.Closed) {
@@ -1086,11 +1086,11 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     }
 
     /// @dev Rung 0 = no model (accuracy 0), rungs 1..L = tiers, rung L+1 = the collective model.
-    ///      The lowest rung with accuracy >= target (0 for a zero target): a binary search over
-    ///      the tiers (they ascend strictly), at most 6 probes.
+    ///      The lowest rung whose accuracy is >= target: rung 0 for a zero target, else a tier or
+    ///      the collective model (target <= collective). Binary search (rungs ascend strictly), at
+    ///      most 6 probes.
     function _upperRung(uint256 targetAccuracy, uint256 tierCount_) internal view returns (uint256) {
-        if (targetAccuracy == 0) return 0;
-        uint256 first = 1;
+        uint256 first = 0;
         uint256 end = tierCount_ + 1;
         while (first < end) {
             uint256 mid;
@@ -1098,27 +1098,29 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
             unchecked {
                 mid = (first + end) >> 1;
             }
-            if (_accuracyAt(mid) >= targetAccuracy) end = mid;
+            // Rung 0's accuracy is 0; positions 1..L hold the tiers.
+            uint256 acc = mid > 0 ? _accuracyAt(mid) : 0;
+            if (acc >= targetAccuracy) end = mid;
             else first = mid + 1;
         }
-        // `first` is the tier rung found, or L + 1 (the collective model) when none is high enough.
         return first;
     }
 
-    /// @dev The draw between `hiRung` and the rung below it for `targetAccuracy` (see the header).
+    /// @dev The draw between `hiRung` and the rung below it for `targetAccuracy` (see the header);
+    ///      hiRung 0 (a zero target) is no model.
     function _draw(State memory s, uint256 targetAccuracy, uint256 hiRung, bytes32 seed)
         internal
         view
         returns (uint256 rung, uint256 accuracy, uint256 target_)
     {
-        if (targetAccuracy == 0) return (0, 0, 0);
+        if (hiRung == 0) return (0, 0, 0);
         uint256 hiAccuracy = hiRung > s.tierCount ? _accuracyAt(0) : _accuracyAt(hiRung);
         uint256 lo;
-        // unchecked: hiRung >= 1 for a non-zero target.
+        // unchecked: hiRung >= 1.
         unchecked {
             lo = hiRung - 1;
         }
-        uint256 loAccuracy = lo == 0 ? 0 : _accuracyAt(lo);
+        uint256 loAccuracy = lo > 0 ? _accuracyAt(lo) : 0;
         if (RoundMath.drawsHigh(seed, loAccuracy, hiAccuracy, targetAccuracy)) {
             return (hiRung, hiAccuracy, targetAccuracy);
         }

@@ -459,7 +459,7 @@ interface IModelpactRound {
     /// @notice The curve check's shortfall (WAD) and each deliverer's allot of the coordinator's bond.
     function shortfall() external view returns (uint256 shortfallWad, uint256 allot);
     /// @notice What `account` is owed out of the coordinator's bond in total, and what it was paid.
-    function entitlement(address account) external view returns (uint256 owed, uint256 paid);
+    function entitlement(address account) external view returns (uint256 owedFromBond, uint256 paid);
     /// @notice What the contract owes `account` as things stand, in wei: its bond before the post;
     ///         after it, a revealer's bond and forfeit share (the share only shrinks if more
     ///         deliverers reveal) plus any unpaid entitlement; its refund after a default or cancel.
