@@ -1,6 +1,11 @@
-"""modelpact.delivery: per-round keys on alt_bn128 and the model cipher."""
+"""modelpact.delivery: per-round keys on alt_bn128, the model cipher, and their golden vectors."""
 
 from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +16,8 @@ from modelpact import delivery as dlv
 from modelpact import encoding as enc
 from modelpact.errors import ModelpactError
 
+ROOT = Path(__file__).resolve().parents[2]
+VECTORS = ROOT / "contracts" / "test" / "vectors" / "delivery.json"
 N = dlv.GROUP_ORDER
 P = dlv.FIELD_MODULUS
 ROUND = "0x" + "12" * 20
@@ -20,6 +27,91 @@ scalars = st.integers(min_value=1, max_value=N - 1)
 account_keys = st.binary(min_size=32, max_size=32).filter(any)
 addresses = st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
 chain_ids = st.integers(min_value=0, max_value=2**256 - 1)
+
+
+# ------------------------------------------------------------------------------------------
+# Golden vectors (the same file Foundry checks)
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def vectors() -> dict:
+    return json.loads(VECTORS.read_text())
+
+
+def _b(x: str) -> bytes:
+    return bytes.fromhex(x[2:])
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen", VECTORS.with_name("generate.py"))
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_vectors_file_is_what_the_generator_writes(vectors) -> None:
+    """The committed delivery vectors equal a fresh run of contracts/test/vectors/generate.py."""
+    assert _generator().build_delivery() == vectors
+
+
+def test_vectors_key_derivation(vectors) -> None:
+    """Round key, randomness secret, delivery key and public key match every vector."""
+    assert len(vectors["derivations"]) >= 5
+    for v in vectors["derivations"]:
+        kw = {"account_key": _b(v["accountKey"]), "round_address": v["round"]}
+        kw_chain = {**kw, "chain_id": int(v["chainId"])}
+        assert dlv.round_key(**kw_chain) == _b(v["roundKey"])
+        assert dlv.randomness_secret(**kw_chain) == _b(v["randomnessSecret"])
+        pair = dlv.delivery_key_pair(**kw_chain)
+        assert pair.secret_key == int(v["deliverySecretKey"])
+        assert pair.public_key.as_tuple() == (int(v["publicKeyX"]), int(v["publicKeyY"]))
+
+
+def test_vectors_commitments_v2(vectors) -> None:
+    """encoding.participant_commitment_v2 reproduces every commitment Foundry recomputes."""
+    for v in vectors["commitments"]:
+        got = enc.participant_commitment_v2(
+            _b(v["secret"]),
+            int(v["deliveryKeyX"]),
+            int(v["deliveryKeyY"]),
+            v["participant"],
+            v["round"],
+            int(v["chainId"]),
+        )
+        assert got == _b(v["commitment"])
+
+
+def test_vectors_ciphers(vectors) -> None:
+    """Keys, shared points, keystreams, ciphertexts and decryptions match every vector, for
+    lengths 0, 1, 31, 32, 33, 63, 64, 65 and 2,700 bytes and the extreme scalars 1 and n-1."""
+    lengths = {len(_b(v["plaintext"])) for v in vectors["ciphers"]}
+    assert {0, 1, 31, 32, 33, 2700} <= lengths
+    for v in vectors["ciphers"]:
+        sk, e, plaintext = int(v["secretKey"]), int(v["ephemeralSecret"]), _b(v["plaintext"])
+        pub = dlv.public_key(sk)
+        assert pub.as_tuple() == (int(v["publicKeyX"]), int(v["publicKeyY"]))
+        delivery = dlv.encrypt(plaintext=plaintext, recipient=pub, ephemeral_secret=e)
+        assert delivery.ephemeral.as_tuple() == (int(v["ephemeralX"]), int(v["ephemeralY"]))
+        assert delivery.ciphertext == _b(v["ciphertext"])
+        shared = dlv.shared_point(sk, delivery.ephemeral)
+        assert shared.as_tuple() == (int(v["sharedX"]), int(v["sharedY"]))
+        assert dlv.keystream(shared, len(plaintext)) == _b(v["keystream"])
+        assert dlv.decrypt(secret_key=sk, delivery=delivery) == plaintext
+
+
+def test_vectors_invalid_points_and_scalars(vectors) -> None:
+    """Every point and scalar Foundry refuses is refused here too, with the named error."""
+    for v in vectors["invalidPoints"]:
+        with pytest.raises(dlv.InvalidPointError):
+            dlv.CurvePoint(int(v["x"]), int(v["y"]))
+    for s in vectors["invalidScalars"]:
+        with pytest.raises(dlv.InvalidScalarError):
+            dlv.public_key(int(s))
+        with pytest.raises(dlv.InvalidScalarError):
+            dlv.shared_point(int(s), dlv.GENERATOR)
 
 
 # ------------------------------------------------------------------------------------------
