@@ -96,6 +96,8 @@ contract DeliveryCipherTest is CipherFixture {
         for (uint256 i = 0; i < lengths.length; ++i) {
             bytes memory data = new bytes(lengths[i]);
             for (uint256 j = 0; j < data.length; ++j) {
+                // A varied byte pattern; truncation to 8 bits is the intent.
+                // forge-lint: disable-next-line(unsafe-typecast)
                 data[j] = bytes1(uint8(j * 7 + 3));
             }
             bytes memory got = cipher.applyKeystream(sx, sy, data);
@@ -202,6 +204,8 @@ contract DeliveryCipherTest is CipherFixture {
         (uint256 px, uint256 py) = cipher.publicKey(0xC0FFEE);
         bytes memory plaintext = new bytes(2700);
         for (uint256 i = 0; i < plaintext.length; ++i) {
+            // A varied byte pattern; truncation to 8 bits is the intent.
+            // forge-lint: disable-next-line(unsafe-typecast)
             plaintext[i] = bytes1(uint8(i * 31 + 7));
         }
         (uint256 ex, uint256 ey, bytes memory ciphertext) = _encryptReference(px, py, 0xBEEF, plaintext);

@@ -22,6 +22,14 @@ pragma solidity 0.8.28;
 ///         was given. A coordinator that delivered a garbage E must not be able to turn the
 ///         participant's dispute into an out-of-gas revert, so `isValidPoint` decides first and
 ///         `tryDecrypt` turns a garbage E into the defined outcome `(false, "")`.
+///         Use in a round (contract-v2.md, section 7):
+///           reveal: refuse a P with `!isValidPoint(Px, Py)` (a few hundred gas), so every revealed
+///             participant has a key the coordinator can encrypt to (an off-curve P has no secret
+///             key, so nothing delivered to it could ever be disputed, nor decrypted);
+///           disputeDelivery: `publicKey(sk)` must equal P (it reverts on sk outside [1, n-1]),
+///             the stored hash must match (E, ciphertext), then `tryDecrypt`: invalid E -> failed
+///             delivery; keccak256(plaintext) != model hash of the rung -> failed delivery; equal
+///             -> revert DeliveryCorrect().
 library DeliveryCipher {
     // ------------------------------------------------------------------------------------------
     // Errors
