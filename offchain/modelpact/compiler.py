@@ -37,6 +37,7 @@ __all__ = [
     "EVM_VERSION",
     "OPTIMIZER_RUNS",
     "PACKAGED_BUILD",
+    "ROUND_CONTRACT",
     "SOLC_VERSION",
     "Build",
     "BuildProfile",
@@ -59,6 +60,7 @@ __all__ = [
 ]
 
 ROUND_CONTRACT = "ModelpactRound"
+"""The contract a round deploys."""
 PACKAGED_BUILD = Path(__file__).resolve().parent / "data" / "contracts" / "build.json"
 """The build shipped in the wheel: the round's exact compiler input, artifacts and metadata."""
 _BUILD_FORMAT = 2
@@ -262,11 +264,12 @@ def _packaged_profile() -> BuildProfile:
     )
 
 
-SOLC_VERSION = foundry_profile().solc_version
+_PROFILE = foundry_profile()
+SOLC_VERSION = _PROFILE.solc_version
 """Pinned compiler version (foundry.toml's ``[profile.native] solc``; the shim reports it too)."""
-OPTIMIZER_RUNS = foundry_profile().optimizer_runs
+OPTIMIZER_RUNS = _PROFILE.optimizer_runs
 """foundry.toml's ``optimizer_runs``."""
-EVM_VERSION = foundry_profile().evm_version
+EVM_VERSION = _PROFILE.evm_version
 """foundry.toml's ``evm_version``."""
 
 
