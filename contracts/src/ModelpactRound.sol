@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IModelpactRound} from "./interfaces/IModelpactRound.sol";
+import {DeliveryCipher} from "./libraries/DeliveryCipher.sol";
 import {RoundMath} from "./libraries/RoundMath.sol";
 
 /// @title ModelpactRound
@@ -283,7 +284,10 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         if (entry.undelivered) revert ParticipantUndelivered(msg.sender);
         if (entry.revealed) revert AlreadyRevealed(msg.sender);
         _checkCommitment(dataRoot, secret, deliveryKeyX, deliveryKeyY);
-        if (!RoundMath.isOnCurve(deliveryKeyX, deliveryKeyY)) revert InvalidDeliveryKey(deliveryKeyX, deliveryKeyY);
+        // An off-curve P has no secret key: nothing delivered to it could be decrypted or disputed.
+        if (!DeliveryCipher.isValidPoint(deliveryKeyX, deliveryKeyY)) {
+            revert InvalidDeliveryKey(deliveryKeyX, deliveryKeyY);
+        }
 
         uint32 index = entry.index;
         bytes32 seed = _drawSeed(secret, index);

@@ -24,10 +24,7 @@ contract RoundMathProofs is Test {
 
     /// A curve compensation never exceeds its cap (the allot), whatever the ratio, shortfall and
     /// price (the code, mulDiv included).
-    function check_curveCompensationIsCapped(uint64 ratio, uint64 shortfall, uint256 rho, uint256 cap)
-        public
-        pure
-    {
+    function check_curveCompensationIsCapped(uint64 ratio, uint64 shortfall, uint256 rho, uint256 cap) public pure {
         vm.assume(ratio <= WAD && shortfall <= WAD);
         assert(RoundMath.curveCompensation(ratio, shortfall, rho, cap) <= cap);
     }
@@ -52,9 +49,9 @@ contract RoundMathProofs is Test {
         uint256 reward = RoundMath.fraudReward(bond);
         vm.assume(r1 <= WAD && r2 <= WAD && r3 <= WAD && shortfall <= WAD);
         vm.assume(delivered * allot + reward <= bond);
-        uint256 liability = d1 * RoundMath.curveCompensation(r1, shortfall, rho, allot)
-            + d2 * RoundMath.curveCompensation(r2, shortfall, rho, allot)
-            + d3 * RoundMath.curveCompensation(r3, shortfall, rho, allot);
+        uint256 liability = d1 * RoundMath.curveCompensation(r1, shortfall, rho, allot) + d2
+            * RoundMath.curveCompensation(r2, shortfall, rho, allot) + d3
+            * RoundMath.curveCompensation(r3, shortfall, rho, allot);
         assert(liability + reward <= bond);
     }
 
@@ -77,10 +74,7 @@ contract RoundMathProofs is Test {
     /// Forfeit shares: with `share` any value with recipients * share <= forfeited * b (as
     /// floor(forfeited * b / recipients) is), the recipients' bonds plus shares are at most every
     /// joiner's bond: participants' bonds alone pay every claim and refund.
-    function check_bondsAndSharesFitTheBonds(uint32 joined, uint32 recipients, uint96 bond, uint256 share)
-        public
-        pure
-    {
+    function check_bondsAndSharesFitTheBonds(uint32 joined, uint32 recipients, uint96 bond, uint256 share) public pure {
         vm.assume(recipients <= joined);
         uint256 forfeited = joined - recipients;
         vm.assume(uint256(recipients) * share <= forfeited * bond);

@@ -18,9 +18,6 @@ library RoundMath {
     /// @dev Share of the coordinator's bond paid to whoever proves a posted claim false (10%).
     uint256 internal constant FRAUD_REWARD_BPS = 1000;
 
-    /// @dev Field modulus of alt_bn128 (the curve of the ecAdd/ecMul precompiles, EIP-196).
-    uint256 internal constant BN128_P = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47;
-
     /// @notice The accuracy a participant is owed in expectation: ratio x collective, floored.
     function target(uint256 ratioWad, uint256 collectiveAccuracyWad) internal pure returns (uint256) {
         return Math.mulDiv(ratioWad, collectiveAccuracyWad, WAD);
@@ -94,13 +91,5 @@ library RoundMath {
     {
         uint256 comp = Math.mulDiv(ratioWad * shortfallWad, weiPerWad, WAD * WAD);
         return comp < cap ? comp : cap;
-    }
-
-    /// @notice Whether (x, y) is an affine point of alt_bn128: y^2 = x^3 + 3 over F_p, not (0, 0).
-    function isOnCurve(uint256 x, uint256 y) internal pure returns (bool) {
-        if (x >= BN128_P || y >= BN128_P || (x == 0 && y == 0)) return false;
-        uint256 lhs = mulmod(y, y, BN128_P);
-        uint256 rhs = addmod(mulmod(mulmod(x, x, BN128_P), x, BN128_P), 3, BN128_P);
-        return lhs == rhs;
     }
 }
