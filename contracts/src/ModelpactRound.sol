@@ -41,6 +41,11 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     uint256 public constant MAX_TIERS = 32;
     /// @dev Bound on the curve knots (loop in `predictedAccuracy`).
     uint256 public constant MAX_KNOTS = 64;
+    /// @dev Bound on the participants, so that naming every one of them undelivered (~8.4k gas
+    ///      each) fits one post or cancel transaction (~17M gas) well inside a block. Without it, a
+    ///      crowd of joiners that never deliver could make the post impossible and collect a share
+    ///      of the coordinator's bond after the default.
+    uint256 public constant MAX_CAPACITY = 2000;
     /// @dev Shortest reveal, delivery and claim window (see the interface header for why 1 hour).
     uint256 public constant MIN_WINDOW = 1 hours;
     /// @dev Share of the coordinator's bond paid to a successful challenger, in basis points.
@@ -326,7 +331,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         unchecked {
             compensation = owedFromBond - entry.paidFromBond;
         }
-        uint256 share = RoundMath.share(s.joined - s.revealed, _participantBond(), s.revealed);
+        uint256 share = _slashShare(s);
         uint256 bond = _participantBond();
 
         Entry storage stored = _entries[msg.sender];
@@ -404,12 +409,11 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         if (entry.claimed) revert AlreadyClaimed(msg.sender);
 
         entry.claimed = true;
-        uint256 share = RoundMath.share(s.joined - s.delivered, _participantBond(), s.delivered);
         uint256 bond = _participantBond();
 
-        emit CancelRefunded(msg.sender, bond, share);
+        emit CancelRefunded(msg.sender, bond);
 
-        _pay(bond + share);
+        _pay(bond);
     }
 
     /// @inheritdoc IModelpactRound
@@ -531,8 +535,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
 
     /// @inheritdoc IModelpactRound
     function slashShare() external view override returns (uint256) {
-        State memory s = _state;
-        return RoundMath.share(s.joined - s.revealed, _participantBond(), s.revealed);
+        return _slashShare(_state);
     }
 
     /// @inheritdoc IModelpactRound
@@ -620,13 +623,13 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         if (p == Phase.Aborted) return entry.claimed ? 0 : b + _coordinatorBond() / s.joined;
         if (entry.undelivered) return 0;
         if (p == Phase.Cancelled) {
-            return entry.claimed ? 0 : b + RoundMath.share(s.joined - s.delivered, b, s.delivered);
+            return entry.claimed ? 0 : b;
         }
         uint256 fromBond = _entitlement(s, entry) - entry.paidFromBond;
         // A revealer is owed its bond and its forfeit share as it stands (it only shrinks if more
         // deliverers reveal); a deliverer that has not revealed, only its entitlement.
         if (!entry.revealed || entry.claimed) return fromBond;
-        return fromBond + b + RoundMath.share(s.joined - s.revealed, b, s.revealed);
+        return fromBond + b + _slashShare(s);
     }
 
     /// @inheritdoc IModelpactRound
@@ -756,6 +759,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
 
     function _checkConfig(Config memory c, uint256 maxDataCount) internal view {
         if (c.capacity == 0) revert ZeroCapacity();
+        if (c.capacity > MAX_CAPACITY) revert CapacityTooLarge(c.capacity, MAX_CAPACITY);
         if (c.quorum == 0 || c.quorum > c.capacity) revert QuorumOutOfRange(c.quorum, c.capacity);
         if (uint256(c.capacity) * maxDataCount > type(uint64).max) revert DataTotalOverflow(c.capacity, maxDataCount);
         Schedule memory w = c.schedule;
@@ -1045,6 +1049,13 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         // Before the post: too few joiners cancel the round when joining closes, a default opens
         // the sweep after the post deadline (a cancel by the coordinator opens it at once).
         return (false, 0, 0, uint256(s.joined < _quorum() ? _joinDeadline() : _postDeadline()) + 1);
+    }
+
+    /// @dev Each revealer's share of the bonds of deliverers that did not reveal (floor; 0 when
+    ///      nobody revealed). Undelivered participants' bonds are burned, never shared: the
+    ///      coordinator decides who is undelivered and may hold participant accounts.
+    function _slashShare(State memory s) internal view returns (uint256) {
+        return RoundMath.share(s.delivered - s.revealed, _participantBond(), s.revealed);
     }
 
     /// @dev Participant #index's draw seed (see the header).

@@ -166,6 +166,13 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.ZeroCapacity.selector), cfg);
     }
 
+    function test_constructor_revertsOnCapacityAboveTheMaximum() public {
+        _expectConfigRevert(
+            abi.encodeWithSelector(IModelpactRound.CapacityTooLarge.selector, 2001, 2000), _configQ(2001, 1)
+        );
+        _deploy(_menu(), _configQ(2000, 1), _curve());
+    }
+
     function test_constructor_revertsOnQuorumOutOfRange() public {
         _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.QuorumOutOfRange.selector, 0, 5), _configQ(5, 0));
         _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.QuorumOutOfRange.selector, 6, 5), _configQ(5, 6));

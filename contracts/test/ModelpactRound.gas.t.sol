@@ -34,6 +34,7 @@ contract ModelpactRoundGasTest is RoundFixture {
 
     ModelpactRound internal r;
     bool internal isolated;
+    uint256 internal revealCoordinatorGas;
 
     function setUp() public override {
         super.setUp();
@@ -116,6 +117,7 @@ contract ModelpactRoundGasTest is RoundFixture {
         vm.warp(joinAt + 1);
         vm.prank(coordinatorAddr);
         r.revealCoordinator(COORD_SECRET);
+        revealCoordinatorGas = _gas();
         IModelpactRound.PostedModel[] memory t = _tiersOf(tiers, collectiveCount);
         IModelpactRound.PostedModel memory c = _model("collective", collectiveCount);
         vm.prank(coordinatorAddr);
@@ -169,7 +171,7 @@ contract ModelpactRoundGasTest is RoundFixture {
         _print("  join", j);
         _print("  reveal", rv);
         _print("  claim (4 tiers)", c);
-        console.log("  postModels (4 tiers), sweep", post, sweepGas);
+        console.log("  revealCoordinator, postModels (4 tiers), sweep", revealCoordinatorGas, post, sweepGas);
         _check("join", j.max, JOIN_TARGET);
         _check("reveal", rv.max, REVEAL_TARGET);
         _check("claim", c.max, CLAIM_TARGET);
@@ -208,6 +210,24 @@ contract ModelpactRoundGasTest is RoundFixture {
         console.log("  per undelivered", (withLost - plain) / 3, "per compensated option", (withShortfall - plain) / 3);
         _check("postModels per undelivered", (withLost - plain) / 3, 10_000);
         _check("postModels per compensated option", (withShortfall - plain) / 3, 25_000);
+    }
+
+    /// The worst post: a full round of MAX_CAPACITY joiners of which all but one are named
+    /// undelivered still fits one transaction far below a block (the reason for MAX_CAPACITY).
+    function test_gas_postNamingEveryJoinerUndelivered() public {
+        uint32 n = 2000;
+        _newRound(n, 1, RHO);
+        address[] memory lost = new address[](n - 1);
+        for (uint256 i = 0; i < n; ++i) {
+            address a = address(uint160(0x10000 + i)); // ascending, as the list must be
+            vm.deal(a, 1 ether);
+            vm.prank(a);
+            r.join{value: PBOND}(0, bytes32(0x10000 + i), 100, bytes32(i + 1));
+            if (i > 0) lost[i - 1] = a;
+        }
+        uint256 g = _revealAndPost(32, 900, lost);
+        console.log("postModels, 32 tiers, 1,999 of 2,000 undelivered", g);
+        _check("postModels naming 1,999 undelivered", g, 20_000_000);
     }
 
     /// Claims with 32 tiers (deepest binary search) and with curve compensation (a third payment part).

@@ -55,8 +55,9 @@ contract ModelpactRoundMoneyTest is RoundFixture {
     // --------------------------------------------------------------------- forfeits
 
     /// Issue 11.2: an undelivered participant gets no model, cannot reveal or claim, and its bond
-    /// goes to the revealing deliverers, never to the coordinator.
-    function test_money_undeliveredBondGoesToRevealersNeverToCoordinator() public {
+    /// is burned: paid neither to the coordinator nor to anyone the coordinator could control.
+    /// Deliverers that do not reveal forfeit to the revealers.
+    function test_money_undeliveredBondIsBurnedNeverPaid() public {
         actors = _joinMany(4); // options 0, 1, 2, 0
         _toPost();
         _revealCoordinator();
@@ -66,9 +67,9 @@ contract ModelpactRoundMoneyTest is RoundFixture {
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.ParticipantUndelivered.selector, actors[3]));
         _reveal(actors[3]);
         vm.warp(_revealDeadline() + 1);
-        assertEq(round.slashShare(), BOND, "(J - r) * b / r = 2b / 2");
-        assertEq(_gain(actors[0], _claim), 2 * BOND);
-        assertEq(_gain(actors[1], _claim), 2 * BOND);
+        assertEq(round.slashShare(), BOND / 2, "(d - r) * b / r = b / 2");
+        assertEq(_gain(actors[0], _claim), BOND + BOND / 2);
+        assertEq(_gain(actors[1], _claim), BOND + BOND / 2);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.NotRevealed.selector, actors[3]));
         _claim(actors[3]);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.ParticipantUndelivered.selector, actors[3]));
@@ -76,7 +77,29 @@ contract ModelpactRoundMoneyTest is RoundFixture {
         assertEq(round.owed(actors[3]), 0);
         vm.warp(_claimDeadline() + 1);
         assertEq(_sweepGain(), COORD_BOND, "exactly B");
-        assertEq(address(round).balance, 0);
+        assertEq(address(round).balance, BOND, "the undelivered bond, burned");
+    }
+
+    /// The attack that burning stops: a coordinator holding a participant account of its own names
+    /// every honest participant undelivered. Its account reveals and claims: it gets its own bond
+    /// back and nothing of theirs; the coordinator sweeps B; the honest bonds are burned.
+    function test_money_falseExclusionPaysTheCoordinatorsOwnAccountNothing() public {
+        actors = _joinMany(4);
+        address sybil = actors[3];
+        _toPost();
+        _revealCoordinator();
+        _postCollective(900, _sorted(_three(actors[0], actors[1], actors[2])));
+        _reveal(sybil);
+        assertEq(round.slashShare(), 0);
+        assertEq(_gain(sybil, _claim), BOND, "its own bond, no honest bond");
+        vm.warp(_claimDeadline() + 1);
+        assertEq(_sweepGain(), COORD_BOND);
+        assertEq(address(round).balance, 3 * BOND);
+    }
+
+    function _three(address a, address b, address c) internal pure returns (address[] memory list) {
+        list = new address[](3);
+        (list[0], list[1], list[2]) = (a, b, c);
     }
 
     /// Issue 11.1: when nobody reveals, the forfeited bonds are burned, not swept.

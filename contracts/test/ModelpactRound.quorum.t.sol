@@ -8,7 +8,7 @@ import {RoundFixture} from "./ModelpactRound.base.t.sol";
 /// and the capacity the round runs as usual.
 contract ModelpactRoundQuorumTest is RoundFixture {
     event RoundCancelled(uint256 joined, uint256 delivered, uint256 quorum);
-    event CancelRefunded(address indexed participant, uint256 bond, uint256 share);
+    event CancelRefunded(address indexed participant, uint256 bond);
     event Swept(address indexed to, uint256 amount, uint256 liability);
 
     address[] internal actors;
@@ -27,7 +27,7 @@ contract ModelpactRoundQuorumTest is RoundFixture {
             uint256 before = actors[i].balance;
             assertEq(round.owed(actors[i]), BOND);
             vm.expectEmit(true, false, false, true, address(round));
-            emit CancelRefunded(actors[i], BOND, 0);
+            emit CancelRefunded(actors[i], BOND);
             vm.prank(actors[i]);
             round.withdrawAfterCancel();
             assertEq(actors[i].balance, before + BOND, "exactly the bond back");
@@ -60,12 +60,12 @@ contract ModelpactRoundQuorumTest is RoundFixture {
         round.cancelBelowQuorum(lost);
         _phaseIs(IModelpactRound.Phase.Cancelled);
         assertEq(round.deliveredCount(), 2);
-        // Each deliverer: its bond plus an equal share of the two forfeited bonds.
+        // Each deliverer: its bond back, to the wei; the two undelivered bonds are burned.
         for (uint256 i = 0; i < 4; i += 2) {
             uint256 before = actors[i].balance;
             vm.prank(actors[i]);
             round.withdrawAfterCancel();
-            assertEq(actors[i].balance, before + 2 * BOND);
+            assertEq(actors[i].balance, before + BOND);
         }
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.ParticipantUndelivered.selector, actors[1]));
         vm.prank(actors[1]);
@@ -76,7 +76,7 @@ contract ModelpactRoundQuorumTest is RoundFixture {
         uint256 coordBefore = coordinatorAddr.balance;
         round.sweep();
         assertEq(coordinatorAddr.balance - coordBefore, COORD_BOND, "B, never a participant's bond");
-        assertEq(address(round).balance, 0);
+        assertEq(address(round).balance, 2 * BOND, "the undelivered bonds, burned");
     }
 
     function test_quorum_cancelWithEveryoneUndeliveredBurnsTheBonds() public {

@@ -8,7 +8,8 @@ pragma solidity 0.8.28;
 ///         accuracy curve, and pull-based payments that never expire.
 /// @dev    PHASES (`phase()` derives the current one; every deadline is inclusive: an action "until
 ///         D" is allowed while block.timestamp <= D):
-///           Join      until `joinDeadline` or capacity N: participants join with an option, a data
+///           Join      until `joinDeadline` or capacity N (<= MAX_CAPACITY = 2000, so naming every
+///                     joiner undelivered fits one transaction): participants join with an option, a data
 ///                     root, a randomness commitment and the participant bond b.
 ///           Cancelled joining closed with fewer than `quorum` Q joiners (no call needed), or the
 ///                     coordinator called `cancelBelowQuorum` because fewer than Q delivered. Final.
@@ -55,7 +56,11 @@ pragma solidity 0.8.28;
 ///                      = (participant, row index, row values); leaf =
 ///                      keccak256(bytes.concat(keccak256(abi.encode(participant, index, values))))
 ///           test-set root: the same tree over ("uint256","int256[]") = (row index, row values)
-///           model hash: keccak256 of the model's bytes.
+///           model hash: keccak256 of the model's bytes (the canonical integer model, ModelEval.sol)
+///           log root: the positional evaluation-log tree of a posted model (EvalLog.sol), leaf j =
+///                     keccak256(bytes.concat(keccak256(abi.encode(j, predictedLabel,
+///                     runningCorrect)))) for j < testRowCount; the last running count gives the
+///                     posted accuracy.
 ///         RUNGS: rung 0 = no model (accuracy 0), rungs 1..L = posted tiers (strictly ascending,
 ///         strictly below the collective model, all hashes distinct), rung L+1 = the collective
 ///         model. target = ratioWad * collectiveAccuracyWad / WAD (floor). With lo <= target <= hi
@@ -65,13 +70,20 @@ pragma solidity 0.8.28;
 ///         revealers are deliverers). No payment has a deadline, and no rule pays the coordinator
 ///         anything a participant is owed or forfeits:
 ///           claim (revealed)  b + slashShare + (entitlement - paidFromBond),
-///                             slashShare = floor((J - r) * b / r): undelivered participants and
-///                             deliverers who did not reveal forfeit their bonds to the revealers.
-///                             With r == 0 those bonds stay in the contract for ever (burned).
+///                             slashShare = floor((d - r) * b / r): deliverers who did not reveal
+///                             forfeit their bonds to the revealers. With r == 0 those bonds stay
+///                             in the contract for ever (burned).
+///           undelivered       a participant the coordinator names undelivered forfeits its bond,
+///                             which is BURNED (stays in the contract for ever), not shared. A
+///                             delivery is the coordinator's word and the coordinator may hold
+///                             participant accounts of its own: if undelivered bonds went to the
+///                             deliverers, naming honest participants undelivered would pay their
+///                             bonds to its own accounts. Burned, a false exclusion profits no one
+///                             (contract-v2.md section 4 said "to the revealing deliverers"; this
+///                             is a deliberate change, found by the adversarial review).
 ///           Aborted           each joiner: b + floor(B / J).
-///           Cancelled         each deliverer: b + floor((J - d) * b / d) (after an automatic
-///                             cancel every joiner is a deliverer: its bond back to the wei);
-///                             the coordinator sweeps B at once.
+///           Cancelled         each deliverer: b, to the wei (undelivered bonds are burned, as
+///                             above); the coordinator sweeps B at once.
 ///           entitlement       out of B, per deliverer i (fixed at post, raised by proofs):
 ///                               fraudReward = floor(B * FRAUD_REWARD_BPS / 10000)
 ///                               allot       = floor((B - fraudReward) / d)
@@ -215,6 +227,8 @@ interface IModelpactRound {
     error DataTotalOverflow(uint256 capacity, uint256 maxDataCount);
     /// @dev Set a capacity of at least one participant.
     error ZeroCapacity();
+    /// @dev Set a capacity of at most MAX_CAPACITY participants (every one must fit an undelivered list).
+    error CapacityTooLarge(uint256 capacity, uint256 maximum);
     /// @dev Set a quorum between 1 and the capacity.
     error QuorumOutOfRange(uint256 quorum, uint256 capacity);
     /// @dev Set deadlines with now < joinDeadline < postDeadline.
@@ -367,8 +381,8 @@ interface IModelpactRound {
     event CompensationPaid(address indexed participant, uint256 amount, uint256 paidFromBond);
     /// @notice The coordinator defaulted; a participant took back its bond plus compensation.
     event DefaultRefunded(address indexed participant, uint256 bond, uint256 compensation);
-    /// @notice The round was cancelled; a deliverer took back its bond plus its forfeit share.
-    event CancelRefunded(address indexed participant, uint256 bond, uint256 share);
+    /// @notice The round was cancelled; a deliverer took back its bond.
+    event CancelRefunded(address indexed participant, uint256 bond);
     /// @notice A posted claim was proven false: the coordinator's bond now belongs to participants.
     event FraudProven(FraudKind kind, uint256 rung, uint256 row, address indexed challenger, uint256 reward);
     /// @notice A participant's model delivery failed; its entitlement is now its allot.
@@ -394,7 +408,7 @@ interface IModelpactRound {
         external;
 
     /// @notice The coordinator cancels a round in which fewer than quorum participants delivered
-    ///         (Post phase); deliverers take back their bonds plus the non-deliverers' bonds.
+    ///         (Post phase); deliverers take back their bonds, the undelivered bonds are burned.
     function cancelBelowQuorum(address[] calldata undelivered) external;
 
     /// @notice A participant reveals its randomness secret and its delivery key (Reveal phase).
@@ -411,8 +425,7 @@ interface IModelpactRound {
     ///         of the coordinator's bond (no deadline).
     function withdrawAfterDefault() external;
 
-    /// @notice After a cancel, a deliverer takes back its bond plus its share of the bonds of the
-    ///         participants who did not deliver (no deadline).
+    /// @notice After a cancel, a deliverer takes back its bond (no deadline).
     function withdrawAfterCancel() external;
 
     /// @notice Send the coordinator what is its own once nothing more can be owed (see header).
@@ -442,14 +455,17 @@ interface IModelpactRound {
     /// @notice Rows committed by the deliverers (all joiners before the post).
     function totalData() external view returns (uint256);
     function optionJoinCount(uint256 optionId) external view returns (uint256);
-    /// @notice Each revealer's equal share of the forfeited bonds, paid at claim (floor).
+    /// @notice Each revealer's equal share of the bonds of deliverers that did not reveal, paid at
+    ///         claim (floor; undelivered participants' bonds are burned, not shared).
     function slashShare() external view returns (uint256);
     function tierCount() external view returns (uint256);
     function tier(uint256 tierIndex) external view returns (PostedModel memory);
     function collectiveModel() external view returns (PostedModel memory);
     /// @notice The model of rung 1..tierCount()+1.
     function rungModel(uint256 rung) external view returns (PostedModel memory);
-    /// @notice The rung `account` is (or would be) assigned, with its accuracy and target.
+    /// @notice The rung `account` is (or would be) assigned for randomness secret `secret` (public
+    ///         after its reveal; this view does not check it against the commitment, claim does),
+    ///         with its accuracy and target.
     function assignment(address account, bytes32 secret)
         external
         view

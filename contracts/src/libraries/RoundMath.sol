@@ -58,8 +58,9 @@ library RoundMath {
     }
 
     /// @notice The challenger's reward out of a coordinator bond of `bond` wei.
+    /// @dev    Bonds are below 2^96 (the round's constructor refuses more): the product fits.
     function fraudReward(uint256 bond) internal pure returns (uint256) {
-        return Math.mulDiv(bond, FRAUD_REWARD_BPS, 10_000);
+        return (bond * FRAUD_REWARD_BPS) / 10_000;
     }
 
     /// @notice Each of `delivered` deliverers' allot of the coordinator's bond: what a proven fraud
