@@ -434,7 +434,8 @@ def predicted_accuracy(knots: Sequence[tuple[int, int]], data_count: int) -> int
 
 
 def accuracy_of_count(correct_count: int, test_row_count: int) -> int:
-    """``floor(count * 1e18 / T)``: the only accuracy v2's postModels accepts for ``count``."""
+    """``floor(count * 1e18 / T)``: the only accuracy v2's postModels accepts for ``count``
+    (which must be at least 1)."""
     rows = _uint(test_row_count, "test_row_count")
     if not 0 < rows <= WAD:
         raise EncodingError(f"test row count {rows} outside [1, 1e18]", hint="commit 1..1e18 rows")
@@ -477,7 +478,8 @@ def promise_consistent(ratio_wad: int, promised_value_wad: int, budget_value_wad
 def forfeit_share(forfeited: int, bond: int, recipients: int) -> int:
     """Each recipient's equal share of ``forfeited`` bonds of ``bond`` wei (floor; 0 for none).
 
-    Claim: ``forfeit_share(J - r, b, r)``; after a cancel: ``forfeit_share(J - d, b, d)``."""
+    A claim's share is ``forfeit_share(d - r, b, r)``: deliverers that did not reveal forfeit to
+    the revealers; bonds of participants named undelivered are burned, not shared."""
     return 0 if recipients == 0 else forfeited * bond // recipients
 
 
