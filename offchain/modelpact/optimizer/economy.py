@@ -19,6 +19,7 @@ from modelpact.errors import ScenarioError
 from modelpact.optimizer.expectations import evaluate
 from modelpact.optimizer.types import Belief, BoolArray, FloatArray
 from modelpact.outcomes import BeliefModel, belief_model, count_outcomes
+from modelpact.participation import scenario_participation_model
 from modelpact.scenario import Scenario
 
 __all__ = [
@@ -63,6 +64,7 @@ class Economy:
     reservation_m: FloatArray
     v_sup: float
     margin: FloatArray  # subtracted from tbar in the solve (sampled: confidence shading)
+    ic_margin: float = 0.0  # value units each type must prefer its own option by (strict IC)
     cache: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -71,8 +73,14 @@ def economy_model(scenario: Scenario, *, belief: Belief, stream: int = 0) -> Bel
 
     Exact enumeration when ``scenario.solver.expectation == "exact"`` (refused beyond
     :data:`EXACT_LIMIT` outcomes); otherwise ``samples`` draws from stream ``stream`` of the
-    scenario's seed (0 = solve, 1 = out-of-sample certification, 2 = checker).
+    scenario's seed (0 = solve, 1 = out-of-sample certification, 2 = checker). A scenario with
+    ``[participation]`` gets the mixture over participant counts
+    (:func:`modelpact.participation.scenario_participation_model`).
     """
+    if scenario.participation is not None:  # the mixture over participant counts
+        return scenario_participation_model(
+            scenario, belief=belief, stream=stream, exact_limit=EXACT_LIMIT
+        )
     n, k = scenario.participants, scenario.n_types
     if scenario.solver.expectation == "exact":
         count = count_outcomes(n - 1 if belief == "bayes" else n, k)
@@ -103,6 +111,7 @@ def make_economy(scenario: Scenario, belief: Belief, model: BeliefModel | None =
         reservation_m=r,
         v_sup=v_sup,
         margin=np.zeros(scenario.n_types),
+        ic_margin=scenario.solver.ic_margin,
     )
 
 
