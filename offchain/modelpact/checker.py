@@ -11,6 +11,11 @@ under B itself, d = t, so this is exactly the first-moment problem's constraint 
 under ``paper`` delivers different values to a Bayesian participant, which is how its IR
 violation under ``bayes`` shows.
 
+The scenario's own settings are part of what is checked: ``[participation]`` makes t_bar the
+expectation over the participation mixture, ``[solver] robust`` makes it the expectation under the
+curve's lower band (:mod:`modelpact.optimizer.robust`), and ``[solver] ic_margin`` = d makes IC and
+exclusion strict: a violation is any preference for another option short of d.
+
 Sizes are in value units (the valuation's money units), positive = violated by that much.
 """
 
@@ -24,6 +29,7 @@ import numpy as np
 from modelpact.economics import reservation_utilities
 from modelpact.menu import Menu
 from modelpact.optimizer import conditional_values, economy_model
+from modelpact.optimizer.robust import robust_margin
 from modelpact.scenario import Scenario
 
 __all__ = ["CheckReport", "Violation", "check_menu"]
@@ -110,7 +116,9 @@ def check_menu(
     stream = 2 if effective.solver.expectation == "sampled" else 0
     model = economy_model(effective, belief=chosen, stream=stream)
     tbar, _, _ = conditional_values(effective, m, belief=chosen, model=model)
+    tbar = tbar - robust_margin(effective, model, m)  # robust: t_bar under the curve's band
     d = ratio * tbar  # delivered expected values under the proportional rule
+    strict = scenario.solver.ic_margin
     found: list[Violation] = []
 
     def add(kind: Kind, i: int, j: int | None, size: float) -> None:
@@ -125,12 +133,12 @@ def check_menu(
         add("sign", i, None, max(-m[i], -t[i]))
         for j in idx:
             if j != i:
-                add("IC", i, j, (d[j] - c[i] * m[j]) - (d[i] - c[i] * m[i]))
+                add("IC", i, j, (d[j] - c[i] * m[j]) - (d[i] - c[i] * m[i]) + strict)
     for jx in range(k):
         if served[jx]:
             continue
         for i in idx:
-            add("EX", jx, i, (d[i] - c[jx] * m[i]) - f[jx])
+            add("EX", jx, i, (d[i] - c[jx] * m[i]) - f[jx] + strict)
     found.sort(key=lambda v: -v.size)
     return CheckReport(
         violations=tuple(found),

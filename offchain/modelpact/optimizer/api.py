@@ -6,15 +6,30 @@ import time
 from typing import Literal
 
 from modelpact.menu import Menu
-from modelpact.optimizer.economy import make_economy, single_blas_thread
+from modelpact.optimizer.economy import Economy, make_economy, single_blas_thread
 from modelpact.optimizer.menu_rows import menu_options
+from modelpact.optimizer.robust import robust_published, robust_select
 from modelpact.optimizer.sampled import certify_sampled
+from modelpact.optimizer.selection import Selection, select
 from modelpact.optimizer.selection import benchmarks as solve_benchmarks
-from modelpact.optimizer.selection import select
 from modelpact.optimizer.types import Belief, Serve
 from modelpact.scenario import Scenario, scenario_sha256
 
 __all__ = ["solve"]
+
+
+def _select(econ: Economy, serve: Serve, ic: bool) -> tuple[Selection, Economy, str]:
+    """The selection (robust: at the fixed point of the band margin), its economy, and a note
+    for the certification text ("" when not robust)."""
+    robust = econ.scenario.solver.robust
+    if robust is None:
+        return select(econ, serve, ic), econ, ""
+    found = robust_select(econ, serve, ic)  # budget against the curve's lower band
+    note = (
+        f"; robust: budget at the curve's {robust:g} lower band, margin settled in "
+        f"{found.rounds} rounds (the bound is for that margin)"
+    )
+    return found.selection, found.economy, note
 
 
 @single_blas_thread
@@ -38,11 +53,14 @@ def solve(
     chosen: Belief = effective.solver.belief
     econ = make_economy(effective, chosen)
     ic = True
-    selection = select(econ, effective.solver.serve, ic)
+    selection, econ, robust_note = _select(econ, effective.solver.serve, ic)
     sol, bound = selection.solution, selection.bound
     accuracy_ci: tuple[float, float] | None = None
     certification = "exact expectations; upper bound by weak duality with concave majorants"
+    certification += robust_note
     tbar_pub, t_pub = sol.tbar, sol.t
+    if robust_note:
+        tbar_pub, t_pub = robust_published(econ, sol)
     objective, value = sol.objective, sol.value
     if effective.solver.expectation == "sampled":
         cert = certify_sampled(econ, sol, ic, bound)
