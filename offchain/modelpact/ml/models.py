@@ -38,6 +38,7 @@ from modelpact.ml.datasets import Rows, features, labels
 
 __all__ = [
     "MODEL_FORMAT",
+    "TRAINER",
     "Model",
     "ModelError",
     "accuracy",
@@ -54,6 +55,8 @@ __all__ = [
 
 MODEL_FORMAT = "modelpact-model/1"
 _TRAINER = "sklearn.linear_model.LogisticRegression(lbfgs, C=1.0, max_iter=2000)"
+TRAINER = _TRAINER
+"""The learner and its settings, as recorded in every model file and in a learned curve."""
 _MAX_MODEL_BYTES = 16 * 1024 * 1024
 
 
