@@ -127,11 +127,22 @@ def _greatest_t_batch(
 
 
 def _shortfall_batch(econ: Economy, served: BoolArray, m: FloatArray, t: FloatArray) -> FloatArray:
-    """:func:`~modelpact.optimizer.constraints.ir_violation` of every candidate row."""
-    slack = t - econ.costs * m - econ.reservation
+    """:func:`~modelpact.optimizer.constraints.ir_violation` of every candidate row, or its IC
+    violation when that is larger: with ic_margin > 0 some m admit no IC-consistent t at all
+    (two types on the same rows cannot each prefer their own option strictly), and the
+    relaxation then ends with IC still violated."""
+    c, d = econ.costs, econ.ic_margin
+    slack = t - c * m - econ.reservation
     worst = np.max(np.where(served, -slack, -np.inf), axis=1)
     negative = np.max(np.where(served, -t, -np.inf), axis=1)
-    result: FloatArray = np.maximum(0.0, np.maximum(worst, negative))
+    # IC_ij residual: (t_j - c_i m_j) - (t_i - c_i m_i) + d over served pairs i != j
+    own = t - c * m  # (C, K): type i's utility of its own option
+    other = t[:, None, :] - c[None, :, None] * m[:, None, :]  # [c, i, j]: type i takes option j
+    pairs = served[:, :, None] & served[:, None, :] & ~np.eye(len(c), dtype=bool)[None]
+    ic = np.max(np.where(pairs, other - own[:, :, None] + d, -np.inf), axis=(1, 2))
+    tolerance = 1e-9 * max(1.0, econ.v_sup)
+    ic = np.where(ic > tolerance, ic, 0.0)
+    result: FloatArray = np.maximum(0.0, np.maximum(np.maximum(worst, negative), ic))
     return result
 
 
