@@ -52,10 +52,10 @@ def _run(s: RoundSnapshot, path: Path = SCENARIO) -> dict[str, object]:
 
 def test_honest_menu_passes(honest) -> None:
     """The integerized re-solve, published as is, passes hash, capacity, curve, resolve, IR, IC,
-    budget and optimality."""
+    budget, optimality and the Bayesian view of every promise."""
     found = _run(honest)
     assert {k: f.status for k, f in found.items()} == dict.fromkeys(found, Status.PASS)
-    assert len(found) == 8
+    assert len(found) == 9
 
 
 def test_ic_violation_is_caught(honest) -> None:
