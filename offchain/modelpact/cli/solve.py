@@ -83,6 +83,14 @@ def solve_command(
         str | None, typer.Option(help="all, optimal, or served type numbers like 1,3,5.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the menu JSON.")] = False,
+    ic_margin: Annotated[
+        float | None,
+        typer.Option(help="Strict IC: each type prefers its own option by this many value units."),
+    ] = None,
+    robust: Annotated[
+        float | None,
+        typer.Option(help="Budget against the curve's lower band at this confidence (e.g. 0.95)."),
+    ] = None,
 ) -> None:
     """Solve SCENARIO into its optimal menu, print a table and optionally write JSON."""
     from modelpact.errors import ScenarioError
@@ -104,6 +112,8 @@ def solve_command(
                 hint="e.g. --serve 1,2,3",
             ) from error
     loaded = load_scenario(scenario)
+    if ic_margin is not None or robust is not None:  # validated like the [solver] fields
+        loaded = loaded.with_solver(ic_margin=ic_margin, robust=robust)
     chosen: Literal["bayes", "paper"] | None = belief  # type: ignore[assignment]
     if isinstance(serve_value, tuple) and not all(1 <= s <= loaded.n_types for s in serve_value):
         raise ScenarioError(
