@@ -108,14 +108,16 @@ def _greatest_t_batch(
     for j in range(k):
         cap = (f[j] - d) + c[j] * m
         t = np.where(served & ~served[:, j : j + 1], np.minimum(t, cap), t)
-    for _ in range(k + 1):
+    passes = served.sum(axis=1) + 1  # as the scalar version: |served| + 1 passes at most
+    for sweep in range(k + 1):
         changed = False
+        live = sweep < passes
         for i in range(k):
             for j in range(k):
                 if i == j:
                     continue
                 bound = t[:, i] + c[i] * (m[:, j] - m[:, i]) - d
-                lower = served[:, i] & served[:, j]
+                lower = live & served[:, i] & served[:, j]
                 lower &= t[:, j] - bound > 1e-15 * np.maximum(1.0, np.abs(t[:, j]))
                 if lower.any():
                     t[:, j] = np.where(lower, bound, t[:, j])
