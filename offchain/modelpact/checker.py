@@ -14,7 +14,8 @@ violation under ``bayes`` shows.
 The scenario's own settings are part of what is checked: ``[participation]`` makes t_bar the
 expectation over the participation mixture, ``[solver] robust`` makes it the expectation under the
 curve's lower band (:mod:`modelpact.optimizer.robust`), and ``[solver] ic_margin`` = d makes IC and
-exclusion strict: a violation is any preference for another option short of d.
+exclusion strict: a violation is any preference for another option short of d (two types on the
+very same option, same rows and ratio, need no margin between them: there is nothing to pick).
 
 Sizes are in value units (the valuation's money units), positive = violated by that much.
 """
@@ -133,7 +134,10 @@ def check_menu(
         add("sign", i, None, max(-m[i], -t[i]))
         for j in idx:
             if j != i:
-                add("IC", i, j, (d[j] - c[i] * m[j]) - (d[i] - c[i] * m[i]) + strict)
+                # the same option twice (pooled types, or the empty menu) needs no margin
+                same = m[i] == m[j] and abs(ratio[i] - ratio[j]) <= 1e-12
+                gap = 0.0 if same else strict
+                add("IC", i, j, (d[j] - c[i] * m[j]) - (d[i] - c[i] * m[i]) + gap)
     for jx in range(k):
         if served[jx]:
             continue

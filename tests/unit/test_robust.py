@@ -116,3 +116,32 @@ def test_ic_margin_is_checked_by_the_checker(digits) -> None:
     assert not report.ok
     assert {v.kind for v in report.above_tolerance()} == {"IC"}
     assert report.worst == pytest.approx(0.05, abs=1e-6)
+
+
+def test_strict_margin_never_publishes_an_ic_violating_menu() -> None:
+    """Found by fuzzing: three nearly equal high costs under the paper belief pool at 21.65
+    rows without a margin; with ic_margin = 0.1 no separated menu is feasible, and the solver
+    must not publish the pooled m with t that breaks the margin (it returned t_3 = t_1 + 0.1,
+    IC short by 0.2). It publishes the empty menu instead, which the checker accepts (one
+    option shared by everyone needs no margin) and integerize_menu refuses to deploy."""
+    from modelpact.errors import InfeasibleScenarioError
+    from modelpact.scenario import parse_scenario
+
+    text = "participants = 6\n" + "".join(
+        f"[[types]]\ncost = {c}\nprobability = {p}\n\n"
+        for c, p in (
+            (1.4229380350846883, 0.312),
+            (1.3698090959724145, 0.261),
+            (0.673372638141833, 0.427),
+        )
+    )
+    text += '[accuracy]\nkind = "sgb"\n\n[valuation]\nkind = "linear"\nscale = 100.0\n\n'
+    text += '[solver]\nbelief = "paper"\nserve = "optimal"\n'
+    loose = parse_scenario(text)
+    assert solve(loose, benchmarks=False).expected_accuracy > 0.4
+    strict = parse_scenario(text + "ic_margin = 0.1\n")
+    menu = solve(strict, benchmarks=False)
+    assert check_menu(strict, menu).ok
+    assert all(o.m == 0.0 and o.t == 0.0 for o in menu.options)
+    with pytest.raises(InfeasibleScenarioError, match="asks no type for any row"):
+        integerize_menu(strict, menu)

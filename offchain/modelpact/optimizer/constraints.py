@@ -8,7 +8,9 @@ and the componentwise greatest / least t that meets them for a fixed m.
 d = ``econ.ic_margin`` (value units, default 0): strict incentive compatibility, every type
 prefers what is meant for it (its option, or its outside option when excluded) by at least d, so
 a participant that picks by utility never lands on another type's option through a tie or a
-rounding of its private cost.
+rounding of its private cost. With d > 0 two served types cannot share an option (IC_ij and
+IC_ji together need (c_i - c_j)(m_j - m_i) >= 2d), so the solver separates pooled types; the
+checker only asks the margin between distinct options.
 
 A new linear menu constraint is a row in :func:`linear_constraints` (the SQP, the certificate and
 the KKT multipliers read A and b from there); if it bounds t for a fixed m, :func:`greatest_t`
@@ -133,7 +135,22 @@ def least_t(econ: Economy, served: BoolArray, m: FloatArray, ic: bool) -> FloatA
 
 
 def ir_violation(econ: Economy, served: BoolArray, m: FloatArray, t: FloatArray) -> float:
-    """Largest IR shortfall (or negative t) among served types, 0 if none."""
+    """Largest IR shortfall (or negative t) among served types, 0 if none; with an ic_margin,
+    also the IC residual of t (the margin can leave no IC-consistent t for some m, and
+    :func:`greatest_t` then returns a t that still violates IC)."""
     slack = t - econ.costs * m - econ.reservation
     worst = float(np.max(np.where(served, -slack, -np.inf)))
-    return max(0.0, worst, float(np.max(np.where(served, -t, -np.inf))))
+    short = max(0.0, worst, float(np.max(np.where(served, -t, -np.inf))))
+    if econ.ic_margin > 0.0:
+        short = max(short, _ic_residual(econ, served, m, t))
+    return short
+
+
+def _ic_residual(econ: Economy, served: BoolArray, m: FloatArray, t: FloatArray) -> float:
+    """Largest IC_ij violation among served pairs (margin included), 0 below rounding."""
+    c, d = econ.costs, econ.ic_margin
+    own = t - c * m
+    other = t[None, :] - c[:, None] * m[None, :]  # [i, j]: type i takes option j
+    pairs = served[:, None] & served[None, :] & ~np.eye(len(c), dtype=bool)
+    worst = float(np.max(np.where(pairs, other - own[:, None] + d, -np.inf), initial=-np.inf))
+    return worst if worst > 1e-9 * max(1.0, econ.v_sup) else 0.0

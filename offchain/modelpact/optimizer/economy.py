@@ -7,6 +7,7 @@ every other module of the optimizer receives an :class:`Economy` and never rebui
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
@@ -137,4 +138,18 @@ def pooled_start(econ: Economy, served: BoolArray) -> FloatArray:
     x0 = float(grid[int(np.argmax(gains))])
     if gains.max() <= 0:
         x0 = float(max(econ.reservation_m.max(), econ.scenario.accuracy.tangent_point / n, 1.0))
-    return np.where(served, x0, 0.0)
+    start = np.where(served, x0, 0.0)
+    if econ.ic_margin > 0.0:  # strict IC forbids pooling: start already separated
+        start = start + _separation(econ, served)
+    return start
+
+
+def _separation(econ: Economy, served: BoolArray) -> FloatArray:
+    """Offsets that separate the served types enough for strict IC: consecutive served types
+    i < j need m_j - m_i >= 2 d / (c_i - c_j) (IC_ij plus IC_ji); twice that, cumulated."""
+    idx = [int(i) for i in np.flatnonzero(served)]
+    offsets = np.zeros(len(served))
+    for a, b in itertools.pairwise(idx):
+        gap = 4.0 * econ.ic_margin / float(econ.costs[a] - econ.costs[b])
+        offsets[b] = offsets[a] + gap
+    return offsets
