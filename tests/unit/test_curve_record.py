@@ -142,3 +142,22 @@ def test_uncertainty_needs_a_power_curve_and_robust_needs_uncertainty() -> None:
     )
     with pytest.raises(ScenarioError, match="needs the curve's uncertainty"):
         no_unc.with_solver(robust=0.9)
+
+
+def test_a_record_copied_onto_an_inflated_curve_is_caught(digits) -> None:
+    """The record is a claim: a coordinator can keep the honest [accuracy.fitted_on] and raise
+    a_max by 0.01, and curve_matches_dataset (which checks the rows) passes. Learning the curve
+    again from the record (curve_reproduces) gives the honest a_max and refuses it; the shipped
+    curve reproduces."""
+    from modelpact.economics import PowerAccuracy
+    from modelpact.ml.curve import curve_reproduces
+
+    rows = ds.digits_rows()
+    acc = digits.accuracy
+    assert isinstance(acc, PowerAccuracy)
+    inflated = replace(digits, accuracy=replace(acc, a_max=acc.a_max + 0.01))
+    assert curve_matches_dataset(inflated, rows, "digits") is None
+    reason = curve_reproduces(inflated, rows)
+    assert reason is not None
+    assert "a_max" in reason
+    assert curve_reproduces(digits, rows) is None

@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,6 +37,9 @@ from modelpact.errors import ModelpactError
 from modelpact.ml.datasets import BUILTIN_DATASETS, Rows, Split, load_dataset, split_test
 from modelpact.ml.models import TRAINER, correct_count, rows_digest, train_model
 
+if TYPE_CHECKING:
+    from modelpact.scenario import Scenario
+
 __all__ = [
     "CurveError",
     "CurvePoint",
@@ -44,6 +47,7 @@ __all__ = [
     "PowerLawFit",
     "accuracy_toml",
     "curve_record",
+    "curve_reproduces",
     "curve_uncertainty",
     "default_sizes",
     "fit_power_law",
@@ -496,3 +500,42 @@ def learn_dataset_curve(
     if plot_path is not None:
         plot_curve(curve, plot_path)
     return curve
+
+
+def curve_reproduces(scenario: Scenario, dataset_rows: Rows, *, rel: float = 1e-6) -> str | None:
+    """Why ``scenario``'s curve is not what its own record gives on ``dataset_rows`` (None if
+    it is): the record must match the rows
+    (:func:`modelpact.curve_record.curve_matches_dataset`), and learning the curve again with
+    the recorded split, sizes, repeats, seed and learner must give the scenario's a_max, b,
+    alpha and uncertainty within ``rel`` (the fit's last digits move with the machine's BLAS,
+    about 1e-9). A record copied from an honest curve onto an inflated one fails here."""
+    from modelpact.curve_record import curve_matches_dataset
+    from modelpact.economics import PowerAccuracy
+
+    fitted = scenario.curve.fitted_on
+    if fitted is None or not isinstance(scenario.accuracy, PowerAccuracy):
+        return "the scenario's curve is not a learned power curve with [accuracy.fitted_on]"
+    reason = curve_matches_dataset(scenario, dataset_rows, fitted.dataset, learner=TRAINER)
+    if reason is not None:
+        return reason
+    learned = learn_curve(
+        dataset_rows,
+        dataset=fitted.dataset,
+        sizes=fitted.sizes,
+        repeats=fitted.repeats,
+        seed=fitted.seed,
+        test_size=fitted.test_rows,
+    )
+    have = scenario.accuracy
+    pairs = [("a_max", have.a_max, learned.fit.a_max), ("b", have.b, learned.fit.b)]
+    pairs += [("alpha", have.alpha, learned.fit.alpha)]
+    if scenario.curve.uncertainty is not None:
+        pairs.append(("residual_sd", scenario.curve.uncertainty.residual_sd, learned.fit.rmse))
+    for name, stated, again in pairs:
+        if not math.isclose(stated, again, rel_tol=rel, abs_tol=1e-12):
+            return (
+                f"the scenario's curve has {name} = {stated!r}, but learning it again from its "
+                f"own record gives {again!r}; publish the curve `modelpact curve "
+                f"{fitted.dataset}` writes for this record"
+            )
+    return None
