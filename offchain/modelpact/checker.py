@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from modelpact.economics import reservation_utilities
 from modelpact.menu import Menu
@@ -36,6 +37,7 @@ from modelpact.scenario import Scenario
 __all__ = ["CheckReport", "Violation", "check_menu"]
 
 Kind = Literal["IR", "IC", "BC", "EX", "ratio", "sign"]
+FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,47 @@ class CheckReport:
         return tuple(v for v in self.violations if v.size > self.tolerance)
 
 
+def _violations(
+    menu: Menu,
+    *,
+    served: NDArray[np.bool_],
+    m: FloatArray,
+    t: FloatArray,
+    ratio: FloatArray,
+    tbar: FloatArray,
+    d: FloatArray,
+    c: FloatArray,
+    f: FloatArray,
+    strict: float,
+) -> list[Violation]:
+    """Every IR, BC, ratio, sign, IC and EX violation above 0 (``strict``: the ic_margin)."""
+    k = len(served)
+    found: list[Violation] = []
+
+    def add(kind: Kind, i: int, j: int | None, size: float) -> None:
+        if size > 0.0:
+            found.append(Violation(kind, i + 1, None if j is None else j + 1, float(size)))
+
+    idx = [i for i in range(k) if served[i]]
+    for i in idx:
+        add("IR", i, None, f[i] - (d[i] - c[i] * m[i]))
+        add("BC", i, None, t[i] - tbar[i])
+        add("ratio", i, None, menu.options[i].ratio - 1.0)
+        add("sign", i, None, max(-m[i], -t[i]))
+        for j in idx:
+            if j != i:
+                # the same option twice (pooled types, or the empty menu) needs no margin
+                same = m[i] == m[j] and abs(ratio[i] - ratio[j]) <= 1e-12
+                gap = 0.0 if same else strict
+                add("IC", i, j, (d[j] - c[i] * m[j]) - (d[i] - c[i] * m[i]) + gap)
+    for jx in range(k):
+        if served[jx]:
+            continue
+        for i in idx:
+            add("EX", jx, i, (d[i] - c[jx] * m[i]) - f[jx] + strict)
+    return found
+
+
 def check_menu(
     scenario: Scenario,
     menu: Menu,
@@ -119,30 +162,10 @@ def check_menu(
     tbar, _, _ = conditional_values(effective, m, belief=chosen, model=model)
     tbar = tbar - robust_margin(effective, model, m)  # robust: t_bar under the curve's band
     d = ratio * tbar  # delivered expected values under the proportional rule
-    strict = scenario.solver.ic_margin
-    found: list[Violation] = []
-
-    def add(kind: Kind, i: int, j: int | None, size: float) -> None:
-        if size > 0.0:
-            found.append(Violation(kind, i + 1, None if j is None else j + 1, float(size)))
-
-    idx = [i for i in range(k) if served[i]]
-    for i in idx:
-        add("IR", i, None, f[i] - (d[i] - c[i] * m[i]))
-        add("BC", i, None, t[i] - tbar[i])
-        add("ratio", i, None, menu.options[i].ratio - 1.0)
-        add("sign", i, None, max(-m[i], -t[i]))
-        for j in idx:
-            if j != i:
-                # the same option twice (pooled types, or the empty menu) needs no margin
-                same = m[i] == m[j] and abs(ratio[i] - ratio[j]) <= 1e-12
-                gap = 0.0 if same else strict
-                add("IC", i, j, (d[j] - c[i] * m[j]) - (d[i] - c[i] * m[i]) + gap)
-    for jx in range(k):
-        if served[jx]:
-            continue
-        for i in idx:
-            add("EX", jx, i, (d[i] - c[jx] * m[i]) - f[jx] + strict)
+    found = _violations(
+        menu, served=served, m=m, t=t, ratio=ratio, tbar=tbar, d=d, c=c, f=f,
+        strict=scenario.solver.ic_margin,
+    )  # fmt: skip
     found.sort(key=lambda v: -v.size)
     return CheckReport(
         violations=tuple(found),

@@ -267,6 +267,19 @@ def _accuracy(table: Mapping[str, object], source: str) -> AccuracyFunction:
     raise _fail(source, f"unknown accuracy kind {kind!r}", 'use kind = "sgb", "power" or "table"')
 
 
+def _participation(table: object, participants: int, source: str) -> Participation | None:
+    return None if table is None else parse_participation(table, participants, source)
+
+
+def _accuracy_and_record(
+    table: Mapping[str, object], source: str
+) -> tuple[AccuracyFunction, CurveRecord]:
+    """The curve of ``[accuracy]`` and its record (the keys of :data:`RECORD_FIELDS`)."""
+    accuracy = _accuracy({k: v for k, v in table.items() if k not in RECORD_FIELDS}, source)
+    fields = {k: v for k, v in table.items() if k in RECORD_FIELDS}
+    return accuracy, parse_curve_record(fields, table.get("kind"), source)
+
+
 def _numbers(table: Mapping[str, object], key: str, source: str) -> list[float]:
     if key not in table:
         raise _fail(source, f"missing field accuracy.{key}", f"add `{key} = [...]`")
@@ -394,35 +407,8 @@ def _solver(table: Mapping[str, object], source: str) -> SolverOptions:
     )
 
 
-def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
-    """Parse and validate TOML ``text``; errors name ``source`` and the offending field."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise _fail(source, f"not valid TOML ({error})", "fix the TOML syntax") from error
-    _only(
-        data,
-        {
-            "participants",
-            "types",
-            "accuracy",
-            "valuation",
-            "solver",
-            "participation",
-            "name",
-            "description",
-        },
-        "",
-        source,
-    )
-    if "participants" not in data:
-        raise _fail(source, "missing field participants", "add `participants = N` (N >= 1)")
-    n = data["participants"]
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise _fail(
-            source, f"participants must be an integer >= 1, got {n!r}", "e.g. participants = 10"
-        )
-    raw_types = data.get("types")
+def _types(raw_types: object, source: str) -> list[TypeSpec]:
+    """The validated [[types]]: positive costs strictly decreasing, probabilities summing to 1."""
     if not isinstance(raw_types, list) or not raw_types:
         raise _fail(
             source, "missing [[types]]", "add one [[types]] table (cost, probability) per type"
@@ -455,12 +441,39 @@ def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
             f"type probabilities sum to {total!r}, not 1",
             "make the probability fields of [[types]] add up to 1",
         )
-    accuracy_table = _table(data, "accuracy", source)
-    curve_fields = {k: v for k, v in accuracy_table.items() if k in RECORD_FIELDS}
-    accuracy = _accuracy(
-        {k: v for k, v in accuracy_table.items() if k not in RECORD_FIELDS}, source
+    return types
+
+
+def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
+    """Parse and validate TOML ``text``; errors name ``source`` and the offending field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise _fail(source, f"not valid TOML ({error})", "fix the TOML syntax") from error
+    _only(
+        data,
+        {
+            "participants",
+            "types",
+            "accuracy",
+            "valuation",
+            "solver",
+            "participation",
+            "name",
+            "description",
+        },
+        "",
+        source,
     )
-    curve = parse_curve_record(curve_fields, accuracy_table.get("kind"), source)
+    if "participants" not in data:
+        raise _fail(source, "missing field participants", "add `participants = N` (N >= 1)")
+    n = data["participants"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise _fail(
+            source, f"participants must be an integer >= 1, got {n!r}", "e.g. participants = 10"
+        )
+    types = _types(data.get("types"), source)
+    accuracy, curve = _accuracy_and_record(_table(data, "accuracy", source), source)
     valuation_table = _table(data, "valuation", source)
     valuation = _valuation(valuation_table, source)
     solver_table = data.get("solver", {})
@@ -474,9 +487,7 @@ def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
             "name served types by their 1-based position in [[types]]",
         )
     _check_robust(solver, curve, source)
-    participation = (
-        parse_participation(data["participation"], n, source) if "participation" in data else None
-    )
+    participation = data.get("participation")
     return Scenario(
         participants=n,
         types=tuple(types),
@@ -485,7 +496,7 @@ def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
         solver=solver,
         source=source,
         curve=curve,
-        participation=participation,
+        participation=_participation(participation, n, source),
         unit_wei=_unit_wei(valuation_table, source),
     )
 

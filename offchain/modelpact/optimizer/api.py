@@ -58,9 +58,7 @@ def solve(
     accuracy_ci: tuple[float, float] | None = None
     certification = "exact expectations; upper bound by weak duality with concave majorants"
     certification += robust_note
-    tbar_pub, t_pub = sol.tbar, sol.t
-    if robust_note:
-        tbar_pub, t_pub = robust_published(econ, sol)
+    tbar_pub, t_pub = robust_published(econ, sol) if robust_note else (sol.tbar, sol.t)
     objective, value = sol.objective, sol.value
     if effective.solver.expectation == "sampled":
         cert = certify_sampled(econ, sol, ic, bound)
