@@ -18,6 +18,7 @@ from modelpact.optimizer.certificate import Multipliers, certified_bound
 from modelpact.optimizer.constraints import greatest_t, ir_violation, least_t
 from modelpact.optimizer.economy import FEASIBILITY_TOL, Economy, pooled_start
 from modelpact.optimizer.expectations import Expectations, evaluate
+from modelpact.optimizer.smallk import FAST_MAX_K, solve_small
 from modelpact.optimizer.subproblem import (
     Subproblem,
     SubproblemStep,
@@ -151,7 +152,23 @@ def sqp(
     max_iter: int = 200,
     restart: bool = True,
 ) -> Solution:
-    """Solve the first-moment problem for ``served`` and certify it (see the module doc)."""
+    """Solve the first-moment problem for ``served`` and certify it (see the module doc).
+
+    Up to :data:`~modelpact.optimizer.smallk.FAST_MAX_K` types the SLSQP fast path is tried
+    first (certified the same way); the trust-region SQP runs when it declines."""
+    if len(served) <= FAST_MAX_K and restart:
+        fast = solve_small(econ, served, ic, start)
+        if fast is not None:
+            return Solution(
+                served=served,
+                m=fast.m,
+                t=fast.t,
+                tbar=fast.vals.tbar,
+                objective=fast.vals.objective,
+                value=fast.vals.value,
+                upper_bound=max(fast.bound, fast.vals.objective),
+                iterations=fast.iterations,
+            )
     m = pooled_start(econ, served) if start is None else np.where(served, start, 0.0)
     sub = subproblem(econ, served, ic)
     vals = evaluate(econ.scenario, econ.model, m)
