@@ -3,12 +3,18 @@
 - :class:`ChainError`: wrong chain id, a failed receipt, a refused dev-node call;
 - :class:`NodeUnavailableError`: the node does not answer;
 - :class:`ContractRevertError`: a call or transaction reverted with one of the contract's custom
-  errors (decoded from the ABI by :func:`decode_revert`), with a hint saying how to fix it.
+  errors (decoded from the ABI by :func:`decode_revert`). Its hint is the ``Fix:`` sentence of
+  that error's ``@dev`` NatSpec in ``contracts/src/interfaces/IModelpactRound.sol``, read from
+  ``modelpact/data/revert_hints.json``, which ``tests/unit/test_revert_hints.py`` regenerates
+  from the compiler's devdoc output and checks, so a hint cannot drift from the contract.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from modelpact.encoding import Phase
@@ -21,6 +27,7 @@ __all__ = [
     "ContractRevertError",
     "NodeUnavailableError",
     "decode_revert",
+    "hints_from_devdoc",
     "is_connection_error",
     "node_unavailable",
     "revert_hint",
@@ -32,7 +39,9 @@ ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")
 PANIC_SELECTOR = bytes.fromhex("4e487b71")
 """Selector of Solidity's ``Panic(uint256)`` (assert, overflow, division by zero)."""
 
+HINTS_FILE = Path(__file__).resolve().parent.parent / "data" / "revert_hints.json"
 _FALLBACK_HINT = "see the error's NatSpec in IModelpactRound.sol"
+_FIX = "Fix:"
 
 
 class ChainError(ModelpactError, RuntimeError):
@@ -43,43 +52,29 @@ class NodeUnavailableError(ChainError, ConnectionError):
     """The node does not answer."""
 
 
-_HINTS: dict[str, str] = {
-    "JoinClosed": "joining is over (deadline passed or round full); watch for the next round",
-    "AlreadyJoined": "each address joins once; use another account for another entry",
-    "UnknownOption": "pick an option id below optionCount()",
-    "WrongRowCount": "commit exactly the option's dataCount rows",
-    "WrongBond": "send exactly the participant bond from config()",
-    "ZeroCommitment": "commit a non-zero data root and randomness commitment",
-    "NotCoordinator": "send this action from the coordinator's account",
-    "WrongPhase": "wait for the required phase (see phase() and the deadlines in config())",
-    "CoordinatorAlreadyRevealed": "the coordinator's secret is already on chain",
-    "CoordinatorRevealMismatch": "reveal the exact secret whose commitment was deployed",
-    "CoordinatorNotRevealed": "call revealCoordinator before postModels",
-    "ModelsAlreadyPosted": "models are posted once per round",
-    "TooManyTiers": "post at most MAX_TIERS reward tiers",
-    "AccuracyOutOfRange": "accuracies are WAD fractions in (0, 1e18]",
-    "TierAboveCollective": "every tier must be strictly worse than the collective model",
-    "TiersNotAscending": "post tiers with non-zero hashes, strictly ascending in accuracy",
-    "NotParticipant": "this address never joined the round",
-    "AlreadyRevealed": "the secret is already revealed",
-    "RevealMismatch": "reveal the exact secret committed at join, from the joining account",
-    "NotRevealed": "a participant who did not reveal forfeits bond and reward",
-    "AlreadyClaimed": "claims and refunds happen once",
-    "SweepTooEarly": "sweep after the claim deadline",
-    "TransferFailed": "the receiving account rejected ETH",
-    "EmptyMenu": "deploy with at least one option",
-    "RatioAboveOne": "ratios are WAD fractions <= 1e18",
-    "OptionsNotSorted": "sort options by (dataCount, ratio)",
-    "ZeroDataCount": "every option asks for at least one row",
-    "ZeroCapacity": "capacity must be at least 1",
-    "DeadlinesInconsistent": "deadlines must satisfy now < join < post < reveal < claim",
-    "CurveNotAscending": "curve knots must ascend strictly in dataCount, accuracy <= 1e18",
-}
+def hints_from_devdoc(devdoc: Mapping[str, Any]) -> dict[str, str]:
+    """``{error name: hint}`` from a contract's devdoc: the text after ``Fix:`` in each error's
+    ``@dev`` (whitespace collapsed, no final full stop). Errors without a ``Fix:`` get none."""
+    hints: dict[str, str] = {}
+    for signature, entries in dict(devdoc.get("errors", {})).items():
+        details = " ".join(str(entries[0].get("details", "")).split()) if entries else ""
+        if _FIX in details:
+            hints[signature.split("(", 1)[0]] = details.split(_FIX, 1)[1].strip().rstrip(".")
+    return dict(sorted(hints.items()))
+
+
+@functools.cache
+def _hints() -> dict[str, str]:
+    try:
+        loaded = json.loads(HINTS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # a broken install must not turn a revert into a crash
+        return {}
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
 
 
 def revert_hint(error_name: str) -> str:
-    """How to fix the contract error ``error_name``."""
-    return _HINTS.get(error_name, _FALLBACK_HINT)
+    """How to fix the contract error ``error_name`` (its NatSpec ``Fix:`` sentence)."""
+    return _hints().get(error_name, _FALLBACK_HINT)
 
 
 class ContractRevertError(ChainError):
