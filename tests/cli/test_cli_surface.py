@@ -96,20 +96,26 @@ def test_usage_errors_are_one_line(capsys) -> None:
     assert "`modelpact coordinator deploy --help`" in line
 
 
+def _strings(node: ast.AST) -> str:
+    """The literal text of an expression (f-string holes become spaces)."""
+    parts = [n.value for n in ast.walk(node) if isinstance(n, ast.Constant)]
+    return " ".join(p for p in parts if isinstance(p, str))
+
+
 def _texts() -> Iterator[tuple[str, str]]:
-    """Every hint (``hint=``) and option help (``help=``) in the package, as its literal text
-    (f-string holes become spaces), with where it is."""
+    """Every error message with a hint (its message and its ``hint=``) and every option help
+    (``help=``) in the package, with where it is."""
     for source in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(source.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.keyword) and node.arg in ("hint", "help"):
-                parts = [
-                    n.value
-                    for n in ast.walk(node.value)
-                    if isinstance(n, ast.Constant) and isinstance(n.value, str)
-                ]
-                where = f"{source.relative_to(ROOT)}:{node.value.lineno}"
-                yield where, " ".join(parts)
+            if not isinstance(node, ast.Call):
+                continue
+            where = f"{source.relative_to(ROOT)}:{node.lineno}"
+            keywords = {k.arg: k.value for k in node.keywords}
+            if "hint" in keywords:
+                yield where, " ".join(_strings(n) for n in (*node.args[:1], keywords["hint"]))
+            if "help" in keywords:
+                yield where, _strings(keywords["help"])
 
 
 TEXTS = list(_texts())
@@ -157,3 +163,14 @@ def test_hints_name_real_commands_options_and_environment_variables() -> None:
         ]
     assert problems == []
     assert "MODELPACT_RPC_URL" not in {v for _, t in TEXTS for v in re.findall(r"MODELPACT_\w+", t)}
+
+
+def test_readme_command_lines_parse() -> None:
+    """Every `modelpact ...` line of README.md's examples parses against the real commands
+    (options, choices and required options), so the walkthrough cannot drift from the CLI."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    lines = [m.strip() for m in re.findall(r"(?m)^\s*(modelpact [^\n#]*)", text)]
+    assert len(lines) >= 10
+    for line in lines:
+        path, _ = _resolve(shlex.split(line)[1:])
+        assert path, line
