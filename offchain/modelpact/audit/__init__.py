@@ -15,6 +15,11 @@ named check and returns an :class:`~modelpact.audit.report.AuditReport`:
 
 The pure rule modules never import web3; only :mod:`modelpact.audit.fetch` talks to a node, and
 only through :mod:`modelpact.chain`.
+
+To add a check: write a function returning a :class:`Finding` in the module of the data it reads
+(``rules.py`` for chain data, listed in its ``chain_checks``; ``files.py`` for published files or
+``menu.py`` for the scenario, called from :func:`audit_snapshot` below), and add its id to the
+README's findings table.
 """
 
 from __future__ import annotations
