@@ -249,7 +249,7 @@ def _coordinate(
 
 
 def _settle_one(
-    run: _Round, account: LocalAccount, plan: Planned, out: Path, dataset: str
+    run: _Round, account: LocalAccount, plan: Planned, out: Path, dataset: str, test_root: bytes
 ) -> tuple[part.ClaimResult, bool]:
     """One participant claims, then fetches and verifies its model (rung 0: nothing to fetch)."""
     state = run.state(account)
@@ -264,7 +264,7 @@ def _settle_one(
         state,
         model_file=model_file,
         test_set=plan.data.test_path,
-        test_set_root=run.deployed.contract.config().test_set_commitment,
+        test_set_root=test_root,
         spec_name=dataset,
     )
     return claimed, verified.ok
@@ -278,9 +278,10 @@ def _settle(
         run.gas.append(part.reveal(run.deployed, run.state(account), account=account).gas_used)
     scenario, offered = plan.offer.scenario, plan.offer.menu.offered
     value_scale = float(scenario.valuation(np.array([1.0]))[0])
+    test_root = run.deployed.contract.config().test_set_commitment
     outcomes = []
     for i, account in enumerate(run.accounts):
-        claimed, verified = _settle_one(run, account, plan, out, config.dataset)
+        claimed, verified = _settle_one(run, account, plan, out, config.dataset, test_root)
         received_accuracy = claimed.accuracy_wad / 10**18
         cost = float(scenario.costs[cast.types[i]])
         outcomes.append(

@@ -223,6 +223,13 @@ def _typed(path: Path, name: str, value: Any, hint: Any) -> Any:
     )
 
 
+_FIELD_TYPES: dict[type, dict[str, Any]] = {
+    kind: get_type_hints(kind)
+    for kind in (ParticipantProgress, CoordinatorProgress, DeploymentIntent)
+}
+"""Field types per state class, evaluated once (every workflow step opens state files)."""
+
+
 class StateFile(Generic[_S]):
     """One typed state file (``kind``, a dataclass above), versioned, updated one atomic write
     at a time; ``identity`` fields are written on first use and checked on every load."""
@@ -231,7 +238,7 @@ class StateFile(Generic[_S]):
         self.path = path
         self.kind: type[_S] = kind
         self._json = JsonState(path, identity=tuple(identity.items()))
-        self._hints = get_type_hints(kind)
+        self._hints = _FIELD_TYPES[kind]
 
     def load(self) -> _S:
         """The current state (the identity alone when the file does not exist yet)."""
