@@ -65,3 +65,28 @@ def test_settings_pick_a_backend_and_refuse_unknown_kinds(tmp_path: Path) -> Non
         assert chain.kind is ChainKind.EMBEDDED
         assert chain.rpc_url is None
         assert len(chain.private_keys) == len(chain.accounts) > 0
+
+
+@pytest.mark.anvil
+def test_deadline_passing_between_estimate_and_block_is_named(anvil_node, deploy_setup) -> None:
+    """A join whose gas estimate still saw the join phase but whose block came after the join
+    deadline fails in its receipt; the replay on its own block names the error (JoinClosed)
+    instead of "failed without a revert reason"."""
+    chain = ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url)
+    s = deploy_setup(chain)
+    who = s.participants[0]
+    address = who if isinstance(who, str) else who.address
+    after = s.config.deadlines.join + 1
+    chain.w3.provider.make_request("evm_setNextBlockTimestamp", [after])  # type: ignore[arg-type]
+    with pytest.raises(ch.ContractRevertError) as info:
+        s.round.join(
+            who,
+            option_id=0,
+            data_root=enc.keccak256(b"late"),
+            row_count=s.menu[0].data_count,
+            commitment=enc.participant_commitment(
+                enc.random_secret(), address, s.round.address, chain.chain_id
+            ),
+        )
+    assert info.value.error_name == "JoinClosed"
+    assert s.round.joined_count() == 0

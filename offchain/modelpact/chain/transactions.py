@@ -281,12 +281,23 @@ def wait_for_receipt(
 def _raise_failed(
     chain: Chain, tx_hash: str, block: int, abi: Sequence[Mapping[str, Any]], action: str
 ) -> None:
-    """Replay a failed transaction on the block before to raise its decoded revert."""
+    """Replay a failed transaction to raise its decoded revert: on the state before its block
+    (where it ran, if it was first in the block), then on its block (with that block's time: a
+    deadline that passed between the latest block and the mined one shows there). A node that
+    keeps no state that old answers neither; then the failure is reported without a reason."""
     tx = chain.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
     replay = {k: tx[k] for k in ("from", "to", "value", "data", "gas") if k in tx}
     if "data" not in replay and "input" in tx:
         replay["data"] = tx["input"]
-    guarded(chain, abi, action, lambda: chain.w3.eth.call(replay, block - 1))  # type: ignore[arg-type]
+    for at in (block - 1, block):
+        try:
+            guarded(chain, abi, action, lambda at=at: chain.w3.eth.call(replay, at))  # type: ignore[misc, arg-type]
+        except ContractRevertError:
+            raise
+        except NodeUnavailableError:
+            raise
+        except Exception:  # no state at that height: try the next one
+            continue
     raise ChainError(
         f"{action or 'transaction'} {tx_hash} failed without a revert reason",
         hint="the transaction may have run out of gas",

@@ -209,14 +209,22 @@ class AnvilNode:
 @contextmanager
 def open_managed_anvil(state_dir: Path, *, chain_id: int | None = None) -> Iterator[Chain]:
     """Start the pinned anvil on ``state_dir/anvil-state.json`` (log in ``anvil.log`` next to it),
-    connect, and stop the node after the block (anvil then writes its state back)."""
-    from modelpact.chain.backends.rpc import connect_rpc
+    connect, and stop the node after the block (anvil then writes its state back).
 
+    A node restarted from its state file has as latest block the last one mined before it
+    stopped, maybe hours ago; one empty block is mined first so that views evaluated at the
+    latest block (the round's phase, ``coordinator status``) see the present, as the next
+    transaction will."""
+    from modelpact.chain.backends.rpc import RpcBackend, connect_rpc
+
+    state_file = state_dir / STATE_FILE_NAME
+    restarted = state_file.is_file()
     state_dir.mkdir(parents=True, exist_ok=True)
     node = AnvilNode(
-        state_file=state_dir / STATE_FILE_NAME,
-        chain_id=chain_id or 31337,
-        log_file=state_dir / "anvil.log",
+        state_file=state_file, chain_id=chain_id or 31337, log_file=state_dir / "anvil.log"
     )
     with node:
-        yield connect_rpc(node.rpc_url, kind=ChainKind.ANVIL, expected_chain_id=chain_id)
+        chain = connect_rpc(node.rpc_url, kind=ChainKind.ANVIL, expected_chain_id=chain_id)
+        if restarted and isinstance(chain.backend, RpcBackend):
+            chain.backend.mine()
+        yield chain

@@ -138,6 +138,10 @@ class RpcBackend:
     def advance_time(self, seconds: int) -> None:
         """``evm_increaseTime`` then ``evm_mine``."""
         self._dev_call("evm_increaseTime", [seconds])
+        self.mine()
+
+    def mine(self) -> None:
+        """Mine one block now (dev nodes): its timestamp is the node's current time."""
         self._dev_call("evm_mine", [])
 
     def snapshot(self) -> SnapshotId:
