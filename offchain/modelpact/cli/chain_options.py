@@ -38,6 +38,7 @@ from modelpact.chain.backends import (
     ChainSettings,
     ChainSettingsError,
     parse_chain_kind,
+    state_directory,
 )
 from modelpact.errors import ModelpactError
 
@@ -243,6 +244,8 @@ def _provide(
     """Build the injected values from (and remove) the shared options' values."""
     settings = None
     state_dir = options.pop("state_dir", None)
+    if state_dir is not None:
+        state_dir = state_directory(state_dir)
     if "rpc" in options:
         settings = ChainSettings.build(
             chain=options.pop("chain"),

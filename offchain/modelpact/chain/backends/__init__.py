@@ -43,6 +43,8 @@ __all__ = [
     "connect",
     "default_rpc_url",
     "open_chain",
+    "parse_chain_kind",
+    "state_directory",
 ]
 
 DEFAULT_STATE_DIR = Path(".modelpact")
@@ -100,16 +102,25 @@ class ChainSettings:
                     f"--rpc {rpc_url!r} is not an http(s) or ws(s) URL",
                     hint="pass e.g. --rpc http://127.0.0.1:8545",
                 )
-            return cls(ChainKind.RPC, rpc_url, chain_id, state_dir)
+            return cls(ChainKind.RPC, rpc_url, chain_id, state_directory(state_dir))
         kind = parse_chain_kind(str(chain))
         if chain_id is not None and chain_id <= 0:
             raise ChainSettingsError(f"--chain-id {chain_id} must be positive", hint="fix it")
-        return cls(kind, None, chain_id, state_dir)
+        return cls(kind, None, chain_id, state_directory(state_dir))
 
     @property
     def label(self) -> str:
         """Short human label: ``embedded``, ``anvil`` or the URL."""
         return self.rpc_url if self.kind is ChainKind.RPC and self.rpc_url else self.kind.value
+
+
+def state_directory(path: Path) -> Path:
+    """``--state-dir``, refused in one line when it names something that is not a directory."""
+    if path.exists() and not path.is_dir():
+        raise ChainSettingsError(
+            f"--state-dir {path} is not a directory", hint="pass a directory for the local state"
+        )
+    return path
 
 
 def parse_chain_kind(value: str) -> ChainKind:
