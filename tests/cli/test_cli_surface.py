@@ -124,8 +124,12 @@ _ENV_READ = re.compile(r"""["'](MODELPACT_[A-Z_]+)["']""")
 
 def _env_vars_read() -> set[str]:
     """Environment variables the package reads: a full-string constant in its source (passed
-    to ``os.environ``, an option's ``envvar``, or a constant that is)."""
-    return {m for f in PACKAGE.rglob("*.py") for m in _ENV_READ.findall(f.read_text())}
+    to ``os.environ``, an option's ``envvar``, or a constant that is), and the Foundry tool
+    overrides ``modelpact.toolchain`` names from its tool list."""
+    from modelpact.toolchain import FOUNDRY_TOOLS
+
+    literal = {m for f in PACKAGE.rglob("*.py") for m in _ENV_READ.findall(f.read_text())}
+    return literal | {f"MODELPACT_{tool.upper()}" for tool in FOUNDRY_TOOLS}
 
 
 def test_hints_name_real_commands_options_and_environment_variables() -> None:

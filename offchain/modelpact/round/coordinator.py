@@ -275,11 +275,13 @@ def _already_posted(
     deployed: DeployedRound, state: CoordinatorStateFile, *, models_dir: Path, tier_mode: str
 ) -> PostResult:
     """What a re-run of train-and-post reports: the models on chain, nothing trained."""
+    from modelpact.ml.models import MODEL_SUFFIX
+
     rc = deployed.contract
 
     def on_chain(tier: Tier) -> TierPlan:
         name = "0x" + tier.model_hash.hex()
-        return TierPlan(models_dir / f"{name}.json", name, tier.accuracy_wad, 0)
+        return TierPlan(models_dir / f"{name}{MODEL_SUFFIX}", name, tier.accuracy_wad, 0)
 
     current = state.load()
     done = deployed.recorded(state.slot("post_tx"), "postModels")

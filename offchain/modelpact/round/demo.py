@@ -258,7 +258,7 @@ def _settle_one(
     if claimed.rung == 0:
         return claimed, True
     model_file = part.fetch_model(
-        state, models_dir=out / "models", out=out / "received" / f"{account.address}.json"
+        state, models_dir=out / "models", out=out / "received" / f"{account.address}.bin"
     )
     verified = part.verify_model(
         state,

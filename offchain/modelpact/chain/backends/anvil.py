@@ -1,4 +1,4 @@
-"""The managed anvil backend: the pinned anvil node (npm ``@foundry-rs/anvil-linux-amd64``),
+"""The managed anvil backend: the pinned anvil node (npm ``@foundry-rs/anvil-<platform>``),
 started and stopped by modelpact, talked to as an RPC backend (:mod:`.rpc`).
 
 ``AnvilNode`` runs anvil on a free local port, optionally with ``--state FILE`` (loaded at start,
@@ -13,7 +13,6 @@ same state file continues the same chain (contracts, balances, block height), wh
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -27,6 +26,7 @@ from types import TracebackType
 from modelpact.chain.backends import ChainKind
 from modelpact.chain.backends.base import Chain
 from modelpact.errors import ModelpactError
+from modelpact.toolchain import ToolchainError, foundry_binary
 
 __all__ = [
     "ANVIL_VERSION",
@@ -49,19 +49,11 @@ class AnvilError(ModelpactError, RuntimeError):
 
 
 def anvil_binary() -> Path:
-    """The pinned anvil binary: ``$MODELPACT_ANVIL`` or the npm package in this checkout."""
-    env = os.environ.get("MODELPACT_ANVIL")
-    if env:
-        path = Path(env)
-    else:
-        root = Path(__file__).resolve().parents[4]
-        path = root / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
-    if not path.is_file():
-        raise AnvilError(
-            f"anvil is not installed at {path}",
-            hint="run ./scripts/bootstrap (installs the pinned npm tools) or set MODELPACT_ANVIL",
-        )
-    return path
+    """The pinned anvil binary: ``$MODELPACT_ANVIL`` or the npm package for this platform."""
+    try:
+        return foundry_binary("anvil")
+    except ToolchainError as error:
+        raise AnvilError(error.message, hint=error.hint) from error
 
 
 def free_port() -> int:
