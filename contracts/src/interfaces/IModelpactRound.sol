@@ -105,70 +105,103 @@ interface IModelpactRound {
     // ------------------------------------------------------------------------------------------
 
     /// @dev The menu has no options.
+    ///      Fix: deploy with at least one option.
     error EmptyMenu();
     /// @dev The menu has more options than a uint8 option id can name.
+    ///      Fix: offer at most maxOptions options.
     error MenuTooLarge(uint256 optionCount, uint256 maxOptions);
     /// @dev An option promises more than the whole collective model.
+    ///      Fix: give ratios as WAD fractions <= 1e18.
     error RatioAboveOne(uint256 optionId, uint256 ratioWad);
     /// @dev Options must be sorted by dataCount, then ratio, non-decreasing.
+    ///      Fix: sort options by (dataCount, ratio).
     error OptionsNotSorted(uint256 optionId);
     /// @dev An option asks for zero rows.
+    ///      Fix: ask every option for at least one row.
     error ZeroDataCount(uint256 optionId);
     /// @dev Capacity must be at least one participant.
+    ///      Fix: set a capacity of at least 1.
     error ZeroCapacity();
     /// @dev Deadlines must satisfy now < join < post < reveal < claim.
+    ///      Fix: pick deadlines with now < join < post < reveal < claim.
     error DeadlinesInconsistent(uint64 join, uint64 post, uint64 reveal, uint64 claim);
     /// @dev Curve knots must be strictly ascending in dataCount and have accuracy <= 1e18.
+    ///      Fix: give curve knots strictly ascending in dataCount, accuracy <= 1e18.
     error CurveNotAscending(uint256 knotIndex);
     /// @dev More curve knots than the contract accepts.
+    ///      Fix: commit at most maxKnots curve knots.
     error CurveTooLong(uint256 knotCount, uint256 maxKnots);
     /// @dev The caller is not the coordinator.
+    ///      Fix: send this action from the coordinator's account.
     error NotCoordinator(address caller);
     /// @dev The action belongs to another phase.
+    ///      Fix: wait for the required phase (see phase() and the deadlines in config()).
     error WrongPhase(Phase current, Phase required);
     /// @dev Joining is over: the deadline passed or the round is full.
+    ///      Fix: joining is over (deadline passed or round full); watch for the next round.
     error JoinClosed(uint256 timestamp, uint256 deadline, uint256 joined, uint256 capacity);
     /// @dev One entry per address.
+    ///      Fix: each address joins once; use another account for another entry.
     error AlreadyJoined(address participant);
     /// @dev The option id does not exist.
+    ///      Fix: pick an option id below optionCount().
     error UnknownOption(uint256 optionId, uint256 optionCount);
     /// @dev The committed row count must equal the option's dataCount.
+    ///      Fix: commit exactly the option's dataCount rows.
     error WrongRowCount(uint256 optionId, uint256 required, uint256 committed);
     /// @dev The bond sent must equal the participant bond.
+    ///      Fix: send exactly the participant bond from config().
     error WrongBond(uint256 required, uint256 sent);
     /// @dev A zero data root or randomness commitment.
+    ///      Fix: commit a non-zero data root and randomness commitment.
     error ZeroCommitment();
     /// @dev The coordinator's secret was already revealed.
+    ///      Fix: nothing to do: the coordinator's secret is already on chain.
     error CoordinatorAlreadyRevealed();
     /// @dev The coordinator's secret does not match its commitment.
+    ///      Fix: reveal the exact secret whose commitment was deployed.
     error CoordinatorRevealMismatch(bytes32 committed, bytes32 computed);
     /// @dev Models can be posted only after the coordinator revealed.
+    ///      Fix: call revealCoordinator before postModels.
     error CoordinatorNotRevealed();
     /// @dev Models were already posted.
+    ///      Fix: nothing to do: models are posted once per round.
     error ModelsAlreadyPosted();
     /// @dev More tiers than the contract accepts.
+    ///      Fix: post at most MAX_TIERS reward tiers.
     error TooManyTiers(uint256 tierCount, uint256 maxTiers);
     /// @dev An accuracy above 1e18 or a collective accuracy of zero.
+    ///      Fix: post accuracies as WAD fractions in (0, 1e18].
     error AccuracyOutOfRange(uint256 accuracyWad);
     /// @dev The budget constraint: a tier must be strictly worse than the collective model.
+    ///      Fix: every tier must be strictly worse than the collective model.
     error TierAboveCollective(uint256 tierIndex, uint256 tierAccuracyWad, uint256 collectiveAccuracyWad);
     /// @dev Tiers must be strictly ascending in accuracy, with non-zero accuracy and hash.
+    ///      Fix: post tiers with non-zero hashes, strictly ascending in accuracy.
     error TiersNotAscending(uint256 tierIndex);
     /// @dev The tier index does not exist.
+    ///      Fix: ask for a tier index below tierCount().
     error TierOutOfRange(uint256 tierIndex, uint256 tierCount);
     /// @dev The address never joined.
+    ///      Fix: this address never joined the round; use the joining account.
     error NotParticipant(address account);
     /// @dev The participant already revealed.
+    ///      Fix: nothing to do: the secret is already revealed.
     error AlreadyRevealed(address participant);
     /// @dev The revealed secret does not match the participant's commitment.
+    ///      Fix: reveal the exact secret committed at join, from the joining account.
     error RevealMismatch(address participant, bytes32 committed, bytes32 computed);
     /// @dev A participant who did not reveal forfeits bond and reward.
+    ///      Fix: a participant who did not reveal forfeits bond and reward.
     error NotRevealed(address participant);
     /// @dev Claims and refunds happen once.
+    ///      Fix: nothing to do: claims and refunds happen once.
     error AlreadyClaimed(address participant);
     /// @dev Sweeping is possible only after the claim deadline (or in an empty round).
+    ///      Fix: sweep after the claim deadline.
     error SweepTooEarly(uint256 timestamp, uint256 opensAt);
     /// @dev An ETH transfer failed.
+    ///      Fix: receive from an account that accepts ETH.
     error TransferFailed(address to, uint256 amount);
 
     // ------------------------------------------------------------------------------------------
