@@ -91,6 +91,7 @@ def _information(study: TwoTypeStudy, path: Path) -> Path:
         "information cost (E v(a), incomplete - complete)",
         cmap="magma",
     )
+    top = max(float(np.nanmax(study.information_rent)), 1e-9)  # one scale: rents compare
     for i in range(2):
         _heat(
             axes[i + 1],
@@ -99,6 +100,8 @@ def _information(study: TwoTypeStudy, path: Path) -> Path:
             study.information_rent[..., i],
             f"information rent of type {i + 1}",
             cmap="viridis",
+            vmin=0.0,
+            vmax=top,
         )
     fig.suptitle(
         f"Information cost for the coordinator, rents for the parties ({study.belief} belief)"
@@ -120,6 +123,7 @@ def ir_shortfall_figure(paper: TwoTypeStudy, out: Path) -> Path:
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
     fig.subplots_adjust(left=0.08, right=0.98, wspace=0.25, bottom=0.13, top=0.86)
+    top = max(float(np.nanmax(paper.bayes_ir_shortfall)), 1e-9)  # 0 = IR holds: one scale
     for i in range(2):
         _heat(
             axes[i],
@@ -128,6 +132,8 @@ def ir_shortfall_figure(paper: TwoTypeStudy, out: Path) -> Path:
             paper.bayes_ir_shortfall[..., i],
             f"type {i + 1}: f + c m - E_bayes[reward]",
             cmap="Reds",
+            vmin=0.0,
+            vmax=top,
         )
     fig.suptitle("IR shortfall of a Bayesian participant under the paper-belief menu (value units)")
     return _save(fig, out / "two_type_bayes_ir_shortfall.png")

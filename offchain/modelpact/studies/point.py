@@ -21,14 +21,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from modelpact.errors import SolverError
 from modelpact.scenario import Scenario
-from modelpact.studies.complete import complete_information
+from modelpact.studies.complete import CompleteInformation, complete_information, type_weights
 
 __all__ = ["PointResult", "solve_point"]
 
 Belief = Literal["bayes", "paper"]
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
 ParamValue = int | float | str | list[float]
 
 # The optimizer reuses compiled cvxpy problems per process and is not thread-safe; a Dask worker
@@ -110,20 +113,15 @@ class PointResult:
 
 
 def _shortfall(
-    scenario: Scenario, m: np.ndarray, ratio: np.ndarray, served: np.ndarray
+    scenario: Scenario, ci: CompleteInformation, m: FloatArray, ratio: FloatArray, served: BoolArray
 ) -> tuple[float, ...]:
-    from modelpact.optimizer import conditional_values
-
-    tbar_bayes, _, _ = conditional_values(scenario, m, belief="bayes")
-    f, _ = _reservation(scenario)
-    gap = f + scenario.costs * m - ratio * tbar_bayes
+    """IR shortfall of a Bayesian participant under a menu, on the complete-information outcomes:
+    tbar_i^bayes(m) = E[v(a(n . m)) | one participant is of type i], the outcomes of
+    Multinomial(N, p) reweighted by n_i / (N p_i) (the other N - 1 are Multinomial(N - 1, p))."""
+    seen = type_weights(ci.counts, ci.weights, scenario.probabilities, belief="bayes")
+    tbar_bayes = seen @ scenario.valuation(scenario.accuracy(ci.counts @ m))
+    gap = ci.reservation + scenario.costs * m - ratio * tbar_bayes
     return _floats(np.where(served, np.maximum(gap, 0.0), 0.0))
-
-
-def _reservation(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    from modelpact.economics import reservation_utilities
-
-    return reservation_utilities(scenario.accuracy, scenario.valuation, scenario.costs)
 
 
 def solve_point(
@@ -180,6 +178,8 @@ def solve_point(
         upper_bound=menu.upper_bound,
         information_cost=menu.expected_value - ci.expected_value,
         information_rent=_floats(rent),
-        bayes_ir_shortfall=_shortfall(scenario, m, ratio, served) if belief == "paper" else None,
+        bayes_ir_shortfall=(
+            _shortfall(scenario, ci, m, ratio, served) if belief == "paper" else None
+        ),
         **common,
     )

@@ -265,14 +265,15 @@ def _table(comparisons: Sequence[Comparison], beliefs: Sequence[Belief]) -> list
     bayes = "bayes" in beliefs
     head = "| sec. | quantity | where | published | ours (paper) | diff. | rule | tol. | verdict |"
     head += " ours (bayes) |" if bayes else ""
+    head += " note |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for c in comparisons:
         row = (
             f"| {c.section} | {c.quantity} | {c.where} | {_fmt(c.published, 8)} | "
             f"{_fmt(c.paper, 8)} | {_fmt(c.difference, 3)} | {c.rule} | {_fmt(c.tolerance, 2)} | "
-            f"{_verdict(c.ok)}{(' ' + c.note) if c.note else ''} |"
+            f"{_verdict(c.ok)} |"
         )
-        lines.append(row + (f" {_fmt(c.bayes, 8)} |" if bayes else ""))
+        lines.append(row + (f" {_fmt(c.bayes, 8)} |" if bayes else "") + f" {c.note} |")
     return lines
 
 
@@ -292,18 +293,15 @@ def _shortfall_lines(
         "|---|---|---|---|---|---|",
     ]
     short = paper.bayes_ir_shortfall
+    worst = []
     for i in range(2):
         j = np.unravel_index(int(np.nanargmax(short[..., i])), short.shape[:2])
-        lines.append(
-            f"| two types, worst over the grid for type {i + 1} "
-            f"(N={paper.participants[j[0]]}, p1={paper.p1[j[1]]:.3f}) | "
-            + " | ".join(_fmt(float(short[j][t]), 4) for t in range(2))
-            + " | | | |"
-        )
-    share = float(np.nanmean(short[..., 0] > 1e-6))
-    lines.append(
-        f"| two types: share of grid points where type 1 falls short | {share:.1%} | | | | |"
-    )
+        value = float(short[j][i])
+        where = f" at N={paper.participants[j[0]]}, p1={paper.p1[j[1]]:.3f}" if value > 0 else ""
+        worst.append(f"{_fmt(value, 4)}{where}")
+    lines.append(f"| two types, worst over the grid | {' | '.join(worst)} | | | |")
+    share = [f"{float(np.nanmean(short[..., i] > 1e-6)):.1%}" for i in range(2)]
+    lines.append(f"| two types, share of grid points short by > 1e-6 | {' | '.join(share)} | | | |")
     for (belief, key), result in cases.items():
         if belief == "paper" and result.point.bayes_ir_shortfall is not None:
             values = " | ".join(_fmt(v, 4) for v in result.point.bayes_ir_shortfall)
