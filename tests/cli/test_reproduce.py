@@ -17,6 +17,7 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_reproduce_writes_report_index_and_figures(tmp_path: Path) -> None:
     """On a 2 x 2 grid with both beliefs, `reproduce` exits 0 (every judged number within its
     rule), writes report.json with the comparisons, both studies and the three Sec. 6.2 cases
@@ -68,3 +69,16 @@ def test_reproduce_bad_input_is_one_line(tmp_path: Path, args: list[str], expect
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith(expected)
     assert "Traceback" not in done.stderr
+
+
+def test_study_cli_modules_import_no_heavy_library() -> None:
+    """Importing the reproduce and sweep CLI modules (what `modelpact --help` does) loads none of
+    cvxpy, matplotlib, Dask or web3: the studies are imported inside the commands."""
+    code = (
+        "import sys, modelpact.cli.reproduce, modelpact.cli.sweep; print(sorted(m for m in "
+        "('web3', 'cvxpy', 'matplotlib', 'distributed', 'modelpact.studies') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "[]", done.stdout

@@ -31,28 +31,31 @@ def grid_file(tmp_path: Path, sweep_table: str, extra: str = "") -> Path:
 
 
 def rows_of(path: Path) -> list[dict[str, object]]:
-    lines = path.read_text().splitlines()
+    lines = path.read_text().split("\n")[:-1]  # a row torn by a kill has no newline yet
     return sorted((json.loads(line) for line in lines[1:]), key=lambda r: int(r["index"]))  # type: ignore[call-overload]
 
 
-def test_shipped_example_grid_runs_and_a_rerun_resumes(tmp_path: Path) -> None:
-    """The shipped example grid (3 N x 5 p1 x 2 beliefs) writes a header and 30 rows; running
-    the same command again finds every row done and solves nothing."""
-    grid = DATA / "grids" / "two_type_small.toml"
+def test_sweep_writes_rows_and_a_rerun_resumes(tmp_path: Path) -> None:
+    """A 2 x 2 grid under both beliefs writes a header and 8 rows (every information cost <= 0);
+    running the same command again finds every row done and solves nothing."""
+    grid = grid_file(
+        tmp_path, "participants = [2, 5]\np1 = [0.3, 0.7]", 'beliefs = ["paper", "bayes"]'
+    )
     done = run(["sweep", str(grid), "--out", "rows.jsonl", "--workers", "2"], tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "30 points: 0 already in rows.jsonl, 30 solved now (0 failed)" in done.stdout
+    assert "8 points: 0 already in rows.jsonl, 8 solved now (0 failed)" in done.stdout
     rows = rows_of(tmp_path / "rows.jsonl")
-    assert [r["index"] for r in rows] == list(range(30))
+    assert [r["index"] for r in rows] == list(range(8))
     assert all(r["status"] == "ok" and r["information_cost"] <= 0 for r in rows)  # type: ignore[operator]
     again = run(["sweep", str(grid), "--out", "rows.jsonl"], tmp_path)
-    assert "30 already in rows.jsonl, 0 solved now" in again.stdout
+    assert "8 already in rows.jsonl, 0 solved now" in again.stdout
 
 
+@pytest.mark.slow
 def test_sweep_killed_mid_run_resumes_to_the_uninterrupted_rows(tmp_path: Path) -> None:
-    """A sweep SIGKILLed after its first rows are on disk, then run again, ends with exactly the
+    """A sweep SIGKILLed after its first row is on disk, then run again, ends with exactly the
     rows of an uninterrupted run (no point lost, none duplicated)."""
-    grid = grid_file(tmp_path, "participants = [2, 4, 6, 8]\np1 = [0.2, 0.5, 0.8]")
+    grid = grid_file(tmp_path, "participants = [2, 4, 6, 8, 10, 12]\np1 = [0.3, 0.7]")
     whole = run(["sweep", str(grid), "--out", "whole.jsonl", "--workers", "1"], tmp_path)
     assert whole.returncode == 0, whole.stderr
     out = tmp_path / "crashed.jsonl"
@@ -63,16 +66,16 @@ def test_sweep_killed_mid_run_resumes_to_the_uninterrupted_rows(tmp_path: Path) 
     )  # fmt: skip
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and process.poll() is None:
-        if out.exists() and len(out.read_bytes().splitlines()) >= 3:  # header + 2 rows
+        if out.exists() and len(out.read_bytes().splitlines()) >= 2:  # header + a row
             break
-        time.sleep(0.05)
+        time.sleep(0.01)
     killed = process.poll() is None
     if killed:
         os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert killed, "the sweep finished before it could be killed; use a larger grid"
     partial = len(rows_of(out))
-    assert 2 <= partial < 12
+    assert 1 <= partial < 12
     resumed = run(["sweep", str(grid), "--out", str(out), "--workers", "1"], tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert f"{partial} already in" in resumed.stdout

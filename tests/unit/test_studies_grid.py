@@ -43,6 +43,14 @@ def test_grid_expands_ranges_and_orders_points(tmp_path: Path) -> None:
     assert [p.index for p in points] == list(range(18))
 
 
+def test_shipped_example_grid_loads() -> None:
+    """The example grid shipped with the package names its base scenario relatively and has
+    3 N x 5 p1 x 2 beliefs = 30 points."""
+    spec = load_grid(DATA / "grids" / "two_type_small.toml")
+    assert spec.size == 30
+    assert spec.beliefs == ("paper", "bayes")
+
+
 def test_p1_rescales_the_other_types_and_named_fields_apply() -> None:
     """p1 sets type 1's probability and rescales the others; types.<i>.cost, accuracy.<f> and
     participants land in the scenario that is solved."""

@@ -284,8 +284,14 @@ def load_grid(path: str | Path) -> GridSpec:
         base = _read_toml(p.parent / raw, "scenario")
     elif isinstance(raw, dict):
         base = raw
-    else:
+    elif raw is None:
         raise _fail(str(p), "missing scenario", 'add scenario = "base.toml" or a [scenario] table')
+    else:
+        raise _fail(
+            str(p),
+            f"scenario must be a file name or a table, got {raw!r}",
+            'e.g. scenario = "base.toml"',
+        )
     return grid_from_document(document, base=base, source=str(p))
 
 
