@@ -146,14 +146,21 @@ def _ridge(ax: Any, result: MultiTypeResult) -> None:
     scale = 0.9 / max(max(d) for d in rewards.density)
     for i in range(k):
         base = float(i)
-        density = np.array(rewards.density[i]) * scale
-        ax.fill_between(x, base, base + density, alpha=0.6, color=f"C{i}", lw=0)
-        ax.plot(x, base + density, color=f"C{i}", lw=0.9)
+        point_mass = rewards.high[i] - rewards.low[i] <= 1e-9 * max(abs(rewards.high[i]), 1.0)
+        if point_mass:  # every outcome pays the same: a spike, not a smoothed bump
+            ax.bar([rewards.mean[i]], [0.9], bottom=base, width=0.03 * float(np.ptp(x)),
+                   color=f"C{i}", alpha=0.8, label="point mass" if i == 0 else None)  # fmt: skip
+        else:
+            density = np.array(rewards.density[i]) * scale
+            ax.fill_between(x, base, base + density, alpha=0.6, color=f"C{i}", lw=0)
+            ax.plot(x, base + density, color=f"C{i}", lw=0.9)
         promised = result.point.t[i]
         ax.plot([promised, promised], [base, base + 0.95], color="black", lw=1.5)
     ax.plot([], [], color="black", lw=1.5, label="promised t_i")
     ax.set_yticks(range(k), [f"type {i + 1} (c={c:g})" for i, c in enumerate(result.case.costs)])
     ax.set_ylim(-0.1, k)
+    ax.set_xlim(float(x[0]), float(x[-1]))
+    ax.ticklabel_format(axis="x", useOffset=False)
     ax.set_xlabel("value of the model received, v(r_i)")
     ax.set_title("reward distribution over outcomes (kernel density)", fontsize=10)
     ax.legend(loc="upper left", fontsize=8)
@@ -164,8 +171,9 @@ def _bars(ax: Any, result: MultiTypeResult) -> None:
     x = np.arange(k)
     alone = np.array(result.alone)
     base, add, red = (np.array(v) for v in (result.base, result.additional, result.reduction))
-    ax.bar(x[alone], base[alone], color="0.6", label="base: what it would collect alone")
-    ax.bar(x[alone], add[alone], bottom=base[alone], color="C2", label="incentivised addition")
+    if alone.any():
+        ax.bar(x[alone], base[alone], color="0.6", label="base: what it would collect alone")
+        ax.bar(x[alone], add[alone], bottom=base[alone], color="C2", label="incentivised addition")
     cut = alone & (red > 0)
     if cut.any():
         ax.bar(
