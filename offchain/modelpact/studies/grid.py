@@ -328,16 +328,22 @@ def _run_chunk(
 
 
 def _chunks(points: Sequence[GridPoint], workers: int) -> list[list[GridPoint]]:
-    size = max(1, min(32, math.ceil(len(points) / max(1, 8 * workers))))
+    """Consecutive points in chunks of at most 8: few enough messages, yet a Ctrl-C (which
+    lets running chunks finish) and the progress bar never wait on more than 8 solves."""
+    size = max(1, min(8, math.ceil(len(points) / max(1, 8 * workers))))
     return [list(points[i : i + size]) for i in range(0, len(points), size)]
 
 
 def _die_with_parent() -> None:
-    """Worker initializer: on Linux, have the kernel end this worker when the sweep process dies,
-    so a killed sweep leaves no orphan solving points (a resumed run redoes them anyway)."""
+    """Worker initializer: Ctrl-C is the parent's to handle (it stops the pool; a worker's own
+    KeyboardInterrupt would only print a traceback), and on Linux the kernel ends this worker
+    when the sweep process dies, so a killed sweep leaves no orphan solving points (a resumed
+    run redoes them anyway)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         import ctypes
-        import signal
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
