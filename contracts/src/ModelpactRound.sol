@@ -220,7 +220,9 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         _requirePhase(Phase.Post);
         if (!s.coordinatorRevealed) revert CoordinatorNotRevealed();
         if (collectiveModelHash == 0) revert ZeroCommitment();
-        if (collectiveAccuracyWad == 0 || collectiveAccuracyWad > _WAD) revert AccuracyOutOfRange(collectiveAccuracyWad);
+        if (collectiveAccuracyWad == 0 || collectiveAccuracyWad > _WAD) {
+            revert AccuracyOutOfRange(collectiveAccuracyWad);
+        }
         uint256 n = tiers.length;
         if (n > MAX_TIERS) revert TooManyTiers(n, MAX_TIERS);
 
@@ -247,7 +249,9 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         _state.tierCount = uint8(n);
         _collectiveModelHash = collectiveModelHash;
 
-        emit ModelsPosted(collectiveModelHash, collectiveAccuracyWad, tiers, s.totalData, predictedAccuracy(s.totalData));
+        emit ModelsPosted(
+            collectiveModelHash, collectiveAccuracyWad, tiers, s.totalData, predictedAccuracy(s.totalData)
+        );
     }
 
     /// @inheritdoc IModelpactRound
@@ -288,7 +292,9 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         uint256 share = _slashShare(s);
         uint256 bond = _participantBond;
 
-        emit Claimed(msg.sender, entry.index, optionId, targetAccuracy, rung, accuracy, _rungModelHash(s, rung), bond, share);
+        emit Claimed(
+            msg.sender, entry.index, optionId, targetAccuracy, rung, accuracy, _rungModelHash(s, rung), bond, share
+        );
 
         // Interaction last: the caller takes back its own bond (+ share).
         (bool ok,) = payable(msg.sender).call{value: bond + share}("");
@@ -540,5 +546,4 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
             return _tierModelHash[rung - 1];
         }
     }
-
 }

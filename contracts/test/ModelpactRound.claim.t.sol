@@ -108,7 +108,9 @@ contract ModelpactRoundClaimTest is RoundFixture {
         actors = _toReveal(2);
         _reveal(actors[0]);
         vm.expectRevert(
-            abi.encodeWithSelector(IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Reveal, IModelpactRound.Phase.Claim)
+            abi.encodeWithSelector(
+                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Reveal, IModelpactRound.Phase.Claim
+            )
         );
         vm.prank(actors[0]);
         round.claim();
@@ -118,7 +120,9 @@ contract ModelpactRoundClaimTest is RoundFixture {
         _toClaimWithRevealers(2, 2);
         vm.warp(claimAt + 1);
         vm.expectRevert(
-            abi.encodeWithSelector(IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Closed, IModelpactRound.Phase.Claim)
+            abi.encodeWithSelector(
+                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Closed, IModelpactRound.Phase.Claim
+            )
         );
         vm.prank(actors[0]);
         round.claim();
@@ -189,7 +193,9 @@ contract ModelpactRoundClaimTest is RoundFixture {
         actors = _toReveal(2);
         vm.warp(postAt + 1);
         vm.expectRevert(
-            abi.encodeWithSelector(IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Reveal, IModelpactRound.Phase.Aborted)
+            abi.encodeWithSelector(
+                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Reveal, IModelpactRound.Phase.Aborted
+            )
         );
         vm.prank(actors[0]);
         round.withdrawAfterDefault();
@@ -200,7 +206,9 @@ contract ModelpactRoundClaimTest is RoundFixture {
         vm.warp(claimAt + 1);
         assertEq(uint8(round.phase()), uint8(IModelpactRound.Phase.Closed));
         vm.expectRevert(
-            abi.encodeWithSelector(IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Closed, IModelpactRound.Phase.Aborted)
+            abi.encodeWithSelector(
+                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Closed, IModelpactRound.Phase.Aborted
+            )
         );
         vm.prank(actors[0]);
         round.withdrawAfterDefault();
@@ -255,9 +263,7 @@ contract ModelpactRoundClaimTest is RoundFixture {
         // The coordinator is the deploying contract, which cannot receive ETH.
         IModelpactRound r = new ModelpactRoundProxyDeployer().deploy{value: COORD_BOND}(_menu(), _config(5), _curve());
         vm.warp(joinAt + 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(IModelpactRound.TransferFailed.selector, r.coordinator(), COORD_BOND)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.TransferFailed.selector, r.coordinator(), COORD_BOND));
         r.sweep();
     }
 

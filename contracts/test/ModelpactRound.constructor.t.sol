@@ -175,7 +175,9 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.NotParticipant.selector, address(this)));
         round.participant(address(this));
         vm.expectRevert(
-            abi.encodeWithSelector(IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Join, IModelpactRound.Phase.Reveal)
+            abi.encodeWithSelector(
+                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Join, IModelpactRound.Phase.Reveal
+            )
         );
         round.assignment(address(this));
     }

@@ -56,7 +56,9 @@ contract ModelpactRoundPostTest is RoundFixture {
         bytes32 computed = keccak256(abi.encode(wrong, coordinatorAddr, SCENARIO, block.chainid));
         vm.expectRevert(
             abi.encodeWithSelector(
-                IModelpactRound.CoordinatorRevealMismatch.selector, _coordCommitment(COORD_SECRET, coordinatorAddr), computed
+                IModelpactRound.CoordinatorRevealMismatch.selector,
+                _coordCommitment(COORD_SECRET, coordinatorAddr),
+                computed
             )
         );
         vm.prank(coordinatorAddr);

@@ -40,7 +40,9 @@ contract ModelpactRoundRevealTest is RoundFixture {
         _join(a, 0);
         _toPost();
         vm.expectRevert(
-            abi.encodeWithSelector(IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Post, IModelpactRound.Phase.Reveal)
+            abi.encodeWithSelector(
+                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Post, IModelpactRound.Phase.Reveal
+            )
         );
         _reveal(a);
     }
@@ -48,7 +50,9 @@ contract ModelpactRoundRevealTest is RoundFixture {
     function test_reveal_revertsAfterDeadline() public {
         vm.warp(revealAt + 1);
         vm.expectRevert(
-            abi.encodeWithSelector(IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Claim, IModelpactRound.Phase.Reveal)
+            abi.encodeWithSelector(
+                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Claim, IModelpactRound.Phase.Reveal
+            )
         );
         _reveal(actors[0]);
     }

@@ -150,7 +150,8 @@ contract ModelpactRoundVectorsTest is RoundFixture {
     function _checkDraw(uint256 i) internal {
         uint256 ratio = vm.parseJsonUint(json, _p(".draws", i, "ratioWad"));
         RoundHarness r = _roundWithTiers(i, ratio);
-        (uint256 rung, uint256 acc, uint256 target) = r.exposedAssign(ratio, vm.parseJsonBytes32(json, _p(".draws", i, "seed")));
+        (uint256 rung, uint256 acc, uint256 target) =
+            r.exposedAssign(ratio, vm.parseJsonBytes32(json, _p(".draws", i, "seed")));
         assertEq(rung, vm.parseJsonUint(json, _p(".draws", i, "rung")), "rung");
         assertEq(acc, vm.parseJsonUint(json, _p(".draws", i, "accuracyWad")), "accuracy");
         assertEq(target, vm.parseJsonUint(json, _p(".draws", i, "targetWad")), "target");

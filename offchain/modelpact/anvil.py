@@ -1,4 +1,4 @@
-"""Start and stop the pinned anvil node (npm ``@foundry-rs/anvil-linux-amd64``).
+"""Start and stop the pinned anvil node (npm ``@foundry-rs/anvil-<platform>``).
 
 ``AnvilNode`` runs anvil on a free local port, optionally with ``--state FILE`` (loaded at start,
 dumped on a clean shutdown), and waits until the node answers JSON-RPC. Restarting a node on the
@@ -11,7 +11,6 @@ same state file continues the same chain (contracts, balances, block height).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from modelpact.errors import ModelpactError
+from modelpact.toolchain import ToolchainError, foundry_binary
 
 __all__ = ["ANVIL_VERSION", "AnvilError", "AnvilNode", "anvil_binary", "free_port"]
 
@@ -33,19 +33,11 @@ class AnvilError(ModelpactError, RuntimeError):
 
 
 def anvil_binary() -> Path:
-    """The pinned anvil binary: ``$MODELPACT_ANVIL`` or the npm package in this checkout."""
-    env = os.environ.get("MODELPACT_ANVIL")
-    if env:
-        path = Path(env)
-    else:
-        root = Path(__file__).resolve().parents[2]
-        path = root / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
-    if not path.is_file():
-        raise AnvilError(
-            f"anvil is not installed at {path}",
-            hint="run ./scripts/bootstrap (installs the pinned npm tools) or set MODELPACT_ANVIL",
-        )
-    return path
+    """The pinned anvil binary: ``$MODELPACT_ANVIL`` or the npm package for this platform."""
+    try:
+        return foundry_binary("anvil")
+    except ToolchainError as error:
+        raise AnvilError(error.message, hint=error.hint) from error
 
 
 def free_port() -> int:

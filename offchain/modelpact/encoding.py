@@ -5,6 +5,10 @@ and the accuracy-curve interpolation of ``contracts/src/ModelpactRound.sol`` (pr
 header of ``contracts/src/interfaces/IModelpactRound.sol``). Golden vectors produced here are
 committed under ``contracts/test/vectors/`` and checked by Foundry and by pytest.
 
+The delivery cipher and the per-round key derivation (issue 15) live in ``modelpact.delivery``,
+with their own vectors (``contracts/test/vectors/delivery.json``); the commitment that carries the
+delivery key is here (:func:`participant_commitment_v2`).
+
 Pure core: no web3, no CLI. Byte strings are ``bytes`` (32 bytes for hashes and secrets);
 addresses are hex strings (any case); integers are Python ``int``.
 
@@ -64,6 +68,7 @@ __all__ = [
     "model_hash",
     "node_hash",
     "participant_commitment",
+    "participant_commitment_v2",
     "predicted_accuracy",
     "quantise_rows",
     "random_secret",
@@ -229,6 +234,42 @@ def random_secret() -> bytes:
         secret = secrets.token_bytes(32)
         if any(secret):
             return secret
+
+
+# ------------------------------------------------------------------------------------------
+# Contract v2 (issue 15): the randomness commitment carries the delivery public key.
+# Replaces participant_commitment once ModelpactRound v2 lands (notes: contract-v2.md, section 2).
+# ------------------------------------------------------------------------------------------
+
+
+def participant_commitment_v2(
+    secret: bytes,
+    delivery_key_x: int,
+    delivery_key_y: int,
+    participant: str,
+    round_address: str,
+    chain_id: int,
+) -> bytes:
+    """keccak256(abi.encode(bytes32 secret, uint256 deliveryKeyX, uint256 deliveryKeyY,
+    address participant, address round, uint256 chainid)).
+
+    Registers the participant's alt_bn128 delivery public key P (``modelpact.delivery``) at join
+    at no extra gas; P is published at reveal. Only the encoding is checked here, not that P is
+    on the curve (``modelpact.delivery.CurvePoint`` does that).
+    """
+    return keccak(
+        abi_encode(
+            ["bytes32", "uint256", "uint256", "address", "address", "uint256"],
+            [
+                _bytes32(secret, "secret"),
+                _uint(delivery_key_x, "delivery_key_x"),
+                _uint(delivery_key_y, "delivery_key_y"),
+                _address(participant, "participant"),
+                _address(round_address, "round_address"),
+                _uint(chain_id, "chain_id"),
+            ],
+        )
+    )
 
 
 # ------------------------------------------------------------------------------------------

@@ -387,6 +387,27 @@ def test_record_with_other_compiler_settings(honest, tmp_path) -> None:
     assert failed(report) == {"bytecode.matches_source"}
 
 
+def test_record_audits_from_its_published_compiler_input(honest, tmp_path) -> None:
+    """With the standard-JSON input published beside the record, the audit rebuilds the bytecode
+    from it (no checkout sources needed): clean. A published source that differs from what was
+    deployed (one comment added) no longer rebuilds the deployed code."""
+    from modelpact.compiler import write_verification_files
+
+    files = copy_files(honest, tmp_path / "f")
+    path = write_record(files, files.out / "deployment.json")
+    input_path, _ = write_verification_files(path)
+    code, report = record_audit(path, files, tmp_path)
+    assert code == 0, failed(report)
+    found = next(f for f in report["findings"] if f["id"] == "bytecode.matches_source")
+    assert "published deployment.input.json" in json.dumps(found)
+    doctored = json.loads(input_path.read_text())
+    doctored["sources"]["contracts/src/ModelpactRound.sol"]["content"] += "// edited\n"
+    input_path.write_text(json.dumps(doctored))
+    code, report = record_audit(path, files, tmp_path)
+    assert code == 1
+    assert failed(report) == {"bytecode.matches_source"}
+
+
 def test_record_claiming_another_test_set(honest, tmp_path) -> None:
     """A deployment record naming a test-set root other than the one committed on chain (and
     that root's file): the record disagrees with the chain, and the file with the commitment."""

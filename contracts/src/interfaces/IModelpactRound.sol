@@ -238,8 +238,7 @@ interface IModelpactRound {
 
     /// @notice The coordinator posts the collective model and the reward tiers (Post phase).
     /// @dev    Rejects any tier at or above the collective model: the budget constraint.
-    function postModels(bytes32 collectiveModelHash, uint64 collectiveAccuracyWad, Tier[] calldata tiers)
-        external;
+    function postModels(bytes32 collectiveModelHash, uint64 collectiveAccuracyWad, Tier[] calldata tiers) external;
 
     /// @notice A participant reveals its randomness secret (Reveal phase).
     function reveal(bytes32 secret) external;

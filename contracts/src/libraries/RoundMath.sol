@@ -34,11 +34,7 @@ library RoundMath {
     /// @notice Linear interpolation between (x0, y0) and (x1, y1) at x0 <= x <= x1 (x0 < x1).
     /// @dev    The change y1 - y0 is scaled by (x - x0) / (x1 - x0) and its magnitude floored, so the
     ///         result is rounded toward y0 (down on a rising segment, up on a falling one).
-    function interpolate(uint256 x0, uint256 y0, uint256 x1, uint256 y1, uint256 x)
-        internal
-        pure
-        returns (uint256)
-    {
+    function interpolate(uint256 x0, uint256 y0, uint256 x1, uint256 y1, uint256 x) internal pure returns (uint256) {
         if (y1 >= y0) return y0 + Math.mulDiv(y1 - y0, x - x0, x1 - x0);
         return y0 - Math.mulDiv(y0 - y1, x - x0, x1 - x0);
     }

@@ -1,6 +1,7 @@
 """Regenerate the golden vectors shared by Foundry and pytest from `modelpact.encoding`.
 
-Run: .venv/bin/python contracts/test/vectors/generate.py   (writes encoding.json next to it)
+Run: .venv/bin/python contracts/test/vectors/generate.py
+(writes encoding.json from `modelpact.encoding` and delivery.json from `modelpact.delivery` next to it)
 
 Every input is derived deterministically from labels, so re-running gives the same file; a diff
 after a change to encoding.py means the Python side no longer matches what Foundry checks.
@@ -11,9 +12,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from modelpact import delivery as dlv
 from modelpact import encoding as enc
 
 OUT = Path(__file__).with_name("encoding.json")
+OUT_DELIVERY = Path(__file__).with_name("delivery.json")
 
 
 def h(label: str) -> bytes:
@@ -83,6 +86,83 @@ def build() -> dict[str, object]:
             "merkle": merkle, "merkleSingle": merkle_single, "wad": wad, "targets": targets, "draws": draws, "curve": curve}
 
 
+# ------------------------------------------------------------------------------------------
+# delivery.json: per-round key derivation, the v2 commitment and the delivery cipher (issue 15)
+# ------------------------------------------------------------------------------------------
+
+
+def _candidates(account_key: bytes, rnd: str, chain: int) -> int:
+    """How many delivery-key candidates the derivation hashes (restated here so that Foundry,
+    which recomputes the loop, also checks the rejection rule and not only its result)."""
+    root = dlv.round_key(account_key=account_key, round_address=rnd, chain_id=chain)
+    count = 0
+    while True:
+        c = int.from_bytes(enc.keccak256(root + dlv.DELIVERY_KEY_LABEL + count.to_bytes(32, "big")), "big") % 2**254
+        count += 1
+        if 1 <= c < dlv.GROUP_ORDER:
+            return count
+
+
+def _derivations() -> list[dict[str, object]]:
+    # Four plain cases plus the first labels whose first candidate is rejected (1 in 4 are).
+    inputs = [(h(f"account-{i}"), addr(f"d-round-{i}"), [1, 31337, 10, 2**64 + 5][i]) for i in range(4)]
+    j = 0
+    while sum(_candidates(*x) > 1 for x in inputs) < 2:
+        x = (h(f"account-rejected-{j}"), addr(f"d-round-rejected-{j}"), 31337)
+        if _candidates(*x) > 1:
+            inputs.append(x)
+        j += 1
+    out = []
+    for key, rnd, chain in inputs:
+        kw = {"account_key": key, "round_address": rnd, "chain_id": chain}
+        pair = dlv.delivery_key_pair(**kw)
+        out.append({"accountKey": hx(key), "round": rnd, "chainId": str(chain), "roundKey": hx(dlv.round_key(**kw)),
+                    "randomnessSecret": hx(dlv.randomness_secret(**kw)), "candidates": str(_candidates(key, rnd, chain)),
+                    "deliverySecretKey": str(pair.secret_key), "publicKeyX": str(pair.public_key.x),
+                    "publicKeyY": str(pair.public_key.y)})
+    return out
+
+
+def _plaintext(length: int, label: str) -> bytes:
+    return b"".join(h(f"{label}-{length}-{j}") for j in range(length // 32 + 1))[:length]
+
+
+def _cipher(sk: int, e: int, plaintext: bytes) -> dict[str, object]:
+    pub = dlv.public_key(sk)
+    d = dlv.encrypt(plaintext=plaintext, recipient=pub, ephemeral_secret=e)
+    s = dlv.shared_point(sk, d.ephemeral)
+    return {"secretKey": str(sk), "publicKeyX": str(pub.x), "publicKeyY": str(pub.y), "ephemeralSecret": str(e),
+            "ephemeralX": str(d.ephemeral.x), "ephemeralY": str(d.ephemeral.y), "sharedX": str(s.x), "sharedY": str(s.y),
+            "plaintext": hx(plaintext), "keystream": hx(dlv.keystream(s, len(plaintext))), "ciphertext": hx(d.ciphertext)}
+
+
+def build_delivery() -> dict[str, object]:
+    n, p = dlv.GROUP_ORDER, dlv.FIELD_MODULUS
+    ciphers = []
+    for i, length in enumerate([0, 1, 31, 32, 33, 63, 64, 65, 2700]):
+        sk = dlv.delivery_secret_key(account_key=h(f"c-account-{i}"), round_address=addr(f"c-round-{i}"), chain_id=1)
+        ciphers.append(_cipher(sk, 1 + int.from_bytes(h(f"ephemeral-{i}"), "big") % (n - 1), _plaintext(length, "model")))
+    ciphers.append(_cipher(1, n - 1, _plaintext(40, "edge-a")))  # extreme scalars both sides
+    ciphers.append(_cipher(n - 1, 1, _plaintext(40, "edge-b")))
+    ciphers.append(_cipher(2, 2, bytes(33)))  # all-zero plaintext: ciphertext = keystream
+    commitments = []
+    for i in range(3):
+        pub = dlv.public_key(1 + int.from_bytes(h(f"v2-key-{i}"), "big") % (n - 1))
+        secret, who, rnd, chain = h(f"v2-secret-{i}"), addr(f"v2-p-{i}"), addr(f"v2-round-{i}"), [1, 31337, 8453][i]
+        commitments.append({"secret": hx(secret), "deliveryKeyX": str(pub.x), "deliveryKeyY": str(pub.y),
+                            "participant": who, "round": rnd, "chainId": str(chain),
+                            "commitment": hx(enc.participant_commitment_v2(secret, pub.x, pub.y, who, rnd, chain))})
+    invalid_points = [(0, 0), (1, 3), (0, 1), (1, p - 1), (1 + p, 2), (1, 2 + p), (p, 0), (2**256 - 1, 2**256 - 1),
+                      (dlv.public_key(7).x, dlv.public_key(7).y + 1)]
+    return {"constants": {"fieldModulus": str(p), "groupOrder": str(n), "roundKeyLabel": hx(dlv.ROUND_KEY_LABEL),
+                          "randomnessLabel": hx(dlv.RANDOMNESS_LABEL), "deliveryKeyLabel": hx(dlv.DELIVERY_KEY_LABEL)},
+            "derivations": _derivations(), "commitments": commitments, "ciphers": ciphers,
+            "invalidPoints": [{"x": str(x), "y": str(y)} for x, y in invalid_points],
+            "invalidScalars": [str(v) for v in [0, n, n + 1, 2 * n, 2**256 - 1]]}
+
+
 if __name__ == "__main__":
     OUT.write_text(json.dumps(build(), indent=1) + "\n")
     print(f"wrote {OUT}")
+    OUT_DELIVERY.write_text(json.dumps(build_delivery(), indent=1) + "\n")
+    print(f"wrote {OUT_DELIVERY}")

@@ -294,6 +294,7 @@ def _resolve_inputs(
     settings: dict[str, Any] | None = None
     recorded_sha3: str | None = None
     if deployment is not None:
+        from modelpact.compiler import verification_paths
         from modelpact.round.records import read_record
 
         record = read_record(deployment)
@@ -317,6 +318,9 @@ def _resolve_inputs(
             },
         }
         settings = {"version": record.compiler_version, "settings": record.compiler_settings}
+        published = verification_paths(deployment)[0]
+        if published.is_file():  # written at deployment: rebuild from it, no checkout needed
+            settings["input"] = str(published)
         recorded_sha3 = record.runtime_bytecode_sha3 or None
         if scenario is None and record.scenario_file:
             scenario = record.scenario_path(base)

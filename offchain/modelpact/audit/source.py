@@ -1,17 +1,29 @@
-"""Rebuild the round contract from the repository's source with the recorded compiler settings.
+"""Rebuild the round contract: from the standard-JSON input published next to the deployment
+record when there is one (no checkout needed), else from the repository's source with the
+recorded compiler settings.
 
-Uses :func:`modelpact.compiler.compile_round` (the same source collection, remappings, solc
-selection and digest-keyed cache the deployer used) with the settings the deployment record
-names; when they are the project's current ones the deployer's cached build is reused.
+Uses :mod:`modelpact.compiler` (the same remappings, solc selection and digest-keyed cache the
+deployer used); when the settings are the project's current ones the deployer's cached build is
+reused.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from modelpact.audit.bytecode import ImmutableRefs
-from modelpact.compiler import SOLC_VERSION, CompilerError, compile_round, settings
+from modelpact.compiler import (
+    ROUND_CONTRACT,
+    SOLC_VERSION,
+    CompiledContract,
+    CompilerError,
+    compile_input,
+    compile_round,
+    settings,
+)
 
 __all__ = ["rebuild_runtime"]
 
@@ -23,8 +35,9 @@ def _strip(value: str) -> bytes:
 def rebuild_runtime(recorded: Mapping[str, Any] | None) -> tuple[bytes, ImmutableRefs, str]:
     """(runtime bytecode, immutable references, compiler label) of ``ModelpactRound``.
 
-    ``recorded`` is ``{"version": ..., "settings": {...}}`` from a deployment record, or None for
-    the project's current settings. Raises :class:`CompilerError` when the recorded compiler
+    ``recorded`` is ``{"version": ..., "settings": {...}}`` from a deployment record (plus
+    ``"input"``: the path of the record's published ``*.input.json``, when there is one), or None
+    for the project's current settings. Raises :class:`CompilerError` when the recorded compiler
     version is not the one available here or the settings do not compile.
     """
     version = str(recorded.get("version", SOLC_VERSION)) if recorded else SOLC_VERSION
@@ -33,9 +46,28 @@ def rebuild_runtime(recorded: Mapping[str, Any] | None) -> tuple[bytes, Immutabl
             f"the round was compiled with solc {version}; this checkout pins {SOLC_VERSION}",
             hint="audit from a checkout of the release that deployed the round",
         )
-    wanted = dict(recorded.get("settings") or {}) if recorded else {}
-    current = not wanted or wanted == settings()
-    built = compile_round(compile_settings=None if current else wanted)
-    label = "cached build" if current else "recorded settings"
+    published = recorded.get("input") if recorded else None
+    if published:
+        built = _from_published(Path(str(published)))
+        label = f"published {Path(str(published)).name}"
+    else:
+        wanted = dict(recorded.get("settings") or {}) if recorded else {}
+        current = not wanted or wanted == settings()
+        built = compile_round(compile_settings=None if current else wanted)
+        label = "cached build" if current else "recorded settings"
     refs: ImmutableRefs = built.immutable_references
     return _strip(built.runtime_bytecode), refs, f"solc {built.compiler_version}, {label}"
+
+
+def _from_published(path: Path) -> CompiledContract:
+    """``ModelpactRound`` compiled from a published standard-JSON input (sources embedded)."""
+    try:
+        standard_input = json.loads(path.read_text(encoding="utf-8"))
+        contract = compile_input(standard_input).contracts[ROUND_CONTRACT]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CompilerError(
+            f"cannot rebuild from the published compiler input {path}: {exc!r}",
+            hint="restore the <record>.input.json written at deployment, or remove it to "
+            "rebuild from this checkout's sources",
+        ) from exc
+    return contract

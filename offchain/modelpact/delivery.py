@@ -1,0 +1,333 @@
+"""Delivery cryptography (issue 15): per-round keys on alt_bn128 and the model cipher.
+
+Mirrors ``contracts/src/libraries/DeliveryCipher.sol`` byte for byte; golden vectors in
+``contracts/test/vectors/delivery.json`` are checked by Foundry and by pytest.
+
+Pure core: no web3, no CLI. Scalars and coordinates are Python ``int``; byte strings are
+``bytes``; addresses are hex strings.
+
+The scheme
+----------
+ECIES-like, with the curve the EVM can compute on (alt_bn128, ecMul precompile 0x07):
+
+- The participant holds a delivery key pair for one round: ``sk`` uniform in ``[1, n-1]``,
+  ``P = sk * G`` with ``G = (1, 2)``. ``P`` goes into the randomness commitment at join (zero extra
+  gas) and is published at reveal (:func:`modelpact.encoding.participant_commitment_v2`).
+- The coordinator encrypts the participant's model with a fresh ephemeral ``e``: ``E = e * G``,
+  shared point ``S = e * P``, keystream block ``k = keccak256(abi.encode(S.x, S.y, uint256 k))``
+  for ``k = 0, 1, ...``, ciphertext = plaintext XOR keystream (same length). The participant
+  recomputes ``S = sk * E``. This is hashed ElGamal/ECIES with keccak256 as KDF and stream
+  cipher; its secrecy rests on computational Diffie-Hellman on alt_bn128 (about 100 bits of
+  security since the 2016 number-field-sieve improvements: below 128, but a delivered model's
+  confidentiality only has to outlast its commercial value, and it is the only curve the EVM
+  multiplies on at 6,000 gas).
+- One-time keys: ``e`` is fresh per delivery, so no keystream is ever used twice; ``sk`` lives for
+  one round and is revealed by design if the participant disputes (the contract must decrypt).
+  Revealing it exposes only the one model delivered to it, which is why a dispute of a correct
+  delivery can safely just revert.
+- No MAC: integrity comes from the chain. The posted model hash (keccak256 of the model bytes)
+  pins the only correct plaintext, the contract stores the hash of ``(E, ciphertext)`` at
+  ``deliver``, and a dispute decrypts on chain and compares ``keccak256(plaintext)`` with the
+  posted hash. Any tampering (by the coordinator, who is the only sender) shows up as a hash
+  mismatch; a MAC keyed by ``S`` would add nothing the hash does not already decide, and cost
+  gas and a second hash to dispute.
+- Points are validated (canonical coordinates, on the curve, not infinity): alt_bn128 has
+  cofactor 1, so that is also subgroup membership; there is no small-subgroup attack.
+
+Key derivation
+--------------
+Both per-round secrets come from the participant's account key, the round address and the chain
+id, so a lost state file never loses them (HKDF-style extract-then-expand with keccak256, which,
+unlike SHA-2, is not length-extendable, so keyed hashing needs no HMAC wrapper):
+
+- ``round_key = keccak256(abi.encode(ROUND_KEY_LABEL, accountKey, round, chainid))`` (extract:
+  one key per account, round and chain; never published);
+- ``randomness_secret = keccak256(abi.encode(round_key, RANDOMNESS_LABEL))`` (published at reveal);
+- delivery key: ``c_i = keccak256(abi.encode(round_key, DELIVERY_KEY_LABEL, uint256 i)) mod 2**254``
+  for ``i = 0, 1, ...``; the first ``c_i`` in ``[1, n-1]`` is ``sk`` (published only in a dispute).
+
+Distinct labels separate the outputs: with keccak256 as a random oracle they are independent, so
+publishing the randomness secret (every reveal) or the delivery key (a dispute) reveals nothing
+about the other or about the account key. Rejection sampling makes ``sk`` exactly uniform in
+``[1, n-1]``: reducing a 256-bit hash mod ``n`` (``2**256 / n`` is about 5.3) would make the
+lowest ``2**256 mod n`` residues 6/5 as likely as the rest. ``n`` has 254 bits, so masking to 254
+bits first keeps each candidate with probability ``(n-1) / 2**254`` ~ 0.76 (1.3 hashes on average).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from eth_abi.abi import encode as abi_encode
+from eth_hash.auto import keccak
+from eth_utils.address import is_address, to_checksum_address
+from py_ecc.fields import optimized_bn128_FQ as _FQ
+from py_ecc.optimized_bn128 import optimized_curve as _bn128
+
+from modelpact.errors import ModelpactError
+
+__all__ = [
+    "BLOCK_BYTES",
+    "DELIVERY_KEY_LABEL",
+    "FIELD_MODULUS",
+    "GENERATOR",
+    "GROUP_ORDER",
+    "RANDOMNESS_LABEL",
+    "ROUND_KEY_LABEL",
+    "CurvePoint",
+    "Delivery",
+    "DeliveryError",
+    "DeliveryKeyPair",
+    "InvalidPointError",
+    "InvalidScalarError",
+    "apply_keystream",
+    "decrypt",
+    "delivery_key_pair",
+    "delivery_secret_key",
+    "encrypt",
+    "keystream",
+    "keystream_block",
+    "public_key",
+    "random_scalar",
+    "randomness_secret",
+    "round_key",
+    "shared_point",
+]
+
+FIELD_MODULUS = int(_bn128.field_modulus)
+"""p, the base field modulus of alt_bn128."""
+
+GROUP_ORDER = int(_bn128.curve_order)
+"""n, the prime order of the group generated by G (cofactor 1)."""
+
+_CURVE_B = 3
+_SCALAR_MASK = 2**254 - 1  # n has 254 bits: see "Key derivation" above
+BLOCK_BYTES = 32
+"""Bytes per keystream block (one keccak256 output)."""
+
+ROUND_KEY_LABEL = keccak(b"modelpact.round-key.v1")
+RANDOMNESS_LABEL = keccak(b"modelpact.randomness-secret.v1")
+DELIVERY_KEY_LABEL = keccak(b"modelpact.delivery-key.v1")
+
+
+class DeliveryError(ModelpactError, ValueError):
+    """A delivery key, account key, ciphertext or round parameter is malformed."""
+
+
+class InvalidPointError(DeliveryError):
+    """Not an affine point of alt_bn128 (off the curve, coordinate >= p, or infinity (0, 0))."""
+
+
+class InvalidScalarError(DeliveryError):
+    """A secret key or ephemeral secret outside [1, n-1]."""
+
+
+# ------------------------------------------------------------------------------------------
+# Points and scalars
+# ------------------------------------------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """An affine point of alt_bn128, validated on construction (what ``isValidPoint`` accepts).
+
+    Raises :class:`InvalidPointError` for coordinates outside ``[0, p)``, points off the curve,
+    and ``(0, 0)`` (the precompile's encoding of the point at infinity).
+    """
+
+    x: int
+    y: int
+
+    def __post_init__(self) -> None:
+        x, y = self.x, self.y
+        if not (_is_int(x) and _is_int(y) and 0 <= x < FIELD_MODULUS and 0 <= y < FIELD_MODULUS):
+            raise InvalidPointError(
+                f"point ({x!r}, {y!r}) has a coordinate outside [0, p)",
+                hint="pass canonical alt_bn128 coordinates (integers below the field modulus)",
+            )
+        if (x, y) == (0, 0):
+            raise InvalidPointError(
+                "point (0, 0) is the point at infinity",
+                hint="a delivery key or ephemeral key must be a finite curve point",
+            )
+        if (y * y - x * x * x - _CURVE_B) % FIELD_MODULUS != 0:
+            raise InvalidPointError(
+                f"point ({x}, {y}) is not on alt_bn128 (y^2 != x^3 + 3 mod p)",
+                hint="the key was corrupted or is not an alt_bn128 point",
+            )
+
+    def as_tuple(self) -> tuple[int, int]:
+        """ABI order ``(x, y)``."""
+        return (self.x, self.y)
+
+
+GENERATOR = CurvePoint(1, 2)
+"""G = (1, 2)."""
+
+
+def _check_scalar(value: int, name: str) -> int:
+    if not _is_int(value) or not 1 <= value < GROUP_ORDER:
+        raise InvalidScalarError(
+            f"{name} must be an integer in [1, n-1], got {value!r:.80}",
+            hint="use random_scalar() or delivery_secret_key()",
+        )
+    return value
+
+
+def _multiply(point: CurvePoint, scalar: int) -> CurvePoint:
+    # With a group element of prime order n and 1 <= scalar < n the product is never infinity,
+    # so normalize() never divides by zero. (py_ecc's double-and-add is not constant time; the
+    # secret key is only used on the participant's own machine.)
+    jacobian = (_FQ(point.x), _FQ(point.y), _FQ.one())
+    x, y = _bn128.normalize(_bn128.multiply(jacobian, scalar))
+    return CurvePoint(int(x), int(y))
+
+
+def random_scalar() -> int:
+    """A uniform scalar in [1, n-1] from the OS CSPRNG (an ephemeral secret or a fresh key)."""
+    return 1 + secrets.randbelow(GROUP_ORDER - 1)
+
+
+def public_key(secret_key: int) -> CurvePoint:
+    """``secret_key * G`` (``DeliveryCipher.publicKey``)."""
+    return _multiply(GENERATOR, _check_scalar(secret_key, "secret key"))
+
+
+def shared_point(secret_key: int, point: CurvePoint) -> CurvePoint:
+    """The ECDH shared point ``secret_key * point`` (``DeliveryCipher.sharedPoint``)."""
+    if not isinstance(point, CurvePoint):
+        raise InvalidPointError(f"expected a CurvePoint, got {point!r:.80}", hint="wrap (x, y)")
+    return _multiply(point, _check_scalar(secret_key, "secret key"))
+
+
+# ------------------------------------------------------------------------------------------
+# Keystream, encryption, decryption
+# ------------------------------------------------------------------------------------------
+
+
+def keystream_block(shared: CurvePoint, k: int) -> bytes:
+    """Block ``k``: ``keccak256(abi.encode(uint256 S.x, uint256 S.y, uint256 k))``."""
+    # abi.encode of three uint256 is their 32-byte big-endian words back to back.
+    words = (shared.x, shared.y, k)
+    return keccak(b"".join(w.to_bytes(32, "big") for w in words))
+
+
+def keystream(shared: CurvePoint, length: int) -> bytes:
+    """The first ``length`` keystream bytes of shared point ``shared``."""
+    if not _is_int(length) or length < 0:
+        raise DeliveryError(f"keystream length must be >= 0, got {length!r}", hint="pass a size")
+    blocks = -(-length // BLOCK_BYTES)
+    return b"".join(keystream_block(shared, k) for k in range(blocks))[:length]
+
+
+def _bytes(value: bytes, name: str) -> bytes:
+    if not isinstance(value, bytes | bytearray):
+        raise DeliveryError(f"{name} must be bytes, got {type(value).__name__}", hint="pass bytes")
+    return bytes(value)
+
+
+def apply_keystream(shared: CurvePoint, data: bytes) -> bytes:
+    """``data`` XOR the keystream of ``shared`` (encrypts and decrypts; length preserved)."""
+    data = _bytes(data, "data")
+    stream = keystream(shared, len(data))
+    return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(data), "big")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What ``deliver`` carries: the ephemeral public key E and the ciphertext."""
+
+    ephemeral: CurvePoint
+    ciphertext: bytes
+
+
+def encrypt(
+    *, plaintext: bytes, recipient: CurvePoint, ephemeral_secret: int | None = None
+) -> Delivery:
+    """Encrypt ``plaintext`` to delivery public key ``recipient``.
+
+    ``ephemeral_secret`` defaults to a fresh :func:`random_scalar`; pass one only for
+    reproducible vectors (reusing it for two plaintexts to the same key reuses the keystream).
+    """
+    if not isinstance(recipient, CurvePoint):
+        raise InvalidPointError(f"expected a CurvePoint, got {recipient!r:.80}", hint="wrap (x, y)")
+    e = random_scalar() if ephemeral_secret is None else _check_scalar(ephemeral_secret, "e")
+    shared = _multiply(recipient, e)
+    return Delivery(public_key(e), apply_keystream(shared, plaintext))
+
+
+def decrypt(*, secret_key: int, delivery: Delivery) -> bytes:
+    """The plaintext of ``delivery`` for ``secret_key`` (``DeliveryCipher.decrypt``).
+
+    A wrong key gives unrelated bytes, not an error: the caller checks the model hash.
+    """
+    return apply_keystream(shared_point(secret_key, delivery.ephemeral), delivery.ciphertext)
+
+
+# ------------------------------------------------------------------------------------------
+# Deterministic per-round secrets
+# ------------------------------------------------------------------------------------------
+
+
+def round_key(*, account_key: bytes, round_address: str, chain_id: int) -> bytes:
+    """``keccak256(abi.encode(ROUND_KEY_LABEL, bytes32 accountKey, address round, uint256
+    chainid))``: the root of this account's secrets for one round (never published)."""
+    key = _bytes(account_key, "account key")
+    if len(key) != 32 or not any(key):
+        raise DeliveryError(
+            "account key must be 32 non-zero bytes", hint="pass the account's private key bytes"
+        )
+    if not isinstance(round_address, str) or not is_address(round_address):
+        raise DeliveryError(
+            f"round address is not an address: {round_address!r:.80}",
+            hint="pass the round contract's 0x-prefixed address",
+        )
+    if not _is_int(chain_id) or not 0 <= chain_id < 2**256:
+        raise DeliveryError(f"chain id must be a uint256, got {chain_id!r}", hint="pass an int")
+    return keccak(
+        abi_encode(
+            ["bytes32", "bytes32", "address", "uint256"],
+            [ROUND_KEY_LABEL, key, to_checksum_address(round_address), chain_id],
+        )
+    )
+
+
+def randomness_secret(*, account_key: bytes, round_address: str, chain_id: int) -> bytes:
+    """The 32-byte randomness secret: ``keccak256(abi.encode(round_key, RANDOMNESS_LABEL))``."""
+    root = round_key(account_key=account_key, round_address=round_address, chain_id=chain_id)
+    return keccak(abi_encode(["bytes32", "bytes32"], [root, RANDOMNESS_LABEL]))
+
+
+def delivery_secret_key(*, account_key: bytes, round_address: str, chain_id: int) -> int:
+    """The delivery secret key, uniform in [1, n-1]: the first candidate
+    ``keccak256(abi.encode(round_key, DELIVERY_KEY_LABEL, uint256 i)) mod 2**254`` in range."""
+    root = round_key(account_key=account_key, round_address=round_address, chain_id=chain_id)
+    i = 0
+    while True:
+        preimage = abi_encode(["bytes32", "bytes32", "uint256"], [root, DELIVERY_KEY_LABEL, i])
+        digest = keccak(preimage)
+        candidate = int.from_bytes(digest, "big") & _SCALAR_MASK
+        if 1 <= candidate < GROUP_ORDER:
+            return candidate
+        i += 1
+
+
+@dataclass(frozen=True)
+class DeliveryKeyPair:
+    """A participant's delivery key pair for one round."""
+
+    secret_key: int
+    public_key: CurvePoint
+
+
+def delivery_key_pair(*, account_key: bytes, round_address: str, chain_id: int) -> DeliveryKeyPair:
+    """The derived delivery key pair (:func:`delivery_secret_key` and its public key)."""
+    sk = delivery_secret_key(
+        account_key=account_key, round_address=round_address, chain_id=chain_id
+    )
+    return DeliveryKeyPair(sk, public_key(sk))

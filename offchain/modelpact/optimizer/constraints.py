@@ -1,0 +1,123 @@
+"""The menu's constraints apart from the budget: IR, IC and exclusion, as rows A [m; t] <= b,
+and the componentwise greatest / least t that meets them for a fixed m.
+
+    IR_i : t_i - c_i m_i >= f_i                  (served i)
+    IC_ij: t_i - c_i m_i >= t_j - c_i m_j        (all served pairs)
+    EX_j : t_i - c_j m_i <= f_j                  (unserved j, served i)
+
+A new linear menu constraint is a row in :func:`linear_constraints` (the SQP, the certificate and
+the KKT multipliers read A and b from there); if it bounds t for a fixed m, :func:`greatest_t`
+must respect it too. The budget constraint t_i <= t_bar_i(m) is the nonlinear one
+(:mod:`modelpact.optimizer.subproblem`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from modelpact.optimizer.economy import Economy
+from modelpact.optimizer.types import BoolArray, FloatArray
+
+__all__ = ["LinearConstraints", "greatest_t", "ir_violation", "least_t", "linear_constraints"]
+
+
+@dataclass(frozen=True)
+class LinearConstraints:
+    """Rows ``a_matrix @ [m; t] <= b_vector``; ``active`` marks the rows of one served set."""
+
+    a_matrix: FloatArray  # (rows, 2K)
+    b_vector: FloatArray  # (rows,)
+    active: BoolArray  # (rows,)
+
+
+def linear_constraints(econ: Economy, served: BoolArray, ic: bool) -> LinearConstraints:
+    """IR, IC and exclusion rows for ``served``.
+
+    The matrix holds every row any served set could need (IR_i; IC_ij for all pairs if ``ic``;
+    EX_ji for all pairs), so the compiled subproblem is shared by all served sets; ``active``
+    marks the rows of this served set.
+    """
+    k = len(served)
+    c, f = econ.costs, econ.reservation
+    rows: list[FloatArray] = []
+    rhs: list[float] = []
+    active: list[bool] = []
+
+    def add(entries: dict[int, float], bound: float, on: bool) -> None:
+        row = np.zeros(2 * k)
+        for column, coefficient in entries.items():
+            row[column] = coefficient
+        rows.append(row)
+        rhs.append(bound)
+        active.append(on)
+
+    for i in range(k):  # IR: -t_i + c_i m_i <= -f_i
+        add({k + i: -1.0, i: c[i]}, -f[i], bool(served[i]))
+    if ic:
+        for i in range(k):  # type i weakly prefers its own option to j's
+            for j in range(k):
+                if i != j:
+                    on = bool(served[i] and served[j])
+                    add({k + j: 1.0, j: -c[i], k + i: -1.0, i: c[i]}, 0.0, on)
+    for j in range(k):  # excluded j prefers its outside option to every offered option
+        for i in range(k):
+            if i != j:
+                add({k + i: 1.0, i: -c[j]}, f[j], bool(served[i] and not served[j]))
+    return LinearConstraints(
+        a_matrix=np.array(rows), b_vector=np.array(rhs), active=np.array(active, dtype=bool)
+    )
+
+
+def _relax_ic(t: FloatArray, m: FloatArray, c: FloatArray, idx: list[int], *, down: bool) -> None:
+    """Bellman-Ford over the IC graph of the served types ``idx``, in place.
+
+    ``down``: lower t until t_j <= t_i + c_i (m_j - m_i) (a shortest path: the greatest t);
+    otherwise raise t until t_i >= t_j + c_i (m_i - m_j) (a longest path: the least t).
+    """
+    sign = 1.0 if down else -1.0
+    for _ in range(len(idx) + 1):
+        changed = False
+        for i in idx:
+            for j in idx:
+                if i == j:
+                    continue
+                target, other = (j, i) if down else (i, j)
+                bound = t[other] + c[i] * (m[target] - m[other])
+                if sign * (t[target] - bound) > 1e-15 * max(1.0, abs(t[target])):
+                    t[target] = bound
+                    changed = True
+        if not changed:
+            break
+
+
+def greatest_t(
+    econ: Economy, served: BoolArray, m: FloatArray, budget: FloatArray, ic: bool
+) -> FloatArray:
+    """Componentwise greatest t with t_i <= budget_i, IC among served, and exclusion bounds."""
+    c, f = econ.costs, econ.reservation
+    k = len(m)
+    upper = np.where(served, budget, 0.0).astype(np.float64)
+    for j in range(k):
+        if not served[j]:
+            upper = np.where(served, np.minimum(upper, f[j] + c[j] * m), upper)
+    t = upper.copy()
+    if ic:
+        _relax_ic(t, m, c, [i for i in range(k) if served[i]], down=True)
+    return np.where(served, t, 0.0)
+
+
+def least_t(econ: Economy, served: BoolArray, m: FloatArray, ic: bool) -> FloatArray:
+    """Componentwise least t with IR and IC among served types (a longest-path computation)."""
+    t = np.where(served, econ.costs * m + econ.reservation, 0.0)
+    if ic:
+        _relax_ic(t, m, econ.costs, [i for i in range(len(m)) if served[i]], down=False)
+    return t
+
+
+def ir_violation(econ: Economy, served: BoolArray, m: FloatArray, t: FloatArray) -> float:
+    """Largest IR shortfall (or negative t) among served types, 0 if none."""
+    slack = t - econ.costs * m - econ.reservation
+    worst = float(np.max(np.where(served, -slack, -np.inf)))
+    return max(0.0, worst, float(np.max(np.where(served, -t, -np.inf))))
