@@ -357,7 +357,7 @@ def _dask_client(scheduler: str) -> Any:
     except ImportError as error:
         raise GridError(
             "the Dask engine needs the optional 'cluster' dependencies",
-            hint="pip install 'modelpact[cluster]' (dask[distributed])",
+            hint="pip install 'modelpact[cluster]' (dask and distributed)",
         ) from error
     try:
         return Client(scheduler, timeout="5s")  # type: ignore[no-untyped-call]
