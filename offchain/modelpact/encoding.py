@@ -2,7 +2,9 @@
 
 Hashes, commitments, draw seeds, Merkle trees, fixed-point (WAD) conversions, the rung/draw rule
 and the accuracy-curve interpolation of ``contracts/src/ModelpactRound.sol`` (preimages in the
-header of ``contracts/src/interfaces/IModelpactRound.sol``). Golden vectors produced here are
+header of ``contracts/src/interfaces/IModelpactRound.sol``); the canonical integer model format
+and its prediction (``contracts/src/libraries/ModelEval.sol``) and the positional evaluation-log
+tree (``contracts/src/libraries/EvalLog.sol``). Golden vectors produced here are
 committed under ``contracts/test/vectors/`` and checked by Foundry and by pytest.
 
 The delivery cipher and the per-round key derivation (issue 15) live in ``modelpact.delivery``,
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,6 +44,13 @@ from eth_utils.address import is_address, to_checksum_address
 from modelpact.errors import ModelpactError
 
 __all__ = [
+    "FEATURE_MAX",
+    "FEATURE_MIN",
+    "MODEL_BIAS_BYTES",
+    "MODEL_HEADER_BYTES",
+    "MODEL_MAGIC",
+    "MODEL_VERSION",
+    "MODEL_WEIGHT_BYTES",
     "QUANTISATION_SCALE",
     "WAD",
     "Assignment",
@@ -48,6 +58,9 @@ __all__ = [
     "CurveKnot",
     "Deadlines",
     "EncodingError",
+    "EvalLogTree",
+    "IntegerModel",
+    "MalformedModelError",
     "OnchainOption",
     "ParticipantState",
     "Phase",
@@ -56,24 +69,36 @@ __all__ = [
     "Tier",
     "assign_rung",
     "bracket",
+    "check_feature_row",
     "coordinator_commitment",
     "dataset_merkle_root",
+    "decode_integer_model",
     "draw_seed",
+    "encode_integer_model",
+    "eval_log_depth",
+    "eval_log_entries",
+    "eval_log_leaf",
+    "eval_log_node",
+    "features_in_range",
     "from_wad",
     "from_wad_exact",
     "hi_probability",
+    "integer_model_well_formed",
     "keccak256",
     "leaf_hash",
     "merkle_proof",
+    "model_byte_length",
     "model_hash",
     "node_hash",
     "participant_commitment",
     "participant_commitment_v2",
+    "predict_label",
     "predicted_accuracy",
     "quantise_rows",
     "random_secret",
     "target_accuracy",
     "to_wad",
+    "verify_eval_log_leaf",
     "verify_proof",
 ]
 
@@ -224,7 +249,7 @@ def draw_seed(
 
 
 def model_hash(file_bytes: bytes) -> bytes:
-    """keccak256 of a model file's bytes, as posted on chain."""
+    """keccak256 of a model's canonical bytes (:func:`encode_integer_model`): its on-chain id."""
     return keccak(bytes(file_bytes))
 
 
@@ -481,6 +506,318 @@ def quantise_rows(float_rows: Sequence[Sequence[float]]) -> tuple[tuple[int, ...
     for row in float_rows:
         out.append(tuple(math.floor(_exact(float(x)) * QUANTISATION_SCALE) for x in row))
     return tuple(out)
+
+
+# ------------------------------------------------------------------------------------------
+# Canonical integer models (issue 14): the bytes a posted model hash commits to and their
+# prediction. Mirrored by contracts/src/libraries/ModelEval.sol (golden vectors in
+# contracts/test/vectors/models.json, checked on both sides).
+#
+# Layout (big-endian, two's complement, no padding), C classes, F features:
+#
+#   offset        size    field
+#   0             4       magic "MPIM"
+#   4             1       format version = 1
+#   5             2       C, uint16, >= 2
+#   7             2       F, uint16, >= 1 (must equal the test rows' width - 1)
+#   9             1       scaleLog2, int8: the real-valued model times 2**scaleLog2 (documentation
+#                         only: argmax is invariant under a positive scale)
+#   10            8 C     biases b[c], int64
+#   10 + 8 C      2 C F   weights W[c][f], int16, class-major (W[c][f] at 10 + 8C + 2(cF + f))
+#
+# The length must be exactly 10 + 8C + 2CF: truncated or trailing bytes are malformed.
+# Prediction on an integer feature row x (F values, each in int64):
+#   score[c] = b[c] + sum_f W[c][f] * x[f];   label = argmax_c score[c], ties to the lowest c.
+# No overflow in int256: |W x| <= 2**15 * 2**63 = 2**78 per term, F < 2**16 terms, |b| <= 2**63,
+# so |score| < 2**95.
+# ------------------------------------------------------------------------------------------
+
+MODEL_MAGIC = b"MPIM"
+"""The first four bytes of every canonical model."""
+MODEL_VERSION = 1
+"""The only format version this code reads and writes."""
+MODEL_HEADER_BYTES = 10
+MODEL_BIAS_BYTES = 8
+MODEL_WEIGHT_BYTES = 2
+FEATURE_MIN = -(2**63)
+"""Smallest feature value a model evaluates (int64); ``ModelEval.predict`` reverts below it."""
+FEATURE_MAX = 2**63 - 1
+"""Largest feature value a model evaluates (int64); ``ModelEval.predict`` reverts above it."""
+_INT64 = (-(2**63), 2**63 - 1)
+_INT16 = (-(2**15), 2**15 - 1)
+_INT8 = (-(2**7), 2**7 - 1)
+_UINT16_MAX = 2**16 - 1
+
+
+class MalformedModelError(EncodingError):
+    """Bytes that are not a canonical model (``ModelEval.wellFormed`` is false for them)."""
+
+
+@dataclass(frozen=True)
+class IntegerModel:
+    """A canonical integer model: ``biases[c]`` (int64) and ``weights[c][f]`` (int16).
+
+    ``scale_log2`` records the fixed-point scale (real weights = weights / 2**scale_log2); it
+    does not change any prediction.
+    """
+
+    biases: tuple[int, ...]
+    weights: tuple[tuple[int, ...], ...]
+    scale_log2: int = 0
+
+    @property
+    def classes(self) -> int:
+        """Number of classes C (labels 0..C-1)."""
+        return len(self.biases)
+
+    @property
+    def features(self) -> int:
+        """Number of features F."""
+        return len(self.weights[0]) if self.weights else 0
+
+
+def model_byte_length(classes: int, features: int) -> int:
+    """The exact length of a canonical model: ``10 + 8C + 2CF``."""
+    return MODEL_HEADER_BYTES + classes * (MODEL_BIAS_BYTES + MODEL_WEIGHT_BYTES * features)
+
+
+def _int_in(value: int, bounds: tuple[int, int], what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not bounds[0] <= value <= bounds[1]:
+        raise EncodingError(
+            f"{what} is {value!r}, outside [{bounds[0]}, {bounds[1]}]",
+            hint="quantise the model with modelpact.ml.canonical",
+        )
+    return value
+
+
+def encode_integer_model(model: IntegerModel) -> bytes:
+    """The canonical bytes of ``model`` (keccak256 of them is the model's on-chain id)."""
+    c, f = model.classes, model.features
+    if not 2 <= c <= _UINT16_MAX or not 1 <= f <= _UINT16_MAX or len(model.weights) != c:
+        raise EncodingError(
+            f"a model needs 2..{_UINT16_MAX} classes and 1..{_UINT16_MAX} features, one weight "
+            f"row per class; got {c} biases, {len(model.weights)} weight rows, {f} features",
+            hint="pad absent classes with a minimal bias and zero weights",
+        )
+    for k, row in enumerate(model.weights):
+        if len(row) != f:
+            raise EncodingError(
+                f"weight row {k} has {len(row)} values, expected {f}",
+                hint="every class needs one weight per feature",
+            )
+        for j, w in enumerate(row):
+            _int_in(w, _INT16, f"weight [{k}][{j}]")
+    for k, b in enumerate(model.biases):
+        _int_in(b, _INT64, f"bias [{k}]")
+    _int_in(model.scale_log2, _INT8, "scale_log2")
+    head = MODEL_MAGIC + struct.pack(">BHHb", MODEL_VERSION, c, f, model.scale_log2)
+    flat = [w for row in model.weights for w in row]
+    return head + struct.pack(f">{c}q", *model.biases) + struct.pack(f">{c * f}h", *flat)
+
+
+def _malformed(message: str) -> MalformedModelError:
+    return MalformedModelError(
+        message, hint="these bytes are not a canonical modelpact model (format MPIM/1)"
+    )
+
+
+def _check_model_header(data: bytes, features: int | None) -> tuple[int, int]:
+    """(C, F) of well-formed model bytes; raises :class:`MalformedModelError` naming the fault."""
+    if len(data) < MODEL_HEADER_BYTES:
+        raise _malformed(f"model is {len(data)} bytes, shorter than the 10-byte header")
+    if data[:4] != MODEL_MAGIC:
+        raise _malformed(f"model starts with 0x{data[:4].hex()}, not the magic 'MPIM'")
+    if data[4] != MODEL_VERSION:
+        raise _malformed(f"model format version is {data[4]}, only version 1 is defined")
+    c, f = struct.unpack_from(">HH", data, 5)
+    if c < 2:
+        raise _malformed(f"model has {c} classes, at least 2 are needed")
+    if f < 1:
+        raise _malformed("model has 0 features, at least 1 is needed")
+    if features is not None and f != features:
+        raise _malformed(f"model has {f} features but the test rows have {features}")
+    if len(data) != model_byte_length(c, f):
+        raise _malformed(
+            f"model is {len(data)} bytes; {c} classes x {f} features need exactly "
+            f"{model_byte_length(c, f)} (truncated or trailing bytes)"
+        )
+    return c, f
+
+
+def decode_integer_model(data: bytes, *, features: int | None = None) -> IntegerModel:
+    """Parse canonical model bytes (``features``: the width the test rows require, if known).
+
+    Raises :class:`MalformedModelError` naming the first fault, in the order: header length,
+    magic, version, classes < 2, features < 1, features != ``features``, total length.
+    """
+    if not isinstance(data, bytes | bytearray):
+        raise _malformed(f"model must be bytes, got {type(data).__name__}")
+    raw = bytes(data)
+    c, f = _check_model_header(raw, features)
+    biases = struct.unpack_from(f">{c}q", raw, MODEL_HEADER_BYTES)
+    flat = struct.unpack_from(f">{c * f}h", raw, MODEL_HEADER_BYTES + MODEL_BIAS_BYTES * c)
+    weights = tuple(tuple(flat[k * f : (k + 1) * f]) for k in range(c))
+    return IntegerModel(biases=tuple(biases), weights=weights, scale_log2=_signed8(raw[9]))
+
+
+def _signed8(byte: int) -> int:
+    return byte - 256 if byte >= 128 else byte
+
+
+def integer_model_well_formed(data: object, features: object) -> bool:
+    """``ModelEval.wellFormed(model, features)``: never raises, whatever it is given."""
+    if not isinstance(data, bytes | bytearray):
+        return False
+    if isinstance(features, bool) or not isinstance(features, int) or features < 0:
+        return False
+    try:
+        _check_model_header(bytes(data), features)
+    except MalformedModelError:
+        return False
+    return True
+
+
+def check_feature_row(x: Sequence[int]) -> list[int]:
+    """``x`` as a list after checking every value lies in ``[FEATURE_MIN, FEATURE_MAX]``
+    (``ModelEval.predict`` reverts with ``FeatureOutOfRange(index, value)`` otherwise)."""
+    row = list(x)
+    for i, v in enumerate(row):
+        if isinstance(v, bool) or not isinstance(v, int) or not FEATURE_MIN <= v <= FEATURE_MAX:
+            raise EncodingError(
+                f"feature {i} is {v!r}, outside the int64 range a model evaluates",
+                hint="test rows must hold integers in [-2**63, 2**63 - 1]",
+            )
+    return row
+
+
+def features_in_range(x: Sequence[int]) -> bool:
+    """``ModelEval.featuresInRange(x)``: every value is an int in ``[FEATURE_MIN, FEATURE_MAX]``."""
+    return all(
+        not isinstance(v, bool) and isinstance(v, int) and FEATURE_MIN <= v <= FEATURE_MAX
+        for v in x
+    )
+
+
+def predict_label(model: IntegerModel | bytes, x: Sequence[int]) -> int:
+    """``ModelEval.predict(model, x)``: argmax over classes of ``b + W x``, ties to the lowest
+    class, on one integer feature row (no label). Pure Python ints: exact for any valid input."""
+    m = model if isinstance(model, IntegerModel) else decode_integer_model(model)
+    row = check_feature_row(x)
+    if len(row) != m.features:
+        raise EncodingError(
+            f"the row has {len(row)} features, the model expects {m.features}",
+            hint="pass the feature columns only (drop the label)",
+        )
+    best_label, best_score = 0, 0
+    for c in range(m.classes):
+        score = m.biases[c] + sum(w * v for w, v in zip(m.weights[c], row, strict=True))
+        if c == 0 or score > best_score:
+            best_label, best_score = c, score
+    return best_label
+
+
+# ------------------------------------------------------------------------------------------
+# Evaluation logs (issue 14): leaf j = (uint256 j, uint256 predictedLabel, uint256 runningCorrect)
+# in a POSITIONAL Merkle tree, mirrored by contracts/src/libraries/EvalLog.sol.
+#
+#   leaf(j)  = keccak256(bytes.concat(keccak256(abi.encode(j, predicted, count))))
+#   node     = keccak256(abi.encodePacked(left, right))      (NOT sorted: position matters)
+#   depth    = ceil(log2 T) (0 for T = 1); positions T..2**depth - 1 hold bytes32(0)
+#   proof    = siblings from the leaf up; at level i the leaf's side is bit i of j
+#
+# The honest log of a model on test rows with labels y: predicted_j = the model's label for row j,
+# count_j = count_{j-1} + (predicted_j == y_j), count_{-1} = 0; its accuracy is count_{T-1} / T.
+# ------------------------------------------------------------------------------------------
+
+_ZERO32 = bytes(32)
+
+
+def eval_log_leaf(index: int, predicted: int, count: int) -> bytes:
+    """keccak256(bytes.concat(keccak256(abi.encode(uint256 index, uint256 predicted,
+    uint256 count))))."""
+    encoded = abi_encode(
+        ["uint256", "uint256", "uint256"],
+        [_uint(index, "index"), _uint(predicted, "predicted"), _uint(count, "count")],
+    )
+    return keccak(keccak(encoded))
+
+
+def eval_log_node(left: bytes, right: bytes) -> bytes:
+    """keccak256(abi.encodePacked(left, right)): ordered, unlike :func:`node_hash`."""
+    return keccak(_bytes32(left, "left") + _bytes32(right, "right"))
+
+
+def eval_log_depth(row_count: int) -> int:
+    """ceil(log2 row_count): 0 for one row, 1 for two, 2 for three or four, ..."""
+    if _uint(row_count, "row_count") == 0:
+        raise EncodingError("an evaluation log needs at least one row", hint="T > 0")
+    return (row_count - 1).bit_length()
+
+
+def eval_log_entries(
+    predicted: Sequence[int], labels: Sequence[int]
+) -> tuple[tuple[int, int], ...]:
+    """The honest log's ``(predicted_j, count_j)`` for rows 0..T-1 (labels may be any int)."""
+    if len(predicted) != len(labels):
+        raise EncodingError(
+            f"{len(predicted)} predictions for {len(labels)} labels", hint="one per test row"
+        )
+    out: list[tuple[int, int]] = []
+    count = 0
+    for p, y in zip(predicted, labels, strict=True):
+        count += int(p == y)
+        out.append((int(p), count))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class EvalLogTree:
+    """The positional tree of a log: ``levels[0]`` are the 2**depth padded leaves,
+    ``levels[-1] == (root,)``."""
+
+    row_count: int
+    levels: tuple[tuple[bytes, ...], ...]
+
+    @classmethod
+    def of(cls, entries: Sequence[tuple[int, int]]) -> EvalLogTree:
+        """The tree of ``entries[j] = (predicted_j, count_j)`` for j = 0..T-1."""
+        depth = eval_log_depth(len(entries))
+        level = [eval_log_leaf(j, p, n) for j, (p, n) in enumerate(entries)]
+        level += [_ZERO32] * ((1 << depth) - len(level))
+        levels = [tuple(level)]
+        while len(level) > 1:
+            level = [eval_log_node(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+            levels.append(tuple(level))
+        return cls(len(entries), tuple(levels))
+
+    @property
+    def root(self) -> bytes:
+        """The log root posted with the model."""
+        return self.levels[-1][0]
+
+    def proof(self, index: int) -> list[bytes]:
+        """Siblings of leaf ``index``, leaf to root (``EvalLog.verify``)."""
+        if not 0 <= index < self.row_count:
+            raise EncodingError(
+                f"row {index} is not in a log of {self.row_count} rows",
+                hint="pass a row index in range",
+            )
+        return [self.levels[i][(index >> i) ^ 1] for i in range(len(self.levels) - 1)]
+
+
+def verify_eval_log_leaf(
+    root: bytes, row_count: int, index: int, predicted: int, count: int, proof: Sequence[bytes]
+) -> bool:
+    """``EvalLog.verifyLeaf``: leaf (index, predicted, count) sits at position ``index`` of the
+    log with ``root`` over ``row_count`` rows. False for index >= row_count or a proof whose
+    length is not the depth (never raises on a well-typed proof)."""
+    if not 0 <= index < row_count or len(proof) != eval_log_depth(row_count):
+        return False
+    node = eval_log_leaf(index, predicted, count)
+    for i, sibling in enumerate(proof):
+        s = _bytes32(sibling, "proof element")
+        node = eval_log_node(node, s) if (index >> i) & 1 == 0 else eval_log_node(s, node)
+    return node == _bytes32(root, "root")
 
 
 # ------------------------------------------------------------------------------------------

@@ -54,6 +54,9 @@ def _render(menu: Menu, console: Console) -> None:
     if menu.accuracy_ci is not None:
         lo, hi = menu.accuracy_ci
         console.print(f"confidence interval on expected accuracy [{lo:.8f}, {hi:.8f}]")
+    console.print(f"certification: {menu.certification}")
+    if "certified_upper_bound" in menu.extra:  # sampled: the deterministic bound as well
+        console.print(f"certified upper bound {menu.extra['certified_upper_bound']:.10f}")
     console.print(f"type selection: {menu.method}; solved in {menu.solve_seconds:.3f} s")
     if menu.benchmarks is not None:
         b = menu.benchmarks

@@ -1,43 +1,44 @@
-"""Train classifiers on delivered rows and store them as safe, deterministic model files.
+"""Train classifiers on delivered rows and turn them into canonical integer model files.
 
-A model file is canonical JSON (UTF-8, sorted keys, no whitespace, floats written with Python's
-shortest round-trip ``repr``), never pickle: participants load files an untrusted coordinator
-sends them, and JSON cannot execute code. Layout (format ``modelpact-model/1``)::
+A model FILE is the canonical integer model of :mod:`modelpact.encoding` (format ``MPIM/1``:
+a 10-byte header, int64 biases, int16 weights with the standardisation folded in; see the
+section "Canonical integer models" there and :mod:`modelpact.ml.canonical`). Its keccak256 is
+the model's id on chain, and its prediction (argmax of ``b + W x`` on the integer rows, ties to
+the lowest class) is exactly what ``ModelEval.predict`` computes on chain. It is bytes, never
+pickle: participants load files an untrusted coordinator sends them, and parsing only checks
+a header and a length. :func:`modelpact.ml.canonical.model_view` renders a readable JSON view.
 
-    {"classes": [int, ...],            # labels, ascending
-     "coef": [[float] * d] * C,        # C = 1 row per class (multinomial logistic regression)
-     "format": "modelpact-model/1",
-     "intercept": [float] * C,
-     "kind": "logistic" | "constant",  # constant: training rows had a single label
-     "mean": [float] * d, "scale": [float] * d,   # standardisation z = (x - mean) / scale
-     "metadata": {"rows": n, "rows_sha256": hex, "seed": s, "trainer": "..."},
-     "n_features": d}
+Training (:func:`train_model`) returns the float :class:`Model` (a multinomial logistic
+regression over standardised features, with its training metadata); :func:`encode_model`
+quantises it. The same rows and seed give byte-identical model files on the same platform and
+library versions (L-BFGS is deterministic, rounding is round-half-even on exact powers of two).
 
-Prediction: ``classes[argmax_k (z @ coef.T + intercept)_k]`` (ties go to the lowest index), in
-numpy only. The same rows and seed give a byte-identical file on the same platform and library
-versions (L-BFGS is deterministic), which is what makes ``keccak256(file)`` a usable model id.
+Which model a function evaluates: a :class:`Model` is evaluated in floating point (the learning
+curve of :mod:`modelpact.ml.curve` uses this), model BYTES or an
+:class:`~modelpact.encoding.IntegerModel` with exact integer arithmetic (everything posted,
+delivered or audited).
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
-import json
 import math
 import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from modelpact import encoding as enc
 from modelpact.errors import ModelpactError
+from modelpact.ml import canonical
 from modelpact.ml.datasets import Rows, features, labels
 
 __all__ = [
     "MODEL_FORMAT",
+    "MODEL_SUFFIX",
     "Model",
     "ModelError",
     "accuracy",
@@ -52,9 +53,11 @@ __all__ = [
     "train_model_bytes",
 ]
 
-MODEL_FORMAT = "modelpact-model/1"
+MODEL_FORMAT = "MPIM/1"
+"""The model file format: canonical integer models, version 1 (:mod:`modelpact.encoding`)."""
+MODEL_SUFFIX = ".bin"
+"""Stored model files are named ``<keccak256 hex>.bin``."""
 _TRAINER = "sklearn.linear_model.LogisticRegression(lbfgs, C=1.0, max_iter=2000)"
-_MAX_MODEL_BYTES = 16 * 1024 * 1024
 
 
 class ModelError(ModelpactError, ValueError):
@@ -154,25 +157,20 @@ def _floats(values: NDArray[np.float64]) -> tuple[float, ...]:
 
 
 def encode_model(model: Model) -> bytes:
-    """The canonical model file bytes of ``model`` (see the module docstring)."""
-    doc = {
-        "format": MODEL_FORMAT,
-        "kind": model.kind,
-        "classes": list(model.classes),
-        "coef": [list(row) for row in model.coef],
-        "intercept": list(model.intercept),
-        "mean": list(model.mean),
-        "scale": list(model.scale),
-        "n_features": model.n_features,
-        "metadata": {
-            "rows": model.rows,
-            "rows_sha256": model.rows_sha256,
-            "seed": model.seed,
-            "trainer": model.trainer,
-        },
-    }
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return text.encode("utf-8")
+    """The canonical model file bytes of ``model``: quantised by
+    :func:`modelpact.ml.canonical.quantise`, encoded by
+    :func:`modelpact.encoding.encode_integer_model`."""
+    try:
+        integer = canonical.quantise(
+            classes=model.classes,
+            coef=np.asarray(model.coef, dtype=np.float64).reshape(-1, model.n_features),
+            intercept=np.asarray(model.intercept, dtype=np.float64),
+            mean=np.asarray(model.mean, dtype=np.float64),
+            scale=np.asarray(model.scale, dtype=np.float64),
+        )
+    except canonical.CanonicalModelError as exc:
+        raise ModelError(exc.message, hint=exc.hint) from None
+    return enc.encode_integer_model(integer)
 
 
 def train_model_bytes(rows: Rows, *, seed: int) -> bytes:
@@ -180,118 +178,48 @@ def train_model_bytes(rows: Rows, *, seed: int) -> bytes:
     return encode_model(train_model(rows, seed=seed))
 
 
-def decode_model(data: bytes) -> Model:
-    """Parse and validate model file bytes. Never executes anything from the file.
+def decode_model(data: bytes, *, n_features: int | None = None) -> enc.IntegerModel:
+    """Parse and validate model file bytes (``n_features``: the width the rows need, if known).
 
-    Raises :class:`ModelError` for anything that is not a well-formed ``modelpact-model/1``
-    document with consistent shapes and finite numbers.
+    Raises :class:`ModelError` naming what is malformed (header, magic, version, classes,
+    features, length), exactly when ``ModelEval.wellFormed`` is false on chain.
     """
-    if len(data) > _MAX_MODEL_BYTES:
-        raise ModelError(
-            f"model file is {len(data)} bytes, above the {_MAX_MODEL_BYTES} byte limit",
-            hint="this is not a modelpact model file",
-        )
     try:
-        doc = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
-        raise ModelError(
-            f"model file is not valid JSON ({exc})", hint="fetch the file again"
-        ) from None
-    if not isinstance(doc, dict) or doc.get("format") != MODEL_FORMAT:
-        raise ModelError(
-            f"model file format is not {MODEL_FORMAT}", hint="this is not a modelpact model file"
-        )
-    try:
-        kind = _expect(doc["kind"], str, "kind")
-        if kind not in ("logistic", "constant"):
-            raise ModelError(f"unknown model kind {kind!r}", hint="upgrade modelpact")
-        d = _expect(doc["n_features"], int, "n_features")
-        classes = tuple(_expect(c, int, "classes[]") for c in _expect(doc["classes"], list, "c"))
-        coef = tuple(_vector(row, d, "coef[]") for row in _expect(doc["coef"], list, "coef"))
-        intercept = _vector(doc["intercept"], len(classes), "intercept")
-        mean = _vector(doc["mean"], d, "mean")
-        scale = _vector(doc["scale"], d, "scale")
-        meta = _expect(doc["metadata"], dict, "metadata")
-        model = Model(
-            kind=kind,
-            classes=classes,
-            coef=coef,
-            intercept=intercept,
-            mean=mean,
-            scale=scale,
-            n_features=d,
-            rows=_expect(meta["rows"], int, "metadata.rows"),
-            rows_sha256=_expect(meta["rows_sha256"], str, "metadata.rows_sha256"),
-            seed=_expect(meta["seed"], int, "metadata.seed"),
-            trainer=_expect(meta["trainer"], str, "metadata.trainer"),
-        )
-    except KeyError as exc:
-        raise ModelError(
-            f"model file lacks the field {exc.args[0]!r}", hint="this is not a complete model file"
-        ) from None
-    if d < 1 or not classes or len(coef) != len(classes) or list(classes) != sorted(set(classes)):
-        raise ModelError(
-            "model file shapes are inconsistent (classes, coef rows, features)",
-            hint="this model file is corrupt",
-        )
-    if any(s <= 0.0 for s in scale):
-        raise ModelError("model file has a non-positive feature scale", hint="file is corrupt")
-    return model
+        return enc.decode_integer_model(data, features=n_features)
+    except enc.MalformedModelError as exc:
+        raise ModelError(exc.message, hint=exc.hint) from None
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
-
-
-def _expect(value: Any, kind: type[Any], what: str) -> Any:
-    if kind is int and isinstance(value, bool):
-        raise ModelError(f"model field {what} must be an integer", hint="file is corrupt")
-    if not isinstance(value, kind):
-        raise ModelError(f"model field {what} must be {kind.__name__}", hint="file is corrupt")
-    return value
-
-
-def _vector(value: Any, length: int, what: str) -> tuple[float, ...]:
-    items = _expect(value, list, what)
-    if len(items) != length:
-        raise ModelError(
-            f"model field {what} has {len(items)} entries, expected {length}",
-            hint="this model file is corrupt",
-        )
-    out: list[float] = []
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, int | float):
-            raise ModelError(f"model field {what} holds a non-number", hint="file is corrupt")
-        if not math.isfinite(float(item)):
-            raise ModelError(f"model field {what} holds a non-finite number", hint="corrupt")
-        out.append(float(item))
-    return tuple(out)
-
-
-def load_model(data: bytes) -> Model:
-    """Alias of :func:`decode_model`: model file bytes to a validated :class:`Model`."""
+def load_model(data: bytes) -> enc.IntegerModel:
+    """Alias of :func:`decode_model`: model file bytes to a validated integer model."""
     return decode_model(data)
 
 
-def predict(model: Model | bytes, x: NDArray[np.generic]) -> NDArray[np.int64]:
-    """Predicted labels for the feature matrix ``x`` of shape ``(n, d)`` (numpy only)."""
-    m = decode_model(model) if isinstance(model, bytes) else model
+def predict(model: Model | enc.IntegerModel | bytes, x: NDArray[np.generic]) -> NDArray[np.int64]:
+    """Predicted labels for the feature matrix ``x`` of shape ``(n, d)``: floating point for a
+    :class:`Model`, exact integer arithmetic for model bytes or an integer model."""
+    if not isinstance(model, Model):
+        integer = decode_model(model) if isinstance(model, bytes | bytearray) else model
+        try:
+            return canonical.predict_rows(integer, x)
+        except (canonical.CanonicalModelError, enc.EncodingError) as exc:
+            raise ModelError(exc.message, hint=exc.hint) from None
     xs = np.asarray(x, dtype=np.float64)
-    if xs.ndim != 2 or xs.shape[1] != m.n_features:
+    if xs.ndim != 2 or xs.shape[1] != model.n_features:
         raise ModelError(
-            f"features have shape {xs.shape}, the model expects (n, {m.n_features})",
+            f"features have shape {xs.shape}, the model expects (n, {model.n_features})",
             hint="pass feature columns only (drop the label) of the model's dataset",
         )
-    classes = np.asarray(m.classes, dtype=np.int64)
-    if m.kind == "constant":
+    classes = np.asarray(model.classes, dtype=np.int64)
+    if model.kind == "constant":
         return np.full(xs.shape[0], classes[0], dtype=np.int64)
-    z = (xs - np.asarray(m.mean)) / np.asarray(m.scale)
-    scores = z @ np.asarray(m.coef, dtype=np.float64).T + np.asarray(m.intercept)
+    z = (xs - np.asarray(model.mean)) / np.asarray(model.scale)
+    scores = z @ np.asarray(model.coef, dtype=np.float64).T + np.asarray(model.intercept)
     result: NDArray[np.int64] = classes[np.argmax(scores, axis=1)]
     return result
 
 
-def correct_count(model: Model | bytes, test_rows: Rows) -> int:
+def correct_count(model: Model | enc.IntegerModel | bytes, test_rows: Rows) -> int:
     """How many ``test_rows`` (label last) the model labels correctly."""
     arr = np.asarray(test_rows)
     if arr.ndim != 2 or arr.shape[0] == 0:
@@ -299,37 +227,20 @@ def correct_count(model: Model | bytes, test_rows: Rows) -> int:
     return int(np.count_nonzero(predict(model, features(arr)) == labels(arr)))
 
 
-def accuracy(model: Model | bytes, test_rows: Rows) -> float:
+def accuracy(model: Model | enc.IntegerModel | bytes, test_rows: Rows) -> float:
     """Fraction of ``test_rows`` (label last) the model labels correctly, in ``[0, 1]``."""
     return correct_count(model, test_rows) / int(np.asarray(test_rows).shape[0])
 
 
-def _keccak_hex(data: bytes) -> str:
-    """keccak256 of ``data`` as 0x-hex: ``modelpact.encoding.model_hash`` when it exists."""
-    try:
-        # Looked up dynamically: encoding.py is written concurrently and is the single source
-        # of truth for hashes; the keccak fallback computes the same function meanwhile.
-        hasher: Any = getattr(importlib.import_module("modelpact.encoding"), "model_hash")  # noqa: B009
-        digest: Any = hasher(data)
-    except (ImportError, AttributeError):
-        from eth_hash.auto import keccak
-
-        digest = keccak(data)
-    if isinstance(digest, bytes | bytearray):
-        return "0x" + bytes(digest).hex()
-    text = str(digest)
-    return text if text.startswith("0x") else "0x" + text
-
-
 def store_model(directory: Path | str, data: bytes) -> Path:
-    """Store model file bytes content-addressed: ``<directory>/<keccak256 hex>.json``.
+    """Store model file bytes content-addressed: ``<directory>/<keccak256 hex>.bin``.
 
     Validates the bytes first; storing the same bytes twice returns the same path.
     """
     decode_model(data)
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{_keccak_hex(data)}.json"
+    path = folder / f"0x{enc.model_hash(data).hex()}{MODEL_SUFFIX}"
     if not path.exists() or path.read_bytes() != data:
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)

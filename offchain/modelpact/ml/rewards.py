@@ -12,7 +12,8 @@ mixing its scores with a prior)? Such a file still contains the collective model
 transformation, so a participant could undo it and hold more than it was promised. A model
 trained on fewer rows lacks the information; nothing in the file recovers it.
 
-Every comparison uses integer counts of correct test rows, so "below the target" and "strictly
+Every comparison uses integer counts of correct test rows of the canonical integer model files
+(the bytes posted on chain and evaluated by ``ModelEval``), so "below the target" and "strictly
 below the collective model" are exact, not floating-point judgements.
 
 Guarantees of :func:`build_tiers`: tier accuracies are strictly ascending, strictly below the
@@ -153,9 +154,10 @@ class RewardSearch:
         return int(self._rows.shape[0])
 
     def _train(self, subset: Rows) -> tuple[int, bytes]:
-        model = train_model(subset, seed=self.seed)
+        # Measured on the canonical integer model: the file delivered and posted on chain.
+        data = encode_model(train_model(subset, seed=self.seed))
         self.models_trained += 1
-        return correct_count(model, self.test), encode_model(model)
+        return correct_count(data, self.test), data
 
     def evaluate(self, ordering: int, k: int) -> int:
         """Correct test rows of the model on the first ``k`` rows of ``ordering`` (1 <= k < n)."""

@@ -333,7 +333,7 @@ def train_and_post(
 
         def on_chain(tier: Tier) -> TierPlan:
             name = "0x" + tier.model_hash.hex()
-            return TierPlan(models_dir / f"{name}.json", name, tier.accuracy_wad, 0)
+            return TierPlan(models_dir / f"{name}.bin", name, tier.accuracy_wad, 0)
 
         done = handle.recorded(current.get("post_tx"), action="postModels")
         return PostResult(

@@ -232,7 +232,7 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
                 model_file = part.fetch_model(
                     state,
                     models_dir=out / "models",
-                    out=out / "received" / f"{account.address}.json",
+                    out=out / "received" / f"{account.address}.bin",
                 )
                 result = part.verify_model(
                     state,

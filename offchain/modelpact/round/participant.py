@@ -404,7 +404,7 @@ def fetch_model(state: JsonState, *, models_dir: Path, out: Path) -> Path:
             "your draw assigned rung 0 (no model): there is nothing to fetch",
             hint="this is the lottery's low outcome; its expectation is the promised t",
         )
-    source = models_dir / f"{model_hash}.json"
+    source = models_dir / f"{model_hash}.bin"
     if not source.is_file():
         raise ParticipantError(
             f"model {model_hash} is not in {models_dir}",
