@@ -71,6 +71,7 @@ __all__ = [
     "canonical_bytes",
     "load_scenario",
     "parse_scenario",
+    "scenario_from_document",
     "scenario_sha256",
 ]
 
@@ -450,6 +451,11 @@ def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _fail(source, f"not valid TOML ({error})", "fix the TOML syntax") from error
+    return scenario_from_document(data, source=source)
+
+
+def scenario_from_document(data: Mapping[str, object], *, source: str = "<string>") -> Scenario:
+    """Validate a scenario given as the parsed TOML document (what a parameter sweep edits)."""
     _only(
         data,
         {

@@ -65,8 +65,8 @@ def _render(menu: Menu, console: Console) -> None:
             if math.isnan(b.complete_information_accuracy)
             else f"{b.complete_information_accuracy:.8f}"
         )
-        console.print(
-            f"benchmarks: complete information {ci}, "
+        console.print(  # not the paper's complete information: `modelpact reproduce` has that
+            f"benchmarks: no-IC benchmark (menu without IC, {menu.belief} belief) {ci}, "
             f"no collaboration {b.no_collaboration_accuracy:.8f} (expected accuracy)"
         )
     console.print(f"scenario sha256 {menu.scenario_sha256}")
