@@ -139,7 +139,8 @@ ROUND_REQUIREMENTS: tuple[RoundRequirement, ...] = (
     ),
 )
 """What the round needs beyond the Frontier EVM. A refusal names every missing one and the
-consequence of the first (deployment fails before anything can be locked)."""
+consequence of the first: PUSH0 comes first because without it the deployment itself fails, so
+nothing else can happen; then transient storage, whose absence locks the funds."""
 
 
 class _RpcError(Exception):
