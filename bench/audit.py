@@ -31,12 +31,12 @@ def main() -> None:
     args = parser.parse_args()
     n = args.participants
 
-    from modelpact.anvil import AnvilNode
     from modelpact.audit import audit_snapshot, run_audit
     from modelpact.audit.fetch import fetch_snapshot
+    from modelpact.chain.backends import ChainSettings
+    from modelpact.chain.backends.anvil import AnvilNode
     from modelpact.round.demo import DemoConfig, run_demo
     from modelpact.round.records import read_record
-    from modelpact.round.session import ChainSettings
 
     dataset = "digits" if n <= 10 else "generated"
     load_before = os.getloadavg()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
-from modelpact.anvil import AnvilNode
+from modelpact.chain.backends.anvil import AnvilNode
 
 BOND = 10**16
 COORDINATOR_BOND = 10**18

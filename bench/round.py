@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from modelpact.chain.backends import ChainSettings
 from modelpact.round.demo import DemoConfig, run_demo
-from modelpact.round.session import ChainSettings
 
 
 def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, object]:

@@ -13,6 +13,7 @@ Units: data in "units" (rows), accuracy as a fraction, value in the valuation's 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -32,8 +33,11 @@ __all__ = [
     "best_option",
     "choose_option",
     "composite",
+    "option_utilities",
     "reservation_utilities",
     "reservation_utility",
+    "take_option",
+    "worth_joining",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -437,14 +441,47 @@ class _OptionLike(Protocol):
     def t(self) -> float: ...
 
 
-def best_option(menu: _MenuLike, cost: float) -> tuple[int, FloatArray]:
-    """The option a participant with private ``cost`` picks, and its utility for every option.
+TIE_TOLERANCE = 1e-6
+"""Utilities within this many value units of the best count as ties: at the optimum the local
+downward IC constraints bind (a type is indifferent between its own option and the next one
+down), and the menu is published in WAD, so exact ties become noise of about 1e-18 relative."""
 
-    Options are those of ``menu.offered`` (the served options, i.e. the on-chain option ids, in
-    order). Utility of option j is t_j - cost * m_j; the argmax breaks ties by the lowest index.
-    The outside option is worth 0 (not joining) or the reservation utility (training alone,
-    :func:`reservation_utility`): the caller compares ``utilities[index]`` with either.
+
+def take_option(
+    utilities: Sequence[float] | FloatArray,
+    *,
+    own: int | None = None,
+    tolerance: float = TIE_TOLERANCE,
+) -> int:
+    """THE rule for which option a participant takes (wallet, demo and simulator use it).
+
+    The best utility wins; among the options within ``tolerance`` of the best, the one designed
+    for the participant's type (``own``, when it knows it and that option is among them), else
+    the largest contribution (the highest option id). This is the paper's convention that an
+    indifferent agent takes the option designed for its type: downward ICs bind at the optimum,
+    so floating-point noise must not push a type onto the option of the type below it.
     """
+    values = [float(u) for u in utilities]
+    if not values:
+        from modelpact.errors import ModelpactError
+
+        raise ModelpactError(
+            "the menu offers no option", hint="solve a scenario that serves a type"
+        )
+    best = max(values)
+    tied = [i for i, u in enumerate(values) if u >= best - tolerance]
+    return own if own in tied else max(tied)
+
+
+def worth_joining(utility: float, outside: float, *, tolerance: float = TIE_TOLERANCE) -> bool:
+    """Whether an option worth ``utility`` is worth taking against an ``outside`` option
+    (training alone, or 0 for staying out), with the tie tolerance of :func:`take_option`."""
+    return utility >= outside - tolerance
+
+
+def option_utilities(menu: _MenuLike, cost: float) -> FloatArray:
+    """Utility t_j - cost * m_j of each offered option (``menu.offered``: the on-chain option
+    ids, in order) for a participant with private ``cost``."""
     offered = menu.offered
     if not offered:
         from modelpact.errors import ModelpactError
@@ -454,7 +491,13 @@ def best_option(menu: _MenuLike, cost: float) -> tuple[int, FloatArray]:
         )
     m = np.array([o.m for o in offered], dtype=np.float64)
     t = np.array([o.t for o in offered], dtype=np.float64)
-    utilities = t - cost * m
+    return t - cost * m
+
+
+def best_option(menu: _MenuLike, cost: float) -> tuple[int, FloatArray]:
+    """The plain argmax of :func:`option_utilities` (lowest index on exact ties) and the
+    utilities. Which option a participant actually takes is :func:`take_option`."""
+    utilities = option_utilities(menu, cost)
     return int(np.argmax(utilities)), utilities
 
 
@@ -479,8 +522,9 @@ class OptionChoice:
 def choose_option(
     menu: _MenuLike, cost: float, accuracy: AccuracyFunction, valuation: Valuation
 ) -> OptionChoice:
-    """:func:`best_option` plus the comparison with not joining (0) and training alone (f)."""
-    index, utilities = best_option(menu, cost)
+    """:func:`take_option` plus the comparison with not joining (0) and training alone (f)."""
+    utilities = option_utilities(menu, cost)
+    index = take_option(utilities)
     f, m_alone = reservation_utility(accuracy, valuation, cost)
     best = float(utilities[index])
     return OptionChoice(
@@ -490,5 +534,5 @@ def choose_option(
         outside_utility=0.0,
         reservation_utility=f,
         reservation_data=m_alone,
-        joins=best >= max(f, 0.0),
+        joins=worth_joining(best, max(f, 0.0)),
     )

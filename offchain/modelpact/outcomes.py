@@ -15,6 +15,17 @@ Beliefs:
   Multinomial(N-1, p), so ``base`` holds those outcomes and S adds its own m_i (shifted).
   E_n a(n.m) = sum_i p_i E[a(m_i + n'.m)], so the objective reuses the same outcomes.
 * ``paper``: condition on n_i >= 1 with weights proportional to P(n) over Multinomial(N, p).
+
+Pooled identity (``pooled_once``): P_N(n) n_i / (N p_i) = P_{N-1}(n - e_i), so the bayes t_bar_i
+is also an expectation over the outcomes n of all N participants with weights P_N(n) n_i/(N p_i)
+at the pooled data n . m, the same for every type: the curve is evaluated once per outcome
+instead of once per outcome and type.
+
+Truncation (``threshold > 0``): only outcomes with P(n) >= threshold are enumerated (a prefix of
+counts is pruned as soon as its marginal probability falls below it). Weights are the true
+probabilities, not renormalised, so every truncated sum of a nonnegative function is a lower
+bound on the full one, and ``dropped_*`` bound what is missing: the full value lies within
+``[truncated, truncated + dropped * sup]``.
 """
 
 from __future__ import annotations
@@ -22,7 +33,6 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -30,25 +40,42 @@ from numpy.typing import NDArray
 from scipy.special import gammaln
 
 __all__ = [
+    "ROUNDING_ALLOWANCE",
     "BeliefModel",
     "OutcomeSet",
+    "TooManyOutcomesError",
     "belief_model",
     "count_outcomes",
     "enumerate_outcomes",
+    "enumerate_truncated",
+    "mean_field_model",
     "sample_outcomes",
 ]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
+# Absolute allowance for rounding in a truncated set's kept mass (log-gamma sums carry a relative
+# error near 1e-13 at N in the hundreds), added to every dropped mass so that it stays a bound.
+ROUNDING_ALLOWANCE = 1e-11
+
+
+class TooManyOutcomesError(ValueError):
+    """Even the truncated enumeration would exceed the requested number of outcomes."""
+
 
 @dataclass(frozen=True)
 class OutcomeSet:
-    """Outcomes ``counts`` (M, K) with probability ``weights`` (M,) summing to 1."""
+    """Outcomes ``counts`` (M, K) with probability ``weights`` (M,) summing to 1 - ``dropped``.
+
+    ``dropped`` is 0 for a full enumeration (weights normalised) and a sample, and bounds the
+    probability of the outcomes left out of a truncated enumeration (rounding included).
+    """
 
     counts: IntArray
     weights: FloatArray
     exact: bool
+    dropped: float = 0.0
 
 
 def count_outcomes(participants: int, n_types: int) -> int:
@@ -82,6 +109,99 @@ def enumerate_outcomes(participants: int, probabilities: FloatArray) -> OutcomeS
     return OutcomeSet(counts, weights / weights.sum(), exact=True)
 
 
+def enumerate_truncated(
+    participants: int, probabilities: FloatArray, threshold: float, *, limit: int
+) -> OutcomeSet:
+    """The outcomes with probability >= ``threshold`` with their true (unnormalised)
+    probabilities and the dropped mass; :class:`TooManyOutcomesError` beyond ``limit`` kept.
+
+    Counts are chosen type by type: n_1 ~ Bin(N, p_1), n_j | n_<j ~ Bin(remaining, p_j / (1 -
+    p_1 - ... - p_{j-1})), and a prefix whose probability is below ``threshold`` is pruned (each
+    of its completions is at most as likely). Children are generated only near the conditional
+    mode; whatever is skipped is counted in the dropped mass, which is 1 - kept mass.
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    level = _Level(
+        prefix=np.zeros((1, 0), dtype=np.int32),  # int32: half the copying of int64
+        logp=np.zeros(1),
+        remaining=np.array([participants], dtype=np.int64),
+    )
+    log_threshold = math.log(threshold)
+    log_factorial = gammaln(np.arange(participants + 1, dtype=np.float64) + 1.0)  # [n] = log n!
+    left = 1.0
+    for j in range(len(p) - 1):
+        q = min(p[j] / left, 1.0) if left > 0 else 1.0
+        parts, kept = [], 0
+        for start in range(0, len(level.logp), _BLOCK):
+            block = level.block(start, start + _BLOCK)
+            parts.append(_expand(block, q, log_threshold, log_factorial))
+            kept += len(parts[-1].logp)
+            if kept > limit:  # checked per block: refusing N in the thousands stays quick
+                raise TooManyOutcomesError(f"more than {limit:,} outcomes above {threshold:g}")
+        level = _Level.concatenate(parts)
+        left -= p[j]
+    counts = np.hstack([level.prefix, level.remaining[:, None]]).astype(np.int64)
+    weights = np.exp(level.logp)
+    dropped = max(0.0, 1.0 - float(weights.sum())) + ROUNDING_ALLOWANCE
+    return OutcomeSet(counts, weights, exact=True, dropped=dropped)  # deterministic, bounded
+
+
+_BLOCK = 1 << 14  # prefixes expanded at once (bounds the candidate arrays' memory)
+
+
+@dataclass(frozen=True)
+class _Level:
+    """Kept count prefixes (P, j), their log-probabilities and the participants left."""
+
+    prefix: NDArray[np.int32]
+    logp: FloatArray
+    remaining: IntArray
+
+    def block(self, start: int, stop: int) -> _Level:
+        return _Level(self.prefix[start:stop], self.logp[start:stop], self.remaining[start:stop])
+
+    @staticmethod
+    def concatenate(parts: list[_Level]) -> _Level:
+        return _Level(
+            prefix=np.vstack([x.prefix for x in parts]),
+            logp=np.concatenate([x.logp for x in parts]),
+            remaining=np.concatenate([x.remaining for x in parts]),
+        )
+
+
+def _expand(level: _Level, q: float, log_threshold: float, log_factorial: FloatArray) -> _Level:
+    """The children of ``level`` (next count ~ Bin(remaining, q)) that reach the threshold.
+
+    Candidates lie in a window around remaining * q wide enough for the Gaussian approximation of
+    a child to reach the threshold; what it misses is dropped mass, never an error."""
+    remaining = level.remaining
+    sd = np.sqrt(remaining * q * (1.0 - q))
+    headroom = np.maximum(level.logp - log_threshold, 0.0)
+    width = np.ceil(np.sqrt(2.0 * headroom + 2.0) * sd + 3.0).astype(np.int64)
+    center = np.floor(remaining * q).astype(np.int64)
+    lo = np.clip(center - width, 0, remaining)
+    reps = np.clip(center + width, 0, remaining) - lo + 1
+    parent = np.repeat(np.arange(len(remaining)), reps)
+    starts = np.cumsum(reps) - reps
+    n = np.arange(int(reps.sum()), dtype=np.int64) - np.repeat(starts - lo, reps)
+    r = remaining[parent]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cond = (
+            log_factorial[r]
+            - log_factorial[n]
+            - log_factorial[r - n]
+            + np.where(n > 0, n * math.log(q) if q > 0 else -np.inf, 0.0)
+            + np.where(r - n > 0, (r - n) * (math.log1p(-q) if q < 1 else -np.inf), 0.0)
+        )
+    child = level.logp[parent] + cond
+    keep = child >= log_threshold
+    return _Level(
+        prefix=np.hstack([level.prefix[parent[keep]], n[keep, None].astype(np.int32)]),
+        logp=child[keep],
+        remaining=(r - n)[keep],
+    )
+
+
 def sample_outcomes(
     participants: int, probabilities: FloatArray, samples: int, rng: np.random.Generator
 ) -> OutcomeSet:
@@ -92,25 +212,32 @@ def sample_outcomes(
 
 @dataclass(frozen=True)
 class BeliefModel:
-    """Outcomes and weights that define t_bar_i(m) and E a(n.m) under one belief (module doc)."""
+    """Outcomes and weights that define t_bar_i(m) and E a(n.m) under one belief (module doc).
+
+    For a truncated enumeration the weights miss at most ``dropped_tbar[i]`` of t_bar_i's total
+    weight and ``dropped_objective`` of the objective's (both 0 otherwise): with 0 <= a <= a_sup
+    and 0 <= v <= v_sup, the full t_bar_i lies in [t_bar_i, t_bar_i + dropped_tbar[i] v_sup] and
+    the full objective in [F, F + dropped_objective a_sup].
+    """
 
     belief: Literal["bayes", "paper"]
     base: FloatArray  # (M, K) outcome counts
-    shifted: bool  # bayes: S[:, i] adds the participant's own m_i
+    shifted: bool  # bayes over N-1 others: S[:, i] adds the participant's own m_i
     tbar_weights: FloatArray  # (K, M)
-    objective_weights: FloatArray  # (K, M)
+    objective_weights: FloatArray  # (K, M), or (1, M): only row 0 is used when not shifted
     exact: bool
+    dropped_objective: float = 0.0
+    dropped_tbar: FloatArray | None = None  # (K,), None: nothing dropped
 
     @property
     def size(self) -> int:
         """M, the number of outcomes."""
         return int(self.base.shape[0])
 
-    @cached_property
-    def outer(self) -> FloatArray:
-        """(M, K*K) outer products base_o base_o', so sum_o d_o x_o x_o' is one matmul."""
-        m, k = self.base.shape
-        return (self.base[:, :, None] * self.base[:, None, :]).reshape(m, k * k)
+    @property
+    def truncated(self) -> bool:
+        """Outcomes below a probability threshold were left out."""
+        return self.dropped_tbar is not None
 
     def pooled(self, m: FloatArray) -> FloatArray:
         """S, shape (M, K): pooled data of each outcome as seen by each type."""
@@ -128,12 +255,20 @@ def belief_model(
     sampled: bool = False,
     samples: int = 20000,
     rng: np.random.Generator | None = None,
+    pooled_once: bool = False,
+    threshold: float = 0.0,
+    limit: int = 10_000_000,
 ) -> BeliefModel:
-    """Build the outcomes and weights of ``belief`` (exact, or ``samples`` draws from ``rng``)."""
+    """Build the outcomes and weights of ``belief`` (exact, or ``samples`` draws from ``rng``).
+
+    Exact only: ``pooled_once`` writes bayes over the outcomes of all N by the pooled identity
+    (module doc); ``threshold > 0`` truncates the enumeration (at most ``limit`` outcomes).
+    """
     p = np.asarray(probabilities, dtype=np.float64)
-    k = len(p)
     if sampled and rng is None:
         raise ValueError("sampled outcomes need an rng")
+    if not sampled and (pooled_once or threshold > 0.0):
+        return _exact_pooled(belief, participants, p, threshold=threshold, limit=limit)
     if belief == "bayes":
         others = participants - 1
         out = (
@@ -146,7 +281,7 @@ def belief_model(
             belief="bayes",
             base=out.counts.astype(np.float64),
             shifted=True,
-            tbar_weights=np.tile(w, (k, 1)),
+            tbar_weights=np.tile(w, (len(p), 1)),
             objective_weights=p[:, None] * w[None, :],
             exact=out.exact,
         )
@@ -155,13 +290,23 @@ def belief_model(
         if sampled and rng is not None
         else enumerate_outcomes(participants, p)
     )
+    return _paper(out, p, participants, normalise=True)
+
+
+def _paper(out: OutcomeSet, p: FloatArray, participants: int, *, normalise: bool) -> BeliefModel:
+    """Condition on n_i >= 1: by the observed mass (``normalise``) or by the exact
+    P(n_i >= 1) = 1 - (1 - p_i)^N (a truncated set: the weights stay lower bounds)."""
     w = out.weights
     present = (out.counts >= 1).T.astype(np.float64)  # (K, M)
-    masses = present @ w
+    if normalise:
+        masses = present @ w
+    else:
+        masses = -np.expm1(participants * np.log1p(-np.minimum(p, 1.0 - 1e-300)))
+        masses = np.where(p >= 1.0, 1.0, masses)
     if np.any(masses <= 0.0):
         raise ValueError("a type never appears in the sampled outcomes; use more samples")
     tbar_weights = present * w[None, :] / masses[:, None]
-    objective_weights = np.zeros((k, len(w)))
+    objective_weights = np.zeros((len(p), len(w)))
     objective_weights[0] = w
     return BeliefModel(
         belief="paper",
@@ -170,4 +315,82 @@ def belief_model(
         tbar_weights=tbar_weights,
         objective_weights=objective_weights,
         exact=out.exact,
+        dropped_objective=out.dropped,
+        dropped_tbar=None if normalise else _missing(tbar_weights),
+    )
+
+
+def _missing(tbar_weights: FloatArray) -> FloatArray:
+    """What each row's weights miss of their exact total 1, plus the rounding allowance."""
+    missing: FloatArray = np.maximum(0.0, 1.0 - tbar_weights.sum(axis=1)) + ROUNDING_ALLOWANCE
+    return missing
+
+
+def _exact_pooled(
+    belief: Literal["bayes", "paper"],
+    participants: int,
+    p: FloatArray,
+    *,
+    threshold: float,
+    limit: int,
+) -> BeliefModel:
+    """Exact beliefs over the outcomes of all N participants (truncated if ``threshold``)."""
+    if threshold > 0.0:
+        out = enumerate_truncated(participants, p, threshold, limit=limit)
+    else:
+        out = enumerate_outcomes(participants, p)
+    if belief == "paper":
+        return _paper(out, p, participants, normalise=threshold <= 0.0)
+    w = out.weights
+    # P_N(n) n_i / (N p_i) = P_{N-1}(n - e_i): type i's view of the others, at pooled n . m
+    tbar_weights = out.counts.T * (w[None, :] / (participants * p[:, None]))
+    return BeliefModel(
+        belief="bayes",
+        base=out.counts.astype(np.float64),
+        shifted=False,
+        tbar_weights=tbar_weights,
+        objective_weights=w[None, :],
+        exact=True,
+        dropped_objective=out.dropped,
+        dropped_tbar=_missing(tbar_weights) if threshold > 0.0 else None,
+    )
+
+
+def mean_field_model(
+    belief: Literal["bayes", "paper"], participants: int, probabilities: FloatArray
+) -> BeliefModel:
+    """Pseudo-outcomes at the (conditional) mean counts: with a concave curve, every expectation
+    of this model is an upper bound on the true one (Jensen), deterministically, for any N and K.
+
+    bayes: one outcome (N-1) p of the others, shifted by the type's own m_i. paper: type i's
+    t_bar at E[n | n_i >= 1], the objective at E[n] = N p.
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    k = len(p)
+    if belief == "bayes":
+        return BeliefModel(
+            belief="bayes",
+            base=((participants - 1) * p)[None, :],
+            shifted=True,
+            tbar_weights=np.ones((k, 1)),
+            objective_weights=p[:, None],
+            exact=False,
+        )
+    absent = (1.0 - p) ** participants  # P(n_i = 0)
+    present = 1.0 - absent
+    base = np.empty((k + 1, k))
+    for i in range(k):
+        others = participants * p - absent[i] * participants * p / max(1.0 - p[i], 1e-300)
+        base[i] = others / present[i]
+        base[i, i] = participants * p[i] / present[i]
+    base[k] = participants * p
+    objective_weights = np.zeros((k, k + 1))
+    objective_weights[0, k] = 1.0
+    return BeliefModel(
+        belief="paper",
+        base=base,
+        shifted=False,
+        tbar_weights=np.hstack([np.eye(k), np.zeros((k, 1))]),
+        objective_weights=objective_weights,
+        exact=False,
     )

@@ -99,7 +99,7 @@ CLI_CASES: tuple[BadInput, ...] = (
     BadInput("scenario-unknown-key", "scenario file", "a misspelt or unknown field",
              ("solve", "s.toml"),
              "error: s.toml: unknown field solver.colour; allowed fields here: belief, confidence, "
-             "expectation, samples, seed, serve",
+             "expectation, ic_margin, robust, samples, seed, serve",
              {"s.toml": BASE + "\ncolour = 'red'\n"}),
     BadInput("scenario-unknown-accuracy", "scenario file", "unknown accuracy kind",
              ("solve", "s.toml"),
@@ -155,7 +155,8 @@ CLI_CASES: tuple[BadInput, ...] = (
              "line 1 column 2 (char 1); pass a menu written by `solve --out`",
              {"s.toml": BASE, "m.json": "{not json"}),
     BadInput("cli-embedded-deploy", "CLI argument", "`coordinator deploy` on the embedded chain",
-             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "0"),
+             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "0", "--chain",
+              "embedded"),
              "error: a round deployed on the embedded chain vanishes when this command exits; "
              "deploy with --chain anvil or --rpc URL (or run `modelpact demo`)",
              {"s.toml": BASE}),
@@ -165,7 +166,7 @@ CLI_CASES: tuple[BadInput, ...] = (
              "coordinator deploy` or pass --deployment FILE",
              {"d.csv": "1,2,0\n"}),
     BadInput("cli-embedded-participant", "CLI argument", "`participant menu` on the embedded chain",
-             ("participant", "menu"),
+             ("participant", "menu", "--chain", "embedded"),
              "error: the embedded chain lives inside one process, so this command cannot reach a "
              "round deployed by another command; use --chain anvil (a node kept in --state-dir) or "
              "--rpc URL; `modelpact demo` runs a whole round on the embedded chain"),

@@ -30,7 +30,7 @@ BOB_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
 
 @pytest.fixture(scope="module")
 def node() -> Iterator[str]:
-    from modelpact.anvil import AnvilNode
+    from modelpact.chain.backends.anvil import AnvilNode
 
     with AnvilNode() as anvil:
         yield anvil.rpc_url
@@ -70,11 +70,9 @@ class Runner:
 
 
 def advance(rpc: str, seconds: int) -> None:
-    from web3 import Web3
+    from modelpact.chain import connect
 
-    w3 = Web3(Web3.HTTPProvider(rpc))
-    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
-    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    connect(chain="anvil", rpc_url=rpc).advance_time(seconds)
 
 
 def balance(rpc: str, address: str) -> int:
@@ -221,7 +219,7 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
 
 def test_unknown_deployment_and_node_not_running(tmp_path: Path) -> None:
     """An unknown deployment and a node that does not answer are one line each, exit 2."""
-    from modelpact.anvil import free_port
+    from modelpact.chain.backends.anvil import free_port
 
     run = Runner(tmp_path, f"http://127.0.0.1:{free_port()}")
     run.fails("participant", "menu", "--deployment", "0x" + "12" * 20, match="unknown deployment")
@@ -235,4 +233,4 @@ def test_unknown_deployment_and_node_not_running(tmp_path: Path) -> None:
         match="127.0.0.1",
     )
     assert "node" in line.lower()
-    run.fails("participant", "menu", chain=False, match="embedded chain")
+    run.fails("participant", "menu", "--chain", "embedded", chain=False, match="embedded chain")

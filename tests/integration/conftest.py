@@ -13,7 +13,7 @@ import pytest
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
-from modelpact.anvil import AnvilNode
+from modelpact.chain.backends.anvil import AnvilNode
 from modelpact.compiler import CompiledContract, compile_round
 
 

@@ -318,7 +318,7 @@ def test_demo_round_audits_clean_after_the_fact(tmp_path) -> None:
     deployment record, the delivered data and the model files: exit 0, nothing failed."""
     import json
 
-    from modelpact.anvil import AnvilNode
+    from modelpact.chain.backends.anvil import AnvilNode
     from modelpact.cli import main
 
     out, state = tmp_path / "out", tmp_path / "state"

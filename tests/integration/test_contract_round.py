@@ -9,7 +9,7 @@ import pytest
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
-from modelpact.anvil import AnvilNode
+from modelpact.chain.backends.anvil import AnvilNode
 from modelpact.compiler import CompiledContract
 
 BOND = 10**17  # conftest.BOND
@@ -216,7 +216,10 @@ def test_send_then_wait_lets_callers_record_the_hash(round_setup) -> None:
     commitment = enc.participant_commitment(
         enc.random_secret(), who, s.round.address, s.chain.chain_id
     )
-    tx_hash = s.round.send("join", p, 0, enc.keccak256(b"r"), 100, commitment, value=BOND)
+    call = s.round.join.call(
+        option_id=0, data_root=enc.keccak256(b"r"), row_count=100, commitment=commitment, value=BOND
+    )
+    tx_hash = s.round.send(call, p)
     assert tx_hash.startswith("0x")
     assert len(tx_hash) == 66
     result = s.round.wait(tx_hash)
@@ -233,7 +236,7 @@ def test_hi_probability_matches_the_draw_width() -> None:
 
 def test_node_down_is_a_named_error() -> None:
     """Connecting to a port nobody listens on raises NodeUnavailableError with a hint."""
-    from modelpact.anvil import free_port
+    from modelpact.chain.backends.anvil import free_port
 
     with pytest.raises(ch.NodeUnavailableError) as info:
         ch.connect(rpc_url=f"http://127.0.0.1:{free_port()}", timeout=2)

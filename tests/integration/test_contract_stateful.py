@@ -11,8 +11,8 @@ after every step: the contract's balance and every payment reconcile to the wei,
 at or above the collective model, nobody is paid twice, the phase only moves forward, and every
 slash share follows the rule (forfeited bonds split equally among revealers, floor).
 
-The round is deployed once per test run and each example starts from an ``evm_snapshot`` of that
-deployment (eth-tester ``take_snapshot``/``revert_to_snapshot``), so examples are cheap. CI runs
+The round is deployed once per test run and each example starts from a snapshot of that
+deployment (the chain backend's ``snapshot``/``revert_to``), so examples are cheap. CI runs
 500 examples; ``MODELPACT_STATEFUL_EXAMPLES=5000`` (and optionally ``MODELPACT_STATEFUL_STEPS``)
 runs a longer profile by hand (see SECURITY.md for the numbers run).
 """
@@ -124,12 +124,8 @@ class _Deployment:
                 compiled=compile_round(),
             )
             cls.stages = {}
-            cls.base = cls.tester().take_snapshot()
+            cls.base = cls.chain.snapshot()
         return cls
-
-    @classmethod
-    def tester(cls) -> Any:
-        return cls.chain.w3.provider.ethereum_tester  # type: ignore[attr-defined]
 
 
 class RoundMachine(RuleBasedStateMachine):
@@ -146,12 +142,12 @@ class RoundMachine(RuleBasedStateMachine):
         self.dirty = True  # the views are re-read only after a step that could change them
         if stage in d.stages:
             snapshot, model = d.stages[stage]
-            d.tester().revert_to_snapshot(snapshot)
+            d.chain.revert_to(snapshot)
             for name in _MODEL_FIELDS:
                 value = model[name]
                 setattr(self, name, value.copy() if hasattr(value, "copy") else value)
             return
-        d.tester().revert_to_snapshot(d.base)
+        d.chain.revert_to(d.base)
         self.joined: dict[str, int] = {}  # address -> option
         self.commitment_kind: dict[str, str] = {}  # address -> own / copied / other_round / ...
         self.commitments: dict[str, bytes] = {}
@@ -179,7 +175,7 @@ class RoundMachine(RuleBasedStateMachine):
         self.chain_matches_model()
         model = {name: getattr(self, name) for name in _MODEL_FIELDS}
         d.stages[stage] = (
-            d.tester().take_snapshot(),
+            d.chain.snapshot(),
             {k: v.copy() if hasattr(v, "copy") else v for k, v in model.items()},
         )
 
@@ -203,8 +199,7 @@ class RoundMachine(RuleBasedStateMachine):
     def pending_time(self) -> int:
         """The timestamp the next transaction runs at (eth-tester's pending block: latest + 1 s,
         or the wall clock when that is later, e.g. after reverting to the snapshot)."""
-        tester = self.chain.w3.provider.ethereum_tester  # type: ignore[attr-defined]
-        return int(tester.get_block_by_number("pending")["timestamp"])
+        return self.chain.pending_time()
 
     def tx_phase(self) -> enc.Phase:
         """The phase the next transaction sees."""

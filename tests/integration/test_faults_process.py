@@ -37,7 +37,7 @@ ALICE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 
 @pytest.fixture
 def node() -> Iterator[str]:
-    from modelpact.anvil import AnvilNode
+    from modelpact.chain.backends.anvil import AnvilNode
 
     with AnvilNode() as anvil:
         yield anvil.rpc_url

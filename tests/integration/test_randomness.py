@@ -1,7 +1,7 @@
 """Randomness: what a withholder, a copier and a last revealer can and cannot do (SECURITY.md).
 
-Runs the real contract on the embedded chain; replays use eth-tester snapshots so the "with" and
-"without" runs share every secret, join order and posted tier.
+Runs the real contract on the embedded chain; replays use chain snapshots (the backend's) so the
+"with" and "without" runs share every secret, join order and posted tier.
 """
 
 from __future__ import annotations
@@ -105,10 +105,9 @@ def test_withheld_reveal_changes_only_the_withholders_outcome(
     withholder gets no model and loses exactly its bond (net -BOND after fees, counting that its
     join already paid it), which is split equally (floor) among the revealers."""
     setup, secrets = _joined_and_posted(deploy_setup)
-    tester = setup.chain.w3.provider.ethereum_tester
-    snapshot = tester.take_snapshot()
+    snapshot = setup.chain.snapshot()
     honest = _play(setup, secrets, withholder=None)
-    tester.revert_to_snapshot(snapshot)
+    setup.chain.revert_to(snapshot)
     withholder = next(iter(secrets))
     withheld = _play(setup, secrets, withholder=withholder)
 

@@ -4,12 +4,13 @@ crash-safety of a participant's join (hash recorded before waiting; a re-run nev
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from modelpact.chain import transfer, wait_for_receipt
-from modelpact.round.session import ChainSettings
+from modelpact.chain import RecordedStep, TxResult, transfer, wait_for_receipt
+from modelpact.chain.backends import ChainSettings
 
 
 def _embedded(tmp_path: Path) -> ChainSettings:
@@ -54,6 +55,11 @@ class _CrashError(Exception):
     pass
 
 
+def _crash_after_send(self: RecordedStep, send: Callable[[], str]) -> TxResult:
+    """A process that dies right after sending (hash recorded, receipt never seen)."""
+    raise _CrashError(self.start(send))
+
+
 def test_join_rerun_after_crash_between_send_and_receipt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -62,54 +68,43 @@ def test_join_rerun_after_crash_between_send_and_receipt(
     once. Its secret survives in the state, so it can still reveal."""
     from eth_account import Account
 
+    from modelpact.chain.backends import open_chain
     from modelpact.ml.datasets import load_dataset, save_rows, split_test
     from modelpact.round import coordinator as coord
     from modelpact.round import participant as part
-    from modelpact.round.handle import RoundHandle
-    from modelpact.round.session import open_chain
 
     scenario = (
         Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
     )
-    with open_chain(_embedded(tmp_path)) as chain:
-        node = chain.chain
+    with open_chain(_embedded(tmp_path)) as node:
         deployed = coord.deploy_scenario(
             node,
             scenario_path=scenario,
-            sender=chain.funded_accounts[0],
+            sender=node.accounts[0],
             deploy_dir=tmp_path / "deploy",
             state_dir=tmp_path / "state",
         )
-        handle = RoundHandle.open(node, deployed.record)
+        handle = deployed.bind(node)
         account = Account.from_key("0x" + "42" * 32)
-        wait_for_receipt(node, transfer(node, chain.funded_accounts[1], account.address, 10**18))
-        m = handle.round.option(0).data_count
+        wait_for_receipt(node, transfer(node, node.accounts[1], account.address, 10**18))
+        m = handle.contract.option(0).data_count
         rows = split_test(load_dataset("digits"), test_size=360, seed=0).pool[:m]
         state = part.participant_state(tmp_path / "state", deployed.record, account.address)
         part.commit_dataset(state, dataset=save_rows(tmp_path / "d.npy", rows), spec_name="digits")
 
-        original = RoundHandle.send_recorded
-
-        def crash_after_send(self, action, sender, *args, value=0, record):  # type: ignore[no-untyped-def]
-            def record_then_die(tx_hash: str) -> None:
-                record(tx_hash)
-                raise _CrashError(tx_hash)
-
-            return original(self, action, sender, *args, value=value, record=record_then_die)
-
-        monkeypatch.setattr(RoundHandle, "send_recorded", crash_after_send)
+        monkeypatch.setattr(RecordedStep, "send", _crash_after_send)
         with pytest.raises(_CrashError):
             part.join(handle, state, account=account, option_id=0)
         monkeypatch.undo()
-        recorded = state.get("join_tx")
+        recorded = state.load().join_tx
         assert recorded
         balance_after_first = node.balance(account.address)
         again = part.join(handle, state, account=account, option_id=0)
         assert again.already_done
         assert again.tx_hash == recorded
         assert node.balance(account.address) == balance_after_first
-        assert handle.round.joined_count() == 1
-        assert state.get("secret")
+        assert handle.contract.joined_count() == 1
+        assert state.load().secret
 
 
 def test_coordinator_default_refunds_bond_plus_compensation_once(tmp_path: Path) -> None:
@@ -118,35 +113,33 @@ def test_coordinator_default_refunds_bond_plus_compensation_once(tmp_path: Path)
     withdrawal and a claim are refused with clear errors."""
     from eth_account import Account
 
+    from modelpact.chain.backends import open_chain
     from modelpact.encoding import Phase
     from modelpact.ml.datasets import load_dataset, save_rows, split_test
     from modelpact.round import coordinator as coord
     from modelpact.round import participant as part
-    from modelpact.round.handle import RoundHandle
-    from modelpact.round.session import open_chain
 
     scenario = (
         Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
     )
-    with open_chain(_embedded(tmp_path)) as chain:
-        node = chain.chain
+    with open_chain(_embedded(tmp_path)) as node:
         deployed = coord.deploy_scenario(
             node,
             scenario_path=scenario,
-            sender=chain.funded_accounts[0],
+            sender=node.accounts[0],
             deploy_dir=tmp_path / "deploy",
             state_dir=tmp_path / "state",
         )
-        handle = RoundHandle.open(node, deployed.record)
+        handle = deployed.bind(node)
         account = Account.from_key("0x" + "43" * 32)
-        wait_for_receipt(node, transfer(node, chain.funded_accounts[1], account.address, 10**18))
-        m = handle.round.option(1).data_count
+        wait_for_receipt(node, transfer(node, node.accounts[1], account.address, 10**18))
+        m = handle.contract.option(1).data_count
         rows = split_test(load_dataset("digits"), test_size=360, seed=0).pool[:m]
         state = part.participant_state(tmp_path / "state", deployed.record, account.address)
         part.commit_dataset(state, dataset=save_rows(tmp_path / "d.npy", rows), spec_name="digits")
         part.join(handle, state, account=account, option_id=1)
-        post_deadline = handle.round.config().deadlines.post
-        chain.advance_time_to(post_deadline + 1)
+        post_deadline = handle.contract.config().deadlines.post
+        node.advance_time_to(post_deadline + 1)
         assert handle.phase() == Phase.ABORTED
         with pytest.raises(part.ParticipantError, match="phase aborted"):
             part.claim(handle, state, account=account)
@@ -166,18 +159,16 @@ def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path
     import numpy as np
     from eth_account import Account
 
+    from modelpact.chain.backends import open_chain
     from modelpact.ml.datasets import load_dataset, save_rows, split_test
     from modelpact.round import coordinator as coord
     from modelpact.round import participant as part
-    from modelpact.round.handle import RoundHandle
-    from modelpact.round.session import open_chain
 
     scenario = (
         Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
     )
-    with open_chain(_embedded(tmp_path)) as chain:
-        node = chain.chain
-        coordinator = chain.funded_accounts[0]
+    with open_chain(_embedded(tmp_path)) as node:
+        coordinator = node.accounts[0]
         deployed = coord.deploy_scenario(
             node,
             scenario_path=scenario,
@@ -185,11 +176,11 @@ def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path
             deploy_dir=tmp_path / "deploy",
             state_dir=tmp_path / "state",
         )
-        handle = RoundHandle.open(node, deployed.record)
+        handle = deployed.bind(node)
         cstate = coord.coordinator_state(tmp_path / "state", deployed.record)
         account = Account.from_key("0x" + "44" * 32)
-        wait_for_receipt(node, transfer(node, chain.funded_accounts[1], account.address, 10**18))
-        m = handle.round.option(0).data_count
+        wait_for_receipt(node, transfer(node, node.accounts[1], account.address, 10**18))
+        m = handle.contract.option(0).data_count
         rows = split_test(load_dataset("digits"), test_size=360, seed=0).pool[:m]
         state = part.participant_state(tmp_path / "state", deployed.record, account.address)
         part.commit_dataset(state, dataset=save_rows(tmp_path / "d.npy", rows), spec_name="digits")
@@ -197,11 +188,11 @@ def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path
 
         with pytest.raises(coord.CoordinatorError, match="phase join"):
             coord.reveal_coordinator(handle, cstate, sender=coordinator)
-        chain.advance_time_to(handle.round.config().deadlines.join + 1)
+        node.advance_time_to(handle.contract.config().deadlines.join + 1)
         from modelpact.chain import ContractRevertError
 
         with pytest.raises(ContractRevertError, match="NotCoordinator") as reverted:
-            coord.reveal_coordinator(handle, cstate, sender=chain.funded_accounts[2])
+            coord.reveal_coordinator(handle, cstate, sender=node.accounts[2])
         assert reverted.value.error_name == "NotCoordinator"
         assert reverted.value.hint
         with pytest.raises(coord.CoordinatorError, match="not revealed its secret"):
@@ -253,15 +244,13 @@ def test_deploy_rerun_after_crash_or_plain_rerun_deploys_exactly_once(
     (hash recorded) is finished by a re-run without a second deployment; a plain re-run after
     success reports the same round and sends nothing; only ``new_round`` deploys another round.
     The coordinator's nonce counts the deployments actually sent."""
-    import modelpact.chain as chain_mod
+    from modelpact.chain.backends import open_chain
     from modelpact.round import coordinator as coord
-    from modelpact.round.session import open_chain
 
     scenario = (
         Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
     )
-    with open_chain(_embedded(tmp_path)) as chain:
-        node = chain.chain
+    with open_chain(_embedded(tmp_path)) as node:
         sender = node.accounts[0]
 
         def sent() -> int:
@@ -279,10 +268,7 @@ def test_deploy_rerun_after_crash_or_plain_rerun_deploys_exactly_once(
 
         before = sent()
 
-        def crash(*args: object, **kwargs: object) -> None:
-            raise _CrashError("died before the receipt")
-
-        monkeypatch.setattr(chain_mod, "wait_for_receipt", crash)
+        monkeypatch.setattr(RecordedStep, "send", _crash_after_send)
         with pytest.raises(_CrashError):
             deploy()
         monkeypatch.undo()
@@ -295,8 +281,8 @@ def test_deploy_rerun_after_crash_or_plain_rerun_deploys_exactly_once(
         assert finished.record.block_number > 0
         assert list((tmp_path / "deploy").glob("*.json")) == [finished.record_path]
         cstate = coord.coordinator_state(tmp_path / "state", finished.record)
-        assert cstate.get("secret")
-        assert cstate.get("deploy_tx") == finished.record.tx_hash
+        assert cstate.load().secret
+        assert cstate.load().deploy_tx == finished.record.tx_hash
 
         again = deploy()
         assert again.already_done

@@ -35,8 +35,8 @@ from test_audit_round import (
     honest_menu,
 )
 
-from modelpact.anvil import AnvilNode
 from modelpact.chain import connect
+from modelpact.chain.backends.anvil import AnvilNode
 from modelpact.cli import main
 from modelpact.compiler import CompiledContract, compile_contracts, find_solc
 from modelpact.encoding import OnchainOption, to_wad

@@ -147,3 +147,38 @@ def test_choose_option_reports_both_outside_options() -> None:
     assert stingy.index == 0
     assert stingy.best_utility == pytest.approx(6.0)
     assert not stingy.joins  # 6 > 0 but training alone gives ~44.16
+
+
+def test_take_option_is_the_one_rule_with_its_tie_break() -> None:
+    """The best utility wins; among ties (within 1e-6) the option designed for the
+    participant's type when given and tied, else the largest contribution (highest id); joining
+    is worth it when the best utility reaches the outside option within the same tolerance."""
+    from modelpact.economics import TIE_TOLERANCE, take_option, worth_joining
+
+    assert take_option([1.0, 3.0, 2.0]) == 1
+    tied = [2.0, 2.0 + TIE_TOLERANCE / 4, 2.0 - TIE_TOLERANCE / 4, 1.0]
+    assert take_option(tied) == 2
+    assert take_option(tied, own=0) == 0
+    assert take_option(tied, own=3) == 2  # its own option is not among the best: largest tied
+    assert worth_joining(5.0, 5.0 + TIE_TOLERANCE / 2)
+    assert not worth_joining(5.0, 5.1)
+
+
+def test_simulator_takes_options_by_the_one_rule() -> None:
+    """The simulator's choice for each type of Scenario 1 is take_option with its own option."""
+    from modelpact.economics import option_utilities, take_option, worth_joining
+    from modelpact.ml.simulate import _pick
+    from modelpact.optimizer import solve
+    from modelpact.scenario import load_scenario
+
+    root = Path(__file__).resolve().parents[2]
+    scenario = load_scenario(root / "offchain/modelpact/data/scenarios/paper_case1.toml")
+    menu = solve(scenario, benchmarks=False)
+    f, _ = reservation_utilities(scenario.accuracy, scenario.valuation, scenario.costs)
+    for k, cost in enumerate(scenario.costs):
+        utilities = option_utilities(menu, float(cost))
+        own = next(j for j, o in enumerate(menu.offered) if o.type == k + 1)
+        expected = take_option(utilities, own=own)
+        if not worth_joining(float(utilities[expected]), float(f[k])):
+            expected = None
+        assert _pick(menu, k + 1, float(cost), float(f[k]), 1e-6) == expected

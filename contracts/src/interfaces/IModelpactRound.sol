@@ -208,106 +208,155 @@ interface IModelpactRound {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Errors (each @dev line says what to do; the wallet shows it as the hint)
+    // Errors (the `Fix:` sentence of each @dev is the hint the wallet shows)
     // ------------------------------------------------------------------------------------------
 
-    /// @dev Deploy with at least one option.
+    /// @dev The menu has no options.
+    ///      Fix: deploy with at least one option.
     error EmptyMenu();
-    /// @dev Offer at most MAX_OPTIONS options.
+    /// @dev The menu has more options than a uint8 option id can name.
+    ///      Fix: offer at most MAX_OPTIONS options.
     error MenuTooLarge(uint256 optionCount, uint256 maxOptions);
-    /// @dev Ratios are WAD fractions: keep every ratio <= 1e18.
+    /// @dev An option promises more than the whole collective model.
+    ///      Fix: ratios are WAD fractions: keep every ratio <= 1e18.
     error RatioAboveOne(uint256 optionId, uint256 ratioWad);
-    /// @dev Sort options by dataCount, then ratio, non-decreasing.
+    /// @dev Options must be sorted by dataCount, then ratio, non-decreasing.
+    ///      Fix: sort options by dataCount, then ratio, non-decreasing.
     error OptionsNotSorted(uint256 optionId);
-    /// @dev Ask every option for at least one row.
+    /// @dev An option asks for zero rows.
+    ///      Fix: ask every option for at least one row.
     error ZeroDataCount(uint256 optionId);
-    /// @dev Promise at most the budget (t <= t_bar) and set ratio = floor(t * 1e18 / t_bar) (one unit of slack; t_bar = 0 needs t = 0 and ratio = 0).
+    /// @dev An option's promise exceeds its budget or its ratio is not floor(t * 1e18 / t_bar).
+    ///      Fix: promise at most the budget (t <= t_bar) and set ratio = floor(t * 1e18 / t_bar) (one unit of slack; t_bar = 0 needs t = 0 and ratio = 0).
     error PromiseInconsistent(uint256 optionId, uint256 promisedValueWad, uint256 budgetValueWad, uint256 ratioWad);
-    /// @dev Lower capacity or the largest dataCount: capacity * dataCount must fit the uint64 data total.
+    /// @dev capacity * the largest dataCount does not fit the uint64 data total.
+    ///      Fix: lower capacity or the largest dataCount: capacity * dataCount must fit the uint64 data total.
     error DataTotalOverflow(uint256 capacity, uint256 maxDataCount);
-    /// @dev Set a capacity of at least one participant.
+    /// @dev Capacity must be at least one participant.
+    ///      Fix: set a capacity of at least one participant.
     error ZeroCapacity();
-    /// @dev Set a capacity of at most MAX_CAPACITY participants (every one must fit an undelivered list).
+    /// @dev The capacity exceeds MAX_CAPACITY (an undelivered list naming every joiner must fit one post).
+    ///      Fix: set a capacity of at most MAX_CAPACITY participants (every one must fit an undelivered list).
     error CapacityTooLarge(uint256 capacity, uint256 maximum);
-    /// @dev Set a quorum between 1 and the capacity.
+    /// @dev The quorum is zero or above the capacity.
+    ///      Fix: set a quorum between 1 and the capacity.
     error QuorumOutOfRange(uint256 quorum, uint256 capacity);
-    /// @dev Set deadlines with now < joinDeadline < postDeadline.
+    /// @dev The absolute deadlines must satisfy now < joinDeadline < postDeadline.
+    ///      Fix: set deadlines with now < joinDeadline < postDeadline.
     error ScheduleInconsistent(uint256 timestamp, uint256 joinDeadline, uint256 postDeadline);
-    /// @dev Make every window measured from the post at least MIN_WINDOW seconds long.
+    /// @dev A window measured from the post is shorter than MIN_WINDOW.
+    ///      Fix: make every window measured from the post at least MIN_WINDOW seconds long.
     error WindowTooShort(Window window, uint256 length, uint256 minimum);
-    /// @dev Commit a test set of 1 to 1e18 rows (testRowCount).
+    /// @dev The test set row count is zero or above 1e18.
+    ///      Fix: commit a test set of 1 to 1e18 rows (testRowCount).
     error TestRowCountOutOfRange(uint256 testRowCount);
-    /// @dev Set the curve tolerance as a WAD fraction <= 1e18.
+    /// @dev The curve tolerance is above 1e18 (one whole unit of accuracy).
+    ///      Fix: set the curve tolerance as a WAD fraction <= 1e18.
     error ToleranceOutOfRange(uint256 curveToleranceWad);
-    /// @dev Use bonds below 2^96 wei.
+    /// @dev A bond does not fit 96 bits.
+    ///      Fix: use bonds below 2^96 wei.
     error BondTooLarge(uint256 bond, uint256 maximum);
-    /// @dev Give curve knots strictly ascending in dataCount with accuracy <= 1e18.
+    /// @dev Curve knots must be strictly ascending in dataCount and have accuracy <= 1e18.
+    ///      Fix: give curve knots strictly ascending in dataCount with accuracy <= 1e18.
     error CurveNotAscending(uint256 knotIndex);
-    /// @dev Commit at most MAX_KNOTS curve knots.
+    /// @dev More curve knots than the contract accepts.
+    ///      Fix: commit at most MAX_KNOTS curve knots.
     error CurveTooLong(uint256 knotCount, uint256 maxKnots);
-    /// @dev Send this action from the coordinator's account.
+    /// @dev The caller is not the coordinator.
+    ///      Fix: send this action from the coordinator's account.
     error NotCoordinator(address caller);
-    /// @dev Wait for the required phase: see phase() and deadlines().
+    /// @dev The action belongs to another phase.
+    ///      Fix: wait for the required phase: see phase() and deadlines().
     error WrongPhase(Phase current, Phase required);
-    /// @dev Joining is over (deadline passed or round full): watch for the next round.
+    /// @dev Joining is over: the deadline passed or the round is full.
+    ///      Fix: joining is over (deadline passed or round full): watch for the next round.
     error JoinClosed(uint256 timestamp, uint256 deadline, uint256 joined, uint256 capacity);
-    /// @dev Each address joins once: use another account for another entry.
+    /// @dev One entry per address.
+    ///      Fix: each address joins once: use another account for another entry.
     error AlreadyJoined(address participant);
-    /// @dev Pick an option id below optionCount().
+    /// @dev The option id does not exist.
+    ///      Fix: pick an option id below optionCount().
     error UnknownOption(uint256 optionId, uint256 optionCount);
-    /// @dev Commit exactly the option's dataCount rows.
+    /// @dev The committed row count must equal the option's dataCount.
+    ///      Fix: commit exactly the option's dataCount rows.
     error WrongRowCount(uint256 optionId, uint256 required, uint256 committed);
-    /// @dev Send exactly the participant bond from config().
+    /// @dev The bond sent must equal the participant bond.
+    ///      Fix: send exactly the participant bond from config().
     error WrongBond(uint256 required, uint256 sent);
-    /// @dev Commit a non-zero data root, randomness commitment, model hash and log root.
+    /// @dev A zero data root or randomness commitment.
+    ///      Fix: commit a non-zero data root, randomness commitment, model hash and log root.
     error ZeroCommitment();
-    /// @dev This data root is already committed: build your tree over your own address and rows.
+    /// @dev Another participant already committed this data root (leaves bind the contributor's address).
+    ///      Fix: this data root is already committed: build your tree over your own address and rows.
     error DuplicateDataRoot(bytes32 dataRoot);
-    /// @dev The coordinator's secret is already on chain: go on with postModels.
+    /// @dev The coordinator's secret was already revealed.
+    ///      Fix: the coordinator's secret is already on chain: go on with postModels.
     error CoordinatorAlreadyRevealed();
-    /// @dev Reveal the exact secret whose commitment was deployed.
+    /// @dev The coordinator's secret does not match its commitment.
+    ///      Fix: reveal the exact secret whose commitment was deployed.
     error CoordinatorRevealMismatch(bytes32 committed, bytes32 computed);
-    /// @dev Call revealCoordinator before postModels.
+    /// @dev Models can be posted only after the coordinator revealed.
+    ///      Fix: call revealCoordinator before postModels.
     error CoordinatorNotRevealed();
-    /// @dev Post at most MAX_TIERS reward tiers.
+    /// @dev More tiers than the contract accepts.
+    ///      Fix: post at most MAX_TIERS reward tiers.
     error TooManyTiers(uint256 tierCount, uint256 maxTiers);
-    /// @dev Post each accuracy as floor(correctCount * 1e18 / testRowCount) for a count of 1 to testRowCount (rung = tier index + 1; the collective model is tierCount + 1).
+    /// @dev A posted accuracy is not an exact count over the test set.
+    ///      Fix: post each accuracy as floor(correctCount * 1e18 / testRowCount) for a count of 1 to testRowCount (rung = tier index + 1; the collective model is tierCount + 1).
     error AccuracyNotCount(uint256 rung, uint256 accuracyWad, uint256 testRowCount);
-    /// @dev Make every tier strictly worse than the collective model (the budget constraint).
+    /// @dev The budget constraint: a tier must be strictly worse than the collective model.
+    ///      Fix: make every tier strictly worse than the collective model (the budget constraint).
     error TierAboveCollective(uint256 tierIndex, uint256 tierAccuracyWad, uint256 collectiveAccuracyWad);
-    /// @dev Post tiers strictly ascending in accuracy with non-zero accuracy.
+    /// @dev Tiers must be strictly ascending in accuracy, with non-zero accuracy and hash.
+    ///      Fix: post tiers strictly ascending in accuracy with non-zero accuracy.
     error TiersNotAscending(uint256 tierIndex);
-    /// @dev Post each model once: every model hash must differ from the others.
+    /// @dev Two posted models share a hash.
+    ///      Fix: post each model once: every model hash must differ from the others.
     error DuplicateModelHash(uint256 rung, bytes32 modelHash);
-    /// @dev List undelivered participants once each, as joined addresses in strictly ascending order.
+    /// @dev The undelivered list is not strictly ascending or names an address that never joined.
+    ///      Fix: list undelivered participants once each, as joined addresses in strictly ascending order.
     error UndeliveredListInvalid(uint256 position, address account);
-    /// @dev Fewer than quorum participants delivered: call cancelBelowQuorum instead of postModels.
+    /// @dev Fewer than quorum participants delivered: the models cannot be posted.
+    ///      Fix: fewer than quorum participants delivered: call cancelBelowQuorum instead of postModels.
     error BelowQuorum(uint256 delivered, uint256 quorum);
-    /// @dev At least quorum participants delivered: post the models instead of cancelling.
+    /// @dev At least quorum participants delivered: the round cannot be cancelled.
+    ///      Fix: at least quorum participants delivered: post the models instead of cancelling.
     error QuorumReached(uint256 delivered, uint256 quorum);
-    /// @dev Pass a tier index below tierCount() (or a rung from 1 to tierCount() + 1).
+    /// @dev The tier index does not exist.
+    ///      Fix: pass a tier index below tierCount() (or a rung from 1 to tierCount() + 1).
     error TierOutOfRange(uint256 tierIndex, uint256 tierCount);
-    /// @dev This address never joined the round: use the joining account.
+    /// @dev The address never joined.
+    ///      Fix: this address never joined the round: use the joining account.
     error NotParticipant(address account);
-    /// @dev The coordinator named this participant undelivered: it gets no model and no refund.
+    /// @dev The coordinator named this participant undelivered at post.
+    ///      Fix: the coordinator named this participant undelivered: it gets no model and no refund.
     error ParticipantUndelivered(address participant);
-    /// @dev The secret is already revealed: wait for the claim phase.
+    /// @dev The participant already revealed.
+    ///      Fix: the secret is already revealed: wait for the claim phase.
     error AlreadyRevealed(address participant);
-    /// @dev Send the data root, secret and delivery key committed at join, from the joining account.
+    /// @dev The revealed secret does not match the participant's commitment.
+    ///      Fix: send the data root, secret and delivery key committed at join, from the joining account.
     error RevealMismatch(address participant, bytes32 committed, bytes32 computed);
-    /// @dev Use a delivery key that is a point of alt_bn128 (y^2 = x^3 + 3, not the point at infinity).
+    /// @dev The delivery key is not a point of alt_bn128.
+    ///      Fix: use a delivery key that is a point of alt_bn128 (y^2 = x^3 + 3, not the point at infinity).
     error InvalidDeliveryKey(uint256 x, uint256 y);
-    /// @dev A participant who did not reveal forfeits its bond and model: nothing to claim.
+    /// @dev A participant who did not reveal forfeits bond and reward.
+    ///      Fix: a participant who did not reveal forfeits its bond and model: nothing to claim.
     error NotRevealed(address participant);
-    /// @dev Claims and refunds happen once: use withdrawCompensation for later compensation.
+    /// @dev Claims and refunds happen once.
+    ///      Fix: claims and refunds happen once: use withdrawCompensation for later compensation.
     error AlreadyClaimed(address participant);
-    /// @dev Nothing is owed to this account now: check entitlement().
+    /// @dev Nothing is owed to this account now.
+    ///      Fix: nothing is owed to this account now: check entitlement().
     error NothingOwed(address account);
-    /// @dev Sweep after the claim deadline (at once after a default or a cancel).
+    /// @dev Sweeping is possible only after the claim deadline (or in an empty round).
+    ///      Fix: sweep after the claim deadline (at once after a default or a cancel).
     error SweepTooEarly(uint256 timestamp, uint256 opensAt);
     /// @dev The round was swept already.
+    ///      Fix: the round was swept already.
     error AlreadySwept();
-    /// @dev The receiving account rejected ETH: send from an account that accepts it.
+    /// @dev An ETH transfer failed.
+    ///      Fix: the receiving account rejected ETH: send from an account that accepts it.
     error TransferFailed(address to, uint256 amount);
 
     // ------------------------------------------------------------------------------------------

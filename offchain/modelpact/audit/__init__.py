@@ -15,13 +15,18 @@ named check and returns an :class:`~modelpact.audit.report.AuditReport`:
 
 The pure rule modules never import web3; only :mod:`modelpact.audit.fetch` talks to a node, and
 only through :mod:`modelpact.chain`.
+
+To add a check: write a function returning a :class:`Finding` in the module of the data it reads
+(``rules.py`` for chain data, listed in its ``chain_checks``; ``files.py`` for published files or
+``menu.py`` for the scenario, called from :func:`audit_snapshot` below), and add its id to the
+README's findings table.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,9 +38,11 @@ from modelpact.errors import ModelpactError
 # so importing this package (as every CLI start does) stays cheap.
 if TYPE_CHECKING:
     from modelpact.audit.snapshot import RoundSnapshot
+    from modelpact.chain import Chain
+    from modelpact.round.records import DeploymentRecord
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     """``RoundSnapshot`` is re-exported lazily (it pulls in :mod:`modelpact.encoding`)."""
     if name == "RoundSnapshot":
         from modelpact.audit.snapshot import RoundSnapshot
@@ -71,7 +78,18 @@ class _Files:
     compiler_settings: dict[str, Any] | None
     recorded_sha3: str | None
     dataset: str | None
-    extra: dict[str, Any] = field(default_factory=dict)
+    record: DeploymentRecord | None = None
+
+    def claims(self) -> dict[str, str] | None:
+        """What the record says the chain holds (compared as ``record.matches_chain``)."""
+        if self.record is None:
+            return None
+        return {
+            "coordinator": str(self.record.coordinator),
+            "scenario_hash": self.record.scenario_hash_onchain,
+            "test_set_root": self.record.test_set_root,
+            "deploy_tx": self.record.tx_hash,
+        }
 
 
 def audit_snapshot(
@@ -187,7 +205,7 @@ def run_audit(
     deployment: Path | None = None,
     rpc_url: str | None = None,
     address: str | None = None,
-    chain: Any | None = None,
+    chain: Chain | None = None,
     scenario: Path | None = None,
     data_dir: Path | None = None,
     models_dir: Path | None = None,
@@ -205,8 +223,6 @@ def run_audit(
     Raises :class:`AuditError` for missing or contradictory inputs, and the chain adapter's
     errors for a node that is down or an address without this contract.
     """
-    from modelpact.audit.fetch import fetch_snapshot
-
     started = time.perf_counter()
     files = _resolve_inputs(
         deployment=deployment,
@@ -217,22 +233,8 @@ def run_audit(
         test_set=test_set,
         dataset=dataset,
     )
-    target = address if address is not None else files.extra.get("address")
-    if target is None:
-        raise AuditError(
-            "nothing to audit: no --address and no --deployment",
-            hint="pass --deployment RECORD, or --rpc URL --address ADDR",
-        )
-    url = rpc_url if rpc_url is not None else files.extra.get("rpc_url")
-    if chain is None and url is None:
-        raise _no_node_error(deployment, files.extra.get("chain_id"))
-    snapshot = fetch_snapshot(
-        chain=chain,
-        rpc_url=url,
-        address=str(target),
-        abi=files.extra.get("abi"),
-        from_block=int(files.extra.get("block_number", 0)),
-        expected_chain_id=files.extra.get("chain_id"),
+    snapshot = _snapshot(
+        files, address=address, rpc_url=rpc_url, chain=chain, deployment=deployment
     )
     report = audit_snapshot(
         snapshot,
@@ -246,9 +248,41 @@ def run_audit(
         check_source=check_source,
         tolerances=tolerances,
         sample_rows=sample_rows,
-        record_claims=files.extra.get("claims"),
+        record_claims=files.claims(),
     )
     return replace(report, elapsed_s=time.perf_counter() - started)
+
+
+def _snapshot(
+    files: _Files,
+    *,
+    address: str | None,
+    rpc_url: str | None,
+    chain: Chain | None,
+    deployment: Path | None,
+) -> RoundSnapshot:
+    """Read the round (``address``, else the record's) from ``chain``, ``rpc_url`` or the node
+    the record names; no node at all is one :class:`AuditError` saying what to pass."""
+    from modelpact.audit.fetch import fetch_snapshot
+
+    record = files.record
+    target = address if address is not None else (record.address if record else None)
+    if target is None:
+        raise AuditError(
+            "nothing to audit: no --address and no --deployment",
+            hint="pass --deployment RECORD, or --rpc URL --address ADDR",
+        )
+    url = rpc_url if rpc_url is not None else (record.extra.rpc_url if record else None)
+    if chain is None and not url:
+        raise _no_node_error(deployment, record.chain_id if record else None)
+    return fetch_snapshot(
+        chain=chain,
+        rpc_url=url or None,
+        address=str(target),
+        abi=record.abi if record else None,
+        from_block=record.block_number if record else 0,
+        expected_chain_id=record.chain_id if record else None,
+    )
 
 
 def _no_node_error(deployment: Path | None, chain_id: int | None) -> AuditError:
@@ -267,13 +301,6 @@ def _no_node_error(deployment: Path | None, chain_id: int | None) -> AuditError:
     )
 
 
-def _recorded_rpc_url(record: Any) -> str | None:
-    """The node URL a deployment record names, if any (a top-level ``rpc_url`` field, or
-    ``extra["rpc_url"]``); empty values count as none."""
-    url = getattr(record, "rpc_url", None) or record.extra.get("rpc_url")
-    return str(url) if url else None
-
-
 def _existing(path: Path | None, what: str, option: str) -> Path | None:
     if path is not None and not path.exists():
         raise AuditError(f"{what} {path} does not exist", hint=f"check the {option} path")
@@ -290,7 +317,7 @@ def _resolve_inputs(
     test_set: Path | None,
     dataset: str | None,
 ) -> _Files:
-    extra: dict[str, Any] = {}
+    record = None
     settings: dict[str, Any] | None = None
     recorded_sha3: str | None = None
     if deployment is not None:
@@ -304,19 +331,6 @@ def _resolve_inputs(
                 f"--address {address} is not the recorded round {record.address}",
                 hint="pass either --deployment or --address, or the matching pair",
             )
-        extra = {
-            "address": str(record.address),
-            "abi": record.abi,
-            "block_number": record.block_number,
-            "chain_id": record.chain_id,
-            "rpc_url": _recorded_rpc_url(record),
-            "claims": {
-                "coordinator": str(record.coordinator),
-                "scenario_hash": record.scenario_hash_onchain,
-                "test_set_root": record.test_set_root,
-                "deploy_tx": record.tx_hash,
-            },
-        }
         settings = {"version": record.compiler_version, "settings": record.compiler_settings}
         published = verification_paths(deployment)[0]
         if published.is_file():  # written at deployment: rebuild from it, no checkout needed
@@ -334,7 +348,7 @@ def _resolve_inputs(
         compiler_settings=settings,
         recorded_sha3=recorded_sha3,
         dataset=dataset,
-        extra=extra,
+        record=record,
     )
 
 

@@ -1,9 +1,10 @@
 """The ``modelpact`` command line: thin shells over the core.
 
 Each command module parses and validates its arguments, calls one core function with keyword-only
-arguments, and renders the result. Domain errors (:class:`modelpact.errors.ModelpactError`) become
+arguments, and renders the result (as text, or one JSON document with ``--json``). Domain errors
+(:class:`modelpact.errors.ModelpactError`) and usage errors (a missing option, a bad value) become
 one line on stderr, ``error: <what was wrong>; <how to fix it>``, and exit code 2; nothing else is
-caught, so a bug still shows its traceback.
+caught, so a bug still shows its traceback. Shell completion: ``modelpact --install-completion``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from modelpact.cli import participant as _participant  # noqa: F401  isort: skip
 from modelpact.cli import demo as _demo  # noqa: F401  isort: skip
 from modelpact.cli import coordinator as _coordinator  # noqa: F401  isort: skip
 from modelpact.cli import audit as _audit  # noqa: F401  isort: skip
+from modelpact.cli import reproduce as _reproduce  # noqa: F401  isort: skip
+from modelpact.cli import sweep as _sweep  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 
@@ -31,19 +34,41 @@ EXIT_USER_ERROR = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``modelpact`` console script; returns the process exit code.
+    """Entry point of the ``modelpact`` console script; returns the process exit code."""
+    # typer vendors click; these are click's own exception classes (help without arguments
+    # and every usage error), raised to us because standalone_mode is off.
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
-    Usage errors are left to click (usage line, exit 2); domain errors become one line.
-    """
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="modelpact")
+        code = app(
+            args=list(argv) if argv is not None else None,
+            prog_name="modelpact",
+            standalone_mode=False,
+        )
     except ModelpactError as error:
         typer.echo(f"error: {error.one_line()}", err=True)
         return EXIT_USER_ERROR
+    except NoArgsIsHelpError as shown:
+        shown.show()
+        return int(shown.exit_code)
+    except UsageError as error:
+        typer.echo(f"error: {usage_line(error)}", err=True)
+        return EXIT_USER_ERROR
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 1
     except SystemExit as done:
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else 1)
-    return 0
+    return code if isinstance(code, int) else 0
+
+
+def usage_line(error: typer.TyperException) -> str:
+    """A usage error as one line: what was wrong, then where the command's help is."""
+    text = " ".join(error.format_message().split()).rstrip(".")
+    context = getattr(error, "ctx", None)
+    where = context.command_path if context is not None else "modelpact"
+    return f"{text}; see `{where} --help`"
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from modelpact.audit.tolerances import Tolerances
-from modelpact.cli._app import app
+from modelpact.cli._app import app, example
+from modelpact.cli.chain_options import RpcOpt
 
 # Every CLI start imports this module to register the command: what the audit itself needs
 # (numpy, eth-abi, web3, the ML stack, rich) is imported inside the functions that use it.
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["audit", "render_report"]
 
 EXIT_FINDINGS = 1
+_STDOUT = Path("-")
 
 _STYLE = {"pass": "green", "fail": "bold red", "skip": "dim"}
 
@@ -72,7 +74,13 @@ def render_report(report: AuditReport, console: Console, *, max_evidence: int = 
     )
 
 
-@app.command("audit")
+@app.command(
+    "audit",
+    epilog=example(
+        "modelpact audit --deployment deploy/31337-0x5FbDB2315678afecb367f032d93F642f64180aa3.json"
+        " --rpc http://127.0.0.1:8545 --json audit.json"
+    ),
+)
 def audit(
     deployment: Annotated[
         Path | None,
@@ -82,12 +90,7 @@ def audit(
             "deployment.json); names the address, scenario, test set and compiler settings.",
         ),
     ] = None,
-    rpc: Annotated[
-        str | None,
-        typer.Option(
-            "--rpc", help="JSON-RPC URL of the node holding the round.", envvar="MODELPACT_RPC"
-        ),
-    ] = None,
+    rpc: RpcOpt = None,
     address: Annotated[str | None, typer.Option("--address", help="The round's address.")] = None,
     scenario: Annotated[
         Path | None, typer.Option("--scenario", help="The published scenario file (TOML).")
@@ -111,7 +114,8 @@ def audit(
         ),
     ] = None,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the full report as JSON here.")
+        Path | None,
+        typer.Option("--json", help="Write the full report as JSON here ('-': print it instead)."),
     ] = None,
     accuracy_tolerance: Annotated[
         float, typer.Option(help="Allowed |re-measured - posted| model accuracy.")
@@ -146,6 +150,9 @@ def audit(
         check_source=not no_source,
         tolerances=Tolerances(accuracy=accuracy_tolerance, optimality=optimality_tolerance),
     )
+    if json_out == _STDOUT:
+        typer.echo(report.to_json())
+        raise typer.Exit(0 if report.ok else EXIT_FINDINGS)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(report.to_json() + "\n", encoding="utf-8")

@@ -1,64 +1,82 @@
 """``modelpact coordinator ...``: solve and deploy a scenario, watch the round, reveal, ingest
 participants' data, train and post the models, sweep after the deadlines.
 
-Each command parses its options, opens the chain and the round, calls one function of
-:mod:`modelpact.round.coordinator`, and prints the result.
+Each command parses its options, gets the chain or the recorded round injected
+(:func:`modelpact.cli.chain_options.injected`), calls one function of
+:mod:`modelpact.round.coordinator`, and prints the result (``--json``: one JSON document).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from modelpact.cli._app import app
+from modelpact.cli._app import app, example
 from modelpact.cli.chain_options import (
-    DEFAULT_CHAIN,
-    DEFAULT_STATE,
-    ChainIdOpt,
-    ChainOpt,
     DeployDirOpt,
-    DeploymentOpt,
     DevAccountOpt,
     LotteryTiersOpt,
-    RpcOpt,
     SenderError,
-    StateDirOpt,
     TiersOpt,
-    chain_settings,
-    open_deployment,
+    injected,
+    sender,
     tier_mode,
 )
 from modelpact.cli.chain_options import SignerKeystoreOpt as KeystoreOpt
-from modelpact.cli.chain_options import sender as _sender
-from modelpact.round.session import open_chain
+from modelpact.cli.output import JsonOpt, emit
 
-
-def _core() -> Any:
-    """The coordinator workflow module (imported lazily: web3 is slow to import)."""
-    from modelpact.round import coordinator
-
-    return coordinator
-
+if TYPE_CHECKING:  # the workflows import web3: loaded inside the commands
+    from modelpact.chain.backends import ChainSettings
+    from modelpact.round.coordinator import Deployed
+    from modelpact.round.deployed import DeployedRound
 
 __all__ = ["coordinator_app"]
 
 coordinator_app = typer.Typer(
     name="coordinator",
+    epilog=example("modelpact coordinator status"),
     help="Coordinator: deploy a scenario, watch, reveal, ingest data, train and post, sweep.",
     no_args_is_help=True,
 )
 app.add_typer(coordinator_app)
+
+_SCENARIO = "offchain/modelpact/data/scenarios/digits_demo.toml"
 
 
 def _when(timestamp: int) -> str:
     return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-@coordinator_app.command("deploy")
+def _deployed_summary(deployed: Deployed) -> dict[str, object]:
+    record = deployed.record
+    return {
+        "address": record.address,
+        "chain_id": record.chain_id,
+        "tx_hash": record.tx_hash,
+        "record_path": deployed.record_path,
+        "gas_used": deployed.gas_used,
+        "already_done": deployed.already_done,
+    }
+
+
+def _print_deployed(deployed: Deployed) -> None:
+    record = deployed.record
+    verb = "already deployed" if deployed.already_done else "deployed"
+    typer.echo(f"{verb} round {record.address} on chain {record.chain_id} (tx {record.tx_hash})")
+    if deployed.already_done:
+        typer.echo("nothing sent (pass --new-round to deploy another round of this scenario)")
+    typer.echo(f"record: {deployed.record_path}")
+
+
+@coordinator_app.command(
+    "deploy", epilog=example(f"modelpact coordinator deploy --scenario {_SCENARIO} --dev-account 0")
+)
+@injected()
 def deploy(
+    settings: ChainSettings,
     scenario: Annotated[Path, typer.Option("--scenario", help="Scenario TOML to solve.")],
     keystore: KeystoreOpt = None,
     dev_account: DevAccountOpt = None,
@@ -80,188 +98,197 @@ def deploy(
         ),
     ] = False,
     deploy_dir: DeployDirOpt = Path("deploy"),
-    chain: ChainOpt = DEFAULT_CHAIN,
-    rpc: RpcOpt = None,
-    chain_id: ChainIdOpt = None,
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
     """Solve the scenario, integerize and check the menu, commit the test set, the randomness and
     the accuracy curve, deploy with the bond, and write the deployment record. Safe to re-run:
     the deploy transaction is recorded before waiting, so a re-run after a crash (or a plain
     re-run) finishes or reports the same deployment instead of deploying twice."""
-    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
-    if settings.kind == "embedded":
+    from modelpact.chain.backends import ChainKind, open_chain
+    from modelpact.round.coordinator import Deadlines, RoundTerms, deploy_scenario
+
+    if settings.kind is ChainKind.EMBEDDED:
         raise SenderError(
             "a round deployed on the embedded chain vanishes when this command exits",
             hint="deploy with --chain anvil or --rpc URL (or run `modelpact demo`)",
         )
-    with open_chain(settings) as connection:
-        deployed = _core().deploy_scenario(
-            connection.chain,
+    deadlines = Deadlines(join_seconds, post_seconds, reveal_seconds, claim_seconds)
+    with open_chain(settings) as chain:
+        deployed = deploy_scenario(
+            chain,
             scenario_path=scenario,
-            sender=_sender(connection, keystore, dev_account),
+            sender=sender(chain, keystore, dev_account),
             deploy_dir=deploy_dir,
-            state_dir=state_dir,
+            state_dir=settings.state_dir,
             dataset=dataset,
             test_size=test_size,
             seed=seed,
-            participant_bond_wei=participant_bond,
-            coordinator_bond_wei=coordinator_bond,
-            deadlines=_core().Deadlines(join_seconds, post_seconds, reveal_seconds, claim_seconds),
+            terms=RoundTerms(participant_bond, coordinator_bond, deadlines),
             new_round=new_round,
         )
-    record = deployed.record
-    verb = "already deployed" if deployed.already_done else "deployed"
-    typer.echo(f"{verb} round {record.address} on chain {record.chain_id} (tx {record.tx_hash})")
-    if deployed.already_done:
-        typer.echo("nothing sent (pass --new-round to deploy another round of this scenario)")
-    typer.echo(f"record: {deployed.record_path}")
+    emit(_deployed_summary(deployed), as_json=as_json, text=lambda: _print_deployed(deployed))
 
 
-@coordinator_app.command("status")
-def status(
-    deployment: DeploymentOpt = "latest",
-    deploy_dir: DeployDirOpt = Path("deploy"),
-    chain: ChainOpt = DEFAULT_CHAIN,
-    rpc: RpcOpt = None,
-    chain_id: ChainIdOpt = None,
-    state_dir: StateDirOpt = DEFAULT_STATE,
-) -> None:
+@coordinator_app.command(
+    "status", epilog=example("modelpact coordinator status --deployment latest")
+)
+@injected()
+def status(deployed: DeployedRound, as_json: JsonOpt = False) -> None:
     """Show the round's phase, participants, deadlines and balance."""
-    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
-    with open_deployment(*where) as opened:
-        st = _core().round_status(opened.handle)
-    typer.echo(f"round {st.address} on chain {st.chain_id}: phase {st.phase.name.lower()}")
-    typer.echo(
-        f"participants {st.joined}/{st.capacity}, revealed {st.revealed}, rows {st.total_data}"
-    )
-    typer.echo(f"joins per option: {list(st.option_joins)}")
-    names = ("join", "post", "reveal", "claim")
-    for name, when in zip(names, st.deadlines, strict=True):
-        mark = "passed" if when < st.timestamp else "open"
-        typer.echo(f"  {name:7s} deadline {_when(when)} ({mark})")
-    posted = (
-        f"yes (collective accuracy {st.collective_accuracy_wad / 1e18:.4f})"
-        if st.models_posted
-        else "no"
-    )
-    revealed = "yes" if st.coordinator_revealed else "no"
-    typer.echo(f"coordinator revealed: {revealed}; models posted: {posted}")
-    typer.echo(f"contract balance: {st.balance_wei} wei")
+    from modelpact.round.coordinator import round_status
+
+    st = round_status(deployed)
+
+    def text() -> None:
+        typer.echo(f"round {st.address} on chain {st.chain_id}: phase {st.phase.name.lower()}")
+        typer.echo(
+            f"participants {st.joined}/{st.capacity}, revealed {st.revealed}, rows {st.total_data}"
+        )
+        typer.echo(f"joins per option: {list(st.option_joins)}")
+        names = ("join", "post", "reveal", "claim")
+        for name, when in zip(names, st.deadlines, strict=True):
+            mark = "passed" if when < st.timestamp else "open"
+            typer.echo(f"  {name:7s} deadline {_when(when)} ({mark})")
+        posted = (
+            f"yes (collective accuracy {st.collective_accuracy_wad / 1e18:.4f})"
+            if st.models_posted
+            else "no"
+        )
+        revealed = "yes" if st.coordinator_revealed else "no"
+        typer.echo(f"coordinator revealed: {revealed}; models posted: {posted}")
+        typer.echo(f"contract balance: {st.balance_wei} wei")
+
+    emit(st, as_json=as_json, text=text)
 
 
-@coordinator_app.command("reveal")
+@coordinator_app.command("reveal", epilog=example("modelpact coordinator reveal --dev-account 0"))
+@injected()
 def reveal(
+    deployed: DeployedRound,
+    settings: ChainSettings,
     keystore: KeystoreOpt = None,
     dev_account: DevAccountOpt = None,
-    deployment: DeploymentOpt = "latest",
-    deploy_dir: DeployDirOpt = Path("deploy"),
-    chain: ChainOpt = DEFAULT_CHAIN,
-    rpc: RpcOpt = None,
-    chain_id: ChainIdOpt = None,
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
     """Reveal the coordinator's randomness secret (after joining closed). Safe to re-run."""
-    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
-    with open_deployment(*where) as opened:
-        sender = _sender(opened.connection, keystore, dev_account)
-        state = _core().coordinator_state(state_dir, opened.record)
-        tx, already = _core().reveal_coordinator(opened.handle, state, sender=sender)
-    typer.echo(("already revealed" if already else "revealed") + (f" (tx {tx})" if tx else ""))
+    from modelpact.round.coordinator import coordinator_state, reveal_coordinator
+
+    signer = sender(deployed.chain, keystore, dev_account)
+    state = coordinator_state(settings.state_dir, deployed.record)
+    result = reveal_coordinator(deployed, state, sender=signer)
+
+    def text() -> None:
+        shown = f" (tx {result.tx_hash})" if result.tx_hash else ""
+        typer.echo(("already revealed" if result.already_done else "revealed") + shown)
+
+    emit(result, as_json=as_json, text=text)
 
 
-@coordinator_app.command("ingest")
+@coordinator_app.command(
+    "ingest", epilog=example("modelpact coordinator ingest --inbox deploy/inbox")
+)
+@injected()
 def ingest(
+    deployed: DeployedRound,
     inbox: Annotated[Path, typer.Option("--inbox", help="Directory of <address>.npy/.csv files.")],
-    deployment: DeploymentOpt = "latest",
-    deploy_dir: DeployDirOpt = Path("deploy"),
-    chain: ChainOpt = DEFAULT_CHAIN,
-    rpc: RpcOpt = None,
-    chain_id: ChainIdOpt = None,
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
     """Verify every participant's delivered dataset against its committed root and row count."""
-    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
-    with open_deployment(*where) as opened:
-        deliveries = _core().ingest(
-            opened.handle,
-            files=_core().inbox_files(inbox),
-            delivered_dir=opened.files_dir / "delivered",
-            spec_name=str(opened.record.extra.get("dataset", "digits")),
-        )
-    for d in deliveries:
-        typer.echo(f"#{d.index} {d.participant}: {d.row_count} rows, root {d.data_root} verified")
-    typer.echo(f"{len(deliveries)} deliveries verified")
+    from modelpact.round.coordinator import inbox_files
+    from modelpact.round.coordinator import ingest as verify_deliveries
+
+    deliveries = verify_deliveries(
+        deployed,
+        files=inbox_files(inbox),
+        delivered_dir=deployed.files_dir / "delivered",
+        spec_name=deployed.record.extra.dataset,
+    )
+
+    def text() -> None:
+        for d in deliveries:
+            typer.echo(
+                f"#{d.index} {d.participant}: {d.row_count} rows, root {d.data_root} verified"
+            )
+        typer.echo(f"{len(deliveries)} deliveries verified")
+
+    emit(deliveries, as_json=as_json, text=text)
 
 
-@coordinator_app.command("train-and-post")
+@coordinator_app.command(
+    "train-and-post",
+    epilog=example("modelpact coordinator train-and-post --dev-account 0 --tiers lottery"),
+)
+@injected()
 def train_and_post(
+    deployed: DeployedRound,
+    settings: ChainSettings,
     keystore: KeystoreOpt = None,
     dev_account: DevAccountOpt = None,
     seed: Annotated[int, typer.Option("--seed", help="Training seed.")] = 0,
     tiers: TiersOpt = "deterministic",
     lottery_tiers: LotteryTiersOpt = 1,
-    deployment: DeploymentOpt = "latest",
-    deploy_dir: DeployDirOpt = Path("deploy"),
-    chain: ChainOpt = DEFAULT_CHAIN,
-    rpc: RpcOpt = None,
-    chain_id: ChainIdOpt = None,
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
     """Train the collective model on the verified deliveries, measure it on the committed test
     set, build the reward tiers, store every model by keccak256, and post them. Safe to re-run."""
     from modelpact.ml.datasets import load_rows
+    from modelpact.round import coordinator as core
 
     mode = tier_mode(tiers)
-    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
-    with open_deployment(*where) as opened:
-        sender = _sender(opened.connection, keystore, dev_account)
-        files = opened.files_dir
-        deliveries = _core().ingest(
-            opened.handle,
-            files=_core().inbox_files(files / "delivered"),
-            delivered_dir=files / "delivered",
-            spec_name=str(opened.record.extra.get("dataset", "digits")),
-        )
-        result = _core().train_and_post(
-            opened.handle,
-            _core().coordinator_state(state_dir, opened.record),
-            deliveries=deliveries,
-            test_rows=load_rows(opened.record_path.parent / opened.record.test_set_file),
-            models_dir=files / str(opened.record.extra.get("models_dir", "models")),
-            sender=sender,
-            seed=seed,
-            tier_mode=mode,
-            lottery_tiers=lottery_tiers,
-        )
-    c = result.collective
-    typer.echo(
-        f"collective model {c.model_hash}: accuracy {c.accuracy_wad / 1e18:.4f} "
-        f"on {result.total_rows} rows"
+    signer = sender(deployed.chain, keystore, dev_account)
+    delivered = deployed.files_dir / "delivered"
+    deliveries = core.ingest(
+        deployed,
+        files=core.inbox_files(delivered),
+        delivered_dir=delivered,
+        spec_name=deployed.record.extra.dataset,
     )
-    for t in result.tiers:
-        typer.echo(f"tier {t.model_hash}: accuracy {t.accuracy_wad / 1e18:.4f} ({t.rows} rows)")
-    trained = f", {result.models_trained} models trained" if not result.already_done else ""
-    typer.echo(f"tiers: {result.tier_mode} ({len(result.tiers)} reward models{trained})")
-    typer.echo(("already posted" if result.already_done else "posted") + f" (tx {result.tx_hash})")
+    result = core.train_and_post(
+        deployed,
+        core.coordinator_state(settings.state_dir, deployed.record),
+        deliveries=deliveries,
+        test_rows=load_rows(deployed.test_set_path),
+        models_dir=deployed.models_dir,
+        sender=signer,
+        seed=seed,
+        tier_mode=mode,
+        lottery_tiers=lottery_tiers,
+    )
+
+    def text() -> None:
+        c = result.collective
+        typer.echo(
+            f"collective model {c.model_hash}: accuracy {c.accuracy_wad / 1e18:.4f} "
+            f"on {result.total_rows} rows"
+        )
+        for t in result.tiers:
+            typer.echo(f"tier {t.model_hash}: accuracy {t.accuracy_wad / 1e18:.4f} ({t.rows} rows)")
+        trained = f", {result.models_trained} models trained" if not result.already_done else ""
+        typer.echo(f"tiers: {result.tier_mode} ({len(result.tiers)} reward models{trained})")
+        verb = "already posted" if result.already_done else "posted"
+        typer.echo(f"{verb} (tx {result.tx_hash})")
+
+    emit(result, as_json=as_json, text=text)
 
 
-@coordinator_app.command("sweep")
+@coordinator_app.command("sweep", epilog=example("modelpact coordinator sweep --dev-account 0"))
+@injected()
 def sweep(
+    deployed: DeployedRound,
+    settings: ChainSettings,
     keystore: KeystoreOpt = None,
     dev_account: DevAccountOpt = None,
-    deployment: DeploymentOpt = "latest",
-    deploy_dir: DeployDirOpt = Path("deploy"),
-    chain: ChainOpt = DEFAULT_CHAIN,
-    rpc: RpcOpt = None,
-    chain_id: ChainIdOpt = None,
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
     """After the claim deadline, send what is left in the contract to the coordinator."""
-    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
-    with open_deployment(*where) as opened:
-        sender = _sender(opened.connection, keystore, dev_account)
-        tx, amount, _ = _core().sweep(
-            opened.handle, _core().coordinator_state(state_dir, opened.record), sender=sender
-        )
-    typer.echo(f"swept {amount} wei to the coordinator (tx {tx})")
+    from modelpact.round.coordinator import coordinator_state
+    from modelpact.round.coordinator import sweep as sweep_round
+
+    signer = sender(deployed.chain, keystore, dev_account)
+    state = coordinator_state(settings.state_dir, deployed.record)
+    tx, amount, gas = sweep_round(deployed, state, sender=signer)
+    emit(
+        {"tx_hash": tx, "amount_wei": amount, "gas_used": gas},
+        as_json=as_json,
+        text=lambda: typer.echo(f"swept {amount} wei to the coordinator (tx {tx})"),
+    )

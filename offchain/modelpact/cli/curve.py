@@ -1,13 +1,18 @@
-"""``modelpact curve``: learn a dataset's accuracy function a(x): measure, fit, write, plot."""
+"""``modelpact curve``: learn a dataset's accuracy function a(x): measure, fit, write, plot.
+
+The written ``[accuracy]`` section records what the curve was fitted on (dataset hash, rows,
+split, learner, seed) and its uncertainty; ``generated --rows R`` learns the curve of the
+generated dataset of R rows (seed ``--seed``), the rows a generated-data round must then use."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from modelpact.cli._app import app
+from modelpact.cli._app import app, example
 from modelpact.errors import ModelpactError
 
 __all__ = ["curve"]
@@ -29,7 +34,10 @@ def _parse_sizes(text: str | None) -> tuple[int, ...] | None:
         ) from None
 
 
-@app.command("curve")
+_STDOUT = Path("-")
+
+
+@app.command("curve", epilog=example("modelpact curve digits --out accuracy.toml --plot curve.png"))
 def curve(
     dataset: Annotated[
         str, typer.Argument(help="digits (built in), generated, or a path to a .csv/.npy file.")
@@ -43,16 +51,23 @@ def curve(
     test_size: Annotated[
         int | None, typer.Option(help="Rows in the public test set (default: 20%).")
     ] = None,
+    rows: Annotated[
+        int | None,
+        typer.Option(help="generated only: rows to generate (default 4000), seeded by --seed."),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Write the scenario [accuracy] section (TOML) here.")
     ] = None,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write every measurement and the fit as JSON.")
+        Path | None,
+        typer.Option(
+            "--json", help="Write every measurement and the fit as JSON ('-': print it instead)."
+        ),
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Plot points and fit to this PNG.")] = None,
 ) -> None:
     """Measure test accuracy at increasing training sizes and fit a(x) = a_max - b x^-alpha."""
-    from modelpact.ml.curve import learn_dataset_curve
+    from modelpact.ml.curve import curve_record, learn_dataset_curve
 
     result = learn_dataset_curve(
         dataset,
@@ -60,10 +75,14 @@ def curve(
         repeats=repeats,
         seed=seed,
         test_size=test_size,
+        generated_rows=rows,
         toml_path=out,
-        json_path=json_out,
+        json_path=None if json_out == _STDOUT else json_out,
         plot_path=plot,
     )
+    if json_out == _STDOUT:
+        typer.echo(json.dumps(curve_record(result), indent=2, sort_keys=True))
+        return
     fit = result.fit
     typer.echo(
         f"{result.dataset}: {result.pool_rows} pool rows, {result.test_rows} test rows, "

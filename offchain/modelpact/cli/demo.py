@@ -14,21 +14,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from modelpact.cli._app import app
-from modelpact.cli.chain_options import (
-    DEFAULT_CHAIN,
-    DEFAULT_STATE,
-    ChainIdOpt,
-    ChainOpt,
-    LotteryTiersOpt,
-    RpcOpt,
-    StateDirOpt,
-    TiersOpt,
-    chain_settings,
-    tier_mode,
-)
+from modelpact.chain.backends import ChainKind
+from modelpact.cli._app import app, example
+from modelpact.cli.chain_options import LotteryTiersOpt, TiersOpt, injected, tier_mode
+from modelpact.cli.output import JsonOpt, emit
 
 if TYPE_CHECKING:
+    from modelpact.chain.backends import ChainSettings
     from modelpact.round.demo import DemoResult
 
 DEFAULT_SCENARIO = (
@@ -105,8 +97,12 @@ def _summary(console: Console, result: DemoResult) -> None:
     )
 
 
-@app.command("demo")
+@app.command(
+    "demo", epilog=example("modelpact demo --participants 3 --chain anvil --out runs/demo")
+)
+@injected(default_chain=ChainKind.EMBEDDED)
 def demo(
+    settings: ChainSettings,
     participants: Annotated[
         int, typer.Option("--participants", min=1, help="Simulated participants N.")
     ] = 10,
@@ -124,15 +120,13 @@ def demo(
     ] = 360,
     tiers: TiersOpt = "deterministic",
     lottery_tiers: LotteryTiersOpt = 1,
-    chain: ChainOpt = DEFAULT_CHAIN,
-    rpc: RpcOpt = None,
-    chain_id: ChainIdOpt = None,
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Run a complete round with simulated participants, then audit it and write a report."""
-    settings = chain_settings(chain=chain, rpc=rpc, chain_id=chain_id, state_dir=state_dir)
+    """Run a complete round with simulated participants, then audit it and write a report.
+
+    Exit 0 only if every check passed (1 if one failed)."""
     mode = tier_mode(tiers)
-    console = Console(width=max(Console().width, 100))
+    console = Console(width=max(Console().width, 100), quiet=as_json)
     started = time.perf_counter()
 
     def progress(message: str) -> None:
@@ -155,7 +149,11 @@ def demo(
             ),
             progress=progress,
         )
-    _summary(console, result)
+    emit(
+        {**result.report.to_json(), "out_dir": result.out_dir},
+        as_json=as_json,
+        text=lambda: _summary(console, result),
+    )
     if not result.report.passed:
         console.print("[red]some checks failed[/]")
         raise typer.Exit(1)

@@ -1,43 +1,36 @@
 """``modelpact participant ...``: a participant's wallet scripts.
 
-Each command parses its options, calls one function of :mod:`modelpact.round.participant` with
-keyword-only arguments, and prints the result. Passwords come from ``MODELPACT_PASSWORD`` or a
-prompt, never from the command line.
+Each command parses its options, gets the recorded round (or just its record) injected
+(:func:`modelpact.cli.chain_options.injected`), calls one function of
+:mod:`modelpact.round.participant` with keyword-only arguments, and prints the result
+(``--json``: one JSON document). Passwords come from ``MODELPACT_PASSWORD`` or a prompt, never
+from the command line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from modelpact.cli._app import app
-from modelpact.cli.chain_options import (
-    DEFAULT_CHAIN,
-    DEFAULT_STATE,
-    ChainIdOpt,
-    ChainOpt,
-    DeployDirOpt,
-    DeploymentOpt,
-    RpcOpt,
-    StateDirOpt,
-    open_deployment,
-)
+from modelpact.cli._app import app, example
+from modelpact.cli.chain_options import LocatedRecord, injected
 from modelpact.cli.chain_options import password as _password
+from modelpact.cli.output import JsonOpt, emit
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the workflows import web3: loaded inside the commands
     from eth_account.signers.local import LocalAccount
 
-    from modelpact.round.session import OpenRound
-    from modelpact.round.state import JsonState
+    from modelpact.chain.backends import ChainSettings
+    from modelpact.round.deployed import DeployedRound
+    from modelpact.round.participant import ParticipantStateFile
 
 __all__ = ["participant_app"]
 
 participant_app = typer.Typer(
     name="participant",
+    epilog=example("modelpact participant menu --cost 0.02"),
     help="Participant wallet scripts: account, menu, commit, join, reveal, claim, fetch, verify.",
     no_args_is_help=True,
 )
@@ -49,273 +42,337 @@ KeystoreOpt = Annotated[
 ]
 
 
-def _core() -> Any:
-    """The participant workflow module (imported lazily: web3 is slow to import)."""
-    from modelpact.round import participant
+def _wallet(
+    deployed: DeployedRound, settings: ChainSettings, keystore: Path
+) -> tuple[LocalAccount, ParticipantStateFile]:
+    """The decrypted account and its local state in the round."""
+    from modelpact.round.participant import participant_state
+    from modelpact.round.wallet import load_account
 
-    return participant
-
-
-def _wallet() -> Any:
-    """The keystore module (imported lazily)."""
-    from modelpact.round import wallet
-
-    return wallet
+    account = load_account(keystore, password=_password())
+    return account, participant_state(settings.state_dir, deployed.record, account.address)
 
 
-@contextmanager
-def _wallet_round(
-    keystore: Path,
-    deployment: str,
-    deploy_dir: Path,
-    chain: str,
-    rpc: str | None,
-    chain_id: int | None,
-    state_dir: Path,
-) -> Iterator[tuple[OpenRound, LocalAccount, JsonState]]:
-    """The recorded round on its open chain, the decrypted account and its local state."""
-    with open_deployment(deployment, deploy_dir, chain, rpc, chain_id, state_dir) as opened:
-        account = _wallet().load_account(keystore, password=_password())
-        yield opened, account, _core().participant_state(state_dir, opened.record, account.address)
+def _state_of(located: LocatedRecord, state_dir: Path, keystore: Path) -> ParticipantStateFile:
+    """The keystore's local state in the recorded round (no password needed)."""
+    from modelpact.round.participant import participant_state
+    from modelpact.round.wallet import keystore_address
+
+    return participant_state(state_dir, located.record, keystore_address(keystore))
 
 
-@participant_app.command("new-account")
-def new_account(keystore: KeystoreOpt) -> None:
+@participant_app.command(
+    "new-account", epilog=example("modelpact participant new-account --keystore alice.json")
+)
+def new_account(keystore: KeystoreOpt, as_json: JsonOpt = False) -> None:
     """Create a fresh account in an encrypted keystore (password from MODELPACT_PASSWORD or a
     prompt) and print its address."""
-    address = _wallet().create_keystore(keystore, password=_password(confirm=True))
-    typer.echo(f"created account {address} in {keystore}")
+    from modelpact.round.wallet import create_keystore
+
+    address = create_keystore(keystore, password=_password(confirm=True))
+    emit(
+        {"address": address, "keystore": keystore},
+        as_json=as_json,
+        text=lambda: typer.echo(f"created account {address} in {keystore}"),
+    )
 
 
-@participant_app.command("import-account")
+@participant_app.command(
+    "import-account",
+    epilog=example(
+        "modelpact participant import-account --keystore alice.json --private-key-file alice.key"
+    ),
+)
 def import_account(
     keystore: KeystoreOpt,
     private_key_file: Annotated[
         Path,
         typer.Option("--private-key-file", help="File holding the hex private key to import."),
     ],
+    as_json: JsonOpt = False,
 ) -> None:
     """Encrypt an existing private key into a keystore and print its address."""
+    from modelpact.round.wallet import KeystoreError, import_keystore
+
     try:
         key = private_key_file.read_text().strip()
     except OSError as exc:  # a missing/unreadable file is bad input, not a crash (issue 7)
-        raise _wallet().KeystoreError(
+        raise KeystoreError(
             f"cannot read private key file {private_key_file}: {exc.strerror}",
             hint="pass --private-key-file with the path of a file holding the hex key",
         ) from None
-    address = _wallet().import_keystore(keystore, private_key=key, password=_password(confirm=True))
-    typer.echo(f"imported account {address} into {keystore}")
+    address = import_keystore(keystore, private_key=key, password=_password(confirm=True))
+    emit(
+        {"address": address, "keystore": keystore},
+        as_json=as_json,
+        text=lambda: typer.echo(f"imported account {address} into {keystore}"),
+    )
 
 
-@participant_app.command("menu")
+@participant_app.command("menu", epilog=example("modelpact participant menu --cost 0.02"))
+@injected()
 def menu(
+    deployed: DeployedRound,
     cost: Annotated[
         float | None,
         typer.Option("--cost", help="Your private cost per row: show utilities and the best."),
     ] = None,
-    deployment: DeploymentOpt = "latest",
-    deploy_dir: DeployDirOpt = Path("deploy"),
-    chain: ChainOpt = DEFAULT_CHAIN,
-    rpc: RpcOpt = None,
-    chain_id: ChainIdOpt = None,
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show the round's menu; with --cost, the utility t - cost x m of every option and the best."""
+    from modelpact.round import participant as core
+
     if cost is not None and cost < 0:
         raise typer.BadParameter("the cost per row must be >= 0", param_hint="--cost")
-    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
-    with open_deployment(*where) as opened:
-        options = _core().menu_view(opened.handle, cost=cost)
-        bond = opened.handle.round.config().participant_bond
-    best = _core().best_option_id(options)
-    typer.echo(f"round {opened.record.address}: bond {bond} wei")
-    header = f"{'option':>6} {'rows m':>7} {'ratio':>7} {'t':>9} {'t_bar':>9}"
-    typer.echo(header + (f" {'utility':>9}" if cost is not None else ""))
-    for o in options:
-        line = (
-            f"{o.option_id:>6} {o.data_count:>7} {o.ratio:>7.4f} {o.promised_value:>9.3f} "
-            f"{o.budget_value:>9.3f}"
-        )
-        if o.utility is not None:
-            line += f" {o.utility:>9.3f}" + ("  <- best" if o.option_id == best else "")
-        typer.echo(line)
+    options = core.menu_view(deployed, cost=cost)
+    bond = deployed.contract.config().participant_bond
+    best = core.best_option_id(options)
+    alone = None
     if best is not None and cost is not None:
-        typer.echo(f"best option for cost {cost:g}: {best}")
-        alone = _core().outside_option(opened.record, opened.record_path, cost=cost)
-        utility = options[best].utility
-        verdict = "joining pays" if utility is not None and utility >= alone else "stay out"
-        typer.echo(
-            f"training alone (the published scenario's curve) is worth {alone:.3f}: {verdict}"
-        )
+        alone = core.outside_option(deployed.record, deployed.record_path, cost=cost)
+    utility = options[best].utility if best is not None else None
+    pays = utility is not None and alone is not None and core.joining_pays(utility, alone)
+
+    def text() -> None:
+        typer.echo(f"round {deployed.record.address}: bond {bond} wei")
+        header = f"{'option':>6} {'rows m':>7} {'ratio':>7} {'t':>9} {'t_bar':>9}"
+        typer.echo(header + (f" {'utility':>9}" if cost is not None else ""))
+        for o in options:
+            line = (
+                f"{o.option_id:>6} {o.data_count:>7} {o.ratio:>7.4f} {o.promised_value:>9.3f} "
+                f"{o.budget_value:>9.3f}"
+            )
+            if o.utility is not None:
+                line += f" {o.utility:>9.3f}" + ("  <- best" if o.option_id == best else "")
+            typer.echo(line)
+        if best is not None and alone is not None:
+            typer.echo(f"best option for cost {cost:g}: {best}")
+            verdict = "joining pays" if pays else "stay out"
+            typer.echo(
+                f"training alone (the published scenario's curve) is worth {alone:.3f}: {verdict}"
+            )
+
+    summary = {
+        "address": deployed.address,
+        "bond_wei": bond,
+        "options": options,
+        "best_option": best,
+        "outside_option": alone,
+        "joining_pays": pays if alone is not None else None,
+    }
+    emit(summary, as_json=as_json, text=text)
 
 
-@participant_app.command("commit")
+@participant_app.command(
+    "commit",
+    epilog=example("modelpact participant commit --keystore alice.json --data alice.csv"),
+)
+@injected()
 def commit(
+    located: LocatedRecord,
+    state_dir: Path,
     keystore: KeystoreOpt,
     data: Annotated[Path, typer.Option("--data", help="Your dataset: CSV or .npy, label last.")],
-    deployment: DeploymentOpt = "latest",
-    deploy_dir: DeployDirOpt = Path("deploy"),
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
     """Validate your dataset and compute its Merkle root (kept in your local state for join)."""
-    from modelpact.round.records import find_record
+    from modelpact.round.participant import commit_dataset
 
-    record, _ = find_record(deployment, deploy_dir=deploy_dir)
-    address = _wallet().keystore_address(keystore)
-    state = _core().participant_state(state_dir, record, address)
-    result = _core().commit_dataset(
-        state, dataset=data, spec_name=str(record.extra.get("dataset", "digits"))
+    state = _state_of(located, state_dir, keystore)
+    result = commit_dataset(state, dataset=data, spec_name=located.record.extra.dataset)
+    emit(
+        result,
+        as_json=as_json,
+        text=lambda: typer.echo(
+            f"committed {result.row_count} rows, Merkle root {result.data_root}"
+        ),
     )
-    typer.echo(f"committed {result.row_count} rows, Merkle root {result.data_root}")
 
 
-@participant_app.command("join")
+@participant_app.command(
+    "join",
+    epilog=example(
+        "modelpact participant join --keystore alice.json --option 1 --inbox deploy/inbox"
+    ),
+)
+@injected()
 def join(
+    deployed: DeployedRound,
+    settings: ChainSettings,
     keystore: KeystoreOpt,
     option: Annotated[int, typer.Option("--option", help="Option id from `participant menu`.")],
     inbox: Annotated[
         Path | None,
         typer.Option("--inbox", help="Also deliver the committed rows to this directory."),
     ] = None,
-    deployment: DeploymentOpt = "latest",
-    deploy_dir: DeployDirOpt = Path("deploy"),
-    chain: ChainOpt = DEFAULT_CHAIN,
-    rpc: RpcOpt = None,
-    chain_id: ChainIdOpt = None,
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
     """Join with the option and the committed dataset, posting the bond. Safe to re-run."""
-    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
-    with _wallet_round(keystore, *where) as (opened, account, state):
-        result = _core().join(opened.handle, state, account=account, option_id=option)
-    if result.already_done:
-        typer.echo(
-            f"already joined{f' (tx {result.tx_hash})' if result.tx_hash else ''}: nothing sent"
-        )
-    else:
-        typer.echo(f"joined with option {option} (tx {result.tx_hash}, gas {result.gas_used})")
-    if inbox is not None:
-        path = _core().deliver(state, inbox=inbox, address=account.address)
-        typer.echo(f"delivered the committed rows to {path}")
+    from modelpact.round.participant import deliver
+    from modelpact.round.participant import join as join_round
+
+    account, state = _wallet(deployed, settings, keystore)
+    result = join_round(deployed, state, account=account, option_id=option)
+    delivered = deliver(state, inbox=inbox, address=account.address) if inbox else None
+
+    def text() -> None:
+        if result.already_done:
+            shown = f" (tx {result.tx_hash})" if result.tx_hash else ""
+            typer.echo(f"already joined{shown}: nothing sent")
+        else:
+            typer.echo(f"joined with option {option} (tx {result.tx_hash}, gas {result.gas_used})")
+        if delivered is not None:
+            typer.echo(f"delivered the committed rows to {delivered}")
+
+    emit({"step": result, "delivered": delivered}, as_json=as_json, text=text)
 
 
-@participant_app.command("reveal")
+@participant_app.command(
+    "reveal", epilog=example("modelpact participant reveal --keystore alice.json")
+)
+@injected()
 def reveal(
+    deployed: DeployedRound,
+    settings: ChainSettings,
     keystore: KeystoreOpt,
-    deployment: DeploymentOpt = "latest",
-    deploy_dir: DeployDirOpt = Path("deploy"),
-    chain: ChainOpt = DEFAULT_CHAIN,
-    rpc: RpcOpt = None,
-    chain_id: ChainIdOpt = None,
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
     """Reveal your randomness secret (after the models are posted). Safe to re-run."""
-    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
-    with _wallet_round(keystore, *where) as (opened, account, state):
-        result = _core().reveal(opened.handle, state, account=account)
-    if result.already_done:
-        typer.echo("already revealed: nothing sent")
-    else:
-        typer.echo(f"revealed (tx {result.tx_hash}, gas {result.gas_used})")
+    from modelpact.round.participant import reveal as reveal_secret
+
+    account, state = _wallet(deployed, settings, keystore)
+    result = reveal_secret(deployed, state, account=account)
+
+    def text() -> None:
+        if result.already_done:
+            typer.echo("already revealed: nothing sent")
+        else:
+            typer.echo(f"revealed (tx {result.tx_hash}, gas {result.gas_used})")
+
+    emit(result, as_json=as_json, text=text)
 
 
-@participant_app.command("claim")
+@participant_app.command(
+    "claim", epilog=example("modelpact participant claim --keystore alice.json")
+)
+@injected()
 def claim(
+    deployed: DeployedRound,
+    settings: ChainSettings,
     keystore: KeystoreOpt,
-    deployment: DeploymentOpt = "latest",
-    deploy_dir: DeployDirOpt = Path("deploy"),
-    chain: ChainOpt = DEFAULT_CHAIN,
-    rpc: RpcOpt = None,
-    chain_id: ChainIdOpt = None,
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
     """Claim: record your assigned model and take back your bond."""
-    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
-    with _wallet_round(keystore, *where) as (opened, account, state):
-        result = _core().claim(opened.handle, state, account=account)
-    typer.echo(
-        f"claimed rung {result.rung}: model {result.model_hash} with accuracy "
-        f"{result.accuracy_wad / 1e18:.4f} (target {result.target_accuracy_wad / 1e18:.4f}); "
-        f"bond {result.bond_refund} wei + share {result.slash_share} wei returned "
-        f"(tx {result.tx_hash})"
+    from modelpact.round.participant import claim as claim_reward
+
+    account, state = _wallet(deployed, settings, keystore)
+    result = claim_reward(deployed, state, account=account)
+    emit(
+        result,
+        as_json=as_json,
+        text=lambda: typer.echo(
+            f"claimed rung {result.rung}: model {result.model_hash} with accuracy "
+            f"{result.accuracy_wad / 1e18:.4f} (target {result.target_accuracy_wad / 1e18:.4f}); "
+            f"bond {result.bond_refund} wei + share {result.slash_share} wei returned "
+            f"(tx {result.tx_hash})"
+        ),
     )
 
 
-@participant_app.command("fetch")
+@participant_app.command(
+    "fetch",
+    epilog=example("modelpact participant fetch --keystore alice.json --out alice-model.json"),
+)
+@injected()
 def fetch(
+    located: LocatedRecord,
+    state_dir: Path,
     keystore: KeystoreOpt,
     out: Annotated[Path, typer.Option("--out", help="Where to write your model file.")],
     models: Annotated[
         Path | None,
         typer.Option("--models", help="Coordinator's model store (default: next to the record)."),
     ] = None,
-    deployment: DeploymentOpt = "latest",
-    deploy_dir: DeployDirOpt = Path("deploy"),
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
     """Copy your claimed model from the coordinator's content-addressed store."""
-    from modelpact.round.records import find_record
+    from modelpact.round.participant import fetch_model
 
-    record, record_path = find_record(deployment, deploy_dir=deploy_dir)
-    state = _core().participant_state(state_dir, record, _wallet().keystore_address(keystore))
-    store = models or _core().default_models_dir(record, record_path)
-    path = _core().fetch_model(state, models_dir=store, out=out)
-    typer.echo(f"fetched your model to {path}")
+    state = _state_of(located, state_dir, keystore)
+    store = models or located.record.models_dir(located.path.parent)
+    path = fetch_model(state, models_dir=store, out=out)
+    emit(
+        {"model_file": path},
+        as_json=as_json,
+        text=lambda: typer.echo(f"fetched your model to {path}"),
+    )
 
 
-@participant_app.command("verify")
+@participant_app.command(
+    "verify", epilog=example("modelpact participant verify --keystore alice.json")
+)
+@injected()
 def verify(
+    located: LocatedRecord,
+    state_dir: Path,
     keystore: KeystoreOpt,
     model: Annotated[
         Path | None, typer.Option("--model", help="Model file (default: the fetched one).")
     ] = None,
-    deployment: DeploymentOpt = "latest",
-    deploy_dir: DeployDirOpt = Path("deploy"),
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
     """Check your model: its keccak256 is the claimed hash, the public test set matches its
     on-chain commitment, and the model's accuracy on it is the posted accuracy. Exit 1 if not."""
     from hexbytes import HexBytes
 
-    from modelpact.round.records import find_record
+    from modelpact.round.participant import verify_model
 
-    record, record_path = find_record(deployment, deploy_dir=deploy_dir)
-    state = _core().participant_state(state_dir, record, _wallet().keystore_address(keystore))
-    model_file = model or Path(str(state.get("model_file") or ""))
+    record, base = located.record, located.path.parent
+    state = _state_of(located, state_dir, keystore)
+    model_file = model or Path(state.load().model_file or "")
     if not model_file.is_file():
         raise typer.BadParameter("no model file: run `participant fetch` or pass --model")
-    result = _core().verify_model(
+    result = verify_model(
         state,
         model_file=model_file,
-        test_set=record_path.parent / record.test_set_file,
+        test_set=record.test_set_path(base),
         test_set_root=bytes(HexBytes(record.test_set_root)),
-        spec_name=str(record.extra.get("dataset", "digits")),
+        spec_name=record.extra.dataset,
     )
-    typer.echo(f"model hash {result.model_hash}: {'ok' if result.hash_ok else 'MISMATCH'}")
-    typer.echo(f"public test set root: {'ok' if result.test_set_ok else 'MISMATCH'}")
-    typer.echo(
-        f"accuracy measured {result.measured_accuracy_wad / 1e18:.6f}, posted "
-        f"{result.posted_accuracy_wad / 1e18:.6f}: {'ok' if result.accuracy_ok else 'MISMATCH'}"
-    )
+
+    def text() -> None:
+        typer.echo(f"model hash {result.model_hash}: {'ok' if result.hash_ok else 'MISMATCH'}")
+        typer.echo(f"public test set root: {'ok' if result.test_set_ok else 'MISMATCH'}")
+        typer.echo(
+            f"accuracy measured {result.measured_accuracy_wad / 1e18:.6f}, posted "
+            f"{result.posted_accuracy_wad / 1e18:.6f}: {'ok' if result.accuracy_ok else 'MISMATCH'}"
+        )
+
+    emit({**vars(result), "ok": result.ok}, as_json=as_json, text=text)
     if not result.ok:
         raise typer.Exit(1)
 
 
-@participant_app.command("withdraw")
+@participant_app.command(
+    "withdraw", epilog=example("modelpact participant withdraw --keystore alice.json")
+)
+@injected()
 def withdraw(
+    deployed: DeployedRound,
+    settings: ChainSettings,
     keystore: KeystoreOpt,
-    deployment: DeploymentOpt = "latest",
-    deploy_dir: DeployDirOpt = Path("deploy"),
-    chain: ChainOpt = DEFAULT_CHAIN,
-    rpc: RpcOpt = None,
-    chain_id: ChainIdOpt = None,
-    state_dir: StateDirOpt = DEFAULT_STATE,
+    as_json: JsonOpt = False,
 ) -> None:
     """After the coordinator missed the post deadline: take back your bond plus compensation."""
-    where = (deployment, deploy_dir, chain, rpc, chain_id, state_dir)
-    with _wallet_round(keystore, *where) as (opened, account, state):
-        result = _core().withdraw_after_default(opened.handle, state, account=account)
-    typer.echo(
-        f"refunded bond {result.bond} wei + compensation {result.compensation} wei "
-        f"(tx {result.tx_hash})"
+    from modelpact.round.participant import withdraw_after_default
+
+    account, state = _wallet(deployed, settings, keystore)
+    result = withdraw_after_default(deployed, state, account=account)
+    emit(
+        result,
+        as_json=as_json,
+        text=lambda: typer.echo(
+            f"refunded bond {result.bond} wei + compensation {result.compensation} wei "
+            f"(tx {result.tx_hash})"
+        ),
     )

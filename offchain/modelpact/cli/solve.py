@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,18 +10,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from modelpact.cli._app import app
+from modelpact.cli._app import app, example
+from modelpact.cli.output import JsonOpt, emit
 from modelpact.menu import Menu, menu_to_json, write_menu_json
 
 __all__ = ["solve_command", "version"]
 
 
-@app.command("version")
-def version() -> None:
+@app.command("version", epilog=example("modelpact version --json"))
+def version(as_json: JsonOpt = False) -> None:
     """Print the modelpact version."""
     from modelpact import __version__
 
-    print(__version__)
+    emit({"version": __version__}, as_json=as_json, text=lambda: typer.echo(__version__))
 
 
 def _render(menu: Menu, console: Console) -> None:
@@ -54,6 +54,9 @@ def _render(menu: Menu, console: Console) -> None:
     if menu.accuracy_ci is not None:
         lo, hi = menu.accuracy_ci
         console.print(f"confidence interval on expected accuracy [{lo:.8f}, {hi:.8f}]")
+    console.print(f"certification: {menu.certification}")
+    if "certified_upper_bound" in menu.extra:  # sampled: the deterministic bound as well
+        console.print(f"certified upper bound {menu.extra['certified_upper_bound']:.10f}")
     console.print(f"type selection: {menu.method}; solved in {menu.solve_seconds:.3f} s")
     if menu.benchmarks is not None:
         b = menu.benchmarks
@@ -62,14 +65,19 @@ def _render(menu: Menu, console: Console) -> None:
             if math.isnan(b.complete_information_accuracy)
             else f"{b.complete_information_accuracy:.8f}"
         )
-        console.print(
-            f"benchmarks: complete information {ci}, "
+        console.print(  # not the paper's complete information: `modelpact reproduce` has that
+            f"benchmarks: no-IC benchmark (menu without IC, {menu.belief} belief) {ci}, "
             f"no collaboration {b.no_collaboration_accuracy:.8f} (expected accuracy)"
         )
     console.print(f"scenario sha256 {menu.scenario_sha256}")
 
 
-@app.command("solve")
+@app.command(
+    "solve",
+    epilog=example(
+        "modelpact solve offchain/modelpact/data/scenarios/paper_case1.toml --integer --out m.json"
+    ),
+)
 def solve_command(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     belief: Annotated[
@@ -82,7 +90,15 @@ def solve_command(
     serve: Annotated[
         str | None, typer.Option(help="all, optimal, or served type numbers like 1,3,5.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the menu JSON.")] = False,
+    as_json: JsonOpt = False,
+    ic_margin: Annotated[
+        float | None,
+        typer.Option(help="Strict IC: each type prefers its own option by this many value units."),
+    ] = None,
+    robust: Annotated[
+        float | None,
+        typer.Option(help="Budget against the curve's lower band at this confidence (e.g. 0.95)."),
+    ] = None,
 ) -> None:
     """Solve SCENARIO into its optimal menu, print a table and optionally write JSON."""
     from modelpact.errors import ScenarioError
@@ -104,6 +120,8 @@ def solve_command(
                 hint="e.g. --serve 1,2,3",
             ) from error
     loaded = load_scenario(scenario)
+    if ic_margin is not None or robust is not None:  # validated like the [solver] fields
+        loaded = loaded.with_solver(ic_margin=ic_margin, robust=robust)
     chosen: Literal["bayes", "paper"] | None = belief  # type: ignore[assignment]
     if isinstance(serve_value, tuple) and not all(1 <= s <= loaded.n_types for s in serve_value):
         raise ScenarioError(
@@ -114,9 +132,10 @@ def solve_command(
     menu = solve(loaded, belief=chosen, serve=serve_value)
     if integer:
         menu = integerize_menu(loaded, menu)
-    if as_json:
-        print(json.dumps(menu_to_json(menu), indent=2))
-    else:
-        _render(menu, Console(width=max(Console().width, 120)))
+    emit(
+        menu_to_json(menu),
+        as_json=as_json,
+        text=lambda: _render(menu, Console(width=max(Console().width, 120))),
+    )
     if out is not None:
         write_menu_json(menu, out)

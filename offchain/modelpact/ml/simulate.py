@@ -2,7 +2,7 @@
 
 Each round draws the N participants' private types i.i.d. from the scenario's probabilities.
 Every participant picks its best option from the menu for its private cost
-(:func:`modelpact.economics.best_option`) and joins if that beats its reservation utility (up to
+(:func:`modelpact.economics.take_option`) and joins if that beats its reservation utility (up to
 ``join_tolerance``); otherwise it stays out and trains alone. The collective accuracy is the
 scenario's accuracy curve at the pooled data S (``accuracy = "curve"``), floored to WAD as the
 coordinator posts it. Reward tiers are posted as the coordinator would (``tiers``):
@@ -34,7 +34,12 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from modelpact.economics import best_option, reservation_utilities
+from modelpact.economics import (
+    option_utilities,
+    reservation_utilities,
+    take_option,
+    worth_joining,
+)
 from modelpact.encoding import WAD, assign_rung, draw_seed, target_accuracy, to_wad
 from modelpact.errors import ModelpactError
 from modelpact.menu import Menu
@@ -176,19 +181,13 @@ def _real_round(
 
 
 def _pick(menu: Menu, type_number: int, cost: float, reservation: float, tol: float) -> int | None:
-    """The offered option a participant of ``type_number`` picks, or None to stay out.
-
-    At the optimum the local downward IC constraints bind, so a type is indifferent between its
-    own option and the next one down; ``best_option`` alone would break that tie by the lowest
-    index. Like the paper (and mechanism design generally), a type within ``tol`` of its best
-    utility takes the option designed for it.
-    """
-    j, utilities = best_option(menu, cost)
-    best = float(utilities[j])
-    for index, option in enumerate(menu.offered):
-        if option.type == type_number and float(utilities[index]) >= best - tol:
-            j = index
-    return j if float(utilities[j]) >= reservation - tol else None
+    """The offered option a participant of ``type_number`` takes
+    (:func:`modelpact.economics.take_option`, knowing the option designed for its type), or
+    None to stay out (:func:`modelpact.economics.worth_joining` against training alone)."""
+    utilities = option_utilities(menu, cost)
+    own = next((i for i, o in enumerate(menu.offered) if o.type == type_number), None)
+    j = take_option(utilities, own=own, tolerance=tol)
+    return j if worth_joining(float(utilities[j]), reservation, tolerance=tol) else None
 
 
 def simulate(
@@ -454,6 +453,26 @@ class SimulationRun:
     result: SimulationResult
     gaps: tuple[BeliefGap, ...]
 
+    def report(self) -> dict[str, object]:
+        """The JSON report (``simulate --out`` / ``--json``): the simulation record, the menu's
+        belief and whether it is integer, and the exact belief gap per type."""
+        record = simulation_record(self.result)
+        record["menu_belief"] = self.menu.belief
+        record["menu_integer"] = self.menu.integer
+        record["belief_gap"] = [
+            {
+                "type": g.type,
+                "promised_t": g.promised_t,
+                "bayes_expected_value": g.bayes_expected_value,
+                "predicted_gap": g.predicted_gap,
+                "bayes_utility": g.bayes_utility,
+                "reservation_utility": g.reservation_utility,
+                "shortfall": g.shortfall,
+            }
+            for g in self.gaps
+        ]
+        return record
+
 
 def run_simulation(
     scenario_path: Path | str,
@@ -516,24 +535,10 @@ def run_simulation(
         confidence=confidence,
     )
     gaps = belief_gap(scenario, menu) if all(o.served for o in menu.options) else ()
+    run = SimulationRun(menu=menu, result=result, gaps=gaps)
     if json_path is not None:
-        record = simulation_record(result)
-        record["menu_belief"] = menu.belief
-        record["menu_integer"] = menu.integer
-        record["belief_gap"] = [
-            {
-                "type": g.type,
-                "promised_t": g.promised_t,
-                "bayes_expected_value": g.bayes_expected_value,
-                "predicted_gap": g.predicted_gap,
-                "bayes_utility": g.bayes_utility,
-                "reservation_utility": g.reservation_utility,
-                "shortfall": g.shortfall,
-            }
-            for g in gaps
-        ]
-        text = json.dumps(record, indent=2, sort_keys=True)
+        text = json.dumps(run.report(), indent=2, sort_keys=True)
         Path(json_path).write_text(text + "\n", encoding="utf-8")
     if plot_path is not None:
         plot_rewards(result, plot_path)
-    return SimulationRun(menu=menu, result=result, gaps=gaps)
+    return run

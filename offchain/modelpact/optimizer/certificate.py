@@ -11,6 +11,7 @@ KKT multipliers found by NNLS both give valid bounds, and the tighter one is kep
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,10 +20,10 @@ from scipy.optimize import nnls
 
 from modelpact.optimizer.economy import Economy
 from modelpact.optimizer.expectations import Expectations, evaluate
-from modelpact.optimizer.subproblem import Subproblem
+from modelpact.optimizer.subproblem import Frame
 from modelpact.optimizer.types import BoolArray, FloatArray
 
-__all__ = ["Multipliers", "kkt_multipliers", "upper_bound"]
+__all__ = ["Multipliers", "certified_bound", "kkt_multipliers", "truncation_slack", "upper_bound"]
 
 _Dual = Callable[[FloatArray], tuple[float, FloatArray, FloatArray]]
 
@@ -37,7 +38,7 @@ class Multipliers:
 
 def kkt_multipliers(
     econ: Economy,
-    sub: Subproblem,
+    fr: Frame,
     *,
     m: FloatArray,
     t: FloatArray,
@@ -51,15 +52,15 @@ def kkt_multipliers(
     multipliers can be huge along a direction that cancels at the optimum but not in the
     Lagrangian's sup over the box; minimal multipliers give a much tighter bound.
     """
-    served = sub.served
+    served = fr.served
     k = len(served)
     x = np.concatenate([m, t])
-    a_mat, b_vec = sub.a_matrix, sub.b_vector
+    a_mat, b_vec = fr.a_matrix, fr.b_vector
     scale = max(1.0, econ.v_sup)
-    rows_on = sub.active & (a_mat @ x >= b_vec - 1e-7 * scale)
+    rows_on = fr.active & (a_mat @ x >= b_vec - 1e-7 * scale)
     bc_on = served & (t >= budget - 1e-7 * scale)
     free_m = served & (m > 1e-9 * max(1.0, float(m.max(initial=0.0))))
-    free_t = served & (t > 1e-9 * scale) & (t < sub.upper_t - 1e-9 * scale)
+    free_t = served & (t > 1e-9 * scale) & (t < fr.upper_t - 1e-9 * scale)
     a_on = a_mat[rows_on]
     lam_idx = np.flatnonzero(bc_on)
     # unknowns z = [lambda (active BC), y (active rows)] >= 0, original units:
@@ -80,20 +81,42 @@ def kkt_multipliers(
     y[np.flatnonzero(rows_on)] = z[len(lam_idx) :]
     # back to the scaled units upper_bound expects (lam_s = lam * sigma * ts, y_s = y * sigma)
     sigma = econ.v_sup
-    return Multipliers(lam=lam * sigma * sub.t_scale, y=y * sigma)
+    return Multipliers(lam=lam * sigma * fr.t_scale, y=y * sigma)
+
+
+def certified_bound(
+    econ: Economy,
+    fr: Frame,
+    *,
+    m: FloatArray,
+    t: FloatArray,
+    vals: Expectations,
+    budget: FloatArray,
+    duals: Multipliers | None,
+) -> float:
+    """The tightest of the weak-duality bounds from the solver's ``duals`` (if any) and from
+    small KKT multipliers at (m, t), capped by the curve's supremum (inf if neither exists)."""
+    sigma = econ.v_sup
+    bound = math.inf
+    if duals is not None:
+        bound = upper_bound(econ, fr, m_start=m, duals=duals, sigma=sigma)
+    refined = kkt_multipliers(econ, fr, m=m, t=t, vals=vals, budget=budget)
+    if refined is not None:  # any multipliers give a valid bound: keep the tighter one
+        bound = min(bound, upper_bound(econ, fr, m_start=m, duals=refined, sigma=sigma))
+    return min(bound, econ.scenario.accuracy.supremum)
 
 
 def upper_bound(
-    econ: Economy, sub: Subproblem, *, m_start: FloatArray, duals: Multipliers, sigma: float
+    econ: Economy, fr: Frame, *, m_start: FloatArray, duals: Multipliers, sigma: float
 ) -> float:
     """Weak-duality bound on F using the subproblem's duals (converted to original units)."""
-    served = sub.served
+    served = fr.served
     k = len(served)
     # scaled problem: sigma*F - lam_s*(tau - tbar/ts) - y_s*(A D z - b)
     #   == sigma*(F - lam*(t - tbar) - y*(A x - b)) with lam = lam_s/(sigma*ts), y = y_s/sigma.
-    lam = duals.lam / (sigma * sub.t_scale)
+    lam = duals.lam / (sigma * fr.t_scale)
     y = duals.y / sigma
-    a_mat, b_vec = sub.a_matrix, sub.b_vector
+    a_mat, b_vec = fr.a_matrix, fr.b_vector
     a_m = a_mat[:, :k] if len(a_mat) else np.zeros((0, k))
     a_t = a_mat[:, k:] if len(a_mat) else np.zeros((0, k))
     lin_m = a_m.T @ y if len(y) else np.zeros(k)
@@ -101,7 +124,7 @@ def upper_bound(
     # is a valid multiplier), so solver round-off in the duals costs nothing times t's box
     lam = np.where(served, np.maximum(lam, -(a_t.T @ y)), 0.0)
     coef_t = -lam - (a_t.T @ y if len(y) else np.zeros(k))
-    t_part = float(np.sum(np.maximum(coef_t, 0.0) * sub.upper_t))
+    t_part = float(np.sum(np.maximum(coef_t, 0.0) * fr.upper_t))
     const = float(y @ b_vec) if len(y) else 0.0
     margin = econ.margin
 
@@ -114,7 +137,19 @@ def upper_bound(
         hess = vals.objective_hess + np.einsum("i,ijk->jk", lam, vals.tbar_hess)
         return value, grad, hess
 
-    return _sup_over_box(dual, served, m_start, sub.upper_m) + t_part + const
+    sup = _sup_over_box(dual, served, m_start, fr.upper_m)
+    return sup + t_part + const + truncation_slack(econ, lam)
+
+
+def truncation_slack(econ: Economy, lam: FloatArray) -> float:
+    """What the outcomes dropped by a truncated enumeration can add to the dual function:
+    F by at most dropped_objective * a_sup, each t_bar_i by dropped_tbar_i * v_sup (weighted
+    by lam_i >= 0, original units). 0 for a full enumeration or a sample."""
+    model = econ.model
+    if model.dropped_tbar is None:
+        return 0.0
+    a_sup = econ.scenario.accuracy.supremum
+    return model.dropped_objective * a_sup + float(lam @ model.dropped_tbar) * econ.v_sup
 
 
 def _sup_over_box(dual: _Dual, served: BoolArray, m_start: FloatArray, upper: FloatArray) -> float:

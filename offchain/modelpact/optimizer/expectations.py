@@ -31,6 +31,9 @@ class Expectations:
     value: float  # E v(a(n . m))
 
 
+_CHUNK = 1 << 16  # outcomes per pass: temporaries stay small and in cache
+
+
 def evaluate(
     scenario: Scenario,
     model: BeliefModel,
@@ -39,59 +42,139 @@ def evaluate(
     envelope: bool = False,
     hessians: bool = True,
 ) -> Expectations:
-    """F, t_bar and E v at ``m`` (``envelope``: with the accuracy curve's concave majorant)."""
-    # paper belief: every type sees the same pooled data, so evaluate one column and broadcast
-    s = model.pooled(m) if model.shifted else (model.base @ m)[:, None]
+    """F, t_bar and E v at ``m`` (``envelope``: with the accuracy curve's concave majorant).
+
+    Every quantity is a sum over outcomes, taken in chunks of outcomes so that memory stays
+    O(chunk * K) whatever the number of outcomes."""
+    k = len(m)
+    if model.size <= _CHUNK:  # one pass, no running sums (small problems pay per call)
+        total = _chunk(scenario, model, m, slice(None), envelope=envelope, hessians=hessians)
+    else:
+        total = _Sums.zero(k, hessians)
+        for start in range(0, model.size, _CHUNK):
+            part = slice(start, start + _CHUNK)
+            total.add(_chunk(scenario, model, m, part, envelope=envelope, hessians=hessians))
+    return Expectations(
+        objective=total.objective,
+        objective_grad=total.grad_f,
+        objective_hess=total.hess_f if hessians else None,
+        tbar=total.tbar,
+        tbar_grad=total.grad_t,
+        tbar_hess=total.hess_t if hessians else None,
+        value=total.value,
+    )
+
+
+@dataclass
+class _Sums:
+    """Running sums over outcome chunks."""
+
+    objective: float
+    value: float
+    tbar: FloatArray
+    grad_f: FloatArray
+    grad_t: FloatArray
+    hess_f: FloatArray
+    hess_t: FloatArray
+
+    @staticmethod
+    def zero(k: int, hessians: bool) -> _Sums:
+        h = k if hessians else 0
+        return _Sums(
+            objective=0.0,
+            value=0.0,
+            tbar=np.zeros(k),
+            grad_f=np.zeros(k),
+            grad_t=np.zeros((k, k)),
+            hess_f=np.zeros((h, h)),
+            hess_t=np.zeros((h, h, h)),
+        )
+
+    def add(self, other: _Sums) -> None:
+        self.objective += other.objective
+        self.value += other.value
+        self.tbar += other.tbar
+        self.grad_f += other.grad_f
+        self.grad_t += other.grad_t
+        self.hess_f += other.hess_f
+        self.hess_t += other.hess_t
+
+
+def _chunk(
+    scenario: Scenario,
+    model: BeliefModel,
+    m: FloatArray,
+    part: slice,
+    *,
+    envelope: bool,
+    hessians: bool,
+) -> _Sums:
+    """The sums of :func:`evaluate` over the outcomes in ``part``."""
+    base = model.base[part]
+    ow, tw = model.objective_weights[:, part], model.tbar_weights[:, part]
+    s = base @ m
+    # paper belief (and bayes by the pooled identity): every type sees the same pooled data,
+    # so evaluate one column and broadcast
+    s = s[:, None] + m[None, :] if model.shifted else s[:, None]
     a, a1, a2 = scenario.accuracy.evaluate(s, envelope=envelope)
     v, v1, v2 = scenario.valuation.evaluate(a)
     u1 = v1 * a1
-    ow, tw = model.objective_weights, model.tbar_weights
     if model.shifted:
         objective = float(np.einsum("io,oi->", ow, a))
         value = float(np.einsum("io,oi->", ow, v))
         tbar = np.einsum("io,oi->i", tw, v)
         wa1 = ow.T * a1  # (M, K)
-        grad_f = model.base.T @ wa1.sum(axis=1) + wa1.sum(axis=0)
+        grad_f = base.T @ wa1.sum(axis=1) + wa1.sum(axis=0)
         wu1 = tw.T * u1
-        grad_t = (model.base.T @ wu1).T + np.diag(wu1.sum(axis=0))
+        grad_t = (base.T @ wu1).T + np.diag(wu1.sum(axis=0))
     else:
         objective = float(ow[0] @ a[:, 0])
         value = float(ow[0] @ v[:, 0])
         tbar = tw @ v[:, 0]
-        grad_f = model.base.T @ (ow[0] * a1[:, 0])
-        grad_t = (model.base.T @ (tw.T * u1[:, :1])).T
-    hess_f = hess_t = None
+        grad_f = base.T @ (ow[0] * a1[:, 0])
+        grad_t = (base.T @ (tw.T * u1[:, :1])).T
+    hess_f, hess_t = np.zeros((0, 0)), np.zeros((0, 0, 0))
     if hessians:
         u2 = v2 * a1**2 + v1 * a2
-        hess_f, hess_t = _hessians(model, len(m), a2, u2)
-    return Expectations(
+        hess_f, hess_t = _hessians(model.shifted, base, ow, tw, a2, u2)
+    return _Sums(
         objective=objective,
-        objective_grad=grad_f,
-        objective_hess=hess_f,
-        tbar=tbar,
-        tbar_grad=grad_t,
-        tbar_hess=hess_t,
         value=value,
+        tbar=tbar,
+        grad_f=grad_f,
+        grad_t=grad_t,
+        hess_f=hess_f,
+        hess_t=hess_t,
     )
 
 
+def _gram(base: FloatArray, d: FloatArray) -> FloatArray:
+    """sum_o d_o base_o base_o' (K, K)."""
+    gram: FloatArray = (base * d[:, None]).T @ base
+    return gram
+
+
 def _hessians(
-    model: BeliefModel, k: int, a2: FloatArray, u2: FloatArray
+    shifted: bool,
+    base: FloatArray,
+    ow: FloatArray,
+    tw: FloatArray,
+    a2: FloatArray,
+    u2: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     """(Hessian of F (K, K), Hessians of every t_bar_i (K, K, K)) from the second derivatives
     a'' and u'' at every outcome: sum_o d_o x_o x_o' with x_o = base_o (+ e_i when shifted)."""
-    outer = model.outer  # (M, K*K)
-    ow, tw, base = model.objective_weights, model.tbar_weights, model.base
-    if not model.shifted:
-        hess_f = (outer.T @ (ow[0] * a2[:, 0])).reshape(k, k)
-        hess_t = (outer.T @ (tw * u2[:, 0][None, :]).T).T.reshape(k, k, k)
+    k = base.shape[1]
+    if not shifted:
+        hess_f = _gram(base, ow[0] * a2[:, 0])
+        hess_t = np.stack([_gram(base, tw[i] * u2[:, 0]) for i in range(k)])
         return hess_f, hess_t
     d_f = ow.T * a2  # (M, K): weight of outcome o in type i's term
     d_t = tw.T * u2
-    hess_f = (outer.T @ d_f.sum(axis=1)).reshape(k, k)
+    hess_f = _gram(base, d_f.sum(axis=1))
     bd_f = base.T @ d_f  # column i = B' d_i
     hess_f += bd_f + bd_f.T + np.diag(d_f.sum(axis=0))
-    hess_t = (outer.T @ d_t).T.reshape(k, k, k)  # (d_t.T @ outer) hits a slow BLAS path
+    hess_t = np.stack([_gram(base, d_t[:, i]) for i in range(k)])
     bd_t = base.T @ d_t
     diag = np.arange(k)
     hess_t[diag, diag, :] += bd_t.T

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from modelpact.errors import InfeasibleScenarioError, SolverError
-from modelpact.optimizer.certificate import Multipliers, kkt_multipliers, upper_bound
+from modelpact.optimizer.certificate import Multipliers, certified_bound
 from modelpact.optimizer.constraints import greatest_t, ir_violation, least_t
 from modelpact.optimizer.economy import FEASIBILITY_TOL, Economy, pooled_start
 from modelpact.optimizer.expectations import Expectations, evaluate
+from modelpact.optimizer.smallk import FAST_MAX_K, solve_small
 from modelpact.optimizer.subproblem import (
     Subproblem,
     SubproblemStep,
@@ -76,7 +77,7 @@ def _infeasible_subproblem(econ: Economy, served: BoolArray, status: str) -> Non
 
 def _iterate(econ: Economy, sub: Subproblem, state: _State, *, tol: float, max_iter: int) -> None:
     """Run the trust-region iterations on ``state`` in place."""
-    served, sigma = sub.served, econ.v_sup  # objective in value units
+    served, sigma, fr = sub.frame.served, econ.v_sup, sub.frame  # objective in value units
     for iterations in range(1, max_iter + 1):
         state.iterations = iterations
         root = load_model(
@@ -95,12 +96,12 @@ def _iterate(econ: Economy, sub: Subproblem, state: _State, *, tol: float, max_i
                 continue
             _infeasible_subproblem(econ, served, status)
         step = read_step(sub)
-        d = (step.m - state.m) / sub.m_scale
-        grad_scaled = sigma * state.vals.objective_grad * sub.m_scale
+        d = (step.m - state.m) / fr.m_scale
+        grad_scaled = sigma * state.vals.objective_grad * fr.m_scale
         model_gain = float(grad_scaled @ d - 0.5 * np.sum((root @ d) ** 2))
         viol_now = _merit_violation(state.t, state.budget, served)
-        pred = model_gain + state.rho * viol_now - state.rho * float(step.slack.sum()) * sub.t_scale
-        if np.max(step.lam, initial=0.0) > 0.5 * state.rho * sub.t_scale:
+        pred = model_gain + state.rho * viol_now - state.rho * float(step.slack.sum()) * fr.t_scale
+        if np.max(step.lam, initial=0.0) > 0.5 * state.rho * fr.t_scale:
             rho_next = min(10.0 * state.rho, _MAX_PENALTY * sigma)
         else:
             rho_next = state.rho
@@ -151,7 +152,23 @@ def sqp(
     max_iter: int = 200,
     restart: bool = True,
 ) -> Solution:
-    """Solve the first-moment problem for ``served`` and certify it (see the module doc)."""
+    """Solve the first-moment problem for ``served`` and certify it (see the module doc).
+
+    Up to :data:`~modelpact.optimizer.smallk.FAST_MAX_K` types the SLSQP fast path is tried
+    first (certified the same way); the trust-region SQP runs when it declines."""
+    if len(served) <= FAST_MAX_K and restart:
+        fast = solve_small(econ, served, ic, start)
+        if fast is not None:
+            return Solution(
+                served=served,
+                m=fast.m,
+                t=fast.t,
+                tbar=fast.vals.tbar,
+                objective=fast.vals.objective,
+                value=fast.vals.value,
+                upper_bound=max(fast.bound, fast.vals.objective),
+                iterations=fast.iterations,
+            )
     m = pooled_start(econ, served) if start is None else np.where(served, start, 0.0)
     sub = subproblem(econ, served, ic)
     vals = evaluate(econ.scenario, econ.model, m)
@@ -160,7 +177,7 @@ def sqp(
         t=least_t(econ, served, m, ic),  # meets IR and IC, so the merit only measures BC
         vals=vals,
         budget=vals.tbar - econ.margin,
-        duals=Multipliers(lam=np.zeros(len(served)), y=np.zeros(len(sub.b_vector))),
+        duals=Multipliers(lam=np.zeros(len(served)), y=np.zeros(len(sub.frame.b_vector))),
         rho=10.0 * econ.v_sup,
     )
     _iterate(econ, sub, state, tol=tol, max_iter=max_iter)
@@ -190,7 +207,7 @@ def _finish(
     max_iter: int,
 ) -> Solution:
     """Judge feasibility (falling back to the empty menu where it is the answer) and certify."""
-    served, scenario = sub.served, econ.scenario
+    served, scenario, fr = sub.frame.served, econ.scenario, sub.frame
     tolerance = FEASIBILITY_TOL * max(1.0, econ.v_sup)
     if violation > tolerance and np.all(econ.reservation[served] <= 0.0):
         # Stuck at an infeasible point while nobody could train alone: the menu m = t = 0 is
@@ -212,12 +229,9 @@ def _finish(
             f"{[int(i) + 1 for i in np.flatnonzero(served)]} (IR short by {violation:.3g})",
             hint='serve other types (serve = "optimal") or check costs and the accuracy curve',
         )
-    sigma = econ.v_sup
-    bound = upper_bound(econ, sub, m_start=state.m, duals=state.duals, sigma=sigma)
-    refined = kkt_multipliers(econ, sub, m=state.m, t=t_final, vals=state.vals, budget=state.budget)
-    if refined is not None:  # any multipliers give a valid bound: keep the tighter one
-        bound = min(bound, upper_bound(econ, sub, m_start=state.m, duals=refined, sigma=sigma))
-    bound = min(bound, scenario.accuracy.supremum)
+    bound = certified_bound(
+        econ, fr, m=state.m, t=t_final, vals=state.vals, budget=state.budget, duals=state.duals
+    )
     return Solution(
         served=served,
         m=state.m,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cvxpy as cp
 import numpy as np
@@ -20,8 +20,10 @@ from modelpact.optimizer.expectations import Expectations
 from modelpact.optimizer.types import BoolArray, FloatArray
 
 __all__ = [
+    "Frame",
     "Subproblem",
     "SubproblemStep",
+    "frame",
     "load_model",
     "read_step",
     "solve_subproblem",
@@ -60,17 +62,17 @@ class _Compiled:
     matrix_t: cp.Parameter | None
 
 
-@dataclass
-class Subproblem:
-    """A compiled problem configured for one economy and served set."""
+@dataclass(frozen=True)
+class Frame:
+    """What the solvers and the certificate share for one economy and served set: the linear
+    rows, the scales, and the box implied by IR and BC (0 <= m <= upper_m, 0 <= t <= upper_t)."""
 
-    compiled: _Compiled
     constraints: LinearConstraints
     m_scale: float
     t_scale: float
     served: BoolArray
-    upper_m: FloatArray  # the box implied by IR and BC: 0 <= m <= upper_m, 0 <= t <= upper_t
-    upper_t: FloatArray = field(default_factory=lambda: np.zeros(0))
+    upper_m: FloatArray
+    upper_t: FloatArray
 
     @property
     def a_matrix(self) -> FloatArray:
@@ -83,6 +85,32 @@ class Subproblem:
     @property
     def active(self) -> BoolArray:
         return self.constraints.active
+
+
+def frame(econ: Economy, served: BoolArray, ic: bool) -> Frame:
+    """The :class:`Frame` of ``served`` (m_scale: the pooled start, cached per economy)."""
+    k = econ.scenario.n_types
+    if "m_scale" not in econ.cache:
+        start = pooled_start(econ, np.ones(k, dtype=bool))
+        econ.cache["m_scale"] = float(max(np.max(start), 1.0))
+    return Frame(
+        constraints=linear_constraints(econ, served, ic),
+        m_scale=float(econ.cache["m_scale"]),
+        t_scale=econ.v_sup,
+        served=served.copy(),
+        upper_m=np.where(
+            served, np.maximum((econ.v_sup - econ.reservation) / econ.costs, 0.0), 0.0
+        ),
+        upper_t=np.where(served, econ.v_sup, 0.0),
+    )
+
+
+@dataclass(frozen=True)
+class Subproblem:
+    """A compiled problem configured for one economy and served set."""
+
+    compiled: _Compiled
+    frame: Frame
 
 
 _SHARED: dict[tuple[int, bool], _Compiled] = {}
@@ -98,36 +126,22 @@ def subproblem(econ: Economy, served: BoolArray, ic: bool) -> Subproblem:
     """
     k = econ.scenario.n_types
     shared = k <= _SHARED_MAX_K
-    if "m_scale" not in econ.cache:
-        start = pooled_start(econ, np.ones(k, dtype=bool))
-        econ.cache["m_scale"] = float(max(np.max(start), 1.0))
-    m_scale = float(econ.cache["m_scale"])
+    fr = frame(econ, served, ic)
     compiled = _SHARED.get((k, ic)) if shared else econ.cache.get(("subproblem", ic))
     if compiled is None:
-        compiled = _build(econ, ic, m_scale, shared=shared)
+        compiled = _build(econ, ic, fr.m_scale, shared=shared)
         if shared:
             _SHARED[(k, ic)] = compiled
         else:
             econ.cache[("subproblem", ic)] = compiled
-    rows = linear_constraints(econ, served, ic)
-    t_scale = econ.v_sup
+    rows = fr.constraints
     if compiled.matrix_m is not None and compiled.matrix_t is not None:
-        compiled.matrix_m.value = rows.a_matrix[:, :k] * m_scale
-        compiled.matrix_t.value = rows.a_matrix[:, k:] * t_scale
+        compiled.matrix_m.value = rows.a_matrix[:, :k] * fr.m_scale
+        compiled.matrix_t.value = rows.a_matrix[:, k:] * fr.t_scale
     compiled.rhs.value = np.where(rows.active, rows.b_vector, _INACTIVE)
-    upper_m = np.where(served, np.maximum((econ.v_sup - econ.reservation) / econ.costs, 0.0), 0.0)
-    upper_t = np.where(served, econ.v_sup, 0.0)
-    compiled.bound_m.value = upper_m / m_scale
-    compiled.bound_t.value = upper_t / t_scale
-    return Subproblem(
-        compiled=compiled,
-        constraints=rows,
-        m_scale=m_scale,
-        t_scale=t_scale,
-        served=served.copy(),
-        upper_m=upper_m,
-        upper_t=upper_t,
-    )
+    compiled.bound_m.value = fr.upper_m / fr.m_scale
+    compiled.bound_t.value = fr.upper_t / fr.t_scale
+    return Subproblem(compiled=compiled, frame=fr)
 
 
 def _build(econ: Economy, ic: bool, m_scale: float, *, shared: bool) -> _Compiled:
@@ -209,7 +223,7 @@ def load_model(
     returns the square root of F's model curvature (scaled units) for the predicted gain."""
     assert vals.objective_hess is not None
     assert vals.tbar_hess is not None
-    c, served, m_scale, ts = sub.compiled, sub.served, sub.m_scale, sub.t_scale
+    c, served, m_scale, ts = sub.compiled, sub.frame.served, sub.frame.m_scale, sub.frame.t_scale
     k = len(served)
     c.center.value = m / m_scale
     c.radius.value = radius
@@ -254,17 +268,18 @@ class SubproblemStep:
 
 def read_step(sub: Subproblem) -> SubproblemStep:
     """The solved subproblem's point and multipliers."""
-    c, served = sub.compiled, sub.served
+    c, fr = sub.compiled, sub.frame
+    served = fr.served
     y_new = np.asarray(c.m.value, dtype=np.float64)
     lam = np.where(
         served, [max(float(np.ravel(row.dual_value)[0]), 0.0) for row in c.budget_rows], 0.0
     )
     duals = np.where(
-        sub.active, np.maximum(np.asarray(c.linear.dual_value, dtype=np.float64), 0.0), 0.0
+        fr.active, np.maximum(np.asarray(c.linear.dual_value, dtype=np.float64), 0.0), 0.0
     )
     return SubproblemStep(
-        m=np.where(served, np.maximum(y_new * sub.m_scale, 0.0), 0.0),
-        t=np.where(served, np.asarray(c.t.value, dtype=np.float64) * sub.t_scale, 0.0),
+        m=np.where(served, np.maximum(y_new * fr.m_scale, 0.0), 0.0),
+        t=np.where(served, np.asarray(c.t.value, dtype=np.float64) * fr.t_scale, 0.0),
         slack=np.asarray(c.slack.value, dtype=np.float64),
         lam=lam,
         duals=duals,

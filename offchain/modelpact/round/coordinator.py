@@ -1,51 +1,55 @@
-"""The coordinator's side of a round: plan (solve, integerize, check), deploy with commitments,
-watch, reveal, ingest delivered data, train and post models, sweep.
+"""The coordinator's side of a round: deploy a planned round with its commitments, watch,
+reveal, ingest delivered data, train and post models, sweep.
 
-The coordinator's secret and private files live in a :class:`~modelpact.round.state.JsonState`
-under the state directory; the published files (scenario, menu, public test set, model store)
-live next to the deployment record, because an auditor needs them.
+Planning (solve, integerize, check, split the data) is :mod:`modelpact.round.planning`. The
+coordinator's secret and private files live in a :class:`~modelpact.round.state.CoordinatorProgress`
+state file under the state directory; the published files (scenario, menu, public test set, model
+store) live next to the deployment record, because an auditor needs them.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from hexbytes import HexBytes
 from numpy.typing import NDArray
 
-from modelpact.chain import Chain, RoundContract, Sender, TxResult
+from modelpact.chain import Chain, RoundContract, Sender
 from modelpact.encoding import Phase, Tier
 from modelpact.errors import ModelpactError
 from modelpact.round import _protocol
-from modelpact.round.handle import RoundHandle
-from modelpact.round.records import DeploymentRecord
-from modelpact.round.state import JsonState
+from modelpact.round.deployed import DeployedRound, StepResult
+from modelpact.round.planning import Planned, curve_knots, onchain_menu
+from modelpact.round.records import DeploymentRecord, RoundExtras
+from modelpact.round.state import CoordinatorProgress, DeploymentIntent, StateFile
+
+if TYPE_CHECKING:
+    from modelpact.encoding import CurveKnot, OnchainOption
 
 __all__ = [
     "TIER_MODES",
     "CoordinatorError",
+    "CoordinatorStateFile",
     "Deadlines",
     "Delivery",
     "Deployed",
-    "Planned",
     "PostResult",
+    "Publication",
     "RoundStatus",
+    "RoundTerms",
     "TierPlan",
     "coordinator_state",
     "copy_into",
-    "curve_knots",
     "deploy",
     "deploy_scenario",
     "inbox_files",
     "ingest",
     "joined_events",
-    "onchain_menu",
-    "plan_round",
     "reveal_coordinator",
     "round_status",
     "sweep",
@@ -57,6 +61,9 @@ Rows = NDArray[np.int64]
 TIER_MODES: tuple[str, ...] = ("deterministic", "lottery")
 """Reward tier strategies (:func:`modelpact.ml.rewards.build_tiers` ``mode``): one tier per
 distinct target, or a few evenly spaced tiers the contract's lottery draws between."""
+
+CoordinatorStateFile = StateFile[CoordinatorProgress]
+"""The coordinator's state file for one round."""
 
 
 class CoordinatorError(ModelpactError, ValueError):
@@ -119,53 +126,23 @@ class RoundStatus:
     balance_wei: int
 
 
-def coordinator_state(state_dir: Path, record: DeploymentRecord) -> JsonState:
+def coordinator_state(state_dir: Path, record: DeploymentRecord) -> CoordinatorStateFile:
     """The coordinator's private state for the round of ``record``."""
     path = state_dir / "coordinator" / f"{record.chain_id}-{record.address}.json"
-    return JsonState(path, identity=(("deployment", str(record.address)),))
+    return StateFile(path, CoordinatorProgress, deployment=str(record.address))
 
 
-def onchain_menu(menu: Any) -> list[tuple[int, int, int, int]]:
-    """``Option`` tuples (dataCount, ratioWad, promisedValueWad, budgetValueWad) of the offered
-    options of an integer menu. Ratios and values are floored to WAD (never promise more)."""
-    from modelpact.encoding import to_wad
-
-    options = []
-    for option in menu.offered:
-        m = round(option.m)
-        if abs(option.m - m) > 1e-9 or m <= 0:
-            raise CoordinatorError(
-                f"option of type {option.type} asks for {option.m} rows, not a positive integer",
-                hint="integerize the menu (optimizer.integerize_menu) before deploying",
-            )
-        options.append((m, to_wad(min(option.ratio, 1.0)), to_wad(option.t), to_wad(option.t_bar)))
-    return options
-
-
-def curve_knots(accuracy: Any, *, max_rows: int, count: int = 24) -> list[tuple[int, int]]:
-    """Knots (dataCount, accuracyWad) of the scenario's accuracy function, log-spaced up to
-    ``max_rows`` (the most data the round can collect); accuracy floored to WAD."""
-    from modelpact.encoding import to_wad
-
-    xs = np.unique(np.round(np.geomspace(8, max(max_rows, 16), count)).astype(np.int64))
-    values = np.asarray(accuracy(xs.astype(np.float64)), dtype=np.float64)
-    knots = []
-    for x, a in zip(xs.tolist(), values.tolist(), strict=True):
-        knots.append((int(x), to_wad(min(max(float(a), 0.0), 1.0))))
-    return knots
-
-
-def round_status(handle: RoundHandle) -> RoundStatus:
+def round_status(deployed: DeployedRound) -> RoundStatus:
     """Read the round's phase, counts, deadlines and balances."""
-    rc = handle.round
+    rc = deployed.contract
     config = rc.config()
     collective = rc.collective_model()
     d = config.deadlines
     return RoundStatus(
-        address=handle.address,
-        chain_id=handle.record.chain_id,
+        address=deployed.address,
+        chain_id=deployed.record.chain_id,
         phase=rc.phase(),
-        timestamp=handle.latest_timestamp(),
+        timestamp=deployed.latest_timestamp(),
         capacity=config.capacity,
         joined=rc.joined_count(),
         revealed=rc.revealed_count(),
@@ -179,46 +156,40 @@ def round_status(handle: RoundHandle) -> RoundStatus:
     )
 
 
-def _send(
-    handle: RoundHandle, state: JsonState, key: str, fn: str, *args: Any, sender: Sender
-) -> TxResult:
-    """Send ``fn(*args)``, recording the hash under ``key`` before waiting."""
-    return handle.send_recorded(fn, sender, *args, record=lambda tx: state.update(**{key: tx}))
-
-
 def reveal_coordinator(
-    handle: RoundHandle, state: JsonState, *, sender: Sender
-) -> tuple[str | None, bool]:
-    """Reveal the coordinator's secret (Post phase). Returns (tx hash, already done)."""
+    deployed: DeployedRound, state: CoordinatorStateFile, *, sender: Sender
+) -> StepResult:
+    """Reveal the coordinator's secret (Post phase). Safe to re-run."""
+    done = deployed.already_done(state.slot("reveal_tx"), "revealCoordinator")
+    if done is not None:
+        return done
     current = state.load()
-    if any(handle.round.coordinator_secret()):
-        return current.get("reveal_tx"), True
-    if handle.recorded(current.get("reveal_tx"), action="revealCoordinator") is not None:
-        return current["reveal_tx"], True
-    phase = handle.phase()
+    if any(deployed.contract.coordinator_secret()):
+        return StepResult(current.reveal_tx, True, 0)
+    phase = deployed.phase()
     if phase != Phase.POST:
         raise CoordinatorError(
             f"the round is in phase {phase.name.lower()}; the coordinator reveals in phase post",
             hint="wait until joining closes (deadline or capacity); see `coordinator status`",
         )
-    if "secret" not in current:
+    if current.secret is None:
         raise CoordinatorError(
             "the coordinator's secret is not in the local state",
             hint="run with the --state-dir used for deploy",
         )
-    secret = bytes(HexBytes(current["secret"]))
-    _send(handle, state, "reveal_tx", "revealCoordinator", secret, sender=sender)
-    return state.get("reveal_tx"), False
+    call = deployed.contract.reveal_coordinator.call(bytes(HexBytes(current.secret)))
+    result = deployed.send_recorded(call, sender, state.slot("reveal_tx"))
+    return StepResult(result.tx_hash, False, result.gas_used)
 
 
-def joined_events(handle: RoundHandle) -> list[dict[str, Any]]:
+def joined_events(deployed: DeployedRound) -> list[dict[str, Any]]:
     """Every ``Joined`` event of the round, in join order."""
-    events = [dict(e.args) for e in handle.events("Joined")]
+    events = [dict(e.args) for e in deployed.events("Joined")]
     return sorted(events, key=lambda e: int(e["index"]))
 
 
 def ingest(
-    handle: RoundHandle,
+    deployed: DeployedRound,
     *,
     files: Mapping[str, Path],
     delivered_dir: Path,
@@ -232,7 +203,7 @@ def ingest(
     delivered_dir.mkdir(parents=True, exist_ok=True)
     deliveries = []
     spec = builtin_spec(spec_name)
-    for event in joined_events(handle):
+    for event in joined_events(deployed):
         address = str(event["participant"])
         source = by_address.get(address.lower())
         if source is None:
@@ -289,9 +260,118 @@ def _store(data: bytes, correct: int, test_count: int, rows: int, models_dir: Pa
     )
 
 
+def _check_tier_options(tier_mode: str, lottery_tiers: int) -> None:
+    if tier_mode not in TIER_MODES:
+        raise CoordinatorError(
+            f"unknown tier mode {tier_mode!r}", hint="use --tiers deterministic or --tiers lottery"
+        )
+    if lottery_tiers < 1:
+        raise CoordinatorError(
+            f"a lottery needs at least one tier, got {lottery_tiers}", hint="pass --lottery-tiers 1"
+        )
+
+
+def _already_posted(
+    deployed: DeployedRound, state: CoordinatorStateFile, *, models_dir: Path, tier_mode: str
+) -> PostResult:
+    """What a re-run of train-and-post reports: the models on chain, nothing trained."""
+    from modelpact.ml.models import MODEL_SUFFIX
+
+    rc = deployed.contract
+
+    def on_chain(tier: Tier) -> TierPlan:
+        name = "0x" + tier.model_hash.hex()
+        return TierPlan(models_dir / f"{name}{MODEL_SUFFIX}", name, tier.accuracy_wad, 0)
+
+    current = state.load()
+    done = deployed.recorded(state.slot("post_tx"), "postModels")
+    return PostResult(
+        on_chain(rc.collective_model()),
+        tuple(on_chain(t) for t in rc.tiers()),
+        rc.total_data(),
+        current.post_tx,
+        done.gas_used if done is not None else 0,
+        True,
+        current.tier_mode or tier_mode,
+        current.models_trained or 0,
+    )
+
+
+def _ready_to_post(deployed: DeployedRound, deliveries: Sequence[Delivery]) -> None:
+    """Refuse to train before the coordinator's reveal, outside phase post, or without every
+    participant's verified delivery."""
+    if not any(deployed.contract.coordinator_secret()):
+        raise CoordinatorError(
+            "the coordinator has not revealed its secret yet",
+            hint="run `coordinator reveal` first (models are posted after the reveal)",
+        )
+    phase = deployed.phase()
+    if phase != Phase.POST:
+        raise CoordinatorError(
+            f"the round is in phase {phase.name.lower()}; models are posted in phase post",
+            hint="the post deadline may have passed: participants can then withdraw with "
+            "compensation",
+        )
+    joined = deployed.contract.joined_count()
+    if len(deliveries) != joined:
+        raise CoordinatorError(
+            f"{len(deliveries)} verified deliveries for {joined} participants",
+            hint="run `coordinator ingest` with every participant's file",
+        )
+
+
+@dataclass(frozen=True)
+class _Trained:
+    collective: TierPlan
+    tiers: tuple[TierPlan, ...]
+    total_rows: int
+    models_trained: int
+
+
+def _train(
+    deployed: DeployedRound,
+    deliveries: Sequence[Delivery],
+    *,
+    test_rows: Rows,
+    models_dir: Path,
+    seed: int,
+    tier_mode: str,
+    lottery_tiers: int,
+) -> _Trained:
+    """Train the collective model on every delivered row (join order), then the reward tiers at
+    the targets its accuracy implies, and store every model by keccak256."""
+    from modelpact.encoding import target_accuracy
+    from modelpact.ml.datasets import load_rows
+    from modelpact.ml.rewards import build_tiers
+
+    rows = np.concatenate([load_rows(d.path) for d in sorted(deliveries, key=lambda d: d.index)])
+    ratios = [o.ratio_wad for o in deployed.contract.options()]
+    used = sorted({d.option_id for d in deliveries})
+    n_test = int(test_rows.shape[0])
+    # Targets depend on the collective accuracy: first the collective model, then the tiers.
+    first = build_tiers(rows, test_rows, [], seed=seed)
+    collective_wad = _protocol.accuracy_wad(first.collective.correct, n_test)
+    targets = [target_accuracy(ratios[i], collective_wad) / _protocol.WAD for i in used]
+    plan = build_tiers(
+        rows,
+        test_rows,
+        targets,
+        seed=seed,
+        mode=tier_mode,  # type: ignore[arg-type]
+        lottery_tiers=lottery_tiers,
+    )
+    c = plan.collective
+    return _Trained(
+        collective=_store(c.model, c.correct, n_test, c.rows, models_dir),
+        tiers=tuple(_store(t.model, t.correct, n_test, t.rows, models_dir) for t in plan.tiers),
+        total_rows=int(rows.shape[0]),
+        models_trained=first.models_trained + plan.models_trained,
+    )
+
+
 def train_and_post(
-    handle: RoundHandle,
-    state: JsonState,
+    deployed: DeployedRound,
+    state: CoordinatorStateFile,
     *,
     deliveries: Sequence[Delivery],
     test_rows: Rows,
@@ -311,109 +391,50 @@ def train_and_post(
     (default 1: one tier at the lowest target, every higher target draws between the tiers and
     the collective model; fewer models to train and deliver, more variance per participant, the
     same expected value). The result says how many models were trained."""
-    from modelpact.ml.datasets import load_rows
-
-    if tier_mode not in TIER_MODES:
-        raise CoordinatorError(
-            f"unknown tier mode {tier_mode!r}", hint="use --tiers deterministic or --tiers lottery"
-        )
-    if lottery_tiers < 1:
-        raise CoordinatorError(
-            f"a lottery needs at least one tier, got {lottery_tiers}", hint="pass --lottery-tiers 1"
-        )
-    current = state.load()
-    rc = handle.round
-    if not any(rc.coordinator_secret()):
-        raise CoordinatorError(
-            "the coordinator has not revealed its secret yet",
-            hint="run `coordinator reveal` first (models are posted after the reveal)",
-        )
-    posted = rc.collective_model()
-    if posted.accuracy_wad > 0:  # a re-run: report what is on chain, train nothing
-
-        def on_chain(tier: Tier) -> TierPlan:
-            name = "0x" + tier.model_hash.hex()
-            return TierPlan(models_dir / f"{name}.bin", name, tier.accuracy_wad, 0)
-
-        done = handle.recorded(current.get("post_tx"), action="postModels")
-        return PostResult(
-            on_chain(posted),
-            tuple(on_chain(t) for t in rc.tiers()),
-            rc.total_data(),
-            current.get("post_tx"),
-            done.gas_used if done is not None else 0,
-            True,
-            str(current.get("tier_mode", tier_mode)),
-            int(current.get("models_trained", 0)),
-        )
-    phase = handle.phase()
-    if phase != Phase.POST:
-        raise CoordinatorError(
-            f"the round is in phase {phase.name.lower()}; models are posted in phase post",
-            hint="the post deadline may have passed: participants can then withdraw with "
-            "compensation",
-        )
-    joined = rc.joined_count()
-    if len(deliveries) != joined:
-        raise CoordinatorError(
-            f"{len(deliveries)} verified deliveries for {joined} participants",
-            hint="run `coordinator ingest` with every participant's file",
-        )
-    from modelpact.encoding import target_accuracy
-    from modelpact.ml.rewards import build_tiers
-
-    rows = np.concatenate([load_rows(d.path) for d in sorted(deliveries, key=lambda d: d.index)])
-    ratios = [o.ratio_wad for o in rc.options()]
-    used = sorted({d.option_id for d in deliveries})
-    n_test = int(test_rows.shape[0])
-    # Targets depend on the collective accuracy: first the collective model, then the tiers.
-    first = build_tiers(rows, test_rows, [], seed=seed)
-    collective_wad = _protocol.accuracy_wad(first.collective.correct, n_test)
-    targets = [target_accuracy(ratios[i], collective_wad) / _protocol.WAD for i in used]
-    plan = build_tiers(
-        rows,
-        test_rows,
-        targets,
+    _check_tier_options(tier_mode, lottery_tiers)
+    rc = deployed.contract
+    if rc.collective_model().accuracy_wad > 0 and any(rc.coordinator_secret()):
+        return _already_posted(deployed, state, models_dir=models_dir, tier_mode=tier_mode)
+    _ready_to_post(deployed, deliveries)
+    trained = _train(
+        deployed,
+        deliveries,
+        test_rows=test_rows,
+        models_dir=models_dir,
         seed=seed,
-        mode=tier_mode,  # type: ignore[arg-type]
+        tier_mode=tier_mode,
         lottery_tiers=lottery_tiers,
     )
-    models_trained = first.models_trained + plan.models_trained
-    collective = _store(
-        plan.collective.model, plan.collective.correct, n_test, plan.collective.rows, models_dir
+    state.update(tier_mode=tier_mode, models_trained=trained.models_trained)
+    call = rc.post_models.call(
+        collective_model_hash=bytes(HexBytes(trained.collective.model_hash)),
+        collective_accuracy_wad=trained.collective.accuracy_wad,
+        tiers=[Tier(bytes(HexBytes(t.model_hash)), t.accuracy_wad) for t in trained.tiers],
     )
-    tiers = [_store(t.model, t.correct, n_test, t.rows, models_dir) for t in plan.tiers]
-    state.update(tier_mode=tier_mode, models_trained=models_trained)
-    result = _send(
-        handle,
-        state,
-        "post_tx",
-        "postModels",
-        bytes(HexBytes(collective.model_hash)),
-        collective.accuracy_wad,
-        [(bytes(HexBytes(t.model_hash)), t.accuracy_wad) for t in tiers],
-        sender=sender,
-    )
+    result = deployed.send_recorded(call, sender, state.slot("post_tx"))
     state.update(
-        collective_model=collective.model_hash,
-        tiers=[t.model_hash for t in tiers],
+        collective_model=trained.collective.model_hash,
+        tiers=tuple(t.model_hash for t in trained.tiers),
     )
     return PostResult(
-        collective,
-        tuple(tiers),
-        int(rows.shape[0]),
+        trained.collective,
+        trained.tiers,
+        trained.total_rows,
         result.tx_hash,
         result.gas_used,
         False,
         tier_mode,
-        models_trained,
+        trained.models_trained,
     )
 
 
-def sweep(handle: RoundHandle, state: JsonState, *, sender: Sender) -> tuple[str, int, int]:
+def sweep(
+    deployed: DeployedRound, state: CoordinatorStateFile, *, sender: Sender
+) -> tuple[str, int, int]:
     """Send what is left to the coordinator after the claim deadline; returns
     (tx, amount, gas used)."""
-    result = _send(handle, state, "sweep_tx", "sweep", sender=sender)
+    call = deployed.contract.sweep.call()
+    result = deployed.send_recorded(call, sender, state.slot("sweep_tx"))
     swept = [e for e in result.events if e.name == "Swept"]
     amount = int(swept[0].args["amount"]) if swept else 0
     return result.tx_hash, amount, result.gas_used
@@ -428,6 +449,11 @@ def copy_into(source: Path, target_dir: Path, name: str | None = None) -> Path:
     return target
 
 
+# ------------------------------------------------------------------------------------------
+# Deployment: resume a recorded one, or commit, send and publish a new one
+# ------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Deadlines:
     """Seconds from deployment to each phase deadline."""
@@ -439,6 +465,25 @@ class Deadlines:
 
 
 @dataclass(frozen=True)
+class RoundTerms:
+    """What the coordinator fixes besides the menu: the bonds (wei) and the phase deadlines."""
+
+    participant_bond_wei: int = 10**16
+    coordinator_bond_wei: int = 10**17
+    deadlines: Deadlines = Deadlines()
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Where the record goes: ``record_dir/<chain-id>-<address>.json`` with the published files
+    in ``record_dir/files-<chain-id>-<address>/`` (``deploy/``), or ``record_dir/record_name``
+    with the files kept next to it (a demo's output directory)."""
+
+    record_dir: Path
+    record_name: str | None = None
+
+
+@dataclass(frozen=True)
 class Deployed:
     """A deployed round: its record and where the record was written."""
 
@@ -447,151 +492,141 @@ class Deployed:
     gas_used: int
     already_done: bool = False
 
+    def bind(self, chain: Chain) -> DeployedRound:
+        """This round on ``chain``, ready for the workflow steps."""
+        return DeployedRound.bind(chain, self.record, self.record_path)
 
-def _deploy_state(state_dir: Path, chain_id: int, sender: str, scenario_hash: bytes) -> JsonState:
+
+@dataclass(frozen=True)
+class _Commitments:
+    """What the contract commits to at deployment, derived from the plan and the secret."""
+
+    options: list[OnchainOption]
+    knots: list[CurveKnot]
+    test_root: bytes
+    coordinator_commitment: bytes
+
+
+DeploymentIntentFile = StateFile[DeploymentIntent]
+
+
+def _intent(
+    state_dir: Path, chain_id: int, sender: str, scenario_hash: bytes
+) -> DeploymentIntentFile:
     """The coordinator's record of a deployment in progress (or done) of one scenario from one
     account on one chain: the randomness secret and the deploy tx hash, written BEFORE waiting."""
     name = f"deploy-{chain_id}-{sender}-{scenario_hash.hex()[:16]}.json"
-    return JsonState(
+    return StateFile(
         state_dir / "coordinator" / name,
-        identity=(("sender", sender), ("scenario_hash", "0x" + scenario_hash.hex())),
+        DeploymentIntent,
+        sender=sender,
+        scenario_hash="0x" + scenario_hash.hex(),
     )
 
 
-def _find_deployment(
-    handle_chain: Chain, tx_hash: str | None, abi: list[dict[str, Any]]
-) -> RoundContract | None:
-    """The round a recorded deploy transaction created (waits while it is pending), or None if
-    the node never saw it or it failed (then deploying again is safe: nothing was created)."""
-    from modelpact.chain import (
-        ChainError,
-        NodeUnavailableError,
-        transaction_known,
-        wait_for_receipt,
-    )
+def _finished(intent: DeploymentIntentFile, *, new_round: bool) -> Deployed | None:
+    """The recorded finished deployment a plain re-run reports (``already_done``)."""
+    from modelpact.round.records import read_record
 
-    if not transaction_known(handle_chain, tx_hash):
-        return None
-    assert tx_hash is not None
-    try:
-        result = wait_for_receipt(handle_chain, tx_hash, action="deploy")
-    except NodeUnavailableError:
-        raise
-    except ChainError:
-        return None
-    if result.contract_address is None:
-        return None
-    return RoundContract(handle_chain, result.contract_address, abi, tx_hash, result.block_number)
+    done = intent.load().record_path
+    if done and not new_round and Path(done).is_file():
+        return Deployed(read_record(Path(done)), Path(done), 0, already_done=True)
+    return None
 
 
-def deploy(
-    chain: Chain,
-    *,
-    scenario: Any,
-    scenario_path: Path,
-    scenario_hash: bytes,
-    menu: Any,
-    menu_path: Path,
-    test_rows: Rows,
-    test_path: Path,
-    sender: Sender,
-    participant_bond_wei: int,
-    coordinator_bond_wei: int,
-    record_dir: Path,
-    record_name: str | None,
-    state_dir: Path,
-    deadlines: Deadlines = Deadlines(),
-    extra: Mapping[str, Any] | None = None,
-    new_round: bool = False,
-) -> Deployed:
-    """Compile, commit (test set root, randomness, curve), deploy with the bond, write the record.
+def _resume(
+    chain: Chain, intent: DeploymentIntentFile, abi: Sequence[Mapping[str, Any]], *, new_round: bool
+) -> tuple[RoundContract | None, str]:
+    """A deployment the intent recorded but did not finish (sent, maybe mined), and the secret
+    to commit to. A new round (nothing pending, or ``new_round`` after a finished one) gets a
+    fresh secret, written before anything is sent."""
+    from modelpact.chain import find_deployment
 
-    Idempotent: the coordinator's secret and then the deploy transaction's hash are written to its
-    local state (one file per chain, sender and scenario) BEFORE waiting for the receipt. A re-run
-    after a crash between sending and the receipt finds the recorded transaction and finishes
-    that deployment; a plain re-run returns the recorded deployment (``already_done``) instead of
-    deploying a second round, unless ``new_round`` (then a finished deployment is kept on record
-    and a new round is deployed; a pending one is still finished first, never duplicated).
-    The published files are copied next to the record (``record_dir/files-<address>/`` for
-    ``deploy/``, or kept in place when they already live in ``record_dir``).
-    """
-    from eth_utils.crypto import keccak
-
-    from modelpact.chain import chain_time, deploy_round
-    from modelpact.compiler import compile_round
-    from modelpact.encoding import CurveKnot, OnchainOption, RoundConfig
-    from modelpact.encoding import Deadlines as OnchainDeadlines
-    from modelpact.round.records import file_sha256, read_record, record_filename, write_record
-
-    compiled = compile_round()
-    sender_address = str(sender if isinstance(sender, str) else sender.address)
-    chain_id = chain.chain_id
-    intent = _deploy_state(state_dir, chain_id, sender_address, scenario_hash)
     current = intent.load()
-    done_path = current.get("record_path")
-    if done_path and not new_round and Path(done_path).is_file():
-        return Deployed(read_record(Path(done_path)), Path(done_path), 0, already_done=True)
     found = None
-    if not (done_path and new_round):
-        found = _find_deployment(chain, current.get("deploy_tx"), list(compiled.abi))
-    if found is None and (done_path or not current.get("secret")):
+    if not (current.record_path and new_round):
+        found = find_deployment(chain, intent.slot("deploy_tx"), abi)
+    if found is None and (current.record_path or not current.secret):
         current = intent.update(
             secret="0x" + _protocol.new_secret().hex(), deploy_tx=None, record_path=None
         )
-    secret_hex = str(current["secret"])
-    commitment = _protocol.coordinator_commitment(
-        bytes(HexBytes(secret_hex)), sender_address, scenario_hash, chain_id
+    assert current.secret is not None
+    return found, current.secret
+
+
+def _commit(plan: Planned, *, secret: str, sender: str, chain_id: int) -> _Commitments:
+    options = onchain_menu(plan.offer.menu)
+    max_rows = int(plan.offer.scenario.participants) * max(o.data_count for o in options)
+    return _Commitments(
+        options=options,
+        knots=curve_knots(plan.offer.scenario.accuracy, max_rows=max_rows),
+        test_root=_protocol.data_root(plan.data.test_rows),
+        coordinator_commitment=_protocol.coordinator_commitment(
+            bytes(HexBytes(secret)), sender, plan.offer.scenario_hash, chain_id
+        ),
     )
-    options = onchain_menu(menu)
-    capacity = int(scenario.participants)
-    max_rows = capacity * max(o[0] for o in options)
-    knots = curve_knots(scenario.accuracy, max_rows=max_rows)
-    test_root = _protocol.data_root(test_rows)
-    if found is None:
-        _warn_if_bond_low(participant_bond_wei, options, scenario)  # SECURITY.md, issue 7
-        now = chain_time(chain)
-        config = RoundConfig(
-            capacity,
-            participant_bond_wei,
-            scenario_hash,
-            test_root,
-            commitment,
-            OnchainDeadlines(
-                now + deadlines.join,
-                now + deadlines.post,
-                now + deadlines.reveal,
-                now + deadlines.claim,
-            ),
-        )
-        found = deploy_round(
-            chain,
-            sender=sender,
-            menu_options=[OnchainOption(*o) for o in options],
-            config=config,
-            curve=[CurveKnot(*k) for k in knots],
-            coordinator_bond=coordinator_bond_wei,
-            compiled=compiled,
-            on_sent=lambda tx: intent.update(deploy_tx=tx),
-        )
-    address = found.address
-    state = JsonState(
-        state_dir / "coordinator" / f"{chain_id}-{address}.json",
-        identity=(("deployment", str(address)),),
+
+
+def _send_deployment(
+    chain: Chain,
+    intent: DeploymentIntentFile,
+    *,
+    plan: Planned,
+    commitments: _Commitments,
+    terms: RoundTerms,
+    sender: Sender,
+) -> RoundContract:
+    """Deploy with the bond; the hash goes to the intent before waiting for the receipt."""
+    from modelpact.chain import deploy_round
+    from modelpact.encoding import Deadlines as OnchainDeadlines
+    from modelpact.encoding import RoundConfig
+
+    _warn_if_bond_low(terms.participant_bond_wei, commitments.options, plan)  # SECURITY.md
+    now = chain.time()
+    d = terms.deadlines
+    config = RoundConfig(
+        int(plan.offer.scenario.participants),
+        terms.participant_bond_wei,
+        plan.offer.scenario_hash,
+        commitments.test_root,
+        commitments.coordinator_commitment,
+        OnchainDeadlines(now + d.join, now + d.post, now + d.reveal, now + d.claim),
     )
-    state.update(
-        secret=secret_hex, deploy_tx=found.deploy_tx_hash, test_set_file=str(test_path.resolve())
+    return deploy_round(
+        chain,
+        sender=sender,
+        menu_options=commitments.options,
+        config=config,
+        curve=commitments.knots,
+        coordinator_bond=terms.coordinator_bond_wei,
+        slot=intent.slot("deploy_tx"),
     )
-    gas_used = _deploy_gas(chain, found.deploy_tx_hash)
+
+
+def _publish(
+    found: RoundContract,
+    *,
+    plan: Planned,
+    knots: Sequence[CurveKnot],
+    publication: Publication,
+    extras: RoundExtras,
+) -> tuple[DeploymentRecord, Path]:
+    """Copy the published files next to the record and write the record."""
+    from eth_utils.crypto import keccak
+
+    from modelpact.compiler import compile_round
+    from modelpact.round.records import file_sha256, record_filename, write_record
+
+    compiled = compile_round()
+    chain_id, address = found.chain.chain_id, found.address
+    record_dir = publication.record_dir
     record_dir.mkdir(parents=True, exist_ok=True)
-    name = record_name or record_filename(chain_id, address)
-    record_path = record_dir / name
-    files_dir = record_dir if record_name else record_dir / f"files-{chain_id}-{address}"
-    published = {
-        "scenario": copy_into(scenario_path, files_dir, "scenario.toml"),
-        "menu": copy_into(menu_path, files_dir, "menu.json"),
-        "test_set": copy_into(test_path, files_dir, "test_set.npy"),
-    }
-    runtime = found.runtime_code()
+    name = publication.record_name or record_filename(chain_id, address)
+    files = record_dir if publication.record_name else record_dir / f"files-{chain_id}-{address}"
+    scenario = copy_into(plan.offer.scenario_path, files, "scenario.toml")
+    menu = copy_into(plan.offer.menu_path, files, "menu.json")
+    test_set = copy_into(plan.data.test_path, files, "test_set.npy")
+    config = found.config()
     record = DeploymentRecord(
         chain_id=chain_id,
         address=address,
@@ -601,90 +636,83 @@ def deploy(
         compiler_version=compiled.compiler_version,
         compiler_settings=dict(compiled.settings),
         abi=list(compiled.abi),
-        runtime_bytecode_sha3="0x" + keccak(runtime).hex(),
-        scenario_file=str(published["scenario"].relative_to(record_dir)),
-        scenario_sha256=file_sha256(published["scenario"]),
-        menu_file=str(published["menu"].relative_to(record_dir)),
-        menu_sha256=file_sha256(published["menu"]),
-        scenario_hash_onchain="0x" + scenario_hash.hex(),
-        test_set_file=str(published["test_set"].relative_to(record_dir)),
-        test_set_root="0x" + found.config().test_set_commitment.hex(),
-        extra={
-            "curve": [list(k) for k in knots],
-            "participant_bond_wei": found.config().participant_bond,
-            "coordinator_bond_wei": found.coordinator_bond(),
-            "files_dir": str(files_dir.relative_to(record_dir)) if files_dir != record_dir else ".",
-            **dict(extra or {}),
-        },
+        runtime_bytecode_sha3="0x" + keccak(found.runtime_code()).hex(),
+        scenario_file=str(scenario.relative_to(record_dir)),
+        scenario_sha256=file_sha256(scenario),
+        menu_file=str(menu.relative_to(record_dir)),
+        menu_sha256=file_sha256(menu),
+        scenario_hash_onchain="0x" + plan.offer.scenario_hash.hex(),
+        test_set_file=str(test_set.relative_to(record_dir)),
+        test_set_root="0x" + config.test_set_commitment.hex(),
+        extra=replace(
+            extras,
+            curve=tuple((k.data_count, k.accuracy_wad) for k in knots),
+            participant_bond_wei=config.participant_bond,
+            coordinator_bond_wei=found.coordinator_bond(),
+            files_dir=str(files.relative_to(record_dir)) if files != record_dir else ".",
+        ),
     )
-    write_record(record, record_path)
-    state.update(record_path=str(record_path.resolve()))
-    intent.update(record_path=str(record_path.resolve()), address=str(address))
-    return Deployed(record=record, record_path=record_path, gas_used=gas_used)
+    path = record_dir / name
+    write_record(record, path)
+    return record, path
 
 
-def _deploy_gas(chain: Chain, tx_hash: str | None) -> int:
+def deploy(
+    chain: Chain,
+    *,
+    plan: Planned,
+    sender: Sender,
+    terms: RoundTerms,
+    publication: Publication,
+    state_dir: Path,
+    extras: RoundExtras | None = None,
+    new_round: bool = False,
+) -> Deployed:
+    """Commit (test set root, randomness, curve), deploy with the bond, write the record.
+
+    Idempotent: the coordinator's secret and then the deploy transaction's hash are written to its
+    local state (one file per chain, sender and scenario) BEFORE waiting for the receipt. A re-run
+    after a crash between sending and the receipt finds the recorded transaction and finishes
+    that deployment; a plain re-run returns the recorded deployment (``already_done``) instead of
+    deploying a second round, unless ``new_round`` (then a finished deployment is kept on record
+    and a new round is deployed; a pending one is still finished first, never duplicated).
+    ``extras`` (default: the plan's) go into the record with the curve, bonds and file paths.
+    """
     from modelpact.chain import wait_for_receipt
+    from modelpact.compiler import compile_round
 
-    return wait_for_receipt(chain, tx_hash, action="deploy").gas_used if tx_hash else 0
-
-
-@dataclass(frozen=True)
-class Planned:
-    """A solved, integerized and checked menu for a scenario, with its published files."""
-
-    scenario: Any
-    scenario_hash: bytes
-    menu: Any
-    menu_path: Path
-    test_rows: Rows
-    test_path: Path
-    pool_rows: Rows
-
-
-def plan_round(
-    *, scenario_path: Path, work_dir: Path, dataset: str, test_size: int, seed: int
-) -> Planned:
-    """Solve the scenario, integerize the menu to rows, check it (IR, IC, budget; refused if it
-    fails), and split the dataset into the public test set and the participants' pool."""
-    from modelpact.checker import check_menu
-    from modelpact.menu import write_menu_json
-    from modelpact.ml.datasets import load_dataset, save_rows, split_test
-    from modelpact.optimizer import integerize_menu, solve
-    from modelpact.scenario import load_scenario, scenario_sha256
-
-    scenario = load_scenario(scenario_path)
-    if getattr(scenario.valuation, "kind", None) != "linear":
-        raise CoordinatorError(
-            f"the scenario's valuation is {getattr(scenario.valuation, 'kind', '?')}, but the "
-            "contract assigns in accuracy units, which equal value units only for v(r) = scale r",
-            hint='use [valuation] kind = "linear" for a round on chain',
+    sender_address = str(sender if isinstance(sender, str) else sender.address)
+    intent = _intent(state_dir, chain.chain_id, sender_address, plan.offer.scenario_hash)
+    finished = _finished(intent, new_round=new_round)
+    if finished is not None:
+        return finished
+    found, secret = _resume(chain, intent, compile_round().abi, new_round=new_round)
+    commitments = _commit(plan, secret=secret, sender=sender_address, chain_id=chain.chain_id)
+    if found is None:
+        found = _send_deployment(
+            chain, intent, plan=plan, commitments=commitments, terms=terms, sender=sender
         )
-    menu = integerize_menu(scenario, solve(scenario))
-    report = check_menu(scenario, menu)
-    if not report.ok:
-        raise CoordinatorError(
-            f"the integer menu fails the checker (worst violation {report.worst:.3g})",
-            hint="re-solve with another scenario; a menu that breaks IR/IC/budget is not deployed",
-        )
-    work_dir.mkdir(parents=True, exist_ok=True)
-    menu_path = work_dir / "menu.json"
-    write_menu_json(menu, menu_path)
-    rows = load_dataset(dataset, seed=seed)
-    split = split_test(rows, test_size=test_size, seed=seed)
-    test_path = save_rows(work_dir / "test_set.npy", split.test)
-    return Planned(
-        scenario=scenario,
-        scenario_hash=bytes.fromhex(scenario_sha256(scenario)),
-        menu=menu,
-        menu_path=menu_path,
-        test_rows=split.test,
-        test_path=test_path,
-        pool_rows=split.pool,
+    record, path = _publish(
+        found,
+        plan=plan,
+        knots=commitments.knots,
+        publication=publication,
+        extras=extras or plan.extras(),
     )
+    coordinator_state(state_dir, record).update(
+        secret=secret,
+        deploy_tx=found.deploy_tx_hash,
+        test_set_file=str(plan.data.test_path.resolve()),
+        record_path=str(path.resolve()),
+    )
+    intent.update(record_path=str(path.resolve()), address=str(found.address))
+    gas_used = wait_for_receipt(chain, record.tx_hash, action="deploy").gas_used
+    return Deployed(record=record, record_path=path, gas_used=gas_used)
 
 
-def _warn_if_bond_low(participant_bond_wei: int, options: Sequence[Any], scenario: Any) -> None:
+def _warn_if_bond_low(
+    participant_bond_wei: int, options: Sequence[OnchainOption], plan: Planned
+) -> None:
     """One stderr line when the bond is below ``security.minimum_participant_bond`` (no failure)."""
     import sys
 
@@ -692,8 +720,8 @@ def _warn_if_bond_low(participant_bond_wei: int, options: Sequence[Any], scenari
 
     line = bond_warning(
         participant_bond_wei,
-        [int(o[1]) for o in options],
-        max_model_value=float(getattr(scenario.valuation, "scale", 0.0)),
+        [o.ratio_wad for o in options],
+        max_model_value=float(getattr(plan.offer.scenario.valuation, "scale", 0.0)),
     )
     if line is not None:
         sys.stderr.write(line + "\n")
@@ -709,17 +737,18 @@ def deploy_scenario(
     dataset: str = "digits",
     test_size: int = 360,
     seed: int = 0,
-    participant_bond_wei: int = 10**16,
-    coordinator_bond_wei: int = 10**17,
-    deadlines: Deadlines = Deadlines(),
+    terms: RoundTerms = RoundTerms(),
     new_round: bool = False,
 ) -> Deployed:
-    """Plan the round (:func:`plan_round`) and deploy it; the record goes to ``deploy_dir``.
-    Idempotent like :func:`deploy` (``new_round`` deploys another round of the same scenario)."""
+    """Plan the round (:func:`modelpact.round.planning.plan_round`) and deploy it; the record
+    goes to ``deploy_dir``. Idempotent like :func:`deploy` (``new_round`` deploys another round
+    of the same scenario)."""
     import tempfile
 
+    from modelpact.round.planning import plan_round
+
     with tempfile.TemporaryDirectory(prefix="modelpact-plan-") as tmp:
-        planned = plan_round(
+        plan = plan_round(
             scenario_path=scenario_path,
             work_dir=Path(tmp),
             dataset=dataset,
@@ -728,25 +757,10 @@ def deploy_scenario(
         )
         return deploy(
             chain,
-            scenario=planned.scenario,
-            scenario_path=scenario_path,
-            scenario_hash=planned.scenario_hash,
-            menu=planned.menu,
-            menu_path=planned.menu_path,
-            test_rows=planned.test_rows,
-            test_path=planned.test_path,
+            plan=plan,
             sender=sender,
-            participant_bond_wei=participant_bond_wei,
-            coordinator_bond_wei=coordinator_bond_wei,
-            record_dir=deploy_dir,
-            record_name=None,
+            terms=terms,
+            publication=Publication(deploy_dir),
             state_dir=state_dir,
-            deadlines=deadlines,
             new_round=new_round,
-            extra={
-                "dataset": dataset,
-                "test_size": test_size,
-                "seed": seed,
-                "models_dir": "models",
-            },
         )

@@ -1,11 +1,13 @@
 """``modelpact demo``: one complete round in one process, with simulated participants.
 
-Solve the scenario, deploy, let N participants (private types drawn from the scenario's type
-distribution, each picking its own best option) commit real digits shards and join from their own
-keys; the coordinator reveals, verifies every delivery against its root, really trains the
-collective model and the reward tiers, and posts them; participants reveal, claim, fetch and verify
-their models; then the independent audit runs (when :mod:`modelpact.audit` provides
-``run_audit``) and a report is written. Every step goes through the real contract on a real EVM.
+The phases, each a function below: plan (the coordinator's own planning,
+:mod:`modelpact.round.planning`, plus N participants whose private types are drawn from the
+scenario, each taking its option by :func:`modelpact.economics.take_option`); deploy; join
+(participants commit real digits shards and join from their own keys); coordinate (the
+coordinator reveals, verifies every delivery against its root, really trains the collective
+model and the reward tiers, and posts them); settle (participants reveal, claim, fetch and verify
+their models); sweep; then the independent audit and the report. Every step goes through the real
+contract on a real EVM.
 """
 
 from __future__ import annotations
@@ -14,23 +16,24 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from numpy.typing import NDArray
 
 from modelpact.chain import Chain, Sender
+from modelpact.chain.backends import ChainKind, ChainSettings, open_chain
 from modelpact.encoding import Phase
 from modelpact.errors import ModelpactError
 from modelpact.round import coordinator as coord
 from modelpact.round import participant as part
-from modelpact.round.handle import RoundHandle
+from modelpact.round.deployed import DeployedRound
+from modelpact.round.planning import DataPlan, MenuPlan, Planned, plan_data, plan_menu
 from modelpact.round.records import DeploymentRecord
 from modelpact.round.report import Check, ParticipantOutcome, RoundReport, TypeInfo, write_report
-from modelpact.round.session import ChainSettings
 
 __all__ = ["DEFAULT_SCENARIO", "DemoConfig", "DemoError", "DemoResult", "run_demo"]
 
@@ -74,6 +77,34 @@ class DemoResult:
 Progress = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class _Cast:
+    """The simulated participants: private type (0-based), the option each takes, its rows."""
+
+    types: tuple[int, ...]
+    choices: tuple[int, ...]
+    counts: tuple[int, ...]
+    shards: tuple[NDArray[np.int64], ...]
+
+
+@dataclass(frozen=True)
+class _Round:
+    """A deployed demo round and who plays it; ``gas`` collects every transaction's gas."""
+
+    chain: Chain
+    deployed: DeployedRound
+    coordinator: LocalAccount
+    accounts: tuple[LocalAccount, ...]
+    state_dir: Path
+    gas: list[int] = field(default_factory=list)
+
+    def state(self, account: LocalAccount) -> part.ParticipantStateFile:
+        return part.participant_state(self.state_dir, self.deployed.record, account.address)
+
+    def coordinator_state(self) -> coord.CoordinatorStateFile:
+        return coord.coordinator_state(self.state_dir, self.deployed.record)
+
+
 def _scenario_for(path: Path, participants: int, out: Path) -> Path:
     """The scenario file to publish: ``path`` with ``participants`` replaced when it differs."""
     from modelpact.scenario import load_scenario
@@ -102,17 +133,294 @@ def _participant_key(seed: int, index: int) -> LocalAccount:
     return account
 
 
+def _take_options(offer: MenuPlan, participants: int, seed: int) -> tuple[list[int], list[int]]:
+    """Draw each participant's private type; each takes its option by the one rule
+    (:func:`modelpact.economics.take_option`), knowing the option designed for its type."""
+    from modelpact.economics import option_utilities, take_option
+
+    scenario, menu = offer.scenario, offer.menu
+    rng = np.random.default_rng(seed)
+    types = [
+        int(k) for k in rng.choice(scenario.n_types, size=participants, p=scenario.probabilities)
+    ]
+    own = {o.type - 1: j for j, o in enumerate(menu.offered)}
+    choices = [
+        take_option(option_utilities(menu, float(scenario.costs[k])), own=own.get(k)) for k in types
+    ]
+    return types, choices
+
+
+def _plan(config: DemoConfig, out: Path, progress: Progress) -> tuple[Planned, _Cast]:
+    """The coordinator's planning on the demo's scenario, and the cast with its data shards."""
+    from modelpact.ml.datasets import shard_pool
+
+    progress("solving the scenario")
+    scenario_path = _scenario_for(config.scenario, config.participants, out)
+    offer = plan_menu(scenario_path=scenario_path, work_dir=out)
+    types, choices = _take_options(offer, config.participants, config.seed)
+    counts = [round(offer.menu.offered[j].m) for j in choices]
+    progress("splitting the dataset into a public test set and participant shards")
+    data: DataPlan = plan_data(
+        dataset=config.dataset,
+        test_size=config.test_size,
+        seed=config.seed,
+        work_dir=out,
+        generated_size=config.test_size + sum(counts) + 64,  # only the generated dataset
+    )
+    shards = shard_pool(data.pool_rows, counts, seed=config.seed)
+    cast = _Cast(tuple(types), tuple(choices), tuple(counts), tuple(shards))
+    return Planned(offer, data), cast
+
+
+def _fund(chain: Chain, funder: Sender, to: str, amount: int) -> None:
+    from modelpact.chain import transfer, wait_for_receipt
+
+    wait_for_receipt(chain, transfer(chain, funder, to, amount), action="fund")
+
+
+def _deploy(
+    chain: Chain, config: DemoConfig, plan: Planned, out: Path, progress: Progress
+) -> _Round:
+    """Fund the coordinator and every participant from a dev account; deploy the round."""
+    funder = chain.accounts[0]
+    coordinator = _participant_key(config.seed, 10**6)
+    _fund(chain, funder, coordinator.address, config.coordinator_bond_wei + 10**18)
+    progress(f"deploying on {config.settings.label} (chain id {chain.chain_id})")
+    deployed = coord.deploy(
+        chain,
+        plan=plan,
+        sender=coordinator,
+        terms=coord.RoundTerms(
+            participant_bond_wei=config.participant_bond_wei,
+            coordinator_bond_wei=config.coordinator_bond_wei,
+        ),
+        publication=coord.Publication(out, "deployment.json"),
+        state_dir=out / "state",
+    )
+    accounts = tuple(_participant_key(config.seed, i) for i in range(config.participants))
+    for account in accounts:
+        _fund(chain, funder, account.address, config.participant_bond_wei + 10**17)
+    run = _Round(chain, deployed.bind(chain), coordinator, accounts, out / "state")
+    run.gas.append(deployed.gas_used)
+    return run
+
+
+def _join_all(run: _Round, cast: _Cast, config: DemoConfig, out: Path) -> Path:
+    """Every participant commits its shard (delivered to the inbox) and joins."""
+    from modelpact.ml.datasets import save_rows
+
+    inbox = out / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    for i, account in enumerate(run.accounts):
+        state = run.state(account)
+        data_file = save_rows(inbox / f"{account.address}.npy", cast.shards[i])
+        part.commit_dataset(state, dataset=data_file, spec_name=config.dataset)
+        joined = part.join(run.deployed, state, account=account, option_id=cast.choices[i])
+        run.gas.append(joined.gas_used)
+    return inbox
+
+
+def _coordinate(
+    run: _Round, plan: Planned, config: DemoConfig, inbox: Path, out: Path
+) -> tuple[coord.PostResult, list[coord.Delivery]]:
+    """The coordinator reveals, verifies every delivery, trains and posts the models."""
+    cstate = run.coordinator_state()
+    revealed = coord.reveal_coordinator(run.deployed, cstate, sender=run.coordinator)
+    run.gas.append(revealed.gas_used)
+    deliveries = coord.ingest(
+        run.deployed,
+        files=coord.inbox_files(inbox),
+        delivered_dir=out / "delivered",
+        spec_name=config.dataset,
+    )
+    posted = coord.train_and_post(
+        run.deployed,
+        cstate,
+        deliveries=deliveries,
+        test_rows=plan.data.test_rows,
+        models_dir=out / "models",
+        sender=run.coordinator,
+        seed=config.seed,
+        tier_mode=config.tiers,
+        lottery_tiers=config.lottery_tiers,
+    )
+    run.gas.append(posted.gas_used)
+    return posted, deliveries
+
+
+def _settle_one(
+    run: _Round, account: LocalAccount, plan: Planned, out: Path, dataset: str, test_root: bytes
+) -> tuple[part.ClaimResult, bool]:
+    """One participant claims, then fetches and verifies its model (rung 0: nothing to fetch)."""
+    state = run.state(account)
+    claimed = part.claim(run.deployed, state, account=account)
+    run.gas.append(claimed.gas_used)
+    if claimed.rung == 0:
+        return claimed, True
+    model_file = part.fetch_model(
+        state, models_dir=out / "models", out=out / "received" / f"{account.address}.bin"
+    )
+    verified = part.verify_model(
+        state,
+        model_file=model_file,
+        test_set=plan.data.test_path,
+        test_set_root=test_root,
+        spec_name=dataset,
+    )
+    return claimed, verified.ok
+
+
+def _settle(
+    run: _Round, cast: _Cast, plan: Planned, config: DemoConfig, out: Path
+) -> list[ParticipantOutcome]:
+    """Participants reveal, then claim, fetch and verify: one outcome each."""
+    for account in run.accounts:
+        run.gas.append(part.reveal(run.deployed, run.state(account), account=account).gas_used)
+    scenario, offered = plan.offer.scenario, plan.offer.menu.offered
+    value_scale = float(scenario.valuation(np.array([1.0]))[0])
+    test_root = run.deployed.contract.config().test_set_commitment
+    outcomes = []
+    for i, account in enumerate(run.accounts):
+        claimed, verified = _settle_one(run, account, plan, out, config.dataset, test_root)
+        received_accuracy = claimed.accuracy_wad / 10**18
+        cost = float(scenario.costs[cast.types[i]])
+        outcomes.append(
+            ParticipantOutcome(
+                index=i,
+                address=account.address,
+                type_index=cast.types[i] + 1,
+                cost=cost,
+                option_id=cast.choices[i],
+                data_count=cast.counts[i],
+                promised_value=offered[cast.choices[i]].t,
+                target_accuracy=claimed.target_accuracy_wad / 10**18,
+                received_accuracy=received_accuracy,
+                received_value=value_scale * received_accuracy,
+                rung=claimed.rung,
+                model_hash=claimed.model_hash,
+                utility=value_scale * received_accuracy - cost * cast.counts[i],
+                verified=verified,
+            )
+        )
+    return outcomes
+
+
+def _sweep(run: _Round, config: DemoConfig, progress: Progress) -> int | None:
+    """After the claim deadline, sweep what is left; None when the clock cannot be moved."""
+    if config.settings.kind is ChainKind.RPC or not config.sweep:
+        return None
+    progress("after the claim deadline: sweep what is left to the coordinator")
+    run.chain.advance_time_to(run.deployed.contract.config().deadlines.claim + 1)
+    if run.deployed.phase() != Phase.CLOSED:
+        return 0
+    _, swept, sweep_gas = coord.sweep(run.deployed, run.coordinator_state(), sender=run.coordinator)
+    run.gas.append(sweep_gas)
+    return swept
+
+
+def _checks(
+    run: _Round,
+    plan: Planned,
+    posted: coord.PostResult,
+    deliveries: list[coord.Delivery],
+    outcomes: list[ParticipantOutcome],
+    swept: int | None,
+) -> list[Check]:
+    """The demo's own checks (the audit adds its verdict after them)."""
+    report, n = plan.offer.report, len(run.accounts)
+    collective = posted.collective.accuracy_wad / 10**18
+    return [
+        Check(
+            "menu passes the checker (IR, IC, budget)",
+            bool(report.ok),
+            f"largest violation {report.worst:.2e} (tolerance {report.tolerance:g})",
+        ),
+        Check(
+            "every delivery matched its committed root and row count",
+            len(deliveries) == n,
+            f"{len(deliveries)}/{n} verified",
+        ),
+        Check(
+            "every received model verified (hash, accuracy on the public test set)",
+            all(o.verified for o in outcomes),
+            f"{sum(o.verified for o in outcomes)}/{len(outcomes)} verified",
+        ),
+        Check(
+            "no reward above the collective model (budget constraint)",
+            all(o.received_accuracy <= collective for o in outcomes),
+            f"collective accuracy {collective:.4f}",
+        ),
+        Check(
+            "contract balance is zero after the sweep",
+            swept is None or run.deployed.contract.balance() == 0,
+            f"swept {swept} wei"
+            if swept is not None
+            else "not checked: no sweep (a --rpc node's clock cannot be advanced)",
+        ),
+    ]
+
+
+def _type_infos(plan: Planned) -> list[TypeInfo]:
+    from modelpact.economics import reservation_utility
+
+    scenario = plan.offer.scenario
+    infos = []
+    for k in range(scenario.n_types):
+        cost = float(scenario.costs[k])
+        f, _ = reservation_utility(scenario.accuracy, scenario.valuation, cost)
+        infos.append(TypeInfo(k + 1, cost, float(scenario.probabilities[k]), f))
+    return infos
+
+
+def _report(
+    run: _Round,
+    config: DemoConfig,
+    plan: Planned,
+    posted: coord.PostResult,
+    outcomes: list[ParticipantOutcome],
+    checks: list[Check],
+    started: float,
+) -> RoundReport:
+    scenario, offered = plan.offer.scenario, plan.offer.menu.offered
+    value_scale = float(scenario.valuation(np.array([1.0]))[0])
+    collective = posted.collective.accuracy_wad / 10**18
+    record = run.deployed.record
+    return RoundReport(
+        chain=config.settings.label,
+        chain_id=record.chain_id,
+        address=str(record.address),
+        participants=config.participants,
+        seed=config.seed,
+        collective_accuracy=collective,
+        collective_value=value_scale * collective,
+        predicted_accuracy=run.deployed.contract.predicted_accuracy(posted.total_rows) / 10**18,
+        scenario_predicted_accuracy=_curve_accuracy(plan, posted.total_rows),
+        tier_mode=posted.tier_mode,
+        tiers_posted=len(posted.tiers),
+        models_trained=posted.models_trained,
+        total_data=run.deployed.contract.total_data(),
+        total_gas=sum(run.gas),
+        wall_seconds=time.perf_counter() - started,
+        menu=[
+            {
+                "option_id": float(j),
+                "type": float(o.type),
+                "data_count": float(round(o.m)),
+                "promised_value": o.t,
+                "budget_value": o.t_bar,
+                "ratio": o.ratio,
+            }
+            for j, o in enumerate(offered)
+        ],
+        types=_type_infos(plan),
+        outcomes=outcomes,
+        checks=checks,
+    )
+
+
 def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> DemoResult:
     """Run a whole round; write ``deployment.json``, published files, delivered data, models,
     the test set and the report into ``config.out_dir``. The report's checks say if all passed."""
-    from modelpact.checker import check_menu
-    from modelpact.economics import best_option, reservation_utility
-    from modelpact.menu import write_menu_json
-    from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
-    from modelpact.optimizer import integerize_menu, solve
-    from modelpact.round.session import open_chain
-    from modelpact.scenario import load_scenario, scenario_sha256
-
     if config.tiers not in coord.TIER_MODES:
         raise DemoError(
             f"unknown tier mode {config.tiers!r}", hint="use --tiers deterministic or lottery"
@@ -120,234 +428,25 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
     started = time.perf_counter()
     out = config.out_dir.resolve()
     _clear_output(out)
-    gas: list[int] = []
-
-    progress("solving the scenario")
-    scenario_path = _scenario_for(config.scenario, config.participants, out)
-    scenario = load_scenario(scenario_path)
-    continuous = solve(scenario)
-    menu = integerize_menu(scenario, continuous)
-    violations = check_menu(scenario, menu)
-    menu_path = out / "menu.json"
-    write_menu_json(menu, menu_path)
-
-    rng = np.random.default_rng(config.seed)
-    types = rng.choice(scenario.n_types, size=config.participants, p=scenario.probabilities)
-    offered = menu.offered
-    choices = [
-        part.pick_option(best_option(menu, float(scenario.costs[k]))[1].tolist()) for k in types
-    ]
-    counts = [round(offered[j].m) for j in choices]
-
-    progress("splitting the dataset into a public test set and participant shards")
-    size = config.test_size + sum(counts) + 64  # only used by the generated dataset
-    rows = load_dataset(config.dataset, generated_size=size, seed=config.seed)
-    split = split_test(rows, test_size=config.test_size, seed=config.seed)
-    test_path = save_rows(out / "test_set.npy", split.test)
-    shards = shard_pool(split.pool, counts, seed=config.seed)
-
+    plan, cast = _plan(config, out, progress)
     with open_chain(config.settings) as chain:
-        node = chain.chain
-        funder = chain.funded_accounts[0]
-        coordinator_account = _participant_key(config.seed, 10**6)
-        _fund(node, funder, coordinator_account.address, config.coordinator_bond_wei + 10**18)
-
-        progress(f"deploying on {config.settings.label} (chain id {node.chain_id})")
-        deployed = coord.deploy(
-            node,
-            scenario=scenario,
-            scenario_path=scenario_path,
-            scenario_hash=bytes.fromhex(scenario_sha256(scenario)),
-            menu=menu,
-            menu_path=menu_path,
-            test_rows=split.test,
-            test_path=test_path,
-            sender=coordinator_account,
-            participant_bond_wei=config.participant_bond_wei,
-            coordinator_bond_wei=config.coordinator_bond_wei,
-            record_dir=out,
-            record_name="deployment.json",
-            state_dir=out / "state",
-            extra={"dataset": config.dataset, "models_dir": "models", "seed": config.seed},
-        )
-        record = deployed.record
-        gas.append(deployed.gas_used)
-        handle = RoundHandle.open(node, record)
-        cstate = coord.coordinator_state(out / "state", record)
-
-        accounts = [_participant_key(config.seed, i) for i in range(config.participants)]
-        inbox = out / "inbox"
-        inbox.mkdir(parents=True, exist_ok=True)
+        run = _deploy(chain, config, plan, out, progress)
         progress(f"{config.participants} participants commit their data and join")
-        for i, account in enumerate(accounts):
-            _fund(node, funder, account.address, config.participant_bond_wei + 10**17)
-            state = part.participant_state(out / "state", record, account.address)
-            data_file = save_rows(inbox / f"{account.address}.npy", shards[i])
-            part.commit_dataset(state, dataset=data_file, spec_name=config.dataset)
-            joined = part.join(handle, state, account=account, option_id=choices[i])
-            gas.append(joined.gas_used)
-
+        inbox = _join_all(run, cast, config, out)
         progress("coordinator reveals, verifies deliveries, trains and posts the models")
-        coord.reveal_coordinator(handle, cstate, sender=coordinator_account)
-        gas.append(_last_gas(handle, cstate.get("reveal_tx"), "revealCoordinator"))
-        deliveries = coord.ingest(
-            handle,
-            files=coord.inbox_files(inbox),
-            delivered_dir=out / "delivered",
-            spec_name=config.dataset,
-        )
-        posted = coord.train_and_post(
-            handle,
-            cstate,
-            deliveries=deliveries,
-            test_rows=split.test,
-            models_dir=out / "models",
-            sender=coordinator_account,
-            seed=config.seed,
-            tier_mode=config.tiers,
-            lottery_tiers=config.lottery_tiers,
-        )
-        gas.append(posted.gas_used)
+        posted, deliveries = _coordinate(run, plan, config, inbox, out)
         progress(
             f"{config.tiers} tiers: {len(posted.tiers)} reward models below the collective one, "
             f"{posted.models_trained} models trained"
         )
-
         progress("participants reveal, claim, fetch and verify their models")
-        for account in accounts:
-            state = part.participant_state(out / "state", record, account.address)
-            gas.append(part.reveal(handle, state, account=account).gas_used)
-        outcomes: list[ParticipantOutcome] = []
-        verifications: list[bool] = []
-        received_wads: list[int] = []
-        value_scale = float(scenario.valuation(np.array([1.0]))[0])
-        test_root = handle.round.config().test_set_commitment
-        for i, account in enumerate(accounts):
-            state = part.participant_state(out / "state", record, account.address)
-            claimed = part.claim(handle, state, account=account)
-            gas.append(claimed.gas_used)
-            received_wads.append(claimed.accuracy_wad)
-            verified = True
-            if claimed.rung > 0:
-                model_file = part.fetch_model(
-                    state,
-                    models_dir=out / "models",
-                    out=out / "received" / f"{account.address}.bin",
-                )
-                result = part.verify_model(
-                    state,
-                    model_file=model_file,
-                    test_set=test_path,
-                    test_set_root=test_root,
-                    spec_name=config.dataset,
-                )
-                verified = result.ok
-            verifications.append(verified)
-            option = offered[choices[i]]
-            received_accuracy = claimed.accuracy_wad / 10**18
-            received_value = value_scale * received_accuracy
-            cost = float(scenario.costs[types[i]])
-            outcomes.append(
-                ParticipantOutcome(
-                    index=i,
-                    address=account.address,
-                    type_index=int(types[i]) + 1,
-                    cost=cost,
-                    option_id=choices[i],
-                    data_count=counts[i],
-                    promised_value=option.t,
-                    target_accuracy=claimed.target_accuracy_wad / 10**18,
-                    received_accuracy=received_accuracy,
-                    received_value=received_value,
-                    rung=claimed.rung,
-                    model_hash=claimed.model_hash,
-                    utility=received_value - cost * counts[i],
-                    verified=verified,
-                )
-            )
-
-        swept = 0
-        if config.settings.kind != "rpc" and config.sweep:
-            progress("after the claim deadline: sweep what is left to the coordinator")
-            claim_deadline = handle.round.config().deadlines.claim
-            chain.advance_time_to(claim_deadline + 1)
-            if handle.phase() == Phase.CLOSED:
-                _, swept, sweep_gas = coord.sweep(handle, cstate, sender=coordinator_account)
-                gas.append(sweep_gas)
-
-        checks = [
-            Check(
-                "menu passes the checker (IR, IC, budget)",
-                bool(violations.ok),
-                f"largest violation {violations.worst:.2e} (tolerance {violations.tolerance:g})",
-            ),
-            Check(
-                "every delivery matched its committed root and row count",
-                len(deliveries) == config.participants,
-                f"{len(deliveries)}/{config.participants} verified",
-            ),
-            Check(
-                "every received model verified (hash, accuracy on the public test set)",
-                all(verifications),
-                f"{sum(verifications)}/{len(verifications)} verified",
-            ),
-            Check(
-                "no reward above the collective model (budget constraint)",
-                all(wad <= posted.collective.accuracy_wad for wad in received_wads),
-                f"collective accuracy {posted.collective.accuracy_wad / 10**18:.4f}",
-            ),
-            Check(
-                "contract balance is zero after the sweep",
-                not config.sweep or config.settings.kind == "rpc" or handle.round.balance() == 0,
-                f"swept {swept} wei"
-                if config.sweep and config.settings.kind != "rpc"
-                else "not checked: no sweep (a --rpc node's clock cannot be advanced)",
-            ),
-        ]
+        outcomes = _settle(run, cast, plan, config, out)
+        swept = _sweep(run, config, progress)
+        checks = _checks(run, plan, posted, deliveries, outcomes, swept)
         checks.extend(_audit(chain, out, config.dataset, progress))
-
-        status = coord.round_status(handle)
-        types_info = []
-        for k in range(scenario.n_types):
-            f, _ = reservation_utility(
-                scenario.accuracy, scenario.valuation, float(scenario.costs[k])
-            )
-            types_info.append(
-                TypeInfo(k + 1, float(scenario.costs[k]), float(scenario.probabilities[k]), f)
-            )
-        report = RoundReport(
-            chain=config.settings.label,
-            chain_id=record.chain_id,
-            address=str(record.address),
-            participants=config.participants,
-            seed=config.seed,
-            collective_accuracy=posted.collective.accuracy_wad / 10**18,
-            collective_value=value_scale * posted.collective.accuracy_wad / 10**18,
-            predicted_accuracy=handle.round.predicted_accuracy(posted.total_rows) / 10**18,
-            scenario_predicted_accuracy=_curve_accuracy(scenario, posted.total_rows),
-            tier_mode=posted.tier_mode,
-            tiers_posted=len(posted.tiers),
-            models_trained=posted.models_trained,
-            total_data=status.total_data,
-            total_gas=sum(gas),
-            wall_seconds=time.perf_counter() - started,
-            menu=[
-                {
-                    "option_id": float(j),
-                    "type": float(o.type),
-                    "data_count": float(round(o.m)),
-                    "promised_value": o.t,
-                    "budget_value": o.t_bar,
-                    "ratio": o.ratio,
-                }
-                for j, o in enumerate(offered)
-            ],
-            types=types_info,
-            outcomes=outcomes,
-            checks=checks,
-        )
+        report = _report(run, config, plan, posted, outcomes, checks, started)
     paths = write_report(out, report)
-    return DemoResult(report=report, record=record, out_dir=out, paths=paths)
+    return DemoResult(report=report, record=run.deployed.record, out_dir=out, paths=paths)
 
 
 def _clear_output(out: Path) -> None:
@@ -369,31 +468,21 @@ def _clear_output(out: Path) -> None:
 _MARKER = ".modelpact-demo"
 
 
-def _fund(chain: Chain, funder: Sender, to: str, amount: int) -> None:
-    from modelpact.chain import transfer, wait_for_receipt
-
-    wait_for_receipt(chain, transfer(chain, funder, to, amount), action="fund")
-
-
-def _last_gas(handle: RoundHandle, tx_hash: str | None, action: str) -> int:
-    result = handle.recorded(tx_hash, action=action)
-    return result.gas_used if result is not None else 0
-
-
-def _curve_accuracy(scenario: Any, rows: int) -> float:
+def _curve_accuracy(plan: Planned, rows: int) -> float:
     """The scenario's accuracy function a(x) at ``rows`` (what the economics predicted)."""
-    return float(np.asarray(scenario.accuracy(np.array([float(rows)])), dtype=np.float64)[0])
+    accuracy = plan.offer.scenario.accuracy(np.array([float(rows)]))
+    return float(np.asarray(accuracy, dtype=np.float64)[0])
 
 
-def _audit(chain: Any, out: Path, dataset: str, progress: Progress) -> list[Check]:
-    """Run the independent audit (:func:`modelpact.audit.run_audit`, issue 5) on the round's
-    record and published files; each failed audit check becomes a failed demo check."""
+def _audit(chain: Chain, out: Path, dataset: str, progress: Progress) -> list[Check]:
+    """Run the independent audit (:func:`modelpact.audit.run_audit`) on the round's record and
+    published files; each failed audit check becomes a failed demo check."""
     from modelpact.audit import run_audit
 
     progress("running the independent audit")
     result = run_audit(
         deployment=out / "deployment.json",
-        chain=chain.audit_chain(),
+        chain=chain,
         rpc_url=chain.rpc_url,
         data_dir=out / "delivered",
         models_dir=out / "models",

@@ -1,10 +1,11 @@
 """A participant's side of a round: menu and best option, dataset commitment, join, reveal,
 claim, fetch and verify the received model.
 
-Every step keeps its progress in a :class:`~modelpact.round.state.JsonState` file per participant
-and deployment, and records a transaction's hash before waiting for it. A re-run looks at the
-recorded transaction and at the chain first, so it never joins twice, never loses a bond, and
-never forgets a secret it has committed to.
+Every step keeps its progress in a :class:`~modelpact.round.state.ParticipantProgress` file per
+participant and deployment, and records a transaction's hash before waiting for it
+(:meth:`~modelpact.round.deployed.DeployedRound.send_recorded`). A re-run looks at the recorded
+transaction and at the chain first, so it never joins twice, never loses a bond, and never forgets
+a secret it has committed to.
 """
 
 from __future__ import annotations
@@ -13,19 +14,19 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
-from modelpact.chain import RoundEvent, TxResult
-from modelpact.encoding import Phase
+from modelpact.chain import RoundContract, RoundEvent, TxResult
+from modelpact.economics import TIE_TOLERANCE, take_option, worth_joining
+from modelpact.encoding import Phase, RoundConfig
 from modelpact.errors import ModelpactError
 from modelpact.round import _protocol
-from modelpact.round.handle import RoundHandle
+from modelpact.round.deployed import DeployedRound, StepResult
 from modelpact.round.records import DeploymentRecord, file_sha256
-from modelpact.round.state import JsonState
+from modelpact.round.state import ParticipantProgress, StateFile
 
 __all__ = [
     "AlreadyClaimedError",
@@ -35,6 +36,7 @@ __all__ = [
     "OptionOutOfRangeError",
     "OptionView",
     "ParticipantError",
+    "ParticipantStateFile",
     "StepResult",
     "VerifyResult",
     "WithdrawResult",
@@ -46,6 +48,7 @@ __all__ = [
     "deliver",
     "fetch_model",
     "join",
+    "joining_pays",
     "menu_view",
     "outside_option",
     "participant_state",
@@ -98,15 +101,6 @@ class CommitResult:
 
 
 @dataclass(frozen=True)
-class StepResult:
-    """The outcome of join or reveal: the transaction and whether it had already happened."""
-
-    tx_hash: str | None
-    already_done: bool
-    gas_used: int
-
-
-@dataclass(frozen=True)
 class ClaimResult:
     """What a claim recorded on chain."""
 
@@ -138,19 +132,25 @@ class VerifyResult:
         return self.hash_ok and self.accuracy_ok and self.test_set_ok
 
 
-def participant_state(state_dir: Path, record: DeploymentRecord, account: str) -> JsonState:
+ParticipantStateFile = StateFile[ParticipantProgress]
+"""A participant's state file for one round."""
+
+
+def participant_state(
+    state_dir: Path, record: DeploymentRecord, account: str
+) -> ParticipantStateFile:
     """The state file of ``account`` in the round of ``record``."""
     path = state_dir / "participants" / f"{record.chain_id}-{record.address}-{account}.json"
-    return JsonState(
-        path, identity=(("deployment", str(record.address)), ("account", str(account)))
+    return StateFile(
+        path, ParticipantProgress, deployment=str(record.address), account=str(account)
     )
 
 
-def menu_view(handle: RoundHandle, *, cost: float | None) -> list[OptionView]:
+def menu_view(deployed: DeployedRound, *, cost: float | None) -> list[OptionView]:
     """The on-chain menu, with the utility t - cost * m of each option when ``cost`` is given."""
     wad = _protocol.WAD
     views = []
-    for option_id, option in enumerate(handle.round.options()):
+    for option_id, option in enumerate(deployed.contract.options()):
         promised = option.promised_value_wad / wad
         views.append(
             OptionView(
@@ -165,19 +165,12 @@ def menu_view(handle: RoundHandle, *, cost: float | None) -> list[OptionView]:
     return views
 
 
-TIE_TOLERANCE = 1e-6
-"""Utilities within this many value units of the best count as ties (IC constraints bind)."""
-
-
 def pick_option(utilities: Sequence[float], *, tolerance: float = TIE_TOLERANCE) -> int:
-    """The option a utility maximiser picks: the best utility, ties (within ``tolerance``) broken
-    toward the larger contribution (the highest option id), as in the paper's convention that an
-    indifferent agent takes the option designed for its type (downward ICs bind at the optimum,
-    so floating-point noise must not push a type onto the option of the type above it)."""
+    """The option a wallet takes: :func:`modelpact.economics.take_option` (the one rule the
+    demo and the simulator use too) for a participant who knows its cost but not its type."""
     if not utilities:
         raise ParticipantError("the menu has no options", hint="check the deployment")
-    best = max(utilities)
-    return max(i for i, u in enumerate(utilities) if u >= best - tolerance)
+    return take_option(utilities, tolerance=tolerance)
 
 
 def best_option_id(options: Sequence[OptionView]) -> int | None:
@@ -187,8 +180,18 @@ def best_option_id(options: Sequence[OptionView]) -> int | None:
     return pick_option([float(o.utility) for o in options if o.utility is not None])
 
 
+def joining_pays(utility: float, outside: float) -> bool:
+    """Whether the best option beats the outside option (training alone, or 0), within the
+    same tie tolerance as the choice (:func:`modelpact.economics.worth_joining`)."""
+    return worth_joining(utility, outside)
+
+
 def commit_dataset(
-    state: JsonState, *, dataset: Path, spec_name: str, generated_features: int | None = None
+    state: ParticipantStateFile,
+    *,
+    dataset: Path,
+    spec_name: str,
+    generated_features: int | None = None,
 ) -> CommitResult:
     """Validate ``dataset`` (CSV or .npy), keep a private copy, compute its Merkle root.
 
@@ -204,7 +207,7 @@ def commit_dataset(
     )
     rows = load_rows(dataset, spec)
     root = _protocol.data_root(rows)
-    if current.get("join_tx") and current.get("data_root") != "0x" + root.hex():
+    if current.join_tx and current.data_root != "0x" + root.hex():
         raise ParticipantError(
             "this account already sent a join with another dataset",
             hint="keep the committed dataset; a round accepts one dataset per account",
@@ -222,111 +225,103 @@ def commit_dataset(
     return CommitResult(data_root="0x" + root.hex(), row_count=int(rows.shape[0]), rows_file=copy)
 
 
-def _receipt_gas(result: TxResult | None) -> int:
-    return result.gas_used if result is not None else 0
-
-
-def _send(
-    handle: RoundHandle,
-    state: JsonState,
-    key: str,
-    fn: str,
-    *args: Any,
-    sender: LocalAccount,
-    value: int = 0,
-) -> TxResult:
-    """Send ``fn(*args)``, recording the hash under ``key`` before waiting; reverts raise
-    :class:`modelpact.chain.ContractRevertError` with the contract's named error."""
-    return handle.send_recorded(
-        fn, sender, *args, value=value, record=lambda tx: state.update(**{key: tx})
-    )
-
-
 def join(
-    handle: RoundHandle, state: JsonState, *, account: LocalAccount, option_id: int
+    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount, option_id: int
 ) -> StepResult:
     """Join with ``option_id`` and the committed dataset, posting the bond. Safe to re-run."""
-    current = state.load()
-    done = handle.recorded(current.get("join_tx"), action="join")
+    done = deployed.already_done(state.slot("join_tx"), "join")
     if done is not None:
-        return StepResult(current["join_tx"], True, _receipt_gas(done))
-    if handle.is_participant(account.address):
-        return StepResult(current.get("join_tx"), True, 0)
-    rc = handle.round
-    count = rc.option_count()
+        return done
+    if deployed.is_participant(account.address):
+        return StepResult(state.load().join_tx, True, 0)
+    rc = deployed.contract
+    required = _required_rows(rc.option_count(), rc, option_id)
+    current = state.load()
+    if current.data_root is None or current.row_count is None:
+        raise ParticipantError(
+            "no dataset committed for this round", hint="run `participant commit --data FILE` first"
+        )
+    if current.row_count != required:
+        raise WrongRowCountError(
+            f"the committed dataset has {current.row_count} rows but option {option_id} "
+            f"requires exactly {required}",
+            hint=f"commit a dataset of {required} rows or pick the option that matches",
+        )
+    config = _open_for_joining(deployed)
+    secret_hex = current.secret
+    if secret_hex is None:
+        secret_hex = "0x" + _protocol.new_secret().hex()
+        state.update(secret=secret_hex)  # before anything is sent: never commit to a lost secret
+    commitment = _protocol.participant_commitment(
+        bytes(HexBytes(secret_hex)), account.address, deployed.address, deployed.record.chain_id
+    )
+    state.update(option_id=option_id, commitment="0x" + commitment.hex())
+    call = rc.join.call(
+        option_id=option_id,
+        data_root=bytes(HexBytes(current.data_root)),
+        row_count=required,
+        commitment=commitment,
+        value=config.participant_bond,
+    )
+    result = deployed.send_recorded(call, account, state.slot("join_tx"))
+    return StepResult(result.tx_hash, False, result.gas_used)
+
+
+def _required_rows(count: int, rc: RoundContract, option_id: int) -> int:
+    """The rows option ``option_id`` asks for; an id outside the menu is one clear error."""
     if not 0 <= option_id < count:
         raise OptionOutOfRangeError(
             f"option {option_id} does not exist: the menu has options 0..{count - 1}",
             hint="pick an option id shown by `participant menu`",
         )
-    if "data_root" not in current:
-        raise ParticipantError(
-            "no dataset committed for this round", hint="run `participant commit --data FILE` first"
-        )
-    required = rc.option(option_id).data_count
-    if int(current["row_count"]) != required:
-        raise WrongRowCountError(
-            f"the committed dataset has {current['row_count']} rows but option {option_id} "
-            f"requires exactly {required}",
-            hint=f"commit a dataset of {required} rows or pick the option that matches",
-        )
-    phase = handle.phase()
-    config = rc.config()
+    return rc.option(option_id).data_count
+
+
+def _open_for_joining(deployed: DeployedRound) -> RoundConfig:
+    """The round's config when it still accepts joins; else :class:`JoinClosedError`."""
+    phase = deployed.phase()
+    config = deployed.contract.config()
     if phase != Phase.JOIN:
         raise JoinClosedError(
             f"joining is closed (phase {phase.name.lower()}, join deadline "
-            f"{config.deadlines.join}, {rc.joined_count()}/{config.capacity} joined)",
+            f"{config.deadlines.join}, {deployed.contract.joined_count()}/{config.capacity} "
+            "joined)",
             hint="this round no longer accepts participants; nothing was sent",
         )
-    secret_hex = current.get("secret")
-    if secret_hex is None:
-        secret_hex = "0x" + _protocol.new_secret().hex()
-        state.update(secret=secret_hex)  # before anything is sent: never commit to a lost secret
-    commitment = _protocol.participant_commitment(
-        bytes(HexBytes(secret_hex)), account.address, handle.address, handle.record.chain_id
-    )
-    state.update(option_id=option_id, commitment="0x" + commitment.hex())
-    result = _send(
-        handle,
-        state,
-        "join_tx",
-        "join",
-        option_id,
-        bytes(HexBytes(current["data_root"])),
-        required,
-        commitment,
-        sender=account,
-        value=config.participant_bond,
-    )
-    return StepResult(result.tx_hash, False, result.gas_used)
+    return config
 
 
-def reveal(handle: RoundHandle, state: JsonState, *, account: LocalAccount) -> StepResult:
-    """Reveal the committed secret (Reveal phase). Safe to re-run."""
-    current = state.load()
-    done = handle.recorded(current.get("reveal_tx"), action="reveal")
-    if done is not None:
-        return StepResult(current["reveal_tx"], True, _receipt_gas(done))
-    if not handle.is_participant(account.address):
+def _joined(deployed: DeployedRound, account: LocalAccount) -> None:
+    if not deployed.is_participant(account.address):
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="join first (`participant join`)"
         )
-    if handle.round.participant(account.address).revealed:
-        return StepResult(current.get("reveal_tx"), True, 0)
-    if "secret" not in current:
+
+
+def reveal(
+    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+) -> StepResult:
+    """Reveal the committed secret (Reveal phase). Safe to re-run."""
+    done = deployed.already_done(state.slot("reveal_tx"), "reveal")
+    if done is not None:
+        return done
+    _joined(deployed, account)
+    current = state.load()
+    if deployed.contract.participant(account.address).revealed:
+        return StepResult(current.reveal_tx, True, 0)
+    if current.secret is None:
         raise ParticipantError(
             "the local state has no secret for this round",
             hint="run reveal with the --state-dir used for join (the secret is kept there)",
         )
-    phase = handle.phase()
+    phase = deployed.phase()
     if phase != Phase.REVEAL:
         raise ParticipantError(
             f"the round is in phase {phase.name.lower()}, reveals happen in phase reveal",
             hint="wait until the coordinator posted the models (`coordinator status`)",
         )
-    result = _send(
-        handle, state, "reveal_tx", "reveal", bytes(HexBytes(current["secret"])), sender=account
-    )
+    call = deployed.contract.reveal.call(bytes(HexBytes(current.secret)))
+    result = deployed.send_recorded(call, account, state.slot("reveal_tx"))
     return StepResult(result.tx_hash, False, result.gas_used)
 
 
@@ -334,72 +329,64 @@ def _event(result: TxResult, name: str) -> RoundEvent | None:
     return next((e for e in result.events if e.name == name), None)
 
 
-def _claimed_event(result: TxResult) -> dict[str, Any]:
-    event = _event(result, "Claimed")
-    if event is None:
-        raise ParticipantError("the claim transaction has no Claimed event", hint="report a bug")
-    return dict(event.args)
-
-
-def claim(handle: RoundHandle, state: JsonState, *, account: LocalAccount) -> ClaimResult:
+def claim(
+    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+) -> ClaimResult:
     """Claim: record the assigned rung and take back the bond. A second claim is an error."""
-    current = state.load()
-    done = handle.recorded(current.get("claim_tx"), action="claim")
-    if done is not None and "claim_rung" not in current:
-        _store_claim(state, _claimed_event(done))  # crashed between send and bookkeeping
-        return _claim_result(state.load(), done)
-    if not handle.is_participant(account.address):
-        raise ParticipantError(
-            f"{account.address} has not joined this round", hint="join first (`participant join`)"
-        )
-    if handle.round.participant(account.address).claimed:
+    done = deployed.recorded(state.slot("claim_tx"), "claim")
+    if done is not None and state.load().claim_rung is None:
+        return _store_claim(state, done)  # crashed between send and bookkeeping
+    _joined(deployed, account)
+    if deployed.contract.participant(account.address).claimed:
+        tx = state.load().claim_tx
         raise AlreadyClaimedError(
-            f"{account.address} already claimed"
-            + (f" (tx {current['claim_tx']})" if current.get("claim_tx") else ""),
+            f"{account.address} already claimed" + (f" (tx {tx})" if tx else ""),
             hint="nothing to do: fetch your model with `participant fetch`",
         )
-    phase = handle.phase()
+    phase = deployed.phase()
     if phase != Phase.CLAIM:
         raise ParticipantError(
             f"the round is in phase {phase.name.lower()}, claims happen in phase claim",
             hint="wait for every reveal or the reveal deadline (`coordinator status`)",
         )
-    result = _send(handle, state, "claim_tx", "claim", sender=account)
-    _store_claim(state, _claimed_event(result))
-    return _claim_result(state.load(), result)
+    call = deployed.contract.claim.call()
+    return _store_claim(state, deployed.send_recorded(call, account, state.slot("claim_tx")))
 
 
-def _store_claim(state: JsonState, event: dict[str, Any]) -> None:
+def _store_claim(state: ParticipantStateFile, result: TxResult) -> ClaimResult:
+    """Record what the claim's ``Claimed`` event says, and return it."""
+    event = _event(result, "Claimed")
+    if event is None:
+        raise ParticipantError("the claim transaction has no Claimed event", hint="report a bug")
+    args = event.args
+    claimed = ClaimResult(
+        tx_hash=result.tx_hash,
+        rung=int(args["rung"]),
+        accuracy_wad=int(args["accuracyWad"]),
+        target_accuracy_wad=int(args["targetAccuracyWad"]),
+        model_hash="0x" + bytes(args["modelHash"]).hex(),
+        bond_refund=int(args["bondRefund"]),
+        slash_share=int(args["slashShare"]),
+        gas_used=result.gas_used,
+    )
     state.update(
-        claim_rung=int(event["rung"]),
-        claim_accuracy_wad=int(event["accuracyWad"]),
-        claim_target_wad=int(event["targetAccuracyWad"]),
-        claim_model_hash="0x" + bytes(event["modelHash"]).hex(),
-        claim_bond_refund=int(event["bondRefund"]),
-        claim_slash_share=int(event["slashShare"]),
+        claim_rung=claimed.rung,
+        claim_accuracy_wad=claimed.accuracy_wad,
+        claim_target_wad=claimed.target_accuracy_wad,
+        claim_model_hash=claimed.model_hash,
+        claim_bond_refund=claimed.bond_refund,
+        claim_slash_share=claimed.slash_share,
     )
+    return claimed
 
 
-def _claim_result(current: dict[str, Any], receipt: TxResult | None) -> ClaimResult:
-    return ClaimResult(
-        tx_hash=str(current["claim_tx"]),
-        rung=int(current["claim_rung"]),
-        accuracy_wad=int(current["claim_accuracy_wad"]),
-        target_accuracy_wad=int(current["claim_target_wad"]),
-        model_hash=str(current["claim_model_hash"]),
-        bond_refund=int(current["claim_bond_refund"]),
-        slash_share=int(current["claim_slash_share"]),
-        gas_used=_receipt_gas(receipt),
-    )
-
-
-def fetch_model(state: JsonState, *, models_dir: Path, out: Path) -> Path:
+def fetch_model(state: ParticipantStateFile, *, models_dir: Path, out: Path) -> Path:
     """Copy the claimed model file from the coordinator's content-addressed store to ``out``."""
     current = state.load()
-    model_hash = current.get("claim_model_hash")
+    model_hash = current.claim_model_hash
     if model_hash is None:
         raise ParticipantError("nothing claimed yet", hint="run `participant claim` first")
-    if int(current.get("claim_rung", 0)) == 0:
+    if not current.claim_rung:
         raise ParticipantError(
             "your draw assigned rung 0 (no model): there is nothing to fetch",
             hint="this is the lottery's low outcome; its expectation is the promised t",
@@ -417,7 +404,12 @@ def fetch_model(state: JsonState, *, models_dir: Path, out: Path) -> Path:
 
 
 def verify_model(
-    state: JsonState, *, model_file: Path, test_set: Path, test_set_root: bytes, spec_name: str
+    state: ParticipantStateFile,
+    *,
+    model_file: Path,
+    test_set: Path,
+    test_set_root: bytes,
+    spec_name: str,
 ) -> VerifyResult:
     """Check a received model: keccak256 equals the claimed hash, the public test set matches its
     on-chain commitment, and the model's accuracy on it equals the posted accuracy (WAD, floor)."""
@@ -425,18 +417,18 @@ def verify_model(
     from modelpact.ml.models import correct_count
 
     current = state.load()
-    if "claim_model_hash" not in current:
+    if current.claim_model_hash is None or current.claim_accuracy_wad is None:
         raise ParticipantError("nothing claimed yet", hint="run `participant claim` first")
     data = model_file.read_bytes()
     digest = "0x" + _protocol.model_hash(data).hex()
     test_rows = load_rows(test_set, builtin_spec(spec_name) if spec_name else None)
     test_ok = _protocol.data_root(np.asarray(test_rows)) == test_set_root
     measured = _protocol.accuracy_wad(correct_count(data, test_rows), int(test_rows.shape[0]))
-    posted = int(current["claim_accuracy_wad"])
+    posted = current.claim_accuracy_wad
     result = VerifyResult(
         model_file=model_file,
         model_hash=digest,
-        hash_ok=digest == current["claim_model_hash"],
+        hash_ok=digest == current.claim_model_hash,
         posted_accuracy_wad=posted,
         measured_accuracy_wad=measured,
         accuracy_ok=measured == posted,
@@ -446,21 +438,20 @@ def verify_model(
     return result
 
 
-def deliver(state: JsonState, *, inbox: Path, address: str) -> Path:
+def deliver(state: ParticipantStateFile, *, inbox: Path, address: str) -> Path:
     """Copy the committed rows to ``inbox/<address>.npy`` for the coordinator (off chain)."""
-    current = state.load()
-    if "rows_file" not in current:
+    rows_file = state.load().rows_file
+    if rows_file is None:
         raise ParticipantError("no dataset committed", hint="run `participant commit` first")
     inbox.mkdir(parents=True, exist_ok=True)
     target = inbox / f"{address}.npy"
-    shutil.copyfile(current["rows_file"], target)
+    shutil.copyfile(rows_file, target)
     return target
 
 
 def default_models_dir(record: DeploymentRecord, record_path: Path) -> Path:
     """The coordinator's model store next to a deployment record."""
-    files = record_path.parent / str(record.extra.get("files_dir", "."))
-    return (files / str(record.extra.get("models_dir", "models"))).resolve()
+    return record.models_dir(record_path.parent)
 
 
 @dataclass(frozen=True)
@@ -474,27 +465,28 @@ class WithdrawResult:
 
 
 def withdraw_after_default(
-    handle: RoundHandle, state: JsonState, *, account: LocalAccount
+    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
 ) -> WithdrawResult:
     """After the coordinator missed the post deadline (phase aborted), take back the bond plus an
     equal share of the coordinator's bond. A second withdrawal is an error."""
-    if not handle.is_participant(account.address):
+    if not deployed.is_participant(account.address):
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="only participants are refunded"
         )
-    if handle.round.participant(account.address).claimed:
+    if deployed.contract.participant(account.address).claimed:
         raise AlreadyClaimedError(
             f"{account.address} was already paid out (claim or refund)",
             hint="nothing to do; see `coordinator status`",
         )
-    phase = handle.phase()
+    phase = deployed.phase()
     if phase != Phase.ABORTED:
         raise ParticipantError(
             f"the round is in phase {phase.name.lower()}, refunds happen only after the "
             "coordinator missed the post deadline (phase aborted)",
             hint="wait for the post deadline; if models were posted, reveal and claim instead",
         )
-    result = _send(handle, state, "withdraw_tx", "withdrawAfterDefault", sender=account)
+    call = deployed.contract.withdraw_after_default.call()
+    result = deployed.send_recorded(call, account, state.slot("withdraw_tx"))
     event = _event(result, "DefaultRefunded")
     args = dict(event.args) if event is not None else {"bond": 0, "compensation": 0}
     return WithdrawResult(

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from modelpact.round.state import atomic_write_json
 __all__ = [
     "RECORD_VERSION",
     "DeploymentRecord",
+    "RoundExtras",
     "UnknownDeploymentError",
     "file_sha256",
     "find_record",
@@ -42,6 +44,64 @@ class UnknownDeploymentError(ModelpactError, FileNotFoundError):
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file's bytes."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RoundExtras:
+    """What a record says beyond the chain facts (the ``extra`` object of the JSON): the
+    committed curve knots and the bonds, where the published files are (``files_dir`` and the
+    model store ``models_dir`` inside it, relative to the record), how the round was planned
+    (dataset, public test set size, seed), and optionally a node URL to audit it on."""
+
+    curve: tuple[tuple[int, int], ...] = ()
+    participant_bond_wei: int | None = None
+    coordinator_bond_wei: int | None = None
+    files_dir: str = "."
+    models_dir: str = "models"
+    dataset: str = "digits"
+    test_size: int | None = None
+    seed: int | None = None
+    rpc_url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``extra`` object (fields without a value are left out)."""
+        document = asdict(self)
+        document["curve"] = [list(k) for k in self.curve]
+        return {k: v for k, v in document.items() if v is not None}
+
+    @classmethod
+    def from_json(cls, data: Any, *, source: str = "record") -> RoundExtras:
+        """Parse the ``extra`` object; fields it does not know are ignored (records may carry
+        notes), known fields of the wrong type are refused naming the field."""
+        if not isinstance(data, Mapping):
+            raise UnknownDeploymentError(
+                f"{source} field 'extra' should be an object", hint="restore the record"
+            )
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if data.get(f.name) is None:
+                continue
+            value = data[f.name]
+            if f.name == "curve":
+                values["curve"] = _knots(value, source)
+            elif not isinstance(value, int | str) or isinstance(value, bool):
+                raise UnknownDeploymentError(
+                    f"{source} field 'extra.{f.name}' has the wrong type: {value!r}",
+                    hint="the record was edited by hand or is corrupt; restore it",
+                )
+            else:
+                values[f.name] = value
+        return cls(**values)
+
+
+def _knots(value: Any, source: str) -> tuple[tuple[int, int], ...]:
+    try:
+        return tuple((int(x), int(a)) for x, a in value)
+    except (TypeError, ValueError):
+        raise UnknownDeploymentError(
+            f"{source} field 'extra.curve' is not a list of (rows, accuracy) pairs",
+            hint="the record was edited by hand or is corrupt; restore it",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -64,12 +124,20 @@ class DeploymentRecord:
     scenario_hash_onchain: str = ""
     test_set_file: str = ""
     test_set_root: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: RoundExtras = field(default_factory=RoundExtras)
     version: int = RECORD_VERSION
+
+    def __post_init__(self) -> None:
+        # Callers of modelpact 0.1 passed ``extra`` as a plain mapping: read it the same way.
+        extra: object = self.extra
+        if not isinstance(extra, RoundExtras):
+            object.__setattr__(self, "extra", RoundExtras.from_json(extra))
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-ready dict."""
-        return asdict(self)
+        document = {f.name: getattr(self, f.name) for f in fields(self)}
+        document["extra"] = self.extra.to_json()
+        return document
 
     @classmethod
     def from_json(cls, data: Any, *, source: str = "record") -> DeploymentRecord:
@@ -120,6 +188,7 @@ class DeploymentRecord:
         values = {k: v for k, v in data.items() if k in known}
         values["address"] = to_checksum_address(data["address"])
         values["coordinator"] = to_checksum_address(data["coordinator"])
+        values["extra"] = RoundExtras.from_json(data.get("extra", {}), source=source)
         return cls(**values)
 
     def scenario_path(self, base: Path) -> Path:
@@ -129,6 +198,18 @@ class DeploymentRecord:
     def menu_path(self, base: Path) -> Path:
         """Absolute path of the menu file, relative paths resolved against ``base``."""
         return (base / self.menu_file).resolve()
+
+    def test_set_path(self, base: Path) -> Path:
+        """Absolute path of the public test set, relative paths resolved against ``base``."""
+        return (base / self.test_set_file).resolve()
+
+    def files_dir(self, base: Path) -> Path:
+        """Directory of the published files (delivered data, model store), against ``base``."""
+        return (base / self.extra.files_dir).resolve()
+
+    def models_dir(self, base: Path) -> Path:
+        """The coordinator's content-addressed model store, against ``base``."""
+        return (self.files_dir(base) / self.extra.models_dir).resolve()
 
 
 def record_filename(chain_id: int, address: str) -> str:

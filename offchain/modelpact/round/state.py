@@ -1,10 +1,15 @@
-"""Crash-safe local state: small JSON documents written atomically.
+"""Crash-safe local state: small typed JSON documents written atomically.
 
 Every workflow step records what it is about to do (e.g. the hash of a transaction it just sent)
 before waiting for the result, so a re-run after a crash can look at the chain first instead of
 repeating the step. Writes go to a temporary file in the same directory, are fsynced, then
 renamed over the target (``os.replace`` is atomic on POSIX), so a reader sees either the old or
 the new document, never a torn one.
+
+The state files are typed: :class:`ParticipantProgress`, :class:`CoordinatorProgress` and
+:class:`DeploymentIntent`, read and written through :class:`StateFile`, which stores a
+``version`` (:data:`STATE_VERSION`), still reads the unversioned files of modelpact 0.1, and
+refuses a newer or malformed file with one line saying what to do.
 """
 
 from __future__ import annotations
@@ -12,13 +17,36 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 from modelpact.errors import ModelpactError
 
-__all__ = ["JsonState", "StateError", "atomic_write_bytes", "atomic_write_json"]
+if TYPE_CHECKING:
+    from modelpact.chain.transactions import TxSlot
+
+__all__ = [
+    "STATE_VERSION",
+    "CoordinatorProgress",
+    "DeploymentIntent",
+    "JsonState",
+    "ParticipantProgress",
+    "StateError",
+    "StateFile",
+    "atomic_write_bytes",
+    "atomic_write_json",
+]
 
 
 class StateError(ModelpactError, ValueError):
@@ -84,13 +112,185 @@ class JsonState:
                 )
         return data
 
-    def get(self, key: str, default: Any = None) -> Any:
-        """One field of the current document."""
-        return self.load().get(key, default)
-
     def update(self, **fields: Any) -> dict[str, Any]:
         """Merge ``fields`` into the document and write it atomically; return the new document."""
         data = self.load()
         data.update(fields)
         atomic_write_json(self.path, data, mode=0o600)
         return data
+
+
+# ------------------------------------------------------------------------------------------
+# Typed, versioned state files
+# ------------------------------------------------------------------------------------------
+
+STATE_VERSION = 2
+"""Version written into every typed state file. Version 1 is the unversioned files of
+modelpact 0.1: the same fields without a ``version``, read as they are."""
+
+
+@dataclass(frozen=True)
+class ParticipantProgress:
+    """A participant's wallet state for one round: its committed dataset, its randomness secret
+    (written before anything is sent, so a commitment never outlives its secret), the hash of
+    each transaction it sent (written before waiting), and what its claim recorded."""
+
+    deployment: str
+    account: str
+    secret: str | None = None
+    data_root: str | None = None
+    row_count: int | None = None
+    dataset_file: str | None = None
+    dataset_sha256: str | None = None
+    rows_file: str | None = None
+    option_id: int | None = None
+    commitment: str | None = None
+    join_tx: str | None = None
+    reveal_tx: str | None = None
+    claim_tx: str | None = None
+    claim_rung: int | None = None
+    claim_accuracy_wad: int | None = None
+    claim_target_wad: int | None = None
+    claim_model_hash: str | None = None
+    claim_bond_refund: int | None = None
+    claim_slash_share: int | None = None
+    withdraw_tx: str | None = None
+    model_file: str | None = None
+    verified: bool | None = None
+    version: int = STATE_VERSION
+
+
+@dataclass(frozen=True)
+class CoordinatorProgress:
+    """The coordinator's private state for one deployed round: its randomness secret, the
+    published test set, and the hash of each transaction it sent (written before waiting)."""
+
+    deployment: str
+    secret: str | None = None
+    deploy_tx: str | None = None
+    test_set_file: str | None = None
+    record_path: str | None = None
+    reveal_tx: str | None = None
+    post_tx: str | None = None
+    tier_mode: str | None = None
+    models_trained: int | None = None
+    collective_model: str | None = None
+    tiers: tuple[str, ...] = ()
+    sweep_tx: str | None = None
+    version: int = STATE_VERSION
+
+
+@dataclass(frozen=True)
+class DeploymentIntent:
+    """A deployment of one scenario from one account on one chain, in progress or done: the
+    randomness secret and the deploy transaction's hash are written BEFORE waiting, so a re-run
+    finishes the recorded deployment instead of deploying twice."""
+
+    sender: str
+    scenario_hash: str
+    secret: str | None = None
+    deploy_tx: str | None = None
+    record_path: str | None = None
+    address: str | None = None
+    version: int = STATE_VERSION
+
+
+_S = TypeVar("_S", ParticipantProgress, CoordinatorProgress, DeploymentIntent)
+
+
+def _accepts(kind: Any, value: Any) -> bool:
+    """Whether a JSON ``value`` is of the field type ``kind`` (None, int, str, bool, tuple)."""
+    if kind is type(None):
+        return value is None
+    if get_origin(kind) is tuple:
+        return isinstance(value, list | tuple) and all(
+            isinstance(v, get_args(kind)[0]) for v in value
+        )
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _typed(path: Path, name: str, value: Any, hint: Any) -> Any:
+    """``value`` read from JSON as the field's type (lists become tuples); refused otherwise."""
+    allowed = get_args(hint) if get_origin(hint) in (UnionType, Union) else (hint,)
+    for kind in allowed:
+        if _accepts(kind, value):
+            return tuple(value) if isinstance(value, list) else value
+    raise StateError(
+        f"local state {path} field '{name}' has a value of the wrong type: {value!r}",
+        hint="the file was edited by hand or is corrupt; restore it from a backup",
+    )
+
+
+_FIELD_TYPES: dict[type, dict[str, Any]] = {
+    kind: get_type_hints(kind)
+    for kind in (ParticipantProgress, CoordinatorProgress, DeploymentIntent)
+}
+"""Field types per state class, evaluated once (every workflow step opens state files)."""
+
+
+class StateFile(Generic[_S]):
+    """One typed state file (``kind``, a dataclass above), versioned, updated one atomic write
+    at a time; ``identity`` fields are written on first use and checked on every load."""
+
+    def __init__(self, path: Path, kind: type[_S], **identity: str) -> None:
+        self.path = path
+        self.kind: type[_S] = kind
+        self._json = JsonState(path, identity=tuple(identity.items()))
+        self._hints = _FIELD_TYPES[kind]
+
+    def load(self) -> _S:
+        """The current state (the identity alone when the file does not exist yet)."""
+        document = self._json.load()
+        version = document.pop("version", 1)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise StateError(
+                f"local state {self.path} has an invalid version {version!r}",
+                hint="restore it from a backup; the chain holds the authoritative state",
+            )
+        if version > STATE_VERSION:
+            raise StateError(
+                f"local state {self.path} was written by a newer modelpact (state version "
+                f"{version}; this one reads up to {STATE_VERSION})",
+                hint="upgrade modelpact, or pass another --state-dir",
+            )
+        unknown = sorted(set(document) - set(self._hints))
+        if unknown:
+            raise StateError(
+                f"local state {self.path} has an unknown field '{unknown[0]}'",
+                hint="the file was edited by hand or belongs to another tool; restore it",
+            )
+        values = {k: _typed(self.path, k, v, self._hints[k]) for k, v in document.items()}
+        return self.kind(**values)
+
+    def update(self, **changes: Any) -> _S:
+        """Apply ``changes`` (field names of ``kind``, checked) and write the new state
+        atomically."""
+        unknown = sorted(set(changes) - set(self._hints))
+        if unknown:
+            raise StateError(f"{self.kind.__name__} has no field {unknown[0]!r}")
+        current = replace(self.load(), **changes)
+        self._json.update(**{**asdict(current), "version": STATE_VERSION})
+        return current
+
+    def slot(self, field_name: str) -> TxSlot:
+        """The transaction-hash field ``field_name`` as a :class:`~modelpact.chain.TxSlot`."""
+        if set(get_args(self._hints.get(field_name))) != {str, type(None)}:
+            raise StateError(f"{self.kind.__name__} has no hash field {field_name!r}")
+        return _FieldSlot(self, field_name)
+
+
+@dataclass(frozen=True)
+class _FieldSlot:
+    """One transaction-hash field of a state file."""
+
+    state: StateFile[Any]
+    field_name: str
+
+    def get(self) -> str | None:
+        value = getattr(self.state.load(), self.field_name)
+        return None if value is None else str(value)
+
+    def put(self, tx_hash: str) -> None:
+        self.state.update(**{self.field_name: tx_hash})

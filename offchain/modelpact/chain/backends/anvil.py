@@ -1,8 +1,10 @@
-"""Start and stop the pinned anvil node (npm ``@foundry-rs/anvil-<platform>``).
+"""The managed anvil backend: the pinned anvil node (npm ``@foundry-rs/anvil-<platform>``),
+started and stopped by modelpact, talked to as an RPC backend (:mod:`.rpc`).
 
 ``AnvilNode`` runs anvil on a free local port, optionally with ``--state FILE`` (loaded at start,
 dumped on a clean shutdown), and waits until the node answers JSON-RPC. Restarting a node on the
-same state file continues the same chain (contracts, balances, block height).
+same state file continues the same chain (contracts, balances, block height), which is what
+:func:`open_managed_anvil` does for the CLI's default chain (state under ``--state-dir``).
 
     with AnvilNode(state_file=tmp / "state.json") as node:
         chain = modelpact.chain.connect(chain="anvil", rpc_url=node.rpc_url)
@@ -16,16 +18,30 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
+from modelpact.chain.backends import ChainKind
+from modelpact.chain.backends.base import Chain
 from modelpact.errors import ModelpactError
 from modelpact.toolchain import ToolchainError, foundry_binary
 
-__all__ = ["ANVIL_VERSION", "AnvilError", "AnvilNode", "anvil_binary", "free_port"]
+__all__ = [
+    "ANVIL_VERSION",
+    "STATE_FILE_NAME",
+    "AnvilError",
+    "AnvilNode",
+    "anvil_binary",
+    "free_port",
+    "open_managed_anvil",
+]
 
 ANVIL_VERSION = "1.7.1"
 """The anvil version package.json pins."""
+STATE_FILE_NAME = "anvil-state.json"
+"""The managed node's state file inside the state directory."""
 
 
 class AnvilError(ModelpactError, RuntimeError):
@@ -112,7 +128,8 @@ class AnvilNode:
             hint=(
                 f"see {self.log_file}" if self.log_file else "pass log_file= to see anvil's output"
             )
-            + "; a corrupt --state file can be moved away to start fresh",
+            + f"; a corrupt state file ({STATE_FILE_NAME} in --state-dir) can be moved away to "
+            "start fresh",
         )
 
     def _launch(self, port: int) -> bool:
@@ -166,7 +183,7 @@ class AnvilNode:
             process.wait()
             raise AnvilError(
                 f"anvil (pid {process.pid}) did not stop within {timeout:.0f}s and was killed",
-                hint="its --state file may not have been written",
+                hint="its state file may not have been written; check it before the next run",
             ) from None
 
     def __enter__(self) -> AnvilNode:
@@ -179,3 +196,27 @@ class AnvilNode:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@contextmanager
+def open_managed_anvil(state_dir: Path, *, chain_id: int | None = None) -> Iterator[Chain]:
+    """Start the pinned anvil on ``state_dir/anvil-state.json`` (log in ``anvil.log`` next to it),
+    connect, and stop the node after the block (anvil then writes its state back).
+
+    A node restarted from its state file has as latest block the last one mined before it
+    stopped, maybe hours ago; one empty block is mined first so that views evaluated at the
+    latest block (the round's phase, ``coordinator status``) see the present, as the next
+    transaction will."""
+    from modelpact.chain.backends.rpc import RpcBackend, connect_rpc
+
+    state_file = state_dir / STATE_FILE_NAME
+    restarted = state_file.is_file()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    node = AnvilNode(
+        state_file=state_file, chain_id=chain_id or 31337, log_file=state_dir / "anvil.log"
+    )
+    with node:
+        chain = connect_rpc(node.rpc_url, kind=ChainKind.ANVIL, expected_chain_id=chain_id)
+        if restarted and isinstance(chain.backend, RpcBackend):
+            chain.backend.mine()
+        yield chain

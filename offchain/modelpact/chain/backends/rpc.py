@@ -1,0 +1,192 @@
+"""Any EVM JSON-RPC endpoint (anvil, Hardhat, a testnet or mainnet node).
+
+Idempotent JSON-RPC calls are retried with bounded backoff by web3's own HTTP retry, restricted to
+methods that never make the node sign (:data:`RPC_ATTEMPTS`). Dev nodes (anvil, Hardhat) answer
+``evm_increaseTime`` / ``evm_mine`` for time travel and ``evm_snapshot`` / ``evm_revert`` for
+snapshots; any other node refuses them with a one-line :class:`ChainError`. Accounts the node
+reports that derive from anvil's default mnemonic get their private keys.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from modelpact.chain.backends import ChainKind
+from modelpact.chain.backends.base import Chain, SnapshotId
+from modelpact.chain.errors import (
+    ChainError,
+    is_connection_error,
+    node_unavailable,
+    web3_revert_data,
+)
+
+if TYPE_CHECKING:
+    from eth_typing import ChecksumAddress
+    from web3 import Web3
+    from web3.providers.rpc.utils import ExceptionRetryConfiguration
+
+__all__ = [
+    "ANVIL_MNEMONIC",
+    "RPC_ATTEMPTS",
+    "RPC_BACKOFF_SECONDS",
+    "RpcBackend",
+    "connect_rpc",
+    "open_rpc",
+]
+
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+"""Anvil's default dev mnemonic (public knowledge: never use it on a real network)."""
+
+#: Attempts per idempotent JSON-RPC call (reads, estimates, re-sending the SAME signed raw
+#: transaction) when the endpoint fails (connection error, HTTP error, timeout), with backoff
+#: ``RPC_BACKOFF_SECONDS * 2**attempt`` between attempts (0.125 + 0.25 + 0.5 + 1 s at most).
+#: ``eth_sendTransaction`` (the node signs a NEW transaction) is never retried.
+RPC_ATTEMPTS = 5
+RPC_BACKOFF_SECONDS = 0.125
+
+
+def _retry_configuration() -> ExceptionRetryConfiguration:
+    """web3's own bounded retry (HTTPProvider ``exception_retry_configuration``) restricted to
+    idempotent methods: web3's allowlist minus anything that makes the node sign."""
+    import requests
+    from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
+
+    allow = [m for m in REQUEST_RETRY_ALLOWLIST if m not in ("eth_sign", "eth_signTypedData")]
+    return ExceptionRetryConfiguration(
+        errors=(ConnectionError, requests.HTTPError, requests.Timeout),
+        retries=RPC_ATTEMPTS,
+        backoff_factor=RPC_BACKOFF_SECONDS,
+        method_allowlist=allow,
+    )
+
+
+@functools.cache
+def _anvil_keys(count: int = 10) -> dict[ChecksumAddress, bytes]:
+    from eth_account import Account
+    from eth_utils.address import to_checksum_address
+
+    Account.enable_unaudited_hdwallet_features()
+    keys: dict[ChecksumAddress, bytes] = {}
+    for i in range(count):
+        acct = Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+        keys[to_checksum_address(acct.address)] = bytes(acct.key)
+    return keys
+
+
+class RpcBackend:
+    """A JSON-RPC node at ``url`` (see the module doc). ``kind`` labels it: ``anvil`` for a dev
+    node modelpact knows to be anvil, ``rpc`` for anything else."""
+
+    def __init__(self, url: str, *, kind: ChainKind = ChainKind.RPC, timeout: float = 30.0) -> None:
+        from web3 import Web3
+
+        self._url = url
+        self._kind = kind
+        self._w3 = Web3(
+            Web3.HTTPProvider(
+                url,
+                request_kwargs={"timeout": timeout},
+                exception_retry_configuration=_retry_configuration(),
+            )
+        )
+
+    @property
+    def kind(self) -> ChainKind:
+        """``anvil`` or ``rpc``."""
+        return self._kind
+
+    @property
+    def url(self) -> str:
+        """The node URL."""
+        return self._url
+
+    @property
+    def w3(self) -> Web3:
+        """The web3 handle over HTTP."""
+        return self._w3
+
+    def dev_keys(self, accounts: tuple[ChecksumAddress, ...]) -> Mapping[ChecksumAddress, bytes]:
+        """Keys of the node's accounts that derive from anvil's default mnemonic."""
+        known = _anvil_keys()
+        return {a: known[a] for a in accounts if a in known}
+
+    def _dev_call(self, method: str, params: list[Any]) -> Any:
+        """A dev-node JSON-RPC call (``evm_*``); refused or failed calls raise one line."""
+        try:
+            response = self._w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise node_unavailable(self._url, exc) from exc
+            raise ChainError(
+                f"the node refused {method}: {exc}",
+                hint="time travel and snapshots need a dev node (anvil or the embedded chain)",
+            ) from exc
+        if "error" in response:
+            raise ChainError(
+                f"the node refused {method}: {response['error']}",
+                hint="time travel and snapshots need a dev node (anvil or the embedded chain)",
+            )
+        return response.get("result")
+
+    def pending_time(self) -> int:
+        """The pending block's timestamp."""
+        return int(self._w3.eth.get_block("pending")["timestamp"])
+
+    def advance_time(self, seconds: int) -> None:
+        """``evm_increaseTime`` then ``evm_mine``."""
+        self._dev_call("evm_increaseTime", [seconds])
+        self.mine()
+
+    def mine(self) -> None:
+        """Mine one block now (dev nodes): its timestamp is the node's current time."""
+        self._dev_call("evm_mine", [])
+
+    def snapshot(self) -> SnapshotId:
+        """``evm_snapshot``."""
+        return str(self._dev_call("evm_snapshot", []))
+
+    def revert_to(self, snapshot: SnapshotId) -> None:
+        """``evm_revert`` (a snapshot can be reverted to once)."""
+        if not self._dev_call("evm_revert", [snapshot]):
+            raise ChainError(f"the node has no snapshot {snapshot}", hint="take a new snapshot")
+
+    def revert_data(self, exc: BaseException) -> bytes | None:
+        """The revert data web3 attached to ``exc``."""
+        return web3_revert_data(exc)
+
+    def close(self) -> None:
+        """Nothing to release (HTTP is connectionless)."""
+
+
+def connect_rpc(
+    url: str,
+    *,
+    kind: ChainKind = ChainKind.RPC,
+    expected_chain_id: int | None = None,
+    timeout: float = 30.0,
+) -> Chain:
+    """Connect to the node at ``url``; :class:`NodeUnavailableError` when it does not answer,
+    :class:`ChainError` when its chain id is not ``expected_chain_id``."""
+    from eth_utils.address import to_checksum_address
+
+    backend = RpcBackend(url, kind=kind, timeout=timeout)
+    try:
+        chain_id = int(backend.w3.eth.chain_id)
+        accounts = tuple(to_checksum_address(a) for a in backend.w3.eth.accounts)
+    except Exception as exc:
+        raise node_unavailable(url, exc) from exc
+    if expected_chain_id is not None and chain_id != expected_chain_id:
+        raise ChainError(
+            f"connected to chain {chain_id}, expected {expected_chain_id}",
+            hint="check the RPC URL or the deployment record's chain id",
+        )
+    return Chain(backend, chain_id, accounts, backend.dev_keys(accounts))
+
+
+@contextmanager
+def open_rpc(url: str, *, expected_chain_id: int | None = None) -> Iterator[Chain]:
+    """The node at ``url`` for the duration of the block."""
+    yield connect_rpc(url, expected_chain_id=expected_chain_id)

@@ -1,0 +1,392 @@
+"""Transactions: build, sign, broadcast, wait, decode, and record them crash-safely.
+
+Transactions are sent from an eth-account ``LocalAccount`` (signed locally, e.g. a participant's
+keystore) or from an address the node unlocks. The steps are separate on purpose:
+
+- :func:`build_transaction` estimates gas (so a revert surfaces as a named
+  :class:`~modelpact.chain.errors.ContractRevertError` before anything is sent) and fixes the
+  nonce (``nonce=`` lets a caller manage nonces itself, e.g. to send independent transactions
+  back to back without waiting);
+- :func:`broadcast` signs and sends, returning the hash before any receipt;
+- :func:`wait_for_receipt` waits (the one place a faster receipt wait plugs in) and decodes the
+  contract's events;
+- :class:`RecordedStep` is the crash-safe workflow step: the hash is written to a
+  :class:`TxSlot` BEFORE waiting, and a re-run looks at the recorded transaction on chain first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from eth_utils.abi import event_abi_to_log_topic
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from web3.contract import Contract
+from web3.exceptions import TransactionNotFound
+from web3.types import TxParams
+
+from modelpact.chain.backends.base import Chain
+from modelpact.chain.errors import (
+    ChainError,
+    ContractRevertError,
+    NodeUnavailableError,
+    decode_revert,
+    is_connection_error,
+    node_unavailable,
+    web3_revert_data,
+)
+from modelpact.errors import ModelpactError
+
+__all__ = [
+    "RECEIPT_TIMEOUT",
+    "RecordedStep",
+    "RoundEvent",
+    "Sender",
+    "TxResult",
+    "TxSlot",
+    "broadcast",
+    "build_transaction",
+    "decode_logs",
+    "guarded",
+    "revert_from_exception",
+    "send_raw_once",
+    "send_transaction",
+    "transaction_known",
+    "transfer",
+    "wait_for_receipt",
+]
+
+Sender = LocalAccount | str
+"""Who signs: a local account (signed here) or an address the node holds unlocked."""
+
+_T = TypeVar("_T")
+RECEIPT_TIMEOUT = 120.0
+"""Seconds :func:`wait_for_receipt` waits for a transaction to be mined."""
+_ALREADY_SENT = ("already known", "known transaction", "nonce too low", "already imported")
+
+
+@dataclass(frozen=True)
+class RoundEvent:
+    """One decoded event, in chain order."""
+
+    name: str
+    args: Mapping[str, Any]
+    block_number: int
+    log_index: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """A mined, successful transaction."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    events: tuple[RoundEvent, ...]
+    contract_address: ChecksumAddress | None = None
+
+
+def _address_of(sender: Sender) -> ChecksumAddress:
+    return to_checksum_address(sender if isinstance(sender, str) else sender.address)
+
+
+def guarded(
+    chain: Chain, abi: Sequence[Mapping[str, Any]], action: str, fn: Callable[[], _T]
+) -> _T:
+    """Run ``fn`` (one node call); a revert becomes the contract's named error (the backend
+    extracts the data), a node that does not answer :class:`NodeUnavailableError`."""
+    try:
+        return fn()
+    except ModelpactError:
+        raise
+    except Exception as exc:
+        data = chain.backend.revert_data(exc)
+        if data is not None:
+            raise decode_revert(abi, data, action=action) from exc
+        if is_connection_error(exc):
+            raise node_unavailable(chain.url, exc) from exc
+        raise
+
+
+def revert_from_exception(
+    abi: Sequence[Mapping[str, Any]], exc: BaseException, *, action: str = ""
+) -> ContractRevertError | None:
+    """The decoded revert a web3 or eth-tester exception carries, or None if it carries none
+    (asks every backend's extractor: the exception may come from any of them)."""
+    from modelpact.chain.backends import embedded
+
+    for extract in (web3_revert_data, embedded.revert_data):
+        data = extract(exc)
+        if data is not None and len(data) >= 4:
+            return decode_revert(abi, data, action=action)
+    return None
+
+
+def send_raw_once(chain: Chain, raw: bytes) -> str:
+    """Broadcast a signed raw transaction; safe to call again with the same bytes.
+
+    The hash is keccak256(raw), known before sending. When a retried (or re-run) broadcast finds
+    the node already has it ("already known", "nonce too low" after it was mined), the transaction
+    is looked up by that hash and its hash returned: one transaction, never a second one.
+    """
+    tx_hash = "0x" + bytes(keccak(raw)).hex()
+    try:
+        return "0x" + bytes(chain.w3.eth.send_raw_transaction(raw)).hex()
+    except Exception as exc:
+        if not any(s in str(exc).lower() for s in _ALREADY_SENT):
+            raise
+        try:
+            chain.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        except Exception:
+            raise exc from None
+        return tx_hash
+
+
+def build_transaction(
+    chain: Chain,
+    call: Any,
+    sender: Sender,
+    *,
+    value: int = 0,
+    nonce: int | None = None,
+    abi: Sequence[Mapping[str, Any]] = (),
+    action: str = "",
+) -> TxParams:
+    """The transaction for ``call`` (a bound web3 contract function or constructor) from
+    ``sender``: gas estimated (a revert raises :class:`ContractRevertError` here, before anything
+    is sent), nonce ``nonce`` or the sender's next pending one."""
+    address = _address_of(sender)
+
+    def build() -> TxParams:
+        params: dict[str, Any] = {"from": address, "value": value}
+        params["nonce"] = (
+            chain.w3.eth.get_transaction_count(address, "pending") if nonce is None else nonce
+        )
+        tx: TxParams = call.build_transaction(params)
+        return tx
+
+    return guarded(chain, abi, action, build)
+
+
+def broadcast(
+    chain: Chain,
+    tx: TxParams,
+    sender: Sender,
+    *,
+    abi: Sequence[Mapping[str, Any]] = (),
+    action: str = "",
+) -> str:
+    """Sign ``tx`` (or have the node sign it for an unlocked address) and send it; returns the
+    hash (0x hex) without waiting. A signed send is safe to repeat (:func:`send_raw_once`); a
+    node-signed one is sent once and never retried."""
+
+    def send() -> str:
+        if isinstance(sender, str):
+            return "0x" + bytes(chain.w3.eth.send_transaction(tx)).hex()
+        signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
+        return send_raw_once(chain, bytes(signed.raw_transaction))
+
+    return guarded(chain, abi, action, send)
+
+
+def send_transaction(
+    chain: Chain,
+    call: Any,
+    sender: Sender,
+    *,
+    value: int = 0,
+    nonce: int | None = None,
+    abi: Sequence[Mapping[str, Any]] = (),
+    action: str = "",
+) -> str:
+    """:func:`build_transaction` then :func:`broadcast`; returns the tx hash."""
+    tx = build_transaction(chain, call, sender, value=value, nonce=nonce, abi=abi, action=action)
+    return broadcast(chain, tx, sender, abi=abi, action=action)
+
+
+def _event_table(contract: Contract) -> dict[bytes, str]:
+    """Log topic -> event name, for the events in ``contract``'s ABI."""
+    events: list[dict[str, Any]] = [dict(i) for i in contract.abi if i.get("type") == "event"]
+    return {bytes(event_abi_to_log_topic(e)): str(e["name"]) for e in events}  # type: ignore[arg-type]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return bytes(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+def decode_logs(contract: Contract, logs: Sequence[Any]) -> list[RoundEvent]:
+    """The logs ``contract`` emitted among ``logs``, decoded (others are skipped)."""
+    table = _event_table(contract)
+    out: list[RoundEvent] = []
+    for log in logs:
+        if to_checksum_address(log["address"]) != contract.address or not log["topics"]:
+            continue
+        name = table.get(bytes(log["topics"][0]))
+        if name is None:
+            continue
+        decoded = contract.events[name]().process_log(log)
+        out.append(
+            RoundEvent(
+                name=name,
+                args=_plain(dict(decoded["args"])),
+                block_number=int(log["blockNumber"]),
+                log_index=int(log["logIndex"]),
+                tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+            )
+        )
+    return out
+
+
+def wait_for_receipt(
+    chain: Chain,
+    tx_hash: str,
+    *,
+    contract: Contract | None = None,
+    action: str = "",
+    timeout: float = RECEIPT_TIMEOUT,
+) -> TxResult:
+    """Wait for ``tx_hash``; a failed receipt is replayed to decode its revert reason; the
+    events of ``contract`` (when given) are decoded."""
+    abi: Sequence[Mapping[str, Any]] = contract.abi if contract is not None else ()
+    receipt = guarded(
+        chain,
+        abi,
+        action,
+        lambda: chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout),  # type: ignore[arg-type]
+    )
+    if receipt["status"] != 1:
+        _raise_failed(chain, tx_hash, int(receipt["blockNumber"]), abi, action)
+    events = decode_logs(contract, receipt["logs"]) if contract is not None else []
+    address = receipt.get("contractAddress")
+    return TxResult(
+        tx_hash=tx_hash,
+        block_number=int(receipt["blockNumber"]),
+        gas_used=int(receipt["gasUsed"]),
+        events=tuple(events),
+        contract_address=to_checksum_address(address) if address else None,
+    )
+
+
+def _raise_failed(
+    chain: Chain, tx_hash: str, block: int, abi: Sequence[Mapping[str, Any]], action: str
+) -> None:
+    """Replay a failed transaction to raise its decoded revert: on the state before its block
+    (where it ran, if it was first in the block), then on its block (with that block's time: a
+    deadline that passed between the latest block and the mined one shows there). A node that
+    keeps no state that old answers neither; then the failure is reported without a reason."""
+    tx = chain.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+    replay = {k: tx[k] for k in ("from", "to", "value", "data", "gas") if k in tx}
+    if "data" not in replay and "input" in tx:
+        replay["data"] = tx["input"]
+    for at in (block - 1, block):
+        try:
+            guarded(chain, abi, action, lambda at=at: chain.w3.eth.call(replay, at))  # type: ignore[misc, arg-type]
+        except ContractRevertError:
+            raise
+        except NodeUnavailableError:
+            raise
+        except Exception:  # no state at that height: try the next one
+            continue
+    raise ChainError(
+        f"{action or 'transaction'} {tx_hash} failed without a revert reason",
+        hint="the transaction may have run out of gas",
+    )
+
+
+def transaction_known(chain: Chain, tx_hash: str | None) -> bool:
+    """Whether the node knows ``tx_hash`` (pending or mined); False for None or an unknown hash.
+
+    A workflow that recorded a hash before a crash asks this first: a known transaction is waited
+    for (:func:`wait_for_receipt`), an unknown one (dropped, or a node restarted without its
+    state) may be sent again.
+    """
+    if not tx_hash:
+        return False
+
+    def lookup() -> bool:
+        try:
+            chain.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+        return True
+
+    return guarded(chain, (), "getTransaction", lookup)
+
+
+def transfer(chain: Chain, sender: Sender, to: str, value: int) -> str:
+    """Send ``value`` wei from ``sender`` to ``to`` (a plain ETH transfer); returns the tx hash.
+
+    Wait with :func:`wait_for_receipt`. Used to fund demo wallets from a dev account.
+    """
+    address = _address_of(sender)
+    tx: dict[str, Any] = {"from": address, "to": to_checksum_address(to), "value": int(value)}
+    if not isinstance(sender, str):
+
+        def fill() -> None:
+            tx["nonce"] = chain.w3.eth.get_transaction_count(address, "pending")
+            tx["gasPrice"] = chain.w3.eth.gas_price
+
+        guarded(chain, (), "transfer", fill)
+        tx.update(chainId=chain.chain_id, gas=21_000)
+    return broadcast(chain, tx, sender, action="transfer")  # type: ignore[arg-type]
+
+
+class TxSlot(Protocol):
+    """Where a workflow step keeps the hash of its transaction (a field of a state file)."""
+
+    def get(self) -> str | None:
+        """The recorded hash, or None."""
+
+    def put(self, tx_hash: str) -> None:
+        """Record ``tx_hash`` durably (before anyone waits for it)."""
+
+
+@dataclass(frozen=True)
+class RecordedStep:
+    """One crash-safe transaction step: :meth:`start` records the hash in ``slot`` before
+    :meth:`finish` waits for it, and on a re-run :meth:`previous` asks the chain about the
+    recorded transaction first, so a step is never sent twice and never forgotten."""
+
+    chain: Chain
+    slot: TxSlot
+    action: str
+    contract: Contract | None = None
+
+    def previous(self) -> TxResult | None:
+        """The result of the recorded transaction if the node knows it and it succeeded (waits
+        while it is pending); None if there is no hash, the node never saw it, or it failed
+        (then the step may be sent again: the chain state decides what happens)."""
+        tx_hash = self.slot.get()
+        if tx_hash is None or not transaction_known(self.chain, tx_hash):
+            return None
+        try:
+            return self.finish(tx_hash)
+        except NodeUnavailableError:
+            raise
+        except ChainError:
+            return None
+
+    def start(self, send: Callable[[], str]) -> str:
+        """Send (``send`` broadcasts and returns the hash) and record the hash; no waiting."""
+        tx_hash = send()
+        self.slot.put(tx_hash)
+        return tx_hash
+
+    def finish(self, tx_hash: str) -> TxResult:
+        """Wait for a started transaction."""
+        return wait_for_receipt(self.chain, tx_hash, contract=self.contract, action=self.action)
+
+    def send(self, send: Callable[[], str]) -> TxResult:
+        """:meth:`start` then :meth:`finish`."""
+        return self.finish(self.start(send))

@@ -1,0 +1,182 @@
+"""The coordinator's planning, before anything touches a chain: solve the scenario, integerize
+and check the menu, split the dataset into the public test set and the participants' pool, and
+turn the plan into what the contract commits to (option tuples, curve knots).
+
+``modelpact coordinator deploy`` and ``modelpact demo`` both plan with these functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from modelpact.errors import ModelpactError
+
+if TYPE_CHECKING:  # the optimizer and the ML stack are imported where they run
+    from modelpact.checker import CheckReport
+    from modelpact.economics import AccuracyFunction
+    from modelpact.encoding import CurveKnot, OnchainOption
+    from modelpact.menu import Menu
+    from modelpact.round.records import RoundExtras
+    from modelpact.scenario import Scenario
+
+__all__ = [
+    "DataPlan",
+    "MenuPlan",
+    "PlanError",
+    "Planned",
+    "curve_knots",
+    "onchain_menu",
+    "plan_data",
+    "plan_menu",
+    "plan_round",
+]
+
+Rows = NDArray[np.int64]
+
+
+class PlanError(ModelpactError, ValueError):
+    """The scenario cannot be deployed as a round (valuation, menu checker, integer rows)."""
+
+
+@dataclass(frozen=True)
+class MenuPlan:
+    """A solved, integerized and checked menu for a scenario, with its published files."""
+
+    scenario: Scenario
+    scenario_path: Path
+    scenario_hash: bytes
+    menu: Menu
+    menu_path: Path
+    report: CheckReport
+
+
+@dataclass(frozen=True)
+class DataPlan:
+    """The dataset split into the public test set (published) and the participants' pool."""
+
+    dataset: str
+    test_size: int
+    seed: int
+    test_rows: Rows
+    test_path: Path
+    pool_rows: Rows
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A whole plan: the menu and the data, ready to deploy."""
+
+    offer: MenuPlan
+    data: DataPlan
+
+    def extras(self) -> RoundExtras:
+        """What the deployment record says about how the round was planned."""
+        from modelpact.round.records import RoundExtras
+
+        return RoundExtras(
+            dataset=self.data.dataset, test_size=self.data.test_size, seed=self.data.seed
+        )
+
+
+def plan_menu(*, scenario_path: Path, work_dir: Path) -> MenuPlan:
+    """Solve the scenario, integerize the menu to rows, check it (IR, IC, budget; refused if it
+    fails), and write it to ``work_dir/menu.json``."""
+    from modelpact.checker import check_menu
+    from modelpact.menu import write_menu_json
+    from modelpact.optimizer import integerize_menu, solve
+    from modelpact.scenario import load_scenario, scenario_sha256
+
+    scenario = load_scenario(scenario_path)
+    if scenario.valuation.kind != "linear":
+        raise PlanError(
+            f"the scenario's valuation is {scenario.valuation.kind}, but the contract assigns in "
+            "accuracy units, which equal value units only for v(r) = scale r",
+            hint='use [valuation] kind = "linear" for a round on chain',
+        )
+    menu = integerize_menu(scenario, solve(scenario))
+    report = check_menu(scenario, menu)
+    if not report.ok:
+        raise PlanError(
+            f"the integer menu fails the checker (worst violation {report.worst:.3g})",
+            hint="re-solve with another scenario; a menu that breaks IR/IC/budget is not deployed",
+        )
+    work_dir.mkdir(parents=True, exist_ok=True)
+    menu_path = work_dir / "menu.json"
+    write_menu_json(menu, menu_path)
+    return MenuPlan(
+        scenario=scenario,
+        scenario_path=scenario_path,
+        scenario_hash=bytes.fromhex(scenario_sha256(scenario)),
+        menu=menu,
+        menu_path=menu_path,
+        report=report,
+    )
+
+
+def plan_data(
+    *,
+    dataset: str,
+    test_size: int,
+    seed: int,
+    work_dir: Path,
+    generated_size: int | None = None,
+) -> DataPlan:
+    """Load ``dataset`` (``generated_size`` rows when it is the generated one) and split it into
+    the public test set (written to ``work_dir/test_set.npy``) and the participants' pool."""
+    from modelpact.ml.datasets import load_dataset, save_rows, split_test
+
+    if generated_size is None:
+        rows = load_dataset(dataset, seed=seed)
+    else:
+        rows = load_dataset(dataset, generated_size=generated_size, seed=seed)
+    split = split_test(rows, test_size=test_size, seed=seed)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    test_path = save_rows(work_dir / "test_set.npy", split.test)
+    return DataPlan(dataset, test_size, seed, split.test, test_path, split.pool)
+
+
+def plan_round(
+    *, scenario_path: Path, work_dir: Path, dataset: str, test_size: int, seed: int
+) -> Planned:
+    """:func:`plan_menu` then :func:`plan_data`."""
+    offer = plan_menu(scenario_path=scenario_path, work_dir=work_dir)
+    data = plan_data(dataset=dataset, test_size=test_size, seed=seed, work_dir=work_dir)
+    return Planned(offer, data)
+
+
+def onchain_menu(menu: Menu) -> list[OnchainOption]:
+    """The contract's options (dataCount, ratioWad, promisedValueWad, budgetValueWad) of the
+    offered options of an integer menu. Ratios and values are floored to WAD (never promise
+    more)."""
+    from modelpact.encoding import OnchainOption, to_wad
+
+    options = []
+    for option in menu.offered:
+        m = round(option.m)
+        if abs(option.m - m) > 1e-9 or m <= 0:
+            raise PlanError(
+                f"option of type {option.type} asks for {option.m} rows, not a positive integer",
+                hint="integerize the menu (optimizer.integerize_menu) before deploying",
+            )
+        options.append(
+            OnchainOption(m, to_wad(min(option.ratio, 1.0)), to_wad(option.t), to_wad(option.t_bar))
+        )
+    return options
+
+
+def curve_knots(accuracy: AccuracyFunction, *, max_rows: int, count: int = 24) -> list[CurveKnot]:
+    """Knots (dataCount, accuracyWad) of the scenario's accuracy function, log-spaced up to
+    ``max_rows`` (the most data the round can collect); accuracy floored to WAD."""
+    from modelpact.encoding import CurveKnot, to_wad
+
+    xs = np.unique(np.round(np.geomspace(8, max(max_rows, 16), count)).astype(np.int64))
+    values = np.asarray(accuracy(xs.astype(np.float64)), dtype=np.float64)
+    return [
+        CurveKnot(int(x), to_wad(min(max(float(a), 0.0), 1.0)))
+        for x, a in zip(xs.tolist(), values.tolist(), strict=True)
+    ]

@@ -1,0 +1,92 @@
+"""One backend protocol for every chain: the embedded eth-tester chain and a real anvil node
+answer the same calls for time travel, snapshots, the pending block and revert extraction, so
+tests and workflows never reach into a provider."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from modelpact import chain as ch
+from modelpact import encoding as enc
+from modelpact.chain.backends import ChainKind, ChainSettings, ChainSettingsError, open_chain
+
+
+def test_snapshot_revert_and_time_travel_on_both_chains(round_setup) -> None:
+    """A snapshot taken before a join comes back with no join; time moves forward by at least
+    the asked seconds and the pending block is never behind the latest one."""
+    s = round_setup
+    chain, rc = s.chain, s.round
+    snapshot = chain.snapshot()
+    who = s.participants[0]
+    address = who if isinstance(who, str) else who.address
+    rc.join(
+        who,
+        option_id=0,
+        data_root=enc.keccak256(b"r"),
+        row_count=s.menu[0].data_count,
+        commitment=enc.participant_commitment(
+            enc.random_secret(), address, rc.address, chain.chain_id
+        ),
+    )
+    assert rc.joined_count() == 1
+    chain.revert_to(snapshot)
+    assert rc.joined_count() == 0
+    before = chain.time()
+    assert chain.advance_time(100) >= before + 100
+    assert chain.pending_time() >= chain.time()
+    assert chain.advance_time_to(before) == chain.time()  # already past: nothing mined
+
+
+def test_each_backend_extracts_its_reverts(round_setup) -> None:
+    """A reverting call on either backend is the contract's named error, decoded from the data
+    the backend extracted from its own provider's exception."""
+    s = round_setup
+    with pytest.raises(ch.ContractRevertError) as info:
+        s.round.reveal(s.participants[0], enc.random_secret())
+    assert info.value.error_name == "WrongPhase"
+    assert info.value.hint
+
+
+def test_settings_pick_a_backend_and_refuse_unknown_kinds(tmp_path: Path) -> None:
+    """--chain accepts the selectable kinds only, --rpc wins over --chain, and the embedded
+    backend opens without a node and reports its kind."""
+    with pytest.raises(ChainSettingsError, match="unknown --chain 'mainnet'"):
+        ChainSettings.build(chain="mainnet", rpc_url=None, chain_id=None, state_dir=tmp_path)
+    rpc = ChainSettings.build(
+        chain=ChainKind.EMBEDDED, rpc_url="http://127.0.0.1:1", chain_id=None, state_dir=tmp_path
+    )
+    assert rpc.kind is ChainKind.RPC
+    embedded = ChainSettings.build(
+        chain="embedded", rpc_url=None, chain_id=None, state_dir=tmp_path
+    )
+    with open_chain(embedded) as chain:
+        assert chain.kind is ChainKind.EMBEDDED
+        assert chain.rpc_url is None
+        assert len(chain.private_keys) == len(chain.accounts) > 0
+
+
+@pytest.mark.anvil
+def test_deadline_passing_between_estimate_and_block_is_named(anvil_node, deploy_setup) -> None:
+    """A join whose gas estimate still saw the join phase but whose block came after the join
+    deadline fails in its receipt; the replay on its own block names the error (JoinClosed)
+    instead of "failed without a revert reason"."""
+    chain = ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url)
+    s = deploy_setup(chain)
+    who = s.participants[0]
+    address = who if isinstance(who, str) else who.address
+    after = s.config.deadlines.join + 1
+    chain.w3.provider.make_request("evm_setNextBlockTimestamp", [after])  # type: ignore[arg-type]
+    with pytest.raises(ch.ContractRevertError) as info:
+        s.round.join(
+            who,
+            option_id=0,
+            data_root=enc.keccak256(b"late"),
+            row_count=s.menu[0].data_count,
+            commitment=enc.participant_commitment(
+                enc.random_secret(), address, s.round.address, chain.chain_id
+            ),
+        )
+    assert info.value.error_name == "JoinClosed"
+    assert s.round.joined_count() == 0

@@ -1,0 +1,126 @@
+"""Typed local state and typed deployment records: versioned JSON that old files still load
+into, and that a newer, corrupt or foreign file is refused by in one line naming the fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from modelpact.round.records import DeploymentRecord, RoundExtras, UnknownDeploymentError
+from modelpact.round.state import (
+    STATE_VERSION,
+    CoordinatorProgress,
+    ParticipantProgress,
+    StateError,
+    StateFile,
+)
+
+
+def _participant(path: Path) -> StateFile[ParticipantProgress]:
+    return StateFile(path, ParticipantProgress, deployment="0xround", account="0xalice")
+
+
+def test_updates_are_typed_versioned_and_identity_checked(tmp_path: Path) -> None:
+    """A missing file loads as its identity; updates write the version and read back typed;
+    a file of another account is refused; an unknown field name is refused before writing."""
+    state = _participant(tmp_path / "p.json")
+    assert state.load() == ParticipantProgress("0xround", "0xalice")
+    state.update(join_tx="0x01", row_count=12)
+    loaded = state.load()
+    assert (loaded.join_tx, loaded.row_count, loaded.secret) == ("0x01", 12, None)
+    assert json.loads((tmp_path / "p.json").read_text())["version"] == STATE_VERSION
+    other = StateFile(
+        tmp_path / "p.json", ParticipantProgress, deployment="0xround", account="0xbob"
+    )
+    with pytest.raises(StateError, match="belongs to account='0xalice'"):
+        other.load()
+    with pytest.raises(StateError, match="no field 'join_txx'"):
+        state.update(join_txx="0x02")
+
+
+def test_unversioned_files_of_0_1_still_load(tmp_path: Path) -> None:
+    """A coordinator state written by modelpact 0.1 (no version, tiers as a list) loads."""
+    path = tmp_path / "c.json"
+    path.write_text(
+        json.dumps(
+            {"deployment": "0xround", "secret": "0xaa", "tiers": ["0x01"], "models_trained": 3}
+        )
+    )
+    loaded = StateFile(path, CoordinatorProgress, deployment="0xround").load()
+    assert loaded.tiers == ("0x01",)
+    assert loaded.models_trained == 3
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"version": STATE_VERSION + 1}, "written by a newer modelpact"),
+        ({"colour": "red"}, "unknown field 'colour'"),
+        ({"row_count": "12"}, "field 'row_count' has a value of the wrong type"),
+        ({"version": "two"}, "invalid version"),
+    ],
+)
+def test_newer_foreign_or_corrupt_files_are_refused(
+    tmp_path: Path, document: dict[str, object], message: str
+) -> None:
+    """Each bad file is one StateError saying what is wrong and what to do."""
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"deployment": "0xround", "account": "0xalice", **document}))
+    with pytest.raises(StateError, match=message) as caught:
+        _participant(path).load()
+    assert caught.value.hint
+
+
+def test_transaction_slots_name_hash_fields_only(tmp_path: Path) -> None:
+    """A slot is a str | None field: it records and reads back a hash; other fields refuse."""
+    state = _participant(tmp_path / "p.json")
+    slot = state.slot("reveal_tx")
+    assert slot.get() is None
+    slot.put("0xabc")
+    assert slot.get() == "0xabc"
+    assert state.load().reveal_tx == "0xabc"
+    with pytest.raises(StateError, match="no hash field"):
+        state.slot("row_count")
+
+
+def test_record_extras_are_typed_and_round_trip() -> None:
+    """The record's extra object parses into RoundExtras (unknown notes ignored, missing fields
+    at their defaults) and writes back without empty fields; a wrong type names the field."""
+    extras = RoundExtras.from_json(
+        {"curve": [[8, 10**17]], "participant_bond_wei": 5, "dataset": "digits", "note": "x"}
+    )
+    assert extras.curve == ((8, 10**17),)
+    assert (extras.files_dir, extras.models_dir, extras.rpc_url) == (".", "models", None)
+    assert RoundExtras.from_json(extras.to_json()) == extras
+    assert "rpc_url" not in extras.to_json()
+    with pytest.raises(UnknownDeploymentError, match=r"extra\.seed"):
+        RoundExtras.from_json({"seed": [1]})
+    with pytest.raises(UnknownDeploymentError, match=r"extra\.curve"):
+        RoundExtras.from_json({"curve": "steep"})
+
+
+def test_record_paths_resolve_next_to_the_record(tmp_path: Path) -> None:
+    """Published files, the model store and the test set resolve against the record's
+    directory, as the extras say."""
+    record = DeploymentRecord(
+        chain_id=1,
+        address="0x" + "ab" * 20,  # type: ignore[arg-type]
+        tx_hash="0x",
+        block_number=1,
+        coordinator="0x" + "cd" * 20,  # type: ignore[arg-type]
+        compiler_version="0.8.28",
+        compiler_settings={},
+        abi=[],
+        runtime_bytecode_sha3="",
+        scenario_file="files/scenario.toml",
+        scenario_sha256="",
+        menu_file="files/menu.json",
+        menu_sha256="",
+        test_set_file="files/test_set.npy",
+        extra=RoundExtras(files_dir="files"),
+    )
+    assert record.files_dir(tmp_path) == (tmp_path / "files").resolve()
+    assert record.models_dir(tmp_path) == (tmp_path / "files" / "models").resolve()
+    assert record.test_set_path(tmp_path) == (tmp_path / "files" / "test_set.npy").resolve()
