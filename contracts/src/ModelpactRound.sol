@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {IModelpactRound} from "./interfaces/IModelpactRound.sol";
+import {ModelpactProofs} from "./ModelpactProofs.sol";
+import {RoundCore} from "./RoundCore.sol";
 import {DeliveryCipher} from "./libraries/DeliveryCipher.sol";
 import {RoundMath} from "./libraries/RoundMath.sol";
 
@@ -30,15 +32,13 @@ import {RoundMath} from "./libraries/RoundMath.sol";
 ///         moving it into clone arguments (issue 17) touches one place.
 ///         Interactions (ETH transfers) happen last, behind OpenZeppelin's transient reentrancy
 ///         guard (EIP-1153, same semantics as `ReentrancyGuard` at ~100 gas instead of ~5k).
-contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
+contract ModelpactRound is RoundCore, IModelpactRound {
     // ------------------------------------------------------------------------------------------
     // Constants and immutables
     // ------------------------------------------------------------------------------------------
 
     /// @dev A uint8 option id names at most 256 options; 64 keeps deployment cheap and bounded.
     uint256 public constant MAX_OPTIONS = 64;
-    /// @dev Bound on the reward tiers (loops in `postModels` and `claim`).
-    uint256 public constant MAX_TIERS = 32;
     /// @dev Bound on the curve knots (loop in `predictedAccuracy`).
     uint256 public constant MAX_KNOTS = 64;
     /// @dev Bound on the participants, so that naming every one of them undelivered (~8.4k gas
@@ -48,10 +48,11 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     uint256 public constant MAX_CAPACITY = 2000;
     /// @dev Shortest reveal, delivery and claim window (see the interface header for why 1 hour).
     uint256 public constant MIN_WINDOW = 1 hours;
-    /// @dev Share of the coordinator's bond paid to a successful challenger, in basis points.
-    uint256 public constant FRAUD_REWARD_BPS = RoundMath.FRAUD_REWARD_BPS;
-
-    uint256 private constant _WAD = 1e18;
+    /// @dev Bound on the test rows: a packed evaluation log stores each running count in 16 bits
+    ///      (3 bytes per row keep a log of T rows at ~48 gas of calldata per row), and the one O(T)
+    ///      fraud proof (rebuilding a log tree) stays below ~40M gas... in practice far less: T is a
+    ///      few hundred to a few thousand rows for every scenario we ship.
+    uint256 public constant MAX_TEST_ROWS = 65_535;
 
     address private immutable _COORDINATOR;
     uint256 private immutable _COORDINATOR_BOND;
@@ -62,6 +63,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     uint256 private immutable _SHORTFALL_WEI_PER_WAD;
     uint64 private immutable _TEST_ROW_COUNT;
     uint64 private immutable _CURVE_TOLERANCE_WAD;
+    ModelpactProofs private immutable _PROOFS;
     uint32 private immutable _CAPACITY;
     uint32 private immutable _QUORUM;
     uint64 private immutable _JOIN_DEADLINE;
@@ -69,86 +71,6 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     uint64 private immutable _REVEAL_WINDOW;
     uint64 private immutable _DELIVERY_WINDOW;
     uint64 private immutable _CLAIM_WINDOW;
-
-    // ------------------------------------------------------------------------------------------
-    // Storage
-    // ------------------------------------------------------------------------------------------
-
-    /// @dev The round's counters and flags, one slot (256 bits). `delivered` equals `joined` until
-    ///      the post or cancel subtracts the undelivered; `totalData` counts deliverers' rows.
-    struct State {
-        uint32 joined;
-        uint32 delivered;
-        uint32 revealed;
-        uint64 totalData;
-        uint40 postedAt;
-        uint8 tierCount;
-        bool unswept; // true from deployment until the sweep (keeps this slot non-zero)
-        bool coordinatorRevealed;
-        bool posted;
-        bool cancelled;
-        bool fraudProven;
-        bool hasShortfall; // the curve check found a shortfall: options' compensations are set
-    }
-
-    /// @dev What the post fixed about the coordinator's bond, one slot (B < 2^96).
-    struct Outcome {
-        uint96 allot; // each deliverer's allot (RoundMath.allot)
-        uint96 liability; // sum of entitlements (ignored once fraud is proven: then all of B)
-        uint64 shortfallWad; // curve check result
-    }
-
-    /// @dev An option as stored: slot 0 = (dataCount, ratioWad, joinCount, targetWad, hiRung),
-    ///      slot 1 = (t, t_bar). The target (ratio x collective accuracy) and the lowest rung at or
-    ///      above it are set at post.
-    struct StoredOption {
-        uint64 dataCount;
-        uint64 ratioWad;
-        uint32 joinCount;
-        uint64 targetWad;
-        uint8 hiRung;
-        uint128 promisedValueWad;
-        uint128 budgetValueWad;
-    }
-
-    /// @dev A participant as stored, one slot. `joined` keeps the slot non-zero for every
-    ///      participant (also #0 with option 0), so later flag writes are non-zero updates.
-    struct Entry {
-        uint32 index;
-        uint8 optionId;
-        bool joined;
-        bool revealed;
-        bool claimed;
-        bool undelivered;
-        bool deliveryFailed;
-        uint96 paidFromBond;
-    }
-
-    State private _state;
-    Outcome private _outcome;
-    StoredOption[] private _options;
-    /// @dev Knot i = (dataCount << 64) | accuracyWad; uint128 elements pack two to a slot.
-    uint128[] private _curve;
-    mapping(address participant => Entry) private _entries;
-    mapping(bytes32 dataRoot => bytes32 commitment) private _commitments;
-    /// @dev Curve compensation in wei per deliverer of an option (only when `hasShortfall`).
-    mapping(uint256 optionId => uint256 compensation) private _compensation;
-    bytes32 private _coordinatorSecret;
-    /// @dev Indexed by rung: 1..L tiers, L + 1 the collective model (index 0 unused).
-    bytes32[MAX_TIERS + 2] private _modelHashByRung;
-    bytes32[MAX_TIERS + 2] private _logRootByRung;
-    /// @dev Accuracy at position p is bits [64*(p%4), 64*(p%4)+64) of word p/4; position 0 holds
-    ///      the collective model, position i (1..L) tier i - 1, i.e. rung i.
-    uint256[(MAX_TIERS + 4) / 4] private _accuracyWords;
-
-    // ------------------------------------------------------------------------------------------
-    // Modifiers
-    // ------------------------------------------------------------------------------------------
-
-    modifier onlyCoordinator() {
-        _checkCoordinator();
-        _;
-    }
 
     // ------------------------------------------------------------------------------------------
     // Constructor
@@ -181,6 +103,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         _REVEAL_WINDOW = config_.schedule.revealWindow;
         _DELIVERY_WINDOW = config_.schedule.deliveryWindow;
         _CLAIM_WINDOW = config_.schedule.claimWindow;
+        _PROOFS = new ModelpactProofs(msg.sender, msg.value, config_);
         _state.unswept = true;
 
         emit RoundPublished(msg.sender, config_.scenarioHash, menu_, config_, curve_, msg.value);
@@ -242,17 +165,19 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IModelpactRound
-    function postModels(PostedModel calldata collective, PostedModel[] calldata tiers, address[] calldata undelivered)
-        external
-        override
-        onlyCoordinator
-    {
+    function postModels(
+        PostedModel calldata collective,
+        PostedModel[] calldata tiers,
+        address[] calldata undelivered,
+        bytes[] calldata logs
+    ) external override onlyCoordinator {
         State memory s = _state;
         _requirePhase(s, Phase.Post);
         if (!s.coordinatorRevealed) revert CoordinatorNotRevealed();
         uint256 n = tiers.length;
         if (n > MAX_TIERS) revert TooManyTiers(n, MAX_TIERS);
-        _storeModels(collective, tiers);
+        if (logs.length != n + 1) revert LogCountMismatch(logs.length, n + 1);
+        _storeModels(collective, tiers, logs);
 
         uint256[] memory lostByOption = _markUndelivered(s, undelivered);
         if (s.delivered < _quorum()) revert BelowQuorum(s.delivered, _quorum());
@@ -357,78 +282,60 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         _pay(bond + share + compensation);
     }
 
+
+
+
+
+
+
+
+
     /// @inheritdoc IModelpactRound
-    function withdrawCompensation() external override nonReentrant {
-        State memory s = _state;
-        if (!s.posted) revert WrongPhase(_phase(s), Phase.Reveal);
-        Entry memory entry = _entries[msg.sender];
-        if (!entry.joined) revert NotParticipant(msg.sender);
-        if (entry.undelivered) revert ParticipantUndelivered(msg.sender);
-        uint256 owedFromBond = _entitlement(s, entry);
-        if (owedFromBond <= entry.paidFromBond) revert NothingOwed(msg.sender);
-        uint256 amount;
-        // unchecked: owedFromBond > paidFromBond (checked just above).
-        unchecked {
-            amount = owedFromBond - entry.paidFromBond;
-        }
-
-        // owedFromBond <= allot <= coordinator bond < 2^96 (checked in the constructor).
-        // forge-lint: disable-next-line(unsafe-typecast)
-        _entries[msg.sender].paidFromBond = uint96(owedFromBond);
-
-        emit CompensationPaid(msg.sender, amount, owedFromBond);
-
-        _pay(amount);
+    function withdrawCompensation() external override {
+        _extend();
     }
 
     /// @inheritdoc IModelpactRound
-    function withdrawAfterDefault() external override nonReentrant {
-        State memory s = _state;
-        _requirePhase(s, Phase.Aborted);
-        Entry storage entry = _entries[msg.sender];
-        if (!entry.joined) revert NotParticipant(msg.sender);
-        if (entry.claimed) revert AlreadyClaimed(msg.sender);
-
-        entry.claimed = true;
-        // joined >= quorum >= 1 in the Aborted phase.
-        uint256 compensation = _coordinatorBond() / s.joined;
-        uint256 bond = _participantBond();
-
-        emit DefaultRefunded(msg.sender, bond, compensation);
-
-        _pay(bond + compensation);
+    function withdrawAfterDefault() external override {
+        _extend();
     }
 
     /// @inheritdoc IModelpactRound
-    function withdrawAfterCancel() external override nonReentrant {
-        State memory s = _state;
-        _requirePhase(s, Phase.Cancelled);
-        Entry storage entry = _entries[msg.sender];
-        if (!entry.joined) revert NotParticipant(msg.sender);
-        if (entry.undelivered) revert ParticipantUndelivered(msg.sender);
-        if (entry.claimed) revert AlreadyClaimed(msg.sender);
-
-        entry.claimed = true;
-        uint256 bond = _participantBond();
-
-        emit CancelRefunded(msg.sender, bond);
-
-        _pay(bond);
+    function withdrawAfterCancel() external override {
+        _extend();
     }
 
     /// @inheritdoc IModelpactRound
-    function sweep() external override nonReentrant {
-        State memory s = _state;
-        if (!s.unswept) revert AlreadySwept();
-        (bool open, uint256 amount, uint256 owedToParticipants, uint256 opensAt) = _sweepable(s);
-        if (!open) revert SweepTooEarly(block.timestamp, opensAt);
+    function sweep() external override {
+        _extend();
+    }
 
-        _state.unswept = false;
+    /// @inheritdoc IModelpactRound
+    function challenge(Challenge calldata) external override {
+        _extend();
+    }
 
-        emit Swept(_coordinator(), amount, owedToParticipants);
+    /// @inheritdoc IModelpactRound
+    function deliver(address, uint256, uint256, bytes calldata) external override {
+        _extend();
+    }
 
-        (bool ok,) = payable(_coordinator()).call{value: amount}("");
-        if (!ok) revert TransferFailed(_coordinator(), amount);
+    /// @inheritdoc IModelpactRound
+    function disputeDelivery(bytes32, bytes32, uint256, uint256, uint256, bytes calldata) external override {
+        _extend();
+    }
+
+    /// @inheritdoc IModelpactRound
+    function proveNonDelivery(bytes32, bytes32, uint256, uint256) external override {
+        _extend();
+    }
+
+    /// @dev Runs the called function of ModelpactProofs in this round's storage (DELEGATECALL with
+    ///      this call's data unchanged), bubbling its revert. ModelpactProofs inherits RoundCore,
+    ///      the same storage layout, and was created by this round's constructor with the same
+    ///      configuration, so its immutables equal this round's (see ModelpactProofs).
+    function _extend() private {
+        Address.functionDelegateCall(address(_PROOFS), msg.data);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -648,19 +555,34 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         return !_state.unswept;
     }
 
+    /// @inheritdoc IModelpactRound
+    function postCommitment() external view override returns (bytes32) {
+        return _postCommitment;
+    }
+
+    /// @inheritdoc IModelpactRound
+    function deliveryOf(address account) external view override returns (bytes32) {
+        return _deliveries[account];
+    }
+
+    /// @inheritdoc IModelpactRound
+    function proofs() external view override returns (address) {
+        return address(_PROOFS);
+    }
+
     // ------------------------------------------------------------------------------------------
     // Internal: configuration getters (the one place issue 17's clone arguments will change)
     // ------------------------------------------------------------------------------------------
 
-    function _coordinator() internal view returns (address) {
+    function _coordinator() internal view override returns (address) {
         return _COORDINATOR;
     }
 
-    function _coordinatorBond() internal view returns (uint256) {
+    function _coordinatorBond() internal view override returns (uint256) {
         return _COORDINATOR_BOND;
     }
 
-    function _participantBond() internal view returns (uint256) {
+    function _participantBond() internal view override returns (uint256) {
         return _PARTICIPANT_BOND;
     }
 
@@ -668,7 +590,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         return _SCENARIO_HASH;
     }
 
-    function _testSetCommitment() internal view returns (bytes32) {
+    function _testSetCommitment() internal view override returns (bytes32) {
         return _TEST_SET_COMMITMENT;
     }
 
@@ -680,7 +602,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         return _SHORTFALL_WEI_PER_WAD;
     }
 
-    function _testRowCount() internal view returns (uint64) {
+    function _testRowCount() internal view override returns (uint64) {
         return _TEST_ROW_COUNT;
     }
 
@@ -688,31 +610,31 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         return _CURVE_TOLERANCE_WAD;
     }
 
-    function _capacity() internal view returns (uint32) {
+    function _capacity() internal view override returns (uint32) {
         return _CAPACITY;
     }
 
-    function _quorum() internal view returns (uint32) {
+    function _quorum() internal view override returns (uint32) {
         return _QUORUM;
     }
 
-    function _joinDeadline() internal view returns (uint64) {
+    function _joinDeadline() internal view override returns (uint64) {
         return _JOIN_DEADLINE;
     }
 
-    function _postDeadline() internal view returns (uint64) {
+    function _postDeadline() internal view override returns (uint64) {
         return _POST_DEADLINE;
     }
 
-    function _revealWindow() internal view returns (uint64) {
+    function _revealWindow() internal view override returns (uint64) {
         return _REVEAL_WINDOW;
     }
 
-    function _deliveryWindow() internal view returns (uint64) {
+    function _deliveryWindow() internal view override returns (uint64) {
         return _DELIVERY_WINDOW;
     }
 
-    function _claimWindow() internal view returns (uint64) {
+    function _claimWindow() internal view override returns (uint64) {
         return _CLAIM_WINDOW;
     }
 
@@ -770,6 +692,7 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         if (w.deliveryWindow < MIN_WINDOW) revert WindowTooShort(Window.Delivery, w.deliveryWindow, MIN_WINDOW);
         if (w.claimWindow < MIN_WINDOW) revert WindowTooShort(Window.Claim, w.claimWindow, MIN_WINDOW);
         if (c.testRowCount == 0 || c.testRowCount > _WAD) revert TestRowCountOutOfRange(c.testRowCount);
+        if (c.testRowCount > MAX_TEST_ROWS) revert TooManyTestRows(c.testRowCount, MAX_TEST_ROWS);
         if (c.curveToleranceWad > _WAD) revert ToleranceOutOfRange(c.curveToleranceWad);
         if (msg.value > type(uint96).max) revert BondTooLarge(msg.value, type(uint96).max);
         if (c.participantBond > type(uint96).max) revert BondTooLarge(c.participantBond, type(uint96).max);
@@ -794,7 +717,9 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     /// @dev Budget check (tiers strictly ascending, non-zero, strictly below the collective model),
     ///      exact-count accuracies, non-zero and pairwise distinct hashes; stores hashes, log roots
     ///      and packed accuracies by rung, then each option's bracket.
-    function _storeModels(PostedModel calldata collective, PostedModel[] calldata tiers) internal {
+    function _storeModels(PostedModel calldata collective, PostedModel[] calldata tiers, bytes[] calldata logs)
+        internal
+    {
         uint256 n = tiers.length;
         uint256 collectiveAccuracy = collective.accuracyWad;
         _checkModel(n + 1, collective);
@@ -821,15 +746,43 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
             seen |= bit;
             hashes[i] = h;
             _modelHashByRung[rung] = h;
-            _logRootByRung[rung] = t.logRoot;
             words[rung >> 2] |= acc << ((rung & 3) * 64);
         }
         _modelHashByRung[n + 1] = collective.modelHash;
-        _logRootByRung[n + 1] = collective.logRoot;
+        _postCommitment = _commitPost(collective, tiers, logs);
         for (uint256 w = 0; w <= n >> 2; ++w) {
             _accuracyWords[w] = words[w];
         }
         _storeBrackets(collectiveAccuracy, n);
+    }
+
+    /// @dev The post commitment: keccak256(abi.encode(ModelCommitment[])) over the collective model
+    ///      (entry 0) and the tiers (entry i = rung i), each with the keccak256 of its packed log.
+    function _commitPost(PostedModel calldata collective, PostedModel[] calldata tiers, bytes[] calldata logs)
+        internal
+        view
+        returns (bytes32)
+    {
+        uint256 n = tiers.length;
+        ModelCommitment[] memory posted = new ModelCommitment[](n + 1);
+        posted[0] = _commitModel(collective, logs, 0);
+        for (uint256 i = 0; i < n; ++i) {
+            posted[i + 1] = _commitModel(tiers[i], logs, i + 1);
+        }
+        return keccak256(abi.encode(posted));
+    }
+
+    /// @dev Entry `position` of the post commitment: model `m` with the hash of its packed log,
+    ///      which must hold 3 bytes per test row.
+    function _commitModel(PostedModel calldata m, bytes[] calldata logs, uint256 position)
+        internal
+        view
+        returns (ModelCommitment memory)
+    {
+        bytes calldata log = logs[position];
+        uint256 expected = 3 * uint256(_testRowCount());
+        if (log.length != expected) revert LogLengthMismatch(position, log.length, expected);
+        return ModelCommitment(m.modelHash, m.accuracyWad, m.logRoot, keccak256(log));
     }
 
     /// @dev `h` (tier i's hash) differs from the collective model's (last) and tiers 0..i-1.
@@ -938,61 +891,16 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     // Internal: hooks for challenges (issue 14) and delivery disputes (issue 15)
     // ------------------------------------------------------------------------------------------
 
-    /// @dev Records a proven fraud and pays the challenger (msg.sender) the fraud reward. Every
-    ///      deliverer's entitlement becomes its allot; the sweep then pays nothing. The caller has
-    ///      verified the proof, checked the challenge window and is `nonReentrant`.
-    function _proveFraud(FraudKind kind, uint256 rung, uint256 row) internal {
-        _state.fraudProven = true;
-        uint256 reward = RoundMath.fraudReward(_coordinatorBond());
 
-        emit FraudProven(kind, rung, row, msg.sender, reward);
-
-        _pay(reward);
-    }
-
-    /// @dev Records a failed delivery to the caller (a revealed deliverer) and tops its payments
-    ///      from the coordinator's bond up to its allot at once. The caller's function has verified
-    ///      the proof and the window, that the delivery did not fail before, and is `nonReentrant`.
-    function _failDelivery(DeliveryFailure reason) internal {
-        Entry memory entry = _entries[msg.sender];
-        Outcome memory out = _outcome;
-        State memory s = _state;
-        if (!s.fraudProven) {
-            uint256 comp = _compensationOf(s, entry.optionId);
-            // unchecked: comp <= allot, and the liability counts at most one allot per deliverer,
-            // so liability + (allot - comp) <= delivered * allot <= coordinator bond < 2^96.
-            unchecked {
-                // forge-lint: disable-next-line(unsafe-typecast)
-                _outcome.liability = out.liability + out.allot - uint96(comp);
-            }
-        }
-        uint256 amount = out.allot - entry.paidFromBond;
-        Entry storage stored = _entries[msg.sender];
-        stored.deliveryFailed = true;
-        stored.paidFromBond = out.allot;
-
-        emit DeliveryFailed(msg.sender, reason, out.allot);
-
-        _pay(amount);
-    }
 
     // ------------------------------------------------------------------------------------------
     // Internal: rules
     // ------------------------------------------------------------------------------------------
 
-    /// @dev The packed state, for derived contracts (test harnesses).
-    function _stateView() internal view returns (State memory) {
-        return _state;
-    }
 
-    function _checkCoordinator() internal view {
-        if (msg.sender != _coordinator()) revert NotCoordinator(msg.sender);
-    }
 
-    function _requirePhase(State memory s, Phase required) internal view {
-        Phase current = _phase(s);
-        if (current != required) revert WrongPhase(current, required);
-    }
+
+
 
     /// @dev Claims open after the Reveal phase and never close.
     function _requireClaimable(State memory s) internal view {
@@ -1000,56 +908,10 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         if (current != Phase.Claim && current != Phase.Closed) revert WrongPhase(current, Phase.Claim);
     }
 
-    function _phase(State memory s) internal view returns (Phase) {
-        if (s.cancelled) return Phase.Cancelled;
-        if (!s.posted) {
-            if (block.timestamp <= _joinDeadline() && s.joined < _capacity()) return Phase.Join;
-            if (s.joined < _quorum()) return Phase.Cancelled;
-            return block.timestamp <= _postDeadline() ? Phase.Post : Phase.Aborted;
-        }
-        if (block.timestamp <= _revealDeadline(s) && s.revealed < s.delivered) return Phase.Reveal;
-        return block.timestamp <= _claimDeadline(s) ? Phase.Claim : Phase.Closed;
-    }
 
-    function _revealDeadline(State memory s) internal view returns (uint256) {
-        return uint256(s.postedAt) + _revealWindow();
-    }
 
-    function _deliveryDeadline(State memory s) internal view returns (uint256) {
-        return _revealDeadline(s) + _deliveryWindow();
-    }
 
-    function _claimDeadline(State memory s) internal view returns (uint256) {
-        return _deliveryDeadline(s) + _claimWindow();
-    }
 
-    /// @dev Whether the sweep is open, what it pays the coordinator, what of the coordinator's bond
-    ///      stays owed to participants, and when it opens (if closed). Nothing a participant is or
-    ///      may become owed is ever part of `amount`: participants' bonds never are, and of the
-    ///      coordinator's bond only what no participant can claim any more.
-    function _sweepable(State memory s)
-        internal
-        view
-        returns (bool open, uint256 amount, uint256 owedToParticipants, uint256 opensAt)
-    {
-        Phase p = _phase(s);
-        uint256 bond = _coordinatorBond();
-        if (p == Phase.Cancelled) return (true, bond, 0, 0);
-        if (p == Phase.Aborted) {
-            // Every joiner is owed floor(B / J): J * floor(B / J) = B - B % J; the rounding dust
-            // (B % J) is the coordinator's.
-            owedToParticipants = bond - (bond % s.joined);
-            return (true, bond - owedToParticipants, owedToParticipants, 0);
-        }
-        if (p == Phase.Closed) {
-            owedToParticipants = s.fraudProven ? bond : _outcome.liability;
-            return (true, bond - owedToParticipants, owedToParticipants, 0);
-        }
-        if (s.posted) return (false, 0, 0, _claimDeadline(s) + 1);
-        // Before the post: too few joiners cancel the round when joining closes, a default opens
-        // the sweep after the post deadline (a cancel by the coordinator opens it at once).
-        return (false, 0, 0, uint256(s.joined < _quorum() ? _joinDeadline() : _postDeadline()) + 1);
-    }
 
     /// @dev Each revealer's share of the bonds of deliverers that did not reveal (floor; 0 when
     ///      nobody revealed). Undelivered participants' bonds are burned, never shared: the
@@ -1058,46 +920,18 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         return RoundMath.share(s.delivered - s.revealed, _participantBond(), s.revealed);
     }
 
-    /// @dev Participant #index's draw seed (see the header).
-    function _drawSeed(bytes32 secret, uint256 index) internal view returns (bytes32) {
-        return keccak256(abi.encode(_coordinatorSecret, secret, address(this), index));
-    }
 
-    /// @dev The commitment stored under `dataRoot` must open to (secret, P, msg.sender, round, chain).
-    function _checkCommitment(bytes32 dataRoot, bytes32 secret, uint256 keyX, uint256 keyY) internal view {
-        bytes32 committed = _commitments[dataRoot];
-        bytes32 computed = keccak256(abi.encode(secret, keyX, keyY, msg.sender, address(this), block.chainid));
-        if (computed != committed) revert RevealMismatch(msg.sender, committed, computed);
-    }
 
-    /// @dev What `entry` is owed out of the coordinator's bond in total (0 before the post).
-    function _entitlement(State memory s, Entry memory entry) internal view returns (uint256) {
-        if (entry.undelivered) return 0;
-        if (s.fraudProven || entry.deliveryFailed) return _outcome.allot;
-        return _compensationOf(s, entry.optionId);
-    }
 
-    /// @dev An option's curve compensation per deliverer (read only when there is a shortfall).
-    function _compensationOf(State memory s, uint256 optionId) internal view returns (uint256) {
-        return s.hasShortfall ? _compensation[optionId] : 0;
-    }
 
-    /// @dev Sends `amount` to the caller (its own claim, refund or compensation).
-    function _pay(uint256 amount) internal {
-        (bool ok,) = payable(msg.sender).call{value: amount}("");
-        if (!ok) revert TransferFailed(msg.sender, amount);
-    }
 
-    /// @dev Accuracy at packed position `p` (0 = collective model, i = rung i).
-    function _accuracyAt(uint256 p) internal view returns (uint256) {
-        // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(_accuracyWords[p >> 2] >> ((p & 3) * 64));
-    }
 
+    /// @dev The log root is not stored (it lives in the post commitment and the ModelsPosted
+    ///      event): views return it as 0.
     function _postedModel(uint256 rung, uint256 accuracy) internal view returns (PostedModel memory) {
         // accuracy <= 1e18 fits uint64.
         // forge-lint: disable-next-line(unsafe-typecast)
-        return PostedModel(_modelHashByRung[rung], uint64(accuracy), _logRootByRung[rung]);
+        return PostedModel(_modelHashByRung[rung], uint64(accuracy), 0);
     }
 
     /// @dev Rung 0 = no model (accuracy 0), rungs 1..L = tiers, rung L+1 = the collective model.
@@ -1121,26 +955,6 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         return first;
     }
 
-    /// @dev The draw between `hiRung` and the rung below it for `targetAccuracy` (see the header);
-    ///      hiRung 0 (a zero target) is no model.
-    function _draw(State memory s, uint256 targetAccuracy, uint256 hiRung, bytes32 seed)
-        internal
-        view
-        returns (uint256 rung, uint256 accuracy, uint256 target_)
-    {
-        if (hiRung == 0) return (0, 0, 0);
-        uint256 hiAccuracy = hiRung > s.tierCount ? _accuracyAt(0) : _accuracyAt(hiRung);
-        uint256 lo;
-        // unchecked: hiRung >= 1.
-        unchecked {
-            lo = hiRung - 1;
-        }
-        uint256 loAccuracy = lo > 0 ? _accuracyAt(lo) : 0;
-        if (RoundMath.drawsHigh(seed, loAccuracy, hiAccuracy, targetAccuracy)) {
-            return (hiRung, hiAccuracy, targetAccuracy);
-        }
-        return (lo, loAccuracy, targetAccuracy);
-    }
 
     /// @dev The assignment for any ratio (the option's bracket computed on the spot).
     function _assign(State memory s, uint256 ratioWad, bytes32 seed)

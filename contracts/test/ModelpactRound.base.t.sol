@@ -24,6 +24,22 @@ contract RoundHarness is ModelpactRound {
     function exposedFailDelivery(DeliveryFailure reason) external nonReentrant {
         _failDelivery(reason);
     }
+
+    /// @dev Sets the rungs the draw reads (collective model and ascending tier accuracies)
+    ///      without a post: any WAD accuracy, where a post only takes exact counts over T <= 65,535.
+    function exposedSetRungs(uint256 collective, uint256[] calldata tiers) external {
+        uint256[(MAX_TIERS + 4) / 4] memory words;
+        words[0] = collective;
+        for (uint256 i = 0; i < tiers.length; ++i) {
+            uint256 rung = i + 1;
+            words[rung >> 2] |= tiers[i] << ((rung & 3) * 64);
+        }
+        for (uint256 w = 0; w < words.length; ++w) {
+            _accuracyWords[w] = words[w];
+        }
+        _state.tierCount = uint8(tiers.length);
+        _state.posted = true;
+    }
 }
 
 /// @dev Shared fixtures: a three-option menu, a curve, a schedule, funded actors and helpers that
@@ -95,6 +111,15 @@ abstract contract RoundFixture is Test {
         return IModelpactRound.PostedModel(
             keccak256(bytes(label)), uint64(uint256(count) * WAD / TEST_ROWS), keccak256(abi.encode("log", label))
         );
+    }
+
+    /// @dev `tierCount + 1` packed logs of `rows` rows (all zero: postModels checks only their
+    ///      lengths; their content matters to challenges, tested in ModelpactRound.proofs.t.sol).
+    function _logs(uint256 tierCount, uint256 rows) internal pure returns (bytes[] memory logs) {
+        logs = new bytes[](tierCount + 1);
+        for (uint256 i = 0; i <= tierCount; ++i) {
+            logs[i] = new bytes(3 * rows);
+        }
     }
 
     function _collective() internal pure returns (IModelpactRound.PostedModel memory) {
@@ -191,7 +216,7 @@ abstract contract RoundFixture is Test {
 
     function _postWith(IModelpactRound.PostedModel memory collective, address[] memory undelivered) internal {
         vm.prank(coordinatorAddr);
-        round.postModels(collective, _tiers(), undelivered);
+        round.postModels(collective, _tiers(), undelivered, _logs(2, TEST_ROWS));
     }
 
     function _post() internal {

@@ -234,7 +234,10 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.TestRowCountOutOfRange.selector, 0), cfg);
         cfg.testRowCount = 1e18 + 1;
         _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.TestRowCountOutOfRange.selector, 1e18 + 1), cfg);
-        cfg.testRowCount = 1e18;
+        // A packed log counts in 16 bits: at most MAX_TEST_ROWS rows (issue 14).
+        cfg.testRowCount = 65_536;
+        _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.TooManyTestRows.selector, 65_536, 65_535), cfg);
+        cfg.testRowCount = 65_535;
         _deploy(_menu(), cfg, _curve());
     }
 

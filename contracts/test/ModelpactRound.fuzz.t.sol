@@ -5,9 +5,10 @@ import {IModelpactRound} from "../src/interfaces/IModelpactRound.sol";
 import {RoundFixture, RoundHarness} from "./ModelpactRound.base.t.sol";
 
 contract ModelpactRoundFuzzTest is RoundFixture {
-    /// @dev Builds a round whose single option has `ratio` and T = 1e18 test rows (so any WAD
-    ///      accuracy is an exact count), posts `n` ascending tiers below `collective` derived from
-    ///      `tierSeed`, and returns the harness and the tier accuracies.
+    /// @dev Builds a round whose single option has `ratio`, sets `n` ascending tiers below
+    ///      `collective` derived from `tierSeed` as its rungs (any WAD accuracies: a post takes
+    ///      only exact counts over T <= 65,535 rows, so the harness sets them), and returns the
+    ///      harness and the tier accuracies.
     function _postedRound(uint64 ratio, uint64 collective, uint256 n, uint256 tierSeed)
         internal
         returns (RoundHarness r, uint256[] memory accs)
@@ -15,7 +16,6 @@ contract ModelpactRoundFuzzTest is RoundFixture {
         IModelpactRound.Option[] memory menu = new IModelpactRound.Option[](1);
         menu[0] = IModelpactRound.Option(10, ratio, ratio, 1e18);
         IModelpactRound.Config memory cfg = _config(1);
-        cfg.testRowCount = 1e18;
         r = _deploy(menu, cfg, new IModelpactRound.CurveKnot[](0));
         vm.prank(_actor(1));
         r.join{value: BOND}(0, bytes32(uint256(1)), 10, bytes32(uint256(2)));
@@ -37,8 +37,9 @@ contract ModelpactRoundFuzzTest is RoundFixture {
             accs[i] = prev;
             tiers[i] = IModelpactRound.PostedModel(keccak256(abi.encode(i)), uint64(prev), bytes32(i + 1));
         }
-        r.postModels(IModelpactRound.PostedModel(keccak256("c"), collective, keccak256("l")), tiers, new address[](0));
         vm.stopPrank();
+        r.exposedSetRungs(collective, accs);
+        tiers;
     }
 
     function testFuzz_assign_drawBracketsTargetAndFollowsResidueRule(
@@ -178,7 +179,7 @@ contract ModelpactRoundFuzzTest is RoundFixture {
         _toPost();
         _revealCoordinator();
         vm.prank(coordinatorAddr);
-        round.postModels(_model("c", measured), new IModelpactRound.PostedModel[](0), _sorted(lost));
+        round.postModels(_model("c", measured), new IModelpactRound.PostedModel[](0), _sorted(lost), _logs(0, TEST_ROWS));
     }
 
     /// @dev Each entitlement <= allot; their sum is the liability and fits B minus the reward.

@@ -121,7 +121,7 @@ contract ModelpactRoundGasTest is RoundFixture {
         IModelpactRound.PostedModel[] memory t = _tiersOf(tiers, collectiveCount);
         IModelpactRound.PostedModel memory c = _model("collective", collectiveCount);
         vm.prank(coordinatorAddr);
-        r.postModels(c, t, undelivered);
+        r.postModels(c, t, undelivered, _logs(tiers, TEST_ROWS));
         return _gas();
     }
 

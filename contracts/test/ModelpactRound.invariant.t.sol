@@ -166,7 +166,11 @@ contract RoundHandler is Test {
             ++reached["revealCoordinator"];
         } catch {} // an honest coordinator reveals first (a hostile one may post without it: refused)
         vm.prank(coordinator);
-        try round.postModels(IModelpactRound.PostedModel(keccak256("c"), c * 1e15, keccak256("log")), tiers, lost) {
+        bytes[] memory logs = new bytes[](n + 1);
+        for (uint256 i = 0; i <= n; ++i) {
+            logs[i] = new bytes(3 * 1000);
+        }
+        try round.postModels(IModelpactRound.PostedModel(keccak256("c"), c * 1e15, keccak256("log")), tiers, lost, logs) {
             ++reached["post"];
             (uint256 s,) = round.shortfall();
             if (s > 0) ++reached["post with shortfall"];

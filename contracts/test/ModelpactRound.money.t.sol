@@ -25,7 +25,7 @@ contract ModelpactRoundMoneyTest is RoundFixture {
         tiers[0] = _model("low", count / 4);
         tiers[1] = _model("mid", count / 2);
         vm.prank(coordinatorAddr);
-        round.postModels(_model("collective", count), tiers, undelivered);
+        round.postModels(_model("collective", count), tiers, undelivered, _logs(2, TEST_ROWS));
     }
 
     function _start(uint256 n, uint64 collectiveCount, address[] memory undelivered) internal {

@@ -34,7 +34,21 @@ contract ModelpactRoundPostTest is RoundFixture {
 
     function _postTiers(IModelpactRound.PostedModel[] memory tiers) internal {
         vm.prank(coordinatorAddr);
-        round.postModels(_collective(), tiers, new address[](0));
+        round.postModels(_collective(), tiers, new address[](0), _logs(tiers.length, TEST_ROWS));
+    }
+
+    /// @dev What the views return of a posted model: the log root is not stored (it is in the
+    ///      post commitment), so it reads 0.
+    function _stored(IModelpactRound.PostedModel memory m) internal pure returns (IModelpactRound.PostedModel memory) {
+        return IModelpactRound.PostedModel(m.modelHash, m.accuracyWad, 0);
+    }
+
+    function _entry(IModelpactRound.PostedModel memory m, bytes32 logHash)
+        internal
+        pure
+        returns (IModelpactRound.ModelCommitment memory)
+    {
+        return IModelpactRound.ModelCommitment(m.modelHash, m.accuracyWad, m.logRoot, logHash);
     }
 
     function _expectPostRevert(bytes memory err, IModelpactRound.PostedModel[] memory tiers) internal {
@@ -96,10 +110,17 @@ contract ModelpactRoundPostTest is RoundFixture {
         emit ModelsPosted(_collective(), _tiers(), 3, 700, block.timestamp + WINDOW);
         _post();
         assertEq(round.tierCount(), 2);
-        assertEq(abi.encode(round.tier(1)), abi.encode(_model("tier-2", 500)));
-        assertEq(abi.encode(round.collectiveModel()), abi.encode(_collective()));
-        assertEq(abi.encode(round.rungModel(1)), abi.encode(_model("tier-1", 200)));
-        assertEq(abi.encode(round.rungModel(3)), abi.encode(_collective()));
+        assertEq(abi.encode(round.tier(1)), abi.encode(_stored(_model("tier-2", 500))));
+        assertEq(abi.encode(round.collectiveModel()), abi.encode(_stored(_collective())));
+        assertEq(abi.encode(round.rungModel(1)), abi.encode(_stored(_model("tier-1", 200))));
+        assertEq(abi.encode(round.rungModel(3)), abi.encode(_stored(_collective())));
+        // One commitment over (hash, accuracy, log root, log hash), collective first.
+        IModelpactRound.ModelCommitment[] memory posted = new IModelpactRound.ModelCommitment[](3);
+        bytes32 logHash = keccak256(new bytes(3 * TEST_ROWS));
+        posted[0] = _entry(_collective(), logHash);
+        posted[1] = _entry(_model("tier-1", 200), logHash);
+        posted[2] = _entry(_model("tier-2", 500), logHash);
+        assertEq(round.postCommitment(), keccak256(abi.encode(posted)));
         (uint256 s, uint256 a) = round.shortfall();
         assertEq(s, 0);
         assertEq(a, allot);
@@ -119,7 +140,7 @@ contract ModelpactRoundPostTest is RoundFixture {
     function test_postModels_revertsForOthers() public {
         _revealCoordinator();
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.NotCoordinator.selector, address(this)));
-        round.postModels(_collective(), _tiers(), new address[](0));
+        round.postModels(_collective(), _tiers(), new address[](0), _logs(2, TEST_ROWS));
     }
 
     function test_postModels_revertsTwice() public {
@@ -205,14 +226,14 @@ contract ModelpactRoundPostTest is RoundFixture {
         c.accuracyWad += 1;
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 2, c.accuracyWad, 7));
         vm.prank(coordinatorAddr);
-        round.postModels(c, tiers, new address[](0));
+        round.postModels(c, tiers, new address[](0), _logs(1, 7));
         c.accuracyWad -= 2;
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 2, c.accuracyWad, 7));
         vm.prank(coordinatorAddr);
-        round.postModels(c, tiers, new address[](0));
+        round.postModels(c, tiers, new address[](0), _logs(1, 7));
         c.accuracyWad += 1;
         vm.prank(coordinatorAddr);
-        round.postModels(c, tiers, new address[](0));
+        round.postModels(c, tiers, new address[](0), _logs(1, 7));
         assertEq(round.collectiveModel().accuracyWad, 857142857142857142);
     }
 
@@ -248,10 +269,10 @@ contract ModelpactRoundPostTest is RoundFixture {
         }
         _postTiers(tiers);
         for (uint256 i = 0; i < 32; ++i) {
-            assertEq(abi.encode(round.tier(i)), abi.encode(tiers[i]));
-            assertEq(abi.encode(round.rungModel(i + 1)), abi.encode(tiers[i]));
+            assertEq(abi.encode(round.tier(i)), abi.encode(_stored(tiers[i])));
+            assertEq(abi.encode(round.rungModel(i + 1)), abi.encode(_stored(tiers[i])));
         }
-        assertEq(abi.encode(round.rungModel(33)), abi.encode(_collective()));
+        assertEq(abi.encode(round.rungModel(33)), abi.encode(_stored(_collective())));
         assertEq(round.collectiveModel().accuracyWad, 9e17);
     }
 
@@ -311,5 +332,26 @@ contract ModelpactRoundPostTest is RoundFixture {
         list = new address[](2);
         list[0] = a;
         list[1] = b;
+    }
+
+    function test_postModels_revertsUnlessOneLogPerModel() public {
+        _revealCoordinator();
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.LogCountMismatch.selector, 2, 3));
+        vm.prank(coordinatorAddr);
+        round.postModels(_collective(), _tiers(), new address[](0), _logs(1, TEST_ROWS));
+    }
+
+    function test_postModels_revertsOnALogNotThreeBytesPerRow() public {
+        _revealCoordinator();
+        bytes[] memory logs = _logs(2, TEST_ROWS);
+        logs[2] = new bytes(3 * TEST_ROWS - 1);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.LogLengthMismatch.selector, 2, 3 * TEST_ROWS - 1, 3 * TEST_ROWS));
+        vm.prank(coordinatorAddr);
+        round.postModels(_collective(), _tiers(), new address[](0), logs);
+        logs[2] = new bytes(0);
+        logs[0] = new bytes(3 * TEST_ROWS + 3);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.LogLengthMismatch.selector, 0, 3 * TEST_ROWS + 3, 3 * TEST_ROWS));
+        vm.prank(coordinatorAddr);
+        round.postModels(_collective(), _tiers(), new address[](0), logs);
     }
 }

@@ -133,7 +133,6 @@ contract ModelpactRoundVectorsTest is RoundFixture {
         menu[0] = IModelpactRound.Option(10, uint64(ratio), uint128(ratio), 1e18);
         vm.warp(1_700_000_000);
         IModelpactRound.Config memory cfg = _config(1);
-        cfg.testRowCount = 1e18; // every WAD accuracy is an exact count
         r = _deploy(menu, cfg, new IModelpactRound.CurveKnot[](0));
         address who = _actor(1000 + i);
         vm.prank(who);
@@ -145,8 +144,11 @@ contract ModelpactRoundVectorsTest is RoundFixture {
         for (uint256 j = 0; j < accs.length; ++j) {
             tiers[j] = IModelpactRound.PostedModel(keccak256(abi.encode(j)), uint64(accs[j]), bytes32(j + 1));
         }
-        r.postModels(IModelpactRound.PostedModel(keccak256("c"), uint64(coll), keccak256("l")), tiers, new address[](0));
         vm.stopPrank();
+        // Any WAD accuracy: a post takes only exact counts over T <= 65,535 rows, so the harness
+        // sets the vector's rungs (the draw reads nothing else a post writes).
+        r.exposedSetRungs(coll, accs);
+        tiers;
     }
 
     /// @dev Each draw vector goes through a real round: deploy with the vector's ratio, join,
@@ -282,7 +284,7 @@ contract ModelpactRoundVectorsTest is RoundFixture {
         _revealCoordinator();
         IModelpactRound.PostedModel[] memory tiers = new IModelpactRound.PostedModel[](0);
         vm.prank(coordinatorAddr);
-        round.postModels(_model("collective", 500), tiers, new address[](0));
+        round.postModels(_model("collective", 500), tiers, new address[](0), _logs(0, TEST_ROWS));
         (uint256 owedFromBond,) = round.entitlement(actors[1]); // option 1: ratio 0.6
         assertEq(owedFromBond, vm.parseJsonUint(json, _p(".v2Money", 0, "compensation")));
         (uint256 s, uint256 allot) = round.shortfall();

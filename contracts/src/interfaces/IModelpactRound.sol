@@ -197,7 +197,49 @@ interface IModelpactRound {
         WrongPrediction, // a logged prediction differs from the model's output on that row
         BrokenCount, // a running count does not follow from the previous leaf
         WrongAccuracy, // the final count does not give the posted accuracy
-        MalformedModel // the bytes under a posted hash are not a well-formed model
+        MalformedModel, // the bytes under a posted hash are not a well-formed model for the test rows
+        UnevaluableTestRow, // a committed test row has no features or a value outside int64
+        LogRootMismatch // a posted log root is not the tree of the posted log bytes
+    }
+
+    /// @notice One entry of the post commitment: what was posted about a model, with the hash of
+    ///         its packed evaluation log (issue 14). The commitment is keccak256(abi.encode(
+    ///         ModelCommitment[])) over the collective model (entry 0) and the tiers (entry i =
+    ///         tier i - 1 = rung i) in the order posted.
+    struct ModelCommitment {
+        bytes32 modelHash;
+        uint64 accuracyWad;
+        bytes32 logRoot;
+        bytes32 logHash; // keccak256 of the packed log passed to postModels (3 bytes per row)
+    }
+
+    /// @notice Leaf j of a model's evaluation log, with its positional proof (EvalLog.sol).
+    struct LogLeaf {
+        uint256 predicted;
+        uint256 count;
+        bytes32[] proof;
+    }
+
+    /// @notice The evidence of a challenge (issue 14). Which fields are read depends on `kind`:
+    ///           WrongPrediction     rung, posted, model, row, testRow (+ testProof), leaf
+    ///           BrokenCount         rung, posted, row, testRow (+ testProof), leaf, previous (j > 0)
+    ///           WrongAccuracy       rung, posted, row = T - 1, leaf
+    ///           MalformedModel      rung, posted, model, row, testRow (+ testProof)
+    ///           UnevaluableTestRow  row, testRow (+ testProof)
+    ///           LogRootMismatch     rung, posted, log
+    ///         `posted` is the whole post commitment's preimage; `rung` names the model (1..L
+    ///         tiers, L + 1 the collective model; entry rung % (L + 1) of `posted`).
+    struct Challenge {
+        FraudKind kind;
+        uint256 rung;
+        ModelCommitment[] posted;
+        bytes model; // the canonical model bytes (ModelEval.sol) under the posted hash
+        uint256 row; // test row index j < T
+        int256[] testRow; // row j's values: the features, then the label
+        bytes32[] testProof; // OpenZeppelin (sorted-pair) proof of (j, testRow) against testSetCommitment
+        LogLeaf leaf; // log leaf j
+        LogLeaf previous; // log leaf j - 1 (BrokenCount with j > 0)
+        bytes log; // the model's packed log as posted (LogRootMismatch)
     }
 
     /// @notice Why a participant's model delivery failed (issue 15).
@@ -358,6 +400,90 @@ interface IModelpactRound {
     /// @dev An ETH transfer failed.
     ///      Fix: the receiving account rejected ETH: send from an account that accepts it.
     error TransferFailed(address to, uint256 amount);
+    /// @dev postModels needs one packed log per posted model (collective first, then the tiers).
+    ///      Fix: pass exactly tierCount + 1 logs, the collective model's first, then the tiers' in order.
+    error LogCountMismatch(uint256 logCount, uint256 modelCount);
+    /// @dev A packed log must hold 3 bytes per test row (uint8 label, uint16 running count).
+    ///      Fix: pack every log as 3 * testRowCount bytes: per row the predicted label (1 byte) and the running count (2 bytes, big-endian).
+    error LogLengthMismatch(uint256 position, uint256 length, uint256 expected);
+    /// @dev The test set has more rows than a packed log's uint16 running count can count.
+    ///      Fix: commit a test set of at most MAX_TEST_ROWS = 65535 rows.
+    error TooManyTestRows(uint256 testRowCount, uint256 maximum);
+    /// @dev Challenges and delivery disputes close at the claim deadline.
+    ///      Fix: the proof window is over (claim deadline passed): nothing can be proven any more.
+    error ProofWindowClosed(uint256 timestamp, uint256 claimDeadline);
+    /// @dev Fraud was already proven in this round; the first proof settled the coordinator's bond.
+    ///      Fix: fraud is already proven: call withdrawCompensation (participants) instead of challenging.
+    error FraudAlreadyProven();
+    /// @dev A challenge must name a fraud kind.
+    ///      Fix: set the challenge's kind to one of WrongPrediction .. LogRootMismatch.
+    error UnknownFraudKind(uint256 kind);
+    /// @dev The posted list passed with a challenge is not what was posted.
+    ///      Fix: pass every posted model (collective first, then the tiers) with its log root and the keccak256 of its posted log, as in postCommitment().
+    error PostedListMismatch(bytes32 committed, bytes32 computed);
+    /// @dev The model bytes do not hash to the posted model hash of that rung.
+    ///      Fix: pass the exact model bytes whose keccak256 is the rung's posted model hash.
+    error ModelHashMismatch(uint256 rung, bytes32 posted, bytes32 computed);
+    /// @dev The test row is not under the committed test set (or its index is not below testRowCount).
+    ///      Fix: pass test row j < testRowCount with its values and its proof against testSetCommitment.
+    error TestRowNotCommitted(uint256 row);
+    /// @dev A log leaf does not open the rung's posted log root at that position.
+    ///      Fix: pass leaf j (and leaf j - 1) of the rung's posted log with their positional proofs (EvalLog.sol).
+    error LogLeafNotCommitted(uint256 rung, uint256 row);
+    /// @dev A WrongAccuracy challenge proves the last leaf of a log.
+    ///      Fix: challenge the accuracy with leaf testRowCount - 1.
+    error NotLastRow(uint256 row, uint256 lastRow);
+    /// @dev The log bytes do not hash to the posted log hash of that rung.
+    ///      Fix: pass the rung's packed log exactly as it was passed to postModels.
+    error LogHashMismatch(uint256 rung, bytes32 posted, bytes32 computed);
+    /// @dev No fraud: the logged prediction is what the model predicts on that row.
+    ///      Fix: this log entry is honest: check another row or another model.
+    error PredictionCorrect(uint256 rung, uint256 row, uint256 predicted);
+    /// @dev No fraud: the running count follows from the previous leaf and the row's label.
+    ///      Fix: this running count is honest: check another row or another model.
+    error CountCorrect(uint256 rung, uint256 row, uint256 count);
+    /// @dev No fraud: the final count gives exactly the posted accuracy.
+    ///      Fix: the posted accuracy matches the log's final count: check the log's rows instead.
+    error AccuracyMatches(uint256 rung, uint256 count, uint256 accuracyWad);
+    /// @dev No fraud: the model bytes are a well-formed model for rows of that width.
+    ///      Fix: this model is well formed: challenge its predictions instead.
+    error ModelWellFormed(uint256 rung, uint256 features);
+    /// @dev No fraud: the test row has features and every value is within int64.
+    ///      Fix: this test row is evaluable: challenge a model's prediction on it instead.
+    error TestRowEvaluable(uint256 row);
+    /// @dev No fraud: the posted log root is the positional tree of the posted log bytes.
+    ///      Fix: this log matches its root: challenge one of its rows instead.
+    error LogRootMatches(uint256 rung, bytes32 logRoot);
+    /// @dev Deliveries close at the delivery deadline.
+    ///      Fix: the delivery deadline has passed: the participant may now prove non-delivery.
+    error DeliveryClosed(uint256 timestamp, uint256 deliveryDeadline);
+    /// @dev Each participant is delivered to once.
+    ///      Fix: this participant already has a delivery on chain: nothing to resend.
+    error AlreadyDelivered(address participant);
+    /// @dev The secret key does not give the delivery key in the participant's commitment.
+    ///      Fix: pass the delivery secret key whose public key you committed at join (with the same data root and secret).
+    error DeliveryKeyMismatch(address participant, bytes32 committed, bytes32 computed);
+    /// @dev The ephemeral key and ciphertext are not the delivery stored for the participant.
+    ///      Fix: pass the ephemeral key and ciphertext of your Delivered event exactly.
+    error DeliveryNotStored(address participant, bytes32 stored, bytes32 computed);
+    /// @dev No dispute: the delivery decrypts to the model of the participant's rung.
+    ///      Fix: this delivery is correct: decrypt it with your delivery key to get your model.
+    error DeliveryCorrect(address participant, bytes32 modelHash);
+    /// @dev The participant drew rung 0 (no model): no delivery is owed.
+    ///      Fix: your rung is 0: no model is owed, so there is nothing to dispute.
+    error NoModelOwed(address participant);
+    /// @dev The participant's delivery is already recorded as failed.
+    ///      Fix: the failure is already recorded: call withdrawCompensation if anything is unpaid.
+    error DeliveryAlreadyFailed(address participant);
+    /// @dev Non-delivery is proven only after the delivery deadline.
+    ///      Fix: wait until the delivery deadline has passed (see deadlines()).
+    error DeliveryWindowOpen(uint256 timestamp, uint256 deliveryDeadline);
+    /// @dev Something was delivered: a wrong delivery is disputed, not reported as missing.
+    ///      Fix: a delivery exists: decrypt it, and call disputeDelivery if it is not your model.
+    error DeliveryExists(address participant);
+    /// @dev The delivery secret key is not a scalar in [1, n - 1] of alt_bn128.
+    ///      Fix: pass the delivery secret key of this round (1 <= key < the alt_bn128 group order).
+    error InvalidSecretKey();
 
     // ------------------------------------------------------------------------------------------
     // Events
@@ -434,6 +560,9 @@ interface IModelpactRound {
     event CancelRefunded(address indexed participant, uint256 bond);
     /// @notice A posted claim was proven false: the coordinator's bond now belongs to participants.
     event FraudProven(FraudKind kind, uint256 rung, uint256 row, address indexed challenger, uint256 reward);
+    /// @notice The coordinator delivered a participant's model, encrypted to its delivery key
+    ///         (shared point S = e * P, keystream keccak256(abi.encode(S.x, S.y, k)); DeliveryCipher.sol).
+    event Delivered(address indexed participant, uint256 ephemeralX, uint256 ephemeralY, bytes ciphertext);
     /// @notice A participant's model delivery failed; its entitlement is now its allot.
     event DeliveryFailed(address indexed participant, DeliveryFailure reason, uint256 entitlement);
     /// @notice The coordinator's part of its bond went back to it; `liability` stays for participants.
@@ -453,8 +582,16 @@ interface IModelpactRound {
     /// @notice The coordinator posts the collective model and the reward tiers, naming the joined
     ///         participants whose data did not arrive (strictly ascending addresses). Runs the
     ///         budget check and the curve check and fixes every deliverer's entitlement.
-    function postModels(PostedModel calldata collective, PostedModel[] calldata tiers, address[] calldata undelivered)
-        external;
+    ///         `logs` holds each posted model's packed evaluation log (collective first, then the
+    ///         tiers): 3 bytes per test row j = 0..T-1, uint8 predicted label then uint16 running
+    ///         count (big-endian). They stay in the transaction input (data availability for
+    ///         challenges); only one post commitment is stored (see ModelCommitment).
+    function postModels(
+        PostedModel calldata collective,
+        PostedModel[] calldata tiers,
+        address[] calldata undelivered,
+        bytes[] calldata logs
+    ) external;
 
     /// @notice The coordinator cancels a round in which fewer than quorum participants delivered
     ///         (Post phase); deliverers take back their bonds, the undelivered bonds are burned.
@@ -479,6 +616,34 @@ interface IModelpactRound {
 
     /// @notice Send the coordinator what is its own once nothing more can be owed (see header).
     function sweep() external;
+
+    /// @notice Anyone proves a posted claim false (issue 14), from the post until the claim
+    ///         deadline, once per round. Pays the caller the fraud reward; every deliverer's
+    ///         entitlement becomes its allot. Reverts with a named error (PredictionCorrect, ...)
+    ///         when the evidence shows no fraud.
+    function challenge(Challenge calldata evidence) external;
+
+    /// @notice The coordinator delivers `participant`'s model, encrypted to its delivery key with
+    ///         ephemeral key E (revealed participants only, once each, until the delivery deadline).
+    function deliver(address participant, uint256 ephemeralX, uint256 ephemeralY, bytes calldata ciphertext)
+        external;
+
+    /// @notice A participant proves its delivery wrong: the secret key opens its commitment, (E,
+    ///         ciphertext) is its stored delivery, and the plaintext's keccak256 is not the model
+    ///         hash of its rung (or E is not a curve point). Until the claim deadline. Pays its
+    ///         allot at once; reverts DeliveryCorrect for a correct delivery.
+    function disputeDelivery(
+        bytes32 dataRoot,
+        bytes32 secret,
+        uint256 deliverySecretKey,
+        uint256 ephemeralX,
+        uint256 ephemeralY,
+        bytes calldata ciphertext
+    ) external;
+
+    /// @notice A revealed participant with a rung above 0 and no delivery, after the delivery
+    ///         deadline and until the claim deadline, records the non-delivery and is paid its allot.
+    function proveNonDelivery(bytes32 dataRoot, bytes32 secret, uint256 deliveryKeyX, uint256 deliveryKeyY) external;
 
     // ------------------------------------------------------------------------------------------
     // Views
@@ -533,5 +698,13 @@ interface IModelpactRound {
     /// @notice The part of the coordinator's bond that belongs to participants (entitlements).
     function liability() external view returns (uint256);
     function fraudProven() external view returns (bool);
+    /// @notice keccak256(abi.encode(ModelCommitment[])) of the post (0 before it).
+    function postCommitment() external view returns (bytes32);
+    /// @notice keccak256(abi.encode(ephemeralX, ephemeralY, keccak256(ciphertext))) of the
+    ///         delivery to `account` (0 if none).
+    function deliveryOf(address account) external view returns (bytes32);
+    /// @notice The stateless contract that checks challenges and decrypts disputed deliveries
+    ///         (ModelpactProofs, created by this round's constructor).
+    function proofs() external view returns (address);
     function swept() external view returns (bool);
 }

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IModelpactRound} from "./interfaces/IModelpactRound.sol";
+import {RoundMath} from "./libraries/RoundMath.sol";
+
+/// @title RoundCore
+/// @notice The storage layout and the shared rules of a modelpact round, inherited by
+///         ModelpactRound and by ModelpactProofs (its challenge and delivery extension, run in the
+///         round's storage through DELEGATECALL). Keeping both on this one base is what makes the
+///         layout identical: no storage variable may be declared anywhere else.
+/// @dev    The configuration getters are abstract: each contract reads its own immutables, which
+///         the round sets from its constructor arguments and passes unchanged to the extension it
+///         creates (issue 17 will read both from clone arguments instead).
+abstract contract RoundCore is ReentrancyGuardTransient {
+    /// @dev Bound on the reward tiers (loops in `postModels` and `claim`).
+    uint256 public constant MAX_TIERS = 32;
+    /// @dev Share of the coordinator's bond paid to a successful challenger, in basis points.
+    uint256 public constant FRAUD_REWARD_BPS = RoundMath.FRAUD_REWARD_BPS;
+
+    uint256 internal constant _WAD = 1e18;
+
+    // ------------------------------------------------------------------------------------------
+    // Storage
+    // ------------------------------------------------------------------------------------------
+
+    /// @dev The round's counters and flags, one slot (256 bits). `delivered` equals `joined` until
+    ///      the post or cancel subtracts the undelivered; `totalData` counts deliverers' rows.
+    struct State {
+        uint32 joined;
+        uint32 delivered;
+        uint32 revealed;
+        uint64 totalData;
+        uint40 postedAt;
+        uint8 tierCount;
+        bool unswept; // true from deployment until the sweep (keeps this slot non-zero)
+        bool coordinatorRevealed;
+        bool posted;
+        bool cancelled;
+        bool fraudProven;
+        bool hasShortfall; // the curve check found a shortfall: options' compensations are set
+    }
+
+    /// @dev What the post fixed about the coordinator's bond, one slot (B < 2^96).
+    struct Outcome {
+        uint96 allot; // each deliverer's allot (RoundMath.allot)
+        uint96 liability; // sum of entitlements (ignored once fraud is proven: then all of B)
+        uint64 shortfallWad; // curve check result
+    }
+
+    /// @dev An option as stored: slot 0 = (dataCount, ratioWad, joinCount, targetWad, hiRung),
+    ///      slot 1 = (t, t_bar). The target (ratio x collective accuracy) and the lowest rung at or
+    ///      above it are set at post.
+    struct StoredOption {
+        uint64 dataCount;
+        uint64 ratioWad;
+        uint32 joinCount;
+        uint64 targetWad;
+        uint8 hiRung;
+        uint128 promisedValueWad;
+        uint128 budgetValueWad;
+    }
+
+    /// @dev A participant as stored, one slot. `joined` keeps the slot non-zero for every
+    ///      participant (also #0 with option 0), so later flag writes are non-zero updates.
+    struct Entry {
+        uint32 index;
+        uint8 optionId;
+        bool joined;
+        bool revealed;
+        bool claimed;
+        bool undelivered;
+        bool deliveryFailed;
+        uint96 paidFromBond;
+    }
+
+    State internal _state;
+    Outcome internal _outcome;
+    StoredOption[] internal _options;
+    /// @dev Knot i = (dataCount << 64) | accuracyWad; uint128 elements pack two to a slot.
+    uint128[] internal _curve;
+    mapping(address participant => Entry) internal _entries;
+    mapping(bytes32 dataRoot => bytes32 commitment) internal _commitments;
+    /// @dev Curve compensation in wei per deliverer of an option (only when `hasShortfall`).
+    mapping(uint256 optionId => uint256 compensation) internal _compensation;
+    bytes32 internal _coordinatorSecret;
+    /// @dev Indexed by rung: 1..L tiers, L + 1 the collective model (index 0 unused).
+    bytes32[MAX_TIERS + 2] internal _modelHashByRung;
+    /// @dev keccak256(abi.encode(ModelCommitment[])) of the post: the log roots and log hashes
+    ///      live only here (issue 14: one slot instead of one per model).
+    bytes32 internal _postCommitment;
+    /// @dev Per participant: keccak256(abi.encode(E.x, E.y, keccak256(ciphertext))) of its delivery.
+    mapping(address participant => bytes32 delivery) internal _deliveries;
+    /// @dev Accuracy at position p is bits [64*(p%4), 64*(p%4)+64) of word p/4; position 0 holds
+    ///      the collective model, position i (1..L) tier i - 1, i.e. rung i.
+    uint256[(MAX_TIERS + 4) / 4] internal _accuracyWords;
+
+    // ------------------------------------------------------------------------------------------
+    // Modifiers
+    // ------------------------------------------------------------------------------------------
+
+    modifier onlyCoordinator() {
+        _checkCoordinator();
+        _;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Configuration (abstract: immutables of the inheriting contract)
+    // ------------------------------------------------------------------------------------------
+
+    function _coordinator() internal view virtual returns (address);
+
+    function _coordinatorBond() internal view virtual returns (uint256);
+
+    function _participantBond() internal view virtual returns (uint256);
+
+    function _testSetCommitment() internal view virtual returns (bytes32);
+
+    function _testRowCount() internal view virtual returns (uint64);
+
+    function _capacity() internal view virtual returns (uint32);
+
+    function _quorum() internal view virtual returns (uint32);
+
+    function _joinDeadline() internal view virtual returns (uint64);
+
+    function _postDeadline() internal view virtual returns (uint64);
+
+    function _revealWindow() internal view virtual returns (uint64);
+
+    function _deliveryWindow() internal view virtual returns (uint64);
+
+    function _claimWindow() internal view virtual returns (uint64);
+
+    // ------------------------------------------------------------------------------------------
+    // Shared rules
+    // ------------------------------------------------------------------------------------------
+
+    /// @dev Records a proven fraud and pays the challenger (msg.sender) the fraud reward. Every
+    ///      deliverer's entitlement becomes its allot; the sweep then pays nothing. The caller has
+    ///      verified the proof, checked the challenge window and is `nonReentrant`.
+    function _proveFraud(IModelpactRound.FraudKind kind, uint256 rung, uint256 row) internal {
+        _state.fraudProven = true;
+        uint256 reward = RoundMath.fraudReward(_coordinatorBond());
+
+        emit IModelpactRound.FraudProven(kind, rung, row, msg.sender, reward);
+
+        _pay(reward);
+    }
+
+    /// @dev Records a failed delivery to the caller (a revealed deliverer) and tops its payments
+    ///      from the coordinator's bond up to its allot at once. The caller's function has verified
+    ///      the proof and the window, that the delivery did not fail before, and is `nonReentrant`.
+    function _failDelivery(IModelpactRound.DeliveryFailure reason) internal {
+        Entry memory entry = _entries[msg.sender];
+        Outcome memory out = _outcome;
+        State memory s = _state;
+        if (!s.fraudProven) {
+            uint256 comp = _compensationOf(s, entry.optionId);
+            // unchecked: comp <= allot, and the liability counts at most one allot per deliverer,
+            // so liability + (allot - comp) <= delivered * allot <= coordinator bond < 2^96.
+            unchecked {
+                // forge-lint: disable-next-line(unsafe-typecast)
+                _outcome.liability = out.liability + out.allot - uint96(comp);
+            }
+        }
+        uint256 amount = out.allot - entry.paidFromBond;
+        Entry storage stored = _entries[msg.sender];
+        stored.deliveryFailed = true;
+        stored.paidFromBond = out.allot;
+
+        emit IModelpactRound.DeliveryFailed(msg.sender, reason, out.allot);
+
+        _pay(amount);
+    }
+
+    /// @dev The packed state, for derived contracts (test harnesses).
+    function _stateView() internal view returns (State memory) {
+        return _state;
+    }
+
+    function _checkCoordinator() internal view {
+        if (msg.sender != _coordinator()) revert IModelpactRound.NotCoordinator(msg.sender);
+    }
+
+    /// @dev Challenges and delivery disputes: from the post until the claim deadline.
+    function _requireProofWindow(State memory s) internal view {
+        if (!s.posted) revert IModelpactRound.WrongPhase(_phase(s), IModelpactRound.Phase.Reveal);
+        uint256 deadline = _claimDeadline(s);
+        if (block.timestamp > deadline) revert IModelpactRound.ProofWindowClosed(block.timestamp, deadline);
+    }
+
+    /// @dev For a dispute by the caller (a revealed deliverer, checked by the caller's function):
+    ///      the proof window is open, its delivery has not failed before, and its rung (drawn
+    ///      from `secret`; the caller's function checks the commitment) is above 0. Returns the
+    ///      model hash of that rung.
+    function _owedModel(bytes32 secret) internal view returns (bytes32) {
+        State memory s = _state;
+        _requireProofWindow(s);
+        Entry memory entry = _entries[msg.sender];
+        if (entry.deliveryFailed) revert IModelpactRound.DeliveryAlreadyFailed(msg.sender);
+        StoredOption storage o = _options[entry.optionId];
+        (uint256 rung,,) = _draw(s, o.targetWad, o.hiRung, _drawSeed(secret, entry.index));
+        if (rung == 0) revert IModelpactRound.NoModelOwed(msg.sender);
+        return _modelHashByRung[rung];
+    }
+
+    function _requirePhase(State memory s, IModelpactRound.Phase required) internal view {
+        IModelpactRound.Phase current = _phase(s);
+        if (current != required) revert IModelpactRound.WrongPhase(current, required);
+    }
+
+    function _phase(State memory s) internal view returns (IModelpactRound.Phase) {
+        if (s.cancelled) return IModelpactRound.Phase.Cancelled;
+        if (!s.posted) {
+            if (block.timestamp <= _joinDeadline() && s.joined < _capacity()) return IModelpactRound.Phase.Join;
+            if (s.joined < _quorum()) return IModelpactRound.Phase.Cancelled;
+            return block.timestamp <= _postDeadline() ? IModelpactRound.Phase.Post : IModelpactRound.Phase.Aborted;
+        }
+        if (block.timestamp <= _revealDeadline(s) && s.revealed < s.delivered) return IModelpactRound.Phase.Reveal;
+        return block.timestamp <= _claimDeadline(s) ? IModelpactRound.Phase.Claim : IModelpactRound.Phase.Closed;
+    }
+
+    function _revealDeadline(State memory s) internal view returns (uint256) {
+        return uint256(s.postedAt) + _revealWindow();
+    }
+
+    function _deliveryDeadline(State memory s) internal view returns (uint256) {
+        return _revealDeadline(s) + _deliveryWindow();
+    }
+
+    function _claimDeadline(State memory s) internal view returns (uint256) {
+        return _deliveryDeadline(s) + _claimWindow();
+    }
+
+    /// @dev Participant #index's draw seed (see the header).
+    function _drawSeed(bytes32 secret, uint256 index) internal view returns (bytes32) {
+        return keccak256(abi.encode(_coordinatorSecret, secret, address(this), index));
+    }
+
+    /// @dev The commitment stored under `dataRoot` must open to (secret, P, msg.sender, round, chain).
+    function _checkCommitment(bytes32 dataRoot, bytes32 secret, uint256 keyX, uint256 keyY) internal view {
+        bytes32 committed = _commitments[dataRoot];
+        bytes32 computed = keccak256(abi.encode(secret, keyX, keyY, msg.sender, address(this), block.chainid));
+        if (computed != committed) revert IModelpactRound.RevealMismatch(msg.sender, committed, computed);
+    }
+
+    /// @dev An option's curve compensation per deliverer (read only when there is a shortfall).
+    function _compensationOf(State memory s, uint256 optionId) internal view returns (uint256) {
+        return s.hasShortfall ? _compensation[optionId] : 0;
+    }
+
+    /// @dev Sends `amount` to the caller (its own claim, refund or compensation).
+    function _pay(uint256 amount) internal {
+        (bool ok,) = payable(msg.sender).call{value: amount}("");
+        if (!ok) revert IModelpactRound.TransferFailed(msg.sender, amount);
+    }
+
+    /// @dev Accuracy at packed position `p` (0 = collective model, i = rung i).
+    function _accuracyAt(uint256 p) internal view returns (uint256) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(_accuracyWords[p >> 2] >> ((p & 3) * 64));
+    }
+
+    /// @dev The draw between `hiRung` and the rung below it for `targetAccuracy` (see the header);
+    ///      hiRung 0 (a zero target) is no model.
+    function _draw(State memory s, uint256 targetAccuracy, uint256 hiRung, bytes32 seed)
+        internal
+        view
+        returns (uint256 rung, uint256 accuracy, uint256 target_)
+    {
+        if (hiRung == 0) return (0, 0, 0);
+        uint256 hiAccuracy = hiRung > s.tierCount ? _accuracyAt(0) : _accuracyAt(hiRung);
+        uint256 lo;
+        // unchecked: hiRung >= 1.
+        unchecked {
+            lo = hiRung - 1;
+        }
+        uint256 loAccuracy = lo > 0 ? _accuracyAt(lo) : 0;
+        if (RoundMath.drawsHigh(seed, loAccuracy, hiAccuracy, targetAccuracy)) {
+            return (hiRung, hiAccuracy, targetAccuracy);
+        }
+        return (lo, loAccuracy, targetAccuracy);
+    }
+
+    /// @dev What `entry` is owed out of the coordinator's bond in total (0 before the post).
+    function _entitlement(State memory s, Entry memory entry) internal view returns (uint256) {
+        if (entry.undelivered) return 0;
+        if (s.fraudProven || entry.deliveryFailed) return _outcome.allot;
+        return _compensationOf(s, entry.optionId);
+    }
+}
