@@ -20,6 +20,8 @@ abstract contract RoundCore is ReentrancyGuardTransient {
     uint256 public constant FRAUD_REWARD_BPS = RoundMath.FRAUD_REWARD_BPS;
 
     uint256 internal constant _WAD = 1e18;
+    /// @dev `_postCommitment` before the post (no keccak256 output is known to equal it).
+    bytes32 internal constant _UNPOSTED = bytes32(uint256(1));
 
     // ------------------------------------------------------------------------------------------
     // Storage

@@ -24,6 +24,8 @@ contract ModelpactRoundGasTest is RoundFixture {
     uint256 internal constant JOIN_TARGET = 100_000;
     uint256 internal constant REVEAL_TARGET = 50_000;
     uint256 internal constant CLAIM_TARGET = 65_000;
+    /// @dev The digits test set of the demo (360 rows): each posted model carries a 1,080-byte log.
+    uint64 internal constant GAS_TEST_ROWS = 360;
 
     struct Stats {
         uint256 min;
@@ -76,6 +78,7 @@ contract ModelpactRoundGasTest is RoundFixture {
         IModelpactRound.Config memory cfg = _configQ(capacity, quorum);
         cfg.participantBond = PBOND;
         cfg.shortfallWeiPerWad = rho;
+        cfg.testRowCount = GAS_TEST_ROWS;
         vm.deal(coordinatorAddr, B);
         vm.prank(coordinatorAddr);
         r = new ModelpactRound{value: B}(_menu(), cfg, _benchCurve());
@@ -99,6 +102,24 @@ contract ModelpactRoundGasTest is RoundFixture {
         }
     }
 
+    /// @dev A posted model scoring `count` of the GAS_TEST_ROWS rows.
+    function _modelG(string memory label, uint64 count) internal pure returns (IModelpactRound.PostedModel memory) {
+        return IModelpactRound.PostedModel(
+            keccak256(bytes(label)), uint64(uint256(count) * WAD / GAS_TEST_ROWS), keccak256(abi.encode("log", label))
+        );
+    }
+
+    /// @dev Logs as dense as real ones (no zero bytes: calldata costs 16 gas a byte), 3 bytes per row.
+    function _denseLogs(uint256 tiers) internal pure returns (bytes[] memory logs) {
+        logs = new bytes[](tiers + 1);
+        for (uint256 i = 0; i <= tiers; ++i) {
+            logs[i] = new bytes(3 * GAS_TEST_ROWS);
+            for (uint256 k = 0; k < logs[i].length; ++k) {
+                logs[i][k] = bytes1(uint8(1 + (k + i) % 255));
+            }
+        }
+    }
+
     function _tiersOf(uint256 n, uint64 collectiveCount)
         internal
         pure
@@ -106,7 +127,7 @@ contract ModelpactRoundGasTest is RoundFixture {
     {
         t = new IModelpactRound.PostedModel[](n);
         for (uint256 i = 0; i < n; ++i) {
-            t[i] = _model(string.concat("tier-", vm.toString(i)), uint64(collectiveCount * (i + 1) / (n + 1)));
+            t[i] = _modelG(string.concat("tier-", vm.toString(i)), uint64(collectiveCount * (i + 1) / (n + 1)));
         }
     }
 
@@ -118,10 +139,12 @@ contract ModelpactRoundGasTest is RoundFixture {
         vm.prank(coordinatorAddr);
         r.revealCoordinator(COORD_SECRET);
         revealCoordinatorGas = _gas();
+        // Counts are given per mille of the test set (900 = 0.9).
+        collectiveCount = uint64(uint256(collectiveCount) * GAS_TEST_ROWS / 1000);
         IModelpactRound.PostedModel[] memory t = _tiersOf(tiers, collectiveCount);
-        IModelpactRound.PostedModel memory c = _model("collective", collectiveCount);
+        IModelpactRound.PostedModel memory c = _modelG("collective", collectiveCount);
         vm.prank(coordinatorAddr);
-        r.postModels(c, t, undelivered, _logs(tiers, TEST_ROWS));
+        r.postModels(c, t, undelivered, _denseLogs(tiers));
         return _gas();
     }
 
