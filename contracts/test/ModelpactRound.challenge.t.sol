@@ -367,4 +367,43 @@ contract ModelpactRoundChallengeTest is ProofsFixture {
         uint256 dust = (COORD_BOND - COORD_BOND / 10) - 4 * allot + (BOND - 3 * share);
         assertEq(address(round).balance, dust);
     }
+
+    // --------------------------------------------------------------------- fuzz: honest logs
+
+    /// Fuzzed honest models and rows: whatever the kind, row and evidence built from the honest
+    /// log, no challenge succeeds.
+    function testFuzz_honestLogsCannotBeChallenged(uint256 seed, uint8 kindPick, uint8 rowPick) public {
+        int256[][] memory r = new int256[][](ROWS);
+        for (uint256 j = 0; j < ROWS; ++j) {
+            r[j] = new int256[](FEATURES + 1);
+            for (uint256 f = 0; f < FEATURES; ++f) {
+                r[j][f] = int256(uint256(keccak256(abi.encode(seed, j, f))) % 2001) - 1000;
+            }
+            r[j][FEATURES] = int256(uint256(keccak256(abi.encode(seed, j))) % 3);
+        }
+        int64[] memory b = new int64[](3);
+        int16[] memory w = new int16[](3 * FEATURES);
+        for (uint256 c = 0; c < 3; ++c) {
+            b[c] = int64(int256(uint256(keccak256(abi.encode(seed, "b", c))) % 20_001) - 10_000);
+            for (uint256 f = 0; f < FEATURES; ++f) {
+                w[c * FEATURES + f] = int16(int256(uint256(keccak256(abi.encode(seed, "w", c, f))) % 201) - 100);
+            }
+        }
+        Posted memory p = _evaluate(_encode(b, w, uint16(FEATURES), 4), r);
+        vm.assume(p.counts[ROWS - 1] > 0); // a post needs a count of at least 1
+        uint8[] memory ids = new uint8[](1);
+        ids[0] = 3;
+        _deployOver(r, ids);
+        delete models;
+        _store(p);
+        _postStored();
+
+        IModelpactRound.FraudKind kind = IModelpactRound.FraudKind(1 + kindPick % 6);
+        uint256 j = kind == WRONG_ACCURACY ? ROWS - 1 : rowPick % ROWS;
+        vm.prank(challenger);
+        try round.challenge(_evidence(kind, 1, j)) {
+            fail();
+        } catch {}
+        assertFalse(round.fraudProven());
+    }
 }

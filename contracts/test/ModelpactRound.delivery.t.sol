@@ -267,4 +267,55 @@ contract ModelpactRoundDeliveryTest is ProofsFixture {
         }
         assertFalse(round.participant(who).deliveryFailed);
     }
+
+    /// Money rule, fuzzed over the coordinator bond, which deliveries fail and whether fraud is
+    /// proven: every participant gets bond + its entitlement, the challenger the reward, the
+    /// coordinator the rest, and at most the allot's rounding dust (< d wei) stays behind.
+    function testFuzz_moneyReconcilesWithFraudAndFailedDeliveries(uint96 bond, uint8 failMask, bool fraud) public {
+        proofsBond = bound(bond, 1e6, 1e24);
+        uint8[] memory ids = new uint8[](4);
+        for (uint256 i = 0; i < 4; ++i) {
+            ids[i] = uint8(i);
+        }
+        _deployOver(_smallRows(), ids);
+        delete models;
+        _store(_evaluate(_identityModel(), rows));
+        _store(_evaluate(_constantModel(3, uint16(FEATURES), 2), rows));
+        _store(_evaluate(_constantModel(3, uint16(FEATURES), 1), rows));
+        if (fraud) models[0].posted.accuracyWad = uint64(WAD);
+        _postStored();
+        uint256[] memory start = new uint256[](4);
+        for (uint256 i = 0; i < 4; ++i) {
+            start[i] = actors[i].balance;
+            _reveal(actors[i]);
+        }
+        uint256 allot = _allot();
+        address challenger = makeAddr("money-challenger");
+        if (fraud) {
+            vm.prank(challenger);
+            round.challenge(_evidence(IModelpactRound.FraudKind.WrongAccuracy, 3, ROWS - 1));
+        }
+        vm.warp(round.deadlines().delivery + 1);
+        for (uint256 i = 1; i < 4; ++i) {
+            if (failMask & (1 << i) != 0) _proveNonDelivery(actors[i]);
+        }
+        for (uint256 i = 0; i < 4; ++i) {
+            _claim(actors[i]);
+            bool failed = fraud || (i > 0 && failMask & (1 << i) != 0);
+            // balance after = start - bond (join) + bond (claim) + allot if failed: start was
+            // measured after joining.
+            assertEq(actors[i].balance - start[i], BOND + (failed ? allot : 0), "participant");
+        }
+        vm.warp(_claimDeadline() + 1);
+        uint256 c0 = coordinatorAddr.balance;
+        round.sweep();
+        uint256 swept = coordinatorAddr.balance - c0;
+        uint256 paidOut = swept + challenger.balance;
+        for (uint256 i = 0; i < 4; ++i) {
+            if (fraud || (i > 0 && failMask & (1 << i) != 0)) paidOut += allot;
+        }
+        assertLe(paidOut, proofsBond, "never more than B out of B");
+        assertEq(address(round).balance, proofsBond - paidOut, "the rest stays");
+        assertLt(address(round).balance, 4, "only the allot's rounding dust stays");
+    }
 }

@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IModelpactRound} from "../src/interfaces/IModelpactRound.sol";
-import {RoundFixture} from "./ModelpactRound.base.t.sol";
+import {RoundFixture, RoundHarness} from "./ModelpactRound.base.t.sol";
 import {ModelEvalFixture} from "./ModelEval.base.t.sol";
 import {CipherFixture} from "./DeliveryCipher.base.t.sol";
 
@@ -35,6 +35,8 @@ abstract contract ProofsFixture is RoundFixture, ModelEvalFixture, CipherFixture
     /// @dev Index 0 = collective model, i = tier rung i (the post commitment's order).
     Posted[] internal models;
     address[] internal actors;
+    /// @dev The coordinator bond `_deployOver` posts (fuzz tests vary it).
+    uint256 internal proofsBond = COORD_BOND;
 
     function setUp() public virtual override(RoundFixture, ModelEvalFixture, CipherFixture) {
         RoundFixture.setUp();
@@ -185,7 +187,9 @@ abstract contract ProofsFixture is RoundFixture, ModelEvalFixture, CipherFixture
         IModelpactRound.Config memory cfg = _config(8);
         cfg.testRowCount = uint64(r.length);
         cfg.testSetCommitment = _testRoot();
-        round = _deploy(_proofsMenu(), cfg, _curve());
+        vm.deal(coordinatorAddr, proofsBond);
+        vm.prank(coordinatorAddr);
+        round = new RoundHarness{value: proofsBond}(_proofsMenu(), cfg, _curve());
         delete actors;
         for (uint256 i = 0; i < optionIds.length; ++i) {
             address a = _actor(100 + i);
