@@ -19,6 +19,8 @@ contract RoundHandler is Test {
     bytes32 internal immutable coordinatorSecret;
 
     address[] public actors;
+    /// @dev The post commitment's preimage, kept when a post succeeds (for challenges).
+    IModelpactRound.ModelCommitment[] internal posted;
     mapping(address => bool) public ghostPaid; // claimed or refunded
     uint256 public ghostPaidToParticipants;
     uint256 public ghostPaidToChallenger;
@@ -61,8 +63,12 @@ contract RoundHandler is Test {
         return (_keys[a][0], _keys[a][1]);
     }
 
+    function skOf(address a) public pure returns (uint256) {
+        return uint256(keccak256(abi.encode("inv-key", a))) % BN128_N;
+    }
+
     function _computeKey(address a) internal view returns (uint256 x, uint256 y) {
-        uint256 sk = uint256(keccak256(abi.encode("inv-key", a))) % BN128_N;
+        uint256 sk = skOf(a);
         (, bytes memory out) = address(7).staticcall(abi.encode(uint256(1), uint256(2), sk));
         (x, y) = abi.decode(out, (uint256, uint256));
     }
@@ -172,6 +178,11 @@ contract RoundHandler is Test {
         }
         try round.postModels(IModelpactRound.PostedModel(keccak256("c"), c * 1e15, keccak256("log")), tiers, lost, logs) {
             ++reached["post"];
+            bytes32 logHash = keccak256(new bytes(3 * 1000));
+            posted.push(IModelpactRound.ModelCommitment(keccak256("c"), c * 1e15, keccak256("log"), logHash));
+            for (uint256 i = 0; i < n; ++i) {
+                posted.push(IModelpactRound.ModelCommitment(tiers[i].modelHash, tiers[i].accuracyWad, tiers[i].logRoot, logHash));
+            }
             (uint256 s,) = round.shortfall();
             if (s > 0) ++reached["post with shortfall"];
             if (round.deliveredCount() < round.joinedCount()) ++reached["post with undelivered"];
@@ -249,34 +260,62 @@ contract RoundHandler is Test {
         } catch {}
     }
 
-    /// @dev Stage-2 stand-in: a challenger proves fraud inside the challenge window, once.
-    function proveFraud(uint8 kind) external {
+    /// @dev The real challenge entry point. The handler posts all-zero logs under roots that are
+    ///      not their trees, so a LogRootMismatch challenge with the posted log proves fraud (the
+    ///      O(T) path, over 1,000 rows); with another log it must fail.
+    function challenge(uint8 pick, bool wrongLog) external {
+        uint256 n = posted.length;
+        if (n == 0) return;
+        IModelpactRound.Challenge memory c;
+        c.kind = IModelpactRound.FraudKind.LogRootMismatch;
+        c.rung = 1 + pick % n;
+        c.posted = posted;
+        c.log = new bytes(wrongLog ? 3 * 999 : 3 * 1000);
         IModelpactRound.Phase p = round.phase();
-        if ((p != IModelpactRound.Phase.Reveal && p != IModelpactRound.Phase.Claim) || round.fraudProven()) return;
+        bool open = (p == IModelpactRound.Phase.Reveal || p == IModelpactRound.Phase.Claim) && !round.fraudProven();
         uint256 before = challenger.balance;
         vm.prank(challenger);
-        round.exposedProveFraud(IModelpactRound.FraudKind(1 + kind % 4), 1, 0);
-        ghostPaidToChallenger += challenger.balance - before;
-        ++reached["fraud"];
+        try round.challenge(c) {
+            if (!open) _violation("a challenge succeeded outside its window or twice");
+            if (wrongLog) _violation("a challenge succeeded with a log that was not posted");
+            ghostPaidToChallenger += challenger.balance - before;
+            ++reached["fraud"];
+        } catch {}
     }
 
-    /// @dev Stage-2 stand-in: a revealed deliverer proves a failed delivery inside the window, once.
-    function failDelivery(uint256 actorSeed, bool wrongModel) external {
+    /// @dev The coordinator delivers a ciphertext (never the model: the handler's model hashes
+    ///      have no preimage, so every delivery is disputable).
+    function deliver(uint256 actorSeed) external {
         address a = _joinedActor(actorSeed);
-        IModelpactRound.Phase p = round.phase();
-        if (p != IModelpactRound.Phase.Reveal && p != IModelpactRound.Phase.Claim) return;
-        try round.participant(a) returns (IModelpactRound.Participant memory e) {
-            if (!e.revealed || e.deliveryFailed) return;
-        } catch {
-            return;
-        }
+        vm.prank(coordinator);
+        try round.deliver(a, 1, 2, bytes("not the model")) {
+            if (!round.participant(a).revealed) _violation("delivered to a participant that did not reveal");
+            ++reached["deliver"];
+        } catch {}
+    }
+
+    /// @dev A participant disputes its delivery (real decryption on chain).
+    function disputeDelivery(uint256 actorSeed) external {
+        address a = _joinedActor(actorSeed);
         uint256 before = a.balance;
         vm.prank(a);
-        round.exposedFailDelivery(
-            wrongModel ? IModelpactRound.DeliveryFailure.WrongModel : IModelpactRound.DeliveryFailure.NotDelivered
-        );
-        ghostPaidToParticipants += a.balance - before;
-        ++reached["failed delivery"];
+        try round.disputeDelivery(rootOf(a), secretOf(a), skOf(a), 1, 2, bytes("not the model")) {
+            ghostPaidToParticipants += a.balance - before;
+            ++reached["failed delivery"];
+        } catch {}
+    }
+
+    /// @dev A participant proves that nothing was delivered.
+    function proveNonDelivery(uint256 actorSeed) external {
+        address a = _joinedActor(actorSeed);
+        (uint256 x, uint256 y) = keyOf(a);
+        uint256 before = a.balance;
+        vm.prank(a);
+        try round.proveNonDelivery(rootOf(a), secretOf(a), x, y) {
+            if (round.deliveryOf(a) != 0) _violation("non-delivery proven despite a delivery");
+            ghostPaidToParticipants += a.balance - before;
+            ++reached["failed delivery"];
+        } catch {}
     }
 
     function sweep(uint256 callerSeed) external {
@@ -398,7 +437,7 @@ contract ModelpactRoundInvariantTest is Test {
     ///      95 compensation withdrawals, 47 refunds after a default, 5 cancels, 45 frauds, 30 failed
     ///      deliveries, 39 sweeps.
     function afterInvariant() public view {
-        string[14] memory names = [
+        string[15] memory names = [
             "join",
             "revealCoordinator",
             "post",
@@ -411,10 +450,11 @@ contract ModelpactRoundInvariantTest is Test {
             "refund after default",
             "refund after cancel",
             "fraud",
+            "deliver",
             "failed delivery",
             "sweep"
         ];
-        for (uint256 i = 0; i < 14; ++i) {
+        for (uint256 i = 0; i < 15; ++i) {
             console.log(names[i], handler.reached(names[i]));
         }
     }
