@@ -25,6 +25,8 @@ import {RoundMath} from "./libraries/RoundMath.sol";
 ///         storage layout) and is created by the round's constructor with the same configuration
 ///         (its immutables equal the round's): one deployment transaction of one artifact, and its
 ///         address is fixed by the round's (CREATE, nonce 1) for the audit to check its code.
+///         The rules these paths enforce (fraud kinds, delivery disputes, windows, money) are
+///         stated in IModelpactRound's header and docs/protocol.md section 7.
 contract ModelpactProofs is RoundCore {
     address private immutable _COORDINATOR;
     uint256 private immutable _COORDINATOR_BOND;
@@ -148,6 +150,7 @@ contract ModelpactProofs is RoundCore {
 
         _pay(amount);
     }
+
     /// @notice See IModelpactRound (payments moved here to keep the round under EIP-170).
     function withdrawAfterDefault() external nonReentrant {
         State memory s = _state;
@@ -165,6 +168,7 @@ contract ModelpactProofs is RoundCore {
 
         _pay(bond + compensation);
     }
+
     /// @notice See IModelpactRound (payments moved here to keep the round under EIP-170).
     function withdrawAfterCancel() external nonReentrant {
         State memory s = _state;
@@ -181,6 +185,7 @@ contract ModelpactProofs is RoundCore {
 
         _pay(bond);
     }
+
     /// @notice See IModelpactRound (payments moved here to keep the round under EIP-170).
     function sweep() external nonReentrant {
         State memory s = _state;
@@ -195,6 +200,7 @@ contract ModelpactProofs is RoundCore {
         (bool ok,) = payable(_coordinator()).call{value: amount}("");
         if (!ok) revert IModelpactRound.TransferFailed(_coordinator(), amount);
     }
+
     /// @dev Whether the sweep is open, what it pays the coordinator, what of the coordinator's bond
     ///      stays owed to participants, and when it opens (if closed). Nothing a participant is or
     ///      may become owed is ever part of `amount`: participants' bonds never are, and of the
@@ -342,7 +348,11 @@ contract ModelpactProofs is RoundCore {
 
     /// @dev `c.posted` must be the post commitment's preimage; returns the entry of `c.rung`
     ///      (entry 0 = the collective model = rung L + 1, entry i = tier rung i).
-    function _postedModel(IModelpactRound.Challenge calldata c) private view returns (IModelpactRound.ModelCommitment calldata) {
+    function _postedModel(IModelpactRound.Challenge calldata c)
+        private
+        view
+        returns (IModelpactRound.ModelCommitment calldata)
+    {
         bytes32 postCommitment = _postCommitment;
         bytes32 computed = keccak256(abi.encode(c.posted));
         if (computed != postCommitment) revert IModelpactRound.PostedListMismatch(postCommitment, computed);
@@ -399,7 +409,9 @@ contract ModelpactProofs is RoundCore {
         if (!_evaluable(c.testRow)) return IModelpactRound.FraudKind.UnevaluableTestRow;
         uint256 features = c.testRow.length - 1;
         if (!ModelEval.wellFormed(c.model, features)) return IModelpactRound.FraudKind.MalformedModel;
-        if (c.kind == IModelpactRound.FraudKind.MalformedModel) revert IModelpactRound.ModelWellFormed(c.rung, features);
+        if (c.kind == IModelpactRound.FraudKind.MalformedModel) {
+            revert IModelpactRound.ModelWellFormed(c.rung, features);
+        }
         _checkLeaf(c, m, testRowCount, c.leaf, c.row);
         uint256 predicted = ModelEval.predict(c.model, c.testRow[:features]);
         if (predicted == c.leaf.predicted) revert IModelpactRound.PredictionCorrect(c.rung, c.row, predicted);
@@ -440,14 +452,14 @@ contract ModelpactProofs is RoundCore {
         if (c.row != last) revert IModelpactRound.NotLastRow(c.row, last);
         _checkLeaf(c, m, testRowCount, c.leaf, last);
         uint256 count = c.leaf.count;
-        // count <= T <= 65,535 keeps the product in range; a larger count is wrong anyway.
+        // count <= T <= MAX_TEST_ROWS keeps the product in range; a larger count is wrong anyway.
         if (count <= testRowCount && RoundMath.accuracyOfCount(count, testRowCount) == m.accuracyWad) {
             revert IModelpactRound.AccuracyMatches(c.rung, count, m.accuracyWad);
         }
     }
 
     /// @dev (f): the positional tree rebuilt from the posted log bytes must be the posted root.
-    ///      The only O(T) path (T <= 65,535 rows; measured at T = 360 in the gas tests).
+    ///      The only O(T) path (T <= MAX_TEST_ROWS = 4,096 rows: 0.64M gas at 360 rows, 9.2M at 4,096).
     function _checkLogRoot(
         IModelpactRound.Challenge calldata c,
         IModelpactRound.ModelCommitment calldata m,

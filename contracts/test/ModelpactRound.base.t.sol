@@ -26,7 +26,7 @@ contract RoundHarness is ModelpactRound {
     }
 
     /// @dev Sets the rungs the draw reads (collective model and ascending tier accuracies)
-    ///      without a post: any WAD accuracy, where a post only takes exact counts over T <= 65,535.
+    ///      without a post: any WAD accuracy, where a post only takes exact counts over T <= MAX_TEST_ROWS.
     function exposedSetRungs(uint256 collective, uint256[] calldata tiers) external {
         uint256[(MAX_TIERS + 4) / 4] memory words;
         words[0] = collective;
@@ -138,7 +138,29 @@ abstract contract RoundFixture is Test {
         IModelpactRound.CurveKnot[] memory curve
     ) internal returns (RoundHarness r) {
         vm.prank(coordinatorAddr);
-        r = new RoundHarness{value: COORD_BOND}(menu, cfg, curve);
+        r = _newHarness(COORD_BOND, menu, cfg, curve);
+    }
+
+    /// @dev Deploys a RoundHarness from its compiled artifact (vm.getCode + CREATE) instead of
+    ///      `new`: with `new`, every test contract would embed the harness's creation code, which
+    ///      embeds the ModelpactProofs extension's (about 46 kB together), and compiling the whole
+    ///      suite in one solc-js run then exceeds its wasm memory. A pending `vm.prank` or
+    ///      `vm.expectRevert` applies to the CREATE, as to `new`.
+    function _newHarness(
+        uint256 value,
+        IModelpactRound.Option[] memory menu,
+        IModelpactRound.Config memory cfg,
+        IModelpactRound.CurveKnot[] memory curve
+    ) internal returns (RoundHarness) {
+        return RoundHarness(_create("ModelpactRound.base.t.sol:RoundHarness", abi.encode(menu, cfg, curve), value));
+    }
+
+    /// @dev CREATE of `artifact` with constructor `args` and `value` (see `_newHarness`).
+    function _create(string memory artifact, bytes memory args, uint256 value) internal returns (address a) {
+        bytes memory initcode = bytes.concat(vm.getCode(artifact), args);
+        assembly ("memory-safe") {
+            a := create(value, add(initcode, 0x20), mload(initcode))
+        }
     }
 
     // --------------------------------------------------------------------- encodings

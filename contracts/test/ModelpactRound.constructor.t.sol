@@ -234,10 +234,10 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.TestRowCountOutOfRange.selector, 0), cfg);
         cfg.testRowCount = 1e18 + 1;
         _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.TestRowCountOutOfRange.selector, 1e18 + 1), cfg);
-        // A packed log counts in 16 bits: at most MAX_TEST_ROWS rows (issue 14).
-        cfg.testRowCount = 65_536;
-        _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.TooManyTestRows.selector, 65_536, 65_535), cfg);
-        cfg.testRowCount = 65_535;
+        // A log-root fraud proof rebuilds T rows within a block: at most MAX_TEST_ROWS (issue 14).
+        cfg.testRowCount = 4097;
+        _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.TooManyTestRows.selector, 4097, 4096), cfg);
+        cfg.testRowCount = 4096;
         _deploy(_menu(), cfg, _curve());
     }
 
@@ -260,7 +260,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         vm.deal(coordinatorAddr, huge);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.BondTooLarge.selector, huge, type(uint96).max));
         vm.prank(coordinatorAddr);
-        new RoundHarness{value: huge}(_menu(), _config(5), _curve());
+        _newHarness(huge, _menu(), _config(5), _curve());
     }
 
     // --------------------------------------------------------------------- curve

@@ -10,9 +10,7 @@ import {ProofsFixture} from "./ModelpactRound.proofs.base.t.sol";
 ///         Actors: #0 option 0 (ratio 0: rung 0), #1..#3 options 1..3 (rungs above 0).
 contract ModelpactRoundDeliveryTest is ProofsFixture {
     event Delivered(address indexed participant, uint256 ephemeralX, uint256 ephemeralY, bytes ciphertext);
-    event DeliveryFailed(
-        address indexed participant, IModelpactRound.DeliveryFailure reason, uint256 entitlement
-    );
+    event DeliveryFailed(address indexed participant, IModelpactRound.DeliveryFailure reason, uint256 entitlement);
 
     uint256 internal constant E = 0x1234567;
 
@@ -166,7 +164,10 @@ contract ModelpactRoundDeliveryTest is ProofsFixture {
         // Nothing stored at all for another participant.
         vm.expectRevert(
             abi.encodeWithSelector(
-                IModelpactRound.DeliveryNotStored.selector, actors[1], bytes32(0), keccak256(abi.encode(ex, ey, keccak256(ct)))
+                IModelpactRound.DeliveryNotStored.selector,
+                actors[1],
+                bytes32(0),
+                keccak256(abi.encode(ex, ey, keccak256(ct)))
             )
         );
         _dispute(actors[1], _deliverySk(actors[1]), ex, ey, ct);

@@ -7,7 +7,7 @@ import {RoundFixture, RoundHarness} from "./ModelpactRound.base.t.sol";
 contract ModelpactRoundFuzzTest is RoundFixture {
     /// @dev Builds a round whose single option has `ratio`, sets `n` ascending tiers below
     ///      `collective` derived from `tierSeed` as its rungs (any WAD accuracies: a post takes
-    ///      only exact counts over T <= 65,535 rows, so the harness sets them), and returns the
+    ///      only exact counts over T <= MAX_TEST_ROWS = 4,096 rows, so the harness sets them), and returns the
     ///      harness and the tier accuracies.
     function _postedRound(uint64 ratio, uint64 collective, uint256 n, uint256 tierSeed)
         internal
@@ -173,13 +173,15 @@ contract ModelpactRoundFuzzTest is RoundFixture {
         cfg.shortfallWeiPerWad = rho;
         vm.deal(coordinatorAddr, coordBond);
         vm.prank(coordinatorAddr);
-        round = new RoundHarness{value: coordBond}(_menu(), cfg, _curve());
+        round = _newHarness(coordBond, _menu(), cfg, _curve());
         address[] memory lost;
         (lost, kept) = _split(_joinMany(n), lostMask);
         _toPost();
         _revealCoordinator();
         vm.prank(coordinatorAddr);
-        round.postModels(_model("c", measured), new IModelpactRound.PostedModel[](0), _sorted(lost), _logs(0, TEST_ROWS));
+        round.postModels(
+            _model("c", measured), new IModelpactRound.PostedModel[](0), _sorted(lost), _logs(0, TEST_ROWS)
+        );
     }
 
     /// @dev Each entitlement <= allot; their sum is the liability and fits B minus the reward.

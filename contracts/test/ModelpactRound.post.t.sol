@@ -345,12 +345,16 @@ contract ModelpactRoundPostTest is RoundFixture {
         _revealCoordinator();
         bytes[] memory logs = _logs(2, TEST_ROWS);
         logs[2] = new bytes(3 * TEST_ROWS - 1);
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.LogLengthMismatch.selector, 2, 3 * TEST_ROWS - 1, 3 * TEST_ROWS));
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelpactRound.LogLengthMismatch.selector, 2, 3 * TEST_ROWS - 1, 3 * TEST_ROWS)
+        );
         vm.prank(coordinatorAddr);
         round.postModels(_collective(), _tiers(), new address[](0), logs);
         logs[2] = new bytes(0);
         logs[0] = new bytes(3 * TEST_ROWS + 3);
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.LogLengthMismatch.selector, 0, 3 * TEST_ROWS + 3, 3 * TEST_ROWS));
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelpactRound.LogLengthMismatch.selector, 0, 3 * TEST_ROWS + 3, 3 * TEST_ROWS)
+        );
         vm.prank(coordinatorAddr);
         round.postModels(_collective(), _tiers(), new address[](0), logs);
     }

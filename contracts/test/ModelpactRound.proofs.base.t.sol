@@ -189,7 +189,7 @@ abstract contract ProofsFixture is RoundFixture, ModelEvalFixture, CipherFixture
         cfg.testSetCommitment = _testRoot();
         vm.deal(coordinatorAddr, proofsBond);
         vm.prank(coordinatorAddr);
-        round = new RoundHarness{value: proofsBond}(_proofsMenu(), cfg, _curve());
+        round = _newHarness(proofsBond, _proofsMenu(), cfg, _curve());
         delete actors;
         for (uint256 i = 0; i < optionIds.length; ++i) {
             address a = _actor(100 + i);

@@ -145,7 +145,7 @@ contract ModelpactRoundVectorsTest is RoundFixture {
             tiers[j] = IModelpactRound.PostedModel(keccak256(abi.encode(j)), uint64(accs[j]), bytes32(j + 1));
         }
         vm.stopPrank();
-        // Any WAD accuracy: a post takes only exact counts over T <= 65,535 rows, so the harness
+        // Any WAD accuracy: a post takes only exact counts over T <= MAX_TEST_ROWS = 4,096 rows, so the harness
         // sets the vector's rungs (the draw reads nothing else a post writes).
         r.exposedSetRungs(coll, accs);
         tiers;

@@ -105,6 +105,34 @@ pragma solidity 0.8.28;
 ///         while an honest curve costs nothing in expectation beyond the rare tail outside tau.
 ///         The cap means a bond B covers a collective shortfall of at most
 ///         allot * 1e36 / (ratio_max * rho) WAD for the largest ratio.
+///         POSTED LOGS AND THE POST COMMITMENT (issue 14). postModels takes, for each posted model
+///         (collective first, then the tiers), its packed evaluation log: 3 bytes per test row j
+///         (uint8 predicted label, uint16 running count, big-endian), length exactly 3 * T, with
+///         T <= MAX_TEST_ROWS = 4,096. The logs stay in the transaction input (available data,
+///         not stored, not emitted). The round stores ONE commitment,
+///           postCommitment = keccak256(abi.encode(ModelCommitment[])), entry 0 the collective
+///           model, entry i tier i - 1 (= rung i); ModelCommitment = (modelHash, accuracyWad,
+///           logRoot, logHash = keccak256(packed log)).
+///         The views tier(), collectiveModel() and rungModel() return logRoot = 0 (the roots live in
+///         the commitment and in the ModelsPosted event).
+///         FRAUD PROOFS. `challenge(evidence)`: anyone, from the post until the claim deadline, once
+///         per round (the first proof settles the bond). Each kind is O(model size + log T) except
+///         (f), which is O(T) (0.64M gas at T = 360, about 9.2M at T = 4,096):
+///           (a) WrongPrediction      leaf j's label != the model's argmax on test row j;
+///           (b) BrokenCount          count_j != count_{j-1} + (logged label_j == row label_j),
+///                                    count_{-1} = 0 (no model needed);
+///           (c) WrongAccuracy        floor(count_{T-1} * 1e18 / T) != the posted accuracy;
+///           (d) MalformedModel       the bytes under a posted hash are no MPIM/1 model for rows
+///                                    of the committed width;
+///           (e) UnevaluableTestRow   a committed row has no feature or a value outside int64
+///                                    (the test set itself cannot be evaluated; rung 0 in the event);
+///           (f) LogRootMismatch      the positional tree of the posted log bytes is not the posted
+///                                    log root (closes the hole of a root with unopenable leaves).
+///         An honest claim reverts with a named error carrying the values; a proven fraud pays
+///         the challenger fraudReward at once and sets every deliverer's entitlement to its allot.
+///         DELIVERY (issue 15) and CODE LAYOUT: see ModelpactProofs.sol, where challenge, deliver,
+///         disputeDelivery, proveNonDelivery and the payment paths execute (DELEGATECALL from the
+///         round, which is otherwise over the 24,576-byte code limit; one ABI for callers).
 interface IModelpactRound {
     // ------------------------------------------------------------------------------------------
     // Types
@@ -406,8 +434,8 @@ interface IModelpactRound {
     /// @dev A packed log must hold 3 bytes per test row (uint8 label, uint16 running count).
     ///      Fix: pack every log as 3 * testRowCount bytes: per row the predicted label (1 byte) and the running count (2 bytes, big-endian).
     error LogLengthMismatch(uint256 position, uint256 length, uint256 expected);
-    /// @dev The test set has more rows than a packed log's uint16 running count can count.
-    ///      Fix: commit a test set of at most MAX_TEST_ROWS = 65535 rows.
+    /// @dev The test set has more rows than a log-root fraud proof can rebuild within a block.
+    ///      Fix: commit a test set of at most MAX_TEST_ROWS = 4096 rows.
     error TooManyTestRows(uint256 testRowCount, uint256 maximum);
     /// @dev Challenges and delivery disputes close at the claim deadline.
     ///      Fix: the proof window is over (claim deadline passed): nothing can be proven any more.
@@ -625,8 +653,7 @@ interface IModelpactRound {
 
     /// @notice The coordinator delivers `participant`'s model, encrypted to its delivery key with
     ///         ephemeral key E (revealed participants only, once each, until the delivery deadline).
-    function deliver(address participant, uint256 ephemeralX, uint256 ephemeralY, bytes calldata ciphertext)
-        external;
+    function deliver(address participant, uint256 ephemeralX, uint256 ephemeralY, bytes calldata ciphertext) external;
 
     /// @notice A participant proves its delivery wrong: the secret key opens its commitment, (E,
     ///         ciphertext) is its stored delivery, and the plaintext's keccak256 is not the model
