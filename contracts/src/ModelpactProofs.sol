@@ -187,6 +187,7 @@ contract ModelpactProofs is RoundCore {
     }
 
     /// @notice See IModelpactRound (payments moved here to keep the round under EIP-170).
+    // slither-disable-next-line arbitrary-send-eth
     function sweep() external nonReentrant {
         State memory s = _state;
         if (!s.unswept) revert IModelpactRound.AlreadySwept();

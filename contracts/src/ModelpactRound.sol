@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
 import {IModelpactRound} from "./interfaces/IModelpactRound.sol";
 import {ModelpactProofs} from "./ModelpactProofs.sol";
 import {RoundCore} from "./RoundCore.sol";
@@ -332,7 +332,8 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     ///      the same storage layout, and was created by this round's constructor with the same
     ///      configuration, so its immutables equal this round's (see ModelpactProofs).
     function _extend() private {
-        Address.functionDelegateCall(address(_PROOFS), msg.data);
+        // The forwarded functions return nothing: only a revert needs its data.
+        if (!LowLevelCall.delegatecallNoReturn(address(_PROOFS), msg.data)) LowLevelCall.bubbleRevert();
     }
 
     // ------------------------------------------------------------------------------------------

@@ -14,6 +14,10 @@ import {RoundMath} from "./libraries/RoundMath.sol";
 ///         the round sets from its constructor arguments and passes unchanged to the extension it
 ///         creates (issue 17 will read both from clone arguments instead).
 abstract contract RoundCore is ReentrancyGuardTransient {
+    // Storage written by one of the two contracts and read by the other (the round and its
+    // DELEGATECALL extension share it) looks uninitialized or constant to Slither in the other:
+    // those declarations carry a slither-disable comment (contracts/SLITHER.md).
+
     /// @dev Bound on the reward tiers (loops in `postModels` and `claim`).
     uint256 public constant MAX_TIERS = 32;
     /// @dev Share of the coordinator's bond paid to a successful challenger, in basis points.
@@ -79,23 +83,32 @@ abstract contract RoundCore is ReentrancyGuardTransient {
 
     State internal _state;
     Outcome internal _outcome;
+    // slither-disable-next-line uninitialized-state,constable-states,unused-state
     StoredOption[] internal _options;
     /// @dev Knot i = (dataCount << 64) | accuracyWad; uint128 elements pack two to a slot.
+    // slither-disable-next-line uninitialized-state,constable-states,unused-state
     uint128[] internal _curve;
     mapping(address participant => Entry) internal _entries;
+    // slither-disable-next-line uninitialized-state,constable-states,unused-state
     mapping(bytes32 dataRoot => bytes32 commitment) internal _commitments;
     /// @dev Curve compensation in wei per deliverer of an option (only when `hasShortfall`).
+    // slither-disable-next-line uninitialized-state,constable-states,unused-state
     mapping(uint256 optionId => uint256 compensation) internal _compensation;
+    // slither-disable-next-line uninitialized-state,constable-states,unused-state
     bytes32 internal _coordinatorSecret;
     /// @dev Indexed by rung: 1..L tiers, L + 1 the collective model (index 0 unused).
+    // slither-disable-next-line uninitialized-state,constable-states,unused-state
     bytes32[MAX_TIERS + 2] internal _modelHashByRung;
     /// @dev keccak256(abi.encode(ModelCommitment[])) of the post: the log roots and log hashes
     ///      live only here (issue 14: one slot instead of one per model).
+    // slither-disable-next-line uninitialized-state,constable-states,unused-state
     bytes32 internal _postCommitment;
     /// @dev Per participant: keccak256(abi.encode(E.x, E.y, keccak256(ciphertext))) of its delivery.
+    // slither-disable-next-line uninitialized-state
     mapping(address participant => bytes32 delivery) internal _deliveries;
     /// @dev Accuracy at position p is bits [64*(p%4), 64*(p%4)+64) of word p/4; position 0 holds
     ///      the collective model, position i (1..L) tier i - 1, i.e. rung i.
+    // slither-disable-next-line uninitialized-state
     uint256[(MAX_TIERS + 4) / 4] internal _accuracyWords;
 
     // ------------------------------------------------------------------------------------------
@@ -254,6 +267,7 @@ abstract contract RoundCore is ReentrancyGuardTransient {
     }
 
     /// @dev Sends `amount` to the caller (its own claim, refund or compensation).
+    // slither-disable-next-line arbitrary-send-eth
     function _pay(uint256 amount) internal {
         (bool ok,) = payable(msg.sender).call{value: amount}("");
         if (!ok) revert IModelpactRound.TransferFailed(msg.sender, amount);

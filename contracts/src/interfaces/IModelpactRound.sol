@@ -653,7 +653,7 @@ interface IModelpactRound {
 
     /// @notice The coordinator delivers `participant`'s model, encrypted to its delivery key with
     ///         ephemeral key E (revealed participants only, once each, until the delivery deadline).
-    function deliver(address participant, uint256 ephemeralX, uint256 ephemeralY, bytes calldata ciphertext) external;
+    function deliver(address account, uint256 ephemeralX, uint256 ephemeralY, bytes calldata ciphertext) external;
 
     /// @notice A participant proves its delivery wrong: the secret key opens its commitment, (E,
     ///         ciphertext) is its stored delivery, and the plaintext's keccak256 is not the model
