@@ -588,6 +588,45 @@ class SimulationRun:
         return record
 
 
+def _menu_for(
+    scenario: Scenario,
+    menu_path: Path | str | None,
+    belief: Literal["bayes", "paper"] | None,
+    integer: bool,
+) -> Menu:
+    """The menu from ``menu_path``, or solved here (rounded to rows when ``integer``, as the
+    chain publishes it)."""
+    import json
+
+    from modelpact.menu import menu_from_json
+
+    if menu_path is None:
+        from modelpact.optimizer import integerize_menu, solve
+
+        menu = solve(scenario, belief=belief, benchmarks=False)
+        return integerize_menu(scenario, menu) if integer else menu
+    source = Path(menu_path)
+    try:
+        document = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SimulationError(
+            f"cannot read menu {source}: {exc}", hint="pass a menu written by `solve --out`"
+        ) from None
+    return menu_from_json(document, source=str(source))
+
+
+def _write_outputs(
+    run: SimulationRun, json_path: Path | str | None, plot_path: Path | str | None
+) -> None:
+    import json
+
+    if json_path is not None:
+        text = json.dumps(run.report(), indent=2, sort_keys=True)
+        Path(json_path).write_text(text + "\n", encoding="utf-8")
+    if plot_path is not None:
+        plot_rewards(run.result, plot_path)
+
+
 def run_simulation(
     scenario_path: Path | str,
     *,
@@ -612,27 +651,10 @@ def run_simulation(
     With ``dataset`` (``digits``, ``generated`` or a file) rounds are real: the dataset is split
     with ``split_test(test_size=test_size, seed=split_seed)`` and every round trains real
     models (see :func:`simulate`)."""
-    import json
-
-    from modelpact.menu import menu_from_json
     from modelpact.scenario import load_scenario
 
     scenario = load_scenario(scenario_path)
-    if menu_path is not None:
-        source = Path(menu_path)
-        try:
-            document = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise SimulationError(
-                f"cannot read menu {source}: {exc}", hint="pass a menu written by `solve --out`"
-            ) from None
-        menu = menu_from_json(document, source=str(source))
-    else:
-        from modelpact.optimizer import integerize_menu, solve
-
-        menu = solve(scenario, belief=belief, benchmarks=False)
-        if integer:
-            menu = integerize_menu(scenario, menu)
+    menu = _menu_for(scenario, menu_path, belief, integer)
     data = None
     if dataset is not None:
         from modelpact.ml.datasets import load_dataset, split_test
@@ -650,9 +672,5 @@ def run_simulation(
     )
     gaps = belief_gap(scenario, menu) if all(o.served for o in menu.options) else ()
     run = SimulationRun(menu=menu, result=result, gaps=gaps)
-    if json_path is not None:
-        text = json.dumps(run.report(), indent=2, sort_keys=True)
-        Path(json_path).write_text(text + "\n", encoding="utf-8")
-    if plot_path is not None:
-        plot_rewards(result, plot_path)
+    _write_outputs(run, json_path, plot_path)
     return run
