@@ -66,25 +66,13 @@ def _contracts(study: TwoTypeStudy, path: Path) -> Path:
         (name, i, inc, com) for name, inc, com in panels for i in range(2)
     ):
         both = np.concatenate([inc[..., i].ravel(), com[..., i].ravel()])
-        lo, hi = float(np.nanmin(both)), float(np.nanmax(both))
-        _heat(
-            axes[0, col],
-            fig,
-            study,
-            inc[..., i],
-            f"{name}_{i + 1}, incomplete information",
-            vmin=lo,
-            vmax=hi,
+        lo, hi = float(np.nanmin(both)), float(np.nanmax(both))  # one scale: columns compare
+        shown = (
+            (inc, f"{name}_{i + 1}, incomplete information"),
+            (com, f"E {name}_{i + 1}, complete information"),
         )
-        _heat(
-            axes[1, col],
-            fig,
-            study,
-            com[..., i],
-            f"E {name}_{i + 1}, complete information",
-            vmin=lo,
-            vmax=hi,
-        )
+        for row, (data, title) in enumerate(shown):
+            _heat(axes[row, col], fig, study, data[..., i], title, vmin=lo, vmax=hi)
     fig.suptitle(f"Two types, c = (0.02, 0.01): optimal contracts ({study.belief} belief)")
     return _save(fig, path)
 
