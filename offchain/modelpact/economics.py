@@ -89,6 +89,10 @@ def _tangent_from_origin(evaluate: _Evaluator, lo: float, hi: float) -> float:
         return float(a[0] - x * a1[0])
 
     lo *= 1.0 + 1e-9  # just past the zero point, where the clipped derivative is positive
+    if gap(lo) >= 0.0:
+        # A curve so steep (e.g. sgb with k = 1e12) that it is already concave, in floating
+        # point, just past its zero point: the chord touches there.
+        return float(lo)
     while gap(hi) <= 0.0:
         hi *= 2.0
     return float(brentq(gap, lo, hi, xtol=1e-12, rtol=1e-14))

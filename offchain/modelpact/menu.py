@@ -200,8 +200,17 @@ def menu_from_json(document: dict[str, Any], *, source: str = "<menu>") -> Menu:
         benchmarks=Benchmarks(**{k: math.nan if v is None else float(v) for k, v in bench.items()})
         if isinstance(bench, dict)
         else None,
-        extra=dict(document.get("extra", {})),
+        extra=_extra(document.get("extra", {}), source),
     )
+
+
+def _extra(value: object, source: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MenuError(
+            f"{source}: extra must be an object, got {type(value).__name__}",
+            hint="write extra as a JSON object or leave it out",
+        )
+    return dict(value)
 
 
 def _finite(value: Any) -> Any:
