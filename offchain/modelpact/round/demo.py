@@ -227,11 +227,14 @@ def _coordinate(
     cstate = run.coordinator_state()
     revealed = coord.reveal_coordinator(run.deployed, cstate, sender=run.coordinator)
     run.gas.append(revealed.gas_used)
-    deliveries = coord.ingest(
-        run.deployed,
-        files=coord.inbox_files(inbox),
-        delivered_dir=out / "delivered",
-        spec_name=config.dataset,
+    deliveries = list(
+        coord.ingest(
+            run.deployed,
+            files=coord.inbox_files(inbox),
+            delivered_dir=out / "delivered",
+            spec_name=config.dataset,
+            test_rows=plan.data.test_rows,
+        ).deliveries
     )
     posted = coord.train_and_post(
         run.deployed,
@@ -245,6 +248,12 @@ def _coordinate(
         lottery_tiers=config.lottery_tiers,
     )
     run.gas.append(posted.gas_used)
+    if isinstance(posted, coord.CancelResult):
+        raise DemoError(
+            f"only {posted.delivered} of {len(run.accounts)} participants delivered, below the "
+            f"quorum {posted.quorum}: the round was cancelled",
+            hint="every demo participant delivers; report a bug",
+        )
     return posted, deliveries
 
 
@@ -284,6 +293,7 @@ def _settle(
         claimed, verified = _settle_one(run, account, plan, out, config.dataset, test_root)
         received_accuracy = claimed.accuracy_wad / 10**18
         cost = float(scenario.costs[cast.types[i]])
+        unit_wei = scenario.unit_wei or 0
         outcomes.append(
             ParticipantOutcome(
                 index=i,
@@ -300,6 +310,8 @@ def _settle(
                 model_hash=claimed.model_hash,
                 utility=value_scale * received_accuracy - cost * cast.counts[i],
                 verified=verified,
+                compensation_wei=claimed.compensation,
+                compensation_value=claimed.compensation / unit_wei if unit_wei else 0.0,
             )
         )
     return outcomes
@@ -310,7 +322,9 @@ def _sweep(run: _Round, config: DemoConfig, progress: Progress) -> int | None:
     if config.settings.kind is ChainKind.RPC or not config.sweep:
         return None
     progress("after the claim deadline: sweep what is left to the coordinator")
-    run.chain.advance_time_to(run.deployed.contract.config().deadlines.claim + 1)
+    # the claim deadline is at least three MIN_WINDOWs after the post: the dev chain's clock
+    # jumps there (chain backends own time travel)
+    run.chain.advance_time_to(run.deployed.contract.deadlines().claim + 1)
     if run.deployed.phase() != Phase.CLOSED:
         return 0
     _, swept, sweep_gas = coord.sweep(run.deployed, run.coordinator_state(), sender=run.coordinator)
@@ -349,6 +363,12 @@ def _checks(
             "no reward above the collective model (budget constraint)",
             all(o.received_accuracy <= collective for o in outcomes),
             f"collective accuracy {collective:.4f}",
+        ),
+        Check(
+            "curve check: compensation paid equals the contract's liability",
+            sum(o.compensation_wei for o in outcomes) == run.deployed.contract.liability(),
+            f"shortfall {posted.curve.shortfall_wad / 10**18 if posted.curve else 0:.4f}, "
+            f"paid {sum(o.compensation_wei for o in outcomes)} wei",
         ),
         Check(
             "contract balance is zero after the sweep",
@@ -398,6 +418,10 @@ def _report(
         tier_mode=posted.tier_mode,
         tiers_posted=len(posted.tiers),
         models_trained=posted.models_trained,
+        curve_tolerance=posted.curve.tolerance_wad / 10**18 if posted.curve else 0.0,
+        curve_shortfall=posted.curve.shortfall_wad / 10**18 if posted.curve else 0.0,
+        compensation_paid_wei=sum(o.compensation_wei for o in outcomes),
+        undelivered=posted.undelivered,
         total_data=run.deployed.contract.total_data(),
         total_gas=sum(run.gas),
         wall_seconds=time.perf_counter() - started,
