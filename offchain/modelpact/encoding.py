@@ -1160,15 +1160,15 @@ class ParticipantState:
         )
 
 
-def _fields(value: object) -> list[Any]:
+def _fields(value: Any) -> list[Any]:
     """A decoded struct's fields in order, from a tuple or a mapping (web3 gives either)."""
     if isinstance(value, Mapping):
         return list(value.values())
-    return list(value)  # type: ignore[call-overload]
+    return list(value)
 
 
-def _raw32(value: object) -> bytes:
+def _raw32(value: Any) -> bytes:
     """bytes32 given as bytes or 0x-hex."""
     if isinstance(value, str):
         return bytes.fromhex(value.removeprefix("0x"))
-    return bytes(value)  # type: ignore[call-overload]
+    return bytes(value)

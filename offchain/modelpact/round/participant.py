@@ -317,7 +317,7 @@ def _open_for_joining(deployed: DeployedRound) -> RoundConfig:
     if phase != Phase.JOIN:
         raise JoinClosedError(
             f"joining is closed (phase {phase.name.lower()}, join deadline "
-            f"{config.deadlines.join}, {deployed.contract.joined_count()}/{config.capacity} "
+            f"{config.schedule.join}, {deployed.contract.joined_count()}/{config.capacity} "
             "joined)",
             hint="this round no longer accepts participants; nothing was sent",
         )
