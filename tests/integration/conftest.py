@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,19 @@ from modelpact import chain as ch
 from modelpact import encoding as enc
 from modelpact.chain.backends.anvil import AnvilNode
 from modelpact.compiler import CompiledContract, compile_round
+
+DEMO_SCENARIO = (
+    Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
+)
+
+
+def quorum_scenario(directory: Path, quorum: int) -> Path:
+    """The demo scenario with a quorum below the capacity (every seat still expected to fill),
+    so a round with fewer deliverers than seats runs instead of being cancelled."""
+    target = directory / f"digits_quorum_{quorum}.toml"
+    text = DEMO_SCENARIO.read_text()
+    target.write_text(text + f"\n[participation]\nquorum = {quorum}\nfill = 1.0\n")
+    return target
 
 
 @pytest.fixture(scope="session")

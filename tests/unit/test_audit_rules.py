@@ -364,7 +364,8 @@ def test_honest_round_with_an_undelivered_participant_passes() -> None:
     s = _honest(revealers=2, claimers=2, undelivered=1)
     assert _ids_failed(s) == set()
     assert rules.check_undelivered(s).status is Status.PASS
-    assert s.models is not None and s.models.total_data == 500
+    assert s.models is not None
+    assert s.models.total_data == 500
 
 
 @pytest.mark.parametrize(
@@ -409,7 +410,8 @@ def test_curve_compensation_is_paid_when_the_curve_overpredicts() -> None:
     """Issue 13: the collective model 0.7 falls below the curve's 0.81 by more than tau, so each
     claim is paid ratio x shortfall x rho, capped by its allot, and the audit recomputes it."""
     s = _honest()
-    assert s.curve_check is not None and s.curve_check.shortfall_wad > 0
+    assert s.curve_check is not None
+    assert s.curve_check.shortfall_wad > 0
     assert all(c.compensation > 0 for c in s.claims)
     assert rules.check_curve(s).status is Status.PASS
 

@@ -124,13 +124,13 @@ def deploy(
     from modelpact.chain.backends import ChainKind, open_chain
     from modelpact.round.coordinator import Deadlines, RoundTerms, deploy_scenario
 
+    deadlines = Deadlines(join_seconds, post_seconds, reveal_window, delivery_window, claim_window)
+    deadlines.check()  # before any chain: a too-short window is one line, exit 2, nothing sent
     if settings.kind is ChainKind.EMBEDDED:
         raise SenderError(
             "a round deployed on the embedded chain vanishes when this command exits",
             hint="deploy with --chain anvil or --rpc URL (or run `modelpact demo`)",
         )
-    deadlines = Deadlines(join_seconds, post_seconds, reveal_window, delivery_window, claim_window)
-    deadlines.check()  # before opening the chain: a too-short window is one line, exit 2
     with open_chain(settings) as chain:
         deployed = deploy_scenario(
             chain,

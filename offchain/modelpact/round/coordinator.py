@@ -420,13 +420,17 @@ def _curve_check(result: TxResult) -> CurveCheck | None:
     )
 
 
-def _ready_to_post(deployed: DeployedRound) -> None:
-    """Refuse to train before the coordinator's reveal or outside phase post."""
+def _revealed(deployed: DeployedRound) -> None:
+    """Refuse to post or cancel before the coordinator's reveal (one order for both)."""
     if not any(deployed.contract.coordinator_secret()):
         raise CoordinatorError(
             "the coordinator has not revealed its secret yet",
             hint="run `coordinator reveal` first (models are posted after the reveal)",
         )
+
+
+def _ready_to_post(deployed: DeployedRound) -> None:
+    """Refuse to train outside phase post."""
     phase = deployed.phase()
     if phase != Phase.POST:
         raise CoordinatorError(
@@ -552,7 +556,10 @@ def train_and_post(
     if rc.collective_model().accuracy_wad > 0 and any(rc.coordinator_secret()):
         return _already_posted(deployed, state, models_dir=models_dir, tier_mode=tier_mode)
     undelivered = undelivered_of(deployed, deliveries)
-    if deployed.phase() == Phase.CANCELLED or len(deliveries) < rc.config().effective_quorum:
+    if deployed.phase() == Phase.CANCELLED:  # joining closed below quorum: nothing to send
+        return cancel_below_quorum(deployed, state, undelivered=undelivered, sender=sender)
+    _revealed(deployed)
+    if len(deliveries) < rc.config().effective_quorum:
         return cancel_below_quorum(deployed, state, undelivered=undelivered, sender=sender)
     _ready_to_post(deployed)
     trained = _train(
