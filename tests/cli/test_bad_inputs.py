@@ -354,7 +354,9 @@ def _contract_errors() -> dict[str, str]:
     def root(who: Any) -> bytes:
         return enc.participant_dataset_root(who.address, [[1, 2]])
 
-    def join(who: Any, option: int = 0, rows: int = 10, value: int = 10**16, data: bytes | None = None) -> Any:
+    def join(
+        who: Any, option: int = 0, rows: int = 10, value: int = 10**16, data: bytes | None = None
+    ) -> Any:
         c = enc.participant_commitment_v2(sa, *key, who.address, rc.address, chain.chain_id)
         return rc.join(who, option_id=option, data_root=data or root(who), row_count=rows,
                        commitment=c, value=value)  # fmt: skip
@@ -389,7 +391,10 @@ def _contract_errors() -> dict[str, str]:
         coordinator, collective=collective, undelivered=[b.address]))  # fmt: skip
     rc.post_models(coordinator, collective=collective)
     guess = enc.keccak256(b"guess")
-    bad("reveal-wrong-secret", lambda: rc.reveal(b, data_root=root(b), secret=guess, delivery_key=key))
+    bad(
+        "reveal-wrong-secret",
+        lambda: rc.reveal(b, data_root=root(b), secret=guess, delivery_key=key),
+    )
     rc.reveal(a, data_root=root(a), secret=sa, delivery_key=key)
     ch.advance_time(chain, rc.deadlines().reveal - ch.chain_time(chain) + 1)
     bad("claim-unrevealed", lambda: rc.claim(b, data_root=root(b), secret=sa, delivery_key=key))
