@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the workflows import web3: loaded inside the commands
     from eth_account.signers.local import LocalAccount
 
     from modelpact.chain.backends import ChainSettings
+    from modelpact.encoding import RoundConfig
     from modelpact.round.deployed import DeployedRound
     from modelpact.round.participant import ParticipantStateFile
 
@@ -121,6 +122,7 @@ def _terms(deployed: DeployedRound) -> dict[str, object]:
 
     config = deployed.contract.config()
     sched = config.schedule
+    cover = _bond_cover(deployed, config)
 
     def when(ts: int) -> str:
         return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -143,8 +145,31 @@ def _terms(deployed: DeployedRound) -> dict[str, object]:
             f"bond is forfeited), delivery window {_duration(sched.delivery_window)} after "
             f"that, claim window {_duration(sched.claim_window)} after that (claims never "
             "expire)",
+            cover,
         ],
     }
+
+
+def _bond_cover(deployed: DeployedRound, config: RoundConfig) -> str:
+    """What the coordinator's bond covers of a curve shortfall (issue 13): with every seat
+    delivering, each allot pays the best-promised option up to this accuracy shortfall."""
+    from modelpact.encoding import WAD, allot
+
+    bond = deployed.contract.coordinator_bond()
+    tau = config.curve_tolerance_wad / WAD
+    rho = config.shortfall_wei_per_wad
+    ratio = max((o.ratio_wad for o in deployed.contract.options()), default=0)
+    if rho == 0 or ratio == 0:
+        return (
+            f"coordinator bond {bond} wei; this round pays no curve compensation (no shortfall "
+            "price)"
+        )
+    covered = allot(bond, config.capacity) * WAD * WAD // (ratio * rho) / WAD
+    return (
+        f"coordinator bond {bond} wei: if the collective model falls more than {tau:.4f} below "
+        f"the committed curve, the shortfall is paid in wei, covered up to {covered:.4f} of "
+        "accuracy when every seat delivers"
+    )
 
 
 @participant_app.command("menu", epilog=example("modelpact participant menu --cost 0.02"))
