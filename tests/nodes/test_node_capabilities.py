@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from modelpact.anvil import AnvilNode, free_port
 
 from modelpact import chain as ch
+from modelpact.chain.backends.anvil import AnvilNode, free_port
 from modelpact.chain_capabilities import (
     ROUND_REQUIREMENTS,
     UPGRADE_HINT,
