@@ -289,15 +289,23 @@ def round_secrets(deployed: DeployedRound, account: LocalAccount) -> tuple[bytes
 def _opening(
     deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
 ) -> dict[str, object]:
-    """The arguments reveal and claim open the join commitment with."""
-    current = state.load()
-    if current.data_root is None:
-        raise ParticipantError(
-            "the local state has no data root for this round",
-            hint="run `participant commit --data FILE` again with the dataset you joined with",
-        )
+    """The arguments reveal and claim open the join commitment with: the data root (from the
+    local state, else from this account's ``Joined`` event: a lost state file loses nothing) and
+    the secret and delivery key derived from the account key."""
+    root = state.load().data_root
+    if root is None:
+        joined = [
+            e
+            for e in deployed.events("Joined")
+            if str(e.args["participant"]).lower() == account.address.lower()
+        ]
+        if not joined:
+            raise ParticipantError(
+                f"{account.address} has not joined this round", hint="join first"
+            )
+        root = "0x" + bytes(joined[0].args["dataRoot"]).hex()
     secret, key = round_secrets(deployed, account)
-    return {"data_root": bytes(HexBytes(current.data_root)), "secret": secret, "delivery_key": key}
+    return {"data_root": bytes(HexBytes(root)), "secret": secret, "delivery_key": key}
 
 
 def _required_rows(count: int, rc: RoundContract, option_id: int) -> int:
