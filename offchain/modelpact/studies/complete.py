@@ -17,7 +17,8 @@ Root finding, vectorised over outcomes: h(S) = A u(S) - B - S is negative at 0 a
 S_hi = A u_sup - B, concave where u is concave and convex (with h < 0 at its left end) where u
 is convex, so the positive set of h is one interval. A geometric grid of h brackets its upper end,
 bisection refines it to machine precision; when no grid point is positive a golden-section search
-refines the grid's maximum first, so a narrow positive interval is not missed.
+refines the grid's maximum first, so a narrow positive interval is not missed, nor a maximum that
+only touches 0 (a lone participant: the root is its stand-alone m, not 0).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ Belief = Literal["bayes", "paper"]
 _GRID = 256  # geometric grid points per outcome bracketing the largest root
 _BLOCK = 16_384  # outcomes per vectorised block (bounds memory: _BLOCK x _GRID floats)
 _GRID_LOW = 1e-9  # grid starts at this fraction of S_hi
+_TANGENT = 1e-9  # a grid maximum within this fraction of S of 0 touches 0: a double root
 _SAMPLED_STREAM = 3  # seed stream of the scenario used for sampled complete-information outcomes
 
 
@@ -126,7 +128,9 @@ def _roots_block(
         right = grid[sub, np.minimum(best + 1, _GRID - 1)]
         h_sub = functools.partial(h, slope=a[missed], offset=b[missed])
         peak, height = _golden_max(h_sub, left, right)
-        rescued = height >= 0.0
+        # a maximum of 0 is a tangent root (one participant alone: S = its stand-alone m),
+        # which rounding puts a hair either side of 0
+        rescued = height >= -_TANGENT * np.maximum(peak, 1.0)
         lo[sub[rescued]] = peak[rescued]
         hi[sub[rescued]] = right[rescued]
         found[sub[rescued]] = True
