@@ -122,3 +122,14 @@ def test_near_tie_excuse_looks_at_our_menu(reference_points) -> None:
         if r.where == "N=100, p1=0.5" and r.quantity[:2] in ("m_", "t_")
     }
     assert verdicts == {"m_1": True, "m_2": True, "t_1": False, "t_2": True}
+
+
+def test_authors_menu_is_reproduced_by_our_expectations(cases) -> None:
+    """Every published Sec. 6.2 number is compared: the authors' own menu, evaluated by our code,
+    gives their E v(a), their tbar_i under the paper belief and their utilities to 1e-9 (a firm
+    check of our paper belief), while the Bayesian tbar of the same menu is visibly different."""
+    rows = [r for r in compare_multi_type(results=cases) if "authors' menu" in r.quantity]
+    assert len(rows) == 2 * 11
+    assert all(r.ok for r in rows)
+    bayes_gap = max(abs(r.bayes - r.published) for r in rows if r.quantity.startswith("tbar"))
+    assert bayes_gap > 1e-2

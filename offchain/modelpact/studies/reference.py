@@ -322,6 +322,48 @@ def _case_rows(rows: _Rows, key: str, points: Points, ref: Mapping[str, Any]) ->
                      _get(name, i), "shown", None, check)  # fmt: skip
 
 
+def _authors_menu_rows(
+    rows: _Rows, key: str, pub: Mapping[str, Any], beliefs: Sequence[Belief]
+) -> None:
+    """The authors' own menu evaluated by our code: its E v(a(n . m)), each tbar_i under the
+    paper belief (a firm check of our belief, to 1e-9: the Bayesian tbar differs by up to 0.03)
+    and each utility t_i - c_i m_i. Independent of our solve."""
+    from modelpact.outcomes import enumerate_outcomes
+    from modelpact.scenario import scenario_from_document
+    from modelpact.studies.complete import type_weights
+
+    document = base_document()
+    document["participants"] = int(pub["N"])
+    document["types"] = [
+        {"cost": c, "probability": q} for c, q in zip(pub["c"], pub["p"], strict=True)
+    ]
+    scenario = scenario_from_document(document, source=f"published Sec. 6.2 {key}")
+    outcomes = enumerate_outcomes(scenario.participants, scenario.probabilities)
+    m, t = np.array(pub["m"], dtype=float), np.array(pub["t"], dtype=float)
+    collective = scenario.valuation(scenario.accuracy(outcomes.counts @ m))
+    tbar = {
+        b: type_weights(outcomes.counts, outcomes.weights, scenario.probabilities, belief=b)
+        @ collective
+        for b in ("paper", "bayes")
+    }
+    where, note = f"Sec. 6.2 {key}", "the authors' menu, evaluated by our code"
+
+    def add(quantity: str, ref: float, paper: float, bayes: float | None) -> None:
+        ok = _judge("abs", paper, ref, 1e-9)
+        shown = bayes if "bayes" in beliefs else None
+        rows.rows.append(
+            Comparison(rows.section, quantity, where, ref, paper, shown, "abs", 1e-9, ok, note)
+        )
+
+    value = float(outcomes.weights @ collective)
+    add("E v(a) of the authors' menu", pub["E_v_a_max"], value, value)
+    for i in range(len(m)):
+        add(f"tbar_{i + 1} of the authors' menu", pub["t_bar"][i], float(tbar["paper"][i]),
+            float(tbar["bayes"][i]))  # fmt: skip
+        utility = float(t[i] - scenario.costs[i] * m[i])
+        add(f"utility_{i + 1} of the authors' menu", pub["utility"][i], utility, utility)
+
+
 def compare_multi_type(
     *, results: Mapping[tuple[Belief, str], MultiTypeResult]
 ) -> list[Comparison]:
@@ -334,6 +376,7 @@ def compare_multi_type(
         points: Points = {b: (r.point if r is not None else None) for b, r in here.items()}
         if key in ref["scenarios"]:
             _case_rows(rows, key, points, ref)
+            _authors_menu_rows(rows, key, ref["scenarios"][key], beliefs)
         title = next(r.case.title for r in here.values() if r is not None)
         where = f"Sec. 6.2 {key} ({title})"
         for quantity, name in (
