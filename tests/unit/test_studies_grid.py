@@ -145,3 +145,15 @@ def test_dask_local_cluster_gives_the_same_rows() -> None:
         remote = [r.to_row() for r in run_grid(spec=small, scheduler=cluster.scheduler_address)]
     assert remote == local
     assert all(math.isfinite(r["information_cost"]) for r in remote)
+
+
+def test_sweep_refuses_a_row_outside_the_grid(tmp_path: Path) -> None:
+    """A row whose index is not a point of this grid (a hand-edited or merged file) is refused
+    instead of being counted as done."""
+    spec = load_grid(write_grid(tmp_path, "participants = [2]"))
+    out = tmp_path / "rows.jsonl"
+    sweep(spec=spec, out=out)
+    with out.open("a") as handle:
+        handle.write(json.dumps({"index": 7}) + "\n")
+    with pytest.raises(GridError, match=r"index 7, outside this grid's 0\.\.0"):
+        sweep(spec=spec, out=out)
