@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from modelpact.errors import ModelpactError
-from modelpact.studies.grid import GridError, build_scenario, load_grid, run_grid
+from modelpact.studies.grid import GridError, Workers, build_scenario, load_grid, run_grid
 from modelpact.studies.paper import base_document
 from modelpact.studies.sweep import read_rows, sweep
 
@@ -157,3 +158,10 @@ def test_sweep_refuses_a_row_outside_the_grid(tmp_path: Path) -> None:
         handle.write(json.dumps({"index": 7}) + "\n")
     with pytest.raises(GridError, match=r"index 7, outside this grid's 0\.\.0"):
         sweep(spec=spec, out=out)
+
+
+def test_a_killed_worker_is_a_grid_error_not_a_traceback() -> None:
+    """A worker process that dies abruptly (here it exits mid-job, as under the OOM killer)
+    surfaces as one GridError saying what happened and to run again, not BrokenProcessPool."""
+    with Workers(workers=2) as pool, pytest.raises(GridError, match="ended abruptly"):
+        list(pool.unordered(os._exit, [(1,), (1,)]))

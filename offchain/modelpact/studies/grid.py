@@ -33,6 +33,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
@@ -420,7 +421,15 @@ class Workers:
         pending = {self._pool.submit(function, *job): i for i, job in enumerate(jobs)}
         try:
             for future in as_completed(pending):
-                yield pending[future], future.result()
+                try:
+                    result = future.result()
+                except BrokenProcessPool as error:  # a worker was killed (OOM killer, kill -9)
+                    raise GridError(
+                        "a worker process ended abruptly (killed, or out of memory)",
+                        hint="run the same command again (a sweep resumes); fewer --workers "
+                        "use less memory",
+                    ) from error
+                yield pending[future], result
         finally:
             for future in pending:
                 future.cancel()
