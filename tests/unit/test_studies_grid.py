@@ -44,6 +44,15 @@ def test_grid_expands_ranges_and_orders_points(tmp_path: Path) -> None:
     assert [p.index for p in points] == list(range(18))
 
 
+def test_dotted_parameter_names_need_no_quotes(tmp_path: Path) -> None:
+    """TOML reads ``accuracy.k = [...]`` and ``types.2.cost = [...]`` in [sweep] as nested
+    tables; they name the same parameters (and the same grid) as the quoted keys."""
+    bare = load_grid(write_grid(tmp_path, "accuracy.k = [1.0, 2.0]\ntypes.2.cost = [0.005]"))
+    quoted = load_grid(write_grid(tmp_path, '"accuracy.k" = [1.0, 2.0]\n"types.2.cost" = [0.005]'))
+    assert bare.parameters == (("accuracy.k", (1.0, 2.0)), ("types.2.cost", (0.005,)))
+    assert bare.sha256() == quoted.sha256()
+
+
 def test_shipped_example_grid_loads() -> None:
     """The example grid shipped with the package names its base scenario relatively and has
     3 N x 5 p1 x 2 beliefs = 30 points."""
@@ -79,6 +88,13 @@ def test_p1_rescales_the_other_types_and_named_fields_apply() -> None:
         ("participants = []", "sweep.participants has no values"),
         ("participants = { range = [2, 10] }", "takes three numbers"),
         ("costs = [[0.01, 0.02]]", "strictly decreasing"),
+        ("participants = { range = [2, 2000000002, 1] }", "2,000,000,000 points, more than"),
+        ("p1 = { linspace = [0.1, 0.9, 5000000] }", "sweep.p1 has 5,000,000 points"),
+        (
+            "participants = { range = [2, 2002, 1] }\np1 = { linspace = [0.1, 0.9, 1000] }",
+            "the grid has 2,000,000 points",
+        ),
+        ("accuracy.wrong = [1.0]", "unknown field accuracy.wrong"),
     ],
 )
 def test_bad_parameters_fail_before_any_work(tmp_path: Path, table: str, expected: str) -> None:
