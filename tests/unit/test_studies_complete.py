@@ -144,3 +144,26 @@ def test_a_lone_participant_trains_alone() -> None:
                                rtol=1e-6)  # fmt: skip
     alone = ci.reservation + ci.costs * ci.reservation_m
     assert ci.expected_value == pytest.approx(0.3 * alone[0] + 0.7 * alone[1], rel=1e-8)
+
+
+def test_complete_information_is_not_an_upper_bound_in_general() -> None:
+    """The paper's per-outcome contract is a benchmark, not a bound: with c = (0.5, 0.001), N = 2
+    two high-cost participants alone have no positive root (S = 0), while a menu pays the
+    high-cost type an expectation over outcomes and collects data in every outcome, so the
+    (feasible) menu is worth more than complete information and the information cost is
+    positive. Nobody should clamp it to 0 or assert its sign outside the paper's studies."""
+    from modelpact.studies.point import solve_point
+
+    scenario = Scenario(
+        participants=2,
+        types=(TypeSpec(0.5, 0.5), TypeSpec(0.001, 0.5)),
+        accuracy=ACC,
+        valuation=VAL,
+        solver=SolverOptions(belief="paper"),
+    )
+    point = solve_point(scenario=scenario, belief="paper")
+    assert point.status == "ok"
+    assert point.information_cost > 10.0
+    m, t = np.array(point.m), np.array(point.t)
+    assert np.all(t - scenario.costs * m >= np.array(point.reservation) - 1e-7)
+    assert np.all(t <= np.array(point.t_bar) + 1e-7)

@@ -4,7 +4,10 @@ contract, the information cost and each type's information rent.
 Definitions (value units, v(a(.))):
 
 * information cost = E v(a(n . m)) under the optimal menu minus E v(a(S(n))) under complete
-  information, both over n ~ Multinomial(N, p) (the paper's definition; <= 0 in every study);
+  information, both over n ~ Multinomial(N, p) (the paper's definition). It is <= 0 in the
+  paper's studies, but it is not a bound: the per-outcome contract cannot move value across
+  outcomes as a menu's expectations do, so with very unequal costs (c = (0.5, 0.001), N = 2)
+  the menu is worth more and the cost is positive;
 * information rent of type i = t_i - c_i m_i - f_i, what the menu leaves a served type above its
   reservation utility (complete information leaves exactly 0);
 * under the paper belief, the IR shortfall of a Bayesian participant: the menu pays
