@@ -167,3 +167,22 @@ def test_complete_information_is_not_an_upper_bound_in_general() -> None:
     m, t = np.array(point.m), np.array(point.t)
     assert np.all(t - scenario.costs * m >= np.array(point.reservation) - 1e-7)
     assert np.all(t <= np.array(point.t_bar) + 1e-7)
+
+
+def test_too_many_outcomes_is_a_failed_point_not_an_exhausted_machine() -> None:
+    """An exact scenario whose complete-information contract would enumerate more outcomes than
+    the optimizer's exact limit (N = 200, K = 5: 70 million) is a failed point naming the count
+    and the fix, decided before any enumeration (it used to allocate until memory ran out)."""
+    from modelpact.studies.point import solve_point
+
+    scenario = Scenario(
+        participants=200,
+        types=tuple(TypeSpec(c, 0.2) for c in (0.2, 0.16, 0.12, 0.08, 0.04)),
+        accuracy=ACC,
+        valuation=VAL,
+        solver=SolverOptions(belief="paper", expectation="exact"),  # type: ignore[arg-type]
+    )
+    point = solve_point(scenario=scenario, belief="paper")
+    assert point.status == "failed"
+    assert "enumerate 70,058,751 outcomes (N=200, K=5), more than 3,000,000" in point.message
+    assert 'expectation = "sampled"' in point.message

@@ -33,7 +33,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from modelpact.economics import AccuracyFunction, Valuation, reservation_utilities
-from modelpact.outcomes import enumerate_outcomes, sample_outcomes
+from modelpact.errors import SolverError
+from modelpact.outcomes import count_outcomes, enumerate_outcomes, sample_outcomes
 from modelpact.scenario import Scenario
 
 __all__ = [
@@ -51,6 +52,9 @@ _GRID = 256  # geometric grid points per outcome bracketing the largest root
 _BLOCK = 16_384  # outcomes per vectorised block (bounds memory: _BLOCK x _GRID floats)
 _GRID_LOW = 1e-9  # grid starts at this fraction of S_hi
 _TANGENT = 1e-9  # a grid maximum within this fraction of S of 0 touches 0: a double root
+_EXACT_LIMIT = (
+    3_000_000  # outcomes, as the optimizer's: past it enumerating all would exhaust memory
+)
 _SAMPLED_STREAM = 3  # seed stream of the scenario used for sampled complete-information outcomes
 
 
@@ -252,6 +256,13 @@ def complete_information(*, scenario: Scenario, belief: Belief) -> CompleteInfor
     c, p = scenario.costs, scenario.probabilities
     exact = scenario.solver.expectation == "exact"
     if exact:
+        count = count_outcomes(scenario.participants, len(c))
+        if count > _EXACT_LIMIT:
+            raise SolverError(
+                f"complete information would enumerate {count:,} outcomes "
+                f"(N={scenario.participants}, K={len(c)}), more than {_EXACT_LIMIT:,}",
+                hint='use [solver] expectation = "sampled", or fewer participants or types',
+            )
         counts, pooled, f, r = _exact_roots(acc, val, c, scenario.participants)
         weights = enumerate_outcomes(scenario.participants, p).weights
     else:
