@@ -186,3 +186,20 @@ def test_too_many_outcomes_is_a_failed_point_not_an_exhausted_machine() -> None:
     assert point.status == "failed"
     assert "enumerate 70,058,751 outcomes (N=200, K=5), more than 3,000,000" in point.message
     assert 'expectation = "sampled"' in point.message
+
+
+def test_bayes_ir_shortfall_matches_a_direct_computation() -> None:
+    """The IR shortfall of a Bayesian participant under the paper-belief menu (N = 2, p1 = 0.5)
+    equals a direct computation: the other participant is of type j with probability p_j, so
+    tbar_i^bayes = sum_j p_j v(a(m_i + m_j)), and the shortfall is f_i + c_i m_i - ratio_i
+    tbar_i^bayes (0.1636 for type 1, 0 for type 2, whose full model the paper belief
+    undervalues). Computing it under the paper belief instead would give 0."""
+    from modelpact.studies.point import solve_point
+
+    point = solve_point(scenario=two_type(2, 0.5), belief="paper")
+    m, ratio, f = np.array(point.m), np.array(point.ratio), np.array(point.reservation)
+    p, c = np.array([0.5, 0.5]), np.array([0.02, 0.01])
+    pair = VAL(ACC(m[:, None] + m[None, :]))  # [me, other]
+    direct = np.maximum(f + c * m - ratio * (pair @ p), 0.0)
+    np.testing.assert_allclose(point.bayes_ir_shortfall, direct, atol=1e-9)
+    assert point.bayes_ir_shortfall[0] > 0.1
