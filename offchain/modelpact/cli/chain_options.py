@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from modelpact.chain.backends import (
+    DEFAULT_MAX_FEE_GWEI,
     DEFAULT_STATE_DIR,
     RPC_ENV,
     ChainKind,
@@ -115,6 +116,15 @@ _ChainIdOpt = Annotated[
     int | None,
     typer.Option("--chain-id", help="Expected chain id; refuse to act on another chain."),
 ]
+_MaxFeeOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-fee-gwei",
+        help="Never offer more than this fee per gas (gwei) for a transaction: the node's "
+        "suggested fees are capped by it, and a base fee above it is refused before sending.",
+        envvar="MODELPACT_MAX_FEE_GWEI",
+    ),
+]
 StateDirOpt = Annotated[
     Path,
     typer.Option(
@@ -173,6 +183,7 @@ def _chain_params(default: ChainKind) -> list[inspect.Parameter]:
         _chain_opt(default),
         _keyword("rpc", RpcOpt, None),
         _keyword("chain_id", _ChainIdOpt, None),
+        _keyword("max_fee_gwei", _MaxFeeOpt, float(DEFAULT_MAX_FEE_GWEI)),
         _keyword("state_dir", StateDirOpt, DEFAULT_STATE_DIR),
     ]
 
@@ -252,6 +263,7 @@ def _provide(
             rpc_url=options.pop("rpc"),
             chain_id=options.pop("chain_id"),
             state_dir=state_dir,
+            max_fee_gwei=options.pop("max_fee_gwei"),
         )
     deployment, deploy_dir = options.pop("deployment", None), options.pop("deploy_dir", None)
     if "state_dir" in wanted:
