@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from modelpact.cli._app import app, example
+from modelpact.cli.output import ForceOpt, check_outputs
 from modelpact.errors import ModelpactError
 
 __all__ = ["curve"]
@@ -57,10 +58,12 @@ def curve(
         ),
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Plot points and fit to this PNG.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Measure test accuracy at increasing training sizes and fit a(x) = a_max - b x^-alpha."""
     from modelpact.ml.curve import curve_record, learn_dataset_curve
 
+    check_outputs(force=force, out=out, json=json_out, plot=plot)
     result = learn_dataset_curve(
         dataset,
         sizes=_parse_sizes(sizes),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, cast
 import typer
 
 from modelpact.cli._app import app, example
-from modelpact.cli.output import JsonOpt, emit
+from modelpact.cli.output import ForceOpt, JsonOpt, check_outputs, emit
 from modelpact.errors import ModelpactError
 
 if TYPE_CHECKING:
@@ -100,11 +100,13 @@ def simulate(
     plot: Annotated[
         Path | None, typer.Option(help="Plot reward distributions per type against t (PNG).")
     ] = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate rounds of a menu and check each type receives its promised value on average."""
     from modelpact.ml.simulate import run_simulation
 
+    check_outputs(force=force, out=out, plot=plot)
     if belief not in (None, "bayes", "paper"):
         raise SimulateArgumentError(f"unknown belief {belief!r}", hint="use bayes or paper")
     if tiers not in ("lottery", "deterministic", "none"):

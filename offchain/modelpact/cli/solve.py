@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from modelpact.cli._app import app, example
-from modelpact.cli.output import JsonOpt, emit
+from modelpact.cli.output import ForceOpt, JsonOpt, check_outputs, emit
 from modelpact.menu import Menu, menu_to_json, write_menu_json
 
 __all__ = ["solve_command", "version"]
@@ -90,12 +90,14 @@ def solve_command(
     serve: Annotated[
         str | None, typer.Option(help="all, optimal, or served type numbers like 1,3,5.")
     ] = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Solve SCENARIO into its optimal menu, print a table and optionally write JSON."""
     from modelpact.errors import ScenarioError
     from modelpact.scenario import load_scenario
 
+    check_outputs(force=force, out=out)
     if belief is not None and belief not in ("bayes", "paper"):
         raise ScenarioError(
             f"unknown belief {belief!r}", hint="use --belief bayes or --belief paper"
