@@ -212,6 +212,12 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     claimed = run.ok("participant", "claim", "--keystore", "alice.json")
     assert "rung 0:" not in claimed  # option 2 has ratio 1: the collective model itself
     run.ok("participant", "fetch", "--keystore", "alice.json", "--out", "a.json", chain=False)
+    fetch_again = ("participant", "fetch", "--keystore", "alice.json", "--out")
+    run.fails(*fetch_again, "a.json", match="a.json already exists", chain=False)
+    run.ok(*fetch_again, "a.json", "--force", chain=False)
+    keystore = (tmp_path / "alice.json").read_bytes()
+    run.fails(*fetch_again, "alice.json", "--force", match="is a keystore", chain=False)
+    assert (tmp_path / "alice.json").read_bytes() == keystore
     verified = run.ok("participant", "verify", "--keystore", "alice.json", chain=False)
     assert verified.count(": ok") == 3, verified
     assert balance(node, record["address"]) == 10**17  # bonds back; coordinator bond remains

@@ -9,6 +9,8 @@ from the command line.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -42,15 +44,27 @@ KeystoreOpt = Annotated[
 ]
 
 
+@contextmanager
+def _locked(state: ParticipantStateFile) -> Iterator[ParticipantStateFile]:
+    """Hold the lock of ``state`` (one command per keystore and round at a time: a second one
+    is refused in one line before it reads or sends anything, :mod:`modelpact.round.locks`)."""
+    from modelpact.round.locks import holding
+
+    with holding(state.path, what=f"{state.path.name} (this keystore in this round)"):
+        yield state
+
+
+@contextmanager
 def _wallet(
     deployed: DeployedRound, settings: ChainSettings, keystore: Path
-) -> tuple[LocalAccount, ParticipantStateFile]:
-    """The decrypted account and its local state in the round."""
+) -> Iterator[tuple[LocalAccount, ParticipantStateFile]]:
+    """The decrypted account and its local state in the round, locked for the block."""
     from modelpact.round.participant import participant_state
     from modelpact.round.wallet import load_account
 
     account = load_account(keystore, password=_password())
-    return account, participant_state(settings.state_dir, deployed.record, account.address)
+    with _locked(participant_state(settings.state_dir, deployed.record, account.address)) as state:
+        yield account, state
 
 
 def _state_of(located: LocatedRecord, state_dir: Path, keystore: Path) -> ParticipantStateFile:
@@ -178,8 +192,8 @@ def commit(
     """Validate your dataset and compute its Merkle root (kept in your local state for join)."""
     from modelpact.round.participant import commit_dataset
 
-    state = _state_of(located, state_dir, keystore)
-    result = commit_dataset(state, dataset=data, spec_name=located.record.extra.dataset)
+    with _locked(_state_of(located, state_dir, keystore)) as state:
+        result = commit_dataset(state, dataset=data, spec_name=located.record.extra.dataset)
     emit(
         result,
         as_json=as_json,
@@ -211,9 +225,9 @@ def join(
     from modelpact.round.participant import deliver
     from modelpact.round.participant import join as join_round
 
-    account, state = _wallet(deployed, settings, keystore)
-    result = join_round(deployed, state, account=account, option_id=option)
-    delivered = deliver(state, inbox=inbox, address=account.address) if inbox else None
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = join_round(deployed, state, account=account, option_id=option)
+        delivered = deliver(state, inbox=inbox, address=account.address) if inbox else None
 
     def text() -> None:
         if result.already_done:
@@ -240,8 +254,8 @@ def reveal(
     """Reveal your randomness secret (after the models are posted). Safe to re-run."""
     from modelpact.round.participant import reveal as reveal_secret
 
-    account, state = _wallet(deployed, settings, keystore)
-    result = reveal_secret(deployed, state, account=account)
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = reveal_secret(deployed, state, account=account)
 
     def text() -> None:
         if result.already_done:
@@ -265,8 +279,8 @@ def claim(
     """Claim: record your assigned model and take back your bond."""
     from modelpact.round.participant import claim as claim_reward
 
-    account, state = _wallet(deployed, settings, keystore)
-    result = claim_reward(deployed, state, account=account)
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = claim_reward(deployed, state, account=account)
     emit(
         result,
         as_json=as_json,
@@ -293,14 +307,21 @@ def fetch(
         Path | None,
         typer.Option("--models", help="Coordinator's model store (default: next to the record)."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace an existing --out file (never a keystore or state file)."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Copy your claimed model from the coordinator's content-addressed store."""
+    """Copy your claimed model from the coordinator's content-addressed store (checked against
+    its claimed hash; an existing --out only with --force)."""
     from modelpact.round.participant import fetch_model
 
-    state = _state_of(located, state_dir, keystore)
     store = models or located.record.models_dir(located.path.parent)
-    path = fetch_model(state, models_dir=store, out=out)
+    with _locked(_state_of(located, state_dir, keystore)) as state:
+        path = fetch_model(state, models_dir=store, out=out, force=force)
     emit(
         {"model_file": path},
         as_json=as_json,
@@ -366,8 +387,8 @@ def withdraw(
     """After the coordinator missed the post deadline: take back your bond plus compensation."""
     from modelpact.round.participant import withdraw_after_default
 
-    account, state = _wallet(deployed, settings, keystore)
-    result = withdraw_after_default(deployed, state, account=account)
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = withdraw_after_default(deployed, state, account=account)
     emit(
         result,
         as_json=as_json,

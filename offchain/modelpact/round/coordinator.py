@@ -197,7 +197,7 @@ def ingest(
 ) -> list[Delivery]:
     """Verify each participant's delivered file against its on-chain root and row count; copy the
     verified rows to ``delivered_dir/<index>-<address>.npy``. ``files`` maps address -> file."""
-    from modelpact.ml.datasets import builtin_spec, load_rows, save_rows
+    from modelpact.ml.datasets import builtin_spec, save_rows
 
     by_address = {k.lower(): v for k, v in files.items()}
     delivered_dir.mkdir(parents=True, exist_ok=True)
@@ -211,7 +211,7 @@ def ingest(
                 f"participant #{event['index']} {address} delivered no data",
                 hint="ask for its file (named <address>.npy or .csv in the inbox)",
             )
-        rows = load_rows(source, spec)
+        rows = _read_rows(source, delivered_dir, spec)
         root = _protocol.data_root(rows)
         if rows.shape[0] != int(event["rowCount"]):
             raise CoordinatorError(
@@ -238,15 +238,35 @@ def ingest(
     return deliveries
 
 
+def _read_rows(source: Path, delivered_dir: Path, spec: Any) -> Rows:
+    """The rows of a delivery, read from a private copy made without following a symbolic link
+    and only from a regular file (:func:`modelpact.round.inbox.read_delivery`): the inbox may be
+    a folder others can write to."""
+    from modelpact.ml.datasets import load_rows
+    from modelpact.round.inbox import read_delivery
+
+    copy = read_delivery(source, delivered_dir / ".incoming")
+    try:
+        return load_rows(copy, spec)
+    finally:
+        copy.unlink(missing_ok=True)
+
+
 def inbox_files(inbox: Path) -> dict[str, Path]:
-    """Files named ``<address>.npy`` or ``<address>.csv`` in ``inbox``, by address."""
-    found: dict[str, Path] = {}
+    """Deliveries named ``<checksummed address>.npy`` or ``.csv`` in ``inbox``, by address
+    (:func:`modelpact.round.inbox.scan_inbox`). Entries that look like deliveries but are
+    symbolic links, not regular files, or not named by an exact checksummed address are never
+    read; each is named in one note line on stderr."""
+    import sys
+
+    from modelpact.round.inbox import scan_inbox
+
     if not inbox.is_dir():
         raise CoordinatorError(f"inbox {inbox} does not exist", hint="pass the right --inbox")
-    for path in sorted(inbox.iterdir()):
-        if path.suffix in (".npy", ".csv") and path.stem.startswith("0x"):
-            found[path.stem] = path
-    return found
+    scan = scan_inbox(inbox)
+    for name, why in sorted(scan.refused.items()):
+        sys.stderr.write(f"note: inbox entry {name} is not read: {why}\n")
+    return scan.files
 
 
 def _store(data: bytes, correct: int, test_count: int, rows: int, models_dir: Path) -> TierPlan:

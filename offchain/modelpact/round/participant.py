@@ -10,7 +10,6 @@ a secret it has committed to.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +22,10 @@ from modelpact.chain import RoundContract, RoundEvent, TxResult
 from modelpact.economics import TIE_TOLERANCE, take_option, worth_joining
 from modelpact.encoding import Phase, RoundConfig
 from modelpact.errors import ModelpactError
+from modelpact.outputs import check_output, write_output_bytes
 from modelpact.round import _protocol
 from modelpact.round.deployed import DeployedRound, StepResult
+from modelpact.round.inbox import deliver_rows
 from modelpact.round.records import DeploymentRecord, file_sha256
 from modelpact.round.state import ParticipantProgress, StateFile
 
@@ -33,6 +34,7 @@ __all__ = [
     "ClaimResult",
     "CommitResult",
     "JoinClosedError",
+    "NotFundedError",
     "OptionOutOfRangeError",
     "OptionView",
     "ParticipantError",
@@ -77,6 +79,10 @@ class JoinClosedError(ParticipantError):
 
 class AlreadyClaimedError(ParticipantError):
     """The participant already claimed."""
+
+
+class NotFundedError(ParticipantError):
+    """The account cannot pay the bond of its join."""
 
 
 @dataclass(frozen=True)
@@ -248,6 +254,7 @@ def join(
             hint=f"commit a dataset of {required} rows or pick the option that matches",
         )
     config = _open_for_joining(deployed)
+    _check_funded(deployed, account.address, config.participant_bond)
     secret_hex = current.secret
     if secret_hex is None:
         secret_hex = "0x" + _protocol.new_secret().hex()
@@ -265,6 +272,19 @@ def join(
     )
     result = deployed.send_recorded(call, account, state.slot("join_tx"))
     return StepResult(result.tx_hash, False, result.gas_used)
+
+
+def _check_funded(deployed: DeployedRound, address: str, bond: int) -> None:
+    """Refuse (nothing sent) when ``address`` cannot even post the bond; a balance that covers
+    the bond but not the gas is refused by the node, in one line too
+    (:class:`~modelpact.chain.transactions.InsufficientFundsError`)."""
+    have = deployed.chain.balance(address)
+    if have <= bond:
+        raise NotFundedError(
+            f"account {address} holds {have} wei; joining needs the bond of {bond} wei plus gas",
+            hint=f"send ETH to {address} from a funded account (on a local dev node: one of "
+            "its prefunded dev accounts), then re-run; nothing was sent",
+        )
 
 
 def _required_rows(count: int, rc: RoundContract, option_id: int) -> int:
@@ -380,8 +400,14 @@ def _store_claim(state: ParticipantStateFile, result: TxResult) -> ClaimResult:
     return claimed
 
 
-def fetch_model(state: ParticipantStateFile, *, models_dir: Path, out: Path) -> Path:
-    """Copy the claimed model file from the coordinator's content-addressed store to ``out``."""
+def fetch_model(
+    state: ParticipantStateFile, *, models_dir: Path, out: Path, force: bool = False
+) -> Path:
+    """Copy the claimed model file from the coordinator's content-addressed store to ``out``
+    (an existing file only with ``force``; never a keystore, state file or record:
+    :func:`modelpact.outputs.check_output`), checking its keccak256 against the claimed hash
+    before writing."""
+    check_output(out, force=force)  # before anything else: a refused --out costs nothing
     current = state.load()
     model_hash = current.claim_model_hash
     if model_hash is None:
@@ -397,8 +423,14 @@ def fetch_model(state: ParticipantStateFile, *, models_dir: Path, out: Path) -> 
             f"model {model_hash} is not in {models_dir}",
             hint="ask the coordinator to deliver it (its hash is posted on chain) or pass --models",
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, out)
+    data = source.read_bytes()
+    if "0x" + _protocol.model_hash(data).hex() != model_hash:
+        raise ParticipantError(
+            f"{source} does not hash to the claimed model {model_hash}",
+            hint="the coordinator's store holds another file under that name; ask for the model "
+            "whose hash is posted",
+        )
+    write_output_bytes(out, data, force=force)
     state.update(model_file=str(out.resolve()))
     return out
 
@@ -439,14 +471,12 @@ def verify_model(
 
 
 def deliver(state: ParticipantStateFile, *, inbox: Path, address: str) -> Path:
-    """Copy the committed rows to ``inbox/<address>.npy`` for the coordinator (off chain)."""
+    """Copy the committed rows to ``inbox/<checksummed address>.npy`` for the coordinator (off
+    chain), safely for a shared folder (:func:`modelpact.round.inbox.deliver_rows`)."""
     rows_file = state.load().rows_file
     if rows_file is None:
         raise ParticipantError("no dataset committed", hint="run `participant commit` first")
-    inbox.mkdir(parents=True, exist_ok=True)
-    target = inbox / f"{address}.npy"
-    shutil.copyfile(rows_file, target)
-    return target
+    return deliver_rows(Path(rows_file), inbox=inbox, address=address)
 
 
 def default_models_dir(record: DeploymentRecord, record_path: Path) -> Path:
