@@ -700,34 +700,112 @@ def deploy(
     """
     from modelpact.chain import wait_for_receipt
     from modelpact.compiler import compile_round
+    from modelpact.round.locks import holding
 
     sender_address = str(sender if isinstance(sender, str) else sender.address)
     intent = _intent(state_dir, chain.chain_id, sender_address, plan.offer.scenario_hash)
-    finished = _finished(intent, new_round=new_round)
-    if finished is not None:
-        return finished
-    found, secret = _resume(chain, intent, compile_round().abi, new_round=new_round)
-    commitments = _commit(plan, secret=secret, sender=sender_address, chain_id=chain.chain_id)
-    if found is None:
-        found = _send_deployment(
-            chain, intent, plan=plan, commitments=commitments, terms=terms, sender=sender
+    with holding(intent.path, what="this deployment (scenario, account, chain)"):
+        finished = _finished(intent, new_round=new_round)
+        if finished is not None:
+            return finished
+        found, secret = _resume(chain, intent, compile_round().abi, new_round=new_round)
+        if found is None:
+            plan = _persist_plan(intent, plan)  # before anything is sent
+        else:
+            plan = _committed_plan(intent, plan, found)
+        commitments = _commit(plan, secret=secret, sender=sender_address, chain_id=chain.chain_id)
+        if found is None:
+            found = _send_deployment(
+                chain, intent, plan=plan, commitments=commitments, terms=terms, sender=sender
+            )
+        record, path = _publish(
+            found,
+            plan=plan,
+            knots=commitments.knots,
+            publication=publication,
+            extras=extras or plan.extras(),
         )
-    record, path = _publish(
-        found,
-        plan=plan,
-        knots=commitments.knots,
-        publication=publication,
-        extras=extras or plan.extras(),
+        coordinator_state(state_dir, record).update(
+            secret=secret,
+            deploy_tx=found.deploy_tx_hash,
+            test_set_file=str(plan.data.test_path.resolve()),
+            record_path=str(path.resolve()),
+        )
+        intent.update(record_path=str(path.resolve()), address=str(found.address))
+        gas_used = wait_for_receipt(chain, record.tx_hash, action="deploy").gas_used
+        return Deployed(record=record, record_path=path, gas_used=gas_used)
+
+
+_PLAN_FILES = ("scenario.toml", "menu.json", "test_set.npy")
+
+
+def _persist_plan(intent: DeploymentIntentFile, plan: Planned) -> Planned:
+    """Copy what the commitments cover (scenario, menu, public test set) next to the intent,
+    durably, and record how the test set was drawn, BEFORE the deploy transaction is sent: a
+    re-run after a crash (e.g. with the plan's temporary folder gone, or another --seed) then
+    publishes exactly what was committed (:func:`_committed_plan`). Returns the plan with its
+    files there."""
+    from modelpact.round.state import atomic_write_bytes
+
+    folder = intent.path.with_name(intent.path.stem + ".plan")
+    sources = (plan.offer.scenario_path, plan.offer.menu_path, plan.data.test_path)
+    for source, name in zip(sources, _PLAN_FILES, strict=True):
+        atomic_write_bytes(folder / name, source.read_bytes())
+    data = plan.data
+    intent.update(
+        plan_dir=str(folder.resolve()),
+        dataset=data.dataset,
+        test_size=data.test_size,
+        seed=data.seed,
     )
-    coordinator_state(state_dir, record).update(
-        secret=secret,
-        deploy_tx=found.deploy_tx_hash,
-        test_set_file=str(plan.data.test_path.resolve()),
-        record_path=str(path.resolve()),
+    offer = replace(
+        plan.offer, scenario_path=folder / _PLAN_FILES[0], menu_path=folder / _PLAN_FILES[1]
     )
-    intent.update(record_path=str(path.resolve()), address=str(found.address))
-    gas_used = wait_for_receipt(chain, record.tx_hash, action="deploy").gas_used
-    return Deployed(record=record, record_path=path, gas_used=gas_used)
+    return replace(plan, offer=offer, data=replace(data, test_path=folder / _PLAN_FILES[2]))
+
+
+def _committed_plan(intent: DeploymentIntentFile, plan: Planned, found: RoundContract) -> Planned:
+    """The plan a deployment already sent committed to (its files persisted by
+    :func:`_persist_plan`), checked against the round's on-chain test set commitment; refused in
+    one line rather than publishing a test set that does not match it."""
+    import sys
+
+    from modelpact.menu import read_menu_json
+    from modelpact.ml.datasets import load_rows
+
+    current = intent.load()
+    folder = Path(current.plan_dir) if current.plan_dir else None
+    if folder is not None and all((folder / name).is_file() for name in _PLAN_FILES):
+        test_path = folder / _PLAN_FILES[2]
+        offer = replace(
+            plan.offer,
+            scenario_path=folder / _PLAN_FILES[0],
+            menu=read_menu_json(folder / _PLAN_FILES[1]),
+            menu_path=folder / _PLAN_FILES[1],
+        )
+        data = replace(
+            plan.data,
+            dataset=current.dataset or plan.data.dataset,
+            test_size=current.test_size if current.test_size is not None else plan.data.test_size,
+            seed=current.seed if current.seed is not None else plan.data.seed,
+            test_rows=load_rows(test_path),
+            test_path=test_path,
+        )
+        if data.seed != plan.data.seed or data.test_size != plan.data.test_size:
+            sys.stderr.write(
+                f"note: finishing the deployment {found.address} sent earlier: publishing the test "
+                f"set it committed to (seed {data.seed}, {data.test_size} rows); this run's "
+                "--seed/--test-size are not used\n"
+            )
+        plan = replace(plan, offer=offer, data=data)
+    if _protocol.data_root(plan.data.test_rows) != found.config().test_set_commitment:
+        raise CoordinatorError(
+            f"the round {found.address} (deploy tx {found.deploy_tx_hash}) commits to a public "
+            "test set that is not in the local state, and this run's differs",
+            hint=f"re-run with the --seed and --test-size of the first run, or use --new-round; "
+            f"nothing was published (state: {intent.path.parent})",
+        )
+    return plan
 
 
 def _warn_if_bond_low(
