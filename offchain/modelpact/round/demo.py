@@ -257,8 +257,10 @@ def _settle_one(
     run.gas.append(claimed.gas_used)
     if claimed.rung == 0:
         return claimed, True
+    received = out / "received"  # the demo's own output folder: fetch creates no folders
+    received.mkdir(parents=True, exist_ok=True)
     model_file = part.fetch_model(
-        state, models_dir=out / "models", out=out / "received" / f"{account.address}.bin"
+        state, models_dir=out / "models", out=received / f"{account.address}.bin"
     )
     verified = part.verify_model(
         state,
