@@ -11,6 +11,12 @@ under B itself, d = t, so this is exactly the first-moment problem's constraint 
 under ``paper`` delivers different values to a Bayesian participant, which is how its IR
 violation under ``bayes`` shows.
 
+The scenario's own settings are part of what is checked: ``[participation]`` makes t_bar the
+expectation over the participation mixture, ``[solver] robust`` makes it the expectation under the
+curve's lower band (:mod:`modelpact.optimizer.robust`), and ``[solver] ic_margin`` = d makes IC and
+exclusion strict: a violation is any preference for another option short of d (two types on the
+very same option, same rows and ratio, need no margin between them: there is nothing to pick).
+
 Sizes are in value units (the valuation's money units), positive = violated by that much.
 """
 
@@ -20,15 +26,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from modelpact.economics import reservation_utilities
 from modelpact.menu import Menu
 from modelpact.optimizer import conditional_values, economy_model
+from modelpact.optimizer.robust import robust_margin
 from modelpact.scenario import Scenario
 
 __all__ = ["CheckReport", "Violation", "check_menu"]
 
 Kind = Literal["IR", "IC", "BC", "EX", "ratio", "sign"]
+FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,47 @@ class CheckReport:
         return tuple(v for v in self.violations if v.size > self.tolerance)
 
 
+def _violations(
+    menu: Menu,
+    *,
+    served: NDArray[np.bool_],
+    m: FloatArray,
+    t: FloatArray,
+    ratio: FloatArray,
+    tbar: FloatArray,
+    d: FloatArray,
+    c: FloatArray,
+    f: FloatArray,
+    strict: float,
+) -> list[Violation]:
+    """Every IR, BC, ratio, sign, IC and EX violation above 0 (``strict``: the ic_margin)."""
+    k = len(served)
+    found: list[Violation] = []
+
+    def add(kind: Kind, i: int, j: int | None, size: float) -> None:
+        if size > 0.0:
+            found.append(Violation(kind, i + 1, None if j is None else j + 1, float(size)))
+
+    idx = [i for i in range(k) if served[i]]
+    for i in idx:
+        add("IR", i, None, f[i] - (d[i] - c[i] * m[i]))
+        add("BC", i, None, t[i] - tbar[i])
+        add("ratio", i, None, menu.options[i].ratio - 1.0)
+        add("sign", i, None, max(-m[i], -t[i]))
+        for j in idx:
+            if j != i:
+                # the same option twice (pooled types, or the empty menu) needs no margin
+                same = m[i] == m[j] and abs(ratio[i] - ratio[j]) <= 1e-12
+                gap = 0.0 if same else strict
+                add("IC", i, j, (d[j] - c[i] * m[j]) - (d[i] - c[i] * m[i]) + gap)
+    for jx in range(k):
+        if served[jx]:
+            continue
+        for i in idx:
+            add("EX", jx, i, (d[i] - c[jx] * m[i]) - f[jx] + strict)
+    return found
+
+
 def check_menu(
     scenario: Scenario,
     menu: Menu,
@@ -110,27 +160,12 @@ def check_menu(
     stream = 2 if effective.solver.expectation == "sampled" else 0
     model = economy_model(effective, belief=chosen, stream=stream)
     tbar, _, _ = conditional_values(effective, m, belief=chosen, model=model)
+    tbar = tbar - robust_margin(effective, model, m)  # robust: t_bar under the curve's band
     d = ratio * tbar  # delivered expected values under the proportional rule
-    found: list[Violation] = []
-
-    def add(kind: Kind, i: int, j: int | None, size: float) -> None:
-        if size > 0.0:
-            found.append(Violation(kind, i + 1, None if j is None else j + 1, float(size)))
-
-    idx = [i for i in range(k) if served[i]]
-    for i in idx:
-        add("IR", i, None, f[i] - (d[i] - c[i] * m[i]))
-        add("BC", i, None, t[i] - tbar[i])
-        add("ratio", i, None, menu.options[i].ratio - 1.0)
-        add("sign", i, None, max(-m[i], -t[i]))
-        for j in idx:
-            if j != i:
-                add("IC", i, j, (d[j] - c[i] * m[j]) - (d[i] - c[i] * m[i]))
-    for jx in range(k):
-        if served[jx]:
-            continue
-        for i in idx:
-            add("EX", jx, i, (d[i] - c[jx] * m[i]) - f[jx])
+    found = _violations(
+        menu, served=served, m=m, t=t, ratio=ratio, tbar=tbar, d=d, c=c, f=f,
+        strict=scenario.solver.ic_margin,
+    )  # fmt: skip
     found.sort(key=lambda v: -v.size)
     return CheckReport(
         violations=tuple(found),

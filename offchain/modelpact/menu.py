@@ -57,7 +57,10 @@ class MenuOption:
 class Benchmarks:
     """What the menu is compared with (expected accuracy of the collective model, and values).
 
-    ``complete_information``: the coordinator knows every type (no IC constraints).
+    ``complete_information``: the no-IC benchmark, the same menu problem under the same belief
+    without the IC constraints (the JSON field keeps its old name). It is not the paper's
+    complete-information contract, which is solved outcome by outcome with the types observed
+    (:mod:`modelpact.studies.complete`).
     ``no_collaboration``: each participant trains alone on its reservation data (accuracy of the
     model a random participant ends up with), utilities = reservation utilities.
     """

@@ -14,6 +14,22 @@ Shape (more keys are rejected so typos do not pass silently)::
     belief = "bayes"       # or "paper"
     expectation = "exact"  # or "sampled" (samples, seed, confidence)
     serve = "all"          # or "optimal", or a list of served type numbers (1-based)
+    robust = 0.95          # optional: budget against the curve's lower band at this confidence
+    ic_margin = 0.01       # optional (default 0): each type prefers its option by this much
+
+Optional parts, each absent by default (and then absent from the canonical encoding, so older
+scenarios keep their hash):
+
+* ``[accuracy.fitted_on]``, ``[accuracy.uncertainty]``, ``[accuracy] tolerance`` and
+  ``tolerance_confidence``: what a learned curve was fitted on and how uncertain it is
+  (:mod:`modelpact.curve_record`, written by ``modelpact curve``);
+* ``[valuation] unit_wei``: the wei price of one value unit, which makes the on-chain shortfall
+  rate rho = scale x unit_wei (:mod:`modelpact.compensation`);
+* ``[participation]``: the quorum and the law of the number of participants
+  (:mod:`modelpact.participation`); without it every seat fills and the quorum is N.
+* ``[solver] robust`` (a confidence in [0.5, 1), needs ``[accuracy.uncertainty]``) and
+  ``ic_margin`` (value units, >= 0): :mod:`modelpact.optimizer.robust` and
+  :mod:`modelpact.optimizer.constraints`.
 
 The canonical encoding is compact JSON with sorted keys of the *validated* values (floats as
 Python's shortest round-trip repr), prefixed by a format tag; it does not depend on comments,
@@ -27,13 +43,14 @@ import json
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from modelpact.curve_record import RECORD_FIELDS, CurveRecord, parse_curve_record
 from modelpact.economics import (
     AccuracyFunction,
     ExponentialValuation,
@@ -44,6 +61,7 @@ from modelpact.economics import (
     Valuation,
 )
 from modelpact.errors import ScenarioError
+from modelpact.participation import Participation, parse_participation
 
 __all__ = [
     "CANONICAL_FORMAT",
@@ -53,6 +71,7 @@ __all__ = [
     "canonical_bytes",
     "load_scenario",
     "parse_scenario",
+    "scenario_from_document",
     "scenario_sha256",
 ]
 
@@ -83,10 +102,13 @@ class SolverOptions:
     seed: int = 7
     confidence: float = 0.99
     serve: Literal["all", "optimal"] | tuple[int, ...] = "all"
+    robust: float | None = None
+    ic_margin: float = 0.0
 
     def params(self) -> dict[str, object]:
-        """Validated values for the canonical encoding."""
-        return {
+        """Validated values for the canonical encoding (robust and ic_margin only when set, so
+        scenarios without them keep their hash)."""
+        out: dict[str, object] = {
             "belief": self.belief,
             "expectation": self.expectation,
             "samples": self.samples,
@@ -94,6 +116,11 @@ class SolverOptions:
             "confidence": self.confidence,
             "serve": self.serve if isinstance(self.serve, str) else list(self.serve),
         }
+        if self.robust is not None:
+            out["robust"] = self.robust
+        if self.ic_margin != 0.0:
+            out["ic_margin"] = self.ic_margin
+        return out
 
 
 @dataclass(frozen=True)
@@ -106,6 +133,14 @@ class Scenario:
     valuation: Valuation
     solver: SolverOptions
     source: str = "<string>"
+    curve: CurveRecord = field(default_factory=CurveRecord)
+    participation: Participation | None = None
+    unit_wei: int | None = None  # wei per value unit ([valuation] unit_wei)
+
+    @property
+    def quorum(self) -> int:
+        """Q, the minimum participation the menu is solved for (N without [participation])."""
+        return self.participation.quorum if self.participation is not None else self.participants
 
     @property
     def n_types(self) -> int:
@@ -134,6 +169,7 @@ class Scenario:
                 f"serve lists a type outside 1..{self.n_types}: {list(solver.serve)}",
                 "name served types by their 1-based position in [[types]]",
             )
+        _check_robust(solver, self.curve, self.source)
         return replace(self, solver=solver)
 
 
@@ -232,6 +268,19 @@ def _accuracy(table: Mapping[str, object], source: str) -> AccuracyFunction:
     raise _fail(source, f"unknown accuracy kind {kind!r}", 'use kind = "sgb", "power" or "table"')
 
 
+def _participation(table: object, participants: int, source: str) -> Participation | None:
+    return None if table is None else parse_participation(table, participants, source)
+
+
+def _accuracy_and_record(
+    table: Mapping[str, object], source: str
+) -> tuple[AccuracyFunction, CurveRecord]:
+    """The curve of ``[accuracy]`` and its record (the keys of :data:`RECORD_FIELDS`)."""
+    accuracy = _accuracy({k: v for k, v in table.items() if k not in RECORD_FIELDS}, source)
+    fields = {k: v for k, v in table.items() if k in RECORD_FIELDS}
+    return accuracy, parse_curve_record(fields, table.get("kind"), source)
+
+
 def _numbers(table: Mapping[str, object], key: str, source: str) -> list[float]:
     if key not in table:
         raise _fail(source, f"missing field accuracy.{key}", f"add `{key} = [...]`")
@@ -243,13 +292,26 @@ def _numbers(table: Mapping[str, object], key: str, source: str) -> list[float]:
     return [float(v) for v in value]
 
 
+def _unit_wei(table: Mapping[str, object], source: str) -> int | None:
+    if "unit_wei" not in table:
+        return None
+    value = table["unit_wei"]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _fail(
+            source,
+            f"valuation.unit_wei must be an integer >= 1 (wei per value unit), got {value!r}",
+            "e.g. unit_wei = 1000000000000 (1e12 wei per value unit)",
+        )
+    return value
+
+
 def _valuation(table: Mapping[str, object], source: str) -> Valuation:
     kind = table.get("kind", "linear")
     if kind == "linear":
-        _only(table, {"kind", "scale"}, "valuation", source)
+        _only(table, {"kind", "scale", "unit_wei"}, "valuation", source)
         return LinearValuation(scale=_positive(table, "scale", "valuation", source))
     if kind == "exponential":
-        _only(table, {"kind", "scale", "rate"}, "valuation", source)
+        _only(table, {"kind", "scale", "rate", "unit_wei"}, "valuation", source)
         return ExponentialValuation(
             scale=_positive(table, "scale", "valuation", source),
             rate=_positive(table, "rate", "valuation", source),
@@ -257,9 +319,40 @@ def _valuation(table: Mapping[str, object], source: str) -> Valuation:
     raise _fail(source, f"unknown valuation kind {kind!r}", 'use kind = "linear" or "exponential"')
 
 
+def _check_robust(solver: SolverOptions, curve: CurveRecord, source: str) -> None:
+    if solver.robust is not None and curve.uncertainty is None:
+        raise _fail(
+            source,
+            "solver.robust needs the curve's uncertainty, but [accuracy.uncertainty] is missing",
+            "learn the curve with `modelpact curve` (it writes [accuracy.uncertainty])",
+        )
+
+
+def _robust_and_margin(table: Mapping[str, object], source: str) -> tuple[float | None, float]:
+    robust = table.get("robust")
+    if robust is not None and (
+        isinstance(robust, bool)
+        or not isinstance(robust, int | float)
+        or not 0.5 <= float(robust) < 1.0
+    ):
+        raise _fail(source, f"solver.robust must be in [0.5, 1), got {robust!r}", "e.g. 0.95")
+    margin = table.get("ic_margin", 0.0)
+    if (
+        isinstance(margin, bool)
+        or not isinstance(margin, int | float)
+        or not math.isfinite(float(margin))
+        or float(margin) < 0.0
+    ):
+        raise _fail(source, f"solver.ic_margin must be a number >= 0, got {margin!r}", "e.g. 0.01")
+    return (None if robust is None else float(robust)), float(margin)
+
+
 def _solver(table: Mapping[str, object], source: str) -> SolverOptions:
     _only(
-        table, {"belief", "expectation", "samples", "seed", "confidence", "serve"}, "solver", source
+        table,
+        {"belief", "expectation", "samples", "seed", "confidence", "serve", "robust", "ic_margin"},
+        "solver",
+        source,
     )
     belief = table.get("belief", "bayes")
     if belief not in ("bayes", "paper"):
@@ -302,6 +395,7 @@ def _solver(table: Mapping[str, object], source: str) -> SolverOptions:
             f'solver.serve must be "all", "optimal" or a list of type numbers, got {serve_raw!r}',
             'e.g. serve = "all"',
         )
+    robust, ic_margin = _robust_and_margin(table, source)
     return SolverOptions(
         belief=belief,
         expectation=expectation,
@@ -309,29 +403,13 @@ def _solver(table: Mapping[str, object], source: str) -> SolverOptions:
         seed=seed,
         confidence=float(confidence),
         serve=serve,
+        robust=robust,
+        ic_margin=ic_margin,
     )
 
 
-def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
-    """Parse and validate TOML ``text``; errors name ``source`` and the offending field."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise _fail(source, f"not valid TOML ({error})", "fix the TOML syntax") from error
-    _only(
-        data,
-        {"participants", "types", "accuracy", "valuation", "solver", "name", "description"},
-        "",
-        source,
-    )
-    if "participants" not in data:
-        raise _fail(source, "missing field participants", "add `participants = N` (N >= 1)")
-    n = data["participants"]
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise _fail(
-            source, f"participants must be an integer >= 1, got {n!r}", "e.g. participants = 10"
-        )
-    raw_types = data.get("types")
+def _types(raw_types: object, source: str) -> list[TypeSpec]:
+    """The validated [[types]]: positive costs strictly decreasing, probabilities summing to 1."""
     if not isinstance(raw_types, list) or not raw_types:
         raise _fail(
             source, "missing [[types]]", "add one [[types]] table (cost, probability) per type"
@@ -364,8 +442,46 @@ def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
             f"type probabilities sum to {total!r}, not 1",
             "make the probability fields of [[types]] add up to 1",
         )
-    accuracy = _accuracy(_table(data, "accuracy", source), source)
-    valuation = _valuation(_table(data, "valuation", source), source)
+    return types
+
+
+def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
+    """Parse and validate TOML ``text``; errors name ``source`` and the offending field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise _fail(source, f"not valid TOML ({error})", "fix the TOML syntax") from error
+    return scenario_from_document(data, source=source)
+
+
+def scenario_from_document(data: Mapping[str, object], *, source: str = "<string>") -> Scenario:
+    """Validate a scenario given as the parsed TOML document (what a parameter sweep edits)."""
+    _only(
+        data,
+        {
+            "participants",
+            "types",
+            "accuracy",
+            "valuation",
+            "solver",
+            "participation",
+            "name",
+            "description",
+        },
+        "",
+        source,
+    )
+    if "participants" not in data:
+        raise _fail(source, "missing field participants", "add `participants = N` (N >= 1)")
+    n = data["participants"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise _fail(
+            source, f"participants must be an integer >= 1, got {n!r}", "e.g. participants = 10"
+        )
+    types = _types(data.get("types"), source)
+    accuracy, curve = _accuracy_and_record(_table(data, "accuracy", source), source)
+    valuation_table = _table(data, "valuation", source)
+    valuation = _valuation(valuation_table, source)
     solver_table = data.get("solver", {})
     if not isinstance(solver_table, dict):
         raise _fail(source, "solver must be a table", "write it as [solver]")
@@ -376,6 +492,8 @@ def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
             f"solver.serve lists a type outside 1..{len(types)}: {list(solver.serve)}",
             "name served types by their 1-based position in [[types]]",
         )
+    _check_robust(solver, curve, source)
+    participation = data.get("participation")
     return Scenario(
         participants=n,
         types=tuple(types),
@@ -383,6 +501,9 @@ def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
         valuation=valuation,
         solver=solver,
         source=source,
+        curve=curve,
+        participation=_participation(participation, n, source),
+        unit_wei=_unit_wei(valuation_table, source),
     )
 
 
@@ -400,14 +521,19 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def canonical_bytes(scenario: Scenario) -> bytes:
     """Deterministic encoding of the validated scenario: compact sorted-key JSON, UTF-8."""
-    document = {
+    valuation = scenario.valuation.params()
+    if scenario.unit_wei is not None:
+        valuation["unit_wei"] = scenario.unit_wei
+    document: dict[str, object] = {
         "format": CANONICAL_FORMAT,
         "participants": scenario.participants,
         "types": [{"cost": t.cost, "probability": t.probability} for t in scenario.types],
-        "accuracy": scenario.accuracy.params(),
-        "valuation": scenario.valuation.params(),
+        "accuracy": {**scenario.accuracy.params(), **scenario.curve.params()},
+        "valuation": valuation,
         "solver": scenario.solver.params(),
     }
+    if scenario.participation is not None:
+        document["participation"] = scenario.participation.params()
     return json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 

@@ -99,7 +99,7 @@ CLI_CASES: tuple[BadInput, ...] = (
     BadInput("scenario-unknown-key", "scenario file", "a misspelt or unknown field",
              ("solve", "s.toml"),
              "error: s.toml: unknown field solver.colour; allowed fields here: belief, confidence, "
-             "expectation, samples, seed, serve",
+             "expectation, ic_margin, robust, samples, seed, serve",
              {"s.toml": BASE + "\ncolour = 'red'\n"}),
     BadInput("scenario-unknown-accuracy", "scenario file", "unknown accuracy kind",
              ("solve", "s.toml"),

@@ -75,3 +75,23 @@ def test_curve_errors_are_one_line_with_exit_2(
         lines = err.strip().splitlines()
         assert len(lines) == 1, (args, err)
         assert lines[0].startswith("error: ")
+
+
+def test_curve_on_generated_rows_records_them(tmp_path: Path) -> None:
+    """`modelpact curve generated --rows 900` learns the generated dataset of 900 rows and
+    records exactly those rows (their sha256) in [accuracy.fitted_on]; --rows on digits is one
+    line and exit 2."""
+    from modelpact.ml.models import rows_digest
+
+    done = _run(
+        "generated", "--rows", "900", "--seed", "4", "--sizes", "40,120,360", "--repeats", "2",
+        "--out", "acc.toml", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    record = tomllib.loads((tmp_path / "acc.toml").read_text())["accuracy"]["fitted_on"]
+    assert record["dataset"] == "generated"
+    assert record["rows"] == 900
+    assert record["sha256"] == rows_digest(ds.generated_rows(900, seed=4))
+    bad = _run("digits", "--rows", "900", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "only applies to the generated dataset" in bad.stderr

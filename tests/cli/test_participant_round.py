@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from modelpact.round.records import list_records
+
 pytestmark = pytest.mark.anvil
 
 SCENARIO = (
@@ -92,7 +94,7 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     run = Runner(tmp_path, node)
     deploy_out = run.ok("coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account", "0")
     assert "deployed round" in deploy_out
-    record_path = next((tmp_path / "deploy").glob("*.json"))
+    record_path = list_records(tmp_path / "deploy")[0]
     record = json.loads(record_path.read_text())
     assert record["chain_id"] == 31337
 

@@ -104,3 +104,30 @@ def test_unknown_belief_is_rejected() -> None:
     done = _run("solve", str(SCENARIOS / "paper_case1.toml"), "--belief", "naive")
     assert done.returncode == 2
     assert "unknown belief" in done.stderr
+
+
+def test_ic_margin_and_robust_options(tmp_path: Path) -> None:
+    """--ic-margin and --robust solve the digits demo strictly / against the curve's lower band
+    (the menu's scenario hash records the override); bad values and --robust on a scenario
+    without the curve's uncertainty are one line and exit 2."""
+    digits = str(SCENARIOS / "digits_demo.toml")
+    out = tmp_path / "m.json"
+    done = _run(
+        "solve", digits, "--integer", "--ic-margin", "0.05", "--robust", "0.9", "--out", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(out.read_text())
+    plain = _run("solve", digits, "--json")
+    assert json.loads(plain.stdout)["scenario_sha256"] != doc["scenario_sha256"]
+    assert "robust" in doc["certification"]
+    for args, message in (
+        (("--ic-margin", "-1"), "solver.ic_margin must be a number >= 0"),
+        (("--robust", "1.5"), "solver.robust must be in [0.5, 1)"),
+    ):
+        bad = _run("solve", digits, *args)
+        assert bad.returncode == 2
+        assert message in bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1
+    bare = _run("solve", str(SCENARIOS / "paper_case1.toml"), "--robust", "0.9")
+    assert bare.returncode == 2
+    assert "needs the curve's uncertainty" in bare.stderr

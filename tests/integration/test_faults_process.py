@@ -26,6 +26,7 @@ from web3 import Web3
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
+from modelpact.round.records import list_records
 
 pytestmark = pytest.mark.anvil
 
@@ -111,7 +112,7 @@ def test_killed_processes_rerun_without_duplicates_and_default_refund(
         "--claim-seconds", "400",
     )  # fmt: skip
     chain = ch.connect(chain="anvil", rpc_url=node)
-    record = next((tmp_path / "deploy").glob("*.json"))
+    record = list_records(tmp_path / "deploy")[0]
     address = record.name.split("-", 1)[1].removesuffix(".json")
     rc = ch.round_at(chain, address)
     (tmp_path / "alice.key").write_text(ALICE_KEY)

@@ -11,6 +11,8 @@ import pytest
 
 from modelpact.chain import RecordedStep, TxResult, transfer, wait_for_receipt
 from modelpact.chain.backends import ChainSettings
+from modelpact.compiler import verification_paths
+from modelpact.round.records import find_record, list_records
 
 
 def _embedded(tmp_path: Path) -> ChainSettings:
@@ -273,13 +275,17 @@ def test_deploy_rerun_after_crash_or_plain_rerun_deploys_exactly_once(
             deploy()
         monkeypatch.undo()
         assert sent() == before + 1
-        assert not list((tmp_path / "deploy").glob("*.json"))
+        assert not list_records(tmp_path / "deploy")
 
         finished = deploy()
         assert not finished.already_done
         assert sent() == before + 1
         assert finished.record.block_number > 0
-        assert list((tmp_path / "deploy").glob("*.json")) == [finished.record_path]
+        assert list_records(tmp_path / "deploy") == [finished.record_path]
+        # The verification files sit beside the record and are never mistaken for one.
+        for published in verification_paths(finished.record_path):
+            assert json.loads(published.read_text())
+        assert find_record("latest", deploy_dir=tmp_path / "deploy")[1] == finished.record_path
         cstate = coord.coordinator_state(tmp_path / "state", finished.record)
         assert cstate.load().secret
         assert cstate.load().deploy_tx == finished.record.tx_hash

@@ -52,10 +52,10 @@ def _run(s: RoundSnapshot, path: Path = SCENARIO) -> dict[str, object]:
 
 def test_honest_menu_passes(honest) -> None:
     """The integerized re-solve, published as is, passes hash, capacity, curve, resolve, IR, IC,
-    budget and optimality."""
+    budget, optimality and the Bayesian view of every promise."""
     found = _run(honest)
     assert {k: f.status for k, f in found.items()} == dict.fromkeys(found, Status.PASS)
-    assert len(found) == 8
+    assert len(found) == 9
 
 
 def test_ic_violation_is_caught(honest) -> None:
@@ -130,3 +130,22 @@ def test_ir_violation_is_caught(honest) -> None:
     found = _run(replace(honest, menu=(cut, *honest.menu[1:])))
     assert found["menu.ir"].status is Status.FAIL
     assert found["menu.ir"].failures[0].subject.startswith("type 1")
+
+
+def test_paper_menu_fails_the_bayesian_view(honest, tmp_path) -> None:
+    """A scenario that declares the paper belief, published honestly, passes every rule judged
+    under its declared belief but fails menu.bayes_shortfall: the high-cost types' Bayesian
+    participants expect less than their promise (by more than 0.01 value units here)."""
+    paper = tmp_path / "paper.toml"
+    paper.write_text(SCENARIO.read_text().replace('belief = "bayes"', 'belief = "paper"'))
+    scenario = load_scenario(paper)
+    menu = integerize_menu(scenario, solve(scenario, benchmarks=False))
+    config = replace(honest.config, scenario_hash=bytes.fromhex(scenario_sha256(scenario)))
+    found = _run(replace(honest, menu=_onchain(menu), config=config), paper)
+    for rule in ("menu.resolve", "menu.ir", "menu.ic", "menu.budget", "menu.optimal"):
+        assert found[rule].status is Status.PASS, found[rule]
+    view = found["menu.bayes_shortfall"]
+    assert view.status is Status.FAIL
+    assert view.failures[0].subject.startswith("type 1")
+    assert float(view.failures[0].note.split()[1].rstrip(";")) > 0.01
+    assert len(view.evidence) == 3  # every served type is reported, short or not

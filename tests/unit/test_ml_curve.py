@@ -72,16 +72,20 @@ def test_curve_is_deterministic_in_its_seed() -> None:
 
 
 def test_accuracy_toml_is_a_scenario_accuracy_section(digits_curve: cv.LearnedCurve) -> None:
-    """The TOML output parses to [accuracy] kind = "power" with exactly the fitted parameters,
-    and lists every measured size in its comments."""
+    """The TOML output parses to [accuracy] kind = "power" with exactly the fitted parameters
+    plus the record of what it was fitted on and its uncertainty, and lists every measured
+    size in its comments."""
     text = cv.accuracy_toml(digits_curve)
     section = tomllib.loads(text)["accuracy"]
-    assert section == {
+    assert {k: v for k, v in section.items() if not isinstance(v, dict)} == {
         "kind": "power",
         "a_max": digits_curve.fit.a_max,
         "b": digits_curve.fit.b,
         "alpha": digits_curve.fit.alpha,
     }
+    assert section["fitted_on"]["dataset"] == "digits"
+    assert section["fitted_on"]["sizes"] == [p.size for p in digits_curve.points]
+    assert section["uncertainty"]["residual_sd"] == digits_curve.fit.rmse
     for point in digits_curve.points:
         assert f" {point.size} " in text
     assert "R^2" in text

@@ -9,7 +9,11 @@
   meant for, passes individual rationality, incentive compatibility (and exclusion) and the budget
   constraint under the scenario's declared belief, on the values the chain delivers
   (ratio x t_bar; :func:`modelpact.checker.check_menu`), and its posted t_bar are the true ones;
-- ``menu.optimal``: its expected collective accuracy is within tolerance of the optimum.
+- ``menu.optimal``: its expected collective accuracy is within tolerance of the optimum;
+- ``menu.bayes_shortfall``: whatever belief the menu declares, each type's promise t_i against
+  what a Bayesian participant (who knows its own type and sees the others as the type law, and
+  the participation law when declared) expects to receive, ratio_i x t_bar_i^bayes(m); fails when
+  any type is short by more than the tolerance (a ``paper`` menu's high-cost types are).
 
 The scenario and optimizer modules are core modules (no web3), so these rules are pure too.
 """
@@ -53,6 +57,7 @@ _MENU_IDS = (
     ("menu.ic", "On-chain menu is incentive compatible"),
     ("menu.budget", "On-chain menu satisfies the budget constraint under the declared belief"),
     ("menu.optimal", "On-chain menu is optimal within tolerance"),
+    ("menu.bayes_shortfall", "Every type's promise holds for a Bayesian participant"),
 )
 
 
@@ -228,7 +233,43 @@ def _resolve_checks(s: RoundSnapshot, scenario: Scenario, tol: Tolerances) -> li
             evidence=[ev],
         )
     )
+    out.append(bayes_shortfall(econ, scenario))
     return out
+
+
+def bayes_shortfall(econ: _Economy, scenario: Scenario) -> Finding:
+    """``menu.bayes_shortfall``: promised t_i versus ratio_i x t_bar_i under the bayes belief,
+    for every served type, whatever belief the scenario declares (module doc)."""
+    from modelpact.checker import check_menu
+
+    report = check_menu(scenario, _as_menu(econ, scenario), belief="bayes", tolerance=econ.tol)
+    evidence, failures = [], []
+    worst = 0.0
+    for k, j in enumerate(econ.intended):
+        if j is None:
+            continue
+        short = float(econ.t[j] - report.delivered[k])
+        ir = report.delivered[k] - econ.costs[k] * econ.m[j] - econ.reservation[k]
+        ev = Evidence(
+            f"type {k + 1} (option {j})",
+            f"promised t = {econ.t[j]:.6f}",
+            f"bayes expects {report.delivered[k]:.6f}",
+            f"shortfall {max(short, 0.0):.6g}; IR slack under bayes {ir:+.6g}",
+        )
+        evidence.append(ev)
+        worst = max(worst, short)
+        if short > econ.tol:
+            failures.append(ev)
+    return make_finding(
+        "menu.bayes_shortfall",
+        _MENU_IDS[5][1],
+        checked=len(evidence),
+        failures=failures,
+        detail_pass=f"{len(evidence)} types expect at least their promise under the bayes belief "
+        f"(largest shortfall {max(worst, 0.0):.3g}, tolerance {econ.tol:.1e}; declared belief "
+        f"{scenario.solver.belief})",
+        evidence=evidence,
+    )
 
 
 def _compare_menus(

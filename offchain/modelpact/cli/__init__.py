@@ -25,6 +25,8 @@ from modelpact.cli import participant as _participant  # noqa: F401  isort: skip
 from modelpact.cli import demo as _demo  # noqa: F401  isort: skip
 from modelpact.cli import coordinator as _coordinator  # noqa: F401  isort: skip
 from modelpact.cli import audit as _audit  # noqa: F401  isort: skip
+from modelpact.cli import reproduce as _reproduce  # noqa: F401  isort: skip
+from modelpact.cli import sweep as _sweep  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 

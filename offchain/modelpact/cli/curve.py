@@ -1,4 +1,8 @@
-"""``modelpact curve``: learn a dataset's accuracy function a(x): measure, fit, write, plot."""
+"""``modelpact curve``: learn a dataset's accuracy function a(x): measure, fit, write, plot.
+
+The written ``[accuracy]`` section records what the curve was fitted on (dataset hash, rows,
+split, learner, seed) and its uncertainty; ``generated --rows R`` learns the curve of the
+generated dataset of R rows (seed ``--seed``), the rows a generated-data round must then use."""
 
 from __future__ import annotations
 
@@ -48,6 +52,10 @@ def curve(
     test_size: Annotated[
         int | None, typer.Option(help="Rows in the public test set (default: 20%).")
     ] = None,
+    rows: Annotated[
+        int | None,
+        typer.Option(help="generated only: rows to generate (default 4000), seeded by --seed."),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Write the scenario [accuracy] section (TOML) here.")
     ] = None,
@@ -70,6 +78,7 @@ def curve(
         repeats=repeats,
         seed=seed,
         test_size=test_size,
+        generated_rows=rows,
         toml_path=out,
         json_path=None if json_out == _STDOUT else json_out,
         plot_path=plot,

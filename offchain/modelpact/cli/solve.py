@@ -65,8 +65,8 @@ def _render(menu: Menu, console: Console) -> None:
             if math.isnan(b.complete_information_accuracy)
             else f"{b.complete_information_accuracy:.8f}"
         )
-        console.print(
-            f"benchmarks: complete information {ci}, "
+        console.print(  # not the paper's complete information: `modelpact reproduce` has that
+            f"benchmarks: no-IC benchmark (menu without IC, {menu.belief} belief) {ci}, "
             f"no collaboration {b.no_collaboration_accuracy:.8f} (expected accuracy)"
         )
     console.print(f"scenario sha256 {menu.scenario_sha256}")
@@ -92,6 +92,14 @@ def solve_command(
     ] = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
+    ic_margin: Annotated[
+        float | None,
+        typer.Option(help="Strict IC: each type prefers its own option by this many value units."),
+    ] = None,
+    robust: Annotated[
+        float | None,
+        typer.Option(help="Budget against the curve's lower band at this confidence (e.g. 0.95)."),
+    ] = None,
 ) -> None:
     """Solve SCENARIO into its optimal menu, print a table and optionally write JSON."""
     from modelpact.errors import ScenarioError
@@ -114,6 +122,8 @@ def solve_command(
                 hint="e.g. --serve 1,2,3",
             ) from error
     loaded = load_scenario(scenario)
+    if ic_margin is not None or robust is not None:  # validated like the [solver] fields
+        loaded = loaded.with_solver(ic_margin=ic_margin, robust=robust)
     chosen: Literal["bayes", "paper"] | None = belief  # type: ignore[assignment]
     if isinstance(serve_value, tuple) and not all(1 <= s <= loaded.n_types for s in serve_value):
         raise ScenarioError(

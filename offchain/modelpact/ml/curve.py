@@ -10,6 +10,12 @@ by weighted non-linear least squares (``scipy.optimize.curve_fit``, weights from
 repeats), which gives the parameters' covariance (standard errors) and the fit quality (R^2 and
 RMSE over the mean accuracies). The result is written as a scenario ``[accuracy]`` section
 (``kind = "power"``) with the measured points as comments, and as a JSON record.
+
+The curve is bound to its data: the section carries ``[accuracy.fitted_on]`` (dataset name,
+sha256 of every row, rows, test split, seed, learner, repeats, sizes) and
+``[accuracy.uncertainty]`` (the parameter covariance, the residual error and one model's spread at
+each size), which :mod:`modelpact.curve_record` validates and uses for the curve tolerance and
+robust menus.
 """
 
 from __future__ import annotations
@@ -19,16 +25,20 @@ import math
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from modelpact.curve_record import CurveUncertainty, FittedOn
 from modelpact.errors import ModelpactError
-from modelpact.ml.datasets import Rows, Split, load_dataset, split_test
-from modelpact.ml.models import correct_count, train_model
+from modelpact.ml.datasets import BUILTIN_DATASETS, Rows, Split, load_dataset, split_test
+from modelpact.ml.models import TRAINER, correct_count, rows_digest, train_model
+
+if TYPE_CHECKING:
+    from modelpact.scenario import Scenario
 
 __all__ = [
     "CurveError",
@@ -37,6 +47,8 @@ __all__ = [
     "PowerLawFit",
     "accuracy_toml",
     "curve_record",
+    "curve_reproduces",
+    "curve_uncertainty",
     "default_sizes",
     "fit_power_law",
     "learn_curve",
@@ -116,6 +128,7 @@ class LearnedCurve:
     fit: PowerLawFit
     models_trained: int
     seconds: float
+    fitted_on: FittedOn | None = None  # None when measured on a given split, not whole rows
 
 
 def power_law(x: NDArray[np.float64], a_max: float, b: float, alpha: float) -> NDArray[np.float64]:
@@ -260,12 +273,25 @@ def learn_curve(
     ``test_size`` defaults to 20% of the rows; ``sizes`` to :func:`default_sizes` of the pool.
     """
     started = time.perf_counter()
+    fitted_on = None
     if split is None:
         n_test = test_size if test_size is not None else max(1, rows.shape[0] // 5)
         split = split_test(rows, test_size=n_test, seed=seed)
+        fitted_on = FittedOn(
+            dataset=dataset,
+            sha256=rows_digest(rows),
+            rows=int(rows.shape[0]),
+            test_rows=n_test,
+            seed=seed,
+            learner=TRAINER,
+            repeats=repeats,
+            sizes=(),
+        )
     chosen = tuple(sizes) if sizes is not None else default_sizes(split.pool.shape[0])
     points = measure_curve(split.pool, split.test, chosen, repeats=repeats, seed=seed)
     fit = fit_power_law(points)
+    if fitted_on is not None:
+        fitted_on = replace(fitted_on, sizes=tuple(p.size for p in points))
     return LearnedCurve(
         dataset=dataset,
         test_rows=int(split.test.shape[0]),
@@ -276,7 +302,43 @@ def learn_curve(
         fit=fit,
         models_trained=len(points) * repeats,
         seconds=time.perf_counter() - started,
+        fitted_on=fitted_on,
     )
+
+
+def curve_uncertainty(curve: LearnedCurve) -> CurveUncertainty:
+    """The fit's covariance and residual error, and one model's spread (sd over repeats) at
+    every measured size: what ``[accuracy.uncertainty]`` records."""
+    return CurveUncertainty(
+        covariance=curve.fit.covariance,
+        residual_sd=curve.fit.rmse,
+        spread_sizes=tuple(p.size for p in curve.points),
+        spread_sd=tuple(p.std for p in curve.points),
+    )
+
+
+def _toml_value(value: object) -> str:
+    """A TOML literal for the plain values a curve record holds."""
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def _record_tables(curve: LearnedCurve) -> list[str]:
+    """``[accuracy.fitted_on]`` (when known) and ``[accuracy.uncertainty]`` as TOML lines."""
+    lines: list[str] = []
+    tables: list[tuple[str, dict[str, object]]] = []
+    if curve.fitted_on is not None:
+        tables.append(("accuracy.fitted_on", curve.fitted_on.params()))
+    tables.append(("accuracy.uncertainty", curve_uncertainty(curve).params()))
+    for name, values in tables:
+        lines += ["", f"[{name}]"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+    return lines
 
 
 def accuracy_toml(curve: LearnedCurve) -> str:
@@ -299,6 +361,7 @@ def accuracy_toml(curve: LearnedCurve) -> str:
         f"a_max = {f.a_max!r}",
         f"b = {f.b!r}",
         f"alpha = {f.alpha!r}",
+        *_record_tables(curve),
         "",
     ]
     return "\n".join(lines)
@@ -329,6 +392,8 @@ def curve_record(curve: LearnedCurve) -> dict[str, Any]:
             "r2": f.r2,
             "rmse": f.rmse,
         },
+        "fitted_on": None if curve.fitted_on is None else curve.fitted_on.params(),
+        "uncertainty": curve_uncertainty(curve).params(),
     }
 
 
@@ -397,23 +462,35 @@ def learn_dataset_curve(
     repeats: int = 5,
     seed: int = 0,
     test_size: int | None = None,
+    generated_rows: int | None = None,
     toml_path: Path | str | None = None,
     json_path: Path | str | None = None,
     plot_path: Path | str | None = None,
 ) -> LearnedCurve:
     """Learn the curve of a built-in dataset (``digits``, ``generated``) or a ``.csv``/``.npy``
-    file and write the requested outputs: the ``[accuracy]`` TOML section, the JSON record
-    (sorted keys) and the PNG plot."""
+    file and write the requested outputs: the ``[accuracy]`` TOML section (with the record of
+    what it was fitted on), the JSON record (sorted keys) and the PNG plot.
+
+    ``generated_rows``: how many rows to generate for ``generated`` (default 4,000; seed
+    ``seed``): a round on generated data must use exactly these rows for the curve to match
+    (:func:`modelpact.curve_record.curve_matches_dataset`)."""
     import json
 
-    rows = load_dataset(dataset, seed=seed)
+    if generated_rows is not None and dataset != "generated":
+        raise CurveError(
+            f"--rows only applies to the generated dataset, not {dataset!r}",
+            hint="drop --rows, or use the dataset name generated",
+        )
+    size = 4000 if generated_rows is None else generated_rows
+    rows = load_dataset(dataset, generated_size=size, seed=seed)
     if rows.shape[1] < 2 or int(rows[:, -1].min()) < 0:
         raise CurveError(
             f"{dataset} needs features and a non-negative integer label in the last column",
             hint="store one row per sample, label last",
         )
+    name = dataset if dataset in BUILTIN_DATASETS else Path(dataset).name  # not its directory
     curve = learn_curve(
-        rows, dataset=dataset, sizes=sizes, repeats=repeats, seed=seed, test_size=test_size
+        rows, dataset=name, sizes=sizes, repeats=repeats, seed=seed, test_size=test_size
     )
     if toml_path is not None:
         Path(toml_path).write_text(accuracy_toml(curve), encoding="utf-8")
@@ -423,3 +500,42 @@ def learn_dataset_curve(
     if plot_path is not None:
         plot_curve(curve, plot_path)
     return curve
+
+
+def curve_reproduces(scenario: Scenario, dataset_rows: Rows, *, rel: float = 1e-6) -> str | None:
+    """Why ``scenario``'s curve is not what its own record gives on ``dataset_rows`` (None if
+    it is): the record must match the rows
+    (:func:`modelpact.curve_record.curve_matches_dataset`), and learning the curve again with
+    the recorded split, sizes, repeats, seed and learner must give the scenario's a_max, b,
+    alpha and uncertainty within ``rel`` (the fit's last digits move with the machine's BLAS,
+    about 1e-9). A record copied from an honest curve onto an inflated one fails here."""
+    from modelpact.curve_record import curve_matches_dataset
+    from modelpact.economics import PowerAccuracy
+
+    fitted = scenario.curve.fitted_on
+    if fitted is None or not isinstance(scenario.accuracy, PowerAccuracy):
+        return "the scenario's curve is not a learned power curve with [accuracy.fitted_on]"
+    reason = curve_matches_dataset(scenario, dataset_rows, fitted.dataset, learner=TRAINER)
+    if reason is not None:
+        return reason
+    learned = learn_curve(
+        dataset_rows,
+        dataset=fitted.dataset,
+        sizes=fitted.sizes,
+        repeats=fitted.repeats,
+        seed=fitted.seed,
+        test_size=fitted.test_rows,
+    )
+    have = scenario.accuracy
+    pairs = [("a_max", have.a_max, learned.fit.a_max), ("b", have.b, learned.fit.b)]
+    pairs += [("alpha", have.alpha, learned.fit.alpha)]
+    if scenario.curve.uncertainty is not None:
+        pairs.append(("residual_sd", scenario.curve.uncertainty.residual_sd, learned.fit.rmse))
+    for name, stated, again in pairs:
+        if not math.isclose(stated, again, rel_tol=rel, abs_tol=1e-12):
+            return (
+                f"the scenario's curve has {name} = {stated!r}, but learning it again from its "
+                f"own record gives {again!r}; publish the curve `modelpact curve "
+                f"{fitted.dataset}` writes for this record"
+            )
+    return None

@@ -39,6 +39,7 @@ from modelpact.ml.datasets import Rows, features, labels
 __all__ = [
     "MODEL_FORMAT",
     "MODEL_SUFFIX",
+    "TRAINER",
     "Model",
     "ModelError",
     "accuracy",
@@ -58,6 +59,8 @@ MODEL_FORMAT = "MPIM/1"
 MODEL_SUFFIX = ".bin"
 """Stored model files are named ``<keccak256 hex>.bin``."""
 _TRAINER = "sklearn.linear_model.LogisticRegression(lbfgs, C=1.0, max_iter=2000)"
+TRAINER = _TRAINER
+"""The learner and its settings, as recorded in every model file and in a learned curve."""
 
 
 class ModelError(ModelpactError, ValueError):

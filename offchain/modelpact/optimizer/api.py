@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from modelpact.menu import Menu
 from modelpact.optimizer.economy import Economy, make_economy, single_blas_thread
 from modelpact.optimizer.menu_rows import menu_options
+from modelpact.optimizer.robust import robust_published, robust_select
 from modelpact.optimizer.sampled import certify_sampled
+from modelpact.optimizer.selection import Selection, select
 from modelpact.optimizer.selection import benchmarks as solve_benchmarks
-from modelpact.optimizer.selection import select
 from modelpact.optimizer.sqp import Solution
 from modelpact.optimizer.truncation import dropped_floor, truncation_extra, truncation_text
 from modelpact.optimizer.types import Belief, FloatArray, Serve
 from modelpact.scenario import Scenario, scenario_sha256
 
 __all__ = ["solve"]
+
+
+def _select(econ: Economy, serve: Serve, ic: bool) -> tuple[Selection, Economy, str]:
+    """The selection (robust: at the fixed point of the band margin), its economy, and a note
+    for the certification text ("" when not robust)."""
+    robust = econ.scenario.solver.robust
+    if robust is None:
+        return select(econ, serve, ic), econ, ""
+    found = robust_select(econ, serve, ic)  # budget against the curve's lower band
+    note = (
+        f"; robust: budget at the curve's {robust:g} lower band, margin settled in "
+        f"{found.rounds} rounds (the bound is for that margin)"
+    )
+    return found.selection, found.economy, note
 
 
 @single_blas_thread
@@ -43,8 +58,11 @@ def solve(
     started = time.perf_counter()
     effective = scenario.with_solver(belief=belief, serve=serve, expectation=expectation)
     econ = make_economy(effective, effective.solver.belief, truncation=truncation)
-    selection = select(econ, effective.solver.serve, True)
+    selection, econ, robust_note = _select(econ, effective.solver.serve, True)
     pub = _published(econ, selection.solution, selection.bound)
+    if robust_note:  # publish the band's t_bar and the greatest t under it
+        tbar_low, t_low = robust_published(econ, pub.solution)
+        pub = replace(pub, tbar=tbar_low, t=t_low, certification=pub.certification + robust_note)
     bound, objective = pub.bound, pub.objective
     certification = pub.certification + _gap_warning(pub)
     sol = pub.solution

@@ -7,6 +7,7 @@ every other module of the optimizer receives an :class:`Economy` and never rebui
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
@@ -19,6 +20,7 @@ from modelpact.errors import ScenarioError
 from modelpact.optimizer.expectations import evaluate
 from modelpact.optimizer.types import Belief, BoolArray, FloatArray
 from modelpact.outcomes import BeliefModel, TooManyOutcomesError, belief_model, count_outcomes
+from modelpact.participation import scenario_participation_model
 from modelpact.scenario import Scenario
 
 __all__ = [
@@ -74,6 +76,7 @@ class Economy:
     reservation_m: FloatArray
     v_sup: float
     margin: FloatArray  # subtracted from tbar in the solve (sampled: confidence shading)
+    ic_margin: float = 0.0  # value units each type must prefer its own option by (strict IC)
     cache: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -88,8 +91,14 @@ def economy_model(
     :data:`TRUNCATED_LIMIT`), with the dropped mass carried for the certificate. ``truncation``
     overrides: 0 = every outcome (refused beyond the limit), > 0 = that probability threshold.
     Sampled: ``samples`` draws from stream ``stream`` of the scenario's seed (0 = solve,
-    1 = out-of-sample certification, 2 = checker).
+    1 = out-of-sample certification, 2 = checker). A scenario with ``[participation]`` gets the
+    mixture over participant counts
+    (:func:`modelpact.participation.scenario_participation_model`).
     """
+    if scenario.participation is not None:  # the mixture over participant counts
+        return scenario_participation_model(
+            scenario, belief=belief, stream=stream, exact_limit=EXACT_LIMIT
+        )
     n = scenario.participants
     if scenario.solver.expectation != "exact":
         seeds = np.random.SeedSequence(scenario.solver.seed).spawn(stream + 1)
@@ -149,6 +158,7 @@ def make_economy(
         reservation_m=r,
         v_sup=v_sup,
         margin=np.zeros(scenario.n_types),
+        ic_margin=scenario.solver.ic_margin,
     )
 
 
@@ -193,4 +203,18 @@ def pooled_start(econ: Economy, served: BoolArray) -> FloatArray:
     x0 = float(grid[int(np.argmax(gains))])
     if gains.max() <= 0:
         x0 = float(max(econ.reservation_m.max(), econ.scenario.accuracy.tangent_point / n, 1.0))
-    return np.where(served, x0, 0.0)
+    start = np.where(served, x0, 0.0)
+    if econ.ic_margin > 0.0:  # strict IC forbids pooling: start already separated
+        start = start + _separation(econ, served)
+    return start
+
+
+def _separation(econ: Economy, served: BoolArray) -> FloatArray:
+    """Offsets that separate the served types enough for strict IC: consecutive served types
+    i < j need m_j - m_i >= 2 d / (c_i - c_j) (IC_ij plus IC_ji); twice that, cumulated."""
+    idx = [int(i) for i in np.flatnonzero(served)]
+    offsets = np.zeros(len(served))
+    for a, b in itertools.pairwise(idx):
+        gap = 4.0 * econ.ic_margin / float(econ.costs[a] - econ.costs[b])
+        offsets[b] = offsets[a] + gap
+    return offsets

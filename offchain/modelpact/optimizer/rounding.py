@@ -1,11 +1,33 @@
-"""Integer menus for the chain: m rounded to whole rows, t re-solved for a given m."""
+"""Integer menus for the chain: m rounded to whole rows, t re-solved for a given m.
+
+For a fixed m the t-problem is an LP whose greatest solution is the shortest-path vector of
+:func:`~modelpact.optimizer.constraints.greatest_t`; it is feasible iff IR holds there. So an
+integer menu is a choice of integer rows per served type, and :func:`integerize_menu` searches
+them around the continuous optimum:
+
+* **Neighbourhood.** Width w gives each served type the 2w integers floor(m) - w + 1 ..
+  floor(m) + w (w = 1: floor and ceiling). Widths grow from 1 until a feasible menu appears,
+  then one more width is searched (the best menu is often a row or two further out, e.g. paper
+  Scenario 3 needs the cheapest type two rows below its floor), up to ``max_width``.
+* **Exclusion.** 0 rows means the type is not served (it keeps its outside option, and the
+  exclusion constraints keep it out); a continuous m of 0 is therefore an exclusion, never a
+  forced row, and a type whose m is within w rows of 0 may be excluded if that is better.
+* **Order.** IC forces m non-decreasing in type (cheaper types contribute more), so only
+  non-decreasing choices over the served types are visited.
+* **Speed.** Candidates are evaluated in batches (every outcome and candidate at once); up to
+  :data:`_EXHAUSTIVE_LIMIT` candidates per width are enumerated, beyond that (many served types)
+  a coordinate search from the nearest rounding takes over.
+
+The best feasible menu by expected accuracy wins. The budget is the one the menu was solved
+with: t_bar under the scenario's belief and participation, shaded by z se for sampled
+expectations, under the curve's lower band for ``[solver] robust``; ``ic_margin`` applies.
+"""
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -17,11 +39,16 @@ from modelpact.optimizer.constraints import greatest_t, ir_violation
 from modelpact.optimizer.economy import Economy, economy_model, make_economy, single_blas_thread
 from modelpact.optimizer.expectations import evaluate, tbar_spread
 from modelpact.optimizer.menu_rows import menu_options
+from modelpact.optimizer.robust import lower_band, robust_margin
 from modelpact.optimizer.types import Belief, BoolArray, FloatArray
 from modelpact.outcomes import BeliefModel
 from modelpact.scenario import Scenario, scenario_sha256
 
-__all__ = ["integerize_menu", "menu_for_m"]
+__all__ = ["DEFAULT_MAX_WIDTH", "integerize_menu", "menu_for_m"]
+
+DEFAULT_MAX_WIDTH = 4  # rows on each side of the continuous m searched at most
+_EXHAUSTIVE_LIMIT = 60_000  # candidates per width enumerated; beyond, coordinate search
+_BATCH = 256  # candidates evaluated at once
 
 
 @dataclass(frozen=True)
@@ -30,60 +57,279 @@ class _Rounded:
 
     objective: float
     m: FloatArray
+    served: BoolArray
     t: FloatArray
-    tbar: FloatArray
+    tbar: FloatArray  # the budget t_bar published (robust: under the band)
     value: float
 
 
-def _roundings(m_cont: FloatArray, idx: list[int]) -> Iterable[tuple[float, ...]]:
-    """0/1 increments over the floors: all of them for <= 10 served types, else nearest
-    rounding then ceilings one by one."""
-    if len(idx) <= 10:
-        return itertools.product((0.0, 1.0), repeat=len(idx))
-    floors = np.floor(m_cont[idx])
-    base = np.round(m_cont[idx]) - floors
-    return [tuple(base)] + [
-        tuple(np.maximum(base, (np.arange(len(idx)) >= j).astype(float))) for j in range(len(idx))
-    ]
+@dataclass(frozen=True)
+class _Search:
+    """What a search needs besides the candidates."""
+
+    econ: Economy
+    model: BeliefModel
+    z_one: float  # sampled: one-sided z of the budget shading (0 when exact)
 
 
-def _best_rounding(
-    econ: Economy, model: BeliefModel, served: BoolArray, m_cont: FloatArray, *, z_one: float
-) -> _Rounded | None:
-    """The feasible monotone rounding with the highest expected accuracy (None if none)."""
-    scenario = econ.scenario
-    sampled = scenario.solver.expectation == "sampled"
-    k = scenario.n_types
+def _batch_values(
+    search: _Search, ms: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """(objective (C,), tbar (C, K), budget tbar (C, K), value (C,)) of candidates ``ms``."""
+    scenario, model = search.econ.scenario, search.model
+    s0 = model.base @ ms.T  # (M, C)
+    s = s0[:, None, :] + ms.T[None, :, :] if model.shifted else s0[:, None, :]
+    a = scenario.accuracy(s)
+    v = scenario.valuation(a)
+    ow, tw = model.objective_weights, model.tbar_weights
+    if model.shifted:
+        objective = np.einsum("io,oic->c", ow, a)
+        value = np.einsum("io,oic->c", ow, v)
+        tbar = np.einsum("io,oic->ci", tw, v)
+    else:
+        objective, value = ow[0] @ a[:, 0, :], ow[0] @ v[:, 0, :]
+        tbar = (tw @ v[:, 0, :]).T
+    budget = tbar
+    if scenario.solver.robust is not None:
+        low = scenario.valuation(lower_band(scenario, s))
+        budget = np.einsum("io,oic->ci", tw, low) if model.shifted else (tw @ low[:, 0, :]).T
+    return objective, tbar, budget, value
+
+
+def _greatest_t_batch(
+    econ: Economy, served: BoolArray, m: FloatArray, budget: FloatArray
+) -> FloatArray:
+    """:func:`~modelpact.optimizer.constraints.greatest_t` (with IC) for every candidate row of
+    ``served``, ``m``, ``budget`` (C, K) at once: the same bounds relaxed in the same order, so
+    each row equals the scalar result (checked by a unit test)."""
+    c, f, d = econ.costs, econ.reservation, econ.ic_margin
+    k = m.shape[1]
+    t = np.where(served, budget, 0.0)
+    for j in range(k):
+        cap = (f[j] - d) + c[j] * m
+        t = np.where(served & ~served[:, j : j + 1], np.minimum(t, cap), t)
+    passes = served.sum(axis=1) + 1  # as the scalar version: |served| + 1 passes at most
+    for sweep in range(k + 1):
+        changed = False
+        live = sweep < passes
+        for i in range(k):
+            for j in range(k):
+                if i == j:
+                    continue
+                bound = t[:, i] + c[i] * (m[:, j] - m[:, i]) - d
+                lower = live & served[:, i] & served[:, j]
+                lower &= t[:, j] - bound > 1e-15 * np.maximum(1.0, np.abs(t[:, j]))
+                if lower.any():
+                    t[:, j] = np.where(lower, bound, t[:, j])
+                    changed = True
+        if not changed:
+            break
+    result: FloatArray = np.where(served, t, 0.0)
+    return result
+
+
+def _shortfall_batch(econ: Economy, served: BoolArray, m: FloatArray, t: FloatArray) -> FloatArray:
+    """:func:`~modelpact.optimizer.constraints.ir_violation` of every candidate row, or its IC
+    violation when that is larger: with ic_margin > 0 some m admit no IC-consistent t at all
+    (two types on the same rows cannot each prefer their own option strictly), and the
+    relaxation then ends with IC still violated."""
+    c, d = econ.costs, econ.ic_margin
+    slack = t - c * m - econ.reservation
+    worst = np.max(np.where(served, -slack, -np.inf), axis=1)
+    negative = np.max(np.where(served, -t, -np.inf), axis=1)
+    # IC_ij residual: (t_j - c_i m_j) - (t_i - c_i m_i) + d over served pairs i != j
+    own = t - c * m  # (C, K): type i's utility of its own option
+    other = t[:, None, :] - c[None, :, None] * m[:, None, :]  # [c, i, j]: type i takes option j
+    pairs = served[:, :, None] & served[:, None, :] & ~np.eye(len(c), dtype=bool)[None]
+    ic = np.max(np.where(pairs, other - own[:, :, None] + d, -np.inf), axis=(1, 2))
+    tolerance = 1e-9 * max(1.0, econ.v_sup)
+    ic = np.where(ic > tolerance, ic, 0.0)
+    result: FloatArray = np.maximum(0.0, np.maximum(np.maximum(worst, negative), ic))
+    return result
+
+
+def _judge(search: _Search, ms: FloatArray) -> list[tuple[float, float, _Rounded]]:
+    """(IR shortfall, -objective, menu) of every candidate row of ``ms`` (0 rows = excluded)."""
+    econ = search.econ
+    out: list[tuple[float, float, _Rounded]] = []
+    for start in range(0, len(ms), _BATCH):
+        part = ms[start : start + _BATCH]
+        objective, _, budget, value = _batch_values(search, part)
+        served = part > 0
+        t = _greatest_t_batch(econ, served, part, budget)
+        short = _shortfall_batch(econ, served, part, t)
+        for c in range(len(part)):
+            rounded = _Rounded(
+                float(objective[c]), part[c], served[c], t[c], budget[c], float(value[c])
+            )
+            out.append((float(short[c]), -float(objective[c]), rounded))
+    return out
+
+
+def _sampled_ok(search: _Search, rounded: _Rounded) -> _Rounded | None:
+    """Re-solve t under the sampled budget shading (tbar - z se); None if IR then fails."""
+    econ = search.econ
+    se, _ = tbar_spread(econ.scenario, search.model, rounded.m)
+    t = greatest_t(econ, rounded.served, rounded.m, rounded.tbar - search.z_one * se, True)
+    if ir_violation(econ, rounded.served, rounded.m, t) > 0.0:
+        return None
+    return replace(rounded, t=t)
+
+
+def _monotone(choices: list[list[int]], limit: int) -> Iterator[tuple[int, ...]] | None:
+    """Every non-decreasing choice over the served types (0 = excluded, skipped by the order),
+    or None when there are more than ``limit`` of them."""
+    count = _count_monotone(choices)
+    if count > limit:
+        return None
+
+    def walk(i: int, floor: int, prefix: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+        if i == len(choices):
+            yield prefix
+            return
+        for value in choices[i]:
+            if value == 0:
+                yield from walk(i + 1, floor, (*prefix, 0))
+            elif value >= floor:
+                yield from walk(i + 1, value, (*prefix, value))
+
+    return walk(0, 1, ())
+
+
+def _count_monotone(choices: list[list[int]]) -> int:
+    """How many sequences :func:`_monotone` yields (dynamic programming over the last value)."""
+    ways: dict[int, int] = {1: 1}  # last positive value (1 = none yet) -> sequences
+    for values in choices:
+        nxt: dict[int, int] = {}
+        for last, n in ways.items():
+            for value in values:
+                if value == 0:
+                    nxt[last] = nxt.get(last, 0) + n
+                elif value >= last:
+                    nxt[value] = nxt.get(value, 0) + n
+        ways = nxt
+    return sum(ways.values())
+
+
+def _choices(m_cont: FloatArray, idx: list[int], width: int) -> list[list[int]]:
+    """Integers floor(m) - width + 1 .. floor(m) + width per served type, 0 meaning excluded."""
+    out = []
+    for i in idx:
+        base = math.floor(m_cont[i])
+        out.append(list(range(max(0, base - width + 1), base + width + 1)))
+    return out
+
+
+def _coordinate_search(
+    search: _Search, m_cont: FloatArray, idx: list[int], width: int
+) -> list[tuple[float, float, _Rounded]]:
+    """Many served types: from the nearest monotone rounding, move one type by one row at a time
+    (within ``width``), to the neighbour with the smallest IR shortfall, then the best accuracy."""
+    k = len(m_cont)
+    lo = {i: max(0, math.floor(m_cont[i]) - width + 1) for i in idx}
+    hi = {i: math.floor(m_cont[i]) + width for i in idx}
+    current = np.zeros(k)
+    current[idx] = np.maximum.accumulate(np.round(m_cont[idx]))
+    best = _judge(search, current[None, :])[0]
+    seen: list[tuple[float, float, _Rounded]] = [best]
+    for _ in range(8 * width * len(idx)):
+        moves = []
+        for i in idx:
+            for step in (-1.0, 1.0):
+                trial = best[2].m.copy()
+                trial[i] += step
+                pos = trial[idx][trial[idx] > 0]
+                if lo[i] <= trial[i] <= hi[i] and np.all(np.diff(pos) >= 0):
+                    moves.append(trial)
+        if not moves:
+            break
+        judged = _judge(search, np.array(moves))
+        seen.extend(judged)
+        top = min(judged, key=lambda r: (r[0], r[1]))
+        if (top[0], top[1]) >= (best[0], best[1]):
+            break
+        best = top
+    return seen
+
+
+def _search(search: _Search, served: BoolArray, m_cont: FloatArray, max_width: int) -> _Found:
+    """The best feasible rounding over growing widths (module doc), and the closest miss."""
     idx = [int(i) for i in np.flatnonzero(served)]
-    floors = np.floor(m_cont[idx])
-    best: _Rounded | None = None
-    for choice in _roundings(m_cont, idx):
-        m = np.zeros(k)
-        m[idx] = np.maximum(floors + np.array(choice), 1.0)
-        if np.any(np.diff(m[idx]) < 0):
-            continue
-        vals = evaluate(scenario, model, m, hessians=False)
-        budget = vals.tbar
-        if sampled:
-            se, _ = tbar_spread(scenario, model, m)
-            budget = vals.tbar - z_one * se
-        t = greatest_t(econ, served, m, budget, True)
-        if ir_violation(econ, served, m, t) > 0.0:
-            continue
-        if best is None or vals.objective > best.objective:
-            best = _Rounded(objective=vals.objective, m=m, t=t, tbar=vals.tbar, value=vals.value)
-    return best
+    k = len(m_cont)
+    judged: list[tuple[float, float, _Rounded]] = []
+    seen: set[tuple[int, ...]] = set()  # a wider neighbourhood contains the narrower ones
+    stop = max_width
+    for width in range(1, max_width + 1):
+        choices = _choices(m_cont, idx, width)
+        combos = _monotone(choices, _EXHAUSTIVE_LIMIT)
+        if combos is None:
+            judged.extend(_coordinate_search(search, m_cont, idx, width))
+        else:
+            rows = [c for c in combos if any(c) and c not in seen]
+            seen.update(rows)
+            ms = np.zeros((len(rows), k))
+            if rows:
+                ms[:, idx] = np.array(rows, dtype=np.float64)
+                judged.extend(_judge(search, ms))
+        if any(r[0] <= 0.0 for r in judged) and stop == max_width:
+            stop = min(max_width, width + 1)
+        if width >= stop:
+            break
+    return _Found.of(search, judged)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """The best feasible menu of a search (None if none) and the closest infeasible one."""
+
+    best: _Rounded | None
+    closest: tuple[float, _Rounded] | None
+
+    @staticmethod
+    def of(search: _Search, judged: list[tuple[float, float, _Rounded]]) -> _Found:
+        feasible = sorted((r for r in judged if r[0] <= 0.0), key=lambda r: r[1])
+        best = None
+        for _, _, rounded in feasible:
+            best = rounded if search.z_one == 0.0 else _sampled_ok(search, rounded)
+            if best is not None:
+                break
+        misses = [r for r in judged if r[0] > 0.0]
+        closest = min(misses, key=lambda r: (r[0], r[1])) if misses else None
+        return _Found(best, None if closest is None else (closest[0], closest[2]))
+
+
+def _no_rounding(scenario: Scenario, m_cont: FloatArray, found: _Found, width: int) -> Exception:
+    """The error when no integer menu is feasible, with the fix that would help most."""
+    served = m_cont > 0
+    what = f"no integer menu within {width} rows of the continuous m satisfies IR"
+    if found.closest is not None:
+        short, near = found.closest
+        what += f" (closest: m = {[int(x) for x in near.m]}, short by {short:.3g} value units)"
+    if np.any(served) and float(np.min(m_cont[served])) < 10.0:
+        hint = (
+            f"the menu asks as little as {float(np.min(m_cont[served])):.3g} rows, so one row is "
+            "a large step: use a smaller data unit (more rows per unit) in the scenario"
+        )
+    elif scenario.solver.ic_margin > 0.0:
+        hint = (
+            f"lower [solver] ic_margin ({scenario.solver.ic_margin:g}): a strict margin "
+            "separates every pair of types by whole rows, which the budget may not pay for"
+        )
+    else:
+        hint = (
+            f"the budget leaves no slack at whole rows: search wider (max_width > {width}), "
+            'or solve with serve = "optimal" so a type whose rows bind can be excluded'
+        )
+    return InfeasibleScenarioError(what, hint=hint)
 
 
 @single_blas_thread
-def integerize_menu(scenario: Scenario, menu: Menu) -> Menu:
-    """Round m to integer rows (monotone, >= 1 for served) and re-solve t for those rows.
+def integerize_menu(scenario: Scenario, menu: Menu, *, max_width: int = DEFAULT_MAX_WIDTH) -> Menu:
+    """Round m to integer rows (0 = the type is excluded) and re-solve t for those rows.
 
-    For fixed m, the t-problem is an LP whose greatest solution is the shortest-path vector of
-    :func:`~modelpact.optimizer.constraints.greatest_t`; it is feasible iff IR holds there. Among
-    the floor/ceil roundings that keep m non-decreasing (all of them for <= 10 served types, else
-    nearest rounding then ceilings one by one), the feasible one with the highest expected
-    accuracy wins.
+    Searches up to ``max_width`` rows on each side of the continuous m (module doc) and returns
+    the feasible integer menu with the highest expected accuracy; raises
+    :class:`InfeasibleScenarioError` (naming the closest miss and what would help) if none is.
     """
     started = time.perf_counter()
     belief: Belief = "paper" if menu.belief == "paper" else "bayes"
@@ -94,26 +340,35 @@ def integerize_menu(scenario: Scenario, menu: Menu) -> Menu:
             hint="integerize the menu solved from this scenario",
         )
     econ = make_economy(effective, belief)
-    served = np.array([o.served for o in menu.options], dtype=bool)
-    m_cont = np.array([o.m for o in menu.options])
+    m_cont = np.array([o.m if o.served else 0.0 for o in menu.options])
     sampled = effective.solver.expectation == "sampled"
     model = economy_model(effective, belief=belief, stream=1) if sampled else econ.model
     z_one = float(norm.ppf(1.0 - (1.0 - effective.solver.confidence) / effective.n_types))
-    best = _best_rounding(econ, model, served, m_cont, z_one=z_one)
-    if best is None:
+    search = _Search(econ=econ, model=model, z_one=z_one if sampled else 0.0)
+    if not np.any(m_cont > 0):
         raise InfeasibleScenarioError(
-            "no integer rounding of the menu satisfies IR with the re-solved t",
-            hint="scale the data unit so that m is larger than a few rows",
+            "the menu asks no type for any row, so there is nothing to deploy",
+            hint="collaboration does not pay in this scenario; check costs and the curve",
         )
+    found = _search(search, m_cont > 0, m_cont, max_width)
+    if found.best is None:
+        raise _no_rounding(effective, m_cont, found, max_width)
+    return _integer_menu(menu, search, found.best, m_cont, started)
+
+
+def _integer_menu(
+    menu: Menu, search: _Search, best: _Rounded, m_cont: FloatArray, started: float
+) -> Menu:
+    econ, scenario = search.econ, search.econ.scenario
     accuracy_ci = menu.accuracy_ci
-    if sampled:
-        _, se_f = tbar_spread(effective, model, best.m)
-        half = float(norm.ppf(0.5 + effective.solver.confidence / 2.0)) * se_f
+    if search.z_one > 0.0:
+        _, se_f = tbar_spread(scenario, search.model, best.m)
+        half = float(norm.ppf(0.5 + scenario.solver.confidence / 2.0)) * se_f
         accuracy_ci = (best.objective - half, best.objective + half)
     return replace(
         menu,
         accuracy_ci=accuracy_ci,
-        options=menu_options(econ, served, best.m, best.t, best.tbar),
+        options=menu_options(econ, best.served, best.m, best.t, best.tbar),
         expected_accuracy=best.objective,
         expected_value=best.value,
         upper_bound=max(menu.upper_bound, best.objective),
@@ -135,7 +390,8 @@ def menu_for_m(
 
     IR is not enforced (check the result with :func:`modelpact.checker.check_menu`): this is the
     t-re-solve used by :func:`integerize_menu`, exposed for auditors and property tests. Exact
-    expectations only (a sampled scenario is evaluated on its solve sample).
+    expectations only (a sampled scenario is evaluated on its solve sample); the budget is under
+    the curve's lower band for ``[solver] robust``.
     """
     chosen: Belief = belief if belief is not None else scenario.solver.belief
     effective = scenario.with_solver(belief=chosen)
@@ -144,9 +400,10 @@ def menu_for_m(
     mask = np.ones(k, dtype=bool) if served is None else np.asarray(served, dtype=bool)
     m_arr = np.where(mask, np.asarray(m, dtype=np.float64), 0.0)
     vals = evaluate(effective, econ.model, m_arr, hessians=False)
-    t = greatest_t(econ, mask, m_arr, vals.tbar, True)
+    budget = vals.tbar - robust_margin(effective, econ.model, m_arr)
+    t = greatest_t(econ, mask, m_arr, budget, True)
     return Menu(
-        options=menu_options(econ, mask, m_arr, t, vals.tbar),
+        options=menu_options(econ, mask, m_arr, t, budget),
         expected_accuracy=vals.objective,
         expected_value=vals.value,
         upper_bound=math.nan,

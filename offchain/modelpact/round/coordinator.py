@@ -634,7 +634,7 @@ def _publish(
     """Copy the published files next to the record and write the record."""
     from eth_utils.crypto import keccak
 
-    from modelpact.compiler import compile_round
+    from modelpact.compiler import compile_round, write_verification_files
     from modelpact.round.records import file_sha256, record_filename, write_record
 
     compiled = compile_round()
@@ -674,6 +674,9 @@ def _publish(
     )
     path = record_dir / name
     write_record(record, path)
+    # The exact compiler input and metadata beside the record let Sourcify/Etherscan verify the
+    # code and let `modelpact audit` rebuild it without a checkout of this repository.
+    write_verification_files(path)
     return record, path
 
 

@@ -1,0 +1,133 @@
+"""The curve check's numbers: tolerance tau and the wei rate rho the contract is deployed with.
+
+At posting the contract compares the measured collective accuracy A with the committed curve's
+prediction P for the rows actually delivered, and owes every deliverer i
+``ratio_i x rho x max(0, P - tau - A)`` wei (capped by its share of the coordinator's bond;
+contract design, section 5). This module derives the two numbers from the scenario:
+
+**tau (accuracy units).** The measured accuracy of one honest round scatters around the curve
+with sd ``sd_round(S)`` at S delivered rows (parameter covariance, residual error and one model's
+spread, :mod:`modelpact.curve_record`). tau is the smallest value with
+
+    P(A < a(S) - tau) = sum_o w_o Phi(-tau / sd_round(S_o)) <= 1 - gamma,
+
+the mixture over the round's outcomes o (the scenario's type law, and participation law when
+declared, S_o = n_o . m for the menu's m, weights w_o), at the stated one-sided confidence gamma
+(``[accuracy] tolerance_confidence``, default 0.99). So with an honest curve the coordinator
+pays compensation in at most a fraction 1 - gamma of rounds, ex ante; a curve inflated by delta
+pays in most rounds once delta exceeds tau. The prediction the contract uses is the piecewise
+linear interpolation of the committed knots, which lies below a concave curve, so the honest
+rate is lower still. ``[accuracy] tolerance`` states tau outright instead.
+``tolerance_wad`` is tau (its shortest decimal) in WAD rounded UP (never below the stated
+confidence).
+
+**rho (wei per 1.0 of ratio-weighted accuracy shortfall).** A linear valuation v(r) = scale r
+says one unit of accuracy is worth ``scale`` value units; ``[valuation] unit_wei`` (the
+scenario's choice, hashed with it, so every participant sees it before joining) prices one value
+unit in wei. rho = floor(scale x unit_wei): a participant promised t_i = ratio_i E v(a) is paid
+back, in wei, exactly the value units the curve over-promised it beyond tau.
+
+Decision: the price is a scenario field, not a deployment option, because it is part of what a
+participant accepts when it joins (an auditor re-derives rho from the scenario hash).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import norm
+
+from modelpact.curve_record import sd_round
+from modelpact.errors import ScenarioError
+from modelpact.menu import Menu
+from modelpact.scenario import Scenario
+
+__all__ = ["CompensationTerms", "CurveTolerance", "compensation_terms", "curve_tolerance"]
+
+FloatArray = NDArray[np.float64]
+WAD = 10**18
+
+
+class CompensationTerms(NamedTuple):
+    """The two constructor arguments of the curve check (module doc)."""
+
+    tolerance_wad: int
+    shortfall_wei_per_wad: int
+
+
+@dataclass(frozen=True)
+class CurveTolerance:
+    """tau and how it was obtained (``stated``: the scenario's explicit value)."""
+
+    tolerance: float
+    confidence: float | None  # None when stated outright
+    expected_rows: float
+    stated: bool
+
+
+def _rows_distribution(scenario: Scenario, m: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(S_o, w_o): the total delivered rows of every outcome of the round and its probability."""
+    from modelpact.optimizer import economy_model  # cvxpy stays out of scenario-only callers
+
+    model = economy_model(scenario.with_solver(belief="paper"), belief="paper")
+    # the paper model's row 0 of objective_weights is P(n) over the outcomes of the round itself
+    rows = model.base @ m
+    weights = model.objective_weights[0]
+    return rows, weights / weights.sum()
+
+
+def curve_tolerance(scenario: Scenario, *, menu: Menu) -> CurveTolerance:
+    """tau for ``menu`` (its rows per type) under ``scenario`` (module doc)."""
+    m = np.array([o.m if o.served else 0.0 for o in menu.options], dtype=np.float64)
+    rows, weights = _rows_distribution(scenario, m)
+    expected = float(weights @ rows)
+    record = scenario.curve
+    if record.tolerance is not None:
+        return CurveTolerance(record.tolerance, None, expected, stated=True)
+    gamma = record.tolerance_confidence
+    sd = sd_round(scenario, rows)
+
+    def excess(tau: float) -> float:
+        return float(weights @ norm.cdf(-tau / np.maximum(sd, 1e-300))) - (1.0 - gamma)
+
+    hi = float(norm.ppf(gamma)) * float(sd.max()) + 1e-12
+    lo = 0.0
+    for _ in range(200):  # bisection: excess decreases in tau
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if excess(mid) > 0.0 else (lo, mid)
+        if hi - lo <= 1e-15:
+            break
+    return CurveTolerance(hi, gamma, expected, stated=False)
+
+
+def compensation_terms(
+    scenario: Scenario, *, menu: Menu, unit_wei: int | None = None
+) -> CompensationTerms:
+    """(tolerance_wad, shortfall_wei_per_wad) for deploying ``menu`` of ``scenario``.
+
+    ``unit_wei`` overrides ``[valuation] unit_wei``. Raises :class:`ScenarioError` when the
+    valuation is not linear, no price is stated, or the curve has neither a stated tolerance
+    nor an uncertainty record.
+    """
+    scale = scenario.valuation.params().get("scale")
+    if scenario.valuation.params().get("kind") != "linear" or not isinstance(scale, float):
+        raise ScenarioError(
+            f"{scenario.source}: curve compensation needs a linear valuation v(r) = scale r",
+            hint='use [valuation] kind = "linear"',
+        )
+    price = unit_wei if unit_wei is not None else scenario.unit_wei
+    if price is None or price < 1:
+        raise ScenarioError(
+            f"{scenario.source}: no wei price of a value unit for curve compensation",
+            hint="add unit_wei = <wei per value unit> to [valuation]",
+        )
+    tau = curve_tolerance(scenario, menu=menu).tolerance
+    # decimal values as written (0.02 is 2e16 WAD, not the binary float's 2e16 + 1)
+    tolerance_wad = min(math.ceil(Fraction(repr(tau)) * WAD), WAD)
+    rho = math.floor(Fraction(repr(scale)) * price)
+    return CompensationTerms(tolerance_wad=tolerance_wad, shortfall_wei_per_wad=rho)
