@@ -20,6 +20,7 @@ from hexbytes import HexBytes
 from numpy.typing import NDArray
 
 from modelpact.chain import Chain, RoundContract, Sender
+from modelpact.chain_capabilities import require_round_capabilities
 from modelpact.encoding import Phase, Tier
 from modelpact.errors import ModelpactError
 from modelpact.round import _protocol
@@ -713,7 +714,8 @@ def deploy(
             return finished
         found, secret = _resume(chain, intent, compile_round().abi, new_round=new_round)
         if found is None:
-            plan = _persist_plan(intent, plan)  # before anything is sent
+            require_round_capabilities(chain)  # before anything is sent or persisted
+            plan = _persist_plan(intent, plan)
         else:
             plan = _committed_plan(intent, plan, found)
         commitments = _commit(plan, secret=secret, sender=sender_address, chain_id=chain.chain_id)

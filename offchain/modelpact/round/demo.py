@@ -181,7 +181,11 @@ def _fund(chain: Chain, funder: Sender, to: str, amount: int) -> None:
 def _deploy(
     chain: Chain, config: DemoConfig, plan: Planned, out: Path, progress: Progress
 ) -> _Round:
-    """Fund the coordinator and every participant from a dev account; deploy the round."""
+    """Fund the coordinator and every participant from a dev account; deploy the round. A node
+    that cannot run a whole round is refused first, before any transfer."""
+    from modelpact.chain_capabilities import require_round_capabilities
+
+    require_round_capabilities(chain)
     funder = chain.accounts[0]
     coordinator = _participant_key(config.seed, 10**6)
     _fund(chain, funder, coordinator.address, config.coordinator_bond_wei + 10**18)

@@ -19,6 +19,7 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
 from modelpact.chain import RoundContract, RoundEvent, TxResult
+from modelpact.chain_capabilities import require_round_capabilities
 from modelpact.economics import TIE_TOLERANCE, take_option, worth_joining
 from modelpact.encoding import Phase, RoundConfig
 from modelpact.errors import ModelpactError
@@ -254,6 +255,7 @@ def join(
             hint=f"commit a dataset of {required} rows or pick the option that matches",
         )
     config = _open_for_joining(deployed)
+    require_round_capabilities(deployed.chain)  # a pre-Cancun node would lock the bond for good
     _check_funded(deployed, account.address, config.participant_bond)
     secret_hex = current.secret
     if secret_hex is None:
