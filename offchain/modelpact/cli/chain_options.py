@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -166,6 +167,7 @@ LotteryTiersOpt = Annotated[
     typer.Option(
         "--lottery-tiers",
         min=1,
+        max=32,  # the contract's MAX_TIERS
         help="Tiers a --tiers lottery trains (from the lowest "
         "target up; 1 = one tier, the rest draw up to the collective model).",
     ),
@@ -308,6 +310,13 @@ def password(*, confirm: bool = False) -> str:
     value = os.environ.get(PASSWORD_ENV)
     if value is not None:
         return value
+    if not sys.stdin.isatty():  # a script or a pipe: a prompt would read garbage or abort
+        from modelpact.round.wallet import KeystoreError
+
+        raise KeystoreError(
+            f"no keystore password: {PASSWORD_ENV} is not set and there is no terminal to ask on",
+            hint=f"set {PASSWORD_ENV} in the environment of this command (or run it in a terminal)",
+        )
     entered: str = typer.prompt("keystore password", hide_input=True, confirmation_prompt=confirm)
     return entered
 

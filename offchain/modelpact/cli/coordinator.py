@@ -44,6 +44,7 @@ coordinator_app = typer.Typer(
 app.add_typer(coordinator_app)
 
 _SCENARIO = "offchain/modelpact/data/scenarios/digits_demo.toml"
+_MAX_WEI = 2**128 - 1  # the contract stores bonds as uint128
 
 
 def _when(timestamp: int) -> str:
@@ -83,8 +84,12 @@ def deploy(
     dataset: Annotated[str, typer.Option("--dataset", help="Built-in dataset.")] = "digits",
     test_size: Annotated[int, typer.Option("--test-size", help="Public test set rows.")] = 360,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the test-set split.")] = 0,
-    participant_bond: Annotated[int, typer.Option("--participant-bond", help="Wei.")] = 10**16,
-    coordinator_bond: Annotated[int, typer.Option("--coordinator-bond", help="Wei.")] = 10**17,
+    participant_bond: Annotated[
+        int, typer.Option("--participant-bond", help="Wei.", min=0, max=_MAX_WEI)
+    ] = 10**16,
+    coordinator_bond: Annotated[
+        int, typer.Option("--coordinator-bond", help="Wei.", min=0, max=_MAX_WEI)
+    ] = 10**17,
     join_seconds: Annotated[int, typer.Option("--join-seconds", min=1)] = 3600,
     post_seconds: Annotated[int, typer.Option("--post-seconds", min=2)] = 7200,
     reveal_seconds: Annotated[int, typer.Option("--reveal-seconds", min=3)] = 10800,

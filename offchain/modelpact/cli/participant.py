@@ -9,6 +9,7 @@ from the command line.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +38,8 @@ participant_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(participant_app)
+
+_MAX_COST = 1e9  # as a scenario's costs (modelpact.scenario): far above any round's values
 
 KeystoreOpt = Annotated[
     Path,
@@ -136,8 +139,11 @@ def menu(
     """Show the round's menu; with --cost, the utility t - cost x m of every option and the best."""
     from modelpact.round import participant as core
 
-    if cost is not None and cost < 0:
-        raise typer.BadParameter("the cost per row must be >= 0", param_hint="--cost")
+    if cost is not None and not (math.isfinite(cost) and 0 <= cost <= _MAX_COST):
+        raise typer.BadParameter(
+            f"the cost per row must be a number in [0, {_MAX_COST:g}], got {cost!r}",
+            param_hint="--cost",
+        )
     options = core.menu_view(deployed, cost=cost)
     bond = deployed.contract.config().participant_bond
     best = core.best_option_id(options)

@@ -85,7 +85,9 @@ def simulate(
     tiers: Annotated[
         str, typer.Option(help="Reward tiers posted: lottery, deterministic or none.")
     ] = "lottery",
-    lottery_tiers: Annotated[int, typer.Option(help="Tiers in lottery mode.")] = 3,
+    lottery_tiers: Annotated[
+        int, typer.Option(help="Tiers in lottery mode (the contract's MAX_TIERS).", min=1, max=32)
+    ] = 3,
     confidence: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.99,
     dataset: Annotated[
         str | None,

@@ -454,6 +454,12 @@ def sweep(
 ) -> tuple[str, int, int]:
     """Send what is left to the coordinator after the claim deadline; returns
     (tx, amount, gas used)."""
+    if state.load().sweep_tx is None and deployed.contract.balance() == 0:
+        raise CoordinatorError(  # a sweep of nothing would only spend gas
+            f"nothing to sweep: the round {deployed.address} holds 0 wei (already swept, or "
+            "everything was paid out)",
+            hint="nothing was sent; `coordinator status` shows the balance",
+        )
     call = deployed.contract.sweep.call()
     result = deployed.send_recorded(call, sender, state.slot("sweep_tx"))
     swept = [e for e in result.events if e.name == "Swept"]
