@@ -149,7 +149,12 @@ def menu(
     best = core.best_option_id(options)
     alone = None
     if best is not None and cost is not None:
-        alone = core.outside_option(deployed.record, deployed.record_path, cost=cost)
+        alone = core.outside_option(
+            deployed.record,
+            deployed.record_path,
+            cost=cost,
+            scenario_hash=deployed.contract.config().scenario_hash,
+        )
     utility = options[best].utility if best is not None else None
     pays = utility is not None and alone is not None and core.joining_pays(utility, alone)
 

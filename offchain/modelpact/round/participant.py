@@ -529,13 +529,26 @@ def withdraw_after_default(
     )
 
 
-def outside_option(record: DeploymentRecord, record_path: Path, *, cost: float) -> float:
+def outside_option(
+    record: DeploymentRecord, record_path: Path, *, cost: float, scenario_hash: bytes | None = None
+) -> float:
     """The reservation utility f = max(0, max_m v(a(m)) - cost m) under the published scenario:
-    what a participant with this cost gets by training alone (0 if that does not pay)."""
+    what a participant with this cost gets by training alone (0 if that does not pay). With
+    ``scenario_hash`` (the round's on-chain ``scenarioHash``), a published file that does not
+    hash to it is refused before it is used (issue 11.4: whoever handed the files over could
+    have edited them)."""
     from modelpact.economics import reservation_utility
-    from modelpact.scenario import load_scenario
+    from modelpact.scenario import load_scenario, scenario_sha256
 
-    scenario = load_scenario(record.scenario_path(record_path.parent))
+    path = record.scenario_path(record_path.parent)
+    scenario = load_scenario(path)
+    if scenario_hash is not None and scenario_sha256(scenario) != scenario_hash.hex():
+        raise ParticipantError(
+            f"the published scenario {path.name} does not hash to the round's on-chain "
+            f"scenarioHash 0x{scenario_hash.hex()[:16]}..",
+            hint="it was changed after deployment: get the committed scenario from the "
+            "coordinator; nothing was computed from it",
+        )
     if cost <= 0.0:  # free data: training alone reaches the curve's supremum
         return float(scenario.valuation(np.array([scenario.accuracy.supremum]))[0])
     value, _ = reservation_utility(scenario.accuracy, scenario.valuation, cost)
