@@ -86,7 +86,9 @@ def balance(rpc: str, address: str) -> int:
 def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str) -> None:
     """Deploy, two participants join (re-run join: no second join, no second bond), bad inputs
     are refused with one line, the coordinator reveals/ingests/posts (re-runs are no-ops),
-    participants reveal, claim (a second claim is refused), fetch and verify their models."""
+    participants reveal, claim (a second claim is refused), fetch (an existing --out needs
+    --force; the keystore is never replaced) and verify their models; the coordinator sweeps
+    once (a second sweep is refused before sending)."""
     import numpy as np
 
     from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
@@ -223,6 +225,13 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     verified = run.ok("participant", "verify", "--keystore", "alice.json", chain=False)
     assert verified.count(": ok") == 3, verified
     assert balance(node, record["address"]) == 10**17  # bonds back; coordinator bond remains
+
+    # After the claim deadline the coordinator sweeps what is left; a second sweep (from another
+    # state directory, so nothing is recorded) is refused before it spends gas for nothing.
+    advance(node, 20_000)
+    assert f"swept {10**17} wei" in run.ok("coordinator", "sweep", "--dev-account", "0")
+    run.fails("coordinator", "sweep", "--dev-account", "0", "--state-dir", "elsewhere",
+              match="nothing to sweep")  # fmt: skip
 
 
 def test_unknown_deployment_and_node_not_running(tmp_path: Path) -> None:

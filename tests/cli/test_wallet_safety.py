@@ -10,9 +10,13 @@ entry point (``python -m modelpact``) on a real anvil node, one process per comm
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -97,9 +101,9 @@ def round_dir(tmp_path_factory: pytest.TempPathFactory, node: str) -> Path:
 
 def _round(d: Path, rpc: str) -> tuple[Any, Any]:
     from modelpact import chain as ch
-    from modelpact.round.records import read_record
+    from modelpact.round.records import list_records, read_record
 
-    record = read_record(next((d / "deploy").glob("*.json")))
+    record = read_record(list_records(d / "deploy")[-1])
     chain = ch.connect(chain="anvil", rpc_url=rpc)
     return record, ch.round_at(chain, record.address)
 
@@ -227,3 +231,115 @@ def test_fetch_never_overwrites_a_keystore_and_needs_force_for_a_file(
         "error: --out nowhere/m.json: folder nowhere does not exist; create it first (mkdir -p "
         "nowhere) or pass another path"
     )
+
+
+def test_an_unfunded_account_is_refused_before_joining(round_dir: Path, node: str) -> None:
+    """A fresh account with no ether (created by `participant new-account`) that commits and
+    joins gets one line naming its balance, the bond and how to fund it; nothing is sent."""
+    from modelpact.ml.datasets import load_dataset, save_rows
+
+    _, rc = _round(round_dir, node)
+    _ok(round_dir, None, "participant", "new-account", "--keystore", "fresh.json")
+    rows = rc.option(0).data_count
+    save_rows(round_dir / "fresh.csv", load_dataset("digits", seed=0)[-rows:])
+    _ok(round_dir, None, "participant", "commit", "--keystore", "fresh.json", "--data",
+        "fresh.csv")  # fmt: skip
+    balance, joined = rc.balance(), rc.joined_count()
+    line = _one_line(
+        _run(round_dir, node, "participant", "join", "--keystore", "fresh.json", "--option", "0")
+    )
+    bond = rc.config().participant_bond
+    assert line.startswith("error: account 0x"), line
+    assert f"holds 0 wei; joining needs the bond of {bond} wei plus gas; send ETH to" in line
+    assert line.endswith("then re-run; nothing was sent")
+    assert (rc.balance(), rc.joined_count()) == (balance, joined)
+
+
+def test_odd_inputs_on_a_live_round_are_one_line(round_dir: Path, node: str) -> None:
+    """On a live round: `menu --cost nan`, a keystore with unusual fields (no 'version', an
+    unknown key derivation) and one whose address field is not its key's are each one line
+    with the fix, exit 2, no traceback."""
+    assert _one_line(_run(round_dir, node, "participant", "menu", "--cost", "nan")) == (
+        "error: Invalid value for --cost: the cost per row must be a number in [0, 1e+09], got "
+        "nan; see `modelpact participant menu --help`"
+    )
+    keystore = json.loads((round_dir / "alice.json").read_text())
+    odd = {
+        "noversion.json": {k: v for k, v in keystore.items() if k != "version"},
+        "kdf.json": {**keystore, "crypto": {**keystore["crypto"], "kdf": "weird"}},
+        "otheraddress.json": {**keystore, "address": "11" * 20},
+    }
+    for name, document in odd.items():
+        (round_dir / name).write_text(json.dumps(document))
+        line = _one_line(_run(round_dir, node, "participant", "reveal", "--keystore", name))
+        assert line.startswith(f"error: keystore {name} "), line
+    assert "cannot be decrypted (KeyError: 'version')" in _one_line(
+        _run(round_dir, node, "participant", "reveal", "--keystore", "noversion.json")
+    )
+    assert "holds the key of 0x" in _one_line(
+        _run(round_dir, node, "participant", "reveal", "--keystore", "otheraddress.json")
+    )
+
+
+class _Html(http.server.BaseHTTPRequestHandler):
+    """A plain web server: answers every POST with an HTML page."""
+
+    def do_POST(self) -> None:
+        body = b"<html>hello</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_web_server_and_a_stalled_endpoint_as_rpc_are_one_line(round_dir: Path) -> None:
+    """`--rpc` naming a plain web server, or an endpoint that accepts connections and never
+    answers, is one line saying so (the stalled one within the RPC time budget, not minutes)."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Html)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts (the kernel does), never answers
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert _one_line(_run(round_dir, url, "participant", "menu")) == (
+            f"error: the node at {url} answered something that is not JSON-RPC (is it an "
+            "Ethereum node?); start it, pass the right --rpc URL, or use --chain anvil to let "
+            "modelpact start a local node"
+        )
+        stalled = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        assert _one_line(_run(round_dir, stalled, "participant", "menu")) == (
+            f"error: the node at {stalled} did not answer in time (stalled); start it, pass the "
+            "right --rpc URL, or use --chain anvil to let modelpact start a local node"
+        )
+    finally:
+        server.shutdown()
+        silent.close()
+
+
+def test_menu_refuses_a_published_scenario_that_is_not_the_committed_one(
+    round_dir: Path, node: str
+) -> None:
+    """A copy of the published files whose scenario was edited (a lower cost for a type, which
+    would change the participant's outside option) is refused by `menu --cost` in one line
+    naming the on-chain scenarioHash (issue 11.4), instead of being used."""
+    import shutil
+
+    from modelpact.round.records import list_records
+
+    tampered = round_dir / "tampered"
+    shutil.copytree(round_dir / "deploy", tampered)
+    record = list_records(tampered)[-1]
+    scenario = next(tampered.glob("files-*/scenario.toml"))
+    text = scenario.read_text()
+    assert "cost = 0.2\n" in text
+    scenario.write_text(text.replace("cost = 0.2\n", "cost = 0.19\n", 1))
+    line = _one_line(
+        _run(round_dir, node, "participant", "menu", "--deployment", str(record), "--cost", "0.2")
+    )
+    assert "does not hash to the round's on-chain scenarioHash 0x" in line, line
+    assert line.endswith("nothing was computed from it")

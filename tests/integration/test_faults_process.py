@@ -179,7 +179,7 @@ def test_deploy_killed_after_mined_publishes_what_was_committed(tmp_path: Path, 
 
     deploy = ("coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account", "0")
     _kill_after_send(tmp_path, node, *deploy)
-    assert not list((tmp_path / "deploy").glob("*.json"))  # killed before it published
+    assert not list_records(tmp_path / "deploy")  # killed before it published
     chain = ch.connect(chain="anvil", rpc_url=node)
     coordinator = chain.local_account(0).address
     assert chain.w3.eth.get_transaction_count(coordinator) == 1  # the deploy was mined
@@ -191,7 +191,7 @@ def test_deploy_killed_after_mined_publishes_what_was_committed(tmp_path: Path, 
     assert done.returncode == 0, done.stderr
     assert "publishing the test set it committed to (seed 0, 360 rows)" in done.stderr
     assert chain.w3.eth.get_transaction_count(coordinator) == 1  # nothing sent again
-    (path,) = (tmp_path / "deploy").glob("*.json")
+    (path,) = list_records(tmp_path / "deploy")
     record = read_record(path)
     rc = ch.round_at(chain, record.address)
     published = load_rows(record.test_set_path(path.parent))

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from modelpact.chain_capabilities import http_rpc_call
+from modelpact.round.records import list_records
 
 NodeProcess = Any  # conftest.NodeProcess (conftest is not importable as a module)
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,7 +115,7 @@ def test_coordinator_deploy_on_pre_cancun_ganache_is_refused_before_any_transact
                 "0", "--rpc", ganache_node.url, "--chain-id", "31337")  # fmt: skip
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.splitlines() == [TRANSIENT_LINE]
-    assert not list((tmp_path / "deploy").glob("*.json"))
+    assert not list_records(tmp_path / "deploy")
     assert int(ask("eth_blockNumber", []), 16) == before
 
 
