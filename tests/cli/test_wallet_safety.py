@@ -343,3 +343,28 @@ def test_menu_refuses_a_published_scenario_that_is_not_the_committed_one(
     )
     assert "does not hash to the round's on-chain scenarioHash 0x" in line, line
     assert line.endswith("nothing was computed from it")
+
+
+def test_coordinator_commands_hold_the_round_lock_too(round_dir: Path, node: str) -> None:
+    """While another process holds the coordinator's state lock of this round, `coordinator
+    reveal` and `coordinator sweep` are refused in one line naming it, before sending."""
+    from modelpact.round.coordinator import coordinator_state
+
+    record, rc = _round(round_dir, node)
+    state = coordinator_state(round_dir / ".modelpact", record)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(state.path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env(),
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        balance = rc.balance()
+        for command in ("reveal", "sweep"):
+            line = _one_line(_run(round_dir, node, "coordinator", command, "--dev-account", "0"))
+            assert f"another modelpact process (pid {holder.pid}" in line, line
+        assert rc.balance() == balance
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=60)

@@ -27,6 +27,7 @@ from modelpact.cli.chain_options import (
 )
 from modelpact.cli.chain_options import SignerKeystoreOpt as KeystoreOpt
 from modelpact.cli.output import JsonOpt, emit
+from modelpact.round.locks import holding
 
 if TYPE_CHECKING:  # the workflows import web3: loaded inside the commands
     from modelpact.chain.backends import ChainSettings
@@ -45,6 +46,7 @@ app.add_typer(coordinator_app)
 
 _SCENARIO = "offchain/modelpact/data/scenarios/digits_demo.toml"
 _MAX_WEI = 2**128 - 1  # the contract stores bonds as uint128
+_WHAT = "this round's coordinator state"  # one coordinator command per round at a time
 
 
 def _when(timestamp: int) -> str:
@@ -180,7 +182,8 @@ def reveal(
 
     signer = sender(deployed.chain, keystore, dev_account)
     state = coordinator_state(settings.state_dir, deployed.record)
-    result = reveal_coordinator(deployed, state, sender=signer)
+    with holding(state.path, what=_WHAT):
+        result = reveal_coordinator(deployed, state, sender=signer)
 
     def text() -> None:
         shown = f" (tx {result.tx_hash})" if result.tx_hash else ""
@@ -242,23 +245,25 @@ def train_and_post(
     mode = tier_mode(tiers)
     signer = sender(deployed.chain, keystore, dev_account)
     delivered = deployed.files_dir / "delivered"
-    deliveries = core.ingest(
-        deployed,
-        files=core.inbox_files(delivered),
-        delivered_dir=delivered,
-        spec_name=deployed.record.extra.dataset,
-    )
-    result = core.train_and_post(
-        deployed,
-        core.coordinator_state(settings.state_dir, deployed.record),
-        deliveries=deliveries,
-        test_rows=load_rows(deployed.test_set_path),
-        models_dir=deployed.models_dir,
-        sender=signer,
-        seed=seed,
-        tier_mode=mode,
-        lottery_tiers=lottery_tiers,
-    )
+    state = core.coordinator_state(settings.state_dir, deployed.record)
+    with holding(state.path, what=_WHAT):
+        deliveries = core.ingest(
+            deployed,
+            files=core.inbox_files(delivered),
+            delivered_dir=delivered,
+            spec_name=deployed.record.extra.dataset,
+        )
+        result = core.train_and_post(
+            deployed,
+            state,
+            deliveries=deliveries,
+            test_rows=load_rows(deployed.test_set_path),
+            models_dir=deployed.models_dir,
+            sender=signer,
+            seed=seed,
+            tier_mode=mode,
+            lottery_tiers=lottery_tiers,
+        )
 
     def text() -> None:
         c = result.collective
@@ -291,7 +296,8 @@ def sweep(
 
     signer = sender(deployed.chain, keystore, dev_account)
     state = coordinator_state(settings.state_dir, deployed.record)
-    tx, amount, gas = sweep_round(deployed, state, sender=signer)
+    with holding(state.path, what=_WHAT):
+        tx, amount, gas = sweep_round(deployed, state, sender=signer)
     emit(
         {"tx_hash": tx, "amount_wei": amount, "gas_used": gas},
         as_json=as_json,
