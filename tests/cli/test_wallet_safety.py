@@ -368,3 +368,23 @@ def test_coordinator_commands_hold_the_round_lock_too(round_dir: Path, node: str
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=60)
+
+
+def test_menu_shows_the_terms_and_the_value_if_the_round_closes_now(
+    round_dir: Path, node: str
+) -> None:
+    """`participant menu` shows, from the chain, the coordinator, the bond, how full the round is
+    and the four deadlines; while the round may close below capacity it shows per option the
+    value if joining closed now (the committed curve at the rows joined so far plus the
+    option's), which is below the promised t, and says why."""
+    _, rc = _round(round_dir, node)
+    out = _ok(round_dir, node, "participant", "menu", "--cost", "0.2")
+    assert f"coordinator {rc.coordinator()}; {rc.joined_count()}/10 joined" in out
+    assert "deadlines: join 20" in out
+    assert "; claim 20" in out
+    assert "collective model is trained on fewer rows than the menu assumes" in out
+    rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert rows
+    for row in rows:
+        promised, if_closed_now = float(row[3]), float(row[5])
+        assert 0 < if_closed_now < promised

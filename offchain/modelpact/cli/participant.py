@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # the workflows import web3: loaded inside the commands
 
     from modelpact.chain.backends import ChainSettings
     from modelpact.round.deployed import DeployedRound
-    from modelpact.round.participant import ParticipantStateFile
+    from modelpact.round.participant import ParticipantStateFile, RoundView
 
 __all__ = ["participant_app"]
 
@@ -126,6 +126,53 @@ def import_account(
     )
 
 
+def _utc(seconds: int, now: int) -> str:
+    """A deadline as UTC time, with how far it is from the chain's now."""
+    import datetime as dt
+
+    when = dt.datetime.fromtimestamp(seconds, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    delta = seconds - now
+    return f"{when} ({'in' if delta >= 0 else 'passed'} {abs(delta) // 60} min)"
+
+
+def _echo_terms(view: RoundView) -> None:
+    """The round's terms as the chain states them, before anything is signed."""
+    typer.echo(
+        f"coordinator {view.coordinator}; {view.joined}/{view.capacity} joined "
+        f"({view.total_rows} rows so far)"
+    )
+    names = ("join", "post", "reveal", "claim")
+    typer.echo(
+        "deadlines: "
+        + "; ".join(f"{n} {_utc(t, view.now)}" for n, t in zip(names, view.deadlines, strict=True))
+    )
+    if view.may_close_below_capacity:
+        typer.echo(
+            "if joining closes below capacity (at the join deadline), the collective model is "
+            "trained on fewer rows than the menu assumes: see 'if closed now'"
+        )
+
+
+def _if_closed_now(deployed: DeployedRound, view: RoundView) -> list[float] | None:
+    """Each option's value if joining closed right after this join, when the round may close
+    below capacity and the published scenario (checked against the chain) gives v's scale."""
+    from modelpact.round import participant as core
+
+    if not view.may_close_below_capacity:
+        return None
+    if not deployed.record.scenario_path(deployed.record_path.parent).is_file():
+        return None
+    scenario = core.published_scenario(
+        deployed.record,
+        deployed.record_path,
+        scenario_hash=deployed.contract.config().scenario_hash,
+    )
+    if scenario.valuation.kind != "linear":
+        return None
+    scale = float(getattr(scenario.valuation, "scale", 0.0))
+    return core.value_if_closed_now(deployed, view, value_scale=scale)
+
+
 @participant_app.command("menu", epilog=example("modelpact participant menu --cost 0.02"))
 @injected()
 def menu(
@@ -145,7 +192,9 @@ def menu(
             param_hint="--cost",
         )
     options = core.menu_view(deployed, cost=cost)
-    bond = deployed.contract.config().participant_bond
+    view = core.round_view(deployed)
+    bond = view.bond_wei
+    closed_now = _if_closed_now(deployed, view)
     best = core.best_option_id(options)
     alone = None
     if best is not None and cost is not None:
@@ -160,13 +209,17 @@ def menu(
 
     def text() -> None:
         typer.echo(f"round {deployed.record.address}: bond {bond} wei")
+        _echo_terms(view)
         header = f"{'option':>6} {'rows m':>7} {'ratio':>7} {'t':>9} {'t_bar':>9}"
+        header += f" {'if closed now':>13}" if closed_now else ""
         typer.echo(header + (f" {'utility':>9}" if cost is not None else ""))
         for o in options:
             line = (
                 f"{o.option_id:>6} {o.data_count:>7} {o.ratio:>7.4f} {o.promised_value:>9.3f} "
                 f"{o.budget_value:>9.3f}"
             )
+            if closed_now:
+                line += f" {closed_now[o.option_id]:>13.3f}"
             if o.utility is not None:
                 line += f" {o.utility:>9.3f}" + ("  <- best" if o.option_id == best else "")
             typer.echo(line)
@@ -180,6 +233,8 @@ def menu(
     summary = {
         "address": deployed.address,
         "bond_wei": bond,
+        "round": view,
+        "if_closed_now": closed_now,
         "options": options,
         "best_option": best,
         "outside_option": alone,
@@ -233,10 +288,14 @@ def join(
     as_json: JsonOpt = False,
 ) -> None:
     """Join with the option and the committed dataset, posting the bond. Safe to re-run."""
-    from modelpact.round.participant import deliver
+    from modelpact.round.participant import deliver, round_view
     from modelpact.round.participant import join as join_round
 
     with _wallet(deployed, settings, keystore) as (account, state):
+        if not as_json:  # what is signed, shown before anything is sent
+            view = round_view(deployed)
+            typer.echo(f"round {view.address}: bond {view.bond_wei} wei")
+            _echo_terms(view)
         result = join_round(deployed, state, account=account, option_id=option)
         delivered = deliver(state, inbox=inbox, address=account.address) if inbox else None
 

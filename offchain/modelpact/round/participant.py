@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
@@ -30,6 +31,9 @@ from modelpact.round.inbox import deliver_rows
 from modelpact.round.records import DeploymentRecord, file_sha256
 from modelpact.round.state import ParticipantProgress, StateFile
 
+if TYPE_CHECKING:
+    from modelpact.scenario import Scenario
+
 __all__ = [
     "AlreadyClaimedError",
     "ClaimResult",
@@ -40,6 +44,7 @@ __all__ = [
     "OptionView",
     "ParticipantError",
     "ParticipantStateFile",
+    "RoundView",
     "StepResult",
     "VerifyResult",
     "WithdrawResult",
@@ -56,7 +61,10 @@ __all__ = [
     "outside_option",
     "participant_state",
     "pick_option",
+    "published_scenario",
     "reveal",
+    "round_view",
+    "value_if_closed_now",
     "verify_model",
     "withdraw_after_default",
 ]
@@ -151,6 +159,58 @@ def participant_state(
     return StateFile(
         path, ParticipantProgress, deployment=str(record.address), account=str(account)
     )
+
+
+@dataclass(frozen=True)
+class RoundView:
+    """What a participant sees before signing, read from the chain: who coordinates, the bond,
+    how full the round is, the deadlines (unix seconds) and the chain's time now."""
+
+    address: str
+    coordinator: str
+    bond_wei: int
+    capacity: int
+    joined: int
+    total_rows: int
+    now: int
+    deadlines: tuple[int, int, int, int]
+
+    @property
+    def may_close_below_capacity(self) -> bool:
+        """Whether the round can close (at the join deadline) with seats left after one more
+        join: then the collective model is trained on fewer rows than the menu assumed."""
+        return self.joined + 1 < self.capacity
+
+
+def round_view(deployed: DeployedRound) -> RoundView:
+    """The round's terms and fill level as the chain states them (read-only)."""
+    rc = deployed.contract
+    config = rc.config()
+    return RoundView(
+        address=deployed.address,
+        coordinator=rc.coordinator(),
+        bond_wei=config.participant_bond,
+        capacity=config.capacity,
+        joined=rc.joined_count(),
+        total_rows=rc.total_data(),
+        now=deployed.chain.time(),
+        deadlines=config.deadlines.as_tuple(),
+    )
+
+
+def value_if_closed_now(
+    deployed: DeployedRound, view: RoundView, *, value_scale: float
+) -> list[float]:
+    """Per option, the expected value a participant taking it receives if joining closes right
+    after its join (the collective model trained on the rows joined so far plus its own, by the
+    committed curve): ratio x scale x a(rows). Below the promised t when the round is not full."""
+    wad = _protocol.WAD
+    rc = deployed.contract
+    rows_so_far = view.total_rows
+    return [
+        o.ratio_wad / wad * value_scale * rc.predicted_accuracy(rows_so_far + o.data_count) / wad
+        for o in rc.options()
+    ]
 
 
 def menu_view(deployed: DeployedRound, *, cost: float | None) -> list[OptionView]:
@@ -529,15 +589,11 @@ def withdraw_after_default(
     )
 
 
-def outside_option(
-    record: DeploymentRecord, record_path: Path, *, cost: float, scenario_hash: bytes | None = None
-) -> float:
-    """The reservation utility f = max(0, max_m v(a(m)) - cost m) under the published scenario:
-    what a participant with this cost gets by training alone (0 if that does not pay). With
-    ``scenario_hash`` (the round's on-chain ``scenarioHash``), a published file that does not
-    hash to it is refused before it is used (issue 11.4: whoever handed the files over could
-    have edited them)."""
-    from modelpact.economics import reservation_utility
+def published_scenario(
+    record: DeploymentRecord, record_path: Path, *, scenario_hash: bytes | None
+) -> Scenario:
+    """The scenario published next to the record, refused in one line when it does not hash to
+    ``scenario_hash`` (the round's on-chain ``scenarioHash``; None: not checked)."""
     from modelpact.scenario import load_scenario, scenario_sha256
 
     path = record.scenario_path(record_path.parent)
@@ -549,6 +605,20 @@ def outside_option(
             hint="it was changed after deployment: get the committed scenario from the "
             "coordinator; nothing was computed from it",
         )
+    return scenario
+
+
+def outside_option(
+    record: DeploymentRecord, record_path: Path, *, cost: float, scenario_hash: bytes | None = None
+) -> float:
+    """The reservation utility f = max(0, max_m v(a(m)) - cost m) under the published scenario:
+    what a participant with this cost gets by training alone (0 if that does not pay). With
+    ``scenario_hash`` (the round's on-chain ``scenarioHash``), a published file that does not
+    hash to it is refused before it is used (issue 11.4: whoever handed the files over could
+    have edited them)."""
+    from modelpact.economics import reservation_utility
+
+    scenario = published_scenario(record, record_path, scenario_hash=scenario_hash)
     if cost <= 0.0:  # free data: training alone reaches the curve's supremum
         return float(scenario.valuation(np.array([scenario.accuracy.supremum]))[0])
     value, _ = reservation_utility(scenario.accuracy, scenario.valuation, cost)
