@@ -233,7 +233,8 @@ CLI_CASES: tuple[BadInput, ...] = (
              "smaller --test-size (at most 1666)",
              {"s.toml": (SCENARIOS / "digits_demo.toml").read_text()}),
     BadInput("cli-record-empty-abi", "CLI argument", "a deployment record whose ABI is empty",
-             ("participant", "menu", "--deployment", "r.json", "--rpc", "http://127.0.0.1:1"),
+             ("participant", "menu", "--deployment", "r.json", "--chain", "anvil", "--state-dir",
+              "st"),
              "error: deployment record r.json field 'abi' holds no contract function (0 "
              "entries); the record was edited or truncated; restore it from the deployment "
              "output",

@@ -310,15 +310,32 @@ def password(*, confirm: bool = False) -> str:
     value = os.environ.get(PASSWORD_ENV)
     if value is not None:
         return value
-    if not sys.stdin.isatty():  # a script or a pipe: a prompt would read garbage or abort
-        from modelpact.round.wallet import KeystoreError
+    if sys.stdin.isatty():
+        entered: str = typer.prompt(
+            "keystore password", hide_input=True, confirmation_prompt=confirm
+        )
+        return entered
+    return _piped_password(confirm=confirm)
 
+
+def _piped_password(*, confirm: bool) -> str:
+    """The password from a pipe (one line; twice with ``confirm``), without getpass's warnings
+    about echo; nothing piped is one line naming the environment variable, not "aborted"."""
+    from modelpact.round.wallet import KeystoreError
+
+    lines = [sys.stdin.readline() for _ in range(2 if confirm else 1)]
+    if not lines[0]:  # end of input at once: nothing was piped
         raise KeystoreError(
             f"no keystore password: {PASSWORD_ENV} is not set and there is no terminal to ask on",
             hint=f"set {PASSWORD_ENV} in the environment of this command (or run it in a terminal)",
         )
-    entered: str = typer.prompt("keystore password", hide_input=True, confirmation_prompt=confirm)
-    return entered
+    first, *again = (line.rstrip("\r\n") for line in lines)
+    if again and again[0] != first:
+        raise KeystoreError(
+            "the two passwords piped on standard input differ",
+            hint=f"pipe the same password twice, or set {PASSWORD_ENV}",
+        )
+    return first
 
 
 def sender(chain: Chain, keystore: Path | None, dev_account: int | None) -> Sender:

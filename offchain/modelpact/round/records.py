@@ -179,12 +179,6 @@ class DeploymentRecord:
                     f"{source} field '{name}' is not an address: {data[name]!r}",
                     hint="restore the record from the deployment output",
                 )
-        abi = data["abi"]
-        if not any(isinstance(e, dict) and e.get("type") == "function" for e in abi):
-            raise UnknownDeploymentError(
-                f"{source} field 'abi' holds no contract function ({len(abi)} entries)",
-                hint="the record was edited or truncated; restore it from the deployment output",
-            )
         version = data.get("version", RECORD_VERSION)
         if version != RECORD_VERSION:
             raise UnknownDeploymentError(
