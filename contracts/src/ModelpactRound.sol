@@ -3,23 +3,31 @@ pragma solidity 0.8.28;
 
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IModelpactRound} from "./interfaces/IModelpactRound.sol";
+import {DeliveryCipher} from "./libraries/DeliveryCipher.sol";
 import {RoundMath} from "./libraries/RoundMath.sol";
 
 /// @title ModelpactRound
 /// @notice One round of collaborative machine learning paid with models. See {IModelpactRound} for
-///         the phases, fixed-point scales, hash preimages and the rung/draw rule.
-/// @dev    Gas layout (targets: join <= 100k, reveal <= 50k, claim <= 65k):
-///           - everything a per-participant action reads or bumps lives in ONE packed slot
-///             (`_state`), initialised non-zero at deployment (capacity) so the first join does
-///             not pay a fresh-slot write for it;
-///           - each participant uses two slots: a packed entry and one word that holds the
-///             randomness commitment until the reveal and the draw seed afterwards (the commitment
-///             stays in the `Joined` event; a fresh third slot would cost 20k gas per reveal);
-///           - the data root is NOT stored: it only has to be auditable, so it lives in `Joined`;
-///           - per-option join counts share the option's first slot (read at join anyway);
-///           - tier accuracies are packed four to a slot and a claim binary-searches them.
+///         the phases, windows, fixed-point scales, hash preimages and the money rules.
+/// @dev    Gas layout (targets: join <= 100k, reveal <= 50k, claim <= 65k, postModels <= 150k +
+///         30k per tier + 25k per posted model):
+///           - the counters and flags every per-participant action reads live in ONE packed slot
+///             (`_state`), made non-zero at deployment (`unswept`) so the first join does not pay a
+///             fresh-slot write;
+///           - each participant uses two slots: its entry keyed by address (flags and what it was
+///             paid out of the coordinator's bond) and its randomness commitment keyed by its DATA
+///             ROOT. Keying the commitment by the root refuses a duplicate root for free (the
+///             slot is written anyway) and never needs overwriting: no draw seed is stored, reveal
+///             and claim recompute it from the secret;
+///           - each option's target accuracy and upper rung (its bracket) are fixed at post and
+///             stored in the option's first slot, read by a claim anyway: a claim reads the two
+///             rungs it draws between, never searches, and needs no multiplication;
+///           - an option's curve compensation is read only when the curve check found a shortfall
+///             (a flag in `_state`); rung accuracies are packed four to a slot.
 ///         Every per-participant action is O(1); loops run only over the menu (<= 64 options), the
-///         tiers (<= 32) and the curve knots (<= 64).
+///         tiers (<= 32), the curve knots (<= 64) and, at post or cancel, the undelivered list.
+///         Configuration is read through internal getters (`_participantBond()`, ...) so that
+///         moving it into clone arguments (issue 17) touches one place.
 ///         Interactions (ETH transfers) happen last, behind OpenZeppelin's transient reentrancy
 ///         guard (EIP-1153, same semantics as `ReentrancyGuard` at ~100 gas instead of ~5k).
 contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
@@ -33,69 +41,105 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     uint256 public constant MAX_TIERS = 32;
     /// @dev Bound on the curve knots (loop in `predictedAccuracy`).
     uint256 public constant MAX_KNOTS = 64;
+    /// @dev Bound on the participants, so that naming every one of them undelivered (~8.4k gas
+    ///      each) fits one post or cancel transaction (~17M gas) well inside a block. Without it, a
+    ///      crowd of joiners that never deliver could make the post impossible and collect a share
+    ///      of the coordinator's bond after the default.
+    uint256 public constant MAX_CAPACITY = 2000;
+    /// @dev Shortest reveal, delivery and claim window (see the interface header for why 1 hour).
+    uint256 public constant MIN_WINDOW = 1 hours;
+    /// @dev Share of the coordinator's bond paid to a successful challenger, in basis points.
+    uint256 public constant FRAUD_REWARD_BPS = RoundMath.FRAUD_REWARD_BPS;
 
     uint256 private constant _WAD = 1e18;
 
-    /// @inheritdoc IModelpactRound
-    address public immutable override coordinator;
-    /// @inheritdoc IModelpactRound
-    uint256 public immutable override coordinatorBond;
-
-    uint256 private immutable _participantBond;
-    bytes32 private immutable _scenarioHash;
-    bytes32 private immutable _testSetCommitment;
-    bytes32 private immutable _coordinatorCommitment;
-    uint64 private immutable _joinDeadline;
-    uint64 private immutable _postDeadline;
-    uint64 private immutable _revealDeadline;
-    uint64 private immutable _claimDeadline;
+    address private immutable _COORDINATOR;
+    uint256 private immutable _COORDINATOR_BOND;
+    uint256 private immutable _PARTICIPANT_BOND;
+    bytes32 private immutable _SCENARIO_HASH;
+    bytes32 private immutable _TEST_SET_COMMITMENT;
+    bytes32 private immutable _COORDINATOR_COMMITMENT;
+    uint256 private immutable _SHORTFALL_WEI_PER_WAD;
+    uint64 private immutable _TEST_ROW_COUNT;
+    uint64 private immutable _CURVE_TOLERANCE_WAD;
+    uint32 private immutable _CAPACITY;
+    uint32 private immutable _QUORUM;
+    uint64 private immutable _JOIN_DEADLINE;
+    uint64 private immutable _POST_DEADLINE;
+    uint64 private immutable _REVEAL_WINDOW;
+    uint64 private immutable _DELIVERY_WINDOW;
+    uint64 private immutable _CLAIM_WINDOW;
 
     // ------------------------------------------------------------------------------------------
     // Storage
     // ------------------------------------------------------------------------------------------
 
-    /// @dev The round's counters and flags, one slot (248 bits).
+    /// @dev The round's counters and flags, one slot (256 bits). `delivered` equals `joined` until
+    ///      the post or cancel subtracts the undelivered; `totalData` counts deliverers' rows.
     struct State {
-        uint32 capacity;
         uint32 joined;
+        uint32 delivered;
         uint32 revealed;
         uint64 totalData;
-        uint64 collectiveAccuracyWad;
+        uint40 postedAt;
         uint8 tierCount;
+        bool unswept; // true from deployment until the sweep (keeps this slot non-zero)
         bool coordinatorRevealed;
-        bool modelsPosted;
+        bool posted;
+        bool cancelled;
+        bool fraudProven;
+        bool hasShortfall; // the curve check found a shortfall: options' compensations are set
     }
 
-    /// @dev An option as stored: slot 0 = (dataCount, ratioWad, joinCount), slot 1 = (t, t_bar).
+    /// @dev What the post fixed about the coordinator's bond, one slot (B < 2^96).
+    struct Outcome {
+        uint96 allot; // each deliverer's allot (RoundMath.allot)
+        uint96 liability; // sum of entitlements (ignored once fraud is proven: then all of B)
+        uint64 shortfallWad; // curve check result
+    }
+
+    /// @dev An option as stored: slot 0 = (dataCount, ratioWad, joinCount, targetWad, hiRung),
+    ///      slot 1 = (t, t_bar). The target (ratio x collective accuracy) and the lowest rung at or
+    ///      above it are set at post.
     struct StoredOption {
         uint64 dataCount;
         uint64 ratioWad;
         uint32 joinCount;
+        uint64 targetWad;
+        uint8 hiRung;
         uint128 promisedValueWad;
         uint128 budgetValueWad;
     }
 
-    /// @dev A participant as stored: slot 0 = packed entry; slot 1 = commitment, then draw seed.
-    ///      `joined` keeps slot 0 non-zero for every participant (also #0 with option 0), so the
-    ///      reveal and claim flag writes are cheap non-zero to non-zero updates.
+    /// @dev A participant as stored, one slot. `joined` keeps the slot non-zero for every
+    ///      participant (also #0 with option 0), so later flag writes are non-zero updates.
     struct Entry {
         uint32 index;
         uint8 optionId;
         bool joined;
         bool revealed;
         bool claimed;
-        bytes32 commitmentOrSeed;
+        bool undelivered;
+        bool deliveryFailed;
+        uint96 paidFromBond;
     }
 
     State private _state;
+    Outcome private _outcome;
     StoredOption[] private _options;
-    CurveKnot[] private _curve;
+    /// @dev Knot i = (dataCount << 64) | accuracyWad; uint128 elements pack two to a slot.
+    uint128[] private _curve;
     mapping(address participant => Entry) private _entries;
+    mapping(bytes32 dataRoot => bytes32 commitment) private _commitments;
+    /// @dev Curve compensation in wei per deliverer of an option (only when `hasShortfall`).
+    mapping(uint256 optionId => uint256 compensation) private _compensation;
     bytes32 private _coordinatorSecret;
-    bytes32 private _collectiveModelHash;
-    bytes32[MAX_TIERS] private _tierModelHash;
-    /// @dev Tier i's accuracy is bits [64*(i%4), 64*(i%4)+64) of word i/4.
-    uint256[MAX_TIERS / 4] private _tierAccuracyWords;
+    /// @dev Indexed by rung: 1..L tiers, L + 1 the collective model (index 0 unused).
+    bytes32[MAX_TIERS + 2] private _modelHashByRung;
+    bytes32[MAX_TIERS + 2] private _logRootByRung;
+    /// @dev Accuracy at position p is bits [64*(p%4), 64*(p%4)+64) of word p/4; position 0 holds
+    ///      the collective model, position i (1..L) tier i - 1, i.e. rung i.
+    uint256[(MAX_TIERS + 4) / 4] private _accuracyWords;
 
     // ------------------------------------------------------------------------------------------
     // Modifiers
@@ -110,52 +154,34 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     // Constructor
     // ------------------------------------------------------------------------------------------
 
-    /// @param menu_   options sorted by (dataCount, ratioWad), non-decreasing; ratio <= 1e18.
-    /// @param config_ capacity, bonds, commitments and deadlines (now < join < post < reveal < claim).
+    /// @param menu_   options sorted by (dataCount, ratioWad), non-decreasing, each consistent
+    ///                (t <= t_bar, ratio = floor(t * 1e18 / t_bar) within one unit).
+    /// @param config_ capacity, quorum, bonds, commitments, test rows, curve tolerance, shortfall
+    ///                price and schedule (now < join < post; windows >= MIN_WINDOW).
     /// @param curve_  committed accuracy curve, strictly ascending in dataCount (may be empty).
     /// @dev   msg.value is the coordinator's bond.
     constructor(Option[] memory menu_, Config memory config_, CurveKnot[] memory curve_) payable {
-        uint256 optionCount_ = menu_.length;
-        if (optionCount_ == 0) revert EmptyMenu();
-        if (optionCount_ > MAX_OPTIONS) revert MenuTooLarge(optionCount_, MAX_OPTIONS);
-        for (uint256 i = 0; i < optionCount_; ++i) {
-            Option memory o = menu_[i];
-            if (o.dataCount == 0) revert ZeroDataCount(i);
-            if (o.ratioWad > _WAD) revert RatioAboveOne(i, o.ratioWad);
-            if (i > 0) {
-                Option memory p = menu_[i - 1];
-                if (p.dataCount > o.dataCount || (p.dataCount == o.dataCount && p.ratioWad > o.ratioWad)) {
-                    revert OptionsNotSorted(i);
-                }
-            }
-            _options.push(StoredOption(o.dataCount, o.ratioWad, 0, o.promisedValueWad, o.budgetValueWad));
-        }
-        if (config_.capacity == 0) revert ZeroCapacity();
-        Deadlines memory d = config_.deadlines;
-        if (!(block.timestamp < d.join && d.join < d.post && d.post < d.reveal && d.reveal < d.claim)) {
-            revert DeadlinesInconsistent(d.join, d.post, d.reveal, d.claim);
-        }
-        uint256 knotCount = curve_.length;
-        if (knotCount > MAX_KNOTS) revert CurveTooLong(knotCount, MAX_KNOTS);
-        for (uint256 i = 0; i < knotCount; ++i) {
-            CurveKnot memory k = curve_[i];
-            if (k.accuracyWad > _WAD || (i > 0 && curve_[i - 1].dataCount >= k.dataCount)) {
-                revert CurveNotAscending(i);
-            }
-            _curve.push(k);
-        }
+        uint256 maxDataCount = _storeMenu(menu_);
+        _checkConfig(config_, maxDataCount);
+        _storeCurve(curve_);
 
-        coordinator = msg.sender;
-        coordinatorBond = msg.value;
-        _participantBond = config_.participantBond;
-        _scenarioHash = config_.scenarioHash;
-        _testSetCommitment = config_.testSetCommitment;
-        _coordinatorCommitment = config_.coordinatorCommitment;
-        _joinDeadline = d.join;
-        _postDeadline = d.post;
-        _revealDeadline = d.reveal;
-        _claimDeadline = d.claim;
-        _state.capacity = config_.capacity;
+        _COORDINATOR = msg.sender;
+        _COORDINATOR_BOND = msg.value;
+        _PARTICIPANT_BOND = config_.participantBond;
+        _SCENARIO_HASH = config_.scenarioHash;
+        _TEST_SET_COMMITMENT = config_.testSetCommitment;
+        _COORDINATOR_COMMITMENT = config_.coordinatorCommitment;
+        _SHORTFALL_WEI_PER_WAD = config_.shortfallWeiPerWad;
+        _TEST_ROW_COUNT = config_.testRowCount;
+        _CURVE_TOLERANCE_WAD = config_.curveToleranceWad;
+        _CAPACITY = config_.capacity;
+        _QUORUM = config_.quorum;
+        _JOIN_DEADLINE = config_.schedule.joinDeadline;
+        _POST_DEADLINE = config_.schedule.postDeadline;
+        _REVEAL_WINDOW = config_.schedule.revealWindow;
+        _DELIVERY_WINDOW = config_.schedule.deliveryWindow;
+        _CLAIM_WINDOW = config_.schedule.claimWindow;
+        _state.unswept = true;
 
         emit RoundPublished(msg.sender, config_.scenarioHash, menu_, config_, curve_, msg.value);
     }
@@ -167,8 +193,8 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     /// @inheritdoc IModelpactRound
     function join(uint8 optionId, bytes32 dataRoot, uint64 rowCount, bytes32 commitment) external payable override {
         State memory s = _state;
-        if (block.timestamp > _joinDeadline || s.joined >= s.capacity) {
-            revert JoinClosed(block.timestamp, _joinDeadline, s.joined, s.capacity);
+        if (block.timestamp > _joinDeadline() || s.joined >= _capacity()) {
+            revert JoinClosed(block.timestamp, _joinDeadline(), s.joined, _capacity());
         }
         Entry storage entry = _entries[msg.sender];
         if (entry.joined) revert AlreadyJoined(msg.sender);
@@ -176,32 +202,38 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         StoredOption storage o = _options[optionId];
         uint64 required = o.dataCount;
         if (rowCount != required) revert WrongRowCount(optionId, required, rowCount);
-        if (msg.value != _participantBond) revert WrongBond(_participantBond, msg.value);
+        if (msg.value != _participantBond()) revert WrongBond(_participantBond(), msg.value);
         if (dataRoot == 0 || commitment == 0) revert ZeroCommitment();
+        if (_commitments[dataRoot] != 0) revert DuplicateDataRoot(dataRoot);
 
         uint32 index = s.joined;
-        // Checked: totalData is a uint64 sum of uint64 row counts; an overflow reverts (Panic 0x11).
-        uint64 newTotal = s.totalData + required;
-        // unchecked: index < capacity <= type(uint32).max, and joinCount <= joined < capacity.
+        uint64 newTotal;
+        // unchecked: index < capacity <= type(uint32).max; joinCount <= joined < capacity; and the
+        // constructor checked capacity * (largest dataCount) <= type(uint64).max, so the total of
+        // at most `capacity` row counts cannot overflow.
         unchecked {
+            newTotal = s.totalData + required;
             _state.joined = index + 1;
+            _state.delivered = index + 1;
             o.joinCount += 1;
         }
+        // Field by field: a whole-struct copy would write every member (one SSTORE each).
         _state.totalData = newTotal;
         entry.index = index;
         entry.optionId = optionId;
         entry.joined = true;
-        entry.commitmentOrSeed = commitment;
+        _commitments[dataRoot] = commitment;
 
         emit Joined(msg.sender, index, optionId, dataRoot, rowCount, commitment, msg.value, newTotal);
     }
 
     /// @inheritdoc IModelpactRound
     function revealCoordinator(bytes32 secret) external override onlyCoordinator {
-        if (_state.coordinatorRevealed) revert CoordinatorAlreadyRevealed();
-        _requirePhase(Phase.Post);
-        bytes32 computed = keccak256(abi.encode(secret, coordinator, _scenarioHash, block.chainid));
-        if (computed != _coordinatorCommitment) revert CoordinatorRevealMismatch(_coordinatorCommitment, computed);
+        State memory s = _state;
+        if (s.coordinatorRevealed) revert CoordinatorAlreadyRevealed();
+        _requirePhase(s, Phase.Post);
+        bytes32 computed = keccak256(abi.encode(secret, _coordinator(), _scenarioHash(), block.chainid));
+        if (computed != _coordinatorCommitment()) revert CoordinatorRevealMismatch(_coordinatorCommitment(), computed);
 
         _state.coordinatorRevealed = true;
         _coordinatorSecret = secret;
@@ -210,125 +242,193 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IModelpactRound
-    function postModels(bytes32 collectiveModelHash, uint64 collectiveAccuracyWad, Tier[] calldata tiers)
+    function postModels(PostedModel calldata collective, PostedModel[] calldata tiers, address[] calldata undelivered)
         external
         override
         onlyCoordinator
     {
         State memory s = _state;
-        if (s.modelsPosted) revert ModelsAlreadyPosted();
-        _requirePhase(Phase.Post);
+        _requirePhase(s, Phase.Post);
         if (!s.coordinatorRevealed) revert CoordinatorNotRevealed();
-        if (collectiveModelHash == 0) revert ZeroCommitment();
-        if (collectiveAccuracyWad == 0 || collectiveAccuracyWad > _WAD) {
-            revert AccuracyOutOfRange(collectiveAccuracyWad);
-        }
         uint256 n = tiers.length;
         if (n > MAX_TIERS) revert TooManyTiers(n, MAX_TIERS);
+        _storeModels(collective, tiers);
 
-        uint256 word = 0;
-        uint256 previous = 0;
-        for (uint256 i = 0; i < n; ++i) {
-            uint64 acc = tiers[i].accuracyWad;
-            if (acc >= collectiveAccuracyWad) revert TierAboveCollective(i, acc, collectiveAccuracyWad);
-            if (acc <= previous || tiers[i].modelHash == 0) revert TiersNotAscending(i);
-            previous = acc;
-            _tierModelHash[i] = tiers[i].modelHash;
-            word |= uint256(acc) << ((i & 3) * 64);
-            // Write each packed word once, when full or at the last tier.
-            if (i & 3 == 3 || i + 1 == n) {
-                _tierAccuracyWords[i >> 2] = word;
-                word = 0;
-            }
-        }
+        uint256[] memory lostByOption = _markUndelivered(s, undelivered);
+        if (s.delivered < _quorum()) revert BelowQuorum(s.delivered, _quorum());
 
-        _state.modelsPosted = true;
-        _state.collectiveAccuracyWad = collectiveAccuracyWad;
+        s.posted = true;
+        s.postedAt = uint40(block.timestamp);
         // n <= MAX_TIERS = 32 fits a uint8.
         // forge-lint: disable-next-line(unsafe-typecast)
-        _state.tierCount = uint8(n);
-        _collectiveModelHash = collectiveModelHash;
+        s.tierCount = uint8(n);
+        s.hasShortfall = _checkCurve(s, collective.accuracyWad, lostByOption);
+        _state = s;
 
-        emit ModelsPosted(
-            collectiveModelHash, collectiveAccuracyWad, tiers, s.totalData, predictedAccuracy(s.totalData)
-        );
+        emit ModelsPosted(collective, tiers, s.delivered, s.totalData, block.timestamp + _revealWindow());
     }
 
     /// @inheritdoc IModelpactRound
-    function reveal(bytes32 secret) external override {
-        _requirePhase(Phase.Reveal);
+    function cancelBelowQuorum(address[] calldata undelivered) external override onlyCoordinator {
+        State memory s = _state;
+        _requirePhase(s, Phase.Post);
+        _markUndelivered(s, undelivered);
+        if (s.delivered >= _quorum()) revert QuorumReached(s.delivered, _quorum());
+        s.cancelled = true;
+        _state = s;
+
+        emit RoundCancelled(s.joined, s.delivered, _quorum());
+    }
+
+    /// @inheritdoc IModelpactRound
+    function reveal(bytes32 dataRoot, bytes32 secret, uint256 deliveryKeyX, uint256 deliveryKeyY) external override {
+        State memory s = _state;
+        _requirePhase(s, Phase.Reveal);
         Entry storage entry = _entries[msg.sender];
         if (!entry.joined) revert NotParticipant(msg.sender);
+        if (entry.undelivered) revert ParticipantUndelivered(msg.sender);
         if (entry.revealed) revert AlreadyRevealed(msg.sender);
-        bytes32 committed = entry.commitmentOrSeed;
-        bytes32 computed = keccak256(abi.encode(secret, msg.sender, address(this), block.chainid));
-        if (computed != committed) revert RevealMismatch(msg.sender, committed, computed);
-
-        uint32 index = entry.index;
-        bytes32 seed = keccak256(abi.encode(_coordinatorSecret, secret, address(this), uint256(index)));
-        entry.revealed = true;
-        entry.commitmentOrSeed = seed;
-        // unchecked: revealed < joined <= capacity (each participant reveals once).
-        unchecked {
-            _state.revealed += 1;
+        _checkCommitment(dataRoot, secret, deliveryKeyX, deliveryKeyY);
+        // An off-curve P has no secret key: nothing delivered to it could be decrypted or disputed.
+        if (!DeliveryCipher.isValidPoint(deliveryKeyX, deliveryKeyY)) {
+            revert InvalidDeliveryKey(deliveryKeyX, deliveryKeyY);
         }
 
-        emit Revealed(msg.sender, index, secret, seed);
+        uint32 index = entry.index;
+        bytes32 seed = _drawSeed(secret, index);
+        entry.revealed = true;
+        // unchecked: revealed < delivered <= capacity (each deliverer reveals once; the Reveal
+        // phase ends when revealed == delivered).
+        unchecked {
+            _state.revealed = s.revealed + 1;
+        }
+
+        emit Revealed(msg.sender, index, secret, deliveryKeyX, deliveryKeyY, seed);
     }
 
     /// @inheritdoc IModelpactRound
-    function claim() external override nonReentrant {
-        _requirePhase(Phase.Claim);
-        Entry storage entry = _entries[msg.sender];
+    function claim(bytes32 dataRoot, bytes32 secret, uint256 deliveryKeyX, uint256 deliveryKeyY)
+        external
+        override
+        nonReentrant
+    {
+        State memory s = _state;
+        _requireClaimable(s);
+        Entry memory entry = _entries[msg.sender];
         if (!entry.joined) revert NotParticipant(msg.sender);
         if (!entry.revealed) revert NotRevealed(msg.sender);
         if (entry.claimed) revert AlreadyClaimed(msg.sender);
+        // The secret decides the rung: it must be the committed one (also refuses a copied root).
+        _checkCommitment(dataRoot, secret, deliveryKeyX, deliveryKeyY);
 
-        entry.claimed = true;
-        State memory s = _state;
-        uint256 optionId = entry.optionId;
+        StoredOption storage o = _options[entry.optionId];
         (uint256 rung, uint256 accuracy, uint256 targetAccuracy) =
-            _assign(s, _options[optionId].ratioWad, entry.commitmentOrSeed);
+            _draw(s, o.targetWad, o.hiRung, _drawSeed(secret, entry.index));
+        uint256 owedFromBond = _entitlement(s, entry);
+        // unchecked: paidFromBond only ever grows to a value of `_entitlement`, which never
+        // decreases (compensation is fixed at post; allot >= compensation; flags only turn on).
+        uint256 compensation;
+        unchecked {
+            compensation = owedFromBond - entry.paidFromBond;
+        }
         uint256 share = _slashShare(s);
-        uint256 bond = _participantBond;
+        uint256 bond = _participantBond();
+
+        Entry storage stored = _entries[msg.sender];
+        stored.claimed = true;
+        // owedFromBond <= allot <= coordinator bond < 2^96 (checked in the constructor).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        stored.paidFromBond = uint96(owedFromBond);
 
         emit Claimed(
-            msg.sender, entry.index, optionId, targetAccuracy, rung, accuracy, _rungModelHash(s, rung), bond, share
+            msg.sender,
+            entry.index,
+            entry.optionId,
+            targetAccuracy,
+            rung,
+            accuracy,
+            _rungModelHash(rung),
+            bond,
+            share,
+            compensation
         );
 
-        // Interaction last: the caller takes back its own bond (+ share).
-        (bool ok,) = payable(msg.sender).call{value: bond + share}("");
-        if (!ok) revert TransferFailed(msg.sender, bond + share);
+        // Interaction last: the caller takes back its own bond, its forfeit share and compensation.
+        _pay(bond + share + compensation);
+    }
+
+    /// @inheritdoc IModelpactRound
+    function withdrawCompensation() external override nonReentrant {
+        State memory s = _state;
+        if (!s.posted) revert WrongPhase(_phase(s), Phase.Reveal);
+        Entry memory entry = _entries[msg.sender];
+        if (!entry.joined) revert NotParticipant(msg.sender);
+        if (entry.undelivered) revert ParticipantUndelivered(msg.sender);
+        uint256 owedFromBond = _entitlement(s, entry);
+        if (owedFromBond <= entry.paidFromBond) revert NothingOwed(msg.sender);
+        uint256 amount;
+        // unchecked: owedFromBond > paidFromBond (checked just above).
+        unchecked {
+            amount = owedFromBond - entry.paidFromBond;
+        }
+
+        // owedFromBond <= allot <= coordinator bond < 2^96 (checked in the constructor).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _entries[msg.sender].paidFromBond = uint96(owedFromBond);
+
+        emit CompensationPaid(msg.sender, amount, owedFromBond);
+
+        _pay(amount);
     }
 
     /// @inheritdoc IModelpactRound
     function withdrawAfterDefault() external override nonReentrant {
-        _requirePhase(Phase.Aborted);
+        State memory s = _state;
+        _requirePhase(s, Phase.Aborted);
         Entry storage entry = _entries[msg.sender];
         if (!entry.joined) revert NotParticipant(msg.sender);
         if (entry.claimed) revert AlreadyClaimed(msg.sender);
 
         entry.claimed = true;
-        // joined >= 1 here: the caller joined.
-        uint256 compensation = coordinatorBond / _state.joined;
-        uint256 bond = _participantBond;
+        // joined >= quorum >= 1 in the Aborted phase.
+        uint256 compensation = _coordinatorBond() / s.joined;
+        uint256 bond = _participantBond();
 
         emit DefaultRefunded(msg.sender, bond, compensation);
 
-        (bool ok,) = payable(msg.sender).call{value: bond + compensation}("");
-        if (!ok) revert TransferFailed(msg.sender, bond + compensation);
+        _pay(bond + compensation);
+    }
+
+    /// @inheritdoc IModelpactRound
+    function withdrawAfterCancel() external override nonReentrant {
+        State memory s = _state;
+        _requirePhase(s, Phase.Cancelled);
+        Entry storage entry = _entries[msg.sender];
+        if (!entry.joined) revert NotParticipant(msg.sender);
+        if (entry.undelivered) revert ParticipantUndelivered(msg.sender);
+        if (entry.claimed) revert AlreadyClaimed(msg.sender);
+
+        entry.claimed = true;
+        uint256 bond = _participantBond();
+
+        emit CancelRefunded(msg.sender, bond);
+
+        _pay(bond);
     }
 
     /// @inheritdoc IModelpactRound
     function sweep() external override nonReentrant {
-        uint256 opensAt = _sweepOpensAt();
-        if (block.timestamp <= opensAt) revert SweepTooEarly(block.timestamp, opensAt + 1);
-        uint256 amount = address(this).balance;
+        State memory s = _state;
+        if (!s.unswept) revert AlreadySwept();
+        (bool open, uint256 amount, uint256 owedToParticipants, uint256 opensAt) = _sweepable(s);
+        if (!open) revert SweepTooEarly(block.timestamp, opensAt);
 
-        emit Swept(coordinator, amount);
+        _state.unswept = false;
 
-        (bool ok,) = payable(coordinator).call{value: amount}("");
-        if (!ok) revert TransferFailed(coordinator, amount);
+        emit Swept(_coordinator(), amount, owedToParticipants);
+
+        (bool ok,) = payable(_coordinator()).call{value: amount}("");
+        if (!ok) revert TransferFailed(_coordinator(), amount);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -336,8 +436,35 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     // ------------------------------------------------------------------------------------------
 
     /// @inheritdoc IModelpactRound
+    function coordinator() external view override returns (address) {
+        return _coordinator();
+    }
+
+    /// @inheritdoc IModelpactRound
+    function coordinatorBond() external view override returns (uint256) {
+        return _coordinatorBond();
+    }
+
+    /// @inheritdoc IModelpactRound
+    function coordinatorSecret() external view override returns (bytes32) {
+        return _coordinatorSecret;
+    }
+
+    /// @inheritdoc IModelpactRound
     function phase() public view override returns (Phase) {
         return _phase(_state);
+    }
+
+    /// @inheritdoc IModelpactRound
+    function deadlines() external view override returns (Deadlines memory d) {
+        State memory s = _state;
+        d.join = _joinDeadline();
+        d.post = _postDeadline();
+        if (s.posted) {
+            d.reveal = _revealDeadline(s);
+            d.delivery = _deliveryDeadline(s);
+            d.claim = _claimDeadline(s);
+        }
     }
 
     /// @inheritdoc IModelpactRound
@@ -354,31 +481,40 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
 
     /// @inheritdoc IModelpactRound
     function config() external view override returns (Config memory) {
-        return Config(
-            _state.capacity,
-            _participantBond,
-            _scenarioHash,
-            _testSetCommitment,
-            _coordinatorCommitment,
-            Deadlines(_joinDeadline, _postDeadline, _revealDeadline, _claimDeadline)
-        );
+        return Config({
+            capacity: _capacity(),
+            quorum: _quorum(),
+            participantBond: _participantBond(),
+            scenarioHash: _scenarioHash(),
+            testSetCommitment: _testSetCommitment(),
+            testRowCount: _testRowCount(),
+            coordinatorCommitment: _coordinatorCommitment(),
+            curveToleranceWad: _curveToleranceWad(),
+            shortfallWeiPerWad: _shortfallWeiPerWad(),
+            schedule: Schedule(_joinDeadline(), _postDeadline(), _revealWindow(), _deliveryWindow(), _claimWindow())
+        });
     }
 
     /// @inheritdoc IModelpactRound
-    function participant(address account) external view override returns (Participant memory p) {
-        Entry storage entry = _entries[account];
-        if (!entry.joined) revert NotParticipant(account);
-        p.index = entry.index;
-        p.optionId = entry.optionId;
-        p.revealed = entry.revealed;
-        p.claimed = entry.claimed;
-        if (entry.revealed) p.drawSeed = entry.commitmentOrSeed;
-        else p.commitment = entry.commitmentOrSeed;
+    function participant(address account) external view override returns (Participant memory) {
+        Entry memory e = _entries[account];
+        if (!e.joined) revert NotParticipant(account);
+        return Participant(e.index, e.optionId, e.revealed, e.claimed, e.undelivered, e.deliveryFailed, e.paidFromBond);
+    }
+
+    /// @inheritdoc IModelpactRound
+    function commitmentOf(bytes32 dataRoot) external view override returns (bytes32) {
+        return _commitments[dataRoot];
     }
 
     /// @inheritdoc IModelpactRound
     function joinedCount() external view override returns (uint256) {
         return _state.joined;
+    }
+
+    /// @inheritdoc IModelpactRound
+    function deliveredCount() external view override returns (uint256) {
+        return _state.delivered;
     }
 
     /// @inheritdoc IModelpactRound
@@ -398,45 +534,50 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IModelpactRound
-    function tierCount() external view override returns (uint256) {
-        return _state.tierCount;
-    }
-
-    /// @inheritdoc IModelpactRound
-    function tier(uint256 tierIndex) external view override returns (Tier memory) {
-        uint256 n = _state.tierCount;
-        if (tierIndex >= n) revert TierOutOfRange(tierIndex, n);
-        return Tier(_tierModelHash[tierIndex], uint64(_tierAccuracy(tierIndex)));
-    }
-
-    /// @inheritdoc IModelpactRound
-    function collectiveModel() external view override returns (Tier memory) {
-        return Tier(_collectiveModelHash, _state.collectiveAccuracyWad);
-    }
-
-    /// @inheritdoc IModelpactRound
-    function coordinatorSecret() external view override returns (bytes32) {
-        return _coordinatorSecret;
-    }
-
-    /// @inheritdoc IModelpactRound
     function slashShare() external view override returns (uint256) {
         return _slashShare(_state);
     }
 
     /// @inheritdoc IModelpactRound
-    function assignment(address account)
+    function tierCount() external view override returns (uint256) {
+        return _state.tierCount;
+    }
+
+    /// @inheritdoc IModelpactRound
+    function tier(uint256 tierIndex) external view override returns (PostedModel memory) {
+        uint256 n = _state.tierCount;
+        if (tierIndex >= n) revert TierOutOfRange(tierIndex, n);
+        return _postedModel(tierIndex + 1, _accuracyAt(tierIndex + 1));
+    }
+
+    /// @inheritdoc IModelpactRound
+    function collectiveModel() external view override returns (PostedModel memory) {
+        State memory s = _state;
+        if (!s.posted) return PostedModel(0, 0, 0);
+        return _postedModel(uint256(s.tierCount) + 1, _accuracyAt(0));
+    }
+
+    /// @inheritdoc IModelpactRound
+    function rungModel(uint256 rung) external view override returns (PostedModel memory) {
+        State memory s = _state;
+        if (!s.posted || rung == 0 || rung > uint256(s.tierCount) + 1) revert TierOutOfRange(rung, s.tierCount);
+        return _postedModel(rung, rung > s.tierCount ? _accuracyAt(0) : _accuracyAt(rung));
+    }
+
+    /// @inheritdoc IModelpactRound
+    function assignment(address account, bytes32 secret)
         external
         view
         override
         returns (uint256 rung, uint256 accuracyWad, uint256 targetAccuracyWad)
     {
         State memory s = _state;
-        if (!s.modelsPosted) revert WrongPhase(_phase(s), Phase.Reveal);
-        Entry storage entry = _entries[account];
+        if (!s.posted) revert WrongPhase(_phase(s), Phase.Reveal);
+        Entry memory entry = _entries[account];
         if (!entry.joined) revert NotParticipant(account);
-        if (!entry.revealed) revert NotRevealed(account);
-        return _assign(s, _options[entry.optionId].ratioWad, entry.commitmentOrSeed);
+        if (entry.undelivered) revert ParticipantUndelivered(account);
+        StoredOption storage o = _options[entry.optionId];
+        return _draw(s, o.targetWad, o.hiRung, _drawSeed(secret, entry.index));
     }
 
     /// @inheritdoc IModelpactRound
@@ -445,17 +586,398 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
         uint256 x0 = 0;
         uint256 y0 = 0;
         for (uint256 i = 0; i < n; ++i) {
-            CurveKnot memory k = _curve[i];
-            if (dataCount < k.dataCount) return RoundMath.interpolate(x0, y0, k.dataCount, k.accuracyWad, dataCount);
-            x0 = k.dataCount;
-            y0 = k.accuracyWad;
+            uint256 knot = _curve[i];
+            uint256 x1 = knot >> 64;
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint256 y1 = uint64(knot);
+            if (dataCount < x1) return RoundMath.interpolate(x0, y0, x1, y1, dataCount);
+            x0 = x1;
+            y0 = y1;
         }
         // Flat beyond the last knot; 0 without knots.
         return y0;
     }
 
+    /// @inheritdoc IModelpactRound
+    function shortfall() external view override returns (uint256 shortfallWad, uint256 allot) {
+        Outcome memory out = _outcome;
+        return (out.shortfallWad, out.allot);
+    }
+
+    /// @inheritdoc IModelpactRound
+    function entitlement(address account) external view override returns (uint256 owedFromBond, uint256 paid) {
+        State memory s = _state;
+        Entry memory entry = _entries[account];
+        if (!s.posted || !entry.joined) return (0, entry.paidFromBond);
+        return (_entitlement(s, entry), entry.paidFromBond);
+    }
+
+    /// @inheritdoc IModelpactRound
+    function owed(address account) external view override returns (uint256) {
+        State memory s = _state;
+        Entry memory entry = _entries[account];
+        if (!entry.joined) return 0;
+        Phase p = _phase(s);
+        uint256 b = _participantBond();
+        if (p == Phase.Join || p == Phase.Post) return b;
+        if (p == Phase.Aborted) return entry.claimed ? 0 : b + _coordinatorBond() / s.joined;
+        if (entry.undelivered) return 0;
+        if (p == Phase.Cancelled) {
+            return entry.claimed ? 0 : b;
+        }
+        uint256 fromBond = _entitlement(s, entry) - entry.paidFromBond;
+        // A revealer is owed its bond and its forfeit share as it stands (it only shrinks if more
+        // deliverers reveal); a deliverer that has not revealed, only its entitlement.
+        if (!entry.revealed || entry.claimed) return fromBond;
+        return fromBond + b + _slashShare(s);
+    }
+
+    /// @inheritdoc IModelpactRound
+    function liability() external view override returns (uint256) {
+        State memory s = _state;
+        return s.fraudProven ? _coordinatorBond() : _outcome.liability;
+    }
+
+    /// @inheritdoc IModelpactRound
+    function fraudProven() external view override returns (bool) {
+        return _state.fraudProven;
+    }
+
+    /// @inheritdoc IModelpactRound
+    function swept() external view override returns (bool) {
+        return !_state.unswept;
+    }
+
     // ------------------------------------------------------------------------------------------
-    // Internal
+    // Internal: configuration getters (the one place issue 17's clone arguments will change)
+    // ------------------------------------------------------------------------------------------
+
+    function _coordinator() internal view returns (address) {
+        return _COORDINATOR;
+    }
+
+    function _coordinatorBond() internal view returns (uint256) {
+        return _COORDINATOR_BOND;
+    }
+
+    function _participantBond() internal view returns (uint256) {
+        return _PARTICIPANT_BOND;
+    }
+
+    function _scenarioHash() internal view returns (bytes32) {
+        return _SCENARIO_HASH;
+    }
+
+    function _testSetCommitment() internal view returns (bytes32) {
+        return _TEST_SET_COMMITMENT;
+    }
+
+    function _coordinatorCommitment() internal view returns (bytes32) {
+        return _COORDINATOR_COMMITMENT;
+    }
+
+    function _shortfallWeiPerWad() internal view returns (uint256) {
+        return _SHORTFALL_WEI_PER_WAD;
+    }
+
+    function _testRowCount() internal view returns (uint64) {
+        return _TEST_ROW_COUNT;
+    }
+
+    function _curveToleranceWad() internal view returns (uint64) {
+        return _CURVE_TOLERANCE_WAD;
+    }
+
+    function _capacity() internal view returns (uint32) {
+        return _CAPACITY;
+    }
+
+    function _quorum() internal view returns (uint32) {
+        return _QUORUM;
+    }
+
+    function _joinDeadline() internal view returns (uint64) {
+        return _JOIN_DEADLINE;
+    }
+
+    function _postDeadline() internal view returns (uint64) {
+        return _POST_DEADLINE;
+    }
+
+    function _revealWindow() internal view returns (uint64) {
+        return _REVEAL_WINDOW;
+    }
+
+    function _deliveryWindow() internal view returns (uint64) {
+        return _DELIVERY_WINDOW;
+    }
+
+    function _claimWindow() internal view returns (uint64) {
+        return _CLAIM_WINDOW;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Internal: deployment checks
+    // ------------------------------------------------------------------------------------------
+
+    /// @dev Checks and stores the menu; returns its largest dataCount (the last: options are sorted).
+    function _storeMenu(Option[] memory menu_) internal returns (uint256 maxDataCount) {
+        uint256 optionCount_ = menu_.length;
+        if (optionCount_ == 0) revert EmptyMenu();
+        if (optionCount_ > MAX_OPTIONS) revert MenuTooLarge(optionCount_, MAX_OPTIONS);
+        for (uint256 i = 0; i < optionCount_; ++i) {
+            Option memory o = menu_[i];
+            if (o.dataCount == 0) revert ZeroDataCount(i);
+            if (o.ratioWad > _WAD) revert RatioAboveOne(i, o.ratioWad);
+            _checkPromise(i, o);
+            if (i > 0) {
+                Option memory p = menu_[i - 1];
+                if (p.dataCount > o.dataCount || (p.dataCount == o.dataCount && p.ratioWad > o.ratioWad)) {
+                    revert OptionsNotSorted(i);
+                }
+            }
+            _options.push(StoredOption(o.dataCount, o.ratioWad, 0, 0, 0, o.promisedValueWad, o.budgetValueWad));
+        }
+        return menu_[optionCount_ - 1].dataCount;
+    }
+
+    /// @dev t <= t_bar and ratio within one unit of floor(t * 1e18 / t_bar); t_bar = 0 only with t = 0
+    ///      and ratio = 0 (issue 11.4: what the wallet ranks by is what the contract pays).
+    function _checkPromise(uint256 i, Option memory o) internal pure {
+        uint256 t = o.promisedValueWad;
+        uint256 tBar = o.budgetValueWad;
+        bool ok = false;
+        if (tBar == 0) {
+            ok = t == 0 && o.ratioWad == 0;
+        } else if (t <= tBar) {
+            // t, t_bar < 2^128 and WAD < 2^60: the product fits a uint256.
+            uint256 exact = (t * _WAD) / tBar;
+            ok = o.ratioWad + 1 >= exact && o.ratioWad <= exact + 1;
+        }
+        if (!ok) revert PromiseInconsistent(i, t, tBar, o.ratioWad);
+    }
+
+    function _checkConfig(Config memory c, uint256 maxDataCount) internal view {
+        if (c.capacity == 0) revert ZeroCapacity();
+        if (c.capacity > MAX_CAPACITY) revert CapacityTooLarge(c.capacity, MAX_CAPACITY);
+        if (c.quorum == 0 || c.quorum > c.capacity) revert QuorumOutOfRange(c.quorum, c.capacity);
+        if (uint256(c.capacity) * maxDataCount > type(uint64).max) revert DataTotalOverflow(c.capacity, maxDataCount);
+        Schedule memory w = c.schedule;
+        if (!(block.timestamp < w.joinDeadline && w.joinDeadline < w.postDeadline)) {
+            revert ScheduleInconsistent(block.timestamp, w.joinDeadline, w.postDeadline);
+        }
+        if (w.revealWindow < MIN_WINDOW) revert WindowTooShort(Window.Reveal, w.revealWindow, MIN_WINDOW);
+        if (w.deliveryWindow < MIN_WINDOW) revert WindowTooShort(Window.Delivery, w.deliveryWindow, MIN_WINDOW);
+        if (w.claimWindow < MIN_WINDOW) revert WindowTooShort(Window.Claim, w.claimWindow, MIN_WINDOW);
+        if (c.testRowCount == 0 || c.testRowCount > _WAD) revert TestRowCountOutOfRange(c.testRowCount);
+        if (c.curveToleranceWad > _WAD) revert ToleranceOutOfRange(c.curveToleranceWad);
+        if (msg.value > type(uint96).max) revert BondTooLarge(msg.value, type(uint96).max);
+        if (c.participantBond > type(uint96).max) revert BondTooLarge(c.participantBond, type(uint96).max);
+    }
+
+    function _storeCurve(CurveKnot[] memory curve_) internal {
+        uint256 knotCount = curve_.length;
+        if (knotCount > MAX_KNOTS) revert CurveTooLong(knotCount, MAX_KNOTS);
+        for (uint256 i = 0; i < knotCount; ++i) {
+            CurveKnot memory k = curve_[i];
+            if (k.accuracyWad > _WAD || (i > 0 && curve_[i - 1].dataCount >= k.dataCount)) {
+                revert CurveNotAscending(i);
+            }
+            _curve.push((uint128(k.dataCount) << 64) | k.accuracyWad);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Internal: posting
+    // ------------------------------------------------------------------------------------------
+
+    /// @dev Budget check (tiers strictly ascending, non-zero, strictly below the collective model),
+    ///      exact-count accuracies, non-zero and pairwise distinct hashes; stores hashes, log roots
+    ///      and packed accuracies by rung, then each option's bracket.
+    function _storeModels(PostedModel calldata collective, PostedModel[] calldata tiers) internal {
+        uint256 n = tiers.length;
+        uint256 collectiveAccuracy = collective.accuracyWad;
+        _checkModel(n + 1, collective);
+
+        uint256[(MAX_TIERS + 4) / 4] memory words;
+        words[0] = collectiveAccuracy;
+        bytes32[] memory hashes = new bytes32[](n + 1);
+        hashes[n] = collective.modelHash;
+        // A 256-bit filter on each hash's low byte: only a filter hit pays the O(n) scan, so an
+        // honest post checks distinctness in O(n) (a coordinator crafting hits pays its own gas).
+        uint256 seen = 1 << uint8(uint256(collective.modelHash));
+        uint256 previous = 0;
+        for (uint256 i = 0; i < n; ++i) {
+            PostedModel calldata t = tiers[i];
+            uint256 rung = i + 1;
+            _checkModel(rung, t);
+            uint256 acc = t.accuracyWad;
+            if (acc >= collectiveAccuracy) revert TierAboveCollective(i, acc, collectiveAccuracy);
+            if (acc <= previous) revert TiersNotAscending(i);
+            previous = acc;
+            bytes32 h = t.modelHash;
+            uint256 bit = 1 << uint8(uint256(h));
+            if (seen & bit != 0) _checkDistinct(hashes, i, h);
+            seen |= bit;
+            hashes[i] = h;
+            _modelHashByRung[rung] = h;
+            _logRootByRung[rung] = t.logRoot;
+            words[rung >> 2] |= acc << ((rung & 3) * 64);
+        }
+        _modelHashByRung[n + 1] = collective.modelHash;
+        _logRootByRung[n + 1] = collective.logRoot;
+        for (uint256 w = 0; w <= n >> 2; ++w) {
+            _accuracyWords[w] = words[w];
+        }
+        _storeBrackets(collectiveAccuracy, n);
+    }
+
+    /// @dev `h` (tier i's hash) differs from the collective model's (last) and tiers 0..i-1.
+    function _checkDistinct(bytes32[] memory hashes, uint256 i, bytes32 h) internal pure {
+        if (h == hashes[hashes.length - 1]) revert DuplicateModelHash(i + 1, h);
+        for (uint256 j = 0; j < i; ++j) {
+            if (hashes[j] == h) revert DuplicateModelHash(i + 1, h);
+        }
+    }
+
+    /// @dev Each option's target (ratio x collective accuracy, floor) and the lowest rung at or
+    ///      above it (rung 0 for a zero target), so a claim never searches. O(options x log tiers)
+    ///      warm reads of the words just written.
+    function _storeBrackets(uint256 collectiveAccuracy, uint256 tierCount_) internal {
+        uint256 optionCount_ = _options.length;
+        for (uint256 i = 0; i < optionCount_; ++i) {
+            StoredOption storage o = _options[i];
+            uint256 targetAccuracy = RoundMath.target(o.ratioWad, collectiveAccuracy);
+            // target <= collective <= 1e18 < 2^64; the rung <= MAX_TIERS + 1 fits a uint8.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            o.targetWad = uint64(targetAccuracy);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            o.hiRung = uint8(_upperRung(targetAccuracy, tierCount_));
+        }
+    }
+
+    /// @dev A posted model: non-zero hash and log root, and an accuracy that is an exact count over
+    ///      the T test rows: with c = ceil(acc * T / 1e18), 1 <= c <= T and floor(c * 1e18 / T) == acc
+    ///      (the only count that can give acc, since T <= 1e18 makes the map injective).
+    function _checkModel(uint256 rung, PostedModel calldata m) internal view {
+        if (m.modelHash == 0 || m.logRoot == 0) revert ZeroCommitment();
+        uint256 rows = _testRowCount();
+        uint256 acc = m.accuracyWad;
+        // acc < 2^64 and rows <= 1e18: the product fits.
+        uint256 count = (acc * rows + _WAD - 1) / _WAD;
+        if (count == 0 || count > rows || RoundMath.accuracyOfCount(count, rows) != acc) {
+            revert AccuracyNotCount(rung, acc, rows);
+        }
+    }
+
+    /// @dev Flags each listed participant undelivered (strictly ascending joined addresses),
+    ///      subtracts them and their rows from `s.delivered` and `s.totalData` (memory), and
+    ///      returns how many were listed per option.
+    function _markUndelivered(State memory s, address[] calldata undelivered)
+        internal
+        returns (uint256[] memory byOption)
+    {
+        uint256 count = undelivered.length;
+        byOption = new uint256[](_options.length);
+        uint256 rows = 0;
+        address previous = address(0);
+        for (uint256 i = 0; i < count; ++i) {
+            address a = undelivered[i];
+            Entry storage entry = _entries[a];
+            if (a <= previous || !entry.joined) revert UndeliveredListInvalid(i, a);
+            previous = a;
+            entry.undelivered = true;
+            uint8 optionId = entry.optionId;
+            byOption[optionId] += 1;
+            rows += _options[optionId].dataCount;
+            emit Undelivered(a, entry.index);
+        }
+        // unchecked: the listed are distinct joined participants (strictly ascending), so
+        // count <= joined < 2^32 and rows <= totalData < 2^64 (the sum of every joiner's rows);
+        // the casts cannot truncate for the same reason.
+        unchecked {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            s.delivered = s.joined - uint32(count);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            s.totalData -= uint64(rows);
+        }
+    }
+
+    /// @dev Issue 13: the measured collective accuracy against the curve's prediction for the
+    ///      delivered rows; fixes the allot, each option's curve compensation and the liability.
+    ///      Returns whether there is a shortfall (then compensations are set).
+    function _checkCurve(State memory s, uint256 measured, uint256[] memory lostByOption) internal returns (bool) {
+        uint256 predicted = predictedAccuracy(s.totalData);
+        uint256 tolerance = _curveToleranceWad();
+        uint256 shortfallWad = RoundMath.shortfall(predicted, measured, tolerance);
+        uint256 allot = RoundMath.allot(_coordinatorBond(), s.delivered);
+        uint256 total = 0;
+        if (shortfallWad > 0) {
+            uint256 optionCount_ = _options.length;
+            for (uint256 i = 0; i < optionCount_; ++i) {
+                StoredOption storage o = _options[i];
+                uint256 deliverers = o.joinCount - lostByOption[i];
+                if (deliverers == 0) continue;
+                uint256 comp = RoundMath.curveCompensation(o.ratioWad, shortfallWad, _shortfallWeiPerWad(), allot);
+                if (comp > 0) {
+                    _compensation[i] = comp;
+                    total += deliverers * comp;
+                }
+            }
+        }
+        // allot and total <= coordinator bond < 2^96 (at most one allot per deliverer);
+        // shortfall <= predicted <= 1e18 < 2^64.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _outcome = Outcome(uint96(allot), uint96(total), uint64(shortfallWad));
+
+        emit CurveChecked(s.totalData, predicted, measured, tolerance, shortfallWad, allot, total);
+        return shortfallWad > 0;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Internal: hooks for challenges (issue 14) and delivery disputes (issue 15)
+    // ------------------------------------------------------------------------------------------
+
+    /// @dev Records a proven fraud and pays the challenger (msg.sender) the fraud reward. Every
+    ///      deliverer's entitlement becomes its allot; the sweep then pays nothing. The caller has
+    ///      verified the proof, checked the challenge window and is `nonReentrant`.
+    function _proveFraud(FraudKind kind, uint256 rung, uint256 row) internal {
+        _state.fraudProven = true;
+        uint256 reward = RoundMath.fraudReward(_coordinatorBond());
+
+        emit FraudProven(kind, rung, row, msg.sender, reward);
+
+        _pay(reward);
+    }
+
+    /// @dev Records a failed delivery to the caller (a revealed deliverer) and tops its payments
+    ///      from the coordinator's bond up to its allot at once. The caller's function has verified
+    ///      the proof and the window, that the delivery did not fail before, and is `nonReentrant`.
+    function _failDelivery(DeliveryFailure reason) internal {
+        Entry memory entry = _entries[msg.sender];
+        Outcome memory out = _outcome;
+        State memory s = _state;
+        if (!s.fraudProven) {
+            uint256 comp = _compensationOf(s, entry.optionId);
+            // unchecked: comp <= allot, and the liability counts at most one allot per deliverer,
+            // so liability + (allot - comp) <= delivered * allot <= coordinator bond < 2^96.
+            unchecked {
+                // forge-lint: disable-next-line(unsafe-typecast)
+                _outcome.liability = out.liability + out.allot - uint96(comp);
+            }
+        }
+        uint256 amount = out.allot - entry.paidFromBond;
+        Entry storage stored = _entries[msg.sender];
+        stored.deliveryFailed = true;
+        stored.paidFromBond = out.allot;
+
+        emit DeliveryFailed(msg.sender, reason, out.allot);
+
+        _pay(amount);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Internal: rules
     // ------------------------------------------------------------------------------------------
 
     /// @dev The packed state, for derived contracts (test harnesses).
@@ -464,86 +986,173 @@ contract ModelpactRound is IModelpactRound, ReentrancyGuardTransient {
     }
 
     function _checkCoordinator() internal view {
-        if (msg.sender != coordinator) revert NotCoordinator(msg.sender);
+        if (msg.sender != _coordinator()) revert NotCoordinator(msg.sender);
     }
 
-    function _requirePhase(Phase required) internal view {
-        Phase current = _phase(_state);
+    function _requirePhase(State memory s, Phase required) internal view {
+        Phase current = _phase(s);
         if (current != required) revert WrongPhase(current, required);
     }
 
+    /// @dev Claims open after the Reveal phase and never close.
+    function _requireClaimable(State memory s) internal view {
+        Phase current = _phase(s);
+        if (current != Phase.Claim && current != Phase.Closed) revert WrongPhase(current, Phase.Claim);
+    }
+
     function _phase(State memory s) internal view returns (Phase) {
-        if (!s.modelsPosted) {
-            if (block.timestamp <= _joinDeadline && s.joined < s.capacity) return Phase.Join;
-            if (block.timestamp <= _postDeadline) return Phase.Post;
-            // Refunds after a default close with the claim window; then only the sweep is left.
-            return block.timestamp <= _claimDeadline ? Phase.Aborted : Phase.Closed;
+        if (s.cancelled) return Phase.Cancelled;
+        if (!s.posted) {
+            if (block.timestamp <= _joinDeadline() && s.joined < _capacity()) return Phase.Join;
+            if (s.joined < _quorum()) return Phase.Cancelled;
+            return block.timestamp <= _postDeadline() ? Phase.Post : Phase.Aborted;
         }
-        if (block.timestamp <= _revealDeadline && s.revealed < s.joined) return Phase.Reveal;
-        if (block.timestamp <= _claimDeadline) return Phase.Claim;
-        return Phase.Closed;
+        if (block.timestamp <= _revealDeadline(s) && s.revealed < s.delivered) return Phase.Reveal;
+        return block.timestamp <= _claimDeadline(s) ? Phase.Claim : Phase.Closed;
     }
 
-    /// @dev Last second at which sweeping is still closed: the claim deadline, or the join deadline
-    ///      when nobody joined (then nobody is owed anything once joining is over).
-    function _sweepOpensAt() internal view returns (uint256) {
-        return _state.joined == 0 ? _joinDeadline : _claimDeadline;
+    function _revealDeadline(State memory s) internal view returns (uint256) {
+        return uint256(s.postedAt) + _revealWindow();
     }
 
-    /// @dev Equal share of the forfeited bonds of non-revealers for each revealer (floor; the dust
-    ///      is swept to the coordinator). Zero when nobody revealed.
+    function _deliveryDeadline(State memory s) internal view returns (uint256) {
+        return _revealDeadline(s) + _deliveryWindow();
+    }
+
+    function _claimDeadline(State memory s) internal view returns (uint256) {
+        return _deliveryDeadline(s) + _claimWindow();
+    }
+
+    /// @dev Whether the sweep is open, what it pays the coordinator, what of the coordinator's bond
+    ///      stays owed to participants, and when it opens (if closed). Nothing a participant is or
+    ///      may become owed is ever part of `amount`: participants' bonds never are, and of the
+    ///      coordinator's bond only what no participant can claim any more.
+    function _sweepable(State memory s)
+        internal
+        view
+        returns (bool open, uint256 amount, uint256 owedToParticipants, uint256 opensAt)
+    {
+        Phase p = _phase(s);
+        uint256 bond = _coordinatorBond();
+        if (p == Phase.Cancelled) return (true, bond, 0, 0);
+        if (p == Phase.Aborted) {
+            // Every joiner is owed floor(B / J): J * floor(B / J) = B - B % J; the rounding dust
+            // (B % J) is the coordinator's.
+            owedToParticipants = bond - (bond % s.joined);
+            return (true, bond - owedToParticipants, owedToParticipants, 0);
+        }
+        if (p == Phase.Closed) {
+            owedToParticipants = s.fraudProven ? bond : _outcome.liability;
+            return (true, bond - owedToParticipants, owedToParticipants, 0);
+        }
+        if (s.posted) return (false, 0, 0, _claimDeadline(s) + 1);
+        // Before the post: too few joiners cancel the round when joining closes, a default opens
+        // the sweep after the post deadline (a cancel by the coordinator opens it at once).
+        return (false, 0, 0, uint256(s.joined < _quorum() ? _joinDeadline() : _postDeadline()) + 1);
+    }
+
+    /// @dev Each revealer's share of the bonds of deliverers that did not reveal (floor; 0 when
+    ///      nobody revealed). Undelivered participants' bonds are burned, never shared: the
+    ///      coordinator decides who is undelivered and may hold participant accounts.
     function _slashShare(State memory s) internal view returns (uint256) {
-        if (s.revealed == 0) return 0;
-        // unchecked: revealed <= joined.
-        unchecked {
-            return (uint256(s.joined - s.revealed) * _participantBond) / s.revealed;
-        }
+        return RoundMath.share(s.delivered - s.revealed, _participantBond(), s.revealed);
     }
 
-    function _tierAccuracy(uint256 i) internal view returns (uint256) {
+    /// @dev Participant #index's draw seed (see the header).
+    function _drawSeed(bytes32 secret, uint256 index) internal view returns (bytes32) {
+        return keccak256(abi.encode(_coordinatorSecret, secret, address(this), index));
+    }
+
+    /// @dev The commitment stored under `dataRoot` must open to (secret, P, msg.sender, round, chain).
+    function _checkCommitment(bytes32 dataRoot, bytes32 secret, uint256 keyX, uint256 keyY) internal view {
+        bytes32 committed = _commitments[dataRoot];
+        bytes32 computed = keccak256(abi.encode(secret, keyX, keyY, msg.sender, address(this), block.chainid));
+        if (computed != committed) revert RevealMismatch(msg.sender, committed, computed);
+    }
+
+    /// @dev What `entry` is owed out of the coordinator's bond in total (0 before the post).
+    function _entitlement(State memory s, Entry memory entry) internal view returns (uint256) {
+        if (entry.undelivered) return 0;
+        if (s.fraudProven || entry.deliveryFailed) return _outcome.allot;
+        return _compensationOf(s, entry.optionId);
+    }
+
+    /// @dev An option's curve compensation per deliverer (read only when there is a shortfall).
+    function _compensationOf(State memory s, uint256 optionId) internal view returns (uint256) {
+        return s.hasShortfall ? _compensation[optionId] : 0;
+    }
+
+    /// @dev Sends `amount` to the caller (its own claim, refund or compensation).
+    function _pay(uint256 amount) internal {
+        (bool ok,) = payable(msg.sender).call{value: amount}("");
+        if (!ok) revert TransferFailed(msg.sender, amount);
+    }
+
+    /// @dev Accuracy at packed position `p` (0 = collective model, i = rung i).
+    function _accuracyAt(uint256 p) internal view returns (uint256) {
         // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(_tierAccuracyWords[i >> 2] >> ((i & 3) * 64));
+        return uint64(_accuracyWords[p >> 2] >> ((p & 3) * 64));
+    }
+
+    function _postedModel(uint256 rung, uint256 accuracy) internal view returns (PostedModel memory) {
+        // accuracy <= 1e18 fits uint64.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return PostedModel(_modelHashByRung[rung], uint64(accuracy), _logRootByRung[rung]);
     }
 
     /// @dev Rung 0 = no model (accuracy 0), rungs 1..L = tiers, rung L+1 = the collective model.
-    ///      Finds the lowest rung `hi` with accuracy >= target; lo = hi - 1; draws between them.
+    ///      The lowest rung whose accuracy is >= target: rung 0 for a zero target, else a tier or
+    ///      the collective model (target <= collective). Binary search (rungs ascend strictly), at
+    ///      most 6 probes.
+    function _upperRung(uint256 targetAccuracy, uint256 tierCount_) internal view returns (uint256) {
+        uint256 first = 0;
+        uint256 end = tierCount_ + 1;
+        while (first < end) {
+            uint256 mid;
+            // unchecked: first < end <= MAX_TIERS + 1, the sum cannot overflow.
+            unchecked {
+                mid = (first + end) >> 1;
+            }
+            // Rung 0's accuracy is 0; positions 1..L hold the tiers.
+            uint256 acc = mid > 0 ? _accuracyAt(mid) : 0;
+            if (acc >= targetAccuracy) end = mid;
+            else first = mid + 1;
+        }
+        return first;
+    }
+
+    /// @dev The draw between `hiRung` and the rung below it for `targetAccuracy` (see the header);
+    ///      hiRung 0 (a zero target) is no model.
+    function _draw(State memory s, uint256 targetAccuracy, uint256 hiRung, bytes32 seed)
+        internal
+        view
+        returns (uint256 rung, uint256 accuracy, uint256 target_)
+    {
+        if (hiRung == 0) return (0, 0, 0);
+        uint256 hiAccuracy = hiRung > s.tierCount ? _accuracyAt(0) : _accuracyAt(hiRung);
+        uint256 lo;
+        // unchecked: hiRung >= 1.
+        unchecked {
+            lo = hiRung - 1;
+        }
+        uint256 loAccuracy = lo > 0 ? _accuracyAt(lo) : 0;
+        if (RoundMath.drawsHigh(seed, loAccuracy, hiAccuracy, targetAccuracy)) {
+            return (hiRung, hiAccuracy, targetAccuracy);
+        }
+        return (lo, loAccuracy, targetAccuracy);
+    }
+
+    /// @dev The assignment for any ratio (the option's bracket computed on the spot).
     function _assign(State memory s, uint256 ratioWad, bytes32 seed)
         internal
         view
         returns (uint256 rung, uint256 accuracy, uint256 targetAccuracy)
     {
-        targetAccuracy = RoundMath.target(ratioWad, s.collectiveAccuracyWad);
-        if (targetAccuracy == 0) return (0, 0, 0);
-        // Binary search for the first tier at or above the target (tiers ascend strictly): at most
-        // 6 probes touching at most 4 packed slots, so a claim stays O(log tiers) in storage reads.
-        uint256 first = 0;
-        uint256 end = s.tierCount;
-        while (first < end) {
-            uint256 mid;
-            // unchecked: first < end <= MAX_TIERS = 32, the sum cannot overflow.
-            unchecked {
-                mid = (first + end) >> 1;
-            }
-            if (_tierAccuracy(mid) >= targetAccuracy) end = mid;
-            else first = mid + 1;
-        }
-        // Rung first + 1 is the tier found (or the collective model when first == tierCount).
-        uint256 hi = first + 1;
-        uint256 hiAccuracy = first < s.tierCount ? _tierAccuracy(first) : s.collectiveAccuracyWad;
-        uint256 loAccuracy = first == 0 ? 0 : _tierAccuracy(first - 1);
-        if (RoundMath.drawsHigh(seed, loAccuracy, hiAccuracy, targetAccuracy)) return (hi, hiAccuracy, targetAccuracy);
-        // unchecked: hi >= 1 (rung 0 has accuracy 0 < target, so hi is never rung 0).
-        unchecked {
-            return (hi - 1, loAccuracy, targetAccuracy);
-        }
+        targetAccuracy = RoundMath.target(ratioWad, _accuracyAt(0));
+        return _draw(s, targetAccuracy, _upperRung(targetAccuracy, s.tierCount), seed);
     }
 
-    function _rungModelHash(State memory s, uint256 rung) internal view returns (bytes32) {
-        if (rung == 0) return bytes32(0);
-        if (rung > s.tierCount) return _collectiveModelHash;
-        // unchecked: 1 <= rung <= tierCount.
-        unchecked {
-            return _tierModelHash[rung - 1];
-        }
+    function _rungModelHash(uint256 rung) internal view returns (bytes32) {
+        return _modelHashByRung[rung];
     }
 }

@@ -5,7 +5,8 @@ import {Test} from "forge-std/Test.sol";
 import {ModelpactRound} from "../src/ModelpactRound.sol";
 import {IModelpactRound} from "../src/interfaces/IModelpactRound.sol";
 
-/// @dev Exposes internal assignment for golden-vector and property tests.
+/// @dev Exposes internal assignment and the stage-2 hooks (fraud, failed delivery) so the money
+///      rules they feed are tested before the challenge and dispute entry points exist.
 contract RoundHarness is ModelpactRound {
     constructor(Option[] memory menu_, Config memory config_, CurveKnot[] memory curve_)
         payable
@@ -15,23 +16,35 @@ contract RoundHarness is ModelpactRound {
     function exposedAssign(uint256 ratioWad, bytes32 seed) external view returns (uint256, uint256, uint256) {
         return _assign(_stateView(), ratioWad, seed);
     }
+
+    function exposedProveFraud(FraudKind kind, uint256 rung, uint256 row) external nonReentrant {
+        _proveFraud(kind, rung, row);
+    }
+
+    function exposedFailDelivery(DeliveryFailure reason) external nonReentrant {
+        _failDelivery(reason);
+    }
 }
 
-/// @dev Shared fixtures: a three-option menu, a curve, deadlines, funded actors and helpers that
+/// @dev Shared fixtures: a three-option menu, a curve, a schedule, funded actors and helpers that
 ///      drive a round through its phases with commitments built exactly as `modelpact.encoding`.
 abstract contract RoundFixture is Test {
     uint256 internal constant WAD = 1e18;
     uint256 internal constant BOND = 0.1 ether;
     uint256 internal constant COORD_BOND = 1 ether;
+    uint64 internal constant TEST_ROWS = 1000;
+    uint64 internal constant TOLERANCE = 2e16; // 0.02
+    uint256 internal constant RHO = 1e16; // wei per 1.0 of ratio-weighted shortfall
+    uint64 internal constant WINDOW = 1 days;
     bytes32 internal constant SCENARIO = keccak256("scenario");
     bytes32 internal constant TEST_SET = keccak256("test-set");
     bytes32 internal constant COORD_SECRET = keccak256("coordinator-secret");
+    /// @dev Order of the alt_bn128 group (keys are scalars below it).
+    uint256 internal constant BN128_N = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
     address internal coordinatorAddr = makeAddr("coordinator");
     uint64 internal joinAt;
     uint64 internal postAt;
-    uint64 internal revealAt;
-    uint64 internal claimAt;
 
     RoundHarness internal round;
 
@@ -39,8 +52,6 @@ abstract contract RoundFixture is Test {
         vm.warp(1_700_000_000);
         joinAt = uint64(block.timestamp + 1 days);
         postAt = joinAt + 1 days;
-        revealAt = postAt + 1 days;
-        claimAt = revealAt + 1 days;
         vm.deal(coordinatorAddr, 100 ether);
         round = _deploy(_menu(), _config(5), _curve());
     }
@@ -49,19 +60,27 @@ abstract contract RoundFixture is Test {
 
     function _menu() internal pure returns (IModelpactRound.Option[] memory menu) {
         menu = new IModelpactRound.Option[](3);
-        menu[0] = IModelpactRound.Option(100, 3e17, 20e18, 60e18);
-        menu[1] = IModelpactRound.Option(200, 6e17, 45e18, 75e18);
+        menu[0] = IModelpactRound.Option(100, 25e16, 20e18, 80e18);
+        menu[1] = IModelpactRound.Option(200, 6e17, 48e18, 80e18);
         menu[2] = IModelpactRound.Option(400, 1e18, 80e18, 80e18);
     }
 
     function _config(uint32 capacity) internal view returns (IModelpactRound.Config memory) {
+        return _configQ(capacity, 1);
+    }
+
+    function _configQ(uint32 capacity, uint32 quorum) internal view returns (IModelpactRound.Config memory) {
         return IModelpactRound.Config({
             capacity: capacity,
+            quorum: quorum,
             participantBond: BOND,
             scenarioHash: SCENARIO,
             testSetCommitment: TEST_SET,
+            testRowCount: TEST_ROWS,
             coordinatorCommitment: _coordCommitment(COORD_SECRET, coordinatorAddr),
-            deadlines: IModelpactRound.Deadlines(joinAt, postAt, revealAt, claimAt)
+            curveToleranceWad: TOLERANCE,
+            shortfallWeiPerWad: RHO,
+            schedule: IModelpactRound.Schedule(joinAt, postAt, WINDOW, WINDOW, WINDOW)
         });
     }
 
@@ -71,10 +90,21 @@ abstract contract RoundFixture is Test {
         curve[1] = IModelpactRound.CurveKnot(1000, 8e17);
     }
 
-    function _tiers() internal pure returns (IModelpactRound.Tier[] memory tiers) {
-        tiers = new IModelpactRound.Tier[](2);
-        tiers[0] = IModelpactRound.Tier(keccak256("tier-1"), 2e17);
-        tiers[1] = IModelpactRound.Tier(keccak256("tier-2"), 5e17);
+    /// @dev A posted model scoring `count` of the TEST_ROWS rows.
+    function _model(string memory label, uint64 count) internal pure returns (IModelpactRound.PostedModel memory) {
+        return IModelpactRound.PostedModel(
+            keccak256(bytes(label)), uint64(uint256(count) * WAD / TEST_ROWS), keccak256(abi.encode("log", label))
+        );
+    }
+
+    function _collective() internal pure returns (IModelpactRound.PostedModel memory) {
+        return _model("collective", 900);
+    }
+
+    function _tiers() internal pure returns (IModelpactRound.PostedModel[] memory tiers) {
+        tiers = new IModelpactRound.PostedModel[](2);
+        tiers[0] = _model("tier-1", 200);
+        tiers[1] = _model("tier-2", 500);
     }
 
     function _deploy(
@@ -96,8 +126,31 @@ abstract contract RoundFixture is Test {
         return keccak256(abi.encode("participant-secret", who));
     }
 
+    /// @dev Delivery keys of the actors, computed once in `_actor` (a precompile call made while a
+    ///      `vm.prank` or `vm.expectRevert` is pending would consume it).
+    mapping(address => uint256[2]) internal _keys;
+
+    /// @dev `who`'s delivery public key sk * G (ecMul precompile), sk derived from its address.
+    function _computeKey(address who) internal view returns (uint256 x, uint256 y) {
+        uint256 sk = uint256(keccak256(abi.encode("delivery-key", who))) % BN128_N;
+        (bool ok, bytes memory out) = address(7).staticcall(abi.encode(uint256(1), uint256(2), sk));
+        require(ok, "ecMul");
+        (x, y) = abi.decode(out, (uint256, uint256));
+    }
+
+    function _key(address who) internal view returns (uint256 x, uint256 y) {
+        uint256[2] memory k = _keys[who];
+        require(k[0] != 0, "key: create the address with _actor");
+        return (k[0], k[1]);
+    }
+
+    function _commitmentFor(RoundHarness r, address who) internal view returns (bytes32) {
+        (uint256 x, uint256 y) = _key(who);
+        return keccak256(abi.encode(_secret(who), x, y, who, address(r), block.chainid));
+    }
+
     function _commitment(address who) internal view returns (bytes32) {
-        return keccak256(abi.encode(_secret(who), who, address(round), block.chainid));
+        return _commitmentFor(round, who);
     }
 
     function _dataRoot(address who) internal pure returns (bytes32) {
@@ -109,6 +162,8 @@ abstract contract RoundFixture is Test {
     function _actor(uint256 i) internal returns (address a) {
         a = makeAddr(string.concat("participant-", vm.toString(i)));
         vm.deal(a, 10 ether);
+        (uint256 x, uint256 y) = _computeKey(a);
+        _keys[a] = [x, y];
     }
 
     function _join(address who, uint8 optionId) internal {
@@ -134,9 +189,13 @@ abstract contract RoundFixture is Test {
         round.revealCoordinator(COORD_SECRET);
     }
 
-    function _post() internal {
+    function _postWith(IModelpactRound.PostedModel memory collective, address[] memory undelivered) internal {
         vm.prank(coordinatorAddr);
-        round.postModels(keccak256("collective"), 9e17, _tiers());
+        round.postModels(collective, _tiers(), undelivered);
+    }
+
+    function _post() internal {
+        _postWith(_collective(), new address[](0));
     }
 
     /// @dev Join `n`, close joining, coordinator reveals and posts: the round is in Reveal.
@@ -148,7 +207,49 @@ abstract contract RoundFixture is Test {
     }
 
     function _reveal(address who) internal {
+        (uint256 x, uint256 y) = _key(who);
         vm.prank(who);
-        round.reveal(_secret(who));
+        round.reveal(_dataRoot(who), _secret(who), x, y);
+    }
+
+    function _claim(address who) internal {
+        (uint256 x, uint256 y) = _key(who);
+        vm.prank(who);
+        round.claim(_dataRoot(who), _secret(who), x, y);
+    }
+
+    /// @dev `addrs` sorted ascending (for the undelivered list).
+    function _sorted(address[] memory addrs) internal pure returns (address[] memory) {
+        for (uint256 i = 1; i < addrs.length; ++i) {
+            for (uint256 j = i; j > 0 && addrs[j - 1] > addrs[j]; --j) {
+                (addrs[j - 1], addrs[j]) = (addrs[j], addrs[j - 1]);
+            }
+        }
+        return addrs;
+    }
+
+    function _one(address a) internal pure returns (address[] memory list) {
+        list = new address[](1);
+        list[0] = a;
+    }
+
+    function _revealDeadline() internal view returns (uint256) {
+        return round.deadlines().reveal;
+    }
+
+    function _claimDeadline() internal view returns (uint256) {
+        return round.deadlines().claim;
+    }
+
+    function _wrongPhase(IModelpactRound.Phase current, IModelpactRound.Phase required)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        return abi.encodeWithSelector(IModelpactRound.WrongPhase.selector, current, required);
+    }
+
+    function _phaseIs(IModelpactRound.Phase p) internal view {
+        assertEq(uint8(round.phase()), uint8(p), "phase");
     }
 }

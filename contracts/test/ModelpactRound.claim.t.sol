@@ -6,48 +6,50 @@ import {RoundMath} from "../src/libraries/RoundMath.sol";
 import {RoundFixture} from "./ModelpactRound.base.t.sol";
 import {ModelpactRound as ModelpactRoundForTest} from "../src/ModelpactRound.sol";
 
-/// @dev Refuses ETH: for TransferFailed paths.
-contract Rejecter {
-    function join(IModelpactRound r, uint64 rows, bytes32 root, bytes32 commitment) external payable {
-        r.join{value: msg.value}(0, root, rows, commitment);
-    }
-
-    function reveal(IModelpactRound r, bytes32 secret) external {
-        r.reveal(secret);
-    }
-
-    function claim(IModelpactRound r) external {
-        r.claim();
-    }
-}
-
-/// @dev Tries to claim again from inside the ETH transfer.
-contract Reenterer {
+/// @dev A participant contract: joins, reveals and claims with a fixed secret and key; refuses ETH
+///      unless `accepts`, and can try to re-enter `claim` and `withdrawCompensation` from `receive`.
+contract ContractParticipant {
     IModelpactRound internal target;
+    bytes32 internal secret;
+    uint256 internal keyX = 1;
+    uint256 internal keyY = 2;
+    bool public accepts;
+    bool public reenter;
     bool internal attacked;
-    bytes internal caught;
+    bytes public caught;
 
-    function join(IModelpactRound r, bytes32 commitment) external payable {
+    constructor(IModelpactRound r, bytes32 secret_, bool accepts_, bool reenter_) {
         target = r;
-        r.join{value: msg.value}(0, keccak256("root"), 100, commitment);
+        secret = secret_;
+        accepts = accepts_;
+        reenter = reenter_;
     }
 
-    function reveal(bytes32 secret) external {
-        target.reveal(secret);
+    function commitment() public view returns (bytes32) {
+        return keccak256(abi.encode(secret, keyX, keyY, address(this), address(target), block.chainid));
+    }
+
+    function root() public view returns (bytes32) {
+        return keccak256(abi.encode("root", address(this)));
+    }
+
+    function join() external payable {
+        target.join{value: msg.value}(0, root(), 100, commitment());
+    }
+
+    function reveal() external {
+        target.reveal(root(), secret, keyX, keyY);
     }
 
     function claim() external {
-        target.claim();
-    }
-
-    function lastError() external view returns (bytes memory) {
-        return caught;
+        target.claim(root(), secret, keyX, keyY);
     }
 
     receive() external payable {
-        if (attacked) return;
+        if (!accepts) revert("no ETH");
+        if (!reenter || attacked) return;
         attacked = true;
-        try target.claim() {}
+        try target.claim(root(), secret, keyX, keyY) {}
         catch (bytes memory err) {
             caught = err;
         }
@@ -64,10 +66,10 @@ contract ModelpactRoundClaimTest is RoundFixture {
         uint256 accuracyWad,
         bytes32 modelHash,
         uint256 bondRefund,
-        uint256 slashShare
+        uint256 slashShare,
+        uint256 compensation
     );
     event DefaultRefunded(address indexed participant, uint256 bond, uint256 compensation);
-    event Swept(address indexed to, uint256 amount);
 
     address[] internal actors;
 
@@ -76,7 +78,7 @@ contract ModelpactRoundClaimTest is RoundFixture {
         for (uint256 i = 0; i < revealers; ++i) {
             _reveal(actors[i]);
         }
-        vm.warp(revealAt + 1);
+        vm.warp(_revealDeadline() + 1);
     }
 
     function test_claim_paysBondPlusSlashShareAndRecordsRung() public {
@@ -84,102 +86,118 @@ contract ModelpactRoundClaimTest is RoundFixture {
         uint256 share = (2 * BOND) / 3;
         assertEq(round.slashShare(), share);
         address a = actors[1]; // option 1: ratio 0.6 -> target 0.54, between tiers 0.5 and 0.9
-        (uint256 rung, uint256 acc, uint256 target) = round.assignment(a);
+        (uint256 rung, uint256 acc, uint256 target) = round.assignment(a, _secret(a));
         assertEq(target, 54e16);
         bytes32 hash = rung == 2 ? keccak256("tier-2") : keccak256("collective");
         uint256 before = a.balance;
+        assertEq(round.owed(a), BOND + share);
         vm.expectEmit(true, true, false, true, address(round));
-        emit Claimed(a, 1, 1, target, rung, acc, hash, BOND, share);
-        vm.prank(a);
-        round.claim();
+        emit Claimed(a, 1, 1, target, rung, acc, hash, BOND, share, 0);
+        _claim(a);
         assertEq(a.balance, before + BOND + share);
         assertTrue(round.participant(a).claimed);
+        assertEq(round.owed(a), 0);
     }
 
     function test_claim_fullRatioGetsTheCollectiveModel() public {
         _toClaimWithRevealers(3, 3);
-        (uint256 rung, uint256 acc, uint256 target) = round.assignment(actors[2]); // ratio 1
+        (uint256 rung, uint256 acc, uint256 target) = round.assignment(actors[2], _secret(actors[2])); // ratio 1
         assertEq(rung, 3);
         assertEq(acc, 9e17);
         assertEq(target, 9e17);
     }
 
-    function test_claim_revertsBeforeClaimPhase() public {
+    function test_claim_opensOnceEveryDelivererRevealed() public {
         actors = _toReveal(2);
         _reveal(actors[0]);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Reveal, IModelpactRound.Phase.Claim
-            )
-        );
-        vm.prank(actors[0]);
-        round.claim();
+        vm.expectRevert(_wrongPhase(IModelpactRound.Phase.Reveal, IModelpactRound.Phase.Claim));
+        _claim(actors[0]);
+        _reveal(actors[1]);
+        _claim(actors[0]); // before the reveal deadline: everyone revealed
     }
 
-    function test_claim_revertsAfterClaimDeadline() public {
-        _toClaimWithRevealers(2, 2);
-        vm.warp(claimAt + 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Closed, IModelpactRound.Phase.Claim
-            )
-        );
-        vm.prank(actors[0]);
-        round.claim();
+    /// Claims have no deadline: a late claimer gets its bond and share after the claim deadline.
+    function test_claim_lateClaimerAfterTheClaimDeadlineStillGetsBondAndShare() public {
+        _toClaimWithRevealers(4, 2);
+        vm.warp(_claimDeadline() + 365 days);
+        _phaseIs(IModelpactRound.Phase.Closed);
+        round.sweep(); // the coordinator's sweep happens first and takes nothing owed
+        uint256 before = actors[0].balance;
+        _claim(actors[0]);
+        assertEq(actors[0].balance, before + BOND + BOND, "bond + share of two forfeited bonds among two");
+        _claim(actors[1]);
+        assertEq(address(round).balance, 0, "nothing left but what was owed");
     }
 
     function test_claim_revertsForNonParticipant() public {
         _toClaimWithRevealers(2, 2);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.NotParticipant.selector, address(this)));
-        round.claim();
+        round.claim(bytes32(0), bytes32(0), 0, 0);
     }
 
     function test_claim_revertsForNonRevealer() public {
         _toClaimWithRevealers(2, 1);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.NotRevealed.selector, actors[1]));
-        vm.prank(actors[1]);
-        round.claim();
+        _claim(actors[1]);
     }
 
     function test_claim_revertsTwice() public {
         _toClaimWithRevealers(2, 2);
-        vm.prank(actors[0]);
-        round.claim();
+        _claim(actors[0]);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AlreadyClaimed.selector, actors[0]));
-        vm.prank(actors[0]);
-        round.claim();
+        _claim(actors[0]);
+    }
+
+    /// The secret decides the rung, so a claim must present the committed one: a revealed
+    /// participant cannot shop for a better rung with another secret.
+    function test_claim_revertsOnAnotherSecret() public {
+        _toClaimWithRevealers(2, 2);
+        address a = actors[0];
+        (uint256 x, uint256 y) = _key(a);
+        vm.expectPartialRevert(IModelpactRound.RevealMismatch.selector);
+        vm.prank(a);
+        round.claim(_dataRoot(a), keccak256("better"), x, y);
+    }
+
+    /// Issue 11.6: a revealed copier cannot claim with the victim's root and published secret.
+    function test_claim_anotherParticipantsRootCannotBeUsed() public {
+        _toClaimWithRevealers(2, 2);
+        (uint256 x, uint256 y) = _key(actors[0]);
+        vm.expectPartialRevert(IModelpactRound.RevealMismatch.selector);
+        vm.prank(actors[1]);
+        round.claim(_dataRoot(actors[0]), _secret(actors[0]), x, y);
     }
 
     function test_claim_revertsWhenReceiverRejectsEth() public {
-        Rejecter rej = new Rejecter();
-        bytes32 secret = keccak256("rej");
-        bytes32 commitment = keccak256(abi.encode(secret, address(rej), address(round), block.chainid));
-        rej.join{value: BOND}(round, 100, keccak256("root"), commitment);
+        ContractParticipant rej = new ContractParticipant(round, keccak256("rej"), false, false);
+        rej.join{value: BOND}();
         _toPost();
         _revealCoordinator();
         _post();
-        rej.reveal(round, secret);
+        rej.reveal();
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.TransferFailed.selector, address(rej), BOND));
-        rej.claim(round);
+        rej.claim();
+        assertEq(address(round).balance, COORD_BOND + BOND, "the bond stays claimable");
     }
 
     function test_claim_isNotReentrant() public {
-        Reenterer re = new Reenterer();
-        bytes32 secret = keccak256("re");
-        re.join{value: BOND}(round, keccak256(abi.encode(secret, address(re), address(round), block.chainid)));
+        ContractParticipant re = new ContractParticipant(round, keccak256("re"), true, true);
+        re.join{value: BOND}();
         _toPost();
         _revealCoordinator();
         _post();
-        re.reveal(secret);
+        re.reveal();
         re.claim();
-        assertEq(re.lastError(), abi.encodeWithSignature("ReentrancyGuardReentrantCall()"));
+        assertEq(re.caught(), abi.encodeWithSignature("ReentrancyGuardReentrantCall()"));
         assertEq(address(re).balance, BOND);
     }
+
+    // --------------------------------------------------------------------- coordinator default
 
     function test_default_refundsBondAndCoordinatorShare() public {
         actors = _joinMany(3);
         vm.warp(postAt + 1);
-        assertEq(uint8(round.phase()), uint8(IModelpactRound.Phase.Aborted));
+        _phaseIs(IModelpactRound.Phase.Aborted);
         uint256 compensation = COORD_BOND / 3;
         uint256 before = actors[0].balance;
         vm.expectEmit(true, false, false, true, address(round));
@@ -192,27 +210,23 @@ contract ModelpactRoundClaimTest is RoundFixture {
     function test_default_revertsWhenCoordinatorPosted() public {
         actors = _toReveal(2);
         vm.warp(postAt + 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Reveal, IModelpactRound.Phase.Aborted
-            )
-        );
+        vm.expectRevert(_wrongPhase(IModelpactRound.Phase.Reveal, IModelpactRound.Phase.Aborted));
         vm.prank(actors[0]);
         round.withdrawAfterDefault();
     }
 
-    function test_default_refundWindowClosesAtClaimDeadline() public {
-        actors = _joinMany(2);
-        vm.warp(claimAt + 1);
-        assertEq(uint8(round.phase()), uint8(IModelpactRound.Phase.Closed));
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Closed, IModelpactRound.Phase.Aborted
-            )
-        );
-        vm.prank(actors[0]);
-        round.withdrawAfterDefault();
+    /// Refunds after a default have no deadline; the sweep takes only the rounding dust.
+    function test_default_refundHasNoDeadlineAndSweepTakesOnlyDust() public {
+        actors = _joinMany(3);
+        vm.warp(postAt + 1);
+        uint256 before = coordinatorAddr.balance;
         round.sweep();
+        assertEq(coordinatorAddr.balance - before, COORD_BOND - 3 * (COORD_BOND / 3), "dust only");
+        vm.warp(postAt + 10 * 365 days);
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.prank(actors[i]);
+            round.withdrawAfterDefault();
+        }
         assertEq(address(round).balance, 0);
     }
 
@@ -228,45 +242,6 @@ contract ModelpactRoundClaimTest is RoundFixture {
         round.withdrawAfterDefault();
     }
 
-    function test_sweep_sendsEverythingLeftToCoordinator() public {
-        _toClaimWithRevealers(4, 3);
-        for (uint256 i = 0; i < 2; ++i) {
-            vm.prank(actors[i]);
-            round.claim();
-        }
-        vm.warp(claimAt + 1);
-        uint256 left = address(round).balance;
-        assertEq(left, COORD_BOND + 4 * BOND - 2 * (BOND + BOND / 3));
-        uint256 before = coordinatorAddr.balance;
-        vm.expectEmit(true, false, false, true, address(round));
-        emit Swept(coordinatorAddr, left);
-        round.sweep();
-        assertEq(coordinatorAddr.balance, before + left);
-        assertEq(address(round).balance, 0);
-    }
-
-    function test_sweep_revertsTooEarly() public {
-        _toClaimWithRevealers(2, 2);
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.SweepTooEarly.selector, block.timestamp, claimAt + 1));
-        round.sweep();
-    }
-
-    function test_sweep_emptyRoundOpensAfterJoinDeadline() public {
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.SweepTooEarly.selector, block.timestamp, joinAt + 1));
-        round.sweep();
-        vm.warp(joinAt + 1);
-        round.sweep();
-        assertEq(address(round).balance, 0);
-    }
-
-    function test_sweep_revertsWhenCoordinatorRejectsEth() public {
-        // The coordinator is the deploying contract, which cannot receive ETH.
-        IModelpactRound r = new ModelpactRoundProxyDeployer().deploy{value: COORD_BOND}(_menu(), _config(5), _curve());
-        vm.warp(joinAt + 1);
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.TransferFailed.selector, r.coordinator(), COORD_BOND));
-        r.sweep();
-    }
-
     function test_roundMath_drawsHighIsExactOverResidues() public pure {
         // lo = 3, hi = 10, target = 7: residues 0..6, exactly 4 pick hi.
         uint256 hits;
@@ -275,10 +250,21 @@ contract ModelpactRoundClaimTest is RoundFixture {
         }
         assertEq(hits, 4);
     }
+
+    function test_sweep_revertsWhenCoordinatorRejectsEth() public {
+        // The coordinator is the deploying contract, which cannot receive ETH.
+        IModelpactRound.Config memory cfg = _config(5);
+        RoundDeployer deployer = new RoundDeployer();
+        cfg.coordinatorCommitment = keccak256(abi.encode(COORD_SECRET, address(deployer), SCENARIO, block.chainid));
+        IModelpactRound r = deployer.deploy{value: COORD_BOND}(_menu(), cfg, _curve());
+        vm.warp(joinAt + 1); // nobody joined: below quorum, Cancelled, B sweepable at once
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.TransferFailed.selector, r.coordinator(), COORD_BOND));
+        r.sweep();
+    }
 }
 
 /// @dev A coordinator that cannot receive ETH (no receive/fallback).
-contract ModelpactRoundProxyDeployer {
+contract RoundDeployer {
     function deploy(
         IModelpactRound.Option[] memory menu,
         IModelpactRound.Config memory cfg,

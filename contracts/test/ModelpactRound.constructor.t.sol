@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IModelpactRound} from "../src/interfaces/IModelpactRound.sol";
-import {RoundFixture} from "./ModelpactRound.base.t.sol";
+import {RoundFixture, RoundHarness} from "./ModelpactRound.base.t.sol";
 
 contract ModelpactRoundConstructorTest is RoundFixture {
     event RoundPublished(
@@ -22,16 +22,19 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         IModelpactRound.Option memory o = round.option(1);
         assertEq(o.dataCount, 200);
         assertEq(o.ratioWad, 6e17);
-        assertEq(o.promisedValueWad, 45e18);
-        assertEq(o.budgetValueWad, 75e18);
+        assertEq(o.promisedValueWad, 48e18);
+        assertEq(o.budgetValueWad, 80e18);
         IModelpactRound.Config memory c = round.config();
-        assertEq(c.capacity, 5);
-        assertEq(c.participantBond, BOND);
-        assertEq(c.scenarioHash, SCENARIO);
-        assertEq(c.testSetCommitment, TEST_SET);
-        assertEq(c.deadlines.claim, claimAt);
-        assertEq(uint8(round.phase()), uint8(IModelpactRound.Phase.Join));
+        assertEq(abi.encode(c), abi.encode(_config(5)), "config round-trips");
+        IModelpactRound.Deadlines memory d = round.deadlines();
+        assertEq(d.join, joinAt);
+        assertEq(d.post, postAt);
+        assertEq(d.reveal, 0, "unknown before the post");
+        assertEq(d.claim, 0);
+        _phaseIs(IModelpactRound.Phase.Join);
         assertEq(round.predictedAccuracy(550), 5e17);
+        assertEq(round.MIN_WINDOW(), 1 hours);
+        assertEq(round.FRAUD_REWARD_BPS(), 1000);
     }
 
     function test_constructor_emitsRoundPublished() public {
@@ -51,48 +54,44 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         _deploy(menu, cfg, curve);
     }
 
+    function _expectConfigRevert(bytes memory err, IModelpactRound.Config memory cfg) internal {
+        _expectDeployRevert(err, _menu(), cfg, _curve());
+    }
+
+    function _expectMenuRevert(bytes memory err, IModelpactRound.Option[] memory menu) internal {
+        _expectDeployRevert(err, menu, _config(5), _curve());
+    }
+
+    // --------------------------------------------------------------------- menu
+
     function test_constructor_revertsOnEmptyMenu() public {
-        _expectDeployRevert(
-            abi.encodeWithSelector(IModelpactRound.EmptyMenu.selector),
-            new IModelpactRound.Option[](0),
-            _config(5),
-            _curve()
-        );
+        _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.EmptyMenu.selector), new IModelpactRound.Option[](0));
     }
 
     function test_constructor_revertsOnMenuTooLarge() public {
         IModelpactRound.Option[] memory menu = new IModelpactRound.Option[](65);
         for (uint256 i = 0; i < 65; ++i) {
-            menu[i] = IModelpactRound.Option(uint64(i + 1), 1e17, 0, 0);
+            menu[i] = IModelpactRound.Option(uint64(i + 1), 1e17, 1e18, 10e18);
         }
-        _expectDeployRevert(
-            abi.encodeWithSelector(IModelpactRound.MenuTooLarge.selector, 65, 64), menu, _config(5), _curve()
-        );
+        _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.MenuTooLarge.selector, 65, 64), menu);
     }
 
     function test_constructor_revertsOnRatioAboveOne() public {
         IModelpactRound.Option[] memory menu = _menu();
         menu[2].ratioWad = 1e18 + 1;
-        _expectDeployRevert(
-            abi.encodeWithSelector(IModelpactRound.RatioAboveOne.selector, 2, 1e18 + 1), menu, _config(5), _curve()
-        );
+        _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.RatioAboveOne.selector, 2, 1e18 + 1), menu);
     }
 
     function test_constructor_revertsOnUnsortedDataCount() public {
         IModelpactRound.Option[] memory menu = _menu();
         menu[1].dataCount = 50;
-        _expectDeployRevert(
-            abi.encodeWithSelector(IModelpactRound.OptionsNotSorted.selector, 1), menu, _config(5), _curve()
-        );
+        _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.OptionsNotSorted.selector, 1), menu);
     }
 
     function test_constructor_revertsOnUnsortedRatioAtEqualDataCount() public {
         IModelpactRound.Option[] memory menu = _menu();
-        menu[1].dataCount = 100;
-        menu[1].ratioWad = 2e17;
-        _expectDeployRevert(
-            abi.encodeWithSelector(IModelpactRound.OptionsNotSorted.selector, 1), menu, _config(5), _curve()
-        );
+        menu[1] = IModelpactRound.Option(100, 2e17, 16e18, 80e18);
+        _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.OptionsNotSorted.selector, 1), menu);
     }
 
     function test_constructor_acceptsPooledOptions() public {
@@ -104,40 +103,164 @@ contract ModelpactRoundConstructorTest is RoundFixture {
     function test_constructor_revertsOnZeroDataCount() public {
         IModelpactRound.Option[] memory menu = _menu();
         menu[0].dataCount = 0;
-        _expectDeployRevert(
-            abi.encodeWithSelector(IModelpactRound.ZeroDataCount.selector, 0), menu, _config(5), _curve()
+        _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.ZeroDataCount.selector, 0), menu);
+    }
+
+    function test_constructor_revertsOnPromiseAboveBudget() public {
+        IModelpactRound.Option[] memory menu = _menu();
+        menu[2].promisedValueWad = 80e18 + 1; // t > t_bar, even though ratio = 1
+        _expectMenuRevert(
+            abi.encodeWithSelector(IModelpactRound.PromiseInconsistent.selector, 2, 80e18 + 1, 80e18, 1e18), menu
         );
     }
+
+    function test_constructor_revertsOnRatioNotPromiseOverBudget() public {
+        IModelpactRound.Option[] memory menu = _menu();
+        menu[1].ratioWad = 6e17 + 2; // floor(48 / 80 * 1e18) = 6e17: two units off
+        _expectMenuRevert(
+            abi.encodeWithSelector(IModelpactRound.PromiseInconsistent.selector, 1, 48e18, 80e18, 6e17 + 2), menu
+        );
+        menu[1].ratioWad = 6e17 - 2;
+        _expectMenuRevert(
+            abi.encodeWithSelector(IModelpactRound.PromiseInconsistent.selector, 1, 48e18, 80e18, 6e17 - 2), menu
+        );
+    }
+
+    function test_constructor_acceptsRatioWithinOneUnit() public {
+        IModelpactRound.Option[] memory menu = _menu();
+        menu[1].ratioWad = 6e17 + 1;
+        _deploy(menu, _config(5), _curve());
+        menu[1].ratioWad = 6e17 - 1;
+        _deploy(menu, _config(5), _curve());
+        // t / t_bar = 1 / 3: floor is 333...333; the rounded-up ratio is within one unit too.
+        menu[1] = IModelpactRound.Option(200, 333333333333333334, 1e18, 3e18);
+        _deploy(menu, _config(5), _curve());
+    }
+
+    function test_constructor_zeroBudgetNeedsZeroPromiseAndRatio() public {
+        IModelpactRound.Option[] memory menu = _menu();
+        menu[0] = IModelpactRound.Option(100, 0, 0, 0);
+        _deploy(menu, _config(5), _curve()); // a pure-data option is allowed
+        menu[0] = IModelpactRound.Option(100, 1, 0, 0);
+        _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.PromiseInconsistent.selector, 0, 0, 0, 1), menu);
+        menu[0] = IModelpactRound.Option(100, 0, 1, 0);
+        _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.PromiseInconsistent.selector, 0, 1, 0, 0), menu);
+    }
+
+    function test_constructor_revertsWhenCapacityTimesRowsOverflowsTheTotal() public {
+        IModelpactRound.Option[] memory menu = _menu();
+        menu[2].dataCount = uint64(type(uint64).max / 5 + 1);
+        _expectMenuRevert(
+            abi.encodeWithSelector(IModelpactRound.DataTotalOverflow.selector, 5, uint256(type(uint64).max / 5 + 1)),
+            menu
+        );
+        menu[2].dataCount = uint64(type(uint64).max / 5);
+        _deploy(menu, _config(5), _curve()); // exactly fits
+    }
+
+    // --------------------------------------------------------------------- config
 
     function test_constructor_revertsOnZeroCapacity() public {
-        _expectDeployRevert(
-            abi.encodeWithSelector(IModelpactRound.ZeroCapacity.selector), _menu(), _config(0), _curve()
-        );
+        IModelpactRound.Config memory cfg = _config(0);
+        cfg.quorum = 0;
+        _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.ZeroCapacity.selector), cfg);
     }
 
-    function test_constructor_revertsOnDeadlinesOutOfOrder() public {
-        IModelpactRound.Config memory cfg = _config(5);
-        cfg.deadlines.reveal = cfg.deadlines.post;
-        _expectDeployRevert(
-            abi.encodeWithSelector(IModelpactRound.DeadlinesInconsistent.selector, joinAt, postAt, postAt, claimAt),
-            _menu(),
-            cfg,
-            _curve()
+    function test_constructor_revertsOnCapacityAboveTheMaximum() public {
+        _expectConfigRevert(
+            abi.encodeWithSelector(IModelpactRound.CapacityTooLarge.selector, 2001, 2000), _configQ(2001, 1)
         );
+        _deploy(_menu(), _configQ(2000, 1), _curve());
     }
 
-    function test_constructor_revertsOnJoinDeadlineInThePast() public {
+    function test_constructor_revertsOnQuorumOutOfRange() public {
+        _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.QuorumOutOfRange.selector, 0, 5), _configQ(5, 0));
+        _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.QuorumOutOfRange.selector, 6, 5), _configQ(5, 6));
+        _deploy(_menu(), _configQ(5, 5), _curve()); // Q = N is allowed
+    }
+
+    function test_constructor_revertsOnJoinDeadlineNotInTheFuture() public {
         IModelpactRound.Config memory cfg = _config(5);
-        cfg.deadlines.join = uint64(block.timestamp);
-        _expectDeployRevert(
+        cfg.schedule.joinDeadline = uint64(block.timestamp);
+        _expectConfigRevert(
             abi.encodeWithSelector(
-                IModelpactRound.DeadlinesInconsistent.selector, uint64(block.timestamp), postAt, revealAt, claimAt
+                IModelpactRound.ScheduleInconsistent.selector, block.timestamp, block.timestamp, postAt
             ),
-            _menu(),
-            cfg,
-            _curve()
+            cfg
         );
     }
+
+    function test_constructor_revertsOnPostDeadlineNotAfterJoin() public {
+        IModelpactRound.Config memory cfg = _config(5);
+        cfg.schedule.postDeadline = joinAt;
+        _expectConfigRevert(
+            abi.encodeWithSelector(IModelpactRound.ScheduleInconsistent.selector, block.timestamp, joinAt, joinAt), cfg
+        );
+    }
+
+    function test_constructor_revertsOnEachWindowBelowMinimum() public {
+        uint256 min = 1 hours;
+        IModelpactRound.Config memory cfg = _config(5);
+        cfg.schedule.revealWindow = uint64(min - 1);
+        _expectConfigRevert(
+            abi.encodeWithSelector(
+                IModelpactRound.WindowTooShort.selector, IModelpactRound.Window.Reveal, min - 1, min
+            ),
+            cfg
+        );
+        cfg = _config(5);
+        cfg.schedule.deliveryWindow = 0;
+        _expectConfigRevert(
+            abi.encodeWithSelector(IModelpactRound.WindowTooShort.selector, IModelpactRound.Window.Delivery, 0, min),
+            cfg
+        );
+        cfg = _config(5);
+        cfg.schedule.claimWindow = 1;
+        _expectConfigRevert(
+            abi.encodeWithSelector(IModelpactRound.WindowTooShort.selector, IModelpactRound.Window.Claim, 1, min), cfg
+        );
+    }
+
+    function test_constructor_acceptsWindowsAtTheMinimum() public {
+        IModelpactRound.Config memory cfg = _config(5);
+        cfg.schedule = IModelpactRound.Schedule(joinAt, joinAt + 1, 1 hours, 1 hours, 1 hours);
+        RoundHarness r = _deploy(_menu(), cfg, _curve());
+        assertEq(r.config().schedule.revealWindow, 1 hours);
+    }
+
+    function test_constructor_revertsOnTestRowCountOutOfRange() public {
+        IModelpactRound.Config memory cfg = _config(5);
+        cfg.testRowCount = 0;
+        _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.TestRowCountOutOfRange.selector, 0), cfg);
+        cfg.testRowCount = 1e18 + 1;
+        _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.TestRowCountOutOfRange.selector, 1e18 + 1), cfg);
+        cfg.testRowCount = 1e18;
+        _deploy(_menu(), cfg, _curve());
+    }
+
+    function test_constructor_revertsOnToleranceAboveOne() public {
+        IModelpactRound.Config memory cfg = _config(5);
+        cfg.curveToleranceWad = 1e18 + 1;
+        _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.ToleranceOutOfRange.selector, 1e18 + 1), cfg);
+    }
+
+    function test_constructor_revertsOnBondsTooLargeToAccount() public {
+        IModelpactRound.Config memory cfg = _config(5);
+        cfg.participantBond = uint256(type(uint96).max) + 1;
+        _expectConfigRevert(
+            abi.encodeWithSelector(
+                IModelpactRound.BondTooLarge.selector, uint256(type(uint96).max) + 1, type(uint96).max
+            ),
+            cfg
+        );
+        uint256 huge = uint256(type(uint96).max) + 1;
+        vm.deal(coordinatorAddr, huge);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.BondTooLarge.selector, huge, type(uint96).max));
+        vm.prank(coordinatorAddr);
+        new RoundHarness{value: huge}(_menu(), _config(5), _curve());
+    }
+
+    // --------------------------------------------------------------------- curve
 
     function test_constructor_revertsOnCurveNotAscending() public {
         IModelpactRound.CurveKnot[] memory curve = _curve();
@@ -165,6 +288,8 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         );
     }
 
+    // --------------------------------------------------------------------- views
+
     function test_views_revertOnUnknownIndices() public {
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.UnknownOption.selector, 3, 3));
         round.option(3);
@@ -172,14 +297,16 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         round.optionJoinCount(7);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.TierOutOfRange.selector, 0, 0));
         round.tier(0);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.TierOutOfRange.selector, 1, 0));
+        round.rungModel(1);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.NotParticipant.selector, address(this)));
         round.participant(address(this));
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Join, IModelpactRound.Phase.Reveal
-            )
-        );
-        round.assignment(address(this));
+        vm.expectRevert(_wrongPhase(IModelpactRound.Phase.Join, IModelpactRound.Phase.Reveal));
+        round.assignment(address(this), bytes32(0));
+        assertEq(round.collectiveModel().modelHash, bytes32(0));
+        assertEq(round.owed(address(this)), 0);
+        (uint256 owedFromBond, uint256 paid) = round.entitlement(address(this));
+        assertEq(owedFromBond + paid, 0);
     }
 
     function test_predictedAccuracy_piecewiseLinear() public {
@@ -188,10 +315,6 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         assertEq(round.predictedAccuracy(100), 2e17);
         assertEq(round.predictedAccuracy(1000), 8e17);
         assertEq(round.predictedAccuracy(1e12), 8e17); // flat beyond the last knot
-        _assertNoCurvePredictsZero();
-    }
-
-    function _assertNoCurvePredictsZero() internal {
         assertEq(_deploy(_menu(), _config(5), new IModelpactRound.CurveKnot[](0)).predictedAccuracy(500), 0);
     }
 }

@@ -5,15 +5,18 @@ import {IModelpactRound} from "../src/interfaces/IModelpactRound.sol";
 import {RoundFixture, RoundHarness} from "./ModelpactRound.base.t.sol";
 
 contract ModelpactRoundFuzzTest is RoundFixture {
-    /// @dev Builds a round whose single option has `ratio`, posts `n` ascending tiers below
-    ///      `collective` derived from `tierSeed`, and returns the harness and the tier accuracies.
+    /// @dev Builds a round whose single option has `ratio` and T = 1e18 test rows (so any WAD
+    ///      accuracy is an exact count), posts `n` ascending tiers below `collective` derived from
+    ///      `tierSeed`, and returns the harness and the tier accuracies.
     function _postedRound(uint64 ratio, uint64 collective, uint256 n, uint256 tierSeed)
         internal
         returns (RoundHarness r, uint256[] memory accs)
     {
         IModelpactRound.Option[] memory menu = new IModelpactRound.Option[](1);
-        menu[0] = IModelpactRound.Option(10, ratio, 0, 0);
-        r = _deploy(menu, _config(1), new IModelpactRound.CurveKnot[](0));
+        menu[0] = IModelpactRound.Option(10, ratio, ratio, 1e18);
+        IModelpactRound.Config memory cfg = _config(1);
+        cfg.testRowCount = 1e18;
+        r = _deploy(menu, cfg, new IModelpactRound.CurveKnot[](0));
         vm.prank(_actor(1));
         r.join{value: BOND}(0, bytes32(uint256(1)), 10, bytes32(uint256(2)));
         vm.warp(joinAt + 1);
@@ -21,7 +24,7 @@ contract ModelpactRoundFuzzTest is RoundFixture {
         r.revealCoordinator(COORD_SECRET);
         // n strictly ascending accuracies in (0, collective): spread the gaps from the seed.
         n = n > collective - 1 ? collective - 1 : n;
-        IModelpactRound.Tier[] memory tiers = new IModelpactRound.Tier[](n);
+        IModelpactRound.PostedModel[] memory tiers = new IModelpactRound.PostedModel[](n);
         accs = new uint256[](n);
         uint256 prev;
         for (uint256 i = 0; i < n; ++i) {
@@ -32,9 +35,9 @@ contract ModelpactRoundFuzzTest is RoundFixture {
             uint256 step = 1 + uint256(keccak256(abi.encode(tierSeed, i))) % spread;
             prev += step;
             accs[i] = prev;
-            tiers[i] = IModelpactRound.Tier(keccak256(abi.encode(i)), uint64(prev));
+            tiers[i] = IModelpactRound.PostedModel(keccak256(abi.encode(i)), uint64(prev), bytes32(i + 1));
         }
-        r.postModels(keccak256("c"), collective, tiers);
+        r.postModels(IModelpactRound.PostedModel(keccak256("c"), collective, keccak256("l")), tiers, new address[](0));
         vm.stopPrank();
     }
 
@@ -87,12 +90,13 @@ contract ModelpactRoundFuzzTest is RoundFixture {
         round.join{value: BOND}(optionId, _dataRoot(a), rows, _commitment(a));
     }
 
-    function testFuzz_reveal_onlyTheCommittedSecretOpens(bytes32 secret) public {
+    function testFuzz_reveal_onlyTheCommittedSecretAndKeyOpen(bytes32 secret, uint256 x, uint256 y) public {
         address[] memory actors = _toReveal(1);
-        vm.assume(secret != _secret(actors[0]));
+        (uint256 kx, uint256 ky) = _key(actors[0]);
+        vm.assume(secret != _secret(actors[0]) || x != kx || y != ky);
         vm.expectPartialRevert(IModelpactRound.RevealMismatch.selector);
         vm.prank(actors[0]);
-        round.reveal(secret);
+        round.reveal(_dataRoot(actors[0]), secret, x, y);
     }
 
     function testFuzz_predictedAccuracy_staysBetweenNeighbouringKnots(uint256 x) public view {
@@ -117,6 +121,101 @@ contract ModelpactRoundFuzzTest is RoundFixture {
             vm.prank(actors[i]);
             round.withdrawAfterDefault();
         }
-        assertEq(address(round).balance, COORD_BOND % n);
+        round.sweep();
+        assertEq(address(round).balance, 0);
     }
+
+    /// Section 4: for any bond, shortfall price, measured accuracy and undelivered set, the
+    /// entitlements add up to the liability, never exceed B minus the fraud reward, each is at most
+    /// the allot; the sweep pays exactly B minus the liability; after fraud the challenger's reward
+    /// plus every allot still fits in B.
+    function testFuzz_money_entitlementsFitTheBond(
+        uint96 coordBond,
+        uint256 rho,
+        uint64 measured,
+        uint8 n,
+        uint8 lostMask,
+        bool fraud
+    ) public {
+        coordBond = uint96(bound(coordBond, 0, 1e24));
+        n = uint8(bound(n, 1, 5));
+        address[] memory kept =
+            _postFuzzedRound(coordBond, bound(rho, 0, 1e40), uint64(bound(measured, 1, TEST_ROWS)), n, lostMask);
+        uint256 sum = _checkEntitlements(kept, coordBond);
+        if (fraud) {
+            uint256 before = address(this).balance;
+            round.exposedProveFraud(IModelpactRound.FraudKind.BrokenCount, 1, 0);
+            (, uint256 allot) = round.shortfall();
+            assertLe(address(this).balance - before + kept.length * allot, coordBond, "reward + every allot <= B");
+        }
+        vm.warp(_claimDeadline() + 1);
+        uint256 coordBefore = coordinatorAddr.balance;
+        round.sweep();
+        assertEq(coordinatorAddr.balance - coordBefore, fraud ? 0 : coordBond - sum, "sweep = B - liability");
+        for (uint256 i = 0; i < kept.length; ++i) {
+            (uint256 e,) = round.entitlement(kept[i]);
+            if (e > 0) {
+                vm.prank(kept[i]);
+                round.withdrawCompensation();
+            }
+        }
+        // Nobody revealed: every participant bond is burned; of B only the floor dust may remain.
+        assertGe(address(round).balance, n * BOND);
+        assertLe(address(round).balance, n * BOND + kept.length);
+    }
+
+    function _postFuzzedRound(uint96 coordBond, uint256 rho, uint64 measured, uint256 n, uint8 lostMask)
+        internal
+        returns (address[] memory kept)
+    {
+        IModelpactRound.Config memory cfg = _config(5);
+        cfg.shortfallWeiPerWad = rho;
+        vm.deal(coordinatorAddr, coordBond);
+        vm.prank(coordinatorAddr);
+        round = new RoundHarness{value: coordBond}(_menu(), cfg, _curve());
+        address[] memory lost;
+        (lost, kept) = _split(_joinMany(n), lostMask);
+        _toPost();
+        _revealCoordinator();
+        vm.prank(coordinatorAddr);
+        round.postModels(_model("c", measured), new IModelpactRound.PostedModel[](0), _sorted(lost));
+    }
+
+    /// @dev Each entitlement <= allot; their sum is the liability and fits B minus the reward.
+    function _checkEntitlements(address[] memory kept, uint256 coordBond) internal view returns (uint256 sum) {
+        (, uint256 allot) = round.shortfall();
+        for (uint256 i = 0; i < kept.length; ++i) {
+            (uint256 e,) = round.entitlement(kept[i]);
+            assertLe(e, allot, "capped by the allot");
+            sum += e;
+        }
+        assertEq(sum, round.liability(), "the liability is the sum of entitlements");
+        assertLe(sum + coordBond / 10, coordBond, "entitlements + fraud reward <= B");
+    }
+
+    function _split(address[] memory actors, uint8 mask)
+        internal
+        pure
+        returns (address[] memory lost, address[] memory kept)
+    {
+        uint256 nLost;
+        for (uint256 i = 0; i < actors.length; ++i) {
+            if (mask & (1 << i) != 0) ++nLost;
+        }
+        if (nLost == actors.length) {
+            // Keep at least one deliverer (quorum 1).
+            mask &= ~uint8(1);
+            --nLost;
+        }
+        lost = new address[](nLost);
+        kept = new address[](actors.length - nLost);
+        uint256 a;
+        uint256 b;
+        for (uint256 i = 0; i < actors.length; ++i) {
+            if (mask & (1 << i) != 0) lost[a++] = actors[i];
+            else kept[b++] = actors[i];
+        }
+    }
+
+    receive() external payable {}
 }

@@ -2,226 +2,417 @@
 pragma solidity 0.8.28;
 
 import {Test} from "forge-std/Test.sol";
+import {console} from "forge-std/console.sol";
 import {IModelpactRound} from "../src/interfaces/IModelpactRound.sol";
-import {ModelpactRound} from "../src/ModelpactRound.sol";
+import {RoundHarness} from "./ModelpactRound.base.t.sol";
 
-/// @dev Drives one round with random actions in random order and keeps ghost accounting.
+/// @dev Drives one round with random actions in random order (honest and hostile) and keeps
+///      ghost accounting of every wei in and out, by recipient.
 contract RoundHandler is Test {
     uint256 internal constant BOND = 0.1 ether;
     uint256 internal constant ACTORS = 8;
+    uint256 internal constant BN128_N = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
-    ModelpactRound public immutable round;
+    RoundHarness public immutable round;
     address public immutable coordinator;
+    address public immutable challenger;
     bytes32 internal immutable coordinatorSecret;
 
     address[] public actors;
-    mapping(address => bool) public ghostJoined;
-    mapping(address => bool) public ghostPaid;
-    uint256 public ghostPaidOut; // wei sent to participants
-    uint256 public ghostSwept; // wei sent to the coordinator
+    mapping(address => bool) public ghostPaid; // claimed or refunded
+    uint256 public ghostPaidToParticipants;
+    uint256 public ghostPaidToChallenger;
+    uint256 public ghostSwept;
     uint256 public ghostClaims;
-    uint256 public ghostRefunds;
-    uint256 public ghostDoubleClaims; // a second claim/refund that did NOT revert
-    uint256 public ghostAboveCollective; // an assigned accuracy above the collective model
-    uint256 public ghostBracketViolations; // a draw outside its two neighbouring rungs
-    uint256 public ghostClaimedAccuracySum;
-    uint256 public ghostTargetSum;
+    /// @dev How often each outcome was reached (printed by `afterInvariant`, to see coverage).
+    mapping(string => uint256) public reached;
+    uint256 public ghostViolations; // any rule broken (see `_violation` call sites)
+    string public ghostLastViolation;
 
-    constructor(ModelpactRound round_, address coordinator_, bytes32 coordinatorSecret_) {
+    constructor(RoundHarness round_, address coordinator_, bytes32 coordinatorSecret_) {
         round = round_;
         coordinator = coordinator_;
         coordinatorSecret = coordinatorSecret_;
+        challenger = makeAddr("inv-challenger");
         for (uint256 i = 0; i < ACTORS; ++i) {
             address a = makeAddr(string.concat("inv-actor-", vm.toString(i)));
             vm.deal(a, 100 ether);
             actors.push(a);
+            (uint256 x, uint256 y) = _computeKey(a);
+            _keys[a] = [x, y];
         }
     }
 
+    // --------------------------------------------------------------------- encodings
+
     function secretOf(address a) public pure returns (bytes32) {
         return keccak256(abi.encode("inv-secret", a));
+    }
+
+    function rootOf(address a) public pure returns (bytes32) {
+        return keccak256(abi.encode("inv-root", a));
+    }
+
+    /// @dev Computed once in the constructor: a precompile call between `vm.prank` and the call
+    ///      it is meant for would consume the prank.
+    mapping(address => uint256[2]) internal _keys;
+
+    function keyOf(address a) public view returns (uint256 x, uint256 y) {
+        return (_keys[a][0], _keys[a][1]);
+    }
+
+    function _computeKey(address a) internal view returns (uint256 x, uint256 y) {
+        uint256 sk = uint256(keccak256(abi.encode("inv-key", a))) % BN128_N;
+        (, bytes memory out) = address(7).staticcall(abi.encode(uint256(1), uint256(2), sk));
+        (x, y) = abi.decode(out, (uint256, uint256));
+    }
+
+    function commitmentOf(address a) public view returns (bytes32) {
+        (uint256 x, uint256 y) = keyOf(a);
+        return keccak256(abi.encode(secretOf(a), x, y, a, address(round), block.chainid));
     }
 
     function _actor(uint256 seed) internal view returns (address) {
         return actors[seed % ACTORS];
     }
 
-    function warp(uint256 secs) external {
-        vm.warp(block.timestamp + bound(secs, 0, 1.5 days));
+    function _violation(string memory what) internal {
+        ++ghostViolations;
+        ghostLastViolation = what;
     }
 
-    function join(uint256 actorSeed, uint8 optionId) external {
+    function _joinedActors(uint256 mask) internal view returns (address[] memory list) {
+        uint256 n;
+        address[] memory tmp = new address[](ACTORS);
+        for (uint256 i = 0; i < ACTORS; ++i) {
+            address a = actors[i];
+            if (mask & (1 << i) == 0) continue;
+            try round.participant(a) returns (IModelpactRound.Participant memory) {
+                tmp[n++] = a;
+            } catch {}
+        }
+        list = new address[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            list[i] = tmp[i];
+        }
+        // Ascending addresses, as postModels requires.
+        for (uint256 i = 1; i < n; ++i) {
+            for (uint256 j = i; j > 0 && list[j - 1] > list[j]; --j) {
+                (list[j - 1], list[j]) = (list[j], list[j - 1]);
+            }
+        }
+    }
+
+    /// @dev What the coordinator may still sweep, by the rules of the interface header.
+    function coordinatorPending() public view returns (uint256) {
+        if (round.swept()) return 0;
+        uint256 b = round.coordinatorBond();
+        IModelpactRound.Phase p = round.phase();
+        if (p == IModelpactRound.Phase.Aborted) return b - (b / round.joinedCount()) * round.joinedCount();
+        if (p == IModelpactRound.Phase.Join || p == IModelpactRound.Phase.Post || p == IModelpactRound.Phase.Cancelled)
+        {
+            return b;
+        }
+        return b - round.liability();
+    }
+
+    // --------------------------------------------------------------------- actions
+
+    /// @dev Moves time a little, or to the next deadline's last second, or just past it, so runs
+    ///      of a few dozen calls reach every phase.
+    function warp(uint256 secs, uint8 mode) external {
+        if (mode % 3 == 0) {
+            vm.warp(block.timestamp + bound(secs, 0, 2 hours));
+            return;
+        }
+        IModelpactRound.Deadlines memory d = round.deadlines();
+        uint256[5] memory ends = [d.join, d.post, d.reveal, d.delivery, d.claim];
+        for (uint256 i = 0; i < 5; ++i) {
+            if (ends[i] >= block.timestamp) {
+                vm.warp(ends[i] + (mode % 3 == 2 ? 1 : 0));
+                return;
+            }
+        }
+        vm.warp(block.timestamp + bound(secs, 0, 30 days));
+    }
+
+    function join(uint256 actorSeed, uint8 optionId, uint256 copySeed, bool copyRoot) external {
         address a = _actor(actorSeed);
         uint8 o = uint8(optionId % 3);
         uint64 rows = round.option(o).dataCount;
-        bytes32 commitment = keccak256(abi.encode(secretOf(a), a, address(round), block.chainid));
+        bytes32 root = copyRoot ? rootOf(_actor(copySeed)) : rootOf(a);
+        bool rootTaken = round.commitmentOf(root) != 0;
+        bytes32 commitment = commitmentOf(a);
         vm.prank(a);
-        try round.join{value: BOND}(o, keccak256(abi.encode(a)), rows, commitment) {
-            ghostJoined[a] = true;
+        try round.join{value: BOND}(o, root, rows, commitment) {
+            if (rootTaken) _violation("a duplicate data root joined");
+            ++reached["join"];
         } catch {}
     }
 
-    function revealCoordinator() external {
-        vm.prank(coordinator);
-        try round.revealCoordinator(coordinatorSecret) {} catch {}
-    }
-
-    function postModels(uint64 collective, uint8 n, uint256 tierSeed) external {
-        collective = uint64(bound(collective, 1000, 1e18));
-        uint256 count = bound(n, 0, 8);
-        IModelpactRound.Tier[] memory tiers = new IModelpactRound.Tier[](count);
-        uint256 prev;
-        uint256 gap = collective / (count + 1);
-        for (uint256 i = 0; i < count; ++i) {
-            prev += 1 + uint256(keccak256(abi.encode(tierSeed, i))) % gap;
-            tiers[i] = IModelpactRound.Tier(keccak256(abi.encode(tierSeed, i, "h")), uint64(prev));
+    function postModels(uint64 collectiveCount, uint8 nTiers, uint256 lostMask) external {
+        uint64 c = uint64(bound(collectiveCount, 1, 1000));
+        uint256 n = bound(nTiers, 0, 4);
+        if (n >= c) n = c - 1;
+        IModelpactRound.PostedModel[] memory tiers = new IModelpactRound.PostedModel[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            uint64 count = uint64((uint256(c) * (i + 1)) / (n + 1));
+            if (i > 0 && count * 1e15 <= tiers[i - 1].accuracyWad) count = uint64(tiers[i - 1].accuracyWad / 1e15) + 1;
+            tiers[i] = IModelpactRound.PostedModel(keccak256(abi.encode("t", i)), count * 1e15, bytes32(i + 1));
         }
+        address[] memory lost = _joinedActors(lostMask); // before the prank: it calls the round
         vm.prank(coordinator);
-        try round.postModels(keccak256(abi.encode(tierSeed)), collective, tiers) {} catch {}
+        try round.revealCoordinator(coordinatorSecret) {
+            ++reached["revealCoordinator"];
+        } catch {} // an honest coordinator reveals first (a hostile one may post without it: refused)
+        vm.prank(coordinator);
+        try round.postModels(IModelpactRound.PostedModel(keccak256("c"), c * 1e15, keccak256("log")), tiers, lost) {
+            ++reached["post"];
+            (uint256 s,) = round.shortfall();
+            if (s > 0) ++reached["post with shortfall"];
+            if (round.deliveredCount() < round.joinedCount()) ++reached["post with undelivered"];
+        } catch {}
     }
 
-    function reveal(uint256 actorSeed) external {
-        address a = _actor(actorSeed);
+    function cancelBelowQuorum(uint256 lostMask) external {
+        address[] memory lost = _joinedActors(lostMask);
+        vm.prank(coordinator);
+        try round.cancelBelowQuorum(lost) {
+            ++reached["cancel"];
+        } catch {}
+    }
+
+    /// @dev The `seed`-th joined actor (any actor when none joined): most calls then do something.
+    function _joinedActor(uint256 seed) internal view returns (address) {
+        address[] memory joined = _joinedActors(type(uint256).max);
+        return joined.length == 0 ? _actor(seed) : joined[seed % joined.length];
+    }
+
+    function reveal(uint256 actorSeed, uint256 otherSeed, uint8 mode) external {
+        address a = _joinedActor(actorSeed);
+        // One call in four is a copier presenting another participant's root and public secret.
+        address source = mode % 4 == 0 ? _actor(otherSeed) : a;
+        (uint256 x, uint256 y) = keyOf(source);
         vm.prank(a);
-        try round.reveal(secretOf(a)) {} catch {}
+        try round.reveal(rootOf(source), secretOf(source), x, y) {
+            if (source != a) _violation("revealed with another participant's root");
+            if (round.participant(a).undelivered) _violation("an undelivered participant revealed");
+            ++reached["reveal"];
+        } catch {}
     }
 
     function claim(uint256 actorSeed) external {
-        address a = _actor(actorSeed);
+        address a = _joinedActor(actorSeed);
         bool paidBefore = ghostPaid[a];
+        uint256 expected;
+        try round.owed(a) returns (uint256 v) {
+            expected = v;
+        } catch {}
         uint256 before = a.balance;
-        (bool haveAssignment, uint256 acc, uint256 target) = _assignment(a);
+        (uint256 x, uint256 y) = keyOf(a);
         vm.prank(a);
-        try round.claim() {
-            if (paidBefore) ++ghostDoubleClaims;
+        try round.claim(rootOf(a), secretOf(a), x, y) {
+            if (paidBefore) _violation("claimed twice");
+            if (a.balance - before != expected) _violation("claim paid other than owed()");
             ghostPaid[a] = true;
             ++ghostClaims;
-            ghostPaidOut += a.balance - before;
-            if (haveAssignment) {
-                ghostClaimedAccuracySum += acc;
-                ghostTargetSum += target;
-            }
+            ++reached["claim"];
+            ghostPaidToParticipants += a.balance - before;
         } catch {}
     }
 
-    function _assignment(address a) internal returns (bool, uint256, uint256) {
-        try round.assignment(a) returns (uint256 rung, uint256 acc, uint256 target) {
-            uint256 collective = round.collectiveModel().accuracyWad;
-            if (acc > collective || rung > round.tierCount() + 1) ++ghostAboveCollective;
-            // The drawn rung and its neighbour bracket the target.
-            // Drawn up: the rung below is under the target. Drawn down: the rung above is over it.
-            uint256 other = acc >= target ? (rung == 0 ? 0 : _rungAccuracy(rung - 1)) : _rungAccuracy(rung + 1);
-            bool ok = acc >= target ? (other <= target) : (other >= target);
-            if (target == 0) ok = rung == 0;
-            if (!ok) ++ghostBracketViolations;
-            return (true, acc, target);
-        } catch {
-            return (false, 0, 0);
-        }
+    function withdrawCompensation(uint256 actorSeed) external {
+        address a = _joinedActor(actorSeed);
+        uint256 before = a.balance;
+        vm.prank(a);
+        try round.withdrawCompensation() {
+            if (round.participant(a).undelivered) _violation("an undelivered participant was compensated");
+            ++reached["withdrawCompensation"];
+            ghostPaidToParticipants += a.balance - before;
+        } catch {}
     }
 
-    function _rungAccuracy(uint256 rung) internal view returns (uint256) {
-        if (rung == 0) return 0;
-        uint256 n = round.tierCount();
-        if (rung > n) return round.collectiveModel().accuracyWad;
-        return round.tier(rung - 1).accuracyWad;
-    }
-
-    function withdrawAfterDefault(uint256 actorSeed) external {
-        address a = _actor(actorSeed);
+    function refund(uint256 actorSeed, bool afterDefault) external {
+        address a = _joinedActor(actorSeed);
         bool paidBefore = ghostPaid[a];
         uint256 before = a.balance;
         vm.prank(a);
-        try round.withdrawAfterDefault() {
-            if (paidBefore) ++ghostDoubleClaims;
+        try (afterDefault ? round.withdrawAfterDefault : round.withdrawAfterCancel)() {
+            if (paidBefore) _violation("refunded twice");
+            ++reached[afterDefault ? "refund after default" : "refund after cancel"];
             ghostPaid[a] = true;
-            ++ghostRefunds;
-            ghostPaidOut += a.balance - before;
+            ghostPaidToParticipants += a.balance - before;
         } catch {}
     }
 
-    function sweep() external {
+    /// @dev Stage-2 stand-in: a challenger proves fraud inside the challenge window, once.
+    function proveFraud(uint8 kind) external {
+        IModelpactRound.Phase p = round.phase();
+        if ((p != IModelpactRound.Phase.Reveal && p != IModelpactRound.Phase.Claim) || round.fraudProven()) return;
+        uint256 before = challenger.balance;
+        vm.prank(challenger);
+        round.exposedProveFraud(IModelpactRound.FraudKind(1 + kind % 4), 1, 0);
+        ghostPaidToChallenger += challenger.balance - before;
+        ++reached["fraud"];
+    }
+
+    /// @dev Stage-2 stand-in: a revealed deliverer proves a failed delivery inside the window, once.
+    function failDelivery(uint256 actorSeed, bool wrongModel) external {
+        address a = _joinedActor(actorSeed);
+        IModelpactRound.Phase p = round.phase();
+        if (p != IModelpactRound.Phase.Reveal && p != IModelpactRound.Phase.Claim) return;
+        try round.participant(a) returns (IModelpactRound.Participant memory e) {
+            if (!e.revealed || e.deliveryFailed) return;
+        } catch {
+            return;
+        }
+        uint256 before = a.balance;
+        vm.prank(a);
+        round.exposedFailDelivery(
+            wrongModel ? IModelpactRound.DeliveryFailure.WrongModel : IModelpactRound.DeliveryFailure.NotDelivered
+        );
+        ghostPaidToParticipants += a.balance - before;
+        ++reached["failed delivery"];
+    }
+
+    function sweep(uint256 callerSeed) external {
+        uint256 pending = coordinatorPending();
         uint256 before = coordinator.balance;
+        vm.prank(_actor(callerSeed)); // anyone may sweep; only the coordinator is paid
         try round.sweep() {
-            ghostSwept += coordinator.balance - before;
+            uint256 gain = coordinator.balance - before;
+            if (gain != pending) _violation("sweep paid other than B minus what participants are owed");
+            ghostSwept += gain;
+            ++reached["sweep"];
         } catch {}
+    }
+
+    function actorCount() external pure returns (uint256) {
+        return ACTORS;
     }
 }
 
+/// @dev Runs of 128 calls: a round needs a few dozen calls to reach its claims (foundry.toml's
+///      `deep` profile goes further by hand).
+/// forge-config: default.invariant.depth = 128
 contract ModelpactRoundInvariantTest is Test {
     uint256 internal constant BOND = 0.1 ether;
     uint256 internal constant COORD_BOND = 1 ether + 7; // odd: exercises rounding dust
     bytes32 internal constant SCENARIO = keccak256("scenario");
     bytes32 internal constant COORD_SECRET = keccak256("inv-coordinator");
 
-    ModelpactRound internal round;
+    RoundHarness internal round;
     RoundHandler internal handler;
     address internal coordinatorAddr = makeAddr("inv-coordinator");
 
     function setUp() public {
         vm.warp(1_700_000_000);
         IModelpactRound.Option[] memory menu = new IModelpactRound.Option[](3);
-        menu[0] = IModelpactRound.Option(100, 3e17, 0, 0);
-        menu[1] = IModelpactRound.Option(200, 6e17 + 1, 0, 0);
-        menu[2] = IModelpactRound.Option(400, 1e18, 0, 0);
+        menu[0] = IModelpactRound.Option(100, 3e17, 3e17, 1e18);
+        menu[1] = IModelpactRound.Option(200, 6e17 + 1, 6e17 + 1, 1e18);
+        menu[2] = IModelpactRound.Option(400, 1e18, 1e18, 1e18);
+        IModelpactRound.CurveKnot[] memory curve = new IModelpactRound.CurveKnot[](2);
+        curve[0] = IModelpactRound.CurveKnot(100, 3e17);
+        curve[1] = IModelpactRound.CurveKnot(2000, 95e16);
         uint64 j = uint64(block.timestamp + 1 days);
         IModelpactRound.Config memory cfg = IModelpactRound.Config({
             capacity: 6,
+            quorum: 2,
             participantBond: BOND,
             scenarioHash: SCENARIO,
             testSetCommitment: keccak256("t"),
+            testRowCount: 1000,
             coordinatorCommitment: keccak256(abi.encode(COORD_SECRET, coordinatorAddr, SCENARIO, block.chainid)),
-            deadlines: IModelpactRound.Deadlines(j, j + 1 days, j + 2 days, j + 3 days)
+            curveToleranceWad: 1e16,
+            shortfallWeiPerWad: 3 ether, // large: compensation often hits the allot cap
+            schedule: IModelpactRound.Schedule(j, j + 1 days, 1 days, 1 days, 1 days)
         });
         vm.deal(coordinatorAddr, COORD_BOND);
         vm.prank(coordinatorAddr);
-        round = new ModelpactRound{value: COORD_BOND}(menu, cfg, new IModelpactRound.CurveKnot[](0));
+        round = new RoundHarness{value: COORD_BOND}(menu, cfg, curve);
         handler = new RoundHandler(round, coordinatorAddr, COORD_SECRET);
+        // Start with four joiners (above the quorum of two) so short runs reach every phase; the
+        // handler's own joins, including hostile ones, continue from there.
+        for (uint256 i = 0; i < 4; ++i) {
+            handler.join(i, uint8(i), 0, false);
+        }
         targetContract(address(handler));
     }
 
-    /// ETH held == what is still owed, to the wei: every participant's unpaid entitlement plus
-    /// the coordinator's residual (its bond, forfeited bonds and rounding dust), and nothing
-    /// leaves except through the ghost-tracked payments.
-    function invariant_ethHeldEqualsBondsStillOwed() public view {
-        uint256 joined = round.joinedCount();
-        uint256 revealed = round.revealedCount();
-        uint256 balance = address(round).balance;
-        assertEq(balance, COORD_BOND + joined * BOND - handler.ghostPaidOut() - handler.ghostSwept(), "conservation");
-        if (handler.ghostSwept() > 0) {
-            assertEq(balance, 0, "sweep empties the round");
+    function _owedToParticipants() internal view returns (uint256 sum) {
+        uint256 n = handler.actorCount();
+        for (uint256 i = 0; i < n; ++i) {
+            sum += round.owed(handler.actors(i));
+        }
+    }
+
+    /// Every wei is accounted for: balance = deposits - payments, by recipient.
+    function invariant_conservation() public view {
+        uint256 deposits = COORD_BOND + round.joinedCount() * BOND;
+        uint256 out = handler.ghostPaidToParticipants() + handler.ghostPaidToChallenger() + handler.ghostSwept();
+        assertLe(out, deposits, "sum of payouts never exceeds deposits");
+        assertEq(address(round).balance, deposits - out, "conservation");
+    }
+
+    /// The balance always covers everything owed to participants plus the coordinator's part.
+    function invariant_balanceCoversEverythingOwed() public view {
+        assertGe(address(round).balance, _owedToParticipants() + handler.coordinatorPending(), "solvency");
+    }
+
+    /// The coordinator never receives a participant's bond: its sweeps never exceed its own bond,
+    /// and each paid exactly B minus what participants were owed (checked in the handler).
+    function invariant_coordinatorNeverReceivesAParticipantsBond() public view {
+        assertLe(handler.ghostSwept(), COORD_BOND);
+        assertLe(handler.ghostSwept() + handler.ghostPaidToChallenger(), COORD_BOND);
+    }
+
+    /// Entitlements: their sum (plus the fraud reward) fits the coordinator's bond.
+    function invariant_liabilityFitsTheBond() public view {
+        if (round.fraudProven()) {
+            assertEq(round.liability(), COORD_BOND);
             return;
         }
-        IModelpactRound.Phase p = round.phase();
-        if (joined == 0) {
-            assertEq(balance, COORD_BOND, "an empty round holds only the coordinator's bond");
-        } else if (p == IModelpactRound.Phase.Aborted || (handler.ghostRefunds() > 0)) {
-            uint256 comp = COORD_BOND / joined;
-            assertEq(handler.ghostPaidOut(), handler.ghostRefunds() * (BOND + comp), "refund entitlement");
-            assertEq(balance, (joined - handler.ghostRefunds()) * (BOND + comp) + (COORD_BOND - joined * comp));
-        } else if (handler.ghostClaims() > 0 || p == IModelpactRound.Phase.Claim || p == IModelpactRound.Phase.Closed) {
-            uint256 share = revealed == 0 ? 0 : ((joined - revealed) * BOND) / revealed;
-            assertEq(handler.ghostPaidOut(), handler.ghostClaims() * (BOND + share), "claim entitlement");
-            uint256 owedToRevealers = (revealed - handler.ghostClaims()) * (BOND + share);
-            uint256 coordinatorResidual = COORD_BOND + (joined - revealed) * BOND - revealed * share;
-            assertEq(balance, owedToRevealers + coordinatorResidual);
-        } else {
-            assertEq(balance, COORD_BOND + joined * BOND, "nothing paid before claims");
+        assertLe(round.liability() + COORD_BOND / 10, COORD_BOND);
+        (, uint256 allot) = round.shortfall();
+        uint256 sum;
+        uint256 n = handler.actorCount();
+        for (uint256 i = 0; i < n; ++i) {
+            (uint256 e,) = round.entitlement(handler.actors(i));
+            assertLe(e, allot);
+            sum += e;
         }
+        if (round.phase() != IModelpactRound.Phase.Cancelled) assertEq(sum, round.liability());
     }
 
-    function invariant_nobodyClaimsTwice() public view {
-        assertEq(handler.ghostDoubleClaims(), 0);
-        assertLe(handler.ghostClaims(), round.revealedCount());
-        assertLe(handler.ghostRefunds(), round.joinedCount());
+    function invariant_noRuleBroken() public view {
+        assertEq(handler.ghostViolations(), 0, handler.ghostLastViolation());
     }
 
-    function invariant_noRungAboveCollectiveModel() public view {
-        assertEq(handler.ghostAboveCollective(), 0);
-    }
-
-    function invariant_drawBracketsTheTarget() public view {
-        assertEq(handler.ghostBracketViolations(), 0);
+    /// @dev Coverage of the run: how often each outcome was reached (shown with -vv). Over the 64
+    ///      runs of one invariant (measured once by summing these through vm.setEnv): about 45
+    ///      posts (19 with a shortfall, 38 with undelivered participants), 46 reveals, 31 claims,
+    ///      95 compensation withdrawals, 47 refunds after a default, 5 cancels, 45 frauds, 30 failed
+    ///      deliveries, 39 sweeps.
+    function afterInvariant() public view {
+        string[14] memory names = [
+            "join",
+            "revealCoordinator",
+            "post",
+            "post with shortfall",
+            "post with undelivered",
+            "cancel",
+            "reveal",
+            "claim",
+            "withdrawCompensation",
+            "refund after default",
+            "refund after cancel",
+            "fraud",
+            "failed delivery",
+            "sweep"
+        ];
+        for (uint256 i = 0; i < 14; ++i) {
+            console.log(names[i], handler.reached(names[i]));
+        }
     }
 
     function invariant_countsAreConsistent() public view {
@@ -230,7 +421,9 @@ contract ModelpactRoundInvariantTest is Test {
             sum += round.optionJoinCount(i);
         }
         assertEq(sum, round.joinedCount());
-        assertLe(round.revealedCount(), round.joinedCount());
+        assertLe(round.revealedCount(), round.deliveredCount());
+        assertLe(round.deliveredCount(), round.joinedCount());
         assertLe(round.joinedCount(), 6);
+        assertLe(handler.ghostClaims(), round.revealedCount());
     }
 }

@@ -26,14 +26,17 @@ contract ModelpactRoundJoinTest is RoundFixture {
         assertEq(p.optionId, 0);
         assertFalse(p.revealed);
         assertFalse(p.claimed);
-        assertEq(p.commitment, _commitment(b));
-        assertEq(p.drawSeed, bytes32(0));
+        assertFalse(p.undelivered);
+        assertEq(p.paidFromBond, 0);
+        assertEq(round.commitmentOf(_dataRoot(b)), _commitment(b), "commitment keyed by data root");
         assertEq(round.joinedCount(), 2);
+        assertEq(round.deliveredCount(), 2, "every joiner counts as a deliverer until the post");
         assertEq(round.totalData(), 500);
         assertEq(round.optionJoinCount(0), 1);
         assertEq(round.optionJoinCount(1), 0);
         assertEq(round.optionJoinCount(2), 1);
         assertEq(address(round).balance, COORD_BOND + 2 * BOND);
+        assertEq(round.owed(a), BOND);
     }
 
     function test_join_emitsJoinedWithDataRoot() public {
@@ -51,13 +54,20 @@ contract ModelpactRoundJoinTest is RoundFixture {
         round.join{value: BOND}(0, _dataRoot(a), 100, _commitment(a));
     }
 
+    function test_join_acceptsAtTheDeadlineSecond() public {
+        address a = _actor(1);
+        vm.warp(joinAt);
+        _join(a, 0);
+        assertEq(round.joinedCount(), 1);
+    }
+
     function test_join_revertsWhenFull() public {
         _joinMany(5);
         address a = _actor(99);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.JoinClosed.selector, block.timestamp, joinAt, 5, 5));
         vm.prank(a);
         round.join{value: BOND}(0, _dataRoot(a), 100, _commitment(a));
-        assertEq(uint8(round.phase()), uint8(IModelpactRound.Phase.Post));
+        _phaseIs(IModelpactRound.Phase.Post);
     }
 
     function test_join_revertsOnSecondEntry() public {
@@ -65,7 +75,7 @@ contract ModelpactRoundJoinTest is RoundFixture {
         _join(a, 0);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AlreadyJoined.selector, a));
         vm.prank(a);
-        round.join{value: BOND}(1, _dataRoot(a), 200, _commitment(a));
+        round.join{value: BOND}(1, keccak256("other root"), 200, _commitment(a));
     }
 
     function test_join_revertsOnUnknownOption() public {
@@ -103,8 +113,21 @@ contract ModelpactRoundJoinTest is RoundFixture {
         round.join{value: BOND}(0, _dataRoot(a), 100, bytes32(0));
     }
 
+    /// Issue 11.6: a second join with a data root already committed is refused on chain.
+    function test_join_refusesDuplicateDataRoot() public {
+        address a = _actor(1);
+        address copier = _actor(2);
+        _join(a, 0);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.DuplicateDataRoot.selector, _dataRoot(a)));
+        vm.prank(copier);
+        round.join{value: BOND}(0, _dataRoot(a), 100, _commitment(copier));
+        assertEq(round.joinedCount(), 1);
+        assertEq(round.commitmentOf(_dataRoot(a)), _commitment(a), "the first commitment is never overwritten");
+    }
+
+    /// A copier who joins with a copied commitment under its own root cannot open it: the
+    /// preimage binds the original participant's address.
     function test_join_copiedCommitmentIsUseless() public {
-        // b copies a's commitment: b cannot open it (the preimage binds a's address).
         address a = _actor(1);
         address b = _actor(2);
         _join(a, 0);
@@ -113,9 +136,10 @@ contract ModelpactRoundJoinTest is RoundFixture {
         _toPost();
         _revealCoordinator();
         _post();
-        bytes32 computed = keccak256(abi.encode(_secret(a), b, address(round), block.chainid));
+        (uint256 x, uint256 y) = _key(a);
+        bytes32 computed = keccak256(abi.encode(_secret(a), x, y, b, address(round), block.chainid));
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.RevealMismatch.selector, b, _commitment(a), computed));
         vm.prank(b);
-        round.reveal(_secret(a));
+        round.reveal(_dataRoot(b), _secret(a), x, y);
     }
 }

@@ -7,30 +7,42 @@ import {RoundFixture} from "./ModelpactRound.base.t.sol";
 contract ModelpactRoundPostTest is RoundFixture {
     event CoordinatorRevealed(bytes32 secret);
     event ModelsPosted(
-        bytes32 collectiveModelHash,
-        uint256 collectiveAccuracyWad,
-        IModelpactRound.Tier[] tiers,
-        uint256 totalData,
-        uint256 predictedAccuracyWad
+        IModelpactRound.PostedModel collective,
+        IModelpactRound.PostedModel[] tiers,
+        uint256 delivered,
+        uint256 deliveredRows,
+        uint256 revealDeadline
     );
+    event CurveChecked(
+        uint256 deliveredRows,
+        uint256 predictedAccuracyWad,
+        uint256 measuredAccuracyWad,
+        uint256 toleranceWad,
+        uint256 shortfallWad,
+        uint256 allot,
+        uint256 liability
+    );
+    event Undelivered(address indexed participant, uint256 indexed index);
+
+    address[] internal actors;
 
     function setUp() public override {
         super.setUp();
-        _joinMany(3); // options 0, 1, 2: 700 rows
+        actors = _joinMany(3); // options 0, 1, 2: 700 rows
         _toPost();
     }
 
-    function _phase(IModelpactRound.Phase p) internal pure returns (uint8) {
-        return uint8(p);
+    function _postTiers(IModelpactRound.PostedModel[] memory tiers) internal {
+        vm.prank(coordinatorAddr);
+        round.postModels(_collective(), tiers, new address[](0));
     }
 
-    function _wrongPhase(IModelpactRound.Phase current, IModelpactRound.Phase required)
-        internal
-        pure
-        returns (bytes memory)
-    {
-        return abi.encodeWithSelector(IModelpactRound.WrongPhase.selector, current, required);
+    function _expectPostRevert(bytes memory err, IModelpactRound.PostedModel[] memory tiers) internal {
+        vm.expectRevert(err);
+        _postTiers(tiers);
     }
+
+    // --------------------------------------------------------------------- coordinator reveal
 
     function test_revealCoordinator_storesSecretAndEmits() public {
         vm.expectEmit(false, false, false, true, address(round));
@@ -72,16 +84,31 @@ contract ModelpactRoundPostTest is RoundFixture {
         round.revealCoordinator(COORD_SECRET);
     }
 
-    function test_postModels_storesTiersAndEmitsPrediction() public {
+    // --------------------------------------------------------------------- posting
+
+    function test_postModels_storesModelsAndEmitsPostAndCurveCheck() public {
         _revealCoordinator();
+        uint256 allot = (COORD_BOND - COORD_BOND / 10) / 3;
         vm.expectEmit(false, false, false, true, address(round));
-        emit ModelsPosted(keccak256("collective"), 9e17, _tiers(), 700, round.predictedAccuracy(700));
+        // 700 rows: the curve predicts 0.2 + 0.6 * 600 / 900 = 0.6; measured 0.9: no shortfall.
+        emit CurveChecked(700, 6e17, 9e17, TOLERANCE, 0, allot, 0);
+        vm.expectEmit(false, false, false, true, address(round));
+        emit ModelsPosted(_collective(), _tiers(), 3, 700, block.timestamp + WINDOW);
         _post();
         assertEq(round.tierCount(), 2);
-        assertEq(round.tier(1).modelHash, keccak256("tier-2"));
-        assertEq(round.tier(1).accuracyWad, 5e17);
-        assertEq(round.collectiveModel().accuracyWad, 9e17);
-        assertEq(_phase(round.phase()), _phase(IModelpactRound.Phase.Reveal));
+        assertEq(abi.encode(round.tier(1)), abi.encode(_model("tier-2", 500)));
+        assertEq(abi.encode(round.collectiveModel()), abi.encode(_collective()));
+        assertEq(abi.encode(round.rungModel(1)), abi.encode(_model("tier-1", 200)));
+        assertEq(abi.encode(round.rungModel(3)), abi.encode(_collective()));
+        (uint256 s, uint256 a) = round.shortfall();
+        assertEq(s, 0);
+        assertEq(a, allot);
+        assertEq(round.liability(), 0);
+        _phaseIs(IModelpactRound.Phase.Reveal);
+        IModelpactRound.Deadlines memory d = round.deadlines();
+        assertEq(d.reveal, block.timestamp + WINDOW);
+        assertEq(d.delivery, block.timestamp + 2 * WINDOW);
+        assertEq(d.claim, block.timestamp + 3 * WINDOW);
     }
 
     function test_postModels_revertsBeforeCoordinatorReveal() public {
@@ -92,13 +119,13 @@ contract ModelpactRoundPostTest is RoundFixture {
     function test_postModels_revertsForOthers() public {
         _revealCoordinator();
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.NotCoordinator.selector, address(this)));
-        round.postModels(keccak256("c"), 9e17, _tiers());
+        round.postModels(_collective(), _tiers(), new address[](0));
     }
 
     function test_postModels_revertsTwice() public {
         _revealCoordinator();
         _post();
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.ModelsAlreadyPosted.selector));
+        vm.expectRevert(_wrongPhase(IModelpactRound.Phase.Reveal, IModelpactRound.Phase.Post));
         _post();
     }
 
@@ -111,75 +138,178 @@ contract ModelpactRoundPostTest is RoundFixture {
 
     function test_postModels_revertsOnTierAtCollective() public {
         _revealCoordinator();
-        IModelpactRound.Tier[] memory tiers = _tiers();
-        tiers[1].accuracyWad = 9e17;
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.TierAboveCollective.selector, 1, 9e17, 9e17));
-        vm.prank(coordinatorAddr);
-        round.postModels(keccak256("collective"), 9e17, tiers);
+        IModelpactRound.PostedModel[] memory tiers = _tiers();
+        tiers[1] = _model("tier-2", 900);
+        _expectPostRevert(abi.encodeWithSelector(IModelpactRound.TierAboveCollective.selector, 1, 9e17, 9e17), tiers);
     }
 
     function test_postModels_revertsOnTiersNotAscending() public {
         _revealCoordinator();
-        IModelpactRound.Tier[] memory tiers = _tiers();
-        tiers[1].accuracyWad = 2e17;
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.TiersNotAscending.selector, 1));
-        vm.prank(coordinatorAddr);
-        round.postModels(keccak256("collective"), 9e17, tiers);
+        IModelpactRound.PostedModel[] memory tiers = _tiers();
+        tiers[1] = _model("tier-2", 200);
+        _expectPostRevert(abi.encodeWithSelector(IModelpactRound.TiersNotAscending.selector, 1), tiers);
     }
 
-    function test_postModels_revertsOnZeroTier() public {
+    function test_postModels_revertsOnZeroAccuracyTier() public {
         _revealCoordinator();
-        IModelpactRound.Tier[] memory tiers = _tiers();
-        tiers[0].accuracyWad = 0;
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.TiersNotAscending.selector, 0));
-        vm.prank(coordinatorAddr);
-        round.postModels(keccak256("collective"), 9e17, tiers);
-        tiers[0].accuracyWad = 1e17;
+        IModelpactRound.PostedModel[] memory tiers = _tiers();
+        tiers[0] = _model("tier-1", 0); // no correct row: not a posted model
+        _expectPostRevert(abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 1, 0, TEST_ROWS), tiers);
+    }
+
+    function test_postModels_revertsOnZeroHashOrLogRoot() public {
+        _revealCoordinator();
+        IModelpactRound.PostedModel[] memory tiers = _tiers();
         tiers[0].modelHash = bytes32(0);
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.TiersNotAscending.selector, 0));
-        vm.prank(coordinatorAddr);
-        round.postModels(keccak256("collective"), 9e17, tiers);
-    }
-
-    function test_postModels_revertsOnAccuracyOutOfRange() public {
-        _revealCoordinator();
-        vm.startPrank(coordinatorAddr);
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AccuracyOutOfRange.selector, 0));
-        round.postModels(keccak256("c"), 0, new IModelpactRound.Tier[](0));
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AccuracyOutOfRange.selector, 1e18 + 1));
-        round.postModels(keccak256("c"), 1e18 + 1, new IModelpactRound.Tier[](0));
-        vm.stopPrank();
-    }
-
-    function test_postModels_revertsOnZeroCollectiveHash() public {
-        _revealCoordinator();
+        _expectPostRevert(abi.encodeWithSelector(IModelpactRound.ZeroCommitment.selector), tiers);
+        tiers = _tiers();
+        tiers[1].logRoot = bytes32(0);
+        _expectPostRevert(abi.encodeWithSelector(IModelpactRound.ZeroCommitment.selector), tiers);
+        IModelpactRound.PostedModel memory c = _collective();
+        c.logRoot = bytes32(0);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.ZeroCommitment.selector));
+        _postWith(c, new address[](0));
+    }
+
+    /// Issue 14: a posted accuracy is floor(count * 1e18 / T) for some count 1..T, exactly.
+    function test_postModels_revertsOnAccuracyThatIsNotACount() public {
+        _revealCoordinator();
+        IModelpactRound.PostedModel[] memory tiers = _tiers();
+        tiers[1].accuracyWad += 1; // 500 / 1000 + 1 wei: no count gives it
+        _expectPostRevert(
+            abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 2, 5e17 + 1, TEST_ROWS), tiers
+        );
+        IModelpactRound.PostedModel memory c = _collective();
+        c.accuracyWad = 1e18 + 1e15; // 1001 of 1000 rows
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 3, c.accuracyWad, TEST_ROWS));
+        _postWith(c, new address[](0));
+        c = _model("collective", 0);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 3, 0, TEST_ROWS));
+        _postWith(c, new address[](0));
+    }
+
+    function test_postModels_acceptsAnExactCountWithRounding() public {
+        // T = 7: 3 / 7 = 0.428571428571428571428..., floored to 428571428571428571.
+        vm.warp(1_700_000_000);
+        IModelpactRound.Config memory cfg = _config(5);
+        cfg.testRowCount = 7;
+        round = _deploy(_menu(), cfg, _curve());
+        _join(_actor(1), 2);
+        _toPost();
+        _revealCoordinator();
+        IModelpactRound.PostedModel[] memory tiers = new IModelpactRound.PostedModel[](1);
+        tiers[0] = IModelpactRound.PostedModel(keccak256("t"), 428571428571428571, keccak256("l"));
+        IModelpactRound.PostedModel memory c =
+            IModelpactRound.PostedModel(keccak256("c"), 857142857142857142, keccak256("lc"));
+        // One wei more or less is no count of 7.
+        c.accuracyWad += 1;
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 2, c.accuracyWad, 7));
         vm.prank(coordinatorAddr);
-        round.postModels(bytes32(0), 9e17, _tiers());
+        round.postModels(c, tiers, new address[](0));
+        c.accuracyWad -= 2;
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AccuracyNotCount.selector, 2, c.accuracyWad, 7));
+        vm.prank(coordinatorAddr);
+        round.postModels(c, tiers, new address[](0));
+        c.accuracyWad += 1;
+        vm.prank(coordinatorAddr);
+        round.postModels(c, tiers, new address[](0));
+        assertEq(round.collectiveModel().accuracyWad, 857142857142857142);
+    }
+
+    /// Issue 11.7: every posted model hash is distinct.
+    function test_postModels_refusesDuplicateTierHashes() public {
+        _revealCoordinator();
+        IModelpactRound.PostedModel[] memory tiers = _tiers();
+        tiers[1].modelHash = tiers[0].modelHash;
+        _expectPostRevert(
+            abi.encodeWithSelector(IModelpactRound.DuplicateModelHash.selector, 2, tiers[0].modelHash), tiers
+        );
+        tiers = _tiers();
+        tiers[0].modelHash = _collective().modelHash;
+        _expectPostRevert(
+            abi.encodeWithSelector(IModelpactRound.DuplicateModelHash.selector, 1, _collective().modelHash), tiers
+        );
     }
 
     function test_postModels_revertsOnTooManyTiers() public {
         _revealCoordinator();
-        IModelpactRound.Tier[] memory tiers = new IModelpactRound.Tier[](33);
+        IModelpactRound.PostedModel[] memory tiers = new IModelpactRound.PostedModel[](33);
         for (uint256 i = 0; i < 33; ++i) {
-            tiers[i] = IModelpactRound.Tier(keccak256(abi.encode(i)), uint64(1e16 * (i + 1)));
+            tiers[i] = _model(vm.toString(i), uint64(10 * (i + 1)));
         }
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.TooManyTiers.selector, 33, 32));
-        vm.prank(coordinatorAddr);
-        round.postModels(keccak256("c"), 9e17, tiers);
+        _expectPostRevert(abi.encodeWithSelector(IModelpactRound.TooManyTiers.selector, 33, 32), tiers);
     }
 
     function test_postModels_acceptsThirtyTwoTiersPackedFourPerSlot() public {
         _revealCoordinator();
-        IModelpactRound.Tier[] memory tiers = new IModelpactRound.Tier[](32);
+        IModelpactRound.PostedModel[] memory tiers = new IModelpactRound.PostedModel[](32);
         for (uint256 i = 0; i < 32; ++i) {
-            tiers[i] = IModelpactRound.Tier(keccak256(abi.encode(i)), uint64(1e16 * (i + 1) + i));
+            tiers[i] = _model(vm.toString(i), uint64(10 * (i + 1) + i % 7));
         }
-        vm.prank(coordinatorAddr);
-        round.postModels(keccak256("c"), 9e17, tiers);
+        _postTiers(tiers);
         for (uint256 i = 0; i < 32; ++i) {
-            assertEq(round.tier(i).accuracyWad, tiers[i].accuracyWad);
-            assertEq(round.tier(i).modelHash, tiers[i].modelHash);
+            assertEq(abi.encode(round.tier(i)), abi.encode(tiers[i]));
+            assertEq(abi.encode(round.rungModel(i + 1)), abi.encode(tiers[i]));
         }
+        assertEq(abi.encode(round.rungModel(33)), abi.encode(_collective()));
+        assertEq(round.collectiveModel().accuracyWad, 9e17);
+    }
+
+    function test_postModels_atTheLastSecondLeavesTheFullRevealWindow() public {
+        _revealCoordinator();
+        vm.warp(postAt);
+        _post();
+        assertEq(_revealDeadline(), postAt + WINDOW);
+        vm.warp(postAt + WINDOW);
+        _phaseIs(IModelpactRound.Phase.Reveal);
+        _reveal(actors[0]);
+    }
+
+    // --------------------------------------------------------------------- undelivered and quorum
+
+    function test_postModels_flagsUndeliveredAndSubtractsTheirRows() public {
+        _revealCoordinator();
+        address[] memory list = _sorted(_pair(actors[0], actors[2])); // options 0 and 2: 500 rows
+        vm.expectEmit(true, true, false, false, address(round));
+        emit Undelivered(list[0], list[0] == actors[0] ? 0 : 2);
+        _postWith(_collective(), list);
+        assertTrue(round.participant(actors[0]).undelivered);
+        assertTrue(round.participant(actors[2]).undelivered);
+        assertFalse(round.participant(actors[1]).undelivered);
+        assertEq(round.deliveredCount(), 1);
+        assertEq(round.joinedCount(), 3);
+        assertEq(round.totalData(), 200);
+    }
+
+    function test_postModels_revertsOnInvalidUndeliveredList() public {
+        _revealCoordinator();
+        address[] memory list = _sorted(_pair(actors[0], actors[1]));
+        (list[0], list[1]) = (list[1], list[0]); // descending
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.UndeliveredListInvalid.selector, 1, list[1]));
+        _postWith(_collective(), list);
+        list = _pair(actors[0], actors[0]); // duplicate
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.UndeliveredListInvalid.selector, 1, actors[0]));
+        _postWith(_collective(), list);
+        address stranger = address(uint160(type(uint160).max));
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.UndeliveredListInvalid.selector, 0, stranger));
+        _postWith(_collective(), _one(stranger));
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.UndeliveredListInvalid.selector, 0, address(0)));
+        _postWith(_collective(), _one(address(0)));
+    }
+
+    function test_postModels_revertsBelowQuorum() public {
+        vm.warp(1_700_000_000);
+        round = _deploy(_menu(), _configQ(5, 3), _curve());
+        actors = _joinMany(3);
+        _toPost();
+        _revealCoordinator();
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.BelowQuorum.selector, 2, 3));
+        _postWith(_collective(), _one(actors[1]));
+    }
+
+    function _pair(address a, address b) internal pure returns (address[] memory list) {
+        list = new address[](2);
+        list[0] = a;
+        list[1] = b;
     }
 }

@@ -5,7 +5,14 @@ import {IModelpactRound} from "../src/interfaces/IModelpactRound.sol";
 import {RoundFixture} from "./ModelpactRound.base.t.sol";
 
 contract ModelpactRoundRevealTest is RoundFixture {
-    event Revealed(address indexed participant, uint256 indexed index, bytes32 secret, bytes32 drawSeed);
+    event Revealed(
+        address indexed participant,
+        uint256 indexed index,
+        bytes32 secret,
+        uint256 deliveryKeyX,
+        uint256 deliveryKeyY,
+        bytes32 drawSeed
+    );
 
     address[] internal actors;
 
@@ -14,24 +21,28 @@ contract ModelpactRoundRevealTest is RoundFixture {
         actors = _toReveal(3);
     }
 
-    function test_reveal_storesSeedFromBothSecrets() public {
+    function test_reveal_emitsSecretKeyAndSeedFromBothSecrets() public {
         address a = actors[1];
         bytes32 seed = keccak256(abi.encode(COORD_SECRET, _secret(a), address(round), uint256(1)));
+        (uint256 x, uint256 y) = _key(a);
         vm.expectEmit(true, true, false, true, address(round));
-        emit Revealed(a, 1, _secret(a), seed);
+        emit Revealed(a, 1, _secret(a), x, y, seed);
         _reveal(a);
         IModelpactRound.Participant memory p = round.participant(a);
         assertTrue(p.revealed);
-        assertEq(p.drawSeed, seed);
-        assertEq(p.commitment, bytes32(0));
         assertEq(round.revealedCount(), 1);
+        assertEq(round.commitmentOf(_dataRoot(a)), _commitment(a), "the commitment stays");
+        (uint256 rung,, uint256 target) = round.assignment(a, _secret(a));
+        (uint256 rung2,, uint256 target2) = round.exposedAssign(6e17, seed);
+        assertEq(rung, rung2);
+        assertEq(target, target2);
     }
 
     function test_reveal_allRevealedEndsRevealEarly() public {
         for (uint256 i = 0; i < 3; ++i) {
             _reveal(actors[i]);
         }
-        assertEq(uint8(round.phase()), uint8(IModelpactRound.Phase.Claim));
+        _phaseIs(IModelpactRound.Phase.Claim);
     }
 
     function test_reveal_revertsBeforeModelsPosted() public {
@@ -39,22 +50,20 @@ contract ModelpactRoundRevealTest is RoundFixture {
         address a = _actor(1);
         _join(a, 0);
         _toPost();
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Post, IModelpactRound.Phase.Reveal
-            )
-        );
+        vm.expectRevert(_wrongPhase(IModelpactRound.Phase.Post, IModelpactRound.Phase.Reveal));
         _reveal(a);
     }
 
     function test_reveal_revertsAfterDeadline() public {
-        vm.warp(revealAt + 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IModelpactRound.WrongPhase.selector, IModelpactRound.Phase.Claim, IModelpactRound.Phase.Reveal
-            )
-        );
+        vm.warp(_revealDeadline() + 1);
+        vm.expectRevert(_wrongPhase(IModelpactRound.Phase.Claim, IModelpactRound.Phase.Reveal));
         _reveal(actors[0]);
+    }
+
+    function test_reveal_acceptsAtTheDeadlineSecond() public {
+        vm.warp(_revealDeadline());
+        _reveal(actors[0]);
+        assertTrue(round.participant(actors[0]).revealed);
     }
 
     function test_reveal_revertsForNonParticipant() public {
@@ -72,14 +81,73 @@ contract ModelpactRoundRevealTest is RoundFixture {
     function test_reveal_revertsOnWrongSecret() public {
         address a = actors[0];
         bytes32 wrong = keccak256("wrong");
-        bytes32 computed = keccak256(abi.encode(wrong, a, address(round), block.chainid));
+        (uint256 x, uint256 y) = _key(a);
+        bytes32 computed = keccak256(abi.encode(wrong, x, y, a, address(round), block.chainid));
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.RevealMismatch.selector, a, _commitment(a), computed));
         vm.prank(a);
-        round.reveal(wrong);
+        round.reveal(_dataRoot(a), wrong, x, y);
     }
 
-    function test_assignment_revertsBeforeReveal() public {
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.NotRevealed.selector, actors[0]));
-        round.assignment(actors[0]);
+    function test_reveal_revertsOnAnotherDeliveryKey() public {
+        address a = actors[0];
+        (uint256 x, uint256 y) = _key(actors[1]);
+        vm.expectPartialRevert(IModelpactRound.RevealMismatch.selector);
+        vm.prank(a);
+        round.reveal(_dataRoot(a), _secret(a), x, y);
+    }
+
+    /// Issue 11.6: presenting another participant's data root (and even its published secret and
+    /// key) fails, because the stored commitment binds that participant's address.
+    function test_reveal_anotherParticipantsRootCannotBeUsed() public {
+        address victim = actors[0];
+        address copier = actors[1];
+        _reveal(victim); // secret and key now public
+        (uint256 x, uint256 y) = _key(victim);
+        bytes32 computed = keccak256(abi.encode(_secret(victim), x, y, copier, address(round), block.chainid));
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelpactRound.RevealMismatch.selector, copier, _commitment(victim), computed)
+        );
+        vm.prank(copier);
+        round.reveal(_dataRoot(victim), _secret(victim), x, y);
+    }
+
+    function test_reveal_revertsOnDeliveryKeyOffTheCurve() public {
+        RoundFixture.setUp();
+        address a = _actor(1);
+        uint256[2][3] memory bad = [
+            [uint256(1), uint256(3)],
+            [uint256(0), uint256(0)],
+            [uint256(1), uint256(2) + 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47]
+        ];
+        for (uint256 i = 0; i < 3; ++i) {
+            RoundFixture.setUp();
+            bytes32 commitment =
+                keccak256(abi.encode(_secret(a), bad[i][0], bad[i][1], a, address(round), block.chainid));
+            vm.prank(a);
+            round.join{value: BOND}(0, _dataRoot(a), 100, commitment);
+            _toPost();
+            _revealCoordinator();
+            _post();
+            vm.expectRevert(abi.encodeWithSelector(IModelpactRound.InvalidDeliveryKey.selector, bad[i][0], bad[i][1]));
+            vm.prank(a);
+            round.reveal(_dataRoot(a), _secret(a), bad[i][0], bad[i][1]);
+        }
+    }
+
+    function test_reveal_undeliveredParticipantCannotReveal() public {
+        RoundFixture.setUp();
+        address[] memory a = _joinMany(3);
+        _toPost();
+        _revealCoordinator();
+        _postWith(_collective(), _one(a[2]));
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.ParticipantUndelivered.selector, a[2]));
+        _reveal(a[2]);
+        _reveal(a[0]);
+        _reveal(a[1]);
+        _phaseIs(IModelpactRound.Phase.Claim); // every deliverer revealed: Reveal ends early
+    }
+
+    function test_assignment_needsAPost() public view {
+        round.assignment(actors[0], _secret(actors[0])); // posted: computable for anyone
     }
 }

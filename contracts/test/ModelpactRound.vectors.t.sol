@@ -20,8 +20,10 @@ contract ModelpactRoundVectorsTest is RoundFixture {
         return string.concat(base, "[", vm.toString(i), "].", key);
     }
 
-    function _len(string memory path) internal view returns (uint256) {
-        return abi.decode(vm.parseJson(json, path), (bytes[])).length;
+    function _len(string memory path) internal view returns (uint256 n) {
+        while (vm.keyExistsJson(json, string.concat(path, "[", vm.toString(n), "]"))) {
+            ++n;
+        }
     }
 
     function test_vectors_participantCommitments() public view {
@@ -128,20 +130,22 @@ contract ModelpactRoundVectorsTest is RoundFixture {
         uint256 coll = vm.parseJsonUint(json, _p(".draws", i, "collectiveWad"));
         uint256[] memory accs = vm.parseJsonUintArray(json, _p(".draws", i, "tiers"));
         IModelpactRound.Option[] memory menu = new IModelpactRound.Option[](1);
-        menu[0] = IModelpactRound.Option(10, uint64(ratio), 0, 0);
+        menu[0] = IModelpactRound.Option(10, uint64(ratio), uint128(ratio), 1e18);
         vm.warp(1_700_000_000);
-        r = _deploy(menu, _config(1), new IModelpactRound.CurveKnot[](0));
+        IModelpactRound.Config memory cfg = _config(1);
+        cfg.testRowCount = 1e18; // every WAD accuracy is an exact count
+        r = _deploy(menu, cfg, new IModelpactRound.CurveKnot[](0));
         address who = _actor(1000 + i);
         vm.prank(who);
         r.join{value: BOND}(0, bytes32(uint256(1)), 10, bytes32(uint256(2)));
         vm.warp(joinAt + 1);
         vm.startPrank(coordinatorAddr);
         r.revealCoordinator(COORD_SECRET);
-        IModelpactRound.Tier[] memory tiers = new IModelpactRound.Tier[](accs.length);
+        IModelpactRound.PostedModel[] memory tiers = new IModelpactRound.PostedModel[](accs.length);
         for (uint256 j = 0; j < accs.length; ++j) {
-            tiers[j] = IModelpactRound.Tier(keccak256(abi.encode(j)), uint64(accs[j]));
+            tiers[j] = IModelpactRound.PostedModel(keccak256(abi.encode(j)), uint64(accs[j]), bytes32(j + 1));
         }
-        r.postModels(keccak256("c"), uint64(coll), tiers);
+        r.postModels(IModelpactRound.PostedModel(keccak256("c"), uint64(coll), keccak256("l")), tiers, new address[](0));
         vm.stopPrank();
     }
 
@@ -170,5 +174,119 @@ contract ModelpactRoundVectorsTest is RoundFixture {
             uint256 q = vm.parseJsonUint(json, _p(".curve.queries", i, "dataCount"));
             assertEq(r.predictedAccuracy(q), vm.parseJsonUint(json, _p(".curve.queries", i, "accuracyWad")));
         }
+    }
+
+    // --------------------------------------------------------------------- ModelpactRound v2
+
+    /// @dev The v2 commitment opens through a real round's reveal (the contract's own preimage).
+    function test_vectors_v2_commitmentOpensInTheContract() public {
+        address who = _actor(7);
+        (uint256 x, uint256 y) = _key(who);
+        bytes32 secret = _secret(who);
+        _join(who, 0);
+        _toPost();
+        _revealCoordinator();
+        _post();
+        vm.prank(who);
+        round.reveal(_dataRoot(who), secret, x, y);
+        assertEq(
+            round.commitmentOf(_dataRoot(who)), keccak256(abi.encode(secret, x, y, who, address(round), block.chainid))
+        );
+    }
+
+    function _participantLeaf(address who, uint256 index, int256[] memory values) internal pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(who, index, values))));
+    }
+
+    function test_vectors_v2_participantLeavesAndProofs() public view {
+        for (uint256 i = 0; i < 3; ++i) {
+            address who = vm.parseJsonAddress(json, _p(".v2Leaves", i, "participant"));
+            uint256 index = vm.parseJsonUint(json, _p(".v2Leaves", i, "index"));
+            int256[] memory values = vm.parseJsonIntArray(json, _p(".v2Leaves", i, "values"));
+            assertEq(_participantLeaf(who, index, values), vm.parseJsonBytes32(json, _p(".v2Leaves", i, "leaf")));
+        }
+        bytes32 root = vm.parseJsonBytes32(json, ".v2Merkle.root");
+        address owner = vm.parseJsonAddress(json, ".v2Merkle.participant");
+        address copier = vm.parseJsonAddress(json, ".v2Merkle.copier");
+        assertTrue(root != vm.parseJsonBytes32(json, ".v2Merkle.copierRoot"), "a copy of the rows has another root");
+        uint256 n = vm.parseJsonUint(json, ".v2Merkle.rowCount");
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 index = vm.parseJsonUint(json, _p(".v2Merkle.rows", i, "index"));
+            int256[] memory values = vm.parseJsonIntArray(json, _p(".v2Merkle.rows", i, "values"));
+            bytes32[] memory proof = vm.parseJsonBytes32Array(json, _p(".v2Merkle.rows", i, "proof"));
+            assertTrue(MerkleProof.verify(proof, root, _participantLeaf(owner, index, values)));
+            // The owner's proof proves nothing for the same row under the copier's address.
+            assertFalse(MerkleProof.verify(proof, root, _participantLeaf(copier, index, values)));
+        }
+    }
+
+    function test_vectors_v2_countsAndRatios() public {
+        uint256 n = _len(".v2Counts");
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 count = vm.parseJsonUint(json, _p(".v2Counts", i, "count"));
+            uint256 rows = vm.parseJsonUint(json, _p(".v2Counts", i, "testRowCount"));
+            assertEq(RoundMath.accuracyOfCount(count, rows), vm.parseJsonUint(json, _p(".v2Counts", i, "accuracyWad")));
+        }
+        n = _len(".v2Ratios");
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 t = vm.parseJsonUint(json, _p(".v2Ratios", i, "promisedValueWad"));
+            uint256 tBar = vm.parseJsonUint(json, _p(".v2Ratios", i, "budgetValueWad"));
+            uint256 ratio = vm.parseJsonUint(json, _p(".v2Ratios", i, "ratioWad"));
+            // The constructor accepts exactly this ratio for (t, t_bar).
+            IModelpactRound.Option[] memory menu = new IModelpactRound.Option[](1);
+            menu[0] = IModelpactRound.Option(10, uint64(ratio), uint128(t), uint128(tBar));
+            _deploy(menu, _config(1), new IModelpactRound.CurveKnot[](0));
+        }
+    }
+
+    function test_vectors_v2_moneyRules() public view {
+        uint256 n = _len(".v2Money");
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 bond = vm.parseJsonUint(json, _p(".v2Money", i, "coordinatorBond"));
+            uint256 d = vm.parseJsonUint(json, _p(".v2Money", i, "delivered"));
+            assertEq(RoundMath.fraudReward(bond), vm.parseJsonUint(json, _p(".v2Money", i, "fraudReward")), "reward");
+            uint256 allot = RoundMath.allot(bond, d);
+            assertEq(allot, vm.parseJsonUint(json, _p(".v2Money", i, "allot")), "allot");
+            uint256 s = RoundMath.shortfall(
+                vm.parseJsonUint(json, _p(".v2Money", i, "predictedWad")),
+                vm.parseJsonUint(json, _p(".v2Money", i, "measuredWad")),
+                vm.parseJsonUint(json, _p(".v2Money", i, "toleranceWad"))
+            );
+            assertEq(s, vm.parseJsonUint(json, _p(".v2Money", i, "shortfallWad")), "shortfall");
+            uint256 comp = RoundMath.curveCompensation(
+                vm.parseJsonUint(json, _p(".v2Money", i, "ratioWad")),
+                s,
+                vm.parseJsonUint(json, _p(".v2Money", i, "weiPerWad")),
+                allot
+            );
+            assertEq(comp, vm.parseJsonUint(json, _p(".v2Money", i, "compensation")), "compensation");
+        }
+        n = _len(".v2Shares");
+        for (uint256 i = 0; i < n; ++i) {
+            assertEq(
+                RoundMath.share(
+                    vm.parseJsonUint(json, _p(".v2Shares", i, "forfeited")),
+                    vm.parseJsonUint(json, _p(".v2Shares", i, "bond")),
+                    vm.parseJsonUint(json, _p(".v2Shares", i, "recipients"))
+                ),
+                vm.parseJsonUint(json, _p(".v2Shares", i, "share"))
+            );
+        }
+    }
+
+    /// @dev The first money vector through a real round: 3 deliverers, 700 rows predict 0.6, the
+    ///      collective model measures 0.5, tolerance 0.02, rho 1e16: entitlement of option 1.
+    function test_vectors_v2_compensationThroughTheContract() public {
+        address[] memory actors = _joinMany(3);
+        _toPost();
+        _revealCoordinator();
+        IModelpactRound.PostedModel[] memory tiers = new IModelpactRound.PostedModel[](0);
+        vm.prank(coordinatorAddr);
+        round.postModels(_model("collective", 500), tiers, new address[](0));
+        (uint256 owedFromBond,) = round.entitlement(actors[1]); // option 1: ratio 0.6
+        assertEq(owedFromBond, vm.parseJsonUint(json, _p(".v2Money", 0, "compensation")));
+        (uint256 s, uint256 allot) = round.shortfall();
+        assertEq(s, vm.parseJsonUint(json, _p(".v2Money", 0, "shortfallWad")));
+        assertEq(allot, vm.parseJsonUint(json, _p(".v2Money", 0, "allot")));
     }
 }

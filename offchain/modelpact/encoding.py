@@ -30,12 +30,12 @@ from __future__ import annotations
 import math
 import secrets
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from eth_abi.abi import encode as abi_encode
 from eth_hash.auto import keccak
@@ -46,6 +46,8 @@ from modelpact.errors import ModelpactError
 __all__ = [
     "FEATURE_MAX",
     "FEATURE_MIN",
+    "FRAUD_REWARD_BPS",
+    "MIN_WINDOW_SECONDS",
     "MODEL_BIAS_BYTES",
     "MODEL_HEADER_BYTES",
     "MODEL_MAGIC",
@@ -64,13 +66,20 @@ __all__ = [
     "OnchainOption",
     "ParticipantState",
     "Phase",
+    "PostedModel",
     "RoundConfig",
+    "Schedule",
     "StandardMerkleTree",
     "Tier",
+    "accuracy_of_count",
+    "allot",
     "assign_rung",
     "bracket",
     "check_feature_row",
     "coordinator_commitment",
+    "count_of_accuracy",
+    "curve_compensation",
+    "curve_shortfall",
     "dataset_merkle_root",
     "decode_integer_model",
     "draw_seed",
@@ -80,6 +89,8 @@ __all__ = [
     "eval_log_leaf",
     "eval_log_node",
     "features_in_range",
+    "forfeit_share",
+    "fraud_reward",
     "from_wad",
     "from_wad_exact",
     "hi_probability",
@@ -90,15 +101,21 @@ __all__ = [
     "model_byte_length",
     "model_hash",
     "node_hash",
+    "option_ratio_wad",
     "participant_commitment",
     "participant_commitment_v2",
+    "participant_dataset_root",
+    "participant_leaf_hash",
+    "participant_merkle_proof",
     "predict_label",
     "predicted_accuracy",
+    "promise_consistent",
     "quantise_rows",
     "random_secret",
     "target_accuracy",
     "to_wad",
     "verify_eval_log_leaf",
+    "verify_participant_proof",
     "verify_proof",
 ]
 
@@ -108,8 +125,15 @@ WAD = 10**18
 QUANTISATION_SCALE = 10**6
 """Real-valued features are committed as ``floor(x * 1e6)``."""
 
+MIN_WINDOW_SECONDS = 3600
+"""ModelpactRound v2: shortest reveal, delivery and claim window (``MIN_WINDOW``)."""
+
+FRAUD_REWARD_BPS = 1000
+"""ModelpactRound v2: share of the coordinator's bond paid to a successful challenger (10%)."""
+
 _UINT256_MAX = 2**256 - 1
 _LEAF_TYPES = ("uint256", "int256[]")
+_PARTICIPANT_LEAF_TYPES = ("address", "uint256", "int256[]")
 
 
 class EncodingError(ModelpactError, ValueError):
@@ -407,6 +431,85 @@ def predicted_accuracy(knots: Sequence[tuple[int, int]], data_count: int) -> int
 
 
 # ------------------------------------------------------------------------------------------
+# ModelpactRound v2: exact-count accuracies, promises and money rules (RoundMath)
+# ------------------------------------------------------------------------------------------
+
+
+def accuracy_of_count(correct_count: int, test_row_count: int) -> int:
+    """``floor(count * 1e18 / T)``: the only accuracy v2's postModels accepts for ``count``
+    (which must be at least 1)."""
+    rows = _uint(test_row_count, "test_row_count")
+    if not 0 < rows <= WAD:
+        raise EncodingError(f"test row count {rows} outside [1, 1e18]", hint="commit 1..1e18 rows")
+    count = _uint(correct_count, "correct_count")
+    if count > rows:
+        raise EncodingError(f"{count} correct of {rows} rows", hint="count at most the test rows")
+    return count * WAD // rows
+
+
+def count_of_accuracy(accuracy_wad: int, test_row_count: int) -> int:
+    """The unique count with ``accuracy_of_count(count, T) == accuracy`` (``ceil(acc * T / 1e18)``),
+    as the contract's views recover it; raises if no count gives ``accuracy_wad``."""
+    rows = _uint(test_row_count, "test_row_count")
+    count = -(-_uint(accuracy_wad, "accuracy_wad") * rows // WAD)
+    if count > rows or accuracy_of_count(count, rows) != accuracy_wad:
+        raise EncodingError(
+            f"accuracy {accuracy_wad} is no count over {rows} rows",
+            hint="post floor(count * 1e18 / T)",
+        )
+    return count
+
+
+def option_ratio_wad(promised_value_wad: int, budget_value_wad: int) -> int:
+    """``floor(t * 1e18 / t_bar)`` (0 when t_bar is 0): the ratio v2's constructor expects."""
+    t = _uint(promised_value_wad, "promised_value_wad")
+    t_bar = _uint(budget_value_wad, "budget_value_wad")
+    return 0 if t_bar == 0 else t * WAD // t_bar
+
+
+def promise_consistent(ratio_wad: int, promised_value_wad: int, budget_value_wad: int) -> bool:
+    """v2's constructor check: t <= t_bar and ratio within one unit of ``option_ratio_wad``
+    (t_bar = 0 only with t = 0 and ratio = 0)."""
+    if budget_value_wad == 0:
+        return promised_value_wad == 0 and ratio_wad == 0
+    if promised_value_wad > budget_value_wad:
+        return False
+    return abs(ratio_wad - option_ratio_wad(promised_value_wad, budget_value_wad)) <= 1
+
+
+def forfeit_share(forfeited: int, bond: int, recipients: int) -> int:
+    """Each recipient's equal share of ``forfeited`` bonds of ``bond`` wei (floor; 0 for none).
+
+    A claim's share is ``forfeit_share(d - r, b, r)``: deliverers that did not reveal forfeit to
+    the revealers; bonds of participants named undelivered are burned, not shared."""
+    return 0 if recipients == 0 else forfeited * bond // recipients
+
+
+def fraud_reward(coordinator_bond: int) -> int:
+    """``floor(B * FRAUD_REWARD_BPS / 10000)``: what a successful challenger is paid."""
+    return _uint(coordinator_bond, "coordinator_bond") * FRAUD_REWARD_BPS // 10_000
+
+
+def allot(coordinator_bond: int, delivered: int) -> int:
+    """``floor((B - fraud_reward(B)) / d)``: each deliverer's allot of the coordinator's bond (what
+    fraud or a failed delivery pays it, and the cap of its curve compensation)."""
+    if delivered <= 0:
+        raise EncodingError("no deliverers", hint="a posted round has at least quorum >= 1")
+    return (coordinator_bond - fraud_reward(coordinator_bond)) // delivered
+
+
+def curve_shortfall(predicted_wad: int, measured_wad: int, tolerance_wad: int) -> int:
+    """``max(0, predicted - tolerance - measured)`` (WAD), the v2 curve check at post."""
+    return max(0, predicted_wad - tolerance_wad - measured_wad)
+
+
+def curve_compensation(ratio_wad: int, shortfall_wad: int, wei_per_wad: int, cap: int) -> int:
+    """``min(cap, floor(ratio * shortfall * rho / 1e36))`` wei: a deliverer's curve compensation
+    (``cap`` is its allot)."""
+    return min(cap, ratio_wad * shortfall_wad * _uint(wei_per_wad, "wei_per_wad") // (WAD * WAD))
+
+
+# ------------------------------------------------------------------------------------------
 # Merkle trees (OpenZeppelin StandardMerkleTree, leaves ("uint256", "int256[]"))
 # ------------------------------------------------------------------------------------------
 
@@ -425,6 +528,16 @@ def _row(values: Sequence[int], i: int) -> list[int]:
 def leaf_hash(index: int, values: Sequence[int]) -> bytes:
     """keccak256(bytes.concat(keccak256(abi.encode(uint256 index, int256[] values))))."""
     encoded = abi_encode(list(_LEAF_TYPES), [_uint(index, "row index"), _row(values, index)])
+    return keccak(keccak(encoded))
+
+
+def participant_leaf_hash(participant: str, index: int, values: Sequence[int]) -> bytes:
+    """ModelpactRound v2 data-root leaf, bound to its contributor: keccak256(bytes.concat(
+    keccak256(abi.encode(address participant, uint256 index, int256[] values))))."""
+    encoded = abi_encode(
+        list(_PARTICIPANT_LEAF_TYPES),
+        [_address(participant, "participant"), _uint(index, "row index"), _row(values, index)],
+    )
     return keccak(keccak(encoded))
 
 
@@ -449,7 +562,21 @@ class StandardMerkleTree:
         """Build the tree of ``rows`` (each an integer row, label last)."""
         if len(rows) == 0:
             raise EncodingError("a dataset needs at least one row", hint="commit non-empty data")
-        hashes = [leaf_hash(i, row) for i, row in enumerate(rows)]
+        return cls._of_leaves([leaf_hash(i, row) for i, row in enumerate(rows)])
+
+    @classmethod
+    def of_participant(cls, participant: str, rows: Sequence[Sequence[int]]) -> StandardMerkleTree:
+        """ModelpactRound v2: the tree of ``participant``'s ``rows`` over leaves
+        ("address", "uint256", "int256[]"), so a copy of another participant's rows has another
+        root."""
+        if len(rows) == 0:
+            raise EncodingError("a dataset needs at least one row", hint="commit non-empty data")
+        return cls._of_leaves(
+            [participant_leaf_hash(participant, i, r) for i, r in enumerate(rows)]
+        )
+
+    @classmethod
+    def _of_leaves(cls, hashes: list[bytes]) -> StandardMerkleTree:
         order = sorted(range(len(hashes)), key=lambda i: hashes[i])
         size = 2 * len(hashes) - 1
         tree: list[bytes] = [b""] * size
@@ -495,6 +622,28 @@ def merkle_proof(rows: Sequence[Sequence[int]], i: int) -> list[bytes]:
 def verify_proof(root: bytes, index: int, values: Sequence[int], proof: Sequence[bytes]) -> bool:
     """Whether row ``(index, values)`` is in the tree with ``root`` (as ``MerkleProof.verify``)."""
     node = leaf_hash(index, values)
+    for sibling in proof:
+        node = node_hash(node, _bytes32(sibling, "proof element"))
+    return node == _bytes32(root, "root")
+
+
+def participant_dataset_root(participant: str, rows: Sequence[Sequence[int]]) -> bytes:
+    """ModelpactRound v2: the data root ``participant`` commits at join for ``rows``."""
+    return StandardMerkleTree.of_participant(participant, rows).root
+
+
+def participant_merkle_proof(
+    participant: str, rows: Sequence[Sequence[int]], i: int
+) -> list[bytes]:
+    """ModelpactRound v2: the proof of row ``i`` in ``participant``'s tree."""
+    return StandardMerkleTree.of_participant(participant, rows).proof(i)
+
+
+def verify_participant_proof(
+    root: bytes, participant: str, index: int, values: Sequence[int], proof: Sequence[bytes]
+) -> bool:
+    """Whether ``participant``'s row ``(index, values)`` is in the v2 tree with ``root``."""
+    node = participant_leaf_hash(participant, index, values)
     for sibling in proof:
         node = node_hash(node, _bytes32(sibling, "proof element"))
     return node == _bytes32(root, "root")
@@ -834,6 +983,7 @@ class Phase(IntEnum):
     CLAIM = 3
     CLOSED = 4
     ABORTED = 5
+    CANCELLED = 6
 
 
 @dataclass(frozen=True)
@@ -851,45 +1001,107 @@ class OnchainOption:
 
 
 @dataclass(frozen=True)
-class Deadlines:
-    """``IModelpactRound.Deadlines``, unix seconds, now < join < post < reveal < claim."""
+class Schedule:
+    """``IModelpactRound.Schedule``: ``join`` and ``post`` are absolute unix seconds; the three
+    windows are durations in seconds measured from the post (reveal), then from the reveal
+    deadline (delivery), then from the delivery deadline (claim), each >= MIN_WINDOW."""
 
     join: int
     post: int
-    reveal: int
-    claim: int
+    reveal_window: int = MIN_WINDOW_SECONDS
+    delivery_window: int = MIN_WINDOW_SECONDS
+    claim_window: int = MIN_WINDOW_SECONDS
 
-    def as_tuple(self) -> tuple[int, int, int, int]:
+    def as_tuple(self) -> tuple[int, int, int, int, int]:
         """ABI tuple order."""
-        return (self.join, self.post, self.reveal, self.claim)
+        return (self.join, self.post, self.reveal_window, self.delivery_window, self.claim_window)
 
     @classmethod
-    def after(cls, now: int, *, join: int, post: int, reveal: int, claim: int) -> Deadlines:
-        """Deadlines from phase durations in seconds, starting at ``now``."""
-        j = now + join
-        return cls(j, j + post, j + post + reveal, j + post + reveal + claim)
+    def after(
+        cls,
+        now: int,
+        *,
+        join: int,
+        post: int,
+        reveal: int = MIN_WINDOW_SECONDS,
+        delivery: int = MIN_WINDOW_SECONDS,
+        claim: int = MIN_WINDOW_SECONDS,
+    ) -> Schedule:
+        """Join closes ``join`` seconds after ``now``, posting ``post`` seconds after that; the
+        windows are ``reveal``, ``delivery`` and ``claim`` seconds long."""
+        return cls(now + join, now + join + post, reveal, delivery, claim)
+
+    def deadlines(self, posted_at: int) -> Deadlines:
+        """The absolute deadlines for a post at ``posted_at``."""
+        reveal = posted_at + self.reveal_window
+        delivery = reveal + self.delivery_window
+        return Deadlines(self.join, self.post, reveal, delivery, delivery + self.claim_window)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """``IModelpactRound.Deadlines``, unix seconds; reveal, delivery and claim are 0 until models
+    are posted (they are measured from the post)."""
+
+    join: int
+    post: int
+    reveal: int = 0
+    delivery: int = 0
+    claim: int = 0
 
 
 @dataclass(frozen=True)
 class RoundConfig:
-    """``IModelpactRound.Config``: capacity, bond (wei), commitments (32 bytes) and deadlines."""
+    """``IModelpactRound.Config``: capacity and quorum, bond (wei), commitments (32 bytes), the
+    test set's row count, the curve tolerance tau (WAD), the shortfall price rho (wei per WAD)
+    and the schedule."""
 
     capacity: int
     participant_bond: int
     scenario_hash: bytes
     test_set_commitment: bytes
     coordinator_commitment: bytes
-    deadlines: Deadlines
+    schedule: Schedule
+    quorum: int = 0  # 0: the capacity (every seat must deliver)
+    test_row_count: int = 1
+    curve_tolerance_wad: int = 0
+    shortfall_wei_per_wad: int = 0
 
-    def as_tuple(self) -> tuple[int, int, bytes, bytes, bytes, tuple[int, int, int, int]]:
+    @classmethod
+    def from_abi(cls, value: object) -> RoundConfig:
+        """A decoded ``Config`` (tuple in field order, or a mapping in ABI order)."""
+        cap, quorum, bond, scen, test, rows, coord, tau, rho, schedule = _fields(value)
+        return cls(
+            capacity=int(cap),
+            participant_bond=int(bond),
+            scenario_hash=_raw32(scen),
+            test_set_commitment=_raw32(test),
+            coordinator_commitment=_raw32(coord),
+            schedule=Schedule(*(int(x) for x in _fields(schedule))),
+            quorum=int(quorum),
+            test_row_count=int(rows),
+            curve_tolerance_wad=int(tau),
+            shortfall_wei_per_wad=int(rho),
+        )
+
+    @property
+    def effective_quorum(self) -> int:
+        """The quorum the contract gets (0 stands for the capacity)."""
+        return self.quorum or self.capacity
+
+    def as_tuple(self) -> tuple[object, ...]:
         """ABI tuple order."""
         return (
             self.capacity,
+            self.effective_quorum,
             self.participant_bond,
             _bytes32(self.scenario_hash, "scenario_hash"),
             _bytes32(self.test_set_commitment, "test_set_commitment"),
+            self.test_row_count,
             _bytes32(self.coordinator_commitment, "coordinator_commitment"),
-            self.deadlines.as_tuple(),
+            self.curve_tolerance_wad,
+            self.shortfall_wei_per_wad,
+            self.schedule.as_tuple(),
         )
 
 
@@ -901,22 +1113,62 @@ class CurveKnot:
     accuracy_wad: int
 
 
+_ZERO32 = b"\x00" * 32
+
+
 @dataclass(frozen=True)
 class Tier:
-    """``IModelpactRound.Tier``: a model file's keccak256 and its accuracy (WAD)."""
+    """``IModelpactRound.PostedModel``: a model file's keccak256, its accuracy (WAD, an exact
+    count over the test rows) and the root of its evaluation log."""
 
     model_hash: bytes
     accuracy_wad: int
+    log_root: bytes = _ZERO32
+
+    def as_tuple(self) -> tuple[bytes, int, bytes]:
+        """ABI tuple order."""
+        return (
+            _bytes32(self.model_hash, "model_hash"),
+            self.accuracy_wad,
+            _bytes32(self.log_root, "log_root"),
+        )
+
+
+PostedModel = Tier
+"""The v2 name of a posted model (a reward tier or the collective model)."""
 
 
 @dataclass(frozen=True)
 class ParticipantState:
-    """``IModelpactRound.Participant``. ``commitment`` is zero once revealed (the slot then holds
-    ``draw_seed``; the commitment stays in the ``Joined`` event)."""
+    """``IModelpactRound.Participant``. The randomness commitment lives under the data root
+    (``commitmentOf``); no seed is stored (it is in the ``Revealed`` event)."""
 
     index: int
     option_id: int
     revealed: bool
     claimed: bool
-    commitment: bytes
-    draw_seed: bytes
+    undelivered: bool = False
+    delivery_failed: bool = False
+    paid_from_bond: int = 0
+
+    @classmethod
+    def from_abi(cls, value: object) -> ParticipantState:
+        """A decoded ``Participant`` (tuple in field order, or a mapping in ABI order)."""
+        idx, opt, rev, clm, undelivered, failed, paid = _fields(value)
+        return cls(
+            int(idx), int(opt), bool(rev), bool(clm), bool(undelivered), bool(failed), int(paid)
+        )
+
+
+def _fields(value: Any) -> list[Any]:
+    """A decoded struct's fields in order, from a tuple or a mapping (web3 gives either)."""
+    if isinstance(value, Mapping):
+        return list(value.values())
+    return list(value)
+
+
+def _raw32(value: Any) -> bytes:
+    """bytes32 given as bytes or 0x-hex."""
+    if isinstance(value, str):
+        return bytes.fromhex(value.removeprefix("0x"))
+    return bytes(value)

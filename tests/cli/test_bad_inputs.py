@@ -191,6 +191,14 @@ CLI_CASES: tuple[BadInput, ...] = (
              "error: a round deployed on the embedded chain vanishes when this command exits; "
              "deploy with --chain anvil or --rpc URL (or run `modelpact demo`)",
              {"s.toml": BASE}),
+    BadInput("cli-window-too-short", "CLI argument",
+             "`coordinator deploy` with a reveal window shorter than the contract's hour (issue 11)",
+             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "0", "--chain",
+              "embedded", "--reveal-window", "600"),
+             "error: the reveal window of 600 s is shorter than the contract's minimum of 3600 s; "
+             "pass --reveal-window 3600 or more (windows shorter than an hour let a congested "
+             "chain cost participants their bonds)",
+             {"s.toml": BASE}),
     BadInput("cli-no-deployment", "CLI argument", "`participant commit` with no deployment record",
              ("participant", "commit", "--keystore", "k.json", "--data", "d.csv"),
              "error: unknown deployment: no records in deploy; deploy with `modelpact "
@@ -365,12 +373,17 @@ CONTRACT_CASES: tuple[BadCall, ...] = (
     BadCall(
         "join-twice",
         "join a second time from the same address",
-        "error: join reverted: AlreadyJoined(0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF); each address joins once; use another account for another entry",
+        "error: join reverted: AlreadyJoined(0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF); each address joins once: use another account for another entry",
+    ),
+    BadCall(
+        "join-copied-root",
+        "join with another participant's data root (issue 11.6)",
+        "error: join reverted: DuplicateDataRoot(0x698d50823cbd8782ba48736ceac5e43039d45f9289377295d679647636333859); this data root is already committed: build your tree over your own address and rows",
     ),
     BadCall(
         "reveal-early",
         "reveal before the models are posted",
-        "error: reveal reverted: WrongPhase(JOIN, REVEAL); wait for the required phase (see phase() and the deadlines in config())",
+        "error: reveal reverted: WrongPhase(JOIN, REVEAL); wait for the required phase: see phase() and deadlines()",
     ),
     BadCall(
         "coordinator-not",
@@ -385,28 +398,35 @@ CONTRACT_CASES: tuple[BadCall, ...] = (
     BadCall(
         "post-tier-at-collective",
         "post a tier as good as the collective model",
-        "error: postModels reverted: TierAboveCollective(0, 800000000000000000, 800000000000000000); every tier must be strictly worse than the collective model",
+        "error: postModels reverted: TierAboveCollective(0, 800000000000000000, 800000000000000000); make every tier strictly worse than the collective model (the budget constraint)",
+    ),
+    BadCall(
+        "post-below-quorum",
+        "post models although fewer than quorum participants delivered",
+        "error: postModels reverted: BelowQuorum(1, 2); fewer than quorum participants delivered: call cancelBelowQuorum instead of postModels",
     ),
     BadCall(
         "reveal-wrong-secret",
         "participant reveals a secret it did not commit",
-        "error: reveal reverted: RevealMismatch(0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69, 0x7bf804487b733592b148873f2381de5a913c311a173adca7645cd851e30b7495, 0xdb5a1ce64f72cc9837e44c0100b54980ab7a0e38ff9a98d8a29e3a914f6d67dd); reveal the exact secret committed at join, from the joining account",
+        "error: reveal reverted: RevealMismatch(0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69, 0xd4acd6320352416a6b424dd3c8df00f3527f81ff318df72851251a027c677b36, 0x61555683d6267fcdf48e621146f0d7c10b09d68aad27da415a963852f110ee8a); send the data root, secret and delivery key committed at join, from the joining account",
     ),
     BadCall(
         "claim-unrevealed",
         "claim without having revealed",
-        "error: claim reverted: NotRevealed(0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69); a participant who did not reveal forfeits bond and reward",
+        "error: claim reverted: NotRevealed(0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69); a participant who did not reveal forfeits its bond and model: nothing to claim",
     ),
     BadCall(
         "sweep-early",
         "sweep before the claim deadline",
-        "error: sweep reverted: SweepTooEarly(<time>, <time>); sweep after the claim deadline",
+        "error: sweep reverted: SweepTooEarly(<time>, <time>); sweep after the claim deadline (at once after a default or a cancel)",
     ),
 )
 
 
 def _contract_errors() -> dict[str, str]:
     """Run every bad call on a fresh round on the embedded chain; the line the CLI would print."""
+    from modelpact.delivery import public_key
+
     chain = ch.connect(chain="embedded")
     coordinator = chain.local_account(0)
     secret = enc.keccak256(b"coordinator secret")  # fixed: the lines show its commitment
@@ -419,22 +439,35 @@ def _contract_errors() -> dict[str, str]:
         coordinator_commitment=enc.coordinator_commitment(
             secret, coordinator.address, scenario, chain.chain_id
         ),
-        deadlines=enc.Deadlines.after(
-            ch.chain_time(chain), join=100, post=100, reveal=100, claim=100
-        ),
+        schedule=enc.Schedule.after(ch.chain_time(chain), join=100, post=100),
+        quorum=2,
+        test_row_count=10,
     )
-    menu = (enc.OnchainOption(10, 3 * 10**17), enc.OnchainOption(20, 10**18))
+    menu = (
+        enc.OnchainOption(10, 3 * 10**17, 3 * 10**17, 10**18),
+        enc.OnchainOption(20, 10**18, 10**18, 10**18),
+    )
     rc = ch.deploy_round(
         chain, sender=coordinator, menu_options=menu, config=config, coordinator_bond=10**17,
         compiled=compile_round(),
     )  # fmt: skip
     a, b = chain.local_account(1), chain.local_account(2)
     sa = enc.keccak256(b"participant secret")
+    point = public_key(7)
+    key = (point.x, point.y)
 
-    def join(who: Any, option: int = 0, rows: int = 10, value: int = 10**16) -> Any:
-        c = enc.participant_commitment(sa, who.address, rc.address, chain.chain_id)
-        return rc.join(who, option_id=option, data_root=enc.keccak256(b"d"), row_count=rows,
+    def root(who: Any) -> bytes:
+        return enc.participant_dataset_root(who.address, [[1, 2]])
+
+    def join(
+        who: Any, option: int = 0, rows: int = 10, value: int = 10**16, data: bytes | None = None
+    ) -> Any:
+        c = enc.participant_commitment_v2(sa, *key, who.address, rc.address, chain.chain_id)
+        return rc.join(who, option_id=option, data_root=data or root(who), row_count=rows,
                        commitment=c, value=value)  # fmt: skip
+
+    def model(name: bytes, accuracy: int) -> enc.Tier:
+        return enc.Tier(enc.model_hash(name), accuracy, enc.keccak256(b"log" + name))
 
     seen: dict[str, str] = {}
 
@@ -449,21 +482,27 @@ def _contract_errors() -> dict[str, str]:
     bad("join-unknown-option", lambda: join(a, option=7))
     join(a)
     bad("join-twice", lambda: join(a))
+    bad("join-copied-root", lambda: join(b, data=root(a)))
     join(b)
-    bad("reveal-early", lambda: rc.reveal(a, sa))
+    bad("reveal-early", lambda: rc.reveal(a, data_root=root(a), secret=sa, delivery_key=key))
     ch.advance_time(chain, 101)
     bad("coordinator-not", lambda: rc.reveal_coordinator(a, secret))
     bad("coordinator-wrong-secret", lambda: rc.reveal_coordinator(coordinator, sa))
     rc.reveal_coordinator(coordinator, secret)
+    collective = model(b"c", 8 * 10**17)
     bad("post-tier-at-collective", lambda: rc.post_models(
-        coordinator, collective_model_hash=enc.model_hash(b"c"), collective_accuracy_wad=8 * 10**17,
-        tiers=[enc.Tier(enc.model_hash(b"t"), 8 * 10**17)]))  # fmt: skip
-    rc.post_models(coordinator, collective_model_hash=enc.model_hash(b"c"),
-                   collective_accuracy_wad=8 * 10**17, tiers=[])  # fmt: skip
-    bad("reveal-wrong-secret", lambda: rc.reveal(b, enc.keccak256(b"guess")))
-    rc.reveal(a, sa)
-    ch.advance_time(chain, config.deadlines.reveal - ch.chain_time(chain) + 1)
-    bad("claim-unrevealed", lambda: rc.claim(b))
+        coordinator, collective=collective, tiers=[model(b"t", 8 * 10**17)]))  # fmt: skip
+    bad("post-below-quorum", lambda: rc.post_models(
+        coordinator, collective=collective, undelivered=[b.address]))  # fmt: skip
+    rc.post_models(coordinator, collective=collective)
+    guess = enc.keccak256(b"guess")
+    bad(
+        "reveal-wrong-secret",
+        lambda: rc.reveal(b, data_root=root(b), secret=guess, delivery_key=key),
+    )
+    rc.reveal(a, data_root=root(a), secret=sa, delivery_key=key)
+    ch.advance_time(chain, rc.deadlines().reveal - ch.chain_time(chain) + 1)
+    bad("claim-unrevealed", lambda: rc.claim(b, data_root=root(b), secret=sa, delivery_key=key))
     bad("sweep-early", lambda: rc.sweep(coordinator))
     return seen
 

@@ -84,17 +84,22 @@ def balance(rpc: str, address: str) -> int:
 
 
 def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str) -> None:
-    """Deploy, two participants join (re-run join: no second join, no second bond), bad inputs
-    are refused with one line, the coordinator reveals/ingests/posts (re-runs are no-ops),
-    participants reveal, claim (a second claim is refused), fetch (an existing --out needs
-    --force; the keystore is never replaced) and verify their models; the coordinator sweeps
-    once (a second sweep is refused before sending)."""
+    """Deploy (quorum 2 of 10 seats), two participants join (re-run join: no second join, no
+    second bond; menu and join show the deadlines and the bond), bad inputs are refused with one
+    line, the coordinator reveals/ingests/posts (re-runs are no-ops), participants reveal, claim
+    (a second claim is refused), fetch (an existing --out needs --force; the keystore is never
+    replaced) and verify their models; the coordinator sweeps once (a second sweep is refused
+    before sending)."""
     import numpy as np
 
     from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
 
     run = Runner(tmp_path, node)
-    deploy_out = run.ok("coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account", "0")
+    # v2: with fewer joiners than seats the round needs a quorum below the capacity, else
+    # joining closes below quorum and the round is cancelled
+    scenario = tmp_path / "quorum2.toml"
+    scenario.write_text(SCENARIO.read_text() + "\n[participation]\nquorum = 2\nfill = 1.0\n")
+    deploy_out = run.ok("coordinator", "deploy", "--scenario", str(scenario), "--dev-account", "0")
     assert "deployed round" in deploy_out
     record_path = list_records(tmp_path / "deploy")[0]
     record = json.loads(record_path.read_text())
@@ -120,6 +125,9 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     assert "best option for cost 0.2: 2" in menu_out
     assert "training alone (the published scenario's curve) is worth 69.6" in menu_out
     assert "joining pays" in menu_out
+    assert "bond 10000000000000000 wei; quorum 2 of 10" in menu_out
+    assert "reveal within 6 h" in menu_out
+    assert "claims never expire" in menu_out
     options = [line.split() for line in menu_out.splitlines() if line.strip()[:1].isdigit()]
     rows_needed = [int(o[1]) for o in options]
 
@@ -163,6 +171,7 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
         "participant", "join", "--keystore", "bob.json", "--option", "0", "--inbox", "inbox"
     )
     assert "joined with option 0" in out
+    assert "delivery window 6 h" in out
     assert balance(node, record["address"]) == before + 10**16
     rerun = run.ok("participant", "join", "--keystore", "bob.json", "--option", "0")
     assert "already joined" in rerun
@@ -203,17 +212,25 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
 
     assert "revealed" in run.ok("coordinator", "reveal", "--dev-account", "0")
     assert "already revealed" in run.ok("coordinator", "reveal", "--dev-account", "0")
-    assert "2 deliveries verified" in run.ok("coordinator", "ingest", "--inbox", "inbox")
+    assert "2 deliveries verified, 0 undelivered" in run.ok(
+        "coordinator", "ingest", "--inbox", "inbox"
+    )
     posted = run.ok("coordinator", "train-and-post", "--dev-account", "0")
     assert "posted (tx" in posted
+    assert "curve check: predicted" in posted
     assert "already posted" in run.ok("coordinator", "train-and-post", "--dev-account", "0")
 
     for name in ("alice", "bob"):
         assert "revealed (tx" in run.ok("participant", "reveal", "--keystore", f"{name}.json")
     assert "already revealed" in run.ok("participant", "reveal", "--keystore", "alice.json")
-    assert "claimed rung" in run.ok("participant", "claim", "--keystore", "bob.json")
+    bob_claim = run.ok("participant", "claim", "--keystore", "bob.json")
+    assert "claimed rung" in bob_claim
     run.fails("participant", "claim", "--keystore", "bob.json", match="already claimed")
     claimed = run.ok("participant", "claim", "--keystore", "alice.json")
+    paid = sum(
+        int(text.split("curve compensation ", 1)[1].split(" wei", 1)[0])
+        for text in (bob_claim, claimed)
+    )
     assert "rung 0:" not in claimed  # option 2 has ratio 1: the collective model itself
     run.ok("participant", "fetch", "--keystore", "alice.json", "--out", "a.json", chain=False)
     fetch_again = ("participant", "fetch", "--keystore", "alice.json", "--out")
@@ -224,11 +241,12 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     assert (tmp_path / "alice.json").read_bytes() == keystore
     verified = run.ok("participant", "verify", "--keystore", "alice.json", chain=False)
     assert verified.count(": ok") == 3, verified
-    assert balance(node, record["address"]) == 10**17  # bonds back; coordinator bond remains
+    # bonds back; the coordinator bond remains, less the curve compensation paid out of it
+    assert balance(node, record["address"]) == 10**17 - paid
 
     # After the claim deadline the coordinator sweeps what is left; a second sweep (from another
     # state directory, so nothing is recorded) is refused before it spends gas for nothing.
-    advance(node, 20_000)
+    advance(node, 100_000)  # v2: the claim deadline is the post plus three windows
     assert f"swept {10**17} wei" in run.ok("coordinator", "sweep", "--dev-account", "0")
     run.fails("coordinator", "sweep", "--dev-account", "0", "--state-dir", "elsewhere",
               match="nothing to sweep")  # fmt: skip

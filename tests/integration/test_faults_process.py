@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import quorum_scenario
 from web3 import Web3
 
 from modelpact import chain as ch
@@ -30,9 +31,6 @@ from modelpact.round.records import list_records
 
 pytestmark = pytest.mark.anvil
 
-SCENARIO = (
-    Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
-)
 ALICE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil #1
 
 
@@ -106,10 +104,10 @@ def test_killed_processes_rerun_without_duplicates_and_default_refund(
     the only participant), to the wei after fees; a re-run is refused in one line, sends nothing."""
     from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
 
+    scenario = quorum_scenario(tmp_path, 1)  # one participant: the round must not cancel
     _ok(
-        tmp_path, node, "coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account",
-        "0", "--join-seconds", "100", "--post-seconds", "200", "--reveal-seconds", "300",
-        "--claim-seconds", "400",
+        tmp_path, node, "coordinator", "deploy", "--scenario", str(scenario), "--dev-account",
+        "0", "--join-seconds", "100", "--post-seconds", "200",
     )  # fmt: skip
     chain = ch.connect(chain="anvil", rpc_url=node)
     record = list_records(tmp_path / "deploy")[0]

@@ -268,3 +268,99 @@ def test_secrets_and_hashes() -> None:
     )
     with pytest.raises(enc.EncodingError):
         enc.participant_commitment(b"short", "0x" + "11" * 20, "0x" + "22" * 20, 1)
+
+
+# ------------------------------------------------------------------------------------------
+# ModelpactRound v2 (new names next to the v1 ones; the same vectors file Foundry checks)
+# ------------------------------------------------------------------------------------------
+
+
+def test_vectors_v2_leaves_and_proofs(vectors) -> None:
+    """The address-bound data-root tree matches the vectors; a copier's address proves nothing.
+
+    (The commitment carrying the delivery key is checked with delivery.json in test_delivery.)"""
+    for v in vectors["v2Leaves"]:
+        values = [int(x) for x in v["values"]]
+        leaf = enc.participant_leaf_hash(v["participant"], int(v["index"]), values)
+        assert leaf == _b(v["leaf"])
+    m = vectors["v2Merkle"]
+    rows = [[int(x) for x in r["values"]] for r in m["rows"]]
+    root = _b(m["root"])
+    assert enc.participant_dataset_root(m["participant"], rows) == root
+    assert enc.participant_dataset_root(m["copier"], rows) == _b(m["copierRoot"]) != root
+    for i, r in enumerate(m["rows"]):
+        proof = [_b(p) for p in r["proof"]]
+        assert enc.participant_merkle_proof(m["participant"], rows, i) == proof
+        assert enc.verify_participant_proof(root, m["participant"], i, rows[i], proof)
+        assert not enc.verify_participant_proof(root, m["copier"], i, rows[i], proof)
+
+
+def test_vectors_v2_counts_ratios_money(vectors) -> None:
+    """Exact-count accuracies, ratios and the money rules match the vectors."""
+    for v in vectors["v2Counts"]:
+        acc = enc.accuracy_of_count(int(v["count"]), int(v["testRowCount"]))
+        assert acc == int(v["accuracyWad"])
+        assert enc.count_of_accuracy(acc, int(v["testRowCount"])) == int(v["count"])
+    for v in vectors["v2Ratios"]:
+        t, t_bar, ratio = int(v["promisedValueWad"]), int(v["budgetValueWad"]), int(v["ratioWad"])
+        assert enc.option_ratio_wad(t, t_bar) == ratio
+        assert enc.promise_consistent(ratio, t, t_bar)
+    for v in vectors["v2Money"]:
+        bond, d = int(v["coordinatorBond"]), int(v["delivered"])
+        assert enc.fraud_reward(bond) == int(v["fraudReward"])
+        allotted = enc.allot(bond, d)
+        assert allotted == int(v["allot"])
+        s = enc.curve_shortfall(
+            int(v["predictedWad"]), int(v["measuredWad"]), int(v["toleranceWad"])
+        )
+        assert s == int(v["shortfallWad"])
+        comp = enc.curve_compensation(int(v["ratioWad"]), s, int(v["weiPerWad"]), allotted)
+        assert comp == int(v["compensation"])
+    for v in vectors["v2Shares"]:
+        share = enc.forfeit_share(int(v["forfeited"]), int(v["bond"]), int(v["recipients"]))
+        assert share == int(v["share"])
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    bond=st.integers(0, 2**96 - 1),
+    delivered=st.integers(1, 2**32 - 1),
+    ratio=st.integers(0, WAD),
+    shortfall=st.integers(0, WAD),
+    rho=st.integers(0, 2**160),
+)
+def test_v2_entitlements_fit_the_bond(bond, delivered, ratio, shortfall, rho) -> None:
+    """Each curve compensation is at most the allot, and d allots plus the fraud reward fit B."""
+    allotted = enc.allot(bond, delivered)
+    assert enc.curve_compensation(ratio, shortfall, rho, allotted) <= allotted
+    assert delivered * allotted + enc.fraud_reward(bond) <= bond
+
+
+@settings(deadline=None, max_examples=200)
+@given(rows=st.integers(1, WAD), data=st.data())
+def test_v2_accuracy_of_count_is_injective_and_invertible(rows, data) -> None:
+    """For T <= 1e18 every count has its own accuracy, and the count is recovered from it."""
+    count = data.draw(st.integers(0, rows))
+    acc = enc.accuracy_of_count(count, rows)
+    assert enc.count_of_accuracy(acc, rows) == count
+    if count < rows:
+        assert enc.accuracy_of_count(count + 1, rows) > acc
+
+
+def test_v2_bad_inputs_raise_encoding_errors() -> None:
+    """Values the v2 contract would refuse raise EncodingError with a hint, not a wrong answer."""
+    with pytest.raises(enc.EncodingError):
+        enc.accuracy_of_count(5, 4)
+    with pytest.raises(enc.EncodingError):
+        enc.accuracy_of_count(1, 0)
+    with pytest.raises(enc.EncodingError):
+        enc.count_of_accuracy(10**18 // 3 + 5, 3)
+    with pytest.raises(enc.EncodingError):
+        enc.allot(10**18, 0)
+    assert not enc.promise_consistent(1, 0, 0)
+    assert not enc.promise_consistent(10**18, 2, 1)
+    assert not enc.promise_consistent(6 * 10**17 + 2, 48, 80)
+    assert enc.promise_consistent(6 * 10**17 - 1, 48, 80)
+    assert enc.option_ratio_wad(0, 0) == 0
+    with pytest.raises(enc.EncodingError):
+        enc.StandardMerkleTree.of_participant("0x" + "11" * 20, [])

@@ -83,7 +83,47 @@ def build() -> dict[str, object]:
              "queries": [{"dataCount": str(q), "accuracyWad": str(enc.predicted_accuracy(knots, q))}
                          for q in [0, 1, 37, 100, 101, 999, 1000, 1234, 4999, 5000, 7777, 20000, 10**9]]}
     return {"commitments": commitments, "coordinatorCommitments": coord, "drawSeeds": seeds, "leaves": leaves,
-            "merkle": merkle, "merkleSingle": merkle_single, "wad": wad, "targets": targets, "draws": draws, "curve": curve}
+            "merkle": merkle, "merkleSingle": merkle_single, "wad": wad, "targets": targets, "draws": draws, "curve": curve,
+            **build_v2()}
+
+
+def build_v2() -> dict[str, object]:
+    """ModelpactRound v2 preimages and arithmetic (the new names in modelpact.encoding; the
+    commitment carrying the delivery key and the curve points are in delivery.json)."""
+    owner, other = addr("v2-owner"), addr("v2-copier")
+    rows = [[i, 5 - 2 * i, -(2**255) if i == 3 else i * 7, 2**200 if i == 6 else 1] for i in range(11)]
+    tree = enc.StandardMerkleTree.of_participant(owner, rows)
+    p_leaves = [{"participant": owner, "index": str(i), "values": [str(v) for v in row],
+                 "leaf": hx(enc.participant_leaf_hash(owner, i, row))} for i, row in enumerate(rows[:3])]
+    p_merkle = {"participant": owner, "copier": other, "rowCount": str(len(rows)), "root": hx(tree.root),
+                "copierRoot": hx(enc.participant_dataset_root(other, rows)),
+                "rows": [{"index": str(i), "values": [str(v) for v in row], "proof": [hx(q) for q in tree.proof(i)]}
+                         for i, row in enumerate(rows)]}
+    counts = [{"count": str(c), "testRowCount": str(t), "accuracyWad": str(enc.accuracy_of_count(c, t))}
+              for c, t in [(0, 1), (1, 1), (3, 7), (6, 7), (449, 450), (1797, 1797), (123456789, 10**18), (1, 3)]]
+    ratios = [{"promisedValueWad": str(t), "budgetValueWad": str(tb), "ratioWad": str(enc.option_ratio_wad(t, tb))}
+              for t, tb in [(20 * 10**18, 80 * 10**18), (10**18, 3 * 10**18), (0, 0), (7, 7), (1, 10**30),
+                            (123456789123456789, 987654321987654321)]]
+    money = []
+    for bond, d, ratio, pred, meas, tol, rho in [
+        (10**18, 3, 6 * 10**17, 6 * 10**17, 5 * 10**17, 2 * 10**16, 10**16),
+        (10**18 + 7, 7, 333333333333333333, 9 * 10**17, 81 * 10**16, 10**16, 3 * 10**18),
+        (5 * 10**17, 1, 10**18, 95 * 10**16, 10**17, 0, 10**40),
+        (123456789, 4, 25 * 10**16, 5 * 10**17, 5 * 10**17, 10**16, 10**20),
+        (0, 2, 10**18, 10**18, 1, 0, 10**18),
+        (2**96 - 1, 2**32 - 1, 10**18 - 1, 10**18, 0, 0, 2**200),
+    ]:
+        allotted = enc.allot(bond, d)
+        short = enc.curve_shortfall(pred, meas, tol)
+        money.append({"coordinatorBond": str(bond), "delivered": str(d), "ratioWad": str(ratio),
+                      "predictedWad": str(pred), "measuredWad": str(meas), "toleranceWad": str(tol),
+                      "weiPerWad": str(rho), "fraudReward": str(enc.fraud_reward(bond)), "allot": str(allotted),
+                      "shortfallWad": str(short),
+                      "compensation": str(enc.curve_compensation(ratio, short, rho, allotted))})
+    shares = [{"forfeited": str(f), "bond": str(b), "recipients": str(r), "share": str(enc.forfeit_share(f, b, r))}
+              for f, b, r in [(2, 10**17, 3), (0, 10**17, 5), (5, 10**16, 0), (2**32 - 1, 2**96 - 1, 7)]]
+    return {"v2Leaves": p_leaves, "v2Merkle": p_merkle, "v2Counts": counts, "v2Ratios": ratios, "v2Money": money,
+            "v2Shares": shares}
 
 
 # ------------------------------------------------------------------------------------------

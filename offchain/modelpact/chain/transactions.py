@@ -335,10 +335,13 @@ def wait_for_receipt(
     contract: Contract | None = None,
     action: str = "",
     timeout: float = RECEIPT_TIMEOUT,
+    abi: Sequence[Mapping[str, Any]] | None = None,
 ) -> TxResult:
-    """Wait for ``tx_hash``; a failed receipt is replayed to decode its revert reason; the
+    """Wait for ``tx_hash``; a failed receipt is replayed to decode its revert reason (with
+    ``abi``, by default ``contract``'s: a deployment has an ABI before it has a contract); the
     events of ``contract`` (when given) are decoded."""
-    abi: Sequence[Mapping[str, Any]] = contract.abi if contract is not None else ()
+    if abi is None:
+        abi = contract.abi if contract is not None else ()
     receipt = guarded(
         chain,
         abi,
@@ -442,6 +445,7 @@ class RecordedStep:
     slot: TxSlot
     action: str
     contract: Contract | None = None
+    abi: Sequence[Mapping[str, Any]] | None = None  # to decode reverts before a contract exists
 
     def previous(self) -> TxResult | None:
         """The result of the recorded transaction if the node knows it and it succeeded (waits
@@ -465,7 +469,9 @@ class RecordedStep:
 
     def finish(self, tx_hash: str) -> TxResult:
         """Wait for a started transaction."""
-        return wait_for_receipt(self.chain, tx_hash, contract=self.contract, action=self.action)
+        return wait_for_receipt(
+            self.chain, tx_hash, contract=self.contract, action=self.action, abi=self.abi
+        )
 
     def send(self, send: Callable[[], str]) -> TxResult:
         """:meth:`start` then :meth:`finish`."""

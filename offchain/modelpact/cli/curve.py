@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from modelpact.cli._app import app, example
 from modelpact.cli.output import ForceOpt, check_outputs
 from modelpact.errors import ModelpactError
+
+if TYPE_CHECKING:
+    from modelpact.ml.curve import LearnedCurve
 
 __all__ = ["curve"]
 
@@ -86,6 +89,14 @@ def curve(
     if json_out == _STDOUT:
         typer.echo(json.dumps(curve_record(result), indent=2, sort_keys=True))
         return
+    _echo_curve(result)
+    for label, path in (("accuracy", out), ("json", json_out), ("plot", plot)):
+        if path is not None:
+            typer.echo(f"wrote {label}: {path}")
+
+
+def _echo_curve(result: LearnedCurve) -> None:
+    """The measured points beside the fitted curve, so a bad fit shows at a glance."""
     fit = result.fit
     typer.echo(
         f"{result.dataset}: {result.pool_rows} pool rows, {result.test_rows} test rows, "
@@ -100,6 +111,3 @@ def curve(
         f"(+- {fit.stderr[0]:.4f}, {fit.stderr[1]:.4f}, {fit.stderr[2]:.4f}; "
         f"R^2 {fit.r2:.4f}, RMSE {fit.rmse:.4f})"
     )
-    for label, path in (("accuracy", out), ("json", json_out), ("plot", plot)):
-        if path is not None:
-            typer.echo(f"wrote {label}: {path}")

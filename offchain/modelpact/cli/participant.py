@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the workflows import web3: loaded inside the commands
     from eth_account.signers.local import LocalAccount
 
     from modelpact.chain.backends import ChainSettings
+    from modelpact.encoding import RoundConfig
     from modelpact.round.deployed import DeployedRound
     from modelpact.round.participant import ParticipantStateFile, RoundView
 
@@ -126,25 +127,73 @@ def import_account(
     )
 
 
-def _utc(seconds: int, now: int) -> str:
-    """A deadline as UTC time, with how far it is from the chain's now."""
+def _duration(seconds: int) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours} h {rest // 60:02d} min" if rest else f"{hours} h"
+
+
+def _terms(deployed: DeployedRound) -> dict[str, object]:
+    """The round's deadlines (absolute join/post, windows as durations after the post) and bond,
+    what a participant must know before it risks its bond."""
     import datetime as dt
 
-    when = dt.datetime.fromtimestamp(seconds, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    delta = seconds - now
-    return f"{when} ({'in' if delta >= 0 else 'passed'} {abs(delta) // 60} min)"
+    config = deployed.contract.config()
+    sched = config.schedule
+    cover = _bond_cover(deployed, config)
+
+    def when(ts: int) -> str:
+        return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    return {
+        "bond_wei": config.participant_bond,
+        "quorum": config.effective_quorum,
+        "capacity": config.capacity,
+        "join_deadline": sched.join,
+        "post_deadline": sched.post,
+        "reveal_window_seconds": sched.reveal_window,
+        "delivery_window_seconds": sched.delivery_window,
+        "claim_window_seconds": sched.claim_window,
+        "lines": [
+            f"bond {config.participant_bond} wei; quorum {config.effective_quorum} of "
+            f"{config.capacity} participants must deliver, else the round is cancelled and "
+            "deliverers get their bonds back",
+            f"join until {when(sched.join)}; the coordinator posts by {when(sched.post)}",
+            f"after the post: reveal within {_duration(sched.reveal_window)} (miss it and the "
+            f"bond is forfeited), delivery window {_duration(sched.delivery_window)} after "
+            f"that, claim window {_duration(sched.claim_window)} after that (claims never "
+            "expire)",
+            cover,
+        ],
+    }
 
 
-def _echo_terms(view: RoundView) -> None:
-    """The round's terms as the chain states them, before anything is signed."""
+def _bond_cover(deployed: DeployedRound, config: RoundConfig) -> str:
+    """What the coordinator's bond covers of a curve shortfall (issue 13): with every seat
+    delivering, each allot pays the best-promised option up to this accuracy shortfall."""
+    from modelpact.encoding import WAD, allot
+
+    bond = deployed.contract.coordinator_bond()
+    tau = config.curve_tolerance_wad / WAD
+    rho = config.shortfall_wei_per_wad
+    ratio = max((o.ratio_wad for o in deployed.contract.options()), default=0)
+    if rho == 0 or ratio == 0:
+        return (
+            f"coordinator bond {bond} wei; this round pays no curve compensation (no shortfall "
+            "price)"
+        )
+    covered = allot(bond, config.capacity) * WAD * WAD // (ratio * rho) / WAD
+    return (
+        f"coordinator bond {bond} wei: if the collective model falls more than {tau:.4f} below "
+        f"the committed curve, the shortfall is paid in wei, covered up to {covered:.4f} of "
+        "accuracy when every seat delivers"
+    )
+
+
+def _echo_fill(view: RoundView) -> None:
+    """Who coordinates and how full the round is, and why the value may fall below t."""
     typer.echo(
         f"coordinator {view.coordinator}; {view.joined}/{view.capacity} joined "
         f"({view.total_rows} rows so far)"
-    )
-    names = ("join", "post", "reveal", "claim")
-    typer.echo(
-        "deadlines: "
-        + "; ".join(f"{n} {_utc(t, view.now)}" for n, t in zip(names, view.deadlines, strict=True))
     )
     if view.may_close_below_capacity:
         typer.echo(
@@ -206,10 +255,13 @@ def menu(
         )
     utility = options[best].utility if best is not None else None
     pays = utility is not None and alone is not None and core.joining_pays(utility, alone)
+    terms = _terms(deployed)
 
     def text() -> None:
         typer.echo(f"round {deployed.record.address}: bond {bond} wei")
-        _echo_terms(view)
+        for line in terms["lines"]:  # type: ignore[attr-defined]
+            typer.echo(line)
+        _echo_fill(view)
         header = f"{'option':>6} {'rows m':>7} {'ratio':>7} {'t':>9} {'t_bar':>9}"
         header += f" {'if closed now':>13}" if closed_now else ""
         typer.echo(header + (f" {'utility':>9}" if cost is not None else ""))
@@ -239,6 +291,7 @@ def menu(
         "best_option": best,
         "outside_option": alone,
         "joining_pays": pays if alone is not None else None,
+        "terms": {k: v for k, v in terms.items() if k != "lines"},
     }
     emit(summary, as_json=as_json, text=text)
 
@@ -288,14 +341,14 @@ def join(
     as_json: JsonOpt = False,
 ) -> None:
     """Join with the option and the committed dataset, posting the bond. Safe to re-run."""
-    from modelpact.round.participant import deliver, round_view
+    from modelpact.round.participant import deliver
     from modelpact.round.participant import join as join_round
 
+    terms = _terms(deployed)
+    if not as_json:  # what is signed, shown before anything is sent
+        for line in terms["lines"]:  # type: ignore[attr-defined]
+            typer.echo(line)
     with _wallet(deployed, settings, keystore) as (account, state):
-        if not as_json:  # what is signed, shown before anything is sent
-            view = round_view(deployed)
-            typer.echo(f"round {view.address}: bond {view.bond_wei} wei")
-            _echo_terms(view)
         result = join_round(deployed, state, account=account, option_id=option)
         delivered = deliver(state, inbox=inbox, address=account.address) if inbox else None
 
@@ -308,7 +361,8 @@ def join(
         if delivered is not None:
             typer.echo(f"delivered the committed rows to {delivered}")
 
-    emit({"step": result, "delivered": delivered}, as_json=as_json, text=text)
+    shown = {k: v for k, v in terms.items() if k != "lines"}
+    emit({"step": result, "delivered": delivered, "terms": shown}, as_json=as_json, text=text)
 
 
 @participant_app.command(
@@ -357,8 +411,8 @@ def claim(
         text=lambda: typer.echo(
             f"claimed rung {result.rung}: model {result.model_hash} with accuracy "
             f"{result.accuracy_wad / 1e18:.4f} (target {result.target_accuracy_wad / 1e18:.4f}); "
-            f"bond {result.bond_refund} wei + share {result.slash_share} wei returned "
-            f"(tx {result.tx_hash})"
+            f"bond {result.bond_refund} wei + share {result.slash_share} wei + curve "
+            f"compensation {result.compensation} wei returned (tx {result.tx_hash})"
         ),
     )
 
@@ -465,5 +519,53 @@ def withdraw(
         text=lambda: typer.echo(
             f"refunded bond {result.bond} wei + compensation {result.compensation} wei "
             f"(tx {result.tx_hash})"
+        ),
+    )
+
+
+@participant_app.command(
+    "withdraw-after-cancel",
+    epilog=example("modelpact participant withdraw-after-cancel --keystore alice.json"),
+)
+@injected()
+def withdraw_after_cancel(
+    deployed: DeployedRound,
+    settings: ChainSettings,
+    keystore: KeystoreOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """After the round was cancelled below quorum: a deliverer takes back its bond."""
+    from modelpact.round.participant import withdraw_after_cancel as withdraw_cancelled
+
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = withdraw_cancelled(deployed, state, account=account)
+    emit(
+        result,
+        as_json=as_json,
+        text=lambda: typer.echo(f"refunded bond {result.bond} wei (tx {result.tx_hash})"),
+    )
+
+
+@participant_app.command(
+    "withdraw-compensation",
+    epilog=example("modelpact participant withdraw-compensation --keystore alice.json"),
+)
+@injected()
+def withdraw_compensation(
+    deployed: DeployedRound,
+    settings: ChainSettings,
+    keystore: KeystoreOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take any compensation owed out of the coordinator's bond not yet paid (no deadline)."""
+    from modelpact.round.participant import withdraw_compensation as withdraw_owed
+
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = withdraw_owed(deployed, state, account=account)
+    emit(
+        result,
+        as_json=as_json,
+        text=lambda: typer.echo(
+            f"paid compensation {result.compensation} wei (tx {result.tx_hash})"
         ),
     )

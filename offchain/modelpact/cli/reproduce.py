@@ -72,11 +72,14 @@ def default_workers() -> int:
     )
 
 
-def check_workers(workers: int) -> None:
-    if workers < 1:
+def worker_count(workers: int | None) -> int:
+    """``--workers`` as given (checked), or one per core when not given."""
+    count = default_workers() if workers is None else workers
+    if count < 1:
         raise ReproduceArgumentError(
-            f"--workers must be >= 1, got {workers}", hint="e.g. --workers 2"
+            f"--workers must be >= 1, got {count}", hint="e.g. --workers 2"
         )
+    return count
 
 
 def _numbers(text: str, option: str, kind: type) -> tuple[float, ...]:
@@ -142,8 +145,7 @@ def reproduce_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Reproduce the paper's studies beside the published values (exit 1 on a mismatch)."""
-    count = default_workers() if workers is None else workers
-    check_workers(count)
+    count = worker_count(workers)
     grid = _grid(participants, p1)
     from modelpact.studies.paper import TWO_TYPE_P1, TWO_TYPE_PARTICIPANTS
     from modelpact.studies.reproduce import reproduce

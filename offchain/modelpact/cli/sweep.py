@@ -38,12 +38,11 @@ def sweep_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Solve every grid point not yet in --out and append one row per point (resumes by default)."""
-    from modelpact.cli.reproduce import check_workers, default_workers, progress_bar
+    from modelpact.cli.reproduce import progress_bar, worker_count
     from modelpact.studies.grid import load_grid
     from modelpact.studies.sweep import sweep
 
-    count = default_workers() if workers is None else workers
-    check_workers(count)
+    count = worker_count(workers)
     spec = load_grid(grid)
     target = out if out is not None else Path(f"{grid.stem}.jsonl")
     try:

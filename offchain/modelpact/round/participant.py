@@ -63,10 +63,13 @@ __all__ = [
     "pick_option",
     "published_scenario",
     "reveal",
+    "round_secrets",
     "round_view",
     "value_if_closed_now",
     "verify_model",
+    "withdraw_after_cancel",
     "withdraw_after_default",
+    "withdraw_compensation",
 ]
 
 
@@ -127,6 +130,7 @@ class ClaimResult:
     bond_refund: int
     slash_share: int
     gas_used: int
+    compensation: int = 0
 
 
 @dataclass(frozen=True)
@@ -163,8 +167,8 @@ def participant_state(
 
 @dataclass(frozen=True)
 class RoundView:
-    """What a participant sees before signing, read from the chain: who coordinates, the bond,
-    how full the round is, the deadlines (unix seconds) and the chain's time now."""
+    """What a participant sees before signing, read from the chain: who coordinates, the bond
+    and how full the round is (the deadlines and windows: ``participant menu``'s terms)."""
 
     address: str
     coordinator: str
@@ -172,8 +176,6 @@ class RoundView:
     capacity: int
     joined: int
     total_rows: int
-    now: int
-    deadlines: tuple[int, int, int, int]
 
     @property
     def may_close_below_capacity(self) -> bool:
@@ -193,8 +195,6 @@ def round_view(deployed: DeployedRound) -> RoundView:
         capacity=config.capacity,
         joined=rc.joined_count(),
         total_rows=rc.total_data(),
-        now=deployed.chain.time(),
-        deadlines=config.deadlines.as_tuple(),
     )
 
 
@@ -273,7 +273,8 @@ def commit_dataset(
         else generated_spec(generated_features)
     )
     rows = load_rows(dataset, spec)
-    root = _protocol.data_root(rows)
+    # v2: the leaves bind this account's address, so a copied root is refused on chain
+    root = _protocol.participant_data_root(current.account, rows)
     if current.join_tx and current.data_root != "0x" + root.hex():
         raise ParticipantError(
             "this account already sent a join with another dataset",
@@ -317,14 +318,13 @@ def join(
     config = _open_for_joining(deployed)
     require_round_capabilities(deployed.chain)  # a pre-Cancun node would lock the bond for good
     _check_funded(deployed, account.address, config.participant_bond)
-    secret_hex = current.secret
-    if secret_hex is None:
-        secret_hex = "0x" + _protocol.new_secret().hex()
-        state.update(secret=secret_hex)  # before anything is sent: never commit to a lost secret
-    commitment = _protocol.participant_commitment(
-        bytes(HexBytes(secret_hex)), account.address, deployed.address, deployed.record.chain_id
+    secret, key = round_secrets(deployed, account)
+    commitment = _protocol.participant_commitment_v2(
+        secret, key, account.address, deployed.address, deployed.record.chain_id
     )
-    state.update(option_id=option_id, commitment="0x" + commitment.hex())
+    state.update(
+        secret="0x" + secret.hex(), option_id=option_id, commitment="0x" + commitment.hex()
+    )
     call = rc.join.call(
         option_id=option_id,
         data_root=bytes(HexBytes(current.data_root)),
@@ -349,6 +349,43 @@ def _check_funded(deployed: DeployedRound, address: str, bond: int) -> None:
         )
 
 
+def round_secrets(deployed: DeployedRound, account: LocalAccount) -> tuple[bytes, tuple[int, int]]:
+    """The randomness secret and the delivery public key of ``account`` for this round, derived
+    from the account key, the round address and the chain id (:mod:`modelpact.delivery`): a lost
+    state file never forfeits a bond, the same key re-derives both."""
+    from modelpact.delivery import delivery_key_pair, randomness_secret
+
+    where = {
+        "account_key": bytes(account.key),
+        "round_address": deployed.address,
+        "chain_id": deployed.record.chain_id,
+    }
+    pair = delivery_key_pair(**where)  # type: ignore[arg-type]
+    return randomness_secret(**where), (pair.public_key.x, pair.public_key.y)  # type: ignore[arg-type]
+
+
+def _opening(
+    deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
+) -> dict[str, object]:
+    """The arguments reveal and claim open the join commitment with: the data root (from the
+    local state, else from this account's ``Joined`` event: a lost state file loses nothing) and
+    the secret and delivery key derived from the account key."""
+    root = state.load().data_root
+    if root is None:
+        joined = [
+            e
+            for e in deployed.events("Joined")
+            if str(e.args["participant"]).lower() == account.address.lower()
+        ]
+        if not joined:
+            raise ParticipantError(
+                f"{account.address} has not joined this round", hint="join first"
+            )
+        root = "0x" + bytes(joined[0].args["dataRoot"]).hex()
+    secret, key = round_secrets(deployed, account)
+    return {"data_root": bytes(HexBytes(root)), "secret": secret, "delivery_key": key}
+
+
 def _required_rows(count: int, rc: RoundContract, option_id: int) -> int:
     """The rows option ``option_id`` asks for; an id outside the menu is one clear error."""
     if not 0 <= option_id < count:
@@ -366,7 +403,7 @@ def _open_for_joining(deployed: DeployedRound) -> RoundConfig:
     if phase != Phase.JOIN:
         raise JoinClosedError(
             f"joining is closed (phase {phase.name.lower()}, join deadline "
-            f"{config.deadlines.join}, {deployed.contract.joined_count()}/{config.capacity} "
+            f"{config.schedule.join}, {deployed.contract.joined_count()}/{config.capacity} "
             "joined)",
             hint="this round no longer accepts participants; nothing was sent",
         )
@@ -389,12 +426,14 @@ def reveal(
         return done
     _joined(deployed, account)
     current = state.load()
-    if deployed.contract.participant(account.address).revealed:
+    onchain = deployed.contract.participant(account.address)
+    if onchain.revealed:
         return StepResult(current.reveal_tx, True, 0)
-    if current.secret is None:
+    if onchain.undelivered:
         raise ParticipantError(
-            "the local state has no secret for this round",
-            hint="run reveal with the --state-dir used for join (the secret is kept there)",
+            f"the coordinator named {account.address} undelivered: its data did not arrive or "
+            "failed verification, so there is no model and the bond is forfeited",
+            hint="deliver the committed dataset before the coordinator posts in a next round",
         )
     phase = deployed.phase()
     if phase != Phase.REVEAL:
@@ -402,7 +441,7 @@ def reveal(
             f"the round is in phase {phase.name.lower()}, reveals happen in phase reveal",
             hint="wait until the coordinator posted the models (`coordinator status`)",
         )
-    call = deployed.contract.reveal.call(bytes(HexBytes(current.secret)))
+    call = deployed.contract.reveal.call(**_opening(deployed, state, account))  # type: ignore[arg-type]
     result = deployed.send_recorded(call, account, state.slot("reveal_tx"))
     return StepResult(result.tx_hash, False, result.gas_used)
 
@@ -426,12 +465,13 @@ def claim(
             hint="nothing to do: fetch your model with `participant fetch`",
         )
     phase = deployed.phase()
-    if phase != Phase.CLAIM:
+    if phase not in (Phase.CLAIM, Phase.CLOSED):
         raise ParticipantError(
-            f"the round is in phase {phase.name.lower()}, claims happen in phase claim",
+            f"the round is in phase {phase.name.lower()}, claims happen in phase claim (or "
+            "later: claims never expire)",
             hint="wait for every reveal or the reveal deadline (`coordinator status`)",
         )
-    call = deployed.contract.claim.call()
+    call = deployed.contract.claim.call(**_opening(deployed, state, account))  # type: ignore[arg-type]
     return _store_claim(state, deployed.send_recorded(call, account, state.slot("claim_tx")))
 
 
@@ -450,6 +490,7 @@ def _store_claim(state: ParticipantStateFile, result: TxResult) -> ClaimResult:
         bond_refund=int(args["bondRefund"]),
         slash_share=int(args["slashShare"]),
         gas_used=result.gas_used,
+        compensation=int(args["compensation"]),
     )
     state.update(
         claim_rung=claimed.rung,
@@ -458,6 +499,7 @@ def _store_claim(state: ParticipantStateFile, result: TxResult) -> ClaimResult:
         claim_model_hash=claimed.model_hash,
         claim_bond_refund=claimed.bond_refund,
         claim_slash_share=claimed.slash_share,
+        claim_compensation=claimed.compensation,
     )
     return claimed
 
@@ -556,11 +598,8 @@ class WithdrawResult:
     gas_used: int
 
 
-def withdraw_after_default(
-    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
-) -> WithdrawResult:
-    """After the coordinator missed the post deadline (phase aborted), take back the bond plus an
-    equal share of the coordinator's bond. A second withdrawal is an error."""
+def _payable(deployed: DeployedRound, account: LocalAccount) -> None:
+    """Refuse a refund to a non-participant or to one already paid out."""
     if not deployed.is_participant(account.address):
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="only participants are refunded"
@@ -570,6 +609,14 @@ def withdraw_after_default(
             f"{account.address} was already paid out (claim or refund)",
             hint="nothing to do; see `coordinator status`",
         )
+
+
+def withdraw_after_default(
+    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+) -> WithdrawResult:
+    """After the coordinator missed the post deadline (phase aborted), take back the bond plus an
+    equal share of the coordinator's bond. A second withdrawal is an error."""
+    _payable(deployed, account)
     phase = deployed.phase()
     if phase != Phase.ABORTED:
         raise ParticipantError(
@@ -586,6 +633,58 @@ def withdraw_after_default(
         bond=int(args["bond"]),
         compensation=int(args["compensation"]),
         gas_used=result.gas_used,
+    )
+
+
+def withdraw_after_cancel(
+    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+) -> WithdrawResult:
+    """After the round was cancelled below quorum (phase cancelled), a deliverer takes back its
+    bond (an undelivered participant's bond is burned). A second withdrawal is an error."""
+    _payable(deployed, account)
+    phase = deployed.phase()
+    if phase != Phase.CANCELLED:
+        raise ParticipantError(
+            f"the round is in phase {phase.name.lower()}, cancel refunds happen only in a "
+            "cancelled round",
+            hint="see `coordinator status`; after a post, reveal and claim instead",
+        )
+    if deployed.contract.participant(account.address).undelivered:
+        raise ParticipantError(
+            f"the coordinator named {account.address} undelivered: its bond is forfeited",
+            hint="nothing to withdraw",
+        )
+    call = deployed.contract.withdraw_after_cancel.call()
+    result = deployed.send_recorded(call, account, state.slot("withdraw_tx"))
+    event = _event(result, "CancelRefunded")
+    bond = int(event.args["bond"]) if event is not None else 0
+    return WithdrawResult(
+        tx_hash=result.tx_hash, bond=bond, compensation=0, gas_used=result.gas_used
+    )
+
+
+def withdraw_compensation(
+    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+) -> WithdrawResult:
+    """Take any part of this deliverer's entitlement out of the coordinator's bond not paid
+    yet (raised after a claim by a fraud proof or a failed delivery; no deadline)."""
+    if not deployed.is_participant(account.address):
+        raise ParticipantError(
+            f"{account.address} has not joined this round", hint="only deliverers are owed"
+        )
+    owed, paid = deployed.contract.entitlement(account.address)
+    if owed <= paid:
+        raise ParticipantError(
+            f"nothing is owed to {account.address} out of the coordinator's bond "
+            f"(entitled {owed} wei, paid {paid} wei)",
+            hint="compensation is paid at claim; this command collects later increases",
+        )
+    call = deployed.contract.withdraw_compensation.call()
+    result = deployed.send_recorded(call, account, state.slot("compensation_tx"))
+    event = _event(result, "CompensationPaid")
+    amount = int(event.args["amount"]) if event is not None else 0
+    return WithdrawResult(
+        tx_hash=result.tx_hash, bond=0, compensation=amount, gas_used=result.gas_used
     )
 
 

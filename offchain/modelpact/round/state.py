@@ -154,7 +154,9 @@ class ParticipantProgress:
     claim_model_hash: str | None = None
     claim_bond_refund: int | None = None
     claim_slash_share: int | None = None
+    claim_compensation: int | None = None
     withdraw_tx: str | None = None
+    compensation_tx: str | None = None
     model_file: str | None = None
     verified: bool | None = None
     version: int = STATE_VERSION
@@ -176,6 +178,7 @@ class CoordinatorProgress:
     models_trained: int | None = None
     collective_model: str | None = None
     tiers: tuple[str, ...] = ()
+    cancel_tx: str | None = None
     sweep_tx: str | None = None
     version: int = STATE_VERSION
 
