@@ -175,7 +175,8 @@ def test_deploy_killed_after_mined_publishes_what_was_committed(tmp_path: Path, 
     from modelpact.round import _protocol
     from modelpact.round.records import read_record
 
-    deploy = ("coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account", "0")
+    scenario = str(quorum_scenario(tmp_path, 1))  # one round, no participant: quorum is moot
+    deploy = ("coordinator", "deploy", "--scenario", scenario, "--dev-account", "0")
     _kill_after_send(tmp_path, node, *deploy)
     assert not list_records(tmp_path / "deploy")  # killed before it published
     chain = ch.connect(chain="anvil", rpc_url=node)
