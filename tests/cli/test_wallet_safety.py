@@ -163,6 +163,7 @@ def test_two_concurrent_joins_leave_one_join_the_local_secret_opens(
     cannot fail and forfeit the bond, the loss issue 12 reports)."""
     from eth_account import Account
 
+    from modelpact.delivery import delivery_key_pair
     from modelpact.round import _protocol
     from modelpact.round.participant import participant_state
 
@@ -193,14 +194,17 @@ def test_two_concurrent_joins_leave_one_join_the_local_secret_opens(
     assert any(code == 0 for _, code in results)
     bond = rc.config().participant_bond
     assert rc.balance() == balance + bond
-    onchain = rc.participant(bob).commitment
-    secret = participant_state(round_dir / ".modelpact", record, bob).load().secret
+    local = participant_state(round_dir / ".modelpact", record, bob).load()
+    secret = local.secret
     assert secret is not None
-    opened = _protocol.participant_commitment(
-        bytes.fromhex(secret.removeprefix("0x")),
-        bob,
-        rc.address,
-        record.chain_id,
+    assert local.data_root is not None
+    onchain = rc.commitment_of(bytes.fromhex(local.data_root.removeprefix("0x")))
+    pair = delivery_key_pair(
+        account_key=bytes.fromhex(BOB_KEY[2:]), round_address=rc.address, chain_id=record.chain_id
+    )
+    key = (pair.public_key.x, pair.public_key.y)
+    opened = _protocol.participant_commitment_v2(
+        bytes.fromhex(secret.removeprefix("0x")), key, bob, rc.address, record.chain_id
     )
     assert opened == onchain
 
@@ -374,14 +378,14 @@ def test_menu_shows_the_terms_and_the_value_if_the_round_closes_now(
     round_dir: Path, node: str
 ) -> None:
     """`participant menu` shows, from the chain, the coordinator, the bond, how full the round is
-    and the four deadlines; while the round may close below capacity it shows per option the
+    and the deadlines; while the round may close below capacity it shows per option the
     value if joining closed now (the committed curve at the rows joined so far plus the
     option's), which is below the promised t, and says why."""
     _, rc = _round(round_dir, node)
     out = _ok(round_dir, node, "participant", "menu", "--cost", "0.2")
     assert f"coordinator {rc.coordinator()}; {rc.joined_count()}/10 joined" in out
-    assert "deadlines: join 20" in out
-    assert "; claim 20" in out
+    assert "join until 20" in out
+    assert "the coordinator posts by 20" in out
     assert "collective model is trained on fewer rows than the menu assumes" in out
     rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
     assert rows
