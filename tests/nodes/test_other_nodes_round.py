@@ -138,13 +138,13 @@ def _round_deployed_elsewhere(url: str, base: Path) -> int:
         test_set_commitment=enc.keccak256(b"t"),
         coordinator_commitment=enc.coordinator_commitment(
             enc.keccak256(b"s"), coordinator.address, scenario, chain.chain_id),
-        deadlines=enc.Deadlines.after(ch.chain_time(chain), join=3600, post=3600, reveal=3600,
-                                      claim=3600),
+        schedule=enc.Schedule.after(ch.chain_time(chain), join=3600, post=7200),
+        quorum=1, test_row_count=10,
     )  # fmt: skip
     compiled = compile_round()
     rc = ch.deploy_round(
-        chain, sender=coordinator, menu_options=[enc.OnchainOption(10, 10**18)], config=config,
-        coordinator_bond=10**17, compiled=compiled,
+        chain, sender=coordinator, config=config, coordinator_bond=10**17, compiled=compiled,
+        menu_options=[enc.OnchainOption(10, 10**18, 10**18, 10**18)],
     )  # fmt: skip
     record = DeploymentRecord(
         chain_id=chain.chain_id, address=rc.address, tx_hash=str(rc.deploy_tx_hash),
