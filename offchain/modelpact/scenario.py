@@ -204,12 +204,25 @@ def _number(table: Mapping[str, object], key: str, where: str, source: str) -> f
     return number
 
 
+_MAX_MAGNITUDE = 1e9
+"""The largest cost, probability, value scale or curve parameter a scenario may state. A billion
+value units is far above any round (values are in units of the model's worth, costs per row),
+while numbers near the float limit (``cost = 1e308``, ``scale = 1e300``) overflow the solver's
+products into inf and end in a solver error instead of a menu."""
+
+
 def _positive(table: Mapping[str, object], key: str, where: str, source: str) -> float:
     value = _number(table, key, where, source)
     if value <= 0.0:
         word = "negative" if value < 0 else "zero"
         raise _fail(
             source, f"{where}.{key} must be > 0, got {word} {value!r}", "use a positive value"
+        )
+    if value > _MAX_MAGNITUDE:
+        raise _fail(
+            source,
+            f"{where}.{key} = {value:g} is out of range (at most {_MAX_MAGNITUDE:g})",
+            "state values in units where the numbers stay below a billion",
         )
     return value
 

@@ -11,6 +11,7 @@ two cannot drift.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -49,6 +50,26 @@ class BadInput:
     files: dict[str, str] = field(default_factory=dict)
     deployed: bool = False  # needs a deployment record (commit reads the menu from it)
     keystore: bool = False  # copy a valid keystore k.json into the working directory
+    password: bool = True  # MODELPACT_PASSWORD set (False: unset, and no terminal on stdin)
+
+
+_EMPTY_ABI_RECORD = json.dumps(
+    {
+        "chain_id": 31337,
+        "address": "0x" + "ab" * 20,
+        "tx_hash": "0x" + "00" * 32,
+        "block_number": 1,
+        "coordinator": "0x" + "cd" * 20,
+        "compiler_version": "0.8.28",
+        "compiler_settings": {},
+        "abi": [],
+        "runtime_bytecode_sha3": "0x" + "11" * 32,
+        "scenario_file": "scenario.toml",
+        "scenario_sha256": "",
+        "menu_file": "menu.json",
+        "menu_sha256": "",
+    }
+)
 
 
 CLI_CASES: tuple[BadInput, ...] = (
@@ -123,6 +144,16 @@ CLI_CASES: tuple[BadInput, ...] = (
              "error: s.toml: solver.serve must be \"all\", \"optimal\" or a list of type numbers, "
              "got 'some'; e.g. serve = \"all\"",
              {"s.toml": _sc('serve = "all"', 'serve = "some"')}),
+    BadInput("scenario-huge-cost", "scenario file", "a cost near the float limit (1e308)",
+             ("solve", "s.toml"),
+             "error: s.toml: types[1].cost = 1e+308 is out of range (at most 1e+09); state values "
+             "in units where the numbers stay below a billion",
+             {"s.toml": _sc("cost = 0.2\n", "cost = 1e308\n")}),
+    BadInput("scenario-huge-scale", "scenario file", "a valuation scale of 1e300",
+             ("solve", "s.toml"),
+             "error: s.toml: valuation.scale = 1e+300 is out of range (at most 1e+09); state "
+             "values in units where the numbers stay below a billion",
+             {"s.toml": _sc("scale = 100.0", "scale = 1e300")}),
     # ---- CLI arguments
     BadInput("cli-belief", "CLI argument", "`solve --belief hope`",
              ("solve", "s.toml", "--belief", "hope"),
@@ -178,7 +209,72 @@ CLI_CASES: tuple[BadInput, ...] = (
              "error: the embedded chain lives inside one process, so this command cannot reach a "
              "round deployed by another command; use --chain anvil (a node kept in --state-dir) or "
              "--rpc URL; `modelpact demo` runs a whole round on the embedded chain"),
+    BadInput("cli-negative-bond", "CLI argument", "`coordinator deploy --participant-bond -1`",
+             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "0",
+              "--participant-bond", "-1", "--chain", "embedded"),
+             "error: Invalid value for '--participant-bond': Input should be greater than or "
+             "equal to 0; see `modelpact coordinator deploy --help`",
+             {"s.toml": BASE}),
+    BadInput("cli-lottery-tiers", "CLI argument", "`simulate --lottery-tiers 1000` (the contract "
+             "holds at most 32 tiers)",
+             ("simulate", "s.toml", "--lottery-tiers", "1000"),
+             "error: Invalid value for '--lottery-tiers': Input should be less than or equal to "
+             "32; see `modelpact simulate --help`",
+             {"s.toml": BASE}),
+    BadInput("cli-dev-account-range", "CLI argument", "`--dev-account 99` (anvil has #0..#9)",
+             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "99", "--chain",
+              "anvil", "--state-dir", "st"),
+             "error: the node has no dev account #99 (it has #0..#9); pass a --dev-account in "
+             "that range, or sign with --keystore FILE",
+             {"s.toml": BASE}),
+    BadInput("cli-rpc-websocket", "CLI argument", "a websocket URL as `--rpc`",
+             ("participant", "menu", "--rpc", "ws://127.0.0.1:8545"),
+             "error: --rpc 'ws://127.0.0.1:8545' is a websocket URL; modelpact talks to nodes "
+             "over HTTP JSON-RPC; pass the node's http(s) endpoint, e.g. --rpc "
+             "http://127.0.0.1:8545"),
+    BadInput("cli-test-split", "CLI argument", "`coordinator deploy --test-size 1700` (leaves "
+             "too few rows for the menu)",
+             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "0",
+              "--test-size", "1700", "--chain", "anvil", "--state-dir", "st"),
+             "error: a public test set of 1700 rows leaves 97 rows of digits for the "
+             "participants, fewer than the 131 rows the menu's largest option asks; pass a "
+             "smaller --test-size (at most 1666)",
+             {"s.toml": (SCENARIOS / "digits_demo.toml").read_text()}),
+    BadInput("cli-record-empty-abi", "CLI argument", "a deployment record whose ABI is empty",
+             ("participant", "menu", "--deployment", "r.json", "--chain", "anvil", "--state-dir",
+              "st"),
+             "error: deployment record r.json field 'abi' holds no contract function (0 "
+             "entries); the record was edited or truncated; restore it from the deployment "
+             "output",
+             {"r.json": _EMPTY_ABI_RECORD}),
+    # ---- output files
+    BadInput("output-folder", "output file", "`solve --out` a folder",
+             ("solve", "s.toml", "--out", "."),
+             "error: --out . is a folder; pass the path of a file (inside that folder or "
+             "elsewhere)",
+             {"s.toml": BASE}),
+    BadInput("output-missing-folder", "output file", "`solve --out` in a folder that does not "
+             "exist",
+             ("solve", "s.toml", "--out", "nowhere/menu.json"),
+             "error: --out nowhere/menu.json: folder nowhere does not exist; create it first "
+             "(mkdir -p nowhere) or pass another path",
+             {"s.toml": BASE}),
+    BadInput("output-exists", "output file", "`solve --out` an existing file, without --force",
+             ("solve", "s.toml", "--out", "menu.json"),
+             "error: --out menu.json already exists; pass another path, or --force to replace it",
+             {"s.toml": BASE, "menu.json": "{}"}),
+    BadInput("output-keystore", "output file", "`solve --out` a keystore, even with --force",
+             ("solve", "s.toml", "--out", "k.json", "--force"),
+             "error: --out k.json is a keystore; modelpact never overwrites one, even with "
+             "--force; pass another path",
+             {"s.toml": BASE}, deployed=True, keystore=True),
     # ---- keystores
+    BadInput("keystore-no-password", "keystore", "no MODELPACT_PASSWORD and no terminal",
+             ("participant", "new-account", "--keystore", "new.json"),
+             "error: no keystore password: MODELPACT_PASSWORD is not set and there is no "
+             "terminal to ask on; set MODELPACT_PASSWORD in the environment of this command (or "
+             "run it in a terminal)",
+             password=False),
     BadInput("keystore-bad-key", "keystore", "`import-account` with a key that is not 32 bytes",
              ("participant", "import-account", "--keystore", "k.json", "--private-key-file",
               "key.txt"),
@@ -237,6 +333,15 @@ CLI_CASES: tuple[BadInput, ...] = (
              "error: digits rows have 3 columns, expected 65; give 64 features then the label in "
              "the last column",
              {"d.csv": "1,2,0\n"}, deployed=True, keystore=True),
+    BadInput("dataset-separator", "dataset", "columns separated by ';'",
+             ("participant", "commit", "--keystore", "k.json", "--data", "d.csv"),
+             "error: d.csv separates its columns with ';', not commas; save the file as "
+             "comma-separated values (features, then the label)",
+             {"d.csv": "1;2;0\n"}, deployed=True, keystore=True),
+    BadInput("dataset-folder", "dataset", "a folder given as the dataset file",
+             ("participant", "commit", "--keystore", "k.json", "--data", "deploy"),
+             "error: dataset file deploy is a folder; pass the .csv or .npy file itself",
+             deployed=True, keystore=True),
 )  # fmt: skip
 
 
@@ -438,10 +543,14 @@ def test_cli_bad_input_prints_one_line(bad: BadInput, tmp_path: Path, request: A
             shutil.copy(source / "k.json", tmp_path / "k.json")
     for name, text in bad.files.items():
         (tmp_path / name).write_text(text)
+    env = dict(os.environ, MODELPACT_PASSWORD="pw")
+    if not bad.password:
+        del env["MODELPACT_PASSWORD"]
     done = subprocess.run(
         [sys.executable, "-m", "modelpact", *bad.args],
         cwd=tmp_path,
-        env=dict(os.environ, MODELPACT_PASSWORD="pw"),
+        env=env,
+        stdin=subprocess.DEVNULL,  # no terminal: a prompt must not wait or read garbage
         capture_output=True,
         text=True,
         timeout=120,

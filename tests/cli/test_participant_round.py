@@ -87,7 +87,9 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     """Deploy (quorum 2 of 10 seats), two participants join (re-run join: no second join, no
     second bond; menu and join show the deadlines and the bond), bad inputs are refused with one
     line, the coordinator reveals/ingests/posts (re-runs are no-ops), participants reveal, claim
-    (a second claim is refused), fetch and verify their models."""
+    (a second claim is refused), fetch (an existing --out needs --force; the keystore is never
+    replaced) and verify their models; the coordinator sweeps once (a second sweep is refused
+    before sending)."""
     import numpy as np
 
     from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
@@ -231,10 +233,23 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     )
     assert "rung 0:" not in claimed  # option 2 has ratio 1: the collective model itself
     run.ok("participant", "fetch", "--keystore", "alice.json", "--out", "a.json", chain=False)
+    fetch_again = ("participant", "fetch", "--keystore", "alice.json", "--out")
+    run.fails(*fetch_again, "a.json", match="a.json already exists", chain=False)
+    run.ok(*fetch_again, "a.json", "--force", chain=False)
+    keystore = (tmp_path / "alice.json").read_bytes()
+    run.fails(*fetch_again, "alice.json", "--force", match="is a keystore", chain=False)
+    assert (tmp_path / "alice.json").read_bytes() == keystore
     verified = run.ok("participant", "verify", "--keystore", "alice.json", chain=False)
     assert verified.count(": ok") == 3, verified
     # bonds back; the coordinator bond remains, less the curve compensation paid out of it
     assert balance(node, record["address"]) == 10**17 - paid
+
+    # After the claim deadline the coordinator sweeps what is left; a second sweep (from another
+    # state directory, so nothing is recorded) is refused before it spends gas for nothing.
+    advance(node, 100_000)  # v2: the claim deadline is the post plus three windows
+    assert f"swept {10**17} wei" in run.ok("coordinator", "sweep", "--dev-account", "0")
+    run.fails("coordinator", "sweep", "--dev-account", "0", "--state-dir", "elsewhere",
+              match="nothing to sweep")  # fmt: skip
 
 
 def test_unknown_deployment_and_node_not_running(tmp_path: Path) -> None:

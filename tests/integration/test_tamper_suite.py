@@ -357,7 +357,7 @@ def write_record(done: Executed, path: Path, **changes: object) -> Path:
 def record_audit(record: Path, done: Executed, tmp_path: Path) -> tuple[int, dict]:
     out = tmp_path / "audit.json"
     argv = ["audit", "--deployment", str(record), "--rpc", done.chain.url]
-    argv += ["--data", str(done.data), "--models", str(done.models), "--json", str(out)]
+    argv += ["--data", str(done.data), "--models", str(done.models), "--json", str(out), "--force"]
     return main(argv), json.loads(out.read_text())
 
 

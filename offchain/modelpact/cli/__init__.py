@@ -27,6 +27,7 @@ from modelpact.cli import coordinator as _coordinator  # noqa: F401  isort: skip
 from modelpact.cli import audit as _audit  # noqa: F401  isort: skip
 from modelpact.cli import reproduce as _reproduce  # noqa: F401  isort: skip
 from modelpact.cli import sweep as _sweep  # noqa: F401  isort: skip
+from modelpact.cli import dev as _dev  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 

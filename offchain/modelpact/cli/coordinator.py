@@ -27,6 +27,7 @@ from modelpact.cli.chain_options import (
 )
 from modelpact.cli.chain_options import SignerKeystoreOpt as KeystoreOpt
 from modelpact.cli.output import JsonOpt, emit
+from modelpact.round.locks import holding
 
 DEFAULT_WINDOW = 6 * 3600
 """modelpact.round.coordinator.DEFAULT_WINDOW (kept here so --help needs no heavy import)."""
@@ -47,6 +48,8 @@ coordinator_app = typer.Typer(
 app.add_typer(coordinator_app)
 
 _SCENARIO = "offchain/modelpact/data/scenarios/digits_demo.toml"
+_MAX_WEI = 2**128 - 1  # the contract stores bonds as uint128
+_WHAT = "this round's coordinator state"  # one coordinator command per round at a time
 
 
 def _when(timestamp: int) -> str:
@@ -86,8 +89,12 @@ def deploy(
     dataset: Annotated[str, typer.Option("--dataset", help="Built-in dataset.")] = "digits",
     test_size: Annotated[int, typer.Option("--test-size", help="Public test set rows.")] = 360,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the test-set split.")] = 0,
-    participant_bond: Annotated[int, typer.Option("--participant-bond", help="Wei.")] = 10**16,
-    coordinator_bond: Annotated[int, typer.Option("--coordinator-bond", help="Wei.")] = 10**17,
+    participant_bond: Annotated[
+        int, typer.Option("--participant-bond", help="Wei.", min=0, max=_MAX_WEI)
+    ] = 10**16,
+    coordinator_bond: Annotated[
+        int, typer.Option("--coordinator-bond", help="Wei.", min=0, max=_MAX_WEI)
+    ] = 10**17,
     join_seconds: Annotated[
         int, typer.Option("--join-seconds", min=1, help="Seconds from deployment to join close.")
     ] = 3600,
@@ -197,7 +204,8 @@ def reveal(
 
     signer = sender(deployed.chain, keystore, dev_account)
     state = coordinator_state(settings.state_dir, deployed.record)
-    result = reveal_coordinator(deployed, state, sender=signer)
+    with holding(state.path, what=_WHAT):
+        result = reveal_coordinator(deployed, state, sender=signer)
 
     def text() -> None:
         shown = f" (tx {result.tx_hash})" if result.tx_hash else ""
@@ -267,24 +275,26 @@ def train_and_post(
     delivered = deployed.files_dir / "delivered"
     test_rows = load_rows(deployed.test_set_path)
     delivered.mkdir(parents=True, exist_ok=True)
-    ingested = core.ingest(
-        deployed,
-        files=core.inbox_files(delivered),
-        delivered_dir=delivered,
-        spec_name=deployed.record.extra.dataset,
-        test_rows=test_rows,
-    )
-    result = core.train_and_post(
-        deployed,
-        core.coordinator_state(settings.state_dir, deployed.record),
-        deliveries=ingested.deliveries,
-        test_rows=test_rows,
-        models_dir=deployed.models_dir,
-        sender=signer,
-        seed=seed,
-        tier_mode=mode,
-        lottery_tiers=lottery_tiers,
-    )
+    state = core.coordinator_state(settings.state_dir, deployed.record)
+    with holding(state.path, what=_WHAT):
+        ingested = core.ingest(
+            deployed,
+            files=core.inbox_files(delivered),
+            delivered_dir=delivered,
+            spec_name=deployed.record.extra.dataset,
+            test_rows=test_rows,
+        )
+        result = core.train_and_post(
+            deployed,
+            state,
+            deliveries=ingested.deliveries,
+            test_rows=test_rows,
+            models_dir=deployed.models_dir,
+            sender=signer,
+            seed=seed,
+            tier_mode=mode,
+            lottery_tiers=lottery_tiers,
+        )
 
     if isinstance(result, core.CancelResult):
         cancelled = result
@@ -343,7 +353,8 @@ def sweep(
 
     signer = sender(deployed.chain, keystore, dev_account)
     state = coordinator_state(settings.state_dir, deployed.record)
-    tx, amount, gas = sweep_round(deployed, state, sender=signer)
+    with holding(state.path, what=_WHAT):
+        tx, amount, gas = sweep_round(deployed, state, sender=signer)
     emit(
         {"tx_hash": tx, "amount_wei": amount, "gas_used": gas},
         as_json=as_json,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from modelpact.cli._app import app, example
+from modelpact.cli.output import ForceOpt, check_outputs
 from modelpact.errors import ModelpactError
 
 if TYPE_CHECKING:
@@ -68,10 +69,12 @@ def curve(
         ),
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Plot points and fit to this PNG.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Measure test accuracy at increasing training sizes and fit a(x) = a_max - b x^-alpha."""
     from modelpact.ml.curve import curve_record, learn_dataset_curve
 
+    check_outputs(force=force, out=out, json=json_out, plot=plot)
     result = learn_dataset_curve(
         dataset,
         sizes=_parse_sizes(sizes),

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from modelpact.cli._app import app, example
-from modelpact.cli.output import JsonOpt, emit
+from modelpact.cli.output import ForceOpt, JsonOpt, check_outputs, emit
 from modelpact.errors import ScenarioError
 from modelpact.menu import Menu, menu_to_json, write_menu_json
 
@@ -116,6 +116,7 @@ def solve_command(
     serve: Annotated[
         str | None, typer.Option(help="all, optimal, or served type numbers like 1,3,5.")
     ] = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
     ic_margin: Annotated[
         float | None,
@@ -129,6 +130,7 @@ def solve_command(
     """Solve SCENARIO into its optimal menu, print a table and optionally write JSON."""
     from modelpact.scenario import load_scenario
 
+    check_outputs(force=force, out=out)
     chosen = _parse_belief(belief)
     serve_value = _parse_serve(serve)
     loaded = load_scenario(scenario)

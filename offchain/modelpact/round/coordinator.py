@@ -20,6 +20,7 @@ from hexbytes import HexBytes
 from numpy.typing import NDArray
 
 from modelpact.chain import Chain, RoundContract, Sender, TxResult
+from modelpact.chain_capabilities import require_round_capabilities
 from modelpact.encoding import Phase, Tier
 from modelpact.errors import ModelpactError
 from modelpact.round import _protocol
@@ -263,13 +264,13 @@ def _verify(
 ) -> tuple[Rows | None, str]:
     """The participant's rows when ``source`` holds the dataset it committed to, else the
     reason it is rejected (no file, unreadable, wrong count, wrong root, copied test rows)."""
-    from modelpact.ml.datasets import builtin_spec, load_rows
+    from modelpact.ml.datasets import builtin_spec
 
     address = str(event["participant"])
     if source is None:
         return None, "delivered no data"
     try:
-        rows = load_rows(source, builtin_spec(spec_name))
+        rows = _read_rows(source, builtin_spec(spec_name))
     except ModelpactError as error:
         return None, f"delivered an unreadable file ({error})"
     if rows.shape[0] != int(event["rowCount"]):
@@ -328,15 +329,34 @@ def ingest(
     return Ingested(tuple(deliveries), tuple(rejected))
 
 
+def _read_rows(source: Path, spec: Any) -> Rows:
+    """The rows of a delivery, read from a private copy made without following a symbolic link
+    and only from a regular file (:func:`modelpact.round.inbox.read_delivery`): the inbox may be
+    a folder others can write to."""
+    import tempfile
+
+    from modelpact.ml.datasets import load_rows
+    from modelpact.round.inbox import read_delivery
+
+    with tempfile.TemporaryDirectory(prefix="modelpact-delivery-") as private:
+        return load_rows(read_delivery(source, Path(private)), spec)
+
+
 def inbox_files(inbox: Path) -> dict[str, Path]:
-    """Files named ``<address>.npy`` or ``<address>.csv`` in ``inbox``, by address."""
-    found: dict[str, Path] = {}
+    """Deliveries named ``<checksummed address>.npy`` or ``.csv`` in ``inbox``, by address
+    (:func:`modelpact.round.inbox.scan_inbox`). Entries that look like deliveries but are
+    symbolic links, not regular files, or not named by an exact checksummed address are never
+    read; each is named in one note line on stderr."""
+    import sys
+
+    from modelpact.round.inbox import scan_inbox
+
     if not inbox.is_dir():
         raise CoordinatorError(f"inbox {inbox} does not exist", hint="pass the right --inbox")
-    for path in sorted(inbox.iterdir()):
-        if path.suffix in (".npy", ".csv") and path.stem.startswith("0x"):
-            found[path.stem] = path
-    return found
+    scan = scan_inbox(inbox)
+    for name, why in sorted(scan.refused.items()):
+        sys.stderr.write(f"note: inbox entry {name} is not read: {why}\n")
+    return scan.files
 
 
 def _store(data: bytes, test_rows: Rows, rows: int, models_dir: Path) -> TierPlan:
@@ -601,6 +621,12 @@ def sweep(
 ) -> tuple[str, int, int]:
     """Send what is left to the coordinator after the claim deadline; returns
     (tx, amount, gas used)."""
+    if state.load().sweep_tx is None and deployed.contract.balance() == 0:
+        raise CoordinatorError(  # a sweep of nothing would only spend gas
+            f"nothing to sweep: the round {deployed.address} holds 0 wei (already swept, or "
+            "everything was paid out)",
+            hint="nothing was sent; `coordinator status` shows the balance",
+        )
     call = deployed.contract.sweep.call()
     result = deployed.send_recorded(call, sender, state.slot("sweep_tx"))
     swept = [e for e in result.events if e.name == "Swept"]
@@ -899,35 +925,114 @@ def deploy(
     """
     from modelpact.chain import wait_for_receipt
     from modelpact.compiler import compile_round
+    from modelpact.round.locks import holding
 
     terms.deadlines.check()
     sender_address = str(sender if isinstance(sender, str) else sender.address)
     intent = _intent(state_dir, chain.chain_id, sender_address, plan.offer.scenario_hash)
-    finished = _finished(intent, new_round=new_round)
-    if finished is not None:
-        return finished
-    found, secret = _resume(chain, intent, compile_round().abi, new_round=new_round)
-    commitments = _commit(plan, secret=secret, sender=sender_address, chain_id=chain.chain_id)
-    if found is None:
-        found = _send_deployment(
-            chain, intent, plan=plan, commitments=commitments, terms=terms, sender=sender
+    with holding(intent.path, what="this deployment (scenario, account, chain)"):
+        finished = _finished(intent, new_round=new_round)
+        if finished is not None:
+            return finished
+        found, secret = _resume(chain, intent, compile_round().abi, new_round=new_round)
+        if found is None:
+            require_round_capabilities(chain)  # before anything is sent or persisted
+            plan = _persist_plan(intent, plan)
+        else:
+            plan = _committed_plan(intent, plan, found)
+        commitments = _commit(plan, secret=secret, sender=sender_address, chain_id=chain.chain_id)
+        if found is None:
+            found = _send_deployment(
+                chain, intent, plan=plan, commitments=commitments, terms=terms, sender=sender
+            )
+        record, path = _publish(
+            found,
+            plan=plan,
+            knots=commitments.knots,
+            publication=publication,
+            extras=extras or plan.extras(),
         )
-    record, path = _publish(
-        found,
-        plan=plan,
-        knots=commitments.knots,
-        publication=publication,
-        extras=extras or plan.extras(),
+        coordinator_state(state_dir, record).update(
+            secret=secret,
+            deploy_tx=found.deploy_tx_hash,
+            test_set_file=str(plan.data.test_path.resolve()),
+            record_path=str(path.resolve()),
+        )
+        intent.update(record_path=str(path.resolve()), address=str(found.address))
+        gas_used = wait_for_receipt(chain, record.tx_hash, action="deploy").gas_used
+        return Deployed(record=record, record_path=path, gas_used=gas_used)
+
+
+_PLAN_FILES = ("scenario.toml", "menu.json", "test_set.npy")
+
+
+def _persist_plan(intent: DeploymentIntentFile, plan: Planned) -> Planned:
+    """Copy what the commitments cover (scenario, menu, public test set) next to the intent,
+    durably, and record how the test set was drawn, BEFORE the deploy transaction is sent: a
+    re-run after a crash (e.g. with the plan's temporary folder gone, or another --seed) then
+    publishes exactly what was committed (:func:`_committed_plan`). Returns the plan with its
+    files there."""
+    from modelpact.round.state import atomic_write_bytes
+
+    folder = intent.path.with_name(intent.path.stem + ".plan")
+    sources = (plan.offer.scenario_path, plan.offer.menu_path, plan.data.test_path)
+    for source, name in zip(sources, _PLAN_FILES, strict=True):
+        atomic_write_bytes(folder / name, source.read_bytes())
+    data = plan.data
+    intent.update(
+        plan_dir=str(folder.resolve()),
+        dataset=data.dataset,
+        test_size=data.test_size,
+        seed=data.seed,
     )
-    coordinator_state(state_dir, record).update(
-        secret=secret,
-        deploy_tx=found.deploy_tx_hash,
-        test_set_file=str(plan.data.test_path.resolve()),
-        record_path=str(path.resolve()),
+    offer = replace(
+        plan.offer, scenario_path=folder / _PLAN_FILES[0], menu_path=folder / _PLAN_FILES[1]
     )
-    intent.update(record_path=str(path.resolve()), address=str(found.address))
-    gas_used = wait_for_receipt(chain, record.tx_hash, action="deploy").gas_used
-    return Deployed(record=record, record_path=path, gas_used=gas_used)
+    return replace(plan, offer=offer, data=replace(data, test_path=folder / _PLAN_FILES[2]))
+
+
+def _committed_plan(intent: DeploymentIntentFile, plan: Planned, found: RoundContract) -> Planned:
+    """The plan a deployment already sent committed to (its files persisted by
+    :func:`_persist_plan`), checked against the round's on-chain test set commitment; refused in
+    one line rather than publishing a test set that does not match it."""
+    import sys
+
+    from modelpact.menu import read_menu_json
+    from modelpact.ml.datasets import load_rows
+
+    current = intent.load()
+    folder = Path(current.plan_dir) if current.plan_dir else None
+    if folder is not None and all((folder / name).is_file() for name in _PLAN_FILES):
+        test_path = folder / _PLAN_FILES[2]
+        offer = replace(
+            plan.offer,
+            scenario_path=folder / _PLAN_FILES[0],
+            menu=read_menu_json(folder / _PLAN_FILES[1]),
+            menu_path=folder / _PLAN_FILES[1],
+        )
+        data = replace(
+            plan.data,
+            dataset=current.dataset or plan.data.dataset,
+            test_size=current.test_size if current.test_size is not None else plan.data.test_size,
+            seed=current.seed if current.seed is not None else plan.data.seed,
+            test_rows=load_rows(test_path),
+            test_path=test_path,
+        )
+        if data.seed != plan.data.seed or data.test_size != plan.data.test_size:
+            sys.stderr.write(
+                f"note: finishing the deployment {found.address} sent earlier: publishing the test "
+                f"set it committed to (seed {data.seed}, {data.test_size} rows); this run's "
+                "--seed/--test-size are not used\n"
+            )
+        plan = replace(plan, offer=offer, data=data)
+    if _protocol.data_root(plan.data.test_rows) != found.config().test_set_commitment:
+        raise CoordinatorError(
+            f"the round {found.address} (deploy tx {found.deploy_tx_hash}) commits to a public "
+            "test set that is not in the local state, and this run's differs",
+            hint=f"re-run with the --seed and --test-size of the first run, or use --new-round; "
+            f"nothing was published (state: {intent.path.parent})",
+        )
+    return plan
 
 
 def _warn_if_bond_low(

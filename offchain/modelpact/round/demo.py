@@ -181,7 +181,11 @@ def _fund(chain: Chain, funder: Sender, to: str, amount: int) -> None:
 def _deploy(
     chain: Chain, config: DemoConfig, plan: Planned, out: Path, progress: Progress
 ) -> _Round:
-    """Fund the coordinator and every participant from a dev account; deploy the round."""
+    """Fund the coordinator and every participant from a dev account; deploy the round. A node
+    that cannot run a whole round is refused first, before any transfer."""
+    from modelpact.chain_capabilities import require_round_capabilities
+
+    require_round_capabilities(chain)
     funder = chain.accounts[0]
     coordinator = _participant_key(config.seed, 10**6)
     _fund(chain, funder, coordinator.address, config.coordinator_bond_wei + 10**18)
@@ -266,8 +270,10 @@ def _settle_one(
     run.gas.append(claimed.gas_used)
     if claimed.rung == 0:
         return claimed, True
+    received = out / "received"  # the demo's own output folder: fetch creates no folders
+    received.mkdir(parents=True, exist_ok=True)
     model_file = part.fetch_model(
-        state, models_dir=out / "models", out=out / "received" / f"{account.address}.bin"
+        state, models_dir=out / "models", out=received / f"{account.address}.bin"
     )
     verified = part.verify_model(
         state,

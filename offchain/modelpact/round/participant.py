@@ -10,33 +10,41 @@ a secret it has committed to.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
 from modelpact.chain import RoundContract, RoundEvent, TxResult
+from modelpact.chain_capabilities import require_round_capabilities
 from modelpact.economics import TIE_TOLERANCE, take_option, worth_joining
 from modelpact.encoding import Phase, RoundConfig
 from modelpact.errors import ModelpactError
+from modelpact.outputs import check_output, write_output_bytes
 from modelpact.round import _protocol
 from modelpact.round.deployed import DeployedRound, StepResult
+from modelpact.round.inbox import deliver_rows
 from modelpact.round.records import DeploymentRecord, file_sha256
 from modelpact.round.state import ParticipantProgress, StateFile
+
+if TYPE_CHECKING:
+    from modelpact.scenario import Scenario
 
 __all__ = [
     "AlreadyClaimedError",
     "ClaimResult",
     "CommitResult",
     "JoinClosedError",
+    "NotFundedError",
     "OptionOutOfRangeError",
     "OptionView",
     "ParticipantError",
     "ParticipantStateFile",
+    "RoundView",
     "StepResult",
     "VerifyResult",
     "WithdrawResult",
@@ -53,8 +61,11 @@ __all__ = [
     "outside_option",
     "participant_state",
     "pick_option",
+    "published_scenario",
     "reveal",
     "round_secrets",
+    "round_view",
+    "value_if_closed_now",
     "verify_model",
     "withdraw_after_cancel",
     "withdraw_after_default",
@@ -80,6 +91,10 @@ class JoinClosedError(ParticipantError):
 
 class AlreadyClaimedError(ParticipantError):
     """The participant already claimed."""
+
+
+class NotFundedError(ParticipantError):
+    """The account cannot pay the bond of its join."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +163,54 @@ def participant_state(
     return StateFile(
         path, ParticipantProgress, deployment=str(record.address), account=str(account)
     )
+
+
+@dataclass(frozen=True)
+class RoundView:
+    """What a participant sees before signing, read from the chain: who coordinates, the bond
+    and how full the round is (the deadlines and windows: ``participant menu``'s terms)."""
+
+    address: str
+    coordinator: str
+    bond_wei: int
+    capacity: int
+    joined: int
+    total_rows: int
+
+    @property
+    def may_close_below_capacity(self) -> bool:
+        """Whether the round can close (at the join deadline) with seats left after one more
+        join: then the collective model is trained on fewer rows than the menu assumed."""
+        return self.joined + 1 < self.capacity
+
+
+def round_view(deployed: DeployedRound) -> RoundView:
+    """The round's terms and fill level as the chain states them (read-only)."""
+    rc = deployed.contract
+    config = rc.config()
+    return RoundView(
+        address=deployed.address,
+        coordinator=rc.coordinator(),
+        bond_wei=config.participant_bond,
+        capacity=config.capacity,
+        joined=rc.joined_count(),
+        total_rows=rc.total_data(),
+    )
+
+
+def value_if_closed_now(
+    deployed: DeployedRound, view: RoundView, *, value_scale: float
+) -> list[float]:
+    """Per option, the expected value a participant taking it receives if joining closes right
+    after its join (the collective model trained on the rows joined so far plus its own, by the
+    committed curve): ratio x scale x a(rows). Below the promised t when the round is not full."""
+    wad = _protocol.WAD
+    rc = deployed.contract
+    rows_so_far = view.total_rows
+    return [
+        o.ratio_wad / wad * value_scale * rc.predicted_accuracy(rows_so_far + o.data_count) / wad
+        for o in rc.options()
+    ]
 
 
 def menu_view(deployed: DeployedRound, *, cost: float | None) -> list[OptionView]:
@@ -253,6 +316,8 @@ def join(
             hint=f"commit a dataset of {required} rows or pick the option that matches",
         )
     config = _open_for_joining(deployed)
+    require_round_capabilities(deployed.chain)  # a pre-Cancun node would lock the bond for good
+    _check_funded(deployed, account.address, config.participant_bond)
     secret, key = round_secrets(deployed, account)
     commitment = _protocol.participant_commitment_v2(
         secret, key, account.address, deployed.address, deployed.record.chain_id
@@ -269,6 +334,19 @@ def join(
     )
     result = deployed.send_recorded(call, account, state.slot("join_tx"))
     return StepResult(result.tx_hash, False, result.gas_used)
+
+
+def _check_funded(deployed: DeployedRound, address: str, bond: int) -> None:
+    """Refuse (nothing sent) when ``address`` cannot even post the bond; a balance that covers
+    the bond but not the gas is refused by the node, in one line too
+    (:class:`~modelpact.chain.transactions.InsufficientFundsError`)."""
+    have = deployed.chain.balance(address)
+    if have <= bond:
+        raise NotFundedError(
+            f"account {address} holds {have} wei; joining needs the bond of {bond} wei plus gas",
+            hint=f"send ETH to {address} from a funded account (on a local dev node: one of "
+            "its prefunded dev accounts), then re-run; nothing was sent",
+        )
 
 
 def round_secrets(deployed: DeployedRound, account: LocalAccount) -> tuple[bytes, tuple[int, int]]:
@@ -426,8 +504,14 @@ def _store_claim(state: ParticipantStateFile, result: TxResult) -> ClaimResult:
     return claimed
 
 
-def fetch_model(state: ParticipantStateFile, *, models_dir: Path, out: Path) -> Path:
-    """Copy the claimed model file from the coordinator's content-addressed store to ``out``."""
+def fetch_model(
+    state: ParticipantStateFile, *, models_dir: Path, out: Path, force: bool = False
+) -> Path:
+    """Copy the claimed model file from the coordinator's content-addressed store to ``out``
+    (an existing file only with ``force``; never a keystore, state file or record:
+    :func:`modelpact.outputs.check_output`), checking its keccak256 against the claimed hash
+    before writing."""
+    check_output(out, force=force)  # before anything else: a refused --out costs nothing
     current = state.load()
     model_hash = current.claim_model_hash
     if model_hash is None:
@@ -443,8 +527,14 @@ def fetch_model(state: ParticipantStateFile, *, models_dir: Path, out: Path) -> 
             f"model {model_hash} is not in {models_dir}",
             hint="ask the coordinator to deliver it (its hash is posted on chain) or pass --models",
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, out)
+    data = source.read_bytes()
+    if "0x" + _protocol.model_hash(data).hex() != model_hash:
+        raise ParticipantError(
+            f"{source} does not hash to the claimed model {model_hash}",
+            hint="the coordinator's store holds another file under that name; ask for the model "
+            "whose hash is posted",
+        )
+    write_output_bytes(out, data, force=force)
     state.update(model_file=str(out.resolve()))
     return out
 
@@ -485,14 +575,12 @@ def verify_model(
 
 
 def deliver(state: ParticipantStateFile, *, inbox: Path, address: str) -> Path:
-    """Copy the committed rows to ``inbox/<address>.npy`` for the coordinator (off chain)."""
+    """Copy the committed rows to ``inbox/<checksummed address>.npy`` for the coordinator (off
+    chain), safely for a shared folder (:func:`modelpact.round.inbox.deliver_rows`)."""
     rows_file = state.load().rows_file
     if rows_file is None:
         raise ParticipantError("no dataset committed", hint="run `participant commit` first")
-    inbox.mkdir(parents=True, exist_ok=True)
-    target = inbox / f"{address}.npy"
-    shutil.copyfile(rows_file, target)
-    return target
+    return deliver_rows(Path(rows_file), inbox=inbox, address=address)
 
 
 def default_models_dir(record: DeploymentRecord, record_path: Path) -> Path:
@@ -600,13 +688,36 @@ def withdraw_compensation(
     )
 
 
-def outside_option(record: DeploymentRecord, record_path: Path, *, cost: float) -> float:
-    """The reservation utility f = max(0, max_m v(a(m)) - cost m) under the published scenario:
-    what a participant with this cost gets by training alone (0 if that does not pay)."""
-    from modelpact.economics import reservation_utility
-    from modelpact.scenario import load_scenario
+def published_scenario(
+    record: DeploymentRecord, record_path: Path, *, scenario_hash: bytes | None
+) -> Scenario:
+    """The scenario published next to the record, refused in one line when it does not hash to
+    ``scenario_hash`` (the round's on-chain ``scenarioHash``; None: not checked)."""
+    from modelpact.scenario import load_scenario, scenario_sha256
 
-    scenario = load_scenario(record.scenario_path(record_path.parent))
+    path = record.scenario_path(record_path.parent)
+    scenario = load_scenario(path)
+    if scenario_hash is not None and scenario_sha256(scenario) != scenario_hash.hex():
+        raise ParticipantError(
+            f"the published scenario {path.name} does not hash to the round's on-chain "
+            f"scenarioHash 0x{scenario_hash.hex()[:16]}..",
+            hint="it was changed after deployment: get the committed scenario from the "
+            "coordinator; nothing was computed from it",
+        )
+    return scenario
+
+
+def outside_option(
+    record: DeploymentRecord, record_path: Path, *, cost: float, scenario_hash: bytes | None = None
+) -> float:
+    """The reservation utility f = max(0, max_m v(a(m)) - cost m) under the published scenario:
+    what a participant with this cost gets by training alone (0 if that does not pay). With
+    ``scenario_hash`` (the round's on-chain ``scenarioHash``), a published file that does not
+    hash to it is refused before it is used (issue 11.4: whoever handed the files over could
+    have edited them)."""
+    from modelpact.economics import reservation_utility
+
+    scenario = published_scenario(record, record_path, scenario_hash=scenario_hash)
     if cost <= 0.0:  # free data: training alone reaches the curve's supremum
         return float(scenario.valuation(np.array([scenario.accuracy.supremum]))[0])
     value, _ = reservation_utility(scenario.accuracy, scenario.valuation, cost)

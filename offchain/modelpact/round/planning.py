@@ -145,9 +145,18 @@ def plan_data(
 def plan_round(
     *, scenario_path: Path, work_dir: Path, dataset: str, test_size: int, seed: int
 ) -> Planned:
-    """:func:`plan_menu` then :func:`plan_data`."""
-    offer = plan_menu(scenario_path=scenario_path, work_dir=work_dir)
+    """:func:`plan_data` then :func:`plan_menu`; refused when the split leaves fewer pool rows
+    than the largest option asks (no participant could be served from this dataset)."""
     data = plan_data(dataset=dataset, test_size=test_size, seed=seed, work_dir=work_dir)
+    offer = plan_menu(scenario_path=scenario_path, work_dir=work_dir)
+    largest = max((round(o.m) for o in offer.menu.offered), default=0)
+    pool = int(data.pool_rows.shape[0])
+    if pool < largest:
+        raise PlanError(
+            f"a public test set of {test_size} rows leaves {pool} rows of {dataset} for the "
+            f"participants, fewer than the {largest} rows the menu's largest option asks",
+            hint=f"pass a smaller --test-size (at most {test_size - (largest - pool)})",
+        )
     return Planned(offer, data)
 
 

@@ -187,7 +187,9 @@ class CoordinatorProgress:
 class DeploymentIntent:
     """A deployment of one scenario from one account on one chain, in progress or done: the
     randomness secret and the deploy transaction's hash are written BEFORE waiting, so a re-run
-    finishes the recorded deployment instead of deploying twice."""
+    finishes the recorded deployment instead of deploying twice; the files the commitments cover
+    (scenario, menu, public test set: ``plan_dir``) and how the test set was drawn are written
+    BEFORE sending, so that re-run publishes exactly what was committed."""
 
     sender: str
     scenario_hash: str
@@ -195,6 +197,10 @@ class DeploymentIntent:
     deploy_tx: str | None = None
     record_path: str | None = None
     address: str | None = None
+    plan_dir: str | None = None
+    dataset: str | None = None
+    test_size: int | None = None
+    seed: int | None = None
     version: int = STATE_VERSION
 
 
