@@ -85,11 +85,11 @@ def balance(rpc: str, address: str) -> int:
 
 def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str) -> None:
     """Deploy (quorum 2 of 10 seats), two participants join (re-run join: no second join, no
-    second bond; menu and join show the deadlines and the bond), bad inputs are refused with one
-    line, the coordinator reveals/ingests/posts (re-runs are no-ops), participants reveal, claim
-    (a second claim is refused), fetch (an existing --out needs --force; the keystore is never
-    replaced) and verify their models; the coordinator sweeps once (a second sweep is refused
-    before sending)."""
+    second bond; menu and join show the deadlines, the bond and the fees), bad inputs are
+    refused with one line, the coordinator reveals/ingests/posts (re-runs are no-ops),
+    participants reveal, claim (a second claim is refused), fetch (an existing --out needs
+    --force; the keystore is never replaced) and verify their models; the coordinator sweeps
+    once (a second sweep is refused before sending)."""
     import numpy as np
 
     from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
@@ -128,6 +128,7 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     assert "bond 10000000000000000 wei; quorum 2 of 10" in menu_out
     assert "reveal within 6 h" in menu_out
     assert "claims never expire" in menu_out
+    assert "gwei per gas now (cap 100 gwei, --max-fee-gwei); a join uses under 100k gas" in menu_out
     options = [line.split() for line in menu_out.splitlines() if line.strip()[:1].isdigit()]
     rows_needed = [int(o[1]) for o in options]
 

@@ -137,9 +137,12 @@ def _terms(deployed: DeployedRound) -> dict[str, object]:
     what a participant must know before it risks its bond."""
     import datetime as dt
 
+    from modelpact.round.participant import JOIN_GAS_BOUND, fee_quote
+
     config = deployed.contract.config()
     sched = config.schedule
     cover = _bond_cover(deployed, config)
+    fee = fee_quote(deployed)
 
     def when(ts: int) -> str:
         return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -153,6 +156,8 @@ def _terms(deployed: DeployedRound) -> dict[str, object]:
         "reveal_window_seconds": sched.reveal_window,
         "delivery_window_seconds": sched.delivery_window,
         "claim_window_seconds": sched.claim_window,
+        "fee_per_gas_wei": fee.fee_per_gas_wei,
+        "join_fee_bound_wei": fee.join_fee_bound_wei,
         "lines": [
             f"bond {config.participant_bond} wei; quorum {config.effective_quorum} of "
             f"{config.capacity} participants must deliver, else the round is cancelled and "
@@ -163,6 +168,9 @@ def _terms(deployed: DeployedRound) -> dict[str, object]:
             f"that, claim window {_duration(sched.claim_window)} after that (claims never "
             "expire)",
             cover,
+            f"fees: at most {fee.fee_per_gas_wei / 1e9:.4g} gwei per gas now (cap "
+            f"{fee.cap_wei / 1e9:.4g} gwei, --max-fee-gwei); a join uses under "
+            f"{JOIN_GAS_BOUND // 1000}k gas, so at most {fee.join_fee_bound_wei} wei",
         ],
     }
 

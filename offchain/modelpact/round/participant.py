@@ -35,9 +35,11 @@ if TYPE_CHECKING:
     from modelpact.scenario import Scenario
 
 __all__ = [
+    "JOIN_GAS_BOUND",
     "AlreadyClaimedError",
     "ClaimResult",
     "CommitResult",
+    "FeeQuote",
     "JoinClosedError",
     "NotFundedError",
     "OptionOutOfRangeError",
@@ -54,6 +56,7 @@ __all__ = [
     "commit_dataset",
     "default_models_dir",
     "deliver",
+    "fee_quote",
     "fetch_model",
     "join",
     "joining_pays",
@@ -182,6 +185,34 @@ class RoundView:
         """Whether the round can close (at the join deadline) with seats left after one more
         join: then the collective model is trained on fewer rows than the menu assumed."""
         return self.joined + 1 < self.capacity
+
+
+JOIN_GAS_BOUND = 100_000
+"""An upper bound on a join's gas (the contract's target; measured 84.5k), for the fee shown."""
+
+
+@dataclass(frozen=True)
+class FeeQuote:
+    """What a join would pay in fees now: the fee per gas the wallet would offer (capped by
+    ``--max-fee-gwei``), the cap, and the most a join can cost at that fee."""
+
+    fee_per_gas_wei: int
+    cap_wei: int
+    join_fee_bound_wei: int
+
+
+def fee_quote(deployed: DeployedRound) -> FeeQuote:
+    """The fee a join sends right now (the same rule the transaction uses); a chain asking more
+    than the cap is refused here, before anything is signed."""
+    from modelpact.chain.transactions import fee_fields
+
+    fields = fee_fields(deployed.chain)
+    per_gas = int(fields.get("maxFeePerGas", fields.get("gasPrice", 0)))
+    return FeeQuote(
+        fee_per_gas_wei=per_gas,
+        cap_wei=deployed.chain.max_fee_per_gas,
+        join_fee_bound_wei=per_gas * JOIN_GAS_BOUND,
+    )
 
 
 def round_view(deployed: DeployedRound) -> RoundView:
