@@ -71,6 +71,22 @@ def _render(menu: Menu, console: Console) -> None:
             f"no collaboration {b.no_collaboration_accuracy:.8f} (expected accuracy)"
         )
     console.print(f"scenario sha256 {menu.scenario_sha256}")
+    if menu.gap > GAP_WARNING:
+        typer.echo(gap_warning(menu.gap), err=True)
+
+
+GAP_WARNING = 1e-6
+"""A gap (upper bound - expected accuracy) above this is worth a warning: the menu may
+leave that much expected accuracy on the table (exact solves certify ~1e-9)."""
+
+
+def gap_warning(gap: float) -> str:
+    """The one warning line for a menu whose certified gap exceeds :data:`GAP_WARNING`."""
+    return (
+        f"warning: the solver's gap {gap:.2e} is above {GAP_WARNING:g}: the menu may be up to "
+        "that much expected accuracy below the optimum; use exact expectations or more "
+        "[solver] samples before deploying it"
+    )
 
 
 _Serve = Literal["all", "optimal"] | tuple[int, ...] | None
