@@ -71,6 +71,30 @@ class Runner:
         return lines[0]
 
 
+def _forged_test_set_fails_verify(run: Runner, record_path: Path) -> None:
+    """A test set and record root swapped together (a consistent forgery by whoever handed the
+    files over) fail `verify`: it checks the chain's commitment recorded at join, not the
+    record's copy. Both files are restored afterwards."""
+    from modelpact.ml.datasets import load_rows, save_rows
+    from modelpact.round._protocol import data_root
+
+    original_record = record_path.read_bytes()
+    doc = json.loads(original_record)
+    test_path = record_path.parent / doc["test_set_file"]
+    original_test = test_path.read_bytes()
+    fewer = load_rows(test_path)[:-1]
+    save_rows(test_path, fewer)
+    doc["test_set_root"] = "0x" + data_root(fewer).hex()
+    record_path.write_text(json.dumps(doc))
+    try:
+        done = run("participant", "verify", "--keystore", "alice.json", chain=False)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "public test set root: MISMATCH" in done.stdout
+    finally:
+        record_path.write_bytes(original_record)
+        test_path.write_bytes(original_test)
+
+
 def advance(rpc: str, seconds: int) -> None:
     from modelpact.chain import connect
 
@@ -242,6 +266,7 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     assert (tmp_path / "alice.json").read_bytes() == keystore
     verified = run.ok("participant", "verify", "--keystore", "alice.json", chain=False)
     assert verified.count(": ok") == 3, verified
+    _forged_test_set_fails_verify(run, record_path)
     # bonds back; the coordinator bond remains, less the curve compensation paid out of it
     assert balance(node, record["address"]) == 10**17 - paid
 

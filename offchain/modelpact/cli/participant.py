@@ -485,11 +485,14 @@ def verify(
     model_file = model or Path(state.load().model_file or "")
     if not model_file.is_file():
         raise typer.BadParameter("no model file: run `participant fetch` or pass --model")
+    # The chain's commitment as read at join, not the record's copy (which whoever handed the
+    # files over could have edited along with the test set); older state files fall back.
+    root = state.load().test_set_commitment or record.test_set_root
     result = verify_model(
         state,
         model_file=model_file,
         test_set=record.test_set_path(base),
-        test_set_root=bytes(HexBytes(record.test_set_root)),
+        test_set_root=bytes(HexBytes(root)),
         spec_name=record.extra.dataset,
     )
 

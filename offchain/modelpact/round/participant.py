@@ -354,7 +354,10 @@ def join(
         secret, key, account.address, deployed.address, deployed.record.chain_id
     )
     state.update(
-        secret="0x" + secret.hex(), option_id=option_id, commitment="0x" + commitment.hex()
+        secret="0x" + secret.hex(),
+        option_id=option_id,
+        commitment="0x" + commitment.hex(),
+        test_set_commitment="0x" + config.test_set_commitment.hex(),
     )
     call = rc.join.call(
         option_id=option_id,

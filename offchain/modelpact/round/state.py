@@ -145,6 +145,7 @@ class ParticipantProgress:
     rows_file: str | None = None
     option_id: int | None = None
     commitment: str | None = None
+    test_set_commitment: str | None = None  # read from the chain at join: what verify checks
     join_tx: str | None = None
     reveal_tx: str | None = None
     claim_tx: str | None = None
