@@ -515,12 +515,42 @@ def _clear_output(out: Path) -> None:
                 f"--out {out} exists and is not a previous demo output",
                 hint="pass a new or empty directory; nothing was deleted",
             )
+        # A marked folder may since have received the user's own files (a keystore, data):
+        # only what a demo writes is ever deleted.
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in _DEMO_ENTRIES)
+        if foreign:
+            raise DemoError(
+                f"--out {out} holds files a demo did not write: {', '.join(foreign[:5])}",
+                hint="move them elsewhere or pass a new --out; nothing was deleted",
+            )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / _MARKER).write_text("modelpact demo output; the next demo run may replace it\n")
 
 
 _MARKER = ".modelpact-demo"
+_DEMO_ENTRIES = frozenset(
+    {
+        _MARKER,
+        "audit.json",
+        "delivered",
+        "deployment.input.json",
+        "deployment.json",
+        "deployment.metadata.json",
+        "inbox",
+        "menu.json",
+        "menu.png",
+        "models",
+        "promised.png",
+        "received",
+        "report.json",
+        "rewards.png",
+        "scenario.toml",
+        "state",
+        "test_set.npy",
+    }
+)
+"""Everything a demo writes at the top of its --out folder (the only names it ever deletes)."""
 
 
 def _curve_accuracy(plan: Planned, rows: int) -> float:
