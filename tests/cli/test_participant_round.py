@@ -201,6 +201,15 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     rerun = run.ok("participant", "join", "--keystore", "bob.json", "--option", "0")
     assert "already joined" in rerun
     assert balance(node, record["address"]) == before + 10**16  # no second bond
+    # Other data committed in another state folder never replaces the good delivery.
+    save_rows(tmp_path / "bob2.npy", split.pool[-rows_needed[0] :])
+    delivered = {p.name: p.read_bytes() for p in (tmp_path / "inbox").iterdir()}
+    run.ok("participant", "commit", "--keystore", "bob.json", "--data", "bob2.npy",
+           "--state-dir", "other", chain=False)  # fmt: skip
+    run.fails("participant", "join", "--keystore", "bob.json", "--option", "0", "--inbox",
+              "inbox", "--state-dir", "other",
+              match="joined this round with data root")  # fmt: skip
+    assert {p.name: p.read_bytes() for p in (tmp_path / "inbox").iterdir()} == delivered
 
     run.ok("participant", "commit", "--keystore", "alice.json", "--data", "alice.csv", chain=False)
     run.ok("participant", "join", "--keystore", "alice.json", "--option", "2", "--inbox", "inbox")

@@ -332,6 +332,7 @@ def join(
     if done is not None:
         return done
     if deployed.is_participant(account.address):
+        _require_joined_root(deployed, state, account.address)
         return StepResult(state.load().join_tx, True, 0)
     rc = deployed.contract
     required = _required_rows(rc.option_count(), rc, option_id)
@@ -383,6 +384,30 @@ def _check_funded(deployed: DeployedRound, address: str, bond: int) -> None:
         )
 
 
+def _joined_root(deployed: DeployedRound, address: str) -> str | None:
+    """The data root ``address`` joined with, from its ``Joined`` event (None: not joined)."""
+    for event in deployed.events("Joined"):
+        if str(event.args["participant"]).lower() == address.lower():
+            return "0x" + bytes(event.args["dataRoot"]).hex()
+    return None
+
+
+def _require_joined_root(
+    deployed: DeployedRound, state: ParticipantStateFile, address: str
+) -> None:
+    """An account that already joined may only re-deliver the dataset it joined with: a dataset
+    committed in another state folder would replace a good delivery and cost the bond."""
+    local = state.load().data_root
+    joined = _joined_root(deployed, address)
+    if local is not None and joined is not None and local.lower() != joined.lower():
+        raise ParticipantError(
+            f"{address} joined this round with data root {joined[:18]}.., but the dataset "
+            f"committed in this state folder has root {local[:18]}..",
+            hint="nothing was sent or delivered; use the state folder (--state-dir) and dataset "
+            "of that join",
+        )
+
+
 def round_secrets(deployed: DeployedRound, account: LocalAccount) -> tuple[bytes, tuple[int, int]]:
     """The randomness secret and the delivery public key of ``account`` for this round, derived
     from the account key, the round address and the chain id (:mod:`modelpact.delivery`): a lost
@@ -404,18 +429,9 @@ def _opening(
     """The arguments reveal and claim open the join commitment with: the data root (from the
     local state, else from this account's ``Joined`` event: a lost state file loses nothing) and
     the secret and delivery key derived from the account key."""
-    root = state.load().data_root
+    root = _joined_root(deployed, account.address) or state.load().data_root
     if root is None:
-        joined = [
-            e
-            for e in deployed.events("Joined")
-            if str(e.args["participant"]).lower() == account.address.lower()
-        ]
-        if not joined:
-            raise ParticipantError(
-                f"{account.address} has not joined this round", hint="join first"
-            )
-        root = "0x" + bytes(joined[0].args["dataRoot"]).hex()
+        raise ParticipantError(f"{account.address} has not joined this round", hint="join first")
     secret, key = round_secrets(deployed, account)
     return {"data_root": bytes(HexBytes(root)), "secret": secret, "delivery_key": key}
 
