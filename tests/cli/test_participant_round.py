@@ -246,6 +246,8 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
 
     assert "revealed" in run.ok("coordinator", "reveal", "--dev-account", "0")
     assert "already revealed" in run.ok("coordinator", "reveal", "--dev-account", "0")
+    # A wrong --inbox (no deliveries at all) is refused, not read as "everyone undelivered".
+    run.fails("coordinator", "ingest", "--inbox", "deploy", match="holds no deliveries")
     assert "2 deliveries verified, 0 undelivered" in run.ok(
         "coordinator", "ingest", "--inbox", "inbox"
     )

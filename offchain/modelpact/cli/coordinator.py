@@ -228,9 +228,17 @@ def ingest(
     from modelpact.round.coordinator import inbox_files
     from modelpact.round.coordinator import ingest as verify_deliveries
 
+    files = inbox_files(inbox)
+    if not files and deployed.contract.joined_count() > 0:
+        # Most likely a wrong folder: going on would name every participant undelivered.
+        raise typer.BadParameter(
+            f"{inbox} holds no deliveries (<checksummed address>.npy or .csv); check the folder "
+            "participants deliver to (`participant join --inbox DIR`); nothing was recorded",
+            param_hint="--inbox",
+        )
     ingested = verify_deliveries(
         deployed,
-        files=inbox_files(inbox),
+        files=files,
         delivered_dir=deployed.files_dir / "delivered",
         spec_name=deployed.record.extra.dataset,
         test_rows=load_rows(deployed.test_set_path),
