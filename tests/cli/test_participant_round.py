@@ -212,6 +212,11 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     assert {p.name: p.read_bytes() for p in (tmp_path / "inbox").iterdir()} == delivered
 
     run.ok("participant", "commit", "--keystore", "alice.json", "--data", "alice.csv", chain=False)
+    # An inbox the delivery cannot be written to is refused before the bond is sent.
+    paid_in = balance(node, record["address"])
+    run.fails("participant", "join", "--keystore", "alice.json", "--option", "2", "--inbox",
+              "/proc/modelpact-inbox", match="cannot create --inbox")  # fmt: skip
+    assert balance(node, record["address"]) == paid_in
     run.ok("participant", "join", "--keystore", "alice.json", "--option", "2", "--inbox", "inbox")
 
     status = run.ok("coordinator", "status")

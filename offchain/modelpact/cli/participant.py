@@ -352,6 +352,10 @@ def join(
     from modelpact.round.participant import deliver
     from modelpact.round.participant import join as join_round
 
+    if inbox is not None:
+        from modelpact.round.inbox import check_inbox
+
+        check_inbox(inbox)  # before the bond is sent: a failed delivery would forfeit it
     terms = _terms(deployed)
     if not as_json:  # what is signed, shown before anything is sent
         for line in terms["lines"]:  # type: ignore[attr-defined]

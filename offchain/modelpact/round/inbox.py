@@ -36,6 +36,7 @@ __all__ = [
     "DELIVERY_SUFFIXES",
     "InboxError",
     "InboxScan",
+    "check_inbox",
     "deliver_rows",
     "read_delivery",
     "scan_inbox",
@@ -49,16 +50,30 @@ class InboxError(ModelpactError, ValueError):
     """An inbox entry cannot be written or read safely."""
 
 
+def check_inbox(inbox: Path) -> None:
+    """Make sure a delivery can be written to ``inbox`` (a plain folder, created if missing,
+    writable) before anything is sent: a join whose delivery then fails would cost the bond."""
+    if inbox.is_symlink() or (inbox.exists() and not inbox.is_dir()):
+        raise InboxError(
+            f"--inbox {inbox} is not a plain folder", hint="pass the inbox folder's real path"
+        )
+    try:
+        inbox.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InboxError(
+            f"cannot create --inbox {inbox} ({error.strerror or type(error).__name__})",
+            hint="pass a folder you can write to; nothing was sent",
+        ) from error
+    if not os.access(inbox, os.W_OK | os.X_OK):
+        raise InboxError(f"--inbox {inbox} is not writable", hint="pass a folder you can write to")
+
+
 def deliver_rows(rows_file: Path, *, inbox: Path, address: str) -> Path:
     """Put the bytes of ``rows_file`` (the participant's private copy of its committed rows) at
     ``inbox/<checksummed address>.npy``, never writing through a link planted there (see the
     module doc). Idempotent: an identical regular file already there is left as it is."""
     name = f"{to_checksum_address(address)}.npy"
-    if inbox.is_symlink() or (inbox.exists() and not inbox.is_dir()):
-        raise InboxError(
-            f"--inbox {inbox} is not a plain folder", hint="pass the inbox folder's real path"
-        )
-    inbox.mkdir(parents=True, exist_ok=True)
+    check_inbox(inbox)
     target = inbox / name
     data = rows_file.read_bytes()
     if not target.is_symlink() and target.is_file() and target.read_bytes() == data:
