@@ -312,13 +312,14 @@ def test_a_web_server_and_a_stalled_endpoint_as_rpc_are_one_line(round_dir: Path
         url = f"http://127.0.0.1:{server.server_address[1]}"
         assert _one_line(_run(round_dir, url, "participant", "menu")) == (
             f"error: the node at {url} answered something that is not JSON-RPC (is it an "
-            "Ethereum node?); start it, pass the right --rpc URL, or use --chain anvil to let "
-            "modelpact start a local node"
+            "Ethereum node?); start it, pass the right --rpc URL, or use --chain anvil with no "
+            "--rpc and no MODELPACT_RPC to let modelpact start a local node"
         )
         stalled = f"http://127.0.0.1:{silent.getsockname()[1]}"
         assert _one_line(_run(round_dir, stalled, "participant", "menu")) == (
             f"error: the node at {stalled} did not answer in time (stalled); start it, pass the "
-            "right --rpc URL, or use --chain anvil to let modelpact start a local node"
+            "right --rpc URL, or use --chain anvil with no --rpc and no MODELPACT_RPC to let "
+            "modelpact start a local node"
         )
     finally:
         server.shutdown()

@@ -216,8 +216,8 @@ def node_unavailable(url: str, exc: BaseException | None = None) -> NodeUnavaila
     """The error for a node at ``url`` that does not answer JSON-RPC."""
     return NodeUnavailableError(
         f"the node at {url} {_why(exc)}",
-        hint="start it, pass the right --rpc URL, or use --chain anvil to let modelpact start "
-        "a local node",
+        hint="start it, pass the right --rpc URL, or use --chain anvil with no --rpc and no "
+        "MODELPACT_RPC to let modelpact start a local node",
     )
 
 
