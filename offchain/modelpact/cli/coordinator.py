@@ -48,7 +48,7 @@ coordinator_app = typer.Typer(
 app.add_typer(coordinator_app)
 
 _SCENARIO = "offchain/modelpact/data/scenarios/digits_demo.toml"
-_MAX_WEI = 2**128 - 1  # the contract stores bonds as uint128
+_MAX_WEI = 2**96 - 1  # the contract refuses larger bonds (BondTooLarge: uint96 accounting)
 _WHAT = "this round's coordinator state"  # one coordinator command per round at a time
 
 
