@@ -438,10 +438,16 @@ def _compile_tree(
 def compile_input(standard_input: Mapping[str, Any], *, solc_binary: Path | None = None) -> Build:
     """Compile a self-contained standard-JSON input (e.g. a published ``*.input.json``) with the
     pinned solc; no checkout needed. Its ``outputSelection`` is replaced by the one builds use.
-    In a checkout, an identical input built before is taken from the build cache."""
+    In a checkout, an identical input built before is taken from the build cache; outside one,
+    an input identical to the packaged build's is that build (it was compiled from exactly this
+    input, so a wheel audits its own rounds without a solc on the machine)."""
     chosen = {**standard_input["settings"], "outputSelection": {"*": {"*": list(_OUTPUTS)}}}
     full = {"language": "Solidity", "sources": dict(standard_input["sources"]), "settings": chosen}
     base = _source_root(None)
+    if base is None and solc_binary is None:
+        packaged = _packaged_build()
+        if packaged.compiler_input == full:
+            return packaged
     if base is not None and solc_binary is None:
         digest = source_digest(_input_sources(full), chosen)
         try:

@@ -89,6 +89,10 @@ def _tangent_from_origin(evaluate: _Evaluator, lo: float, hi: float) -> float:
         return float(a[0] - x * a1[0])
 
     lo *= 1.0 + 1e-9  # just past the zero point, where the clipped derivative is positive
+    if gap(lo) >= 0.0:
+        # A curve so steep (e.g. sgb with k = 1e12) that it is already concave, in floating
+        # point, just past its zero point: the chord touches there.
+        return float(lo)
     while gap(hi) <= 0.0:
         hi *= 2.0
     return float(brentq(gap, lo, hi, xtol=1e-12, rtol=1e-14))
@@ -114,8 +118,10 @@ def _with_envelope(
     return a, a1, a2
 
 
-class _ParametricCurve:
-    """What the parametric curves share: evaluation through ``_raw`` and the origin tangent."""
+class _Curve:
+    """What every accuracy curve shares: evaluation through ``_raw`` (a, a', a'') and the
+    tangent point from the origin below which ``envelope`` takes the chord (0 for a curve that
+    is concave already, so the envelope is the curve itself)."""
 
     _tangent: float
 
@@ -137,7 +143,7 @@ class _ParametricCurve:
 
 
 @dataclass(frozen=True)
-class SgbAccuracy(_ParametricCurve):
+class SgbAccuracy(_Curve):
     """The paper's standard generalisation bound, clipped at 0.
 
     a(x) = a_opt - (sqrt(2 k (2 + ln(x/k))) + 4) / sqrt(x), and 0 where that is negative or
@@ -202,7 +208,7 @@ class SgbAccuracy(_ParametricCurve):
 
 
 @dataclass(frozen=True)
-class PowerAccuracy(_ParametricCurve):
+class PowerAccuracy(_Curve):
     """A fitted learning curve a(x) = a_max - b x^(-alpha), clipped at 0."""
 
     a_max: float
@@ -237,7 +243,7 @@ class PowerAccuracy(_ParametricCurve):
 
 
 @dataclass(frozen=True)
-class TableAccuracy:
+class TableAccuracy(_Curve):
     """Measured (data, accuracy) points, interpolated concavely and smoothly.
 
     The interpolant is the least concave majorant of the points and the origin (piecewise
@@ -250,6 +256,7 @@ class TableAccuracy:
     accuracy: tuple[float, ...]
     kind: Literal["table"] = "table"
     _knots: tuple[tuple[float, float], ...] = field(default=(), init=False, repr=False)
+    _tangent = 0.0  # the concave majorant is already its own envelope (class constant, no field)
 
     def __post_init__(self) -> None:
         points = sorted(zip(self.data, self.accuracy, strict=True))
@@ -298,18 +305,6 @@ class TableAccuracy:
             a2 = np.where(inside, 2.0 * curv, a2)
         a = np.where(x > 0.0, a, 0.0)
         return a, a1, a2
-
-    def __call__(self, x: ArrayLike) -> FloatArray:
-        return self._raw(_as_array(x))[0]
-
-    def evaluate(
-        self, x: ArrayLike, *, envelope: bool = False
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        return self._raw(_as_array(x))  # concave already: it is its own majorant
-
-    @property
-    def tangent_point(self) -> float:
-        return 0.0
 
     @property
     def supremum(self) -> float:

@@ -30,12 +30,12 @@ from __future__ import annotations
 import math
 import secrets
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from eth_abi.abi import encode as abi_encode
 from eth_hash.auto import keccak
@@ -66,7 +66,9 @@ __all__ = [
     "OnchainOption",
     "ParticipantState",
     "Phase",
+    "PostedModel",
     "RoundConfig",
+    "Schedule",
     "StandardMerkleTree",
     "Tier",
     "accuracy_of_count",
@@ -981,6 +983,7 @@ class Phase(IntEnum):
     CLAIM = 3
     CLOSED = 4
     ABORTED = 5
+    CANCELLED = 6
 
 
 @dataclass(frozen=True)
@@ -998,45 +1001,107 @@ class OnchainOption:
 
 
 @dataclass(frozen=True)
-class Deadlines:
-    """``IModelpactRound.Deadlines``, unix seconds, now < join < post < reveal < claim."""
+class Schedule:
+    """``IModelpactRound.Schedule``: ``join`` and ``post`` are absolute unix seconds; the three
+    windows are durations in seconds measured from the post (reveal), then from the reveal
+    deadline (delivery), then from the delivery deadline (claim), each >= MIN_WINDOW."""
 
     join: int
     post: int
-    reveal: int
-    claim: int
+    reveal_window: int = MIN_WINDOW_SECONDS
+    delivery_window: int = MIN_WINDOW_SECONDS
+    claim_window: int = MIN_WINDOW_SECONDS
 
-    def as_tuple(self) -> tuple[int, int, int, int]:
+    def as_tuple(self) -> tuple[int, int, int, int, int]:
         """ABI tuple order."""
-        return (self.join, self.post, self.reveal, self.claim)
+        return (self.join, self.post, self.reveal_window, self.delivery_window, self.claim_window)
 
     @classmethod
-    def after(cls, now: int, *, join: int, post: int, reveal: int, claim: int) -> Deadlines:
-        """Deadlines from phase durations in seconds, starting at ``now``."""
-        j = now + join
-        return cls(j, j + post, j + post + reveal, j + post + reveal + claim)
+    def after(
+        cls,
+        now: int,
+        *,
+        join: int,
+        post: int,
+        reveal: int = MIN_WINDOW_SECONDS,
+        delivery: int = MIN_WINDOW_SECONDS,
+        claim: int = MIN_WINDOW_SECONDS,
+    ) -> Schedule:
+        """Join closes ``join`` seconds after ``now``, posting ``post`` seconds after that; the
+        windows are ``reveal``, ``delivery`` and ``claim`` seconds long."""
+        return cls(now + join, now + join + post, reveal, delivery, claim)
+
+    def deadlines(self, posted_at: int) -> Deadlines:
+        """The absolute deadlines for a post at ``posted_at``."""
+        reveal = posted_at + self.reveal_window
+        delivery = reveal + self.delivery_window
+        return Deadlines(self.join, self.post, reveal, delivery, delivery + self.claim_window)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """``IModelpactRound.Deadlines``, unix seconds; reveal, delivery and claim are 0 until models
+    are posted (they are measured from the post)."""
+
+    join: int
+    post: int
+    reveal: int = 0
+    delivery: int = 0
+    claim: int = 0
 
 
 @dataclass(frozen=True)
 class RoundConfig:
-    """``IModelpactRound.Config``: capacity, bond (wei), commitments (32 bytes) and deadlines."""
+    """``IModelpactRound.Config``: capacity and quorum, bond (wei), commitments (32 bytes), the
+    test set's row count, the curve tolerance tau (WAD), the shortfall price rho (wei per WAD)
+    and the schedule."""
 
     capacity: int
     participant_bond: int
     scenario_hash: bytes
     test_set_commitment: bytes
     coordinator_commitment: bytes
-    deadlines: Deadlines
+    schedule: Schedule
+    quorum: int = 0  # 0: the capacity (every seat must deliver)
+    test_row_count: int = 1
+    curve_tolerance_wad: int = 0
+    shortfall_wei_per_wad: int = 0
 
-    def as_tuple(self) -> tuple[int, int, bytes, bytes, bytes, tuple[int, int, int, int]]:
+    @classmethod
+    def from_abi(cls, value: object) -> RoundConfig:
+        """A decoded ``Config`` (tuple in field order, or a mapping in ABI order)."""
+        cap, quorum, bond, scen, test, rows, coord, tau, rho, schedule = _fields(value)
+        return cls(
+            capacity=int(cap),
+            participant_bond=int(bond),
+            scenario_hash=_raw32(scen),
+            test_set_commitment=_raw32(test),
+            coordinator_commitment=_raw32(coord),
+            schedule=Schedule(*(int(x) for x in _fields(schedule))),
+            quorum=int(quorum),
+            test_row_count=int(rows),
+            curve_tolerance_wad=int(tau),
+            shortfall_wei_per_wad=int(rho),
+        )
+
+    @property
+    def effective_quorum(self) -> int:
+        """The quorum the contract gets (0 stands for the capacity)."""
+        return self.quorum or self.capacity
+
+    def as_tuple(self) -> tuple[object, ...]:
         """ABI tuple order."""
         return (
             self.capacity,
+            self.effective_quorum,
             self.participant_bond,
             _bytes32(self.scenario_hash, "scenario_hash"),
             _bytes32(self.test_set_commitment, "test_set_commitment"),
+            self.test_row_count,
             _bytes32(self.coordinator_commitment, "coordinator_commitment"),
-            self.deadlines.as_tuple(),
+            self.curve_tolerance_wad,
+            self.shortfall_wei_per_wad,
+            self.schedule.as_tuple(),
         )
 
 
@@ -1048,22 +1113,62 @@ class CurveKnot:
     accuracy_wad: int
 
 
+_ZERO32 = b"\x00" * 32
+
+
 @dataclass(frozen=True)
 class Tier:
-    """``IModelpactRound.Tier``: a model file's keccak256 and its accuracy (WAD)."""
+    """``IModelpactRound.PostedModel``: a model file's keccak256, its accuracy (WAD, an exact
+    count over the test rows) and the root of its evaluation log."""
 
     model_hash: bytes
     accuracy_wad: int
+    log_root: bytes = _ZERO32
+
+    def as_tuple(self) -> tuple[bytes, int, bytes]:
+        """ABI tuple order."""
+        return (
+            _bytes32(self.model_hash, "model_hash"),
+            self.accuracy_wad,
+            _bytes32(self.log_root, "log_root"),
+        )
+
+
+PostedModel = Tier
+"""The v2 name of a posted model (a reward tier or the collective model)."""
 
 
 @dataclass(frozen=True)
 class ParticipantState:
-    """``IModelpactRound.Participant``. ``commitment`` is zero once revealed (the slot then holds
-    ``draw_seed``; the commitment stays in the ``Joined`` event)."""
+    """``IModelpactRound.Participant``. The randomness commitment lives under the data root
+    (``commitmentOf``); no seed is stored (it is in the ``Revealed`` event)."""
 
     index: int
     option_id: int
     revealed: bool
     claimed: bool
-    commitment: bytes
-    draw_seed: bytes
+    undelivered: bool = False
+    delivery_failed: bool = False
+    paid_from_bond: int = 0
+
+    @classmethod
+    def from_abi(cls, value: object) -> ParticipantState:
+        """A decoded ``Participant`` (tuple in field order, or a mapping in ABI order)."""
+        idx, opt, rev, clm, undelivered, failed, paid = _fields(value)
+        return cls(
+            int(idx), int(opt), bool(rev), bool(clm), bool(undelivered), bool(failed), int(paid)
+        )
+
+
+def _fields(value: Any) -> list[Any]:
+    """A decoded struct's fields in order, from a tuple or a mapping (web3 gives either)."""
+    if isinstance(value, Mapping):
+        return list(value.values())
+    return list(value)
+
+
+def _raw32(value: Any) -> bytes:
+    """bytes32 given as bytes or 0x-hex."""
+    if isinstance(value, str):
+        return bytes.fromhex(value.removeprefix("0x"))
+    return bytes(value)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -144,45 +145,53 @@ def _get(document: dict[str, Any], key: str, kind: type | tuple[type, ...], wher
     return value
 
 
+# What a required field accepts in JSON and how it is converted, by its declared annotation:
+# options and menus are read from their own dataclass fields, so the two stay in step.
+_JSON_KINDS: dict[str, tuple[type | tuple[type, ...], Callable[[Any], Any]]] = {
+    "int": (int, int),
+    "float": ((int, float), float),
+    "bool": (bool, bool),
+    "str": (str, str),
+}
+
+
+def _required_fields(
+    cls: type[MenuOption] | type[Menu],
+    document: dict[str, Any],
+    where: str,
+    *,
+    skip: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Every field of ``cls`` without a default (but ``skip``, parsed by the caller), read
+    strictly from ``document`` in declaration order, so the first bad field is the one
+    reported."""
+    out: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name in skip or f.default is not MISSING or f.default_factory is not MISSING:
+            continue
+        kind, convert = _JSON_KINDS[str(f.type)]
+        out[f.name] = convert(_get(document, f.name, kind, where))
+    return out
+
+
 def menu_from_json(document: dict[str, Any], *, source: str = "<menu>") -> Menu:
     """Parse a document produced by :func:`menu_to_json` (strict about the documented fields)."""
     if not isinstance(document, dict):
         raise MenuError(
             f"{source}: a menu must be a JSON object", hint="write it with write_menu_json"
         )
-    num = (int, float)
     options = []
     raw_options = _get(document, "options", list, source)
     for index, raw in enumerate(raw_options):
         where = f"{source}: options[{index}]"
         if not isinstance(raw, dict):
             raise MenuError(f"{where} must be an object", hint="fix the menu file")
-        options.append(
-            MenuOption(
-                type=int(_get(raw, "type", int, where)),
-                cost=float(_get(raw, "cost", num, where)),
-                probability=float(_get(raw, "probability", num, where)),
-                served=bool(_get(raw, "served", bool, where)),
-                m=float(_get(raw, "m", num, where)),
-                t=float(_get(raw, "t", num, where)),
-                t_bar=float(_get(raw, "t_bar", num, where)),
-                ratio=float(_get(raw, "ratio", num, where)),
-                reservation_utility=float(_get(raw, "reservation_utility", num, where)),
-                utility=float(_get(raw, "utility", num, where)),
-            )
-        )
+        options.append(MenuOption(**_required_fields(MenuOption, raw, where)))
     ci = document.get("accuracy_ci")
     bench = document.get("benchmarks")
     return Menu(
         options=tuple(options),
-        expected_accuracy=float(_get(document, "expected_accuracy", num, source)),
-        expected_value=float(_get(document, "expected_value", num, source)),
-        upper_bound=float(_get(document, "upper_bound", num, source)),
-        belief=str(_get(document, "belief", str, source)),
-        expectation=str(_get(document, "expectation", str, source)),
-        scenario_sha256=str(_get(document, "scenario_sha256", str, source)),
-        solve_seconds=float(_get(document, "solve_seconds", num, source)),
-        participants=int(_get(document, "participants", int, source)),
+        **_required_fields(Menu, document, source, skip=("options",)),
         serve=str(document.get("serve", "all")),
         method=str(document.get("method", "")),
         integer=bool(document.get("integer", False)),
@@ -191,8 +200,17 @@ def menu_from_json(document: dict[str, Any], *, source: str = "<menu>") -> Menu:
         benchmarks=Benchmarks(**{k: math.nan if v is None else float(v) for k, v in bench.items()})
         if isinstance(bench, dict)
         else None,
-        extra=dict(document.get("extra", {})),
+        extra=_extra(document.get("extra", {}), source),
     )
+
+
+def _extra(value: object, source: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MenuError(
+            f"{source}: extra must be an object, got {type(value).__name__}",
+            hint="write extra as a JSON object or leave it out",
+        )
+    return dict(value)
 
 
 def _finite(value: Any) -> Any:

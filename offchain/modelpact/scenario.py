@@ -45,7 +45,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal, TypeGuard, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -177,16 +177,38 @@ def _fail(source: str, what: str, hint: str) -> ScenarioError:
     return ScenarioError(f"{source}: {what}", hint=hint)
 
 
+def _is_int(value: object) -> TypeGuard[int]:
+    """A TOML integer: Python's bool is an int, TOML's true is not."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    """A TOML integer or float (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_level(value: object) -> TypeGuard[int | float]:
+    """A confidence level: a number in [0.5, 1)."""
+    return _is_number(value) and 0.5 <= float(value) < 1.0
+
+
 def _number(table: Mapping[str, object], key: str, where: str, source: str) -> float:
     if key not in table:
         raise _fail(source, f"missing field {where}.{key}".replace("..", "."), f"add `{key} = ...`")
     value = table[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not _is_number(value):
         raise _fail(source, f"{where}.{key} must be a number, got {value!r}", "write a number")
     number = float(value)
     if not math.isfinite(number):
         raise _fail(source, f"{where}.{key} must be finite, got {value!r}", "write a finite number")
     return number
+
+
+_MAX_MAGNITUDE = 1e9
+"""The largest cost, probability, value scale or curve parameter a scenario may state. A billion
+value units is far above any round (values are in units of the model's worth, costs per row),
+while numbers near the float limit (``cost = 1e308``, ``scale = 1e300``) overflow the solver's
+products into inf and end in a solver error instead of a menu."""
 
 
 def _positive(table: Mapping[str, object], key: str, where: str, source: str) -> float:
@@ -195,6 +217,12 @@ def _positive(table: Mapping[str, object], key: str, where: str, source: str) ->
         word = "negative" if value < 0 else "zero"
         raise _fail(
             source, f"{where}.{key} must be > 0, got {word} {value!r}", "use a positive value"
+        )
+    if value > _MAX_MAGNITUDE:
+        raise _fail(
+            source,
+            f"{where}.{key} = {value:g} is out of range (at most {_MAX_MAGNITUDE:g})",
+            "state values in units where the numbers stay below a billion",
         )
     return value
 
@@ -285,9 +313,7 @@ def _numbers(table: Mapping[str, object], key: str, source: str) -> list[float]:
     if key not in table:
         raise _fail(source, f"missing field accuracy.{key}", f"add `{key} = [...]`")
     value = table[key]
-    if not isinstance(value, list) or not all(
-        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
-    ):
+    if not isinstance(value, list) or not all(_is_number(v) and math.isfinite(v) for v in value):
         raise _fail(source, f"accuracy.{key} must be a list of numbers", "write [1.0, 2.0, ...]")
     return [float(v) for v in value]
 
@@ -296,7 +322,7 @@ def _unit_wei(table: Mapping[str, object], source: str) -> int | None:
     if "unit_wei" not in table:
         return None
     value = table["unit_wei"]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not _is_int(value) or value < 1:
         raise _fail(
             source,
             f"valuation.unit_wei must be an integer >= 1 (wei per value unit), got {value!r}",
@@ -330,19 +356,10 @@ def _check_robust(solver: SolverOptions, curve: CurveRecord, source: str) -> Non
 
 def _robust_and_margin(table: Mapping[str, object], source: str) -> tuple[float | None, float]:
     robust = table.get("robust")
-    if robust is not None and (
-        isinstance(robust, bool)
-        or not isinstance(robust, int | float)
-        or not 0.5 <= float(robust) < 1.0
-    ):
+    if robust is not None and not _is_level(robust):
         raise _fail(source, f"solver.robust must be in [0.5, 1), got {robust!r}", "e.g. 0.95")
     margin = table.get("ic_margin", 0.0)
-    if (
-        isinstance(margin, bool)
-        or not isinstance(margin, int | float)
-        or not math.isfinite(float(margin))
-        or float(margin) < 0.0
-    ):
+    if not _is_number(margin) or not math.isfinite(float(margin)) or float(margin) < 0.0:
         raise _fail(source, f"solver.ic_margin must be a number >= 0, got {margin!r}", "e.g. 0.01")
     return (None if robust is None else float(robust)), float(margin)
 
@@ -363,19 +380,15 @@ def _solver(table: Mapping[str, object], source: str) -> SolverOptions:
             source, f"unknown solver.expectation {expectation!r}", 'use "exact" or "sampled"'
         )
     samples = table.get("samples", 20000)
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 100:
+    if not _is_int(samples) or samples < 100:
         raise _fail(
             source, f"solver.samples must be an integer >= 100, got {samples!r}", "e.g. 20000"
         )
     seed = table.get("seed", 7)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if not _is_int(seed) or seed < 0:
         raise _fail(source, f"solver.seed must be a non-negative integer, got {seed!r}", "e.g. 7")
     confidence = table.get("confidence", 0.99)
-    if (
-        isinstance(confidence, bool)
-        or not isinstance(confidence, int | float)
-        or not 0.5 <= float(confidence) < 1.0
-    ):
+    if not _is_level(confidence):
         raise _fail(
             source, f"solver.confidence must be in [0.5, 1), got {confidence!r}", "e.g. 0.99"
         )
@@ -383,11 +396,7 @@ def _solver(table: Mapping[str, object], source: str) -> SolverOptions:
     serve: Literal["all", "optimal"] | tuple[int, ...]
     if serve_raw in ("all", "optimal"):
         serve = serve_raw
-    elif (
-        isinstance(serve_raw, list | tuple)
-        and serve_raw
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in serve_raw)
-    ):
+    elif isinstance(serve_raw, list | tuple) and serve_raw and all(_is_int(v) for v in serve_raw):
         serve = tuple(sorted(set(cast(list[int], list(serve_raw)))))
     else:
         raise _fail(
@@ -474,7 +483,7 @@ def scenario_from_document(data: Mapping[str, object], *, source: str = "<string
     if "participants" not in data:
         raise _fail(source, "missing field participants", "add `participants = N` (N >= 1)")
     n = data["participants"]
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if not _is_int(n) or n < 1:
         raise _fail(
             source, f"participants must be an integer >= 1, got {n!r}", "e.g. participants = 10"
         )

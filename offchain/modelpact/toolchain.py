@@ -3,8 +3,8 @@
 package.json pins ``@foundry-rs/<tool>-<platform>`` for every platform Foundry publishes on npm,
 as optional dependencies: ``npm ci`` installs only the one whose ``os``/``cpu`` match this machine.
 This module is the one place that maps the running platform to that package, for Python callers
-(:mod:`modelpact.anvil`) and for the shell scripts (``python -m modelpact.toolchain forge`` prints
-the path).
+(:mod:`modelpact.chain.backends.anvil`) and for the shell scripts (``python -m modelpact.toolchain
+forge`` prints the path).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ two cannot drift.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -49,6 +50,26 @@ class BadInput:
     files: dict[str, str] = field(default_factory=dict)
     deployed: bool = False  # needs a deployment record (commit reads the menu from it)
     keystore: bool = False  # copy a valid keystore k.json into the working directory
+    password: bool = True  # MODELPACT_PASSWORD set (False: unset, and no terminal on stdin)
+
+
+_EMPTY_ABI_RECORD = json.dumps(
+    {
+        "chain_id": 31337,
+        "address": "0x" + "ab" * 20,
+        "tx_hash": "0x" + "00" * 32,
+        "block_number": 1,
+        "coordinator": "0x" + "cd" * 20,
+        "compiler_version": "0.8.28",
+        "compiler_settings": {},
+        "abi": [],
+        "runtime_bytecode_sha3": "0x" + "11" * 32,
+        "scenario_file": "scenario.toml",
+        "scenario_sha256": "",
+        "menu_file": "menu.json",
+        "menu_sha256": "",
+    }
+)
 
 
 CLI_CASES: tuple[BadInput, ...] = (
@@ -123,6 +144,16 @@ CLI_CASES: tuple[BadInput, ...] = (
              "error: s.toml: solver.serve must be \"all\", \"optimal\" or a list of type numbers, "
              "got 'some'; e.g. serve = \"all\"",
              {"s.toml": _sc('serve = "all"', 'serve = "some"')}),
+    BadInput("scenario-huge-cost", "scenario file", "a cost near the float limit (1e308)",
+             ("solve", "s.toml"),
+             "error: s.toml: types[1].cost = 1e+308 is out of range (at most 1e+09); state values "
+             "in units where the numbers stay below a billion",
+             {"s.toml": _sc("cost = 0.2\n", "cost = 1e308\n")}),
+    BadInput("scenario-huge-scale", "scenario file", "a valuation scale of 1e300",
+             ("solve", "s.toml"),
+             "error: s.toml: valuation.scale = 1e+300 is out of range (at most 1e+09); state "
+             "values in units where the numbers stay below a billion",
+             {"s.toml": _sc("scale = 100.0", "scale = 1e300")}),
     # ---- CLI arguments
     BadInput("cli-belief", "CLI argument", "`solve --belief hope`",
              ("solve", "s.toml", "--belief", "hope"),
@@ -160,6 +191,14 @@ CLI_CASES: tuple[BadInput, ...] = (
              "error: a round deployed on the embedded chain vanishes when this command exits; "
              "deploy with --chain anvil or --rpc URL (or run `modelpact demo`)",
              {"s.toml": BASE}),
+    BadInput("cli-window-too-short", "CLI argument",
+             "`coordinator deploy` with a reveal window shorter than the contract's hour (issue 11)",
+             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "0", "--chain",
+              "embedded", "--reveal-window", "600"),
+             "error: the reveal window of 600 s is shorter than the contract's minimum of 3600 s; "
+             "pass --reveal-window 3600 or more (windows shorter than an hour let a congested "
+             "chain cost participants their bonds)",
+             {"s.toml": BASE}),
     BadInput("cli-no-deployment", "CLI argument", "`participant commit` with no deployment record",
              ("participant", "commit", "--keystore", "k.json", "--data", "d.csv"),
              "error: unknown deployment: no records in deploy; deploy with `modelpact "
@@ -170,7 +209,72 @@ CLI_CASES: tuple[BadInput, ...] = (
              "error: the embedded chain lives inside one process, so this command cannot reach a "
              "round deployed by another command; use --chain anvil (a node kept in --state-dir) or "
              "--rpc URL; `modelpact demo` runs a whole round on the embedded chain"),
+    BadInput("cli-negative-bond", "CLI argument", "`coordinator deploy --participant-bond -1`",
+             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "0",
+              "--participant-bond", "-1", "--chain", "embedded"),
+             "error: Invalid value for '--participant-bond': Input should be greater than or "
+             "equal to 0; see `modelpact coordinator deploy --help`",
+             {"s.toml": BASE}),
+    BadInput("cli-lottery-tiers", "CLI argument", "`simulate --lottery-tiers 1000` (the contract "
+             "holds at most 32 tiers)",
+             ("simulate", "s.toml", "--lottery-tiers", "1000"),
+             "error: Invalid value for '--lottery-tiers': Input should be less than or equal to "
+             "32; see `modelpact simulate --help`",
+             {"s.toml": BASE}),
+    BadInput("cli-dev-account-range", "CLI argument", "`--dev-account 99` (anvil has #0..#9)",
+             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "99", "--chain",
+              "anvil", "--state-dir", "st"),
+             "error: the node has no dev account #99 (it has #0..#9); pass a --dev-account in "
+             "that range, or sign with --keystore FILE",
+             {"s.toml": BASE}),
+    BadInput("cli-rpc-websocket", "CLI argument", "a websocket URL as `--rpc`",
+             ("participant", "menu", "--rpc", "ws://127.0.0.1:8545"),
+             "error: --rpc 'ws://127.0.0.1:8545' is a websocket URL; modelpact talks to nodes "
+             "over HTTP JSON-RPC; pass the node's http(s) endpoint, e.g. --rpc "
+             "http://127.0.0.1:8545"),
+    BadInput("cli-test-split", "CLI argument", "`coordinator deploy --test-size 1700` (leaves "
+             "too few rows for the menu)",
+             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "0",
+              "--test-size", "1700", "--chain", "anvil", "--state-dir", "st"),
+             "error: a public test set of 1700 rows leaves 97 rows of digits for the "
+             "participants, fewer than the 131 rows the menu's largest option asks; pass a "
+             "smaller --test-size (at most 1666)",
+             {"s.toml": (SCENARIOS / "digits_demo.toml").read_text()}),
+    BadInput("cli-record-empty-abi", "CLI argument", "a deployment record whose ABI is empty",
+             ("participant", "menu", "--deployment", "r.json", "--chain", "anvil", "--state-dir",
+              "st"),
+             "error: deployment record r.json field 'abi' holds no contract function (0 "
+             "entries); the record was edited or truncated; restore it from the deployment "
+             "output",
+             {"r.json": _EMPTY_ABI_RECORD}),
+    # ---- output files
+    BadInput("output-folder", "output file", "`solve --out` a folder",
+             ("solve", "s.toml", "--out", "."),
+             "error: --out . is a folder; pass the path of a file (inside that folder or "
+             "elsewhere)",
+             {"s.toml": BASE}),
+    BadInput("output-missing-folder", "output file", "`solve --out` in a folder that does not "
+             "exist",
+             ("solve", "s.toml", "--out", "nowhere/menu.json"),
+             "error: --out nowhere/menu.json: folder nowhere does not exist; create it first "
+             "(mkdir -p nowhere) or pass another path",
+             {"s.toml": BASE}),
+    BadInput("output-exists", "output file", "`solve --out` an existing file, without --force",
+             ("solve", "s.toml", "--out", "menu.json"),
+             "error: --out menu.json already exists; pass another path, or --force to replace it",
+             {"s.toml": BASE, "menu.json": "{}"}),
+    BadInput("output-keystore", "output file", "`solve --out` a keystore, even with --force",
+             ("solve", "s.toml", "--out", "k.json", "--force"),
+             "error: --out k.json is a keystore; modelpact never overwrites one, even with "
+             "--force; pass another path",
+             {"s.toml": BASE}, deployed=True, keystore=True),
     # ---- keystores
+    BadInput("keystore-no-password", "keystore", "no MODELPACT_PASSWORD and no terminal",
+             ("participant", "new-account", "--keystore", "new.json"),
+             "error: no keystore password: MODELPACT_PASSWORD is not set and there is no "
+             "terminal to ask on; set MODELPACT_PASSWORD in the environment of this command (or "
+             "run it in a terminal)",
+             password=False),
     BadInput("keystore-bad-key", "keystore", "`import-account` with a key that is not 32 bytes",
              ("participant", "import-account", "--keystore", "k.json", "--private-key-file",
               "key.txt"),
@@ -229,6 +333,15 @@ CLI_CASES: tuple[BadInput, ...] = (
              "error: digits rows have 3 columns, expected 65; give 64 features then the label in "
              "the last column",
              {"d.csv": "1,2,0\n"}, deployed=True, keystore=True),
+    BadInput("dataset-separator", "dataset", "columns separated by ';'",
+             ("participant", "commit", "--keystore", "k.json", "--data", "d.csv"),
+             "error: d.csv separates its columns with ';', not commas; save the file as "
+             "comma-separated values (features, then the label)",
+             {"d.csv": "1;2;0\n"}, deployed=True, keystore=True),
+    BadInput("dataset-folder", "dataset", "a folder given as the dataset file",
+             ("participant", "commit", "--keystore", "k.json", "--data", "deploy"),
+             "error: dataset file deploy is a folder; pass the .csv or .npy file itself",
+             deployed=True, keystore=True),
 )  # fmt: skip
 
 
@@ -260,12 +373,17 @@ CONTRACT_CASES: tuple[BadCall, ...] = (
     BadCall(
         "join-twice",
         "join a second time from the same address",
-        "error: join reverted: AlreadyJoined(0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF); each address joins once; use another account for another entry",
+        "error: join reverted: AlreadyJoined(0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF); each address joins once: use another account for another entry",
+    ),
+    BadCall(
+        "join-copied-root",
+        "join with another participant's data root (issue 11.6)",
+        "error: join reverted: DuplicateDataRoot(0x698d50823cbd8782ba48736ceac5e43039d45f9289377295d679647636333859); this data root is already committed: build your tree over your own address and rows",
     ),
     BadCall(
         "reveal-early",
         "reveal before the models are posted",
-        "error: reveal reverted: WrongPhase(JOIN, REVEAL); wait for the required phase (see phase() and the deadlines in config())",
+        "error: reveal reverted: WrongPhase(JOIN, REVEAL); wait for the required phase: see phase() and deadlines()",
     ),
     BadCall(
         "coordinator-not",
@@ -280,28 +398,35 @@ CONTRACT_CASES: tuple[BadCall, ...] = (
     BadCall(
         "post-tier-at-collective",
         "post a tier as good as the collective model",
-        "error: postModels reverted: TierAboveCollective(0, 800000000000000000, 800000000000000000); every tier must be strictly worse than the collective model",
+        "error: postModels reverted: TierAboveCollective(0, 800000000000000000, 800000000000000000); make every tier strictly worse than the collective model (the budget constraint)",
+    ),
+    BadCall(
+        "post-below-quorum",
+        "post models although fewer than quorum participants delivered",
+        "error: postModels reverted: BelowQuorum(1, 2); fewer than quorum participants delivered: call cancelBelowQuorum instead of postModels",
     ),
     BadCall(
         "reveal-wrong-secret",
         "participant reveals a secret it did not commit",
-        "error: reveal reverted: RevealMismatch(0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69, 0x7bf804487b733592b148873f2381de5a913c311a173adca7645cd851e30b7495, 0xdb5a1ce64f72cc9837e44c0100b54980ab7a0e38ff9a98d8a29e3a914f6d67dd); reveal the exact secret committed at join, from the joining account",
+        "error: reveal reverted: RevealMismatch(0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69, 0xd4acd6320352416a6b424dd3c8df00f3527f81ff318df72851251a027c677b36, 0x61555683d6267fcdf48e621146f0d7c10b09d68aad27da415a963852f110ee8a); send the data root, secret and delivery key committed at join, from the joining account",
     ),
     BadCall(
         "claim-unrevealed",
         "claim without having revealed",
-        "error: claim reverted: NotRevealed(0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69); a participant who did not reveal forfeits bond and reward",
+        "error: claim reverted: NotRevealed(0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69); a participant who did not reveal forfeits its bond and model: nothing to claim",
     ),
     BadCall(
         "sweep-early",
         "sweep before the claim deadline",
-        "error: sweep reverted: SweepTooEarly(<time>, <time>); sweep after the claim deadline",
+        "error: sweep reverted: SweepTooEarly(<time>, <time>); sweep after the claim deadline (at once after a default or a cancel)",
     ),
 )
 
 
 def _contract_errors() -> dict[str, str]:
     """Run every bad call on a fresh round on the embedded chain; the line the CLI would print."""
+    from modelpact.delivery import public_key
+
     chain = ch.connect(chain="embedded")
     coordinator = chain.local_account(0)
     secret = enc.keccak256(b"coordinator secret")  # fixed: the lines show its commitment
@@ -314,22 +439,35 @@ def _contract_errors() -> dict[str, str]:
         coordinator_commitment=enc.coordinator_commitment(
             secret, coordinator.address, scenario, chain.chain_id
         ),
-        deadlines=enc.Deadlines.after(
-            ch.chain_time(chain), join=100, post=100, reveal=100, claim=100
-        ),
+        schedule=enc.Schedule.after(ch.chain_time(chain), join=100, post=100),
+        quorum=2,
+        test_row_count=10,
     )
-    menu = (enc.OnchainOption(10, 3 * 10**17), enc.OnchainOption(20, 10**18))
+    menu = (
+        enc.OnchainOption(10, 3 * 10**17, 3 * 10**17, 10**18),
+        enc.OnchainOption(20, 10**18, 10**18, 10**18),
+    )
     rc = ch.deploy_round(
         chain, sender=coordinator, menu_options=menu, config=config, coordinator_bond=10**17,
         compiled=compile_round(),
     )  # fmt: skip
     a, b = chain.local_account(1), chain.local_account(2)
     sa = enc.keccak256(b"participant secret")
+    point = public_key(7)
+    key = (point.x, point.y)
 
-    def join(who: Any, option: int = 0, rows: int = 10, value: int = 10**16) -> Any:
-        c = enc.participant_commitment(sa, who.address, rc.address, chain.chain_id)
-        return rc.join(who, option_id=option, data_root=enc.keccak256(b"d"), row_count=rows,
+    def root(who: Any) -> bytes:
+        return enc.participant_dataset_root(who.address, [[1, 2]])
+
+    def join(
+        who: Any, option: int = 0, rows: int = 10, value: int = 10**16, data: bytes | None = None
+    ) -> Any:
+        c = enc.participant_commitment_v2(sa, *key, who.address, rc.address, chain.chain_id)
+        return rc.join(who, option_id=option, data_root=data or root(who), row_count=rows,
                        commitment=c, value=value)  # fmt: skip
+
+    def model(name: bytes, accuracy: int) -> enc.Tier:
+        return enc.Tier(enc.model_hash(name), accuracy, enc.keccak256(b"log" + name))
 
     seen: dict[str, str] = {}
 
@@ -344,21 +482,27 @@ def _contract_errors() -> dict[str, str]:
     bad("join-unknown-option", lambda: join(a, option=7))
     join(a)
     bad("join-twice", lambda: join(a))
+    bad("join-copied-root", lambda: join(b, data=root(a)))
     join(b)
-    bad("reveal-early", lambda: rc.reveal(a, sa))
+    bad("reveal-early", lambda: rc.reveal(a, data_root=root(a), secret=sa, delivery_key=key))
     ch.advance_time(chain, 101)
     bad("coordinator-not", lambda: rc.reveal_coordinator(a, secret))
     bad("coordinator-wrong-secret", lambda: rc.reveal_coordinator(coordinator, sa))
     rc.reveal_coordinator(coordinator, secret)
+    collective = model(b"c", 8 * 10**17)
     bad("post-tier-at-collective", lambda: rc.post_models(
-        coordinator, collective_model_hash=enc.model_hash(b"c"), collective_accuracy_wad=8 * 10**17,
-        tiers=[enc.Tier(enc.model_hash(b"t"), 8 * 10**17)]))  # fmt: skip
-    rc.post_models(coordinator, collective_model_hash=enc.model_hash(b"c"),
-                   collective_accuracy_wad=8 * 10**17, tiers=[])  # fmt: skip
-    bad("reveal-wrong-secret", lambda: rc.reveal(b, enc.keccak256(b"guess")))
-    rc.reveal(a, sa)
-    ch.advance_time(chain, config.deadlines.reveal - ch.chain_time(chain) + 1)
-    bad("claim-unrevealed", lambda: rc.claim(b))
+        coordinator, collective=collective, tiers=[model(b"t", 8 * 10**17)]))  # fmt: skip
+    bad("post-below-quorum", lambda: rc.post_models(
+        coordinator, collective=collective, undelivered=[b.address]))  # fmt: skip
+    rc.post_models(coordinator, collective=collective)
+    guess = enc.keccak256(b"guess")
+    bad(
+        "reveal-wrong-secret",
+        lambda: rc.reveal(b, data_root=root(b), secret=guess, delivery_key=key),
+    )
+    rc.reveal(a, data_root=root(a), secret=sa, delivery_key=key)
+    ch.advance_time(chain, rc.deadlines().reveal - ch.chain_time(chain) + 1)
+    bad("claim-unrevealed", lambda: rc.claim(b, data_root=root(b), secret=sa, delivery_key=key))
     bad("sweep-early", lambda: rc.sweep(coordinator))
     return seen
 
@@ -399,10 +543,14 @@ def test_cli_bad_input_prints_one_line(bad: BadInput, tmp_path: Path, request: A
             shutil.copy(source / "k.json", tmp_path / "k.json")
     for name, text in bad.files.items():
         (tmp_path / name).write_text(text)
+    env = dict(os.environ, MODELPACT_PASSWORD="pw")
+    if not bad.password:
+        del env["MODELPACT_PASSWORD"]
     done = subprocess.run(
         [sys.executable, "-m", "modelpact", *bad.args],
         cwd=tmp_path,
-        env=dict(os.environ, MODELPACT_PASSWORD="pw"),
+        env=env,
+        stdin=subprocess.DEVNULL,  # no terminal: a prompt must not wait or read garbage
         capture_output=True,
         text=True,
         timeout=120,

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from modelpact.round.records import list_records
+
 SCENARIO = (
     Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
 )
@@ -40,7 +42,7 @@ def test_round_survives_node_restart_and_lost_state_is_one_line(tmp_path: Path) 
     again = _run(tmp_path, *deploy)
     assert again.returncode == 0, again.stderr
     assert f"already deployed round {address}" in again.stdout
-    assert len(list((tmp_path / "deploy").glob("*.json"))) == 1
+    assert len(list_records(tmp_path / "deploy")) == 1
     status = _run(tmp_path, "coordinator", "status", *chain)
     assert status.returncode == 0, status.stderr
     assert "phase join" in status.stdout

@@ -132,3 +132,28 @@ def test_cli_modules_import_no_heavy_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_demo_never_deletes_user_files_put_into_a_previous_demo_output(tmp_path: Path) -> None:
+    """A previous demo's --out folder (it carries the demo's marker) that has since received a
+    keystore is refused in one line (exit 2) naming the file, before anything is deleted: only
+    what a demo writes is ever removed (found by the wallet review: `demo --out .` twice deleted
+    the folder, keystore included)."""
+    previous = tmp_path / "runs"
+    previous.mkdir()
+    (previous / ".modelpact-demo").write_text("modelpact demo output\n")
+    (previous / "report.json").write_text("{}")
+    keystore = previous / "alice.json"
+    keystore.write_text('{"crypto": {}, "address": "00"}')
+    done = subprocess.run(
+        [sys.executable, "-m", "modelpact", "demo", "--out", str(previous)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "holds files a demo did not write: alice.json" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert keystore.is_file()
+    assert (previous / "report.json").is_file()

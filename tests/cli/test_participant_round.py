@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from modelpact.round.records import list_records
+
 pytestmark = pytest.mark.anvil
 
 SCENARIO = (
@@ -69,6 +71,30 @@ class Runner:
         return lines[0]
 
 
+def _forged_test_set_fails_verify(run: Runner, record_path: Path) -> None:
+    """A test set and record root swapped together (a consistent forgery by whoever handed the
+    files over) fail `verify`: it checks the chain's commitment recorded at join, not the
+    record's copy. Both files are restored afterwards."""
+    from modelpact.ml.datasets import load_rows, save_rows
+    from modelpact.round._protocol import data_root
+
+    original_record = record_path.read_bytes()
+    doc = json.loads(original_record)
+    test_path = record_path.parent / doc["test_set_file"]
+    original_test = test_path.read_bytes()
+    fewer = load_rows(test_path)[:-1]
+    save_rows(test_path, fewer)
+    doc["test_set_root"] = "0x" + data_root(fewer).hex()
+    record_path.write_text(json.dumps(doc))
+    try:
+        done = run("participant", "verify", "--keystore", "alice.json", chain=False)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "public test set root: MISMATCH" in done.stdout
+    finally:
+        record_path.write_bytes(original_record)
+        test_path.write_bytes(original_test)
+
+
 def advance(rpc: str, seconds: int) -> None:
     from modelpact.chain import connect
 
@@ -82,17 +108,24 @@ def balance(rpc: str, address: str) -> int:
 
 
 def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str) -> None:
-    """Deploy, two participants join (re-run join: no second join, no second bond), bad inputs
-    are refused with one line, the coordinator reveals/ingests/posts (re-runs are no-ops),
-    participants reveal, claim (a second claim is refused), fetch and verify their models."""
+    """Deploy (quorum 2 of 10 seats), two participants join (re-run join: no second join, no
+    second bond; menu and join show the deadlines, the bond and the fees), bad inputs are
+    refused with one line, the coordinator reveals/ingests/posts (re-runs are no-ops),
+    participants reveal, claim (a second claim is refused), fetch (an existing --out needs
+    --force; the keystore is never replaced) and verify their models; the coordinator sweeps
+    once (a second sweep is refused before sending)."""
     import numpy as np
 
     from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
 
     run = Runner(tmp_path, node)
-    deploy_out = run.ok("coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account", "0")
+    # v2: with fewer joiners than seats the round needs a quorum below the capacity, else
+    # joining closes below quorum and the round is cancelled
+    scenario = tmp_path / "quorum2.toml"
+    scenario.write_text(SCENARIO.read_text() + "\n[participation]\nquorum = 2\nfill = 1.0\n")
+    deploy_out = run.ok("coordinator", "deploy", "--scenario", str(scenario), "--dev-account", "0")
     assert "deployed round" in deploy_out
-    record_path = next((tmp_path / "deploy").glob("*.json"))
+    record_path = list_records(tmp_path / "deploy")[0]
     record = json.loads(record_path.read_text())
     assert record["chain_id"] == 31337
 
@@ -116,6 +149,10 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     assert "best option for cost 0.2: 2" in menu_out
     assert "training alone (the published scenario's curve) is worth 69.6" in menu_out
     assert "joining pays" in menu_out
+    assert "bond 10000000000000000 wei; quorum 2 of 10" in menu_out
+    assert "reveal within 6 h" in menu_out
+    assert "claims never expire" in menu_out
+    assert "gwei per gas now (cap 100 gwei, --max-fee-gwei); a join uses under 100k gas" in menu_out
     options = [line.split() for line in menu_out.splitlines() if line.strip()[:1].isdigit()]
     rows_needed = [int(o[1]) for o in options]
 
@@ -159,12 +196,27 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
         "participant", "join", "--keystore", "bob.json", "--option", "0", "--inbox", "inbox"
     )
     assert "joined with option 0" in out
+    assert "delivery window 6 h" in out
     assert balance(node, record["address"]) == before + 10**16
     rerun = run.ok("participant", "join", "--keystore", "bob.json", "--option", "0")
     assert "already joined" in rerun
     assert balance(node, record["address"]) == before + 10**16  # no second bond
+    # Other data committed in another state folder never replaces the good delivery.
+    save_rows(tmp_path / "bob2.npy", split.pool[-rows_needed[0] :])
+    delivered = {p.name: p.read_bytes() for p in (tmp_path / "inbox").iterdir()}
+    run.ok("participant", "commit", "--keystore", "bob.json", "--data", "bob2.npy",
+           "--state-dir", "other", chain=False)  # fmt: skip
+    run.fails("participant", "join", "--keystore", "bob.json", "--option", "0", "--inbox",
+              "inbox", "--state-dir", "other",
+              match="joined this round with data root")  # fmt: skip
+    assert {p.name: p.read_bytes() for p in (tmp_path / "inbox").iterdir()} == delivered
 
     run.ok("participant", "commit", "--keystore", "alice.json", "--data", "alice.csv", chain=False)
+    # An inbox the delivery cannot be written to is refused before the bond is sent.
+    paid_in = balance(node, record["address"])
+    run.fails("participant", "join", "--keystore", "alice.json", "--option", "2", "--inbox",
+              "/proc/modelpact-inbox", match="cannot create --inbox")  # fmt: skip
+    assert balance(node, record["address"]) == paid_in
     run.ok("participant", "join", "--keystore", "alice.json", "--option", "2", "--inbox", "inbox")
 
     status = run.ok("coordinator", "status")
@@ -199,22 +251,47 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
 
     assert "revealed" in run.ok("coordinator", "reveal", "--dev-account", "0")
     assert "already revealed" in run.ok("coordinator", "reveal", "--dev-account", "0")
-    assert "2 deliveries verified" in run.ok("coordinator", "ingest", "--inbox", "inbox")
+    # A wrong --inbox (no deliveries at all) is refused, not read as "everyone undelivered".
+    run.fails("coordinator", "ingest", "--inbox", "deploy", match="holds no deliveries")
+    assert "2 deliveries verified, 0 undelivered" in run.ok(
+        "coordinator", "ingest", "--inbox", "inbox"
+    )
     posted = run.ok("coordinator", "train-and-post", "--dev-account", "0")
     assert "posted (tx" in posted
+    assert "curve check: predicted" in posted
     assert "already posted" in run.ok("coordinator", "train-and-post", "--dev-account", "0")
 
     for name in ("alice", "bob"):
         assert "revealed (tx" in run.ok("participant", "reveal", "--keystore", f"{name}.json")
     assert "already revealed" in run.ok("participant", "reveal", "--keystore", "alice.json")
-    assert "claimed rung" in run.ok("participant", "claim", "--keystore", "bob.json")
+    bob_claim = run.ok("participant", "claim", "--keystore", "bob.json")
+    assert "claimed rung" in bob_claim
     run.fails("participant", "claim", "--keystore", "bob.json", match="already claimed")
     claimed = run.ok("participant", "claim", "--keystore", "alice.json")
+    paid = sum(
+        int(text.split("curve compensation ", 1)[1].split(" wei", 1)[0])
+        for text in (bob_claim, claimed)
+    )
     assert "rung 0:" not in claimed  # option 2 has ratio 1: the collective model itself
     run.ok("participant", "fetch", "--keystore", "alice.json", "--out", "a.json", chain=False)
+    fetch_again = ("participant", "fetch", "--keystore", "alice.json", "--out")
+    run.fails(*fetch_again, "a.json", match="a.json already exists", chain=False)
+    run.ok(*fetch_again, "a.json", "--force", chain=False)
+    keystore = (tmp_path / "alice.json").read_bytes()
+    run.fails(*fetch_again, "alice.json", "--force", match="is a keystore", chain=False)
+    assert (tmp_path / "alice.json").read_bytes() == keystore
     verified = run.ok("participant", "verify", "--keystore", "alice.json", chain=False)
     assert verified.count(": ok") == 3, verified
-    assert balance(node, record["address"]) == 10**17  # bonds back; coordinator bond remains
+    _forged_test_set_fails_verify(run, record_path)
+    # bonds back; the coordinator bond remains, less the curve compensation paid out of it
+    assert balance(node, record["address"]) == 10**17 - paid
+
+    # After the claim deadline the coordinator sweeps what is left; a second sweep (from another
+    # state directory, so nothing is recorded) is refused before it spends gas for nothing.
+    advance(node, 100_000)  # v2: the claim deadline is the post plus three windows
+    assert f"swept {10**17} wei" in run.ok("coordinator", "sweep", "--dev-account", "0")
+    run.fails("coordinator", "sweep", "--dev-account", "0", "--state-dir", "elsewhere",
+              match="nothing to sweep")  # fmt: skip
 
 
 def test_unknown_deployment_and_node_not_running(tmp_path: Path) -> None:

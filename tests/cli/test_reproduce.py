@@ -50,7 +50,7 @@ def test_reproduce_writes_report_index_and_figures(tmp_path: Path) -> None:
     [
         (
             ["--belief", "both,paper"],
-            "error: unknown belief 'both,paper'; use paper, bayes or both",
+            "error: Invalid value for '--belief': Value error, 'both,paper' is not one of",
         ),
         (["--workers", "0"], "error: --workers must be >= 1, got 0; e.g. --workers 2"),
         (["--p1", "nan"], "error: --p1 'nan' has a non-finite value; use finite numbers"),
@@ -82,3 +82,29 @@ def test_study_cli_modules_import_no_heavy_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip() == "[]", done.stdout
+
+
+@pytest.mark.parametrize("name", ["index.md", "report.json"])
+def test_reproduce_refuses_to_overwrite_files_it_did_not_write(tmp_path: Path, name: str) -> None:
+    """An --out directory holding an index.md or report.json of someone else's is refused in one
+    line (exit 2) before any solving, and the file is left as it was; the files of an earlier
+    reproduction may be replaced."""
+    from modelpact.studies.reproduce import REPORT_FORMAT, _prepare
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).write_text("my own notes\n")
+    done = run(["reproduce", "--participants", "2", "--p1", "0.5", "--out", "out"], tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: out/{name} exists and was not written by modelpact reproduce; choose a new or "
+        "empty --out (it would be overwritten)"
+    ]
+    assert (out / name).read_text() == "my own notes\n"
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "report.json").write_text(json.dumps({"format": REPORT_FORMAT}))
+    (earlier / "index.md").write_text(
+        "# Paid with Models (AAAI 2025): results reproduced by modelpact\n"
+    )
+    _prepare(earlier)

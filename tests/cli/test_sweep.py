@@ -131,3 +131,32 @@ def test_solve_names_its_no_ic_benchmark() -> None:
     assert done.returncode == 0, done.stderr
     assert "no-IC benchmark (menu without IC, bayes belief)" in done.stdout
     assert "complete information" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"format": "modelpact-sweep/1"}\n{"foo": 1}\n',
+         "error: rows.jsonl: line 2 is not a sweep row; delete line 2 (the other rows are kept)"),
+        ('{"format": "modelpact-sweep/1"}\n{"index": "x"}\n',
+         "error: rows.jsonl: line 2 is not a sweep row; delete line 2"),
+        ('{"format": "modelpact-sweep/1"}\n{"index": 0}\n{"index": 1, "m": [1\n',
+         "error: rows.jsonl: line 3 is not a sweep row; delete line 3"),
+        ("my own notes\n", "error: rows.jsonl: not a sweep file (no modelpact-sweep/1 header); "
+         "use another --out"),
+    ],
+)  # fmt: skip
+def test_a_damaged_or_foreign_out_file_is_one_line_and_kept(
+    tmp_path: Path, content: str, expected: str
+) -> None:
+    """An --out file with a damaged row (no integer index, or a torn row that a newline
+    followed) or that is not a sweep file at all: one line naming the problem and the fix,
+    exit 2, no traceback, and the file is left exactly as it was (nothing lost)."""
+    grid_file(tmp_path, "participants = [2]")
+    (tmp_path / "rows.jsonl").write_text(content)
+    done = run(["sweep", "grid.toml", "--out", "rows.jsonl", "--workers", "1"], tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(expected)
+    assert (tmp_path / "rows.jsonl").read_text() == content

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,19 @@ from modelpact import chain as ch
 from modelpact import encoding as enc
 from modelpact.chain.backends.anvil import AnvilNode
 from modelpact.compiler import CompiledContract, compile_round
+
+DEMO_SCENARIO = (
+    Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
+)
+
+
+def quorum_scenario(directory: Path, quorum: int) -> Path:
+    """The demo scenario with a quorum below the capacity (every seat still expected to fill),
+    so a round with fewer deliverers than seats runs instead of being cancelled."""
+    target = directory / f"digits_quorum_{quorum}.toml"
+    text = DEMO_SCENARIO.read_text()
+    target.write_text(text + f"\n[participation]\nquorum = {quorum}\nfill = 1.0\n")
+    return target
 
 
 @pytest.fixture(scope="session")
@@ -51,13 +65,39 @@ class RoundSetup:
 
 
 MENU = (
-    enc.OnchainOption(100, 3 * 10**17, 20 * 10**18, 60 * 10**18),
+    enc.OnchainOption(100, 3 * 10**17, 18 * 10**18, 60 * 10**18),
     enc.OnchainOption(200, 6 * 10**17, 45 * 10**18, 75 * 10**18),
     enc.OnchainOption(400, 10**18, 80 * 10**18, 80 * 10**18),
 )
 BOND = 10**17
 COORDINATOR_BOND = 10**18
 PHASE_SECONDS = 1000
+WINDOW = enc.MIN_WINDOW_SECONDS
+TEST_ROWS = 10  # accuracies are exact counts over the committed test rows
+
+
+def delivery_key(index: int) -> tuple[int, int]:
+    """A valid alt_bn128 delivery key for test participant ``index``."""
+    from modelpact.delivery import public_key
+
+    point = public_key(1000 + index)
+    return (point.x, point.y)
+
+
+def data_root(who: str, index: int) -> bytes:
+    """An address-bound data root of three rows for test participant ``index``."""
+    return enc.participant_dataset_root(who, [[r, index, r * index] for r in range(3)])
+
+
+def commitment(s: RoundSetup, who: str, secret: bytes, index: int) -> bytes:
+    """The v2 commitment of ``who`` (secret plus its delivery key) for the round of ``s``."""
+    x, y = delivery_key(index)
+    return enc.participant_commitment_v2(secret, x, y, who, s.round.address, s.chain.chain_id)
+
+
+def posted(name: bytes, accuracy_wad: int) -> enc.Tier:
+    """A posted model with a stand-in (non-zero) log root."""
+    return enc.Tier(enc.model_hash(name), accuracy_wad, enc.keccak256(b"log:" + name))
 
 
 def deploy(chain: ch.Chain, compiled: CompiledContract, *, capacity: int = 4) -> RoundSetup:
@@ -72,13 +112,11 @@ def deploy(chain: ch.Chain, compiled: CompiledContract, *, capacity: int = 4) ->
         coordinator_commitment=enc.coordinator_commitment(
             secret, coordinator.address, scenario, chain.chain_id
         ),
-        deadlines=enc.Deadlines.after(
-            ch.chain_time(chain),
-            join=PHASE_SECONDS,
-            post=PHASE_SECONDS,
-            reveal=PHASE_SECONDS,
-            claim=PHASE_SECONDS,
-        ),
+        schedule=enc.Schedule.after(ch.chain_time(chain), join=PHASE_SECONDS, post=PHASE_SECONDS),
+        quorum=1,
+        test_row_count=TEST_ROWS,
+        curve_tolerance_wad=5 * 10**16,
+        shortfall_wei_per_wad=10**18,
     )
     rc = ch.deploy_round(
         chain,

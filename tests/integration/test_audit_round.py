@@ -23,14 +23,16 @@ from modelpact.chain import Chain, RoundContract, advance_time, chain_time, conn
 from modelpact.compiler import CompiledContract
 from modelpact.encoding import (
     CurveKnot,
-    Deadlines,
     OnchainOption,
     RoundConfig,
+    Schedule,
     Tier,
+    accuracy_of_count,
     coordinator_commitment,
     dataset_merkle_root,
     model_hash,
-    participant_commitment,
+    participant_commitment_v2,
+    participant_dataset_root,
     to_wad,
 )
 from modelpact.ml.datasets import digits_rows, save_rows, shard_pool, split_test
@@ -91,18 +93,34 @@ _CACHE: dict[str, object] = {}
 def honest_menu() -> list[OnchainOption]:
     """The integerized re-solve of the digits scenario as on-chain options."""
     if "menu" not in _CACHE:
+        from modelpact.round.planning import onchain_menu
+
         scenario = load_scenario(SCENARIO)
         menu = integerize_menu(scenario, solve(scenario, benchmarks=False))
-        _CACHE["menu"] = [
-            OnchainOption(round(o.m), to_wad(min(o.ratio, 1.0)), to_wad(o.t), to_wad(o.t_bar))
-            for o in menu.offered
-        ]
+        _CACHE["menu"] = onchain_menu(menu)  # v2: ratio = floor(t * WAD / t_bar) exactly
     return list(_CACHE["menu"])  # type: ignore[call-overload]
 
 
 def _best(options: Sequence[OnchainOption], cost: float) -> int:
     utilities = [o.promised_value_wad / WAD - cost * o.data_count for o in options]
     return int(np.argmax(utilities))
+
+
+def _key(i: int) -> tuple[int, int]:
+    from modelpact.delivery import public_key
+
+    point = public_key(100 + i)
+    return (point.x, point.y)
+
+
+def _posted(model: bytes, test: np.ndarray, extra_count: int = 0) -> Tier:
+    """A posted model: its hash, its exact-count accuracy (plus ``extra_count`` correct rows the
+    model does not have: a lie) and the root of its evaluation log."""
+    from modelpact.ml.evallog import build_eval_log
+
+    log = build_eval_log(model, test)
+    count = min(log.row_count, log.correct + extra_count)
+    return Tier(model_hash(model), accuracy_of_count(count, log.row_count), log.root)
 
 
 def _pass(chain: Chain, deadline: int) -> None:
@@ -152,7 +170,11 @@ def execute_round(
         scenario_hash=scenario_hash,
         test_set_commitment=dataset_merkle_root(test.tolist()),
         coordinator_commitment=coordinator_commitment(secret, coord, scenario_hash, chain.chain_id),
-        deadlines=Deadlines(now + 1000, now + 2000, now + 3000, now + 4000),
+        schedule=Schedule(now + 1000, now + 2000),
+        quorum=1,  # fewer joiners than seats: the round runs
+        test_row_count=int(test.shape[0]),
+        curve_tolerance_wad=5 * 10**16,
+        shortfall_wei_per_wad=10**16,
     )
     xs = [8, 16, 32, 64, 128, 256, 512, 1024, 1437]
     accs = np.clip(scenario.accuracy(np.array(xs, dtype=np.float64)), 0.0, 1.0)
@@ -174,14 +196,16 @@ def execute_round(
         rc.join(
             who,
             option_id=picks[i],
-            data_root=dataset_merkle_root(shards[i].tolist()),
+            data_root=participant_dataset_root(who, shards[i].tolist()),
             row_count=int(shards[i].shape[0]),
-            commitment=participant_commitment(secrets[i], who, rc.address, chain.chain_id),
+            commitment=participant_commitment_v2(
+                secrets[i], *_key(i), who, rc.address, chain.chain_id
+            ),
         )
     done = Executed(chain, rc, out, published, data_dir, out / "models", test_file)
     if lies.stop_after == "join":
         return done
-    _pass(chain, config.deadlines.join)
+    _pass(chain, config.schedule.join)
     rc.reveal_coordinator(coord, secret)
     train = trainer or (lambda rows: train_model_bytes(rows, seed=0))
     everything = np.concatenate(shards)
@@ -195,28 +219,30 @@ def execute_round(
         tier_acc = correct_count(model, test) * WAD // total
         if tier_acc < acc and all(t.accuracy_wad < tier_acc for t in tiers):
             store_model(done.models, model)
-            tiers.append(Tier(model_hash(model), tier_acc))
-    rc.post_models(
-        coord,
-        collective_model_hash=model_hash(collective),
-        collective_accuracy_wad=min(WAD, acc + lies.overstate_accuracy_wad),
-        tiers=tiers,
-    )
+            tiers.append(_posted(model, test))
+    # v2 posts exact counts: an overstatement is a whole number of extra "correct" rows
+    extra = -(-lies.overstate_accuracy_wad * total // WAD)
+    rc.post_models(coord, collective=_posted(collective, test, extra), tiers=tiers)
     if lies.stop_after == "post":
         return done
+
+    def opening(i: int, who: str) -> dict[str, object]:
+        root = participant_dataset_root(who, shards[i].tolist())
+        return {"data_root": root, "secret": secrets[i], "delivery_key": _key(i)}
+
     for i, who in enumerate(people):
         if i not in lies.no_reveal:
-            rc.reveal(who, secrets[i])
+            rc.reveal(who, **opening(i, who))  # type: ignore[arg-type]
     if lies.stop_after == "reveal":
         return done
     if lies.no_reveal:
-        _pass(chain, config.deadlines.reveal)
+        _pass(chain, rc.deadlines().reveal)
     for i, who in enumerate(people):
         if i not in lies.no_reveal:
-            rc.claim(who)
+            rc.claim(who, **opening(i, who))  # type: ignore[arg-type]
     if lies.stop_after == "claim":
         return done
-    _pass(chain, config.deadlines.claim)
+    _pass(chain, rc.deadlines().claim)
     rc.sweep(coord)
     return done
 
@@ -264,6 +290,9 @@ def test_honest_embedded_round_audits_clean(embedded_round) -> None:
         "events.order",
         "storage.matches_events",
         "config.capacity",
+        "undelivered.valid",
+        "curve.compensation",
+        "sweep.own_only",
     }
     assert must <= ran, must - ran
     assert report.finding("balance.reconciles").evidence[0].found == "0 wei"
@@ -350,7 +379,7 @@ def test_coordinator_default_round_audits_clean(tmp_path) -> None:
     chain = connect(chain="embedded")
     done = execute_round(chain, tmp_path, participants=3, lies=Lies(stop_after="join"))
     config = done.round.config()
-    _pass(chain, config.deadlines.post)
+    _pass(chain, config.schedule.post)
     for who in chain.accounts[1:3]:  # the third participant has not withdrawn yet
         done.round.withdraw_after_default(who)
     report = done.audit()
@@ -362,19 +391,22 @@ def test_coordinator_default_round_audits_clean(tmp_path) -> None:
 
 
 def test_coordinator_default_audited_after_claim_deadline(tmp_path) -> None:
-    """A refunded default audited after the claim deadline (the contract then reads Closed, not
-    Aborted) still audits clean: the default is recognised by "no ModelsPosted and the post
-    deadline passed", so refunded participants are not taken for rule-breaking non-revealers."""
+    """A refunded and swept default (v2: Aborted is final and the coordinator sweeps the dust at
+    once) still audits clean: the default is recognised by "no ModelsPosted and the post deadline
+    passed", so refunded participants are not taken for rule-breaking non-revealers, and the
+    sweep took only the dust."""
     chain = connect(chain="embedded")
     done = execute_round(chain, tmp_path, participants=3, lies=Lies(stop_after="join"))
     config = done.round.config()
-    _pass(chain, config.deadlines.post)
+    _pass(chain, config.schedule.post)
     for who in chain.accounts[1:4]:
         done.round.withdraw_after_default(who)
-    _pass(chain, config.deadlines.claim)
+    # v2: a default's claim deadline is never set (no post); the sweep of the dust opens at once
+    done.round.sweep(chain.accounts[0])
     report = done.audit()
-    assert report.phase == "Closed"
+    assert report.phase == "Aborted"
     assert report.ok, [(f.id, f.failures[:2]) for f in report.failed]
     assert report.finding("refund.default").checked == 3
     assert report.finding("reveal.penalty").status is Status.PASS
+    assert report.finding("sweep.own_only").status is Status.PASS
     assert report.finding("balance.reconciles").status is Status.PASS

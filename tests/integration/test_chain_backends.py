@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import commitment, delivery_key
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
@@ -26,9 +27,7 @@ def test_snapshot_revert_and_time_travel_on_both_chains(round_setup) -> None:
         option_id=0,
         data_root=enc.keccak256(b"r"),
         row_count=s.menu[0].data_count,
-        commitment=enc.participant_commitment(
-            enc.random_secret(), address, rc.address, chain.chain_id
-        ),
+        commitment=commitment(s, address, enc.random_secret(), 0),
     )
     assert rc.joined_count() == 1
     chain.revert_to(snapshot)
@@ -44,7 +43,12 @@ def test_each_backend_extracts_its_reverts(round_setup) -> None:
     the backend extracted from its own provider's exception."""
     s = round_setup
     with pytest.raises(ch.ContractRevertError) as info:
-        s.round.reveal(s.participants[0], enc.random_secret())
+        s.round.reveal(
+            s.participants[0],
+            data_root=enc.keccak256(b"r"),
+            secret=enc.random_secret(),
+            delivery_key=delivery_key(0),
+        )
     assert info.value.error_name == "WrongPhase"
     assert info.value.hint
 
@@ -76,7 +80,7 @@ def test_deadline_passing_between_estimate_and_block_is_named(anvil_node, deploy
     s = deploy_setup(chain)
     who = s.participants[0]
     address = who if isinstance(who, str) else who.address
-    after = s.config.deadlines.join + 1
+    after = s.config.schedule.join + 1
     chain.w3.provider.make_request("evm_setNextBlockTimestamp", [after])  # type: ignore[arg-type]
     with pytest.raises(ch.ContractRevertError) as info:
         s.round.join(
@@ -84,9 +88,7 @@ def test_deadline_passing_between_estimate_and_block_is_named(anvil_node, deploy
             option_id=0,
             data_root=enc.keccak256(b"late"),
             row_count=s.menu[0].data_count,
-            commitment=enc.participant_commitment(
-                enc.random_secret(), address, s.round.address, chain.chain_id
-            ),
+            commitment=commitment(s, address, enc.random_secret(), 0),
         )
     assert info.value.error_name == "JoinClosed"
     assert s.round.joined_count() == 0

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
 import pytest
+from conftest import commitment, data_root, delivery_key, posted
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
@@ -20,10 +22,7 @@ def address_of(sender: ch.Sender) -> str:
     return sender if isinstance(sender, str) else sender.address
 
 
-TIERS = (
-    enc.Tier(enc.model_hash(b"tier-1"), 2 * 10**17),
-    enc.Tier(enc.model_hash(b"tier-2"), 5 * 10**17),
-)
+TIERS = (posted(b"tier-1", 2 * 10**17), posted(b"tier-2", 5 * 10**17))
 COLLECTIVE = 9 * 10**17
 
 
@@ -34,15 +33,21 @@ def _join_all(s: Any, count: int) -> dict[str, bytes]:
         secret = enc.random_secret()
         secrets[who] = secret
         option = s.menu[i % len(s.menu)]
-        rows = [[r, i, r * i] for r in range(3)]
         s.round.join(
             p,
             option_id=i % len(s.menu),
-            data_root=enc.dataset_merkle_root(rows),
+            data_root=data_root(who, i),
             row_count=option.data_count,
-            commitment=enc.participant_commitment(secret, who, s.round.address, s.chain.chain_id),
+            commitment=commitment(s, who, secret, i),
         )
     return secrets
+
+
+def _opening(s: Any, p: ch.Sender, secrets: dict[str, bytes]) -> dict[str, Any]:
+    """reveal/claim arguments of participant ``p`` (its index in s.participants)."""
+    i = list(s.participants).index(p)
+    who = address_of(p)
+    return {"data_root": data_root(who, i), "secret": secrets[who], "delivery_key": delivery_key(i)}
 
 
 def _to(s: Any, deadline: int) -> None:
@@ -66,23 +71,22 @@ def test_full_round_matches_python_model(round_setup) -> None:
 
     rc.reveal_coordinator(s.coordinator, s.coordinator_secret)
     assert rc.coordinator_secret() == s.coordinator_secret
-    posted = rc.post_models(
-        s.coordinator,
-        collective_model_hash=enc.model_hash(b"collective"),
-        collective_accuracy_wad=COLLECTIVE,
-        tiers=TIERS,
+    result = rc.post_models(
+        s.coordinator, collective=posted(b"collective", COLLECTIVE), tiers=TIERS
     )
-    (event,) = posted.events
-    assert event.name == "ModelsPosted"
+    names = [e.name for e in result.events]
+    assert names == ["CurveChecked", "ModelsPosted"]
     knots = [(100, 2 * 10**17), (1000, 8 * 10**17)]
-    assert event.args["predictedAccuracyWad"] == enc.predicted_accuracy(knots, rc.total_data())
+    checked = result.events[0].args
+    assert checked["predictedAccuracyWad"] == enc.predicted_accuracy(knots, rc.total_data())
+    assert checked["shortfallWad"] == 0  # the collective beats the curve: nothing owed
     assert rc.tiers() == TIERS
     assert rc.phase() is enc.Phase.REVEAL
 
     revealers = s.participants[:3]
     for p in revealers:
-        rc.reveal(p, secrets[address_of(p)])
-    _to(s, s.config.deadlines.reveal)
+        rc.reveal(p, **_opening(s, p, secrets))
+    _to(s, rc.deadlines().reveal)
     assert rc.phase() is enc.Phase.CLAIM
     share = BOND // 3
     assert rc.slash_share() == share
@@ -92,12 +96,11 @@ def test_full_round_matches_python_model(round_setup) -> None:
         who = address_of(p)
         state = rc.participant(who)
         seed = enc.draw_seed(s.coordinator_secret, secrets[who], rc.address, state.index)
-        assert state.draw_seed == seed
-        assert state.commitment == b"\0" * 32  # the slot now holds the seed
+        assert state.revealed
         expected = enc.assign_rung(s.menu[state.option_id].ratio_wad, COLLECTIVE, accuracies, seed)
-        assert rc.assignment(who) == expected
+        assert rc.assignment(who, secrets[who]) == expected
         before = s.chain.balance(who)
-        result = rc.claim(p)
+        result = rc.claim(p, **_opening(s, p, secrets))
         (claimed,) = result.events
         assert claimed.args["rung"] == expected.rung
         assert claimed.args["slashShare"] == share
@@ -108,25 +111,32 @@ def test_full_round_matches_python_model(round_setup) -> None:
         assert s.chain.balance(who) == before + BOND + share - gas
 
     with pytest.raises(ch.ContractRevertError) as info:
-        rc.claim(s.participants[3])
+        rc.claim(s.participants[3], **_opening(s, s.participants[3], secrets))
     assert info.value.error_name == "NotRevealed"
 
-    _to(s, s.config.deadlines.claim)
+    _to(s, rc.deadlines().claim)
     assert rc.phase() is enc.Phase.CLOSED
     left = COORDINATOR_BOND + 4 * BOND - 3 * (BOND + share)
     assert rc.balance() == left
+    # v2: the sweep pays the coordinator its bond (nothing owed from it here), never the
+    # forfeited bond of the non-revealer or the rounding dust: those stay in the contract
     swept = rc.sweep(s.participants[3])
-    assert swept.events[0].args == {"to": address_of(s.coordinator), "amount": left}
-    assert rc.balance() == 0
+    assert swept.events[0].args == {
+        "to": address_of(s.coordinator),
+        "amount": COORDINATOR_BOND,
+        "liability": 0,
+    }
+    assert rc.balance() == left - COORDINATOR_BOND
 
     names = [e.name for e in ch.round_events(rc)]
     assert names == ["RoundPublished"] + ["Joined"] * 4 + [
         "CoordinatorRevealed",
+        "CurveChecked",
         "ModelsPosted",
     ] + ["Revealed"] * 3 + ["Claimed"] * 3 + ["Swept"]
     # round_at binds the same contract by address alone.
     again = ch.round_at(s.chain, rc.address)
-    assert again.collective_model() == enc.Tier(enc.model_hash(b"collective"), COLLECTIVE)
+    assert again.collective_model() == posted(b"collective", COLLECTIVE)
 
 
 def test_coordinator_default_refunds_bond_and_share(round_setup) -> None:
@@ -135,7 +145,7 @@ def test_coordinator_default_refunds_bond_and_share(round_setup) -> None:
     s = round_setup
     rc = s.round
     _join_all(s, 3)
-    _to(s, s.config.deadlines.post)
+    _to(s, s.config.schedule.post)
     assert rc.phase() is enc.Phase.ABORTED
     compensation = COORDINATOR_BOND // 3
     for p in s.participants[:3]:
@@ -147,10 +157,7 @@ def test_coordinator_default_refunds_bond_and_share(round_setup) -> None:
         rc.withdraw_after_default(s.participants[0])
     assert info.value.error_name == "AlreadyClaimed"
     assert rc.balance() == COORDINATOR_BOND - 3 * compensation
-    with pytest.raises(ch.ContractRevertError) as early:
-        rc.sweep(s.participants[0])
-    assert early.value.error_name == "SweepTooEarly"
-    _to(s, s.config.deadlines.claim)
+    # v2: after a default the coordinator may sweep the dust at once (nothing else is left)
     rc.sweep(s.participants[0])
     assert rc.balance() == 0
 
@@ -161,11 +168,12 @@ def test_reverts_are_decoded_into_named_errors(round_setup) -> None:
     rc = s.round
     p = s.participants[0]
     who = address_of(p)
-    commitment = enc.participant_commitment(enc.random_secret(), who, rc.address, s.chain.chain_id)
-    root = enc.keccak256(b"root")
-    rc.join(p, option_id=0, data_root=root, row_count=100, commitment=commitment)
+    secret = enc.random_secret()
+    sealed = commitment(s, who, secret, 0)
+    root = data_root(who, 0)
+    rc.join(p, option_id=0, data_root=root, row_count=100, commitment=sealed)
     with pytest.raises(ch.ContractRevertError) as twice:
-        rc.join(p, option_id=0, data_root=root, row_count=100, commitment=commitment)
+        rc.join(p, option_id=0, data_root=root, row_count=100, commitment=sealed)
     assert twice.value.error_name == "AlreadyJoined"
     assert twice.value.args == (who,)
     assert twice.value.named_args == {"participant": who}
@@ -174,13 +182,16 @@ def test_reverts_are_decoded_into_named_errors(round_setup) -> None:
 
     q = s.participants[1]
     with pytest.raises(ch.ContractRevertError) as rows:
-        rc.join(q, option_id=1, data_root=root, row_count=5, commitment=commitment)
+        rc.join(q, option_id=1, data_root=root, row_count=5, commitment=sealed)
     assert (rows.value.error_name, rows.value.args) == ("WrongRowCount", (1, 200, 5))
     with pytest.raises(ch.ContractRevertError) as bond:
-        rc.join(q, option_id=0, data_root=root, row_count=100, commitment=commitment, value=1)
+        rc.join(q, option_id=0, data_root=root, row_count=100, commitment=sealed, value=1)
     assert (bond.value.error_name, bond.value.args) == ("WrongBond", (BOND, 1))
+    with pytest.raises(ch.ContractRevertError) as copied:  # issue 11.6: a copied root
+        rc.join(q, option_id=0, data_root=root, row_count=100, commitment=sealed)
+    assert (copied.value.error_name, copied.value.args) == ("DuplicateDataRoot", (root,))
     with pytest.raises(ch.ContractRevertError) as phase:
-        rc.reveal(p, b"\1" * 32)
+        rc.reveal(p, data_root=root, secret=secret, delivery_key=delivery_key(0))
     assert phase.value.error_name == "WrongPhase"
     assert phase.value.args == (enc.Phase.JOIN, enc.Phase.REVEAL)
     with pytest.raises(ch.ContractRevertError) as who_error:
@@ -196,7 +207,8 @@ def test_constructor_reverts_are_decoded(
 ) -> None:
     """Deploying an unsorted menu fails with OptionsNotSorted(1) before anything is mined."""
     good = deploy_setup(any_chain)
-    bad_menu = [enc.OnchainOption(200, 10**17), enc.OnchainOption(100, 10**17)]
+    option = enc.OnchainOption(200, 10**17, 10**17, 10**18)
+    bad_menu = [option, enc.OnchainOption(100, 10**17, 10**17, 10**18)]
     with pytest.raises(ch.ContractRevertError) as info:
         ch.deploy_round(
             any_chain,
@@ -206,6 +218,18 @@ def test_constructor_reverts_are_decoded(
             compiled=compiled_round,
         )
     assert (info.value.error_name, info.value.args) == ("OptionsNotSorted", (1,))
+    # issue 11: a reveal window shorter than MIN_WINDOW is refused by the contract itself
+    short = replace(good.config.schedule, reveal_window=enc.MIN_WINDOW_SECONDS - 1)
+    with pytest.raises(ch.ContractRevertError) as window:
+        ch.deploy_round(
+            any_chain,
+            sender=good.coordinator,
+            menu_options=[option],
+            config=replace(good.config, schedule=short),
+            compiled=compiled_round,
+        )
+    assert window.value.error_name == "WindowTooShort"
+    assert window.value.args[1:] == (enc.MIN_WINDOW_SECONDS - 1, enc.MIN_WINDOW_SECONDS)
 
 
 def test_send_then_wait_lets_callers_record_the_hash(round_setup) -> None:
@@ -213,11 +237,9 @@ def test_send_then_wait_lets_callers_record_the_hash(round_setup) -> None:
     s = round_setup
     p = s.participants[0]
     who = address_of(p)
-    commitment = enc.participant_commitment(
-        enc.random_secret(), who, s.round.address, s.chain.chain_id
-    )
+    sealed = commitment(s, who, enc.random_secret(), 0)
     call = s.round.join.call(
-        option_id=0, data_root=enc.keccak256(b"r"), row_count=100, commitment=commitment, value=BOND
+        option_id=0, data_root=data_root(who, 0), row_count=100, commitment=sealed, value=BOND
     )
     tx_hash = s.round.send(call, p)
     assert tx_hash.startswith("0x")

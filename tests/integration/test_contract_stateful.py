@@ -4,8 +4,10 @@ real contract on the embedded chain, with honest and malicious participants and 
 Participants join (honestly, twice, with wrong row counts, wrong bonds, unknown options, zero or
 copied commitments, commitments made for another round or another chain), reveal (honestly, with
 a wrong secret, with another participant's secret) or withhold, claim (twice, without revealing),
-refund after a default; the coordinator reveals (wrong secret, twice, as someone else), posts
-tiers at or above the collective model or honestly; anybody sweeps; time jumps past each deadline.
+refund after a default or a cancel; the coordinator reveals (wrong secret, twice, as someone
+else), posts tiers at or above the collective model or honestly; anybody sweeps; time jumps past
+each deadline (v2: the reveal and claim deadlines are measured from the post; below the quorum of 2
+joiners the round is cancelled; the sweep pays the coordinator only its own part, once).
 Every call must succeed or revert exactly as the model says (with the model's error name), and
 after every step: the contract's balance and every payment reconcile to the wei, no posted tier is
 at or above the collective model, nobody is paid twice, the phase only moves forward, and every
@@ -38,9 +40,31 @@ from modelpact.compiler import compile_round
 BOND = 10**16
 COORD_BOND = 10**18 + 1  # odd: default compensation leaves dust for the sweep
 PHASE = 1000
-MENU = (enc.OnchainOption(10, 3 * 10**17), enc.OnchainOption(20, 10**18))
-TIERS = (enc.Tier(enc.model_hash(b"t1"), 2 * 10**17), enc.Tier(enc.model_hash(b"t2"), 6 * 10**17))
+WINDOW = enc.MIN_WINDOW_SECONDS
+QUORUM = 2
+TEST_ROWS = 10
+MENU = (
+    enc.OnchainOption(10, 3 * 10**17, 3 * 10**17, 10**18),
+    enc.OnchainOption(20, 10**18, 10**18, 10**18),
+)
+
+
+def _model(name: bytes, accuracy_wad: int) -> enc.Tier:
+    return enc.Tier(enc.model_hash(name), accuracy_wad, enc.keccak256(b"log:" + name))
+
+
+TIERS = (_model(b"t1", 2 * 10**17), _model(b"t2", 6 * 10**17))
 COLLECTIVE = 8 * 10**17
+
+
+def _key() -> tuple[int, int]:
+    from modelpact.delivery import public_key
+
+    point = public_key(11)
+    return (point.x, point.y)
+
+
+KEY = _key()
 ACTORS = 5
 CAPACITY = 4
 EXAMPLES = int(os.environ.get("MODELPACT_STATEFUL_EXAMPLES", "500"))
@@ -48,14 +72,23 @@ STEPS = int(os.environ.get("MODELPACT_STATEFUL_STEPS", "12"))
 OTHER_ROUND = "0x000000000000000000000000000000000000dEaD"
 
 P = enc.Phase
-# Phases only move forward along Join -> Post -> (Reveal -> Claim | Aborted) -> Closed.
-_RANK = {P.JOIN: 0, P.POST: 1, P.REVEAL: 2, P.ABORTED: 2, P.CLAIM: 3, P.CLOSED: 4}
+# Phases only move forward: Join -> (Cancelled | Post -> (Reveal -> Claim -> Closed | Aborted)).
+_RANK = {
+    P.JOIN: 0,
+    P.POST: 1,
+    P.CANCELLED: 1,
+    P.REVEAL: 2,
+    P.ABORTED: 2,
+    P.CLAIM: 3,
+    P.CLOSED: 4,
+}
 _ALLOWED_NEXT = {
-    P.JOIN: {P.JOIN, P.POST, P.ABORTED, P.CLOSED},
-    P.POST: {P.POST, P.REVEAL, P.CLAIM, P.ABORTED, P.CLOSED},
+    P.JOIN: {P.JOIN, P.POST, P.ABORTED, P.CANCELLED},
+    P.POST: {P.POST, P.REVEAL, P.CLAIM, P.ABORTED},
     P.REVEAL: {P.REVEAL, P.CLAIM, P.CLOSED},
     P.CLAIM: {P.CLAIM, P.CLOSED},
-    P.ABORTED: {P.ABORTED, P.CLOSED},
+    P.ABORTED: {P.ABORTED},
+    P.CANCELLED: {P.CANCELLED},
     P.CLOSED: {P.CLOSED},
 }
 for _ in range(len(_ALLOWED_NEXT)):  # reflexive-transitive closure: several moves per step
@@ -71,6 +104,7 @@ _MODEL_FIELDS = (
     "paid",
     "coordinator_revealed",
     "posted",
+    "posted_at",
     "swept",
     "expected_balance",
     "last_phase",
@@ -111,9 +145,9 @@ class _Deployment:
                 coordinator_commitment=enc.coordinator_commitment(
                     cls.secret, cls.coordinator.address, scenario, cls.chain.chain_id
                 ),
-                deadlines=enc.Deadlines.after(
-                    ch.chain_time(cls.chain), join=PHASE, post=PHASE, reveal=PHASE, claim=PHASE
-                ),
+                schedule=enc.Schedule.after(ch.chain_time(cls.chain), join=PHASE, post=PHASE),
+                quorum=QUORUM,
+                test_row_count=TEST_ROWS,
             )
             cls.rc = ch.deploy_round(
                 cls.chain,
@@ -155,6 +189,7 @@ class RoundMachine(RuleBasedStateMachine):
         self.paid: set[str] = set()
         self.coordinator_revealed = False
         self.posted = False
+        self.posted_at = 0
         self.swept = False
         self.expected_balance = COORD_BOND
         self.last_phase = P.JOIN
@@ -171,7 +206,7 @@ class RoundMachine(RuleBasedStateMachine):
         if stage >= 4:
             self.reveal(0, "own")
             self.reveal(1, "own")
-            self.advance(self.config.deadlines.reveal - self.now() + 1)
+            self.advance(self.posted_at + WINDOW - self.now() + 1)
         self.chain_matches_model()
         model = {name: getattr(self, name) for name in _MODEL_FIELDS}
         d.stages[stage] = (
@@ -185,16 +220,27 @@ class RoundMachine(RuleBasedStateMachine):
         return ch.chain_time(self.chain)
 
     def phase_at(self, t: int) -> enc.Phase:
-        d = self.config.deadlines
+        d = self.config.schedule
         if not self.posted:
             if t <= d.join and len(self.joined) < self.config.capacity:
                 return P.JOIN
-            if t <= d.post:
-                return P.POST
-            return P.ABORTED if t <= d.claim else P.CLOSED
-        if t <= d.reveal and len(self.revealed) < len(self.joined):
+            if len(self.joined) < QUORUM:
+                return P.CANCELLED
+            return P.POST if t <= d.post else P.ABORTED
+        if t <= self.posted_at + WINDOW and len(self.revealed) < len(self.joined):
             return P.REVEAL
-        return P.CLAIM if t <= d.claim else P.CLOSED
+        return P.CLAIM if t <= self.posted_at + 3 * WINDOW else P.CLOSED
+
+    def deadline_list(self) -> list[int]:
+        d = self.config.schedule
+        posted = [self.posted_at + k * WINDOW for k in (1, 2, 3)] if self.posted else []
+        return [d.join, d.post, *posted]
+
+    def root(self, a: LocalAccount) -> bytes:
+        return enc.keccak256(a.address.encode())
+
+    def opening(self, a: LocalAccount, secret: bytes) -> dict[str, Any]:
+        return {"data_root": self.root(a), "secret": secret, "delivery_key": KEY}
 
     def pending_time(self) -> int:
         """The timestamp the next transaction runs at (eth-tester's pending block: latest + 1 s,
@@ -238,19 +284,18 @@ class RoundMachine(RuleBasedStateMachine):
 
     def _commitment(self, a: LocalAccount, kind: str) -> bytes:
         own = self.secrets[a.address]
+        rc, chain_id = self.rc.address, self.chain.chain_id
         if kind == "own":
-            return enc.participant_commitment(own, a.address, self.rc.address, self.chain.chain_id)
+            return enc.participant_commitment_v2(own, *KEY, a.address, rc, chain_id)
         if kind == "copied":  # the latest commitment another participant published in Joined
             others = [c for addr, c in self.commitments.items() if addr != a.address]
             if others:
                 return others[-1]
-            return enc.participant_commitment(own, self.actors[0].address, self.rc.address, 1)
+            return enc.participant_commitment_v2(own, *KEY, self.actors[0].address, rc, 1)
         if kind == "other_round":
-            return enc.participant_commitment(own, a.address, OTHER_ROUND, self.chain.chain_id)
+            return enc.participant_commitment_v2(own, *KEY, a.address, OTHER_ROUND, chain_id)
         if kind == "other_chain":
-            return enc.participant_commitment(
-                own, a.address, self.rc.address, 1 + self.chain.chain_id
-            )
+            return enc.participant_commitment_v2(own, *KEY, a.address, rc, 1 + chain_id)
         assert kind == "zero"
         return b"\x00" * 32
 
@@ -263,7 +308,7 @@ class RoundMachine(RuleBasedStateMachine):
     @rule()
     def wait_past_next_deadline(self) -> None:
         now = self.now()
-        upcoming = [t for t in self.config.deadlines.as_tuple() if t >= now]
+        upcoming = [t for t in self.deadline_list() if t >= now]
         if upcoming:
             self.advance(upcoming[0] - now + 1)
 
@@ -276,7 +321,7 @@ class RoundMachine(RuleBasedStateMachine):
         if phase is P.JOIN and free:
             self.join(free[i % len(free)], i % len(MENU), 0, 0, "own")
         elif phase is P.POST and i == ACTORS - 1:  # the coordinator disappears: it defaults
-            self.advance(self.config.deadlines.post - self.now() + 1)
+            self.advance(self.config.schedule.post - self.now() + 1)
         elif phase is P.POST and not self.coordinator_revealed:
             self.coordinator_reveal("honest")
         elif phase is P.POST:
@@ -285,8 +330,10 @@ class RoundMachine(RuleBasedStateMachine):
             self.reveal(i % 4, "own")
         elif phase is P.CLAIM:
             self.claim(i % 4)
-        elif phase is P.ABORTED:
+        elif phase is P.ABORTED and i % 2:
             self.withdraw_after_default(i % 4)
+        elif phase is P.CANCELLED and i % 2:
+            self.withdraw_after_cancel(i % 4)
         else:
             self.sweep(by_participant=bool(i % 2))
 
@@ -314,7 +361,7 @@ class RoundMachine(RuleBasedStateMachine):
         value = BOND + bond_off
         commitment = self._commitment(a, kind)
         error: str | None = None
-        if self.tx_phase() is not P.JOIN:
+        if self.pending_time() > self.config.schedule.join or len(self.joined) >= CAPACITY:
             error = "JoinClosed"
         elif a.address in self.joined:
             error = "AlreadyJoined"
@@ -331,7 +378,7 @@ class RoundMachine(RuleBasedStateMachine):
             lambda: self.rc.join(
                 a,
                 option_id=option,
-                data_root=enc.keccak256(a.address.encode()),
+                data_root=self.root(a),
                 row_count=rows,
                 commitment=commitment,
                 value=value,
@@ -366,15 +413,16 @@ class RoundMachine(RuleBasedStateMachine):
             # A copied commitment or one made for another round/chain cannot be opened, not even
             # with the secret its owner revealed: the preimage binds address, round and chain.
             error = "RevealMismatch"
-        self.expect(error, lambda: self.rc.reveal(a, secret))
+        self.expect(error, lambda: self.rc.reveal(a, **self.opening(a, secret)))
         if error is None:
             self.revealed.add(a.address)
 
     @rule(i=st.integers(0, ACTORS - 1))
     def claim(self, i: int) -> None:
         a = self._member(i)
+        opening = self.opening(a, self.secrets[a.address])
         error: str | None = None
-        if self.tx_phase() is not P.CLAIM:
+        if self.tx_phase() not in (P.CLAIM, P.CLOSED):  # v2: claims never expire
             error = "WrongPhase"
         elif a.address not in self.joined:
             error = "NotParticipant"
@@ -383,10 +431,10 @@ class RoundMachine(RuleBasedStateMachine):
         elif a.address in self.paid:
             error = "AlreadyClaimed"
         if error is not None:
-            self.expect(error, lambda: self.rc.claim(a))
+            self.expect(error, lambda: self.rc.claim(a, **opening))
             return
         share = (len(self.joined) - len(self.revealed)) * BOND // len(self.revealed)
-        result = self.paid_exactly(a.address, BOND + share, lambda: self.rc.claim(a))
+        result = self.paid_exactly(a.address, BOND + share, lambda: self.rc.claim(a, **opening))
         (event,) = result.events
         index = self.rc.participant(a.address).index
         seed = enc.draw_seed(self.secret, self.secrets[a.address], self.rc.address, index)
@@ -422,6 +470,24 @@ class RoundMachine(RuleBasedStateMachine):
         self.expected_balance -= BOND + compensation
         count_event("refund after default")
 
+    @rule(i=st.integers(0, ACTORS - 1))
+    def withdraw_after_cancel(self, i: int) -> None:
+        a = self._member(i)
+        error: str | None = None
+        if self.tx_phase() is not P.CANCELLED:
+            error = "WrongPhase"
+        elif a.address not in self.joined:
+            error = "NotParticipant"
+        elif a.address in self.paid:
+            error = "AlreadyClaimed"
+        if error is not None:
+            self.expect(error, lambda: self.rc.withdraw_after_cancel(a))
+            return
+        self.paid_exactly(a.address, BOND, lambda: self.rc.withdraw_after_cancel(a))
+        self.paid.add(a.address)
+        self.expected_balance -= BOND
+        count_event("refund after cancel")
+
     # ------------------------------------------------------------------ coordinator
 
     @rule(how=st.sampled_from(["honest", "honest", "wrong_secret", "not_coordinator"]))
@@ -446,16 +512,14 @@ class RoundMachine(RuleBasedStateMachine):
     def coordinator_post(self, how: str) -> None:
         tiers = list(TIERS)
         if how == "tier_at":
-            tiers.append(enc.Tier(enc.model_hash(b"t3"), COLLECTIVE))
+            tiers.append(_model(b"t3", COLLECTIVE))
         elif how == "tier_above":
-            tiers.append(enc.Tier(enc.model_hash(b"t3"), COLLECTIVE + 1))
+            tiers.append(_model(b"t3", COLLECTIVE + 10**17))
         sender = self.actors[1] if how == "not_coordinator" else self.coordinator
         error: str | None = None
         if how == "not_coordinator":
             error = "NotCoordinator"
-        elif self.posted:
-            error = "ModelsAlreadyPosted"
-        elif self.tx_phase() is not P.POST:
+        elif self.tx_phase() is not P.POST:  # v2: a second post finds phase reveal or later
             error = "WrongPhase"
         elif not self.coordinator_revealed:
             error = "CoordinatorNotRevealed"
@@ -463,15 +527,11 @@ class RoundMachine(RuleBasedStateMachine):
             error = "TierAboveCollective"
         self.expect(
             error,
-            lambda: self.rc.post_models(
-                sender,
-                collective_model_hash=enc.model_hash(b"c"),
-                collective_accuracy_wad=COLLECTIVE,
-                tiers=tiers,
-            ),
+            lambda: self.rc.post_models(sender, collective=_model(b"c", COLLECTIVE), tiers=tiers),
         )
         if error is None:
             self.posted = True
+            self.posted_at = self.rc.deadlines().reveal - WINDOW
             collective = self.rc.collective_model().accuracy_wad
             assert collective == COLLECTIVE
             assert all(t.accuracy_wad < collective for t in self.rc.tiers())
@@ -480,9 +540,15 @@ class RoundMachine(RuleBasedStateMachine):
 
     @rule(by_participant=st.booleans())
     def sweep(self, by_participant: bool) -> None:
-        d = self.config.deadlines
-        opens = d.join if not self.joined else d.claim
-        error = None if self.pending_time() > opens else "SweepTooEarly"
+        phase = self.tx_phase()
+        amount = {P.CANCELLED: COORD_BOND, P.CLOSED: COORD_BOND}.get(phase, 0)  # no liability
+        if phase is P.ABORTED:  # the dust: each joiner is owed floor(B / J)
+            amount = COORD_BOND % len(self.joined)
+        error = None
+        if self.swept:
+            error = "AlreadySwept"
+        elif phase not in (P.CANCELLED, P.CLOSED, P.ABORTED):
+            error = "SweepTooEarly"
         sender = self.actors[2] if by_participant else self.coordinator
         if error is not None:
             self.expect(error, lambda: self.rc.sweep(sender))
@@ -495,11 +561,12 @@ class RoundMachine(RuleBasedStateMachine):
         if sender.address == coordinator:
             receipt = self.chain.w3.eth.get_transaction_receipt(result.tx_hash)  # type: ignore[arg-type]
             fee = int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
-        # Everything left goes to the coordinator, never to the caller.
-        assert self.chain.balance(coordinator) - before == self.expected_balance - fee
+        # The coordinator's own part goes to the coordinator, never to the caller, and never a
+        # participant's bond, a forfeited bond or dust (v2).
+        assert self.chain.balance(coordinator) - before == amount - fee
         (event,) = result.events
-        assert event.args["amount"] == self.expected_balance
-        self.expected_balance = 0
+        assert event.args["amount"] == amount
+        self.expected_balance -= amount
         self.swept = True
         count_event("swept")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import commitment, data_root, delivery_key, posted
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
@@ -23,7 +24,7 @@ from modelpact.chain.backends.anvil import AnvilNode
 pytestmark = pytest.mark.anvil
 
 COLLECTIVE = 8 * 10**17
-TIERS = (enc.Tier(enc.model_hash(b"t1"), 3 * 10**17),)
+TIERS = (posted(b"t1", 3 * 10**17),)
 Step = tuple[str, Callable[[ch.Chain, ch.RoundContract], Any]]
 
 
@@ -41,37 +42,39 @@ def _steps(setup: Any, secrets: dict[str, bytes]) -> list[Step]:
             return rc.join(
                 p,
                 option_id=k % len(setup.menu),
-                data_root=enc.keccak256(addr(p).encode()),
+                data_root=data_root(addr(p), k),
                 row_count=setup.menu[k % len(setup.menu)].data_count,
-                commitment=enc.participant_commitment(
-                    secrets[addr(p)], addr(p), rc.address, chain.chain_id
-                ),
+                commitment=commitment(setup, addr(p), secrets[addr(p)], k),
             )
 
         return ("join", run)
 
+    def opening(k: int) -> dict[str, Any]:
+        who = addr(people[k])
+        return {
+            "data_root": data_root(who, k),
+            "secret": secrets[who],
+            "delivery_key": delivery_key(k),
+        }
+
     def reveal(k: int) -> Step:
-        return ("reveal", lambda chain, rc: rc.reveal(people[k], secrets[addr(people[k])]))
+        return ("reveal", lambda chain, rc: rc.reveal(people[k], **opening(k)))
 
     def claim(k: int) -> Step:
-        return ("claim", lambda chain, rc: rc.claim(people[k]))
+        return ("claim", lambda chain, rc: rc.claim(people[k], **opening(k)))
 
-    def until(deadline: int) -> Step:
+    def until_claim_deadline() -> Step:
         return (
             "wait",
-            lambda chain, rc: ch.advance_time(chain, deadline - ch.chain_time(chain) + 1),
+            lambda chain, rc: ch.advance_time(
+                chain, rc.deadlines().claim - ch.chain_time(chain) + 1
+            ),
         )
 
     def post(chain: ch.Chain, rc: ch.RoundContract) -> Any:
-        return rc.post_models(
-            setup.coordinator,
-            collective_model_hash=enc.model_hash(b"c"),
-            collective_accuracy_wad=COLLECTIVE,
-            tiers=TIERS,
-        )
+        return rc.post_models(setup.coordinator, collective=posted(b"c", COLLECTIVE), tiers=TIERS)
 
     secret = setup.coordinator_secret
-    d = setup.config.deadlines
     return [
         join(0),
         join(1),
@@ -91,7 +94,7 @@ def _steps(setup: Any, secrets: dict[str, bytes]) -> list[Step]:
         ("kill:claim", lambda chain, rc: None),
         claim(2),
         claim(3),
-        until(d.claim),
+        until_claim_deadline(),
         ("sweep", lambda chain, rc: rc.sweep(setup.coordinator)),
     ]  # fmt: skip
 

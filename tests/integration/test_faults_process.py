@@ -22,16 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import quorum_scenario
 from web3 import Web3
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
+from modelpact.round.records import list_records
 
 pytestmark = pytest.mark.anvil
 
-SCENARIO = (
-    Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
-)
 ALICE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil #1
 
 
@@ -105,13 +104,13 @@ def test_killed_processes_rerun_without_duplicates_and_default_refund(
     the only participant), to the wei after fees; a re-run is refused in one line, sends nothing."""
     from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
 
+    scenario = quorum_scenario(tmp_path, 1)  # one participant: the round must not cancel
     _ok(
-        tmp_path, node, "coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account",
-        "0", "--join-seconds", "100", "--post-seconds", "200", "--reveal-seconds", "300",
-        "--claim-seconds", "400",
+        tmp_path, node, "coordinator", "deploy", "--scenario", str(scenario), "--dev-account",
+        "0", "--join-seconds", "100", "--post-seconds", "200",
     )  # fmt: skip
     chain = ch.connect(chain="anvil", rpc_url=node)
-    record = next((tmp_path / "deploy").glob("*.json"))
+    record = list_records(tmp_path / "deploy")[0]
     address = record.name.split("-", 1)[1].removesuffix(".json")
     rc = ch.round_at(chain, address)
     (tmp_path / "alice.key").write_text(ALICE_KEY)
@@ -164,3 +163,37 @@ def test_killed_processes_rerun_without_duplicates_and_default_refund(
     assert len([e for e in ch.round_events(rc) if e.name == "DefaultRefunded"]) == 1
     assert chain.balance(alice) - before == bond + coordinator_bond - fee
     assert rc.balance() == 0
+
+
+def test_deploy_killed_after_mined_publishes_what_was_committed(tmp_path: Path, node: str) -> None:
+    """`coordinator deploy` SIGKILLed after its transaction is sent (then mined), before it wrote
+    the record; the re-run asks for another --seed (whose test set differs): it finishes the SAME
+    deployment (one contract, no second transaction), and publishes the test set the contract
+    committed to (its root = the on-chain testSetCommitment) with the first run's seed in the
+    record, saying so in one note line."""
+    from modelpact.ml.datasets import load_rows
+    from modelpact.round import _protocol
+    from modelpact.round.records import read_record
+
+    scenario = str(quorum_scenario(tmp_path, 1))  # one round, no participant: quorum is moot
+    deploy = ("coordinator", "deploy", "--scenario", scenario, "--dev-account", "0")
+    _kill_after_send(tmp_path, node, *deploy)
+    assert not list_records(tmp_path / "deploy")  # killed before it published
+    chain = ch.connect(chain="anvil", rpc_url=node)
+    coordinator = chain.local_account(0).address
+    assert chain.w3.eth.get_transaction_count(coordinator) == 1  # the deploy was mined
+
+    done = subprocess.run(
+        _argv(node, *deploy, "--seed", "7"),
+        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "publishing the test set it committed to (seed 0, 360 rows)" in done.stderr
+    assert chain.w3.eth.get_transaction_count(coordinator) == 1  # nothing sent again
+    (path,) = list_records(tmp_path / "deploy")
+    record = read_record(path)
+    rc = ch.round_at(chain, record.address)
+    published = load_rows(record.test_set_path(path.parent))
+    assert _protocol.data_root(published) == rc.config().test_set_commitment
+    assert record.test_set_root == "0x" + rc.config().test_set_commitment.hex()
+    assert record.extra.seed == 0

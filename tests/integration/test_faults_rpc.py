@@ -100,8 +100,8 @@ def _join(setup: Any, rc: ch.RoundContract, who: Any) -> ch.TxResult:
         option_id=0,
         data_root=enc.keccak256(who.address.encode()),
         row_count=setup.menu[0].data_count,
-        commitment=enc.participant_commitment(
-            secret, who.address, rc.address, setup.chain.chain_id
+        commitment=enc.participant_commitment_v2(
+            secret, 1, 2, who.address, rc.address, setup.chain.chain_id
         ),
     )
 

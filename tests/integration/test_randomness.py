@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import commitment, data_root, delivery_key, posted
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
@@ -24,10 +25,7 @@ from modelpact.security import (
     minimum_participant_bond,
 )
 
-TIERS = (
-    enc.Tier(enc.model_hash(b"low"), 2 * 10**17),
-    enc.Tier(enc.model_hash(b"mid"), 45 * 10**16),
-)
+TIERS = (posted(b"low", 2 * 10**17), posted(b"mid", 5 * 10**17))
 COLLECTIVE = 8 * 10**17
 BOND = 10**17  # tests/integration/conftest.py (checked against the deployed config)
 PHASE_SECONDS = 1000
@@ -52,20 +50,26 @@ def _joined_and_posted(deploy: Deploy) -> tuple[RoundSetup, dict[str, bytes]]:
         setup.round.join(
             p,
             option_id=option,
-            data_root=enc.keccak256(address.encode()),
+            data_root=data_root(address, k),
             row_count=setup.menu[option].data_count,
-            commitment=enc.participant_commitment(
-                secrets[address], address, setup.round.address, setup.chain.chain_id
-            ),
+            commitment=commitment(setup, address, secrets[address], k),
         )
     setup.round.reveal_coordinator(setup.coordinator, setup.coordinator_secret)
     setup.round.post_models(
-        setup.coordinator,
-        collective_model_hash=enc.model_hash(b"collective"),
-        collective_accuracy_wad=COLLECTIVE,
-        tiers=TIERS,
+        setup.coordinator, collective=posted(b"collective", COLLECTIVE), tiers=TIERS
     )
     return setup, secrets
+
+
+def _opening(setup: RoundSetup, p: Any, secrets: dict[str, bytes]) -> dict[str, Any]:
+    """reveal/claim arguments of participant ``p`` (its position in the setup)."""
+    k = list(setup.participants).index(p)
+    address = p if isinstance(p, str) else p.address
+    return {
+        "data_root": data_root(address, k),
+        "secret": secrets[address],
+        "delivery_key": delivery_key(k),
+    }
 
 
 def _play(setup: RoundSetup, secrets: dict[str, bytes], withholder: str | None) -> dict[str, Any]:
@@ -76,18 +80,18 @@ def _play(setup: RoundSetup, secrets: dict[str, bytes], withholder: str | None) 
     for p in setup.participants:
         address = p if isinstance(p, str) else p.address
         if address != withholder:
-            fees[address] += _fee(chain, rc.reveal(p, secrets[address]).tx_hash)
-    d = setup.config.deadlines
+            fees[address] += _fee(chain, rc.reveal(p, **_opening(setup, p, secrets)).tx_hash)
+    d = rc.deadlines()
     ch.advance_time(chain, d.reveal - ch.chain_time(chain) + 1)  # past the reveal deadline
     rungs: dict[str, tuple[int, int]] = {}
     for p in setup.participants:
         address = p if isinstance(p, str) else p.address
         if address == withholder:
             with pytest.raises(ch.ContractRevertError) as info:
-                rc.claim(p)
+                rc.claim(p, **_opening(setup, p, secrets))
             assert info.value.error_name == "NotRevealed"
             continue
-        result = rc.claim(p)
+        result = rc.claim(p, **_opening(setup, p, secrets))
         fees[address] += _fee(chain, result.tx_hash)
         (event,) = result.events
         rungs[address] = (int(event.args["rung"]), int(event.args["accuracyWad"]))
@@ -135,41 +139,37 @@ def test_copied_commitment_cannot_be_revealed(deploy_setup: Deploy, source: str)
     rc, chain = setup.round, setup.chain
     victim, copier = setup.chain.local_account(1), setup.chain.local_account(2)
     victim_secret, copier_secret = enc.random_secret(), enc.random_secret()
-    victim_commitment = enc.participant_commitment(
-        victim_secret, victim.address, rc.address, chain.chain_id
-    )
+    key = delivery_key(0)
+    victim_commitment = commitment(setup, victim.address, victim_secret, 0)
     if source == "other_address":
         copied, replayed = victim_commitment, victim_secret
     elif source == "other_deployment":
         other = deploy_setup(chain).round
-        copied = enc.participant_commitment(
-            copier_secret, copier.address, other.address, chain.chain_id
+        copied = enc.participant_commitment_v2(
+            copier_secret, *key, copier.address, other.address, chain.chain_id
         )
         replayed = copier_secret
     else:
-        copied = enc.participant_commitment(
-            copier_secret, copier.address, rc.address, chain.chain_id + 1
+        copied = enc.participant_commitment_v2(
+            copier_secret, *key, copier.address, rc.address, chain.chain_id + 1
         )
         replayed = copier_secret
-    for who, commitment in ((victim, victim_commitment), (copier, copied)):
+    for k, (who, sealed) in enumerate(((victim, victim_commitment), (copier, copied))):
         rc.join(
             who,
             option_id=0,
-            data_root=enc.keccak256(who.address.encode()),
+            data_root=data_root(who.address, k),
             row_count=setup.menu[0].data_count,
-            commitment=commitment,
+            commitment=sealed,
         )
     ch.advance_time(chain, PHASE_SECONDS + 1)
     rc.reveal_coordinator(setup.coordinator, setup.coordinator_secret)
-    rc.post_models(
-        setup.coordinator,
-        collective_model_hash=enc.model_hash(b"c"),
-        collective_accuracy_wad=COLLECTIVE,
-        tiers=TIERS,
+    rc.post_models(setup.coordinator, collective=posted(b"c", COLLECTIVE), tiers=TIERS)
+    rc.reveal(
+        victim, data_root=data_root(victim.address, 0), secret=victim_secret, delivery_key=key
     )
-    rc.reveal(victim, victim_secret)  # the victim's secret is now public
-    with pytest.raises(ch.ContractRevertError) as info:
-        rc.reveal(copier, replayed)
+    with pytest.raises(ch.ContractRevertError) as info:  # the victim's secret is now public
+        rc.reveal(copier, data_root=data_root(copier.address, 1), secret=replayed, delivery_key=key)
     assert info.value.error_name == "RevealMismatch"
     assert not rc.participant(copier.address).revealed
 
@@ -218,8 +218,8 @@ def test_last_revealer_knows_its_draw_before_revealing(deploy_setup: Deploy) -> 
         predicted[address] = (rung, accuracy)
     for p in setup.participants:
         address = p if isinstance(p, str) else p.address
-        rc.reveal(p, secrets[address])
-        assignment = rc.assignment(address)
+        rc.reveal(p, **_opening(setup, p, secrets))
+        assignment = rc.assignment(address, secrets[address])
         assert (assignment.rung, assignment.accuracy_wad) == predicted[address]
 
 

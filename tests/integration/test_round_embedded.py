@@ -8,9 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import quorum_scenario
 
 from modelpact.chain import RecordedStep, TxResult, transfer, wait_for_receipt
 from modelpact.chain.backends import ChainSettings
+from modelpact.compiler import verification_paths
+from modelpact.round.records import find_record, list_records
 
 
 def _embedded(tmp_path: Path) -> ChainSettings:
@@ -109,8 +112,8 @@ def test_join_rerun_after_crash_between_send_and_receipt(
 
 def test_coordinator_default_refunds_bond_plus_compensation_once(tmp_path: Path) -> None:
     """If the coordinator never posts models, after the post deadline the round is aborted and a
-    participant withdraws its bond plus the whole coordinator bond (sole participant); a second
-    withdrawal and a claim are refused with clear errors."""
+    participant withdraws its bond plus the whole coordinator bond (sole participant, quorum 1);
+    a second withdrawal and a claim are refused with clear errors."""
     from eth_account import Account
 
     from modelpact.chain.backends import open_chain
@@ -119,9 +122,7 @@ def test_coordinator_default_refunds_bond_plus_compensation_once(tmp_path: Path)
     from modelpact.round import coordinator as coord
     from modelpact.round import participant as part
 
-    scenario = (
-        Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
-    )
+    scenario = quorum_scenario(tmp_path, 1)
     with open_chain(_embedded(tmp_path)) as node:
         deployed = coord.deploy_scenario(
             node,
@@ -138,7 +139,7 @@ def test_coordinator_default_refunds_bond_plus_compensation_once(tmp_path: Path)
         state = part.participant_state(tmp_path / "state", deployed.record, account.address)
         part.commit_dataset(state, dataset=save_rows(tmp_path / "d.npy", rows), spec_name="digits")
         part.join(handle, state, account=account, option_id=1)
-        post_deadline = handle.contract.config().deadlines.post
+        post_deadline = handle.contract.config().schedule.post
         node.advance_time_to(post_deadline + 1)
         assert handle.phase() == Phase.ABORTED
         with pytest.raises(part.ParticipantError, match="phase aborted"):
@@ -153,9 +154,9 @@ def test_coordinator_default_refunds_bond_plus_compensation_once(tmp_path: Path)
 def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path: Path) -> None:
     """The coordinator cannot reveal while joining is open, another account's reveal reverts
     with the contract's named error (NotCoordinator), models cannot be posted before the reveal;
-    ingest
-    refuses a missing delivery, a delivery with another row count, and a delivery whose rows do
-    not hash to the committed Merkle root (one changed pixel), and accepts the committed rows."""
+    ingest rejects (names undelivered, v2: no longer aborts) a missing delivery, a delivery with
+    another row count, and a delivery whose rows do not hash to the committed Merkle root (one
+    changed pixel), and accepts the committed rows."""
     import numpy as np
     from eth_account import Account
 
@@ -164,9 +165,7 @@ def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path
     from modelpact.round import coordinator as coord
     from modelpact.round import participant as part
 
-    scenario = (
-        Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
-    )
+    scenario = quorum_scenario(tmp_path, 1)
     with open_chain(_embedded(tmp_path)) as node:
         coordinator = node.accounts[0]
         deployed = coord.deploy_scenario(
@@ -188,7 +187,7 @@ def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path
 
         with pytest.raises(coord.CoordinatorError, match="phase join"):
             coord.reveal_coordinator(handle, cstate, sender=coordinator)
-        node.advance_time_to(handle.contract.config().deadlines.join + 1)
+        node.advance_time_to(handle.contract.config().schedule.join + 1)
         from modelpact.chain import ContractRevertError
 
         with pytest.raises(ContractRevertError, match="NotCoordinator") as reverted:
@@ -207,34 +206,31 @@ def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path
             )
         inbox = tmp_path / "inbox"
         inbox.mkdir()
-        with pytest.raises(coord.CoordinatorError, match="delivered no data"):
-            coord.ingest(handle, files={}, delivered_dir=tmp_path / "dd", spec_name="digits")
-        short = save_rows(inbox / f"{account.address}.npy", rows[:-1])
-        with pytest.raises(coord.CoordinatorError, match="committed"):
-            coord.ingest(
-                handle,
-                files={account.address: short},
-                delivered_dir=tmp_path / "dd",
-                spec_name="digits",
+
+        def rejected(files: dict[str, Path]) -> str:
+            ingested = coord.ingest(
+                handle, files=files, delivered_dir=tmp_path / "dd", spec_name="digits"
             )
+            assert ingested.deliveries == ()
+            assert ingested.undelivered == (account.address,)
+            return ingested.rejected[0].reason
+
+        assert "delivered no data" in rejected({})
+        short = save_rows(inbox / f"{account.address}.npy", rows[:-1])
+        assert "committed" in rejected({account.address: short})
         tampered = np.array(rows, copy=True)
         tampered[0, 0] = (tampered[0, 0] + 1) % 17
         bad = save_rows(inbox / f"{account.address}.npy", tampered)
-        with pytest.raises(coord.CoordinatorError, match="does not match its committed Merkle"):
-            coord.ingest(
-                handle,
-                files={account.address: bad},
-                delivered_dir=tmp_path / "dd",
-                spec_name="digits",
-            )
+        assert "does not match its committed Merkle" in rejected({account.address: bad})
         good = save_rows(inbox / f"{account.address}.npy", rows)
-        deliveries = coord.ingest(
+        ingested = coord.ingest(
             handle,
             files={account.address: good},
             delivered_dir=tmp_path / "dd",
             spec_name="digits",
         )
-        assert [d.row_count for d in deliveries] == [m]
+        assert [d.row_count for d in ingested.deliveries] == [m]
+        assert ingested.rejected == ()
 
 
 def test_deploy_rerun_after_crash_or_plain_rerun_deploys_exactly_once(
@@ -273,13 +269,17 @@ def test_deploy_rerun_after_crash_or_plain_rerun_deploys_exactly_once(
             deploy()
         monkeypatch.undo()
         assert sent() == before + 1
-        assert not list((tmp_path / "deploy").glob("*.json"))
+        assert not list_records(tmp_path / "deploy")
 
         finished = deploy()
         assert not finished.already_done
         assert sent() == before + 1
         assert finished.record.block_number > 0
-        assert list((tmp_path / "deploy").glob("*.json")) == [finished.record_path]
+        assert list_records(tmp_path / "deploy") == [finished.record_path]
+        # The verification files sit beside the record and are never mistaken for one.
+        for published in verification_paths(finished.record_path):
+            assert json.loads(published.read_text())
+        assert find_record("latest", deploy_dir=tmp_path / "deploy")[1] == finished.record_path
         cstate = coord.coordinator_state(tmp_path / "state", finished.record)
         assert cstate.load().secret
         assert cstate.load().deploy_tx == finished.record.tx_hash

@@ -357,19 +357,19 @@ def write_record(done: Executed, path: Path, **changes: object) -> Path:
 def record_audit(record: Path, done: Executed, tmp_path: Path) -> tuple[int, dict]:
     out = tmp_path / "audit.json"
     argv = ["audit", "--deployment", str(record), "--rpc", done.chain.url]
-    argv += ["--data", str(done.data), "--models", str(done.models), "--json", str(out)]
+    argv += ["--data", str(done.data), "--models", str(done.models), "--json", str(out), "--force"]
     return main(argv), json.loads(out.read_text())
 
 
 def test_deployment_record_audits_clean(honest, tmp_path) -> None:
     """With a deployment record the scenario, test set, ABI, deployment block and compiler
     settings come from the record; the honest round audits clean (exit 0), nothing skipped but
-    default refunds."""
+    what this round has none of: default and cancel refunds, undelivered participants."""
     files = copy_files(honest, tmp_path / "f")
     code, report = record_audit(write_record(files, files.out / "deployment.json"), files, tmp_path)
     assert code == 0, failed(report)
     skipped = {f["id"] for f in report["findings"] if f["status"] == "skip"}
-    assert skipped == {"refund.default"}
+    assert skipped == {"refund.default", "refund.cancel", "data.undelivered"}
     assert next(f for f in report["findings"] if f["id"] == "record.matches_chain")["checked"] == 4
 
 

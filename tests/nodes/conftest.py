@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from modelpact.anvil import AnvilNode, free_port
+from modelpact.chain.backends.anvil import AnvilNode, free_port
 from modelpact.chain_capabilities import http_rpc_call
 
 ROOT = Path(__file__).resolve().parents[2]

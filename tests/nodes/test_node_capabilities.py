@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from modelpact import chain as ch
-from modelpact.anvil import AnvilNode, free_port
+from modelpact.chain.backends.anvil import AnvilNode, free_port
 from modelpact.chain_capabilities import (
     ROUND_REQUIREMENTS,
     UPGRADE_HINT,

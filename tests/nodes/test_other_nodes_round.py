@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ from typing import Any
 import pytest
 
 from modelpact.chain_capabilities import http_rpc_call
+from modelpact.round.records import list_records
 
 NodeProcess = Any  # conftest.NodeProcess (conftest is not importable as a module)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _demo(url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -65,11 +68,6 @@ def test_demo_round_on_hardhat(hardhat_node: NodeProcess, tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="deploy and join do not call require_round_capabilities yet (wired after the chain/ "
-    "restructuring lands); today this round deploys, joins, posts, then dies on the first claim",
-)
 def test_demo_on_pre_cancun_ganache_is_refused_before_any_transaction(
     ganache_node: NodeProcess, tmp_path: Path
 ) -> None:
@@ -86,3 +84,105 @@ def test_demo_on_pre_cancun_ganache_is_refused_before_any_transaction(
     assert "transient storage (EIP-1153, Cancun)" in lines[0]
     assert "Traceback" not in done.stdout + done.stderr
     assert mined == 0
+
+
+SCENARIO = ROOT / "offchain/modelpact/data/scenarios/digits_demo.toml"
+GANACHE_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # dev #1
+TRANSIENT_LINE = (
+    "error: this node does not support transient storage (EIP-1153, Cancun); the round would "
+    "lock every wei (claims, refunds and the sweep would revert after the bonds are paid); "
+    "use a node with Cancun rules or later, e.g. anvil 1.x or Hardhat 3 (both tested), or any "
+    "mainnet client since Dencun (March 2024)"
+)
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "modelpact", *args],
+        cwd=cwd, env={**os.environ, "MODELPACT_PASSWORD": "pw"}, capture_output=True, text=True,
+        timeout=600, check=False,
+    )  # fmt: skip
+
+
+def test_coordinator_deploy_on_pre_cancun_ganache_is_refused_before_any_transaction(
+    ganache_node: NodeProcess, tmp_path: Path
+) -> None:
+    """`coordinator deploy --rpc ganache` exits 2 with the one capability line, writes no
+    record, and the node mined nothing (no bond, no gas)."""
+    ask = http_rpc_call(ganache_node.url)
+    before = int(ask("eth_blockNumber", []), 16)
+    done = _cli(tmp_path, "coordinator", "deploy", "--scenario", str(SCENARIO), "--dev-account",
+                "0", "--rpc", ganache_node.url, "--chain-id", "31337")  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [TRANSIENT_LINE]
+    assert not list_records(tmp_path / "deploy")
+    assert int(ask("eth_blockNumber", []), 16) == before
+
+
+def _round_deployed_elsewhere(url: str, base: Path) -> int:
+    """A round deployed on ``url`` by other tooling (not modelpact's deploy, which refuses the
+    node), with a deployment record as a coordinator would hand it out; the rows option 0 asks."""
+    from eth_utils.crypto import keccak
+
+    from modelpact import chain as ch
+    from modelpact import encoding as enc
+    from modelpact.compiler import compile_round
+    from modelpact.round.records import DeploymentRecord, RoundExtras, record_filename
+    from modelpact.round.records import write_record as save
+
+    chain = ch.connect(rpc_url=url)
+    coordinator = chain.local_account(0)
+    scenario = enc.keccak256(b"elsewhere")
+    config = enc.RoundConfig(
+        capacity=3, participant_bond=10**16, scenario_hash=scenario,
+        test_set_commitment=enc.keccak256(b"t"),
+        coordinator_commitment=enc.coordinator_commitment(
+            enc.keccak256(b"s"), coordinator.address, scenario, chain.chain_id),
+        schedule=enc.Schedule.after(ch.chain_time(chain), join=3600, post=7200),
+        quorum=1, test_row_count=10,
+    )  # fmt: skip
+    compiled = compile_round()
+    rc = ch.deploy_round(
+        chain, sender=coordinator, config=config, coordinator_bond=10**17, compiled=compiled,
+        menu_options=[enc.OnchainOption(10, 10**18, 10**18, 10**18)],
+    )  # fmt: skip
+    record = DeploymentRecord(
+        chain_id=chain.chain_id, address=rc.address, tx_hash=str(rc.deploy_tx_hash),
+        block_number=int(rc.deploy_block or 0), coordinator=coordinator.address,
+        compiler_version=compiled.compiler_version, compiler_settings=dict(compiled.settings),
+        abi=list(compiled.abi), runtime_bytecode_sha3="0x" + keccak(rc.runtime_code()).hex(),
+        scenario_file="scenario.toml", scenario_sha256="", menu_file="menu.json", menu_sha256="",
+        extra=RoundExtras(dataset="digits"),
+    )  # fmt: skip
+    (base / "deploy").mkdir()
+    save(record, base / "deploy" / record_filename(record.chain_id, record.address))
+    return 10
+
+
+def test_participant_join_on_pre_cancun_ganache_is_refused_before_any_transaction(
+    ganache_node: NodeProcess, tmp_path: Path
+) -> None:
+    """A round someone deployed on ganache anyway: `participant join` exits 2 with the one
+    capability line before sending; the node mined nothing and the participant's balance and
+    nonce are unchanged (its bond would otherwise be locked for good)."""
+    from modelpact.ml.datasets import load_dataset, save_rows
+
+    rows = _round_deployed_elsewhere(ganache_node.url, tmp_path)
+    (tmp_path / "p.key").write_text(GANACHE_KEY_1)
+    imported = _cli(tmp_path, "participant", "import-account", "--keystore", "p.json",
+                    "--private-key-file", "p.key")  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    save_rows(tmp_path / "p.csv", load_dataset("digits", seed=0)[:rows])
+    committed = _cli(tmp_path, "participant", "commit", "--keystore", "p.json", "--data", "p.csv")
+    assert committed.returncode == 0, committed.stderr
+    ask = http_rpc_call(ganache_node.url)
+    participant = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    before = [ask(m, p) for m, p in (("eth_blockNumber", []),
+              ("eth_getBalance", [participant, "latest"]))]  # fmt: skip
+    done = _cli(tmp_path, "participant", "join", "--keystore", "p.json", "--option", "0",
+                "--rpc", ganache_node.url)  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [TRANSIENT_LINE]
+    after = [ask(m, p) for m, p in (("eth_blockNumber", []),
+             ("eth_getBalance", [participant, "latest"]))]  # fmt: skip
+    assert after == before

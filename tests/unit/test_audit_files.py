@@ -13,6 +13,7 @@ from test_audit_rules import _honest
 from modelpact.audit import files
 from modelpact.audit.report import Status
 from modelpact.audit.snapshot import ModelsPostedRecord, RoundSnapshot, TierRecord
+from modelpact.encoding import participant_dataset_root
 from modelpact.ml.datasets import digits_rows, save_rows
 from modelpact.ml.models import accuracy, store_model, train_model_bytes
 
@@ -36,8 +37,13 @@ def _with_data(tmp_path: Path, digits: np.ndarray) -> tuple[RoundSnapshot, Path]
         start += j.row_count
         name = f"{j.participant.lower()}.npy" if j.index % 2 else f"participant-{j.index}.csv"
         save_rows(data_dir / name, rows)
-        joins.append(replace(j, data_root=files.standard_merkle_root(rows)))
+        joins.append(replace(j, data_root=_root(j.participant, rows)))
     return replace(s, joins=tuple(joins)), data_dir
+
+
+def _root(participant: str, rows: np.ndarray) -> bytes:
+    """The v2 data root: leaves bind the participant's address."""
+    return participant_dataset_root(participant, rows.tolist())
 
 
 def _status(findings, check_id: str) -> Status:
@@ -49,7 +55,33 @@ def test_honest_data_passes(tmp_path, digits) -> None:
     data checks."""
     s, data_dir = _with_data(tmp_path, digits)
     found = files.check_data(s, data_dir)
-    assert [f.status for f in found] == [Status.PASS] * 4
+    assert [f.status for f in found] == [Status.PASS] * 4 + [Status.SKIP]
+
+
+def test_copied_root_fails_data_root(tmp_path, digits) -> None:
+    """Issue 11.6: a participant who copies another's rows (and root) is caught, because the
+    leaves bind the contributor's address: the copied root is not the copier's root."""
+    s, data_dir = _with_data(tmp_path, digits)
+    source = data_dir / f"{s.joins[1].participant.lower()}.npy"
+    target = data_dir / f"{s.joins[3].participant.lower()}.npy"
+    save_rows(target, np.load(source))
+    joins = list(s.joins)
+    joins[3] = replace(joins[3], data_root=joins[1].data_root)
+    found = files.check_data(replace(s, joins=tuple(joins)), data_dir)
+    assert _status(found, "data.root") is Status.FAIL
+
+
+def test_undelivered_with_matching_data_fails(tmp_path, digits) -> None:
+    """A participant named undelivered whose delivered file matches its root and count was
+    excluded wrongly: data.undelivered fails; without a matching file it passes."""
+    s, data_dir = _with_data(tmp_path, digits)
+    last = s.joins[-1].participant
+    named = replace(s, undelivered=(last,))
+    assert _status(files.check_data(named, data_dir), "data.undelivered") is Status.FAIL
+    for path in data_dir.iterdir():
+        if path.stem.lower() in (last.lower(), "participant-3"):
+            path.unlink()
+    assert _status(files.check_data(named, data_dir), "data.undelivered") is Status.PASS
 
 
 def test_tampered_row_fails_data_root(tmp_path, digits) -> None:
@@ -81,7 +113,7 @@ def test_invalid_rows_fail_sample(tmp_path, digits) -> None:
     rows[:, 5] = 99
     save_rows(path, rows)
     joins = list(s.joins)
-    joins[1] = replace(joins[1], data_root=files.standard_merkle_root(rows))
+    joins[1] = replace(joins[1], data_root=_root(joins[1].participant, rows))
     found = files.check_data(replace(s, joins=tuple(joins)), data_dir, dataset="digits")
     assert _status(found, "data.sample") is Status.FAIL
     assert _status(found, "data.root") is Status.PASS

@@ -15,8 +15,8 @@ from modelpact.audit.report import Status
 from modelpact.audit.snapshot import (
     ClaimRecord,
     ConfigRecord,
+    CurveCheckRecord,
     CurveKnotRecord,
-    DeadlinesRecord,
     DefaultRefundRecord,
     JoinRecord,
     ModelsPostedRecord,
@@ -28,10 +28,15 @@ from modelpact.audit.snapshot import (
     TierRecord,
 )
 from modelpact.encoding import (
+    Schedule,
+    allot,
     assign_rung,
     coordinator_commitment,
+    curve_compensation,
+    curve_shortfall,
     draw_seed,
-    participant_commitment,
+    forfeit_share,
+    participant_commitment_v2,
     predicted_accuracy,
 )
 
@@ -55,7 +60,19 @@ def _secret(i: int) -> bytes:
     return bytes([i + 1]) * 32
 
 
-def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
+def _key(i: int) -> tuple[int, int]:
+    # any two integers open the commitment; the audit recomputes, the contract checks the curve
+    return (1000 + i, 2000 + i)
+
+
+TAU = 5 * WAD // 100
+RHO = 10**16
+
+
+def _honest(*, revealers: int = 3, claimers: int = 3, undelivered: int = 0) -> RoundSnapshot:
+    """A v2 round of four joiners: the last ``undelivered`` named undelivered at post, the first
+    ``revealers`` revealed, the first ``claimers`` claimed; the collective model falls below the
+    curve by more than tau, so every claim carries curve compensation."""
     menu = (
         OptionRecord(100, WAD // 2, 40 * WAD // 100, 80 * WAD // 100),
         OptionRecord(300, WAD, 90 * WAD // 100, 90 * WAD // 100),
@@ -66,13 +83,18 @@ def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
         scenario_hash=SCENARIO_HASH,
         test_set_commitment=bytes.fromhex("cd" * 32),
         coordinator_commitment=coordinator_commitment(COORD_SECRET, COORD, SCENARIO_HASH, CHAIN),
-        deadlines=DeadlinesRecord(100, 200, 300, 400),
+        schedule=Schedule(100, 200, 3600, 3600, 3600),
+        quorum=2,
+        test_row_count=10,
+        curve_tolerance_wad=TAU,
+        shortfall_wei_per_wad=RHO,
     )
     options = [0, 1, 0, 1]
     joins = []
     total = 0
     for i, who in enumerate(PEOPLE):
         total += menu[options[i]].data_count
+        x, y = _key(i)
         joins.append(
             JoinRecord(
                 participant=who,
@@ -80,23 +102,39 @@ def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
                 option_id=options[i],
                 data_root=bytes([0x40 + i]) * 32,
                 row_count=menu[options[i]].data_count,
-                commitment=participant_commitment(_secret(i), who, ROUND, CHAIN),
+                commitment=participant_commitment_v2(_secret(i), x, y, who, ROUND, CHAIN),
                 bond=BOND,
                 total_data=total,
             )
         )
+    excluded = tuple(sorted(PEOPLE[len(PEOPLE) - undelivered :], key=lambda a: int(a, 16)))
+    delivered = [j for j in joins if j.participant not in excluded]
+    rows = sum(menu[j.option_id].data_count for j in delivered)
     tiers = (TierRecord(b"\x01" * 32, 3 * WAD // 10), TierRecord(b"\x02" * 32, 6 * WAD // 10))
     curve = (CurveKnotRecord(100, WAD // 2), CurveKnotRecord(1000, 9 * WAD // 10))
-    predicted = predicted_accuracy([(k.data_count, k.accuracy_wad) for k in curve], total)
-    models = ModelsPostedRecord(b"\x03" * 32, 9 * WAD // 10, tiers, total, predicted)
+    predicted = predicted_accuracy([(k.data_count, k.accuracy_wad) for k in curve], rows)
+    measured = 7 * WAD // 10
+    models = ModelsPostedRecord(
+        b"\x03" * 32, measured, tiers, rows, predicted, delivered=len(delivered)
+    )
+    shortfall = curve_shortfall(predicted, measured, TAU)
+    share_of_b = allot(COORD_BOND, len(delivered))
+    owed = {
+        j.participant: curve_compensation(menu[j.option_id].ratio_wad, shortfall, RHO, share_of_b)
+        for j in delivered
+    }
+    check = CurveCheckRecord(
+        rows, predicted, measured, TAU, shortfall, share_of_b, sum(owed.values())
+    )
     reveals = tuple(
-        RevealRecord(PEOPLE[i], i, _secret(i), draw_seed(COORD_SECRET, _secret(i), ROUND, i))
+        RevealRecord(
+            PEOPLE[i], i, _secret(i), draw_seed(COORD_SECRET, _secret(i), ROUND, i), *_key(i)
+        )
         for i in range(revealers)
     )
-    collective = TierRecord(models.collective_model_hash, models.collective_accuracy_wad)
+    collective = models.collective
     ladder = rules.rungs(collective, tiers)
-    forfeited = (len(PEOPLE) - revealers) * BOND
-    share = forfeited // revealers if revealers else 0
+    share = forfeit_share(len(delivered) - revealers, BOND, revealers)
     claims = []
     for r in reveals[:claimers]:
         opt = options[r.index]
@@ -117,6 +155,7 @@ def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
                 ladder[rung].model_hash,
                 BOND,
                 share,
+                owed[r.participant],
             )
         )
     states = {
@@ -125,12 +164,14 @@ def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
             j.option_id,
             j.index < revealers,
             j.index < claimers,
-            b"\x00" * 32 if j.index < revealers else j.commitment,
-            reveals[j.index].draw_seed if j.index < revealers else b"\x00" * 32,
+            j.participant in excluded,
+            False,
+            owed[j.participant] if j.index < claimers else 0,
         )
         for j in joins
     }
-    balance = COORD_BOND + len(PEOPLE) * BOND - sum(c.bond_refund + c.slash_share for c in claims)
+    paid = sum(c.bond_refund + c.slash_share + c.compensation for c in claims)
+    balance = COORD_BOND + len(PEOPLE) * BOND - paid
     return RoundSnapshot(
         chain_id=CHAIN,
         address=ROUND,
@@ -155,15 +196,19 @@ def _honest(*, revealers: int = 3, claimers: int = 3) -> RoundSnapshot:
         storage_config=config,
         storage_tiers=tiers,
         storage_collective=collective,
-        storage_counts=(len(joins), revealers, total),
+        storage_counts=(len(joins), revealers, rows),
         event_order=(
             "RoundPublished",
             *["Joined"] * len(joins),
             "CoordinatorRevealed",
+            *["Undelivered"] * len(excluded),
             "ModelsPosted",
+            "CurveChecked",
             *["Revealed"] * revealers,
             *["Claimed"] * claimers,
         ),
+        undelivered=excluded,
+        curve_check=check,
     )
 
 
@@ -302,13 +347,73 @@ def test_rules_skip_phases_not_reached() -> None:
     assert by_id["balance.reconciles"] is Status.PASS
 
 
-def test_storage_commitment_shown_only_before_reveal() -> None:
-    """A stored commitment that disagrees with the Joined event is a storage finding."""
+def test_storage_undelivered_flag_matches_events() -> None:
+    """v2 stores no commitment or seed per participant (they live under the data root and in the
+    Revealed event); a stored undelivered flag that disagrees with the Undelivered events is a
+    storage finding."""
     s = _honest()
     who = PEOPLE[3]
     doctored = dict(s.states)
-    doctored[who] = replace(s.states[who], commitment=b"\x07" * 32)
+    doctored[who] = replace(s.states[who], undelivered=True)
     assert "storage.matches_events" in _ids_failed(replace(s, states=doctored))
+
+
+def test_honest_round_with_an_undelivered_participant_passes() -> None:
+    """A participant named undelivered at post: its rows are out of the total, it neither
+    reveals nor shares in the forfeits, and every rule still passes."""
+    s = _honest(revealers=2, claimers=2, undelivered=1)
+    assert _ids_failed(s) == set()
+    assert rules.check_undelivered(s).status is Status.PASS
+    assert s.models is not None
+    assert s.models.total_data == 500
+
+
+@pytest.mark.parametrize(
+    ("doctor", "finding"),
+    [
+        # an undelivered participant who revealed anyway
+        (
+            lambda s: replace(s, undelivered=(PEOPLE[0],)),
+            "undelivered.valid",
+        ),
+        # an outsider named undelivered
+        (lambda s: replace(s, undelivered=(COORD,)), "undelivered.valid"),
+        # a shortfall the contract under-reported
+        (
+            lambda s: replace(s, curve_check=replace(s.curve_check, shortfall_wad=0)),
+            "curve.compensation",
+        ),
+        # a claim paid less compensation than owed
+        (
+            lambda s: replace(s, claims=(replace(s.claims[0], compensation=0), *s.claims[1:])),
+            "curve.compensation",
+        ),
+        # the coordinator sweeping what belongs to participants
+        (
+            lambda s: replace(
+                s,
+                sweeps=(SweepRecord(COORD, COORD_BOND),),
+                balance_wei=s.balance_wei - COORD_BOND,
+            ),
+            "sweep.own_only",
+        ),
+    ],
+)
+def test_doctored_v2_money_rules_fail(doctor, finding: str) -> None:
+    """The v2 rules (undelivered list, curve compensation, sweep of the coordinator's own part
+    only) each catch the lie they exist for."""
+    s = doctor(_honest())
+    assert finding in _ids_failed(s)
+
+
+def test_curve_compensation_is_paid_when_the_curve_overpredicts() -> None:
+    """Issue 13: the collective model 0.7 falls below the curve's 0.81 by more than tau, so each
+    claim is paid ratio x shortfall x rho, capped by its allot, and the audit recomputes it."""
+    s = _honest()
+    assert s.curve_check is not None
+    assert s.curve_check.shortfall_wad > 0
+    assert all(c.compensation > 0 for c in s.claims)
+    assert rules.check_curve(s).status is Status.PASS
 
 
 def test_record_claims_compared_with_chain() -> None:

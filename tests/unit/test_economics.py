@@ -182,3 +182,13 @@ def test_simulator_takes_options_by_the_one_rule() -> None:
         if not worth_joining(float(utilities[expected]), float(f[k])):
             expected = None
         assert _pick(menu, k + 1, float(cost), float(f[k]), 1e-6) == expected
+
+
+def test_a_curve_steep_past_its_zero_point_has_its_tangent_there() -> None:
+    """An sgb curve so steep (k = 1e12) that it is concave, in floating point, just past its
+    zero point gets its tangent there instead of a root-finder ValueError (a scenario with such
+    a k used to end in a traceback)."""
+    curve = SgbAccuracy(a_opt=1.0, k=1e12)
+    tangent = curve.tangent_point
+    assert np.isfinite(tangent)
+    assert tangent > 0

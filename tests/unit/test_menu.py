@@ -107,3 +107,14 @@ def test_missing_benchmark_is_null(tmp_path: Path) -> None:
     back = read_menu_json(path)
     assert back.benchmarks is not None
     assert math.isnan(back.benchmarks.complete_information_accuracy)
+
+
+def test_menu_extra_that_is_not_an_object_is_a_menu_error(tmp_path: Path) -> None:
+    """A menu file whose `extra` is not a JSON object is refused as a MenuError (one line for
+    the CLI), never a TypeError traceback."""
+    doc = menu_to_json(_menu())
+    doc["extra"] = True
+    path = tmp_path / "menu.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(MenuError, match="extra must be an object"):
+        read_menu_json(path)

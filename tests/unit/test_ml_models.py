@@ -20,6 +20,21 @@ def split() -> ds.Split:
     return ds.split_test(ds.digits_rows(), test_size=360, seed=0)
 
 
+def _sklearn_predict(rows: ds.Rows, x_test: np.ndarray) -> np.ndarray:
+    """scikit-learn's logistic regression, trained on ``rows`` standardised the way
+    :func:`modelpact.ml.models.train_model` standardises them: the reference predictions."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = ds.features(rows).astype(float)
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    scale = np.where(std > 0, std, 1.0)
+    clf = LogisticRegression(C=1.0, max_iter=2000, random_state=0).fit(
+        (x - mean) / scale, ds.labels(rows)
+    )
+    predicted: np.ndarray = clf.predict((x_test - mean) / scale)
+    return predicted
+
+
 def test_same_rows_and_seed_give_byte_identical_files(split: ds.Split) -> None:
     """Training twice on the same rows with the same seed gives the same model file bytes."""
     rows = split.pool[:300]
@@ -34,18 +49,9 @@ def test_same_rows_and_seed_give_byte_identical_files(split: ds.Split) -> None:
 def test_numpy_prediction_matches_sklearn(split: ds.Split) -> None:
     """The float model's numpy prediction equals scikit-learn's on the same standardised data,
     and its canonical integer model file scores within 0.5 points of it."""
-    from sklearn.linear_model import LogisticRegression
-
     rows = split.pool[:400]
     model = md.train_model(rows, seed=0)
-    x = ds.features(rows).astype(float)
-    mean, std = x.mean(axis=0), x.std(axis=0)
-    scale = np.where(std > 0, std, 1.0)
-    clf = LogisticRegression(C=1.0, max_iter=2000, random_state=0).fit(
-        (x - mean) / scale, ds.labels(rows)
-    )
-    xt = ds.features(split.test).astype(float)
-    expected = clf.predict((xt - mean) / scale)
+    expected = _sklearn_predict(rows, ds.features(split.test).astype(float))
     assert np.array_equal(md.predict(model, ds.features(split.test)), expected)
     acc = md.accuracy(md.encode_model(model), split.test)
     assert abs(acc - float(np.mean(expected == ds.labels(split.test)))) <= 0.005
@@ -72,19 +78,11 @@ def test_single_label_rows_give_a_constant_model(split: ds.Split) -> None:
 
 def test_binary_models_predict_like_sklearn(split: ds.Split) -> None:
     """Two-class rows give a two-row softmax model agreeing with scikit-learn's predictions."""
-    from sklearn.linear_model import LogisticRegression
-
     rows = split.pool[np.isin(ds.labels(split.pool), [3, 8])][:80]
     model = md.train_model(rows, seed=0)
     assert model.classes == (3, 8)
-    x = ds.features(rows).astype(float)
-    mean, std = x.mean(axis=0), x.std(axis=0)
-    scale = np.where(std > 0, std, 1.0)
-    clf = LogisticRegression(C=1.0, max_iter=2000, random_state=0).fit(
-        (x - mean) / scale, ds.labels(rows)
-    )
     xt = ds.features(split.test).astype(float)
-    assert np.array_equal(md.predict(model, xt), clf.predict((xt - mean) / scale))
+    assert np.array_equal(md.predict(model, xt), _sklearn_predict(rows, xt))
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize_scalar
 
 from modelpact.economics import LinearValuation, SgbAccuracy, reservation_utilities
 from modelpact.outcomes import enumerate_outcomes
@@ -37,8 +37,12 @@ def brute_force_root(slope: float, offset: float) -> float:
     grid = np.linspace(1e-6, top, 20_000)
     values = slope * VAL(ACC(grid)) - offset - grid
     positive = np.flatnonzero(values >= 0)
-    if len(positive) == 0:
-        return 0.0
+    if len(positive) == 0:  # a maximum touching 0 (one participant alone) is a double root
+        j = int(np.argmax(values))
+        lo, hi = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)]
+        peak = minimize_scalar(lambda s: -h(s), bounds=(lo, hi), method="bounded",
+                               options={"xatol": 1e-10})  # fmt: skip
+        return float(peak.x) if -peak.fun >= -1e-9 * peak.x else 0.0
     j = positive.max()
     return float(brentq(h, grid[j], grid[j + 1], xtol=1e-12, rtol=1e-15))
 
@@ -46,7 +50,7 @@ def brute_force_root(slope: float, offset: float) -> float:
 def test_roots_match_a_brute_force_scan_and_brentq() -> None:
     """The vectorised largest root equals an independent fine scan + brentq (1e-9 relative), on
     the two-type outcomes of several N and on random (A, B) pairs, including pairs with no
-    positive root (then S = 0)."""
+    positive root (then S = 0) and the double roots of N = 1 (1e-7: a tangent point)."""
     c = np.array([0.02, 0.01])
     f, _ = reservation_utilities(ACC, VAL, c)
     counts = np.vstack([enumerate_outcomes(n, np.array([0.5, 0.5])).counts for n in (1, 2, 7)])
@@ -55,7 +59,9 @@ def test_roots_match_a_brute_force_scan_and_brentq() -> None:
     offsets = np.concatenate([counts @ (f / c), rng.uniform(0.0, 4000.0, 12), [0.0, 0.0]])
     ours = collective_roots(accuracy=ACC, valuation=VAL, slope=slopes, offset=offsets)
     theirs = np.array([brute_force_root(a, b) for a, b in zip(slopes, offsets, strict=True)])
-    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9)
+    # the N = 1 outcomes come first: a double root (h touches 0) is located to ~sqrt(eps) only
+    np.testing.assert_allclose(ours[:2], theirs[:2], rtol=1e-7)
+    np.testing.assert_allclose(ours[2:], theirs[2:], rtol=1e-9, atol=1e-9)
     # S = 100 a(S) and S = 50 a(S) have no positive root
     assert ours[-1] == 0.0
     assert ours[-2] == 0.0
@@ -124,3 +130,76 @@ def test_sampled_expectation_is_close_to_exact() -> None:
         scenario=two_type(10, 0.4, expectation="sampled"), belief="paper"
     ).expected_value
     assert abs(exact - sampled) < 0.1
+
+
+def test_a_lone_participant_trains_alone() -> None:
+    """With N = 1 the only outcomes are one participant of one type: S = (v(a(S)) - f) / c has
+    a double root at the stand-alone data m_res (the maximum of h touches 0), so complete
+    information asks exactly m_res, pays v(a(m_res)) = f + c m_res, and m is never negative
+    (before: the tangent root was missed, S = 0 and m = -f / c)."""
+    ci = complete_information(scenario=two_type(1, 0.3), belief="paper")
+    present = ci.counts >= 1
+    assert np.all(ci.m >= 0.0)
+    np.testing.assert_allclose(ci.m[present], ci.reservation_m[np.argmax(ci.counts, axis=1)],
+                               rtol=1e-6)  # fmt: skip
+    alone = ci.reservation + ci.costs * ci.reservation_m
+    assert ci.expected_value == pytest.approx(0.3 * alone[0] + 0.7 * alone[1], rel=1e-8)
+
+
+def test_complete_information_is_not_an_upper_bound_in_general() -> None:
+    """The paper's per-outcome contract is a benchmark, not a bound: with c = (0.5, 0.001), N = 2
+    two high-cost participants alone have no positive root (S = 0), while a menu pays the
+    high-cost type an expectation over outcomes and collects data in every outcome, so the
+    (feasible) menu is worth more than complete information and the information cost is
+    positive. Nobody should clamp it to 0 or assert its sign outside the paper's studies."""
+    from modelpact.studies.point import solve_point
+
+    scenario = Scenario(
+        participants=2,
+        types=(TypeSpec(0.5, 0.5), TypeSpec(0.001, 0.5)),
+        accuracy=ACC,
+        valuation=VAL,
+        solver=SolverOptions(belief="paper"),
+    )
+    point = solve_point(scenario=scenario, belief="paper")
+    assert point.status == "ok"
+    assert point.information_cost > 10.0
+    m, t = np.array(point.m), np.array(point.t)
+    assert np.all(t - scenario.costs * m >= np.array(point.reservation) - 1e-7)
+    assert np.all(t <= np.array(point.t_bar) + 1e-7)
+
+
+def test_too_many_outcomes_is_a_failed_point_not_an_exhausted_machine() -> None:
+    """An exact scenario whose complete-information contract would enumerate more outcomes than
+    the optimizer's exact limit (N = 200, K = 5: 70 million) is a failed point naming the count
+    and the fix, decided before any enumeration (it used to allocate until memory ran out)."""
+    from modelpact.studies.point import solve_point
+
+    scenario = Scenario(
+        participants=200,
+        types=tuple(TypeSpec(c, 0.2) for c in (0.2, 0.16, 0.12, 0.08, 0.04)),
+        accuracy=ACC,
+        valuation=VAL,
+        solver=SolverOptions(belief="paper", expectation="exact"),  # type: ignore[arg-type]
+    )
+    point = solve_point(scenario=scenario, belief="paper")
+    assert point.status == "failed"
+    assert "enumerate 70,058,751 outcomes (N=200, K=5), more than 3,000,000" in point.message
+    assert 'expectation = "sampled"' in point.message
+
+
+def test_bayes_ir_shortfall_matches_a_direct_computation() -> None:
+    """The IR shortfall of a Bayesian participant under the paper-belief menu (N = 2, p1 = 0.5)
+    equals a direct computation: the other participant is of type j with probability p_j, so
+    tbar_i^bayes = sum_j p_j v(a(m_i + m_j)), and the shortfall is f_i + c_i m_i - ratio_i
+    tbar_i^bayes (0.1636 for type 1, 0 for type 2, whose full model the paper belief
+    undervalues). Computing it under the paper belief instead would give 0."""
+    from modelpact.studies.point import solve_point
+
+    point = solve_point(scenario=two_type(2, 0.5), belief="paper")
+    m, ratio, f = np.array(point.m), np.array(point.ratio), np.array(point.reservation)
+    p, c = np.array([0.5, 0.5]), np.array([0.02, 0.01])
+    pair = VAL(ACC(m[:, None] + m[None, :]))  # [me, other]
+    direct = np.maximum(f + c * m - ratio * (pair @ p), 0.0)
+    np.testing.assert_allclose(point.bayes_ir_shortfall, direct, atol=1e-9)
+    assert point.bayes_ir_shortfall[0] > 0.1

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from modelpact.errors import ModelpactError
-from modelpact.studies.grid import GridError, build_scenario, load_grid, run_grid
+from modelpact.studies.grid import GridError, Workers, build_scenario, load_grid, run_grid
 from modelpact.studies.paper import base_document
 from modelpact.studies.sweep import read_rows, sweep
 
@@ -41,6 +42,15 @@ def test_grid_expands_ranges_and_orders_points(tmp_path: Path) -> None:
     assert [p.belief for p in points[:9]] == ["paper"] * 9
     assert [(p.params["participants"], p.params["p1"]) for p in points[:2]] == [(2, 0.2), (2, 0.5)]
     assert [p.index for p in points] == list(range(18))
+
+
+def test_dotted_parameter_names_need_no_quotes(tmp_path: Path) -> None:
+    """TOML reads ``accuracy.k = [...]`` and ``types.2.cost = [...]`` in [sweep] as nested
+    tables; they name the same parameters (and the same grid) as the quoted keys."""
+    bare = load_grid(write_grid(tmp_path, "accuracy.k = [1.0, 2.0]\ntypes.2.cost = [0.005]"))
+    quoted = load_grid(write_grid(tmp_path, '"accuracy.k" = [1.0, 2.0]\n"types.2.cost" = [0.005]'))
+    assert bare.parameters == (("accuracy.k", (1.0, 2.0)), ("types.2.cost", (0.005,)))
+    assert bare.sha256() == quoted.sha256()
 
 
 def test_shipped_example_grid_loads() -> None:
@@ -78,6 +88,13 @@ def test_p1_rescales_the_other_types_and_named_fields_apply() -> None:
         ("participants = []", "sweep.participants has no values"),
         ("participants = { range = [2, 10] }", "takes three numbers"),
         ("costs = [[0.01, 0.02]]", "strictly decreasing"),
+        ("participants = { range = [2, 2000000002, 1] }", "2,000,000,000 points, more than"),
+        ("p1 = { linspace = [0.1, 0.9, 5000000] }", "sweep.p1 has 5,000,000 points"),
+        (
+            "participants = { range = [2, 2002, 1] }\np1 = { linspace = [0.1, 0.9, 1000] }",
+            "the grid has 2,000,000 points",
+        ),
+        ("accuracy.wrong = [1.0]", "unknown field accuracy.wrong"),
     ],
 )
 def test_bad_parameters_fail_before_any_work(tmp_path: Path, table: str, expected: str) -> None:
@@ -145,3 +162,22 @@ def test_dask_local_cluster_gives_the_same_rows() -> None:
         remote = [r.to_row() for r in run_grid(spec=small, scheduler=cluster.scheduler_address)]
     assert remote == local
     assert all(math.isfinite(r["information_cost"]) for r in remote)
+
+
+def test_sweep_refuses_a_row_outside_the_grid(tmp_path: Path) -> None:
+    """A row whose index is not a point of this grid (a hand-edited or merged file) is refused
+    instead of being counted as done."""
+    spec = load_grid(write_grid(tmp_path, "participants = [2]"))
+    out = tmp_path / "rows.jsonl"
+    sweep(spec=spec, out=out)
+    with out.open("a") as handle:
+        handle.write(json.dumps({"index": 7}) + "\n")
+    with pytest.raises(GridError, match=r"index 7, outside this grid's 0\.\.0"):
+        sweep(spec=spec, out=out)
+
+
+def test_a_killed_worker_is_a_grid_error_not_a_traceback() -> None:
+    """A worker process that dies abruptly (here it exits mid-job, as under the OOM killer)
+    surfaces as one GridError saying what happened and to run again, not BrokenProcessPool."""
+    with Workers(workers=2) as pool, pytest.raises(GridError, match="ended abruptly"):
+        list(pool.unordered(os._exit, [(1,), (1,)]))

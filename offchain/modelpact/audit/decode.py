@@ -15,8 +15,8 @@ from eth_utils.address import to_checksum_address
 from modelpact.audit.snapshot import (
     ClaimRecord,
     ConfigRecord,
+    CurveCheckRecord,
     CurveKnotRecord,
-    DeadlinesRecord,
     DefaultRefundRecord,
     JoinRecord,
     ModelsPostedRecord,
@@ -31,6 +31,7 @@ __all__ = [
     "as_bytes32",
     "claim",
     "config",
+    "curve_checked",
     "default_refund",
     "join",
     "knot",
@@ -79,20 +80,7 @@ def option(v: Any) -> OptionRecord:
 
 def config(v: Any) -> ConfigRecord:
     """``Config`` struct."""
-    d = _get(v, "deadlines", 5)
-    return ConfigRecord(
-        capacity=int(_get(v, "capacity", 0)),
-        participant_bond=int(_get(v, "participantBond", 1)),
-        scenario_hash=as_bytes32(_get(v, "scenarioHash", 2)),
-        test_set_commitment=as_bytes32(_get(v, "testSetCommitment", 3)),
-        coordinator_commitment=as_bytes32(_get(v, "coordinatorCommitment", 4)),
-        deadlines=DeadlinesRecord(
-            int(_get(d, "join", 0)),
-            int(_get(d, "post", 1)),
-            int(_get(d, "reveal", 2)),
-            int(_get(d, "claim", 3)),
-        ),
-    )
+    return ConfigRecord.from_abi(v)
 
 
 def knot(v: Any) -> CurveKnotRecord:
@@ -101,8 +89,12 @@ def knot(v: Any) -> CurveKnotRecord:
 
 
 def tier(v: Any) -> TierRecord:
-    """``Tier`` struct."""
-    return TierRecord(as_bytes32(_get(v, "modelHash", 0)), int(_get(v, "accuracyWad", 1)))
+    """``PostedModel`` struct."""
+    return TierRecord(
+        as_bytes32(_get(v, "modelHash", 0)),
+        int(_get(v, "accuracyWad", 1)),
+        as_bytes32(_get(v, "logRoot", 2)),
+    )
 
 
 def join(a: Mapping[str, Any]) -> JoinRecord:
@@ -122,18 +114,39 @@ def join(a: Mapping[str, Any]) -> JoinRecord:
 def reveal(a: Mapping[str, Any]) -> RevealRecord:
     """``Revealed`` event arguments."""
     return RevealRecord(
-        _addr(a["participant"]), int(a["index"]), as_bytes32(a["secret"]), as_bytes32(a["drawSeed"])
+        _addr(a["participant"]),
+        int(a["index"]),
+        as_bytes32(a["secret"]),
+        as_bytes32(a["drawSeed"]),
+        int(a["deliveryKeyX"]),
+        int(a["deliveryKeyY"]),
     )
 
 
-def models_posted(a: Mapping[str, Any]) -> ModelsPostedRecord:
-    """``ModelsPosted`` event arguments."""
+def models_posted(a: Mapping[str, Any], curve: CurveCheckRecord | None) -> ModelsPostedRecord:
+    """``ModelsPosted`` event arguments (the prediction from ``CurveChecked``)."""
+    collective = tier(a["collective"])
     return ModelsPostedRecord(
-        collective_model_hash=as_bytes32(a["collectiveModelHash"]),
-        collective_accuracy_wad=int(a["collectiveAccuracyWad"]),
+        collective_model_hash=collective.model_hash,
+        collective_accuracy_wad=collective.accuracy_wad,
         tiers=tuple(tier(t) for t in a["tiers"]),
-        total_data=int(a["totalData"]),
-        predicted_accuracy_wad=int(a["predictedAccuracyWad"]),
+        total_data=int(a["deliveredRows"]),
+        predicted_accuracy_wad=curve.predicted_wad if curve is not None else 0,
+        delivered=int(a["delivered"]),
+        collective_log_root=collective.log_root,
+    )
+
+
+def curve_checked(a: Mapping[str, Any]) -> CurveCheckRecord:
+    """``CurveChecked`` event arguments."""
+    return CurveCheckRecord(
+        delivered_rows=int(a["deliveredRows"]),
+        predicted_wad=int(a["predictedAccuracyWad"]),
+        measured_wad=int(a["measuredAccuracyWad"]),
+        tolerance_wad=int(a["toleranceWad"]),
+        shortfall_wad=int(a["shortfallWad"]),
+        allot=int(a["allot"]),
+        liability=int(a["liability"]),
     )
 
 
@@ -149,6 +162,7 @@ def claim(a: Mapping[str, Any]) -> ClaimRecord:
         model_hash=as_bytes32(a["modelHash"]),
         bond_refund=int(a["bondRefund"]),
         slash_share=int(a["slashShare"]),
+        compensation=int(a["compensation"]),
     )
 
 
@@ -159,16 +173,9 @@ def default_refund(a: Mapping[str, Any]) -> DefaultRefundRecord:
 
 def sweep(a: Mapping[str, Any]) -> SweepRecord:
     """``Swept`` event arguments."""
-    return SweepRecord(_addr(a["to"]), int(a["amount"]))
+    return SweepRecord(_addr(a["to"]), int(a["amount"]), int(a["liability"]))
 
 
 def participant_state(v: Any) -> ParticipantState:
     """``participant(address)`` view result."""
-    return ParticipantState(
-        index=int(_get(v, "index", 0)),
-        option_id=int(_get(v, "optionId", 1)),
-        revealed=bool(_get(v, "revealed", 2)),
-        claimed=bool(_get(v, "claimed", 3)),
-        commitment=as_bytes32(_get(v, "commitment", 4)),
-        draw_seed=as_bytes32(_get(v, "drawSeed", 5)),
-    )
+    return ParticipantState.from_abi(v)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from eth_utils.address import to_checksum_address
+
 from modelpact.audit import decode
 from modelpact.audit.snapshot import RoundSnapshot
 from modelpact.chain import (
@@ -95,7 +97,10 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
     coord = by_name.get("CoordinatorRevealed", [])
     states = {j.participant: rc.participant(j.participant) for j in joins}
     collective = rc.collective_model()
-    models = decode.models_posted(posted[0]) if posted else None
+    checked = by_name.get("CurveChecked", [])
+    curve = decode.curve_checked(checked[0]) if checked else None
+    models = decode.models_posted(posted[0], curve) if posted else None
+    cancelled = by_name.get("RoundCancelled", [])
     last_block = max((e.block_number for e in events), default=from_block)
     return RoundSnapshot(
         chain_id=rc.chain.chain_id,
@@ -125,4 +130,25 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
         event_order=tuple(e.name for e in events),
         runtime_code=rc.runtime_code(),
         deploy_tx_hash=published.tx_hash,
+        undelivered=tuple(
+            str(to_checksum_address(a["participant"])) for a in by_name.get("Undelivered", [])
+        ),
+        curve_check=curve,
+        cancelled=(
+            (
+                int(cancelled[0]["joined"]),
+                int(cancelled[0]["delivered"]),
+                int(cancelled[0]["quorum"]),
+            )
+            if cancelled
+            else None
+        ),
+        cancel_refunds=tuple(
+            decode.default_refund({**a, "compensation": 0})
+            for a in by_name.get("CancelRefunded", [])
+        ),
+        compensation_payments=tuple(
+            (str(to_checksum_address(a["participant"])), int(a["amount"]))
+            for a in by_name.get("CompensationPaid", [])
+        ),
     )

@@ -25,7 +25,13 @@ import numpy as np
 from modelpact.audit.report import Evidence, Finding, make_finding, skipped
 from modelpact.audit.snapshot import ZERO32, JoinRecord, RoundSnapshot
 from modelpact.audit.tolerances import DEFAULT_ACCURACY_TOLERANCE, DEFAULT_SAMPLE_ROWS
-from modelpact.encoding import WAD, dataset_merkle_root, keccak256, model_hash
+from modelpact.encoding import (
+    WAD,
+    dataset_merkle_root,
+    keccak256,
+    model_hash,
+    participant_dataset_root,
+)
 from modelpact.ml.datasets import (
     DIGITS_SPEC,
     DatasetError,
@@ -125,17 +131,22 @@ def check_data(
     dataset: str | None = None,
     sample_rows: int = DEFAULT_SAMPLE_ROWS,
 ) -> list[Finding]:
-    """``data.delivered``, ``data.root``, ``data.count``, ``data.sample``.
+    """``data.delivered``, ``data.root``, ``data.count``, ``data.sample``, ``data.undelivered``.
 
-    Every revealed participant's dataset must be delivered; every delivered dataset must hash to
-    its committed root, have exactly the committed row count, and a seed-derived sample of its
-    rows must pass the dataset's validation rules (:func:`modelpact.ml.datasets.validate_rows`).
+    Every deliverer's (and every revealed participant's) dataset must be delivered; every
+    delivered dataset of a deliverer must hash to its committed, address-bound root
+    (leaves (participant, index, row)), have exactly the committed row count, and a seed-derived
+    sample of its rows must pass the dataset's validation rules
+    (:func:`modelpact.ml.datasets.validate_rows`). A participant the coordinator named
+    undelivered must have no file in ``data_dir`` that matches its root and count (else it was
+    excluded although its data is there).
     """
     ids = (
         ("data.delivered", "Delivered datasets present for every revealed participant"),
         ("data.root", "Delivered datasets match their committed Merkle roots"),
         ("data.count", "Delivered datasets have the committed row count"),
         ("data.sample", "A seed-derived sample of each dataset's rows passes validation"),
+        ("data.undelivered", "Participants named undelivered have no matching delivered data"),
     )
     if data_dir is None:
         return [skipped(i, t, "no --data given") for i, t in ids]
@@ -143,7 +154,13 @@ def check_data(
         return [skipped(i, t, "nobody joined") for i, t in ids]
     files = find_dataset_files(data_dir, s.joins)
     revealed = {r.participant for r in s.reveals}
-    must = [j for j in s.joins if j.participant in revealed] if s.reveals else list(s.joins)
+    excluded = set(s.undelivered)
+    posted = s.models is not None or s.cancelled is not None
+    must = [
+        j
+        for j in s.joins
+        if j.participant in revealed or (posted and j.participant not in excluded)
+    ]
     missing = [
         Evidence(f"#{j.index} {j.participant}", "a delivered dataset file", f"none in {data_dir}")
         for j in must
@@ -161,9 +178,16 @@ def check_data(
     root_fail: list[Evidence] = []
     count_fail: list[Evidence] = []
     sample_fail: list[Evidence] = []
+    wrongly_excluded: list[Evidence] = []
     salt = s.coordinator_secret or ZERO32
     for item in loaded:
         who = f"#{item.join.index} {item.join.participant} ({item.path.name})"
+        if item.join.participant in excluded:
+            if item.rows is not None and _matches(item.join, item.rows):
+                wrongly_excluded.append(
+                    Evidence(who, "no matching delivery", "a file matching root and count")
+                )
+            continue
         if item.rows is None:
             root_fail.append(
                 Evidence(who, _hex(item.join.data_root), "unreadable", item.error or "")
@@ -172,7 +196,7 @@ def check_data(
         rows = item.rows
         if rows.shape[0] != item.join.row_count:
             count_fail.append(Evidence(who, f"{item.join.row_count} rows", f"{rows.shape[0]} rows"))
-        root = standard_merkle_root(rows)
+        root = participant_dataset_root(item.join.participant, np.asarray(rows).tolist())
         if root != item.join.data_root:
             root_fail.append(Evidence(who, _hex(item.join.data_root), _hex(root)))
         picks = sample_indices(item.join.data_root, salt, int(rows.shape[0]), sample_rows)
@@ -182,7 +206,7 @@ def check_data(
             sample_fail.append(
                 Evidence(who, "sampled rows pass validation", "invalid", error.one_line())
             )
-    n = len(loaded)
+    n = len(loaded) - sum(item.join.participant in excluded for item in loaded)
     return [
         make_finding(
             ids[0][0],
@@ -204,7 +228,23 @@ def check_data(
             failures=sample_fail,
             detail_pass=f"up to {sample_rows} sampled rows of {n} datasets valid",
         ),
+        make_finding(
+            ids[4][0],
+            ids[4][1],
+            checked=len(excluded),
+            failures=wrongly_excluded,
+            detail_pass=f"{len(excluded)} undelivered participants: no matching file",
+        )
+        if excluded
+        else skipped(ids[4][0], ids[4][1], "nobody was named undelivered"),
     ]
+
+
+def _matches(join: JoinRecord, rows: Rows) -> bool:
+    """Whether ``rows`` are the dataset ``join`` committed to (count and address-bound root)."""
+    if rows.shape[0] != join.row_count:
+        return False
+    return participant_dataset_root(join.participant, np.asarray(rows).tolist()) == join.data_root
 
 
 def check_test_set(s: RoundSnapshot, test_set: Path | None) -> tuple[Finding, Rows | None]:

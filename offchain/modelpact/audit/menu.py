@@ -151,18 +151,29 @@ class _Economy:
     tol: float  # absolute slack in value units
 
 
-def _onchain_expected(menu: Menu) -> list[tuple[int, int, int, int]]:
+@dataclass(frozen=True)
+class _OptionWad:
+    """One menu option as the chain stores it (rows and WAD values), so the re-solve and the
+    on-chain menu compare field by field."""
+
+    data_count: int
+    ratio_wad: int
+    t_wad: int
+    tbar_wad: int
+
+
+def _onchain_expected(menu: Menu) -> list[_OptionWad]:
     from modelpact.encoding import to_wad
 
     return [
-        (round(o.m), to_wad(min(o.ratio, 1.0)), to_wad(o.t), to_wad(o.t_bar)) for o in menu.offered
+        _OptionWad(round(o.m), to_wad(min(o.ratio, 1.0)), to_wad(o.t), to_wad(o.t_bar))
+        for o in menu.offered
     ]
 
 
 def _resolve_checks(s: RoundSnapshot, scenario: Scenario, tol: Tolerances) -> list[Finding]:
     from modelpact.checker import check_menu
-    from modelpact.economics import reservation_utility
-    from modelpact.optimizer import conditional_values, integerize_menu, solve
+    from modelpact.optimizer import integerize_menu, solve
 
     try:
         continuous = solve(scenario, benchmarks=False)
@@ -170,28 +181,53 @@ def _resolve_checks(s: RoundSnapshot, scenario: Scenario, tol: Tolerances) -> li
     except ModelpactError as error:
         ev = Evidence("scenario", "a solvable scenario", "solver failed", error.one_line())
         return [make_finding(i, t, checked=1, failures=[ev], detail_pass="") for i, t in _MENU_IDS]
-    expected = _onchain_expected(resolved)
     onchain = [
-        (o.data_count, o.ratio_wad, o.promised_value_wad, o.budget_value_wad) for o in s.menu
+        _OptionWad(o.data_count, o.ratio_wad, o.promised_value_wad, o.budget_value_wad)
+        for o in s.menu
     ]
     scale = max((o.t_bar for o in resolved.offered), default=1.0) or 1.0
-    out = [_compare_menus(expected, onchain, scale, tol)]
+    out = [_compare_menus(_onchain_expected(resolved), onchain, scale, tol)]
+    # Option j is meant for the j-th served type of the re-solve only when the sizes agree;
+    # otherwise which type takes which option is left to self-selection.
+    by_position = len(resolved.offered) == len(s.menu)
+    econ = _economy(s, scenario, resolved, tol.constraint * max(1.0, scale), by_position)
+    if not s.menu:
+        ev = Evidence("menu", "at least one option", "empty")
+        return out + [
+            make_finding(i, t, checked=1, failures=[ev], detail_pass="") for i, t in _MENU_IDS[1:]
+        ]
+    if not by_position:
+        econ = replace(econ, intended=_self_select(econ))
+    mapping = (
+        "option j is meant for the j-th served type of the re-solved menu"
+        if by_position
+        else "types mapped by self-selection (the menu's size differs from the re-solve)"
+    )
+    accuracy_onchain = _expected_accuracy(econ, scenario)
+    belief = scenario.solver.belief
+    report = check_menu(scenario, _as_menu(econ, scenario), belief=belief, tolerance=econ.tol)
+    out.extend(_constraint_findings(econ, report, mapping))
+    out.append(_optimality_finding(continuous, resolved, accuracy_onchain, tol))
+    out.append(bayes_shortfall(econ, scenario))
+    return out
 
-    k = scenario.n_types
+
+def _economy(
+    s: RoundSnapshot, scenario: Scenario, resolved: Menu, tol: float, by_position: bool
+) -> _Economy:
+    """The on-chain menu in value units; ``intended`` is filled by position when
+    ``by_position``, else left empty for self-selection."""
+    from modelpact.economics import reservation_utility
+
     costs = scenario.costs
     reservation = np.array(
         [reservation_utility(scenario.accuracy, scenario.valuation, float(c))[0] for c in costs]
     )
-    served_types = [o.type - 1 for o in resolved.offered]
-    if len(served_types) == len(s.menu):
-        intended: list[int | None] = [None] * k
-        for j, typ in enumerate(served_types):
-            intended[typ] = j
-        mapping = "option j is meant for the j-th served type of the re-solved menu"
-    else:
-        intended = [None] * k  # filled by self-selection below
-        mapping = "types mapped by self-selection (the menu's size differs from the re-solve)"
-    econ = _Economy(
+    intended: list[int | None] = [None] * scenario.n_types
+    if by_position:
+        for j, o in enumerate(resolved.offered):
+            intended[o.type - 1] = j
+    return _Economy(
         m=np.array([o.data_count for o in s.menu], dtype=np.float64),
         t=np.array([o.promised_value_wad / WAD for o in s.menu]),
         tbar_posted=np.array([o.budget_value_wad / WAD for o in s.menu]),
@@ -199,42 +235,42 @@ def _resolve_checks(s: RoundSnapshot, scenario: Scenario, tol: Tolerances) -> li
         costs=costs,
         reservation=reservation,
         intended=intended,
-        tol=tol.constraint * max(1.0, scale),
+        tol=tol,
     )
-    if not s.menu:
-        ev = Evidence("menu", "at least one option", "empty")
-        return out + [
-            make_finding(i, t, checked=1, failures=[ev], detail_pass="") for i, t in _MENU_IDS[1:]
-        ]
-    if len(served_types) != len(s.menu):
-        econ = replace(econ, intended=_self_select(econ))
-    picks = econ.intended
-    m_vec = np.array([econ.m[j] if j is not None else 0.0 for j in picks])
-    belief = scenario.solver.belief
-    _, accuracy_onchain, _ = conditional_values(scenario, m_vec, belief=belief)
-    report = check_menu(scenario, _as_menu(econ, scenario), belief=belief, tolerance=econ.tol)
-    out.extend(_constraint_findings(econ, report, mapping))
-    gap = resolved.expected_accuracy - float(accuracy_onchain)
+
+
+def _expected_accuracy(econ: _Economy, scenario: Scenario) -> float:
+    """Expected collective accuracy of the on-chain menu with each type on its intended option
+    (an excluded type contributes nothing), under the scenario's declared belief."""
+    from modelpact.optimizer import conditional_values
+
+    m_vec = np.array([econ.m[j] if j is not None else 0.0 for j in econ.intended])
+    _, accuracy, _ = conditional_values(scenario, m_vec, belief=scenario.solver.belief)
+    return float(accuracy)
+
+
+def _optimality_finding(
+    continuous: Menu, resolved: Menu, accuracy_onchain: float, tol: Tolerances
+) -> Finding:
+    """``menu.optimal``: the integer re-solve is the bar (the chain can only hold whole rows);
+    the continuous optimum is shown for context."""
+    gap = resolved.expected_accuracy - accuracy_onchain
     ev = Evidence(
         "expected accuracy",
         f">= {resolved.expected_accuracy:.6f} - {tol.optimality:g} (re-solved integer menu; "
         f"continuous optimum {continuous.expected_accuracy:.6f})",
-        f"{float(accuracy_onchain):.6f}",
+        f"{accuracy_onchain:.6f}",
         f"gap {gap:+.6f}",
     )
-    out.append(
-        make_finding(
-            "menu.optimal",
-            _MENU_IDS[4][1],
-            checked=1,
-            failures=[ev] if gap > tol.optimality else [],
-            detail_pass=f"expected accuracy {float(accuracy_onchain):.6f}, gap to the re-solve "
-            f"{gap:+.2e} (tolerance {tol.optimality:g})",
-            evidence=[ev],
-        )
+    return make_finding(
+        "menu.optimal",
+        _MENU_IDS[4][1],
+        checked=1,
+        failures=[ev] if gap > tol.optimality else [],
+        detail_pass=f"expected accuracy {accuracy_onchain:.6f}, gap to the re-solve "
+        f"{gap:+.2e} (tolerance {tol.optimality:g})",
+        evidence=[ev],
     )
-    out.append(bayes_shortfall(econ, scenario))
-    return out
 
 
 def bayes_shortfall(econ: _Economy, scenario: Scenario) -> Finding:
@@ -273,8 +309,8 @@ def bayes_shortfall(econ: _Economy, scenario: Scenario) -> Finding:
 
 
 def _compare_menus(
-    expected: list[tuple[int, int, int, int]],
-    onchain: list[tuple[int, int, int, int]],
+    expected: list[_OptionWad],
+    onchain: list[_OptionWad],
     scale: float,
     tol: Tolerances,
 ) -> Finding:
@@ -283,12 +319,12 @@ def _compare_menus(
         failures.append(Evidence("options", f"{len(expected)} options", f"{len(onchain)} options"))
     for j, (want, got) in enumerate(zip(expected, onchain, strict=False)):
         subject = f"option {j}"
-        if abs(want[0] - got[0]) > max(1.0, tol.menu_rows * want[0]):
-            failures.append(Evidence(subject, f"dataCount {want[0]}", f"{got[0]}"))
+        if abs(want.data_count - got.data_count) > max(1.0, tol.menu_rows * want.data_count):
+            failures.append(Evidence(subject, f"dataCount {want.data_count}", f"{got.data_count}"))
         for name, a, b, unit in (
-            ("ratio", want[1], got[1], 1.0),
-            ("t", want[2], got[2], scale),
-            ("t_bar", want[3], got[3], scale),
+            ("ratio", want.ratio_wad, got.ratio_wad, 1.0),
+            ("t", want.t_wad, got.t_wad, scale),
+            ("t_bar", want.tbar_wad, got.tbar_wad, scale),
         ):
             if abs(a - b) / WAD > tol.menu_value * unit:
                 failures.append(Evidence(subject, f"{name} {a / WAD:.6f}", f"{b / WAD:.6f}"))

@@ -26,10 +26,14 @@ from modelpact.encoding import (
     WAD,
     EncodingError,
     Phase,
+    allot,
     assign_rung,
     coordinator_commitment,
+    curve_compensation,
+    curve_shortfall,
     draw_seed,
-    participant_commitment,
+    forfeit_share,
+    participant_commitment_v2,
     predicted_accuracy,
 )
 
@@ -38,7 +42,9 @@ __all__ = [
     "chain_checks",
     "check_assignments",
     "check_balance",
+    "check_cancel_refunds",
     "check_coordinator_reveal",
+    "check_curve",
     "check_default_refunds",
     "check_draw_seeds",
     "check_event_order",
@@ -50,7 +56,9 @@ __all__ = [
     "check_predicted_accuracy",
     "check_reveal_commitments",
     "check_storage_matches_events",
+    "check_sweep",
     "check_tiers_budget",
+    "check_undelivered",
     "coordinator_defaulted",
     "rungs",
 ]
@@ -87,7 +95,9 @@ def coordinator_defaulted(s: RoundSnapshot) -> bool:
     those phases; ``phase == Aborted`` alone misses a refunded round audited after its claim
     deadline. A ``DefaultRefunded`` event proves the default too (the contract only refunds then).
     """
-    return s.models is None and (s.timestamp > s.config.deadlines.post or bool(s.refunds))
+    if s.cancelled is not None:
+        return False
+    return s.models is None and (s.timestamp > s.config.schedule.post or bool(s.refunds))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,8 +116,7 @@ def check_storage_matches_events(s: RoundSnapshot) -> Finding:
     ]
     if s.models is not None:
         pairs.append(("tiers", s.models.tiers, s.storage_tiers))
-        collective = TierRecord(s.models.collective_model_hash, s.models.collective_accuracy_wad)
-        pairs.append(("collective model", collective, s.storage_collective))
+        pairs.append(("collective model", s.models.collective, s.storage_collective))
     for name, event_value, view_value in pairs:
         if view_value is None:
             continue
@@ -116,11 +125,12 @@ def check_storage_matches_events(s: RoundSnapshot) -> Finding:
             failures.append(Evidence(name, repr(event_value), repr(view_value), "event vs view"))
     if s.storage_counts is not None:
         checked += 1
-        events = (
-            len(s.joins),
-            len({r.participant for r in s.reveals}),
-            s.joins[-1].total_data if s.joins else 0,
-        )
+        rows = s.models.total_data if s.models is not None else None
+        if rows is None:
+            rows = s.joins[-1].total_data if s.joins else 0
+            if s.cancelled is not None:  # a cancel subtracts the undelivered rows too
+                rows = sum(s.menu[j.option_id].data_count for j in s.delivered)
+        events = (len(s.joins), len({r.participant for r in s.reveals}), rows)
         if events != s.storage_counts:
             failures.append(
                 Evidence(
@@ -136,10 +146,9 @@ def check_storage_matches_events(s: RoundSnapshot) -> Finding:
         if state is None:
             failures.append(Evidence(_who(join.participant, join.index), "a stored entry", "none"))
             continue
-        # The contract keeps one word per participant: the commitment until the reveal, the draw
-        # seed afterwards (checked by draw.recomputes), so the view shows the commitment only then.
-        want = (join.index, join.option_id, ZERO32 if state.revealed else join.commitment)
-        got = (state.index, state.option_id, state.commitment)
+        # v2 keeps the commitment under the data root (never overwritten) and no seed
+        want = (join.index, join.option_id, join.participant in s.undelivered)
+        got = (state.index, state.option_id, state.undelivered)
         if want != got:
             failures.append(
                 Evidence(
@@ -309,7 +318,9 @@ def check_reveal_commitments(s: RoundSnapshot) -> Finding:
         join = s.joins[pos]
         if r.index != join.index:
             failures.append(Evidence(who, f"index {join.index}", str(r.index)))
-        computed = participant_commitment(r.secret, r.participant, s.address, s.chain_id)
+        computed = participant_commitment_v2(
+            r.secret, r.delivery_key_x, r.delivery_key_y, r.participant, s.address, s.chain_id
+        )
         if computed != join.commitment:
             failures.append(Evidence(who, _hex(join.commitment), _hex(computed), "commitment"))
         if count[r.participant] > 1:
@@ -347,11 +358,6 @@ def check_draw_seeds(s: RoundSnapshot) -> Finding:
         want = draw_seed(s.coordinator_secret, r.secret, s.address, r.index)
         if want != r.draw_seed:
             failures.append(Evidence(_who(r.participant, r.index), _hex(want), _hex(r.draw_seed)))
-        state = s.states.get(r.participant)
-        if state is not None and state.draw_seed != want:
-            failures.append(
-                Evidence(_who(r.participant, r.index), _hex(want), _hex(state.draw_seed), "storage")
-            )
     return make_finding(
         "draw.recomputes",
         title,
@@ -389,9 +395,15 @@ def check_tiers_budget(s: RoundSnapshot) -> Finding:
         if t.model_hash == ZERO32:
             failures.append(Evidence(subject, "a model hash", "zero"))
         previous = t.accuracy_wad
-    joined_total = s.joins[-1].total_data if s.joins else 0
-    if m.total_data != joined_total:
-        failures.append(Evidence("totalData", str(joined_total), str(m.total_data), "ModelsPosted"))
+    delivered_total = sum(s.menu[j.option_id].data_count for j in s.delivered)
+    if m.total_data != delivered_total:
+        failures.append(
+            Evidence("deliveredRows", str(delivered_total), str(m.total_data), "ModelsPosted")
+        )
+    hashes = Counter([m.collective_model_hash, *(t.model_hash for t in m.tiers)])
+    for digest, count in hashes.items():
+        if count > 1:
+            failures.append(Evidence(_hex(digest), "each model hash once", f"{count} times"))
     return make_finding(
         "tiers.budget",
         title,
@@ -439,7 +451,7 @@ def check_assignments(s: RoundSnapshot) -> Finding:
             failures=[Evidence("models", "posted before any claim", "not posted")],
             detail_pass="",
         )
-    collective = TierRecord(s.models.collective_model_hash, s.models.collective_accuracy_wad)
+    collective = s.models.collective
     ladder = rungs(collective, s.models.tiers)
     accs = [t.accuracy_wad for t in s.models.tiers]
     joined = _joins_by_address(s)
@@ -499,12 +511,10 @@ def check_assignments(s: RoundSnapshot) -> Finding:
 
 
 def expected_slash_share(s: RoundSnapshot) -> int:
-    """Equal share of the forfeited bonds for each revealer (floor; the dust is swept)."""
+    """Each revealer's equal share of the bonds of deliverers who did not reveal (floor; v2:
+    undelivered participants' bonds are burned, not shared, and dust stays in the contract)."""
     revealed = len({r.participant for r in s.reveals})
-    if revealed == 0:
-        return 0
-    forfeited = (len(s.joins) - revealed) * s.config.participant_bond
-    return forfeited // revealed
+    return forfeit_share(len(s.delivered) - revealed, s.config.participant_bond, revealed)
 
 
 def check_penalties(s: RoundSnapshot) -> Finding:
@@ -537,6 +547,9 @@ def check_penalties(s: RoundSnapshot) -> Finding:
         state = s.states.get(j.participant)
         if j.participant not in revealed and state is not None and state.claimed and not defaulted:
             failures.append(Evidence(_who(j.participant, j.index), "claimed=false", "claimed=true"))
+    for address in s.undelivered:
+        if address in revealed or any(c.participant == address for c in s.claims):
+            failures.append(Evidence(address, "no reveal or claim (undelivered)", "revealed"))
     forfeiting = len(s.joins) - len(revealed)
     return make_finding(
         "reveal.penalty",
@@ -609,7 +622,8 @@ def check_event_order(s: RoundSnapshot) -> Finding:
         ("ModelsPosted", "first", "Revealed", "models posted before any participant reveals"),
         ("ModelsPosted", "first", "Claimed", "models posted before any claim"),
         ("Claimed", "last", "Swept", "sweeps after claims"),
-        ("DefaultRefunded", "last", "Swept", "sweeps after refunds"),
+        ("Undelivered", "last", "ModelsPosted", "undelivered named at the post"),
+        ("CurveChecked", "first", "Revealed", "curve checked before any participant reveals"),
     ]
     for before, which, after, meaning in rules_:
         b = last(before) if which == "last" else first(before)
@@ -632,8 +646,9 @@ def check_event_order(s: RoundSnapshot) -> Finding:
 def check_balance(s: RoundSnapshot) -> Finding:
     """``balance.reconciles``: bonds in minus claims, refunds and sweeps out equals the balance."""
     inflow = s.coordinator_bond + sum(j.bond for j in s.joins)
-    claims = sum(c.bond_refund + c.slash_share for c in s.claims)
-    refunds = sum(r.bond + r.compensation for r in s.refunds)
+    claims = sum(c.bond_refund + c.slash_share + c.compensation for c in s.claims)
+    refunds = sum(r.bond + r.compensation for r in (*s.refunds, *s.cancel_refunds))
+    refunds += sum(amount for _, amount in s.compensation_payments)
     swept = sum(w.amount for w in s.sweeps)
     expected = inflow - claims - refunds - swept
     ev = Evidence(
@@ -677,5 +692,181 @@ def chain_checks(
         check_assignments(s),
         check_penalties(s),
         check_default_refunds(s),
+        check_undelivered(s),
+        check_curve(s),
+        check_cancel_refunds(s),
+        check_sweep(s),
         check_balance(s),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# v2: undelivered participants, the curve check, cancel refunds, the sweep
+# ---------------------------------------------------------------------------------------------
+
+
+def check_undelivered(s: RoundSnapshot) -> Finding:
+    """``undelivered.valid``: the participants named undelivered joined, are named once, never
+    revealed or claimed, and the deliverers reach the quorum when models were posted. (Whether
+    each named participant really failed to deliver is checked against the published data roots
+    by ``files.undelivered`` when the delivered files are given.)"""
+    title = "Undelivered participants named per the rules"
+    if s.models is None and s.cancelled is None:
+        return skipped("undelivered.valid", title, "no post or cancel yet")
+    joined = _joins_by_address(s)
+    failures: list[Evidence] = []
+    for address, count in Counter(s.undelivered).items():
+        if address not in joined:
+            failures.append(Evidence(address, "a joined participant", "never joined"))
+        if count > 1:
+            failures.append(Evidence(address, "named once", f"{count} times"))
+    revealed = {r.participant for r in s.reveals}
+    for address in set(s.undelivered) & revealed:
+        failures.append(Evidence(address, "no reveal (undelivered)", "revealed"))
+    delivered, quorum = len(s.delivered), s.config.effective_quorum
+    if s.models is not None and delivered < quorum:
+        failures.append(Evidence("quorum", f">= {quorum} deliverers", str(delivered)))
+    if s.cancelled is not None and delivered >= quorum and s.undelivered:
+        failures.append(Evidence("cancel", f"< {quorum} deliverers", str(delivered)))
+    return make_finding(
+        "undelivered.valid",
+        title,
+        checked=len(s.joins),
+        failures=failures,
+        detail_pass=f"{len(s.undelivered)} undelivered, {delivered} delivered (quorum {quorum})",
+    )
+
+
+def expected_compensation(s: RoundSnapshot) -> dict[str, int]:
+    """Each deliverer's curve compensation: min(allot, ratio x shortfall x rho / 1e36)."""
+    if s.models is None or s.curve_check is None:
+        return {}
+    share = allot(s.coordinator_bond, len(s.delivered)) if s.delivered else 0
+    shortfall = s.curve_check.shortfall_wad
+    rho = s.config.shortfall_wei_per_wad
+    return {
+        j.participant: curve_compensation(s.menu[j.option_id].ratio_wad, shortfall, rho, share)
+        for j in s.delivered
+        if j.option_id < len(s.menu)
+    }
+
+
+def check_curve(s: RoundSnapshot) -> Finding:
+    """``curve.compensation``: the curve check recomputes (prediction from the committed knots at
+    the delivered rows, shortfall = max(0, predicted - tau - measured), allot, liability) and
+    every claim paid exactly its compensation (issue 13)."""
+    title = "Curve check and compensation recompute"
+    c = s.curve_check
+    if s.models is None or c is None:
+        return skipped("curve.compensation", title, "models not posted")
+    knots = [(k.data_count, k.accuracy_wad) for k in s.curve]
+    predicted = predicted_accuracy(knots, s.models.total_data)
+    shortfall = curve_shortfall(
+        predicted, s.models.collective_accuracy_wad, s.config.curve_tolerance_wad
+    )
+    share = allot(s.coordinator_bond, len(s.delivered)) if s.delivered else 0
+    owed = expected_compensation(s)
+    want = (
+        s.models.total_data,
+        predicted,
+        s.models.collective_accuracy_wad,
+        s.config.curve_tolerance_wad,
+        shortfall,
+        share,
+        sum(owed.values()),
+    )
+    got = (
+        c.delivered_rows,
+        c.predicted_wad,
+        c.measured_wad,
+        c.tolerance_wad,
+        c.shortfall_wad,
+        c.allot,
+        c.liability,
+    )
+    failures = [] if want == got else [Evidence("CurveChecked", repr(want), repr(got))]
+    for claim in s.claims:
+        expected = owed.get(claim.participant, 0)
+        if claim.compensation != expected:
+            failures.append(
+                Evidence(
+                    _who(claim.participant, claim.index),
+                    f"{expected} wei",
+                    f"{claim.compensation} wei",
+                )
+            )
+    paid = sum(cl.compensation for cl in s.claims)
+    return make_finding(
+        "curve.compensation",
+        title,
+        checked=1 + len(s.claims),
+        failures=failures,
+        detail_pass=f"predicted {predicted / WAD:.4f} vs measured "
+        f"{s.models.collective_accuracy_wad / WAD:.4f} "
+        f"(tau {s.config.curve_tolerance_wad / WAD:.4f}): shortfall {shortfall / WAD:.4f}, "
+        f"compensation owed {sum(owed.values())} wei, paid at claims {paid} wei",
+    )
+
+
+def check_cancel_refunds(s: RoundSnapshot) -> Finding:
+    """``refund.cancel``: after a cancel, only deliverers are refunded, each exactly its bond."""
+    title = "Cancel refunds follow the rules"
+    if s.cancelled is None and not s.cancel_refunds:
+        return skipped("refund.cancel", title, "the round was not cancelled")
+    failures: list[Evidence] = []
+    deliverers = {j.participant for j in s.delivered}
+    counts: Counter[str] = Counter(r.participant for r in s.cancel_refunds)
+    for ref in s.cancel_refunds:
+        if ref.participant not in deliverers:
+            failures.append(Evidence(ref.participant, "a deliverer", "undelivered or never joined"))
+        if ref.bond != s.config.participant_bond:
+            failures.append(
+                Evidence(ref.participant, f"{s.config.participant_bond}", str(ref.bond))
+            )
+        if counts[ref.participant] > 1:
+            failures.append(Evidence(ref.participant, "one refund", str(counts[ref.participant])))
+    return make_finding(
+        "refund.cancel",
+        title,
+        checked=max(len(s.cancel_refunds), 1),
+        failures=failures,
+        detail_pass=f"{len(s.cancel_refunds)} deliverers refunded their bonds",
+    )
+
+
+def allowed_sweep(s: RoundSnapshot) -> int:
+    """The most the coordinator may sweep: B after a cancel; B - J floor(B / J) after a default;
+    B - liability after a post. Never a participant's bond, a forfeited bond or dust."""
+    b = s.coordinator_bond
+    if s.cancelled is not None:
+        return b
+    if s.models is None:
+        joined = len(s.joins)
+        return b - joined * (b // joined) if joined else b
+    liability = s.curve_check.liability if s.curve_check is not None else 0
+    return b - liability
+
+
+def check_sweep(s: RoundSnapshot) -> Finding:
+    """``sweep.own_only``: the coordinator swept at most its own part, once (v2 money rule: it
+    gains nothing from anyone missing a window)."""
+    title = "The coordinator swept only its own part"
+    if not s.sweeps:
+        return skipped("sweep.own_only", title, "no sweep")
+    limit = allowed_sweep(s)
+    total = sum(w.amount for w in s.sweeps)
+    failures = []
+    if total > limit:
+        failures.append(Evidence("sweep", f"<= {limit} wei", f"{total} wei"))
+    if len(s.sweeps) > 1:
+        failures.append(Evidence("sweep", "once", f"{len(s.sweeps)} times"))
+    for w in s.sweeps:
+        if w.to != s.coordinator:
+            failures.append(Evidence("sweep", s.coordinator, w.to, "recipient"))
+    return make_finding(
+        "sweep.own_only",
+        title,
+        checked=len(s.sweeps),
+        failures=failures,
+        detail_pass=f"swept {total} wei of at most {limit} wei (bond {s.coordinator_bond})",
+    )

@@ -24,6 +24,7 @@ from modelpact.encoding import (
 __all__ = [
     "ClaimRecord",
     "ConfigRecord",
+    "CurveCheckRecord",
     "CurveKnotRecord",
     "DeadlinesRecord",
     "DefaultRefundRecord",
@@ -75,17 +76,43 @@ class RevealRecord:
     index: int
     secret: bytes
     draw_seed: bytes
+    delivery_key_x: int = 0
+    delivery_key_y: int = 0
 
 
 @dataclass(frozen=True)
 class ModelsPostedRecord:
-    """The ``ModelsPosted`` event: collective model, tiers and the data they were trained on."""
+    """The ``ModelsPosted`` event: collective model, tiers and the data they were trained on
+    (``total_data``: the deliverers' rows; ``predicted_accuracy_wad`` comes from the
+    ``CurveChecked`` event of the same post)."""
 
     collective_model_hash: bytes
     collective_accuracy_wad: int
     tiers: tuple[TierRecord, ...]
     total_data: int
     predicted_accuracy_wad: int
+    delivered: int = 0
+    collective_log_root: bytes = ZERO32
+
+    @property
+    def collective(self) -> TierRecord:
+        """The collective model as a posted model."""
+        return TierRecord(
+            self.collective_model_hash, self.collective_accuracy_wad, self.collective_log_root
+        )
+
+
+@dataclass(frozen=True)
+class CurveCheckRecord:
+    """The ``CurveChecked`` event (issue 13): WAD accuracies, wei amounts."""
+
+    delivered_rows: int
+    predicted_wad: int
+    measured_wad: int
+    tolerance_wad: int
+    shortfall_wad: int
+    allot: int
+    liability: int
 
 
 @dataclass(frozen=True)
@@ -101,6 +128,7 @@ class ClaimRecord:
     model_hash: bytes
     bond_refund: int
     slash_share: int
+    compensation: int = 0
 
 
 @dataclass(frozen=True)
@@ -118,6 +146,7 @@ class SweepRecord:
 
     to: str
     amount: int
+    liability: int = 0
 
 
 @dataclass(frozen=True)
@@ -157,3 +186,14 @@ class RoundSnapshot:
     event_order: tuple[str, ...] = ()  # event names in chain order (empty: not recorded)
     runtime_code: bytes = b""
     deploy_tx_hash: str | None = None
+    undelivered: tuple[str, ...] = ()  # named at post or cancel (Undelivered events)
+    curve_check: CurveCheckRecord | None = None
+    cancelled: tuple[int, int, int] | None = None  # RoundCancelled: joined, delivered, quorum
+    cancel_refunds: tuple[DefaultRefundRecord, ...] = ()  # CancelRefunded (compensation 0)
+    compensation_payments: tuple[tuple[str, int], ...] = ()  # CompensationPaid: who, amount
+
+    @property
+    def delivered(self) -> tuple[JoinRecord, ...]:
+        """The joins not named undelivered."""
+        out = set(self.undelivered)
+        return tuple(j for j in self.joins if j.participant not in out)

@@ -47,7 +47,7 @@ from modelpact.encoding import (
     Tier,
 )
 
-__all__ = ["Call", "RoundContract", "action", "round_events"]
+__all__ = ["Call", "RoundContract", "action", "config_of", "participant_of", "round_events"]
 
 _P = ParamSpec("_P")
 
@@ -158,8 +158,8 @@ class RoundContract:
         commitment: bytes,
         value: int | None = None,
     ) -> Call:
-        """Join with an option, the data root, its row count and a randomness commitment;
-        ``value`` defaults to the participant bond."""
+        """Join with an option, the (address-bound) data root, its row count and the randomness
+        commitment (which carries the delivery key); ``value`` defaults to the participant bond."""
         bond = self.config().participant_bond if value is None else value
         return Call("join", (option_id, data_root, row_count, commitment), bond)
 
@@ -172,23 +172,36 @@ class RoundContract:
     def post_models(
         self,
         *,
-        collective_model_hash: bytes,
-        collective_accuracy_wad: int,
+        collective: Tier,
         tiers: Sequence[Tier] = (),
+        undelivered: Sequence[str] = (),
     ) -> Call:
-        """Post the collective model and the reward tiers (budget-checked on chain)."""
-        encoded = [(t.model_hash, t.accuracy_wad) for t in tiers]
-        return Call("postModels", (collective_model_hash, collective_accuracy_wad, encoded))
+        """Post the collective model and the reward tiers (budget- and curve-checked on chain),
+        naming the joined participants whose data did not arrive (sorted here, ascending)."""
+        return Call(
+            "postModels",
+            (collective.as_tuple(), [t.as_tuple() for t in tiers], _ascending(undelivered)),
+        )
 
     @action
-    def reveal(self, secret: bytes) -> Call:
-        """A participant reveals its randomness secret (Reveal phase)."""
-        return Call("reveal", (secret,))
+    def cancel_below_quorum(self, undelivered: Sequence[str]) -> Call:
+        """The coordinator cancels a round in which fewer than quorum participants delivered."""
+        return Call("cancelBelowQuorum", (_ascending(undelivered),))
 
     @action
-    def claim(self) -> Call:
-        """A revealed participant claims its rung and its bond (+ slash share)."""
-        return Call("claim")
+    def reveal(self, *, data_root: bytes, secret: bytes, delivery_key: tuple[int, int]) -> Call:
+        """A participant reveals its secret and delivery key (Reveal phase)."""
+        return Call("reveal", (data_root, secret, delivery_key[0], delivery_key[1]))
+
+    @action
+    def claim(self, *, data_root: bytes, secret: bytes, delivery_key: tuple[int, int]) -> Call:
+        """A revealed participant claims its rung, bond, forfeit share and entitlement."""
+        return Call("claim", (data_root, secret, delivery_key[0], delivery_key[1]))
+
+    @action
+    def withdraw_compensation(self) -> Call:
+        """A deliverer takes any unpaid part of its entitlement out of the coordinator's bond."""
+        return Call("withdrawCompensation")
 
     @action
     def withdraw_after_default(self) -> Call:
@@ -196,8 +209,13 @@ class RoundContract:
         return Call("withdrawAfterDefault")
 
     @action
+    def withdraw_after_cancel(self) -> Call:
+        """After a cancel: a deliverer's bond back."""
+        return Call("withdrawAfterCancel")
+
+    @action
     def sweep(self) -> Call:
-        """After the claim deadline (or an empty join phase): the rest goes to the coordinator."""
+        """What is the coordinator's own once nothing more can be owed (see the contract)."""
         return Call("sweep")
 
     # ------------------------------------------------------------------ views
@@ -218,6 +236,10 @@ class RoundContract:
         """The current phase as of the latest block."""
         return Phase(self._view("phase"))
 
+    def min_window(self) -> int:
+        """The contract's MIN_WINDOW, seconds."""
+        return int(self._view("MIN_WINDOW"))
+
     def option_count(self) -> int:
         """Number of menu options."""
         return int(self._view("optionCount"))
@@ -232,27 +254,35 @@ class RoundContract:
         return tuple(self.option(i) for i in range(self.option_count()))
 
     def config(self) -> RoundConfig:
-        """Capacity, bond, commitments and deadlines."""
-        cap, bond, scen, test, coord, dl = self._view("config")
-        return RoundConfig(
-            int(cap), int(bond), bytes(scen), bytes(test), bytes(coord), Deadlines(*map(int, dl))
-        )
+        """Capacity, quorum, bond, commitments, curve terms and schedule."""
+        return config_of(self._view("config"))
+
+    def deadlines(self) -> Deadlines:
+        """The absolute deadlines (reveal, delivery, claim are 0 before the post)."""
+        return Deadlines(*map(int, self._view("deadlines")))
 
     def participant(self, account: str) -> ParticipantState:
         """What the contract remembers of ``account`` (NotParticipant if it never joined)."""
-        idx, opt, rev, clm, com, seed = self._view("participant", to_checksum_address(account))
-        return ParticipantState(int(idx), int(opt), bool(rev), bool(clm), bytes(com), bytes(seed))
+        return participant_of(self._view("participant", to_checksum_address(account)))
+
+    def commitment_of(self, data_root: bytes) -> bytes:
+        """The randomness commitment stored under ``data_root`` (zero if never joined)."""
+        return bytes(self._view("commitmentOf", data_root))
 
     def joined_count(self) -> int:
         """Participants who joined."""
         return int(self._view("joinedCount"))
+
+    def delivered_count(self) -> int:
+        """Joiners not named undelivered (= joined before the post)."""
+        return int(self._view("deliveredCount"))
 
     def revealed_count(self) -> int:
         """Participants who revealed."""
         return int(self._view("revealedCount"))
 
     def total_data(self) -> int:
-        """Total rows committed."""
+        """Rows committed by the deliverers (every joiner before the post)."""
         return int(self._view("totalData"))
 
     def option_join_count(self, option_id: int) -> int:
@@ -265,30 +295,51 @@ class RoundContract:
 
     def tier(self, index: int) -> Tier:
         """Reward tier ``index`` (0-based; rung = index + 1)."""
-        h, acc = self._view("tier", index)
-        return Tier(bytes(h), int(acc))
+        return _posted(self._view("tier", index))
 
     def tiers(self) -> tuple[Tier, ...]:
         """All posted tiers, ascending."""
         return tuple(self.tier(i) for i in range(self.tier_count()))
 
     def collective_model(self) -> Tier:
-        """The collective model's hash and accuracy (zero before posting)."""
-        h, acc = self._view("collectiveModel")
-        return Tier(bytes(h), int(acc))
+        """The collective model's hash, accuracy and log root (zero before posting)."""
+        return _posted(self._view("collectiveModel"))
 
-    def assignment(self, account: str) -> Assignment:
-        """The rung ``account`` is (or would be) assigned, with its accuracy and target."""
-        rung, acc, target = self._view("assignment", to_checksum_address(account))
+    def assignment(self, account: str, secret: bytes) -> Assignment:
+        """The rung ``account`` is (or would be) assigned for ``secret``, with accuracy and
+        target."""
+        rung, acc, target = self._view("assignment", to_checksum_address(account), secret)
         return Assignment(int(rung), int(acc), int(target))
 
     def predicted_accuracy(self, data_count: int) -> int:
         """The committed curve at ``data_count`` rows (WAD)."""
         return int(self._view("predictedAccuracy", data_count))
 
+    def shortfall(self) -> tuple[int, int]:
+        """The curve check's shortfall (WAD) and each deliverer's allot (wei)."""
+        s, allot = self._view("shortfall")
+        return int(s), int(allot)
+
+    def entitlement(self, account: str) -> tuple[int, int]:
+        """What ``account`` is owed out of the coordinator's bond in total, and what was paid."""
+        owed, paid = self._view("entitlement", to_checksum_address(account))
+        return int(owed), int(paid)
+
+    def owed(self, account: str) -> int:
+        """What the contract owes ``account`` as things stand, wei."""
+        return int(self._view("owed", to_checksum_address(account)))
+
+    def liability(self) -> int:
+        """The part of the coordinator's bond that belongs to participants, wei."""
+        return int(self._view("liability"))
+
     def slash_share(self) -> int:
         """Each revealer's share of forfeited bonds, wei."""
         return int(self._view("slashShare"))
+
+    def swept(self) -> bool:
+        """Whether the coordinator swept its part."""
+        return bool(self._view("swept"))
 
     def balance(self) -> int:
         """ETH held by the contract, wei."""
@@ -313,3 +364,24 @@ class RoundContract:
 def round_events(round_contract: RoundContract, from_block: int = 0) -> list[RoundEvent]:
     """Every event of the round from ``from_block`` on (:meth:`RoundContract.events`)."""
     return round_contract.events(from_block)
+
+
+def _ascending(accounts: Sequence[str]) -> list[ChecksumAddress]:
+    """Addresses in the strictly ascending (numeric) order the contract requires, deduplicated."""
+    unique = {int(a, 16): to_checksum_address(a) for a in accounts}
+    return [unique[k] for k in sorted(unique)]
+
+
+def _posted(value: Any) -> Tier:
+    h, acc, root = value
+    return Tier(bytes(h), int(acc), bytes(root))
+
+
+def config_of(value: Any) -> RoundConfig:
+    """A decoded ``Config`` tuple (the ``config()`` view or the ``RoundPublished`` event)."""
+    return RoundConfig.from_abi(value)
+
+
+def participant_of(value: Any) -> ParticipantState:
+    """A decoded ``Participant`` tuple."""
+    return ParticipantState.from_abi(value)

@@ -58,7 +58,7 @@ def deploy_round(
         config.as_tuple(),
         [(k.data_count, k.accuracy_wad) for k in curve],
     )
-    step = RecordedStep(chain, slot or _NoSlot(), "deploy")
+    step = RecordedStep(chain, slot or _NoSlot(), "deploy", abi=art.abi)
     result = step.send(
         lambda: send_transaction(
             chain, ctor, sender, value=coordinator_bond, abi=art.abi, action="deploy"

@@ -167,19 +167,57 @@ def decode_revert(
 
 
 def is_connection_error(exc: BaseException) -> bool:
-    """Whether ``exc`` means the node did not answer (refused, reset, timed out)."""
+    """Whether ``exc`` means the node did not answer JSON-RPC (refused, reset, timed out, an
+    HTTP error status, or an answer that is not JSON-RPC)."""
     import requests
 
-    return isinstance(exc, ConnectionError | requests.exceptions.ConnectionError | TimeoutError)
+    return isinstance(
+        exc,
+        ConnectionError
+        | TimeoutError
+        | requests.exceptions.ConnectionError
+        | requests.exceptions.Timeout
+        | requests.exceptions.HTTPError,
+    ) or _not_json_rpc(exc)
+
+
+def _not_json_rpc(exc: BaseException) -> bool:
+    """web3's complaint about an answer that is not a JSON-RPC response (e.g. an HTML page)."""
+    import json
+
+    from web3.exceptions import BadResponseFormat
+
+    return isinstance(exc, BadResponseFormat | json.JSONDecodeError)
+
+
+def _why(exc: BaseException | None) -> str:
+    """Why a node did not answer, in a few words (not the transport's whole exception chain)."""
+    import requests
+
+    if exc is None:
+        return "does not answer"
+    if isinstance(exc, requests.exceptions.Timeout | TimeoutError):
+        return "did not answer in time (stalled)"
+    if isinstance(exc, requests.exceptions.HTTPError):
+        status = getattr(exc.response, "status_code", None)
+        return f"answered HTTP {status}, not JSON-RPC" if status else "answered an HTTP error"
+    if _not_json_rpc(exc):
+        return "answered something that is not JSON-RPC (is it an Ethereum node?)"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        text = str(exc)
+        if "Name or service not known" in text or "NameResolution" in text:
+            return "does not answer: its host name does not resolve"
+        if "Connection refused" in text:
+            return "does not answer: connection refused"
+    return f"does not answer: {' '.join(str(exc).split())[:160]}"
 
 
 def node_unavailable(url: str, exc: BaseException | None = None) -> NodeUnavailableError:
-    """The error for a node at ``url`` that does not answer."""
-    why = f": {exc}" if exc is not None else ""
+    """The error for a node at ``url`` that does not answer JSON-RPC."""
     return NodeUnavailableError(
-        f"the node at {url} does not answer{why}",
-        hint="start it, pass the right --rpc URL, or use --chain anvil to let modelpact start "
-        "a local node",
+        f"the node at {url} {_why(exc)}",
+        hint="start it, pass the right --rpc URL, or use --chain anvil with no --rpc and no "
+        "MODELPACT_RPC to let modelpact start a local node",
     )
 
 

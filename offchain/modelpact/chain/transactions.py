@@ -43,6 +43,8 @@ from modelpact.errors import ModelpactError
 
 __all__ = [
     "RECEIPT_TIMEOUT",
+    "FeeCapError",
+    "InsufficientFundsError",
     "RecordedStep",
     "RoundEvent",
     "Sender",
@@ -51,6 +53,7 @@ __all__ = [
     "broadcast",
     "build_transaction",
     "decode_logs",
+    "fee_fields",
     "guarded",
     "revert_from_exception",
     "send_raw_once",
@@ -89,6 +92,67 @@ class TxResult:
     gas_used: int
     events: tuple[RoundEvent, ...]
     contract_address: ChecksumAddress | None = None
+
+
+class FeeCapError(ChainError):
+    """The node's fees are above the cap the user allows (``--max-fee-gwei``)."""
+
+
+class InsufficientFundsError(ChainError):
+    """The sender cannot pay the value plus the gas of a transaction."""
+
+
+_INSUFFICIENT = ("insufficient funds", "insufficient balance")
+_FALLBACK_TIP = 10**9  # 1 gwei, when the node does not suggest a priority fee
+
+
+def _gwei(wei: int) -> str:
+    return f"{wei / 10**9:.4g}"
+
+
+def fee_fields(chain: Chain) -> dict[str, int]:
+    """Fee fields for a new transaction, capped by ``chain.max_fee_per_gas``: EIP-1559
+    (``maxFeePerGas`` = min(cap, 2 x base fee + tip)) where blocks carry a base fee, else a
+    legacy ``gasPrice``. A base fee (or gas price) above the cap is refused, nothing sent."""
+    cap = chain.max_fee_per_gas
+    hint = "wait for lower fees, or raise --max-fee-gwei if you accept paying that much"
+    block = chain.w3.eth.get_block("latest")
+    base = block.get("baseFeePerGas")
+    if base is None:
+        price = int(chain.w3.eth.gas_price)
+        if price > cap:
+            raise FeeCapError(
+                f"the node asks a gas price of {_gwei(price)} gwei, above the cap of "
+                f"{_gwei(cap)} gwei",
+                hint=hint,
+            )
+        return {"gasPrice": price}
+    if int(base) > cap:
+        raise FeeCapError(
+            f"the chain's base fee is {_gwei(int(base))} gwei, above the cap of {_gwei(cap)} gwei",
+            hint=hint,
+        )
+    try:
+        tip = int(chain.w3.eth.max_priority_fee)
+    except Exception:  # a node without eth_maxPriorityFeePerGas: a modest fixed tip
+        tip = _FALLBACK_TIP
+    max_fee = min(cap, 2 * int(base) + max(tip, 0))
+    return {"maxFeePerGas": max_fee, "maxPriorityFeePerGas": min(max(tip, 0), max_fee)}
+
+
+def _insufficient_funds(chain: Chain, address: str, exc: BaseException) -> ChainError | None:
+    """The one line for a node's "insufficient funds" answer, else None."""
+    if not any(s in str(exc).lower() for s in _INSUFFICIENT):
+        return None
+    try:
+        have = f"{chain.balance(address)} wei"
+    except Exception:
+        have = "too little"
+    return InsufficientFundsError(
+        f"account {address} has {have}, not enough for this transaction's value and gas",
+        hint=f"send ETH to {address} from a funded account (on a local dev node: one of its "
+        "prefunded dev accounts), then re-run",
+    )
 
 
 def _address_of(sender: Sender) -> ChecksumAddress:
@@ -163,14 +227,22 @@ def build_transaction(
     address = _address_of(sender)
 
     def build() -> TxParams:
-        params: dict[str, Any] = {"from": address, "value": value}
+        params: dict[str, Any] = {"from": address, "value": value, **fee_fields(chain)}
         params["nonce"] = (
             chain.w3.eth.get_transaction_count(address, "pending") if nonce is None else nonce
         )
         tx: TxParams = call.build_transaction(params)
         return tx
 
-    return guarded(chain, abi, action, build)
+    try:
+        return guarded(chain, abi, action, build)
+    except ModelpactError:
+        raise
+    except Exception as exc:
+        funds = _insufficient_funds(chain, address, exc)
+        if funds is not None:
+            raise funds from None
+        raise
 
 
 def broadcast(
@@ -191,7 +263,15 @@ def broadcast(
         signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
         return send_raw_once(chain, bytes(signed.raw_transaction))
 
-    return guarded(chain, abi, action, send)
+    try:
+        return guarded(chain, abi, action, send)
+    except ModelpactError:
+        raise
+    except Exception as exc:
+        funds = _insufficient_funds(chain, _address_of(sender), exc)
+        if funds is not None:
+            raise funds from None
+        raise
 
 
 def send_transaction(
@@ -255,10 +335,13 @@ def wait_for_receipt(
     contract: Contract | None = None,
     action: str = "",
     timeout: float = RECEIPT_TIMEOUT,
+    abi: Sequence[Mapping[str, Any]] | None = None,
 ) -> TxResult:
-    """Wait for ``tx_hash``; a failed receipt is replayed to decode its revert reason; the
+    """Wait for ``tx_hash``; a failed receipt is replayed to decode its revert reason (with
+    ``abi``, by default ``contract``'s: a deployment has an ABI before it has a contract); the
     events of ``contract`` (when given) are decoded."""
-    abi: Sequence[Mapping[str, Any]] = contract.abi if contract is not None else ()
+    if abi is None:
+        abi = contract.abi if contract is not None else ()
     receipt = guarded(
         chain,
         abi,
@@ -335,7 +418,7 @@ def transfer(chain: Chain, sender: Sender, to: str, value: int) -> str:
 
         def fill() -> None:
             tx["nonce"] = chain.w3.eth.get_transaction_count(address, "pending")
-            tx["gasPrice"] = chain.w3.eth.gas_price
+            tx.update(fee_fields(chain))
 
         guarded(chain, (), "transfer", fill)
         tx.update(chainId=chain.chain_id, gas=21_000)
@@ -362,6 +445,7 @@ class RecordedStep:
     slot: TxSlot
     action: str
     contract: Contract | None = None
+    abi: Sequence[Mapping[str, Any]] | None = None  # to decode reverts before a contract exists
 
     def previous(self) -> TxResult | None:
         """The result of the recorded transaction if the node knows it and it succeeded (waits
@@ -385,7 +469,9 @@ class RecordedStep:
 
     def finish(self, tx_hash: str) -> TxResult:
         """Wait for a started transaction."""
-        return wait_for_receipt(self.chain, tx_hash, contract=self.contract, action=self.action)
+        return wait_for_receipt(
+            self.chain, tx_hash, contract=self.contract, action=self.action, abi=self.abi
+        )
 
     def send(self, send: Callable[[], str]) -> TxResult:
         """:meth:`start` then :meth:`finish`."""

@@ -9,6 +9,7 @@ caught, so a bug still shows its traceback. Shell completion: ``modelpact --inst
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -27,6 +28,7 @@ from modelpact.cli import coordinator as _coordinator  # noqa: F401  isort: skip
 from modelpact.cli import audit as _audit  # noqa: F401  isort: skip
 from modelpact.cli import reproduce as _reproduce  # noqa: F401  isort: skip
 from modelpact.cli import sweep as _sweep  # noqa: F401  isort: skip
+from modelpact.cli import dev as _dev  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 
@@ -60,7 +62,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    except Exception as error:  # the last line of defence: never a traceback
+        if os.environ.get("MODELPACT_DEBUG"):
+            raise
+        typer.echo(f"error: {unexpected_line(error)}", err=True)
+        return EXIT_USER_ERROR if isinstance(error, OSError) else 1
     return code if isinstance(code, int) else 0
+
+
+def unexpected_line(error: Exception) -> str:
+    """One line for an error no module turned into a :class:`ModelpactError`: a file-system
+    error names the path, a nonce race says what happened; anything else says how to report it.
+    Re-running is safe either way: every transaction is recorded before it is waited for."""
+    if isinstance(error, OSError):
+        where = f" {error.filename}" if error.filename else ""
+        reason = error.strerror or type(error).__name__
+        return f"cannot use{where}: {reason}; check the path and its permissions"
+    text = " ".join(str(error).split())
+    if "nonce too low" in text.lower():
+        return (
+            "another transaction from this account was sent at the same time (nonce too low); "
+            "re-run the command: it looks at the chain before sending again"
+        )
+    return (
+        f"unexpected {type(error).__name__}: {text[:200]}; re-running is safe (sent "
+        "transactions are recorded); set MODELPACT_DEBUG=1 to see where, and report it"
+    )
 
 
 def usage_line(error: typer.TyperException) -> str:

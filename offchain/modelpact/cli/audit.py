@@ -15,6 +15,7 @@ import typer
 from modelpact.audit.tolerances import Tolerances
 from modelpact.cli._app import app, example
 from modelpact.cli.chain_options import RpcOpt
+from modelpact.cli.output import ForceOpt, check_outputs
 
 # Every CLI start imports this module to register the command: what the audit itself needs
 # (numpy, eth-abi, web3, the ML stack, rich) is imported inside the functions that use it.
@@ -127,6 +128,7 @@ def audit(
         bool, typer.Option("--no-source", help="Skip rebuilding the contract from source.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the verdict line.")] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Rebuild a round from chain data alone and check every step; exit 0 only if all pass."""
     from rich.console import Console
@@ -136,6 +138,7 @@ def audit(
 
     if deployment is None and address is None:
         raise typer.BadParameter("give --deployment RECORD, or --rpc URL --address ADDR")
+    check_outputs(force=force, json=json_out)
     if dataset is not None and dataset not in BUILTIN_DATASETS:
         raise typer.BadParameter(f"--dataset must be one of {', '.join(BUILTIN_DATASETS)}")
     report = run_audit(
@@ -154,7 +157,6 @@ def audit(
         typer.echo(report.to_json())
         raise typer.Exit(0 if report.ok else EXIT_FINDINGS)
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(report.to_json() + "\n", encoding="utf-8")
     console = Console(highlight=False)
     if quiet:

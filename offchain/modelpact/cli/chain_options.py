@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from modelpact.chain.backends import (
+    DEFAULT_MAX_FEE_GWEI,
     DEFAULT_STATE_DIR,
     RPC_ENV,
     ChainKind,
@@ -115,6 +117,15 @@ _ChainIdOpt = Annotated[
     int | None,
     typer.Option("--chain-id", help="Expected chain id; refuse to act on another chain."),
 ]
+_MaxFeeOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-fee-gwei",
+        help="Never offer more than this fee per gas (gwei) for a transaction: the node's "
+        "suggested fees are capped by it, and a base fee above it is refused before sending.",
+        envvar="MODELPACT_MAX_FEE_GWEI",
+    ),
+]
 StateDirOpt = Annotated[
     Path,
     typer.Option(
@@ -156,6 +167,7 @@ LotteryTiersOpt = Annotated[
     typer.Option(
         "--lottery-tiers",
         min=1,
+        max=32,  # the contract's MAX_TIERS
         help="Tiers a --tiers lottery trains (from the lowest "
         "target up; 1 = one tier, the rest draw up to the collective model).",
     ),
@@ -173,6 +185,7 @@ def _chain_params(default: ChainKind) -> list[inspect.Parameter]:
         _chain_opt(default),
         _keyword("rpc", RpcOpt, None),
         _keyword("chain_id", _ChainIdOpt, None),
+        _keyword("max_fee_gwei", _MaxFeeOpt, float(DEFAULT_MAX_FEE_GWEI)),
         _keyword("state_dir", StateDirOpt, DEFAULT_STATE_DIR),
     ]
 
@@ -252,6 +265,7 @@ def _provide(
             rpc_url=options.pop("rpc"),
             chain_id=options.pop("chain_id"),
             state_dir=state_dir,
+            max_fee_gwei=options.pop("max_fee_gwei"),
         )
     deployment, deploy_dir = options.pop("deployment", None), options.pop("deploy_dir", None)
     if "state_dir" in wanted:
@@ -296,8 +310,32 @@ def password(*, confirm: bool = False) -> str:
     value = os.environ.get(PASSWORD_ENV)
     if value is not None:
         return value
-    entered: str = typer.prompt("keystore password", hide_input=True, confirmation_prompt=confirm)
-    return entered
+    if sys.stdin.isatty():
+        entered: str = typer.prompt(
+            "keystore password", hide_input=True, confirmation_prompt=confirm
+        )
+        return entered
+    return _piped_password(confirm=confirm)
+
+
+def _piped_password(*, confirm: bool) -> str:
+    """The password from a pipe (one line; twice with ``confirm``), without getpass's warnings
+    about echo; nothing piped is one line naming the environment variable, not "aborted"."""
+    from modelpact.round.wallet import KeystoreError
+
+    lines = [sys.stdin.readline() for _ in range(2 if confirm else 1)]
+    if not lines[0]:  # end of input at once: nothing was piped
+        raise KeystoreError(
+            f"no keystore password: {PASSWORD_ENV} is not set and there is no terminal to ask on",
+            hint=f"set {PASSWORD_ENV} in the environment of this command (or run it in a terminal)",
+        )
+    first, *again = (line.rstrip("\r\n") for line in lines)
+    if again and again[0] != first:
+        raise KeystoreError(
+            "the two passwords piped on standard input differ",
+            hint=f"pipe the same password twice, or set {PASSWORD_ENV}",
+        )
+    return first
 
 
 def sender(chain: Chain, keystore: Path | None, dev_account: int | None) -> Sender:

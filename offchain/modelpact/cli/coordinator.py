@@ -27,6 +27,10 @@ from modelpact.cli.chain_options import (
 )
 from modelpact.cli.chain_options import SignerKeystoreOpt as KeystoreOpt
 from modelpact.cli.output import JsonOpt, emit
+from modelpact.round.locks import holding
+
+DEFAULT_WINDOW = 6 * 3600
+"""modelpact.round.coordinator.DEFAULT_WINDOW (kept here so --help needs no heavy import)."""
 
 if TYPE_CHECKING:  # the workflows import web3: loaded inside the commands
     from modelpact.chain.backends import ChainSettings
@@ -44,6 +48,8 @@ coordinator_app = typer.Typer(
 app.add_typer(coordinator_app)
 
 _SCENARIO = "offchain/modelpact/data/scenarios/digits_demo.toml"
+_MAX_WEI = 2**96 - 1  # the contract refuses larger bonds (BondTooLarge: uint96 accounting)
+_WHAT = "this round's coordinator state"  # one coordinator command per round at a time
 
 
 def _when(timestamp: int) -> str:
@@ -83,12 +89,30 @@ def deploy(
     dataset: Annotated[str, typer.Option("--dataset", help="Built-in dataset.")] = "digits",
     test_size: Annotated[int, typer.Option("--test-size", help="Public test set rows.")] = 360,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the test-set split.")] = 0,
-    participant_bond: Annotated[int, typer.Option("--participant-bond", help="Wei.")] = 10**16,
-    coordinator_bond: Annotated[int, typer.Option("--coordinator-bond", help="Wei.")] = 10**17,
-    join_seconds: Annotated[int, typer.Option("--join-seconds", min=1)] = 3600,
-    post_seconds: Annotated[int, typer.Option("--post-seconds", min=2)] = 7200,
-    reveal_seconds: Annotated[int, typer.Option("--reveal-seconds", min=3)] = 10800,
-    claim_seconds: Annotated[int, typer.Option("--claim-seconds", min=4)] = 14400,
+    participant_bond: Annotated[
+        int, typer.Option("--participant-bond", help="Wei.", min=0, max=_MAX_WEI)
+    ] = 10**16,
+    coordinator_bond: Annotated[
+        int, typer.Option("--coordinator-bond", help="Wei.", min=0, max=_MAX_WEI)
+    ] = 10**17,
+    join_seconds: Annotated[
+        int, typer.Option("--join-seconds", min=1, help="Seconds from deployment to join close.")
+    ] = 3600,
+    post_seconds: Annotated[
+        int, typer.Option("--post-seconds", min=2, help="Seconds from deployment to the post.")
+    ] = 7200,
+    reveal_window: Annotated[
+        int,
+        typer.Option("--reveal-window", help="Seconds after the post for reveals (>= 3600)."),
+    ] = DEFAULT_WINDOW,
+    delivery_window: Annotated[
+        int,
+        typer.Option("--delivery-window", help="Seconds after the reveal deadline (>= 3600)."),
+    ] = DEFAULT_WINDOW,
+    claim_window: Annotated[
+        int,
+        typer.Option("--claim-window", help="Seconds after the delivery deadline (>= 3600)."),
+    ] = DEFAULT_WINDOW,
     new_round: Annotated[
         bool,
         typer.Option(
@@ -107,12 +131,13 @@ def deploy(
     from modelpact.chain.backends import ChainKind, open_chain
     from modelpact.round.coordinator import Deadlines, RoundTerms, deploy_scenario
 
+    deadlines = Deadlines(join_seconds, post_seconds, reveal_window, delivery_window, claim_window)
+    deadlines.check()  # before any chain: a too-short window is one line, exit 2, nothing sent
     if settings.kind is ChainKind.EMBEDDED:
         raise SenderError(
             "a round deployed on the embedded chain vanishes when this command exits",
             hint="deploy with --chain anvil or --rpc URL (or run `modelpact demo`)",
         )
-    deadlines = Deadlines(join_seconds, post_seconds, reveal_seconds, claim_seconds)
     with open_chain(settings) as chain:
         deployed = deploy_scenario(
             chain,
@@ -142,11 +167,15 @@ def status(deployed: DeployedRound, as_json: JsonOpt = False) -> None:
     def text() -> None:
         typer.echo(f"round {st.address} on chain {st.chain_id}: phase {st.phase.name.lower()}")
         typer.echo(
-            f"participants {st.joined}/{st.capacity}, revealed {st.revealed}, rows {st.total_data}"
+            f"participants {st.joined}/{st.capacity} (quorum {st.quorum}), delivered "
+            f"{st.delivered}, revealed {st.revealed}, rows {st.total_data}"
         )
         typer.echo(f"joins per option: {list(st.option_joins)}")
-        names = ("join", "post", "reveal", "claim")
+        names = ("join", "post", "reveal", "delivery", "claim")
         for name, when in zip(names, st.deadlines, strict=True):
+            if when == 0:
+                typer.echo(f"  {name:8s} deadline set when models are posted")
+                continue
             mark = "passed" if when < st.timestamp else "open"
             typer.echo(f"  {name:7s} deadline {_when(when)} ({mark})")
         posted = (
@@ -175,7 +204,8 @@ def reveal(
 
     signer = sender(deployed.chain, keystore, dev_account)
     state = coordinator_state(settings.state_dir, deployed.record)
-    result = reveal_coordinator(deployed, state, sender=signer)
+    with holding(state.path, what=_WHAT):
+        result = reveal_coordinator(deployed, state, sender=signer)
 
     def text() -> None:
         shown = f" (tx {result.tx_hash})" if result.tx_hash else ""
@@ -194,24 +224,38 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Verify every participant's delivered dataset against its committed root and row count."""
+    from modelpact.ml.datasets import load_rows
     from modelpact.round.coordinator import inbox_files
     from modelpact.round.coordinator import ingest as verify_deliveries
 
-    deliveries = verify_deliveries(
+    files = inbox_files(inbox)
+    if not files and deployed.contract.joined_count() > 0:
+        # Most likely a wrong folder: going on would name every participant undelivered.
+        raise typer.BadParameter(
+            f"{inbox} holds no deliveries (<checksummed address>.npy or .csv); check the folder "
+            "participants deliver to (`participant join --inbox DIR`); nothing was recorded",
+            param_hint="--inbox",
+        )
+    ingested = verify_deliveries(
         deployed,
-        files=inbox_files(inbox),
+        files=files,
         delivered_dir=deployed.files_dir / "delivered",
         spec_name=deployed.record.extra.dataset,
+        test_rows=load_rows(deployed.test_set_path),
     )
 
     def text() -> None:
-        for d in deliveries:
+        for d in ingested.deliveries:
             typer.echo(
                 f"#{d.index} {d.participant}: {d.row_count} rows, root {d.data_root} verified"
             )
-        typer.echo(f"{len(deliveries)} deliveries verified")
+        for r in ingested.rejected:
+            typer.echo(f"#{r.index} {r.participant}: {r.reason} (named undelivered at post)")
+        typer.echo(
+            f"{len(ingested.deliveries)} deliveries verified, {len(ingested.rejected)} undelivered"
+        )
 
-    emit(deliveries, as_json=as_json, text=text)
+    emit(ingested, as_json=as_json, text=text)
 
 
 @coordinator_app.command(
@@ -237,25 +281,46 @@ def train_and_post(
     mode = tier_mode(tiers)
     signer = sender(deployed.chain, keystore, dev_account)
     delivered = deployed.files_dir / "delivered"
-    deliveries = core.ingest(
-        deployed,
-        files=core.inbox_files(delivered),
-        delivered_dir=delivered,
-        spec_name=deployed.record.extra.dataset,
-    )
-    result = core.train_and_post(
-        deployed,
-        core.coordinator_state(settings.state_dir, deployed.record),
-        deliveries=deliveries,
-        test_rows=load_rows(deployed.test_set_path),
-        models_dir=deployed.models_dir,
-        sender=signer,
-        seed=seed,
-        tier_mode=mode,
-        lottery_tiers=lottery_tiers,
-    )
+    test_rows = load_rows(deployed.test_set_path)
+    delivered.mkdir(parents=True, exist_ok=True)
+    state = core.coordinator_state(settings.state_dir, deployed.record)
+    with holding(state.path, what=_WHAT):
+        ingested = core.ingest(
+            deployed,
+            files=core.inbox_files(delivered),
+            delivered_dir=delivered,
+            spec_name=deployed.record.extra.dataset,
+            test_rows=test_rows,
+        )
+        result = core.train_and_post(
+            deployed,
+            state,
+            deliveries=ingested.deliveries,
+            test_rows=test_rows,
+            models_dir=deployed.models_dir,
+            sender=signer,
+            seed=seed,
+            tier_mode=mode,
+            lottery_tiers=lottery_tiers,
+        )
+
+    if isinstance(result, core.CancelResult):
+        cancelled = result
+
+        def cancel_text() -> None:
+            verb = "already cancelled" if cancelled.already_done else "cancelled"
+            typer.echo(
+                f"only {cancelled.delivered} participants delivered, below the quorum "
+                f"{cancelled.quorum}: {verb} the round (tx {cancelled.tx_hash}); deliverers "
+                "withdraw their bonds with `participant withdraw-after-cancel`"
+            )
+
+        emit(cancelled, as_json=as_json, text=cancel_text)
+        return
+    posted = result
 
     def text() -> None:
+        result = posted
         c = result.collective
         typer.echo(
             f"collective model {c.model_hash}: accuracy {c.accuracy_wad / 1e18:.4f} "
@@ -265,10 +330,20 @@ def train_and_post(
             typer.echo(f"tier {t.model_hash}: accuracy {t.accuracy_wad / 1e18:.4f} ({t.rows} rows)")
         trained = f", {result.models_trained} models trained" if not result.already_done else ""
         typer.echo(f"tiers: {result.tier_mode} ({len(result.tiers)} reward models{trained})")
+        for address in result.undelivered:
+            typer.echo(f"undelivered: {address} (no model, bond forfeited)")
+        if result.curve is not None:
+            k = result.curve
+            typer.echo(
+                f"curve check: predicted {k.predicted_wad / 1e18:.4f} for {k.delivered_rows} "
+                f"rows, measured {k.measured_wad / 1e18:.4f}, tolerance "
+                f"{k.tolerance_wad / 1e18:.4f}, shortfall {k.shortfall_wad / 1e18:.4f}; "
+                f"compensation owed {k.liability} wei"
+            )
         verb = "already posted" if result.already_done else "posted"
         typer.echo(f"{verb} (tx {result.tx_hash})")
 
-    emit(result, as_json=as_json, text=text)
+    emit(posted, as_json=as_json, text=text)
 
 
 @coordinator_app.command("sweep", epilog=example("modelpact coordinator sweep --dev-account 0"))
@@ -286,7 +361,8 @@ def sweep(
 
     signer = sender(deployed.chain, keystore, dev_account)
     state = coordinator_state(settings.state_dir, deployed.record)
-    tx, amount, gas = sweep_round(deployed, state, sender=signer)
+    with holding(state.path, what=_WHAT):
+        tx, amount, gas = sweep_round(deployed, state, sender=signer)
     emit(
         {"tx_hash": tx, "amount_wei": amount, "gas_used": gas},
         as_json=as_json,

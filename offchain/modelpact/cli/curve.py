@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from modelpact.cli._app import app, example
+from modelpact.cli.output import ForceOpt, check_outputs
 from modelpact.errors import ModelpactError
+
+if TYPE_CHECKING:
+    from modelpact.ml.curve import LearnedCurve
 
 __all__ = ["curve"]
 
@@ -65,10 +69,12 @@ def curve(
         ),
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Plot points and fit to this PNG.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Measure test accuracy at increasing training sizes and fit a(x) = a_max - b x^-alpha."""
     from modelpact.ml.curve import curve_record, learn_dataset_curve
 
+    check_outputs(force=force, out=out, json=json_out, plot=plot)
     result = learn_dataset_curve(
         dataset,
         sizes=_parse_sizes(sizes),
@@ -83,6 +89,14 @@ def curve(
     if json_out == _STDOUT:
         typer.echo(json.dumps(curve_record(result), indent=2, sort_keys=True))
         return
+    _echo_curve(result)
+    for label, path in (("accuracy", out), ("json", json_out), ("plot", plot)):
+        if path is not None:
+            typer.echo(f"wrote {label}: {path}")
+
+
+def _echo_curve(result: LearnedCurve) -> None:
+    """The measured points beside the fitted curve, so a bad fit shows at a glance."""
     fit = result.fit
     typer.echo(
         f"{result.dataset}: {result.pool_rows} pool rows, {result.test_rows} test rows, "
@@ -97,6 +111,3 @@ def curve(
         f"(+- {fit.stderr[0]:.4f}, {fit.stderr[1]:.4f}, {fit.stderr[2]:.4f}; "
         f"R^2 {fit.r2:.4f}, RMSE {fit.rmse:.4f})"
     )
-    for label, path in (("accuracy", out), ("json", json_out), ("plot", plot)):
-        if path is not None:
-            typer.echo(f"wrote {label}: {path}")

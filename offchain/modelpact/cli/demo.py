@@ -78,6 +78,12 @@ def _summary(console: Console, result: DemoResult) -> None:
         f"contract's committed curve (predictedAccuracy)"
     )
     console.print(
+        f"curve check on chain: shortfall {report.curve_shortfall:.4f} below the prediction "
+        f"minus the tolerance {report.curve_tolerance:.4f}; compensation paid "
+        f"{report.compensation_paid_wei:,} wei out of the coordinator's bond"
+        + (f"; undelivered: {', '.join(report.undelivered)}" if report.undelivered else "")
+    )
+    console.print(
         f"reward tiers: {report.tier_mode}, {report.tiers_posted} models below the collective "
         f"one, {report.models_trained} models trained; total gas {report.total_gas:,}; "
         f"{report.wall_seconds:.1f} s"

@@ -15,11 +15,28 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["JsonOpt", "emit", "jsonable"]
+__all__ = ["ForceOpt", "JsonOpt", "check_outputs", "emit", "jsonable"]
 
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print the result as one JSON document instead of text.")
 ]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Replace existing output files (never a keystore, state file or record)."
+    ),
+]
+
+
+def check_outputs(*, force: bool, **paths: Path | None) -> None:
+    """Check every output path a command was given (option name -> path; None and ``-`` for
+    stdout skipped) under :func:`modelpact.outputs.check_output`'s rules, before any long work
+    starts: an existing file needs ``--force``, a folder or a missing folder is refused."""
+    from modelpact.outputs import check_output
+
+    for option, path in paths.items():
+        if path is not None and path != Path("-"):
+            check_output(path, force=force, option="--" + option.replace("_", "-"))
 
 
 def jsonable(value: object) -> object:

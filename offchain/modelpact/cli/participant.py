@@ -9,6 +9,9 @@ from the command line.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,8 +26,9 @@ if TYPE_CHECKING:  # the workflows import web3: loaded inside the commands
     from eth_account.signers.local import LocalAccount
 
     from modelpact.chain.backends import ChainSettings
+    from modelpact.encoding import RoundConfig
     from modelpact.round.deployed import DeployedRound
-    from modelpact.round.participant import ParticipantStateFile
+    from modelpact.round.participant import ParticipantStateFile, RoundView
 
 __all__ = ["participant_app"]
 
@@ -36,21 +40,35 @@ participant_app = typer.Typer(
 )
 app.add_typer(participant_app)
 
+_MAX_COST = 1e9  # as a scenario's costs (modelpact.scenario): far above any round's values
+
 KeystoreOpt = Annotated[
     Path,
     typer.Option("--keystore", help="Encrypted keystore file of the participant's account."),
 ]
 
 
+@contextmanager
+def _locked(state: ParticipantStateFile) -> Iterator[ParticipantStateFile]:
+    """Hold the lock of ``state`` (one command per keystore and round at a time: a second one
+    is refused in one line before it reads or sends anything, :mod:`modelpact.round.locks`)."""
+    from modelpact.round.locks import holding
+
+    with holding(state.path, what=f"{state.path.name} (this keystore in this round)"):
+        yield state
+
+
+@contextmanager
 def _wallet(
     deployed: DeployedRound, settings: ChainSettings, keystore: Path
-) -> tuple[LocalAccount, ParticipantStateFile]:
-    """The decrypted account and its local state in the round."""
+) -> Iterator[tuple[LocalAccount, ParticipantStateFile]]:
+    """The decrypted account and its local state in the round, locked for the block."""
     from modelpact.round.participant import participant_state
     from modelpact.round.wallet import load_account
 
     account = load_account(keystore, password=_password())
-    return account, participant_state(settings.state_dir, deployed.record, account.address)
+    with _locked(participant_state(settings.state_dir, deployed.record, account.address)) as state:
+        yield account, state
 
 
 def _state_of(located: LocatedRecord, state_dir: Path, keystore: Path) -> ParticipantStateFile:
@@ -109,6 +127,109 @@ def import_account(
     )
 
 
+def _duration(seconds: int) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours} h {rest // 60:02d} min" if rest else f"{hours} h"
+
+
+def _terms(deployed: DeployedRound) -> dict[str, object]:
+    """The round's deadlines (absolute join/post, windows as durations after the post) and bond,
+    what a participant must know before it risks its bond."""
+    import datetime as dt
+
+    from modelpact.round.participant import JOIN_GAS_BOUND, fee_quote
+
+    config = deployed.contract.config()
+    sched = config.schedule
+    cover = _bond_cover(deployed, config)
+    fee = fee_quote(deployed)
+
+    def when(ts: int) -> str:
+        return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    return {
+        "bond_wei": config.participant_bond,
+        "quorum": config.effective_quorum,
+        "capacity": config.capacity,
+        "join_deadline": sched.join,
+        "post_deadline": sched.post,
+        "reveal_window_seconds": sched.reveal_window,
+        "delivery_window_seconds": sched.delivery_window,
+        "claim_window_seconds": sched.claim_window,
+        "fee_per_gas_wei": fee.fee_per_gas_wei,
+        "join_fee_bound_wei": fee.join_fee_bound_wei,
+        "lines": [
+            f"bond {config.participant_bond} wei; quorum {config.effective_quorum} of "
+            f"{config.capacity} participants must deliver, else the round is cancelled and "
+            "deliverers get their bonds back",
+            f"join until {when(sched.join)}; the coordinator posts by {when(sched.post)}",
+            f"after the post: reveal within {_duration(sched.reveal_window)} (miss it and the "
+            f"bond is forfeited), delivery window {_duration(sched.delivery_window)} after "
+            f"that, claim window {_duration(sched.claim_window)} after that (claims never "
+            "expire)",
+            cover,
+            f"fees: at most {fee.fee_per_gas_wei / 1e9:.4g} gwei per gas now (cap "
+            f"{fee.cap_wei / 1e9:.4g} gwei, --max-fee-gwei); a join uses under "
+            f"{JOIN_GAS_BOUND // 1000}k gas, so at most {fee.join_fee_bound_wei} wei",
+        ],
+    }
+
+
+def _bond_cover(deployed: DeployedRound, config: RoundConfig) -> str:
+    """What the coordinator's bond covers of a curve shortfall (issue 13): with every seat
+    delivering, each allot pays the best-promised option up to this accuracy shortfall."""
+    from modelpact.encoding import WAD, allot
+
+    bond = deployed.contract.coordinator_bond()
+    tau = config.curve_tolerance_wad / WAD
+    rho = config.shortfall_wei_per_wad
+    ratio = max((o.ratio_wad for o in deployed.contract.options()), default=0)
+    if rho == 0 or ratio == 0:
+        return (
+            f"coordinator bond {bond} wei; this round pays no curve compensation (no shortfall "
+            "price)"
+        )
+    covered = allot(bond, config.capacity) * WAD * WAD // (ratio * rho) / WAD
+    return (
+        f"coordinator bond {bond} wei: if the collective model falls more than {tau:.4f} below "
+        f"the committed curve, the shortfall is paid in wei, covered up to {covered:.4f} of "
+        "accuracy when every seat delivers"
+    )
+
+
+def _echo_fill(view: RoundView) -> None:
+    """Who coordinates and how full the round is, and why the value may fall below t."""
+    typer.echo(
+        f"coordinator {view.coordinator}; {view.joined}/{view.capacity} joined "
+        f"({view.total_rows} rows so far)"
+    )
+    if view.may_close_below_capacity:
+        typer.echo(
+            "if joining closes below capacity (at the join deadline), the collective model is "
+            "trained on fewer rows than the menu assumes: see 'if closed now'"
+        )
+
+
+def _if_closed_now(deployed: DeployedRound, view: RoundView) -> list[float] | None:
+    """Each option's value if joining closed right after this join, when the round may close
+    below capacity and the published scenario (checked against the chain) gives v's scale."""
+    from modelpact.round import participant as core
+
+    if not view.may_close_below_capacity:
+        return None
+    if not deployed.record.scenario_path(deployed.record_path.parent).is_file():
+        return None
+    scenario = core.published_scenario(
+        deployed.record,
+        deployed.record_path,
+        scenario_hash=deployed.contract.config().scenario_hash,
+    )
+    if scenario.valuation.kind != "linear":
+        return None
+    scale = float(getattr(scenario.valuation, "scale", 0.0))
+    return core.value_if_closed_now(deployed, view, value_scale=scale)
+
+
 @participant_app.command("menu", epilog=example("modelpact participant menu --cost 0.02"))
 @injected()
 def menu(
@@ -122,26 +243,43 @@ def menu(
     """Show the round's menu; with --cost, the utility t - cost x m of every option and the best."""
     from modelpact.round import participant as core
 
-    if cost is not None and cost < 0:
-        raise typer.BadParameter("the cost per row must be >= 0", param_hint="--cost")
+    if cost is not None and not (math.isfinite(cost) and 0 <= cost <= _MAX_COST):
+        raise typer.BadParameter(
+            f"the cost per row must be a number in [0, {_MAX_COST:g}], got {cost!r}",
+            param_hint="--cost",
+        )
     options = core.menu_view(deployed, cost=cost)
-    bond = deployed.contract.config().participant_bond
+    view = core.round_view(deployed)
+    bond = view.bond_wei
+    closed_now = _if_closed_now(deployed, view)
     best = core.best_option_id(options)
     alone = None
     if best is not None and cost is not None:
-        alone = core.outside_option(deployed.record, deployed.record_path, cost=cost)
+        alone = core.outside_option(
+            deployed.record,
+            deployed.record_path,
+            cost=cost,
+            scenario_hash=deployed.contract.config().scenario_hash,
+        )
     utility = options[best].utility if best is not None else None
     pays = utility is not None and alone is not None and core.joining_pays(utility, alone)
+    terms = _terms(deployed)
 
     def text() -> None:
         typer.echo(f"round {deployed.record.address}: bond {bond} wei")
+        for line in terms["lines"]:  # type: ignore[attr-defined]
+            typer.echo(line)
+        _echo_fill(view)
         header = f"{'option':>6} {'rows m':>7} {'ratio':>7} {'t':>9} {'t_bar':>9}"
+        header += f" {'if closed now':>13}" if closed_now else ""
         typer.echo(header + (f" {'utility':>9}" if cost is not None else ""))
         for o in options:
             line = (
                 f"{o.option_id:>6} {o.data_count:>7} {o.ratio:>7.4f} {o.promised_value:>9.3f} "
                 f"{o.budget_value:>9.3f}"
             )
+            if closed_now:
+                line += f" {closed_now[o.option_id]:>13.3f}"
             if o.utility is not None:
                 line += f" {o.utility:>9.3f}" + ("  <- best" if o.option_id == best else "")
             typer.echo(line)
@@ -155,10 +293,13 @@ def menu(
     summary = {
         "address": deployed.address,
         "bond_wei": bond,
+        "round": view,
+        "if_closed_now": closed_now,
         "options": options,
         "best_option": best,
         "outside_option": alone,
         "joining_pays": pays if alone is not None else None,
+        "terms": {k: v for k, v in terms.items() if k != "lines"},
     }
     emit(summary, as_json=as_json, text=text)
 
@@ -178,8 +319,8 @@ def commit(
     """Validate your dataset and compute its Merkle root (kept in your local state for join)."""
     from modelpact.round.participant import commit_dataset
 
-    state = _state_of(located, state_dir, keystore)
-    result = commit_dataset(state, dataset=data, spec_name=located.record.extra.dataset)
+    with _locked(_state_of(located, state_dir, keystore)) as state:
+        result = commit_dataset(state, dataset=data, spec_name=located.record.extra.dataset)
     emit(
         result,
         as_json=as_json,
@@ -211,9 +352,17 @@ def join(
     from modelpact.round.participant import deliver
     from modelpact.round.participant import join as join_round
 
-    account, state = _wallet(deployed, settings, keystore)
-    result = join_round(deployed, state, account=account, option_id=option)
-    delivered = deliver(state, inbox=inbox, address=account.address) if inbox else None
+    if inbox is not None:
+        from modelpact.round.inbox import check_inbox
+
+        check_inbox(inbox)  # before the bond is sent: a failed delivery would forfeit it
+    terms = _terms(deployed)
+    if not as_json:  # what is signed, shown before anything is sent
+        for line in terms["lines"]:  # type: ignore[attr-defined]
+            typer.echo(line)
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = join_round(deployed, state, account=account, option_id=option)
+        delivered = deliver(state, inbox=inbox, address=account.address) if inbox else None
 
     def text() -> None:
         if result.already_done:
@@ -224,7 +373,8 @@ def join(
         if delivered is not None:
             typer.echo(f"delivered the committed rows to {delivered}")
 
-    emit({"step": result, "delivered": delivered}, as_json=as_json, text=text)
+    shown = {k: v for k, v in terms.items() if k != "lines"}
+    emit({"step": result, "delivered": delivered, "terms": shown}, as_json=as_json, text=text)
 
 
 @participant_app.command(
@@ -240,8 +390,8 @@ def reveal(
     """Reveal your randomness secret (after the models are posted). Safe to re-run."""
     from modelpact.round.participant import reveal as reveal_secret
 
-    account, state = _wallet(deployed, settings, keystore)
-    result = reveal_secret(deployed, state, account=account)
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = reveal_secret(deployed, state, account=account)
 
     def text() -> None:
         if result.already_done:
@@ -265,16 +415,16 @@ def claim(
     """Claim: record your assigned model and take back your bond."""
     from modelpact.round.participant import claim as claim_reward
 
-    account, state = _wallet(deployed, settings, keystore)
-    result = claim_reward(deployed, state, account=account)
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = claim_reward(deployed, state, account=account)
     emit(
         result,
         as_json=as_json,
         text=lambda: typer.echo(
             f"claimed rung {result.rung}: model {result.model_hash} with accuracy "
             f"{result.accuracy_wad / 1e18:.4f} (target {result.target_accuracy_wad / 1e18:.4f}); "
-            f"bond {result.bond_refund} wei + share {result.slash_share} wei returned "
-            f"(tx {result.tx_hash})"
+            f"bond {result.bond_refund} wei + share {result.slash_share} wei + curve "
+            f"compensation {result.compensation} wei returned (tx {result.tx_hash})"
         ),
     )
 
@@ -293,14 +443,21 @@ def fetch(
         Path | None,
         typer.Option("--models", help="Coordinator's model store (default: next to the record)."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace an existing --out file (never a keystore or state file)."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Copy your claimed model from the coordinator's content-addressed store."""
+    """Copy your claimed model from the coordinator's content-addressed store (checked against
+    its claimed hash; an existing --out only with --force)."""
     from modelpact.round.participant import fetch_model
 
-    state = _state_of(located, state_dir, keystore)
     store = models or located.record.models_dir(located.path.parent)
-    path = fetch_model(state, models_dir=store, out=out)
+    with _locked(_state_of(located, state_dir, keystore)) as state:
+        path = fetch_model(state, models_dir=store, out=out, force=force)
     emit(
         {"model_file": path},
         as_json=as_json,
@@ -332,11 +489,14 @@ def verify(
     model_file = model or Path(state.load().model_file or "")
     if not model_file.is_file():
         raise typer.BadParameter("no model file: run `participant fetch` or pass --model")
+    # The chain's commitment as read at join, not the record's copy (which whoever handed the
+    # files over could have edited along with the test set); older state files fall back.
+    root = state.load().test_set_commitment or record.test_set_root
     result = verify_model(
         state,
         model_file=model_file,
         test_set=record.test_set_path(base),
-        test_set_root=bytes(HexBytes(record.test_set_root)),
+        test_set_root=bytes(HexBytes(root)),
         spec_name=record.extra.dataset,
     )
 
@@ -366,13 +526,61 @@ def withdraw(
     """After the coordinator missed the post deadline: take back your bond plus compensation."""
     from modelpact.round.participant import withdraw_after_default
 
-    account, state = _wallet(deployed, settings, keystore)
-    result = withdraw_after_default(deployed, state, account=account)
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = withdraw_after_default(deployed, state, account=account)
     emit(
         result,
         as_json=as_json,
         text=lambda: typer.echo(
             f"refunded bond {result.bond} wei + compensation {result.compensation} wei "
             f"(tx {result.tx_hash})"
+        ),
+    )
+
+
+@participant_app.command(
+    "withdraw-after-cancel",
+    epilog=example("modelpact participant withdraw-after-cancel --keystore alice.json"),
+)
+@injected()
+def withdraw_after_cancel(
+    deployed: DeployedRound,
+    settings: ChainSettings,
+    keystore: KeystoreOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """After the round was cancelled below quorum: a deliverer takes back its bond."""
+    from modelpact.round.participant import withdraw_after_cancel as withdraw_cancelled
+
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = withdraw_cancelled(deployed, state, account=account)
+    emit(
+        result,
+        as_json=as_json,
+        text=lambda: typer.echo(f"refunded bond {result.bond} wei (tx {result.tx_hash})"),
+    )
+
+
+@participant_app.command(
+    "withdraw-compensation",
+    epilog=example("modelpact participant withdraw-compensation --keystore alice.json"),
+)
+@injected()
+def withdraw_compensation(
+    deployed: DeployedRound,
+    settings: ChainSettings,
+    keystore: KeystoreOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take any compensation owed out of the coordinator's bond not yet paid (no deadline)."""
+    from modelpact.round.participant import withdraw_compensation as withdraw_owed
+
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = withdraw_owed(deployed, state, account=account)
+    emit(
+        result,
+        as_json=as_json,
+        text=lambda: typer.echo(
+            f"paid compensation {result.compensation} wei (tx {result.tx_hash})"
         ),
     )

@@ -6,12 +6,14 @@ import math
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, cast
 
 import typer
 
-from modelpact.cli._app import app
+from modelpact.cli._app import app, example
+from modelpact.cli.output import JsonOpt, emit
 from modelpact.errors import ModelpactError
 
 __all__ = ["progress_bar", "reproduce_command"]
@@ -70,11 +72,14 @@ def default_workers() -> int:
     )
 
 
-def check_workers(workers: int) -> None:
-    if workers < 1:
+def worker_count(workers: int | None) -> int:
+    """``--workers`` as given (checked), or one per core when not given."""
+    count = default_workers() if workers is None else workers
+    if count < 1:
         raise ReproduceArgumentError(
-            f"--workers must be >= 1, got {workers}", hint="e.g. --workers 2"
+            f"--workers must be >= 1, got {count}", hint="e.g. --workers 2"
         )
+    return count
 
 
 def _numbers(text: str, option: str, kind: type) -> tuple[float, ...]:
@@ -109,9 +114,22 @@ def _grid(participants: str | None, p1: str | None) -> dict[str, tuple[float, ..
     return grid
 
 
-@app.command("reproduce")
+class BeliefChoice(StrEnum):
+    """Which belief the studies solve under (``both``: side by side)."""
+
+    paper = "paper"
+    bayes = "bayes"
+    both = "both"
+
+
+@app.command(
+    "reproduce",
+    epilog=example("modelpact reproduce --belief both --out runs/reproduce --workers 2"),
+)
 def reproduce_command(
-    belief: Annotated[str, typer.Option(help="paper, bayes or both (side by side).")] = "both",
+    belief: Annotated[
+        BeliefChoice, typer.Option(help="paper, bayes or both (side by side).")
+    ] = BeliefChoice.both,
     out: Annotated[Path, typer.Option(help="Directory for report.json, index.md, figures.")] = Path(
         "runs/reproduce"
     ),
@@ -124,17 +142,15 @@ def reproduce_command(
     p1: Annotated[
         str | None, typer.Option(help="Shrink the two-type grid's p1 values, e.g. 0.1,0.5.")
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Reproduce the paper's studies beside the published values (exit 1 on a mismatch)."""
-    if belief not in ("paper", "bayes", "both"):
-        raise ReproduceArgumentError(f"unknown belief {belief!r}", hint="use paper, bayes or both")
-    count = default_workers() if workers is None else workers
-    check_workers(count)
+    count = worker_count(workers)
     grid = _grid(participants, p1)
     from modelpact.studies.paper import TWO_TYPE_P1, TWO_TYPE_PARTICIPANTS
     from modelpact.studies.reproduce import reproduce
 
-    beliefs = ("paper", "bayes") if belief == "both" else (belief,)
+    beliefs = ("paper", "bayes") if belief is BeliefChoice.both else (belief.value,)
     chosen = cast(tuple[Literal["paper", "bayes"], ...], beliefs)
     try:
         with progress_bar("two-type grid") as update:
@@ -149,7 +165,7 @@ def reproduce_command(
     except KeyboardInterrupt:
         typer.echo("interrupted: nothing written to the report; run the command again", err=True)
         raise typer.Exit(130) from None
-    _render(report)
+    emit(report, as_json=as_json, text=lambda: _render(report))
     if report.mismatches or report.failed_points:
         raise typer.Exit(1)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, cast
 import typer
 
 from modelpact.cli._app import app, example
-from modelpact.cli.output import JsonOpt, emit
+from modelpact.cli.output import ForceOpt, JsonOpt, check_outputs, emit
 from modelpact.errors import ModelpactError
 
 if TYPE_CHECKING:
@@ -85,7 +85,9 @@ def simulate(
     tiers: Annotated[
         str, typer.Option(help="Reward tiers posted: lottery, deterministic or none.")
     ] = "lottery",
-    lottery_tiers: Annotated[int, typer.Option(help="Tiers in lottery mode.")] = 3,
+    lottery_tiers: Annotated[
+        int, typer.Option(help="Tiers in lottery mode (the contract's MAX_TIERS).", min=1, max=32)
+    ] = 3,
     confidence: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.99,
     dataset: Annotated[
         str | None,
@@ -100,11 +102,13 @@ def simulate(
     plot: Annotated[
         Path | None, typer.Option(help="Plot reward distributions per type against t (PNG).")
     ] = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate rounds of a menu and check each type receives its promised value on average."""
     from modelpact.ml.simulate import run_simulation
 
+    check_outputs(force=force, out=out, plot=plot)
     if belief not in (None, "bayes", "paper"):
         raise SimulateArgumentError(f"unknown belief {belief!r}", hint="use bayes or paper")
     if tiers not in ("lottery", "deterministic", "none"):

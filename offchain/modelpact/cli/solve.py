@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from modelpact.cli._app import app, example
-from modelpact.cli.output import JsonOpt, emit
+from modelpact.cli.output import ForceOpt, JsonOpt, check_outputs, emit
+from modelpact.errors import ScenarioError
 from modelpact.menu import Menu, menu_to_json, write_menu_json
 
 __all__ = ["solve_command", "version"]
@@ -70,6 +71,47 @@ def _render(menu: Menu, console: Console) -> None:
             f"no collaboration {b.no_collaboration_accuracy:.8f} (expected accuracy)"
         )
     console.print(f"scenario sha256 {menu.scenario_sha256}")
+    if menu.gap > GAP_WARNING:
+        typer.echo(gap_warning(menu.gap), err=True)
+
+
+GAP_WARNING = 1e-6
+"""A gap (upper bound - expected accuracy) above this is worth a warning: the menu may
+leave that much expected accuracy on the table (exact solves certify ~1e-9)."""
+
+
+def gap_warning(gap: float) -> str:
+    """The one warning line for a menu whose certified gap exceeds :data:`GAP_WARNING`."""
+    return (
+        f"warning: the solver's gap {gap:.2e} is above {GAP_WARNING:g}: the menu may be up to "
+        "that much expected accuracy below the optimum; use exact expectations or more "
+        "[solver] samples before deploying it"
+    )
+
+
+_Serve = Literal["all", "optimal"] | tuple[int, ...] | None
+
+
+def _parse_belief(belief: str | None) -> Literal["bayes", "paper"] | None:
+    if belief is not None and belief not in ("bayes", "paper"):
+        raise ScenarioError(
+            f"unknown belief {belief!r}", hint="use --belief bayes or --belief paper"
+        )
+    return cast(Literal["bayes", "paper"] | None, belief)
+
+
+def _parse_serve(serve: str | None) -> _Serve:
+    """``--serve`` as the solver takes it; type numbers are checked against the scenario
+    only once it is loaded."""
+    if serve is None or serve in ("all", "optimal"):
+        return cast(_Serve, serve)
+    try:
+        return tuple(sorted({int(x) for x in serve.split(",")}))
+    except ValueError as error:
+        raise ScenarioError(
+            f"--serve {serve!r} is not all, optimal or a list of type numbers",
+            hint="e.g. --serve 1,2,3",
+        ) from error
 
 
 @app.command(
@@ -90,6 +132,7 @@ def solve_command(
     serve: Annotated[
         str | None, typer.Option(help="all, optimal, or served type numbers like 1,3,5.")
     ] = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
     ic_margin: Annotated[
         float | None,
@@ -101,28 +144,14 @@ def solve_command(
     ] = None,
 ) -> None:
     """Solve SCENARIO into its optimal menu, print a table and optionally write JSON."""
-    from modelpact.errors import ScenarioError
     from modelpact.scenario import load_scenario
 
-    if belief is not None and belief not in ("bayes", "paper"):
-        raise ScenarioError(
-            f"unknown belief {belief!r}", hint="use --belief bayes or --belief paper"
-        )
-    serve_value: Literal["all", "optimal"] | tuple[int, ...] | None
-    if serve is None or serve in ("all", "optimal"):
-        serve_value = serve  # type: ignore[assignment]
-    else:
-        try:
-            serve_value = tuple(sorted({int(x) for x in serve.split(",")}))
-        except ValueError as error:
-            raise ScenarioError(
-                f"--serve {serve!r} is not all, optimal or a list of type numbers",
-                hint="e.g. --serve 1,2,3",
-            ) from error
+    check_outputs(force=force, out=out)
+    chosen = _parse_belief(belief)
+    serve_value = _parse_serve(serve)
     loaded = load_scenario(scenario)
     if ic_margin is not None or robust is not None:  # validated like the [solver] fields
         loaded = loaded.with_solver(ic_margin=ic_margin, robust=robust)
-    chosen: Literal["bayes", "paper"] | None = belief  # type: ignore[assignment]
     if isinstance(serve_value, tuple) and not all(1 <= s <= loaded.n_types for s in serve_value):
         raise ScenarioError(
             f"--serve names a type outside 1..{loaded.n_types}", hint="use 1-based type numbers"

@@ -7,12 +7,15 @@ from typing import Annotated
 
 import typer
 
-from modelpact.cli._app import app
+from modelpact.cli._app import app, example
+from modelpact.cli.output import JsonOpt, emit
 
 __all__ = ["sweep_command"]
 
 
-@app.command("sweep")
+@app.command(
+    "sweep", epilog=example("modelpact sweep my_grid.toml --out my_grid.jsonl --workers 2")
+)
 def sweep_command(
     grid: Annotated[
         Path, typer.Argument(help="Grid TOML: a base scenario and parameters to sweep.")
@@ -32,14 +35,14 @@ def sweep_command(
     restart: Annotated[
         bool, typer.Option("--restart", help="Overwrite --out instead of resuming.")
     ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Solve every grid point not yet in --out and append one row per point (resumes by default)."""
-    from modelpact.cli.reproduce import check_workers, default_workers, progress_bar
+    from modelpact.cli.reproduce import progress_bar, worker_count
     from modelpact.studies.grid import load_grid
     from modelpact.studies.sweep import sweep
 
-    count = default_workers() if workers is None else workers
-    check_workers(count)
+    count = worker_count(workers)
     spec = load_grid(grid)
     target = out if out is not None else Path(f"{grid.stem}.jsonl")
     try:
@@ -57,7 +60,11 @@ def sweep_command(
             f"interrupted: finished rows are in {target}; run the same command to resume", err=True
         )
         raise typer.Exit(130) from None
-    typer.echo(
-        f"{summary.points} points: {summary.resumed} already in {summary.out}, {summary.solved} "
-        f"solved now ({summary.failed} failed) in {summary.seconds:.1f} s"
+    emit(
+        summary,
+        as_json=as_json,
+        text=lambda: typer.echo(
+            f"{summary.points} points: {summary.resumed} already in {summary.out}, "
+            f"{summary.solved} solved now ({summary.failed} failed) in {summary.seconds:.1f} s"
+        ),
     )

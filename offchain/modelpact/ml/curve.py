@@ -193,6 +193,14 @@ def _check_sizes(sizes: Sequence[int], pool_rows: int) -> tuple[int, ...]:
     return tuple(values)
 
 
+@dataclass(frozen=True)
+class _Estimate:
+    """The optimiser's answer: parameters (a_max, b, alpha) and their 3x3 covariance."""
+
+    params: tuple[float, float, float]
+    covariance: NDArray[np.float64]
+
+
 def fit_power_law(points: Sequence[CurvePoint]) -> PowerLawFit:
     """Fit a(x) = a_max - b x^(-alpha) to the mean accuracies of ``points``.
 
@@ -204,13 +212,21 @@ def fit_power_law(points: Sequence[CurvePoint]) -> PowerLawFit:
     """
     if len(points) < 3:
         raise CurveError(f"need at least 3 points to fit, got {len(points)}", hint="add sizes")
-    from scipy.optimize import OptimizeWarning, curve_fit
-
     x = np.array([p.size for p in points], dtype=np.float64)
     y = np.array([p.mean for p in points], dtype=np.float64)
     sigma = np.array(
         [max(p.std / math.sqrt(len(p.accuracies)), 0.002) for p in points], dtype=np.float64
     )
+    return _fit_quality(x, y, _least_squares(x, y, sigma))
+
+
+def _least_squares(
+    x: NDArray[np.float64], y: NDArray[np.float64], sigma: NDArray[np.float64]
+) -> _Estimate:
+    """Run ``curve_fit`` from a start read off the data; a failed or unidentified fit is a
+    :class:`CurveError`, never a warning or a NaN passed on."""
+    from scipy.optimize import OptimizeWarning, curve_fit
+
     a0 = min(1.0, float(y.max()) + 0.01)
     alpha0 = 0.5
     b0 = max(1e-6, float((a0 - y[0]) * x[0] ** alpha0))
@@ -225,7 +241,7 @@ def fit_power_law(points: Sequence[CurvePoint]) -> PowerLawFit:
                 sigma=sigma,
                 # With spare degrees of freedom the covariance is scaled by the residual
                 # variance; with exactly 3 points it rests on the measured spread alone.
-                absolute_sigma=len(points) <= 3,
+                absolute_sigma=len(x) <= 3,
                 bounds=((1e-9, 1e-12, 1e-6), (1.0, np.inf, 5.0)),
                 maxfev=20000,
             )
@@ -241,12 +257,20 @@ def fit_power_law(points: Sequence[CurvePoint]) -> PowerLawFit:
             hint="measure more distinct sizes, spanning small and large training sets",
         )
     a_max, b, alpha = (float(v) for v in params)
+    return _Estimate(params=(a_max, b, alpha), covariance=cov_arr)
+
+
+def _fit_quality(
+    x: NDArray[np.float64], y: NDArray[np.float64], estimate: _Estimate
+) -> PowerLawFit:
+    """The fit with its standard errors, and R^2 and RMSE against the unweighted means."""
+    a_max, b, alpha = estimate.params
     resid = y - power_law(x, a_max, b, alpha)
     ss_res = float(np.sum(resid**2))
     ss_tot = float(np.sum((y - y.mean()) ** 2))
     r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
-    rows = tuple((float(r[0]), float(r[1]), float(r[2])) for r in cov_arr.tolist())
-    err = np.sqrt(np.clip(np.diag(cov_arr), 0.0, None))
+    rows = tuple((float(r[0]), float(r[1]), float(r[2])) for r in estimate.covariance.tolist())
+    err = np.sqrt(np.clip(np.diag(estimate.covariance), 0.0, None))
     return PowerLawFit(
         a_max=a_max,
         b=b,
@@ -254,7 +278,7 @@ def fit_power_law(points: Sequence[CurvePoint]) -> PowerLawFit:
         covariance=rows,
         stderr=(float(err[0]), float(err[1]), float(err[2])),
         r2=r2,
-        rmse=math.sqrt(ss_res / len(points)),
+        rmse=math.sqrt(ss_res / len(x)),
     )
 
 

@@ -342,6 +342,10 @@ def load_rows(path: Path | str, spec: DatasetSpec | None = None) -> Rows:
     :func:`validate_rows` refuses.
     """
     source = Path(path)
+    if source.is_dir():
+        raise DatasetError(
+            f"dataset file {source} is a folder", hint="pass the .csv or .npy file itself"
+        )
     if not source.is_file():
         raise DatasetError(f"dataset file {source} does not exist", hint="check the path")
     if source.stat().st_size == 0:
@@ -371,6 +375,12 @@ def _read_csv(source: Path) -> Rows:
     """Parse a CSV of integers strictly; the first line may be a header of names."""
     with source.open(newline="", encoding="utf-8") as handle:
         lines = [row for row in csv.reader(handle) if row and any(c.strip() for c in row)]
+    if lines and len(lines[0]) == 1 and any(sep in lines[0][0] for sep in ";\t|"):
+        found = next(sep for sep in ";\t|" if sep in lines[0][0])
+        raise DatasetError(
+            f"{source.name} separates its columns with {found!r}, not commas",
+            hint="save the file as comma-separated values (features, then the label)",
+        )
     if lines and not any(_is_number(c) for c in lines[0]):
         lines = lines[1:]  # a header: names only, no number at all
     if not lines:

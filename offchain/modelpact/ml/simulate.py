@@ -149,6 +149,18 @@ def _tiers_for(
     return sorted({lo + (hi - lo) * j // (count - 1) for j in range(count)})
 
 
+@dataclass(frozen=True)
+class _Posting:
+    """What the coordinator posts for one round (WAD). A collective accuracy of 0 is no round:
+    nobody joined, or the pooled data trained nothing."""
+
+    collective: int
+    tiers: tuple[int, ...]
+
+
+_NO_ROUND = _Posting(collective=0, tiers=())
+
+
 def _real_round(
     data: Split,
     counts: list[int],
@@ -157,19 +169,19 @@ def _real_round(
     lottery_tiers: int,
     *,
     seed: int,
-) -> tuple[int, list[int]]:
-    """Train one real round: (collective accuracy WAD, posted tier accuracies WAD)."""
+) -> _Posting:
+    """Train one real round: the collective model and the posted reward tiers, measured."""
     from modelpact.ml.datasets import shard_pool
     from modelpact.ml.rewards import RewardSearch
 
     if sum(counts) < 2:
-        return 0, []
+        return _NO_ROUND
     rows = np.concatenate(shard_pool(data.pool, counts, seed))
     search = RewardSearch(rows, data.test, seed=seed, orderings=1)
     total = search.test_rows
     collective = search.collective.correct * WAD // total
     if collective == 0:
-        return 0, []
+        return _NO_ROUND
     targets = [target_accuracy(r, collective) for r in ratios_wad]
     wanted = _tiers_for(rule, targets, collective, lottery_tiers)
     posted = set()
@@ -177,7 +189,7 @@ def _real_round(
         found = search.below(target / WAD)
         if found is not None and found.correct > 0:
             posted.add(found.correct * WAD // total)
-    return collective, sorted(posted)
+    return _Posting(collective=collective, tiers=tuple(sorted(posted)))
 
 
 def _pick(menu: Menu, type_number: int, cost: float, reservation: float, tol: float) -> int | None:
@@ -188,6 +200,207 @@ def _pick(menu: Menu, type_number: int, cost: float, reservation: float, tol: fl
     own = next((i for i, o in enumerate(menu.offered) if o.type == type_number), None)
     j = take_option(utilities, own=own, tolerance=tol)
     return j if worth_joining(float(utilities[j]), reservation, tolerance=tol) else None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What every participant of each type does; types are private but the menu is fixed, so
+    this is decided once, before any round is drawn. Indexed by type - 1."""
+
+    scale: float  # v(1): a linear valuation's scale
+    costs: NDArray[np.float64]
+    reservation: NDArray[np.float64]  # utility of training alone
+    choice: tuple[int | None, ...]  # offered option index taken (None: stays out)
+    m: NDArray[np.float64]  # data contributed (0 when out)
+    ratio_wad: tuple[int, ...]  # promised share of the collective accuracy (0 when out)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """How each round is measured and which reward tiers the coordinator posts."""
+
+    tiers: TierRule
+    lottery_tiers: int
+    data: Split | None  # None: the scenario's curve; else real training on this split
+
+
+@dataclass
+class _Tally:
+    """Running totals over the rounds; mutable because the round loop fills it in place."""
+
+    sums: NDArray[np.float64]  # (rounds, types): value received
+    counts: NDArray[np.float64]  # (rounds, types): participant-instances
+    got_collective: NDArray[np.float64]  # (types,): instances given the collective model
+    values: list[list[float]]  # every value received, per type
+    collective_acc: NDArray[np.float64]  # (rounds,)
+    pooled: NDArray[np.float64]  # (rounds,)
+    tight: int = 0  # rounds in which someone received the collective model
+
+    @classmethod
+    def empty(cls, rounds: int, k: int) -> _Tally:
+        return cls(
+            sums=np.zeros((rounds, k)),
+            counts=np.zeros((rounds, k)),
+            got_collective=np.zeros(k),
+            values=[[] for _ in range(k)],
+            collective_acc=np.zeros(rounds),
+            pooled=np.zeros(rounds),
+        )
+
+
+def _check_options(
+    scenario: Scenario, menu: Menu, *, rounds: int, tiers: TierRule, confidence: float
+) -> None:
+    if scenario.valuation.kind != "linear":
+        raise SimulationError(
+            f"valuation {scenario.valuation.kind!r} cannot be executed by the contract",
+            hint='use [valuation] kind = "linear"',
+        )
+    if rounds < 2:
+        raise SimulationError(f"rounds must be at least 2, got {rounds}", hint="e.g. 2000")
+    if tiers not in ("deterministic", "lottery", "none"):
+        raise SimulationError(
+            f"unknown tier rule {tiers!r}", hint='use "deterministic", "lottery" or "none"'
+        )
+    if not 0.5 <= confidence < 1.0:
+        raise SimulationError(f"confidence must be in [0.5, 1), got {confidence}", hint="0.99")
+    if menu.participants != scenario.participants:
+        raise SimulationError(
+            f"the menu is for {menu.participants} participants, the scenario has "
+            f"{scenario.participants}",
+            hint="solve this scenario to get its menu",
+        )
+
+
+def _plan(scenario: Scenario, menu: Menu, join_tolerance: float) -> _Plan:
+    offered = menu.offered
+    costs = scenario.costs
+    f, _ = reservation_utilities(scenario.accuracy, scenario.valuation, costs)
+    choice = tuple(
+        _pick(menu, i + 1, float(costs[i]), float(f[i]), join_tolerance)
+        for i in range(scenario.n_types)
+    )
+    return _Plan(
+        scale=float(scenario.valuation(np.array([1.0]))[0]),  # linear: v(1) is the scale
+        costs=costs,
+        reservation=f,
+        choice=choice,
+        m=np.array([offered[j].m if j is not None else 0.0 for j in choice]),
+        ratio_wad=tuple(to_wad(min(offered[j].ratio, 1.0)) if j is not None else 0 for j in choice),
+    )
+
+
+def _check_fits(plan: _Plan, data: Split, participants: int) -> None:
+    """Real rounds shard whole rows from the pool, so even the worst draw (everyone taking
+    the largest option) must fit it."""
+    need = participants * float(plan.m.max(initial=0.0))
+    if any(not float(v).is_integer() for v in plan.m) or need > data.pool.shape[0]:
+        raise SimulationError(
+            f"real rounds need whole-row options whose worst case ({need:g} rows) fits the "
+            f"pool of {data.pool.shape[0]} rows",
+            hint="simulate the integer menu (--integer) of a scenario sized for the data",
+        )
+
+
+def _post(
+    scenario: Scenario,
+    plan: _Plan,
+    rules: _Rules,
+    joined: list[int],
+    pooled: float,
+    rng: np.random.Generator,
+) -> _Posting:
+    """The round's collective accuracy and tiers, from the curve or from real training."""
+    if rules.data is None:
+        collective = to_wad(float(scenario.accuracy(np.array([pooled]))[0])) if pooled > 0 else 0
+        targets = [target_accuracy(plan.ratio_wad[i], collective) for i in set(joined)]
+        posted = _tiers_for(rules.tiers, targets, collective, rules.lottery_tiers)
+        return _Posting(collective=collective, tiers=tuple(posted))
+    counts_rows = [int(plan.m[i]) for i in joined]
+    ratios = [plan.ratio_wad[i] for i in set(joined)]
+    seed = int(rng.integers(2**31))
+    return _real_round(rules.data, counts_rows, ratios, rules.tiers, rules.lottery_tiers, seed=seed)
+
+
+def _assign(
+    r: int,
+    joined: list[int],
+    posting: _Posting,
+    plan: _Plan,
+    tally: _Tally,
+    rng: np.random.Generator,
+) -> None:
+    """Draw every joined participant's rung with the contract's own rule and record its value."""
+    coordinator_secret = rng.bytes(32)
+    top = len(posting.tiers) + 1
+    any_top = False
+    for index, i in enumerate(joined):
+        seed_bytes = draw_seed(coordinator_secret, rng.bytes(32), _ROUND_ADDRESS, index)
+        rung, acc_wad, _ = assign_rung(
+            plan.ratio_wad[i], posting.collective, posting.tiers, seed_bytes
+        )
+        value = plan.scale * acc_wad / WAD
+        tally.sums[r, i] += value
+        tally.counts[r, i] += 1
+        tally.values[i].append(value)
+        if rung == top:
+            tally.got_collective[i] += 1
+            any_top = True
+    tally.tight += int(any_top)
+
+
+def _play_round(
+    r: int,
+    scenario: Scenario,
+    plan: _Plan,
+    rules: _Rules,
+    tally: _Tally,
+    rng: np.random.Generator,
+) -> None:
+    # The draws consume ``rng`` in a fixed order (types, training seed, secrets) so a seed
+    # reproduces a simulation exactly.
+    types = rng.choice(scenario.n_types, size=scenario.participants, p=scenario.probabilities)
+    pooled = float(plan.m[types].sum())
+    tally.pooled[r] = pooled
+    joined = [int(i) for i in types if plan.choice[int(i)] is not None]
+    posting = _post(scenario, plan, rules, joined, pooled, rng)
+    tally.collective_acc[r] = posting.collective / WAD
+    if posting.collective == 0:
+        return  # nobody joined or no data: no round
+    _assign(r, joined, posting, plan, tally, rng)
+
+
+def _type_stats(i: int, plan: _Plan, tally: _Tally, menu: Menu, z: float) -> TypeStats:
+    """Type i's mean received value with a cluster-robust (by round) interval of the ratio
+    estimator: rounds, not participant-instances, are the independent draws."""
+    j = plan.choice[i]
+    rounds = tally.sums.shape[0]
+    total = float(tally.counts[:, i].sum())
+    promised = menu.offered[j].t if j is not None else 0.0
+    if total == 0:
+        mean = low = high = 0.0
+    else:
+        mean = float(tally.sums[:, i].sum() / total)
+        resid = tally.sums[:, i] - mean * tally.counts[:, i]
+        se = math.sqrt(float(resid @ resid) * rounds / (rounds - 1)) / total
+        low, high = mean - z * se, mean + z * se
+    cost, m, f = float(plan.costs[i]), float(plan.m[i]), float(plan.reservation[i])
+    return TypeStats(
+        type=i + 1,
+        cost=cost,
+        option=j,
+        m=m,
+        promised_t=float(promised),
+        ratio=plan.ratio_wad[i] / WAD,
+        instances=int(total),
+        mean_value=mean,
+        ci_low=low,
+        ci_high=high,
+        mean_utility=mean - float(plan.costs[i] * plan.m[i]) if j is not None else f,
+        reservation_utility=f,
+        collective_fraction=float(tally.got_collective[i] / total) if total else 0.0,
+        values=tuple(tally.values[i]),
+    )
 
 
 def simulate(
@@ -216,129 +429,30 @@ def simulate(
     units), a menu for another number of participants, or bad options.
     """
     started = time.perf_counter()
-    if scenario.valuation.kind != "linear":
-        raise SimulationError(
-            f"valuation {scenario.valuation.kind!r} cannot be executed by the contract",
-            hint='use [valuation] kind = "linear"',
-        )
-    if rounds < 2:
-        raise SimulationError(f"rounds must be at least 2, got {rounds}", hint="e.g. 2000")
-    if tiers not in ("deterministic", "lottery", "none"):
-        raise SimulationError(
-            f"unknown tier rule {tiers!r}", hint='use "deterministic", "lottery" or "none"'
-        )
-    if not 0.5 <= confidence < 1.0:
-        raise SimulationError(f"confidence must be in [0.5, 1), got {confidence}", hint="0.99")
-    if menu.participants != scenario.participants:
-        raise SimulationError(
-            f"the menu is for {menu.participants} participants, the scenario has "
-            f"{scenario.participants}",
-            hint="solve this scenario to get its menu",
-        )
+    _check_options(scenario, menu, rounds=rounds, tiers=tiers, confidence=confidence)
     from scipy.stats import norm
 
-    scale = float(scenario.valuation(np.array([1.0]))[0])  # linear: v(1) is the scale
-    offered = menu.offered
-    k = scenario.n_types
-    n = scenario.participants
-    costs = scenario.costs
-    f, _ = reservation_utilities(scenario.accuracy, scenario.valuation, costs)
-    choice = [_pick(menu, i + 1, float(costs[i]), float(f[i]), join_tolerance) for i in range(k)]
-    m = np.array([offered[j].m if j is not None else 0.0 for j in choice])
-    ratio_wad = [to_wad(min(offered[j].ratio, 1.0)) if j is not None else 0 for j in choice]
-
+    plan = _plan(scenario, menu, join_tolerance)
     if data is not None:
-        need = scenario.participants * float(m.max(initial=0.0))
-        if any(not float(v).is_integer() for v in m) or need > data.pool.shape[0]:
-            raise SimulationError(
-                f"real rounds need whole-row options whose worst case ({need:g} rows) fits the "
-                f"pool of {data.pool.shape[0]} rows",
-                hint="simulate the integer menu (--integer) of a scenario sized for the data",
-            )
-
+        _check_fits(plan, data, scenario.participants)
+    rules = _Rules(tiers=tiers, lottery_tiers=lottery_tiers, data=data)
     rng = np.random.default_rng(seed)
-    sums = np.zeros((rounds, k))
-    counts = np.zeros((rounds, k))
-    got_collective = np.zeros(k)
-    values: list[list[float]] = [[] for _ in range(k)]
-    tight = 0
-    collective_acc = np.zeros(rounds)
-    pooled = np.zeros(rounds)
+    tally = _Tally.empty(rounds, scenario.n_types)
     for r in range(rounds):
-        types = rng.choice(k, size=n, p=scenario.probabilities)
-        s = float(m[types].sum())
-        pooled[r] = s
-        joined = [int(i) for i in types if choice[int(i)] is not None]
-        if data is None:
-            collective = to_wad(float(scenario.accuracy(np.array([s]))[0])) if s > 0 else 0
-            targets = [target_accuracy(ratio_wad[i], collective) for i in set(joined)]
-            posted = _tiers_for(tiers, targets, collective, lottery_tiers)
-        else:
-            counts_rows = [int(m[i]) for i in joined]
-            collective, posted = _real_round(
-                data, counts_rows, [ratio_wad[i] for i in set(joined)], tiers, lottery_tiers,
-                seed=int(rng.integers(2**31)),
-            )  # fmt: skip
-        collective_acc[r] = collective / WAD
-        if collective == 0:
-            continue  # nobody joined or no data: no round
-        coordinator_secret = rng.bytes(32)
-        top = len(posted) + 1
-        any_top = False
-        for index, i in enumerate(joined):
-            seed_bytes = draw_seed(coordinator_secret, rng.bytes(32), _ROUND_ADDRESS, index)
-            rung, acc_wad, _ = assign_rung(ratio_wad[i], collective, posted, seed_bytes)
-            value = scale * acc_wad / WAD
-            sums[r, i] += value
-            counts[r, i] += 1
-            values[i].append(value)
-            if rung == top:
-                got_collective[i] += 1
-                any_top = True
-        tight += int(any_top)
+        _play_round(r, scenario, plan, rules, tally, rng)
     z = float(norm.ppf(0.5 + confidence / 2.0))
-    stats = []
-    for i in range(k):
-        j = choice[i]
-        total = float(counts[:, i].sum())
-        promised = offered[j].t if j is not None else 0.0
-        if total == 0:
-            mean = low = high = 0.0
-        else:
-            mean = float(sums[:, i].sum() / total)
-            resid = sums[:, i] - mean * counts[:, i]
-            se = math.sqrt(float(resid @ resid) * rounds / (rounds - 1)) / total
-            low, high = mean - z * se, mean + z * se
-        stats.append(
-            TypeStats(
-                type=i + 1,
-                cost=float(costs[i]),
-                option=j,
-                m=float(m[i]),
-                promised_t=float(promised),
-                ratio=ratio_wad[i] / WAD,
-                instances=int(total),
-                mean_value=mean,
-                ci_low=low,
-                ci_high=high,
-                mean_utility=mean - float(costs[i] * m[i]) if j is not None else float(f[i]),
-                reservation_utility=float(f[i]),
-                collective_fraction=float(got_collective[i] / total) if total else 0.0,
-                values=tuple(values[i]),
-            )
-        )
     return SimulationResult(
         rounds=rounds,
-        participants=n,
+        participants=scenario.participants,
         seed=seed,
         tiers=tiers,
         lottery_tiers=lottery_tiers,
         confidence=confidence,
         accuracy="curve" if data is None else "real",
-        types=tuple(stats),
-        tight_fraction=tight / rounds,
-        mean_collective_accuracy=float(collective_acc.mean()),
-        mean_pooled_data=float(pooled.mean()),
+        types=tuple(_type_stats(i, plan, tally, menu, z) for i in range(scenario.n_types)),
+        tight_fraction=tally.tight / rounds,
+        mean_collective_accuracy=float(tally.collective_acc.mean()),
+        mean_pooled_data=float(tally.pooled.mean()),
         seconds=time.perf_counter() - started,
     )
 
@@ -474,6 +588,45 @@ class SimulationRun:
         return record
 
 
+def _menu_for(
+    scenario: Scenario,
+    menu_path: Path | str | None,
+    belief: Literal["bayes", "paper"] | None,
+    integer: bool,
+) -> Menu:
+    """The menu from ``menu_path``, or solved here (rounded to rows when ``integer``, as the
+    chain publishes it)."""
+    import json
+
+    from modelpact.menu import menu_from_json
+
+    if menu_path is None:
+        from modelpact.optimizer import integerize_menu, solve
+
+        menu = solve(scenario, belief=belief, benchmarks=False)
+        return integerize_menu(scenario, menu) if integer else menu
+    source = Path(menu_path)
+    try:
+        document = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SimulationError(
+            f"cannot read menu {source}: {exc}", hint="pass a menu written by `solve --out`"
+        ) from None
+    return menu_from_json(document, source=str(source))
+
+
+def _write_outputs(
+    run: SimulationRun, json_path: Path | str | None, plot_path: Path | str | None
+) -> None:
+    import json
+
+    if json_path is not None:
+        text = json.dumps(run.report(), indent=2, sort_keys=True)
+        Path(json_path).write_text(text + "\n", encoding="utf-8")
+    if plot_path is not None:
+        plot_rewards(run.result, plot_path)
+
+
 def run_simulation(
     scenario_path: Path | str,
     *,
@@ -498,27 +651,10 @@ def run_simulation(
     With ``dataset`` (``digits``, ``generated`` or a file) rounds are real: the dataset is split
     with ``split_test(test_size=test_size, seed=split_seed)`` and every round trains real
     models (see :func:`simulate`)."""
-    import json
-
-    from modelpact.menu import menu_from_json
     from modelpact.scenario import load_scenario
 
     scenario = load_scenario(scenario_path)
-    if menu_path is not None:
-        source = Path(menu_path)
-        try:
-            document = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise SimulationError(
-                f"cannot read menu {source}: {exc}", hint="pass a menu written by `solve --out`"
-            ) from None
-        menu = menu_from_json(document, source=str(source))
-    else:
-        from modelpact.optimizer import integerize_menu, solve
-
-        menu = solve(scenario, belief=belief, benchmarks=False)
-        if integer:
-            menu = integerize_menu(scenario, menu)
+    menu = _menu_for(scenario, menu_path, belief, integer)
     data = None
     if dataset is not None:
         from modelpact.ml.datasets import load_dataset, split_test
@@ -536,9 +672,5 @@ def run_simulation(
     )
     gaps = belief_gap(scenario, menu) if all(o.served for o in menu.options) else ()
     run = SimulationRun(menu=menu, result=result, gaps=gaps)
-    if json_path is not None:
-        text = json.dumps(run.report(), indent=2, sort_keys=True)
-        Path(json_path).write_text(text + "\n", encoding="utf-8")
-    if plot_path is not None:
-        plot_rewards(result, plot_path)
+    _write_outputs(run, json_path, plot_path)
     return run

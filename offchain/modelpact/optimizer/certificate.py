@@ -23,7 +23,26 @@ from modelpact.optimizer.expectations import Expectations, evaluate
 from modelpact.optimizer.subproblem import Frame
 from modelpact.optimizer.types import BoolArray, FloatArray
 
-__all__ = ["Multipliers", "certified_bound", "kkt_multipliers", "truncation_slack", "upper_bound"]
+__all__ = [
+    "Candidate",
+    "Multipliers",
+    "certified_bound",
+    "kkt_multipliers",
+    "truncation_slack",
+    "upper_bound",
+]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The menu a bound is certified at: data ``m`` and promises ``t`` (per type), the
+    expectations at ``m`` and the budget (t_bar less the margin) that ``t`` must respect."""
+
+    m: FloatArray
+    t: FloatArray
+    vals: Expectations
+    budget: FloatArray
+
 
 _Dual = Callable[[FloatArray], tuple[float, FloatArray, FloatArray]]
 
@@ -36,15 +55,7 @@ class Multipliers:
     y: FloatArray
 
 
-def kkt_multipliers(
-    econ: Economy,
-    fr: Frame,
-    *,
-    m: FloatArray,
-    t: FloatArray,
-    vals: Expectations,
-    budget: FloatArray,
-) -> Multipliers | None:
+def kkt_multipliers(econ: Economy, fr: Frame, *, at: Candidate) -> Multipliers | None:
     """Small nonnegative multipliers for the constraints active at (m, t), by regularised NNLS
     on the stationarity conditions, returned in the subproblem's scaled units.
 
@@ -52,6 +63,7 @@ def kkt_multipliers(
     multipliers can be huge along a direction that cancels at the optimum but not in the
     Lagrangian's sup over the box; minimal multipliers give a much tighter bound.
     """
+    m, t, vals, budget = at.m, at.t, at.vals, at.budget
     served = fr.served
     k = len(served)
     x = np.concatenate([m, t])
@@ -84,25 +96,16 @@ def kkt_multipliers(
     return Multipliers(lam=lam * sigma * fr.t_scale, y=y * sigma)
 
 
-def certified_bound(
-    econ: Economy,
-    fr: Frame,
-    *,
-    m: FloatArray,
-    t: FloatArray,
-    vals: Expectations,
-    budget: FloatArray,
-    duals: Multipliers | None,
-) -> float:
+def certified_bound(econ: Economy, fr: Frame, *, at: Candidate, duals: Multipliers | None) -> float:
     """The tightest of the weak-duality bounds from the solver's ``duals`` (if any) and from
     small KKT multipliers at (m, t), capped by the curve's supremum (inf if neither exists)."""
     sigma = econ.v_sup
     bound = math.inf
     if duals is not None:
-        bound = upper_bound(econ, fr, m_start=m, duals=duals, sigma=sigma)
-    refined = kkt_multipliers(econ, fr, m=m, t=t, vals=vals, budget=budget)
+        bound = upper_bound(econ, fr, m_start=at.m, duals=duals, sigma=sigma)
+    refined = kkt_multipliers(econ, fr, at=at)
     if refined is not None:  # any multipliers give a valid bound: keep the tighter one
-        bound = min(bound, upper_bound(econ, fr, m_start=m, duals=refined, sigma=sigma))
+        bound = min(bound, upper_bound(econ, fr, m_start=at.m, duals=refined, sigma=sigma))
     return min(bound, econ.scenario.accuracy.supremum)
 
 

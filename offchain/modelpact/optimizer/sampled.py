@@ -8,7 +8,7 @@ import numpy as np
 from scipy.stats import norm
 
 from modelpact.errors import SolverError
-from modelpact.optimizer.certificate import kkt_multipliers, upper_bound
+from modelpact.optimizer.certificate import Candidate, kkt_multipliers, upper_bound
 from modelpact.optimizer.constraints import greatest_t, ir_violation
 from modelpact.optimizer.economy import FEASIBILITY_TOL, Economy, economy_model
 from modelpact.optimizer.expectations import evaluate, tbar_spread
@@ -44,7 +44,8 @@ def jensen_bound(shaded: Economy, sol: Solution) -> float:
     vals = evaluate(scenario, shaded.model, sol.m, hessians=False)
     budget = vals.tbar - shaded.margin
     sample_frame = frame(shaded, sol.served, True)
-    duals = kkt_multipliers(shaded, sample_frame, m=sol.m, t=sol.t, vals=vals, budget=budget)
+    at = Candidate(m=sol.m, t=sol.t, vals=vals, budget=budget)
+    duals = kkt_multipliers(shaded, sample_frame, at=at)
     model = mean_field_model(shaded.belief, scenario.participants, scenario.probabilities)
     exact = replace(shaded, model=model, margin=np.zeros(scenario.n_types), cache={})
     fr = frame(exact, sol.served, True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from modelpact.optimizer.certificate import certified_bound
+from modelpact.optimizer.certificate import Candidate, certified_bound
 from modelpact.optimizer.constraints import greatest_t, ir_violation, least_t
 from modelpact.optimizer.economy import FEASIBILITY_TOL, Economy, pooled_start
 from modelpact.optimizer.expectations import Expectations, evaluate
@@ -125,7 +125,8 @@ def solve_small(
     t = greatest_t(econ, served, m, budget, ic)
     if ir_violation(econ, served, m, t) > FEASIBILITY_TOL * max(1.0, econ.v_sup):
         return None
-    bound = certified_bound(econ, fr, m=m, t=t, vals=vals, budget=budget, duals=None)
+    at = Candidate(m=m, t=t, vals=vals, budget=budget)
+    bound = certified_bound(econ, fr, at=at, duals=None)
     if max(bound, vals.objective) - vals.objective > ACCEPT_GAP:
         return None
     return FastResult(m=m, t=t, vals=vals, bound=bound, iterations=int(found.nit))

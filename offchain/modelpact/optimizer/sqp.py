@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from modelpact.errors import InfeasibleScenarioError, SolverError
-from modelpact.optimizer.certificate import Multipliers, certified_bound
+from modelpact.optimizer.certificate import Candidate, Multipliers, certified_bound
 from modelpact.optimizer.constraints import greatest_t, ir_violation, least_t
 from modelpact.optimizer.economy import FEASIBILITY_TOL, Economy, pooled_start
 from modelpact.optimizer.expectations import Expectations, evaluate
@@ -229,9 +229,8 @@ def _finish(
             f"{[int(i) + 1 for i in np.flatnonzero(served)]} (IR short by {violation:.3g})",
             hint='serve other types (serve = "optimal") or check costs and the accuracy curve',
         )
-    bound = certified_bound(
-        econ, fr, m=state.m, t=t_final, vals=state.vals, budget=state.budget, duals=state.duals
-    )
+    at = Candidate(m=state.m, t=t_final, vals=state.vals, budget=state.budget)
+    bound = certified_bound(econ, fr, at=at, duals=state.duals)
     return Solution(
         served=served,
         m=state.m,

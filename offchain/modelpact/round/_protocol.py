@@ -19,6 +19,9 @@ __all__ = [
     "model_hash",
     "new_secret",
     "participant_commitment",
+    "participant_commitment_v2",
+    "participant_data_root",
+    "row_digest",
 ]
 
 WAD = 10**18
@@ -72,3 +75,29 @@ def model_hash(data: bytes) -> bytes:
 def accuracy_wad(correct: int, total: int) -> int:
     """Accuracy as a WAD fraction, floored: ``correct * 1e18 // total`` (exact integer maths)."""
     return correct * WAD // total
+
+
+def participant_data_root(participant: str, rows: NDArray[np.int64]) -> bytes:
+    """The v2 data root: StandardMerkleTree over (participant address, row index, row values),
+    so a copy of another participant's root cannot be joined or delivered."""
+    arr = np.ascontiguousarray(rows, dtype="<i8")
+    return bytes(encoding.participant_dataset_root(participant, arr.tolist()))
+
+
+def row_digest(row: NDArray[np.int64]) -> bytes:
+    """sha256 of one row's little-endian int64 values (to spot copied rows)."""
+    return hashlib.sha256(np.ascontiguousarray(row, dtype="<i8").tobytes()).digest()
+
+
+def participant_commitment_v2(
+    secret: bytes,
+    delivery_key: tuple[int, int],
+    participant: str,
+    round_address: str,
+    chain_id: int,
+) -> bytes:
+    """keccak256(abi.encode(secret, deliveryKeyX, deliveryKeyY, participant, round, chainid))."""
+    x, y = delivery_key
+    return bytes(
+        encoding.participant_commitment_v2(secret, x, y, participant, round_address, chain_id)
+    )

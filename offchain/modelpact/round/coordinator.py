@@ -19,7 +19,8 @@ import numpy as np
 from hexbytes import HexBytes
 from numpy.typing import NDArray
 
-from modelpact.chain import Chain, RoundContract, Sender
+from modelpact.chain import Chain, RoundContract, Sender, TxResult
+from modelpact.chain_capabilities import require_round_capabilities
 from modelpact.encoding import Phase, Tier
 from modelpact.errors import ModelpactError
 from modelpact.round import _protocol
@@ -33,16 +34,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TIER_MODES",
+    "CancelResult",
     "CoordinatorError",
     "CoordinatorStateFile",
+    "CurveCheck",
     "Deadlines",
     "Delivery",
     "Deployed",
+    "Ingested",
     "PostResult",
     "Publication",
+    "Rejection",
     "RoundStatus",
     "RoundTerms",
     "TierPlan",
+    "cancel_below_quorum",
     "coordinator_state",
     "copy_into",
     "deploy",
@@ -54,6 +60,7 @@ __all__ = [
     "round_status",
     "sweep",
     "train_and_post",
+    "undelivered_of",
 ]
 
 Rows = NDArray[np.int64]
@@ -90,6 +97,13 @@ class TierPlan:
     model_hash: str
     accuracy_wad: int
     rows: int
+    log_root: str = "0x" + "00" * 32
+
+    def posted(self) -> Tier:
+        """What postModels takes for this model."""
+        return Tier(
+            bytes(HexBytes(self.model_hash)), self.accuracy_wad, bytes(HexBytes(self.log_root))
+        )
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,36 @@ class PostResult:
     already_done: bool
     tier_mode: str = "deterministic"
     models_trained: int = 0
+    undelivered: tuple[str, ...] = ()
+    curve: CurveCheck | None = None
+
+
+@dataclass(frozen=True)
+class CurveCheck:
+    """The contract's ``CurveChecked`` event: the committed curve's prediction for the rows
+    delivered, the measured collective accuracy, the tolerance, the shortfall (all WAD) and what
+    the coordinator's bond now owes the deliverers (``allot`` each at most, ``liability`` in all,
+    wei)."""
+
+    delivered_rows: int
+    predicted_wad: int
+    measured_wad: int
+    tolerance_wad: int
+    shortfall_wad: int
+    allot: int
+    liability: int
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    """Fewer than quorum participants delivered: the round was cancelled (bonds refundable)."""
+
+    delivered: int
+    quorum: int
+    undelivered: tuple[str, ...]
+    tx_hash: str | None
+    gas_used: int
+    already_done: bool
 
 
 @dataclass(frozen=True)
@@ -117,8 +161,10 @@ class RoundStatus:
     capacity: int
     joined: int
     revealed: int
+    delivered: int
+    quorum: int
     total_data: int
-    deadlines: tuple[int, int, int, int]
+    deadlines: tuple[int, int, int, int, int]
     option_joins: tuple[int, ...]
     coordinator_revealed: bool
     models_posted: bool
@@ -137,7 +183,7 @@ def round_status(deployed: DeployedRound) -> RoundStatus:
     rc = deployed.contract
     config = rc.config()
     collective = rc.collective_model()
-    d = config.deadlines
+    d = rc.deadlines()
     return RoundStatus(
         address=deployed.address,
         chain_id=deployed.record.chain_id,
@@ -146,8 +192,10 @@ def round_status(deployed: DeployedRound) -> RoundStatus:
         capacity=config.capacity,
         joined=rc.joined_count(),
         revealed=rc.revealed_count(),
+        delivered=rc.delivered_count(),
+        quorum=config.effective_quorum,
         total_data=rc.total_data(),
-        deadlines=(d.join, d.post, d.reveal, d.claim),
+        deadlines=(d.join, d.post, d.reveal, d.delivery, d.claim),
         option_joins=tuple(rc.option_join_count(i) for i in range(rc.option_count())),
         coordinator_revealed=any(rc.coordinator_secret()),
         models_posted=collective.accuracy_wad > 0,
@@ -188,41 +236,84 @@ def joined_events(deployed: DeployedRound) -> list[dict[str, Any]]:
     return sorted(events, key=lambda e: int(e["index"]))
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """A joined participant whose data did not arrive or failed verification: it is named in
+    ``undelivered`` at post (or cancel), gets no model and forfeits its bond."""
+
+    participant: str
+    index: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """The verified deliveries (join order) and the participants named undelivered."""
+
+    deliveries: tuple[Delivery, ...]
+    rejected: tuple[Rejection, ...]
+
+    @property
+    def undelivered(self) -> tuple[str, ...]:
+        """The rejected addresses (the contract wants them ascending; the chain layer sorts)."""
+        return tuple(r.participant for r in self.rejected)
+
+
+def _verify(
+    event: Mapping[str, Any], source: Path | None, spec_name: str, test_roots: frozenset[bytes]
+) -> tuple[Rows | None, str]:
+    """The participant's rows when ``source`` holds the dataset it committed to, else the
+    reason it is rejected (no file, unreadable, wrong count, wrong root, copied test rows)."""
+    from modelpact.ml.datasets import builtin_spec
+
+    address = str(event["participant"])
+    if source is None:
+        return None, "delivered no data"
+    try:
+        rows = _read_rows(source, builtin_spec(spec_name))
+    except ModelpactError as error:
+        return None, f"delivered an unreadable file ({error})"
+    if rows.shape[0] != int(event["rowCount"]):
+        return None, f"delivered {rows.shape[0]} rows but committed {event['rowCount']}"
+    if _protocol.participant_data_root(address, rows) != bytes(event["dataRoot"]):
+        return None, "delivered data that does not match its committed Merkle root"
+    if test_roots and any(_protocol.row_digest(r) in test_roots for r in rows):
+        return None, "delivered rows of the public test set"
+    return rows, ""
+
+
 def ingest(
     deployed: DeployedRound,
     *,
     files: Mapping[str, Path],
     delivered_dir: Path,
     spec_name: str,
-) -> list[Delivery]:
-    """Verify each participant's delivered file against its on-chain root and row count; copy the
-    verified rows to ``delivered_dir/<index>-<address>.npy``. ``files`` maps address -> file."""
-    from modelpact.ml.datasets import builtin_spec, load_rows, save_rows
+    test_rows: Rows | None = None,
+) -> Ingested:
+    """Verify each participant's delivered file against its on-chain (address-bound) root and
+    row count; copy the verified rows to ``delivered_dir/<address>.npy``. ``files`` maps
+    address -> file. A participant without a file, or whose file fails a check (or contains
+    rows of ``test_rows``, the public test set), is rejected, not fatal: it is named undelivered
+    at post."""
+    from modelpact.ml.datasets import save_rows
 
     by_address = {k.lower(): v for k, v in files.items()}
     delivered_dir.mkdir(parents=True, exist_ok=True)
-    deliveries = []
-    spec = builtin_spec(spec_name)
+    test_digests = frozenset(
+        _protocol.row_digest(r) for r in (test_rows if test_rows is not None else [])
+    )
+    deliveries, rejected = [], []
+    seen: set[bytes] = set()
     for event in joined_events(deployed):
         address = str(event["participant"])
-        source = by_address.get(address.lower())
-        if source is None:
-            raise CoordinatorError(
-                f"participant #{event['index']} {address} delivered no data",
-                hint="ask for its file (named <address>.npy or .csv in the inbox)",
-            )
-        rows = load_rows(source, spec)
-        root = _protocol.data_root(rows)
-        if rows.shape[0] != int(event["rowCount"]):
-            raise CoordinatorError(
-                f"{address} delivered {rows.shape[0]} rows but committed {event['rowCount']}",
-                hint="ask the participant for the dataset it committed to",
-            )
-        if root != bytes(event["dataRoot"]):
-            raise CoordinatorError(
-                f"{address}'s delivered data does not match its committed Merkle root",
-                hint="ask the participant for the dataset it committed to",
-            )
+        rows, reason = _verify(event, by_address.get(address.lower()), spec_name, test_digests)
+        digests = {_protocol.row_digest(r) for r in rows} if rows is not None else set()
+        if rows is not None and not digests.isdisjoint(seen):
+            rows, reason = None, "delivered rows another participant delivered first (copied)"
+        if rows is None:
+            rejected.append(Rejection(address, int(event["index"]), reason))
+            continue
+        seen |= digests
         target = delivered_dir / f"{address}.npy"
         save_rows(target, rows)
         deliveries.append(
@@ -231,32 +322,59 @@ def ingest(
                 index=int(event["index"]),
                 option_id=int(event["optionId"]),
                 row_count=int(rows.shape[0]),
-                data_root="0x" + root.hex(),
+                data_root="0x" + bytes(event["dataRoot"]).hex(),
                 path=target,
             )
         )
-    return deliveries
+    return Ingested(tuple(deliveries), tuple(rejected))
+
+
+def _read_rows(source: Path, spec: Any) -> Rows:
+    """The rows of a delivery, read from a private copy made without following a symbolic link
+    and only from a regular file (:func:`modelpact.round.inbox.read_delivery`): the inbox may be
+    a folder others can write to."""
+    import tempfile
+
+    from modelpact.ml.datasets import load_rows
+    from modelpact.round.inbox import read_delivery
+
+    with tempfile.TemporaryDirectory(prefix="modelpact-delivery-") as private:
+        return load_rows(read_delivery(source, Path(private)), spec)
 
 
 def inbox_files(inbox: Path) -> dict[str, Path]:
-    """Files named ``<address>.npy`` or ``<address>.csv`` in ``inbox``, by address."""
-    found: dict[str, Path] = {}
+    """Deliveries named ``<checksummed address>.npy`` or ``.csv`` in ``inbox``, by address
+    (:func:`modelpact.round.inbox.scan_inbox`). Entries that look like deliveries but are
+    symbolic links, not regular files, or not named by an exact checksummed address are never
+    read; each is named in one note line on stderr."""
+    import sys
+
+    from modelpact.round.inbox import scan_inbox
+
     if not inbox.is_dir():
         raise CoordinatorError(f"inbox {inbox} does not exist", hint="pass the right --inbox")
-    for path in sorted(inbox.iterdir()):
-        if path.suffix in (".npy", ".csv") and path.stem.startswith("0x"):
-            found[path.stem] = path
-    return found
+    scan = scan_inbox(inbox)
+    for name, why in sorted(scan.refused.items()):
+        sys.stderr.write(f"note: inbox entry {name} is not read: {why}\n")
+    return scan.files
 
 
-def _store(data: bytes, correct: int, test_count: int, rows: int, models_dir: Path) -> TierPlan:
+def _store(data: bytes, test_rows: Rows, rows: int, models_dir: Path) -> TierPlan:
+    """Store a model by keccak256 with its evaluation log (``<hash>.log.json``, issue 14); the
+    posted accuracy is the log's exact count over the test rows."""
+    from modelpact.ml.evallog import build_eval_log, encode_eval_log
     from modelpact.ml.models import store_model
 
+    log = build_eval_log(data, test_rows)
+    path = store_model(models_dir, data)
+    name = "0x" + _protocol.model_hash(data).hex()
+    (models_dir / f"{name}.log.json").write_bytes(encode_eval_log(log))
     return TierPlan(
-        path=store_model(models_dir, data),
-        model_hash="0x" + _protocol.model_hash(data).hex(),
-        accuracy_wad=_protocol.accuracy_wad(correct, test_count),
+        path=path,
+        model_hash=name,
+        accuracy_wad=_protocol.accuracy_wad(log.correct, log.row_count),
         rows=rows,
+        log_root="0x" + log.root.hex(),
     )
 
 
@@ -281,7 +399,8 @@ def _already_posted(
 
     def on_chain(tier: Tier) -> TierPlan:
         name = "0x" + tier.model_hash.hex()
-        return TierPlan(models_dir / f"{name}{MODEL_SUFFIX}", name, tier.accuracy_wad, 0)
+        path = models_dir / f"{name}{MODEL_SUFFIX}"
+        return TierPlan(path, name, tier.accuracy_wad, 0, "0x" + tier.log_root.hex())
 
     current = state.load()
     done = deployed.recorded(state.slot("post_tx"), "postModels")
@@ -294,17 +413,44 @@ def _already_posted(
         True,
         current.tier_mode or tier_mode,
         current.models_trained or 0,
+        _undelivered_on_chain(deployed),
+        _curve_check(done) if done is not None else None,
     )
 
 
-def _ready_to_post(deployed: DeployedRound, deliveries: Sequence[Delivery]) -> None:
-    """Refuse to train before the coordinator's reveal, outside phase post, or without every
-    participant's verified delivery."""
+def _undelivered_on_chain(deployed: DeployedRound) -> tuple[str, ...]:
+    """The participants named undelivered (``Undelivered`` events)."""
+    return tuple(str(e.args["participant"]) for e in deployed.events("Undelivered"))
+
+
+def _curve_check(result: TxResult) -> CurveCheck | None:
+    """The ``CurveChecked`` event of a post transaction."""
+    event = next((e for e in result.events if e.name == "CurveChecked"), None)
+    if event is None:
+        return None
+    a = event.args
+    return CurveCheck(
+        delivered_rows=int(a["deliveredRows"]),
+        predicted_wad=int(a["predictedAccuracyWad"]),
+        measured_wad=int(a["measuredAccuracyWad"]),
+        tolerance_wad=int(a["toleranceWad"]),
+        shortfall_wad=int(a["shortfallWad"]),
+        allot=int(a["allot"]),
+        liability=int(a["liability"]),
+    )
+
+
+def _revealed(deployed: DeployedRound) -> None:
+    """Refuse to post or cancel before the coordinator's reveal (one order for both)."""
     if not any(deployed.contract.coordinator_secret()):
         raise CoordinatorError(
             "the coordinator has not revealed its secret yet",
             hint="run `coordinator reveal` first (models are posted after the reveal)",
         )
+
+
+def _ready_to_post(deployed: DeployedRound) -> None:
+    """Refuse to train outside phase post."""
     phase = deployed.phase()
     if phase != Phase.POST:
         raise CoordinatorError(
@@ -312,12 +458,41 @@ def _ready_to_post(deployed: DeployedRound, deliveries: Sequence[Delivery]) -> N
             hint="the post deadline may have passed: participants can then withdraw with "
             "compensation",
         )
-    joined = deployed.contract.joined_count()
-    if len(deliveries) != joined:
-        raise CoordinatorError(
-            f"{len(deliveries)} verified deliveries for {joined} participants",
-            hint="run `coordinator ingest` with every participant's file",
+
+
+def undelivered_of(deployed: DeployedRound, deliveries: Sequence[Delivery]) -> tuple[str, ...]:
+    """Every joined participant without a verified delivery, in join order."""
+    verified = {d.participant.lower() for d in deliveries}
+    return tuple(
+        str(e["participant"])
+        for e in joined_events(deployed)
+        if str(e["participant"]).lower() not in verified
+    )
+
+
+def cancel_below_quorum(
+    deployed: DeployedRound,
+    state: CoordinatorStateFile,
+    *,
+    undelivered: Sequence[str],
+    sender: Sender,
+) -> CancelResult:
+    """Cancel a round in which fewer than quorum participants delivered (phase post): the
+    deliverers take back their bonds, the coordinator its bond. Safe to re-run."""
+    rc = deployed.contract
+    quorum = rc.config().effective_quorum
+    done = deployed.already_done(state.slot("cancel_tx"), "cancelBelowQuorum")
+    if done is None and deployed.phase() == Phase.CANCELLED:
+        done = StepResult(state.load().cancel_tx, True, 0)
+    if done is not None:
+        return CancelResult(
+            rc.delivered_count(), quorum, tuple(undelivered), done.tx_hash, done.gas_used, True
         )
+    call = rc.cancel_below_quorum.call(list(undelivered))
+    result = deployed.send_recorded(call, sender, state.slot("cancel_tx"))
+    return CancelResult(
+        rc.delivered_count(), quorum, tuple(undelivered), result.tx_hash, result.gas_used, False
+    )
 
 
 @dataclass(frozen=True)
@@ -338,8 +513,9 @@ def _train(
     tier_mode: str,
     lottery_tiers: int,
 ) -> _Trained:
-    """Train the collective model on every delivered row (join order), then the reward tiers at
-    the targets its accuracy implies, and store every model by keccak256."""
+    """Train the collective model on every verified delivered row (join order), then the reward
+    tiers at the targets its accuracy implies, and store every model (and its log) by
+    keccak256."""
     from modelpact.encoding import target_accuracy
     from modelpact.ml.datasets import load_rows
     from modelpact.ml.rewards import build_tiers
@@ -362,8 +538,8 @@ def _train(
     )
     c = plan.collective
     return _Trained(
-        collective=_store(c.model, c.correct, n_test, c.rows, models_dir),
-        tiers=tuple(_store(t.model, t.correct, n_test, t.rows, models_dir) for t in plan.tiers),
+        collective=_store(c.model, test_rows, c.rows, models_dir),
+        tiers=tuple(_store(t.model, test_rows, t.rows, models_dir) for t in plan.tiers),
         total_rows=int(rows.shape[0]),
         models_trained=first.models_trained + plan.models_trained,
     )
@@ -380,10 +556,14 @@ def train_and_post(
     seed: int,
     tier_mode: str = "deterministic",
     lottery_tiers: int = 1,
-) -> PostResult:
-    """Train the collective model on every delivered row (join order), measure it on the committed
-    test set, build reward tiers at the menu's targets, store every model by keccak256 and post
-    them (the contract's budget check rejects any tier at or above the collective model).
+) -> PostResult | CancelResult:
+    """Train the collective model on the verified deliveries only (join order), measure it on
+    the committed test set, build reward tiers at the menu's targets, store every model and its
+    evaluation log by keccak256 and post them, naming every joined participant without a
+    verified delivery in ``undelivered`` (the contract's budget check rejects any tier at or
+    above the collective model; its curve check fixes the compensation owed). With fewer than
+    quorum verified deliveries nothing is trained: the round is cancelled
+    (:func:`cancel_below_quorum`) and a :class:`CancelResult` returned.
 
     ``tier_mode`` (:data:`TIER_MODES`): ``deterministic`` trains one tier per distinct target
     (each participant's draw is between the tier at its target and the next rung: almost
@@ -395,7 +575,13 @@ def train_and_post(
     rc = deployed.contract
     if rc.collective_model().accuracy_wad > 0 and any(rc.coordinator_secret()):
         return _already_posted(deployed, state, models_dir=models_dir, tier_mode=tier_mode)
-    _ready_to_post(deployed, deliveries)
+    undelivered = undelivered_of(deployed, deliveries)
+    if deployed.phase() == Phase.CANCELLED:  # joining closed below quorum: nothing to send
+        return cancel_below_quorum(deployed, state, undelivered=undelivered, sender=sender)
+    _revealed(deployed)
+    if len(deliveries) < rc.config().effective_quorum:
+        return cancel_below_quorum(deployed, state, undelivered=undelivered, sender=sender)
+    _ready_to_post(deployed)
     trained = _train(
         deployed,
         deliveries,
@@ -407,9 +593,9 @@ def train_and_post(
     )
     state.update(tier_mode=tier_mode, models_trained=trained.models_trained)
     call = rc.post_models.call(
-        collective_model_hash=bytes(HexBytes(trained.collective.model_hash)),
-        collective_accuracy_wad=trained.collective.accuracy_wad,
-        tiers=[Tier(bytes(HexBytes(t.model_hash)), t.accuracy_wad) for t in trained.tiers],
+        collective=trained.collective.posted(),
+        tiers=[t.posted() for t in trained.tiers],
+        undelivered=undelivered,
     )
     result = deployed.send_recorded(call, sender, state.slot("post_tx"))
     state.update(
@@ -425,6 +611,8 @@ def train_and_post(
         False,
         tier_mode,
         trained.models_trained,
+        undelivered,
+        _curve_check(result),
     )
 
 
@@ -433,6 +621,12 @@ def sweep(
 ) -> tuple[str, int, int]:
     """Send what is left to the coordinator after the claim deadline; returns
     (tx, amount, gas used)."""
+    if state.load().sweep_tx is None and deployed.contract.balance() == 0:
+        raise CoordinatorError(  # a sweep of nothing would only spend gas
+            f"nothing to sweep: the round {deployed.address} holds 0 wei (already swept, or "
+            "everything was paid out)",
+            hint="nothing was sent; `coordinator status` shows the balance",
+        )
     call = deployed.contract.sweep.call()
     result = deployed.send_recorded(call, sender, state.slot("sweep_tx"))
     swept = [e for e in result.events if e.name == "Swept"]
@@ -454,14 +648,46 @@ def copy_into(source: Path, target_dir: Path, name: str | None = None) -> Path:
 # ------------------------------------------------------------------------------------------
 
 
+DEFAULT_WINDOW = 6 * 3600
+"""The reveal, delivery and claim windows the tools default to: six times the contract's floor
+(MIN_WINDOW, one hour), so a participant offline for an afternoon still reveals in time."""
+
+
 @dataclass(frozen=True)
 class Deadlines:
-    """Seconds from deployment to each phase deadline."""
+    """``join`` and ``post``: seconds from deployment to those deadlines. The three windows:
+    seconds, measured from the post (reveal), the reveal deadline (delivery) and the delivery
+    deadline (claim); each must be at least the contract's MIN_WINDOW."""
 
     join: int = 3600
     post: int = 7200
-    reveal: int = 10800
-    claim: int = 14400
+    reveal_window: int = DEFAULT_WINDOW
+    delivery_window: int = DEFAULT_WINDOW
+    claim_window: int = DEFAULT_WINDOW
+
+    def check(self) -> None:
+        """Refuse a schedule the contract would refuse (one line, naming the fix)."""
+        from modelpact.encoding import MIN_WINDOW_SECONDS
+
+        if not 0 < self.join < self.post:
+            raise CoordinatorError(
+                f"join deadline {self.join} s and post deadline {self.post} s after deployment "
+                "must satisfy 0 < join < post",
+                hint="pass --post-seconds larger than --join-seconds",
+            )
+        windows = (
+            ("reveal", self.reveal_window),
+            ("delivery", self.delivery_window),
+            ("claim", self.claim_window),
+        )
+        for name, seconds in windows:
+            if seconds < MIN_WINDOW_SECONDS:
+                raise CoordinatorError(
+                    f"the {name} window of {seconds} s is shorter than the contract's minimum "
+                    f"of {MIN_WINDOW_SECONDS} s",
+                    hint=f"pass --{name}-window {MIN_WINDOW_SECONDS} or more (windows shorter "
+                    "than an hour let a congested chain cost participants their bonds)",
+                )
 
 
 @dataclass(frozen=True)
@@ -504,7 +730,11 @@ class _Commitments:
     options: list[OnchainOption]
     knots: list[CurveKnot]
     test_root: bytes
+    test_row_count: int
     coordinator_commitment: bytes
+    quorum: int
+    tolerance_wad: int
+    shortfall_wei_per_wad: int
 
 
 DeploymentIntentFile = StateFile[DeploymentIntent]
@@ -555,15 +785,22 @@ def _resume(
 
 
 def _commit(plan: Planned, *, secret: str, sender: str, chain_id: int) -> _Commitments:
+    from modelpact.round.planning import curve_terms
+
     options = onchain_menu(plan.offer.menu)
     max_rows = int(plan.offer.scenario.participants) * max(o.data_count for o in options)
+    terms = curve_terms(plan.offer)
     return _Commitments(
         options=options,
         knots=curve_knots(plan.offer.scenario.accuracy, max_rows=max_rows),
         test_root=_protocol.data_root(plan.data.test_rows),
+        test_row_count=int(plan.data.test_rows.shape[0]),
         coordinator_commitment=_protocol.coordinator_commitment(
             bytes(HexBytes(secret)), sender, plan.offer.scenario_hash, chain_id
         ),
+        quorum=int(plan.offer.scenario.quorum),
+        tolerance_wad=terms.tolerance_wad,
+        shortfall_wei_per_wad=terms.shortfall_wei_per_wad,
     )
 
 
@@ -578,19 +815,24 @@ def _send_deployment(
 ) -> RoundContract:
     """Deploy with the bond; the hash goes to the intent before waiting for the receipt."""
     from modelpact.chain import deploy_round
-    from modelpact.encoding import Deadlines as OnchainDeadlines
-    from modelpact.encoding import RoundConfig
+    from modelpact.encoding import RoundConfig, Schedule
 
     _warn_if_bond_low(terms.participant_bond_wei, commitments.options, plan)  # SECURITY.md
     now = chain.time()
     d = terms.deadlines
     config = RoundConfig(
-        int(plan.offer.scenario.participants),
-        terms.participant_bond_wei,
-        plan.offer.scenario_hash,
-        commitments.test_root,
-        commitments.coordinator_commitment,
-        OnchainDeadlines(now + d.join, now + d.post, now + d.reveal, now + d.claim),
+        capacity=int(plan.offer.scenario.participants),
+        participant_bond=terms.participant_bond_wei,
+        scenario_hash=plan.offer.scenario_hash,
+        test_set_commitment=commitments.test_root,
+        coordinator_commitment=commitments.coordinator_commitment,
+        schedule=Schedule(
+            now + d.join, now + d.post, d.reveal_window, d.delivery_window, d.claim_window
+        ),
+        quorum=commitments.quorum,
+        test_row_count=commitments.test_row_count,
+        curve_tolerance_wad=commitments.tolerance_wad,
+        shortfall_wei_per_wad=commitments.shortfall_wei_per_wad,
     )
     return deploy_round(
         chain,
@@ -614,7 +856,7 @@ def _publish(
     """Copy the published files next to the record and write the record."""
     from eth_utils.crypto import keccak
 
-    from modelpact.compiler import compile_round
+    from modelpact.compiler import compile_round, write_verification_files
     from modelpact.round.records import file_sha256, record_filename, write_record
 
     compiled = compile_round()
@@ -654,6 +896,9 @@ def _publish(
     )
     path = record_dir / name
     write_record(record, path)
+    # The exact compiler input and metadata beside the record let Sourcify/Etherscan verify the
+    # code and let `modelpact audit` rebuild it without a checkout of this repository.
+    write_verification_files(path)
     return record, path
 
 
@@ -680,34 +925,114 @@ def deploy(
     """
     from modelpact.chain import wait_for_receipt
     from modelpact.compiler import compile_round
+    from modelpact.round.locks import holding
 
+    terms.deadlines.check()
     sender_address = str(sender if isinstance(sender, str) else sender.address)
     intent = _intent(state_dir, chain.chain_id, sender_address, plan.offer.scenario_hash)
-    finished = _finished(intent, new_round=new_round)
-    if finished is not None:
-        return finished
-    found, secret = _resume(chain, intent, compile_round().abi, new_round=new_round)
-    commitments = _commit(plan, secret=secret, sender=sender_address, chain_id=chain.chain_id)
-    if found is None:
-        found = _send_deployment(
-            chain, intent, plan=plan, commitments=commitments, terms=terms, sender=sender
+    with holding(intent.path, what="this deployment (scenario, account, chain)"):
+        finished = _finished(intent, new_round=new_round)
+        if finished is not None:
+            return finished
+        found, secret = _resume(chain, intent, compile_round().abi, new_round=new_round)
+        if found is None:
+            require_round_capabilities(chain)  # before anything is sent or persisted
+            plan = _persist_plan(intent, plan)
+        else:
+            plan = _committed_plan(intent, plan, found)
+        commitments = _commit(plan, secret=secret, sender=sender_address, chain_id=chain.chain_id)
+        if found is None:
+            found = _send_deployment(
+                chain, intent, plan=plan, commitments=commitments, terms=terms, sender=sender
+            )
+        record, path = _publish(
+            found,
+            plan=plan,
+            knots=commitments.knots,
+            publication=publication,
+            extras=extras or plan.extras(),
         )
-    record, path = _publish(
-        found,
-        plan=plan,
-        knots=commitments.knots,
-        publication=publication,
-        extras=extras or plan.extras(),
+        coordinator_state(state_dir, record).update(
+            secret=secret,
+            deploy_tx=found.deploy_tx_hash,
+            test_set_file=str(plan.data.test_path.resolve()),
+            record_path=str(path.resolve()),
+        )
+        intent.update(record_path=str(path.resolve()), address=str(found.address))
+        gas_used = wait_for_receipt(chain, record.tx_hash, action="deploy").gas_used
+        return Deployed(record=record, record_path=path, gas_used=gas_used)
+
+
+_PLAN_FILES = ("scenario.toml", "menu.json", "test_set.npy")
+
+
+def _persist_plan(intent: DeploymentIntentFile, plan: Planned) -> Planned:
+    """Copy what the commitments cover (scenario, menu, public test set) next to the intent,
+    durably, and record how the test set was drawn, BEFORE the deploy transaction is sent: a
+    re-run after a crash (e.g. with the plan's temporary folder gone, or another --seed) then
+    publishes exactly what was committed (:func:`_committed_plan`). Returns the plan with its
+    files there."""
+    from modelpact.round.state import atomic_write_bytes
+
+    folder = intent.path.with_name(intent.path.stem + ".plan")
+    sources = (plan.offer.scenario_path, plan.offer.menu_path, plan.data.test_path)
+    for source, name in zip(sources, _PLAN_FILES, strict=True):
+        atomic_write_bytes(folder / name, source.read_bytes())
+    data = plan.data
+    intent.update(
+        plan_dir=str(folder.resolve()),
+        dataset=data.dataset,
+        test_size=data.test_size,
+        seed=data.seed,
     )
-    coordinator_state(state_dir, record).update(
-        secret=secret,
-        deploy_tx=found.deploy_tx_hash,
-        test_set_file=str(plan.data.test_path.resolve()),
-        record_path=str(path.resolve()),
+    offer = replace(
+        plan.offer, scenario_path=folder / _PLAN_FILES[0], menu_path=folder / _PLAN_FILES[1]
     )
-    intent.update(record_path=str(path.resolve()), address=str(found.address))
-    gas_used = wait_for_receipt(chain, record.tx_hash, action="deploy").gas_used
-    return Deployed(record=record, record_path=path, gas_used=gas_used)
+    return replace(plan, offer=offer, data=replace(data, test_path=folder / _PLAN_FILES[2]))
+
+
+def _committed_plan(intent: DeploymentIntentFile, plan: Planned, found: RoundContract) -> Planned:
+    """The plan a deployment already sent committed to (its files persisted by
+    :func:`_persist_plan`), checked against the round's on-chain test set commitment; refused in
+    one line rather than publishing a test set that does not match it."""
+    import sys
+
+    from modelpact.menu import read_menu_json
+    from modelpact.ml.datasets import load_rows
+
+    current = intent.load()
+    folder = Path(current.plan_dir) if current.plan_dir else None
+    if folder is not None and all((folder / name).is_file() for name in _PLAN_FILES):
+        test_path = folder / _PLAN_FILES[2]
+        offer = replace(
+            plan.offer,
+            scenario_path=folder / _PLAN_FILES[0],
+            menu=read_menu_json(folder / _PLAN_FILES[1]),
+            menu_path=folder / _PLAN_FILES[1],
+        )
+        data = replace(
+            plan.data,
+            dataset=current.dataset or plan.data.dataset,
+            test_size=current.test_size if current.test_size is not None else plan.data.test_size,
+            seed=current.seed if current.seed is not None else plan.data.seed,
+            test_rows=load_rows(test_path),
+            test_path=test_path,
+        )
+        if data.seed != plan.data.seed or data.test_size != plan.data.test_size:
+            sys.stderr.write(
+                f"note: finishing the deployment {found.address} sent earlier: publishing the test "
+                f"set it committed to (seed {data.seed}, {data.test_size} rows); this run's "
+                "--seed/--test-size are not used\n"
+            )
+        plan = replace(plan, offer=offer, data=data)
+    if _protocol.data_root(plan.data.test_rows) != found.config().test_set_commitment:
+        raise CoordinatorError(
+            f"the round {found.address} (deploy tx {found.deploy_tx_hash}) commits to a public "
+            "test set that is not in the local state, and this run's differs",
+            hint=f"re-run with the --seed and --test-size of the first run, or use --new-round; "
+            f"nothing was published (state: {intent.path.parent})",
+        )
+    return plan
 
 
 def _warn_if_bond_low(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from modelpact.chain.backends import ChainKind, ChainSettings, ChainSettingsError, open_chain
 from modelpact.errors import ModelpactError
-from modelpact.round.records import DeploymentRecord, find_record
+from modelpact.round.records import DeploymentRecord, UnknownDeploymentError, find_record
 
 if TYPE_CHECKING:
     from modelpact.chain import Call, Chain, RoundContract, RoundEvent, Sender, TxResult, TxSlot
@@ -56,6 +56,12 @@ class DeployedRound:
         """Bind ``record`` to ``chain``; check the chain id and that code exists at the address."""
         from modelpact.chain import ChainError, NodeUnavailableError, RoundContract, round_at
 
+        if not any(isinstance(e, dict) and e.get("type") == "function" for e in record.abi):
+            raise UnknownDeploymentError(  # web3 would fail with a traceback on such an ABI
+                f"deployment record {record_path.name} field 'abi' holds no contract function "
+                f"({len(record.abi)} entries)",
+                hint="the record was edited or truncated; restore it from the deployment output",
+            )
         if chain.chain_id != record.chain_id:
             raise ChainMismatchError(
                 f"the node is chain {chain.chain_id} but the deployment is on chain "

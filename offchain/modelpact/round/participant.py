@@ -10,33 +10,43 @@ a secret it has committed to.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
 from modelpact.chain import RoundContract, RoundEvent, TxResult
+from modelpact.chain_capabilities import require_round_capabilities
 from modelpact.economics import TIE_TOLERANCE, take_option, worth_joining
 from modelpact.encoding import Phase, RoundConfig
 from modelpact.errors import ModelpactError
+from modelpact.outputs import check_output, write_output_bytes
 from modelpact.round import _protocol
 from modelpact.round.deployed import DeployedRound, StepResult
+from modelpact.round.inbox import deliver_rows
 from modelpact.round.records import DeploymentRecord, file_sha256
 from modelpact.round.state import ParticipantProgress, StateFile
 
+if TYPE_CHECKING:
+    from modelpact.scenario import Scenario
+
 __all__ = [
+    "JOIN_GAS_BOUND",
     "AlreadyClaimedError",
     "ClaimResult",
     "CommitResult",
+    "FeeQuote",
     "JoinClosedError",
+    "NotFundedError",
     "OptionOutOfRangeError",
     "OptionView",
     "ParticipantError",
     "ParticipantStateFile",
+    "RoundView",
     "StepResult",
     "VerifyResult",
     "WithdrawResult",
@@ -46,6 +56,7 @@ __all__ = [
     "commit_dataset",
     "default_models_dir",
     "deliver",
+    "fee_quote",
     "fetch_model",
     "join",
     "joining_pays",
@@ -53,9 +64,15 @@ __all__ = [
     "outside_option",
     "participant_state",
     "pick_option",
+    "published_scenario",
     "reveal",
+    "round_secrets",
+    "round_view",
+    "value_if_closed_now",
     "verify_model",
+    "withdraw_after_cancel",
     "withdraw_after_default",
+    "withdraw_compensation",
 ]
 
 
@@ -77,6 +94,10 @@ class JoinClosedError(ParticipantError):
 
 class AlreadyClaimedError(ParticipantError):
     """The participant already claimed."""
+
+
+class NotFundedError(ParticipantError):
+    """The account cannot pay the bond of its join."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +133,7 @@ class ClaimResult:
     bond_refund: int
     slash_share: int
     gas_used: int
+    compensation: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,6 +166,82 @@ def participant_state(
     return StateFile(
         path, ParticipantProgress, deployment=str(record.address), account=str(account)
     )
+
+
+@dataclass(frozen=True)
+class RoundView:
+    """What a participant sees before signing, read from the chain: who coordinates, the bond
+    and how full the round is (the deadlines and windows: ``participant menu``'s terms)."""
+
+    address: str
+    coordinator: str
+    bond_wei: int
+    capacity: int
+    joined: int
+    total_rows: int
+
+    @property
+    def may_close_below_capacity(self) -> bool:
+        """Whether the round can close (at the join deadline) with seats left after one more
+        join: then the collective model is trained on fewer rows than the menu assumed."""
+        return self.joined + 1 < self.capacity
+
+
+JOIN_GAS_BOUND = 100_000
+"""An upper bound on a join's gas (the contract's target; measured 84.5k), for the fee shown."""
+
+
+@dataclass(frozen=True)
+class FeeQuote:
+    """What a join would pay in fees now: the fee per gas the wallet would offer (capped by
+    ``--max-fee-gwei``), the cap, and the most a join can cost at that fee."""
+
+    fee_per_gas_wei: int
+    cap_wei: int
+    join_fee_bound_wei: int
+
+
+def fee_quote(deployed: DeployedRound) -> FeeQuote:
+    """The fee a join sends right now (the same rule the transaction uses); a chain asking more
+    than the cap is refused here, before anything is signed."""
+    from modelpact.chain.transactions import fee_fields
+
+    fields = fee_fields(deployed.chain)
+    per_gas = int(fields.get("maxFeePerGas", fields.get("gasPrice", 0)))
+    return FeeQuote(
+        fee_per_gas_wei=per_gas,
+        cap_wei=deployed.chain.max_fee_per_gas,
+        join_fee_bound_wei=per_gas * JOIN_GAS_BOUND,
+    )
+
+
+def round_view(deployed: DeployedRound) -> RoundView:
+    """The round's terms and fill level as the chain states them (read-only)."""
+    rc = deployed.contract
+    config = rc.config()
+    return RoundView(
+        address=deployed.address,
+        coordinator=rc.coordinator(),
+        bond_wei=config.participant_bond,
+        capacity=config.capacity,
+        joined=rc.joined_count(),
+        total_rows=rc.total_data(),
+    )
+
+
+def value_if_closed_now(
+    deployed: DeployedRound, view: RoundView, *, value_scale: float
+) -> list[float]:
+    """Per option, the expected value a participant taking it receives if joining closes right
+    after its join (the collective model trained on the rows joined so far plus its own, by the
+    committed curve): ratio x scale x a(rows). Below the promised t when the round is not full."""
+    wad = _protocol.WAD
+    rc = deployed.contract
+    rows_so_far = view.total_rows
+    return [
+        o.ratio_wad / wad * value_scale * rc.predicted_accuracy(rows_so_far + o.data_count) / wad
+        for o in rc.options()
+    ]
 
 
 def menu_view(deployed: DeployedRound, *, cost: float | None) -> list[OptionView]:
@@ -206,7 +304,8 @@ def commit_dataset(
         else generated_spec(generated_features)
     )
     rows = load_rows(dataset, spec)
-    root = _protocol.data_root(rows)
+    # v2: the leaves bind this account's address, so a copied root is refused on chain
+    root = _protocol.participant_data_root(current.account, rows)
     if current.join_tx and current.data_root != "0x" + root.hex():
         raise ParticipantError(
             "this account already sent a join with another dataset",
@@ -233,6 +332,7 @@ def join(
     if done is not None:
         return done
     if deployed.is_participant(account.address):
+        _require_joined_root(deployed, state, account.address)
         return StepResult(state.load().join_tx, True, 0)
     rc = deployed.contract
     required = _required_rows(rc.option_count(), rc, option_id)
@@ -248,14 +348,18 @@ def join(
             hint=f"commit a dataset of {required} rows or pick the option that matches",
         )
     config = _open_for_joining(deployed)
-    secret_hex = current.secret
-    if secret_hex is None:
-        secret_hex = "0x" + _protocol.new_secret().hex()
-        state.update(secret=secret_hex)  # before anything is sent: never commit to a lost secret
-    commitment = _protocol.participant_commitment(
-        bytes(HexBytes(secret_hex)), account.address, deployed.address, deployed.record.chain_id
+    require_round_capabilities(deployed.chain)  # a pre-Cancun node would lock the bond for good
+    _check_funded(deployed, account.address, config.participant_bond)
+    secret, key = round_secrets(deployed, account)
+    commitment = _protocol.participant_commitment_v2(
+        secret, key, account.address, deployed.address, deployed.record.chain_id
     )
-    state.update(option_id=option_id, commitment="0x" + commitment.hex())
+    state.update(
+        secret="0x" + secret.hex(),
+        option_id=option_id,
+        commitment="0x" + commitment.hex(),
+        test_set_commitment="0x" + config.test_set_commitment.hex(),
+    )
     call = rc.join.call(
         option_id=option_id,
         data_root=bytes(HexBytes(current.data_root)),
@@ -265,6 +369,71 @@ def join(
     )
     result = deployed.send_recorded(call, account, state.slot("join_tx"))
     return StepResult(result.tx_hash, False, result.gas_used)
+
+
+def _check_funded(deployed: DeployedRound, address: str, bond: int) -> None:
+    """Refuse (nothing sent) when ``address`` cannot even post the bond; a balance that covers
+    the bond but not the gas is refused by the node, in one line too
+    (:class:`~modelpact.chain.transactions.InsufficientFundsError`)."""
+    have = deployed.chain.balance(address)
+    if have <= bond:
+        raise NotFundedError(
+            f"account {address} holds {have} wei; joining needs the bond of {bond} wei plus gas",
+            hint=f"send ETH to {address} from a funded account (on a local dev node: one of "
+            "its prefunded dev accounts), then re-run; nothing was sent",
+        )
+
+
+def _joined_root(deployed: DeployedRound, address: str) -> str | None:
+    """The data root ``address`` joined with, from its ``Joined`` event (None: not joined)."""
+    for event in deployed.events("Joined"):
+        if str(event.args["participant"]).lower() == address.lower():
+            return "0x" + bytes(event.args["dataRoot"]).hex()
+    return None
+
+
+def _require_joined_root(
+    deployed: DeployedRound, state: ParticipantStateFile, address: str
+) -> None:
+    """An account that already joined may only re-deliver the dataset it joined with: a dataset
+    committed in another state folder would replace a good delivery and cost the bond."""
+    local = state.load().data_root
+    joined = _joined_root(deployed, address)
+    if local is not None and joined is not None and local.lower() != joined.lower():
+        raise ParticipantError(
+            f"{address} joined this round with data root {joined[:18]}.., but the dataset "
+            f"committed in this state folder has root {local[:18]}..",
+            hint="nothing was sent or delivered; use the state folder (--state-dir) and dataset "
+            "of that join",
+        )
+
+
+def round_secrets(deployed: DeployedRound, account: LocalAccount) -> tuple[bytes, tuple[int, int]]:
+    """The randomness secret and the delivery public key of ``account`` for this round, derived
+    from the account key, the round address and the chain id (:mod:`modelpact.delivery`): a lost
+    state file never forfeits a bond, the same key re-derives both."""
+    from modelpact.delivery import delivery_key_pair, randomness_secret
+
+    where = {
+        "account_key": bytes(account.key),
+        "round_address": deployed.address,
+        "chain_id": deployed.record.chain_id,
+    }
+    pair = delivery_key_pair(**where)  # type: ignore[arg-type]
+    return randomness_secret(**where), (pair.public_key.x, pair.public_key.y)  # type: ignore[arg-type]
+
+
+def _opening(
+    deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
+) -> dict[str, object]:
+    """The arguments reveal and claim open the join commitment with: the data root (from the
+    local state, else from this account's ``Joined`` event: a lost state file loses nothing) and
+    the secret and delivery key derived from the account key."""
+    root = _joined_root(deployed, account.address) or state.load().data_root
+    if root is None:
+        raise ParticipantError(f"{account.address} has not joined this round", hint="join first")
+    secret, key = round_secrets(deployed, account)
+    return {"data_root": bytes(HexBytes(root)), "secret": secret, "delivery_key": key}
 
 
 def _required_rows(count: int, rc: RoundContract, option_id: int) -> int:
@@ -284,7 +453,7 @@ def _open_for_joining(deployed: DeployedRound) -> RoundConfig:
     if phase != Phase.JOIN:
         raise JoinClosedError(
             f"joining is closed (phase {phase.name.lower()}, join deadline "
-            f"{config.deadlines.join}, {deployed.contract.joined_count()}/{config.capacity} "
+            f"{config.schedule.join}, {deployed.contract.joined_count()}/{config.capacity} "
             "joined)",
             hint="this round no longer accepts participants; nothing was sent",
         )
@@ -307,12 +476,14 @@ def reveal(
         return done
     _joined(deployed, account)
     current = state.load()
-    if deployed.contract.participant(account.address).revealed:
+    onchain = deployed.contract.participant(account.address)
+    if onchain.revealed:
         return StepResult(current.reveal_tx, True, 0)
-    if current.secret is None:
+    if onchain.undelivered:
         raise ParticipantError(
-            "the local state has no secret for this round",
-            hint="run reveal with the --state-dir used for join (the secret is kept there)",
+            f"the coordinator named {account.address} undelivered: its data did not arrive or "
+            "failed verification, so there is no model and the bond is forfeited",
+            hint="deliver the committed dataset before the coordinator posts in a next round",
         )
     phase = deployed.phase()
     if phase != Phase.REVEAL:
@@ -320,7 +491,7 @@ def reveal(
             f"the round is in phase {phase.name.lower()}, reveals happen in phase reveal",
             hint="wait until the coordinator posted the models (`coordinator status`)",
         )
-    call = deployed.contract.reveal.call(bytes(HexBytes(current.secret)))
+    call = deployed.contract.reveal.call(**_opening(deployed, state, account))  # type: ignore[arg-type]
     result = deployed.send_recorded(call, account, state.slot("reveal_tx"))
     return StepResult(result.tx_hash, False, result.gas_used)
 
@@ -344,12 +515,13 @@ def claim(
             hint="nothing to do: fetch your model with `participant fetch`",
         )
     phase = deployed.phase()
-    if phase != Phase.CLAIM:
+    if phase not in (Phase.CLAIM, Phase.CLOSED):
         raise ParticipantError(
-            f"the round is in phase {phase.name.lower()}, claims happen in phase claim",
+            f"the round is in phase {phase.name.lower()}, claims happen in phase claim (or "
+            "later: claims never expire)",
             hint="wait for every reveal or the reveal deadline (`coordinator status`)",
         )
-    call = deployed.contract.claim.call()
+    call = deployed.contract.claim.call(**_opening(deployed, state, account))  # type: ignore[arg-type]
     return _store_claim(state, deployed.send_recorded(call, account, state.slot("claim_tx")))
 
 
@@ -368,6 +540,7 @@ def _store_claim(state: ParticipantStateFile, result: TxResult) -> ClaimResult:
         bond_refund=int(args["bondRefund"]),
         slash_share=int(args["slashShare"]),
         gas_used=result.gas_used,
+        compensation=int(args["compensation"]),
     )
     state.update(
         claim_rung=claimed.rung,
@@ -376,12 +549,19 @@ def _store_claim(state: ParticipantStateFile, result: TxResult) -> ClaimResult:
         claim_model_hash=claimed.model_hash,
         claim_bond_refund=claimed.bond_refund,
         claim_slash_share=claimed.slash_share,
+        claim_compensation=claimed.compensation,
     )
     return claimed
 
 
-def fetch_model(state: ParticipantStateFile, *, models_dir: Path, out: Path) -> Path:
-    """Copy the claimed model file from the coordinator's content-addressed store to ``out``."""
+def fetch_model(
+    state: ParticipantStateFile, *, models_dir: Path, out: Path, force: bool = False
+) -> Path:
+    """Copy the claimed model file from the coordinator's content-addressed store to ``out``
+    (an existing file only with ``force``; never a keystore, state file or record:
+    :func:`modelpact.outputs.check_output`), checking its keccak256 against the claimed hash
+    before writing."""
+    check_output(out, force=force)  # before anything else: a refused --out costs nothing
     current = state.load()
     model_hash = current.claim_model_hash
     if model_hash is None:
@@ -397,8 +577,14 @@ def fetch_model(state: ParticipantStateFile, *, models_dir: Path, out: Path) -> 
             f"model {model_hash} is not in {models_dir}",
             hint="ask the coordinator to deliver it (its hash is posted on chain) or pass --models",
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, out)
+    data = source.read_bytes()
+    if "0x" + _protocol.model_hash(data).hex() != model_hash:
+        raise ParticipantError(
+            f"{source} does not hash to the claimed model {model_hash}",
+            hint="the coordinator's store holds another file under that name; ask for the model "
+            "whose hash is posted",
+        )
+    write_output_bytes(out, data, force=force)
     state.update(model_file=str(out.resolve()))
     return out
 
@@ -439,14 +625,12 @@ def verify_model(
 
 
 def deliver(state: ParticipantStateFile, *, inbox: Path, address: str) -> Path:
-    """Copy the committed rows to ``inbox/<address>.npy`` for the coordinator (off chain)."""
+    """Copy the committed rows to ``inbox/<checksummed address>.npy`` for the coordinator (off
+    chain), safely for a shared folder (:func:`modelpact.round.inbox.deliver_rows`)."""
     rows_file = state.load().rows_file
     if rows_file is None:
         raise ParticipantError("no dataset committed", hint="run `participant commit` first")
-    inbox.mkdir(parents=True, exist_ok=True)
-    target = inbox / f"{address}.npy"
-    shutil.copyfile(rows_file, target)
-    return target
+    return deliver_rows(Path(rows_file), inbox=inbox, address=address)
 
 
 def default_models_dir(record: DeploymentRecord, record_path: Path) -> Path:
@@ -464,11 +648,8 @@ class WithdrawResult:
     gas_used: int
 
 
-def withdraw_after_default(
-    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
-) -> WithdrawResult:
-    """After the coordinator missed the post deadline (phase aborted), take back the bond plus an
-    equal share of the coordinator's bond. A second withdrawal is an error."""
+def _payable(deployed: DeployedRound, account: LocalAccount) -> None:
+    """Refuse a refund to a non-participant or to one already paid out."""
     if not deployed.is_participant(account.address):
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="only participants are refunded"
@@ -478,6 +659,14 @@ def withdraw_after_default(
             f"{account.address} was already paid out (claim or refund)",
             hint="nothing to do; see `coordinator status`",
         )
+
+
+def withdraw_after_default(
+    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+) -> WithdrawResult:
+    """After the coordinator missed the post deadline (phase aborted), take back the bond plus an
+    equal share of the coordinator's bond. A second withdrawal is an error."""
+    _payable(deployed, account)
     phase = deployed.phase()
     if phase != Phase.ABORTED:
         raise ParticipantError(
@@ -497,13 +686,88 @@ def withdraw_after_default(
     )
 
 
-def outside_option(record: DeploymentRecord, record_path: Path, *, cost: float) -> float:
-    """The reservation utility f = max(0, max_m v(a(m)) - cost m) under the published scenario:
-    what a participant with this cost gets by training alone (0 if that does not pay)."""
-    from modelpact.economics import reservation_utility
-    from modelpact.scenario import load_scenario
+def withdraw_after_cancel(
+    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+) -> WithdrawResult:
+    """After the round was cancelled below quorum (phase cancelled), a deliverer takes back its
+    bond (an undelivered participant's bond is burned). A second withdrawal is an error."""
+    _payable(deployed, account)
+    phase = deployed.phase()
+    if phase != Phase.CANCELLED:
+        raise ParticipantError(
+            f"the round is in phase {phase.name.lower()}, cancel refunds happen only in a "
+            "cancelled round",
+            hint="see `coordinator status`; after a post, reveal and claim instead",
+        )
+    if deployed.contract.participant(account.address).undelivered:
+        raise ParticipantError(
+            f"the coordinator named {account.address} undelivered: its bond is forfeited",
+            hint="nothing to withdraw",
+        )
+    call = deployed.contract.withdraw_after_cancel.call()
+    result = deployed.send_recorded(call, account, state.slot("withdraw_tx"))
+    event = _event(result, "CancelRefunded")
+    bond = int(event.args["bond"]) if event is not None else 0
+    return WithdrawResult(
+        tx_hash=result.tx_hash, bond=bond, compensation=0, gas_used=result.gas_used
+    )
 
-    scenario = load_scenario(record.scenario_path(record_path.parent))
+
+def withdraw_compensation(
+    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+) -> WithdrawResult:
+    """Take any part of this deliverer's entitlement out of the coordinator's bond not paid
+    yet (raised after a claim by a fraud proof or a failed delivery; no deadline)."""
+    if not deployed.is_participant(account.address):
+        raise ParticipantError(
+            f"{account.address} has not joined this round", hint="only deliverers are owed"
+        )
+    owed, paid = deployed.contract.entitlement(account.address)
+    if owed <= paid:
+        raise ParticipantError(
+            f"nothing is owed to {account.address} out of the coordinator's bond "
+            f"(entitled {owed} wei, paid {paid} wei)",
+            hint="compensation is paid at claim; this command collects later increases",
+        )
+    call = deployed.contract.withdraw_compensation.call()
+    result = deployed.send_recorded(call, account, state.slot("compensation_tx"))
+    event = _event(result, "CompensationPaid")
+    amount = int(event.args["amount"]) if event is not None else 0
+    return WithdrawResult(
+        tx_hash=result.tx_hash, bond=0, compensation=amount, gas_used=result.gas_used
+    )
+
+
+def published_scenario(
+    record: DeploymentRecord, record_path: Path, *, scenario_hash: bytes | None
+) -> Scenario:
+    """The scenario published next to the record, refused in one line when it does not hash to
+    ``scenario_hash`` (the round's on-chain ``scenarioHash``; None: not checked)."""
+    from modelpact.scenario import load_scenario, scenario_sha256
+
+    path = record.scenario_path(record_path.parent)
+    scenario = load_scenario(path)
+    if scenario_hash is not None and scenario_sha256(scenario) != scenario_hash.hex():
+        raise ParticipantError(
+            f"the published scenario {path.name} does not hash to the round's on-chain "
+            f"scenarioHash 0x{scenario_hash.hex()[:16]}..",
+            hint="it was changed after deployment: get the committed scenario from the "
+            "coordinator; nothing was computed from it",
+        )
+    return scenario
+
+
+def outside_option(
+    record: DeploymentRecord, record_path: Path, *, cost: float, scenario_hash: bytes | None = None
+) -> float:
+    """The reservation utility f = max(0, max_m v(a(m)) - cost m) under the published scenario:
+    what a participant with this cost gets by training alone (0 if that does not pay). With
+    ``scenario_hash`` (the round's on-chain ``scenarioHash``), a published file that does not
+    hash to it is refused before it is used (issue 11.4: whoever handed the files over could
+    have edited them)."""
+    from modelpact.economics import reservation_utility
+
+    scenario = published_scenario(record, record_path, scenario_hash=scenario_hash)
     if cost <= 0.0:  # free data: training alone reaches the curve's supremum
         return float(scenario.valuation(np.array([scenario.accuracy.supremum]))[0])
     value, _ = reservation_utility(scenario.accuracy, scenario.valuation, cost)

@@ -18,6 +18,7 @@ from modelpact.errors import ModelpactError
 
 if TYPE_CHECKING:  # the optimizer and the ML stack are imported where they run
     from modelpact.checker import CheckReport
+    from modelpact.compensation import CompensationTerms
     from modelpact.economics import AccuracyFunction
     from modelpact.encoding import CurveKnot, OnchainOption
     from modelpact.menu import Menu
@@ -30,6 +31,7 @@ __all__ = [
     "PlanError",
     "Planned",
     "curve_knots",
+    "curve_terms",
     "onchain_menu",
     "plan_data",
     "plan_menu",
@@ -143,17 +145,26 @@ def plan_data(
 def plan_round(
     *, scenario_path: Path, work_dir: Path, dataset: str, test_size: int, seed: int
 ) -> Planned:
-    """:func:`plan_menu` then :func:`plan_data`."""
-    offer = plan_menu(scenario_path=scenario_path, work_dir=work_dir)
+    """:func:`plan_data` then :func:`plan_menu`; refused when the split leaves fewer pool rows
+    than the largest option asks (no participant could be served from this dataset)."""
     data = plan_data(dataset=dataset, test_size=test_size, seed=seed, work_dir=work_dir)
+    offer = plan_menu(scenario_path=scenario_path, work_dir=work_dir)
+    largest = max((round(o.m) for o in offer.menu.offered), default=0)
+    pool = int(data.pool_rows.shape[0])
+    if pool < largest:
+        raise PlanError(
+            f"a public test set of {test_size} rows leaves {pool} rows of {dataset} for the "
+            f"participants, fewer than the {largest} rows the menu's largest option asks",
+            hint=f"pass a smaller --test-size (at most {test_size - (largest - pool)})",
+        )
     return Planned(offer, data)
 
 
 def onchain_menu(menu: Menu) -> list[OnchainOption]:
     """The contract's options (dataCount, ratioWad, promisedValueWad, budgetValueWad) of the
-    offered options of an integer menu. Ratios and values are floored to WAD (never promise
-    more)."""
-    from modelpact.encoding import OnchainOption, to_wad
+    offered options of an integer menu. Values are floored to WAD (never promise more) and the
+    ratio is floor(t * WAD / t_bar) of those values, as the v2 constructor requires."""
+    from modelpact.encoding import OnchainOption, option_ratio_wad, to_wad
 
     options = []
     for option in menu.offered:
@@ -163,9 +174,10 @@ def onchain_menu(menu: Menu) -> list[OnchainOption]:
                 f"option of type {option.type} asks for {option.m} rows, not a positive integer",
                 hint="integerize the menu (optimizer.integerize_menu) before deploying",
             )
-        options.append(
-            OnchainOption(m, to_wad(min(option.ratio, 1.0)), to_wad(option.t), to_wad(option.t_bar))
-        )
+        t_wad, t_bar_wad = to_wad(option.t), to_wad(option.t_bar)
+        t_wad = min(t_wad, t_bar_wad)  # never promise more than the budget (the contract checks)
+        # the ratio the contract requires: floor(t * WAD / t_bar) of the WAD values it stores
+        options.append(OnchainOption(m, option_ratio_wad(t_wad, t_bar_wad), t_wad, t_bar_wad))
     return options
 
 
@@ -180,3 +192,18 @@ def curve_knots(accuracy: AccuracyFunction, *, max_rows: int, count: int = 24) -
         CurveKnot(int(x), to_wad(min(max(float(a), 0.0), 1.0)))
         for x, a in zip(xs.tolist(), values.tolist(), strict=True)
     ]
+
+
+def curve_terms(offer: MenuPlan) -> CompensationTerms:
+    """The curve check's tolerance tau and shortfall price rho for the round
+    (:func:`modelpact.compensation.compensation_terms`). A scenario that states no wei price
+    (``[valuation] unit_wei``) or no curve uncertainty gets tau = 1 and rho = 0: the contract
+    still runs and publishes the curve check, but owes no compensation (the audit says so)."""
+    from modelpact.compensation import CompensationTerms, compensation_terms
+    from modelpact.encoding import WAD
+    from modelpact.errors import ScenarioError
+
+    try:
+        return compensation_terms(offer.scenario, menu=offer.menu)
+    except ScenarioError:
+        return CompensationTerms(tolerance_wad=WAD, shortfall_wei_per_wad=0)

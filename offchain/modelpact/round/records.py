@@ -29,6 +29,7 @@ __all__ = [
     "UnknownDeploymentError",
     "file_sha256",
     "find_record",
+    "list_records",
     "read_record",
     "record_filename",
     "write_record",
@@ -239,6 +240,16 @@ def read_record(path: Path) -> DeploymentRecord:
     return DeploymentRecord.from_json(data, source=f"deployment record {path}")
 
 
+VERIFICATION_SUFFIXES = (".input.json", ".metadata.json")
+"""Files written beside a record for source verification; never records themselves."""
+
+
+def list_records(deploy_dir: Path) -> list[Path]:
+    """The deployment records in ``deploy_dir``, oldest first (verification files left out)."""
+    found = (p for p in deploy_dir.glob("*.json") if not p.name.endswith(VERIFICATION_SUFFIXES))
+    return sorted(found, key=lambda p: p.stat().st_mtime)
+
+
 def find_record(reference: str, *, deploy_dir: Path) -> tuple[DeploymentRecord, Path]:
     """Resolve a deployment named by a record path, an address, or ``latest``.
 
@@ -248,7 +259,7 @@ def find_record(reference: str, *, deploy_dir: Path) -> tuple[DeploymentRecord, 
     candidate = Path(reference)
     if candidate.suffix == ".json" or candidate.is_file():
         return read_record(candidate), candidate.resolve()
-    records = sorted(deploy_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    records = list_records(deploy_dir)
     if reference == "latest":
         if not records:
             raise UnknownDeploymentError(

@@ -57,6 +57,8 @@ class ParticipantOutcome:
     model_hash: str
     utility: float  # received value - cost * data
     verified: bool
+    compensation_wei: int = 0  # curve compensation paid at claim out of the coordinator's bond
+    compensation_value: float = 0.0  # the same in value units (wei / unit_wei), 0 without a price
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,13 @@ class RoundReport:
     tier_mode: str = "deterministic"  # reward tiers: deterministic or lottery
     tiers_posted: int = 0  # reward models below the collective model
     models_trained: int = 0  # every model fitted to build them (the tiers' cost)
+    # the on-chain curve check (issue 13): the contract's prediction for the delivered rows, the
+    # tolerance tau and the shortfall below prediction - tau (accuracy units), the compensation it
+    # owed in all (wei), and the participants named undelivered at post
+    curve_tolerance: float = 0.0
+    curve_shortfall: float = 0.0
+    compensation_paid_wei: int = 0
+    undelivered: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:

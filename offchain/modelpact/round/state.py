@@ -145,6 +145,7 @@ class ParticipantProgress:
     rows_file: str | None = None
     option_id: int | None = None
     commitment: str | None = None
+    test_set_commitment: str | None = None  # read from the chain at join: what verify checks
     join_tx: str | None = None
     reveal_tx: str | None = None
     claim_tx: str | None = None
@@ -154,7 +155,9 @@ class ParticipantProgress:
     claim_model_hash: str | None = None
     claim_bond_refund: int | None = None
     claim_slash_share: int | None = None
+    claim_compensation: int | None = None
     withdraw_tx: str | None = None
+    compensation_tx: str | None = None
     model_file: str | None = None
     verified: bool | None = None
     version: int = STATE_VERSION
@@ -176,6 +179,7 @@ class CoordinatorProgress:
     models_trained: int | None = None
     collective_model: str | None = None
     tiers: tuple[str, ...] = ()
+    cancel_tx: str | None = None
     sweep_tx: str | None = None
     version: int = STATE_VERSION
 
@@ -184,7 +188,9 @@ class CoordinatorProgress:
 class DeploymentIntent:
     """A deployment of one scenario from one account on one chain, in progress or done: the
     randomness secret and the deploy transaction's hash are written BEFORE waiting, so a re-run
-    finishes the recorded deployment instead of deploying twice."""
+    finishes the recorded deployment instead of deploying twice; the files the commitments cover
+    (scenario, menu, public test set: ``plan_dir``) and how the test set was drawn are written
+    BEFORE sending, so that re-run publishes exactly what was committed."""
 
     sender: str
     scenario_hash: str
@@ -192,6 +198,10 @@ class DeploymentIntent:
     deploy_tx: str | None = None
     record_path: str | None = None
     address: str | None = None
+    plan_dir: str | None = None
+    dataset: str | None = None
+    test_size: int | None = None
+    seed: int | None = None
     version: int = STATE_VERSION
 
 

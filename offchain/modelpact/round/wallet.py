@@ -113,10 +113,23 @@ def load_account(path: Path, *, password: str) -> LocalAccount:
     data = _read_keystore(path)
     try:
         key = Account.decrypt(data, password)
-    except ValueError as error:
-        raise WrongPasswordError(
-            f"wrong password for keystore {path}",
-            hint=f"retype the password (or fix {PASSWORD_ENV}); nothing was changed",
-        ) from error
+    except Exception as error:  # eth-keyfile raises KeyError/TypeError/its own on odd fields
+        if isinstance(error, ValueError) and "MAC mismatch" in str(error):
+            raise WrongPasswordError(
+                f"wrong password for keystore {path}",
+                hint=f"retype the password (or fix {PASSWORD_ENV}); nothing was changed",
+            ) from error
+        why = " ".join(f"{type(error).__name__}: {error}".split())[:120]
+        raise KeystoreError(
+            f"keystore {path} cannot be decrypted ({why})",
+            hint="pass a version-3 keystore as `modelpact participant new-account` writes, or "
+            "restore the file from your backup",
+        ) from None
     account: LocalAccount = Account.from_key(key)
+    stated = data.get("address")
+    if stated is not None and str(stated).lower().removeprefix("0x") != account.address.lower()[2:]:
+        raise KeystoreError(  # the local state is keyed by the stated address: refuse a mix-up
+            f"keystore {path} states address {stated} but holds the key of {account.address}",
+            hint="the file was edited or mixed up: restore it from your backup",
+        )
     return account

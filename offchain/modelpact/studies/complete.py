@@ -17,7 +17,8 @@ Root finding, vectorised over outcomes: h(S) = A u(S) - B - S is negative at 0 a
 S_hi = A u_sup - B, concave where u is concave and convex (with h < 0 at its left end) where u
 is convex, so the positive set of h is one interval. A geometric grid of h brackets its upper end,
 bisection refines it to machine precision; when no grid point is positive a golden-section search
-refines the grid's maximum first, so a narrow positive interval is not missed.
+refines the grid's maximum first, so a narrow positive interval is not missed, nor a maximum that
+only touches 0 (a lone participant: the root is its stand-alone m, not 0).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from modelpact.economics import AccuracyFunction, Valuation, reservation_utilities
-from modelpact.outcomes import enumerate_outcomes, sample_outcomes
+from modelpact.errors import SolverError
+from modelpact.outcomes import count_outcomes, enumerate_outcomes, sample_outcomes
 from modelpact.scenario import Scenario
 
 __all__ = [
@@ -49,6 +51,10 @@ Belief = Literal["bayes", "paper"]
 _GRID = 256  # geometric grid points per outcome bracketing the largest root
 _BLOCK = 16_384  # outcomes per vectorised block (bounds memory: _BLOCK x _GRID floats)
 _GRID_LOW = 1e-9  # grid starts at this fraction of S_hi
+_TANGENT = 1e-9  # a grid maximum within this fraction of S of 0 touches 0: a double root
+_EXACT_LIMIT = (
+    3_000_000  # outcomes, as the optimizer's: past it enumerating all would exhaust memory
+)
 _SAMPLED_STREAM = 3  # seed stream of the scenario used for sampled complete-information outcomes
 
 
@@ -126,7 +132,9 @@ def _roots_block(
         right = grid[sub, np.minimum(best + 1, _GRID - 1)]
         h_sub = functools.partial(h, slope=a[missed], offset=b[missed])
         peak, height = _golden_max(h_sub, left, right)
-        rescued = height >= 0.0
+        # a maximum of 0 is a tangent root (one participant alone: S = its stand-alone m),
+        # which rounding puts a hair either side of 0
+        rescued = height >= -_TANGENT * np.maximum(peak, 1.0)
         lo[sub[rescued]] = peak[rescued]
         hi[sub[rescued]] = right[rescued]
         found[sub[rescued]] = True
@@ -248,6 +256,13 @@ def complete_information(*, scenario: Scenario, belief: Belief) -> CompleteInfor
     c, p = scenario.costs, scenario.probabilities
     exact = scenario.solver.expectation == "exact"
     if exact:
+        count = count_outcomes(scenario.participants, len(c))
+        if count > _EXACT_LIMIT:
+            raise SolverError(
+                f"complete information would enumerate {count:,} outcomes "
+                f"(N={scenario.participants}, K={len(c)}), more than {_EXACT_LIMIT:,}",
+                hint='use [solver] expectation = "sampled", or fewer participants or types',
+            )
         counts, pooled, f, r = _exact_roots(acc, val, c, scenario.participants)
         weights = enumerate_outcomes(scenario.participants, p).weights
     else:

@@ -40,6 +40,16 @@ def _heat(ax: Any, fig: Any, study: TwoTypeStudy, data: FloatArray, title: str, 
     fig.colorbar(mesh, ax=ax)
 
 
+def _per_type(
+    axes: Any, fig: Any, study: TwoTypeStudy, data: FloatArray, title: str, cmap: str
+) -> None:
+    """One heat map per type of a nonnegative (N, p1, 2) quantity, on one scale from 0 so
+    the two types compare; ``title`` takes the type number."""
+    top = max(float(np.nanmax(data)), 1e-9)
+    for i in range(2):
+        _heat(axes[i], fig, study, data[..., i], title.format(i + 1), cmap=cmap, vmin=0.0, vmax=top)
+
+
 def _save(fig: Any, path: Path) -> Path:
     plt = _pyplot()
     fig.savefig(path, dpi=110)
@@ -56,25 +66,13 @@ def _contracts(study: TwoTypeStudy, path: Path) -> Path:
         (name, i, inc, com) for name, inc, com in panels for i in range(2)
     ):
         both = np.concatenate([inc[..., i].ravel(), com[..., i].ravel()])
-        lo, hi = float(np.nanmin(both)), float(np.nanmax(both))
-        _heat(
-            axes[0, col],
-            fig,
-            study,
-            inc[..., i],
-            f"{name}_{i + 1}, incomplete information",
-            vmin=lo,
-            vmax=hi,
+        lo, hi = float(np.nanmin(both)), float(np.nanmax(both))  # one scale: columns compare
+        shown = (
+            (inc, f"{name}_{i + 1}, incomplete information"),
+            (com, f"E {name}_{i + 1}, complete information"),
         )
-        _heat(
-            axes[1, col],
-            fig,
-            study,
-            com[..., i],
-            f"E {name}_{i + 1}, complete information",
-            vmin=lo,
-            vmax=hi,
-        )
+        for row, (data, title) in enumerate(shown):
+            _heat(axes[row, col], fig, study, data[..., i], title, vmin=lo, vmax=hi)
     fig.suptitle(f"Two types, c = (0.02, 0.01): optimal contracts ({study.belief} belief)")
     return _save(fig, path)
 
@@ -91,18 +89,9 @@ def _information(study: TwoTypeStudy, path: Path) -> Path:
         "information cost (E v(a), incomplete - complete)",
         cmap="magma",
     )
-    top = max(float(np.nanmax(study.information_rent)), 1e-9)  # one scale: rents compare
-    for i in range(2):
-        _heat(
-            axes[i + 1],
-            fig,
-            study,
-            study.information_rent[..., i],
-            f"information rent of type {i + 1}",
-            cmap="viridis",
-            vmin=0.0,
-            vmax=top,
-        )
+    _per_type(
+        axes[1:], fig, study, study.information_rent, "information rent of type {}", "viridis"
+    )
     fig.suptitle(
         f"Information cost for the coordinator, rents for the parties ({study.belief} belief)"
     )
@@ -123,18 +112,8 @@ def ir_shortfall_figure(paper: TwoTypeStudy, out: Path) -> Path:
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
     fig.subplots_adjust(left=0.08, right=0.98, wspace=0.25, bottom=0.13, top=0.86)
-    top = max(float(np.nanmax(paper.bayes_ir_shortfall)), 1e-9)  # 0 = IR holds: one scale
-    for i in range(2):
-        _heat(
-            axes[i],
-            fig,
-            paper,
-            paper.bayes_ir_shortfall[..., i],
-            f"type {i + 1}: f + c m - E_bayes[reward]",
-            cmap="Reds",
-            vmin=0.0,
-            vmax=top,
-        )
+    title = "type {}: f + c m - E_bayes[reward]"  # 0 = IR holds
+    _per_type(axes, fig, paper, paper.bayes_ir_shortfall, title, "Reds")
     fig.suptitle("IR shortfall of a Bayesian participant under the paper-belief menu (value units)")
     return _save(fig, out / "two_type_bayes_ir_shortfall.png")
 

@@ -33,6 +33,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
@@ -206,6 +207,20 @@ def _finite(value: object, name: str, source: str) -> ParamValue:
     raise _fail(source, f"sweep.{name} has an unusable value {value!r}", "numbers or strings")
 
 
+MAX_POINTS = 1_000_000  # a grid is held in memory and validated value by value before work
+
+
+def _check_size(count: int, what: str, source: str) -> None:
+    """Refuse a grid too large to hold, before building it (a typo in a range could ask for
+    billions of points and exhaust memory with no message)."""
+    if count > MAX_POINTS:
+        raise _fail(
+            source,
+            f"{what} has {count:,} points, more than {MAX_POINTS:,}",
+            "check the range, or split the grid into several files (each resumes on its own)",
+        )
+
+
 def _expand(name: str, raw: object, source: str) -> tuple[ParamValue, ...]:
     """The values of one parameter: a list, {range = [start, stop, step]} or {linspace = ...}."""
     if isinstance(raw, dict):
@@ -222,10 +237,13 @@ def _expand(name: str, raw: object, source: str) -> tuple[ParamValue, ...]:
         if kind == "range":
             if not all(isinstance(v, int) for v in nums) or nums[2] == 0:
                 raise _fail(source, f"sweep.{name}.range takes integers, step != 0", "[2, 101, 2]")
-            values: list[ParamValue] = list(range(int(nums[0]), int(nums[1]), int(nums[2])))
+            span = range(int(nums[0]), int(nums[1]), int(nums[2]))
+            _check_size(len(span), f"sweep.{name}", source)
+            values: list[ParamValue] = list(span)
         else:
             if not isinstance(nums[2], int) or nums[2] < 1:
                 raise _fail(source, f"sweep.{name}.linspace count must be an integer >= 1", "30")
+            _check_size(int(nums[2]), f"sweep.{name}", source)
             values = [float(v) for v in np.linspace(nums[0], nums[1], int(nums[2]))]
     elif isinstance(raw, list):
         values = [_finite(v, name, source) for v in raw]
@@ -243,6 +261,16 @@ def _beliefs(raw: object, default: Belief, source: str) -> tuple[Belief, ...]:
     return tuple(dict.fromkeys(cast(list[Belief], items)))
 
 
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, object]]:
+    """Parameter names and raw values; TOML reads an unquoted ``accuracy.k = [...]`` as a nested
+    table, which names the same parameter as the quoted ``"accuracy.k" = [...]``."""
+    for key, value in table.items():
+        if isinstance(value, dict) and value and not {"range", "linspace"} & set(value):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
 def grid_from_document(
     document: Mapping[str, Any], *, base: Mapping[str, Any], source: str
 ) -> GridSpec:
@@ -255,7 +283,8 @@ def grid_from_document(
     sweep = document.get("sweep", {})
     if not isinstance(sweep, dict):
         raise _fail(source, "sweep must be a table", "write it as [sweep]")
-    parameters = tuple((name, _expand(name, raw, source)) for name, raw in sweep.items())
+    parameters = tuple((name, _expand(name, raw, source)) for name, raw in _flatten(sweep))
+    _check_size(math.prod(len(values) for _, values in parameters), "the grid", source)
     base_scenario = build_scenario(base, {}, source=source)
     beliefs = _beliefs(document.get("beliefs"), base_scenario.solver.belief, source)
     for name, values in parameters:  # each value alone on the base: typos fail before any work
@@ -420,7 +449,15 @@ class Workers:
         pending = {self._pool.submit(function, *job): i for i, job in enumerate(jobs)}
         try:
             for future in as_completed(pending):
-                yield pending[future], future.result()
+                try:
+                    result = future.result()
+                except BrokenProcessPool as error:  # a worker was killed (OOM killer, kill -9)
+                    raise GridError(
+                        "a worker process ended abruptly (killed, or out of memory)",
+                        hint="run the same command again (a sweep resumes); fewer --workers "
+                        "use less memory",
+                    ) from error
+                yield pending[future], result
         finally:
             for future in pending:
                 future.cancel()

@@ -4,7 +4,10 @@ contract, the information cost and each type's information rent.
 Definitions (value units, v(a(.))):
 
 * information cost = E v(a(n . m)) under the optimal menu minus E v(a(S(n))) under complete
-  information, both over n ~ Multinomial(N, p) (the paper's definition; <= 0 in every study);
+  information, both over n ~ Multinomial(N, p) (the paper's definition). It is <= 0 in the
+  paper's studies, but it is not a bound: the per-outcome contract cannot move value across
+  outcomes as a menu's expectations do, so with very unequal costs (c = (0.5, 0.001), N = 2)
+  the menu is worth more and the cost is positive;
 * information rent of type i = t_i - c_i m_i - f_i, what the menu leaves a served type above its
   reservation utility (complete information leaves exactly 0);
 * under the paper belief, the IR shortfall of a Bayesian participant: the menu pays
@@ -124,6 +127,17 @@ def _shortfall(
     return _floats(np.where(served, np.maximum(gap, 0.0), 0.0))
 
 
+def _complete_fields(ci: CompleteInformation) -> dict[str, Any]:
+    return {
+        "reservation": _floats(ci.reservation),
+        "reservation_m": _floats(ci.reservation_m),
+        "complete_value": ci.expected_value,
+        "complete_accuracy": ci.expected_accuracy,
+        "complete_m": _floats(ci.expected_m),
+        "complete_t": _floats(ci.expected_t),
+    }
+
+
 def solve_point(
     *,
     scenario: Scenario,
@@ -134,12 +148,11 @@ def solve_point(
     """Solve ``scenario`` under ``belief`` and compare it with complete information.
 
     The serve mode and expectation come from the scenario's ``[solver]``. An infeasible or
-    uncertified solve is recorded as ``status = "failed"`` with the error's message, not raised:
-    in a sweep it is a result.
+    uncertified solve, or too many outcomes, is a ``status = "failed"`` row with the error's
+    message, not raised: in a sweep it is a result.
     """
     from modelpact.optimizer import solve  # cvxpy: imported by whoever solves
 
-    ci = complete_information(scenario=scenario, belief=belief)
     common: dict[str, Any] = {
         "index": index,
         "params": dict(params or {}),
@@ -147,13 +160,12 @@ def solve_point(
         "participants": scenario.participants,
         "costs": _floats(scenario.costs),
         "probabilities": _floats(scenario.probabilities),
-        "reservation": _floats(ci.reservation),
-        "reservation_m": _floats(ci.reservation_m),
-        "complete_value": ci.expected_value,
-        "complete_accuracy": ci.expected_accuracy,
-        "complete_m": _floats(ci.expected_m),
-        "complete_t": _floats(ci.expected_t),
     }
+    try:
+        ci = complete_information(scenario=scenario, belief=belief)
+    except SolverError as error:  # too many outcomes to enumerate: a failed row, not an OOM
+        return PointResult(status="failed", message=error.one_line(), **common)
+    common |= _complete_fields(ci)
     try:
         with _SOLVE_LOCK:
             menu = solve(scenario, belief=belief, benchmarks=False)

@@ -64,7 +64,30 @@ class ReproduceReport:
         return tuple(c for c in self.comparisons if c.ok is False)
 
 
+_TITLE = "# Paid with Models (AAAI 2025): results reproduced by modelpact"
+
+
+def _ours(path: Path) -> bool:
+    """Whether ``path`` (report.json or index.md) was written by :func:`reproduce`."""
+    try:
+        if path.suffix == ".json":
+            document = json.loads(path.read_text(encoding="utf-8"))
+            return isinstance(document, dict) and document.get("format") == REPORT_FORMAT
+        return path.read_text(encoding="utf-8").startswith(_TITLE)
+    except (OSError, ValueError):
+        return False
+
+
 def _prepare(out: Path) -> None:
+    """Create ``out``; refuse one whose report.json or index.md another program wrote (they
+    would be overwritten). A previous reproduction's files are replaced."""
+    for name in ("report.json", "index.md"):
+        existing = out / name
+        if (existing.exists() or existing.is_symlink()) and not _ours(existing):
+            raise GridError(
+                f"{existing} exists and was not written by modelpact reproduce",
+                hint="choose a new or empty --out (it would be overwritten)",
+            )
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".modelpact-write-test"
@@ -317,7 +340,7 @@ def _write_index(
 ) -> Path:
     judged = [c for c in report.comparisons if c.ok is not None]
     lines = [
-        "# Paid with Models (AAAI 2025): results reproduced by modelpact",
+        _TITLE,
         "",
         f"Beliefs: {', '.join(report.beliefs)}. Two-type grid: {report.grid_points} points "
         f"({report.failed_points} failed). Wall clock: {report.seconds['total']:.1f} s. "

@@ -88,19 +88,33 @@ def read_rows(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     complete = lines[:-1]  # the part after the last newline is empty or a torn row
     try:
         header = json.loads(complete[0]) if complete else {}
-        rows = [json.loads(line) for line in complete[1:] if line.strip()]
-    except ValueError as error:
-        raise GridError(
-            f"{p}: not a sweep file ({error})", hint="pass --restart to overwrite it"
-        ) from error
+    except ValueError:
+        header = None
     if not isinstance(header, dict) or header.get("format") != SWEEP_FORMAT:
         raise GridError(
             f"{p}: not a sweep file (no {SWEEP_FORMAT} header)", hint="use another --out"
         )
     unique: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        unique.setdefault(int(row["index"]), row)
+    for number, line in enumerate(complete[1:], start=2):
+        if line.strip():
+            row = _row(line, p, number)
+            unique.setdefault(row["index"], row)
     return header, [unique[i] for i in sorted(unique)]
+
+
+def _row(line: bytes, path: Path, number: int) -> dict[str, Any]:
+    """One finished row; a damaged one names its line (the other rows stay usable)."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        row = None
+    index = row.get("index") if isinstance(row, dict) else None
+    if not isinstance(row, dict) or isinstance(index, bool) or not isinstance(index, int):
+        raise GridError(
+            f"{path}: line {number} is not a sweep row",
+            hint=f"delete line {number} (the other rows are kept) and run again",
+        )
+    return row
 
 
 def _resume(path: Path, header: dict[str, Any]) -> set[int]:
@@ -110,6 +124,13 @@ def _resume(path: Path, header: dict[str, Any]) -> set[int]:
         raise GridError(
             f"{path} holds rows of another grid",
             hint="pass --restart to overwrite it or another --out",
+        )
+    stray = sorted({int(r["index"]) for r in rows} - set(range(header["points"])))
+    if stray:
+        raise GridError(
+            f"{path} holds a row with index {stray[0]}, outside this grid's "
+            f"0..{header['points'] - 1}",
+            hint="use another --out, or --restart to overwrite it",
         )
     data = path.read_bytes()
     keep = data.rfind(b"\n") + 1

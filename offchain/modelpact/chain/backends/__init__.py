@@ -19,6 +19,8 @@ imported only when a chain is opened.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from modelpact.chain.backends.base import Chain
 
 __all__ = [
+    "DEFAULT_MAX_FEE_GWEI",
     "DEFAULT_RPC_URL",
     "DEFAULT_STATE_DIR",
     "RPC_ENV",
@@ -52,7 +55,18 @@ RPC_ENV = "MODELPACT_RPC"
 """The environment variable naming the node URL (the CLI's ``--rpc``)."""
 _DEPRECATED_RPC_ENV = "MODELPACT_RPC_URL"  # named by the 0.1 API docs of connect(); say so once
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
-_URL_SCHEMES = ("http://", "https://", "ws://", "wss://")
+_URL_SCHEMES = ("http://", "https://")
+DEFAULT_MAX_FEE_GWEI = 100
+"""The default cap on the fee per gas of every transaction modelpact sends (``--max-fee-gwei``).
+
+Fees come from the node (base fee, suggested tip); a hostile or broken node could ask for any fee,
+so the wallet never offers more than this per gas. 100 gwei: Ethereum mainnet's base fee has
+stayed under ~50 gwei outside rare congestion spikes since EIP-1559 (2021), so an honest round
+almost never hits the cap, while a join (~85k gas) costs at most 0.0085 ETH in fees with it;
+L2s and dev nodes (anvil, eth-tester: ~1 gwei) sit far below. Above the cap a transaction is
+refused before it is sent, in one line saying to wait or raise the cap."""
+MAX_FEE_GWEI_LIMIT = 1_000_000
+"""``--max-fee-gwei`` above this (a million gwei per gas) is a typo, not a fee."""
 
 
 class ChainKind(StrEnum):
@@ -79,12 +93,14 @@ class ChainSettingsError(ModelpactError, ValueError):
 @dataclass(frozen=True)
 class ChainSettings:
     """Where to find the chain: ``kind``, the node URL for ``rpc``, the chain id to insist on,
-    and the directory a managed anvil keeps its state in."""
+    the directory a managed anvil keeps its state in, and the fee cap (gwei per gas) of every
+    transaction sent on it."""
 
     kind: ChainKind
     rpc_url: str | None
     chain_id: int | None
     state_dir: Path
+    max_fee_gwei: float = DEFAULT_MAX_FEE_GWEI
 
     @classmethod
     def build(
@@ -94,24 +110,52 @@ class ChainSettings:
         rpc_url: str | None,
         chain_id: int | None,
         state_dir: Path,
+        max_fee_gwei: float = DEFAULT_MAX_FEE_GWEI,
     ) -> ChainSettings:
         """Validate the raw option values (``--rpc`` wins over ``--chain``)."""
-        if rpc_url is not None:
-            if not rpc_url.startswith(_URL_SCHEMES):
-                raise ChainSettingsError(
-                    f"--rpc {rpc_url!r} is not an http(s) or ws(s) URL",
-                    hint="pass e.g. --rpc http://127.0.0.1:8545",
-                )
-            return cls(ChainKind.RPC, rpc_url, chain_id, state_directory(state_dir))
-        kind = parse_chain_kind(str(chain))
+        fee = _max_fee(max_fee_gwei)
         if chain_id is not None and chain_id <= 0:
             raise ChainSettingsError(f"--chain-id {chain_id} must be positive", hint="fix it")
-        return cls(kind, None, chain_id, state_directory(state_dir))
+        if rpc_url is not None:
+            return cls(ChainKind.RPC, _rpc_url(rpc_url), chain_id, state_directory(state_dir), fee)
+        kind = parse_chain_kind(str(chain))
+        return cls(kind, None, chain_id, state_directory(state_dir), fee)
+
+    @property
+    def max_fee_wei(self) -> int:
+        """The fee cap in wei per gas."""
+        return int(self.max_fee_gwei * 10**9)
 
     @property
     def label(self) -> str:
         """Short human label: ``embedded``, ``anvil`` or the URL."""
         return self.rpc_url if self.kind is ChainKind.RPC and self.rpc_url else self.kind.value
+
+
+def _rpc_url(url: str) -> str:
+    """``--rpc``: an http(s) URL (modelpact speaks JSON-RPC over HTTP; a websocket endpoint is
+    refused in one line rather than failing later with a transport error)."""
+    if url.startswith(("ws://", "wss://")):
+        raise ChainSettingsError(
+            f"--rpc {url!r} is a websocket URL; modelpact talks to nodes over HTTP JSON-RPC",
+            hint="pass the node's http(s) endpoint, e.g. --rpc http://127.0.0.1:8545",
+        )
+    if not url.startswith(_URL_SCHEMES):
+        raise ChainSettingsError(
+            f"--rpc {url!r} is not an http(s) URL",
+            hint="pass e.g. --rpc http://127.0.0.1:8545",
+        )
+    return url
+
+
+def _max_fee(gwei: float) -> float:
+    """``--max-fee-gwei``: a finite number in (0, :data:`MAX_FEE_GWEI_LIMIT`]."""
+    if not (math.isfinite(gwei) and 0 < gwei <= MAX_FEE_GWEI_LIMIT):
+        raise ChainSettingsError(
+            f"--max-fee-gwei {gwei!r} is not a fee cap in (0, {MAX_FEE_GWEI_LIMIT:,}] gwei",
+            hint=f"pass e.g. --max-fee-gwei {DEFAULT_MAX_FEE_GWEI} (the default)",
+        )
+    return float(gwei)
 
 
 def state_directory(path: Path) -> Path:
@@ -166,7 +210,8 @@ def open_chain(settings: ChainSettings) -> Iterator[Chain]:
 
     Raises :class:`~modelpact.chain.errors.NodeUnavailableError` when no node answers.
     """
-    with _OPENERS[settings.kind](settings) as chain:
+    with _OPENERS[settings.kind](settings) as opened:
+        chain = dataclasses.replace(opened, max_fee_per_gas=settings.max_fee_wei)
         try:
             yield chain
         finally:
@@ -191,7 +236,7 @@ def connect(
     chain: ChainKind | str | None = None,
     rpc_url: str | None = None,
     expected_chain_id: int | None = None,
-    timeout: float = 30.0,
+    timeout: float = 8.0,
 ) -> Chain:
     """Connect to the embedded chain (``chain="embedded"``: a fresh one, no node), an anvil node
     (``chain="anvil"``) or any JSON-RPC endpoint (``rpc_url``, default :func:`default_rpc_url`).

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from modelpact.chain.backends import ChainKind
+from modelpact.chain.backends import DEFAULT_MAX_FEE_GWEI, ChainKind
 from modelpact.chain.errors import ChainError
 
 if TYPE_CHECKING:  # web3 and eth-account are slow to import; only the methods need them
@@ -20,7 +20,14 @@ if TYPE_CHECKING:  # web3 and eth-account are slow to import; only the methods n
     from eth_typing import ChecksumAddress
     from web3 import Web3
 
-__all__ = ["Backend", "Chain", "SnapshotId", "advance_time", "chain_time"]
+__all__ = [
+    "Backend",
+    "Chain",
+    "SnapshotId",
+    "advance_time",
+    "chain_time",
+]
+
 
 SnapshotId = int | str
 """What :meth:`Backend.snapshot` returns (eth-tester: an int; ``evm_snapshot``: a hex string)."""
@@ -76,6 +83,8 @@ class Chain:
     chain_id: int
     accounts: tuple[ChecksumAddress, ...]
     private_keys: Mapping[ChecksumAddress, bytes] = field(default_factory=dict)
+    max_fee_per_gas: int = DEFAULT_MAX_FEE_GWEI * 10**9
+    """The most this chain's transactions offer per gas, wei (see :data:`DEFAULT_MAX_FEE_GWEI`)."""
 
     @property
     def w3(self) -> Web3:
@@ -103,7 +112,7 @@ class Chain:
         from eth_utils.address import to_checksum_address
 
         address = (
-            self.accounts[index_or_address]
+            self._dev_address(index_or_address)
             if isinstance(index_or_address, int)
             else to_checksum_address(index_or_address)
         )
@@ -115,6 +124,16 @@ class Chain:
             )
         account: LocalAccount = Account.from_key(key)
         return account
+
+    def _dev_address(self, index: int) -> ChecksumAddress:
+        """Dev account #``index``; one line when the node has no such account."""
+        if 0 <= index < len(self.accounts):
+            return self.accounts[index]
+        have = f"it has #0..#{len(self.accounts) - 1}" if self.accounts else "it has none"
+        raise ChainError(
+            f"the node has no dev account #{index} ({have})",
+            hint="pass a --dev-account in that range, or sign with --keystore FILE",
+        )
 
     def balance(self, address: str) -> int:
         """Balance in wei."""

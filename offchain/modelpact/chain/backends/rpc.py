@@ -1,15 +1,17 @@
 """Any EVM JSON-RPC endpoint (anvil, Hardhat, a testnet or mainnet node).
 
-Idempotent JSON-RPC calls are retried with bounded backoff by web3's own HTTP retry, restricted to
-methods that never make the node sign (:data:`RPC_ATTEMPTS`). Dev nodes (anvil, Hardhat) answer
-``evm_increaseTime`` / ``evm_mine`` for time travel and ``evm_snapshot`` / ``evm_revert`` for
-snapshots; any other node refuses them with a one-line :class:`ChainError`. Accounts the node
-reports that derive from anvil's default mnemonic get their private keys.
+Idempotent JSON-RPC calls are retried with bounded backoff, restricted to methods that never make
+the node sign (:data:`RPC_ATTEMPTS`), within a time budget per call (:data:`RPC_DEADLINE_SECONDS`):
+a stalled endpoint fails in seconds, not after five full client timeouts. Dev nodes (anvil,
+Hardhat) answer ``evm_increaseTime`` / ``evm_mine`` for time travel and ``evm_snapshot`` /
+``evm_revert`` for snapshots; any other node refuses them with a one-line :class:`ChainError`.
+Accounts the node reports that derive from anvil's default mnemonic get their private keys.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,8 @@ __all__ = [
     "ANVIL_MNEMONIC",
     "RPC_ATTEMPTS",
     "RPC_BACKOFF_SECONDS",
+    "RPC_DEADLINE_SECONDS",
+    "RPC_TIMEOUT_SECONDS",
     "RpcBackend",
     "connect_rpc",
     "open_rpc",
@@ -46,6 +50,12 @@ ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 #: ``eth_sendTransaction`` (the node signs a NEW transaction) is never retried.
 RPC_ATTEMPTS = 5
 RPC_BACKOFF_SECONDS = 0.125
+#: Seconds one request may take (read timeout); a node that takes longer is treated as stalled.
+RPC_TIMEOUT_SECONDS = 8.0
+#: Seconds one call may take in all, its retries included: a stalled endpoint (accepts the
+#: connection, never answers) fails after about this long instead of RPC_ATTEMPTS full timeouts.
+RPC_DEADLINE_SECONDS = 10.0
+_CONNECT_TIMEOUT_SECONDS = 3.05  # TCP connect; just above a multiple of 3 s (SYN retransmits)
 
 
 def _retry_configuration() -> ExceptionRetryConfiguration:
@@ -61,6 +71,46 @@ def _retry_configuration() -> ExceptionRetryConfiguration:
         backoff_factor=RPC_BACKOFF_SECONDS,
         method_allowlist=allow,
     )
+
+
+def _bounded_provider(url: str, timeout: float) -> Any:
+    """web3's HTTP provider, with the retry of :func:`_retry_configuration` bounded in time."""
+    from eth_typing import URI
+    from web3 import HTTPProvider
+    from web3.providers.rpc.utils import check_if_retry_on_failure
+
+    url_text = url
+
+    class BoundedHTTPProvider(HTTPProvider):
+        """Retries an idempotent request until it succeeds, RPC_ATTEMPTS are spent or
+        RPC_DEADLINE_SECONDS have passed (web3's own loop has no time budget)."""
+
+        def _make_request(self, method: Any, request_data: bytes) -> bytes:
+            config = self.exception_retry_configuration
+            retry = config is not None and check_if_retry_on_failure(
+                method, config.method_allowlist
+            )
+            attempts = config.retries if retry and config is not None else 1
+            errors = tuple(config.errors) if config is not None else ()
+            deadline = time.monotonic() + max(RPC_DEADLINE_SECONDS, timeout)
+            url = URI(url_text)
+            for attempt in range(attempts):
+                left = deadline - time.monotonic()
+                kwargs = self.get_request_kwargs()
+                kwargs["timeout"] = (_CONNECT_TIMEOUT_SECONDS, max(0.1, min(timeout, left)))
+                try:
+                    answer: bytes = self._request_session_manager.make_post_request(
+                        url, request_data, **kwargs
+                    )
+                    return answer
+                except errors:
+                    pause = RPC_BACKOFF_SECONDS * 2**attempt
+                    if attempt == attempts - 1 or time.monotonic() + pause >= deadline:
+                        raise
+                    time.sleep(pause)
+            raise AssertionError("unreachable: the last attempt returns or raises")
+
+    return BoundedHTTPProvider(url, exception_retry_configuration=_retry_configuration())
 
 
 @functools.cache
@@ -80,18 +130,14 @@ class RpcBackend:
     """A JSON-RPC node at ``url`` (see the module doc). ``kind`` labels it: ``anvil`` for a dev
     node modelpact knows to be anvil, ``rpc`` for anything else."""
 
-    def __init__(self, url: str, *, kind: ChainKind = ChainKind.RPC, timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str, *, kind: ChainKind = ChainKind.RPC, timeout: float = RPC_TIMEOUT_SECONDS
+    ) -> None:
         from web3 import Web3
 
         self._url = url
         self._kind = kind
-        self._w3 = Web3(
-            Web3.HTTPProvider(
-                url,
-                request_kwargs={"timeout": timeout},
-                exception_retry_configuration=_retry_configuration(),
-            )
-        )
+        self._w3 = Web3(_bounded_provider(url, timeout))
 
     @property
     def kind(self) -> ChainKind:
@@ -166,7 +212,7 @@ def connect_rpc(
     *,
     kind: ChainKind = ChainKind.RPC,
     expected_chain_id: int | None = None,
-    timeout: float = 30.0,
+    timeout: float = RPC_TIMEOUT_SECONDS,
 ) -> Chain:
     """Connect to the node at ``url``; :class:`NodeUnavailableError` when it does not answer,
     :class:`ChainError` when its chain id is not ``expected_chain_id``."""
