@@ -61,7 +61,8 @@ class Played:
         done = self.cli(*args)
         assert done.returncode == 2, done.stdout + done.stderr
         lines = [line for line in done.stderr.splitlines() if line.strip()]
-        assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+        assert len(lines) == 1, done.stderr
+        assert lines[0].startswith("error: "), done.stderr
         assert match in lines[0], lines[0]
         return lines[0]
 
@@ -164,7 +165,8 @@ def test_withheld_and_wrong_deliveries_are_proven_and_paid_to_the_wei(play) -> N
     assert f"sending deliver to {carol.address}" in first
     assert "delivered 1 models now" in first
     again = p.ok("coordinator", "deliver", "--keystore", str(_coordinator_keystore(p)))
-    assert "delivered 0 models now" in again and "sending" not in again
+    assert "delivered 0 models now" in again
+    assert "sending" not in again
     _reveal(p, alice)  # after the deliver run: the coordinator withholds hers
 
     got = p.ok("participant", "fetch", "--keystore", p.keystore(carol), "--out", "carol.bin")
@@ -207,4 +209,3 @@ def _coordinator_keystore(p: Played) -> Path:
         key = "0x" + p.run.coordinator.key.hex()
         import_keystore(path, private_key=key, password=PASSWORD)
     return path
-
