@@ -199,6 +199,27 @@ def test_withheld_and_wrong_deliveries_are_proven_and_paid_to_the_wei(play) -> N
     again = p.ok("participant", "dispute", "--keystore", p.keystore(alice))
     assert "already recorded" in again
     assert rc.entitlement(alice.address) == (allot, allot)
+    audit = _audit(p)
+    assert "deliveries.onchain" in audit.failed_ids()
+    found = {e.subject: e.found for e in audit.finding("deliveries.onchain").failures}
+    assert found == {
+        bob.address: "wrong model proven",
+        alice.address: "non-delivery proven",
+    }
+    assert audit.finding("balance.reconciles").status.value == "pass"
+
+
+def _audit(p: Played):
+    from modelpact.audit import run_audit
+
+    return run_audit(
+        deployment=p.out / "deployment.json",
+        chain=p.chain,
+        rpc_url=p.rpc,
+        data_dir=p.out / "delivered",
+        models_dir=p.out / "models",
+        dataset="digits",
+    )
 
 
 def _coordinator_keystore(p: Played) -> Path:
