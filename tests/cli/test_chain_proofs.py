@@ -204,6 +204,11 @@ def test_withheld_and_wrong_deliveries_are_proven_and_paid_to_the_wei(play) -> N
     assert honest.count(": honest") == rc.tier_count() + 1
     p.fails("participant", "challenge", "--keystore", p.keystore(carol), "--models", "models",
             match="no provable fault")  # fmt: skip
+    from modelpact.ml.datasets import save_rows
+
+    save_rows(p.out / "easier.npy", p.plan.data.test_rows[:-1])
+    p.fails("participant", "check-models", "--test-set", "easier.npy",
+            match="is not the test set this round committed to")  # fmt: skip
 
     p.fails("participant", "fetch", "--keystore", p.keystore(bob), "--out", "bob.bin",
             match="does not decrypt to your model")  # fmt: skip
