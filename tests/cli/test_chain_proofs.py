@@ -192,6 +192,11 @@ def test_withheld_and_wrong_deliveries_are_proven_and_paid_to_the_wei(play) -> N
     assert len(p.run.deployed.events("Delivered")) == 2
     _reveal(p, alice)  # after the deliver run: the coordinator withholds hers
 
+    # Carol lost her state file: fetch says how to recover, a re-run of reveal re-derives it.
+    p.run.state(carol).path.unlink()
+    p.fails("participant", "fetch", "--keystore", p.keystore(carol), "--out", "carol.bin",
+            match="run `participant reveal`")  # fmt: skip
+    assert "already revealed" in p.ok("participant", "reveal", "--keystore", p.keystore(carol))
     got = p.ok("participant", "fetch", "--keystore", p.keystore(carol), "--out", "carol.bin")
     assert "fetched your model" in got
     carol_model = enc.model_hash((p.out / "carol.bin").read_bytes())
