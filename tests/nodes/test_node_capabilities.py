@@ -65,7 +65,8 @@ def test_hardhat_passes(hardhat_node: NodeProcess) -> None:
 
 def test_ganache_is_refused_before_anything_is_sent(ganache_node: NodeProcess) -> None:
     """ganache 7.9.2 (Shanghai rules: it deploys the round, then reverts every claim) is refused
-    for transient storage and MCOPY, in one line with the consequence and the fix; no block mined."""
+    for transient storage and MCOPY, in one line with the consequence and the fix; no block
+    mined."""
     before = _block_number(ganache_node.url)
     with pytest.raises(NodeCapabilityError) as caught:
         require_round_capabilities(ch.connect(rpc_url=ganache_node.url))
@@ -92,8 +93,8 @@ def test_older_anvil_hardforks_are_refused(
     old_anvil: dict[str, str], fork: str, missing: tuple[str, ...]
 ) -> None:
     """anvil on an older hardfork is refused for exactly what that hardfork lacks: Shanghai has
-    PUSH0 but no transient storage or MCOPY, Paris none of them, Homestead not even the alt_bn128 precompiles
-    (Byzantium); the line names the first consequence a round would hit."""
+    PUSH0 but no transient storage or MCOPY, Paris none of them, Homestead not even the
+    alt_bn128 precompiles (Byzantium); the line names the first consequence a round would hit."""
     with pytest.raises(NodeCapabilityError) as caught:
         require_round_capabilities(old_anvil[fork])
     assert caught.value.missing == missing
