@@ -114,7 +114,10 @@ contract RoundHandler is Test {
         if (round.swept()) return 0;
         uint256 b = round.coordinatorBond();
         IModelpactRound.Phase p = round.phase();
-        if (p == IModelpactRound.Phase.Aborted) return b - (b / round.joinedCount()) * round.joinedCount();
+        uint256 j = round.joinedCount();
+        // A default, or the coordinator's cancel (always with J >= Q): the dust of B / J only.
+        bool coordinatorCancel = p == IModelpactRound.Phase.Cancelled && j >= round.config().quorum;
+        if (p == IModelpactRound.Phase.Aborted || coordinatorCancel) return b - (b / j) * j;
         if (p == IModelpactRound.Phase.Join || p == IModelpactRound.Phase.Post || p == IModelpactRound.Phase.Cancelled)
         {
             return b;

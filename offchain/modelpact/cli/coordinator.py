@@ -99,8 +99,14 @@ def deploy(
         int, typer.Option("--join-seconds", min=1, help="Seconds from deployment to join close.")
     ] = 3600,
     post_seconds: Annotated[
-        int, typer.Option("--post-seconds", min=2, help="Seconds from deployment to the post.")
-    ] = 7200,
+        int,
+        typer.Option(
+            "--post-seconds",
+            min=2,
+            help="Seconds from deployment to the post deadline (> --join-seconds + 3600: the "
+            "data window comes first).",
+        ),
+    ] = 3 * 3600,
     reveal_window: Annotated[
         int,
         typer.Option("--reveal-window", help="Seconds after the post for reveals (>= 3600)."),

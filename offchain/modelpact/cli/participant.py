@@ -423,8 +423,8 @@ def claim(
         text=lambda: typer.echo(
             f"claimed rung {result.rung}: model {result.model_hash} with accuracy "
             f"{result.accuracy_wad / 1e18:.4f} (target {result.target_accuracy_wad / 1e18:.4f}); "
-            f"bond {result.bond_refund} wei + share {result.slash_share} wei + curve "
-            f"compensation {result.compensation} wei returned (tx {result.tx_hash})"
+            f"bond {result.bond_refund} wei + curve compensation {result.compensation} wei "
+            f"returned (tx {result.tx_hash})"
         ),
     )
 
@@ -549,7 +549,8 @@ def withdraw_after_cancel(
     keystore: KeystoreOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """After the round was cancelled below quorum: a deliverer takes back its bond."""
+    """After the round was cancelled below quorum: take back the bond (and, when the
+    coordinator cancelled, a default's share of its bond)."""
     from modelpact.round.participant import withdraw_after_cancel as withdraw_cancelled
 
     with _wallet(deployed, settings, keystore) as (account, state):
@@ -557,7 +558,10 @@ def withdraw_after_cancel(
     emit(
         result,
         as_json=as_json,
-        text=lambda: typer.echo(f"refunded bond {result.bond} wei (tx {result.tx_hash})"),
+        text=lambda: typer.echo(
+            f"refunded bond {result.bond} wei + {result.compensation} wei of the coordinator's "
+            f"bond (tx {result.tx_hash})"
+        ),
     )
 
 
