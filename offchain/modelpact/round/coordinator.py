@@ -295,27 +295,33 @@ def ingest(
     """Verify each participant's delivered file against its on-chain (address-bound) root and
     row count; copy the verified rows to ``delivered_dir/<address>.npy``. ``files`` maps
     address -> file. A participant without a file, or whose file fails a check (or contains
-    rows of ``test_rows``, the public test set), is rejected, not fatal: it is named undelivered
-    at post."""
-    from modelpact.ml.datasets import save_rows
+    rows of ``test_rows``, the public test set, or a row another verified delivery also
+    contains: every sharer of a row, review hole 6), is rejected, not fatal: it is named
+    undelivered at post."""
+    from modelpact.ml.datasets import save_rows, sharing_rows
 
     by_address = {k.lower(): v for k, v in files.items()}
     delivered_dir.mkdir(parents=True, exist_ok=True)
     test_digests = frozenset(
         _protocol.row_digest(r) for r in (test_rows if test_rows is not None else [])
     )
+    events = joined_events(deployed)
+    checked = {
+        str(e["participant"]): _verify(
+            e, by_address.get(str(e["participant"]).lower()), spec_name, test_digests
+        )
+        for e in events
+    }
+    copies = sharing_rows({a: rows for a, (rows, _) in checked.items() if rows is not None})
     deliveries, rejected = [], []
-    seen: set[bytes] = set()
-    for event in joined_events(deployed):
+    for event in events:
         address = str(event["participant"])
-        rows, reason = _verify(event, by_address.get(address.lower()), spec_name, test_digests)
-        digests = {_protocol.row_digest(r) for r in rows} if rows is not None else set()
-        if rows is not None and not digests.isdisjoint(seen):
-            rows, reason = None, "delivered rows another participant delivered first (copied)"
+        rows, reason = checked[address]
+        if address in copies:
+            rows, reason = None, _COPIED
         if rows is None:
             rejected.append(Rejection(address, int(event["index"]), reason))
             continue
-        seen |= digests
         target = delivered_dir / f"{address}.npy"
         save_rows(target, rows)
         deliveries.append(
@@ -329,6 +335,12 @@ def ingest(
             )
         )
     return Ingested(tuple(deliveries), tuple(rejected))
+
+
+_COPIED = (
+    "delivered rows that another participant also delivered (a copy earns nothing: every "
+    "sharer of a row is named undelivered, whoever joined first)"
+)
 
 
 def _read_rows(source: Path, spec: Any) -> Rows:
