@@ -149,7 +149,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         _state.totalData = newTotal;
         // The join that fills the round closes joining: the data window (issue 11.7) runs from
         // now. `postedAt` is unused until the post, which overwrites it (same slot: no new SSTORE).
-        if (index + 1 == _capacity()) _state.postedAt = uint40(block.timestamp);
+        if (index + 1 >= _capacity()) _state.postedAt = uint40(block.timestamp);
         entry.index = index;
         entry.optionId = optionId;
         entry.joined = true;
@@ -377,7 +377,9 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     /// @inheritdoc IModelpactRound
     function dataDeadline() external view override returns (uint256) {
         State memory s = _state;
-        if (block.timestamp <= _joinDeadline() && s.joined < _capacity()) return 0;
+        // Joining open: not known yet. Posted: `postedAt` now holds the post time (and the
+        // window is over anyway).
+        if (s.posted || (block.timestamp <= _joinDeadline() && s.joined < _capacity())) return 0;
         return _dataDeadline(s);
     }
 

@@ -86,6 +86,36 @@ contract ModelpactRoundReview11Test is RoundFixture {
         assertEq(_sweepGain(), COORD_BOND % 3);
     }
 
+    /// Hole 2, trusted (SECURITY.md "Curve compensation: what a false exclusion saves"). A
+    /// coordinator whose collective model falls short of its curve names an honest 400-row
+    /// deliverer undelivered: the prediction it is held to falls with the delivered rows and the
+    /// compensation vanishes. The test pins the exact bound: what it saves is exactly the
+    /// liability an honest post would have had (never more), the excluded participant's bond is
+    /// burned (paid to nobody), and nothing else moves.
+    function test_review_falseExclusionSavesAtMostTheHonestCompensation() public {
+        IModelpactRound.Config memory cfg = _configQ(4, 1);
+        cfg.shortfallWeiPerWad = 1 ether;
+        round = _deploy(_menu(), cfg, _curve());
+        actors = _joinMany(4); // options 0, 1, 2, 0: 800 rows, predicted 0.6667
+        _toPost();
+        _revealCoordinator();
+        uint256 snap = vm.snapshotState();
+        _postCount(500, new address[](0)); // measured 0.5: shortfall 0.1467 beyond tolerance
+        uint256 honestLiability = round.liability();
+        assertGt(honestLiability, 0.3 ether, "honest post: compensation owed");
+        vm.warp(_claimDeadline() + 1);
+        uint256 honestSweep = _sweepGain();
+        assertEq(honestSweep, COORD_BOND - honestLiability);
+        vm.revertToState(snap);
+        _postCount(500, _one(actors[2])); // the 400-row deliverer named undelivered
+        assertEq(round.liability(), 0, "false exclusion: no compensation");
+        vm.warp(_claimDeadline() + 1);
+        uint256 falseSweep = _sweepGain();
+        assertEq(falseSweep - honestSweep, honestLiability, "it saves exactly the honest liability");
+        assertEq(round.owed(actors[2]), 0);
+        assertEq(address(round).balance, 4 * BOND, "three unclaimed bonds and the burned one");
+    }
+
     /// Hole 3, closed. The coordinator holds a participant seat (a Sybil that "delivers": its word).
     /// An honest deliverer misses the reveal window; its bond is burned, so the Sybil gets its own
     /// bond back and nothing more (before the fix: b + b / 2).

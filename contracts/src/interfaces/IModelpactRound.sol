@@ -707,7 +707,7 @@ interface IModelpactRound {
     function phase() external view returns (Phase);
     function deadlines() external view returns (Deadlines memory);
     /// @notice The last second of the data window (posting and cancelling open after it): 0
-    ///         while joining is open, then MIN_WINDOW after joining closed.
+    ///         while joining is open and after the post, else MIN_WINDOW after joining closed.
     function dataDeadline() external view returns (uint256);
     function optionCount() external view returns (uint256);
     function option(uint256 optionId) external view returns (Option memory);
