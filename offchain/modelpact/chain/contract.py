@@ -204,7 +204,7 @@ class RoundContract:
 
     @action
     def claim(self, *, data_root: bytes, secret: bytes, delivery_key: tuple[int, int]) -> Call:
-        """A revealed participant claims its rung, bond, forfeit share and entitlement."""
+        """A revealed participant claims its rung, bond and entitlement (forfeits are burned)."""
         return Call("claim", (data_root, secret, delivery_key[0], delivery_key[1]))
 
     @action

@@ -137,6 +137,7 @@ def _terms(deployed: DeployedRound) -> dict[str, object]:
     what a participant must know before it risks its bond."""
     import datetime as dt
 
+    from modelpact.encoding import MIN_WINDOW_SECONDS
     from modelpact.round.participant import JOIN_GAS_BOUND, fee_quote
 
     config = deployed.contract.config()
@@ -161,8 +162,11 @@ def _terms(deployed: DeployedRound) -> dict[str, object]:
         "lines": [
             f"bond {config.participant_bond} wei; quorum {config.effective_quorum} of "
             f"{config.capacity} participants must deliver, else the round is cancelled and "
-            "deliverers get their bonds back",
-            f"join until {when(sched.join)}; the coordinator posts by {when(sched.post)}",
+            "deliverers get their bonds back (plus a default's share of the coordinator's bond "
+            "when it cancels)",
+            f"join until {when(sched.join)}; deliver your data within "
+            f"{_duration(MIN_WINDOW_SECONDS)} after joining closes (nobody is named undelivered "
+            f"before); the coordinator posts by {when(sched.post)}",
             f"after the post: reveal within {_duration(sched.reveal_window)} (miss it and the "
             f"bond is forfeited), delivery window {_duration(sched.delivery_window)} after "
             f"that, claim window {_duration(sched.claim_window)} after that (claims never "
