@@ -160,6 +160,29 @@ contract ModelpactRoundReview11Test is RoundFixture {
         _phaseIs(IModelpactRound.Phase.Reveal);
     }
 
+    /// Hole 7, the coordinator's variant: it fills the remaining seats with its own accounts right
+    /// after an honest participant joins, to close joining early. The data window runs from that
+    /// fill, so the honest joiner still has the whole hour to deliver.
+    function test_review_sybilFillRightAfterAJoinStillLeavesTheHour() public {
+        round = _deploy(_menu(), _configQ(3, 1), _curve());
+        actors = _joinMany(1);
+        uint256 honestJoin = block.timestamp;
+        vm.warp(honestJoin + 1);
+        address s1 = _actor(101);
+        address s2 = _actor(102);
+        _join(s1, 0);
+        _join(s2, 0); // the round is full one second after the honest join
+        assertEq(round.dataDeadline(), honestJoin + 1 + 1 hours);
+        _revealCoordinator();
+        vm.warp(honestJoin + 1 hours);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IModelpactRound.DataWindowOpen.selector, honestJoin + 1 hours, honestJoin + 1 + 1 hours
+            )
+        );
+        _postWith(_collective(), _one(actors[0]));
+    }
+
     /// Hole 4 (documented, not a contract rule): with quorum = capacity, one joiner that never
     /// delivers forces the round below quorum. The cancel then costs the honest coordinator what
     /// a default costs (hole 1's rule), and the griefer loses its bond: the planning default keeps
