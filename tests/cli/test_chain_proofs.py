@@ -237,6 +237,7 @@ def test_withheld_and_wrong_deliveries_are_proven_and_paid_to_the_wei(play) -> N
         alice.address: "non-delivery proven",
     }
     assert audit.finding("balance.reconciles").status.value == "pass"
+    assert audit.finding("model.logs").status.value == "pass"
 
 
 def _audit(p: Played):
@@ -384,4 +385,6 @@ def test_a_false_post_is_challenged_by_a_third_party(play, lie: Lie, kind: str) 
     p.chain.advance_time_to(rc.deadlines().reveal + 1)
     claimed = part.claim(p.run.deployed, p.run.state(first), account=first)
     assert claimed.compensation == allot
-    assert _audit(p).finding("fraud.none").status.value == "fail"
+    audit = _audit(p)
+    assert audit.finding("fraud.none").status.value == "fail"
+    assert audit.finding("model.logs").status.value == "fail"  # names the false row too
