@@ -180,10 +180,11 @@ contract ModelpactProofs is RoundCore {
 
         entry.claimed = true;
         uint256 bond = _participantBond();
+        uint256 compensation = _cancelCompensation(s);
 
-        emit IModelpactRound.CancelRefunded(msg.sender, bond);
+        emit IModelpactRound.CancelRefunded(msg.sender, bond, compensation);
 
-        _pay(bond);
+        _pay(bond + compensation);
     }
 
     /// @notice See IModelpactRound (payments moved here to keep the round under EIP-170).
@@ -213,10 +214,11 @@ contract ModelpactProofs is RoundCore {
     {
         IModelpactRound.Phase p = _phase(s);
         uint256 bond = _coordinatorBond();
-        if (p == IModelpactRound.Phase.Cancelled) return (true, bond, 0, 0);
-        if (p == IModelpactRound.Phase.Aborted) {
-            // Every joiner is owed floor(B / J): J * floor(B / J) = B - B % J; the rounding dust
-            // (B % J) is the coordinator's.
+        if (p == IModelpactRound.Phase.Cancelled && !s.cancelled) return (true, bond, 0, 0);
+        if (p == IModelpactRound.Phase.Aborted || p == IModelpactRound.Phase.Cancelled) {
+            // A default or the coordinator's cancel: every joiner's share is floor(B / J), owed to
+            // it, or burned for those named undelivered at a cancel (never the coordinator's):
+            // J * floor(B / J) = B - B % J stays; the rounding dust (B % J) is the coordinator's.
             owedToParticipants = bond - (bond % s.joined);
             return (true, bond - owedToParticipants, owedToParticipants, 0);
         }

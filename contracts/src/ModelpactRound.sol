@@ -147,6 +147,9 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         }
         // Field by field: a whole-struct copy would write every member (one SSTORE each).
         _state.totalData = newTotal;
+        // The join that fills the round closes joining: the data window (issue 11.7) runs from
+        // now. `postedAt` is unused until the post, which overwrites it (same slot: no new SSTORE).
+        if (index + 1 >= _capacity()) _state.postedAt = uint40(block.timestamp);
         entry.index = index;
         entry.optionId = optionId;
         entry.joined = true;
@@ -177,7 +180,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         bytes[] calldata logs
     ) external override onlyCoordinator {
         State memory s = _state;
-        _requirePhase(s, Phase.Post);
+        _requirePostable(s);
         if (!s.coordinatorRevealed) revert CoordinatorNotRevealed();
         uint256 n = tiers.length;
         if (n > MAX_TIERS) revert TooManyTiers(n, MAX_TIERS);
@@ -201,7 +204,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     /// @inheritdoc IModelpactRound
     function cancelBelowQuorum(address[] calldata undelivered) external override onlyCoordinator {
         State memory s = _state;
-        _requirePhase(s, Phase.Post);
+        _requirePostable(s);
         _markUndelivered(s, undelivered);
         if (s.delivered >= _quorum()) revert QuorumReached(s.delivered, _quorum());
         s.cancelled = true;
@@ -261,7 +264,6 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         unchecked {
             compensation = owedFromBond - entry.paidFromBond;
         }
-        uint256 share = _slashShare(s);
         uint256 bond = _participantBond();
 
         Entry storage stored = _entries[msg.sender];
@@ -279,12 +281,12 @@ contract ModelpactRound is RoundCore, IModelpactRound {
             accuracy,
             _rungModelHash(rung),
             bond,
-            share,
+            0, // slashShare: forfeited bonds are burned, never shared (issue 11.1, hole 3)
             compensation
         );
 
-        // Interaction last: the caller takes back its own bond, its forfeit share and compensation.
-        _pay(bond + share + compensation);
+        // Interaction last: the caller takes back its own bond and its compensation.
+        _pay(bond + compensation);
     }
 
     /// @inheritdoc IModelpactRound
@@ -373,6 +375,15 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     }
 
     /// @inheritdoc IModelpactRound
+    function dataDeadline() external view override returns (uint256) {
+        State memory s = _state;
+        // Joining open: not known yet. Posted: `postedAt` now holds the post time (and the
+        // window is over anyway).
+        if (s.posted || (block.timestamp <= _joinDeadline() && s.joined < _capacity())) return 0;
+        return _dataDeadline(s);
+    }
+
+    /// @inheritdoc IModelpactRound
     function optionCount() external view override returns (uint256) {
         return _options.length;
     }
@@ -439,8 +450,8 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     }
 
     /// @inheritdoc IModelpactRound
-    function slashShare() external view override returns (uint256) {
-        return _slashShare(_state);
+    function slashShare() external pure override returns (uint256) {
+        return 0;
     }
 
     /// @inheritdoc IModelpactRound
@@ -528,13 +539,12 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         if (p == Phase.Aborted) return entry.claimed ? 0 : b + _coordinatorBond() / s.joined;
         if (entry.undelivered) return 0;
         if (p == Phase.Cancelled) {
-            return entry.claimed ? 0 : b;
+            return entry.claimed ? 0 : b + _cancelCompensation(s);
         }
         uint256 fromBond = _entitlement(s, entry) - entry.paidFromBond;
-        // A revealer is owed its bond and its forfeit share as it stands (it only shrinks if more
-        // deliverers reveal); a deliverer that has not revealed, only its entitlement.
+        // A revealer is owed its bond; a deliverer that has not revealed, only its entitlement.
         if (!entry.revealed || entry.claimed) return fromBond;
-        return fromBond + b + _slashShare(s);
+        return fromBond + b;
     }
 
     /// @inheritdoc IModelpactRound
@@ -685,6 +695,11 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         Schedule memory w = c.schedule;
         if (!(block.timestamp < w.joinDeadline && w.joinDeadline < w.postDeadline)) {
             revert ScheduleInconsistent(block.timestamp, w.joinDeadline, w.postDeadline);
+        }
+        // The post opens after the data window (MIN_WINDOW after joining closes, at the latest
+        // after the join deadline): at least one second must remain before the post deadline.
+        if (w.postDeadline - w.joinDeadline <= MIN_WINDOW) {
+            revert WindowTooShort(Window.Data, w.postDeadline - w.joinDeadline, MIN_WINDOW + 1);
         }
         if (w.revealWindow < MIN_WINDOW) revert WindowTooShort(Window.Reveal, w.revealWindow, MIN_WINDOW);
         if (w.deliveryWindow < MIN_WINDOW) revert WindowTooShort(Window.Delivery, w.deliveryWindow, MIN_WINDOW);
@@ -899,11 +914,20 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         if (current != Phase.Claim && current != Phase.Closed) revert WrongPhase(current, Phase.Claim);
     }
 
-    /// @dev Each revealer's share of the bonds of deliverers that did not reveal (floor; 0 when
-    ///      nobody revealed). Undelivered participants' bonds are burned, never shared: the
-    ///      coordinator decides who is undelivered and may hold participant accounts.
-    function _slashShare(State memory s) internal view returns (uint256) {
-        return RoundMath.share(s.delivered - s.revealed, _participantBond(), s.revealed);
+    /// @dev Posting and cancelling: phase Post, after the data window (issue 11.7): every joiner,
+    ///      however late it joined, had MIN_WINDOW to deliver its data before it can be named
+    ///      undelivered.
+    function _requirePostable(State memory s) internal view {
+        _requirePhase(s, Phase.Post);
+        uint256 opensAfter = _dataDeadline(s);
+        if (block.timestamp <= opensAfter) revert DataWindowOpen(block.timestamp, opensAfter);
+    }
+
+    /// @dev The last second of the data window: MIN_WINDOW after joining closed (the join that
+    ///      filled the round, recorded in `postedAt` until the post, or the join deadline).
+    function _dataDeadline(State memory s) internal view returns (uint256) {
+        uint256 closedAt = s.joined >= _capacity() ? s.postedAt : _joinDeadline();
+        return closedAt + MIN_WINDOW;
     }
 
     /// @dev The log root is not stored (it lives in the post commitment and the ModelsPosted

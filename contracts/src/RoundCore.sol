@@ -300,6 +300,16 @@ abstract contract RoundCore is ReentrancyGuardTransient {
         return (lo, loAccuracy, targetAccuracy);
     }
 
+    /// @dev What each participant not named undelivered takes out of the coordinator's bond after
+    ///      a cancel: floor(B / J) after the coordinator's `cancelBelowQuorum` (always with
+    ///      J >= Q: below it joining closes into a cancel by itself), exactly a default's share;
+    ///      0 when too few joined (the coordinator takes back B). Hole 1 of the review: a cancel
+    ///      the coordinator calls must never be cheaper for it than a default, since whether the
+    ///      participants it names delivered is its word (SECURITY.md, "Cancel").
+    function _cancelCompensation(State memory s) internal view returns (uint256) {
+        return s.cancelled ? _coordinatorBond() / s.joined : 0;
+    }
+
     /// @dev What `entry` is owed out of the coordinator's bond in total (0 before the post).
     function _entitlement(State memory s, Entry memory entry) internal view returns (uint256) {
         if (entry.undelivered) return 0;

@@ -227,8 +227,10 @@ abstract contract RoundFixture is Test {
         }
     }
 
+    /// @dev Past the join deadline and the data window after it (issue 11.7: posting and
+    ///      cancelling open MIN_WINDOW after joining closes).
     function _toPost() internal {
-        vm.warp(joinAt + 1);
+        vm.warp(joinAt + 1 hours + 1);
     }
 
     function _revealCoordinator() internal {

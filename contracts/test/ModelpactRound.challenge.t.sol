@@ -362,7 +362,7 @@ contract ModelpactRoundChallengeTest is ProofsFixture {
         round.withdrawCompensation();
         assertEq(actors[3].balance - b3, allot);
         vm.warp(_revealDeadline() + 1);
-        uint256 share = BOND / 3; // actor 3's bond shared by the three revealers
+        uint256 share = 0; // actor 3's bond is burned, never shared (review hole 3)
         for (uint256 i = 0; i < 3; ++i) {
             uint256 b = actors[i].balance;
             _claim(actors[i]);
@@ -372,8 +372,8 @@ contract ModelpactRoundChallengeTest is ProofsFixture {
         uint256 c0 = coordinatorAddr.balance;
         round.sweep();
         assertEq(coordinatorAddr.balance, c0, "the sweep pays nothing after fraud");
-        // Left: rounding dust of the allot and of the share, burned.
-        uint256 dust = (COORD_BOND - COORD_BOND / 10) - 4 * allot + (BOND - 3 * share);
+        // Left: rounding dust of the allot and actor 3's unrevealed bond, burned.
+        uint256 dust = (COORD_BOND - COORD_BOND / 10) - 4 * allot + BOND;
         assertEq(address(round).balance, dust);
     }
 

@@ -221,9 +221,21 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         );
     }
 
+    /// Issue 11.7: the post deadline must leave the data window (MIN_WINDOW after the join
+    /// deadline) and at least one second to post.
+    function test_constructor_revertsOnPostDeadlineInsideTheDataWindow() public {
+        uint256 min = 1 hours;
+        IModelpactRound.Config memory cfg = _config(5);
+        cfg.schedule.postDeadline = uint64(joinAt + min);
+        _expectConfigRevert(
+            abi.encodeWithSelector(IModelpactRound.WindowTooShort.selector, IModelpactRound.Window.Data, min, min + 1),
+            cfg
+        );
+    }
+
     function test_constructor_acceptsWindowsAtTheMinimum() public {
         IModelpactRound.Config memory cfg = _config(5);
-        cfg.schedule = IModelpactRound.Schedule(joinAt, joinAt + 1, 1 hours, 1 hours, 1 hours);
+        cfg.schedule = IModelpactRound.Schedule(joinAt, joinAt + 1 hours + 1, 1 hours, 1 hours, 1 hours);
         RoundHarness r = _deploy(_menu(), cfg, _curve());
         assertEq(r.config().schedule.revealWindow, 1 hours);
     }

@@ -19,7 +19,7 @@ contract ModelpactRoundFuzzTest is RoundFixture {
         r = _deploy(menu, cfg, new IModelpactRound.CurveKnot[](0));
         vm.prank(_actor(1));
         r.join{value: BOND}(0, bytes32(uint256(1)), 10, bytes32(uint256(2)));
-        vm.warp(joinAt + 1);
+        vm.warp(joinAt + 1 hours + 1);
         vm.startPrank(coordinatorAddr);
         r.revealCoordinator(COORD_SECRET);
         // n strictly ascending accuracies in (0, collective): spread the gaps from the seed.

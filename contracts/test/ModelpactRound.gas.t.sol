@@ -138,7 +138,7 @@ contract ModelpactRoundGasTest is RoundFixture {
         internal
         returns (uint256)
     {
-        vm.warp(joinAt + 1);
+        vm.warp(joinAt + 1 hours + 1);
         vm.prank(coordinatorAddr);
         r.revealCoordinator(COORD_SECRET);
         revealCoordinatorGas = _gas();
@@ -292,7 +292,7 @@ contract ModelpactRoundGasTest is RoundFixture {
 
         _newRound(5, 3, RHO);
         actors = _joinAll(3, Stats(0, 0, 0, 0));
-        vm.warp(joinAt + 1);
+        vm.warp(joinAt + 1 hours + 1);
         vm.prank(coordinatorAddr);
         r.cancelBelowQuorum(_one(actors[1]));
         console.log("cancelBelowQuorum (1 undelivered)", _gas());

@@ -56,7 +56,7 @@ contract ModelpactRoundMoneyTest is RoundFixture {
 
     /// Issue 11.2: an undelivered participant gets no model, cannot reveal or claim, and its bond
     /// is burned: paid neither to the coordinator nor to anyone the coordinator could control.
-    /// Deliverers that do not reveal forfeit to the revealers.
+    /// A deliverer that does not reveal forfeits its bond, burned too (review hole 3).
     function test_money_undeliveredBondIsBurnedNeverPaid() public {
         actors = _joinMany(4); // options 0, 1, 2, 0
         _toPost();
@@ -67,9 +67,9 @@ contract ModelpactRoundMoneyTest is RoundFixture {
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.ParticipantUndelivered.selector, actors[3]));
         _reveal(actors[3]);
         vm.warp(_revealDeadline() + 1);
-        assertEq(round.slashShare(), BOND / 2, "(d - r) * b / r = b / 2");
-        assertEq(_gain(actors[0], _claim), BOND + BOND / 2);
-        assertEq(_gain(actors[1], _claim), BOND + BOND / 2);
+        assertEq(round.slashShare(), 0, "forfeits are never shared");
+        assertEq(_gain(actors[0], _claim), BOND);
+        assertEq(_gain(actors[1], _claim), BOND);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.NotRevealed.selector, actors[3]));
         _claim(actors[3]);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.ParticipantUndelivered.selector, actors[3]));
@@ -77,7 +77,7 @@ contract ModelpactRoundMoneyTest is RoundFixture {
         assertEq(round.owed(actors[3]), 0);
         vm.warp(_claimDeadline() + 1);
         assertEq(_sweepGain(), COORD_BOND, "exactly B");
-        assertEq(address(round).balance, BOND, "the undelivered bond, burned");
+        assertEq(address(round).balance, 2 * BOND, "the undelivered and the unrevealed bond, burned");
     }
 
     /// The attack that burning stops: a coordinator holding a participant account of its own names
@@ -152,7 +152,7 @@ contract ModelpactRoundMoneyTest is RoundFixture {
         _reveal(actors[0]);
         _reveal(actors[1]);
         vm.warp(_revealDeadline() + 1);
-        uint256 share = BOND / 2;
+        uint256 share = 0; // the non-revealer's bond is burned, not shared
         assertEq(_gain(actors[0], _claim), BOND + share + comp[0]);
         assertEq(_gain(actors[1], _claim), BOND + share + comp[1]);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.NothingOwed.selector, actors[1]));
@@ -164,7 +164,7 @@ contract ModelpactRoundMoneyTest is RoundFixture {
         vm.expectEmit(true, false, false, true, address(round));
         emit CompensationPaid(actors[2], comp[2], comp[2]);
         assertEq(_gain(actors[2], _withdraw), comp[2]);
-        assertEq(address(round).balance, 0);
+        assertEq(address(round).balance, BOND, "its unrevealed bond, burned");
     }
 
     function test_money_curveCompensationIsCappedByTheAllot() public {
@@ -242,11 +242,11 @@ contract ModelpactRoundMoneyTest is RoundFixture {
         assertEq(round.liability(), COORD_BOND);
         uint256 allot = 3e17;
         assertEq(_gain(actors[0], _withdraw), allot);
-        assertEq(_gain(actors[1], _claim), BOND + BOND / 2 + allot);
+        assertEq(_gain(actors[1], _claim), BOND + allot);
         assertEq(_gain(actors[2], _withdraw), allot, "a deliverer that did not reveal");
         vm.warp(_claimDeadline() + 1);
         assertEq(_sweepGain(), 0, "the coordinator gets nothing back after fraud");
-        assertEq(address(round).balance, 0);
+        assertEq(address(round).balance, BOND, "the non-revealer's bond, burned");
     }
 
     /// Issue 15 money rule: a failed delivery tops the participant up to its allot at once and adds
@@ -268,16 +268,16 @@ contract ModelpactRoundMoneyTest is RoundFixture {
         assertEq(actors[1].balance - before, allot - comp1, "topped up to the allot");
         assertTrue(round.participant(actors[1]).deliveryFailed);
         assertEq(round.liability(), liabilityBefore + allot - comp1);
-        // Before its claim: the failure pays the whole allot; the claim then pays bond + share.
+        // Before its claim: the failure pays the whole allot; the claim then pays the bond.
         vm.prank(actors[2]);
         round.exposedFailDelivery(IModelpactRound.DeliveryFailure.NotDelivered);
-        assertEq(_gain(actors[2], _claim), BOND + BOND / 2);
+        assertEq(_gain(actors[2], _claim), BOND);
         vm.warp(_claimDeadline() + 1);
         uint256 liability = round.liability();
         assertEq(_sweepGain(), COORD_BOND - liability);
         (uint256 comp0,) = round.entitlement(actors[0]);
         assertEq(_gain(actors[0], _withdraw), comp0);
-        assertEq(address(round).balance, 0, "every wei paid to whom it was owed");
+        assertEq(address(round).balance, BOND, "every wei paid to whom it was owed; the forfeit burned");
     }
 
     function test_money_fraudAfterAFailedDeliveryOwesEachDelivererOneAllot() public {

@@ -8,7 +8,7 @@ import {RoundFixture} from "./ModelpactRound.base.t.sol";
 /// and the capacity the round runs as usual.
 contract ModelpactRoundQuorumTest is RoundFixture {
     event RoundCancelled(uint256 joined, uint256 delivered, uint256 quorum);
-    event CancelRefunded(address indexed participant, uint256 bond);
+    event CancelRefunded(address indexed participant, uint256 bond, uint256 compensation);
     event Swept(address indexed to, uint256 amount, uint256 liability);
 
     address[] internal actors;
@@ -27,7 +27,7 @@ contract ModelpactRoundQuorumTest is RoundFixture {
             uint256 before = actors[i].balance;
             assertEq(round.owed(actors[i]), BOND);
             vm.expectEmit(true, false, false, true, address(round));
-            emit CancelRefunded(actors[i], BOND);
+            emit CancelRefunded(actors[i], BOND, 0);
             vm.prank(actors[i]);
             round.withdrawAfterCancel();
             assertEq(actors[i].balance, before + BOND, "exactly the bond back");
@@ -50,6 +50,9 @@ contract ModelpactRoundQuorumTest is RoundFixture {
         round.sweep();
     }
 
+    /// Review hole 1: the coordinator's cancel (J = 4 >= Q = 3, two named undelivered) pays each
+    /// participant not named exactly what a default pays it (b + floor(B / J)); the named
+    /// forfeit their bonds and their floor(B / J), burned; the coordinator sweeps the dust only.
     function test_quorum_cancelBelowQuorumAfterUndelivered() public {
         actors = _joinMany(4);
         _toPost();
@@ -60,13 +63,17 @@ contract ModelpactRoundQuorumTest is RoundFixture {
         round.cancelBelowQuorum(lost);
         _phaseIs(IModelpactRound.Phase.Cancelled);
         assertEq(round.deliveredCount(), 2);
-        // Each deliverer: its bond back, to the wei; the two undelivered bonds are burned.
+        uint256 share = COORD_BOND / 4;
         for (uint256 i = 0; i < 4; i += 2) {
             uint256 before = actors[i].balance;
+            assertEq(round.owed(actors[i]), BOND + share);
+            vm.expectEmit(true, false, false, true, address(round));
+            emit CancelRefunded(actors[i], BOND, share);
             vm.prank(actors[i]);
             round.withdrawAfterCancel();
-            assertEq(actors[i].balance, before + BOND);
+            assertEq(actors[i].balance, before + BOND + share, "a default's refund, to the wei");
         }
+        assertEq(round.owed(actors[1]), 0);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.ParticipantUndelivered.selector, actors[1]));
         vm.prank(actors[1]);
         round.withdrawAfterCancel();
@@ -74,9 +81,11 @@ contract ModelpactRoundQuorumTest is RoundFixture {
         vm.prank(actors[0]);
         round.withdrawAfterCancel();
         uint256 coordBefore = coordinatorAddr.balance;
+        vm.expectEmit(true, false, false, true, address(round));
+        emit Swept(coordinatorAddr, COORD_BOND % 4, COORD_BOND - COORD_BOND % 4);
         round.sweep();
-        assertEq(coordinatorAddr.balance - coordBefore, COORD_BOND, "B, never a participant's bond");
-        assertEq(address(round).balance, 2 * BOND, "the undelivered bonds, burned");
+        assertEq(coordinatorAddr.balance - coordBefore, COORD_BOND % 4, "the dust of B / J, as after a default");
+        assertEq(address(round).balance, 2 * (BOND + share), "the named bonds and shares, burned");
     }
 
     function test_quorum_cancelWithEveryoneUndeliveredBurnsTheBonds() public {
@@ -85,7 +94,23 @@ contract ModelpactRoundQuorumTest is RoundFixture {
         vm.prank(coordinatorAddr);
         round.cancelBelowQuorum(_sorted(actors));
         round.sweep();
-        assertEq(address(round).balance, 3 * BOND, "nobody to share them with: burned, not swept");
+        assertEq(address(round).balance, 3 * BOND + COORD_BOND - COORD_BOND % 3, "burned: nobody's, never swept");
+    }
+
+    /// Issue 11.7: no cancel (nor post) inside the data window: MIN_WINDOW after the join
+    /// deadline, or after the join that filled the round.
+    function test_quorum_cancelWaitsForTheDataWindow() public {
+        actors = _joinMany(3);
+        vm.warp(joinAt + 1 hours);
+        assertEq(round.dataDeadline(), joinAt + 1 hours);
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelpactRound.DataWindowOpen.selector, joinAt + 1 hours, joinAt + 1 hours)
+        );
+        vm.prank(coordinatorAddr);
+        round.cancelBelowQuorum(_one(actors[0]));
+        vm.warp(joinAt + 1 hours + 1);
+        vm.prank(coordinatorAddr);
+        round.cancelBelowQuorum(_one(actors[0]));
     }
 
     function test_quorum_cancelRevertsWhenQuorumReached() public {

@@ -137,7 +137,7 @@ contract ModelpactRoundVectorsTest is RoundFixture {
         address who = _actor(1000 + i);
         vm.prank(who);
         r.join{value: BOND}(0, bytes32(uint256(1)), 10, bytes32(uint256(2)));
-        vm.warp(joinAt + 1);
+        vm.warp(joinAt + 1 hours + 1);
         vm.startPrank(coordinatorAddr);
         r.revealCoordinator(COORD_SECRET);
         IModelpactRound.PostedModel[] memory tiers = new IModelpactRound.PostedModel[](accs.length);

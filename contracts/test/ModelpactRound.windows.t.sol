@@ -11,12 +11,12 @@ contract ModelpactRoundWindowsTest is RoundFixture {
     uint64 internal constant MIN = 1 hours;
     address[] internal actors;
 
-    /// @dev The tightest schedule the constructor accepts: a one-second post window and every
-    ///      later window at MIN_WINDOW.
+    /// @dev The tightest schedule the constructor accepts: the data window (MIN_WINDOW after the
+    ///      join deadline), a one-second post window and every later window at MIN_WINDOW.
     function setUp() public override {
         super.setUp();
         IModelpactRound.Config memory cfg = _config(5);
-        postAt = joinAt + 1;
+        postAt = joinAt + MIN + 1;
         cfg.schedule = IModelpactRound.Schedule(joinAt, postAt, MIN, MIN, MIN);
         round = _deploy(_menu(), cfg, _curve());
         actors = _joinMany(3);
@@ -65,17 +65,17 @@ contract ModelpactRoundWindowsTest is RoundFixture {
         _reveal(actors[1]);
         vm.warp(postAt + 3 * MIN + 1); // the first second the sweep opens: nobody has claimed yet
         uint256 owedToParticipants = round.owed(actors[0]) + round.owed(actors[1]) + round.owed(actors[2]);
-        assertEq(owedToParticipants, 3 * BOND, "both revealers: bond + half of the third bond");
+        assertEq(owedToParticipants, 2 * BOND, "both revealers: their bonds (the third is burned)");
         uint256 before = coordinatorAddr.balance;
         round.sweep();
         assertEq(coordinatorAddr.balance - before, COORD_BOND, "B only");
-        assertEq(address(round).balance, owedToParticipants);
+        assertEq(address(round).balance, owedToParticipants + BOND, "owed + the burned bond");
         vm.warp(block.timestamp + 30 days); // late claimers still get everything
         uint256 a0 = actors[0].balance;
         _claim(actors[0]);
         _claim(actors[1]);
-        assertEq(actors[0].balance - a0, BOND + BOND / 2);
-        assertEq(address(round).balance, 0);
+        assertEq(actors[0].balance - a0, BOND);
+        assertEq(address(round).balance, BOND, "the non-revealer's bond, burned: nobody's");
     }
 
     /// A coordinator that defaults cannot wait out a refund window: refunds never expire.

@@ -396,6 +396,11 @@ CONTRACT_CASES: tuple[BadCall, ...] = (
         "error: revealCoordinator reverted: CoordinatorRevealMismatch(0x2b7df73ec3c3fa375b0943589f579d4d618feeb9c05fbffeef7c495005ccd429, 0x549b45875675692df812ba1cd0a41c86cb4c5ff5bb9550271a1fbd165bf967c5); reveal the exact secret whose commitment was deployed",
     ),
     BadCall(
+        "post-in-data-window",
+        "post models before the data window after joining has closed",
+        "error: postModels reverted: DataWindowOpen(<time>, <time>); wait until dataDeadline() has passed: participants have MIN_WINDOW after joining closes to deliver their data",
+    ),
+    BadCall(
         "post-tier-at-collective",
         "post a tier as good as the collective model",
         "error: postModels reverted: TierAboveCollective(0, 800000000000000000, 800000000000000000); make every tier strictly worse than the collective model (the budget constraint)",
@@ -439,7 +444,9 @@ def _contract_errors() -> dict[str, str]:
         coordinator_commitment=enc.coordinator_commitment(
             secret, coordinator.address, scenario, chain.chain_id
         ),
-        schedule=enc.Schedule.after(ch.chain_time(chain), join=100, post=100),
+        schedule=enc.Schedule.after(
+            ch.chain_time(chain), join=100, post=enc.MIN_WINDOW_SECONDS + 100
+        ),
         quorum=2,
         test_row_count=10,
     )
@@ -491,6 +498,9 @@ def _contract_errors() -> dict[str, str]:
     rc.reveal_coordinator(coordinator, secret)
     collective = model(b"c", 8 * 10**17)
     logs = [bytes(enc.PACKED_LOG_ROW_BYTES * 10)] * 2  # stand-ins of the right length
+    bad("post-in-data-window", lambda: rc.post_models(
+        coordinator, collective=collective, logs=logs[:1]))  # fmt: skip
+    ch.advance_time(chain, enc.MIN_WINDOW_SECONDS)  # past the data window
     bad("post-tier-at-collective", lambda: rc.post_models(
         coordinator, collective=collective, logs=logs, tiers=[model(b"t", 8 * 10**17)]))  # fmt: skip
     bad("post-below-quorum", lambda: rc.post_models(

@@ -341,6 +341,7 @@ def _lying(lie: Lie) -> Poster:
             lottery_tiers=1,
         )
         models = lie([trained.collective, *trained.tiers])
+        demo._close_data_window(run)  # posting opens after the data window (issue 11.7)
         call = run.deployed.contract.post_models.call(
             collective=models[0].posted(),
             logs=[m.packed_log for m in models],

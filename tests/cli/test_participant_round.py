@@ -256,6 +256,11 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     assert "2 deliveries verified, 0 undelivered" in run.ok(
         "coordinator", "ingest", "--inbox", "inbox"
     )
+    # Issue 11.7: nobody can be named undelivered (nor models posted) inside the data window,
+    # MIN_WINDOW after joining closed; the one line says when it closes.
+    run.fails("coordinator", "train-and-post", "--dev-account", "0",
+              match="the data window is open until")  # fmt: skip
+    advance(node, 3600)
     posted = run.ok("coordinator", "train-and-post", "--dev-account", "0")
     assert "posted (tx" in posted
     assert "curve check: predicted" in posted
@@ -297,6 +302,61 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     assert f"swept {10**17} wei" in run.ok("coordinator", "sweep", "--dev-account", "0")
     run.fails("coordinator", "sweep", "--dev-account", "0", "--state-dir", "elsewhere",
               match="nothing to sweep")  # fmt: skip
+
+
+def test_a_copier_that_joins_first_gains_nothing(tmp_path: Path, node: str) -> None:
+    """Review hole 6, end to end through the CLI: Bob copies Alice's rows (under his own,
+    address-bound root) and joins FIRST; Alice then joins with her rows, Carol with her own.
+    The coordinator's ingest names both sharers of the rows undelivered (which one is the
+    original cannot be told; before the fix the earlier joiner, the copier, was kept). Bob gets
+    no model and cannot take his bond back; the contract ends holding exactly the two sharers'
+    bonds (burned: paid to nobody), Carol gets her bond and model, and the coordinator sweeps
+    exactly its bond minus what it paid Carol out of it."""
+    from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
+
+    run = Runner(tmp_path, node)
+    scenario = tmp_path / "quorum1.toml"
+    scenario.write_text(SCENARIO.read_text() + "\n[participation]\nquorum = 1\nfill = 1.0\n")
+    run.ok("coordinator", "deploy", "--scenario", str(scenario), "--dev-account", "0")
+    record = json.loads(list_records(tmp_path / "deploy")[0].read_text())
+    carol_key = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"
+    menu_out = run.ok("participant", "menu", "--cost", "0.2")
+    options = [line.split() for line in menu_out.splitlines() if line.strip()[:1].isdigit()]
+    rows = int(options[0][1])
+    split = split_test(load_dataset("digits", seed=0), test_size=360, seed=0)
+    original, other = shard_pool(split.pool, [rows, rows], seed=2)
+    for name, key, data in (
+        ("bob", BOB_KEY, original),  # the copier: Alice's rows
+        ("alice", ALICE_KEY, original),
+        ("carol", carol_key, other),
+    ):
+        (tmp_path / f"{name}.key").write_text(key)
+        run.ok("participant", "import-account", "--keystore", f"{name}.json",
+               "--private-key-file", f"{name}.key", chain=False)  # fmt: skip
+        save_rows(tmp_path / f"{name}.npy", data)
+        run.ok("participant", "commit", "--keystore", f"{name}.json", "--data", f"{name}.npy",
+               chain=False)  # fmt: skip
+        run.ok("participant", "join", "--keystore", f"{name}.json", "--option", "0",
+               "--inbox", "inbox")  # fmt: skip
+    advance(node, 3600 + 3601)  # past the join deadline and the data window
+    run.ok("coordinator", "reveal", "--dev-account", "0")
+    ingested = run.ok("coordinator", "ingest", "--inbox", "inbox")
+    assert "1 deliveries verified, 2 undelivered" in ingested, ingested
+    assert ingested.count("another participant also delivered") == 2
+    posted = run.ok("coordinator", "train-and-post", "--dev-account", "0")
+    alice, bob = (
+        json.loads((tmp_path / f"{n}.json").read_text())["address"] for n in ("alice", "bob")
+    )
+    named = {line.split()[1].lower() for line in posted.splitlines() if "undelivered:" in line}
+    assert named == {"0x" + a.lower().removeprefix("0x") for a in (alice, bob)}
+    run.fails("participant", "reveal", "--keystore", "bob.json", match="undelivered")
+    run.ok("participant", "reveal", "--keystore", "carol.json")
+    claimed = run.ok("participant", "claim", "--keystore", "carol.json")
+    paid = int(claimed.split("curve compensation ", 1)[1].split(" wei", 1)[0])
+    advance(node, 100_000)
+    swept = run.ok("coordinator", "sweep", "--dev-account", "0")
+    assert f"swept {10**17 - paid} wei" in swept, swept
+    assert balance(node, record["address"]) == 2 * 10**16  # the sharers' bonds, burned
 
 
 def test_unknown_deployment_and_node_not_running(tmp_path: Path) -> None:

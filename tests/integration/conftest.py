@@ -100,6 +100,14 @@ def posted(name: bytes, accuracy_wad: int) -> enc.Tier:
     return enc.Tier(enc.model_hash(name), accuracy_wad, enc.keccak256(b"log:" + name))
 
 
+def past_data_window(chain: ch.Chain, rc: ch.RoundContract) -> None:
+    """Move the clock past the data window (issue 11.7: posting and cancelling open MIN_WINDOW
+    after joining closed; joining must be closed already)."""
+    deadline = rc.data_deadline()
+    assert deadline > 0, "joining is still open"
+    chain.advance_time_to(deadline + 1)
+
+
 def stand_in_logs(tiers: int) -> list[bytes]:
     """Packed evaluation logs of the right length (3 bytes per test row) for the collective
     model and ``tiers`` tiers: postModels checks only their length, challenges their content."""
@@ -118,7 +126,10 @@ def deploy(chain: ch.Chain, compiled: CompiledContract, *, capacity: int = 4) ->
         coordinator_commitment=enc.coordinator_commitment(
             secret, coordinator.address, scenario, chain.chain_id
         ),
-        schedule=enc.Schedule.after(ch.chain_time(chain), join=PHASE_SECONDS, post=PHASE_SECONDS),
+        # the post deadline leaves the data window (MIN_WINDOW after joining closes) first
+        schedule=enc.Schedule.after(
+            ch.chain_time(chain), join=PHASE_SECONDS, post=enc.MIN_WINDOW_SECONDS + PHASE_SECONDS
+        ),
         quorum=1,
         test_row_count=TEST_ROWS,
         curve_tolerance_wad=5 * 10**16,

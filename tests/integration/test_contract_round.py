@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from conftest import commitment, data_root, delivery_key, posted, stand_in_logs
+from conftest import commitment, data_root, delivery_key, past_data_window, posted, stand_in_logs
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
@@ -71,6 +71,7 @@ def test_full_round_matches_python_model(round_setup) -> None:
 
     rc.reveal_coordinator(s.coordinator, s.coordinator_secret)
     assert rc.coordinator_secret() == s.coordinator_secret
+    past_data_window(s.chain, rc)
     result = rc.post_models(
         s.coordinator,
         collective=posted(b"collective", COLLECTIVE),
@@ -92,7 +93,7 @@ def test_full_round_matches_python_model(round_setup) -> None:
         rc.reveal(p, **_opening(s, p, secrets))
     _to(s, rc.deadlines().reveal)
     assert rc.phase() is enc.Phase.CLAIM
-    share = BOND // 3
+    share = 0  # the non-revealer's bond is burned, never shared (review hole 3)
     assert rc.slash_share() == share
 
     accuracies = [t.accuracy_wad for t in TIERS]

@@ -7,11 +7,12 @@ a wrong secret, with another participant's secret) or withhold, claim (twice, wi
 refund after a default or a cancel; the coordinator reveals (wrong secret, twice, as someone
 else), posts tiers at or above the collective model or honestly; anybody sweeps; time jumps past
 each deadline (v2: the reveal and claim deadlines are measured from the post; below the quorum of 2
-joiners the round is cancelled; the sweep pays the coordinator only its own part, once).
+joiners the round is cancelled; posting opens MIN_WINDOW after joining closed; the sweep pays the
+coordinator only its own part, once).
 Every call must succeed or revert exactly as the model says (with the model's error name), and
 after every step: the contract's balance and every payment reconcile to the wei, no posted tier is
 at or above the collective model, nobody is paid twice, the phase only moves forward, and every
-slash share follows the rule (forfeited bonds split equally among revealers, floor).
+slash share is 0 (forfeited bonds are burned, never shared).
 
 The round is deployed once per test run and each example starts from a snapshot of that
 deployment (the chain backend's ``snapshot``/``revert_to``), so examples are cheap. CI runs
@@ -105,6 +106,7 @@ _MODEL_FIELDS = (
     "coordinator_revealed",
     "posted",
     "posted_at",
+    "closed_at",
     "swept",
     "expected_balance",
     "last_phase",
@@ -145,7 +147,10 @@ class _Deployment:
                 coordinator_commitment=enc.coordinator_commitment(
                     cls.secret, cls.coordinator.address, scenario, cls.chain.chain_id
                 ),
-                schedule=enc.Schedule.after(ch.chain_time(cls.chain), join=PHASE, post=PHASE),
+                # the post deadline leaves the data window (issue 11.7) and PHASE to post
+                schedule=enc.Schedule.after(
+                    ch.chain_time(cls.chain), join=PHASE, post=WINDOW + PHASE
+                ),
                 quorum=QUORUM,
                 test_row_count=TEST_ROWS,
             )
@@ -190,6 +195,7 @@ class RoundMachine(RuleBasedStateMachine):
         self.coordinator_revealed = False
         self.posted = False
         self.posted_at = 0
+        self.closed_at = 0  # when the join that filled the round was mined (0: not full)
         self.swept = False
         self.expected_balance = COORD_BOND
         self.last_phase = P.JOIN
@@ -202,6 +208,7 @@ class RoundMachine(RuleBasedStateMachine):
             self.join(3, 1, 0, 0, "copied")
         if stage >= 3:
             self.coordinator_reveal("honest")
+            self.advance(self.data_deadline() - self.now() + 1)
             self.coordinator_post("honest")
         if stage >= 4:
             self.reveal(0, "own")
@@ -231,10 +238,14 @@ class RoundMachine(RuleBasedStateMachine):
             return P.REVEAL
         return P.CLAIM if t <= self.posted_at + 3 * WINDOW else P.CLOSED
 
+    def data_deadline(self) -> int:
+        """The last second of the data window: MIN_WINDOW after joining closed (issue 11.7)."""
+        return (self.closed_at or self.config.schedule.join) + WINDOW
+
     def deadline_list(self) -> list[int]:
         d = self.config.schedule
         posted = [self.posted_at + k * WINDOW for k in (1, 2, 3)] if self.posted else []
-        return [d.join, d.post, *posted]
+        return sorted([d.join, self.data_deadline(), d.post, *posted])
 
     def root(self, a: LocalAccount) -> bytes:
         return enc.keccak256(a.address.encode())
@@ -324,6 +335,8 @@ class RoundMachine(RuleBasedStateMachine):
             self.advance(self.config.schedule.post - self.now() + 1)
         elif phase is P.POST and not self.coordinator_revealed:
             self.coordinator_reveal("honest")
+        elif phase is P.POST and self.pending_time() <= self.data_deadline():
+            self.advance(self.data_deadline() - self.now() + 1)
         elif phase is P.POST:
             self.coordinator_post("honest")
         elif phase is P.REVEAL:
@@ -386,6 +399,8 @@ class RoundMachine(RuleBasedStateMachine):
         )
         if error is None:
             self.joined[a.address] = option
+            if len(self.joined) == CAPACITY:
+                self.closed_at = self.now()
             self.commitment_kind[a.address] = kind
             self.commitments[a.address] = commitment
             self.expected_balance += BOND
@@ -433,7 +448,7 @@ class RoundMachine(RuleBasedStateMachine):
         if error is not None:
             self.expect(error, lambda: self.rc.claim(a, **opening))
             return
-        share = (len(self.joined) - len(self.revealed)) * BOND // len(self.revealed)
+        share = 0  # forfeited bonds are burned, never shared (review hole 3)
         result = self.paid_exactly(a.address, BOND + share, lambda: self.rc.claim(a, **opening))
         (event,) = result.events
         index = self.rc.participant(a.address).index
@@ -521,6 +536,8 @@ class RoundMachine(RuleBasedStateMachine):
             error = "NotCoordinator"
         elif self.tx_phase() is not P.POST:  # v2: a second post finds phase reveal or later
             error = "WrongPhase"
+        elif self.pending_time() <= self.data_deadline():
+            error = "DataWindowOpen"
         elif not self.coordinator_revealed:
             error = "CoordinatorNotRevealed"
         elif how in ("tier_at", "tier_above"):

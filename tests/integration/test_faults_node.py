@@ -72,6 +72,7 @@ def _steps(setup: Any, secrets: dict[str, bytes]) -> list[Step]:
         )
 
     def post(chain: ch.Chain, rc: ch.RoundContract) -> Any:
+        chain.advance_time_to(rc.data_deadline() + 1)  # issue 11.7: after the data window
         return rc.post_models(
             setup.coordinator,
             collective=posted(b"c", COLLECTIVE),

@@ -107,7 +107,7 @@ def test_killed_processes_rerun_without_duplicates_and_default_refund(
     scenario = quorum_scenario(tmp_path, 1)  # one participant: the round must not cancel
     _ok(
         tmp_path, node, "coordinator", "deploy", "--scenario", str(scenario), "--dev-account",
-        "0", "--join-seconds", "100", "--post-seconds", "200",
+        "0", "--join-seconds", "100", "--post-seconds", "3800",
     )  # fmt: skip
     chain = ch.connect(chain="anvil", rpc_url=node)
     record = list_records(tmp_path / "deploy")[0]
@@ -143,7 +143,7 @@ def test_killed_processes_rerun_without_duplicates_and_default_refund(
     assert len(reveals) == 1
 
     # The coordinator disappears: it never posts. Past the post deadline, refunds open.
-    ch.advance_time(chain, 200)
+    ch.advance_time(chain, 3800)
     assert rc.phase() is enc.Phase.ABORTED
     before = chain.balance(alice)
     _ok(tmp_path, node, "participant", "withdraw", "--keystore", "alice.json")

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import commitment, data_root, delivery_key, posted, stand_in_logs
+from conftest import (
+    commitment,
+    data_root,
+    delivery_key,
+    past_data_window,
+    posted,
+    stand_in_logs,
+)
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
@@ -55,6 +62,7 @@ def _joined_and_posted(deploy: Deploy) -> tuple[RoundSetup, dict[str, bytes]]:
             commitment=commitment(setup, address, secrets[address], k),
         )
     setup.round.reveal_coordinator(setup.coordinator, setup.coordinator_secret)
+    past_data_window(setup.chain, setup.round)
     setup.round.post_models(
         setup.coordinator,
         collective=posted(b"collective", COLLECTIVE),
@@ -110,7 +118,8 @@ def test_withheld_reveal_changes_only_the_withholders_outcome(
     """The same round (same secrets, joins and tiers) replayed with and without one participant
     withholding its reveal: every other participant gets the identical rung and accuracy; the
     withholder gets no model and loses exactly its bond (net -BOND after fees, counting that its
-    join already paid it), which is split equally (floor) among the revealers."""
+    join already paid it), which is burned: nobody receives it (review hole 3: shared among the
+    revealers it would pay any seat the coordinator holds)."""
     setup, secrets = _joined_and_posted(deploy_setup)
     snapshot = setup.chain.snapshot()
     honest = _play(setup, secrets, withholder=None)
@@ -123,13 +132,12 @@ def test_withheld_reveal_changes_only_the_withholders_outcome(
     assert withholder not in withheld["rungs"]
     # Bonds: the honest run returns every bond exactly; the withholder's bond is gone (it was
     # paid at join, before the snapshot, so its net over the rest of the round is 0 instead of
-    # +BOND) and the revealers share it.
+    # +BOND) and nobody gets it.
     assert all(honest["net"][a] == BOND for a in secrets)
     assert honest["share"] == 0
-    share = BOND // len(others)
-    assert withheld["share"] == share
+    assert withheld["share"] == 0
     assert withheld["net"][withholder] == 0
-    assert all(withheld["net"][a] == BOND + share for a in others)
+    assert all(withheld["net"][a] == BOND for a in others)
 
 
 @pytest.mark.parametrize("source", ["other_address", "other_deployment", "other_chain"])
@@ -166,6 +174,7 @@ def test_copied_commitment_cannot_be_revealed(deploy_setup: Deploy, source: str)
             commitment=sealed,
         )
     ch.advance_time(chain, PHASE_SECONDS + 1)
+    past_data_window(chain, rc)
     rc.reveal_coordinator(setup.coordinator, setup.coordinator_secret)
     rc.post_models(
         setup.coordinator,

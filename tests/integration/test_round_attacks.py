@@ -5,9 +5,12 @@ code a user runs) on the embedded chain with the v2 contract: none of them profi
   it loses its bond, the bond goes to nobody (burned), and the deliverers get their models;
 - windows shorter than the contract's MIN_WINDOW: refused at deploy before anything is sent;
 - a copied data root: refused on chain (DuplicateDataRoot), and copied rows under the copier's
-  own root are refused by the coordinator's ingest;
-- the coordinator gains nothing when a participant misses the reveal window: its bond goes to
-  the revealers, the sweep pays the coordinator exactly its bond minus what it owes;
+  own root make the coordinator's ingest name every sharer undelivered, whoever joined first
+  (review hole 6: the copier loses its bond and gets no model);
+- below the quorum, the coordinator's cancel pays the deliverers a default's refund (review
+  hole 1: cancelling is never cheaper for the coordinator than a default);
+- the coordinator gains nothing when a participant misses the reveal window: its bond is
+  burned (review hole 3), the sweep pays the coordinator exactly its bond minus what it owes;
 - issue 13: a curve that over-predicts the collective accuracy makes the contract pay
   compensation out of the coordinator's bond, and the audit recomputes it.
 """
@@ -25,7 +28,7 @@ from eth_account.signers.local import LocalAccount
 
 from modelpact.chain import Chain, ContractRevertError, transfer, wait_for_receipt
 from modelpact.chain.backends import ChainSettings, open_chain
-from modelpact.encoding import Phase
+from modelpact.encoding import MIN_WINDOW_SECONDS, Phase
 from modelpact.round import coordinator as coord
 from modelpact.round import participant as part
 from modelpact.round.deployed import DeployedRound
@@ -88,7 +91,8 @@ def _post(r: _Round, delivering: list[int]) -> coord.PostResult | coord.CancelRe
     """Close joining, reveal, ingest what the ``delivering`` participants sent, train, post."""
     from modelpact.ml.datasets import load_rows, save_rows
 
-    r.chain.advance_time_to(r.handle.contract.config().schedule.join + 1)
+    # past the join deadline and the data window after it (issue 11.7)
+    r.chain.advance_time_to(r.handle.contract.config().schedule.join + MIN_WINDOW_SECONDS + 1)
     coord.reveal_coordinator(r.handle, r.cstate(), sender=r.coordinator)
     inbox = r.tmp / "inbox"
     inbox.mkdir(exist_ok=True)
@@ -152,8 +156,10 @@ def test_a_non_delivering_griefer_loses_its_bond_and_stops_nothing(tmp_path: Pat
 
 
 def test_below_quorum_the_round_is_cancelled_and_deliverers_are_refunded(tmp_path: Path) -> None:
-    """Two join, one delivers, quorum 2: train-and-post cancels instead of posting; the deliverer
-    withdraws its bond, the non-deliverer cannot, and the coordinator takes back its bond."""
+    """Two join, one delivers, quorum 2: train-and-post cancels instead of posting. Review hole 1:
+    the deliverer withdraws what a default pays it (bond + floor(B / J)), the non-deliverer
+    nothing (bond and share burned), the coordinator only the dust of B / J: a cancel is never
+    cheaper for it than a default, and the named participant collects nothing of B."""
     with open_chain(_settings(tmp_path / "chain")) as node:
         r = _deploy(node, tmp_path, quorum_scenario(tmp_path, 2), 2)
         for i in range(2):
@@ -163,12 +169,13 @@ def test_below_quorum_the_round_is_cancelled_and_deliverers_are_refunded(tmp_pat
         assert cancelled.undelivered == (r.accounts[1].address,)
         assert r.handle.phase() == Phase.CANCELLED
         refund = part.withdraw_after_cancel(r.handle, r.state(r.accounts[0]), account=r.accounts[0])
-        assert refund.bond == BOND
+        assert (refund.bond, refund.compensation) == (BOND, COORDINATOR_BOND // 2)
         with pytest.raises(part.ParticipantError, match="undelivered"):
             part.withdraw_after_cancel(r.handle, r.state(r.accounts[1]), account=r.accounts[1])
         _, amount, _ = coord.sweep(r.handle, r.cstate(), sender=r.coordinator)
-        assert amount == COORDINATOR_BOND
-        assert r.handle.contract.balance() == BOND  # the non-deliverer's bond stays burned
+        assert amount == COORDINATOR_BOND % 2
+        # the non-deliverer's bond and its floor(B / J), burned
+        assert r.handle.contract.balance() == BOND + COORDINATOR_BOND // 2
 
 
 def test_windows_shorter_than_min_window_are_refused_before_sending(tmp_path: Path) -> None:
@@ -196,7 +203,8 @@ def test_a_copied_root_or_copied_rows_are_refused(tmp_path: Path) -> None:
     """Issue 11.6: joining with another participant's data root reverts DuplicateDataRoot (and
     cannot open at reveal anyway: leaves and commitment bind the address); a wallet that commits
     another participant's rows gets its own root, joins, and is then named undelivered by the
-    coordinator's ingest for copied rows."""
+    coordinator's ingest for copied rows, together with the participant it copied (review hole
+    6: which one is the original cannot be told, so a copy earns nothing)."""
     with open_chain(_settings(tmp_path / "chain")) as node:
         r = _deploy(node, tmp_path, quorum_scenario(tmp_path, 1), 3)
         _join(r, 0)
@@ -213,15 +221,17 @@ def test_a_copied_root_or_copied_rows_are_refused(tmp_path: Path) -> None:
             )
         assert info.value.error_name == "DuplicateDataRoot"
         _join(r, 1, rows=r.shards[0])  # the victim's rows under the thief's own root
-        posted = _post(r, delivering=[0, 1])
+        _join(r, 2)
+        posted = _post(r, delivering=[0, 1, 2])
         assert isinstance(posted, coord.PostResult)
-        assert posted.undelivered == (thief.address,)
+        assert sorted(posted.undelivered) == sorted([r.accounts[0].address, thief.address])
 
 
 def test_the_coordinator_gains_nothing_from_a_missed_reveal(tmp_path: Path) -> None:
-    """Issue 11.1: a deliverer that misses the reveal window forfeits its bond to the revealers,
-    not to the coordinator: the sweep pays exactly B minus the compensation owed, the revealers
-    share the forfeited bond. A revealer whose state file was lost still reveals and claims."""
+    """Issue 11.1: a deliverer that misses the reveal window forfeits its bond, burned (review
+    hole 3: shared with the revealers it would pay any seat the coordinator holds): the sweep
+    pays exactly B minus the compensation owed. A revealer whose state file was lost still
+    reveals and claims."""
     with open_chain(_settings(tmp_path / "chain")) as node:
         r = _deploy(node, tmp_path, quorum_scenario(tmp_path, 1), 3)
         for i in range(3):
@@ -235,7 +245,8 @@ def test_the_coordinator_gains_nothing_from_a_missed_reveal(tmp_path: Path) -> N
             part.reveal(r.handle, r.state(account), account=account)
         node.advance_time_to(r.handle.contract.deadlines().reveal + 1)
         claims = [part.claim(r.handle, r.state(a), account=a) for a in r.accounts[:2]]
-        assert [c.slash_share for c in claims] == [BOND // 2, BOND // 2]
+        assert [c.slash_share for c in claims] == [0, 0]
+        assert [c.bond_refund for c in claims] == [BOND, BOND]
         swept = _sweep_gain(r)
         assert swept == COORDINATOR_BOND - r.handle.contract.liability()
         assert swept <= COORDINATOR_BOND

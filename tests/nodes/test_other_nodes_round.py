@@ -138,7 +138,7 @@ def _round_deployed_elsewhere(url: str, base: Path) -> int:
         test_set_commitment=enc.keccak256(b"t"),
         coordinator_commitment=enc.coordinator_commitment(
             enc.keccak256(b"s"), coordinator.address, scenario, chain.chain_id),
-        schedule=enc.Schedule.after(ch.chain_time(chain), join=3600, post=7200),
+        schedule=enc.Schedule.after(ch.chain_time(chain), join=3600, post=3 * 3600),
         quorum=1, test_row_count=10,
     )  # fmt: skip
     compiled = compile_round()

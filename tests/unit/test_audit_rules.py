@@ -35,7 +35,6 @@ from modelpact.encoding import (
     curve_compensation,
     curve_shortfall,
     draw_seed,
-    forfeit_share,
     participant_commitment_v2,
     predicted_accuracy,
 )
@@ -134,7 +133,7 @@ def _honest(*, revealers: int = 3, claimers: int = 3, undelivered: int = 0) -> R
     )
     collective = models.collective
     ladder = rules.rungs(collective, tiers)
-    share = forfeit_share(len(delivered) - revealers, BOND, revealers)
+    share = 0  # forfeited bonds are burned, never shared (review hole 3)
     claims = []
     for r in reveals[:claimers]:
         opt = options[r.index]
@@ -217,7 +216,7 @@ def _ids_failed(s: RoundSnapshot) -> set[str]:
 
 
 def test_honest_snapshot_passes_every_rule() -> None:
-    """An honest round (one non-revealer, claims, slash shares) fails no chain rule."""
+    """An honest round (one non-revealer whose bond is burned, claims) fails no chain rule."""
     s = _honest()
     findings = rules.chain_checks(s)
     assert [f.id for f in findings if f.status is Status.FAIL] == []
@@ -280,7 +279,7 @@ def test_honest_snapshot_passes_every_rule() -> None:
             "assignment.recomputes",
         ),
         (
-            lambda s: replace(s, claims=(replace(s.claims[0], slash_share=0), *s.claims[1:])),
+            lambda s: replace(s, claims=(replace(s.claims[0], slash_share=1), *s.claims[1:])),
             "reveal.penalty",
         ),
         (lambda s: replace(s, balance_wei=s.balance_wei - 1), "balance.reconciles"),
@@ -360,7 +359,7 @@ def test_storage_undelivered_flag_matches_events() -> None:
 
 def test_honest_round_with_an_undelivered_participant_passes() -> None:
     """A participant named undelivered at post: its rows are out of the total, it neither
-    reveals nor shares in the forfeits, and every rule still passes."""
+    reveals nor gets its bond back, and every rule still passes."""
     s = _honest(revealers=2, claimers=2, undelivered=1)
     assert _ids_failed(s) == set()
     assert rules.check_undelivered(s).status is Status.PASS

@@ -15,12 +15,16 @@ pragma solidity 0.8.28;
 ///                     coordinator called `cancelBelowQuorum` because fewer than Q delivered. Final.
 ///           Post      after Join, until `postDeadline`: the coordinator reveals its secret, then
 ///                     posts the collective model and the reward tiers, names the undelivered
-///                     participants, and the curve check runs.
+///                     participants, and the curve check runs. Posting (or cancelling) opens only
+///                     after the DATA WINDOW: MIN_WINDOW after joining closed (the join that filled
+///                     the round, else the join deadline; `dataDeadline()`), so every joiner had
+///                     an hour to deliver its data before it can be named undelivered (issue 11.7).
 ///           Aborted   the coordinator missed `postDeadline` with >= Q joiners. Final.
 ///           Reveal    from posting until the reveal deadline, or until every deliverer revealed.
 ///           Claim     after Reveal, until the claim deadline (challenges and disputes end with it).
 ///           Closed    after the claim deadline. Final. Claims and withdrawals still work.
-///         WINDOWS. `joinDeadline` and `postDeadline` are absolute unix seconds. The rest are
+///         WINDOWS. `joinDeadline` and `postDeadline` are absolute unix seconds, with
+///         postDeadline > joinDeadline + MIN_WINDOW (the data window fits before it). The rest are
 ///         durations fixed at deployment and measured from the moment models are posted, so a
 ///         post at the last allowed second still leaves every later window its full length:
 ///             revealDeadline   = postedAt + revealWindow
@@ -69,10 +73,12 @@ pragma solidity 0.8.28;
 ///         MONEY (b = participant bond, B = coordinator bond, J joined, d delivered, r revealed;
 ///         revealers are deliverers). No payment has a deadline, and no rule pays the coordinator
 ///         anything a participant is owed or forfeits:
-///           claim (revealed)  b + slashShare + (entitlement - paidFromBond),
-///                             slashShare = floor((d - r) * b / r): deliverers who did not reveal
-///                             forfeit their bonds to the revealers. With r == 0 those bonds stay
-///                             in the contract for ever (burned).
+///           claim (revealed)  b + (entitlement - paidFromBond). A deliverer that does not reveal
+///                             forfeits its bond, which is BURNED (stays in the contract for ever):
+///                             shared among the revealers, it would pay any seat the coordinator
+///                             holds (its word decides who delivered) for an honest participant's
+///                             missed window. `slashShare()` and the Claimed event's slashShare
+///                             are always 0 (kept in the ABI for v2 decoders).
 ///           undelivered       a participant the coordinator names undelivered forfeits its bond,
 ///                             which is BURNED (stays in the contract for ever), not shared. A
 ///                             delivery is the coordinator's word and the coordinator may hold
@@ -82,8 +88,16 @@ pragma solidity 0.8.28;
 ///                             (contract-v2.md section 4 said "to the revealing deliverers"; this
 ///                             is a deliberate change, found by the adversarial review).
 ///           Aborted           each joiner: b + floor(B / J).
-///           Cancelled         each deliverer: b, to the wei (undelivered bonds are burned, as
-///                             above); the coordinator sweeps B at once.
+///           Cancelled         fewer than Q joined (joining closed into a cancel by itself): each
+///                             joiner b, the coordinator sweeps B at once.
+///                             The coordinator's `cancelBelowQuorum` (always with J >= Q): each
+///                             participant not named undelivered b + floor(B / J), exactly what a
+///                             default pays it; the named forfeit their bonds and their floor(B / J)
+///                             (burned); the coordinator sweeps only the dust B - J * floor(B / J),
+///                             as after a default. A cancel the coordinator calls is never cheaper
+///                             for it, nor for accounts it holds, than a default (whose names are
+///                             its word: it could otherwise cancel a round it owes B to), and the
+///                             participants it names collect nothing of B.
 ///           entitlement       out of B, per deliverer i (fixed at post, raised by proofs):
 ///                               fraudReward = floor(B * FRAUD_REWARD_BPS / 10000)
 ///                               allot       = floor((B - fraudReward) / d)
@@ -95,7 +109,8 @@ pragma solidity 0.8.28;
 ///                             fraudReward <= B.
 ///           sweep             once, to the coordinator: after the claim deadline B - liability
 ///                             (liability = the sum of all entitlements; all of B after fraud);
-///                             at once when Aborted (B - J * floor(B / J)) or Cancelled (B).
+///                             at once when Aborted or cancelled by the coordinator (B - J *
+///                             floor(B / J)) or cancelled because fewer than Q joined (B).
 ///         CURVE COMPENSATION (issue 13). The committed curve predicts the collective accuracy for
 ///         the rows actually delivered; shortfall = max(0, predicted - tau - measured). A
 ///         participant promised ratio_i of the collective model's value is paid ratio_i x
@@ -216,7 +231,8 @@ interface IModelpactRound {
     enum Window {
         Reveal,
         Delivery,
-        Claim
+        Claim,
+        Data // postDeadline - joinDeadline: the data window (MIN_WINDOW) and at least one second
     }
 
     /// @notice How a posted claim was proven false (issue 14).
@@ -314,8 +330,9 @@ interface IModelpactRound {
     /// @dev The absolute deadlines must satisfy now < joinDeadline < postDeadline.
     ///      Fix: set deadlines with now < joinDeadline < postDeadline.
     error ScheduleInconsistent(uint256 timestamp, uint256 joinDeadline, uint256 postDeadline);
-    /// @dev A window measured from the post is shorter than MIN_WINDOW.
-    ///      Fix: make every window measured from the post at least MIN_WINDOW seconds long.
+    /// @dev A window is shorter than its minimum (the three measured from the post: MIN_WINDOW;
+    ///      Data, postDeadline - joinDeadline: more than MIN_WINDOW).
+    ///      Fix: make every window measured from the post at least MIN_WINDOW seconds long and the post deadline more than MIN_WINDOW after the join deadline.
     error WindowTooShort(Window window, uint256 length, uint256 minimum);
     /// @dev The test set row count is zero or above 1e18.
     ///      Fix: commit a test set of 1 to 1e18 rows (testRowCount).
@@ -389,6 +406,9 @@ interface IModelpactRound {
     /// @dev Fewer than quorum participants delivered: the models cannot be posted.
     ///      Fix: fewer than quorum participants delivered: call cancelBelowQuorum instead of postModels.
     error BelowQuorum(uint256 delivered, uint256 quorum);
+    /// @dev Posting and cancelling open after the data window (MIN_WINDOW after joining closed).
+    ///      Fix: wait until dataDeadline() has passed: participants have MIN_WINDOW after joining closes to deliver their data.
+    error DataWindowOpen(uint256 timestamp, uint256 dataDeadline);
     /// @dev At least quorum participants delivered: the round cannot be cancelled.
     ///      Fix: at least quorum participants delivered: post the models instead of cancelling.
     error QuorumReached(uint256 delivered, uint256 quorum);
@@ -584,8 +604,9 @@ interface IModelpactRound {
     event CompensationPaid(address indexed participant, uint256 amount, uint256 paidFromBond);
     /// @notice The coordinator defaulted; a participant took back its bond plus compensation.
     event DefaultRefunded(address indexed participant, uint256 bond, uint256 compensation);
-    /// @notice The round was cancelled; a deliverer took back its bond.
-    event CancelRefunded(address indexed participant, uint256 bond);
+    /// @notice The round was cancelled; a participant not named undelivered took back its bond and,
+    ///         after the coordinator's cancel, floor(B / J) of the coordinator's bond.
+    event CancelRefunded(address indexed participant, uint256 bond, uint256 compensation);
     /// @notice A posted claim was proven false: the coordinator's bond now belongs to participants.
     event FraudProven(FraudKind kind, uint256 rung, uint256 row, address indexed challenger, uint256 reward);
     /// @notice The coordinator delivered a participant's model, encrypted to its delivery key
@@ -622,14 +643,15 @@ interface IModelpactRound {
     ) external;
 
     /// @notice The coordinator cancels a round in which fewer than quorum participants delivered
-    ///         (Post phase); deliverers take back their bonds, the undelivered bonds are burned.
+    ///         (Post phase, after the data window). Every participant not named takes back b +
+    ///         floor(B / J), as after a default; the named forfeit their bonds and shares (burned).
     function cancelBelowQuorum(address[] calldata undelivered) external;
 
     /// @notice A participant reveals its randomness secret and its delivery key (Reveal phase).
     function reveal(bytes32 dataRoot, bytes32 secret, uint256 deliveryKeyX, uint256 deliveryKeyY) external;
 
-    /// @notice A revealed participant records its rung and takes back its bond, its share of the
-    ///         forfeited bonds and its entitlement so far (Claim or Closed phase, no deadline).
+    /// @notice A revealed participant records its rung and takes back its bond and its
+    ///         entitlement so far (Claim or Closed phase, no deadline).
     function claim(bytes32 dataRoot, bytes32 secret, uint256 deliveryKeyX, uint256 deliveryKeyY) external;
 
     /// @notice A deliverer takes any part of its entitlement not yet paid (no deadline).
@@ -639,7 +661,8 @@ interface IModelpactRound {
     ///         of the coordinator's bond (no deadline).
     function withdrawAfterDefault() external;
 
-    /// @notice After a cancel, a deliverer takes back its bond (no deadline).
+    /// @notice After a cancel, a participant not named undelivered takes back its bond, plus
+    ///         floor(B / J) after the coordinator's cancel (no deadline).
     function withdrawAfterCancel() external;
 
     /// @notice Send the coordinator what is its own once nothing more can be owed (see header).
@@ -683,6 +706,9 @@ interface IModelpactRound {
     function coordinatorSecret() external view returns (bytes32);
     function phase() external view returns (Phase);
     function deadlines() external view returns (Deadlines memory);
+    /// @notice The last second of the data window (posting and cancelling open after it): 0
+    ///         while joining is open and after the post, else MIN_WINDOW after joining closed.
+    function dataDeadline() external view returns (uint256);
     function optionCount() external view returns (uint256);
     function option(uint256 optionId) external view returns (Option memory);
     function config() external view returns (Config memory);
@@ -696,8 +722,8 @@ interface IModelpactRound {
     /// @notice Rows committed by the deliverers (all joiners before the post).
     function totalData() external view returns (uint256);
     function optionJoinCount(uint256 optionId) external view returns (uint256);
-    /// @notice Each revealer's equal share of the bonds of deliverers that did not reveal, paid at
-    ///         claim (floor; undelivered participants' bonds are burned, not shared).
+    /// @notice Always 0: the bonds of deliverers that did not reveal are burned, never shared
+    ///         (kept in the ABI for v2 decoders).
     function slashShare() external view returns (uint256);
     function tierCount() external view returns (uint256);
     function tier(uint256 tierIndex) external view returns (PostedModel memory);
@@ -718,8 +744,8 @@ interface IModelpactRound {
     /// @notice What `account` is owed out of the coordinator's bond in total, and what it was paid.
     function entitlement(address account) external view returns (uint256 owedFromBond, uint256 paid);
     /// @notice What the contract owes `account` as things stand, in wei: its bond before the post;
-    ///         after it, a revealer's bond and forfeit share (the share only shrinks if more
-    ///         deliverers reveal) plus any unpaid entitlement; its refund after a default or cancel.
+    ///         after it, a revealer's bond plus any unpaid entitlement; its refund after a
+    ///         default or cancel.
     ///         The sum over all accounts plus the coordinator's part never exceeds the balance.
     function owed(address account) external view returns (uint256);
     /// @notice The part of the coordinator's bond that belongs to participants (entitlements).

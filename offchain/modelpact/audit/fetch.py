@@ -147,10 +147,7 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
             if cancelled
             else None
         ),
-        cancel_refunds=tuple(
-            decode.default_refund({**a, "compensation": 0})
-            for a in by_name.get("CancelRefunded", [])
-        ),
+        cancel_refunds=tuple(decode.default_refund(a) for a in by_name.get("CancelRefunded", [])),
         compensation_payments=tuple(
             (str(to_checksum_address(a["participant"])), int(a["amount"]))
             for a in by_name.get("CompensationPaid", [])

@@ -39,6 +39,7 @@ from modelpact.ml.datasets import (
     Rows,
     generated_spec,
     load_rows,
+    sharing_rows,
     validate_rows,
 )
 from modelpact.ml.models import ModelError, accuracy
@@ -140,7 +141,8 @@ def check_data(
     sample of its rows must pass the dataset's validation rules
     (:func:`modelpact.ml.datasets.validate_rows`). A participant the coordinator named
     undelivered must have no file in ``data_dir`` that matches its root and count (else it was
-    excluded although its data is there).
+    excluded although its data is there), unless that file shares a row with another matching
+    file: every sharer of a row must be named undelivered (a copy earns nothing).
     """
     ids = (
         ("data.delivered", "Delivered datasets present for every revealed participant"),
@@ -179,11 +181,25 @@ def check_data(
     root_fail: list[Evidence] = []
     count_fail: list[Evidence] = []
     sample_fail: list[Evidence] = []
-    wrongly_excluded: list[Evidence] = []
+    # Hole 6: a participant whose matching file shares a row with another's is excluded by rule.
+    copies = sharing_rows(
+        {
+            i.join.participant: i.rows
+            for i in loaded
+            if i.rows is not None and _matches(i.join, i.rows)
+        }
+    )
+    wrongly_excluded = [
+        Evidence(f"#{i.join.index} {i.join.participant}", "undelivered", "kept", "copied rows")
+        for i in loaded
+        if i.join.participant in copies and i.join.participant not in excluded
+    ]
     salt = s.coordinator_secret or ZERO32
     for item in loaded:
         who = f"#{item.join.index} {item.join.participant} ({item.path.name})"
         if item.join.participant in excluded:
+            if item.join.participant in copies:
+                continue  # shares rows with another delivery: excluded by rule
             if item.rows is not None and _matches(item.join, item.rows):
                 wrongly_excluded.append(
                     Evidence(who, "no matching delivery", "a file matching root and count")
@@ -234,9 +250,9 @@ def check_data(
             ids[4][1],
             checked=len(excluded),
             failures=wrongly_excluded,
-            detail_pass=f"{len(excluded)} undelivered participants: no matching file",
+            detail_pass=f"{len(excluded)} undelivered participants: no matching file, or a copy",
         )
-        if excluded
+        if excluded or wrongly_excluded
         else skipped(ids[4][0], ids[4][1], "nobody was named undelivered"),
     ]
 

@@ -33,7 +33,6 @@ from modelpact.encoding import (
     curve_compensation,
     curve_shortfall,
     draw_seed,
-    forfeit_share,
     participant_commitment_v2,
     predicted_accuracy,
 )
@@ -518,14 +517,15 @@ def check_assignments(s: RoundSnapshot) -> Finding:
 
 
 def expected_slash_share(s: RoundSnapshot) -> int:
-    """Each revealer's equal share of the bonds of deliverers who did not reveal (floor; v2:
-    undelivered participants' bonds are burned, not shared, and dust stays in the contract)."""
-    revealed = len({r.participant for r in s.reveals})
-    return forfeit_share(len(s.delivered) - revealed, s.config.participant_bond, revealed)
+    """0: the bonds of deliverers who did not reveal are burned, never shared (a seat the
+    coordinator holds would otherwise collect an honest participant's missed window; the Claimed
+    event keeps the field). ``s`` is kept for the rule's signature."""
+    del s
+    return 0
 
 
 def check_penalties(s: RoundSnapshot) -> Finding:
-    """``reveal.penalty``: non-revealers get nothing; revealers get bond + equal slash share."""
+    """``reveal.penalty``: non-revealers get nothing; revealers get their bond (no share)."""
     title = "Non-revealers penalised, revealers repaid per the rules"
     if not s.claims and s.phase < Phase.CLAIM:
         return skipped("reveal.penalty", title, "claim phase not reached")
@@ -818,8 +818,16 @@ def check_curve(s: RoundSnapshot) -> Finding:
     )
 
 
+def cancel_compensation(s: RoundSnapshot) -> int:
+    """floor(B / J) after the coordinator's cancel (RoundCancelled: always with J >= Q), what a
+    default pays; 0 when joining closed below the quorum."""
+    joined = len(s.joins)
+    return s.coordinator_bond // joined if s.cancelled is not None and joined else 0
+
+
 def check_cancel_refunds(s: RoundSnapshot) -> Finding:
-    """``refund.cancel``: after a cancel, only deliverers are refunded, each exactly its bond."""
+    """``refund.cancel``: after a cancel, only participants not named undelivered are
+    refunded, each exactly its bond plus, after the coordinator's cancel, floor(B / J)."""
     title = "Cancel refunds follow the rules"
     if s.cancelled is None and not s.cancel_refunds:
         return skipped("refund.cancel", title, "the round was not cancelled")
@@ -829,9 +837,14 @@ def check_cancel_refunds(s: RoundSnapshot) -> Finding:
     for ref in s.cancel_refunds:
         if ref.participant not in deliverers:
             failures.append(Evidence(ref.participant, "a deliverer", "undelivered or never joined"))
-        if ref.bond != s.config.participant_bond:
+        expected = (s.config.participant_bond, cancel_compensation(s))
+        if (ref.bond, ref.compensation) != expected:
             failures.append(
-                Evidence(ref.participant, f"{s.config.participant_bond}", str(ref.bond))
+                Evidence(
+                    ref.participant,
+                    f"bond {expected[0]} + {expected[1]} of B",
+                    f"bond {ref.bond} + {ref.compensation} of B",
+                )
             )
         if counts[ref.participant] > 1:
             failures.append(Evidence(ref.participant, "one refund", str(counts[ref.participant])))
@@ -840,18 +853,19 @@ def check_cancel_refunds(s: RoundSnapshot) -> Finding:
         title,
         checked=max(len(s.cancel_refunds), 1),
         failures=failures,
-        detail_pass=f"{len(s.cancel_refunds)} deliverers refunded their bonds",
+        detail_pass=f"{len(s.cancel_refunds)} refunds of bond + {cancel_compensation(s)} wei",
     )
 
 
 def allowed_sweep(s: RoundSnapshot) -> int:
-    """The most the coordinator may sweep: B after a cancel; B - J floor(B / J) after a default;
-    B - liability after a post. Never a participant's bond, a forfeited bond or dust."""
+    """The most the coordinator may sweep: B when joining closed below the quorum; B - J
+    floor(B / J) after a default or the coordinator's cancel; B - liability after a post. Never
+    a participant's bond, a forfeited bond or dust."""
     b = s.coordinator_bond
-    if s.cancelled is not None:
-        return b
+    joined = len(s.joins)
     if s.models is None:
-        joined = len(s.joins)
+        if s.cancelled is None and joined < s.config.effective_quorum:
+            return b
         return b - joined * (b // joined) if joined else b
     if s.frauds:  # issue 14: a proven fraud gives all of B to the challenger and deliverers
         return 0

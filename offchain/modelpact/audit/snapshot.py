@@ -225,7 +225,7 @@ class RoundSnapshot:
     undelivered: tuple[str, ...] = ()  # named at post or cancel (Undelivered events)
     curve_check: CurveCheckRecord | None = None
     cancelled: tuple[int, int, int] | None = None  # RoundCancelled: joined, delivered, quorum
-    cancel_refunds: tuple[DefaultRefundRecord, ...] = ()  # CancelRefunded (compensation 0)
+    cancel_refunds: tuple[DefaultRefundRecord, ...] = ()  # CancelRefunded
     compensation_payments: tuple[tuple[str, int], ...] = ()  # CompensationPaid: who, amount
     deliveries: tuple[DeliveryRecord, ...] = ()
     delivery_failures: tuple[DeliveryFailureRecord, ...] = ()

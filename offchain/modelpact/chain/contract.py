@@ -204,7 +204,7 @@ class RoundContract:
 
     @action
     def claim(self, *, data_root: bytes, secret: bytes, delivery_key: tuple[int, int]) -> Call:
-        """A revealed participant claims its rung, bond, forfeit share and entitlement."""
+        """A revealed participant claims its rung, bond and entitlement (forfeits are burned)."""
         return Call("claim", (data_root, secret, delivery_key[0], delivery_key[1]))
 
     @action
@@ -258,7 +258,7 @@ class RoundContract:
 
     @action
     def withdraw_after_cancel(self) -> Call:
-        """After a cancel: a deliverer's bond back."""
+        """After a cancel: the bond back (plus floor(B / J) after the coordinator's cancel)."""
         return Call("withdrawAfterCancel")
 
     @action
@@ -308,6 +308,11 @@ class RoundContract:
     def deadlines(self) -> Deadlines:
         """The absolute deadlines (reveal, delivery, claim are 0 before the post)."""
         return Deadlines(*map(int, self._view("deadlines")))
+
+    def data_deadline(self) -> int:
+        """The last second of the data window (posting and cancelling open after it): 0 while
+        joining is open, then MIN_WINDOW after joining closed (issue 11.7)."""
+        return int(self._view("dataDeadline"))
 
     def participant(self, account: str) -> ParticipantState:
         """What the contract remembers of ``account`` (NotParticipant if it never joined)."""

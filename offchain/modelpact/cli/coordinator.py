@@ -99,8 +99,14 @@ def deploy(
         int, typer.Option("--join-seconds", min=1, help="Seconds from deployment to join close.")
     ] = 3600,
     post_seconds: Annotated[
-        int, typer.Option("--post-seconds", min=2, help="Seconds from deployment to the post.")
-    ] = 7200,
+        int,
+        typer.Option(
+            "--post-seconds",
+            min=2,
+            help="Seconds from deployment to the post deadline (> --join-seconds + 3600: the "
+            "data window comes first).",
+        ),
+    ] = 3 * 3600,
     reveal_window: Annotated[
         int,
         typer.Option("--reveal-window", help="Seconds after the post for reveals (>= 3600)."),
@@ -254,8 +260,28 @@ def ingest(
         typer.echo(
             f"{len(ingested.deliveries)} deliveries verified, {len(ingested.rejected)} undelivered"
         )
+        open_until = _data_window_open_until(deployed)
+        if open_until is not None:
+            typer.echo(
+                f"note: the data window is open until {open_until}: participants may still "
+                "deliver; re-run ingest after it closes, before train-and-post"
+            )
 
     emit(ingested, as_json=as_json, text=text)
+
+
+def _data_window_open_until(deployed: DeployedRound) -> str | None:
+    """The data window's end as UTC text while it is still open (issue 11.7), else None."""
+    from modelpact.encoding import Phase
+
+    if deployed.phase() not in (Phase.JOIN, Phase.POST):
+        return None
+    deadline = deployed.contract.data_deadline()
+    if deadline and deployed.latest_timestamp() > deadline:
+        return None
+    if not deadline:
+        return "an hour after joining closes"
+    return dt.datetime.fromtimestamp(deadline, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @coordinator_app.command(
@@ -312,7 +338,8 @@ def train_and_post(
             typer.echo(
                 f"only {cancelled.delivered} participants delivered, below the quorum "
                 f"{cancelled.quorum}: {verb} the round (tx {cancelled.tx_hash}); deliverers "
-                "withdraw their bonds with `participant withdraw-after-cancel`"
+                "withdraw with `participant withdraw-after-cancel` (their bonds, plus floor(B / "
+                "J) of yours, as after a default, when you cancelled)"
             )
 
         emit(cancelled, as_json=as_json, text=cancel_text)

@@ -139,6 +139,7 @@ def _terms(deployed: DeployedRound) -> dict[str, object]:
     what a participant must know before it risks its bond."""
     import datetime as dt
 
+    from modelpact.encoding import MIN_WINDOW_SECONDS
     from modelpact.round.participant import JOIN_GAS_BOUND, fee_quote
 
     config = deployed.contract.config()
@@ -163,8 +164,11 @@ def _terms(deployed: DeployedRound) -> dict[str, object]:
         "lines": [
             f"bond {config.participant_bond} wei; quorum {config.effective_quorum} of "
             f"{config.capacity} participants must deliver, else the round is cancelled and "
-            "deliverers get their bonds back",
-            f"join until {when(sched.join)}; the coordinator posts by {when(sched.post)}",
+            "deliverers get their bonds back (plus a default's share of the coordinator's bond "
+            "when it cancels)",
+            f"join until {when(sched.join)}; deliver your data within "
+            f"{_duration(MIN_WINDOW_SECONDS)} after joining closes (nobody is named undelivered "
+            f"before); the coordinator posts by {when(sched.post)}",
             f"after the post: reveal within {_duration(sched.reveal_window)} (miss it and the "
             f"bond is forfeited), delivery window {_duration(sched.delivery_window)} after "
             f"that, claim window {_duration(sched.claim_window)} after that (claims never "
@@ -425,8 +429,8 @@ def claim(
         text=lambda: typer.echo(
             f"claimed rung {result.rung}: model {result.model_hash} with accuracy "
             f"{result.accuracy_wad / 1e18:.4f} (target {result.target_accuracy_wad / 1e18:.4f}); "
-            f"bond {result.bond_refund} wei + share {result.slash_share} wei + curve "
-            f"compensation {result.compensation} wei returned (tx {result.tx_hash})"
+            f"bond {result.bond_refund} wei + curve compensation {result.compensation} wei "
+            f"returned (tx {result.tx_hash})"
         ),
     )
 
@@ -701,7 +705,8 @@ def withdraw_after_cancel(
     keystore: KeystoreOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """After the round was cancelled below quorum: a deliverer takes back its bond."""
+    """After the round was cancelled below quorum: take back the bond (and, when the
+    coordinator cancelled, a default's share of its bond)."""
     from modelpact.round.participant import withdraw_after_cancel as withdraw_cancelled
 
     with _wallet(deployed, settings, keystore) as (account, state):
@@ -709,7 +714,10 @@ def withdraw_after_cancel(
     emit(
         result,
         as_json=as_json,
-        text=lambda: typer.echo(f"refunded bond {result.bond} wei (tx {result.tx_hash})"),
+        text=lambda: typer.echo(
+            f"refunded bond {result.bond} wei + {result.compensation} wei of the coordinator's "
+            f"bond (tx {result.tx_hash})"
+        ),
     )
 
 

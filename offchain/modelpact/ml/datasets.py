@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +45,7 @@ __all__ = [
     "load_rows",
     "save_rows",
     "shard_pool",
+    "sharing_rows",
     "split_test",
     "validate_rows",
 ]
@@ -283,6 +284,19 @@ def split_test(rows: Rows, *, test_size: int, seed: int) -> Split:
         test=np.ascontiguousarray(rows[np.sort(test_idx)]),
         pool=np.ascontiguousarray(rows[np.sort(pool_idx)]),
     )
+
+
+def sharing_rows(rows_by_owner: Mapping[str, Rows]) -> frozenset[str]:
+    """The owners whose rows include a row (all values, label included) that another owner's
+    rows also include: a copy. Review hole 6: a copy earns nothing whoever committed it first,
+    so every sharer is excluded (which one is the original cannot be told from the rows; the
+    join order can be, by anyone who obtained the rows before the original's join)."""
+    owners: dict[bytes, set[str]] = {}
+    for owner, rows in rows_by_owner.items():
+        contiguous = np.ascontiguousarray(rows, dtype="<i8")
+        for row in contiguous:
+            owners.setdefault(row.tobytes(), set()).add(owner)
+    return frozenset(o for group in owners.values() if len(group) > 1 for o in group)
 
 
 def shard_pool(pool: Rows, counts: Sequence[int], seed: int) -> list[Rows]:

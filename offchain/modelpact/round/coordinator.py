@@ -295,27 +295,33 @@ def ingest(
     """Verify each participant's delivered file against its on-chain (address-bound) root and
     row count; copy the verified rows to ``delivered_dir/<address>.npy``. ``files`` maps
     address -> file. A participant without a file, or whose file fails a check (or contains
-    rows of ``test_rows``, the public test set), is rejected, not fatal: it is named undelivered
-    at post."""
-    from modelpact.ml.datasets import save_rows
+    rows of ``test_rows``, the public test set, or a row another verified delivery also
+    contains: every sharer of a row, review hole 6), is rejected, not fatal: it is named
+    undelivered at post."""
+    from modelpact.ml.datasets import save_rows, sharing_rows
 
     by_address = {k.lower(): v for k, v in files.items()}
     delivered_dir.mkdir(parents=True, exist_ok=True)
     test_digests = frozenset(
         _protocol.row_digest(r) for r in (test_rows if test_rows is not None else [])
     )
+    events = joined_events(deployed)
+    checked = {
+        str(e["participant"]): _verify(
+            e, by_address.get(str(e["participant"]).lower()), spec_name, test_digests
+        )
+        for e in events
+    }
+    copies = sharing_rows({a: rows for a, (rows, _) in checked.items() if rows is not None})
     deliveries, rejected = [], []
-    seen: set[bytes] = set()
-    for event in joined_events(deployed):
+    for event in events:
         address = str(event["participant"])
-        rows, reason = _verify(event, by_address.get(address.lower()), spec_name, test_digests)
-        digests = {_protocol.row_digest(r) for r in rows} if rows is not None else set()
-        if rows is not None and not digests.isdisjoint(seen):
-            rows, reason = None, "delivered rows another participant delivered first (copied)"
+        rows, reason = checked[address]
+        if address in copies:
+            rows, reason = None, _COPIED
         if rows is None:
             rejected.append(Rejection(address, int(event["index"]), reason))
             continue
-        seen |= digests
         target = delivered_dir / f"{address}.npy"
         save_rows(target, rows)
         deliveries.append(
@@ -329,6 +335,12 @@ def ingest(
             )
         )
     return Ingested(tuple(deliveries), tuple(rejected))
+
+
+_COPIED = (
+    "delivered rows that another participant also delivered (a copy earns nothing: every "
+    "sharer of a row is named undelivered, whoever joined first)"
+)
 
 
 def _read_rows(source: Path, spec: Any) -> Rows:
@@ -453,6 +465,30 @@ def _revealed(deployed: DeployedRound) -> None:
         )
 
 
+def _data_window_closed(deployed: DeployedRound) -> None:
+    """Refuse to post or cancel inside the data window (issue 11.7): the contract opens both
+    only MIN_WINDOW after joining closed, so a participant that delivers after its join is never
+    named undelivered before it had that hour."""
+    if deployed.phase() != Phase.POST:
+        return  # _ready_to_post names the phase
+    deadline = deployed.contract.data_deadline()
+    now = deployed.latest_timestamp()
+    if now <= deadline:
+        raise CoordinatorError(
+            f"the data window is open until {_utc(deadline)} ({deadline - now} s from the latest "
+            "block): participants may still deliver, so nobody can be named undelivered yet",
+            hint="re-run after it closes (on a dev chain: `modelpact dev advance-time "
+            f"{deadline - now + 1}`)",
+        )
+
+
+def _utc(timestamp: int) -> str:
+    """A unix time as an ISO-8601 UTC string (for one-line messages)."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _ready_to_post(deployed: DeployedRound) -> None:
     """Refuse to train outside phase post."""
     phase = deployed.phase()
@@ -481,8 +517,10 @@ def cancel_below_quorum(
     undelivered: Sequence[str],
     sender: Sender,
 ) -> CancelResult:
-    """Cancel a round in which fewer than quorum participants delivered (phase post): the
-    deliverers take back their bonds, the coordinator its bond. Safe to re-run."""
+    """Cancel a round in which fewer than quorum participants delivered (phase post, after the
+    data window): each participant not named takes back its bond plus floor(B / J) of the
+    coordinator's bond, as after a default; the named forfeit theirs (burned); the coordinator
+    keeps only the dust of B / J. Safe to re-run."""
     rc = deployed.contract
     quorum = rc.config().effective_quorum
     done = deployed.already_done(state.slot("cancel_tx"), "cancelBelowQuorum")
@@ -583,6 +621,7 @@ def train_and_post(
     if deployed.phase() == Phase.CANCELLED:  # joining closed below quorum: nothing to send
         return cancel_below_quorum(deployed, state, undelivered=undelivered, sender=sender)
     _revealed(deployed)
+    _data_window_closed(deployed)
     if len(deliveries) < rc.config().effective_quorum:
         return cancel_below_quorum(deployed, state, undelivered=undelivered, sender=sender)
     _ready_to_post(deployed)
@@ -665,7 +704,7 @@ class Deadlines:
     deadline (claim); each must be at least the contract's MIN_WINDOW."""
 
     join: int = 3600
-    post: int = 7200
+    post: int = 3 * 3600  # the data window (MIN_WINDOW after joining closes) plus an hour
     reveal_window: int = DEFAULT_WINDOW
     delivery_window: int = DEFAULT_WINDOW
     claim_window: int = DEFAULT_WINDOW
@@ -679,6 +718,14 @@ class Deadlines:
                 f"join deadline {self.join} s and post deadline {self.post} s after deployment "
                 "must satisfy 0 < join < post",
                 hint="pass --post-seconds larger than --join-seconds",
+            )
+        if self.post - self.join <= MIN_WINDOW_SECONDS:
+            raise CoordinatorError(
+                f"the post deadline is {self.post - self.join} s after the join deadline; the "
+                f"contract needs more than {MIN_WINDOW_SECONDS} s (the data window, in which "
+                "participants deliver, comes first)",
+                hint=f"pass --post-seconds at least {self.join + MIN_WINDOW_SECONDS + 1} "
+                f"(--join-seconds + {MIN_WINDOW_SECONDS + 1}; an hour more leaves time to train)",
             )
         windows = (
             ("reveal", self.reveal_window),

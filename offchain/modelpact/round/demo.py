@@ -233,6 +233,7 @@ def _coordinate(
     cstate = run.coordinator_state()
     revealed = coord.reveal_coordinator(run.deployed, cstate, sender=run.coordinator)
     run.gas.append(revealed.gas_used)
+    _close_data_window(run)
     deliveries = list(
         coord.ingest(
             run.deployed,
@@ -261,6 +262,22 @@ def _coordinate(
             hint="every demo participant delivers; report a bug",
         )
     return posted, deliveries
+
+
+def _close_data_window(run: _Round) -> None:
+    """Every demo participant delivered at its join, but the contract opens posting only after
+    the data window (MIN_WINDOW after joining closed): a dev node's clock jumps past it; a node
+    that refuses time travel is waited for, in real time."""
+    from modelpact.chain import ChainError
+
+    deadline = run.deployed.contract.data_deadline()
+    if run.chain.time() > deadline:
+        return
+    try:
+        run.chain.advance_time_to(deadline + 1)
+    except ChainError:
+        while run.chain.time() <= deadline:
+            time.sleep(min(30.0, max(1.0, float(deadline + 1 - run.chain.time()))))
 
 
 def _settle_one(

@@ -717,8 +717,10 @@ def withdraw_after_default(
 def withdraw_after_cancel(
     deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
 ) -> WithdrawResult:
-    """After the round was cancelled below quorum (phase cancelled), a deliverer takes back its
-    bond (an undelivered participant's bond is burned). A second withdrawal is an error."""
+    """After the round was cancelled below quorum (phase cancelled), a participant not named
+    undelivered takes back its bond, plus floor(B / J) of the coordinator's bond when the
+    coordinator cancelled (what a default pays; an undelivered participant's bond is burned).
+    A second withdrawal is an error."""
     _payable(deployed, account)
     phase = deployed.phase()
     if phase != Phase.CANCELLED:
@@ -735,9 +737,12 @@ def withdraw_after_cancel(
     call = deployed.contract.withdraw_after_cancel.call()
     result = deployed.send_recorded(call, account, state.slot("withdraw_tx"))
     event = _event(result, "CancelRefunded")
-    bond = int(event.args["bond"]) if event is not None else 0
+    args = dict(event.args) if event is not None else {"bond": 0, "compensation": 0}
     return WithdrawResult(
-        tx_hash=result.tx_hash, bond=bond, compensation=0, gas_used=result.gas_used
+        tx_hash=result.tx_hash,
+        bond=int(args["bond"]),
+        compensation=int(args["compensation"]),
+        gas_used=result.gas_used,
     )
 
 
