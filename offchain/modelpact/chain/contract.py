@@ -144,7 +144,10 @@ class RoundContract:
 
     def _view(self, name: str, *args: Any) -> Any:
         fn = getattr(self.web3_contract.functions, name)(*args)
-        return guarded(self.chain, self.abi, name, fn.call)
+        client = getattr(self.chain.backend, "rpc", None)
+        if client is None:  # the embedded chain: web3 in process
+            return guarded(self.chain, self.abi, name, fn.call)
+        return guarded(self.chain, self.abi, name, lambda: _lean_call(self.chain, client, fn))
 
     # ------------------------------------------------------------------ actions
 
@@ -385,3 +388,23 @@ def config_of(value: Any) -> RoundConfig:
 def participant_of(value: Any) -> ParticipantState:
     """A decoded ``Participant`` tuple."""
     return ParticipantState.from_abi(value)
+
+
+def _lean_call(chain: Chain, client: Any, fn: Any) -> Any:
+    """``fn.call()`` through the backend's lean JSON-RPC client: encoded and decoded as web3
+    does (addresses checksummed, one output unwrapped), without web3's request stack."""
+    from eth_utils.abi import get_abi_output_types
+    from web3._utils.abi import map_abi_data
+    from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
+    from web3.exceptions import BadFunctionCallOutput
+
+    data = client.request(
+        "eth_call", [{"to": fn.address, "data": fn._encode_transaction_data()}, "latest"]
+    )
+    output_types = get_abi_output_types(fn.abi)
+    raw = bytes.fromhex(str(data)[2:])
+    if not raw and output_types:
+        raise BadFunctionCallOutput(f"{fn.fn_name} returned no data: is a contract there?")
+    decoded = chain.w3.codec.decode(output_types, raw)
+    normalized = map_abi_data(BASE_RETURN_NORMALIZERS, output_types, decoded)
+    return normalized[0] if len(normalized) == 1 else normalized

@@ -141,6 +141,14 @@ class DeployedRound:
         step = self.contract.step(slot, call.function)
         return step.send(lambda: self.contract.send(call, sender))
 
+    def start_recorded(self, call: Call, sender: Sender, slot: TxSlot) -> str:
+        """Send ``call`` and record its hash in ``slot``, without waiting: the step's re-run
+        (:meth:`recorded`) waits for it. Lets independent transactions (many participants) go
+        out back to back and be waited for afterwards."""
+        return self.contract.step(slot, call.function).start(
+            lambda: self.contract.send(call, sender)
+        )
+
     def recorded(self, slot: TxSlot, action: str) -> TxResult | None:
         """The result of the transaction recorded in ``slot`` if the node knows it and it
         succeeded (waits while it is pending); None otherwise (then the step may be sent
