@@ -15,7 +15,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 from modelpact.optimizer.certificate import Candidate, certified_bound
 from modelpact.optimizer.constraints import greatest_t, ir_violation, least_t
@@ -108,6 +107,8 @@ def solve_small(
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        from scipy.optimize import minimize  # lazy: scipy costs the CLI start
+
         found = minimize(
             prob.objective,
             np.clip(z0, 0.0, upper),
