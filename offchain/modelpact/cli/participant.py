@@ -431,17 +431,20 @@ def claim(
 
 @participant_app.command(
     "fetch",
-    epilog=example("modelpact participant fetch --keystore alice.json --out alice-model.json"),
+    epilog=example("modelpact participant fetch --keystore alice.json --out alice-model.bin"),
 )
 @injected()
 def fetch(
     located: LocatedRecord,
-    state_dir: Path,
+    settings: ChainSettings,
     keystore: KeystoreOpt,
     out: Annotated[Path, typer.Option("--out", help="Where to write your model file.")],
     models: Annotated[
         Path | None,
-        typer.Option("--models", help="Coordinator's model store (default: next to the record)."),
+        typer.Option(
+            "--models",
+            help="Copy from this model store off chain instead (hash-checked; no dispute).",
+        ),
     ] = None,
     force: Annotated[
         bool,
@@ -451,18 +454,60 @@ def fetch(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Copy your claimed model from the coordinator's content-addressed store (checked against
-    its claimed hash; an existing --out only with --force)."""
+    """Read your model's delivery from the chain, decrypt it with this round's delivery key
+    (kept in the local state), check it is the model of your rung and store it (an existing
+    --out only with --force). A missing or wrong delivery: one line, then `participant
+    dispute`."""
+    from modelpact.outputs import check_output
+    from modelpact.round.chain_delivery import fetch_delivery
+    from modelpact.round.deployed import open_round
     from modelpact.round.participant import fetch_model
 
-    store = models or located.record.models_dir(located.path.parent)
-    with _locked(_state_of(located, state_dir, keystore)) as state:
-        path = fetch_model(state, models_dir=store, out=out, force=force)
+    check_output(out, force=force)  # before anything else: a refused --out costs nothing
+    state_file = _state_of(located, settings.state_dir, keystore)
+    with _locked(state_file) as state:
+        if models is not None:
+            path = fetch_model(state, models_dir=models, out=out, force=force)
+        else:
+            where = {"deployment": str(located.path), "deploy_dir": located.path.parent}
+            with open_round(settings, **where) as deployed:  # type: ignore[arg-type]
+                path = fetch_delivery(deployed, state, out=out, force=force)
     emit(
         {"model_file": path},
         as_json=as_json,
-        text=lambda: typer.echo(f"fetched your model to {path}"),
+        text=lambda: typer.echo(f"fetched your model to {path} (hash checked against your rung)"),
     )
+
+
+@participant_app.command(
+    "dispute", epilog=example("modelpact participant dispute --keystore alice.json")
+)
+@injected()
+def dispute(
+    deployed: DeployedRound,
+    settings: ChainSettings,
+    keystore: KeystoreOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Prove on chain that your model delivery is wrong (reveals this round's delivery key) or,
+    after the delivery deadline, missing; you are paid your allot of the coordinator's bond.
+    Refused before sending when the delivery is correct. Safe to re-run."""
+    from modelpact.round.chain_delivery import dispute_delivery
+
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = dispute_delivery(
+            deployed, state, account=account, show=lambda line: typer.echo(line, err=as_json)
+        )
+
+    def text() -> None:
+        verb = "already recorded" if result.step.already_done else "proven"
+        shown = f" (tx {result.step.tx_hash})" if result.step.tx_hash else ""
+        typer.echo(
+            f"delivery failure ({result.kind}) {verb}{shown}: entitled to {result.entitlement} "
+            "wei from the coordinator's bond"
+        )
+
+    emit(result, as_json=as_json, text=text)
 
 
 @participant_app.command(
