@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from eth_account.signers.local import LocalAccount
 from modelpact import delivery as dc
 from modelpact import encoding as enc
 from modelpact.chain import Chain
+from modelpact.round import coordinator as coord
 from modelpact.round import demo
 from modelpact.round import participant as part
 
@@ -175,6 +176,13 @@ def test_withheld_and_wrong_deliveries_are_proven_and_paid_to_the_wei(play) -> N
     assert carol_model == rc.rung_model(_rung(p, carol)).model_hash
     p.fails("participant", "dispute", "--keystore", p.keystore(carol), match="nothing to dispute")
 
+    # An honest post: check-models finds no fault, a challenge is refused before sending.
+    honest = p.ok("participant", "check-models", "--models", "models")
+    assert "no fault" in honest
+    assert honest.count(": honest") == rc.tier_count() + 1
+    p.fails("participant", "challenge", "--keystore", p.keystore(carol), "--models", "models",
+            match="no provable fault")  # fmt: skip
+
     p.fails("participant", "fetch", "--keystore", p.keystore(bob), "--out", "bob.bin",
             match="does not decrypt to your model")  # fmt: skip
     assert not (p.out / "bob.bin").exists()
@@ -199,6 +207,27 @@ def test_withheld_and_wrong_deliveries_are_proven_and_paid_to_the_wei(play) -> N
     again = p.ok("participant", "dispute", "--keystore", p.keystore(alice))
     assert "already recorded" in again
     assert rc.entitlement(alice.address) == (allot, allot)
+    audit = _audit(p)
+    assert "deliveries.onchain" in audit.failed_ids()
+    found = {e.subject: e.found for e in audit.finding("deliveries.onchain").failures}
+    assert found == {
+        bob.address: "wrong model proven",
+        alice.address: "non-delivery proven",
+    }
+    assert audit.finding("balance.reconciles").status.value == "pass"
+
+
+def _audit(p: Played):
+    from modelpact.audit import run_audit
+
+    return run_audit(
+        deployment=p.out / "deployment.json",
+        chain=p.chain,
+        rpc_url=p.rpc,
+        data_dir=p.out / "delivered",
+        models_dir=p.out / "models",
+        dataset="digits",
+    )
 
 
 def _coordinator_keystore(p: Played) -> Path:
@@ -209,3 +238,127 @@ def _coordinator_keystore(p: Played) -> Path:
         key = "0x" + p.run.coordinator.key.hex()
         import_keystore(path, private_key=key, password=PASSWORD)
     return path
+
+
+# ------------------------------------------------------------------------------------------
+# Fraud proofs: a lying coordinator, a third-party challenger
+# ------------------------------------------------------------------------------------------
+
+Lie = Callable[[list[coord.TierPlan]], list[coord.TierPlan]]
+
+
+def _relog(plan: coord.TierPlan, entries: list[tuple[int, int]], count: int) -> coord.TierPlan:
+    """``plan`` posted with ``entries`` as its log and accuracy ``count`` / T."""
+    tree = enc.EvalLogTree.of(entries)
+    return replace(
+        plan,
+        accuracy_wad=enc.accuracy_of_count(count, len(entries)),
+        log_root="0x" + tree.root.hex(),
+        packed_log=enc.pack_eval_log(entries),
+    )
+
+
+def _entries(plan: coord.TierPlan) -> list[tuple[int, int]]:
+    return list(enc.unpack_eval_log(plan.packed_log, len(plan.packed_log) // 3))
+
+
+def _overstate_tier(models: list[coord.TierPlan]) -> list[coord.TierPlan]:
+    """Tier 0 claims one more correct row; its log's last count agrees with the claim."""
+    tier = models[1]
+    entries = _entries(tier)
+    entries[-1] = (entries[-1][0], entries[-1][1] + 1)
+    return [models[0], _relog(tier, entries, entries[-1][1]), *models[2:]]
+
+
+def _understate_collective(models: list[coord.TierPlan]) -> list[coord.TierPlan]:
+    """The collective model claims one row fewer than its (honest) log ends with."""
+    entries = _entries(models[0])
+    return [_relog(models[0], entries, entries[-1][1] - 1), *models[1:]]
+
+
+def _one_prediction_wrong(models: list[coord.TierPlan]) -> list[coord.TierPlan]:
+    """The collective log names another label at one correctly predicted row; the counts
+    follow the lie, so only the prediction is false."""
+    entries = _entries(models[0])
+    j = next(k for k in range(len(entries)) if entries[k][1] > (entries[k - 1][1] if k else 0))
+    label = entries[j][0]
+    lied = [*entries[:j], ((label + 1) % 10, entries[j][1] - 1)]
+    lied += [(p, c - 1) for p, c in entries[j + 1 :]]
+    return [_relog(models[0], lied, lied[-1][1]), *models[1:]]
+
+
+def _lying(lie: Lie) -> Poster:
+    def poster(run, plan, config, inbox, out) -> None:  # the demo's phases
+        cstate = run.coordinator_state()
+        coord.reveal_coordinator(run.deployed, cstate, sender=run.coordinator)
+        ingested = coord.ingest(
+            run.deployed,
+            files=coord.inbox_files(inbox),
+            delivered_dir=out / "delivered",
+            spec_name=config.dataset,
+            test_rows=plan.data.test_rows,
+        )
+        trained = coord._train(
+            run.deployed,
+            list(ingested.deliveries),
+            test_rows=plan.data.test_rows,
+            models_dir=out / "models",
+            seed=config.seed,
+            tier_mode="deterministic",
+            lottery_tiers=1,
+        )
+        models = lie([trained.collective, *trained.tiers])
+        call = run.deployed.contract.post_models.call(
+            collective=models[0].posted(),
+            logs=[m.packed_log for m in models],
+            tiers=[m.posted() for m in models[1:]],
+        )
+        run.deployed.send_recorded(call, run.coordinator, cstate.slot("post_tx"))
+
+    return poster
+
+
+@pytest.mark.parametrize(
+    ("lie", "kind"),
+    [
+        (_overstate_tier, "broken count"),
+        (_understate_collective, "wrong accuracy"),
+        (_one_prediction_wrong, "wrong prediction"),
+    ],
+)
+def test_a_false_post_is_challenged_by_a_third_party(play, lie: Lie, kind: str) -> None:
+    """A coordinator posts one false claim. Eve, who never joined, reads the logs from the post
+    transaction, `check-models` names the fault (exit 1), `challenge` proves it: Eve is paid the
+    fraud reward to the wei (minus her fee), a re-run sends nothing, every deliverer's
+    entitlement is its allot of the rest, a claim pays it, and the audit names the fraud."""
+    from eth_account import Account
+
+    p = play(_lying(lie))
+    rc = p.run.deployed.contract
+    eve = Account.from_key("0x" + "e7" * 32)
+    demo._fund(p.chain, p.chain.accounts[0], eve.address, 10**18)
+    from modelpact.round.wallet import import_keystore
+
+    import_keystore(p.out / "eve.json", private_key="0x" + "e7" * 32, password=PASSWORD)
+    done = p.cli("participant", "check-models", "--models", "models")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAULT" in done.stdout
+    assert "provable fault" in done.stdout
+    before = p.chain.balance(eve.address)
+    out = json.loads(p.ok("participant", "challenge", "--keystore", "eve.json", "--json"))
+    assert out["fault"]["kind"] == kind.replace(" ", "_")
+    reward = enc.fraud_reward(rc.coordinator_bond())
+    assert out["reward"] == reward
+    assert p.chain.balance(eve.address) == before + reward - p.fee(out["step"]["tx_hash"])
+    assert rc.fraud_proven()
+    assert "already proven" in p.ok("participant", "challenge", "--keystore", "eve.json")
+    assert p.chain.balance(eve.address) == before + reward - p.fee(out["step"]["tx_hash"])
+    _, allot = rc.shortfall()
+    assert allot == (rc.coordinator_bond() - reward) // 3
+    assert all(rc.entitlement(a.address) == (allot, 0) for a in p.run.accounts)
+    first = p.run.accounts[0]
+    _reveal(p, first)
+    p.chain.advance_time_to(rc.deadlines().reveal + 1)
+    claimed = part.claim(p.run.deployed, p.run.state(first), account=first)
+    assert claimed.compensation == allot
+    assert _audit(p).finding("fraud.none").status.value == "fail"

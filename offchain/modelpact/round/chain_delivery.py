@@ -46,7 +46,6 @@ __all__ = [
     "Sent",
     "Stored",
     "deliver_models",
-    "delivery_hash",
     "dispute_delivery",
     "fetch_delivery",
     "owed_model",
@@ -58,16 +57,6 @@ _ZERO = bytes(32)
 
 class DeliveryProblemError(ModelpactError, ValueError):
     """A delivery is missing, wrong, or cannot be sent / disputed now."""
-
-
-def delivery_hash(ephemeral: tuple[int, int], ciphertext: bytes) -> bytes:
-    """What ``deliver`` stores: keccak256(abi.encode(E.x, E.y, keccak256(ciphertext)))."""
-    from eth_abi.abi import encode
-
-    from modelpact.encoding import keccak256
-
-    inner = keccak256(ciphertext)
-    return keccak256(encode(["uint256", "uint256", "bytes32"], [*ephemeral, inner]))
 
 
 @dataclass(frozen=True)
@@ -209,7 +198,7 @@ def stored_delivery(deployed: DeployedRound, account: str) -> Stored | None:
             continue
         point = (int(event.args["ephemeralX"]), int(event.args["ephemeralY"]))
         ciphertext = bytes(event.args["ciphertext"])
-        if delivery_hash(point, ciphertext) == stored:
+        if dc.delivery_hash(point, ciphertext) == stored:
             return Stored(point, ciphertext)
     raise DeliveryProblemError(
         f"the node has no Delivered event matching the delivery stored for {account}",
