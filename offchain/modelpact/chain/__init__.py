@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from modelpact.chain.backends import ChainKind, ChainSettings, connect, open_chain
     from modelpact.chain.backends.base import Chain, advance_time, chain_time
     from modelpact.chain.backends.rpc import ANVIL_MNEMONIC, RPC_ATTEMPTS, RPC_BACKOFF_SECONDS
-    from modelpact.chain.contract import Call, RoundContract, round_events
+    from modelpact.chain.contract import Call, RoundContract, event_topic, round_events
     from modelpact.chain.deployment import deploy_round, find_deployment, round_at
     from modelpact.chain.errors import (
         ChainError,
@@ -51,7 +51,7 @@ _EXPORTS = {
     "modelpact.chain.backends": ("ChainKind", "ChainSettings", "connect", "open_chain"),
     "modelpact.chain.backends.base": ("Chain", "advance_time", "chain_time"),
     "modelpact.chain.backends.rpc": ("ANVIL_MNEMONIC", "RPC_ATTEMPTS", "RPC_BACKOFF_SECONDS"),
-    "modelpact.chain.contract": ("Call", "RoundContract", "round_events"),
+    "modelpact.chain.contract": ("Call", "RoundContract", "event_topic", "round_events"),
     "modelpact.chain.deployment": ("deploy_round", "find_deployment", "round_at"),
     "modelpact.chain.errors": (
         "ChainError",
@@ -98,6 +98,7 @@ __all__ = [
     "connect",
     "decode_revert",
     "deploy_round",
+    "event_topic",
     "find_deployment",
     "open_chain",
     "revert_from_exception",

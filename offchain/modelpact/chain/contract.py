@@ -17,7 +17,7 @@ Reverts -- at gas estimation or in a mined receipt -- become
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Concatenate, Generic, ParamSpec, overload
 
@@ -26,6 +26,7 @@ from eth_utils.address import to_checksum_address
 from web3.contract import Contract
 
 from modelpact.chain.backends.base import Chain
+from modelpact.chain.errors import ChainError
 from modelpact.chain.transactions import (
     RecordedStep,
     RoundEvent,
@@ -34,6 +35,7 @@ from modelpact.chain.transactions import (
     TxSlot,
     decode_logs,
     guarded,
+    raw_log,
     send_transaction,
     wait_for_receipt,
 )
@@ -421,16 +423,36 @@ class RoundContract:
         """The deployed runtime bytecode."""
         return bytes(self.chain.w3.eth.get_code(self.address))
 
-    def events(self, from_block: int = 0) -> list[RoundEvent]:
-        """Every event of the round from ``from_block`` on, decoded, in chain order."""
+    def events(self, from_block: int = 0, *, names: Sequence[str] = ()) -> list[RoundEvent]:
+        """Every event of the round from ``from_block`` on (only those called ``names``, when
+        given: the node filters them by topic, so a participant's lookup of its own event does
+        not fetch and decode every participant's), decoded, in chain order."""
+        topics = [event_topic(self.abi, name) for name in names]
+        client = getattr(self.chain.backend, "rpc", None)
 
         def fetch() -> list[Any]:
-            query = {"address": self.address, "fromBlock": from_block, "toBlock": "latest"}
+            query: dict[str, Any] = {"address": self.address, "toBlock": "latest"}
+            if topics:
+                query["topics"] = [topics]
+            if client is not None:
+                query["fromBlock"] = hex(from_block)
+                return [raw_log(log) for log in client.request("eth_getLogs", [query])]
+            query["fromBlock"] = from_block
             return list(self.chain.w3.eth.get_logs(query))  # type: ignore[arg-type]
 
         logs = guarded(self.chain, (), "getLogs", fetch)
         events = decode_logs(self.web3_contract, logs)
         return sorted(events, key=lambda e: (e.block_number, e.log_index))
+
+
+def event_topic(abi: Sequence[Mapping[str, Any]], name: str) -> str:
+    """The log topic (0x hex) of event ``name`` in ``abi``."""
+    from eth_utils.abi import event_abi_to_log_topic
+
+    for item in abi:
+        if item.get("type") == "event" and item.get("name") == name:
+            return "0x" + bytes(event_abi_to_log_topic(dict(item))).hex()  # type: ignore[arg-type]
+    raise ChainError(f"the round's ABI has no event {name}", hint="report a bug")
 
 
 def round_events(round_contract: RoundContract, from_block: int = 0) -> list[RoundEvent]:

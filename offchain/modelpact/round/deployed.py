@@ -130,7 +130,7 @@ class DeployedRound:
 
     def events(self, name: str) -> list[RoundEvent]:
         """Every event called ``name`` since the deployment block, in chain order."""
-        return [e for e in self.contract.events(self.record.block_number) if e.name == name]
+        return self.contract.events(self.record.block_number, names=(name,))
 
     def send_recorded(self, call: Call, sender: Sender, slot: TxSlot) -> TxResult:
         """Send ``call``, record its hash in ``slot`` before waiting, return the result.
