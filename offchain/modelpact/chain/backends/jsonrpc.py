@@ -21,6 +21,7 @@ from __future__ import annotations
 import http.client
 import json
 import select
+import socket
 import threading
 import time
 import urllib.parse
@@ -180,6 +181,11 @@ class JsonRpcClient:
         if connection is None:
             kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
             connection = kind(self._host, self._port, timeout=self.timeout)
+            connection.connect()
+            # http.client sends the headers and the body in two writes: without TCP_NODELAY
+            # the second can wait for the first's (delayed) acknowledgement
+            if connection.sock is not None:
+                connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._local.connection = connection
         return connection
 
@@ -188,7 +194,6 @@ class JsonRpcClient:
         connection.timeout = max(0.1, min(self.timeout, left))
         if connection.sock is not None:
             connection.sock.settimeout(connection.timeout)
-        # http.client writes headers and a bytes body in one send (no Nagle / delayed-ACK stall)
         connection.request(
             "POST",
             self._path,
