@@ -57,7 +57,7 @@ def main() -> None:
     results: dict[str, object] = {"load_average_before": os.getloadavg()}
     results["grid_fast_path"] = grid(args.belief)
     if not args.skip_anchor:
-        sqp.FAST_MAX_K = 0
+        sqp.FAST_MAX_K = sqp.FAST_MAX_K_SMALL_MODEL = 0
         results["grid_general_sqp_anchor"] = grid(args.belief)
     results["load_average_after"] = os.getloadavg()
     results["cpu_count"] = os.cpu_count()

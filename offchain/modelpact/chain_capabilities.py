@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -188,8 +189,9 @@ def _runner(target: Any) -> Callable[[str], bytes]:
     """``code -> returned bytes`` of an ``eth_call`` of creation ``code`` on ``target``."""
     if isinstance(target, str):
         target = http_rpc_call(target)
-    elif hasattr(target, "w3"):  # a modelpact Chain
-        target = target.w3
+    elif hasattr(target, "w3"):  # a modelpact Chain: its lean client when it has one
+        client = getattr(target.backend, "rpc", None)
+        target = client.request if client is not None else target.w3
     if hasattr(target, "eth"):  # a Web3: through its formatters (eth-tester needs them)
         eth = target.eth
         return lambda code: _hex_bytes(eth.call({"data": code}, "latest"))
@@ -243,12 +245,21 @@ def missing_round_capabilities(target: Any) -> tuple[RoundRequirement, ...]:
     return missing
 
 
+_CAPABLE: weakref.WeakSet[Any] = weakref.WeakSet()
+"""Chain backends (one connection to one node each) whose node passed the check."""
+
+
 def require_round_capabilities(target: Any) -> None:
     """Raise :class:`NodeCapabilityError` (one line: what is missing, what follows, the fix)
     unless the node behind ``target`` can run a whole round. Call before deploying or joining.
     """
+    backend = getattr(target, "backend", None)
+    if backend is not None and backend in _CAPABLE:
+        return  # this connection's node passed already (a demo joins many participants)
     missing = missing_round_capabilities(target)
     if not missing:
+        if backend is not None:
+            _CAPABLE.add(backend)
         return
     features = " or ".join(req.feature for req in missing)
     raise NodeCapabilityError(

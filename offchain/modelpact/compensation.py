@@ -40,7 +40,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import norm
 
 from modelpact.curve_record import sd_round
 from modelpact.errors import ScenarioError
@@ -91,6 +90,8 @@ def curve_tolerance(scenario: Scenario, *, menu: Menu) -> CurveTolerance:
         return CurveTolerance(record.tolerance, None, expected, stated=True)
     gamma = record.tolerance_confidence
     sd = sd_round(scenario, rows)
+
+    from scipy.stats import norm  # lazy: scipy costs the CLI start
 
     def excess(tau: float) -> float:
         return float(weights @ norm.cdf(-tau / np.maximum(sd, 1e-300))) - (1.0 - gamma)

@@ -19,7 +19,6 @@ from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import brentq, minimize_scalar
 
 __all__ = [
     "AccuracyFunction",
@@ -95,6 +94,8 @@ def _tangent_from_origin(evaluate: _Evaluator, lo: float, hi: float) -> float:
         return float(lo)
     while gap(hi) <= 0.0:
         hi *= 2.0
+    from scipy.optimize import brentq  # lazy: scipy costs the CLI start
+
     return float(brentq(gap, lo, hi, xtol=1e-12, rtol=1e-14))
 
 
@@ -172,6 +173,8 @@ class SgbAccuracy(_Curve):
             hi *= 2.0
         if unclipped(lo) > 0.0:  # pragma: no cover - only for a_opt huge relative to k
             return lo
+        from scipy.optimize import brentq  # lazy: scipy costs the CLI start
+
         return float(brentq(unclipped, lo, hi, xtol=1e-12, rtol=1e-14))
 
     def _raw(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -403,6 +406,8 @@ def reservation_utility(
 
     def negative(x: float) -> float:
         return -float(valuation(accuracy(np.array([x])))[0] - cost * x)
+
+    from scipy.optimize import minimize_scalar  # lazy: scipy costs the CLI start
 
     found = minimize_scalar(
         negative, bounds=(lo_x, hi_x), method="bounded", options={"xatol": 1e-10 * hi_x}

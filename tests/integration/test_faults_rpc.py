@@ -28,7 +28,8 @@ pytestmark = pytest.mark.anvil
 class FaultyProxy:
     """Forwards JSON-RPC to ``upstream``; ``plan(method, n)`` says what to do with the n-th
     request of that method (1-based): "pass", "error" (HTTP 502, not forwarded), "stall" (sleep,
-    then close, not forwarded) or "lose" (forwarded, but the client gets HTTP 502)."""
+    then close, not forwarded) or "lose" (forwarded, but the client gets HTTP 502). A batch
+    counts as one request of each method in it and gets the first fault any of them plans."""
 
     def __init__(self, upstream: str, plan: Callable[[str, int], str], stall: float = 2.0) -> None:
         self.upstream, self.plan, self.stall = upstream, plan, stall
@@ -43,10 +44,15 @@ class FaultyProxy:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                method = str(json.loads(body).get("method", "?"))
+                payload = json.loads(body)
+                items = payload if isinstance(payload, list) else [payload]
+                action = "pass"
                 with lock:
-                    proxy.seen[method] = proxy.seen.get(method, 0) + 1
-                    action = proxy.plan(method, proxy.seen[method])
+                    for item in items:
+                        method = str(item.get("method", "?"))
+                        proxy.seen[method] = proxy.seen.get(method, 0) + 1
+                        planned = proxy.plan(method, proxy.seen[method])
+                        action = planned if action == "pass" else action
                     if action != "pass":
                         proxy.faults += 1
                 if action == "stall":

@@ -366,6 +366,31 @@ def test_v2_bad_inputs_raise_encoding_errors() -> None:
         enc.StandardMerkleTree.of_participant("0x" + "11" * 20, [])
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    index=st.integers(min_value=0, max_value=2**256 - 1),
+    values=st.lists(st.integers(min_value=-(2**255), max_value=2**255 - 1), max_size=12),
+)
+def test_direct_leaf_encoding_equals_eth_abi(index: int, values: list[int]) -> None:
+    """The leaves are encoded without eth_abi (for speed); every digest equals
+    keccak(keccak(eth_abi.encode(...))) of both leaf layouts, negative words and the int256 and
+    uint256 extremes included."""
+    from eth_abi.abi import encode
+    from eth_hash.auto import keccak
+
+    who = "0x" + "5a" * 20
+    assert enc.leaf_hash(index, values) == keccak(
+        keccak(encode(["uint256", "int256[]"], [index, values]))
+    )
+    assert enc.participant_leaf_hash(who, index, values) == keccak(
+        keccak(
+            encode(
+                ["address", "uint256", "int256[]"], [enc.to_checksum_address(who), index, values]
+            )
+        )
+    )
+
+
 def test_packed_eval_log_round_trips_and_refuses_what_does_not_fit() -> None:
     """pack_eval_log writes 3 big-endian bytes per row (uint8 label, uint16 count) and
     unpack_eval_log reads them back; a label or count beyond those widths is refused."""

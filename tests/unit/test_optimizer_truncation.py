@@ -76,20 +76,30 @@ def test_truncation_is_automatic_beyond_the_exact_limit(monkeypatch: pytest.Monk
 
 @pytest.mark.parametrize("belief", ["bayes", "paper"])
 def test_fast_path_agrees_with_general_path(belief: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two and three types: the SLSQP fast path and the trust-region SQP reach the same optimum
-    within their certified gaps, and both menus are checker clean."""
+    """Two, three and (on a small belief model) five types: the SLSQP fast path and the
+    trust-region SQP reach the same optimum within their certified gaps, and both menus are
+    checker clean."""
     import modelpact.optimizer.sqp as sqp
 
-    for costs, n in (([0.02, 0.01], 20), ([0.02, 0.01], 2), ([0.2, 0.1, 0.05], 6)):
+    five = [0.2, 0.16, 0.12, 0.08, 0.04]
+    for costs, n in (
+        ([0.02, 0.01], 20),
+        ([0.02, 0.01], 2),
+        ([0.2, 0.1, 0.05], 6),
+        (five, 10),
+        (five, 3),
+    ):
         scenario = _scenario(n, costs, f'belief = "{belief}"')
         fast = solve(scenario, benchmarks=False)
         with monkeypatch.context() as patch:
             patch.setattr(sqp, "FAST_MAX_K", 0)
+            patch.setattr(sqp, "FAST_MAX_K_SMALL_MODEL", 0)
             general = solve(scenario, benchmarks=False)
         assert abs(fast.expected_accuracy - general.expected_accuracy) <= (
             fast.gap + general.gap + 1e-12
         )
-        assert fast.gap <= 1e-9
+        # K = 5: SLSQP may decline (gap above 1e-9), and then the general path answers
+        assert fast.gap <= (1e-9 if len(costs) <= 3 else max(1e-9, general.gap))
         assert check_menu(scenario, fast).ok
         assert check_menu(scenario, general).ok
 

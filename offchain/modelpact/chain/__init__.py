@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from modelpact.chain.backends import ChainKind, ChainSettings, connect, open_chain
     from modelpact.chain.backends.base import Chain, advance_time, chain_time
     from modelpact.chain.backends.rpc import ANVIL_MNEMONIC, RPC_ATTEMPTS, RPC_BACKOFF_SECONDS
-    from modelpact.chain.contract import Call, RoundContract, round_events
+    from modelpact.chain.contract import Call, RoundContract, event_topic, round_events
     from modelpact.chain.deployment import deploy_round, find_deployment, round_at
     from modelpact.chain.errors import (
         ChainError,
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         TxResult,
         TxSlot,
         revert_from_exception,
+        send_batch,
         send_raw_once,
         send_transaction,
         transaction_known,
@@ -50,7 +51,7 @@ _EXPORTS = {
     "modelpact.chain.backends": ("ChainKind", "ChainSettings", "connect", "open_chain"),
     "modelpact.chain.backends.base": ("Chain", "advance_time", "chain_time"),
     "modelpact.chain.backends.rpc": ("ANVIL_MNEMONIC", "RPC_ATTEMPTS", "RPC_BACKOFF_SECONDS"),
-    "modelpact.chain.contract": ("Call", "RoundContract", "round_events"),
+    "modelpact.chain.contract": ("Call", "RoundContract", "event_topic", "round_events"),
     "modelpact.chain.deployment": ("deploy_round", "find_deployment", "round_at"),
     "modelpact.chain.errors": (
         "ChainError",
@@ -65,6 +66,7 @@ _EXPORTS = {
         "TxResult",
         "TxSlot",
         "revert_from_exception",
+        "send_batch",
         "send_raw_once",
         "send_transaction",
         "transaction_known",
@@ -96,11 +98,13 @@ __all__ = [
     "connect",
     "decode_revert",
     "deploy_round",
+    "event_topic",
     "find_deployment",
     "open_chain",
     "revert_from_exception",
     "round_at",
     "round_events",
+    "send_batch",
     "send_raw_once",
     "send_transaction",
     "transaction_known",

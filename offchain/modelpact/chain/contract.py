@@ -17,7 +17,7 @@ Reverts -- at gas estimation or in a mined receipt -- become
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Concatenate, Generic, ParamSpec, overload
 
@@ -26,6 +26,7 @@ from eth_utils.address import to_checksum_address
 from web3.contract import Contract
 
 from modelpact.chain.backends.base import Chain
+from modelpact.chain.errors import ChainError
 from modelpact.chain.transactions import (
     RecordedStep,
     RoundEvent,
@@ -34,6 +35,7 @@ from modelpact.chain.transactions import (
     TxSlot,
     decode_logs,
     guarded,
+    raw_log,
     send_transaction,
     wait_for_receipt,
 )
@@ -144,7 +146,10 @@ class RoundContract:
 
     def _view(self, name: str, *args: Any) -> Any:
         fn = getattr(self.web3_contract.functions, name)(*args)
-        return guarded(self.chain, self.abi, name, fn.call)
+        client = getattr(self.chain.backend, "rpc", None)
+        if client is None:  # the embedded chain: web3 in process
+            return guarded(self.chain, self.abi, name, fn.call)
+        return guarded(self.chain, self.abi, name, lambda: _lean_call(self.chain, client, fn))
 
     # ------------------------------------------------------------------ actions
 
@@ -441,16 +446,36 @@ class RoundContract:
             return None
         return dict(args)
 
-    def events(self, from_block: int = 0) -> list[RoundEvent]:
-        """Every event of the round from ``from_block`` on, decoded, in chain order."""
+    def events(self, from_block: int = 0, *, names: Sequence[str] = ()) -> list[RoundEvent]:
+        """Every event of the round from ``from_block`` on (only those called ``names``, when
+        given: the node filters them by topic, so a participant's lookup of its own event does
+        not fetch and decode every participant's), decoded, in chain order."""
+        topics = [event_topic(self.abi, name) for name in names]
+        client = getattr(self.chain.backend, "rpc", None)
 
         def fetch() -> list[Any]:
-            query = {"address": self.address, "fromBlock": from_block, "toBlock": "latest"}
+            query: dict[str, Any] = {"address": self.address, "toBlock": "latest"}
+            if topics:
+                query["topics"] = [topics]
+            if client is not None:
+                query["fromBlock"] = hex(from_block)
+                return [raw_log(log) for log in client.request("eth_getLogs", [query])]
+            query["fromBlock"] = from_block
             return list(self.chain.w3.eth.get_logs(query))  # type: ignore[arg-type]
 
         logs = guarded(self.chain, (), "getLogs", fetch)
         events = decode_logs(self.web3_contract, logs)
         return sorted(events, key=lambda e: (e.block_number, e.log_index))
+
+
+def event_topic(abi: Sequence[Mapping[str, Any]], name: str) -> str:
+    """The log topic (0x hex) of event ``name`` in ``abi``."""
+    from eth_utils.abi import event_abi_to_log_topic
+
+    for item in abi:
+        if item.get("type") == "event" and item.get("name") == name:
+            return "0x" + bytes(event_abi_to_log_topic(dict(item))).hex()  # type: ignore[arg-type]
+    raise ChainError(f"the round's ABI has no event {name}", hint="report a bug")
 
 
 def round_events(round_contract: RoundContract, from_block: int = 0) -> list[RoundEvent]:
@@ -477,3 +502,23 @@ def config_of(value: Any) -> RoundConfig:
 def participant_of(value: Any) -> ParticipantState:
     """A decoded ``Participant`` tuple."""
     return ParticipantState.from_abi(value)
+
+
+def _lean_call(chain: Chain, client: Any, fn: Any) -> Any:
+    """``fn.call()`` through the backend's lean JSON-RPC client: encoded and decoded as web3
+    does (addresses checksummed, one output unwrapped), without web3's request stack."""
+    from eth_utils.abi import get_abi_output_types
+    from web3._utils.abi import map_abi_data
+    from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
+    from web3.exceptions import BadFunctionCallOutput
+
+    data = client.request(
+        "eth_call", [{"to": fn.address, "data": fn._encode_transaction_data()}, "latest"]
+    )
+    output_types = get_abi_output_types(fn.abi)
+    raw = bytes.fromhex(str(data)[2:])
+    if not raw and output_types:
+        raise BadFunctionCallOutput(f"{fn.fn_name} returned no data: is a contract there?")
+    decoded = chain.w3.codec.decode(output_types, raw)
+    normalized = map_abi_data(BASE_RETURN_NORMALIZERS, output_types, decoded)
+    return normalized[0] if len(normalized) == 1 else normalized

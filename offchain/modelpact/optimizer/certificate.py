@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import nnls
 
 from modelpact.optimizer.economy import Economy
 from modelpact.optimizer.expectations import Expectations, evaluate
@@ -86,6 +85,8 @@ def kkt_multipliers(econ: Economy, fr: Frame, *, at: Candidate) -> Multipliers |
     if n == 0 or matrix.shape[0] == 0:
         return None
     reg = 1e-9 * max(1.0, float(np.abs(matrix).max()))
+    from scipy.optimize import nnls  # lazy: scipy costs the CLI start
+
     z, _ = nnls(np.vstack([matrix, reg * np.eye(n)]), np.concatenate([rhs, np.zeros(n)]))
     lam = np.zeros(k)
     lam[lam_idx] = z[: len(lam_idx)]

@@ -27,7 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.stats import norm
 
 from modelpact.curve_record import sd_mean
 from modelpact.errors import InfeasibleScenarioError, ScenarioError, SolverError
@@ -58,6 +57,8 @@ def lower_band(scenario: Scenario, rows: FloatArray) -> FloatArray:
         raise ScenarioError(
             f"{scenario.source}: no robust confidence set", hint="set [solver] robust = 0.95"
         )
+    from scipy.stats import norm  # lazy: scipy costs the CLI start
+
     z = float(norm.ppf(gamma))
     x = np.asarray(rows, dtype=np.float64)
     low: FloatArray = np.maximum(scenario.accuracy(x) - z * sd_mean(scenario, x), 0.0)

@@ -31,7 +31,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.stats import norm
 
 from modelpact.errors import InfeasibleScenarioError, SolverError
 from modelpact.menu import Menu
@@ -343,6 +342,8 @@ def integerize_menu(scenario: Scenario, menu: Menu, *, max_width: int = DEFAULT_
     m_cont = np.array([o.m if o.served else 0.0 for o in menu.options])
     sampled = effective.solver.expectation == "sampled"
     model = economy_model(effective, belief=belief, stream=1) if sampled else econ.model
+    from scipy.stats import norm  # lazy: scipy costs the CLI start
+
     z_one = float(norm.ppf(1.0 - (1.0 - effective.solver.confidence) / effective.n_types))
     search = _Search(econ=econ, model=model, z_one=z_one if sampled else 0.0)
     if not np.any(m_cont > 0):
@@ -363,6 +364,8 @@ def _integer_menu(
     accuracy_ci = menu.accuracy_ci
     if search.z_one > 0.0:
         _, se_f = tbar_spread(scenario, search.model, best.m)
+        from scipy.stats import norm  # lazy: scipy costs the CLI start
+
         half = float(norm.ppf(0.5 + scenario.solver.confidence / 2.0)) * se_f
         accuracy_ci = (best.objective - half, best.objective + half)
     return replace(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.stats import norm
 
 from modelpact.errors import SolverError
 from modelpact.optimizer.certificate import Candidate, kkt_multipliers, upper_bound
@@ -67,7 +66,11 @@ def certify_sampled(econ: Economy, sol: Solution, ic: bool, bound: float) -> Sam
     scenario = econ.scenario
     k = scenario.n_types
     conf = scenario.solver.confidence
+    from scipy.stats import norm  # lazy: scipy costs the CLI start
+
     z_one = float(norm.ppf(1.0 - (1.0 - conf) / k))
+    from scipy.stats import norm  # lazy: scipy costs the CLI start
+
     z_two = float(norm.ppf(0.5 + conf / 2.0))
     fresh = economy_model(scenario, belief=econ.belief, stream=1)
     factor = 2.0

@@ -18,7 +18,12 @@ from modelpact.optimizer.certificate import Candidate, Multipliers, certified_bo
 from modelpact.optimizer.constraints import greatest_t, ir_violation, least_t
 from modelpact.optimizer.economy import FEASIBILITY_TOL, Economy, pooled_start
 from modelpact.optimizer.expectations import Expectations, evaluate
-from modelpact.optimizer.smallk import FAST_MAX_K, solve_small
+from modelpact.optimizer.smallk import (
+    FAST_MAX_K,
+    FAST_MAX_K_SMALL_MODEL,
+    FAST_SMALL_MODEL,
+    solve_small,
+)
 from modelpact.optimizer.subproblem import (
     Subproblem,
     SubproblemStep,
@@ -154,9 +159,13 @@ def sqp(
 ) -> Solution:
     """Solve the first-moment problem for ``served`` and certify it (see the module doc).
 
-    Up to :data:`~modelpact.optimizer.smallk.FAST_MAX_K` types the SLSQP fast path is tried
-    first (certified the same way); the trust-region SQP runs when it declines."""
-    if len(served) <= FAST_MAX_K and restart:
+    Up to :data:`~modelpact.optimizer.smallk.FAST_MAX_K` types (up to
+    :data:`~modelpact.optimizer.smallk.FAST_MAX_K_SMALL_MODEL` on a small belief model) the
+    SLSQP fast path is tried first (certified the same way); the trust-region SQP runs when it
+    declines."""
+    k = len(served)
+    small = k <= FAST_MAX_K_SMALL_MODEL and econ.model.size <= FAST_SMALL_MODEL
+    if restart and (k <= FAST_MAX_K or small):
         fast = solve_small(econ, served, ic, start)
         if fast is not None:
             return Solution(

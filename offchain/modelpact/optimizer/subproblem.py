@@ -10,14 +10,17 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import cvxpy as cp
 import numpy as np
 
 from modelpact.optimizer.constraints import LinearConstraints, linear_constraints
 from modelpact.optimizer.economy import Economy, pooled_start
 from modelpact.optimizer.expectations import Expectations
 from modelpact.optimizer.types import BoolArray, FloatArray
+
+if TYPE_CHECKING:  # cvxpy costs 0.3-0.9 s to import: only a general SQP solve pays it
+    import cvxpy as cp
 
 __all__ = [
     "Frame",
@@ -148,6 +151,8 @@ def _build(econ: Economy, ic: bool, m_scale: float, *, shared: bool) -> _Compile
     k = econ.scenario.n_types
     t_scale = econ.v_sup
     a_mat = linear_constraints(econ, np.ones(k, dtype=bool), ic).a_matrix
+    import cvxpy as cp
+
     y = cp.Variable(k, name="m_scaled")
     tau = cp.Variable(k, name="t_scaled")
     slack = cp.Variable(k, nonneg=True, name="budget_slack")
@@ -246,6 +251,8 @@ def load_model(
 
 def solve_subproblem(sub: Subproblem) -> str:
     """Solve with Clarabel; the cvxpy status (``"solver_error"`` when Clarabel raises)."""
+    import cvxpy as cp
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # inaccurate status is gated below

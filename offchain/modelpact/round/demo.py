@@ -64,6 +64,9 @@ class DemoConfig:
     sweep: bool = True
     tiers: str = "deterministic"
     lottery_tiers: int = 1
+    batch: bool = True
+    """Send independent transactions (fundings, joins, reveals, claims) back to back and wait
+    for them afterwards; False waits for each before the next (same on-chain state)."""
 
 
 @dataclass(frozen=True)
@@ -204,8 +207,16 @@ def _deploy(
         state_dir=out / "state",
     )
     accounts = tuple(_participant_key(config.seed, i) for i in range(config.participants))
-    for account in accounts:
-        _fund(chain, funder, account.address, config.participant_bond_wei + 10**17)
+    amount = config.participant_bond_wei + 10**17
+    if config.batch:
+        from modelpact.chain import send_batch, wait_for_receipt
+
+        hashes = send_batch(chain, funder, [(a.address, amount) for a in accounts])
+        for tx_hash in hashes:
+            wait_for_receipt(chain, tx_hash, action="fund")
+    else:
+        for account in accounts:
+            _fund(chain, funder, account.address, amount)
     run = _Round(chain, deployed.bind(chain), coordinator, accounts, out / "state")
     run.gas.append(deployed.gas_used)
     return run
@@ -221,8 +232,16 @@ def _join_all(run: _Round, cast: _Cast, config: DemoConfig, out: Path) -> Path:
         state = run.state(account)
         data_file = save_rows(inbox / f"{account.address}.npy", cast.shards[i])
         part.commit_dataset(state, dataset=data_file, spec_name=config.dataset)
-        joined = part.join(run.deployed, state, account=account, option_id=cast.choices[i])
-        run.gas.append(joined.gas_used)
+        joined = part.join(
+            run.deployed, state, account=account, option_id=cast.choices[i], wait=not config.batch
+        )
+        if not config.batch:
+            run.gas.append(joined.gas_used)
+    if config.batch:  # every join is sent and recorded: wait for them (the steps' re-runs)
+        for i, account in enumerate(run.accounts):
+            state = run.state(account)
+            joined = part.join(run.deployed, state, account=account, option_id=cast.choices[i])
+            run.gas.append(joined.gas_used)
     return inbox
 
 
@@ -307,12 +326,18 @@ def _settle(
     run: _Round, cast: _Cast, plan: Planned, config: DemoConfig, out: Path
 ) -> list[ParticipantOutcome]:
     """Participants reveal, then claim, fetch and verify: one outcome each."""
+    if config.batch:  # sent back to back; the re-runs below wait for each
+        for account in run.accounts:
+            part.reveal(run.deployed, run.state(account), account=account, wait=False)
     for account in run.accounts:
         run.gas.append(part.reveal(run.deployed, run.state(account), account=account).gas_used)
     sent = deliver_models(
         run.deployed, run.coordinator_state(), models_dir=out / "models", sender=run.coordinator
     )
     run.gas.extend(d.gas_used for d in sent)
+    if config.batch:
+        for account in run.accounts:
+            part.start_claim(run.deployed, run.state(account), account=account)
     scenario, offered = plan.offer.scenario, plan.offer.menu.offered
     value_scale = float(scenario.valuation(np.array([1.0]))[0])
     test_root = run.deployed.contract.config().test_set_commitment

@@ -130,7 +130,7 @@ class DeployedRound:
 
     def events(self, name: str) -> list[RoundEvent]:
         """Every event called ``name`` since the deployment block, in chain order."""
-        return [e for e in self.contract.events(self.record.block_number) if e.name == name]
+        return self.contract.events(self.record.block_number, names=(name,))
 
     def send_recorded(self, call: Call, sender: Sender, slot: TxSlot) -> TxResult:
         """Send ``call``, record its hash in ``slot`` before waiting, return the result.
@@ -140,6 +140,14 @@ class DeployedRound:
         """
         step = self.contract.step(slot, call.function)
         return step.send(lambda: self.contract.send(call, sender))
+
+    def start_recorded(self, call: Call, sender: Sender, slot: TxSlot) -> str:
+        """Send ``call`` and record its hash in ``slot``, without waiting: the step's re-run
+        (:meth:`recorded`) waits for it. Lets independent transactions (many participants) go
+        out back to back and be waited for afterwards."""
+        return self.contract.step(slot, call.function).start(
+            lambda: self.contract.send(call, sender)
+        )
 
     def recorded(self, slot: TxSlot, action: str) -> TxResult | None:
         """The result of the transaction recorded in ``slot`` if the node knows it and it

@@ -19,7 +19,7 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
-from modelpact.chain import RoundContract, RoundEvent, TxResult
+from modelpact.chain import Call, RoundContract, RoundEvent, TxResult, TxSlot
 from modelpact.chain_capabilities import require_round_capabilities
 from modelpact.economics import TIE_TOLERANCE, take_option, worth_joining
 from modelpact.encoding import Phase, RoundConfig
@@ -326,9 +326,17 @@ def commit_dataset(
 
 
 def join(
-    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount, option_id: int
+    deployed: DeployedRound,
+    state: ParticipantStateFile,
+    *,
+    account: LocalAccount,
+    option_id: int,
+    wait: bool = True,
 ) -> StepResult:
-    """Join with ``option_id`` and the committed dataset, posting the bond. Safe to re-run."""
+    """Join with ``option_id`` and the committed dataset, posting the bond. Safe to re-run.
+
+    ``wait=False`` returns once the join is sent and its hash recorded (``gas_used`` 0); running
+    ``join`` again waits for it and returns its gas (the re-run of a recorded step)."""
     done = deployed.already_done(state.slot("join_tx"), "join")
     if done is not None:
         return done
@@ -369,7 +377,15 @@ def join(
         commitment=commitment,
         value=config.participant_bond,
     )
-    result = deployed.send_recorded(call, account, state.slot("join_tx"))
+    return _send_step(deployed, call, account, state.slot("join_tx"), wait=wait)
+
+
+def _send_step(
+    deployed: DeployedRound, call: Call, account: LocalAccount, slot: TxSlot, *, wait: bool
+) -> StepResult:
+    if not wait:
+        return StepResult(deployed.start_recorded(call, account, slot), False, 0)
+    result = deployed.send_recorded(call, account, slot)
     return StepResult(result.tx_hash, False, result.gas_used)
 
 
@@ -494,10 +510,15 @@ def _joined(deployed: DeployedRound, account: LocalAccount) -> None:
 
 
 def reveal(
-    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+    deployed: DeployedRound,
+    state: ParticipantStateFile,
+    *,
+    account: LocalAccount,
+    wait: bool = True,
 ) -> StepResult:
     """Reveal the committed secret (Reveal phase). Safe to re-run (a re-run also records the
-    round's delivery key in the local state, for `participant fetch`)."""
+    round's delivery key in the local state, for `participant fetch`). ``wait`` as in
+    :func:`join`."""
     _keep_round_keys(deployed, state, account)
     done = deployed.already_done(state.slot("reveal_tx"), "reveal")
     if done is not None:
@@ -520,8 +541,7 @@ def reveal(
             hint="wait until the coordinator posted the models (`coordinator status`)",
         )
     call = deployed.contract.reveal.call(**_opening(deployed, state, account))  # type: ignore[arg-type]
-    result = deployed.send_recorded(call, account, state.slot("reveal_tx"))
-    return StepResult(result.tx_hash, False, result.gas_used)
+    return _send_step(deployed, call, account, state.slot("reveal_tx"), wait=wait)
 
 
 def _event(result: TxResult, name: str) -> RoundEvent | None:
@@ -534,7 +554,26 @@ def claim(
     """Claim: record the assigned rung and take back the bond. A second claim is an error."""
     done = deployed.recorded(state.slot("claim_tx"), "claim")
     if done is not None and state.load().claim_rung is None:
-        return _store_claim(state, done)  # crashed between send and bookkeeping
+        return _store_claim(state, done)  # crashed (or started) between send and bookkeeping
+    call = _claim_call(deployed, state, account)
+    return _store_claim(state, deployed.send_recorded(call, account, state.slot("claim_tx")))
+
+
+def start_claim(
+    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+) -> str | None:
+    """Send the claim and record its hash without waiting (None: one is recorded already);
+    :func:`claim` then waits for it and records what it assigned."""
+    if deployed.recorded(state.slot("claim_tx"), "claim") is not None:
+        return None
+    call = _claim_call(deployed, state, account)
+    return deployed.start_recorded(call, account, state.slot("claim_tx"))
+
+
+def _claim_call(
+    deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
+) -> Call:
+    """The claim to send, after the checks that refuse it in one line."""
     _joined(deployed, account)
     if deployed.contract.participant(account.address).claimed:
         tx = state.load().claim_tx
@@ -549,8 +588,7 @@ def claim(
             "later: claims never expire)",
             hint="wait for every reveal or the reveal deadline (`coordinator status`)",
         )
-    call = deployed.contract.claim.call(**_opening(deployed, state, account))  # type: ignore[arg-type]
-    return _store_claim(state, deployed.send_recorded(call, account, state.slot("claim_tx")))
+    return deployed.contract.claim.call(**_opening(deployed, state, account))  # type: ignore[arg-type]
 
 
 def _store_claim(state: ParticipantStateFile, result: TxResult) -> ClaimResult:

@@ -243,11 +243,14 @@ def _rewards(scenario: Scenario, point: PointResult, belief: Belief) -> RewardDi
     density = [
         _kde(rewards[i][present[i]], seen[i][present[i]], x, widths[i]) for i in range(len(rewards))
     ]
+    # a weighted mean lies in [low, high]; its floating sum can stray by an ulp (a point mass
+    # whose weights sum to 1 - 1e-16 falls below its own value)
+    mean = np.clip((seen * rewards).sum(axis=1), low, high)
     return RewardDistribution(
         x=tuple(float(v) for v in x),
         density=tuple(tuple(float(v) for v in d) for d in density),
         bandwidth=tuple(widths),
-        mean=tuple(float(v) for v in (seen * rewards).sum(axis=1)),
+        mean=tuple(float(v) for v in mean),
         low=tuple(float(v) for v in low),
         high=tuple(float(v) for v in high),
     )

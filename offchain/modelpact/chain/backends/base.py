@@ -139,10 +139,18 @@ class Chain:
         """Balance in wei."""
         from eth_utils.address import to_checksum_address
 
+        client = getattr(self.backend, "rpc", None)
+        if client is not None:
+            return int(
+                client.request("eth_getBalance", [to_checksum_address(address), "latest"]), 16
+            )
         return int(self.w3.eth.get_balance(to_checksum_address(address)))
 
     def time(self) -> int:
         """The latest block's timestamp (unix seconds): base deadlines on this, not the clock."""
+        client = getattr(self.backend, "rpc", None)
+        if client is not None:
+            return int(client.request("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
         return int(self.w3.eth.get_block("latest")["timestamp"])
 
     def pending_time(self) -> int:

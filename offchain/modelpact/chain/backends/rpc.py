@@ -6,6 +6,8 @@ a stalled endpoint fails in seconds, not after five full client timeouts. Dev no
 Hardhat) answer ``evm_increaseTime`` / ``evm_mine`` for time travel and ``evm_snapshot`` /
 ``evm_revert`` for snapshots; any other node refuses them with a one-line :class:`ChainError`.
 Accounts the node reports that derive from anvil's default mnemonic get their private keys.
+The transaction hot path (fees, nonces, estimates, broadcasts, receipts) goes through the lean
+client of :mod:`modelpact.chain.backends.jsonrpc` (:attr:`RpcBackend.rpc`) under the same rules.
 """
 
 from __future__ import annotations
@@ -135,9 +137,19 @@ class RpcBackend:
     ) -> None:
         from web3 import Web3
 
+        from modelpact.chain.backends.jsonrpc import JsonRpcClient
+
         self._url = url
         self._kind = kind
         self._w3 = Web3(_bounded_provider(url, timeout))
+        self.rpc = JsonRpcClient(
+            url,
+            timeout=timeout,
+            attempts=RPC_ATTEMPTS,
+            backoff=RPC_BACKOFF_SECONDS,
+            deadline=RPC_DEADLINE_SECONDS,
+        )
+        """The lean client the transaction hot path uses (same retry rules as the provider)."""
 
     @property
     def kind(self) -> ChainKind:
@@ -179,7 +191,7 @@ class RpcBackend:
 
     def pending_time(self) -> int:
         """The pending block's timestamp."""
-        return int(self._w3.eth.get_block("pending")["timestamp"])
+        return int(self.rpc.request("eth_getBlockByNumber", ["pending", False])["timestamp"], 16)
 
     def advance_time(self, seconds: int) -> None:
         """``evm_increaseTime`` then ``evm_mine``."""
@@ -204,7 +216,8 @@ class RpcBackend:
         return web3_revert_data(exc)
 
     def close(self) -> None:
-        """Nothing to release (HTTP is connectionless)."""
+        """Close the lean client's keep-alive connection."""
+        self.rpc.close()
 
 
 def connect_rpc(
