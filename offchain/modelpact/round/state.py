@@ -160,6 +160,7 @@ class ParticipantProgress:
     compensation_tx: str | None = None
     model_file: str | None = None
     verified: bool | None = None
+    round_verified: str | None = None  # keccak of the round's code the wallet checked (11.3)
     version: int = STATE_VERSION
 
 
