@@ -286,3 +286,63 @@ def _swap_word(code: bytes, old: str, new: str) -> bytes:
                 out[s : s + n], swapped = now, swapped + 1
     assert swapped > 0
     return bytes(out)
+
+
+def _wheel_helpers() -> Any:
+    """tests/cli/test_wheel.py's wheel build and venv (one definition of how a wheel is made)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "_wheel", Path(__file__).with_name("test_wheel.py")
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_the_guard_runs_from_the_wheel_outside_a_checkout(
+    genuine: Round, node: str, tmp_path: Path
+) -> None:
+    """Installed from the wheel and run from a directory that is no checkout (no contracts/src,
+    no solc on PATH), the wallet checks against the build the wheel ships: a clone of the
+    genuine round is refused with nothing sent, the genuine round is joined."""
+    from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
+
+    helpers = _wheel_helpers()
+    venv = helpers._venv_with_wheel(tmp_path, helpers._build_wheel(tmp_path))
+    here = tmp_path / "elsewhere"
+    shutil.copytree(genuine.record_path.parent, here / "deploy")
+    record = here / "deploy" / genuine.record_path.name
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPACT_")}
+    env |= {"MODELPACT_PASSWORD": "pw", "PATH": f"{venv / 'bin'}{os.pathsep}/usr/bin:/bin"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [str(venv / "bin" / "modelpact"), "participant", *args]
+        return subprocess.run(argv, cwd=here, env=env, capture_output=True, text=True, check=False)
+
+    bob_key = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"  # anvil #2
+    (here / "bob.key").write_text(bob_key)
+    imported = run("import-account", "--keystore", "bob.json", "--private-key-file", "bob.key")
+    assert imported.returncode == 0, imported.stderr
+    rows = _option0_rows(genuine.w3, genuine.record)
+    split = split_test(load_dataset("digits", seed=0), test_size=360, seed=0)
+    save_rows(here / "bob.csv", shard_pool(split.pool, [rows, rows], seed=1)[1])
+    on = ("--deployment", str(record))
+    assert run("commit", "--keystore", "bob.json", "--data", "bob.csv", *on).returncode == 0
+    _, clone = _send(
+        genuine.w3, _returning(bytes(genuine.w3.eth.get_code(genuine.record["address"])))
+    )
+    fake = _fake_record(genuine, "wheel-clone", clone, genuine.record["tx_hash"])
+    bob = genuine.w3.eth.account.from_key(bob_key).address
+    before = genuine.wallet(bob)
+    join = ("join", "--keystore", "bob.json", "--option", "0", "--rpc", node)
+    refused = run(*join, "--deployment", str(fake))
+    assert "was not created by the ModelpactRound constructor" in _one_line(refused)
+    assert genuine.wallet(bob) == before
+    done = run(*join, *on)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "genuine ModelpactRound" in done.stdout
+    assert not (here / "contracts").exists()
