@@ -124,6 +124,39 @@ class _Loaded:
     error: str | None
 
 
+_DATA_IDS = (
+    ("data.delivered", "Delivered datasets present for every revealed participant"),
+    ("data.root", "Delivered datasets match their committed Merkle roots"),
+    ("data.count", "Delivered datasets have the committed row count"),
+    ("data.sample", "A seed-derived sample of each dataset's rows passes validation"),
+    ("data.undelivered", "Participants named undelivered have no matching delivered data"),
+)
+
+
+@dataclass(frozen=True)
+class _DataFailures:
+    """What :func:`check_data` found wrong, per check."""
+
+    root: list[Evidence]
+    count: list[Evidence]
+    sample: list[Evidence]
+    wrongly_excluded: list[Evidence]
+
+
+def _load_deliveries(joins: Sequence[JoinRecord], files: dict[str, Path]) -> list[_Loaded]:
+    """Every joiner's delivered file, read (an unreadable one keeps its error)."""
+    loaded: list[_Loaded] = []
+    for j in joins:
+        path = files.get(j.participant)
+        if path is None:
+            continue
+        try:
+            loaded.append(_Loaded(j, path, load_rows(path), None))
+        except DatasetError as error:
+            loaded.append(_Loaded(j, path, None, error.one_line()))
+    return loaded
+
+
 def check_data(
     s: RoundSnapshot,
     data_dir: Path | None,
@@ -141,17 +174,10 @@ def check_data(
     undelivered must have no file in ``data_dir`` that matches its root and count (else it was
     excluded although its data is there).
     """
-    ids = (
-        ("data.delivered", "Delivered datasets present for every revealed participant"),
-        ("data.root", "Delivered datasets match their committed Merkle roots"),
-        ("data.count", "Delivered datasets have the committed row count"),
-        ("data.sample", "A seed-derived sample of each dataset's rows passes validation"),
-        ("data.undelivered", "Participants named undelivered have no matching delivered data"),
-    )
     if data_dir is None:
-        return [skipped(i, t, "no --data given") for i, t in ids]
+        return [skipped(i, t, "no --data given") for i, t in _DATA_IDS]
     if not s.joins:
-        return [skipped(i, t, "nobody joined") for i, t in ids]
+        return [skipped(i, t, "nobody joined") for i, t in _DATA_IDS]
     files = find_dataset_files(data_dir, s.joins)
     revealed = {r.participant for r in s.reveals}
     excluded = set(s.undelivered)
@@ -166,77 +192,92 @@ def check_data(
         for j in must
         if j.participant not in files
     ]
-    loaded: list[_Loaded] = []
-    for j in s.joins:
-        path = files.get(j.participant)
-        if path is None:
-            continue
-        try:
-            loaded.append(_Loaded(j, path, load_rows(path), None))
-        except DatasetError as error:
-            loaded.append(_Loaded(j, path, None, error.one_line()))
-    root_fail: list[Evidence] = []
-    count_fail: list[Evidence] = []
-    sample_fail: list[Evidence] = []
-    wrongly_excluded: list[Evidence] = []
+    loaded = _load_deliveries(s.joins, files)
     salt = s.coordinator_secret or ZERO32
+    fails = _judge_deliveries(loaded, excluded, salt, dataset=dataset, sample_rows=sample_rows)
+    n = len(loaded) - sum(item.join.participant in excluded for item in loaded)
+    return _data_findings(must, missing, fails, n=n, excluded=len(excluded), sample=sample_rows)
+
+
+def _judge_deliveries(
+    loaded: Sequence[_Loaded],
+    excluded: set[str],
+    salt: bytes,
+    *,
+    dataset: str | None,
+    sample_rows: int,
+) -> _DataFailures:
+    """Root, count and sample failures of the deliverers' files; matching files of excluded
+    participants."""
+    fails = _DataFailures([], [], [], [])
     for item in loaded:
         who = f"#{item.join.index} {item.join.participant} ({item.path.name})"
         if item.join.participant in excluded:
             if item.rows is not None and _matches(item.join, item.rows):
-                wrongly_excluded.append(
+                fails.wrongly_excluded.append(
                     Evidence(who, "no matching delivery", "a file matching root and count")
                 )
             continue
         if item.rows is None:
-            root_fail.append(
+            fails.root.append(
                 Evidence(who, _hex(item.join.data_root), "unreadable", item.error or "")
             )
             continue
         rows = item.rows
         if rows.shape[0] != item.join.row_count:
-            count_fail.append(Evidence(who, f"{item.join.row_count} rows", f"{rows.shape[0]} rows"))
+            fails.count.append(
+                Evidence(who, f"{item.join.row_count} rows", f"{rows.shape[0]} rows")
+            )
         root = participant_dataset_root(item.join.participant, np.asarray(rows).tolist())
         if root != item.join.data_root:
-            root_fail.append(Evidence(who, _hex(item.join.data_root), _hex(root)))
+            fails.root.append(Evidence(who, _hex(item.join.data_root), _hex(root)))
         picks = sample_indices(item.join.data_root, salt, int(rows.shape[0]), sample_rows)
         try:
             validate_rows(rows[picks], infer_spec(rows, dataset))
         except DatasetError as error:
-            sample_fail.append(
+            fails.sample.append(
                 Evidence(who, "sampled rows pass validation", "invalid", error.one_line())
             )
-    n = len(loaded) - sum(item.join.participant in excluded for item in loaded)
+    return fails
+
+
+def _data_findings(
+    must: Sequence[JoinRecord],
+    missing: list[Evidence],
+    fails: _DataFailures,
+    *,
+    n: int,
+    excluded: int,
+    sample: int,
+) -> list[Finding]:
+    """The five ``data.*`` findings (see :func:`check_data`)."""
+    (i0, t0), (i1, t1), (i2, t2), (i3, t3), (i4, t4) = _DATA_IDS
     return [
         make_finding(
-            ids[0][0],
-            ids[0][1],
+            i0,
+            t0,
             checked=len(must),
             failures=missing,
             detail_pass=f"{len(must)} revealed participants' datasets found",
         ),
+        make_finding(i1, t1, checked=n, failures=fails.root, detail_pass=f"{n} roots recomputed"),
+        make_finding(i2, t2, checked=n, failures=fails.count, detail_pass=f"{n} row counts"),
         make_finding(
-            ids[1][0], ids[1][1], checked=n, failures=root_fail, detail_pass=f"{n} roots recomputed"
-        ),
-        make_finding(
-            ids[2][0], ids[2][1], checked=n, failures=count_fail, detail_pass=f"{n} row counts"
-        ),
-        make_finding(
-            ids[3][0],
-            ids[3][1],
+            i3,
+            t3,
             checked=n,
-            failures=sample_fail,
-            detail_pass=f"up to {sample_rows} sampled rows of {n} datasets valid",
+            failures=fails.sample,
+            detail_pass=f"up to {sample} sampled rows of {n} datasets valid",
         ),
         make_finding(
-            ids[4][0],
-            ids[4][1],
-            checked=len(excluded),
-            failures=wrongly_excluded,
-            detail_pass=f"{len(excluded)} undelivered participants: no matching file",
+            i4,
+            t4,
+            checked=excluded,
+            failures=fails.wrongly_excluded,
+            detail_pass=f"{excluded} undelivered participants: no matching file",
         )
         if excluded
-        else skipped(ids[4][0], ids[4][1], "nobody was named undelivered"),
+        else skipped(i4, t4, "nobody was named undelivered"),
     ]
 
 
