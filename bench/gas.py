@@ -52,6 +52,13 @@ def _tiers(n: int) -> list[enc.Tier]:
     return [_model(f"tier-{i}".encode(), top * (i + 1) // (n + 1)) for i in range(n)]
 
 
+def _logs(tiers: int) -> list[bytes]:
+    """Dense packed logs (non-zero bytes, as a real model's log) for the collective model and
+    ``tiers`` tiers: calldata the post pays for."""
+    entries = [(1 + j % 9, 1 + j * 9 // 10) for j in range(TEST_ROWS)]
+    return [enc.pack_eval_log(entries)] * (tiers + 1)
+
+
 def _key() -> tuple[int, int]:
     from modelpact.delivery import public_key
 
@@ -151,7 +158,7 @@ def full_round(bench: Bench, size: int, tiers: int) -> dict[str, object]:
     secrets, join_gas = bench.join_all(rc, members)
     coord_reveal = rc.reveal_coordinator(bench.coordinator, secret).gas_used
     post = rc.post_models(
-        bench.coordinator, collective=COLLECTIVE_MODEL, tiers=_tiers(tiers)
+        bench.coordinator, collective=COLLECTIVE_MODEL, logs=_logs(tiers), tiers=_tiers(tiers)
     ).gas_used
     reveal_gas = [rc.reveal(who, **opening(who, secrets[who])).gas_used for who in members]  # type: ignore[arg-type]
     claim_gas = [rc.claim(who, **opening(who, secrets[who])).gas_used for who in members]  # type: ignore[arg-type]
@@ -176,7 +183,7 @@ def post_models_by_tiers(bench: Bench, counts: list[int]) -> dict[str, int]:
         bench.join_all(rc, [bench.chain.accounts[1]])
         rc.reveal_coordinator(bench.coordinator, secret)
         out[str(n)] = rc.post_models(
-            bench.coordinator, collective=COLLECTIVE_MODEL, tiers=_tiers(n)
+            bench.coordinator, collective=COLLECTIVE_MODEL, logs=_logs(n), tiers=_tiers(n)
         ).gas_used
     return out
 
@@ -190,7 +197,11 @@ def post_models_by_undelivered(bench: Bench, counts: list[int]) -> dict[str, int
         bench.join_all(rc, members)
         rc.reveal_coordinator(bench.coordinator, secret)
         out[str(k)] = rc.post_models(
-            bench.coordinator, collective=COLLECTIVE_MODEL, tiers=_tiers(4), undelivered=members[1:]
+            bench.coordinator,
+            collective=COLLECTIVE_MODEL,
+            logs=_logs(4),
+            tiers=_tiers(4),
+            undelivered=members[1:],
         ).gas_used
     return out
 
@@ -217,7 +228,9 @@ def claim_worst_case(bench: Bench, tiers: int) -> dict[str, int]:
             value=BOND,
         )
         rc.reveal_coordinator(bench.coordinator, secret)
-        rc.post_models(bench.coordinator, collective=COLLECTIVE_MODEL, tiers=_tiers(tiers))
+        rc.post_models(
+            bench.coordinator, collective=COLLECTIVE_MODEL, logs=_logs(tiers), tiers=_tiers(tiers)
+        )
         rc.reveal(who, **opening(who, s))  # type: ignore[arg-type]
         out[label] = rc.claim(who, **opening(who, s)).gas_used  # type: ignore[arg-type]
     return out

@@ -53,6 +53,7 @@ __all__ = [
     "MODEL_MAGIC",
     "MODEL_VERSION",
     "MODEL_WEIGHT_BYTES",
+    "PACKED_LOG_ROW_BYTES",
     "QUANTISATION_SCALE",
     "WAD",
     "Assignment",
@@ -102,6 +103,7 @@ __all__ = [
     "model_hash",
     "node_hash",
     "option_ratio_wad",
+    "pack_eval_log",
     "participant_commitment",
     "participant_commitment_v2",
     "participant_dataset_root",
@@ -114,6 +116,7 @@ __all__ = [
     "random_secret",
     "target_accuracy",
     "to_wad",
+    "unpack_eval_log",
     "verify_eval_log_leaf",
     "verify_participant_proof",
     "verify_proof",
@@ -917,6 +920,37 @@ def eval_log_entries(
         count += int(p == y)
         out.append((int(p), count))
     return tuple(out)
+
+
+PACKED_LOG_ROW_BYTES = 3
+"""Bytes per test row of a packed log in postModels' input: uint8 predicted, uint16 count."""
+
+
+def pack_eval_log(entries: Sequence[tuple[int, int]]) -> bytes:
+    """The log as ``postModels`` takes it: per row j, uint8 predicted label then uint16 running
+    count, big-endian (3 bytes a row). The transaction input keeps it available for challenges."""
+    out = bytearray()
+    for j, (predicted, count) in enumerate(entries):
+        if not (0 <= predicted < 2**8 and 0 <= count < 2**16):
+            raise EncodingError(
+                f"log row {j} ({predicted}, {count}) does not fit uint8 / uint16",
+                hint="models have at most 256 classes and test sets at most 4,096 rows",
+            )
+        out += bytes((predicted,)) + count.to_bytes(2, "big")
+    return bytes(out)
+
+
+def unpack_eval_log(data: bytes, row_count: int) -> tuple[tuple[int, int], ...]:
+    """The entries of a packed log of ``row_count`` rows (inverse of :func:`pack_eval_log`)."""
+    if len(data) != PACKED_LOG_ROW_BYTES * row_count:
+        raise EncodingError(
+            f"a packed log of {len(data)} bytes is not {PACKED_LOG_ROW_BYTES} x {row_count} rows",
+            hint="read the log posted for this round's test set",
+        )
+    return tuple(
+        (data[i], int.from_bytes(data[i + 1 : i + 3], "big"))
+        for i in range(0, len(data), PACKED_LOG_ROW_BYTES)
+    )
 
 
 @dataclass(frozen=True)

@@ -490,11 +490,12 @@ def _contract_errors() -> dict[str, str]:
     bad("coordinator-wrong-secret", lambda: rc.reveal_coordinator(coordinator, sa))
     rc.reveal_coordinator(coordinator, secret)
     collective = model(b"c", 8 * 10**17)
+    logs = [bytes(enc.PACKED_LOG_ROW_BYTES * 10)] * 2  # stand-ins of the right length
     bad("post-tier-at-collective", lambda: rc.post_models(
-        coordinator, collective=collective, tiers=[model(b"t", 8 * 10**17)]))  # fmt: skip
+        coordinator, collective=collective, logs=logs, tiers=[model(b"t", 8 * 10**17)]))  # fmt: skip
     bad("post-below-quorum", lambda: rc.post_models(
-        coordinator, collective=collective, undelivered=[b.address]))  # fmt: skip
-    rc.post_models(coordinator, collective=collective)
+        coordinator, collective=collective, logs=logs[:1], undelivered=[b.address]))  # fmt: skip
+    rc.post_models(coordinator, collective=collective, logs=logs[:1])
     guess = enc.keccak256(b"guess")
     bad(
         "reveal-wrong-secret",

@@ -100,6 +100,12 @@ def posted(name: bytes, accuracy_wad: int) -> enc.Tier:
     return enc.Tier(enc.model_hash(name), accuracy_wad, enc.keccak256(b"log:" + name))
 
 
+def stand_in_logs(tiers: int) -> list[bytes]:
+    """Packed evaluation logs of the right length (3 bytes per test row) for the collective
+    model and ``tiers`` tiers: postModels checks only their length, challenges their content."""
+    return [bytes(enc.PACKED_LOG_ROW_BYTES * TEST_ROWS)] * (tiers + 1)
+
+
 def deploy(chain: ch.Chain, compiled: CompiledContract, *, capacity: int = 4) -> RoundSetup:
     coordinator = chain.local_account(0)
     secret = enc.random_secret()

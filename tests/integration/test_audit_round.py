@@ -123,6 +123,14 @@ def _posted(model: bytes, test: np.ndarray, extra_count: int = 0) -> Tier:
     return Tier(model_hash(model), accuracy_of_count(count, log.row_count), log.root)
 
 
+def _packed(model: bytes, test: np.ndarray) -> bytes:
+    """The model's honest evaluation log as postModels takes it."""
+    from modelpact.encoding import pack_eval_log
+    from modelpact.ml.evallog import build_eval_log
+
+    return pack_eval_log(build_eval_log(model, test).entries)
+
+
 def _pass(chain: Chain, deadline: int) -> None:
     """Move the chain's clock just past ``deadline``."""
     advance_time(chain, max(0, deadline - chain_time(chain) + 1))
@@ -214,15 +222,17 @@ def execute_round(
     total = int(test.shape[0])
     acc = correct_count(collective, test) * WAD // total
     tiers: list[Tier] = []
+    logs = [_packed(collective, test)]
     for n in (40, 120):
         model = train(everything[:n])
         tier_acc = correct_count(model, test) * WAD // total
         if tier_acc < acc and all(t.accuracy_wad < tier_acc for t in tiers):
             store_model(done.models, model)
             tiers.append(_posted(model, test))
+            logs.append(_packed(model, test))
     # v2 posts exact counts: an overstatement is a whole number of extra "correct" rows
     extra = -(-lies.overstate_accuracy_wad * total // WAD)
-    rc.post_models(coord, collective=_posted(collective, test, extra), tiers=tiers)
+    rc.post_models(coord, collective=_posted(collective, test, extra), logs=logs, tiers=tiers)
     if lies.stop_after == "post":
         return done
 

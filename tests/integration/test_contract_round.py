@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from conftest import commitment, data_root, delivery_key, posted
+from conftest import commitment, data_root, delivery_key, posted, stand_in_logs
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
@@ -72,7 +72,10 @@ def test_full_round_matches_python_model(round_setup) -> None:
     rc.reveal_coordinator(s.coordinator, s.coordinator_secret)
     assert rc.coordinator_secret() == s.coordinator_secret
     result = rc.post_models(
-        s.coordinator, collective=posted(b"collective", COLLECTIVE), tiers=TIERS
+        s.coordinator,
+        collective=posted(b"collective", COLLECTIVE),
+        logs=stand_in_logs(len(TIERS)),
+        tiers=TIERS,
     )
     names = [e.name for e in result.events]
     assert names == ["CurveChecked", "ModelsPosted"]
@@ -80,7 +83,8 @@ def test_full_round_matches_python_model(round_setup) -> None:
     checked = result.events[0].args
     assert checked["predictedAccuracyWad"] == enc.predicted_accuracy(knots, rc.total_data())
     assert checked["shortfallWad"] == 0  # the collective beats the curve: nothing owed
-    assert rc.tiers() == TIERS
+    # v2 views return log root 0: the roots live in the post commitment and ModelsPosted
+    assert rc.tiers() == tuple(replace(t, log_root=bytes(32)) for t in TIERS)
     assert rc.phase() is enc.Phase.REVEAL
 
     revealers = s.participants[:3]
@@ -136,7 +140,9 @@ def test_full_round_matches_python_model(round_setup) -> None:
     ] + ["Revealed"] * 3 + ["Claimed"] * 3 + ["Swept"]
     # round_at binds the same contract by address alone.
     again = ch.round_at(s.chain, rc.address)
-    assert again.collective_model() == posted(b"collective", COLLECTIVE)
+    assert again.collective_model() == replace(
+        posted(b"collective", COLLECTIVE), log_root=bytes(32)
+    )
 
 
 def test_coordinator_default_refunds_bond_and_share(round_setup) -> None:

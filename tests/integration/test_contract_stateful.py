@@ -527,7 +527,12 @@ class RoundMachine(RuleBasedStateMachine):
             error = "TierAboveCollective"
         self.expect(
             error,
-            lambda: self.rc.post_models(sender, collective=_model(b"c", COLLECTIVE), tiers=tiers),
+            lambda: self.rc.post_models(
+                sender,
+                collective=_model(b"c", COLLECTIVE),
+                logs=[bytes(enc.PACKED_LOG_ROW_BYTES * TEST_ROWS)] * (len(tiers) + 1),
+                tiers=tiers,
+            ),
         )
         if error is None:
             self.posted = True

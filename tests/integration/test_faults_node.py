@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import commitment, data_root, delivery_key, posted
+from conftest import commitment, data_root, delivery_key, posted, stand_in_logs
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
@@ -72,7 +72,12 @@ def _steps(setup: Any, secrets: dict[str, bytes]) -> list[Step]:
         )
 
     def post(chain: ch.Chain, rc: ch.RoundContract) -> Any:
-        return rc.post_models(setup.coordinator, collective=posted(b"c", COLLECTIVE), tiers=TIERS)
+        return rc.post_models(
+            setup.coordinator,
+            collective=posted(b"c", COLLECTIVE),
+            logs=stand_in_logs(len(TIERS)),
+            tiers=TIERS,
+        )
 
     secret = setup.coordinator_secret
     return [

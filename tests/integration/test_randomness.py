@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import commitment, data_root, delivery_key, posted
+from conftest import commitment, data_root, delivery_key, posted, stand_in_logs
 
 from modelpact import chain as ch
 from modelpact import encoding as enc
@@ -56,7 +56,10 @@ def _joined_and_posted(deploy: Deploy) -> tuple[RoundSetup, dict[str, bytes]]:
         )
     setup.round.reveal_coordinator(setup.coordinator, setup.coordinator_secret)
     setup.round.post_models(
-        setup.coordinator, collective=posted(b"collective", COLLECTIVE), tiers=TIERS
+        setup.coordinator,
+        collective=posted(b"collective", COLLECTIVE),
+        logs=stand_in_logs(len(TIERS)),
+        tiers=TIERS,
     )
     return setup, secrets
 
@@ -164,7 +167,12 @@ def test_copied_commitment_cannot_be_revealed(deploy_setup: Deploy, source: str)
         )
     ch.advance_time(chain, PHASE_SECONDS + 1)
     rc.reveal_coordinator(setup.coordinator, setup.coordinator_secret)
-    rc.post_models(setup.coordinator, collective=posted(b"c", COLLECTIVE), tiers=TIERS)
+    rc.post_models(
+        setup.coordinator,
+        collective=posted(b"c", COLLECTIVE),
+        logs=stand_in_logs(len(TIERS)),
+        tiers=TIERS,
+    )
     rc.reveal(
         victim, data_root=data_root(victim.address, 0), secret=victim_secret, delivery_key=key
     )

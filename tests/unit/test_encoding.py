@@ -364,3 +364,18 @@ def test_v2_bad_inputs_raise_encoding_errors() -> None:
     assert enc.option_ratio_wad(0, 0) == 0
     with pytest.raises(enc.EncodingError):
         enc.StandardMerkleTree.of_participant("0x" + "11" * 20, [])
+
+
+def test_packed_eval_log_round_trips_and_refuses_what_does_not_fit() -> None:
+    """pack_eval_log writes 3 big-endian bytes per row (uint8 label, uint16 count) and
+    unpack_eval_log reads them back; a label or count beyond those widths is refused."""
+    entries = ((0, 0), (9, 1), (255, 65535))
+    packed = enc.pack_eval_log(entries)
+    assert packed == bytes([0, 0, 0, 9, 0, 1, 255, 255, 255])
+    assert enc.unpack_eval_log(packed, 3) == entries
+    with pytest.raises(enc.EncodingError):
+        enc.pack_eval_log([(256, 0)])
+    with pytest.raises(enc.EncodingError):
+        enc.pack_eval_log([(0, 65536)])
+    with pytest.raises(enc.EncodingError):
+        enc.unpack_eval_log(packed, 2)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from modelpact.audit.report import Evidence, Finding, make_finding, skipped
 from modelpact.audit.snapshot import (
@@ -105,6 +106,11 @@ def coordinator_defaulted(s: RoundSnapshot) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
+def _rootless(model: TierRecord) -> TierRecord:
+    """A posted model as the views return it: without its log root."""
+    return replace(model, log_root=ZERO32)
+
+
 def check_storage_matches_events(s: RoundSnapshot) -> Finding:
     """``storage.matches_events``: views agree with the published events (immutable menu)."""
     title = "Storage views agree with the events"
@@ -115,8 +121,9 @@ def check_storage_matches_events(s: RoundSnapshot) -> Finding:
         ("config", s.config, s.storage_config),
     ]
     if s.models is not None:
-        pairs.append(("tiers", s.models.tiers, s.storage_tiers))
-        pairs.append(("collective model", s.models.collective, s.storage_collective))
+        # The views return log root 0 (the roots live in the post commitment and the event).
+        pairs.append(("tiers", tuple(map(_rootless, s.models.tiers)), s.storage_tiers))
+        pairs.append(("collective model", _rootless(s.models.collective), s.storage_collective))
     for name, event_value, view_value in pairs:
         if view_value is None:
             continue

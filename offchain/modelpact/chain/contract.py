@@ -173,14 +173,23 @@ class RoundContract:
         self,
         *,
         collective: Tier,
+        logs: Sequence[bytes],
         tiers: Sequence[Tier] = (),
         undelivered: Sequence[str] = (),
     ) -> Call:
         """Post the collective model and the reward tiers (budget- and curve-checked on chain),
-        naming the joined participants whose data did not arrive (sorted here, ascending)."""
+        naming the joined participants whose data did not arrive (sorted here, ascending).
+        ``logs``: each posted model's packed evaluation log
+        (:func:`modelpact.encoding.pack_eval_log`), the collective model's first, then the
+        tiers' in order; they stay in the transaction input, where challengers read them."""
         return Call(
             "postModels",
-            (collective.as_tuple(), [t.as_tuple() for t in tiers], _ascending(undelivered)),
+            (
+                collective.as_tuple(),
+                [t.as_tuple() for t in tiers],
+                _ascending(undelivered),
+                [bytes(log) for log in logs],
+            ),
         )
 
     @action

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +98,8 @@ class TierPlan:
     accuracy_wad: int
     rows: int
     log_root: str = "0x" + "00" * 32
+    packed_log: bytes = field(default=b"", repr=False, compare=False)
+    """The evaluation log as postModels takes it (empty for a model read back from chain)."""
 
     def posted(self) -> Tier:
         """What postModels takes for this model."""
@@ -362,6 +364,7 @@ def inbox_files(inbox: Path) -> dict[str, Path]:
 def _store(data: bytes, test_rows: Rows, rows: int, models_dir: Path) -> TierPlan:
     """Store a model by keccak256 with its evaluation log (``<hash>.log.json``, issue 14); the
     posted accuracy is the log's exact count over the test rows."""
+    from modelpact.encoding import pack_eval_log
     from modelpact.ml.evallog import build_eval_log, encode_eval_log
     from modelpact.ml.models import store_model
 
@@ -375,6 +378,7 @@ def _store(data: bytes, test_rows: Rows, rows: int, models_dir: Path) -> TierPla
         accuracy_wad=_protocol.accuracy_wad(log.correct, log.row_count),
         rows=rows,
         log_root="0x" + log.root.hex(),
+        packed_log=pack_eval_log(log.entries),
     )
 
 
@@ -594,6 +598,7 @@ def train_and_post(
     state.update(tier_mode=tier_mode, models_trained=trained.models_trained)
     call = rc.post_models.call(
         collective=trained.collective.posted(),
+        logs=[m.packed_log for m in (trained.collective, *trained.tiers)],
         tiers=[t.posted() for t in trained.tiers],
         undelivered=undelivered,
     )
