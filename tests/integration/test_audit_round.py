@@ -296,6 +296,7 @@ def test_honest_embedded_round_audits_clean(embedded_round) -> None:
         "data.sample",
         "model.hash",
         "model.accuracy",
+        "model.collective_retrained",
         "testset.root",
         "events.order",
         "storage.matches_events",

@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,11 +42,16 @@ from modelpact.ml.datasets import (
     load_rows,
     validate_rows,
 )
-from modelpact.ml.models import ModelError, accuracy
+from modelpact.ml.models import TRAINER, ModelError, accuracy, train_model_bytes
+
+if TYPE_CHECKING:
+    from modelpact.scenario import Scenario
 
 __all__ = [
     "DEFAULT_ACCURACY_TOLERANCE",
     "DEFAULT_SAMPLE_ROWS",
+    "TrainingRecipe",
+    "check_collective",
     "check_data",
     "check_models",
     "check_test_set",
@@ -53,6 +59,7 @@ __all__ = [
     "infer_spec",
     "sample_indices",
     "standard_merkle_root",
+    "training_recipe",
 ]
 
 _DATA_SUFFIXES = (".npy", ".csv")
@@ -340,52 +347,26 @@ def check_models(
     """
     hash_title = "Posted model hashes match the model files"
     acc_title = f"Re-measured accuracies match the posted ones (tolerance {tolerance:g})"
-    if models_dir is None:
-        return [
-            skipped("model.hash", hash_title, "no --models given"),
-            skipped("model.accuracy", acc_title, "no --models given"),
-        ]
-    if s.models is None:
-        return [
-            skipped("model.hash", hash_title, "models not posted"),
-            skipped("model.accuracy", acc_title, "models not posted"),
-        ]
+    why = "no --models given" if models_dir is None else "models not posted"
+    if models_dir is None or s.models is None:
+        return [skipped("model.hash", hash_title, why), skipped("model.accuracy", acc_title, why)]
     posted = [("collective", s.models.collective_model_hash, s.models.collective_accuracy_wad)]
     posted += [(f"tier {i}", t.model_hash, t.accuracy_wad) for i, t in enumerate(s.models.tiers)]
     files = _model_files(models_dir)
     hash_fail: list[Evidence] = []
     acc_fail: list[Evidence] = []
-    measured = 0
-    attempted = 0
+    measured = attempted = 0
     for name, posted_hash, acc_wad in posted:
         path = files.get(posted_hash)
         if path is None:
-            impostor = _named_like(models_dir, posted_hash)
-            found = (
-                f"{impostor.name} hashes to {_hex(model_hash(impostor.read_bytes()))}"
-                if impostor is not None
-                else f"no file with this hash under {models_dir}"
-            )
-            hash_fail.append(Evidence(name, _hex(posted_hash), found))
+            hash_fail.append(_missing_model(models_dir, name, posted_hash))
             continue
         if test_rows is None:
             continue
         attempted += 1
-        try:
-            got = accuracy(path.read_bytes(), test_rows)
-        except ModelError as error:
-            acc_fail.append(Evidence(name, f"{acc_wad / WAD:.6f}", "unloadable", error.one_line()))
-            continue
-        measured += 1
-        if abs(got - acc_wad / WAD) > tolerance:
-            acc_fail.append(
-                Evidence(
-                    f"{name} ({path.name})",
-                    f"{acc_wad / WAD:.6f} (posted on chain)",
-                    f"{got:.6f} (re-measured on the committed test set)",
-                    f"difference {acc_wad / WAD - got:+.6f} exceeds {tolerance:g}",
-                )
-            )
+        problem, ok = _remeasure(name, path, acc_wad, test_rows, tolerance)
+        measured += ok
+        acc_fail.extend(problem)
     hash_finding = make_finding(
         "model.hash",
         hash_title,
@@ -394,15 +375,97 @@ def check_models(
         detail_pass=f"{len(posted)} posted models found by keccak256",
     )
     if test_rows is None:
-        acc_finding = skipped(
-            "model.accuracy", acc_title, "no test set matching the commitment to measure on"
-        )
-    else:
-        acc_finding = make_finding(
-            "model.accuracy",
-            acc_title,
-            checked=attempted,
-            failures=acc_fail,
-            detail_pass=f"{measured} models re-measured on {test_rows.shape[0]} test rows",
-        )
+        why = "no test set matching the commitment to measure on"
+        return [hash_finding, skipped("model.accuracy", acc_title, why)]
+    acc_finding = make_finding(
+        "model.accuracy",
+        acc_title,
+        checked=attempted,
+        failures=acc_fail,
+        detail_pass=f"{measured} models re-measured on {test_rows.shape[0]} test rows",
+    )
     return [hash_finding, acc_finding]
+
+
+def _missing_model(models_dir: Path, name: str, posted_hash: bytes) -> Evidence:
+    """Why no file under ``models_dir`` is the posted model (an impostor named like it?)."""
+    impostor = _named_like(models_dir, posted_hash)
+    found = (
+        f"{impostor.name} hashes to {_hex(model_hash(impostor.read_bytes()))}"
+        if impostor is not None
+        else f"no file with this hash under {models_dir}"
+    )
+    return Evidence(name, _hex(posted_hash), found)
+
+
+def _remeasure(
+    name: str, path: Path, acc_wad: int, test_rows: Rows, tolerance: float
+) -> tuple[list[Evidence], bool]:
+    """(failures, whether it was measured) of one model re-measured on the test set."""
+    try:
+        got = accuracy(path.read_bytes(), test_rows)
+    except ModelError as error:
+        return [Evidence(name, f"{acc_wad / WAD:.6f}", "unloadable", error.one_line())], False
+    if abs(got - acc_wad / WAD) <= tolerance:
+        return [], True
+    return [
+        Evidence(
+            f"{name} ({path.name})",
+            f"{acc_wad / WAD:.6f} (posted on chain)",
+            f"{got:.6f} (re-measured on the committed test set)",
+            f"difference {acc_wad / WAD - got:+.6f} exceeds {tolerance:g}",
+        )
+    ], True
+
+
+@dataclass(frozen=True)
+class TrainingRecipe:
+    """How the collective model must have been trained: the learner and seed the committed
+    scenario records (``[accuracy.fitted_on]``), and where they came from."""
+
+    learner: str
+    seed: int
+    source: str
+
+
+def training_recipe(scenario: Scenario | None) -> TrainingRecipe:
+    """The scenario's recorded learner and seed; without a record, the project's learner and
+    the coordinator's default seed 0 (lbfgs ignores the seed, so no seed changes the model)."""
+    fitted = scenario.curve.fitted_on if scenario is not None else None
+    if fitted is None:
+        return TrainingRecipe(TRAINER, 0, "no [accuracy.fitted_on] in the scenario: defaults")
+    return TrainingRecipe(fitted.learner, fitted.seed, "the scenario's [accuracy.fitted_on]")
+
+
+def check_collective(s: RoundSnapshot, data_dir: Path | None, recipe: TrainingRecipe) -> Finding:
+    """``model.collective_retrained``: the collective model retrained from every delivered
+    dataset (the deliverers' files, join order, each matching its committed root and count),
+    with the recorded learner and seed, hashes to the posted collective model. A coordinator
+    that trained on part of the data (or on other data) posts another hash."""
+    check_id = "model.collective_retrained"
+    title = "The collective model retrains from the delivered data to the posted hash"
+    if data_dir is None or s.models is None or not s.joins:
+        why = "no --data given" if data_dir is None else "models not posted"
+        return skipped(check_id, title, why if s.joins else "nobody joined")
+    files = find_dataset_files(data_dir, s.delivered)
+    loaded = _load_deliveries(sorted(s.delivered, key=lambda j: j.index), files)
+    good = [item for item in loaded if item.rows is not None and _matches(item.join, item.rows)]
+    if not good or len(good) != len(s.delivered):
+        why = f"{len(good)} of {len(s.delivered)} deliverers' datasets match their roots (data.*)"
+        return skipped(check_id, title, why)
+    posted = s.models.collective_model_hash
+    if recipe.learner != TRAINER:
+        ev = Evidence("learner", recipe.learner, TRAINER, f"recorded in {recipe.source}")
+        return make_finding(check_id, title, checked=1, failures=[ev], detail_pass="")
+    rows = np.concatenate([np.asarray(item.rows) for item in good])
+    retrained = model_hash(train_model_bytes(rows, seed=recipe.seed))
+    how = f"{rows.shape[0]} rows of {len(good)} deliverers, seed {recipe.seed} ({recipe.source})"
+    ev = Evidence("collective model", _hex(posted), _hex(retrained), f"retrained on {how}")
+    return make_finding(
+        check_id,
+        title,
+        checked=1,
+        failures=[] if retrained == posted else [ev],
+        detail_pass=f"retrained on {how}: same keccak256",
+        detail_fail="the posted collective model is not the one the delivered data trains",
+    )
