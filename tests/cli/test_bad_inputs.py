@@ -240,6 +240,17 @@ CLI_CASES: tuple[BadInput, ...] = (
              "participants, fewer than the 131 rows the menu's largest option asks; pass a "
              "smaller --test-size (at most 1666)",
              {"s.toml": (SCENARIOS / "digits_demo.toml").read_text()}),
+    BadInput("cli-no-compensation", "CLI argument", "`coordinator deploy` of a scenario "
+             "without `[valuation] unit_wei` (no curve compensation terms; SECURITY.md)",
+             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "0",
+              "--chain", "anvil", "--state-dir", "st"),
+             "error: s.toml: no wei price of a value unit for curve compensation, so the round "
+             "would owe nothing when the collective model falls short of its curve (tau = 1, "
+             "rho = 0); add unit_wei = <wei per value unit> to [valuation] (and a curve "
+             "tolerance or uncertainty, as `modelpact curve` writes), or pass --no-compensation "
+             "to deploy a round that pays no curve compensation; nothing was sent",
+             {"s.toml": "".join(line for line in (SCENARIOS / "digits_demo.toml").read_text()
+                                .splitlines(keepends=True) if not line.startswith("unit_wei"))}),
     BadInput("cli-record-empty-abi", "CLI argument", "a deployment record whose ABI is empty",
              ("participant", "menu", "--deployment", "r.json", "--chain", "anvil", "--state-dir",
               "st"),

@@ -126,11 +126,20 @@ def demo(
     ] = 360,
     tiers: TiersOpt = "deterministic",
     lottery_tiers: LotteryTiersOpt = 1,
+    no_compensation: Annotated[
+        bool,
+        typer.Option(
+            "--no-compensation",
+            help="Run a scenario without curve compensation terms ([valuation] unit_wei and a "
+            "curve tolerance): tau = 1, rho = 0; the report and the audit say so.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a complete round with simulated participants, then audit it and write a report.
 
-    Exit 0 only if every check passed (1 if one failed)."""
+    Exit 0 only if every check passed (1 if one failed). A scenario without curve compensation
+    terms is refused unless --no-compensation."""
     mode = tier_mode(tiers)
     console = Console(width=max(Console().width, 100), quiet=as_json)
     started = time.perf_counter()
@@ -152,6 +161,7 @@ def demo(
                 dataset=dataset,
                 tiers=mode,
                 lottery_tiers=lottery_tiers,
+                no_compensation=no_compensation,
             ),
             progress=progress,
         )

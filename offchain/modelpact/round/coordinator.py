@@ -30,6 +30,7 @@ from modelpact.round.records import DeploymentRecord, RoundExtras
 from modelpact.round.state import CoordinatorProgress, DeploymentIntent, StateFile
 
 if TYPE_CHECKING:
+    from modelpact.compensation import CompensationTerms
     from modelpact.encoding import CurveKnot, OnchainOption
 
 __all__ = [
@@ -702,6 +703,7 @@ class RoundTerms:
     participant_bond_wei: int = 10**16
     coordinator_bond_wei: int = 10**17
     deadlines: Deadlines = Deadlines()
+    no_compensation: bool = False  # deploy a scenario without compensation terms (tau 1, rho 0)
 
 
 @dataclass(frozen=True)
@@ -789,12 +791,11 @@ def _resume(
     return found, current.secret
 
 
-def _commit(plan: Planned, *, secret: str, sender: str, chain_id: int) -> _Commitments:
-    from modelpact.round.planning import curve_terms
-
+def _commit(
+    plan: Planned, *, secret: str, sender: str, chain_id: int, terms: CompensationTerms
+) -> _Commitments:
     options = onchain_menu(plan.offer.menu)
     max_rows = int(plan.offer.scenario.participants) * max(o.data_count for o in options)
-    terms = curve_terms(plan.offer)
     return _Commitments(
         options=options,
         knots=curve_knots(plan.offer.scenario.accuracy, max_rows=max_rows),
@@ -931,8 +932,11 @@ def deploy(
     from modelpact.chain import wait_for_receipt
     from modelpact.compiler import compile_round
     from modelpact.round.locks import holding
+    from modelpact.round.planning import curve_terms
 
     terms.deadlines.check()
+    # before anything is sent: a scenario without compensation terms needs --no-compensation
+    compensation = curve_terms(plan.offer, no_compensation=terms.no_compensation)
     sender_address = str(sender if isinstance(sender, str) else sender.address)
     intent = _intent(state_dir, chain.chain_id, sender_address, plan.offer.scenario_hash)
     with holding(intent.path, what="this deployment (scenario, account, chain)"):
@@ -945,7 +949,13 @@ def deploy(
             plan = _persist_plan(intent, plan)
         else:
             plan = _committed_plan(intent, plan, found)
-        commitments = _commit(plan, secret=secret, sender=sender_address, chain_id=chain.chain_id)
+        commitments = _commit(
+            plan,
+            secret=secret,
+            sender=sender_address,
+            chain_id=chain.chain_id,
+            terms=compensation,
+        )
         if found is None:
             found = _send_deployment(
                 chain, intent, plan=plan, commitments=commitments, terms=terms, sender=sender
