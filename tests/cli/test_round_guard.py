@@ -264,6 +264,38 @@ def test_bond_cap_then_the_genuine_round_is_joined(genuine: Round, node: str) ->
     assert w3.eth.get_balance(alice) == before - bond - fee
 
 
+def test_an_edited_abi_is_refused(genuine: Round, node: str) -> None:
+    """A record for the genuine round whose ABI was edited (the wallet decodes the bond and the
+    deadlines and encodes the join with it) is refused before anything is read as the bond."""
+    abi = [e for e in genuine.record["abi"] if e.get("name") != "sweep"]
+    edited = _fake_record(genuine, "abi", genuine.record["address"], genuine.record["tx_hash"])
+    record = json.loads(edited.read_text())
+    edited.write_text(json.dumps({**record, "abi": abi}))
+    line = _refused(genuine, node, edited, "join", "--keystore", "alice.json", "--option", "0")
+    assert "carries an ABI that is not the ModelpactRound ABI" in line
+
+
+def test_other_code_at_a_verified_address_is_checked_again(
+    genuine: Round, node: str, patched: Any
+) -> None:
+    """Alice joined (her state knows the round as verified); when the address later holds other
+    code (a dev node restarted and redeployed, another chain under the same id; played here with
+    anvil_setCode), her next command checks the round again and refuses before sending."""
+    w3, address = genuine.w3, genuine.record["address"]
+    _ok(genuine.dir, node, "participant", "join", "--keystore", "alice.json", "--option", "0",
+        "--deployment", str(genuine.record_path))  # fmt: skip
+    original = bytes(w3.eth.get_code(address))
+    other = patched.contracts["ModelpactRound"].runtime_bytecode
+    w3.provider.make_request("anvil_setCode", [address, other])
+    try:
+        reveal = ("reveal", "--keystore", "alice.json")
+        line = _refused(genuine, node, genuine.record_path, *reveal)
+        assert "is not the ModelpactRound this wallet compiles" in line
+    finally:
+        w3.provider.make_request("anvil_setCode", [address, "0x" + original.hex()])
+    assert bytes(w3.eth.get_code(address)) == original
+
+
 def _compiled(name: str) -> dict[str, Any]:
     from modelpact.compiler import build_contracts
 

@@ -65,13 +65,16 @@ def _wallet(
     """The decrypted account and its local state in the round, locked for the block. The first
     time this account sends to the round, the round is checked genuine before anything is sent
     (:func:`modelpact.round.guard.check_genuine`; ``checked``: already done by the caller)."""
-    from modelpact.round.guard import check_genuine
+    from modelpact.round.guard import check_abi, check_genuine, runtime_keccak
     from modelpact.round.participant import participant_state
     from modelpact.round.wallet import load_account
 
     account = load_account(keystore, password=_password())
     with _locked(participant_state(settings.state_dir, deployed.record, account.address)) as state:
-        if state.load().round_verified is None:
+        check_abi(deployed)  # the record's ABI decodes every view and encodes every call
+        # Verified once per round; other code at the address since (another chain under the same
+        # id, a node restarted and redeployed) is checked again.
+        if state.load().round_verified != (checked or runtime_keccak(deployed)):
             state.update(round_verified=checked or check_genuine(deployed)[1])
         yield account, state
 

@@ -29,6 +29,7 @@ you trust (SECURITY.md).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,11 +45,14 @@ __all__ = [
     "EXTENSION_CONTRACT",
     "RoundGuardError",
     "RoundTermsSeen",
+    "check_abi",
     "check_bond",
     "check_code",
     "check_creation",
     "check_genuine",
+    "guard_round",
     "reference_build",
+    "runtime_keccak",
 ]
 
 EXTENSION_CONTRACT = "ModelpactProofs"
@@ -175,12 +179,32 @@ def check_bond(bond_wei: int, *, max_bond_wei: int) -> None:
         )
 
 
+def check_abi(deployed: DeployedRound) -> None:
+    """Refuse a record whose ABI is not the compiled round's: the wallet encodes its calls and
+    decodes every view (bond, deadlines, coordinator) with it, so an edited ABI could show one
+    field as another or send to another selector."""
+    from modelpact.compiler import ROUND_CONTRACT, build_contracts
+
+    def canonical(abi: object) -> str:
+        entries = abi if isinstance(abi, list) else []
+        return json.dumps(sorted(json.dumps(e, sort_keys=True) for e in entries))
+
+    if canonical(deployed.record.abi) != canonical(build_contracts().contracts[ROUND_CONTRACT].abi):
+        raise RoundGuardError(
+            f"the deployment record of {deployed.address} carries an ABI that is not the "
+            "ModelpactRound ABI this wallet compiles (views would be misread)",
+            hint="ask for the record `modelpact coordinator deploy` wrote; nothing was sent",
+        )
+
+
 def check_genuine(deployed: DeployedRound) -> tuple[str, str]:
-    """Checks 1-3 of the module doc; returns (extension address, keccak of the round's code)."""
+    """Checks 1-3 of the module doc, after :func:`check_abi`; returns (extension address,
+    keccak of the round's code)."""
     from modelpact.chain.transactions import guarded
     from modelpact.compiler import ROUND_CONTRACT
     from modelpact.encoding import keccak256
 
+    check_abi(deployed)
     rc, address = deployed.contract, deployed.address
     code = rc.runtime_code()
     check_code(code, name=ROUND_CONTRACT, address=address, what="the round")
@@ -196,6 +220,13 @@ def check_genuine(deployed: DeployedRound) -> tuple[str, str]:
     )
     check_creation(deployed)
     return extension, "0x" + keccak256(code).hex()
+
+
+def runtime_keccak(deployed: DeployedRound) -> str:
+    """keccak256 of the code at the round's address now (what a verified round is known by)."""
+    from modelpact.encoding import keccak256
+
+    return "0x" + keccak256(deployed.contract.runtime_code()).hex()
 
 
 def guard_round(deployed: DeployedRound, *, max_bond_wei: int | None) -> RoundTermsSeen:
