@@ -83,6 +83,7 @@ __all__ = [
     "InvalidScalarError",
     "apply_keystream",
     "decrypt",
+    "delivery_hash",
     "delivery_key_pair",
     "delivery_secret_key",
     "encrypt",
@@ -259,6 +260,13 @@ def encrypt(
     e = random_scalar() if ephemeral_secret is None else _check_scalar(ephemeral_secret, "e")
     shared = _multiply(recipient, e)
     return Delivery(public_key(e), apply_keystream(shared, plaintext))
+
+
+def delivery_hash(ephemeral: tuple[int, int], ciphertext: bytes) -> bytes:
+    """What ``deliver`` stores per participant:
+    ``keccak256(abi.encode(E.x, E.y, keccak256(ciphertext)))`` (E as delivered, unvalidated)."""
+    inner = keccak(_bytes(ciphertext, "ciphertext"))
+    return keccak(abi_encode(["uint256", "uint256", "bytes32"], [*ephemeral, inner]))
 
 
 def decrypt(*, secret_key: int, delivery: Delivery) -> bytes:

@@ -273,12 +273,17 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
         for text in (bob_claim, claimed)
     )
     assert "rung 0:" not in claimed  # option 2 has ratio 1: the collective model itself
-    run.ok("participant", "fetch", "--keystore", "alice.json", "--out", "a.json", chain=False)
+    # issue 15: the models come through the chain, encrypted to each participant
+    delivered_now = run.ok("coordinator", "deliver", "--dev-account", "0")
+    assert "sending deliver to" in delivered_now  # shown before it is sent
+    assert "delivered 2 models now" in delivered_now or "rung 0" in delivered_now
+    assert "delivered 0 models now" in run.ok("coordinator", "deliver", "--dev-account", "0")
+    run.ok("participant", "fetch", "--keystore", "alice.json", "--out", "a.json")
     fetch_again = ("participant", "fetch", "--keystore", "alice.json", "--out")
-    run.fails(*fetch_again, "a.json", match="a.json already exists", chain=False)
-    run.ok(*fetch_again, "a.json", "--force", chain=False)
+    run.fails(*fetch_again, "a.json", match="a.json already exists")
+    run.ok(*fetch_again, "a.json", "--force")
     keystore = (tmp_path / "alice.json").read_bytes()
-    run.fails(*fetch_again, "alice.json", "--force", match="is a keystore", chain=False)
+    run.fails(*fetch_again, "alice.json", "--force", match="is a keystore")
     assert (tmp_path / "alice.json").read_bytes() == keystore
     verified = run.ok("participant", "verify", "--keystore", "alice.json", chain=False)
     assert verified.count(": ok") == 3, verified

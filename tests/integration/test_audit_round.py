@@ -59,6 +59,7 @@ class Lies:
     curve_boost_wad: int = 0  # added to every committed curve knot
     no_reveal: frozenset[int] = frozenset()  # participants (by position) who never reveal
     stop_after: str = "sweep"  # "join", "post", "reveal", "claim" or "sweep"
+    withhold_delivery: frozenset[int] = frozenset()  # participants whose model is not delivered
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,29 @@ def _packed(model: bytes, test: np.ndarray) -> bytes:
     from modelpact.ml.evallog import build_eval_log
 
     return pack_eval_log(build_eval_log(model, test).entries)
+
+
+def _deliver_all(
+    rc: RoundContract,
+    coord: str,
+    people: Sequence[str],
+    secrets: Sequence[bytes],
+    models: Path,
+    *,
+    skip: frozenset[int],
+) -> None:
+    """The coordinator delivers each revealed participant's rung model on chain (issue 15),
+    encrypted to its delivery key, except to the participants in ``skip``."""
+    from modelpact.delivery import CurvePoint, encrypt
+
+    for i, who in enumerate(people):
+        rung = rc.assignment(who, secrets[i]).rung
+        if i in skip or rung == 0:
+            continue
+        data = (models / f"0x{rc.rung_model(rung).model_hash.hex()}.bin").read_bytes()
+        sealed = encrypt(plaintext=data, recipient=CurvePoint(*_key(i)))
+        e = sealed.ephemeral
+        rc.deliver(coord, participant=who, ephemeral=(e.x, e.y), ciphertext=sealed.ciphertext)
 
 
 def _pass(chain: Chain, deadline: int) -> None:
@@ -263,6 +287,9 @@ def execute_round(
             rc.reveal(who, **opening(i, who))  # type: ignore[arg-type]
     if lies.stop_after == "reveal":
         return done
+    _deliver_all(
+        rc, coord, people, secrets, done.models, skip=lies.withhold_delivery | lies.no_reveal
+    )
     if lies.no_reveal:
         _pass(chain, rc.deadlines().reveal)
     for i, who in enumerate(people):
@@ -322,9 +349,29 @@ def test_honest_embedded_round_audits_clean(embedded_round) -> None:
         "undelivered.valid",
         "curve.compensation",
         "sweep.own_only",
+        "deliveries.onchain",
+        "fraud.none",
+        "bytecode.proofs_matches_source",
     }
     assert must <= ran, must - ran
     assert report.finding("balance.reconciles").evidence[0].found == "0 wei"
+
+
+def test_a_withheld_delivery_is_named_by_the_audit(tmp_path) -> None:
+    """A coordinator that delivers nobody's model on chain: after the delivery deadline the
+    audit fails deliveries.onchain and names every participant whose model is missing."""
+    chain = connect(chain="embedded")
+    done = execute_round(
+        chain, tmp_path, participants=3, lies=Lies(withhold_delivery=frozenset({0, 1, 2}))
+    )
+    report = done.audit()
+    assert report.failed_ids() == {"deliveries.onchain"}
+    named = {e.subject for e in report.finding("deliveries.onchain").failures}
+    owed = {a for a in chain.accounts[1:4] if done.round.participant(a).revealed}
+    assert named
+    assert named <= owed
+    failures = report.finding("deliveries.onchain").failures
+    assert all(e.found == "nothing delivered" for e in failures)
 
 
 @pytest.mark.parametrize("stop", ["join", "post", "reveal", "claim"])

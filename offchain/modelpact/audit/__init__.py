@@ -126,6 +126,14 @@ def audit_snapshot(
                 _bytecode(snapshot, compiler_settings, recorded_sha3),
             )
         )
+        if snapshot.proofs_runtime_code:
+            findings.append(
+                _guard(
+                    "bytecode.proofs_matches_source",
+                    _PROOFS_TITLE,
+                    _proofs_bytecode(snapshot, compiler_settings),
+                )
+            )
     else:
         findings.append(skipped("bytecode.matches_source", "Deployed bytecode", "disabled"))
     if record_claims is not None:
@@ -206,6 +214,32 @@ def _retrained(snapshot: RoundSnapshot, data_dir: Path | None, scenario: Path | 
 
     title = "The collective model retrains from the delivered data to the posted hash"
     return _guard("model.collective_retrained", title, run)
+
+
+_PROOFS_TITLE = "The ModelpactProofs extension's code equals the source (challenges, deliveries)"
+
+
+def _proofs_bytecode(
+    snapshot: RoundSnapshot, settings: dict[str, Any] | None
+) -> Callable[[], Finding]:
+    """The extension the round DELEGATECALLs for challenges, deliveries and payments: its
+    runtime code (at the round's ``proofs()`` address) must be the rebuilt ModelpactProofs."""
+
+    def run() -> Finding:
+        from modelpact.audit.bytecode import check_bytecode
+        from modelpact.audit.source import rebuild_runtime
+
+        compiled, refs, label = rebuild_runtime(settings, "ModelpactProofs")
+        return check_bytecode(
+            snapshot.proofs_runtime_code,
+            compiled,
+            refs,
+            compiler=label,
+            check_id="bytecode.proofs_matches_source",
+            title=_PROOFS_TITLE,
+        )
+
+    return run
 
 
 def _menu(snapshot: RoundSnapshot, scenario: Path | None, tol: Tolerances) -> list[Finding]:

@@ -49,12 +49,14 @@ def check_bytecode(
     *,
     compiler: str,
     recorded_sha3: str | None = None,
+    check_id: str = "bytecode.matches_source",
+    title: str = "Deployed bytecode equals the source compiled with the recorded settings",
 ) -> Finding:
-    """``bytecode.matches_source``: deployed code equals the rebuild outside immutable slots.
+    """``bytecode.matches_source``: deployed code equals the rebuild outside immutable slots
+    (``check_id`` / ``title`` name another contract's check: ``bytecode.proofs_matches_source``).
 
     ``recorded_sha3`` (from a deployment record) must also equal keccak256 of the deployed code.
     """
-    title = "Deployed bytecode equals the source compiled with the recorded settings"
     failures: list[Evidence] = []
     if not deployed:
         failures.append(
@@ -78,7 +80,7 @@ def check_bytecode(
         failures.append(Evidence("deployment record", recorded_sha3, deployed_sha3, "runtime sha3"))
     n_imm = sum(1 for _ in _ranges(immutable_refs))
     return make_finding(
-        "bytecode.matches_source",
+        check_id,
         title,
         checked=1,
         failures=failures,

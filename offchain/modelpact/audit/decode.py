@@ -18,6 +18,7 @@ from modelpact.audit.snapshot import (
     CurveCheckRecord,
     CurveKnotRecord,
     DefaultRefundRecord,
+    FraudRecord,
     JoinRecord,
     ModelsPostedRecord,
     OptionRecord,
@@ -33,6 +34,7 @@ __all__ = [
     "config",
     "curve_checked",
     "default_refund",
+    "fraud",
     "join",
     "knot",
     "models_posted",
@@ -179,3 +181,14 @@ def sweep(a: Mapping[str, Any]) -> SweepRecord:
 def participant_state(v: Any) -> ParticipantState:
     """``participant(address)`` view result."""
     return ParticipantState.from_abi(v)
+
+
+def fraud(a: Mapping[str, Any]) -> FraudRecord:
+    """``FraudProven`` event arguments."""
+    return FraudRecord(
+        kind=int(a["kind"]),
+        rung=int(a["rung"]),
+        row=int(a["row"]),
+        challenger=_addr(a["challenger"]),
+        reward=int(a["reward"]),
+    )

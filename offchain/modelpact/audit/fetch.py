@@ -13,7 +13,11 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 
 from modelpact.audit import decode
-from modelpact.audit.snapshot import RoundSnapshot
+from modelpact.audit.snapshot import (
+    DeliveryFailureRecord,
+    DeliveryRecord,
+    RoundSnapshot,
+)
 from modelpact.chain import (
     Chain,
     RoundContract,
@@ -151,4 +155,51 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
             (str(to_checksum_address(a["participant"])), int(a["amount"]))
             for a in by_name.get("CompensationPaid", [])
         ),
+        deliveries=tuple(_delivery(rc, a) for a in by_name.get("Delivered", [])),
+        delivery_failures=_delivery_failures(events),
+        frauds=tuple(decode.fraud(a) for a in by_name.get("FraudProven", [])),
+        delivery_deadline=rc.deadlines().delivery,
+        **_proofs_code(rc),
     )
+
+
+def _delivery(rc: RoundContract, a: Mapping[str, Any]) -> DeliveryRecord:
+    """A ``Delivered`` event with the hash it carries and what the contract stores."""
+    from modelpact.delivery import delivery_hash
+
+    who = str(to_checksum_address(a["participant"]))
+    ciphertext = bytes(a["ciphertext"])
+    carried = delivery_hash((int(a["ephemeralX"]), int(a["ephemeralY"])), ciphertext)
+    return DeliveryRecord(who, carried, rc.delivery_of(who), len(ciphertext))
+
+
+def _delivery_failures(events: list[RoundEvent]) -> tuple[DeliveryFailureRecord, ...]:
+    """``DeliveryFailed`` events with what each paid at once: the events in chain order tell
+    what the coordinator's bond had paid that participant before (claims, withdrawals)."""
+    paid: dict[str, int] = {}
+    out = []
+    for e in events:
+        who = str(to_checksum_address(e.args["participant"])) if "participant" in e.args else ""
+        if e.name == "Claimed":
+            paid[who] = paid.get(who, 0) + int(e.args["compensation"])
+        elif e.name == "CompensationPaid":
+            paid[who] = int(e.args["paidFromBond"])
+        elif e.name == "DeliveryFailed":
+            owed = int(e.args["entitlement"])
+            out.append(
+                DeliveryFailureRecord(who, int(e.args["reason"]), owed, owed - paid.get(who, 0))
+            )
+            paid[who] = owed
+    return tuple(out)
+
+
+def _proofs_code(rc: RoundContract) -> dict[str, Any]:
+    """The ModelpactProofs extension's address and runtime code (empty for an older round)."""
+    from modelpact.chain import ContractRevertError
+
+    try:
+        address = rc.proofs_address()
+    except (ContractRevertError, ValueError):
+        return {}
+    code = bytes(rc.chain.w3.eth.get_code(address))
+    return {"proofs_address": str(address), "proofs_runtime_code": code}

@@ -656,6 +656,7 @@ def check_balance(s: RoundSnapshot) -> Finding:
     claims = sum(c.bond_refund + c.slash_share + c.compensation for c in s.claims)
     refunds = sum(r.bond + r.compensation for r in (*s.refunds, *s.cancel_refunds))
     refunds += sum(amount for _, amount in s.compensation_payments)
+    refunds += sum(f.paid for f in s.delivery_failures) + sum(f.reward for f in s.frauds)
     swept = sum(w.amount for w in s.sweeps)
     expected = inflow - claims - refunds - swept
     ev = Evidence(
@@ -703,6 +704,8 @@ def chain_checks(
         check_curve(s),
         check_cancel_refunds(s),
         check_sweep(s),
+        check_deliveries(s),
+        check_fraud(s),
         check_balance(s),
     ]
 
@@ -850,7 +853,13 @@ def allowed_sweep(s: RoundSnapshot) -> int:
     if s.models is None:
         joined = len(s.joins)
         return b - joined * (b // joined) if joined else b
+    if s.frauds:  # issue 14: a proven fraud gives all of B to the challenger and deliverers
+        return 0
     liability = s.curve_check.liability if s.curve_check is not None else 0
+    owed = expected_compensation(s)
+    # issue 15: each failed delivery raises that deliverer's entitlement to its allot
+    share = allot(b, len(s.delivered)) if s.delivered else 0
+    liability += sum(share - owed.get(f.participant, 0) for f in s.delivery_failures)
     return b - liability
 
 
@@ -876,4 +885,108 @@ def check_sweep(s: RoundSnapshot) -> Finding:
         checked=len(s.sweeps),
         failures=failures,
         detail_pass=f"swept {total} wei of at most {limit} wei (bond {s.coordinator_bond})",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Issues 14 and 15: chain delivery and fraud proofs
+# ---------------------------------------------------------------------------------------------
+
+
+def owed_rungs(s: RoundSnapshot) -> dict[str, int]:
+    """The rung each revealed participant draws (its model is owed when above 0)."""
+    if s.models is None:
+        return {}
+    accs = [t.accuracy_wad for t in s.models.tiers]
+    options = {j.participant: j.option_id for j in s.joins}
+    out = {}
+    for r in s.reveals:
+        option = options.get(r.participant)
+        if option is None or option >= len(s.menu):
+            continue
+        try:
+            rung, _, _ = assign_rung(
+                s.menu[option].ratio_wad, s.models.collective.accuracy_wad, accs, r.draw_seed
+            )
+        except EncodingError:
+            continue  # tiers the contract would have refused: check_tiers_budget says so
+        out[r.participant] = rung
+    return out
+
+
+def check_deliveries(s: RoundSnapshot) -> Finding:
+    """``deliveries.onchain`` (issue 15): every ``Delivered`` event carries the (E, ciphertext)
+    whose hash the contract stores for that participant, once; after the delivery deadline every
+    revealed participant with a rung above 0 has a delivery (missing ones are named); every
+    delivery proven wrong or missing on chain (``DeliveryFailed``) is named."""
+    title = "Every owed model was delivered on chain, and no delivery failed"
+    owed = {p: r for p, r in owed_rungs(s).items() if r > 0}
+    if not owed and not s.deliveries:
+        return skipped("deliveries.onchain", title, "no model owed yet")
+    failures: list[Evidence] = []
+    seen: Counter[str] = Counter(d.participant for d in s.deliveries)
+    for d in s.deliveries:
+        if d.event_hash != d.stored_hash:
+            failures.append(
+                Evidence(d.participant, _hex(d.stored_hash), _hex(d.event_hash), "Delivered event")
+            )
+        if seen[d.participant] > 1:
+            failures.append(Evidence(d.participant, "one delivery", f"{seen[d.participant]}"))
+    closed = s.delivery_deadline and s.timestamp > s.delivery_deadline
+    missing = sorted(p for p in owed if p not in seen)
+    if closed:
+        for p in missing:
+            failures.append(Evidence(p, f"rung {owed[p]} delivered", "nothing delivered"))
+    reasons = {1: "wrong model proven", 2: "non-delivery proven"}
+    for f in s.delivery_failures:
+        failures.append(
+            Evidence(
+                f.participant,
+                "delivery accepted",
+                reasons.get(f.reason, str(f.reason)),
+                f"paid its allot {f.entitlement} wei from the coordinator's bond",
+            )
+        )
+    pending = "" if closed or not missing else f"; {len(missing)} pending (window open)"
+    return make_finding(
+        "deliveries.onchain",
+        title,
+        checked=len(owed) + len(s.deliveries),
+        failures=failures,
+        detail_pass=f"{len(s.deliveries)} deliveries match their stored hash{pending}",
+    )
+
+
+FRAUD_KINDS = (
+    "none",
+    "wrong prediction",
+    "broken running count",
+    "wrong accuracy",
+    "malformed model",
+    "unevaluable test row",
+    "log root mismatch",
+)
+"""``IModelpactRound.FraudKind`` names, in enum order."""
+
+
+def check_fraud(s: RoundSnapshot) -> Finding:
+    """``fraud.none`` (issue 14): no posted claim was proven false on chain (``FraudProven``)."""
+    title = "No posted accuracy or log was proven false"
+    if s.models is None:
+        return skipped("fraud.none", title, "no models posted")
+    failures = [
+        Evidence(
+            f"rung {f.rung} row {f.row}",
+            "an honest posted claim",
+            FRAUD_KINDS[f.kind] if f.kind < len(FRAUD_KINDS) else str(f.kind),
+            f"proven by {f.challenger}, reward {f.reward} wei",
+        )
+        for f in s.frauds
+    ]
+    return make_finding(
+        "fraud.none",
+        title,
+        checked=1,
+        failures=failures,
+        detail_pass="no FraudProven event",
     )

@@ -28,6 +28,9 @@ __all__ = [
     "CurveKnotRecord",
     "DeadlinesRecord",
     "DefaultRefundRecord",
+    "DeliveryFailureRecord",
+    "DeliveryRecord",
+    "FraudRecord",
     "JoinRecord",
     "ModelsPostedRecord",
     "OptionRecord",
@@ -141,6 +144,39 @@ class DefaultRefundRecord:
 
 
 @dataclass(frozen=True)
+class DeliveryRecord:
+    """A ``Delivered`` event (issue 15): who, the hash of (E, ciphertext) the event carries, and
+    what the contract stores for that participant (``deliveryOf``)."""
+
+    participant: str
+    event_hash: bytes
+    stored_hash: bytes
+    ciphertext_bytes: int
+
+
+@dataclass(frozen=True)
+class DeliveryFailureRecord:
+    """A ``DeliveryFailed`` event: reason 1 = wrong model, 2 = not delivered; ``paid`` is what
+    the proof paid at once (its entitlement minus what the bond had paid it before)."""
+
+    participant: str
+    reason: int
+    entitlement: int
+    paid: int
+
+
+@dataclass(frozen=True)
+class FraudRecord:
+    """A ``FraudProven`` event (issue 14)."""
+
+    kind: int
+    rung: int
+    row: int
+    challenger: str
+    reward: int
+
+
+@dataclass(frozen=True)
 class SweepRecord:
     """A ``Swept`` event."""
 
@@ -191,6 +227,12 @@ class RoundSnapshot:
     cancelled: tuple[int, int, int] | None = None  # RoundCancelled: joined, delivered, quorum
     cancel_refunds: tuple[DefaultRefundRecord, ...] = ()  # CancelRefunded (compensation 0)
     compensation_payments: tuple[tuple[str, int], ...] = ()  # CompensationPaid: who, amount
+    deliveries: tuple[DeliveryRecord, ...] = ()
+    delivery_failures: tuple[DeliveryFailureRecord, ...] = ()
+    frauds: tuple[FraudRecord, ...] = ()
+    delivery_deadline: int = 0  # 0 before the post
+    proofs_address: str = ""
+    proofs_runtime_code: bytes = b""
 
     @property
     def delivered(self) -> tuple[JoinRecord, ...]:

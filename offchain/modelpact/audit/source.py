@@ -20,8 +20,8 @@ from modelpact.compiler import (
     SOLC_VERSION,
     CompiledContract,
     CompilerError,
+    compile_contracts,
     compile_input,
-    compile_round,
     settings,
 )
 
@@ -32,8 +32,11 @@ def _strip(value: str) -> bytes:
     return bytes.fromhex(value[2:] if value.startswith("0x") else value)
 
 
-def rebuild_runtime(recorded: Mapping[str, Any] | None) -> tuple[bytes, ImmutableRefs, str]:
-    """(runtime bytecode, immutable references, compiler label) of ``ModelpactRound``.
+def rebuild_runtime(
+    recorded: Mapping[str, Any] | None, contract: str = ROUND_CONTRACT
+) -> tuple[bytes, ImmutableRefs, str]:
+    """(runtime bytecode, immutable references, compiler label) of ``contract``
+    (``ModelpactRound``, or ``ModelpactProofs``: the extension the round creates).
 
     ``recorded`` is ``{"version": ..., "settings": {...}}`` from a deployment record (plus
     ``"input"``: the path of the record's published ``*.input.json``, when there is one), or None
@@ -48,22 +51,22 @@ def rebuild_runtime(recorded: Mapping[str, Any] | None) -> tuple[bytes, Immutabl
         )
     published = recorded.get("input") if recorded else None
     if published:
-        built = _from_published(Path(str(published)))
+        built = _from_published(Path(str(published)), contract)
         label = f"published {Path(str(published)).name}"
     else:
         wanted = dict(recorded.get("settings") or {}) if recorded else {}
         current = not wanted or wanted == settings()
-        built = compile_round(compile_settings=None if current else wanted)
+        built = compile_contracts(compile_settings=None if current else wanted)[contract]
         label = "cached build" if current else "recorded settings"
     refs: ImmutableRefs = built.immutable_references
     return _strip(built.runtime_bytecode), refs, f"solc {built.compiler_version}, {label}"
 
 
-def _from_published(path: Path) -> CompiledContract:
-    """``ModelpactRound`` compiled from a published standard-JSON input (sources embedded)."""
+def _from_published(path: Path, name: str) -> CompiledContract:
+    """Contract ``name`` compiled from a published standard-JSON input (sources embedded)."""
     try:
         standard_input = json.loads(path.read_text(encoding="utf-8"))
-        contract = compile_input(standard_input).contracts[ROUND_CONTRACT]
+        contract = compile_input(standard_input).contracts[name]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CompilerError(
             f"cannot rebuild from the published compiler input {path}: {exc!r}",

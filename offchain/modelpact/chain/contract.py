@@ -208,6 +208,45 @@ class RoundContract:
         return Call("claim", (data_root, secret, delivery_key[0], delivery_key[1]))
 
     @action
+    def deliver(self, *, participant: str, ephemeral: tuple[int, int], ciphertext: bytes) -> Call:
+        """The coordinator delivers ``participant``'s model encrypted to its delivery key
+        (ephemeral public key E and the ciphertext, :func:`modelpact.delivery.encrypt`)."""
+        return Call(
+            "deliver",
+            (to_checksum_address(participant), ephemeral[0], ephemeral[1], bytes(ciphertext)),
+        )
+
+    @action
+    def dispute_delivery(
+        self,
+        *,
+        data_root: bytes,
+        secret: bytes,
+        delivery_secret_key: int,
+        ephemeral: tuple[int, int],
+        ciphertext: bytes,
+    ) -> Call:
+        """A participant proves its stored delivery does not decrypt to its rung's model
+        (reveals its round delivery secret key)."""
+        return Call(
+            "disputeDelivery",
+            (data_root, secret, delivery_secret_key, ephemeral[0], ephemeral[1], bytes(ciphertext)),
+        )
+
+    @action
+    def prove_non_delivery(
+        self, *, data_root: bytes, secret: bytes, delivery_key: tuple[int, int]
+    ) -> Call:
+        """A participant with a rung above 0 and no delivery, after the delivery deadline."""
+        return Call("proveNonDelivery", (data_root, secret, delivery_key[0], delivery_key[1]))
+
+    @action
+    def challenge(self, evidence: tuple[Any, ...]) -> Call:
+        """Anyone proves a posted claim false (the ``Challenge`` tuple, see
+        :mod:`modelpact.round.fraud`)."""
+        return Call("challenge", (evidence,))
+
+    @action
     def withdraw_compensation(self) -> Call:
         """A deliverer takes any unpaid part of its entitlement out of the coordinator's bond."""
         return Call("withdrawCompensation")
@@ -313,6 +352,27 @@ class RoundContract:
     def collective_model(self) -> Tier:
         """The collective model's hash, accuracy and log root (zero before posting)."""
         return _posted(self._view("collectiveModel"))
+
+    def rung_model(self, rung: int) -> Tier:
+        """The model of rung 1..tierCount()+1 (log root 0: roots live in the commitment)."""
+        return _posted(self._view("rungModel", rung))
+
+    def post_commitment(self) -> bytes:
+        """keccak256(abi.encode(ModelCommitment[])) of the post (issue 14)."""
+        return bytes(self._view("postCommitment"))
+
+    def fraud_proven(self) -> bool:
+        """Whether a challenge proved a posted claim false."""
+        return bool(self._view("fraudProven"))
+
+    def delivery_of(self, account: str) -> bytes:
+        """keccak256(abi.encode(E.x, E.y, keccak256(ciphertext))) of ``account``'s delivery
+        (zero bytes: nothing delivered)."""
+        return bytes(self._view("deliveryOf", to_checksum_address(account)))
+
+    def proofs_address(self) -> ChecksumAddress:
+        """The ModelpactProofs extension the round DELEGATECALLs."""
+        return to_checksum_address(self._view("proofs"))
 
     def assignment(self, account: str, secret: bytes) -> Assignment:
         """The rung ``account`` is (or would be) assigned for ``secret``, with accuracy and

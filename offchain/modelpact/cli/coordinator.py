@@ -369,6 +369,41 @@ def train_and_post(
     emit(posted, as_json=as_json, text=text)
 
 
+@coordinator_app.command("deliver", epilog=example("modelpact coordinator deliver --dev-account 0"))
+@injected()
+def deliver(
+    deployed: DeployedRound,
+    settings: ChainSettings,
+    keystore: KeystoreOpt = None,
+    dev_account: DevAccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deliver each revealed participant's model on chain, encrypted to its delivery key
+    (before the delivery deadline). Safe to re-run: nobody is delivered to twice."""
+    from modelpact.round.chain_delivery import deliver_models
+    from modelpact.round.coordinator import coordinator_state
+
+    signer = sender(deployed.chain, keystore, dev_account)
+    state = coordinator_state(settings.state_dir, deployed.record)
+    with holding(state.path, what=_WHAT):
+        sent = deliver_models(
+            deployed,
+            state,
+            models_dir=deployed.models_dir,
+            sender=signer,
+            show=lambda line: typer.echo(line, err=as_json),
+        )
+
+    def text() -> None:
+        for d in sent:
+            shown = f" (tx {d.tx_hash}, gas {d.gas_used})" if d.status == "delivered" else ""
+            typer.echo(f"{d.participant}: rung {d.rung}, {d.status}{shown}")
+        fresh = sum(d.status == "delivered" for d in sent)
+        typer.echo(f"delivered {fresh} models now, {len(sent)} revealed participants in all")
+
+    emit({"deliveries": list(sent)}, as_json=as_json, text=text)
+
+
 @coordinator_app.command("sweep", epilog=example("modelpact coordinator sweep --dev-account 0"))
 @injected()
 def sweep(

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the workflows import web3: loaded inside the commands
     from modelpact.chain.backends import ChainSettings
     from modelpact.encoding import RoundConfig
     from modelpact.round.deployed import DeployedRound
+    from modelpact.round.fraud import ModelsChecked
     from modelpact.round.participant import ParticipantStateFile, RoundView
 
 __all__ = ["participant_app"]
@@ -35,7 +36,8 @@ __all__ = ["participant_app"]
 participant_app = typer.Typer(
     name="participant",
     epilog=example("modelpact participant menu --cost 0.02"),
-    help="Participant wallet scripts: account, menu, commit, join, reveal, claim, fetch, verify.",
+    help="Participant wallet scripts: account, menu, commit, join, reveal, claim, fetch, verify, "
+    "dispute a delivery, check and challenge the posted models.",
     no_args_is_help=True,
 )
 app.add_typer(participant_app)
@@ -455,17 +457,20 @@ def claim(
 
 @participant_app.command(
     "fetch",
-    epilog=example("modelpact participant fetch --keystore alice.json --out alice-model.json"),
+    epilog=example("modelpact participant fetch --keystore alice.json --out alice-model.bin"),
 )
 @injected()
 def fetch(
     located: LocatedRecord,
-    state_dir: Path,
+    settings: ChainSettings,
     keystore: KeystoreOpt,
     out: Annotated[Path, typer.Option("--out", help="Where to write your model file.")],
     models: Annotated[
         Path | None,
-        typer.Option("--models", help="Coordinator's model store (default: next to the record)."),
+        typer.Option(
+            "--models",
+            help="Copy from this model store off chain instead (hash-checked; no dispute).",
+        ),
     ] = None,
     force: Annotated[
         bool,
@@ -475,18 +480,159 @@ def fetch(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Copy your claimed model from the coordinator's content-addressed store (checked against
-    its claimed hash; an existing --out only with --force)."""
+    """Read your model's delivery from the chain, decrypt it with this round's delivery key
+    (kept in the local state), check it is the model of your rung and store it (an existing
+    --out only with --force). A missing or wrong delivery: one line, then `participant
+    dispute`."""
+    from modelpact.outputs import check_output
+    from modelpact.round.chain_delivery import fetch_delivery
+    from modelpact.round.deployed import open_round
     from modelpact.round.participant import fetch_model
 
-    store = models or located.record.models_dir(located.path.parent)
-    with _locked(_state_of(located, state_dir, keystore)) as state:
-        path = fetch_model(state, models_dir=store, out=out, force=force)
+    check_output(out, force=force)  # before anything else: a refused --out costs nothing
+    state_file = _state_of(located, settings.state_dir, keystore)
+    with _locked(state_file) as state:
+        if models is not None:
+            path = fetch_model(state, models_dir=models, out=out, force=force)
+        else:
+            where = {"deployment": str(located.path), "deploy_dir": located.path.parent}
+            with open_round(settings, **where) as deployed:  # type: ignore[arg-type]
+                path = fetch_delivery(deployed, state, out=out, force=force)
     emit(
         {"model_file": path},
         as_json=as_json,
-        text=lambda: typer.echo(f"fetched your model to {path}"),
+        text=lambda: typer.echo(f"fetched your model to {path} (hash checked against your rung)"),
     )
+
+
+@participant_app.command(
+    "dispute", epilog=example("modelpact participant dispute --keystore alice.json")
+)
+@injected()
+def dispute(
+    deployed: DeployedRound,
+    settings: ChainSettings,
+    keystore: KeystoreOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Prove on chain that your model delivery is wrong (reveals this round's delivery key) or,
+    after the delivery deadline, missing; you are paid your allot of the coordinator's bond.
+    Refused before sending when the delivery is correct. Safe to re-run."""
+    from modelpact.round.chain_delivery import dispute_delivery
+
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = dispute_delivery(
+            deployed, state, account=account, show=lambda line: typer.echo(line, err=as_json)
+        )
+
+    def text() -> None:
+        verb = "already recorded" if result.step.already_done else "proven"
+        shown = f" (tx {result.step.tx_hash})" if result.step.tx_hash else ""
+        typer.echo(
+            f"delivery failure ({result.kind}) {verb}{shown}: entitled to {result.entitlement} "
+            "wei from the coordinator's bond"
+        )
+
+    emit(result, as_json=as_json, text=text)
+
+
+ModelsOpt = Annotated[
+    Path | None,
+    typer.Option("--models", help="Published model store (default: next to the record)."),
+]
+TestSetOpt = Annotated[
+    Path | None,
+    typer.Option("--test-set", help="The public test set (default: the published one)."),
+]
+ModelFilesOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--model", help="A model file you hold (repeatable), e.g. your fetched one."),
+]
+
+
+def _check(
+    deployed: DeployedRound, models: Path | None, test_set: Path | None, extra: list[Path] | None
+) -> ModelsChecked:
+    from modelpact.round.fraud import check_models
+
+    return check_models(
+        deployed,
+        models_dir=models or deployed.models_dir,
+        test_set=test_set or deployed.test_set_path,
+        extra_models=extra or (),
+    )
+
+
+@participant_app.command(
+    "check-models", epilog=example("modelpact participant check-models --deployment latest")
+)
+@injected()
+def check_models(
+    deployed: DeployedRound,
+    models: ModelsOpt = None,
+    test_set: TestSetOpt = None,
+    model: ModelFilesOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check every posted model against the committed test set and the evaluation log posted
+    with it (read from the post transaction): per model, honest or the first false row. Anyone
+    can run it; exit 1 when a provable fault is found (`participant challenge` proves it)."""
+    checked = _check(deployed, models, test_set, model)
+
+    def text() -> None:
+        for c in checked.checks:
+            how = "" if c.checked_model else " (counts and accuracy only: model not at hand)"
+            verdict = "honest" if c.fault is None else f"FAULT: {c.fault.message}"
+            typer.echo(f"rung {c.rung} ({c.name}, 0x{c.model_hash.hex()[:12]}..): {verdict}{how}")
+        if checked.fault is None:
+            typer.echo("no fault: every posted model matches its log and its accuracy")
+        else:
+            f = checked.fault
+            typer.echo(f"provable fault: {f.message}; `participant challenge` proves it")
+        if checked.fraud_proven:
+            typer.echo("fraud is already proven on chain in this round")
+
+    shown = {"checks": list(checked.checks), "fault": checked.fault, "proven": checked.fraud_proven}
+    emit(shown, as_json=as_json, text=text)
+    if checked.fault is not None:
+        raise typer.Exit(1)
+
+
+@participant_app.command(
+    "challenge", epilog=example("modelpact participant challenge --keystore eve.json")
+)
+@injected()
+def challenge(
+    deployed: DeployedRound,
+    settings: ChainSettings,
+    keystore: KeystoreOpt,
+    models: ModelsOpt = None,
+    test_set: TestSetOpt = None,
+    model: ModelFilesOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Prove the first provable fault of the posted models on chain (any account may; the
+    coordinator's bond pays the fraud reward to you and the rest to the deliverers). Refused
+    before sending when nothing is provable. Safe to re-run."""
+    from modelpact.round.fraud import challenge as send_challenge
+
+    checked = _check(deployed, models, test_set, model)
+    with _wallet(deployed, settings, keystore) as (account, state):
+        result = send_challenge(
+            deployed,
+            checked,
+            sender=account,
+            slot=state.slot("challenge_tx"),
+            show=lambda line: typer.echo(line, err=as_json),
+        )
+
+    def text() -> None:
+        verb = "already proven" if result.step.already_done else "fraud proven"
+        typer.echo(
+            f"{verb}: {result.fault.message} (tx {result.step.tx_hash}); reward {result.reward} wei"
+        )
+
+    emit(result, as_json=as_json, text=text)
 
 
 @participant_app.command(

@@ -5,8 +5,9 @@ The phases, each a function below: plan (the coordinator's own planning,
 scenario, each taking its option by :func:`modelpact.economics.take_option`); deploy; join
 (participants commit real digits shards and join from their own keys); coordinate (the
 coordinator reveals, verifies every delivery against its root, really trains the collective
-model and the reward tiers, and posts them); settle (participants reveal, claim, fetch and verify
-their models); sweep; then the independent audit and the report. Every step goes through the real
+model and the reward tiers, and posts them); settle (participants reveal, the coordinator delivers
+each model on chain encrypted to its participant, participants claim, fetch and verify their
+models); sweep; then the independent audit and the report. Every step goes through the real
 contract on a real EVM.
 """
 
@@ -30,6 +31,7 @@ from modelpact.encoding import Phase
 from modelpact.errors import ModelpactError
 from modelpact.round import coordinator as coord
 from modelpact.round import participant as part
+from modelpact.round.chain_delivery import deliver_models, fetch_delivery
 from modelpact.round.deployed import DeployedRound
 from modelpact.round.planning import DataPlan, MenuPlan, Planned, plan_data, plan_menu
 from modelpact.round.records import DeploymentRecord
@@ -276,9 +278,8 @@ def _settle_one(
         return claimed, True
     received = out / "received"  # the demo's own output folder: fetch creates no folders
     received.mkdir(parents=True, exist_ok=True)
-    model_file = part.fetch_model(
-        state, models_dir=out / "models", out=received / f"{account.address}.bin"
-    )
+    # issue 15: the model comes through the chain, decrypted and checked against the rung
+    model_file = fetch_delivery(run.deployed, state, out=received / f"{account.address}.bin")
     verified = part.verify_model(
         state,
         model_file=model_file,
@@ -295,6 +296,10 @@ def _settle(
     """Participants reveal, then claim, fetch and verify: one outcome each."""
     for account in run.accounts:
         run.gas.append(part.reveal(run.deployed, run.state(account), account=account).gas_used)
+    sent = deliver_models(
+        run.deployed, run.coordinator_state(), models_dir=out / "models", sender=run.coordinator
+    )
+    run.gas.extend(d.gas_used for d in sent)
     scenario, offered = plan.offer.scenario, plan.offer.menu.offered
     value_scale = float(scenario.valuation(np.array([1.0]))[0])
     test_root = run.deployed.contract.config().test_set_commitment
@@ -507,7 +512,7 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
             f"{config.tiers} tiers: {len(posted.tiers)} reward models below the collective one, "
             f"{posted.models_trained} models trained"
         )
-        progress("participants reveal, claim, fetch and verify their models")
+        progress("participants reveal, the coordinator delivers on chain, they claim and fetch")
         outcomes = _settle(run, cast, plan, config, out)
         swept = _sweep(run, config, progress)
         checks = _checks(run, plan, posted, deliveries, outcomes, swept)

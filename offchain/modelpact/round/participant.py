@@ -56,6 +56,7 @@ __all__ = [
     "commit_dataset",
     "default_models_dir",
     "deliver",
+    "delivery_secret",
     "fee_quote",
     "fetch_model",
     "join",
@@ -356,6 +357,7 @@ def join(
     )
     state.update(
         secret="0x" + secret.hex(),
+        delivery_key=hex(delivery_secret(deployed, account)),
         option_id=option_id,
         commitment="0x" + commitment.hex(),
         test_set_commitment="0x" + config.test_set_commitment.hex(),
@@ -423,6 +425,18 @@ def round_secrets(deployed: DeployedRound, account: LocalAccount) -> tuple[bytes
     return randomness_secret(**where), (pair.public_key.x, pair.public_key.y)  # type: ignore[arg-type]
 
 
+def delivery_secret(deployed: DeployedRound, account: LocalAccount) -> int:
+    """The round's delivery secret key of ``account`` (derived like :func:`round_secrets`; kept
+    in the local state so `participant fetch` decrypts without the keystore password)."""
+    from modelpact.delivery import delivery_secret_key
+
+    return delivery_secret_key(
+        account_key=bytes(account.key),
+        round_address=deployed.address,
+        chain_id=deployed.record.chain_id,
+    )
+
+
 def _opening(
     deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
 ) -> dict[str, object]:
@@ -470,7 +484,9 @@ def _joined(deployed: DeployedRound, account: LocalAccount) -> None:
 def reveal(
     deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
 ) -> StepResult:
-    """Reveal the committed secret (Reveal phase). Safe to re-run."""
+    """Reveal the committed secret (Reveal phase). Safe to re-run (a re-run also records the
+    round's delivery key in the local state, for `participant fetch`)."""
+    state.update(delivery_key=hex(delivery_secret(deployed, account)))
     done = deployed.already_done(state.slot("reveal_tx"), "reveal")
     if done is not None:
         return done

@@ -160,6 +160,9 @@ class ParticipantProgress:
     compensation_tx: str | None = None
     model_file: str | None = None
     verified: bool | None = None
+    delivery_key: str | None = None  # the round's delivery secret key (hex): decrypts deliveries
+    dispute_tx: str | None = None
+    challenge_tx: str | None = None
     round_verified: str | None = None  # keccak of the round's code the wallet checked (11.3)
     version: int = STATE_VERSION
 
@@ -182,6 +185,8 @@ class CoordinatorProgress:
     tiers: tuple[str, ...] = ()
     cancel_tx: str | None = None
     sweep_tx: str | None = None
+    deliveries: tuple[str, ...] = ()  # "<participant> <deliver tx hash>", written before waiting
+    challenge_tx: str | None = None
     version: int = STATE_VERSION
 
 
@@ -290,6 +295,34 @@ class StateFile(Generic[_S]):
         if set(get_args(self._hints.get(field_name))) != {str, type(None)}:
             raise StateError(f"{self.kind.__name__} has no hash field {field_name!r}")
         return _FieldSlot(self, field_name)
+
+    def keyed_slot(self, field_name: str, key: str) -> TxSlot:
+        """The transaction hash of ``key`` in the tuple field ``field_name`` (one per key)."""
+        if self._hints.get(field_name) != tuple[str, ...]:
+            raise StateError(f"{self.kind.__name__} has no keyed hash field {field_name!r}")
+        return _KeyedSlot(self, field_name, key)
+
+
+@dataclass(frozen=True)
+class _KeyedSlot:
+    """The transaction hash of one ``key`` (e.g. a participant) in a tuple field of
+    ``"<key> <hash>"`` entries: one recorded transaction per key."""
+
+    state: StateFile[Any]
+    field_name: str
+    key: str
+
+    def _entries(self) -> dict[str, str]:
+        pairs = (str(e).split(" ", 1) for e in getattr(self.state.load(), self.field_name))
+        return {k.lower(): v for k, v in (p for p in pairs if len(p) == 2)}
+
+    def get(self) -> str | None:
+        return self._entries().get(self.key.lower())
+
+    def put(self, tx_hash: str) -> None:
+        entries = {**self._entries(), self.key.lower(): tx_hash}
+        pairs = tuple(f"{k} {v}" for k, v in sorted(entries.items()))
+        self.state.update(**{self.field_name: pairs})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,368 @@
+"""Model delivery through the chain (issue 15): the coordinator's ``deliver`` step and the
+participant's ``fetch`` and ``dispute``.
+
+The coordinator encrypts each revealed participant's rung model to the delivery key the
+participant published at reveal (:mod:`modelpact.delivery`) and calls ``deliver``; the contract
+stores one hash of (E, ciphertext) and emits the ciphertext. The participant reads its
+``Delivered`` event, checks it is the stored delivery, decrypts with its round delivery key and
+checks the plaintext's keccak256 against the model hash of ITS rung, which it reads from the
+contract (``assignment`` with its own secret, then ``rungModel``): nothing the coordinator says
+off chain enters that check. A wrong or missing delivery is proven on chain
+(``disputeDelivery`` / ``proveNonDelivery``) and paid out of the coordinator's bond.
+
+Crash safety: the coordinator records each deliver transaction's hash in its state before
+waiting, skips every participant whose ``deliveryOf`` is set, and re-waits a recorded pending
+transaction instead of sending another; the contract refuses a second delivery anyway
+(``AlreadyDelivered``), so a crash can never deliver twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hexbytes import HexBytes
+
+from modelpact import delivery as dc
+from modelpact.chain import RoundEvent
+from modelpact.errors import ModelpactError
+from modelpact.outputs import check_output, write_output_bytes
+from modelpact.round import _protocol
+from modelpact.round.deployed import DeployedRound, StepResult
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from modelpact.chain import Sender
+    from modelpact.round.coordinator import CoordinatorStateFile
+    from modelpact.round.participant import ParticipantStateFile
+
+__all__ = [
+    "DeliveryProblemError",
+    "Dispute",
+    "Owed",
+    "Sent",
+    "Stored",
+    "deliver_models",
+    "dispute_delivery",
+    "fetch_delivery",
+    "owed_model",
+    "stored_delivery",
+]
+
+_ZERO = bytes(32)
+
+
+class DeliveryProblemError(ModelpactError, ValueError):
+    """A delivery is missing, wrong, or cannot be sent / disputed now."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One participant's delivery as the deliver step left it: ``status`` is ``delivered``
+    (sent now), ``already`` (on chain before), ``rung 0`` (no model owed) or ``failed``
+    (recorded on chain as failed by the participant's proof)."""
+
+    participant: str
+    rung: int
+    model_hash: str
+    status: str
+    tx_hash: str | None = None
+    gas_used: int = 0
+
+
+def _revealed(deployed: DeployedRound) -> list[RoundEvent]:
+    return deployed.events("Revealed")
+
+
+def deliver_models(
+    deployed: DeployedRound,
+    state: CoordinatorStateFile,
+    *,
+    models_dir: Path,
+    sender: Sender,
+    show: Callable[[str], None] = lambda _line: None,
+) -> tuple[Sent, ...]:
+    """Deliver every revealed participant's rung model on chain, resumably (module doc).
+    ``show`` is told what each transaction sends before it is sent."""
+    rc = deployed.contract
+    deadline = rc.deadlines().delivery
+    if deadline == 0:
+        raise DeliveryProblemError(
+            "no models are posted yet", hint="run `coordinator train-and-post` first"
+        )
+    out: list[Sent] = []
+    for event in _revealed(deployed):
+        who = str(event.args["participant"])
+        rung = rc.assignment(who, bytes(event.args["secret"])).rung
+        model = "0x" + rc.rung_model(rung).model_hash.hex() if rung else ""
+        slot = state.keyed_slot("deliveries", who)
+        if rung == 0:
+            out.append(Sent(who, 0, "", "rung 0"))
+        elif rc.participant(who).delivery_failed:
+            out.append(Sent(who, rung, model, "failed", slot.get()))
+        elif rc.delivery_of(who) != _ZERO or deployed.recorded(slot, "deliver") is not None:
+            out.append(Sent(who, rung, model, "already", slot.get()))
+        else:
+            if deployed.latest_timestamp() > deadline:
+                raise DeliveryProblemError(
+                    f"the delivery deadline {deadline} has passed; {who} has no delivery",
+                    hint="nothing was sent: the participant may now prove non-delivery",
+                )
+            key = dc.CurvePoint(int(event.args["deliveryKeyX"]), int(event.args["deliveryKeyY"]))
+            sealed = dc.encrypt(plaintext=_model_bytes(models_dir, model), recipient=key)
+            show(
+                f"sending deliver to {who}: rung {rung}, model {model}, "
+                f"{len(sealed.ciphertext)} bytes encrypted to its delivery key"
+            )
+            call = rc.deliver.call(
+                participant=who,
+                ephemeral=(sealed.ephemeral.x, sealed.ephemeral.y),
+                ciphertext=sealed.ciphertext,
+            )
+            result = deployed.send_recorded(call, sender, slot)
+            out.append(Sent(who, rung, model, "delivered", result.tx_hash, result.gas_used))
+    return tuple(out)
+
+
+def _model_bytes(models_dir: Path, model_hash: str) -> bytes:
+    """The stored model ``model_hash``, checked against its name before it is encrypted."""
+    from modelpact.ml.models import MODEL_SUFFIX
+
+    path = models_dir / f"{model_hash}{MODEL_SUFFIX}"
+    if not path.is_file():
+        raise DeliveryProblemError(
+            f"model {model_hash} is not in {models_dir}",
+            hint="pass the model store train-and-post wrote (--models); nothing was sent",
+        )
+    data = path.read_bytes()
+    if "0x" + _protocol.model_hash(data).hex() != model_hash:
+        raise DeliveryProblemError(
+            f"{path} does not hash to {model_hash}",
+            hint="the store was changed: restore the posted model file; nothing was sent",
+        )
+    return data
+
+
+# ------------------------------------------------------------------------------------------
+# The participant's side
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What the chain says a participant is owed: its rung and that rung's model hash."""
+
+    rung: int
+    model_hash: bytes
+
+
+def owed_model(deployed: DeployedRound, account: str, secret: bytes) -> Owed:
+    """The rung ``account`` draws with its randomness ``secret`` and that rung's posted model
+    hash, read from the contract (the rule ``disputeDelivery`` applies)."""
+    rc = deployed.contract
+    state = rc.participant(account)
+    if state.undelivered:
+        raise DeliveryProblemError(
+            f"the coordinator named {account} undelivered: no model is owed",
+            hint="nothing to fetch or dispute in this round",
+        )
+    if not state.revealed:
+        raise DeliveryProblemError(
+            f"{account} has not revealed: its rung is not drawn yet",
+            hint="run `participant reveal` first",
+        )
+    rung = rc.assignment(account, secret).rung
+    return Owed(rung, rc.rung_model(rung).model_hash if rung else _ZERO)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A delivery as stored on chain: the ephemeral key E (as delivered: possibly no curve
+    point) and the ciphertext."""
+
+    ephemeral: tuple[int, int]
+    ciphertext: bytes
+
+
+def stored_delivery(deployed: DeployedRound, account: str) -> Stored | None:
+    """``account``'s delivery as stored on chain: the ``Delivered`` event whose (E, ciphertext)
+    hashes to ``deliveryOf(account)``; None when nothing is stored."""
+    stored = deployed.contract.delivery_of(account)
+    if stored == _ZERO:
+        return None
+    for event in deployed.events("Delivered"):
+        if str(event.args["participant"]).lower() != account.lower():
+            continue
+        point = (int(event.args["ephemeralX"]), int(event.args["ephemeralY"]))
+        ciphertext = bytes(event.args["ciphertext"])
+        if dc.delivery_hash(point, ciphertext) == stored:
+            return Stored(point, ciphertext)
+    raise DeliveryProblemError(
+        f"the node has no Delivered event matching the delivery stored for {account}",
+        hint="query a node that keeps the round's logs (an archive or full node)",
+    )
+
+
+def _decrypt(secret_key: int, delivery: Stored) -> bytes | None:
+    """The plaintext, or None when E is not a curve point (nobody can decrypt that)."""
+    try:
+        point = dc.CurvePoint(*delivery.ephemeral)
+    except dc.DeliveryError:
+        return None
+    return dc.decrypt(secret_key=secret_key, delivery=dc.Delivery(point, delivery.ciphertext))
+
+
+def _state_secrets(state: ParticipantStateFile, deployed: DeployedRound) -> tuple[bytes, int]:
+    """The randomness secret and delivery secret key kept in the local state, the key checked
+    against the delivery key this account revealed (a corrupt key must not blame a correct
+    delivery)."""
+    current = state.load()
+    if current.secret is None or current.delivery_key is None:
+        raise DeliveryProblemError(
+            f"the local state {state.path.name} holds no delivery key for this round",
+            hint="run `participant reveal` with this --state-dir (it records the key), then retry",
+        )
+    sk = int(current.delivery_key, 16)
+    revealed = [
+        e
+        for e in _revealed(deployed)
+        if str(e.args["participant"]).lower() == current.account.lower()
+    ]
+    key = dc.public_key(sk)
+    if revealed and (key.x, key.y) != (
+        int(revealed[0].args["deliveryKeyX"]),
+        int(revealed[0].args["deliveryKeyY"]),
+    ):
+        raise DeliveryProblemError(
+            f"the delivery key in {state.path.name} is not the one {current.account} revealed",
+            hint="the state file is corrupt: run `participant reveal` with the keystore again",
+        )
+    return bytes(HexBytes(current.secret)), sk
+
+
+def fetch_delivery(
+    deployed: DeployedRound, state: ParticipantStateFile, *, out: Path, force: bool = False
+) -> Path:
+    """Read this participant's delivery from the chain, decrypt it, check it is the model of its
+    rung, and write it to ``out``. A missing or wrong delivery is one
+    :class:`DeliveryProblemError` naming `participant dispute`."""
+    check_output(out, force=force)  # a refused --out costs nothing
+    account = state.load().account
+    secret, sk = _state_secrets(state, deployed)
+    owed = owed_model(deployed, account, secret)
+    if owed.rung == 0:
+        raise DeliveryProblemError(
+            "your draw assigned rung 0 (no model): nothing is delivered",
+            hint="this is the lottery's low outcome; its expectation is the promised t",
+        )
+    delivery = stored_delivery(deployed, account)
+    expected = "0x" + owed.model_hash.hex()
+    if delivery is None:
+        deadline = deployed.contract.deadlines().delivery
+        if deployed.latest_timestamp() > deadline:
+            raise DeliveryProblemError(
+                f"no delivery of model {expected} arrived by the delivery deadline {deadline}",
+                hint="run `participant dispute` to prove non-delivery and be compensated",
+            )
+        raise DeliveryProblemError(
+            f"model {expected} is not delivered yet (the delivery deadline is {deadline})",
+            hint="retry later; after the deadline `participant dispute` proves non-delivery",
+        )
+    plaintext = _decrypt(sk, delivery)
+    if plaintext is None or _protocol.model_hash(plaintext) != owed.model_hash:
+        raise DeliveryProblemError(
+            f"the delivery on chain does not decrypt to your model {expected} (rung {owed.rung})",
+            hint="run `participant dispute` to prove it on chain and be compensated",
+        )
+    write_output_bytes(out, plaintext, force=force)
+    state.update(model_file=str(out.resolve()))
+    return out
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """A dispute sent (or found recorded): which proof, its transaction, the compensation."""
+
+    kind: str  # "wrong model" or "not delivered"
+    step: StepResult
+    entitlement: int
+
+
+def dispute_delivery(
+    deployed: DeployedRound,
+    state: ParticipantStateFile,
+    *,
+    account: LocalAccount,
+    show: Callable[[str], None] = lambda _line: None,
+) -> Dispute:
+    """Prove a wrong delivery (``disputeDelivery``) or a missing one after the delivery deadline
+    (``proveNonDelivery``). A correct delivery is refused here, before anything is sent (its
+    dispute would only reveal the delivery key and revert). Safe to re-run."""
+    from modelpact.round.participant import delivery_secret, round_secrets
+
+    done = deployed.recorded(state.slot("dispute_tx"), "dispute")
+    if done is not None:
+        return _dispute_of(deployed, account.address, StepResult(done.tx_hash, True, done.gas_used))
+    secret, key = round_secrets(deployed, account)
+    owed = owed_model(deployed, account.address, secret)
+    rc = deployed.contract
+    if owed.rung == 0:
+        raise DeliveryProblemError(
+            "your draw assigned rung 0: no model is owed, so there is nothing to dispute",
+            hint="nothing was sent",
+        )
+    if rc.participant(account.address).delivery_failed:
+        return _dispute_of(deployed, account.address, StepResult(None, True, 0))
+    root = _joined_root(deployed, account.address)
+    delivery = stored_delivery(deployed, account.address)
+    if delivery is None:
+        deadline = rc.deadlines().delivery
+        if deployed.latest_timestamp() <= deadline:
+            raise DeliveryProblemError(
+                f"nothing is delivered yet, but the delivery window is open until {deadline}",
+                hint="wait for the delivery deadline, then dispute again; nothing was sent",
+            )
+        call = rc.prove_non_delivery.call(data_root=root, secret=secret, delivery_key=key)
+        show(f"sending proveNonDelivery from {account.address}: no delivery by {deadline}")
+    else:
+        sk = delivery_secret(deployed, account)
+        plaintext = _decrypt(sk, delivery)
+        if plaintext is not None and _protocol.model_hash(plaintext) == owed.model_hash:
+            raise DeliveryProblemError(
+                "your delivery decrypts to your model: nothing to dispute",
+                hint="run `participant fetch` to store it; nothing was sent",
+            )
+        call = rc.dispute_delivery.call(
+            data_root=root,
+            secret=secret,
+            delivery_secret_key=sk,
+            ephemeral=delivery.ephemeral,
+            ciphertext=delivery.ciphertext,
+        )
+        show(
+            f"sending disputeDelivery from {account.address}: reveals this round's delivery "
+            f"key so the contract decrypts the {len(delivery.ciphertext)}-byte delivery"
+        )
+    result = deployed.send_recorded(call, account, state.slot("dispute_tx"))
+    return _dispute_of(
+        deployed, account.address, StepResult(result.tx_hash, False, result.gas_used)
+    )
+
+
+def _joined_root(deployed: DeployedRound, account: str) -> bytes:
+    for event in deployed.events("Joined"):
+        if str(event.args["participant"]).lower() == account.lower():
+            return bytes(event.args["dataRoot"])
+    raise DeliveryProblemError(f"{account} has not joined this round", hint="nothing was sent")
+
+
+def _dispute_of(deployed: DeployedRound, account: str, step: StepResult) -> Dispute:
+    """The recorded failure of ``account``'s delivery (its ``DeliveryFailed`` event)."""
+    for event in deployed.events("DeliveryFailed"):
+        if str(event.args["participant"]).lower() == account.lower():
+            kind = "wrong model" if int(event.args["reason"]) == 1 else "not delivered"
+            return Dispute(kind, step, int(event.args["entitlement"]))
+    return Dispute("unknown", step, 0)

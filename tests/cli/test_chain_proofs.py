@@ -1,0 +1,364 @@
+"""Chain delivery and fraud proofs through the real entry point (issues 14 and 15), on anvil.
+
+Each round is set up in process with the demo's own phases (plan, deploy, join, coordinate: real
+digits shards, real training, the real contract), each on its own anvil node (the tests move the
+clock). What is under test then runs as a user runs it, one ``python -m modelpact`` process per
+command: ``coordinator deliver``, ``participant fetch`` / ``dispute``, ``participant
+check-models`` / ``challenge``. Money is reconciled to the wei from receipts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from modelpact import delivery as dc
+from modelpact import encoding as enc
+from modelpact.chain import Chain
+from modelpact.round import coordinator as coord
+from modelpact.round import demo
+from modelpact.round import participant as part
+
+pytestmark = pytest.mark.anvil
+
+PASSWORD = "correct horse"
+
+
+@dataclass
+class Played:
+    """A round set up in process, and how to run commands against it."""
+
+    chain: Chain
+    run: demo._Round
+    plan: demo.Planned
+    out: Path
+    rpc: str
+    keystores: dict[str, Path]
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "modelpact", *args, "--rpc", self.rpc]
+        argv += ["--deployment", str(self.out / "deployment.json")]
+        argv += ["--state-dir", str(self.out / "state")]
+        env = {**os.environ, "MODELPACT_PASSWORD": PASSWORD}
+        return subprocess.run(
+            argv, cwd=self.out, capture_output=True, text=True, env=env, check=False, timeout=300
+        )
+
+    def ok(self, *args: str) -> str:
+        done = self.cli(*args)
+        assert done.returncode == 0, done.stderr + done.stdout
+        return done.stdout
+
+    def fails(self, *args: str, match: str) -> str:
+        """One line on stderr naming the problem, exit 2, no traceback."""
+        done = self.cli(*args)
+        assert done.returncode == 2, done.stdout + done.stderr
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, done.stderr
+        assert lines[0].startswith("error: "), done.stderr
+        assert match in lines[0], lines[0]
+        return lines[0]
+
+    def fee(self, tx_hash: str) -> int:
+        receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        return int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
+
+    def keystore(self, account: LocalAccount) -> str:
+        return str(self.keystores[account.address])
+
+
+Poster = Callable[[demo._Round, demo.Planned, demo.DemoConfig, Path, Path], None]
+
+
+def _honest(run: demo._Round, plan: demo.Planned, config: demo.DemoConfig, inbox, out) -> None:
+    demo._coordinate(run, plan, config, inbox, out)
+
+
+@pytest.fixture
+def play(tmp_path: Path) -> Iterator[Callable[..., Played]]:
+    """Set up a round of three participants on a fresh anvil, models posted by ``poster``."""
+    from modelpact.chain.backends import ChainSettings, open_chain
+    from modelpact.chain.backends.anvil import AnvilNode
+    from modelpact.round.wallet import import_keystore
+
+    with ExitStack() as stack:
+
+        def setup(poster: Poster = _honest) -> Played:
+            rpc = stack.enter_context(AnvilNode()).rpc_url
+            out = tmp_path / "round"
+            out.mkdir()
+            settings = ChainSettings.build(
+                chain="anvil", rpc_url=rpc, chain_id=None, state_dir=out / "state"
+            )
+            config = demo.DemoConfig(participants=3, seed=0, out_dir=out, settings=settings)
+            plan, cast = demo._plan(config, out, lambda _: None)
+            chain = stack.enter_context(open_chain(settings))
+            run = demo._deploy(chain, config, plan, out, lambda _: None)
+            inbox = demo._join_all(run, cast, config, out)
+            poster(run, plan, config, inbox, out)
+            keystores = {}
+            for i, account in enumerate(run.accounts):
+                path = out / f"p{i}.json"
+                import_keystore(path, private_key="0x" + account.key.hex(), password=PASSWORD)
+                keystores[account.address] = path
+            return Played(chain, run, plan, out, rpc, keystores)
+
+        yield setup
+
+
+def _reveal(p: Played, account: LocalAccount) -> None:
+    part.reveal(p.run.deployed, p.run.state(account), account=account)
+
+
+def _rung(p: Played, account: LocalAccount) -> int:
+    secret = bytes.fromhex(str(p.run.state(account).load().secret)[2:])
+    return p.run.deployed.contract.assignment(account.address, secret).rung
+
+
+def _deliver_wrong(p: Played, account: LocalAccount) -> None:
+    """The cheating coordinator delivers another rung's model (a real model, correctly
+    encrypted to the participant's key: only the hash check can catch it)."""
+    rc = p.run.deployed.contract
+    rung = _rung(p, account)
+    other = rung - 1 if rung > 1 else rung + 1
+    wrong = rc.rung_model(other).model_hash
+    data = (p.out / "models" / f"0x{wrong.hex()}.bin").read_bytes()
+    revealed = next(
+        e for e in p.run.deployed.events("Revealed") if e.args["participant"] == account.address
+    )
+    key = dc.CurvePoint(int(revealed.args["deliveryKeyX"]), int(revealed.args["deliveryKeyY"]))
+    sealed = dc.encrypt(plaintext=data, recipient=key)
+    rc.deliver(
+        p.run.coordinator,
+        participant=account.address,
+        ephemeral=(sealed.ephemeral.x, sealed.ephemeral.y),
+        ciphertext=sealed.ciphertext,
+    )
+
+
+def _json_tx(output: str) -> str:
+    return str(json.loads(output)["step"]["tx_hash"])
+
+
+def test_withheld_and_wrong_deliveries_are_proven_and_paid_to_the_wei(play) -> None:
+    """Bob is delivered a lower rung's model and Alice nothing; Carol is delivered honestly by
+    `coordinator deliver` (re-run: nothing sent twice). Carol's fetch stores her model and her
+    dispute is refused before sending; Bob's fetch names the wrong delivery in one line and his
+    dispute is paid his allot; Alice cannot dispute before the delivery deadline, after it her
+    proof of non-delivery is paid her allot. Each balance moves by exactly allot minus the fee;
+    the coordinator cannot deliver after the deadline; the audit names both failures."""
+    p = play()
+    alice, bob, carol = p.run.accounts
+    rc = p.run.deployed.contract
+    assert all(_rung(p, a) > 0 for a in (bob, carol)) or pytest.skip("a rung 0 draw")
+    _reveal(p, bob)
+    _reveal(p, carol)
+    _deliver_wrong(p, bob)
+    first = p.ok("coordinator", "deliver", "--keystore", str(_coordinator_keystore(p)))
+    assert f"sending deliver to {carol.address}" in first
+    assert "delivered 1 models now" in first
+    again = p.ok("coordinator", "deliver", "--keystore", str(_coordinator_keystore(p)))
+    assert "delivered 0 models now" in again
+    assert "sending" not in again
+    _reveal(p, alice)  # after the deliver run: the coordinator withholds hers
+
+    got = p.ok("participant", "fetch", "--keystore", p.keystore(carol), "--out", "carol.bin")
+    assert "fetched your model" in got
+    carol_model = enc.model_hash((p.out / "carol.bin").read_bytes())
+    assert carol_model == rc.rung_model(_rung(p, carol)).model_hash
+    p.fails("participant", "dispute", "--keystore", p.keystore(carol), match="nothing to dispute")
+
+    # An honest post: check-models finds no fault, a challenge is refused before sending.
+    honest = p.ok("participant", "check-models", "--models", "models")
+    assert "no fault" in honest
+    assert honest.count(": honest") == rc.tier_count() + 1
+    p.fails("participant", "challenge", "--keystore", p.keystore(carol), "--models", "models",
+            match="no provable fault")  # fmt: skip
+
+    p.fails("participant", "fetch", "--keystore", p.keystore(bob), "--out", "bob.bin",
+            match="does not decrypt to your model")  # fmt: skip
+    assert not (p.out / "bob.bin").exists()
+    _, allot = rc.shortfall()
+    before = p.chain.balance(bob.address)
+    done = p.ok("participant", "dispute", "--keystore", p.keystore(bob), "--json")
+    tx = _json_tx(done)
+    assert p.chain.balance(bob.address) == before + allot - p.fee(tx)
+    assert rc.participant(bob.address).delivery_failed
+
+    p.fails("participant", "fetch", "--keystore", p.keystore(alice), "--out", "a.bin",
+            match="not delivered yet")  # fmt: skip
+    p.fails("participant", "dispute", "--keystore", p.keystore(alice), match="window is open")
+    p.chain.advance_time_to(rc.deadlines().delivery + 1)
+    p.fails("coordinator", "deliver", "--keystore", str(_coordinator_keystore(p)),
+            match="delivery deadline")  # fmt: skip
+    p.fails("participant", "fetch", "--keystore", p.keystore(alice), "--out", "a.bin",
+            match="arrived by the delivery deadline")  # fmt: skip
+    before = p.chain.balance(alice.address)
+    tx = _json_tx(p.ok("participant", "dispute", "--keystore", p.keystore(alice), "--json"))
+    assert p.chain.balance(alice.address) == before + allot - p.fee(tx)
+    again = p.ok("participant", "dispute", "--keystore", p.keystore(alice))
+    assert "already recorded" in again
+    assert rc.entitlement(alice.address) == (allot, allot)
+    audit = _audit(p)
+    assert "deliveries.onchain" in audit.failed_ids()
+    found = {e.subject: e.found for e in audit.finding("deliveries.onchain").failures}
+    assert found == {
+        bob.address: "wrong model proven",
+        alice.address: "non-delivery proven",
+    }
+    assert audit.finding("balance.reconciles").status.value == "pass"
+
+
+def _audit(p: Played):
+    from modelpact.audit import run_audit
+
+    return run_audit(
+        deployment=p.out / "deployment.json",
+        chain=p.chain,
+        rpc_url=p.rpc,
+        data_dir=p.out / "delivered",
+        models_dir=p.out / "models",
+        dataset="digits",
+    )
+
+
+def _coordinator_keystore(p: Played) -> Path:
+    from modelpact.round.wallet import import_keystore
+
+    path = p.out / "coordinator.json"
+    if not path.exists():
+        key = "0x" + p.run.coordinator.key.hex()
+        import_keystore(path, private_key=key, password=PASSWORD)
+    return path
+
+
+# ------------------------------------------------------------------------------------------
+# Fraud proofs: a lying coordinator, a third-party challenger
+# ------------------------------------------------------------------------------------------
+
+Lie = Callable[[list[coord.TierPlan]], list[coord.TierPlan]]
+
+
+def _relog(plan: coord.TierPlan, entries: list[tuple[int, int]], count: int) -> coord.TierPlan:
+    """``plan`` posted with ``entries`` as its log and accuracy ``count`` / T."""
+    tree = enc.EvalLogTree.of(entries)
+    return replace(
+        plan,
+        accuracy_wad=enc.accuracy_of_count(count, len(entries)),
+        log_root="0x" + tree.root.hex(),
+        packed_log=enc.pack_eval_log(entries),
+    )
+
+
+def _entries(plan: coord.TierPlan) -> list[tuple[int, int]]:
+    return list(enc.unpack_eval_log(plan.packed_log, len(plan.packed_log) // 3))
+
+
+def _overstate_tier(models: list[coord.TierPlan]) -> list[coord.TierPlan]:
+    """Tier 0 claims one more correct row; its log's last count agrees with the claim."""
+    tier = models[1]
+    entries = _entries(tier)
+    entries[-1] = (entries[-1][0], entries[-1][1] + 1)
+    return [models[0], _relog(tier, entries, entries[-1][1]), *models[2:]]
+
+
+def _understate_collective(models: list[coord.TierPlan]) -> list[coord.TierPlan]:
+    """The collective model claims one row fewer than its (honest) log ends with."""
+    entries = _entries(models[0])
+    return [_relog(models[0], entries, entries[-1][1] - 1), *models[1:]]
+
+
+def _one_prediction_wrong(models: list[coord.TierPlan]) -> list[coord.TierPlan]:
+    """The collective log names another label at one correctly predicted row; the counts
+    follow the lie, so only the prediction is false."""
+    entries = _entries(models[0])
+    j = next(k for k in range(len(entries)) if entries[k][1] > (entries[k - 1][1] if k else 0))
+    label = entries[j][0]
+    lied = [*entries[:j], ((label + 1) % 10, entries[j][1] - 1)]
+    lied += [(p, c - 1) for p, c in entries[j + 1 :]]
+    return [_relog(models[0], lied, lied[-1][1]), *models[1:]]
+
+
+def _lying(lie: Lie) -> Poster:
+    def poster(run, plan, config, inbox, out) -> None:  # the demo's phases
+        cstate = run.coordinator_state()
+        coord.reveal_coordinator(run.deployed, cstate, sender=run.coordinator)
+        ingested = coord.ingest(
+            run.deployed,
+            files=coord.inbox_files(inbox),
+            delivered_dir=out / "delivered",
+            spec_name=config.dataset,
+            test_rows=plan.data.test_rows,
+        )
+        trained = coord._train(
+            run.deployed,
+            list(ingested.deliveries),
+            test_rows=plan.data.test_rows,
+            models_dir=out / "models",
+            seed=config.seed,
+            tier_mode="deterministic",
+            lottery_tiers=1,
+        )
+        models = lie([trained.collective, *trained.tiers])
+        call = run.deployed.contract.post_models.call(
+            collective=models[0].posted(),
+            logs=[m.packed_log for m in models],
+            tiers=[m.posted() for m in models[1:]],
+        )
+        run.deployed.send_recorded(call, run.coordinator, cstate.slot("post_tx"))
+
+    return poster
+
+
+@pytest.mark.parametrize(
+    ("lie", "kind"),
+    [
+        (_overstate_tier, "broken count"),
+        (_understate_collective, "wrong accuracy"),
+        (_one_prediction_wrong, "wrong prediction"),
+    ],
+)
+def test_a_false_post_is_challenged_by_a_third_party(play, lie: Lie, kind: str) -> None:
+    """A coordinator posts one false claim. Eve, who never joined, reads the logs from the post
+    transaction, `check-models` names the fault (exit 1), `challenge` proves it: Eve is paid the
+    fraud reward to the wei (minus her fee), a re-run sends nothing, every deliverer's
+    entitlement is its allot of the rest, a claim pays it, and the audit names the fraud."""
+    from eth_account import Account
+
+    p = play(_lying(lie))
+    rc = p.run.deployed.contract
+    eve = Account.from_key("0x" + "e7" * 32)
+    demo._fund(p.chain, p.chain.accounts[0], eve.address, 10**18)
+    from modelpact.round.wallet import import_keystore
+
+    import_keystore(p.out / "eve.json", private_key="0x" + "e7" * 32, password=PASSWORD)
+    done = p.cli("participant", "check-models", "--models", "models")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAULT" in done.stdout
+    assert "provable fault" in done.stdout
+    before = p.chain.balance(eve.address)
+    out = json.loads(p.ok("participant", "challenge", "--keystore", "eve.json", "--json"))
+    assert out["fault"]["kind"] == kind.replace(" ", "_")
+    reward = enc.fraud_reward(rc.coordinator_bond())
+    assert out["reward"] == reward
+    assert p.chain.balance(eve.address) == before + reward - p.fee(out["step"]["tx_hash"])
+    assert rc.fraud_proven()
+    assert "already proven" in p.ok("participant", "challenge", "--keystore", "eve.json")
+    assert p.chain.balance(eve.address) == before + reward - p.fee(out["step"]["tx_hash"])
+    _, allot = rc.shortfall()
+    assert allot == (rc.coordinator_bond() - reward) // 3
+    assert all(rc.entitlement(a.address) == (allot, 0) for a in p.run.accounts)
+    first = p.run.accounts[0]
+    _reveal(p, first)
+    p.chain.advance_time_to(rc.deadlines().reveal + 1)
+    claimed = part.claim(p.run.deployed, p.run.state(first), account=first)
+    assert claimed.compensation == allot
+    assert _audit(p).finding("fraud.none").status.value == "fail"
