@@ -2,8 +2,11 @@
 genuine, and that its bond is one the participant agreed to.
 
 A deployment record is a file whoever handed it over could have written, so the wallet reads
-the round from the chain and refuses, before its first transaction to the address:
+the round from the chain and refuses, before its first transaction to the address (and again
+whenever the code there is not the code it verified):
 
+0. a record whose ABI is not the compiled round's (every view the guard reads, and every call
+   the wallet sends, is decoded and encoded with it);
 1. runtime code at the address that is not the locally compiled ``ModelpactRound`` (immutables
    masked, with the audit's own rule: :func:`modelpact.audit.bytecode.mask_immutables`);
 2. an extension (the ``ModelpactProofs`` the round reports through ``proofs()``; the round runs
@@ -19,11 +22,12 @@ the round from the chain and refuses, before its first transaction to the addres
    bind what the views show to what the code does;
 4. a participant bond above ``max_bond_wei`` (default: the bond the deployment record states).
 
-Code at an address cannot change once checked: neither contract contains SELFDESTRUCT and the
-round delegates only to the immutable extension address (a chain before Cancun would let a
-contract with SELFDESTRUCT be replaced; these have none). What the guard cannot check is the
-node itself: a hostile RPC node can answer every read with a genuine round's data. Use a node
-you trust (SECURITY.md).
+On a live chain, code at an address cannot change once checked: neither contract contains
+SELFDESTRUCT and the round delegates only to the immutable extension address. A development node
+can change it (``anvil_setCode``, a restart that redeploys at the same address), so every send
+compares the code's keccak with the one verified and checks again when it differs. What the
+guard cannot check is the node itself: a hostile RPC node can answer every read with a genuine
+round's data. Use a node you trust (SECURITY.md).
 """
 
 from __future__ import annotations
@@ -82,11 +86,19 @@ class RoundTermsSeen:
 
 @dataclass(frozen=True)
 class _Reference:
-    """One locally compiled contract: runtime code, its immutable slots, and creation code."""
+    """One locally compiled contract: runtime code, its immutable slots, creation code and ABI
+    (canonical JSON)."""
 
     runtime: bytes
     refs: ImmutableRefs
     creation: bytes
+    abi: str
+
+
+def _canonical_abi(abi: object) -> str:
+    """An ABI as one comparable string (entry order and key order do not matter)."""
+    entries = abi if isinstance(abi, list) else []
+    return json.dumps(sorted(json.dumps(e, sort_keys=True) for e in entries))
 
 
 @functools.cache
@@ -103,6 +115,7 @@ def reference_build() -> dict[str, _Reference]:
             runtime=bytes.fromhex(c.runtime_bytecode.removeprefix("0x")),
             refs=dict(c.immutable_references),
             creation=bytes.fromhex(c.bytecode.removeprefix("0x")),
+            abi=_canonical_abi(c.abi),
         )
     return out
 
@@ -183,13 +196,9 @@ def check_abi(deployed: DeployedRound) -> None:
     """Refuse a record whose ABI is not the compiled round's: the wallet encodes its calls and
     decodes every view (bond, deadlines, coordinator) with it, so an edited ABI could show one
     field as another or send to another selector."""
-    from modelpact.compiler import ROUND_CONTRACT, build_contracts
+    from modelpact.compiler import ROUND_CONTRACT
 
-    def canonical(abi: object) -> str:
-        entries = abi if isinstance(abi, list) else []
-        return json.dumps(sorted(json.dumps(e, sort_keys=True) for e in entries))
-
-    if canonical(deployed.record.abi) != canonical(build_contracts().contracts[ROUND_CONTRACT].abi):
+    if _canonical_abi(deployed.record.abi) != reference_build()[ROUND_CONTRACT].abi:
         raise RoundGuardError(
             f"the deployment record of {deployed.address} carries an ABI that is not the "
             "ModelpactRound ABI this wallet compiles (views would be misread)",
@@ -232,7 +241,7 @@ def runtime_keccak(deployed: DeployedRound) -> str:
 def guard_round(deployed: DeployedRound, *, max_bond_wei: int | None) -> RoundTermsSeen:
     """Every check of the module doc, then what the participant sees before signing.
     ``max_bond_wei`` defaults to the bond the deployment record states (the offer)."""
-    extension, runtime_keccak = check_genuine(deployed)
+    extension, code_hash = check_genuine(deployed)
     config = deployed.contract.config()
     recorded = deployed.record.extra.participant_bond_wei
     cap = max_bond_wei if max_bond_wei is not None else recorded
@@ -249,5 +258,5 @@ def guard_round(deployed: DeployedRound, *, max_bond_wei: int | None) -> RoundTe
         bond_wei=config.participant_bond,
         max_bond_wei=cap,
         deadlines=deployed.contract.deadlines(),
-        runtime_keccak=runtime_keccak,
+        runtime_keccak=code_hash,
     )
