@@ -19,6 +19,7 @@ from modelpact.cli.chain_options import (
     DeployDirOpt,
     DevAccountOpt,
     LotteryTiersOpt,
+    NoCompensationOpt,
     SenderError,
     TiersOpt,
     injected,
@@ -130,14 +131,7 @@ def deploy(
             "account (without it a re-run reuses the recorded deployment).",
         ),
     ] = False,
-    no_compensation: Annotated[
-        bool,
-        typer.Option(
-            "--no-compensation",
-            help="Deploy a scenario without curve compensation terms ([valuation] unit_wei and a "
-            "curve tolerance): tau = 1, rho = 0, no shortfall is compensated (the audit says so).",
-        ),
-    ] = False,
+    no_compensation: NoCompensationOpt = False,
     deploy_dir: DeployDirOpt = Path("deploy"),
     as_json: JsonOpt = False,
 ) -> None:
@@ -169,12 +163,9 @@ def deploy(
             terms=RoundTerms(participant_bond, coordinator_bond, deadlines, no_compensation),
             new_round=new_round,
         )
-        rho = deployed.bind(chain).contract.config().shortfall_wei_per_wad
-    emit(
-        _deployed_summary(deployed, compensation=rho > 0),
-        as_json=as_json,
-        text=lambda: _print_deployed(deployed, compensation=rho > 0),
-    )
+        paid = deployed.bind(chain).contract.config().shortfall_wei_per_wad > 0
+    summary = _deployed_summary(deployed, compensation=paid)
+    emit(summary, as_json=as_json, text=lambda: _print_deployed(deployed, compensation=paid))
 
 
 @coordinator_app.command(

@@ -16,7 +16,13 @@ from rich.table import Table
 
 from modelpact.chain.backends import ChainKind
 from modelpact.cli._app import app, example
-from modelpact.cli.chain_options import LotteryTiersOpt, TiersOpt, injected, tier_mode
+from modelpact.cli.chain_options import (
+    LotteryTiersOpt,
+    NoCompensationOpt,
+    TiersOpt,
+    injected,
+    tier_mode,
+)
 from modelpact.cli.output import JsonOpt, emit
 
 if TYPE_CHECKING:
@@ -126,14 +132,7 @@ def demo(
     ] = 360,
     tiers: TiersOpt = "deterministic",
     lottery_tiers: LotteryTiersOpt = 1,
-    no_compensation: Annotated[
-        bool,
-        typer.Option(
-            "--no-compensation",
-            help="Run a scenario without curve compensation terms ([valuation] unit_wei and a "
-            "curve tolerance): tau = 1, rho = 0; the report and the audit say so.",
-        ),
-    ] = False,
+    no_compensation: NoCompensationOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a complete round with simulated participants, then audit it and write a report.

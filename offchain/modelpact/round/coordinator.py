@@ -919,30 +919,26 @@ def deploy(
     extras: RoundExtras | None = None,
     new_round: bool = False,
 ) -> Deployed:
-    """Commit (test set root, randomness, curve), deploy with the bond, write the record.
-
-    Idempotent: the coordinator's secret and then the deploy transaction's hash are written to its
-    local state (one file per chain, sender and scenario) BEFORE waiting for the receipt. A re-run
-    after a crash between sending and the receipt finds the recorded transaction and finishes
-    that deployment; a plain re-run returns the recorded deployment (``already_done``) instead of
-    deploying a second round, unless ``new_round`` (then a finished deployment is kept on record
-    and a new round is deployed; a pending one is still finished first, never duplicated).
-    ``extras`` (default: the plan's) go into the record with the curve, bonds and file paths.
-    """
+    """Commit (test set root, randomness, curve, tau and rho), deploy with the bond, write the
+    record. Idempotent: the coordinator's secret and then the deploy transaction's hash are
+    written to its local state (one file per chain, sender and scenario) BEFORE waiting for the
+    receipt. A re-run after a crash between sending and the receipt finds the recorded
+    transaction and finishes that deployment; a plain re-run returns the recorded deployment
+    (``already_done``) instead of deploying a second round, unless ``new_round`` (then a
+    finished deployment is kept on record and a new round is deployed; a pending one is still
+    finished first, never duplicated). ``extras`` (default: the plan's) go into the record."""
     from modelpact.chain import wait_for_receipt
     from modelpact.compiler import compile_round
     from modelpact.round.locks import holding
-    from modelpact.round.planning import curve_terms
 
     terms.deadlines.check()
-    # before anything is sent: a scenario without compensation terms needs --no-compensation
-    compensation = curve_terms(plan.offer, no_compensation=terms.no_compensation)
     sender_address = str(sender if isinstance(sender, str) else sender.address)
     intent = _intent(state_dir, chain.chain_id, sender_address, plan.offer.scenario_hash)
     with holding(intent.path, what="this deployment (scenario, account, chain)"):
         finished = _finished(intent, new_round=new_round)
         if finished is not None:
             return finished
+        comp = _compensation(plan, terms)  # refused here, before anything is sent
         found, secret = _resume(chain, intent, compile_round().abi, new_round=new_round)
         if found is None:
             require_round_capabilities(chain)  # before anything is sent or persisted
@@ -950,11 +946,7 @@ def deploy(
         else:
             plan = _committed_plan(intent, plan, found)
         commitments = _commit(
-            plan,
-            secret=secret,
-            sender=sender_address,
-            chain_id=chain.chain_id,
-            terms=compensation,
+            plan, secret=secret, sender=sender_address, chain_id=chain.chain_id, terms=comp
         )
         if found is None:
             found = _send_deployment(
@@ -976,6 +968,14 @@ def deploy(
         intent.update(record_path=str(path.resolve()), address=str(found.address))
         gas_used = wait_for_receipt(chain, record.tx_hash, action="deploy").gas_used
         return Deployed(record=record, record_path=path, gas_used=gas_used)
+
+
+def _compensation(plan: Planned, terms: RoundTerms) -> CompensationTerms:
+    """The round's tau and rho; a scenario without compensation terms is refused unless the
+    coordinator opted out (:func:`modelpact.round.planning.curve_terms`)."""
+    from modelpact.round.planning import curve_terms
+
+    return curve_terms(plan.offer, no_compensation=terms.no_compensation)
 
 
 _PLAN_FILES = ("scenario.toml", "menu.json", "test_set.npy")
