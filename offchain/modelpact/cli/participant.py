@@ -368,6 +368,7 @@ def join(
 ) -> None:
     """Check the round is genuine (code, extension, constructor) and its bond within --max-bond,
     then join with the option and the committed dataset, posting the bond. Safe to re-run."""
+    from modelpact.chain_capabilities import require_round_capabilities
     from modelpact.round.guard import guard_round
     from modelpact.round.participant import deliver
     from modelpact.round.participant import join as join_round
@@ -376,6 +377,7 @@ def join(
         from modelpact.round.inbox import check_inbox
 
         check_inbox(inbox)  # before the bond is sent: a failed delivery would forfeit it
+    require_round_capabilities(deployed.chain)  # a node that cannot run the round: said first
     seen = guard_round(deployed, max_bond_wei=max_bond)  # before anything is signed or sent
     terms = _terms(deployed)
     if not as_json:  # what is signed, shown before anything is sent
