@@ -9,6 +9,8 @@ Reports, from mined receipts (gasUsed, so independent of the gas limit sent):
 - per-participant join / reveal / claim gas (min, mean, max) for each round size, to show the
   cost does not grow with the number of participants (every per-participant action is O(1));
 - postModels with 0, 1 and 8 of the joiners named undelivered (v2);
+- deliver of the demo model (10 classes x 64 features), disputeDelivery of a garbage delivery,
+  proveNonDelivery, and a WrongPrediction challenge on the demo model with T = 360 (issues 14, 15);
 - the issue's targets and whether each is met.
 """
 
@@ -35,7 +37,8 @@ MENU = (
     enc.OnchainOption(400, 10**18, 80 * 10**18, 80 * 10**18),
 )
 TARGETS = {"join": 100_000, "reveal": 50_000, "claim": 65_000}
-TEST_ROWS = 1000  # posted accuracies are exact counts over the committed test rows
+TEST_ROWS = 360  # the demo's public test set: posted accuracies are exact counts over it, and
+# each posted model carries its packed log of 3 x 360 bytes (the issue-14 calldata budget)
 
 
 def _model(name: bytes, correct: int) -> enc.Tier:
@@ -245,6 +248,139 @@ def default_path(bench: Bench) -> dict[str, int]:
     return {"withdrawAfterDefault": max(gas)}
 
 
+DELIVERY_TARGETS = {"deliver": 120_000, "disputeDelivery": 250_000, "challenge": 400_000}
+"""Issue 15 (deliver of the demo model, a dispute) and issue 14 (a challenge on it)."""
+
+
+def _demo_model() -> tuple[bytes, object]:
+    """The demo model (10 classes x 64 features, trained on digits) and the 360-row test set."""
+    from modelpact.ml.datasets import digits_rows, split_test
+    from modelpact.ml.models import train_model_bytes
+
+    split = split_test(digits_rows(), test_size=360, seed=0)
+    return train_model_bytes(split.pool, seed=0), split.test
+
+
+def _lying_post(model: bytes, test) -> tuple[enc.Tier, bytes]:
+    """The collective model posted with one logged prediction false (counts follow the lie)."""
+    from modelpact.ml.evallog import build_eval_log
+
+    entries = list(build_eval_log(model, test).entries)
+    j = next(k for k in range(len(entries)) if entries[k][1] > (entries[k - 1][1] if k else 0))
+    lied = [*entries[:j], ((entries[j][0] + 1) % 10, entries[j][1] - 1)]
+    lied += [(p, c - 1) for p, c in entries[j + 1 :]]
+    accuracy = enc.accuracy_of_count(lied[-1][1], len(lied))
+    posted = enc.Tier(enc.model_hash(model), accuracy, enc.EvalLogTree.of(lied).root)
+    return posted, enc.pack_eval_log(lied)
+
+
+class ProofRound:
+    """A round of three participants on the collective rung (option 2, ratio 1), posted with a
+    false log of the demo model over the real digits test set (T = 360); each participant's
+    delivery secret key is known (1000 + i)."""
+
+    def __init__(self, bench: Bench) -> None:
+        self.model, self.test = _demo_model()
+        rows = self.test.tolist()
+        secret = enc.random_secret()
+        scenario = enc.keccak256(b"bench-proofs")
+        config = enc.RoundConfig(
+            capacity=3,
+            participant_bond=BOND,
+            scenario_hash=scenario,
+            test_set_commitment=enc.dataset_merkle_root(rows),
+            coordinator_commitment=enc.coordinator_commitment(
+                secret, bench.coordinator, scenario, bench.chain.chain_id
+            ),
+            schedule=enc.Schedule.after(ch.chain_time(bench.chain), join=10**6, post=10**6),
+            quorum=1,
+            test_row_count=len(rows),
+            curve_tolerance_wad=5 * 10**16,
+            shortfall_wei_per_wad=10**18,
+        )
+        self.rc = rc = ch.deploy_round(
+            bench.chain,
+            sender=bench.coordinator,
+            menu_options=MENU,
+            config=config,
+            curve=[enc.CurveKnot(100, 10**17)],
+            coordinator_bond=COORDINATOR_BOND,
+        )
+        self.members = list(bench.chain.accounts[1:4])
+        self.keys = {who: 1000 + i for i, who in enumerate(self.members)}
+        self.secrets = {who: enc.random_secret() for who in self.members}
+        for who in self.members:
+            commitment = enc.participant_commitment_v2(
+                self.secrets[who], *self.key(who), who, rc.address, bench.chain.chain_id
+            )
+            rc.join(
+                who,
+                option_id=2,
+                data_root=root_of(who),
+                row_count=MENU[2].data_count,
+                commitment=commitment,
+                value=BOND,
+            )
+        rc.reveal_coordinator(bench.coordinator, secret)
+        self.posted, self.log = _lying_post(self.model, self.test)
+        rc.post_models(bench.coordinator, collective=self.posted, logs=[self.log])
+        for who in self.members:
+            opening = {"data_root": root_of(who), "secret": self.secrets[who]}
+            rc.reveal(who, **opening, delivery_key=self.key(who))  # type: ignore[arg-type]
+
+    def key(self, who: str) -> tuple[int, int]:
+        """The delivery public key of ``who``."""
+        from modelpact.delivery import public_key
+
+        point = public_key(self.keys[who])
+        return (point.x, point.y)
+
+
+def delivery_and_proofs(bench: Bench) -> dict[str, int]:
+    """deliver (the demo model), disputeDelivery (a garbage delivery), proveNonDelivery and a
+    WrongPrediction challenge on the demo model (:class:`ProofRound`)."""
+    from modelpact import delivery as dc
+    from modelpact import proofs
+
+    r = ProofRound(bench)
+    honest, garbage, silent = r.members
+    sealed = dc.encrypt(plaintext=r.model, recipient=dc.CurvePoint(*r.key(honest)))
+    e = (sealed.ephemeral.x, sealed.ephemeral.y)
+    deliver = r.rc.deliver(
+        bench.coordinator, participant=honest, ephemeral=e, ciphertext=sealed.ciphertext
+    )
+    junk = dc.encrypt(plaintext=bytes(len(r.model)), recipient=dc.CurvePoint(*r.key(garbage)))
+    e = (junk.ephemeral.x, junk.ephemeral.y)
+    r.rc.deliver(bench.coordinator, participant=garbage, ephemeral=e, ciphertext=junk.ciphertext)
+    dispute = r.rc.dispute_delivery(
+        garbage,
+        data_root=root_of(garbage),
+        secret=r.secrets[garbage],
+        delivery_secret_key=r.keys[garbage],
+        ephemeral=e,
+        ciphertext=junk.ciphertext,
+    )
+    bench.to(r.rc.deadlines().delivery)
+    missing = r.rc.prove_non_delivery(
+        silent, data_root=root_of(silent), secret=r.secrets[silent], delivery_key=r.key(silent)
+    )
+    entry = proofs.PostedModel(r.posted.model_hash, r.posted.accuracy_wad, r.posted.log_root, r.log)
+    models = {r.posted.model_hash: r.model}
+    fault, _ = proofs.find_fault([entry], models=models, test_rows=r.test)
+    if fault is None or fault.kind != proofs.FraudKind.WRONG_PREDICTION:
+        raise RuntimeError(f"the false log should be a wrong prediction, found {fault}")
+    evidence = proofs.evidence(fault, posted=[entry], models=models, test_rows=r.test)
+    challenge = r.rc.challenge(bench.chain.accounts[5], evidence)
+    return {
+        "model_bytes": len(r.model),
+        "ciphertext_bytes": len(sealed.ciphertext),
+        "deliver": deliver.gas_used,
+        "disputeDelivery": dispute.gas_used,
+        "proveNonDelivery": missing.gas_used,
+        "challenge_wrong_prediction": challenge.gas_used,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,1000", help="round sizes, comma-separated")
@@ -260,6 +396,7 @@ def main() -> None:
         claims = {str(n): claim_worst_case(bench, n) for n in (2, 32)}
         default = default_path(bench)
         undelivered = post_models_by_undelivered(bench, [0, 1, 8])
+        proof_gas = delivery_and_proofs(bench)
     per_tier = round((posts["32"] - posts["0"]) / 32, 1)
     worst_claim = max(v for c in claims.values() for v in c.values())
     worst = {
@@ -277,7 +414,13 @@ def main() -> None:
         "claim_by_rung_position": claims,
         "default": default,
         "postModels_by_undelivered_count": undelivered,
+        "delivery_and_proofs": proof_gas,
         "targets": {
+            "deliver<=120k": proof_gas["deliver"] <= DELIVERY_TARGETS["deliver"],
+            "disputeDelivery<=250k": proof_gas["disputeDelivery"]
+            <= DELIVERY_TARGETS["disputeDelivery"],
+            "challenge<=400k": proof_gas["challenge_wrong_prediction"]
+            <= DELIVERY_TARGETS["challenge"],
             "join<=100k": worst["join"] <= TARGETS["join"],
             "reveal<=50k": worst["reveal"] <= TARGETS["reveal"],
             "claim<=65k": worst["claim"] <= TARGETS["claim"],

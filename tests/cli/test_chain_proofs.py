@@ -144,6 +144,27 @@ def _deliver_wrong(p: Played, account: LocalAccount) -> None:
     )
 
 
+def _crash_after_sending(p: Played, account: LocalAccount) -> None:
+    """What a deliver run leaves when it dies between broadcasting Carol's delivery and its
+    receipt: the recorded step's first half (send, record the hash), no wait."""
+    rc = p.run.deployed.contract
+    model = rc.rung_model(_rung(p, account)).model_hash
+    revealed = next(
+        e for e in p.run.deployed.events("Revealed") if e.args["participant"] == account.address
+    )
+    key = dc.CurvePoint(int(revealed.args["deliveryKeyX"]), int(revealed.args["deliveryKeyY"]))
+    data = (p.out / "models" / f"0x{model.hex()}.bin").read_bytes()
+    sealed = dc.encrypt(plaintext=data, recipient=key)
+    call = rc.deliver.call(
+        participant=account.address,
+        ephemeral=(sealed.ephemeral.x, sealed.ephemeral.y),
+        ciphertext=sealed.ciphertext,
+    )
+    slot = p.run.coordinator_state().keyed_slot("deliveries", account.address)
+    rc.step(slot, "deliver").start(lambda: rc.send(call, p.run.coordinator))
+    assert slot.get()
+
+
 def _json_tx(output: str) -> str:
     return str(json.loads(output)["step"]["tx_hash"])
 
@@ -162,12 +183,13 @@ def test_withheld_and_wrong_deliveries_are_proven_and_paid_to_the_wei(play) -> N
     _reveal(p, bob)
     _reveal(p, carol)
     _deliver_wrong(p, bob)
+    _crash_after_sending(p, carol)
     first = p.ok("coordinator", "deliver", "--keystore", str(_coordinator_keystore(p)))
-    assert f"sending deliver to {carol.address}" in first
-    assert "delivered 1 models now" in first
-    again = p.ok("coordinator", "deliver", "--keystore", str(_coordinator_keystore(p)))
-    assert "delivered 0 models now" in again
-    assert "sending" not in again
+    assert "delivered 0 models now" in first  # Carol's recorded tx is found, Bob's is on chain
+    assert "sending" not in first
+    assert f"{carol.address}: rung {_rung(p, carol)}, already" in first
+    assert p.run.deployed.events("Delivered")[-1].args["participant"] == carol.address
+    assert len(p.run.deployed.events("Delivered")) == 2
     _reveal(p, alice)  # after the deliver run: the coordinator withholds hers
 
     got = p.ok("participant", "fetch", "--keystore", p.keystore(carol), "--out", "carol.bin")

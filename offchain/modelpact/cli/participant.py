@@ -586,7 +586,13 @@ def check_models(
             how = "" if c.checked_model else " (counts and accuracy only: model not at hand)"
             verdict = "honest" if c.fault is None else f"FAULT: {c.fault.message}"
             typer.echo(f"rung {c.rung} ({c.name}, 0x{c.model_hash.hex()[:12]}..): {verdict}{how}")
-        if checked.fault is None:
+        unchecked = sum(not c.checked_model for c in checked.checks)
+        if checked.fault is None and unchecked:
+            typer.echo(
+                f"no fault found, but the predictions of {unchecked} models were not checked "
+                "(their bytes are not at hand: pass --models or --model)"
+            )
+        elif checked.fault is None:
             typer.echo("no fault: every posted model matches its log and its accuracy")
         else:
             f = checked.fault

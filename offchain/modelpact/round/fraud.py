@@ -176,9 +176,15 @@ def challenge(
     if done is not None and checked.fault is not None:
         return ChallengeResult(checked.fault, StepResult(done.tx_hash, True, done.gas_used), 0)
     if checked.fault is None:
+        unchecked = sum(not c.checked_model for c in checked.checks)
         raise FraudError(
-            "no provable fault: every posted model matches its log and its accuracy",
-            hint="nothing was sent",
+            "no provable fault: every posted model matches its log and its accuracy"
+            + (
+                f" (predictions of {unchecked} models not checked: bytes not at hand)"
+                if unchecked
+                else ""
+            ),
+            hint="nothing was sent" + ("; pass --models or --model" if unchecked else ""),
         )
     if checked.fraud_proven:
         raise FraudError(
