@@ -224,7 +224,8 @@ def test_a_genuine_round_with_a_swapped_extension_is_refused(
 def test_a_clone_of_a_genuine_round_is_refused(genuine: Round, node: str) -> None:
     """Genuine code and extension, byte for byte, put at a new address by hand-written init code
     (storage and immutables of the attacker's choosing): refused because no ModelpactRound
-    constructor created it, whether the record names the clone's creation or the genuine one's."""
+    constructor created it, whether the record names the clone's creation, the genuine one's or
+    a transaction the chain does not have."""
     w3 = genuine.w3
     runtime = bytes(w3.eth.get_code(genuine.record["address"]))
     tx_hash, clone = _send(w3, _returning(runtime))
@@ -234,6 +235,8 @@ def test_a_clone_of_a_genuine_round_is_refused(genuine: Round, node: str) -> Non
     assert "ran other creation code" in own
     lying = _fake_record(genuine, "clone-lie", clone, genuine.record["tx_hash"])
     assert "not this address" in _refused(genuine, node, lying, *join)
+    made_up = _fake_record(genuine, "clone-made-up", clone, "0x" + "11" * 32)
+    assert "is not on this chain" in _refused(genuine, node, made_up, *join)
 
 
 def test_bond_cap_then_the_genuine_round_is_joined(genuine: Round, node: str) -> None:
