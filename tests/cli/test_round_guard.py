@@ -240,9 +240,10 @@ def test_a_clone_of_a_genuine_round_is_refused(genuine: Round, node: str) -> Non
 
 
 def test_bond_cap_then_the_genuine_round_is_joined(genuine: Round, node: str) -> None:
-    """A bond one wei above --max-bond, or above what a record states, is refused with nothing
-    sent; with the default cap (the record's bond) the genuine round is joined and the bond,
-    coordinator and deadlines were printed first; alice paid exactly the bond plus gas."""
+    """A bond one wei above --max-bond, or above what a record states, and a record naming
+    another coordinator are refused with nothing sent; with the default cap (the record's bond)
+    the genuine round is joined and the bond, coordinator and deadlines were printed first;
+    alice paid exactly the bond plus gas."""
     w3, bond = genuine.w3, int(genuine.record["extra"]["participant_bond_wei"])
     join = ("join", "--keystore", "alice.json", "--option", "0")
     line = _refused(genuine, node, genuine.record_path, *join, "--max-bond", str(bond - 1))
@@ -252,6 +253,11 @@ def test_bond_cap_then_the_genuine_round_is_joined(genuine: Round, node: str) ->
         participant_bond_wei=bond // 2,
     )  # fmt: skip
     assert "above --max-bond" in _refused(genuine, node, understated, *join)
+    other = _fake_record(genuine, "other-coordinator", genuine.record["address"],
+                         genuine.record["tx_hash"])  # fmt: skip
+    edited = {**json.loads(other.read_text()), "coordinator": w3.eth.accounts[ATTACKER]}
+    other.write_text(json.dumps(edited))
+    assert "names coordinator" in _refused(genuine, node, other, *join)
     alice = w3.eth.account.from_key(ALICE_KEY).address
     before = w3.eth.get_balance(alice)
     out = _ok(genuine.dir, node, "participant", *join, "--deployment", str(genuine.record_path))

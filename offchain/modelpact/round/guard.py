@@ -20,7 +20,8 @@ whenever the code there is not the code it verified):
    and any pre-filled storage. The genuine constructor sets every immutable from the arguments
    the round's views report and creates the extension with the same configuration, so 1 + 3
    bind what the views show to what the code does;
-4. a participant bond above ``max_bond_wei`` (default: the bond the deployment record states).
+4. a participant bond above ``max_bond_wei`` (default: the bond the deployment record states),
+   and a record naming another coordinator than the round's.
 
 On a live chain, code at an address cannot change once checked: neither contract contains
 SELFDESTRUCT and the round delegates only to the immutable extension address. A development node
@@ -251,10 +252,18 @@ def guard_round(deployed: DeployedRound, *, max_bond_wei: int | None) -> RoundTe
             hint="pass --max-bond WEI (the most you agree to post as bond); nothing was sent",
         )
     check_bond(config.participant_bond, max_bond_wei=cap)
+    coordinator = deployed.contract.coordinator()
+    if str(deployed.record.coordinator).lower() != coordinator.lower():
+        raise RoundGuardError(
+            f"the deployment record names coordinator {deployed.record.coordinator}, but the "
+            f"round's coordinator is {coordinator}",
+            hint="the record was edited or belongs to another round: ask the coordinator for "
+            "its record; nothing was sent",
+        )
     return RoundTermsSeen(
         address=deployed.address,
         extension=extension,
-        coordinator=deployed.contract.coordinator(),
+        coordinator=coordinator,
         bond_wei=config.participant_bond,
         max_bond_wei=cap,
         deadlines=deployed.contract.deadlines(),
