@@ -117,6 +117,15 @@ ROUND_REQUIREMENTS: tuple[RoundRequirement, ...] = (
         expected=_words(42, 0),
     ),
     RoundRequirement(
+        key="mcopy",
+        feature="MCOPY (EIP-5656, Cancun)",
+        consequence="the round could not copy memory: posting models, challenges and deliveries "
+        "would revert",
+        # MSTORE(0, 42); MCOPY(32, 0, 32); RETURN(32, 32): the word comes back from the copy.
+        code="0x602a6000526020600060205e60206020f3",
+        expected=_words(42),
+    ),
+    RoundRequirement(
         key="ecadd",
         feature="the alt_bn128 ecAdd precompile at 0x06 (EIP-196)",
         consequence="delivery disputes could not be settled on chain",

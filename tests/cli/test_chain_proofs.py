@@ -192,6 +192,11 @@ def test_withheld_and_wrong_deliveries_are_proven_and_paid_to_the_wei(play) -> N
     assert len(p.run.deployed.events("Delivered")) == 2
     _reveal(p, alice)  # after the deliver run: the coordinator withholds hers
 
+    # Carol lost her state file: fetch says how to recover, a re-run of reveal re-derives it.
+    p.run.state(carol).path.unlink()
+    p.fails("participant", "fetch", "--keystore", p.keystore(carol), "--out", "carol.bin",
+            match="run `participant reveal`")  # fmt: skip
+    assert "already revealed" in p.ok("participant", "reveal", "--keystore", p.keystore(carol))
     got = p.ok("participant", "fetch", "--keystore", p.keystore(carol), "--out", "carol.bin")
     assert "fetched your model" in got
     carol_model = enc.model_hash((p.out / "carol.bin").read_bytes())
@@ -204,6 +209,11 @@ def test_withheld_and_wrong_deliveries_are_proven_and_paid_to_the_wei(play) -> N
     assert honest.count(": honest") == rc.tier_count() + 1
     p.fails("participant", "challenge", "--keystore", p.keystore(carol), "--models", "models",
             match="no provable fault")  # fmt: skip
+    from modelpact.ml.datasets import save_rows
+
+    save_rows(p.out / "easier.npy", p.plan.data.test_rows[:-1])
+    p.fails("participant", "check-models", "--test-set", "easier.npy",
+            match="is not the test set this round committed to")  # fmt: skip
 
     p.fails("participant", "fetch", "--keystore", p.keystore(bob), "--out", "bob.bin",
             match="does not decrypt to your model")  # fmt: skip
@@ -237,6 +247,7 @@ def test_withheld_and_wrong_deliveries_are_proven_and_paid_to_the_wei(play) -> N
         alice.address: "non-delivery proven",
     }
     assert audit.finding("balance.reconciles").status.value == "pass"
+    assert audit.finding("model.logs").status.value == "pass"
 
 
 def _audit(p: Played):
@@ -383,4 +394,6 @@ def test_a_false_post_is_challenged_by_a_third_party(play, lie: Lie, kind: str) 
     p.chain.advance_time_to(rc.deadlines().reveal + 1)
     claimed = part.claim(p.run.deployed, p.run.state(first), account=first)
     assert claimed.compensation == allot
-    assert _audit(p).finding("fraud.none").status.value == "fail"
+    audit = _audit(p)
+    assert audit.finding("fraud.none").status.value == "fail"
+    assert audit.finding("model.logs").status.value == "fail"  # names the false row too

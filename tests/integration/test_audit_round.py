@@ -352,6 +352,7 @@ def test_honest_embedded_round_audits_clean(embedded_round) -> None:
         "deliveries.onchain",
         "fraud.none",
         "bytecode.proofs_matches_source",
+        "model.logs",
     }
     assert must <= ran, must - ran
     assert report.finding("balance.reconciles").evidence[0].found == "0 wei"

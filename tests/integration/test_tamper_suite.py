@@ -403,7 +403,7 @@ def test_record_with_other_compiler_settings(honest, tmp_path) -> None:
     path = write_record(files, files.out / "deployment.json", compiler_settings=other)
     code, report = record_audit(path, files, tmp_path)
     assert code == 1
-    # the extension is rebuilt with the same recorded settings, so it differs too
+    # both runtimes (the round and its ModelpactProofs extension) fail to rebuild
     assert failed(report) == {"bytecode.matches_source", "bytecode.proofs_matches_source"}
 
 

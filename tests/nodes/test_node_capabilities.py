@@ -65,13 +65,15 @@ def test_hardhat_passes(hardhat_node: NodeProcess) -> None:
 
 def test_ganache_is_refused_before_anything_is_sent(ganache_node: NodeProcess) -> None:
     """ganache 7.9.2 (Shanghai rules: it deploys the round, then reverts every claim) is refused
-    for transient storage alone, in one line with the consequence and the fix; no block mined."""
+    for transient storage and MCOPY, in one line with the consequence and the fix; no block
+    mined."""
     before = _block_number(ganache_node.url)
     with pytest.raises(NodeCapabilityError) as caught:
         require_round_capabilities(ch.connect(rpc_url=ganache_node.url))
-    assert caught.value.missing == ("transient-storage",)
+    assert caught.value.missing == ("transient-storage", "mcopy")
     assert caught.value.one_line() == (
-        "this node does not support transient storage (EIP-1153, Cancun); the round would lock "
+        "this node does not support transient storage (EIP-1153, Cancun) or MCOPY (EIP-5656, "
+        "Cancun); the round would lock "
         "every wei (claims, refunds and the sweep would revert after the bonds are paid); "
         + UPGRADE_HINT
     )
@@ -82,17 +84,17 @@ def test_ganache_is_refused_before_anything_is_sent(ganache_node: NodeProcess) -
 @pytest.mark.parametrize(
     ("fork", "missing"),
     [
-        ("shanghai", ("transient-storage",)),
-        ("paris", ("push0", "transient-storage")),
-        ("homestead", ("push0", "transient-storage", "ecadd", "ecmul")),
+        ("shanghai", ("transient-storage", "mcopy")),
+        ("paris", ("push0", "transient-storage", "mcopy")),
+        ("homestead", ("push0", "transient-storage", "mcopy", "ecadd", "ecmul")),
     ],
 )
 def test_older_anvil_hardforks_are_refused(
     old_anvil: dict[str, str], fork: str, missing: tuple[str, ...]
 ) -> None:
     """anvil on an older hardfork is refused for exactly what that hardfork lacks: Shanghai has
-    PUSH0 but no transient storage, Paris neither, Homestead not even the alt_bn128 precompiles
-    (Byzantium); the line names the first consequence a round would hit."""
+    PUSH0 but no transient storage or MCOPY, Paris none of them, Homestead not even the
+    alt_bn128 precompiles (Byzantium); the line names the first consequence a round would hit."""
     with pytest.raises(NodeCapabilityError) as caught:
         require_round_capabilities(old_anvil[fork])
     assert caught.value.missing == missing
@@ -184,12 +186,12 @@ def test_wrong_words_are_a_missing_feature_and_a_lost_node_is_not() -> None:
 def test_every_newer_opcode_the_round_uses_is_probed() -> None:
     """The probe knows the contract's target: foundry.toml compiles for Cancun, and the only
     opcodes newer than Paris in the round's init and runtime code are the ones the probe runs
-    (PUSH0, TLOAD, TSTORE). A newer EVM version or a new opcode (MCOPY, BLOBHASH, ...) in the
+    (PUSH0, TLOAD, TSTORE, MCOPY). A newer EVM version or a new opcode (MCOPY, BLOBHASH, ...) in the
     build must come with a probe for it."""
     assert EVM_VERSION == "cancun"
     newer_than_paris = {0x5F: "PUSH0", 0x5C: "TLOAD", 0x5D: "TSTORE", 0x5E: "MCOPY"}
     newer_than_paris |= {0x49: "BLOBHASH", 0x4A: "BLOBBASEFEE", 0x1E: "CLZ"}
-    probed = {"PUSH0", "TLOAD", "TSTORE"}
+    probed = {"PUSH0", "TLOAD", "TSTORE", "MCOPY"}
     compiled = compile_round()
     used = _opcodes(compiled.bytecode) | _opcodes(compiled.runtime_bytecode)
     assert {newer_than_paris[op] for op in used if op in newer_than_paris} <= probed

@@ -112,7 +112,7 @@ def audit_snapshot(
     ``record_claims`` (from a deployment record: coordinator, scenario hash, test-set root,
     deployment transaction) are compared with the chain as ``record.matches_chain``.
     """
-    from modelpact.audit.files import check_data, check_models, check_test_set
+    from modelpact.audit.files import check_data, check_logs, check_models, check_test_set
     from modelpact.audit.rules import PHASES, chain_checks
 
     started = time.perf_counter()
@@ -144,6 +144,7 @@ def audit_snapshot(
     test_finding, test_rows = check_test_set(snapshot, test_set)
     findings.append(test_finding)
     findings.extend(check_models(snapshot, models_dir, test_rows, tolerance=tol.accuracy))
+    findings.append(check_logs(snapshot, models_dir, test_rows))
     findings.append(_retrained(snapshot, data_dir, scenario))
     return AuditReport(
         chain_id=snapshot.chain_id,

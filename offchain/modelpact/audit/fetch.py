@@ -159,6 +159,7 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
         delivery_failures=_delivery_failures(events),
         frauds=tuple(decode.fraud(a) for a in by_name.get("FraudProven", [])),
         delivery_deadline=rc.deadlines().delivery,
+        posted_logs=_posted_logs(rc, events),
         **_proofs_code(rc),
     )
 
@@ -191,6 +192,13 @@ def _delivery_failures(events: list[RoundEvent]) -> tuple[DeliveryFailureRecord,
             )
             paid[who] = owed
     return tuple(out)
+
+
+def _posted_logs(rc: RoundContract, events: list[RoundEvent]) -> tuple[bytes, ...]:
+    """The packed logs postModels took (its transaction input); empty when not served."""
+    posted = _one(events, "ModelsPosted")
+    args = rc.call_arguments(posted.tx_hash, "postModels") if posted is not None else None
+    return tuple(bytes(log) for log in args["logs"]) if args is not None else ()
 
 
 def _proofs_code(rc: RoundContract) -> dict[str, Any]:

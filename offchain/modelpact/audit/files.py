@@ -53,6 +53,7 @@ __all__ = [
     "TrainingRecipe",
     "check_collective",
     "check_data",
+    "check_logs",
     "check_models",
     "check_test_set",
     "find_dataset_files",
@@ -468,4 +469,40 @@ def check_collective(s: RoundSnapshot, data_dir: Path | None, recipe: TrainingRe
         failures=[] if retrained == posted else [ev],
         detail_pass=f"retrained on {how}: same keccak256",
         detail_fail="the posted collective model is not the one the delivered data trains",
+    )
+
+
+def check_logs(s: RoundSnapshot, models_dir: Path | None, test_rows: Rows | None) -> Finding:
+    """``model.logs`` (issue 14): each posted evaluation log (read from the post transaction's
+    input) hashes to its posted root, and its rows hold against the committed test set and the
+    model file when given (else the counts and the accuracy alone); the first false row of each
+    model is named. A false row is provable fraud: `participant challenge` proves it."""
+    from modelpact.proofs import PostedModel, check_posted
+
+    title = "Every posted evaluation log holds on the committed test set"
+    if s.models is None:
+        return skipped("model.logs", title, "models not posted")
+    if test_rows is None:
+        return skipped("model.logs", title, "no committed test set given")
+    posted = [s.models.collective, *s.models.tiers]
+    if len(s.posted_logs) != len(posted):
+        return skipped("model.logs", title, "the post transaction's logs are not served")
+    files = _model_files(models_dir) if models_dir is not None else {}
+    rows = np.asarray(test_rows)
+    failures = []
+    for position, (m, log) in enumerate(zip(posted, s.posted_logs, strict=True)):
+        rung = len(posted) if position == 0 else position
+        name = "collective" if position == 0 else f"tier {position - 1}"
+        entry = PostedModel(m.model_hash, m.accuracy_wad, m.log_root, log)
+        path = files.get(m.model_hash)
+        model = path.read_bytes() if path is not None else None
+        found = check_posted(entry, rung=rung, name=name, model=model, test_rows=rows).fault
+        if found is not None:
+            failures.append(Evidence(name, "an honest log", found.kind.name.lower(), found.message))
+    return make_finding(
+        "model.logs",
+        title,
+        checked=len(posted),
+        failures=failures,
+        detail_pass=f"{len(posted)} logs hold ({len(files)} model files given)",
     )

@@ -233,6 +233,7 @@ class RoundSnapshot:
     delivery_deadline: int = 0  # 0 before the post
     proofs_address: str = ""
     proofs_runtime_code: bytes = b""
+    posted_logs: tuple[bytes, ...] = ()  # postModels' packed logs (its input), collective first
 
     @property
     def delivered(self) -> tuple[JoinRecord, ...]:

@@ -418,6 +418,24 @@ class RoundContract:
         """The deployed runtime bytecode."""
         return bytes(self.chain.w3.eth.get_code(self.address))
 
+    def call_arguments(self, tx_hash: str, function: str) -> dict[str, Any] | None:
+        """The decoded arguments of transaction ``tx_hash`` when it called ``function`` of this
+        round directly (None: the node does not serve it, or its input is another call, e.g. a
+        multisig wrapping the call). How challengers read the logs ``postModels`` took."""
+        from web3.exceptions import Web3Exception
+
+        def fetch() -> Any:
+            return self.chain.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+
+        try:
+            tx = guarded(self.chain, self.abi, "getTransaction", fetch)
+            called, args = self.web3_contract.decode_function_input(tx["input"])
+        except (Web3Exception, ValueError, KeyError):
+            return None
+        if called.fn_name != function or tx.get("to") != self.address:
+            return None
+        return dict(args)
+
     def events(self, from_block: int = 0) -> list[RoundEvent]:
         """Every event of the round from ``from_block`` on, decoded, in chain order."""
 

@@ -42,13 +42,8 @@ def _post_tx(deployed: DeployedRound) -> str:
 def _from_input(deployed: DeployedRound) -> list[proofs.PostedModel] | None:
     """The posted models and logs decoded from the postModels transaction input (None when the
     node does not serve the transaction)."""
-    from modelpact.chain import ChainError
-
-    rc = deployed.contract
-    try:
-        tx = deployed.chain.w3.eth.get_transaction(_post_tx(deployed))  # type: ignore[arg-type]
-        _, args = rc.web3_contract.decode_function_input(tx["input"])
-    except (ChainError, ValueError, KeyError):
+    args = deployed.contract.call_arguments(_post_tx(deployed), "postModels")
+    if args is None:
         return None
     models = [_triple(m) for m in (args["collective"], *args["tiers"])]
     return [

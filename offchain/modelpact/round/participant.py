@@ -437,6 +437,18 @@ def delivery_secret(deployed: DeployedRound, account: LocalAccount) -> int:
     )
 
 
+def _keep_round_keys(
+    deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
+) -> None:
+    """Record this round's delivery key (and the randomness secret, if a lost state file was
+    replaced) in the local state, for `participant fetch`: both derive from the account key."""
+    changes: dict[str, object] = {"delivery_key": hex(delivery_secret(deployed, account))}
+    if state.load().secret is None:
+        secret, _ = round_secrets(deployed, account)
+        changes["secret"] = "0x" + secret.hex()
+    state.update(**changes)
+
+
 def _opening(
     deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
 ) -> dict[str, object]:
@@ -486,7 +498,7 @@ def reveal(
 ) -> StepResult:
     """Reveal the committed secret (Reveal phase). Safe to re-run (a re-run also records the
     round's delivery key in the local state, for `participant fetch`)."""
-    state.update(delivery_key=hex(delivery_secret(deployed, account)))
+    _keep_round_keys(deployed, state, account)
     done = deployed.already_done(state.slot("reveal_tx"), "reveal")
     if done is not None:
         return done
