@@ -51,6 +51,7 @@ class BadInput:
     deployed: bool = False  # needs a deployment record (commit reads the menu from it)
     keystore: bool = False  # copy a valid keystore k.json into the working directory
     password: bool = True  # MODELPACT_PASSWORD set (False: unset, and no terminal on stdin)
+    chain: bool = False  # with ``deployed``: also the node's state (st/), the round is read
 
 
 _EMPTY_ABI_RECORD = json.dumps(
@@ -240,6 +241,24 @@ CLI_CASES: tuple[BadInput, ...] = (
              "participants, fewer than the 131 rows the menu's largest option asks; pass a "
              "smaller --test-size (at most 1666)",
              {"s.toml": (SCENARIOS / "digits_demo.toml").read_text()}),
+    BadInput("cli-no-compensation", "CLI argument", "`coordinator deploy` of a scenario "
+             "without `[valuation] unit_wei` (no curve compensation terms; SECURITY.md)",
+             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "0",
+              "--chain", "anvil", "--state-dir", "st"),
+             "error: s.toml: no wei price of a value unit for curve compensation, so the round "
+             "would owe nothing when the collective model falls short of its curve (tau = 1, "
+             "rho = 0); add unit_wei = <wei per value unit> to [valuation] (and a curve "
+             "tolerance or uncertainty, as `modelpact curve` writes), or pass --no-compensation "
+             "to deploy a round that pays no curve compensation; nothing was sent",
+             {"s.toml": "".join(line for line in (SCENARIOS / "digits_demo.toml").read_text()
+                                .splitlines(keepends=True) if not line.startswith("unit_wei"))}),
+    BadInput("cli-max-bond", "CLI argument", "`participant join --max-bond 1` on a round whose "
+             "bond is higher (issue 11.3: checked before anything is signed)",
+             ("participant", "join", "--keystore", "k.json", "--option", "0", "--max-bond", "1",
+              "--chain", "anvil", "--state-dir", "st"),
+             "error: the round asks a participant bond of 10000000000000000 wei, above "
+             "--max-bond 1 wei; pass --max-bond WEI if you accept that bond; nothing was sent",
+             deployed=True, keystore=True, chain=True),
     BadInput("cli-record-empty-abi", "CLI argument", "a deployment record whose ABI is empty",
              ("participant", "menu", "--deployment", "r.json", "--chain", "anvil", "--state-dir",
               "st"),
@@ -552,6 +571,8 @@ def test_cli_bad_input_prints_one_line(bad: BadInput, tmp_path: Path, request: A
         shutil.copytree(source / "deploy", tmp_path / "deploy")
         if bad.keystore:
             shutil.copy(source / "k.json", tmp_path / "k.json")
+        if bad.chain:
+            shutil.copytree(source / "st", tmp_path / "st")
     for name, text in bad.files.items():
         (tmp_path / name).write_text(text)
     env = dict(os.environ, MODELPACT_PASSWORD="pw")

@@ -103,6 +103,24 @@ def honest_menu() -> list[OnchainOption]:
     return list(_CACHE["menu"])  # type: ignore[call-overload]
 
 
+def honest_terms(scenario_path: Path) -> tuple[int, int]:
+    """(tau, rho) the coordinator deploys ``scenario_path`` with (what the audit's curve.terms
+    re-derives): its compensation terms for the integerized re-solve, or (1, 0) without terms."""
+    from modelpact.compensation import compensation_terms
+    from modelpact.errors import ScenarioError
+
+    key = f"terms:{scenario_path}"
+    if key not in _CACHE:
+        scenario = load_scenario(scenario_path)
+        menu = integerize_menu(scenario, solve(scenario, benchmarks=False))
+        try:
+            terms = compensation_terms(scenario, menu=menu)
+            _CACHE[key] = (terms.tolerance_wad, terms.shortfall_wei_per_wad)
+        except ScenarioError:  # deployed with --no-compensation
+            _CACHE[key] = (WAD, 0)
+    return _CACHE[key]  # type: ignore[return-value]
+
+
 def _best(options: Sequence[OnchainOption], cost: float) -> int:
     utilities = [o.promised_value_wad / WAD - cost * o.data_count for o in options]
     return int(np.argmax(utilities))
@@ -206,8 +224,8 @@ def execute_round(
         schedule=Schedule(now + 1000, now + 2000 + MIN_WINDOW_SECONDS),
         quorum=1,  # fewer joiners than seats: the round runs
         test_row_count=int(test.shape[0]),
-        curve_tolerance_wad=5 * 10**16,
-        shortfall_wei_per_wad=10**16,
+        curve_tolerance_wad=honest_terms(scenario_path)[0],
+        shortfall_wei_per_wad=honest_terms(scenario_path)[1],
     )
     xs = [8, 16, 32, 64, 128, 256, 512, 1024, 1437]
     accs = np.clip(scenario.accuracy(np.array(xs, dtype=np.float64)), 0.0, 1.0)
@@ -324,6 +342,7 @@ def test_honest_embedded_round_audits_clean(embedded_round) -> None:
         "data.sample",
         "model.hash",
         "model.accuracy",
+        "model.collective_retrained",
         "testset.root",
         "events.order",
         "storage.matches_events",

@@ -200,6 +200,25 @@ def test_overstated_collective_accuracy(chain, tmp_path) -> None:
     assert evidence(report, "model.accuracy")[0]["subject"].startswith("collective")
 
 
+def test_collective_trained_on_part_of_the_data(chain, tmp_path) -> None:
+    """Issue 13: the coordinator trains the collective model on half the delivered rows and
+    posts it with its true accuracy (so model.hash and model.accuracy hold, and the curve
+    check prices the shortfall honestly). Retraining from the delivered data gives another hash:
+    model.collective_retrained fails, naming both hashes."""
+
+    def half(rows: np.ndarray) -> bytes:
+        return train_model_bytes(rows[: rows.shape[0] // 2], seed=0)
+
+    done = execute_round(chain, tmp_path / "r", trainer=half, lies=Lies(stop_after="post"))
+    code, report = cli_audit(done, tmp_path)
+    assert code == 1
+    assert "model.collective_retrained" in failed(report)
+    assert not {"model.hash", "model.accuracy", "data.root", "data.count"} & failed(report)
+    (ev,) = evidence(report, "model.collective_retrained")
+    assert ev["subject"] == "collective model"
+    assert ev["expected"] != ev["found"]
+
+
 def test_inflated_accuracy_curve(chain, tmp_path) -> None:
     """The coordinator commits a curve 0.05 above the scenario's accuracy function."""
     done = execute_round(chain, tmp_path / "r", lies=Lies(curve_boost_wad=5 * WAD // 100))

@@ -211,3 +211,64 @@ def test_infer_spec_by_name_and_shape(digits) -> None:
     from modelpact.ml.datasets import validate_rows
 
     validate_rows(wide, files.infer_spec(wide))
+
+
+def _delivered_rows(s: RoundSnapshot, data_dir: Path) -> np.ndarray:
+    """Every deliverer's rows in join order, as the coordinator trains on them."""
+    found = files.find_dataset_files(data_dir, s.joins)
+    delivered = set(s.undelivered)
+    ordered = sorted(s.joins, key=lambda j: j.index)
+    paths = [found[j.participant] for j in ordered if j.participant not in delivered]
+    from modelpact.ml.datasets import load_rows
+
+    return np.concatenate([load_rows(p) for p in paths])
+
+
+def _collective_posted(s: RoundSnapshot, model: bytes) -> RoundSnapshot:
+    from eth_utils.crypto import keccak
+
+    return replace(s, models=ModelsPostedRecord(keccak(model), 9 * WAD // 10, (), 800, 0))
+
+
+def test_collective_retrained_from_the_delivered_data_passes(tmp_path, digits) -> None:
+    """Issue 13: the collective model trained on every deliverer's rows (join order) with the
+    recorded learner and seed retrains to the posted hash: model.collective_retrained passes;
+    without --data or before a post it is skipped."""
+    s, data_dir = _with_data(tmp_path, digits)
+    model = train_model_bytes(_delivered_rows(s, data_dir), seed=0)
+    posted = _collective_posted(s, model)
+    recipe = files.training_recipe(None)
+    assert files.check_collective(posted, data_dir, recipe).status is Status.PASS
+    assert files.check_collective(posted, None, recipe).status is Status.SKIP
+    unposted = replace(s, models=None)
+    assert files.check_collective(unposted, data_dir, recipe).status is Status.SKIP
+
+
+def test_collective_trained_on_a_subsample_fails(tmp_path, digits) -> None:
+    """A collective model trained on all but the last deliverer's rows fails
+    model.collective_retrained with the posted and retrained hashes as evidence; a recorded
+    learner this audit does not train with fails too."""
+    s, data_dir = _with_data(tmp_path, digits)
+    rows = _delivered_rows(s, data_dir)
+    short = train_model_bytes(rows[: rows.shape[0] - s.joins[-1].row_count], seed=0)
+    finding = files.check_collective(
+        _collective_posted(s, short), data_dir, files.training_recipe(None)
+    )
+    assert finding.status is Status.FAIL
+    assert finding.failures[0].subject == "collective model"
+    assert f"retrained on {rows.shape[0]} rows" in finding.failures[0].note
+    other = files.TrainingRecipe("sklearn.svm.SVC()", 0, "test")
+    full = _collective_posted(s, train_model_bytes(rows, seed=0))
+    assert files.check_collective(full, data_dir, other).status is Status.FAIL
+
+
+def test_excluded_participants_rows_are_not_retrained_on(tmp_path, digits) -> None:
+    """A participant named undelivered is left out of the retrained collective model (its file,
+    if any, is not training data): the model of the other deliverers passes."""
+    s, data_dir = _with_data(tmp_path, digits)
+    named = replace(s, undelivered=(s.joins[-1].participant,))
+    model = train_model_bytes(_delivered_rows(named, data_dir), seed=0)
+    finding = files.check_collective(
+        _collective_posted(named, model), data_dir, files.training_recipe(None)
+    )
+    assert finding.status is Status.PASS

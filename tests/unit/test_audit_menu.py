@@ -17,6 +17,7 @@ from modelpact.audit import Tolerances
 from modelpact.audit.menu import menu_checks
 from modelpact.audit.report import Status
 from modelpact.audit.snapshot import CurveKnotRecord, OptionRecord, RoundSnapshot
+from modelpact.compensation import compensation_terms
 from modelpact.encoding import to_wad
 from modelpact.optimizer import integerize_menu, solve
 from modelpact.scenario import load_scenario, scenario_sha256
@@ -42,7 +43,13 @@ def honest() -> RoundSnapshot:
         for x in xs
     )
     s = _honest()
-    config = replace(s.config, scenario_hash=bytes.fromhex(scenario_sha256(scenario)))
+    terms = compensation_terms(scenario, menu=menu)
+    config = replace(
+        s.config,
+        scenario_hash=bytes.fromhex(scenario_sha256(scenario)),
+        curve_tolerance_wad=terms.tolerance_wad,
+        shortfall_wei_per_wad=terms.shortfall_wei_per_wad,
+    )
     return replace(s, menu=_onchain(menu), config=config, curve=curve)
 
 
@@ -52,10 +59,10 @@ def _run(s: RoundSnapshot, path: Path = SCENARIO) -> dict[str, object]:
 
 def test_honest_menu_passes(honest) -> None:
     """The integerized re-solve, published as is, passes hash, capacity, curve, resolve, IR, IC,
-    budget, optimality and the Bayesian view of every promise."""
+    budget, optimality, the Bayesian view of every promise and the compensation terms."""
     found = _run(honest)
     assert {k: f.status for k, f in found.items()} == dict.fromkeys(found, Status.PASS)
-    assert len(found) == 9
+    assert len(found) == 10
 
 
 def test_ic_violation_is_caught(honest) -> None:
@@ -149,3 +156,40 @@ def test_paper_menu_fails_the_bayesian_view(honest, tmp_path) -> None:
     assert view.failures[0].subject.startswith("type 1")
     assert float(view.failures[0].note.split()[1].rstrip(";")) > 0.01
     assert len(view.evidence) == 3  # every served type is reported, short or not
+
+
+def test_compensation_terms_other_than_the_scenarios_fail(honest) -> None:
+    """Open hole 5: a round whose rho is not floor(scale x unit_wei), or whose tau is above the
+    scenario's, fails curve.terms naming the term; tau within 1e-6 passes."""
+    config = honest.config
+    cheap = replace(config, shortfall_wei_per_wad=config.shortfall_wei_per_wad // 2)
+    finding = _run(replace(honest, config=cheap))["curve.terms"]
+    assert finding.status is Status.FAIL
+    assert finding.failures[0].subject.startswith("rho")
+    lax = replace(config, curve_tolerance_wad=config.curve_tolerance_wad + WAD // 100)
+    assert _run(replace(honest, config=lax))["curve.terms"].status is Status.FAIL
+    close = replace(config, curve_tolerance_wad=config.curve_tolerance_wad + 10**11)
+    assert _run(replace(honest, config=close))["curve.terms"].status is Status.PASS
+
+
+def test_a_scenario_without_terms_is_stated_loudly(honest, tmp_path) -> None:
+    """Open hole 5: a scenario without [valuation] unit_wei allows only tau = 1, rho = 0
+    (--no-compensation); the finding says NO CURVE COMPENSATION, and fails once the posted
+    collective model is below the curve (nobody compensates the participants); other terms
+    fail."""
+    from modelpact.audit.snapshot import CurveCheckRecord
+
+    text = SCENARIO.read_text()
+    line = next(x for x in text.splitlines() if x.startswith("unit_wei"))
+    bare = tmp_path / "bare.toml"
+    bare.write_text(text.replace(line + "\n", ""))
+    none = replace(honest, config=replace(honest.config, curve_tolerance_wad=WAD,
+                                          shortfall_wei_per_wad=0), curve_check=None)  # fmt: skip
+    finding = _run(none, bare)["curve.terms"]
+    assert finding.status is Status.PASS
+    assert finding.detail.startswith("NO CURVE COMPENSATION")
+    short = CurveCheckRecord(800, 95 * WAD // 100, 90 * WAD // 100, WAD, 0, 0, 0)
+    finding = _run(replace(none, curve_check=short), bare)["curve.terms"]
+    assert finding.status is Status.FAIL
+    assert "NOT compensated" in finding.failures[0].note
+    assert _run(honest, bare)["curve.terms"].status is Status.FAIL

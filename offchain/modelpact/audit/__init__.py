@@ -145,6 +145,7 @@ def audit_snapshot(
     findings.append(test_finding)
     findings.extend(check_models(snapshot, models_dir, test_rows, tolerance=tol.accuracy))
     findings.append(check_logs(snapshot, models_dir, test_rows))
+    findings.append(_retrained(snapshot, data_dir, scenario))
     return AuditReport(
         chain_id=snapshot.chain_id,
         address=snapshot.address,
@@ -201,6 +202,19 @@ def _bytecode(
         )
 
     return run
+
+
+def _retrained(snapshot: RoundSnapshot, data_dir: Path | None, scenario: Path | None) -> Finding:
+    """``model.collective_retrained`` with the learner and seed the scenario records."""
+    from modelpact.audit.files import check_collective, training_recipe
+    from modelpact.scenario import load_scenario
+
+    def run() -> Finding:
+        committed = load_scenario(scenario) if scenario is not None else None
+        return check_collective(snapshot, data_dir, training_recipe(committed))
+
+    title = "The collective model retrains from the delivered data to the posted hash"
+    return _guard("model.collective_retrained", title, run)
 
 
 _PROOFS_TITLE = "The ModelpactProofs extension's code equals the source (challenges, deliveries)"

@@ -16,9 +16,10 @@ hash must be the keccak256 of one of them (``modelpact.ml.models.store_model`` n
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -42,11 +43,16 @@ from modelpact.ml.datasets import (
     sharing_rows,
     validate_rows,
 )
-from modelpact.ml.models import ModelError, accuracy
+from modelpact.ml.models import TRAINER, ModelError, accuracy, train_model_bytes
+
+if TYPE_CHECKING:
+    from modelpact.scenario import Scenario
 
 __all__ = [
     "DEFAULT_ACCURACY_TOLERANCE",
     "DEFAULT_SAMPLE_ROWS",
+    "TrainingRecipe",
+    "check_collective",
     "check_data",
     "check_logs",
     "check_models",
@@ -55,6 +61,7 @@ __all__ = [
     "infer_spec",
     "sample_indices",
     "standard_merkle_root",
+    "training_recipe",
 ]
 
 _DATA_SUFFIXES = (".npy", ".csv")
@@ -126,6 +133,39 @@ class _Loaded:
     error: str | None
 
 
+_DATA_IDS = (
+    ("data.delivered", "Delivered datasets present for every revealed participant"),
+    ("data.root", "Delivered datasets match their committed Merkle roots"),
+    ("data.count", "Delivered datasets have the committed row count"),
+    ("data.sample", "A seed-derived sample of each dataset's rows passes validation"),
+    ("data.undelivered", "Participants named undelivered have no matching delivered data"),
+)
+
+
+@dataclass(frozen=True)
+class _DataFailures:
+    """What :func:`check_data` found wrong, per check."""
+
+    root: list[Evidence]
+    count: list[Evidence]
+    sample: list[Evidence]
+    wrongly_excluded: list[Evidence]
+
+
+def _load_deliveries(joins: Sequence[JoinRecord], files: dict[str, Path]) -> list[_Loaded]:
+    """Every joiner's delivered file, read (an unreadable one keeps its error)."""
+    loaded: list[_Loaded] = []
+    for j in joins:
+        path = files.get(j.participant)
+        if path is None:
+            continue
+        try:
+            loaded.append(_Loaded(j, path, load_rows(path), None))
+        except DatasetError as error:
+            loaded.append(_Loaded(j, path, None, error.one_line()))
+    return loaded
+
+
 def check_data(
     s: RoundSnapshot,
     data_dir: Path | None,
@@ -144,17 +184,10 @@ def check_data(
     excluded although its data is there), unless that file shares a row with another matching
     file: every sharer of a row must be named undelivered (a copy earns nothing).
     """
-    ids = (
-        ("data.delivered", "Delivered datasets present for every revealed participant"),
-        ("data.root", "Delivered datasets match their committed Merkle roots"),
-        ("data.count", "Delivered datasets have the committed row count"),
-        ("data.sample", "A seed-derived sample of each dataset's rows passes validation"),
-        ("data.undelivered", "Participants named undelivered have no matching delivered data"),
-    )
     if data_dir is None:
-        return [skipped(i, t, "no --data given") for i, t in ids]
+        return [skipped(i, t, "no --data given") for i, t in _DATA_IDS]
     if not s.joins:
-        return [skipped(i, t, "nobody joined") for i, t in ids]
+        return [skipped(i, t, "nobody joined") for i, t in _DATA_IDS]
     files = find_dataset_files(data_dir, s.joins)
     revealed = {r.participant for r in s.reveals}
     excluded = set(s.undelivered)
@@ -169,18 +202,8 @@ def check_data(
         for j in must
         if j.participant not in files
     ]
-    loaded: list[_Loaded] = []
-    for j in s.joins:
-        path = files.get(j.participant)
-        if path is None:
-            continue
-        try:
-            loaded.append(_Loaded(j, path, load_rows(path), None))
-        except DatasetError as error:
-            loaded.append(_Loaded(j, path, None, error.one_line()))
-    root_fail: list[Evidence] = []
-    count_fail: list[Evidence] = []
-    sample_fail: list[Evidence] = []
+    loaded = _load_deliveries(s.joins, files)
+    salt = s.coordinator_secret or ZERO32
     # Hole 6: a participant whose matching file shares a row with another's is excluded by rule.
     copies = sharing_rows(
         {
@@ -189,71 +212,100 @@ def check_data(
             if i.rows is not None and _matches(i.join, i.rows)
         }
     )
-    wrongly_excluded = [
+    fails = _judge_deliveries(
+        loaded, excluded, copies, salt, dataset=dataset, sample_rows=sample_rows
+    )
+    fails.wrongly_excluded.extend(
         Evidence(f"#{i.join.index} {i.join.participant}", "undelivered", "kept", "copied rows")
         for i in loaded
         if i.join.participant in copies and i.join.participant not in excluded
-    ]
-    salt = s.coordinator_secret or ZERO32
+    )
+    n = len(loaded) - sum(item.join.participant in excluded for item in loaded)
+    return _data_findings(must, missing, fails, n=n, excluded=len(excluded), sample=sample_rows)
+
+
+def _judge_deliveries(
+    loaded: Sequence[_Loaded],
+    excluded: set[str],
+    copies: Collection[str],
+    salt: bytes,
+    *,
+    dataset: str | None,
+    sample_rows: int,
+) -> _DataFailures:
+    """Root, count and sample failures of the deliverers' files; matching files of excluded
+    participants (``copies``, sharers of a row, are excluded by rule)."""
+    fails = _DataFailures([], [], [], [])
     for item in loaded:
         who = f"#{item.join.index} {item.join.participant} ({item.path.name})"
         if item.join.participant in excluded:
             if item.join.participant in copies:
                 continue  # shares rows with another delivery: excluded by rule
             if item.rows is not None and _matches(item.join, item.rows):
-                wrongly_excluded.append(
+                fails.wrongly_excluded.append(
                     Evidence(who, "no matching delivery", "a file matching root and count")
                 )
             continue
         if item.rows is None:
-            root_fail.append(
+            fails.root.append(
                 Evidence(who, _hex(item.join.data_root), "unreadable", item.error or "")
             )
             continue
         rows = item.rows
         if rows.shape[0] != item.join.row_count:
-            count_fail.append(Evidence(who, f"{item.join.row_count} rows", f"{rows.shape[0]} rows"))
+            fails.count.append(
+                Evidence(who, f"{item.join.row_count} rows", f"{rows.shape[0]} rows")
+            )
         root = participant_dataset_root(item.join.participant, np.asarray(rows).tolist())
         if root != item.join.data_root:
-            root_fail.append(Evidence(who, _hex(item.join.data_root), _hex(root)))
+            fails.root.append(Evidence(who, _hex(item.join.data_root), _hex(root)))
         picks = sample_indices(item.join.data_root, salt, int(rows.shape[0]), sample_rows)
         try:
             validate_rows(rows[picks], infer_spec(rows, dataset))
         except DatasetError as error:
-            sample_fail.append(
+            fails.sample.append(
                 Evidence(who, "sampled rows pass validation", "invalid", error.one_line())
             )
-    n = len(loaded) - sum(item.join.participant in excluded for item in loaded)
+    return fails
+
+
+def _data_findings(
+    must: Sequence[JoinRecord],
+    missing: list[Evidence],
+    fails: _DataFailures,
+    *,
+    n: int,
+    excluded: int,
+    sample: int,
+) -> list[Finding]:
+    """The five ``data.*`` findings (see :func:`check_data`)."""
+    (i0, t0), (i1, t1), (i2, t2), (i3, t3), (i4, t4) = _DATA_IDS
     return [
         make_finding(
-            ids[0][0],
-            ids[0][1],
+            i0,
+            t0,
             checked=len(must),
             failures=missing,
             detail_pass=f"{len(must)} revealed participants' datasets found",
         ),
+        make_finding(i1, t1, checked=n, failures=fails.root, detail_pass=f"{n} roots recomputed"),
+        make_finding(i2, t2, checked=n, failures=fails.count, detail_pass=f"{n} row counts"),
         make_finding(
-            ids[1][0], ids[1][1], checked=n, failures=root_fail, detail_pass=f"{n} roots recomputed"
-        ),
-        make_finding(
-            ids[2][0], ids[2][1], checked=n, failures=count_fail, detail_pass=f"{n} row counts"
-        ),
-        make_finding(
-            ids[3][0],
-            ids[3][1],
+            i3,
+            t3,
             checked=n,
-            failures=sample_fail,
-            detail_pass=f"up to {sample_rows} sampled rows of {n} datasets valid",
+            failures=fails.sample,
+            detail_pass=f"up to {sample} sampled rows of {n} datasets valid",
         ),
         make_finding(
-            ids[4][0],
-            ids[4][1],
-            checked=len(excluded),
-            failures=wrongly_excluded,
-            detail_pass=f"{len(excluded)} undelivered participants: no matching file, or a copy",
+            i4,
+            t4,
+            checked=excluded,
+            failures=fails.wrongly_excluded,
+            detail_pass=f"{excluded} undelivered participants: no matching file, or a copy",
         )
-        if excluded or wrongly_excluded
-        else skipped(ids[4][0], ids[4][1], "nobody was named undelivered"),
+        if excluded or fails.wrongly_excluded
+        else skipped(i4, t4, "nobody was named undelivered"),
     ]
 
 
@@ -316,52 +368,26 @@ def check_models(
     """
     hash_title = "Posted model hashes match the model files"
     acc_title = f"Re-measured accuracies match the posted ones (tolerance {tolerance:g})"
-    if models_dir is None:
-        return [
-            skipped("model.hash", hash_title, "no --models given"),
-            skipped("model.accuracy", acc_title, "no --models given"),
-        ]
-    if s.models is None:
-        return [
-            skipped("model.hash", hash_title, "models not posted"),
-            skipped("model.accuracy", acc_title, "models not posted"),
-        ]
+    why = "no --models given" if models_dir is None else "models not posted"
+    if models_dir is None or s.models is None:
+        return [skipped("model.hash", hash_title, why), skipped("model.accuracy", acc_title, why)]
     posted = [("collective", s.models.collective_model_hash, s.models.collective_accuracy_wad)]
     posted += [(f"tier {i}", t.model_hash, t.accuracy_wad) for i, t in enumerate(s.models.tiers)]
     files = _model_files(models_dir)
     hash_fail: list[Evidence] = []
     acc_fail: list[Evidence] = []
-    measured = 0
-    attempted = 0
+    measured = attempted = 0
     for name, posted_hash, acc_wad in posted:
         path = files.get(posted_hash)
         if path is None:
-            impostor = _named_like(models_dir, posted_hash)
-            found = (
-                f"{impostor.name} hashes to {_hex(model_hash(impostor.read_bytes()))}"
-                if impostor is not None
-                else f"no file with this hash under {models_dir}"
-            )
-            hash_fail.append(Evidence(name, _hex(posted_hash), found))
+            hash_fail.append(_missing_model(models_dir, name, posted_hash))
             continue
         if test_rows is None:
             continue
         attempted += 1
-        try:
-            got = accuracy(path.read_bytes(), test_rows)
-        except ModelError as error:
-            acc_fail.append(Evidence(name, f"{acc_wad / WAD:.6f}", "unloadable", error.one_line()))
-            continue
-        measured += 1
-        if abs(got - acc_wad / WAD) > tolerance:
-            acc_fail.append(
-                Evidence(
-                    f"{name} ({path.name})",
-                    f"{acc_wad / WAD:.6f} (posted on chain)",
-                    f"{got:.6f} (re-measured on the committed test set)",
-                    f"difference {acc_wad / WAD - got:+.6f} exceeds {tolerance:g}",
-                )
-            )
+        problem, ok = _remeasure(name, path, acc_wad, test_rows, tolerance)
+        measured += ok
+        acc_fail.extend(problem)
     hash_finding = make_finding(
         "model.hash",
         hash_title,
@@ -370,18 +396,100 @@ def check_models(
         detail_pass=f"{len(posted)} posted models found by keccak256",
     )
     if test_rows is None:
-        acc_finding = skipped(
-            "model.accuracy", acc_title, "no test set matching the commitment to measure on"
-        )
-    else:
-        acc_finding = make_finding(
-            "model.accuracy",
-            acc_title,
-            checked=attempted,
-            failures=acc_fail,
-            detail_pass=f"{measured} models re-measured on {test_rows.shape[0]} test rows",
-        )
+        why = "no test set matching the commitment to measure on"
+        return [hash_finding, skipped("model.accuracy", acc_title, why)]
+    acc_finding = make_finding(
+        "model.accuracy",
+        acc_title,
+        checked=attempted,
+        failures=acc_fail,
+        detail_pass=f"{measured} models re-measured on {test_rows.shape[0]} test rows",
+    )
     return [hash_finding, acc_finding]
+
+
+def _missing_model(models_dir: Path, name: str, posted_hash: bytes) -> Evidence:
+    """Why no file under ``models_dir`` is the posted model (an impostor named like it?)."""
+    impostor = _named_like(models_dir, posted_hash)
+    found = (
+        f"{impostor.name} hashes to {_hex(model_hash(impostor.read_bytes()))}"
+        if impostor is not None
+        else f"no file with this hash under {models_dir}"
+    )
+    return Evidence(name, _hex(posted_hash), found)
+
+
+def _remeasure(
+    name: str, path: Path, acc_wad: int, test_rows: Rows, tolerance: float
+) -> tuple[list[Evidence], bool]:
+    """(failures, whether it was measured) of one model re-measured on the test set."""
+    try:
+        got = accuracy(path.read_bytes(), test_rows)
+    except ModelError as error:
+        return [Evidence(name, f"{acc_wad / WAD:.6f}", "unloadable", error.one_line())], False
+    if abs(got - acc_wad / WAD) <= tolerance:
+        return [], True
+    return [
+        Evidence(
+            f"{name} ({path.name})",
+            f"{acc_wad / WAD:.6f} (posted on chain)",
+            f"{got:.6f} (re-measured on the committed test set)",
+            f"difference {acc_wad / WAD - got:+.6f} exceeds {tolerance:g}",
+        )
+    ], True
+
+
+@dataclass(frozen=True)
+class TrainingRecipe:
+    """How the collective model must have been trained: the learner and seed the committed
+    scenario records (``[accuracy.fitted_on]``), and where they came from."""
+
+    learner: str
+    seed: int
+    source: str
+
+
+def training_recipe(scenario: Scenario | None) -> TrainingRecipe:
+    """The scenario's recorded learner and seed; without a record, the project's learner and
+    the coordinator's default seed 0 (lbfgs ignores the seed, so no seed changes the model)."""
+    fitted = scenario.curve.fitted_on if scenario is not None else None
+    if fitted is None:
+        return TrainingRecipe(TRAINER, 0, "no [accuracy.fitted_on] in the scenario: defaults")
+    return TrainingRecipe(fitted.learner, fitted.seed, "the scenario's [accuracy.fitted_on]")
+
+
+def check_collective(s: RoundSnapshot, data_dir: Path | None, recipe: TrainingRecipe) -> Finding:
+    """``model.collective_retrained``: the collective model retrained from every delivered
+    dataset (the deliverers' files, join order, each matching its committed root and count),
+    with the recorded learner and seed, hashes to the posted collective model. A coordinator
+    that trained on part of the data (or on other data) posts another hash."""
+    check_id = "model.collective_retrained"
+    title = "The collective model retrains from the delivered data to the posted hash"
+    if data_dir is None or s.models is None or not s.joins:
+        why = "no --data given" if data_dir is None else "models not posted"
+        return skipped(check_id, title, why if s.joins else "nobody joined")
+    files = find_dataset_files(data_dir, s.delivered)
+    loaded = _load_deliveries(sorted(s.delivered, key=lambda j: j.index), files)
+    good = [item for item in loaded if item.rows is not None and _matches(item.join, item.rows)]
+    if not good or len(good) != len(s.delivered):
+        why = f"{len(good)} of {len(s.delivered)} deliverers' datasets match their roots (data.*)"
+        return skipped(check_id, title, why)
+    posted = s.models.collective_model_hash
+    if recipe.learner != TRAINER:
+        ev = Evidence("learner", recipe.learner, TRAINER, f"recorded in {recipe.source}")
+        return make_finding(check_id, title, checked=1, failures=[ev], detail_pass="")
+    rows = np.concatenate([np.asarray(item.rows) for item in good])
+    retrained = model_hash(train_model_bytes(rows, seed=recipe.seed))
+    how = f"{rows.shape[0]} rows of {len(good)} deliverers, seed {recipe.seed} ({recipe.source})"
+    ev = Evidence("collective model", _hex(posted), _hex(retrained), f"retrained on {how}")
+    return make_finding(
+        check_id,
+        title,
+        checked=1,
+        failures=[] if retrained == posted else [ev],
+        detail_pass=f"retrained on {how}: same keccak256",
+        detail_fail="the posted collective model is not the one the delivered data trains",
+    )
 
 
 def check_logs(s: RoundSnapshot, models_dir: Path | None, test_rows: Rows | None) -> Finding:

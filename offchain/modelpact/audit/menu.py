@@ -42,7 +42,9 @@ FloatArray = NDArray[np.float64]
 
 __all__ = [
     "CURVE_TOLERANCE",
+    "TERMS_TAU_TOLERANCE",
     "check_capacity",
+    "check_compensation_terms",
     "check_curve",
     "check_scenario_hash",
     "menu_checks",
@@ -58,7 +60,12 @@ _MENU_IDS = (
     ("menu.budget", "On-chain menu satisfies the budget constraint under the declared belief"),
     ("menu.optimal", "On-chain menu is optimal within tolerance"),
     ("menu.bayes_shortfall", "Every type's promise holds for a Bayesian participant"),
+    ("curve.terms", "Curve tolerance and shortfall price on chain are the scenario's"),
 )
+
+TERMS_TAU_TOLERANCE = 1e-6
+"""|tau on chain - tau re-derived|, accuracy units: the re-solved menu may differ from the
+deployed one in the last float bits (a coordinator gains at most 1e-6 x rho wei from it)."""
 
 
 def check_scenario_hash(s: RoundSnapshot, scenario: Scenario) -> Finding:
@@ -209,7 +216,70 @@ def _resolve_checks(s: RoundSnapshot, scenario: Scenario, tol: Tolerances) -> li
     out.extend(_constraint_findings(econ, report, mapping))
     out.append(_optimality_finding(continuous, resolved, accuracy_onchain, tol))
     out.append(bayes_shortfall(econ, scenario))
+    out.append(check_compensation_terms(s, scenario, resolved))
     return out
+
+
+def check_compensation_terms(s: RoundSnapshot, scenario: Scenario, resolved: Menu) -> Finding:
+    """``curve.terms``: the round's tau and rho are the scenario's compensation terms
+    (:func:`modelpact.compensation.compensation_terms` for the re-solved menu): rho exactly, tau
+    within :data:`TERMS_TAU_TOLERANCE`. A scenario without terms allows only tau = 1, rho = 0
+    (``--no-compensation``), stated as NO CURVE COMPENSATION, and failing once the posted
+    collective model is below the curve (participants short, nobody compensates them)."""
+    from modelpact.compensation import compensation_terms
+    from modelpact.errors import ScenarioError
+
+    title = _MENU_IDS[-1][1]
+    tau, rho = s.config.curve_tolerance_wad, s.config.shortfall_wei_per_wad
+    try:
+        want = compensation_terms(scenario, menu=resolved)
+    except ScenarioError as error:
+        return _without_terms(s, title, error.one_line())
+    failures = []
+    if abs(tau - want.tolerance_wad) > TERMS_TAU_TOLERANCE * WAD:
+        failures.append(
+            Evidence("tau (curve tolerance)", f"{want.tolerance_wad / WAD:.9f}", f"{tau / WAD:.9f}")
+        )
+    if rho != want.shortfall_wei_per_wad:
+        failures.append(
+            Evidence("rho (wei per 1.0 shortfall)", f"{want.shortfall_wei_per_wad}", f"{rho}")
+        )
+    return make_finding(
+        "curve.terms",
+        title,
+        checked=2,
+        failures=failures,
+        detail_pass=f"tau {tau / WAD:.6f} and rho {rho} wei per 1.0 are the scenario's",
+    )
+
+
+def _without_terms(s: RoundSnapshot, title: str, why: str) -> Finding:
+    """``curve.terms`` for a scenario that states no compensation terms (see above)."""
+    tau, rho = s.config.curve_tolerance_wad, s.config.shortfall_wei_per_wad
+    failures = []
+    if (tau, rho) != (WAD, 0):
+        found = f"tau {tau / WAD:.6f}, rho {rho}"
+        failures.append(Evidence("compensation terms", "tau 1, rho 0 (none stated)", found, why))
+    c = s.curve_check
+    short = 0 if c is None else max(0, c.predicted_wad - c.measured_wad)
+    if c is not None and short > 0:
+        failures.append(
+            Evidence(
+                "collective model",
+                f"{c.predicted_wad / WAD:.4f} (the curve at {c.delivered_rows} rows)",
+                f"{c.measured_wad / WAD:.4f}",
+                f"short by {short / WAD:.4f} and NOT compensated (no terms: {why})",
+            )
+        )
+    return make_finding(
+        "curve.terms",
+        title,
+        checked=2,
+        failures=failures,
+        detail_pass=f"NO CURVE COMPENSATION (tau 1, rho 0, --no-compensation): {why}; a "
+        "collective model short of its curve would not be compensated",
+        detail_fail="NO CURVE COMPENSATION: " + "; ".join(e.note or e.subject for e in failures),
+    )
 
 
 def _economy(

@@ -57,6 +57,7 @@ __all__ = [
     "DevAccountOpt",
     "LocatedRecord",
     "LotteryTiersOpt",
+    "NoCompensationOpt",
     "RpcOpt",
     "SenderError",
     "SignerKeystoreOpt",
@@ -170,6 +171,15 @@ LotteryTiersOpt = Annotated[
         max=32,  # the contract's MAX_TIERS
         help="Tiers a --tiers lottery trains (from the lowest "
         "target up; 1 = one tier, the rest draw up to the collective model).",
+    ),
+]
+NoCompensationOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-compensation",
+        help="Deploy a scenario without curve compensation terms ([valuation] unit_wei and a "
+        "curve tolerance or uncertainty): tau = 1, rho = 0, no shortfall is compensated; the "
+        "output, the demo report and the audit (curve.terms) say so.",
     ),
 ]
 

@@ -19,6 +19,7 @@ from modelpact.cli.chain_options import (
     DeployDirOpt,
     DevAccountOpt,
     LotteryTiersOpt,
+    NoCompensationOpt,
     SenderError,
     TiersOpt,
     injected,
@@ -56,7 +57,7 @@ def _when(timestamp: int) -> str:
     return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _deployed_summary(deployed: Deployed) -> dict[str, object]:
+def _deployed_summary(deployed: Deployed, *, compensation: bool) -> dict[str, object]:
     record = deployed.record
     return {
         "address": record.address,
@@ -65,15 +66,24 @@ def _deployed_summary(deployed: Deployed) -> dict[str, object]:
         "record_path": deployed.record_path,
         "gas_used": deployed.gas_used,
         "already_done": deployed.already_done,
+        "curve_compensation": compensation,
     }
 
 
-def _print_deployed(deployed: Deployed) -> None:
+_NO_COMPENSATION = (
+    "WARNING: this round pays NO curve compensation (tau = 1, rho = 0, --no-compensation): a "
+    "collective model short of its curve costs the participants, not the coordinator"
+)
+
+
+def _print_deployed(deployed: Deployed, *, compensation: bool) -> None:
     record = deployed.record
     verb = "already deployed" if deployed.already_done else "deployed"
     typer.echo(f"{verb} round {record.address} on chain {record.chain_id} (tx {record.tx_hash})")
     if deployed.already_done:
         typer.echo("nothing sent (pass --new-round to deploy another round of this scenario)")
+    if not compensation:
+        typer.echo(_NO_COMPENSATION)
     typer.echo(f"record: {deployed.record_path}")
 
 
@@ -127,13 +137,15 @@ def deploy(
             "account (without it a re-run reuses the recorded deployment).",
         ),
     ] = False,
+    no_compensation: NoCompensationOpt = False,
     deploy_dir: DeployDirOpt = Path("deploy"),
     as_json: JsonOpt = False,
 ) -> None:
     """Solve the scenario, integerize and check the menu, commit the test set, the randomness and
     the accuracy curve, deploy with the bond, and write the deployment record. Safe to re-run:
     the deploy transaction is recorded before waiting, so a re-run after a crash (or a plain
-    re-run) finishes or reports the same deployment instead of deploying twice."""
+    re-run) finishes or reports the same deployment instead of deploying twice. A scenario
+    without compensation terms is refused unless --no-compensation."""
     from modelpact.chain.backends import ChainKind, open_chain
     from modelpact.round.coordinator import Deadlines, RoundTerms, deploy_scenario
 
@@ -154,10 +166,12 @@ def deploy(
             dataset=dataset,
             test_size=test_size,
             seed=seed,
-            terms=RoundTerms(participant_bond, coordinator_bond, deadlines),
+            terms=RoundTerms(participant_bond, coordinator_bond, deadlines, no_compensation),
             new_round=new_round,
         )
-    emit(_deployed_summary(deployed), as_json=as_json, text=lambda: _print_deployed(deployed))
+        paid = deployed.bind(chain).contract.config().shortfall_wei_per_wad > 0
+    summary = _deployed_summary(deployed, compensation=paid)
+    emit(summary, as_json=as_json, text=lambda: _print_deployed(deployed, compensation=paid))
 
 
 @coordinator_app.command(

@@ -16,7 +16,13 @@ from rich.table import Table
 
 from modelpact.chain.backends import ChainKind
 from modelpact.cli._app import app, example
-from modelpact.cli.chain_options import LotteryTiersOpt, TiersOpt, injected, tier_mode
+from modelpact.cli.chain_options import (
+    LotteryTiersOpt,
+    NoCompensationOpt,
+    TiersOpt,
+    injected,
+    tier_mode,
+)
 from modelpact.cli.output import JsonOpt, emit
 
 if TYPE_CHECKING:
@@ -126,11 +132,13 @@ def demo(
     ] = 360,
     tiers: TiersOpt = "deterministic",
     lottery_tiers: LotteryTiersOpt = 1,
+    no_compensation: NoCompensationOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a complete round with simulated participants, then audit it and write a report.
 
-    Exit 0 only if every check passed (1 if one failed)."""
+    Exit 0 only if every check passed (1 if one failed). A scenario without curve compensation
+    terms is refused unless --no-compensation."""
     mode = tier_mode(tiers)
     console = Console(width=max(Console().width, 100), quiet=as_json)
     started = time.perf_counter()
@@ -152,6 +160,7 @@ def demo(
                 dataset=dataset,
                 tiers=mode,
                 lottery_tiers=lottery_tiers,
+                no_compensation=no_compensation,
             ),
             progress=progress,
         )

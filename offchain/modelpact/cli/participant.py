@@ -62,14 +62,22 @@ def _locked(state: ParticipantStateFile) -> Iterator[ParticipantStateFile]:
 
 @contextmanager
 def _wallet(
-    deployed: DeployedRound, settings: ChainSettings, keystore: Path
+    deployed: DeployedRound, settings: ChainSettings, keystore: Path, *, checked: str | None = None
 ) -> Iterator[tuple[LocalAccount, ParticipantStateFile]]:
-    """The decrypted account and its local state in the round, locked for the block."""
+    """The decrypted account and its local state in the round, locked for the block. The first
+    time this account sends to the round, the round is checked genuine before anything is sent
+    (:func:`modelpact.round.guard.check_genuine`; ``checked``: already done by the caller)."""
+    from modelpact.round.guard import check_abi, check_genuine, runtime_keccak
     from modelpact.round.participant import participant_state
     from modelpact.round.wallet import load_account
 
     account = load_account(keystore, password=_password())
     with _locked(participant_state(settings.state_dir, deployed.record, account.address)) as state:
+        check_abi(deployed)  # the record's ABI decodes every view and encodes every call
+        # Verified once per round; other code at the address since (another chain under the same
+        # id, a node restarted and redeployed) is checked again.
+        if state.load().round_verified != (checked or runtime_keccak(deployed)):
+            state.update(round_verified=checked or check_genuine(deployed)[1])
         yield account, state
 
 
@@ -352,9 +360,20 @@ def join(
         Path | None,
         typer.Option("--inbox", help="Also deliver the committed rows to this directory."),
     ] = None,
+    max_bond: Annotated[
+        int | None,
+        typer.Option(
+            "--max-bond",
+            help="Refuse a participant bond above this (wei; default: the deployment record's).",
+            min=0,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Join with the option and the committed dataset, posting the bond. Safe to re-run."""
+    """Check the round is genuine (code, extension, constructor) and its bond within --max-bond,
+    then join with the option and the committed dataset, posting the bond. Safe to re-run."""
+    from modelpact.chain_capabilities import require_round_capabilities
+    from modelpact.round.guard import guard_round
     from modelpact.round.participant import deliver
     from modelpact.round.participant import join as join_round
 
@@ -362,11 +381,17 @@ def join(
         from modelpact.round.inbox import check_inbox
 
         check_inbox(inbox)  # before the bond is sent: a failed delivery would forfeit it
+    require_round_capabilities(deployed.chain)  # a node that cannot run the round: said first
+    seen = guard_round(deployed, max_bond_wei=max_bond)  # before anything is signed or sent
     terms = _terms(deployed)
     if not as_json:  # what is signed, shown before anything is sent
+        typer.echo(
+            f"round {seen.address}: genuine ModelpactRound (extension {seen.extension}), "
+            f"coordinator {seen.coordinator}, bond {seen.bond_wei} wei (cap {seen.max_bond_wei})"
+        )
         for line in terms["lines"]:  # type: ignore[attr-defined]
             typer.echo(line)
-    with _wallet(deployed, settings, keystore) as (account, state):
+    with _wallet(deployed, settings, keystore, checked=seen.runtime_keccak) as (account, state):
         result = join_round(deployed, state, account=account, option_id=option)
         delivered = deliver(state, inbox=inbox, address=account.address) if inbox else None
 
@@ -380,6 +405,7 @@ def join(
             typer.echo(f"delivered the committed rows to {delivered}")
 
     shown = {k: v for k, v in terms.items() if k != "lines"}
+    shown |= {"coordinator": seen.coordinator, "extension": seen.extension}
     emit({"step": result, "delivered": delivered, "terms": shown}, as_json=as_json, text=text)
 
 

@@ -30,6 +30,7 @@ from modelpact.round.records import DeploymentRecord, RoundExtras
 from modelpact.round.state import CoordinatorProgress, DeploymentIntent, StateFile
 
 if TYPE_CHECKING:
+    from modelpact.compensation import CompensationTerms
     from modelpact.encoding import CurveKnot, OnchainOption
 
 __all__ = [
@@ -749,6 +750,7 @@ class RoundTerms:
     participant_bond_wei: int = 10**16
     coordinator_bond_wei: int = 10**17
     deadlines: Deadlines = Deadlines()
+    no_compensation: bool = False  # deploy a scenario without compensation terms (tau 1, rho 0)
 
 
 @dataclass(frozen=True)
@@ -836,12 +838,11 @@ def _resume(
     return found, current.secret
 
 
-def _commit(plan: Planned, *, secret: str, sender: str, chain_id: int) -> _Commitments:
-    from modelpact.round.planning import curve_terms
-
+def _commit(
+    plan: Planned, *, secret: str, sender: str, chain_id: int, terms: CompensationTerms
+) -> _Commitments:
     options = onchain_menu(plan.offer.menu)
     max_rows = int(plan.offer.scenario.participants) * max(o.data_count for o in options)
-    terms = curve_terms(plan.offer)
     return _Commitments(
         options=options,
         knots=curve_knots(plan.offer.scenario.accuracy, max_rows=max_rows),
@@ -965,16 +966,14 @@ def deploy(
     extras: RoundExtras | None = None,
     new_round: bool = False,
 ) -> Deployed:
-    """Commit (test set root, randomness, curve), deploy with the bond, write the record.
-
-    Idempotent: the coordinator's secret and then the deploy transaction's hash are written to its
-    local state (one file per chain, sender and scenario) BEFORE waiting for the receipt. A re-run
-    after a crash between sending and the receipt finds the recorded transaction and finishes
-    that deployment; a plain re-run returns the recorded deployment (``already_done``) instead of
-    deploying a second round, unless ``new_round`` (then a finished deployment is kept on record
-    and a new round is deployed; a pending one is still finished first, never duplicated).
-    ``extras`` (default: the plan's) go into the record with the curve, bonds and file paths.
-    """
+    """Commit (test set root, randomness, curve, tau and rho), deploy with the bond, write the
+    record. Idempotent: the coordinator's secret and then the deploy transaction's hash are
+    written to its local state (one file per chain, sender and scenario) BEFORE waiting for the
+    receipt. A re-run after a crash between sending and the receipt finds the recorded
+    transaction and finishes that deployment; a plain re-run returns the recorded deployment
+    (``already_done``) instead of deploying a second round, unless ``new_round`` (then a
+    finished deployment is kept on record and a new round is deployed; a pending one is still
+    finished first, never duplicated). ``extras`` (default: the plan's) go into the record."""
     from modelpact.chain import wait_for_receipt
     from modelpact.compiler import compile_round
     from modelpact.round.locks import holding
@@ -986,13 +985,16 @@ def deploy(
         finished = _finished(intent, new_round=new_round)
         if finished is not None:
             return finished
+        comp = _compensation(plan, terms)  # refused here, before anything is sent
         found, secret = _resume(chain, intent, compile_round().abi, new_round=new_round)
         if found is None:
             require_round_capabilities(chain)  # before anything is sent or persisted
             plan = _persist_plan(intent, plan)
         else:
             plan = _committed_plan(intent, plan, found)
-        commitments = _commit(plan, secret=secret, sender=sender_address, chain_id=chain.chain_id)
+        commitments = _commit(
+            plan, secret=secret, sender=sender_address, chain_id=chain.chain_id, terms=comp
+        )
         if found is None:
             found = _send_deployment(
                 chain, intent, plan=plan, commitments=commitments, terms=terms, sender=sender
@@ -1013,6 +1015,14 @@ def deploy(
         intent.update(record_path=str(path.resolve()), address=str(found.address))
         gas_used = wait_for_receipt(chain, record.tx_hash, action="deploy").gas_used
         return Deployed(record=record, record_path=path, gas_used=gas_used)
+
+
+def _compensation(plan: Planned, terms: RoundTerms) -> CompensationTerms:
+    """The round's tau and rho; a scenario without compensation terms is refused unless the
+    coordinator opted out (:func:`modelpact.round.planning.curve_terms`)."""
+    from modelpact.round.planning import curve_terms
+
+    return curve_terms(plan.offer, no_compensation=terms.no_compensation)
 
 
 _PLAN_FILES = ("scenario.toml", "menu.json", "test_set.npy")

@@ -67,6 +67,7 @@ class DemoConfig:
     batch: bool = True
     """Send independent transactions (fundings, joins, reveals, claims) back to back and wait
     for them afterwards; False waits for each before the next (same on-chain state)."""
+    no_compensation: bool = False  # run a scenario without compensation terms (tau 1, rho 0)
 
 
 @dataclass(frozen=True)
@@ -189,8 +190,10 @@ def _deploy(
     """Fund the coordinator and every participant from a dev account; deploy the round. A node
     that cannot run a whole round is refused first, before any transfer."""
     from modelpact.chain_capabilities import require_round_capabilities
+    from modelpact.round.planning import curve_terms
 
     require_round_capabilities(chain)
+    curve_terms(plan.offer, no_compensation=config.no_compensation)  # refused before funding
     funder = chain.accounts[0]
     coordinator = _participant_key(config.seed, 10**6)
     _fund(chain, funder, coordinator.address, config.coordinator_bond_wei + 10**18)
@@ -202,6 +205,7 @@ def _deploy(
         terms=coord.RoundTerms(
             participant_bond_wei=config.participant_bond_wei,
             coordinator_bond_wei=config.coordinator_bond_wei,
+            no_compensation=config.no_compensation,
         ),
         publication=coord.Publication(out, "deployment.json"),
         state_dir=out / "state",
@@ -439,10 +443,19 @@ def _curve_check(
 
     paid = sum(o.compensation_wei for o in outcomes)
     check = posted.curve
-    if check is None or check.shortfall_wad == 0:
-        return Check("collective model within the curve's tolerance", True, "no shortfall")
     rc = run.deployed.contract
     rho = rc.config().shortfall_wei_per_wad
+    if check is not None and rho == 0:  # --no-compensation: say it, and fail on any shortfall
+        short = max(0, check.predicted_wad - check.measured_wad)
+        return Check(
+            "NO curve compensation (--no-compensation): collective model not below the curve",
+            short == 0,
+            f"predicted {check.predicted_wad / 10**18:.4f}, measured "
+            f"{check.measured_wad / 10**18:.4f}: short by {short / 10**18:.4f}, and this round "
+            "compensates no shortfall (tau = 1, rho = 0)",
+        )
+    if check is None or check.shortfall_wad == 0:
+        return Check("collective model within the curve's tolerance", True, "no shortfall")
     full = [
         curve_compensation(rc.option(o.option_id).ratio_wad, check.shortfall_wad, rho, 2**255)
         for o in outcomes

@@ -194,16 +194,29 @@ def curve_knots(accuracy: AccuracyFunction, *, max_rows: int, count: int = 24) -
     ]
 
 
-def curve_terms(offer: MenuPlan) -> CompensationTerms:
+def curve_terms(offer: MenuPlan, *, no_compensation: bool = False) -> CompensationTerms:
     """The curve check's tolerance tau and shortfall price rho for the round
-    (:func:`modelpact.compensation.compensation_terms`). A scenario that states no wei price
-    (``[valuation] unit_wei``) or no curve uncertainty gets tau = 1 and rho = 0: the contract
-    still runs and publishes the curve check, but owes no compensation (the audit says so)."""
+    (:func:`modelpact.compensation.compensation_terms`, what the audit re-derives).
+
+    A scenario that states no wei price (``[valuation] unit_wei``), or no curve tolerance or
+    uncertainty, has no compensation terms: it is refused (:class:`PlanError`), because the
+    round would deploy with tau = 1 and rho = 0 and owe nothing for a collective model short of
+    its curve. ``no_compensation`` (``--no-compensation``) deploys such a round anyway, with
+    tau = 1 and rho = 0, which the deploy output, the demo report and the audit
+    (``curve.terms``) then state. A scenario that states its terms always gets them."""
     from modelpact.compensation import CompensationTerms, compensation_terms
     from modelpact.encoding import WAD
     from modelpact.errors import ScenarioError
 
     try:
         return compensation_terms(offer.scenario, menu=offer.menu)
-    except ScenarioError:
-        return CompensationTerms(tolerance_wad=WAD, shortfall_wei_per_wad=0)
+    except ScenarioError as error:
+        if no_compensation:
+            return CompensationTerms(tolerance_wad=WAD, shortfall_wei_per_wad=0)
+        raise PlanError(
+            f"{error.message}, so the round would owe nothing when the collective model falls "
+            "short of its curve (tau = 1, rho = 0)",
+            hint=f"{error.hint or 'fix the scenario'} (and a curve tolerance or uncertainty, as "
+            "`modelpact curve` writes), or pass --no-compensation to deploy a round that pays no "
+            "curve compensation; nothing was sent",
+        ) from None

@@ -163,6 +163,7 @@ class ParticipantProgress:
     delivery_key: str | None = None  # the round's delivery secret key (hex): decrypts deliveries
     dispute_tx: str | None = None
     challenge_tx: str | None = None
+    round_verified: str | None = None  # keccak of the round's code the wallet checked (11.3)
     version: int = STATE_VERSION
 
 
