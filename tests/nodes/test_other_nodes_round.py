@@ -89,8 +89,9 @@ def test_demo_on_pre_cancun_ganache_is_refused_before_any_transaction(
 SCENARIO = ROOT / "offchain/modelpact/data/scenarios/digits_demo.toml"
 GANACHE_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # dev #1
 TRANSIENT_LINE = (
-    "error: this node does not support transient storage (EIP-1153, Cancun); the round would "
-    "lock every wei (claims, refunds and the sweep would revert after the bonds are paid); "
+    "error: this node does not support transient storage (EIP-1153, Cancun) or MCOPY (EIP-5656, "
+    "Cancun); the round would lock every wei (claims, refunds and the sweep would revert after "
+    "the bonds are paid); "
     "use a node with Cancun rules or later, e.g. anvil 1.x or Hardhat 3 (both tested), or any "
     "mainnet client since Dencun (March 2024)"
 )
