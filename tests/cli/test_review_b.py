@@ -1,0 +1,165 @@
+"""Hostile review B of the second wave (round guard, chain delivery, fraud proofs from a wallet,
+the lean JSON-RPC backend): each attack a hostile coordinator, a hostile or flaky RPC node or a
+careless user can mount against the Python tools, reproduced on a real anvil node (through the
+CLI where a user would meet it). What must hold: no bond, key or model is lost, the tools never
+record or report something the chain did not do, and every user-facing error is one line naming
+the problem and the fix, exit 2, no traceback."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from modelpact.errors import ModelpactError
+
+pytestmark = pytest.mark.anvil
+
+DEV_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil #1
+
+Rewrite = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+class HostileNode:
+    """A JSON-RPC proxy in front of a real anvil node: every request is forwarded, and
+    ``rewrite(request, answer)`` may change the answer (or ``drop`` swallow a request and
+    answer what the rewrite says)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.rewrite: Rewrite = lambda _req, answer: answer
+        self.drop: set[str] = set()
+        self.seen: list[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                payload = json.loads(body)
+                items = payload if isinstance(payload, list) else [payload]
+                answers = [proxy.answer(item) for item in items]
+                out = json.dumps(answers if isinstance(payload, list) else answers[0]).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def forward(self, item: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(
+            self.upstream, json.dumps(item).encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer: dict[str, Any] = json.loads(response.read())
+        return answer
+
+    def answer(self, item: dict[str, Any]) -> dict[str, Any]:
+        self.seen.append(str(item.get("method")))
+        if item.get("method") in self.drop:
+            return self.rewrite(item, {"jsonrpc": "2.0", "id": item.get("id"), "result": None})
+        return self.rewrite(item, self.forward(item))
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def anvil() -> Iterator[str]:
+    from modelpact.chain.backends.anvil import AnvilNode
+
+    with AnvilNode() as node:
+        yield node.rpc_url
+
+
+@pytest.fixture
+def hostile(anvil: str) -> Iterator[HostileNode]:
+    node = HostileNode(anvil)
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+def _chain(url: str) -> Any:
+    from modelpact import chain as ch
+
+    return ch.connect(rpc_url=url)
+
+
+# ------------------------------------------------------------------------------------------
+# A hostile or flaky RPC node
+# ------------------------------------------------------------------------------------------
+
+
+def test_a_node_answering_another_hash_for_a_signed_send_is_not_believed(
+    hostile: HostileNode,
+) -> None:
+    """The hash of a signed transaction is keccak256 of its bytes, known before sending. A node
+    that answers ``eth_sendRawTransaction`` with another hash (an older, successful transaction
+    of the same account: the wallet would record it and report that step done) is refused in
+    one ModelpactError naming both hashes, and the transaction's own hash is what is recorded
+    by a re-run."""
+    from eth_account import Account
+
+    from modelpact.chain.transactions import transfer, wait_for_receipt
+
+    chain = _chain(hostile.url)
+    sender = Account.from_key(DEV_KEY)
+    earlier = transfer(chain, sender, "0x" + "22" * 20, 1)
+    wait_for_receipt(chain, earlier)
+
+    def lie(req: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+        if req.get("method") == "eth_sendRawTransaction":
+            return {**answer, "result": earlier}
+        return answer
+
+    hostile.rewrite = lie
+    with pytest.raises(ModelpactError, match="answered hash") as caught:
+        transfer(chain, sender, "0x" + "22" * 20, 2)
+    assert earlier[:10] in str(caught.value)
+
+
+def test_a_dropped_transaction_is_one_user_error_and_is_not_sent_twice(
+    hostile: HostileNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node that accepts a signed transaction and never reports it mined (dropped, or a flaky
+    node): waiting for it ends in one ModelpactError (the CLI's exit 2 line: what happened,
+    re-run), not web3's TimeExhausted (the CLI's "unexpected ..., report it" line, exit 1);
+    and a re-run that finds the recorded transaction still pending raises the same error
+    instead of answering None (which would make the step send a second transaction)."""
+    from eth_account import Account
+
+    import modelpact.chain.transactions as tx
+
+    chain = _chain(hostile.url)
+    sender = Account.from_key(DEV_KEY)
+    hostile.drop = {"eth_getTransactionReceipt"}  # the node never reports it mined
+    tx_hash = tx.transfer(chain, sender, "0x" + "33" * 20, 1)
+    with pytest.raises(tx.NotMinedError, match="not mined") as caught:
+        tx.wait_for_receipt(chain, tx_hash, timeout=0.3)
+    assert "re-run" in caught.value.one_line()
+
+    class Slot:
+        def get(self) -> str | None:
+            return tx_hash
+
+        def put(self, _h: str) -> None:
+            raise AssertionError("nothing may be recorded: nothing may be sent")
+
+    monkeypatch.setattr(tx, "RECEIPT_TIMEOUT", 0.3)
+    with pytest.raises(tx.NotMinedError):
+        tx.RecordedStep(chain, Slot(), "transfer").previous()
