@@ -163,3 +163,112 @@ def test_a_dropped_transaction_is_one_user_error_and_is_not_sent_twice(
     monkeypatch.setattr(tx, "RECEIPT_TIMEOUT", 0.3)
     with pytest.raises(tx.NotMinedError):
         tx.RecordedStep(chain, Slot(), "transfer").previous()
+
+
+# ------------------------------------------------------------------------------------------
+# A careless user on a real round (the round set up by test_chain_proofs' ``play`` fixture)
+# ------------------------------------------------------------------------------------------
+
+from test_chain_proofs import (  # noqa: E402 (the fixture and helpers of the delivery tests)
+    PASSWORD,
+    Played,
+    _coordinator_keystore,
+    _rung,
+    play,
+)
+
+__all__ = ["play"]  # the imported fixture is used by name
+
+
+def _nonce(p: Played, address: str) -> int:
+    return int(p.chain.w3.eth.get_transaction_count(address))  # type: ignore[arg-type]
+
+
+def test_a_careless_participant_loses_nothing(play: Callable[..., Played]) -> None:
+    """Fetch and dispute before reveal, fetch before delivery, a keystore that never joined,
+    --out naming a keystore or the record, a re-run of fetch, a dispute of a correct delivery,
+    a wrong password, a new account over an existing keystore: each is one line, exit 2,
+    nothing sent (nonce unchanged) and no file overwritten; the model is fetched once all is
+    in place."""
+    from eth_account import Account
+
+    from modelpact import encoding as enc
+    from modelpact.round.wallet import import_keystore
+
+    p = play()
+    _alice, bob, _carol = p.run.accounts
+    rung = _rung(p, bob)
+    assert rung > 0 or pytest.skip("bob drew rung 0")
+    bob_ks = p.keystore(bob)
+    p.fails("participant", "fetch", "--keystore", bob_ks, "--out", "bob.bin",
+            match="participant reveal")  # fmt: skip
+    before = _nonce(p, bob.address)
+    p.fails("participant", "dispute", "--keystore", bob_ks, match="participant reveal")
+    p.ok("participant", "reveal", "--keystore", bob_ks)
+    p.fails("participant", "fetch", "--keystore", bob_ks, "--out", "bob.bin",
+            match="not delivered yet")  # fmt: skip
+    p.fails("participant", "dispute", "--keystore", bob_ks, match="window is open")
+    assert _nonce(p, bob.address) == before + 1  # the reveal only
+
+    eve = Account.from_key("0x" + "e7" * 32)
+    import_keystore(p.out / "eve.json", private_key="0x" + eve.key.hex(), password=PASSWORD)
+    p.fails("participant", "fetch", "--keystore", "eve.json", "--out", "eve.bin", match="")
+    p.fails("participant", "dispute", "--keystore", "eve.json", match="")
+    assert not (p.out / "eve.bin").exists()
+
+    p.ok("coordinator", "deliver", "--keystore", str(_coordinator_keystore(p)))
+    keystore_bytes = (p.out / bob_ks).read_bytes()
+    record = (p.out / "deployment.json").read_bytes()
+    p.fails("participant", "fetch", "--keystore", bob_ks, "--out", bob_ks, "--force",
+            match="never overwrites")  # fmt: skip
+    p.fails("participant", "fetch", "--keystore", bob_ks, "--out", "deployment.json", "--force",
+            match="never overwrites")  # fmt: skip
+    assert (p.out / bob_ks).read_bytes() == keystore_bytes
+    assert (p.out / "deployment.json").read_bytes() == record
+    p.ok("participant", "fetch", "--keystore", bob_ks, "--out", "bob.bin")
+    p.fails("participant", "fetch", "--keystore", bob_ks, "--out", "bob.bin",
+            match="already exists")  # fmt: skip
+    p.ok("participant", "fetch", "--keystore", bob_ks, "--out", "bob.bin", "--force")
+    owed = p.run.deployed.contract.rung_model(rung).model_hash
+    assert enc.model_hash((p.out / "bob.bin").read_bytes()) == owed
+    before = _nonce(p, bob.address)
+    p.fails("participant", "dispute", "--keystore", bob_ks, match="nothing to dispute")
+    assert _nonce(p, bob.address) == before
+
+    import os
+    import subprocess
+    import sys
+
+    for command in ("new-account", "import-account"):
+        (p.out / "k.hex").write_text("0x" + "e8" * 32)
+        argv = [sys.executable, "-m", "modelpact", "participant", command, "--keystore", bob_ks]
+        argv += ["--private-key-file", "k.hex"] if command == "import-account" else []
+        done = subprocess.run(argv, cwd=p.out, capture_output=True, text=True, check=False,
+                              env={**os.environ, "MODELPACT_PASSWORD": "pw"})  # fmt: skip
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert (p.out / bob_ks).read_bytes() == keystore_bytes
+
+
+# ------------------------------------------------------------------------------------------
+# The round guard's join, as a script runs it (the genuine round of test_round_guard)
+# ------------------------------------------------------------------------------------------
+
+from test_round_guard import Round, _run, genuine, node  # noqa: E402
+
+__all__ += ["genuine", "node"]
+
+
+def test_join_with_json_shows_the_bond_before_it_is_sent(genuine: Round, node: str) -> None:
+    """``participant join --json`` (a script's wallet) posts the bond too: what is signed
+    (round, coordinator, bond, deadlines) is shown on stderr before sending, while stdout
+    stays the one JSON document."""
+    bond = int(genuine.record["extra"]["participant_bond_wei"])
+    done = _run(genuine.dir, node, "participant", "join", "--keystore", "alice.json",
+                "--option", "0", "--deployment", str(genuine.record_path), "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "genuine ModelpactRound" in done.stderr
+    assert f"bond {bond} wei" in done.stderr
+    assert "join until" in done.stderr
+    out = json.loads(done.stdout)
+    assert out["step"]["tx_hash"]
