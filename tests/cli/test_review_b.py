@@ -272,3 +272,64 @@ def test_join_with_json_shows_the_bond_before_it_is_sent(genuine: Round, node: s
     assert "join until" in done.stderr
     out = json.loads(done.stdout)
     assert out["step"]["tx_hash"]
+
+
+# ------------------------------------------------------------------------------------------
+# A hostile coordinator's deliveries
+# ------------------------------------------------------------------------------------------
+
+
+def _deliver_raw(p: Played, who: Any, ephemeral: tuple[int, int], ciphertext: bytes) -> None:
+    p.run.deployed.contract.deliver(
+        p.run.coordinator, participant=who.address, ephemeral=ephemeral, ciphertext=ciphertext
+    )
+
+
+def test_near_miss_deliveries_are_refused_by_fetch_and_paid_by_dispute(
+    play: Callable[..., Played],
+) -> None:
+    """Bob is delivered his model with one byte appended (the plaintext starts with the right
+    model: a prefix check would pass it), Carol a correct ciphertext under an ephemeral key off
+    the curve (nobody can decrypt it). Fetch writes neither file and names the dispute; each
+    dispute is paid the allot to the wei; a second dispute sends nothing; the audit names
+    both deliveries."""
+    from modelpact import delivery as dc
+    from modelpact.round import participant as part
+
+    p = play()
+    _alice, bob, carol = p.run.accounts
+    rc = p.run.deployed.contract
+    assert all(_rung(p, a) > 0 for a in (bob, carol)) or pytest.skip("a rung 0 draw")
+    for who in (bob, carol):
+        part.reveal(p.run.deployed, p.run.state(who), account=who)
+    keys = {
+        str(e.args["participant"]): dc.CurvePoint(
+            int(e.args["deliveryKeyX"]), int(e.args["deliveryKeyY"])
+        )
+        for e in p.run.deployed.events("Revealed")
+    }
+
+    def model(who: Any) -> bytes:
+        h = rc.rung_model(_rung(p, who)).model_hash
+        return (p.out / "models" / f"0x{h.hex()}.bin").read_bytes()
+
+    longer = dc.encrypt(plaintext=model(bob) + b"\0", recipient=keys[bob.address])
+    _deliver_raw(p, bob, longer.ephemeral.as_tuple(), longer.ciphertext)
+    right = dc.encrypt(plaintext=model(carol), recipient=keys[carol.address])
+    _deliver_raw(p, carol, (1, 1), right.ciphertext)  # (1, 1) is not on alt_bn128
+    _, allot = rc.shortfall()
+    for who in (bob, carol):
+        p.fails("participant", "fetch", "--keystore", p.keystore(who), "--out", "m.bin",
+                match="does not decrypt to your model")  # fmt: skip
+        assert not (p.out / "m.bin").exists()
+        before = p.chain.balance(who.address)
+        out = json.loads(p.ok("participant", "dispute", "--keystore", p.keystore(who), "--json"))
+        assert out["kind"] == "wrong model"
+        assert p.chain.balance(who.address) == before + allot - p.fee(out["step"]["tx_hash"])
+        nonce = _nonce(p, who.address)
+        assert "already recorded" in p.ok("participant", "dispute", "--keystore", p.keystore(who))
+        assert _nonce(p, who.address) == nonce
+    from test_chain_proofs import _audit
+
+    found = {e.subject: e.found for e in _audit(p).finding("deliveries.onchain").failures}
+    assert found.get(bob.address) == found.get(carol.address) == "wrong model proven"
