@@ -165,6 +165,29 @@ def test_a_dropped_transaction_is_one_user_error_and_is_not_sent_twice(
         tx.RecordedStep(chain, Slot(), "transfer").previous()
 
 
+def test_a_reused_nonce_is_one_user_error(hostile: HostileNode) -> None:
+    """A node that answers a stale pending nonce (a reorg, or a lagging load-balanced node):
+    the signed transaction is refused by the chain ("nonce too low") and is not the one it
+    already has, so it is one ModelpactError (exit 2, re-run), not a bare RpcError."""
+    from eth_account import Account
+
+    import modelpact.chain.transactions as tx
+
+    chain = _chain(hostile.url)
+    sender = Account.from_key(DEV_KEY)
+    tx.wait_for_receipt(chain, tx.transfer(chain, sender, "0x" + "44" * 20, 1))
+
+    def stale(req: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+        if req.get("method") == "eth_getTransactionCount":
+            return {**answer, "result": hex(int(answer["result"], 16) - 1)}
+        return answer
+
+    hostile.rewrite = stale
+    with pytest.raises(ModelpactError, match="nonce") as caught:
+        tx.transfer(chain, sender, "0x" + "44" * 20, 2)
+    assert "re-run" in caught.value.one_line()
+
+
 # ------------------------------------------------------------------------------------------
 # A careless user on a real round (the round set up by test_chain_proofs' ``play`` fixture)
 # ------------------------------------------------------------------------------------------
@@ -333,3 +356,23 @@ def test_near_miss_deliveries_are_refused_by_fetch_and_paid_by_dispute(
 
     found = {e.subject: e.found for e in _audit(p).finding("deliveries.onchain").failures}
     assert found.get(bob.address) == found.get(carol.address) == "wrong model proven"
+
+
+def test_a_node_of_another_chain_is_refused_in_one_line(
+    genuine: Round, node: str, hostile: HostileNode
+) -> None:
+    """A node whose chain id is not the record's (another network under the same URL, or a
+    node that lies about it) is refused before anything is read or sent: one line, exit 2."""
+
+    def other_chain(req: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+        if req.get("method") in ("eth_chainId", "net_version"):
+            return {**answer, "result": hex(5) if req["method"] == "eth_chainId" else "5"}
+        return answer
+
+    hostile.rewrite = other_chain
+    done = _run(genuine.dir, hostile.url, "participant", "reveal", "--keystore", "alice.json",
+                "--deployment", str(genuine.record_path))  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert "chain 5" in done.stderr
+    assert "eth_sendRawTransaction" not in hostile.seen

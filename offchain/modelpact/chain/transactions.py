@@ -242,11 +242,19 @@ def send_raw_once(chain: Chain, raw: bytes) -> str:
         if not any(s in str(exc).lower() for s in _ALREADY_SENT):
             raise
         try:
-            if not transaction_known(chain, tx_hash):
-                raise exc from None
+            known = transaction_known(chain, tx_hash)
         except ModelpactError:
             raise exc from None
-        return tx_hash
+        if known:
+            return tx_hash
+        if "nonce too low" in str(exc).lower():  # another transaction took this nonce
+            raise ChainError(
+                f"the chain refused {tx_hash[:18]}..: its nonce is already used by another "
+                "transaction of this account (a command sent at the same time, or a node whose "
+                "view is stale after a reorganisation)",
+                hint="re-run the command: it looks at the chain before sending again",
+            ) from None
+        raise exc from None
     # The hash is the signed bytes' keccak: a node answering another one (a lying or broken
     # node) would have the step recorded, waited for and reported as that other transaction.
     if answered.lower() != tx_hash:
