@@ -376,3 +376,150 @@ def test_a_node_of_another_chain_is_refused_in_one_line(
     assert len(done.stderr.splitlines()) == 1, done.stderr
     assert "chain 5" in done.stderr
     assert "eth_sendRawTransaction" not in hostile.seen
+
+
+# ------------------------------------------------------------------------------------------
+# The audit's bytecode checks against an extension built with other immutables
+# ------------------------------------------------------------------------------------------
+
+
+def _set_word(code: bytes, contract: str, old: bytes, new: bytes) -> bytes:
+    """``code`` (of compiled ``contract``) with every immutable word equal to ``old`` set to
+    ``new`` (32-byte words)."""
+    from test_round_guard import _compiled
+
+    out, swapped = bytearray(code), 0
+    for spans in _compiled(contract)["immutable_references"].values():
+        for span in spans:
+            s, n = span["start"], span["length"]
+            if out[s : s + n] == old:
+                out[s : s + n], swapped = new, swapped + 1
+    assert swapped > 0
+    return bytes(out)
+
+
+def test_the_audit_names_an_extension_built_with_another_participant_bond(
+    genuine: Round, node: str
+) -> None:
+    """The genuine round's code whose extension is genuine ModelpactProofs code built with a
+    participant bond of 0 (what hand-written init code can deploy at a new address, with the
+    genuine storage and RoundPublished log: the guard's check 3; modelled here with
+    anvil_setCode at the genuine round's address, restored after). The round DELEGATECALLs its
+    payment paths there. Both bytecode checks masked the immutables and passed; now
+    ``bytecode.proofs_matches_source`` fails naming the extension the round did not create
+    (not at CREATE(round, 1)), while the genuine round's audit still passes it."""
+    from test_round_guard import _proofs, _swap_word
+
+    from modelpact.audit import run_audit
+
+    w3, address = genuine.w3, genuine.record["address"]
+    original = bytes(w3.eth.get_code(address))
+    extension = _proofs(w3, genuine.record["abi"], address)
+    bond = int(genuine.record["extra"]["participant_bond_wei"]).to_bytes(32, "big")
+    other_ext = _set_word(bytes(w3.eth.get_code(extension)), "ModelpactProofs", bond, bytes(32))
+    fake_ext = "0x" + "5e" * 20
+    w3.provider.make_request("anvil_setCode", [fake_ext, "0x" + other_ext.hex()])
+    swapped = _swap_word(original, extension, w3.to_checksum_address(fake_ext))
+    w3.provider.make_request("anvil_setCode", [address, "0x" + swapped.hex()])
+    try:
+        report = run_audit(address=address, rpc_url=node)
+    finally:
+        w3.provider.make_request("anvil_setCode", [address, "0x" + original.hex()])
+    found = report.finding("bytecode.proofs_matches_source")
+    assert found.status.value == "fail"
+    assert [e.subject for e in found.failures] == ["extension address"]
+    assert w3.to_checksum_address(fake_ext).lower() in found.failures[0].found.lower()
+    genuine_report = run_audit(address=address, rpc_url=node)
+    for check in ("bytecode.matches_source", "bytecode.proofs_matches_source"):
+        assert genuine_report.finding(check).status.value == "pass"
+
+
+def _push32(value: bytes) -> bytes:
+    return b"\x7f" + value.rjust(32, b"\0")
+
+
+def _clone_init(runtime: bytes, storage: dict[str, str], logs: list[Any], ext_init: bytes) -> bytes:
+    """Hand-written init code: write ``storage``, emit ``logs`` (the genuine creation's), CREATE
+    an extension from ``ext_init`` (the clone's first creation: CREATE(clone, 1)) and return
+    ``runtime``. Data (log payloads, ext_init, runtime) follow the code; offsets are patched in
+    once the code's length is known."""
+    blobs = [bytes(log["data"]) for log in logs] + [ext_init, runtime]
+
+    def code(offsets: list[int]) -> bytes:
+        out = b""
+        for slot, value in storage.items():
+            out += _push32(bytes.fromhex(value[2:])) + _push32(bytes.fromhex(slot[2:])) + b"\x55"
+        for i, log in enumerate(logs):
+            n, off = len(blobs[i]), offsets[i]
+            out += b"\x61" + n.to_bytes(2, "big") + b"\x61" + off.to_bytes(2, "big")
+            out += b"\x60\x00\x39"  # CODECOPY(0, off, n)
+            for topic in reversed(log["topics"]):
+                out += _push32(bytes(topic))
+            out += b"\x61" + n.to_bytes(2, "big") + b"\x60\x00" + bytes([0xA0 + len(log["topics"])])
+        n, off = len(ext_init), offsets[-2]
+        out += b"\x61" + n.to_bytes(2, "big") + b"\x61" + off.to_bytes(2, "big") + b"\x60\x00\x39"
+        out += b"\x61" + n.to_bytes(2, "big") + b"\x60\x00\x60\x00\xf0\x50"  # CREATE(0, 0, n); POP
+        n, off = len(runtime), offsets[-1]
+        out += b"\x61" + n.to_bytes(2, "big") + b"\x61" + off.to_bytes(2, "big") + b"\x60\x00\x39"
+        out += b"\x61" + n.to_bytes(2, "big") + b"\x60\x00\xf3"  # RETURN(0, n)
+        return out
+
+    head = len(code([0] * len(blobs)))
+    offsets, at = [], head
+    for blob in blobs:
+        offsets.append(at)
+        at += len(blob)
+    return code(offsets) + b"".join(blobs)
+
+
+def test_the_audit_names_a_clone_made_by_hand_written_init_code(genuine: Round, node: str) -> None:
+    """The clone a hostile coordinator can deploy on a live chain (no anvil_setCode): genuine
+    storage, RoundPublished log and runtime, its extension at CREATE(clone, 1) built with a
+    participant bond of 0. The wallet's guard refuses it (test_round_guard); the audit passed
+    every check. Now ``bytecode.matches_source`` fails naming the deployment transaction (other
+    creation code), and the genuine round still passes it."""
+    from test_round_guard import ATTACKER, _proofs, _returning, _swap_word
+
+    from modelpact.audit import first_created_address, run_audit
+
+    w3, address = genuine.w3, genuine.record["address"]
+    tx_hash = genuine.record["tx_hash"]
+    trace = w3.provider.make_request(
+        "debug_traceTransaction",
+        [tx_hash, {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}],
+    )["result"]["post"]
+    storage = trace[address.lower()]["storage"]
+    receipt = w3.eth.get_transaction_receipt(tx_hash)
+    logs = [log for log in receipt["logs"] if log["address"] == address]
+    attacker = w3.eth.accounts[ATTACKER]
+    clone = w3.to_checksum_address(
+        _create_address(attacker, w3.eth.get_transaction_count(attacker))
+    )
+    extension = _proofs(w3, genuine.record["abi"], address)
+    bond = int(genuine.record["extra"]["participant_bond_wei"]).to_bytes(32, "big")
+    ext_runtime = _set_word(bytes(w3.eth.get_code(extension)), "ModelpactProofs", bond, bytes(32))
+    new_ext = w3.to_checksum_address(first_created_address(clone))
+    runtime = _swap_word(bytes(w3.eth.get_code(address)), extension, new_ext)
+    init = _clone_init(runtime, storage, logs, _returning(ext_runtime))
+    value = w3.eth.get_transaction(tx_hash)["value"]
+    sent = w3.eth.send_transaction({"from": attacker, "data": "0x" + init.hex(), "value": value})
+    made = w3.eth.wait_for_transaction_receipt(sent)
+    assert made["status"] == 1
+    assert made["contractAddress"] == clone
+    assert bytes(w3.eth.get_code(new_ext)) == ext_runtime
+    report = run_audit(address=clone, rpc_url=node)
+    failed = {f.id for f in report.findings if f.status.value == "fail"}
+    assert failed == {"bytecode.matches_source"}, failed
+    evidence = report.finding("bytecode.matches_source").failures
+    assert [(e.subject, e.found) for e in evidence] == [
+        ("deployment transaction", "other creation code")
+    ]
+    genuine_report = run_audit(address=address, rpc_url=node)
+    assert genuine_report.finding("bytecode.matches_source").status.value == "pass"
+
+
+def _create_address(sender: str, nonce: int) -> str:
+    import rlp  # type: ignore[import-untyped]
+    from eth_utils.crypto import keccak
+
+    return "0x" + keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:].hex()
