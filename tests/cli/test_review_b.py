@@ -523,3 +523,21 @@ def _create_address(sender: str, nonce: int) -> str:
     from eth_utils.crypto import keccak
 
     return "0x" + keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:].hex()
+
+
+def test_proof_commands_before_any_post_are_one_line(genuine: Round, node: str) -> None:
+    """check-models, challenge and dispute run before the coordinator posted anything: one line
+    each, exit 2, nothing sent."""
+    from test_round_guard import ALICE_KEY, _one_line
+
+    alice = genuine.w3.eth.account.from_key(ALICE_KEY).address
+    before = genuine.wallet(alice)
+    where = ("--deployment", str(genuine.record_path))
+    for args in (
+        ("check-models",),
+        ("challenge", "--keystore", "alice.json"),
+        ("dispute", "--keystore", "alice.json"),
+    ):
+        line = _one_line(_run(genuine.dir, node, "participant", *args, *where))
+        assert "posted" in line or "reveal" in line or "join" in line, line
+    assert genuine.wallet(alice) == before
