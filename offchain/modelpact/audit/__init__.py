@@ -126,7 +126,7 @@ def audit_snapshot(
                 _bytecode(snapshot, compiler_settings, recorded_sha3),
             )
         )
-        if snapshot.proofs_runtime_code:
+        if snapshot.proofs_address or snapshot.proofs_runtime_code:
             findings.append(
                 _guard(
                     "bytecode.proofs_matches_source",
@@ -194,14 +194,47 @@ def _bytecode(
 ) -> Callable[[], Finding]:
     def run() -> Finding:
         from modelpact.audit.bytecode import check_bytecode
-        from modelpact.audit.source import rebuild_runtime
+        from modelpact.audit.source import rebuild
 
-        compiled, refs, label = rebuild_runtime(settings)
-        return check_bytecode(
-            snapshot.runtime_code, compiled, refs, compiler=label, recorded_sha3=recorded_sha3
+        built, how = rebuild(settings)
+        compiled = bytes.fromhex(built.runtime_bytecode.removeprefix("0x"))
+        found = check_bytecode(
+            snapshot.runtime_code,
+            compiled,
+            built.immutable_references,
+            compiler=f"solc {built.compiler_version}, {how}",
+            recorded_sha3=recorded_sha3,
+        )
+        wrong = _creation_evidence(snapshot, bytes.fromhex(built.bytecode.removeprefix("0x")))
+        if wrong is None:
+            return found
+        return make_finding(
+            found.id, found.title, checked=1, failures=(*found.failures, wrong), detail_pass=""
         )
 
     return run
+
+
+def _creation_evidence(snapshot: RoundSnapshot, creation: bytes) -> Evidence | None:
+    """Evidence that the round was not created by the rebuilt ModelpactRound constructor
+    (hand-written init code can return the genuine runtime with immutables, storage and logs of
+    its choosing: masking immutables leaves their values unchecked); None when it was, or when
+    the node does not serve the deployment transaction."""
+    if snapshot.creation is None:
+        return None
+    to, created, data = snapshot.creation
+    if to is not None or created.lower() != snapshot.address.lower():
+        found = f"a transaction to {to}" if to else f"a creation of {created or 'nothing'}"
+    elif not data.startswith(creation):
+        found = "other creation code"
+    else:
+        return None
+    return Evidence(
+        "deployment transaction",
+        "the ModelpactRound constructor creating this address",
+        found,
+        f"tx {snapshot.deploy_tx_hash}: immutables, storage and logs unchecked",
+    )
 
 
 def _retrained(snapshot: RoundSnapshot, data_dir: Path | None, scenario: Path | None) -> Finding:
@@ -231,7 +264,7 @@ def _proofs_bytecode(
         from modelpact.audit.source import rebuild_runtime
 
         compiled, refs, label = rebuild_runtime(settings, "ModelpactProofs")
-        return check_bytecode(
+        found = check_bytecode(
             snapshot.proofs_runtime_code,
             compiled,
             refs,
@@ -239,8 +272,32 @@ def _proofs_bytecode(
             check_id="bytecode.proofs_matches_source",
             title=_PROOFS_TITLE,
         )
+        created = first_created_address(snapshot.address)
+        if snapshot.proofs_address.lower() == created.lower():
+            return found
+        # Immutables are masked: only the round's constructor, which creates the extension first
+        # (CREATE from the round, nonce 1) with the round's own configuration, binds its values.
+        wrong = Evidence(
+            "extension address",
+            f"{created} (created by the round's constructor)",
+            snapshot.proofs_address,
+            "an extension the round did not create: its immutables (bonds, coordinator, "
+            "windows) are unchecked",
+        )
+        return make_finding(
+            found.id, found.title, checked=1, failures=(*found.failures, wrong), detail_pass=""
+        )
 
     return run
+
+
+def first_created_address(creator: str) -> str:
+    """The address ``creator``'s first CREATE makes (account nonce 1, EIP-161):
+    keccak256(rlp([creator, 1]))[12:]."""
+    from eth_utils.crypto import keccak
+
+    raw = bytes.fromhex(creator.removeprefix("0x"))
+    return "0x" + keccak(bytes([0xD6, 0x94]) + raw + b"\x01")[12:].hex()
 
 
 def _menu(snapshot: RoundSnapshot, scenario: Path | None, tol: Tolerances) -> list[Finding]:

@@ -157,8 +157,24 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
         frauds=tuple(decode.fraud(a) for a in by_name.get("FraudProven", [])),
         delivery_deadline=rc.deadlines().delivery,
         posted_logs=_posted_logs(rc, events),
+        creation=_creation(rc, published.tx_hash),
         **_proofs_code(rc),
     )
+
+
+def _creation(rc: RoundContract, tx_hash: str) -> tuple[str | None, str, bytes] | None:
+    """(to, created address, input) of the transaction that emitted RoundPublished; None when
+    the node does not serve it."""
+    from web3.exceptions import TransactionNotFound
+
+    try:
+        tx = rc.chain.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        receipt = rc.chain.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+    except TransactionNotFound:
+        return None
+    to = tx.get("to")
+    created = receipt.get("contractAddress")
+    return (str(to) if to else None, str(created or ""), bytes(tx.get("input") or b""))
 
 
 def _delivery(rc: RoundContract, a: Mapping[str, Any]) -> DeliveryRecord:

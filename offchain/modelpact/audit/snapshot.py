@@ -234,6 +234,9 @@ class RoundSnapshot:
     proofs_address: str = ""
     proofs_runtime_code: bytes = b""
     posted_logs: tuple[bytes, ...] = ()  # postModels' packed logs (its input), collective first
+    # The deployment transaction (RoundPublished's): (to, created address, input); None when
+    # the node does not serve it. Masked immutables are bound only by the genuine constructor.
+    creation: tuple[str | None, str, bytes] | None = None
 
     @property
     def delivered(self) -> tuple[JoinRecord, ...]:

@@ -43,6 +43,15 @@ def rebuild_runtime(
     for the project's current settings. Raises :class:`CompilerError` when the recorded compiler
     version is not the one available here or the settings do not compile.
     """
+    built, label = rebuild(recorded, contract)
+    refs: ImmutableRefs = built.immutable_references
+    return _strip(built.runtime_bytecode), refs, f"solc {built.compiler_version}, {label}"
+
+
+def rebuild(
+    recorded: Mapping[str, Any] | None, contract: str = ROUND_CONTRACT
+) -> tuple[CompiledContract, str]:
+    """``contract`` built as :func:`rebuild_runtime` says, and how it was built."""
     version = str(recorded.get("version", SOLC_VERSION)) if recorded else SOLC_VERSION
     if not version.startswith(SOLC_VERSION):
         raise CompilerError(
@@ -51,15 +60,13 @@ def rebuild_runtime(
         )
     published = recorded.get("input") if recorded else None
     if published:
-        built = _from_published(Path(str(published)), contract)
-        label = f"published {Path(str(published)).name}"
-    else:
-        wanted = dict(recorded.get("settings") or {}) if recorded else {}
-        current = not wanted or wanted == settings()
-        built = compile_contracts(compile_settings=None if current else wanted)[contract]
-        label = "cached build" if current else "recorded settings"
-    refs: ImmutableRefs = built.immutable_references
-    return _strip(built.runtime_bytecode), refs, f"solc {built.compiler_version}, {label}"
+        return _from_published(Path(str(published)), contract), (
+            f"published {Path(str(published)).name}"
+        )
+    wanted = dict(recorded.get("settings") or {}) if recorded else {}
+    current = not wanted or wanted == settings()
+    built = compile_contracts(compile_settings=None if current else wanted)[contract]
+    return built, "cached build" if current else "recorded settings"
 
 
 def _from_published(path: Path, name: str) -> CompiledContract:

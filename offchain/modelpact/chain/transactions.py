@@ -27,7 +27,7 @@ from eth_utils.abi import event_abi_to_log_topic
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3.contract import Contract
-from web3.exceptions import TransactionNotFound
+from web3.exceptions import TimeExhausted, TransactionNotFound
 from web3.types import TxParams
 
 from modelpact.chain.backends.base import Chain
@@ -49,6 +49,7 @@ __all__ = [
     "RECEIPT_TIMEOUT",
     "FeeCapError",
     "InsufficientFundsError",
+    "NotMinedError",
     "RecordedStep",
     "RoundEvent",
     "Sender",
@@ -106,6 +107,11 @@ class FeeCapError(ChainError):
 
 class InsufficientFundsError(ChainError):
     """The sender cannot pay the value plus the gas of a transaction."""
+
+
+class NotMinedError(ChainError):
+    """A sent transaction was not mined in time (dropped by the node, or still pending). Not a
+    reason to send the step again: :meth:`RecordedStep.previous` re-raises it."""
 
 
 _INSUFFICIENT = ("insufficient funds", "insufficient balance")
@@ -229,17 +235,36 @@ def send_raw_once(chain: Chain, raw: bytes) -> str:
     client = _lean(chain)
     try:
         if client is not None:
-            return str(client.request("eth_sendRawTransaction", ["0x" + raw.hex()]))
-        return "0x" + bytes(chain.w3.eth.send_raw_transaction(raw)).hex()
+            answered = str(client.request("eth_sendRawTransaction", ["0x" + raw.hex()]))
+        else:
+            answered = "0x" + bytes(chain.w3.eth.send_raw_transaction(raw)).hex()
     except Exception as exc:
         if not any(s in str(exc).lower() for s in _ALREADY_SENT):
             raise
         try:
-            if not transaction_known(chain, tx_hash):
-                raise exc from None
+            known = transaction_known(chain, tx_hash)
         except ModelpactError:
             raise exc from None
-        return tx_hash
+        if known:
+            return tx_hash
+        if "nonce too low" in str(exc).lower():  # another transaction took this nonce
+            raise ChainError(
+                f"the chain refused {tx_hash[:18]}..: its nonce is already used by another "
+                "transaction of this account (a command sent at the same time, or a node whose "
+                "view is stale after a reorganisation)",
+                hint="re-run the command: it looks at the chain before sending again",
+            ) from None
+        raise exc from None
+    # The hash is the signed bytes' keccak: a node answering another one (a lying or broken
+    # node) would have the step recorded, waited for and reported as that other transaction.
+    if answered.lower() != tx_hash:
+        raise ChainError(
+            f"the node answered hash {answered[:18]}.. for the signed transaction "
+            f"{tx_hash[:18]}..: it does not report what it was sent",
+            hint="use a node you trust (--rpc); the transaction may have been broadcast, so "
+            "re-run the command against a trusted node: it looks at the chain first",
+        )
+    return tx_hash
 
 
 def build_transaction(
@@ -516,7 +541,7 @@ def wait_for_receipt(
     *,
     contract: Contract | None = None,
     action: str = "",
-    timeout: float = RECEIPT_TIMEOUT,
+    timeout: float | None = None,
     abi: Sequence[Mapping[str, Any]] | None = None,
 ) -> TxResult:
     """Wait for ``tx_hash``; a failed receipt is replayed to decode its revert reason (with
@@ -524,15 +549,24 @@ def wait_for_receipt(
     events of ``contract`` (when given) are decoded."""
     if abi is None:
         abi = contract.abi if contract is not None else ()
+    wait = RECEIPT_TIMEOUT if timeout is None else timeout
     client = _lean(chain)
-    receipt = guarded(
-        chain,
-        abi,
-        action,
-        (lambda: _poll_receipt(client, tx_hash, timeout))
-        if client is not None
-        else lambda: chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout),  # type: ignore[arg-type]
-    )
+    try:
+        receipt = guarded(
+            chain,
+            abi,
+            action,
+            (lambda: _poll_receipt(client, tx_hash, wait))
+            if client is not None
+            else lambda: chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=wait),  # type: ignore[arg-type]
+        )
+    except TimeExhausted:
+        raise NotMinedError(
+            f"{action or 'transaction'} {tx_hash} was not mined within {wait:g} s (the node "
+            "dropped it, or the chain is congested)",
+            hint="re-run the command: it waits for this recorded transaction, or sends the step "
+            "again once the node no longer knows it",
+        ) from None
     if receipt["status"] != 1:
         _raise_failed(chain, tx_hash, int(receipt["blockNumber"]), abi, action)
     events = decode_logs(contract, receipt["logs"]) if contract is not None else []
@@ -556,8 +590,6 @@ chain's block time); a fixed 100 ms interval made every unlucky transaction cost
 def _poll_receipt(client: JsonRpcClient, tx_hash: str, timeout: float) -> dict[str, Any]:
     """The receipt of ``tx_hash`` in web3's shape (ints, bytes topics), polled with backoff;
     web3's ``TimeExhausted`` after ``timeout`` seconds, like web3's own wait."""
-    from web3.exceptions import TimeExhausted
-
     deadline = time.monotonic() + timeout
     pause = RECEIPT_POLL_FIRST
     while True:
@@ -731,8 +763,8 @@ class RecordedStep:
             return None
         try:
             return self.finish(tx_hash)
-        except NodeUnavailableError:
-            raise
+        except (NodeUnavailableError, NotMinedError):
+            raise  # still pending is not "send again": a second transaction could be mined too
         except ChainError:
             return None
 

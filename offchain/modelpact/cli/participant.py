@@ -384,13 +384,15 @@ def join(
     require_round_capabilities(deployed.chain)  # a node that cannot run the round: said first
     seen = guard_round(deployed, max_bond_wei=max_bond)  # before anything is signed or sent
     terms = _terms(deployed)
-    if not as_json:  # what is signed, shown before anything is sent
-        typer.echo(
-            f"round {seen.address}: genuine ModelpactRound (extension {seen.extension}), "
-            f"coordinator {seen.coordinator}, bond {seen.bond_wei} wei (cap {seen.max_bond_wei})"
-        )
-        for line in terms["lines"]:  # type: ignore[attr-defined]
-            typer.echo(line)
+    # What is signed, shown before anything is sent (with --json on stderr: stdout stays one
+    # JSON document, and a script's user still sees the bond before it leaves the wallet).
+    typer.echo(
+        f"round {seen.address}: genuine ModelpactRound (extension {seen.extension}), "
+        f"coordinator {seen.coordinator}, bond {seen.bond_wei} wei (cap {seen.max_bond_wei})",
+        err=as_json,
+    )
+    for line in terms["lines"]:  # type: ignore[attr-defined]
+        typer.echo(line, err=as_json)
     with _wallet(deployed, settings, keystore, checked=seen.runtime_keccak) as (account, state):
         result = join_round(deployed, state, account=account, option_id=option)
         delivered = deliver(state, inbox=inbox, address=account.address) if inbox else None
