@@ -26,7 +26,7 @@ contract ModelpactRoundReviewATest is ProofsFixture {
     ///      randomness commitment opens for the ATTACKER (actor 2, option 2: it draws between
     ///      rung 2 and the collective model): (s_k, attacker's P, attacker, round, chain). The
     ///      Sybils deliver nothing and are named undelivered by the (honest) coordinator.
-    function _sybilRound() internal {
+    function _sybilRound(bool revealAttacker) internal {
         uint8[] memory ids = new uint8[](2);
         ids[0] = 0;
         ids[1] = 2;
@@ -56,9 +56,8 @@ contract ModelpactRoundReviewATest is ProofsFixture {
         }
         vm.prank(coordinatorAddr);
         round.postModels(models[0].posted, tiers, _sorted(sybils), logs);
-        for (uint256 i = 0; i < actors.length; ++i) {
-            _reveal(actors[i]);
-        }
+        _reveal(actors[0]);
+        if (revealAttacker) _reveal(attacker);
     }
 
     /// @dev A Sybil secret that draws the attacker a different rung than its own secret.
@@ -79,31 +78,104 @@ contract ModelpactRoundReviewATest is ProofsFixture {
     ///         "differs" and the attacker takes its allot out of the coordinator's bond.
     ///         Must hold: only the root the attacker joined with opens for it; the dispute reverts.
     function test_attack_sybilCommitmentTurnsACorrectDeliveryIntoAFailedOne() public {
-        _sybilRound();
+        _sybilRound(true);
         (uint256 k,) = _otherRungSecret();
         uint256 rung = _rungOf(attacker);
         (uint256 ex, uint256 ey, bytes memory ct) = _deliverBytes(attacker, 0xbeef, _modelOfRung(rung));
         uint256 sk = _deliverySk(attacker);
-        (, uint256 allot) = round.shortfall();
-        uint256 before = attacker.balance;
+        (uint256 px, uint256 py) = _key(attacker);
+        bytes32 stored = round.commitmentOf(_sybilRoot(k));
+        bytes32 opened = keccak256(
+            abi.encode(
+                keccak256(abi.encode(_sybilSecret(k), px, py, attacker, address(round), block.chainid)), attacker
+            )
+        );
         vm.prank(attacker);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.DeliveryKeyMismatch.selector, attacker, stored, opened));
         round.disputeDelivery(_sybilRoot(k), _sybilSecret(k), sk, ex, ey, ct);
-        assertTrue(round.participant(attacker).deliveryFailed, "ATTACK: correct delivery marked failed");
-        assertEq(attacker.balance - before, allot, "ATTACK: the attacker took its allot from B");
+        assertFalse(round.participant(attacker).deliveryFailed, "the honest delivery stands");
+        // Its own root and secret: the delivery is correct, the dispute reverts.
+        vm.prank(attacker);
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelpactRound.DeliveryCorrect.selector, attacker, keccak256(_modelOfRung(rung)))
+        );
+        round.disputeDelivery(_dataRoot(attacker), _secret(attacker), sk, ex, ey, ct);
     }
 
     /// @notice Attack 1b: the same Sybil secrets let the attacker pick the best of several draws
-    ///         at claim (and at reveal), beating the expected-value rule of its option.
+    ///         at claim, beating the expected-value rule of its option.
     ///         Must hold: a claim or reveal with a root the caller did not join with reverts.
     function test_attack_sybilCommitmentsLetAClaimPickItsDraw() public {
-        _sybilRound();
+        _sybilRound(true);
         (uint256 k,) = _otherRungSecret();
         (uint256 px, uint256 py) = _key(attacker);
         vm.warp(_revealDeadline() + 1);
-        (uint256 rung,,) = round.assignment(attacker, _sybilSecret(k));
         vm.prank(attacker);
+        vm.expectPartialRevert(IModelpactRound.RevealMismatch.selector);
         round.claim(_sybilRoot(k), _sybilSecret(k), px, py);
-        assertTrue(round.participant(attacker).claimed, "ATTACK: claimed with a Sybil's secret");
-        assertTrue(rung != _rungOf(attacker), "ATTACK: with a rung its own secret does not draw");
+        _claim(attacker);
+        assertTrue(round.participant(attacker).claimed, "its own claim still works");
+    }
+
+    /// @notice Attack 1c: the same Sybil secret at reveal, and at proveNonDelivery (a secret
+    ///         drawing a rung when its own draws none would claim an allot for a model never owed).
+    ///         Must hold: both revert; only the joined root opens.
+    function test_attack_sybilCommitmentOpensNeitherRevealNorNonDeliveryProof() public {
+        _sybilRound(false);
+        (uint256 px, uint256 py) = _key(attacker);
+        vm.prank(attacker);
+        vm.expectPartialRevert(IModelpactRound.RevealMismatch.selector);
+        round.reveal(_sybilRoot(0), _sybilSecret(0), px, py);
+        _reveal(attacker);
+        (uint256 k,) = _otherRungSecret();
+        vm.warp(round.deadlines().delivery + 1);
+        vm.prank(attacker);
+        vm.expectPartialRevert(IModelpactRound.RevealMismatch.selector);
+        round.proveNonDelivery(_sybilRoot(k), _sybilSecret(k), px, py);
+    }
+
+    /// @notice Attack 2 (coordinator, ciphertext length game): a block's gas bounds what the
+    ///         coordinator can deliver and what a participant can dispute, but not alike: deliver
+    ///         pays calldata and a log (linear), disputeDelivery pays the same calldata plus the
+    ///         decryption's memory (three copies of the ciphertext: quadratic). A 1.5 MB garbage
+    ///         delivery fits a 30M-gas block while its dispute does not, and proveNonDelivery is
+    ///         refused (a delivery exists): a wrong delivery with impunity. Zero bytes (4 gas of
+    ///         calldata each) are what the attacker sends; both calls pay the same calldata.
+    ///         Must hold: deliver refuses a ciphertext longer than MAX_DELIVERY_BYTES, and a
+    ///         dispute of the longest allowed ciphertext fits a fraction of a block.
+    function test_attack_oversizedDeliveryCannotBeDisputedInABlock() public {
+        _smallRound();
+        address who = actors[3];
+        uint256 blockGas = 30_000_000;
+        uint256 length = 1_500_000;
+        uint256 budget = blockGas - 21_000 - 4 * length;
+        (uint256 px, uint256 py) = _key(who);
+        (uint256 ex, uint256 ey,) = _encryptReference(px, py, 0xbeef, hex"00");
+        bytes memory ct = new bytes(length);
+        vm.prank(coordinatorAddr);
+        round.deliver{gas: budget}(who, ex, ey, ct);
+        uint256 sk = _deliverySk(who);
+        vm.prank(who);
+        (bool ok,) = address(round).call{gas: budget}(
+            abi.encodeCall(IModelpactRound.disputeDelivery, (_dataRoot(who), _secret(who), sk, ex, ey, ct))
+        );
+        assertFalse(ok, "ATTACK: the dispute does not fit the block the delivery fitted");
+        // With unbounded gas the same dispute succeeds: the failure above is gas alone.
+        _disputeSucceedsWithUnboundedGas(who, sk, ex, ey, ct);
+        vm.warp(round.deadlines().delivery + 1);
+        vm.prank(who);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.DeliveryExists.selector, who));
+        round.proveNonDelivery(_dataRoot(who), _secret(who), px, py);
+        assertFalse(round.participant(who).deliveryFailed, "ATTACK: the wrong delivery goes unpaid");
+    }
+
+    function _disputeSucceedsWithUnboundedGas(address who, uint256 sk, uint256 ex, uint256 ey, bytes memory ct)
+        internal
+    {
+        uint256 snap = vm.snapshotState();
+        vm.prank(who);
+        round.disputeDelivery{gas: 500_000_000}(_dataRoot(who), _secret(who), sk, ex, ey, ct);
+        assertTrue(round.participant(who).deliveryFailed, "a dispute with unbounded gas succeeds");
+        vm.revertToState(snap);
     }
 }
