@@ -81,6 +81,9 @@ contract ModelpactProofs is RoundCore {
         uint256 deadline = _deliveryDeadline(_state);
         if (block.timestamp > deadline) revert IModelpactRound.DeliveryClosed(block.timestamp, deadline);
         if (_deliveries[participant_] != 0) revert IModelpactRound.AlreadyDelivered(participant_);
+        if (ciphertext.length > MAX_DELIVERY_BYTES) {
+            revert IModelpactRound.DeliveryTooLong(ciphertext.length, MAX_DELIVERY_BYTES);
+        }
         _deliveries[participant_] = keccak256(abi.encode(ephemeralX, ephemeralY, keccak256(ciphertext)));
 
         emit IModelpactRound.Delivered(participant_, ephemeralX, ephemeralY, ciphertext);

@@ -20,6 +20,15 @@ abstract contract RoundCore is ReentrancyGuardTransient {
 
     /// @dev Bound on the reward tiers (loops in `postModels` and `claim`).
     uint256 public constant MAX_TIERS = 32;
+    /// @dev Bound on a delivered ciphertext (a model's bytes), so that its dispute always fits a
+    ///      block. Review A (attack 2): deliver pays calldata and a log, linear in the length, but
+    ///      disputeDelivery pays the same calldata plus the decryption's memory (copies of the
+    ///      ciphertext: quadratic), so without a bound a 1.5 MB garbage delivery fit a 30M-gas
+    ///      block while its dispute did not, and proveNonDelivery is refused once a delivery
+    ///      exists: a wrong delivery with impunity. At 128 KiB a dispute costs about 3M gas plus
+    ///      calldata (test_attack_oversizedDeliveryCannotBeDisputedInABlock: under 10M in all);
+    ///      canonical models are far smaller (the digits demo, 10 classes x 64 features: 1,370 B).
+    uint256 public constant MAX_DELIVERY_BYTES = 131_072;
     /// @dev Share of the coordinator's bond paid to a successful challenger, in basis points.
     uint256 public constant FRAUD_REWARD_BPS = RoundMath.FRAUD_REWARD_BPS;
 

@@ -10,6 +10,7 @@ import {ProofsFixture} from "./ModelpactRound.proofs.base.t.sol";
 ///      a skipped one documents an open hole (see its comment).
 contract ModelpactRoundReviewATest is ProofsFixture {
     uint256 internal constant SYBILS = 6;
+    uint256 internal constant BLOCK_GAS = 30_000_000;
 
     address internal attacker;
     bytes32[] internal sybilSecrets;
@@ -146,36 +147,19 @@ contract ModelpactRoundReviewATest is ProofsFixture {
     function test_attack_oversizedDeliveryCannotBeDisputedInABlock() public {
         _smallRound();
         address who = actors[3];
-        uint256 blockGas = 30_000_000;
-        uint256 length = 1_500_000;
-        uint256 budget = blockGas - 21_000 - 4 * length;
         (uint256 px, uint256 py) = _key(who);
         (uint256 ex, uint256 ey,) = _encryptReference(px, py, 0xbeef, hex"00");
-        bytes memory ct = new bytes(length);
+        uint256 max = round.MAX_DELIVERY_BYTES();
         vm.prank(coordinatorAddr);
-        round.deliver{gas: budget}(who, ex, ey, ct);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.DeliveryTooLong.selector, 1_500_000, max));
+        round.deliver{gas: BLOCK_GAS - 21_000 - 4 * 1_500_000}(who, ex, ey, new bytes(1_500_000));
+        // The longest allowed garbage delivery is disputed inside a third of a block.
+        bytes memory longest = new bytes(max);
+        vm.prank(coordinatorAddr);
+        round.deliver(who, ex, ey, longest);
         uint256 sk = _deliverySk(who);
         vm.prank(who);
-        (bool ok,) = address(round).call{gas: budget}(
-            abi.encodeCall(IModelpactRound.disputeDelivery, (_dataRoot(who), _secret(who), sk, ex, ey, ct))
-        );
-        assertFalse(ok, "ATTACK: the dispute does not fit the block the delivery fitted");
-        // With unbounded gas the same dispute succeeds: the failure above is gas alone.
-        _disputeSucceedsWithUnboundedGas(who, sk, ex, ey, ct);
-        vm.warp(round.deadlines().delivery + 1);
-        vm.prank(who);
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.DeliveryExists.selector, who));
-        round.proveNonDelivery(_dataRoot(who), _secret(who), px, py);
-        assertFalse(round.participant(who).deliveryFailed, "ATTACK: the wrong delivery goes unpaid");
-    }
-
-    function _disputeSucceedsWithUnboundedGas(address who, uint256 sk, uint256 ex, uint256 ey, bytes memory ct)
-        internal
-    {
-        uint256 snap = vm.snapshotState();
-        vm.prank(who);
-        round.disputeDelivery{gas: 500_000_000}(_dataRoot(who), _secret(who), sk, ex, ey, ct);
-        assertTrue(round.participant(who).deliveryFailed, "a dispute with unbounded gas succeeds");
-        vm.revertToState(snap);
+        round.disputeDelivery{gas: BLOCK_GAS / 3 - 21_000 - 4 * max}(_dataRoot(who), _secret(who), sk, ex, ey, longest);
+        assertTrue(round.participant(who).deliveryFailed, "the garbage delivery was disputed");
     }
 }

@@ -513,6 +513,9 @@ interface IModelpactRound {
     /// @dev Each participant is delivered to once.
     ///      Fix: this participant already has a delivery on chain: nothing to resend.
     error AlreadyDelivered(address participant);
+    /// @dev A ciphertext longer than MAX_DELIVERY_BYTES (its dispute must fit a block).
+    ///      Fix: deliver models of at most MAX_DELIVERY_BYTES bytes: post smaller models.
+    error DeliveryTooLong(uint256 length, uint256 maxLength);
     /// @dev The secret key does not give the delivery key in the participant's commitment (or the
     ///      caller did not join with that data root); values as in RevealMismatch.
     ///      Fix: pass the delivery secret key whose public key you committed at join (with the same data root and secret).
@@ -681,7 +684,8 @@ interface IModelpactRound {
     function challenge(Challenge calldata evidence) external;
 
     /// @notice The coordinator delivers `participant`'s model, encrypted to its delivery key with
-    ///         ephemeral key E (revealed participants only, once each, until the delivery deadline).
+    ///         ephemeral key E (revealed participants only, once each, until the delivery deadline,
+    ///         a ciphertext of at most MAX_DELIVERY_BYTES bytes).
     function deliver(address account, uint256 ephemeralX, uint256 ephemeralY, bytes calldata ciphertext) external;
 
     /// @notice A participant proves its delivery wrong: the secret key opens its commitment, (E,
