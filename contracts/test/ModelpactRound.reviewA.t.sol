@@ -4,6 +4,26 @@ pragma solidity 0.8.28;
 import {IModelpactRound} from "../src/interfaces/IModelpactRound.sol";
 import {ProofsFixture} from "./ModelpactRound.proofs.base.t.sol";
 
+/// @dev A participant account that, when paid, re-enters the round through the DELEGATECALL
+///      paths (withdrawCompensation and disputeDelivery run in ModelpactProofs) and records
+///      the first revert it gets.
+contract Reenterer {
+    bytes public firstError;
+    bool public reentered;
+
+    receive() external payable {
+        IModelpactRound r = IModelpactRound(msg.sender);
+        try r.withdrawCompensation() {
+            reentered = true;
+        } catch (bytes memory e) {
+            firstError = e;
+        }
+        try r.sweep() {
+            reentered = true;
+        } catch {}
+    }
+}
+
 /// @dev Hostile review A (session 4): attacks on the round, its proofs extension and its
 ///      libraries. A test named test_attack_* that passes shows the attack FAILS (each was first
 ///      written asserting its success, then the contract was fixed and the assertion inverted);
@@ -161,5 +181,26 @@ contract ModelpactRoundReviewATest is ProofsFixture {
         vm.prank(who);
         round.disputeDelivery{gas: BLOCK_GAS / 3 - 21_000 - 4 * max}(_dataRoot(who), _secret(who), sk, ex, ey, longest);
         assertTrue(round.participant(who).deliveryFailed, "the garbage delivery was disputed");
+    }
+
+    /// @notice Attack 3 (participant, re-entrancy through the DELEGATECALL extension): a claim
+    ///         pays a contract account that re-enters withdrawCompensation and sweep, which run in
+    ///         ModelpactProofs' code over the round's storage. HELD: the transient guard slot is
+    ///         the round's (DELEGATECALL keeps the round's context), so the inner calls revert
+    ///         ReentrancyGuardReentrantCall and the claim pays exactly once.
+    function test_attack_reentryThroughTheExtensionIsRefused() public {
+        _smallRound();
+        address who = actors[3];
+        vm.etch(who, type(Reenterer).runtimeCode);
+        vm.warp(_revealDeadline() + 1);
+        uint256 before = address(round).balance;
+        _claim(who);
+        assertFalse(Reenterer(payable(who)).reentered(), "no re-entry succeeded");
+        assertEq(
+            bytes4(Reenterer(payable(who)).firstError()),
+            bytes4(keccak256("ReentrancyGuardReentrantCall()")),
+            "the extension's guard is the round's"
+        );
+        assertEq(before - address(round).balance, BOND, "paid its bond once (no compensation owed)");
     }
 }
