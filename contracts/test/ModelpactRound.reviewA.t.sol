@@ -203,4 +203,39 @@ contract ModelpactRoundReviewATest is ProofsFixture {
         );
         assertEq(before - address(round).balance, BOND, "paid its bond once (no compensation owed)");
     }
+
+    /// @notice Attack 4 (coordinator, OPEN, not local): a model hash may name a well-formed model
+    ///         too large to evaluate in a block. ModelEval bounds the classes only by uint16, so a
+    ///         tier padded with never-winning classes (bias int64.min) predicts like a small one
+    ///         but costs a WrongPrediction challenge more gas than a 30M block holds (its calldata
+    ///         alone: 16 gas a byte). Its log can then claim any prediction, hence any accuracy
+    ///         consistent with its counts, with impunity for every rung nobody is delivered (a
+    ///         drawn rung is still covered: a model over MAX_DELIVERY_BYTES cannot be delivered,
+    ///         so its participants prove non-delivery). Fix (not local): bound C * F (or the model
+    ///         length) in ModelEval.wellFormed so that (a) always fits a block, and give the post
+    ///         a declared model length so that a longer model is provably malformed; the Python
+    ///         side must refuse such models too. Skipped: it demonstrates the hole (passes = open).
+    function test_attack_hugeWellFormedModelMakesWrongPredictionUnprovable() public {
+        vm.skip(true);
+        uint256 classes = 40_000;
+        // Canonical bytes written directly (MPIM, v1, C, F = 3, scale 0): class c < 3 has
+        // weight 1 on feature c (the identity model), every other class bias int64.min.
+        bytes memory model = new bytes(10 + classes * (8 + 2 * 3));
+        bytes memory header = abi.encodePacked(bytes4("MPIM"), uint8(1), uint16(classes), uint16(3), uint8(0));
+        for (uint256 i = 0; i < 10; ++i) {
+            model[i] = header[i];
+        }
+        for (uint256 c = 3; c < classes; ++c) {
+            model[10 + 8 * c] = 0x80;
+        }
+        for (uint256 c = 0; c < 3; ++c) {
+            model[10 + 8 * classes + 6 * c + 2 * c + 1] = 0x01;
+        }
+        int256[][] memory r = _smallRows();
+        assertTrue(eval.wellFormed(model, 3), "a canonical model");
+        (,,, uint256 predictGas) = eval.measure{gas: 500_000_000}(model, r[5]);
+        emit log_named_uint("predict gas", predictGas);
+        emit log_named_uint("model bytes", model.length);
+        assertGt(predictGas + 16 * model.length, BLOCK_GAS, "ATTACK: (a) on this model exceeds a block");
+    }
 }
