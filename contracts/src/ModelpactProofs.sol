@@ -81,6 +81,9 @@ contract ModelpactProofs is RoundCore {
         uint256 deadline = _deliveryDeadline(_state);
         if (block.timestamp > deadline) revert IModelpactRound.DeliveryClosed(block.timestamp, deadline);
         if (_deliveries[participant_] != 0) revert IModelpactRound.AlreadyDelivered(participant_);
+        if (ciphertext.length > MAX_DELIVERY_BYTES) {
+            revert IModelpactRound.DeliveryTooLong(ciphertext.length, MAX_DELIVERY_BYTES);
+        }
         _deliveries[participant_] = keccak256(abi.encode(ephemeralX, ephemeralY, keccak256(ciphertext)));
 
         emit IModelpactRound.Delivered(participant_, ephemeralX, ephemeralY, ciphertext);
@@ -103,7 +106,9 @@ contract ModelpactProofs is RoundCore {
         if (!DeliveryCipher.isValidScalar(deliverySecretKey)) revert IModelpactRound.InvalidSecretKey();
         (uint256 px, uint256 py) = DeliveryCipher.publicKey(deliverySecretKey);
         bytes32 committed = _commitments[dataRoot];
-        bytes32 opened = keccak256(abi.encode(secret, px, py, msg.sender, address(this), block.chainid));
+        bytes32 opened = _bindCommitment(
+            keccak256(abi.encode(secret, px, py, msg.sender, address(this), block.chainid)), msg.sender
+        );
         if (opened != committed) revert IModelpactRound.DeliveryKeyMismatch(msg.sender, committed, opened);
         bytes32 modelHash = _owedModel(secret);
         // An ephemeral key off the curve cannot be decrypted by anyone: a failed delivery.

@@ -153,7 +153,8 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         entry.index = index;
         entry.optionId = optionId;
         entry.joined = true;
-        _commitments[dataRoot] = commitment;
+        // Bound to the joiner (never 0: a keccak256 output), see `_bindCommitment`.
+        _commitments[dataRoot] = _bindCommitment(commitment, msg.sender);
 
         emit Joined(msg.sender, index, optionId, dataRoot, rowCount, commitment, msg.value, newTotal);
     }

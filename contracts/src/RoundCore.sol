@@ -20,6 +20,15 @@ abstract contract RoundCore is ReentrancyGuardTransient {
 
     /// @dev Bound on the reward tiers (loops in `postModels` and `claim`).
     uint256 public constant MAX_TIERS = 32;
+    /// @dev Bound on a delivered ciphertext (a model's bytes), so that its dispute always fits a
+    ///      block. Review A (attack 2): deliver pays calldata and a log, linear in the length, but
+    ///      disputeDelivery pays the same calldata plus the decryption's memory (copies of the
+    ///      ciphertext: quadratic), so without a bound a 1.5 MB garbage delivery fit a 30M-gas
+    ///      block while its dispute did not, and proveNonDelivery is refused once a delivery
+    ///      exists: a wrong delivery with impunity. At 128 KiB a dispute costs about 3M gas plus
+    ///      calldata (test_attack_oversizedDeliveryCannotBeDisputedInABlock: under 10M in all);
+    ///      canonical models are far smaller (the digits demo, 10 classes x 64 features: 1,370 B).
+    uint256 public constant MAX_DELIVERY_BYTES = 131_072;
     /// @dev Share of the coordinator's bond paid to a successful challenger, in basis points.
     uint256 public constant FRAUD_REWARD_BPS = RoundMath.FRAUD_REWARD_BPS;
 
@@ -254,11 +263,25 @@ abstract contract RoundCore is ReentrancyGuardTransient {
         return keccak256(abi.encode(_coordinatorSecret, secret, address(this), index));
     }
 
-    /// @dev The commitment stored under `dataRoot` must open to (secret, P, msg.sender, round, chain).
+    /// @dev The commitment stored under `dataRoot` must open to (secret, P, msg.sender, round, chain)
+    ///      AND have been joined by msg.sender (see `_bindCommitment`).
     function _checkCommitment(bytes32 dataRoot, bytes32 secret, uint256 keyX, uint256 keyY) internal view {
         bytes32 committed = _commitments[dataRoot];
-        bytes32 computed = keccak256(abi.encode(secret, keyX, keyY, msg.sender, address(this), block.chainid));
+        bytes32 computed = _bindCommitment(
+            keccak256(abi.encode(secret, keyX, keyY, msg.sender, address(this), block.chainid)), msg.sender
+        );
         if (computed != committed) revert IModelpactRound.RevealMismatch(msg.sender, committed, computed);
+    }
+
+    /// @dev What `join` stores under a data root: keccak256(abi.encode(commitment, joiner)).
+    ///      Review A (attack 1): the commitment's preimage names the address that may OPEN it, but
+    ///      without this binding anyone could JOIN with it: a Sybil seat joining with a commitment
+    ///      that opens for the attacker gave the attacker a second secret, hence a choice of draws
+    ///      at reveal and claim, and a dispute of a correct delivery under a secret whose draw
+    ///      names another rung (paid its allot out of an honest coordinator's bond). Binding the
+    ///      joiner means only the root an address joined with opens for it.
+    function _bindCommitment(bytes32 commitment, address joiner) internal pure returns (bytes32) {
+        return keccak256(abi.encode(commitment, joiner));
     }
 
     /// @dev An option's curve compensation per deliverer (read only when there is a shortfall).

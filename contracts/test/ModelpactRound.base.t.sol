@@ -200,6 +200,12 @@ abstract contract RoundFixture is Test {
         return _commitmentFor(round, who);
     }
 
+    /// @dev What the round stores under a data root (and reports in RevealMismatch and
+    ///      DeliveryKeyMismatch): the commitment bound to the address that joined with it.
+    function _stored(bytes32 commitment, address joiner) internal pure returns (bytes32) {
+        return keccak256(abi.encode(commitment, joiner));
+    }
+
     function _dataRoot(address who) internal pure returns (bytes32) {
         return keccak256(abi.encode("data", who));
     }

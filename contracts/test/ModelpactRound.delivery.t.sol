@@ -146,7 +146,7 @@ contract ModelpactRoundDeliveryTest is ProofsFixture {
         uint256 otherSk = _deliverySk(actors[3]);
         (uint256 ox, uint256 oy) = _key(actors[3]);
         bytes32 committed = round.commitmentOf(_dataRoot(who));
-        bytes32 opened = keccak256(abi.encode(_secret(who), ox, oy, who, address(round), block.chainid));
+        bytes32 opened = _stored(keccak256(abi.encode(_secret(who), ox, oy, who, address(round), block.chainid)), who);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.DeliveryKeyMismatch.selector, who, committed, opened));
         _dispute(who, otherSk, ex, ey, ct);
         vm.expectRevert(IModelpactRound.InvalidSecretKey.selector);
@@ -216,7 +216,8 @@ contract ModelpactRoundDeliveryTest is ProofsFixture {
         address other = actors[3];
         (uint256 x, uint256 y) = _key(who);
         bytes32 committed = round.commitmentOf(_dataRoot(other));
-        bytes32 computed = keccak256(abi.encode(_secret(other), x, y, other, address(round), block.chainid));
+        bytes32 computed =
+            _stored(keccak256(abi.encode(_secret(other), x, y, other, address(round), block.chainid)), other);
         vm.prank(other);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.RevealMismatch.selector, other, committed, computed));
         round.proveNonDelivery(_dataRoot(other), _secret(other), x, y);

@@ -28,7 +28,7 @@ contract ModelpactRoundJoinTest is RoundFixture {
         assertFalse(p.claimed);
         assertFalse(p.undelivered);
         assertEq(p.paidFromBond, 0);
-        assertEq(round.commitmentOf(_dataRoot(b)), _commitment(b), "commitment keyed by data root");
+        assertEq(round.commitmentOf(_dataRoot(b)), _stored(_commitment(b), b), "commitment keyed by data root");
         assertEq(round.joinedCount(), 2);
         assertEq(round.deliveredCount(), 2, "every joiner counts as a deliverer until the post");
         assertEq(round.totalData(), 500);
@@ -122,7 +122,9 @@ contract ModelpactRoundJoinTest is RoundFixture {
         vm.prank(copier);
         round.join{value: BOND}(0, _dataRoot(a), 100, _commitment(copier));
         assertEq(round.joinedCount(), 1);
-        assertEq(round.commitmentOf(_dataRoot(a)), _commitment(a), "the first commitment is never overwritten");
+        assertEq(
+            round.commitmentOf(_dataRoot(a)), _stored(_commitment(a), a), "the first commitment is never overwritten"
+        );
     }
 
     /// A copier who joins with a copied commitment under its own root cannot open it: the
@@ -137,8 +139,10 @@ contract ModelpactRoundJoinTest is RoundFixture {
         _revealCoordinator();
         _post();
         (uint256 x, uint256 y) = _key(a);
-        bytes32 computed = keccak256(abi.encode(_secret(a), x, y, b, address(round), block.chainid));
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.RevealMismatch.selector, b, _commitment(a), computed));
+        bytes32 computed = _stored(keccak256(abi.encode(_secret(a), x, y, b, address(round), block.chainid)), b);
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelpactRound.RevealMismatch.selector, b, _stored(_commitment(a), b), computed)
+        );
         vm.prank(b);
         round.reveal(_dataRoot(b), _secret(a), x, y);
     }

@@ -31,7 +31,7 @@ contract ModelpactRoundRevealTest is RoundFixture {
         IModelpactRound.Participant memory p = round.participant(a);
         assertTrue(p.revealed);
         assertEq(round.revealedCount(), 1);
-        assertEq(round.commitmentOf(_dataRoot(a)), _commitment(a), "the commitment stays");
+        assertEq(round.commitmentOf(_dataRoot(a)), _stored(_commitment(a), a), "the commitment stays");
         (uint256 rung,, uint256 target) = round.assignment(a, _secret(a));
         (uint256 rung2,, uint256 target2) = round.exposedAssign(6e17, seed);
         assertEq(rung, rung2);
@@ -82,8 +82,10 @@ contract ModelpactRoundRevealTest is RoundFixture {
         address a = actors[0];
         bytes32 wrong = keccak256("wrong");
         (uint256 x, uint256 y) = _key(a);
-        bytes32 computed = keccak256(abi.encode(wrong, x, y, a, address(round), block.chainid));
-        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.RevealMismatch.selector, a, _commitment(a), computed));
+        bytes32 computed = _stored(keccak256(abi.encode(wrong, x, y, a, address(round), block.chainid)), a);
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelpactRound.RevealMismatch.selector, a, _stored(_commitment(a), a), computed)
+        );
         vm.prank(a);
         round.reveal(_dataRoot(a), wrong, x, y);
     }
@@ -103,9 +105,12 @@ contract ModelpactRoundRevealTest is RoundFixture {
         address copier = actors[1];
         _reveal(victim); // secret and key now public
         (uint256 x, uint256 y) = _key(victim);
-        bytes32 computed = keccak256(abi.encode(_secret(victim), x, y, copier, address(round), block.chainid));
+        bytes32 computed =
+            _stored(keccak256(abi.encode(_secret(victim), x, y, copier, address(round), block.chainid)), copier);
         vm.expectRevert(
-            abi.encodeWithSelector(IModelpactRound.RevealMismatch.selector, copier, _commitment(victim), computed)
+            abi.encodeWithSelector(
+                IModelpactRound.RevealMismatch.selector, copier, _stored(_commitment(victim), victim), computed
+            )
         );
         vm.prank(copier);
         round.reveal(_dataRoot(victim), _secret(victim), x, y);

@@ -192,7 +192,8 @@ contract ModelpactRoundVectorsTest is RoundFixture {
         vm.prank(who);
         round.reveal(_dataRoot(who), secret, x, y);
         assertEq(
-            round.commitmentOf(_dataRoot(who)), keccak256(abi.encode(secret, x, y, who, address(round), block.chainid))
+            round.commitmentOf(_dataRoot(who)),
+            _stored(keccak256(abi.encode(secret, x, y, who, address(round), block.chainid)), who)
         );
     }
 

@@ -114,6 +114,7 @@ __all__ = [
     "promise_consistent",
     "quantise_rows",
     "random_secret",
+    "stored_commitment",
     "target_accuracy",
     "to_wad",
     "unpack_eval_log",
@@ -320,6 +321,18 @@ def participant_commitment_v2(
                 _address(round_address, "round_address"),
                 _uint(chain_id, "chain_id"),
             ],
+        )
+    )
+
+
+def stored_commitment(commitment: bytes, joiner: str) -> bytes:
+    """keccak256(abi.encode(bytes32 commitment, address joiner)): what the round stores under a
+    data root (``commitmentOf``). Binding the joining address means a commitment some other
+    address joined with (a Sybil seat's, naming the participant) never opens for the participant."""
+    return keccak(
+        abi_encode(
+            ["bytes32", "address"],
+            [_bytes32(commitment, "commitment"), _address(joiner, "joiner")],
         )
     )
 

@@ -432,7 +432,7 @@ CONTRACT_CASES: tuple[BadCall, ...] = (
     BadCall(
         "reveal-wrong-secret",
         "participant reveals a secret it did not commit",
-        "error: reveal reverted: RevealMismatch(0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69, 0xd4acd6320352416a6b424dd3c8df00f3527f81ff318df72851251a027c677b36, 0x61555683d6267fcdf48e621146f0d7c10b09d68aad27da415a963852f110ee8a); send the data root, secret and delivery key committed at join, from the joining account",
+        "error: reveal reverted: RevealMismatch(0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69, 0xb9f4322ffbdbcb2c1413394999dc2129fa44697e1716c2a7b49f8240b6c62a22, 0x6e35a78f69c2ef94316d9438f29349314b60de05a19b68265379f6a6a45627cb); send the data root, secret and delivery key committed at join, from the joining account",
     ),
     BadCall(
         "claim-unrevealed",

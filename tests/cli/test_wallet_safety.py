@@ -164,6 +164,7 @@ def test_two_concurrent_joins_leave_one_join_the_local_secret_opens(
     from eth_account import Account
 
     from modelpact.delivery import delivery_key_pair
+    from modelpact.encoding import stored_commitment
     from modelpact.round import _protocol
     from modelpact.round.participant import participant_state
 
@@ -206,7 +207,7 @@ def test_two_concurrent_joins_leave_one_join_the_local_secret_opens(
     opened = _protocol.participant_commitment_v2(
         bytes.fromhex(secret.removeprefix("0x")), key, bob, rc.address, record.chain_id
     )
-    assert opened == onchain
+    assert stored_commitment(opened, bob) == onchain
 
 
 def test_fetch_never_overwrites_a_keystore_and_needs_force_for_a_file(

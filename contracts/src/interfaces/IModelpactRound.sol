@@ -52,6 +52,9 @@ pragma solidity 0.8.28;
 ///                                      uint256 chainid))
 ///             (deliveryKey P = (X, Y) is the participant's alt_bn128 public key for this round;
 ///             binding the address makes another participant's data root unusable at reveal/claim)
+///           stored under the data root = keccak256(abi.encode(bytes32 commitment, address joiner))
+///             (binding the JOINER too: a commitment some other address joined with, e.g. a Sybil
+///             seat's commitment naming the participant, never opens for it: one secret each)
 ///           coordinator commitment = keccak256(abi.encode(bytes32 secret, address coordinator,
 ///                                      bytes32 scenarioHash, uint256 chainid))
 ///           draw seed of participant #index = keccak256(abi.encode(bytes32 coordinatorSecret,
@@ -424,7 +427,9 @@ interface IModelpactRound {
     /// @dev The participant already revealed.
     ///      Fix: the secret is already revealed: wait for the claim phase.
     error AlreadyRevealed(address participant);
-    /// @dev The revealed secret does not match the participant's commitment.
+    /// @dev The revealed secret does not match the participant's commitment, or another address
+    ///      joined with that data root. Both values are as stored: keccak256(abi.encode(commitment,
+    ///      joiner)), the opened one with joiner = the caller.
     ///      Fix: send the data root, secret and delivery key committed at join, from the joining account.
     error RevealMismatch(address participant, bytes32 committed, bytes32 computed);
     /// @dev The delivery key is not a point of alt_bn128.
@@ -508,7 +513,11 @@ interface IModelpactRound {
     /// @dev Each participant is delivered to once.
     ///      Fix: this participant already has a delivery on chain: nothing to resend.
     error AlreadyDelivered(address participant);
-    /// @dev The secret key does not give the delivery key in the participant's commitment.
+    /// @dev A ciphertext longer than MAX_DELIVERY_BYTES (its dispute must fit a block).
+    ///      Fix: deliver models of at most MAX_DELIVERY_BYTES bytes: post smaller models.
+    error DeliveryTooLong(uint256 length, uint256 maxLength);
+    /// @dev The secret key does not give the delivery key in the participant's commitment (or the
+    ///      caller did not join with that data root); values as in RevealMismatch.
     ///      Fix: pass the delivery secret key whose public key you committed at join (with the same data root and secret).
     error DeliveryKeyMismatch(address participant, bytes32 committed, bytes32 computed);
     /// @dev The ephemeral key and ciphertext are not the delivery stored for the participant.
@@ -675,7 +684,8 @@ interface IModelpactRound {
     function challenge(Challenge calldata evidence) external;
 
     /// @notice The coordinator delivers `participant`'s model, encrypted to its delivery key with
-    ///         ephemeral key E (revealed participants only, once each, until the delivery deadline).
+    ///         ephemeral key E (revealed participants only, once each, until the delivery deadline,
+    ///         a ciphertext of at most MAX_DELIVERY_BYTES bytes).
     function deliver(address account, uint256 ephemeralX, uint256 ephemeralY, bytes calldata ciphertext) external;
 
     /// @notice A participant proves its delivery wrong: the secret key opens its commitment, (E,
@@ -713,7 +723,8 @@ interface IModelpactRound {
     function option(uint256 optionId) external view returns (Option memory);
     function config() external view returns (Config memory);
     function participant(address account) external view returns (Participant memory);
-    /// @notice The randomness commitment stored under a data root (0 if the root was never joined).
+    /// @notice What is stored under a data root: keccak256(abi.encode(commitment, joiner)) of the
+    ///         randomness commitment and the address that joined with it (0 if never joined).
     function commitmentOf(bytes32 dataRoot) external view returns (bytes32);
     function joinedCount() external view returns (uint256);
     /// @notice Joiners not named undelivered (equal to joinedCount before the post or cancel).

@@ -324,7 +324,8 @@ class RoundContract:
         return participant_of(self._view("participant", to_checksum_address(account)))
 
     def commitment_of(self, data_root: bytes) -> bytes:
-        """The randomness commitment stored under ``data_root`` (zero if never joined)."""
+        """What is stored under ``data_root``: the randomness commitment bound to the joining
+        address (``encoding.stored_commitment``; zero if never joined)."""
         return bytes(self._view("commitmentOf", data_root))
 
     def joined_count(self) -> int:
