@@ -20,6 +20,11 @@ the data window; +94 for every other join), reveal 43,191 unchanged, claim 61,47
 379,218 (+267: the data-window check), cancelBelowQuorum 46,216 -> 46,478, withdrawAfterCancel
 41,638 -> 42,136 (+498: it pays floor(B / J) after the coordinator's cancel), sweep +80. Posts here
 first move the clock past the data window (`rc.data_deadline()`).
+
+The cancel rule that burns B (branch fix1), same suite, before -> after: cancelBelowQuorum (1
+undelivered) 46,478 -> 47,128 (+650: it computes what it burned for the RoundCancelled event's new
+field), withdrawAfterCancel 42,136 -> 41,867 (-269: it pays exactly the bond, no share of B); every
+other action unchanged.
 """
 
 from __future__ import annotations

@@ -172,8 +172,8 @@ def _terms(deployed: DeployedRound) -> dict[str, object]:
         "lines": [
             f"bond {config.participant_bond} wei; quorum {config.effective_quorum} of "
             f"{config.capacity} participants must deliver, else the round is cancelled and "
-            "deliverers get their bonds back (plus a default's share of the coordinator's bond "
-            "when it cancels)",
+            "deliverers get exactly their bonds back (when the coordinator cancels, its bond and "
+            "the bonds of those it names undelivered are burned)",
             f"join until {when(sched.join)}; deliver your data within "
             f"{_duration(MIN_WINDOW_SECONDS)} after joining closes (nobody is named undelivered "
             f"before); the coordinator posts by {when(sched.post)}",
@@ -731,8 +731,7 @@ def withdraw_after_cancel(
     keystore: KeystoreOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """After the round was cancelled below quorum: take back the bond (and, when the
-    coordinator cancelled, a default's share of its bond)."""
+    """After the round was cancelled below quorum: take back exactly the bond."""
     from modelpact.round.participant import withdraw_after_cancel as withdraw_cancelled
 
     with _wallet(deployed, settings, keystore) as (account, state):

@@ -756,8 +756,8 @@ def withdraw_after_cancel(
     deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
 ) -> WithdrawResult:
     """After the round was cancelled below quorum (phase cancelled), a participant not named
-    undelivered takes back its bond, plus floor(B / J) of the coordinator's bond when the
-    coordinator cancelled (what a default pays; an undelivered participant's bond is burned).
+    undelivered takes back exactly its bond (after the coordinator's cancel, its bond B and the
+    named participants' bonds are burned: nobody collects them).
     A second withdrawal is an error."""
     _payable(deployed, account)
     phase = deployed.phase()
