@@ -89,6 +89,54 @@ contract ModelpactRoundReview11Test is RoundFixture {
         assertEq(round.burned(), address(round).balance);
     }
 
+    /// Attack on the cancel rule: after the coordinator's cancel, neither the coordinator nor its
+    /// Sybil seats (named or not) can reach any part of B or of a named bond by any entry point:
+    /// a default refund, compensation, a reveal, a second cancel, a post, a non-delivery proof,
+    /// a second sweep, a year later. The balance stays exactly what burned() reports.
+    function test_review_nothingReachesTheBurnedAmountAfterACancel() public {
+        round = _deploy(_menu(), _configQ(4, 3), _curve());
+        actors = _joinMany(4);
+        _toPost();
+        _revealCoordinator();
+        vm.prank(coordinatorAddr);
+        round.cancelBelowQuorum(_sorted(_two(actors[0], actors[1])));
+        uint256 burnedAtCancel = round.burned();
+        assertEq(burnedAtCancel, 2 * BOND + COORD_BOND);
+        assertEq(_refund(actors[2], false), BOND, "a Sybil seat not named: its bond only");
+        assertEq(_sweepGain(), 0, "the sweep: nothing");
+        for (uint256 i = 0; i < 4; ++i) {
+            vm.startPrank(actors[i]);
+            vm.expectRevert();
+            round.withdrawAfterDefault();
+            vm.expectRevert();
+            round.withdrawCompensation();
+            if (i < 3) {
+                vm.expectRevert(); // named: undelivered; actors[2]: already refunded
+                round.withdrawAfterCancel();
+            }
+            (uint256 x, uint256 y) = _key(actors[i]);
+            vm.expectRevert();
+            round.reveal(_dataRoot(actors[i]), _secret(actors[i]), x, y);
+            vm.expectRevert();
+            round.proveNonDelivery(_dataRoot(actors[i]), _secret(actors[i]), x, y);
+            vm.stopPrank();
+        }
+        vm.startPrank(coordinatorAddr);
+        vm.expectRevert();
+        round.cancelBelowQuorum(new address[](0));
+        vm.expectRevert();
+        round.postModels(_collective(), _tiers(), new address[](0), _logs(2, TEST_ROWS));
+        vm.stopPrank();
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AlreadySwept.selector));
+        round.sweep();
+        vm.warp(block.timestamp + 365 days);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AlreadySwept.selector));
+        round.sweep();
+        assertEq(_refund(actors[3], false), BOND, "the other Sybil: its bond only");
+        assertEq(round.burned(), burnedAtCancel, "burned never changes");
+        assertEq(address(round).balance, burnedAtCancel, "exactly the burned amount stays");
+    }
+
     /// Hole 2, trusted (SECURITY.md "Curve compensation: what a false exclusion saves"). A
     /// coordinator whose collective model falls short of its curve names an honest 400-row
     /// deliverer undelivered: the prediction it is held to falls with the delivered rows and the
