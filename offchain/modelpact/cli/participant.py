@@ -487,23 +487,26 @@ def fetch(
     as_json: JsonOpt = False,
 ) -> None:
     """Read your model's delivery from the chain, decrypt it with this round's delivery key
-    (kept in the local state), check it is the model of your rung and store it (an existing
-    --out only with --force). A missing or wrong delivery: one line, then `participant
-    dispute`."""
+    (derived from your keystore: password from MODELPACT_PASSWORD or a prompt; never stored),
+    check it is the model of your rung and store it (an existing --out only with --force). A
+    missing or wrong delivery: one line, then `participant dispute`."""
     from modelpact.outputs import check_output
     from modelpact.round.chain_delivery import fetch_delivery
     from modelpact.round.deployed import open_round
     from modelpact.round.participant import fetch_model
+    from modelpact.round.wallet import load_account
 
     check_output(out, force=force)  # before anything else: a refused --out costs nothing
     state_file = _state_of(located, settings.state_dir, keystore)
-    with _locked(state_file) as state:
-        if models is not None:
+    if models is not None:
+        with _locked(state_file) as state:
             path = fetch_model(state, models_dir=models, out=out, force=force)
-        else:
-            where = {"deployment": str(located.path), "deploy_dir": located.path.parent}
-            with open_round(settings, **where) as deployed:  # type: ignore[arg-type]
-                path = fetch_delivery(deployed, state, out=out, force=force)
+    else:
+        # The delivery key derives from the account key: unlock first, nothing read before.
+        account = load_account(keystore, password=_password())
+        where = {"deployment": str(located.path), "deploy_dir": located.path.parent}
+        with _locked(state_file) as state, open_round(settings, **where) as deployed:  # type: ignore[arg-type]
+            path = fetch_delivery(deployed, state, account=account, out=out, force=force)
     emit(
         {"model_file": path},
         as_json=as_json,
