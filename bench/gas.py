@@ -20,6 +20,14 @@ the data window; +94 for every other join), reveal 43,191 unchanged, claim 61,47
 379,218 (+267: the data-window check), cancelBelowQuorum 46,216 -> 46,478, withdrawAfterCancel
 41,638 -> 42,136 (+498: it pays floor(B / J) after the coordinator's cancel), sweep +80. Posts here
 first move the clock past the data window (`rc.data_deadline()`).
+
+The cancel rule that burns B (branch fix1), same suite, land -> fix1: cancelBelowQuorum (1
+undelivered) 46,478 -> 47,128 (+650: it computes what it burned for the RoundCancelled event's new
+field), withdrawAfterCancel 42,092 -> 41,867 (-225: it pays exactly the bond, no share of B). The
+new burned() view moves the selector dispatch: join max 85,149 -> 84,931 (-218), reveal max
+43,428 -> 43,191 (-237), claim (4 tiers) max 61,228 -> 60,986 (-242), sweep 45,078 -> 44,998,
+sweep after a default 42,472 -> 42,429, withdrawCompensation 44,349 -> 44,393 (+44); postModels
+(4 tiers) 379,218 unchanged.
 """
 
 from __future__ import annotations

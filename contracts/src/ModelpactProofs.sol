@@ -185,11 +185,12 @@ contract ModelpactProofs is RoundCore {
 
         entry.claimed = true;
         uint256 bond = _participantBond();
-        uint256 compensation = _cancelCompensation(s);
 
-        emit IModelpactRound.CancelRefunded(msg.sender, bond, compensation);
+        // Exactly the bond, after either kind of cancel: after the coordinator's, B is burned
+        // (RoundCore._burned), so no seat, the coordinator's or a griefer's, collects any of it.
+        emit IModelpactRound.CancelRefunded(msg.sender, bond, 0);
 
-        _pay(bond + compensation);
+        _pay(bond);
     }
 
     /// @notice See IModelpactRound (payments moved here to keep the round under EIP-170).
@@ -219,11 +220,14 @@ contract ModelpactProofs is RoundCore {
     {
         IModelpactRound.Phase p = _phase(s);
         uint256 bond = _coordinatorBond();
-        if (p == IModelpactRound.Phase.Cancelled && !s.cancelled) return (true, bond, 0, 0);
-        if (p == IModelpactRound.Phase.Aborted || p == IModelpactRound.Phase.Cancelled) {
-            // A default or the coordinator's cancel: every joiner's share is floor(B / J), owed to
-            // it, or burned for those named undelivered at a cancel (never the coordinator's):
-            // J * floor(B / J) = B - B % J stays; the rounding dust (B % J) is the coordinator's.
+        if (p == IModelpactRound.Phase.Cancelled) {
+            // Too few joined: B goes back at once. The coordinator's cancel burns all of B
+            // (_burned): nothing to sweep, not even dust, and nothing owed to participants.
+            return (true, s.cancelled ? 0 : bond, 0, 0);
+        }
+        if (p == IModelpactRound.Phase.Aborted) {
+            // A default: every joiner's share is floor(B / J), owed to it: J * floor(B / J) =
+            // B - B % J stays; the rounding dust (B % J) is the coordinator's.
             owedToParticipants = bond - (bond % s.joined);
             return (true, bond - owedToParticipants, owedToParticipants, 0);
         }

@@ -211,7 +211,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         s.cancelled = true;
         _state = s;
 
-        emit RoundCancelled(s.joined, s.delivered, _quorum());
+        emit RoundCancelled(s.joined, s.delivered, _quorum(), _burned(s));
     }
 
     /// @inheritdoc IModelpactRound
@@ -451,6 +451,11 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     }
 
     /// @inheritdoc IModelpactRound
+    function burned() external view override returns (uint256) {
+        return _burned(_state);
+    }
+
+    /// @inheritdoc IModelpactRound
     function slashShare() external pure override returns (uint256) {
         return 0;
     }
@@ -539,9 +544,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         if (p == Phase.Join || p == Phase.Post) return b;
         if (p == Phase.Aborted) return entry.claimed ? 0 : b + _coordinatorBond() / s.joined;
         if (entry.undelivered) return 0;
-        if (p == Phase.Cancelled) {
-            return entry.claimed ? 0 : b + _cancelCompensation(s);
-        }
+        if (p == Phase.Cancelled) return entry.claimed ? 0 : b;
         uint256 fromBond = _entitlement(s, entry) - entry.paidFromBond;
         // A revealer is owed its bond; a deliverer that has not revealed, only its entitlement.
         if (!entry.revealed || entry.claimed) return fromBond;

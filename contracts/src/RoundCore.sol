@@ -323,14 +323,22 @@ abstract contract RoundCore is ReentrancyGuardTransient {
         return (lo, loAccuracy, targetAccuracy);
     }
 
-    /// @dev What each participant not named undelivered takes out of the coordinator's bond after
-    ///      a cancel: floor(B / J) after the coordinator's `cancelBelowQuorum` (always with
-    ///      J >= Q: below it joining closes into a cancel by itself), exactly a default's share;
-    ///      0 when too few joined (the coordinator takes back B). Hole 1 of the review: a cancel
-    ///      the coordinator calls must never be cheaper for it than a default, since whether the
-    ///      participants it names delivered is its word (SECURITY.md, "Cancel").
-    function _cancelCompensation(State memory s) internal view returns (uint256) {
-        return s.cancelled ? _coordinatorBond() / s.joined : 0;
+    /// @dev Wei this contract holds for ever: nobody can claim it and the sweep never pays it.
+    ///      Burned means kept here, not sent to address(0): a transfer to address(0) is one more
+    ///      external call that can only move money out of reach, while kept wei stays visible, so
+    ///      balance == owed to participants + sweepable + burned holds to the wei at every step
+    ///      (the audit reconciles on it). Burned: the bond of every participant named undelivered
+    ///      (at the post or at a cancel), the bond of every deliverer that did not reveal once the
+    ///      reveal phase is over, and after the coordinator's `cancelBelowQuorum` the coordinator's
+    ///      bond B too (review of the cancel rule: B paid to anyone could be collected by seats the
+    ///      coordinator or a griefer holds; SECURITY.md, "Quorum").
+    function _burned(State memory s) internal view returns (uint256) {
+        uint256 b = _participantBond();
+        if (s.cancelled) return uint256(s.joined - s.delivered) * b + _coordinatorBond();
+        if (!s.posted) return 0;
+        uint256 forfeited = s.joined - s.delivered;
+        if (_phase(s) != IModelpactRound.Phase.Reveal) forfeited += s.delivered - s.revealed;
+        return forfeited * b;
     }
 
     /// @dev What `entry` is owed out of the coordinator's bond in total (0 before the post).

@@ -115,9 +115,10 @@ contract RoundHandler is Test {
         uint256 b = round.coordinatorBond();
         IModelpactRound.Phase p = round.phase();
         uint256 j = round.joinedCount();
-        // A default, or the coordinator's cancel (always with J >= Q): the dust of B / J only.
-        bool coordinatorCancel = p == IModelpactRound.Phase.Cancelled && j >= round.config().quorum;
-        if (p == IModelpactRound.Phase.Aborted || coordinatorCancel) return b - (b / j) * j;
+        // The coordinator's cancel (always with J >= Q) burns B: nothing to sweep.
+        if (p == IModelpactRound.Phase.Cancelled && j >= round.config().quorum) return 0;
+        // A default: the dust of B / J only.
+        if (p == IModelpactRound.Phase.Aborted) return b - (b / j) * j;
         if (p == IModelpactRound.Phase.Join || p == IModelpactRound.Phase.Post || p == IModelpactRound.Phase.Cancelled)
         {
             return b;
@@ -419,6 +420,20 @@ contract ModelpactRoundInvariantTest is Test {
     /// The balance always covers everything owed to participants plus the coordinator's part.
     function invariant_balanceCoversEverythingOwed() public view {
         assertGe(address(round).balance, _owedToParticipants() + handler.coordinatorPending(), "solvency");
+    }
+
+    /// Reconciliation to the wei: the balance is what participants are owed, what the coordinator
+    /// may sweep, what is burned (held for ever) and, during the reveal phase, the bonds of
+    /// deliverers that have not revealed yet (neither owed nor burned until the phase ends).
+    /// Burned wei is never paid out: the sum of what is still claimable never eats into it.
+    function invariant_balanceReconcilesWithBurned() public view {
+        uint256 pendingReveal;
+        if (round.phase() == IModelpactRound.Phase.Reveal) {
+            pendingReveal = (round.deliveredCount() - round.revealedCount()) * BOND;
+        }
+        uint256 accounted = _owedToParticipants() + handler.coordinatorPending() + round.burned() + pendingReveal;
+        if (round.fraudProven()) assertGe(address(round).balance, accounted, "reconciliation (fraud rounding)");
+        else assertEq(address(round).balance, accounted, "reconciliation");
     }
 
     /// The coordinator never receives a participant's bond: its sweeps never exceed its own bond,

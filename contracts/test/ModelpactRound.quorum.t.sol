@@ -7,7 +7,7 @@ import {RoundFixture} from "./ModelpactRound.base.t.sol";
 /// Issue 13 quorum: below it the round is cancelled with refunds to the wei; between the quorum
 /// and the capacity the round runs as usual.
 contract ModelpactRoundQuorumTest is RoundFixture {
-    event RoundCancelled(uint256 joined, uint256 delivered, uint256 quorum);
+    event RoundCancelled(uint256 joined, uint256 delivered, uint256 quorum, uint256 burned);
     event CancelRefunded(address indexed participant, uint256 bond, uint256 compensation);
     event Swept(address indexed to, uint256 amount, uint256 liability);
 
@@ -38,6 +38,7 @@ contract ModelpactRoundQuorumTest is RoundFixture {
         round.sweep();
         assertEq(coordinatorAddr.balance, coordBefore + COORD_BOND, "the coordinator takes back B at once");
         assertEq(address(round).balance, 0);
+        assertEq(round.burned(), 0, "nothing burned below the quorum");
     }
 
     function test_quorum_nobodyJoinedIsCancelledAndSweepsAtOnce() public {
@@ -50,28 +51,28 @@ contract ModelpactRoundQuorumTest is RoundFixture {
         round.sweep();
     }
 
-    /// Review hole 1: the coordinator's cancel (J = 4 >= Q = 3, two named undelivered) pays each
-    /// participant not named exactly what a default pays it (b + floor(B / J)); the named
-    /// forfeit their bonds and their floor(B / J), burned; the coordinator sweeps the dust only.
+    /// The coordinator's cancel (J = 4 >= Q = 3, two named undelivered) gives each participant
+    /// not named exactly its bond b; the named bonds and all of B are burned: kept in the
+    /// contract, reported by burned() and the event, never swept (not even the dust of B / J).
     function test_quorum_cancelBelowQuorumAfterUndelivered() public {
         actors = _joinMany(4);
         _toPost();
         address[] memory lost = _sorted(_two(actors[1], actors[3]));
         vm.expectEmit(false, false, false, true, address(round));
-        emit RoundCancelled(4, 2, 3);
+        emit RoundCancelled(4, 2, 3, 2 * BOND + COORD_BOND);
         vm.prank(coordinatorAddr);
         round.cancelBelowQuorum(lost);
         _phaseIs(IModelpactRound.Phase.Cancelled);
         assertEq(round.deliveredCount(), 2);
-        uint256 share = COORD_BOND / 4;
+        assertEq(round.burned(), 2 * BOND + COORD_BOND);
         for (uint256 i = 0; i < 4; i += 2) {
             uint256 before = actors[i].balance;
-            assertEq(round.owed(actors[i]), BOND + share);
+            assertEq(round.owed(actors[i]), BOND);
             vm.expectEmit(true, false, false, true, address(round));
-            emit CancelRefunded(actors[i], BOND, share);
+            emit CancelRefunded(actors[i], BOND, 0);
             vm.prank(actors[i]);
             round.withdrawAfterCancel();
-            assertEq(actors[i].balance, before + BOND + share, "a default's refund, to the wei");
+            assertEq(actors[i].balance, before + BOND, "exactly the bond, to the wei");
         }
         assertEq(round.owed(actors[1]), 0);
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.ParticipantUndelivered.selector, actors[1]));
@@ -82,10 +83,11 @@ contract ModelpactRoundQuorumTest is RoundFixture {
         round.withdrawAfterCancel();
         uint256 coordBefore = coordinatorAddr.balance;
         vm.expectEmit(true, false, false, true, address(round));
-        emit Swept(coordinatorAddr, COORD_BOND % 4, COORD_BOND - COORD_BOND % 4);
+        emit Swept(coordinatorAddr, 0, 0);
         round.sweep();
-        assertEq(coordinatorAddr.balance - coordBefore, COORD_BOND % 4, "the dust of B / J, as after a default");
-        assertEq(address(round).balance, 2 * (BOND + share), "the named bonds and shares, burned");
+        assertEq(coordinatorAddr.balance, coordBefore, "the coordinator sweeps nothing of B");
+        assertEq(address(round).balance, 2 * BOND + COORD_BOND, "the named bonds and B, burned");
+        assertEq(address(round).balance, round.burned(), "balance reconciles to the wei");
     }
 
     function test_quorum_cancelWithEveryoneUndeliveredBurnsTheBonds() public {
@@ -94,7 +96,8 @@ contract ModelpactRoundQuorumTest is RoundFixture {
         vm.prank(coordinatorAddr);
         round.cancelBelowQuorum(_sorted(actors));
         round.sweep();
-        assertEq(address(round).balance, 3 * BOND + COORD_BOND - COORD_BOND % 3, "burned: nobody's, never swept");
+        assertEq(address(round).balance, 3 * BOND + COORD_BOND, "burned: nobody's, never swept");
+        assertEq(round.burned(), address(round).balance);
     }
 
     /// Issue 11.7: no cancel (nor post) inside the data window: MIN_WINDOW after the join

@@ -36,12 +36,12 @@ contract ModelpactRoundReview11Test is RoundFixture {
         return who.balance - before;
     }
 
-    /// Hole 1, closed. Above the quorum, a coordinator that would rather not post names two honest
-    /// deliverers undelivered to fall below Q and cancels. Before the fix it took back all of B;
-    /// now the cancel pays each participant not named b + floor(B / J), exactly a default's
-    /// refund, the named participants' bonds and shares are burned, and the coordinator sweeps the
-    /// same dust as after a default. It holds two seats (the Sybils actors[2] and actors[3]), so
-    /// the Sybils' refunds count as its own: it ends exactly where a default leaves it.
+    /// Hole 1, closed, and the cancel rule that burns B. Above the quorum, a coordinator that
+    /// would rather not post names two honest deliverers undelivered to fall below Q and cancels.
+    /// Before hole 1's fix it took back all of B. Now the cancel burns B: the coordinator holds
+    /// two seats (the Sybils actors[2] and actors[3]) and collects through them exactly their
+    /// bonds, nothing of B, and the sweep pays it nothing. The false cancel costs it all of B,
+    /// never less than a default (where its Sybils would even collect their floor(B / J)).
     function test_review_falseCancelIsNoCheaperThanADefault() public {
         round = _deploy(_menu(), _configQ(4, 3), _curve());
         actors = _joinMany(4);
@@ -57,17 +57,18 @@ contract ModelpactRoundReview11Test is RoundFixture {
         vm.prank(coordinatorAddr);
         round.cancelBelowQuorum(_sorted(_two(actors[0], actors[1])));
         uint256 cancelGain = _sweepGain() + _refund(actors[2], false) + _refund(actors[3], false);
-        assertEq(cancelGain, defaultGain, "the false cancel costs the coordinator what a default costs");
+        assertEq(cancelGain, 2 * BOND, "the Sybils' own bonds only: the false cancel costs the coordinator B");
+        assertLe(cancelGain, defaultGain, "never cheaper than a default");
         assertEq(round.owed(actors[0]), 0, "the named honest bonds are burned, not collected");
-        assertEq(address(round).balance, 2 * (BOND + COORD_BOND / 4), "burned: nobody's");
+        assertEq(address(round).balance, 2 * BOND + COORD_BOND, "burned: nobody's");
+        assertEq(round.burned(), address(round).balance);
     }
 
     /// Hole 1, the griefer's side. Exactly Q = 3 joined; a griefer holds two seats: one delivers
     /// (actors[1]), one does not (actors[2]). The honest coordinator names the non-deliverer and
-    /// must cancel. The named seat collects nothing of B and loses its bond; the delivering seat
-    /// gets what a default would pay it. The griefer's pair nets floor(B / J) - b: it collects B
-    /// only through seats that delivered, never through the non-delivering one, and never more
-    /// than a default would have paid those seats.
+    /// must cancel. The named seat loses its bond; the delivering seat gets exactly its bond
+    /// back, nothing of B. The griefer's pair nets -b: griefing is spite (it destroys the round
+    /// and the coordinator's B), never profit, however many delivering seats it adds.
     function test_review_griefedCancelPaysTheNamedNothing() public {
         round = _deploy(_menu(), _configQ(4, 3), _curve());
         actors = _joinMany(3);
@@ -79,11 +80,61 @@ contract ModelpactRoundReview11Test is RoundFixture {
         vm.prank(actors[2]);
         round.withdrawAfterCancel();
         uint256 pair = _refund(actors[1], false);
-        assertEq(pair, BOND + COORD_BOND / 3, "the delivering seat: a default's refund");
-        // Both seats paid 2b to join: the pair's net is floor(B / J) - b.
-        assertEq(int256(pair) - int256(2 * BOND), int256(COORD_BOND / 3) - int256(BOND));
-        assertEq(_refund(actors[0], false), BOND + COORD_BOND / 3, "the honest deliverer: a default's refund");
-        assertEq(_sweepGain(), COORD_BOND % 3);
+        assertEq(pair, BOND, "the delivering seat: its bond, nothing of B");
+        // Both seats paid 2b to join: the pair's net is -b.
+        assertEq(int256(pair) - int256(2 * BOND), -int256(BOND));
+        assertEq(_refund(actors[0], false), BOND, "the honest deliverer: its bond");
+        assertEq(_sweepGain(), 0, "the coordinator: nothing of B");
+        assertEq(address(round).balance, BOND + COORD_BOND, "the griefer's bond and B, burned");
+        assertEq(round.burned(), address(round).balance);
+    }
+
+    /// Attack on the cancel rule: after the coordinator's cancel, neither the coordinator nor its
+    /// Sybil seats (named or not) can reach any part of B or of a named bond by any entry point:
+    /// a default refund, compensation, a reveal, a second cancel, a post, a non-delivery proof,
+    /// a second sweep, a year later. The balance stays exactly what burned() reports.
+    function test_review_nothingReachesTheBurnedAmountAfterACancel() public {
+        round = _deploy(_menu(), _configQ(4, 3), _curve());
+        actors = _joinMany(4);
+        _toPost();
+        _revealCoordinator();
+        vm.prank(coordinatorAddr);
+        round.cancelBelowQuorum(_sorted(_two(actors[0], actors[1])));
+        uint256 burnedAtCancel = round.burned();
+        assertEq(burnedAtCancel, 2 * BOND + COORD_BOND);
+        assertEq(_refund(actors[2], false), BOND, "a Sybil seat not named: its bond only");
+        assertEq(_sweepGain(), 0, "the sweep: nothing");
+        for (uint256 i = 0; i < 4; ++i) {
+            vm.startPrank(actors[i]);
+            vm.expectRevert();
+            round.withdrawAfterDefault();
+            vm.expectRevert();
+            round.withdrawCompensation();
+            if (i < 3) {
+                vm.expectRevert(); // named: undelivered; actors[2]: already refunded
+                round.withdrawAfterCancel();
+            }
+            (uint256 x, uint256 y) = _key(actors[i]);
+            vm.expectRevert();
+            round.reveal(_dataRoot(actors[i]), _secret(actors[i]), x, y);
+            vm.expectRevert();
+            round.proveNonDelivery(_dataRoot(actors[i]), _secret(actors[i]), x, y);
+            vm.stopPrank();
+        }
+        vm.startPrank(coordinatorAddr);
+        vm.expectRevert();
+        round.cancelBelowQuorum(new address[](0));
+        vm.expectRevert();
+        round.postModels(_collective(), _tiers(), new address[](0), _logs(2, TEST_ROWS));
+        vm.stopPrank();
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AlreadySwept.selector));
+        round.sweep();
+        vm.warp(block.timestamp + 365 days);
+        vm.expectRevert(abi.encodeWithSelector(IModelpactRound.AlreadySwept.selector));
+        round.sweep();
+        assertEq(_refund(actors[3], false), BOND, "the other Sybil: its bond only");
+        assertEq(round.burned(), burnedAtCancel, "burned never changes");
+        assertEq(address(round).balance, burnedAtCancel, "exactly the burned amount stays");
     }
 
     /// Hole 2, trusted (SECURITY.md "Curve compensation: what a false exclusion saves"). A
@@ -184,8 +235,8 @@ contract ModelpactRoundReview11Test is RoundFixture {
     }
 
     /// Hole 4 (documented, not a contract rule): with quorum = capacity, one joiner that never
-    /// delivers forces the round below quorum. The cancel then costs the honest coordinator what
-    /// a default costs (hole 1's rule), and the griefer loses its bond: the planning default keeps
+    /// delivers forces the round below quorum. The cancel then burns the honest coordinator's B
+    /// (what a default costs it) and the griefer's bond: spite, not profit; the planning default keeps
     /// Q = N only where the menu's promises need every seat (SECURITY.md, "Quorum").
     function test_review_singleGriefAtQuorumCapacityCostsTheGrieferItsBond() public {
         round = _deploy(_menu(), _configQ(3, 3), _curve());
@@ -199,7 +250,7 @@ contract ModelpactRoundReview11Test is RoundFixture {
         round.cancelBelowQuorum(_one(actors[2]));
         _phaseIs(IModelpactRound.Phase.Cancelled);
         assertEq(round.owed(actors[2]), 0, "the griefer collects nothing");
-        assertEq(round.owed(actors[0]), BOND + COORD_BOND / 3);
+        assertEq(round.owed(actors[0]), BOND, "the others: exactly their bonds");
     }
 
     function _two(address a, address b) internal pure returns (address[] memory list) {

@@ -43,13 +43,23 @@ class Played:
     rpc: str
     keystores: dict[str, Path]
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str, password: bool = True) -> subprocess.CompletedProcess[str]:
+        """Runs the CLI; ``password=False``: no MODELPACT_PASSWORD and nothing on stdin."""
         argv = [sys.executable, "-m", "modelpact", *args, "--rpc", self.rpc]
         argv += ["--deployment", str(self.out / "deployment.json")]
         argv += ["--state-dir", str(self.out / "state")]
-        env = {**os.environ, "MODELPACT_PASSWORD": PASSWORD}
+        env = {k: v for k, v in os.environ.items() if k != "MODELPACT_PASSWORD"}
+        if password:
+            env["MODELPACT_PASSWORD"] = PASSWORD
         return subprocess.run(
-            argv, cwd=self.out, capture_output=True, text=True, env=env, check=False, timeout=300
+            argv,
+            cwd=self.out,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
         )
 
     def ok(self, *args: str) -> str:
@@ -57,9 +67,9 @@ class Played:
         assert done.returncode == 0, done.stderr + done.stdout
         return done.stdout
 
-    def fails(self, *args: str, match: str) -> str:
+    def fails(self, *args: str, match: str, password: bool = True) -> str:
         """One line on stderr naming the problem, exit 2, no traceback."""
-        done = self.cli(*args)
+        done = self.cli(*args, password=password)
         assert done.returncode == 2, done.stdout + done.stderr
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         assert len(lines) == 1, done.stderr
@@ -119,7 +129,7 @@ def _reveal(p: Played, account: LocalAccount) -> None:
 
 
 def _rung(p: Played, account: LocalAccount) -> int:
-    secret = bytes.fromhex(str(p.run.state(account).load().secret)[2:])
+    secret, _ = part.round_secrets(p.run.deployed, account)  # derived: survives a lost state
     return p.run.deployed.contract.assignment(account.address, secret).rung
 
 
@@ -192,13 +202,18 @@ def test_withheld_and_wrong_deliveries_are_proven_and_paid_to_the_wei(play) -> N
     assert len(p.run.deployed.events("Delivered")) == 2
     _reveal(p, alice)  # after the deliver run: the coordinator withholds hers
 
-    # Carol lost her state file: fetch says how to recover, a re-run of reveal re-derives it.
+    # Issue 15: the delivery key is derived from the unlocked keystore, never kept in the state.
+    # Without the password fetch is one line naming the fix; Carol lost her state file and fetch
+    # still works with the password (the keystore and the round are all it needs).
+    for who in (alice, bob, carol):
+        assert "delivery_key" not in p.run.state(who).path.read_text()
     p.run.state(carol).path.unlink()
     p.fails("participant", "fetch", "--keystore", p.keystore(carol), "--out", "carol.bin",
-            match="run `participant reveal`")  # fmt: skip
-    assert "already revealed" in p.ok("participant", "reveal", "--keystore", p.keystore(carol))
+            match="set MODELPACT_PASSWORD", password=False)  # fmt: skip
+    assert not (p.out / "carol.bin").exists()
     got = p.ok("participant", "fetch", "--keystore", p.keystore(carol), "--out", "carol.bin")
     assert "fetched your model" in got
+    assert "delivery_key" not in p.run.state(carol).path.read_text()
     carol_model = enc.model_hash((p.out / "carol.bin").read_bytes())
     assert carol_model == rc.rung_model(_rung(p, carol)).model_hash
     p.fails("participant", "dispute", "--keystore", p.keystore(carol), match="nothing to dispute")

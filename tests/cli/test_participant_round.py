@@ -284,6 +284,11 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     assert "delivered 2 models now" in delivered_now or "rung 0" in delivered_now
     assert "delivered 0 models now" in run.ok("coordinator", "deliver", "--dev-account", "0")
     run.ok("participant", "fetch", "--keystore", "alice.json", "--out", "a.json")
+    # issue 15: after join, reveal and fetch no local file holds a round delivery secret key
+    # (fetch derives it from the unlocked keystore)
+    states = [f for f in tmp_path.rglob("*.json") if b'"reveal_tx"' in f.read_bytes()]
+    assert states
+    assert not [f for f in states if b"delivery_key" in f.read_bytes()]
     fetch_again = ("participant", "fetch", "--keystore", "alice.json", "--out")
     run.fails(*fetch_again, "a.json", match="a.json already exists")
     run.ok(*fetch_again, "a.json", "--force")

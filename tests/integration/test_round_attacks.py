@@ -7,8 +7,8 @@ code a user runs) on the embedded chain with the v2 contract: none of them profi
 - a copied data root: refused on chain (DuplicateDataRoot), and copied rows under the copier's
   own root make the coordinator's ingest name every sharer undelivered, whoever joined first
   (review hole 6: the copier loses its bond and gets no model);
-- below the quorum, the coordinator's cancel pays the deliverers a default's refund (review
-  hole 1: cancelling is never cheaper for the coordinator than a default);
+- below the quorum, the coordinator's cancel gives the deliverers exactly their bonds and burns B
+  with the named bonds (cancelling costs the coordinator B, what a default costs, and pays no seat);
 - the coordinator gains nothing when a participant misses the reveal window: its bond is
   burned (review hole 3), the sweep pays the coordinator exactly its bond minus what it owes;
 - issue 13: a curve that over-predicts the collective accuracy makes the contract pay
@@ -156,10 +156,10 @@ def test_a_non_delivering_griefer_loses_its_bond_and_stops_nothing(tmp_path: Pat
 
 
 def test_below_quorum_the_round_is_cancelled_and_deliverers_are_refunded(tmp_path: Path) -> None:
-    """Two join, one delivers, quorum 2: train-and-post cancels instead of posting. Review hole 1:
-    the deliverer withdraws what a default pays it (bond + floor(B / J)), the non-deliverer
-    nothing (bond and share burned), the coordinator only the dust of B / J: a cancel is never
-    cheaper for it than a default, and the named participant collects nothing of B."""
+    """Two join, one delivers, quorum 2: train-and-post cancels instead of posting. The
+    deliverer withdraws exactly its bond, the non-deliverer nothing, the coordinator's sweep
+    nothing: the named bond and all of B are burned (held for ever, `burned()`), so the cancel
+    costs the coordinator B, what a default costs, and nobody collects any of it."""
     with open_chain(_settings(tmp_path / "chain")) as node:
         r = _deploy(node, tmp_path, quorum_scenario(tmp_path, 2), 2)
         for i in range(2):
@@ -169,13 +169,13 @@ def test_below_quorum_the_round_is_cancelled_and_deliverers_are_refunded(tmp_pat
         assert cancelled.undelivered == (r.accounts[1].address,)
         assert r.handle.phase() == Phase.CANCELLED
         refund = part.withdraw_after_cancel(r.handle, r.state(r.accounts[0]), account=r.accounts[0])
-        assert (refund.bond, refund.compensation) == (BOND, COORDINATOR_BOND // 2)
+        assert (refund.bond, refund.compensation) == (BOND, 0)
         with pytest.raises(part.ParticipantError, match="undelivered"):
             part.withdraw_after_cancel(r.handle, r.state(r.accounts[1]), account=r.accounts[1])
         _, amount, _ = coord.sweep(r.handle, r.cstate(), sender=r.coordinator)
-        assert amount == COORDINATOR_BOND % 2
-        # the non-deliverer's bond and its floor(B / J), burned
-        assert r.handle.contract.balance() == BOND + COORDINATOR_BOND // 2
+        assert amount == 0
+        # the non-deliverer's bond and all of B, burned
+        assert r.handle.contract.balance() == BOND + COORDINATOR_BOND == r.handle.contract.burned()
 
 
 def test_windows_shorter_than_min_window_are_refused_before_sending(tmp_path: Path) -> None:

@@ -538,3 +538,48 @@ def test_cli_start_does_not_load_the_audit_machinery() -> None:
     from modelpact.audit.snapshot import RoundSnapshot
 
     assert LazySnapshot is RoundSnapshot
+
+
+def _coordinator_cancelled(*, compensation: int = 0, swept: int = 0) -> RoundSnapshot:
+    """The coordinator named PEOPLE[0] undelivered and cancelled; the other participants took
+    their refunds (``compensation`` of B each) and the coordinator swept ``swept``."""
+    s = _honest(revealers=0, claimers=0)
+    named = PEOPLE[0]
+    others = [p for p in PEOPLE if p != named]
+    refunds = tuple(DefaultRefundRecord(who, BOND, compensation) for who in others)
+    burned = BOND + COORD_BOND
+    out = len(others) * (BOND + compensation) + swept
+    return replace(
+        s,
+        models=None,
+        coordinator_secret=None,
+        reveals=(),
+        claims=(),
+        undelivered=(named,),
+        cancelled=(len(PEOPLE), len(others), len(PEOPLE), burned),
+        cancel_refunds=refunds,
+        sweeps=(SweepRecord(COORD, swept),),
+        balance_wei=COORD_BOND + len(PEOPLE) * BOND - out,
+    )
+
+
+def test_coordinator_cancel_refunds_exactly_the_bond_and_burns_b() -> None:
+    """The cancel rule: after the coordinator's cancel each participant not named gets exactly
+    its bond, the sweep pays nothing, the event's burned is the named bond plus B and the
+    balance keeps it; a refund with a share of B, any sweep, a wrong burned amount or a balance
+    below what was burned each fail their rule."""
+    s = _coordinator_cancelled()
+    for check in (rules.check_cancel_refunds, rules.check_sweep, rules.check_balance):
+        assert check(s).status is Status.PASS, check(s)
+    assert s.balance_wei == BOND + COORD_BOND
+    assert (
+        rules.check_cancel_refunds(_coordinator_cancelled(compensation=COORD_BOND // 4)).status
+        is Status.FAIL
+    )
+    assert (
+        rules.check_sweep(_coordinator_cancelled(swept=COORD_BOND % 4 or 1)).status is Status.FAIL
+    )
+    assert s.cancelled is not None
+    wrong = replace(s, cancelled=(*s.cancelled[:3], COORD_BOND))
+    assert rules.check_cancel_refunds(wrong).status is Status.FAIL
+    assert rules.check_balance(replace(s, balance_wei=0)).status is Status.FAIL

@@ -73,6 +73,23 @@ def test_newer_foreign_or_corrupt_files_are_refused(
     assert caught.value.hint
 
 
+def test_an_old_plaintext_delivery_key_is_ignored_and_removed_on_the_next_write(
+    tmp_path: Path,
+) -> None:
+    """Issue 15: the round's delivery secret key is no longer kept in the state (fetch and
+    dispute derive it from the keystore). A file an older version wrote with one still loads
+    (the value is ignored), and the next write removes it from disk; no field can write it."""
+    path = tmp_path / "p.json"
+    old = {"deployment": "0xround", "account": "0xalice", "version": 2, "delivery_key": "0x2a"}
+    path.write_text(json.dumps(old))
+    state = _participant(path)
+    assert not hasattr(state.load(), "delivery_key")
+    state.update(reveal_tx="0x01")
+    assert "delivery_key" not in json.loads(path.read_text())
+    with pytest.raises(StateError):
+        state.update(delivery_key="0x2a")
+
+
 def test_transaction_slots_name_hash_fields_only(tmp_path: Path) -> None:
     """A slot is a str | None field: it records and reads back a hash; other fields refuse."""
     state = _participant(tmp_path / "p.json")

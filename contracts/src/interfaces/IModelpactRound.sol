@@ -94,13 +94,12 @@ pragma solidity 0.8.28;
 ///           Cancelled         fewer than Q joined (joining closed into a cancel by itself): each
 ///                             joiner b, the coordinator sweeps B at once.
 ///                             The coordinator's `cancelBelowQuorum` (always with J >= Q): each
-///                             participant not named undelivered b + floor(B / J), exactly what a
-///                             default pays it; the named forfeit their bonds and their floor(B / J)
-///                             (burned); the coordinator sweeps only the dust B - J * floor(B / J),
-///                             as after a default. A cancel the coordinator calls is never cheaper
-///                             for it, nor for accounts it holds, than a default (whose names are
-///                             its word: it could otherwise cancel a round it owes B to), and the
-///                             participants it names collect nothing of B.
+///                             participant not named undelivered exactly b; the named forfeit their
+///                             bonds and the coordinator forfeits all of B, all BURNED (`burned()`;
+///                             the sweep pays nothing). A false cancel costs the coordinator B,
+///                             what a default costs it, and no account (its own seats, a griefer's
+///                             delivering seats) collects any of B or of a named bond: a cancel
+///                             profits nobody, so griefing one is spite, never profit.
 ///           entitlement       out of B, per deliverer i (fixed at post, raised by proofs):
 ///                               fraudReward = floor(B * FRAUD_REWARD_BPS / 10000)
 ///                               allot       = floor((B - fraudReward) / d)
@@ -571,7 +570,9 @@ interface IModelpactRound {
     /// @notice The coordinator named a participant whose data did not arrive or failed checks.
     event Undelivered(address indexed participant, uint256 indexed index);
     /// @notice Too few participants delivered: the round is cancelled with refunds.
-    event RoundCancelled(uint256 joined, uint256 delivered, uint256 quorum);
+    ///         `burned`: what the cancel burned (named bonds plus, after the coordinator's cancel,
+    ///         its bond B), equal to `burned()` from then on.
+    event RoundCancelled(uint256 joined, uint256 delivered, uint256 quorum, uint256 burned);
     /// @notice The collective model and the reward tiers were posted and passed the budget check.
     event ModelsPosted(
         PostedModel collective, PostedModel[] tiers, uint256 delivered, uint256 deliveredRows, uint256 revealDeadline
@@ -613,8 +614,8 @@ interface IModelpactRound {
     event CompensationPaid(address indexed participant, uint256 amount, uint256 paidFromBond);
     /// @notice The coordinator defaulted; a participant took back its bond plus compensation.
     event DefaultRefunded(address indexed participant, uint256 bond, uint256 compensation);
-    /// @notice The round was cancelled; a participant not named undelivered took back its bond and,
-    ///         after the coordinator's cancel, floor(B / J) of the coordinator's bond.
+    /// @notice The round was cancelled; a participant not named undelivered took back its bond
+    ///         (`compensation` is always 0 since the coordinator's cancel burns B; kept for decoders).
     event CancelRefunded(address indexed participant, uint256 bond, uint256 compensation);
     /// @notice A posted claim was proven false: the coordinator's bond now belongs to participants.
     event FraudProven(FraudKind kind, uint256 rung, uint256 row, address indexed challenger, uint256 reward);
@@ -652,8 +653,8 @@ interface IModelpactRound {
     ) external;
 
     /// @notice The coordinator cancels a round in which fewer than quorum participants delivered
-    ///         (Post phase, after the data window). Every participant not named takes back b +
-    ///         floor(B / J), as after a default; the named forfeit their bonds and shares (burned).
+    ///         (Post phase, after the data window). Every participant not named takes back exactly
+    ///         b; the named bonds and the coordinator's bond B are burned (`burned()`).
     function cancelBelowQuorum(address[] calldata undelivered) external;
 
     /// @notice A participant reveals its randomness secret and its delivery key (Reveal phase).
@@ -733,6 +734,10 @@ interface IModelpactRound {
     /// @notice Rows committed by the deliverers (all joiners before the post).
     function totalData() external view returns (uint256);
     function optionJoinCount(uint256 optionId) external view returns (uint256);
+    /// @notice Wei held here for ever, claimable by nobody and never swept: bonds of participants
+    ///         named undelivered, of deliverers that did not reveal (once the reveal phase is over),
+    ///         and B after the coordinator's cancel. balance = owed + sweepable + burned, to the wei.
+    function burned() external view returns (uint256);
     /// @notice Always 0: the bonds of deliverers that did not reveal are burned, never shared
     ///         (kept in the ABI for v2 decoders).
     function slashShare() external view returns (uint256);

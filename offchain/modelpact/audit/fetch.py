@@ -143,6 +143,7 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
                 int(cancelled[0]["joined"]),
                 int(cancelled[0]["delivered"]),
                 int(cancelled[0]["quorum"]),
+                int(cancelled[0]["burned"]),
             )
             if cancelled
             else None

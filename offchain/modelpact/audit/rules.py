@@ -667,6 +667,9 @@ def check_balance(s: RoundSnapshot) -> Finding:
         f"refunds {refunds}, sweeps {swept}",
     )
     failures = [ev] if expected != s.balance_wei else []
+    burned = cancel_burned(s)
+    if s.balance_wei < burned:  # burned wei never leaves the contract
+        failures.append(Evidence("burned", f">= {burned} wei held", f"{s.balance_wei} wei"))
     if expected < 0:
         failures.append(Evidence("outflow", f"<= {inflow} wei", f"{claims + refunds + swept} wei"))
     return make_finding(
@@ -818,16 +821,20 @@ def check_curve(s: RoundSnapshot) -> Finding:
     )
 
 
-def cancel_compensation(s: RoundSnapshot) -> int:
-    """floor(B / J) after the coordinator's cancel (RoundCancelled: always with J >= Q), what a
-    default pays; 0 when joining closed below the quorum."""
-    joined = len(s.joins)
-    return s.coordinator_bond // joined if s.cancelled is not None and joined else 0
+def cancel_burned(s: RoundSnapshot) -> int:
+    """What the coordinator's cancel (RoundCancelled: always with J >= Q) burns: the bonds of
+    the participants it named undelivered and all of its own bond B; 0 without that cancel."""
+    if s.cancelled is None:
+        return 0
+    named = len(s.joins) - len(s.delivered)
+    return named * s.config.participant_bond + s.coordinator_bond
 
 
 def check_cancel_refunds(s: RoundSnapshot) -> Finding:
     """``refund.cancel``: after a cancel, only participants not named undelivered are
-    refunded, each exactly its bond plus, after the coordinator's cancel, floor(B / J)."""
+    refunded, each exactly its bond and nothing of B (the coordinator's cancel burns B, so no
+    seat, the coordinator's or a griefer's, collects any of it); the RoundCancelled event states
+    exactly the named bonds plus B as burned."""
     title = "Cancel refunds follow the rules"
     if s.cancelled is None and not s.cancel_refunds:
         return skipped("refund.cancel", title, "the round was not cancelled")
@@ -837,7 +844,7 @@ def check_cancel_refunds(s: RoundSnapshot) -> Finding:
     for ref in s.cancel_refunds:
         if ref.participant not in deliverers:
             failures.append(Evidence(ref.participant, "a deliverer", "undelivered or never joined"))
-        expected = (s.config.participant_bond, cancel_compensation(s))
+        expected = (s.config.participant_bond, 0)
         if (ref.bond, ref.compensation) != expected:
             failures.append(
                 Evidence(
@@ -848,23 +855,28 @@ def check_cancel_refunds(s: RoundSnapshot) -> Finding:
             )
         if counts[ref.participant] > 1:
             failures.append(Evidence(ref.participant, "one refund", str(counts[ref.participant])))
+    if s.cancelled is not None and s.cancelled[3] != cancel_burned(s):
+        failures.append(Evidence("burned", f"{cancel_burned(s)} wei", f"{s.cancelled[3]} wei"))
     return make_finding(
         "refund.cancel",
         title,
         checked=max(len(s.cancel_refunds), 1),
         failures=failures,
-        detail_pass=f"{len(s.cancel_refunds)} refunds of bond + {cancel_compensation(s)} wei",
+        detail_pass=f"{len(s.cancel_refunds)} refunds of exactly the bond; burned "
+        f"{cancel_burned(s)} wei",
     )
 
 
 def allowed_sweep(s: RoundSnapshot) -> int:
-    """The most the coordinator may sweep: B when joining closed below the quorum; B - J
-    floor(B / J) after a default or the coordinator's cancel; B - liability after a post. Never
-    a participant's bond, a forfeited bond or dust."""
+    """The most the coordinator may sweep: B when joining closed below the quorum; nothing after
+    its own cancel (B is burned); B - J floor(B / J) after a default; B - liability after a
+    post. Never a participant's bond or a forfeited bond."""
     b = s.coordinator_bond
     joined = len(s.joins)
+    if s.cancelled is not None:
+        return 0
     if s.models is None:
-        if s.cancelled is None and joined < s.config.effective_quorum:
+        if joined < s.config.effective_quorum:
             return b
         return b - joined * (b // joined) if joined else b
     if s.frauds:  # issue 14: a proven fraud gives all of B to the challenger and deliverers

@@ -224,7 +224,8 @@ class RoundSnapshot:
     deploy_tx_hash: str | None = None
     undelivered: tuple[str, ...] = ()  # named at post or cancel (Undelivered events)
     curve_check: CurveCheckRecord | None = None
-    cancelled: tuple[int, int, int] | None = None  # RoundCancelled: joined, delivered, quorum
+    # RoundCancelled: joined, delivered, quorum, burned (named bonds + B)
+    cancelled: tuple[int, int, int, int] | None = None
     cancel_refunds: tuple[DefaultRefundRecord, ...] = ()  # CancelRefunded
     compensation_payments: tuple[tuple[str, int], ...] = ()  # CompensationPaid: who, amount
     deliveries: tuple[DeliveryRecord, ...] = ()

@@ -263,7 +263,7 @@ class RoundContract:
 
     @action
     def withdraw_after_cancel(self) -> Call:
-        """After a cancel: the bond back (plus floor(B / J) after the coordinator's cancel)."""
+        """After a cancel: exactly the bond back (the coordinator's cancel burns B)."""
         return Call("withdrawAfterCancel")
 
     @action
@@ -412,6 +412,10 @@ class RoundContract:
     def liability(self) -> int:
         """The part of the coordinator's bond that belongs to participants, wei."""
         return int(self._view("liability"))
+
+    def burned(self) -> int:
+        """Wei the contract holds for ever (burned bonds, and B after the coordinator's cancel)."""
+        return int(self._view("burned"))
 
     def slash_share(self) -> int:
         """Each revealer's share of forfeited bonds, wei."""

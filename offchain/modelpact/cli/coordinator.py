@@ -352,8 +352,9 @@ def train_and_post(
             typer.echo(
                 f"only {cancelled.delivered} participants delivered, below the quorum "
                 f"{cancelled.quorum}: {verb} the round (tx {cancelled.tx_hash}); deliverers "
-                "withdraw with `participant withdraw-after-cancel` (their bonds, plus floor(B / "
-                "J) of yours, as after a default, when you cancelled)"
+                "withdraw their bonds with `participant withdraw-after-cancel`; your bond and "
+                "the named participants' bonds are burned (nobody collects them, the sweep pays "
+                "nothing)"
             )
 
         emit(cancelled, as_json=as_json, text=cancel_text)

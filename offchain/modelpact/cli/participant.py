@@ -172,8 +172,8 @@ def _terms(deployed: DeployedRound) -> dict[str, object]:
         "lines": [
             f"bond {config.participant_bond} wei; quorum {config.effective_quorum} of "
             f"{config.capacity} participants must deliver, else the round is cancelled and "
-            "deliverers get their bonds back (plus a default's share of the coordinator's bond "
-            "when it cancels)",
+            "deliverers get exactly their bonds back (when the coordinator cancels, its bond and "
+            "the bonds of those it names undelivered are burned)",
             f"join until {when(sched.join)}; deliver your data within "
             f"{_duration(MIN_WINDOW_SECONDS)} after joining closes (nobody is named undelivered "
             f"before); the coordinator posts by {when(sched.post)}",
@@ -489,23 +489,26 @@ def fetch(
     as_json: JsonOpt = False,
 ) -> None:
     """Read your model's delivery from the chain, decrypt it with this round's delivery key
-    (kept in the local state), check it is the model of your rung and store it (an existing
-    --out only with --force). A missing or wrong delivery: one line, then `participant
-    dispute`."""
+    (derived from your keystore: password from MODELPACT_PASSWORD or a prompt; never stored),
+    check it is the model of your rung and store it (an existing --out only with --force). A
+    missing or wrong delivery: one line, then `participant dispute`."""
     from modelpact.outputs import check_output
     from modelpact.round.chain_delivery import fetch_delivery
     from modelpact.round.deployed import open_round
     from modelpact.round.participant import fetch_model
+    from modelpact.round.wallet import load_account
 
     check_output(out, force=force)  # before anything else: a refused --out costs nothing
     state_file = _state_of(located, settings.state_dir, keystore)
-    with _locked(state_file) as state:
-        if models is not None:
+    if models is not None:
+        with _locked(state_file) as state:
             path = fetch_model(state, models_dir=models, out=out, force=force)
-        else:
-            where = {"deployment": str(located.path), "deploy_dir": located.path.parent}
-            with open_round(settings, **where) as deployed:  # type: ignore[arg-type]
-                path = fetch_delivery(deployed, state, out=out, force=force)
+    else:
+        # The delivery key derives from the account key: unlock first, nothing read before.
+        account = load_account(keystore, password=_password())
+        where = {"deployment": str(located.path), "deploy_dir": located.path.parent}
+        with _locked(state_file) as state, open_round(settings, **where) as deployed:  # type: ignore[arg-type]
+            path = fetch_delivery(deployed, state, account=account, out=out, force=force)
     emit(
         {"model_file": path},
         as_json=as_json,
@@ -733,8 +736,7 @@ def withdraw_after_cancel(
     keystore: KeystoreOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """After the round was cancelled below quorum: take back the bond (and, when the
-    coordinator cancelled, a default's share of its bond)."""
+    """After the round was cancelled below quorum: take back exactly the bond."""
     from modelpact.round.participant import withdraw_after_cancel as withdraw_cancelled
 
     with _wallet(deployed, settings, keystore) as (account, state):

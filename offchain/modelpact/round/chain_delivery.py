@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hexbytes import HexBytes
-
 from modelpact import delivery as dc
 from modelpact.chain import RoundEvent
 from modelpact.errors import ModelpactError
@@ -215,50 +213,38 @@ def _decrypt(secret_key: int, delivery: Stored) -> bytes | None:
     return dc.decrypt(secret_key=secret_key, delivery=dc.Delivery(point, delivery.ciphertext))
 
 
-def _state_secrets(state: ParticipantStateFile, deployed: DeployedRound) -> tuple[bytes, int]:
-    """The randomness secret and delivery secret key kept in the local state, the key checked
-    against the delivery key this account revealed (a corrupt key must not blame a correct
-    delivery)."""
-    current = state.load()
-    if current.secret is None or current.delivery_key is None:
-        raise DeliveryProblemError(
-            f"the local state {state.path.name} holds no delivery key for this round",
-            hint="run `participant reveal` with this --state-dir (it records the key), then retry",
-        )
-    sk = int(current.delivery_key, 16)
-    revealed = [
-        e
-        for e in _revealed(deployed)
-        if str(e.args["participant"]).lower() == current.account.lower()
-    ]
-    key = dc.public_key(sk)
-    if revealed and (key.x, key.y) != (
-        int(revealed[0].args["deliveryKeyX"]),
-        int(revealed[0].args["deliveryKeyY"]),
-    ):
-        raise DeliveryProblemError(
-            f"the delivery key in {state.path.name} is not the one {current.account} revealed",
-            hint="the state file is corrupt: run `participant reveal` with the keystore again",
-        )
-    return bytes(HexBytes(current.secret)), sk
+def _derived_secrets(deployed: DeployedRound, account: LocalAccount) -> tuple[bytes, int]:
+    """The randomness secret and the delivery secret key, derived from the unlocked keystore's
+    account key and the round (nothing read from the local state: a lost or edited state file can
+    neither stop a fetch nor make a correct delivery look wrong)."""
+    from modelpact.round.participant import delivery_secret, round_secrets
+
+    secret, _ = round_secrets(deployed, account)
+    return secret, delivery_secret(deployed, account)
 
 
 def fetch_delivery(
-    deployed: DeployedRound, state: ParticipantStateFile, *, out: Path, force: bool = False
+    deployed: DeployedRound,
+    state: ParticipantStateFile,
+    *,
+    account: LocalAccount,
+    out: Path,
+    force: bool = False,
 ) -> Path:
-    """Read this participant's delivery from the chain, decrypt it, check it is the model of its
-    rung, and write it to ``out``. A missing or wrong delivery is one
-    :class:`DeliveryProblemError` naming `participant dispute`."""
+    """Read this participant's delivery from the chain, decrypt it with the round's delivery key
+    derived from ``account`` (the unlocked keystore), check it is the model of its rung, and
+    write it to ``out``. A missing or wrong delivery is one :class:`DeliveryProblemError` naming
+    `participant dispute`."""
     check_output(out, force=force)  # a refused --out costs nothing
-    account = state.load().account
-    secret, sk = _state_secrets(state, deployed)
-    owed = owed_model(deployed, account, secret)
+    secret, sk = _derived_secrets(deployed, account)
+    address = account.address
+    owed = owed_model(deployed, address, secret)
     if owed.rung == 0:
         raise DeliveryProblemError(
             "your draw assigned rung 0 (no model): nothing is delivered",
             hint="this is the lottery's low outcome; its expectation is the promised t",
         )
-    delivery = stored_delivery(deployed, account)
+    delivery = stored_delivery(deployed, address)
     expected = "0x" + owed.model_hash.hex()
     if delivery is None:
         deadline = deployed.contract.deadlines().delivery

@@ -519,9 +519,9 @@ def cancel_below_quorum(
     sender: Sender,
 ) -> CancelResult:
     """Cancel a round in which fewer than quorum participants delivered (phase post, after the
-    data window): each participant not named takes back its bond plus floor(B / J) of the
-    coordinator's bond, as after a default; the named forfeit theirs (burned); the coordinator
-    keeps only the dust of B / J. Safe to re-run."""
+    data window): each participant not named takes back exactly its bond; the named forfeit
+    theirs and the coordinator forfeits all of B (all burned: nobody collects them, the sweep
+    pays nothing). Safe to re-run."""
     rc = deployed.contract
     quorum = rc.config().effective_quorum
     done = deployed.already_done(state.slot("cancel_tx"), "cancelBelowQuorum")

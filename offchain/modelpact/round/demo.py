@@ -315,7 +315,9 @@ def _settle_one(
     received = out / "received"  # the demo's own output folder: fetch creates no folders
     received.mkdir(parents=True, exist_ok=True)
     # issue 15: the model comes through the chain, decrypted and checked against the rung
-    model_file = fetch_delivery(run.deployed, state, out=received / f"{account.address}.bin")
+    model_file = fetch_delivery(
+        run.deployed, state, account=account, out=received / f"{account.address}.bin"
+    )
     verified = part.verify_model(
         state,
         model_file=model_file,

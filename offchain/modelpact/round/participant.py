@@ -365,7 +365,6 @@ def join(
     )
     state.update(
         secret="0x" + secret.hex(),
-        delivery_key=hex(delivery_secret(deployed, account)),
         option_id=option_id,
         commitment="0x" + commitment.hex(),
         test_set_commitment="0x" + config.test_set_commitment.hex(),
@@ -442,8 +441,9 @@ def round_secrets(deployed: DeployedRound, account: LocalAccount) -> tuple[bytes
 
 
 def delivery_secret(deployed: DeployedRound, account: LocalAccount) -> int:
-    """The round's delivery secret key of ``account`` (derived like :func:`round_secrets`; kept
-    in the local state so `participant fetch` decrypts without the keystore password)."""
+    """The round's delivery secret key of ``account``, derived like :func:`round_secrets` from the
+    unlocked keystore every time it is needed (`participant fetch`, `participant dispute`) and
+    never written to the local state (issue 15: protected like the keystore)."""
     from modelpact.delivery import delivery_secret_key
 
     return delivery_secret_key(
@@ -453,16 +453,15 @@ def delivery_secret(deployed: DeployedRound, account: LocalAccount) -> int:
     )
 
 
-def _keep_round_keys(
+def _keep_round_secret(
     deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
 ) -> None:
-    """Record this round's delivery key (and the randomness secret, if a lost state file was
-    replaced) in the local state, for `participant fetch`: both derive from the account key."""
-    changes: dict[str, object] = {"delivery_key": hex(delivery_secret(deployed, account))}
+    """Record the randomness secret again if a lost state file was replaced (it derives from
+    the account key). The delivery secret key is never recorded: `participant fetch` derives it
+    from the keystore."""
     if state.load().secret is None:
         secret, _ = round_secrets(deployed, account)
-        changes["secret"] = "0x" + secret.hex()
-    state.update(**changes)
+        state.update(secret="0x" + secret.hex())
 
 
 def _opening(
@@ -516,10 +515,9 @@ def reveal(
     account: LocalAccount,
     wait: bool = True,
 ) -> StepResult:
-    """Reveal the committed secret (Reveal phase). Safe to re-run (a re-run also records the
-    round's delivery key in the local state, for `participant fetch`). ``wait`` as in
+    """Reveal the committed secret (Reveal phase). Safe to re-run. ``wait`` as in
     :func:`join`."""
-    _keep_round_keys(deployed, state, account)
+    _keep_round_secret(deployed, state, account)
     done = deployed.already_done(state.slot("reveal_tx"), "reveal")
     if done is not None:
         return done
@@ -756,8 +754,8 @@ def withdraw_after_cancel(
     deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
 ) -> WithdrawResult:
     """After the round was cancelled below quorum (phase cancelled), a participant not named
-    undelivered takes back its bond, plus floor(B / J) of the coordinator's bond when the
-    coordinator cancelled (what a default pays; an undelivered participant's bond is burned).
+    undelivered takes back exactly its bond (after the coordinator's cancel, its bond B and the
+    named participants' bonds are burned: nobody collects them).
     A second withdrawal is an error."""
     _payable(deployed, account)
     phase = deployed.phase()

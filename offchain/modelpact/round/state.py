@@ -114,7 +114,14 @@ class JsonState:
 
     def update(self, **fields: Any) -> dict[str, Any]:
         """Merge ``fields`` into the document and write it atomically; return the new document."""
+        return self.rewrite(fields, remove=())
+
+    def rewrite(self, fields: dict[str, Any], *, remove: tuple[str, ...]) -> dict[str, Any]:
+        """Like :meth:`update`, also deleting the keys ``remove`` (retired fields) in the same
+        atomic write."""
         data = self.load()
+        for key in remove:
+            data.pop(key, None)
         data.update(fields)
         atomic_write_json(self.path, data, mode=0o600)
         return data
@@ -125,6 +132,11 @@ class JsonState:
 # ------------------------------------------------------------------------------------------
 
 STATE_VERSION = 2
+RETIRED_FIELDS = ("delivery_key",)
+"""Fields older modelpact versions wrote and this one no longer keeps. ``delivery_key`` was the
+round's delivery secret key in plaintext (issue 15: it must stay protected like the keystore, so
+`participant fetch` and `dispute` now derive it from the unlocked keystore): a file that still has
+one loads (the value is ignored) and loses it on its next write."""
 """Version written into every typed state file. Version 1 is the unversioned files of
 modelpact 0.1: the same fields without a ``version``, read as they are."""
 
@@ -160,7 +172,6 @@ class ParticipantProgress:
     compensation_tx: str | None = None
     model_file: str | None = None
     verified: bool | None = None
-    delivery_key: str | None = None  # the round's delivery secret key (hex): decrypts deliveries
     dispute_tx: str | None = None
     challenge_tx: str | None = None
     round_verified: str | None = None  # keccak of the round's code the wallet checked (11.3)
@@ -271,6 +282,8 @@ class StateFile(Generic[_S]):
                 f"{version}; this one reads up to {STATE_VERSION})",
                 hint="upgrade modelpact, or pass another --state-dir",
             )
+        for retired in RETIRED_FIELDS:
+            document.pop(retired, None)
         unknown = sorted(set(document) - set(self._hints))
         if unknown:
             raise StateError(
@@ -287,7 +300,7 @@ class StateFile(Generic[_S]):
         if unknown:
             raise StateError(f"{self.kind.__name__} has no field {unknown[0]!r}")
         current = replace(self.load(), **changes)
-        self._json.update(**{**asdict(current), "version": STATE_VERSION})
+        self._json.rewrite({**asdict(current), "version": STATE_VERSION}, remove=RETIRED_FIELDS)
         return current
 
     def slot(self, field_name: str) -> TxSlot:
