@@ -53,6 +53,7 @@ __all__ = [
     "PASSWORD_ENV",
     "STATE_DIR_ENV",
     "TIER_MODES",
+    "AnyCurveOpt",
     "DeployDirOpt",
     "DevAccountOpt",
     "LocatedRecord",
@@ -171,6 +172,15 @@ LotteryTiersOpt = Annotated[
         max=32,  # the contract's MAX_TIERS
         help="Tiers a --tiers lottery trains (from the lowest "
         "target up; 1 = one tier, the rest draw up to the collective model).",
+    ),
+]
+AnyCurveOpt = Annotated[
+    bool,
+    typer.Option(
+        "--any-curve",
+        help="Run although the scenario's learned curve was fitted on other data than the "
+        "round's ([accuracy.fitted_on]); the contract's curve check then pays every "
+        "participant for the collective model's shortfall.",
     ),
 ]
 NoCompensationOpt = Annotated[

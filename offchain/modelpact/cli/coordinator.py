@@ -16,6 +16,7 @@ import typer
 
 from modelpact.cli._app import app, example
 from modelpact.cli.chain_options import (
+    AnyCurveOpt,
     DeployDirOpt,
     DevAccountOpt,
     LotteryTiersOpt,
@@ -138,6 +139,7 @@ def deploy(
         ),
     ] = False,
     no_compensation: NoCompensationOpt = False,
+    any_curve: AnyCurveOpt = False,
     deploy_dir: DeployDirOpt = Path("deploy"),
     as_json: JsonOpt = False,
 ) -> None:
@@ -168,6 +170,7 @@ def deploy(
             seed=seed,
             terms=RoundTerms(participant_bond, coordinator_bond, deadlines, no_compensation),
             new_round=new_round,
+            any_curve=any_curve,
         )
         paid = deployed.bind(chain).contract.config().shortfall_wei_per_wad > 0
     summary = _deployed_summary(deployed, compensation=paid)

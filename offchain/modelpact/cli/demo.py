@@ -17,6 +17,7 @@ from rich.table import Table
 from modelpact.chain.backends import ChainKind
 from modelpact.cli._app import app, example
 from modelpact.cli.chain_options import (
+    AnyCurveOpt,
     LotteryTiersOpt,
     NoCompensationOpt,
     TiersOpt,
@@ -133,6 +134,7 @@ def demo(
     tiers: TiersOpt = "deterministic",
     lottery_tiers: LotteryTiersOpt = 1,
     no_compensation: NoCompensationOpt = False,
+    any_curve: AnyCurveOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a complete round with simulated participants, then audit it and write a report.
@@ -161,6 +163,7 @@ def demo(
                 tiers=mode,
                 lottery_tiers=lottery_tiers,
                 no_compensation=no_compensation,
+                any_curve=any_curve,
             ),
             progress=progress,
         )

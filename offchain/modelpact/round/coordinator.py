@@ -1126,10 +1126,12 @@ def deploy_scenario(
     seed: int = 0,
     terms: RoundTerms = RoundTerms(),
     new_round: bool = False,
+    any_curve: bool = False,
 ) -> Deployed:
     """Plan the round (:func:`modelpact.round.planning.plan_round`) and deploy it; the record
     goes to ``deploy_dir``. Idempotent like :func:`deploy` (``new_round`` deploys another round
-    of the same scenario)."""
+    of the same scenario). A learned curve fitted on other data is refused unless
+    ``any_curve``."""
     import tempfile
 
     from modelpact.round.planning import plan_round
@@ -1141,6 +1143,7 @@ def deploy_scenario(
             dataset=dataset,
             test_size=test_size,
             seed=seed,
+            any_curve=any_curve,
         )
         return deploy(
             chain,

@@ -68,6 +68,7 @@ class DemoConfig:
     """Send independent transactions (fundings, joins, reveals, claims) back to back and wait
     for them afterwards; False waits for each before the next (same on-chain state)."""
     no_compensation: bool = False  # run a scenario without compensation terms (tau 1, rho 0)
+    any_curve: bool = False  # run although the scenario's curve was fitted on other data
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,8 @@ def _plan(config: DemoConfig, out: Path, progress: Progress) -> tuple[Planned, _
         seed=config.seed,
         work_dir=out,
         generated_size=config.test_size + sum(counts) + 64,  # only the generated dataset
+        scenario=offer.scenario,
+        any_curve=config.any_curve,
     )
     shards = shard_pool(data.pool_rows, counts, seed=config.seed)
     cast = _Cast(tuple(types), tuple(choices), tuple(counts), tuple(shards))

@@ -36,6 +36,7 @@ __all__ = [
     "plan_data",
     "plan_menu",
     "plan_round",
+    "require_curve_for",
 ]
 
 Rows = NDArray[np.int64]
@@ -127,28 +128,67 @@ def plan_data(
     seed: int,
     work_dir: Path,
     generated_size: int | None = None,
+    scenario: Scenario | None = None,
+    any_curve: bool = False,
 ) -> DataPlan:
     """Load ``dataset`` (``generated_size`` rows when it is the generated one) and split it into
-    the public test set (written to ``work_dir/test_set.npy``) and the participants' pool."""
+    the public test set (written to ``work_dir/test_set.npy``) and the participants' pool.
+    With ``scenario``, its learned curve must have been fitted on these very rows
+    (:func:`require_curve_for`) unless ``any_curve``."""
     from modelpact.ml.datasets import load_dataset, save_rows, split_test
 
     if generated_size is None:
         rows = load_dataset(dataset, seed=seed)
     else:
         rows = load_dataset(dataset, generated_size=generated_size, seed=seed)
+    if scenario is not None and not any_curve:
+        require_curve_for(scenario, dataset=dataset, rows=rows)
     split = split_test(rows, test_size=test_size, seed=seed)
     work_dir.mkdir(parents=True, exist_ok=True)
     test_path = save_rows(work_dir / "test_set.npy", split.test)
     return DataPlan(dataset, test_size, seed, split.test, test_path, split.pool)
 
 
+def require_curve_for(scenario: Scenario, *, dataset: str, rows: Rows) -> None:
+    """Refuse a round whose learned curve records other data than the round's (issue 13: a
+    curve fitted on digits says nothing about other rows, and every participant's promise rests
+    on it). A curve without an ``[accuracy.fitted_on]`` record (a stated curve, as in the paper's
+    scenarios) is the coordinator's claim, held to by the contract's curve check alone."""
+    from modelpact.curve_record import curve_matches_dataset
+    from modelpact.ml.models import TRAINER
+
+    if scenario.curve.fitted_on is None:
+        return
+    reason = curve_matches_dataset(scenario, rows, dataset, learner=TRAINER)
+    if reason is not None:
+        raise PlanError(
+            f"{scenario.source}: {reason}",
+            hint="or pass --any-curve to run on this data anyway: the contract's curve check "
+            "then pays every participant for the collective model's shortfall (nothing was sent)",
+        )
+
+
 def plan_round(
-    *, scenario_path: Path, work_dir: Path, dataset: str, test_size: int, seed: int
+    *,
+    scenario_path: Path,
+    work_dir: Path,
+    dataset: str,
+    test_size: int,
+    seed: int,
+    any_curve: bool = False,
 ) -> Planned:
-    """:func:`plan_data` then :func:`plan_menu`; refused when the split leaves fewer pool rows
-    than the largest option asks (no participant could be served from this dataset)."""
-    data = plan_data(dataset=dataset, test_size=test_size, seed=seed, work_dir=work_dir)
+    """:func:`plan_menu` then :func:`plan_data` (the scenario's curve must fit the data);
+    refused when the split leaves fewer pool rows than the largest option asks (no participant
+    could be served from this dataset)."""
     offer = plan_menu(scenario_path=scenario_path, work_dir=work_dir)
+    data = plan_data(
+        dataset=dataset,
+        test_size=test_size,
+        seed=seed,
+        work_dir=work_dir,
+        scenario=offer.scenario,
+        any_curve=any_curve,
+    )
     largest = max((round(o.m) for o in offer.menu.offered), default=0)
     pool = int(data.pool_rows.shape[0])
     if pool < largest:
