@@ -121,6 +121,28 @@ def test_demo_rejects_unknown_tier_mode_before_any_work(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
 
 
+def test_demo_refuses_the_digits_curve_on_generated_rows(tmp_path: Path) -> None:
+    """Issue 13: the demo scenario's curve was fitted on digits, so `demo --dataset generated`
+    stops before any chain is opened: exit 2, one `error:` line naming both datasets and the two
+    ways out (learn the curve for the data, or --any-curve with compensation), no traceback."""
+    done = subprocess.run(
+        [*(sys.executable, "-m", "modelpact", "demo", "--dataset", "generated"), "--out", "o"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, done.stderr
+    assert "fitted on digits" in errors[0]
+    assert "modelpact curve generated" in errors[0]
+    assert "--any-curve" in errors[0]
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "o" / "deployment.json").exists()
+
+
 def test_cli_modules_import_no_heavy_library() -> None:
     """Importing the participant, coordinator and demo CLI modules (what `modelpact --help` does)
     loads none of web3, sklearn, cvxpy or matplotlib: they are imported inside the commands."""
