@@ -159,7 +159,8 @@ def small_logs() -> dict[str, object]:
 
 def at_size(c: int, f: int) -> bytes:
     """Canonical-layout bytes of C x F (header and exact length, zero body), in bounds or not."""
-    head = enc.MODEL_MAGIC + bytes([enc.MODEL_VERSION]) + c.to_bytes(2, "big") + f.to_bytes(2, "big")
+    sizes = c.to_bytes(2, "big") + f.to_bytes(2, "big")
+    head = enc.MODEL_MAGIC + bytes([enc.MODEL_VERSION]) + sizes
     return head + bytes(1 + c * (8 + 2 * f))
 
 
