@@ -113,6 +113,7 @@ abstract contract ModelEvalFixture is Test {
         uint256 c = (uint256(uint8(model[5])) << 8) | uint8(model[6]);
         uint256 f = (uint256(uint8(model[7])) << 8) | uint8(model[8]);
         if (c < 2 || f < 1 || f != features) return false;
+        if (c > 256 || f > 1024 || c * f > 32_768) return false; // size bounds (review A, attack 4)
         return model.length == 10 + 8 * c + 2 * c * f;
     }
 

@@ -150,7 +150,7 @@ contract ModelEvalVectorsTest is ModelEvalFixture {
         bytes[] memory model = vm.parseJsonBytesArray(json, ".malformed.model");
         uint256[] memory features = vm.parseJsonUintArray(json, ".malformed.features");
         bool[] memory expected = vm.parseJsonBoolArray(json, ".malformed.wellFormed");
-        assertEq(why.length, 20);
+        assertEq(why.length, 25);
         for (uint256 i = 0; i < why.length; ++i) {
             assertEq(eval.wellFormed(model[i], features[i]), expected[i], why[i]);
             assertEq(_refWellFormed(model[i], features[i]), expected[i], why[i]);

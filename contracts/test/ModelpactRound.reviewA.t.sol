@@ -27,7 +27,7 @@ contract Reenterer {
 /// @dev Hostile review A (session 4): attacks on the round, its proofs extension and its
 ///      libraries. A test named test_attack_* that passes shows the attack FAILS (each was first
 ///      written asserting its success, then the contract was fixed and the assertion inverted);
-///      a skipped one documents an open hole (see its comment).
+///      every attack here is closed (the last open one, attack 4, by the model size bounds).
 contract ModelpactRoundReviewATest is ProofsFixture {
     uint256 internal constant SYBILS = 6;
     uint256 internal constant BLOCK_GAS = 30_000_000;
@@ -204,23 +204,107 @@ contract ModelpactRoundReviewATest is ProofsFixture {
         assertEq(before - address(round).balance, BOND, "paid its bond once (no compensation owed)");
     }
 
-    /// @notice Attack 4 (coordinator, OPEN, not local): a model hash may name a well-formed model
-    ///         too large to evaluate in a block. ModelEval bounds the classes only by uint16, so a
-    ///         tier padded with never-winning classes (bias int64.min) predicts like a small one
-    ///         but costs a WrongPrediction challenge more gas than a 30M block holds (its calldata
-    ///         alone: 16 gas a byte). Its log can then claim any prediction, hence any accuracy
-    ///         consistent with its counts, with impunity for every rung nobody is delivered (a
-    ///         drawn rung is still covered: a model over MAX_DELIVERY_BYTES cannot be delivered,
-    ///         so its participants prove non-delivery). Fix (not local): bound C * F (or the model
-    ///         length) in ModelEval.wellFormed so that (a) always fits a block, and give the post
-    ///         a declared model length so that a longer model is provably malformed; the Python
-    ///         side must refuse such models too. Skipped: it demonstrates the hole (passes = open).
+    /// @notice Attack 4 (coordinator, closed): a model hash may name a well-formed model too large
+    ///         to evaluate in a block (a tier padded with never-winning classes, bias int64.min,
+    ///         predicts like a small one), so a false log on a rung nobody receives could not be
+    ///         challenged. First written asserting (a) on 40,000 classes x 3 features costs more
+    ///         than a block (81M gas of prediction); now ModelEval.wellFormed bounds C, F and C * F,
+    ///         so that model is malformed and its post is provable fraud of kind (d).
     function test_attack_hugeWellFormedModelMakesWrongPredictionUnprovable() public {
-        vm.skip(true);
-        uint256 classes = 40_000;
-        // Canonical bytes written directly (MPIM, v1, C, F = 3, scale 0): class c < 3 has
-        // weight 1 on feature c (the identity model), every other class bias int64.min.
-        bytes memory model = new bytes(10 + classes * (8 + 2 * 3));
+        bytes memory model = _paddedIdentity(40_000);
+        assertFalse(eval.wellFormed(model, 3), "40,000 classes: no longer a canonical model");
+        assertFalse(eval.wellFormed(_paddedIdentity(257), 3), "MAX_CLASSES + 1: malformed");
+        assertTrue(eval.wellFormed(_paddedIdentity(256), 3), "MAX_CLASSES: still canonical");
+        // Posted as tier 1 with a false log (a constant model's): proven malformed, kind (d).
+        int256[][] memory r = _smallRows();
+        Posted[] memory ps = new Posted[](3);
+        ps[0] = _evaluate(_identityModel(), r);
+        ps[1] = _evaluate(_constantModel(3, uint16(FEATURES), 2), r);
+        ps[1].model = model;
+        _finish(ps[1], ROWS);
+        ps[2] = _evaluate(_constantModel(3, uint16(FEATURES), 1), r);
+        _postOver(r, ps);
+        IModelpactRound.Challenge memory c = _evidence(IModelpactRound.FraudKind.WrongPrediction, 1, 5);
+        address challenger = makeAddr("challenger");
+        _challenge(challenger, c);
+        assertTrue(round.fraudProven(), "the oversized model is proven malformed (kind d)");
+        assertEq(challenger.balance, COORD_BOND / 10, "challenger paid the fraud reward");
+    }
+
+    /// @notice The largest well-formed models (C * F = MAX_WEIGHTS at C = MAX_CLASSES, and at F =
+    ///         MAX_FEATURES) cost a WrongPrediction challenge (a) at most CHALLENGE_GAS, counting
+    ///         the transaction's intrinsic gas at 16 gas for every calldata byte (an upper bound).
+    function test_attack_largestWellFormedModelChallengeFitsABlock() public {
+        _assertChallengeFits(256, 128);
+        _assertChallengeFits(32, 1024);
+    }
+
+    uint256 internal constant CHALLENGE_GAS = 10_000_000;
+
+    function _assertChallengeFits(uint256 classes, uint256 features) internal {
+        int256[][] memory r = new int256[][](ROWS);
+        for (uint256 j = 0; j < ROWS; ++j) {
+            r[j] = new int256[](features + 1);
+            for (uint256 f = 0; f < features; ++f) {
+                r[j][f] = -int256(type(int64).max) + int256(j + f); // wide nonzero values
+            }
+            r[j][features] = int256(j % 2);
+        }
+        // Three distinct models at the bound; true predictions, counts chosen so that the
+        // accuracies ascend (tier 1 < tier 2 < collective); tier 1's last prediction is false.
+        Posted[] memory ps = new Posted[](3);
+        uint256[3] memory finalCount = [ROWS, 2, 4];
+        for (uint256 i = 0; i < 3; ++i) {
+            bytes memory big = _denseModel(classes, features, i);
+            assertTrue(eval.wellFormed(big, features), "at the bound: canonical");
+            assertLe(big.length, round.MAX_DELIVERY_BYTES(), "and deliverable");
+            ps[i] = _evaluate(big, r);
+            for (uint256 j = 0; j < ROWS; ++j) {
+                ps[i].counts[j] = j + 1 < finalCount[i] ? j + 1 : finalCount[i];
+            }
+        }
+        ps[1].predicted[ROWS - 1] = (ps[1].predicted[ROWS - 1] + 1) % classes; // a false log
+        for (uint256 i = 0; i < 3; ++i) {
+            _finish(ps[i], ROWS);
+        }
+        _postOver(r, ps);
+        IModelpactRound.Challenge memory c = _evidence(IModelpactRound.FraudKind.WrongPrediction, 1, ROWS - 1);
+        uint256 calldataBytes = abi.encodeCall(IModelpactRound.challenge, (c)).length;
+        address challenger = makeAddr("challenger");
+        vm.prank(challenger);
+        uint256 start = gasleft();
+        round.challenge(c);
+        uint256 used = start - gasleft() + 21_000 + 16 * calldataBytes;
+        assertTrue(round.fraudProven(), "the false log is proven");
+        emit log_named_uint("classes", classes);
+        emit log_named_uint("features", features);
+        emit log_named_uint("model bytes", c.model.length);
+        emit log_named_uint("challenge calldata bytes", calldataBytes);
+        emit log_named_uint("challenge gas (upper bound)", used);
+        assertLt(used, CHALLENGE_GAS, "worst-case (a) fits in a third of a 30M block");
+    }
+
+    /// @dev A round over rows `r` with models `ps` posted and every actor revealed.
+    function _postOver(int256[][] memory r, Posted[] memory ps) internal {
+        uint8[] memory ids = new uint8[](4);
+        for (uint256 i = 0; i < 4; ++i) {
+            ids[i] = uint8(i);
+        }
+        _deployOver(r, ids);
+        delete models;
+        for (uint256 i = 0; i < ps.length; ++i) {
+            _store(ps[i]);
+        }
+        _postStored();
+        for (uint256 i = 0; i < actors.length; ++i) {
+            _reveal(actors[i]);
+        }
+    }
+
+    /// @dev Canonical bytes (MPIM, v1, C, F = 3, scale 0): class c < 3 has weight 1 on feature c
+    ///      (the identity model), every other class bias int64.min (it never wins).
+    function _paddedIdentity(uint256 classes) internal pure returns (bytes memory model) {
+        model = new bytes(10 + classes * (8 + 2 * 3));
         bytes memory header = abi.encodePacked(bytes4("MPIM"), uint8(1), uint16(classes), uint16(3), uint8(0));
         for (uint256 i = 0; i < 10; ++i) {
             model[i] = header[i];
@@ -231,11 +315,14 @@ contract ModelpactRoundReviewATest is ProofsFixture {
         for (uint256 c = 0; c < 3; ++c) {
             model[10 + 8 * classes + 6 * c + 2 * c + 1] = 0x01;
         }
-        int256[][] memory r = _smallRows();
-        assertTrue(eval.wellFormed(model, 3), "a canonical model");
-        (,,, uint256 predictGas) = eval.measure{gas: 500_000_000}(model, r[5]);
-        emit log_named_uint("predict gas", predictGas);
-        emit log_named_uint("model bytes", model.length);
-        assertGt(predictGas + 16 * model.length, BLOCK_GAS, "ATTACK: (a) on this model exceeds a block");
+    }
+
+    /// @dev A well-formed C x F model with every byte of biases and weights nonzero.
+    function _denseModel(uint256 classes, uint256 features, uint256 salt) internal pure returns (bytes memory model) {
+        model = new bytes(10 + classes * (8 + 2 * features));
+        bytes memory header = abi.encodePacked(bytes4("MPIM"), uint8(1), uint16(classes), uint16(features), uint8(0));
+        for (uint256 i = 0; i < model.length; ++i) {
+            model[i] = i < 10 ? header[i] : bytes1(uint8(1 + (i * 7 + salt) % 251));
+        }
     }
 }

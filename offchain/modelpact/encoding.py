@@ -702,8 +702,9 @@ def quantise_rows(float_rows: Sequence[Sequence[float]]) -> tuple[tuple[int, ...
 #   offset        size    field
 #   0             4       magic "MPIM"
 #   4             1       format version = 1
-#   5             2       C, uint16, >= 2
-#   7             2       F, uint16, >= 1 (must equal the test rows' width - 1)
+#   5             2       C, uint16, 2..256 (MODEL_MAX_CLASSES)
+#   7             2       F, uint16, 1..1024 (MODEL_MAX_FEATURES; must equal the test rows'
+#                         width - 1), and C x F <= 32,768 (MODEL_MAX_WEIGHTS)
 #   9             1       scaleLog2, int8: the real-valued model times 2**scaleLog2 (documentation
 #                         only: argmax is invariant under a positive scale)
 #   10            8 C     biases b[c], int64
@@ -713,7 +714,7 @@ def quantise_rows(float_rows: Sequence[Sequence[float]]) -> tuple[tuple[int, ...
 # Prediction on an integer feature row x (F values, each in int64):
 #   score[c] = b[c] + sum_f W[c][f] * x[f];   label = argmax_c score[c], ties to the lowest c.
 # No overflow in int256: |W x| <= 2**15 * 2**63 = 2**78 per term, F < 2**16 terms, |b| <= 2**63,
-# so |score| < 2**95.
+# so |score| < 2**95. Size bounds (ModelEval.MAX_*): C <= 256, F <= 1024, C x F <= 32,768.
 # ------------------------------------------------------------------------------------------
 
 MODEL_MAGIC = b"MPIM"
@@ -731,6 +732,13 @@ _INT64 = (-(2**63), 2**63 - 1)
 _INT16 = (-(2**15), 2**15 - 1)
 _INT8 = (-(2**7), 2**7 - 1)
 _UINT16_MAX = 2**16 - 1
+MODEL_MAX_CLASSES = 256
+"""``ModelEval.MAX_CLASSES``: a log records a predicted label in one byte."""
+MODEL_MAX_FEATURES = 1024
+"""``ModelEval.MAX_FEATURES``: a challenge's test row is 32 calldata bytes per feature."""
+MODEL_MAX_WEIGHTS = 32_768
+"""``ModelEval.MAX_WEIGHTS`` (C x F): so that a WrongPrediction challenge on any well-formed
+model fits comfortably in a block (review A, attack 4; measured in ModelpactRound.reviewA.t.sol)."""
 
 
 class MalformedModelError(EncodingError):
@@ -783,6 +791,8 @@ def encode_integer_model(model: IntegerModel) -> bytes:
             f"row per class; got {c} biases, {len(model.weights)} weight rows, {f} features",
             hint="pad absent classes with a minimal bias and zero weights",
         )
+    if (fault := _model_size_fault(c, f)) is not None:
+        raise EncodingError(fault, hint="train a model with fewer classes or features")
     for k, row in enumerate(model.weights):
         if len(row) != f:
             raise EncodingError(
@@ -820,6 +830,8 @@ def _check_model_header(data: bytes, features: int | None) -> tuple[int, int]:
         raise _malformed("model has 0 features, at least 1 is needed")
     if features is not None and f != features:
         raise _malformed(f"model has {f} features but the test rows have {features}")
+    if (fault := _model_size_fault(c, f)) is not None:
+        raise _malformed(fault)
     if len(data) != model_byte_length(c, f):
         raise _malformed(
             f"model is {len(data)} bytes; {c} classes x {f} features need exactly "
@@ -828,11 +840,23 @@ def _check_model_header(data: bytes, features: int | None) -> tuple[int, int]:
     return c, f
 
 
+def _model_size_fault(c: int, f: int) -> str | None:
+    """Why C classes x F features exceed ModelEval's bounds (None when they do not)."""
+    if c <= MODEL_MAX_CLASSES and f <= MODEL_MAX_FEATURES and c * f <= MODEL_MAX_WEIGHTS:
+        return None
+    return (
+        f"model has {c} classes x {f} features; a canonical model has at most "
+        f"{MODEL_MAX_CLASSES} classes, {MODEL_MAX_FEATURES} features and {MODEL_MAX_WEIGHTS} "
+        "weights (C x F), so that a challenge fits a block"
+    )
+
+
 def decode_integer_model(data: bytes, *, features: int | None = None) -> IntegerModel:
     """Parse canonical model bytes (``features``: the width the test rows require, if known).
 
     Raises :class:`MalformedModelError` naming the first fault, in the order: header length,
-    magic, version, classes < 2, features < 1, features != ``features``, total length.
+    magic, version, classes < 2, features < 1, features != ``features``, size bounds
+    (classes, features, C x F), total length.
     """
     if not isinstance(data, bytes | bytearray):
         raise _malformed(f"model must be bytes, got {type(data).__name__}")

@@ -541,3 +541,32 @@ def test_proof_commands_before_any_post_are_one_line(genuine: Round, node: str) 
         line = _one_line(_run(genuine.dir, node, "participant", *args, *where))
         assert "posted" in line or "reveal" in line or "join" in line, line
     assert genuine.wallet(alice) == before
+
+
+def test_reveal_and_claim_say_what_they_send_before_sending(
+    play: Callable[..., Played],
+) -> None:
+    """reveal and claim print the round, the action, the sending account and value 0 before
+    sending (with --json on stderr: stdout stays one JSON document); a re-run that sends nothing
+    and a withdrawal refused before sending print no such line."""
+    p = play()
+    alice, bob, carol = p.run.accounts
+    where = p.run.deployed.address
+
+    def said(account: Any, action: str) -> str:
+        return f"sending {action} to round {where} from {account.address}, value 0 wei"
+
+    done = p.cli("participant", "reveal", "--keystore", p.keystore(alice), "--json")
+    assert done.returncode == 0, done.stderr
+    json.loads(done.stdout)  # one JSON document
+    assert said(alice, "reveal") in done.stderr.splitlines()
+    assert said(bob, "reveal") in p.ok("participant", "reveal", "--keystore", p.keystore(bob))
+    assert "sending" not in p.ok("participant", "reveal", "--keystore", p.keystore(bob))
+    p.ok("participant", "reveal", "--keystore", p.keystore(carol))
+    done = p.cli("participant", "claim", "--keystore", p.keystore(alice), "--json")
+    assert done.returncode == 0, done.stderr
+    json.loads(done.stdout)
+    assert said(alice, "claim") in done.stderr.splitlines()
+    refused = p.cli("participant", "withdraw-compensation", "--keystore", p.keystore(alice))
+    assert refused.returncode == 2
+    assert "sending" not in refused.stdout + refused.stderr

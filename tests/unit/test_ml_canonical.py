@@ -53,7 +53,40 @@ def _reference_well_formed(data: bytes, features: int) -> bool:
     if len(data) < 10 or data[:4] != b"MPIM" or data[4] != 1:
         return False
     c, f = int.from_bytes(data[5:7], "big"), int.from_bytes(data[7:9], "big")
-    return c >= 2 and f >= 1 and f == features and len(data) == 10 + 8 * c + 2 * c * f
+    if not (2 <= c <= 256 and 1 <= f <= 1024 and c * f <= 32_768):  # ModelEval.MAX_*
+        return False
+    return f == features and len(data) == 10 + 8 * c + 2 * c * f
+
+
+@pytest.mark.parametrize(
+    ("c", "f", "ok"),
+    [
+        (256, 128, True),
+        (32, 1024, True),
+        (10, 64, True),
+        (257, 1, False),
+        (2, 1025, False),
+        (33, 1000, False),
+        (129, 255, False),
+        (40000, 3, False),
+    ],
+)
+def test_size_bounds_are_modeleval_s(c: int, f: int, ok: bool) -> None:
+    """C <= 256, F <= 1024 and C x F <= 32,768 (review A, attack 4): the encoder refuses a model
+    beyond them in one line, and bytes beyond them are malformed, as in ModelEval.wellFormed."""
+    model = enc.IntegerModel(biases=(0,) * c, weights=((0,) * f,) * c)
+    header = b"MPIM\x01" + c.to_bytes(2, "big") + f.to_bytes(2, "big") + b"\x00"
+    data = header + bytes(c * (8 + 2 * f))
+    assert enc.integer_model_well_formed(data, f) is ok
+    if ok:
+        assert enc.encode_integer_model(model) == data
+        return
+    with pytest.raises(enc.EncodingError) as err:
+        enc.encode_integer_model(model)
+    assert "\n" not in str(err.value)
+    assert "at most 256 classes, 1024 features" in str(err.value)
+    with pytest.raises(enc.MalformedModelError, match="so that a challenge fits a block"):
+        enc.decode_integer_model(data, features=f)
 
 
 @settings(max_examples=100, deadline=None)

@@ -92,7 +92,9 @@ def test_vectors_malformed_and_out_of_range(vectors) -> None:
         if not ok:
             with pytest.raises(enc.MalformedModelError):
                 enc.decode_integer_model(_b(data), features=features)
-    assert sum(m["wellFormed"]) == 2
+    assert sum(m["wellFormed"]) == 4  # 2x1, 2x3 and the two largest (review A, attack 4)
+    for why, ok in zip(m["why"], m["wellFormed"], strict=True):
+        assert ok is why.startswith(("valid", "largest")), why
     r = vectors["outOfRange"]
     for row, index in zip(r["rows"], r["index"], strict=True):
         with pytest.raises(enc.EncodingError, match=f"feature {index} is"):

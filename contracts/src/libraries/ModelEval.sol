@@ -11,8 +11,9 @@ pragma solidity 0.8.28;
 ///           offset      size    field
 ///           0           4       magic "MPIM"
 ///           4           1       format version = 1
-///           5           2       C, uint16, >= 2
-///           7           2       F, uint16, >= 1 (must equal the test row width - 1)
+///           5           2       C, uint16, 2..MAX_CLASSES (256)
+///           7           2       F, uint16, 1..MAX_FEATURES (1024), must equal the test row
+///                               width - 1; and C * F <= MAX_WEIGHTS (32,768)
 ///           9           1       scaleLog2, int8: real weights = weights / 2**scaleLog2
 ///                               (documentation only: argmax is invariant under a positive scale)
 ///           10          8C      biases b[c], int64
@@ -20,7 +21,7 @@ pragma solidity 0.8.28;
 ///
 ///         The length is exactly 10 + 8C + 2CF (truncated or trailing bytes are malformed). Every
 ///         byte pattern of biases and weights is a valid model, so `wellFormed` only checks the
-///         header and the length.
+///         header (with its size bounds) and the length.
 ///
 ///         Prediction on an integer feature row x (F values, each in int64):
 ///           score[c] = b[c] + sum_f W[c][f] * x[f];  label = argmax_c score[c], ties to the lowest c.
@@ -49,9 +50,24 @@ library ModelEval {
     uint256 internal constant BIAS_BYTES = 8;
     /// @dev Bytes per weight (int16).
     uint256 internal constant WEIGHT_BYTES = 2;
+    /// @dev Most classes a well-formed model has: a log records a predicted label in one byte.
+    uint256 internal constant MAX_CLASSES = 256;
+    /// @dev Most features a well-formed model has (a challenge's test row is 32 bytes of
+    ///      calldata per feature).
+    uint256 internal constant MAX_FEATURES = 1024;
+    /// @dev Most weights (C * F) a well-formed model has. Why: a WrongPrediction challenge (kind
+    ///      a) carries the model bytes and evaluates them on one row, O(C * F); without a bound a
+    ///      well-formed model could cost more than a block to evaluate, and a false log on it
+    ///      could not be challenged (review A, attack 4). At these bounds a whole challenge
+    ///      (a), intrinsic calldata gas included, measures at most 6.5M gas (32 x 1024; 5.4M at
+    ///      256 x 128; test_attack_largestWellFormedModelChallengeFitsABlock asserts < 10M, a
+    ///      third of a 30M block), every well-formed model (at most 67,594 bytes) fits
+    ///      MAX_DELIVERY_BYTES, and the demo model (10 x 64 = 640 weights) has 51x room.
+    uint256 internal constant MAX_WEIGHTS = 32_768;
 
     /// @notice Whether `model` is a canonical model for rows of `features` features: header length,
-    ///         magic, version, C >= 2, F >= 1, F == `features`, and total length 10 + 8C + 2CF.
+    ///         magic, version, 2 <= C <= MAX_CLASSES, 1 <= F <= MAX_FEATURES, C * F <=
+    ///         MAX_WEIGHTS, F == `features`, and total length 10 + 8C + 2CF.
     /// @dev    Never reverts, whatever the bytes: a posted hash over malformed bytes is fraud, and
     ///         proving it must not depend on the bytes being parseable.
     function wellFormed(bytes calldata model, uint256 features) internal pure returns (bool) {
@@ -60,6 +76,7 @@ library ModelEval {
         uint256 classes = uint16(bytes2(model[5:7]));
         uint256 f = uint16(bytes2(model[7:9]));
         if (classes < 2 || f == 0 || f != features) return false;
+        if (classes > MAX_CLASSES || f > MAX_FEATURES || classes * f > MAX_WEIGHTS) return false;
         // Cannot overflow: classes and f are below 2**16.
         return model.length == HEADER_BYTES + classes * (BIAS_BYTES + WEIGHT_BYTES * f);
     }

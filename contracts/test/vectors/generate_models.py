@@ -157,6 +157,13 @@ def small_logs() -> dict[str, object]:
             "logLeaves": columns(leaves, ["log", "index", "predicted", "count", "leaf", "siblings"])}
 
 
+def at_size(c: int, f: int) -> bytes:
+    """Canonical-layout bytes of C x F (header and exact length, zero body), in bounds or not."""
+    sizes = c.to_bytes(2, "big") + f.to_bytes(2, "big")
+    head = enc.MODEL_MAGIC + bytes([enc.MODEL_VERSION]) + sizes
+    return head + bytes(1 + c * (8 + 2 * f))
+
+
 def malformed() -> dict[str, list[object]]:
     good = enc.encode_integer_model(enc.IntegerModel(biases=(1, -1), weights=((5,), (-5,))))
     two_by_three = enc.encode_integer_model(synthetic("malformed", 2, 3))
@@ -181,6 +188,12 @@ def malformed() -> dict[str, list[object]]:
         ("classes 65535, short body", good[:5] + b"\xff\xff" + good[7:], 1),
         ("features 65535, short body", good[:7] + b"\xff\xff" + good[9:], 2**16 - 1),
         ("classes read as 513", good[:5] + b"\x02\x01" + good[7:], 1),
+        # size bounds (review A, attack 4): C <= 256, F <= 1024, C x F <= 32,768
+        ("largest: 256 classes x 128 features", at_size(256, 128), 128),
+        ("largest: 32 classes x 1024 features", at_size(32, 1024), 1024),
+        ("257 classes x 1 feature", at_size(257, 1), 1),
+        ("2 classes x 1025 features", at_size(2, 1025), 1025),
+        ("33 classes x 1000 features (C x F over 32,768)", at_size(33, 1000), 1000),
     ]
     records = [{"why": why, "model": hx(data), "features": f, "wellFormed": enc.integer_model_well_formed(data, f)}
                for why, data, f in cases]

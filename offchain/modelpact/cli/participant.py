@@ -425,7 +425,9 @@ def reveal(
     from modelpact.round.participant import reveal as reveal_secret
 
     with _wallet(deployed, settings, keystore) as (account, state):
-        result = reveal_secret(deployed, state, account=account)
+        result = reveal_secret(
+            deployed, state, account=account, show=lambda line: typer.echo(line, err=as_json)
+        )
 
     def text() -> None:
         if result.already_done:
@@ -450,7 +452,9 @@ def claim(
     from modelpact.round.participant import claim as claim_reward
 
     with _wallet(deployed, settings, keystore) as (account, state):
-        result = claim_reward(deployed, state, account=account)
+        result = claim_reward(
+            deployed, state, account=account, show=lambda line: typer.echo(line, err=as_json)
+        )
     emit(
         result,
         as_json=as_json,
@@ -714,7 +718,9 @@ def withdraw(
     from modelpact.round.participant import withdraw_after_default
 
     with _wallet(deployed, settings, keystore) as (account, state):
-        result = withdraw_after_default(deployed, state, account=account)
+        result = withdraw_after_default(
+            deployed, state, account=account, show=lambda line: typer.echo(line, err=as_json)
+        )
     emit(
         result,
         as_json=as_json,
@@ -740,7 +746,9 @@ def withdraw_after_cancel(
     from modelpact.round.participant import withdraw_after_cancel as withdraw_cancelled
 
     with _wallet(deployed, settings, keystore) as (account, state):
-        result = withdraw_cancelled(deployed, state, account=account)
+        result = withdraw_cancelled(
+            deployed, state, account=account, show=lambda line: typer.echo(line, err=as_json)
+        )
     emit(
         result,
         as_json=as_json,
@@ -766,7 +774,9 @@ def withdraw_compensation(
     from modelpact.round.participant import withdraw_compensation as withdraw_owed
 
     with _wallet(deployed, settings, keystore) as (account, state):
-        result = withdraw_owed(deployed, state, account=account)
+        result = withdraw_owed(
+            deployed, state, account=account, show=lambda line: typer.echo(line, err=as_json)
+        )
     emit(
         result,
         as_json=as_json,

@@ -38,11 +38,13 @@ if TYPE_CHECKING:
     from modelpact.round.participant import ParticipantStateFile
 
 __all__ = [
+    "MAX_DELIVERY_BYTES",
     "DeliveryProblemError",
     "Dispute",
     "Owed",
     "Sent",
     "Stored",
+    "check_delivery_size",
     "deliver_models",
     "dispute_delivery",
     "fetch_delivery",
@@ -51,6 +53,8 @@ __all__ = [
 ]
 
 _ZERO = bytes(32)
+# RoundCore.MAX_DELIVERY_BYTES: the contract reverts DeliveryTooLong above it, after gas is spent.
+MAX_DELIVERY_BYTES = 131_072
 
 
 class DeliveryProblemError(ModelpactError, ValueError):
@@ -110,7 +114,9 @@ def deliver_models(
                     hint="nothing was sent: the participant may now prove non-delivery",
                 )
             key = dc.CurvePoint(int(event.args["deliveryKeyX"]), int(event.args["deliveryKeyY"]))
-            sealed = dc.encrypt(plaintext=_model_bytes(models_dir, model), recipient=key)
+            plaintext = _model_bytes(models_dir, model)
+            check_delivery_size(size=len(plaintext), model=model)
+            sealed = dc.encrypt(plaintext=plaintext, recipient=key)
             show(
                 f"sending deliver to {who}: rung {rung}, model {model}, "
                 f"{len(sealed.ciphertext)} bytes encrypted to its delivery key"
@@ -123,6 +129,17 @@ def deliver_models(
             result = deployed.send_recorded(call, sender, slot)
             out.append(Sent(who, rung, model, "delivered", result.tx_hash, result.gas_used))
     return tuple(out)
+
+
+def check_delivery_size(*, size: int, model: str) -> None:
+    """Refuse, before sending, a model whose ciphertext (as long as its plaintext) the contract
+    would refuse with DeliveryTooLong."""
+    if size > MAX_DELIVERY_BYTES:
+        raise DeliveryProblemError(
+            f"model {model} is {size} bytes, over the contract's MAX_DELIVERY_BYTES "
+            f"({MAX_DELIVERY_BYTES}) for one delivery",
+            hint="nothing was sent: post a smaller model (fewer classes or features)",
+        )
 
 
 def _model_bytes(models_dir: Path, model_hash: str) -> bytes:

@@ -10,7 +10,7 @@ a secret it has committed to.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -508,12 +508,22 @@ def _joined(deployed: DeployedRound, account: LocalAccount) -> None:
         )
 
 
+def _no_show(_line: str) -> None:
+    return None
+
+
+def sending_line(deployed: DeployedRound, action: str, account: LocalAccount) -> str:
+    """What a participant command sends, said before it is sent (as `participant join` does)."""
+    return f"sending {action} to round {deployed.address} from {account.address}, value 0 wei"
+
+
 def reveal(
     deployed: DeployedRound,
     state: ParticipantStateFile,
     *,
     account: LocalAccount,
     wait: bool = True,
+    show: Callable[[str], None] = _no_show,
 ) -> StepResult:
     """Reveal the committed secret (Reveal phase). Safe to re-run. ``wait`` as in
     :func:`join`."""
@@ -539,6 +549,7 @@ def reveal(
             hint="wait until the coordinator posted the models (`coordinator status`)",
         )
     call = deployed.contract.reveal.call(**_opening(deployed, state, account))  # type: ignore[arg-type]
+    show(sending_line(deployed, "reveal", account))
     return _send_step(deployed, call, account, state.slot("reveal_tx"), wait=wait)
 
 
@@ -547,13 +558,18 @@ def _event(result: TxResult, name: str) -> RoundEvent | None:
 
 
 def claim(
-    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+    deployed: DeployedRound,
+    state: ParticipantStateFile,
+    *,
+    account: LocalAccount,
+    show: Callable[[str], None] = _no_show,
 ) -> ClaimResult:
     """Claim: record the assigned rung and take back the bond. A second claim is an error."""
     done = deployed.recorded(state.slot("claim_tx"), "claim")
     if done is not None and state.load().claim_rung is None:
         return _store_claim(state, done)  # crashed (or started) between send and bookkeeping
     call = _claim_call(deployed, state, account)
+    show(sending_line(deployed, "claim", account))
     return _store_claim(state, deployed.send_recorded(call, account, state.slot("claim_tx")))
 
 
@@ -726,7 +742,11 @@ def _payable(deployed: DeployedRound, account: LocalAccount) -> None:
 
 
 def withdraw_after_default(
-    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+    deployed: DeployedRound,
+    state: ParticipantStateFile,
+    *,
+    account: LocalAccount,
+    show: Callable[[str], None] = _no_show,
 ) -> WithdrawResult:
     """After the coordinator missed the post deadline (phase aborted), take back the bond plus an
     equal share of the coordinator's bond. A second withdrawal is an error."""
@@ -739,6 +759,7 @@ def withdraw_after_default(
             hint="wait for the post deadline; if models were posted, reveal and claim instead",
         )
     call = deployed.contract.withdraw_after_default.call()
+    show(sending_line(deployed, "withdrawAfterDefault", account))
     result = deployed.send_recorded(call, account, state.slot("withdraw_tx"))
     event = _event(result, "DefaultRefunded")
     args = dict(event.args) if event is not None else {"bond": 0, "compensation": 0}
@@ -751,7 +772,11 @@ def withdraw_after_default(
 
 
 def withdraw_after_cancel(
-    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+    deployed: DeployedRound,
+    state: ParticipantStateFile,
+    *,
+    account: LocalAccount,
+    show: Callable[[str], None] = _no_show,
 ) -> WithdrawResult:
     """After the round was cancelled below quorum (phase cancelled), a participant not named
     undelivered takes back exactly its bond (after the coordinator's cancel, its bond B and the
@@ -771,6 +796,7 @@ def withdraw_after_cancel(
             hint="nothing to withdraw",
         )
     call = deployed.contract.withdraw_after_cancel.call()
+    show(sending_line(deployed, "withdrawAfterCancel", account))
     result = deployed.send_recorded(call, account, state.slot("withdraw_tx"))
     event = _event(result, "CancelRefunded")
     args = dict(event.args) if event is not None else {"bond": 0, "compensation": 0}
@@ -783,7 +809,11 @@ def withdraw_after_cancel(
 
 
 def withdraw_compensation(
-    deployed: DeployedRound, state: ParticipantStateFile, *, account: LocalAccount
+    deployed: DeployedRound,
+    state: ParticipantStateFile,
+    *,
+    account: LocalAccount,
+    show: Callable[[str], None] = _no_show,
 ) -> WithdrawResult:
     """Take any part of this deliverer's entitlement out of the coordinator's bond not paid
     yet (raised after a claim by a fraud proof or a failed delivery; no deadline)."""
@@ -799,6 +829,7 @@ def withdraw_compensation(
             hint="compensation is paid at claim; this command collects later increases",
         )
     call = deployed.contract.withdraw_compensation.call()
+    show(sending_line(deployed, "withdrawCompensation", account))
     result = deployed.send_recorded(call, account, state.slot("compensation_tx"))
     event = _event(result, "CompensationPaid")
     amount = int(event.args["amount"]) if event is not None else 0
