@@ -519,10 +519,19 @@ def test_the_audit_names_a_clone_made_by_hand_written_init_code(genuine: Round, 
 
 
 def _create_address(sender: str, nonce: int) -> str:
-    import rlp  # type: ignore[import-untyped]
+    """CREATE's address: keccak256(rlp([sender, nonce]))[12:], the two-item RLP list written
+    out (an address is 20 bytes; a nonce is one byte below 0x80, else length-prefixed)."""
     from eth_utils.crypto import keccak
 
-    return "0x" + keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:].hex()
+    if nonce == 0:
+        encoded_nonce = b"\x80"
+    elif nonce < 0x80:
+        encoded_nonce = bytes([nonce])
+    else:
+        raw = nonce.to_bytes((nonce.bit_length() + 7) // 8, "big")
+        encoded_nonce = bytes([0x80 + len(raw)]) + raw
+    payload = bytes([0x94]) + bytes.fromhex(sender[2:]) + encoded_nonce
+    return "0x" + keccak(bytes([0xC0 + len(payload)]) + payload)[12:].hex()
 
 
 def test_proof_commands_before_any_post_are_one_line(genuine: Round, node: str) -> None:

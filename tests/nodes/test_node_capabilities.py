@@ -25,7 +25,7 @@ from modelpact.chain_capabilities import (
     missing_round_capabilities,
     require_round_capabilities,
 )
-from modelpact.compiler import EVM_VERSION, compile_round
+from modelpact.compiler import EVM_VERSION, compile_contracts
 
 NodeProcess = Any  # conftest.NodeProcess (conftest is not importable as a module)
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,23 +185,42 @@ def test_wrong_words_are_a_missing_feature_and_a_lost_node_is_not() -> None:
 
 def test_every_newer_opcode_the_round_uses_is_probed() -> None:
     """The probe knows the contract's target: foundry.toml compiles for Cancun, and the only
-    opcodes newer than Paris in the round's init and runtime code are the ones the probe runs
-    (PUSH0, TLOAD, TSTORE, MCOPY). A newer EVM version or a new opcode (MCOPY, BLOBHASH, ...) in the
-    build must come with a probe for it."""
+    opcodes newer than Paris in the code the round runs (ModelpactRound's constructor and
+    runtime, and those of the ModelpactProofs extension it creates) are the ones the probe runs
+    (PUSH0, TLOAD, TSTORE, MCOPY). A newer EVM version or a new opcode (BLOBHASH, CLZ, ...) in
+    the build must come with a probe for it. Only code is scanned: a creation code's embedded
+    data (the extension's creation code, CBOR metadata) is not, as its bytes are no opcodes."""
     assert EVM_VERSION == "cancun"
     newer_than_paris = {0x5F: "PUSH0", 0x5C: "TLOAD", 0x5D: "TSTORE", 0x5E: "MCOPY"}
     newer_than_paris |= {0x49: "BLOBHASH", 0x4A: "BLOBBASEFEE", 0x1E: "CLZ"}
     probed = {"PUSH0", "TLOAD", "TSTORE", "MCOPY"}
-    compiled = compile_round()
-    used = _opcodes(compiled.bytecode) | _opcodes(compiled.runtime_bytecode)
+    contracts = compile_contracts()
+    used: set[int] = set()
+    for name in ("ModelpactRound", "ModelpactProofs"):
+        used |= _opcodes(_init_code(contracts[name].bytecode))
+        used |= _opcodes(_without_metadata(contracts[name].runtime_bytecode))
     assert {newer_than_paris[op] for op in used if op in newer_than_paris} <= probed
     assert {"PUSH0", "TLOAD", "TSTORE"} <= {newer_than_paris.get(op, "") for op in used}
 
 
-def _opcodes(code_hex: str) -> set[int]:
-    """Opcodes of solc output, skipping PUSH data and the trailing CBOR metadata."""
+def _without_metadata(code_hex: str) -> bytes:
+    """Runtime code without its trailing CBOR metadata (its length is the last two bytes)."""
     code = bytes.fromhex(code_hex.removeprefix("0x"))
-    code = code[: -(int.from_bytes(code[-2:], "big") + 2)]
+    return code[: -(int.from_bytes(code[-2:], "big") + 2)]
+
+
+def _init_code(code_hex: str) -> bytes:
+    """A creation code's constructor part: up to its first INVALID (0xfe) opcode, where solc
+    ends the code and the data (runtime code, embedded contracts, metadata) begins."""
+    code = bytes.fromhex(code_hex.removeprefix("0x"))
+    i = 0
+    while i < len(code) and code[i] != 0xFE:
+        i += 1 + (code[i] - 0x5F if 0x60 <= code[i] <= 0x7F else 0)
+    return code[:i]
+
+
+def _opcodes(code: bytes) -> set[int]:
+    """Opcodes of a piece of code, skipping PUSH data."""
     seen: set[int] = set()
     i = 0
     while i < len(code):
