@@ -651,7 +651,9 @@ def fetch_model(
             "your draw assigned rung 0 (no model): there is nothing to fetch",
             hint="this is the lottery's low outcome; its expectation is the promised t",
         )
-    source = models_dir / f"{model_hash}.bin"
+    from modelpact.ml.models import MODEL_SUFFIX
+
+    source = models_dir / f"{model_hash}{MODEL_SUFFIX}"
     if not source.is_file():
         raise ParticipantError(
             f"model {model_hash} is not in {models_dir}",
