@@ -57,3 +57,27 @@ def test_coordinator_planning_checks_the_curve_before_anything_is_deployed(tmp_p
         scenario_path=DEMO, work_dir=tmp_path / "d", dataset="digits", test_size=360, seed=0
     )
     assert planned.data.dataset == "digits"
+
+
+def test_a_stated_curve_without_a_fitted_on_record_needs_any_curve(tmp_path: Path) -> None:
+    """A curve with no [accuracy.fitted_on] record (the paper's stated curves) shows nothing about
+    the round's rows: planning refuses it in one line naming `modelpact curve` and --any-curve,
+    writes nothing, and plans it with --any-curve."""
+    stated = load_scenario(ROOT / "offchain/modelpact/data/scenarios/paper_case1.toml")
+    assert stated.curve.fitted_on is None
+    with pytest.raises(PlanError) as caught:
+        plan_data(dataset="digits", test_size=360, seed=0, work_dir=tmp_path / "r", scenario=stated)
+    line = caught.value.one_line()
+    assert "\n" not in line
+    assert "[accuracy.fitted_on] missing" in line
+    assert "modelpact curve digits" in line
+    assert "--any-curve" in line
+    assert not (tmp_path / "r").exists()
+    plan_data(
+        dataset="digits",
+        test_size=360,
+        seed=0,
+        work_dir=tmp_path / "a",
+        scenario=stated,
+        any_curve=True,
+    )

@@ -153,12 +153,11 @@ def require_curve_for(scenario: Scenario, *, dataset: str, rows: Rows) -> None:
     """Refuse a round whose learned curve records other data than the round's (issue 13: a
     curve fitted on digits says nothing about other rows, and every participant's promise rests
     on it). A curve without an ``[accuracy.fitted_on]`` record (a stated curve, as in the paper's
-    scenarios) is the coordinator's claim, held to by the contract's curve check alone."""
+    scenarios) is refused the same way: nothing shows it describes these rows, so it runs only
+    with ``--any-curve``, held to by the contract's curve check alone."""
     from modelpact.curve_record import curve_matches_dataset
     from modelpact.ml.models import TRAINER
 
-    if scenario.curve.fitted_on is None:
-        return
     reason = curve_matches_dataset(scenario, rows, dataset, learner=TRAINER)
     if reason is not None:
         raise PlanError(
