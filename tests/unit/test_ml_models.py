@@ -154,3 +154,22 @@ def test_model_bytes_are_identical_across_processes(split: ds.Split) -> None:
     env = {**os.environ, "PYTHONHASHSEED": "123", "OPENBLAS_NUM_THREADS": "2"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, env=env)
     assert done.stdout == md.train_model_bytes(split.pool[:250], seed=5)
+
+
+def test_read_stored_model_returns_only_the_bytes_of_the_asked_hash(tmp_path: Path) -> None:
+    """What store_model stored reads back by its hash; a missing hash and a file whose bytes hash
+    to something else are refused, each saying which (callers' hints differ)."""
+    rows = ds.load_dataset("digits", seed=0)[:200]
+    data = md.train_model_bytes(rows, seed=0)
+    path = md.store_model(tmp_path, data)
+    name = path.name.removesuffix(md.MODEL_SUFFIX)
+    assert md.read_stored_model(tmp_path, name) == data
+    missing = "0x" + "00" * 32
+    with pytest.raises(md.StoredModelError) as absent:
+        md.read_stored_model(tmp_path, missing)
+    assert absent.value.missing
+    path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    with pytest.raises(md.StoredModelError) as other:
+        md.read_stored_model(tmp_path, name)
+    assert not other.value.missing
+    assert name in other.value.message

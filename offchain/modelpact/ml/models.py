@@ -235,6 +235,27 @@ def accuracy(model: Model | enc.IntegerModel | bytes, test_rows: Rows) -> float:
     return correct_count(model, test_rows) / int(np.asarray(test_rows).shape[0])
 
 
+class StoredModelError(ModelpactError):
+    """A model asked for by hash is missing from a store (``missing``) or another file sits
+    under its name (not ``missing``): callers add what their user should do."""
+
+    def __init__(self, message: str, *, missing: bool) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+def read_stored_model(directory: Path, model_hash: str) -> bytes:
+    """The bytes :func:`store_model` stored for ``model_hash`` (0x hex), checked against that
+    hash: a store is only a cache, the hash posted on chain is what the model is."""
+    path = directory / f"{model_hash}{MODEL_SUFFIX}"
+    if not path.is_file():
+        raise StoredModelError(f"model {model_hash} is not in {directory}", missing=True)
+    data = path.read_bytes()
+    if "0x" + enc.model_hash(data).hex() != model_hash:
+        raise StoredModelError(f"{path} does not hash to {model_hash}", missing=False)
+    return data
+
+
 def store_model(directory: Path | str, data: bytes) -> Path:
     """Store model file bytes content-addressed: ``<directory>/<keccak256 hex>.bin``.
 

@@ -144,21 +144,17 @@ def check_delivery_size(*, size: int, model: str) -> None:
 
 def _model_bytes(models_dir: Path, model_hash: str) -> bytes:
     """The stored model ``model_hash``, checked against its name before it is encrypted."""
-    from modelpact.ml.models import MODEL_SUFFIX
+    from modelpact.ml.models import StoredModelError, read_stored_model
 
-    path = models_dir / f"{model_hash}{MODEL_SUFFIX}"
-    if not path.is_file():
-        raise DeliveryProblemError(
-            f"model {model_hash} is not in {models_dir}",
-            hint="pass the model store train-and-post wrote (--models); nothing was sent",
+    try:
+        return read_stored_model(models_dir, model_hash)
+    except StoredModelError as error:
+        hint = (
+            "pass the model store train-and-post wrote (--models); nothing was sent"
+            if error.missing
+            else "the store was changed: restore the posted model file; nothing was sent"
         )
-    data = path.read_bytes()
-    if "0x" + _protocol.model_hash(data).hex() != model_hash:
-        raise DeliveryProblemError(
-            f"{path} does not hash to {model_hash}",
-            hint="the store was changed: restore the posted model file; nothing was sent",
-        )
-    return data
+        raise DeliveryProblemError(error.message, hint=hint) from error
 
 
 # ------------------------------------------------------------------------------------------

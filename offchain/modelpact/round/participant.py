@@ -651,21 +651,18 @@ def fetch_model(
             "your draw assigned rung 0 (no model): there is nothing to fetch",
             hint="this is the lottery's low outcome; its expectation is the promised t",
         )
-    from modelpact.ml.models import MODEL_SUFFIX
+    from modelpact.ml.models import StoredModelError, read_stored_model
 
-    source = models_dir / f"{model_hash}{MODEL_SUFFIX}"
-    if not source.is_file():
-        raise ParticipantError(
-            f"model {model_hash} is not in {models_dir}",
-            hint="ask the coordinator to deliver it (its hash is posted on chain) or pass --models",
+    try:
+        data = read_stored_model(models_dir, model_hash)
+    except StoredModelError as error:
+        hint = (
+            "ask the coordinator to deliver it (its hash is posted on chain) or pass --models"
+            if error.missing
+            else "the coordinator's store holds another file under that name; ask for the "
+            "model whose hash is posted"
         )
-    data = source.read_bytes()
-    if "0x" + _protocol.model_hash(data).hex() != model_hash:
-        raise ParticipantError(
-            f"{source} does not hash to the claimed model {model_hash}",
-            hint="the coordinator's store holds another file under that name; ask for the model "
-            "whose hash is posted",
-        )
+        raise ParticipantError(error.message, hint=hint) from error
     write_output_bytes(out, data, force=force)
     state.update(model_file=str(out.resolve()))
     return out
