@@ -19,6 +19,8 @@ from dataclasses import replace
 from modelpact.audit.report import Evidence, Finding, make_finding, skipped
 from modelpact.audit.snapshot import (
     ZERO32,
+    ClaimRecord,
+    CurveCheckRecord,
     OptionRecord,
     RoundSnapshot,
     TierRecord,
@@ -54,6 +56,7 @@ __all__ = [
     "check_menu_well_formed",
     "check_penalties",
     "check_predicted_accuracy",
+    "check_promises",
     "check_reveal_commitments",
     "check_storage_matches_events",
     "check_sweep",
@@ -61,6 +64,7 @@ __all__ = [
     "check_undelivered",
     "coordinator_defaulted",
     "rungs",
+    "unpaid_shortfall_wei",
 ]
 
 PHASES = tuple(p.name.title() for p in Phase)
@@ -705,6 +709,7 @@ def chain_checks(
         check_default_refunds(s),
         check_undelivered(s),
         check_curve(s),
+        check_promises(s),
         check_cancel_refunds(s),
         check_sweep(s),
         check_deliveries(s),
@@ -818,6 +823,74 @@ def check_curve(s: RoundSnapshot) -> Finding:
         f"{s.models.collective_accuracy_wad / WAD:.4f} "
         f"(tau {s.config.curve_tolerance_wad / WAD:.4f}): shortfall {shortfall / WAD:.4f}, "
         f"compensation owed {sum(owed.values())} wei, paid at claims {paid} wei",
+    )
+
+
+def unpaid_shortfall_wei(
+    *, ratio_wad: int, shortfall_wad: int, wei_per_wad: int, paid_wei: int
+) -> int:
+    """What a deliverer's promise lost beyond the tolerance and was not paid back, in wei at the
+    round's rate: ``floor(ratio x shortfall x rho / 1e36) - paid``, the compensation rule without
+    the cap by its share of B. Without a rate (rho = 0) a shortfall is never paid: the loss is
+    then reported as ``ratio x shortfall`` in accuracy WAD, a positive number all the same."""
+    if wei_per_wad == 0:
+        return ratio_wad * shortfall_wad // WAD
+    return max(0, ratio_wad * shortfall_wad * wei_per_wad // (WAD * WAD) - paid_wei)
+
+
+def _promise_row(s: RoundSnapshot, claim: ClaimRecord, c: CurveCheckRecord) -> Evidence:
+    ratio = s.menu[claim.option_id].ratio_wad
+    promised = ratio * max(0, c.predicted_wad - c.tolerance_wad) // WAD
+    lottery = ratio * c.measured_wad // WAD
+    return Evidence(
+        _who(claim.participant, claim.index),
+        f"ratio x (predicted - tau) = {promised / WAD:.6f} accuracy in expectation",
+        f"ratio x measured = {lottery / WAD:.6f} + compensation {claim.compensation} wei",
+    )
+
+
+def check_promises(s: RoundSnapshot) -> Finding:
+    """``promise.kept``: each claimant received, in expectation, what the committed curve
+    promised it for the rows actually delivered, less the tolerance: its lottery's expected
+    accuracy (ratio x measured) plus its compensation, which must cover ratio x shortfall at the
+    round's rate in full. A compensation capped by the coordinator's bond, or a round with no
+    rate (--no-compensation) whose model fell short, fails here even though the contract paid
+    what its rules say (``curve.compensation``). Every claimant's row is kept as evidence
+    (issue 13: promised versus received per participant)."""
+    title = "Every claimant received its promise (beyond tolerance: compensated in full)"
+    c = s.curve_check
+    if s.models is None or c is None:
+        return skipped("promise.kept", title, "models not posted")
+    if not s.claims:
+        return skipped("promise.kept", title, "nobody has claimed yet")
+    rho = s.config.shortfall_wei_per_wad
+    rows, failures = [], []
+    for claim in s.claims:
+        if claim.option_id >= len(s.menu):
+            continue  # menu.joins reports it
+        row = _promise_row(s, claim, c)
+        rows.append(row)
+        unpaid = unpaid_shortfall_wei(
+            ratio_wad=s.menu[claim.option_id].ratio_wad,
+            shortfall_wad=c.shortfall_wad,
+            wei_per_wad=rho,
+            paid_wei=claim.compensation,
+        )
+        if unpaid > 0:
+            short = f"{unpaid} wei" if rho else f"{unpaid / WAD:.6f} accuracy (no compensation)"
+            failures.append(Evidence(row.subject, row.expected, row.found, f"short {short}"))
+    return make_finding(
+        "promise.kept",
+        title,
+        checked=len(rows),
+        failures=failures,
+        detail_pass=f"{len(rows)} claimants: shortfall beyond tau {c.shortfall_wad / WAD:.4f}, "
+        "each compensated in full"
+        if c.shortfall_wad
+        else f"{len(rows)} claimants: the collective model met the curve within tau",
+        detail_fail=f"{len(failures)} of {len(rows)} claimants received less than promised "
+        "beyond the tolerance, uncompensated",
+        evidence=rows,
     )
 
 

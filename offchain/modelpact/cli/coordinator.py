@@ -36,7 +36,7 @@ DEFAULT_WINDOW = 6 * 3600
 
 if TYPE_CHECKING:  # the workflows import web3: loaded inside the commands
     from modelpact.chain.backends import ChainSettings
-    from modelpact.round.coordinator import Deployed
+    from modelpact.round.coordinator import CancelResult, Deployed, PostResult
     from modelpact.round.deployed import DeployedRound
 
 __all__ = ["coordinator_app"]
@@ -52,6 +52,48 @@ app.add_typer(coordinator_app)
 _SCENARIO = "offchain/modelpact/data/scenarios/digits_demo.toml"
 _MAX_WEI = 2**96 - 1  # the contract refuses larger bonds (BondTooLarge: uint96 accounting)
 _WHAT = "this round's coordinator state"  # one coordinator command per round at a time
+
+# deploy's options, named once so its signature reads as a list of what a round is made of
+_DatasetOpt = Annotated[str, typer.Option("--dataset", help="Built-in dataset.")]
+_TestSizeOpt = Annotated[int, typer.Option("--test-size", help="Public test set rows.")]
+_SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the test-set split.")]
+_ParticipantBondOpt = Annotated[
+    int, typer.Option("--participant-bond", help="Wei.", min=0, max=_MAX_WEI)
+]
+_CoordinatorBondOpt = Annotated[
+    int, typer.Option("--coordinator-bond", help="Wei.", min=0, max=_MAX_WEI)
+]
+_JoinSecondsOpt = Annotated[
+    int, typer.Option("--join-seconds", min=1, help="Seconds from deployment to join close.")
+]
+_PostSecondsOpt = Annotated[
+    int,
+    typer.Option(
+        "--post-seconds",
+        min=2,
+        help="Seconds from deployment to the post deadline (> --join-seconds + 3600: the "
+        "data window comes first).",
+    ),
+]
+_RevealWindowOpt = Annotated[
+    int, typer.Option("--reveal-window", help="Seconds after the post for reveals (>= 3600).")
+]
+_DeliveryWindowOpt = Annotated[
+    int,
+    typer.Option("--delivery-window", help="Seconds after the reveal deadline (>= 3600)."),
+]
+_ClaimWindowOpt = Annotated[
+    int,
+    typer.Option("--claim-window", help="Seconds after the delivery deadline (>= 3600)."),
+]
+_NewRoundOpt = Annotated[
+    bool,
+    typer.Option(
+        "--new-round",
+        help="Deploy another round even if this scenario was already deployed from this "
+        "account (without it a re-run reuses the recorded deployment).",
+    ),
+]
 
 
 def _when(timestamp: int) -> str:
@@ -97,47 +139,17 @@ def deploy(
     scenario: Annotated[Path, typer.Option("--scenario", help="Scenario TOML to solve.")],
     keystore: KeystoreOpt = None,
     dev_account: DevAccountOpt = None,
-    dataset: Annotated[str, typer.Option("--dataset", help="Built-in dataset.")] = "digits",
-    test_size: Annotated[int, typer.Option("--test-size", help="Public test set rows.")] = 360,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the test-set split.")] = 0,
-    participant_bond: Annotated[
-        int, typer.Option("--participant-bond", help="Wei.", min=0, max=_MAX_WEI)
-    ] = 10**16,
-    coordinator_bond: Annotated[
-        int, typer.Option("--coordinator-bond", help="Wei.", min=0, max=_MAX_WEI)
-    ] = 10**17,
-    join_seconds: Annotated[
-        int, typer.Option("--join-seconds", min=1, help="Seconds from deployment to join close.")
-    ] = 3600,
-    post_seconds: Annotated[
-        int,
-        typer.Option(
-            "--post-seconds",
-            min=2,
-            help="Seconds from deployment to the post deadline (> --join-seconds + 3600: the "
-            "data window comes first).",
-        ),
-    ] = 3 * 3600,
-    reveal_window: Annotated[
-        int,
-        typer.Option("--reveal-window", help="Seconds after the post for reveals (>= 3600)."),
-    ] = DEFAULT_WINDOW,
-    delivery_window: Annotated[
-        int,
-        typer.Option("--delivery-window", help="Seconds after the reveal deadline (>= 3600)."),
-    ] = DEFAULT_WINDOW,
-    claim_window: Annotated[
-        int,
-        typer.Option("--claim-window", help="Seconds after the delivery deadline (>= 3600)."),
-    ] = DEFAULT_WINDOW,
-    new_round: Annotated[
-        bool,
-        typer.Option(
-            "--new-round",
-            help="Deploy another round even if this scenario was already deployed from this "
-            "account (without it a re-run reuses the recorded deployment).",
-        ),
-    ] = False,
+    dataset: _DatasetOpt = "digits",
+    test_size: _TestSizeOpt = 360,
+    seed: _SeedOpt = 0,
+    participant_bond: _ParticipantBondOpt = 10**16,
+    coordinator_bond: _CoordinatorBondOpt = 10**17,
+    join_seconds: _JoinSecondsOpt = 3600,
+    post_seconds: _PostSecondsOpt = 3 * 3600,
+    reveal_window: _RevealWindowOpt = DEFAULT_WINDOW,
+    delivery_window: _DeliveryWindowOpt = DEFAULT_WINDOW,
+    claim_window: _ClaimWindowOpt = DEFAULT_WINDOW,
+    new_round: _NewRoundOpt = False,
     no_compensation: NoCompensationOpt = False,
     any_curve: AnyCurveOpt = False,
     deploy_dir: DeployDirOpt = Path("deploy"),
@@ -349,46 +361,45 @@ def train_and_post(
 
     if isinstance(result, core.CancelResult):
         cancelled = result
-
-        def cancel_text() -> None:
-            verb = "already cancelled" if cancelled.already_done else "cancelled"
-            typer.echo(
-                f"only {cancelled.delivered} participants delivered, below the quorum "
-                f"{cancelled.quorum}: {verb} the round (tx {cancelled.tx_hash}); deliverers "
-                "withdraw their bonds with `participant withdraw-after-cancel`; your bond and "
-                "the named participants' bonds are burned (nobody collects them, the sweep pays "
-                "nothing)"
-            )
-
-        emit(cancelled, as_json=as_json, text=cancel_text)
+        emit(cancelled, as_json=as_json, text=lambda: _print_cancelled(cancelled))
         return
     posted = result
+    emit(posted, as_json=as_json, text=lambda: _print_posted(posted))
 
-    def text() -> None:
-        result = posted
-        c = result.collective
+
+def _print_cancelled(cancelled: CancelResult) -> None:
+    verb = "already cancelled" if cancelled.already_done else "cancelled"
+    typer.echo(
+        f"only {cancelled.delivered} participants delivered, below the quorum "
+        f"{cancelled.quorum}: {verb} the round (tx {cancelled.tx_hash}); deliverers "
+        "withdraw their bonds with `participant withdraw-after-cancel`; your bond and "
+        "the named participants' bonds are burned (nobody collects them, the sweep pays "
+        "nothing)"
+    )
+
+
+def _print_posted(result: PostResult) -> None:
+    c = result.collective
+    typer.echo(
+        f"collective model {c.model_hash}: accuracy {c.accuracy_wad / 1e18:.4f} "
+        f"on {result.total_rows} rows"
+    )
+    for t in result.tiers:
+        typer.echo(f"tier {t.model_hash}: accuracy {t.accuracy_wad / 1e18:.4f} ({t.rows} rows)")
+    trained = f", {result.models_trained} models trained" if not result.already_done else ""
+    typer.echo(f"tiers: {result.tier_mode} ({len(result.tiers)} reward models{trained})")
+    for address in result.undelivered:
+        typer.echo(f"undelivered: {address} (no model, bond forfeited)")
+    if result.curve is not None:
+        k = result.curve
         typer.echo(
-            f"collective model {c.model_hash}: accuracy {c.accuracy_wad / 1e18:.4f} "
-            f"on {result.total_rows} rows"
+            f"curve check: predicted {k.predicted_wad / 1e18:.4f} for {k.delivered_rows} "
+            f"rows, measured {k.measured_wad / 1e18:.4f}, tolerance "
+            f"{k.tolerance_wad / 1e18:.4f}, shortfall {k.shortfall_wad / 1e18:.4f}; "
+            f"compensation owed {k.liability} wei"
         )
-        for t in result.tiers:
-            typer.echo(f"tier {t.model_hash}: accuracy {t.accuracy_wad / 1e18:.4f} ({t.rows} rows)")
-        trained = f", {result.models_trained} models trained" if not result.already_done else ""
-        typer.echo(f"tiers: {result.tier_mode} ({len(result.tiers)} reward models{trained})")
-        for address in result.undelivered:
-            typer.echo(f"undelivered: {address} (no model, bond forfeited)")
-        if result.curve is not None:
-            k = result.curve
-            typer.echo(
-                f"curve check: predicted {k.predicted_wad / 1e18:.4f} for {k.delivered_rows} "
-                f"rows, measured {k.measured_wad / 1e18:.4f}, tolerance "
-                f"{k.tolerance_wad / 1e18:.4f}, shortfall {k.shortfall_wad / 1e18:.4f}; "
-                f"compensation owed {k.liability} wei"
-            )
-        verb = "already posted" if result.already_done else "posted"
-        typer.echo(f"{verb} (tx {result.tx_hash})")
-
-    emit(posted, as_json=as_json, text=text)
+    verb = "already posted" if result.already_done else "posted"
+    typer.echo(f"{verb} (tx {result.tx_hash})")
 
 
 @coordinator_app.command("deliver", epilog=example("modelpact coordinator deliver --dev-account 0"))

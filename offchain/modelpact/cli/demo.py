@@ -29,6 +29,7 @@ from modelpact.cli.output import JsonOpt, emit
 if TYPE_CHECKING:
     from modelpact.chain.backends import ChainSettings
     from modelpact.round.demo import DemoResult
+    from modelpact.round.report import RoundReport
 
 DEFAULT_SCENARIO = (
     Path(__file__).resolve().parent.parent / "data" / "scenarios" / "digits_demo.toml"
@@ -39,10 +40,30 @@ __all__ = ["demo"]
 
 def _summary(console: Console, result: DemoResult) -> None:
     report = result.report
+    console.print(_outcome_table(report))
+    _print_round(console, report)
+    checks = Table(title="checks")
+    checks.add_column("check")
+    checks.add_column("result")
+    checks.add_column("detail")
+    for check in report.checks:
+        checks.add_row(
+            check.name, "[green]pass[/]" if check.passed else "[red]FAIL[/]", check.detail
+        )
+    console.print(checks)
+    console.print(
+        f"everything an auditor needs is in {result.out_dir} "
+        f"(deployment.json, report.json, menu.png, rewards.png, promised.png)"
+    )
+
+
+def _outcome_table(report: RoundReport) -> Table:
+    """Each participant's promise against what it received (issue 13: shown per participant)."""
     table = Table(
         title=f"round {report.address} on {report.chain} (chain id {report.chain_id})",
-        caption="t: promised expected value; target/got: accuracy; value = v(got); "
-        "util = value - cost x rows",
+        caption="t: promised expected value; target/received: accuracy; value = v(received); "
+        "utility = value - cost x rows; compensation: curve compensation paid at claim (value "
+        "units); promise: kept unless the curve's shortfall beyond tolerance went unpaid",
     )
     for column in (
         "#",
@@ -55,6 +76,8 @@ def _summary(console: Console, result: DemoResult) -> None:
         "received acc",
         "value",
         "utility",
+        "compensation",
+        "promise",
         "verified",
     ):
         table.add_column(column, justify="right")
@@ -70,9 +93,15 @@ def _summary(console: Console, result: DemoResult) -> None:
             f"{o.received_accuracy:.4f}",
             f"{o.received_value:.2f}",
             f"{o.utility:.2f}",
+            f"{o.compensation_value:.2f}" if o.compensation_value else f"{o.compensation_wei} wei",
+            "kept" if o.unpaid_wei == 0 else "[red]SHORT[/]",
             "yes" if o.verified else "NO",
         )
-    console.print(table)
+    return table
+
+
+def _print_round(console: Console, report: RoundReport) -> None:
+    """The collective model, the on-chain curve check and its compensation, the tiers."""
     scenario_curve = (
         f"{report.scenario_predicted_accuracy:.4f}"
         if report.scenario_predicted_accuracy is not None
@@ -95,19 +124,19 @@ def _summary(console: Console, result: DemoResult) -> None:
         f"one, {report.models_trained} models trained; total gas {report.total_gas:,}; "
         f"{report.wall_seconds:.1f} s"
     )
-    checks = Table(title="checks")
-    checks.add_column("check")
-    checks.add_column("result")
-    checks.add_column("detail")
-    for check in report.checks:
-        checks.add_row(
-            check.name, "[green]pass[/]" if check.passed else "[red]FAIL[/]", check.detail
-        )
-    console.print(checks)
-    console.print(
-        f"everything an auditor needs is in {result.out_dir} "
-        f"(deployment.json, report.json, menu.png, rewards.png, promised.png)"
-    )
+
+
+# demo's options, named once so its signature reads as a list of what a demo round is made of
+_ParticipantsOpt = Annotated[
+    int, typer.Option("--participants", min=1, help="Simulated participants N.")
+]
+_SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of types, shards and training.")]
+_OutOpt = Annotated[Path, typer.Option("--out", help="Output directory (replaced).")]
+_ScenarioOpt = Annotated[Path, typer.Option("--scenario", help="Scenario TOML.")]
+_DatasetOpt = Annotated[
+    str, typer.Option("--dataset", help="digits (real, 1,797 rows) or generated (any size).")
+]
+_TestSizeOpt = Annotated[int, typer.Option("--test-size", help="Rows of the public test set.")]
 
 
 @app.command(
@@ -116,21 +145,12 @@ def _summary(console: Console, result: DemoResult) -> None:
 @injected(default_chain=ChainKind.EMBEDDED)
 def demo(
     settings: ChainSettings,
-    participants: Annotated[
-        int, typer.Option("--participants", min=1, help="Simulated participants N.")
-    ] = 10,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of types, shards and training.")] = 0,
-    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced).")] = Path(
-        "runs/demo"
-    ),
-    scenario: Annotated[Path, typer.Option("--scenario", help="Scenario TOML.")] = DEFAULT_SCENARIO,
-    dataset: Annotated[
-        str,
-        typer.Option("--dataset", help="digits (real, 1,797 rows) or generated (any size)."),
-    ] = "digits",
-    test_size: Annotated[
-        int, typer.Option("--test-size", help="Rows of the public test set.")
-    ] = 360,
+    participants: _ParticipantsOpt = 10,
+    seed: _SeedOpt = 0,
+    out: _OutOpt = Path("runs/demo"),
+    scenario: _ScenarioOpt = DEFAULT_SCENARIO,
+    dataset: _DatasetOpt = "digits",
+    test_size: _TestSizeOpt = 360,
     tiers: TiersOpt = "deterministic",
     lottery_tiers: LotteryTiersOpt = 1,
     no_compensation: NoCompensationOpt = False,
@@ -150,23 +170,21 @@ def demo(
 
     from modelpact.round.demo import DemoConfig, run_demo
 
+    config = DemoConfig(
+        participants=participants,
+        seed=seed,
+        out_dir=out,
+        settings=settings,
+        scenario=scenario,
+        test_size=test_size,
+        dataset=dataset,
+        tiers=mode,
+        lottery_tiers=lottery_tiers,
+        no_compensation=no_compensation,
+        any_curve=any_curve,
+    )
     with console.status("running the round", spinner="dots"):
-        result = run_demo(
-            DemoConfig(
-                participants=participants,
-                seed=seed,
-                out_dir=out,
-                settings=settings,
-                scenario=scenario,
-                test_size=test_size,
-                dataset=dataset,
-                tiers=mode,
-                lottery_tiers=lottery_tiers,
-                no_compensation=no_compensation,
-                any_curve=any_curve,
-            ),
-            progress=progress,
-        )
+        result = run_demo(config, progress=progress)
     emit(
         {**result.report.to_json(), "out_dir": result.out_dir},
         as_json=as_json,

@@ -17,7 +17,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -379,6 +379,33 @@ def _settle(
     return outcomes
 
 
+def _with_unpaid(
+    run: _Round, posted: coord.PostResult, outcomes: list[ParticipantOutcome]
+) -> list[ParticipantOutcome]:
+    """Each outcome with what its promise lost beyond the tolerance and was not paid back
+    (the audit's ``promise.kept`` rule): 0 for everyone in an honest round or a fully
+    compensated one."""
+    from modelpact.audit.rules import unpaid_shortfall_wei
+
+    check = posted.curve
+    if check is None:
+        return outcomes
+    rc = run.deployed.contract
+    rho = rc.config().shortfall_wei_per_wad
+    return [
+        replace(
+            o,
+            unpaid_wei=unpaid_shortfall_wei(
+                ratio_wad=rc.option(o.option_id).ratio_wad,
+                shortfall_wad=check.shortfall_wad,
+                wei_per_wad=rho,
+                paid_wei=o.compensation_wei,
+            ),
+        )
+        for o in outcomes
+    ]
+
+
 def _sweep(run: _Round, config: DemoConfig, progress: Progress) -> int | None:
     """After the claim deadline, sweep what is left; None when the clock cannot be moved."""
     if config.settings.kind is ChainKind.RPC or not config.sweep:
@@ -560,7 +587,7 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
             f"{posted.models_trained} models trained"
         )
         progress("participants reveal, the coordinator delivers on chain, they claim and fetch")
-        outcomes = _settle(run, cast, plan, config, out)
+        outcomes = _with_unpaid(run, posted, _settle(run, cast, plan, config, out))
         swept = _sweep(run, config, progress)
         checks = _checks(run, plan, posted, deliveries, outcomes, swept)
         checks.extend(_audit(chain, out, config.dataset, progress))
