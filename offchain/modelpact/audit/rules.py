@@ -60,6 +60,7 @@ __all__ = [
     "check_tiers_budget",
     "check_undelivered",
     "coordinator_defaulted",
+    "promised_versus_received",
     "rungs",
 ]
 
@@ -764,10 +765,46 @@ def expected_compensation(s: RoundSnapshot) -> dict[str, int]:
     }
 
 
+def promised_versus_received(s: RoundSnapshot) -> tuple[list[Evidence], list[Evidence]]:
+    """Every deliverer's promise against what it receives, in accuracy units (x the valuation's
+    scale for value units): promised ratio x curve(delivered rows), received in expectation
+    ratio x measured (its draw's target) plus its compensation / rho. The rule lets a
+    participant fall short by at most ratio x tau; (evidence for all, failures) where the
+    compensation owed is below the full ratio x shortfall x rho (capped by the allot): short
+    beyond tau and uncompensated (issue 13: never "all checks passed" then)."""
+    c, rho = s.curve_check, s.config.shortfall_wei_per_wad
+    if s.models is None or c is None:
+        return [], []
+    owed = expected_compensation(s)
+    evidence, failures = [], []
+    for j in sorted(s.delivered, key=lambda j: j.index):
+        if j.option_id >= len(s.menu):
+            continue
+        ratio = s.menu[j.option_id].ratio_wad
+        full = curve_compensation(ratio, c.shortfall_wad, rho, 2**255)
+        paid = owed.get(j.participant, 0)
+        promised = ratio * c.predicted_wad / WAD**2
+        got = ratio * c.measured_wad / WAD**2 + (paid / rho if rho else 0.0)
+        ev = Evidence(
+            _who(j.participant, j.index),
+            f"promised {promised:.6f} (ratio x curve), at least "
+            f"{promised - ratio * c.tolerance_wad / WAD**2:.6f} within tau",
+            f"received {got:.6f} (ratio x measured + compensation {paid} wei)",
+            f"short beyond tau by {(full - paid) / rho:.6f}, uncompensated (the allot caps it)"
+            if full > paid
+            else "",
+        )
+        evidence.append(ev)
+        if full > paid:
+            failures.append(ev)
+    return evidence, failures
+
+
 def check_curve(s: RoundSnapshot) -> Finding:
     """``curve.compensation``: the curve check recomputes (prediction from the committed knots at
     the delivered rows, shortfall = max(0, predicted - tau - measured), allot, liability) and
-    every claim paid exactly its compensation (issue 13)."""
+    every claim paid exactly its compensation (issue 13); and no deliverer is short of its
+    promise beyond tau uncompensated (:func:`promised_versus_received`)."""
     title = "Curve check and compensation recompute"
     c = s.curve_check
     if s.models is None or c is None:
@@ -809,11 +846,13 @@ def check_curve(s: RoundSnapshot) -> Finding:
                 )
             )
     paid = sum(cl.compensation for cl in s.claims)
+    shown, short = promised_versus_received(s)
     return make_finding(
         "curve.compensation",
         title,
-        checked=1 + len(s.claims),
-        failures=failures,
+        checked=1 + len(s.claims) + len(shown),
+        failures=failures + short,
+        evidence=shown,
         detail_pass=f"predicted {predicted / WAD:.4f} vs measured "
         f"{s.models.collective_accuracy_wad / WAD:.4f} "
         f"(tau {s.config.curve_tolerance_wad / WAD:.4f}): shortfall {shortfall / WAD:.4f}, "

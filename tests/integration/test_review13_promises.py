@@ -1,0 +1,114 @@
+"""Hostile review of issue 13 ("promises that hold outside the ideal world"): reproductions.
+
+Each test states what must hold for a participant's promise t; a test marked xfail(strict)
+reproduces a finding that is described, not fixed, on this branch (it fails today; the strict
+mark turns the fix into a failure of the mark, so whoever fixes it removes the mark)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import DEMO_SCENARIO
+
+from modelpact.chain.backends import ChainSettings
+from modelpact.errors import ScenarioError
+from modelpact.scenario import parse_scenario
+
+
+def _settings(tmp_path: Path) -> ChainSettings:
+    return ChainSettings.build(chain="embedded", rpc_url=None, chain_id=None, state_dir=tmp_path)
+
+
+def test_an_allot_capped_compensation_fails_the_audit_per_participant(tmp_path: Path) -> None:
+    """A round whose curve compensation is capped by the coordinator's bond leaves every
+    participant short of its promise beyond tau, uncompensated. The demo's own curve check
+    fails; the independent audit must fail too (curve.compensation), and show each
+    participant's promised versus received value, naming the uncompensated shortfall.
+
+    Reproduction: the demo scenario priced at 1e17 wei per value unit (rho = 1e19 wei per 1.0
+    of accuracy), on generated rows with the digits curve (--any-curve): predicted 0.92,
+    measured 0.66, so ratio x shortfall x rho is far above the allot 0.9 B / 4. Before the fix
+    the audit said "44 checks passed" (curve.compensation recomputed the capped amounts and
+    passed), so `modelpact audit` exited 0 on this round."""
+    from modelpact.round.demo import DemoConfig, run_demo
+
+    text = DEMO_SCENARIO.read_text().replace(
+        "unit_wei = 100000000000000\n", "unit_wei = 100000000000000000\n"
+    )
+    scenario = tmp_path / "capped.toml"
+    scenario.write_text(text)
+    out = tmp_path / "out"
+    report = run_demo(
+        DemoConfig(
+            participants=4,
+            seed=0,
+            out_dir=out,
+            settings=_settings(tmp_path / "s"),
+            scenario=scenario,
+            dataset="generated",
+            any_curve=True,
+        )
+    ).report
+    assert report.curve_shortfall > 0
+    assert not report.passed
+    audit = json.loads((out / "audit.json").read_text())
+    assert not audit["ok"]
+    found = {f["id"]: f for f in audit["findings"]}
+    curve = found["curve.compensation"]
+    assert curve["status"] == "fail"
+    # every participant: its promise and what it received, the shortfall named
+    assert len(curve["evidence"]) == 4
+    assert len(curve["failures"]) == 4
+    for ev in curve["failures"]:
+        assert ev["expected"].startswith("promised ")
+        assert ev["found"].startswith("received ")
+        assert "uncompensated" in ev["note"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hostile13 finding 2 (described): a participation law with no mass on counts the "
+    "contract runs at (fill = 1.0, or counts missing some n in quorum..N) is accepted",
+)
+@pytest.mark.parametrize(
+    "law",
+    [
+        "quorum = 1\nfill = 1.0",
+        "quorum = 1\ncounts = [10]\nprobabilities = [1.0]",
+        "quorum = 1\ncounts = [5, 10]\nprobabilities = [0.5, 0.5]",
+    ],
+)
+def test_a_law_without_mass_on_a_runnable_count_is_refused(law: str) -> None:
+    """The contract runs a round with any count n of deliverers in Q..N, and the menu's
+    promises are expectations over the declared law of n. A law that gives some n in Q..N
+    probability 0 computes every promise for rounds that exclude the one that may run: with
+    the README walkthrough's own section (quorum = 1, fill = 1.0) Alice alone on option 1
+    (48 rows, t = 79.28) receives ratio x v(a(48)) = 64.92, 14.36 value units short while tau
+    covers 2.37; the curve check sees no shortfall (the curve is right at 48 rows) and the
+    audit passes. Such a law must be refused when the scenario is loaded (or the promise
+    rescaled on chain at the count that ran)."""
+    text = DEMO_SCENARIO.read_text() + f"\n[participation]\n{law}\n"
+    with pytest.raises(ScenarioError, match="participation"):
+        parse_scenario(text)
+
+
+def test_walkthrough_alone_short_numbers() -> None:
+    """The numbers behind the xfail above, so they cannot drift unseen: under the README's
+    section (quorum = 1, fill = 1.0) the menu is the full-round menu, and a lone participant on
+    any option gets ratio x v(a(m)) well below t - ratio x v(tau)."""
+    from modelpact.compensation import curve_tolerance
+    from modelpact.optimizer import integerize_menu, solve
+
+    scenario = parse_scenario(
+        DEMO_SCENARIO.read_text() + "\n[participation]\nquorum = 1\nfill = 1.0\n"
+    )
+    menu = integerize_menu(scenario, solve(scenario, benchmarks=False))
+    tau = curve_tolerance(scenario, menu=menu).tolerance
+    for option in menu.offered:
+        alone = float(scenario.accuracy(np.array([float(round(option.m))]))[0])
+        received = option.ratio * float(scenario.valuation(np.array([alone]))[0])
+        allowed = option.ratio * float(scenario.valuation(np.array([tau]))[0])
+        assert option.t - received > allowed + 2.0
