@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from fractions import Fraction
 
 from modelpact.audit.report import Evidence, Finding, make_finding, skipped
 from modelpact.audit.snapshot import (
@@ -38,6 +39,7 @@ from modelpact.encoding import (
 )
 
 __all__ = [
+    "COMPENSATION_ROUNDING_TOLERANCE",
     "PHASES",
     "chain_checks",
     "check_assignments",
@@ -765,37 +767,46 @@ def expected_compensation(s: RoundSnapshot) -> dict[str, int]:
     }
 
 
+COMPENSATION_ROUNDING_TOLERANCE = Fraction(1, 10**9)
+"""Accuracy units a deliverer may lose to the wei: floor(ratio x shortfall x rho / 1e36) loses
+at most 1 / rho, which is below 1e-16 at the demo's rho = 1e16 but a whole value unit at
+unit_wei = 1 (rho = scale): such a price cannot pay a shortfall back."""
+
+
 def promised_versus_received(s: RoundSnapshot) -> tuple[list[Evidence], list[Evidence]]:
     """Every deliverer's promise against what it receives, in accuracy units (x the valuation's
     scale for value units): promised ratio x curve(delivered rows), received in expectation
     ratio x measured (its draw's target) plus its compensation / rho. The rule lets a
-    participant fall short by at most ratio x tau; (evidence for all, failures) where the
-    compensation owed is below the full ratio x shortfall x rho (capped by the allot): short
-    beyond tau and uncompensated (issue 13: never "all checks passed" then)."""
+    participant fall short by ratio x tau; (evidence for all, failures) where the compensation
+    owed falls below ratio x shortfall (exactly, in accuracy units) by more than
+    :data:`COMPENSATION_ROUNDING_TOLERANCE`: capped by the allot, or lost to the wei at a tiny
+    rho. Short beyond tau and uncompensated (issue 13: never "all checks passed" then)."""
     c, rho = s.curve_check, s.config.shortfall_wei_per_wad
-    if s.models is None or c is None:
+    if s.models is None or c is None or rho == 0:  # rho = 0: curve.terms states it
         return [], []
     owed = expected_compensation(s)
     evidence, failures = [], []
     for j in sorted(s.delivered, key=lambda j: j.index):
         if j.option_id >= len(s.menu):
             continue
-        ratio = s.menu[j.option_id].ratio_wad
-        full = curve_compensation(ratio, c.shortfall_wad, rho, 2**255)
+        ratio = Fraction(s.menu[j.option_id].ratio_wad, WAD)
         paid = owed.get(j.participant, 0)
-        promised = ratio * c.predicted_wad / WAD**2
-        got = ratio * c.measured_wad / WAD**2 + (paid / rho if rho else 0.0)
+        short = ratio * Fraction(c.shortfall_wad, WAD) - Fraction(paid, rho)
+        promised = ratio * Fraction(c.predicted_wad, WAD)
+        got = ratio * Fraction(c.measured_wad, WAD) + Fraction(paid, rho)
+        floor = promised - ratio * Fraction(c.tolerance_wad, WAD)
         ev = Evidence(
             _who(j.participant, j.index),
-            f"promised {promised:.6f} (ratio x curve), at least "
-            f"{promised - ratio * c.tolerance_wad / WAD**2:.6f} within tau",
-            f"received {got:.6f} (ratio x measured + compensation {paid} wei)",
-            f"short beyond tau by {(full - paid) / rho:.6f}, uncompensated (the allot caps it)"
-            if full > paid
+            f"promised {float(promised):.6f} (ratio x curve), at least {float(floor):.6f} "
+            "within tau",
+            f"received {float(got):.6f} (ratio x measured + compensation {paid} wei / rho)",
+            f"short beyond tau by {float(short):.6g}, uncompensated (capped by the allot or "
+            "lost to the wei)"
+            if short > COMPENSATION_ROUNDING_TOLERANCE
             else "",
         )
         evidence.append(ev)
-        if full > paid:
+        if short > COMPENSATION_ROUNDING_TOLERANCE:
             failures.append(ev)
     return evidence, failures
 
