@@ -120,3 +120,56 @@ def test_walkthrough_alone_short_numbers() -> None:
         received = option.ratio * float(scenario.valuation(np.array([alone]))[0])
         allowed = option.ratio * float(scenario.valuation(np.array([tau]))[0])
         assert option.t - received > allowed + 2.0
+
+
+def test_a_round_that_closes_below_quorum_refunds_every_bond_to_the_wei(tmp_path: Path) -> None:
+    """Issue 13, quorum: two of ten seats joined, quorum 3. When joining closes (the join
+    deadline) the round is cancelled by itself: each joiner's withdraw-after-cancel moves its
+    balance by exactly its bond minus the fee of that transaction, the coordinator's sweep
+    takes back exactly B, and the contract ends holding 0 wei (nothing burned: nobody named
+    anybody)."""
+    from conftest import quorum_scenario
+    from eth_account import Account
+
+    from modelpact.chain import open_chain, transfer, wait_for_receipt
+    from modelpact.encoding import Phase
+    from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
+    from modelpact.round import coordinator as coord
+    from modelpact.round import participant as part
+
+    with open_chain(_settings(tmp_path / "chain")) as node:
+        deployed = coord.deploy_scenario(
+            node,
+            scenario_path=quorum_scenario(tmp_path, 3),
+            sender=node.accounts[0],
+            deploy_dir=tmp_path / "deploy",
+            state_dir=tmp_path / "state",
+        )
+        handle = deployed.bind(node)
+        rc = handle.contract
+        m = rc.option(0).data_count
+        pool = split_test(load_dataset("digits"), test_size=360, seed=0).pool
+        accounts = [Account.from_key(bytes([0x60 + i]) * 32) for i in range(2)]
+        shards = shard_pool(pool, [m] * 2, seed=1)
+        for i, (account, rows) in enumerate(zip(accounts, shards, strict=True)):
+            wait_for_receipt(node, transfer(node, node.accounts[1], account.address, 10**18))
+            state = part.participant_state(tmp_path / "state", handle.record, account.address)
+            part.commit_dataset(
+                state, dataset=save_rows(tmp_path / f"{i}.npy", rows), spec_name="digits"
+            )
+            part.join(handle, state, account=account, option_id=0)
+        bond, b_coord = rc.config().participant_bond, rc.coordinator_bond()
+        node.advance_time_to(rc.config().schedule.join + 1)
+        assert handle.phase() == Phase.CANCELLED
+        for account in accounts:
+            state = part.participant_state(tmp_path / "state", handle.record, account.address)
+            before = node.balance(account.address)
+            refund = part.withdraw_after_cancel(handle, state, account=account)
+            receipt = node.w3.eth.get_transaction_receipt(refund.tx_hash)  # type: ignore[arg-type]
+            fee = int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
+            assert (refund.bond, refund.compensation) == (bond, 0)
+            assert node.balance(account.address) == before + bond - fee
+        cstate = coord.coordinator_state(tmp_path / "state", handle.record)
+        _, swept, _ = coord.sweep(handle, cstate, sender=str(node.accounts[0]))
+        assert swept == b_coord
+        assert rc.balance() == 0
