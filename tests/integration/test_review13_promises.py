@@ -41,7 +41,7 @@ def test_an_uncompensated_shortfall_fails_the_audit_per_participant(
     ("44 checks passed"), so `modelpact audit` exited 0. (b) At unit_wei = 1 (rho = 100 wei)
     each participant was paid 16 or 21 wei for 16.3 or 21.6 value units (floor to the wei
     loses up to one value unit each, 0.63 for option 2): demo and audit said "all checks
-    passed", exit 0."""
+    passed", exit 0. The demo's own curve check must fail as well."""
     from modelpact.round.demo import DemoConfig, run_demo
 
     text = DEMO_SCENARIO.read_text().replace(
@@ -63,6 +63,8 @@ def test_an_uncompensated_shortfall_fails_the_audit_per_participant(
     ).report
     assert report.curve_shortfall > 0
     assert not report.passed
+    own = next(c for c in report.checks if c.name.startswith("collective model short"))
+    assert not own.passed, own.detail
     audit = json.loads((out / "audit.json").read_text())
     assert not audit["ok"]
     curve = next(f for f in audit["findings"] if f["id"] == "curve.compensation")

@@ -444,7 +444,10 @@ def _curve_check(
     tolerance, or every participant is paid the full shortfall (ratio x shortfall x rho, not
     capped by its allot). A capped compensation means someone received less than promised
     beyond the tolerance: the check fails, the demo never says "all checks passed" then."""
-    from modelpact.encoding import curve_compensation
+    from fractions import Fraction
+
+    from modelpact.audit.rules import COMPENSATION_ROUNDING_TOLERANCE
+    from modelpact.encoding import WAD, curve_compensation
 
     paid = sum(o.compensation_wei for o in outcomes)
     check = posted.curve
@@ -465,14 +468,23 @@ def _curve_check(
         curve_compensation(rc.option(o.option_id).ratio_wad, check.shortfall_wad, rho, 2**255)
         for o in outcomes
     ]
-    whole = all(o.compensation_wei == f for o, f in zip(outcomes, full, strict=True))
+    # in full: not capped by the allot, and not lost to the wei (a tiny unit_wei makes the
+    # floor cost up to a value unit): the audit's exact rule (promised_versus_received)
+    exact = [
+        Fraction(rc.option(o.option_id).ratio_wad * check.shortfall_wad, WAD * WAD)
+        - Fraction(o.compensation_wei, rho)
+        for o in outcomes
+    ]
+    whole = all(o.compensation_wei == f for o, f in zip(outcomes, full, strict=True)) and all(
+        short <= COMPENSATION_ROUNDING_TOLERANCE for short in exact
+    )
     return Check(
         "collective model short of the curve: every participant compensated in full",
         whole and paid == rc.liability(),
         f"predicted {check.predicted_wad / 10**18:.4f}, measured {check.measured_wad / 10**18:.4f}"
         f", tolerance {check.tolerance_wad / 10**18:.4f}: shortfall "
         f"{check.shortfall_wad / 10**18:.4f}, paid {paid} wei"
-        + ("" if whole else " (capped by the coordinator's bond: participants short)"),
+        + ("" if whole else " (capped by the coordinator's bond or lost to the wei: short)"),
     )
 
 
