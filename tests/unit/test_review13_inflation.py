@@ -32,8 +32,8 @@ A_MAX, B, ALPHA = "0.9785069279855858", "4.620395960282522", 0.81775545008625
 
 @pytest.mark.xfail(
     strict=True,
-    reason="hostile13 finding 7 (described): the tau deadband makes overstating the curve "
-    "within tau profitable; every type's true IR breaks",
+    reason="hostile13 finding 7: the tau deadband makes overstating the curve within tau "
+    "profitable; the audit's curve.reproduces catches it under a kept record, the rule does not",
 )
 def test_a_curve_overstated_within_tau_keeps_every_type_rational() -> None:
     """With the true curve a (the digits demo's) and the stated steeper curve (+0.02 at most
