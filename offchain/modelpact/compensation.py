@@ -128,7 +128,23 @@ def compensation_terms(
             hint="add unit_wei = <wei per value unit> to [valuation]",
         )
     tau = curve_tolerance(scenario, menu=menu).tolerance
+    _require_a_possible_shortfall(scenario, menu, tau)
     # decimal values as written (0.02 is 2e16 WAD, not the binary float's 2e16 + 1)
     tolerance_wad = min(math.ceil(Fraction(repr(tau)) * WAD), WAD)
     rho = math.floor(Fraction(repr(scale)) * price)
     return CompensationTerms(tolerance_wad=tolerance_wad, shortfall_wei_per_wad=rho)
+
+
+def _require_a_possible_shortfall(scenario: Scenario, menu: Menu, tau: float) -> None:
+    """A tolerance at or above the curve's best prediction over the round (every seat on the
+    largest option) leaves no measured accuracy short of it: no compensation is possible, which
+    is a round without terms, refused unless --no-compensation says so (review 13)."""
+    rows = float(scenario.participants) * max((o.m for o in menu.options if o.served), default=0.0)
+    best = float(np.asarray(scenario.accuracy(np.array([rows])), dtype=np.float64)[0])
+    if tau >= best:
+        raise ScenarioError(
+            f"{scenario.source}: the curve tolerance {tau:g} is at least the curve's best "
+            f"prediction {best:.4f}, so no shortfall could ever be compensated",
+            hint="state a tolerance below the curve (or none: tau then follows the curve's "
+            "uncertainty at its confidence)",
+        )

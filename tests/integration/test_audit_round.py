@@ -349,7 +349,6 @@ def test_honest_embedded_round_audits_clean(embedded_round) -> None:
         "config.capacity",
         "undelivered.valid",
         "curve.compensation",
-        "promise.kept",
         "sweep.own_only",
         "deliveries.onchain",
         "fraud.none",

@@ -7,6 +7,7 @@ doctored in exactly the way the rule exists to catch.
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 
 import pytest
 
@@ -585,64 +586,41 @@ def test_coordinator_cancel_refunds_exactly_the_bond_and_burns_b() -> None:
     assert rules.check_balance(replace(s, balance_wei=0)).status is Status.FAIL
 
 
-def test_promise_kept_lists_every_claimant_and_passes_when_compensated_in_full() -> None:
-    """promise.kept shows each claimant's promise (ratio x (predicted - tau)) against what it
-    received (ratio x measured plus compensation) and passes when every compensation is the
-    uncapped rule's amount."""
-    s = _honest()
-    found = rules.check_promises(s)
-    assert found.status is Status.PASS
-    assert [e.subject.split()[-1] for e in found.evidence] == [c.participant for c in s.claims]
-    assert all("compensation" in e.found for e in found.evidence)
-
-
-def test_compensation_capped_by_a_small_bond_passes_the_contract_rule_but_breaks_the_promise() -> (
+def test_compensation_capped_by_a_small_bond_follows_the_contract_rule_but_fails_the_audit() -> (
     None
 ):
     """A coordinator bond too small to pay the shortfall: the contract pays each deliverer its
-    allot (curve.compensation passes, the rules were followed) but participants received less
-    than promised beyond tau, so promise.kept fails naming each of them and the amount short."""
+    allot (the contract's own rule is followed) but every deliverer received less than promised
+    beyond tau, so curve.compensation fails and names each deliverer with what it was short."""
     s = _honest()
     c = s.curve_check
     assert c is not None
     tiny = 4 * 1000  # about 1,000 wei a deliverer
     allot_ = allot(tiny, len(s.delivered))
     assert 0 < allot_ < min(cl.compensation for cl in s.claims)
-    capped = tuple(replace(cl, compensation=allot_) for cl in s.claims)
     s = replace(
         s,
         coordinator_bond=tiny,
-        claims=capped,
+        claims=tuple(replace(cl, compensation=allot_) for cl in s.claims),
         curve_check=replace(c, allot=allot_, liability=allot_ * len(s.delivered)),
     )
-    assert rules.check_curve(s).status is Status.PASS
-    broken = rules.check_promises(s)
+    broken = rules.check_curve(s)
     assert broken.status is Status.FAIL
-    assert len(broken.failures) == len(s.claims)
-    assert all(f.note.startswith("short ") and f.note.endswith(" wei") for f in broken.failures)
+    short = [f for f in broken.failures if f.note.startswith("short beyond tau")]
+    assert len(short) == len(s.delivered)
+    assert len(broken.evidence) == len(s.delivered)  # promised vs received, every deliverer
 
 
-def test_a_round_without_a_rate_fails_the_promise_on_any_shortfall() -> None:
-    """rho = 0 (--no-compensation): the contract owes nothing, so a collective model below the
-    curve beyond tau leaves every claimant short, in accuracy units."""
-    s = _honest()
-    s = replace(
-        s,
-        config=replace(s.config, shortfall_wei_per_wad=0),
-        claims=tuple(replace(cl, compensation=0) for cl in s.claims),
-    )
-    broken = rules.check_promises(s)
-    assert broken.status is Status.FAIL
-    assert all("no compensation" in f.note for f in broken.failures)
-
-
-def test_unpaid_shortfall_is_the_uncapped_rule_minus_what_was_paid() -> None:
-    """unpaid = floor(ratio x shortfall x rho / 1e36) - paid, never negative; rho = 0 reports
-    ratio x shortfall in accuracy WAD."""
-    full = WAD // 2 * (WAD // 10) * RHO // (WAD * WAD)
-    kw = {"ratio_wad": WAD // 2, "shortfall_wad": WAD // 10, "wei_per_wad": RHO}
-    assert rules.unpaid_shortfall_wei(**kw, paid_wei=full) == 0
-    assert rules.unpaid_shortfall_wei(**kw, paid_wei=full - 7) == 7
-    assert rules.unpaid_shortfall_wei(**kw, paid_wei=full + 7) == 0
-    kw["wei_per_wad"] = 0
-    assert rules.unpaid_shortfall_wei(**kw, paid_wei=0) == WAD // 20
+def test_uncompensated_shortfall_is_exact_in_accuracy_units() -> None:
+    """ratio x shortfall - paid / rho exactly: 0 when paid in full, the lost part when paid less
+    (a floor to the wei at a tiny rho loses a visible amount), the whole of it without a rate."""
+    ratio, shortfall = WAD // 2, WAD // 10
+    full = ratio * shortfall * RHO // (WAD * WAD)
+    kw = {"ratio_wad": ratio, "shortfall_wad": shortfall}
+    assert rules.uncompensated_shortfall(**kw, wei_per_wad=RHO, paid_wei=full) == 0
+    assert rules.uncompensated_shortfall(**kw, wei_per_wad=RHO, paid_wei=full - RHO) == 1
+    tiny_rho = 3
+    floored = ratio * shortfall * tiny_rho // (WAD * WAD)
+    lost = rules.uncompensated_shortfall(**kw, wei_per_wad=tiny_rho, paid_wei=floored)
+    assert lost > rules.COMPENSATION_ROUNDING_TOLERANCE
+    assert rules.uncompensated_shortfall(**kw, wei_per_wad=0, paid_wei=0) == Fraction(1, 20)

@@ -139,6 +139,7 @@ def audit_snapshot(
     if record_claims is not None:
         findings.append(check_record(snapshot, record_claims))
     findings.extend(_menu(snapshot, scenario, tol))
+    findings.append(_curve_reproduced(scenario))
     findings.extend(chain_checks(snapshot))
     findings.extend(check_data(snapshot, data_dir, dataset=dataset, sample_rows=sample_rows))
     test_finding, test_rows = check_test_set(snapshot, test_set)
@@ -235,6 +236,21 @@ def _creation_evidence(snapshot: RoundSnapshot, creation: bytes) -> Evidence | N
         found,
         f"tx {snapshot.deploy_tx_hash}: immutables, storage and logs unchecked",
     )
+
+
+def _curve_reproduced(scenario: Path | None) -> Finding:
+    """``curve.reproduces``: the scenario's learned curve is what its record learns again
+    (:func:`modelpact.audit.menu.check_curve_reproduces`); skipped without a valid scenario."""
+    from modelpact.audit.menu import REPRODUCES_TITLE, check_curve_reproduces
+    from modelpact.scenario import load_scenario
+
+    if scenario is None:
+        return skipped("curve.reproduces", REPRODUCES_TITLE, "no --scenario given")
+    try:
+        committed = load_scenario(scenario)
+    except ModelpactError:
+        return skipped("curve.reproduces", REPRODUCES_TITLE, "scenario file invalid")
+    return check_curve_reproduces(committed)
 
 
 def _retrained(snapshot: RoundSnapshot, data_dir: Path | None, scenario: Path | None) -> Finding:

@@ -42,10 +42,12 @@ FloatArray = NDArray[np.float64]
 
 __all__ = [
     "CURVE_TOLERANCE",
+    "REPRODUCES_TITLE",
     "TERMS_TAU_TOLERANCE",
     "check_capacity",
     "check_compensation_terms",
     "check_curve",
+    "check_curve_reproduces",
     "check_scenario_hash",
     "menu_checks",
 ]
@@ -142,6 +144,61 @@ def menu_checks(s: RoundSnapshot, scenario_path: Path | None, tol: Tolerances) -
     out = [check_scenario_hash(s, scenario), check_capacity(s, scenario), check_curve(s, scenario)]
     out.extend(_resolve_checks(s, scenario, tol))
     return out
+
+
+REPRODUCES_TITLE = "The scenario's learned curve is what its own record learns again"
+
+
+def check_curve_reproduces(scenario: Scenario) -> Finding:
+    """``curve.reproduces`` (review 13): a learned curve is a claim, and its
+    ``[accuracy.fitted_on]`` record a second one: a coordinator can keep the honest record and
+    state a curve up to tau above the truth where the round pools its data (the tolerance band
+    leaves that unpaid, and it buys rows). Learning the curve again from the record
+    (:func:`modelpact.ml.curve.curve_reproduces`: recorded dataset, split, sizes, repeats, seed,
+    learner) must give the stated a_max, b, alpha and residual sd. A stated curve (no record)
+    is skipped: nothing to reproduce, and ``demo`` / ``deploy`` run it only with --any-curve."""
+    fitted = scenario.curve.fitted_on
+    if fitted is None:
+        return skipped("curve.reproduces", REPRODUCES_TITLE, "a stated curve: no record")
+    if fitted.dataset not in ("digits", "generated"):
+        return skipped(
+            "curve.reproduces",
+            REPRODUCES_TITLE,
+            f"the recorded dataset {fitted.dataset!r} "
+            "is not built in: the auditor cannot load it by name",
+        )
+    try:
+        reason = _reproduces(scenario)
+    except ModelpactError as error:
+        reason = f"the record could not be learned again: {error.one_line()}"
+    ev = Evidence("[accuracy]", "the curve its record learns", "another curve", reason or "")
+    return make_finding(
+        "curve.reproduces",
+        REPRODUCES_TITLE,
+        checked=1,
+        failures=[ev] if reason else [],
+        detail_pass=f"learned again on {fitted.dataset} ({fitted.rows} rows, {fitted.repeats} "
+        f"repeats, seed {fitted.seed}): the stated a_max, b, alpha and residual sd",
+    )
+
+
+_REPRODUCED: dict[str, str | None] = {}
+"""curve_reproduces per scenario hash, in this process: every audit of one scenario (a test
+session, a batch of rounds) learns its curve once (about 2 s of CPU on digits)."""
+
+
+def _reproduces(scenario: Scenario) -> str | None:
+    from modelpact.ml.curve import curve_reproduces
+    from modelpact.ml.datasets import load_dataset
+    from modelpact.scenario import scenario_sha256
+
+    key = scenario_sha256(scenario)
+    if key not in _REPRODUCED:
+        fitted = scenario.curve.fitted_on
+        assert fitted is not None
+        rows = load_dataset(fitted.dataset, generated_size=fitted.rows, seed=fitted.seed)
+        _REPRODUCED[key] = curve_reproduces(scenario, rows)
+    return _REPRODUCED[key]
 
 
 @dataclass(frozen=True)

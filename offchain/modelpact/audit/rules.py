@@ -15,12 +15,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from fractions import Fraction
 
 from modelpact.audit.report import Evidence, Finding, make_finding, skipped
 from modelpact.audit.snapshot import (
     ZERO32,
-    ClaimRecord,
-    CurveCheckRecord,
     OptionRecord,
     RoundSnapshot,
     TierRecord,
@@ -40,6 +39,7 @@ from modelpact.encoding import (
 )
 
 __all__ = [
+    "COMPENSATION_ROUNDING_TOLERANCE",
     "PHASES",
     "chain_checks",
     "check_assignments",
@@ -56,15 +56,15 @@ __all__ = [
     "check_menu_well_formed",
     "check_penalties",
     "check_predicted_accuracy",
-    "check_promises",
     "check_reveal_commitments",
     "check_storage_matches_events",
     "check_sweep",
     "check_tiers_budget",
     "check_undelivered",
     "coordinator_defaulted",
+    "promised_versus_received",
     "rungs",
-    "unpaid_shortfall_wei",
+    "uncompensated_shortfall",
 ]
 
 PHASES = tuple(p.name.title() for p in Phase)
@@ -709,7 +709,6 @@ def chain_checks(
         check_default_refunds(s),
         check_undelivered(s),
         check_curve(s),
-        check_promises(s),
         check_cancel_refunds(s),
         check_sweep(s),
         check_deliveries(s),
@@ -769,10 +768,71 @@ def expected_compensation(s: RoundSnapshot) -> dict[str, int]:
     }
 
 
+COMPENSATION_ROUNDING_TOLERANCE = Fraction(1, 10**9)
+"""Accuracy units a deliverer may lose to the wei: floor(ratio x shortfall x rho / 1e36) loses
+at most 1 / rho, which is below 1e-16 at the demo's rho = 1e16 but a whole value unit at
+unit_wei = 1 (rho = scale): such a price cannot pay a shortfall back."""
+
+
+def uncompensated_shortfall(
+    *, ratio_wad: int, shortfall_wad: int, wei_per_wad: int, paid_wei: int
+) -> Fraction:
+    """What a deliverer's promise lost beyond tau and was not paid back, in accuracy units:
+    ratio x shortfall - paid / rho, exactly (the demo and :func:`promised_versus_received` judge
+    it against :data:`COMPENSATION_ROUNDING_TOLERANCE`). Without a rate (rho = 0, a round with
+    no compensation) nothing is ever paid back: the whole ratio x shortfall."""
+    owed = Fraction(ratio_wad * shortfall_wad, WAD * WAD)
+    return owed if wei_per_wad == 0 else owed - Fraction(paid_wei, wei_per_wad)
+
+
+def promised_versus_received(s: RoundSnapshot) -> tuple[list[Evidence], list[Evidence]]:
+    """Every deliverer's promise against what it receives, in accuracy units (x the valuation's
+    scale for value units): promised ratio x curve(delivered rows), received in expectation
+    ratio x measured (its draw's target) plus its compensation / rho. The rule lets a
+    participant fall short by ratio x tau; (evidence for all, failures) where the compensation
+    owed falls below ratio x shortfall (exactly, in accuracy units) by more than
+    :data:`COMPENSATION_ROUNDING_TOLERANCE`: capped by the allot, or lost to the wei at a tiny
+    rho. Short beyond tau and uncompensated (issue 13: never "all checks passed" then)."""
+    c, rho = s.curve_check, s.config.shortfall_wei_per_wad
+    if s.models is None or c is None or rho == 0:  # rho = 0: curve.terms states it
+        return [], []
+    owed = expected_compensation(s)
+    evidence, failures = [], []
+    for j in sorted(s.delivered, key=lambda j: j.index):
+        if j.option_id >= len(s.menu):
+            continue
+        ratio = Fraction(s.menu[j.option_id].ratio_wad, WAD)
+        paid = owed.get(j.participant, 0)
+        short = uncompensated_shortfall(
+            ratio_wad=s.menu[j.option_id].ratio_wad,
+            shortfall_wad=c.shortfall_wad,
+            wei_per_wad=rho,
+            paid_wei=paid,
+        )
+        promised = ratio * Fraction(c.predicted_wad, WAD)
+        got = ratio * Fraction(c.measured_wad, WAD) + Fraction(paid, rho)
+        floor = promised - ratio * Fraction(c.tolerance_wad, WAD)
+        ev = Evidence(
+            _who(j.participant, j.index),
+            f"promised {float(promised):.6f} (ratio x curve), at least {float(floor):.6f} "
+            "within tau",
+            f"received {float(got):.6f} (ratio x measured + compensation {paid} wei / rho)",
+            f"short beyond tau by {float(short):.6g}, uncompensated (capped by the allot or "
+            "lost to the wei)"
+            if short > COMPENSATION_ROUNDING_TOLERANCE
+            else "",
+        )
+        evidence.append(ev)
+        if short > COMPENSATION_ROUNDING_TOLERANCE:
+            failures.append(ev)
+    return evidence, failures
+
+
 def check_curve(s: RoundSnapshot) -> Finding:
     """``curve.compensation``: the curve check recomputes (prediction from the committed knots at
     the delivered rows, shortfall = max(0, predicted - tau - measured), allot, liability) and
-    every claim paid exactly its compensation (issue 13)."""
+    every claim paid exactly its compensation (issue 13); and no deliverer is short of its
+    promise beyond tau uncompensated (:func:`promised_versus_received`)."""
     title = "Curve check and compensation recompute"
     c = s.curve_check
     if s.models is None or c is None:
@@ -814,83 +874,17 @@ def check_curve(s: RoundSnapshot) -> Finding:
                 )
             )
     paid = sum(cl.compensation for cl in s.claims)
+    shown, short = promised_versus_received(s)
     return make_finding(
         "curve.compensation",
         title,
-        checked=1 + len(s.claims),
-        failures=failures,
+        checked=1 + len(s.claims) + len(shown),
+        failures=failures + short,
+        evidence=shown,
         detail_pass=f"predicted {predicted / WAD:.4f} vs measured "
         f"{s.models.collective_accuracy_wad / WAD:.4f} "
         f"(tau {s.config.curve_tolerance_wad / WAD:.4f}): shortfall {shortfall / WAD:.4f}, "
         f"compensation owed {sum(owed.values())} wei, paid at claims {paid} wei",
-    )
-
-
-def unpaid_shortfall_wei(
-    *, ratio_wad: int, shortfall_wad: int, wei_per_wad: int, paid_wei: int
-) -> int:
-    """What a deliverer's promise lost beyond the tolerance and was not paid back, in wei at the
-    round's rate: ``floor(ratio x shortfall x rho / 1e36) - paid``, the compensation rule without
-    the cap by its share of B. Without a rate (rho = 0) a shortfall is never paid: the loss is
-    then reported as ``ratio x shortfall`` in accuracy WAD, a positive number all the same."""
-    if wei_per_wad == 0:
-        return ratio_wad * shortfall_wad // WAD
-    return max(0, ratio_wad * shortfall_wad * wei_per_wad // (WAD * WAD) - paid_wei)
-
-
-def _promise_row(s: RoundSnapshot, claim: ClaimRecord, c: CurveCheckRecord) -> Evidence:
-    ratio = s.menu[claim.option_id].ratio_wad
-    promised = ratio * max(0, c.predicted_wad - c.tolerance_wad) // WAD
-    lottery = ratio * c.measured_wad // WAD
-    return Evidence(
-        _who(claim.participant, claim.index),
-        f"ratio x (predicted - tau) = {promised / WAD:.6f} accuracy in expectation",
-        f"ratio x measured = {lottery / WAD:.6f} + compensation {claim.compensation} wei",
-    )
-
-
-def check_promises(s: RoundSnapshot) -> Finding:
-    """``promise.kept``: each claimant received, in expectation, what the committed curve
-    promised it for the rows actually delivered, less the tolerance: its lottery's expected
-    accuracy (ratio x measured) plus its compensation, which must cover ratio x shortfall at the
-    round's rate in full. A compensation capped by the coordinator's bond, or a round with no
-    rate (--no-compensation) whose model fell short, fails here even though the contract paid
-    what its rules say (``curve.compensation``). Every claimant's row is kept as evidence
-    (issue 13: promised versus received per participant)."""
-    title = "Every claimant received its promise (beyond tolerance: compensated in full)"
-    c = s.curve_check
-    if s.models is None or c is None:
-        return skipped("promise.kept", title, "models not posted")
-    if not s.claims:
-        return skipped("promise.kept", title, "nobody has claimed yet")
-    rho = s.config.shortfall_wei_per_wad
-    rows, failures = [], []
-    for claim in s.claims:
-        if claim.option_id >= len(s.menu):
-            continue  # menu.joins reports it
-        row = _promise_row(s, claim, c)
-        rows.append(row)
-        unpaid = unpaid_shortfall_wei(
-            ratio_wad=s.menu[claim.option_id].ratio_wad,
-            shortfall_wad=c.shortfall_wad,
-            wei_per_wad=rho,
-            paid_wei=claim.compensation,
-        )
-        if unpaid > 0:
-            short = f"{unpaid} wei" if rho else f"{unpaid / WAD:.6f} accuracy (no compensation)"
-            failures.append(Evidence(row.subject, row.expected, row.found, f"short {short}"))
-    return make_finding(
-        "promise.kept",
-        title,
-        checked=len(rows),
-        failures=failures,
-        detail_pass=f"{len(rows)} claimants: shortfall beyond tau {c.shortfall_wad / WAD:.4f}, "
-        "each compensated in full"
-        if c.shortfall_wad
-        else f"{len(rows)} claimants: the collective model met the curve within tau",
-        detail_fail=f"{len(failures)} of {len(rows)} claimants received less than promised "
-        "beyond the tolerance, uncompensated",
-        evidence=rows,
     )
 
 

@@ -94,7 +94,7 @@ def _outcome_table(report: RoundReport) -> Table:
             f"{o.received_value:.2f}",
             f"{o.utility:.2f}",
             f"{o.compensation_value:.2f}" if o.compensation_value else f"{o.compensation_wei} wei",
-            "kept" if o.unpaid_wei == 0 else "[red]SHORT[/]",
+            "kept" if o.uncompensated <= 1e-9 else "[red]SHORT[/]",
             "yes" if o.verified else "NO",
         )
     return table

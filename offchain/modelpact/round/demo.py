@@ -379,13 +379,13 @@ def _settle(
     return outcomes
 
 
-def _with_unpaid(
+def _with_uncompensated(
     run: _Round, posted: coord.PostResult, outcomes: list[ParticipantOutcome]
 ) -> list[ParticipantOutcome]:
     """Each outcome with what its promise lost beyond the tolerance and was not paid back
-    (the audit's ``promise.kept`` rule): 0 for everyone in an honest round or a fully
-    compensated one."""
-    from modelpact.audit.rules import unpaid_shortfall_wei
+    (the audit's exact rule, :func:`modelpact.audit.rules.uncompensated_shortfall`): 0 for
+    everyone in an honest round or a fully compensated one."""
+    from modelpact.audit.rules import uncompensated_shortfall
 
     check = posted.curve
     if check is None:
@@ -395,11 +395,13 @@ def _with_unpaid(
     return [
         replace(
             o,
-            unpaid_wei=unpaid_shortfall_wei(
-                ratio_wad=rc.option(o.option_id).ratio_wad,
-                shortfall_wad=check.shortfall_wad,
-                wei_per_wad=rho,
-                paid_wei=o.compensation_wei,
+            uncompensated=float(
+                uncompensated_shortfall(
+                    ratio_wad=rc.option(o.option_id).ratio_wad,
+                    shortfall_wad=check.shortfall_wad,
+                    wei_per_wad=rho,
+                    paid_wei=o.compensation_wei,
+                )
             ),
         )
         for o in outcomes
@@ -471,6 +473,7 @@ def _curve_check(
     tolerance, or every participant is paid the full shortfall (ratio x shortfall x rho, not
     capped by its allot). A capped compensation means someone received less than promised
     beyond the tolerance: the check fails, the demo never says "all checks passed" then."""
+    from modelpact.audit.rules import COMPENSATION_ROUNDING_TOLERANCE
     from modelpact.encoding import curve_compensation
 
     paid = sum(o.compensation_wei for o in outcomes)
@@ -492,14 +495,18 @@ def _curve_check(
         curve_compensation(rc.option(o.option_id).ratio_wad, check.shortfall_wad, rho, 2**255)
         for o in outcomes
     ]
-    whole = all(o.compensation_wei == f for o, f in zip(outcomes, full, strict=True))
+    # in full: not capped by the allot, and not lost to the wei (a tiny unit_wei makes the
+    # floor cost up to a value unit): the audit's exact rule (promised_versus_received)
+    whole = all(o.compensation_wei == f for o, f in zip(outcomes, full, strict=True)) and all(
+        o.uncompensated <= COMPENSATION_ROUNDING_TOLERANCE for o in outcomes
+    )
     return Check(
         "collective model short of the curve: every participant compensated in full",
         whole and paid == rc.liability(),
         f"predicted {check.predicted_wad / 10**18:.4f}, measured {check.measured_wad / 10**18:.4f}"
         f", tolerance {check.tolerance_wad / 10**18:.4f}: shortfall "
         f"{check.shortfall_wad / 10**18:.4f}, paid {paid} wei"
-        + ("" if whole else " (capped by the coordinator's bond: participants short)"),
+        + ("" if whole else " (capped by the coordinator's bond or lost to the wei: short)"),
     )
 
 
@@ -587,7 +594,7 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
             f"{posted.models_trained} models trained"
         )
         progress("participants reveal, the coordinator delivers on chain, they claim and fetch")
-        outcomes = _with_unpaid(run, posted, _settle(run, cast, plan, config, out))
+        outcomes = _with_uncompensated(run, posted, _settle(run, cast, plan, config, out))
         swept = _sweep(run, config, progress)
         checks = _checks(run, plan, posted, deliveries, outcomes, swept)
         checks.extend(_audit(chain, out, config.dataset, progress))

@@ -59,9 +59,9 @@ class ParticipantOutcome:
     verified: bool
     compensation_wei: int = 0  # curve compensation paid at claim out of the coordinator's bond
     compensation_value: float = 0.0  # the same in value units (wei / unit_wei), 0 without a price
-    # the promise's shortfall beyond tolerance NOT paid back (audit rule promise.kept): wei at
-    # the round's rate, or accuracy WAD in a round without one; 0 when the promise was kept
-    unpaid_wei: int = 0
+    # what the promise lost beyond tau and was not paid back, accuracy units (the audit's
+    # curve.compensation rule): 0 when the promise was kept
+    uncompensated: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,64 @@
+"""Hostile review of issue 13: the tolerance band makes a curve overstated by less than tau at
+the pooled sizes profitable for the coordinator, and participants pay for it.
+
+The contract owes ratio x max(0, P - tau - A) x rho. Take the digits demo's curve as the truth
+and let the coordinator state a steeper one: a_max + 0.02 with b raised so that the two agree
+at 131 rows (what the cheapest type would train alone on), i.e. at most 0.02 above the truth
+where the round pools its data, below tau = 0.029. The [accuracy.fitted_on] record still names
+the digits rows, so demo and deploy accept it without --any-curve, and the audit's
+curve.matches_scenario passes (the knots are the stated curve's). The stated menu asks 36, 52
+and 147 rows instead of 31, 48 and 131, the coordinator's true expected accuracy rises from
+0.95759 to 0.95943, it pays 0.0009 of accuracy in expected compensation, and every type's true
+expected utility falls below its outside option by 2.9 to 6.1 value units: an honest curve is
+not the coordinator's best choice, which issue 13 requires of the compensation rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from modelpact.compensation import _rows_distribution, curve_tolerance
+from modelpact.curve_record import sd_round
+from modelpact.economics import reservation_utility
+from modelpact.optimizer import conditional_values, integerize_menu, solve
+from modelpact.scenario import load_scenario, parse_scenario
+
+DEMO = Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
+A_MAX, B, ALPHA = "0.9785069279855858", "4.620395960282522", 0.81775545008625
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hostile13 finding 7: the tau deadband makes overstating the curve within tau "
+    "profitable; the audit's curve.reproduces catches it under a kept record, the rule does not",
+)
+def test_a_curve_overstated_within_tau_keeps_every_type_rational() -> None:
+    """With the true curve a (the digits demo's) and the stated steeper curve (+0.02 at most
+    where data pools), each type's true expected utility on the stated menu, expected curve
+    compensation included (A ~ N(a(S), sd_round(S)), the model tau itself is derived from),
+    must stay at or above its true outside option: ratio x (E[v(a(S))] + E[comp]) - c m >= f.
+    It does not: 2.9 to 6.1 value units below, while the coordinator gains accuracy."""
+    true = load_scenario(DEMO)
+    delta, anchor = 0.02, 131.0
+    text = DEMO.read_text().replace(f"a_max = {A_MAX}", f"a_max = {float(A_MAX) + delta!r}")
+    stated = parse_scenario(text.replace(f"b = {B}", f"b = {float(B) + delta * anchor**ALPHA!r}"))
+    menu = integerize_menu(stated, solve(stated, benchmarks=False))
+    honest = integerize_menu(true, solve(true, benchmarks=False))
+    m = np.array([o.m if o.served else 0.0 for o in menu.options])
+    tbar_true, accuracy_true, _ = conditional_values(true, m, belief="bayes")
+    assert accuracy_true > honest.expected_accuracy  # the coordinator gains by overstating
+    tau = curve_tolerance(stated, menu=menu).tolerance
+    rows, weights = _rows_distribution(stated, m)
+    gap = np.asarray(stated.accuracy(rows)) - tau - np.asarray(true.accuracy(rows))
+    sd = sd_round(true, rows)
+    compensation = float(weights @ (sd * norm.pdf(gap / sd) + gap * norm.cdf(gap / sd)))
+    slack = []
+    for k, option in enumerate(menu.options):
+        cost = float(true.costs[k])
+        outside, _ = reservation_utility(true.accuracy, true.valuation, cost)
+        received = option.ratio * (tbar_true[k] + 100.0 * compensation)
+        slack.append(received - cost * option.m - outside)
+    assert min(slack) >= -1e-6, slack
