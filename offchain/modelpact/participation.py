@@ -11,7 +11,12 @@ Scenario section (part of the canonical hash; absent = all N seats fill, the mod
     # probabilities = [0.2, 0.3, 0.5]
 
 **The law of n.** With ``fill = q``: P(n) proportional to C(N, n) q^n (1 - q)^(N - n) for
-Q <= n <= N (Binomial(N, q) conditioned on the round running). With ``counts``: as given.
+Q <= n <= N (Binomial(N, q) conditioned on the round running). With ``counts``: as given. The
+contract runs the round at every count from Q to N, so the law must give each of them a positive
+probability (``fill < 1`` unless Q = N; ``counts`` = Q..N), or be the worst case ``counts = [Q]``
+(promises that hold at every count, since more participants only add rows): a promise computed
+over a law that leaves out the count that runs would not be a promise for that round (review of
+issue 13).
 Types are i.i.d. p given n, so an outcome c = (c_1..c_K) has probability
 P(c) = P(n = |c|) Multinomial(c; |c|, p).
 
@@ -251,7 +256,16 @@ def parse_participation(table: object, participants: int, source: str) -> Partic
             "e.g. fill = 0.9 (each seat fills with probability 0.9)",
         )
     if has_fill:
-        return Participation(quorum=quorum, fill=_fill(table["fill"], source))
+        fill = _fill(table["fill"], source)
+        if fill == 1.0 and quorum < participants:
+            raise _fail(
+                source,
+                f"participation.fill = 1 says all {participants} seats fill, but with quorum "
+                f"{quorum} the contract also runs rounds of {quorum}..{participants - 1}: every "
+                "promise would be computed for a round that may not be the one that runs",
+                f"set fill below 1 (e.g. fill = 0.9) or quorum = {participants}",
+            )
+        return Participation(quorum=quorum, fill=fill)
     return _explicit(cast(Mapping[str, object], table), quorum, participants, source)
 
 
@@ -295,6 +309,18 @@ def _explicit(
             source,
             "participation.probabilities must be one positive probability per count, summing to 1",
             "e.g. probabilities = [0.3, 0.7]",
+        )
+    # The whole range Q..N (a belief about every round the contract may run), or the quorum
+    # alone: the worst case, whose promises hold at every larger count (more rows only help).
+    if counts not in (list(range(quorum, participants + 1)), [quorum]):
+        missing = sorted(set(range(quorum, participants + 1)) - set(cast(list[int], counts)))
+        raise _fail(
+            source,
+            f"participation.counts gives no probability to {missing[0]} participants, a round "
+            f"the contract runs (any count from the quorum {quorum} to {participants}): its "
+            "promises would be computed without it",
+            f"list every count from {quorum} to {participants}, or counts = [{quorum}] (the "
+            "worst case: promises that hold at every count)",
         )
     return Participation(
         quorum=quorum,

@@ -122,7 +122,7 @@ def test_round_from_wallets_with_reruns_and_bad_inputs(tmp_path: Path, node: str
     # v2: with fewer joiners than seats the round needs a quorum below the capacity, else
     # joining closes below quorum and the round is cancelled
     scenario = tmp_path / "quorum2.toml"
-    scenario.write_text(SCENARIO.read_text() + "\n[participation]\nquorum = 2\nfill = 1.0\n")
+    scenario.write_text(SCENARIO.read_text() + "\n[participation]\nquorum = 2\nfill = 0.9\n")
     deploy_out = run.ok("coordinator", "deploy", "--scenario", str(scenario), "--dev-account", "0")
     assert "deployed round" in deploy_out
     record_path = list_records(tmp_path / "deploy")[0]
@@ -321,7 +321,7 @@ def test_a_copier_that_joins_first_gains_nothing(tmp_path: Path, node: str) -> N
 
     run = Runner(tmp_path, node)
     scenario = tmp_path / "quorum1.toml"
-    scenario.write_text(SCENARIO.read_text() + "\n[participation]\nquorum = 1\nfill = 1.0\n")
+    scenario.write_text(SCENARIO.read_text() + "\n[participation]\nquorum = 1\nfill = 0.9\n")
     run.ok("coordinator", "deploy", "--scenario", str(scenario), "--dev-account", "0")
     record = json.loads(list_records(tmp_path / "deploy")[0].read_text())
     carol_key = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"

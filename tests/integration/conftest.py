@@ -23,11 +23,12 @@ DEMO_SCENARIO = (
 
 
 def quorum_scenario(directory: Path, quorum: int) -> Path:
-    """The demo scenario with a quorum below the capacity (every seat still expected to fill),
-    so a round with fewer deliverers than seats runs instead of being cancelled."""
+    """The demo scenario with a quorum below the capacity (each seat fills with probability 0.9:
+    a law must cover every count the round can run at), so a round with fewer deliverers than
+    seats runs instead of being cancelled."""
     target = directory / f"digits_quorum_{quorum}.toml"
     text = DEMO_SCENARIO.read_text()
-    target.write_text(text + f"\n[participation]\nquorum = {quorum}\nfill = 1.0\n")
+    target.write_text(text + f"\n[participation]\nquorum = {quorum}\nfill = 0.9\n")
     return target
 
 
