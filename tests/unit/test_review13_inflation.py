@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from modelpact.compensation import _rows_distribution, curve_tolerance
+from modelpact.compensation import _rows_distribution
 from modelpact.curve_record import sd_round
 from modelpact.economics import reservation_utility
 from modelpact.optimizer import conditional_values, integerize_menu, solve
@@ -32,8 +32,10 @@ A_MAX, B, ALPHA = "0.9785069279855858", "4.620395960282522", 0.81775545008625
 
 @pytest.mark.xfail(
     strict=True,
-    reason="hostile13 finding 7: the tau deadband makes overstating the curve within tau "
-    "profitable; the audit's curve.reproduces catches it under a kept record, the rule does not",
+    reason="stated (unchecked) curves, documented in SECURITY.md: even with tau = 0, as an "
+    "--any-curve round deploys, a curve understated where a type would train alone lowers its "
+    "outside option, which no on-chain check can see; a learned curve is bound to its record "
+    "(planning refuses this one, the audit's curve.reproduces fails it)",
 )
 def test_a_curve_overstated_within_tau_keeps_every_type_rational() -> None:
     """With the true curve a (the digits demo's) and the stated steeper curve (+0.02 at most
@@ -50,7 +52,7 @@ def test_a_curve_overstated_within_tau_keeps_every_type_rational() -> None:
     m = np.array([o.m if o.served else 0.0 for o in menu.options])
     tbar_true, accuracy_true, _ = conditional_values(true, m, belief="bayes")
     assert accuracy_true > honest.expected_accuracy  # the coordinator gains by overstating
-    tau = curve_tolerance(stated, menu=menu).tolerance
+    tau = 0.0  # an --any-curve round: the curve was not checked, every shortfall is owed
     rows, weights = _rows_distribution(stated, m)
     gap = np.asarray(stated.accuracy(rows)) - tau - np.asarray(true.accuracy(rows))
     sd = sd_round(true, rows)
@@ -62,3 +64,28 @@ def test_a_curve_overstated_within_tau_keeps_every_type_rational() -> None:
         received = option.ratio * (tbar_true[k] + 100.0 * compensation)
         slack.append(received - cost * option.m - outside)
     assert min(slack) >= -1e-6, slack
+
+
+def test_planning_refuses_a_curve_overstated_within_tau_that_keeps_the_honest_record(
+    tmp_path: Path,
+) -> None:
+    """The attack above keeps the digits [accuracy.fitted_on] record on a steeper curve; the
+    record matches the round's rows, so only learning the curve again shows the lie: demo and
+    `coordinator deploy` (plan_round) refuse it in one line naming --any-curve, and nothing is
+    written. With --any-curve the round deploys with tau = 0 (every shortfall compensated)."""
+    from modelpact.round.planning import PlanError, curve_terms, plan_round
+
+    delta, anchor = 0.02, 131.0
+    text = DEMO.read_text().replace(f"a_max = {A_MAX}", f"a_max = {float(A_MAX) + delta!r}")
+    steep = tmp_path / "steep.toml"
+    steep.write_text(text.replace(f"b = {B}", f"b = {float(B) + delta * anchor**ALPHA!r}"))
+    kw = {"dataset": "digits", "test_size": 360, "seed": 0}
+    with pytest.raises(PlanError) as caught:
+        plan_round(scenario_path=steep, work_dir=tmp_path / "refused", **kw)
+    line = caught.value.one_line()
+    assert "not what its record learns" in line
+    assert "--any-curve" in line
+    assert not (tmp_path / "refused" / "test_set.npy").exists()
+    planned = plan_round(scenario_path=steep, work_dir=tmp_path / "any", any_curve=True, **kw)
+    assert curve_terms(planned.offer, any_curve=planned.any_curve).tolerance_wad == 0
+    assert curve_terms(planned.offer).tolerance_wad > 0

@@ -118,8 +118,10 @@ pragma solidity 0.8.28;
 ///         participant promised ratio_i of the collective model's value is paid ratio_i x
 ///         shortfall x rho wei, rho = (valuation scale in value units per 1.0 accuracy) x (wei per
 ///         value unit), capped by its allot: the coordinator pays back in money every value unit it
-///         over-promised beyond the stated tolerance, so an inflated curve buys no data for free,
-///         while an honest curve costs nothing in expectation beyond the rare tail outside tau.
+///         over-promised beyond the stated tolerance tau. Within tau an overstated curve would
+///         buy rows for free, so the tools grant tau > 0 only to a curve its data record learns
+///         again (an honest curve then costs nothing in expectation beyond the tail outside tau)
+///         and deploy any unchecked curve with tau = 0 (SECURITY.md, "Curve compensation").
 ///         The cap means a bond B covers a collective shortfall of at most
 ///         allot * 1e36 / (ratio_max * rho) WAD for the largest ratio.
 ///         POSTED LOGS AND THE POST COMMITMENT (issue 14). postModels takes, for each posted model

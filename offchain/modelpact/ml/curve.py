@@ -563,3 +563,24 @@ def curve_reproduces(scenario: Scenario, dataset_rows: Rows, *, rel: float = 1e-
                 f"{fitted.dataset}` writes for this record"
             )
     return None
+
+
+_REPRODUCED: dict[str, str | None] = {}
+"""curve_reproduces per scenario hash, in this process: planning and every audit of one scenario
+(a test session, a batch of rounds) learn its curve once (about 2 s of CPU on digits)."""
+
+
+def curve_reproduces_by_name(scenario: Scenario) -> str | None:
+    """:func:`curve_reproduces` on the built-in dataset its ``[accuracy.fitted_on]`` record
+    names (loaded by name, rows and seed), once per scenario hash in this process."""
+    from modelpact.ml.datasets import load_dataset
+    from modelpact.scenario import scenario_sha256
+
+    key = scenario_sha256(scenario)
+    if key not in _REPRODUCED:
+        fitted = scenario.curve.fitted_on
+        if fitted is None:
+            return "the scenario's curve has no [accuracy.fitted_on] record"
+        rows = load_dataset(fitted.dataset, generated_size=fitted.rows, seed=fitted.seed)
+        _REPRODUCED[key] = curve_reproduces(scenario, rows)
+    return _REPRODUCED[key]

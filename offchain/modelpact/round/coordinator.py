@@ -1022,7 +1022,7 @@ def _compensation(plan: Planned, terms: RoundTerms) -> CompensationTerms:
     coordinator opted out (:func:`modelpact.round.planning.curve_terms`)."""
     from modelpact.round.planning import curve_terms
 
-    return curve_terms(plan.offer, no_compensation=terms.no_compensation)
+    return curve_terms(plan.offer, no_compensation=terms.no_compensation, any_curve=plan.any_curve)
 
 
 _PLAN_FILES = ("scenario.toml", "menu.json", "test_set.npy")

@@ -178,7 +178,7 @@ def _plan(config: DemoConfig, out: Path, progress: Progress) -> tuple[Planned, _
     )
     shards = shard_pool(data.pool_rows, counts, seed=config.seed)
     cast = _Cast(tuple(types), tuple(choices), tuple(counts), tuple(shards))
-    return Planned(offer, data), cast
+    return Planned(offer, data, config.any_curve), cast
 
 
 def _fund(chain: Chain, funder: Sender, to: str, amount: int) -> None:
@@ -196,7 +196,8 @@ def _deploy(
     from modelpact.round.planning import curve_terms
 
     require_round_capabilities(chain)
-    curve_terms(plan.offer, no_compensation=config.no_compensation)  # refused before funding
+    # refused before funding
+    curve_terms(plan.offer, no_compensation=config.no_compensation, any_curve=plan.any_curve)
     funder = chain.accounts[0]
     coordinator = _participant_key(config.seed, 10**6)
     _fund(chain, funder, coordinator.address, config.coordinator_bond_wei + 10**18)

@@ -76,6 +76,7 @@ class Planned:
 
     offer: MenuPlan
     data: DataPlan
+    any_curve: bool = False  # the curve was not checked against the data: tau = 0 (curve_terms)
 
     def extras(self) -> RoundExtras:
         """What the deployment record says about how the round was planned."""
@@ -159,6 +160,11 @@ def require_curve_for(scenario: Scenario, *, dataset: str, rows: Rows) -> None:
     from modelpact.ml.models import TRAINER
 
     reason = curve_matches_dataset(scenario, rows, dataset, learner=TRAINER)
+    if reason is None:  # the record is this data's: the curve must be what the record learns
+        from modelpact.ml.curve import curve_reproduces_by_name
+
+        again = curve_reproduces_by_name(scenario)
+        reason = None if again is None else f"the curve is not what its record learns: {again}"
     if reason is not None:
         raise PlanError(
             f"{scenario.source}: {reason}",
@@ -196,7 +202,7 @@ def plan_round(
             f"participants, fewer than the {largest} rows the menu's largest option asks",
             hint=f"pass a smaller --test-size (at most {test_size - (largest - pool)})",
         )
-    return Planned(offer, data)
+    return Planned(offer, data, any_curve)
 
 
 def onchain_menu(menu: Menu) -> list[OnchainOption]:
@@ -233,7 +239,9 @@ def curve_knots(accuracy: AccuracyFunction, *, max_rows: int, count: int = 24) -
     ]
 
 
-def curve_terms(offer: MenuPlan, *, no_compensation: bool = False) -> CompensationTerms:
+def curve_terms(
+    offer: MenuPlan, *, no_compensation: bool = False, any_curve: bool = False
+) -> CompensationTerms:
     """The curve check's tolerance tau and shortfall price rho for the round
     (:func:`modelpact.compensation.compensation_terms`, what the audit re-derives).
 
@@ -242,13 +250,17 @@ def curve_terms(offer: MenuPlan, *, no_compensation: bool = False) -> Compensati
     round would deploy with tau = 1 and rho = 0 and owe nothing for a collective model short of
     its curve. ``no_compensation`` (``--no-compensation``) deploys such a round anyway, with
     tau = 1 and rho = 0, which the deploy output, the demo report and the audit
-    (``curve.terms``) then state. A scenario that states its terms always gets them."""
+    (``curve.terms``) then state. A scenario that states its terms always gets them, except
+    that ``any_curve`` (a curve not shown to describe the round's data) deploys with tau = 0:
+    a tolerance is the noise an honest curve makes, and within it an overstated curve would buy
+    rows for free, so a curve nobody checked is held to every shortfall."""
     from modelpact.compensation import CompensationTerms, compensation_terms
     from modelpact.encoding import WAD
     from modelpact.errors import ScenarioError
 
     try:
-        return compensation_terms(offer.scenario, menu=offer.menu)
+        terms = compensation_terms(offer.scenario, menu=offer.menu)
+        return terms._replace(tolerance_wad=0) if any_curve else terms
     except ScenarioError as error:
         if no_compensation:
             return CompensationTerms(tolerance_wad=WAD, shortfall_wei_per_wad=0)
