@@ -17,7 +17,7 @@ from modelpact.audit import Tolerances
 from modelpact.audit.menu import menu_checks
 from modelpact.audit.report import Status
 from modelpact.audit.snapshot import CurveKnotRecord, OptionRecord, RoundSnapshot
-from modelpact.compensation import compensation_terms
+from modelpact.compensation import committed_knot_values, compensation_terms
 from modelpact.encoding import to_wad
 from modelpact.optimizer import integerize_menu, solve
 from modelpact.scenario import load_scenario, scenario_sha256
@@ -38,10 +38,8 @@ def honest() -> RoundSnapshot:
     scenario = load_scenario(SCENARIO)
     menu = integerize_menu(scenario, solve(scenario, benchmarks=False))
     xs = [8, 50, 200, 600]
-    curve = tuple(
-        CurveKnotRecord(x, to_wad(float(np.clip(scenario.accuracy(np.array([float(x)]))[0], 0, 1))))
-        for x in xs
-    )
+    lifted = committed_knot_values(scenario.accuracy, np.array(xs, dtype=np.float64))
+    curve = tuple(CurveKnotRecord(x, to_wad(float(a))) for x, a in zip(xs, lifted, strict=True))
     s = _honest()
     terms = compensation_terms(scenario, menu=menu)
     config = replace(

@@ -105,12 +105,16 @@ def check_capacity(s: RoundSnapshot, scenario: Scenario) -> Finding:
 
 
 def check_curve(s: RoundSnapshot, scenario: Scenario) -> Finding:
-    """``curve.matches_scenario``: committed knots lie on the scenario's accuracy function."""
+    """``curve.matches_scenario``: the committed knots are the scenario's accuracy function at
+    their rows, lifted so that no chord predicts below the curve
+    (:func:`modelpact.compensation.committed_knot_values`)."""
     title = "Committed accuracy curve is the scenario's"
     if not s.curve:
         return skipped("curve.matches_scenario", title, "no curve committed")
+    from modelpact.compensation import committed_knot_values
+
     xs = np.array([k.data_count for k in s.curve], dtype=np.float64)
-    want = np.clip(np.asarray(scenario.accuracy(xs), dtype=np.float64), 0.0, 1.0)
+    want = committed_knot_values(scenario.accuracy, xs)
     failures = [
         Evidence(f"knot {k.data_count} rows", f"{a:.9f}", f"{k.accuracy_wad / WAD:.9f}")
         for k, a in zip(s.curve, want.tolist(), strict=True)

@@ -228,13 +228,16 @@ def onchain_menu(menu: Menu) -> list[OnchainOption]:
 
 def curve_knots(accuracy: AccuracyFunction, *, max_rows: int, count: int = 24) -> list[CurveKnot]:
     """Knots (dataCount, accuracyWad) of the scenario's accuracy function, log-spaced up to
-    ``max_rows`` (the most data the round can collect); accuracy floored to WAD."""
+    ``max_rows`` (the most data the round can collect), lifted so that the contract's chords
+    never predict below the curve at a whole number of rows
+    (:func:`modelpact.compensation.committed_knot_values`); accuracy floored to WAD."""
+    from modelpact.compensation import committed_knot_values
     from modelpact.encoding import CurveKnot, to_wad
 
     xs = np.unique(np.round(np.geomspace(8, max(max_rows, 16), count)).astype(np.int64))
-    values = np.asarray(accuracy(xs.astype(np.float64)), dtype=np.float64)
+    values = committed_knot_values(accuracy, xs.astype(np.float64))
     return [
-        CurveKnot(int(x), to_wad(min(max(float(a), 0.0), 1.0)))
+        CurveKnot(int(x), to_wad(float(a)))
         for x, a in zip(xs.tolist(), values.tolist(), strict=True)
     ]
 
