@@ -1105,10 +1105,14 @@ def _warn_if_bond_low(
 
     from modelpact.security import bond_warning
 
+    scenario = plan.offer.scenario
     line = bond_warning(
         participant_bond_wei,
         [o.ratio_wad for o in options],
-        max_model_value=float(getattr(plan.offer.scenario.valuation, "scale", 0.0)),
+        max_model_value=float(getattr(scenario.valuation, "scale", 0.0)),
+        # the scenario's own price of a value unit (what rho is made of) when it states one:
+        # one price per unit; the environment's convention only for scenarios without it
+        wei_per_value_unit=scenario.unit_wei,
     )
     if line is not None:
         sys.stderr.write(line + "\n")
