@@ -111,4 +111,31 @@ def qp(b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray) -> QpStep
         return None
     u, multipliers = found
     d = np.linalg.solve(low.T, u - shift)
+    return _polished(b_mat, g, c, h, QpStep(d=d, multipliers=multipliers))
+
+
+def _polished(
+    b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray, step: QpStep
+) -> QpStep:
+    """The step re-solved from the KKT equations of the constraints the LDP found active
+    (B d - C_a' mu = -g, C_a d = h_a): the LDP's d inherits the conditioning of L^-1, these
+    equations do not. Kept only if it is feasible with mu >= 0 and solves the equations
+    (otherwise the LDP's step)."""
+    active = np.flatnonzero(step.multipliers > 0.0)
+    n, k = len(g), len(active)
+    c_a = c[active]
+    kkt = np.block([[b_mat, -c_a.T], [c_a, np.zeros((k, k))]])
+    # least squares: active rows can be dependent (pooled types bind IC both ways)
+    solution = np.linalg.lstsq(kkt, np.concatenate([-g, h[active]]), rcond=None)[0]
+    d, mu = solution[:n], solution[n:]
+    scale = 1e-12 * max(1.0, float(np.max(np.abs(h), initial=0.0)))
+    residual = float(np.max(np.abs(kkt @ solution - np.concatenate([-g, h[active]]))))
+    if (
+        np.any(mu < 0.0)
+        or np.any(c @ d < h - scale)
+        or residual > 1e-9 * (1.0 + float(np.max(np.abs(g))))
+    ):
+        return step
+    multipliers = np.zeros(len(h))
+    multipliers[active] = mu
     return QpStep(d=d, multipliers=multipliers)
