@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from modelpact.optimizer.types import BoolArray, FloatArray
+from modelpact.optimizer.types import BoolArray, FloatArray, IntArray
 
 __all__ = ["QpStep", "ldp", "nnls", "qp"]
 
@@ -95,11 +95,25 @@ class QpStep:
     multipliers: FloatArray
 
 
-def qp(b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray) -> QpStep | None:
+def qp(
+    b_mat: FloatArray,
+    g: FloatArray,
+    c: FloatArray,
+    h: FloatArray,
+    *,
+    guess: IntArray | None = None,
+) -> QpStep | None:
     """min 1/2 d'Bd + g'd s.t. c d >= h (B positive definite), or None when infeasible.
 
-    With B = L L' and u = L' d + L^-1 g the objective is 1/2 ||u||^2 less a constant and the
-    constraints read (c L'^-1) u >= h + c L'^-1 L^-1 g: an LDP."""
+    ``guess``: constraints likely active (an SQP's last active set). When the KKT equations on
+    them give a feasible step with nonnegative multipliers, that step is the minimiser (the
+    QP is strictly convex) and no LDP is solved. Otherwise, with B = L L' and
+    u = L' d + L^-1 g, the objective is 1/2 ||u||^2 less a constant and the constraints read
+    (c L'^-1) u >= h + c L'^-1 L^-1 g: an LDP, whose step is then polished the same way."""
+    if guess is not None:
+        warm = _kkt_step(b_mat, g, c, h, guess)
+        if warm is not None:
+            return warm
     try:
         low = np.linalg.cholesky(b_mat)
     except np.linalg.LinAlgError:
@@ -110,32 +124,35 @@ def qp(b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray) -> QpStep
     if found is None:
         return None
     u, multipliers = found
-    d = np.linalg.solve(low.T, u - shift)
-    return _polished(b_mat, g, c, h, QpStep(d=d, multipliers=multipliers))
+    # the LDP's d inherits the conditioning of L^-1; the KKT equations on its active set do not
+    polished = _kkt_step(b_mat, g, c, h, np.flatnonzero(multipliers > 0.0))
+    if polished is not None:
+        return polished
+    return QpStep(d=np.linalg.solve(low.T, u - shift), multipliers=multipliers)
 
 
-def _polished(
-    b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray, step: QpStep
-) -> QpStep:
-    """The step re-solved from the KKT equations of the constraints the LDP found active
-    (B d - C_a' mu = -g, C_a d = h_a): the LDP's d inherits the conditioning of L^-1, these
-    equations do not. Kept only if it is feasible with mu >= 0 and solves the equations
-    (otherwise the LDP's step)."""
-    active = np.flatnonzero(step.multipliers > 0.0)
+def _kkt_step(
+    b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray, active: IntArray
+) -> QpStep | None:
+    """The solution of the KKT equations with ``active`` constraints held as equalities
+    (B d - C_a' mu = -g, C_a d = h_a), or None unless it is feasible, has mu >= 0 and solves
+    the equations: then it is the QP's minimiser."""
     n, k = len(g), len(active)
     c_a = c[active]
-    kkt = np.block([[b_mat, -c_a.T], [c_a, np.zeros((k, k))]])
+    kkt = np.zeros((n + k, n + k))
+    kkt[:n, :n], kkt[:n, n:], kkt[n:, :n] = b_mat, -c_a.T, c_a
+    rhs = np.concatenate([-g, h[active]])
     # least squares: active rows can be dependent (pooled types bind IC both ways)
-    solution = np.linalg.lstsq(kkt, np.concatenate([-g, h[active]]), rcond=None)[0]
+    solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
     d, mu = solution[:n], solution[n:]
     scale = 1e-12 * max(1.0, float(np.max(np.abs(h), initial=0.0)))
-    residual = float(np.max(np.abs(kkt @ solution - np.concatenate([-g, h[active]]))))
+    residual = float(np.max(np.abs(kkt @ solution - rhs)))
     if (
         np.any(mu < 0.0)
         or np.any(c @ d < h - scale)
         or residual > 1e-9 * (1.0 + float(np.max(np.abs(g))))
     ):
-        return step
+        return None
     multipliers = np.zeros(len(h))
     multipliers[active] = mu
     return QpStep(d=d, multipliers=multipliers)

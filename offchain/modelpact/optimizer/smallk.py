@@ -25,7 +25,7 @@ from modelpact.optimizer.economy import FEASIBILITY_TOL, Economy, pooled_start
 from modelpact.optimizer.expectations import Expectations, evaluate
 from modelpact.optimizer.lsq import qp
 from modelpact.optimizer.subproblem import Frame, frame
-from modelpact.optimizer.types import BoolArray, FloatArray
+from modelpact.optimizer.types import BoolArray, FloatArray, IntArray
 
 __all__ = [
     "ACCEPT_GAP",
@@ -41,8 +41,9 @@ FAST_MAX_K_SMALL_MODEL = 5
 """Up to this many types the fast path is also tried when the belief model has at most
 :data:`FAST_SMALL_MODEL` outcomes: the paper's Sec. 6.2 scenarios (K = 5, N = 10) then solve
 without cvxpy (a 30-70 ms solve, and 0.3-0.9 s less to import for ``modelpact solve``), to an
-equal or better certified gap. On large models the SQP's few Hessian passes beat SLSQP's many
-gradient passes (N = 40, K = 5, 123,410 outcomes: 3.0 s CPU by SLSQP, 0.34 s by the SQP)."""
+equal or better certified gap. On large models the trust-region SQP's few Hessian passes beat
+the fast path's many evaluations (measured with SLSQP, the fast path's solver before issue 17:
+N = 40, K = 5, 123,410 outcomes, 3.0 s CPU by SLSQP, 0.34 s by the trust-region SQP)."""
 FAST_SMALL_MODEL = 5_000
 SLOPE_TOL = 1e-15  # predicted merit decrease (expected accuracy) below which the SQP stops
 MAX_ITER = 100  # SQP iterations before the iterate is judged as it stands
@@ -76,6 +77,8 @@ class _Problem:
         scale = np.concatenate([np.full(s, fr.m_scale), np.full(s, fr.t_scale)])
         self.a = fr.a_matrix[np.ix_(rows, cols)] * scale[None, :]
         self.b = fr.b_vector[rows]
+        eye = np.eye(2 * s)
+        self._fixed_jac = np.vstack([-self.a, eye, -eye])  # linear rows and the box
         self._at: bytes | None = None
         self._vals: Expectations | None = None
 
@@ -113,11 +116,13 @@ class _Problem:
 
     def constraints(self, z: FloatArray, upper: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Every constraint as c(z) >= 0 with its Jacobian: budgets, linear rows, the box."""
-        n = len(z)
-        eye = np.eye(n)
         values = np.concatenate([self.budget(z), self.b - self.a @ z, z, upper - z])
-        jac = np.vstack([self.budget_jac(z), -self.a, eye, -eye])
-        return values, jac
+        return values, np.vstack([self.budget_jac(z), self._fixed_jac])
+
+    def violation(self, z: FloatArray, upper: FloatArray) -> float:
+        """The l1 norm of the violated constraints at z (the merit function's penalty term)."""
+        values = np.concatenate([self.budget(z), self.b - self.a @ z, z, upper - z])
+        return float(np.sum(np.maximum(-values, 0.0)))
 
     def lagrangian_hessian(self, z: FloatArray, lam: FloatArray) -> FloatArray:
         """Hessian in z of -F - sum lam_i budget_i (budget multipliers ``lam`` >= 0)."""
@@ -152,13 +157,15 @@ def _sqp_small(prob: _Problem, z: FloatArray, upper: FloatArray) -> tuple[FloatA
     s = len(prob.idx)
     lam = np.zeros(s)
     rho = 0.0
+    active: IntArray | None = None
     for iteration in range(1, MAX_ITER + 1):
         values, jac = prob.constraints(z, upper)
         grad = prob.objective_grad(z)
         hess_pd = _positive_definite(prob.lagrangian_hessian(z, lam))
-        step = qp(hess_pd, grad, jac, -values)
+        step = qp(hess_pd, grad, jac, -values, guess=active)
         if step is None:
             return None
+        active = np.flatnonzero(step.multipliers > 0.0)
         lam = step.multipliers[:s]
         rho = max(rho, 2.0 * float(np.max(step.multipliers, initial=0.0)))
         viol = _violation(values)
@@ -177,8 +184,7 @@ def _sqp_small(prob: _Problem, z: FloatArray, upper: FloatArray) -> tuple[FloatA
 
 
 def _merit(prob: _Problem, z: FloatArray, upper: FloatArray, rho: float) -> float:
-    values, _ = prob.constraints(z, upper)
-    return prob.objective(z) + rho * _violation(values)
+    return prob.objective(z) + rho * prob.violation(z, upper)
 
 
 def _line_search(
