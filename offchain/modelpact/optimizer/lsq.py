@@ -142,16 +142,27 @@ def _kkt_step(
     kkt = np.zeros((n + k, n + k))
     kkt[:n, :n], kkt[:n, n:], kkt[n:, :n] = b_mat, -c_a.T, c_a
     rhs = np.concatenate([-g, h[active]])
-    # least squares: active rows can be dependent (pooled types bind IC both ways)
-    solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
-    d, mu = solution[:n], solution[n:]
     scale = 1e-12 * max(1.0, float(np.max(np.abs(h), initial=0.0)))
-    residual = float(np.max(np.abs(kkt @ solution - rhs)))
-    if (
-        np.any(mu < 0.0)
-        or np.any(c @ d < h - scale)
-        or residual > 1e-9 * (1.0 + float(np.max(np.abs(g))))
-    ):
+    tolerance = 1e-9 * (1.0 + float(np.max(np.abs(g))))
+    for method in ("solve", "lstsq"):  # lstsq when active rows are dependent (pooled types
+        # bind IC both ways): solve then fails, or its multipliers are one of many
+        try:
+            if method == "solve":
+                solution = np.linalg.solve(kkt, rhs)
+            else:
+                solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
+        except np.linalg.LinAlgError:
+            continue
+        d, mu = solution[:n], solution[n:]
+        residual = float(np.max(np.abs(kkt @ solution - rhs)))
+        if (
+            np.all(np.isfinite(solution))
+            and residual <= tolerance
+            and np.all(mu >= 0.0)
+            and np.all(c @ d >= h - scale)
+        ):
+            break
+    else:
         return None
     multipliers = np.zeros(len(h))
     multipliers[active] = mu
