@@ -20,6 +20,8 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from modelpact.scalar import bisect_root, golden_max
+
 __all__ = [
     "AccuracyFunction",
     "ExponentialValuation",
@@ -94,9 +96,7 @@ def _tangent_from_origin(evaluate: _Evaluator, lo: float, hi: float) -> float:
         return float(lo)
     while gap(hi) <= 0.0:
         hi *= 2.0
-    from scipy.optimize import brentq  # lazy: scipy costs the CLI start
-
-    return float(brentq(gap, lo, hi, xtol=1e-12, rtol=1e-14))
+    return bisect_root(gap, lo, hi, xtol=1e-12, rtol=1e-14)
 
 
 class _Evaluator(Protocol):
@@ -173,9 +173,7 @@ class SgbAccuracy(_Curve):
             hi *= 2.0
         if unclipped(lo) > 0.0:  # pragma: no cover - only for a_opt huge relative to k
             return lo
-        from scipy.optimize import brentq  # lazy: scipy costs the CLI start
-
-        return float(brentq(unclipped, lo, hi, xtol=1e-12, rtol=1e-14))
+        return bisect_root(unclipped, lo, hi, xtol=1e-12, rtol=1e-14)
 
     def _raw(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         # vectorised over large outcome grids: products instead of powers, few temporaries
@@ -390,7 +388,7 @@ def reservation_utility(
     """(f, m*): f = max(0, max_m v(a(m)) - cost m) and the data size that attains it (0 if f = 0).
 
     A log-spaced grid over (0, v_max / cost] brackets the maximum (the curve is flat near 0, so a
-    gradient method started there would stall), then a bounded Brent search refines it.
+    gradient method started there would stall), then a golden-section search refines it.
     """
     v_sup = float(valuation(np.array([accuracy.supremum]))[0])
     hi = v_sup / cost
@@ -404,15 +402,11 @@ def reservation_utility(
     lo_x = grid[max(j - 1, 0)]
     hi_x = grid[min(j + 1, len(grid) - 1)]
 
-    def negative(x: float) -> float:
-        return -float(valuation(accuracy(np.array([x])))[0] - cost * x)
+    def utility(x: float) -> float:
+        return float(valuation(accuracy(np.array([x])))[0] - cost * x)
 
-    from scipy.optimize import minimize_scalar  # lazy: scipy costs the CLI start
-
-    found = minimize_scalar(
-        negative, bounds=(lo_x, hi_x), method="bounded", options={"xatol": 1e-10 * hi_x}
-    )
-    best_x, best = float(found.x), -float(found.fun)
+    best_x = golden_max(utility, float(lo_x), float(hi_x), xtol=1e-10 * hi_x)
+    best = utility(best_x)
     if best < values[j]:
         best_x, best = float(grid[j]), float(values[j])
     if best <= 0.0:

@@ -62,10 +62,9 @@ from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import gammaln
 
 from modelpact.errors import ScenarioError
-from modelpact.outcomes import BeliefModel, count_outcomes, enumerate_outcomes
+from modelpact.outcomes import BeliefModel, count_outcomes, enumerate_outcomes, log_factorials
 
 if TYPE_CHECKING:
     from modelpact.scenario import Scenario
@@ -117,10 +116,11 @@ def count_distribution(
     ns = np.arange(participation.quorum, n_all + 1, dtype=np.int64)
     if q >= 1.0:
         return np.array([n_all], dtype=np.int64), np.ones(1)
+    log_factorial = log_factorials(n_all)
     logp = (
-        gammaln(n_all + 1.0)
-        - gammaln(ns + 1.0)
-        - gammaln(n_all - ns + 1.0)
+        log_factorial[n_all]
+        - log_factorial[ns]
+        - log_factorial[n_all - ns]
         + ns * math.log(q)
         + (n_all - ns) * math.log1p(-q)
     )

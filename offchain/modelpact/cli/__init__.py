@@ -9,30 +9,60 @@ caught, so a bug still shows its traceback. Shell completion: ``modelpact --inst
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import typer
 
-from modelpact.cli._app import app
+from modelpact.cli import _app
 from modelpact.errors import ModelpactError
 
-# Command modules register themselves on `app` when imported. One line each, in any order.
-from modelpact.cli import solve as _solve  # noqa: F401  isort: skip
-from modelpact.cli import curve as _curve  # noqa: F401  isort: skip
-from modelpact.cli import simulate as _simulate  # noqa: F401  isort: skip
-from modelpact.cli import participant as _participant  # noqa: F401  isort: skip
-from modelpact.cli import demo as _demo  # noqa: F401  isort: skip
-from modelpact.cli import coordinator as _coordinator  # noqa: F401  isort: skip
-from modelpact.cli import audit as _audit  # noqa: F401  isort: skip
-from modelpact.cli import reproduce as _reproduce  # noqa: F401  isort: skip
-from modelpact.cli import sweep as _sweep  # noqa: F401  isort: skip
-from modelpact.cli import dev as _dev  # noqa: F401  isort: skip
-
-__all__ = ["app", "main"]
+__all__ = ["COMMAND_MODULES", "app", "load_commands", "main"]
 
 EXIT_USER_ERROR = 2
+
+COMMAND_MODULES: dict[str, str] = {
+    "solve": "solve",
+    "version": "solve",
+    "curve": "curve",
+    "simulate": "simulate",
+    "participant": "participant",
+    "demo": "demo",
+    "coordinator": "coordinator",
+    "audit": "audit",
+    "reproduce": "reproduce",
+    "sweep": "sweep",
+    "dev": "dev",
+}
+"""Each top-level command and the module under ``modelpact.cli`` that registers it on the root
+app when imported. In this order every module is imported for ``--help`` (the order the help
+lists the commands in); a named command imports only its own module, so ``modelpact solve``
+does not pay for web3, the chain adapters and the ML stack (tests check the table is whole)."""
+
+
+def load_commands(command: str | None = None) -> typer.Typer:
+    """The root app with ``command``'s module imported, or every module when ``command`` is None
+    or not a known command (help, completion and "no such command" then see them all)."""
+    module = COMMAND_MODULES.get(command) if command is not None else None
+    for name in dict.fromkeys(COMMAND_MODULES.values()) if module is None else (module,):
+        importlib.import_module(f"modelpact.cli.{name}")
+    return _app.app
+
+
+def __getattr__(name: str) -> Any:
+    """``modelpact.cli.app``: the root app with every command registered (PEP 562)."""
+    if name == "app":
+        return load_commands()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _command_of(args: Sequence[str]) -> str | None:
+    """The command an argument list names: its first word (the root takes no options but
+    --help and the completion ones, which want every command loaded)."""
+    return args[0] if args and not args[0].startswith("-") else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,9 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # and every usage error), raised to us because standalone_mode is off.
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
+    args = list(argv) if argv is not None else sys.argv[1:]
+    app = load_commands(_command_of(args))
     try:
         code = app(
-            args=list(argv) if argv is not None else None,
+            args=args,
             prog_name="modelpact",
             standalone_mode=False,
         )

@@ -16,8 +16,9 @@ vectorised over the outcomes of :mod:`modelpact.outcomes`. One module per job:
     constraints   IR / IC / exclusion rows; greatest and least t for a fixed m
     subproblem    the convex trust-region subproblem (cvxpy Parameters, Clarabel)
     sqp           the SQP loop for one served set, feasibility, the certified solution
-    smallk        the fast path for K <= 3 (SLSQP, certified the same way, else the SQP)
+    smallk        the fast path for K <= 3 (dense SQP, certified the same way, else the SQP)
     certificate   the weak-duality upper bound and small KKT multipliers
+    lsq           NNLS, LDP and small dense QPs (Lawson-Hanson) without importing scipy
     selection     which types to serve; complete-information and no-collaboration benchmarks
     sampled       sampled expectations: budget shading, out-of-sample certification, and a
                   deterministic (Jensen) upper bound

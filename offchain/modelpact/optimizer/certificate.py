@@ -19,6 +19,7 @@ import numpy as np
 
 from modelpact.optimizer.economy import Economy
 from modelpact.optimizer.expectations import Expectations, evaluate
+from modelpact.optimizer.lsq import nnls
 from modelpact.optimizer.subproblem import Frame
 from modelpact.optimizer.types import BoolArray, FloatArray
 
@@ -85,9 +86,9 @@ def kkt_multipliers(econ: Economy, fr: Frame, *, at: Candidate) -> Multipliers |
     if n == 0 or matrix.shape[0] == 0:
         return None
     reg = 1e-9 * max(1.0, float(np.abs(matrix).max()))
-    from scipy.optimize import nnls  # lazy: scipy costs the CLI start
-
-    z, _ = nnls(np.vstack([matrix, reg * np.eye(n)]), np.concatenate([rhs, np.zeros(n)]))
+    # any z >= 0 gives a valid bound (module doc), so the hand-written NNLS (no scipy import)
+    # can only cost tightness, never validity
+    z = nnls(np.vstack([matrix, reg * np.eye(n)]), np.concatenate([rhs, np.zeros(n)]))
     lam = np.zeros(k)
     lam[lam_idx] = z[: len(lam_idx)]
     y = np.zeros(len(b_vec))

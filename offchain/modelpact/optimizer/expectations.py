@@ -6,12 +6,13 @@ follow by the chain rule through the accuracy curve and the valuation (u = v o a
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from modelpact.optimizer.types import FloatArray
+from modelpact.optimizer.types import FloatArray, IntArray
 from modelpact.outcomes import BeliefModel
 from modelpact.scenario import Scenario
 
@@ -182,6 +183,15 @@ def _pooled_chunk(
     )
 
 
+@functools.cache
+def _upper_triangle(k: int) -> tuple[IntArray, IntArray]:
+    """np.triu_indices(k), computed once per K (small solves call it thousands of times)."""
+    rows, cols = np.triu_indices(k)
+    rows.setflags(write=False)  # shared by every caller
+    cols.setflags(write=False)
+    return rows, cols
+
+
 def _grams(base: FloatArray, d: FloatArray, pairs: FloatArray | None) -> FloatArray:
     """sum_o d[o, g] base_o base_o' for every column g of ``d`` (M, G): (G, K, K).
 
@@ -189,7 +199,7 @@ def _grams(base: FloatArray, d: FloatArray, pairs: FloatArray | None) -> FloatAr
     columns; ``pairs`` when the model caches them) instead of one skinny product per gram:
     the Hessians were 55% of an exact solve."""
     k = base.shape[1]
-    rows, cols = np.triu_indices(k)
+    rows, cols = _upper_triangle(k)
     if pairs is None:
         pairs = base[:, rows] * base[:, cols]
     packed = d.T @ pairs.astype(np.float64, copy=False)  # (G, K(K+1)/2)

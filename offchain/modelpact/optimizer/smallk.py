@@ -1,17 +1,20 @@
-"""The small-problem fast path: K <= 3 types solved by SLSQP on the nonlinear problem itself.
+"""The small-problem fast path: K <= 3 types solved by a dense SQP on the nonlinear problem.
 
 A two-type solve through the convex subproblem pays cvxpy's per-solve overhead at every SQP
-iteration (about 16 ms in all against a floor under 1 ms). Here scipy's SLSQP works on
-(m, t) of the served types directly, with exact gradients; t is then re-solved as the greatest
-feasible vector and the result is certified exactly as the general path certifies it
-(:func:`~modelpact.optimizer.certificate.certified_bound`, with KKT multipliers). The caller
-falls back to the general SQP whenever this returns None: not converged, IR not met, no
-multipliers, or a gap above :data:`ACCEPT_GAP`.
+iteration (about 16 ms in all against a floor under 1 ms). Here a line-search SQP works on
+(m, t) of the served types directly, with exact gradients and Hessians (the Lagrangian's,
+floored to positive definite), each step a small dense QP (:func:`~modelpact.optimizer.lsq.qp`,
+Lawson and Hanson's reduction to NNLS, as in SLSQP) and an l1 merit line search. It replaced
+scipy's SLSQP, whose import cost ``modelpact solve`` 0.2-0.4 s of CPU and whose wrapper cost
+more than the math on two-type problems; it needs fewer iterations (exact Hessians). t is then
+re-solved as the greatest feasible vector and the result is certified exactly as the general
+path certifies it (:func:`~modelpact.optimizer.certificate.certified_bound`, with KKT
+multipliers). The caller falls back to the general SQP whenever this returns None: the QP
+infeasible, IR not met, no multipliers, or a gap above :data:`ACCEPT_GAP`.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +23,9 @@ from modelpact.optimizer.certificate import Candidate, certified_bound
 from modelpact.optimizer.constraints import greatest_t, ir_violation, least_t
 from modelpact.optimizer.economy import FEASIBILITY_TOL, Economy, pooled_start
 from modelpact.optimizer.expectations import Expectations, evaluate
+from modelpact.optimizer.lsq import qp
 from modelpact.optimizer.subproblem import Frame, frame
-from modelpact.optimizer.types import BoolArray, FloatArray
+from modelpact.optimizer.types import BoolArray, FloatArray, IntArray
 
 __all__ = [
     "ACCEPT_GAP",
@@ -37,16 +41,20 @@ FAST_MAX_K_SMALL_MODEL = 5
 """Up to this many types the fast path is also tried when the belief model has at most
 :data:`FAST_SMALL_MODEL` outcomes: the paper's Sec. 6.2 scenarios (K = 5, N = 10) then solve
 without cvxpy (a 30-70 ms solve, and 0.3-0.9 s less to import for ``modelpact solve``), to an
-equal or better certified gap. On large models the SQP's few Hessian passes beat SLSQP's many
-gradient passes (N = 40, K = 5, 123,410 outcomes: 3.0 s CPU by SLSQP, 0.34 s by the SQP)."""
+equal or better certified gap. On large models the trust-region SQP's few Hessian passes beat
+the fast path's many evaluations (measured with SLSQP, the fast path's solver before issue 17:
+N = 40, K = 5, 123,410 outcomes, 3.0 s CPU by SLSQP, 0.34 s by the trust-region SQP)."""
 FAST_SMALL_MODEL = 5_000
-FTOL = 1e-12  # SLSQP stopping tolerance on the objective (expected accuracy)
+SLOPE_TOL = 1e-15  # predicted merit decrease (expected accuracy) below which the SQP stops
+MAX_ITER = 100  # SQP iterations before the iterate is judged as it stands
+STEP_TOL = 1e-8  # the SQP stops at an m step this short (scaled units: near-quadratic
+# convergence makes the objective exact to ~1e-15 by then; t is re-solved as the greatest t)
 ACCEPT_GAP = 1e-9  # certified gap (expected accuracy) at or below which the fast path is kept
 
 
 @dataclass(frozen=True)
 class FastResult:
-    """m, the greatest feasible t, the expectations at m, the bound and SLSQP's iterations."""
+    """m, the greatest feasible t, the expectations at m, the bound and the SQP's iterations."""
 
     m: FloatArray
     t: FloatArray
@@ -57,7 +65,7 @@ class FastResult:
 
 class _Problem:
     """Objective and constraints in scaled served coordinates z = [m_S / m_scale; t_S / t_scale],
-    with the last evaluation cached (SLSQP asks for the same point several times)."""
+    with the last evaluation cached (the SQP asks for the same point several times)."""
 
     def __init__(self, econ: Economy, fr: Frame) -> None:
         self.econ, self.fr = econ, fr
@@ -69,6 +77,8 @@ class _Problem:
         scale = np.concatenate([np.full(s, fr.m_scale), np.full(s, fr.t_scale)])
         self.a = fr.a_matrix[np.ix_(rows, cols)] * scale[None, :]
         self.b = fr.b_vector[rows]
+        eye = np.eye(2 * s)
+        self._fixed_jac = np.vstack([-self.a, eye, -eye])  # linear rows and the box
         self._at: bytes | None = None
         self._vals: Expectations | None = None
 
@@ -80,7 +90,7 @@ class _Problem:
     def vals(self, z: FloatArray) -> Expectations:
         key = z.tobytes()
         if key != self._at or self._vals is None:
-            self._vals = evaluate(self.econ.scenario, self.econ.model, self.m_of(z), hessians=False)
+            self._vals = evaluate(self.econ.scenario, self.econ.model, self.m_of(z))
             self._at = key
         return self._vals
 
@@ -104,37 +114,128 @@ class _Problem:
         jac[:, s:] = -np.eye(s)
         return jac
 
+    def constraints(self, z: FloatArray, upper: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Every constraint as c(z) >= 0 with its Jacobian: budgets, linear rows, the box."""
+        values = np.concatenate([self.budget(z), self.b - self.a @ z, z, upper - z])
+        return values, np.vstack([self.budget_jac(z), self._fixed_jac])
+
+    def violation(self, z: FloatArray, upper: FloatArray) -> float:
+        """The l1 norm of the violated constraints at z (the merit function's penalty term)."""
+        values = np.concatenate([self.budget(z), self.b - self.a @ z, z, upper - z])
+        return float(np.sum(np.maximum(-values, 0.0)))
+
+    def lagrangian_hessian(self, z: FloatArray, lam: FloatArray) -> FloatArray:
+        """Hessian in z of -F - sum lam_i budget_i (budget multipliers ``lam`` >= 0)."""
+        vals, s = self.vals(z), len(self.idx)
+        assert vals.objective_hess is not None
+        assert vals.tbar_hess is not None
+        sub = np.ix_(self.idx, self.idx)
+        curvature = (
+            vals.objective_hess[sub]
+            + np.einsum("i,ijk->jk", lam, vals.tbar_hess[self.idx][:, self.idx][:, :, self.idx])
+            / self.fr.t_scale
+        )
+        hess = np.zeros((2 * s, 2 * s))
+        hess[:s, :s] = -curvature * self.fr.m_scale**2
+        return hess
+
+
+def _positive_definite(hess: FloatArray) -> FloatArray:
+    """``hess`` with its eigenvalues floored at a small positive value (t enters linearly and
+    the curve is flat where it is clipped, so the raw Hessian is often singular)."""
+    eig, vec = np.linalg.eigh(0.5 * (hess + hess.T))
+    floor = 1e-8 * max(1.0, float(np.max(np.abs(eig))))
+    return np.asarray((vec * np.maximum(eig, floor)) @ vec.T, dtype=np.float64)
+
+
+def _violation(values: FloatArray) -> float:
+    return float(np.sum(np.maximum(-values, 0.0)))
+
+
+def _sqp_small(prob: _Problem, z: FloatArray, upper: FloatArray) -> tuple[FloatArray, int] | None:
+    """The line-search SQP from ``z`` (inside the box); None when a QP is infeasible."""
+    s = len(prob.idx)
+    lam = np.zeros(s)
+    rho = 0.0
+    active: IntArray | None = None
+    for iteration in range(1, MAX_ITER + 1):
+        values, jac = prob.constraints(z, upper)
+        grad = prob.objective_grad(z)
+        hess_pd = _positive_definite(prob.lagrangian_hessian(z, lam))
+        step = qp(hess_pd, grad, jac, -values, guess=active)
+        if step is None:
+            return None
+        active = np.flatnonzero(step.multipliers > 0.0)
+        lam = step.multipliers[:s]
+        rho = max(rho, 2.0 * float(np.max(step.multipliers, initial=0.0)))
+        viol = _violation(values)
+        slope = float(grad @ step.d) - rho * viol  # l1 merit's derivative along d
+        if float(np.max(np.abs(step.d[:s]))) <= STEP_TOL:
+            return z, iteration
+        if slope >= -SLOPE_TOL:
+            return z, iteration  # no merit decrease left at working precision: judged afterwards
+        merit = prob.objective(z) + rho * viol
+        soc = (hess_pd, grad, jac)
+        trial = _line_search(prob, z, step.d, upper, merit=merit, rho=rho, slope=slope, soc=soc)
+        if trial is None:
+            return z, iteration
+        z = trial
+    return z, MAX_ITER
+
+
+def _merit(prob: _Problem, z: FloatArray, upper: FloatArray, rho: float) -> float:
+    return prob.objective(z) + rho * prob.violation(z, upper)
+
+
+def _line_search(
+    prob: _Problem,
+    z: FloatArray,
+    d: FloatArray,
+    upper: FloatArray,
+    *,
+    merit: float,
+    rho: float,
+    slope: float,
+    soc: tuple[FloatArray, FloatArray, FloatArray],
+) -> FloatArray | None:
+    """The next iterate: the full step, else the full step with a second-order correction
+    (near the solution a full step can raise the l1 merit through the budgets' curvature, the
+    Maratos effect, and halving would then crawl), else the first halving that decreases the
+    merit enough; None when none of 40 does."""
+    trial = np.clip(z + d, 0.0, upper)
+    if _merit(prob, trial, upper, rho) <= merit + 1e-4 * slope:
+        return trial
+    hess, grad, jac = soc
+    values_trial, _ = prob.constraints(trial, upper)
+    corrected = qp(hess, grad, jac, jac @ d - values_trial)
+    if corrected is not None:
+        trial = np.clip(z + corrected.d, 0.0, upper)
+        if _merit(prob, trial, upper, rho) <= merit + 1e-4 * slope:
+            return trial
+    alpha = 0.5
+    for _ in range(40):
+        trial = np.clip(z + alpha * d, 0.0, upper)
+        if _merit(prob, trial, upper, rho) <= merit + 1e-4 * alpha * slope:
+            return trial
+        alpha *= 0.5
+    return None
+
 
 def solve_small(
     econ: Economy, served: BoolArray, ic: bool, start: FloatArray | None
 ) -> FastResult | None:
-    """SLSQP and the certificate for ``served`` (K <= :data:`FAST_MAX_K`); None to fall back."""
+    """The SQP and the certificate for ``served`` (K <= :data:`FAST_MAX_K`); None to fall back."""
     fr = frame(econ, served, ic)
     prob = _Problem(econ, fr)
     m0 = pooled_start(econ, served) if start is None else np.where(served, start, 0.0)
     t0 = least_t(econ, served, m0, ic)
     z0 = np.concatenate([m0[prob.idx] / fr.m_scale, t0[prob.idx] / fr.t_scale])
     upper = np.concatenate([fr.upper_m[prob.idx] / fr.m_scale, fr.upper_t[prob.idx] / fr.t_scale])
-    constraints = [
-        {"type": "ineq", "fun": prob.budget, "jac": prob.budget_jac},
-        {"type": "ineq", "fun": lambda z: prob.b - prob.a @ z, "jac": lambda z: -prob.a},
-    ]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        from scipy.optimize import minimize  # lazy: scipy costs the CLI start
-
-        found = minimize(
-            prob.objective,
-            np.clip(z0, 0.0, upper),
-            jac=prob.objective_grad,
-            bounds=list(zip(np.zeros(len(upper)), upper, strict=True)),
-            constraints=constraints,
-            method="SLSQP",
-            options={"ftol": FTOL, "maxiter": 100},
-        )
-    if found.status not in (0, 8):  # 8: no descent left at working precision (judged below)
+    found = _sqp_small(prob, np.clip(z0, 0.0, upper), upper)
+    if found is None:
         return None
-    m = prob.m_of(np.asarray(found.x, dtype=np.float64))
+    z, iterations = found
+    m = prob.m_of(z)
     vals = evaluate(econ.scenario, econ.model, m, hessians=False)
     budget = vals.tbar - econ.margin
     t = greatest_t(econ, served, m, budget, ic)
@@ -144,4 +245,4 @@ def solve_small(
     bound = certified_bound(econ, fr, at=at, duals=None)
     if max(bound, vals.objective) - vals.objective > ACCEPT_GAP:
         return None
-    return FastResult(m=m, t=t, vals=vals, bound=bound, iterations=int(found.nit))
+    return FastResult(m=m, t=t, vals=vals, bound=bound, iterations=iterations)

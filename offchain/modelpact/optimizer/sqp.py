@@ -95,6 +95,11 @@ def _iterate(econ: Economy, sub: Subproblem, state: _State, *, tol: float, max_i
             sigma=sigma,
         )
         status = solve_subproblem(sub)
+        if status == "solver_error" and state.radius > 1e-9:
+            # Clarabel gave up numerically (not a verdict on feasibility): a smaller trust
+            # region gives it a better-scaled model, as after a rejected step
+            state.radius *= 0.25
+            continue
         if status not in ("optimal", "optimal_inaccurate"):
             if state.radius < 1e3:
                 state.radius = 1e6  # maybe the trust region cut off the linear constraints
@@ -161,7 +166,7 @@ def sqp(
 
     Up to :data:`~modelpact.optimizer.smallk.FAST_MAX_K` types (up to
     :data:`~modelpact.optimizer.smallk.FAST_MAX_K_SMALL_MODEL` on a small belief model) the
-    SLSQP fast path is tried first (certified the same way); the trust-region SQP runs when it
+    dense SQP fast path is tried first (certified the same way); the trust-region SQP runs when it
     declines."""
     k = len(served)
     small = k <= FAST_MAX_K_SMALL_MODEL and econ.model.size <= FAST_SMALL_MODEL

@@ -7,9 +7,10 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Belief", "BoolArray", "FloatArray", "Serve"]
+__all__ = ["Belief", "BoolArray", "FloatArray", "IntArray", "Serve"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.intp]
 Belief = Literal["bayes", "paper"]
 Serve = Literal["all", "optimal"] | tuple[int, ...]
