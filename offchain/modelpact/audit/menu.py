@@ -271,7 +271,8 @@ def _resolve_checks(s: RoundSnapshot, scenario: Scenario, tol: Tolerances) -> li
 def check_compensation_terms(s: RoundSnapshot, scenario: Scenario, resolved: Menu) -> Finding:
     """``curve.terms``: the round's tau and rho are the scenario's compensation terms
     (:func:`modelpact.compensation.compensation_terms` for the re-solved menu): rho exactly, tau
-    within :data:`TERMS_TAU_TOLERANCE` or below it (tau = 0 for an --any-curve round). A
+    within :data:`TERMS_TAU_TOLERANCE` or below it (tau = 0 for an --any-curve round), and
+    tau = 0 for a stated curve (no ``[accuracy.fitted_on]``: nothing checked it). A
     scenario without terms allows only tau = 1, rho = 0
     (``--no-compensation``), stated as NO CURVE COMPENSATION, and failing once the posted
     collective model is below the curve (participants short, nobody compensates them)."""
@@ -284,6 +285,11 @@ def check_compensation_terms(s: RoundSnapshot, scenario: Scenario, resolved: Men
         want = compensation_terms(scenario, menu=resolved)
     except ScenarioError as error:
         return _without_terms(s, title, error.one_line())
+    if scenario.curve.fitted_on is None:
+        # A stated curve is never checked against the round's data (planning runs it only with
+        # --any-curve, which deploys tau = 0): a tolerance would leave its overstatement unpaid
+        # (review 13b: a coordinator deploying it with the scenario's tau passed this check).
+        want = want._replace(tolerance_wad=0)
     failures = []
     # A smaller tau only raises what the coordinator owes: a round planned with --any-curve
     # deploys tau = 0 (its curve was not checked against the data), which is never a lie.
