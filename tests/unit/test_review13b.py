@@ -172,3 +172,32 @@ def test_a_checked_curve_gets_only_its_records_tolerance(edit: str) -> None:
         return
     got = compensation_terms(edited, menu=menu).tolerance_wad
     assert abs(got - want) <= 10**12, (got / WAD, want / WAD)
+
+
+TABLE = DEMO.parent / "table_curve.toml"
+
+
+@pytest.mark.parametrize(
+    ("data", "accuracy"),
+    [("[20, 21, 800]", "[0.3, 0.99999, 1.0]"), ("[5, 9, 10, 400]", "[0.1, 0.2, 1.0, 1.0]")],
+)
+@pytest.mark.parametrize("max_rows", [300, 2000])
+def test_knots_clipped_at_one_still_predict_at_or_above_the_curve(
+    data: str, accuracy: str, max_rows: int
+) -> None:
+    """A curve that reaches 1.0 (a table curve here) must still be predicted at or above a(S)
+    at every whole row count up to the last knot, from the knots as the contract reads them:
+    the lift of a knot clipped at 1 was lost, and the chord into it predicted up to 0.011
+    below the curve (at 25 rows, max_rows 2000), uncompensated on top of tau."""
+    from modelpact.encoding import predicted_accuracy
+    from modelpact.round.planning import curve_knots
+
+    text = TABLE.read_text().replace("data = [20, 50, 100, 200, 400, 800]", f"data = {data}")
+    text = text.replace("accuracy = [0.3, 0.55, 0.7, 0.8, 0.86, 0.9]", f"accuracy = {accuracy}")
+    scenario = parse_scenario(text)
+    knots = curve_knots(scenario.accuracy, max_rows=max_rows)
+    pairs = [(k.data_count, k.accuracy_wad) for k in knots]
+    rows = np.arange(1, knots[-1].data_count + 1)
+    curve = np.clip(np.asarray(scenario.accuracy(rows.astype(np.float64))), 0.0, 1.0)
+    predicted = np.array([predicted_accuracy(pairs, int(r)) / WAD for r in rows])
+    assert float(np.max(curve - predicted)) <= 1e-12
