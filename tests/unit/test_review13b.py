@@ -201,3 +201,22 @@ def test_knots_clipped_at_one_still_predict_at_or_above_the_curve(
     curve = np.clip(np.asarray(scenario.accuracy(rows.astype(np.float64))), 0.0, 1.0)
     predicted = np.array([predicted_accuracy(pairs, int(r)) / WAD for r in rows])
     assert float(np.max(curve - predicted)) <= 1e-12
+
+
+def test_a_quorum_below_the_scenarios_fails_the_audit() -> None:
+    """The digits demo has no [participation]: its menu assumes all 10 seats fill (Q = N). A
+    round deployed with quorum 1 on chain (the contract takes any quorum) runs at 1..9
+    participants too, where nothing was promised: a lone eager participant gets
+    1 x 100 x a(131) = 89.3 value units of its promised 95.9 (busy: 51.8 of 70.8), below its
+    outside option. The audit must fail config.capacity naming the quorum; before, it checked
+    the capacity only and passed. The scenario's own quorum (or a higher one) passes."""
+    from test_audit_menu import honest as fixture
+
+    honest = fixture.__wrapped__()
+    low = replace(honest, config=replace(honest.config, quorum=1))
+    finding = _run(low)["config.capacity"]
+    assert finding.status is Status.FAIL
+    assert finding.failures[0].subject == "quorum"
+    assert _run(honest)["config.capacity"].status is Status.PASS
+    full = replace(honest, config=replace(honest.config, quorum=0))  # 0 stands for N
+    assert _run(full)["config.capacity"].status is Status.PASS

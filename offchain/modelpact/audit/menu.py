@@ -88,19 +88,27 @@ def check_scenario_hash(s: RoundSnapshot, scenario: Scenario) -> Finding:
 
 
 def check_capacity(s: RoundSnapshot, scenario: Scenario) -> Finding:
-    """``config.capacity``: the round admits the N participants the menu was solved for.
+    """``config.capacity``: the round admits the N participants the menu was solved for, and
+    runs only at counts the menu's participation law covers (quorum at least the scenario's Q).
 
-    The menu's expectations (t_bar, expected accuracy) assume N participants; a round with
-    another capacity would promise values computed for a different economy.
+    The menu's expectations (t_bar, expected accuracy) assume N participants, or the law of n
+    over Q..N; a round with another capacity, or one that also runs below Q (review 13b: the
+    digits demo assumes all 10 seats fill, and a quorum of 1 on chain left a lone participant
+    51.8 value units of a promised 70.8 while the audit passed), would promise values computed
+    for a different economy. A higher quorum only refunds rounds the law counted as small.
     """
     ev = Evidence("capacity", f"{scenario.participants} (scenario N)", str(s.config.capacity))
+    quorum = s.config.effective_quorum
+    q_ev = Evidence("quorum", f">= {scenario.quorum} (scenario Q)", str(quorum))
+    failures = [] if s.config.capacity == scenario.participants else [ev]
+    failures += [] if quorum >= scenario.quorum else [q_ev]
     return make_finding(
         "config.capacity",
         "Capacity is the scenario's number of participants",
-        checked=1,
-        failures=[] if s.config.capacity == scenario.participants else [ev],
-        detail_pass=f"N = {scenario.participants}",
-        evidence=[ev],
+        checked=2,
+        failures=failures,
+        detail_pass=f"N = {scenario.participants}, quorum {quorum} >= Q = {scenario.quorum}",
+        evidence=[ev, q_ev],
     )
 
 
