@@ -220,3 +220,29 @@ def test_a_quorum_below_the_scenarios_fails_the_audit() -> None:
     assert _run(honest)["config.capacity"].status is Status.PASS
     full = replace(honest, config=replace(honest.config, quorum=0))  # 0 stands for N
     assert _run(full)["config.capacity"].status is Status.PASS
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (review 13b, finding 4): fill is the coordinator's unverifiable belief; "
+    "fill = 0.9999 with quorum 1 is the refused fill = 1 in all but name",
+)
+def test_a_stated_fill_cannot_buy_rows_from_participants() -> None:
+    """fill = 1 with quorum 1 is refused, but fill = 0.9999 gives the same menu (t 70.77,
+    79.28, 95.89, as with every seat filled) and the contract runs it at any count from 1:
+    a lone participant gets 51.8, 64.9, 89.3 value units (its own rows alone), 6.6 to 19 below
+    t and its outside option. Stated against a true fill of 0.5 the menu asks 131 rows of the
+    eager type instead of 124, the coordinator's true expected accuracy rises from 0.93456 to
+    0.93557, and what must hold (each type's true expected utility at or above its outside
+    option, expectations under the true law) fails by 1.25 to 1.54 value units."""
+    text = DEMO.read_text() + "\n[participation]\nquorum = 1\nfill = {}\n"
+    true, stated = (parse_scenario(text.format(q)) for q in ("0.5", "0.9999"))
+    menu = integerize_menu(stated, solve(stated, benchmarks=False))
+    m = np.array([o.m if o.served else 0.0 for o in menu.options])
+    tbar_true, _, _ = conditional_values(true, m, belief="bayes")
+    slack = []
+    for k, option in enumerate(menu.options):
+        cost = float(true.costs[k])
+        outside, _ = reservation_utility(true.accuracy, true.valuation, cost)
+        slack.append(option.ratio * tbar_true[k] - cost * option.m - outside)
+    assert min(slack) >= -1e-6, slack
