@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 
 from modelpact.audit import AuditReport, Status, run_audit
 from modelpact.chain import Chain, RoundContract, advance_time, chain_time, connect, deploy_round
+from modelpact.compensation import committed_knot_values
 from modelpact.compiler import CompiledContract
 from modelpact.encoding import (
     MIN_WINDOW_SECONDS,
@@ -42,7 +44,12 @@ from modelpact.optimizer import integerize_menu, solve
 from modelpact.scenario import load_scenario, scenario_sha256
 
 ROOT = Path(__file__).parents[2]
-SCENARIO = ROOT / "offchain/modelpact/data/scenarios/digits_demo.toml"
+DEMO = ROOT / "offchain/modelpact/data/scenarios/digits_demo.toml"
+# The demo with quorum 1 (each seat fills with probability 0.9): the honest round runs with 6 of
+# its 10 seats, which the demo's own law (all seats fill, Q = N) does not cover, and the audit's
+# config.capacity requires the on-chain quorum to be at least the scenario's (review 13b).
+SCENARIO = Path(tempfile.mkdtemp(prefix="modelpact-audit-round-")) / "digits_quorum_1.toml"
+SCENARIO.write_text(DEMO.read_text() + "\n[participation]\nquorum = 1\nfill = 0.9\n")
 WAD = 10**18
 BOND = 10**16
 COORD_BOND = 6 * 10**16
@@ -228,7 +235,8 @@ def execute_round(
         shortfall_wei_per_wad=honest_terms(scenario_path)[1],
     )
     xs = [8, 16, 32, 64, 128, 256, 512, 1024, 1437]
-    accs = np.clip(scenario.accuracy(np.array(xs, dtype=np.float64)), 0.0, 1.0)
+    # the knots planning commits: lifted so no chord predicts below the curve
+    accs = committed_knot_values(scenario.accuracy, np.array(xs, dtype=np.float64))
     curve = [
         CurveKnot(x, min(WAD, to_wad(float(a)) + lies.curve_boost_wad))
         for x, a in zip(xs, accs.tolist(), strict=True)

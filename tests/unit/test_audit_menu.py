@@ -47,6 +47,7 @@ def honest() -> RoundSnapshot:
         scenario_hash=bytes.fromhex(scenario_sha256(scenario)),
         curve_tolerance_wad=terms.tolerance_wad,
         shortfall_wei_per_wad=terms.shortfall_wei_per_wad,
+        quorum=scenario.quorum,  # the menu assumes every seat fills: no smaller round runs
     )
     return replace(s, menu=_onchain(menu), config=config, curve=curve)
 

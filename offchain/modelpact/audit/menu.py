@@ -88,19 +88,27 @@ def check_scenario_hash(s: RoundSnapshot, scenario: Scenario) -> Finding:
 
 
 def check_capacity(s: RoundSnapshot, scenario: Scenario) -> Finding:
-    """``config.capacity``: the round admits the N participants the menu was solved for.
+    """``config.capacity``: the round admits the N participants the menu was solved for, and
+    runs only at counts the menu's participation law covers (quorum at least the scenario's Q).
 
-    The menu's expectations (t_bar, expected accuracy) assume N participants; a round with
-    another capacity would promise values computed for a different economy.
+    The menu's expectations (t_bar, expected accuracy) assume N participants, or the law of n
+    over Q..N; a round with another capacity, or one that also runs below Q (review 13b: the
+    digits demo assumes all 10 seats fill, and a quorum of 1 on chain left a lone participant
+    51.8 value units of a promised 70.8 while the audit passed), would promise values computed
+    for a different economy. A higher quorum only refunds rounds the law counted as small.
     """
     ev = Evidence("capacity", f"{scenario.participants} (scenario N)", str(s.config.capacity))
+    quorum = s.config.effective_quorum
+    q_ev = Evidence("quorum", f">= {scenario.quorum} (scenario Q)", str(quorum))
+    failures = [] if s.config.capacity == scenario.participants else [ev]
+    failures += [] if quorum >= scenario.quorum else [q_ev]
     return make_finding(
         "config.capacity",
         "Capacity is the scenario's number of participants",
-        checked=1,
-        failures=[] if s.config.capacity == scenario.participants else [ev],
-        detail_pass=f"N = {scenario.participants}",
-        evidence=[ev],
+        checked=2,
+        failures=failures,
+        detail_pass=f"N = {scenario.participants}, quorum {quorum} >= Q = {scenario.quorum}",
+        evidence=[ev, q_ev],
     )
 
 
@@ -271,7 +279,8 @@ def _resolve_checks(s: RoundSnapshot, scenario: Scenario, tol: Tolerances) -> li
 def check_compensation_terms(s: RoundSnapshot, scenario: Scenario, resolved: Menu) -> Finding:
     """``curve.terms``: the round's tau and rho are the scenario's compensation terms
     (:func:`modelpact.compensation.compensation_terms` for the re-solved menu): rho exactly, tau
-    within :data:`TERMS_TAU_TOLERANCE` or below it (tau = 0 for an --any-curve round). A
+    within :data:`TERMS_TAU_TOLERANCE` or below it (tau = 0 for an --any-curve round), and
+    tau = 0 for a stated curve (no ``[accuracy.fitted_on]``: nothing checked it). A
     scenario without terms allows only tau = 1, rho = 0
     (``--no-compensation``), stated as NO CURVE COMPENSATION, and failing once the posted
     collective model is below the curve (participants short, nobody compensates them)."""
@@ -284,6 +293,11 @@ def check_compensation_terms(s: RoundSnapshot, scenario: Scenario, resolved: Men
         want = compensation_terms(scenario, menu=resolved)
     except ScenarioError as error:
         return _without_terms(s, title, error.one_line())
+    if scenario.curve.fitted_on is None:
+        # A stated curve is never checked against the round's data (planning runs it only with
+        # --any-curve, which deploys tau = 0): a tolerance would leave its overstatement unpaid
+        # (review 13b: a coordinator deploying it with the scenario's tau passed this check).
+        want = want._replace(tolerance_wad=0)
     failures = []
     # A smaller tau only raises what the coordinator owes: a round planned with --any-curve
     # deploys tau = 0 (its curve was not checked against the data), which is never a lie.
