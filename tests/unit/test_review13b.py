@@ -144,21 +144,15 @@ def _edits() -> dict[str, str]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (review 13b, finding 2): curve_reproduces compares a_max, b, alpha and "
-    "residual_sd only; tau comes from spread_sd, covariance and tolerance_confidence, or a "
-    "stated [accuracy] tolerance, all the coordinator's to write on a reproduced curve",
-)
 @pytest.mark.parametrize("edit", list(_edits()))
 def test_a_checked_curve_gets_only_its_records_tolerance(edit: str) -> None:
     """tau > 0 is granted to a learned curve because it is what its record learns, so tau must
     be the record's too: the digits demo deploys tau = 0.0286. Editing what tau is computed
     from (and nothing the check compares) must be refused by planning or leave tau as the
-    record gives it. It is not: spread_sd x 5 deploys tau = 0.078, covariance x 25 0.032,
+    record gives it. Before the fix spread_sd x 5 deployed tau = 0.078, covariance x 25 0.032,
     tolerance_confidence = 0.999999 0.059, tolerance = 0.2 0.2, all accepted without
     --any-curve and passed by curve.reproduces and curve.terms (the scenario's own terms);
-    the participant carries every shortfall up to that tau."""
+    now the whole uncertainty must reproduce and a learned curve may not state its tolerance."""
     from modelpact.ml.datasets import load_dataset
     from modelpact.round.planning import PlanError, require_curve_for
 

@@ -280,7 +280,8 @@ def check_compensation_terms(s: RoundSnapshot, scenario: Scenario, resolved: Men
     """``curve.terms``: the round's tau and rho are the scenario's compensation terms
     (:func:`modelpact.compensation.compensation_terms` for the re-solved menu): rho exactly, tau
     within :data:`TERMS_TAU_TOLERANCE` or below it (tau = 0 for an --any-curve round), and
-    tau = 0 for a stated curve (no ``[accuracy.fitted_on]``: nothing checked it). A
+    tau = 0 for a stated curve (no ``[accuracy.fitted_on]``: nothing checked it) or a learned
+    curve that states its own tolerance or confidence instead of its record's. A
     scenario without terms allows only tau = 1, rho = 0
     (``--no-compensation``), stated as NO CURVE COMPENSATION, and failing once the posted
     collective model is below the curve (participants short, nobody compensates them)."""
@@ -293,10 +294,13 @@ def check_compensation_terms(s: RoundSnapshot, scenario: Scenario, resolved: Men
         want = compensation_terms(scenario, menu=resolved)
     except ScenarioError as error:
         return _without_terms(s, title, error.one_line())
-    if scenario.curve.fitted_on is None:
+    from modelpact.ml.curve import checked_curve_states_its_tolerance
+
+    if scenario.curve.fitted_on is None or checked_curve_states_its_tolerance(scenario):
         # A stated curve is never checked against the round's data (planning runs it only with
         # --any-curve, which deploys tau = 0): a tolerance would leave its overstatement unpaid
         # (review 13b: a coordinator deploying it with the scenario's tau passed this check).
+        # Nor is a tolerance a learned curve states instead of the one its record gives.
         want = want._replace(tolerance_wad=0)
     failures = []
     # A smaller tau only raises what the coordinator owes: a round planned with --any-curve

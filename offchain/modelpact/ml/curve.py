@@ -553,8 +553,17 @@ def curve_reproduces(scenario: Scenario, dataset_rows: Rows, *, rel: float = 1e-
     have = scenario.accuracy
     pairs = [("a_max", have.a_max, learned.fit.a_max), ("b", have.b, learned.fit.b)]
     pairs += [("alpha", have.alpha, learned.fit.alpha)]
-    if scenario.curve.uncertainty is not None:
-        pairs.append(("residual_sd", scenario.curve.uncertainty.residual_sd, learned.fit.rmse))
+    stated_uncertainty = scenario.curve.uncertainty
+    if stated_uncertainty is not None:  # tau is made of all of it: every number must reproduce
+        again_uncertainty = curve_uncertainty(learned)
+        if stated_uncertainty.spread_sizes != again_uncertainty.spread_sizes:
+            return (
+                f"the scenario's [accuracy.uncertainty] spread_sizes "
+                f"{list(stated_uncertainty.spread_sizes)} are not its record's sizes "
+                f"{list(again_uncertainty.spread_sizes)}"
+            )
+        pairs.append(("residual_sd", stated_uncertainty.residual_sd, learned.fit.rmse))
+        pairs += _uncertainty_pairs(stated_uncertainty, again_uncertainty)
     for name, stated, again in pairs:
         if not math.isclose(stated, again, rel_tol=rel, abs_tol=1e-12):
             return (
@@ -562,6 +571,43 @@ def curve_reproduces(scenario: Scenario, dataset_rows: Rows, *, rel: float = 1e-
                 f"own record gives {again!r}; publish the curve `modelpact curve "
                 f"{fitted.dataset}` writes for this record"
             )
+    return None
+
+
+def _uncertainty_pairs(
+    stated: CurveUncertainty, again: CurveUncertainty
+) -> list[tuple[str, float, float]]:
+    """(name, stated, learned again) for every spread and covariance entry."""
+    pairs = [
+        (f"spread_sd at {size} rows", a, b)
+        for size, a, b in zip(stated.spread_sizes, stated.spread_sd, again.spread_sd, strict=True)
+    ]
+    for i, (row_a, row_b) in enumerate(zip(stated.covariance, again.covariance, strict=True)):
+        pairs += [
+            (f"covariance[{i}][{j}]", a, b)
+            for j, (a, b) in enumerate(zip(row_a, row_b, strict=True))
+        ]
+    return pairs
+
+
+def checked_curve_states_its_tolerance(scenario: Scenario) -> str | None:
+    """Why a learned curve's tolerance is not the one its record gives (None when it is): tau
+    of a checked curve follows from its reproduced uncertainty at the default confidence, so a
+    stated ``[accuracy] tolerance`` or another ``tolerance_confidence`` would let the
+    coordinator widen the band the record was checked for (review 13b: tolerance = 0.2 or
+    confidence 0.999999 passed with the record reproducing)."""
+    from modelpact.curve_record import DEFAULT_TOLERANCE_CONFIDENCE
+
+    record = scenario.curve
+    if record.fitted_on is None:
+        return None
+    if record.tolerance is not None:
+        return f"it states [accuracy] tolerance = {record.tolerance!r}"
+    if record.tolerance_confidence != DEFAULT_TOLERANCE_CONFIDENCE:
+        return (
+            f"it states tolerance_confidence = {record.tolerance_confidence!r}, not the default "
+            f"{DEFAULT_TOLERANCE_CONFIDENCE}"
+        )
     return None
 
 

@@ -161,10 +161,15 @@ def require_curve_for(scenario: Scenario, *, dataset: str, rows: Rows) -> None:
 
     reason = curve_matches_dataset(scenario, rows, dataset, learner=TRAINER)
     if reason is None:  # the record is this data's: the curve must be what the record learns
-        from modelpact.ml.curve import curve_reproduces_by_name
+        from modelpact.ml.curve import checked_curve_states_its_tolerance, curve_reproduces_by_name
 
         again = curve_reproduces_by_name(scenario)
         reason = None if again is None else f"the curve is not what its record learns: {again}"
+        widened = checked_curve_states_its_tolerance(scenario)
+        if reason is None and widened is not None:
+            reason = (
+                f"a learned curve's tolerance follows from its record, but {widened}: remove it"
+            )
     if reason is not None:
         raise PlanError(
             f"{scenario.source}: {reason}",
