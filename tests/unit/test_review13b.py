@@ -240,3 +240,26 @@ def test_a_stated_fill_cannot_buy_rows_from_participants() -> None:
         outside, _ = reservation_utility(true.accuracy, true.valuation, cost)
         slack.append(option.ratio * tbar_true[k] - cost * option.m - outside)
     assert min(slack) >= -1e-6, slack
+
+
+def test_a_tolerance_on_another_dataset_fails_curve_data() -> None:
+    """Review 13b, finding 7: the digits curve deployed on generated rows with the scenario's
+    tau > 0 (by the coordinator's own tool) passed every check. curve.data fails a round with
+    tau > 0 whose committed test rows are not rows of the curve's recorded dataset, passes
+    digits rows, and has nothing to check at tau = 0 (every shortfall is owed)."""
+    from modelpact.audit.files import check_curve_data
+    from modelpact.ml.datasets import load_dataset, split_test
+
+    scenario = load_scenario(DEMO)
+    s = _honest()
+    assert s.config.curve_tolerance_wad > 0
+    digits = split_test(load_dataset("digits", seed=3), test_size=360, seed=3).test
+    generated = split_test(
+        load_dataset("generated", generated_size=800, seed=0), test_size=360, seed=0
+    ).test
+    assert check_curve_data(s, scenario, digits).status is Status.PASS
+    foreign = check_curve_data(s, scenario, generated)
+    assert foreign.status is Status.FAIL
+    assert "--any-curve" in foreign.failures[0].note
+    free = replace(s, config=replace(s.config, curve_tolerance_wad=0))
+    assert check_curve_data(free, scenario, generated).status is Status.SKIP

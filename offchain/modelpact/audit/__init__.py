@@ -39,6 +39,7 @@ from modelpact.errors import ModelpactError
 if TYPE_CHECKING:
     from modelpact.audit.snapshot import RoundSnapshot
     from modelpact.chain import Chain
+    from modelpact.ml.datasets import Rows
     from modelpact.round.records import DeploymentRecord
 
 
@@ -144,6 +145,7 @@ def audit_snapshot(
     findings.extend(check_data(snapshot, data_dir, dataset=dataset, sample_rows=sample_rows))
     test_finding, test_rows = check_test_set(snapshot, test_set)
     findings.append(test_finding)
+    findings.append(_curve_data(snapshot, scenario, test_rows))
     findings.extend(check_models(snapshot, models_dir, test_rows, tolerance=tol.accuracy))
     findings.append(check_logs(snapshot, models_dir, test_rows))
     findings.append(_retrained(snapshot, data_dir, scenario))
@@ -236,6 +238,20 @@ def _creation_evidence(snapshot: RoundSnapshot, creation: bytes) -> Evidence | N
         found,
         f"tx {snapshot.deploy_tx_hash}: immutables, storage and logs unchecked",
     )
+
+
+def _curve_data(snapshot: RoundSnapshot, scenario: Path | None, test_rows: Rows | None) -> Finding:
+    """``curve.data`` (:func:`modelpact.audit.files.check_curve_data`) on the scenario file."""
+    from modelpact.audit.files import check_curve_data
+    from modelpact.scenario import load_scenario
+
+    committed = None
+    if scenario is not None:
+        try:
+            committed = load_scenario(scenario)
+        except ModelpactError:
+            committed = None
+    return check_curve_data(snapshot, committed, test_rows)
 
 
 def _curve_reproduced(scenario: Path | None) -> Finding:

@@ -39,6 +39,7 @@ from modelpact.ml.datasets import (
     DatasetSpec,
     Rows,
     generated_spec,
+    load_dataset,
     load_rows,
     sharing_rows,
     validate_rows,
@@ -340,6 +341,51 @@ def check_test_set(s: RoundSnapshot, test_set: Path | None) -> tuple[Finding, Ro
         evidence=[ev],
     )
     return finding, rows if ok else None
+
+
+CURVE_DATA_TITLE = "A curve tolerance is granted only on the curve's own dataset"
+
+
+def check_curve_data(
+    s: RoundSnapshot, scenario: Scenario | None, test_rows: Rows | None
+) -> Finding:
+    """``curve.data``: a round deployed with tau > 0 must run on the data its learned curve
+    records: every row of the committed test set is a row of the record's dataset (review 13b:
+    the digits curve deployed on generated rows with the scenario's tau by the coordinator's
+    own tool passed every check; planning gives such a round tau = 0, `--any-curve`). The rows
+    a participant holds are private; the public test set is the round's data the audit sees."""
+    title = CURVE_DATA_TITLE
+    if s.config.curve_tolerance_wad == 0:
+        return skipped("curve.data", title, "tau = 0: every shortfall is owed on any data")
+    if scenario is None or scenario.curve.fitted_on is None:
+        return skipped("curve.data", title, "no learned curve (curve.terms holds it to tau = 0)")
+    if test_rows is None:
+        return skipped("curve.data", title, "no verified test set given")
+    fitted = scenario.curve.fitted_on
+    try:
+        known = load_dataset(fitted.dataset, generated_size=fitted.rows, seed=fitted.seed)
+    except DatasetError as error:
+        return skipped("curve.data", title, f"the record's dataset: {error.one_line()}")
+    table = {row.tobytes() for row in np.ascontiguousarray(known, dtype=np.int64)}
+    rows = np.ascontiguousarray(test_rows, dtype=np.int64)
+    foreign = [i for i, row in enumerate(rows) if row.tobytes() not in table]
+    ev = Evidence(
+        "test set",
+        f"rows of {fitted.dataset} ({fitted.rows} rows), the curve's record",
+        f"{len(foreign)} of {rows.shape[0]} rows are not" if foreign else "all are",
+        f"tau {s.config.curve_tolerance_wad / 10**18:.6f} > 0 on data the curve does not "
+        "describe: deploy with tau = 0 (--any-curve)"
+        if foreign
+        else "",
+    )
+    return make_finding(
+        "curve.data",
+        title,
+        checked=1,
+        failures=[ev] if foreign else [],
+        detail_pass=f"every test row is a row of {fitted.dataset}, the curve's record",
+        evidence=[ev],
+    )
 
 
 def _model_files(models_dir: Path) -> dict[bytes, Path]:
