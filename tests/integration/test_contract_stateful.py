@@ -136,6 +136,7 @@ class _Deployment:
             cls.born = time.monotonic()
             cls.chain = ch.connect(chain="embedded")
             cls.coordinator = cls.chain.local_account(0)
+            cls.chain.w3.eth.default_account = cls.chain.accounts[0]
             cls.secret = enc.random_secret()
             cls.secrets = {cls.chain.accounts[i]: enc.random_secret() for i in range(1, 1 + ACTORS)}
             scenario = enc.keccak256(b"stateful")
