@@ -41,7 +41,6 @@ class Played:
     plan: demo.Planned
     out: Path
     rpc: str
-    keystores: dict[str, Path]
 
     def cli(self, *args: str, password: bool = True) -> subprocess.CompletedProcess[str]:
         """Runs the CLI; ``password=False``: no MODELPACT_PASSWORD and nothing on stdin."""
@@ -82,7 +81,28 @@ class Played:
         return int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
 
     def keystore(self, account: LocalAccount) -> str:
-        return str(self.keystores[account.address])
+        """The participant's keystore, made on first use (most tests unlock only some)."""
+        path = self.out / f"p{self.run.accounts.index(account)}.json"
+        if not path.exists():
+            keystore_file(path, "0x" + account.key.hex())
+        return str(path)
+
+
+_KEYSTORES: dict[str, bytes] = {}
+
+
+def keystore_file(path: Path, private_key: str) -> Path:
+    """A keystore of ``private_key`` under PASSWORD at ``path``. Each scrypt encryption costs about
+    a second of CPU, so the keystore made first for a key in this test process is copied after
+    that: a user's existing keystore file, unlocked by each command as before."""
+    from modelpact.round.wallet import import_keystore
+
+    if private_key not in _KEYSTORES:
+        import_keystore(path, private_key=private_key, password=PASSWORD)
+        _KEYSTORES[private_key] = path.read_bytes()
+    else:
+        path.write_bytes(_KEYSTORES[private_key])
+    return path
 
 
 Poster = Callable[[demo._Round, demo.Planned, demo.DemoConfig, Path, Path], None]
@@ -97,7 +117,6 @@ def play(tmp_path: Path) -> Iterator[Callable[..., Played]]:
     """Set up a round of three participants on a fresh anvil, models posted by ``poster``."""
     from modelpact.chain.backends import ChainSettings, open_chain
     from modelpact.chain.backends.anvil import AnvilNode
-    from modelpact.round.wallet import import_keystore
 
     with ExitStack() as stack:
 
@@ -114,12 +133,7 @@ def play(tmp_path: Path) -> Iterator[Callable[..., Played]]:
             run = demo._deploy(chain, config, plan, out, lambda _: None)
             inbox = demo._join_all(run, cast, config, out)
             poster(run, plan, config, inbox, out)
-            keystores = {}
-            for i, account in enumerate(run.accounts):
-                path = out / f"p{i}.json"
-                import_keystore(path, private_key="0x" + account.key.hex(), password=PASSWORD)
-                keystores[account.address] = path
-            return Played(chain, run, plan, out, rpc, keystores)
+            return Played(chain, run, plan, out, rpc)
 
         yield setup
 
@@ -279,12 +293,9 @@ def _audit(p: Played):
 
 
 def _coordinator_keystore(p: Played) -> Path:
-    from modelpact.round.wallet import import_keystore
-
     path = p.out / "coordinator.json"
     if not path.exists():
-        key = "0x" + p.run.coordinator.key.hex()
-        import_keystore(path, private_key=key, password=PASSWORD)
+        keystore_file(path, "0x" + p.run.coordinator.key.hex())
     return path
 
 
@@ -386,9 +397,7 @@ def test_a_false_post_is_challenged_by_a_third_party(play, lie: Lie, kind: str) 
     rc = p.run.deployed.contract
     eve = Account.from_key("0x" + "e7" * 32)
     demo._fund(p.chain, p.chain.accounts[0], eve.address, 10**18)
-    from modelpact.round.wallet import import_keystore
-
-    import_keystore(p.out / "eve.json", private_key="0x" + "e7" * 32, password=PASSWORD)
+    keystore_file(p.out / "eve.json", "0x" + "e7" * 32)
     done = p.cli("participant", "check-models", "--models", "models")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAULT" in done.stdout

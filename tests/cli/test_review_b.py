@@ -193,10 +193,10 @@ def test_a_reused_nonce_is_one_user_error(hostile: HostileNode) -> None:
 # ------------------------------------------------------------------------------------------
 
 from test_chain_proofs import (  # noqa: E402 (the fixture and helpers of the delivery tests)
-    PASSWORD,
     Played,
     _coordinator_keystore,
     _rung,
+    keystore_file,
     play,
 )
 
@@ -216,7 +216,6 @@ def test_a_careless_participant_loses_nothing(play: Callable[..., Played]) -> No
     from eth_account import Account
 
     from modelpact import encoding as enc
-    from modelpact.round.wallet import import_keystore
 
     p = play()
     _alice, bob, _carol = p.run.accounts
@@ -234,7 +233,7 @@ def test_a_careless_participant_loses_nothing(play: Callable[..., Played]) -> No
     assert _nonce(p, bob.address) == before + 1  # the reveal only
 
     eve = Account.from_key("0x" + "e7" * 32)
-    import_keystore(p.out / "eve.json", private_key="0x" + eve.key.hex(), password=PASSWORD)
+    keystore_file(p.out / "eve.json", "0x" + eve.key.hex())
     p.fails("participant", "fetch", "--keystore", "eve.json", "--out", "eve.bin", match="")
     p.fails("participant", "dispute", "--keystore", "eve.json", match="")
     assert not (p.out / "eve.bin").exists()
