@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_SCENARIO
+from conftest import DEMO_SCENARIO, quorum_scenario
 
 from modelpact.chain.backends import ChainSettings
 from modelpact.errors import ScenarioError
@@ -106,7 +106,6 @@ def test_a_round_that_closes_below_quorum_refunds_every_bond_to_the_wei(tmp_path
     balance by exactly its bond minus the fee of that transaction, the coordinator's sweep
     takes back exactly B, and the contract ends holding 0 wei (nothing burned: nobody named
     anybody)."""
-    from conftest import quorum_scenario
     from eth_account import Account
 
     from modelpact.chain import open_chain, transfer, wait_for_receipt
