@@ -141,3 +141,47 @@ def test_general_path_does_not_call_a_feasible_scenario_infeasible(
     except InfeasibleScenarioError as error:
         pytest.fail(f"feasible scenario called infeasible: {error}")
     assert check_menu(_scenario(text), menu).ok
+
+
+# served = [2] with a margin: type 1 excluded must prefer its outside option by d, which with
+# the table curve flat above 11.557 leaves IR of type 2 short by 7.07e-6 value units
+MARGIN_EXCLUSION_TABLE = """participants = 2
+[[types]]
+cost = 0.0003254161552834798
+probability = 0.041618
+[[types]]
+cost = 0.00010909398887083864
+probability = 0.958382
+[accuracy]
+kind = "table"
+data = [0.339, 2.422, 11.557]
+accuracy = [0.4489, 0.5244, 0.6531]
+[valuation]
+kind = "linear"
+scale = 424.41745958766194
+[solver]
+belief = "paper"
+expectation = "exact"
+serve = [2]
+ic_margin = 7.095304562981369e-06
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="solve tolerates 1e-7 * v_sup, check 1e-7")
+@pytest.mark.parametrize("fast", [True, False])
+def test_solved_menu_passes_the_checker_or_solve_says_infeasible(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``modelpact solve`` returns, ``modelpact check`` accepts: IR of every served type
+    to the checker's 1e-7, else InfeasibleScenarioError. Both paths return a menu whose type 2
+    gets 7.07e-6 less than its reservation utility: the solver accepts IR shortfalls up to
+    FEASIBILITY_TOL * v_sup = 2.8e-5 (v_sup = 277), the checker only 1e-7 absolute."""
+    if not fast:
+        monkeypatch.setattr(sqp_module, "FAST_MAX_K", 0)
+        monkeypatch.setattr(sqp_module, "FAST_MAX_K_SMALL_MODEL", 0)
+    scenario = _scenario(MARGIN_EXCLUSION_TABLE)
+    try:
+        menu = solve(scenario, benchmarks=False)
+    except InfeasibleScenarioError:
+        return
+    assert check_menu(scenario, menu).ok
