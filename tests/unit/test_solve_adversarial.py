@@ -238,3 +238,50 @@ def test_paths_agree_and_each_bound_covers_the_other_objective() -> None:
     assert fast is not None
     assert abs(fast.vals.objective - general.objective) <= 1e-6
     assert general.upper_bound >= fast.vals.objective - 1e-9
+
+
+# the served types cannot train alone (f = 0): the solver falls back to the empty menu m = t = 0
+EMPTY_MENU_WITH_MARGIN = """participants = 20
+[[types]]
+cost = 0.613279871168447
+probability = 0.096048
+[[types]]
+cost = 0.4692682483758472
+probability = 0.476167
+[[types]]
+cost = 0.0031256434671824546
+probability = 0.427785
+[accuracy]
+kind = "sgb"
+a_opt = 0.6379424654920384
+k = 8.256644495079973
+[valuation]
+kind = "linear"
+scale = 3.626092372899334
+[solver]
+belief = "paper"
+expectation = "exact"
+serve = [1, 3]
+ic_margin = 1.9042143228692097e-06
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="empty-menu fallback ignores ic_margin for exclusion")
+@pytest.mark.parametrize("fast", [True, False])
+def test_empty_menu_fallback_meets_the_exclusion_margin(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ic_margin d > 0 an excluded type must prefer its outside option by d. Serving
+    [1, 3] returns the empty menu (m = t = 0, accuracy 0) and type 2, excluded, is indifferent
+    between it and its outside option (0 = 0): the checker reports EX violations of exactly d
+    (1.9e-6 > its 1e-7). Solve must return a menu check accepts or raise InfeasibleScenarioError.
+    Both paths share the fallback (sqp._finish)."""
+    if not fast:
+        monkeypatch.setattr(sqp_module, "FAST_MAX_K", 0)
+        monkeypatch.setattr(sqp_module, "FAST_MAX_K_SMALL_MODEL", 0)
+    scenario = _scenario(EMPTY_MENU_WITH_MARGIN)
+    try:
+        menu = solve(scenario, benchmarks=False)
+    except InfeasibleScenarioError:
+        return
+    assert check_menu(scenario, menu).ok
