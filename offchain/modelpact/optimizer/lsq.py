@@ -70,7 +70,13 @@ def nnls(a: FloatArray, b: FloatArray, *, max_iter: int | None = None) -> FloatA
 def _passive_lstsq(a: FloatArray, b: FloatArray, passive: BoolArray) -> FloatArray:
     z = np.zeros(a.shape[1])
     if passive.any():
-        z[passive] = np.linalg.lstsq(a[:, passive], b, rcond=None)[0]
+        # lstsq's rank cut-off is relative to the largest singular value, so unscaled it drops
+        # a column 1e-15 the norm of another as dependent (and the column is then refused
+        # although its gradient says it must enter); on unit columns the cut-off is scale-free
+        cols = a[:, passive]
+        norms = np.linalg.norm(cols, axis=0)
+        norms = np.where(norms > 0.0, norms, 1.0)
+        z[passive] = np.linalg.lstsq(cols / norms, b, rcond=None)[0] / norms
     return z
 
 
