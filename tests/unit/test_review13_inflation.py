@@ -18,11 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.stats import norm
+from test_review13b import _true_slack
 
-from modelpact.compensation import _rows_distribution
-from modelpact.curve_record import sd_round
-from modelpact.economics import reservation_utility
 from modelpact.optimizer import conditional_values, integerize_menu, solve
 from modelpact.scenario import load_scenario, parse_scenario
 
@@ -50,19 +47,10 @@ def test_a_curve_overstated_within_tau_keeps_every_type_rational() -> None:
     menu = integerize_menu(stated, solve(stated, benchmarks=False))
     honest = integerize_menu(true, solve(true, benchmarks=False))
     m = np.array([o.m if o.served else 0.0 for o in menu.options])
-    tbar_true, accuracy_true, _ = conditional_values(true, m, belief="bayes")
+    _, accuracy_true, _ = conditional_values(true, m, belief="bayes")
     assert accuracy_true > honest.expected_accuracy  # the coordinator gains by overstating
-    tau = 0.0  # an --any-curve round: the curve was not checked, every shortfall is owed
-    rows, weights = _rows_distribution(stated, m)
-    gap = np.asarray(stated.accuracy(rows)) - tau - np.asarray(true.accuracy(rows))
-    sd = sd_round(true, rows)
-    compensation = float(weights @ (sd * norm.pdf(gap / sd) + gap * norm.cdf(gap / sd)))
-    slack = []
-    for k, option in enumerate(menu.options):
-        cost = float(true.costs[k])
-        outside, _ = reservation_utility(true.accuracy, true.valuation, cost)
-        received = option.ratio * (tbar_true[k] + 100.0 * compensation)
-        slack.append(received - cost * option.m - outside)
+    # tau = 0: an --any-curve round, the curve was not checked, every shortfall is owed
+    slack = _true_slack(true, stated, menu, tau=0.0)
     assert min(slack) >= -1e-6, slack
 
 
