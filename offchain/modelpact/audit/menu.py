@@ -179,8 +179,10 @@ def check_curve_reproduces(scenario: Scenario) -> Finding:
             f"the recorded dataset {fitted.dataset!r} "
             "is not built in: the auditor cannot load it by name",
         )
+    from modelpact.ml.curve import curve_reproduces_by_name
+
     try:
-        reason = _reproduces(scenario)
+        reason = curve_reproduces_by_name(scenario)
     except ModelpactError as error:
         reason = f"the record could not be learned again: {error.one_line()}"
     ev = Evidence("[accuracy]", "the curve its record learns", "another curve", reason or "")
@@ -192,12 +194,6 @@ def check_curve_reproduces(scenario: Scenario) -> Finding:
         detail_pass=f"learned again on {fitted.dataset} ({fitted.rows} rows, {fitted.repeats} "
         f"repeats, seed {fitted.seed}): the stated a_max, b, alpha and residual sd",
     )
-
-
-def _reproduces(scenario: Scenario) -> str | None:
-    from modelpact.ml.curve import curve_reproduces_by_name
-
-    return curve_reproduces_by_name(scenario)
 
 
 @dataclass(frozen=True)
