@@ -213,14 +213,14 @@ CLI_CASES: tuple[BadInput, ...] = (
     BadInput("cli-negative-bond", "CLI argument", "`coordinator deploy --participant-bond -1`",
              ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "0",
               "--participant-bond", "-1", "--chain", "embedded"),
-             "error: Invalid value for '--participant-bond': Input should be greater than or "
-             "equal to 0; see `modelpact coordinator deploy --help`",
+             "error: Invalid value for '--participant-bond': -1 is not in the range "
+             "0<=x<=79228162514264337593543950335; see `modelpact coordinator deploy --help`",
              {"s.toml": BASE}),
     BadInput("cli-lottery-tiers", "CLI argument", "`simulate --lottery-tiers 1000` (the contract "
              "holds at most 32 tiers)",
              ("simulate", "s.toml", "--lottery-tiers", "1000"),
-             "error: Invalid value for '--lottery-tiers': Input should be less than or equal to "
-             "32; see `modelpact simulate --help`",
+             "error: Invalid value for '--lottery-tiers': 1000 is not in the range 1<=x<=32; "
+             "see `modelpact simulate --help`",
              {"s.toml": BASE}),
     BadInput("cli-dev-account-range", "CLI argument", "`--dev-account 99` (anvil has #0..#9)",
              ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "99", "--chain",
