@@ -50,7 +50,7 @@ def test_reproduce_writes_report_index_and_figures(tmp_path: Path) -> None:
     [
         (
             ["--belief", "both,paper"],
-            "error: Invalid value for '--belief': Value error, 'both,paper' is not one of",
+            "error: Invalid value for '--belief': 'both,paper' is not one of",
         ),
         (["--workers", "0"], "error: --workers must be >= 1, got 0; e.g. --workers 2"),
         (["--p1", "nan"], "error: --p1 'nan' has a non-finite value; use finite numbers"),
