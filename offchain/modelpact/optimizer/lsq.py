@@ -111,15 +111,19 @@ def qp(
 ) -> QpStep | None:
     """min 1/2 d'Bd + g'd s.t. c d >= h (B positive definite), or None when infeasible.
 
-    ``guess``: constraints likely active (an SQP's last active set). When the KKT equations on
-    them give a feasible step with nonnegative multipliers, that step is the minimiser (the
-    QP is strictly convex) and no LDP is solved. Otherwise, with B = L L' and
-    u = L' d + L^-1 g, the objective is 1/2 ||u||^2 less a constant and the constraints read
-    (c L'^-1) u >= h + c L'^-1 L^-1 g: an LDP, whose step is then polished the same way."""
-    if guess is not None:
-        warm = _kkt_step(b_mat, g, c, h, guess)
-        if warm is not None:
-            return warm
+    ``guess``: constraints likely active (an SQP's last active set; by default those active
+    or violated at d = 0). Up to :data:`ACTIVE_SET_ROUNDS` times the KKT equations are solved
+    on a working set, which then drops its most negative multiplier or adds the most violated
+    constraint. When a working set gives a feasible step with nonnegative multipliers, that
+    step is the minimiser (the QP is strictly convex) and no LDP is solved. Otherwise, with
+    B = L L' and u = L' d + L^-1 g, the objective is 1/2 ||u||^2 less a constant and the
+    constraints read (c L'^-1) u >= h + c L'^-1 L^-1 g: an LDP, whose step is then polished
+    the same way."""
+    if guess is None:  # the constraints active or violated at d = 0
+        guess = np.flatnonzero(h >= -1e-9 * max(1.0, float(np.max(np.abs(h), initial=0.0))))
+    warm = _working_set_step(b_mat, g, c, h, guess)
+    if warm is not None:
+        return warm
     try:
         low = np.linalg.cholesky(b_mat)
     except np.linalg.LinAlgError:
@@ -135,6 +139,59 @@ def qp(
     if polished is not None:
         return polished
     return QpStep(d=np.linalg.solve(low.T, u - shift), multipliers=multipliers)
+
+
+ACTIVE_SET_ROUNDS = 4  # working sets tried before the LDP (most SQP steps need 1-2)
+
+
+def _working_set_step(
+    b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray, guess: IntArray
+) -> QpStep | None:
+    """The QP's minimiser by the KKT equations on a few working sets from ``guess`` (see
+    :func:`qp`), or None. Only a step that :func:`_kkt_step` accepts (feasible, multipliers
+    >= 0, equations solved) is returned, so the heuristic can cost time, never correctness."""
+    active = np.unique(guess)
+    tried: set[bytes] = set()
+    for _ in range(ACTIVE_SET_ROUNDS):
+        key = active.tobytes()
+        if key in tried:  # cycling: the LDP decides
+            return None
+        tried.add(key)
+        found = _kkt_step(b_mat, g, c, h, active)
+        if found is not None:
+            return found
+        raw = _kkt_solution(b_mat, g, c, h, active)
+        if raw is None:
+            return None
+        d, mu = raw
+        if len(mu) and float(np.min(mu)) < 0.0:
+            active = np.delete(active, int(np.argmin(mu)))
+            continue
+        slack = c @ d - h
+        slack[active] = np.inf
+        j = int(np.argmin(slack))
+        if not slack[j] < 0.0:
+            return None  # feasible with mu >= 0 yet refused: the equations are not solved
+        active = np.sort(np.append(active, j))
+    return None
+
+
+def _kkt_solution(
+    b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray, active: IntArray
+) -> tuple[FloatArray, FloatArray] | None:
+    """(d, mu) of the KKT equations on ``active`` (least squares when rows are dependent)."""
+    n = len(g)
+    c_a = c[active]
+    kkt = np.zeros((n + len(active), n + len(active)))
+    kkt[:n, :n], kkt[:n, n:], kkt[n:, :n] = b_mat, -c_a.T, c_a
+    rhs = np.concatenate([-g, h[active]])
+    try:
+        solution = np.linalg.solve(kkt, rhs)
+    except np.linalg.LinAlgError:
+        solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
+    if not np.all(np.isfinite(solution)):
+        return None
+    return solution[:n], solution[n:]
 
 
 def _kkt_step(
