@@ -161,17 +161,25 @@ def sqp(
     tol: float = 1e-12,
     max_iter: int = 200,
     restart: bool = True,
+    warm: FloatArray | None = None,
 ) -> Solution:
     """Solve the first-moment problem for ``served`` and certify it (see the module doc).
 
     Up to :data:`~modelpact.optimizer.smallk.FAST_MAX_K` types (up to
     :data:`~modelpact.optimizer.smallk.FAST_MAX_K_SMALL_MODEL` on a small belief model) the
     dense SQP fast path is tried first (certified the same way); the trust-region SQP runs when it
-    declines."""
+    declines.
+
+    ``warm``: m of a nearby solved problem (a grid neighbour), where the fast path starts
+    first; when that declines, the solve goes on exactly as without ``warm``."""
     k = len(served)
     small = k <= FAST_MAX_K_SMALL_MODEL and econ.model.size <= FAST_SMALL_MODEL
     if restart and (k <= FAST_MAX_K or small):
-        fast = solve_small(econ, served, ic, start)
+        fast = None
+        if warm is not None and warm.shape == served.shape and np.all(np.isfinite(warm)):
+            fast = solve_small(econ, served, ic, np.maximum(warm, 0.0))
+        if fast is None:
+            fast = solve_small(econ, served, ic, start)
         if fast is not None:
             return Solution(
                 served=served,

@@ -1,0 +1,113 @@
+"""Warm starts and the fast path's own multipliers (issue 17, the two-type grid in <= 5 s):
+a warm-started solve gives the cold solve's menu to within the certified gap, a bad warm start
+changes nothing, and the bound from the SQP's multipliers is a true bound."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from modelpact.menu import Menu
+from modelpact.optimizer import solve
+from modelpact.optimizer.certificate import Candidate, certified_bound
+from modelpact.optimizer.constraints import greatest_t
+from modelpact.optimizer.economy import make_economy
+from modelpact.optimizer.expectations import evaluate
+from modelpact.optimizer.smallk import ACCEPT_GAP, _duals, _Problem, _sqp_small
+from modelpact.optimizer.sqp import sqp
+from modelpact.optimizer.subproblem import frame
+from modelpact.optimizer.types import Belief
+from modelpact.scenario import Scenario, load_scenario, parse_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "offchain" / "modelpact" / "data" / "scenarios"
+SAME = 1e-9  # objectives of two certified solves of one problem agree to this
+
+
+def _scenario(n: int, p1: float, belief: str) -> Scenario:
+    """A point of bench/grid.py's two-type grid."""
+    return parse_scenario(
+        f"participants = {n}\n[[types]]\ncost = 0.02\nprobability = {p1!r}\n"
+        f"[[types]]\ncost = 0.01\nprobability = {1.0 - p1!r}\n"
+        '[accuracy]\nkind = "sgb"\na_opt = 1.0\nk = 1.0\n'
+        f'[valuation]\nkind = "linear"\nscale = 100.0\n[solver]\nbelief = "{belief}"\n'
+    )
+
+
+def _same_optimum(a: Menu, b: Menu) -> None:
+    assert abs(a.expected_accuracy - b.expected_accuracy) <= SAME
+    assert a.gap <= ACCEPT_GAP
+    assert b.gap <= ACCEPT_GAP
+    # each bound is a true bound: above the other solve's objective (to 1e-9: a menu may fall
+    # short of IR by FEASIBILITY_TOL, which can be worth ~1e-10 of objective)
+    assert a.upper_bound >= b.expected_accuracy - SAME
+    assert b.upper_bound >= a.expected_accuracy - SAME
+
+
+@pytest.mark.parametrize("belief", ["paper", "bayes"])
+def test_a_warm_started_sweep_gives_the_cold_menus(belief: str) -> None:
+    """A serpentine walk over grid rows (as bench/grid.py walks it), each solve warm-started
+    from the one before: every menu has the cold solve's objective to 1e-9 and is certified
+    by the same rule; the iterations counted by the menus go down, never the certificate."""
+    points = [(n, p1) for n in (2, 24, 60) for p1 in np.linspace(0.01, 0.99, 8)]
+    warm: Menu | None = None
+    iterations = {"warm": 0, "cold": 0}
+    for n, p1 in points:
+        scenario = _scenario(n, float(p1), belief)
+        cold = solve(scenario, benchmarks=False)
+        warm = solve(scenario, benchmarks=False, warm_start=warm)
+        _same_optimum(warm, cold)
+        assert warm.scenario_sha256 == cold.scenario_sha256
+        iterations["warm"] += int(warm.extra["sqp_iterations"])
+        iterations["cold"] += int(cold.extra["sqp_iterations"])
+    assert iterations["warm"] < iterations["cold"]
+
+
+def test_a_bad_warm_start_changes_nothing() -> None:
+    """A menu with another number of types is ignored (the very same menu); a far-away menu
+    (m a thousand times too large, or all zero) still gives the cold optimum, certified."""
+    scenario = _scenario(40, 0.3, "paper")
+    cold = solve(scenario, benchmarks=False)
+    five = solve(load_scenario(SCENARIOS / "paper_case1.toml"), benchmarks=False)
+    ignored = solve(scenario, benchmarks=False, warm_start=five)
+    assert ignored.expected_accuracy == cold.expected_accuracy
+    assert ignored.upper_bound == cold.upper_bound
+    far = solve(_scenario(2, 0.9, "bayes"), benchmarks=False)
+    for start in (far, _scaled(cold, 1e3), _scaled(cold, 0.0)):
+        _same_optimum(solve(scenario, benchmarks=False, warm_start=start), cold)
+
+
+def _scaled(menu: Menu, factor: float) -> Menu:
+    return replace(menu, options=tuple(replace(o, m=o.m * factor) for o in menu.options))
+
+
+@pytest.mark.parametrize("belief", ["paper", "bayes"])
+def test_the_fast_paths_own_multipliers_give_a_true_and_tight_bound(belief: Belief) -> None:
+    """The SQP's last QP multipliers, mapped to the certificate's units, bound the optimum
+    the general SQP finds (a mapping error would show as a bound below it, or as a loose one:
+    they certify within the acceptance gap wherever the fast path is accepted)."""
+    for n, p1 in itertools.product((2, 10, 38, 100), (0.01, 0.35, 0.69, 0.92)):
+        econ = make_economy(_scenario(n, p1, belief), belief)
+        served = np.ones(2, dtype=bool)
+        fr = frame(econ, served, True)
+        prob = _Problem(econ, fr)
+        z0 = np.concatenate([np.full(2, 1.0), np.zeros(2)])
+        upper = np.concatenate(
+            [fr.upper_m[prob.idx] / fr.m_scale, fr.upper_t[prob.idx] / fr.t_scale]
+        )
+        found = _sqp_small(prob, np.clip(z0, 0.0, upper), upper)
+        assert found is not None
+        m = prob.m_of(found.z)
+        vals = evaluate(econ.scenario, econ.model, m, hessians=False)
+        budget = vals.tbar - econ.margin
+        t = greatest_t(econ, served, m, budget, True)
+        at = Candidate(m=m, t=t, vals=vals, budget=budget)
+        duals = _duals(econ, fr, prob, found.multipliers)
+        bound = certified_bound(econ, fr, at=at, duals=duals, enough=math.inf)
+        general = sqp(econ, served, True, restart=False)
+        assert bound >= general.objective - SAME
+        assert bound - vals.objective <= ACCEPT_GAP
