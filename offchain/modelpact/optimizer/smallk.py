@@ -32,6 +32,7 @@ __all__ = [
     "FAST_MAX_K",
     "FAST_MAX_K_SMALL_MODEL",
     "FAST_SMALL_MODEL",
+    "WARM_GAP",
     "FastResult",
     "solve_small",
 ]
@@ -53,6 +54,8 @@ ACCEPT_GAP = 1e-9  # certified gap (expected accuracy) at or below which the fas
 DUALS_GAP = 1e-11  # gap at or below which the bound from the SQP's own multipliers is kept
 # without the NNLS refinement (both are valid bounds; below this the published gaps stay at
 # the level the refinement reached on the paper's grid, worst ~1e-11)
+WARM_GAP = 1e-11  # gap at or below which a warm-started result is kept (else the cold path
+# runs as without the warm start: warm starts never publish a looser certificate than that)
 
 
 @dataclass(frozen=True)
@@ -251,7 +254,7 @@ def solve_small(
         return None
     z, iterations = found.z, found.iterations
     m = prob.m_of(z)
-    vals = evaluate(econ.scenario, econ.model, m, hessians=False)
+    vals = prob.vals(z)  # the SQP's last evaluation, at this very m
     budget = vals.tbar - econ.margin
     t = greatest_t(econ, served, m, budget, ic)
     if ir_violation(econ, served, m, t) > FEASIBILITY_TOL * max(1.0, econ.v_sup):

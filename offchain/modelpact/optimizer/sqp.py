@@ -22,6 +22,7 @@ from modelpact.optimizer.smallk import (
     FAST_MAX_K,
     FAST_MAX_K_SMALL_MODEL,
     FAST_SMALL_MODEL,
+    WARM_GAP,
     solve_small,
 )
 from modelpact.optimizer.subproblem import (
@@ -171,13 +172,17 @@ def sqp(
     declines.
 
     ``warm``: m of a nearby solved problem (a grid neighbour), where the fast path starts
-    first; when that declines, the solve goes on exactly as without ``warm``."""
+    first; when that declines or certifies a gap above
+    :data:`~modelpact.optimizer.smallk.WARM_GAP`, the solve goes on exactly as without
+    ``warm``."""
     k = len(served)
     small = k <= FAST_MAX_K_SMALL_MODEL and econ.model.size <= FAST_SMALL_MODEL
     if restart and (k <= FAST_MAX_K or small):
         fast = None
         if warm is not None and warm.shape == served.shape and np.all(np.isfinite(warm)):
             fast = solve_small(econ, served, ic, np.maximum(warm, 0.0))
+            if fast is not None and fast.bound - fast.vals.objective > WARM_GAP:
+                fast = None  # certified, but less tightly than a warm start must be
         if fast is None:
             fast = solve_small(econ, served, ic, start)
         if fast is not None:
