@@ -157,10 +157,9 @@ def _working_set_step(
         if key in tried:  # cycling: the LDP decides
             return None
         tried.add(key)
-        found = _kkt_step(b_mat, g, c, h, active)
+        found, raw = _kkt_attempt(b_mat, g, c, h, active)
         if found is not None:
             return found
-        raw = _kkt_solution(b_mat, g, c, h, active)
         if raw is None:
             return None
         d, mu = raw
@@ -176,30 +175,20 @@ def _working_set_step(
     return None
 
 
-def _kkt_solution(
-    b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray, active: IntArray
-) -> tuple[FloatArray, FloatArray] | None:
-    """(d, mu) of the KKT equations on ``active`` (least squares when rows are dependent)."""
-    n = len(g)
-    c_a = c[active]
-    kkt = np.zeros((n + len(active), n + len(active)))
-    kkt[:n, :n], kkt[:n, n:], kkt[n:, :n] = b_mat, -c_a.T, c_a
-    rhs = np.concatenate([-g, h[active]])
-    try:
-        solution = np.linalg.solve(kkt, rhs)
-    except np.linalg.LinAlgError:
-        solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
-    if not np.all(np.isfinite(solution)):
-        return None
-    return solution[:n], solution[n:]
-
-
 def _kkt_step(
     b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray, active: IntArray
 ) -> QpStep | None:
     """The solution of the KKT equations with ``active`` constraints held as equalities
     (B d - C_a' mu = -g, C_a d = h_a), or None unless it is feasible, has mu >= 0 and solves
     the equations: then it is the QP's minimiser."""
+    return _kkt_attempt(b_mat, g, c, h, active)[0]
+
+
+def _kkt_attempt(
+    b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray, active: IntArray
+) -> tuple[QpStep | None, tuple[FloatArray, FloatArray] | None]:
+    """:func:`_kkt_step`'s answer, and the first finite (d, mu) it computed (to guide the
+    next working set; None when neither solve nor lstsq gave one)."""
     n, k = len(g), len(active)
     c_a = c[active]
     kkt = np.zeros((n + k, n + k))
@@ -207,6 +196,7 @@ def _kkt_step(
     rhs = np.concatenate([-g, h[active]])
     scale = 1e-12 * max(1.0, float(np.max(np.abs(h), initial=0.0)))
     tolerance = 1e-9 * (1.0 + float(np.max(np.abs(g))))
+    first: tuple[FloatArray, FloatArray] | None = None
     for method in ("solve", "lstsq"):  # lstsq when active rows are dependent (pooled types
         # bind IC both ways): solve then fails, or its multipliers are one of many
         try:
@@ -216,17 +206,13 @@ def _kkt_step(
                 solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
         except np.linalg.LinAlgError:
             continue
+        if not np.all(np.isfinite(solution)):
+            continue
         d, mu = solution[:n], solution[n:]
+        first = (d, mu) if first is None else first
         residual = float(np.max(np.abs(kkt @ solution - rhs)))
-        if (
-            np.all(np.isfinite(solution))
-            and residual <= tolerance
-            and np.all(mu >= 0.0)
-            and np.all(c @ d >= h - scale)
-        ):
-            break
-    else:
-        return None
-    multipliers = np.zeros(len(h))
-    multipliers[active] = mu
-    return QpStep(d=d, multipliers=multipliers)
+        if residual <= tolerance and np.all(mu >= 0.0) and np.all(c @ d >= h - scale):
+            multipliers = np.zeros(len(h))
+            multipliers[active] = mu
+            return QpStep(d=d, multipliers=multipliers), first
+    return None, first
