@@ -24,7 +24,7 @@ import numpy as np
 
 from modelpact.optimizer.certificate import Candidate, Multipliers, certified_bound
 from modelpact.optimizer.constraints import greatest_t, ir_violation, least_t
-from modelpact.optimizer.economy import FEASIBILITY_TOL, Economy, pooled_start
+from modelpact.optimizer.economy import FEASIBILITY_TOL, START_GRID, Economy, pooled_start
 from modelpact.optimizer.expectations import Expectations, evaluate
 from modelpact.optimizer.lsq import qp
 from modelpact.optimizer.subproblem import Frame, frame
@@ -242,13 +242,43 @@ def _line_search(
     return None
 
 
+FRONTIER_SHARE = 0.8  # how far the cold start moves from the pooled start to the IR frontier
+
+
+def _cold_start(econ: Economy, served: BoolArray) -> FloatArray:
+    """:func:`~modelpact.optimizer.economy.pooled_start` moved :data:`FRONTIER_SHARE` of the
+    way up to the largest pooled m at which the costliest served type still covers its cost
+    and reservation utility (pooled estimate, v(a(N p_S m)) - c m >= f).
+
+    The optimum usually sits near that frontier (IR binds, the budget is spent), while the
+    pooled start maximises the surplus, some 4-12 times lower on the paper's grid: Newton
+    steps then grow m by ~1.7x each, 8 iterations instead of 4-5. Not all the way: the
+    estimate evaluates the curve at the mean data size, which overstates a concave curve's
+    expected value."""
+    start = pooled_start(econ, served)
+    first = int(np.flatnonzero(served)[0])
+    x0 = float(start[first])
+    n = econ.scenario.participants
+    share = float(econ.scenario.probabilities[served].sum())
+    top = float(econ.costs[served].max())
+    reservation = float(econ.reservation[served].max())
+    grid = econ.v_sup / top * START_GRID
+    pooled = max(1.0, n * share) * grid
+    value = econ.scenario.valuation(econ.scenario.accuracy(pooled))
+    willing = np.flatnonzero(value - top * grid >= reservation)
+    if len(willing) == 0 or float(grid[willing[-1]]) <= x0:
+        return start
+    shift = FRONTIER_SHARE * (float(grid[willing[-1]]) - x0)
+    return np.where(served, start + shift, 0.0)
+
+
 def solve_small(
     econ: Economy, served: BoolArray, ic: bool, start: FloatArray | None
 ) -> FastResult | None:
     """The SQP and the certificate for ``served`` (K <= :data:`FAST_MAX_K`); None to fall back."""
     fr = frame(econ, served, ic)
     prob = _Problem(econ, fr)
-    m0 = pooled_start(econ, served) if start is None else np.where(served, start, 0.0)
+    m0 = _cold_start(econ, served) if start is None else np.where(served, start, 0.0)
     t0 = least_t(econ, served, m0, ic)
     z0 = np.concatenate([m0[prob.idx] / fr.m_scale, t0[prob.idx] / fr.t_scale])
     upper = np.concatenate([fr.upper_m[prob.idx] / fr.m_scale, fr.upper_t[prob.idx] / fr.t_scale])
