@@ -16,7 +16,7 @@ import pytest
 from modelpact.menu import Menu
 from modelpact.optimizer import solve
 from modelpact.optimizer.certificate import Candidate, certified_bound
-from modelpact.optimizer.constraints import greatest_t
+from modelpact.optimizer.constraints import greatest_t, least_t
 from modelpact.optimizer.economy import make_economy, pooled_start
 from modelpact.optimizer.expectations import evaluate
 from modelpact.optimizer.smallk import (
@@ -26,6 +26,7 @@ from modelpact.optimizer.smallk import (
     _duals,
     _Problem,
     _sqp_small,
+    _start_t,
     solve_small,
 )
 from modelpact.optimizer.sqp import sqp
@@ -150,3 +151,18 @@ def test_the_cold_start_moves_up_from_the_pooled_start_and_finds_the_same_optimu
             assert abs(ours.vals.objective - theirs.vals.objective) <= SAME
             fewer += ours.iterations < theirs.iterations
     assert fewer > 0
+
+
+def test_a_warm_starts_t_meets_ir_and_ic_and_the_budget_where_it_can() -> None:
+    """The t a warm start begins with is the least t (IR and IC) or, when the greatest t under
+    the budget still meets IR, that greatest t: never below IR, and then within the budget."""
+    for n, p1 in itertools.product((2, 24, 100), (0.05, 0.5, 0.95)):
+        econ = make_economy(_scenario(n, p1, "paper"), "paper")
+        served = np.ones(2, dtype=bool)
+        for m in (pooled_start(econ, served), _cold_start(econ, served), np.array([5e3, 1e2])):
+            t = _start_t(econ, served, m, True)
+            least = least_t(econ, served, m, True)
+            assert np.all(t >= least)
+            if not np.array_equal(t, least):
+                budget = evaluate(econ.scenario, econ.model, m, hessians=False).tbar
+                assert np.all(t <= budget + 1e-12)
