@@ -192,3 +192,21 @@ def test_a_curve_steep_past_its_zero_point_has_its_tangent_there() -> None:
     tangent = curve.tangent_point
     assert np.isfinite(tangent)
     assert tangent > 0
+
+
+def test_an_sgb_curves_tangent_point_is_computed_once_per_parameters() -> None:
+    """The tangent point is a function of (a_opt, k) alone: a second curve with the same
+    parameters reuses it (1,500 grid scenarios paid the bisection each), and it is the very
+    number a fresh computation gives; other parameters get their own."""
+    import modelpact.economics as economics
+
+    first = SgbAccuracy(a_opt=0.93, k=1.7)
+    again = SgbAccuracy(a_opt=0.93, k=1.7)
+    assert again.tangent_point == first.tangent_point
+    zero = first.zero_point()
+    fresh = economics._tangent_from_origin(first._raw, zero, 4.0 * zero)
+    assert first.tangent_point == fresh
+    other = SgbAccuracy(a_opt=0.93, k=1.8)
+    assert other.tangent_point != first.tangent_point
+    a, a1, _ = other.evaluate(np.array([other.tangent_point]))
+    assert a[0] == pytest.approx(other.tangent_point * a1[0], rel=1e-9)

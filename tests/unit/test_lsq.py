@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import nnls as scipy_nnls
 
+from modelpact.optimizer import lsq
 from modelpact.optimizer.lsq import ldp, nnls, qp
 
 
@@ -116,3 +117,35 @@ def test_qp_steps_are_feasible_when_the_hessian_is_badly_scaled() -> None:
         step = qp(b_mat, g, c, h)
         if step is not None:
             assert float(np.max(h - c @ step.d)) <= 1e-7 * (1.0 + float(np.max(np.abs(h))))
+
+
+@pytest.mark.parametrize("rounds", [1, 4, 8])
+def test_qp_from_any_working_set_is_the_ldps_minimiser(
+    rounds: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The working-set shortcut (KKT equations on a guessed active set, then a few add/drop
+    rounds) returns the unique minimiser of the strictly convex QP or nothing: from a random
+    guess, from the default guess and from none at all (the LDP alone, rounds = 0) the step
+    and the objective agree, the step is feasible and the multipliers are >= 0."""
+    rng = np.random.default_rng(11)
+    for trial in range(200):
+        n, rows = int(rng.integers(1, 6)), int(rng.integers(1, 12))
+        root = rng.normal(size=(n, n))
+        b_mat = root @ root.T + 0.1 * np.eye(n)
+        g, c = rng.normal(size=n), rng.normal(size=(rows, n))
+        if trial % 5 == 0 and rows > 1:
+            c[1] = -c[0]  # opposite rows, as IC_ij and IC_ji of pooled types
+        h = c @ rng.normal(size=n) - rng.uniform(0.0, 1.0, size=rows) * (trial % 2)
+        monkeypatch.setattr(lsq, "ACTIVE_SET_ROUNDS", 0)
+        reference = qp(b_mat, g, c, h)
+        monkeypatch.setattr(lsq, "ACTIVE_SET_ROUNDS", rounds)
+        guess = np.flatnonzero(rng.uniform(size=rows) < 0.4)
+        for step in (qp(b_mat, g, c, h), qp(b_mat, g, c, h, guess=guess)):
+            assert step is not None
+            assert reference is not None
+            assert np.all(c @ step.d >= h - 1e-9 * (1.0 + float(np.max(np.abs(h)))))
+            assert np.all(step.multipliers >= 0.0)
+            value = 0.5 * step.d @ b_mat @ step.d + g @ step.d
+            ref_value = 0.5 * reference.d @ b_mat @ reference.d + g @ reference.d
+            assert value == pytest.approx(ref_value, rel=1e-7, abs=1e-9)
+            assert np.allclose(step.d, reference.d, rtol=1e-6, atol=1e-7)

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import numpy as np
+
 from modelpact.menu import Menu
 from modelpact.optimizer.economy import Economy, make_economy, single_blas_thread
 from modelpact.optimizer.menu_rows import menu_options
@@ -21,12 +23,14 @@ from modelpact.scenario import Scenario, scenario_sha256
 __all__ = ["solve"]
 
 
-def _select(econ: Economy, serve: Serve, ic: bool) -> tuple[Selection, Economy, str]:
+def _select(
+    econ: Economy, serve: Serve, ic: bool, warm: FloatArray | None
+) -> tuple[Selection, Economy, str]:
     """The selection (robust: at the fixed point of the band margin), its economy, and a note
     for the certification text ("" when not robust)."""
     robust = econ.scenario.solver.robust
     if robust is None:
-        return select(econ, serve, ic), econ, ""
+        return select(econ, serve, ic, warm=warm), econ, ""
     found = robust_select(econ, serve, ic)  # budget against the curve's lower band
     note = (
         f"; robust: budget at the curve's {robust:g} lower band, margin settled in "
@@ -44,6 +48,7 @@ def solve(
     expectation: Literal["exact", "sampled"] | None = None,
     benchmarks: bool = True,
     truncation: float | None = None,
+    warm_start: Menu | None = None,
 ) -> Menu:
     """Solve the first-moment problem of ``scenario`` and return the certified optimal menu.
 
@@ -52,13 +57,14 @@ def solve(
     ``truncation`` (exact): None = automatic (:func:`~modelpact.optimizer.economy_model`), 0 =
     every outcome, > 0 = drop outcomes below that probability; still certified (lower-bound
     t_bar and accuracy, :func:`~modelpact.optimizer.certificate.truncation_slack`).
+    ``warm_start``: a solved neighbour's menu, where the fast path starts (:func:`_warm`).
     Raises :class:`InfeasibleScenarioError` when no menu exists for the requested served set
     and :class:`SolverError` when the optimum cannot be certified.
     """
     started = time.perf_counter()
     effective = scenario.with_solver(belief=belief, serve=serve, expectation=expectation)
     econ = make_economy(effective, effective.solver.belief, truncation=truncation)
-    selection, econ, robust_note = _select(econ, effective.solver.serve, True)
+    selection, econ, robust_note = _select(econ, effective.solver.serve, True, _warm(warm_start))
     pub = _published(econ, selection.solution, selection.bound)
     if robust_note:  # publish the band's t_bar and the greatest t under it
         tbar_low, t_low = robust_published(econ, pub.solution)
@@ -94,6 +100,17 @@ def solve(
             **pub.extra,
         },
     )
+
+
+def _warm(menu: Menu | None) -> FloatArray | None:
+    """m of a warm-start menu: a nearby scenario with as many types, solved (a grid
+    neighbour). The small-K fast path starts there (a smooth sweep then needs a third of the
+    SQP iterations) and its result is certified by the same rule; when the warm-started path
+    declines, the solve runs exactly as without it, so the menu is the same to within the
+    certified gap either way."""
+    if menu is None:
+        return None
+    return np.array([option.m for option in menu.options], dtype=np.float64)
 
 
 @dataclass(frozen=True)

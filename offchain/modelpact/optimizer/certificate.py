@@ -98,13 +98,27 @@ def kkt_multipliers(econ: Economy, fr: Frame, *, at: Candidate) -> Multipliers |
     return Multipliers(lam=lam * sigma * fr.t_scale, y=y * sigma)
 
 
-def certified_bound(econ: Economy, fr: Frame, *, at: Candidate, duals: Multipliers | None) -> float:
+def certified_bound(
+    econ: Economy,
+    fr: Frame,
+    *,
+    at: Candidate,
+    duals: Multipliers | None,
+    enough: float | None = None,
+) -> float:
     """The tightest of the weak-duality bounds from the solver's ``duals`` (if any) and from
-    small KKT multipliers at (m, t), capped by the curve's supremum (inf if neither exists)."""
+    small KKT multipliers at (m, t), capped by the curve's supremum (inf if neither exists).
+
+    ``enough``: a gap (bound less F(m)) at or below which the bound from ``duals`` is returned
+    as it is, without the KKT refinement (the caller accepts any bound that close: both are
+    valid, the refined one is only tighter)."""
     sigma = econ.v_sup
     bound = math.inf
     if duals is not None:
         bound = upper_bound(econ, fr, m_start=at.m, duals=duals, sigma=sigma)
+        capped = min(bound, econ.scenario.accuracy.supremum)
+        if enough is not None and max(capped, at.vals.objective) - at.vals.objective <= enough:
+            return capped
     refined = kkt_multipliers(econ, fr, at=at)
     if refined is not None:  # any multipliers give a valid bound: keep the tighter one
         bound = min(bound, upper_bound(econ, fr, m_start=at.m, duals=refined, sigma=sigma))

@@ -26,6 +26,7 @@ from modelpact.scenario import Scenario
 __all__ = [
     "EXACT_LIMIT",
     "FEASIBILITY_TOL",
+    "START_GRID",
     "TRUNCATED_LIMIT",
     "TRUNCATION_THRESHOLD",
     "Economy",
@@ -191,13 +192,17 @@ def conditional_values(
     return values.tbar, values.objective, values.value
 
 
+START_GRID = np.geomspace(1e-6, 1.0, 400)  # pooled_start's grid, in units of its upper end
+START_GRID.setflags(write=False)
+
+
 def pooled_start(econ: Economy, served: BoolArray) -> FloatArray:
     """A pooled m (same for every served type) maximising the top served type's pooled surplus."""
     n = econ.scenario.participants
     share = float(econ.scenario.probabilities[served].sum())
     top = float(econ.costs[served].max())
     hi = econ.v_sup / top
-    grid = np.geomspace(hi * 1e-6, hi, 400)
+    grid = hi * START_GRID
     pooled = np.maximum(1.0, n * share) * grid
     gains = econ.scenario.valuation(econ.scenario.accuracy(pooled)) - top * grid
     x0 = float(grid[int(np.argmax(gains))])

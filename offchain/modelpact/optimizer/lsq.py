@@ -111,15 +111,19 @@ def qp(
 ) -> QpStep | None:
     """min 1/2 d'Bd + g'd s.t. c d >= h (B positive definite), or None when infeasible.
 
-    ``guess``: constraints likely active (an SQP's last active set). When the KKT equations on
-    them give a feasible step with nonnegative multipliers, that step is the minimiser (the
-    QP is strictly convex) and no LDP is solved. Otherwise, with B = L L' and
-    u = L' d + L^-1 g, the objective is 1/2 ||u||^2 less a constant and the constraints read
-    (c L'^-1) u >= h + c L'^-1 L^-1 g: an LDP, whose step is then polished the same way."""
-    if guess is not None:
-        warm = _kkt_step(b_mat, g, c, h, guess)
-        if warm is not None:
-            return warm
+    ``guess``: constraints likely active (an SQP's last active set; by default those active
+    or violated at d = 0). Up to :data:`ACTIVE_SET_ROUNDS` times the KKT equations are solved
+    on a working set, which then drops its most negative multiplier or adds the most violated
+    constraint. When a working set gives a feasible step with nonnegative multipliers, that
+    step is the minimiser (the QP is strictly convex) and no LDP is solved. Otherwise, with
+    B = L L' and u = L' d + L^-1 g, the objective is 1/2 ||u||^2 less a constant and the
+    constraints read (c L'^-1) u >= h + c L'^-1 L^-1 g: an LDP, whose step is then polished
+    the same way."""
+    if guess is None:  # the constraints active or violated at d = 0
+        guess = np.flatnonzero(h >= -1e-9 * max(1.0, float(np.max(np.abs(h), initial=0.0))))
+    warm = _working_set_step(b_mat, g, c, h, guess)
+    if warm is not None:
+        return warm
     try:
         low = np.linalg.cholesky(b_mat)
     except np.linalg.LinAlgError:
@@ -137,12 +141,54 @@ def qp(
     return QpStep(d=np.linalg.solve(low.T, u - shift), multipliers=multipliers)
 
 
+ACTIVE_SET_ROUNDS = 4  # working sets tried before the LDP (most SQP steps need 1-2)
+
+
+def _working_set_step(
+    b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray, guess: IntArray
+) -> QpStep | None:
+    """The QP's minimiser by the KKT equations on a few working sets from ``guess`` (see
+    :func:`qp`), or None. Only a step that :func:`_kkt_step` accepts (feasible, multipliers
+    >= 0, equations solved) is returned, so the heuristic can cost time, never correctness."""
+    active = np.unique(guess)
+    tried: set[bytes] = set()
+    for _ in range(ACTIVE_SET_ROUNDS):
+        key = active.tobytes()
+        if key in tried:  # cycling: the LDP decides
+            return None
+        tried.add(key)
+        found, raw = _kkt_attempt(b_mat, g, c, h, active)
+        if found is not None:
+            return found
+        if raw is None:
+            return None
+        d, mu = raw
+        if len(mu) and float(np.min(mu)) < 0.0:
+            active = np.delete(active, int(np.argmin(mu)))
+            continue
+        slack = c @ d - h
+        slack[active] = np.inf
+        j = int(np.argmin(slack))
+        if not slack[j] < 0.0:
+            return None  # feasible with mu >= 0 yet refused: the equations are not solved
+        active = np.sort(np.append(active, j))
+    return None
+
+
 def _kkt_step(
     b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray, active: IntArray
 ) -> QpStep | None:
     """The solution of the KKT equations with ``active`` constraints held as equalities
     (B d - C_a' mu = -g, C_a d = h_a), or None unless it is feasible, has mu >= 0 and solves
     the equations: then it is the QP's minimiser."""
+    return _kkt_attempt(b_mat, g, c, h, active)[0]
+
+
+def _kkt_attempt(
+    b_mat: FloatArray, g: FloatArray, c: FloatArray, h: FloatArray, active: IntArray
+) -> tuple[QpStep | None, tuple[FloatArray, FloatArray] | None]:
+    """:func:`_kkt_step`'s answer, and the first finite (d, mu) it computed (to guide the
+    next working set; None when neither solve nor lstsq gave one)."""
     n, k = len(g), len(active)
     c_a = c[active]
     kkt = np.zeros((n + k, n + k))
@@ -150,6 +196,7 @@ def _kkt_step(
     rhs = np.concatenate([-g, h[active]])
     scale = 1e-12 * max(1.0, float(np.max(np.abs(h), initial=0.0)))
     tolerance = 1e-9 * (1.0 + float(np.max(np.abs(g))))
+    first: tuple[FloatArray, FloatArray] | None = None
     for method in ("solve", "lstsq"):  # lstsq when active rows are dependent (pooled types
         # bind IC both ways): solve then fails, or its multipliers are one of many
         try:
@@ -159,17 +206,13 @@ def _kkt_step(
                 solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
         except np.linalg.LinAlgError:
             continue
+        if not np.all(np.isfinite(solution)):
+            continue
         d, mu = solution[:n], solution[n:]
+        first = (d, mu) if first is None else first
         residual = float(np.max(np.abs(kkt @ solution - rhs)))
-        if (
-            np.all(np.isfinite(solution))
-            and residual <= tolerance
-            and np.all(mu >= 0.0)
-            and np.all(c @ d >= h - scale)
-        ):
-            break
-    else:
-        return None
-    multipliers = np.zeros(len(h))
-    multipliers[active] = mu
-    return QpStep(d=d, multipliers=multipliers)
+        if residual <= tolerance and np.all(mu >= 0.0) and np.all(c @ d >= h - scale):
+            multipliers = np.zeros(len(h))
+            multipliers[active] = mu
+            return QpStep(d=d, multipliers=multipliers), first
+    return None, first

@@ -30,31 +30,34 @@ class Selection:
     bound: float
 
 
-def select(econ: Economy, mode: Serve, ic: bool) -> Selection:
-    """Solve for the requested served set (``"optimal"``: search the sets)."""
+def select(econ: Economy, mode: Serve, ic: bool, *, warm: FloatArray | None = None) -> Selection:
+    """Solve for the requested served set (``"optimal"``: search the sets); ``warm``: m of a
+    nearby solved problem, tried first by the fast path (:func:`~modelpact.optimizer.sqp.sqp`)."""
     k = econ.scenario.n_types
     if mode == "all":
-        sol = sqp(econ, np.ones(k, dtype=bool), ic)
+        sol = sqp(econ, np.ones(k, dtype=bool), ic, warm=warm)
         return Selection(solution=sol, method="all types served", bound=sol.upper_bound)
     if isinstance(mode, tuple):
         served = np.zeros(k, dtype=bool)
         served[[s - 1 for s in mode]] = True
-        sol = sqp(econ, served, ic)
+        sol = sqp(econ, served, ic, warm=warm)
         method = f"served types {list(mode)} as requested"
         return Selection(solution=sol, method=method, bound=sol.upper_bound)
     if k <= EXACT_SEARCH_MAX_K:
-        return _exhaustive(econ, ic)
-    return _greedy(econ, ic)
+        return _exhaustive(econ, ic, warm)
+    return _greedy(econ, ic, warm)
 
 
-def _attempt(econ: Economy, served: BoolArray, ic: bool) -> Solution | None:
+def _attempt(
+    econ: Economy, served: BoolArray, ic: bool, warm: FloatArray | None = None
+) -> Solution | None:
     try:
-        return sqp(econ, served, ic)
+        return sqp(econ, served, ic, warm=warm)
     except InfeasibleScenarioError:
         return None
 
 
-def _exhaustive(econ: Economy, ic: bool) -> Selection:
+def _exhaustive(econ: Economy, ic: bool, warm: FloatArray | None) -> Selection:
     k = econ.scenario.n_types
     best: Solution | None = None
     bound = 0.0
@@ -62,7 +65,7 @@ def _exhaustive(econ: Economy, ic: bool) -> Selection:
         for combo in itertools.combinations(range(k), size):
             served = np.zeros(k, dtype=bool)
             served[list(combo)] = True
-            found = _attempt(econ, served, ic)
+            found = _attempt(econ, served, ic, warm)
             if found is None:
                 continue
             bound = max(bound, found.upper_bound)
@@ -76,11 +79,11 @@ def _exhaustive(econ: Economy, ic: bool) -> Selection:
     return Selection(solution=best, method=f"exact search over {2**k - 1} served sets", bound=bound)
 
 
-def _greedy(econ: Economy, ic: bool) -> Selection:
+def _greedy(econ: Economy, ic: bool, warm: FloatArray | None) -> Selection:
     """Start from all types, drop (or re-add) the type that helps most, until no gain."""
     k = econ.scenario.n_types
     served = np.ones(k, dtype=bool)
-    current = _attempt(econ, served, ic)
+    current = _attempt(econ, served, ic, warm)
     evaluated = 1
     while True:
         candidates = []
@@ -89,7 +92,7 @@ def _greedy(econ: Economy, ic: bool) -> Selection:
             trial[j] = not trial[j]
             if not trial.any():
                 continue
-            found = _attempt(econ, trial, ic)
+            found = _attempt(econ, trial, ic, warm)
             evaluated += 1
             if found is not None:
                 candidates.append(found)

@@ -22,6 +22,7 @@ from modelpact.optimizer.smallk import (
     FAST_MAX_K,
     FAST_MAX_K_SMALL_MODEL,
     FAST_SMALL_MODEL,
+    WARM_GAP,
     solve_small,
 )
 from modelpact.optimizer.subproblem import (
@@ -161,17 +162,29 @@ def sqp(
     tol: float = 1e-12,
     max_iter: int = 200,
     restart: bool = True,
+    warm: FloatArray | None = None,
 ) -> Solution:
     """Solve the first-moment problem for ``served`` and certify it (see the module doc).
 
     Up to :data:`~modelpact.optimizer.smallk.FAST_MAX_K` types (up to
     :data:`~modelpact.optimizer.smallk.FAST_MAX_K_SMALL_MODEL` on a small belief model) the
     dense SQP fast path is tried first (certified the same way); the trust-region SQP runs when it
-    declines."""
+    declines.
+
+    ``warm``: m of a nearby solved problem (a grid neighbour), where the fast path starts
+    first; when that declines or certifies a gap above
+    :data:`~modelpact.optimizer.smallk.WARM_GAP`, the solve goes on exactly as without
+    ``warm``."""
     k = len(served)
     small = k <= FAST_MAX_K_SMALL_MODEL and econ.model.size <= FAST_SMALL_MODEL
     if restart and (k <= FAST_MAX_K or small):
-        fast = solve_small(econ, served, ic, start)
+        fast = None
+        if warm is not None and warm.shape == served.shape and np.all(np.isfinite(warm)):
+            fast = solve_small(econ, served, ic, np.maximum(warm, 0.0))
+            if fast is not None and fast.bound - fast.vals.objective > WARM_GAP:
+                fast = None  # certified, but less tightly than a warm start must be
+        if fast is None:
+            fast = solve_small(econ, served, ic, start)
         if fast is not None:
             return Solution(
                 served=served,
