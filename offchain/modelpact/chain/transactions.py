@@ -234,7 +234,10 @@ def send_raw_once(chain: Chain, raw: bytes) -> str:
     tx_hash = "0x" + bytes(keccak(raw)).hex()
     client = _lean(chain)
     try:
-        if client is not None:
+        if client is not None and client.sends_sync():
+            # mined and its receipt kept for wait_for_receipt: no polls (None: not mined yet)
+            answered = client.send_sync("0x" + raw.hex(), tx_hash) or tx_hash
+        elif client is not None:
             answered = str(client.request("eth_sendRawTransaction", ["0x" + raw.hex()]))
         else:
             answered = "0x" + bytes(chain.w3.eth.send_raw_transaction(raw)).hex()
@@ -592,10 +595,12 @@ def _poll_receipt(client: JsonRpcClient, tx_hash: str, timeout: float) -> dict[s
     web3's ``TimeExhausted`` after ``timeout`` seconds, like web3's own wait."""
     deadline = time.monotonic() + timeout
     pause = RECEIPT_POLL_FIRST
-    while True:
+    raw = client.take_mined(tx_hash)  # a sync send's answer: already mined
+    while raw is None:
         raw = client.request("eth_getTransactionReceipt", [tx_hash])
         if raw is not None and raw.get("blockNumber") is not None:
             break
+        raw = None
         if time.monotonic() + pause > deadline:
             raise TimeExhausted(f"transaction {tx_hash} is not in the chain after {timeout} s")
         time.sleep(pause)
@@ -665,6 +670,8 @@ def transaction_known(chain: Chain, tx_hash: str | None) -> bool:
     client = _lean(chain)
 
     def lookup() -> bool:
+        if client is not None and client.knows_mined(tx_hash):
+            return True  # a sync send's receipt for it, not yet waited for
         if client is not None:
             return client.request("eth_getTransactionByHash", [tx_hash]) is not None
         try:
