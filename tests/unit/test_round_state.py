@@ -141,3 +141,65 @@ def test_record_paths_resolve_next_to_the_record(tmp_path: Path) -> None:
     assert record.files_dir(tmp_path) == (tmp_path / "files").resolve()
     assert record.models_dir(tmp_path) == (tmp_path / "files" / "models").resolve()
     assert record.test_set_path(tmp_path) == (tmp_path / "files" / "test_set.npy").resolve()
+
+
+def _count_directory_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    from modelpact.round import state as st
+
+    synced: list[Path] = []
+    real = st._fsync_directory
+
+    def counting(directory: Path) -> None:
+        synced.append(directory)
+        real(directory)
+
+    monkeypatch.setattr(st, "_fsync_directory", counting)
+    return synced
+
+
+def test_deferred_directory_sync_keeps_hashes_durable_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a deferring block a plain update is visible at once but its directory fsync waits for
+    the block's end (once per directory); a transaction hash recorded through a slot is durable
+    at once (its directory fsynced before put returns), with the deferred renames beside it."""
+    from modelpact.round.state import deferred_directory_sync
+
+    synced = _count_directory_fsyncs(monkeypatch)
+    alice, bob = _participant(tmp_path / "a.json"), _participant(tmp_path / "b.json")
+    with deferred_directory_sync():
+        alice.update(row_count=3)
+        bob.update(row_count=4)
+        assert (alice.load().row_count, bob.load().row_count) == (3, 4)
+        assert synced == []
+        alice.slot("join_tx").put("0x01")
+        assert synced == [tmp_path]
+        bob.update(secret="0x02")
+        assert synced == [tmp_path]
+    assert synced == [tmp_path, tmp_path]
+    alice.update(row_count=5)  # outside a block: every write is durable at once
+    assert len(synced) == 3
+
+
+def test_deferred_directory_sync_syncs_on_error_and_nests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A block left by an exception still fsyncs the directories it owes; a nested block leaves
+    the fsync to the outermost one."""
+    from modelpact.round.state import deferred_directory_sync
+
+    synced = _count_directory_fsyncs(monkeypatch)
+    state = _participant(tmp_path / "p.json")
+    seen_inside: list[list[Path]] = []
+
+    def fail_after_writing() -> None:
+        with deferred_directory_sync():
+            with deferred_directory_sync():
+                state.update(row_count=1)
+            seen_inside.append(list(synced))
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        fail_after_writing()
+    assert seen_inside == [[]]
+    assert synced == [tmp_path]
