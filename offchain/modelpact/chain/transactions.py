@@ -435,21 +435,41 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_DECODED_KEPT = 100_000  # decoded logs kept per contract object (oldest dropped past it)
+_DECODED_MAX_DATA = 4096  # bytes of log data above which a log is decoded every time
+
+
 def decode_logs(contract: Contract, logs: Sequence[Any]) -> list[RoundEvent]:
-    """The logs ``contract`` emitted among ``logs``, decoded (others are skipped)."""
+    """The logs ``contract`` emitted among ``logs``, decoded (others are skipped).
+
+    A log's arguments depend only on its topics and data, so they are decoded once per contract
+    object and reused: workflows look up one participant's event among every participant's
+    (``getLogs`` answers them all), which decoded the whole round once per participant and
+    lookup, quadratic in the participants."""
     decoders = _event_decoders(contract)
+    decoded: dict[tuple[bytes, ...], tuple[str, Any]] = contract.__dict__.setdefault(
+        "_modelpact_decoded", {}
+    )
     out: list[RoundEvent] = []
     for log in logs:
         if to_checksum_address(log["address"]) != contract.address or not log["topics"]:
             continue
-        decoder = decoders.get(bytes(log["topics"][0]))
-        if decoder is None:
-            continue
-        name, decode = decoder
+        key = (*(bytes(t) for t in log["topics"]), bytes(log["data"]))
+        known = decoded.get(key)
+        if known is None:
+            decoder = decoders.get(key[0])
+            if decoder is None:
+                continue
+            known = (decoder[0], _plain(decoder[1](log)))
+            if len(key[-1]) <= _DECODED_MAX_DATA:  # not a delivery's ciphertext
+                decoded[key] = known
+                if len(decoded) > _DECODED_KEPT:
+                    del decoded[next(iter(decoded))]
+        name, args = known
         out.append(
             RoundEvent(
                 name=name,
-                args=_plain(decode(log)),
+                args=dict(args),  # a copy: a caller may change its own
                 block_number=int(log["blockNumber"]),
                 log_index=int(log["logIndex"]),
                 tx_hash="0x" + bytes(log["transactionHash"]).hex(),
