@@ -440,42 +440,53 @@ _DECODED_MAX_DATA = 4096  # bytes of log data above which a log is decoded every
 
 
 def decode_logs(contract: Contract, logs: Sequence[Any]) -> list[RoundEvent]:
-    """The logs ``contract`` emitted among ``logs``, decoded (others are skipped).
+    """The logs ``contract`` emitted among ``logs``, decoded (others are skipped). A log is in
+    web3's shape (bytes, ints: :func:`raw_log`) or as JSON-RPC answers it (hex strings).
 
     A log's arguments depend only on its topics and data, so they are decoded once per contract
     object and reused: workflows look up one participant's event among every participant's
     (``getLogs`` answers them all), which decoded the whole round once per participant and
     lookup, quadratic in the participants."""
     decoders = _event_decoders(contract)
-    decoded: dict[tuple[bytes, ...], tuple[str, Any]] = contract.__dict__.setdefault(
+    decoded: dict[tuple[Any, ...], tuple[str, Any]] = contract.__dict__.setdefault(
         "_modelpact_decoded", {}
     )
     out: list[RoundEvent] = []
+    address = str(contract.address).lower()  # not checksummed per log: a keccak each
     for log in logs:
-        if to_checksum_address(log["address"]) != contract.address or not log["topics"]:
+        if str(log["address"]).lower() != address or not log["topics"]:
             continue
-        key = (*(bytes(t) for t in log["topics"]), bytes(log["data"]))
+        key = (*(_log_key(t) for t in log["topics"]), _log_key(log["data"]))
         known = decoded.get(key)
         if known is None:
-            decoder = decoders.get(key[0])
+            shaped = raw_log(log) if isinstance(log["data"], str) else log
+            decoder = decoders.get(bytes(shaped["topics"][0]))
             if decoder is None:
                 continue
-            known = (decoder[0], _plain(decoder[1](log)))
-            if len(key[-1]) <= _DECODED_MAX_DATA:  # not a delivery's ciphertext
+            known = (decoder[0], _plain(decoder[1](shaped)))
+            if len(bytes(shaped["data"])) <= _DECODED_MAX_DATA:  # not a delivery's ciphertext
                 decoded[key] = known
                 if len(decoded) > _DECODED_KEPT:
                     del decoded[next(iter(decoded))]
         name, args = known
+        tx_hash = log["transactionHash"]
         out.append(
             RoundEvent(
                 name=name,
                 args=dict(args),  # a copy: a caller may change its own
-                block_number=int(log["blockNumber"]),
-                log_index=int(log["logIndex"]),
-                tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+                block_number=_hex_int(log["blockNumber"]),
+                log_index=_hex_int(log["logIndex"]),
+                tx_hash=tx_hash.lower()
+                if isinstance(tx_hash, str)
+                else "0x" + bytes(tx_hash).hex(),
             )
         )
     return out
+
+
+def _log_key(value: Any) -> Any:
+    """A log's topic or data as a cache key: JSON-RPC's hex string as it is, else bytes."""
+    return value.lower() if isinstance(value, str) else bytes(value)
 
 
 _Decoder = Callable[[Any], dict[str, Any]]
