@@ -157,44 +157,52 @@ def _count_directory_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return synced
 
 
-def test_deferred_directory_sync_keeps_hashes_durable_at_once(
+def test_coalesced_state_writes_keeps_hashes_durable_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """In a deferring block a plain update is visible at once but its directory fsync waits for
-    the block's end (once per directory); a transaction hash recorded through a slot is durable
-    at once (its directory fsynced before put returns), with the deferred renames beside it."""
-    from modelpact.round.state import deferred_directory_sync
+    """In a deferring block a plain update is held in memory, where every load sees it (also
+    through another StateFile of the same path), and written at the block's end with one
+    directory fsync; a transaction hash recorded through a slot is written and durable at once
+    (its directory fsynced before put returns), with the updates held for its file."""
+    from modelpact.round.state import coalesced_state_writes
 
     synced = _count_directory_fsyncs(monkeypatch)
     alice, bob = _participant(tmp_path / "a.json"), _participant(tmp_path / "b.json")
-    with deferred_directory_sync():
+    with coalesced_state_writes():
         alice.update(row_count=3)
         bob.update(row_count=4)
+        bob.update(secret="0x02")
         assert (alice.load().row_count, bob.load().row_count) == (3, 4)
+        assert _participant(tmp_path / "b.json").load().secret == "0x02"
         assert synced == []
+        assert not (tmp_path / "a.json").exists()
+        assert not (tmp_path / "b.json").exists()
         alice.slot("join_tx").put("0x01")
         assert synced == [tmp_path]
-        bob.update(secret="0x02")
-        assert synced == [tmp_path]
+        on_disk = json.loads((tmp_path / "a.json").read_text())
+        assert (on_disk["join_tx"], on_disk["row_count"]) == ("0x01", 3)
+        assert not (tmp_path / "b.json").exists()
     assert synced == [tmp_path, tmp_path]
+    on_disk = json.loads((tmp_path / "b.json").read_text())
+    assert (on_disk["row_count"], on_disk["secret"]) == (4, "0x02")
     alice.update(row_count=5)  # outside a block: every write is durable at once
     assert len(synced) == 3
 
 
-def test_deferred_directory_sync_syncs_on_error_and_nests(
+def test_coalesced_state_writes_syncs_on_error_and_nests(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A block left by an exception still fsyncs the directories it owes; a nested block leaves
-    the fsync to the outermost one."""
-    from modelpact.round.state import deferred_directory_sync
+    """A block left by an exception still writes the updates it holds and fsyncs the
+    directories it owes; a nested block leaves both to the outermost one."""
+    from modelpact.round.state import coalesced_state_writes
 
     synced = _count_directory_fsyncs(monkeypatch)
     state = _participant(tmp_path / "p.json")
     seen_inside: list[list[Path]] = []
 
     def fail_after_writing() -> None:
-        with deferred_directory_sync():
-            with deferred_directory_sync():
+        with coalesced_state_writes():
+            with coalesced_state_writes():
                 state.update(row_count=1)
             seen_inside.append(list(synced))
             raise RuntimeError
@@ -203,3 +211,4 @@ def test_deferred_directory_sync_syncs_on_error_and_nests(
         fail_after_writing()
     assert seen_inside == [[]]
     assert synced == [tmp_path]
+    assert json.loads((tmp_path / "p.json").read_text())["row_count"] == 1

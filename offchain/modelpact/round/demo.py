@@ -339,12 +339,12 @@ def _settle_one(
 
 
 def _grouped(config: DemoConfig) -> AbstractContextManager[None]:
-    """Batched: the participants' state files are written back to back, so the directory
-    fsyncs of writes other than transaction hashes (which are durable at once) are made once
-    at the end (:func:`~modelpact.round.state.deferred_directory_sync`)."""
-    from modelpact.round.state import deferred_directory_sync
+    """Batched: the participants' state files are written back to back, so their updates other
+    than transaction hashes (which are durable at once) are coalesced, and the directory
+    fsynced once (:func:`~modelpact.round.state.coalesced_state_writes`)."""
+    from modelpact.round.state import coalesced_state_writes
 
-    return deferred_directory_sync() if config.batch else nullcontext()
+    return coalesced_state_writes() if config.batch else nullcontext()
 
 
 def _settle(

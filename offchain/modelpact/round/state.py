@@ -49,7 +49,7 @@ __all__ = [
     "StateFile",
     "atomic_write_bytes",
     "atomic_write_json",
-    "deferred_directory_sync",
+    "coalesced_state_writes",
 ]
 
 
@@ -57,32 +57,49 @@ class StateError(ModelpactError, ValueError):
     """A local state file is corrupt or belongs to another deployment or account."""
 
 
-_PENDING = threading.local()  # directories whose fsync a deferred_directory_sync block owes
+_PENDING = threading.local()  # what a coalesced_state_writes block owes: .dirs and .docs
 
 
 @contextmanager
-def deferred_directory_sync() -> Iterator[None]:
-    """Within the block (one thread), atomic writes leave the directory fsync that makes their
-    rename durable to the block's end: one fsync per directory instead of one per write. Each
-    file is still fsynced before its rename, so a reader (or a process that crashed) sees
-    either the old or the new document, never a torn one. A transaction hash recorded through
-    a slot (:meth:`StateFile.slot`) is always durable at once, with every deferred rename in
-    its directory: only other writes (what a step is about to do, results of mined steps) wait
-    for the block's end or the next hash, and after a power loss they come back at worst as
-    the previous document, which re-runs rebuild from the chain. Used where many participants'
-    files are written back to back (the batched demo)."""
-    outer: set[Path] | None = getattr(_PENDING, "dirs", None)
-    if outer is not None:  # nested: the outermost block syncs
+def coalesced_state_writes() -> Iterator[None]:
+    """Within the block (one thread), fewer durable writes: a state document's update that is
+    not a transaction hash (what a step is about to do, the result of a mined step) stays in
+    memory, where every load of that file sees it, until the file's next hash or the block's
+    end (one write for several updates); directory fsyncs are made once per directory at the
+    end. A transaction hash recorded through a slot (:meth:`StateFile.slot`) is written and
+    made durable at once, with the document's pending updates and every rename in its
+    directory: the hash is on disk before anyone waits for it. Each file is still fsynced
+    before its rename, so a reader sees the old or the new document, never a torn one. A block
+    left by an exception still writes what it holds; a process killed inside one loses the
+    updates it held, which a re-run rebuilds from the chain (the hash never). Used where many
+    participants' files are written back to back by the demo, which starts afresh on every
+    run; nothing else (no keystore, no record) is held."""
+    if getattr(_PENDING, "dirs", None) is not None:  # nested: the outermost block writes
         yield
         return
-    _PENDING.dirs = set()
+    _PENDING.dirs, _PENDING.docs = set(), {}
     try:
         yield
     finally:
-        pending: set[Path] = _PENDING.dirs
-        _PENDING.dirs = None
-        for directory in sorted(pending):
-            _fsync_directory(directory)
+        try:
+            held: dict[Path, Any] = _PENDING.docs
+            _PENDING.docs = {}
+            for path, document in held.items():
+                atomic_write_json(path, document, mode=0o600)
+        finally:
+            pending: set[Path] = _PENDING.dirs
+            _PENDING.dirs = _PENDING.docs = None
+            for directory in sorted(pending):
+                _fsync_directory(directory)
+
+
+def _held(path: Path) -> dict[str, Any] | None:
+    """The document a deferring block holds for ``path`` (a copy), or None."""
+    docs: dict[Path, Any] | None = getattr(_PENDING, "docs", None)
+    if not docs or path.absolute() not in docs:
+        return None
+    held: dict[str, Any] = json.loads(json.dumps(docs[path.absolute()]))
+    return held
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -108,7 +125,7 @@ def atomic_write_bytes(
     path: Path, data: bytes, *, mode: int = 0o644, durable_now: bool = False
 ) -> None:
     """Write ``data`` to ``path`` atomically (temp file, fsync, rename, fsync the directory;
-    within :func:`deferred_directory_sync` the directory fsync waits for the block's end unless
+    within :func:`coalesced_state_writes` the directory fsync waits for the block's end unless
     ``durable_now``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -146,7 +163,11 @@ class JsonState:
     identity: tuple[tuple[str, str], ...] = ()
 
     def load(self) -> dict[str, Any]:
-        """The current document (empty with the identity fields if the file does not exist)."""
+        """The current document (empty with the identity fields if the file does not exist;
+        what a :func:`coalesced_state_writes` block holds for it, if it holds an update)."""
+        held = _held(self.path)
+        if held is not None:
+            return held
         if not self.path.exists():
             return dict(self.identity)
         try:
@@ -179,6 +200,12 @@ class JsonState:
         for key in remove:
             data.pop(key, None)
         data.update(fields)
+        docs: dict[Path, Any] | None = getattr(_PENDING, "docs", None)
+        if docs is not None and not durable_now:
+            docs[self.path.absolute()] = json.loads(json.dumps(data))  # held, not written
+            return data
+        if docs is not None:
+            docs.pop(self.path.absolute(), None)  # written now, with what was held
         atomic_write_json(self.path, data, mode=0o600, durable_now=durable_now)
         return data
 
@@ -351,7 +378,7 @@ class StateFile(Generic[_S]):
 
     def update(self, *, durable_now: bool = False, **changes: Any) -> _S:
         """Apply ``changes`` (field names of ``kind``, checked) and write the new state
-        atomically (``durable_now``: see :func:`deferred_directory_sync`)."""
+        atomically (``durable_now``: see :func:`coalesced_state_writes`)."""
         unknown = sorted(set(changes) - set(self._hints))
         if unknown:
             raise StateError(f"{self.kind.__name__} has no field {unknown[0]!r}")
