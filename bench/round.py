@@ -9,7 +9,8 @@ reveals and claims with model fetch + verification, time travel and sweep, the i
 audit, report). Rounds larger than the digits data allows (N > 10) use the generated dataset of
 `modelpact.ml.datasets`. Targets (issue 4, 2-core machine): embedded:10 <= 60 s, anvil:10 <= 20 s,
 anvil:200 <= 300 s. `total_gas` sums every round transaction (deploy, joins, reveals, post,
-claims, sweep), not the demo's funding transfers. The machine's load average is recorded.
+claims, sweep), not the demo's funding transfers. The machine's load average is recorded, and
+the CPU seconds of this process (the node's excluded), which a busy machine inflates less.
 Each case runs once per tier mode (``--tiers``): ``models_trained`` is what the reward tiers
 cost, next to the collective accuracy the scenario's curve and the contract's curve predicted.
 """
@@ -34,7 +35,7 @@ def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, o
             chain=kind, rpc_url=None, chain_id=None, state_dir=base / "state"
         )
         load_before = os.getloadavg()[0]
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = run_demo(
             DemoConfig(
                 participants=participants,
@@ -48,12 +49,14 @@ def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, o
             )
         )
         wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started  # this process only: not the node's
         report = result.report
         return {
             "chain": kind,
             "participants": participants,
             "dataset": "digits" if participants <= 10 else "generated",
             "wall_seconds": round(wall, 2),
+            "cpu_seconds": round(cpu, 2),
             "total_gas": report.total_gas,
             "gas_per_participant": round(report.total_gas / participants),
             "total_rows": report.total_data,

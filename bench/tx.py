@@ -6,13 +6,16 @@ On one fresh anvil node (automine), median and 90th percentile milliseconds per 
 - ``raw`` (interleaved with ``project``, one each in turn, so both see the same load): a
   pre-signed ETH transfer sent with ``eth_sendRawTransaction`` over a keep-alive http.client
   connection, its receipt polled with the same backoff (the floor: node + client);
+- ``raw_sync``: the same with ``eth_sendRawTransactionSync`` (EIP-7966: the receipt comes in
+  the answer; what the project uses on anvil), the floor of a sync send;
 - ``project``: :func:`modelpact.chain.transactions.transfer` (fees, nonce, sign, broadcast) then
-  :func:`~modelpact.chain.transactions.wait_for_receipt`, one after the other;
+  :func:`~modelpact.chain.transactions.wait_for_receipt`, one after the other (and the CPU
+  milliseconds of this process per transfer, which a busy machine inflates less);
 - ``project_batch``: the same transfers sent back to back with explicit nonces
   (:func:`~modelpact.chain.transactions.send_batch`), then waited for (per transaction);
 - ``join`` / ``join_batch``: a round's ``join`` (gas estimate, sign, send, receipt, decoded
-  ``Joined`` event) from ``--count`` fresh participants, one after the other / all sent, then
-  all waited for.
+  ``Joined`` event) from ``--count`` fresh participants, one after the other (with CPU ms per
+  join) / all sent, then all waited for.
 HTTP requests and JSON-RPC calls per transaction are counted at the clients. The load average is
 recorded.
 """
@@ -49,9 +52,10 @@ def _stats(ms: list[float]) -> dict[str, float]:
     }
 
 
-def _raw_sender(url: str, key: bytes, chain_id: int, count: int) -> Any:
+def _raw_sender(url: str, key: bytes, chain_id: int, count: int, *, sync: bool = False) -> Any:
     """A function that sends the next of ``count`` pre-signed transfers raw and polls its receipt
-    (the project's backoff: busy polling starves the node on a busy machine); returns ms."""
+    (the project's backoff: busy polling starves the node on a busy machine), or with ``sync``
+    sends it with ``eth_sendRawTransactionSync`` (the receipt in the answer); returns ms."""
     host, port = url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port))
 
@@ -73,6 +77,9 @@ def _raw_sender(url: str, key: bytes, chain_id: int, count: int) -> Any:
     def send() -> float:
         raw = next(signed)
         t = time.perf_counter()
+        if sync:
+            rpc("eth_sendRawTransactionSync", [raw])
+            return (time.perf_counter() - t) * 1000
         tx_hash = rpc("eth_sendRawTransaction", [raw])
         pause = 0.0002
         while rpc("eth_getTransactionReceipt", [tx_hash]) is None:
@@ -129,11 +136,13 @@ def _joins(chain: ch.Chain, count: int, calls: Counter[str]) -> dict[str, Any]:
         wait_for_receipt(chain, h, action="fund")
     calls.clear()
     one = []
+    cpu = time.process_time()
     for who in people[:count]:
         t = time.perf_counter()
         result = rc.transact(_join_call(rc, who), who)
         one.append((time.perf_counter() - t) * 1000)
         assert [e.name for e in result.events] == ["Joined"]
+    join_cpu_ms = (time.process_time() - cpu) * 1000 / count
     per_join = {m: round(c / count, 2) for m, c in sorted(calls.items())}
     t = time.perf_counter()
     hashes = [rc.send(_join_call(rc, who), who, nonce=0) for who in people[count:]]
@@ -143,6 +152,7 @@ def _joins(chain: ch.Chain, count: int, calls: Counter[str]) -> dict[str, Any]:
     assert rc.joined_count() == 2 * count
     return {
         "join": _stats(one),
+        "join_cpu_ms_per_tx": round(join_cpu_ms, 3),
         "join_batch_ms_per_tx": round(batch_ms, 3),
         "join_rpc_calls_per_tx": per_join,
     }
@@ -168,12 +178,16 @@ def main() -> None:
         sender = chain.local_account(1)
         key = chain.private_keys[chain.accounts[2]]
         raw_send = _raw_sender(node.rpc_url, key, chain.chain_id, args.count)
-        project, raw = [], []
-        for _ in range(args.count):  # interleaved: both see the same load
+        sync_key = chain.private_keys[chain.accounts[4]]
+        raw_sync = _raw_sender(node.rpc_url, sync_key, chain.chain_id, args.count, sync=True)
+        project, raw, synced, cpu = [], [], [], 0.0
+        for _ in range(args.count):  # interleaved: all see the same load
             raw.append(raw_send())
-            t = time.perf_counter()
+            synced.append(raw_sync())
+            t, c = time.perf_counter(), time.process_time()
             wait_for_receipt(chain, transfer(chain, sender, _TO, 1), action="transfer")
             project.append((time.perf_counter() - t) * 1000)
+            cpu += time.process_time() - c
         per_tx = {m: round(c / args.count, 2) for m, c in sorted(calls.items())}
         calls.clear()
         batch_sender = chain.local_account(3)
@@ -188,7 +202,9 @@ def main() -> None:
             {
                 "count": args.count,
                 "raw": _stats(raw),
+                "raw_sync": _stats(synced),
                 "project": _stats(project),
+                "project_cpu_ms_per_tx": round(cpu * 1000 / args.count, 3),
                 "project_batch_ms_per_tx": batch_ms,
                 **joins,
                 "project_rpc_calls_per_tx": per_tx,

@@ -105,26 +105,30 @@ def _chain(url: str) -> Any:
 # ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("send", ["eth_sendRawTransaction", "eth_sendRawTransactionSync"])
 def test_a_node_answering_another_hash_for_a_signed_send_is_not_believed(
-    hostile: HostileNode,
+    hostile: HostileNode, send: str
 ) -> None:
     """The hash of a signed transaction is keccak256 of its bytes, known before sending. A node
     that answers ``eth_sendRawTransaction`` with another hash (an older, successful transaction
     of the same account: the wallet would record it and report that step done) is refused in
     one ModelpactError naming both hashes, and the transaction's own hash is what is recorded
-    by a re-run."""
+    by a re-run. The same for the receipt of another transaction answered to a sync send."""
     from eth_account import Account
 
     from modelpact.chain.transactions import transfer, wait_for_receipt
 
     chain = _chain(hostile.url)
+    chain.backend.rpc.sync_sends = send.endswith("Sync")
     sender = Account.from_key(DEV_KEY)
     earlier = transfer(chain, sender, "0x" + "22" * 20, 1)
     wait_for_receipt(chain, earlier)
 
     def lie(req: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-        if req.get("method") == "eth_sendRawTransaction":
+        if req.get("method") == send == "eth_sendRawTransaction":
             return {**answer, "result": earlier}
+        if req.get("method") == send:
+            return {**answer, "result": {**answer["result"], "transactionHash": earlier}}
         return answer
 
     hostile.rewrite = lie
@@ -133,21 +137,32 @@ def test_a_node_answering_another_hash_for_a_signed_send_is_not_believed(
     assert earlier[:10] in str(caught.value)
 
 
+@pytest.mark.parametrize("send", ["eth_sendRawTransaction", "eth_sendRawTransactionSync"])
 def test_a_dropped_transaction_is_one_user_error_and_is_not_sent_twice(
-    hostile: HostileNode, monkeypatch: pytest.MonkeyPatch
+    hostile: HostileNode, monkeypatch: pytest.MonkeyPatch, send: str
 ) -> None:
     """A node that accepts a signed transaction and never reports it mined (dropped, or a flaky
     node): waiting for it ends in one ModelpactError (the CLI's exit 2 line: what happened,
     re-run), not web3's TimeExhausted (the CLI's "unexpected ..., report it" line, exit 1);
     and a re-run that finds the recorded transaction still pending raises the same error
-    instead of answering None (which would make the step send a second transaction)."""
+    instead of answering None (which would make the step send a second transaction). A sync
+    send answered with EIP-7966's timeout error (accepted, not mined in time) is polled the
+    same way."""
     from eth_account import Account
 
     import modelpact.chain.transactions as tx
 
     chain = _chain(hostile.url)
+    chain.backend.rpc.sync_sends = send.endswith("Sync")
     sender = Account.from_key(DEV_KEY)
     hostile.drop = {"eth_getTransactionReceipt"}  # the node never reports it mined
+
+    def timeout(req: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+        if req.get("method") == "eth_sendRawTransactionSync":
+            return {"jsonrpc": "2.0", "id": req.get("id"), "error": {"code": 4, "message": "t"}}
+        return answer
+
+    hostile.rewrite = timeout
     tx_hash = tx.transfer(chain, sender, "0x" + "33" * 20, 1)
     with pytest.raises(tx.NotMinedError, match="not mined") as caught:
         tx.wait_for_receipt(chain, tx_hash, timeout=0.3)
@@ -374,7 +389,7 @@ def test_a_node_of_another_chain_is_refused_in_one_line(
     assert done.returncode == 2, done.stdout + done.stderr
     assert len(done.stderr.splitlines()) == 1, done.stderr
     assert "chain 5" in done.stderr
-    assert "eth_sendRawTransaction" not in hostile.seen
+    assert not [m for m in hostile.seen if m.startswith("eth_sendRawTransaction")]
 
 
 # ------------------------------------------------------------------------------------------

@@ -137,22 +137,23 @@ def test_failing_endpoint_is_retried_for_reads_and_signed_sends(
     assert setup.chain.w3.eth.get_transaction_count(who.address) == nonce + 1
 
 
+@pytest.mark.parametrize("send", ["eth_sendRawTransaction", "eth_sendRawTransactionSync"])
 def test_lost_broadcast_response_is_resent_not_resigned(
-    anvil_node: AnvilNode, deploy_setup: Any, proxy_factory: Any
+    anvil_node: AnvilNode, deploy_setup: Any, proxy_factory: Any, send: str
 ) -> None:
     """The node receives a signed join but its answer is lost twice: the SAME raw bytes are sent
     again (the node answers "already known" / "nonce too low") and the hash is recovered; one
-    join, one nonce, one bond on chain."""
+    join, one nonce, one bond on chain. Whether the send answers the hash (then receipts are
+    polled) or the receipt (EIP-7966's sync send, which anvil has)."""
     setup = deploy_setup(ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url))
-    proxy = proxy_factory(
-        lambda m, n: "lose" if m == "eth_sendRawTransaction" and n <= 2 else "pass"
-    )
+    proxy = proxy_factory(lambda m, n: "lose" if m == send and n <= 2 else "pass")
     rc = _through(proxy, setup)
+    rc.chain.backend.rpc.sync_sends = send.endswith("Sync")  # type: ignore[attr-defined]
     who = rc.chain.local_account(6)
     nonce = rc.chain.w3.eth.get_transaction_count(who.address)
     balance = setup.round.balance()
     _join(setup, rc, who)
-    assert proxy.seen["eth_sendRawTransaction"] >= 2
+    assert proxy.seen[send] >= 2
     assert setup.round.joined_count() == 1
     assert setup.chain.w3.eth.get_transaction_count(who.address) == nonce + 1
     assert setup.round.balance() == balance + setup.config.participant_bond
@@ -179,3 +180,37 @@ def test_node_signed_send_is_never_retried(
     assert proxy.seen["eth_sendTransaction"] == 1
     assert setup.round.joined_count() == 0
     assert setup.chain.w3.eth.get_transaction_count(who) == nonce
+
+
+def test_sync_send_answers_the_receipt_on_anvil(
+    anvil_node: AnvilNode, deploy_setup: Any, proxy_factory: Any
+) -> None:
+    """On automining anvil a signed join goes out with eth_sendRawTransactionSync (probed once
+    per client) and its receipt comes back with it: no receipt poll, the Joined event decoded."""
+    setup = deploy_setup(ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url))
+    proxy = proxy_factory(lambda m, n: "pass")
+    rc = _through(proxy, setup)
+    results = [_join(setup, rc, rc.chain.local_account(i)) for i in (6, 7)]
+    assert [[e.name for e in r.events] for r in results] == [["Joined"], ["Joined"]]
+    assert proxy.seen["eth_sendRawTransactionSync"] == 3  # the probe, then one per join
+    assert "eth_getTransactionReceipt" not in proxy.seen
+    assert "eth_sendRawTransaction" not in proxy.seen
+
+
+def test_without_automine_receipts_are_polled(
+    anvil_node: AnvilNode, deploy_setup: Any, proxy_factory: Any
+) -> None:
+    """A node that does not mine each transaction as it arrives would hold a sync send for a
+    block time: the probe says no, the join is sent plainly and its receipt polled."""
+    setup = deploy_setup(ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url))
+    proxy = proxy_factory(lambda m, n: "pass")
+    rc = _through(proxy, setup)
+    setup.chain.w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+    try:
+        assert not rc.chain.backend.rpc.sends_sync()  # type: ignore[attr-defined]
+    finally:
+        setup.chain.w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+    result = _join(setup, rc, rc.chain.local_account(6))
+    assert [e.name for e in result.events] == ["Joined"]
+    assert proxy.seen["eth_sendRawTransaction"] == 1
+    assert proxy.seen["eth_getTransactionReceipt"] >= 1

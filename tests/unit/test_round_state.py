@@ -141,3 +141,74 @@ def test_record_paths_resolve_next_to_the_record(tmp_path: Path) -> None:
     assert record.files_dir(tmp_path) == (tmp_path / "files").resolve()
     assert record.models_dir(tmp_path) == (tmp_path / "files" / "models").resolve()
     assert record.test_set_path(tmp_path) == (tmp_path / "files" / "test_set.npy").resolve()
+
+
+def _count_directory_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    from modelpact.round import state as st
+
+    synced: list[Path] = []
+    real = st._fsync_directory
+
+    def counting(directory: Path) -> None:
+        synced.append(directory)
+        real(directory)
+
+    monkeypatch.setattr(st, "_fsync_directory", counting)
+    return synced
+
+
+def test_coalesced_state_writes_keeps_hashes_durable_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a deferring block a plain update is held in memory, where every load sees it (also
+    through another StateFile of the same path), and written at the block's end with one
+    directory fsync; a transaction hash recorded through a slot is written and durable at once
+    (its directory fsynced before put returns), with the updates held for its file."""
+    from modelpact.round.state import coalesced_state_writes
+
+    synced = _count_directory_fsyncs(monkeypatch)
+    alice, bob = _participant(tmp_path / "a.json"), _participant(tmp_path / "b.json")
+    with coalesced_state_writes():
+        alice.update(row_count=3)
+        bob.update(row_count=4)
+        bob.update(secret="0x02")
+        assert (alice.load().row_count, bob.load().row_count) == (3, 4)
+        assert _participant(tmp_path / "b.json").load().secret == "0x02"
+        assert synced == []
+        assert not (tmp_path / "a.json").exists()
+        assert not (tmp_path / "b.json").exists()
+        alice.slot("join_tx").put("0x01")
+        assert synced == [tmp_path]
+        on_disk = json.loads((tmp_path / "a.json").read_text())
+        assert (on_disk["join_tx"], on_disk["row_count"]) == ("0x01", 3)
+        assert not (tmp_path / "b.json").exists()
+    assert synced == [tmp_path, tmp_path]
+    on_disk = json.loads((tmp_path / "b.json").read_text())
+    assert (on_disk["row_count"], on_disk["secret"]) == (4, "0x02")
+    alice.update(row_count=5)  # outside a block: every write is durable at once
+    assert len(synced) == 3
+
+
+def test_coalesced_state_writes_syncs_on_error_and_nests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A block left by an exception still writes the updates it holds and fsyncs the
+    directories it owes; a nested block leaves both to the outermost one."""
+    from modelpact.round.state import coalesced_state_writes
+
+    synced = _count_directory_fsyncs(monkeypatch)
+    state = _participant(tmp_path / "p.json")
+    seen_inside: list[list[Path]] = []
+
+    def fail_after_writing() -> None:
+        with coalesced_state_writes():
+            with coalesced_state_writes():
+                state.update(row_count=1)
+            seen_inside.append(list(synced))
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        fail_after_writing()
+    assert seen_inside == [[]]
+    assert synced == [tmp_path]
+    assert json.loads((tmp_path / "p.json").read_text())["row_count"] == 1

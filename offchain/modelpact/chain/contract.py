@@ -35,7 +35,6 @@ from modelpact.chain.transactions import (
     TxSlot,
     decode_logs,
     guarded,
-    raw_log,
     send_transaction,
     wait_for_receipt,
 )
@@ -464,7 +463,7 @@ class RoundContract:
                 query["topics"] = [topics]
             if client is not None:
                 query["fromBlock"] = hex(from_block)
-                return [raw_log(log) for log in client.request("eth_getLogs", [query])]
+                return list(client.request("eth_getLogs", [query]))  # decoded as they are
             return self._embedded_logs(query, from_block)
 
         logs = guarded(self.chain, (), "getLogs", fetch)

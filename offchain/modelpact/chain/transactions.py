@@ -234,7 +234,10 @@ def send_raw_once(chain: Chain, raw: bytes) -> str:
     tx_hash = "0x" + bytes(keccak(raw)).hex()
     client = _lean(chain)
     try:
-        if client is not None:
+        if client is not None and client.sends_sync():
+            # mined and its receipt kept for wait_for_receipt: no polls (None: not mined yet)
+            answered = client.send_sync("0x" + raw.hex(), tx_hash) or tx_hash
+        elif client is not None:
             answered = str(client.request("eth_sendRawTransaction", ["0x" + raw.hex()]))
         else:
             answered = "0x" + bytes(chain.w3.eth.send_raw_transaction(raw)).hex()
@@ -432,27 +435,58 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_DECODED_KEPT = 100_000  # decoded logs kept per contract object (oldest dropped past it)
+_DECODED_MAX_DATA = 4096  # bytes of log data above which a log is decoded every time
+
+
 def decode_logs(contract: Contract, logs: Sequence[Any]) -> list[RoundEvent]:
-    """The logs ``contract`` emitted among ``logs``, decoded (others are skipped)."""
+    """The logs ``contract`` emitted among ``logs``, decoded (others are skipped). A log is in
+    web3's shape (bytes, ints: :func:`raw_log`) or as JSON-RPC answers it (hex strings).
+
+    A log's arguments depend only on its topics and data, so they are decoded once per contract
+    object and reused: workflows look up one participant's event among every participant's
+    (``getLogs`` answers them all), which decoded the whole round once per participant and
+    lookup, quadratic in the participants."""
     decoders = _event_decoders(contract)
+    decoded: dict[tuple[Any, ...], tuple[str, Any]] = contract.__dict__.setdefault(
+        "_modelpact_decoded", {}
+    )
     out: list[RoundEvent] = []
+    address = str(contract.address).lower()  # not checksummed per log: a keccak each
     for log in logs:
-        if to_checksum_address(log["address"]) != contract.address or not log["topics"]:
+        if str(log["address"]).lower() != address or not log["topics"]:
             continue
-        decoder = decoders.get(bytes(log["topics"][0]))
-        if decoder is None:
-            continue
-        name, decode = decoder
+        key = (*(_log_key(t) for t in log["topics"]), _log_key(log["data"]))
+        known = decoded.get(key)
+        if known is None:
+            shaped = raw_log(log) if isinstance(log["data"], str) else log
+            decoder = decoders.get(bytes(shaped["topics"][0]))
+            if decoder is None:
+                continue
+            known = (decoder[0], _plain(decoder[1](shaped)))
+            if len(bytes(shaped["data"])) <= _DECODED_MAX_DATA:  # not a delivery's ciphertext
+                decoded[key] = known
+                if len(decoded) > _DECODED_KEPT:
+                    del decoded[next(iter(decoded))]
+        name, args = known
+        tx_hash = log["transactionHash"]
         out.append(
             RoundEvent(
                 name=name,
-                args=_plain(decode(log)),
-                block_number=int(log["blockNumber"]),
-                log_index=int(log["logIndex"]),
-                tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+                args=dict(args),  # a copy: a caller may change its own
+                block_number=_hex_int(log["blockNumber"]),
+                log_index=_hex_int(log["logIndex"]),
+                tx_hash=tx_hash.lower()
+                if isinstance(tx_hash, str)
+                else "0x" + bytes(tx_hash).hex(),
             )
         )
     return out
+
+
+def _log_key(value: Any) -> Any:
+    """A log's topic or data as a cache key: JSON-RPC's hex string as it is, else bytes."""
+    return value.lower() if isinstance(value, str) else bytes(value)
 
 
 _Decoder = Callable[[Any], dict[str, Any]]
@@ -592,10 +626,12 @@ def _poll_receipt(client: JsonRpcClient, tx_hash: str, timeout: float) -> dict[s
     web3's ``TimeExhausted`` after ``timeout`` seconds, like web3's own wait."""
     deadline = time.monotonic() + timeout
     pause = RECEIPT_POLL_FIRST
-    while True:
+    raw = client.take_mined(tx_hash)  # a sync send's answer: already mined
+    while raw is None:
         raw = client.request("eth_getTransactionReceipt", [tx_hash])
         if raw is not None and raw.get("blockNumber") is not None:
             break
+        raw = None
         if time.monotonic() + pause > deadline:
             raise TimeExhausted(f"transaction {tx_hash} is not in the chain after {timeout} s")
         time.sleep(pause)
@@ -665,6 +701,8 @@ def transaction_known(chain: Chain, tx_hash: str | None) -> bool:
     client = _lean(chain)
 
     def lookup() -> bool:
+        if client is not None and client.knows_mined(tx_hash):
+            return True  # a sync send's receipt for it, not yet waited for
         if client is not None:
             return client.request("eth_getTransactionByHash", [tx_hash]) is not None
         try:

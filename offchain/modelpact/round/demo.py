@@ -17,6 +17,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -236,15 +237,20 @@ def _join_all(run: _Round, cast: _Cast, config: DemoConfig, out: Path) -> Path:
 
     inbox = out / "inbox"
     inbox.mkdir(parents=True, exist_ok=True)
-    for i, account in enumerate(run.accounts):
-        state = run.state(account)
-        data_file = save_rows(inbox / f"{account.address}.npy", cast.shards[i])
-        part.commit_dataset(state, dataset=data_file, spec_name=config.dataset)
-        joined = part.join(
-            run.deployed, state, account=account, option_id=cast.choices[i], wait=not config.batch
-        )
-        if not config.batch:
-            run.gas.append(joined.gas_used)
+    with _grouped(config):
+        for i, account in enumerate(run.accounts):
+            state = run.state(account)
+            data_file = save_rows(inbox / f"{account.address}.npy", cast.shards[i])
+            part.commit_dataset(state, dataset=data_file, spec_name=config.dataset)
+            joined = part.join(
+                run.deployed,
+                state,
+                account=account,
+                option_id=cast.choices[i],
+                wait=not config.batch,
+            )
+            if not config.batch:
+                run.gas.append(joined.gas_used)
     if config.batch:  # every join is sent and recorded: wait for them (the steps' re-runs)
         for i, account in enumerate(run.accounts):
             state = run.state(account)
@@ -332,13 +338,23 @@ def _settle_one(
     return claimed, verified.ok
 
 
+def _grouped(config: DemoConfig) -> AbstractContextManager[None]:
+    """Batched: the participants' state files are written back to back, so their updates other
+    than transaction hashes (which are durable at once) are coalesced, and the directory
+    fsynced once (:func:`~modelpact.round.state.coalesced_state_writes`)."""
+    from modelpact.round.state import coalesced_state_writes
+
+    return coalesced_state_writes() if config.batch else nullcontext()
+
+
 def _settle(
     run: _Round, cast: _Cast, plan: Planned, config: DemoConfig, out: Path
 ) -> list[ParticipantOutcome]:
     """Participants reveal, then claim, fetch and verify: one outcome each."""
     if config.batch:  # sent back to back; the re-runs below wait for each
-        for account in run.accounts:
-            part.reveal(run.deployed, run.state(account), account=account, wait=False)
+        with _grouped(config):
+            for account in run.accounts:
+                part.reveal(run.deployed, run.state(account), account=account, wait=False)
     for account in run.accounts:
         run.gas.append(part.reveal(run.deployed, run.state(account), account=account).gas_used)
     sent = deliver_models(
@@ -346,14 +362,19 @@ def _settle(
     )
     run.gas.extend(d.gas_used for d in sent)
     if config.batch:
-        for account in run.accounts:
-            part.start_claim(run.deployed, run.state(account), account=account)
+        with _grouped(config):
+            for account in run.accounts:
+                part.start_claim(run.deployed, run.state(account), account=account)
     scenario, offered = plan.offer.scenario, plan.offer.menu.offered
     value_scale = float(scenario.valuation(np.array([1.0]))[0])
     test_root = run.deployed.contract.config().test_set_commitment
     outcomes = []
-    for i, account in enumerate(run.accounts):
-        claimed, verified = _settle_one(run, account, plan, out, config.dataset, test_root)
+    with _grouped(config):
+        settled = [
+            _settle_one(run, account, plan, out, config.dataset, test_root)
+            for account in run.accounts
+        ]
+    for i, (account, (claimed, verified)) in enumerate(zip(run.accounts, settled, strict=True)):
         received_accuracy = claimed.accuracy_wad / 10**18
         cost = float(scenario.costs[cast.types[i]])
         unit_wei = scenario.unit_wei or 0

@@ -17,6 +17,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import UnionType
@@ -46,6 +49,7 @@ __all__ = [
     "StateFile",
     "atomic_write_bytes",
     "atomic_write_json",
+    "coalesced_state_writes",
 ]
 
 
@@ -53,8 +57,76 @@ class StateError(ModelpactError, ValueError):
     """A local state file is corrupt or belongs to another deployment or account."""
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` atomically (temp file, fsync, rename, fsync the directory)."""
+_PENDING = threading.local()  # what a coalesced_state_writes block owes: .dirs and .docs
+
+
+@contextmanager
+def coalesced_state_writes() -> Iterator[None]:
+    """Within the block (one thread), fewer durable writes: a state document's update that is
+    not a transaction hash (what a step is about to do, the result of a mined step) stays in
+    memory, where every load of that file sees it, until the file's next hash or the block's
+    end (one write for several updates); directory fsyncs are made once per directory at the
+    end. A transaction hash recorded through a slot (:meth:`StateFile.slot`) is written and
+    made durable at once, with the document's pending updates and every rename in its
+    directory: the hash is on disk before anyone waits for it. Each file is still fsynced
+    before its rename, so a reader sees the old or the new document, never a torn one. A block
+    left by an exception still writes what it holds; a process killed inside one loses the
+    updates it held, which a re-run rebuilds from the chain (the hash never). Used where many
+    participants' files are written back to back by the demo, which starts afresh on every
+    run; nothing else (no keystore, no record) is held."""
+    if getattr(_PENDING, "dirs", None) is not None:  # nested: the outermost block writes
+        yield
+        return
+    _PENDING.dirs, _PENDING.docs = set(), {}
+    try:
+        yield
+    finally:
+        try:
+            held: dict[Path, Any] = _PENDING.docs
+            _PENDING.docs = {}
+            for path, document in held.items():
+                atomic_write_json(path, document, mode=0o600)
+        finally:
+            pending: set[Path] = _PENDING.dirs
+            _PENDING.dirs = _PENDING.docs = None
+            for directory in sorted(pending):
+                _fsync_directory(directory)
+
+
+def _held(path: Path) -> dict[str, Any] | None:
+    """The document a deferring block holds for ``path`` (a copy), or None."""
+    docs: dict[Path, Any] | None = getattr(_PENDING, "docs", None)
+    if not docs or path.absolute() not in docs:
+        return None
+    held: dict[str, Any] = json.loads(json.dumps(docs[path.absolute()]))
+    return held
+
+
+def _fsync_directory(directory: Path) -> None:
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _directory_synced(directory: Path, *, now: bool) -> None:
+    """Make the renames in ``directory`` durable (now, or at the end of a deferring block)."""
+    pending: set[Path] | None = getattr(_PENDING, "dirs", None)
+    if pending is None or now:
+        if pending is not None:
+            pending.discard(directory)
+        _fsync_directory(directory)
+    else:
+        pending.add(directory)
+
+
+def atomic_write_bytes(
+    path: Path, data: bytes, *, mode: int = 0o644, durable_now: bool = False
+) -> None:
+    """Write ``data`` to ``path`` atomically (temp file, fsync, rename, fsync the directory;
+    within :func:`coalesced_state_writes` the directory fsync waits for the block's end unless
+    ``durable_now``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -67,17 +139,16 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    _directory_synced(path.parent, now=durable_now)
 
 
-def atomic_write_json(path: Path, document: Any, *, mode: int = 0o644) -> None:
-    """Write ``document`` as indented, key-sorted JSON, atomically."""
+def atomic_write_json(
+    path: Path, document: Any, *, mode: int = 0o644, durable_now: bool = False
+) -> None:
+    """Write ``document`` as indented, key-sorted JSON, atomically (``durable_now`` as in
+    :func:`atomic_write_bytes`)."""
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    atomic_write_bytes(path, text.encode(), mode=mode)
+    atomic_write_bytes(path, text.encode(), mode=mode, durable_now=durable_now)
 
 
 @dataclass(frozen=True)
@@ -92,7 +163,11 @@ class JsonState:
     identity: tuple[tuple[str, str], ...] = ()
 
     def load(self) -> dict[str, Any]:
-        """The current document (empty with the identity fields if the file does not exist)."""
+        """The current document (empty with the identity fields if the file does not exist;
+        what a :func:`coalesced_state_writes` block holds for it, if it holds an update)."""
+        held = _held(self.path)
+        if held is not None:
+            return held
         if not self.path.exists():
             return dict(self.identity)
         try:
@@ -116,14 +191,22 @@ class JsonState:
         """Merge ``fields`` into the document and write it atomically; return the new document."""
         return self.rewrite(fields, remove=())
 
-    def rewrite(self, fields: dict[str, Any], *, remove: tuple[str, ...]) -> dict[str, Any]:
+    def rewrite(
+        self, fields: dict[str, Any], *, remove: tuple[str, ...], durable_now: bool = False
+    ) -> dict[str, Any]:
         """Like :meth:`update`, also deleting the keys ``remove`` (retired fields) in the same
-        atomic write."""
+        atomic write (``durable_now`` as in :func:`atomic_write_bytes`)."""
         data = self.load()
         for key in remove:
             data.pop(key, None)
         data.update(fields)
-        atomic_write_json(self.path, data, mode=0o600)
+        docs: dict[Path, Any] | None = getattr(_PENDING, "docs", None)
+        if docs is not None and not durable_now:
+            docs[self.path.absolute()] = json.loads(json.dumps(data))  # held, not written
+            return data
+        if docs is not None:
+            docs.pop(self.path.absolute(), None)  # written now, with what was held
+        atomic_write_json(self.path, data, mode=0o600, durable_now=durable_now)
         return data
 
 
@@ -293,14 +376,18 @@ class StateFile(Generic[_S]):
         values = {k: _typed(self.path, k, v, self._hints[k]) for k, v in document.items()}
         return self.kind(**values)
 
-    def update(self, **changes: Any) -> _S:
+    def update(self, *, durable_now: bool = False, **changes: Any) -> _S:
         """Apply ``changes`` (field names of ``kind``, checked) and write the new state
-        atomically."""
+        atomically (``durable_now``: see :func:`coalesced_state_writes`)."""
         unknown = sorted(set(changes) - set(self._hints))
         if unknown:
             raise StateError(f"{self.kind.__name__} has no field {unknown[0]!r}")
         current = replace(self.load(), **changes)
-        self._json.rewrite({**asdict(current), "version": STATE_VERSION}, remove=RETIRED_FIELDS)
+        self._json.rewrite(
+            {**asdict(current), "version": STATE_VERSION},
+            remove=RETIRED_FIELDS,
+            durable_now=durable_now,
+        )
         return current
 
     def slot(self, field_name: str) -> TxSlot:
@@ -335,7 +422,7 @@ class _KeyedSlot:
     def put(self, tx_hash: str) -> None:
         entries = {**self._entries(), self.key.lower(): tx_hash}
         pairs = tuple(f"{k} {v}" for k, v in sorted(entries.items()))
-        self.state.update(**{self.field_name: pairs})
+        self.state.update(durable_now=True, **{self.field_name: pairs})  # before any wait
 
 
 @dataclass(frozen=True)
@@ -350,4 +437,4 @@ class _FieldSlot:
         return None if value is None else str(value)
 
     def put(self, tx_hash: str) -> None:
-        self.state.update(**{self.field_name: tx_hash})
+        self.state.update(durable_now=True, **{self.field_name: tx_hash})  # before any wait

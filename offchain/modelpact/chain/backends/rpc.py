@@ -208,6 +208,7 @@ class RpcBackend:
 
     def revert_to(self, snapshot: SnapshotId) -> None:
         """``evm_revert`` (a snapshot can be reverted to once)."""
+        self.rpc.forget_mined()  # receipts of reverted blocks are no longer the chain's
         if not self._dev_call("evm_revert", [snapshot]):
             raise ChainError(f"the node has no snapshot {snapshot}", hint="take a new snapshot")
 
