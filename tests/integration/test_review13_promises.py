@@ -58,6 +58,7 @@ def test_an_uncompensated_shortfall_fails_the_audit_per_participant(
             scenario=scenario,
             dataset="generated",
             any_curve=True,
+            coordinator_bond_wei=10**17,  # the demo would back every promise in full
         )
     ).report
     assert report.curve_shortfall > 0

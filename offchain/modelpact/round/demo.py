@@ -49,6 +49,9 @@ class DemoError(ModelpactError, RuntimeError):
     """The demo cannot run with these options."""
 
 
+DEFAULT_COORDINATOR_BOND_WEI = 10**17
+
+
 @dataclass(frozen=True)
 class DemoConfig:
     """Options of one demo round."""
@@ -61,7 +64,8 @@ class DemoConfig:
     dataset: str = "digits"
     test_size: int = 360
     participant_bond_wei: int = 10**16
-    coordinator_bond_wei: int = 10**17
+    coordinator_bond_wei: int | None = None
+    """None: 1e17 wei, raised for an unchecked curve to back every promise (_coordinator_bond)."""
     sweep: bool = True
     tiers: str = "deterministic"
     lottery_tiers: int = 1
@@ -188,6 +192,27 @@ def _fund(chain: Chain, funder: Sender, to: str, amount: int) -> None:
     wait_for_receipt(chain, transfer(chain, funder, to, amount), action="fund")
 
 
+def _coordinator_bond(config: DemoConfig, plan: Planned, rho: int) -> int:
+    """The demo coordinator's bond: ``config.coordinator_bond_wei`` when given; else 1e17 wei,
+    raised for an unchecked curve (``any_curve``) until it backs every promise in full.
+
+    An unchecked curve deploys with tau = 0, so every shortfall is owed: a participant's
+    compensation is ratio x shortfall x rho <= rho, and the contract caps it at the deliverer's
+    allot, ``(B - fraud reward) / deliverers``. So ``N x rho / (1 - FRAUD_REWARD_BPS / 10^4)``
+    pays every one of N participants whatever the collective model measures (the digits curve on
+    generated rows falls 0.14 short: at 200 participants a 1e17 bond capped it). A checked
+    curve's shortfall past its tolerance is noise, which 1e17 covers in the shipped scenarios."""
+    if config.coordinator_bond_wei is not None:
+        return config.coordinator_bond_wei
+    if not plan.any_curve:
+        return DEFAULT_COORDINATOR_BOND_WEI
+    from modelpact.encoding import FRAUD_REWARD_BPS
+
+    capacity = plan.offer.scenario.participants
+    cover = -(-capacity * rho * 10_000 // (10_000 - FRAUD_REWARD_BPS))
+    return max(DEFAULT_COORDINATOR_BOND_WEI, cover)
+
+
 def _deploy(
     chain: Chain, config: DemoConfig, plan: Planned, out: Path, progress: Progress
 ) -> _Round:
@@ -198,10 +223,13 @@ def _deploy(
 
     require_round_capabilities(chain)
     # refused before funding
-    curve_terms(plan.offer, no_compensation=config.no_compensation, any_curve=plan.any_curve)
+    terms = curve_terms(
+        plan.offer, no_compensation=config.no_compensation, any_curve=plan.any_curve
+    )
+    bond = _coordinator_bond(config, plan, terms.shortfall_wei_per_wad)
     funder = chain.accounts[0]
     coordinator = _participant_key(config.seed, 10**6)
-    _fund(chain, funder, coordinator.address, config.coordinator_bond_wei + 10**18)
+    _fund(chain, funder, coordinator.address, bond + 10**18)
     progress(f"deploying on {config.settings.label} (chain id {chain.chain_id})")
     deployed = coord.deploy(
         chain,
@@ -209,7 +237,7 @@ def _deploy(
         sender=coordinator,
         terms=coord.RoundTerms(
             participant_bond_wei=config.participant_bond_wei,
-            coordinator_bond_wei=config.coordinator_bond_wei,
+            coordinator_bond_wei=bond,
             no_compensation=config.no_compensation,
         ),
         publication=coord.Publication(out, "deployment.json"),
