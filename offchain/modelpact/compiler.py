@@ -35,8 +35,10 @@ from modelpact.errors import ModelpactError
 
 __all__ = [
     "EVM_VERSION",
+    "FACTORY_CONTRACT",
     "OPTIMIZER_RUNS",
     "PACKAGED_BUILD",
+    "PROOFS_CONTRACT",
     "ROUND_CONTRACT",
     "SOLC_VERSION",
     "Build",
@@ -60,7 +62,11 @@ __all__ = [
 ]
 
 ROUND_CONTRACT = "ModelpactRound"
-"""The contract a round deploys."""
+"""The round implementation every round (a clone) DELEGATECALLs; its ABI is the round's."""
+PROOFS_CONTRACT = "ModelpactProofs"
+"""The proofs implementation the round implementation DELEGATECALLs (challenges, deliveries)."""
+FACTORY_CONTRACT = "ModelpactFactory"
+"""The factory whose ``createRound`` clones the round implementation (one round each)."""
 PACKAGED_BUILD = Path(__file__).resolve().parent / "data" / "contracts" / "build.json"
 """The build shipped in the wheel: the round's exact compiler input, artifacts and metadata."""
 _BUILD_FORMAT = 2
