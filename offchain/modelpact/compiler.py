@@ -122,7 +122,8 @@ class BuildProfile:
             "optimizer": {"enabled": self.optimizer, "runs": self.optimizer_runs},
             "evmVersion": self.evm_version,
             "metadata": {"bytecodeHash": "ipfs"},
-            "outputSelection": {"*": {"*": list(_OUTPUTS)}},
+            # The AST only to name each immutable (``CompiledContract.immutable_names``).
+            "outputSelection": {"*": {"*": list(_OUTPUTS), "": ["ast"]}},
         }
 
 
@@ -144,6 +145,7 @@ class CompiledContract:
     settings: Mapping[str, Any]
     source_digest: str
     immutable_references: Mapping[str, Any] = field(default_factory=dict)
+    immutable_names: Mapping[str, str] = field(default_factory=dict)  # AST id -> variable name
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict (inverse of :meth:`from_json`)."""
@@ -157,6 +159,7 @@ class CompiledContract:
             "settings": dict(self.settings),
             "source_digest": self.source_digest,
             "immutable_references": dict(self.immutable_references),
+            "immutable_names": dict(self.immutable_names),
         }
 
     @classmethod
@@ -172,6 +175,7 @@ class CompiledContract:
             settings=dict(data["settings"]),
             source_digest=str(data["source_digest"]),
             immutable_references=dict(data.get("immutable_references", {})),
+            immutable_names={str(k): str(v) for k, v in data.get("immutable_names", {}).items()},
         )
 
 
@@ -388,6 +392,7 @@ def _build_from_output(
     own_prefix = foundry_profile().src.rstrip("/") + "/"
     contracts: dict[str, CompiledContract] = {}
     metadata: dict[str, str] = {}
+    names = _immutable_names(output)
     for unit, by_name in output.get("contracts", {}).items():
         if not unit.startswith(own_prefix):
             continue  # libraries are compiled into the project's contracts, not deployed alone
@@ -404,13 +409,34 @@ def _build_from_output(
                 compiler_version=version,
                 settings=compile_settings,
                 source_digest=digest,
-                immutable_references=art["evm"]["deployedBytecode"].get("immutableReferences", {}),
+                immutable_references=(
+                    refs := art["evm"]["deployedBytecode"].get("immutableReferences", {})
+                ),
+                immutable_names={k: names[k] for k in refs if k in names},
             )
             metadata[name] = str(art["metadata"])
     if ROUND_CONTRACT not in contracts:
         raise CompilerError(f"{ROUND_CONTRACT} missing from the compiler output")
     _check_metadata(standard_input, metadata[ROUND_CONTRACT])
     return Build(compiler_input=standard_input, contracts=contracts, metadata=metadata)
+
+
+def _immutable_names(output: Mapping[str, Any]) -> dict[str, str]:
+    """AST id -> name of every immutable state variable in the output's ASTs (the keys of
+    ``immutableReferences``): lets a verifier read one immutable's value from deployed code."""
+    found: dict[str, str] = {}
+    stack: list[Any] = [s.get("ast") for s in output.get("sources", {}).values()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if node.get("nodeType") == "VariableDeclaration" and node.get("mutability") == (
+                "immutable"
+            ):
+                found[str(node["id"])] = str(node["name"])
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+    return found
 
 
 def _own_sources(base: Path, src: str) -> dict[str, str]:

@@ -236,7 +236,8 @@ def _references(settings: dict[str, Any] | None) -> tuple[Any, str]:
         built, how = rebuild(settings, name)
         runtime = bytes.fromhex(built.runtime_bytecode.removeprefix("0x"))
         label = f"solc {built.compiler_version}, {how}"
-        return Reference(name, runtime, dict(built.immutable_references)), label
+        refs, names = dict(built.immutable_references), dict(built.immutable_names)
+        return Reference(name, runtime, refs, names), label
 
     (round_ref, label), (proofs, _), (factory, _) = map(
         ref, (ROUND_CONTRACT, PROOFS_CONTRACT, FACTORY_CONTRACT)

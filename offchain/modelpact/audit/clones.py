@@ -25,7 +25,7 @@ on the first, the audit shows them all as evidence.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from modelpact.audit.bytecode import ImmutableRefs, first_difference, mask_immutables
@@ -73,6 +73,7 @@ class Reference:
     name: str
     runtime: bytes
     refs: ImmutableRefs
+    names: Mapping[str, str] = field(default_factory=dict)  # AST id -> immutable's name
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,22 @@ def immutable_addresses(code: bytes, refs: ImmutableRefs) -> set[str]:
     return out
 
 
+PROOFS_IMMUTABLE = "_PROOFS"
+"""The round implementation's immutable holding the proofs implementation's address."""
+
+
+def proofs_of(code: bytes, reference: Reference, own_address: str) -> str | None:
+    """The proofs implementation a round implementation's ``code`` points at: the value of its
+    ``_PROOFS`` immutable (by the build's AST names; a build without names: the one immutable
+    address other than ``own_address``); None when that is not one address."""
+    ids = [i for i, n in reference.names.items() if n == PROOFS_IMMUTABLE]
+    refs = {i: reference.refs[i] for i in ids if i in reference.refs} if ids else reference.refs
+    found = immutable_addresses(code, refs) - {own_address.lower()}
+    if len(found) != 1 or len(next(iter(found))) != 42:
+        return None
+    return _checksum(next(iter(found)))
+
+
 def trust_problems(
     facts: TrustFacts, ref: References, expected: Expected = Expected()
 ) -> tuple[Problem, ...]:
@@ -257,7 +274,11 @@ def _implementation(facts: TrustFacts, ref: References, implementation: str) -> 
     ):
         return [Problem("b", subject, "readable", "the node did not serve its code")]
     proofs = facts.proofs.address if facts.proofs is not None else ""
-    problems = _code(facts.implementation, ref.round, subject, {implementation, proofs})
+    # The other immutable is keccak256 of the factory's code (initialize accepts only a caller
+    # running it); the factory has no immutables, so the build's runtime is that code.
+    factory_hash = "0x" + keccak256(ref.factory.runtime).hex()
+    allowed = {implementation, proofs, factory_hash}
+    problems = _code(facts.implementation, ref.round, subject, allowed)
     if problems:
         return problems
     if facts.proofs is None:

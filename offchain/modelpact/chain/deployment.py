@@ -37,7 +37,7 @@ from modelpact.compiler import (
 from modelpact.encoding import CurveKnot, OnchainOption, RoundConfig
 
 if TYPE_CHECKING:
-    from modelpact.audit.clones import References, TrustFacts
+    from modelpact.audit.clones import CodeAt, Creation, References, TrustFacts
 
 __all__ = [
     "SHARED_STEPS",
@@ -281,7 +281,7 @@ def references() -> References:
     def ref(name: str) -> Reference:
         c = build[name]
         runtime = bytes.fromhex(c.runtime_bytecode.removeprefix("0x"))
-        return Reference(name, runtime, dict(c.immutable_references))
+        return Reference(name, runtime, dict(c.immutable_references), dict(c.immutable_names))
 
     return References(
         round=ref(ROUND_CONTRACT),
@@ -291,17 +291,16 @@ def references() -> References:
     )
 
 
-def implementation_codes(chain: Chain, ref: References, implementation: str) -> tuple[Any, Any]:
-    """(implementation's code, proofs implementation's code): the proofs address is the
-    implementation's one immutable that is not its own address."""
-    from modelpact.audit.clones import CodeAt, immutable_addresses
+def implementation_codes(
+    chain: Chain, ref: References, implementation: str
+) -> tuple[CodeAt, CodeAt | None]:
+    """(implementation's code, proofs implementation's code): the proofs address is the value
+    of the implementation's ``_PROOFS`` immutable (None: not one address)."""
+    from modelpact.audit.clones import CodeAt, proofs_of
 
     impl = CodeAt(implementation, _code(chain, implementation))
-    others = immutable_addresses(impl.code, ref.round.refs) - {implementation.lower()}
-    if len(others) != 1 or len(next(iter(others))) != 42:
-        return impl, None
-    proofs = str(to_checksum_address(next(iter(others))))
-    return impl, CodeAt(proofs, _code(chain, proofs))
+    proofs = proofs_of(impl.code, ref.round, implementation)
+    return impl, None if proofs is None else CodeAt(proofs, _code(chain, proofs))
 
 
 def read_shared(chain: Chain, factory: str, ref: References | None = None) -> SharedDeployment:
@@ -363,7 +362,7 @@ def read_trust(chain: Chain, *, address: str, tx_hash: str | None, ref: Referenc
     )
 
 
-def _creation(chain: Chain, tx_hash: str) -> Any:
+def _creation(chain: Chain, tx_hash: str) -> Creation | None:
     """The receipt of ``tx_hash`` as a :class:`~modelpact.audit.clones.Creation` (None: the node
     does not know it)."""
     from web3.exceptions import TransactionNotFound
