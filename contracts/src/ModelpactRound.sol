@@ -3,7 +3,8 @@ pragma solidity 0.8.28;
 
 import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
 import {IModelpactRound} from "./interfaces/IModelpactRound.sol";
-import {ModelpactProofs} from "./ModelpactProofs.sol";
+import {IModelpactFactory} from "./interfaces/IModelpactFactory.sol";
+import {ModelpactFactory} from "./ModelpactFactory.sol";
 import {RoundCore} from "./RoundCore.sol";
 import {DeliveryCipher} from "./libraries/DeliveryCipher.sol";
 import {RoundMath} from "./libraries/RoundMath.sol";
@@ -28,90 +29,48 @@ import {RoundMath} from "./libraries/RoundMath.sol";
 ///             (a flag in `_state`); rung accuracies are packed four to a slot.
 ///         Every per-participant action is O(1); loops run only over the menu (<= 64 options), the
 ///         tiers (<= 32), the curve knots (<= 64) and, at post or cancel, the undelivered list.
-///         Configuration is read through internal getters (`_participantBond()`, ...) so that
-///         moving it into clone arguments (issue 17) touches one place.
+///         Configuration is read through internal getters (`_participantBond()`, ...): since
+///         issue 17 a round is a clone of this contract created by ModelpactFactory, and each
+///         getter reads one word of the clone's immutable args (RoundCore._arg, ~110 gas).
 ///         Interactions (ETH transfers) happen last, behind OpenZeppelin's transient reentrancy
 ///         guard (EIP-1153, same semantics as `ReentrancyGuard` at ~100 gas instead of ~5k).
 contract ModelpactRound is RoundCore, IModelpactRound {
     // ------------------------------------------------------------------------------------------
-    // Constants and immutables
+    // Immutables (shared by every clone: nothing per-round)
     // ------------------------------------------------------------------------------------------
 
-    /// @dev A uint8 option id names at most 256 options; 64 keeps deployment cheap and bounded.
-    uint256 public constant MAX_OPTIONS = 64;
-    /// @dev Bound on the curve knots (loop in `predictedAccuracy`).
-    uint256 public constant MAX_KNOTS = 64;
-    /// @dev Bound on the participants, so that naming every one of them undelivered (~8.4k gas
-    ///      each) fits one post or cancel transaction (~17M gas) well inside a block. Without it, a
-    ///      crowd of joiners that never deliver could make the post impossible and collect a share
-    ///      of the coordinator's bond after the default.
-    uint256 public constant MAX_CAPACITY = 2000;
-    /// @dev Shortest reveal, delivery and claim window (see the interface header for why 1 hour).
-    uint256 public constant MIN_WINDOW = 1 hours;
-    /// @dev Bound on the test rows T. The packed log's uint16 running count would allow 65,535,
-    ///      but the one O(T) fraud proof (LogRootMismatch: rebuild the log tree on chain) must fit
-    ///      a block, or a coordinator could post a root nobody can open with impunity. Measured
-    ///      (forge): the rebuild costs 0.64M gas at 360 rows, 9.2M at 4,096, 25M at 8,192 and 76M
-    ///      at 16,384 (memory grows with the rows). 4,096 keeps the whole challenge near 10M gas,
-    ///      a third of a 30M block, and covers every shipped scenario (the digits demo uses 360).
-    uint256 public constant MAX_TEST_ROWS = 4096;
-
-    address private immutable _COORDINATOR;
-    uint256 private immutable _COORDINATOR_BOND;
-    uint256 private immutable _PARTICIPANT_BOND;
-    bytes32 private immutable _SCENARIO_HASH;
-    bytes32 private immutable _TEST_SET_COMMITMENT;
-    bytes32 private immutable _COORDINATOR_COMMITMENT;
-    uint256 private immutable _SHORTFALL_WEI_PER_WAD;
-    uint64 private immutable _TEST_ROW_COUNT;
-    uint64 private immutable _CURVE_TOLERANCE_WAD;
-    ModelpactProofs private immutable _PROOFS;
-    uint32 private immutable _CAPACITY;
-    uint32 private immutable _QUORUM;
-    uint64 private immutable _JOIN_DEADLINE;
-    uint64 private immutable _POST_DEADLINE;
-    uint64 private immutable _REVEAL_WINDOW;
-    uint64 private immutable _DELIVERY_WINDOW;
-    uint64 private immutable _CLAIM_WINDOW;
+    /// @dev The ModelpactProofs implementation every call of its half is forwarded to.
+    address private immutable _PROOFS;
+    /// @dev keccak256 of ModelpactFactory's runtime code: `initialize` accepts only a caller that
+    ///      runs it (and is the factory the clone's args name).
+    bytes32 private immutable _FACTORY_CODEHASH;
 
     // ------------------------------------------------------------------------------------------
-    // Constructor
+    // Constructor (the shared implementation) and initialize (each round, a clone)
     // ------------------------------------------------------------------------------------------
 
-    /// @param menu_   options sorted by (dataCount, ratioWad), non-decreasing, each consistent
-    ///                (t <= t_bar, ratio = floor(t * 1e18 / t_bar) within one unit).
-    /// @param config_ capacity, quorum, bonds, commitments, test rows, curve tolerance, shortfall
-    ///                price and schedule (now < join < post; windows >= MIN_WINDOW).
-    /// @param curve_  committed accuracy curve, strictly ascending in dataCount (may be empty).
-    /// @dev   msg.value is the coordinator's bond.
-    constructor(Option[] memory menu_, Config memory config_, CurveKnot[] memory curve_) payable {
-        uint256 maxDataCount = _storeMenu(menu_);
-        _checkConfig(config_, maxDataCount);
-        _storeCurve(curve_);
+    /// @param proofsImplementation the shared ModelpactProofs implementation (must have code).
+    /// @dev   The implementation itself is never initialized (NotAClone) and stays empty: no
+    ///        menu, so nobody can join it, and nothing in it can be claimed or swept.
+    constructor(address proofsImplementation) {
+        if (proofsImplementation.code.length == 0) {
+            revert IModelpactFactory.ImplementationHasNoCode(proofsImplementation);
+        }
+        _PROOFS = proofsImplementation;
+        // ModelpactFactory has no immutables: its runtime code is the same in every deployment.
+        _FACTORY_CODEHASH = keccak256(type(ModelpactFactory).runtimeCode);
+    }
 
-        _COORDINATOR = msg.sender;
-        _COORDINATOR_BOND = msg.value;
-        _PARTICIPANT_BOND = config_.participantBond;
-        _SCENARIO_HASH = config_.scenarioHash;
-        _TEST_SET_COMMITMENT = config_.testSetCommitment;
-        _COORDINATOR_COMMITMENT = config_.coordinatorCommitment;
-        _SHORTFALL_WEI_PER_WAD = config_.shortfallWeiPerWad;
-        _TEST_ROW_COUNT = config_.testRowCount;
-        _CURVE_TOLERANCE_WAD = config_.curveToleranceWad;
-        _CAPACITY = config_.capacity;
-        _QUORUM = config_.quorum;
-        _JOIN_DEADLINE = config_.schedule.joinDeadline;
-        _POST_DEADLINE = config_.schedule.postDeadline;
-        _REVEAL_WINDOW = config_.schedule.revealWindow;
-        _DELIVERY_WINDOW = config_.schedule.deliveryWindow;
-        _CLAIM_WINDOW = config_.schedule.claimWindow;
-        _PROOFS = new ModelpactProofs(msg.sender, msg.value, config_);
-        _state.unswept = true;
-        // Non-zero from deployment, like `unswept`: the post then updates the slot (2.9k gas)
-        // instead of filling a fresh one (22.1k), which keeps postModels within its target.
-        _postCommitment = _UNPOSTED;
-
-        emit RoundPublished(msg.sender, config_.scenarioHash, menu_, config_, curve_, msg.value);
+    /// @inheritdoc IModelpactRound
+    /// @dev Who may call is checked here (this contract's immutables); the body runs in
+    ///      ModelpactProofs (the round's runtime would not fit EIP-170 with it).
+    function initialize(Option[] calldata, CurveKnot[] calldata) external payable override {
+        if (address(this).code.length != _CLONE_CODE_LENGTH) revert NotAClone(address(this));
+        address factory_ = _factory();
+        if (msg.sender != factory_ || msg.sender.codehash != _FACTORY_CODEHASH) {
+            revert NotFactory(msg.sender, factory_);
+        }
+        _extend();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -336,7 +295,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     ///      configuration, so its immutables equal this round's (see ModelpactProofs).
     function _extend() private {
         // The forwarded functions return nothing: only a revert needs its data.
-        if (!LowLevelCall.delegatecallNoReturn(address(_PROOFS), msg.data)) LowLevelCall.bubbleRevert();
+        if (!LowLevelCall.delegatecallNoReturn(_PROOFS, msg.data)) LowLevelCall.bubbleRevert();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -397,19 +356,8 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     }
 
     /// @inheritdoc IModelpactRound
-    function config() external view override returns (Config memory) {
-        return Config({
-            capacity: _capacity(),
-            quorum: _quorum(),
-            participantBond: _participantBond(),
-            scenarioHash: _scenarioHash(),
-            testSetCommitment: _testSetCommitment(),
-            testRowCount: _testRowCount(),
-            coordinatorCommitment: _coordinatorCommitment(),
-            curveToleranceWad: _curveToleranceWad(),
-            shortfallWeiPerWad: _shortfallWeiPerWad(),
-            schedule: Schedule(_joinDeadline(), _postDeadline(), _revealWindow(), _deliveryWindow(), _claimWindow())
-        });
+    function config() external view override returns (Config memory c) {
+        (,,, c) = _args();
     }
 
     /// @inheritdoc IModelpactRound
@@ -579,152 +527,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
 
     /// @inheritdoc IModelpactRound
     function proofs() external view override returns (address) {
-        return address(_PROOFS);
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Internal: configuration getters (the one place issue 17's clone arguments will change)
-    // ------------------------------------------------------------------------------------------
-
-    function _coordinator() internal view override returns (address) {
-        return _COORDINATOR;
-    }
-
-    function _coordinatorBond() internal view override returns (uint256) {
-        return _COORDINATOR_BOND;
-    }
-
-    function _participantBond() internal view override returns (uint256) {
-        return _PARTICIPANT_BOND;
-    }
-
-    function _scenarioHash() internal view returns (bytes32) {
-        return _SCENARIO_HASH;
-    }
-
-    function _testSetCommitment() internal view override returns (bytes32) {
-        return _TEST_SET_COMMITMENT;
-    }
-
-    function _coordinatorCommitment() internal view returns (bytes32) {
-        return _COORDINATOR_COMMITMENT;
-    }
-
-    function _shortfallWeiPerWad() internal view returns (uint256) {
-        return _SHORTFALL_WEI_PER_WAD;
-    }
-
-    function _testRowCount() internal view override returns (uint64) {
-        return _TEST_ROW_COUNT;
-    }
-
-    function _curveToleranceWad() internal view returns (uint64) {
-        return _CURVE_TOLERANCE_WAD;
-    }
-
-    function _capacity() internal view override returns (uint32) {
-        return _CAPACITY;
-    }
-
-    function _quorum() internal view override returns (uint32) {
-        return _QUORUM;
-    }
-
-    function _joinDeadline() internal view override returns (uint64) {
-        return _JOIN_DEADLINE;
-    }
-
-    function _postDeadline() internal view override returns (uint64) {
-        return _POST_DEADLINE;
-    }
-
-    function _revealWindow() internal view override returns (uint64) {
-        return _REVEAL_WINDOW;
-    }
-
-    function _deliveryWindow() internal view override returns (uint64) {
-        return _DELIVERY_WINDOW;
-    }
-
-    function _claimWindow() internal view override returns (uint64) {
-        return _CLAIM_WINDOW;
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Internal: deployment checks
-    // ------------------------------------------------------------------------------------------
-
-    /// @dev Checks and stores the menu; returns its largest dataCount (the last: options are sorted).
-    function _storeMenu(Option[] memory menu_) internal returns (uint256 maxDataCount) {
-        uint256 optionCount_ = menu_.length;
-        if (optionCount_ == 0) revert EmptyMenu();
-        if (optionCount_ > MAX_OPTIONS) revert MenuTooLarge(optionCount_, MAX_OPTIONS);
-        for (uint256 i = 0; i < optionCount_; ++i) {
-            Option memory o = menu_[i];
-            if (o.dataCount == 0) revert ZeroDataCount(i);
-            if (o.ratioWad > _WAD) revert RatioAboveOne(i, o.ratioWad);
-            _checkPromise(i, o);
-            if (i > 0) {
-                Option memory p = menu_[i - 1];
-                if (p.dataCount > o.dataCount || (p.dataCount == o.dataCount && p.ratioWad > o.ratioWad)) {
-                    revert OptionsNotSorted(i);
-                }
-            }
-            _options.push(StoredOption(o.dataCount, o.ratioWad, 0, 0, 0, o.promisedValueWad, o.budgetValueWad));
-        }
-        return menu_[optionCount_ - 1].dataCount;
-    }
-
-    /// @dev t <= t_bar and ratio within one unit of floor(t * 1e18 / t_bar); t_bar = 0 only with t = 0
-    ///      and ratio = 0 (issue 11.4: what the wallet ranks by is what the contract pays).
-    function _checkPromise(uint256 i, Option memory o) internal pure {
-        uint256 t = o.promisedValueWad;
-        uint256 tBar = o.budgetValueWad;
-        bool ok = false;
-        if (tBar == 0) {
-            ok = t == 0 && o.ratioWad == 0;
-        } else if (t <= tBar) {
-            // t, t_bar < 2^128 and WAD < 2^60: the product fits a uint256.
-            uint256 exact = (t * _WAD) / tBar;
-            ok = o.ratioWad + 1 >= exact && o.ratioWad <= exact + 1;
-        }
-        if (!ok) revert PromiseInconsistent(i, t, tBar, o.ratioWad);
-    }
-
-    function _checkConfig(Config memory c, uint256 maxDataCount) internal view {
-        if (c.capacity == 0) revert ZeroCapacity();
-        if (c.capacity > MAX_CAPACITY) revert CapacityTooLarge(c.capacity, MAX_CAPACITY);
-        if (c.quorum == 0 || c.quorum > c.capacity) revert QuorumOutOfRange(c.quorum, c.capacity);
-        if (uint256(c.capacity) * maxDataCount > type(uint64).max) revert DataTotalOverflow(c.capacity, maxDataCount);
-        Schedule memory w = c.schedule;
-        if (!(block.timestamp < w.joinDeadline && w.joinDeadline < w.postDeadline)) {
-            revert ScheduleInconsistent(block.timestamp, w.joinDeadline, w.postDeadline);
-        }
-        // The post opens after the data window (MIN_WINDOW after joining closes, at the latest
-        // after the join deadline): at least one second must remain before the post deadline.
-        if (w.postDeadline - w.joinDeadline <= MIN_WINDOW) {
-            revert WindowTooShort(Window.Data, w.postDeadline - w.joinDeadline, MIN_WINDOW + 1);
-        }
-        if (w.revealWindow < MIN_WINDOW) revert WindowTooShort(Window.Reveal, w.revealWindow, MIN_WINDOW);
-        if (w.deliveryWindow < MIN_WINDOW) revert WindowTooShort(Window.Delivery, w.deliveryWindow, MIN_WINDOW);
-        if (w.claimWindow < MIN_WINDOW) revert WindowTooShort(Window.Claim, w.claimWindow, MIN_WINDOW);
-        if (c.testRowCount == 0 || c.testRowCount > _WAD) revert TestRowCountOutOfRange(c.testRowCount);
-        if (c.testRowCount > MAX_TEST_ROWS) revert TooManyTestRows(c.testRowCount, MAX_TEST_ROWS);
-        if (c.curveToleranceWad > _WAD) revert ToleranceOutOfRange(c.curveToleranceWad);
-        if (msg.value > type(uint96).max) revert BondTooLarge(msg.value, type(uint96).max);
-        if (c.participantBond > type(uint96).max) revert BondTooLarge(c.participantBond, type(uint96).max);
-    }
-
-    function _storeCurve(CurveKnot[] memory curve_) internal {
-        uint256 knotCount = curve_.length;
-        if (knotCount > MAX_KNOTS) revert CurveTooLong(knotCount, MAX_KNOTS);
-        for (uint256 i = 0; i < knotCount; ++i) {
-            CurveKnot memory k = curve_[i];
-            if (k.accuracyWad > _WAD || (i > 0 && curve_[i - 1].dataCount >= k.dataCount)) {
-                revert CurveNotAscending(i);
-            }
-            _curve.push((uint128(k.dataCount) << 64) | k.accuracyWad);
-        }
+        return _PROOFS;
     }
 
     // ------------------------------------------------------------------------------------------

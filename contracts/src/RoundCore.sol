@@ -10,9 +10,8 @@ import {RoundMath} from "./libraries/RoundMath.sol";
 ///         ModelpactRound and by ModelpactProofs (its challenge and delivery extension, run in the
 ///         round's storage through DELEGATECALL). Keeping both on this one base is what makes the
 ///         layout identical: no storage variable may be declared anywhere else.
-/// @dev    The configuration getters are abstract: each contract reads its own immutables, which
-///         the round sets from its constructor arguments and passes unchanged to the extension it
-///         creates (issue 17 will read both from clone arguments instead).
+/// @dev    The configuration getters read the clone's immutable args (issue 17: a round is a
+///         clone of a shared implementation, see ModelpactFactory), the same in both contracts.
 abstract contract RoundCore is ReentrancyGuardTransient {
     // Storage written by one of the two contracts and read by the other (the round and its
     // DELEGATECALL extension share it) looks uninitialized or constant to Slither in the other:
@@ -32,7 +31,32 @@ abstract contract RoundCore is ReentrancyGuardTransient {
     /// @dev Share of the coordinator's bond paid to a successful challenger, in basis points.
     uint256 public constant FRAUD_REWARD_BPS = RoundMath.FRAUD_REWARD_BPS;
 
+    /// @dev A uint8 option id names at most 256 options; 64 keeps deployment cheap and bounded.
+    uint256 public constant MAX_OPTIONS = 64;
+    /// @dev Bound on the curve knots (loop in `predictedAccuracy`).
+    uint256 public constant MAX_KNOTS = 64;
+    /// @dev Bound on the participants, so that naming every one of them undelivered (~8.4k gas
+    ///      each) fits one post or cancel transaction (~17M gas) well inside a block. Without it, a
+    ///      crowd of joiners that never deliver could make the post impossible and collect a share
+    ///      of the coordinator's bond after the default.
+    uint256 public constant MAX_CAPACITY = 2000;
+    /// @dev Shortest reveal, delivery and claim window (see the interface header for why 1 hour).
+    uint256 public constant MIN_WINDOW = 1 hours;
+    /// @dev Bound on the test rows T. The packed log's uint16 running count would allow 65,535,
+    ///      but the one O(T) fraud proof (LogRootMismatch: rebuild the log tree on chain) must fit
+    ///      a block, or a coordinator could post a root nobody can open with impunity. Measured
+    ///      (forge): the rebuild costs 0.64M gas at 360 rows, 9.2M at 4,096, 25M at 8,192 and 76M
+    ///      at 16,384 (memory grows with the rows). 4,096 keeps the whole challenge near 10M gas,
+    ///      a third of a 30M block, and covers every shipped scenario (the digits demo uses 360).
+    uint256 public constant MAX_TEST_ROWS = 4096;
+
     uint256 internal constant _WAD = 1e18;
+    /// @dev OpenZeppelin's clone proxy code, before the args (Clones.cloneWithImmutableArgs).
+    uint256 internal constant _PROXY_CODE_LENGTH = 0x2d;
+    /// @dev abi.encode(address, address, uint256, IModelpactRound.Config): 3 + 14 static words.
+    uint256 internal constant _ARGS_LENGTH = 17 * 32;
+    /// @dev The runtime code length of every round clone (589 bytes).
+    uint256 internal constant _CLONE_CODE_LENGTH = _PROXY_CODE_LENGTH + _ARGS_LENGTH;
     /// @dev `_postCommitment` before the post (no keccak256 output is known to equal it).
     bytes32 internal constant _UNPOSTED = bytes32(uint256(1));
 
@@ -130,32 +154,115 @@ abstract contract RoundCore is ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Configuration (abstract: immutables of the inheriting contract)
+    // Configuration: the clone's immutable args (issue 17)
     // ------------------------------------------------------------------------------------------
 
-    function _coordinator() internal view virtual returns (address);
+    /// @dev Word `i` of this round's immutable args. A round is an OpenZeppelin clone whose code
+    ///      is the 45-byte proxy followed by abi.encode(factory, coordinator, coordinatorBond,
+    ///      Config) (17 words): `address(this)` is the clone in the round and in the extension
+    ///      (DELEGATECALL), so both read the same args. One EXTCODECOPY of a word (~110 gas on the
+    ///      always-warm own address) into the scratch space. On an implementation called directly
+    ///      this reads its own code: meaningless values, but its storage is empty (no menu, never
+    ///      initialized), so nothing that moves funds gets past its checks.
+    function _arg(uint256 i) internal view returns (uint256 word) {
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0, add(_PROXY_CODE_LENGTH, shl(5, i)), 0x20)
+            word := mload(0)
+        }
+    }
 
-    function _coordinatorBond() internal view virtual returns (uint256);
+    /// @dev All of the args, decoded (for initialize and the config view).
+    function _args()
+        internal
+        view
+        returns (address factory_, address coordinator_, uint256 coordinatorBond_, IModelpactRound.Config memory c)
+    {
+        bytes memory args = new bytes(_ARGS_LENGTH);
+        assembly ("memory-safe") {
+            extcodecopy(address(), add(args, 0x20), _PROXY_CODE_LENGTH, _ARGS_LENGTH)
+        }
+        return abi.decode(args, (address, address, uint256, IModelpactRound.Config));
+    }
 
-    function _participantBond() internal view virtual returns (uint256);
+    // The casts below cannot truncate: the factory wrote the args with abi.encode from a
+    // calldata Config the ABI decoder had checked, so every word holds a value of its field's type.
 
-    function _testSetCommitment() internal view virtual returns (bytes32);
+    function _factory() internal view returns (address) {
+        return address(uint160(_arg(0)));
+    }
 
-    function _testRowCount() internal view virtual returns (uint64);
+    function _coordinator() internal view returns (address) {
+        return address(uint160(_arg(1)));
+    }
 
-    function _capacity() internal view virtual returns (uint32);
+    function _coordinatorBond() internal view returns (uint256) {
+        return _arg(2);
+    }
 
-    function _quorum() internal view virtual returns (uint32);
+    function _capacity() internal view returns (uint32) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint32(_arg(3));
+    }
 
-    function _joinDeadline() internal view virtual returns (uint64);
+    function _quorum() internal view returns (uint32) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint32(_arg(4));
+    }
 
-    function _postDeadline() internal view virtual returns (uint64);
+    function _participantBond() internal view returns (uint256) {
+        return _arg(5);
+    }
 
-    function _revealWindow() internal view virtual returns (uint64);
+    function _scenarioHash() internal view returns (bytes32) {
+        return bytes32(_arg(6));
+    }
 
-    function _deliveryWindow() internal view virtual returns (uint64);
+    function _testSetCommitment() internal view returns (bytes32) {
+        return bytes32(_arg(7));
+    }
 
-    function _claimWindow() internal view virtual returns (uint64);
+    function _testRowCount() internal view returns (uint64) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(_arg(8));
+    }
+
+    function _coordinatorCommitment() internal view returns (bytes32) {
+        return bytes32(_arg(9));
+    }
+
+    function _curveToleranceWad() internal view returns (uint64) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(_arg(10));
+    }
+
+    function _shortfallWeiPerWad() internal view returns (uint256) {
+        return _arg(11);
+    }
+
+    function _joinDeadline() internal view returns (uint64) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(_arg(12));
+    }
+
+    function _postDeadline() internal view returns (uint64) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(_arg(13));
+    }
+
+    function _revealWindow() internal view returns (uint64) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(_arg(14));
+    }
+
+    function _deliveryWindow() internal view returns (uint64) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(_arg(15));
+    }
+
+    function _claimWindow() internal view returns (uint64) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(_arg(16));
+    }
 
     // ------------------------------------------------------------------------------------------
     // Shared rules
