@@ -79,6 +79,12 @@ _OUTPUTS = [
 ]
 
 
+def _output_selection() -> dict[str, Any]:
+    """What every build asks solc for; the AST only to name each immutable
+    (``CompiledContract.immutable_names``)."""
+    return {"*": {"*": list(_OUTPUTS), "": ["ast"]}}
+
+
 class CompilerError(ModelpactError, RuntimeError):
     """The Solidity sources could not be compiled (no compiler, bad source, unresolved import)."""
 
@@ -122,8 +128,7 @@ class BuildProfile:
             "optimizer": {"enabled": self.optimizer, "runs": self.optimizer_runs},
             "evmVersion": self.evm_version,
             "metadata": {"bytecodeHash": "ipfs"},
-            # The AST only to name each immutable (``CompiledContract.immutable_names``).
-            "outputSelection": {"*": {"*": list(_OUTPUTS), "": ["ast"]}},
+            "outputSelection": _output_selection(),
         }
 
 
@@ -473,7 +478,7 @@ def compile_input(standard_input: Mapping[str, Any], *, solc_binary: Path | None
     In a checkout, an identical input built before is taken from the build cache; outside one,
     an input identical to the packaged build's is that build (it was compiled from exactly this
     input, so a wheel audits its own rounds without a solc on the machine)."""
-    chosen = {**standard_input["settings"], "outputSelection": {"*": {"*": list(_OUTPUTS)}}}
+    chosen = {**standard_input["settings"], "outputSelection": _output_selection()}
     full = {"language": "Solidity", "sources": dict(standard_input["sources"]), "settings": chosen}
     base = _source_root(None)
     if base is None and solc_binary is None:
