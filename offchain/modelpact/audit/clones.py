@@ -291,7 +291,7 @@ def _factory(
     facts: TrustFacts, ref: References, factory: str, implementation: str
 ) -> list[Problem]:
     """(c): the factory's code is the build's, and it clones ``implementation``."""
-    subject = f"the round's factory {factory}"
+    subject = f"the factory {factory}"
     if facts.factory is None or facts.factory.address.lower() != factory.lower():
         return [Problem("c", subject, "readable", "the node did not serve its code")]
     problems = [

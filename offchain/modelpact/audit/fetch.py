@@ -90,9 +90,15 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
     events = round_events(rc, from_block=from_block)
     published = _one(events, "RoundPublished")
     if published is None:
+        from modelpact.audit.clones import split_clone
+
+        clone = split_clone(rc.runtime_code())
+        what = "not a modelpact round"
+        if clone is not None:  # createRound initializes in the same transaction: made by hand
+            what = f"a clone of {clone[0]} never initialized (no createRound made it)"
         raise NotARoundError(
             f"{rc.address} on chain {rc.chain.chain_id} emitted no RoundPublished event "
-            f"since block {from_block}: not a modelpact round",
+            f"since block {from_block}: {what}",
             hint="check the address (or the deployment record's block number)",
         )
     pa = published.args

@@ -87,13 +87,18 @@ def _build() -> Mapping[str, CompiledContract]:
 
 
 def deploy_shared(
-    chain: Chain, *, sender: Sender, slots: Mapping[str, TxSlot] | None = None
+    chain: Chain,
+    *,
+    sender: Sender,
+    slots: Mapping[str, TxSlot] | None = None,
+    contracts: Mapping[str, CompiledContract] | None = None,
 ) -> SharedDeployment:
     """Deploy the proofs implementation, the round implementation (pointing at it) and the
     factory (cloning it): three transactions, each hash put in ``slots[step]`` (steps:
     :data:`SHARED_STEPS`) before waiting. A re-run with the same slots reuses every recorded,
-    successful deployment and sends only the missing ones."""
-    build = _build()
+    successful deployment and sends only the missing ones. ``contracts``: another build to
+    deploy (tests of what the guard and the audit refuse); default this checkout's."""
+    build = _build() if contracts is None else contracts
     names = dict(
         zip(SHARED_STEPS, (PROOFS_CONTRACT, ROUND_CONTRACT, FACTORY_CONTRACT), strict=True)
     )
@@ -126,23 +131,25 @@ def deploy_shared(
     )
 
 
-# Factories this process deployed or verified, by (chain id, node URL): tests and benchmarks
-# deploy many rounds on one chain without naming a factory. Re-verified before every use.
-_KNOWN: dict[tuple[int, str], str] = {}
+# Shared contracts this process deployed, by chain id, node URL and build: tests and benchmarks
+# deploy many rounds on one chain without naming a factory. Checked before every use (a dev node
+# restarted, or a fresh embedded chain, no longer has them).
+_KNOWN: dict[tuple[int, str, str], SharedDeployment] = {}
 
 
-def _shared_for(chain: Chain, sender: Sender) -> SharedDeployment:
-    from modelpact.errors import ModelpactError
-
-    key = (chain.chain_id, str(chain.url))
+def _shared_for(
+    chain: Chain, sender: Sender, build: Mapping[str, CompiledContract]
+) -> SharedDeployment:
+    factory = build[FACTORY_CONTRACT]
+    key = (chain.chain_id, str(chain.url), factory.source_digest + factory.runtime_bytecode[-64:])
     known = _KNOWN.get(key)
     if known is not None:
-        try:
-            return read_shared(chain, known)
-        except ModelpactError:
-            pass  # another chain under the same id and URL (a restarted dev node)
-    shared = deploy_shared(chain, sender=sender)
-    _KNOWN[key] = shared.factory
+        runtime = bytes.fromhex(factory.runtime_bytecode.removeprefix("0x"))
+        made = _implementation_of(chain, known.factory) if _code(chain, known.factory) else None
+        if made == known.round_implementation and _code(chain, known.factory) == runtime:
+            return known
+    shared = deploy_shared(chain, sender=sender, contracts=build)
+    _KNOWN[key] = shared
     return shared
 
 
@@ -157,19 +164,21 @@ def deploy_round(
     compiled: CompiledContract | None = None,
     slot: TxSlot | None = None,
     factory: str | None = None,
+    contracts: Mapping[str, CompiledContract] | None = None,
 ) -> RoundContract:
     """Create a round with ``factory.createRound`` from ``sender`` (the coordinator) with its bond
-    as value (without ``factory``: the one this process verified on this chain, else the shared
-    contracts are deployed first). ``compiled`` is the round's build (its ABI binds the round).
+    as value (without ``factory``: the shared contracts this process deployed on this chain, else
+    they are deployed first, from ``contracts`` when given). ``compiled`` is the round's build
+    (its ABI binds the round).
 
     Reverts of ``initialize`` (empty or unsorted menu, bad deadlines, ...) raise
     :class:`~modelpact.chain.errors.ContractRevertError` with the round's named errors. The
     transaction hash is recorded in ``slot`` after broadcasting and before waiting, so a re-run
     after a crash finds the round with :func:`find_deployment` instead of creating another.
     """
-    build = _build()
+    build = _build() if contracts is None else contracts
     art = build[ROUND_CONTRACT] if compiled is None else compiled
-    address = factory if factory is not None else _shared_for(chain, sender).factory
+    address = factory if factory is not None else _shared_for(chain, sender, build).factory
     fabi = build[FACTORY_CONTRACT].abi
     contract = chain.w3.eth.contract(address=to_checksum_address(address), abi=fabi)
     call = contract.functions.createRound(
