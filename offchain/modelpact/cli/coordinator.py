@@ -200,6 +200,17 @@ def deploy(
 
     deadlines = Deadlines(join_seconds, post_seconds, reveal_window, delivery_window, claim_window)
     deadlines.check()  # before any chain: a too-short window is one line, exit 2, nothing sent
+    if factory is not None:
+        from eth_utils.address import is_address
+
+        from modelpact.audit.clones import UntrustedError
+
+        if not is_address(factory):
+            raise UntrustedError(
+                f"--factory {factory!r} is not an address",
+                hint="pass the factory address a previous `modelpact coordinator deploy` printed "
+                "(0x and 40 hex digits), or omit --factory to deploy the shared contracts",
+            )
     if settings.kind is ChainKind.EMBEDDED:
         raise SenderError(
             "a round deployed on the embedded chain vanishes when this command exits",
