@@ -352,8 +352,8 @@ def test_the_guard_runs_from_the_wheel_outside_a_checkout(
     genuine: Round, node: str, tmp_path: Path
 ) -> None:
     """Installed from the wheel and run from a directory that is no checkout (no contracts/src,
-    no solc on PATH), the wallet checks against the build the wheel ships: a clone of the
-    genuine round is refused with nothing sent, the genuine round is joined."""
+    no solc on PATH), the wallet checks against the build the wheel ships: a hand-made copy of
+    the genuine round is refused with nothing sent, the genuine round is joined."""
     from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
 
     helpers = _wheel_helpers()
@@ -385,7 +385,7 @@ def test_the_guard_runs_from_the_wheel_outside_a_checkout(
     before = genuine.wallet(bob)
     join = ("join", "--keystore", "bob.json", "--option", "0", "--rpc", node)
     refused = run(*join, "--deployment", str(fake))
-    assert "was not created by the ModelpactRound constructor" in _one_line(refused)
+    assert "is not a createRound of its factory" in _one_line(refused)
     assert genuine.wallet(bob) == before
     done = run(*join, *on)
     assert done.returncode == 0, done.stderr + done.stdout
