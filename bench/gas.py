@@ -18,6 +18,12 @@ Reports, from mined receipts (gasUsed, so independent of the gas limit sent):
 
     .venv/bin/python bench/gas.py --deploy-only        # just the deployment numbers
 
+Rounds as clones (issue 17, branch clonepy on clonesol 9488593; load 0.46, 3.4 s CPU): the
+shared contracts cost 10,152,586 gas once per chain (ModelpactProofs 4,714,578, ModelpactRound
+4,970,938, ModelpactFactory 467,070); each round is then one createRound: 781,704 gas for the
+demo scenario (3 options, 24 curve knots) and 557,757 for the bench round (3 options, 8 knots),
+against 11.2 M for every round before.
+
 What the review-hole fixes (branch holes) cost, forge `--isolate` on the gas suite, before -> after:
 join 84,589 -> 84,931 max (+342: the join that fills the round records when joining closed, for
 the data window; +94 for every other join), reveal 43,191 unchanged, claim 61,475 -> 60,990 max
