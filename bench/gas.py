@@ -11,7 +11,18 @@ Reports, from mined receipts (gasUsed, so independent of the gas limit sent):
 - postModels with 0, 1 and 8 of the joiners named undelivered (v2);
 - deliver of the demo model (10 classes x 64 features), disputeDelivery of a garbage delivery,
   proveNonDelivery, and a WrongPrediction challenge on the demo model with T = 360 (issues 14, 15);
+- deployment (issue 17): the one-time shared deployment (proofs implementation, round
+  implementation, factory; per contract) and the per-round ``factory.createRound`` for the bench
+  round and for the demo scenario as ``coordinator deploy`` plans it (target <= 1 M);
 - the issue's targets and whether each is met.
+
+    .venv/bin/python bench/gas.py --deploy-only        # just the deployment numbers
+
+Rounds as clones (issue 17, branch clonepy on clonesol 9488593; load 0.46, 3.4 s CPU): the
+shared contracts cost 10,152,586 gas once per chain (ModelpactProofs 4,714,578, ModelpactRound
+4,970,938, ModelpactFactory 467,070); each round is then one createRound: 781,704 gas for the
+demo scenario (3 options, 24 curve knots) and 557,757 for the bench round (3 options, 8 knots),
+against 11.2 M for every round before.
 
 What the review-hole fixes (branch holes) cost, forge `--isolate` on the gas suite, before -> after:
 join 84,589 -> 84,931 max (+342: the join that fills the round records when joining closed, for
@@ -93,7 +104,9 @@ class Bench:
         self.chain = chain
         self.coordinator = chain.accounts[0]
 
-    def deploy(self, capacity: int, menu: tuple[enc.OnchainOption, ...] = MENU) -> tuple:
+    def deploy(
+        self, capacity: int, menu: tuple[enc.OnchainOption, ...] = MENU, factory: str | None = None
+    ) -> tuple:
         secret = enc.random_secret()
         scenario = enc.keccak256(b"bench")
         config = enc.RoundConfig(
@@ -118,6 +131,7 @@ class Bench:
             config=config,
             curve=curve,
             coordinator_bond=COORDINATOR_BOND,
+            factory=factory,
         )
         return rc, secret, config
 
@@ -402,11 +416,68 @@ def delivery_and_proofs(bench: Bench) -> dict[str, int]:
     }
 
 
+def deployment(bench: Bench) -> dict[str, object]:
+    """Gas of the one-time shared deployment (each contract) and of one createRound: the bench
+    round (3 options, 8 curve knots) and the demo scenario as `coordinator deploy` plans it."""
+    import tempfile
+
+    from modelpact.chain.deployment import deploy_shared
+    from modelpact.round.coordinator import deploy_scenario
+
+    shared = deploy_shared(bench.chain, sender=bench.coordinator)
+    receipts = [bench.chain.w3.eth.get_transaction_receipt(h) for h in shared.tx_hashes]  # type: ignore[arg-type]
+    each = dict(
+        zip(("ModelpactProofs", "ModelpactRound", "ModelpactFactory"), receipts, strict=True)
+    )
+    rc, _, _ = bench.deploy(10, factory=shared.factory)
+    bench_round = bench.chain.w3.eth.get_transaction_receipt(rc.deploy_tx_hash)["gasUsed"]  # type: ignore[arg-type]
+    scenario = (
+        Path(__file__).resolve().parents[1] / "offchain/modelpact/data/scenarios/digits_demo.toml"
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-gas-") as tmp:
+        demo = deploy_scenario(
+            bench.chain,
+            scenario_path=scenario,
+            sender=bench.chain.accounts[1],
+            deploy_dir=Path(tmp) / "deploy",
+            state_dir=Path(tmp) / "state",
+            factory=shared.factory,
+        )
+    return {
+        "shared_once": {name: int(r["gasUsed"]) for name, r in each.items()},
+        "shared_once_total": shared.gas_used,
+        "createRound_bench_round": int(bench_round),
+        "createRound_demo_scenario": demo.gas_used,
+        "demo_menu_options": len(_menu_of(bench.chain, demo.record.address)),
+        "demo_curve_knots": len(demo.record.extra.curve),
+    }
+
+
+def _menu_of(chain: ch.Chain, address: str) -> list[object]:
+    return list(ch.round_at(chain, address).options())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,1000", help="round sizes, comma-separated")
     parser.add_argument("--tiers", type=int, default=4, help="tiers posted in the full rounds")
+    parser.add_argument("--deploy-only", action="store_true", help="only the deployment gas")
     args = parser.parse_args()
+    if args.deploy_only:
+        started, cpu = time.perf_counter(), time.process_time()
+        with AnvilNode() as node:
+            deploy_gas = deployment(Bench(ch.connect(chain="anvil", rpc_url=node.rpc_url)))
+        out = {
+            "node": "anvil 1.7.1 (pinned npm binary), gas from mined receipts",
+            "machine_load_1min": os.getloadavg()[0],
+            "seconds": round(time.perf_counter() - started, 1),
+            "cpu_seconds": round(time.process_time() - cpu, 1),
+            "deployment": deploy_gas,
+            "targets": {"createRound<=1M": deploy_gas["createRound_demo_scenario"] <= 1_000_000},
+        }
+        json.dump(out, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     started = time.perf_counter()
     with AnvilNode(extra_args=("--accounts", str(max(sizes) + 2), "--balance", "1000")) as node:
@@ -418,6 +489,7 @@ def main() -> None:
         default = default_path(bench)
         undelivered = post_models_by_undelivered(bench, [0, 1, 8])
         proof_gas = delivery_and_proofs(bench)
+        deploy_gas = deployment(bench)
     per_tier = round((posts["32"] - posts["0"]) / 32, 1)
     worst_claim = max(v for c in claims.values() for v in c.values())
     worst = {
@@ -436,7 +508,9 @@ def main() -> None:
         "default": default,
         "postModels_by_undelivered_count": undelivered,
         "delivery_and_proofs": proof_gas,
+        "deployment": deploy_gas,
         "targets": {
+            "createRound<=1M": deploy_gas["createRound_demo_scenario"] <= 1_000_000,  # type: ignore[operator]
             "deliver<=120k": proof_gas["deliver"] <= DELIVERY_TARGETS["deliver"],
             "disputeDelivery<=250k": proof_gas["disputeDelivery"]
             <= DELIVERY_TARGETS["disputeDelivery"],

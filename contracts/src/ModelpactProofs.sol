@@ -14,7 +14,8 @@ import {RoundMath} from "./libraries/RoundMath.sol";
 ///         `challenge`, `deliver`, `disputeDelivery` and `proveNonDelivery` of IModelpactRound run
 ///         here, in the round's storage: the round forwards each call unchanged by DELEGATECALL.
 ///         Called directly, this contract acts on its own empty storage: every function reverts
-///         (nothing is posted, nobody revealed) except a pointless `deliver` by the coordinator.
+///         (never initialized: NotAClone; nothing posted, nobody joined or revealed, nothing to
+///         sweep).
 /// @dev    Why a second contract: ModelpactRound's runtime code was 22.7 kB before fraud proofs
 ///         and deliveries; the model evaluation, two kinds of Merkle proof, the log-tree rebuild,
 ///         the delivery cipher and the four entry points add about 11 kB, far over EIP-170's
@@ -22,45 +23,45 @@ import {RoundMath} from "./libraries/RoundMath.sol";
 ///         round's bytecode that every deployment path (Python, Hardhat, viem) must resolve, and
 ///         a stateless verifier behind STATICCALL still left the round over the limit (the entry
 ///         points need the round's storage). So this extension inherits RoundCore (the one
-///         storage layout) and is created by the round's constructor with the same configuration
-///         (its immutables equal the round's): one deployment transaction of one artifact, and its
-///         address is fixed by the round's (CREATE, nonce 1) for the audit to check its code.
+///         storage layout) and runs in the round's storage.
+///         Since issue 17 it is ONE shared deployment per chain (no constructor, no immutables):
+///         it reads the round's configuration from the clone's immutable args like the round
+///         (RoundCore._arg: `address(this)` is the clone under DELEGATECALL), and the round
+///         implementation names it in an immutable (`proofs()`). `initialize` (the constructor's
+///         menu, configuration and curve checks) runs here too, to keep the round under EIP-170.
 ///         The rules these paths enforce (fraud kinds, delivery disputes, windows, money) are
 ///         stated in IModelpactRound's header and docs/protocol.md section 7.
 contract ModelpactProofs is RoundCore {
-    address private immutable _COORDINATOR;
-    uint256 private immutable _COORDINATOR_BOND;
-    uint256 private immutable _PARTICIPANT_BOND;
-    bytes32 private immutable _TEST_SET_COMMITMENT;
-    uint64 private immutable _TEST_ROW_COUNT;
-    uint32 private immutable _CAPACITY;
-    uint32 private immutable _QUORUM;
-    uint64 private immutable _JOIN_DEADLINE;
-    uint64 private immutable _POST_DEADLINE;
-    uint64 private immutable _REVEAL_WINDOW;
-    uint64 private immutable _DELIVERY_WINDOW;
-    uint64 private immutable _CLAIM_WINDOW;
-
-    /// @dev Called by the round's constructor with its own coordinator, bond and configuration
-    ///      (already checked there).
-    constructor(address coordinator_, uint256 coordinatorBond_, IModelpactRound.Config memory config_) {
-        _COORDINATOR = coordinator_;
-        _COORDINATOR_BOND = coordinatorBond_;
-        _PARTICIPANT_BOND = config_.participantBond;
-        _TEST_SET_COMMITMENT = config_.testSetCommitment;
-        _TEST_ROW_COUNT = config_.testRowCount;
-        _CAPACITY = config_.capacity;
-        _QUORUM = config_.quorum;
-        _JOIN_DEADLINE = config_.schedule.joinDeadline;
-        _POST_DEADLINE = config_.schedule.postDeadline;
-        _REVEAL_WINDOW = config_.schedule.revealWindow;
-        _DELIVERY_WINDOW = config_.schedule.deliveryWindow;
-        _CLAIM_WINDOW = config_.schedule.claimWindow;
-    }
-
     // ------------------------------------------------------------------------------------------
     // Entry points (IModelpactRound; reached through the round)
     // ------------------------------------------------------------------------------------------
+
+    /// @notice See IModelpactRound.initialize (the round checked the caller's code hash; what
+    ///         needs no immutable of the round is checked again here, for direct calls).
+    function initialize(IModelpactRound.Option[] calldata menu_, IModelpactRound.CurveKnot[] calldata curve_)
+        external
+        payable
+    {
+        // An implementation (this one called directly, or the round's forwarding to it) is no
+        // clone: its code is not the 589-byte proxy with args, and it is never initialized.
+        if (address(this).code.length != _CLONE_CODE_LENGTH) revert IModelpactRound.NotAClone(address(this));
+        (address factory_, address coordinator_, uint256 bond, IModelpactRound.Config memory config_) = _args();
+        if (msg.sender != factory_) revert IModelpactRound.NotFactory(msg.sender, factory_);
+        // Every initialized round has a menu (EmptyMenu below): none means never initialized.
+        if (_options.length != 0) revert IModelpactRound.AlreadyInitialized();
+        if (msg.value != bond) revert IModelpactRound.CoordinatorBondMismatch(bond, msg.value);
+
+        // The constructor's checks before issue 17, in the same order.
+        uint256 maxDataCount = _storeMenu(menu_);
+        _checkConfig(config_, maxDataCount);
+        _storeCurve(curve_);
+        _state.unswept = true;
+        // Non-zero from initialization, like `unswept`: the post then updates the slot (2.9k
+        // gas) instead of filling a fresh one (22.1k), which keeps postModels within its target.
+        _postCommitment = _UNPOSTED;
+
+        emit IModelpactRound.RoundPublished(coordinator_, config_.scenarioHash, menu_, config_, curve_, bond);
+    }
 
     /// @notice See IModelpactRound.challenge.
     function challenge(IModelpactRound.Challenge calldata evidence) external nonReentrant {
@@ -147,7 +148,7 @@ contract ModelpactProofs is RoundCore {
             amount = owedFromBond - entry.paidFromBond;
         }
 
-        // owedFromBond <= allot <= coordinator bond < 2^96 (checked in the constructor).
+        // owedFromBond <= allot <= coordinator bond < 2^96 (checked by initialize).
         // forge-lint: disable-next-line(unsafe-typecast)
         _entries[msg.sender].paidFromBond = uint96(owedFromBond);
 
@@ -261,56 +262,94 @@ contract ModelpactProofs is RoundCore {
         return level[0];
     }
 
+    // Initialization checks (the constructor's before issue 17)
     // ------------------------------------------------------------------------------------------
-    // Configuration
-    // ------------------------------------------------------------------------------------------
 
-    function _coordinator() internal view override returns (address) {
-        return _COORDINATOR;
+    /// @dev Checks and stores the menu; returns its largest dataCount (the last: options are sorted).
+    function _storeMenu(IModelpactRound.Option[] calldata menu_) internal returns (uint256 maxDataCount) {
+        uint256 optionCount_ = menu_.length;
+        if (optionCount_ == 0) revert IModelpactRound.EmptyMenu();
+        if (optionCount_ > MAX_OPTIONS) revert IModelpactRound.MenuTooLarge(optionCount_, MAX_OPTIONS);
+        for (uint256 i = 0; i < optionCount_; ++i) {
+            IModelpactRound.Option memory o = menu_[i];
+            if (o.dataCount == 0) revert IModelpactRound.ZeroDataCount(i);
+            if (o.ratioWad > _WAD) revert IModelpactRound.RatioAboveOne(i, o.ratioWad);
+            _checkPromise(i, o);
+            if (i > 0) {
+                IModelpactRound.Option memory p = menu_[i - 1];
+                if (p.dataCount > o.dataCount || (p.dataCount == o.dataCount && p.ratioWad > o.ratioWad)) {
+                    revert IModelpactRound.OptionsNotSorted(i);
+                }
+            }
+            _options.push(StoredOption(o.dataCount, o.ratioWad, 0, 0, 0, o.promisedValueWad, o.budgetValueWad));
+        }
+        return menu_[optionCount_ - 1].dataCount;
     }
 
-    function _coordinatorBond() internal view override returns (uint256) {
-        return _COORDINATOR_BOND;
+    /// @dev t <= t_bar and ratio within one unit of floor(t * 1e18 / t_bar); t_bar = 0 only with t = 0
+    ///      and ratio = 0 (issue 11.4: what the wallet ranks by is what the contract pays).
+    function _checkPromise(uint256 i, IModelpactRound.Option memory o) internal pure {
+        uint256 t = o.promisedValueWad;
+        uint256 tBar = o.budgetValueWad;
+        bool ok = false;
+        if (tBar == 0) {
+            ok = t == 0 && o.ratioWad == 0;
+        } else if (t <= tBar) {
+            // t, t_bar < 2^128 and WAD < 2^60: the product fits a uint256.
+            uint256 exact = (t * _WAD) / tBar;
+            ok = o.ratioWad + 1 >= exact && o.ratioWad <= exact + 1;
+        }
+        if (!ok) revert IModelpactRound.PromiseInconsistent(i, t, tBar, o.ratioWad);
     }
 
-    function _participantBond() internal view override returns (uint256) {
-        return _PARTICIPANT_BOND;
+    function _checkConfig(IModelpactRound.Config memory c, uint256 maxDataCount) internal view {
+        if (c.capacity == 0) revert IModelpactRound.ZeroCapacity();
+        if (c.capacity > MAX_CAPACITY) revert IModelpactRound.CapacityTooLarge(c.capacity, MAX_CAPACITY);
+        if (c.quorum == 0 || c.quorum > c.capacity) revert IModelpactRound.QuorumOutOfRange(c.quorum, c.capacity);
+        if (uint256(c.capacity) * maxDataCount > type(uint64).max) {
+            revert IModelpactRound.DataTotalOverflow(c.capacity, maxDataCount);
+        }
+        IModelpactRound.Schedule memory w = c.schedule;
+        if (!(block.timestamp < w.joinDeadline && w.joinDeadline < w.postDeadline)) {
+            revert IModelpactRound.ScheduleInconsistent(block.timestamp, w.joinDeadline, w.postDeadline);
+        }
+        // The post opens after the data window (MIN_WINDOW after joining closes, at the latest
+        // after the join deadline): at least one second must remain before the post deadline.
+        if (w.postDeadline - w.joinDeadline <= MIN_WINDOW) {
+            revert IModelpactRound.WindowTooShort(
+                IModelpactRound.Window.Data, w.postDeadline - w.joinDeadline, MIN_WINDOW + 1
+            );
+        }
+        if (w.revealWindow < MIN_WINDOW) {
+            revert IModelpactRound.WindowTooShort(IModelpactRound.Window.Reveal, w.revealWindow, MIN_WINDOW);
+        }
+        if (w.deliveryWindow < MIN_WINDOW) {
+            revert IModelpactRound.WindowTooShort(IModelpactRound.Window.Delivery, w.deliveryWindow, MIN_WINDOW);
+        }
+        if (w.claimWindow < MIN_WINDOW) {
+            revert IModelpactRound.WindowTooShort(IModelpactRound.Window.Claim, w.claimWindow, MIN_WINDOW);
+        }
+        if (c.testRowCount == 0 || c.testRowCount > _WAD) {
+            revert IModelpactRound.TestRowCountOutOfRange(c.testRowCount);
+        }
+        if (c.testRowCount > MAX_TEST_ROWS) revert IModelpactRound.TooManyTestRows(c.testRowCount, MAX_TEST_ROWS);
+        if (c.curveToleranceWad > _WAD) revert IModelpactRound.ToleranceOutOfRange(c.curveToleranceWad);
+        if (msg.value > type(uint96).max) revert IModelpactRound.BondTooLarge(msg.value, type(uint96).max);
+        if (c.participantBond > type(uint96).max) {
+            revert IModelpactRound.BondTooLarge(c.participantBond, type(uint96).max);
+        }
     }
 
-    function _testSetCommitment() internal view override returns (bytes32) {
-        return _TEST_SET_COMMITMENT;
-    }
-
-    function _testRowCount() internal view override returns (uint64) {
-        return _TEST_ROW_COUNT;
-    }
-
-    function _capacity() internal view override returns (uint32) {
-        return _CAPACITY;
-    }
-
-    function _quorum() internal view override returns (uint32) {
-        return _QUORUM;
-    }
-
-    function _joinDeadline() internal view override returns (uint64) {
-        return _JOIN_DEADLINE;
-    }
-
-    function _postDeadline() internal view override returns (uint64) {
-        return _POST_DEADLINE;
-    }
-
-    function _revealWindow() internal view override returns (uint64) {
-        return _REVEAL_WINDOW;
-    }
-
-    function _deliveryWindow() internal view override returns (uint64) {
-        return _DELIVERY_WINDOW;
-    }
-
-    function _claimWindow() internal view override returns (uint64) {
-        return _CLAIM_WINDOW;
+    function _storeCurve(IModelpactRound.CurveKnot[] calldata curve_) internal {
+        uint256 knotCount = curve_.length;
+        if (knotCount > MAX_KNOTS) revert IModelpactRound.CurveTooLong(knotCount, MAX_KNOTS);
+        for (uint256 i = 0; i < knotCount; ++i) {
+            IModelpactRound.CurveKnot memory k = curve_[i];
+            if (k.accuracyWad > _WAD || (i > 0 && curve_[i - 1].dataCount >= k.dataCount)) {
+                revert IModelpactRound.CurveNotAscending(i);
+            }
+            _curve.push((uint128(k.dataCount) << 64) | k.accuracyWad);
+        }
     }
 
     // ------------------------------------------------------------------------------------------

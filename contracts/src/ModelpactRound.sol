@@ -3,7 +3,8 @@ pragma solidity 0.8.28;
 
 import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
 import {IModelpactRound} from "./interfaces/IModelpactRound.sol";
-import {ModelpactProofs} from "./ModelpactProofs.sol";
+import {IModelpactFactory} from "./interfaces/IModelpactFactory.sol";
+import {ModelpactFactory} from "./ModelpactFactory.sol";
 import {RoundCore} from "./RoundCore.sol";
 import {DeliveryCipher} from "./libraries/DeliveryCipher.sol";
 import {RoundMath} from "./libraries/RoundMath.sol";
@@ -28,90 +29,48 @@ import {RoundMath} from "./libraries/RoundMath.sol";
 ///             (a flag in `_state`); rung accuracies are packed four to a slot.
 ///         Every per-participant action is O(1); loops run only over the menu (<= 64 options), the
 ///         tiers (<= 32), the curve knots (<= 64) and, at post or cancel, the undelivered list.
-///         Configuration is read through internal getters (`_participantBond()`, ...) so that
-///         moving it into clone arguments (issue 17) touches one place.
+///         Configuration is read through internal getters (`_participantBond()`, ...): since
+///         issue 17 a round is a clone of this contract created by ModelpactFactory, and each
+///         getter reads one word of the clone's immutable args (RoundCore._arg, ~110 gas).
 ///         Interactions (ETH transfers) happen last, behind OpenZeppelin's transient reentrancy
 ///         guard (EIP-1153, same semantics as `ReentrancyGuard` at ~100 gas instead of ~5k).
 contract ModelpactRound is RoundCore, IModelpactRound {
     // ------------------------------------------------------------------------------------------
-    // Constants and immutables
+    // Immutables (shared by every clone: nothing per-round)
     // ------------------------------------------------------------------------------------------
 
-    /// @dev A uint8 option id names at most 256 options; 64 keeps deployment cheap and bounded.
-    uint256 public constant MAX_OPTIONS = 64;
-    /// @dev Bound on the curve knots (loop in `predictedAccuracy`).
-    uint256 public constant MAX_KNOTS = 64;
-    /// @dev Bound on the participants, so that naming every one of them undelivered (~8.4k gas
-    ///      each) fits one post or cancel transaction (~17M gas) well inside a block. Without it, a
-    ///      crowd of joiners that never deliver could make the post impossible and collect a share
-    ///      of the coordinator's bond after the default.
-    uint256 public constant MAX_CAPACITY = 2000;
-    /// @dev Shortest reveal, delivery and claim window (see the interface header for why 1 hour).
-    uint256 public constant MIN_WINDOW = 1 hours;
-    /// @dev Bound on the test rows T. The packed log's uint16 running count would allow 65,535,
-    ///      but the one O(T) fraud proof (LogRootMismatch: rebuild the log tree on chain) must fit
-    ///      a block, or a coordinator could post a root nobody can open with impunity. Measured
-    ///      (forge): the rebuild costs 0.64M gas at 360 rows, 9.2M at 4,096, 25M at 8,192 and 76M
-    ///      at 16,384 (memory grows with the rows). 4,096 keeps the whole challenge near 10M gas,
-    ///      a third of a 30M block, and covers every shipped scenario (the digits demo uses 360).
-    uint256 public constant MAX_TEST_ROWS = 4096;
-
-    address private immutable _COORDINATOR;
-    uint256 private immutable _COORDINATOR_BOND;
-    uint256 private immutable _PARTICIPANT_BOND;
-    bytes32 private immutable _SCENARIO_HASH;
-    bytes32 private immutable _TEST_SET_COMMITMENT;
-    bytes32 private immutable _COORDINATOR_COMMITMENT;
-    uint256 private immutable _SHORTFALL_WEI_PER_WAD;
-    uint64 private immutable _TEST_ROW_COUNT;
-    uint64 private immutable _CURVE_TOLERANCE_WAD;
-    ModelpactProofs private immutable _PROOFS;
-    uint32 private immutable _CAPACITY;
-    uint32 private immutable _QUORUM;
-    uint64 private immutable _JOIN_DEADLINE;
-    uint64 private immutable _POST_DEADLINE;
-    uint64 private immutable _REVEAL_WINDOW;
-    uint64 private immutable _DELIVERY_WINDOW;
-    uint64 private immutable _CLAIM_WINDOW;
+    /// @dev The ModelpactProofs implementation every call of its half is forwarded to.
+    address private immutable _PROOFS;
+    /// @dev keccak256 of ModelpactFactory's runtime code: `initialize` accepts only a caller that
+    ///      runs it (and is the factory the clone's args name).
+    bytes32 private immutable _FACTORY_CODEHASH;
 
     // ------------------------------------------------------------------------------------------
-    // Constructor
+    // Constructor (the shared implementation) and initialize (each round, a clone)
     // ------------------------------------------------------------------------------------------
 
-    /// @param menu_   options sorted by (dataCount, ratioWad), non-decreasing, each consistent
-    ///                (t <= t_bar, ratio = floor(t * 1e18 / t_bar) within one unit).
-    /// @param config_ capacity, quorum, bonds, commitments, test rows, curve tolerance, shortfall
-    ///                price and schedule (now < join < post; windows >= MIN_WINDOW).
-    /// @param curve_  committed accuracy curve, strictly ascending in dataCount (may be empty).
-    /// @dev   msg.value is the coordinator's bond.
-    constructor(Option[] memory menu_, Config memory config_, CurveKnot[] memory curve_) payable {
-        uint256 maxDataCount = _storeMenu(menu_);
-        _checkConfig(config_, maxDataCount);
-        _storeCurve(curve_);
+    /// @param proofsImplementation the shared ModelpactProofs implementation (must have code).
+    /// @dev   The implementation itself is never initialized (NotAClone) and stays empty: no
+    ///        menu, so nobody can join it, and nothing in it can be claimed or swept.
+    constructor(address proofsImplementation) {
+        if (proofsImplementation.code.length == 0) {
+            revert IModelpactFactory.ImplementationHasNoCode(proofsImplementation);
+        }
+        _PROOFS = proofsImplementation;
+        // ModelpactFactory has no immutables: its runtime code is the same in every deployment.
+        _FACTORY_CODEHASH = keccak256(type(ModelpactFactory).runtimeCode);
+    }
 
-        _COORDINATOR = msg.sender;
-        _COORDINATOR_BOND = msg.value;
-        _PARTICIPANT_BOND = config_.participantBond;
-        _SCENARIO_HASH = config_.scenarioHash;
-        _TEST_SET_COMMITMENT = config_.testSetCommitment;
-        _COORDINATOR_COMMITMENT = config_.coordinatorCommitment;
-        _SHORTFALL_WEI_PER_WAD = config_.shortfallWeiPerWad;
-        _TEST_ROW_COUNT = config_.testRowCount;
-        _CURVE_TOLERANCE_WAD = config_.curveToleranceWad;
-        _CAPACITY = config_.capacity;
-        _QUORUM = config_.quorum;
-        _JOIN_DEADLINE = config_.schedule.joinDeadline;
-        _POST_DEADLINE = config_.schedule.postDeadline;
-        _REVEAL_WINDOW = config_.schedule.revealWindow;
-        _DELIVERY_WINDOW = config_.schedule.deliveryWindow;
-        _CLAIM_WINDOW = config_.schedule.claimWindow;
-        _PROOFS = new ModelpactProofs(msg.sender, msg.value, config_);
-        _state.unswept = true;
-        // Non-zero from deployment, like `unswept`: the post then updates the slot (2.9k gas)
-        // instead of filling a fresh one (22.1k), which keeps postModels within its target.
-        _postCommitment = _UNPOSTED;
-
-        emit RoundPublished(msg.sender, config_.scenarioHash, menu_, config_, curve_, msg.value);
+    /// @inheritdoc IModelpactRound
+    /// @dev Who may call is checked here (this contract's immutables); the body runs in
+    ///      ModelpactProofs (the round's runtime would not fit EIP-170 with it).
+    function initialize(Option[] calldata, CurveKnot[] calldata) external payable override {
+        if (address(this).code.length != _CLONE_CODE_LENGTH) revert NotAClone(address(this));
+        address factory_ = _factory();
+        if (msg.sender != factory_ || msg.sender.codehash != _FACTORY_CODEHASH) {
+            revert NotFactory(msg.sender, factory_);
+        }
+        _extend();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -121,8 +80,9 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     /// @inheritdoc IModelpactRound
     function join(uint8 optionId, bytes32 dataRoot, uint64 rowCount, bytes32 commitment) external payable override {
         State memory s = _state;
-        if (block.timestamp > _joinDeadline() || s.joined >= _capacity()) {
-            revert JoinClosed(block.timestamp, _joinDeadline(), s.joined, _capacity());
+        uint256 capacity_ = _capacity();
+        if (block.timestamp > _joinDeadline() || s.joined >= capacity_) {
+            revert JoinClosed(block.timestamp, _joinDeadline(), s.joined, capacity_);
         }
         Entry storage entry = _entries[msg.sender];
         if (entry.joined) revert AlreadyJoined(msg.sender);
@@ -137,7 +97,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         uint32 index = s.joined;
         uint64 newTotal;
         // unchecked: index < capacity <= type(uint32).max; joinCount <= joined < capacity; and the
-        // constructor checked capacity * (largest dataCount) <= type(uint64).max, so the total of
+        // initialize checked capacity * (largest dataCount) <= type(uint64).max, so the total of
         // at most `capacity` row counts cannot overflow.
         unchecked {
             newTotal = s.totalData + required;
@@ -149,7 +109,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         _state.totalData = newTotal;
         // The join that fills the round closes joining: the data window (issue 11.7) runs from
         // now. `postedAt` is unused until the post, which overwrites it (same slot: no new SSTORE).
-        if (index + 1 >= _capacity()) _state.postedAt = uint40(block.timestamp);
+        if (index + 1 >= capacity_) _state.postedAt = uint40(block.timestamp);
         entry.index = index;
         entry.optionId = optionId;
         entry.joined = true;
@@ -179,33 +139,37 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         PostedModel[] calldata tiers,
         address[] calldata undelivered,
         bytes[] calldata logs
-    ) external override onlyCoordinator {
+    ) external override {
+        // Ten reads of the clone's args below: one EXTCODECOPY of all of them instead.
+        uint256[_ARGS_WORDS] memory a = _allArgs();
+        if (msg.sender != address(uint160(a[_ARG_COORDINATOR]))) revert NotCoordinator(msg.sender);
         State memory s = _state;
-        _requirePostable(s);
+        _requirePostable(s, a);
         if (!s.coordinatorRevealed) revert CoordinatorNotRevealed();
         uint256 n = tiers.length;
         if (n > MAX_TIERS) revert TooManyTiers(n, MAX_TIERS);
         if (logs.length != n + 1) revert LogCountMismatch(logs.length, n + 1);
-        _storeModels(collective, tiers, logs);
+        _storeModels(collective, tiers, logs, a[_ARG_TEST_ROW_COUNT]);
 
         uint256[] memory lostByOption = _markUndelivered(s, undelivered);
-        if (s.delivered < _quorum()) revert BelowQuorum(s.delivered, _quorum());
+        uint256 quorum_ = a[_ARG_QUORUM];
+        if (s.delivered < quorum_) revert BelowQuorum(s.delivered, quorum_);
 
         s.posted = true;
         s.postedAt = uint40(block.timestamp);
         // n <= MAX_TIERS = 32 fits a uint8.
         // forge-lint: disable-next-line(unsafe-typecast)
         s.tierCount = uint8(n);
-        s.hasShortfall = _checkCurve(s, collective.accuracyWad, lostByOption);
+        s.hasShortfall = _checkCurve(s, collective.accuracyWad, lostByOption, a);
         _state = s;
 
-        emit ModelsPosted(collective, tiers, s.delivered, s.totalData, block.timestamp + _revealWindow());
+        emit ModelsPosted(collective, tiers, s.delivered, s.totalData, block.timestamp + a[_ARG_REVEAL_WINDOW]);
     }
 
     /// @inheritdoc IModelpactRound
     function cancelBelowQuorum(address[] calldata undelivered) external override onlyCoordinator {
         State memory s = _state;
-        _requirePostable(s);
+        _requirePostable(s, _allArgs());
         _markUndelivered(s, undelivered);
         if (s.delivered >= _quorum()) revert QuorumReached(s.delivered, _quorum());
         s.cancelled = true;
@@ -255,7 +219,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         // The secret decides the rung: it must be the committed one (also refuses a copied root).
         _checkCommitment(dataRoot, secret, deliveryKeyX, deliveryKeyY);
 
-        StoredOption storage o = _options[entry.optionId];
+        StoredOption storage o = _joinedOption(entry.optionId);
         (uint256 rung, uint256 accuracy, uint256 targetAccuracy) =
             _draw(s, o.targetWad, o.hiRung, _drawSeed(secret, entry.index));
         uint256 owedFromBond = _entitlement(s, entry);
@@ -269,7 +233,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
 
         Entry storage stored = _entries[msg.sender];
         stored.claimed = true;
-        // owedFromBond <= allot <= coordinator bond < 2^96 (checked in the constructor).
+        // owedFromBond <= allot <= coordinator bond < 2^96 (checked by initialize).
         // forge-lint: disable-next-line(unsafe-typecast)
         stored.paidFromBond = uint96(owedFromBond);
 
@@ -331,12 +295,12 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     }
 
     /// @dev Runs the called function of ModelpactProofs in this round's storage (DELEGATECALL with
-    ///      this call's data unchanged), bubbling its revert. ModelpactProofs inherits RoundCore,
-    ///      the same storage layout, and was created by this round's constructor with the same
-    ///      configuration, so its immutables equal this round's (see ModelpactProofs).
+    ///      this call's data unchanged, msg.value included), bubbling its revert. ModelpactProofs
+    ///      inherits RoundCore, the same storage layout, and reads the same configuration: the
+    ///      clone's args (`address(this)` is the clone under DELEGATECALL).
     function _extend() private {
         // The forwarded functions return nothing: only a revert needs its data.
-        if (!LowLevelCall.delegatecallNoReturn(address(_PROOFS), msg.data)) LowLevelCall.bubbleRevert();
+        if (!LowLevelCall.delegatecallNoReturn(_PROOFS, msg.data)) LowLevelCall.bubbleRevert();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -397,19 +361,8 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     }
 
     /// @inheritdoc IModelpactRound
-    function config() external view override returns (Config memory) {
-        return Config({
-            capacity: _capacity(),
-            quorum: _quorum(),
-            participantBond: _participantBond(),
-            scenarioHash: _scenarioHash(),
-            testSetCommitment: _testSetCommitment(),
-            testRowCount: _testRowCount(),
-            coordinatorCommitment: _coordinatorCommitment(),
-            curveToleranceWad: _curveToleranceWad(),
-            shortfallWeiPerWad: _shortfallWeiPerWad(),
-            schedule: Schedule(_joinDeadline(), _postDeadline(), _revealWindow(), _deliveryWindow(), _claimWindow())
-        });
+    function config() external view override returns (Config memory c) {
+        (,,, c) = _args();
     }
 
     /// @inheritdoc IModelpactRound
@@ -498,7 +451,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         Entry memory entry = _entries[account];
         if (!entry.joined) revert NotParticipant(account);
         if (entry.undelivered) revert ParticipantUndelivered(account);
-        StoredOption storage o = _options[entry.optionId];
+        StoredOption storage o = _joinedOption(entry.optionId);
         return _draw(s, o.targetWad, o.hiRung, _drawSeed(secret, entry.index));
     }
 
@@ -579,152 +532,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
 
     /// @inheritdoc IModelpactRound
     function proofs() external view override returns (address) {
-        return address(_PROOFS);
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Internal: configuration getters (the one place issue 17's clone arguments will change)
-    // ------------------------------------------------------------------------------------------
-
-    function _coordinator() internal view override returns (address) {
-        return _COORDINATOR;
-    }
-
-    function _coordinatorBond() internal view override returns (uint256) {
-        return _COORDINATOR_BOND;
-    }
-
-    function _participantBond() internal view override returns (uint256) {
-        return _PARTICIPANT_BOND;
-    }
-
-    function _scenarioHash() internal view returns (bytes32) {
-        return _SCENARIO_HASH;
-    }
-
-    function _testSetCommitment() internal view override returns (bytes32) {
-        return _TEST_SET_COMMITMENT;
-    }
-
-    function _coordinatorCommitment() internal view returns (bytes32) {
-        return _COORDINATOR_COMMITMENT;
-    }
-
-    function _shortfallWeiPerWad() internal view returns (uint256) {
-        return _SHORTFALL_WEI_PER_WAD;
-    }
-
-    function _testRowCount() internal view override returns (uint64) {
-        return _TEST_ROW_COUNT;
-    }
-
-    function _curveToleranceWad() internal view returns (uint64) {
-        return _CURVE_TOLERANCE_WAD;
-    }
-
-    function _capacity() internal view override returns (uint32) {
-        return _CAPACITY;
-    }
-
-    function _quorum() internal view override returns (uint32) {
-        return _QUORUM;
-    }
-
-    function _joinDeadline() internal view override returns (uint64) {
-        return _JOIN_DEADLINE;
-    }
-
-    function _postDeadline() internal view override returns (uint64) {
-        return _POST_DEADLINE;
-    }
-
-    function _revealWindow() internal view override returns (uint64) {
-        return _REVEAL_WINDOW;
-    }
-
-    function _deliveryWindow() internal view override returns (uint64) {
-        return _DELIVERY_WINDOW;
-    }
-
-    function _claimWindow() internal view override returns (uint64) {
-        return _CLAIM_WINDOW;
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Internal: deployment checks
-    // ------------------------------------------------------------------------------------------
-
-    /// @dev Checks and stores the menu; returns its largest dataCount (the last: options are sorted).
-    function _storeMenu(Option[] memory menu_) internal returns (uint256 maxDataCount) {
-        uint256 optionCount_ = menu_.length;
-        if (optionCount_ == 0) revert EmptyMenu();
-        if (optionCount_ > MAX_OPTIONS) revert MenuTooLarge(optionCount_, MAX_OPTIONS);
-        for (uint256 i = 0; i < optionCount_; ++i) {
-            Option memory o = menu_[i];
-            if (o.dataCount == 0) revert ZeroDataCount(i);
-            if (o.ratioWad > _WAD) revert RatioAboveOne(i, o.ratioWad);
-            _checkPromise(i, o);
-            if (i > 0) {
-                Option memory p = menu_[i - 1];
-                if (p.dataCount > o.dataCount || (p.dataCount == o.dataCount && p.ratioWad > o.ratioWad)) {
-                    revert OptionsNotSorted(i);
-                }
-            }
-            _options.push(StoredOption(o.dataCount, o.ratioWad, 0, 0, 0, o.promisedValueWad, o.budgetValueWad));
-        }
-        return menu_[optionCount_ - 1].dataCount;
-    }
-
-    /// @dev t <= t_bar and ratio within one unit of floor(t * 1e18 / t_bar); t_bar = 0 only with t = 0
-    ///      and ratio = 0 (issue 11.4: what the wallet ranks by is what the contract pays).
-    function _checkPromise(uint256 i, Option memory o) internal pure {
-        uint256 t = o.promisedValueWad;
-        uint256 tBar = o.budgetValueWad;
-        bool ok = false;
-        if (tBar == 0) {
-            ok = t == 0 && o.ratioWad == 0;
-        } else if (t <= tBar) {
-            // t, t_bar < 2^128 and WAD < 2^60: the product fits a uint256.
-            uint256 exact = (t * _WAD) / tBar;
-            ok = o.ratioWad + 1 >= exact && o.ratioWad <= exact + 1;
-        }
-        if (!ok) revert PromiseInconsistent(i, t, tBar, o.ratioWad);
-    }
-
-    function _checkConfig(Config memory c, uint256 maxDataCount) internal view {
-        if (c.capacity == 0) revert ZeroCapacity();
-        if (c.capacity > MAX_CAPACITY) revert CapacityTooLarge(c.capacity, MAX_CAPACITY);
-        if (c.quorum == 0 || c.quorum > c.capacity) revert QuorumOutOfRange(c.quorum, c.capacity);
-        if (uint256(c.capacity) * maxDataCount > type(uint64).max) revert DataTotalOverflow(c.capacity, maxDataCount);
-        Schedule memory w = c.schedule;
-        if (!(block.timestamp < w.joinDeadline && w.joinDeadline < w.postDeadline)) {
-            revert ScheduleInconsistent(block.timestamp, w.joinDeadline, w.postDeadline);
-        }
-        // The post opens after the data window (MIN_WINDOW after joining closes, at the latest
-        // after the join deadline): at least one second must remain before the post deadline.
-        if (w.postDeadline - w.joinDeadline <= MIN_WINDOW) {
-            revert WindowTooShort(Window.Data, w.postDeadline - w.joinDeadline, MIN_WINDOW + 1);
-        }
-        if (w.revealWindow < MIN_WINDOW) revert WindowTooShort(Window.Reveal, w.revealWindow, MIN_WINDOW);
-        if (w.deliveryWindow < MIN_WINDOW) revert WindowTooShort(Window.Delivery, w.deliveryWindow, MIN_WINDOW);
-        if (w.claimWindow < MIN_WINDOW) revert WindowTooShort(Window.Claim, w.claimWindow, MIN_WINDOW);
-        if (c.testRowCount == 0 || c.testRowCount > _WAD) revert TestRowCountOutOfRange(c.testRowCount);
-        if (c.testRowCount > MAX_TEST_ROWS) revert TooManyTestRows(c.testRowCount, MAX_TEST_ROWS);
-        if (c.curveToleranceWad > _WAD) revert ToleranceOutOfRange(c.curveToleranceWad);
-        if (msg.value > type(uint96).max) revert BondTooLarge(msg.value, type(uint96).max);
-        if (c.participantBond > type(uint96).max) revert BondTooLarge(c.participantBond, type(uint96).max);
-    }
-
-    function _storeCurve(CurveKnot[] memory curve_) internal {
-        uint256 knotCount = curve_.length;
-        if (knotCount > MAX_KNOTS) revert CurveTooLong(knotCount, MAX_KNOTS);
-        for (uint256 i = 0; i < knotCount; ++i) {
-            CurveKnot memory k = curve_[i];
-            if (k.accuracyWad > _WAD || (i > 0 && curve_[i - 1].dataCount >= k.dataCount)) {
-                revert CurveNotAscending(i);
-            }
-            _curve.push((uint128(k.dataCount) << 64) | k.accuracyWad);
-        }
+        return _PROOFS;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -734,12 +542,15 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     /// @dev Budget check (tiers strictly ascending, non-zero, strictly below the collective model),
     ///      exact-count accuracies, non-zero and pairwise distinct hashes; stores hashes, log roots
     ///      and packed accuracies by rung, then each option's bracket.
-    function _storeModels(PostedModel calldata collective, PostedModel[] calldata tiers, bytes[] calldata logs)
-        internal
-    {
+    function _storeModels(
+        PostedModel calldata collective,
+        PostedModel[] calldata tiers,
+        bytes[] calldata logs,
+        uint256 rows
+    ) internal {
         uint256 n = tiers.length;
         uint256 collectiveAccuracy = collective.accuracyWad;
-        _checkModel(n + 1, collective);
+        _checkModel(n + 1, collective, rows);
 
         uint256[(MAX_TIERS + 4) / 4] memory words;
         words[0] = collectiveAccuracy;
@@ -752,7 +563,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         for (uint256 i = 0; i < n; ++i) {
             PostedModel calldata t = tiers[i];
             uint256 rung = i + 1;
-            _checkModel(rung, t);
+            _checkModel(rung, t, rows);
             uint256 acc = t.accuracyWad;
             if (acc >= collectiveAccuracy) revert TierAboveCollective(i, acc, collectiveAccuracy);
             if (acc <= previous) revert TiersNotAscending(i);
@@ -766,7 +577,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
             words[rung >> 2] |= acc << ((rung & 3) * 64);
         }
         _modelHashByRung[n + 1] = collective.modelHash;
-        _postCommitment = _commitPost(collective, tiers, logs);
+        _postCommitment = _commitPost(collective, tiers, logs, rows);
         for (uint256 w = 0; w <= n >> 2; ++w) {
             _accuracyWords[w] = words[w];
         }
@@ -775,29 +586,30 @@ contract ModelpactRound is RoundCore, IModelpactRound {
 
     /// @dev The post commitment: keccak256(abi.encode(ModelCommitment[])) over the collective model
     ///      (entry 0) and the tiers (entry i = rung i), each with the keccak256 of its packed log.
-    function _commitPost(PostedModel calldata collective, PostedModel[] calldata tiers, bytes[] calldata logs)
-        internal
-        view
-        returns (bytes32)
-    {
+    function _commitPost(
+        PostedModel calldata collective,
+        PostedModel[] calldata tiers,
+        bytes[] calldata logs,
+        uint256 rows
+    ) internal pure returns (bytes32) {
         uint256 n = tiers.length;
         ModelCommitment[] memory posted = new ModelCommitment[](n + 1);
-        posted[0] = _commitModel(collective, logs, 0);
+        posted[0] = _commitModel(collective, logs, 0, rows);
         for (uint256 i = 0; i < n; ++i) {
-            posted[i + 1] = _commitModel(tiers[i], logs, i + 1);
+            posted[i + 1] = _commitModel(tiers[i], logs, i + 1, rows);
         }
         return keccak256(abi.encode(posted));
     }
 
     /// @dev Entry `position` of the post commitment: model `m` with the hash of its packed log,
     ///      which must hold 3 bytes per test row.
-    function _commitModel(PostedModel calldata m, bytes[] calldata logs, uint256 position)
+    function _commitModel(PostedModel calldata m, bytes[] calldata logs, uint256 position, uint256 rows)
         internal
-        view
+        pure
         returns (ModelCommitment memory)
     {
         bytes calldata log = logs[position];
-        uint256 expected = 3 * uint256(_testRowCount());
+        uint256 expected = 3 * rows;
         if (log.length != expected) revert LogLengthMismatch(position, log.length, expected);
         return ModelCommitment(m.modelHash, m.accuracyWad, m.logRoot, keccak256(log));
     }
@@ -816,22 +628,24 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     function _storeBrackets(uint256 collectiveAccuracy, uint256 tierCount_) internal {
         uint256 optionCount_ = _options.length;
         for (uint256 i = 0; i < optionCount_; ++i) {
-            StoredOption storage o = _options[i];
+            // i < the menu's length: no bounds check needed (each would re-read the length).
+            StoredOption storage o = _joinedOption(i);
             uint256 targetAccuracy = RoundMath.target(o.ratioWad, collectiveAccuracy);
+            uint256 hiRung = _upperRung(targetAccuracy, tierCount_);
+            // Adjacent writes of one slot (the optimizer may merge them).
             // target <= collective <= 1e18 < 2^64; the rung <= MAX_TIERS + 1 fits a uint8.
             // forge-lint: disable-next-line(unsafe-typecast)
             o.targetWad = uint64(targetAccuracy);
             // forge-lint: disable-next-line(unsafe-typecast)
-            o.hiRung = uint8(_upperRung(targetAccuracy, tierCount_));
+            o.hiRung = uint8(hiRung);
         }
     }
 
     /// @dev A posted model: non-zero hash and log root, and an accuracy that is an exact count over
     ///      the T test rows: with c = ceil(acc * T / 1e18), 1 <= c <= T and floor(c * 1e18 / T) == acc
     ///      (the only count that can give acc, since T <= 1e18 makes the map injective).
-    function _checkModel(uint256 rung, PostedModel calldata m) internal view {
+    function _checkModel(uint256 rung, PostedModel calldata m, uint256 rows) internal pure {
         if (m.modelHash == 0 || m.logRoot == 0) revert ZeroCommitment();
-        uint256 rows = _testRowCount();
         uint256 acc = m.accuracyWad;
         // acc < 2^64 and rows <= 1e18: the product fits.
         uint256 count = (acc * rows + _WAD - 1) / _WAD;
@@ -876,11 +690,14 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     /// @dev Issue 13: the measured collective accuracy against the curve's prediction for the
     ///      delivered rows; fixes the allot, each option's curve compensation and the liability.
     ///      Returns whether there is a shortfall (then compensations are set).
-    function _checkCurve(State memory s, uint256 measured, uint256[] memory lostByOption) internal returns (bool) {
+    function _checkCurve(State memory s, uint256 measured, uint256[] memory lostByOption, uint256[_ARGS_WORDS] memory a)
+        internal
+        returns (bool)
+    {
         uint256 predicted = predictedAccuracy(s.totalData);
-        uint256 tolerance = _curveToleranceWad();
+        uint256 tolerance = a[_ARG_CURVE_TOLERANCE];
         uint256 shortfallWad = RoundMath.shortfall(predicted, measured, tolerance);
-        uint256 allot = RoundMath.allot(_coordinatorBond(), s.delivered);
+        uint256 allot = RoundMath.allot(a[_ARG_COORDINATOR_BOND], s.delivered);
         uint256 total = 0;
         if (shortfallWad > 0) {
             uint256 optionCount_ = _options.length;
@@ -888,7 +705,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
                 StoredOption storage o = _options[i];
                 uint256 deliverers = o.joinCount - lostByOption[i];
                 if (deliverers == 0) continue;
-                uint256 comp = RoundMath.curveCompensation(o.ratioWad, shortfallWad, _shortfallWeiPerWad(), allot);
+                uint256 comp = RoundMath.curveCompensation(o.ratioWad, shortfallWad, a[_ARG_SHORTFALL_PRICE], allot);
                 if (comp > 0) {
                     _compensation[i] = comp;
                     total += deliverers * comp;
@@ -921,9 +738,16 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     /// @dev Posting and cancelling: phase Post, after the data window (issue 11.7): every joiner,
     ///      however late it joined, had MIN_WINDOW to deliver its data before it can be named
     ///      undelivered.
-    function _requirePostable(State memory s) internal view {
-        _requirePhase(s, Phase.Post);
-        uint256 opensAfter = _dataDeadline(s);
+    ///      `a`: the clone's args, loaded by the caller (`_allArgs`).
+    function _requirePostable(State memory s, uint256[_ARGS_WORDS] memory a) internal view {
+        uint256 capacity_ = a[_ARG_CAPACITY];
+        uint256 joinDeadline_ = a[_ARG_JOIN_DEADLINE];
+        Phase current = s.cancelled || s.posted
+            ? _phase(s)
+            : _unpostedPhase(s, capacity_, a[_ARG_QUORUM], joinDeadline_, a[_ARG_POST_DEADLINE]);
+        if (current != Phase.Post) revert WrongPhase(current, Phase.Post);
+        // As `_dataDeadline`, from the loaded args.
+        uint256 opensAfter = (s.joined >= capacity_ ? s.postedAt : joinDeadline_) + MIN_WINDOW;
         if (block.timestamp <= opensAfter) revert DataWindowOpen(block.timestamp, opensAfter);
     }
 

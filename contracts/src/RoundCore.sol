@@ -10,9 +10,8 @@ import {RoundMath} from "./libraries/RoundMath.sol";
 ///         ModelpactRound and by ModelpactProofs (its challenge and delivery extension, run in the
 ///         round's storage through DELEGATECALL). Keeping both on this one base is what makes the
 ///         layout identical: no storage variable may be declared anywhere else.
-/// @dev    The configuration getters are abstract: each contract reads its own immutables, which
-///         the round sets from its constructor arguments and passes unchanged to the extension it
-///         creates (issue 17 will read both from clone arguments instead).
+/// @dev    The configuration getters read the clone's immutable args (issue 17: a round is a
+///         clone of a shared implementation, see ModelpactFactory), the same in both contracts.
 abstract contract RoundCore is ReentrancyGuardTransient {
     // Storage written by one of the two contracts and read by the other (the round and its
     // DELEGATECALL extension share it) looks uninitialized or constant to Slither in the other:
@@ -32,7 +31,51 @@ abstract contract RoundCore is ReentrancyGuardTransient {
     /// @dev Share of the coordinator's bond paid to a successful challenger, in basis points.
     uint256 public constant FRAUD_REWARD_BPS = RoundMath.FRAUD_REWARD_BPS;
 
+    /// @dev A uint8 option id names at most 256 options; 64 keeps deployment cheap and bounded.
+    uint256 public constant MAX_OPTIONS = 64;
+    /// @dev Bound on the curve knots (loop in `predictedAccuracy`).
+    uint256 public constant MAX_KNOTS = 64;
+    /// @dev Bound on the participants, so that naming every one of them undelivered (~8.4k gas
+    ///      each) fits one post or cancel transaction (~17M gas) well inside a block. Without it, a
+    ///      crowd of joiners that never deliver could make the post impossible and collect a share
+    ///      of the coordinator's bond after the default.
+    uint256 public constant MAX_CAPACITY = 2000;
+    /// @dev Shortest reveal, delivery and claim window (see the interface header for why 1 hour).
+    uint256 public constant MIN_WINDOW = 1 hours;
+    /// @dev Bound on the test rows T. The packed log's uint16 running count would allow 65,535,
+    ///      but the one O(T) fraud proof (LogRootMismatch: rebuild the log tree on chain) must fit
+    ///      a block, or a coordinator could post a root nobody can open with impunity. Measured
+    ///      (forge): the rebuild costs 0.64M gas at 360 rows, 9.2M at 4,096, 25M at 8,192 and 76M
+    ///      at 16,384 (memory grows with the rows). 4,096 keeps the whole challenge near 10M gas,
+    ///      a third of a 30M block, and covers every shipped scenario (the digits demo uses 360).
+    uint256 public constant MAX_TEST_ROWS = 4096;
+
     uint256 internal constant _WAD = 1e18;
+    /// @dev OpenZeppelin's clone proxy code, before the args (Clones.cloneWithImmutableArgs).
+    uint256 internal constant _PROXY_CODE_LENGTH = 0x2d;
+    /// @dev abi.encode(address, address, uint256, IModelpactRound.Config): 3 + 14 static words.
+    uint256 internal constant _ARGS_WORDS = 17;
+    uint256 internal constant _ARGS_LENGTH = 544; // _ARGS_WORDS * 32 (a literal: used in assembly)
+    // The index of each field among the args words (the Config's fields in declaration order).
+    uint256 internal constant _ARG_FACTORY = 0;
+    uint256 internal constant _ARG_COORDINATOR = 1;
+    uint256 internal constant _ARG_COORDINATOR_BOND = 2;
+    uint256 internal constant _ARG_CAPACITY = 3;
+    uint256 internal constant _ARG_QUORUM = 4;
+    uint256 internal constant _ARG_PARTICIPANT_BOND = 5;
+    uint256 internal constant _ARG_SCENARIO_HASH = 6;
+    uint256 internal constant _ARG_TEST_SET = 7;
+    uint256 internal constant _ARG_TEST_ROW_COUNT = 8;
+    uint256 internal constant _ARG_COORDINATOR_COMMITMENT = 9;
+    uint256 internal constant _ARG_CURVE_TOLERANCE = 10;
+    uint256 internal constant _ARG_SHORTFALL_PRICE = 11;
+    uint256 internal constant _ARG_JOIN_DEADLINE = 12;
+    uint256 internal constant _ARG_POST_DEADLINE = 13;
+    uint256 internal constant _ARG_REVEAL_WINDOW = 14;
+    uint256 internal constant _ARG_DELIVERY_WINDOW = 15;
+    uint256 internal constant _ARG_CLAIM_WINDOW = 16;
+    /// @dev The runtime code length of every round clone (589 bytes).
+    uint256 internal constant _CLONE_CODE_LENGTH = 589; // _PROXY_CODE_LENGTH + _ARGS_LENGTH
     /// @dev `_postCommitment` before the post (no keccak256 output is known to equal it).
     bytes32 internal constant _UNPOSTED = bytes32(uint256(1));
 
@@ -130,32 +173,141 @@ abstract contract RoundCore is ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Configuration (abstract: immutables of the inheriting contract)
+    // Configuration: the clone's immutable args (issue 17)
     // ------------------------------------------------------------------------------------------
 
-    function _coordinator() internal view virtual returns (address);
+    /// @dev Word `i` of this round's immutable args. A round is an OpenZeppelin clone whose code
+    ///      is the 45-byte proxy followed by abi.encode(factory, coordinator, coordinatorBond,
+    ///      Config) (17 words): `address(this)` is the clone in the round and in the extension
+    ///      (DELEGATECALL), so both read the same args. One EXTCODECOPY of a word (~110 gas on the
+    ///      always-warm own address) into the scratch space. On an implementation called directly
+    ///      this reads its own code: meaningless values, but its storage is empty (no menu, never
+    ///      initialized), so nothing that moves funds gets past its checks.
+    function _arg(uint256 i) internal view returns (uint256 word) {
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0, add(_PROXY_CODE_LENGTH, shl(5, i)), 0x20)
+            word := mload(0)
+        }
+    }
 
-    function _coordinatorBond() internal view virtual returns (uint256);
+    /// @dev Args words i and i + 1, with one EXTCODECOPY into the scratch space (where a getter
+    ///      would pay one each: the access to this address is most of the cost).
+    function _argPair(uint256 i) internal view returns (uint256 first, uint256 second) {
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0, add(_PROXY_CODE_LENGTH, shl(5, i)), 0x40)
+            first := mload(0)
+            second := mload(0x20)
+        }
+    }
 
-    function _participantBond() internal view virtual returns (uint256);
+    /// @dev The three windows measured from the post (args words 14..16: reveal, delivery,
+    ///      claim), with one EXTCODECOPY into memory past the free memory pointer (temporary,
+    ///      never allocated).
+    function _windows() internal view returns (uint256 reveal, uint256 delivery, uint256 claim) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            extcodecopy(address(), m, add(_PROXY_CODE_LENGTH, shl(5, _ARG_REVEAL_WINDOW)), 0x60)
+            reveal := mload(m)
+            delivery := mload(add(m, 0x20))
+            claim := mload(add(m, 0x40))
+        }
+    }
 
-    function _testSetCommitment() internal view virtual returns (bytes32);
+    /// @dev Option `id` of the stored menu WITHOUT the array's bounds check, whose length is a
+    ///      slot no other read of a claim touches (2.1k gas cold): only for an id checked against
+    ///      the menu before, i.e. a joined participant's option (join refuses unknown ids, and
+    ///      the menu never changes after initialize), or a loop index below the menu's length. Element `id` of a dynamic array of
+    ///      two-slot structs lives at keccak256(slot) + 2 * id.
+    function _joinedOption(uint256 id) internal pure returns (StoredOption storage o) {
+        assembly ("memory-safe") {
+            mstore(0, _options.slot)
+            o.slot := add(keccak256(0, 0x20), shl(1, id))
+        }
+    }
 
-    function _testRowCount() internal view virtual returns (uint64);
+    /// @dev All 17 args words with one EXTCODECOPY, for a call that reads many of them (index
+    ///      with the `_ARG_*` constants).
+    function _allArgs() internal view returns (uint256[_ARGS_WORDS] memory a) {
+        assembly ("memory-safe") {
+            extcodecopy(address(), a, _PROXY_CODE_LENGTH, _ARGS_LENGTH)
+        }
+    }
 
-    function _capacity() internal view virtual returns (uint32);
+    /// @dev All of the args, decoded (for initialize and the config view).
+    function _args()
+        internal
+        view
+        returns (address factory_, address coordinator_, uint256 coordinatorBond_, IModelpactRound.Config memory c)
+    {
+        bytes memory args = new bytes(_ARGS_LENGTH);
+        assembly ("memory-safe") {
+            extcodecopy(address(), add(args, 0x20), _PROXY_CODE_LENGTH, _ARGS_LENGTH)
+        }
+        return abi.decode(args, (address, address, uint256, IModelpactRound.Config));
+    }
 
-    function _quorum() internal view virtual returns (uint32);
+    // One getter per field read alone (the windows and the curve's tolerance and price are read
+    // together: `_windows`, `_argPair`, `_allArgs`). The casts below cannot truncate: the factory
+    // wrote the args with abi.encode from a calldata Config the ABI decoder had checked, so every
+    // word holds a value of its field's type.
 
-    function _joinDeadline() internal view virtual returns (uint64);
+    function _factory() internal view returns (address) {
+        return address(uint160(_arg(_ARG_FACTORY)));
+    }
 
-    function _postDeadline() internal view virtual returns (uint64);
+    function _coordinator() internal view returns (address) {
+        return address(uint160(_arg(_ARG_COORDINATOR)));
+    }
 
-    function _revealWindow() internal view virtual returns (uint64);
+    function _coordinatorBond() internal view returns (uint256) {
+        return _arg(_ARG_COORDINATOR_BOND);
+    }
 
-    function _deliveryWindow() internal view virtual returns (uint64);
+    function _capacity() internal view returns (uint32) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint32(_arg(_ARG_CAPACITY));
+    }
 
-    function _claimWindow() internal view virtual returns (uint64);
+    function _quorum() internal view returns (uint32) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint32(_arg(_ARG_QUORUM));
+    }
+
+    function _participantBond() internal view returns (uint256) {
+        return _arg(_ARG_PARTICIPANT_BOND);
+    }
+
+    function _scenarioHash() internal view returns (bytes32) {
+        return bytes32(_arg(_ARG_SCENARIO_HASH));
+    }
+
+    function _testSetCommitment() internal view returns (bytes32) {
+        return bytes32(_arg(_ARG_TEST_SET));
+    }
+
+    function _testRowCount() internal view returns (uint64) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(_arg(_ARG_TEST_ROW_COUNT));
+    }
+
+    function _coordinatorCommitment() internal view returns (bytes32) {
+        return bytes32(_arg(_ARG_COORDINATOR_COMMITMENT));
+    }
+
+    function _joinDeadline() internal view returns (uint64) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(_arg(_ARG_JOIN_DEADLINE));
+    }
+
+    function _postDeadline() internal view returns (uint64) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(_arg(_ARG_POST_DEADLINE));
+    }
+
+    function _revealWindow() internal view returns (uint64) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(_arg(_ARG_REVEAL_WINDOW));
+    }
 
     // ------------------------------------------------------------------------------------------
     // Shared rules
@@ -224,7 +376,7 @@ abstract contract RoundCore is ReentrancyGuardTransient {
         _requireProofWindow(s);
         Entry memory entry = _entries[msg.sender];
         if (entry.deliveryFailed) revert IModelpactRound.DeliveryAlreadyFailed(msg.sender);
-        StoredOption storage o = _options[entry.optionId];
+        StoredOption storage o = _joinedOption(entry.optionId);
         (uint256 rung,,) = _draw(s, o.targetWad, o.hiRung, _drawSeed(secret, entry.index));
         if (rung == 0) revert IModelpactRound.NoModelOwed(msg.sender);
         return _modelHashByRung[rung];
@@ -238,12 +390,32 @@ abstract contract RoundCore is ReentrancyGuardTransient {
     function _phase(State memory s) internal view returns (IModelpactRound.Phase) {
         if (s.cancelled) return IModelpactRound.Phase.Cancelled;
         if (!s.posted) {
-            if (block.timestamp <= _joinDeadline() && s.joined < _capacity()) return IModelpactRound.Phase.Join;
-            if (s.joined < _quorum()) return IModelpactRound.Phase.Cancelled;
-            return block.timestamp <= _postDeadline() ? IModelpactRound.Phase.Post : IModelpactRound.Phase.Aborted;
+            // Two args words per EXTCODECOPY: (capacity, quorum) and (joinDeadline, postDeadline).
+            (uint256 capacity_, uint256 quorum_) = _argPair(_ARG_CAPACITY);
+            (uint256 joinDeadline_, uint256 postDeadline_) = _argPair(_ARG_JOIN_DEADLINE);
+            return _unpostedPhase(s, capacity_, quorum_, joinDeadline_, postDeadline_);
         }
-        if (block.timestamp <= _revealDeadline(s) && s.revealed < s.delivered) return IModelpactRound.Phase.Reveal;
-        return block.timestamp <= _claimDeadline(s) ? IModelpactRound.Phase.Claim : IModelpactRound.Phase.Closed;
+        (uint256 reveal, uint256 delivery, uint256 claim) = _windows();
+        uint256 revealDeadline = uint256(s.postedAt) + reveal;
+        if (block.timestamp <= revealDeadline && s.revealed < s.delivered) return IModelpactRound.Phase.Reveal;
+        return block.timestamp <= revealDeadline + delivery + claim
+            ? IModelpactRound.Phase.Claim
+            : IModelpactRound.Phase.Closed;
+    }
+
+    /// @dev The phase of a round neither posted nor cancelled, from its args' values.
+    function _unpostedPhase(
+        State memory s,
+        uint256 capacity_,
+        uint256 quorum_,
+        uint256 joinDeadline_,
+        uint256 postDeadline_
+    ) internal view returns (IModelpactRound.Phase) {
+        if (block.timestamp <= joinDeadline_ && s.joined < capacity_) {
+            return IModelpactRound.Phase.Join;
+        }
+        if (s.joined < quorum_) return IModelpactRound.Phase.Cancelled;
+        return block.timestamp <= postDeadline_ ? IModelpactRound.Phase.Post : IModelpactRound.Phase.Aborted;
     }
 
     function _revealDeadline(State memory s) internal view returns (uint256) {
@@ -251,11 +423,13 @@ abstract contract RoundCore is ReentrancyGuardTransient {
     }
 
     function _deliveryDeadline(State memory s) internal view returns (uint256) {
-        return _revealDeadline(s) + _deliveryWindow();
+        (uint256 reveal, uint256 delivery) = _argPair(_ARG_REVEAL_WINDOW);
+        return uint256(s.postedAt) + reveal + delivery;
     }
 
     function _claimDeadline(State memory s) internal view returns (uint256) {
-        return _deliveryDeadline(s) + _claimWindow();
+        (uint256 reveal, uint256 delivery, uint256 claim) = _windows();
+        return uint256(s.postedAt) + reveal + delivery + claim;
     }
 
     /// @dev Participant #index's draw seed (see the header).

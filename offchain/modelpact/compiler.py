@@ -35,8 +35,10 @@ from modelpact.errors import ModelpactError
 
 __all__ = [
     "EVM_VERSION",
+    "FACTORY_CONTRACT",
     "OPTIMIZER_RUNS",
     "PACKAGED_BUILD",
+    "PROOFS_CONTRACT",
     "ROUND_CONTRACT",
     "SOLC_VERSION",
     "Build",
@@ -60,7 +62,11 @@ __all__ = [
 ]
 
 ROUND_CONTRACT = "ModelpactRound"
-"""The contract a round deploys."""
+"""The round implementation every round (a clone) DELEGATECALLs; its ABI is the round's."""
+PROOFS_CONTRACT = "ModelpactProofs"
+"""The proofs implementation the round implementation DELEGATECALLs (challenges, deliveries)."""
+FACTORY_CONTRACT = "ModelpactFactory"
+"""The factory whose ``createRound`` clones the round implementation (one round each)."""
 PACKAGED_BUILD = Path(__file__).resolve().parent / "data" / "contracts" / "build.json"
 """The build shipped in the wheel: the round's exact compiler input, artifacts and metadata."""
 _BUILD_FORMAT = 2
@@ -71,6 +77,12 @@ _OUTPUTS = [
     "evm.deployedBytecode.object",
     "evm.deployedBytecode.immutableReferences",
 ]
+
+
+def _output_selection() -> dict[str, Any]:
+    """What every build asks solc for; the AST only to name each immutable
+    (``CompiledContract.immutable_names``)."""
+    return {"*": {"*": list(_OUTPUTS), "": ["ast"]}}
 
 
 class CompilerError(ModelpactError, RuntimeError):
@@ -116,7 +128,7 @@ class BuildProfile:
             "optimizer": {"enabled": self.optimizer, "runs": self.optimizer_runs},
             "evmVersion": self.evm_version,
             "metadata": {"bytecodeHash": "ipfs"},
-            "outputSelection": {"*": {"*": list(_OUTPUTS)}},
+            "outputSelection": _output_selection(),
         }
 
 
@@ -138,6 +150,7 @@ class CompiledContract:
     settings: Mapping[str, Any]
     source_digest: str
     immutable_references: Mapping[str, Any] = field(default_factory=dict)
+    immutable_names: Mapping[str, str] = field(default_factory=dict)  # AST id -> variable name
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict (inverse of :meth:`from_json`)."""
@@ -151,6 +164,7 @@ class CompiledContract:
             "settings": dict(self.settings),
             "source_digest": self.source_digest,
             "immutable_references": dict(self.immutable_references),
+            "immutable_names": dict(self.immutable_names),
         }
 
     @classmethod
@@ -166,6 +180,7 @@ class CompiledContract:
             settings=dict(data["settings"]),
             source_digest=str(data["source_digest"]),
             immutable_references=dict(data.get("immutable_references", {})),
+            immutable_names={str(k): str(v) for k, v in data.get("immutable_names", {}).items()},
         )
 
 
@@ -382,6 +397,7 @@ def _build_from_output(
     own_prefix = foundry_profile().src.rstrip("/") + "/"
     contracts: dict[str, CompiledContract] = {}
     metadata: dict[str, str] = {}
+    names = _immutable_names(output)
     for unit, by_name in output.get("contracts", {}).items():
         if not unit.startswith(own_prefix):
             continue  # libraries are compiled into the project's contracts, not deployed alone
@@ -398,13 +414,34 @@ def _build_from_output(
                 compiler_version=version,
                 settings=compile_settings,
                 source_digest=digest,
-                immutable_references=art["evm"]["deployedBytecode"].get("immutableReferences", {}),
+                immutable_references=(
+                    refs := art["evm"]["deployedBytecode"].get("immutableReferences", {})
+                ),
+                immutable_names={k: names[k] for k in refs if k in names},
             )
             metadata[name] = str(art["metadata"])
     if ROUND_CONTRACT not in contracts:
         raise CompilerError(f"{ROUND_CONTRACT} missing from the compiler output")
     _check_metadata(standard_input, metadata[ROUND_CONTRACT])
     return Build(compiler_input=standard_input, contracts=contracts, metadata=metadata)
+
+
+def _immutable_names(output: Mapping[str, Any]) -> dict[str, str]:
+    """AST id -> name of every immutable state variable in the output's ASTs (the keys of
+    ``immutableReferences``): lets a verifier read one immutable's value from deployed code."""
+    found: dict[str, str] = {}
+    stack: list[Any] = [s.get("ast") for s in output.get("sources", {}).values()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if node.get("nodeType") == "VariableDeclaration" and node.get("mutability") == (
+                "immutable"
+            ):
+                found[str(node["id"])] = str(node["name"])
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+    return found
 
 
 def _own_sources(base: Path, src: str) -> dict[str, str]:
@@ -441,7 +478,7 @@ def compile_input(standard_input: Mapping[str, Any], *, solc_binary: Path | None
     In a checkout, an identical input built before is taken from the build cache; outside one,
     an input identical to the packaged build's is that build (it was compiled from exactly this
     input, so a wheel audits its own rounds without a solc on the machine)."""
-    chosen = {**standard_input["settings"], "outputSelection": {"*": {"*": list(_OUTPUTS)}}}
+    chosen = {**standard_input["settings"], "outputSelection": _output_selection()}
     full = {"language": "Solidity", "sources": dict(standard_input["sources"]), "settings": chosen}
     base = _source_root(None)
     if base is None and solc_binary is None:

@@ -252,6 +252,23 @@ CLI_CASES: tuple[BadInput, ...] = (
              "to deploy a round that pays no curve compensation; nothing was sent",
              {"s.toml": "".join(line for line in (SCENARIOS / "digits_demo.toml").read_text()
                                 .splitlines(keepends=True) if not line.startswith("unit_wei"))}),
+    BadInput("cli-factory-address", "CLI argument", "`coordinator deploy --factory 0x1234`",
+             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "0",
+              "--factory", "0x1234", "--chain", "anvil", "--state-dir", "st"),
+             "error: --factory '0x1234' is not an address; pass the factory address a previous "
+             "`modelpact coordinator deploy` printed (0x and 40 hex digits), or omit --factory "
+             "to deploy the shared contracts",
+             {"s.toml": BASE}),
+    BadInput("cli-factory-not-genuine", "CLI argument", "`coordinator deploy --factory` naming "
+             "an address that holds no ModelpactFactory of this build (issue 17: verified before "
+             "use)",
+             ("coordinator", "deploy", "--scenario", "s.toml", "--dev-account", "0",
+              "--factory", "0x000000000000000000000000000000000000dEaD", "--chain", "anvil",
+              "--state-dir", "st"),
+             "error: the factory 0x000000000000000000000000000000000000dEaD is not the "
+             "ModelpactFactory this build compiles (no contract code); pass a factory deployed "
+             "from this source (omit --factory to deploy one); nothing was sent",
+             {"s.toml": (SCENARIOS / "digits_demo.toml").read_text()}),
     BadInput("cli-max-bond", "CLI argument", "`participant join --max-bond 1` on a round whose "
              "bond is higher (issue 11.3: checked before anything is signed)",
              ("participant", "join", "--keystore", "k.json", "--option", "0", "--max-bond", "1",
@@ -432,7 +449,7 @@ CONTRACT_CASES: tuple[BadCall, ...] = (
     BadCall(
         "reveal-wrong-secret",
         "participant reveals a secret it did not commit",
-        "error: reveal reverted: RevealMismatch(0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69, 0xb9f4322ffbdbcb2c1413394999dc2129fa44697e1716c2a7b49f8240b6c62a22, 0x6e35a78f69c2ef94316d9438f29349314b60de05a19b68265379f6a6a45627cb); send the data root, secret and delivery key committed at join, from the joining account",
+        "error: reveal reverted: RevealMismatch(0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69, 0x989bec901a0d6453775412446ad605cceef9c80410fd49b2f81ca9f518189fe0, 0x5368997f42344ef060aece6e69b73c5ef7989087a94ee8cd8b252cb971ade954); send the data root, secret and delivery key committed at join, from the joining account",
     ),
     BadCall(
         "claim-unrevealed",

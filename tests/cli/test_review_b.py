@@ -7,6 +7,7 @@ the problem and the fix, exit 2, no traceback."""
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import urllib.request
@@ -393,7 +394,8 @@ def test_a_node_of_another_chain_is_refused_in_one_line(
 
 
 # ------------------------------------------------------------------------------------------
-# The audit's bytecode checks against an extension built with other immutables
+# The audit's bytecode checks against a round whose chain of trust is broken (issue 17: a round
+# is a clone of a shared implementation, made by the factory's createRound)
 # ------------------------------------------------------------------------------------------
 
 
@@ -412,37 +414,55 @@ def _set_word(code: bytes, contract: str, old: bytes, new: bytes) -> bytes:
     return bytes(out)
 
 
-def test_the_audit_names_an_extension_built_with_another_participant_bond(
+def _clone_parts(code: bytes) -> tuple[str, bytes]:
+    from modelpact.audit.clones import split_clone
+
+    parts = split_clone(code)
+    assert parts is not None
+    return parts
+
+
+def test_the_audit_names_a_round_pointing_at_an_implementation_its_factory_does_not_clone(
     genuine: Round, node: str
 ) -> None:
-    """The genuine round's code whose extension is genuine ModelpactProofs code built with a
-    participant bond of 0 (what hand-written init code can deploy at a new address, with the
-    genuine storage and RoundPublished log: the guard's check 3; modelled here with
-    anvil_setCode at the genuine round's address, restored after). The round DELEGATECALLs its
-    payment paths there. Both bytecode checks masked the immutables and passed; now
-    ``bytecode.proofs_matches_source`` fails naming the extension the round did not create
-    (not at CREATE(round, 1)), while the genuine round's audit still passes it."""
-    from test_round_guard import _proofs, _swap_word
-
+    """The genuine round's code with its implementation address swapped for a copy of the
+    genuine implementation whose _PROOFS immutable points at other proofs code (a fork: one
+    comment more, so other metadata); modelled with anvil_setCode, restored after. Every byte
+    is genuine outside immutables, so masking alone passes; now ``bytecode.matches_source``
+    names the implementation its factory does not clone and ``bytecode.proofs_matches_source``
+    the proofs code, while the genuine round's audit still passes both."""
     from modelpact.audit import run_audit
+    from modelpact.audit.clones import clone_code
+    from modelpact.compiler import compile_input, compiler_input
 
     w3, address = genuine.w3, genuine.record["address"]
     original = bytes(w3.eth.get_code(address))
-    extension = _proofs(w3, genuine.record["abi"], address)
-    bond = int(genuine.record["extra"]["participant_bond_wei"]).to_bytes(32, "big")
-    other_ext = _set_word(bytes(w3.eth.get_code(extension)), "ModelpactProofs", bond, bytes(32))
-    fake_ext = "0x" + "5e" * 20
-    w3.provider.make_request("anvil_setCode", [fake_ext, "0x" + other_ext.hex()])
-    swapped = _swap_word(original, extension, w3.to_checksum_address(fake_ext))
+    implementation, args = _clone_parts(original)
+    proofs = w3.eth.contract(address=address, abi=genuine.record["abi"]).functions.proofs().call()
+    standard = copy.deepcopy(compiler_input())
+    unit = standard["sources"]["contracts/src/ModelpactProofs.sol"]
+    unit["content"] += "\n// an unpublished fork\n"
+    forked = compile_input(standard).contracts["ModelpactProofs"].runtime_bytecode
+    fake_proofs, fake_impl = "0x" + "5e" * 20, "0x" + "5f" * 20
+    w3.provider.make_request("anvil_setCode", [fake_proofs, forked])
+    impl_code = _set_word(
+        bytes(w3.eth.get_code(implementation)), "ModelpactRound",
+        bytes.fromhex(proofs[2:]).rjust(32, b"\0"), bytes.fromhex(fake_proofs[2:]).rjust(32, b"\0"),
+    )  # fmt: skip
+    w3.provider.make_request("anvil_setCode", [fake_impl, "0x" + impl_code.hex()])
+    swapped = clone_code(fake_impl, args)
     w3.provider.make_request("anvil_setCode", [address, "0x" + swapped.hex()])
     try:
         report = run_audit(address=address, rpc_url=node)
     finally:
         w3.provider.make_request("anvil_setCode", [address, "0x" + original.hex()])
-    found = report.finding("bytecode.proofs_matches_source")
+    found = report.finding("bytecode.matches_source")
     assert found.status.value == "fail"
-    assert [e.subject for e in found.failures] == ["extension address"]
-    assert w3.to_checksum_address(fake_ext).lower() in found.failures[0].found.lower()
+    assert [e.subject[:3] for e in found.failures] == ["(c)"]
+    assert "the one its factory" in found.failures[0].expected
+    proofs_found = report.finding("bytecode.proofs_matches_source")
+    assert proofs_found.status.value == "fail"
+    assert any("(b) the proofs implementation" in e.subject for e in proofs_found.failures)
     genuine_report = run_audit(address=address, rpc_url=node)
     for check in ("bytecode.matches_source", "bytecode.proofs_matches_source"):
         assert genuine_report.finding(check).status.value == "pass"
@@ -452,12 +472,11 @@ def _push32(value: bytes) -> bytes:
     return b"\x7f" + value.rjust(32, b"\0")
 
 
-def _clone_init(runtime: bytes, storage: dict[str, str], logs: list[Any], ext_init: bytes) -> bytes:
-    """Hand-written init code: write ``storage``, emit ``logs`` (the genuine creation's), CREATE
-    an extension from ``ext_init`` (the clone's first creation: CREATE(clone, 1)) and return
-    ``runtime``. Data (log payloads, ext_init, runtime) follow the code; offsets are patched in
-    once the code's length is known."""
-    blobs = [bytes(log["data"]) for log in logs] + [ext_init, runtime]
+def _clone_init(runtime: bytes, storage: dict[str, str], logs: list[Any]) -> bytes:
+    """Hand-written init code: write ``storage``, emit ``logs`` (the genuine creation's) and
+    return ``runtime``. Data (log payloads, runtime) follow the code; offsets are patched in once
+    the code's length is known."""
+    blobs = [bytes(log["data"]) for log in logs] + [runtime]
 
     def code(offsets: list[int]) -> bytes:
         out = b""
@@ -470,9 +489,6 @@ def _clone_init(runtime: bytes, storage: dict[str, str], logs: list[Any], ext_in
             for topic in reversed(log["topics"]):
                 out += _push32(bytes(topic))
             out += b"\x61" + n.to_bytes(2, "big") + b"\x60\x00" + bytes([0xA0 + len(log["topics"])])
-        n, off = len(ext_init), offsets[-2]
-        out += b"\x61" + n.to_bytes(2, "big") + b"\x61" + off.to_bytes(2, "big") + b"\x60\x00\x39"
-        out += b"\x61" + n.to_bytes(2, "big") + b"\x60\x00\x60\x00\xf0\x50"  # CREATE(0, 0, n); POP
         n, off = len(runtime), offsets[-1]
         out += b"\x61" + n.to_bytes(2, "big") + b"\x61" + off.to_bytes(2, "big") + b"\x60\x00\x39"
         out += b"\x61" + n.to_bytes(2, "big") + b"\x60\x00\xf3"  # RETURN(0, n)
@@ -487,14 +503,15 @@ def _clone_init(runtime: bytes, storage: dict[str, str], logs: list[Any], ext_in
 
 
 def test_the_audit_names_a_clone_made_by_hand_written_init_code(genuine: Round, node: str) -> None:
-    """The clone a hostile coordinator can deploy on a live chain (no anvil_setCode): genuine
-    storage, RoundPublished log and runtime, its extension at CREATE(clone, 1) built with a
-    participant bond of 0. The wallet's guard refuses it (test_round_guard); the audit passed
-    every check. Now ``bytecode.matches_source`` fails naming the deployment transaction (other
-    creation code), and the genuine round still passes it."""
-    from test_round_guard import ATTACKER, _proofs, _returning, _swap_word
+    """The clone a hostile coordinator can deploy on a live chain (no anvil_setCode) without the
+    factory: the genuine round's exact code (same implementation, same arguments), its storage
+    and its RoundPublished log, all written by hand-written init code. The wallet's guard
+    refuses it (test_round_guard); the audit reads a round like the genuine one, and
+    ``bytecode.matches_source`` fails naming the deployment (no RoundCreated of this round from
+    the factory), while the genuine round still passes it."""
+    from test_round_guard import ATTACKER
 
-    from modelpact.audit import first_created_address, run_audit
+    from modelpact.audit import run_audit
 
     w3, address = genuine.w3, genuine.record["address"]
     tx_hash = genuine.record["tx_hash"]
@@ -506,46 +523,22 @@ def test_the_audit_names_a_clone_made_by_hand_written_init_code(genuine: Round, 
     receipt = w3.eth.get_transaction_receipt(tx_hash)
     logs = [log for log in receipt["logs"] if log["address"] == address]
     attacker = w3.eth.accounts[ATTACKER]
-    clone = w3.to_checksum_address(
-        _create_address(attacker, w3.eth.get_transaction_count(attacker))
-    )
-    extension = _proofs(w3, genuine.record["abi"], address)
-    bond = int(genuine.record["extra"]["participant_bond_wei"]).to_bytes(32, "big")
-    ext_runtime = _set_word(bytes(w3.eth.get_code(extension)), "ModelpactProofs", bond, bytes(32))
-    new_ext = w3.to_checksum_address(first_created_address(clone))
-    runtime = _swap_word(bytes(w3.eth.get_code(address)), extension, new_ext)
-    init = _clone_init(runtime, storage, logs, _returning(ext_runtime))
+    runtime = bytes(w3.eth.get_code(address))
+    init = _clone_init(runtime, storage, logs)
     value = w3.eth.get_transaction(tx_hash)["value"]
     sent = w3.eth.send_transaction({"from": attacker, "data": "0x" + init.hex(), "value": value})
     made = w3.eth.wait_for_transaction_receipt(sent)
     assert made["status"] == 1
-    assert made["contractAddress"] == clone
-    assert bytes(w3.eth.get_code(new_ext)) == ext_runtime
+    clone = made["contractAddress"]
+    assert bytes(w3.eth.get_code(clone)) == runtime
     report = run_audit(address=clone, rpc_url=node)
     failed = {f.id for f in report.findings if f.status.value == "fail"}
     assert failed == {"bytecode.matches_source"}, failed
     evidence = report.finding("bytecode.matches_source").failures
-    assert [(e.subject, e.found) for e in evidence] == [
-        ("deployment transaction", "other creation code")
-    ]
+    assert [e.subject[:3] for e in evidence] == ["(d)"]
+    assert "emitted no RoundCreated of this round" in evidence[0].found
     genuine_report = run_audit(address=address, rpc_url=node)
     assert genuine_report.finding("bytecode.matches_source").status.value == "pass"
-
-
-def _create_address(sender: str, nonce: int) -> str:
-    """CREATE's address: keccak256(rlp([sender, nonce]))[12:], the two-item RLP list written
-    out (an address is 20 bytes; a nonce is one byte below 0x80, else length-prefixed)."""
-    from eth_utils.crypto import keccak
-
-    if nonce == 0:
-        encoded_nonce = b"\x80"
-    elif nonce < 0x80:
-        encoded_nonce = bytes([nonce])
-    else:
-        raw = nonce.to_bytes((nonce.bit_length() + 7) // 8, "big")
-        encoded_nonce = bytes([0x80 + len(raw)]) + raw
-    payload = bytes([0x94]) + bytes.fromhex(sender[2:]) + encoded_nonce
-    return "0x" + keccak(bytes([0xC0 + len(payload)]) + payload)[12:].hex()
 
 
 def test_proof_commands_before_any_post_are_one_line(genuine: Round, node: str) -> None:

@@ -1,15 +1,16 @@
 """A participant pays only a genuine round (issue 11.3), through the real entry point on a real
 anvil node, one process per command:
 
-- a look-alike round (same ABI, code compiled from a test-only patch of the sources whose sweep
-  takes the whole balance, participants' bonds included, and whose windows may be one second)
-  is refused by ``participant join`` and by the first ``participant reveal`` before anything is
-  sent: the participant's balance and nonce unchanged to the wei;
-- a round with the genuine runtime code whose extension (``proofs()``) is that patched
-  extension is refused naming the extension;
-- a byte-identical clone of a genuine round (genuine code and extension, made by hand-written
-  init code, so its storage and immutables are whatever the init code chose) is refused, as is a
-  record that names another round's deployment transaction;
+- a look-alike round (same ABI, a clone of an implementation compiled from a test-only patch of
+  the sources whose sweep takes the whole balance, participants' bonds included, and whose
+  windows may be one second, made by that patched build's own factory) is refused by
+  ``participant join`` and by the first ``participant reveal`` before anything is sent: the
+  participant's balance and nonce unchanged to the wei;
+- a round whose implementation is the genuine code but whose proofs implementation
+  (``proofs()``) is that patched one is refused naming the proofs implementation;
+- a byte-identical copy of a genuine round (the same clone code, made by hand-written init code,
+  not by the factory) is refused, as is a record that names another round's deployment
+  transaction;
 - a bond above ``--max-bond`` (or above a record that understates it) is refused;
 - the genuine round is joined, after the bond, coordinator and deadlines were shown.
 """
@@ -43,7 +44,7 @@ _PATCHES = {
         "if (!open) revert IModelpactRound.SweepTooEarly(block.timestamp, opensAt);",
         "(open, amount) = (true, address(this).balance);",
     ),
-    "contracts/src/ModelpactRound.sol": (
+    "contracts/src/RoundCore.sol": (
         "uint256 public constant MIN_WINDOW = 1 hours;",
         "uint256 public constant MIN_WINDOW = 1 seconds;",
     ),
@@ -176,65 +177,86 @@ def _refused(genuine: Round, node: str, record: Path, *args: str) -> str:
     return line
 
 
+def _create(genuine: Round, node: str, factory: str) -> Any:
+    """createRound through ``factory`` from the attacker, with the genuine round's menu,
+    configuration and bond: the round (a RoundContract)."""
+    from modelpact import chain as ch
+
+    chain = ch.connect(chain="anvil", rpc_url=node)
+    rc = ch.round_at(chain, genuine.record["address"])
+    return ch.deploy_round(
+        chain, sender=chain.accounts[ATTACKER], menu_options=rc.options(), config=rc.config(),
+        coordinator_bond=rc.coordinator_bond(), factory=factory,
+    )  # fmt: skip
+
+
+def _construct(w3: Any, contract: Any, *args: Any) -> str:
+    """Deploy compiled ``contract`` from the attacker's account; its address."""
+    made = w3.eth.contract(abi=contract.abi, bytecode=contract.bytecode)
+    tx = made.constructor(*args).transact({"from": w3.eth.accounts[ATTACKER]})
+    return str(w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
+
+
 def test_a_look_alike_round_is_refused_before_any_value_moves(
     genuine: Round, node: str, patched: Any
 ) -> None:
-    """The patched round, deployed with the genuine round's constructor arguments and bond:
-    join and reveal exit 2 in one line naming the round's code; alice's balance and nonce are
-    unchanged to the wei and the look-alike holds only the coordinator's bond."""
+    """A round of the patched build (its own proofs and round implementations and factory),
+    created with the genuine round's menu, configuration and bond: join and reveal exit 2 in one
+    line naming the implementation; alice's balance and nonce are unchanged to the wei and the
+    look-alike holds only the coordinator's bond."""
+    from modelpact import chain as ch
+    from modelpact.chain.deployment import deploy_shared
+
     w3 = genuine.w3
-    genuine_tx = w3.eth.get_transaction(genuine.record["tx_hash"])
-    creation = bytes.fromhex(patched.contracts["ModelpactRound"].bytecode[2:])
-    ours = bytes.fromhex(_compiled("ModelpactRound")["bytecode"][2:])
-    args = bytes(genuine_tx["input"])[len(ours) :]
-    tx_hash, fake = _send(w3, creation + args, value=genuine_tx["value"])
-    record = _fake_record(genuine, "lookalike", fake, tx_hash)
+    chain = ch.connect(chain="anvil", rpc_url=node)
+    fork = deploy_shared(chain, sender=w3.eth.accounts[ATTACKER], contracts=patched.contracts)
+    fake = _create(genuine, node, fork.factory)
+    record = _fake_record(genuine, "lookalike", fake.address, str(fake.deploy_tx_hash))
     join = ("join", "--keystore", "alice.json", "--option", "0")
     line = _refused(genuine, node, record, *join)
-    assert f"the round {fake} is not the ModelpactRound this wallet compiles" in line
+    impl = fork.round_implementation
+    assert (
+        f"the round's implementation {impl} is not the ModelpactRound this build compiles" in line
+    )
     line = _refused(genuine, node, record, "reveal", "--keystore", "alice.json")
-    assert "is not the ModelpactRound this wallet compiles" in line
-    assert w3.eth.get_balance(fake) == genuine_tx["value"]
+    assert "is not the ModelpactRound this build compiles" in line
+    assert w3.eth.get_balance(fake.address) == fake.coordinator_bond()
 
 
 def test_a_genuine_round_with_a_swapped_extension_is_refused(
     genuine: Round, node: str, patched: Any
 ) -> None:
-    """The genuine runtime code with its extension immutable pointing at the patched extension
-    (whose sweep takes everything): the round's code matches, the extension's does not."""
-    w3 = genuine.w3
-    genuine_tx = w3.eth.get_transaction(genuine.record["tx_hash"])
-    creation = bytes.fromhex(patched.contracts["ModelpactRound"].bytecode[2:])
-    ours = bytes.fromhex(_compiled("ModelpactRound")["bytecode"][2:])
-    _, evil_round = _send(
-        w3, creation + bytes(genuine_tx["input"])[len(ours) :], genuine_tx["value"]
-    )
-    evil_ext = _proofs(w3, genuine.record["abi"], evil_round)
-    runtime = _swap_word(
-        bytes(w3.eth.get_code(genuine.record["address"])),
-        _proofs(w3, genuine.record["abi"], genuine.record["address"]),
-        evil_ext,
-    )
-    tx_hash, fake = _send(w3, _returning(runtime))
-    record = _fake_record(genuine, "swapped", fake, tx_hash)
+    """The genuine ModelpactRound constructor given the patched proofs implementation (whose
+    sweep takes everything), behind a genuine factory: the implementation's code matches, the
+    proofs implementation's does not."""
+    from modelpact.compiler import compile_contracts
+
+    w3, ours = genuine.w3, compile_contracts()
+    evil_proofs = _construct(w3, patched.contracts["ModelpactProofs"])
+    impl = _construct(w3, ours["ModelpactRound"], evil_proofs)
+    factory = _construct(w3, ours["ModelpactFactory"], impl)
+    fake = _create(genuine, node, factory)
+    record = _fake_record(genuine, "swapped", fake.address, str(fake.deploy_tx_hash))
     line = _refused(genuine, node, record, "join", "--keystore", "alice.json", "--option", "0")
-    assert f"the round's extension {evil_ext} is not the ModelpactProofs" in line
+    assert f"the proofs implementation {evil_proofs} is not the ModelpactProofs" in line
 
 
 def test_a_clone_of_a_genuine_round_is_refused(genuine: Round, node: str) -> None:
-    """Genuine code and extension, byte for byte, put at a new address by hand-written init code
-    (storage and immutables of the attacker's choosing): refused because no ModelpactRound
-    constructor created it, whether the record names the clone's creation, the genuine one's or
-    a transaction the chain does not have."""
+    """The genuine round's code byte for byte (the same clone of the same implementation with
+    the same arguments) put at a new address by hand-written init code, not by the factory:
+    refused because no createRound made it, whether the record names the copy's creation, the
+    genuine one's or a transaction the chain does not have."""
     w3 = genuine.w3
     runtime = bytes(w3.eth.get_code(genuine.record["address"]))
     tx_hash, clone = _send(w3, _returning(runtime))
     join = ("join", "--keystore", "alice.json", "--option", "0")
     own = _refused(genuine, node, _fake_record(genuine, "clone", clone, tx_hash), *join)
-    assert f"the round {clone} was not created by the ModelpactRound constructor" in own
-    assert "ran other creation code" in own
+    assert (
+        f"the recorded deployment of the round {clone} is not a createRound of its factory" in own
+    )
+    assert "emitted no RoundCreated of this round" in own
     lying = _fake_record(genuine, "clone-lie", clone, genuine.record["tx_hash"])
-    assert "not this address" in _refused(genuine, node, lying, *join)
+    assert "emitted no RoundCreated of this round" in _refused(genuine, node, lying, *join)
     made_up = _fake_record(genuine, "clone-made-up", clone, "0x" + "11" * 32)
     assert "is not on this chain" in _refused(genuine, node, made_up, *join)
 
@@ -299,7 +321,7 @@ def test_other_code_at_a_verified_address_is_checked_again(
     try:
         reveal = ("reveal", "--keystore", "alice.json")
         line = _refused(genuine, node, genuine.record_path, *reveal)
-        assert "is not the ModelpactRound this wallet compiles" in line
+        assert f"the round {address} is not a ModelpactFactory clone" in line
     finally:
         w3.provider.make_request("anvil_setCode", [address, "0x" + original.hex()])
     assert bytes(w3.eth.get_code(address)) == original
@@ -309,24 +331,6 @@ def _compiled(name: str) -> dict[str, Any]:
     from modelpact.compiler import build_contracts
 
     return build_contracts().contracts[name].to_json()
-
-
-def _proofs(w3: Any, abi: list[dict[str, Any]], address: str) -> str:
-    return str(w3.eth.contract(address=address, abi=abi).functions.proofs().call())
-
-
-def _swap_word(code: bytes, old: str, new: str) -> bytes:
-    """``code`` with every immutable 32-byte word holding address ``old`` set to ``new``."""
-    refs = _compiled("ModelpactRound")["immutable_references"]
-    was, now = bytes.fromhex(old[2:]).rjust(32, b"\0"), bytes.fromhex(new[2:]).rjust(32, b"\0")
-    out, swapped = bytearray(code), 0
-    for spans in refs.values():
-        for span in spans:
-            s, n = span["start"], span["length"]
-            if out[s : s + n] == was:
-                out[s : s + n], swapped = now, swapped + 1
-    assert swapped > 0
-    return bytes(out)
 
 
 def _wheel_helpers() -> Any:
@@ -348,8 +352,8 @@ def test_the_guard_runs_from_the_wheel_outside_a_checkout(
     genuine: Round, node: str, tmp_path: Path
 ) -> None:
     """Installed from the wheel and run from a directory that is no checkout (no contracts/src,
-    no solc on PATH), the wallet checks against the build the wheel ships: a clone of the
-    genuine round is refused with nothing sent, the genuine round is joined."""
+    no solc on PATH), the wallet checks against the build the wheel ships: a hand-made copy of
+    the genuine round is refused with nothing sent, the genuine round is joined."""
     from modelpact.ml.datasets import load_dataset, save_rows, shard_pool, split_test
 
     helpers = _wheel_helpers()
@@ -381,9 +385,37 @@ def test_the_guard_runs_from_the_wheel_outside_a_checkout(
     before = genuine.wallet(bob)
     join = ("join", "--keystore", "bob.json", "--option", "0", "--rpc", node)
     refused = run(*join, "--deployment", str(fake))
-    assert "was not created by the ModelpactRound constructor" in _one_line(refused)
+    assert "is not a createRound of its factory" in _one_line(refused)
     assert genuine.wallet(bob) == before
     done = run(*join, *on)
     assert done.returncode == 0, done.stderr + done.stdout
     assert "genuine ModelpactRound" in done.stdout
     assert not (here / "contracts").exists()
+
+
+def test_deploy_deploys_the_shared_contracts_once_then_reuses_a_verified_factory(
+    tmp_path: Path, node: str
+) -> None:
+    """`coordinator deploy` without --factory deploys the shared contracts first and says so
+    with their gas; another coordinator's `deploy --factory` with that factory verifies it and
+    sends exactly one transaction (its createRound, under 1 M gas on the demo scenario)."""
+    from web3 import Web3
+
+    w3 = Web3(Web3.HTTPProvider(node))
+    deploy = ("coordinator", "deploy", "--scenario", str(SCENARIO))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = json.loads(_ok(tmp_path / "a", node, *deploy, "--dev-account", "4", "--json"))
+    assert first["shared_deployed"] is True
+    assert first["shared_gas_used"] > 1_000_000
+    text = _ok(tmp_path / "b", node, *deploy, "--dev-account", "5", "--factory", first["factory"])
+    assert f"using the verified factory {first['factory']}" in text
+    assert "deployed the shared contracts" not in text
+    five = w3.eth.accounts[5]
+    assert w3.eth.get_transaction_count(five) == 1
+    from modelpact.round.records import list_records
+
+    record = json.loads(list_records(tmp_path / "b" / "deploy")[-1].read_text())
+    receipt = w3.eth.get_transaction_receipt(record["tx_hash"])
+    assert receipt["to"] == first["factory"]
+    assert receipt["gasUsed"] <= 1_000_000

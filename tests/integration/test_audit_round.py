@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +62,8 @@ class Lies:
     """What a dishonest coordinator does (all off = an honest round)."""
 
     menu: Sequence[OnchainOption] | None = None  # deploy this menu instead of the re-solve
-    contract: CompiledContract | None = None  # deploy this (modified) contract
+    # deploy the shared contracts (round and proofs implementations, factory) of this build
+    contract: Mapping[str, CompiledContract] | None = None
     overstate_accuracy_wad: int = 0  # added to the measured collective accuracy when posting
     curve_boost_wad: int = 0  # added to every committed curve knot
     no_reveal: frozenset[int] = frozenset()  # participants (by position) who never reveal
@@ -248,7 +249,7 @@ def execute_round(
         config=config,
         curve=curve,
         coordinator_bond=COORD_BOND,
-        compiled=lies.contract,
+        contracts=lies.contract,
     )
     secrets = [bytes([i + 7]) * 32 for i in range(participants)]
     for i, who in enumerate(people):

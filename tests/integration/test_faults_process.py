@@ -171,15 +171,20 @@ def test_deploy_killed_after_mined_publishes_what_was_committed(tmp_path: Path, 
     deployment (one contract, no second transaction), and publishes the test set the contract
     committed to (its root = the on-chain testSetCommitment) with the first run's seed in the
     record, saying so in one note line."""
+    from modelpact.chain.deployment import deploy_shared
     from modelpact.ml.datasets import load_rows
     from modelpact.round import _protocol
     from modelpact.round.records import read_record
 
+    chain = ch.connect(chain="anvil", rpc_url=node)
+    # the shared contracts exist (another account deployed them): the deploy sends only its
+    # createRound, the transaction killed here
+    shared = deploy_shared(chain, sender=chain.accounts[5])
     scenario = str(quorum_scenario(tmp_path, 1))  # one round, no participant: quorum is moot
-    deploy = ("coordinator", "deploy", "--scenario", scenario, "--dev-account", "0")
+    deploy = ("coordinator", "deploy", "--scenario", scenario, "--dev-account", "0",
+              "--factory", shared.factory)  # fmt: skip
     _kill_after_send(tmp_path, node, *deploy)
     assert not list_records(tmp_path / "deploy")  # killed before it published
-    chain = ch.connect(chain="anvil", rpc_url=node)
     coordinator = chain.local_account(0).address
     assert chain.w3.eth.get_transaction_count(coordinator) == 1  # the deploy was mined
 

@@ -13,6 +13,7 @@ from conftest import quorum_scenario
 from modelpact.chain import RecordedStep, TxResult, transfer, wait_for_receipt
 from modelpact.chain.backends import ChainSettings
 from modelpact.compiler import verification_paths
+from modelpact.round.guard import check_genuine
 from modelpact.round.records import find_record, list_records
 
 
@@ -236,10 +237,12 @@ def test_coordinator_refuses_out_of_order_steps_and_tampered_deliveries(tmp_path
 def test_deploy_rerun_after_crash_or_plain_rerun_deploys_exactly_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A coordinator deploy that dies between sending the deployment and seeing its receipt
-    (hash recorded) is finished by a re-run without a second deployment; a plain re-run after
-    success reports the same round and sends nothing; only ``new_round`` deploys another round.
-    The coordinator's nonce counts the deployments actually sent."""
+    """A coordinator deploy that dies between sending its first transaction (the shared proofs
+    implementation) and seeing its receipt (hash recorded) is finished by a re-run without a
+    second deployment: the three shared contracts and one createRound; a plain re-run after
+    success reports the same round and sends nothing; only ``new_round`` creates another round
+    (one createRound: the shared contracts are reused). The coordinator's nonce counts the
+    transactions actually sent."""
     from modelpact.chain.backends import open_chain
     from modelpact.round import coordinator as coord
 
@@ -273,7 +276,8 @@ def test_deploy_rerun_after_crash_or_plain_rerun_deploys_exactly_once(
 
         finished = deploy()
         assert not finished.already_done
-        assert sent() == before + 1
+        assert finished.shared is not None
+        assert sent() == before + 4
         assert finished.record.block_number > 0
         assert list_records(tmp_path / "deploy") == [finished.record_path]
         # The verification files sit beside the record and are never mistaken for one.
@@ -287,8 +291,59 @@ def test_deploy_rerun_after_crash_or_plain_rerun_deploys_exactly_once(
         again = deploy()
         assert again.already_done
         assert again.record.address == finished.record.address
-        assert sent() == before + 1
+        assert sent() == before + 4
 
         other = deploy(new_round=True)
         assert other.record.address != finished.record.address
-        assert sent() == before + 2
+        assert other.shared is not None
+        assert other.shared.factory == finished.shared.factory
+        assert sent() == before + 5
+
+
+@pytest.mark.parametrize("crash_at", [1, 2, 3, 4])
+def test_deploy_crash_between_any_two_transactions_deploys_each_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crash_at: int
+) -> None:
+    """A coordinator deploy dies right after sending its ``crash_at``-th transaction (proofs
+    implementation, round implementation, factory, createRound; hash recorded, receipt never
+    seen). The re-run sends only what is missing: four transactions in all, one factory, one
+    round, and the round (recovered from the recorded createRound's RoundCreated event when the
+    crash came last) is the one the factory created."""
+    from modelpact.chain.backends import open_chain
+    from modelpact.round import coordinator as coord
+
+    scenario = (
+        Path(__file__).resolve().parents[2] / "offchain/modelpact/data/scenarios/digits_demo.toml"
+    )
+    calls = {"n": 0}
+    real_send = RecordedStep.send
+
+    def crash_on_nth(self: RecordedStep, send: Callable[[], str]) -> TxResult:
+        calls["n"] += 1
+        if calls["n"] == crash_at:
+            return _crash_after_send(self, send)
+        return real_send(self, send)
+
+    with open_chain(_embedded(tmp_path)) as node:
+        sender = node.accounts[0]
+        before = int(node.w3.eth.get_transaction_count(sender))
+
+        def deploy() -> coord.Deployed:
+            return coord.deploy_scenario(
+                node, scenario_path=scenario, sender=sender, deploy_dir=tmp_path / "deploy",
+                state_dir=tmp_path / "state",
+            )  # fmt: skip
+
+        monkeypatch.setattr(RecordedStep, "send", crash_on_nth)
+        with pytest.raises(_CrashError):
+            deploy()
+        monkeypatch.undo()
+        assert int(node.w3.eth.get_transaction_count(sender)) == before + crash_at
+        done = deploy()
+        assert int(node.w3.eth.get_transaction_count(sender)) == before + 4
+        code = bytes(node.w3.eth.get_code(done.record.address))
+        factory = "0x" + code[45 + 12 : 45 + 32].hex()  # the clone's args: factory first
+        created = node.w3.eth.get_transaction_receipt(done.record.tx_hash)  # type: ignore[arg-type]
+        assert str(created["to"]).lower() == factory
+        assert list_records(tmp_path / "deploy") == [done.record_path]
+        check_genuine(done.bind(node))  # the recovered round is the factory's, initialized

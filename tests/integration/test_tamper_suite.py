@@ -104,13 +104,14 @@ def copy_files(done: Executed, target: Path) -> Executed:
     )
 
 
-def modified_contract(tmp: Path, patch) -> CompiledContract:
-    """ModelpactRound compiled from a modified copy of contracts/src (OpenZeppelin as is)."""
+def modified_contract(tmp: Path, patch) -> dict[str, CompiledContract]:
+    """The contracts compiled from a modified copy of contracts/src (OpenZeppelin as is): a round
+    of them is a clone of the modified ModelpactRound, made by their factory."""
     root = tmp / "checkout"
     shutil.copytree(ROOT / "contracts" / "src", root / "contracts" / "src")
     (root / "node_modules").symlink_to(ROOT / "node_modules")
     patch(root / "contracts" / "src")
-    return compile_contracts(root=root, solc_binary=find_solc())["ModelpactRound"]
+    return compile_contracts(root=root, solc_binary=find_solc())
 
 
 # ---------------------------------------------------------------------------------------------

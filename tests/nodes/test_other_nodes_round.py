@@ -120,8 +120,31 @@ def test_coordinator_deploy_on_pre_cancun_ganache_is_refused_before_any_transact
     assert int(ask("eth_blockNumber", []), 16) == before
 
 
+def _clone_by_hand(chain: Any, coordinator: str, config: Any, compiled: Any) -> Any:
+    """The shared contracts, then a round's clone code put at a new address by plain init code:
+    on a pre-Cancun node createRound itself fails (the factory copies memory with MCOPY), so
+    this is the closest to a round someone deployed there anyway."""
+    from eth_abi.abi import encode
+
+    from modelpact import chain as ch
+    from modelpact.audit.clones import clone_code, config_type
+    from modelpact.chain.deployment import deploy_shared
+
+    shared = deploy_shared(chain, sender=chain.local_account(0))
+    kind = ["address", "address", "uint256", config_type(compiled.abi)]
+    args = encode(kind, [shared.factory, coordinator, 10**17, config.as_tuple()])
+    runtime = clone_code(shared.round_implementation, args)
+    init = bytes.fromhex("61") + len(runtime).to_bytes(2, "big")
+    init += bytes.fromhex("80600c6000396000f3") + runtime  # CODECOPY the runtime, RETURN it
+    tx = {"from": chain.accounts[0], "data": "0x" + init.hex()}
+    receipt = chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_transaction(tx))
+    tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+    address = receipt["contractAddress"]
+    return ch.RoundContract(chain, address, compiled.abi, tx_hash, int(receipt["blockNumber"]))
+
+
 def _round_deployed_elsewhere(url: str, base: Path) -> int:
-    """A round deployed on ``url`` by other tooling (not modelpact's deploy, which refuses the
+    """A round put on ``url`` by other tooling (not modelpact's deploy, which refuses the
     node), with a deployment record as a coordinator would hand it out; the rows option 0 asks."""
     from eth_utils.crypto import keccak
 
@@ -143,10 +166,7 @@ def _round_deployed_elsewhere(url: str, base: Path) -> int:
         quorum=1, test_row_count=10,
     )  # fmt: skip
     compiled = compile_round()
-    rc = ch.deploy_round(
-        chain, sender=coordinator, config=config, coordinator_bond=10**17, compiled=compiled,
-        menu_options=[enc.OnchainOption(10, 10**18, 10**18, 10**18)],
-    )  # fmt: skip
+    rc = _clone_by_hand(chain, coordinator.address, config, compiled)
     record = DeploymentRecord(
         chain_id=chain.chain_id, address=rc.address, tx_hash=str(rc.deploy_tx_hash),
         block_number=int(rc.deploy_block or 0), coordinator=coordinator.address,

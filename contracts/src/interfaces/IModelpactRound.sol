@@ -152,6 +152,10 @@ pragma solidity 0.8.28;
 ///         DELIVERY (issue 15) and CODE LAYOUT: see ModelpactProofs.sol, where challenge, deliver,
 ///         disputeDelivery, proveNonDelivery and the payment paths execute (DELEGATECALL from the
 ///         round, which is otherwise over the 24,576-byte code limit; one ABI for callers).
+///         DEPLOYMENT (issue 17): a round is a clone (OpenZeppelin Clones, with immutable args) of
+///         a shared ModelpactRound implementation, created and initialized in one transaction by
+///         ModelpactFactory.createRound; its configuration (coordinator, bonds, Config) is the
+///         clone's immutable args, its menu and curve are stored by `initialize`.
 interface IModelpactRound {
     // ------------------------------------------------------------------------------------------
     // Types
@@ -542,6 +546,20 @@ interface IModelpactRound {
     /// @dev The delivery secret key is not a scalar in [1, n - 1] of alt_bn128.
     ///      Fix: pass the delivery secret key of this round (1 <= key < the alt_bn128 group order).
     error InvalidSecretKey();
+    /// @dev `initialize` ran on a contract that is not a round clone (an implementation called
+    ///      directly, or a clone with other args): implementations are never initialized.
+    ///      Fix: create rounds through ModelpactFactory.createRound, never call initialize yourself.
+    error NotAClone(address account);
+    /// @dev `initialize` was not called by the factory named in the clone's args, or that caller
+    ///      does not run ModelpactFactory's code: only a genuine factory initializes its own clones.
+    ///      Fix: create rounds through ModelpactFactory.createRound, never call initialize yourself.
+    error NotFactory(address caller, address factory);
+    /// @dev `initialize` ran before on this round (it has a menu).
+    ///      Fix: nothing to do: the round is set up; create a new one through the factory.
+    error AlreadyInitialized();
+    /// @dev The value sent to `initialize` is not the coordinator bond named in the clone's args.
+    ///      Fix: create rounds through ModelpactFactory.createRound (it sends msg.value as the bond).
+    error CoordinatorBondMismatch(uint256 coordinatorBond, uint256 sent);
 
     // ------------------------------------------------------------------------------------------
     // Events
@@ -632,6 +650,21 @@ interface IModelpactRound {
     // ------------------------------------------------------------------------------------------
     // Actions
     // ------------------------------------------------------------------------------------------
+
+    /// @notice Sets up a round clone (issue 17): called once, by the ModelpactFactory that created
+    ///         it (`createRound`), with the coordinator bond as msg.value. Checks and stores the
+    ///         menu, checks the configuration (the clone's immutable args), stores the curve and
+    ///         emits RoundPublished: what the constructor did before rounds were clones; the same
+    ///         checks revert with the same errors (EmptyMenu, ScheduleInconsistent, ...).
+    /// @dev    The clone's immutable args are abi.encode(address factory, address coordinator,
+    ///         uint256 coordinatorBond, Config config) (17 words). Reverts NotAClone on an
+    ///         implementation, NotFactory unless msg.sender is the args' factory and runs
+    ///         ModelpactFactory's code, AlreadyInitialized the second time, and
+    ///         CoordinatorBondMismatch unless msg.value is the args' coordinator bond.
+    /// @param  menu  options sorted by (dataCount, ratioWad), non-decreasing, each consistent
+    ///               (t <= t_bar, ratio = floor(t * 1e18 / t_bar) within one unit).
+    /// @param  curve committed accuracy curve, strictly ascending in dataCount (may be empty).
+    function initialize(Option[] calldata menu, CurveKnot[] calldata curve) external payable;
 
     /// @notice Join with `optionId`, committing a dataset of `rowCount` rows and a randomness hash.
     /// @dev    msg.value must equal the participant bond; the data root must be new to the round.
@@ -774,8 +807,9 @@ interface IModelpactRound {
     /// @notice keccak256(abi.encode(ephemeralX, ephemeralY, keccak256(ciphertext))) of the
     ///         delivery to `account` (0 if none).
     function deliveryOf(address account) external view returns (bytes32);
-    /// @notice The stateless contract that checks challenges and decrypts disputed deliveries
-    ///         (ModelpactProofs, created by this round's constructor).
+    /// @notice The contract whose code checks challenges, decrypts disputed deliveries, pays the
+    ///         withdrawals and initializes the round, run in this round's storage by DELEGATECALL
+    ///         (the shared ModelpactProofs implementation, an immutable of the round implementation).
     function proofs() external view returns (address);
     function swept() external view returns (bool);
 }

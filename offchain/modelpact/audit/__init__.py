@@ -195,49 +195,67 @@ def _guard(check_id: str, title: str, thunk: Callable[[], Finding]) -> Finding:
 def _bytecode(
     snapshot: RoundSnapshot, settings: dict[str, Any] | None, recorded_sha3: str | None
 ) -> Callable[[], Finding]:
-    def run() -> Finding:
-        from modelpact.audit.bytecode import check_bytecode
-        from modelpact.audit.source import rebuild
+    """``bytecode.matches_source``: the round's chain of trust (:mod:`modelpact.audit.clones`,
+    every link but the proofs implementation's) against the rebuild, and the record's sha3."""
 
-        built, how = rebuild(settings)
-        compiled = bytes.fromhex(built.runtime_bytecode.removeprefix("0x"))
-        found = check_bytecode(
-            snapshot.runtime_code,
-            compiled,
-            built.immutable_references,
-            compiler=f"solc {built.compiler_version}, {how}",
-            recorded_sha3=recorded_sha3,
-        )
-        wrong = _creation_evidence(snapshot, bytes.fromhex(built.bytecode.removeprefix("0x")))
-        if wrong is None:
-            return found
+    def run() -> Finding:
+        from modelpact.encoding import keccak256 as keccak
+
+        refs, label = _references(settings)
+        problems = [p for p in _trust_problems(snapshot, refs) if not p.proofs]
+        failures = [Evidence(f"({p.link}) {p.subject}", p.expected, p.found) for p in problems]
+        deployed_sha3 = "0x" + keccak(snapshot.runtime_code).hex()
+        if recorded_sha3 is not None and recorded_sha3.lower() != deployed_sha3:
+            failures.append(
+                Evidence("deployment record", recorded_sha3, deployed_sha3, "runtime sha3")
+            )
+        trust = snapshot.trust
+        impl = trust.implementation.address if trust and trust.implementation else "?"
+        factory = trust.factory.address if trust and trust.factory else "?"
         return make_finding(
-            found.id, found.title, checked=1, failures=(*found.failures, wrong), detail_pass=""
+            "bytecode.matches_source",
+            "Deployed bytecode equals the source compiled with the recorded settings",
+            checked=4,
+            failures=failures,
+            detail_pass=f"a clone of {impl} (identical to the rebuilt ModelpactRound, {label}, "
+            f"outside immutables) made by factory {factory} (identical to the rebuilt "
+            f"ModelpactFactory) in tx {snapshot.deploy_tx_hash}",
+            evidence=[Evidence("runtime code", f"rebuild with {label}", deployed_sha3)],
         )
 
     return run
 
 
-def _creation_evidence(snapshot: RoundSnapshot, creation: bytes) -> Evidence | None:
-    """Evidence that the round was not created by the rebuilt ModelpactRound constructor
-    (hand-written init code can return the genuine runtime with immutables, storage and logs of
-    its choosing: masking immutables leaves their values unchecked); None when it was, or when
-    the node does not serve the deployment transaction."""
-    if snapshot.creation is None:
-        return None
-    to, created, data = snapshot.creation
-    if to is not None or created.lower() != snapshot.address.lower():
-        found = f"a transaction to {to}" if to else f"a creation of {created or 'nothing'}"
-    elif not data.startswith(creation):
-        found = "other creation code"
-    else:
-        return None
-    return Evidence(
-        "deployment transaction",
-        "the ModelpactRound constructor creating this address",
-        found,
-        f"tx {snapshot.deploy_tx_hash}: immutables, storage and logs unchecked",
+def _references(settings: dict[str, Any] | None) -> tuple[Any, str]:
+    """The shared contracts rebuilt as the record says, and how."""
+    from modelpact.audit.clones import Reference, References, config_type
+    from modelpact.audit.source import rebuild
+    from modelpact.compiler import FACTORY_CONTRACT, PROOFS_CONTRACT, ROUND_CONTRACT
+
+    def ref(name: str) -> tuple[Reference, str]:
+        built, how = rebuild(settings, name)
+        runtime = bytes.fromhex(built.runtime_bytecode.removeprefix("0x"))
+        label = f"solc {built.compiler_version}, {how}"
+        refs, names = dict(built.immutable_references), dict(built.immutable_names)
+        return Reference(name, runtime, refs, names), label
+
+    (round_ref, label), (proofs, _), (factory, _) = map(
+        ref, (ROUND_CONTRACT, PROOFS_CONTRACT, FACTORY_CONTRACT)
     )
+    round_abi = rebuild(settings, ROUND_CONTRACT)[0].abi
+    return References(round_ref, proofs, factory, config_type(round_abi)), label
+
+
+def _trust_problems(snapshot: RoundSnapshot, refs: Any) -> tuple[Any, ...]:
+    """Every broken link of the round's chain of trust; the arguments must carry the
+    coordinator and bond its RoundPublished event states."""
+    from modelpact.audit.clones import CodeAt, Expected, TrustFacts, trust_problems
+
+    trust = snapshot.trust or TrustFacts(CodeAt(snapshot.address, snapshot.runtime_code))
+    expected = Expected(
+        coordinator=snapshot.coordinator, coordinator_bond=snapshot.coordinator_bond
+    )
+    return trust_problems(trust, refs, expected)
 
 
 def _curve_data(snapshot: RoundSnapshot, scenario: Path | None, test_rows: Rows | None) -> Finding:
@@ -288,48 +306,45 @@ _PROOFS_TITLE = "The ModelpactProofs extension's code equals the source (challen
 def _proofs_bytecode(
     snapshot: RoundSnapshot, settings: dict[str, Any] | None
 ) -> Callable[[], Finding]:
-    """The extension the round DELEGATECALLs for challenges, deliveries and payments: its
-    runtime code (at the round's ``proofs()`` address) must be the rebuilt ModelpactProofs."""
+    """The proofs implementation the round DELEGATECALLs for challenges, deliveries and
+    payments: its runtime code (at the round's ``proofs()`` address) must be the rebuilt
+    ModelpactProofs, and be the one the round implementation's code points at."""
 
     def run() -> Finding:
         from modelpact.audit.bytecode import check_bytecode
-        from modelpact.audit.source import rebuild_runtime
 
-        compiled, refs, label = rebuild_runtime(settings, "ModelpactProofs")
+        refs, label = _references(settings)
         found = check_bytecode(
             snapshot.proofs_runtime_code,
-            compiled,
-            refs,
+            refs.proofs.runtime,
+            refs.proofs.refs,
             compiler=label,
             check_id="bytecode.proofs_matches_source",
             title=_PROOFS_TITLE,
         )
-        created = first_created_address(snapshot.address)
-        if snapshot.proofs_address.lower() == created.lower():
+        wrong = [
+            Evidence(f"({p.link}) {p.subject}", p.expected, p.found)
+            for p in _trust_problems(snapshot, refs)
+            if p.proofs
+        ]
+        trust = snapshot.trust
+        pointed = trust.proofs.address if trust is not None and trust.proofs else ""
+        if pointed.lower() != snapshot.proofs_address.lower():
+            wrong.append(
+                Evidence(
+                    "proofs implementation",
+                    f"{pointed or 'the address'} (the round implementation's immutable)",
+                    snapshot.proofs_address,
+                    "proofs() answers another address than the code points at",
+                )
+            )
+        if not wrong:
             return found
-        # Immutables are masked: only the round's constructor, which creates the extension first
-        # (CREATE from the round, nonce 1) with the round's own configuration, binds its values.
-        wrong = Evidence(
-            "extension address",
-            f"{created} (created by the round's constructor)",
-            snapshot.proofs_address,
-            "an extension the round did not create: its immutables (bonds, coordinator, "
-            "windows) are unchecked",
-        )
         return make_finding(
-            found.id, found.title, checked=1, failures=(*found.failures, wrong), detail_pass=""
+            found.id, found.title, checked=1, failures=(*found.failures, *wrong), detail_pass=""
         )
 
     return run
-
-
-def first_created_address(creator: str) -> str:
-    """The address ``creator``'s first CREATE makes (account nonce 1, EIP-161):
-    keccak256(rlp([creator, 1]))[12:]."""
-    from eth_utils.crypto import keccak
-
-    raw = bytes.fromhex(creator.removeprefix("0x"))
-    return "0x" + keccak(bytes([0xD6, 0x94]) + raw + b"\x01")[12:].hex()
 
 
 def _menu(snapshot: RoundSnapshot, scenario: Path | None, tol: Tolerances) -> list[Finding]:

@@ -8,7 +8,7 @@ interprets the values; the rules do.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
 
@@ -28,6 +28,9 @@ from modelpact.chain import (
     round_events,
 )
 from modelpact.errors import ModelpactError
+
+if TYPE_CHECKING:
+    from modelpact.audit.clones import TrustFacts
 
 __all__ = ["NotARoundError", "fetch_snapshot", "open_round", "snapshot_of"]
 
@@ -87,9 +90,15 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
     events = round_events(rc, from_block=from_block)
     published = _one(events, "RoundPublished")
     if published is None:
+        from modelpact.audit.clones import split_clone
+
+        clone = split_clone(rc.runtime_code())
+        what = "not a modelpact round"
+        if clone is not None:  # createRound initializes in the same transaction: made by hand
+            what = f"a clone of {clone[0]} never initialized (no createRound made it)"
         raise NotARoundError(
             f"{rc.address} on chain {rc.chain.chain_id} emitted no RoundPublished event "
-            f"since block {from_block}: not a modelpact round",
+            f"since block {from_block}: {what}",
             hint="check the address (or the deployment record's block number)",
         )
     pa = published.args
@@ -158,24 +167,17 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
         frauds=tuple(decode.fraud(a) for a in by_name.get("FraudProven", [])),
         delivery_deadline=rc.deadlines().delivery,
         posted_logs=_posted_logs(rc, events),
-        creation=_creation(rc, published.tx_hash),
+        trust=_trust(rc, published.tx_hash),
         **_proofs_code(rc),
     )
 
 
-def _creation(rc: RoundContract, tx_hash: str) -> tuple[str | None, str, bytes] | None:
-    """(to, created address, input) of the transaction that emitted RoundPublished; None when
-    the node does not serve it."""
-    from web3.exceptions import TransactionNotFound
+def _trust(rc: RoundContract, tx_hash: str) -> TrustFacts:
+    """The round's chain of trust as the node serves it (``tx_hash``: the transaction that
+    emitted RoundPublished, i.e. the createRound that made the round)."""
+    from modelpact.chain.deployment import read_trust, references
 
-    try:
-        tx = rc.chain.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
-        receipt = rc.chain.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-    except TransactionNotFound:
-        return None
-    to = tx.get("to")
-    created = receipt.get("contractAddress")
-    return (str(to) if to else None, str(created or ""), bytes(tx.get("input") or b""))
+    return read_trust(rc.chain, address=rc.address, tx_hash=tx_hash, ref=references())
 
 
 def _delivery(rc: RoundContract, a: Mapping[str, Any]) -> DeliveryRecord:

@@ -11,6 +11,7 @@ balances are wei, hashes are 32 raw bytes, addresses are checksummed hex strings
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from modelpact.encoding import (
     CurveKnot,
@@ -20,6 +21,9 @@ from modelpact.encoding import (
     RoundConfig,
     Tier,
 )
+
+if TYPE_CHECKING:
+    from modelpact.audit.clones import TrustFacts
 
 __all__ = [
     "ClaimRecord",
@@ -235,9 +239,9 @@ class RoundSnapshot:
     proofs_address: str = ""
     proofs_runtime_code: bytes = b""
     posted_logs: tuple[bytes, ...] = ()  # postModels' packed logs (its input), collective first
-    # The deployment transaction (RoundPublished's): (to, created address, input); None when
-    # the node does not serve it. Masked immutables are bound only by the genuine constructor.
-    creation: tuple[str | None, str, bytes] | None = None
+    # The round's chain of trust (clone code, implementations, factory, the deployment
+    # transaction's logs) as the node serves it; None for a snapshot built without a node.
+    trust: TrustFacts | None = None
 
     @property
     def delivered(self) -> tuple[JoinRecord, ...]:

@@ -94,6 +94,15 @@ _NewRoundOpt = Annotated[
         "account (without it a re-run reuses the recorded deployment).",
     ),
 ]
+_FactoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--factory",
+        help="Create the round with this ModelpactFactory (verified against this build first: "
+        "its code, the round and proofs implementations below it). Without it the shared "
+        "contracts are deployed first (three one-time transactions).",
+    ),
+]
 
 
 def _when(timestamp: int) -> str:
@@ -110,6 +119,20 @@ def _deployed_summary(deployed: Deployed, *, compensation: bool) -> dict[str, ob
         "gas_used": deployed.gas_used,
         "already_done": deployed.already_done,
         "curve_compensation": compensation,
+        **_shared_summary(deployed),
+    }
+
+
+def _shared_summary(deployed: Deployed) -> dict[str, object]:
+    shared = deployed.shared
+    if shared is None:
+        return {}
+    return {
+        "factory": shared.factory,
+        "round_implementation": shared.round_implementation,
+        "proofs_implementation": shared.proofs_implementation,
+        "shared_deployed": not shared.reused,
+        "shared_gas_used": shared.gas_used,
     }
 
 
@@ -122,6 +145,16 @@ _NO_COMPENSATION = (
 def _print_deployed(deployed: Deployed, *, compensation: bool) -> None:
     record = deployed.record
     verb = "already deployed" if deployed.already_done else "deployed"
+    shared = deployed.shared
+    if shared is not None and not shared.reused:
+        typer.echo(
+            f"deployed the shared contracts (once per chain; {shared.gas_used} gas): factory "
+            f"{shared.factory}, round implementation {shared.round_implementation}, proofs "
+            f"implementation {shared.proofs_implementation} (next rounds: --factory "
+            f"{shared.factory})"
+        )
+    elif shared is not None:
+        typer.echo(f"using the verified factory {shared.factory}")
     typer.echo(f"{verb} round {record.address} on chain {record.chain_id} (tx {record.tx_hash})")
     if deployed.already_done:
         typer.echo("nothing sent (pass --new-round to deploy another round of this scenario)")
@@ -153,11 +186,13 @@ def deploy(
     no_compensation: NoCompensationOpt = False,
     any_curve: AnyCurveOpt = False,
     deploy_dir: DeployDirOpt = Path("deploy"),
+    factory: _FactoryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Solve the scenario, integerize and check the menu, commit the test set, the randomness and
-    the accuracy curve, deploy with the bond, and write the deployment record. Safe to re-run:
-    the deploy transaction is recorded before waiting, so a re-run after a crash (or a plain
+    the accuracy curve, create the round with the bond through the factory (--factory, verified;
+    else the shared contracts are deployed first), and write the deployment record. Safe to
+    re-run: every transaction is recorded before waiting, so a re-run after a crash (or a plain
     re-run) finishes or reports the same deployment instead of deploying twice. A scenario
     without compensation terms is refused unless --no-compensation."""
     from modelpact.chain.backends import ChainKind, open_chain
@@ -165,6 +200,17 @@ def deploy(
 
     deadlines = Deadlines(join_seconds, post_seconds, reveal_window, delivery_window, claim_window)
     deadlines.check()  # before any chain: a too-short window is one line, exit 2, nothing sent
+    if factory is not None:
+        from eth_utils.address import is_address
+
+        from modelpact.audit.clones import UntrustedError
+
+        if not is_address(factory):
+            raise UntrustedError(
+                f"--factory {factory!r} is not an address",
+                hint="pass the factory address a previous `modelpact coordinator deploy` printed "
+                "(0x and 40 hex digits), or omit --factory to deploy the shared contracts",
+            )
     if settings.kind is ChainKind.EMBEDDED:
         raise SenderError(
             "a round deployed on the embedded chain vanishes when this command exits",
@@ -183,6 +229,7 @@ def deploy(
             terms=RoundTerms(participant_bond, coordinator_bond, deadlines, no_compensation),
             new_round=new_round,
             any_curve=any_curve,
+            factory=factory,
         )
         paid = deployed.bind(chain).contract.config().shortfall_wei_per_wad > 0
     summary = _deployed_summary(deployed, compensation=paid)

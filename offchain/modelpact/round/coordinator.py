@@ -30,6 +30,7 @@ from modelpact.round.records import DeploymentRecord, RoundExtras
 from modelpact.round.state import CoordinatorProgress, DeploymentIntent, StateFile
 
 if TYPE_CHECKING:
+    from modelpact.chain.deployment import SharedDeployment
     from modelpact.compensation import CompensationTerms
     from modelpact.encoding import CurveKnot, OnchainOption
 
@@ -771,6 +772,7 @@ class Deployed:
     record_path: Path
     gas_used: int
     already_done: bool = False
+    shared: SharedDeployment | None = None  # the factory used (None: an earlier run's round)
 
     def bind(self, chain: Chain) -> DeployedRound:
         """This round on ``chain``, ready for the workflow steps."""
@@ -865,8 +867,10 @@ def _send_deployment(
     commitments: _Commitments,
     terms: RoundTerms,
     sender: Sender,
+    factory: str,
 ) -> RoundContract:
-    """Deploy with the bond; the hash goes to the intent before waiting for the receipt."""
+    """Create the round with ``factory`` and the bond; the hash goes to the intent before
+    waiting for the receipt."""
     from modelpact.chain import deploy_round
     from modelpact.encoding import RoundConfig, Schedule
 
@@ -895,7 +899,29 @@ def _send_deployment(
         curve=commitments.knots,
         coordinator_bond=terms.coordinator_bond_wei,
         slot=intent.slot("deploy_tx"),
+        factory=factory,
     )
+
+
+_SHARED_SLOTS = {
+    "proofs": "shared_proofs_tx",
+    "round": "shared_round_tx",
+    "factory": "shared_factory_tx",
+}
+
+
+def _shared(
+    chain: Chain, intent: DeploymentIntentFile, *, sender: Sender, factory: str | None
+) -> SharedDeployment:
+    """The factory to create the round with: ``factory`` once verified (its code and every
+    contract below it are this build's), else the shared contracts deployed now, each hash
+    recorded in the intent before waiting (a re-run reuses them)."""
+    from modelpact.chain.deployment import deploy_shared, read_shared
+
+    if factory is not None:
+        return read_shared(chain, factory)
+    slots = {step: intent.slot(name) for step, name in _SHARED_SLOTS.items()}
+    return deploy_shared(chain, sender=sender, slots=slots)
 
 
 def _publish(
@@ -965,12 +991,14 @@ def deploy(
     state_dir: Path,
     extras: RoundExtras | None = None,
     new_round: bool = False,
+    factory: str | None = None,
 ) -> Deployed:
-    """Commit (test set root, randomness, curve, tau and rho), deploy with the bond, write the
-    record. Idempotent: the coordinator's secret and then the deploy transaction's hash are
-    written to its local state (one file per chain, sender and scenario) BEFORE waiting for the
-    receipt. A re-run after a crash between sending and the receipt finds the recorded
-    transaction and finishes that deployment; a plain re-run returns the recorded deployment
+    """Commit (test set root, randomness, curve, tau and rho), create the round with the bond
+    through ``factory`` (verified first; without it the shared contracts are deployed first,
+    :func:`_shared`), write the record. Idempotent: the coordinator's secret and then every
+    transaction's hash are written to its local state (one file per chain, sender and scenario)
+    BEFORE waiting for the receipt. A re-run after a crash between any two transactions finds
+    the recorded ones and finishes that deployment; a plain re-run returns the recorded deployment
     (``already_done``) instead of deploying a second round, unless ``new_round`` (then a
     finished deployment is kept on record and a new round is deployed; a pending one is still
     finished first, never duplicated). ``extras`` (default: the plan's) go into the record."""
@@ -995,10 +1023,13 @@ def deploy(
         commitments = _commit(
             plan, secret=secret, sender=sender_address, chain_id=chain.chain_id, terms=comp
         )
+        shared = None
         if found is None:
+            shared = _shared(chain, intent, sender=sender, factory=factory)
             found = _send_deployment(
-                chain, intent, plan=plan, commitments=commitments, terms=terms, sender=sender
-            )
+                chain, intent, plan=plan, commitments=commitments, terms=terms, sender=sender,
+                factory=shared.factory,
+            )  # fmt: skip
         record, path = _publish(
             found,
             plan=plan,
@@ -1014,7 +1045,7 @@ def deploy(
         )
         intent.update(record_path=str(path.resolve()), address=str(found.address))
         gas_used = wait_for_receipt(chain, record.tx_hash, action="deploy").gas_used
-        return Deployed(record=record, record_path=path, gas_used=gas_used)
+        return Deployed(record=record, record_path=path, gas_used=gas_used, shared=shared)
 
 
 def _compensation(plan: Planned, terms: RoundTerms) -> CompensationTerms:
@@ -1131,11 +1162,12 @@ def deploy_scenario(
     terms: RoundTerms = RoundTerms(),
     new_round: bool = False,
     any_curve: bool = False,
+    factory: str | None = None,
 ) -> Deployed:
-    """Plan the round (:func:`modelpact.round.planning.plan_round`) and deploy it; the record
-    goes to ``deploy_dir``. Idempotent like :func:`deploy` (``new_round`` deploys another round
-    of the same scenario). A learned curve fitted on other data is refused unless
-    ``any_curve``."""
+    """Plan the round (:func:`modelpact.round.planning.plan_round`) and deploy it through
+    ``factory`` (None: deploy the shared contracts first); the record goes to ``deploy_dir``.
+    Idempotent like :func:`deploy` (``new_round`` deploys another round of the same scenario).
+    A learned curve fitted on other data is refused unless ``any_curve``."""
     import tempfile
 
     from modelpact.round.planning import plan_round
@@ -1157,4 +1189,5 @@ def deploy_scenario(
             publication=Publication(deploy_dir),
             state_dir=state_dir,
             new_round=new_round,
+            factory=factory,
         )

@@ -302,6 +302,11 @@ class DeploymentIntent:
     dataset: str | None = None
     test_size: int | None = None
     seed: int | None = None
+    # The shared contracts' deployments (proofs, round implementation, factory) when this
+    # deployment made them: recorded before waiting, like deploy_tx.
+    shared_proofs_tx: str | None = None
+    shared_round_tx: str | None = None
+    shared_factory_tx: str | None = None
     version: int = STATE_VERSION
 
 
