@@ -80,8 +80,9 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     /// @inheritdoc IModelpactRound
     function join(uint8 optionId, bytes32 dataRoot, uint64 rowCount, bytes32 commitment) external payable override {
         State memory s = _state;
-        if (block.timestamp > _joinDeadline() || s.joined >= _capacity()) {
-            revert JoinClosed(block.timestamp, _joinDeadline(), s.joined, _capacity());
+        uint256 capacity_ = _capacity();
+        if (block.timestamp > _joinDeadline() || s.joined >= capacity_) {
+            revert JoinClosed(block.timestamp, _joinDeadline(), s.joined, capacity_);
         }
         Entry storage entry = _entries[msg.sender];
         if (entry.joined) revert AlreadyJoined(msg.sender);
@@ -108,7 +109,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         _state.totalData = newTotal;
         // The join that fills the round closes joining: the data window (issue 11.7) runs from
         // now. `postedAt` is unused until the post, which overwrites it (same slot: no new SSTORE).
-        if (index + 1 >= _capacity()) _state.postedAt = uint40(block.timestamp);
+        if (index + 1 >= capacity_) _state.postedAt = uint40(block.timestamp);
         entry.index = index;
         entry.optionId = optionId;
         entry.joined = true;
@@ -138,33 +139,37 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         PostedModel[] calldata tiers,
         address[] calldata undelivered,
         bytes[] calldata logs
-    ) external override onlyCoordinator {
+    ) external override {
+        // Ten reads of the clone's args below: one EXTCODECOPY of all of them instead.
+        uint256[_ARGS_WORDS] memory a = _allArgs();
+        if (msg.sender != address(uint160(a[_ARG_COORDINATOR]))) revert NotCoordinator(msg.sender);
         State memory s = _state;
-        _requirePostable(s);
+        _requirePostable(s, a);
         if (!s.coordinatorRevealed) revert CoordinatorNotRevealed();
         uint256 n = tiers.length;
         if (n > MAX_TIERS) revert TooManyTiers(n, MAX_TIERS);
         if (logs.length != n + 1) revert LogCountMismatch(logs.length, n + 1);
-        _storeModels(collective, tiers, logs);
+        _storeModels(collective, tiers, logs, a[_ARG_TEST_ROW_COUNT]);
 
         uint256[] memory lostByOption = _markUndelivered(s, undelivered);
-        if (s.delivered < _quorum()) revert BelowQuorum(s.delivered, _quorum());
+        uint256 quorum_ = a[_ARG_QUORUM];
+        if (s.delivered < quorum_) revert BelowQuorum(s.delivered, quorum_);
 
         s.posted = true;
         s.postedAt = uint40(block.timestamp);
         // n <= MAX_TIERS = 32 fits a uint8.
         // forge-lint: disable-next-line(unsafe-typecast)
         s.tierCount = uint8(n);
-        s.hasShortfall = _checkCurve(s, collective.accuracyWad, lostByOption);
+        s.hasShortfall = _checkCurve(s, collective.accuracyWad, lostByOption, a);
         _state = s;
 
-        emit ModelsPosted(collective, tiers, s.delivered, s.totalData, block.timestamp + _revealWindow());
+        emit ModelsPosted(collective, tiers, s.delivered, s.totalData, block.timestamp + a[_ARG_REVEAL_WINDOW]);
     }
 
     /// @inheritdoc IModelpactRound
     function cancelBelowQuorum(address[] calldata undelivered) external override onlyCoordinator {
         State memory s = _state;
-        _requirePostable(s);
+        _requirePostable(s, _allArgs());
         _markUndelivered(s, undelivered);
         if (s.delivered >= _quorum()) revert QuorumReached(s.delivered, _quorum());
         s.cancelled = true;
@@ -214,7 +219,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         // The secret decides the rung: it must be the committed one (also refuses a copied root).
         _checkCommitment(dataRoot, secret, deliveryKeyX, deliveryKeyY);
 
-        StoredOption storage o = _options[entry.optionId];
+        StoredOption storage o = _joinedOption(entry.optionId);
         (uint256 rung, uint256 accuracy, uint256 targetAccuracy) =
             _draw(s, o.targetWad, o.hiRung, _drawSeed(secret, entry.index));
         uint256 owedFromBond = _entitlement(s, entry);
@@ -446,7 +451,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         Entry memory entry = _entries[account];
         if (!entry.joined) revert NotParticipant(account);
         if (entry.undelivered) revert ParticipantUndelivered(account);
-        StoredOption storage o = _options[entry.optionId];
+        StoredOption storage o = _joinedOption(entry.optionId);
         return _draw(s, o.targetWad, o.hiRung, _drawSeed(secret, entry.index));
     }
 
@@ -537,12 +542,15 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     /// @dev Budget check (tiers strictly ascending, non-zero, strictly below the collective model),
     ///      exact-count accuracies, non-zero and pairwise distinct hashes; stores hashes, log roots
     ///      and packed accuracies by rung, then each option's bracket.
-    function _storeModels(PostedModel calldata collective, PostedModel[] calldata tiers, bytes[] calldata logs)
-        internal
-    {
+    function _storeModels(
+        PostedModel calldata collective,
+        PostedModel[] calldata tiers,
+        bytes[] calldata logs,
+        uint256 rows
+    ) internal {
         uint256 n = tiers.length;
         uint256 collectiveAccuracy = collective.accuracyWad;
-        _checkModel(n + 1, collective);
+        _checkModel(n + 1, collective, rows);
 
         uint256[(MAX_TIERS + 4) / 4] memory words;
         words[0] = collectiveAccuracy;
@@ -555,7 +563,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         for (uint256 i = 0; i < n; ++i) {
             PostedModel calldata t = tiers[i];
             uint256 rung = i + 1;
-            _checkModel(rung, t);
+            _checkModel(rung, t, rows);
             uint256 acc = t.accuracyWad;
             if (acc >= collectiveAccuracy) revert TierAboveCollective(i, acc, collectiveAccuracy);
             if (acc <= previous) revert TiersNotAscending(i);
@@ -569,7 +577,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
             words[rung >> 2] |= acc << ((rung & 3) * 64);
         }
         _modelHashByRung[n + 1] = collective.modelHash;
-        _postCommitment = _commitPost(collective, tiers, logs);
+        _postCommitment = _commitPost(collective, tiers, logs, rows);
         for (uint256 w = 0; w <= n >> 2; ++w) {
             _accuracyWords[w] = words[w];
         }
@@ -578,29 +586,30 @@ contract ModelpactRound is RoundCore, IModelpactRound {
 
     /// @dev The post commitment: keccak256(abi.encode(ModelCommitment[])) over the collective model
     ///      (entry 0) and the tiers (entry i = rung i), each with the keccak256 of its packed log.
-    function _commitPost(PostedModel calldata collective, PostedModel[] calldata tiers, bytes[] calldata logs)
-        internal
-        view
-        returns (bytes32)
-    {
+    function _commitPost(
+        PostedModel calldata collective,
+        PostedModel[] calldata tiers,
+        bytes[] calldata logs,
+        uint256 rows
+    ) internal pure returns (bytes32) {
         uint256 n = tiers.length;
         ModelCommitment[] memory posted = new ModelCommitment[](n + 1);
-        posted[0] = _commitModel(collective, logs, 0);
+        posted[0] = _commitModel(collective, logs, 0, rows);
         for (uint256 i = 0; i < n; ++i) {
-            posted[i + 1] = _commitModel(tiers[i], logs, i + 1);
+            posted[i + 1] = _commitModel(tiers[i], logs, i + 1, rows);
         }
         return keccak256(abi.encode(posted));
     }
 
     /// @dev Entry `position` of the post commitment: model `m` with the hash of its packed log,
     ///      which must hold 3 bytes per test row.
-    function _commitModel(PostedModel calldata m, bytes[] calldata logs, uint256 position)
+    function _commitModel(PostedModel calldata m, bytes[] calldata logs, uint256 position, uint256 rows)
         internal
-        view
+        pure
         returns (ModelCommitment memory)
     {
         bytes calldata log = logs[position];
-        uint256 expected = 3 * uint256(_testRowCount());
+        uint256 expected = 3 * rows;
         if (log.length != expected) revert LogLengthMismatch(position, log.length, expected);
         return ModelCommitment(m.modelHash, m.accuracyWad, m.logRoot, keccak256(log));
     }
@@ -619,22 +628,24 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     function _storeBrackets(uint256 collectiveAccuracy, uint256 tierCount_) internal {
         uint256 optionCount_ = _options.length;
         for (uint256 i = 0; i < optionCount_; ++i) {
-            StoredOption storage o = _options[i];
+            // i < the menu's length: no bounds check needed (each would re-read the length).
+            StoredOption storage o = _joinedOption(i);
             uint256 targetAccuracy = RoundMath.target(o.ratioWad, collectiveAccuracy);
+            uint256 hiRung = _upperRung(targetAccuracy, tierCount_);
+            // Adjacent writes of one slot (the optimizer may merge them).
             // target <= collective <= 1e18 < 2^64; the rung <= MAX_TIERS + 1 fits a uint8.
             // forge-lint: disable-next-line(unsafe-typecast)
             o.targetWad = uint64(targetAccuracy);
             // forge-lint: disable-next-line(unsafe-typecast)
-            o.hiRung = uint8(_upperRung(targetAccuracy, tierCount_));
+            o.hiRung = uint8(hiRung);
         }
     }
 
     /// @dev A posted model: non-zero hash and log root, and an accuracy that is an exact count over
     ///      the T test rows: with c = ceil(acc * T / 1e18), 1 <= c <= T and floor(c * 1e18 / T) == acc
     ///      (the only count that can give acc, since T <= 1e18 makes the map injective).
-    function _checkModel(uint256 rung, PostedModel calldata m) internal view {
+    function _checkModel(uint256 rung, PostedModel calldata m, uint256 rows) internal pure {
         if (m.modelHash == 0 || m.logRoot == 0) revert ZeroCommitment();
-        uint256 rows = _testRowCount();
         uint256 acc = m.accuracyWad;
         // acc < 2^64 and rows <= 1e18: the product fits.
         uint256 count = (acc * rows + _WAD - 1) / _WAD;
@@ -679,11 +690,14 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     /// @dev Issue 13: the measured collective accuracy against the curve's prediction for the
     ///      delivered rows; fixes the allot, each option's curve compensation and the liability.
     ///      Returns whether there is a shortfall (then compensations are set).
-    function _checkCurve(State memory s, uint256 measured, uint256[] memory lostByOption) internal returns (bool) {
+    function _checkCurve(State memory s, uint256 measured, uint256[] memory lostByOption, uint256[_ARGS_WORDS] memory a)
+        internal
+        returns (bool)
+    {
         uint256 predicted = predictedAccuracy(s.totalData);
-        uint256 tolerance = _curveToleranceWad();
+        uint256 tolerance = a[_ARG_CURVE_TOLERANCE];
         uint256 shortfallWad = RoundMath.shortfall(predicted, measured, tolerance);
-        uint256 allot = RoundMath.allot(_coordinatorBond(), s.delivered);
+        uint256 allot = RoundMath.allot(a[_ARG_COORDINATOR_BOND], s.delivered);
         uint256 total = 0;
         if (shortfallWad > 0) {
             uint256 optionCount_ = _options.length;
@@ -691,7 +705,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
                 StoredOption storage o = _options[i];
                 uint256 deliverers = o.joinCount - lostByOption[i];
                 if (deliverers == 0) continue;
-                uint256 comp = RoundMath.curveCompensation(o.ratioWad, shortfallWad, _shortfallWeiPerWad(), allot);
+                uint256 comp = RoundMath.curveCompensation(o.ratioWad, shortfallWad, a[_ARG_SHORTFALL_PRICE], allot);
                 if (comp > 0) {
                     _compensation[i] = comp;
                     total += deliverers * comp;
@@ -724,9 +738,16 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     /// @dev Posting and cancelling: phase Post, after the data window (issue 11.7): every joiner,
     ///      however late it joined, had MIN_WINDOW to deliver its data before it can be named
     ///      undelivered.
-    function _requirePostable(State memory s) internal view {
-        _requirePhase(s, Phase.Post);
-        uint256 opensAfter = _dataDeadline(s);
+    ///      `a`: the clone's args, loaded by the caller (`_allArgs`).
+    function _requirePostable(State memory s, uint256[_ARGS_WORDS] memory a) internal view {
+        uint256 capacity_ = a[_ARG_CAPACITY];
+        uint256 joinDeadline_ = a[_ARG_JOIN_DEADLINE];
+        Phase current = s.cancelled || s.posted
+            ? _phase(s)
+            : _unpostedPhase(s, capacity_, a[_ARG_QUORUM], joinDeadline_, a[_ARG_POST_DEADLINE]);
+        if (current != Phase.Post) revert WrongPhase(current, Phase.Post);
+        // As `_dataDeadline`, from the loaded args.
+        uint256 opensAfter = (s.joined >= capacity_ ? s.postedAt : joinDeadline_) + MIN_WINDOW;
         if (block.timestamp <= opensAfter) revert DataWindowOpen(block.timestamp, opensAfter);
     }
 

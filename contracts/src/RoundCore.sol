@@ -54,9 +54,28 @@ abstract contract RoundCore is ReentrancyGuardTransient {
     /// @dev OpenZeppelin's clone proxy code, before the args (Clones.cloneWithImmutableArgs).
     uint256 internal constant _PROXY_CODE_LENGTH = 0x2d;
     /// @dev abi.encode(address, address, uint256, IModelpactRound.Config): 3 + 14 static words.
-    uint256 internal constant _ARGS_LENGTH = 17 * 32;
+    uint256 internal constant _ARGS_WORDS = 17;
+    uint256 internal constant _ARGS_LENGTH = 544; // _ARGS_WORDS * 32 (a literal: used in assembly)
+    // The index of each field among the args words (the Config's fields in declaration order).
+    uint256 internal constant _ARG_FACTORY = 0;
+    uint256 internal constant _ARG_COORDINATOR = 1;
+    uint256 internal constant _ARG_COORDINATOR_BOND = 2;
+    uint256 internal constant _ARG_CAPACITY = 3;
+    uint256 internal constant _ARG_QUORUM = 4;
+    uint256 internal constant _ARG_PARTICIPANT_BOND = 5;
+    uint256 internal constant _ARG_SCENARIO_HASH = 6;
+    uint256 internal constant _ARG_TEST_SET = 7;
+    uint256 internal constant _ARG_TEST_ROW_COUNT = 8;
+    uint256 internal constant _ARG_COORDINATOR_COMMITMENT = 9;
+    uint256 internal constant _ARG_CURVE_TOLERANCE = 10;
+    uint256 internal constant _ARG_SHORTFALL_PRICE = 11;
+    uint256 internal constant _ARG_JOIN_DEADLINE = 12;
+    uint256 internal constant _ARG_POST_DEADLINE = 13;
+    uint256 internal constant _ARG_REVEAL_WINDOW = 14;
+    uint256 internal constant _ARG_DELIVERY_WINDOW = 15;
+    uint256 internal constant _ARG_CLAIM_WINDOW = 16;
     /// @dev The runtime code length of every round clone (589 bytes).
-    uint256 internal constant _CLONE_CODE_LENGTH = _PROXY_CODE_LENGTH + _ARGS_LENGTH;
+    uint256 internal constant _CLONE_CODE_LENGTH = 589; // _PROXY_CODE_LENGTH + _ARGS_LENGTH
     /// @dev `_postCommitment` before the post (no keccak256 output is known to equal it).
     bytes32 internal constant _UNPOSTED = bytes32(uint256(1));
 
@@ -171,6 +190,49 @@ abstract contract RoundCore is ReentrancyGuardTransient {
         }
     }
 
+    /// @dev Args words i and i + 1, with one EXTCODECOPY into the scratch space (where a getter
+    ///      would pay one each: the access to this address is most of the cost).
+    function _argPair(uint256 i) internal view returns (uint256 first, uint256 second) {
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0, add(_PROXY_CODE_LENGTH, shl(5, i)), 0x40)
+            first := mload(0)
+            second := mload(0x20)
+        }
+    }
+
+    /// @dev The three windows measured from the post (args words 14..16: reveal, delivery,
+    ///      claim), with one EXTCODECOPY into memory past the free memory pointer (temporary,
+    ///      never allocated).
+    function _windows() internal view returns (uint256 reveal, uint256 delivery, uint256 claim) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            extcodecopy(address(), m, add(_PROXY_CODE_LENGTH, shl(5, _ARG_REVEAL_WINDOW)), 0x60)
+            reveal := mload(m)
+            delivery := mload(add(m, 0x20))
+            claim := mload(add(m, 0x40))
+        }
+    }
+
+    /// @dev Option `id` of the stored menu WITHOUT the array's bounds check, whose length is a
+    ///      slot no other read of a claim touches (2.1k gas cold): only for an id checked against
+    ///      the menu before, i.e. a joined participant's option (join refuses unknown ids, and
+    ///      the menu never changes after initialize), or a loop index below the menu's length. Element `id` of a dynamic array of
+    ///      two-slot structs lives at keccak256(slot) + 2 * id.
+    function _joinedOption(uint256 id) internal pure returns (StoredOption storage o) {
+        assembly ("memory-safe") {
+            mstore(0, _options.slot)
+            o.slot := add(keccak256(0, 0x20), shl(1, id))
+        }
+    }
+
+    /// @dev All 17 args words with one EXTCODECOPY, for a call that reads many of them (index
+    ///      with the `_ARG_*` constants).
+    function _allArgs() internal view returns (uint256[_ARGS_WORDS] memory a) {
+        assembly ("memory-safe") {
+            extcodecopy(address(), a, _PROXY_CODE_LENGTH, _ARGS_LENGTH)
+        }
+    }
+
     /// @dev All of the args, decoded (for initialize and the config view).
     function _args()
         internal
@@ -188,80 +250,80 @@ abstract contract RoundCore is ReentrancyGuardTransient {
     // calldata Config the ABI decoder had checked, so every word holds a value of its field's type.
 
     function _factory() internal view returns (address) {
-        return address(uint160(_arg(0)));
+        return address(uint160(_arg(_ARG_FACTORY)));
     }
 
     function _coordinator() internal view returns (address) {
-        return address(uint160(_arg(1)));
+        return address(uint160(_arg(_ARG_COORDINATOR)));
     }
 
     function _coordinatorBond() internal view returns (uint256) {
-        return _arg(2);
+        return _arg(_ARG_COORDINATOR_BOND);
     }
 
     function _capacity() internal view returns (uint32) {
         // forge-lint: disable-next-line(unsafe-typecast)
-        return uint32(_arg(3));
+        return uint32(_arg(_ARG_CAPACITY));
     }
 
     function _quorum() internal view returns (uint32) {
         // forge-lint: disable-next-line(unsafe-typecast)
-        return uint32(_arg(4));
+        return uint32(_arg(_ARG_QUORUM));
     }
 
     function _participantBond() internal view returns (uint256) {
-        return _arg(5);
+        return _arg(_ARG_PARTICIPANT_BOND);
     }
 
     function _scenarioHash() internal view returns (bytes32) {
-        return bytes32(_arg(6));
+        return bytes32(_arg(_ARG_SCENARIO_HASH));
     }
 
     function _testSetCommitment() internal view returns (bytes32) {
-        return bytes32(_arg(7));
+        return bytes32(_arg(_ARG_TEST_SET));
     }
 
     function _testRowCount() internal view returns (uint64) {
         // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(_arg(8));
+        return uint64(_arg(_ARG_TEST_ROW_COUNT));
     }
 
     function _coordinatorCommitment() internal view returns (bytes32) {
-        return bytes32(_arg(9));
+        return bytes32(_arg(_ARG_COORDINATOR_COMMITMENT));
     }
 
     function _curveToleranceWad() internal view returns (uint64) {
         // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(_arg(10));
+        return uint64(_arg(_ARG_CURVE_TOLERANCE));
     }
 
     function _shortfallWeiPerWad() internal view returns (uint256) {
-        return _arg(11);
+        return _arg(_ARG_SHORTFALL_PRICE);
     }
 
     function _joinDeadline() internal view returns (uint64) {
         // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(_arg(12));
+        return uint64(_arg(_ARG_JOIN_DEADLINE));
     }
 
     function _postDeadline() internal view returns (uint64) {
         // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(_arg(13));
+        return uint64(_arg(_ARG_POST_DEADLINE));
     }
 
     function _revealWindow() internal view returns (uint64) {
         // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(_arg(14));
+        return uint64(_arg(_ARG_REVEAL_WINDOW));
     }
 
     function _deliveryWindow() internal view returns (uint64) {
         // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(_arg(15));
+        return uint64(_arg(_ARG_DELIVERY_WINDOW));
     }
 
     function _claimWindow() internal view returns (uint64) {
         // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(_arg(16));
+        return uint64(_arg(_ARG_CLAIM_WINDOW));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -331,7 +393,7 @@ abstract contract RoundCore is ReentrancyGuardTransient {
         _requireProofWindow(s);
         Entry memory entry = _entries[msg.sender];
         if (entry.deliveryFailed) revert IModelpactRound.DeliveryAlreadyFailed(msg.sender);
-        StoredOption storage o = _options[entry.optionId];
+        StoredOption storage o = _joinedOption(entry.optionId);
         (uint256 rung,,) = _draw(s, o.targetWad, o.hiRung, _drawSeed(secret, entry.index));
         if (rung == 0) revert IModelpactRound.NoModelOwed(msg.sender);
         return _modelHashByRung[rung];
@@ -345,12 +407,32 @@ abstract contract RoundCore is ReentrancyGuardTransient {
     function _phase(State memory s) internal view returns (IModelpactRound.Phase) {
         if (s.cancelled) return IModelpactRound.Phase.Cancelled;
         if (!s.posted) {
-            if (block.timestamp <= _joinDeadline() && s.joined < _capacity()) return IModelpactRound.Phase.Join;
-            if (s.joined < _quorum()) return IModelpactRound.Phase.Cancelled;
-            return block.timestamp <= _postDeadline() ? IModelpactRound.Phase.Post : IModelpactRound.Phase.Aborted;
+            // Two args words per EXTCODECOPY: (capacity, quorum) and (joinDeadline, postDeadline).
+            (uint256 capacity_, uint256 quorum_) = _argPair(_ARG_CAPACITY);
+            (uint256 joinDeadline_, uint256 postDeadline_) = _argPair(_ARG_JOIN_DEADLINE);
+            return _unpostedPhase(s, capacity_, quorum_, joinDeadline_, postDeadline_);
         }
-        if (block.timestamp <= _revealDeadline(s) && s.revealed < s.delivered) return IModelpactRound.Phase.Reveal;
-        return block.timestamp <= _claimDeadline(s) ? IModelpactRound.Phase.Claim : IModelpactRound.Phase.Closed;
+        (uint256 reveal, uint256 delivery, uint256 claim) = _windows();
+        uint256 revealDeadline = uint256(s.postedAt) + reveal;
+        if (block.timestamp <= revealDeadline && s.revealed < s.delivered) return IModelpactRound.Phase.Reveal;
+        return block.timestamp <= revealDeadline + delivery + claim
+            ? IModelpactRound.Phase.Claim
+            : IModelpactRound.Phase.Closed;
+    }
+
+    /// @dev The phase of a round neither posted nor cancelled, from its args' values.
+    function _unpostedPhase(
+        State memory s,
+        uint256 capacity_,
+        uint256 quorum_,
+        uint256 joinDeadline_,
+        uint256 postDeadline_
+    ) internal view returns (IModelpactRound.Phase) {
+        if (block.timestamp <= joinDeadline_ && s.joined < capacity_) {
+            return IModelpactRound.Phase.Join;
+        }
+        if (s.joined < quorum_) return IModelpactRound.Phase.Cancelled;
+        return block.timestamp <= postDeadline_ ? IModelpactRound.Phase.Post : IModelpactRound.Phase.Aborted;
     }
 
     function _revealDeadline(State memory s) internal view returns (uint256) {
@@ -358,11 +440,13 @@ abstract contract RoundCore is ReentrancyGuardTransient {
     }
 
     function _deliveryDeadline(State memory s) internal view returns (uint256) {
-        return _revealDeadline(s) + _deliveryWindow();
+        (uint256 reveal, uint256 delivery) = _argPair(_ARG_REVEAL_WINDOW);
+        return uint256(s.postedAt) + reveal + delivery;
     }
 
     function _claimDeadline(State memory s) internal view returns (uint256) {
-        return _deliveryDeadline(s) + _claimWindow();
+        (uint256 reveal, uint256 delivery, uint256 claim) = _windows();
+        return uint256(s.postedAt) + reveal + delivery + claim;
     }
 
     /// @dev Participant #index's draw seed (see the header).

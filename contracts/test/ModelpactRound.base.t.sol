@@ -2,16 +2,15 @@
 pragma solidity 0.8.28;
 
 import {Test} from "forge-std/Test.sol";
+import {ModelpactFactory} from "../src/ModelpactFactory.sol";
 import {ModelpactRound} from "../src/ModelpactRound.sol";
 import {IModelpactRound} from "../src/interfaces/IModelpactRound.sol";
 
 /// @dev Exposes internal assignment and the stage-2 hooks (fraud, failed delivery) so the money
-///      rules they feed are tested before the challenge and dispute entry points exist.
+///      rules they feed are tested before the challenge and dispute entry points exist. It is the
+///      implementation the fixtures' factory clones (a round of the tests is a clone of it).
 contract RoundHarness is ModelpactRound {
-    constructor(Option[] memory menu_, Config memory config_, CurveKnot[] memory curve_)
-        payable
-        ModelpactRound(menu_, config_, curve_)
-    {}
+    constructor(address proofs_) ModelpactRound(proofs_) {}
 
     function exposedAssign(uint256 ratioWad, bytes32 seed) external view returns (uint256, uint256, uint256) {
         return _assign(_stateView(), ratioWad, seed);
@@ -63,13 +62,26 @@ abstract contract RoundFixture is Test {
     uint64 internal postAt;
 
     RoundHarness internal round;
+    /// @dev The shared contracts (issue 17): one ModelpactProofs, one RoundHarness implementation
+    ///      and the factory that clones it; every round of the tests is created by `factory`.
+    address internal proofsImpl;
+    address internal harnessImpl;
+    ModelpactFactory internal factory;
 
     function setUp() public virtual {
         vm.warp(1_700_000_000);
         joinAt = uint64(block.timestamp + 1 days);
         postAt = joinAt + 1 days;
         vm.deal(coordinatorAddr, 100 ether);
+        _deployShared();
         round = _deploy(_menu(), _config(5), _curve());
+    }
+
+    /// @dev Deploys the shared contracts once, from their compiled artifacts (see `_create`).
+    function _deployShared() internal {
+        proofsImpl = _create("ModelpactProofs.sol:ModelpactProofs", "", 0);
+        harnessImpl = _create("ModelpactRound.base.t.sol:RoundHarness", abi.encode(proofsImpl), 0);
+        factory = ModelpactFactory(_create("ModelpactFactory.sol:ModelpactFactory", abi.encode(harnessImpl), 0));
     }
 
     // --------------------------------------------------------------------- builders
@@ -141,21 +153,22 @@ abstract contract RoundFixture is Test {
         r = _newHarness(COORD_BOND, menu, cfg, curve);
     }
 
-    /// @dev Deploys a RoundHarness from its compiled artifact (vm.getCode + CREATE) instead of
-    ///      `new`: with `new`, every test contract would embed the harness's creation code, which
-    ///      embeds the ModelpactProofs extension's (about 46 kB together), and compiling the whole
-    ///      suite in one solc-js run then exceeds its wasm memory. A pending `vm.prank` or
-    ///      `vm.expectRevert` applies to the CREATE, as to `new`.
+    /// @dev Creates a round (a clone of the RoundHarness implementation) through the factory, with
+    ///      `value` as the coordinator bond. A pending `vm.prank` (the coordinator) or
+    ///      `vm.expectRevert` applies to the createRound call, which bubbles initialize's errors.
     function _newHarness(
         uint256 value,
         IModelpactRound.Option[] memory menu,
         IModelpactRound.Config memory cfg,
         IModelpactRound.CurveKnot[] memory curve
     ) internal returns (RoundHarness) {
-        return RoundHarness(_create("ModelpactRound.base.t.sol:RoundHarness", abi.encode(menu, cfg, curve), value));
+        return RoundHarness(factory.createRound{value: value}(menu, cfg, curve));
     }
 
-    /// @dev CREATE of `artifact` with constructor `args` and `value` (see `_newHarness`).
+    /// @dev CREATE of `artifact` with constructor `args` and `value`, from its compiled artifact
+    ///      (vm.getCode) instead of `new`: with `new`, every test contract would embed the
+    ///      implementations' creation code (about 46 kB together), and compiling the whole suite in
+    ///      one solc-js run then exceeds its wasm memory.
     function _create(string memory artifact, bytes memory args, uint256 value) internal returns (address a) {
         bytes memory initcode = bytes.concat(vm.getCode(artifact), args);
         assembly ("memory-safe") {

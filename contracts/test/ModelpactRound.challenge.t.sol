@@ -506,14 +506,14 @@ contract ModelpactRoundChallengeTest is ProofsFixture {
         }
     }
 
-    /// The deployment (round + its ModelpactProofs extension, one transaction) and postModels with
-    /// four tiers and five 1,080-byte logs.
+    /// The round's creation (a clone through ModelpactFactory.createRound, issue 17) and
+    /// postModels with four tiers and five 1,080-byte logs.
     function test_gas_deployAndPostAtDemoSize() public {
         vm.warp(1_700_000_000);
         IModelpactRound.Config memory cfg = _config(8);
         cfg.testRowCount = uint64(DEMO_ROWS);
         _deploy(_proofsMenu(), cfg, _curve());
-        console.log("deploy (round + extension)", _gas());
+        console.log("createRound (clone + initialize)", _gas());
         _demoRound();
         uint256 g = _postAndReveal();
         _check("postModels, 4 tiers, T = 360", g, 150_000 + 30_000 * TIERS + 25_000 * (TIERS + 1));

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {ModelpactFactory} from "../src/ModelpactFactory.sol";
 import {IModelpactRound} from "../src/interfaces/IModelpactRound.sol";
 import {RoundMath} from "../src/libraries/RoundMath.sol";
 import {RoundFixture} from "./ModelpactRound.base.t.sol";
-import {ModelpactRound as ModelpactRoundForTest} from "../src/ModelpactRound.sol";
 
 /// @dev A participant contract: joins, reveals and claims with a fixed secret and key; refuses ETH
 ///      unless `accepts`, and can try to re-enter `claim` and `withdrawCompensation` from `receive`.
@@ -258,7 +258,7 @@ contract ModelpactRoundClaimTest is RoundFixture {
         IModelpactRound.Config memory cfg = _config(5);
         RoundDeployer deployer = new RoundDeployer();
         cfg.coordinatorCommitment = keccak256(abi.encode(COORD_SECRET, address(deployer), SCENARIO, block.chainid));
-        IModelpactRound r = deployer.deploy{value: COORD_BOND}(_menu(), cfg, _curve());
+        IModelpactRound r = deployer.deploy{value: COORD_BOND}(factory, _menu(), cfg, _curve());
         vm.warp(joinAt + 1); // nobody joined: below quorum, Cancelled, B sweepable at once
         vm.expectRevert(abi.encodeWithSelector(IModelpactRound.TransferFailed.selector, r.coordinator(), COORD_BOND));
         r.sweep();
@@ -268,10 +268,11 @@ contract ModelpactRoundClaimTest is RoundFixture {
 /// @dev A coordinator that cannot receive ETH (no receive/fallback).
 contract RoundDeployer {
     function deploy(
+        ModelpactFactory factory_,
         IModelpactRound.Option[] memory menu,
         IModelpactRound.Config memory cfg,
         IModelpactRound.CurveKnot[] memory curve
     ) external payable returns (IModelpactRound) {
-        return IModelpactRound(address(new ModelpactRoundForTest{value: msg.value}(menu, cfg, curve)));
+        return IModelpactRound(factory_.createRound{value: msg.value}(menu, cfg, curve));
     }
 }

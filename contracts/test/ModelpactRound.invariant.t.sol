@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {Test} from "forge-std/Test.sol";
 import {console} from "forge-std/console.sol";
+import {ModelpactFactory} from "../src/ModelpactFactory.sol";
 import {IModelpactRound} from "../src/interfaces/IModelpactRound.sol";
 import {RoundHarness} from "./ModelpactRound.base.t.sol";
 
@@ -384,15 +385,14 @@ contract ModelpactRoundInvariantTest is Test {
             schedule: IModelpactRound.Schedule(j, j + 1 days, 1 days, 1 days, 1 days)
         });
         vm.deal(coordinatorAddr, COORD_BOND);
-        // From the artifact, not `new`: see RoundFixture._newHarness.
-        bytes memory initcode =
-            bytes.concat(vm.getCode("ModelpactRound.base.t.sol:RoundHarness"), abi.encode(menu, cfg, curve));
-        address a;
+        // A clone created through the factory (issue 17); the implementations from their
+        // artifacts, not `new`: see RoundFixture._create.
+        address proofsImpl = _createArtifact("ModelpactProofs.sol:ModelpactProofs", "");
+        address impl = _createArtifact("ModelpactRound.base.t.sol:RoundHarness", abi.encode(proofsImpl));
+        ModelpactFactory factory =
+            ModelpactFactory(_createArtifact("ModelpactFactory.sol:ModelpactFactory", abi.encode(impl)));
         vm.prank(coordinatorAddr);
-        assembly ("memory-safe") {
-            a := create(COORD_BOND, add(initcode, 0x20), mload(initcode))
-        }
-        round = RoundHarness(a);
+        round = RoundHarness(factory.createRound{value: COORD_BOND}(menu, cfg, curve));
         handler = new RoundHandler(round, coordinatorAddr, COORD_SECRET);
         // Start with four joiners (above the quorum of two) so short runs reach every phase; the
         // handler's own joins, including hostile ones, continue from there.
@@ -400,6 +400,13 @@ contract ModelpactRoundInvariantTest is Test {
             handler.join(i, uint8(i), 0, false);
         }
         targetContract(address(handler));
+    }
+
+    function _createArtifact(string memory artifact, bytes memory args) internal returns (address a) {
+        bytes memory initcode = bytes.concat(vm.getCode(artifact), args);
+        assembly ("memory-safe") {
+            a := create(0, add(initcode, 0x20), mload(initcode))
+        }
     }
 
     function _owedToParticipants() internal view returns (uint256 sum) {

@@ -4,7 +4,9 @@ pragma solidity 0.8.28;
 import {IModelpactRound} from "../src/interfaces/IModelpactRound.sol";
 import {RoundFixture, RoundHarness} from "./ModelpactRound.base.t.sol";
 
-contract ModelpactRoundConstructorTest is RoundFixture {
+/// @notice What the constructor checked before issue 17, now checked by createRound (the
+///         factory's clone + initialize) with the same custom errors.
+contract ModelpactRoundCreateRoundTest is RoundFixture {
     event RoundPublished(
         address indexed coordinator,
         bytes32 indexed scenarioHash,
@@ -14,7 +16,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         uint256 coordinatorBond
     );
 
-    function test_constructor_storesMenuConfigCurveAndBond() public view {
+    function test_createRound_storesMenuConfigCurveAndBond() public view {
         assertEq(round.coordinator(), coordinatorAddr);
         assertEq(round.coordinatorBond(), COORD_BOND);
         assertEq(address(round).balance, COORD_BOND);
@@ -37,7 +39,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         assertEq(round.FRAUD_REWARD_BPS(), 1000);
     }
 
-    function test_constructor_emitsRoundPublished() public {
+    function test_createRound_emitsRoundPublished() public {
         IModelpactRound.Config memory cfg = _config(5);
         vm.expectEmit(true, true, false, true);
         emit RoundPublished(coordinatorAddr, SCENARIO, _menu(), cfg, _curve(), COORD_BOND);
@@ -64,11 +66,11 @@ contract ModelpactRoundConstructorTest is RoundFixture {
 
     // --------------------------------------------------------------------- menu
 
-    function test_constructor_revertsOnEmptyMenu() public {
+    function test_createRound_revertsOnEmptyMenu() public {
         _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.EmptyMenu.selector), new IModelpactRound.Option[](0));
     }
 
-    function test_constructor_revertsOnMenuTooLarge() public {
+    function test_createRound_revertsOnMenuTooLarge() public {
         IModelpactRound.Option[] memory menu = new IModelpactRound.Option[](65);
         for (uint256 i = 0; i < 65; ++i) {
             menu[i] = IModelpactRound.Option(uint64(i + 1), 1e17, 1e18, 10e18);
@@ -76,37 +78,37 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.MenuTooLarge.selector, 65, 64), menu);
     }
 
-    function test_constructor_revertsOnRatioAboveOne() public {
+    function test_createRound_revertsOnRatioAboveOne() public {
         IModelpactRound.Option[] memory menu = _menu();
         menu[2].ratioWad = 1e18 + 1;
         _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.RatioAboveOne.selector, 2, 1e18 + 1), menu);
     }
 
-    function test_constructor_revertsOnUnsortedDataCount() public {
+    function test_createRound_revertsOnUnsortedDataCount() public {
         IModelpactRound.Option[] memory menu = _menu();
         menu[1].dataCount = 50;
         _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.OptionsNotSorted.selector, 1), menu);
     }
 
-    function test_constructor_revertsOnUnsortedRatioAtEqualDataCount() public {
+    function test_createRound_revertsOnUnsortedRatioAtEqualDataCount() public {
         IModelpactRound.Option[] memory menu = _menu();
         menu[1] = IModelpactRound.Option(100, 2e17, 16e18, 80e18);
         _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.OptionsNotSorted.selector, 1), menu);
     }
 
-    function test_constructor_acceptsPooledOptions() public {
+    function test_createRound_acceptsPooledOptions() public {
         IModelpactRound.Option[] memory menu = _menu();
         menu[1] = menu[0];
         assertEq(_deploy(menu, _config(5), _curve()).optionCount(), 3);
     }
 
-    function test_constructor_revertsOnZeroDataCount() public {
+    function test_createRound_revertsOnZeroDataCount() public {
         IModelpactRound.Option[] memory menu = _menu();
         menu[0].dataCount = 0;
         _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.ZeroDataCount.selector, 0), menu);
     }
 
-    function test_constructor_revertsOnPromiseAboveBudget() public {
+    function test_createRound_revertsOnPromiseAboveBudget() public {
         IModelpactRound.Option[] memory menu = _menu();
         menu[2].promisedValueWad = 80e18 + 1; // t > t_bar, even though ratio = 1
         _expectMenuRevert(
@@ -114,7 +116,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         );
     }
 
-    function test_constructor_revertsOnRatioNotPromiseOverBudget() public {
+    function test_createRound_revertsOnRatioNotPromiseOverBudget() public {
         IModelpactRound.Option[] memory menu = _menu();
         menu[1].ratioWad = 6e17 + 2; // floor(48 / 80 * 1e18) = 6e17: two units off
         _expectMenuRevert(
@@ -126,7 +128,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         );
     }
 
-    function test_constructor_acceptsRatioWithinOneUnit() public {
+    function test_createRound_acceptsRatioWithinOneUnit() public {
         IModelpactRound.Option[] memory menu = _menu();
         menu[1].ratioWad = 6e17 + 1;
         _deploy(menu, _config(5), _curve());
@@ -137,7 +139,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         _deploy(menu, _config(5), _curve());
     }
 
-    function test_constructor_zeroBudgetNeedsZeroPromiseAndRatio() public {
+    function test_createRound_zeroBudgetNeedsZeroPromiseAndRatio() public {
         IModelpactRound.Option[] memory menu = _menu();
         menu[0] = IModelpactRound.Option(100, 0, 0, 0);
         _deploy(menu, _config(5), _curve()); // a pure-data option is allowed
@@ -147,7 +149,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         _expectMenuRevert(abi.encodeWithSelector(IModelpactRound.PromiseInconsistent.selector, 0, 1, 0, 0), menu);
     }
 
-    function test_constructor_revertsWhenCapacityTimesRowsOverflowsTheTotal() public {
+    function test_createRound_revertsWhenCapacityTimesRowsOverflowsTheTotal() public {
         IModelpactRound.Option[] memory menu = _menu();
         menu[2].dataCount = uint64(type(uint64).max / 5 + 1);
         _expectMenuRevert(
@@ -160,26 +162,26 @@ contract ModelpactRoundConstructorTest is RoundFixture {
 
     // --------------------------------------------------------------------- config
 
-    function test_constructor_revertsOnZeroCapacity() public {
+    function test_createRound_revertsOnZeroCapacity() public {
         IModelpactRound.Config memory cfg = _config(0);
         cfg.quorum = 0;
         _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.ZeroCapacity.selector), cfg);
     }
 
-    function test_constructor_revertsOnCapacityAboveTheMaximum() public {
+    function test_createRound_revertsOnCapacityAboveTheMaximum() public {
         _expectConfigRevert(
             abi.encodeWithSelector(IModelpactRound.CapacityTooLarge.selector, 2001, 2000), _configQ(2001, 1)
         );
         _deploy(_menu(), _configQ(2000, 1), _curve());
     }
 
-    function test_constructor_revertsOnQuorumOutOfRange() public {
+    function test_createRound_revertsOnQuorumOutOfRange() public {
         _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.QuorumOutOfRange.selector, 0, 5), _configQ(5, 0));
         _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.QuorumOutOfRange.selector, 6, 5), _configQ(5, 6));
         _deploy(_menu(), _configQ(5, 5), _curve()); // Q = N is allowed
     }
 
-    function test_constructor_revertsOnJoinDeadlineNotInTheFuture() public {
+    function test_createRound_revertsOnJoinDeadlineNotInTheFuture() public {
         IModelpactRound.Config memory cfg = _config(5);
         cfg.schedule.joinDeadline = uint64(block.timestamp);
         _expectConfigRevert(
@@ -190,7 +192,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         );
     }
 
-    function test_constructor_revertsOnPostDeadlineNotAfterJoin() public {
+    function test_createRound_revertsOnPostDeadlineNotAfterJoin() public {
         IModelpactRound.Config memory cfg = _config(5);
         cfg.schedule.postDeadline = joinAt;
         _expectConfigRevert(
@@ -198,7 +200,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         );
     }
 
-    function test_constructor_revertsOnEachWindowBelowMinimum() public {
+    function test_createRound_revertsOnEachWindowBelowMinimum() public {
         uint256 min = 1 hours;
         IModelpactRound.Config memory cfg = _config(5);
         cfg.schedule.revealWindow = uint64(min - 1);
@@ -223,7 +225,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
 
     /// Issue 11.7: the post deadline must leave the data window (MIN_WINDOW after the join
     /// deadline) and at least one second to post.
-    function test_constructor_revertsOnPostDeadlineInsideTheDataWindow() public {
+    function test_createRound_revertsOnPostDeadlineInsideTheDataWindow() public {
         uint256 min = 1 hours;
         IModelpactRound.Config memory cfg = _config(5);
         cfg.schedule.postDeadline = uint64(joinAt + min);
@@ -233,14 +235,14 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         );
     }
 
-    function test_constructor_acceptsWindowsAtTheMinimum() public {
+    function test_createRound_acceptsWindowsAtTheMinimum() public {
         IModelpactRound.Config memory cfg = _config(5);
         cfg.schedule = IModelpactRound.Schedule(joinAt, joinAt + 1 hours + 1, 1 hours, 1 hours, 1 hours);
         RoundHarness r = _deploy(_menu(), cfg, _curve());
         assertEq(r.config().schedule.revealWindow, 1 hours);
     }
 
-    function test_constructor_revertsOnTestRowCountOutOfRange() public {
+    function test_createRound_revertsOnTestRowCountOutOfRange() public {
         IModelpactRound.Config memory cfg = _config(5);
         cfg.testRowCount = 0;
         _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.TestRowCountOutOfRange.selector, 0), cfg);
@@ -253,13 +255,13 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         _deploy(_menu(), cfg, _curve());
     }
 
-    function test_constructor_revertsOnToleranceAboveOne() public {
+    function test_createRound_revertsOnToleranceAboveOne() public {
         IModelpactRound.Config memory cfg = _config(5);
         cfg.curveToleranceWad = 1e18 + 1;
         _expectConfigRevert(abi.encodeWithSelector(IModelpactRound.ToleranceOutOfRange.selector, 1e18 + 1), cfg);
     }
 
-    function test_constructor_revertsOnBondsTooLargeToAccount() public {
+    function test_createRound_revertsOnBondsTooLargeToAccount() public {
         IModelpactRound.Config memory cfg = _config(5);
         cfg.participantBond = uint256(type(uint96).max) + 1;
         _expectConfigRevert(
@@ -277,7 +279,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
 
     // --------------------------------------------------------------------- curve
 
-    function test_constructor_revertsOnCurveNotAscending() public {
+    function test_createRound_revertsOnCurveNotAscending() public {
         IModelpactRound.CurveKnot[] memory curve = _curve();
         curve[1].dataCount = 100;
         _expectDeployRevert(
@@ -285,7 +287,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         );
     }
 
-    function test_constructor_revertsOnCurveAccuracyAboveOne() public {
+    function test_createRound_revertsOnCurveAccuracyAboveOne() public {
         IModelpactRound.CurveKnot[] memory curve = _curve();
         curve[0].accuracyWad = 1e18 + 1;
         _expectDeployRevert(
@@ -293,7 +295,7 @@ contract ModelpactRoundConstructorTest is RoundFixture {
         );
     }
 
-    function test_constructor_revertsOnCurveTooLong() public {
+    function test_createRound_revertsOnCurveTooLong() public {
         IModelpactRound.CurveKnot[] memory curve = new IModelpactRound.CurveKnot[](65);
         for (uint256 i = 0; i < 65; ++i) {
             curve[i] = IModelpactRound.CurveKnot(uint64(i + 1), 1e17);
