@@ -246,8 +246,10 @@ abstract contract RoundCore is ReentrancyGuardTransient {
         return abi.decode(args, (address, address, uint256, IModelpactRound.Config));
     }
 
-    // The casts below cannot truncate: the factory wrote the args with abi.encode from a
-    // calldata Config the ABI decoder had checked, so every word holds a value of its field's type.
+    // One getter per field read alone (the windows and the curve's tolerance and price are read
+    // together: `_windows`, `_argPair`, `_allArgs`). The casts below cannot truncate: the factory
+    // wrote the args with abi.encode from a calldata Config the ABI decoder had checked, so every
+    // word holds a value of its field's type.
 
     function _factory() internal view returns (address) {
         return address(uint160(_arg(_ARG_FACTORY)));
@@ -292,15 +294,6 @@ abstract contract RoundCore is ReentrancyGuardTransient {
         return bytes32(_arg(_ARG_COORDINATOR_COMMITMENT));
     }
 
-    function _curveToleranceWad() internal view returns (uint64) {
-        // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(_arg(_ARG_CURVE_TOLERANCE));
-    }
-
-    function _shortfallWeiPerWad() internal view returns (uint256) {
-        return _arg(_ARG_SHORTFALL_PRICE);
-    }
-
     function _joinDeadline() internal view returns (uint64) {
         // forge-lint: disable-next-line(unsafe-typecast)
         return uint64(_arg(_ARG_JOIN_DEADLINE));
@@ -314,16 +307,6 @@ abstract contract RoundCore is ReentrancyGuardTransient {
     function _revealWindow() internal view returns (uint64) {
         // forge-lint: disable-next-line(unsafe-typecast)
         return uint64(_arg(_ARG_REVEAL_WINDOW));
-    }
-
-    function _deliveryWindow() internal view returns (uint64) {
-        // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(_arg(_ARG_DELIVERY_WINDOW));
-    }
-
-    function _claimWindow() internal view returns (uint64) {
-        // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(_arg(_ARG_CLAIM_WINDOW));
     }
 
     // ------------------------------------------------------------------------------------------
