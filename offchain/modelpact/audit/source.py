@@ -22,6 +22,7 @@ from modelpact.compiler import (
     CompilerError,
     compile_contracts,
     compile_input,
+    compiler_input,
     settings,
 )
 
@@ -70,9 +71,14 @@ def rebuild(
 
 
 def _from_published(path: Path, name: str) -> CompiledContract:
-    """Contract ``name`` compiled from a published standard-JSON input (sources embedded)."""
+    """Contract ``name`` compiled from a published standard-JSON input (sources embedded), whose
+    sources must be this release's: the input sits beside the record, written by whoever
+    deployed the round, so a rebuild of sources it carries proves only that the code is what
+    the COORDINATOR's sources compile to (a look-alike with other rules passed both bytecode
+    checks)."""
     try:
         standard_input = json.loads(path.read_text(encoding="utf-8"))
+        _check_sources(path, standard_input)
         contract = compile_input(standard_input).contracts[name]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CompilerError(
@@ -81,3 +87,18 @@ def _from_published(path: Path, name: str) -> CompiledContract:
             "rebuild from this checkout's sources",
         ) from exc
     return contract
+
+
+def _check_sources(path: Path, standard_input: Mapping[str, Any]) -> None:
+    """Refuse a published input whose sources are not, unit for unit, this release's."""
+    ours = {u: str(s["content"]) for u, s in compiler_input()["sources"].items()}
+    theirs = {u: str(s.get("content")) for u, s in dict(standard_input["sources"]).items()}
+    differ = sorted(u for u in ours.keys() | theirs.keys() if ours.get(u) != theirs.get(u))
+    if differ:
+        raise CompilerError(
+            f"the published compiler input {path.name} carries sources other than this "
+            f"release's ({differ[0]}{f' and {len(differ) - 1} more' if len(differ) > 1 else ''})"
+            ": the round's code cannot be certified against sources its deployer wrote",
+            hint="audit with the release that deployed the round, after reading the "
+            "difference; nothing in the published input was compiled",
+        )
