@@ -151,3 +151,46 @@ def test_the_audit_does_not_certify_against_sources_the_coordinator_published(
     assert found["bytecode.proofs_matches_source"].status is Status.FAIL
     why = found["bytecode.matches_source"].failures[0].found
     assert "carries sources other than this release's (contracts/src/RoundCore.sol)" in why
+
+
+def test_the_audit_does_not_certify_against_imports_the_record_remaps(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    """No published input this time: the record's compiler settings carry one more remapping,
+    sending OpenZeppelin's MerkleProof (the challenge's test-set proof) to a file of the
+    coordinator's whose ``verifyCalldata`` never verifies (so no challenge of a posted model
+    can prove its row: fraud without a challenge). The coordinator deploys the shared contracts
+    built with those settings; the audit rebuilds "with the recorded settings", compiles the
+    coordinator's file and must not certify the round's proofs implementation."""
+    from modelpact.compiler import build_contracts, settings
+
+    g = genuine
+    oz = Path("node_modules/@openzeppelin/contracts/utils/cryptography").resolve()
+    evil_dir = tmp_path / "published"
+    evil_dir.mkdir()
+    (evil_dir / "Hashes.sol").write_text((oz / "Hashes.sol").read_text())
+    honest = (oz / "MerkleProof.sol").read_text()
+    line = "return processProofCalldata(proof, leaf) == root;"
+    assert honest.count(line) == 1
+    (evil_dir / "MerkleProof.sol").write_text(honest.replace(line, line[:-1] + " && false;"))
+    wanted = settings()
+    wanted["remappings"] = [
+        *wanted["remappings"],
+        "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol="
+        + str(evil_dir / "MerkleProof.sol"),
+    ]
+    wanted.pop("outputSelection")
+    evil_build = build_contracts(compile_settings=wanted)
+    fork = deploy_shared(g.chain, sender=g.chain.accounts[3], contracts=evil_build.contracts)
+    evil = _create(g, fork.factory, g.chain.accounts[3])
+    with pytest.raises(RoundGuardError):
+        guard_round(_deployed(g, evil.address, str(evil.deploy_tx_hash)), max_bond_wei=None)
+
+    built = compile_round()
+    recorded = {"version": built.compiler_version, "settings": wanted}
+    report = audit_snapshot(
+        fetch_snapshot(chain=g.chain, address=evil.address), compiler_settings=recorded
+    )
+    found = {f.id: f for f in report.findings}
+    assert found["bytecode.proofs_matches_source"].status is Status.FAIL
+    assert found["bytecode.matches_source"].status is Status.FAIL
