@@ -148,7 +148,7 @@ contract ModelpactProofs is RoundCore {
             amount = owedFromBond - entry.paidFromBond;
         }
 
-        // owedFromBond <= allot <= coordinator bond < 2^96 (checked in the constructor).
+        // owedFromBond <= allot <= coordinator bond < 2^96 (checked by initialize).
         // forge-lint: disable-next-line(unsafe-typecast)
         _entries[msg.sender].paidFromBond = uint96(owedFromBond);
 

@@ -97,7 +97,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
         uint32 index = s.joined;
         uint64 newTotal;
         // unchecked: index < capacity <= type(uint32).max; joinCount <= joined < capacity; and the
-        // constructor checked capacity * (largest dataCount) <= type(uint64).max, so the total of
+        // initialize checked capacity * (largest dataCount) <= type(uint64).max, so the total of
         // at most `capacity` row counts cannot overflow.
         unchecked {
             newTotal = s.totalData + required;
@@ -233,7 +233,7 @@ contract ModelpactRound is RoundCore, IModelpactRound {
 
         Entry storage stored = _entries[msg.sender];
         stored.claimed = true;
-        // owedFromBond <= allot <= coordinator bond < 2^96 (checked in the constructor).
+        // owedFromBond <= allot <= coordinator bond < 2^96 (checked by initialize).
         // forge-lint: disable-next-line(unsafe-typecast)
         stored.paidFromBond = uint96(owedFromBond);
 
@@ -295,9 +295,9 @@ contract ModelpactRound is RoundCore, IModelpactRound {
     }
 
     /// @dev Runs the called function of ModelpactProofs in this round's storage (DELEGATECALL with
-    ///      this call's data unchanged), bubbling its revert. ModelpactProofs inherits RoundCore,
-    ///      the same storage layout, and was created by this round's constructor with the same
-    ///      configuration, so its immutables equal this round's (see ModelpactProofs).
+    ///      this call's data unchanged, msg.value included), bubbling its revert. ModelpactProofs
+    ///      inherits RoundCore, the same storage layout, and reads the same configuration: the
+    ///      clone's args (`address(this)` is the clone under DELEGATECALL).
     function _extend() private {
         // The forwarded functions return nothing: only a revert needs its data.
         if (!LowLevelCall.delegatecallNoReturn(_PROOFS, msg.data)) LowLevelCall.bubbleRevert();

@@ -7,7 +7,7 @@ import {RoundMath} from "../src/libraries/RoundMath.sol";
 /// @notice Money-rule properties proven for ALL inputs by halmos (symbolic execution); forge does
 ///         not run `check_` functions. Run with halmos in its own venv (see contracts/HALMOS.md):
 ///             halmos --root . --forge-build-out contracts/out --contract RoundMathProofs
-/// @dev    Bonds are below 2^96 (the constructor refuses more), ratios and shortfalls at most
+/// @dev    Bonds are below 2^96 (initialize refuses more), ratios and shortfalls at most
 ///         1e18. What halmos does NOT finish here (each tried with a 120-300 s solver budget,
 ///         yices and z3; bitwuzla cannot be downloaded on these machines): anything dividing by a
 ///         symbolic divisor (the allot (B - reward) / d, a forfeit share f * b / r, B / J), even

@@ -235,7 +235,7 @@ contract ModelpactRoundVectorsTest is RoundFixture {
             uint256 t = vm.parseJsonUint(json, _p(".v2Ratios", i, "promisedValueWad"));
             uint256 tBar = vm.parseJsonUint(json, _p(".v2Ratios", i, "budgetValueWad"));
             uint256 ratio = vm.parseJsonUint(json, _p(".v2Ratios", i, "ratioWad"));
-            // The constructor accepts exactly this ratio for (t, t_bar).
+            // createRound (initialize) accepts exactly this ratio for (t, t_bar).
             IModelpactRound.Option[] memory menu = new IModelpactRound.Option[](1);
             menu[0] = IModelpactRound.Option(10, uint64(ratio), uint128(t), uint128(tBar));
             _deploy(menu, _config(1), new IModelpactRound.CurveKnot[](0));

@@ -11,7 +11,7 @@ contract ModelpactRoundWindowsTest is RoundFixture {
     uint64 internal constant MIN = 1 hours;
     address[] internal actors;
 
-    /// @dev The tightest schedule the constructor accepts: the data window (MIN_WINDOW after the
+    /// @dev The tightest schedule createRound accepts: the data window (MIN_WINDOW after the
     ///      join deadline), a one-second post window and every later window at MIN_WINDOW.
     function setUp() public override {
         super.setUp();

@@ -391,3 +391,31 @@ def test_the_guard_runs_from_the_wheel_outside_a_checkout(
     assert done.returncode == 0, done.stderr + done.stdout
     assert "genuine ModelpactRound" in done.stdout
     assert not (here / "contracts").exists()
+
+
+def test_deploy_deploys_the_shared_contracts_once_then_reuses_a_verified_factory(
+    tmp_path: Path, node: str
+) -> None:
+    """`coordinator deploy` without --factory deploys the shared contracts first and says so
+    with their gas; another coordinator's `deploy --factory` with that factory verifies it and
+    sends exactly one transaction (its createRound, under 1 M gas on the demo scenario)."""
+    from web3 import Web3
+
+    w3 = Web3(Web3.HTTPProvider(node))
+    deploy = ("coordinator", "deploy", "--scenario", str(SCENARIO))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = json.loads(_ok(tmp_path / "a", node, *deploy, "--dev-account", "4", "--json"))
+    assert first["shared_deployed"] is True
+    assert first["shared_gas_used"] > 1_000_000
+    text = _ok(tmp_path / "b", node, *deploy, "--dev-account", "5", "--factory", first["factory"])
+    assert f"using the verified factory {first['factory']}" in text
+    assert "deployed the shared contracts" not in text
+    five = w3.eth.accounts[5]
+    assert w3.eth.get_transaction_count(five) == 1
+    from modelpact.round.records import list_records
+
+    record = json.loads(list_records(tmp_path / "b" / "deploy")[-1].read_text())
+    receipt = w3.eth.get_transaction_receipt(record["tx_hash"])
+    assert receipt["to"] == first["factory"]
+    assert receipt["gasUsed"] <= 1_000_000

@@ -58,7 +58,7 @@ library RoundMath {
     }
 
     /// @notice The challenger's reward out of a coordinator bond of `bond` wei.
-    /// @dev    Bonds are below 2^96 (the round's constructor refuses more): the product fits.
+    /// @dev    Bonds are below 2^96 (the round's initialize refuses more): the product fits.
     function fraudReward(uint256 bond) internal pure returns (uint256) {
         return (bond * FRAUD_REWARD_BPS) / 10_000;
     }
