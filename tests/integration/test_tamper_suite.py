@@ -410,8 +410,8 @@ def test_record_with_other_compiler_settings(honest, tmp_path) -> None:
 
 def test_record_audits_from_its_published_compiler_input(honest, tmp_path) -> None:
     """With the standard-JSON input published beside the record, the audit rebuilds the bytecode
-    from it (no checkout sources needed): clean. A published source that differs from what was
-    deployed (one comment added) no longer rebuilds the deployed code."""
+    from it (no checkout sources needed): clean. A published source that differs from this
+    release's (one comment added) is refused: both bytecode checks fail."""
     from modelpact.compiler import write_verification_files
 
     files = copy_files(honest, tmp_path / "f")
@@ -426,7 +426,11 @@ def test_record_audits_from_its_published_compiler_input(honest, tmp_path) -> No
     input_path.write_text(json.dumps(doctored))
     code, report = record_audit(path, files, tmp_path)
     assert code == 1
-    assert failed(report) == {"bytecode.matches_source"}
+    # Sources other than this release's are refused before any comparison (hostile review:
+    # the coordinator writes the published input), and the proofs check needs the round's
+    # rebuild for the chain of trust, so it cannot be checked either.
+    assert failed(report) == {"bytecode.matches_source", "bytecode.proofs_matches_source"}
+    assert "reads sources other than this release's for ModelpactRound" in json.dumps(report)
 
 
 def test_record_claiming_another_test_set(honest, tmp_path) -> None:

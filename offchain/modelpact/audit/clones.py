@@ -210,6 +210,8 @@ def immutable_addresses(code: bytes, refs: ImmutableRefs) -> set[str]:
 
 PROOFS_IMMUTABLE = "_PROOFS"
 """The round implementation's immutable holding the proofs implementation's address."""
+FACTORY_CODEHASH_IMMUTABLE = "_FACTORY_CODEHASH"
+"""The round implementation's immutable holding keccak256 of the factory's runtime code."""
 
 
 def proofs_of(code: bytes, reference: Reference, own_address: str) -> str | None:
@@ -248,9 +250,17 @@ def trust_problems(
 
 
 def _code(
-    at: CodeAt | None, reference: Reference, subject: str, allowed: set[str]
+    at: CodeAt | None,
+    reference: Reference,
+    subject: str,
+    allowed: set[str],
+    pinned: Mapping[str, str] | None = None,
 ) -> list[Problem]:
-    """``at`` equals ``reference`` outside its immutables, which hold only ``allowed``."""
+    """``at`` equals ``reference`` outside its immutables, which hold only ``allowed``; with
+    ``pinned`` (immutable name -> value) and a build that names its immutables, every slot of
+    each immutable holds exactly its pinned value (what the constructor writes there: a slot
+    holding another allowed value, e.g. the implementation's own address in one of the two
+    ``_PROOFS`` slots, is code the constructor can never leave)."""
     expected = f"the {reference.name} this build compiles"
     if at is None or not at.code:
         return [Problem("b", subject, expected, "no contract code")]
@@ -259,10 +269,27 @@ def _code(
     if where is not None:
         found = f"its {len(at.code)}-byte code differs at byte {where}, immutables masked"
         return [Problem("b", subject, expected, found)]
+    if pinned is not None and reference.names:
+        return _pinned(at.code, reference, subject, pinned)
     stray = immutable_addresses(at.code, reference.refs) - {a.lower() for a in allowed}
     if stray:
         found = f"its immutables hold {', '.join(sorted(stray))}"
         return [Problem("b", subject, f"{reference.name} built for this chain of trust", found)]
+    return []
+
+
+def _pinned(
+    code: bytes, reference: Reference, subject: str, pinned: Mapping[str, str]
+) -> list[Problem]:
+    """Every slot of each named immutable of ``code`` holds its value in ``pinned``."""
+    for ident, spans in reference.refs.items():
+        name = reference.names.get(ident, ident)
+        want = pinned.get(name, "").lower()
+        held = immutable_addresses(code, {ident: spans})
+        if held != {want}:
+            expected = f"{reference.name} as its constructor writes it ({name} = {want or '?'})"
+            found = f"its {name} slots hold {', '.join(sorted(held))}"
+            return [Problem("b", subject, expected, found)]
     return []
 
 
@@ -278,7 +305,8 @@ def _implementation(facts: TrustFacts, ref: References, implementation: str) -> 
     # running it); the factory has no immutables, so the build's runtime is that code.
     factory_hash = "0x" + keccak256(ref.factory.runtime).hex()
     allowed = {implementation, proofs, factory_hash}
-    problems = _code(facts.implementation, ref.round, subject, allowed)
+    pinned = {PROOFS_IMMUTABLE: proofs, FACTORY_CODEHASH_IMMUTABLE: factory_hash}
+    problems = _code(facts.implementation, ref.round, subject, allowed, pinned)
     if problems:
         return problems
     if facts.proofs is None:

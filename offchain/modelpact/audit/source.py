@@ -18,10 +18,13 @@ from modelpact.audit.bytecode import ImmutableRefs
 from modelpact.compiler import (
     ROUND_CONTRACT,
     SOLC_VERSION,
+    Build,
     CompiledContract,
     CompilerError,
+    build_contracts,
     compile_contracts,
     compile_input,
+    compiler_input,
     settings,
 )
 
@@ -65,19 +68,46 @@ def rebuild(
         )
     wanted = dict(recorded.get("settings") or {}) if recorded else {}
     current = not wanted or wanted == settings()
-    built = compile_contracts(compile_settings=None if current else wanted)[contract]
-    return built, "cached build" if current else "recorded settings"
+    if current:
+        return compile_contracts()[contract], "cached build"
+    # The record's settings can remap any import to any file (e.g. one published beside it):
+    # what the rebuild read must still be this release's sources.
+    build = build_contracts(compile_settings=wanted)
+    _check_sources("the rebuild with the recorded compiler settings", build, contract)
+    return build.contracts[contract], "recorded settings"
 
 
 def _from_published(path: Path, name: str) -> CompiledContract:
-    """Contract ``name`` compiled from a published standard-JSON input (sources embedded)."""
+    """Contract ``name`` compiled from a published standard-JSON input (sources embedded), whose
+    sources must be this release's: the input sits beside the record, written by whoever
+    deployed the round, so a rebuild of sources it carries proves only that the code is what
+    the COORDINATOR's sources compile to (a look-alike with other rules passed both bytecode
+    checks)."""
     try:
         standard_input = json.loads(path.read_text(encoding="utf-8"))
-        contract = compile_input(standard_input).contracts[name]
+        build = compile_input(standard_input)
+        contract = build.contracts[name]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CompilerError(
             f"cannot rebuild from the published compiler input {path}: {exc!r}",
             hint="restore the <record>.input.json written at deployment, or remove it to "
             "rebuild from this checkout's sources",
         ) from exc
+    _check_sources(f"the published compiler input {path.name}", build, name)
     return contract
+
+
+def _check_sources(what: str, build: Build, name: str) -> None:
+    """Refuse a build of ``name`` that read, for ``name``, any source unit other than this
+    release's (by solc's metadata: the units ``name``'s code depends on)."""
+    ours = {u: str(s["content"]) for u, s in compiler_input()["sources"].items()}
+    theirs = {u: str(s.get("content")) for u, s in dict(build.compiler_input["sources"]).items()}
+    used = json.loads(build.metadata[name])["sources"]
+    differ = sorted(u for u in used if ours.get(u) is None or ours.get(u) != theirs.get(u))
+    if differ:
+        more = f" and {len(differ) - 1} more" if len(differ) > 1 else ""
+        raise CompilerError(
+            f"{what} reads sources other than this release's for {name} ({differ[0]}{more}): "
+            "its code cannot be certified against sources the round's deployer chose",
+            hint="audit with the release that deployed the round, after reading the difference",
+        )
