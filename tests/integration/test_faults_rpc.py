@@ -14,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,8 @@ import pytest
 from modelpact import chain as ch
 from modelpact import encoding as enc
 from modelpact.chain.backends.anvil import AnvilNode
+from modelpact.errors import ModelpactError
+from modelpact.round.state import ParticipantProgress, StateFile
 
 pytestmark = pytest.mark.anvil
 
@@ -214,3 +217,40 @@ def test_without_automine_receipts_are_polled(
     assert [e.name for e in result.events] == ["Joined"]
     assert proxy.seen["eth_sendRawTransaction"] == 1
     assert proxy.seen["eth_getTransactionReceipt"] >= 1
+
+
+@pytest.mark.parametrize("send", ["eth_sendRawTransaction", "eth_sendRawTransactionSync"])
+def test_hash_is_recorded_before_a_send_whose_answer_never_comes(
+    anvil_node: AnvilNode, deploy_setup: Any, proxy_factory: Any, tmp_path: Path, send: str
+) -> None:
+    """The node mines a signed join but every answer to its send is lost (the command fails as
+    if it crashed after the send): the state file already holds the join's hash, so the re-run
+    waits for that transaction instead of sending a second one. One join, one nonce."""
+    setup = deploy_setup(ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url))
+    proxy = proxy_factory(lambda m, n: "lose" if m == send else "pass")
+    rc = _through(proxy, setup, timeout=2.0)
+    rc.chain.backend.rpc.sync_sends = send.endswith("Sync")  # type: ignore[attr-defined]
+    who = rc.chain.local_account(6)
+    nonce = setup.chain.w3.eth.get_transaction_count(who.address)
+    state = StateFile(
+        tmp_path / "participant.json",
+        ParticipantProgress,
+        deployment=rc.address,
+        account=who.address,
+    )
+    call = rc.join.call(
+        option_id=0,
+        data_root=enc.keccak256(who.address.encode()),
+        row_count=setup.menu[0].data_count,
+        commitment=enc.keccak256(b"c"),
+    )
+    with pytest.raises(ModelpactError):
+        rc.step(state.slot("join_tx"), "join").send(lambda: rc.send(call, who))
+    assert setup.round.joined_count() == 1  # mined, though the command never heard of it
+    recorded = state.load().join_tx
+    assert recorded is not None, "the mined join's hash was never recorded: a re-run sends again"
+    rerun = ch.round_at(ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url), rc.address, rc.abi)
+    done = rerun.step(state.slot("join_tx"), "join").previous()
+    assert done is not None
+    assert [e.name for e in done.events] == ["Joined"]
+    assert setup.chain.w3.eth.get_transaction_count(who.address) == nonce + 1

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -77,6 +78,13 @@ _T = TypeVar("_T")
 RECEIPT_TIMEOUT = 120.0
 """Seconds :func:`wait_for_receipt` waits for a transaction to be mined."""
 _ALREADY_SENT = ("already known", "known transaction", "nonce too low", "already imported")
+
+_BEFORE_BROADCAST: ContextVar[Callable[[str], None] | None] = ContextVar(
+    "_BEFORE_BROADCAST", default=None
+)
+"""Set by :meth:`RecordedStep.start`: records a signed transaction's hash (keccak of its bytes,
+known before it goes out) in the step's slot BEFORE the broadcast, which may mine it (a sync
+send answers only then): a crash or a lost answer after that point cannot lose the hash."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +241,9 @@ def send_raw_once(chain: Chain, raw: bytes) -> str:
     """
     tx_hash = "0x" + bytes(keccak(raw)).hex()
     client = _lean(chain)
+    record = _BEFORE_BROADCAST.get()
+    if record is not None:
+        record(tx_hash)
     try:
         if client is not None and client.sends_sync():
             # mined and its receipt kept for wait_for_receipt: no polls (None: not mined yet)
@@ -807,9 +818,22 @@ class RecordedStep:
             return None
 
     def start(self, send: Callable[[], str]) -> str:
-        """Send (``send`` broadcasts and returns the hash) and record the hash; no waiting."""
-        tx_hash = send()
-        self.slot.put(tx_hash)
+        """Send (``send`` broadcasts and returns the hash) and record the hash; no waiting. A
+        signed transaction's hash is recorded before its bytes go out (:func:`send_raw_once`);
+        a node-signed one's only after (the node picks it)."""
+        recorded: list[str] = []
+
+        def record(tx_hash: str) -> None:
+            self.slot.put(tx_hash)
+            recorded.append(tx_hash)
+
+        token = _BEFORE_BROADCAST.set(record)
+        try:
+            tx_hash = send()
+        finally:
+            _BEFORE_BROADCAST.reset(token)
+        if recorded[-1:] != [tx_hash]:
+            self.slot.put(tx_hash)
         return tx_hash
 
     def finish(self, tx_hash: str) -> TxResult:
