@@ -12,7 +12,10 @@ it would add a compiled dependency for no gain over this.
 Results are checked against py_ecc on random scalars in the tests. Like py_ecc's, this is not
 constant time: secret scalars are only multiplied on their owner's machine.
 
-Points are affine ``(x, y)`` tuples of ints; callers validate them (on the curve, not infinity).
+Points are affine ``(x, y)`` tuples of ints. :func:`multiply` refuses a point off the curve
+(the formulas never use b, so an off-curve point would be multiplied on another curve, whose small
+subgroups leak the scalar: the invalid-curve attack); scalars are taken mod n (a product that is
+the point at infinity is refused), as the group defines them.
 """
 
 from __future__ import annotations
@@ -93,10 +96,19 @@ def _wnaf(scalar: int) -> list[int]:
     return digits
 
 
-def multiply(point: tuple[int, int], scalar: int) -> tuple[int, int]:
-    """``scalar * point`` for a finite point of the group and ``1 <= scalar < n`` (the product
-    is then finite: the group has prime order)."""
+def _on_curve(point: tuple[int, int]) -> tuple[int, int]:
     x, y = point
+    if not (0 <= x < _P and 0 <= y < _P) or (y * y - x * x * x - 3) % _P:
+        raise ValueError(f"({x}, {y}) is not a point of alt_bn128 (y^2 = x^3 + 3 mod p)")
+    return x, y
+
+
+def multiply(point: tuple[int, int], scalar: int) -> tuple[int, int]:
+    """``scalar * point`` for a finite point of the group (a point off the curve, or (0, 0), is
+    refused with ValueError) and ``scalar`` mod n not 0 (the product is then finite: the group
+    has prime order)."""
+    x, y = _on_curve(point)
+    scalar %= CURVE_ORDER
     twice = _affine(_double((x, y, 1)))
     odd = [(x, y)]  # P, 3P, 5P, ..., 15P
     for _ in range((1 << (_WNAF_WIDTH - 2)) - 1):
@@ -129,9 +141,10 @@ def _generator_table() -> tuple[tuple[tuple[int, int], ...], ...]:
 
 
 def multiply_generator(scalar: int) -> tuple[int, int]:
-    """``scalar * G`` for ``1 <= scalar < n``, from the precomputed table (one addition per
+    """``scalar * G`` for ``scalar`` mod n not 0, from the precomputed table (one addition per
     non-zero 4-bit window of the scalar)."""
     table = _generator_table()
+    scalar %= CURVE_ORDER  # the table covers 256 bits: a larger or negative one would be cut
     acc = _INFINITY
     mask = (1 << _WINDOW_BITS) - 1
     for row in table:

@@ -58,3 +58,42 @@ def test_infinity_has_no_affine_form() -> None:
     """n * G is the point at infinity: refused rather than returned as bogus coordinates."""
     with pytest.raises(ValueError, match="infinity"):
         bn254.multiply(bn254.GENERATOR, N)
+
+
+@pytest.mark.parametrize("k", [N + 1, 2 * N + 5, 2**256, 2**256 + 7, 2**300])
+def test_scalars_past_the_order_match_py_ecc(k: int) -> None:
+    """A scalar >= n (even >= 2**256, past the generator table's 64 windows) gives py_ecc's
+    product, for G and for any point: never a truncated scalar's (a wrong point)."""
+    point = _reference(bn254.GENERATOR, 987654321)
+    assert bn254.multiply_generator(k) == _reference(bn254.GENERATOR, k)
+    assert bn254.multiply(point, k) == _reference(point, k)
+
+
+@pytest.mark.parametrize("k", [-1, -5, -(2**256)])
+def test_negative_scalars_are_the_group_s_multiples(k: int) -> None:
+    """A negative scalar is its residue mod n (py_ecc recurses forever on it): -k * P and
+    (n - k) * P agree for G's table and the wNAF."""
+    point = _reference(bn254.GENERATOR, 4242)
+    assert bn254.multiply_generator(k) == _reference(bn254.GENERATOR, k % N)
+    assert bn254.multiply(point, k) == _reference(point, k % N)
+
+
+@pytest.mark.parametrize("k", [0, N, 2 * N])
+def test_multiples_of_the_order_are_refused_for_the_table_too(k: int) -> None:
+    """k = 0 (mod n) gives infinity: refused by both methods, never returned as coordinates."""
+    with pytest.raises(ValueError, match="infinity"):
+        bn254.multiply_generator(k)
+    with pytest.raises(ValueError, match="infinity"):
+        bn254.multiply(_reference(bn254.GENERATOR, 7), k)
+
+
+@pytest.mark.parametrize(
+    "point",
+    [(1, 3), (0, 0), (bn254.FIELD_MODULUS + 1, 2), (1, 2 - bn254.FIELD_MODULUS), (5, 0)],
+)
+def test_points_off_the_curve_are_refused(point: tuple[int, int]) -> None:
+    """An off-curve point (an invalid-curve attack: the formulas never use b, so k * (1, 3) is a
+    product on y^2 = x^3 + 8 and leaks k modulo that curve's small factors), the infinity
+    encoding (0, 0) or non-canonical coordinates are refused, not multiplied."""
+    with pytest.raises(ValueError, match="not a point of alt_bn128"):
+        bn254.multiply(point, 12345)
