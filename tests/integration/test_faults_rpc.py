@@ -22,6 +22,7 @@ import pytest
 from modelpact import chain as ch
 from modelpact import encoding as enc
 from modelpact.chain.backends.anvil import AnvilNode
+from modelpact.chain.backends.jsonrpc import RpcError
 from modelpact.errors import ModelpactError
 from modelpact.round.state import ParticipantProgress, StateFile
 
@@ -31,7 +32,8 @@ pytestmark = pytest.mark.anvil
 class FaultyProxy:
     """Forwards JSON-RPC to ``upstream``; ``plan(method, n)`` says what to do with the n-th
     request of that method (1-based): "pass", "error" (HTTP 502, not forwarded), "stall" (sleep,
-    then close, not forwarded) or "lose" (forwarded, but the client gets HTTP 502). A batch
+    then close, not forwarded), "lose" (forwarded, but the client gets HTTP 502) or "deny"
+    (forwarded, but the client gets a JSON-RPC error, as a node that lies or fails late). A batch
     counts as one request of each method in it and gets the first fault any of them plans."""
 
     def __init__(self, upstream: str, plan: Callable[[str, int], str], stall: float = 2.0) -> None:
@@ -73,6 +75,10 @@ class FaultyProxy:
                 if action == "lose":
                     self.send_error(502)
                     return
+                if action == "deny":
+                    denied = {"code": -32000, "message": "internal error"}
+                    answer = json.dumps({"jsonrpc": "2.0", "id": payload["id"], "error": denied})
+                    answer = answer.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
@@ -219,15 +225,22 @@ def test_without_automine_receipts_are_polled(
     assert proxy.seen["eth_getTransactionReceipt"] >= 1
 
 
+@pytest.mark.parametrize("fault", ["lose", "deny"])
 @pytest.mark.parametrize("send", ["eth_sendRawTransaction", "eth_sendRawTransactionSync"])
 def test_hash_is_recorded_before_a_send_whose_answer_never_comes(
-    anvil_node: AnvilNode, deploy_setup: Any, proxy_factory: Any, tmp_path: Path, send: str
+    anvil_node: AnvilNode,
+    deploy_setup: Any,
+    proxy_factory: Any,
+    tmp_path: Path,
+    send: str,
+    fault: str,
 ) -> None:
-    """The node mines a signed join but every answer to its send is lost (the command fails as
-    if it crashed after the send): the state file already holds the join's hash, so the re-run
-    waits for that transaction instead of sending a second one. One join, one nonce."""
+    """The node mines a signed join but every answer to its send is lost, or is an error (the
+    command fails as if it crashed after the send): the state file already holds the join's
+    hash, so the re-run waits for that transaction instead of sending a second one. One join,
+    one nonce."""
     setup = deploy_setup(ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url))
-    proxy = proxy_factory(lambda m, n: "lose" if m == send else "pass")
+    proxy = proxy_factory(lambda m, n: fault if m == send else "pass")
     rc = _through(proxy, setup, timeout=2.0)
     rc.chain.backend.rpc.sync_sends = send.endswith("Sync")  # type: ignore[attr-defined]
     who = rc.chain.local_account(6)
@@ -244,7 +257,7 @@ def test_hash_is_recorded_before_a_send_whose_answer_never_comes(
         row_count=setup.menu[0].data_count,
         commitment=enc.keccak256(b"c"),
     )
-    with pytest.raises(ModelpactError):
+    with pytest.raises((ModelpactError, RpcError)):
         rc.step(state.slot("join_tx"), "join").send(lambda: rc.send(call, who))
     assert setup.round.joined_count() == 1  # mined, though the command never heard of it
     recorded = state.load().join_tx
