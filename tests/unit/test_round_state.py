@@ -212,3 +212,17 @@ def test_coalesced_state_writes_syncs_on_error_and_nests(
     assert seen_inside == [[]]
     assert synced == [tmp_path]
     assert json.loads((tmp_path / "p.json").read_text())["row_count"] == 1
+
+
+def test_a_held_document_is_identity_checked_like_a_written_one(tmp_path: Path) -> None:
+    """Inside a coalesced_state_writes block the held document of a file is refused to a
+    StateFile of another deployment or account, as the written file is outside one: the block
+    never hands one round's secret or hashes to another round's command."""
+    from modelpact.round.state import coalesced_state_writes
+
+    path = tmp_path / "p.json"
+    other = StateFile(path, ParticipantProgress, deployment="0xother", account="0xalice")
+    with coalesced_state_writes():
+        _participant(path).update(secret="0x02")
+        with pytest.raises(StateError, match="belongs to deployment"):
+            other.load()

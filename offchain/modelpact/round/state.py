@@ -165,18 +165,17 @@ class JsonState:
     def load(self) -> dict[str, Any]:
         """The current document (empty with the identity fields if the file does not exist;
         what a :func:`coalesced_state_writes` block holds for it, if it holds an update)."""
-        held = _held(self.path)
-        if held is not None:
-            return held
-        if not self.path.exists():
-            return dict(self.identity)
-        try:
-            data = json.loads(self.path.read_text())
-        except ValueError as error:
-            raise StateError(
-                f"local state {self.path} is not valid JSON",
-                hint="restore it from a backup; the chain holds the authoritative state",
-            ) from error
+        data = _held(self.path)  # checked like the file: another round's StateFile may ask
+        if data is None:
+            if not self.path.exists():
+                return dict(self.identity)
+            try:
+                data = json.loads(self.path.read_text())
+            except ValueError as error:
+                raise StateError(
+                    f"local state {self.path} is not valid JSON",
+                    hint="restore it from a backup; the chain holds the authoritative state",
+                ) from error
         if not isinstance(data, dict):
             raise StateError(f"local state {self.path} is not a JSON object", hint="restore it")
         for key, expected in self.identity:
