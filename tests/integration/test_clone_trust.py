@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BOND, COORDINATOR_BOND, MENU, deploy
+from conftest import BOND, COORDINATOR_BOND, MENU, data_root, deploy
 
 from modelpact import chain as ch
 from modelpact.audit import audit_snapshot
@@ -282,7 +282,6 @@ def test_a_record_naming_another_transaction_is_refused(genuine: Genuine) -> Non
     """The genuine round with a record whose deployment transaction is a join of that round, or
     the factory's createRound of ANOTHER round: refused naming the deployment; the audit's
     record check names the deployment transaction."""
-    from conftest import data_root
 
     g = genuine
     who = g.chain.accounts[5]
