@@ -22,7 +22,14 @@ from __future__ import annotations
 
 import functools
 
-__all__ = ["CURVE_ORDER", "FIELD_MODULUS", "GENERATOR", "multiply", "multiply_generator"]
+__all__ = [
+    "CURVE_ORDER",
+    "FIELD_MODULUS",
+    "GENERATOR",
+    "is_on_curve",
+    "multiply",
+    "multiply_generator",
+]
 
 FIELD_MODULUS = 21888242871839275222246405745257275088696311157297823662689037894645226208583
 """p: the base field of alt_bn128 (y^2 = x^3 + 3)."""
@@ -96,9 +103,15 @@ def _wnaf(scalar: int) -> list[int]:
     return digits
 
 
+def is_on_curve(x: int, y: int) -> bool:
+    """Whether ``(x, y)`` has canonical coordinates (in [0, p)) and satisfies y^2 = x^3 + 3 mod p
+    (``(0, 0)``, the precompile's infinity, does not)."""
+    return 0 <= x < _P and 0 <= y < _P and (y * y - x * x * x - 3) % _P == 0
+
+
 def _on_curve(point: tuple[int, int]) -> tuple[int, int]:
     x, y = point
-    if not (0 <= x < _P and 0 <= y < _P) or (y * y - x * x * x - 3) % _P:
+    if not is_on_curve(x, y):
         raise ValueError(f"({x}, {y}) is not a point of alt_bn128 (y^2 = x^3 + 3 mod p)")
     return x, y
 
