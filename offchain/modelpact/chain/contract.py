@@ -38,6 +38,7 @@ from modelpact.chain.transactions import (
     send_transaction,
     wait_for_receipt,
 )
+from modelpact.chain.views import ViewFunction, view_functions
 from modelpact.encoding import (
     Assignment,
     Deadlines,
@@ -143,12 +144,92 @@ class RoundContract:
         (its events decoded as this round's)."""
         return RecordedStep(self.chain, slot, action, self.web3_contract)
 
+    # ------------------------------------------------------------------ reading
+
+    @functools.cached_property
+    def _functions(self) -> dict[str, ViewFunction]:
+        """The ABI's functions, ready to encode and decode (:mod:`modelpact.chain.views`)."""
+        return view_functions(self.abi)
+
+    @functools.cached_property
+    def _fixed(self) -> dict[tuple[Any, ...], Any]:
+        """Answers of views the round can never change once it answered them (see
+        :meth:`_fixed_view`), by (function, arguments)."""
+        return {}
+
+    def _function(self, name: str) -> ViewFunction:
+        fn = self._functions.get(name)
+        if fn is None:
+            raise ChainError(f"the round's ABI has no function {name}", hint="report a bug")
+        return fn
+
     def _view(self, name: str, *args: Any) -> Any:
-        fn = getattr(self.web3_contract.functions, name)(*args)
+        """One view call against the latest block (its revert as the contract's named error)."""
+        fn = self._function(name)
+        codec = self.chain.w3.codec
+        data = fn.call_data(codec, args)
         client = getattr(self.chain.backend, "rpc", None)
         if client is None:  # the embedded chain: web3 in process
-            return guarded(self.chain, self.abi, name, fn.call)
-        return guarded(self.chain, self.abi, name, lambda: _lean_call(self.chain, client, fn))
+            raw = guarded(self.chain, self.abi, name, functools.partial(self._embedded_call, data))
+        else:
+            tx = {"to": self.address, "data": data}
+            call = functools.partial(client.request, "eth_call", [tx, "latest"])
+            raw = _hex_bytes(guarded(self.chain, self.abi, name, call))
+        return fn.result(codec, raw)
+
+    def _fixed_view(self, name: str, *args: Any) -> Any:
+        """:meth:`_view` of a value the round cannot change once it exists, read once per
+        contract object. Only for values fixed by the round's code (the clone's immutable
+        args: config, coordinator, bond; the implementation's immutables and constants), which
+        no transaction can change (the round has no SELFDESTRUCT, and a reorganisation that
+        replaced the round under the same address within one command is the node lying like
+        any other answer), and for what ``initialize`` writes once (see :meth:`options`)."""
+        key = (name, *args)
+        if key not in self._fixed:
+            self._fixed[key] = self._view(name, *args)
+        return self._fixed[key]
+
+    def views(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """Several independent views against the latest block, in one exchange with the node
+        (a JSON-RPC batch; the embedded chain answers them one by one): each answer decoded as
+        :meth:`_view` decodes it, or the exception that view raised (a revert as the
+        contract's named :class:`~modelpact.chain.errors.ContractRevertError`), in order. A node
+        that does not answer raises for the whole batch."""
+        fns = [self._function(name) for name, _ in calls]
+        codec = self.chain.w3.codec
+        datas = [fn.call_data(codec, args) for fn, (_, args) in zip(fns, calls, strict=True)]
+        client = getattr(self.chain.backend, "rpc", None)
+        answers: list[Any] = []
+        if client is None:
+            answers = [_attempt(functools.partial(self._embedded_call, d)) for d in datas]
+        for start in range(0, len(datas) if client is not None else 0, _BATCH_CALLS):
+            chunk = [
+                ("eth_call", [{"to": self.address, "data": d}, "latest"])
+                for d in datas[start : start + _BATCH_CALLS]
+            ]
+            answers += guarded(self.chain, (), "eth_call", functools.partial(_batch, client, chunk))
+        out: list[Any] = []
+        for fn, answer in zip(fns, answers, strict=True):
+            if isinstance(answer, Exception):
+                out.append(self._read_error(fn.name, answer))
+                continue
+            raw = answer if isinstance(answer, bytes) else _hex_bytes(answer)
+            out.append(_attempt(functools.partial(fn.result, codec, raw)))
+        return out
+
+    def _read_error(self, name: str, exc: Exception) -> Exception:
+        """A view's exception as :func:`guarded` would have raised it (a revert decoded)."""
+        try:
+            guarded(self.chain, self.abi, name, functools.partial(_raise, exc))
+        except Exception as error:  # handed back to the caller, who raises it
+            return error
+        return exc
+
+    def _embedded_call(self, data: str) -> bytes:
+        """``eth_call`` on the embedded chain (web3 in process: the exceptions ``fn.call()``
+        raised, which the embedded backend decodes)."""
+        tx: Any = {"to": self.address, "data": data}
+        return bytes(self.chain.w3.eth.call(tx, "latest"))
 
     # ------------------------------------------------------------------ actions
 
@@ -274,11 +355,11 @@ class RoundContract:
 
     def coordinator(self) -> ChecksumAddress:
         """The coordinator's address."""
-        return to_checksum_address(self._view("coordinator"))
+        return to_checksum_address(self._fixed_view("coordinator"))
 
     def coordinator_bond(self) -> int:
         """The coordinator's bond, wei."""
-        return int(self._view("coordinatorBond"))
+        return int(self._fixed_view("coordinatorBond"))
 
     def coordinator_secret(self) -> bytes:
         """The revealed coordinator secret (zero bytes before the reveal)."""
@@ -290,24 +371,38 @@ class RoundContract:
 
     def min_window(self) -> int:
         """The contract's MIN_WINDOW, seconds."""
-        return int(self._view("MIN_WINDOW"))
+        return int(self._fixed_view("MIN_WINDOW"))
 
     def option_count(self) -> int:
         """Number of menu options."""
-        return int(self._view("optionCount"))
+        if ("optionCount",) in self._fixed:
+            return int(self._fixed[("optionCount",)])
+        count = int(self._view("optionCount"))
+        if count > 0:  # initialized: ``initialize`` writes the menu once (AlreadyInitialized)
+            self._fixed[("optionCount",)] = count
+        return count
 
     def option(self, option_id: int) -> OnchainOption:
         """Menu option ``option_id``."""
-        d, r, t, tb = self._view("option", option_id)
+        if self._initialized():  # its terms are written once, by ``initialize``
+            d, r, t, tb = self._fixed_view("option", option_id)
+        else:
+            d, r, t, tb = self._view("option", option_id)
         return OnchainOption(int(d), int(r), int(t), int(tb))
 
     def options(self) -> tuple[OnchainOption, ...]:
         """The whole menu."""
         return tuple(self.option(i) for i in range(self.option_count()))
 
+    def _initialized(self) -> bool:
+        """Whether ``initialize`` ran (a menu exists), after which the menu and the curve never
+        change: ``initialize`` is refused once the menu is stored and nothing else writes
+        them (ModelpactProofs.initialize)."""
+        return self.option_count() > 0
+
     def config(self) -> RoundConfig:
         """Capacity, quorum, bond, commitments, curve terms and schedule."""
-        return config_of(self._view("config"))
+        return config_of(self._fixed_view("config"))
 
     def deadlines(self) -> Deadlines:
         """The absolute deadlines (reveal, delivery, claim are 0 before the post)."""
@@ -382,7 +477,7 @@ class RoundContract:
 
     def proofs_address(self) -> ChecksumAddress:
         """The ModelpactProofs extension the round DELEGATECALLs."""
-        return to_checksum_address(self._view("proofs"))
+        return to_checksum_address(self._fixed_view("proofs"))
 
     def assignment(self, account: str, secret: bytes) -> Assignment:
         """The rung ``account`` is (or would be) assigned for ``secret``, with accuracy and
@@ -392,6 +487,8 @@ class RoundContract:
 
     def predicted_accuracy(self, data_count: int) -> int:
         """The committed curve at ``data_count`` rows (WAD)."""
+        if self._initialized():  # the curve is written once, by ``initialize``
+            return int(self._fixed_view("predictedAccuracy", data_count))
         return int(self._view("predictedAccuracy", data_count))
 
     def shortfall(self) -> tuple[int, int]:
@@ -528,21 +625,34 @@ def participant_of(value: Any) -> ParticipantState:
     return ParticipantState.from_abi(value)
 
 
-def _lean_call(chain: Chain, client: Any, fn: Any) -> Any:
-    """``fn.call()`` through the backend's lean JSON-RPC client: encoded and decoded as web3
-    does (addresses checksummed, one output unwrapped), without web3's request stack."""
-    from eth_utils.abi import get_abi_output_types
-    from web3._utils.abi import map_abi_data
-    from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
-    from web3.exceptions import BadFunctionCallOutput
+_BATCH_CALLS = 100
+"""Views per JSON-RPC batch (public endpoints cap batches; 100 is within the common limits)."""
 
-    data = client.request(
-        "eth_call", [{"to": fn.address, "data": fn._encode_transaction_data()}, "latest"]
-    )
-    output_types = get_abi_output_types(fn.abi)
-    raw = bytes.fromhex(str(data)[2:])
-    if not raw and output_types:
-        raise BadFunctionCallOutput(f"{fn.fn_name} returned no data: is a contract there?")
-    decoded = chain.w3.codec.decode(output_types, raw)
-    normalized = map_abi_data(BASE_RETURN_NORMALIZERS, output_types, decoded)
-    return normalized[0] if len(normalized) == 1 else normalized
+
+def _batch(client: Any, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+    """``client.batch(calls)``; a node that refuses batches as a whole (one error object) is
+    asked one call at a time instead."""
+    from modelpact.chain.backends.jsonrpc import RpcError
+
+    try:
+        return list(client.batch(calls))
+    except RpcError:
+        return [_attempt(functools.partial(client.request, *c)) for c in calls]
+
+
+def _attempt(fn: Callable[[], Any]) -> Any:
+    """``fn()``, or the exception it raised (a batch hands each call's failure back)."""
+    try:
+        return fn()
+    except Exception as error:  # handed back to the caller, who raises it
+        return error
+
+
+def _raise(exc: Exception) -> Any:
+    raise exc
+
+
+def _hex_bytes(answer: Any) -> bytes:
+    """A JSON-RPC data answer (0x hex) as bytes."""
+    text = str(answer)
+    return bytes.fromhex(text[2:] if text.startswith(("0x", "0X")) else text)
