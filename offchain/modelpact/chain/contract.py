@@ -183,7 +183,9 @@ class RoundContract:
         args: config, coordinator, bond; the implementation's immutables and constants), which
         no transaction can change (the round has no SELFDESTRUCT, and a reorganisation that
         replaced the round under the same address within one command is the node lying like
-        any other answer), and for what ``initialize`` writes once (see :meth:`options`)."""
+        any other answer), and for what ``initialize`` or ``postModels`` write once and no
+        other function writes (see :meth:`options` and :meth:`rung_model`). Exceptions are not
+        kept: a view that reverted is asked again."""
         key = (name, *args)
         if key not in self._fixed:
             self._fixed[key] = self._view(name, *args)
@@ -417,6 +419,24 @@ class RoundContract:
         """What the contract remembers of ``account`` (NotParticipant if it never joined)."""
         return participant_of(self._view("participant", to_checksum_address(account)))
 
+    def standing(self, account: str) -> tuple[ParticipantState | None, Phase]:
+        """What the contract remembers of ``account`` (None: it never joined) and the phase, in
+        one exchange with the node: what a participant's step checks before it sends."""
+        record, phase = self.views(
+            [("participant", (to_checksum_address(account),)), ("phase", ())]
+        )
+        return _participant_or_none(record), Phase(_answer(phase))
+
+    def participants(self, accounts: Sequence[str]) -> list[ParticipantState | None]:
+        """:meth:`participant` of each of ``accounts`` (None: never joined), in one exchange."""
+        answers = self.views([("participant", (to_checksum_address(a),)) for a in accounts])
+        return [_participant_or_none(answer) for answer in answers]
+
+    def deliveries_of(self, accounts: Sequence[str]) -> list[bytes]:
+        """:meth:`delivery_of` of each of ``accounts``, in one exchange."""
+        answers = self.views([("deliveryOf", (to_checksum_address(a),)) for a in accounts])
+        return [bytes(_answer(answer)) for answer in answers]
+
     def commitment_of(self, data_root: bytes) -> bytes:
         """What is stored under ``data_root``: the randomness commitment bound to the joining
         address (``encoding.stored_commitment``; zero if never joined)."""
@@ -448,7 +468,7 @@ class RoundContract:
 
     def tier(self, index: int) -> Tier:
         """Reward tier ``index`` (0-based; rung = index + 1)."""
-        return _posted(self._view("tier", index))
+        return _posted(self._fixed_view("tier", index))  # answers only once posted: final
 
     def tiers(self) -> tuple[Tier, ...]:
         """All posted tiers, ascending."""
@@ -460,7 +480,9 @@ class RoundContract:
 
     def rung_model(self, rung: int) -> Tier:
         """The model of rung 1..tierCount()+1 (log root 0: roots live in the commitment)."""
-        return _posted(self._view("rungModel", rung))
+        # it answers only once the models are posted (TierOutOfRange before), and
+        # ``postModels`` runs once and is the only writer of the posted models: final
+        return _posted(self._fixed_view("rungModel", rung))
 
     def post_commitment(self) -> bytes:
         """keccak256(abi.encode(ModelCommitment[])) of the post (issue 14)."""
@@ -547,24 +569,42 @@ class RoundContract:
             return None
         return dict(args)
 
-    def events(self, from_block: int = 0, *, names: Sequence[str] = ()) -> list[RoundEvent]:
+    def events(
+        self, from_block: int = 0, *, names: Sequence[str] = (), participant: str | None = None
+    ) -> list[RoundEvent]:
         """Every event of the round from ``from_block`` on (only those called ``names``, when
         given: the node filters them by topic, so a participant's lookup of its own event does
-        not fetch and decode every participant's), decoded, in chain order."""
-        topics = [event_topic(self.abi, name) for name in names]
+        not fetch and decode every participant's), decoded, in chain order. With
+        ``participant``, only the events whose indexed ``participant`` is that address: a node
+        filters them by that topic too, and they are checked again here after decoding (a node
+        may answer anything: one that adds other participants' events gains nothing)."""
+        topics: list[Any] = [[event_topic(self.abi, name) for name in names]] if names else []
+        if participant is not None:
+            if not names:
+                raise ChainError("a participant's events need event names", hint="report a bug")
+            for name in names:
+                _require_participant_topic(self.abi, name)
+            topics.append(["0x" + bytes(12).hex() + to_checksum_address(participant)[2:].lower()])
         client = getattr(self.chain.backend, "rpc", None)
 
         def fetch() -> list[Any]:
             query: dict[str, Any] = {"address": self.address, "toBlock": "latest"}
-            if topics:
-                query["topics"] = [topics]
             if client is not None:
+                if topics:
+                    query["topics"] = topics
                 query["fromBlock"] = hex(from_block)
                 return list(client.request("eth_getLogs", [query]))  # decoded as they are
+            # the embedded chain scans once per event-name filter (see _embedded_logs): the
+            # participant is picked out below, not by a rescan per participant
+            if topics:
+                query["topics"] = topics[:1]
             return self._embedded_logs(query, from_block)
 
         logs = guarded(self.chain, (), "getLogs", fetch)
         events = decode_logs(self.web3_contract, logs)
+        if participant is not None:
+            who = participant.lower()
+            events = [e for e in events if str(e.args.get("participant", "")).lower() == who]
         return sorted(events, key=lambda e: (e.block_number, e.log_index))
 
     @functools.cached_property
@@ -599,6 +639,16 @@ def event_topic(abi: Sequence[Mapping[str, Any]], name: str) -> str:
     raise ChainError(f"the round's ABI has no event {name}", hint="report a bug")
 
 
+def _require_participant_topic(abi: Sequence[Mapping[str, Any]], name: str) -> None:
+    """Event ``name``'s first indexed argument must be ``participant`` (its topic 1)."""
+    for item in abi:
+        if item.get("type") == "event" and item.get("name") == name:
+            indexed = [i for i in item.get("inputs", ()) if i.get("indexed")]
+            if indexed and indexed[0].get("name") == "participant":
+                return
+    raise ChainError(f"event {name} is not indexed by participant", hint="report a bug")
+
+
 def round_events(round_contract: RoundContract, from_block: int = 0) -> list[RoundEvent]:
     """Every event of the round from ``from_block`` on (:meth:`RoundContract.events`)."""
     return round_contract.events(from_block)
@@ -608,6 +658,20 @@ def _ascending(accounts: Sequence[str]) -> list[ChecksumAddress]:
     """Addresses in the strictly ascending (numeric) order the contract requires, deduplicated."""
     unique = {int(a, 16): to_checksum_address(a) for a in accounts}
     return [unique[k] for k in sorted(unique)]
+
+
+def _answer(answer: Any) -> Any:
+    """One answer of :meth:`RoundContract.views`: raised when it is the view's exception."""
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
+
+
+def _participant_or_none(answer: Any) -> ParticipantState | None:
+    """A ``participant`` view's answer; None when it reverted with NotParticipant."""
+    if getattr(answer, "error_name", None) == "NotParticipant":
+        return None
+    return participant_of(_answer(answer))
 
 
 def _posted(value: Any) -> Tier:

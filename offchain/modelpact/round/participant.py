@@ -22,7 +22,7 @@ from hexbytes import HexBytes
 from modelpact.chain import Call, RoundContract, RoundEvent, TxResult, TxSlot
 from modelpact.chain_capabilities import require_round_capabilities
 from modelpact.economics import TIE_TOLERANCE, take_option, worth_joining
-from modelpact.encoding import Phase, RoundConfig
+from modelpact.encoding import ParticipantState, Phase, RoundConfig
 from modelpact.errors import ModelpactError
 from modelpact.outputs import check_output, write_output_bytes
 from modelpact.round import _protocol
@@ -340,7 +340,8 @@ def join(
     done = deployed.already_done(state.slot("join_tx"), "join")
     if done is not None:
         return done
-    if deployed.is_participant(account.address):
+    joined, phase = deployed.contract.standing(account.address)  # one exchange with the node
+    if joined is not None:
         _require_joined_root(deployed, state, account.address)
         return StepResult(state.load().join_tx, True, 0)
     rc = deployed.contract
@@ -356,7 +357,7 @@ def join(
             f"requires exactly {required}",
             hint=f"commit a dataset of {required} rows or pick the option that matches",
         )
-    config = _open_for_joining(deployed)
+    config = _open_for_joining(deployed, phase)
     require_round_capabilities(deployed.chain)  # a pre-Cancun node would lock the bond for good
     _check_funded(deployed, account.address, config.participant_bond)
     secret, key = round_secrets(deployed, account)
@@ -403,7 +404,7 @@ def _check_funded(deployed: DeployedRound, address: str, bond: int) -> None:
 
 def _joined_root(deployed: DeployedRound, address: str) -> str | None:
     """The data root ``address`` joined with, from its ``Joined`` event (None: not joined)."""
-    for event in deployed.events("Joined"):
+    for event in deployed.events("Joined", participant=address):
         if str(event.args["participant"]).lower() == address.lower():
             return "0x" + bytes(event.args["dataRoot"]).hex()
     return None
@@ -487,9 +488,9 @@ def _required_rows(count: int, rc: RoundContract, option_id: int) -> int:
     return rc.option(option_id).data_count
 
 
-def _open_for_joining(deployed: DeployedRound) -> RoundConfig:
-    """The round's config when it still accepts joins; else :class:`JoinClosedError`."""
-    phase = deployed.phase()
+def _open_for_joining(deployed: DeployedRound, phase: Phase) -> RoundConfig:
+    """The round's config when it still accepts joins (``phase``, as read from the chain for
+    this step); else :class:`JoinClosedError`."""
     config = deployed.contract.config()
     if phase != Phase.JOIN:
         raise JoinClosedError(
@@ -501,11 +502,15 @@ def _open_for_joining(deployed: DeployedRound) -> RoundConfig:
     return config
 
 
-def _joined(deployed: DeployedRound, account: LocalAccount) -> None:
-    if not deployed.is_participant(account.address):
+def _joined(deployed: DeployedRound, account: LocalAccount) -> tuple[ParticipantState, Phase]:
+    """What the contract remembers of ``account`` and the phase, read together (one exchange
+    with the node) for a step's checks; :class:`ParticipantError` when it never joined."""
+    onchain, phase = deployed.contract.standing(account.address)
+    if onchain is None:
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="join first (`participant join`)"
         )
+    return onchain, phase
 
 
 def _no_show(_line: str) -> None:
@@ -531,9 +536,8 @@ def reveal(
     done = deployed.already_done(state.slot("reveal_tx"), "reveal")
     if done is not None:
         return done
-    _joined(deployed, account)
+    onchain, phase = _joined(deployed, account)
     current = state.load()
-    onchain = deployed.contract.participant(account.address)
     if onchain.revealed:
         return StepResult(current.reveal_tx, True, 0)
     if onchain.undelivered:
@@ -542,7 +546,6 @@ def reveal(
             "failed verification, so there is no model and the bond is forfeited",
             hint="deliver the committed dataset before the coordinator posts in a next round",
         )
-    phase = deployed.phase()
     if phase != Phase.REVEAL:
         raise ParticipantError(
             f"the round is in phase {phase.name.lower()}, reveals happen in phase reveal",
@@ -588,14 +591,13 @@ def _claim_call(
     deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
 ) -> Call:
     """The claim to send, after the checks that refuse it in one line."""
-    _joined(deployed, account)
-    if deployed.contract.participant(account.address).claimed:
+    onchain, phase = _joined(deployed, account)
+    if onchain.claimed:
         tx = state.load().claim_tx
         raise AlreadyClaimedError(
             f"{account.address} already claimed" + (f" (tx {tx})" if tx else ""),
             hint="nothing to do: fetch your model with `participant fetch`",
         )
-    phase = deployed.phase()
     if phase not in (Phase.CLAIM, Phase.CLOSED):
         raise ParticipantError(
             f"the round is in phase {phase.name.lower()}, claims happen in phase claim (or "
@@ -727,17 +729,20 @@ class WithdrawResult:
     gas_used: int
 
 
-def _payable(deployed: DeployedRound, account: LocalAccount) -> None:
-    """Refuse a refund to a non-participant or to one already paid out."""
-    if not deployed.is_participant(account.address):
+def _payable(deployed: DeployedRound, account: LocalAccount) -> tuple[ParticipantState, Phase]:
+    """Refuse a refund to a non-participant or to one already paid out; else its record and
+    the phase (read together)."""
+    onchain, phase = deployed.contract.standing(account.address)
+    if onchain is None:
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="only participants are refunded"
         )
-    if deployed.contract.participant(account.address).claimed:
+    if onchain.claimed:
         raise AlreadyClaimedError(
             f"{account.address} was already paid out (claim or refund)",
             hint="nothing to do; see `coordinator status`",
         )
+    return onchain, phase
 
 
 def withdraw_after_default(
@@ -749,8 +754,7 @@ def withdraw_after_default(
 ) -> WithdrawResult:
     """After the coordinator missed the post deadline (phase aborted), take back the bond plus an
     equal share of the coordinator's bond. A second withdrawal is an error."""
-    _payable(deployed, account)
-    phase = deployed.phase()
+    _, phase = _payable(deployed, account)
     if phase != Phase.ABORTED:
         raise ParticipantError(
             f"the round is in phase {phase.name.lower()}, refunds happen only after the "
@@ -781,15 +785,14 @@ def withdraw_after_cancel(
     undelivered takes back exactly its bond (after the coordinator's cancel, its bond B and the
     named participants' bonds are burned: nobody collects them).
     A second withdrawal is an error."""
-    _payable(deployed, account)
-    phase = deployed.phase()
+    onchain, phase = _payable(deployed, account)
     if phase != Phase.CANCELLED:
         raise ParticipantError(
             f"the round is in phase {phase.name.lower()}, cancel refunds happen only in a "
             "cancelled round",
             hint="see `coordinator status`; after a post, reveal and claim instead",
         )
-    if deployed.contract.participant(account.address).undelivered:
+    if onchain.undelivered:
         raise ParticipantError(
             f"the coordinator named {account.address} undelivered: its bond is forfeited",
             hint="nothing to withdraw",
