@@ -152,9 +152,10 @@ class RoundContract:
         return view_functions(self.abi)
 
     @functools.cached_property
-    def _fixed(self) -> dict[tuple[Any, ...], Any]:
+    def _kept(self) -> dict[tuple[Any, ...], Any]:
         """Answers of views the round can never change once it answered them (see
-        :meth:`_fixed_view`), by (function, arguments)."""
+        :meth:`_fixed_view`), by (snapshot reverts of the chain, function, arguments): going
+        back to a snapshot (dev chains) un-happens what was final."""
         return {}
 
     def _function(self, name: str) -> ViewFunction:
@@ -186,10 +187,10 @@ class RoundContract:
         any other answer), and for what ``initialize`` or ``postModels`` write once and no
         other function writes (see :meth:`options` and :meth:`rung_model`). Exceptions are not
         kept: a view that reverted is asked again."""
-        key = (name, *args)
-        if key not in self._fixed:
-            self._fixed[key] = self._view(name, *args)
-        return self._fixed[key]
+        key = (self.chain.reverts, name, *args)
+        if key not in self._kept:
+            self._kept[key] = self._view(name, *args)
+        return self._kept[key]
 
     def views(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
         """Several independent views against the latest block, in one exchange with the node
@@ -377,11 +378,12 @@ class RoundContract:
 
     def option_count(self) -> int:
         """Number of menu options."""
-        if ("optionCount",) in self._fixed:
-            return int(self._fixed[("optionCount",)])
+        key = (self.chain.reverts, "optionCount")
+        if key in self._kept:
+            return int(self._kept[key])
         count = int(self._view("optionCount"))
         if count > 0:  # initialized: ``initialize`` writes the menu once (AlreadyInitialized)
-            self._fixed[("optionCount",)] = count
+            self._kept[key] = count
         return count
 
     def option(self, option_id: int) -> OnchainOption:
