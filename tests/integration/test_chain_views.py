@@ -92,8 +92,12 @@ def test_views_answer_as_web3_does(round_setup: RoundSetup) -> None:
     ] == expected
     assert ("revert", "NotParticipant") in expected
     assert ("revert", "UnknownOption") in expected
-    assert rc.standing(stranger)[0] is None
-    assert rc.standing(joined) == (rc.participant(joined), rc.phase())
+    assert rc.standing(stranger).participant is None
+    standing = rc.standing(joined, joined_since=0, balance=True)
+    assert (standing.participant, standing.phase) == (rc.participant(joined), rc.phase())
+    assert standing.balance == s.chain.balance(joined)
+    assert standing.joined == rc.events(names=("Joined",), participant=joined)[0]
+    assert rc.standing(stranger, joined_since=0).joined is None
 
 
 class _Counted:

@@ -49,7 +49,16 @@ from modelpact.encoding import (
     Tier,
 )
 
-__all__ = ["Call", "RoundContract", "action", "config_of", "participant_of", "round_events"]
+__all__ = [
+    "Call",
+    "Read",
+    "RoundContract",
+    "Standing",
+    "action",
+    "config_of",
+    "participant_of",
+    "round_events",
+]
 
 _P = ParamSpec("_P")
 
@@ -61,6 +70,33 @@ class Call:
     function: str
     args: tuple[Any, ...] = ()
     value: int = 0
+
+
+@dataclass(frozen=True)
+class Read:
+    """One independent read for :meth:`RoundContract.read`: the JSON-RPC request a node
+    answers and how its answer is decoded, how the embedded chain answers it, and what it is
+    called in errors (a view's name decodes its reverts)."""
+
+    method: str
+    params: tuple[Any, ...]
+    decode: Callable[[Any], Any]
+    embedded: Callable[[], Any]
+    action: str
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a participant's step checks before it sends, read in one exchange with the node
+    (:meth:`RoundContract.standing`)."""
+
+    participant: ParticipantState | None
+    """What the contract remembers of the account (None: it never joined)."""
+    phase: Phase
+    joined: RoundEvent | None = None
+    """The account's ``Joined`` event, when asked for (None: not found, or not asked)."""
+    balance: int | None = None
+    """The account's ETH balance, wei, when asked for."""
 
 
 class _BoundAction(Generic[_P]):
@@ -166,17 +202,15 @@ class RoundContract:
 
     def _view(self, name: str, *args: Any) -> Any:
         """One view call against the latest block (its revert as the contract's named error)."""
-        fn = self._function(name)
-        codec = self.chain.w3.codec
-        data = fn.call_data(codec, args)
+        return self._one(self.view_read(name, *args))
+
+    def _one(self, read: Read) -> Any:
+        """One :class:`Read` on its own (not batched): its value, or its exception raised."""
         client = getattr(self.chain.backend, "rpc", None)
         if client is None:  # the embedded chain: web3 in process
-            raw = guarded(self.chain, self.abi, name, functools.partial(self._embedded_call, data))
-        else:
-            tx = {"to": self.address, "data": data}
-            call = functools.partial(client.request, "eth_call", [tx, "latest"])
-            raw = _hex_bytes(guarded(self.chain, self.abi, name, call))
-        return fn.result(codec, raw)
+            return guarded(self.chain, self.abi, read.action, read.embedded)
+        request = functools.partial(client.request, read.method, list(read.params))
+        return read.decode(guarded(self.chain, self.abi, read.action, request))
 
     def _fixed_view(self, name: str, *args: Any) -> Any:
         """:meth:`_view` of a value the round cannot change once it exists, read once per
@@ -192,33 +226,84 @@ class RoundContract:
             self._kept[key] = self._view(name, *args)
         return self._kept[key]
 
-    def views(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
-        """Several independent views against the latest block, in one exchange with the node
-        (a JSON-RPC batch; the embedded chain answers them one by one): each answer decoded as
-        :meth:`_view` decodes it, or the exception that view raised (a revert as the
-        contract's named :class:`~modelpact.chain.errors.ContractRevertError`), in order. A node
-        that does not answer raises for the whole batch."""
-        fns = [self._function(name) for name, _ in calls]
+    def view_read(self, name: str, *args: Any) -> Read:
+        """View ``name(*args)`` as a :class:`Read` (for :meth:`read`)."""
+        fn = self._function(name)
         codec = self.chain.w3.codec
-        datas = [fn.call_data(codec, args) for fn, (_, args) in zip(fns, calls, strict=True)]
+        data = fn.call_data(codec, args)
+        return Read(
+            method="eth_call",
+            params=({"to": self.address, "data": data}, "latest"),
+            decode=lambda answer: fn.result(codec, _hex_bytes(answer)),
+            embedded=lambda: fn.result(codec, self._embedded_call(data)),
+            action=name,
+        )
+
+    def events_read(
+        self, from_block: int = 0, *, names: Sequence[str], participant: str | None = None
+    ) -> Read:
+        """:meth:`events` as a :class:`Read` (for :meth:`read`)."""
+        topics: list[Any] = [[event_topic(self.abi, name) for name in names]] if names else []
+        if participant is not None:
+            if not names:
+                raise ChainError("a participant's events need event names", hint="report a bug")
+            for name in names:
+                _require_participant_topic(self.abi, name)
+            topics.append(["0x" + bytes(12).hex() + to_checksum_address(participant)[2:].lower()])
+        query: dict[str, Any] = {"address": self.address, "toBlock": "latest"}
+        # the embedded chain scans once per event-name filter (see _embedded_logs): the
+        # participant is picked out after decoding, not by a rescan per participant
+        scan = {**query, "topics": topics[:1]} if topics else query
+        if topics:
+            query["topics"] = topics
+        query["fromBlock"] = hex(from_block)
+        return Read(
+            method="eth_getLogs",
+            params=(query,),
+            decode=lambda logs: self._decoded(list(logs), participant),
+            embedded=lambda: self._decoded(self._embedded_logs(scan, from_block), participant),
+            action="getLogs",
+        )
+
+    def balance_read(self, address: str) -> Read:
+        """The ETH balance of ``address`` (wei) as a :class:`Read` (for :meth:`read`)."""
+        account = to_checksum_address(address)
+        return Read(
+            method="eth_getBalance",
+            params=(account, "latest"),
+            decode=lambda answer: int(answer, 16),
+            embedded=lambda: self.chain.balance(account),
+            action="getBalance",
+        )
+
+    def read(self, reads: Sequence[Read]) -> list[Any]:
+        """Several independent reads against the latest block, in one exchange with the node
+        (a JSON-RPC batch; the embedded chain answers them one by one): each value, or the
+        exception that read raised (a revert as the contract's named
+        :class:`~modelpact.chain.errors.ContractRevertError`), in order. A node that does not
+        answer raises for the whole batch."""
         client = getattr(self.chain.backend, "rpc", None)
-        answers: list[Any] = []
         if client is None:
-            answers = [_attempt(functools.partial(self._embedded_call, d)) for d in datas]
-        for start in range(0, len(datas) if client is not None else 0, _BATCH_CALLS):
-            chunk = [
-                ("eth_call", [{"to": self.address, "data": d}, "latest"])
-                for d in datas[start : start + _BATCH_CALLS]
-            ]
-            answers += guarded(self.chain, (), "eth_call", functools.partial(_batch, client, chunk))
-        out: list[Any] = []
-        for fn, answer in zip(fns, answers, strict=True):
-            if isinstance(answer, Exception):
-                out.append(self._read_error(fn.name, answer))
-                continue
-            raw = answer if isinstance(answer, bytes) else _hex_bytes(answer)
-            out.append(_attempt(functools.partial(fn.result, codec, raw)))
-        return out
+            answers = [_attempt(r.embedded) for r in reads]
+        else:
+            answers = []
+            for start in range(0, len(reads), _BATCH_CALLS):
+                chunk = [(r.method, list(r.params)) for r in reads[start : start + _BATCH_CALLS]]
+                batch = functools.partial(_batch, client, chunk)
+                raw = guarded(self.chain, (), "batch", batch)
+                chunk_reads = reads[start : start + _BATCH_CALLS]
+                answers += [
+                    a if isinstance(a, Exception) else _attempt(functools.partial(r.decode, a))
+                    for r, a in zip(chunk_reads, raw, strict=True)
+                ]
+        return [
+            self._read_error(r.action, a) if isinstance(a, Exception) else a
+            for r, a in zip(reads, answers, strict=True)
+        ]
+
+    def views(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """:meth:`read` of several views (name, arguments): one exchange with the node."""
+        return self.read([self.view_read(name, *args) for name, args in calls])
 
     def _read_error(self, name: str, exc: Exception) -> Exception:
         """A view's exception as :func:`guarded` would have raised it (a revert decoded)."""
@@ -421,13 +506,28 @@ class RoundContract:
         """What the contract remembers of ``account`` (NotParticipant if it never joined)."""
         return participant_of(self._view("participant", to_checksum_address(account)))
 
-    def standing(self, account: str) -> tuple[ParticipantState | None, Phase]:
-        """What the contract remembers of ``account`` (None: it never joined) and the phase, in
+    def standing(
+        self, account: str, *, joined_since: int | None = None, balance: bool = False
+    ) -> Standing:
+        """What the contract remembers of ``account`` and the phase, with its ``Joined`` event
+        (searched from block ``joined_since``, when given) and its balance (``balance``), in
         one exchange with the node: what a participant's step checks before it sends."""
-        record, phase = self.views(
-            [("participant", (to_checksum_address(account),)), ("phase", ())]
+        reads = [
+            self.view_read("participant", to_checksum_address(account)),
+            self.view_read("phase"),
+        ]
+        if joined_since is not None:
+            reads.append(self.events_read(joined_since, names=("Joined",), participant=account))
+        if balance:
+            reads.append(self.balance_read(account))
+        answers = self.read(reads)
+        joined = _answer(answers[2]) if joined_since is not None else None
+        return Standing(
+            participant=_participant_or_none(answers[0]),
+            phase=Phase(_answer(answers[1])),
+            joined=joined[0] if joined else None,
+            balance=int(_answer(answers[-1])) if balance else None,
         )
-        return _participant_or_none(record), Phase(_answer(phase))
 
     def participants(self, accounts: Sequence[str]) -> list[ParticipantState | None]:
         """:meth:`participant` of each of ``accounts`` (None: never joined), in one exchange."""
@@ -580,29 +680,11 @@ class RoundContract:
         ``participant``, only the events whose indexed ``participant`` is that address: a node
         filters them by that topic too, and they are checked again here after decoding (a node
         may answer anything: one that adds other participants' events gains nothing)."""
-        topics: list[Any] = [[event_topic(self.abi, name) for name in names]] if names else []
-        if participant is not None:
-            if not names:
-                raise ChainError("a participant's events need event names", hint="report a bug")
-            for name in names:
-                _require_participant_topic(self.abi, name)
-            topics.append(["0x" + bytes(12).hex() + to_checksum_address(participant)[2:].lower()])
-        client = getattr(self.chain.backend, "rpc", None)
+        return list(self._one(self.events_read(from_block, names=names, participant=participant)))
 
-        def fetch() -> list[Any]:
-            query: dict[str, Any] = {"address": self.address, "toBlock": "latest"}
-            if client is not None:
-                if topics:
-                    query["topics"] = topics
-                query["fromBlock"] = hex(from_block)
-                return list(client.request("eth_getLogs", [query]))  # decoded as they are
-            # the embedded chain scans once per event-name filter (see _embedded_logs): the
-            # participant is picked out below, not by a rescan per participant
-            if topics:
-                query["topics"] = topics[:1]
-            return self._embedded_logs(query, from_block)
-
-        logs = guarded(self.chain, (), "getLogs", fetch)
+    def _decoded(self, logs: list[Any], participant: str | None) -> list[RoundEvent]:
+        """``logs`` decoded as this round's events (``participant``'s only, when given), in
+        chain order."""
         events = decode_logs(self.web3_contract, logs)
         if participant is not None:
             who = participant.lower()

@@ -201,14 +201,18 @@ def owed_model(deployed: DeployedRound, account: str, secret: bytes) -> Owed:
     """The rung ``account`` draws with its randomness ``secret`` and that rung's posted model
     hash, read from the contract (the rule ``disputeDelivery`` applies)."""
     rc = deployed.contract
-    # the record and the draw in one exchange with the node; the draw reverts for a participant
-    # named undelivered (or before the post), so it is looked at after the record's checks
-    record, draw = rc.views(
-        [
-            ("participant", (to_checksum_address(account),)),
-            ("assignment", (to_checksum_address(account), secret)),
-        ]
+    who = to_checksum_address(account)
+    # the record and the draw in one exchange with the node
+    record, draw = rc.read(
+        [rc.view_read("participant", who), rc.view_read("assignment", who, secret)]
     )
+    return _owed(deployed, account, record, draw)
+
+
+def _owed(deployed: DeployedRound, account: str, record: object, draw: object) -> Owed:
+    """:func:`owed_model` from the answers of the ``participant`` and ``assignment`` views (the
+    draw reverts for a participant named undelivered, or before the post: it is looked at only
+    after the record's checks)."""
     state = participant_of(_answer(record))
     if state.undelivered:
         raise DeliveryProblemError(
@@ -221,7 +225,7 @@ def owed_model(deployed: DeployedRound, account: str, secret: bytes) -> Owed:
             hint="run `participant reveal` first",
         )
     rung = int(_answer(draw)[0])
-    return Owed(rung, rc.rung_model(rung).model_hash if rung else _ZERO)
+    return Owed(rung, deployed.contract.rung_model(rung).model_hash if rung else _ZERO)
 
 
 @dataclass(frozen=True)
@@ -239,7 +243,13 @@ def stored_delivery(deployed: DeployedRound, account: str) -> Stored | None:
     stored = deployed.contract.delivery_of(account)
     if stored == _ZERO:
         return None
-    for event in deployed.events("Delivered", participant=account):
+    return _matching(account, stored, deployed.events("Delivered", participant=account))
+
+
+def _matching(account: str, stored: bytes, delivered: list[RoundEvent]) -> Stored:
+    """The one of ``account``'s ``Delivered`` events whose (E, ciphertext) hashes to
+    ``stored`` (what ``deliveryOf`` holds, not zero)."""
+    for event in delivered:
         if str(event.args["participant"]).lower() != account.lower():
             continue
         point = (int(event.args["ephemeralX"]), int(event.args["ephemeralY"]))
@@ -293,13 +303,24 @@ def fetch_delivery(
     check_output(out, force=force)  # a refused --out costs nothing
     secret, sk = _derived_secrets(deployed, account)
     address = account.address
-    owed = owed_model(deployed, address, secret)
+    rc = deployed.contract
+    # what the checks below need, in one exchange with the node
+    record, draw, stored, delivered = rc.read(
+        [
+            rc.view_read("participant", address),
+            rc.view_read("assignment", address, secret),
+            rc.view_read("deliveryOf", address),
+            rc.events_read(deployed.record.block_number, names=("Delivered",), participant=address),
+        ]
+    )
+    owed = _owed(deployed, address, record, draw)
     if owed.rung == 0:
         raise DeliveryProblemError(
             "your draw assigned rung 0 (no model): nothing is delivered",
             hint="this is the lottery's low outcome; its expectation is the promised t",
         )
-    delivery = stored_delivery(deployed, address)
+    stored_hash = bytes(_answer(stored))
+    delivery = None if stored_hash == _ZERO else _matching(address, stored_hash, _answer(delivered))
     expected = "0x" + owed.model_hash.hex()
     if delivery is None:
         deadline = deployed.contract.deadlines().delivery

@@ -20,6 +20,7 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
 from modelpact.chain import Call, RoundContract, RoundEvent, TxResult, TxSlot
+from modelpact.chain.contract import Standing
 from modelpact.chain_capabilities import require_round_capabilities
 from modelpact.economics import TIE_TOLERANCE, take_option, worth_joining
 from modelpact.encoding import ParticipantState, Phase, RoundConfig
@@ -340,8 +341,9 @@ def join(
     done = deployed.already_done(state.slot("join_tx"), "join")
     if done is not None:
         return done
-    joined, phase = deployed.contract.standing(account.address)  # one exchange with the node
-    if joined is not None:
+    # the record, the phase and the balance the checks below need: one exchange with the node
+    standing = deployed.contract.standing(account.address, balance=True)
+    if standing.participant is not None:
         _require_joined_root(deployed, state, account.address)
         return StepResult(state.load().join_tx, True, 0)
     rc = deployed.contract
@@ -357,9 +359,9 @@ def join(
             f"requires exactly {required}",
             hint=f"commit a dataset of {required} rows or pick the option that matches",
         )
-    config = _open_for_joining(deployed, phase)
+    config = _open_for_joining(deployed, standing.phase)
     require_round_capabilities(deployed.chain)  # a pre-Cancun node would lock the bond for good
-    _check_funded(deployed, account.address, config.participant_bond)
+    _check_funded(account.address, config.participant_bond, standing.balance or 0)
     secret, key = round_secrets(deployed, account)
     commitment = _protocol.participant_commitment_v2(
         secret, key, account.address, deployed.address, deployed.record.chain_id
@@ -389,11 +391,11 @@ def _send_step(
     return StepResult(result.tx_hash, False, result.gas_used)
 
 
-def _check_funded(deployed: DeployedRound, address: str, bond: int) -> None:
-    """Refuse (nothing sent) when ``address`` cannot even post the bond; a balance that covers
-    the bond but not the gas is refused by the node, in one line too
+def _check_funded(address: str, bond: int, have: int) -> None:
+    """Refuse (nothing sent) when ``address`` cannot even post the bond (``have``: its balance
+    as read from the chain for this step); a balance that covers the bond but not the gas is
+    refused by the node, in one line too
     (:class:`~modelpact.chain.transactions.InsufficientFundsError`)."""
-    have = deployed.chain.balance(address)
     if have <= bond:
         raise NotFundedError(
             f"account {address} holds {have} wei; joining needs the bond of {bond} wei plus gas",
@@ -466,12 +468,16 @@ def _keep_round_secret(
 
 
 def _opening(
-    deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
+    deployed: DeployedRound,
+    state: ParticipantStateFile,
+    account: LocalAccount,
+    joined: RoundEvent | None,
 ) -> dict[str, object]:
-    """The arguments reveal and claim open the join commitment with: the data root (from the
-    local state, else from this account's ``Joined`` event: a lost state file loses nothing) and
-    the secret and delivery key derived from the account key."""
-    root = _joined_root(deployed, account.address) or state.load().data_root
+    """The arguments reveal and claim open the join commitment with: the data root (from this
+    account's ``Joined`` event ``joined``, else from the local state: a lost state file loses
+    nothing) and the secret and delivery key derived from the account key."""
+    on_chain = "0x" + bytes(joined.args["dataRoot"]).hex() if joined is not None else None
+    root = on_chain or state.load().data_root
     if root is None:
         raise ParticipantError(f"{account.address} has not joined this round", hint="join first")
     secret, key = round_secrets(deployed, account)
@@ -502,15 +508,18 @@ def _open_for_joining(deployed: DeployedRound, phase: Phase) -> RoundConfig:
     return config
 
 
-def _joined(deployed: DeployedRound, account: LocalAccount) -> tuple[ParticipantState, Phase]:
-    """What the contract remembers of ``account`` and the phase, read together (one exchange
-    with the node) for a step's checks; :class:`ParticipantError` when it never joined."""
-    onchain, phase = deployed.contract.standing(account.address)
-    if onchain is None:
+def _joined(deployed: DeployedRound, account: LocalAccount) -> tuple[ParticipantState, Standing]:
+    """What the contract remembers of ``account``, the phase and its ``Joined`` event, read
+    together (one exchange with the node) for a step's checks and its opening;
+    :class:`ParticipantError` when it never joined."""
+    standing = deployed.contract.standing(
+        account.address, joined_since=deployed.record.block_number
+    )
+    if standing.participant is None:
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="join first (`participant join`)"
         )
-    return onchain, phase
+    return standing.participant, standing
 
 
 def _no_show(_line: str) -> None:
@@ -536,7 +545,8 @@ def reveal(
     done = deployed.already_done(state.slot("reveal_tx"), "reveal")
     if done is not None:
         return done
-    onchain, phase = _joined(deployed, account)
+    onchain, standing = _joined(deployed, account)
+    phase = standing.phase
     current = state.load()
     if onchain.revealed:
         return StepResult(current.reveal_tx, True, 0)
@@ -551,7 +561,8 @@ def reveal(
             f"the round is in phase {phase.name.lower()}, reveals happen in phase reveal",
             hint="wait until the coordinator posted the models (`coordinator status`)",
         )
-    call = deployed.contract.reveal.call(**_opening(deployed, state, account))  # type: ignore[arg-type]
+    opening = _opening(deployed, state, account, standing.joined)
+    call = deployed.contract.reveal.call(**opening)  # type: ignore[arg-type]
     show(sending_line(deployed, "reveal", account))
     return _send_step(deployed, call, account, state.slot("reveal_tx"), wait=wait)
 
@@ -591,7 +602,8 @@ def _claim_call(
     deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
 ) -> Call:
     """The claim to send, after the checks that refuse it in one line."""
-    onchain, phase = _joined(deployed, account)
+    onchain, standing = _joined(deployed, account)
+    phase = standing.phase
     if onchain.claimed:
         tx = state.load().claim_tx
         raise AlreadyClaimedError(
@@ -604,7 +616,8 @@ def _claim_call(
             "later: claims never expire)",
             hint="wait for every reveal or the reveal deadline (`coordinator status`)",
         )
-    return deployed.contract.claim.call(**_opening(deployed, state, account))  # type: ignore[arg-type]
+    opening = _opening(deployed, state, account, standing.joined)
+    return deployed.contract.claim.call(**opening)  # type: ignore[arg-type]
 
 
 def _store_claim(state: ParticipantStateFile, result: TxResult) -> ClaimResult:
@@ -732,7 +745,8 @@ class WithdrawResult:
 def _payable(deployed: DeployedRound, account: LocalAccount) -> tuple[ParticipantState, Phase]:
     """Refuse a refund to a non-participant or to one already paid out; else its record and
     the phase (read together)."""
-    onchain, phase = deployed.contract.standing(account.address)
+    standing = deployed.contract.standing(account.address)
+    onchain, phase = standing.participant, standing.phase
     if onchain is None:
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="only participants are refunded"
