@@ -282,9 +282,14 @@ def _derived_secrets(deployed: DeployedRound, account: LocalAccount) -> tuple[by
     """The randomness secret and the delivery secret key, derived from the unlocked keystore's
     account key and the round (nothing read from the local state: a lost or edited state file can
     neither stop a fetch nor make a correct delivery look wrong)."""
-    from modelpact.round.participant import delivery_secret, round_secrets
+    from modelpact.delivery import randomness_secret
+    from modelpact.round.participant import delivery_secret
 
-    secret, _ = round_secrets(deployed, account)
+    secret = randomness_secret(  # not round_secrets: the public key is not needed here
+        account_key=bytes(account.key),
+        round_address=deployed.address,
+        chain_id=deployed.record.chain_id,
+    )
     return secret, delivery_secret(deployed, account)
 
 
