@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
 
 
 @runtime_checkable
@@ -188,7 +189,7 @@ class SgbAccuracy(_Curve):
             return lo
         return bisect_root(unclipped, lo, hi, xtol=1e-12, rtol=1e-14)
 
-    def _g(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    def _g(self, x: FloatArray) -> tuple[BoolArray, FloatArray, FloatArray]:
         """(valid, x where valid else 1, g = sqrt(2 k (2 + ln(x/k)))): shared by _raw and _value
         so that both compute a with the same operations, bit for bit."""
         k = self.k
