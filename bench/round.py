@@ -46,7 +46,7 @@ def _counted() -> Iterator[Counter[str]]:
             calls[str(method)] += 1
         return original(self, batch, retry=retry)
 
-    jsonrpc.JsonRpcClient._exchange = counting  # type: ignore[method-assign]
+    jsonrpc.JsonRpcClient._exchange = counting  # type: ignore[method-assign,assignment]
     try:
         yield calls
     finally:
