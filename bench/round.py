@@ -18,14 +18,39 @@ cost, next to the collective accuracy the scenario's curve and the contract's cu
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from modelpact.chain.backends import ChainSettings
+from modelpact.chain.backends import ChainSettings, jsonrpc
 from modelpact.round.demo import DemoConfig, run_demo
+
+
+@contextmanager
+def _counted() -> Iterator[Counter[str]]:
+    """Counts HTTP exchanges and JSON-RPC calls by method at the project's client (the node's
+    side is not seen): what a round asks of its node."""
+    calls: Counter[str] = Counter()
+    original = jsonrpc.JsonRpcClient._exchange
+
+    def counting(self: Any, batch: Any, *, retry: bool) -> Any:
+        calls["http_requests"] += 1
+        for method, _ in batch:
+            calls[str(method)] += 1
+        return original(self, batch, retry=retry)
+
+    jsonrpc.JsonRpcClient._exchange = counting  # type: ignore[method-assign,assignment]
+    try:
+        yield calls
+    finally:
+        jsonrpc.JsonRpcClient._exchange = original  # type: ignore[method-assign]
 
 
 def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, object]:
@@ -35,19 +60,22 @@ def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, o
             chain=kind, rpc_url=None, chain_id=None, state_dir=base / "state"
         )
         load_before = os.getloadavg()[0]
+        phases: list[tuple[float, str]] = []
         started, cpu_started = time.perf_counter(), time.process_time()
-        result = run_demo(
-            DemoConfig(
-                participants=participants,
-                seed=seed,
-                out_dir=base / "out",
-                settings=settings,
-                dataset="digits" if participants <= 10 else "generated",
-                tiers=tiers,
-                # the digits curve on generated rows: refused without it; compensated with it
-                any_curve=participants > 10,
+        with _counted() as calls:
+            result = run_demo(
+                DemoConfig(
+                    participants=participants,
+                    seed=seed,
+                    out_dir=base / "out",
+                    settings=settings,
+                    dataset="digits" if participants <= 10 else "generated",
+                    tiers=tiers,
+                    # the digits curve on generated rows: refused without it; compensated with it
+                    any_curve=participants > 10,
+                ),
+                progress=lambda message: phases.append((time.perf_counter(), message)),
             )
-        )
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu_started  # this process only: not the node's
         report = result.report
@@ -68,9 +96,24 @@ def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, o
             "models_trained": report.models_trained,
             "all_checks_passed": report.passed,
             "failed_checks": [f"{c.name}: {c.detail}" for c in report.checks if not c.passed],
+            "http_requests": calls["http_requests"],
+            "http_requests_per_participant": round(calls["http_requests"] / participants, 1),
+            "rpc_calls": dict(calls.most_common()),
+            "phase_seconds": _phase_seconds(started, phases, started + wall),
             "load_avg_1m_before": round(load_before, 2),
             "load_avg_1m_after": round(os.getloadavg()[0], 2),
         }
+
+
+def _phase_seconds(
+    started: float, phases: list[tuple[float, str]], ended: float
+) -> list[tuple[str, float]]:
+    """Wall seconds from each progress message of the demo to the next (the first row: from
+    the start to the first message)."""
+    marks = [(started, "start"), *phases, (ended, "end")]
+    return [
+        (label[:60], round(later - at, 2)) for (at, label), (later, _) in itertools.pairwise(marks)
+    ]
 
 
 def main() -> None:

@@ -562,21 +562,20 @@ def _train(
     keccak256."""
     from modelpact.encoding import target_accuracy
     from modelpact.ml.datasets import load_rows
-    from modelpact.ml.rewards import build_tiers
+    from modelpact.ml.rewards import RewardSearch, tiers_for
 
     rows = np.concatenate([load_rows(d.path) for d in sorted(deliveries, key=lambda d: d.index)])
     ratios = [o.ratio_wad for o in deployed.contract.options()]
     used = sorted({d.option_id for d in deliveries})
     n_test = int(test_rows.shape[0])
-    # Targets depend on the collective accuracy: first the collective model, then the tiers.
-    first = build_tiers(rows, test_rows, [], seed=seed)
-    collective_wad = _protocol.accuracy_wad(first.collective.correct, n_test)
+    # Targets depend on the collective accuracy: the search trains the collective model first,
+    # then the tiers come from the same search (the collective, the largest fit, trained once).
+    search = RewardSearch(rows, test_rows, seed=seed, orderings=3)
+    collective_wad = _protocol.accuracy_wad(search.collective.correct, n_test)
     targets = [target_accuracy(ratios[i], collective_wad) / _protocol.WAD for i in used]
-    plan = build_tiers(
-        rows,
-        test_rows,
+    plan = tiers_for(
+        search,
         targets,
-        seed=seed,
         mode=tier_mode,  # type: ignore[arg-type]
         lottery_tiers=lottery_tiers,
     )
@@ -585,7 +584,7 @@ def _train(
         collective=_store(c.model, test_rows, c.rows, models_dir),
         tiers=tuple(_store(t.model, test_rows, t.rows, models_dir) for t in plan.tiers),
         total_rows=int(rows.shape[0]),
-        models_trained=first.models_trained + plan.models_trained,
+        models_trained=plan.models_trained,
     )
 
 
