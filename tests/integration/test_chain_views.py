@@ -98,6 +98,8 @@ def test_views_answer_as_web3_does(round_setup: RoundSetup) -> None:
     assert standing.balance == s.chain.balance(joined)
     assert standing.joined == rc.events(names=("Joined",), participant=joined)[0]
     assert rc.standing(stranger, joined_since=0).joined is None
+    root = data_root(joined, 0)
+    assert rc.standing(joined, stored_under=root).stored_commitment == rc.commitment_of(root)
 
 
 class _Counted:
@@ -180,41 +182,93 @@ def test_participant_events_are_that_participants_only(round_setup: RoundSetup) 
         s.round.events(names=("RoundPublished",), participant=first)
 
 
+class _Node:
+    """A node with its own habits: a proxy in front of anvil. ``ignore_topics``: every log
+    filter's topics past the first are dropped (asked for one participant's events, it answers
+    every participant's); ``batches``: "serve", "refuse" (one error object for the whole
+    batch) or "per call" (an error without revert data for each call, as a batch size limit)."""
+
+    def __init__(self, upstream: str, *, ignore_topics: bool = False, batches: str = "serve"):
+        node = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                self._answer(node.answer(upstream, payload))
+
+            def _answer(self, body: bytes) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.ignore_topics, self.batches = ignore_topics, batches
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, upstream: str, payload: Any) -> bytes:
+        refusal = {"code": -32600, "message": "batch requests are not served"}
+        if isinstance(payload, list) and len(payload) > 1 and self.batches == "refuse":
+            return json.dumps({"jsonrpc": "2.0", "id": None, "error": refusal}).encode()
+        if isinstance(payload, list) and len(payload) > 1 and self.batches == "per call":
+            return json.dumps(
+                [{"jsonrpc": "2.0", "id": i["id"], "error": refusal} for i in payload]
+            ).encode()
+        for item in payload if isinstance(payload, list) else [payload]:
+            if self.ignore_topics and item.get("method") == "eth_getLogs":
+                item["params"][0]["topics"] = item["params"][0].get("topics", [])[:1]
+        request = urllib.request.Request(
+            upstream,
+            data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            body: bytes = answer.read()
+        return body
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.fixture
 def topic_ignoring_node(anvil_node: AnvilNode) -> Iterator[str]:
-    """A node (a proxy in front of anvil) that ignores every log filter's topics past the
-    first: asked for one participant's events, it answers every participant's."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            for item in payload if isinstance(payload, list) else [payload]:
-                if item.get("method") == "eth_getLogs" and "topics" in item["params"][0]:
-                    item["params"][0]["topics"] = item["params"][0]["topics"][:1]
-            request = urllib.request.Request(
-                anvil_node.rpc_url,
-                data=json.dumps(payload).encode(),
-                headers={"Content-Type": "application/json"},
-            )
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                body = answer.read()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    """A node that answers every participant's events to one participant's lookup."""
+    node = _Node(anvil_node.rpc_url, ignore_topics=True)
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield node.url
     finally:
-        server.shutdown()
-        server.server_close()
+        node.close()
+
+
+@pytest.mark.anvil
+@pytest.mark.parametrize("batches", ["refuse", "per call"])
+def test_a_node_that_does_not_serve_batches_is_asked_call_by_call(
+    anvil_node: AnvilNode, deploy_setup: Any, batches: str
+) -> None:
+    """A node that refuses batches (as a whole, or each call of one with an error that is no
+    revert) still answers every read, each asked on its own; a revert stays its named error."""
+    s = deploy_setup(ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url))
+    joined = _join(s, 0)
+    node = _Node(anvil_node.rpc_url, batches=batches)
+    try:
+        chain = ch.connect(chain="anvil", rpc_url=node.url)
+        rc = ch.RoundContract(chain, s.round.address, s.round.abi)
+        standing = rc.standing(joined, joined_since=0, balance=True)
+        assert standing.participant == s.round.participant(joined)
+        assert standing.joined is not None
+        assert standing.balance == s.chain.balance(joined)
+        stranger, option = rc.views([("participant", (s.chain.accounts[6],)), ("option", (0,))])
+        assert isinstance(stranger, ch.ContractRevertError)
+        assert stranger.error_name == "NotParticipant"
+        assert option == s.menu[0].as_tuple()
+    finally:
+        node.close()
 
 
 @pytest.mark.anvil

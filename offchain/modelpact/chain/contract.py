@@ -93,6 +93,8 @@ class Standing:
     participant: ParticipantState | None
     """What the contract remembers of the account (None: it never joined)."""
     phase: Phase
+    stored_commitment: bytes | None = None
+    """What the contract stores under the data root asked about, when asked (zero: nothing)."""
     joined: RoundEvent | None = None
     """The account's ``Joined`` event, when asked for (None: not found, or not asked)."""
     balance: int | None = None
@@ -507,26 +509,35 @@ class RoundContract:
         return participant_of(self._view("participant", to_checksum_address(account)))
 
     def standing(
-        self, account: str, *, joined_since: int | None = None, balance: bool = False
+        self,
+        account: str,
+        *,
+        stored_under: bytes | None = None,
+        joined_since: int | None = None,
+        balance: bool = False,
     ) -> Standing:
-        """What the contract remembers of ``account`` and the phase, with its ``Joined`` event
-        (searched from block ``joined_since``, when given) and its balance (``balance``), in
-        one exchange with the node: what a participant's step checks before it sends."""
-        reads = [
-            self.view_read("participant", to_checksum_address(account)),
-            self.view_read("phase"),
-        ]
+        """What the contract remembers of ``account`` and the phase, with what is stored under
+        the data root ``stored_under`` (``commitmentOf``), its ``Joined`` event (searched from
+        block ``joined_since``) and its balance (``balance``) when asked, in one exchange with
+        the node: what a participant's step checks before it sends."""
+        who = to_checksum_address(account)
+        reads = [self.view_read("participant", who), self.view_read("phase")]
+        if stored_under is not None:
+            reads.append(self.view_read("commitmentOf", stored_under))
         if joined_since is not None:
-            reads.append(self.events_read(joined_since, names=("Joined",), participant=account))
+            reads.append(self.events_read(joined_since, names=("Joined",), participant=who))
         if balance:
-            reads.append(self.balance_read(account))
-        answers = self.read(reads)
-        joined = _answer(answers[2]) if joined_since is not None else None
+            reads.append(self.balance_read(who))
+        answers = iter(self.read(reads))
+        record, phase = next(answers), next(answers)
+        stored = bytes(_answer(next(answers))) if stored_under is not None else None
+        joined = _answer(next(answers)) if joined_since is not None else None
         return Standing(
-            participant=_participant_or_none(answers[0]),
-            phase=Phase(_answer(answers[1])),
+            participant=_participant_or_none(record),
+            phase=Phase(_answer(phase)),
+            stored_commitment=stored,
             joined=joined[0] if joined else None,
-            balance=int(_answer(answers[-1])) if balance else None,
+            balance=int(_answer(next(answers))) if balance else None,
         )
 
     def participants(self, accounts: Sequence[str]) -> list[ParticipantState | None]:
@@ -778,14 +789,20 @@ _BATCH_CALLS = 100
 
 
 def _batch(client: Any, calls: list[tuple[str, list[Any]]]) -> list[Any]:
-    """``client.batch(calls)``; a node that refuses batches as a whole (one error object) is
-    asked one call at a time instead."""
+    """``client.batch(calls)``; a node that refuses the batch -- as a whole (one error object),
+    or call by call with errors that are no reverts (a batch size limit, batches not served) --
+    is asked one call at a time instead."""
     from modelpact.chain.backends.jsonrpc import RpcError
 
     try:
-        return list(client.batch(calls))
+        answers: list[Any] | None = list(client.batch(calls))
     except RpcError:
+        answers = None
+    if answers is None or (
+        len(calls) > 1 and all(isinstance(a, RpcError) and a.data is None for a in answers)
+    ):
         return [_attempt(functools.partial(client.request, *c)) for c in calls]
+    return answers
 
 
 def _attempt(fn: Callable[[], Any]) -> Any:

@@ -183,28 +183,41 @@ def coordinator_state(state_dir: Path, record: DeploymentRecord) -> CoordinatorS
 
 
 def round_status(deployed: DeployedRound) -> RoundStatus:
-    """Read the round's phase, counts, deadlines and balances."""
+    """Read the round's phase, counts, deadlines and balances (the views and the balance in
+    one exchange with the node: one state of the chain, not one per line)."""
+    from modelpact.encoding import Deadlines
+
     rc = deployed.contract
     config = rc.config()
-    collective = rc.collective_model()
-    d = rc.deadlines()
+    options = rc.option_count()
+    names = ("phase", "joinedCount", "revealedCount", "deliveredCount", "totalData")
+    reads = [rc.view_read(name) for name in names]
+    reads += [rc.view_read(name) for name in ("deadlines", "collectiveModel", "coordinatorSecret")]
+    reads += [rc.view_read("optionJoinCount", i) for i in range(options)]
+    reads.append(rc.balance_read(rc.address))
+    answers = rc.read(reads)
+    for answer in answers:
+        if isinstance(answer, Exception):
+            raise answer
+    phase, joined, revealed, delivered, total, d, collective, secret = answers[:8]
+    d, accuracy = Deadlines(*map(int, d)), int(collective[1])  # (hash, accuracy, log root)
     return RoundStatus(
         address=deployed.address,
         chain_id=deployed.record.chain_id,
-        phase=rc.phase(),
+        phase=Phase(phase),
         timestamp=deployed.latest_timestamp(),
         capacity=config.capacity,
-        joined=rc.joined_count(),
-        revealed=rc.revealed_count(),
-        delivered=rc.delivered_count(),
+        joined=int(joined),
+        revealed=int(revealed),
+        delivered=int(delivered),
         quorum=config.effective_quorum,
-        total_data=rc.total_data(),
+        total_data=int(total),
         deadlines=(d.join, d.post, d.reveal, d.delivery, d.claim),
-        option_joins=tuple(rc.option_join_count(i) for i in range(rc.option_count())),
-        coordinator_revealed=any(rc.coordinator_secret()),
-        models_posted=collective.accuracy_wad > 0,
-        collective_accuracy_wad=collective.accuracy_wad,
-        balance_wei=rc.balance(),
+        option_joins=tuple(int(n) for n in answers[8 : 8 + options]),
+        coordinator_revealed=any(bytes(secret)),
+        models_posted=accuracy > 0,
+        collective_accuracy_wad=accuracy,
+        balance_wei=int(answers[-1]),
     )
 
 

@@ -20,10 +20,9 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
 from modelpact.chain import Call, RoundContract, RoundEvent, TxResult, TxSlot
-from modelpact.chain.contract import Standing
 from modelpact.chain_capabilities import require_round_capabilities
 from modelpact.economics import TIE_TOLERANCE, take_option, worth_joining
-from modelpact.encoding import ParticipantState, Phase, RoundConfig
+from modelpact.encoding import ParticipantState, Phase, RoundConfig, stored_commitment
 from modelpact.errors import ModelpactError
 from modelpact.outputs import check_output, write_output_bytes
 from modelpact.round import _protocol
@@ -478,23 +477,6 @@ def _keep_round_secret(
         state.update(secret="0x" + secret.hex())
 
 
-def _opening(
-    deployed: DeployedRound,
-    state: ParticipantStateFile,
-    account: LocalAccount,
-    joined: RoundEvent | None,
-) -> dict[str, object]:
-    """The arguments reveal and claim open the join commitment with: the data root (from this
-    account's ``Joined`` event ``joined``, else from the local state: a lost state file loses
-    nothing) and the secret and delivery key derived from the account key."""
-    on_chain = "0x" + bytes(joined.args["dataRoot"]).hex() if joined is not None else None
-    root = on_chain or state.load().data_root
-    if root is None:
-        raise ParticipantError(f"{account.address} has not joined this round", hint="join first")
-    secret, key = round_secrets(deployed, account)
-    return {"data_root": bytes(HexBytes(root)), "secret": secret, "delivery_key": key}
-
-
 def _required_rows(count: int, rc: RoundContract, option_id: int) -> int:
     """The rows option ``option_id`` asks for; an id outside the menu is one clear error."""
     if not 0 <= option_id < count:
@@ -519,18 +501,45 @@ def _open_for_joining(deployed: DeployedRound, phase: Phase) -> RoundConfig:
     return config
 
 
-def _joined(deployed: DeployedRound, account: LocalAccount) -> tuple[ParticipantState, Standing]:
-    """What the contract remembers of ``account``, the phase and its ``Joined`` event, read
-    together (one exchange with the node) for a step's checks and its opening;
-    :class:`ParticipantError` when it never joined."""
-    standing = deployed.contract.standing(
-        account.address, joined_since=deployed.record.block_number
-    )
+def _joined(
+    deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
+) -> tuple[ParticipantState, Phase, dict[str, object]]:
+    """What the contract remembers of ``account`` and the phase, for a step's checks, and the
+    arguments reveal and claim open the join commitment with: the data root and the secret and
+    delivery key derived from the account key. :class:`ParticipantError` when it never joined.
+
+    The data root is the local state's when the contract stores this account's commitment
+    under it (``commitmentOf``, read with the record and the phase in one exchange with the
+    node: only this account's join can have stored it there), else the root of this account's
+    ``Joined`` event (a lost or edited state file loses nothing)."""
+    secret, key = round_secrets(deployed, account)
+    local = _local_root(state)
+    standing = deployed.contract.standing(account.address, stored_under=local)
     if standing.participant is None:
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="join first (`participant join`)"
         )
-    return standing.participant, standing
+    mine = _protocol.participant_commitment_v2(
+        secret, key, account.address, deployed.address, deployed.record.chain_id
+    )
+    root = local
+    if local is None or standing.stored_commitment != stored_commitment(mine, account.address):
+        joined = _joined_root(deployed, account.address)
+        root = bytes(HexBytes(joined)) if joined is not None else local
+    if root is None:
+        raise ParticipantError(f"{account.address} has not joined this round", hint="join first")
+    opening: dict[str, object] = {"data_root": root, "secret": secret, "delivery_key": key}
+    return standing.participant, standing.phase, opening
+
+
+def _local_root(state: ParticipantStateFile) -> bytes | None:
+    """The committed data root the local state names (None: none, or not 32 bytes of hex)."""
+    root = state.load().data_root
+    try:
+        value = bytes(HexBytes(root)) if root is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and len(value) == 32 else None
 
 
 def _no_show(_line: str) -> None:
@@ -556,8 +565,7 @@ def reveal(
     done = deployed.already_done(state.slot("reveal_tx"), "reveal")
     if done is not None:
         return done
-    onchain, standing = _joined(deployed, account)
-    phase = standing.phase
+    onchain, phase, opening = _joined(deployed, state, account)
     current = state.load()
     if onchain.revealed:
         return StepResult(current.reveal_tx, True, 0)
@@ -572,7 +580,6 @@ def reveal(
             f"the round is in phase {phase.name.lower()}, reveals happen in phase reveal",
             hint="wait until the coordinator posted the models (`coordinator status`)",
         )
-    opening = _opening(deployed, state, account, standing.joined)
     call = deployed.contract.reveal.call(**opening)  # type: ignore[arg-type]
     show(sending_line(deployed, "reveal", account))
     return _send_step(deployed, call, account, state.slot("reveal_tx"), wait=wait)
@@ -613,8 +620,7 @@ def _claim_call(
     deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
 ) -> Call:
     """The claim to send, after the checks that refuse it in one line."""
-    onchain, standing = _joined(deployed, account)
-    phase = standing.phase
+    onchain, phase, opening = _joined(deployed, state, account)
     if onchain.claimed:
         tx = state.load().claim_tx
         raise AlreadyClaimedError(
@@ -627,7 +633,6 @@ def _claim_call(
             "later: claims never expire)",
             hint="wait for every reveal or the reveal deadline (`coordinator status`)",
         )
-    opening = _opening(deployed, state, account, standing.joined)
     return deployed.contract.claim.call(**opening)  # type: ignore[arg-type]
 
 
