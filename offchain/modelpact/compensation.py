@@ -103,8 +103,12 @@ def curve_tolerance(scenario: Scenario, *, menu: Menu) -> CurveTolerance:
     # which cost as much again at each bisection step over every outcome of the round.
     from scipy.special import ndtr, ndtri
 
+    # sd depends on an outcome's rows only, and whole rows repeat across outcomes: each step
+    # evaluates ndtr once per distinct sd and spreads it (the same array, bit for bit)
+    levels, spread = np.unique(np.maximum(sd, 1e-300), return_inverse=True)
+
     def excess(tau: float) -> float:
-        return float(weights @ ndtr(-tau / np.maximum(sd, 1e-300))) - (1.0 - gamma)
+        return float(weights @ ndtr(-tau / levels)[spread]) - (1.0 - gamma)
 
     hi = float(ndtri(gamma)) * float(sd.max()) + 1e-12
     lo = 0.0
