@@ -41,6 +41,7 @@ from modelpact.chain.errors import (
     node_unavailable,
     web3_revert_data,
 )
+from modelpact.chain.signing import sign_dynamic_fee
 from modelpact.errors import ModelpactError
 
 if TYPE_CHECKING:
@@ -407,8 +408,7 @@ def broadcast(
             return str(client.request("eth_sendTransaction", [_json_tx(tx)]))
         if isinstance(sender, str):
             return "0x" + bytes(chain.w3.eth.send_transaction(tx)).hex()
-        signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
-        return send_raw_once(chain, bytes(signed.raw_transaction))
+        return send_raw_once(chain, _signed(sender, tx))
 
     try:
         return guarded(chain, abi, action, send)
@@ -419,6 +419,15 @@ def broadcast(
         if funds is not None:
             raise funds from None
         raise
+
+
+def _signed(sender: LocalAccount, tx: TxParams) -> bytes:
+    """``tx`` signed by ``sender``: the lean EIP-1559 signer where it applies (eth-account's
+    bytes, ~10x faster), else eth-account."""
+    raw = sign_dynamic_fee(bytes(sender.key), sender.address, tx)
+    if raw is None:
+        raw = bytes(sender.sign_transaction(tx).raw_transaction)  # type: ignore[arg-type]
+    return raw
 
 
 def send_transaction(
