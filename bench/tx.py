@@ -13,9 +13,13 @@ On one fresh anvil node (automine), median and 90th percentile milliseconds per 
   milliseconds of this process per transfer, which a busy machine inflates less);
 - ``project_batch``: the same transfers sent back to back with explicit nonces
   (:func:`~modelpact.chain.transactions.send_batch`), then waited for (per transaction);
-- ``join`` / ``join_batch``: a round's ``join`` (gas estimate, sign, send, receipt, decoded
-  ``Joined`` event) from ``--count`` fresh participants, one after the other (with CPU ms per
-  join) / all sent, then all waited for.
+- ``join`` / ``join_batch``: a round's ``join`` (pre-flight call at the function's gas bound,
+  sign, send, receipt, decoded ``Joined`` event) from ``--count`` fresh participants, one after
+  the other (with CPU ms per join) / all sent, then all waited for;
+- ``raw_join_sync`` (interleaved with ``join``): the same joins of other fresh participants,
+  pre-signed and sent raw with ``eth_sendRawTransactionSync``: the node's own cost of a join at
+  that chain length (``join_first_block``: anvil's per-transaction cost grows with the number
+  of blocks, empty ones too), so ``join`` minus ``raw_join_sync`` is the project's share.
 HTTP requests and JSON-RPC calls per transaction are counted at the clients. The load average is
 recorded.
 """
@@ -127,30 +131,66 @@ def _join_call(rc: ch.RoundContract, who: Any) -> ch.Call:
     )
 
 
-def _joins(chain: ch.Chain, count: int, calls: Counter[str]) -> dict[str, Any]:
-    """Per-join milliseconds, one by one and batched, on a fresh round of 2 * count seats."""
-    rc = _round(chain, 2 * count)
-    people = [Account.create() for _ in range(2 * count)]
+def _raw_joins(url: str, rc: ch.RoundContract, people: list[Any]) -> Any:
+    """A function that sends the next of ``people``'s joins, pre-signed (gas limit, fees and
+    nonce fixed in advance), with ``eth_sendRawTransactionSync`` and returns ms: the node's
+    floor for a join at this chain length, next to the project's (no pre-flight, no decoding)."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port))
+    signed = []
+    for who in people:
+        call = _join_call(rc, who)
+        data = rc.web3_contract.functions.join(*call.args)._encode_transaction_data()
+        tx = {"to": rc.address, "value": call.value, "data": data, "gas": 130_000, "nonce": 0}
+        fees = {"maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9}
+        raw = who.sign_transaction({**tx, **fees, "chainId": rc.chain.chain_id}).raw_transaction
+        signed.append(raw.to_0x_hex())
+    pending = iter(signed)
+
+    def send() -> float:
+        body = json.dumps(
+            {"jsonrpc": "2.0", "id": 1, "method": jsonrpc.SEND_SYNC, "params": [next(pending)]}
+        )
+        t = time.perf_counter()
+        conn.request("POST", "/", body, {"Content-Type": "application/json"})
+        receipt = json.loads(conn.getresponse().read())["result"]
+        ms = (time.perf_counter() - t) * 1000
+        assert receipt["status"] == "0x1"
+        return ms
+
+    return send
+
+
+def _joins(chain: ch.Chain, url: str, count: int, calls: Counter[str]) -> dict[str, Any]:
+    """Per-join milliseconds, one by one (interleaved with pre-signed raw joins) and batched, on
+    a fresh round of 3 * count seats."""
+    rc = _round(chain, 3 * count)
+    people = [Account.create() for _ in range(3 * count)]
     funder = chain.accounts[0]
     for h in send_batch(chain, funder, [(p.address, 10**18) for p in people]):
         wait_for_receipt(chain, h, action="fund")
+    raw_join = _raw_joins(url, rc, people[2 * count :])
+    height = chain.w3.eth.block_number
     calls.clear()
-    one = []
-    cpu = time.process_time()
+    one, raw, cpu_s = [], [], 0.0
     for who in people[:count]:
-        t = time.perf_counter()
+        raw.append(raw_join())  # interleaved: both see the same load and chain length
+        t, cpu = time.perf_counter(), time.process_time()
         result = rc.transact(_join_call(rc, who), who)
         one.append((time.perf_counter() - t) * 1000)
+        cpu_s += time.process_time() - cpu
         assert [e.name for e in result.events] == ["Joined"]
-    join_cpu_ms = (time.process_time() - cpu) * 1000 / count
+    join_cpu_ms = cpu_s * 1000 / count
     per_join = {m: round(c / count, 2) for m, c in sorted(calls.items())}
     t = time.perf_counter()
-    hashes = [rc.send(_join_call(rc, who), who, nonce=0) for who in people[count:]]
+    hashes = [rc.send(_join_call(rc, who), who, nonce=0) for who in people[count : 2 * count]]
     for h in hashes:
         rc.wait(h, action="join")
     batch_ms = (time.perf_counter() - t) * 1000 / count
-    assert rc.joined_count() == 2 * count
+    assert rc.joined_count() == 3 * count
     return {
+        "join_first_block": height,
+        "raw_join_sync": _stats(raw),
         "join": _stats(one),
         "join_cpu_ms_per_tx": round(join_cpu_ms, 3),
         "join_batch_ms_per_tx": round(batch_ms, 3),
@@ -174,7 +214,7 @@ def main() -> None:
                 calls[str(method)] += 1
             return original(self, batch, retry=retry)
 
-        jsonrpc.JsonRpcClient._exchange = counting  # type: ignore[method-assign]
+        jsonrpc.JsonRpcClient._exchange = counting  # type: ignore[method-assign, assignment]
         sender = chain.local_account(1)
         key = chain.private_keys[chain.accounts[2]]
         raw_send = _raw_sender(node.rpc_url, key, chain.chain_id, args.count)
@@ -196,7 +236,7 @@ def main() -> None:
         for h in hashes:
             wait_for_receipt(chain, h, action="transfer")
         batch_ms = round((time.perf_counter() - t) * 1000 / args.count, 3)
-        joins = _joins(chain, args.count, calls)
+        joins = _joins(chain, node.rpc_url, args.count, calls)
     print(
         json.dumps(
             {
