@@ -190,8 +190,8 @@ def _needed(rc: ch.RoundContract, call: Call, sender: ch.Sender) -> int:
     encoded = rc._encoded(call)
     assert isinstance(encoded, EncodedCall)
     who = sender if isinstance(sender, str) else sender.address
-    probe = {"from": who, "to": encoded.to, "data": encoded.data, "value": hex(call.value)}
-    return int(rc.chain.backend.rpc.request("eth_estimateGas", [probe, "latest"]), 16)  # type: ignore[attr-defined]
+    probe = {"from": who, "to": encoded.to, "data": encoded.data, "value": call.value}
+    return int(rc.chain.w3.eth.estimate_gas(probe))  # type: ignore[arg-type]
 
 
 def _sent_with(rc: ch.RoundContract, call: Call, sender: ch.Sender, bound: GasBound) -> ch.TxResult:
@@ -258,15 +258,15 @@ def test_gas_bounds_cover_the_worst_case_of_each_function(
 
 
 def test_a_bound_too_small_falls_back_to_the_estimate(
-    anvil_node: AnvilNode, compiled_round: CompiledContract, monkeypatch: pytest.MonkeyPatch
+    any_chain: ch.Chain, compiled_round: CompiledContract, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a join bound below what a join needs, the pre-flight call runs out of gas: the join
     is estimated instead and sent with the estimate as its limit (nothing fails, nothing is sent
-    twice)."""
+    twice). On anvil and on the embedded chain."""
     import modelpact.chain.contract as contract
 
     monkeypatch.setattr(contract, "GAS_BOUNDS", {"join": GasBound(30_000)})
-    s = _worst_round(anvil_node, compiled_round)
+    s = deploy(any_chain, compiled_round, capacity=1)
     rc, who = s.round, s.participants[0]
     assert not isinstance(who, str)
     call = rc.join.call(
@@ -283,11 +283,12 @@ def test_a_bound_too_small_falls_back_to_the_estimate(
 
 
 def test_a_revert_is_decoded_from_the_pre_flight_call_and_nothing_is_sent(
-    anvil_node: AnvilNode, compiled_round: CompiledContract
+    any_chain: ch.Chain, compiled_round: CompiledContract
 ) -> None:
     """A bounded action that would revert (a wrong bond) raises the contract's named error with
-    its arguments from the pre-flight call, before signing: the sender's nonce is unchanged."""
-    s = _worst_round(anvil_node, compiled_round)
+    its arguments from the pre-flight call, before signing: the sender's nonce is unchanged. On
+    anvil and on the embedded chain."""
+    s = deploy(any_chain, compiled_round, capacity=1)
     rc, who = s.round, s.participants[0]
     assert not isinstance(who, str)
     nonce = s.chain.w3.eth.get_transaction_count(who.address)

@@ -319,7 +319,7 @@ def build_transaction(
         )
         if isinstance(call, EncodedCall):  # what web3's build_transaction fills in
             params.update(to=call.to, data=call.data, chainId=chain.chain_id)
-            params["gas"] = chain.w3.eth.estimate_gas(params)  # type: ignore[arg-type]
+            params["gas"] = _checked_gas(chain, params, gas_bound)
             return params  # type: ignore[return-value]
         tx: TxParams = call.build_transaction(params)
         return tx
@@ -430,6 +430,21 @@ def _bounded_gas(client: JsonRpcClient, probe: dict[str, Any], checked: Any, bou
     if reason is not None and len(reason) >= 4:
         raise checked
     return _hex_int(client.request("eth_estimateGas", [probe, "latest"]))
+
+
+def _checked_gas(chain: Chain, params: dict[str, Any], bound: int | None) -> int:
+    """:func:`_bounded_gas` through web3 (the embedded chain, whose estimate runs the call
+    many times in the Python EVM): ``bound`` when the call succeeds with it, its revert when it
+    reverts with a reason, else the estimate."""
+    if bound is not None:
+        try:
+            chain.w3.eth.call({**params, "gas": bound})  # type: ignore[typeddict-item]
+            return bound
+        except Exception as exc:
+            reason = chain.backend.revert_data(exc)
+            if reason is not None and len(reason) >= 4:
+                raise
+    return int(chain.w3.eth.estimate_gas(params))  # type: ignore[arg-type]
 
 
 def _json_tx(tx: Mapping[str, Any]) -> dict[str, Any]:
