@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from modelpact import chain as ch
 from modelpact import encoding as enc
 from modelpact.chain.backends.anvil import AnvilNode
 from modelpact.chain.contract import GAS_BOUNDS, Call, GasBound
-from modelpact.chain.transactions import EncodedCall
+from modelpact.chain.transactions import EncodedCall, _plain, decode_logs
 from modelpact.compiler import CompiledContract
 
 pytestmark = pytest.mark.anvil
@@ -190,8 +191,8 @@ def _needed(rc: ch.RoundContract, call: Call, sender: ch.Sender) -> int:
     encoded = rc._encoded(call)
     assert isinstance(encoded, EncodedCall)
     who = sender if isinstance(sender, str) else sender.address
-    probe = {"from": who, "to": encoded.to, "data": encoded.data, "value": hex(call.value)}
-    return int(rc.chain.backend.rpc.request("eth_estimateGas", [probe, "latest"]), 16)  # type: ignore[attr-defined]
+    probe = {"from": who, "to": encoded.to, "data": encoded.data, "value": call.value}
+    return int(rc.chain.w3.eth.estimate_gas(probe))  # type: ignore[arg-type]
 
 
 def _sent_with(rc: ch.RoundContract, call: Call, sender: ch.Sender, bound: GasBound) -> ch.TxResult:
@@ -212,26 +213,23 @@ def _worst_round(anvil_node: AnvilNode, compiled: CompiledContract) -> RoundSetu
     return deploy(ch.connect(chain="anvil", rpc_url=anvil_node.rpc_url), compiled, capacity=1)
 
 
-def test_gas_bounds_cover_the_worst_case_of_each_function(
-    anvil_node: AnvilNode, compiled_round: CompiledContract
-) -> None:
-    """On a one-seat round: the join that is both the first and the filling one (words of
-    0xff, the costliest calldata), the reveal, a delivery of the longest ciphertext the contract
-    takes (MAX_DELIVERY_BYTES, costliest bytes), and a claim paid its bond plus compensation
-    for a collective model below the curve: each needs at most 1/HEADROOM of its bound, and
-    each is sent with the bound as its gas limit."""
-    s = _worst_round(anvil_node, compiled_round)
+def _play(s: RoundSetup, send: Callable[[Call, ch.Sender], ch.TxResult]) -> ch.TxResult:
+    """The costliest path of a one-seat round, each bounded action sent with ``send``: the join
+    that is both the first and the filling one (words of 0xff, the costliest calldata), the
+    reveal, a delivery of the longest ciphertext the contract takes (MAX_DELIVERY_BYTES of
+    costly bytes), and a claim paid its bond plus compensation for a collective model below
+    the curve (with two tiers posted). Returns the claim's result."""
     rc, who = s.round, s.participants[0]
     assert not isinstance(who, str)
-    secret = b"\xfe" * 32
-    root = b"\xff" * 32
-    key = delivery_key(0)
+    secret, root, key = b"\xfe" * 32, b"\xff" * 32, delivery_key(0)
     sealed = enc.participant_commitment_v2(secret, *key, who.address, rc.address, s.chain.chain_id)
     option = len(s.menu) - 1
-    join = rc.join.call(
-        option_id=option, data_root=root, row_count=s.menu[option].data_count, commitment=sealed
+    send(
+        rc.join.call(
+            option_id=option, data_root=root, row_count=s.menu[option].data_count, commitment=sealed
+        ),
+        who,
     )
-    _sent_with(rc, join, who, GAS_BOUNDS["join"])
     rc.reveal_coordinator(s.coordinator, s.coordinator_secret)
     past_data_window(s.chain, rc)
     tiers = (posted(b"tier-1", 10**17), posted(b"tier-2", 2 * 10**17))
@@ -242,31 +240,71 @@ def test_gas_bounds_cover_the_worst_case_of_each_function(
         tiers=tiers,
     )
     opening = {"data_root": root, "secret": secret, "delivery_key": key}
-    _sent_with(rc, rc.reveal.call(**opening), who, GAS_BOUNDS["reveal"])
+    send(rc.reveal.call(**opening), who)
     longest = os.urandom(131_072).replace(b"\x00", b"\x01")
     assert rc.chain.w3.eth.call(  # type: ignore[arg-type]
         {"to": rc.address, "data": rc._encoded(Call("MAX_DELIVERY_BYTES")).data}
     ) == (131_072).to_bytes(32, "big")
-    deliver = rc.deliver.call(
-        participant=who.address, ephemeral=(2**255, 2**255), ciphertext=longest
+    ephemeral = (2**255, 2**255)
+    send(
+        rc.deliver.call(participant=who.address, ephemeral=ephemeral, ciphertext=longest),
+        s.coordinator,
     )
-    _sent_with(rc, deliver, s.coordinator, GAS_BOUNDS["deliver"])
     ch.advance_time(s.chain, rc.deadlines().reveal - ch.chain_time(s.chain) + 1)
-    claimed = _sent_with(rc, rc.claim.call(**opening), who, GAS_BOUNDS["claim"])
+    return send(rc.claim.call(**opening), who)
+
+
+def test_gas_bounds_cover_the_worst_case_of_each_function(
+    anvil_node: AnvilNode, compiled_round: CompiledContract
+) -> None:
+    """On the costliest path of a one-seat round (:func:`_play`), each of join, reveal,
+    deliver and claim needs at most 1/HEADROOM of its bound and is sent with the bound as its
+    gas limit."""
+    s = _worst_round(anvil_node, compiled_round)
+    claimed = _play(s, lambda call, who: _sent_with(s.round, call, who, GAS_BOUNDS[call.function]))
     (event,) = claimed.events
     assert event.args["compensation"] > 0
 
 
+def test_decoded_events_are_web3s(anvil_node: AnvilNode, compiled_round: CompiledContract) -> None:
+    """Every log of a played round (publication with its menu and curve, join, coordinator
+    reveal, the post's curve check and models, reveal, delivery, claim) decodes to the args
+    web3's ``get_event_data`` gives (structs as name trees, addresses checksummed)."""
+    from web3._utils.events import get_event_data
+
+    s = _worst_round(anvil_node, compiled_round)
+    rc = s.round
+    _play(s, rc.transact)
+    logs = s.chain.w3.eth.get_logs({"address": rc.address, "fromBlock": 0})
+    names = []
+    for log in logs:
+        (ours,) = decode_logs(rc.web3_contract, [log])
+        abi = next(e for e in rc.abi if e["type"] == "event" and e["name"] == ours.name)
+        theirs = get_event_data(s.chain.w3.codec, abi, log)  # type: ignore[arg-type]
+        assert ours.args == _plain(theirs["args"]), ours.name
+        names.append(ours.name)
+    assert names == [
+        "RoundPublished",
+        "Joined",
+        "CoordinatorRevealed",
+        "CurveChecked",
+        "ModelsPosted",
+        "Revealed",
+        "Delivered",
+        "Claimed",
+    ]
+
+
 def test_a_bound_too_small_falls_back_to_the_estimate(
-    anvil_node: AnvilNode, compiled_round: CompiledContract, monkeypatch: pytest.MonkeyPatch
+    any_chain: ch.Chain, compiled_round: CompiledContract, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a join bound below what a join needs, the pre-flight call runs out of gas: the join
     is estimated instead and sent with the estimate as its limit (nothing fails, nothing is sent
-    twice)."""
+    twice). On anvil and on the embedded chain."""
     import modelpact.chain.contract as contract
 
     monkeypatch.setattr(contract, "GAS_BOUNDS", {"join": GasBound(30_000)})
-    s = _worst_round(anvil_node, compiled_round)
+    s = deploy(any_chain, compiled_round, capacity=1)
     rc, who = s.round, s.participants[0]
     assert not isinstance(who, str)
     call = rc.join.call(
@@ -283,11 +321,12 @@ def test_a_bound_too_small_falls_back_to_the_estimate(
 
 
 def test_a_revert_is_decoded_from_the_pre_flight_call_and_nothing_is_sent(
-    anvil_node: AnvilNode, compiled_round: CompiledContract
+    any_chain: ch.Chain, compiled_round: CompiledContract
 ) -> None:
     """A bounded action that would revert (a wrong bond) raises the contract's named error with
-    its arguments from the pre-flight call, before signing: the sender's nonce is unchanged."""
-    s = _worst_round(anvil_node, compiled_round)
+    its arguments from the pre-flight call, before signing: the sender's nonce is unchanged. On
+    anvil and on the embedded chain."""
+    s = deploy(any_chain, compiled_round, capacity=1)
     rc, who = s.round, s.participants[0]
     assert not isinstance(who, str)
     nonce = s.chain.w3.eth.get_transaction_count(who.address)

@@ -319,7 +319,7 @@ def build_transaction(
         )
         if isinstance(call, EncodedCall):  # what web3's build_transaction fills in
             params.update(to=call.to, data=call.data, chainId=chain.chain_id)
-            params["gas"] = chain.w3.eth.estimate_gas(params)  # type: ignore[arg-type]
+            params["gas"] = _checked_gas(chain, params, gas_bound)
             return params  # type: ignore[return-value]
         tx: TxParams = call.build_transaction(params)
         return tx
@@ -430,6 +430,21 @@ def _bounded_gas(client: JsonRpcClient, probe: dict[str, Any], checked: Any, bou
     if reason is not None and len(reason) >= 4:
         raise checked
     return _hex_int(client.request("eth_estimateGas", [probe, "latest"]))
+
+
+def _checked_gas(chain: Chain, params: dict[str, Any], bound: int | None) -> int:
+    """:func:`_bounded_gas` through web3 (the embedded chain, whose estimate runs the call
+    many times in the Python EVM): ``bound`` when the call succeeds with it, its revert when it
+    reverts with a reason, else the estimate."""
+    if bound is not None:
+        try:
+            chain.w3.eth.call({**params, "gas": bound})  # type: ignore[typeddict-item]
+            return bound
+        except Exception as exc:
+            reason = chain.backend.revert_data(exc)
+            if reason is not None and len(reason) >= 4:
+                raise
+    return int(chain.w3.eth.estimate_gas(params))  # type: ignore[arg-type]
 
 
 def _json_tx(tx: Mapping[str, Any]) -> dict[str, Any]:
@@ -604,22 +619,30 @@ def _event_decoder(contract: Contract, event: dict[str, Any]) -> _Decoder:
     data_types = list(get_event_abi_types_for_decoding(data_inputs))
     checksum = [_checksummer(t) for t in data_types]
     topic_checksum = [_checksummer(t) for t in topic_types]
+    data_names = [str(i["name"]) for i in data_inputs]
+    # named_tree only reshapes structs and arrays (parsing each value's type, every log); a
+    # flat event's data is its names zipped with its values
+    flat = not any("[" in t or t.startswith("(") for t in data_types)
 
     def decode(log: Any) -> dict[str, Any]:
-        topics = log["topics"][1:]
+        topics = [bytes(t) for t in log["topics"][1:]]
         if len(topics) != len(topic_types):
             raise ChainError(
                 f"event {event['name']}: expected {len(topic_types)} topics, got {len(topics)}",
                 hint="check the contract's ABI",
             )
-        values = codec.decode(data_types, bytes(log["data"]))
-        data = named_tree(data_inputs, [f(v) for f, v in zip(checksum, values, strict=True)])
-        args = {
-            name: f(codec.decode([t], bytes(topic))[0])
-            for name, t, f, topic in zip(
-                topic_names, topic_types, topic_checksum, topics, strict=True
-            )
-        }
+        values = [
+            f(v)
+            for f, v in zip(checksum, codec.decode(data_types, bytes(log["data"])), strict=True)
+        ]
+        data = (
+            dict(zip(data_names, values, strict=True)) if flat else named_tree(data_inputs, values)
+        )
+        if all(len(t) == 32 for t in topics):  # one word each: decoded together
+            words = codec.decode(topic_types, b"".join(topics))
+        else:  # as the node sent them (each decode says what is wrong)
+            words = tuple(codec.decode([t], w)[0] for t, w in zip(topic_types, topics, strict=True))
+        args = {name: f(v) for name, f, v in zip(topic_names, topic_checksum, words, strict=True)}
         args.update(data)
         return args
 
