@@ -18,6 +18,7 @@ transaction instead of sending another; the contract refuses a second delivery a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,7 @@ def deliver_models(
             "no models are posted yet", hint="run `coordinator train-and-post` first"
         )
     out: list[Sent] = []
+    clock = _ChainClock(deployed)
     revealed = _revealed(deployed)
     for event, (rung, onchain, stored) in zip(
         revealed, _delivery_reads(deployed, revealed), strict=True
@@ -114,7 +116,7 @@ def deliver_models(
         elif stored != _ZERO or deployed.recorded(slot, "deliver") is not None:
             out.append(Sent(who, rung, model, "already", slot.get()))
         else:
-            if deployed.latest_timestamp() > deadline:
+            if clock.now() > deadline:
                 raise DeliveryProblemError(
                     f"the delivery deadline {deadline} has passed; {who} has no delivery",
                     hint="nothing was sent: the participant may now prove non-delivery",
@@ -135,6 +137,30 @@ def deliver_models(
             result = deployed.send_recorded(call, sender, slot)
             out.append(Sent(who, rung, model, "delivered", result.tx_hash, result.gas_used))
     return tuple(out)
+
+
+_CLOCK_SECONDS = 5.0
+"""How long :func:`deliver_models` goes on from one read of the chain's time (plus the seconds
+passed since) before reading it again. The check before each delivery is the one that explains
+itself; the contract refuses a late delivery at the transaction's pre-flight anyway
+(DeliveryClosed, nothing sent), so a local round need not pay a block lookup per delivery."""
+
+
+class _ChainClock:
+    """The chain's time for one deliver step: read from the latest block, again once
+    :data:`_CLOCK_SECONDS` have passed, and advanced by the seconds passed in between."""
+
+    def __init__(self, deployed: DeployedRound) -> None:
+        self._deployed = deployed
+        self._time = 0
+        self._read_at: float | None = None
+
+    def now(self) -> int:
+        """The chain's time as of the last read, plus the seconds passed since."""
+        if self._read_at is None or time.monotonic() - self._read_at > _CLOCK_SECONDS:
+            self._time = self._deployed.latest_timestamp()
+            self._read_at = time.monotonic()
+        return self._time + int(time.monotonic() - self._read_at)
 
 
 def _delivery_reads(
