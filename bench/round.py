@@ -8,9 +8,12 @@ their own keys, coordinator reveal, delivery checks, real training and reward ti
 reveals and claims with model fetch + verification, time travel and sweep, the independent
 audit, report). Rounds larger than the digits data allows (N > 10) use the generated dataset of
 `modelpact.ml.datasets`. Targets (issue 4, 2-core machine): embedded:10 <= 60 s, anvil:10 <= 20 s,
-anvil:200 <= 300 s. `total_gas` sums every round transaction (deploy, joins, reveals, post,
+anvil:200 <= 300 s; issue 17: anvil:200 <= 8 s, anvil:1000 <= 40 s. `total_gas` sums every round transaction (deploy, joins, reveals, post,
 claims, sweep), not the demo's funding transfers. The machine's load average is recorded, and
-the CPU seconds of this process (the node's excluded), which a busy machine inflates less.
+the CPU seconds of this process (the node's excluded), which a busy machine inflates less, and
+the node's own CPU seconds (anvil, once it has stopped). ``http_requests`` and ``rpc_calls``
+count what the round asked of its node; ``phase_seconds`` is the wall time between the demo's
+progress messages.
 Each case runs once per tier mode (``--tiers``): ``models_trained`` is what the reward tiers
 cost, next to the collective accuracy the scenario's curve and the contract's curve predicted.
 """
@@ -18,14 +21,40 @@ cost, next to the collective accuracy the scenario's curve and the contract's cu
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import resource
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from modelpact.chain.backends import ChainSettings
+from modelpact.chain.backends import ChainSettings, jsonrpc
 from modelpact.round.demo import DemoConfig, run_demo
+
+
+@contextmanager
+def _counted() -> Iterator[Counter[str]]:
+    """Counts HTTP exchanges and JSON-RPC calls by method at the project's client (the node's
+    side is not seen): what a round asks of its node."""
+    calls: Counter[str] = Counter()
+    original = jsonrpc.JsonRpcClient._exchange
+
+    def counting(self: Any, batch: Any, *, retry: bool) -> Any:
+        calls["http_requests"] += 1
+        for method, _ in batch:
+            calls[str(method)] += 1
+        return original(self, batch, retry=retry)
+
+    jsonrpc.JsonRpcClient._exchange = counting  # type: ignore[method-assign,assignment]
+    try:
+        yield calls
+    finally:
+        jsonrpc.JsonRpcClient._exchange = original  # type: ignore[method-assign]
 
 
 def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, object]:
@@ -35,21 +64,26 @@ def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, o
             chain=kind, rpc_url=None, chain_id=None, state_dir=base / "state"
         )
         load_before = os.getloadavg()[0]
+        phases: list[tuple[float, str]] = []
         started, cpu_started = time.perf_counter(), time.process_time()
-        result = run_demo(
-            DemoConfig(
-                participants=participants,
-                seed=seed,
-                out_dir=base / "out",
-                settings=settings,
-                dataset="digits" if participants <= 10 else "generated",
-                tiers=tiers,
-                # the digits curve on generated rows: refused without it; compensated with it
-                any_curve=participants > 10,
+        children_started = _children_cpu()
+        with _counted() as calls:
+            result = run_demo(
+                DemoConfig(
+                    participants=participants,
+                    seed=seed,
+                    out_dir=base / "out",
+                    settings=settings,
+                    dataset="digits" if participants <= 10 else "generated",
+                    tiers=tiers,
+                    # the digits curve on generated rows: refused without it; compensated with it
+                    any_curve=participants > 10,
+                ),
+                progress=lambda message: phases.append((time.perf_counter(), message)),
             )
-        )
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu_started  # this process only: not the node's
+        node_cpu = _children_cpu() - children_started  # the node, reaped when the demo ends
         report = result.report
         return {
             "chain": kind,
@@ -57,6 +91,7 @@ def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, o
             "dataset": "digits" if participants <= 10 else "generated",
             "wall_seconds": round(wall, 2),
             "cpu_seconds": round(cpu, 2),
+            "node_cpu_seconds": round(node_cpu, 2) if kind != "embedded" else None,
             "total_gas": report.total_gas,
             "gas_per_participant": round(report.total_gas / participants),
             "total_rows": report.total_data,
@@ -68,9 +103,30 @@ def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, o
             "models_trained": report.models_trained,
             "all_checks_passed": report.passed,
             "failed_checks": [f"{c.name}: {c.detail}" for c in report.checks if not c.passed],
+            "http_requests": calls["http_requests"],
+            "http_requests_per_participant": round(calls["http_requests"] / participants, 1),
+            "rpc_calls": dict(calls.most_common()),
+            "phase_seconds": _phase_seconds(started, phases, started + wall),
             "load_avg_1m_before": round(load_before, 2),
             "load_avg_1m_after": round(os.getloadavg()[0], 2),
         }
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's reaped children: the demo's anvil once it has stopped."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _phase_seconds(
+    started: float, phases: list[tuple[float, str]], ended: float
+) -> list[tuple[str, float]]:
+    """Wall seconds from each progress message of the demo to the next (the first row: from
+    the start to the first message)."""
+    marks = [(started, "start"), *phases, (ended, "end")]
+    return [
+        (label[:60], round(later - at, 2)) for (at, label), (later, _) in itertools.pairwise(marks)
+    ]
 
 
 def main() -> None:

@@ -98,12 +98,19 @@ def curve_tolerance(scenario: Scenario, *, menu: Menu) -> CurveTolerance:
     gamma = record.tolerance_confidence
     sd = sd_round(scenario, rows)
 
-    from scipy.stats import norm  # lazy: scipy costs the CLI start
+    # lazy: scipy costs the CLI start. ndtr / ndtri are what scipy.stats.norm.cdf / .ppf
+    # compute (the same values, tested) without rv_continuous's argument handling around them,
+    # which cost as much again at each bisection step over every outcome of the round.
+    from scipy.special import ndtr, ndtri
+
+    # sd depends on an outcome's rows only, and whole rows repeat across outcomes: each step
+    # evaluates ndtr once per distinct sd and spreads it (the same array, bit for bit)
+    levels, spread = np.unique(np.maximum(sd, 1e-300), return_inverse=True)
 
     def excess(tau: float) -> float:
-        return float(weights @ norm.cdf(-tau / np.maximum(sd, 1e-300))) - (1.0 - gamma)
+        return float(weights @ ndtr(-tau / levels)[spread]) - (1.0 - gamma)
 
-    hi = float(norm.ppf(gamma)) * float(sd.max()) + 1e-12
+    hi = float(ndtri(gamma)) * float(sd.max()) + 1e-12
     lo = 0.0
     for _ in range(200):  # bisection: excess decreases in tau
         mid = 0.5 * (lo + hi)

@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
 
 
 @runtime_checkable
@@ -129,8 +130,13 @@ class _Curve:
     def _raw(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         raise NotImplementedError
 
+    def _value(self, x: FloatArray) -> FloatArray:
+        """a alone; a curve overrides it where skipping a' and a'' pays (the rounding search
+        evaluates millions of sampled outcomes and needs no derivative)."""
+        return self._raw(x)[0]
+
     def __call__(self, x: ArrayLike) -> FloatArray:
-        return self._raw(_as_array(x))[0]
+        return self._value(_as_array(x))
 
     def evaluate(
         self, x: ArrayLike, *, envelope: bool = False
@@ -183,15 +189,27 @@ class SgbAccuracy(_Curve):
             return lo
         return bisect_root(unclipped, lo, hi, xtol=1e-12, rtol=1e-14)
 
-    def _raw(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        # vectorised over large outcome grids: products instead of powers, few temporaries
+    def _g(self, x: FloatArray) -> tuple[BoolArray, FloatArray, FloatArray]:
+        """(valid, x where valid else 1, g = sqrt(2 k (2 + ln(x/k)))): shared by _raw and _value
+        so that both compute a with the same operations, bit for bit."""
         k = self.k
         valid = x > k * math.exp(-2.0)
         xs = np.where(valid, x, 1.0)
         inner = np.log(xs * (1.0 / k))
         inner += 2.0
         np.maximum(inner, 1e-300, out=inner)
-        g = np.sqrt(inner * (2.0 * k))
+        return valid, xs, np.sqrt(inner * (2.0 * k))
+
+    def _value(self, x: FloatArray) -> FloatArray:
+        valid, xs, g = self._g(x)
+        a = self.a_opt - (g + 4.0) * (1.0 / np.sqrt(xs))
+        a[~(valid & (a > 0.0))] = 0.0
+        return a
+
+    def _raw(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        # vectorised over large outcome grids: products instead of powers, few temporaries
+        k = self.k
+        valid, xs, g = self._g(x)
         gx = g * xs
         g1 = k / gx  # g' = k / (g x)
         g2 = -k * (g + xs * g1) / (gx * gx)
@@ -231,6 +249,10 @@ class PowerAccuracy(_Curve):
         object.__setattr__(
             self, "_tangent", _tangent_from_origin(self._raw, zero, 4.0 * zero + 1e-9)
         )
+
+    def _value(self, x: FloatArray) -> FloatArray:
+        a = self.a_max - self.b * np.where(x > 0.0, x, 1.0) ** -self.alpha
+        return np.where((x > 0.0) & (a > 0.0), a, 0.0)
 
     def _raw(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         xs = np.where(x > 0.0, x, 1.0)

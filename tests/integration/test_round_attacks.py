@@ -252,6 +252,27 @@ def test_the_coordinator_gains_nothing_from_a_missed_reveal(tmp_path: Path) -> N
         assert swept <= COORDINATOR_BOND
 
 
+def test_a_state_file_naming_another_root_still_opens_with_the_joined_one(
+    tmp_path: Path,
+) -> None:
+    """A participant whose state file names a data root it did not join with (edited, or
+    copied from elsewhere) reveals and claims with the root of its own Joined event: the local
+    root is used only when the contract stores this account's commitment under it."""
+    from modelpact.encoding import keccak256
+
+    with open_chain(_settings(tmp_path / "chain")) as node:
+        r = _deploy(node, tmp_path, quorum_scenario(tmp_path, 1), 2)
+        for i in range(2):
+            _join(r, i)
+        assert isinstance(_post(r, delivering=[0, 1]), coord.PostResult)
+        r.state(r.accounts[0]).update(data_root="0x" + keccak256(b"not joined").hex())
+        for account in r.accounts:
+            part.reveal(r.handle, r.state(account), account=account)
+        node.advance_time_to(r.handle.contract.deadlines().reveal + 1)
+        claims = [part.claim(r.handle, r.state(a), account=a) for a in r.accounts]
+        assert [c.bond_refund for c in claims] == [BOND, BOND]
+
+
 def test_an_overpredicting_curve_pays_compensation_the_audit_shows(tmp_path: Path) -> None:
     """Issue 13: a scenario whose curve over-predicts (a_max 0.999, tolerance 0) makes the
     contract's curve check find a shortfall; every participant's claim carries ratio x shortfall

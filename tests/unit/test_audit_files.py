@@ -96,6 +96,36 @@ def test_tampered_row_fails_data_root(tmp_path, digits) -> None:
     assert _status(found, "data.count") is Status.PASS
 
 
+def test_remembered_roots_never_pass_tampered_files(tmp_path, digits) -> None:
+    """Roots are remembered by content (modelpact.encoding): after the honest files' roots were
+    computed from arrays (and remembered) and the audit passed on them, a changed pixel, two
+    swapped rows or another participant's rows under a root still fail data.root, in the same
+    process."""
+    s, data_dir = _with_data(tmp_path, digits)
+    for j in s.joins:  # the honest roots, from arrays: remembered
+        path = data_dir / f"{j.participant.lower()}.npy"
+        if path.exists():
+            assert participant_dataset_root(j.participant, np.load(path)) == j.data_root
+    assert _status(files.check_data(s, data_dir), "data.root") is Status.PASS
+    path = data_dir / f"{s.joins[1].participant.lower()}.npy"
+    honest = np.load(path)
+    pixel = honest.copy()
+    pixel[3, 10] = (pixel[3, 10] + 1) % 17
+    swapped = honest[[1, 0, *range(2, len(honest))]]
+    assert not np.array_equal(swapped, honest)
+    for tampered in (pixel, swapped):
+        save_rows(path, tampered)
+        assert _status(files.check_data(s, data_dir), "data.root") is Status.FAIL
+    save_rows(path, honest)
+    assert _status(files.check_data(s, data_dir), "data.root") is Status.PASS
+    other = data_dir / f"{s.joins[3].participant.lower()}.npy"
+    save_rows(other, honest[: s.joins[3].row_count])  # rows of #1 where #3's should be
+    joins = list(s.joins)
+    joins[3] = replace(joins[3], data_root=_root(s.joins[1].participant, np.load(other)))
+    found = files.check_data(replace(s, joins=tuple(joins)), data_dir)
+    assert _status(found, "data.root") is Status.FAIL
+
+
 def test_short_dataset_fails_data_count(tmp_path, digits) -> None:
     """A dataset with fewer rows than committed fails data.count."""
     s, data_dir = _with_data(tmp_path, digits)

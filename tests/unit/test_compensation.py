@@ -118,3 +118,29 @@ def test_stated_tolerance_wins_and_missing_inputs_are_refused(demo) -> None:
     assert case1.unit_wei is None
     with pytest.raises(ScenarioError, match="linear valuation"):
         compensation_terms(expo, menu=solve(case1, benchmarks=False), unit_wei=1)
+
+
+@pytest.mark.parametrize("participants", [10, 60])
+def test_tolerance_is_the_normal_bisection_to_the_last_bit(demo, participants: int) -> None:
+    """tau is exactly what the bisection on scipy.stats.norm gives (cdf and ppf): the special
+    functions it calls now are the very ones norm computes with, so the committed
+    tolerance_wad of a round cannot move."""
+    from scipy.stats import norm
+
+    from modelpact.compensation import _rows_distribution
+    from modelpact.curve_record import sd_round
+
+    scenario = replace(demo[0], participants=participants)
+    menu = integerize_menu(scenario, solve(scenario, benchmarks=False))
+    m = np.array([o.m if o.served else 0.0 for o in menu.options], dtype=np.float64)
+    rows, weights = _rows_distribution(scenario, m)
+    gamma = scenario.curve.tolerance_confidence
+    sd = sd_round(scenario, rows)
+    hi, lo = float(norm.ppf(gamma)) * float(sd.max()) + 1e-12, 0.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        excess = float(weights @ norm.cdf(-mid / np.maximum(sd, 1e-300))) - (1.0 - gamma)
+        lo, hi = (mid, hi) if excess > 0.0 else (lo, mid)
+        if hi - lo <= 1e-15:
+            break
+    assert curve_tolerance(scenario, menu=menu).tolerance == hi

@@ -210,3 +210,21 @@ def test_an_sgb_curves_tangent_point_is_computed_once_per_parameters() -> None:
     assert other.tangent_point != first.tangent_point
     a, a1, _ = other.evaluate(np.array([other.tangent_point]))
     assert a[0] == pytest.approx(other.tangent_point * a1[0], rel=1e-9)
+
+
+@pytest.mark.parametrize("curve", CURVES, ids=lambda c: c.kind)
+def test_value_alone_is_bit_identical_to_the_evaluated_value(curve) -> None:
+    """A curve's value without derivatives (what the rounding search evaluates over millions of
+    sampled outcomes) equals the a of ``evaluate`` bit for bit, at 0, negative data, the zero
+    point, around the tangent point and far out: the search and the solver see one curve."""
+    rng = np.random.default_rng(3)
+    x = np.concatenate(
+        [
+            np.array([0.0, -1.0, 1e-12, curve.tangent_point, 1e9]),
+            rng.uniform(0.0, 3.0 * max(curve.tangent_point, 10.0), 2_000),
+            rng.lognormal(5.0, 2.0, 2_000),
+        ]
+    )
+    assert np.array_equal(curve(x), curve.evaluate(x)[0])
+    grid = x.reshape(5, -1) if x.size % 5 == 0 else x[:4000].reshape(40, 100)
+    assert np.array_equal(curve(grid), curve.evaluate(grid)[0])

@@ -404,3 +404,105 @@ def test_packed_eval_log_round_trips_and_refuses_what_does_not_fit() -> None:
         enc.pack_eval_log([(0, 65536)])
     with pytest.raises(enc.EncodingError):
         enc.unpack_eval_log(packed, 2)
+
+
+# ------------------------------------------------------------------------------------------
+# Integer arrays: every row encoded at once, roots remembered by content
+# ------------------------------------------------------------------------------------------
+
+_INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rows=st.integers(min_value=1, max_value=9).flatmap(
+        lambda n: st.integers(min_value=0, max_value=6).flatmap(
+            lambda f: st.lists(st.lists(_INT64, min_size=f, max_size=f), min_size=n, max_size=n)
+        )
+    )
+)
+def test_array_trees_equal_the_per_row_trees(rows: list[list[int]]) -> None:
+    """A 2-D int64 array (encoded for all rows at once by numpy) gives the very tree of its
+    rows as lists (the path checked against the golden vectors and eth_abi): v1 and v2 roots
+    and every proof, negative words and the int64 extremes included, whatever was cached."""
+    import numpy as np
+
+    who = "0x" + "5a" * 20
+    arr = np.array(rows, dtype=np.int64).reshape(len(rows), len(rows[0]))
+    enc._ROOTS.clear()
+    for _ in range(2):  # computed, then remembered
+        assert enc.dataset_merkle_root(arr) == enc.StandardMerkleTree.of(rows).root
+        assert enc.participant_dataset_root(who, arr) == (
+            enc.StandardMerkleTree.of_participant(who, rows).root
+        )
+    assert enc.StandardMerkleTree.of(arr) == enc.StandardMerkleTree.of(rows)
+    assert enc.StandardMerkleTree.of_participant(who, arr) == (
+        enc.StandardMerkleTree.of_participant(who, rows)
+    )
+    narrow = (arr % 1000).astype(np.int16)  # any integer dtype: the values, not the bytes
+    assert enc.dataset_merkle_root(narrow) == enc.dataset_merkle_root(narrow.tolist())
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_array_tree_matches_openzeppelin_js() -> None:
+    """An int64 array's root and proofs equal @openzeppelin/merkle-tree's StandardMerkleTree."""
+    import numpy as np
+
+    rows = [[i * 7 - 20, -(2**63) if i == 1 else i, 2**63 - 1 - i, -1] for i in range(11)]
+    package = ROOT / "node_modules" / "@openzeppelin" / "merkle-tree"
+    out = subprocess.run(
+        ["node", "-e", _JS, str(package)],
+        input=json.dumps([[str(v) for v in r] for r in rows]),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    js = json.loads(out.stdout)
+    tree = enc.StandardMerkleTree.of(np.array(rows, dtype=np.int64))
+    assert "0x" + tree.root.hex() == js["root"]
+    assert "0x" + enc.dataset_merkle_root(np.array(rows, dtype=np.int64)).hex() == js["root"]
+    for i in range(len(rows)):
+        assert ["0x" + p.hex() for p in tree.proof(i)] == js["proofs"][i]
+
+
+def test_remembered_roots_are_keyed_by_content_and_address() -> None:
+    """A remembered root is only ever returned for the same address and the same values: a
+    changed cell (in place, same array object), another shape or another participant gets its
+    own root, equal to a fresh computation."""
+    import numpy as np
+
+    a, b = "0x" + "11" * 20, "0x" + "22" * 20
+    rows = np.arange(12, dtype=np.int64).reshape(4, 3)
+    first = enc.participant_dataset_root(a, rows)
+    assert enc.participant_dataset_root(b, rows) != first
+    assert enc.participant_dataset_root(a.upper().replace("0X", "0x"), rows) == first
+    rows[2, 1] += 1  # the same object, other content
+    changed = enc.participant_dataset_root(a, rows)
+    assert changed != first
+    assert changed == enc.StandardMerkleTree.of_participant(a, rows.tolist()).root
+    assert enc.participant_dataset_root(a, rows.reshape(3, 4)) != changed
+    assert enc.dataset_merkle_root(rows) != changed  # v1 and v2 trees never share an entry
+
+
+def test_arrays_the_encoding_cannot_take_whole_are_checked_per_row() -> None:
+    """Bool, float and empty arrays, and uint64 values above int64, are not encoded as words:
+    bools and floats are refused as before, large unsigned values are encoded exactly."""
+    import numpy as np
+
+    with pytest.raises(enc.EncodingError):
+        enc.dataset_merkle_root(np.array([[True, False]]))
+    with pytest.raises(enc.EncodingError):
+        enc.participant_dataset_root("0x" + "11" * 20, np.array([[0.5, 1.0]]))
+    with pytest.raises(enc.EncodingError):
+        enc.dataset_merkle_root(np.zeros((0, 3), dtype=np.int64))
+    big = np.array([[2**64 - 1, 0]], dtype=np.uint64)
+    assert enc.dataset_merkle_root(big) == enc.dataset_merkle_root([[2**64 - 1, 0]])
+
+
+def test_keccak_backends_agree() -> None:
+    """The fast keccak (safe-pysha3) and eth_hash's give the same digests (bytes, views)."""
+    from eth_hash.auto import keccak
+
+    for data in (b"", b"abc", bytes(range(256)) * 9):
+        assert enc.keccak(data) == enc.keccak(memoryview(data)) == keccak(data)

@@ -110,3 +110,20 @@ def test_bad_inputs_are_refused(round_data: tuple[ds.Rows, ds.Rows]) -> None:
         rw.build_tiers(collective, test, [-0.1])
     with pytest.raises(rw.RewardError, match="at least 2 training rows"):
         rw.build_tiers(collective[:1], test, [0.5])
+
+
+def test_tiers_from_a_trained_search_equal_build_tiers(
+    plan: rw.TierPlan, round_data: tuple[ds.Rows, ds.Rows]
+) -> None:
+    """The coordinator's path (train the collective model, read its accuracy, then the tiers
+    from the same search) gives the same collective model and tiers, byte for byte, as
+    build_tiers, with the collective model fitted once."""
+    collective, test = round_data
+    search = rw.RewardSearch(collective, test, seed=0, orderings=3)
+    assert search.models_trained == 1
+    reused = rw.tiers_for(search, [0.5, 0.71, 0.8, 0.88, 0.93, 1.0])
+    assert reused.collective == plan.collective
+    assert reused.tiers == plan.tiers
+    assert reused.models_trained == plan.models_trained
+    with pytest.raises(rw.RewardError, match="unknown tier mode"):
+        rw.tiers_for(search, [0.5], mode="random")  # type: ignore[arg-type]

@@ -57,3 +57,25 @@ def test_bayes_objective_equals_full_expectation() -> None:
     bayes = belief_model("bayes", 6, p)
     via = float(np.einsum("io,oi->", bayes.objective_weights, np.sqrt(bayes.pooled(m))))
     assert abs(direct - via) < 1e-12
+
+
+def test_exact_pooled_models_are_built_once_and_read_only() -> None:
+    """The exact pooled model is built once per (belief, N, probabilities, threshold, limit) in
+    a process: the kept model equals a fresh build, its arrays cannot be written (no caller can
+    change what the next one gets), and other probabilities get their own model."""
+    import pytest
+
+    from modelpact import outcomes
+
+    p = np.array([0.3, 0.3, 0.4])
+    for belief in ("bayes", "paper"):
+        first = outcomes.belief_model(belief, 40, p, pooled_once=True)
+        assert outcomes.belief_model(belief, 40, p.copy(), pooled_once=True) is first
+        fresh = outcomes._build_exact_pooled(belief, 40, p, threshold=0.0, limit=10_000_000)
+        for name in ("base", "tbar_weights", "objective_weights"):
+            assert np.array_equal(getattr(first, name), getattr(fresh, name))
+            with pytest.raises(ValueError, match="read-only"):
+                getattr(first, name)[0] = 1.0
+        other = outcomes.belief_model(belief, 40, np.array([0.2, 0.4, 0.4]), pooled_once=True)
+        assert other is not first
+        assert not np.array_equal(other.tbar_weights, first.tbar_weights)

@@ -16,6 +16,7 @@ from modelpact.audit import decode
 from modelpact.audit.snapshot import (
     DeliveryFailureRecord,
     DeliveryRecord,
+    ParticipantState,
     RoundSnapshot,
 )
 from modelpact.chain import (
@@ -108,7 +109,7 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
     joins = tuple(decode.join(a) for a in by_name.get("Joined", []))
     posted = by_name.get("ModelsPosted", [])
     coord = by_name.get("CoordinatorRevealed", [])
-    states = {j.participant: rc.participant(j.participant) for j in joins}
+    states = _states(rc, [j.participant for j in joins])
     collective = rc.collective_model()
     checked = by_name.get("CurveChecked", [])
     curve = decode.curve_checked(checked[0]) if checked else None
@@ -162,7 +163,7 @@ def snapshot_of(rc: RoundContract, *, from_block: int = 0) -> RoundSnapshot:
             (str(to_checksum_address(a["participant"])), int(a["amount"]))
             for a in by_name.get("CompensationPaid", [])
         ),
-        deliveries=tuple(_delivery(rc, a) for a in by_name.get("Delivered", [])),
+        deliveries=_deliveries(rc, by_name.get("Delivered", [])),
         delivery_failures=_delivery_failures(events),
         frauds=tuple(decode.fraud(a) for a in by_name.get("FraudProven", [])),
         delivery_deadline=rc.deadlines().delivery,
@@ -180,14 +181,31 @@ def _trust(rc: RoundContract, tx_hash: str) -> TrustFacts:
     return read_trust(rc.chain, address=rc.address, tx_hash=tx_hash, ref=references())
 
 
-def _delivery(rc: RoundContract, a: Mapping[str, Any]) -> DeliveryRecord:
-    """A ``Delivered`` event with the hash it carries and what the contract stores."""
+def _states(rc: RoundContract, joined: list[str]) -> dict[str, ParticipantState]:
+    """Each joined address's storage record, read in one exchange with the node (a batch);
+    one that the contract says never joined raises, as reading it alone did."""
+    records = rc.participants(joined)
+    out: dict[str, ParticipantState] = {}
+    for who, record in zip(joined, records, strict=True):
+        out[who] = record if record is not None else rc.participant(who)
+    return out
+
+
+def _deliveries(
+    rc: RoundContract, delivered: list[Mapping[str, Any]]
+) -> tuple[DeliveryRecord, ...]:
+    """Each ``Delivered`` event with the hash it carries and what the contract stores (every
+    ``deliveryOf`` read in one exchange with the node)."""
     from modelpact.delivery import delivery_hash
 
-    who = str(to_checksum_address(a["participant"]))
-    ciphertext = bytes(a["ciphertext"])
-    carried = delivery_hash((int(a["ephemeralX"]), int(a["ephemeralY"])), ciphertext)
-    return DeliveryRecord(who, carried, rc.delivery_of(who), len(ciphertext))
+    who = [str(to_checksum_address(a["participant"])) for a in delivered]
+    stored = rc.deliveries_of(who)
+    out = []
+    for address, a, on_chain in zip(who, delivered, stored, strict=True):
+        ciphertext = bytes(a["ciphertext"])
+        carried = delivery_hash((int(a["ephemeralX"]), int(a["ephemeralY"])), ciphertext)
+        out.append(DeliveryRecord(address, carried, on_chain, len(ciphertext)))
+    return tuple(out)
 
 
 def _delivery_failures(events: list[RoundEvent]) -> tuple[DeliveryFailureRecord, ...]:

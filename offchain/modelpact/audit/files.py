@@ -74,7 +74,14 @@ def standard_merkle_root(rows: Rows) -> bytes:
     arr = np.asarray(rows)
     if arr.ndim != 2 or arr.shape[0] == 0:
         raise DatasetError("cannot commit to an empty dataset", hint="give at least one row")
-    return dataset_merkle_root(arr.tolist())
+    return dataset_merkle_root(_int_rows(arr))
+
+
+def _int_rows(rows: Rows) -> Rows | list[list[int]]:
+    """Integer rows as they are (encoded and hashed at once, remembered by content); anything
+    else as lists, which the encoding checks value by value (and refuses: bools, floats)."""
+    arr = np.asarray(rows)
+    return arr if arr.dtype.kind in "iu" else arr.tolist()
 
 
 def infer_spec(rows: Rows, name: str | None = None) -> DatasetSpec:
@@ -257,7 +264,7 @@ def _judge_deliveries(
             fails.count.append(
                 Evidence(who, f"{item.join.row_count} rows", f"{rows.shape[0]} rows")
             )
-        root = participant_dataset_root(item.join.participant, np.asarray(rows).tolist())
+        root = participant_dataset_root(item.join.participant, _int_rows(rows))
         if root != item.join.data_root:
             fails.root.append(Evidence(who, _hex(item.join.data_root), _hex(root)))
         picks = sample_indices(item.join.data_root, salt, int(rows.shape[0]), sample_rows)
@@ -314,7 +321,7 @@ def _matches(join: JoinRecord, rows: Rows) -> bool:
     """Whether ``rows`` are the dataset ``join`` committed to (count and address-bound root)."""
     if rows.shape[0] != join.row_count:
         return False
-    return participant_dataset_root(join.participant, np.asarray(rows).tolist()) == join.data_root
+    return participant_dataset_root(join.participant, _int_rows(rows)) == join.data_root
 
 
 def check_test_set(s: RoundSnapshot, test_set: Path | None) -> tuple[Finding, Rows | None]:

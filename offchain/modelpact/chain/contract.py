@@ -44,6 +44,7 @@ from modelpact.chain.transactions import (
     send_transaction,
     wait_for_receipt,
 )
+from modelpact.chain.views import ViewFunction, view_functions
 from modelpact.encoding import (
     Assignment,
     Deadlines,
@@ -58,7 +59,9 @@ __all__ = [
     "GAS_BOUNDS",
     "Call",
     "GasBound",
+    "Read",
     "RoundContract",
+    "Standing",
     "action",
     "config_of",
     "participant_of",
@@ -75,6 +78,35 @@ class Call:
     function: str
     args: tuple[Any, ...] = ()
     value: int = 0
+
+
+@dataclass(frozen=True)
+class Read:
+    """One independent read for :meth:`RoundContract.read`: the JSON-RPC request a node
+    answers and how its answer is decoded, how the embedded chain answers it, and what it is
+    called in errors (a view's name decodes its reverts)."""
+
+    method: str
+    params: tuple[Any, ...]
+    decode: Callable[[Any], Any]
+    embedded: Callable[[], Any]
+    action: str
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a participant's step checks before it sends, read in one exchange with the node
+    (:meth:`RoundContract.standing`)."""
+
+    participant: ParticipantState | None
+    """What the contract remembers of the account (None: it never joined)."""
+    phase: Phase
+    stored_commitment: bytes | None = None
+    """What the contract stores under the data root asked about, when asked (zero: nothing)."""
+    joined: RoundEvent | None = None
+    """The account's ``Joined`` event, when asked for (None: not found, or not asked)."""
+    balance: int | None = None
+    """The account's ETH balance, wei, when asked for."""
 
 
 @dataclass(frozen=True)
@@ -229,12 +261,144 @@ class RoundContract:
         (its events decoded as this round's)."""
         return RecordedStep(self.chain, slot, action, self.web3_contract)
 
+    # ------------------------------------------------------------------ reading
+
+    @functools.cached_property
+    def _functions(self) -> dict[str, ViewFunction]:
+        """The ABI's functions, ready to encode and decode (:mod:`modelpact.chain.views`)."""
+        return view_functions(self.abi)
+
+    @functools.cached_property
+    def _kept(self) -> dict[tuple[Any, ...], Any]:
+        """Answers of views the round can never change once it answered them (see
+        :meth:`_fixed_view`), by (snapshot reverts of the chain, function, arguments): going
+        back to a snapshot (dev chains) un-happens what was final."""
+        return {}
+
+    def _function(self, name: str) -> ViewFunction:
+        fn = self._functions.get(name)
+        if fn is None:
+            raise ChainError(f"the round's ABI has no function {name}", hint="report a bug")
+        return fn
+
     def _view(self, name: str, *args: Any) -> Any:
-        fn = getattr(self.web3_contract.functions, name)(*args)
+        """One view call against the latest block (its revert as the contract's named error)."""
+        return self._one(self.view_read(name, *args))
+
+    def _one(self, read: Read) -> Any:
+        """One :class:`Read` on its own (not batched): its value, or its exception raised."""
         client = getattr(self.chain.backend, "rpc", None)
         if client is None:  # the embedded chain: web3 in process
-            return guarded(self.chain, self.abi, name, fn.call)
-        return guarded(self.chain, self.abi, name, lambda: _lean_call(self.chain, client, fn))
+            return guarded(self.chain, self.abi, read.action, read.embedded)
+        request = functools.partial(client.request, read.method, list(read.params))
+        return read.decode(guarded(self.chain, self.abi, read.action, request))
+
+    def _fixed_view(self, name: str, *args: Any) -> Any:
+        """:meth:`_view` of a value the round cannot change once it exists, read once per
+        contract object. Only for values fixed by the round's code (the clone's immutable
+        args: config, coordinator, bond; the implementation's immutables and constants), which
+        no transaction can change (the round has no SELFDESTRUCT, and a reorganisation that
+        replaced the round under the same address within one command is the node lying like
+        any other answer), and for what ``initialize`` or ``postModels`` write once and no
+        other function writes (see :meth:`options` and :meth:`rung_model`). Exceptions are not
+        kept: a view that reverted is asked again."""
+        key = (self.chain.reverts, name, *args)
+        if key not in self._kept:
+            self._kept[key] = self._view(name, *args)
+        return self._kept[key]
+
+    def view_read(self, name: str, *args: Any) -> Read:
+        """View ``name(*args)`` as a :class:`Read` (for :meth:`read`)."""
+        fn = self._function(name)
+        codec = self.chain.w3.codec
+        data = fn.call_data(codec, args)
+        return Read(
+            method="eth_call",
+            params=({"to": self.address, "data": data}, "latest"),
+            decode=lambda answer: fn.result(codec, _hex_bytes(answer)),
+            embedded=lambda: fn.result(codec, self._embedded_call(data)),
+            action=name,
+        )
+
+    def events_read(
+        self, from_block: int = 0, *, names: Sequence[str], participant: str | None = None
+    ) -> Read:
+        """:meth:`events` as a :class:`Read` (for :meth:`read`)."""
+        topics: list[Any] = [[event_topic(self.abi, name) for name in names]] if names else []
+        if participant is not None:
+            if not names:
+                raise ChainError("a participant's events need event names", hint="report a bug")
+            for name in names:
+                _require_participant_topic(self.abi, name)
+            topics.append(["0x" + bytes(12).hex() + to_checksum_address(participant)[2:].lower()])
+        query: dict[str, Any] = {"address": self.address, "toBlock": "latest"}
+        # the embedded chain scans once per event-name filter (see _embedded_logs): the
+        # participant is picked out after decoding, not by a rescan per participant
+        scan = {**query, "topics": topics[:1]} if topics else query
+        if topics:
+            query["topics"] = topics
+        query["fromBlock"] = hex(from_block)
+        return Read(
+            method="eth_getLogs",
+            params=(query,),
+            decode=lambda logs: self._decoded(list(logs), participant),
+            embedded=lambda: self._decoded(self._embedded_logs(scan, from_block), participant),
+            action="getLogs",
+        )
+
+    def balance_read(self, address: str) -> Read:
+        """The ETH balance of ``address`` (wei) as a :class:`Read` (for :meth:`read`)."""
+        account = to_checksum_address(address)
+        return Read(
+            method="eth_getBalance",
+            params=(account, "latest"),
+            decode=lambda answer: int(answer, 16),
+            embedded=lambda: self.chain.balance(account),
+            action="getBalance",
+        )
+
+    def read(self, reads: Sequence[Read]) -> list[Any]:
+        """Several independent reads against the latest block, in one exchange with the node
+        (a JSON-RPC batch; the embedded chain answers them one by one): each value, or the
+        exception that read raised (a revert as the contract's named
+        :class:`~modelpact.chain.errors.ContractRevertError`), in order. A node that does not
+        answer raises for the whole batch."""
+        client = getattr(self.chain.backend, "rpc", None)
+        if client is None:
+            answers = [_attempt(r.embedded) for r in reads]
+        else:
+            answers = []
+            for start in range(0, len(reads), _BATCH_CALLS):
+                chunk = [(r.method, list(r.params)) for r in reads[start : start + _BATCH_CALLS]]
+                batch = functools.partial(_batch, client, chunk)
+                raw = guarded(self.chain, (), "batch", batch)
+                chunk_reads = reads[start : start + _BATCH_CALLS]
+                answers += [
+                    a if isinstance(a, Exception) else _attempt(functools.partial(r.decode, a))
+                    for r, a in zip(chunk_reads, raw, strict=True)
+                ]
+        return [
+            self._read_error(r.action, a) if isinstance(a, Exception) else a
+            for r, a in zip(reads, answers, strict=True)
+        ]
+
+    def views(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """:meth:`read` of several views (name, arguments): one exchange with the node."""
+        return self.read([self.view_read(name, *args) for name, args in calls])
+
+    def _read_error(self, name: str, exc: Exception) -> Exception:
+        """A view's exception as :func:`guarded` would have raised it (a revert decoded)."""
+        try:
+            guarded(self.chain, self.abi, name, functools.partial(_raise, exc))
+        except Exception as error:  # handed back to the caller, who raises it
+            return error
+        return exc
+
+    def _embedded_call(self, data: str) -> bytes:
+        """``eth_call`` on the embedded chain (web3 in process: the exceptions ``fn.call()``
+        raised, which the embedded backend decodes)."""
+        tx: Any = {"to": self.address, "data": data}
+        return bytes(self.chain.w3.eth.call(tx, "latest"))
 
     # ------------------------------------------------------------------ actions
 
@@ -360,11 +524,11 @@ class RoundContract:
 
     def coordinator(self) -> ChecksumAddress:
         """The coordinator's address."""
-        return to_checksum_address(self._view("coordinator"))
+        return to_checksum_address(self._fixed_view("coordinator"))
 
     def coordinator_bond(self) -> int:
         """The coordinator's bond, wei."""
-        return int(self._view("coordinatorBond"))
+        return int(self._fixed_view("coordinatorBond"))
 
     def coordinator_secret(self) -> bytes:
         """The revealed coordinator secret (zero bytes before the reveal)."""
@@ -376,24 +540,39 @@ class RoundContract:
 
     def min_window(self) -> int:
         """The contract's MIN_WINDOW, seconds."""
-        return int(self._view("MIN_WINDOW"))
+        return int(self._fixed_view("MIN_WINDOW"))
 
     def option_count(self) -> int:
         """Number of menu options."""
-        return int(self._view("optionCount"))
+        key = (self.chain.reverts, "optionCount")
+        if key in self._kept:
+            return int(self._kept[key])
+        count = int(self._view("optionCount"))
+        if count > 0:  # initialized: ``initialize`` writes the menu once (AlreadyInitialized)
+            self._kept[key] = count
+        return count
 
     def option(self, option_id: int) -> OnchainOption:
         """Menu option ``option_id``."""
-        d, r, t, tb = self._view("option", option_id)
+        if self._initialized():  # its terms are written once, by ``initialize``
+            d, r, t, tb = self._fixed_view("option", option_id)
+        else:
+            d, r, t, tb = self._view("option", option_id)
         return OnchainOption(int(d), int(r), int(t), int(tb))
 
     def options(self) -> tuple[OnchainOption, ...]:
         """The whole menu."""
         return tuple(self.option(i) for i in range(self.option_count()))
 
+    def _initialized(self) -> bool:
+        """Whether ``initialize`` ran (a menu exists), after which the menu and the curve never
+        change: ``initialize`` is refused once the menu is stored and nothing else writes
+        them (ModelpactProofs.initialize)."""
+        return self.option_count() > 0
+
     def config(self) -> RoundConfig:
         """Capacity, quorum, bond, commitments, curve terms and schedule."""
-        return config_of(self._view("config"))
+        return config_of(self._fixed_view("config"))
 
     def deadlines(self) -> Deadlines:
         """The absolute deadlines (reveal, delivery, claim are 0 before the post)."""
@@ -407,6 +586,48 @@ class RoundContract:
     def participant(self, account: str) -> ParticipantState:
         """What the contract remembers of ``account`` (NotParticipant if it never joined)."""
         return participant_of(self._view("participant", to_checksum_address(account)))
+
+    def standing(
+        self,
+        account: str,
+        *,
+        stored_under: bytes | None = None,
+        joined_since: int | None = None,
+        balance: bool = False,
+    ) -> Standing:
+        """What the contract remembers of ``account`` and the phase, with what is stored under
+        the data root ``stored_under`` (``commitmentOf``), its ``Joined`` event (searched from
+        block ``joined_since``) and its balance (``balance``) when asked, in one exchange with
+        the node: what a participant's step checks before it sends."""
+        who = to_checksum_address(account)
+        reads = [self.view_read("participant", who), self.view_read("phase")]
+        if stored_under is not None:
+            reads.append(self.view_read("commitmentOf", stored_under))
+        if joined_since is not None:
+            reads.append(self.events_read(joined_since, names=("Joined",), participant=who))
+        if balance:
+            reads.append(self.balance_read(who))
+        answers = iter(self.read(reads))
+        record, phase = next(answers), next(answers)
+        stored = bytes(_answer(next(answers))) if stored_under is not None else None
+        joined = _answer(next(answers)) if joined_since is not None else None
+        return Standing(
+            participant=_participant_or_none(record),
+            phase=Phase(_answer(phase)),
+            stored_commitment=stored,
+            joined=joined[0] if joined else None,
+            balance=int(_answer(next(answers))) if balance else None,
+        )
+
+    def participants(self, accounts: Sequence[str]) -> list[ParticipantState | None]:
+        """:meth:`participant` of each of ``accounts`` (None: never joined), in one exchange."""
+        answers = self.views([("participant", (to_checksum_address(a),)) for a in accounts])
+        return [_participant_or_none(answer) for answer in answers]
+
+    def deliveries_of(self, accounts: Sequence[str]) -> list[bytes]:
+        """:meth:`delivery_of` of each of ``accounts``, in one exchange."""
+        answers = self.views([("deliveryOf", (to_checksum_address(a),)) for a in accounts])
+        return [bytes(_answer(answer)) for answer in answers]
 
     def commitment_of(self, data_root: bytes) -> bytes:
         """What is stored under ``data_root``: the randomness commitment bound to the joining
@@ -439,7 +660,7 @@ class RoundContract:
 
     def tier(self, index: int) -> Tier:
         """Reward tier ``index`` (0-based; rung = index + 1)."""
-        return _posted(self._view("tier", index))
+        return _posted(self._fixed_view("tier", index))  # answers only once posted: final
 
     def tiers(self) -> tuple[Tier, ...]:
         """All posted tiers, ascending."""
@@ -451,7 +672,9 @@ class RoundContract:
 
     def rung_model(self, rung: int) -> Tier:
         """The model of rung 1..tierCount()+1 (log root 0: roots live in the commitment)."""
-        return _posted(self._view("rungModel", rung))
+        # it answers only once the models are posted (TierOutOfRange before), and
+        # ``postModels`` runs once and is the only writer of the posted models: final
+        return _posted(self._fixed_view("rungModel", rung))
 
     def post_commitment(self) -> bytes:
         """keccak256(abi.encode(ModelCommitment[])) of the post (issue 14)."""
@@ -468,7 +691,7 @@ class RoundContract:
 
     def proofs_address(self) -> ChecksumAddress:
         """The ModelpactProofs extension the round DELEGATECALLs."""
-        return to_checksum_address(self._view("proofs"))
+        return to_checksum_address(self._fixed_view("proofs"))
 
     def assignment(self, account: str, secret: bytes) -> Assignment:
         """The rung ``account`` is (or would be) assigned for ``secret``, with accuracy and
@@ -478,6 +701,8 @@ class RoundContract:
 
     def predicted_accuracy(self, data_count: int) -> int:
         """The committed curve at ``data_count`` rows (WAD)."""
+        if self._initialized():  # the curve is written once, by ``initialize``
+            return int(self._fixed_view("predictedAccuracy", data_count))
         return int(self._view("predictedAccuracy", data_count))
 
     def shortfall(self) -> tuple[int, int]:
@@ -536,24 +761,24 @@ class RoundContract:
             return None
         return dict(args)
 
-    def events(self, from_block: int = 0, *, names: Sequence[str] = ()) -> list[RoundEvent]:
+    def events(
+        self, from_block: int = 0, *, names: Sequence[str] = (), participant: str | None = None
+    ) -> list[RoundEvent]:
         """Every event of the round from ``from_block`` on (only those called ``names``, when
         given: the node filters them by topic, so a participant's lookup of its own event does
-        not fetch and decode every participant's), decoded, in chain order."""
-        topics = [event_topic(self.abi, name) for name in names]
-        client = getattr(self.chain.backend, "rpc", None)
+        not fetch and decode every participant's), decoded, in chain order. With
+        ``participant``, only the events whose indexed ``participant`` is that address: a node
+        filters them by that topic too, and they are checked again here after decoding (a node
+        may answer anything: one that adds other participants' events gains nothing)."""
+        return list(self._one(self.events_read(from_block, names=names, participant=participant)))
 
-        def fetch() -> list[Any]:
-            query: dict[str, Any] = {"address": self.address, "toBlock": "latest"}
-            if topics:
-                query["topics"] = [topics]
-            if client is not None:
-                query["fromBlock"] = hex(from_block)
-                return list(client.request("eth_getLogs", [query]))  # decoded as they are
-            return self._embedded_logs(query, from_block)
-
-        logs = guarded(self.chain, (), "getLogs", fetch)
+    def _decoded(self, logs: list[Any], participant: str | None) -> list[RoundEvent]:
+        """``logs`` decoded as this round's events (``participant``'s only, when given), in
+        chain order."""
         events = decode_logs(self.web3_contract, logs)
+        if participant is not None:
+            who = participant.lower()
+            events = [e for e in events if str(e.args.get("participant", "")).lower() == who]
         return sorted(events, key=lambda e: (e.block_number, e.log_index))
 
     @functools.cached_property
@@ -601,6 +826,16 @@ def event_topic(abi: Sequence[Mapping[str, Any]], name: str) -> str:
     raise ChainError(f"the round's ABI has no event {name}", hint="report a bug")
 
 
+def _require_participant_topic(abi: Sequence[Mapping[str, Any]], name: str) -> None:
+    """Event ``name``'s first indexed argument must be ``participant`` (its topic 1)."""
+    for item in abi:
+        if item.get("type") == "event" and item.get("name") == name:
+            indexed = [i for i in item.get("inputs", ()) if i.get("indexed")]
+            if indexed and indexed[0].get("name") == "participant":
+                return
+    raise ChainError(f"event {name} is not indexed by participant", hint="report a bug")
+
+
 def round_events(round_contract: RoundContract, from_block: int = 0) -> list[RoundEvent]:
     """Every event of the round from ``from_block`` on (:meth:`RoundContract.events`)."""
     return round_contract.events(from_block)
@@ -610,6 +845,20 @@ def _ascending(accounts: Sequence[str]) -> list[ChecksumAddress]:
     """Addresses in the strictly ascending (numeric) order the contract requires, deduplicated."""
     unique = {int(a, 16): to_checksum_address(a) for a in accounts}
     return [unique[k] for k in sorted(unique)]
+
+
+def _answer(answer: Any) -> Any:
+    """One answer of :meth:`RoundContract.views`: raised when it is the view's exception."""
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
+
+
+def _participant_or_none(answer: Any) -> ParticipantState | None:
+    """A ``participant`` view's answer; None when it reverted with NotParticipant."""
+    if getattr(answer, "error_name", None) == "NotParticipant":
+        return None
+    return participant_of(_answer(answer))
 
 
 def _posted(value: Any) -> Tier:
@@ -627,21 +876,40 @@ def participant_of(value: Any) -> ParticipantState:
     return ParticipantState.from_abi(value)
 
 
-def _lean_call(chain: Chain, client: Any, fn: Any) -> Any:
-    """``fn.call()`` through the backend's lean JSON-RPC client: encoded and decoded as web3
-    does (addresses checksummed, one output unwrapped), without web3's request stack."""
-    from eth_utils.abi import get_abi_output_types
-    from web3._utils.abi import map_abi_data
-    from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
-    from web3.exceptions import BadFunctionCallOutput
+_BATCH_CALLS = 100
+"""Views per JSON-RPC batch (public endpoints cap batches; 100 is within the common limits)."""
 
-    data = client.request(
-        "eth_call", [{"to": fn.address, "data": fn._encode_transaction_data()}, "latest"]
-    )
-    output_types = get_abi_output_types(fn.abi)
-    raw = bytes.fromhex(str(data)[2:])
-    if not raw and output_types:
-        raise BadFunctionCallOutput(f"{fn.fn_name} returned no data: is a contract there?")
-    decoded = chain.w3.codec.decode(output_types, raw)
-    normalized = map_abi_data(BASE_RETURN_NORMALIZERS, output_types, decoded)
-    return normalized[0] if len(normalized) == 1 else normalized
+
+def _batch(client: Any, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+    """``client.batch(calls)``; a node that refuses the batch -- as a whole (one error object),
+    or call by call with errors that are no reverts (a batch size limit, batches not served) --
+    is asked one call at a time instead."""
+    from modelpact.chain.backends.jsonrpc import RpcError
+
+    try:
+        answers: list[Any] | None = list(client.batch(calls))
+    except RpcError:
+        answers = None
+    if answers is None or (
+        len(calls) > 1 and all(isinstance(a, RpcError) and a.data is None for a in answers)
+    ):
+        return [_attempt(functools.partial(client.request, *c)) for c in calls]
+    return answers
+
+
+def _attempt(fn: Callable[[], Any]) -> Any:
+    """``fn()``, or the exception it raised (a batch hands each call's failure back)."""
+    try:
+        return fn()
+    except Exception as error:  # handed back to the caller, who raises it
+        return error
+
+
+def _raise(exc: Exception) -> Any:
+    raise exc
+
+
+def _hex_bytes(answer: Any) -> bytes:
+    """A JSON-RPC data answer (0x hex) as bytes."""
+    text = str(answer)
+    return bytes.fromhex(text[2:] if text.startswith(("0x", "0X")) else text)

@@ -115,13 +115,26 @@ def _show(value: Any) -> str:
 
 
 def _error_table(abi: Sequence[Mapping[str, Any]]) -> dict[bytes, Mapping[str, Any]]:
+    """Selector -> error item of ``abi``, built once per ABI object (a keccak per error, ~1 ms
+    for the round's ABI: every NotParticipant answer of a joiner's checks paid it)."""
     from eth_utils.abi import function_abi_to_4byte_selector
 
-    return {
+    kept = _ERROR_TABLES.get(id(abi))
+    if kept is not None and kept[0] is abi:  # the same object, not a new one at a reused id
+        return kept[1]
+    table = {
         function_abi_to_4byte_selector(item): item  # type: ignore[arg-type]
         for item in abi
         if item.get("type") == "error"
     }
+    _ERROR_TABLES[id(abi)] = (abi, table)  # holds the ABI: its id stays its own
+    while len(_ERROR_TABLES) > _ERROR_TABLES_KEPT:
+        del _ERROR_TABLES[next(iter(_ERROR_TABLES))]
+    return table
+
+
+_ERROR_TABLES: dict[int, tuple[Sequence[Mapping[str, Any]], dict[bytes, Mapping[str, Any]]]] = {}
+_ERROR_TABLES_KEPT = 32
 
 
 def _decoded_values(item: Mapping[str, Any], payload: bytes) -> list[Any]:

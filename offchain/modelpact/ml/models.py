@@ -27,6 +27,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -135,12 +136,11 @@ def train_model(rows: Rows, *, seed: int) -> Model:
         return build("constant", (int(classes[0]),), np.zeros((1, d)), np.zeros(1))
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     clf = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
     # One BLAS thread: these problems are small, and multi-threaded BLAS on a shared 2-core
     # machine (pytest -n 2, other jobs) spins and slows training by an order of magnitude.
-    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+    with warnings.catch_warnings(), _blas_controller().limit(limits=1, user_api="blas"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit((x - mean) / scale, y)
     coef = np.asarray(clf.coef_, dtype=np.float64)
@@ -149,6 +149,20 @@ def train_model(rows: Rows, *, seed: int) -> Model:
         coef = np.vstack([-coef[0] / 2.0, coef[0] / 2.0])
         intercept = np.array([-intercept[0] / 2.0, intercept[0] / 2.0])
     return build("logistic", tuple(int(c) for c in clf.classes_), coef, intercept)
+
+
+_CONTROLLER: list[Any] = []
+
+
+def _blas_controller() -> Any:
+    """One ``ThreadpoolController`` for every training, created at the first one (after
+    scikit-learn's import has loaded scipy's BLAS next to numpy's): ``threadpool_limits``
+    rescans every loaded library each time, ~5 ms a model, a quarter of a small fit."""
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
 
 
 def _floats(values: NDArray[np.float64]) -> tuple[float, ...]:

@@ -52,6 +52,7 @@ __all__ = [
     "TierPlan",
     "build_tiers",
     "reward_for_target",
+    "tiers_for",
 ]
 
 TierMode = Literal["deterministic", "lottery"]
@@ -232,6 +233,20 @@ def reward_for_target(
     return found
 
 
+def _checked_targets(targets: Sequence[float], *, mode: str, lottery_tiers: int) -> list[float]:
+    """``targets`` as floats, once the mode, tier count and every target are valid."""
+    if mode not in ("deterministic", "lottery"):
+        raise RewardError(f"unknown tier mode {mode!r}", hint='use "deterministic" or "lottery"')
+    if lottery_tiers < 1:
+        raise RewardError(f"lottery_tiers must be >= 1, got {lottery_tiers}", hint="e.g. 4")
+    clean = [float(t) for t in targets]
+    if any(not math.isfinite(t) or t < 0.0 for t in clean):
+        raise RewardError(
+            f"targets must be finite accuracies >= 0, got {clean}", hint="pass accuracies in [0, 1]"
+        )
+    return clean
+
+
 def build_tiers(
     collective_rows: Rows,
     test: Rows,
@@ -251,17 +266,28 @@ def build_tiers(
     remaining target. Tiers that land on the same accuracy are merged (the one closest to
     its target from below is kept), so accuracies are strictly ascending.
     """
+    _checked_targets(targets, mode=mode, lottery_tiers=lottery_tiers)  # before any training
     started = time.perf_counter()
-    if mode not in ("deterministic", "lottery"):
-        raise RewardError(f"unknown tier mode {mode!r}", hint='use "deterministic" or "lottery"')
-    if lottery_tiers < 1:
-        raise RewardError(f"lottery_tiers must be >= 1, got {lottery_tiers}", hint="e.g. 4")
-    clean = [float(t) for t in targets]
-    if any(not math.isfinite(t) or t < 0.0 for t in clean):
-        raise RewardError(
-            f"targets must be finite accuracies >= 0, got {clean}", hint="pass accuracies in [0, 1]"
-        )
     search = RewardSearch(collective_rows, test, seed=seed, orderings=orderings)
+    return tiers_for(
+        search, targets, mode=mode, lottery_tiers=lottery_tiers, refine=refine, started=started
+    )
+
+
+def tiers_for(
+    search: RewardSearch,
+    targets: Sequence[float],
+    *,
+    mode: TierMode = "deterministic",
+    lottery_tiers: int = 4,
+    refine: int = 3,
+    started: float | None = None,
+) -> TierPlan:
+    """:func:`build_tiers` on a search whose collective model is already trained: the
+    coordinator trains it once, reads its accuracy to set the targets, then builds the tiers
+    from the same search (the collective model is the largest fit of the round)."""
+    started = time.perf_counter() if started is None else started
+    clean = _checked_targets(targets, mode=mode, lottery_tiers=lottery_tiers)
     top = search.collective.accuracy
     wanted = sorted({t for t in clean if 0.0 < t < top})
     if mode == "lottery" and len(wanted) > 1:

@@ -134,14 +134,17 @@ def least_t(econ: Economy, served: BoolArray, m: FloatArray, ic: bool) -> FloatA
     return t
 
 
-def ir_violation(econ: Economy, served: BoolArray, m: FloatArray, t: FloatArray) -> float:
+def ir_violation(
+    econ: Economy, served: BoolArray, m: FloatArray, t: FloatArray, *, ic: bool = True
+) -> float:
     """Largest IR shortfall (or negative t) among served types, 0 if none; with an ic_margin,
-    also the IC residual of t (the margin can leave no IC-consistent t for some m, and
-    :func:`greatest_t` then returns a t that still violates IC)."""
+    also the IC residual of t when the problem has IC (the margin can leave no IC-consistent t
+    for some m, and :func:`greatest_t` then returns a t that still violates IC). Without IC
+    (``ic=False``, the complete-information benchmark) there is no IC residual to judge."""
     slack = t - econ.costs * m - econ.reservation
     worst = float(np.max(np.where(served, -slack, -np.inf)))
     short = max(0.0, worst, float(np.max(np.where(served, -t, -np.inf))))
-    if econ.ic_margin > 0.0:
+    if ic and econ.ic_margin > 0.0:
         short = max(short, _ic_residual(econ, served, m, t))
     return short
 

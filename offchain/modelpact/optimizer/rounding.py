@@ -78,8 +78,7 @@ def _batch_values(
     scenario, model = search.econ.scenario, search.model
     s0 = model.base @ ms.T  # (M, C)
     s = s0[:, None, :] + ms.T[None, :, :] if model.shifted else s0[:, None, :]
-    a = scenario.accuracy(s)
-    v = scenario.valuation(a)
+    a, v = _curve_and_value(scenario, s)
     ow, tw = model.objective_weights, model.tbar_weights
     if model.shifted:
         objective = np.einsum("io,oic->c", ow, a)
@@ -93,6 +92,25 @@ def _batch_values(
         low = scenario.valuation(lower_band(scenario, s))
         budget = np.einsum("io,oic->ci", tw, low) if model.shifted else (tw @ low[:, 0, :]).T
     return objective, tbar, budget, value
+
+
+def _curve_and_value(scenario: Scenario, s: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(accuracy(s), valuation(accuracy(s))) of the pooled row counts ``s``.
+
+    Integer candidates pool whole rows, so ``s`` holds whole numbers from a short range, each
+    many times over (a round of N participants has ~N^(K-1) outcomes, hundreds of candidates
+    share them): both functions are evaluated once per whole number up to ``max(s)`` and looked
+    up. Both are elementwise, so every entry is bit for bit what evaluating it in place gives
+    (tested); anything else (fractional, negative or few values) is evaluated directly."""
+    top = float(s.max(initial=0.0))
+    whole = float(s.min(initial=0.0)) >= 0.0 and top < 2**31 and 4.0 * (top + 1.0) < s.size
+    if not whole or not np.array_equal(s, np.floor(s)):
+        a = scenario.accuracy(s)
+        return a, scenario.valuation(a)
+    grid = np.arange(int(top) + 1, dtype=np.float64)
+    table = scenario.accuracy(grid)
+    index = s.astype(np.intp)
+    return table[index], scenario.valuation(table)[index]
 
 
 def _greatest_t_batch(
@@ -342,9 +360,9 @@ def integerize_menu(scenario: Scenario, menu: Menu, *, max_width: int = DEFAULT_
     m_cont = np.array([o.m if o.served else 0.0 for o in menu.options])
     sampled = effective.solver.expectation == "sampled"
     model = economy_model(effective, belief=belief, stream=1) if sampled else econ.model
-    from scipy.stats import norm  # lazy: scipy costs the CLI start
+    from scipy.special import ndtri  # norm.ppf's function, without importing scipy.stats
 
-    z_one = float(norm.ppf(1.0 - (1.0 - effective.solver.confidence) / effective.n_types))
+    z_one = float(ndtri(1.0 - (1.0 - effective.solver.confidence) / effective.n_types))
     search = _Search(econ=econ, model=model, z_one=z_one if sampled else 0.0)
     if not np.any(m_cont > 0):
         raise InfeasibleScenarioError(
@@ -364,9 +382,9 @@ def _integer_menu(
     accuracy_ci = menu.accuracy_ci
     if search.z_one > 0.0:
         _, se_f = tbar_spread(scenario, search.model, best.m)
-        from scipy.stats import norm  # lazy: scipy costs the CLI start
+        from scipy.special import ndtri  # norm.ppf's function, without importing scipy.stats
 
-        half = float(norm.ppf(0.5 + scenario.solver.confidence / 2.0)) * se_f
+        half = float(ndtri(0.5 + scenario.solver.confidence / 2.0)) * se_f
         accuracy_ci = (best.objective - half, best.objective + half)
     return replace(
         menu,

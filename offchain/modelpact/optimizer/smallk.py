@@ -305,7 +305,7 @@ def solve_small(
     vals = prob.vals(z)  # the SQP's last evaluation, at this very m
     budget = vals.tbar - econ.margin
     t = greatest_t(econ, served, m, budget, ic)
-    if ir_violation(econ, served, m, t) > FEASIBILITY_TOL * max(1.0, econ.v_sup):
+    if ir_violation(econ, served, m, t, ic=ic) > FEASIBILITY_TOL * max(1.0, econ.v_sup):
         return None
     at = Candidate(m=m, t=t, vals=vals, budget=budget)
     duals = _duals(econ, fr, prob, found.multipliers)

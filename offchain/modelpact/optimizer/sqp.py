@@ -209,7 +209,7 @@ def sqp(
     )
     _iterate(econ, sub, state, tol=tol, max_iter=max_iter)
     t_final = greatest_t(econ, served, state.m, state.budget, ic)
-    violation = ir_violation(econ, served, state.m, t_final)
+    violation = ir_violation(econ, served, state.m, t_final, ic=ic)
     alone = np.where(served, econ.reservation_m, 0.0)
     tolerance = FEASIBILITY_TOL * max(1.0, econ.v_sup)
     if (violation > tolerance or not state.converged) and restart and np.any(alone > 0):

@@ -27,25 +27,12 @@ __all__ = [
 WAD = 10**18
 
 
-_ROOTS: dict[tuple[tuple[int, ...], bytes], bytes] = {}
-_ROOTS_MAX = 4096
-
-
 def data_root(rows: NDArray[np.int64]) -> bytes:
     """StandardMerkleTree root of integer rows (leaf = (row index, row values)).
 
-    Memoised by the rows' shape and sha256 (the same rows always have the same root), because a
-    round hashes the same public test set for every participant's verification.
-    """
-    arr = np.ascontiguousarray(rows, dtype="<i8")
-    key = (tuple(arr.shape), hashlib.sha256(arr.tobytes()).digest())
-    root = _ROOTS.get(key)
-    if root is None:
-        root = bytes(encoding.dataset_merkle_root(arr.tolist()))
-        if len(_ROOTS) >= _ROOTS_MAX:
-            _ROOTS.clear()
-        _ROOTS[key] = root
-    return root
+    Remembered by :mod:`modelpact.encoding` for these exact rows (a round hashes the same public
+    test set for every participant's verification)."""
+    return bytes(encoding.dataset_merkle_root(np.ascontiguousarray(rows, dtype=np.int64)))
 
 
 def participant_commitment(
@@ -80,8 +67,8 @@ def accuracy_wad(correct: int, total: int) -> int:
 def participant_data_root(participant: str, rows: NDArray[np.int64]) -> bytes:
     """The v2 data root: StandardMerkleTree over (participant address, row index, row values),
     so a copy of another participant's root cannot be joined or delivered."""
-    arr = np.ascontiguousarray(rows, dtype="<i8")
-    return bytes(encoding.participant_dataset_root(participant, arr.tolist()))
+    arr = np.ascontiguousarray(rows, dtype=np.int64)
+    return bytes(encoding.participant_dataset_root(participant, arr))
 
 
 def row_digest(row: NDArray[np.int64]) -> bytes:

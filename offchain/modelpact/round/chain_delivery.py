@@ -21,10 +21,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from eth_utils.address import to_checksum_address
 
 from modelpact import delivery as dc
 from modelpact.chain import RoundEvent
+from modelpact.chain.contract import participant_of
+from modelpact.encoding import ParticipantState
 from modelpact.errors import ModelpactError
 from modelpact.outputs import check_output, write_output_bytes
 from modelpact.round import _protocol
@@ -96,16 +100,18 @@ def deliver_models(
             "no models are posted yet", hint="run `coordinator train-and-post` first"
         )
     out: list[Sent] = []
-    for event in _revealed(deployed):
+    revealed = _revealed(deployed)
+    for event, (rung, onchain, stored) in zip(
+        revealed, _delivery_reads(deployed, revealed), strict=True
+    ):
         who = str(event.args["participant"])
-        rung = rc.assignment(who, bytes(event.args["secret"])).rung
         model = "0x" + rc.rung_model(rung).model_hash.hex() if rung else ""
         slot = state.keyed_slot("deliveries", who)
         if rung == 0:
             out.append(Sent(who, 0, "", "rung 0"))
-        elif rc.participant(who).delivery_failed:
+        elif onchain.delivery_failed:
             out.append(Sent(who, rung, model, "failed", slot.get()))
-        elif rc.delivery_of(who) != _ZERO or deployed.recorded(slot, "deliver") is not None:
+        elif stored != _ZERO or deployed.recorded(slot, "deliver") is not None:
             out.append(Sent(who, rung, model, "already", slot.get()))
         else:
             if deployed.latest_timestamp() > deadline:
@@ -129,6 +135,27 @@ def deliver_models(
             result = deployed.send_recorded(call, sender, slot)
             out.append(Sent(who, rung, model, "delivered", result.tx_hash, result.gas_used))
     return tuple(out)
+
+
+def _delivery_reads(
+    deployed: DeployedRound, revealed: list[RoundEvent]
+) -> list[tuple[int, ParticipantState, bytes]]:
+    """Per revealed participant: its rung (``assignment`` with its revealed secret), its record
+    and its stored delivery hash, read in one exchange with the node (a JSON-RPC batch) instead
+    of four round trips per participant."""
+    calls: list[tuple[str, tuple[object, ...]]] = []
+    for event in revealed:
+        who = to_checksum_address(str(event.args["participant"]))
+        secret = bytes(event.args["secret"])
+        calls += [("assignment", (who, secret)), ("participant", (who,)), ("deliveryOf", (who,))]
+    answers = deployed.contract.views(calls)
+    for answer in answers:
+        if isinstance(answer, Exception):
+            raise answer
+    return [
+        (int(answers[i][0]), participant_of(answers[i + 1]), bytes(answers[i + 2]))
+        for i in range(0, len(answers), 3)
+    ]
 
 
 def check_delivery_size(*, size: int, model: str) -> None:
@@ -174,7 +201,19 @@ def owed_model(deployed: DeployedRound, account: str, secret: bytes) -> Owed:
     """The rung ``account`` draws with its randomness ``secret`` and that rung's posted model
     hash, read from the contract (the rule ``disputeDelivery`` applies)."""
     rc = deployed.contract
-    state = rc.participant(account)
+    who = to_checksum_address(account)
+    # the record and the draw in one exchange with the node
+    record, draw = rc.read(
+        [rc.view_read("participant", who), rc.view_read("assignment", who, secret)]
+    )
+    return _owed(deployed, account, record, draw)
+
+
+def _owed(deployed: DeployedRound, account: str, record: object, draw: object) -> Owed:
+    """:func:`owed_model` from the answers of the ``participant`` and ``assignment`` views (the
+    draw reverts for a participant named undelivered, or before the post: it is looked at only
+    after the record's checks)."""
+    state = participant_of(_answer(record))
     if state.undelivered:
         raise DeliveryProblemError(
             f"the coordinator named {account} undelivered: no model is owed",
@@ -185,8 +224,8 @@ def owed_model(deployed: DeployedRound, account: str, secret: bytes) -> Owed:
             f"{account} has not revealed: its rung is not drawn yet",
             hint="run `participant reveal` first",
         )
-    rung = rc.assignment(account, secret).rung
-    return Owed(rung, rc.rung_model(rung).model_hash if rung else _ZERO)
+    rung = int(_answer(draw)[0])
+    return Owed(rung, deployed.contract.rung_model(rung).model_hash if rung else _ZERO)
 
 
 @dataclass(frozen=True)
@@ -204,7 +243,13 @@ def stored_delivery(deployed: DeployedRound, account: str) -> Stored | None:
     stored = deployed.contract.delivery_of(account)
     if stored == _ZERO:
         return None
-    for event in deployed.events("Delivered"):
+    return _matching(account, stored, deployed.events("Delivered", participant=account))
+
+
+def _matching(account: str, stored: bytes, delivered: list[RoundEvent]) -> Stored:
+    """The one of ``account``'s ``Delivered`` events whose (E, ciphertext) hashes to
+    ``stored`` (what ``deliveryOf`` holds, not zero)."""
+    for event in delivered:
         if str(event.args["participant"]).lower() != account.lower():
             continue
         point = (int(event.args["ephemeralX"]), int(event.args["ephemeralY"]))
@@ -215,6 +260,13 @@ def stored_delivery(deployed: DeployedRound, account: str) -> Stored | None:
         f"the node has no Delivered event matching the delivery stored for {account}",
         hint="query a node that keeps the round's logs (an archive or full node)",
     )
+
+
+def _answer(answer: object) -> Any:
+    """One answer of :meth:`~modelpact.chain.RoundContract.views`, raised if it failed."""
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
 
 
 def _decrypt(secret_key: int, delivery: Stored) -> bytes | None:
@@ -230,9 +282,14 @@ def _derived_secrets(deployed: DeployedRound, account: LocalAccount) -> tuple[by
     """The randomness secret and the delivery secret key, derived from the unlocked keystore's
     account key and the round (nothing read from the local state: a lost or edited state file can
     neither stop a fetch nor make a correct delivery look wrong)."""
-    from modelpact.round.participant import delivery_secret, round_secrets
+    from modelpact.delivery import randomness_secret
+    from modelpact.round.participant import delivery_secret
 
-    secret, _ = round_secrets(deployed, account)
+    secret = randomness_secret(  # not round_secrets: the public key is not needed here
+        account_key=bytes(account.key),
+        round_address=deployed.address,
+        chain_id=deployed.record.chain_id,
+    )
     return secret, delivery_secret(deployed, account)
 
 
@@ -251,13 +308,24 @@ def fetch_delivery(
     check_output(out, force=force)  # a refused --out costs nothing
     secret, sk = _derived_secrets(deployed, account)
     address = account.address
-    owed = owed_model(deployed, address, secret)
+    rc = deployed.contract
+    # what the checks below need, in one exchange with the node
+    record, draw, stored, delivered = rc.read(
+        [
+            rc.view_read("participant", address),
+            rc.view_read("assignment", address, secret),
+            rc.view_read("deliveryOf", address),
+            rc.events_read(deployed.record.block_number, names=("Delivered",), participant=address),
+        ]
+    )
+    owed = _owed(deployed, address, record, draw)
     if owed.rung == 0:
         raise DeliveryProblemError(
             "your draw assigned rung 0 (no model): nothing is delivered",
             hint="this is the lottery's low outcome; its expectation is the promised t",
         )
-    delivery = stored_delivery(deployed, address)
+    stored_hash = bytes(_answer(stored))
+    delivery = None if stored_hash == _ZERO else _matching(address, stored_hash, _answer(delivered))
     expected = "0x" + owed.model_hash.hex()
     if delivery is None:
         deadline = deployed.contract.deadlines().delivery
@@ -352,7 +420,7 @@ def dispute_delivery(
 
 
 def _joined_root(deployed: DeployedRound, account: str) -> bytes:
-    for event in deployed.events("Joined"):
+    for event in deployed.events("Joined", participant=account):
         if str(event.args["participant"]).lower() == account.lower():
             return bytes(event.args["dataRoot"])
     raise DeliveryProblemError(f"{account} has not joined this round", hint="nothing was sent")
@@ -360,7 +428,7 @@ def _joined_root(deployed: DeployedRound, account: str) -> bytes:
 
 def _dispute_of(deployed: DeployedRound, account: str, step: StepResult) -> Dispute:
     """The recorded failure of ``account``'s delivery (its ``DeliveryFailed`` event)."""
-    for event in deployed.events("DeliveryFailed"):
+    for event in deployed.events("DeliveryFailed", participant=account):
         if str(event.args["participant"]).lower() == account.lower():
             kind = "wrong model" if int(event.args["reason"]) == 1 else "not delivered"
             return Dispute(kind, step, int(event.args["entitlement"]))

@@ -183,28 +183,41 @@ def coordinator_state(state_dir: Path, record: DeploymentRecord) -> CoordinatorS
 
 
 def round_status(deployed: DeployedRound) -> RoundStatus:
-    """Read the round's phase, counts, deadlines and balances."""
+    """Read the round's phase, counts, deadlines and balances (the views and the balance in
+    one exchange with the node: one state of the chain, not one per line)."""
+    from modelpact.encoding import Deadlines
+
     rc = deployed.contract
     config = rc.config()
-    collective = rc.collective_model()
-    d = rc.deadlines()
+    options = rc.option_count()
+    names = ("phase", "joinedCount", "revealedCount", "deliveredCount", "totalData")
+    reads = [rc.view_read(name) for name in names]
+    reads += [rc.view_read(name) for name in ("deadlines", "collectiveModel", "coordinatorSecret")]
+    reads += [rc.view_read("optionJoinCount", i) for i in range(options)]
+    reads.append(rc.balance_read(rc.address))
+    answers = rc.read(reads)
+    for answer in answers:
+        if isinstance(answer, Exception):
+            raise answer
+    phase, joined, revealed, delivered, total, d, collective, secret = answers[:8]
+    d, accuracy = Deadlines(*map(int, d)), int(collective[1])  # (hash, accuracy, log root)
     return RoundStatus(
         address=deployed.address,
         chain_id=deployed.record.chain_id,
-        phase=rc.phase(),
+        phase=Phase(phase),
         timestamp=deployed.latest_timestamp(),
         capacity=config.capacity,
-        joined=rc.joined_count(),
-        revealed=rc.revealed_count(),
-        delivered=rc.delivered_count(),
+        joined=int(joined),
+        revealed=int(revealed),
+        delivered=int(delivered),
         quorum=config.effective_quorum,
-        total_data=rc.total_data(),
+        total_data=int(total),
         deadlines=(d.join, d.post, d.reveal, d.delivery, d.claim),
-        option_joins=tuple(rc.option_join_count(i) for i in range(rc.option_count())),
-        coordinator_revealed=any(rc.coordinator_secret()),
-        models_posted=collective.accuracy_wad > 0,
-        collective_accuracy_wad=collective.accuracy_wad,
-        balance_wei=rc.balance(),
+        option_joins=tuple(int(n) for n in answers[8 : 8 + options]),
+        coordinator_revealed=any(bytes(secret)),
+        models_posted=accuracy > 0,
+        collective_accuracy_wad=accuracy,
+        balance_wei=int(answers[-1]),
     )
 
 
@@ -562,21 +575,20 @@ def _train(
     keccak256."""
     from modelpact.encoding import target_accuracy
     from modelpact.ml.datasets import load_rows
-    from modelpact.ml.rewards import build_tiers
+    from modelpact.ml.rewards import RewardSearch, tiers_for
 
     rows = np.concatenate([load_rows(d.path) for d in sorted(deliveries, key=lambda d: d.index)])
     ratios = [o.ratio_wad for o in deployed.contract.options()]
     used = sorted({d.option_id for d in deliveries})
     n_test = int(test_rows.shape[0])
-    # Targets depend on the collective accuracy: first the collective model, then the tiers.
-    first = build_tiers(rows, test_rows, [], seed=seed)
-    collective_wad = _protocol.accuracy_wad(first.collective.correct, n_test)
+    # Targets depend on the collective accuracy: the search trains the collective model first,
+    # then the tiers come from the same search (the collective, the largest fit, trained once).
+    search = RewardSearch(rows, test_rows, seed=seed, orderings=3)
+    collective_wad = _protocol.accuracy_wad(search.collective.correct, n_test)
     targets = [target_accuracy(ratios[i], collective_wad) / _protocol.WAD for i in used]
-    plan = build_tiers(
-        rows,
-        test_rows,
+    plan = tiers_for(
+        search,
         targets,
-        seed=seed,
         mode=tier_mode,  # type: ignore[arg-type]
         lottery_tiers=lottery_tiers,
     )
@@ -585,7 +597,7 @@ def _train(
         collective=_store(c.model, test_rows, c.rows, models_dir),
         tiers=tuple(_store(t.model, test_rows, t.rows, models_dir) for t in plan.tiers),
         total_rows=int(rows.shape[0]),
-        models_trained=first.models_trained + plan.models_trained,
+        models_trained=plan.models_trained,
     )
 
 

@@ -128,9 +128,12 @@ class DeployedRound:
         """Timestamp of the latest block."""
         return self.chain.time()
 
-    def events(self, name: str) -> list[RoundEvent]:
-        """Every event called ``name`` since the deployment block, in chain order."""
-        return self.contract.events(self.record.block_number, names=(name,))
+    def events(self, name: str, *, participant: str | None = None) -> list[RoundEvent]:
+        """Every event called ``name`` since the deployment block, in chain order (with
+        ``participant``: only that participant's, filtered by the node on its indexed topic)."""
+        return self.contract.events(
+            self.record.block_number, names=(name,), participant=participant
+        )
 
     def send_recorded(self, call: Call, sender: Sender, slot: TxSlot) -> TxResult:
         """Send ``call``, record its hash in ``slot`` before waiting, return the result.

@@ -22,7 +22,7 @@ from hexbytes import HexBytes
 from modelpact.chain import Call, RoundContract, RoundEvent, TxResult, TxSlot
 from modelpact.chain_capabilities import require_round_capabilities
 from modelpact.economics import TIE_TOLERANCE, take_option, worth_joining
-from modelpact.encoding import Phase, RoundConfig
+from modelpact.encoding import ParticipantState, Phase, RoundConfig, stored_commitment
 from modelpact.errors import ModelpactError
 from modelpact.outputs import check_output, write_output_bytes
 from modelpact.round import _protocol
@@ -340,7 +340,9 @@ def join(
     done = deployed.already_done(state.slot("join_tx"), "join")
     if done is not None:
         return done
-    if deployed.is_participant(account.address):
+    # the record, the phase and the balance the checks below need: one exchange with the node
+    standing = deployed.contract.standing(account.address, balance=True)
+    if standing.participant is not None:
         _require_joined_root(deployed, state, account.address)
         return StepResult(state.load().join_tx, True, 0)
     rc = deployed.contract
@@ -356,9 +358,9 @@ def join(
             f"requires exactly {required}",
             hint=f"commit a dataset of {required} rows or pick the option that matches",
         )
-    config = _open_for_joining(deployed)
+    config = _open_for_joining(deployed, standing.phase)
     require_round_capabilities(deployed.chain)  # a pre-Cancun node would lock the bond for good
-    _check_funded(deployed, account.address, config.participant_bond)
+    _check_funded(account.address, config.participant_bond, standing.balance or 0)
     secret, key = round_secrets(deployed, account)
     commitment = _protocol.participant_commitment_v2(
         secret, key, account.address, deployed.address, deployed.record.chain_id
@@ -388,11 +390,11 @@ def _send_step(
     return StepResult(result.tx_hash, False, result.gas_used)
 
 
-def _check_funded(deployed: DeployedRound, address: str, bond: int) -> None:
-    """Refuse (nothing sent) when ``address`` cannot even post the bond; a balance that covers
-    the bond but not the gas is refused by the node, in one line too
+def _check_funded(address: str, bond: int, have: int) -> None:
+    """Refuse (nothing sent) when ``address`` cannot even post the bond (``have``: its balance
+    as read from the chain for this step); a balance that covers the bond but not the gas is
+    refused by the node, in one line too
     (:class:`~modelpact.chain.transactions.InsufficientFundsError`)."""
-    have = deployed.chain.balance(address)
     if have <= bond:
         raise NotFundedError(
             f"account {address} holds {have} wei; joining needs the bond of {bond} wei plus gas",
@@ -403,7 +405,7 @@ def _check_funded(deployed: DeployedRound, address: str, bond: int) -> None:
 
 def _joined_root(deployed: DeployedRound, address: str) -> str | None:
     """The data root ``address`` joined with, from its ``Joined`` event (None: not joined)."""
-    for event in deployed.events("Joined"):
+    for event in deployed.events("Joined", participant=address):
         if str(event.args["participant"]).lower() == address.lower():
             return "0x" + bytes(event.args["dataRoot"]).hex()
     return None
@@ -436,8 +438,19 @@ def round_secrets(deployed: DeployedRound, account: LocalAccount) -> tuple[bytes
         "round_address": deployed.address,
         "chain_id": deployed.record.chain_id,
     }
-    pair = delivery_key_pair(**where)  # type: ignore[arg-type]
-    return randomness_secret(**where), (pair.public_key.x, pair.public_key.y)  # type: ignore[arg-type]
+    known = (str(account.address), deployed.address, deployed.record.chain_id)
+    public = _PUBLIC_DELIVERY_KEYS.get(known)
+    if public is None:
+        pair = delivery_key_pair(**where)  # type: ignore[arg-type]
+        public = _PUBLIC_DELIVERY_KEYS[known] = (pair.public_key.x, pair.public_key.y)
+    return randomness_secret(**where), public  # type: ignore[arg-type]
+
+
+_PUBLIC_DELIVERY_KEYS: dict[tuple[str, str, int], tuple[int, int]] = {}
+"""(account, round, chain id) -> the account's delivery PUBLIC key for that round. Deriving it
+is a bn254 multiplication (~5 ms in Python) that join, reveal and claim each needed; it is
+published at reveal anyway, and an address has one account key, so keeping it by address holds
+nothing secret (the secret key is derived again whenever it is needed: :func:`delivery_secret`)."""
 
 
 def delivery_secret(deployed: DeployedRound, account: LocalAccount) -> int:
@@ -464,19 +477,6 @@ def _keep_round_secret(
         state.update(secret="0x" + secret.hex())
 
 
-def _opening(
-    deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
-) -> dict[str, object]:
-    """The arguments reveal and claim open the join commitment with: the data root (from the
-    local state, else from this account's ``Joined`` event: a lost state file loses nothing) and
-    the secret and delivery key derived from the account key."""
-    root = _joined_root(deployed, account.address) or state.load().data_root
-    if root is None:
-        raise ParticipantError(f"{account.address} has not joined this round", hint="join first")
-    secret, key = round_secrets(deployed, account)
-    return {"data_root": bytes(HexBytes(root)), "secret": secret, "delivery_key": key}
-
-
 def _required_rows(count: int, rc: RoundContract, option_id: int) -> int:
     """The rows option ``option_id`` asks for; an id outside the menu is one clear error."""
     if not 0 <= option_id < count:
@@ -487,9 +487,9 @@ def _required_rows(count: int, rc: RoundContract, option_id: int) -> int:
     return rc.option(option_id).data_count
 
 
-def _open_for_joining(deployed: DeployedRound) -> RoundConfig:
-    """The round's config when it still accepts joins; else :class:`JoinClosedError`."""
-    phase = deployed.phase()
+def _open_for_joining(deployed: DeployedRound, phase: Phase) -> RoundConfig:
+    """The round's config when it still accepts joins (``phase``, as read from the chain for
+    this step); else :class:`JoinClosedError`."""
     config = deployed.contract.config()
     if phase != Phase.JOIN:
         raise JoinClosedError(
@@ -501,11 +501,45 @@ def _open_for_joining(deployed: DeployedRound) -> RoundConfig:
     return config
 
 
-def _joined(deployed: DeployedRound, account: LocalAccount) -> None:
-    if not deployed.is_participant(account.address):
+def _joined(
+    deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
+) -> tuple[ParticipantState, Phase, dict[str, object]]:
+    """What the contract remembers of ``account`` and the phase, for a step's checks, and the
+    arguments reveal and claim open the join commitment with: the data root and the secret and
+    delivery key derived from the account key. :class:`ParticipantError` when it never joined.
+
+    The data root is the local state's when the contract stores this account's commitment
+    under it (``commitmentOf``, read with the record and the phase in one exchange with the
+    node: only this account's join can have stored it there), else the root of this account's
+    ``Joined`` event (a lost or edited state file loses nothing)."""
+    secret, key = round_secrets(deployed, account)
+    local = _local_root(state)
+    standing = deployed.contract.standing(account.address, stored_under=local)
+    if standing.participant is None:
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="join first (`participant join`)"
         )
+    mine = _protocol.participant_commitment_v2(
+        secret, key, account.address, deployed.address, deployed.record.chain_id
+    )
+    root = local
+    if local is None or standing.stored_commitment != stored_commitment(mine, account.address):
+        joined = _joined_root(deployed, account.address)
+        root = bytes(HexBytes(joined)) if joined is not None else local
+    if root is None:
+        raise ParticipantError(f"{account.address} has not joined this round", hint="join first")
+    opening: dict[str, object] = {"data_root": root, "secret": secret, "delivery_key": key}
+    return standing.participant, standing.phase, opening
+
+
+def _local_root(state: ParticipantStateFile) -> bytes | None:
+    """The committed data root the local state names (None: none, or not 32 bytes of hex)."""
+    root = state.load().data_root
+    try:
+        value = bytes(HexBytes(root)) if root is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and len(value) == 32 else None
 
 
 def _no_show(_line: str) -> None:
@@ -531,9 +565,8 @@ def reveal(
     done = deployed.already_done(state.slot("reveal_tx"), "reveal")
     if done is not None:
         return done
-    _joined(deployed, account)
+    onchain, phase, opening = _joined(deployed, state, account)
     current = state.load()
-    onchain = deployed.contract.participant(account.address)
     if onchain.revealed:
         return StepResult(current.reveal_tx, True, 0)
     if onchain.undelivered:
@@ -542,13 +575,12 @@ def reveal(
             "failed verification, so there is no model and the bond is forfeited",
             hint="deliver the committed dataset before the coordinator posts in a next round",
         )
-    phase = deployed.phase()
     if phase != Phase.REVEAL:
         raise ParticipantError(
             f"the round is in phase {phase.name.lower()}, reveals happen in phase reveal",
             hint="wait until the coordinator posted the models (`coordinator status`)",
         )
-    call = deployed.contract.reveal.call(**_opening(deployed, state, account))  # type: ignore[arg-type]
+    call = deployed.contract.reveal.call(**opening)  # type: ignore[arg-type]
     show(sending_line(deployed, "reveal", account))
     return _send_step(deployed, call, account, state.slot("reveal_tx"), wait=wait)
 
@@ -588,21 +620,20 @@ def _claim_call(
     deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
 ) -> Call:
     """The claim to send, after the checks that refuse it in one line."""
-    _joined(deployed, account)
-    if deployed.contract.participant(account.address).claimed:
+    onchain, phase, opening = _joined(deployed, state, account)
+    if onchain.claimed:
         tx = state.load().claim_tx
         raise AlreadyClaimedError(
             f"{account.address} already claimed" + (f" (tx {tx})" if tx else ""),
             hint="nothing to do: fetch your model with `participant fetch`",
         )
-    phase = deployed.phase()
     if phase not in (Phase.CLAIM, Phase.CLOSED):
         raise ParticipantError(
             f"the round is in phase {phase.name.lower()}, claims happen in phase claim (or "
             "later: claims never expire)",
             hint="wait for every reveal or the reveal deadline (`coordinator status`)",
         )
-    return deployed.contract.claim.call(**_opening(deployed, state, account))  # type: ignore[arg-type]
+    return deployed.contract.claim.call(**opening)  # type: ignore[arg-type]
 
 
 def _store_claim(state: ParticipantStateFile, result: TxResult) -> ClaimResult:
@@ -727,17 +758,21 @@ class WithdrawResult:
     gas_used: int
 
 
-def _payable(deployed: DeployedRound, account: LocalAccount) -> None:
-    """Refuse a refund to a non-participant or to one already paid out."""
-    if not deployed.is_participant(account.address):
+def _payable(deployed: DeployedRound, account: LocalAccount) -> tuple[ParticipantState, Phase]:
+    """Refuse a refund to a non-participant or to one already paid out; else its record and
+    the phase (read together)."""
+    standing = deployed.contract.standing(account.address)
+    onchain, phase = standing.participant, standing.phase
+    if onchain is None:
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="only participants are refunded"
         )
-    if deployed.contract.participant(account.address).claimed:
+    if onchain.claimed:
         raise AlreadyClaimedError(
             f"{account.address} was already paid out (claim or refund)",
             hint="nothing to do; see `coordinator status`",
         )
+    return onchain, phase
 
 
 def withdraw_after_default(
@@ -749,8 +784,7 @@ def withdraw_after_default(
 ) -> WithdrawResult:
     """After the coordinator missed the post deadline (phase aborted), take back the bond plus an
     equal share of the coordinator's bond. A second withdrawal is an error."""
-    _payable(deployed, account)
-    phase = deployed.phase()
+    _, phase = _payable(deployed, account)
     if phase != Phase.ABORTED:
         raise ParticipantError(
             f"the round is in phase {phase.name.lower()}, refunds happen only after the "
@@ -781,15 +815,14 @@ def withdraw_after_cancel(
     undelivered takes back exactly its bond (after the coordinator's cancel, its bond B and the
     named participants' bonds are burned: nobody collects them).
     A second withdrawal is an error."""
-    _payable(deployed, account)
-    phase = deployed.phase()
+    onchain, phase = _payable(deployed, account)
     if phase != Phase.CANCELLED:
         raise ParticipantError(
             f"the round is in phase {phase.name.lower()}, cancel refunds happen only in a "
             "cancelled round",
             hint="see `coordinator status`; after a post, reveal and claim instead",
         )
-    if deployed.contract.participant(account.address).undelivered:
+    if onchain.undelivered:
         raise ParticipantError(
             f"the coordinator named {account.address} undelivered: its bond is forfeited",
             hint="nothing to withdraw",

@@ -85,6 +85,13 @@ class Chain:
     private_keys: Mapping[ChecksumAddress, bytes] = field(default_factory=dict)
     max_fee_per_gas: int = DEFAULT_MAX_FEE_GWEI * 10**9
     """The most this chain's transactions offer per gas, wei (see :data:`DEFAULT_MAX_FEE_GWEI`)."""
+    _reverted: list[int] = field(default_factory=lambda: [0], repr=False, compare=False)
+
+    @property
+    def reverts(self) -> int:
+        """How often :meth:`revert_to` went back to a snapshot: what a reader kept as final
+        (a round's immutables, its posted models) is final only since the last one."""
+        return self._reverted[0]
 
     @property
     def w3(self) -> Web3:
@@ -175,6 +182,7 @@ class Chain:
 
     def revert_to(self, snapshot: SnapshotId) -> None:
         """Go back to a state remembered by :meth:`snapshot`."""
+        self._reverted[0] += 1  # first: a failed revert may have gone back part of the way
         self.backend.revert_to(snapshot)
 
 
