@@ -8,8 +8,9 @@ their own keys, coordinator reveal, delivery checks, real training and reward ti
 reveals and claims with model fetch + verification, time travel and sweep, the independent
 audit, report). Rounds larger than the digits data allows (N > 10) use the generated dataset of
 `modelpact.ml.datasets`. Targets (issue 4, 2-core machine): embedded:10 <= 60 s, anvil:10 <= 20 s,
-anvil:200 <= 300 s; issue 17: anvil:200 <= 8 s, anvil:1000 <= 40 s. `total_gas` sums every round transaction (deploy, joins, reveals, post,
-claims, sweep), not the demo's funding transfers. The machine's load average is recorded, and
+anvil:200 <= 300 s; issue 17: anvil:200 <= 8 s, anvil:1000 <= 40 s. `total_gas` sums every
+round transaction (deploy, joins, reveals, post, claims, sweep), not the demo's funding
+transfers. The machine's load average is recorded, and
 the CPU seconds of this process (the node's excluded), which a busy machine inflates less, and
 the node's own CPU seconds (anvil, once it has stopped). ``http_requests`` and ``rpc_calls``
 count what the round asked of its node; ``phase_seconds`` is the wall time between the demo's

@@ -422,3 +422,51 @@ def test_a_false_post_is_challenged_by_a_third_party(play, lie: Lie, kind: str) 
     audit = _audit(p)
     assert audit.finding("fraud.none").status.value == "fail"
     assert audit.finding("model.logs").status.value == "fail"  # names the false row too
+
+
+def test_a_delivery_batch_records_every_hash_before_sending_and_resumes_after_a_crash(
+    play, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coordinator's deliveries are signed at consecutive nonces, their hashes written in
+    one durable write, then broadcast back to back: when the first goes out, the state file on
+    disk already names every delivery's hash. A run that dies after the first broadcast leaves
+    the rest recorded but never sent; the re-run finds the first on chain ("already"), sends
+    the others once each, and every participant ends with exactly one delivery of its rung's
+    model."""
+    from modelpact.chain.contract import RoundContract
+    from modelpact.round.chain_delivery import deliver_models
+
+    p = play()
+    accounts = p.run.accounts
+    assert all(_rung(p, a) > 0 for a in accounts) or pytest.skip("a rung 0 draw")
+    for account in accounts:
+        _reveal(p, account)
+    state = p.run.coordinator_state()
+    sent: list[str] = []
+    original = RoundContract.broadcast
+
+    def dying(self: RoundContract, raw: bytes, sender: LocalAccount, *, action: str) -> str:
+        on_disk = json.loads(state.path.read_text())["deliveries"]
+        assert len(on_disk) == len(accounts)  # every hash durable before the first send
+        if sent:
+            raise KeyboardInterrupt  # the process dies after its first broadcast
+        sent.append(original(self, raw, sender, action=action))
+        return sent[-1]
+
+    monkeypatch.setattr(RoundContract, "broadcast", dying)
+    models = p.out / "models"
+    with pytest.raises(KeyboardInterrupt):
+        deliver_models(p.run.deployed, state, models_dir=models, sender=p.run.coordinator)
+    monkeypatch.setattr(RoundContract, "broadcast", original)
+    assert len(p.run.deployed.events("Delivered")) == 1
+    again = deliver_models(p.run.deployed, state, models_dir=models, sender=p.run.coordinator)
+    assert [s.status for s in again].count("already") == 1
+    assert [s.status for s in again].count("delivered") == len(accounts) - 1
+    delivered = p.run.deployed.events("Delivered")
+    assert sorted(e.args["participant"] for e in delivered) == sorted(a.address for a in accounts)
+    rc = p.run.deployed.contract
+    for s in again:
+        assert s.model_hash == "0x" + rc.rung_model(s.rung).model_hash.hex()
+    assert all(s.status == "already" for s in deliver_models(
+        p.run.deployed, state, models_dir=models, sender=p.run.coordinator
+    ))  # fmt: skip

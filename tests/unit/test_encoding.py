@@ -506,3 +506,26 @@ def test_keccak_backends_agree() -> None:
 
     for data in (b"", b"abc", bytes(range(256)) * 9):
         assert enc.keccak(data) == enc.keccak(memoryview(data)) == keccak(data)
+
+
+def test_eth_hash_hashes_with_pysha3_once_encoding_is_imported() -> None:
+    """Importing modelpact.encoding points eth_hash's automatic backend (what web3 and eth_utils
+    hash with) at safe-pysha3, also after eth_hash has hashed, with the same digests; an
+    ETH_HASH_BACKEND the user set still wins, and no environment variable is set."""
+    import os
+    import sys
+
+    code = (
+        "import os; from eth_utils.crypto import keccak; before = keccak(b'abc'); "
+        "import modelpact.encoding; import eth_hash.auto as a; "
+        "print(type(a.keccak.hasher.__self__).__name__, keccak(b'abc') == before, "
+        "keccak(b'').hex()[:8], 'ETH_HASH_BACKEND' in os.environ)"
+    )
+    for chosen, backend in ((None, "PySha3Backend"), ("pycryptodome", "CryptodomeBackend")):
+        env = {k: v for k, v in os.environ.items() if k != "ETH_HASH_BACKEND"}
+        if chosen is not None:
+            env["ETH_HASH_BACKEND"] = chosen
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        assert done.stdout.split() == [backend, "True", "c5d24601", str(chosen is not None)]

@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any, Concatenate, Generic, ParamSpec, overload
 
 from eth_abi.exceptions import EncodingError
+from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 from eth_utils.address import is_checksum_address, to_checksum_address
@@ -39,9 +40,11 @@ from modelpact.chain.transactions import (
     Sender,
     TxResult,
     TxSlot,
+    broadcast_signed,
     decode_logs,
     guarded,
     send_transaction,
+    signed_transaction,
     wait_for_receipt,
 )
 from modelpact.chain.views import ViewFunction, view_functions
@@ -204,8 +207,7 @@ class RoundContract:
         limit is the function's :data:`GAS_BOUNDS` entry when it has one and the call succeeds
         with that much gas (one ``eth_call``), else the node's estimate; either way a revert is
         decoded before anything is sent."""
-        target = self._encoded(call)
-        bound = GAS_BOUNDS.get(call.function) if isinstance(target, EncodedCall) else None
+        target, bound = self._target(call)
         return send_transaction(
             self.chain,
             target,
@@ -214,8 +216,34 @@ class RoundContract:
             nonce=nonce,
             abi=self.abi,
             action=call.function,
-            gas_bound=None if bound is None else bound.limit(target.data),
+            gas_bound=bound,
         )
+
+    def signed(self, call: Call, sender: LocalAccount, *, nonce: int) -> bytes:
+        """``call`` from ``sender`` at ``nonce``, pre-flighted as :meth:`send` does (a revert
+        is decoded here) and signed, not sent: a batch records every hash before it sends any
+        (:meth:`broadcast`)."""
+        target, bound = self._target(call)
+        return signed_transaction(
+            self.chain,
+            target,
+            sender,
+            nonce=nonce,
+            value=call.value,
+            abi=self.abi,
+            action=call.function,
+            gas_bound=bound,
+        )
+
+    def broadcast(self, raw: bytes, sender: LocalAccount, *, action: str) -> str:
+        """Send bytes :meth:`signed` made; returns the hash without waiting."""
+        return broadcast_signed(self.chain, raw, sender, abi=self.abi, action=action)
+
+    def _target(self, call: Call) -> tuple[Any, int | None]:
+        """What to send for ``call`` and its gas bound (None: the node estimates)."""
+        target = self._encoded(call)
+        bound = GAS_BOUNDS.get(call.function) if isinstance(target, EncodedCall) else None
+        return target, None if bound is None else bound.limit(target.data)
 
     def _encoded(self, call: Call) -> Any:
         """``call`` as an :class:`EncodedCall` (selector and argument types from the round's ABI,

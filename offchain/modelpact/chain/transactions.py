@@ -860,23 +860,77 @@ def transfer(chain: Chain, sender: Sender, to: str, value: int, *, nonce: int | 
     return broadcast(chain, tx, sender, action="transfer")  # type: ignore[arg-type]
 
 
-def send_batch(chain: Chain, sender: Sender, transfers: Sequence[tuple[str, int]]) -> list[str]:
-    """Send plain transfers ``(to, value)`` from ``sender`` back to back without waiting, with
-    explicit consecutive nonces from its pending one; returns the hashes (wait for each with
-    :func:`wait_for_receipt`). A signed transfer that fails mid-batch raises; those before it
-    stay sent (their hashes are lost with the exception, their nonces used)."""
+def pending_nonce(chain: Chain, sender: Sender, *, action: str = "transfer") -> int:
+    """``sender``'s next nonce counting its transactions the node holds unmined: where a batch
+    of explicit consecutive nonces starts."""
     address = _address_of(sender)
     client = _lean(chain)
-    first = guarded(
+    return guarded(
         chain,
         (),
-        "transfer",
+        action,
         lambda: (
             _hex_int(client.request("eth_getTransactionCount", [address, "pending"]))
             if client is not None
             else int(chain.w3.eth.get_transaction_count(address, "pending"))
         ),
     )
+
+
+def signed_transaction(
+    chain: Chain,
+    call: Any,
+    sender: LocalAccount,
+    *,
+    nonce: int,
+    value: int = 0,
+    abi: Sequence[Mapping[str, Any]] = (),
+    action: str = "",
+    gas_bound: int | None = None,
+) -> bytes:
+    """:func:`build_transaction` (its pre-flight decodes a revert before anything is signed)
+    then signed, NOT sent: a batch records every hash (the keccak of these bytes) durably first,
+    then broadcasts each with :func:`broadcast_signed`."""
+    tx = build_transaction(
+        chain,
+        call,
+        sender,
+        value=value,
+        nonce=nonce,
+        abi=abi,
+        action=action,
+        gas_bound=gas_bound,
+    )
+    return _signed(sender, tx)
+
+
+def broadcast_signed(
+    chain: Chain,
+    raw: bytes,
+    sender: LocalAccount,
+    *,
+    abi: Sequence[Mapping[str, Any]] = (),
+    action: str = "",
+) -> str:
+    """Send ``sender``'s signed bytes (:func:`send_raw_once`: safe to repeat), the node's
+    refusals decoded as :func:`broadcast` decodes them; returns the hash without waiting."""
+    try:
+        return guarded(chain, abi, action, lambda: send_raw_once(chain, raw))
+    except ModelpactError:
+        raise
+    except Exception as exc:
+        funds = _insufficient_funds(chain, sender.address, exc)
+        if funds is not None:
+            raise funds from None
+        raise
+
+
+def send_batch(chain: Chain, sender: Sender, transfers: Sequence[tuple[str, int]]) -> list[str]:
+    """Send plain transfers ``(to, value)`` from ``sender`` back to back without waiting, with
+    explicit consecutive nonces from its pending one; returns the hashes (wait for each with
+    :func:`wait_for_receipt`). A signed transfer that fails mid-batch raises; those before it
+    stay sent (their hashes are lost with the exception, their nonces used)."""
+    first = pending_nonce(chain, sender)
     return [
         transfer(chain, sender, to, value, nonce=first + i)
         for i, (to, value) in enumerate(transfers)

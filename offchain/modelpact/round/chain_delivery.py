@@ -18,7 +18,7 @@ transaction instead of sending another; the contract refuses a second delivery a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,8 +27,9 @@ from eth_utils.address import to_checksum_address
 
 from modelpact import delivery as dc
 from modelpact.chain import RoundEvent
-from modelpact.chain.contract import participant_of
-from modelpact.encoding import ParticipantState
+from modelpact.chain.contract import Call, participant_of
+from modelpact.chain.transactions import pending_nonce
+from modelpact.encoding import ParticipantState, keccak256
 from modelpact.errors import ModelpactError
 from modelpact.outputs import check_output, write_output_bytes
 from modelpact.round import _protocol
@@ -99,7 +100,8 @@ def deliver_models(
         raise DeliveryProblemError(
             "no models are posted yet", hint="run `coordinator train-and-post` first"
         )
-    out: list[Sent] = []
+    done: dict[str, Sent] = {}
+    due: list[_Due] = []
     revealed = _revealed(deployed)
     for event, (rung, onchain, stored) in zip(
         revealed, _delivery_reads(deployed, revealed), strict=True
@@ -108,33 +110,102 @@ def deliver_models(
         model = "0x" + rc.rung_model(rung).model_hash.hex() if rung else ""
         slot = state.keyed_slot("deliveries", who)
         if rung == 0:
-            out.append(Sent(who, 0, "", "rung 0"))
+            done[who] = Sent(who, 0, "", "rung 0")
         elif onchain.delivery_failed:
-            out.append(Sent(who, rung, model, "failed", slot.get()))
+            done[who] = Sent(who, rung, model, "failed", slot.get())
         elif stored != _ZERO or deployed.recorded(slot, "deliver") is not None:
-            out.append(Sent(who, rung, model, "already", slot.get()))
+            done[who] = Sent(who, rung, model, "already", slot.get())
         else:
-            if deployed.latest_timestamp() > deadline:
-                raise DeliveryProblemError(
-                    f"the delivery deadline {deadline} has passed; {who} has no delivery",
-                    hint="nothing was sent: the participant may now prove non-delivery",
-                )
             key = dc.CurvePoint(int(event.args["deliveryKeyX"]), int(event.args["deliveryKeyY"]))
-            plaintext = _model_bytes(models_dir, model)
-            check_delivery_size(size=len(plaintext), model=model)
-            sealed = dc.encrypt(plaintext=plaintext, recipient=key)
-            show(
-                f"sending deliver to {who}: rung {rung}, model {model}, "
-                f"{len(sealed.ciphertext)} bytes encrypted to its delivery key"
-            )
-            call = rc.deliver.call(
-                participant=who,
-                ephemeral=(sealed.ephemeral.x, sealed.ephemeral.y),
-                ciphertext=sealed.ciphertext,
-            )
-            result = deployed.send_recorded(call, sender, slot)
-            out.append(Sent(who, rung, model, "delivered", result.tx_hash, result.gas_used))
-    return tuple(out)
+            due.append(_Due(who, rung, model, key))
+    sent = {
+        s.participant: s
+        for s in _deliver_due(
+            deployed, state, due, deadline=deadline, models_dir=models_dir, sender=sender, show=show
+        )
+    }
+    return tuple(
+        done.get(str(e.args["participant"])) or sent[str(e.args["participant"])] for e in revealed
+    )
+
+
+@dataclass(frozen=True)
+class _Due:
+    """A revealed participant owed a model the chain has no delivery of yet."""
+
+    who: str
+    rung: int
+    model: str
+    key: dc.CurvePoint
+
+
+def _deliver_call(
+    deployed: DeployedRound, due: _Due, models_dir: Path, show: Callable[[str], None]
+) -> Call:
+    """The ``deliver`` call for ``due``: its model read and checked, encrypted to its key."""
+    plaintext = _model_bytes(models_dir, due.model)
+    check_delivery_size(size=len(plaintext), model=due.model)
+    sealed = dc.encrypt(plaintext=plaintext, recipient=due.key)
+    show(
+        f"sending deliver to {due.who}: rung {due.rung}, model {due.model}, "
+        f"{len(sealed.ciphertext)} bytes encrypted to its delivery key"
+    )
+    return deployed.contract.deliver.call(
+        participant=due.who,
+        ephemeral=(sealed.ephemeral.x, sealed.ephemeral.y),
+        ciphertext=sealed.ciphertext,
+    )
+
+
+def _before_deadline(deployed: DeployedRound, deadline: int, due: Sequence[_Due]) -> None:
+    if due and deployed.latest_timestamp() > deadline:
+        raise DeliveryProblemError(
+            f"the delivery deadline {deadline} has passed; {due[0].who} has no delivery",
+            hint="nothing was sent: the participant may now prove non-delivery",
+        )
+
+
+def _deliver_due(
+    deployed: DeployedRound,
+    state: CoordinatorStateFile,
+    due: Sequence[_Due],
+    *,
+    deadline: int,
+    models_dir: Path,
+    sender: Sender,
+    show: Callable[[str], None],
+) -> list[Sent]:
+    """Send every due delivery. A local key signs them all first at consecutive nonces (each
+    pre-flighted: a revert is decoded before anything is signed), records every hash in ONE
+    durable write, then broadcasts them back to back and waits: the coordinator's state holds
+    each hash before its bytes go out, as a single send does, without rewriting the growing
+    state document once per participant. A node-signed sender (an unlocked account: the node
+    picks the hashes) sends one at a time."""
+    rc = deployed.contract
+    if isinstance(sender, str):
+        out = []
+        for d in due:
+            _before_deadline(deployed, deadline, [d])
+            call = _deliver_call(deployed, d, models_dir, show)
+            result = deployed.send_recorded(call, sender, state.keyed_slot("deliveries", d.who))
+            out.append(Sent(d.who, d.rung, d.model, "delivered", result.tx_hash, result.gas_used))
+        return out
+    _before_deadline(deployed, deadline, due)
+    first = pending_nonce(deployed.chain, sender, action="deliver") if due else 0
+    signed = [
+        rc.signed(_deliver_call(deployed, d, models_dir, show), sender, nonce=first + i)
+        for i, d in enumerate(due)
+    ]
+    hashes = ["0x" + keccak256(raw).hex() for raw in signed]
+    if due:
+        state.put_keyed("deliveries", {d.who: h for d, h in zip(due, hashes, strict=True)})
+    for raw in signed:
+        rc.broadcast(raw, sender, action="deliver")
+    out = []
+    for d, tx_hash in zip(due, hashes, strict=True):
+        result = rc.step(state.keyed_slot("deliveries", d.who), "deliver").finish(tx_hash)
+        out.append(Sent(d.who, d.rung, d.model, "delivered", result.tx_hash, result.gas_used))
+    return out
 
 
 def _delivery_reads(

@@ -18,7 +18,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -406,6 +406,17 @@ class StateFile(Generic[_S]):
             raise StateError(f"{self.kind.__name__} has no keyed hash field {field_name!r}")
         return _KeyedSlot(self, field_name, key)
 
+    def put_keyed(self, field_name: str, hashes: Mapping[str, str]) -> None:
+        """Record the transaction hash of each key of ``hashes`` in the keyed field
+        ``field_name`` in ONE durable write: a batch's hashes are all on disk before the first
+        of its transactions is sent (one write of the document instead of one per key)."""
+        if self._hints.get(field_name) != tuple[str, ...]:
+            raise StateError(f"{self.kind.__name__} has no keyed hash field {field_name!r}")
+        entries = _keyed_entries(self, field_name)
+        entries.update({k.lower(): v for k, v in hashes.items()})
+        pairs = tuple(f"{k} {v}" for k, v in sorted(entries.items()))
+        self.update(durable_now=True, **{field_name: pairs})  # before any is sent
+
 
 @dataclass(frozen=True)
 class _KeyedSlot:
@@ -416,17 +427,17 @@ class _KeyedSlot:
     field_name: str
     key: str
 
-    def _entries(self) -> dict[str, str]:
-        pairs = (str(e).split(" ", 1) for e in getattr(self.state.load(), self.field_name))
-        return {k.lower(): v for k, v in (p for p in pairs if len(p) == 2)}
-
     def get(self) -> str | None:
-        return self._entries().get(self.key.lower())
+        return _keyed_entries(self.state, self.field_name).get(self.key.lower())
 
     def put(self, tx_hash: str) -> None:
-        entries = {**self._entries(), self.key.lower(): tx_hash}
-        pairs = tuple(f"{k} {v}" for k, v in sorted(entries.items()))
-        self.state.update(durable_now=True, **{self.field_name: pairs})  # before any wait
+        self.state.put_keyed(self.field_name, {self.key: tx_hash})  # durable before any wait
+
+
+def _keyed_entries(state: StateFile[Any], field_name: str) -> dict[str, str]:
+    """The ``"<key> <hash>"`` entries of a keyed hash field, by lowercase key."""
+    pairs = (str(e).split(" ", 1) for e in getattr(state.load(), field_name))
+    return {k.lower(): v for k, v in (p for p in pairs if len(p) == 2)}
 
 
 @dataclass(frozen=True)
