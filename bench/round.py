@@ -13,7 +13,8 @@ round transaction (deploy, joins, reveals, post, claims, sweep), not the demo's 
 transfers. The machine's load average is recorded, and
 the CPU seconds of this process (the node's excluded), which a busy machine inflates less, and
 the node's own CPU seconds (anvil, once it has stopped). ``http_requests`` and ``rpc_calls``
-count what the round asked of its node; ``phase_seconds`` is the wall time between the demo's
+count what the round asked of its node, ``rpc_wall_ms_by_exchange`` the wall milliseconds
+spent in exchanges by their (first) method; ``phase_seconds`` is the wall time between the demo's
 progress messages.
 Each case runs once per tier mode (``--tiers``): ``models_trained`` is what the reward tiers
 cost, next to the collective accuracy the scenario's curve and the contract's curve predicted.
@@ -49,7 +50,12 @@ def _counted() -> Iterator[Counter[str]]:
         calls["http_requests"] += 1
         for method, _ in batch:
             calls[str(method)] += 1
-        return original(self, batch, retry=retry)
+        started = time.perf_counter()
+        try:
+            return original(self, batch, retry=retry)
+        finally:  # wall ms waiting on exchanges, by their first method (a batch: its lead)
+            waited = time.perf_counter() - started
+            calls[f"ms:{batch[0][0]}"] += round(waited * 1000)
 
     jsonrpc.JsonRpcClient._exchange = counting  # type: ignore[method-assign,assignment]
     try:
@@ -106,7 +112,10 @@ def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, o
             "failed_checks": [f"{c.name}: {c.detail}" for c in report.checks if not c.passed],
             "http_requests": calls["http_requests"],
             "http_requests_per_participant": round(calls["http_requests"] / participants, 1),
-            "rpc_calls": dict(calls.most_common()),
+            "rpc_calls": {k: v for k, v in calls.most_common() if not k.startswith("ms:")},
+            "rpc_wall_ms_by_exchange": {
+                k[3:]: v for k, v in calls.most_common() if k.startswith("ms:")
+            },
             "phase_seconds": _phase_seconds(started, phases, started + wall),
             "load_avg_1m_before": round(load_before, 2),
             "load_avg_1m_after": round(os.getloadavg()[0], 2),
