@@ -316,6 +316,8 @@ def _read_response(sock: socket.socket) -> tuple[int, str, bool, bytes]:
         return int(code), reason, close, _read_chunked(sock, buffer)
     if "content-length" in headers:
         size = int(headers["content-length"])
+        if size < 0:
+            raise ValueError("the node's answer has a negative Content-Length")
         while len(buffer) < size:
             buffer += _recv(sock)
         return int(code), reason, close, bytes(buffer[:size])
@@ -331,19 +333,30 @@ def _recv(sock: socket.socket) -> bytes:
     return chunk
 
 
+def _refuse_endless_line(buffer: bytearray) -> None:
+    """A chunk-size or trailer line may not grow without end (a hostile node's answer would
+    otherwise fill memory before any framing error)."""
+    if len(buffer) > _MAX_HEAD:
+        raise ValueError("the node's answer has a chunk line without end")
+
+
 def _read_chunked(sock: socket.socket, buffer: bytearray) -> bytes:
     """A chunked body (RFC 9112 7.1) from ``buffer`` and then ``sock``; trailers dropped."""
     body = bytearray()
     while True:
         while (end := buffer.find(b"\r\n")) < 0:
+            _refuse_endless_line(buffer)
             buffer += _recv(sock)
         size = int(bytes(buffer[:end]).split(b";")[0].strip(), 16)
+        if size < 0:
+            raise ValueError("the node's answer has a negative chunk size")
         del buffer[: end + 2]
         if size == 0:
             while (end := buffer.find(b"\r\n")) != 0:  # trailers, then the empty line
                 if end > 0:
                     del buffer[: end + 2]
                 else:
+                    _refuse_endless_line(buffer)
                     buffer += _recv(sock)
             del buffer[:2]
             return bytes(body)
