@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -470,3 +471,44 @@ def test_a_delivery_batch_records_every_hash_before_sending_and_resumes_after_a_
     assert all(s.status == "already" for s in deliver_models(
         p.run.deployed, state, models_dir=models, sender=p.run.coordinator
     ))  # fmt: skip
+
+
+def test_a_node_answering_each_reveal_twice_gets_one_delivery_sent_per_participant(
+    play, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node answers every ``Revealed`` log twice (a lying or broken node; logs are not
+    authenticated). The delivery batch must still sign and send ONE deliver per participant:
+    a second one at the next nonce passes its pre-flight (the first is not mined yet), is
+    mined, reverts AlreadyDelivered and burns a delivery's calldata gas; and the state must
+    keep the hash of the delivery that landed, not of the one that reverted (a re-run and
+    `status` report what the chain holds)."""
+    from modelpact.chain.backends.jsonrpc import JsonRpcClient
+    from modelpact.round.chain_delivery import deliver_models
+
+    p = play()
+    accounts = p.run.accounts
+    assert all(_rung(p, a) > 0 for a in accounts) or pytest.skip("a rung 0 draw")
+    for account in accounts:
+        _reveal(p, account)
+    original = JsonRpcClient.request
+
+    def doubling(self: JsonRpcClient, method: str, params: Any = ()) -> Any:
+        answer = original(self, method, params)
+        if method == "eth_getLogs" and isinstance(answer, list):
+            return answer + answer  # every log answered twice
+        return answer
+
+    monkeypatch.setattr(JsonRpcClient, "request", doubling)
+    coordinator = p.run.coordinator.address
+    nonce = p.chain.w3.eth.get_transaction_count(coordinator)
+    state = p.run.coordinator_state()
+    sent = deliver_models(
+        p.run.deployed, state, models_dir=p.out / "models", sender=p.run.coordinator
+    )
+    monkeypatch.setattr(JsonRpcClient, "request", original)
+    assert p.chain.w3.eth.get_transaction_count(coordinator) == nonce + len(accounts)
+    delivered = {e.args["participant"]: e.tx_hash for e in p.run.deployed.events("Delivered")}
+    assert sorted(delivered) == sorted(a.address for a in accounts)
+    for account in accounts:
+        assert state.keyed_slot("deliveries", account.address).get() == delivered[account.address]
+    assert sorted(s.participant for s in sent) == sorted(delivered)

@@ -81,7 +81,14 @@ class Sent:
 
 
 def _revealed(deployed: DeployedRound) -> list[RoundEvent]:
-    return deployed.events("Revealed")
+    """The ``Revealed`` event of each revealed participant, once each (the first the node
+    answers): the contract emits one per participant, and a node that answers one twice must
+    not have the batch sign a second delivery, which would pass its pre-flight (the first is
+    not mined yet), revert on chain and replace the recorded hash of the one that landed."""
+    first: dict[str, RoundEvent] = {}
+    for event in deployed.events("Revealed"):
+        first.setdefault(str(event.args["participant"]).lower(), event)
+    return list(first.values())
 
 
 def deliver_models(
