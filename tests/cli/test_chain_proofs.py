@@ -512,3 +512,44 @@ def test_a_node_answering_each_reveal_twice_gets_one_delivery_sent_per_participa
     for account in accounts:
         assert state.keyed_slot("deliveries", account.address).get() == delivered[account.address]
     assert sorted(s.participant for s in sent) == sorted(delivered)
+
+
+def test_a_dropped_delivery_ahead_of_queued_ones_is_resent_not_waited_on_forever(
+    play, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch's first delivery is dropped (the node answered its hash, then lost it) while
+    the later ones, at the next nonces, are held by the node behind the gap. A run that waits
+    for the first dies (not mined). The re-run must send the dropped delivery again (at the
+    pending nonce: it fills the gap) BEFORE it waits for the queued ones, which it recorded
+    and the node knows: waiting for them first would time out on every re-run, for ever, and
+    the deadline would pass with nothing delivered. Every participant ends with one delivery."""
+    from modelpact.chain import transactions as tx
+    from modelpact.chain.contract import RoundContract
+    from modelpact.round.chain_delivery import deliver_models
+
+    p = play()
+    accounts = p.run.accounts
+    assert all(_rung(p, a) > 0 for a in accounts) or pytest.skip("a rung 0 draw")
+    for account in accounts:
+        _reveal(p, account)
+    state = p.run.coordinator_state()
+    client = p.chain.backend.rpc  # type: ignore[attr-defined]
+    seen: list[bytes] = []
+
+    def dropping(self: RoundContract, raw: bytes, sender: LocalAccount, *, action: str) -> str:
+        seen.append(raw)
+        if len(seen) > 1:  # the node takes the later ones (queued behind the missing nonce)
+            client.request("eth_sendRawTransaction", ["0x" + raw.hex()])
+        return "0x" + enc.keccak256(raw).hex()  # the first: answered, never kept
+
+    monkeypatch.setattr(RoundContract, "broadcast", dropping)
+    monkeypatch.setattr(tx, "RECEIPT_TIMEOUT", 1.0)
+    models = p.out / "models"
+    with pytest.raises(tx.NotMinedError):
+        deliver_models(p.run.deployed, state, models_dir=models, sender=p.run.coordinator)
+    monkeypatch.undo()
+    monkeypatch.setattr(tx, "RECEIPT_TIMEOUT", 5.0)
+    again = deliver_models(p.run.deployed, state, models_dir=models, sender=p.run.coordinator)
+    assert sorted(s.status for s in again) == ["already"] * (len(accounts) - 1) + ["delivered"]
+    delivered = p.run.deployed.events("Delivered")
+    assert sorted(e.args["participant"] for e in delivered) == sorted(a.address for a in accounts)
