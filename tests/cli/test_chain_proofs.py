@@ -553,3 +553,40 @@ def test_a_dropped_delivery_ahead_of_queued_ones_is_resent_not_waited_on_forever
     assert sorted(s.status for s in again) == ["already"] * (len(accounts) - 1) + ["delivered"]
     delivered = p.run.deployed.events("Delivered")
     assert sorted(e.args["participant"] for e in delivered) == sorted(a.address for a in accounts)
+
+
+def test_deliveries_are_not_broadcast_once_the_deadline_passed_while_the_batch_was_signed(
+    play, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delivery deadline passes while the batch is encrypted and signed (a large round
+    signs hundreds). Nothing may be broadcast then: each delivery would be mined, revert
+    DeliveryClosed and burn its calldata gas (up to millions a model), where sending one at a
+    time looked at the latest block before each send. The run stops in one line, nothing sent,
+    and the participants may prove non-delivery."""
+    from modelpact.chain.contract import RoundContract
+    from modelpact.round.chain_delivery import DeliveryProblemError, deliver_models
+
+    p = play()
+    accounts = p.run.accounts
+    assert all(_rung(p, a) > 0 for a in accounts) or pytest.skip("a rung 0 draw")
+    for account in accounts:
+        _reveal(p, account)
+    rc = p.run.deployed.contract
+    deadline = rc.deadlines().delivery
+    original = RoundContract.signed
+    signed: list[bytes] = []
+
+    def slow(self: RoundContract, call: Any, sender: LocalAccount, *, nonce: int) -> bytes:
+        signed.append(original(self, call, sender, nonce=nonce))
+        if len(signed) == len(accounts):  # the last one signed: the deadline has passed
+            p.chain.advance_time_to(deadline + 1)
+        return signed[-1]
+
+    monkeypatch.setattr(RoundContract, "signed", slow)
+    coordinator = p.run.coordinator.address
+    nonce = p.chain.w3.eth.get_transaction_count(coordinator)
+    state = p.run.coordinator_state()
+    with pytest.raises(DeliveryProblemError, match="deadline"):
+        deliver_models(p.run.deployed, state, models_dir=p.out / "models", sender=p.run.coordinator)
+    assert p.chain.w3.eth.get_transaction_count(coordinator) == nonce  # nothing sent
+    assert p.run.deployed.events("Delivered") == []

@@ -195,11 +195,11 @@ def _deliver_due(
     show: Callable[[str], None],
 ) -> list[Sent]:
     """Send every due delivery. A local key signs them all first at consecutive nonces (each
-    pre-flighted: a revert is decoded before anything is signed), records every hash in ONE
-    durable write, then broadcasts them back to back and waits: the coordinator's state holds
-    each hash before its bytes go out, as a single send does, without rewriting the growing
-    state document once per participant. A node-signed sender (an unlocked account: the node
-    picks the hashes) sends one at a time."""
+    pre-flighted: a revert is decoded before anything is signed), looks at the deadline again,
+    records every hash in ONE durable write, then broadcasts them back to back and waits: the
+    coordinator's state holds each hash before its bytes go out, as a single send does,
+    without rewriting the growing state document once per participant. A node-signed sender
+    (an unlocked account: the node picks the hashes) sends one at a time."""
     rc = deployed.contract
     if isinstance(sender, str):
         out = []
@@ -216,6 +216,9 @@ def _deliver_due(
         for i, d in enumerate(due)
     ]
     hashes = ["0x" + keccak256(raw).hex() for raw in signed]
+    # again: signing a large batch takes a while, and a delivery sent after the deadline is
+    # mined, reverts DeliveryClosed and burns its calldata gas
+    _before_deadline(deployed, deadline, due)
     if due:
         state.put_keyed("deliveries", {d.who: h for d, h in zip(due, hashes, strict=True)})
     for raw in signed:
