@@ -590,3 +590,30 @@ def test_deliveries_are_not_broadcast_once_the_deadline_passed_while_the_batch_w
         deliver_models(p.run.deployed, state, models_dir=p.out / "models", sender=p.run.coordinator)
     assert p.chain.w3.eth.get_transaction_count(coordinator) == nonce  # nothing sent
     assert p.run.deployed.events("Delivered") == []
+
+
+def test_a_smart_account_whose_receive_needs_more_gas_than_the_bound_still_claims(
+    play,
+) -> None:
+    """A participant whose address runs code (an EIP-7702 delegated account, a smart wallet)
+    when paid, more than the claim's gas bound leaves for it: the claim's pre-flight at the
+    bound reverts TransferFailed (the round's payment ran out of gas, a reason the contract
+    names), yet the claim succeeds with the gas the node estimates. The claim must go through
+    (paid to the wei as the bond back), not be refused for ever as a revert."""
+    p = play()
+    rc = p.run.deployed.contract
+    for account in p.run.accounts:
+        _reveal(p, account)
+    p.chain.advance_time_to(rc.deadlines().reveal + 1)
+    first = p.run.accounts[0]
+    # receive(): three fresh storage slots written (~66k gas), delegated to by `first`
+    hungry = "0x" + "7a" * 20
+    code = "0x" + "600160005560016001556001600255" + "00"
+    p.chain.w3.provider.make_request("anvil_setCode", [hungry, code])  # type: ignore[arg-type]
+    p.chain.w3.provider.make_request(  # type: ignore[arg-type]
+        "anvil_setCode", [first.address, "0xef0100" + hungry[2:]]
+    )
+    claimed = part.claim(p.run.deployed, p.run.state(first), account=first)
+    assert claimed.bond_refund == rc.config().participant_bond
+    assert claimed.gas_used > 100_000  # more than the bound: the estimate's limit was sent
+    assert rc.participant(first.address).claimed
