@@ -36,7 +36,9 @@ def test_batched_demo_round_ends_in_the_same_state_as_the_sequential_one(tmp_pat
     """Same seed, fresh anvil each: fundings, joins, reveals and claims sent back to back (then
     waited for by re-running each recorded step) give the same round address, data, tiers and
     collective model, and every participant the same option, rung, model hash, accuracy and
-    compensation as waiting for each in turn; both rounds pass the independent audit. (Total gas
+    compensation as waiting for each in turn (the demo derives the coordinator's secret from the
+    seed, as its keys: with a fresh secret per run the rungs differed about one run in ten);
+    both rounds pass the independent audit. (Total gas
     is not compared: the coordinator's model deliveries are encrypted with fresh randomness, so
     their calldata, and gas, differ between any two runs.)"""
     batched = _run(tmp_path / "batched", batch=True)

@@ -10,7 +10,8 @@ to call with which arguments (a :class:`Call`); the decorator gives it two faces
     rc.reveal.call(secret)                # just the Call: for a recorded step or a batch
     rc.send(rc.reveal.call(secret), sender)   # the hash, before any receipt
 
-Reverts -- at gas estimation or in a mined receipt -- become
+Reverts -- in the pre-flight call (at the function's :data:`GAS_BOUNDS` entry, or the gas
+estimate) or in a mined receipt -- become
 :class:`~modelpact.chain.errors.ContractRevertError` with the custom error's name and arguments.
 """
 

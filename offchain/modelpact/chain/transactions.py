@@ -3,11 +3,13 @@
 Transactions are sent from an eth-account ``LocalAccount`` (signed locally, e.g. a participant's
 keystore) or from an address the node unlocks. The steps are separate on purpose:
 
-- :func:`build_transaction` estimates gas (so a revert surfaces as a named
+- :func:`build_transaction` executes the call to fix its gas limit -- once at a known bound, or
+  the node's estimate -- (so a revert surfaces as a named
   :class:`~modelpact.chain.errors.ContractRevertError` before anything is sent) and fixes the
   nonce (``nonce=`` lets a caller manage nonces itself, e.g. to send independent transactions
   back to back without waiting);
-- :func:`broadcast` signs and sends, returning the hash before any receipt;
+- :func:`broadcast` signs (:mod:`modelpact.chain.signing` for EIP-1559 transactions) and
+  sends, returning the hash before any receipt;
 - :func:`wait_for_receipt` waits (the one place a faster receipt wait plugs in) and decodes the
   contract's events;
 - :class:`RecordedStep` is the crash-safe workflow step: the hash is written to a
@@ -400,10 +402,7 @@ def _build_lean(
         lambda: _hex_int(client.request("eth_gasPrice")),
         lambda: _hex_int(answer("eth_maxPriorityFeePerGas")),
     )
-    if gas is None and gas_bound is not None:
-        gas = _bounded_gas(client, probe, answers["eth_call"], gas_bound)
-    elif gas is None:
-        gas = _hex_int(answer("eth_estimateGas"))
+    gas = _lean_gas(client, probe, answers, gas_bound) if gas is None else gas
     nonce = _hex_int(answer("eth_getTransactionCount")) if nonce is None else nonce
     tx: dict[str, Any] = {
         "from": address,
@@ -417,6 +416,19 @@ def _build_lean(
     if to is not None:
         tx["to"] = to
     return tx  # type: ignore[return-value]
+
+
+def _lean_gas(
+    client: JsonRpcClient, probe: dict[str, Any], answers: dict[str, Any], bound: int | None
+) -> int:
+    """The gas limit from a batch's answers: its call at ``bound`` (:func:`_bounded_gas`),
+    else its estimate."""
+    if bound is not None:
+        return _bounded_gas(client, probe, answers["eth_call"], bound)
+    estimate = answers["eth_estimateGas"]
+    if isinstance(estimate, Exception):
+        raise estimate
+    return _hex_int(estimate)
 
 
 def _bounded_gas(client: JsonRpcClient, probe: dict[str, Any], checked: Any, bound: int) -> int:

@@ -833,11 +833,16 @@ def _finished(intent: DeploymentIntentFile, *, new_round: bool) -> Deployed | No
 
 
 def _resume(
-    chain: Chain, intent: DeploymentIntentFile, abi: Sequence[Mapping[str, Any]], *, new_round: bool
+    chain: Chain,
+    intent: DeploymentIntentFile,
+    abi: Sequence[Mapping[str, Any]],
+    *,
+    new_round: bool,
+    secret: bytes | None = None,
 ) -> tuple[RoundContract | None, str]:
     """A deployment the intent recorded but did not finish (sent, maybe mined), and the secret
     to commit to. A new round (nothing pending, or ``new_round`` after a finished one) gets a
-    fresh secret, written before anything is sent."""
+    fresh secret (``secret`` when given), written before anything is sent."""
     from modelpact.chain import find_deployment
 
     current = intent.load()
@@ -846,7 +851,7 @@ def _resume(
         found = find_deployment(chain, intent.slot("deploy_tx"), abi)
     if found is None and (current.record_path or not current.secret):
         current = intent.update(
-            secret="0x" + _protocol.new_secret().hex(), deploy_tx=None, record_path=None
+            secret="0x" + (secret or _protocol.new_secret()).hex(), deploy_tx=None, record_path=None
         )
     assert current.secret is not None
     return found, current.secret
@@ -1004,6 +1009,7 @@ def deploy(
     extras: RoundExtras | None = None,
     new_round: bool = False,
     factory: str | None = None,
+    secret: bytes | None = None,
 ) -> Deployed:
     """Commit (test set root, randomness, curve, tau and rho), create the round with the bond
     through ``factory`` (verified first; without it the shared contracts are deployed first,
@@ -1013,7 +1019,10 @@ def deploy(
     the recorded ones and finishes that deployment; a plain re-run returns the recorded deployment
     (``already_done``) instead of deploying a second round, unless ``new_round`` (then a
     finished deployment is kept on record and a new round is deployed; a pending one is still
-    finished first, never duplicated). ``extras`` (default: the plan's) go into the record."""
+    finished first, never duplicated). ``extras`` (default: the plan's) go into the record.
+    ``secret``: the coordinator's randomness secret for a new round; None (every real round) draws
+    a fresh one from the OS. The demo derives it from its seed, so that one seed draws the same
+    rungs in every run (participants' secrets are derived from their keys already)."""
     from modelpact.chain import wait_for_receipt
     from modelpact.compiler import compile_round
     from modelpact.round.locks import holding
@@ -1026,14 +1035,16 @@ def deploy(
         if finished is not None:
             return finished
         comp = _compensation(plan, terms)  # refused here, before anything is sent
-        found, secret = _resume(chain, intent, compile_round().abi, new_round=new_round)
+        found, chosen = _resume(
+            chain, intent, compile_round().abi, new_round=new_round, secret=secret
+        )
         if found is None:
             require_round_capabilities(chain)  # before anything is sent or persisted
             plan = _persist_plan(intent, plan)
         else:
             plan = _committed_plan(intent, plan, found)
         commitments = _commit(
-            plan, secret=secret, sender=sender_address, chain_id=chain.chain_id, terms=comp
+            plan, secret=chosen, sender=sender_address, chain_id=chain.chain_id, terms=comp
         )
         shared = None
         if found is None:
@@ -1050,7 +1061,7 @@ def deploy(
             extras=extras or plan.extras(),
         )
         coordinator_state(state_dir, record).update(
-            secret=secret,
+            secret=chosen,
             deploy_tx=found.deploy_tx_hash,
             test_set_file=str(plan.data.test_path.resolve()),
             record_path=str(path.resolve()),

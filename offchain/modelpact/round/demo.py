@@ -145,6 +145,15 @@ def _participant_key(seed: int, index: int) -> LocalAccount:
     return account
 
 
+def _coordinator_secret(seed: int) -> bytes:
+    """The demo coordinator's randomness secret, derived like its keys: one seed draws the same
+    rungs in every run (a batched and a sequential round compare equal); never for real rounds,
+    whose secret is fresh OS randomness."""
+    from eth_utils.crypto import keccak
+
+    return bytes(keccak(text=f"modelpact-demo/{seed}/coordinator-secret"))
+
+
 def _take_options(offer: MenuPlan, participants: int, seed: int) -> tuple[list[int], list[int]]:
     """Draw each participant's private type; each takes its option by the one rule
     (:func:`modelpact.economics.take_option`), knowing the option designed for its type."""
@@ -242,6 +251,7 @@ def _deploy(
         ),
         publication=coord.Publication(out, "deployment.json"),
         state_dir=out / "state",
+        secret=_coordinator_secret(config.seed),
     )
     accounts = tuple(_participant_key(config.seed, i) for i in range(config.participants))
     amount = config.participant_bond_wei + 10**17

@@ -116,21 +116,21 @@ class RoundReport:
         return data
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _figure(width: float, height: float) -> tuple[Any, Any]:
+    """A figure and its axes from matplotlib's object API (rendered by Agg at ``savefig``):
+    pyplot's global state and backend machinery are not needed to write a PNG, and importing
+    pyplot cost ~0.4 s of every demo."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots()
 
 
 def plot_menu(
     path: Path, *, menu: Sequence[tuple[float, float]], types: Sequence[TypeInfo]
 ) -> Path:
     """Menu options (m, t) against reservation lines t = f_i + c_i m; write a PNG."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = _figure(6.4, 4.4)
     m_max = max([m for m, _ in menu] + [1.0]) * 1.15
     for info in types:
         ax.plot(
@@ -152,14 +152,12 @@ def plot_menu(
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
 def plot_rewards(path: Path, *, outcomes: Sequence[ParticipantOutcome]) -> Path:
     """Received model value per type (one strip of points per type, mean marked); write a PNG."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = _figure(6.4, 4.4)
     by_type: dict[int, list[float]] = {}
     promised: dict[int, list[float]] = {}
     for outcome in outcomes:
@@ -178,14 +176,12 @@ def plot_rewards(path: Path, *, outcomes: Sequence[ParticipantOutcome]) -> Path:
     ax.set_title("Reward distribution per type (red: promised t)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
 def plot_promised(path: Path, *, outcomes: Sequence[ParticipantOutcome]) -> Path:
     """Promised t versus received value per participant; write a PNG."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.2, 5.0))
+    fig, ax = _figure(5.2, 5.0)
     xs = [o.promised_value for o in outcomes]
     ys = [o.received_value for o in outcomes]
     for kind in sorted({o.type_index for o in outcomes}):
@@ -208,7 +204,6 @@ def plot_promised(path: Path, *, outcomes: Sequence[ParticipantOutcome]) -> Path
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
