@@ -322,7 +322,10 @@ def build_transaction(
         )
         if isinstance(call, EncodedCall):  # what web3's build_transaction fills in
             params.update(to=call.to, data=call.data, chainId=chain.chain_id)
-            params["gas"] = _checked_gas(chain, params, gas_bound)
+            # the pre-flight runs on the latest state without the nonce: eth-tester refuses a
+            # call or estimate at any nonce but the next, and a batch signs later ones too
+            probe = {k: v for k, v in params.items() if k != "nonce"}
+            params["gas"] = _checked_gas(chain, probe, gas_bound)
             return params  # type: ignore[return-value]
         tx: TxParams = call.build_transaction(params)
         return tx
