@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -470,3 +471,149 @@ def test_a_delivery_batch_records_every_hash_before_sending_and_resumes_after_a_
     assert all(s.status == "already" for s in deliver_models(
         p.run.deployed, state, models_dir=models, sender=p.run.coordinator
     ))  # fmt: skip
+
+
+def test_a_node_answering_each_reveal_twice_gets_one_delivery_sent_per_participant(
+    play, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node answers every ``Revealed`` log twice (a lying or broken node; logs are not
+    authenticated). The delivery batch must still sign and send ONE deliver per participant:
+    a second one at the next nonce passes its pre-flight (the first is not mined yet), is
+    mined, reverts AlreadyDelivered and burns a delivery's calldata gas; and the state must
+    keep the hash of the delivery that landed, not of the one that reverted (a re-run and
+    `status` report what the chain holds)."""
+    from modelpact.chain.backends.jsonrpc import JsonRpcClient
+    from modelpact.round.chain_delivery import deliver_models
+
+    p = play()
+    accounts = p.run.accounts
+    assert all(_rung(p, a) > 0 for a in accounts) or pytest.skip("a rung 0 draw")
+    for account in accounts:
+        _reveal(p, account)
+    original = JsonRpcClient.request
+
+    def doubling(self: JsonRpcClient, method: str, params: Any = ()) -> Any:
+        answer = original(self, method, params)
+        if method == "eth_getLogs" and isinstance(answer, list):
+            return answer + answer  # every log answered twice
+        return answer
+
+    monkeypatch.setattr(JsonRpcClient, "request", doubling)
+    coordinator = p.run.coordinator.address
+    nonce = p.chain.w3.eth.get_transaction_count(coordinator)
+    state = p.run.coordinator_state()
+    sent = deliver_models(
+        p.run.deployed, state, models_dir=p.out / "models", sender=p.run.coordinator
+    )
+    monkeypatch.setattr(JsonRpcClient, "request", original)
+    assert p.chain.w3.eth.get_transaction_count(coordinator) == nonce + len(accounts)
+    delivered = {e.args["participant"]: e.tx_hash for e in p.run.deployed.events("Delivered")}
+    assert sorted(delivered) == sorted(a.address for a in accounts)
+    for account in accounts:
+        assert state.keyed_slot("deliveries", account.address).get() == delivered[account.address]
+    assert sorted(s.participant for s in sent) == sorted(delivered)
+
+
+def test_a_dropped_delivery_ahead_of_queued_ones_is_resent_not_waited_on_forever(
+    play, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch's first delivery is dropped (the node answered its hash, then lost it) while
+    the later ones, at the next nonces, are held by the node behind the gap. A run that waits
+    for the first dies (not mined). The re-run must send the dropped delivery again (at the
+    pending nonce: it fills the gap) BEFORE it waits for the queued ones, which it recorded
+    and the node knows: waiting for them first would time out on every re-run, for ever, and
+    the deadline would pass with nothing delivered. Every participant ends with one delivery."""
+    from modelpact.chain import transactions as tx
+    from modelpact.chain.contract import RoundContract
+    from modelpact.round.chain_delivery import deliver_models
+
+    p = play()
+    accounts = p.run.accounts
+    assert all(_rung(p, a) > 0 for a in accounts) or pytest.skip("a rung 0 draw")
+    for account in accounts:
+        _reveal(p, account)
+    state = p.run.coordinator_state()
+    client = p.chain.backend.rpc  # type: ignore[attr-defined]
+    seen: list[bytes] = []
+
+    def dropping(self: RoundContract, raw: bytes, sender: LocalAccount, *, action: str) -> str:
+        seen.append(raw)
+        if len(seen) > 1:  # the node takes the later ones (queued behind the missing nonce)
+            client.request("eth_sendRawTransaction", ["0x" + raw.hex()])
+        return "0x" + enc.keccak256(raw).hex()  # the first: answered, never kept
+
+    monkeypatch.setattr(RoundContract, "broadcast", dropping)
+    monkeypatch.setattr(tx, "RECEIPT_TIMEOUT", 1.0)
+    models = p.out / "models"
+    with pytest.raises(tx.NotMinedError):
+        deliver_models(p.run.deployed, state, models_dir=models, sender=p.run.coordinator)
+    monkeypatch.undo()
+    monkeypatch.setattr(tx, "RECEIPT_TIMEOUT", 5.0)
+    again = deliver_models(p.run.deployed, state, models_dir=models, sender=p.run.coordinator)
+    assert sorted(s.status for s in again) == ["already"] * (len(accounts) - 1) + ["delivered"]
+    delivered = p.run.deployed.events("Delivered")
+    assert sorted(e.args["participant"] for e in delivered) == sorted(a.address for a in accounts)
+
+
+def test_deliveries_are_not_broadcast_once_the_deadline_passed_while_the_batch_was_signed(
+    play, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delivery deadline passes while the batch is encrypted and signed (a large round
+    signs hundreds). Nothing may be broadcast then: each delivery would be mined, revert
+    DeliveryClosed and burn its calldata gas (up to millions a model), where sending one at a
+    time looked at the latest block before each send. The run stops in one line, nothing sent,
+    and the participants may prove non-delivery."""
+    from modelpact.chain.contract import RoundContract
+    from modelpact.round.chain_delivery import DeliveryProblemError, deliver_models
+
+    p = play()
+    accounts = p.run.accounts
+    assert all(_rung(p, a) > 0 for a in accounts) or pytest.skip("a rung 0 draw")
+    for account in accounts:
+        _reveal(p, account)
+    rc = p.run.deployed.contract
+    deadline = rc.deadlines().delivery
+    original = RoundContract.signed
+    signed: list[bytes] = []
+
+    def slow(self: RoundContract, call: Any, sender: LocalAccount, *, nonce: int) -> bytes:
+        signed.append(original(self, call, sender, nonce=nonce))
+        if len(signed) == len(accounts):  # the last one signed: the deadline has passed
+            p.chain.advance_time_to(deadline + 1)
+        return signed[-1]
+
+    monkeypatch.setattr(RoundContract, "signed", slow)
+    coordinator = p.run.coordinator.address
+    nonce = p.chain.w3.eth.get_transaction_count(coordinator)
+    state = p.run.coordinator_state()
+    with pytest.raises(DeliveryProblemError, match="deadline"):
+        deliver_models(p.run.deployed, state, models_dir=p.out / "models", sender=p.run.coordinator)
+    assert p.chain.w3.eth.get_transaction_count(coordinator) == nonce  # nothing sent
+    assert p.run.deployed.events("Delivered") == []
+
+
+def test_a_smart_account_whose_receive_needs_more_gas_than_the_bound_still_claims(
+    play,
+) -> None:
+    """A participant whose address runs code (an EIP-7702 delegated account, a smart wallet)
+    when paid, more than the claim's gas bound leaves for it: the claim's pre-flight at the
+    bound reverts TransferFailed (the round's payment ran out of gas, a reason the contract
+    names), yet the claim succeeds with the gas the node estimates. The claim must go through
+    (paid to the wei as the bond back), not be refused for ever as a revert."""
+    p = play()
+    rc = p.run.deployed.contract
+    for account in p.run.accounts:
+        _reveal(p, account)
+    p.chain.advance_time_to(rc.deadlines().reveal + 1)
+    first = p.run.accounts[0]
+    # receive(): three fresh storage slots written (~66k gas), delegated to by `first`
+    hungry = "0x" + "7a" * 20
+    code = "0x" + "600160005560016001556001600255" + "00"
+    p.chain.w3.provider.make_request("anvil_setCode", [hungry, code])  # type: ignore[arg-type]
+    p.chain.w3.provider.make_request(  # type: ignore[arg-type]
+        "anvil_setCode", [first.address, "0xef0100" + hungry[2:]]
+    )
+    claimed = part.claim(p.run.deployed, p.run.state(first), account=first)
+    assert claimed.bond_refund == rc.config().participant_bond
+    assert claimed.gas_used > 100_000  # more than the bound: the estimate's limit was sent
+    assert rc.participant(first.address).claimed

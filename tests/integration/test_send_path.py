@@ -341,3 +341,32 @@ def test_a_revert_is_decoded_from_the_pre_flight_call_and_nothing_is_sent(
         )
     assert (info.value.error_name, info.value.args) == ("WrongBond", (s.config.participant_bond, 1))
     assert s.chain.w3.eth.get_transaction_count(who.address) == nonce
+
+
+def test_a_batch_transaction_at_a_later_nonce_is_pre_flighted_and_signed(
+    any_chain: ch.Chain, compiled_round: CompiledContract
+) -> None:
+    """A batch signs its transactions at consecutive nonces before any is sent (the
+    coordinator's deliveries): the pre-flight of the second, at the pending nonce + 1, runs on
+    the latest state whatever its nonce, and the signed bytes carry that nonce. On anvil and on
+    the embedded chain (whose eth_call and estimate refused a nonce not next: every embedded
+    round with two deliveries failed there)."""
+    from eth_account import Account
+    from eth_account.typed_transactions import TypedTransaction
+    from hexbytes import HexBytes
+
+    from modelpact.chain.transactions import pending_nonce
+
+    s = deploy(any_chain, compiled_round, capacity=1)
+    rc, who = s.round, s.participants[0]
+    assert not isinstance(who, str)
+    call = rc.join.call(
+        option_id=0,
+        data_root=enc.keccak256(b"root"),
+        row_count=s.menu[0].data_count,
+        commitment=enc.keccak256(b"c"),
+    )
+    later = pending_nonce(s.chain, who) + 1
+    raw = rc.signed(call, who, nonce=later)
+    assert Account.recover_transaction(raw) == who.address
+    assert TypedTransaction.from_bytes(HexBytes(raw)).as_dict()["nonce"] == later

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modelpact.chain.backends.jsonrpc import RpcTransportError, _read_response
+from modelpact.chain.backends.jsonrpc import JsonRpcClient, RpcTransportError, _read_response
 
 
 def _answer(raw: bytes, pieces: list[int]) -> tuple[int, str, bool, bytes]:
@@ -106,3 +107,53 @@ def test_a_hostile_framing_is_refused_before_it_fills_memory() -> None:
         _answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nabc\r\n0\r\n\r\n", [])
     with pytest.raises(ValueError, match="negative Content-Length"):
         _answer(b"HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n{}", [])
+
+
+def _node_answering(answer: Callable[[Any], Any]) -> JsonRpcClient:
+    """A client whose node answers every request with ``answer(request)`` (the request's
+    parsed JSON in, the answer's JSON out): the transport is the node's, the rest ours."""
+    import json
+
+    client = JsonRpcClient("http://127.0.0.1:9")
+    setattr(client, "_post", lambda body, left: json.dumps(answer(json.loads(body))).encode())  # noqa: B010
+    return client
+
+
+def test_a_batch_answer_is_matched_by_id_whatever_the_node_does_with_it() -> None:
+    """A node answers a batch out of order, adds an answer to an id nobody asked, leaves one
+    call unanswered and fails another: each call gets ITS answer (by id), the unanswered one
+    an error, the failed one its error; nothing is shifted onto a neighbour."""
+    from modelpact.chain.backends.jsonrpc import RpcError
+
+    def node(requests: list[dict[str, object]]) -> list[dict[str, object]]:
+        first, _second, third, fourth = requests
+        return [
+            {"jsonrpc": "2.0", "id": fourth["id"], "error": {"code": 3, "message": "no"}},
+            {"jsonrpc": "2.0", "id": 10**9, "result": "0xbad"},  # an id never asked
+            {"jsonrpc": "2.0", "id": third["id"], "result": "0x3"},
+            {"jsonrpc": "2.0", "id": first["id"], "result": "0x1"},
+        ]  # the second: no answer
+
+    client = _node_answering(node)
+    calls: list[tuple[str, list[Any]]] = [
+        ("eth_blockNumber", []),
+        ("eth_chainId", []),
+        ("eth_gasPrice", []),
+        ("eth_call", []),
+    ]
+    one, two, three, four = client.batch(calls)
+    assert (one, three) == ("0x1", "0x3")
+    assert isinstance(two, RpcError)
+    assert "no answer" in str(two)
+    assert isinstance(four, RpcError)
+    assert four.code == 3
+
+
+def test_a_single_answer_with_another_id_is_no_answer() -> None:
+    """A node answering a single call with another request's id (a stale answer on a reused
+    connection, or a lie) is not taken as this call's result."""
+    from modelpact.chain.backends.jsonrpc import RpcError
+
+    client = _node_answering(lambda r: {"jsonrpc": "2.0", "id": r["id"] + 1, "result": "0x5"})
+    with pytest.raises(RpcError, match="no answer"):
+        client.request("eth_blockNumber")

@@ -304,8 +304,9 @@ def build_transaction(
     The gas limit is ``gas_bound`` when one is given (the contract's known bound for this
     call, see :data:`modelpact.chain.contract.GAS_BOUNDS`) and the call succeeds with exactly
     that much gas: one ``eth_call`` instead of ``eth_estimateGas``'s search, which executes it
-    several times. A call that needs more, or fails without a revert reason, is estimated as
-    without a bound. Only gas used is paid; the sender must hold ``value`` + limit x fee."""
+    several times. A call that fails with the bound (out of gas, or a revert: a sub-call may
+    have run out of it) is estimated as without a bound, whose revert is decoded. Only gas
+    used is paid; the sender must hold ``value`` + limit x fee."""
     address = _address_of(sender)
     client = _lean(chain)
 
@@ -321,7 +322,10 @@ def build_transaction(
         )
         if isinstance(call, EncodedCall):  # what web3's build_transaction fills in
             params.update(to=call.to, data=call.data, chainId=chain.chain_id)
-            params["gas"] = _checked_gas(chain, params, gas_bound)
+            # the pre-flight runs on the latest state without the nonce: eth-tester refuses a
+            # call or estimate at any nonce but the next, and a batch signs later ones too
+            probe = {k: v for k, v in params.items() if k != "nonce"}
+            params["gas"] = _checked_gas(chain, probe, gas_bound)
             return params  # type: ignore[return-value]
         tx: TxParams = call.build_transaction(params)
         return tx
@@ -432,30 +436,28 @@ def _lean_gas(
 
 def _bounded_gas(client: JsonRpcClient, probe: dict[str, Any], checked: Any, bound: int) -> int:
     """The gas limit of a call executed with ``bound`` gas (its answer ``checked``): ``bound``
-    when it succeeded (the same call on the same state succeeds with that limit); its error when
-    it reverted with a reason (decoded by the caller, exactly as the estimate's would be);
-    otherwise -- out of gas, no reason, a node that refused the call -- the node's estimate,
-    which answers as it did before bounds existed."""
+    when it succeeded (the same call on the same state succeeds with that limit); otherwise
+    the node's estimate, which answers as it did before bounds existed: a call that reverts
+    at any gas raises its decoded revert there. A revert WITH a reason at the bound is not
+    final: a sub-call can run out of the bound's gas and the contract name that (a claim paid
+    to a smart account whose receive needs more gas reverts TransferFailed at the bound and
+    succeeds with more)."""
     if not isinstance(checked, Exception):
         return bound
-    reason = web3_revert_data(checked)
-    if reason is not None and len(reason) >= 4:
-        raise checked
     return _hex_int(client.request("eth_estimateGas", [probe, "latest"]))
 
 
 def _checked_gas(chain: Chain, params: dict[str, Any], bound: int | None) -> int:
     """:func:`_bounded_gas` through web3 (the embedded chain, whose estimate runs the call
-    many times in the Python EVM): ``bound`` when the call succeeds with it, its revert when it
-    reverts with a reason, else the estimate."""
+    many times in the Python EVM): ``bound`` when the call succeeds with it, else the estimate
+    (a revert at the bound may be a sub-call out of its gas: see :func:`_bounded_gas`)."""
     if bound is not None:
         try:
             chain.w3.eth.call({**params, "gas": bound})  # type: ignore[typeddict-item]
+        except Exception:  # a revert at the bound is not final: the estimate decides
+            pass
+        else:
             return bound
-        except Exception as exc:
-            reason = chain.backend.revert_data(exc)
-            if reason is not None and len(reason) >= 4:
-                raise
     return int(chain.w3.eth.estimate_gas(params))  # type: ignore[arg-type]
 
 

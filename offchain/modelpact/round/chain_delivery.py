@@ -18,6 +18,7 @@ transaction instead of sending another; the contract refuses a second delivery a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from eth_utils.address import to_checksum_address
 from modelpact import delivery as dc
 from modelpact.chain import RoundEvent
 from modelpact.chain.contract import Call, participant_of
-from modelpact.chain.transactions import pending_nonce
+from modelpact.chain.transactions import pending_nonce, transaction_known
 from modelpact.encoding import ParticipantState, keccak256
 from modelpact.errors import ModelpactError
 from modelpact.outputs import check_output, write_output_bytes
@@ -81,7 +82,14 @@ class Sent:
 
 
 def _revealed(deployed: DeployedRound) -> list[RoundEvent]:
-    return deployed.events("Revealed")
+    """The ``Revealed`` event of each revealed participant, once each (the first the node
+    answers): the contract emits one per participant, and a node that answers one twice must
+    not have the batch sign a second delivery, which would pass its pre-flight (the first is
+    not mined yet), revert on chain and replace the recorded hash of the one that landed."""
+    first: dict[str, RoundEvent] = {}
+    for event in deployed.events("Revealed"):
+        first.setdefault(str(event.args["participant"]).lower(), event)
+    return list(first.values())
 
 
 def deliver_models(
@@ -102,6 +110,7 @@ def deliver_models(
         )
     done: dict[str, Sent] = {}
     due: list[_Due] = []
+    in_flight: list[_Due] = []
     revealed = _revealed(deployed)
     for event, (rung, onchain, stored) in zip(
         revealed, _delivery_reads(deployed, revealed), strict=True
@@ -109,21 +118,31 @@ def deliver_models(
         who = str(event.args["participant"])
         model = "0x" + rc.rung_model(rung).model_hash.hex() if rung else ""
         slot = state.keyed_slot("deliveries", who)
+        key = dc.CurvePoint(int(event.args["deliveryKeyX"]), int(event.args["deliveryKeyY"]))
         if rung == 0:
             done[who] = Sent(who, 0, "", "rung 0")
         elif onchain.delivery_failed:
             done[who] = Sent(who, rung, model, "failed", slot.get())
-        elif stored != _ZERO or deployed.recorded(slot, "deliver") is not None:
+        elif stored != _ZERO:
             done[who] = Sent(who, rung, model, "already", slot.get())
+        elif transaction_known(deployed.chain, slot.get()):
+            # sent by an earlier run, not mined: waited for only after the due ones are sent (a
+            # dropped earlier delivery's nonce may hold it back until its resend fills the gap)
+            in_flight.append(_Due(who, rung, model, key))
         else:
-            key = dc.CurvePoint(int(event.args["deliveryKeyX"]), int(event.args["deliveryKeyY"]))
             due.append(_Due(who, rung, model, key))
-    sent = {
-        s.participant: s
-        for s in _deliver_due(
-            deployed, state, due, deadline=deadline, models_dir=models_dir, sender=sender, show=show
-        )
-    }
+    send = functools.partial(
+        _deliver_due, deployed, state, deadline=deadline, models_dir=models_dir, sender=sender
+    )
+    sent = {s.participant: s for s in send(due, show=show)}
+    failed = []  # in flight, but it failed or the node lost it: due after all
+    for d in in_flight:
+        slot = state.keyed_slot("deliveries", d.who)
+        if deployed.recorded(slot, "deliver") is None:
+            failed.append(d)
+        else:
+            done[d.who] = Sent(d.who, d.rung, d.model, "already", slot.get())
+    sent.update({s.participant: s for s in send(failed, show=show)})
     return tuple(
         done.get(str(e.args["participant"])) or sent[str(e.args["participant"])] for e in revealed
     )
@@ -176,11 +195,11 @@ def _deliver_due(
     show: Callable[[str], None],
 ) -> list[Sent]:
     """Send every due delivery. A local key signs them all first at consecutive nonces (each
-    pre-flighted: a revert is decoded before anything is signed), records every hash in ONE
-    durable write, then broadcasts them back to back and waits: the coordinator's state holds
-    each hash before its bytes go out, as a single send does, without rewriting the growing
-    state document once per participant. A node-signed sender (an unlocked account: the node
-    picks the hashes) sends one at a time."""
+    pre-flighted: a revert is decoded before anything is signed), looks at the deadline again,
+    records every hash in ONE durable write, then broadcasts them back to back and waits: the
+    coordinator's state holds each hash before its bytes go out, as a single send does,
+    without rewriting the growing state document once per participant. A node-signed sender
+    (an unlocked account: the node picks the hashes) sends one at a time."""
     rc = deployed.contract
     if isinstance(sender, str):
         out = []
@@ -197,6 +216,9 @@ def _deliver_due(
         for i, d in enumerate(due)
     ]
     hashes = ["0x" + keccak256(raw).hex() for raw in signed]
+    # again: signing a large batch takes a while, and a delivery sent after the deadline is
+    # mined, reverts DeliveryClosed and burns its calldata gas
+    _before_deadline(deployed, deadline, due)
     if due:
         state.put_keyed("deliveries", {d.who: h for d, h in zip(due, hashes, strict=True)})
     for raw in signed:
