@@ -189,6 +189,21 @@ def _insufficient_funds(chain: Chain, address: str, exc: BaseException) -> Chain
     )
 
 
+def _funded(
+    chain: Chain, address: str, abi: Sequence[Mapping[str, Any]], action: str, fn: Callable[[], _T]
+) -> _T:
+    """:func:`guarded`, and a node's "insufficient funds" named with what ``address`` holds."""
+    try:
+        return guarded(chain, abi, action, fn)
+    except ModelpactError:
+        raise
+    except Exception as exc:
+        funds = _insufficient_funds(chain, address, exc)
+        if funds is not None:
+            raise funds from None
+        raise
+
+
 def _address_of(sender: Sender) -> ChecksumAddress:
     return to_checksum_address(sender if isinstance(sender, str) else sender.address)
 
@@ -330,15 +345,7 @@ def build_transaction(
         tx: TxParams = call.build_transaction(params)
         return tx
 
-    try:
-        return guarded(chain, abi, action, build)
-    except ModelpactError:
-        raise
-    except Exception as exc:
-        funds = _insufficient_funds(chain, address, exc)
-        if funds is not None:
-            raise funds from None
-        raise
+    return _funded(chain, address, abi, action, build)
 
 
 @dataclass(frozen=True)
@@ -487,15 +494,7 @@ def broadcast(
             return "0x" + bytes(chain.w3.eth.send_transaction(tx)).hex()
         return send_raw_once(chain, _signed(sender, tx))
 
-    try:
-        return guarded(chain, abi, action, send)
-    except ModelpactError:
-        raise
-    except Exception as exc:
-        funds = _insufficient_funds(chain, _address_of(sender), exc)
-        if funds is not None:
-            raise funds from None
-        raise
+    return _funded(chain, _address_of(sender), abi, action, send)
 
 
 def _signed(sender: LocalAccount, tx: TxParams) -> bytes:
@@ -916,15 +915,7 @@ def broadcast_signed(
 ) -> str:
     """Send ``sender``'s signed bytes (:func:`send_raw_once`: safe to repeat), the node's
     refusals decoded as :func:`broadcast` decodes them; returns the hash without waiting."""
-    try:
-        return guarded(chain, abi, action, lambda: send_raw_once(chain, raw))
-    except ModelpactError:
-        raise
-    except Exception as exc:
-        funds = _insufficient_funds(chain, sender.address, exc)
-        if funds is not None:
-            raise funds from None
-        raise
+    return _funded(chain, sender.address, abi, action, lambda: send_raw_once(chain, raw))
 
 
 def send_batch(chain: Chain, sender: Sender, transfers: Sequence[tuple[str, int]]) -> list[str]:
