@@ -258,7 +258,8 @@ def _deploy(
     if config.batch:
         from modelpact.chain import send_batch, wait_for_receipt
 
-        hashes = send_batch(chain, funder, [(a.address, amount) for a in accounts])
+        with chain.blocks_on_demand():
+            hashes = send_batch(chain, funder, [(a.address, amount) for a in accounts])
         for tx_hash in hashes:
             wait_for_receipt(chain, tx_hash, action="fund")
     else:
@@ -282,7 +283,7 @@ def _join_all(run: _Round, cast: _Cast, config: DemoConfig, out: Path) -> Path:
 
     inbox = out / "inbox"
     inbox.mkdir(parents=True, exist_ok=True)
-    with _grouped(config):
+    with _grouped(config), _blocks(run, config):
         for i, account in enumerate(run.accounts):
             state = run.state(account)
             data_file = save_rows(inbox / f"{account.address}.npy", cast.shards[i])
@@ -392,12 +393,22 @@ def _grouped(config: DemoConfig) -> AbstractContextManager[None]:
     return coalesced_state_writes() if config.batch else nullcontext()
 
 
+def _blocks(run: _Round, config: DemoConfig) -> AbstractContextManager[None]:
+    """Batched: the participants' transactions of one step are mined a few blocks at a time on
+    the anvil this process runs (:meth:`~modelpact.chain.Chain.blocks_on_demand`), not one
+    block each; the steps' re-runs after the block wait for the receipts. Each is pre-flighted
+    on the state before the batch, which is exact here: the demo's participants are independent
+    by construction (own keys, own shards, own seats), so no transaction of a batch changes what
+    another one does."""
+    return run.chain.blocks_on_demand() if config.batch else nullcontext()
+
+
 def _settle(
     run: _Round, cast: _Cast, plan: Planned, config: DemoConfig, out: Path
 ) -> list[ParticipantOutcome]:
     """Participants reveal, then claim, fetch and verify: one outcome each."""
     if config.batch:  # sent back to back; the re-runs below wait for each
-        with _grouped(config):
+        with _grouped(config), _blocks(run, config):
             for account in run.accounts:
                 part.reveal(run.deployed, run.state(account), account=account, wait=False)
     for account in run.accounts:
@@ -407,7 +418,7 @@ def _settle(
     )
     run.gas.extend(d.gas_used for d in sent)
     if config.batch:
-        with _grouped(config):
+        with _grouped(config), _blocks(run, config):
             for account in run.accounts:
                 part.start_claim(run.deployed, run.state(account), account=account)
     scenario, offered = plan.offer.scenario, plan.offer.menu.offered

@@ -9,6 +9,7 @@ what every chain has: its id and its funded dev accounts (with their keys where 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -175,6 +176,15 @@ class Chain:
         """Mine a block with a timestamp >= ``timestamp`` (dev chains only); returns the time."""
         latest = self.time()
         return self.advance_time(timestamp - latest) if latest < timestamp else latest
+
+    def blocks_on_demand(self) -> AbstractContextManager[None]:
+        """Within the block, an automining dev node holds the transactions sent and mines them
+        a few blocks at a time at its end (:meth:`RpcBackend.blocks_on_demand
+        <modelpact.chain.backends.rpc.RpcBackend.blocks_on_demand>`); elsewhere nothing
+        changes. For batches of independent transactions whose receipts are waited for after
+        the block."""
+        opener = getattr(self.backend, "blocks_on_demand", None)
+        return nullcontext() if opener is None else opener()
 
     def snapshot(self) -> SnapshotId:
         """Remember the whole chain state (dev chains only)."""
