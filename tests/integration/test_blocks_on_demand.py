@@ -82,3 +82,21 @@ def test_a_node_this_process_does_not_run_keeps_its_mining(node: AnvilNode) -> N
         one = ch.transfer(chain, sender, _TO, 1)
         assert _block(chain) == start + 1
     assert ch.wait_for_receipt(chain, one, action="transfer").gas_used == 21_000
+
+
+def test_a_batch_larger_than_many_blocks_is_mined_whole_not_priced_out() -> None:
+    """A batch needing many full blocks (here 60 transfers, 4 to a block: 15 blocks) is mined
+    whole: every hash sent is mined and succeeded. Each transaction was priced on the base fee
+    at the block's start (max fee 2 x base + tip); full blocks raise the base fee 12.5% each, so
+    without care the later ones are priced out after ~10 full blocks and anvil drops them from
+    its pool: hashes recorded as sent that never mine (a coordinator's delivery lost, its
+    receipt waited for until the timeout)."""
+    with AnvilNode(extra_args=("--gas-limit", "84000")) as small_blocks:
+        chain = connect_rpc(small_blocks.rpc_url, kind=ChainKind.ANVIL)
+        sender = chain.local_account(4)
+        with chain.blocks_on_demand():
+            hashes = ch.send_batch(chain, sender, [(_TO, 1)] * 60)
+        assert all(ch.transaction_known(chain, h) for h in hashes)
+        receipts = [ch.wait_for_receipt(chain, h, action="transfer", timeout=5) for h in hashes]
+        assert all(r.gas_used == 21_000 for r in receipts)
+        assert _automine(chain)

@@ -221,9 +221,16 @@ class RpcBackend:
 
     def _mine_held(self) -> None:
         """Mine until the node holds no pending transaction (a block takes what its gas limit
-        fits); stop when a block takes none (a nonce gap: those wait for their predecessor)."""
+        fits); stop when a block takes none (a nonce gap: those wait for their predecessor).
+        Each block's base fee is held at the last mined block's: the held transactions were
+        priced on it (max fee 2 x base + tip), and full blocks would otherwise raise it 12.5%
+        each, pricing the later ones out after ~10 full blocks (anvil then drops them: hashes
+        recorded as sent that never mine). Automined one to a block, it only fell."""
         held = self._pending_count()
+        base = self.rpc.request("eth_getBlockByNumber", ["latest", False]).get("baseFeePerGas")
         while held:
+            if base is not None:
+                self._dev_call("anvil_setNextBlockBaseFeePerGas", [base])
             self.mine()
             left = self._pending_count()
             if left >= held:
