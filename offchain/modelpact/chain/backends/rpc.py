@@ -191,8 +191,8 @@ class RpcBackend:
 
     @contextmanager
     def blocks_on_demand(self) -> Iterator[None]:
-        """Within the block, a dev node that mines each transaction as it arrives (anvil's or
-        Hardhat's automine, the nodes whose sends are synchronous) holds them instead; at the
+        """Within the block, the automining anvil this process runs (its sends synchronous)
+        holds each transaction it is sent instead of mining it at once; at the
         block's end every held transaction is mined, as many to a block as fit, and automine
         resumes (also after an error). anvil's cost is per block and grows with the chain
         (measured: a transfer alone in its block 0.9 ms on a fresh chain, 4.7 ms after 3,500
@@ -201,9 +201,10 @@ class RpcBackend:
         asynchronous (a synchronous send would wait for a block nobody mines); their hashes are
         recorded before the bytes go out as always, and the steps' re-runs wait for the receipts
         after the block. Only the anvil this process runs (``--chain anvil``): a process killed
-        inside the block takes that node down with it, while a node someone else runs (``--rpc``)
-        would be left holding transactions with its automine off. Any other node: nothing
-        changes."""
+        or interrupted inside the block takes that node down with it and what it held is lost
+        (a recorded hash the node never saw counts as not sent: the step's re-run sends again),
+        while a node someone else runs (``--rpc``) would be left holding transactions with its
+        automine off. Any other node (``--rpc``, Hardhat, the embedded chain): nothing changes."""
         client = self.rpc
         if self._kind is not ChainKind.ANVIL or not client.sends_sync():
             yield
