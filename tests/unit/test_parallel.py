@@ -1,0 +1,99 @@
+"""fork_map: the same results as a list comprehension, in order, with errors raised here."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modelpact import parallel
+from modelpact.errors import ModelpactError
+from modelpact.parallel import ParallelError, fork_map, usable_workers
+
+needs_fork = pytest.mark.skipif(usable_workers(2) < 2, reason="needs Linux with two usable cores")
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(-(10**6), 10**6), max_size=9), st.integers(1, 4))
+def test_results_equal_serial_in_order(items: list[int], workers: int) -> None:
+    """Whatever the item count and the worker cap, the results are [fn(x) for x in items]."""
+    assert fork_map(lambda x: x * x - 3, items, workers=workers) == [x * x - 3 for x in items]
+
+
+@needs_fork
+def test_work_runs_in_other_processes_on_inherited_state() -> None:
+    """The function is not pickled: a closure over a local object works, in forked workers."""
+    local = {"offset": 7}
+    pids = fork_map(lambda x: (os.getpid(), x + local["offset"]), list(range(6)))
+    assert [v for _, v in pids] == list(range(7, 13))
+    assert os.getpid() not in {p for p, _ in pids}
+    assert len({p for p, _ in pids}) == 2
+
+
+def test_workers_cap_of_one_runs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MODELPACT_WORKERS=1 keeps everything in this process."""
+    monkeypatch.setenv("MODELPACT_WORKERS", "1")
+    assert {p for p in fork_map(lambda _: os.getpid(), [1, 2, 3])} == {os.getpid()}
+
+
+@needs_fork
+def test_first_error_in_item_order_is_raised_with_its_type_and_hint() -> None:
+    """A worker's ModelpactError reaches the caller whole (message and hint)."""
+
+    def fn(x: int) -> int:
+        if x in (1, 4):
+            raise ModelpactError(f"bad item {x}", hint="fix it")
+        return x
+
+    with pytest.raises(ModelpactError) as caught:
+        fork_map(fn, [0, 1, 2, 3, 4, 5])
+    assert caught.value.message == "bad item 1"
+    assert caught.value.hint == "fix it"
+
+
+class _UnpicklableError(Exception):
+    def __init__(self, a: int, b: int) -> None:
+        super().__init__(f"{a}/{b}")
+
+
+@needs_fork
+def test_unpicklable_error_arrives_as_runtime_error_naming_it() -> None:
+    """An exception that cannot be pickled still reaches the caller, named."""
+
+    def fn(x: int) -> int:
+        raise _UnpicklableError(x, 2)
+
+    with pytest.raises(RuntimeError, match="_UnpicklableError"):
+        fork_map(fn, [0, 1])
+
+
+@needs_fork
+def test_worker_that_dies_is_reported() -> None:
+    """A worker killed mid-run raises ParallelError instead of hanging or losing items."""
+
+    def fn(x: int) -> int:
+        if x == 3:
+            os._exit(9)
+        return x
+
+    with pytest.raises(ParallelError, match="ended without returning"):
+        fork_map(fn, list(range(4)))
+
+
+@needs_fork
+def test_nested_map_in_a_worker_runs_serially() -> None:
+    """A worker does not fork again (no process explosion): its own map stays in process."""
+    pids = fork_map(lambda _: {os.getpid()} ^ set(fork_map(lambda _: os.getpid(), [1, 2])), [1, 2])
+    assert pids == [set(), set()]
+
+
+@needs_fork
+def test_fork_hook_runs_in_children_only() -> None:
+    """at_fork_in_child hooks run in each worker (e.g. to drop inherited connections)."""
+    marker: dict[str, int] = {}
+    parallel.at_fork_in_child(lambda: marker.__setitem__("pid", os.getpid()))
+    seen = fork_map(lambda _: marker.get("pid") == os.getpid(), [1, 2])
+    assert seen == [True, True]
+    assert "pid" not in marker
