@@ -100,3 +100,26 @@ def test_batched_values_equal_direct_evaluation(
         np.testing.assert_allclose(tbar[c], direct.tbar, rtol=RTOL, atol=RTOL * 100)
         want = direct.tbar - robust_margin(scenario, model, m)
         np.testing.assert_allclose(budget[c], want, rtol=RTOL, atol=RTOL * 100)
+
+
+def test_pooled_sizes_past_the_table_cap_are_evaluated_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A search whose pooled sizes would need a table longer than the cap evaluates the curve
+    in place (block by block: no table, no (outcomes x candidates) array) and gets the same
+    values within 1e-12 relative."""
+    import modelpact.optimizer.rounding as rounding
+
+    text = re.sub(r"(?m)^participants = \d+", "participants = 200", _text("digits_demo"))
+    scenario = parse_scenario(text, source="cap")
+    econ = make_economy(scenario, "bayes")
+    ms = np.array([31.0, 48.0, 140.0]) + np.arange(-10.0, 10.0)[:, None]  # 20 candidates
+    capped = _Search.of(econ, econ.model, 0.0)
+    monkeypatch.setattr(rounding, "_TABLE_MAX", 1000)
+    assert capped.table_for(ms) is None
+    got = _batch_values(capped, ms)
+    monkeypatch.undo()
+    free = _Search.of(econ, econ.model, 0.0)
+    assert free.table_for(ms) is not None
+    for a, b in zip(got, _batch_values(free, ms), strict=True):
+        np.testing.assert_allclose(a, b, rtol=RTOL)

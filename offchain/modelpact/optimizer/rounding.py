@@ -52,6 +52,7 @@ __all__ = ["DEFAULT_MAX_WIDTH", "integerize_menu", "menu_for_m"]
 DEFAULT_MAX_WIDTH = 4  # rows on each side of the continuous m searched at most
 _EXHAUSTIVE_LIMIT = 60_000  # candidates per width enumerated; beyond, coordinate search
 _BATCH = 256  # candidates evaluated at once
+_TABLE_MAX = 1 << 24  # pooled sizes tabulated at most (128 MiB a table); beyond, in place
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,9 @@ class _Search:
             return None
         top = self.reach * float(ms.max(initial=0.0))
         cells = self.model.size * len(ms) * (ms.shape[1] if self.model.shifted else 1)
-        if top >= 2**31 or 4.0 * (top + 1.0) >= cells or not np.array_equal(ms, np.floor(ms)):
+        if top >= _TABLE_MAX or 4.0 * (top + 1.0) >= cells:
+            return None
+        if not np.array_equal(ms, np.floor(ms)):
             return None
         if not self.tables or len(self.tables[0].accuracy) <= top:
             self.tables[:] = [_Tables.upto(self.econ.scenario, int(top))]
