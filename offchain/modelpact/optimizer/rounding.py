@@ -231,15 +231,15 @@ def _greatest_t_batch(
         changed = False
         live = sweep < passes
         for i in range(k):
-            for j in range(k):
-                if i == j:
-                    continue
-                bound = t[:, i] + c[i] * (m[:, j] - m[:, i]) - d
-                lower = live & served[:, i] & served[:, j]
-                lower &= t[:, j] - bound > 1e-15 * np.maximum(1.0, np.abs(t[:, j]))
-                if lower.any():
-                    t[:, j] = np.where(lower, bound, t[:, j])
-                    changed = True
+            # every j at once: the bounds from i read t_i only, which they never lower (j != i),
+            # so this is the scalar version's inner loop over j, value for value
+            bound = t[:, i : i + 1] + c[i] * (m - m[:, i : i + 1]) - d
+            lower = (live & served[:, i])[:, None] & served
+            lower[:, i] = False
+            lower &= t - bound > 1e-15 * np.maximum(1.0, np.abs(t))
+            if lower.any():
+                t = np.where(lower, bound, t)
+                changed = True
         if not changed:
             break
     result: FloatArray = np.where(served, t, 0.0)
