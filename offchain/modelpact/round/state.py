@@ -73,7 +73,9 @@ def coalesced_state_writes() -> Iterator[None]:
     left by an exception still writes what it holds; a process killed inside one loses the
     updates it held, which a re-run rebuilds from the chain (the hash never). Used where many
     participants' files are written back to back by the demo, which starts afresh on every
-    run; nothing else (no keystore, no record) is held."""
+    run; nothing else (no keystore, no record) is held. A fork inside a block (a
+    :mod:`modelpact.parallel` worker) first writes what the block holds, and the child starts
+    outside any block: nothing held is written twice or by nobody (:func:`_before_fork`)."""
     if getattr(_PENDING, "dirs", None) is not None:  # nested: the outermost block writes
         yield
         return
@@ -91,6 +93,26 @@ def coalesced_state_writes() -> Iterator[None]:
             _PENDING.dirs = _PENDING.docs = None
             for directory in sorted(pending):
                 _fsync_directory(directory)
+
+
+def _before_fork() -> None:
+    """Write what this thread's block holds before a fork: the child would inherit the held
+    documents but never write them (its copy of the block never ends: a worker leaves by
+    ``os._exit``), while its own updates of the same files must start from what is on disk.
+    The directory fsyncs stay owed by the parent's block."""
+    docs: dict[Path, Any] | None = getattr(_PENDING, "docs", None)
+    while docs:
+        path, document = next(iter(docs.items()))
+        atomic_write_json(path, document, mode=0o600)
+        del docs[path]  # written: the parent's block no longer owes it
+
+
+def _in_child() -> None:
+    """The forked child starts outside any block: the parent's block owes what it held."""
+    _PENDING.dirs = _PENDING.docs = None
+
+
+os.register_at_fork(before=_before_fork, after_in_child=_in_child)
 
 
 def _held(path: Path) -> dict[str, Any] | None:
