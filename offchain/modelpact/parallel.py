@@ -33,6 +33,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -128,24 +129,21 @@ def _run(count: int, n: int) -> list[Any]:
     started: list[tuple[Any, Connection]] = []
     answers: dict[int, tuple[bool, Any]] = {}
     try:
-        # SIGINT stays blocked from the fork until the worker ignores it (else a Ctrl-C in
-        # between prints a worker's traceback); here it is delivered once they are started
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         # the inherited objects out of the collector's reach: a collection in a worker would
         # otherwise write to every one of them, copying the parent's memory page by page
         gc.freeze()
         try:
-            for start, stop in bounds:
-                receiver, sender = context.Pipe(duplex=False)
-                worker = context.Process(
-                    target=_work, args=(sender, start, stop, os.getpid()), daemon=True
-                )
-                worker.start()
-                sender.close()  # the parent keeps only the reading end: EOF if the worker dies
-                started.append((worker, receiver))
+            with _interrupts_deferred():
+                for start, stop in bounds:
+                    receiver, sender = context.Pipe(duplex=False)
+                    worker = context.Process(
+                        target=_work, args=(sender, start, stop, os.getpid()), daemon=True
+                    )
+                    worker.start()
+                    sender.close()  # the parent keeps the reading end: EOF if the worker dies
+                    started.append((worker, receiver))
         finally:
             gc.unfreeze()
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         _gather(started, answers)
     finally:
         for w, (worker, receiver) in enumerate(started):
@@ -160,6 +158,30 @@ def _run(count: int, n: int) -> list[Any]:
             raise value
         results.extend(value)
     return results
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C while workers are forked takes effect once they are (they are then stopped): a
+    KeyboardInterrupt raised inside a fork hook (logging's, the chain clients') is printed and
+    dropped there, and one in a worker before it ignores SIGINT prints a traceback. SIGINT is
+    blocked in this thread (so in each child until it ignores it) and, on the main thread, where
+    Python runs signal handlers, only recorded (another thread, e.g. a progress spinner's, may
+    receive it: the mask is per thread)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    caught: list[int] = []
+    previous = signal.getsignal(signal.SIGINT)
+    main = threading.current_thread() is threading.main_thread() and previous is not None
+    if main:
+        signal.signal(signal.SIGINT, lambda n, _: caught.append(n))
+    try:
+        yield
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)  # Python's default: raises KeyboardInterrupt
 
 
 def _gather(started: list[tuple[Any, Connection]], answers: dict[int, tuple[bool, Any]]) -> None:
