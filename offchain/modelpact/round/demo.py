@@ -422,16 +422,31 @@ def _forks(run: _Round, config: DemoConfig) -> int:
     return usable_workers(len(run.accounts))
 
 
-def _each(run: _Round, config: DemoConfig, step: Callable[[int], _R], *, grouped: bool) -> list[_R]:
+def _each(
+    run: _Round,
+    config: DemoConfig,
+    step: Callable[[int], _R],
+    *,
+    grouped: bool,
+    hashes_held: bool = False,
+) -> list[_R]:
     """``[step(i) for each participant i]``, over :func:`_forks` processes, each a contiguous
     run of participants (with ``grouped``, inside its own :func:`_grouped` block, written
-    before the worker returns). This process holds no state update when it forks
+    before the worker returns; ``hashes_held``: the block holds the transaction hashes too, for
+    steps whose broadcasts are held). This process holds no state update when it forks
     (``round.state`` writes any held one first); what a step returns comes back pickled."""
+    from modelpact.round.state import coalesced_state_writes
+
     n, count = len(run.accounts), _forks(run, config)
     runs = [range(n * w // count, n * (w + 1) // count) for w in range(count)]
 
     def one_run(indices: range) -> list[_R]:
-        with _grouped(config) if grouped else nullcontext():
+        block = (
+            coalesced_state_writes(hashes=True)
+            if hashes_held
+            else (_grouped(config) if grouped else nullcontext())
+        )
+        with block:
             return [step(i) for i in indices]
 
     return [result for done in fork_map(one_run, runs) for result in done]
@@ -457,7 +472,9 @@ def _send_each(run: _Round, config: DemoConfig, step: Callable[[int], object]) -
                 step(i)
             return raws
 
-        for raw in itertools.chain.from_iterable(_each(run, config, held, grouped=True)):
+        # each worker's hashes are on disk when it returns: before any of them is broadcast
+        raws = _each(run, config, held, grouped=True, hashes_held=True)
+        for raw in itertools.chain.from_iterable(raws):
             send_raw_once(run.chain, bytes.fromhex(raw.removeprefix("0x")))
 
 

@@ -61,7 +61,7 @@ _PENDING = threading.local()  # what a coalesced_state_writes block owes: .dirs 
 
 
 @contextmanager
-def coalesced_state_writes() -> Iterator[None]:
+def coalesced_state_writes(*, hashes: bool = False) -> Iterator[None]:
     """Within the block (one thread), fewer durable writes: a state document's update that is
     not a transaction hash (what a step is about to do, the result of a mined step) stays in
     memory, where every load of that file sees it, until the file's next hash or the block's
@@ -75,11 +75,18 @@ def coalesced_state_writes() -> Iterator[None]:
     participants' files are written back to back by the demo, which starts afresh on every
     run; nothing else (no keystore, no record) is held. A fork inside a block (a
     :mod:`modelpact.parallel` worker) first writes what the block holds, and the child starts
-    outside any block: nothing held is written twice or by nobody (:func:`_before_fork`)."""
+    outside any block: nothing held is written twice or by nobody (:func:`_before_fork`).
+
+    ``hashes``: the transaction hashes are held too, until the block's end, for a caller whose
+    transactions are not broadcast before the block has ended (the demo's workers hold their
+    broadcasts, :meth:`~modelpact.chain.backends.jsonrpc.JsonRpcClient.held_broadcasts`, and
+    return after their block): each hash is still on disk before its transaction goes out, and
+    a block that never ended (the process died) held hashes nobody sent. One durable write per
+    state file instead of one per hash plus one at the end."""
     if getattr(_PENDING, "dirs", None) is not None:  # nested: the outermost block writes
         yield
         return
-    _PENDING.dirs, _PENDING.docs = set(), {}
+    _PENDING.dirs, _PENDING.docs, _PENDING.hashes = set(), {}, hashes
     try:
         yield
     finally:
@@ -91,6 +98,7 @@ def coalesced_state_writes() -> Iterator[None]:
         finally:
             pending: set[Path] = _PENDING.dirs
             _PENDING.dirs = _PENDING.docs = None
+            _PENDING.hashes = False
             for directory in sorted(pending):
                 _fsync_directory(directory)
 
@@ -110,6 +118,7 @@ def _before_fork() -> None:
 def _in_child() -> None:
     """The forked child starts outside any block: the parent's block owes what it held."""
     _PENDING.dirs = _PENDING.docs = None
+    _PENDING.hashes = False
 
 
 os.register_at_fork(before=_before_fork, after_in_child=_in_child)
@@ -222,7 +231,7 @@ class JsonState:
             data.pop(key, None)
         data.update(fields)
         docs: dict[Path, Any] | None = getattr(_PENDING, "docs", None)
-        if docs is not None and not durable_now:
+        if docs is not None and (not durable_now or getattr(_PENDING, "hashes", False)):
             docs[self.path.absolute()] = json.loads(json.dumps(data))  # held, not written
             return data
         if docs is not None:
