@@ -16,8 +16,8 @@ of its forked workers (``worker_cpu_seconds``: the simulated participants' steps
 fits, as each worker measured itself; ``total_cpu_seconds`` is both), and the node's own CPU
 seconds (anvil, once it has stopped: the reaped children's CPU minus the workers').
 ``http_requests`` and ``rpc_calls`` count what the round asked of its node, the workers'
-requests included (carried back from each worker), ``rpc_wall_ms_by_exchange`` the wall milliseconds
-spent in exchanges by their (first) method; ``phase_seconds`` is the wall time between the demo's
+requests included (carried back from each worker), ``rpc_wall_ms_by_exchange`` the wall
+milliseconds spent in exchanges by their (first) method (the workers' overlap: a sum of both); ``phase_seconds`` is the wall time between the demo's
 progress messages.
 Each case runs once per tier mode (``--tiers``): ``models_trained`` is what the reward tiers
 cost, next to the collective accuracy the scenario's curve and the contract's curve predicted.
@@ -100,8 +100,7 @@ def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, o
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu_started  # this process only: not the node's
         workers_cpu = parallel.worker_cpu_seconds() - workers_started
-        # the node, reaped when the demo ends, and the workers, reaped as each map ends
-        node_cpu = _children_cpu() - children_started - workers_cpu
+        node_cpu = _children_cpu() - children_started - workers_cpu  # reaped: node, workers
         report = result.report
         return {
             "chain": kind,
