@@ -7,6 +7,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -31,12 +32,18 @@ def _sha3(client_or_backend: RpcBackend, text: str, *, lean: bool) -> str:
     data = "0x" + text.encode().hex()
     if lean:
         return str(client_or_backend.rpc.request("web3_sha3", [data]))
-    answer = client_or_backend.w3.provider.make_request("web3_sha3", [data])  # type: ignore[arg-type]
-    return str(answer["result"])
+    provider: Any = client_or_backend.w3.provider
+    return str(provider.make_request("web3_sha3", [data])["result"])
 
 
 def _expected(text: str) -> str:
     return "0x" + keccak(text=text).hex()
+
+
+def _sessions(backend: RpcBackend) -> int:
+    """How many HTTP sessions web3's provider keeps (one per thread that asked)."""
+    provider: Any = backend.w3.provider
+    return len(provider._request_session_manager.session_cache)
 
 
 def _local_port(backend: RpcBackend) -> int:
@@ -55,11 +62,10 @@ def test_clients_used_before_a_fork_answer_right_in_concurrent_children_and_afte
     assert _sha3(backend, "parent", lean=True) == _expected("parent")
     assert _sha3(backend, "parent-web3", lean=False) == _expected("parent-web3")
     port = _local_port(backend)
-    sessions = backend.w3.provider._request_session_manager.session_cache  # type: ignore[attr-defined]
-    assert len(sessions) == 1
+    assert _sessions(backend) == 1
 
     def child(worker: int) -> tuple[int, int, bool]:
-        inherited = len(backend.w3.provider._request_session_manager.session_cache)  # type: ignore[attr-defined]
+        inherited = _sessions(backend)
         right = all(
             _sha3(backend, f"{worker}/{k}", lean=k % 3 != 0) == _expected(f"{worker}/{k}")
             for k in range(60)
