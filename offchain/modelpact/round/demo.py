@@ -21,6 +21,7 @@ this process) and everything the coordinator does stay in this process.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import shutil
@@ -458,8 +459,8 @@ def _send_each(run: _Round, config: DemoConfig, step: Callable[[int], object]) -
     transaction is signed and its hash recorded there, and broadcast here, in participant
     order, once every worker returned (:meth:`JsonRpcClient.held_broadcasts
     <modelpact.chain.backends.jsonrpc.JsonRpcClient.held_broadcasts>`); then the block mines."""
-    from modelpact.chain import send_raw_once
     from modelpact.chain.backends.jsonrpc import JsonRpcClient
+    from modelpact.chain.transactions import guarded
 
     with _blocks(run, config):
         client: JsonRpcClient | None = getattr(run.chain.backend, "rpc", None)
@@ -474,8 +475,15 @@ def _send_each(run: _Round, config: DemoConfig, step: Callable[[int], object]) -
 
         # each worker's hashes are on disk when it returns: before any of them is broadcast
         raws = _each(run, config, held, grouped=True, hashes_held=True)
+        abi = run.deployed.record.abi  # a refusal or a node gone: one line, as in the steps
         for raw in itertools.chain.from_iterable(raws):
-            send_raw_once(run.chain, bytes.fromhex(raw.removeprefix("0x")))
+            guarded(run.chain, abi, "broadcast", functools.partial(_broadcast, run.chain, raw))
+
+
+def _broadcast(chain: Chain, raw_hex: str) -> str:
+    from modelpact.chain import send_raw_once
+
+    return send_raw_once(chain, bytes.fromhex(raw_hex.removeprefix("0x")))
 
 
 def _settle(
