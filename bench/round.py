@@ -17,8 +17,8 @@ fits, as each worker measured itself; ``total_cpu_seconds`` is both), and the no
 seconds (anvil, once it has stopped: the reaped children's CPU minus the workers').
 ``http_requests`` and ``rpc_calls`` count what the round asked of its node, the workers'
 requests included (carried back from each worker), ``rpc_wall_ms_by_exchange`` the wall
-milliseconds spent in exchanges by their (first) method (the workers' overlap: a sum of both); ``phase_seconds`` is the wall time between the demo's
-progress messages.
+milliseconds spent in exchanges by their (first) method (the workers' overlap: a sum of both);
+``phase_seconds`` is the wall time between the demo's progress messages.
 Each case runs once per tier mode (``--tiers``): ``models_trained`` is what the reward tiers
 cost, next to the collective accuracy the scenario's curve and the contract's curve predicted.
 """
