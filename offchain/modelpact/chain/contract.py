@@ -43,6 +43,7 @@ from modelpact.chain.transactions import (
     broadcast_signed,
     decode_logs,
     guarded,
+    prepare_transaction,
     send_transaction,
     signed_transaction,
     wait_for_receipt,
@@ -62,6 +63,7 @@ __all__ = [
     "GAS_BOUNDS",
     "Call",
     "GasBound",
+    "PreparedCall",
     "Read",
     "RoundContract",
     "Standing",
@@ -94,6 +96,18 @@ class Read:
     decode: Callable[[Any], Any]
     embedded: Callable[[], Any]
     action: str
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """A :class:`Call` pre-flighted in the same exchange with the node as a step's reads
+    (:meth:`RoundContract.prepare`): ``answers`` as :meth:`RoundContract.read` returns them,
+    and ``send`` broadcasts the call (raising the pre-flight's revert or a fee above the cap
+    only then) and returns its hash."""
+
+    call: Call
+    answers: tuple[Any, ...]
+    send: Callable[[], str]
 
 
 @dataclass(frozen=True)
@@ -238,6 +252,34 @@ class RoundContract:
     def broadcast(self, raw: bytes, sender: LocalAccount, *, action: str) -> str:
         """Send bytes :meth:`signed` made; returns the hash without waiting."""
         return broadcast_signed(self.chain, raw, sender, abi=self.abi, action=action)
+
+    def prepare(
+        self, call: Call, sender: Sender, reads: Sequence[Read], *, nonce: int | None = None
+    ) -> PreparedCall:
+        """``reads`` answered in the same exchange with the node as ``call``'s pre-flight, fee
+        and nonce reads (:func:`~modelpact.chain.transactions.prepare_transaction`): a step
+        checks what it read, then sends with :attr:`PreparedCall.send`, one exchange sooner.
+        Where that does not apply (the embedded chain, a call web3 encodes), the reads are
+        read as :meth:`read` does and ``send`` is :meth:`send`."""
+        target, bound = self._target(call)
+        prepared = None
+        if isinstance(target, EncodedCall):
+            prepared = prepare_transaction(
+                self.chain,
+                target,
+                sender,
+                reads=[(r.method, list(r.params)) for r in reads],
+                value=call.value,
+                nonce=nonce,
+                abi=self.abi,
+                action=call.function,
+                gas_bound=bound,
+            )
+        if prepared is None:
+            send = functools.partial(self.send, call, sender, nonce=nonce)
+            return PreparedCall(call, tuple(self.read(reads)), send)
+        answers = [self._answer_of(r, a) for r, a in zip(reads, prepared.answers, strict=True)]
+        return PreparedCall(call, tuple(answers), prepared.send)
 
     def _target(self, call: Call) -> tuple[Any, int | None]:
         """What to send for ``call`` and its gas bound (None: the node estimates)."""
@@ -405,10 +447,19 @@ class RoundContract:
                     a if isinstance(a, Exception) else _attempt(functools.partial(r.decode, a))
                     for r, a in zip(chunk_reads, raw, strict=True)
                 ]
+            return [self._answer_of(r, a, raw=False) for r, a in zip(reads, answers, strict=True)]
         return [
             self._read_error(r.action, a) if isinstance(a, Exception) else a
             for r, a in zip(reads, answers, strict=True)
         ]
+
+    def _answer_of(self, read: Read, answer: Any, *, raw: bool = True) -> Any:
+        """The node's ``answer`` to ``read`` (decoded unless ``raw`` is False: done already) as
+        :meth:`read` returns it: the value, or the exception (a revert as the contract's named
+        error)."""
+        if not isinstance(answer, Exception) and raw:
+            answer = _attempt(functools.partial(read.decode, answer))
+        return self._read_error(read.action, answer) if isinstance(answer, Exception) else answer
 
     def views(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
         """:meth:`read` of several views (name, arguments): one exchange with the node."""
@@ -627,25 +678,52 @@ class RoundContract:
         the data root ``stored_under`` (``commitmentOf``), its ``Joined`` event (searched from
         block ``joined_since``) and its balance (``balance``) when asked, in one exchange with
         the node: what a participant's step checks before it sends."""
+        reads, standing_of = self.standing_reads(
+            account, stored_under=stored_under, joined_since=joined_since, balance=balance
+        )
+        return standing_of(self.read(reads))
+
+    def standing_reads(
+        self,
+        account: str,
+        *,
+        stored_under: bytes | None = None,
+        joined_since: int | None = None,
+        balance: bool = False,
+    ) -> tuple[list[Read], Callable[[Sequence[Any]], Standing]]:
+        """:meth:`standing` as the reads it takes and what makes the :class:`Standing` of their
+        answers: a step that sends hands them to :meth:`prepare`, so they ride in its
+        pre-flight's exchange. What ``commitmentOf`` stores under a root is kept once it is not
+        zero: only a join writes it, and only where nothing is stored (DuplicateDataRoot)."""
         who = to_checksum_address(account)
         reads = [self.view_read("participant", who), self.view_read("phase")]
-        if stored_under is not None:
+        kept = (self.chain.reverts, "commitmentOf", stored_under)
+        ask_stored = stored_under is not None and kept not in self._kept
+        if ask_stored:
             reads.append(self.view_read("commitmentOf", stored_under))
         if joined_since is not None:
             reads.append(self.events_read(joined_since, names=("Joined",), participant=who))
         if balance:
             reads.append(self.balance_read(who))
-        answers = iter(self.read(reads))
-        record, phase = next(answers), next(answers)
-        stored = bytes(_answer(next(answers))) if stored_under is not None else None
-        joined = _answer(next(answers)) if joined_since is not None else None
-        return Standing(
-            participant=_participant_or_none(record),
-            phase=Phase(_answer(phase)),
-            stored_commitment=stored,
-            joined=joined[0] if joined else None,
-            balance=int(_answer(next(answers))) if balance else None,
-        )
+
+        def standing_of(read: Sequence[Any]) -> Standing:
+            answers = iter(read)
+            record, phase = next(answers), next(answers)
+            stored = self._kept.get(kept) if stored_under is not None else None
+            if ask_stored:
+                stored = bytes(_answer(next(answers)))
+                if any(stored):
+                    self._kept[kept] = stored
+            joined = _answer(next(answers)) if joined_since is not None else None
+            return Standing(
+                participant=_participant_or_none(record),
+                phase=Phase(_answer(phase)),
+                stored_commitment=stored,
+                joined=joined[0] if joined else None,
+                balance=int(_answer(next(answers))) if balance else None,
+            )
+
+        return reads, standing_of
 
     def participants(self, accounts: Sequence[str]) -> list[ParticipantState | None]:
         """:meth:`participant` of each of ``accounts`` (None: never joined), in one exchange."""

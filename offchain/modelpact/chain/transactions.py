@@ -55,6 +55,7 @@ __all__ = [
     "FeeCapError",
     "InsufficientFundsError",
     "NotMinedError",
+    "Prepared",
     "RecordedStep",
     "RoundEvent",
     "Sender",
@@ -65,6 +66,7 @@ __all__ = [
     "decode_logs",
     "fee_fields",
     "guarded",
+    "prepare_transaction",
     "raw_log",
     "revert_from_exception",
     "send_batch",
@@ -377,27 +379,91 @@ def _build_lean(
     nonce: int | None,
     gas: int | None = None,
     gas_bound: int | None = None,
+    fees: Mapping[str, int] | None = None,
 ) -> TxParams:
     """:func:`build_transaction` through the lean client for ``target`` = (to, data): the latest
-    block, the suggested tip, the gas check (unless ``gas`` is fixed: the call at ``gas_bound``,
-    else the estimate) and the pending nonce (unless ``nonce`` is given) in ONE batched request
-    of idempotent reads; the chain id is the connection's. A fee above the cap is refused before
-    the call's revert."""
-    to, data = target
-    probe: dict[str, Any] = {"from": address, "value": hex(value), "data": data}
-    if to is not None:
-        probe["to"] = to
-    calls: dict[str, list[Any]] = {
-        "eth_getBlockByNumber": ["latest", False],
-        "eth_maxPriorityFeePerGas": [],
-    }
-    if gas is None and gas_bound is not None:
-        calls["eth_call"] = [{**probe, "gas": hex(gas_bound)}, "latest"]
-    elif gas is None:
-        calls["eth_estimateGas"] = [probe, "latest"]  # as web3 did (its default block)
-    if nonce is None:
-        calls["eth_getTransactionCount"] = [address, "pending"]
-    answers = dict(zip(calls, client.batch(list(calls.items())), strict=True))
+    block, the suggested tip (unless ``fees`` are given: read for a whole batch), the gas check
+    (unless ``gas`` is fixed: the call at ``gas_bound``, else the estimate) and the pending nonce
+    (unless ``nonce`` is given) in ONE batched request of idempotent reads (none when nothing is
+    left to ask); the chain id is the connection's. A fee above the cap is refused before the
+    call's revert."""
+    batch = _LeanBatch.of(
+        target, address, value=value, nonce=nonce, gas=gas, gas_bound=gas_bound, fees=fees
+    )
+    asked = list(batch.calls.items())
+    answers = dict(zip(batch.calls, client.batch(asked) if asked else [], strict=True))
+    return batch.params(chain, client, answers)
+
+
+@dataclass(frozen=True)
+class _LeanBatch:
+    """The reads a lean build asks the node (:func:`_build_lean`), and the transaction their
+    answers make."""
+
+    probe: dict[str, Any]
+    calls: dict[str, list[Any]]
+    nonce: int | None
+    gas: int | None
+    gas_bound: int | None
+    fees: Mapping[str, int] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        target: tuple[str | None, str],
+        address: str,
+        *,
+        value: int,
+        nonce: int | None,
+        gas: int | None,
+        gas_bound: int | None,
+        fees: Mapping[str, int] | None = None,
+    ) -> _LeanBatch:
+        to, data = target
+        probe: dict[str, Any] = {"from": address, "value": hex(value), "data": data}
+        if to is not None:
+            probe["to"] = to
+        calls: dict[str, list[Any]] = {}
+        if fees is None:
+            calls.update(eth_getBlockByNumber=["latest", False], eth_maxPriorityFeePerGas=[])
+        if gas is None and gas_bound is not None:
+            calls["eth_call"] = [{**probe, "gas": hex(gas_bound)}, "latest"]
+        elif gas is None:
+            calls["eth_estimateGas"] = [probe, "latest"]  # as web3 did (its default block)
+        if nonce is None:
+            calls["eth_getTransactionCount"] = [address, "pending"]
+        return cls(probe, calls, nonce, gas, gas_bound, fees)
+
+    def params(self, chain: Chain, client: JsonRpcClient, answers: Mapping[str, Any]) -> TxParams:
+        """The transaction from the batch's ``answers`` (method -> value or exception): fees
+        (refused above the cap first), then the gas check's verdict, then the nonce."""
+
+        def answer(method: str) -> Any:
+            result = answers[method]
+            if isinstance(result, Exception):
+                raise result
+            return result
+
+        fees = dict(self.fees) if self.fees is not None else _lean_fees(chain, client, answers)
+        gas = (
+            _lean_gas(client, self.probe, dict(answers), self.gas_bound)
+            if self.gas is None
+            else self.gas
+        )
+        nonce = _hex_int(answer("eth_getTransactionCount")) if self.nonce is None else self.nonce
+        tx: dict[str, Any] = {
+            **{k: v for k, v in self.probe.items() if k in ("from", "to", "data")},
+            "value": int(self.probe["value"], 16),
+            "gas": gas,
+            "nonce": nonce,
+            "chainId": chain.chain_id,
+            **fees,
+        }
+        return tx  # type: ignore[return-value]
+
+
+def _lean_fees(chain: Chain, client: JsonRpcClient, answers: Mapping[str, Any]) -> dict[str, int]:
+    """:func:`fee_fields` from a lean batch's answers (its latest block and suggested tip)."""
 
     def answer(method: str) -> Any:
         result = answers[method]
@@ -406,26 +472,59 @@ def _build_lean(
         return result
 
     base = answer("eth_getBlockByNumber").get("baseFeePerGas")
-    fees = _capped_fees(
+    return _capped_fees(
         chain,
         None if base is None else _hex_int(base),
         lambda: _hex_int(client.request("eth_gasPrice")),
         lambda: _hex_int(answer("eth_maxPriorityFeePerGas")),
     )
-    gas = _lean_gas(client, probe, answers, gas_bound) if gas is None else gas
-    nonce = _hex_int(answer("eth_getTransactionCount")) if nonce is None else nonce
-    tx: dict[str, Any] = {
-        "from": address,
-        "value": value,
-        "data": data,
-        "gas": gas,
-        "nonce": nonce,
-        "chainId": chain.chain_id,
-        **fees,
-    }
-    if to is not None:
-        tx["to"] = to
-    return tx  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A transaction pre-flighted in the same exchange with the node as a step's own reads
+    (:func:`prepare_transaction`): ``answers`` holds each read's answer (or the exception it
+    raised), and :meth:`send` builds, signs and broadcasts the transaction from the rest of
+    that exchange, raising what the build would have raised (a fee above the cap, the call's
+    decoded revert) only then: after the step has checked its reads."""
+
+    answers: tuple[Any, ...]
+    send: Callable[[], str]
+
+
+def prepare_transaction(
+    chain: Chain,
+    call: EncodedCall,
+    sender: Sender,
+    *,
+    reads: Sequence[tuple[str, list[Any]]],
+    value: int = 0,
+    nonce: int | None = None,
+    abi: Sequence[Mapping[str, Any]] = (),
+    action: str = "",
+    gas_bound: int | None = None,
+) -> Prepared | None:
+    """``reads`` (JSON-RPC method, params: idempotent reads) and :func:`build_transaction`'s
+    own (latest block, tip, gas check, nonce) in ONE exchange with the node; None on the
+    embedded chain (the caller reads and sends as usual). The pre-flight's answer is looked
+    at only by :meth:`Prepared.send`, so a step refuses what its reads refuse first, as when
+    it read them on their own before building; nothing is signed or sent before that call."""
+    client = _lean(chain)
+    if client is None:
+        return None
+    address = _address_of(sender)
+    batch = _LeanBatch.of(
+        (call.to, call.data), address, value=value, nonce=nonce, gas=None, gas_bound=gas_bound
+    )
+    asked = [*reads, *batch.calls.items()]
+    raw = guarded(chain, abi, action, lambda: client.batch(asked))
+    answers = dict(zip(batch.calls, raw[len(reads) :], strict=True))
+
+    def send() -> str:
+        tx = _funded(chain, address, abi, action, lambda: batch.params(chain, client, answers))
+        return broadcast(chain, tx, sender, abi=abi, action=action)
+
+    return Prepared(tuple(raw[: len(reads)]), send)
 
 
 def _lean_gas(
@@ -691,10 +790,12 @@ def wait_for_receipt(
     action: str = "",
     timeout: float | None = None,
     abi: Sequence[Mapping[str, Any]] | None = None,
+    receipt: Mapping[str, Any] | None = None,
 ) -> TxResult:
     """Wait for ``tx_hash``; a failed receipt is replayed to decode its revert reason (with
     ``abi``, by default ``contract``'s: a deployment has an ABI before it has a contract); the
-    events of ``contract`` (when given) are decoded."""
+    events of ``contract`` (when given) are decoded. ``receipt``: its mined receipt as the lean
+    client already read it (JSON-RPC form), so it is not asked for again."""
     if abi is None:
         abi = contract.abi if contract is not None else ()
     wait = RECEIPT_TIMEOUT if timeout is None else timeout
@@ -704,7 +805,7 @@ def wait_for_receipt(
             chain,
             abi,
             action,
-            (lambda: _poll_receipt(client, tx_hash, wait))
+            (lambda: _poll_receipt(client, tx_hash, wait, receipt))
             if client is not None
             else lambda: chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=wait),  # type: ignore[arg-type]
         )
@@ -735,12 +836,15 @@ mined before it answers the send), then 0.2 ms doubling up to 50 ms (a busy mach
 chain's block time); a fixed 100 ms interval made every unlucky transaction cost 100 ms."""
 
 
-def _poll_receipt(client: JsonRpcClient, tx_hash: str, timeout: float) -> dict[str, Any]:
-    """The receipt of ``tx_hash`` in web3's shape (ints, bytes topics), polled with backoff;
-    web3's ``TimeExhausted`` after ``timeout`` seconds, like web3's own wait."""
+def _poll_receipt(
+    client: JsonRpcClient, tx_hash: str, timeout: float, known: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The receipt of ``tx_hash`` in web3's shape (ints, bytes topics), polled with backoff
+    unless ``known`` is its mined receipt already read; web3's ``TimeExhausted`` after
+    ``timeout`` seconds, like web3's own wait."""
     deadline = time.monotonic() + timeout
     pause = RECEIPT_POLL_FIRST
-    raw = client.take_mined(tx_hash)  # a sync send's answer: already mined
+    raw = known if known is not None else client.take_mined(tx_hash)  # a sync send's: mined
     while raw is None:
         raw = client.request("eth_getTransactionReceipt", [tx_hash])
         if raw is not None and raw.get("blockNumber") is not None:
@@ -828,9 +932,35 @@ def transaction_known(chain: Chain, tx_hash: str | None) -> bool:
     return guarded(chain, (), "getTransaction", lookup)
 
 
-def transfer(chain: Chain, sender: Sender, to: str, value: int, *, nonce: int | None = None) -> str:
+def _mined_receipt(chain: Chain, tx_hash: str) -> dict[str, Any] | None:
+    """The receipt of ``tx_hash`` (JSON-RPC form) when the lean client's node has mined it: the
+    one a sync send answered, else one ``eth_getTransactionReceipt``; None when it is not mined
+    (pending or unknown) or the chain is the embedded one."""
+    client = _lean(chain)
+    if client is None:
+        return None
+
+    def read() -> dict[str, Any] | None:
+        raw = client.take_mined(tx_hash)
+        if raw is None:
+            raw = client.request("eth_getTransactionReceipt", [tx_hash])
+        return raw if raw is not None and raw.get("blockNumber") is not None else None
+
+    return guarded(chain, (), "getTransactionReceipt", read)
+
+
+def transfer(
+    chain: Chain,
+    sender: Sender,
+    to: str,
+    value: int,
+    *,
+    nonce: int | None = None,
+    fees: Mapping[str, int] | None = None,
+) -> str:
     """Send ``value`` wei from ``sender`` to ``to`` (a plain ETH transfer); returns the tx hash.
-    ``nonce`` as in :func:`build_transaction`.
+    ``nonce`` as in :func:`build_transaction`; ``fees``: the fee fields (:func:`fee_fields`)
+    read once for a batch of transfers (:func:`send_batch`), else read here.
 
     Wait with :func:`wait_for_receipt`. Used to fund demo wallets from a dev account.
     """
@@ -844,7 +974,7 @@ def transfer(chain: Chain, sender: Sender, to: str, value: int, *, nonce: int | 
             (),
             "transfer",
             lambda: _build_lean(
-                chain, client, target, address, value=int(value), nonce=nonce, gas=21_000
+                chain, client, target, address, value=int(value), nonce=nonce, gas=21_000, fees=fees
             ),
         )
         return broadcast(chain, built, sender, action="transfer")
@@ -854,7 +984,7 @@ def transfer(chain: Chain, sender: Sender, to: str, value: int, *, nonce: int | 
             tx["nonce"] = (
                 chain.w3.eth.get_transaction_count(address, "pending") if nonce is None else nonce
             )
-            tx.update(fee_fields(chain))
+            tx.update(fee_fields(chain) if fees is None else fees)
 
         guarded(chain, (), "transfer", fill)
         tx.update(chainId=chain.chain_id, gas=21_000)
@@ -920,14 +1050,36 @@ def broadcast_signed(
 
 def send_batch(chain: Chain, sender: Sender, transfers: Sequence[tuple[str, int]]) -> list[str]:
     """Send plain transfers ``(to, value)`` from ``sender`` back to back without waiting, with
-    explicit consecutive nonces from its pending one; returns the hashes (wait for each with
-    :func:`wait_for_receipt`). A signed transfer that fails mid-batch raises; those before it
-    stay sent (their hashes are lost with the exception, their nonces used)."""
-    first = pending_nonce(chain, sender)
+    explicit consecutive nonces from its pending one and the fees read once for them all (with
+    that nonce: one exchange with the node, the fee cap checked once); returns the hashes (wait
+    for each with :func:`wait_for_receipt`). A signed transfer that fails mid-batch raises;
+    those before it stay sent (their hashes are lost with the exception, their nonces used)."""
+    first, fees = _nonce_and_fees(chain, sender)
     return [
-        transfer(chain, sender, to, value, nonce=first + i)
+        transfer(chain, sender, to, value, nonce=first + i, fees=fees)
         for i, (to, value) in enumerate(transfers)
     ]
+
+
+def _nonce_and_fees(chain: Chain, sender: Sender) -> tuple[int, dict[str, int]]:
+    """``sender``'s pending nonce (:func:`pending_nonce`) and the fee fields
+    (:func:`fee_fields`), in one exchange with a node over JSON-RPC."""
+    client = _lean(chain)
+    if client is None:
+        return pending_nonce(chain, sender), guarded(
+            chain, (), "transfer", lambda: fee_fields(chain)
+        )
+    address = _address_of(sender)
+    batch = _LeanBatch.of((None, "0x"), address, value=0, nonce=None, gas=21_000, gas_bound=None)
+    asked = list(batch.calls.items())
+    answers = dict(
+        zip(batch.calls, guarded(chain, (), "transfer", lambda: client.batch(asked)), strict=True)
+    )
+    fees = guarded(chain, (), "transfer", lambda: _lean_fees(chain, client, answers))
+    nonce = answers["eth_getTransactionCount"]
+    if isinstance(nonce, Exception):
+        raise nonce
+    return _hex_int(nonce), fees
 
 
 class TxSlot(Protocol):
@@ -957,10 +1109,15 @@ class RecordedStep:
         while it is pending); None if there is no hash, the node never saw it, or it failed
         (then the step may be sent again: the chain state decides what happens)."""
         tx_hash = self.slot.get()
-        if tx_hash is None or not transaction_known(self.chain, tx_hash):
+        if tx_hash is None:
+            return None
+        # the receipt first: a mined transaction (a re-run's usual case) is known and waited
+        # for with that one answer; only an unmined one is looked up as pending or unknown
+        receipt = _mined_receipt(self.chain, tx_hash)
+        if receipt is None and not transaction_known(self.chain, tx_hash):
             return None
         try:
-            return self.finish(tx_hash)
+            return self.finish(tx_hash, receipt=receipt)
         except (NodeUnavailableError, NotMinedError):
             raise  # still pending is not "send again": a second transaction could be mined too
         except ChainError:
@@ -985,10 +1142,15 @@ class RecordedStep:
             self.slot.put(tx_hash)
         return tx_hash
 
-    def finish(self, tx_hash: str) -> TxResult:
-        """Wait for a started transaction."""
+    def finish(self, tx_hash: str, *, receipt: Mapping[str, Any] | None = None) -> TxResult:
+        """Wait for a started transaction (``receipt``: its mined receipt, already read)."""
         return wait_for_receipt(
-            self.chain, tx_hash, contract=self.contract, action=self.action, abi=self.abi
+            self.chain,
+            tx_hash,
+            contract=self.contract,
+            action=self.action,
+            abi=self.abi,
+            receipt=receipt,
         )
 
     def send(self, send: Callable[[], str]) -> TxResult:
