@@ -18,7 +18,9 @@ keystore) or from an address the node unlocks. The steps are separate on purpose
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -271,6 +273,7 @@ def send_raw_once(chain: Chain, raw: bytes) -> str:
             answered = client.send_sync("0x" + raw.hex(), tx_hash) or tx_hash
         elif client is not None:
             answered = str(client.request("eth_sendRawTransaction", ["0x" + raw.hex()]))
+            _note_sent(chain, client, tx_hash)
         else:
             answered = "0x" + bytes(chain.w3.eth.send_raw_transaction(raw)).hex()
     except Exception as exc:
@@ -588,7 +591,9 @@ def broadcast(
 
     def send() -> str:
         if isinstance(sender, str) and client is not None:  # not retried: not IDEMPOTENT
-            return str(client.request("eth_sendTransaction", [_json_tx(tx)]))
+            sent = str(client.request("eth_sendTransaction", [_json_tx(tx)]))
+            _note_sent(chain, client, sent)
+            return sent
         if isinstance(sender, str):
             return "0x" + bytes(chain.w3.eth.send_transaction(tx)).hex()
         return send_raw_once(chain, _signed(sender, tx))
@@ -805,7 +810,7 @@ def wait_for_receipt(
             chain,
             abi,
             action,
-            (lambda: _poll_receipt(client, tx_hash, wait, receipt))
+            (lambda: _poll_receipt(chain, client, tx_hash, wait, receipt))
             if client is not None
             else lambda: chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=wait),  # type: ignore[arg-type]
         )
@@ -837,19 +842,22 @@ chain's block time); a fixed 100 ms interval made every unlucky transaction cost
 
 
 def _poll_receipt(
-    client: JsonRpcClient, tx_hash: str, timeout: float, known: Mapping[str, Any] | None = None
+    chain: Chain,
+    client: JsonRpcClient,
+    tx_hash: str,
+    timeout: float,
+    known: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The receipt of ``tx_hash`` in web3's shape (ints, bytes topics), polled with backoff
     unless ``known`` is its mined receipt already read; web3's ``TimeExhausted`` after
     ``timeout`` seconds, like web3's own wait."""
     deadline = time.monotonic() + timeout
     pause = RECEIPT_POLL_FIRST
-    raw = known if known is not None else client.take_mined(tx_hash)  # a sync send's: mined
+    raw = known
     while raw is None:
-        raw = client.request("eth_getTransactionReceipt", [tx_hash])
-        if raw is not None and raw.get("blockNumber") is not None:
+        raw = _receipt_now(chain, client, tx_hash)
+        if raw is not None:
             break
-        raw = None
         if time.monotonic() + pause > deadline:
             raise TimeExhausted(f"transaction {tx_hash} is not in the chain after {timeout} s")
         time.sleep(pause)
@@ -940,13 +948,99 @@ def _mined_receipt(chain: Chain, tx_hash: str) -> dict[str, Any] | None:
     if client is None:
         return None
 
-    def read() -> dict[str, Any] | None:
-        raw = client.take_mined(tx_hash)
-        if raw is None:
-            raw = client.request("eth_getTransactionReceipt", [tx_hash])
-        return raw if raw is not None and raw.get("blockNumber") is not None else None
+    return guarded(chain, (), "getTransactionReceipt", lambda: _receipt_now(chain, client, tx_hash))
 
-    return guarded(chain, (), "getTransactionReceipt", read)
+
+class _Unwaited:
+    """What one lean client's transactions sent by this process and not yet waited for need:
+    their hashes, and receipts read for them in bulk. A batch (a demo's participants, the
+    coordinator's deliveries, funding transfers) is waited for one hash at a time; when the
+    block that mined one of them may hold others (several of this process's hashes are still
+    unwaited), that block's receipts are read in one ``eth_getBlockReceipts`` and those of the
+    unwaited hashes kept, each taken once by its own wait (as a sync send's receipt is kept
+    until its wait takes it). Dropped when the chain goes back to a snapshot; a node without
+    ``eth_getBlockReceipts`` is asked one receipt at a time."""
+
+    KEPT = 100_000
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reverts = 0
+        self.sent: dict[str, None] = {}  # insertion-ordered set of lower-case hashes
+        self.receipts: dict[str, dict[str, Any]] = {}
+        self.bulk = True
+
+    def current(self, reverts: int) -> _Unwaited:
+        """This record, emptied when the chain went back to a snapshot since it was filled."""
+        if reverts != self.reverts:
+            self.sent.clear()
+            self.receipts.clear()
+            self.reverts = reverts
+        return self
+
+
+_UNWAITED: weakref.WeakKeyDictionary[JsonRpcClient, _Unwaited] = weakref.WeakKeyDictionary()
+_UNWAITED_LOCK = threading.Lock()
+
+
+def _unwaited(chain: Chain, client: JsonRpcClient) -> _Unwaited:
+    with _UNWAITED_LOCK:
+        record = _UNWAITED.get(client)
+        if record is None:
+            record = _UNWAITED[client] = _Unwaited()
+    return record.current(chain.reverts)
+
+
+def _note_sent(chain: Chain, client: JsonRpcClient, tx_hash: str) -> None:
+    """Remember that ``tx_hash`` went out and was not waited for (see :class:`_Unwaited`)."""
+    record = _unwaited(chain, client)
+    with record.lock:
+        record.sent[tx_hash.lower()] = None
+        while len(record.sent) > _Unwaited.KEPT:
+            del record.sent[next(iter(record.sent))]
+
+
+def _receipt_now(chain: Chain, client: JsonRpcClient, tx_hash: str) -> dict[str, Any] | None:
+    """The receipt of ``tx_hash`` (JSON-RPC form) if it is mined now, else None: a sync send's
+    kept answer, one read in bulk for it (:class:`_Unwaited`), else ``eth_getTransactionReceipt``
+    (and then its block's receipts when that block may hold other unwaited ones)."""
+    raw = client.take_mined(tx_hash)  # a sync send's answer: already mined
+    if raw is not None:
+        return raw
+    key = tx_hash.lower()
+    record = _unwaited(chain, client)
+    with record.lock:
+        raw = record.receipts.pop(key, None)
+        others = len(record.sent) - (key in record.sent)
+        record.sent.pop(key, None)
+    if raw is not None:
+        return raw
+    raw = client.request("eth_getTransactionReceipt", [tx_hash])
+    if raw is None or raw.get("blockNumber") is None:
+        with record.lock:  # still unwaited: its wait polls again
+            record.sent[key] = None
+        return None
+    # a block whose first transaction is not this one, while several of this process's are
+    # unwaited: read the rest of that block at once (a block of one costs nothing more)
+    if others >= 2 and record.bulk and _hex_int(raw.get("transactionIndex", "0x0")) > 0:
+        _keep_block_receipts(client, record, raw["blockNumber"])
+    return dict(raw)
+
+
+def _keep_block_receipts(client: JsonRpcClient, record: _Unwaited, block: str) -> None:
+    """Keep the receipts of block ``block`` whose transactions are unwaited (one exchange)."""
+    from modelpact.chain.backends.jsonrpc import RpcError
+
+    try:
+        receipts = client.request("eth_getBlockReceipts", [block])
+    except RpcError:
+        record.bulk = False  # not served here: one receipt at a time from now on
+        return
+    with record.lock:
+        for receipt in receipts or ():
+            key = str(receipt.get("transactionHash", "")).lower()
+            if key in record.sent and receipt.get("blockNumber") is not None:
+                record.receipts[key] = receipt
 
 
 def transfer(
