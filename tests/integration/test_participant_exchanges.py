@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BOND, MENU, RoundSetup, commitment, data_root
 
 from modelpact import chain as ch
 from modelpact.chain.backends import ChainKind, ChainSettings, jsonrpc
 from modelpact.chain.backends.anvil import AnvilNode
 from modelpact.chain.backends.rpc import connect_rpc
+from modelpact.chain.errors import ContractRevertError
 from modelpact.chain.transactions import NotMinedError
 from modelpact.round import chain_delivery, demo
 from modelpact.round import participant as part
@@ -137,3 +140,37 @@ def test_receipts_read_ahead_are_forgotten_when_the_chain_goes_back(node: AnvilN
     chain.revert_to(snapshot)
     with pytest.raises(NotMinedError):
         ch.wait_for_receipt(chain, hashes[2], action="transfer", timeout=0.2)
+
+
+def test_a_prepared_call_reads_as_read_does_and_sends_only_when_asked(
+    round_setup: RoundSetup,
+) -> None:
+    """``RoundContract.prepare``: the reads answered with a call's pre-flight equal
+    ``read``'s answers (a view's revert as the same named error); a call whose pre-flight
+    reverts raises that decoded revert only when it is sent, and sends nothing; one that
+    passes is sent and mined as ``send`` would (embedded chain and anvil)."""
+    s = round_setup
+    rc, chain = s.round, s.chain
+    who = s.participants[0]
+    assert not isinstance(who, str)
+    reads, standing_of = rc.standing_reads(who.address, balance=True)
+    root, secret = data_root(who.address, 0), b"\x07" * 32
+    wrong_bond = rc.join.call(
+        option_id=0,
+        data_root=root,
+        row_count=MENU[0].data_count,
+        commitment=commitment(s, who.address, secret, 0),
+        value=BOND + 1,
+    )
+    before = chain.w3.eth.get_transaction_count(who.address)
+    prepared = rc.prepare(wrong_bond, who, reads)
+    assert standing_of(prepared.answers) == standing_of(rc.read(reads))
+    assert standing_of(prepared.answers).participant is None  # NotParticipant, as read says
+    with pytest.raises(ContractRevertError) as refused:
+        prepared.send()
+    assert refused.value.error_name == "WrongBond"
+    assert chain.w3.eth.get_transaction_count(who.address) == before
+    join = replace(wrong_bond, value=BOND)
+    sent = rc.prepare(join, who, reads).send()
+    assert rc.wait(sent, action="join").gas_used > 0
+    assert rc.standing(who.address).participant is not None

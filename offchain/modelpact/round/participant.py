@@ -495,12 +495,15 @@ def delivery_secret(deployed: DeployedRound, account: LocalAccount) -> int:
 
 
 def _keep_round_secret(
-    deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
+    deployed: DeployedRound,
+    state: ParticipantStateFile,
+    account: LocalAccount,
+    current: ParticipantProgress,
 ) -> None:
     """Record the randomness secret again if a lost state file was replaced (it derives from
-    the account key). The delivery secret key is never recorded: `participant fetch` derives it
-    from the keystore."""
-    if state.load().secret is None:
+    the account key; ``current``: the state as loaded). The delivery secret key is never
+    recorded: `participant fetch` derives it from the keystore."""
+    if current.secret is None:
         secret, _ = round_secrets(deployed, account)
         state.update(secret="0x" + secret.hex())
 
@@ -548,7 +551,7 @@ def _joined(
     with the local root (:meth:`~modelpact.chain.RoundContract.prepare`): returned when that
     root is the one found, else None (the step builds its call again)."""
     secret, key = round_secrets(deployed, account)
-    local = _local_root(state)
+    local = _local_root(state.load())
     rc = deployed.contract
     reads, standing_of = rc.standing_reads(account.address, stored_under=local)
     prepared = None
@@ -574,9 +577,10 @@ def _joined(
     return standing.participant, standing.phase, opening, prepared if root == local else None
 
 
-def _local_root(state: ParticipantStateFile) -> bytes | None:
-    """The committed data root the local state names (None: none, or not 32 bytes of hex)."""
-    root = state.load().data_root
+def _local_root(current: ParticipantProgress) -> bytes | None:
+    """The committed data root the local state ``current`` names (None: none, or not 32 bytes
+    of hex)."""
+    root = current.data_root
     try:
         value = bytes(HexBytes(root)) if root is not None else None
     except ValueError:
@@ -603,16 +607,21 @@ def reveal(
 ) -> StepResult:
     """Reveal the committed secret (Reveal phase). Safe to re-run. ``wait`` as in
     :func:`join`."""
-    _keep_round_secret(deployed, state, account)
-    done = deployed.already_done(state.slot("reveal_tx"), "reveal")
+    loaded = state.load()
+    _keep_round_secret(deployed, state, account, loaded)
+    # nothing recorded: nothing to look at on chain (a re-run's recorded hash is)
+    done = (
+        None
+        if loaded.reveal_tx is None
+        else deployed.already_done(state.slot("reveal_tx"), "reveal")
+    )
     if done is not None:
         return done
     onchain, phase, opening, prepared = _joined(
         deployed, state, account, action=deployed.contract.reveal.call
     )
-    current = state.load()
     if onchain.revealed:
-        return StepResult(current.reveal_tx, True, 0)
+        return StepResult(loaded.reveal_tx, True, 0)
     if onchain.undelivered:
         raise ParticipantError(
             f"the coordinator named {account.address} undelivered: its data did not arrive or "
