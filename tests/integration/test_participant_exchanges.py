@@ -174,3 +174,33 @@ def test_a_prepared_call_reads_as_read_does_and_sends_only_when_asked(
     sent = rc.prepare(join, who, reads).send()
     assert rc.wait(sent, action="join").gas_used > 0
     assert rc.standing(who.address).participant is not None
+
+
+def test_a_signed_batch_is_what_signing_one_by_one_makes_and_refuses_the_same(
+    round_setup: RoundSetup,
+) -> None:
+    """``RoundContract.signed_batch`` (the coordinator's deliveries: fees read once, the
+    pre-flights batched) signs exactly the bytes ``signed`` makes call by call at the same
+    nonces on the same state; a call whose pre-flight reverts raises its decoded revert and
+    nothing is sent (embedded chain and anvil)."""
+    s = round_setup
+    rc, chain = s.round, s.chain
+    who = s.participants[1]
+    assert not isinstance(who, str)
+    calls = [
+        rc.join.call(
+            option_id=0,
+            data_root=data_root(who.address, 10 + i),
+            row_count=MENU[0].data_count,
+            commitment=commitment(s, who.address, bytes([i + 1]) * 32, 1),
+            value=BOND,
+        )
+        for i in range(3)
+    ]
+    first = chain.w3.eth.get_transaction_count(who.address)
+    one_by_one = [rc.signed(c, who, nonce=first + i) for i, c in enumerate(calls)]
+    assert rc.signed_batch(calls, who, first_nonce=first) == one_by_one
+    with pytest.raises(ContractRevertError) as refused:
+        rc.signed_batch([calls[0], replace(calls[1], value=1)], who, first_nonce=first)
+    assert refused.value.error_name == "WrongBond"
+    assert chain.w3.eth.get_transaction_count(who.address) == first

@@ -34,6 +34,7 @@ from web3.contract import Contract
 from modelpact.chain.backends.base import Chain
 from modelpact.chain.errors import ChainError
 from modelpact.chain.transactions import (
+    BatchCall,
     EncodedCall,
     RecordedStep,
     RoundEvent,
@@ -45,6 +46,7 @@ from modelpact.chain.transactions import (
     guarded,
     prepare_transaction,
     send_transaction,
+    signed_batch,
     signed_transaction,
     wait_for_receipt,
 )
@@ -248,6 +250,22 @@ class RoundContract:
             action=call.function,
             gas_bound=bound,
         )
+
+    def signed_batch(
+        self, calls: Sequence[Call], sender: LocalAccount, *, first_nonce: int
+    ) -> list[bytes]:
+        """:meth:`signed` of each of ``calls`` at consecutive nonces from ``first_nonce``, every
+        pre-flight on the same latest state (a revert decoded, nothing sent): through a node
+        over JSON-RPC with the fees read once and the pre-flights batched
+        (:func:`~modelpact.chain.transactions.signed_batch`)."""
+        targets = [self._target(call) for call in calls]
+        if not all(isinstance(target, EncodedCall) for target, _ in targets):
+            return [self.signed(c, sender, nonce=first_nonce + i) for i, c in enumerate(calls)]
+        batch = [
+            BatchCall(target, call.value, bound, call.function)
+            for call, (target, bound) in zip(calls, targets, strict=True)
+        ]
+        return signed_batch(self.chain, batch, sender, first_nonce=first_nonce, abi=self.abi)
 
     def broadcast(self, raw: bytes, sender: LocalAccount, *, action: str) -> str:
         """Send bytes :meth:`signed` made; returns the hash without waiting."""

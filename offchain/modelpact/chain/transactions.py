@@ -18,12 +18,13 @@ keystore) or from an address the node unlocks. The steps are separate on purpose
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from eth_account.signers.local import LocalAccount
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RECEIPT_TIMEOUT",
+    "BatchCall",
     "EncodedCall",
     "FeeCapError",
     "InsufficientFundsError",
@@ -74,6 +76,7 @@ __all__ = [
     "send_batch",
     "send_raw_once",
     "send_transaction",
+    "signed_batch",
     "transaction_known",
     "transfer",
     "wait_for_receipt",
@@ -1127,6 +1130,105 @@ def signed_transaction(
         gas_bound=gas_bound,
     )
     return _signed(sender, tx)
+
+
+@dataclass(frozen=True)
+class BatchCall:
+    """One transaction of :func:`signed_batch`: the encoded call, the wei it carries, its gas
+    bound (None: the node estimates) and the action its revert is named after."""
+
+    call: EncodedCall
+    value: int = 0
+    gas_bound: int | None = None
+    action: str = ""
+
+
+_SIGNED_PER_EXCHANGE = 100
+"""Pre-flights per JSON-RPC batch in :func:`signed_batch` (within common batch limits)."""
+
+
+def signed_batch(
+    chain: Chain,
+    calls: Sequence[BatchCall],
+    sender: LocalAccount,
+    *,
+    first_nonce: int,
+    abi: Sequence[Mapping[str, Any]] = (),
+) -> list[bytes]:
+    """:func:`signed_transaction` of each of ``calls`` at consecutive nonces from
+    ``first_nonce``, NOT sent: every pre-flight runs on the same latest state, as signing them
+    one by one before broadcasting any did, and each is checked in order (the first revert is
+    raised, decoded; nothing is sent either way). Through a node over JSON-RPC the fee fields
+    are read once for the batch and the pre-flights go 100 to an exchange (a call that fails
+    at its bound is estimated on its own, as :func:`build_transaction` does)."""
+    client = _lean(chain)
+    if client is None:
+        return [
+            signed_transaction(
+                chain,
+                c.call,
+                sender,
+                nonce=first_nonce + i,
+                value=c.value,
+                abi=abi,
+                action=c.action,
+                gas_bound=c.gas_bound,
+            )
+            for i, c in enumerate(calls)
+        ]
+    fees: dict[str, int] | None = None
+    out: list[bytes] = []
+    for start in range(0, len(calls), _SIGNED_PER_EXCHANGE):
+        chunk = calls[start : start + _SIGNED_PER_EXCHANGE]
+        signed, fees = _signed_chunk(chain, client, chunk, sender, first_nonce + start, fees, abi)
+        out += signed
+    return out
+
+
+def _signed_chunk(
+    chain: Chain,
+    client: JsonRpcClient,
+    chunk: Sequence[BatchCall],
+    sender: LocalAccount,
+    first_nonce: int,
+    fees: dict[str, int] | None,
+    abi: Sequence[Mapping[str, Any]],
+) -> tuple[list[bytes], dict[str, int]]:
+    """:func:`signed_batch` of one exchange's worth of calls; ``fees`` None: read with them."""
+    address = _address_of(sender)
+    batches = [
+        _LeanBatch.of(
+            (c.call.to, c.call.data),
+            address,
+            value=c.value,
+            nonce=first_nonce + i,
+            gas=None,
+            gas_bound=c.gas_bound,
+            fees=fees or {},  # given: the batch does not ask for them (read once below)
+        )
+        for i, c in enumerate(chunk)
+    ]
+    fee_calls = list(_FEE_CALLS.items()) if fees is None else []
+    asked = fee_calls + [item for b in batches for item in b.calls.items()]
+    raw = guarded(chain, abi, chunk[0].action, functools.partial(client.batch, asked))
+    if fees is None:
+        answered = dict(zip(_FEE_CALLS, raw, strict=False))
+        price = functools.partial(_lean_fees, chain, client, answered)
+        fees = _funded(chain, address, abi, chunk[0].action, price)
+    answers = iter(raw[len(fee_calls) :])
+    out = []
+    for c, b in zip(chunk, batches, strict=True):
+        own = {method: next(answers) for method in b.calls}
+        build = functools.partial(replace(b, fees=fees).params, chain, client, own)
+        out.append(_signed(sender, _funded(chain, address, abi, c.action, build)))
+    return out, fees
+
+
+_FEE_CALLS: Mapping[str, list[Any]] = {
+    "eth_getBlockByNumber": ["latest", False],
+    "eth_maxPriorityFeePerGas": [],
+}
+"""The reads a lean build prices a transaction with (:func:`_lean_fees`)."""
 
 
 def broadcast_signed(
