@@ -28,7 +28,7 @@ from eth_abi.exceptions import EncodingError
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
-from eth_utils.address import is_checksum_address, to_checksum_address
+from eth_utils.address import is_checksum_address
 from web3.contract import Contract
 
 from modelpact.chain.backends.base import Chain
@@ -42,6 +42,7 @@ from modelpact.chain.transactions import (
     TxResult,
     TxSlot,
     broadcast_signed,
+    checksum_address,
     decode_logs,
     guarded,
     prepare_transaction,
@@ -418,7 +419,7 @@ class RoundContract:
                 raise ChainError("a participant's events need event names", hint="report a bug")
             for name in names:
                 _require_participant_topic(self.abi, name)
-            topics.append(["0x" + bytes(12).hex() + to_checksum_address(participant)[2:].lower()])
+            topics.append(["0x" + bytes(12).hex() + checksum_address(participant)[2:].lower()])
         query: dict[str, Any] = {"address": self.address, "toBlock": "latest"}
         # the embedded chain scans once per event-name filter (see _embedded_logs): the
         # participant is picked out after decoding, not by a rescan per participant
@@ -436,7 +437,7 @@ class RoundContract:
 
     def balance_read(self, address: str) -> Read:
         """The ETH balance of ``address`` (wei) as a :class:`Read` (for :meth:`read`)."""
-        account = to_checksum_address(address)
+        account = checksum_address(address)
         return Read(
             method="eth_getBalance",
             params=(account, "latest"),
@@ -564,7 +565,7 @@ class RoundContract:
         (ephemeral public key E and the ciphertext, :func:`modelpact.delivery.encrypt`)."""
         return Call(
             "deliver",
-            (to_checksum_address(participant), ephemeral[0], ephemeral[1], bytes(ciphertext)),
+            (checksum_address(participant), ephemeral[0], ephemeral[1], bytes(ciphertext)),
         )
 
     @action
@@ -621,7 +622,7 @@ class RoundContract:
 
     def coordinator(self) -> ChecksumAddress:
         """The coordinator's address."""
-        return to_checksum_address(self._fixed_view("coordinator"))
+        return checksum_address(self._fixed_view("coordinator"))
 
     def coordinator_bond(self) -> int:
         """The coordinator's bond, wei."""
@@ -682,7 +683,7 @@ class RoundContract:
 
     def participant(self, account: str) -> ParticipantState:
         """What the contract remembers of ``account`` (NotParticipant if it never joined)."""
-        return participant_of(self._view("participant", to_checksum_address(account)))
+        return participant_of(self._view("participant", checksum_address(account)))
 
     def standing(
         self,
@@ -713,7 +714,7 @@ class RoundContract:
         answers: a step that sends hands them to :meth:`prepare`, so they ride in its
         pre-flight's exchange. What ``commitmentOf`` stores under a root is kept once it is not
         zero: only a join writes it, and only where nothing is stored (DuplicateDataRoot)."""
-        who = to_checksum_address(account)
+        who = checksum_address(account)
         reads = [self.view_read("participant", who), self.view_read("phase")]
         kept = (self.chain.reverts, "commitmentOf", stored_under)
         ask_stored = stored_under is not None and kept not in self._kept
@@ -745,12 +746,12 @@ class RoundContract:
 
     def participants(self, accounts: Sequence[str]) -> list[ParticipantState | None]:
         """:meth:`participant` of each of ``accounts`` (None: never joined), in one exchange."""
-        answers = self.views([("participant", (to_checksum_address(a),)) for a in accounts])
+        answers = self.views([("participant", (checksum_address(a),)) for a in accounts])
         return [_participant_or_none(answer) for answer in answers]
 
     def deliveries_of(self, accounts: Sequence[str]) -> list[bytes]:
         """:meth:`delivery_of` of each of ``accounts``, in one exchange."""
-        answers = self.views([("deliveryOf", (to_checksum_address(a),)) for a in accounts])
+        answers = self.views([("deliveryOf", (checksum_address(a),)) for a in accounts])
         return [bytes(_answer(answer)) for answer in answers]
 
     def commitment_of(self, data_root: bytes) -> bytes:
@@ -811,16 +812,16 @@ class RoundContract:
     def delivery_of(self, account: str) -> bytes:
         """keccak256(abi.encode(E.x, E.y, keccak256(ciphertext))) of ``account``'s delivery
         (zero bytes: nothing delivered)."""
-        return bytes(self._view("deliveryOf", to_checksum_address(account)))
+        return bytes(self._view("deliveryOf", checksum_address(account)))
 
     def proofs_address(self) -> ChecksumAddress:
         """The ModelpactProofs extension the round DELEGATECALLs."""
-        return to_checksum_address(self._fixed_view("proofs"))
+        return checksum_address(self._fixed_view("proofs"))
 
     def assignment(self, account: str, secret: bytes) -> Assignment:
         """The rung ``account`` is (or would be) assigned for ``secret``, with accuracy and
         target."""
-        rung, acc, target = self._view("assignment", to_checksum_address(account), secret)
+        rung, acc, target = self._view("assignment", checksum_address(account), secret)
         return Assignment(int(rung), int(acc), int(target))
 
     def predicted_accuracy(self, data_count: int) -> int:
@@ -836,12 +837,12 @@ class RoundContract:
 
     def entitlement(self, account: str) -> tuple[int, int]:
         """What ``account`` is owed out of the coordinator's bond in total, and what was paid."""
-        owed, paid = self._view("entitlement", to_checksum_address(account))
+        owed, paid = self._view("entitlement", checksum_address(account))
         return int(owed), int(paid)
 
     def owed(self, account: str) -> int:
         """What the contract owes ``account`` as things stand, wei."""
-        return int(self._view("owed", to_checksum_address(account)))
+        return int(self._view("owed", checksum_address(account)))
 
     def liability(self) -> int:
         """The part of the coordinator's bond that belongs to participants, wei."""
@@ -967,7 +968,7 @@ def round_events(round_contract: RoundContract, from_block: int = 0) -> list[Rou
 
 def _ascending(accounts: Sequence[str]) -> list[ChecksumAddress]:
     """Addresses in the strictly ascending (numeric) order the contract requires, deduplicated."""
-    unique = {int(a, 16): to_checksum_address(a) for a in accounts}
+    unique = {int(a, 16): checksum_address(a) for a in accounts}
     return [unique[k] for k in sorted(unique)]
 
 

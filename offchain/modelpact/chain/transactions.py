@@ -13,7 +13,13 @@ keystore) or from an address the node unlocks. The steps are separate on purpose
 - :func:`wait_for_receipt` waits (the one place a faster receipt wait plugs in) and decodes the
   contract's events;
 - :class:`RecordedStep` is the crash-safe workflow step: the hash is written to a
-  :class:`TxSlot` BEFORE waiting, and a re-run looks at the recorded transaction on chain first.
+  :class:`TxSlot` BEFORE waiting, and a re-run looks at the recorded transaction on chain first
+  (its receipt first: a mined one needs no other lookup).
+
+Fewer exchanges with a node, the same reads: :func:`prepare_transaction` answers a step's own
+reads in its transaction's pre-flight batch (the step checks them before the pre-flight's
+verdict is looked at); :func:`send_batch` and :func:`signed_batch` read the fees once for a
+batch; the waits of a batch read a block's receipts once (:class:`_Unwaited`).
 """
 
 from __future__ import annotations
@@ -81,6 +87,12 @@ __all__ = [
     "transfer",
     "wait_for_receipt",
 ]
+
+checksum_address: Callable[[Any], ChecksumAddress] = functools.lru_cache(maxsize=1 << 16)(
+    to_checksum_address
+)
+"""eth-utils' ``to_checksum_address`` (a keccak per call), kept per address: a round's steps
+and decoded events checksum the same few addresses over and over."""
 
 Sender = LocalAccount | str
 """Who signs: a local account (signed here) or an address the node holds unlocked."""
@@ -212,7 +224,7 @@ def _funded(
 
 
 def _address_of(sender: Sender) -> ChecksumAddress:
-    return to_checksum_address(sender if isinstance(sender, str) else sender.address)
+    return checksum_address(sender if isinstance(sender, str) else sender.address)
 
 
 def guarded(
@@ -786,7 +798,7 @@ def _normalizer(node: Any) -> Callable[[Any], Any]:
         parts = [_normalizer(c) for c in components]
         return lambda value: tuple(f(v) for f, v in zip(parts, value, strict=True))
     if getattr(node, "base", None) == "address":
-        return lambda value: to_checksum_address(value)
+        return lambda value: checksum_address(value)
     return lambda value: value
 
 
@@ -833,7 +845,7 @@ def wait_for_receipt(
         block_number=int(receipt["blockNumber"]),
         gas_used=int(receipt["gasUsed"]),
         events=tuple(events),
-        contract_address=to_checksum_address(address) if address else None,
+        contract_address=checksum_address(address) if address else None,
     )
 
 
@@ -991,7 +1003,8 @@ def _unwaited(chain: Chain, client: JsonRpcClient) -> _Unwaited:
         record = _UNWAITED.get(client)
         if record is None:
             record = _UNWAITED[client] = _Unwaited()
-    return record.current(chain.reverts)
+    with record.lock:
+        return record.current(chain.reverts)
 
 
 def _note_sent(chain: Chain, client: JsonRpcClient, tx_hash: str) -> None:
@@ -1014,14 +1027,16 @@ def _receipt_now(chain: Chain, client: JsonRpcClient, tx_hash: str) -> dict[str,
     record = _unwaited(chain, client)
     with record.lock:
         raw = record.receipts.pop(key, None)
-        others = len(record.sent) - (key in record.sent)
+        ours = key in record.sent
+        others = len(record.sent) - ours
         record.sent.pop(key, None)
     if raw is not None:
         return raw
     raw = client.request("eth_getTransactionReceipt", [tx_hash])
     if raw is None or raw.get("blockNumber") is None:
-        with record.lock:  # still unwaited: its wait polls again
-            record.sent[key] = None
+        if ours:
+            with record.lock:  # still unwaited: its wait polls again
+                record.sent[key] = None
         return None
     # a block whose first transaction is not this one, while several of this process's are
     # unwaited: read the rest of that block at once (a block of one costs nothing more)
@@ -1039,11 +1054,17 @@ def _keep_block_receipts(client: JsonRpcClient, record: _Unwaited, block: str) -
     except RpcError:
         record.bulk = False  # not served here: one receipt at a time from now on
         return
+    if not isinstance(receipts, list):
+        return  # nothing usable kept: each wait reads its own receipt
     with record.lock:
-        for receipt in receipts or ():
+        for receipt in receipts:
+            if not isinstance(receipt, dict):
+                continue
             key = str(receipt.get("transactionHash", "")).lower()
             if key in record.sent and receipt.get("blockNumber") is not None:
                 record.receipts[key] = receipt
+        while len(record.receipts) > _Unwaited.KEPT:
+            del record.receipts[next(iter(record.receipts))]
 
 
 def transfer(
@@ -1062,7 +1083,7 @@ def transfer(
     Wait with :func:`wait_for_receipt`. Used to fund demo wallets from a dev account.
     """
     address = _address_of(sender)
-    tx: dict[str, Any] = {"from": address, "to": to_checksum_address(to), "value": int(value)}
+    tx: dict[str, Any] = {"from": address, "to": checksum_address(to), "value": int(value)}
     client = _lean(chain)
     if client is not None:
         target = (tx["to"], "0x")

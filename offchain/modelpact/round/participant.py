@@ -338,11 +338,12 @@ def join(
 
     ``wait=False`` returns once the join is sent and its hash recorded (``gas_used`` 0); running
     ``join`` again waits for it and returns its gas (the re-run of a recorded step)."""
-    done = deployed.already_done(state.slot("join_tx"), "join")
+    current = state.load()
+    # nothing recorded: nothing to look at on chain (a re-run's recorded hash is)
+    done = None if current.join_tx is None else deployed.already_done(state.slot("join_tx"), "join")
     if done is not None:
         return done
     rc = deployed.contract
-    current = state.load()
     secret, key = round_secrets(deployed, account)
     commitment = _protocol.participant_commitment_v2(
         secret, key, account.address, deployed.address, deployed.record.chain_id
@@ -767,7 +768,6 @@ def verify_model(
 ) -> VerifyResult:
     """Check a received model: keccak256 equals the claimed hash, the public test set matches its
     on-chain commitment, and the model's accuracy on it equals the posted accuracy (WAD, floor)."""
-    from modelpact.ml.datasets import builtin_spec, load_rows
     from modelpact.ml.models import correct_count
 
     current = state.load()
@@ -775,7 +775,7 @@ def verify_model(
         raise ParticipantError("nothing claimed yet", hint="run `participant claim` first")
     data = model_file.read_bytes()
     digest = "0x" + _protocol.model_hash(data).hex()
-    test_rows = load_rows(test_set, builtin_spec(spec_name) if spec_name else None)
+    test_rows = _test_rows(test_set, spec_name)
     test_ok = _protocol.data_root(np.asarray(test_rows)) == test_set_root
     measured = _protocol.accuracy_wad(correct_count(data, test_rows), int(test_rows.shape[0]))
     posted = current.claim_accuracy_wad
@@ -790,6 +790,34 @@ def verify_model(
     )
     state.update(verified=result.ok)
     return result
+
+
+def _test_rows(test_set: Path, spec_name: str) -> np.ndarray:
+    """The public test set's rows (:func:`modelpact.ml.datasets.load_rows`, checked against
+    the spec), read again only when the file changed (path, inode, size, modification time):
+    a demo verifies every participant's model on the same file."""
+    from modelpact.ml.datasets import builtin_spec, load_rows
+
+    try:
+        seen = test_set.stat()
+    except OSError:  # load_rows names the problem
+        key = None
+    else:
+        identity = (str(test_set.resolve()), seen.st_ino, seen.st_size, seen.st_mtime_ns)
+        key = (*identity, spec_name)
+    kept = _TEST_ROWS.get(key) if key is not None else None
+    if kept is not None:
+        return kept
+    rows = load_rows(test_set, builtin_spec(spec_name) if spec_name else None)
+    rows.setflags(write=False)  # shared by every verification until the file changes
+    if key is not None:
+        _TEST_ROWS.clear()
+        _TEST_ROWS[key] = rows
+    return rows
+
+
+_TEST_ROWS: dict[tuple[str, int, int, int, str], np.ndarray] = {}
+"""The last public test set read by :func:`_test_rows`, by its file's identity."""
 
 
 def deliver(state: ParticipantStateFile, *, inbox: Path, address: str) -> Path:
