@@ -973,8 +973,10 @@ class _Unwaited:
     block that mined one of them may hold others (several of this process's hashes are still
     unwaited), that block's receipts are read in one ``eth_getBlockReceipts`` and those of the
     unwaited hashes kept, each taken once by its own wait (as a sync send's receipt is kept
-    until its wait takes it). Dropped when the chain goes back to a snapshot; a node without
-    ``eth_getBlockReceipts`` is asked one receipt at a time."""
+    until its wait takes it). Only on a dev node that mines on demand (its blocks hold this
+    process's transactions, not a public chain's hundreds of others). Dropped when the chain
+    goes back to a snapshot; a node without ``eth_getBlockReceipts`` is asked one receipt at a
+    time."""
 
     KEPT = 100_000
 
@@ -1039,8 +1041,11 @@ def _receipt_now(chain: Chain, client: JsonRpcClient, tx_hash: str) -> dict[str,
                 record.sent[key] = None
         return None
     # a block whose first transaction is not this one, while several of this process's are
-    # unwaited: read the rest of that block at once (a block of one costs nothing more)
-    if others >= 2 and record.bulk and _hex_int(raw.get("transactionIndex", "0x0")) > 0:
+    # unwaited: read the rest of that block at once (a block of one costs nothing more). Only
+    # on a dev node mining on demand (anvil, Hardhat: sync sends), whose blocks hold what this
+    # process sent; a public chain's block would be mostly others' receipts
+    index = _hex_int(raw.get("transactionIndex", "0x0"))
+    if others >= 2 and record.bulk and index > 0 and client.sends_sync():
         _keep_block_receipts(client, record, raw["blockNumber"])
     return dict(raw)
 
