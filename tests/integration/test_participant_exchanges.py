@@ -73,7 +73,10 @@ def test_each_participant_step_of_a_batched_round_takes_at_most_two_exchanges(
     broadcast; joins also read the round's fixed terms once, the first join the round's and
     a join with an option not seen before that option's), its re-run after the
     block waits with at most one exchange on average (the block's receipts are read once for
-    the batch), and fetching a delivery is one; the round passes every check."""
+    the batch), and fetching a delivery is one; the round passes every check. Counted in one
+    process (MODELPACT_WORKERS=1): forked workers count in their own memory, and their
+    broadcasts are sent by the parent (tests/integration/test_fork_workers.py)."""
+    monkeypatch.setenv("MODELPACT_WORKERS", "1")
     counted = _Counted(monkeypatch)
     for name in ("join", "reveal"):
         monkeypatch.setattr(part, name, counted.step(_pass(name), getattr(part, name)))
