@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from modelpact.ml import datasets as ds
@@ -127,3 +129,55 @@ def test_tiers_from_a_trained_search_equal_build_tiers(
     assert reused.models_trained == plan.models_trained
     with pytest.raises(rw.RewardError, match="unknown tier mode"):
         rw.tiers_for(search, [0.5], mode="random")  # type: ignore[arg-type]
+
+
+def _timeless(plan: rw.TierPlan) -> rw.TierPlan:
+    return dataclasses.replace(plan, seconds=0.0)
+
+
+def test_tiers_over_workers_equal_the_serial_search(
+    plan: rw.TierPlan, round_data: tuple[ds.Rows, ds.Rows], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The (target, ordering) searches run over forked workers give, bit for bit, what one
+    process gives (MODELPACT_WORKERS=1) and what calling ``below`` target by target gives: the
+    same model bytes, correct counts and rows per tier, the same unreachable targets, and
+    ``models_trained`` counts each distinct model once (as the serial search fits it once)."""
+    collective, test = round_data
+    one_by_one = rw.RewardSearch(collective, test, seed=0, orderings=3)
+    found = [one_by_one.below(t) for t in plan.targets]  # the serial search, target by target
+    assert one_by_one.collective == plan.collective
+    assert tuple(f for f in found if f is not None) == plan.tiers  # one tier per target here
+    assert one_by_one.models_trained == plan.models_trained
+    rows = collective[:250]
+    grid = [0.001, *(0.6 + 0.04 * i for i in range(8))]
+    monkeypatch.setenv("MODELPACT_WORKERS", "1")
+    serial = rw.build_tiers(rows, test, grid, seed=0, orderings=2)
+    monkeypatch.delenv("MODELPACT_WORKERS")
+    forked = rw.build_tiers(rows, test, grid, seed=0, orderings=2)
+    assert _timeless(forked) == _timeless(serial)
+    assert forked.unreachable == (0.001,)
+
+
+def test_a_training_error_in_a_worker_is_the_serial_error(
+    round_data: tuple[ds.Rows, ds.Rows], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model that cannot be trained during the search raises the same ModelError (message and
+    hint) whether the searches run in forked workers or in this process."""
+    collective, test = round_data
+    search = rw.RewardSearch(collective[:300], test, seed=0, orderings=2)
+    real = md.train_model
+
+    def failing(rows: ds.Rows, *, seed: int) -> md.Model:
+        if rows.shape[0] < 40:  # every search ends among small prefixes
+            raise md.ModelError("training produced a non-finite parameter", hint="check the rows")
+        return real(rows, seed=seed)
+
+    monkeypatch.setattr("modelpact.ml.rewards.train_model", failing)
+    errors = []
+    for workers in ("1", "2"):
+        monkeypatch.setenv("MODELPACT_WORKERS", workers)
+        with pytest.raises(md.ModelError) as caught:
+            rw.tiers_for(search, [0.3, 0.5])
+        errors.append(caught.value.one_line())
+    assert errors[0] == errors[1]
+    assert "non-finite parameter" in errors[0]

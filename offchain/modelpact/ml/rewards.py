@@ -170,27 +170,84 @@ class RewardSearch:
     def below(self, target: float, *, refine: int = 3) -> RewardModel | None:
         """The evaluated model closest to ``target`` with accuracy <= target and strictly
         below the collective model, or None when even one row's model is above the target."""
-        cap = min(_floor_correct(target, self.test_rows), self.collective.correct - 1)
+        cap = self._cap(target)
         if cap < 0:
             return None
         for o in range(len(self._orders)):
-            lo, hi = 0, self.size  # invariant: acc(lo) <= cap (0 rows: no model), acc(hi) > cap
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if self.evaluate(o, mid) <= cap:
-                    lo = mid
-                else:
-                    hi = mid
-            for k in range(max(1, lo - refine), min(self.size - 1, lo + refine) + 1):
-                self.evaluate(o, k)
+            self._walk(o, cap, refine)
+        return self._best(target, cap, self._cache)
+
+    def below_each(self, targets: Sequence[float], *, refine: int = 3) -> list[RewardModel | None]:
+        """``[self.below(t, refine=refine) for t in targets]``: the same models and counts, the
+        (target, ordering) searches run over forked workers (:func:`modelpact.parallel.fork_map`).
+
+        Why it is the same: a search's path depends only on the models' correct counts, which are
+        deterministic, so each worker walks exactly the path the serial loop would; the parent
+        merges every model the workers evaluated into the cache (``models_trained`` counts each
+        distinct model once, as the serial loop fits it once, although two workers may both fit a
+        shared prefix of one ordering's path) and picks each target's model from what the serial
+        loop's cache would hold at that point: the models evaluated before this call and on the
+        paths of the targets up to this one."""
+        from modelpact.parallel import fork_map
+
+        caps = [self._cap(t) for t in targets]
+        distinct = sorted({cap for cap in caps if cap >= 0})  # equal caps walk equal paths
+        # Ordering-major: each worker gets whole orderings but one, whose shared prefix (the
+        # largest fits: n/2, n/4, ... rows) both workers may fit.
+        tasks = [(o, cap) for o in range(len(self._orders)) for cap in distinct]
+
+        def walk(task: tuple[int, int]) -> dict[tuple[int, int], tuple[int, bytes]]:
+            return {key: self._cache[key] for key in self._walk(task[0], task[1], refine)}
+
+        before = set(self._cache)
+        paths: dict[int, set[tuple[int, int]]] = {cap: set() for cap in caps}
+        for (_, cap), evaluated in zip(tasks, fork_map(walk, tasks), strict=True):
+            paths[cap].update(evaluated)
+            for key, value in evaluated.items():
+                if key not in self._cache:
+                    self._cache[key] = value
+                    self.models_trained += 1
+        seen = set(before)
+        found: list[RewardModel | None] = []
+        for target, cap in zip(targets, caps, strict=True):
+            seen |= paths[cap]
+            view = {key: self._cache[key] for key in seen}
+            found.append(None if cap < 0 else self._best(target, cap, view))
+        return found
+
+    def _cap(self, target: float) -> int:
+        """The most correct test rows a model for ``target`` may have (< 0: none can)."""
+        return min(_floor_correct(target, self.test_rows), self.collective.correct - 1)
+
+    def _walk(self, o: int, cap: int, refine: int) -> list[tuple[int, int]]:
+        """Bisect ordering ``o`` for the longest prefix scoring <= ``cap``, then evaluate
+        ``refine`` neighbours each side; returns every (ordering, prefix) evaluated, in order."""
+        path: list[tuple[int, int]] = []
+        lo, hi = 0, self.size  # invariant: acc(lo) <= cap (0 rows: no model), acc(hi) > cap
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            path.append((o, mid))
+            if self.evaluate(o, mid) <= cap:
+                lo = mid
+            else:
+                hi = mid
+        for k in range(max(1, lo - refine), min(self.size - 1, lo + refine) + 1):
+            path.append((o, k))
+            self.evaluate(o, k)
+        return path
+
+    def _best(
+        self, target: float, cap: int, cache: dict[tuple[int, int], tuple[int, bytes]]
+    ) -> RewardModel | None:
+        """The model of ``cache`` closest below ``cap`` (ties: fewer rows, lower ordering)."""
         best = max(
-            (key for key, (c, _) in self._cache.items() if c <= cap),
-            key=lambda key: (self._cache[key][0], -key[1], -key[0]),
+            (key for key, (c, _) in cache.items() if c <= cap),
+            key=lambda key: (cache[key][0], -key[1], -key[0]),
             default=None,
         )
         if best is None:
             return None
-        correct, data = self._cache[best]
+        correct, data = cache[best]
         return RewardModel(
             model=data, target=target, correct=correct, test_rows=self.test_rows, rows=best[1]
         )
@@ -295,8 +352,7 @@ def tiers_for(
         wanted = sorted({float(g) for g in grid})
     chosen: dict[int, RewardModel] = {}
     unreachable: list[float] = []
-    for target in wanted:
-        found = search.below(target, refine=refine)
+    for target, found in zip(wanted, search.below_each(wanted, refine=refine), strict=True):
         if found is None:
             unreachable.append(target)
             continue
