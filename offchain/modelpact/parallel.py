@@ -29,7 +29,13 @@ from typing import Any, TypeVar
 
 from modelpact.errors import ModelpactError
 
-__all__ = ["ParallelError", "at_fork_in_child", "fork_map", "usable_workers"]
+__all__ = [
+    "ParallelError",
+    "at_fork_in_child",
+    "fork_map",
+    "fork_map_dealt",
+    "usable_workers",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -78,6 +84,21 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], *, workers: int | None = 
         return _run(count, len(items))
     finally:
         _JOB = None
+
+
+def fork_map_dealt(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """:func:`fork_map` with the items dealt round-robin to the workers (item ``i`` to worker
+    ``i % workers``) instead of in contiguous runs: for lists whose cost grows along the list
+    (models trained on ever more rows), which contiguous runs would give all to the last worker.
+    The results come back in item order; errors as :func:`fork_map` raises them."""
+    count = usable_workers(len(items))
+    if count <= 1:
+        return [fn(x) for x in items]
+    hands = fork_map(lambda w: [fn(items[i]) for i in range(w, len(items), count)], range(count))
+    results: list[R] = []
+    for i in range(len(items)):
+        results.append(hands[i % count][i // count])
+    return results
 
 
 def _run(count: int, n: int) -> list[Any]:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from modelpact import parallel
 from modelpact.errors import ModelpactError
-from modelpact.parallel import ParallelError, fork_map, usable_workers
+from modelpact.parallel import ParallelError, fork_map, fork_map_dealt, usable_workers
 
 needs_fork = pytest.mark.skipif(usable_workers(2) < 2, reason="needs Linux with two usable cores")
 
@@ -97,3 +97,19 @@ def test_fork_hook_runs_in_children_only() -> None:
     seen = fork_map(lambda _: marker.get("pid") == os.getpid(), [1, 2])
     assert seen == [True, True]
     assert "pid" not in marker
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(-(10**6), 10**6), max_size=9))
+def test_dealt_results_equal_serial_in_order(items: list[int]) -> None:
+    """fork_map_dealt deals the items round-robin and still returns [fn(x) for x in items]."""
+    assert fork_map_dealt(lambda x: 2 * x + 1, items) == [2 * x + 1 for x in items]
+
+
+@needs_fork
+def test_dealt_items_alternate_between_workers() -> None:
+    """Item i goes to worker i % 2: neighbours (of similar cost) run in different processes."""
+    pids = fork_map_dealt(lambda _: os.getpid(), list(range(6)))
+    assert len({pids[0], pids[1]}) == 2
+    assert pids[0::2] == [pids[0]] * 3
+    assert pids[1::2] == [pids[1]] * 3
