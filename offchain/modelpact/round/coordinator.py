@@ -314,19 +314,23 @@ def ingest(
     contains: every sharer of a row, review hole 6), is rejected, not fatal: it is named
     undelivered at post."""
     from modelpact.ml.datasets import save_rows, sharing_rows
+    from modelpact.parallel import fork_map
 
     by_address = {k.lower(): v for k, v in files.items()}
     delivered_dir.mkdir(parents=True, exist_ok=True)
     test_digests = frozenset(
         _protocol.row_digest(r) for r in (test_rows if test_rows is not None else [])
     )
-    events = joined_events(deployed)
-    checked = {
-        str(e["participant"]): _verify(
-            e, by_address.get(str(e["participant"]).lower()), spec_name, test_digests
-        )
-        for e in events
-    }
+    events = joined_events(deployed)  # read here: the workers below never touch the chain
+
+    def verify(event: dict[str, Any]) -> tuple[Rows | None, str]:
+        source = by_address.get(str(event["participant"]).lower())
+        return _verify(event, source, spec_name, test_digests)
+
+    # Each file's checks (private copy, parse, count, Merkle root, test rows) are independent:
+    # they run over forked workers, the rows and reasons coming back in join order.
+    verified = fork_map(verify, events)
+    checked = {str(e["participant"]): v for e, v in zip(events, verified, strict=True)}
     copies = sharing_rows({a: rows for a, (rows, _) in checked.items() if rows is not None})
     deliveries, rejected = [], []
     for event in events:
