@@ -56,6 +56,7 @@ __all__ = [
 ]
 
 TierMode = Literal["deterministic", "lottery"]
+_Key = tuple[int, int]  # a model of the search: (ordering, prefix length)
 
 
 class RewardError(ModelpactError, ValueError):
@@ -179,38 +180,37 @@ class RewardSearch:
 
     def below_each(self, targets: Sequence[float], *, refine: int = 3) -> list[RewardModel | None]:
         """``[self.below(t, refine=refine) for t in targets]``: the same models and counts, the
-        (target, ordering) searches run over forked workers (:func:`modelpact.parallel.fork_map`).
+        orderings searched in forked workers (:func:`modelpact.parallel.fork_map`).
 
         Why it is the same: a search's path depends only on the models' correct counts, which are
-        deterministic, so each worker walks exactly the path the serial loop would; the parent
-        merges every model the workers evaluated into the cache (``models_trained`` counts each
-        distinct model once, as the serial loop fits it once, although two workers may both fit a
-        shared prefix of one ordering's path) and picks each target's model from what the serial
-        loop's cache would hold at that point: the models evaluated before this call and on the
-        paths of the targets up to this one."""
+        deterministic, so each worker walks exactly the paths the serial loop would; the parent
+        merges every model the workers evaluated into the cache and picks each target's model
+        from what the serial loop's cache would hold at that point: the models evaluated before
+        this call and on the paths of the targets up to this one. One task per ordering (its
+        targets' paths share their largest fits: n/2, n/4, ... rows), so no model is fitted
+        twice and ``models_trained`` counts what the serial loop fits."""
         from modelpact.parallel import fork_map
 
         caps = [self._cap(t) for t in targets]
         distinct = sorted({cap for cap in caps if cap >= 0})  # equal caps walk equal paths
-        # Ordering-major: each worker gets whole orderings but one, whose shared prefix (the
-        # largest fits: n/2, n/4, ... rows) both workers may fit.
-        tasks = [(o, cap) for o in range(len(self._orders)) for cap in distinct]
 
-        def walk(task: tuple[int, int]) -> dict[tuple[int, int], tuple[int, bytes]]:
-            return {key: self._cache[key] for key in self._walk(task[0], task[1], refine)}
+        def walk(o: int) -> tuple[list[list[_Key]], dict[_Key, tuple[int, bytes]]]:
+            paths = [self._walk(o, cap, refine) for cap in distinct]
+            return paths, {key: self._cache[key] for path in paths for key in path}
 
         before = set(self._cache)
-        paths: dict[int, set[tuple[int, int]]] = {cap: set() for cap in caps}
-        for (_, cap), evaluated in zip(tasks, fork_map(walk, tasks), strict=True):
-            paths[cap].update(evaluated)
-            for key, value in evaluated.items():
+        reached: dict[int, set[_Key]] = {cap: set() for cap in distinct}
+        for paths, models in fork_map(walk, range(len(self._orders))):
+            for cap, path in zip(distinct, paths, strict=True):
+                reached[cap].update(path)
+            for key, value in models.items():
                 if key not in self._cache:
                     self._cache[key] = value
                     self.models_trained += 1
         seen = set(before)
         found: list[RewardModel | None] = []
         for target, cap in zip(targets, caps, strict=True):
-            seen |= paths[cap]
+            seen |= reached.get(cap, set())
             view = {key: self._cache[key] for key in seen}
             found.append(None if cap < 0 else self._best(target, cap, view))
         return found
@@ -219,10 +219,10 @@ class RewardSearch:
         """The most correct test rows a model for ``target`` may have (< 0: none can)."""
         return min(_floor_correct(target, self.test_rows), self.collective.correct - 1)
 
-    def _walk(self, o: int, cap: int, refine: int) -> list[tuple[int, int]]:
+    def _walk(self, o: int, cap: int, refine: int) -> list[_Key]:
         """Bisect ordering ``o`` for the longest prefix scoring <= ``cap``, then evaluate
         ``refine`` neighbours each side; returns every (ordering, prefix) evaluated, in order."""
-        path: list[tuple[int, int]] = []
+        path: list[_Key] = []
         lo, hi = 0, self.size  # invariant: acc(lo) <= cap (0 rows: no model), acc(hi) > cap
         while hi - lo > 1:
             mid = (lo + hi) // 2
@@ -237,7 +237,7 @@ class RewardSearch:
         return path
 
     def _best(
-        self, target: float, cap: int, cache: dict[tuple[int, int], tuple[int, bytes]]
+        self, target: float, cap: int, cache: dict[_Key, tuple[int, bytes]]
     ) -> RewardModel | None:
         """The model of ``cache`` closest below ``cap`` (ties: fewer rows, lower ordering)."""
         best = max(
