@@ -138,11 +138,13 @@ def _timeless(plan: rw.TierPlan) -> rw.TierPlan:
 def test_tiers_over_workers_equal_the_serial_search(
     plan: rw.TierPlan, round_data: tuple[ds.Rows, ds.Rows], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The (target, ordering) searches run over forked workers give, bit for bit, what one
-    process gives (MODELPACT_WORKERS=1) and what calling ``below`` target by target gives: the
-    same model bytes, correct counts and rows per tier, the same unreachable targets, and
+    """The searches run over forked workers (the collective model and each ordering's first
+    step fitted side by side, then one ordering per worker) give, bit for bit, what one process
+    gives (MODELPACT_WORKERS=1) and what calling ``below`` target by target gives: the same
+    model bytes, correct counts and rows per tier, the same unreachable targets, and
     ``models_trained`` counts each distinct model once (as the serial search fits it once)."""
     collective, test = round_data
+    monkeypatch.setenv("MODELPACT_WORKERS", "1")  # nothing fitted ahead, nothing forked
     one_by_one = rw.RewardSearch(collective, test, seed=0, orderings=3)
     found = [one_by_one.below(t) for t in plan.targets]  # the serial search, target by target
     assert one_by_one.collective == plan.collective
@@ -150,7 +152,6 @@ def test_tiers_over_workers_equal_the_serial_search(
     assert one_by_one.models_trained == plan.models_trained
     rows = collective[:250]
     grid = [0.001, *(0.6 + 0.04 * i for i in range(8))]
-    monkeypatch.setenv("MODELPACT_WORKERS", "1")
     serial = rw.build_tiers(rows, test, grid, seed=0, orderings=2)
     monkeypatch.delenv("MODELPACT_WORKERS")
     forked = rw.build_tiers(rows, test, grid, seed=0, orderings=2)
@@ -161,23 +162,25 @@ def test_tiers_over_workers_equal_the_serial_search(
 def test_a_training_error_in_a_worker_is_the_serial_error(
     round_data: tuple[ds.Rows, ds.Rows], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A model that cannot be trained during the search raises the same ModelError (message and
-    hint) whether the searches run in forked workers or in this process."""
+    """A model that cannot be trained raises the same ModelError (message and hint) whether the
+    search runs in forked workers or in this process, and only when the serial search would
+    train it: a model fitted ahead (the first n // 2 rows) that no target needs raises nothing."""
     collective, test = round_data
-    search = rw.RewardSearch(collective[:300], test, seed=0, orderings=2)
     real = md.train_model
 
     def failing(rows: ds.Rows, *, seed: int) -> md.Model:
-        if rows.shape[0] < 40:  # every search ends among small prefixes
+        if rows.shape[0] < 40 or rows.shape[0] == 150:  # small prefixes; the first step of 300
             raise md.ModelError("training produced a non-finite parameter", hint="check the rows")
         return real(rows, seed=seed)
 
     monkeypatch.setattr("modelpact.ml.rewards.train_model", failing)
-    errors = []
+    outcomes = []
     for workers in ("1", "2"):
         monkeypatch.setenv("MODELPACT_WORKERS", workers)
+        search = rw.RewardSearch(collective[:300], test, seed=0, orderings=2)
+        assert rw.tiers_for(search, [0.999]).models_trained == 1  # no tier: nothing raised
         with pytest.raises(md.ModelError) as caught:
             rw.tiers_for(search, [0.3, 0.5])
-        errors.append(caught.value.one_line())
-    assert errors[0] == errors[1]
-    assert "non-finite parameter" in errors[0]
+        outcomes.append(caught.value.one_line())
+    assert outcomes[0] == outcomes[1]
+    assert "non-finite parameter" in outcomes[0]

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from modelpact.curve_record import CurveUncertainty, FittedOn
 from modelpact.errors import ModelpactError
 from modelpact.ml.datasets import BUILTIN_DATASETS, Rows, Split, load_dataset, split_test
-from modelpact.ml.models import TRAINER, correct_count, rows_digest, train_model
+from modelpact.ml.models import TRAINER, correct_count, load_trainer, rows_digest, train_model
 from modelpact.parallel import fork_map_dealt
 
 if TYPE_CHECKING:
@@ -172,6 +172,7 @@ def measure_curve(
 
     # Each fit depends only on its (size, repeat): they run over forked workers, dealt
     # round-robin since the cost grows with the size.
+    load_trainer()
     accs = fork_map_dealt(measure, [(size, r) for size in checked for r in range(repeats)])
     return tuple(
         CurvePoint(size=size, accuracies=tuple(accs[i * repeats : (i + 1) * repeats]))

@@ -42,7 +42,7 @@ import numpy as np
 
 from modelpact.errors import ModelpactError
 from modelpact.ml.datasets import Rows
-from modelpact.ml.models import correct_count, encode_model, train_model
+from modelpact.ml.models import correct_count, encode_model, load_trainer, train_model
 
 __all__ = [
     "RewardError",
@@ -143,12 +143,38 @@ class RewardSearch:
         self._orders = [
             np.random.default_rng([seed, o]).permutation(rows.shape[0]) for o in range(orderings)
         ]
-        self._cache: dict[tuple[int, int], tuple[int, bytes]] = {}
-        self.models_trained = 0
-        correct, data = self._train(rows)
+        self._cache: dict[_Key, tuple[int, bytes]] = {}
+        (correct, data), self._ahead = self._first_fits()
+        self.models_trained = 1
         self.collective = RewardModel(
             model=data, target=1.0, correct=correct, test_rows=self.test_rows, rows=self.size
         )
+
+    def _first_fits(self) -> tuple[tuple[int, bytes], dict[_Key, tuple[int, bytes]]]:
+        """The collective model and, with a second worker, each ordering's first bisection step
+        fitted alongside it: its first n // 2 rows, where every search for a target below the
+        collective model starts. A model fitted ahead counts in ``models_trained`` only once a
+        search evaluates it (as the serial search would fit it then); one that failed to train
+        is left for that evaluation to train again and raise as the serial search does."""
+        from modelpact.parallel import fork_map, usable_workers
+
+        half = self.size // 2
+        ahead = list(range(len(self._orders))) if usable_workers(2) > 1 else []
+        load_trainer()
+
+        def fit(job: int | None) -> tuple[int, bytes] | None:
+            rows = self._rows if job is None else self._rows[np.sort(self._orders[job][:half])]
+            try:
+                data = encode_model(train_model(rows, seed=self.seed))
+            except ModelpactError:
+                if job is None:
+                    raise
+                return None
+            return correct_count(data, self.test), data
+
+        first, *rest = fork_map(fit, [None, *ahead])
+        assert first is not None
+        return first, {(o, half): r for o, r in zip(ahead, rest, strict=True) if r is not None}
 
     @property
     def size(self) -> int:
@@ -164,6 +190,9 @@ class RewardSearch:
     def evaluate(self, ordering: int, k: int) -> int:
         """Correct test rows of the model on the first ``k`` rows of ``ordering`` (1 <= k < n)."""
         key = (ordering, k)
+        if key in self._ahead:
+            self._cache[key] = self._ahead.pop(key)
+            self.models_trained += 1
         if key not in self._cache:
             self._cache[key] = self._train(self._rows[np.sort(self._orders[ordering][:k])])
         return self._cache[key][0]
@@ -198,6 +227,7 @@ class RewardSearch:
             paths = [self._walk(o, cap, refine) for cap in distinct]
             return paths, {key: self._cache[key] for path in paths for key in path}
 
+        load_trainer()
         before = set(self._cache)
         reached: dict[int, set[_Key]] = {cap: set() for cap in distinct}
         for paths, models in fork_map(walk, range(len(self._orders))):
@@ -205,6 +235,7 @@ class RewardSearch:
                 reached[cap].update(path)
             for key, value in models.items():
                 if key not in self._cache:
+                    self._ahead.pop(key, None)  # fitted ahead, evaluated by this search
                     self._cache[key] = value
                     self.models_trained += 1
         seen = set(before)
