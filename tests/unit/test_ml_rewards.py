@@ -138,11 +138,12 @@ def _timeless(plan: rw.TierPlan) -> rw.TierPlan:
 def test_tiers_over_workers_equal_the_serial_search(
     plan: rw.TierPlan, round_data: tuple[ds.Rows, ds.Rows], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The searches run over forked workers (the collective model and each ordering's first
-    step fitted side by side, then one ordering per worker) give, bit for bit, what one process
-    gives (MODELPACT_WORKERS=1) and what calling ``below`` target by target gives: the same
-    model bytes, correct counts and rows per tier, the same unreachable targets, and
-    ``models_trained`` counts each distinct model once (as the serial search fits it once)."""
+    """The searches run over forked workers (one ordering per worker; with fit_ahead, the
+    collective model and each ordering's first step fitted side by side first) give, bit for
+    bit, what one process gives (MODELPACT_WORKERS=1) and what calling ``below`` target by
+    target gives: the same model bytes, correct counts and rows per tier, the same unreachable
+    targets, and ``models_trained`` counts each distinct model once (as the serial search fits
+    it once)."""
     collective, test = round_data
     monkeypatch.setenv("MODELPACT_WORKERS", "1")  # nothing fitted ahead, nothing forked
     one_by_one = rw.RewardSearch(collective, test, seed=0, orderings=3)
@@ -157,6 +158,8 @@ def test_tiers_over_workers_equal_the_serial_search(
     forked = rw.build_tiers(rows, test, grid, seed=0, orderings=2)
     assert _timeless(forked) == _timeless(serial)
     assert forked.unreachable == (0.001,)
+    ahead = rw.tiers_for(rw.RewardSearch(rows, test, seed=0, orderings=2, fit_ahead=True), grid)
+    assert _timeless(ahead) == _timeless(serial)
 
 
 def test_a_training_error_in_a_worker_is_the_serial_error(
@@ -177,7 +180,7 @@ def test_a_training_error_in_a_worker_is_the_serial_error(
     outcomes = []
     for workers in ("1", "2"):
         monkeypatch.setenv("MODELPACT_WORKERS", workers)
-        search = rw.RewardSearch(collective[:300], test, seed=0, orderings=2)
+        search = rw.RewardSearch(collective[:300], test, seed=0, orderings=2, fit_ahead=True)
         assert rw.tiers_for(search, [0.999]).models_trained == 1  # no tier: nothing raised
         with pytest.raises(md.ModelError) as caught:
             rw.tiers_for(search, [0.3, 0.5])

@@ -123,9 +123,19 @@ class RewardSearch:
     Ordering ``o`` is ``numpy.random.default_rng([seed, o]).permutation``. Results are cached by
     (ordering, prefix length), so searching several targets shares the models; more orderings
     give more candidates near each target at a proportional cost in models trained.
+    ``fit_ahead``: fit each ordering's first step next to the collective model in a forked
+    worker (the same models and counts; see :meth:`_first_fits`).
     """
 
-    def __init__(self, collective_rows: Rows, test: Rows, *, seed: int, orderings: int = 1) -> None:
+    def __init__(
+        self,
+        collective_rows: Rows,
+        test: Rows,
+        *,
+        seed: int,
+        orderings: int = 1,
+        fit_ahead: bool = False,
+    ) -> None:
         rows = np.asarray(collective_rows)
         if rows.ndim != 2 or rows.shape[0] < 2:
             raise RewardError(
@@ -144,22 +154,26 @@ class RewardSearch:
             np.random.default_rng([seed, o]).permutation(rows.shape[0]) for o in range(orderings)
         ]
         self._cache: dict[_Key, tuple[int, bytes]] = {}
-        (correct, data), self._ahead = self._first_fits()
+        (correct, data), self._ahead = self._first_fits(fit_ahead)
         self.models_trained = 1
         self.collective = RewardModel(
             model=data, target=1.0, correct=correct, test_rows=self.test_rows, rows=self.size
         )
 
-    def _first_fits(self) -> tuple[tuple[int, bytes], dict[_Key, tuple[int, bytes]]]:
-        """The collective model and, with a second worker, each ordering's first bisection step
-        fitted alongside it: its first n // 2 rows, where every search for a target below the
-        collective model starts. A model fitted ahead counts in ``models_trained`` only once a
-        search evaluates it (as the serial search would fit it then); one that failed to train
-        is left for that evaluation to train again and raise as the serial search does."""
+    def _first_fits(
+        self, fit_ahead: bool
+    ) -> tuple[tuple[int, bytes], dict[_Key, tuple[int, bytes]]]:
+        """The collective model and, with ``fit_ahead`` and a second worker, each ordering's first
+        bisection step fitted alongside it: its first n // 2 rows, where every search for a
+        target below the collective model starts (worth a fork for a large search such as the
+        coordinator's, not for many small ones). A model fitted ahead counts in
+        ``models_trained`` only once a search evaluates it (as the serial search would fit it
+        then); one that failed to train is left for that evaluation to train again and raise as
+        the serial search does."""
         from modelpact.parallel import fork_map, usable_workers
 
         half = self.size // 2
-        ahead = list(range(len(self._orders))) if usable_workers(2) > 1 else []
+        ahead = list(range(len(self._orders))) if fit_ahead and usable_workers(2) > 1 else []
         load_trainer()
 
         def fit(job: int | None) -> tuple[int, bytes] | None:

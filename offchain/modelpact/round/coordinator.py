@@ -587,7 +587,7 @@ def _train(
     n_test = int(test_rows.shape[0])
     # Targets depend on the collective accuracy: the search trains the collective model first,
     # then the tiers come from the same search (the collective, the largest fit, trained once).
-    search = RewardSearch(rows, test_rows, seed=seed, orderings=3)
+    search = RewardSearch(rows, test_rows, seed=seed, orderings=3, fit_ahead=True)
     collective_wad = _protocol.accuracy_wad(search.collective.correct, n_test)
     targets = [target_accuracy(ratios[i], collective_wad) / _protocol.WAD for i in used]
     plan = tiers_for(
