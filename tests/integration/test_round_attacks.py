@@ -248,6 +248,7 @@ def test_ingest_over_workers_equals_one_process(
                 rows[0, 0] = (rows[0, 0] + 1) % 17
             save_rows(inbox / f"{r.accounts[i].address}.npy", rows)
         test_rows = load_rows(r.handle.test_set_path)
+        monkeypatch.setattr(coord, "_FORK_FROM_FILES", 2)  # fork for these few files
         results = {}
         for workers in ("1", "2"):
             monkeypatch.setenv("MODELPACT_WORKERS", workers)
