@@ -11,11 +11,14 @@ audit, report). Rounds larger than the digits data allows (N > 10) use the gener
 anvil:200 <= 300 s; issue 17: anvil:200 <= 8 s, anvil:1000 <= 40 s. `total_gas` sums every
 round transaction (deploy, joins, reveals, post, claims, sweep), not the demo's funding
 transfers. The machine's load average is recorded, and
-the CPU seconds of this process (the node's excluded), which a busy machine inflates less, and
-the node's own CPU seconds (anvil, once it has stopped). ``http_requests`` and ``rpc_calls``
-count what the round asked of its node, ``rpc_wall_ms_by_exchange`` the wall milliseconds
-spent in exchanges by their (first) method; ``phase_seconds`` is the wall time between the demo's
-progress messages.
+the CPU seconds of this process (the node's excluded), which a busy machine inflates less, those
+of its forked workers (``worker_cpu_seconds``: the simulated participants' steps and the model
+fits, as each worker measured itself; ``total_cpu_seconds`` is both), and the node's own CPU
+seconds (anvil, once it has stopped: the reaped children's CPU minus the workers').
+``http_requests`` and ``rpc_calls`` count what the round asked of its node, the workers'
+requests included (carried back from each worker), ``rpc_wall_ms_by_exchange`` the wall
+milliseconds spent in exchanges by their (first) method (the workers' overlap: a sum of both);
+``phase_seconds`` is the wall time between the demo's progress messages.
 Each case runs once per tier mode (``--tiers``): ``models_trained`` is what the reward tiers
 cost, next to the collective accuracy the scenario's curve and the contract's curve predicted.
 """
@@ -35,6 +38,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from modelpact import parallel
 from modelpact.chain.backends import ChainSettings, jsonrpc
 from modelpact.round.demo import DemoConfig, run_demo
 
@@ -42,7 +46,8 @@ from modelpact.round.demo import DemoConfig, run_demo
 @contextmanager
 def _counted() -> Iterator[Counter[str]]:
     """Counts HTTP exchanges and JSON-RPC calls by method at the project's client (the node's
-    side is not seen): what a round asks of its node."""
+    side is not seen): what a round asks of its node. A forked worker counts in its own copy of
+    the counter; what it counted is added here when it returns."""
     calls: Counter[str] = Counter()
     original = jsonrpc.JsonRpcClient._exchange
 
@@ -57,9 +62,13 @@ def _counted() -> Iterator[Counter[str]]:
             waited = time.perf_counter() - started
             calls[f"ms:{batch[0][0]}"] += round(waited * 1000)
 
+    def merge(before: Counter[str], after: Counter[str]) -> None:
+        calls.update(after - before)
+
     jsonrpc.JsonRpcClient._exchange = counting  # type: ignore[method-assign,assignment]
     try:
-        yield calls
+        with parallel.carried_back(lambda: Counter(calls), merge):
+            yield calls
     finally:
         jsonrpc.JsonRpcClient._exchange = original  # type: ignore[method-assign]
 
@@ -73,7 +82,7 @@ def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, o
         load_before = os.getloadavg()[0]
         phases: list[tuple[float, str]] = []
         started, cpu_started = time.perf_counter(), time.process_time()
-        children_started = _children_cpu()
+        children_started, workers_started = _children_cpu(), parallel.worker_cpu_seconds()
         with _counted() as calls:
             result = run_demo(
                 DemoConfig(
@@ -90,7 +99,8 @@ def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, o
             )
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu_started  # this process only: not the node's
-        node_cpu = _children_cpu() - children_started  # the node, reaped when the demo ends
+        workers_cpu = parallel.worker_cpu_seconds() - workers_started
+        node_cpu = _children_cpu() - children_started - workers_cpu  # reaped: node, workers
         report = result.report
         return {
             "chain": kind,
@@ -98,6 +108,9 @@ def run_case(kind: str, participants: int, seed: int, tiers: str) -> dict[str, o
             "dataset": "digits" if participants <= 10 else "generated",
             "wall_seconds": round(wall, 2),
             "cpu_seconds": round(cpu, 2),
+            "worker_cpu_seconds": round(workers_cpu, 2),
+            "total_cpu_seconds": round(cpu + workers_cpu, 2),
+            "workers": parallel.usable_workers(participants) if kind != "embedded" else 1,
             "node_cpu_seconds": round(node_cpu, 2) if kind != "embedded" else None,
             "total_gas": report.total_gas,
             "gas_per_participant": round(report.total_gas / participants),

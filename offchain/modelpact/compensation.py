@@ -80,8 +80,14 @@ def _rows_distribution(scenario: Scenario, m: FloatArray) -> tuple[FloatArray, F
     """(S_o, w_o): the total delivered rows of every outcome of the round and its probability."""
     from modelpact.optimizer import economy_model  # cvxpy stays out of scenario-only callers
 
-    model = economy_model(scenario.with_solver(belief="paper"), belief="paper")
-    # the paper model's row 0 of objective_weights is P(n) over the outcomes of the round itself
+    # The paper model's row 0 of objective_weights is P(n) over the outcomes of the round
+    # itself. An exact model without a participation law holds the same counts and P(n) under
+    # either belief (both enumerate the outcomes of all N, bit for bit; tested), so the one the
+    # solve built and keeps is used: building the other cost 0.3 s at N = 1,000.
+    belief = scenario.solver.belief
+    if scenario.solver.expectation != "exact" or scenario.participation is not None:
+        belief = "paper"
+    model = economy_model(scenario.with_solver(belief=belief), belief=belief)
     rows = model.base @ m
     weights = model.objective_weights[0]
     return rows, weights / weights.sum()
@@ -91,21 +97,33 @@ def curve_tolerance(scenario: Scenario, *, menu: Menu) -> CurveTolerance:
     """tau for ``menu`` (its rows per type) under ``scenario`` (module doc)."""
     m = np.array([o.m if o.served else 0.0 for o in menu.options], dtype=np.float64)
     rows, weights = _rows_distribution(scenario, m)
+    from modelpact.optimizer.economy import single_blas_thread  # loaded by the line above
+
+    # One BLAS thread: threaded OpenBLAS split each bisection step's dot over the round's
+    # outcomes across the cores (7 ms a step on a busy 2-core machine at N = 1,000 against
+    # 0.2 ms on one thread), and its last bits depended on how many threads it used.
+    return single_blas_thread(_tolerance)(scenario, rows, weights)
+
+
+def _tolerance(scenario: Scenario, rows: FloatArray, weights: FloatArray) -> CurveTolerance:
+    """:func:`curve_tolerance` from the round's row distribution (module doc)."""
     expected = float(weights @ rows)
     record = scenario.curve
     if record.tolerance is not None:
         return CurveTolerance(record.tolerance, None, expected, stated=True)
     gamma = record.tolerance_confidence
-    sd = sd_round(scenario, rows)
+    # sd depends on an outcome's rows only, and whole rows repeat across outcomes: sd is taken
+    # once per distinct row total, and each bisection step evaluates ndtr once per distinct sd
+    # and spreads it (elementwise functions: the same arrays as over every outcome, bit for bit)
+    sizes, where = np.unique(rows, return_inverse=True)
+    sd = sd_round(scenario, sizes)
+    levels, spread = np.unique(np.maximum(sd, 1e-300), return_inverse=True)
+    spread = spread[where]
 
     # lazy: scipy costs the CLI start. ndtr / ndtri are what scipy.stats.norm.cdf / .ppf
     # compute (the same values, tested) without rv_continuous's argument handling around them,
     # which cost as much again at each bisection step over every outcome of the round.
     from scipy.special import ndtr, ndtri
-
-    # sd depends on an outcome's rows only, and whole rows repeat across outcomes: each step
-    # evaluates ndtr once per distinct sd and spreads it (the same array, bit for bit)
-    levels, spread = np.unique(np.maximum(sd, 1e-300), return_inverse=True)
 
     def excess(tau: float) -> float:
         return float(weights @ ndtr(-tau / levels)[spread]) - (1.0 - gamma)

@@ -14,17 +14,30 @@ else :func:`fork_map` runs the items in this process, in order, with the same re
 
 What a worker may do: anything that depends only on inherited state and writes only its own
 files. It must not use a connection it inherited (:func:`at_fork_in_child` lets a module drop
-its connections in every new worker) nor rely on in-process caches being shared back.
+its connections in every new worker) nor rely on in-process caches being shared back (what must
+come back is returned, or carried back by :func:`carried_back`).
+
+Workers ignore Ctrl-C: the terminal's SIGINT reaches the whole process group, and the parent
+alone decides (it stops its workers and raises KeyboardInterrupt); a worker also ends when its
+parent dies, and once a worker's error is the one to raise, the workers after it are stopped.
+What the workers cost is counted here (:func:`worker_cpu_seconds`): the parent's
+``time.process_time`` does not see it, and ``RUSAGE_CHILDREN`` mixes it with other children.
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
-from collections.abc import Callable, Sequence
-from multiprocessing.connection import Connection
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
 from modelpact.errors import ModelpactError
@@ -32,9 +45,11 @@ from modelpact.errors import ModelpactError
 __all__ = [
     "ParallelError",
     "at_fork_in_child",
+    "carried_back",
     "fork_map",
     "fork_map_dealt",
     "usable_workers",
+    "worker_cpu_seconds",
 ]
 
 T = TypeVar("T")
@@ -44,6 +59,8 @@ R = TypeVar("R")
 # by the children from their inherited copy of memory (never pickled).
 _JOB: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 _IN_WORKER = False
+_WORKER_CPU = [0.0]  # CPU seconds of every worker this process forked and heard back from
+_CARRIERS: list[tuple[Callable[[], Any], Callable[[Any, Any], None]]] = []
 
 
 class ParallelError(ModelpactError, RuntimeError):
@@ -68,11 +85,31 @@ def at_fork_in_child(hook: Callable[[], None]) -> None:
     os.register_at_fork(after_in_child=hook)
 
 
+def worker_cpu_seconds() -> float:
+    """CPU seconds (user + system) the workers of every :func:`fork_map` of this process used,
+    as each measured itself (a process's CPU clock starts at zero when it is forked)."""
+    return _WORKER_CPU[0]
+
+
+@contextmanager
+def carried_back(collect: Callable[[], T], merge: Callable[[T, T], None]) -> Iterator[None]:
+    """Within the block, each worker calls ``collect()`` when it starts and when its items are
+    done, and the parent gets both values (pickled) as ``merge(before, after)``: e.g. counters
+    a worker's code increments in its own copy of memory (what a benchmark counts)."""
+    carrier: tuple[Callable[[], Any], Callable[[Any, Any], None]] = (collect, merge)
+    _CARRIERS.append(carrier)
+    try:
+        yield
+    finally:
+        _CARRIERS.remove(carrier)
+
+
 def fork_map(fn: Callable[[T], R], items: Sequence[T], *, workers: int | None = None) -> list[R]:
     """``[fn(x) for x in items]``, the items split into contiguous runs over forked workers.
 
     The results come back in item order. An exception in a worker is raised here (the first
-    worker's, in item order), after every worker has ended. ``workers`` caps the count."""
+    worker's, in item order), after every worker has ended (those after it are stopped, their
+    results unused). ``workers`` caps the count."""
     count = usable_workers(len(items))
     if workers is not None:
         count = min(count, max(1, workers))
@@ -90,15 +127,26 @@ def fork_map_dealt(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """:func:`fork_map` with the items dealt round-robin to the workers (item ``i`` to worker
     ``i % workers``) instead of in contiguous runs: for lists whose cost grows along the list
     (models trained on ever more rows), which contiguous runs would give all to the last worker.
-    The results come back in item order; errors as :func:`fork_map` raises them."""
+    The results come back in item order; an exception is the one of the first failing item, as
+    ``[fn(x) for x in items]`` raises it (each worker stops at its own first failure)."""
     count = usable_workers(len(items))
     if count <= 1:
         return [fn(x) for x in items]
-    hands = fork_map(lambda w: [fn(items[i]) for i in range(w, len(items), count)], range(count))
-    results: list[R] = []
-    for i in range(len(items)):
-        results.append(hands[i % count][i // count])
-    return results
+
+    def hand(w: int) -> tuple[list[R], tuple[int, BaseException] | None]:
+        done: list[R] = []
+        for i in range(w, len(items), count):
+            try:
+                done.append(fn(items[i]))
+            except Exception as exc:  # raised by the parent if no earlier item failed
+                return done, (i, _portable(exc))
+        return done, None
+
+    hands = fork_map(hand, range(count))
+    failed = [failure for _, failure in hands if failure is not None]
+    if failed:
+        raise min(failed, key=lambda failure: failure[0])[1]
+    return [hands[i % count][0][i // count] for i in range(len(items))]
 
 
 def _run(count: int, n: int) -> list[Any]:
@@ -106,55 +154,125 @@ def _run(count: int, n: int) -> list[Any]:
     context = multiprocessing.get_context("fork")
     bounds = [(n * w // count, n * (w + 1) // count) for w in range(count)]
     started: list[tuple[Any, Connection]] = []
-    answers: list[tuple[bool, Any]] = []
+    answers: dict[int, tuple[bool, Any]] = {}
     try:
-        for start, stop in bounds:
-            receiver, sender = context.Pipe(duplex=False)
-            worker = context.Process(target=_work, args=(sender, start, stop), daemon=True)
-            worker.start()
-            sender.close()  # the parent keeps only the reading end: EOF if the worker dies
-            started.append((worker, receiver))
-        answers = [_receive(receiver) for _, receiver in started]
+        # the inherited objects out of the collector's reach: a collection in a worker would
+        # otherwise write to every one of them, copying the parent's memory page by page
+        gc.freeze()
+        try:
+            with _interrupts_deferred():
+                for start, stop in bounds:
+                    receiver, sender = context.Pipe(duplex=False)
+                    worker = context.Process(
+                        target=_work, args=(sender, start, stop, os.getpid()), daemon=True
+                    )
+                    worker.start()
+                    sender.close()  # the parent keeps the reading end: EOF if the worker dies
+                    started.append((worker, receiver))
+        finally:
+            gc.unfreeze()
+        _gather(started, answers)
     finally:
-        for worker, receiver in started:
+        for w, (worker, receiver) in enumerate(started):
             receiver.close()
-            if len(answers) < len(started):  # interrupted here: the workers' work is lost
+            if w not in answers:  # interrupted, or after the error raised: its work is lost
                 worker.kill()
             worker.join()
     results: list[Any] = []
-    for ok, value in answers:
+    for w in range(len(started)):
+        ok, value = answers[w]
         if not ok:
             raise value
         results.extend(value)
     return results
 
 
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C while workers are forked takes effect once they are (they are then stopped): a
+    KeyboardInterrupt raised inside a fork hook (logging's, the chain clients') is printed and
+    dropped there, and one in a worker before it ignores SIGINT prints a traceback. SIGINT is
+    blocked in this thread (so in each child until it ignores it) and, on the main thread, where
+    Python runs signal handlers, only recorded (another thread, e.g. a progress spinner's, may
+    receive it: the mask is per thread)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    caught: list[int] = []
+    previous = signal.getsignal(signal.SIGINT)
+    main = threading.current_thread() is threading.main_thread() and previous is not None
+    if main:
+        signal.signal(signal.SIGINT, lambda n, _: caught.append(n))
+    try:
+        yield
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)  # Python's default: raises KeyboardInterrupt
+
+
+def _gather(started: list[tuple[Any, Connection]], answers: dict[int, tuple[bool, Any]]) -> None:
+    """Each worker's answer into ``answers`` as it arrives; once a worker failed, the workers
+    after it are no longer waited for (its error is raised whatever they answer)."""
+    waiting = {receiver: w for w, (_, receiver) in enumerate(started)}
+    while waiting:
+        for receiver in wait(list(waiting)):
+            w = waiting.pop(receiver)  # type: ignore[call-overload]
+            answers[w] = _receive(receiver)  # type: ignore[arg-type]
+            if not answers[w][0]:
+                waiting = {r: v for r, v in waiting.items() if v < w}
+
+
 def _receive(receiver: Connection) -> tuple[bool, Any]:
     try:
-        answer: tuple[bool, Any] = receiver.recv()
+        ok, value, cpu, carried = receiver.recv()
     except EOFError:
         return False, ParallelError(
             "a worker process ended without returning its results (killed or out of memory?)",
             hint="run again; MODELPACT_WORKERS=1 runs everything in one process",
         )
-    return answer
+    _WORKER_CPU[0] += cpu
+    for (_, merge), (before, after) in zip(_CARRIERS, carried, strict=False):
+        merge(before, after)
+    return ok, value
 
 
-def _work(sender: Connection, start: int, stop: int) -> None:
-    """A worker: compute its run of the inherited job and send (ok, results or error) back."""
+def _work(sender: Connection, start: int, stop: int, parent: int) -> None:
+    """A worker: compute its run of the inherited job and send (ok, results or error) back,
+    with its CPU seconds and what :func:`carried_back` collects."""
     global _IN_WORKER
     _IN_WORKER = True
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C (module doc)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _end_with_parent(parent)
     assert _JOB is not None
     fn, items = _JOB
+    before = [collect() for collect, _ in _CARRIERS]
     try:
         answer: tuple[bool, Any] = (True, [fn(items[i]) for i in range(start, stop)])
     except BaseException as exc:  # sent to the parent, which raises it
         answer = (False, _portable(exc))
+    carried = list(zip(before, [collect() for collect, _ in _CARRIERS], strict=True))
     try:
-        sender.send(answer)
+        sender.send((*answer, time.process_time(), carried))
     except Exception as exc:  # an unpicklable result: say so instead of dying silently
-        sender.send((False, _portable(exc)))
+        sender.send((False, _portable(exc), time.process_time(), carried))
     sender.close()
+
+
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent thread ends
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when its parent dies (a killed demo leaves no worker
+    sending on); a parent already gone ends it now."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl: the worker ends with its items
+        return
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _portable(exc: BaseException) -> BaseException:

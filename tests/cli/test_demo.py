@@ -179,3 +179,37 @@ def test_demo_never_deletes_user_files_put_into_a_previous_demo_output(tmp_path:
     assert "Traceback" not in done.stderr
     assert keystore.is_file()
     assert (previous / "report.json").is_file()
+
+
+@pytest.mark.anvil
+def test_ctrl_c_while_participants_join_ends_in_one_line_and_leaves_no_process(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C (SIGINT to the terminal's process group) while the simulated participants join
+    (in forked workers where the machine has two cores): the demo ends with one line on stderr,
+    no traceback, and no process of its group (workers, anvil) is left running."""
+    import os
+    import signal
+
+    demo = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "modelpact", "demo", "--participants", "60"),
+            *("--dataset", "generated", "--any-curve", "--chain", "anvil"),
+            *("--state-dir", str(tmp_path / "state"), "--out", str(tmp_path / "out")),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives it
+    )
+    assert demo.stdout is not None
+    for line in demo.stdout:
+        if "commit their data and join" in line:
+            os.killpg(demo.pid, signal.SIGINT)
+            break
+    _, err = demo.communicate(timeout=120)
+    assert demo.returncode != 0
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    with pytest.raises(ProcessLookupError):
+        os.killpg(demo.pid, 0)

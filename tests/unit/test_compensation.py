@@ -144,3 +144,37 @@ def test_tolerance_is_the_normal_bisection_to_the_last_bit(demo, participants: i
         if hi - lo <= 1e-15:
             break
     assert curve_tolerance(scenario, menu=menu).tolerance == hi
+
+
+@pytest.mark.parametrize(("name", "participants"), [("digits_demo", 300), ("paper_case1", 120)])
+@pytest.mark.parametrize("belief", ["bayes", "paper"])
+def test_rows_distribution_is_the_paper_models_bit_for_bit(
+    name: str, participants: int, belief: str
+) -> None:
+    """tau's row distribution comes from the model the solve keeps (either belief, exact; paper
+    Scenario 1 at N = 120 is truncated): the rows S_o and probabilities w_o are bit for bit the
+    paper model's, which tau was derived from before, so no tolerance_wad moves."""
+    from modelpact.compensation import _rows_distribution
+    from modelpact.optimizer import economy_model
+
+    scenario = replace(load_scenario(SCENARIOS / f"{name}.toml"), participants=participants)
+    scenario = scenario.with_solver(belief=belief)
+    m = np.arange(1.0, scenario.n_types + 1.0) * 37.0
+    rows, weights = _rows_distribution(scenario, m)
+    paper = economy_model(scenario.with_solver(belief="paper"), belief="paper")
+    assert rows.tobytes() == (paper.base @ m).tobytes()
+    want = paper.objective_weights[0]
+    assert weights.tobytes() == (want / want.sum()).tobytes()
+
+
+def test_tolerance_takes_sd_once_per_row_total_bit_for_bit(demo) -> None:
+    """sd_round per distinct row total, spread back to the outcomes, is the array sd_round
+    gives over every outcome, bit for bit (N = 1,000: 501,501 outcomes, 35,406 totals)."""
+    from modelpact.compensation import _rows_distribution
+    from modelpact.curve_record import sd_round
+
+    scenario = replace(demo[0], participants=1000)
+    rows, _ = _rows_distribution(scenario, np.array([32.0, 47.0, 140.0]))
+    sizes, where = np.unique(rows, return_inverse=True)
+    assert len(sizes) < len(rows) // 10
+    assert sd_round(scenario, sizes)[where].tobytes() == sd_round(scenario, rows).tobytes()

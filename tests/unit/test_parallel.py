@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -99,6 +102,102 @@ def test_fork_hook_runs_in_children_only() -> None:
     assert "pid" not in marker
 
 
+@needs_fork
+def test_workers_cpu_is_counted_here() -> None:
+    """What the workers computed on is added to worker_cpu_seconds (the parent's own CPU
+    clock does not see it)."""
+    before = parallel.worker_cpu_seconds()
+    fork_map(lambda n: sum(i * i for i in range(n)), [200_000, 200_000])
+    assert parallel.worker_cpu_seconds() > before
+
+
+_TALLY: dict[str, int] = {}
+
+
+@needs_fork
+def test_carried_back_merges_what_each_worker_counted() -> None:
+    """A counter each worker increments in its own memory reaches the parent: merge gets each
+    worker's values at its start and its end."""
+    _TALLY.clear()
+    _TALLY["calls"] = 5
+
+    def merge(before: dict[str, int], after: dict[str, int]) -> None:
+        _TALLY["calls"] += after["calls"] - before["calls"]
+
+    def fn(x: int) -> int:
+        _TALLY["calls"] += 1
+        return x
+
+    with parallel.carried_back(lambda: dict(_TALLY), merge):
+        assert fork_map(fn, list(range(7))) == list(range(7))
+    assert _TALLY["calls"] == 12
+
+
+@needs_fork
+def test_a_worker_ignores_ctrl_c() -> None:
+    """SIGINT (the terminal's Ctrl-C reaches the whole process group) does not stop a worker:
+    the parent alone decides."""
+
+    def fn(x: int) -> int:
+        os.kill(os.getpid(), signal.SIGINT)
+        return x
+
+    assert fork_map(fn, [1, 2]) == [1, 2]
+
+
+def _stays_unless_stopped(folder: Path) -> None:
+    """Record this process's pid; wait for the test's go-ahead (up to 20 s), then mark having
+    run to the end."""
+    (folder / "pid").write_text(str(os.getpid()))
+    for _ in range(200):
+        if (folder / "go").exists():
+            break
+        time.sleep(0.1)
+    (folder / "finished").write_text("yes")
+
+
+@needs_fork
+def test_workers_after_a_failed_one_are_stopped(tmp_path: Path) -> None:
+    """Once the first worker's error is known, the later workers are stopped (their results
+    would be dropped) instead of being waited for."""
+
+    def fn(x: int) -> int:
+        if x == 0:
+            while not (tmp_path / "pid").exists():  # the other worker is running
+                time.sleep(0.01)
+            raise ModelpactError("participant 0 failed", hint="fix it")
+        _stays_unless_stopped(tmp_path)
+        return x
+
+    with pytest.raises(ModelpactError, match="participant 0 failed"):
+        fork_map(fn, [0, 1])
+    (tmp_path / "go").write_text("")
+    assert not (tmp_path / "finished").exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(int((tmp_path / "pid").read_text()), 0)
+
+
+@needs_fork
+def test_ctrl_c_in_the_parent_stops_its_workers(tmp_path: Path) -> None:
+    """A KeyboardInterrupt in the parent while it waits ends every worker (none lingers)."""
+
+    def fn(x: int) -> int:
+        if x == 0:
+            while not (tmp_path / "pid").exists():
+                time.sleep(0.01)
+            os.kill(os.getppid(), signal.SIGINT)
+            return x
+        _stays_unless_stopped(tmp_path)
+        return x
+
+    with pytest.raises(KeyboardInterrupt):
+        fork_map(fn, [0, 1])
+    (tmp_path / "go").write_text("")
+    assert not (tmp_path / "finished").exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(int((tmp_path / "pid").read_text()), 0)
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.lists(st.integers(-(10**6), 10**6), max_size=9))
 def test_dealt_results_equal_serial_in_order(items: list[int]) -> None:
@@ -113,3 +212,19 @@ def test_dealt_items_alternate_between_workers() -> None:
     assert len({pids[0], pids[1]}) == 2
     assert pids[0::2] == [pids[0]] * 3
     assert pids[1::2] == [pids[1]] * 3
+
+
+@needs_fork
+def test_dealt_error_is_the_first_failing_item_in_item_order() -> None:
+    """With items dealt to two workers, the error raised is the first failing item's (as in one
+    process), not the first worker's: item 3 fails in worker 1 before item 4 in worker 0."""
+
+    def fn(x: int) -> int:
+        if x in (3, 4):
+            raise ModelpactError(f"bad item {x}", hint="fix it")
+        return x
+
+    with pytest.raises(ModelpactError) as caught:
+        fork_map_dealt(fn, list(range(8)))
+    assert caught.value.message == "bad item 3"
+    assert caught.value.hint == "fix it"

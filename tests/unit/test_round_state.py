@@ -15,6 +15,7 @@ from modelpact.round.state import (
     ParticipantProgress,
     StateError,
     StateFile,
+    coalesced_state_writes,
 )
 
 
@@ -226,3 +227,20 @@ def test_a_held_document_is_identity_checked_like_a_written_one(tmp_path: Path) 
         _participant(path).update(secret="0x02")
         with pytest.raises(StateError, match="belongs to deployment"):
             other.load()
+
+
+def test_a_block_holding_hashes_writes_them_once_at_its_end(tmp_path: Path) -> None:
+    """coalesced_state_writes(hashes=True): a hash recorded through a slot is held with the
+    other updates (readable, not on disk) until the block's end, then written once."""
+    state = StateFile(tmp_path / "p.json", ParticipantProgress, deployment="0xd", account="0xa")
+    with coalesced_state_writes(hashes=True):
+        state.update(option_id=2)
+        state.slot("join_tx").put("0x" + "ab" * 32)
+        assert state.slot("join_tx").get() == "0x" + "ab" * 32
+        assert not state.path.exists()
+    written = StateFile(tmp_path / "p.json", ParticipantProgress, deployment="0xd", account="0xa")
+    assert written.load().join_tx == "0x" + "ab" * 32
+    assert written.load().option_id == 2
+    with coalesced_state_writes():  # by default a hash is durable at once
+        state.slot("reveal_tx").put("0x" + "cd" * 32)
+        assert json.loads(state.path.read_text())["reveal_tx"] == "0x" + "cd" * 32

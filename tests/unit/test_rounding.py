@@ -128,27 +128,39 @@ def test_batched_t_resolve_equals_the_scalar_one() -> None:
             assert short[c] >= ir_violation(econ, served[c], m[c], want) - 1e-12
 
 
-@pytest.mark.parametrize("name", ["digits_demo", "table_curve", "paper_case1"])
+@pytest.mark.parametrize("name", ["digits_demo", "digits_robust", "table_curve", "paper_case1"])
 @pytest.mark.parametrize("belief", ["bayes", "paper"])
 def test_curve_lookup_over_whole_rows_is_bit_exact(name: str, belief: str) -> None:
-    """The search evaluates the curve and the valuation once per whole number of pooled rows
-    and looks them up: every entry is bit for bit the in-place evaluation, for integer
-    candidates on the real outcome model (power, table and paper curves), and fractional
-    pooled rows are evaluated in place."""
-    from modelpact.optimizer.rounding import _curve_and_value
+    """The search evaluates the curve, the valuation and (robust) the band's valuation once per
+    whole number of pooled rows and looks them up: every entry is bit for bit the in-place
+    evaluation, for integer candidates on the real outcome model (power, table and paper
+    curves, nominal and robust), and fractional pooled rows are evaluated in place."""
+    from modelpact.optimizer.robust import lower_band
+    from modelpact.optimizer.rounding import _Search
 
-    scenario = load_scenario(SCENARIOS / f"{name}.toml").with_solver(belief=belief)
+    robust = name == "digits_robust"
+    scenario = load_scenario(SCENARIOS / f"{name.replace('_robust', '_demo')}.toml")
+    scenario = scenario.with_solver(belief=belief, robust=0.95 if robust else None)
     if scenario.n_types <= 3:  # enough outcomes to look up (five types have them at N = 10)
         scenario = replace(scenario, participants=max(scenario.participants, 120))
-    model = make_economy(scenario, belief).model
+    econ = make_economy(scenario, belief)  # type: ignore[arg-type]
+    search = _Search.of(econ, econ.model, 0.0)
     rng = np.random.default_rng(7)
     for fraction in (0.0, 0.25):
         ms = rng.integers(0, 200, size=(40, scenario.n_types)).astype(np.float64) + fraction
-        s0 = model.base @ ms.T
-        s = s0[:, None, :] + ms.T[None, :, :] if model.shifted else s0[:, None, :]
-        if fraction == 0.0:  # many outcomes over a short range of whole rows: looked up
-            assert 4.0 * (s.max() + 1.0) < s.size
-        a, v = _curve_and_value(scenario, s)
+        table = search.table_for(ms)
+        if fraction != 0.0:  # fractional pooled rows: evaluated in place
+            assert table is None
+            continue
+        assert table is not None  # many outcomes over a short range of whole rows: looked up
+        s0 = econ.model.base @ ms.T
+        s = s0[:, None, :] + ms.T[None, :, :] if econ.model.shifted else s0[:, None, :]
+        a, v, low = table.at(s.astype(np.intp))
         want = scenario.accuracy(s)
         assert a.tobytes() == want.tobytes()
         assert v.tobytes() == scenario.valuation(want).tobytes()
+        if robust:
+            assert low is not None
+            assert low.tobytes() == scenario.valuation(lower_band(scenario, s)).tobytes()
+        else:
+            assert low is None

@@ -183,8 +183,15 @@ def demo(
         no_compensation=no_compensation,
         any_curve=any_curve,
     )
-    with console.status("running the round", spinner="dots"):
-        result = run_demo(config, progress=progress)
+    try:
+        with console.status("running the round", spinner="dots"):
+            result = run_demo(config, progress=progress)
+    except KeyboardInterrupt:  # typer would exit 130 without a word
+        typer.echo(
+            f"interrupted: the round in {out} is incomplete; run the demo again (it starts afresh)",
+            err=True,
+        )
+        raise typer.Exit(130) from None
     emit(
         {**result.report.to_json(), "out_dir": result.out_dir},
         as_json=as_json,

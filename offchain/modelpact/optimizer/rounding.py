@@ -14,9 +14,13 @@ them around the continuous optimum:
   forced row, and a type whose m is within w rows of 0 may be excluded if that is better.
 * **Order.** IC forces m non-decreasing in type (cheaper types contribute more), so only
   non-decreasing choices over the served types are visited.
-* **Speed.** Candidates are evaluated in batches (every outcome and candidate at once); up to
-  :data:`_EXHAUSTIVE_LIMIT` candidates per width are enumerated, beyond that (many served types)
-  a coordinate search from the nearest rounding takes over.
+* **Speed.** Candidates are evaluated in batches, over blocks of outcomes small enough to stay
+  in cache; whole candidates on whole outcome counts pool whole rows, so the curve and the
+  valuation are looked up per pooled size (:class:`_Tables`). The sums run in another order
+  than :func:`~modelpact.optimizer.expectations.evaluate`'s, so a candidate's values agree
+  with it to ~1e-14 relative, not bit for bit (property-tested at 1e-12). Up to
+  :data:`_EXHAUSTIVE_LIMIT` candidates per width are enumerated, beyond that (many served
+  types) a coordinate search from the nearest rounding takes over.
 
 The best feasible menu by expected accuracy wins. The budget is the one the menu was solved
 with: t_bar under the scenario's belief and participation, shaded by z se for sampled
@@ -28,7 +32,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -39,7 +43,7 @@ from modelpact.optimizer.economy import Economy, economy_model, make_economy, si
 from modelpact.optimizer.expectations import evaluate, tbar_spread
 from modelpact.optimizer.menu_rows import menu_options
 from modelpact.optimizer.robust import lower_band, robust_margin
-from modelpact.optimizer.types import Belief, BoolArray, FloatArray
+from modelpact.optimizer.types import Belief, BoolArray, FloatArray, IntArray
 from modelpact.outcomes import BeliefModel
 from modelpact.scenario import Scenario, scenario_sha256
 
@@ -48,6 +52,7 @@ __all__ = ["DEFAULT_MAX_WIDTH", "integerize_menu", "menu_for_m"]
 DEFAULT_MAX_WIDTH = 4  # rows on each side of the continuous m searched at most
 _EXHAUSTIVE_LIMIT = 60_000  # candidates per width enumerated; beyond, coordinate search
 _BATCH = 256  # candidates evaluated at once
+_TABLE_MAX = 1 << 24  # pooled sizes tabulated at most (128 MiB a table); beyond, in place
 
 
 @dataclass(frozen=True)
@@ -63,54 +68,150 @@ class _Rounded:
 
 
 @dataclass(frozen=True)
+class _Tables:
+    """The curve, the valuation and (robust) the band's valuation at 0, 1, ..., top pooled rows.
+
+    Integer candidates pool whole rows from a short range, each size many times over (a round
+    of N participants has ~N^(K-1) outcomes, dozens of candidates share them): every function
+    is evaluated once per whole number and looked up. All are elementwise, so a looked-up entry
+    is bit for bit the in-place evaluation (tested)."""
+
+    accuracy: FloatArray
+    value: FloatArray
+    low: FloatArray | None  # v(a_low(x)) under ``[solver] robust``, else None
+
+    @staticmethod
+    def upto(scenario: Scenario, top: int) -> _Tables:
+        grid = np.arange(top + 1, dtype=np.float64)
+        accuracy = scenario.accuracy(grid)
+        robust = scenario.solver.robust is not None
+        low = scenario.valuation(lower_band(scenario, grid)) if robust else None
+        return _Tables(accuracy, scenario.valuation(accuracy), low)
+
+    def at(self, index: IntArray) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+        low = None if self.low is None else self.low[index]
+        return self.accuracy[index], self.value[index], low
+
+
+@dataclass(frozen=True)
 class _Search:
     """What a search needs besides the candidates."""
 
     econ: Economy
     model: BeliefModel
     z_one: float  # sampled: one-sided z of the budget shading (0 when exact)
+    # The model's counts are whole numbers >= 0, so whole candidates pool whole rows, at most
+    # ``reach`` x max(m) of them (checked once here, not on every (outcomes x candidates) array).
+    whole: bool = False
+    reach: float = math.inf
+    tables: list[_Tables] = field(default_factory=list, compare=False, repr=False)  # memo
+
+    @staticmethod
+    def of(econ: Economy, model: BeliefModel, z_one: float) -> _Search:
+        base = model.base
+        whole = float(base.min(initial=0.0)) >= 0.0 and bool(np.array_equal(base, np.floor(base)))
+        reach = float(base.sum(axis=1).max(initial=0.0)) + (1.0 if model.shifted else 0.0)
+        return _Search(econ=econ, model=model, z_one=z_one, whole=whole, reach=reach)
+
+    def table_for(self, ms: FloatArray) -> _Tables | None:
+        """Lookup tables covering every pooled size of ``ms``, or None when the candidates are
+        not whole rows or tabulating costs more than evaluating in place (few outcomes)."""
+        if not self.whole or float(ms.min(initial=0.0)) < 0.0:
+            return None
+        top = self.reach * float(ms.max(initial=0.0))
+        cells = self.model.size * len(ms) * (ms.shape[1] if self.model.shifted else 1)
+        if top >= _TABLE_MAX or 4.0 * (top + 1.0) >= cells:
+            return None
+        if not np.array_equal(ms, np.floor(ms)):
+            return None
+        if not self.tables or len(self.tables[0].accuracy) <= top:
+            self.tables[:] = [_Tables.upto(self.econ.scenario, int(top))]
+        return self.tables[0]
+
+
+_CELLS = 1 << 16  # outcome x candidate entries per pass: the temporaries stay in cache (the
+# whole (M, C) arrays of one batch were 0.2 GB at N = 1,000 and cost 10x more, page faults too)
+
+
+@dataclass
+class _Totals:
+    """Running sums over outcome blocks: objective, value (C,), tbar, budget (K, C)."""
+
+    objective: FloatArray
+    value: FloatArray
+    tbar: FloatArray
+    budget: FloatArray
+
+    @staticmethod
+    def zero(c: int, k: int) -> _Totals:
+        return _Totals(np.zeros(c), np.zeros(c), np.zeros((k, c)), np.zeros((k, c)))
 
 
 def _batch_values(
     search: _Search, ms: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """(objective (C,), tbar (C, K), budget tbar (C, K), value (C,)) of candidates ``ms``."""
-    scenario, model = search.econ.scenario, search.model
-    s0 = model.base @ ms.T  # (M, C)
-    s = s0[:, None, :] + ms.T[None, :, :] if model.shifted else s0[:, None, :]
-    a, v = _curve_and_value(scenario, s)
-    ow, tw = model.objective_weights, model.tbar_weights
-    if model.shifted:
-        objective = np.einsum("io,oic->c", ow, a)
-        value = np.einsum("io,oic->c", ow, v)
-        tbar = np.einsum("io,oic->ci", tw, v)
-    else:
-        objective, value = ow[0] @ a[:, 0, :], ow[0] @ v[:, 0, :]
-        tbar = (tw @ v[:, 0, :]).T
-    budget = tbar
-    if scenario.solver.robust is not None:
-        low = scenario.valuation(lower_band(scenario, s))
-        budget = np.einsum("io,oic->ci", tw, low) if model.shifted else (tw @ low[:, 0, :]).T
-    return objective, tbar, budget, value
+    """(objective (C,), tbar (C, K), budget (C, K), value (C,)) of candidates ``ms`` (C, K).
+
+    Summed over blocks of outcomes: per block, the pooled rows of every candidate (one matrix
+    product), the curve there (looked up when whole), and weighted sums (matrix products)."""
+    model = search.model
+    robust = search.econ.scenario.solver.robust is not None
+    table = search.table_for(ms)
+    shifts = ms.T.astype(np.intp) if table is not None else ms.T  # (K, C): type i's own rows
+    totals = _Totals.zero(len(ms), ms.shape[1])
+    step = max(1, _CELLS // max(1, len(ms)))
+    for start in range(0, model.size, step):
+        part = slice(start, start + step)
+        s0 = model.base[part] @ ms.T  # (B, C), whole numbers exactly when ``table``
+        pooled = s0.astype(np.intp) if table is not None else s0
+        if model.shifted:
+            for i, shift in enumerate(shifts):
+                a, v, low = _curve_at(search, table, pooled + shift)
+                _add_shifted(totals, model, part, i, a, v, low)
+        else:
+            a, v, low = _curve_at(search, table, pooled)
+            w = model.stacked_weights[part]  # (B, 1 + K): objective | t_bar_1..K
+            totals.objective += w[:, 0] @ a
+            sums = w.T @ v
+            totals.value += sums[0]
+            totals.tbar += sums[1:]
+            if low is not None:
+                totals.budget += w[:, 1:].T @ low
+    budget = totals.budget if robust else totals.tbar
+    return totals.objective, totals.tbar.T, budget.T, totals.value
 
 
-def _curve_and_value(scenario: Scenario, s: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """(accuracy(s), valuation(accuracy(s))) of the pooled row counts ``s``.
+def _add_shifted(
+    totals: _Totals,
+    model: BeliefModel,
+    part: slice,
+    i: int,
+    a: FloatArray,
+    v: FloatArray,
+    low: FloatArray | None,
+) -> None:
+    """Add type i's view of the outcomes in ``part`` (pooled rows shifted by its own m_i)."""
+    ow, tw = model.objective_weights[i, part], model.tbar_weights[i, part]
+    totals.objective += ow @ a
+    totals.value += ow @ v
+    totals.tbar[i] += tw @ v
+    if low is not None:
+        totals.budget[i] += tw @ low
 
-    Integer candidates pool whole rows, so ``s`` holds whole numbers from a short range, each
-    many times over (a round of N participants has ~N^(K-1) outcomes, hundreds of candidates
-    share them): both functions are evaluated once per whole number up to ``max(s)`` and looked
-    up. Both are elementwise, so every entry is bit for bit what evaluating it in place gives
-    (tested); anything else (fractional, negative or few values) is evaluated directly."""
-    top = float(s.max(initial=0.0))
-    whole = float(s.min(initial=0.0)) >= 0.0 and top < 2**31 and 4.0 * (top + 1.0) < s.size
-    if not whole or not np.array_equal(s, np.floor(s)):
-        a = scenario.accuracy(s)
-        return a, scenario.valuation(a)
-    grid = np.arange(int(top) + 1, dtype=np.float64)
-    table = scenario.accuracy(grid)
-    index = s.astype(np.intp)
-    return table[index], scenario.valuation(table)[index]
+
+def _curve_at(
+    search: _Search, table: _Tables | None, pooled: FloatArray | IntArray
+) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    """(a, v(a), v(a_low) when robust) at ``pooled`` rows: looked up in ``table`` (integer
+    ``pooled``), or evaluated in place (fractional or few pooled sizes)."""
+    if table is not None:
+        return table.at(pooled.astype(np.intp, copy=False))
+    scenario = search.econ.scenario
+    rows = np.asarray(pooled, dtype=np.float64)  # already float here: no copy
+    a = scenario.accuracy(rows)
+    robust = scenario.solver.robust is not None
+    low = scenario.valuation(lower_band(scenario, rows)) if robust else None
+    return a, scenario.valuation(a), low
 
 
 def _greatest_t_batch(
@@ -130,15 +231,15 @@ def _greatest_t_batch(
         changed = False
         live = sweep < passes
         for i in range(k):
-            for j in range(k):
-                if i == j:
-                    continue
-                bound = t[:, i] + c[i] * (m[:, j] - m[:, i]) - d
-                lower = live & served[:, i] & served[:, j]
-                lower &= t[:, j] - bound > 1e-15 * np.maximum(1.0, np.abs(t[:, j]))
-                if lower.any():
-                    t[:, j] = np.where(lower, bound, t[:, j])
-                    changed = True
+            # every j at once: the bounds from i read t_i only, which they never lower (j != i),
+            # so this is the scalar version's inner loop over j, value for value
+            bound = t[:, i : i + 1] + c[i] * (m - m[:, i : i + 1]) - d
+            lower = (live & served[:, i])[:, None] & served
+            lower[:, i] = False
+            lower &= t - bound > 1e-15 * np.maximum(1.0, np.abs(t))
+            if lower.any():
+                t = np.where(lower, bound, t)
+                changed = True
         if not changed:
             break
     result: FloatArray = np.where(served, t, 0.0)
@@ -360,10 +461,7 @@ def integerize_menu(scenario: Scenario, menu: Menu, *, max_width: int = DEFAULT_
     m_cont = np.array([o.m if o.served else 0.0 for o in menu.options])
     sampled = effective.solver.expectation == "sampled"
     model = economy_model(effective, belief=belief, stream=1) if sampled else econ.model
-    from scipy.special import ndtri  # norm.ppf's function, without importing scipy.stats
-
-    z_one = float(ndtri(1.0 - (1.0 - effective.solver.confidence) / effective.n_types))
-    search = _Search(econ=econ, model=model, z_one=z_one if sampled else 0.0)
+    search = _Search.of(econ, model, _budget_z(effective) if sampled else 0.0)
     if not np.any(m_cont > 0):
         raise InfeasibleScenarioError(
             "the menu asks no type for any row, so there is nothing to deploy",
@@ -373,6 +471,14 @@ def integerize_menu(scenario: Scenario, menu: Menu, *, max_width: int = DEFAULT_
     if found.best is None:
         raise _no_rounding(effective, m_cont, found, max_width)
     return _integer_menu(menu, search, found.best, m_cont, started)
+
+
+def _budget_z(scenario: Scenario) -> float:
+    """The one-sided z of the sampled budget shading (Bonferroni over the types). Only sampled
+    searches need it: importing scipy.special cost an exact round's first call ~0.2 s."""
+    from scipy.special import ndtri  # norm.ppf's function, without importing scipy.stats
+
+    return float(ndtri(1.0 - (1.0 - scenario.solver.confidence) / scenario.n_types))
 
 
 def _integer_menu(

@@ -9,10 +9,20 @@ model and the reward tiers, and posts them); settle (participants reveal, the co
 each model on chain encrypted to its participant, participants claim, fetch and verify their
 models); sweep; then the independent audit and the report. Every step goes through the real
 contract on a real EVM.
+
+Real participants are independent machines: in a batched round on a JSON-RPC node (anvil,
+``--rpc``) the simulated participants' steps run in forked workers, one contiguous run of
+participants each (:func:`_each`), so the round uses the machine's cores. Their transactions are
+signed and recorded in the workers and broadcast by this process in participant order
+(:func:`_send_each`): the order of joins is the participants' seats, which their draws depend on,
+so a seed gives the same round whatever the worker count. The embedded chain (its state lives in
+this process) and everything the coordinator does stay in this process.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 import shutil
 import time
@@ -20,6 +30,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from eth_account import Account
@@ -30,6 +41,7 @@ from modelpact.chain import Chain, Sender
 from modelpact.chain.backends import ChainKind, ChainSettings, open_chain
 from modelpact.encoding import Phase
 from modelpact.errors import ModelpactError
+from modelpact.parallel import fork_map, usable_workers
 from modelpact.round import coordinator as coord
 from modelpact.round import participant as part
 from modelpact.round.chain_delivery import deliver_models, fetch_delivery
@@ -87,6 +99,7 @@ class DemoResult:
 
 
 Progress = Callable[[str], None]
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -283,25 +296,25 @@ def _join_all(run: _Round, cast: _Cast, config: DemoConfig, out: Path) -> Path:
 
     inbox = out / "inbox"
     inbox.mkdir(parents=True, exist_ok=True)
-    with _grouped(config), _blocks(run, config):
-        for i, account in enumerate(run.accounts):
-            state = run.state(account)
-            data_file = save_rows(inbox / f"{account.address}.npy", cast.shards[i])
-            part.commit_dataset(state, dataset=data_file, spec_name=config.dataset)
-            joined = part.join(
-                run.deployed,
-                state,
-                account=account,
-                option_id=cast.choices[i],
-                wait=not config.batch,
-            )
-            if not config.batch:
-                run.gas.append(joined.gas_used)
-    if config.batch:  # every join is sent and recorded: wait for them (the steps' re-runs)
-        for i, account in enumerate(run.accounts):
-            state = run.state(account)
-            joined = part.join(run.deployed, state, account=account, option_id=cast.choices[i])
-            run.gas.append(joined.gas_used)
+
+    def join(i: int, *, wait: bool) -> int:
+        account = run.accounts[i]
+        return part.join(
+            run.deployed, run.state(account), account=account, option_id=cast.choices[i], wait=wait
+        ).gas_used
+
+    def commit_and_join(i: int) -> int:
+        account = run.accounts[i]
+        data_file = save_rows(inbox / f"{account.address}.npy", cast.shards[i])
+        part.commit_dataset(run.state(account), dataset=data_file, spec_name=config.dataset)
+        return join(i, wait=not config.batch)
+
+    if not config.batch:
+        run.gas.extend(commit_and_join(i) for i in range(len(run.accounts)))
+        return inbox
+    _send_each(run, config, commit_and_join)
+    # every join is sent and recorded: wait for them (the steps' re-runs)
+    run.gas.extend(_each(run, config, lambda i: join(i, wait=True), grouped=False))
     return inbox
 
 
@@ -365,7 +378,6 @@ def _settle_one(
     """One participant claims, then fetches and verifies its model (rung 0: nothing to fetch)."""
     state = run.state(account)
     claimed = part.claim(run.deployed, state, account=account)
-    run.gas.append(claimed.gas_used)
     if claimed.rung == 0:
         return claimed, True
     received = out / "received"  # the demo's own output folder: fetch creates no folders
@@ -403,33 +415,112 @@ def _blocks(run: _Round, config: DemoConfig) -> AbstractContextManager[None]:
     return run.chain.blocks_on_demand() if config.batch else nullcontext()
 
 
+def _forks(run: _Round, config: DemoConfig) -> int:
+    """How many processes the participants' steps run in: 1 (this one) unless the round is
+    batched on a JSON-RPC node (the embedded chain's state would not come back from a child)."""
+    if not config.batch or run.chain.kind is ChainKind.EMBEDDED:
+        return 1
+    return usable_workers(len(run.accounts))
+
+
+def _each(
+    run: _Round,
+    config: DemoConfig,
+    step: Callable[[int], _R],
+    *,
+    grouped: bool,
+    hashes_held: bool = False,
+) -> list[_R]:
+    """``[step(i) for each participant i]``, over :func:`_forks` processes, each a contiguous
+    run of participants (with ``grouped``, inside its own :func:`_grouped` block, written
+    before the worker returns; ``hashes_held``: the block holds the transaction hashes too, for
+    steps whose broadcasts are held). This process holds no state update when it forks
+    (``round.state`` writes any held one first); what a step returns comes back pickled."""
+    from modelpact.round.state import coalesced_state_writes
+
+    n, count = len(run.accounts), _forks(run, config)
+    runs = [range(n * w // count, n * (w + 1) // count) for w in range(count)]
+
+    def one_run(indices: range) -> list[_R]:
+        block = (
+            coalesced_state_writes(hashes=True)
+            if hashes_held
+            else (_grouped(config) if grouped else nullcontext())
+        )
+        with block:
+            return [step(i) for i in indices]
+
+    return [result for done in fork_map(one_run, runs) for result in done]
+
+
+def _send_each(run: _Round, config: DemoConfig, step: Callable[[int], object]) -> None:
+    """Each participant's ``step`` (which sends one transaction without waiting), back to back
+    within :func:`_blocks`; the steps' re-runs wait for the receipts. In forked workers each
+    transaction is signed and its hash recorded there, and broadcast here, in participant
+    order, once every worker returned (:meth:`JsonRpcClient.held_broadcasts
+    <modelpact.chain.backends.jsonrpc.JsonRpcClient.held_broadcasts>`); then the block mines."""
+    from modelpact.chain.backends.jsonrpc import JsonRpcClient
+    from modelpact.chain.transactions import guarded
+
+    with _blocks(run, config):
+        client: JsonRpcClient | None = getattr(run.chain.backend, "rpc", None)
+        if _forks(run, config) == 1 or client is None:
+            _each(run, config, step, grouped=True)
+            return
+
+        def held(i: int) -> list[str]:
+            with client.held_broadcasts() as raws:
+                step(i)
+            return raws
+
+        # each worker's hashes are on disk when it returns: before any of them is broadcast
+        raws = _each(run, config, held, grouped=True, hashes_held=True)
+        abi = run.deployed.record.abi  # a refusal or a node gone: one line, as in the steps
+        for raw in itertools.chain.from_iterable(raws):
+            guarded(run.chain, abi, "broadcast", functools.partial(_broadcast, run.chain, raw))
+
+
+def _broadcast(chain: Chain, raw_hex: str) -> str:
+    from modelpact.chain import send_raw_once
+
+    return send_raw_once(chain, bytes.fromhex(raw_hex.removeprefix("0x")))
+
+
 def _settle(
     run: _Round, cast: _Cast, plan: Planned, config: DemoConfig, out: Path
 ) -> list[ParticipantOutcome]:
     """Participants reveal, then claim, fetch and verify: one outcome each."""
+
+    def reveal(i: int, *, wait: bool = True) -> int:
+        account = run.accounts[i]
+        return part.reveal(run.deployed, run.state(account), account=account, wait=wait).gas_used
+
     if config.batch:  # sent back to back; the re-runs below wait for each
-        with _grouped(config), _blocks(run, config):
-            for account in run.accounts:
-                part.reveal(run.deployed, run.state(account), account=account, wait=False)
-    for account in run.accounts:
-        run.gas.append(part.reveal(run.deployed, run.state(account), account=account).gas_used)
+        _send_each(run, config, lambda i: reveal(i, wait=False))
+    run.gas.extend(_each(run, config, reveal, grouped=False))
     sent = deliver_models(
         run.deployed, run.coordinator_state(), models_dir=out / "models", sender=run.coordinator
     )
     run.gas.extend(d.gas_used for d in sent)
     if config.batch:
-        with _grouped(config), _blocks(run, config):
-            for account in run.accounts:
-                part.start_claim(run.deployed, run.state(account), account=account)
+        _send_each(
+            run,
+            config,
+            lambda i: part.start_claim(
+                run.deployed, run.state(run.accounts[i]), account=run.accounts[i]
+            ),
+        )
     scenario, offered = plan.offer.scenario, plan.offer.menu.offered
     value_scale = float(scenario.valuation(np.array([1.0]))[0])
     test_root = run.deployed.contract.config().test_set_commitment
     outcomes = []
-    with _grouped(config):
-        settled = [
-            _settle_one(run, account, plan, out, config.dataset, test_root)
-            for account in run.accounts
-        ]
+    settled = _each(
+        run,
+        config,
+        lambda i: _settle_one(run, run.accounts[i], plan, out, config.dataset, test_root),
+        grouped=True,
+    )
+    run.gas.extend(claimed.gas_used for claimed, _ in settled)
     for i, (account, (claimed, verified)) in enumerate(zip(run.accounts, settled, strict=True)):
         received_accuracy = claimed.accuracy_wad / 10**18
         cost = float(scenario.costs[cast.types[i]])

@@ -61,7 +61,7 @@ _PENDING = threading.local()  # what a coalesced_state_writes block owes: .dirs 
 
 
 @contextmanager
-def coalesced_state_writes() -> Iterator[None]:
+def coalesced_state_writes(*, hashes: bool = False) -> Iterator[None]:
     """Within the block (one thread), fewer durable writes: a state document's update that is
     not a transaction hash (what a step is about to do, the result of a mined step) stays in
     memory, where every load of that file sees it, until the file's next hash or the block's
@@ -73,11 +73,20 @@ def coalesced_state_writes() -> Iterator[None]:
     left by an exception still writes what it holds; a process killed inside one loses the
     updates it held, which a re-run rebuilds from the chain (the hash never). Used where many
     participants' files are written back to back by the demo, which starts afresh on every
-    run; nothing else (no keystore, no record) is held."""
+    run; nothing else (no keystore, no record) is held. A fork inside a block (a
+    :mod:`modelpact.parallel` worker) first writes what the block holds, and the child starts
+    outside any block: nothing held is written twice or by nobody (:func:`_before_fork`).
+
+    ``hashes``: the transaction hashes are held too, until the block's end, for a caller whose
+    transactions are not broadcast before the block has ended (the demo's workers hold their
+    broadcasts, :meth:`~modelpact.chain.backends.jsonrpc.JsonRpcClient.held_broadcasts`, and
+    return after their block): each hash is still on disk before its transaction goes out, and
+    a block that never ended (the process died) held hashes nobody sent. One durable write per
+    state file instead of one per hash plus one at the end."""
     if getattr(_PENDING, "dirs", None) is not None:  # nested: the outermost block writes
         yield
         return
-    _PENDING.dirs, _PENDING.docs = set(), {}
+    _PENDING.dirs, _PENDING.docs, _PENDING.hashes = set(), {}, hashes
     try:
         yield
     finally:
@@ -89,8 +98,30 @@ def coalesced_state_writes() -> Iterator[None]:
         finally:
             pending: set[Path] = _PENDING.dirs
             _PENDING.dirs = _PENDING.docs = None
+            _PENDING.hashes = False
             for directory in sorted(pending):
                 _fsync_directory(directory)
+
+
+def _before_fork() -> None:
+    """Write what this thread's block holds before a fork: the child would inherit the held
+    documents but never write them (its copy of the block never ends: a worker leaves by
+    ``os._exit``), while its own updates of the same files must start from what is on disk.
+    The directory fsyncs stay owed by the parent's block."""
+    docs: dict[Path, Any] | None = getattr(_PENDING, "docs", None)
+    while docs:
+        path, document = next(iter(docs.items()))
+        atomic_write_json(path, document, mode=0o600)
+        del docs[path]  # written: the parent's block no longer owes it
+
+
+def _in_child() -> None:
+    """The forked child starts outside any block: the parent's block owes what it held."""
+    _PENDING.dirs = _PENDING.docs = None
+    _PENDING.hashes = False
+
+
+os.register_at_fork(before=_before_fork, after_in_child=_in_child)
 
 
 def _held(path: Path) -> dict[str, Any] | None:
@@ -200,7 +231,7 @@ class JsonState:
             data.pop(key, None)
         data.update(fields)
         docs: dict[Path, Any] | None = getattr(_PENDING, "docs", None)
-        if docs is not None and not durable_now:
+        if docs is not None and (not durable_now or getattr(_PENDING, "hashes", False)):
             docs[self.path.absolute()] = json.loads(json.dumps(data))  # held, not written
             return data
         if docs is not None:

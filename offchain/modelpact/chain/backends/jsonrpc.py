@@ -8,6 +8,12 @@ answer parsed with :mod:`json`, and several calls in one HTTP request when they 
 (:meth:`JsonRpcClient.batch`). Results stay in JSON-RPC form (hex quantities); the callers in
 :mod:`modelpact.chain.transactions` and :mod:`modelpact.chain.contract` decode what they need.
 
+Forked processes (:mod:`modelpact.parallel`'s workers): a child never writes into a connection
+it inherited (two processes on one keep-alive connection would each read the other's answers).
+At every fork, each client in the child forgets the connections and locks it inherited and opens
+its own on first use; the parent's connections are untouched (only the child's copies of their
+descriptors are closed: a TCP connection ends with its last descriptor).
+
 Retry rules (the same as the web3 provider's, :data:`~modelpact.chain.backends.rpc.RPC_ATTEMPTS`
 attempts with backoff ``RPC_BACKOFF_SECONDS * 2**attempt`` within ``deadline`` seconds per call):
 a method in :data:`IDEMPOTENT` -- reads, estimates, and re-sending the SAME signed raw
@@ -20,12 +26,15 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import select
 import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 __all__ = ["IDEMPOTENT", "SEND_SYNC", "JsonRpcClient", "RpcError", "RpcTransportError"]
@@ -83,6 +92,7 @@ class RpcTransportError(ConnectionError):
 
 
 _Call = tuple[str, Sequence[Any]]
+_BROADCASTS = frozenset({"eth_sendRawTransaction", SEND_SYNC})
 
 
 class JsonRpcClient:
@@ -126,14 +136,48 @@ class JsonRpcClient:
         node; set False to always poll for receipts)."""
         self._mined: dict[str, dict[str, Any]] = {}
         self._mined_lock = threading.Lock()
+        _CLIENTS.add(self)
+
+    def _forget_inherited(self) -> None:
+        """In a forked child: drop the connection and the locks inherited from the parent (see
+        the module doc); the kept receipts stay (they are the chain's, whoever reads them)."""
+        inherited: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        self._local = threading.local()
+        self._id_lock = threading.Lock()  # a lock another parent thread held stays held here
+        self._mined_lock = threading.Lock()
+        if inherited is not None:
+            inherited.close()  # this process's descriptor only: no shutdown, the parent's works
 
     # ------------------------------------------------------------------ public
 
     def request(self, method: str, params: Sequence[Any] = ()) -> Any:
         """The result of one call; :class:`RpcError` when the node answers with an error,
         :class:`RpcTransportError` when it does not answer (after the retries it allows)."""
+        held: list[str] | None = getattr(self._local, "held", None)
+        if held is not None and method in _BROADCASTS:
+            return _held_hash(held, str(params[0]))
         (answer,) = self._exchange([(method, params)], retry=method in IDEMPOTENT)
         return _result(method, answer)
+
+    @contextmanager
+    def held_broadcasts(self) -> Iterator[list[str]]:
+        """Within the block (this thread), signed transactions this client is asked to
+        broadcast (``eth_sendRawTransaction``, :data:`SEND_SYNC`) are not sent: each is answered
+        with its hash (the keccak of its bytes, what a node answers; no receipt) and kept, in
+        order, in the list yielded (``0x`` hex), for the caller to broadcast in the order it
+        chooses (:func:`~modelpact.chain.transactions.send_raw_once`). The demo's forked
+        workers sign and record their participants' transactions this way and the parent sends
+        them in participant order: the order of joins is the participants' seats, which their
+        draws depend on. Every step records a hash before its broadcast, so a hash held and
+        never sent (the process died first) is one the node never saw: the step's re-run sends
+        again."""
+        held: list[str] = []
+        outer = getattr(self._local, "held", None)
+        self._local.held = held
+        try:
+            yield held
+        finally:
+            self._local.held = outer
 
     def batch(self, calls: Sequence[_Call]) -> list[Any]:
         """Several independent calls in one HTTP request; each result, or the
@@ -282,6 +326,26 @@ class JsonRpcClient:
         if close:
             connection.close()
         return data
+
+
+_CLIENTS: weakref.WeakSet[JsonRpcClient] = weakref.WeakSet()
+"""Every client of this process, for the fork hook (a client that is gone is gone from here)."""
+
+
+def _forget_inherited_connections() -> None:
+    for client in list(_CLIENTS):
+        client._forget_inherited()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
+def _held_hash(held: list[str], raw_hex: str) -> str:
+    """Keep ``raw_hex`` for a later broadcast; its transaction hash."""
+    from eth_utils.crypto import keccak
+
+    held.append(raw_hex)
+    return "0x" + bytes(keccak(hexstr=raw_hex)).hex()
 
 
 _MAX_HEAD = 65536  # bytes of status line and headers an answer may have

@@ -8,12 +8,18 @@ Hardhat) answer ``evm_increaseTime`` / ``evm_mine`` for time travel and ``evm_sn
 Accounts the node reports that derive from anvil's default mnemonic get their private keys.
 The transaction hot path (fees, nonces, estimates, broadcasts, receipts) goes through the lean
 client of :mod:`modelpact.chain.backends.jsonrpc` (:attr:`RpcBackend.rpc`) under the same rules.
+In a forked child, each backend's web3 provider forgets its pooled HTTP sessions (keyed by
+thread id, which the forking thread keeps in the child: it would write into the parent's
+connections) and its locks, as the lean client does.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import threading
 import time
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -150,6 +156,20 @@ class RpcBackend:
             deadline=RPC_DEADLINE_SECONDS,
         )
         """The lean client the transaction hot path uses (same retry rules as the provider)."""
+        _BACKENDS.add(self)
+
+    def _forget_inherited(self) -> None:
+        """In a forked child: a fresh session manager (new connection pools, new lock) for the
+        web3 provider; the parent's sessions are left alone (the module doc)."""
+        from web3._utils.http_session_manager import HTTPSessionManager
+
+        provider: Any = self._w3.provider
+        if hasattr(provider, "_request_session_manager"):
+            manager = HTTPSessionManager()
+            manager._lock = threading.Lock()  # the class's lock may be held by a parent thread
+            provider._request_session_manager = manager
+        if hasattr(provider, "_request_cache_lock"):
+            provider._request_cache_lock = threading.Lock()
 
     @property
     def kind(self) -> ChainKind:
@@ -272,6 +292,18 @@ class RpcBackend:
     def close(self) -> None:
         """Close the lean client's keep-alive connection."""
         self.rpc.close()
+
+
+_BACKENDS: weakref.WeakSet[RpcBackend] = weakref.WeakSet()
+"""Every backend of this process, for the fork hook."""
+
+
+def _forget_inherited_sessions() -> None:
+    for backend in list(_BACKENDS):
+        backend._forget_inherited()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_sessions)
 
 
 def connect_rpc(
