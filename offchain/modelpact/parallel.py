@@ -217,8 +217,10 @@ def _gather(started: list[tuple[Any, Connection]], answers: dict[int, tuple[bool
     waiting = {receiver: w for w, (_, receiver) in enumerate(started)}
     while waiting:
         for receiver in wait(list(waiting)):
-            w = waiting.pop(receiver)  # type: ignore[call-overload]
-            answers[w] = _receive(receiver)  # type: ignore[arg-type]
+            if receiver not in waiting:  # ready together with an earlier worker that failed
+                continue
+            w = waiting.pop(receiver)
+            answers[w] = _receive(receiver)
             if not answers[w][0]:
                 waiting = {r: v for r, v in waiting.items() if v < w}
 
