@@ -358,10 +358,11 @@ def ingest(
     return Ingested(tuple(deliveries), tuple(rejected))
 
 
-_FORK_FROM_FILES = 500
-"""Files from which ingest checks them in forked workers: a file costs ~1 ms to check, a fork
-and the rows piped back ~0.1-0.2 s of CPU (measured on 2 cores: 200 files were no faster
-forked, 1,000 files 1.5 s -> 1.1 s on the critical path)."""
+_FORK_FROM_FILES = 100
+"""Files from which ingest checks them in forked workers: a file costs ~1-3 ms to check (more
+when its Merkle root is not cached in this process), a fork and the rows piped back ~0.1-0.2 s
+of CPU. Measured on 2 cores: 200 files 0.69-0.80 s in process, 0.59-0.69 s forked (a demo whose
+participants run in workers); 1,000 files 1.5 s -> 1.1 s on the critical path."""
 
 _COPIED = (
     "delivered rows that another participant also delivered (a copy earns nothing: every "
