@@ -573,16 +573,18 @@ def test_deliveries_are_not_broadcast_once_the_deadline_passed_while_the_batch_w
         _reveal(p, account)
     rc = p.run.deployed.contract
     deadline = rc.deadlines().delivery
-    original = RoundContract.signed
+    original = RoundContract.signed_batch
     signed: list[bytes] = []
 
-    def slow(self: RoundContract, call: Any, sender: LocalAccount, *, nonce: int) -> bytes:
-        signed.append(original(self, call, sender, nonce=nonce))
+    def slow(
+        self: RoundContract, calls: Any, sender: LocalAccount, *, first_nonce: int
+    ) -> list[bytes]:
+        signed.extend(original(self, calls, sender, first_nonce=first_nonce))
         if len(signed) == len(accounts):  # the last one signed: the deadline has passed
             p.chain.advance_time_to(deadline + 1)
-        return signed[-1]
+        return signed
 
-    monkeypatch.setattr(RoundContract, "signed", slow)
+    monkeypatch.setattr(RoundContract, "signed_batch", slow)
     coordinator = p.run.coordinator.address
     nonce = p.chain.w3.eth.get_transaction_count(coordinator)
     state = p.run.coordinator_state()

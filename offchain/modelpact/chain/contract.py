@@ -28,12 +28,13 @@ from eth_abi.exceptions import EncodingError
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
-from eth_utils.address import is_checksum_address, to_checksum_address
+from eth_utils.address import is_checksum_address
 from web3.contract import Contract
 
 from modelpact.chain.backends.base import Chain
 from modelpact.chain.errors import ChainError
 from modelpact.chain.transactions import (
+    BatchCall,
     EncodedCall,
     RecordedStep,
     RoundEvent,
@@ -41,9 +42,12 @@ from modelpact.chain.transactions import (
     TxResult,
     TxSlot,
     broadcast_signed,
+    checksum_address,
     decode_logs,
     guarded,
+    prepare_transaction,
     send_transaction,
+    signed_batch,
     signed_transaction,
     wait_for_receipt,
 )
@@ -62,6 +66,7 @@ __all__ = [
     "GAS_BOUNDS",
     "Call",
     "GasBound",
+    "PreparedCall",
     "Read",
     "RoundContract",
     "Standing",
@@ -94,6 +99,18 @@ class Read:
     decode: Callable[[Any], Any]
     embedded: Callable[[], Any]
     action: str
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """A :class:`Call` pre-flighted in the same exchange with the node as a step's reads
+    (:meth:`RoundContract.prepare`): ``answers`` as :meth:`RoundContract.read` returns them,
+    and ``send`` broadcasts the call (raising the pre-flight's revert or a fee above the cap
+    only then) and returns its hash."""
+
+    call: Call
+    answers: tuple[Any, ...]
+    send: Callable[[], str]
 
 
 @dataclass(frozen=True)
@@ -235,9 +252,53 @@ class RoundContract:
             gas_bound=bound,
         )
 
+    def signed_batch(
+        self, calls: Sequence[Call], sender: LocalAccount, *, first_nonce: int
+    ) -> list[bytes]:
+        """:meth:`signed` of each of ``calls`` at consecutive nonces from ``first_nonce``, every
+        pre-flight on the same latest state (a revert decoded, nothing sent): through a node
+        over JSON-RPC with the fees read once and the pre-flights batched
+        (:func:`~modelpact.chain.transactions.signed_batch`)."""
+        targets = [self._target(call) for call in calls]
+        if not all(isinstance(target, EncodedCall) for target, _ in targets):
+            return [self.signed(c, sender, nonce=first_nonce + i) for i, c in enumerate(calls)]
+        batch = [
+            BatchCall(target, call.value, bound, call.function)
+            for call, (target, bound) in zip(calls, targets, strict=True)
+        ]
+        return signed_batch(self.chain, batch, sender, first_nonce=first_nonce, abi=self.abi)
+
     def broadcast(self, raw: bytes, sender: LocalAccount, *, action: str) -> str:
         """Send bytes :meth:`signed` made; returns the hash without waiting."""
         return broadcast_signed(self.chain, raw, sender, abi=self.abi, action=action)
+
+    def prepare(
+        self, call: Call, sender: Sender, reads: Sequence[Read], *, nonce: int | None = None
+    ) -> PreparedCall:
+        """``reads`` answered in the same exchange with the node as ``call``'s pre-flight, fee
+        and nonce reads (:func:`~modelpact.chain.transactions.prepare_transaction`): a step
+        checks what it read, then sends with :attr:`PreparedCall.send`, one exchange sooner.
+        Where that does not apply (the embedded chain, a call web3 encodes), the reads are
+        read as :meth:`read` does and ``send`` is :meth:`send`."""
+        target, bound = self._target(call)
+        prepared = None
+        if isinstance(target, EncodedCall):
+            prepared = prepare_transaction(
+                self.chain,
+                target,
+                sender,
+                reads=[(r.method, list(r.params)) for r in reads],
+                value=call.value,
+                nonce=nonce,
+                abi=self.abi,
+                action=call.function,
+                gas_bound=bound,
+            )
+        if prepared is None:
+            send = functools.partial(self.send, call, sender, nonce=nonce)
+            return PreparedCall(call, tuple(self.read(reads)), send)
+        answers = [self._answer_of(r, a) for r, a in zip(reads, prepared.answers, strict=True)]
+        return PreparedCall(call, tuple(answers), prepared.send)
 
     def _target(self, call: Call) -> tuple[Any, int | None]:
         """What to send for ``call`` and its gas bound (None: the node estimates)."""
@@ -358,7 +419,7 @@ class RoundContract:
                 raise ChainError("a participant's events need event names", hint="report a bug")
             for name in names:
                 _require_participant_topic(self.abi, name)
-            topics.append(["0x" + bytes(12).hex() + to_checksum_address(participant)[2:].lower()])
+            topics.append(["0x" + bytes(12).hex() + checksum_address(participant)[2:].lower()])
         query: dict[str, Any] = {"address": self.address, "toBlock": "latest"}
         # the embedded chain scans once per event-name filter (see _embedded_logs): the
         # participant is picked out after decoding, not by a rescan per participant
@@ -376,7 +437,7 @@ class RoundContract:
 
     def balance_read(self, address: str) -> Read:
         """The ETH balance of ``address`` (wei) as a :class:`Read` (for :meth:`read`)."""
-        account = to_checksum_address(address)
+        account = checksum_address(address)
         return Read(
             method="eth_getBalance",
             params=(account, "latest"),
@@ -405,10 +466,19 @@ class RoundContract:
                     a if isinstance(a, Exception) else _attempt(functools.partial(r.decode, a))
                     for r, a in zip(chunk_reads, raw, strict=True)
                 ]
+            return [self._answer_of(r, a, raw=False) for r, a in zip(reads, answers, strict=True)]
         return [
             self._read_error(r.action, a) if isinstance(a, Exception) else a
             for r, a in zip(reads, answers, strict=True)
         ]
+
+    def _answer_of(self, read: Read, answer: Any, *, raw: bool = True) -> Any:
+        """The node's ``answer`` to ``read`` (decoded unless ``raw`` is False: done already) as
+        :meth:`read` returns it: the value, or the exception (a revert as the contract's named
+        error)."""
+        if not isinstance(answer, Exception) and raw:
+            answer = _attempt(functools.partial(read.decode, answer))
+        return self._read_error(read.action, answer) if isinstance(answer, Exception) else answer
 
     def views(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
         """:meth:`read` of several views (name, arguments): one exchange with the node."""
@@ -495,7 +565,7 @@ class RoundContract:
         (ephemeral public key E and the ciphertext, :func:`modelpact.delivery.encrypt`)."""
         return Call(
             "deliver",
-            (to_checksum_address(participant), ephemeral[0], ephemeral[1], bytes(ciphertext)),
+            (checksum_address(participant), ephemeral[0], ephemeral[1], bytes(ciphertext)),
         )
 
     @action
@@ -552,7 +622,7 @@ class RoundContract:
 
     def coordinator(self) -> ChecksumAddress:
         """The coordinator's address."""
-        return to_checksum_address(self._fixed_view("coordinator"))
+        return checksum_address(self._fixed_view("coordinator"))
 
     def coordinator_bond(self) -> int:
         """The coordinator's bond, wei."""
@@ -613,7 +683,7 @@ class RoundContract:
 
     def participant(self, account: str) -> ParticipantState:
         """What the contract remembers of ``account`` (NotParticipant if it never joined)."""
-        return participant_of(self._view("participant", to_checksum_address(account)))
+        return participant_of(self._view("participant", checksum_address(account)))
 
     def standing(
         self,
@@ -627,34 +697,61 @@ class RoundContract:
         the data root ``stored_under`` (``commitmentOf``), its ``Joined`` event (searched from
         block ``joined_since``) and its balance (``balance``) when asked, in one exchange with
         the node: what a participant's step checks before it sends."""
-        who = to_checksum_address(account)
+        reads, standing_of = self.standing_reads(
+            account, stored_under=stored_under, joined_since=joined_since, balance=balance
+        )
+        return standing_of(self.read(reads))
+
+    def standing_reads(
+        self,
+        account: str,
+        *,
+        stored_under: bytes | None = None,
+        joined_since: int | None = None,
+        balance: bool = False,
+    ) -> tuple[list[Read], Callable[[Sequence[Any]], Standing]]:
+        """:meth:`standing` as the reads it takes and what makes the :class:`Standing` of their
+        answers: a step that sends hands them to :meth:`prepare`, so they ride in its
+        pre-flight's exchange. What ``commitmentOf`` stores under a root is kept once it is not
+        zero: only a join writes it, and only where nothing is stored (DuplicateDataRoot)."""
+        who = checksum_address(account)
         reads = [self.view_read("participant", who), self.view_read("phase")]
-        if stored_under is not None:
+        kept = (self.chain.reverts, "commitmentOf", stored_under)
+        ask_stored = stored_under is not None and kept not in self._kept
+        if ask_stored:
             reads.append(self.view_read("commitmentOf", stored_under))
         if joined_since is not None:
             reads.append(self.events_read(joined_since, names=("Joined",), participant=who))
         if balance:
             reads.append(self.balance_read(who))
-        answers = iter(self.read(reads))
-        record, phase = next(answers), next(answers)
-        stored = bytes(_answer(next(answers))) if stored_under is not None else None
-        joined = _answer(next(answers)) if joined_since is not None else None
-        return Standing(
-            participant=_participant_or_none(record),
-            phase=Phase(_answer(phase)),
-            stored_commitment=stored,
-            joined=joined[0] if joined else None,
-            balance=int(_answer(next(answers))) if balance else None,
-        )
+
+        def standing_of(read: Sequence[Any]) -> Standing:
+            answers = iter(read)
+            record, phase = next(answers), next(answers)
+            stored = self._kept.get(kept) if stored_under is not None else None
+            if ask_stored:
+                stored = bytes(_answer(next(answers)))
+                if any(stored):
+                    self._kept[kept] = stored
+            joined = _answer(next(answers)) if joined_since is not None else None
+            return Standing(
+                participant=_participant_or_none(record),
+                phase=Phase(_answer(phase)),
+                stored_commitment=stored,
+                joined=joined[0] if joined else None,
+                balance=int(_answer(next(answers))) if balance else None,
+            )
+
+        return reads, standing_of
 
     def participants(self, accounts: Sequence[str]) -> list[ParticipantState | None]:
         """:meth:`participant` of each of ``accounts`` (None: never joined), in one exchange."""
-        answers = self.views([("participant", (to_checksum_address(a),)) for a in accounts])
+        answers = self.views([("participant", (checksum_address(a),)) for a in accounts])
         return [_participant_or_none(answer) for answer in answers]
 
     def deliveries_of(self, accounts: Sequence[str]) -> list[bytes]:
         """:meth:`delivery_of` of each of ``accounts``, in one exchange."""
-        answers = self.views([("deliveryOf", (to_checksum_address(a),)) for a in accounts])
+        answers = self.views([("deliveryOf", (checksum_address(a),)) for a in accounts])
         return [bytes(_answer(answer)) for answer in answers]
 
     def commitment_of(self, data_root: bytes) -> bytes:
@@ -715,16 +812,16 @@ class RoundContract:
     def delivery_of(self, account: str) -> bytes:
         """keccak256(abi.encode(E.x, E.y, keccak256(ciphertext))) of ``account``'s delivery
         (zero bytes: nothing delivered)."""
-        return bytes(self._view("deliveryOf", to_checksum_address(account)))
+        return bytes(self._view("deliveryOf", checksum_address(account)))
 
     def proofs_address(self) -> ChecksumAddress:
         """The ModelpactProofs extension the round DELEGATECALLs."""
-        return to_checksum_address(self._fixed_view("proofs"))
+        return checksum_address(self._fixed_view("proofs"))
 
     def assignment(self, account: str, secret: bytes) -> Assignment:
         """The rung ``account`` is (or would be) assigned for ``secret``, with accuracy and
         target."""
-        rung, acc, target = self._view("assignment", to_checksum_address(account), secret)
+        rung, acc, target = self._view("assignment", checksum_address(account), secret)
         return Assignment(int(rung), int(acc), int(target))
 
     def predicted_accuracy(self, data_count: int) -> int:
@@ -740,12 +837,12 @@ class RoundContract:
 
     def entitlement(self, account: str) -> tuple[int, int]:
         """What ``account`` is owed out of the coordinator's bond in total, and what was paid."""
-        owed, paid = self._view("entitlement", to_checksum_address(account))
+        owed, paid = self._view("entitlement", checksum_address(account))
         return int(owed), int(paid)
 
     def owed(self, account: str) -> int:
         """What the contract owes ``account`` as things stand, wei."""
-        return int(self._view("owed", to_checksum_address(account)))
+        return int(self._view("owed", checksum_address(account)))
 
     def liability(self) -> int:
         """The part of the coordinator's bond that belongs to participants, wei."""
@@ -871,7 +968,7 @@ def round_events(round_contract: RoundContract, from_block: int = 0) -> list[Rou
 
 def _ascending(accounts: Sequence[str]) -> list[ChecksumAddress]:
     """Addresses in the strictly ascending (numeric) order the contract requires, deduplicated."""
-    unique = {int(a, 16): to_checksum_address(a) for a in accounts}
+    unique = {int(a, 16): checksum_address(a) for a in accounts}
     return [unique[k] for k in sorted(unique)]
 
 

@@ -13,15 +13,24 @@ keystore) or from an address the node unlocks. The steps are separate on purpose
 - :func:`wait_for_receipt` waits (the one place a faster receipt wait plugs in) and decodes the
   contract's events;
 - :class:`RecordedStep` is the crash-safe workflow step: the hash is written to a
-  :class:`TxSlot` BEFORE waiting, and a re-run looks at the recorded transaction on chain first.
+  :class:`TxSlot` BEFORE waiting, and a re-run looks at the recorded transaction on chain first
+  (its receipt first: a mined one needs no other lookup).
+
+Fewer exchanges with a node, the same reads: :func:`prepare_transaction` answers a step's own
+reads in its transaction's pre-flight batch (the step checks them before the pre-flight's
+verdict is looked at); :func:`send_batch` and :func:`signed_batch` read the fees once for a
+batch; the waits of a batch read a block's receipts once (:class:`_Unwaited`).
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from eth_account.signers.local import LocalAccount
@@ -51,10 +60,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RECEIPT_TIMEOUT",
+    "BatchCall",
     "EncodedCall",
     "FeeCapError",
     "InsufficientFundsError",
     "NotMinedError",
+    "Prepared",
     "RecordedStep",
     "RoundEvent",
     "Sender",
@@ -65,15 +76,23 @@ __all__ = [
     "decode_logs",
     "fee_fields",
     "guarded",
+    "prepare_transaction",
     "raw_log",
     "revert_from_exception",
     "send_batch",
     "send_raw_once",
     "send_transaction",
+    "signed_batch",
     "transaction_known",
     "transfer",
     "wait_for_receipt",
 ]
+
+checksum_address: Callable[[Any], ChecksumAddress] = functools.lru_cache(maxsize=1 << 16)(
+    to_checksum_address
+)
+"""eth-utils' ``to_checksum_address`` (a keccak per call), kept per address: a round's steps
+and decoded events checksum the same few addresses over and over."""
 
 Sender = LocalAccount | str
 """Who signs: a local account (signed here) or an address the node holds unlocked."""
@@ -205,7 +224,7 @@ def _funded(
 
 
 def _address_of(sender: Sender) -> ChecksumAddress:
-    return to_checksum_address(sender if isinstance(sender, str) else sender.address)
+    return checksum_address(sender if isinstance(sender, str) else sender.address)
 
 
 def guarded(
@@ -269,6 +288,7 @@ def send_raw_once(chain: Chain, raw: bytes) -> str:
             answered = client.send_sync("0x" + raw.hex(), tx_hash) or tx_hash
         elif client is not None:
             answered = str(client.request("eth_sendRawTransaction", ["0x" + raw.hex()]))
+            _note_sent(chain, client, tx_hash)
         else:
             answered = "0x" + bytes(chain.w3.eth.send_raw_transaction(raw)).hex()
     except Exception as exc:
@@ -377,27 +397,91 @@ def _build_lean(
     nonce: int | None,
     gas: int | None = None,
     gas_bound: int | None = None,
+    fees: Mapping[str, int] | None = None,
 ) -> TxParams:
     """:func:`build_transaction` through the lean client for ``target`` = (to, data): the latest
-    block, the suggested tip, the gas check (unless ``gas`` is fixed: the call at ``gas_bound``,
-    else the estimate) and the pending nonce (unless ``nonce`` is given) in ONE batched request
-    of idempotent reads; the chain id is the connection's. A fee above the cap is refused before
-    the call's revert."""
-    to, data = target
-    probe: dict[str, Any] = {"from": address, "value": hex(value), "data": data}
-    if to is not None:
-        probe["to"] = to
-    calls: dict[str, list[Any]] = {
-        "eth_getBlockByNumber": ["latest", False],
-        "eth_maxPriorityFeePerGas": [],
-    }
-    if gas is None and gas_bound is not None:
-        calls["eth_call"] = [{**probe, "gas": hex(gas_bound)}, "latest"]
-    elif gas is None:
-        calls["eth_estimateGas"] = [probe, "latest"]  # as web3 did (its default block)
-    if nonce is None:
-        calls["eth_getTransactionCount"] = [address, "pending"]
-    answers = dict(zip(calls, client.batch(list(calls.items())), strict=True))
+    block, the suggested tip (unless ``fees`` are given: read for a whole batch), the gas check
+    (unless ``gas`` is fixed: the call at ``gas_bound``, else the estimate) and the pending nonce
+    (unless ``nonce`` is given) in ONE batched request of idempotent reads (none when nothing is
+    left to ask); the chain id is the connection's. A fee above the cap is refused before the
+    call's revert."""
+    batch = _LeanBatch.of(
+        target, address, value=value, nonce=nonce, gas=gas, gas_bound=gas_bound, fees=fees
+    )
+    asked = list(batch.calls.items())
+    answers = dict(zip(batch.calls, client.batch(asked) if asked else [], strict=True))
+    return batch.params(chain, client, answers)
+
+
+@dataclass(frozen=True)
+class _LeanBatch:
+    """The reads a lean build asks the node (:func:`_build_lean`), and the transaction their
+    answers make."""
+
+    probe: dict[str, Any]
+    calls: dict[str, list[Any]]
+    nonce: int | None
+    gas: int | None
+    gas_bound: int | None
+    fees: Mapping[str, int] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        target: tuple[str | None, str],
+        address: str,
+        *,
+        value: int,
+        nonce: int | None,
+        gas: int | None,
+        gas_bound: int | None,
+        fees: Mapping[str, int] | None = None,
+    ) -> _LeanBatch:
+        to, data = target
+        probe: dict[str, Any] = {"from": address, "value": hex(value), "data": data}
+        if to is not None:
+            probe["to"] = to
+        calls: dict[str, list[Any]] = {}
+        if fees is None:
+            calls.update(eth_getBlockByNumber=["latest", False], eth_maxPriorityFeePerGas=[])
+        if gas is None and gas_bound is not None:
+            calls["eth_call"] = [{**probe, "gas": hex(gas_bound)}, "latest"]
+        elif gas is None:
+            calls["eth_estimateGas"] = [probe, "latest"]  # as web3 did (its default block)
+        if nonce is None:
+            calls["eth_getTransactionCount"] = [address, "pending"]
+        return cls(probe, calls, nonce, gas, gas_bound, fees)
+
+    def params(self, chain: Chain, client: JsonRpcClient, answers: Mapping[str, Any]) -> TxParams:
+        """The transaction from the batch's ``answers`` (method -> value or exception): fees
+        (refused above the cap first), then the gas check's verdict, then the nonce."""
+
+        def answer(method: str) -> Any:
+            result = answers[method]
+            if isinstance(result, Exception):
+                raise result
+            return result
+
+        fees = dict(self.fees) if self.fees is not None else _lean_fees(chain, client, answers)
+        gas = (
+            _lean_gas(client, self.probe, dict(answers), self.gas_bound)
+            if self.gas is None
+            else self.gas
+        )
+        nonce = _hex_int(answer("eth_getTransactionCount")) if self.nonce is None else self.nonce
+        tx: dict[str, Any] = {
+            **{k: v for k, v in self.probe.items() if k in ("from", "to", "data")},
+            "value": int(self.probe["value"], 16),
+            "gas": gas,
+            "nonce": nonce,
+            "chainId": chain.chain_id,
+            **fees,
+        }
+        return tx  # type: ignore[return-value]
+
+
+def _lean_fees(chain: Chain, client: JsonRpcClient, answers: Mapping[str, Any]) -> dict[str, int]:
+    """:func:`fee_fields` from a lean batch's answers (its latest block and suggested tip)."""
 
     def answer(method: str) -> Any:
         result = answers[method]
@@ -406,26 +490,59 @@ def _build_lean(
         return result
 
     base = answer("eth_getBlockByNumber").get("baseFeePerGas")
-    fees = _capped_fees(
+    return _capped_fees(
         chain,
         None if base is None else _hex_int(base),
         lambda: _hex_int(client.request("eth_gasPrice")),
         lambda: _hex_int(answer("eth_maxPriorityFeePerGas")),
     )
-    gas = _lean_gas(client, probe, answers, gas_bound) if gas is None else gas
-    nonce = _hex_int(answer("eth_getTransactionCount")) if nonce is None else nonce
-    tx: dict[str, Any] = {
-        "from": address,
-        "value": value,
-        "data": data,
-        "gas": gas,
-        "nonce": nonce,
-        "chainId": chain.chain_id,
-        **fees,
-    }
-    if to is not None:
-        tx["to"] = to
-    return tx  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A transaction pre-flighted in the same exchange with the node as a step's own reads
+    (:func:`prepare_transaction`): ``answers`` holds each read's answer (or the exception it
+    raised), and :meth:`send` builds, signs and broadcasts the transaction from the rest of
+    that exchange, raising what the build would have raised (a fee above the cap, the call's
+    decoded revert) only then: after the step has checked its reads."""
+
+    answers: tuple[Any, ...]
+    send: Callable[[], str]
+
+
+def prepare_transaction(
+    chain: Chain,
+    call: EncodedCall,
+    sender: Sender,
+    *,
+    reads: Sequence[tuple[str, list[Any]]],
+    value: int = 0,
+    nonce: int | None = None,
+    abi: Sequence[Mapping[str, Any]] = (),
+    action: str = "",
+    gas_bound: int | None = None,
+) -> Prepared | None:
+    """``reads`` (JSON-RPC method, params: idempotent reads) and :func:`build_transaction`'s
+    own (latest block, tip, gas check, nonce) in ONE exchange with the node; None on the
+    embedded chain (the caller reads and sends as usual). The pre-flight's answer is looked
+    at only by :meth:`Prepared.send`, so a step refuses what its reads refuse first, as when
+    it read them on their own before building; nothing is signed or sent before that call."""
+    client = _lean(chain)
+    if client is None:
+        return None
+    address = _address_of(sender)
+    batch = _LeanBatch.of(
+        (call.to, call.data), address, value=value, nonce=nonce, gas=None, gas_bound=gas_bound
+    )
+    asked = [*reads, *batch.calls.items()]
+    raw = guarded(chain, abi, action, lambda: client.batch(asked))
+    answers = dict(zip(batch.calls, raw[len(reads) :], strict=True))
+
+    def send() -> str:
+        tx = _funded(chain, address, abi, action, lambda: batch.params(chain, client, answers))
+        return broadcast(chain, tx, sender, abi=abi, action=action)
+
+    return Prepared(tuple(raw[: len(reads)]), send)
 
 
 def _lean_gas(
@@ -489,7 +606,9 @@ def broadcast(
 
     def send() -> str:
         if isinstance(sender, str) and client is not None:  # not retried: not IDEMPOTENT
-            return str(client.request("eth_sendTransaction", [_json_tx(tx)]))
+            sent = str(client.request("eth_sendTransaction", [_json_tx(tx)]))
+            _note_sent(chain, client, sent)
+            return sent
         if isinstance(sender, str):
             return "0x" + bytes(chain.w3.eth.send_transaction(tx)).hex()
         return send_raw_once(chain, _signed(sender, tx))
@@ -679,7 +798,7 @@ def _normalizer(node: Any) -> Callable[[Any], Any]:
         parts = [_normalizer(c) for c in components]
         return lambda value: tuple(f(v) for f, v in zip(parts, value, strict=True))
     if getattr(node, "base", None) == "address":
-        return lambda value: to_checksum_address(value)
+        return lambda value: checksum_address(value)
     return lambda value: value
 
 
@@ -691,10 +810,12 @@ def wait_for_receipt(
     action: str = "",
     timeout: float | None = None,
     abi: Sequence[Mapping[str, Any]] | None = None,
+    receipt: Mapping[str, Any] | None = None,
 ) -> TxResult:
     """Wait for ``tx_hash``; a failed receipt is replayed to decode its revert reason (with
     ``abi``, by default ``contract``'s: a deployment has an ABI before it has a contract); the
-    events of ``contract`` (when given) are decoded."""
+    events of ``contract`` (when given) are decoded. ``receipt``: its mined receipt as the lean
+    client already read it (JSON-RPC form), so it is not asked for again."""
     if abi is None:
         abi = contract.abi if contract is not None else ()
     wait = RECEIPT_TIMEOUT if timeout is None else timeout
@@ -704,7 +825,7 @@ def wait_for_receipt(
             chain,
             abi,
             action,
-            (lambda: _poll_receipt(client, tx_hash, wait))
+            (lambda: _poll_receipt(chain, client, tx_hash, wait, receipt))
             if client is not None
             else lambda: chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=wait),  # type: ignore[arg-type]
         )
@@ -724,7 +845,7 @@ def wait_for_receipt(
         block_number=int(receipt["blockNumber"]),
         gas_used=int(receipt["gasUsed"]),
         events=tuple(events),
-        contract_address=to_checksum_address(address) if address else None,
+        contract_address=checksum_address(address) if address else None,
     )
 
 
@@ -735,17 +856,23 @@ mined before it answers the send), then 0.2 ms doubling up to 50 ms (a busy mach
 chain's block time); a fixed 100 ms interval made every unlucky transaction cost 100 ms."""
 
 
-def _poll_receipt(client: JsonRpcClient, tx_hash: str, timeout: float) -> dict[str, Any]:
-    """The receipt of ``tx_hash`` in web3's shape (ints, bytes topics), polled with backoff;
-    web3's ``TimeExhausted`` after ``timeout`` seconds, like web3's own wait."""
+def _poll_receipt(
+    chain: Chain,
+    client: JsonRpcClient,
+    tx_hash: str,
+    timeout: float,
+    known: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The receipt of ``tx_hash`` in web3's shape (ints, bytes topics), polled with backoff
+    unless ``known`` is its mined receipt already read; web3's ``TimeExhausted`` after
+    ``timeout`` seconds, like web3's own wait."""
     deadline = time.monotonic() + timeout
     pause = RECEIPT_POLL_FIRST
-    raw = client.take_mined(tx_hash)  # a sync send's answer: already mined
+    raw = known
     while raw is None:
-        raw = client.request("eth_getTransactionReceipt", [tx_hash])
-        if raw is not None and raw.get("blockNumber") is not None:
+        raw = _receipt_now(chain, client, tx_hash)
+        if raw is not None:
             break
-        raw = None
         if time.monotonic() + pause > deadline:
             raise TimeExhausted(f"transaction {tx_hash} is not in the chain after {timeout} s")
         time.sleep(pause)
@@ -828,14 +955,140 @@ def transaction_known(chain: Chain, tx_hash: str | None) -> bool:
     return guarded(chain, (), "getTransaction", lookup)
 
 
-def transfer(chain: Chain, sender: Sender, to: str, value: int, *, nonce: int | None = None) -> str:
+def _mined_receipt(chain: Chain, tx_hash: str) -> dict[str, Any] | None:
+    """The receipt of ``tx_hash`` (JSON-RPC form) when the lean client's node has mined it: the
+    one a sync send answered, else one ``eth_getTransactionReceipt``; None when it is not mined
+    (pending or unknown) or the chain is the embedded one."""
+    client = _lean(chain)
+    if client is None:
+        return None
+
+    return guarded(chain, (), "getTransactionReceipt", lambda: _receipt_now(chain, client, tx_hash))
+
+
+class _Unwaited:
+    """What one lean client's transactions sent by this process and not yet waited for need:
+    their hashes, and receipts read for them in bulk. A batch (a demo's participants, the
+    coordinator's deliveries, funding transfers) is waited for one hash at a time; when the
+    block that mined one of them may hold others (several of this process's hashes are still
+    unwaited), that block's receipts are read in one ``eth_getBlockReceipts`` and those of the
+    unwaited hashes kept, each taken once by its own wait (as a sync send's receipt is kept
+    until its wait takes it). Only on a dev node that mines on demand (its blocks hold this
+    process's transactions, not a public chain's hundreds of others). Dropped when the chain
+    goes back to a snapshot; a node without ``eth_getBlockReceipts`` is asked one receipt at a
+    time."""
+
+    KEPT = 100_000
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reverts = 0
+        self.sent: dict[str, None] = {}  # insertion-ordered set of lower-case hashes
+        self.receipts: dict[str, dict[str, Any]] = {}
+        self.bulk = True
+
+    def current(self, reverts: int) -> _Unwaited:
+        """This record, emptied when the chain went back to a snapshot since it was filled."""
+        if reverts != self.reverts:
+            self.sent.clear()
+            self.receipts.clear()
+            self.reverts = reverts
+        return self
+
+
+_UNWAITED: weakref.WeakKeyDictionary[JsonRpcClient, _Unwaited] = weakref.WeakKeyDictionary()
+_UNWAITED_LOCK = threading.Lock()
+
+
+def _unwaited(chain: Chain, client: JsonRpcClient) -> _Unwaited:
+    with _UNWAITED_LOCK:
+        record = _UNWAITED.get(client)
+        if record is None:
+            record = _UNWAITED[client] = _Unwaited()
+    with record.lock:
+        return record.current(chain.reverts)
+
+
+def _note_sent(chain: Chain, client: JsonRpcClient, tx_hash: str) -> None:
+    """Remember that ``tx_hash`` went out and was not waited for (see :class:`_Unwaited`)."""
+    record = _unwaited(chain, client)
+    with record.lock:
+        record.sent[tx_hash.lower()] = None
+        while len(record.sent) > _Unwaited.KEPT:
+            del record.sent[next(iter(record.sent))]
+
+
+def _receipt_now(chain: Chain, client: JsonRpcClient, tx_hash: str) -> dict[str, Any] | None:
+    """The receipt of ``tx_hash`` (JSON-RPC form) if it is mined now, else None: a sync send's
+    kept answer, one read in bulk for it (:class:`_Unwaited`), else ``eth_getTransactionReceipt``
+    (and then its block's receipts when that block may hold other unwaited ones)."""
+    raw = client.take_mined(tx_hash)  # a sync send's answer: already mined
+    if raw is not None:
+        return raw
+    key = tx_hash.lower()
+    record = _unwaited(chain, client)
+    with record.lock:
+        raw = record.receipts.pop(key, None)
+        ours = key in record.sent
+        others = len(record.sent) - ours
+        record.sent.pop(key, None)
+    if raw is not None:
+        return raw
+    raw = client.request("eth_getTransactionReceipt", [tx_hash])
+    if raw is None or raw.get("blockNumber") is None:
+        if ours:
+            with record.lock:  # still unwaited: its wait polls again
+                record.sent[key] = None
+        return None
+    # a block whose first transaction is not this one, while several of this process's are
+    # unwaited: read the rest of that block at once (a block of one costs nothing more). Only
+    # on a dev node mining on demand (anvil, Hardhat: sync sends), whose blocks hold what this
+    # process sent; a public chain's block would be mostly others' receipts
+    index = _hex_int(raw.get("transactionIndex", "0x0"))
+    if others >= 2 and record.bulk and index > 0 and client.sends_sync():
+        _keep_block_receipts(client, record, raw["blockNumber"])
+    return dict(raw)
+
+
+def _keep_block_receipts(client: JsonRpcClient, record: _Unwaited, block: str) -> None:
+    """Keep the receipts of block ``block`` whose transactions are unwaited (one exchange)."""
+    from modelpact.chain.backends.jsonrpc import RpcError
+
+    try:
+        receipts = client.request("eth_getBlockReceipts", [block])
+    except RpcError:
+        record.bulk = False  # not served here: one receipt at a time from now on
+        return
+    if not isinstance(receipts, list):
+        return  # nothing usable kept: each wait reads its own receipt
+    with record.lock:
+        for receipt in receipts:
+            if not isinstance(receipt, dict):
+                continue
+            key = str(receipt.get("transactionHash", "")).lower()
+            if key in record.sent and receipt.get("blockNumber") is not None:
+                record.receipts[key] = receipt
+        while len(record.receipts) > _Unwaited.KEPT:
+            del record.receipts[next(iter(record.receipts))]
+
+
+def transfer(
+    chain: Chain,
+    sender: Sender,
+    to: str,
+    value: int,
+    *,
+    nonce: int | None = None,
+    fees: Mapping[str, int] | None = None,
+) -> str:
     """Send ``value`` wei from ``sender`` to ``to`` (a plain ETH transfer); returns the tx hash.
-    ``nonce`` as in :func:`build_transaction`.
+    ``nonce`` as in :func:`build_transaction`; ``fees``: the fee fields (:func:`fee_fields`)
+    read once for a batch of transfers (:func:`send_batch`), else read here.
 
     Wait with :func:`wait_for_receipt`. Used to fund demo wallets from a dev account.
     """
     address = _address_of(sender)
-    tx: dict[str, Any] = {"from": address, "to": to_checksum_address(to), "value": int(value)}
+    tx: dict[str, Any] = {"from": address, "to": checksum_address(to), "value": int(value)}
     client = _lean(chain)
     if client is not None:
         target = (tx["to"], "0x")
@@ -844,7 +1097,7 @@ def transfer(chain: Chain, sender: Sender, to: str, value: int, *, nonce: int | 
             (),
             "transfer",
             lambda: _build_lean(
-                chain, client, target, address, value=int(value), nonce=nonce, gas=21_000
+                chain, client, target, address, value=int(value), nonce=nonce, gas=21_000, fees=fees
             ),
         )
         return broadcast(chain, built, sender, action="transfer")
@@ -854,7 +1107,7 @@ def transfer(chain: Chain, sender: Sender, to: str, value: int, *, nonce: int | 
             tx["nonce"] = (
                 chain.w3.eth.get_transaction_count(address, "pending") if nonce is None else nonce
             )
-            tx.update(fee_fields(chain))
+            tx.update(fee_fields(chain) if fees is None else fees)
 
         guarded(chain, (), "transfer", fill)
         tx.update(chainId=chain.chain_id, gas=21_000)
@@ -905,6 +1158,105 @@ def signed_transaction(
     return _signed(sender, tx)
 
 
+@dataclass(frozen=True)
+class BatchCall:
+    """One transaction of :func:`signed_batch`: the encoded call, the wei it carries, its gas
+    bound (None: the node estimates) and the action its revert is named after."""
+
+    call: EncodedCall
+    value: int = 0
+    gas_bound: int | None = None
+    action: str = ""
+
+
+_SIGNED_PER_EXCHANGE = 100
+"""Pre-flights per JSON-RPC batch in :func:`signed_batch` (within common batch limits)."""
+
+
+def signed_batch(
+    chain: Chain,
+    calls: Sequence[BatchCall],
+    sender: LocalAccount,
+    *,
+    first_nonce: int,
+    abi: Sequence[Mapping[str, Any]] = (),
+) -> list[bytes]:
+    """:func:`signed_transaction` of each of ``calls`` at consecutive nonces from
+    ``first_nonce``, NOT sent: every pre-flight runs on the same latest state, as signing them
+    one by one before broadcasting any did, and each is checked in order (the first revert is
+    raised, decoded; nothing is sent either way). Through a node over JSON-RPC the fee fields
+    are read once for the batch and the pre-flights go 100 to an exchange (a call that fails
+    at its bound is estimated on its own, as :func:`build_transaction` does)."""
+    client = _lean(chain)
+    if client is None:
+        return [
+            signed_transaction(
+                chain,
+                c.call,
+                sender,
+                nonce=first_nonce + i,
+                value=c.value,
+                abi=abi,
+                action=c.action,
+                gas_bound=c.gas_bound,
+            )
+            for i, c in enumerate(calls)
+        ]
+    fees: dict[str, int] | None = None
+    out: list[bytes] = []
+    for start in range(0, len(calls), _SIGNED_PER_EXCHANGE):
+        chunk = calls[start : start + _SIGNED_PER_EXCHANGE]
+        signed, fees = _signed_chunk(chain, client, chunk, sender, first_nonce + start, fees, abi)
+        out += signed
+    return out
+
+
+def _signed_chunk(
+    chain: Chain,
+    client: JsonRpcClient,
+    chunk: Sequence[BatchCall],
+    sender: LocalAccount,
+    first_nonce: int,
+    fees: dict[str, int] | None,
+    abi: Sequence[Mapping[str, Any]],
+) -> tuple[list[bytes], dict[str, int]]:
+    """:func:`signed_batch` of one exchange's worth of calls; ``fees`` None: read with them."""
+    address = _address_of(sender)
+    batches = [
+        _LeanBatch.of(
+            (c.call.to, c.call.data),
+            address,
+            value=c.value,
+            nonce=first_nonce + i,
+            gas=None,
+            gas_bound=c.gas_bound,
+            fees=fees or {},  # given: the batch does not ask for them (read once below)
+        )
+        for i, c in enumerate(chunk)
+    ]
+    fee_calls = list(_FEE_CALLS.items()) if fees is None else []
+    asked = fee_calls + [item for b in batches for item in b.calls.items()]
+    raw = guarded(chain, abi, chunk[0].action, functools.partial(client.batch, asked))
+    if fees is None:
+        answered = dict(zip(_FEE_CALLS, raw, strict=False))
+        price = functools.partial(_lean_fees, chain, client, answered)
+        fees = _funded(chain, address, abi, chunk[0].action, price)
+    answers = iter(raw[len(fee_calls) :])
+    out = []
+    for c, b in zip(chunk, batches, strict=True):
+        own = {method: next(answers) for method in b.calls}
+        build = functools.partial(replace(b, fees=fees).params, chain, client, own)
+        out.append(_signed(sender, _funded(chain, address, abi, c.action, build)))
+    return out, fees
+
+
+_FEE_CALLS: Mapping[str, list[Any]] = {
+    "eth_getBlockByNumber": ["latest", False],
+    "eth_maxPriorityFeePerGas": [],
+}
+"""The reads a lean build prices a transaction with (:func:`_lean_fees`)."""
+
+
 def broadcast_signed(
     chain: Chain,
     raw: bytes,
@@ -920,14 +1272,36 @@ def broadcast_signed(
 
 def send_batch(chain: Chain, sender: Sender, transfers: Sequence[tuple[str, int]]) -> list[str]:
     """Send plain transfers ``(to, value)`` from ``sender`` back to back without waiting, with
-    explicit consecutive nonces from its pending one; returns the hashes (wait for each with
-    :func:`wait_for_receipt`). A signed transfer that fails mid-batch raises; those before it
-    stay sent (their hashes are lost with the exception, their nonces used)."""
-    first = pending_nonce(chain, sender)
+    explicit consecutive nonces from its pending one and the fees read once for them all (with
+    that nonce: one exchange with the node, the fee cap checked once); returns the hashes (wait
+    for each with :func:`wait_for_receipt`). A signed transfer that fails mid-batch raises;
+    those before it stay sent (their hashes are lost with the exception, their nonces used)."""
+    first, fees = _nonce_and_fees(chain, sender)
     return [
-        transfer(chain, sender, to, value, nonce=first + i)
+        transfer(chain, sender, to, value, nonce=first + i, fees=fees)
         for i, (to, value) in enumerate(transfers)
     ]
+
+
+def _nonce_and_fees(chain: Chain, sender: Sender) -> tuple[int, dict[str, int]]:
+    """``sender``'s pending nonce (:func:`pending_nonce`) and the fee fields
+    (:func:`fee_fields`), in one exchange with a node over JSON-RPC."""
+    client = _lean(chain)
+    if client is None:
+        return pending_nonce(chain, sender), guarded(
+            chain, (), "transfer", lambda: fee_fields(chain)
+        )
+    address = _address_of(sender)
+    batch = _LeanBatch.of((None, "0x"), address, value=0, nonce=None, gas=21_000, gas_bound=None)
+    asked = list(batch.calls.items())
+    answers = dict(
+        zip(batch.calls, guarded(chain, (), "transfer", lambda: client.batch(asked)), strict=True)
+    )
+    fees = guarded(chain, (), "transfer", lambda: _lean_fees(chain, client, answers))
+    nonce = answers["eth_getTransactionCount"]
+    if isinstance(nonce, Exception):
+        raise nonce
+    return _hex_int(nonce), fees
 
 
 class TxSlot(Protocol):
@@ -957,10 +1331,15 @@ class RecordedStep:
         while it is pending); None if there is no hash, the node never saw it, or it failed
         (then the step may be sent again: the chain state decides what happens)."""
         tx_hash = self.slot.get()
-        if tx_hash is None or not transaction_known(self.chain, tx_hash):
+        if tx_hash is None:
+            return None
+        # the receipt first: a mined transaction (a re-run's usual case) is known and waited
+        # for with that one answer; only an unmined one is looked up as pending or unknown
+        receipt = _mined_receipt(self.chain, tx_hash)
+        if receipt is None and not transaction_known(self.chain, tx_hash):
             return None
         try:
-            return self.finish(tx_hash)
+            return self.finish(tx_hash, receipt=receipt)
         except (NodeUnavailableError, NotMinedError):
             raise  # still pending is not "send again": a second transaction could be mined too
         except ChainError:
@@ -985,10 +1364,15 @@ class RecordedStep:
             self.slot.put(tx_hash)
         return tx_hash
 
-    def finish(self, tx_hash: str) -> TxResult:
-        """Wait for a started transaction."""
+    def finish(self, tx_hash: str, *, receipt: Mapping[str, Any] | None = None) -> TxResult:
+        """Wait for a started transaction (``receipt``: its mined receipt, already read)."""
         return wait_for_receipt(
-            self.chain, tx_hash, contract=self.contract, action=self.action, abi=self.abi
+            self.chain,
+            tx_hash,
+            contract=self.contract,
+            action=self.action,
+            abi=self.abi,
+            receipt=receipt,
         )
 
     def send(self, send: Callable[[], str]) -> TxResult:

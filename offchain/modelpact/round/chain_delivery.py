@@ -211,10 +211,8 @@ def _deliver_due(
         return out
     _before_deadline(deployed, deadline, due)
     first = pending_nonce(deployed.chain, sender, action="deliver") if due else 0
-    signed = [
-        rc.signed(_deliver_call(deployed, d, models_dir, show), sender, nonce=first + i)
-        for i, d in enumerate(due)
-    ]
+    calls = [_deliver_call(deployed, d, models_dir, show) for d in due]
+    signed = rc.signed_batch(calls, sender, first_nonce=first)  # fees read once
     hashes = ["0x" + keccak256(raw).hex() for raw in signed]
     # again: signing a large batch takes a while, and a delivery sent after the deadline is
     # mined, reverts DeliveryClosed and burns its calldata gas

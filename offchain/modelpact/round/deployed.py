@@ -10,7 +10,7 @@ waiting; on a re-run look at the recorded transaction first).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from modelpact.round.records import DeploymentRecord, UnknownDeploymentError, fi
 
 if TYPE_CHECKING:
     from modelpact.chain import Call, Chain, RoundContract, RoundEvent, Sender, TxResult, TxSlot
+    from modelpact.chain.contract import PreparedCall
     from modelpact.encoding import Phase
 
 __all__ = ["ChainMismatchError", "DeployedRound", "StepResult", "open_round"]
@@ -135,22 +136,36 @@ class DeployedRound:
             self.record.block_number, names=(name,), participant=participant
         )
 
-    def send_recorded(self, call: Call, sender: Sender, slot: TxSlot) -> TxResult:
-        """Send ``call``, record its hash in ``slot`` before waiting, return the result.
+    def send_recorded(
+        self, call: Call, sender: Sender, slot: TxSlot, *, prepared: PreparedCall | None = None
+    ) -> TxResult:
+        """Send ``call``, record its hash in ``slot`` before waiting, return the result
+        (``prepared``: ``call`` already pre-flighted with the step's reads,
+        :meth:`~modelpact.chain.RoundContract.prepare`; used only if it is this call).
 
         Reverts (at gas estimation or in the receipt) raise
         :class:`modelpact.chain.ContractRevertError` with the contract's named error.
         """
         step = self.contract.step(slot, call.function)
-        return step.send(lambda: self.contract.send(call, sender))
+        return step.send(self._sender(call, sender, prepared))
 
-    def start_recorded(self, call: Call, sender: Sender, slot: TxSlot) -> str:
+    def start_recorded(
+        self, call: Call, sender: Sender, slot: TxSlot, *, prepared: PreparedCall | None = None
+    ) -> str:
         """Send ``call`` and record its hash in ``slot``, without waiting: the step's re-run
         (:meth:`recorded`) waits for it. Lets independent transactions (many participants) go
-        out back to back and be waited for afterwards."""
-        return self.contract.step(slot, call.function).start(
-            lambda: self.contract.send(call, sender)
-        )
+        out back to back and be waited for afterwards. ``prepared`` as in
+        :meth:`send_recorded`."""
+        return self.contract.step(slot, call.function).start(self._sender(call, sender, prepared))
+
+    def _sender(
+        self, call: Call, sender: Sender, prepared: PreparedCall | None
+    ) -> Callable[[], str]:
+        """What broadcasts ``call``: the pre-flighted one when ``prepared`` is exactly this
+        call, else a fresh build (:meth:`~modelpact.chain.RoundContract.send`)."""
+        if prepared is not None and prepared.call == call:
+            return prepared.send
+        return lambda: self.contract.send(call, sender)
 
     def recorded(self, slot: TxSlot, action: str) -> TxResult | None:
         """The result of the transaction recorded in ``slot`` if the node knows it and it

@@ -20,6 +20,7 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
 from modelpact.chain import Call, RoundContract, RoundEvent, TxResult, TxSlot
+from modelpact.chain.contract import PreparedCall
 from modelpact.chain_capabilities import require_round_capabilities
 from modelpact.economics import TIE_TOLERANCE, take_option, worth_joining
 from modelpact.encoding import ParticipantState, Phase, RoundConfig, stored_commitment
@@ -337,17 +338,26 @@ def join(
 
     ``wait=False`` returns once the join is sent and its hash recorded (``gas_used`` 0); running
     ``join`` again waits for it and returns its gas (the re-run of a recorded step)."""
-    done = deployed.already_done(state.slot("join_tx"), "join")
+    current = state.load()
+    # nothing recorded: nothing to look at on chain (a re-run's recorded hash is)
+    done = None if current.join_tx is None else deployed.already_done(state.slot("join_tx"), "join")
     if done is not None:
         return done
-    # the record, the phase and the balance the checks below need: one exchange with the node
-    standing = deployed.contract.standing(account.address, balance=True)
+    rc = deployed.contract
+    secret, key = round_secrets(deployed, account)
+    commitment = _protocol.participant_commitment_v2(
+        secret, key, account.address, deployed.address, deployed.record.chain_id
+    )
+    # the record, the phase and the balance the checks below need, with the join's own
+    # pre-flight, fees and nonce when it can be built yet: one exchange with the node
+    reads, standing_of = rc.standing_reads(account.address, balance=True)
+    call = _join_call(rc, current, option_id, commitment)
+    prepared = None if call is None else rc.prepare(call, account, reads)
+    standing = standing_of(rc.read(reads) if prepared is None else prepared.answers)
     if standing.participant is not None:
         _require_joined_root(deployed, state, account.address)
-        return StepResult(state.load().join_tx, True, 0)
-    rc = deployed.contract
+        return StepResult(current.join_tx, True, 0)
     required = _required_rows(rc.option_count(), rc, option_id)
-    current = state.load()
     if current.data_root is None or current.row_count is None:
         raise ParticipantError(
             "no dataset committed for this round", hint="run `participant commit --data FILE` first"
@@ -361,32 +371,51 @@ def join(
     config = _open_for_joining(deployed, standing.phase)
     require_round_capabilities(deployed.chain)  # a pre-Cancun node would lock the bond for good
     _check_funded(account.address, config.participant_bond, standing.balance or 0)
-    secret, key = round_secrets(deployed, account)
-    commitment = _protocol.participant_commitment_v2(
-        secret, key, account.address, deployed.address, deployed.record.chain_id
-    )
     state.update(
         secret="0x" + secret.hex(),
         option_id=option_id,
         commitment="0x" + commitment.hex(),
         test_set_commitment="0x" + config.test_set_commitment.hex(),
     )
-    call = rc.join.call(
+    if call is None:  # the checks above refuse every call _join_call does not build
+        raise ParticipantError("the join could not be built", hint="report a bug")
+    return _send_step(deployed, call, account, state.slot("join_tx"), wait=wait, prepared=prepared)
+
+
+def _join_call(
+    rc: RoundContract, current: ParticipantProgress, option_id: int, commitment: bytes
+) -> Call | None:
+    """The join of ``option_id`` with the committed dataset of the local state ``current``
+    and ``commitment``; None when a local check of :func:`join` refuses it (no dataset, no
+    such option, another row count): then those checks run in their order, after the
+    standing read. Nothing is signed or sent here."""
+    if current.data_root is None or not 0 <= option_id < rc.option_count():
+        return None
+    rows = rc.option(option_id).data_count
+    if current.row_count != rows:
+        return None
+    return rc.join.call(
         option_id=option_id,
         data_root=bytes(HexBytes(current.data_root)),
-        row_count=required,
+        row_count=rows,
         commitment=commitment,
-        value=config.participant_bond,
+        value=rc.config().participant_bond,
     )
-    return _send_step(deployed, call, account, state.slot("join_tx"), wait=wait)
 
 
 def _send_step(
-    deployed: DeployedRound, call: Call, account: LocalAccount, slot: TxSlot, *, wait: bool
+    deployed: DeployedRound,
+    call: Call,
+    account: LocalAccount,
+    slot: TxSlot,
+    *,
+    wait: bool,
+    prepared: PreparedCall | None = None,
 ) -> StepResult:
     if not wait:
-        return StepResult(deployed.start_recorded(call, account, slot), False, 0)
-    result = deployed.send_recorded(call, account, slot)
+        tx_hash = deployed.start_recorded(call, account, slot, prepared=prepared)
+        return StepResult(tx_hash, False, 0)
+    result = deployed.send_recorded(call, account, slot, prepared=prepared)
     return StepResult(result.tx_hash, False, result.gas_used)
 
 
@@ -467,12 +496,15 @@ def delivery_secret(deployed: DeployedRound, account: LocalAccount) -> int:
 
 
 def _keep_round_secret(
-    deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
+    deployed: DeployedRound,
+    state: ParticipantStateFile,
+    account: LocalAccount,
+    current: ParticipantProgress,
 ) -> None:
     """Record the randomness secret again if a lost state file was replaced (it derives from
-    the account key). The delivery secret key is never recorded: `participant fetch` derives it
-    from the keystore."""
-    if state.load().secret is None:
+    the account key; ``current``: the state as loaded). The delivery secret key is never
+    recorded: `participant fetch` derives it from the keystore."""
+    if current.secret is None:
         secret, _ = round_secrets(deployed, account)
         state.update(secret="0x" + secret.hex())
 
@@ -502,8 +534,12 @@ def _open_for_joining(deployed: DeployedRound, phase: Phase) -> RoundConfig:
 
 
 def _joined(
-    deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
-) -> tuple[ParticipantState, Phase, dict[str, object]]:
+    deployed: DeployedRound,
+    state: ParticipantStateFile,
+    account: LocalAccount,
+    *,
+    action: Callable[..., Call] | None = None,
+) -> tuple[ParticipantState, Phase, dict[str, object], PreparedCall | None]:
     """What the contract remembers of ``account`` and the phase, for a step's checks, and the
     arguments reveal and claim open the join commitment with: the data root and the secret and
     delivery key derived from the account key. :class:`ParticipantError` when it never joined.
@@ -511,10 +547,20 @@ def _joined(
     The data root is the local state's when the contract stores this account's commitment
     under it (``commitmentOf``, read with the record and the phase in one exchange with the
     node: only this account's join can have stored it there), else the root of this account's
-    ``Joined`` event (a lost or edited state file loses nothing)."""
+    ``Joined`` event (a lost or edited state file loses nothing). With ``action`` (the step's
+    action, called with the opening), that exchange also pre-flights the step's call opened
+    with the local root (:meth:`~modelpact.chain.RoundContract.prepare`): returned when that
+    root is the one found, else None (the step builds its call again)."""
     secret, key = round_secrets(deployed, account)
-    local = _local_root(state)
-    standing = deployed.contract.standing(account.address, stored_under=local)
+    local = _local_root(state.load())
+    rc = deployed.contract
+    reads, standing_of = rc.standing_reads(account.address, stored_under=local)
+    prepared = None
+    if action is not None and local is not None:
+        prepared = rc.prepare(
+            action(data_root=local, secret=secret, delivery_key=key), account, reads
+        )
+    standing = standing_of(rc.read(reads) if prepared is None else prepared.answers)
     if standing.participant is None:
         raise ParticipantError(
             f"{account.address} has not joined this round", hint="join first (`participant join`)"
@@ -529,12 +575,13 @@ def _joined(
     if root is None:
         raise ParticipantError(f"{account.address} has not joined this round", hint="join first")
     opening: dict[str, object] = {"data_root": root, "secret": secret, "delivery_key": key}
-    return standing.participant, standing.phase, opening
+    return standing.participant, standing.phase, opening, prepared if root == local else None
 
 
-def _local_root(state: ParticipantStateFile) -> bytes | None:
-    """The committed data root the local state names (None: none, or not 32 bytes of hex)."""
-    root = state.load().data_root
+def _local_root(current: ParticipantProgress) -> bytes | None:
+    """The committed data root the local state ``current`` names (None: none, or not 32 bytes
+    of hex)."""
+    root = current.data_root
     try:
         value = bytes(HexBytes(root)) if root is not None else None
     except ValueError:
@@ -561,14 +608,21 @@ def reveal(
 ) -> StepResult:
     """Reveal the committed secret (Reveal phase). Safe to re-run. ``wait`` as in
     :func:`join`."""
-    _keep_round_secret(deployed, state, account)
-    done = deployed.already_done(state.slot("reveal_tx"), "reveal")
+    loaded = state.load()
+    _keep_round_secret(deployed, state, account, loaded)
+    # nothing recorded: nothing to look at on chain (a re-run's recorded hash is)
+    done = (
+        None
+        if loaded.reveal_tx is None
+        else deployed.already_done(state.slot("reveal_tx"), "reveal")
+    )
     if done is not None:
         return done
-    onchain, phase, opening = _joined(deployed, state, account)
-    current = state.load()
+    onchain, phase, opening, prepared = _joined(
+        deployed, state, account, action=deployed.contract.reveal.call
+    )
     if onchain.revealed:
-        return StepResult(current.reveal_tx, True, 0)
+        return StepResult(loaded.reveal_tx, True, 0)
     if onchain.undelivered:
         raise ParticipantError(
             f"the coordinator named {account.address} undelivered: its data did not arrive or "
@@ -582,7 +636,8 @@ def reveal(
         )
     call = deployed.contract.reveal.call(**opening)  # type: ignore[arg-type]
     show(sending_line(deployed, "reveal", account))
-    return _send_step(deployed, call, account, state.slot("reveal_tx"), wait=wait)
+    slot = state.slot("reveal_tx")
+    return _send_step(deployed, call, account, slot, wait=wait, prepared=prepared)
 
 
 def _event(result: TxResult, name: str) -> RoundEvent | None:
@@ -600,9 +655,10 @@ def claim(
     done = deployed.recorded(state.slot("claim_tx"), "claim")
     if done is not None and state.load().claim_rung is None:
         return _store_claim(state, done)  # crashed (or started) between send and bookkeeping
-    call = _claim_call(deployed, state, account)
+    call, prepared = _claim_call(deployed, state, account)
     show(sending_line(deployed, "claim", account))
-    return _store_claim(state, deployed.send_recorded(call, account, state.slot("claim_tx")))
+    slot = state.slot("claim_tx")
+    return _store_claim(state, deployed.send_recorded(call, account, slot, prepared=prepared))
 
 
 def start_claim(
@@ -612,15 +668,18 @@ def start_claim(
     :func:`claim` then waits for it and records what it assigned."""
     if deployed.recorded(state.slot("claim_tx"), "claim") is not None:
         return None
-    call = _claim_call(deployed, state, account)
-    return deployed.start_recorded(call, account, state.slot("claim_tx"))
+    call, prepared = _claim_call(deployed, state, account)
+    return deployed.start_recorded(call, account, state.slot("claim_tx"), prepared=prepared)
 
 
 def _claim_call(
     deployed: DeployedRound, state: ParticipantStateFile, account: LocalAccount
-) -> Call:
-    """The claim to send, after the checks that refuse it in one line."""
-    onchain, phase, opening = _joined(deployed, state, account)
+) -> tuple[Call, PreparedCall | None]:
+    """The claim to send, after the checks that refuse it in one line, and that claim as
+    pre-flighted with the checks' reads (None: it is built again when sent)."""
+    onchain, phase, opening, prepared = _joined(
+        deployed, state, account, action=deployed.contract.claim.call
+    )
     if onchain.claimed:
         tx = state.load().claim_tx
         raise AlreadyClaimedError(
@@ -633,7 +692,7 @@ def _claim_call(
             "later: claims never expire)",
             hint="wait for every reveal or the reveal deadline (`coordinator status`)",
         )
-    return deployed.contract.claim.call(**opening)  # type: ignore[arg-type]
+    return deployed.contract.claim.call(**opening), prepared  # type: ignore[arg-type]
 
 
 def _store_claim(state: ParticipantStateFile, result: TxResult) -> ClaimResult:
@@ -709,7 +768,6 @@ def verify_model(
 ) -> VerifyResult:
     """Check a received model: keccak256 equals the claimed hash, the public test set matches its
     on-chain commitment, and the model's accuracy on it equals the posted accuracy (WAD, floor)."""
-    from modelpact.ml.datasets import builtin_spec, load_rows
     from modelpact.ml.models import correct_count
 
     current = state.load()
@@ -717,7 +775,7 @@ def verify_model(
         raise ParticipantError("nothing claimed yet", hint="run `participant claim` first")
     data = model_file.read_bytes()
     digest = "0x" + _protocol.model_hash(data).hex()
-    test_rows = load_rows(test_set, builtin_spec(spec_name) if spec_name else None)
+    test_rows = _test_rows(test_set, spec_name)
     test_ok = _protocol.data_root(np.asarray(test_rows)) == test_set_root
     measured = _protocol.accuracy_wad(correct_count(data, test_rows), int(test_rows.shape[0]))
     posted = current.claim_accuracy_wad
@@ -732,6 +790,34 @@ def verify_model(
     )
     state.update(verified=result.ok)
     return result
+
+
+def _test_rows(test_set: Path, spec_name: str) -> np.ndarray:
+    """The public test set's rows (:func:`modelpact.ml.datasets.load_rows`, checked against
+    the spec), read again only when the file changed (path, inode, size, modification time):
+    a demo verifies every participant's model on the same file."""
+    from modelpact.ml.datasets import builtin_spec, load_rows
+
+    try:
+        seen = test_set.stat()
+    except OSError:  # load_rows names the problem
+        key = None
+    else:
+        identity = (str(test_set.resolve()), seen.st_ino, seen.st_size, seen.st_mtime_ns)
+        key = (*identity, spec_name)
+    kept = _TEST_ROWS.get(key) if key is not None else None
+    if kept is not None:
+        return kept
+    rows = load_rows(test_set, builtin_spec(spec_name) if spec_name else None)
+    rows.setflags(write=False)  # shared by every verification until the file changes
+    if key is not None:
+        _TEST_ROWS.clear()
+        _TEST_ROWS[key] = rows
+    return rows
+
+
+_TEST_ROWS: dict[tuple[str, int, int, int, str], np.ndarray] = {}
+"""The last public test set read by :func:`_test_rows`, by its file's identity."""
 
 
 def deliver(state: ParticipantStateFile, *, inbox: Path, address: str) -> Path:
