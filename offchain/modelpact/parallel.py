@@ -47,6 +47,7 @@ __all__ = [
     "at_fork_in_child",
     "carried_back",
     "fork_map",
+    "fork_map_dealt",
     "usable_workers",
     "worker_cpu_seconds",
 ]
@@ -122,6 +123,32 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], *, workers: int | None = 
         _JOB = None
 
 
+def fork_map_dealt(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """:func:`fork_map` with the items dealt round-robin to the workers (item ``i`` to worker
+    ``i % workers``) instead of in contiguous runs: for lists whose cost grows along the list
+    (models trained on ever more rows), which contiguous runs would give all to the last worker.
+    The results come back in item order; an exception is the one of the first failing item, as
+    ``[fn(x) for x in items]`` raises it (each worker stops at its own first failure)."""
+    count = usable_workers(len(items))
+    if count <= 1:
+        return [fn(x) for x in items]
+
+    def hand(w: int) -> tuple[list[R], tuple[int, BaseException] | None]:
+        done: list[R] = []
+        for i in range(w, len(items), count):
+            try:
+                done.append(fn(items[i]))
+            except Exception as exc:  # raised by the parent if no earlier item failed
+                return done, (i, _portable(exc))
+        return done, None
+
+    hands = fork_map(hand, range(count))
+    failed = [failure for _, failure in hands if failure is not None]
+    if failed:
+        raise min(failed, key=lambda failure: failure[0])[1]
+    return [hands[i % count][0][i // count] for i in range(len(items))]
+
+
 def _run(count: int, n: int) -> list[Any]:
     """Fork ``count`` workers over ``n`` items and gather their results in order."""
     context = multiprocessing.get_context("fork")
@@ -190,8 +217,10 @@ def _gather(started: list[tuple[Any, Connection]], answers: dict[int, tuple[bool
     waiting = {receiver: w for w, (_, receiver) in enumerate(started)}
     while waiting:
         for receiver in wait(list(waiting)):
-            w = waiting.pop(receiver)  # type: ignore[call-overload]
-            answers[w] = _receive(receiver)  # type: ignore[arg-type]
+            if receiver not in waiting:  # ready together with an earlier worker that failed
+                continue
+            w = waiting.pop(receiver)
+            answers[w] = _receive(receiver)
             if not answers[w][0]:
                 waiting = {r: v for r, v in waiting.items() if v < w}
 

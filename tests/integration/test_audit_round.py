@@ -397,6 +397,28 @@ def test_honest_round_audits_clean_at_every_phase(tmp_path, stop) -> None:
     assert report.finding("balance.reconciles").status is Status.PASS
 
 
+def test_audit_over_workers_equals_one_process(embedded_round, tmp_path, monkeypatch) -> None:
+    """The audit's offline checks run over forked workers give the findings of one process
+    (MODELPACT_WORKERS=1), equal and in the same order, for a clean round and for a tampered
+    delivery (failures and their evidence); an error inside a worker is raised as the same
+    error the serial audit raises."""
+    from modelpact.ml.datasets import load_rows, save_rows
+
+    tampered = tmp_path / "data"
+    shutil.copytree(embedded_round.data, tampered)
+    first = sorted(tampered.iterdir())[0]
+    save_rows(first, load_rows(first)[:-1])  # one row short: another root and count
+    reports = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("MODELPACT_WORKERS", workers)
+        clean, bad = embedded_round.audit(), embedded_round.audit(data_dir=tampered)
+        with pytest.raises(ValueError, match="negative") as caught:
+            embedded_round.audit(sample_rows=-1)
+        reports[workers] = (clean.findings, bad.findings, type(caught.value), str(caught.value))
+    assert reports["1"] == reports["2"]
+    assert {"data.root", "data.count"} <= {f.id for f in reports["2"][1] if not f.passed}
+
+
 def test_audit_json_round_trips(embedded_round, tmp_path) -> None:
     """The JSON report names every finding with its status and the stated tolerances."""
     import json

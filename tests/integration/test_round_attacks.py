@@ -227,6 +227,51 @@ def test_a_copied_root_or_copied_rows_are_refused(tmp_path: Path) -> None:
         assert sorted(posted.undelivered) == sorted([r.accounts[0].address, thief.address])
 
 
+def test_ingest_over_workers_equals_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coordinator's per-file checks run over forked workers accept and reject exactly what
+    one process (MODELPACT_WORKERS=1) does, with the same reasons, in join order, and store the
+    same verified files: here a good delivery, its copy, another good one, a missing file and a
+    file with one changed value."""
+    from modelpact.ml.datasets import load_rows, save_rows
+
+    with open_chain(_settings(tmp_path / "chain")) as node:
+        r = _deploy(node, tmp_path, quorum_scenario(tmp_path, 1), 5)
+        for i in range(5):
+            _join(r, i, rows=r.shards[0] if i == 1 else None)
+        inbox = tmp_path / "inbox"
+        inbox.mkdir()
+        for i in (0, 1, 2, 4):
+            rows = np.load(r.tmp / f"data-{i}.npy")
+            if i == 4:
+                rows[0, 0] = (rows[0, 0] + 1) % 17
+            save_rows(inbox / f"{r.accounts[i].address}.npy", rows)
+        test_rows = load_rows(r.handle.test_set_path)
+        monkeypatch.setattr(coord, "_FORK_FROM_FILES", 2)  # fork for these few files
+        results = {}
+        for workers in ("1", "2"):
+            monkeypatch.setenv("MODELPACT_WORKERS", workers)
+            out = tmp_path / f"delivered-{workers}"
+            ingested = coord.ingest(
+                r.handle,
+                files=coord.inbox_files(inbox),
+                delivered_dir=out,
+                spec_name="digits",
+                test_rows=test_rows,
+            )
+            stored = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+            results[workers] = (
+                [(d.participant, d.index, d.row_count, d.data_root) for d in ingested.deliveries],
+                ingested.rejected,
+                stored,
+            )
+    assert results["1"] == results["2"]
+    accepted, rejected, _ = results["2"]
+    assert [a for a, *_ in accepted] == [r.accounts[2].address]
+    assert [x.index for x in rejected] == [0, 1, 3, 4]
+
+
 def test_the_coordinator_gains_nothing_from_a_missed_reveal(tmp_path: Path) -> None:
     """Issue 11.1: a deliverer that misses the reveal window forfeits its bond, burned (review
     hole 3: shared with the revealers it would pay any seat the coordinator holds): the sweep

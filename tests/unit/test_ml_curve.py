@@ -158,3 +158,22 @@ def test_prediction_stderr_matches_finite_differences(digits_curve: cv.LearnedCu
     expected = np.sqrt(np.einsum("ni,ij,nj->n", g, cov, g))
     assert fit.predict_stderr(x) == pytest.approx(expected, rel=1e-5)
     assert np.all(fit.predict_stderr(x) > 0)
+
+
+def test_curve_over_workers_equals_the_serial_measurement(
+    digits_curve: cv.LearnedCurve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The (size, repeat) fits run over forked workers measure, bit for bit, the accuracies and
+    fit one process measures (MODELPACT_WORKERS=1): the audit compares a relearned curve with
+    the published one."""
+    monkeypatch.setenv("MODELPACT_WORKERS", "1")
+    serial = cv.learn_curve(
+        ds.digits_rows(),
+        dataset="digits",
+        sizes=[20, 40, 80, 160, 320, 640],
+        repeats=3,
+        seed=0,
+        test_size=360,
+    )
+    assert serial.points == digits_curve.points
+    assert serial.fit == digits_curve.fit

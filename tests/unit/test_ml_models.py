@@ -173,3 +173,34 @@ def test_read_stored_model_returns_only_the_bytes_of_the_asked_hash(tmp_path: Pa
         md.read_stored_model(tmp_path, name)
     assert not other.value.missing
     assert name in other.value.message
+
+
+def test_fits_in_forked_workers_use_one_blas_thread_and_give_the_same_bytes(
+    split: ds.Split, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model trained in a forked worker (modelpact.parallel) fits with one BLAS thread, as in
+    this process (two workers each running N BLAS threads on two cores would be slower), and
+    its file is byte for byte the one trained here."""
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
+
+    from modelpact.parallel import fork_map
+
+    seen: list[list[int]] = []
+    fit = LogisticRegression.fit
+
+    def spying(self: LogisticRegression, *args: object, **kwargs: object) -> LogisticRegression:
+        seen.append([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(LogisticRegression, "fit", spying)
+
+    def train(seed: int) -> tuple[bytes, list[list[int]]]:
+        return md.train_model_bytes(split.pool[:300], seed=seed), list(seen)  # this worker's
+
+    forked = fork_map(train, [0, 1])
+    here = [md.train_model_bytes(split.pool[:300], seed=seed) for seed in (0, 1)]
+    assert [data for data, _ in forked] == here
+    for _, threads in forked:
+        assert threads == [[1] * len(threads[0])], threads  # one fit, every BLAS at 1 thread
+    assert seen == [[1] * len(seen[0])] * 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from modelpact.ml import datasets as ds
@@ -127,3 +129,61 @@ def test_tiers_from_a_trained_search_equal_build_tiers(
     assert reused.models_trained == plan.models_trained
     with pytest.raises(rw.RewardError, match="unknown tier mode"):
         rw.tiers_for(search, [0.5], mode="random")  # type: ignore[arg-type]
+
+
+def _timeless(plan: rw.TierPlan) -> rw.TierPlan:
+    return dataclasses.replace(plan, seconds=0.0)
+
+
+def test_tiers_over_workers_equal_the_serial_search(
+    plan: rw.TierPlan, round_data: tuple[ds.Rows, ds.Rows], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The searches run over forked workers (one ordering per worker; with fit_ahead, the
+    collective model and each ordering's first step fitted side by side first) give, bit for
+    bit, what one process gives (MODELPACT_WORKERS=1) and what calling ``below`` target by
+    target gives: the same model bytes, correct counts and rows per tier, the same unreachable
+    targets, and ``models_trained`` counts each distinct model once (as the serial search fits
+    it once)."""
+    collective, test = round_data
+    monkeypatch.setenv("MODELPACT_WORKERS", "1")  # nothing fitted ahead, nothing forked
+    one_by_one = rw.RewardSearch(collective, test, seed=0, orderings=3)
+    found = [one_by_one.below(t) for t in plan.targets]  # the serial search, target by target
+    assert one_by_one.collective == plan.collective
+    assert tuple(f for f in found if f is not None) == plan.tiers  # one tier per target here
+    assert one_by_one.models_trained == plan.models_trained
+    rows = collective[:250]
+    grid = [0.001, *(0.6 + 0.04 * i for i in range(8))]
+    serial = rw.build_tiers(rows, test, grid, seed=0, orderings=2)
+    monkeypatch.delenv("MODELPACT_WORKERS")
+    forked = rw.build_tiers(rows, test, grid, seed=0, orderings=2)
+    assert _timeless(forked) == _timeless(serial)
+    assert forked.unreachable == (0.001,)
+    ahead = rw.tiers_for(rw.RewardSearch(rows, test, seed=0, orderings=2, fit_ahead=True), grid)
+    assert _timeless(ahead) == _timeless(serial)
+
+
+def test_a_training_error_in_a_worker_is_the_serial_error(
+    round_data: tuple[ds.Rows, ds.Rows], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model that cannot be trained raises the same ModelError (message and hint) whether the
+    search runs in forked workers or in this process, and only when the serial search would
+    train it: a model fitted ahead (the first n // 2 rows) that no target needs raises nothing."""
+    collective, test = round_data
+    real = md.train_model
+
+    def failing(rows: ds.Rows, *, seed: int) -> md.Model:
+        if rows.shape[0] < 40 or rows.shape[0] == 150:  # small prefixes; the first step of 300
+            raise md.ModelError("training produced a non-finite parameter", hint="check the rows")
+        return real(rows, seed=seed)
+
+    monkeypatch.setattr("modelpact.ml.rewards.train_model", failing)
+    outcomes = []
+    for workers in ("1", "2"):
+        monkeypatch.setenv("MODELPACT_WORKERS", workers)
+        search = rw.RewardSearch(collective[:300], test, seed=0, orderings=2, fit_ahead=True)
+        assert rw.tiers_for(search, [0.999]).models_trained == 1  # no tier: nothing raised
+        with pytest.raises(md.ModelError) as caught:
+            rw.tiers_for(search, [0.3, 0.5])
+        outcomes.append(caught.value.one_line())
+    assert outcomes[0] == outcomes[1]
+    assert "non-finite parameter" in outcomes[0]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from modelpact import parallel
 from modelpact.errors import ModelpactError
-from modelpact.parallel import ParallelError, fork_map, usable_workers
+from modelpact.parallel import ParallelError, fork_map, fork_map_dealt, usable_workers
 
 needs_fork = pytest.mark.skipif(usable_workers(2) < 2, reason="needs Linux with two usable cores")
 
@@ -196,3 +196,35 @@ def test_ctrl_c_in_the_parent_stops_its_workers(tmp_path: Path) -> None:
     assert not (tmp_path / "finished").exists()
     with pytest.raises(ProcessLookupError):
         os.kill(int((tmp_path / "pid").read_text()), 0)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(-(10**6), 10**6), max_size=9))
+def test_dealt_results_equal_serial_in_order(items: list[int]) -> None:
+    """fork_map_dealt deals the items round-robin and still returns [fn(x) for x in items]."""
+    assert fork_map_dealt(lambda x: 2 * x + 1, items) == [2 * x + 1 for x in items]
+
+
+@needs_fork
+def test_dealt_items_alternate_between_workers() -> None:
+    """Item i goes to worker i % 2: neighbours (of similar cost) run in different processes."""
+    pids = fork_map_dealt(lambda _: os.getpid(), list(range(6)))
+    assert len({pids[0], pids[1]}) == 2
+    assert pids[0::2] == [pids[0]] * 3
+    assert pids[1::2] == [pids[1]] * 3
+
+
+@needs_fork
+def test_dealt_error_is_the_first_failing_item_in_item_order() -> None:
+    """With items dealt to two workers, the error raised is the first failing item's (as in one
+    process), not the first worker's: item 3 fails in worker 1 before item 4 in worker 0."""
+
+    def fn(x: int) -> int:
+        if x in (3, 4):
+            raise ModelpactError(f"bad item {x}", hint="fix it")
+        return x
+
+    with pytest.raises(ModelpactError) as caught:
+        fork_map_dealt(fn, list(range(8)))
+    assert caught.value.message == "bad item 3"
+    assert caught.value.hint == "fix it"

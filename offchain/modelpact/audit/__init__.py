@@ -113,42 +113,37 @@ def audit_snapshot(
     ``record_claims`` (from a deployment record: coordinator, scenario hash, test-set root,
     deployment transaction) are compared with the chain as ``record.matches_chain``.
     """
-    from modelpact.audit.files import check_data, check_logs, check_models, check_test_set
+    from modelpact.audit.files import check_data
     from modelpact.audit.rules import PHASES, chain_checks
+    from modelpact.parallel import fork_map
 
     started = time.perf_counter()
     tol = tolerances or Tolerances()
-    findings: list[Finding] = []
-    if check_source:
-        findings.append(
-            _guard(
-                "bytecode.matches_source",
-                "Deployed bytecode equals the source compiled with the recorded settings",
-                _bytecode(snapshot, compiler_settings, recorded_sha3),
-            )
-        )
-        if snapshot.proofs_address or snapshot.proofs_runtime_code:
-            findings.append(
-                _guard(
-                    "bytecode.proofs_matches_source",
-                    _PROOFS_TITLE,
-                    _proofs_bytecode(snapshot, compiler_settings),
-                )
-            )
-    else:
-        findings.append(skipped("bytecode.matches_source", "Deployed bytecode", "disabled"))
+    findings = _source_findings(
+        snapshot, compiler_settings, recorded_sha3, check_source=check_source
+    )
     if record_claims is not None:
         findings.append(check_record(snapshot, record_claims))
-    findings.extend(_menu(snapshot, scenario, tol))
-    findings.append(_curve_reproduced(scenario))
-    findings.extend(chain_checks(snapshot))
-    findings.extend(check_data(snapshot, data_dir, dataset=dataset, sample_rows=sample_rows))
-    test_finding, test_rows = check_test_set(snapshot, test_set)
-    findings.append(test_finding)
-    findings.append(_curve_data(snapshot, scenario, test_rows))
-    findings.extend(check_models(snapshot, models_dir, test_rows, tolerance=tol.accuracy))
-    findings.append(check_logs(snapshot, models_dir, test_rows))
-    findings.append(_retrained(snapshot, data_dir, scenario))
+    # The curve first, here: its fits spread over the workers themselves, and its result stays
+    # cached in this process (every audit of one scenario learns it once).
+    curve = _curve_reproduced(scenario)
+
+    def menu_chain_data() -> list[list[Finding]]:
+        chain_and_data = [
+            *chain_checks(snapshot),
+            *check_data(snapshot, data_dir, dataset=dataset, sample_rows=sample_rows),
+        ]
+        return [_menu(snapshot, scenario, tol), chain_and_data]
+
+    def models() -> list[list[Finding]]:
+        return [_model_findings(snapshot, scenario, data_dir, models_dir, test_set, tol)]
+
+    # Pure checks of the snapshot and files in two forked workers of similar cost (1,000
+    # participants: menu 0.5 s + chain 0.1 s + datasets 0.8 s | model retrained 0.7-1.2 s)
+    (menu_findings, chain_and_data), (model_findings,) = fork_map(
+        lambda job: job(), [menu_chain_data, models]
+    )
+    findings += [*menu_findings, curve, *chain_and_data, *model_findings]
     return AuditReport(
         chain_id=snapshot.chain_id,
         address=snapshot.address,
@@ -158,6 +153,57 @@ def audit_snapshot(
         tolerances=tol.to_dict(),
         elapsed_s=time.perf_counter() - started,
     )
+
+
+def _source_findings(
+    snapshot: RoundSnapshot,
+    settings: dict[str, Any] | None,
+    recorded_sha3: str | None,
+    *,
+    check_source: bool,
+) -> list[Finding]:
+    """``bytecode.matches_source`` (and ``bytecode.proofs_matches_source`` when the round has
+    the extension), or the first skipped; run in this process, which caches the rebuilds."""
+    if not check_source:
+        return [skipped("bytecode.matches_source", "Deployed bytecode", "disabled")]
+    findings = [
+        _guard(
+            "bytecode.matches_source",
+            "Deployed bytecode equals the source compiled with the recorded settings",
+            _bytecode(snapshot, settings, recorded_sha3),
+        )
+    ]
+    if snapshot.proofs_address or snapshot.proofs_runtime_code:
+        findings.append(
+            _guard(
+                "bytecode.proofs_matches_source",
+                _PROOFS_TITLE,
+                _proofs_bytecode(snapshot, settings),
+            )
+        )
+    return findings
+
+
+def _model_findings(
+    snapshot: RoundSnapshot,
+    scenario: Path | None,
+    data_dir: Path | None,
+    models_dir: Path | None,
+    test_set: Path | None,
+    tol: Tolerances,
+) -> list[Finding]:
+    """The test set, the curve's data, the posted model files and their logs, and the
+    collective model retrained, in the report's order."""
+    from modelpact.audit.files import check_logs, check_models, check_test_set
+
+    test_finding, test_rows = check_test_set(snapshot, test_set)
+    return [
+        test_finding,
+        _curve_data(snapshot, scenario, test_rows),
+        *check_models(snapshot, models_dir, test_rows, tolerance=tol.accuracy),
+        check_logs(snapshot, models_dir, test_rows),
+        _retrained(snapshot, data_dir, scenario),
+    ]
 
 
 def check_record(snapshot: RoundSnapshot, claims: dict[str, str]) -> Finding:

@@ -35,7 +35,8 @@ from numpy.typing import NDArray
 from modelpact.curve_record import CurveUncertainty, FittedOn
 from modelpact.errors import ModelpactError
 from modelpact.ml.datasets import BUILTIN_DATASETS, Rows, Split, load_dataset, split_test
-from modelpact.ml.models import TRAINER, correct_count, rows_digest, train_model
+from modelpact.ml.models import TRAINER, correct_count, load_trainer, rows_digest, train_model
+from modelpact.parallel import fork_map_dealt
 
 if TYPE_CHECKING:
     from modelpact.scenario import Scenario
@@ -154,21 +155,29 @@ def measure_curve(
     """Test accuracy at each size, ``repeats`` times, on seeded subsamples of ``pool``.
 
     Repeat ``r`` at size ``s`` draws ``s`` rows without replacement with
-    ``numpy.random.default_rng([seed, s, r])`` and trains with seed ``seed + r``.
+    ``numpy.random.default_rng([seed, s, r])`` and trains with seed ``seed + r``: each
+    measurement is independent of the others, so they run over forked workers
+    (:func:`modelpact.parallel.fork_map_dealt`) with the same results as in one process.
     """
     checked = _check_sizes(sizes, pool.shape[0])
     if repeats < 1:
         raise CurveError(f"repeats must be at least 1, got {repeats}", hint="use --repeats 3")
-    points = []
-    for size in checked:
-        accs = []
-        for r in range(repeats):
-            rng = np.random.default_rng([seed, size, r])
-            pick = np.sort(rng.choice(pool.shape[0], size=size, replace=False))
-            model = train_model(pool[pick], seed=seed + r)
-            accs.append(correct_count(model, test) / test.shape[0])
-        points.append(CurvePoint(size=size, accuracies=tuple(accs)))
-    return tuple(points)
+
+    def measure(task: tuple[int, int]) -> float:
+        size, r = task
+        rng = np.random.default_rng([seed, size, r])
+        pick = np.sort(rng.choice(pool.shape[0], size=size, replace=False))
+        model = train_model(pool[pick], seed=seed + r)
+        return correct_count(model, test) / int(test.shape[0])
+
+    # Each fit depends only on its (size, repeat): they run over forked workers, dealt
+    # round-robin since the cost grows with the size.
+    load_trainer()
+    accs = fork_map_dealt(measure, [(size, r) for size in checked for r in range(repeats)])
+    return tuple(
+        CurvePoint(size=size, accuracies=tuple(accs[i * repeats : (i + 1) * repeats]))
+        for i, size in enumerate(checked)
+    )
 
 
 def _check_sizes(sizes: Sequence[int], pool_rows: int) -> tuple[int, ...]:

@@ -48,6 +48,7 @@ __all__ = [
     "decode_model",
     "encode_model",
     "load_model",
+    "load_trainer",
     "predict",
     "rows_digest",
     "store_model",
@@ -149,6 +150,15 @@ def train_model(rows: Rows, *, seed: int) -> Model:
         coef = np.vstack([-coef[0] / 2.0, coef[0] / 2.0])
         intercept = np.array([-intercept[0] / 2.0, intercept[0] / 2.0])
     return build("logistic", tuple(int(c) for c in clf.classes_), coef, intercept)
+
+
+def load_trainer() -> None:
+    """Import the learner (scikit-learn, ~0.5 s) and build the BLAS controller in this process,
+    as the first :func:`train_model` would: before forking workers that train, so each of them
+    inherits both instead of loading them again."""
+    from sklearn.linear_model import LogisticRegression  # noqa: F401
+
+    _blas_controller()
 
 
 _CONTROLLER: list[Any] = []

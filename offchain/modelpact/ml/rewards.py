@@ -42,7 +42,7 @@ import numpy as np
 
 from modelpact.errors import ModelpactError
 from modelpact.ml.datasets import Rows
-from modelpact.ml.models import correct_count, encode_model, train_model
+from modelpact.ml.models import correct_count, encode_model, load_trainer, train_model
 
 __all__ = [
     "RewardError",
@@ -56,6 +56,7 @@ __all__ = [
 ]
 
 TierMode = Literal["deterministic", "lottery"]
+_Key = tuple[int, int]  # a model of the search: (ordering, prefix length)
 
 
 class RewardError(ModelpactError, ValueError):
@@ -122,9 +123,19 @@ class RewardSearch:
     Ordering ``o`` is ``numpy.random.default_rng([seed, o]).permutation``. Results are cached by
     (ordering, prefix length), so searching several targets shares the models; more orderings
     give more candidates near each target at a proportional cost in models trained.
+    ``fit_ahead``: fit each ordering's first step next to the collective model in a forked
+    worker (the same models and counts; see :meth:`_first_fits`).
     """
 
-    def __init__(self, collective_rows: Rows, test: Rows, *, seed: int, orderings: int = 1) -> None:
+    def __init__(
+        self,
+        collective_rows: Rows,
+        test: Rows,
+        *,
+        seed: int,
+        orderings: int = 1,
+        fit_ahead: bool = False,
+    ) -> None:
         rows = np.asarray(collective_rows)
         if rows.ndim != 2 or rows.shape[0] < 2:
             raise RewardError(
@@ -142,12 +153,42 @@ class RewardSearch:
         self._orders = [
             np.random.default_rng([seed, o]).permutation(rows.shape[0]) for o in range(orderings)
         ]
-        self._cache: dict[tuple[int, int], tuple[int, bytes]] = {}
-        self.models_trained = 0
-        correct, data = self._train(rows)
+        self._cache: dict[_Key, tuple[int, bytes]] = {}
+        (correct, data), self._ahead = self._first_fits(fit_ahead)
+        self.models_trained = 1
         self.collective = RewardModel(
             model=data, target=1.0, correct=correct, test_rows=self.test_rows, rows=self.size
         )
+
+    def _first_fits(
+        self, fit_ahead: bool
+    ) -> tuple[tuple[int, bytes], dict[_Key, tuple[int, bytes]]]:
+        """The collective model and, with ``fit_ahead`` and a second worker, each ordering's first
+        bisection step fitted alongside it: its first n // 2 rows, where every search for a
+        target below the collective model starts (worth a fork for a large search such as the
+        coordinator's, not for many small ones). A model fitted ahead counts in
+        ``models_trained`` only once a search evaluates it (as the serial search would fit it
+        then); one that failed to train is left for that evaluation to train again and raise as
+        the serial search does."""
+        from modelpact.parallel import fork_map, usable_workers
+
+        half = self.size // 2
+        ahead = list(range(len(self._orders))) if fit_ahead and usable_workers(2) > 1 else []
+        load_trainer()
+
+        def fit(job: int | None) -> tuple[int, bytes] | None:
+            rows = self._rows if job is None else self._rows[np.sort(self._orders[job][:half])]
+            try:
+                data = encode_model(train_model(rows, seed=self.seed))
+            except ModelpactError:
+                if job is None:
+                    raise
+                return None
+            return correct_count(data, self.test), data
+
+        first, *rest = fork_map(fit, [None, *ahead])
+        assert first is not None
+        return first, {(o, half): r for o, r in zip(ahead, rest, strict=True) if r is not None}
 
     @property
     def size(self) -> int:
@@ -163,6 +204,9 @@ class RewardSearch:
     def evaluate(self, ordering: int, k: int) -> int:
         """Correct test rows of the model on the first ``k`` rows of ``ordering`` (1 <= k < n)."""
         key = (ordering, k)
+        if key in self._ahead:
+            self._cache[key] = self._ahead.pop(key)
+            self.models_trained += 1
         if key not in self._cache:
             self._cache[key] = self._train(self._rows[np.sort(self._orders[ordering][:k])])
         return self._cache[key][0]
@@ -170,27 +214,85 @@ class RewardSearch:
     def below(self, target: float, *, refine: int = 3) -> RewardModel | None:
         """The evaluated model closest to ``target`` with accuracy <= target and strictly
         below the collective model, or None when even one row's model is above the target."""
-        cap = min(_floor_correct(target, self.test_rows), self.collective.correct - 1)
+        cap = self._cap(target)
         if cap < 0:
             return None
         for o in range(len(self._orders)):
-            lo, hi = 0, self.size  # invariant: acc(lo) <= cap (0 rows: no model), acc(hi) > cap
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if self.evaluate(o, mid) <= cap:
-                    lo = mid
-                else:
-                    hi = mid
-            for k in range(max(1, lo - refine), min(self.size - 1, lo + refine) + 1):
-                self.evaluate(o, k)
+            self._walk(o, cap, refine)
+        return self._best(target, cap, self._cache)
+
+    def below_each(self, targets: Sequence[float], *, refine: int = 3) -> list[RewardModel | None]:
+        """``[self.below(t, refine=refine) for t in targets]``: the same models and counts, the
+        orderings searched in forked workers (:func:`modelpact.parallel.fork_map`).
+
+        Why it is the same: a search's path depends only on the models' correct counts, which are
+        deterministic, so each worker walks exactly the paths the serial loop would; the parent
+        merges every model the workers evaluated into the cache and picks each target's model
+        from what the serial loop's cache would hold at that point: the models evaluated before
+        this call and on the paths of the targets up to this one. One task per ordering (its
+        targets' paths share their largest fits: n/2, n/4, ... rows), so no model is fitted
+        twice and ``models_trained`` counts what the serial loop fits."""
+        from modelpact.parallel import fork_map
+
+        caps = [self._cap(t) for t in targets]
+        distinct = sorted({cap for cap in caps if cap >= 0})  # equal caps walk equal paths
+
+        def walk(o: int) -> tuple[list[list[_Key]], dict[_Key, tuple[int, bytes]]]:
+            paths = [self._walk(o, cap, refine) for cap in distinct]
+            return paths, {key: self._cache[key] for path in paths for key in path}
+
+        load_trainer()
+        before = set(self._cache)
+        reached: dict[int, set[_Key]] = {cap: set() for cap in distinct}
+        for paths, models in fork_map(walk, range(len(self._orders))):
+            for cap, path in zip(distinct, paths, strict=True):
+                reached[cap].update(path)
+            for key, value in models.items():
+                if key not in self._cache:
+                    self._ahead.pop(key, None)  # fitted ahead, evaluated by this search
+                    self._cache[key] = value
+                    self.models_trained += 1
+        seen = set(before)
+        found: list[RewardModel | None] = []
+        for target, cap in zip(targets, caps, strict=True):
+            seen |= reached.get(cap, set())
+            view = {key: self._cache[key] for key in seen}
+            found.append(None if cap < 0 else self._best(target, cap, view))
+        return found
+
+    def _cap(self, target: float) -> int:
+        """The most correct test rows a model for ``target`` may have (< 0: none can)."""
+        return min(_floor_correct(target, self.test_rows), self.collective.correct - 1)
+
+    def _walk(self, o: int, cap: int, refine: int) -> list[_Key]:
+        """Bisect ordering ``o`` for the longest prefix scoring <= ``cap``, then evaluate
+        ``refine`` neighbours each side; returns every (ordering, prefix) evaluated, in order."""
+        path: list[_Key] = []
+        lo, hi = 0, self.size  # invariant: acc(lo) <= cap (0 rows: no model), acc(hi) > cap
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            path.append((o, mid))
+            if self.evaluate(o, mid) <= cap:
+                lo = mid
+            else:
+                hi = mid
+        for k in range(max(1, lo - refine), min(self.size - 1, lo + refine) + 1):
+            path.append((o, k))
+            self.evaluate(o, k)
+        return path
+
+    def _best(
+        self, target: float, cap: int, cache: dict[_Key, tuple[int, bytes]]
+    ) -> RewardModel | None:
+        """The model of ``cache`` closest below ``cap`` (ties: fewer rows, lower ordering)."""
         best = max(
-            (key for key, (c, _) in self._cache.items() if c <= cap),
-            key=lambda key: (self._cache[key][0], -key[1], -key[0]),
+            (key for key, (c, _) in cache.items() if c <= cap),
+            key=lambda key: (cache[key][0], -key[1], -key[0]),
             default=None,
         )
         if best is None:
             return None
-        correct, data = self._cache[best]
+        correct, data = cache[best]
         return RewardModel(
             model=data, target=target, correct=correct, test_rows=self.test_rows, rows=best[1]
         )
@@ -295,8 +397,7 @@ def tiers_for(
         wanted = sorted({float(g) for g in grid})
     chosen: dict[int, RewardModel] = {}
     unreachable: list[float] = []
-    for target in wanted:
-        found = search.below(target, refine=refine)
+    for target, found in zip(wanted, search.below_each(wanted, refine=refine), strict=True):
         if found is None:
             unreachable.append(target)
             continue
