@@ -460,7 +460,7 @@ def _send_each(run: _Round, config: DemoConfig, step: Callable[[int], object]) -
     order, once every worker returned (:meth:`JsonRpcClient.held_broadcasts
     <modelpact.chain.backends.jsonrpc.JsonRpcClient.held_broadcasts>`); then the block mines."""
     from modelpact.chain.backends.jsonrpc import JsonRpcClient
-    from modelpact.chain.transactions import guarded
+    from modelpact.chain.transactions import guarded, send_raw_batch
 
     with _blocks(run, config):
         client: JsonRpcClient | None = getattr(run.chain.backend, "rpc", None)
@@ -475,15 +475,9 @@ def _send_each(run: _Round, config: DemoConfig, step: Callable[[int], object]) -
 
         # each worker's hashes are on disk when it returns: before any of them is broadcast
         raws = _each(run, config, held, grouped=True, hashes_held=True)
+        signed = [bytes.fromhex(raw.removeprefix("0x")) for raw in itertools.chain(*raws)]
         abi = run.deployed.record.abi  # a refusal or a node gone: one line, as in the steps
-        for raw in itertools.chain.from_iterable(raws):
-            guarded(run.chain, abi, "broadcast", functools.partial(_broadcast, run.chain, raw))
-
-
-def _broadcast(chain: Chain, raw_hex: str) -> str:
-    from modelpact.chain import send_raw_once
-
-    return send_raw_once(chain, bytes.fromhex(raw_hex.removeprefix("0x")))
+        guarded(run.chain, abi, "broadcast", functools.partial(send_raw_batch, run.chain, signed))
 
 
 def _settle(
