@@ -377,8 +377,12 @@ def join(
         commitment="0x" + commitment.hex(),
         test_set_commitment="0x" + config.test_set_commitment.hex(),
     )
-    if call is None:  # the checks above refuse every call _join_call does not build
-        raise ParticipantError("the join could not be built", hint="report a bug")
+    if call is None:  # the checks above refuse every other call _join_call does not build
+        raise ParticipantError(
+            f"the data root in the local state ({current.data_root[:20]}..) is not 32 bytes "
+            "of hex: the state file was damaged or edited",
+            hint="nothing was sent; commit the dataset again (`participant commit --data FILE`)",
+        )
     return _send_step(deployed, call, account, state.slot("join_tx"), wait=wait, prepared=prepared)
 
 
@@ -387,16 +391,18 @@ def _join_call(
 ) -> Call | None:
     """The join of ``option_id`` with the committed dataset of the local state ``current``
     and ``commitment``; None when a local check of :func:`join` refuses it (no dataset, no
-    such option, another row count): then those checks run in their order, after the
-    standing read. Nothing is signed or sent here."""
-    if current.data_root is None or not 0 <= option_id < rc.option_count():
+    such option, another row count) or its root is not 32 bytes of hex (a damaged state file):
+    then those checks run in their order, after the standing read. Nothing is signed or sent
+    here."""
+    root = _local_root(current)
+    if root is None or not 0 <= option_id < rc.option_count():
         return None
     rows = rc.option(option_id).data_count
     if current.row_count != rows:
         return None
     return rc.join.call(
         option_id=option_id,
-        data_root=bytes(HexBytes(current.data_root)),
+        data_root=root,
         row_count=rows,
         commitment=commitment,
         value=rc.config().participant_bond,
