@@ -1170,7 +1170,8 @@ class BatchCall:
 
 
 _SIGNED_PER_EXCHANGE = 100
-"""Pre-flights per JSON-RPC batch in :func:`signed_batch` (within common batch limits)."""
+"""Calls per JSON-RPC batch in :func:`signed_batch` (within common batch limits): 100
+pre-flights, 98 in the exchange that also reads the fees."""
 
 
 def signed_batch(
@@ -1185,8 +1186,9 @@ def signed_batch(
     ``first_nonce``, NOT sent: every pre-flight runs on the same latest state, as signing them
     one by one before broadcasting any did, and each is checked in order (the first revert is
     raised, decoded; nothing is sent either way). Through a node over JSON-RPC the fee fields
-    are read once for the batch and the pre-flights go 100 to an exchange (a call that fails
-    at its bound is estimated on its own, as :func:`build_transaction` does)."""
+    are read once for the batch and the pre-flights go 100 to an exchange (98 in the first,
+    which reads the fees: 100 calls at most; a call that fails at its bound is estimated on
+    its own, as :func:`build_transaction` does)."""
     client = _lean(chain)
     if client is None:
         return [
@@ -1204,9 +1206,11 @@ def signed_batch(
         ]
     fees: dict[str, int] | None = None
     out: list[bytes] = []
-    for start in range(0, len(calls), _SIGNED_PER_EXCHANGE):
-        chunk = calls[start : start + _SIGNED_PER_EXCHANGE]
-        signed, fees = _signed_chunk(chain, client, chunk, sender, first_nonce + start, fees, abi)
+    while len(out) < len(calls):
+        # one call per pre-flight (nonce and fees given); the first exchange reads the fees too
+        size = _SIGNED_PER_EXCHANGE - (len(_FEE_CALLS) if fees is None else 0)
+        chunk, nonce = calls[len(out) : len(out) + size], first_nonce + len(out)
+        signed, fees = _signed_chunk(chain, client, chunk, sender, nonce, fees, abi)
         out += signed
     return out
 
