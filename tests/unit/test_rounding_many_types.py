@@ -5,7 +5,8 @@ shapes (candidates x types, the shifted model's per-type views, the IC relaxatio
 are where a transposition or a broadcast over the wrong axis shows only with K != 3: here the
 digits scenario's types are replaced by K = 1..6 drawn types (costs, probabilities), with a
 handful of participants (an exact model has ~N^(K-1) outcomes), under the exact, shifted,
-sampled and participation models, nominal and robust.
+sampled and participation models, nominal and robust. Also curve_tolerance's row
+distribution (the solve's own model, not a second paper model) over the same scenarios.
 """
 
 from __future__ import annotations
@@ -138,3 +139,26 @@ def test_one_type_has_one_outcome_and_solves() -> None:
     menu = solve(parse_scenario(text, source="one type"), benchmarks=False)
     assert len(menu.options) == 1
     assert menu.options[0].m > 0
+
+
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_tau_row_distribution_is_the_paper_models_for_1_to_6_types(
+    data: st.DataObject, seed: int
+) -> None:
+    """curve_tolerance's rows S_o and probabilities w_o (from the model the solve keeps, either
+    belief, exact, no participation law) are bit for bit the paper model's, which tau was
+    derived from before, for K = 1..6; and sd once per distinct row total, spread back, is
+    sd over every outcome bit for bit."""
+    from modelpact.compensation import _rows_distribution
+    from modelpact.curve_record import sd_round
+
+    scenario, _ = data.draw(many_types("exact"))
+    m = np.random.default_rng(seed).integers(0, 300, size=scenario.n_types).astype(np.float64)
+    rows, weights = _rows_distribution(scenario, m)
+    paper = economy_model(scenario.with_solver(belief="paper"), belief="paper")
+    assert rows.tobytes() == (paper.base @ m).tobytes()
+    want = paper.objective_weights[0]
+    assert weights.tobytes() == (want / want.sum()).tobytes()
+    sizes, where = np.unique(rows, return_inverse=True)
+    assert sd_round(scenario, sizes)[where].tobytes() == sd_round(scenario, rows).tobytes()
