@@ -71,6 +71,7 @@ __all__ = [
     "Sender",
     "TxResult",
     "TxSlot",
+    "WrongReceiptError",
     "broadcast",
     "build_transaction",
     "decode_logs",
@@ -138,6 +139,10 @@ class FeeCapError(ChainError):
 
 class InsufficientFundsError(ChainError):
     """The sender cannot pay the value plus the gas of a transaction."""
+
+
+class WrongReceiptError(ChainError):
+    """The node answered the receipt of another transaction than the one asked."""
 
 
 class NotMinedError(ChainError):
@@ -1040,6 +1045,7 @@ def _receipt_now(chain: Chain, client: JsonRpcClient, tx_hash: str) -> dict[str,
             with record.lock:  # still unwaited: its wait polls again
                 record.sent[key] = None
         return None
+    _require_receipt_of(raw, tx_hash)
     # a block whose first transaction is not this one, while several of this process's are
     # unwaited: read the rest of that block at once (a block of one costs nothing more). Only
     # on a dev node mining on demand (anvil, Hardhat: sync sends), whose blocks hold what this
@@ -1048,6 +1054,19 @@ def _receipt_now(chain: Chain, client: JsonRpcClient, tx_hash: str) -> dict[str,
     if others >= 2 and record.bulk and index > 0 and client.sends_sync():
         _keep_block_receipts(client, record, raw["blockNumber"])
     return dict(raw)
+
+
+def _require_receipt_of(raw: Mapping[str, Any], tx_hash: str) -> None:
+    """Refuse a receipt the node answered for another transaction than ``tx_hash`` (a node or
+    a proxy mixing up answers): its block, gas and events are not this transaction's, and a
+    re-run that reads the receipt first would take its step as done."""
+    answered = raw.get("transactionHash")
+    if answered is not None and str(answered).lower() != tx_hash.lower():
+        raise WrongReceiptError(
+            f"the node answered the receipt of transaction {answered} when asked for {tx_hash}",
+            hint="the endpoint (or a proxy in front of it) mixes up its answers: use another "
+            "node (--rpc), then re-run",
+        )
 
 
 def _keep_block_receipts(client: JsonRpcClient, record: _Unwaited, block: str) -> None:
@@ -1344,7 +1363,7 @@ class RecordedStep:
             return None
         try:
             return self.finish(tx_hash, receipt=receipt)
-        except (NodeUnavailableError, NotMinedError):
+        except (NodeUnavailableError, NotMinedError, WrongReceiptError):
             raise  # still pending is not "send again": a second transaction could be mined too
         except ChainError:
             return None
