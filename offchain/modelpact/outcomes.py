@@ -100,9 +100,9 @@ def enumerate_outcomes(participants: int, probabilities: FloatArray) -> OutcomeS
     if participants == 0:
         return OutcomeSet(np.zeros((1, k), dtype=np.int64), np.ones(1), exact=True)
     # stars and bars: K-1 bar positions among N+K-1 slots
-    bars = np.array(
-        list(itertools.combinations(range(participants + k - 1), k - 1)), dtype=np.int64
-    ).reshape(-1, k - 1)
+    # (one type: one composition, no bars; reshape(-1, 0) cannot infer that one row)
+    combos = list(itertools.combinations(range(participants + k - 1), k - 1))
+    bars = np.array(combos, dtype=np.int64).reshape(len(combos), k - 1)
     edges = np.hstack(
         [
             np.full((len(bars), 1), -1, dtype=np.int64),

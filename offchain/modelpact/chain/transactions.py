@@ -71,6 +71,7 @@ __all__ = [
     "Sender",
     "TxResult",
     "TxSlot",
+    "WrongReceiptError",
     "broadcast",
     "broadcast_signed_batch",
     "build_transaction",
@@ -140,6 +141,10 @@ class FeeCapError(ChainError):
 
 class InsufficientFundsError(ChainError):
     """The sender cannot pay the value plus the gas of a transaction."""
+
+
+class WrongReceiptError(ChainError):
+    """The node answered the receipt of another transaction than the one asked."""
 
 
 class NotMinedError(ChainError):
@@ -1077,6 +1082,7 @@ def _receipt_now(chain: Chain, client: JsonRpcClient, tx_hash: str) -> dict[str,
             with record.lock:  # still unwaited: its wait polls again
                 record.sent[key] = None
         return None
+    _require_receipt_of(raw, tx_hash)
     # a block whose first transaction is not this one, while several of this process's are
     # unwaited: read the rest of that block at once (a block of one costs nothing more). Only
     # on a dev node mining on demand (anvil, Hardhat: sync sends), whose blocks hold what this
@@ -1085,6 +1091,19 @@ def _receipt_now(chain: Chain, client: JsonRpcClient, tx_hash: str) -> dict[str,
     if others >= 2 and record.bulk and index > 0 and client.sends_sync():
         _keep_block_receipts(client, record, raw["blockNumber"])
     return dict(raw)
+
+
+def _require_receipt_of(raw: Mapping[str, Any], tx_hash: str) -> None:
+    """Refuse a receipt the node answered for another transaction than ``tx_hash`` (a node or
+    a proxy mixing up answers): its block, gas and events are not this transaction's, and a
+    re-run that reads the receipt first would take its step as done."""
+    answered = raw.get("transactionHash")
+    if answered is not None and str(answered).lower() != tx_hash.lower():
+        raise WrongReceiptError(
+            f"the node answered the receipt of transaction {answered} when asked for {tx_hash}",
+            hint="the endpoint (or a proxy in front of it) mixes up its answers: use another "
+            "node (--rpc), then re-run",
+        )
 
 
 def _keep_block_receipts(client: JsonRpcClient, record: _Unwaited, block: str) -> None:
@@ -1207,7 +1226,8 @@ class BatchCall:
 
 
 _SIGNED_PER_EXCHANGE = 100
-"""Pre-flights per JSON-RPC batch in :func:`signed_batch` (within common batch limits)."""
+"""Calls per JSON-RPC batch in :func:`signed_batch` (within common batch limits): 100
+pre-flights, 98 in the exchange that also reads the fees."""
 
 
 def signed_batch(
@@ -1222,8 +1242,9 @@ def signed_batch(
     ``first_nonce``, NOT sent: every pre-flight runs on the same latest state, as signing them
     one by one before broadcasting any did, and each is checked in order (the first revert is
     raised, decoded; nothing is sent either way). Through a node over JSON-RPC the fee fields
-    are read once for the batch and the pre-flights go 100 to an exchange (a call that fails
-    at its bound is estimated on its own, as :func:`build_transaction` does)."""
+    are read once for the batch and the pre-flights go 100 to an exchange (98 in the first,
+    which reads the fees: 100 calls at most; a call that fails at its bound is estimated on
+    its own, as :func:`build_transaction` does)."""
     client = _lean(chain)
     if client is None:
         return [
@@ -1241,9 +1262,11 @@ def signed_batch(
         ]
     fees: dict[str, int] | None = None
     out: list[bytes] = []
-    for start in range(0, len(calls), _SIGNED_PER_EXCHANGE):
-        chunk = calls[start : start + _SIGNED_PER_EXCHANGE]
-        signed, fees = _signed_chunk(chain, client, chunk, sender, first_nonce + start, fees, abi)
+    while len(out) < len(calls):
+        # one call per pre-flight (nonce and fees given); the first exchange reads the fees too
+        size = _SIGNED_PER_EXCHANGE - (len(_FEE_CALLS) if fees is None else 0)
+        chunk, nonce = calls[len(out) : len(out) + size], first_nonce + len(out)
+        signed, fees = _signed_chunk(chain, client, chunk, sender, nonce, fees, abi)
         out += signed
     return out
 
@@ -1390,7 +1413,7 @@ class RecordedStep:
             return None
         try:
             return self.finish(tx_hash, receipt=receipt)
-        except (NodeUnavailableError, NotMinedError):
+        except (NodeUnavailableError, NotMinedError, WrongReceiptError):
             raise  # still pending is not "send again": a second transaction could be mined too
         except ChainError:
             return None

@@ -377,8 +377,12 @@ def join(
         commitment="0x" + commitment.hex(),
         test_set_commitment="0x" + config.test_set_commitment.hex(),
     )
-    if call is None:  # the checks above refuse every call _join_call does not build
-        raise ParticipantError("the join could not be built", hint="report a bug")
+    if call is None:  # the checks above refuse every other call _join_call does not build
+        raise ParticipantError(
+            f"the data root in the local state ({current.data_root[:20]}..) is not 32 bytes "
+            "of hex: the state file was damaged or edited",
+            hint="nothing was sent; commit the dataset again (`participant commit --data FILE`)",
+        )
     return _send_step(deployed, call, account, state.slot("join_tx"), wait=wait, prepared=prepared)
 
 
@@ -387,16 +391,18 @@ def _join_call(
 ) -> Call | None:
     """The join of ``option_id`` with the committed dataset of the local state ``current``
     and ``commitment``; None when a local check of :func:`join` refuses it (no dataset, no
-    such option, another row count): then those checks run in their order, after the
-    standing read. Nothing is signed or sent here."""
-    if current.data_root is None or not 0 <= option_id < rc.option_count():
+    such option, another row count) or its root is not 32 bytes of hex (a damaged state file):
+    then those checks run in their order, after the standing read. Nothing is signed or sent
+    here."""
+    root = _local_root(current)
+    if root is None or not 0 <= option_id < rc.option_count():
         return None
     rows = rc.option(option_id).data_count
     if current.row_count != rows:
         return None
     return rc.join.call(
         option_id=option_id,
-        data_root=bytes(HexBytes(current.data_root)),
+        data_root=root,
         row_count=rows,
         commitment=commitment,
         value=rc.config().participant_bond,
@@ -794,30 +800,37 @@ def verify_model(
 
 def _test_rows(test_set: Path, spec_name: str) -> np.ndarray:
     """The public test set's rows (:func:`modelpact.ml.datasets.load_rows`, checked against
-    the spec), read again only when the file changed (path, inode, size, modification time):
-    a demo verifies every participant's model on the same file."""
+    the spec), parsed again only when the file's CONTENT changed: a demo verifies every
+    participant's model on the same file. Its bytes are read and compared every time (a
+    memcmp): a file rewritten in place keeps its path, inode and size, and within one
+    modification-time tick (or with its time set back) its mtime too, so its stat says nothing.
+    Rows are kept only when the file held the same bytes before and after they were parsed."""
     from modelpact.ml.datasets import builtin_spec, load_rows
 
-    try:
-        seen = test_set.stat()
-    except OSError:  # load_rows names the problem
-        key = None
-    else:
-        identity = (str(test_set.resolve()), seen.st_ino, seen.st_size, seen.st_mtime_ns)
-        key = (*identity, spec_name)
-    kept = _TEST_ROWS.get(key) if key is not None else None
-    if kept is not None:
-        return kept
+    key = (str(test_set.resolve()), spec_name)
+    data = _bytes_or_none(test_set)
+    kept = _TEST_ROWS.get(key)
+    if kept is not None and data is not None and kept[0] == data:
+        return kept[1]
     rows = load_rows(test_set, builtin_spec(spec_name) if spec_name else None)
     rows.setflags(write=False)  # shared by every verification until the file changes
-    if key is not None:
-        _TEST_ROWS.clear()
-        _TEST_ROWS[key] = rows
+    _TEST_ROWS.clear()
+    if data is not None and _bytes_or_none(test_set) == data:
+        _TEST_ROWS[key] = (data, rows)
     return rows
 
 
-_TEST_ROWS: dict[tuple[str, int, int, int, str], np.ndarray] = {}
-"""The last public test set read by :func:`_test_rows`, by its file's identity."""
+def _bytes_or_none(path: Path) -> bytes | None:
+    """The file's bytes, or None when it cannot be read (:func:`load_rows` names why)."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+_TEST_ROWS: dict[tuple[str, str], tuple[bytes, np.ndarray]] = {}
+"""The last public test set parsed by :func:`_test_rows`: (resolved path, spec) -> the file's
+bytes then and its rows."""
 
 
 def deliver(state: ParticipantStateFile, *, inbox: Path, address: str) -> Path:
