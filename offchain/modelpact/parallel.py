@@ -278,9 +278,12 @@ def _end_with_parent(parent: int) -> None:
 
 
 def _portable(exc: BaseException) -> BaseException:
-    """``exc`` if it survives pickling, else a RuntimeError naming it."""
+    """``exc`` if it survives pickling; else a ModelpactError with its message and hint (still
+    one line and exit code 2 at the CLI), or a RuntimeError naming any other exception."""
     try:
         pickle.loads(pickle.dumps(exc))
     except Exception:
+        if isinstance(exc, ModelpactError):
+            return ModelpactError(exc.message, hint=exc.hint)
         return RuntimeError(f"{type(exc).__name__}: {exc}")
     return exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -70,6 +71,67 @@ def test_unpicklable_error_arrives_as_runtime_error_naming_it() -> None:
 
     with pytest.raises(RuntimeError, match="_UnpicklableError"):
         fork_map(fn, [0, 1])
+
+
+class _KeywordError(ModelpactError):
+    """A ModelpactError whose constructor takes something other than its message."""
+
+    def __init__(self, message: str, *, code: int) -> None:
+        super().__init__(message, hint=f"retry with code {code + 1}")
+        self.code = code
+
+
+def _own_argument_errors() -> list[ModelpactError]:
+    from modelpact.chain.errors import ContractRevertError
+    from modelpact.ml.models import StoredModelError
+
+    return [
+        ContractRevertError("AlreadyJoined", [7], names=["seat"], action="join"),
+        StoredModelError("model 0x01 is not in models", missing=True),
+        _KeywordError("bad item", code=7),
+    ]
+
+
+@needs_fork
+@pytest.mark.parametrize("error", _own_argument_errors(), ids=lambda e: type(e).__name__)
+def test_a_modelpact_error_taking_its_own_arguments_arrives_whole(error: ModelpactError) -> None:
+    """A ModelpactError raised in a worker reaches the caller as it would in one process,
+    whatever its constructor takes (a revert's decoded name and arguments, a missing model's
+    flag): its type, message, hint, arguments and attributes, so the CLI prints its one line
+    with its fix and exit code 2, and callers catching its type still catch it."""
+
+    def fn(x: int) -> int:
+        if x == 1:
+            raise error
+        return x
+
+    with pytest.raises(ModelpactError) as caught:
+        fork_map(fn, [0, 1, 2])
+    assert type(caught.value) is type(error)
+    assert caught.value.one_line() == error.one_line()
+    assert caught.value.args == error.args
+    assert vars(caught.value) == vars(error)
+
+
+class _HoldsALockError(ModelpactError):
+    """A ModelpactError holding something that cannot be pickled."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, hint="the fix")
+        self.lock = threading.Lock()
+
+
+@needs_fork
+def test_an_unpicklable_modelpact_error_keeps_its_one_line() -> None:
+    """A ModelpactError that cannot travel whole still arrives as a ModelpactError with its
+    message and hint (one line, exit code 2), not as an unexpected RuntimeError."""
+
+    def fn(x: int) -> int:
+        raise _HoldsALockError(f"bad item {x}")
+
+    with pytest.raises(ModelpactError) as caught:
+        fork_map(fn, [0, 1])
+    assert caught.value.one_line() == "bad item 0; the fix"
 
 
 @needs_fork
