@@ -69,15 +69,33 @@ class ParallelError(ModelpactError, RuntimeError):
 
 def usable_workers(items: int) -> int:
     """How many worker processes :func:`fork_map` would use for ``items`` items (1: none)."""
-    if _IN_WORKER or items < 2 or sys.platform != "linux":
+    if _IN_WORKER:
+        return 1
+    cap = _workers_cap()  # checked everywhere, also where nothing is forked
+    if items < 2 or sys.platform != "linux":
         return 1
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     cores = len(os.sched_getaffinity(0))
-    cap = os.environ.get("MODELPACT_WORKERS", "").strip()
-    if cap.isdigit():
-        cores = min(cores, max(1, int(cap)))
+    if cap is not None:
+        cores = min(cores, max(1, cap))
     return max(1, min(cores, items))
+
+
+def _workers_cap() -> int | None:
+    """``MODELPACT_WORKERS`` as a whole number (None: unset or empty); anything else is refused
+    (it was ignored, using every core, or for a digit ``int`` does not read such as "²", a
+    ValueError)."""
+    cap = os.environ.get("MODELPACT_WORKERS", "").strip()
+    if not cap:
+        return None
+    if not (cap.isascii() and cap.isdigit()):
+        raise ModelpactError(
+            f"MODELPACT_WORKERS={cap!r} is not a whole number of worker processes",
+            hint="set it to e.g. 2, or MODELPACT_WORKERS=1 to run everything in one process, "
+            "or unset it to use every core",
+        )
+    return int(cap)
 
 
 def at_fork_in_child(hook: Callable[[], None]) -> None:

@@ -134,6 +134,30 @@ def test_an_unpicklable_modelpact_error_keeps_its_one_line() -> None:
     assert caught.value.one_line() == "bad item 0; the fix"
 
 
+@pytest.mark.parametrize("value", ["abc", "-1", "2.5", "²", "1e3", "0x2"])
+def test_a_workers_cap_that_is_not_a_whole_number_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """MODELPACT_WORKERS set to anything but a whole number is refused with one line naming
+    the variable and the fix (it was silently ignored, all cores used, or, for a digit
+    Python's int() does not read, a ValueError)."""
+    monkeypatch.setenv("MODELPACT_WORKERS", value)
+    with pytest.raises(ModelpactError, match="MODELPACT_WORKERS") as caught:
+        usable_workers(4)
+    assert "MODELPACT_WORKERS=1" in caught.value.one_line()
+
+
+@needs_fork
+@pytest.mark.parametrize(("value", "cap"), [("", None), (" 1 ", 1), ("0", 1), ("10" * 20, None)])
+def test_a_whole_number_workers_cap_is_read(
+    monkeypatch: pytest.MonkeyPatch, value: str, cap: int | None
+) -> None:
+    """Unset or empty: every usable core; 0 and 1 run in one process; a huge cap is the cores."""
+    monkeypatch.setenv("MODELPACT_WORKERS", value)
+    cores = min(len(os.sched_getaffinity(0)), 4)
+    assert usable_workers(4) == (cores if cap is None else cap)
+
+
 @needs_fork
 def test_worker_that_dies_is_reported() -> None:
     """A worker killed mid-run raises ParallelError instead of hanging or losing items."""
