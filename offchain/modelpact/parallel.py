@@ -265,6 +265,7 @@ def _work(sender: Connection, start: int, stop: int, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C (module doc)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _end_with_parent(parent)
+    _own_streams()
     assert _JOB is not None
     fn, items = _JOB
     before = [collect() for collect, _ in _CARRIERS]
@@ -278,6 +279,17 @@ def _work(sender: Connection, start: int, stop: int, parent: int) -> None:
     except Exception as exc:  # an unpicklable result: say so instead of dying silently
         sender.send((False, _portable(exc), time.process_time(), carried))
     sender.close()
+
+
+def _own_streams() -> None:
+    """Write to the process's real stdout and stderr: the inherited ones may be a console's
+    proxies (rich's Live under ``console.status`` while the demo runs), whose lock a parent
+    thread (the spinner's refresh) may have held at the fork; that thread does not exist here
+    and never releases it, so a worker's first warning would hang it."""
+    if sys.__stdout__ is not None:
+        sys.stdout = sys.__stdout__
+    if sys.__stderr__ is not None:
+        sys.stderr = sys.__stderr__
 
 
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent thread ends

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -156,6 +157,45 @@ def test_a_whole_number_workers_cap_is_read(
     monkeypatch.setenv("MODELPACT_WORKERS", value)
     cores = min(len(os.sched_getaffinity(0)), 4)
     assert usable_workers(4) == (cores if cap is None else cap)
+
+
+class _LockedStream:
+    """A stream whose writes take a lock, as a console's proxy of stderr does (rich's Live
+    under ``console.status`` replaces sys.stdout and sys.stderr while the demo runs)."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock = lock
+
+    def write(self, text: str) -> int:
+        with self.lock:
+            return len(text)
+
+    def flush(self) -> None:
+        """Nothing buffered."""
+
+
+@needs_fork
+def test_a_worker_writing_to_stderr_never_waits_on_a_lock_held_at_fork(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker that writes to stderr (a library's warning) while the parent's sys.stderr is a
+    console proxy whose lock another thread (the spinner's) held when the worker was forked
+    does not hang: in the child that thread does not exist and never releases it. Its output
+    goes to the process's real stream instead."""
+    lock = threading.Lock()
+    lock.acquire()  # held by this thread across the fork, as the spinner's refresh holds it
+    monkeypatch.setattr(sys, "stderr", _LockedStream(lock))
+
+    def fn(x: int) -> int:
+        signal.alarm(30)  # a hang ends the worker (the parent reports it) instead of the test
+        print(f"warning from item {x}", file=sys.stderr)
+        signal.alarm(0)
+        return x
+
+    try:
+        assert fork_map(fn, [0, 1]) == [0, 1]
+    finally:
+        lock.release()
 
 
 @needs_fork
