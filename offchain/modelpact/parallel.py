@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import math
 import multiprocessing
 import os
 import pickle
@@ -38,6 +39,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any, TypeVar
 
 from modelpact.errors import ModelpactError
@@ -76,10 +78,26 @@ def usable_workers(items: int) -> int:
         return 1
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    cores = len(os.sched_getaffinity(0))
+    cores = min(len(os.sched_getaffinity(0)), _cpu_quota() or sys.maxsize)
     if cap is not None:
         cores = min(cores, max(1, cap))
     return max(1, min(cores, items))
+
+
+_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+"""This process's cgroup (v2) CPU quota: "<quota> <period>" in microseconds, or "max <period>"."""
+
+
+def _cpu_quota() -> int | None:
+    """The CPUs a container's quota allows (rounded up; None: no quota or none readable). The
+    affinity mask shows the host's cores, not a quota such as docker's ``--cpus``: more workers
+    than the quota only compete for the same CPU time, each with its own copy of what it
+    touches."""
+    try:
+        quota, period = _CPU_MAX.read_text().split()[:2]
+        return max(1, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError, ZeroDivisionError):  # "max": no quota
+        return None
 
 
 def _workers_cap() -> int | None:

@@ -199,6 +199,26 @@ def test_a_worker_writing_to_stderr_never_waits_on_a_lock_held_at_fork(
 
 
 @needs_fork
+@pytest.mark.parametrize(
+    ("cpu_max", "expected"),
+    [("100000 100000\n", 1), ("150000 100000\n", 2), ("max 100000\n", 4), ("garbage", 4)],
+)
+def test_a_cpu_quota_caps_the_workers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cpu_max: str, expected: int
+) -> None:
+    """In a container limited to fewer CPUs than the host's cores it sees (cgroup v2 cpu.max,
+    e.g. docker --cpus=1 on a large host), no more workers than the quota's CPUs (rounded
+    up) are forked: each extra one only competes for the same CPU time with its own copy of
+    what it touches. No quota ("max") or an unreadable file: every usable core."""
+    monkeypatch.delenv("MODELPACT_WORKERS", raising=False)
+    quota = tmp_path / "cpu.max"
+    quota.write_text(cpu_max)
+    monkeypatch.setattr(parallel, "_CPU_MAX", quota)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(4)))
+    assert usable_workers(8) == expected
+
+
+@needs_fork
 def test_worker_that_dies_is_reported() -> None:
     """A worker killed mid-run raises ParallelError instead of hanging or losing items."""
 
