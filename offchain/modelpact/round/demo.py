@@ -785,7 +785,7 @@ def _clear_output(out: Path) -> None:
             )
         # A marked folder may since have received the user's own files (a keystore, data):
         # only what a demo writes is ever deleted.
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in _DEMO_ENTRIES)
+        foreign = sorted(p.name for p in out.iterdir() if not _demo_wrote(p.name))
         if foreign:
             raise DemoError(
                 f"--out {out} holds files a demo did not write: {', '.join(foreign[:5])}",
@@ -819,6 +819,18 @@ _DEMO_ENTRIES = frozenset(
     }
 )
 """Everything a demo writes at the top of its --out folder (the only names it ever deletes)."""
+
+
+def _demo_wrote(name: str) -> bool:
+    """Whether ``name``, at the top of a previous demo's --out folder, is the demo's: one of
+    :data:`_DEMO_ENTRIES`, or the temporary copy of one an atomic write leaves when the demo is
+    killed before its rename (``.report.json.<random>.tmp``: else the next demo refused it)."""
+    if name in _DEMO_ENTRIES:
+        return True
+    if not (name.startswith(".") and name.endswith(".tmp")):
+        return False
+    stem = name[1:].rsplit(".", 2)[0]  # ".report.json.k2j3.tmp" -> "report.json"
+    return stem in _DEMO_ENTRIES
 
 
 def _curve_accuracy(plan: Planned, rows: int) -> float:
