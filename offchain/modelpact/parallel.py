@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -263,7 +264,8 @@ def _gather(started: list[tuple[Any, Connection]], answers: dict[int, tuple[bool
 
 def _receive(receiver: Connection) -> tuple[bool, Any]:
     try:
-        ok, value, cpu, carried = receiver.recv()
+        ok, value, carried = pickle.loads(receiver.recv_bytes())
+        cpu = receiver.recv()
     except EOFError:
         return False, ParallelError(
             "a worker process ended without returning its results (killed or out of memory?)",
@@ -293,9 +295,11 @@ def _work(sender: Connection, start: int, stop: int, parent: int) -> None:
         answer = (False, _portable(exc))
     carried = list(zip(before, [collect() for collect, _ in _CARRIERS], strict=True))
     try:
-        sender.send((*answer, time.process_time(), carried))
+        payload = ForkingPickler.dumps((*answer, carried))
     except Exception as exc:  # an unpicklable result: say so instead of dying silently
-        sender.send((False, _portable(exc), time.process_time(), carried))
+        payload = ForkingPickler.dumps((False, _portable(exc), carried))
+    sender.send_bytes(payload)
+    sender.send(time.process_time())  # after the pickling: the results' CPU counts too
     sender.close()
 
 
