@@ -246,6 +246,8 @@ def _interrupts_deferred() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if caught and callable(previous):
         previous(signal.SIGINT, None)  # Python's default: raises KeyboardInterrupt
+    elif caught and previous == signal.SIG_DFL:
+        signal.raise_signal(signal.SIGINT)  # the default action again: it ends this process
 
 
 def _gather(started: list[tuple[Any, Connection]], answers: dict[int, tuple[bool, Any]]) -> None:

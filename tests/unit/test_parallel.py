@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -364,6 +365,30 @@ def test_ctrl_c_in_the_parent_stops_its_workers(tmp_path: Path) -> None:
     assert not (tmp_path / "finished").exists()
     with pytest.raises(ProcessLookupError):
         os.kill(int((tmp_path / "pid").read_text()), 0)
+
+
+_DEFAULT_SIGINT = """
+import os, signal, threading, time
+from modelpact.parallel import fork_map
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+# a thread that does not block SIGINT (a spinner's): the kernel hands the signal to it
+threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+os.register_at_fork(before=lambda: os.kill(os.getpid(), signal.SIGINT))  # Ctrl-C while forking
+fork_map(lambda x: x, [1, 2])
+print("went on", flush=True)
+"""
+
+
+@needs_fork
+def test_ctrl_c_while_forking_ends_a_process_whose_sigint_is_the_default() -> None:
+    """In a process whose SIGINT has the default action (it ends the process: set so by its
+    embedder or a supervisor), a Ctrl-C that arrives while workers are forked still ends it
+    once they are, instead of being dropped."""
+    done = subprocess.run(
+        [sys.executable, "-c", _DEFAULT_SIGINT], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == -signal.SIGINT, done.stdout + done.stderr
+    assert "went on" not in done.stdout
 
 
 @settings(max_examples=15, deadline=None)
