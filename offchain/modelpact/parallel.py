@@ -10,7 +10,8 @@ travel back, pickled through a pipe.
 Forking is used only where it is safe and worth it: on Linux (macOS frameworks are not fork-safe),
 with more than one usable core, more than one item, and not inside a worker already. Everywhere
 else :func:`fork_map` runs the items in this process, in order, with the same results.
-``MODELPACT_WORKERS`` caps the workers (``1`` runs everything in process).
+``MODELPACT_WORKERS`` caps the workers (a whole number, anything else is refused; ``1`` runs
+everything in process), as does a container's CPU quota (cgroup v2 ``cpu.max``).
 
 What a worker may do: anything that depends only on inherited state and writes only its own
 files. It must not use a connection it inherited (:func:`at_fork_in_child` lets a module drop
