@@ -42,7 +42,7 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from modelpact.errors import ModelpactError
 
@@ -50,6 +50,7 @@ __all__ = [
     "ParallelError",
     "at_fork_in_child",
     "carried_back",
+    "fork_call",
     "fork_map",
     "fork_map_dealt",
     "usable_workers",
@@ -196,19 +197,7 @@ def _run(count: int, n: int) -> list[Any]:
     try:
         # the inherited objects out of the collector's reach: a collection in a worker would
         # otherwise write to every one of them, copying the parent's memory page by page
-        gc.freeze()
-        try:
-            with _interrupts_deferred():
-                for start, stop in bounds:
-                    receiver, sender = context.Pipe(duplex=False)
-                    worker = context.Process(
-                        target=_work, args=(sender, start, stop, os.getpid()), daemon=True
-                    )
-                    worker.start()
-                    sender.close()  # the parent keeps the reading end: EOF if the worker dies
-                    started.append((worker, receiver))
-        finally:
-            gc.unfreeze()
+        _start(context, bounds, started)
         _gather(started, answers)
     finally:
         for w, (worker, receiver) in enumerate(started):
@@ -223,6 +212,59 @@ def _run(count: int, n: int) -> list[Any]:
             raise value
         results.extend(value)
     return results
+
+
+def _start(context: Any, bounds: list[tuple[int, int]], started: list[Any]) -> None:
+    """Fork one worker per run of ``bounds`` of the job in :data:`_JOB`, into ``started``."""
+    # the inherited objects out of the collector's reach: a collection in a worker would
+    # otherwise write to every one of them, copying the parent's memory page by page
+    gc.freeze()
+    try:
+        with _interrupts_deferred():
+            for start, stop in bounds:
+                receiver, sender = context.Pipe(duplex=False)
+                worker = context.Process(
+                    target=_work, args=(sender, start, stop, os.getpid()), daemon=True
+                )
+                worker.start()
+                sender.close()  # the parent keeps the reading end: EOF if the worker dies
+                started.append((worker, receiver))
+    finally:
+        gc.unfreeze()
+
+
+def fork_call(fn: Callable[[], R]) -> Callable[[], R]:
+    """Start ``fn()`` in a forked worker now, while this process goes on; returns the function
+    that waits for its result (raising its error; called once). Where :func:`fork_map` would not
+    fork, ``fn`` runs when its result is asked for. For work whose result is needed late (a
+    round's plots, rendered while the audit runs). A worker never asked for its result ends
+    with this process."""
+    if usable_workers(2) <= 1:
+        return fn
+    global _JOB
+    _JOB = (lambda _: fn(), [None])
+    started: list[tuple[Any, Connection]] = []
+    try:
+        _start(multiprocessing.get_context("fork"), [(0, 1)], started)
+    finally:
+        _JOB = None
+
+    def result() -> R:
+        answers: dict[int, tuple[bool, Any]] = {}
+        worker, receiver = started[0]
+        try:
+            _gather(started, answers)
+        finally:
+            receiver.close()
+            if 0 not in answers:  # interrupted while waiting
+                worker.kill()
+            worker.join()
+        ok, value = answers[0]
+        if not ok:
+            raise value
+        return cast(R, value[0])
+
+    return result
 
 
 @contextmanager

@@ -425,6 +425,17 @@ def test_a_false_post_is_challenged_by_a_third_party(play, lie: Lie, kind: str) 
     assert audit.finding("model.logs").status.value == "fail"  # names the false row too
 
 
+def _one_by_one(each: Callable[..., str]) -> Callable[..., None]:
+    """A ``RoundContract.broadcast_all`` that hands the batch's transactions to ``each`` one at a
+    time, in order: where a test makes the node (or the process) fail between two of them."""
+
+    def broadcast_all(self: Any, raws: Any, sender: LocalAccount, *, action: str) -> None:
+        for raw in raws:
+            each(self, raw, sender, action=action)
+
+    return broadcast_all
+
+
 def test_a_delivery_batch_records_every_hash_before_sending_and_resumes_after_a_crash(
     play, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -454,11 +465,11 @@ def test_a_delivery_batch_records_every_hash_before_sending_and_resumes_after_a_
         sent.append(original(self, raw, sender, action=action))
         return sent[-1]
 
-    monkeypatch.setattr(RoundContract, "broadcast", dying)
+    monkeypatch.setattr(RoundContract, "broadcast_all", _one_by_one(dying))
     models = p.out / "models"
     with pytest.raises(KeyboardInterrupt):
         deliver_models(p.run.deployed, state, models_dir=models, sender=p.run.coordinator)
-    monkeypatch.setattr(RoundContract, "broadcast", original)
+    monkeypatch.undo()
     assert len(p.run.deployed.events("Delivered")) == 1
     again = deliver_models(p.run.deployed, state, models_dir=models, sender=p.run.coordinator)
     assert [s.status for s in again].count("already") == 1
@@ -542,7 +553,7 @@ def test_a_dropped_delivery_ahead_of_queued_ones_is_resent_not_waited_on_forever
             client.request("eth_sendRawTransaction", ["0x" + raw.hex()])
         return "0x" + enc.keccak256(raw).hex()  # the first: answered, never kept
 
-    monkeypatch.setattr(RoundContract, "broadcast", dropping)
+    monkeypatch.setattr(RoundContract, "broadcast_all", _one_by_one(dropping))
     monkeypatch.setattr(tx, "RECEIPT_TIMEOUT", 1.0)
     models = p.out / "models"
     with pytest.raises(tx.NotMinedError):

@@ -421,3 +421,32 @@ def test_dealt_error_is_the_first_failing_item_in_item_order() -> None:
         fork_map_dealt(fn, list(range(8)))
     assert caught.value.message == "bad item 3"
     assert caught.value.hint == "fix it"
+
+
+@needs_fork
+def test_fork_call_runs_in_the_background_and_returns_or_raises_when_asked() -> None:
+    """fork_call starts the work in another process at once (it runs while this one goes on)
+    and its result function returns the value, or raises the worker's error whole."""
+    r, w = os.pipe()
+    waiting = parallel.fork_call(lambda: (os.write(w, b"x"), os.getpid())[1])
+    assert os.read(r, 1) == b"x"  # written by the worker before we asked for the result
+    assert waiting() != os.getpid()
+
+    def bad() -> int:
+        raise ModelpactError("no plot", hint="install matplotlib")
+
+    with pytest.raises(ModelpactError) as caught:
+        parallel.fork_call(bad)()
+    assert caught.value.one_line() == "no plot; install matplotlib"
+
+
+def test_fork_call_with_one_worker_runs_when_the_result_is_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With MODELPACT_WORKERS=1 nothing is forked: the work runs in this process, when asked."""
+    monkeypatch.setenv("MODELPACT_WORKERS", "1")
+    ran: list[int] = []
+    waiting = parallel.fork_call(lambda: ran.append(os.getpid()) or 7)
+    assert ran == []
+    assert waiting() == 7
+    assert ran == [os.getpid()]

@@ -42,6 +42,7 @@ from modelpact.chain.transactions import (
     TxResult,
     TxSlot,
     broadcast_signed,
+    broadcast_signed_batch,
     checksum_address,
     decode_logs,
     guarded,
@@ -271,6 +272,10 @@ class RoundContract:
     def broadcast(self, raw: bytes, sender: LocalAccount, *, action: str) -> str:
         """Send bytes :meth:`signed` made; returns the hash without waiting."""
         return broadcast_signed(self.chain, raw, sender, abi=self.abi, action=action)
+
+    def broadcast_all(self, raws: Sequence[bytes], sender: LocalAccount, *, action: str) -> None:
+        """:meth:`broadcast` each of ``raws`` in order, a hundred to an exchange."""
+        broadcast_signed_batch(self.chain, raws, sender, abi=self.abi, action=action)
 
     def prepare(
         self, call: Call, sender: Sender, reads: Sequence[Read], *, nonce: int | None = None

@@ -72,6 +72,7 @@ __all__ = [
     "TxResult",
     "TxSlot",
     "broadcast",
+    "broadcast_signed_batch",
     "build_transaction",
     "decode_logs",
     "fee_fields",
@@ -80,6 +81,7 @@ __all__ = [
     "raw_log",
     "revert_from_exception",
     "send_batch",
+    "send_raw_batch",
     "send_raw_once",
     "send_transaction",
     "signed_batch",
@@ -310,6 +312,11 @@ def send_raw_once(chain: Chain, raw: bytes) -> str:
         raise exc from None
     # The hash is the signed bytes' keccak: a node answering another one (a lying or broken
     # node) would have the step recorded, waited for and reported as that other transaction.
+    _check_answered(answered, tx_hash)
+    return tx_hash
+
+
+def _check_answered(answered: str, tx_hash: str) -> None:
     if answered.lower() != tx_hash:
         raise ChainError(
             f"the node answered hash {answered[:18]}.. for the signed transaction "
@@ -317,7 +324,37 @@ def send_raw_once(chain: Chain, raw: bytes) -> str:
             hint="use a node you trust (--rpc); the transaction may have been broadcast, so "
             "re-run the command against a trusted node: it looks at the chain first",
         )
-    return tx_hash
+
+
+_BROADCAST_CHUNK = 100  # signed transactions per JSON-RPC batch of send_raw_batch
+
+
+def send_raw_batch(chain: Chain, raws: Sequence[bytes]) -> list[str]:
+    """:func:`send_raw_once` for each of ``raws``, in order, a hundred to an exchange with the
+    node: the hashes recorded first and each answer checked as :func:`send_raw_once` does; a
+    transaction the node refuses (e.g. as already sent) is sent again by :func:`send_raw_once`,
+    whose rules then decide (looked up, or its refusal raised). Unlike a loop of single sends,
+    the transactions after a refused one in its exchange are sent too (they are independent:
+    the caller signed them at their own nonces). A node that sends synchronously, or a
+    web3-only backend, sends one by one."""
+    client = _lean(chain)
+    if client is None or len(raws) < 2 or client.sends_sync():
+        return [send_raw_once(chain, raw) for raw in raws]
+    hashes = ["0x" + bytes(keccak(raw)).hex() for raw in raws]
+    record = _BEFORE_BROADCAST.get()
+    if record is not None:
+        for tx_hash in hashes:
+            record(tx_hash)
+    for start in range(0, len(raws), _BROADCAST_CHUNK):
+        chunk = range(start, min(start + _BROADCAST_CHUNK, len(raws)))
+        answers = client.batch([("eth_sendRawTransaction", ["0x" + raws[i].hex()]) for i in chunk])
+        for i, answered in zip(chunk, answers, strict=True):
+            if isinstance(answered, Exception):
+                send_raw_once(chain, raws[i])
+                continue
+            _note_sent(chain, client, hashes[i])
+            _check_answered(str(answered), hashes[i])
+    return hashes
 
 
 def build_transaction(
@@ -1268,6 +1305,19 @@ def broadcast_signed(
     """Send ``sender``'s signed bytes (:func:`send_raw_once`: safe to repeat), the node's
     refusals decoded as :func:`broadcast` decodes them; returns the hash without waiting."""
     return _funded(chain, sender.address, abi, action, lambda: send_raw_once(chain, raw))
+
+
+def broadcast_signed_batch(
+    chain: Chain,
+    raws: Sequence[bytes],
+    sender: LocalAccount,
+    *,
+    abi: Sequence[Mapping[str, Any]] = (),
+    action: str = "",
+) -> list[str]:
+    """:func:`broadcast_signed` for each of ``raws`` (``sender``'s), in order, through
+    :func:`send_raw_batch`; returns the hashes without waiting."""
+    return _funded(chain, sender.address, abi, action, lambda: send_raw_batch(chain, raws))
 
 
 def send_batch(chain: Chain, sender: Sender, transfers: Sequence[tuple[str, int]]) -> list[str]:

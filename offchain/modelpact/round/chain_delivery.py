@@ -239,8 +239,7 @@ def _deliver_due(
     if due:
         state.put_keyed("deliveries", {d.who: h for d, h in zip(due, hashes, strict=True)})
     with deployed.chain.blocks_on_demand():  # the anvil this process runs: a few blocks
-        for raw in signed:
-            rc.broadcast(raw, sender, action="deliver")
+        rc.broadcast_all(signed, sender, action="deliver")
     out = []
     for d, tx_hash in zip(due, hashes, strict=True):
         result = rc.step(state.keyed_slot("deliveries", d.who), "deliver").finish(tx_hash)

@@ -41,14 +41,22 @@ from modelpact.chain import Chain, Sender
 from modelpact.chain.backends import ChainKind, ChainSettings, open_chain
 from modelpact.encoding import Phase
 from modelpact.errors import ModelpactError
-from modelpact.parallel import fork_map, usable_workers
+from modelpact.parallel import fork_call, fork_map, usable_workers
 from modelpact.round import coordinator as coord
 from modelpact.round import participant as part
 from modelpact.round.chain_delivery import deliver_models, fetch_delivery
 from modelpact.round.deployed import DeployedRound
 from modelpact.round.planning import DataPlan, MenuPlan, Planned, plan_data, plan_menu
 from modelpact.round.records import DeploymentRecord
-from modelpact.round.report import Check, ParticipantOutcome, RoundReport, TypeInfo, write_report
+from modelpact.round.report import (
+    Check,
+    ParticipantOutcome,
+    RoundReport,
+    TypeInfo,
+    menu_points,
+    write_plots,
+    write_report,
+)
 
 __all__ = ["DEFAULT_SCENARIO", "DemoConfig", "DemoError", "DemoResult", "run_demo"]
 
@@ -460,7 +468,7 @@ def _send_each(run: _Round, config: DemoConfig, step: Callable[[int], object]) -
     order, once every worker returned (:meth:`JsonRpcClient.held_broadcasts
     <modelpact.chain.backends.jsonrpc.JsonRpcClient.held_broadcasts>`); then the block mines."""
     from modelpact.chain.backends.jsonrpc import JsonRpcClient
-    from modelpact.chain.transactions import guarded
+    from modelpact.chain.transactions import guarded, send_raw_batch
 
     with _blocks(run, config):
         client: JsonRpcClient | None = getattr(run.chain.backend, "rpc", None)
@@ -475,15 +483,9 @@ def _send_each(run: _Round, config: DemoConfig, step: Callable[[int], object]) -
 
         # each worker's hashes are on disk when it returns: before any of them is broadcast
         raws = _each(run, config, held, grouped=True, hashes_held=True)
+        signed = [bytes.fromhex(raw.removeprefix("0x")) for raw in itertools.chain(*raws)]
         abi = run.deployed.record.abi  # a refusal or a node gone: one line, as in the steps
-        for raw in itertools.chain.from_iterable(raws):
-            guarded(run.chain, abi, "broadcast", functools.partial(_broadcast, run.chain, raw))
-
-
-def _broadcast(chain: Chain, raw_hex: str) -> str:
-    from modelpact.chain import send_raw_once
-
-    return send_raw_once(chain, bytes.fromhex(raw_hex.removeprefix("0x")))
+        guarded(run.chain, abi, "broadcast", functools.partial(send_raw_batch, run.chain, signed))
 
 
 def _settle(
@@ -700,7 +702,7 @@ def _report(
     checks: list[Check],
     started: float,
 ) -> RoundReport:
-    scenario, offered = plan.offer.scenario, plan.offer.menu.offered
+    scenario = plan.offer.scenario
     value_scale = float(scenario.valuation(np.array([1.0]))[0])
     collective = posted.collective.accuracy_wad / 10**18
     record = run.deployed.record
@@ -724,20 +726,41 @@ def _report(
         total_data=run.deployed.contract.total_data(),
         total_gas=sum(run.gas),
         wall_seconds=time.perf_counter() - started,
-        menu=[
-            {
-                "option_id": float(j),
-                "type": float(o.type),
-                "data_count": float(round(o.m)),
-                "promised_value": o.t,
-                "budget_value": o.t_bar,
-                "ratio": o.ratio,
-            }
-            for j, o in enumerate(offered)
-        ],
+        menu=_menu_rows(plan),
         types=_type_infos(plan),
         outcomes=outcomes,
         checks=checks,
+    )
+
+
+def _menu_rows(plan: Planned) -> list[dict[str, float]]:
+    """The report's menu: each offered option's rows, promised and budget values, ratio."""
+    return [
+        {
+            "option_id": float(j),
+            "type": float(o.type),
+            "data_count": float(round(o.m)),
+            "promised_value": o.t,
+            "budget_value": o.t_bar,
+            "ratio": o.ratio,
+        }
+        for j, o in enumerate(plan.offer.menu.offered)
+    ]
+
+
+def _plots_started(
+    plan: Planned, outcomes: list[ParticipantOutcome], out: Path
+) -> Callable[[], dict[str, Path]]:
+    """The report's plots, rendered in a forked worker while the round is swept and audited
+    (matplotlib's import and three PNGs: ~0.7 s of one core); call the result for the paths."""
+    return fork_call(
+        functools.partial(
+            write_plots,
+            out,
+            menu=menu_points(_menu_rows(plan)),
+            types=_type_infos(plan),
+            outcomes=outcomes,
+        )
     )
 
 
@@ -764,11 +787,12 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
         )
         progress("participants reveal, the coordinator delivers on chain, they claim and fetch")
         outcomes = _with_uncompensated(run, posted, _settle(run, cast, plan, config, out))
+        plots = _plots_started(plan, outcomes, out)
         swept = _sweep(run, config, progress)
         checks = _checks(run, plan, posted, deliveries, outcomes, swept)
         checks.extend(_audit(chain, out, config.dataset, progress))
         report = _report(run, config, plan, posted, outcomes, checks, started)
-    paths = write_report(out, report)
+    paths = write_report(out, report, plots=plots())
     return DemoResult(report=report, record=run.deployed.record, out_dir=out, paths=paths)
 
 

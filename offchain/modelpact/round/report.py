@@ -25,6 +25,7 @@ __all__ = [
     "plot_menu",
     "plot_promised",
     "plot_rewards",
+    "write_plots",
     "write_report",
 ]
 
@@ -207,15 +208,38 @@ def plot_promised(path: Path, *, outcomes: Sequence[ParticipantOutcome]) -> Path
     return path
 
 
-def write_report(out_dir: Path, report: RoundReport) -> dict[str, Path]:
-    """Write ``report.json`` and the three plots into ``out_dir``; return their paths."""
+def write_plots(
+    out_dir: Path,
+    *,
+    menu: Sequence[tuple[float, float]],
+    types: Sequence[TypeInfo],
+    outcomes: Sequence[ParticipantOutcome],
+) -> dict[str, Path]:
+    """The three plots of a round into ``out_dir``: the menu (rows, promised value), the
+    rewards and the promised against the received values; returns their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    menu_points = [(float(o["data_count"]), float(o["promised_value"])) for o in report.menu]
-    paths = {
-        "menu": plot_menu(out_dir / "menu.png", menu=menu_points, types=report.types),
-        "rewards": plot_rewards(out_dir / "rewards.png", outcomes=report.outcomes),
-        "promised": plot_promised(out_dir / "promised.png", outcomes=report.outcomes),
+    return {
+        "menu": plot_menu(out_dir / "menu.png", menu=menu, types=types),
+        "rewards": plot_rewards(out_dir / "rewards.png", outcomes=outcomes),
+        "promised": plot_promised(out_dir / "promised.png", outcomes=outcomes),
     }
+
+
+def menu_points(menu: Sequence[dict[str, float]]) -> list[tuple[float, float]]:
+    """(data_count, promised_value) of each option of a report's menu: what the menu plot shows."""
+    return [(float(o["data_count"]), float(o["promised_value"])) for o in menu]
+
+
+def write_report(
+    out_dir: Path, report: RoundReport, *, plots: dict[str, Path] | None = None
+) -> dict[str, Path]:
+    """Write ``report.json`` and the three plots into ``out_dir`` (``plots``: already written
+    by :func:`write_plots` for this report); return their paths."""
+    if plots is None:
+        plots = write_plots(
+            out_dir, menu=menu_points(report.menu), types=report.types, outcomes=report.outcomes
+        )
+    paths = dict(plots)
     document = report.to_json()
     document["plots"] = {name: path.name for name, path in paths.items()}
     atomic_write_json(out_dir / "report.json", document)
