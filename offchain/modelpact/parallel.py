@@ -42,12 +42,13 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from modelpact.errors import ModelpactError
 
 __all__ = [
     "ParallelError",
+    "Pending",
     "at_fork_in_child",
     "carried_back",
     "fork_call",
@@ -233,14 +234,49 @@ def _start(context: Any, bounds: list[tuple[int, int]], started: list[Any]) -> N
         gc.unfreeze()
 
 
-def fork_call(fn: Callable[[], R]) -> Callable[[], R]:
-    """Start ``fn()`` in a forked worker now, while this process goes on; returns the function
-    that waits for its result (raising its error; called once). Where :func:`fork_map` would not
-    fork, ``fn`` runs when its result is asked for. For work whose result is needed late (a
-    round's plots, rendered while the audit runs). A worker never asked for its result ends
-    with this process."""
+class Pending(Generic[R]):
+    """What :func:`fork_call` started: call it (once) for the result, or :meth:`cancel` it."""
+
+    def __init__(self, fn: Callable[[], R], started: list[tuple[Any, Connection]]) -> None:
+        self._fn = fn
+        self._started = started  # empty: nothing forked, fn runs when its result is asked
+
+    def __call__(self) -> R:
+        """The result (waiting for the worker), or its error raised here."""
+        if not self._started:
+            return self._fn()
+        answers: dict[int, tuple[bool, Any]] = {}
+        try:
+            _gather(self._started, answers)
+        finally:
+            self._end(answered=0 in answers)
+        ok, value = answers[0]
+        if not ok:
+            raise value
+        return cast(R, value[0])
+
+    def cancel(self) -> None:
+        """Stop the worker, its result no longer wanted (an error on the way): it must not go on
+        writing files (a round's plots into an output folder the next run clears) or linger."""
+        if self._started:
+            self._end(answered=False)
+
+    def _end(self, *, answered: bool) -> None:
+        worker, receiver = self._started.pop()
+        receiver.close()
+        if not answered:  # interrupted while waiting, or cancelled
+            worker.kill()
+        worker.join()
+
+
+def fork_call(fn: Callable[[], R]) -> Pending[R]:
+    """Start ``fn()`` in a forked worker now, while this process goes on; returns the
+    :class:`Pending` result (call it, once, to wait for it, raising its error; or cancel it).
+    Where :func:`fork_map` would not fork, ``fn`` runs when its result is asked for. For work
+    whose result is needed late (a round's plots, rendered while the audit runs). A worker
+    neither asked for its result nor cancelled ends with this process."""
     if usable_workers(2) <= 1:
-        return fn
+        return Pending(fn, [])
     global _JOB
     _JOB = (lambda _: fn(), [None])
     started: list[tuple[Any, Connection]] = []
@@ -248,23 +284,7 @@ def fork_call(fn: Callable[[], R]) -> Callable[[], R]:
         _start(multiprocessing.get_context("fork"), [(0, 1)], started)
     finally:
         _JOB = None
-
-    def result() -> R:
-        answers: dict[int, tuple[bool, Any]] = {}
-        worker, receiver = started[0]
-        try:
-            _gather(started, answers)
-        finally:
-            receiver.close()
-            if 0 not in answers:  # interrupted while waiting
-                worker.kill()
-            worker.join()
-        ok, value = answers[0]
-        if not ok:
-            raise value
-        return cast(R, value[0])
-
-    return result
+    return Pending(fn, started)
 
 
 @contextmanager

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
+from modelpact.parallel import usable_workers
 from modelpact.round.demo import DemoError, _clear_output
 
 
@@ -37,3 +39,33 @@ def test_a_temporary_file_of_another_name_is_still_refused(tmp_path: Path, name:
     with pytest.raises(DemoError, match="did not write"):
         _clear_output(out)
     assert (out / name).is_file()
+
+
+@pytest.mark.skipif(usable_workers(2) < 2, reason="needs Linux with two usable cores")
+def test_a_demo_that_fails_after_its_plots_started_stops_their_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report's plots render in a forked worker while the round is audited; when the run
+    fails (or is interrupted) before their result is asked for, the worker is stopped with it:
+    it does not go on writing PNGs into an output folder the next run clears, nor linger."""
+    import multiprocessing
+
+    from modelpact.chain.backends import ChainSettings
+    from modelpact.round import demo
+
+    def never_done(*_args: object, **_kwargs: object) -> dict[str, Path]:
+        while True:  # a worker that would run on unless it is stopped
+            time.sleep(0.05)
+
+    def audit_fails(*_args: object, **_kwargs: object) -> list[object]:
+        raise DemoError("the audit failed", hint="a test")
+
+    monkeypatch.setattr(demo, "write_plots", never_done)
+    monkeypatch.setattr(demo, "_audit", audit_fails)
+    settings = ChainSettings.build(
+        chain="embedded", rpc_url=None, chain_id=None, state_dir=tmp_path / "state"
+    )
+    config = demo.DemoConfig(participants=3, seed=1, out_dir=tmp_path / "out", settings=settings)
+    with pytest.raises(DemoError, match="the audit failed"):
+        demo.run_demo(config)
+    assert multiprocessing.active_children() == []

@@ -440,6 +440,20 @@ def test_fork_call_runs_in_the_background_and_returns_or_raises_when_asked() -> 
     assert caught.value.one_line() == "no plot; install matplotlib"
 
 
+@needs_fork
+def test_a_cancelled_fork_call_stops_its_worker() -> None:
+    """A started call whose result is no longer wanted (an error on the way) is stopped on
+    cancel: no process lingers or goes on working."""
+    import multiprocessing
+
+    def forever() -> int:
+        while True:
+            time.sleep(0.05)
+
+    parallel.fork_call(forever).cancel()
+    assert multiprocessing.active_children() == []
+
+
 def test_fork_call_with_one_worker_runs_when_the_result_is_asked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

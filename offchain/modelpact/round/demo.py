@@ -41,7 +41,7 @@ from modelpact.chain import Chain, Sender
 from modelpact.chain.backends import ChainKind, ChainSettings, open_chain
 from modelpact.encoding import Phase
 from modelpact.errors import ModelpactError
-from modelpact.parallel import fork_call, fork_map, usable_workers
+from modelpact.parallel import Pending, fork_call, fork_map, usable_workers
 from modelpact.round import coordinator as coord
 from modelpact.round import participant as part
 from modelpact.round.chain_delivery import deliver_models, fetch_delivery
@@ -750,7 +750,7 @@ def _menu_rows(plan: Planned) -> list[dict[str, float]]:
 
 def _plots_started(
     plan: Planned, outcomes: list[ParticipantOutcome], out: Path
-) -> Callable[[], dict[str, Path]]:
+) -> Pending[dict[str, Path]]:
     """The report's plots, rendered in a forked worker while the round is swept and audited
     (matplotlib's import and three PNGs: ~0.7 s of one core); call the result for the paths."""
     return fork_call(
@@ -788,10 +788,14 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
         progress("participants reveal, the coordinator delivers on chain, they claim and fetch")
         outcomes = _with_uncompensated(run, posted, _settle(run, cast, plan, config, out))
         plots = _plots_started(plan, outcomes, out)
-        swept = _sweep(run, config, progress)
-        checks = _checks(run, plan, posted, deliveries, outcomes, swept)
-        checks.extend(_audit(chain, out, config.dataset, progress))
-        report = _report(run, config, plan, posted, outcomes, checks, started)
+        try:
+            swept = _sweep(run, config, progress)
+            checks = _checks(run, plan, posted, deliveries, outcomes, swept)
+            checks.extend(_audit(chain, out, config.dataset, progress))
+            report = _report(run, config, plan, posted, outcomes, checks, started)
+        except BaseException:  # an error or Ctrl-C: no PNGs land in an output the next run clears
+            plots.cancel()
+            raise
     paths = write_report(out, report, plots=plots())
     return DemoResult(report=report, record=run.deployed.record, out_dir=out, paths=paths)
 
