@@ -7,6 +7,8 @@ web3.py does), so callers can catch ``ValueError`` or ``FileNotFoundError`` too.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "InfeasibleScenarioError",
     "ModelpactError",
@@ -30,6 +32,20 @@ class ModelpactError(Exception):
         """The message and the fix, on a single line, as the CLI prints it."""
         text = self.message if self.hint is None else f"{self.message}; {self.hint}"
         return " ".join(text.split())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt without calling the constructor, from its arguments and attributes: a
+        # subclass's constructor may take other arguments than its message (a revert's decoded
+        # name and arguments), and Exception's pickling would call it with ``args`` alone. An
+        # error a forked worker raises (modelpact.parallel) arrives whole in its parent.
+        return (_rebuilt, (type(self), self.args), self.__dict__)
+
+
+def _rebuilt(cls: type[ModelpactError], args: tuple[Any, ...]) -> ModelpactError:
+    """A pickled :class:`ModelpactError` before its attributes are restored."""
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 class ScenarioError(ModelpactError, ValueError):

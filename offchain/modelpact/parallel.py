@@ -10,7 +10,8 @@ travel back, pickled through a pipe.
 Forking is used only where it is safe and worth it: on Linux (macOS frameworks are not fork-safe),
 with more than one usable core, more than one item, and not inside a worker already. Everywhere
 else :func:`fork_map` runs the items in this process, in order, with the same results.
-``MODELPACT_WORKERS`` caps the workers (``1`` runs everything in process).
+``MODELPACT_WORKERS`` caps the workers (a whole number, anything else is refused; ``1`` runs
+everything in process), as does a container's CPU quota (cgroup v2 ``cpu.max``).
 
 What a worker may do: anything that depends only on inherited state and writes only its own
 files. It must not use a connection it inherited (:func:`at_fork_in_child` lets a module drop
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import math
 import multiprocessing
 import os
 import pickle
@@ -38,12 +40,15 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
-from typing import Any, TypeVar, cast
+from multiprocessing.reduction import ForkingPickler
+from pathlib import Path
+from typing import Any, Generic, TypeVar, cast
 
 from modelpact.errors import ModelpactError
 
 __all__ = [
     "ParallelError",
+    "Pending",
     "at_fork_in_child",
     "carried_back",
     "fork_call",
@@ -70,15 +75,49 @@ class ParallelError(ModelpactError, RuntimeError):
 
 def usable_workers(items: int) -> int:
     """How many worker processes :func:`fork_map` would use for ``items`` items (1: none)."""
-    if _IN_WORKER or items < 2 or sys.platform != "linux":
+    if _IN_WORKER:
+        return 1
+    cap = _workers_cap()  # checked everywhere, also where nothing is forked
+    if items < 2 or sys.platform != "linux":
         return 1
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    cores = len(os.sched_getaffinity(0))
-    cap = os.environ.get("MODELPACT_WORKERS", "").strip()
-    if cap.isdigit():
-        cores = min(cores, max(1, int(cap)))
+    cores = min(len(os.sched_getaffinity(0)), _cpu_quota() or sys.maxsize)
+    if cap is not None:
+        cores = min(cores, max(1, cap))
     return max(1, min(cores, items))
+
+
+_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+"""This process's cgroup (v2) CPU quota: "<quota> <period>" in microseconds, or "max <period>"."""
+
+
+def _cpu_quota() -> int | None:
+    """The CPUs a container's quota allows (rounded up; None: no quota or none readable). The
+    affinity mask shows the host's cores, not a quota such as docker's ``--cpus``: more workers
+    than the quota only compete for the same CPU time, each with its own copy of what it
+    touches."""
+    try:
+        quota, period = _CPU_MAX.read_text().split()[:2]
+        return max(1, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError, ZeroDivisionError):  # "max": no quota
+        return None
+
+
+def _workers_cap() -> int | None:
+    """``MODELPACT_WORKERS`` as a whole number (None: unset or empty); anything else is refused
+    (it was ignored, using every core, or for a digit ``int`` does not read such as "²", a
+    ValueError)."""
+    cap = os.environ.get("MODELPACT_WORKERS", "").strip()
+    if not cap:
+        return None
+    if not (cap.isascii() and cap.isdigit()):
+        raise ModelpactError(
+            f"MODELPACT_WORKERS={cap!r} is not a whole number of worker processes",
+            hint="set it to e.g. 2, or MODELPACT_WORKERS=1 to run everything in one process, "
+            "or unset it to use every core",
+        )
+    return int(cap)
 
 
 def at_fork_in_child(hook: Callable[[], None]) -> None:
@@ -195,14 +234,49 @@ def _start(context: Any, bounds: list[tuple[int, int]], started: list[Any]) -> N
         gc.unfreeze()
 
 
-def fork_call(fn: Callable[[], R]) -> Callable[[], R]:
-    """Start ``fn()`` in a forked worker now, while this process goes on; returns the function
-    that waits for its result (raising its error; called once). Where :func:`fork_map` would not
-    fork, ``fn`` runs when its result is asked for. For work whose result is needed late (a
-    round's plots, rendered while the audit runs). A worker never asked for its result ends
-    with this process."""
+class Pending(Generic[R]):
+    """What :func:`fork_call` started: call it (once) for the result, or :meth:`cancel` it."""
+
+    def __init__(self, fn: Callable[[], R], started: list[tuple[Any, Connection]]) -> None:
+        self._fn = fn
+        self._started = started  # empty: nothing forked, fn runs when its result is asked
+
+    def __call__(self) -> R:
+        """The result (waiting for the worker), or its error raised here."""
+        if not self._started:
+            return self._fn()
+        answers: dict[int, tuple[bool, Any]] = {}
+        try:
+            _gather(self._started, answers)
+        finally:
+            self._end(answered=0 in answers)
+        ok, value = answers[0]
+        if not ok:
+            raise value
+        return cast(R, value[0])
+
+    def cancel(self) -> None:
+        """Stop the worker, its result no longer wanted (an error on the way): it must not go on
+        writing files (a round's plots into an output folder the next run clears) or linger."""
+        if self._started:
+            self._end(answered=False)
+
+    def _end(self, *, answered: bool) -> None:
+        worker, receiver = self._started.pop()
+        receiver.close()
+        if not answered:  # interrupted while waiting, or cancelled
+            worker.kill()
+        worker.join()
+
+
+def fork_call(fn: Callable[[], R]) -> Pending[R]:
+    """Start ``fn()`` in a forked worker now, while this process goes on; returns the
+    :class:`Pending` result (call it, once, to wait for it, raising its error; or cancel it).
+    Where :func:`fork_map` would not fork, ``fn`` runs when its result is asked for. For work
+    whose result is needed late (a round's plots, rendered while the audit runs). A worker
+    neither asked for its result nor cancelled ends with this process."""
     if usable_workers(2) <= 1:
-        return fn
+        return Pending(fn, [])
     global _JOB
     _JOB = (lambda _: fn(), [None])
     started: list[tuple[Any, Connection]] = []
@@ -210,23 +284,7 @@ def fork_call(fn: Callable[[], R]) -> Callable[[], R]:
         _start(multiprocessing.get_context("fork"), [(0, 1)], started)
     finally:
         _JOB = None
-
-    def result() -> R:
-        answers: dict[int, tuple[bool, Any]] = {}
-        worker, receiver = started[0]
-        try:
-            _gather(started, answers)
-        finally:
-            receiver.close()
-            if 0 not in answers:  # interrupted while waiting
-                worker.kill()
-            worker.join()
-        ok, value = answers[0]
-        if not ok:
-            raise value
-        return cast(R, value[0])
-
-    return result
+    return Pending(fn, started)
 
 
 @contextmanager
@@ -251,6 +309,8 @@ def _interrupts_deferred() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if caught and callable(previous):
         previous(signal.SIGINT, None)  # Python's default: raises KeyboardInterrupt
+    elif caught and previous == signal.SIG_DFL:
+        signal.raise_signal(signal.SIGINT)  # the default action again: it ends this process
 
 
 def _gather(started: list[tuple[Any, Connection]], answers: dict[int, tuple[bool, Any]]) -> None:
@@ -269,7 +329,8 @@ def _gather(started: list[tuple[Any, Connection]], answers: dict[int, tuple[bool
 
 def _receive(receiver: Connection) -> tuple[bool, Any]:
     try:
-        ok, value, cpu, carried = receiver.recv()
+        ok, value, carried = pickle.loads(receiver.recv_bytes())
+        cpu = receiver.recv()
     except EOFError:
         return False, ParallelError(
             "a worker process ended without returning its results (killed or out of memory?)",
@@ -289,6 +350,7 @@ def _work(sender: Connection, start: int, stop: int, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C (module doc)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _end_with_parent(parent)
+    _own_streams()
     assert _JOB is not None
     fn, items = _JOB
     before = [collect() for collect, _ in _CARRIERS]
@@ -298,10 +360,23 @@ def _work(sender: Connection, start: int, stop: int, parent: int) -> None:
         answer = (False, _portable(exc))
     carried = list(zip(before, [collect() for collect, _ in _CARRIERS], strict=True))
     try:
-        sender.send((*answer, time.process_time(), carried))
+        payload = ForkingPickler.dumps((*answer, carried))
     except Exception as exc:  # an unpicklable result: say so instead of dying silently
-        sender.send((False, _portable(exc), time.process_time(), carried))
+        payload = ForkingPickler.dumps((False, _portable(exc), carried))
+    sender.send_bytes(payload)
+    sender.send(time.process_time())  # after the pickling: the results' CPU counts too
     sender.close()
+
+
+def _own_streams() -> None:
+    """Write to the process's real stdout and stderr: the inherited ones may be a console's
+    proxies (rich's Live under ``console.status`` while the demo runs), whose lock a parent
+    thread (the spinner's refresh) may have held at the fork; that thread does not exist here
+    and never releases it, so a worker's first warning would hang it."""
+    if sys.__stdout__ is not None:
+        sys.stdout = sys.__stdout__
+    if sys.__stderr__ is not None:
+        sys.stderr = sys.__stderr__
 
 
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent thread ends
@@ -320,9 +395,12 @@ def _end_with_parent(parent: int) -> None:
 
 
 def _portable(exc: BaseException) -> BaseException:
-    """``exc`` if it survives pickling, else a RuntimeError naming it."""
+    """``exc`` if it survives pickling; else a ModelpactError with its message and hint (still
+    one line and exit code 2 at the CLI), or a RuntimeError naming any other exception."""
     try:
         pickle.loads(pickle.dumps(exc))
     except Exception:
+        if isinstance(exc, ModelpactError):
+            return ModelpactError(exc.message, hint=exc.hint)
         return RuntimeError(f"{type(exc).__name__}: {exc}")
     return exc

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
+from typing import cast
 
 import pytest
 from hypothesis import given, settings
@@ -72,6 +76,150 @@ def test_unpicklable_error_arrives_as_runtime_error_naming_it() -> None:
         fork_map(fn, [0, 1])
 
 
+class _KeywordError(ModelpactError):
+    """A ModelpactError whose constructor takes something other than its message."""
+
+    def __init__(self, message: str, *, code: int) -> None:
+        super().__init__(message, hint=f"retry with code {code + 1}")
+        self.code = code
+
+
+def _own_argument_errors() -> list[ModelpactError]:
+    from modelpact.chain.errors import ContractRevertError
+    from modelpact.ml.models import StoredModelError
+
+    return [
+        ContractRevertError("AlreadyJoined", [7], names=["seat"], action="join"),
+        StoredModelError("model 0x01 is not in models", missing=True),
+        _KeywordError("bad item", code=7),
+    ]
+
+
+@needs_fork
+@pytest.mark.parametrize("error", _own_argument_errors(), ids=lambda e: type(e).__name__)
+def test_a_modelpact_error_taking_its_own_arguments_arrives_whole(error: ModelpactError) -> None:
+    """A ModelpactError raised in a worker reaches the caller as it would in one process,
+    whatever its constructor takes (a revert's decoded name and arguments, a missing model's
+    flag): its type, message, hint, arguments and attributes, so the CLI prints its one line
+    with its fix and exit code 2, and callers catching its type still catch it."""
+
+    def fn(x: int) -> int:
+        if x == 1:
+            raise error
+        return x
+
+    with pytest.raises(ModelpactError) as caught:
+        fork_map(fn, [0, 1, 2])
+    assert type(caught.value) is type(error)
+    assert caught.value.one_line() == error.one_line()
+    assert caught.value.args == error.args
+    assert vars(caught.value) == vars(error)
+
+
+class _HoldsALockError(ModelpactError):
+    """A ModelpactError holding something that cannot be pickled."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, hint="the fix")
+        self.lock = threading.Lock()
+
+
+@needs_fork
+def test_an_unpicklable_modelpact_error_keeps_its_one_line() -> None:
+    """A ModelpactError that cannot travel whole still arrives as a ModelpactError with its
+    message and hint (one line, exit code 2), not as an unexpected RuntimeError."""
+
+    def fn(x: int) -> int:
+        raise _HoldsALockError(f"bad item {x}")
+
+    with pytest.raises(ModelpactError) as caught:
+        fork_map(fn, [0, 1])
+    assert caught.value.one_line() == "bad item 0; the fix"
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "2.5", "²", "1e3", "0x2"])
+def test_a_workers_cap_that_is_not_a_whole_number_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """MODELPACT_WORKERS set to anything but a whole number is refused with one line naming
+    the variable and the fix (it was silently ignored, all cores used, or, for a digit
+    Python's int() does not read, a ValueError)."""
+    monkeypatch.setenv("MODELPACT_WORKERS", value)
+    with pytest.raises(ModelpactError, match="MODELPACT_WORKERS") as caught:
+        usable_workers(4)
+    assert "MODELPACT_WORKERS=1" in caught.value.one_line()
+
+
+@needs_fork
+@pytest.mark.parametrize(("value", "cap"), [("", None), (" 1 ", 1), ("0", 1), ("10" * 20, None)])
+def test_a_whole_number_workers_cap_is_read(
+    monkeypatch: pytest.MonkeyPatch, value: str, cap: int | None
+) -> None:
+    """Unset or empty: every usable core; 0 and 1 run in one process; a huge cap is the cores."""
+    monkeypatch.setenv("MODELPACT_WORKERS", value)
+    cores = min(len(os.sched_getaffinity(0)), 4)
+    assert usable_workers(4) == (cores if cap is None else cap)
+
+
+class _LockedStream:
+    """A stream whose writes take a lock, as a console's proxy of stderr does (rich's Live
+    under ``console.status`` replaces sys.stdout and sys.stderr while the demo runs)."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock = lock
+
+    def write(self, text: str) -> int:
+        with self.lock:
+            return len(text)
+
+    def flush(self) -> None:
+        """Nothing buffered."""
+
+
+@needs_fork
+def test_a_worker_writing_to_stderr_never_waits_on_a_lock_held_at_fork(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker that writes to stderr (a library's warning) while the parent's sys.stderr is a
+    console proxy whose lock another thread (the spinner's) held when the worker was forked
+    does not hang: in the child that thread does not exist and never releases it. Its output
+    goes to the process's real stream instead."""
+    lock = threading.Lock()
+    lock.acquire()  # held by this thread across the fork, as the spinner's refresh holds it
+    monkeypatch.setattr(sys, "stderr", _LockedStream(lock))
+
+    def fn(x: int) -> int:
+        signal.alarm(30)  # a hang ends the worker (the parent reports it) instead of the test
+        print(f"warning from item {x}", file=sys.stderr)
+        signal.alarm(0)
+        return x
+
+    try:
+        assert fork_map(fn, [0, 1]) == [0, 1]
+    finally:
+        lock.release()
+
+
+@needs_fork
+@pytest.mark.parametrize(
+    ("cpu_max", "expected"),
+    [("100000 100000\n", 1), ("150000 100000\n", 2), ("max 100000\n", 4), ("garbage", 4)],
+)
+def test_a_cpu_quota_caps_the_workers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cpu_max: str, expected: int
+) -> None:
+    """In a container limited to fewer CPUs than the host's cores it sees (cgroup v2 cpu.max,
+    e.g. docker --cpus=1 on a large host), no more workers than the quota's CPUs (rounded
+    up) are forked: each extra one only competes for the same CPU time with its own copy of
+    what it touches. No quota ("max") or an unreadable file: every usable core."""
+    monkeypatch.delenv("MODELPACT_WORKERS", raising=False)
+    quota = tmp_path / "cpu.max"
+    quota.write_text(cpu_max)
+    monkeypatch.setattr(parallel, "_CPU_MAX", quota)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(4)))
+    assert usable_workers(8) == expected
+
+
 @needs_fork
 def test_worker_that_dies_is_reported() -> None:
     """A worker killed mid-run raises ParallelError instead of hanging or losing items."""
@@ -109,6 +257,27 @@ def test_workers_cpu_is_counted_here() -> None:
     before = parallel.worker_cpu_seconds()
     fork_map(lambda n: sum(i * i for i in range(n)), [200_000, 200_000])
     assert parallel.worker_cpu_seconds() > before
+
+
+class _CostlyToPickle:
+    """A result whose pickling takes CPU time and arrives as the worker's CPU clock then."""
+
+    def __reduce__(self) -> tuple[type[float], tuple[float]]:
+        spin_until = time.process_time() + 0.05
+        while time.process_time() < spin_until:
+            pass
+        return (float, (time.process_time(),))
+
+
+@needs_fork
+def test_workers_cpu_includes_sending_their_results() -> None:
+    """A worker's CPU is counted up to its results sent, their pickling included (large rows,
+    models): measured before it, that CPU was reported as the node's by bench/round.py, which
+    subtracts the workers' CPU from every reaped child's."""
+    before = parallel.worker_cpu_seconds()
+    # each result arrives as the float its pickling made: the worker's CPU clock then
+    clocks = cast(list[float], fork_map(lambda _: _CostlyToPickle(), [1, 2]))
+    assert parallel.worker_cpu_seconds() - before >= sum(clocks)
 
 
 _TALLY: dict[str, int] = {}
@@ -198,6 +367,30 @@ def test_ctrl_c_in_the_parent_stops_its_workers(tmp_path: Path) -> None:
         os.kill(int((tmp_path / "pid").read_text()), 0)
 
 
+_DEFAULT_SIGINT = """
+import os, signal, threading, time
+from modelpact.parallel import fork_map
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+# a thread that does not block SIGINT (a spinner's): the kernel hands the signal to it
+threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+os.register_at_fork(before=lambda: os.kill(os.getpid(), signal.SIGINT))  # Ctrl-C while forking
+fork_map(lambda x: x, [1, 2])
+print("went on", flush=True)
+"""
+
+
+@needs_fork
+def test_ctrl_c_while_forking_ends_a_process_whose_sigint_is_the_default() -> None:
+    """In a process whose SIGINT has the default action (it ends the process: set so by its
+    embedder or a supervisor), a Ctrl-C that arrives while workers are forked still ends it
+    once they are, instead of being dropped."""
+    done = subprocess.run(
+        [sys.executable, "-c", _DEFAULT_SIGINT], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == -signal.SIGINT, done.stdout + done.stderr
+    assert "went on" not in done.stdout
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.lists(st.integers(-(10**6), 10**6), max_size=9))
 def test_dealt_results_equal_serial_in_order(items: list[int]) -> None:
@@ -245,6 +438,20 @@ def test_fork_call_runs_in_the_background_and_returns_or_raises_when_asked() -> 
     with pytest.raises(ModelpactError) as caught:
         parallel.fork_call(bad)()
     assert caught.value.one_line() == "no plot; install matplotlib"
+
+
+@needs_fork
+def test_a_cancelled_fork_call_stops_its_worker() -> None:
+    """A started call whose result is no longer wanted (an error on the way) is stopped on
+    cancel: no process lingers or goes on working."""
+    import multiprocessing
+
+    def forever() -> int:
+        while True:
+            time.sleep(0.05)
+
+    parallel.fork_call(forever).cancel()
+    assert multiprocessing.active_children() == []
 
 
 def test_fork_call_with_one_worker_runs_when_the_result_is_asked(

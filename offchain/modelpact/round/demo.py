@@ -41,7 +41,7 @@ from modelpact.chain import Chain, Sender
 from modelpact.chain.backends import ChainKind, ChainSettings, open_chain
 from modelpact.encoding import Phase
 from modelpact.errors import ModelpactError
-from modelpact.parallel import fork_call, fork_map, usable_workers
+from modelpact.parallel import Pending, fork_call, fork_map, usable_workers
 from modelpact.round import coordinator as coord
 from modelpact.round import participant as part
 from modelpact.round.chain_delivery import deliver_models, fetch_delivery
@@ -750,7 +750,7 @@ def _menu_rows(plan: Planned) -> list[dict[str, float]]:
 
 def _plots_started(
     plan: Planned, outcomes: list[ParticipantOutcome], out: Path
-) -> Callable[[], dict[str, Path]]:
+) -> Pending[dict[str, Path]]:
     """The report's plots, rendered in a forked worker while the round is swept and audited
     (matplotlib's import and three PNGs: ~0.7 s of one core); call the result for the paths."""
     return fork_call(
@@ -788,10 +788,14 @@ def run_demo(config: DemoConfig, *, progress: Progress = lambda _: None) -> Demo
         progress("participants reveal, the coordinator delivers on chain, they claim and fetch")
         outcomes = _with_uncompensated(run, posted, _settle(run, cast, plan, config, out))
         plots = _plots_started(plan, outcomes, out)
-        swept = _sweep(run, config, progress)
-        checks = _checks(run, plan, posted, deliveries, outcomes, swept)
-        checks.extend(_audit(chain, out, config.dataset, progress))
-        report = _report(run, config, plan, posted, outcomes, checks, started)
+        try:
+            swept = _sweep(run, config, progress)
+            checks = _checks(run, plan, posted, deliveries, outcomes, swept)
+            checks.extend(_audit(chain, out, config.dataset, progress))
+            report = _report(run, config, plan, posted, outcomes, checks, started)
+        except BaseException:  # an error or Ctrl-C: no PNGs land in an output the next run clears
+            plots.cancel()
+            raise
     paths = write_report(out, report, plots=plots())
     return DemoResult(report=report, record=run.deployed.record, out_dir=out, paths=paths)
 
@@ -809,7 +813,7 @@ def _clear_output(out: Path) -> None:
             )
         # A marked folder may since have received the user's own files (a keystore, data):
         # only what a demo writes is ever deleted.
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in _DEMO_ENTRIES)
+        foreign = sorted(p.name for p in out.iterdir() if not _demo_wrote(p.name))
         if foreign:
             raise DemoError(
                 f"--out {out} holds files a demo did not write: {', '.join(foreign[:5])}",
@@ -843,6 +847,18 @@ _DEMO_ENTRIES = frozenset(
     }
 )
 """Everything a demo writes at the top of its --out folder (the only names it ever deletes)."""
+
+
+def _demo_wrote(name: str) -> bool:
+    """Whether ``name``, at the top of a previous demo's --out folder, is the demo's: one of
+    :data:`_DEMO_ENTRIES`, or the temporary copy of one an atomic write leaves when the demo is
+    killed before its rename (``.report.json.<random>.tmp``: else the next demo refused it)."""
+    if name in _DEMO_ENTRIES:
+        return True
+    if not (name.startswith(".") and name.endswith(".tmp")):
+        return False
+    stem = name[1:].rsplit(".", 2)[0]  # ".report.json.k2j3.tmp" -> "report.json"
+    return stem in _DEMO_ENTRIES
 
 
 def _curve_accuracy(plan: Planned, rows: int) -> float:

@@ -12,13 +12,17 @@ same state file continues the same chain (contracts, balances, block height), wh
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
 import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -153,12 +157,15 @@ class AnvilNode:
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             command += ["--state", str(self.state_file)]
+        ends = _ends_with_this_process()
         if self.log_file is not None:
             with open(self.log_file, "ab") as log:
-                process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+                process = subprocess.Popen(
+                    command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=ends
+                )
         else:
             process = subprocess.Popen(
-                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=ends
             )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + self.startup_timeout
@@ -203,6 +210,31 @@ class AnvilNode:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent thread ends
+
+
+def _ends_with_this_process() -> Callable[[], None] | None:
+    """What the anvil child runs before exec so that it gets SIGINT (and writes its state file)
+    when this process dies, killed with SIGKILL or by the OOM killer, where no ``stop`` runs:
+    else it ran on forever, holding its port and memory. Only on Linux, and only from the main
+    thread (the signal follows the thread that started the node, and a node started by a
+    thread that ends must keep running)."""
+    if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def in_child() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGINT), 0, 0, 0)
+        if os.getppid() != parent:  # this process died before the call: end now
+            os._exit(1)
+
+    return in_child
 
 
 @contextmanager
