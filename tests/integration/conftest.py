@@ -44,6 +44,14 @@ def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
         yield node
 
 
+@pytest.fixture
+def node() -> Iterator[AnvilNode]:
+    """A fresh anvil for one test: for tests that change its mining, count its requests or
+    need its chain to start empty (the session's ``anvil_node`` is shared)."""
+    with AnvilNode() as running:
+        yield running
+
+
 @pytest.fixture(params=["embedded", "anvil"])
 def any_chain(request: pytest.FixtureRequest) -> ch.Chain:
     if request.param == "embedded":

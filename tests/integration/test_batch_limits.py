@@ -4,7 +4,6 @@ holds for the coordinator's signed batches too, whose first exchange also reads 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,12 +22,6 @@ from modelpact.chain.transactions import (
 pytestmark = pytest.mark.anvil
 
 _TO = "0x000000000000000000000000000000000000dEaD"
-
-
-@pytest.fixture
-def node() -> Iterator[AnvilNode]:
-    with AnvilNode() as running:
-        yield running
 
 
 @pytest.mark.parametrize("count", [98, 99, 100, 101, 250])

@@ -3,8 +3,6 @@ mines them a few blocks at a time at the batch's end; every other node is left a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from modelpact import chain as ch
@@ -15,12 +13,6 @@ from modelpact.chain.backends.rpc import connect_rpc
 pytestmark = pytest.mark.anvil
 
 _TO = "0x000000000000000000000000000000000000dEaD"
-
-
-@pytest.fixture
-def node() -> Iterator[AnvilNode]:
-    with AnvilNode() as running:
-        yield running
 
 
 def _block(chain: ch.Chain) -> int:

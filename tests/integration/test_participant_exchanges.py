@@ -5,7 +5,7 @@ take the receipts of a block in one read; counted at the project's JSON-RPC clie
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -100,12 +100,6 @@ def test_each_participant_step_of_a_batched_round_takes_at_most_two_exchanges(
     assert all(e in (2, 3) for e in counted.each["join send"][1:])
     assert counted.each["reveal send"] == counted.each["claim send"] == [2] * n
     assert set(counted.each["fetch"]) == {1}
-
-
-@pytest.fixture
-def node() -> Iterator[AnvilNode]:
-    with AnvilNode() as running:
-        yield running
 
 
 def test_a_batch_waited_for_one_by_one_reads_each_block_once_with_the_same_receipts(

@@ -3,8 +3,6 @@ send_raw_once (hashes from the bytes, a repeat sends nothing twice, a refusal ra
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from eth_account.signers.local import LocalAccount
 
@@ -18,12 +16,6 @@ from modelpact.encoding import keccak256
 pytestmark = pytest.mark.anvil
 
 _TO = "0x000000000000000000000000000000000000dEaD"
-
-
-@pytest.fixture
-def node() -> Iterator[AnvilNode]:
-    with AnvilNode() as running:
-        yield running
 
 
 def _signed(chain: ch.Chain, account: LocalAccount, nonce: int, value: int = 1) -> bytes:

@@ -4,7 +4,6 @@ and events as this one's (a re-run reads the receipt first: it would take a step
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,12 +17,6 @@ from modelpact.chain.errors import ChainError
 pytestmark = pytest.mark.anvil
 
 _TO = "0x000000000000000000000000000000000000dEaD"
-
-
-@pytest.fixture
-def node() -> Iterator[AnvilNode]:
-    with AnvilNode() as running:
-        yield running
 
 
 def test_a_receipt_of_another_transaction_is_refused(
